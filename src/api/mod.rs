@@ -1,0 +1,360 @@
+//! The typed HTTP client: every console call and every HTTP test goes through
+//! it. It speaks the shared domain types and turns problem+json into
+//! [`ApiError`].
+
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domain::{
+    AcceptInvitation, ApiKey, AuditEvent, CreatedApiKey, CreatedInvitation, Invitation,
+    LoginRequest, LoginResponse, Me, Member, NewApiKey, NewInvitation, NewMember, NewTenant, Page,
+    PageQuery, Problem, ProblemKind, RoleChange, Role, Tenant, TenantPatch,
+};
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// The server answered with a problem.
+    #[error("{0}")]
+    Problem(Problem),
+    /// The server could not be reached (refused, timed out, reset).
+    #[error("cannot reach the server at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    /// The server answered something this client does not understand.
+    #[error("unexpected answer from the server: {0}")]
+    Decode(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Problem(p) => Some(p.status),
+            _ => None,
+        }
+    }
+
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            ApiError::Problem(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn is(&self, kind: ProblemKind) -> bool {
+        self.problem().is_some_and(|p| p.is(kind))
+    }
+
+    /// One line for a toast or an inline error.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Problem(p) => p.summary(),
+            other => other.to_string(),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+    token: Option<String>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+fn page_params(page: &PageQuery) -> Vec<(&'static str, String)> {
+    let mut q = Vec::new();
+    if let Some(l) = page.limit {
+        q.push(("limit", l.to_string()));
+    }
+    if let Some(c) = &page.cursor {
+        q.push(("cursor", c.clone()));
+    }
+    q
+}
+
+impl Client {
+    /// `base` is the server's root, e.g. `http://127.0.0.1:7070`.
+    pub fn new(base: &str) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Self {
+            base: base.trim_end_matches('/').to_string(),
+            http,
+            token: None,
+        })
+    }
+
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let mut rb = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = &self.token {
+            rb = rb.bearer_auth(t);
+        }
+        rb
+    }
+
+    async fn send(&self, rb: RequestBuilder) -> ApiResult<reqwest::Response> {
+        let resp = rb.send().await.map_err(|e| ApiError::Unreachable {
+            url: self.base.clone(),
+            reason: if e.is_timeout() {
+                "timed out".into()
+            } else if e.is_connect() {
+                "connection refused or failed".into()
+            } else {
+                e.to_string()
+            },
+        })?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let body = resp.bytes().await.unwrap_or_default();
+        let mut problem = serde_json::from_slice::<Problem>(&body).unwrap_or_else(|_| Problem {
+            kind: "about:blank".into(),
+            title: status
+                .canonical_reason()
+                .unwrap_or("HTTP error")
+                .to_string(),
+            status: status.as_u16(),
+            detail: Some(String::from_utf8_lossy(&body).chars().take(200).collect()),
+            errors: Vec::new(),
+            retry_after: None,
+        });
+        if problem.retry_after.is_none() {
+            problem.retry_after = retry_after;
+        }
+        Err(ApiError::Problem(problem))
+    }
+
+    async fn json<T: DeserializeOwned>(&self, rb: RequestBuilder) -> ApiResult<T> {
+        let resp = self.send(rb).await?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| ApiError::Decode(e.to_string()))?;
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode(e.to_string()))
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> ApiResult<T> {
+        self.json(self.request(Method::GET, path)).await
+    }
+
+    async fn get_page<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        page: &PageQuery,
+    ) -> ApiResult<Page<T>> {
+        self.json(self.request(Method::GET, path).query(&page_params(page)))
+            .await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> ApiResult<T> {
+        self.json(self.request(Method::POST, path).json(body)).await
+    }
+
+    async fn patch<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> ApiResult<T> {
+        self.json(self.request(Method::PATCH, path).json(body)).await
+    }
+
+    async fn delete(&self, path: &str) -> ApiResult<()> {
+        self.send(self.request(Method::DELETE, path)).await?;
+        Ok(())
+    }
+
+    /// Follows `next_cursor` until the last page.
+    pub async fn all<T, F, Fut>(&self, fetch: F) -> ApiResult<Vec<T>>
+    where
+        F: Fn(PageQuery) -> Fut,
+        Fut: std::future::Future<Output = ApiResult<Page<T>>>,
+    {
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = fetch(PageQuery {
+                limit: Some(crate::domain::page::MAX_LIMIT),
+                cursor,
+            })
+            .await?;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    // health and auth
+
+    pub async fn healthz(&self) -> ApiResult<()> {
+        let resp = self.send(self.request(Method::GET, "/healthz")).await?;
+        if resp.status() == StatusCode::OK {
+            Ok(())
+        } else {
+            Err(ApiError::Decode(format!("healthz said {}", resp.status())))
+        }
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> ApiResult<LoginResponse> {
+        let body = LoginRequest {
+            email: email.to_string(),
+            password: password.to_string(),
+        };
+        self.post("/api/v1/auth/login", &body).await
+    }
+
+    pub async fn logout(&self) -> ApiResult<()> {
+        self.send(self.request(Method::POST, "/api/v1/auth/logout"))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn me(&self) -> ApiResult<Me> {
+        self.get("/api/v1/me").await
+    }
+
+    pub async fn openapi(&self) -> ApiResult<serde_json::Value> {
+        self.get("/api/v1/openapi.json").await
+    }
+
+    // tenants
+
+    pub async fn list_tenants(&self, page: &PageQuery) -> ApiResult<Page<Tenant>> {
+        self.get_page("/api/v1/tenants", page).await
+    }
+
+    pub async fn create_tenant(&self, new: &NewTenant) -> ApiResult<Tenant> {
+        self.post("/api/v1/tenants", new).await
+    }
+
+    /// `tenant` is an id or a slug.
+    pub async fn tenant(&self, tenant: &str) -> ApiResult<Tenant> {
+        self.get(&format!("/api/v1/tenants/{tenant}")).await
+    }
+
+    pub async fn update_tenant(&self, tenant: &str, patch: &TenantPatch) -> ApiResult<Tenant> {
+        self.patch(&format!("/api/v1/tenants/{tenant}"), patch)
+            .await
+    }
+
+    pub async fn suspend_tenant(&self, tenant: &str) -> ApiResult<Tenant> {
+        self.post(&format!("/api/v1/tenants/{tenant}/suspend"), &())
+            .await
+    }
+
+    pub async fn reactivate_tenant(&self, tenant: &str) -> ApiResult<Tenant> {
+        self.post(&format!("/api/v1/tenants/{tenant}/reactivate"), &())
+            .await
+    }
+
+    // members and invitations
+
+    pub async fn list_members(&self, tenant: &str, page: &PageQuery) -> ApiResult<Page<Member>> {
+        self.get_page(&format!("/api/v1/tenants/{tenant}/members"), page)
+            .await
+    }
+
+    pub async fn add_member(&self, tenant: &str, new: &NewMember) -> ApiResult<Member> {
+        self.post(&format!("/api/v1/tenants/{tenant}/members"), new)
+            .await
+    }
+
+    pub async fn change_role(&self, tenant: &str, user: Uuid, role: Role) -> ApiResult<Member> {
+        self.patch(
+            &format!("/api/v1/tenants/{tenant}/members/{user}"),
+            &RoleChange { role },
+        )
+        .await
+    }
+
+    pub async fn remove_member(&self, tenant: &str, user: Uuid) -> ApiResult<()> {
+        self.delete(&format!("/api/v1/tenants/{tenant}/members/{user}"))
+            .await
+    }
+
+    pub async fn create_invitation(
+        &self,
+        tenant: &str,
+        new: &NewInvitation,
+    ) -> ApiResult<CreatedInvitation> {
+        self.post(&format!("/api/v1/tenants/{tenant}/invitations"), new)
+            .await
+    }
+
+    pub async fn list_invitations(
+        &self,
+        tenant: &str,
+        page: &PageQuery,
+    ) -> ApiResult<Page<Invitation>> {
+        self.get_page(&format!("/api/v1/tenants/{tenant}/invitations"), page)
+            .await
+    }
+
+    pub async fn revoke_invitation(&self, tenant: &str, id: Uuid) -> ApiResult<()> {
+        self.delete(&format!("/api/v1/tenants/{tenant}/invitations/{id}"))
+            .await
+    }
+
+    pub async fn accept_invitation(&self, accept: &AcceptInvitation) -> ApiResult<LoginResponse> {
+        self.post("/api/v1/invitations/accept", accept).await
+    }
+
+    // API keys
+
+    pub async fn list_api_keys(&self, tenant: &str, page: &PageQuery) -> ApiResult<Page<ApiKey>> {
+        self.get_page(&format!("/api/v1/tenants/{tenant}/api-keys"), page)
+            .await
+    }
+
+    pub async fn create_api_key(&self, tenant: &str, new: &NewApiKey) -> ApiResult<CreatedApiKey> {
+        self.post(&format!("/api/v1/tenants/{tenant}/api-keys"), new)
+            .await
+    }
+
+    pub async fn revoke_api_key(&self, tenant: &str, id: Uuid) -> ApiResult<()> {
+        self.delete(&format!("/api/v1/tenants/{tenant}/api-keys/{id}"))
+            .await
+    }
+
+    // audit
+
+    pub async fn list_audit(&self, tenant: &str, page: &PageQuery) -> ApiResult<Page<AuditEvent>> {
+        self.get_page(&format!("/api/v1/tenants/{tenant}/audit"), page)
+            .await
+    }
+}

@@ -1,0 +1,26 @@
+//! Types shared by the server and the typed client: one definition, no drift.
+
+pub mod access;
+pub mod api_key;
+pub mod audit;
+pub mod auth;
+pub mod member;
+pub mod page;
+pub mod problem;
+pub mod secret;
+pub mod tenant;
+pub mod validate;
+
+pub use access::{Permission, Role};
+pub use api_key::{ApiKey, ApiKeyScope, CreatedApiKey, NewApiKey};
+pub use audit::AuditEvent;
+pub use auth::{LoginRequest, LoginResponse, Me, MembershipSummary, User};
+pub use member::{
+    AcceptInvitation, CreatedInvitation, Invitation, Member, NewInvitation, NewMember, RoleChange,
+};
+pub use page::{Page, PageQuery};
+pub use problem::{FieldError, Problem, ProblemKind};
+pub use tenant::{
+    NewTenant, Tenant, TenantPatch, TenantSettings, TenantSettingsPatch, TenantStatus, TenantUsage,
+    Tier,
+};

@@ -1,0 +1,6 @@
+//! Switchboard: a multi-tenant platform for inbound leads and AI agents, and
+//! the terminal console that runs it.
+
+pub mod api;
+pub mod domain;
+pub mod store;

@@ -1,0 +1,223 @@
+//! The store trait: everything the server persists, one implementation per
+//! backend (chosen by the database URL's scheme).
+
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::domain::{
+    ApiKey, ApiKeyScope, AuditEvent, Invitation, Member, MembershipSummary, Page, PageQuery, Role,
+    Tenant, TenantSettings, TenantStatus, Tier, User,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint failed; names the field.
+    #[error("{field} is already taken")]
+    Conflict { field: &'static str },
+    #[error("the {tier} tier allows {limit} {what}")]
+    LimitReached {
+        what: &'static str,
+        tier: Tier,
+        limit: u32,
+    },
+    #[error("a tenant must keep at least one admin")]
+    LastAdmin,
+    #[error("the invitation is invalid, used or expired")]
+    InvitationInvalid,
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Who made a change, recorded with it in the audit log in the same transaction.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<Uuid>,
+    pub email: Option<String>,
+}
+
+impl Actor {
+    pub fn user(user: &User) -> Self {
+        Actor {
+            user_id: Some(user.id),
+            email: Some(user.email.clone()),
+        }
+    }
+
+    pub fn system() -> Self {
+        Actor {
+            user_id: None,
+            email: Some("system".into()),
+        }
+    }
+}
+
+/// An audit entry to write alongside a mutation.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub action: &'static str,
+    pub resource: &'static str,
+    pub resource_id: String,
+    pub changes: serde_json::Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct TenantRow {
+    pub name: String,
+    pub slug: String,
+    pub tier: Tier,
+    pub settings: TenantSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewInvitationRow {
+    pub email: String,
+    pub role: Role,
+    pub token_hash: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewApiKeyRow {
+    pub name: String,
+    pub prefix: String,
+    pub last_four: String,
+    pub key_hash: String,
+    pub scope: ApiKeyScope,
+}
+
+/// Whose tenants a listing covers.
+#[derive(Debug, Clone, Copy)]
+pub enum TenantScope {
+    All,
+    MemberOf(Uuid),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // users and sessions
+    async fn create_user(
+        &self,
+        email: &str,
+        name: &str,
+        password_hash: Option<&str>,
+        platform_admin: bool,
+    ) -> StoreResult<User>;
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<(User, Option<String>)>>;
+    async fn create_session(
+        &self,
+        user_id: Uuid,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn session_user(&self, token_hash: &str) -> StoreResult<Option<User>>;
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    async fn memberships_of(&self, user_id: Uuid) -> StoreResult<Vec<MembershipSummary>>;
+
+    // tenants
+    async fn create_tenant(&self, actor: &Actor, row: TenantRow) -> StoreResult<Tenant>;
+    async fn list_tenants(&self, scope: TenantScope, page: &PageQuery)
+        -> StoreResult<Page<Tenant>>;
+    /// By id or slug.
+    async fn tenant(&self, id_or_slug: &str) -> StoreResult<Option<Tenant>>;
+    async fn update_tenant(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        row: TenantRow,
+        audit: AuditEntry,
+    ) -> StoreResult<Tenant>;
+    async fn set_tenant_status(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        status: TenantStatus,
+    ) -> StoreResult<Tenant>;
+
+    // members
+    async fn role_of(&self, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Option<Role>>;
+    async fn list_members(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<Member>>;
+    /// Adds a member unless the tier's user limit is reached (checked atomically).
+    async fn add_member(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        role: Role,
+        user_limit: Option<u32>,
+        tier: Tier,
+    ) -> StoreResult<Member>;
+    /// Fails with `LastAdmin` when it would leave the tenant without an admin.
+    async fn set_member_role(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        role: Role,
+    ) -> StoreResult<Member>;
+    async fn remove_member(&self, actor: &Actor, tenant_id: Uuid, user_id: Uuid)
+        -> StoreResult<()>;
+
+    // invitations
+    async fn create_invitation(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewInvitationRow,
+    ) -> StoreResult<Invitation>;
+    async fn list_invitations(
+        &self,
+        tenant_id: Uuid,
+        page: &PageQuery,
+    ) -> StoreResult<Page<Invitation>>;
+    async fn revoke_invitation(&self, actor: &Actor, tenant_id: Uuid, id: Uuid)
+        -> StoreResult<()>;
+    /// Consumes a valid invitation and makes the user (created with
+    /// `new_user` when no account has the email) a member, all at once.
+    async fn accept_invitation(
+        &self,
+        token_hash: &str,
+        new_user: Option<(&str, &str)>,
+    ) -> StoreResult<(User, Uuid)>;
+    /// The invitation's email, when the token is valid: lets the server ask
+    /// for a password only when no account exists yet.
+    async fn invitation_email(&self, token_hash: &str) -> StoreResult<Option<String>>;
+
+    // API keys
+    async fn create_api_key(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewApiKeyRow,
+    ) -> StoreResult<ApiKey>;
+    async fn list_api_keys(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<ApiKey>>;
+    async fn revoke_api_key(&self, actor: &Actor, tenant_id: Uuid, id: Uuid)
+        -> StoreResult<ApiKey>;
+
+    // audit
+    async fn list_audit(&self, tenant_id: Uuid, page: &PageQuery)
+        -> StoreResult<Page<AuditEvent>>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store a URL names: `sqlite://PATH` (created when missing).
+pub async fn open(url: &str) -> anyhow::Result<DynStore> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        anyhow::bail!(
+            "PostgreSQL support is not built yet; use a sqlite:// database URL for now"
+        )
+    } else {
+        anyhow::bail!("unsupported database URL {url:?}: use sqlite://PATH")
+    }
+}

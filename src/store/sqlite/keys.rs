@@ -1,0 +1,192 @@
+//! API keys and the audit log.
+
+use serde_json::json;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{cursor, db_error, now_ms, parse_uuid, to_dt, write_audit, SqliteStore};
+use crate::domain::{ApiKey, ApiKeyScope, AuditEvent, Page, PageQuery};
+use crate::store::{Actor, AuditEntry, NewApiKeyRow, StoreError, StoreResult};
+
+const KEY_COLUMNS: &str =
+    "id, name, prefix, last_four, scope, created_by, created_at, last_used_at, revoked_at";
+
+fn key_from_row(row: &SqliteRow) -> StoreResult<ApiKey> {
+    let err = |e| db_error(e, "read an API key");
+    let scope: String = row.try_get("scope").map_err(err)?;
+    let created_by: Option<String> = row.try_get("created_by").map_err(err)?;
+    Ok(ApiKey {
+        id: parse_uuid(&row.try_get::<String, _>("id").map_err(err)?)?,
+        name: row.try_get("name").map_err(err)?,
+        prefix: row.try_get("prefix").map_err(err)?,
+        last_four: row.try_get("last_four").map_err(err)?,
+        scope: ApiKeyScope::parse(&scope)
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad scope {scope:?} in store")))?,
+        created_by: created_by.as_deref().map(parse_uuid).transpose()?,
+        created_at: to_dt(row.try_get("created_at").map_err(err)?),
+        last_used_at: row
+            .try_get::<Option<i64>, _>("last_used_at")
+            .map_err(err)?
+            .map(to_dt),
+        revoked_at: row
+            .try_get::<Option<i64>, _>("revoked_at")
+            .map_err(err)?
+            .map(to_dt),
+    })
+}
+
+fn audit_from_row(row: &SqliteRow) -> StoreResult<AuditEvent> {
+    let err = |e| db_error(e, "read an audit event");
+    let actor: Option<String> = row.try_get("actor_id").map_err(err)?;
+    let changes: String = row.try_get("changes").map_err(err)?;
+    Ok(AuditEvent {
+        id: parse_uuid(&row.try_get::<String, _>("id").map_err(err)?)?,
+        tenant_id: parse_uuid(&row.try_get::<String, _>("tenant_id").map_err(err)?)?,
+        actor_id: actor.as_deref().map(parse_uuid).transpose()?,
+        actor_email: row.try_get("actor_email").map_err(err)?,
+        action: row.try_get("action").map_err(err)?,
+        resource: row.try_get("resource").map_err(err)?,
+        resource_id: row.try_get("resource_id").map_err(err)?,
+        changes: serde_json::from_str(&changes).unwrap_or(serde_json::Value::Null),
+        created_at: to_dt(row.try_get("created_at").map_err(err)?),
+    })
+}
+
+impl SqliteStore {
+    pub(super) async fn create_api_key_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewApiKeyRow,
+    ) -> StoreResult<ApiKey> {
+        let key = ApiKey {
+            id: Uuid::now_v7(),
+            name: row.name,
+            prefix: row.prefix,
+            last_four: row.last_four,
+            scope: row.scope,
+            created_by: actor.user_id,
+            created_at: to_dt(now_ms()),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO api_keys (tenant_id, id, name, prefix, last_four, key_hash, scope, \
+             created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(tenant_id.to_string())
+        .bind(key.id.to_string())
+        .bind(&key.name)
+        .bind(&key.prefix)
+        .bind(&key.last_four)
+        .bind(&row.key_hash)
+        .bind(key.scope.as_str())
+        .bind(key.created_by.map(|u| u.to_string()))
+        .bind(key.created_at.timestamp_millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "create an API key"))?;
+        let entry = AuditEntry {
+            action: "api_key.create",
+            resource: "api_key",
+            resource_id: key.id.to_string(),
+            changes: json!({ "name": key.name, "prefix": key.prefix, "scope": key.scope }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an API key"))?;
+        Ok(key)
+    }
+
+    pub(super) async fn list_api_keys_impl(
+        &self,
+        tenant_id: Uuid,
+        page: &PageQuery,
+    ) -> StoreResult<Page<ApiKey>> {
+        let limit = page.limit();
+        let rows = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?"
+        ))
+        .bind(tenant_id.to_string())
+        .bind(cursor(page).unwrap_or_default())
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "list API keys"))?;
+        let keys = rows
+            .iter()
+            .map(key_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(keys, limit, |k| k.id.to_string()))
+    }
+
+    pub(super) async fn revoke_api_key_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<ApiKey> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(tenant_id.to_string())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "revoke an API key"))?;
+        let row = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = ? AND id = ?"
+        ))
+        .bind(tenant_id.to_string())
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "read an API key"))?
+        .ok_or(StoreError::NotFound)?;
+        if done.rows_affected() > 0 {
+            let entry = AuditEntry {
+                action: "api_key.revoke",
+                resource: "api_key",
+                resource_id: id.to_string(),
+                changes: json!({}),
+            };
+            write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        }
+        let key = key_from_row(&row)?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an API key revocation"))?;
+        Ok(key)
+    }
+
+    pub(super) async fn list_audit_impl(
+        &self,
+        tenant_id: Uuid,
+        page: &PageQuery,
+    ) -> StoreResult<Page<AuditEvent>> {
+        let limit = page.limit();
+        // Newest first: the cursor is the last id seen, and older ids sort lower.
+        let before = cursor(page).unwrap_or_else(|| "g".to_string());
+        let rows = sqlx::query(
+            "SELECT tenant_id, id, actor_id, actor_email, action, resource, resource_id, \
+             changes, created_at FROM audit_events WHERE tenant_id = ? AND id < ? \
+             ORDER BY id DESC LIMIT ?",
+        )
+        .bind(tenant_id.to_string())
+        .bind(before)
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "list the audit log"))?;
+        let events = rows
+            .iter()
+            .map(audit_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(events, limit, |e| e.id.to_string()))
+    }
+}

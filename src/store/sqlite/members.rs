@@ -1,0 +1,459 @@
+//! Memberships and invitations, with the tier's user limit and the
+//! last-admin rule checked inside the write transaction.
+
+use serde_json::json;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, Sqlite, Transaction};
+use uuid::Uuid;
+
+use super::users::{user_from_row, USER_COLUMNS};
+use super::{cursor, db_error, now_ms, parse_role, parse_uuid, to_dt, write_audit, SqliteStore};
+use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
+use crate::store::{Actor, AuditEntry, NewInvitationRow, StoreError, StoreResult};
+
+fn member_from_row(row: &SqliteRow) -> StoreResult<Member> {
+    let err = |e| db_error(e, "read a member");
+    Ok(Member {
+        user_id: parse_uuid(&row.try_get::<String, _>("user_id").map_err(err)?)?,
+        email: row.try_get("email").map_err(err)?,
+        name: row.try_get("name").map_err(err)?,
+        role: parse_role(&row.try_get::<String, _>("role").map_err(err)?)?,
+        joined_at: to_dt(row.try_get("joined_at").map_err(err)?),
+    })
+}
+
+fn invitation_from_row(row: &SqliteRow) -> StoreResult<Invitation> {
+    let err = |e| db_error(e, "read an invitation");
+    let invited_by: Option<String> = row.try_get("invited_by").map_err(err)?;
+    Ok(Invitation {
+        id: parse_uuid(&row.try_get::<String, _>("id").map_err(err)?)?,
+        email: row.try_get("email").map_err(err)?,
+        role: parse_role(&row.try_get::<String, _>("role").map_err(err)?)?,
+        invited_by: invited_by.as_deref().map(parse_uuid).transpose()?,
+        created_at: to_dt(row.try_get("created_at").map_err(err)?),
+        expires_at: to_dt(row.try_get("expires_at").map_err(err)?),
+        accepted_at: row
+            .try_get::<Option<i64>, _>("accepted_at")
+            .map_err(err)?
+            .map(to_dt),
+    })
+}
+
+const MEMBER_SELECT: &str = "SELECT m.user_id, u.email, u.name, m.role, m.created_at AS joined_at \
+     FROM memberships m JOIN users u ON u.id = m.user_id";
+
+async fn member_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> StoreResult<Option<Member>> {
+    let row = sqlx::query(&format!(
+        "{MEMBER_SELECT} WHERE m.tenant_id = ? AND m.user_id = ?"
+    ))
+    .bind(tenant_id.to_string())
+    .bind(user_id.to_string())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "find a member"))?;
+    row.map(|r| member_from_row(&r)).transpose()
+}
+
+async fn count(
+    tx: &mut Transaction<'static, Sqlite>,
+    sql: &str,
+    tenant_id: Uuid,
+) -> StoreResult<i64> {
+    sqlx::query_scalar(sql)
+        .bind(tenant_id.to_string())
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "count members"))
+}
+
+async fn check_user_limit(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant_id: Uuid,
+    user_limit: Option<u32>,
+    tier: Tier,
+) -> StoreResult<()> {
+    if let Some(limit) = user_limit {
+        let n = count(
+            tx,
+            "SELECT count(*) FROM memberships WHERE tenant_id = ?",
+            tenant_id,
+        )
+        .await?;
+        if n >= limit as i64 {
+            return Err(StoreError::LimitReached {
+                what: "users",
+                tier,
+                limit,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a change that would leave the tenant without an admin.
+async fn keep_an_admin(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant_id: Uuid,
+    current: Role,
+    new: Option<Role>,
+) -> StoreResult<()> {
+    if current == Role::Admin && new != Some(Role::Admin) {
+        let admins = count(
+            tx,
+            "SELECT count(*) FROM memberships WHERE tenant_id = ? AND role = 'admin'",
+            tenant_id,
+        )
+        .await?;
+        if admins <= 1 {
+            return Err(StoreError::LastAdmin);
+        }
+    }
+    Ok(())
+}
+
+async fn insert_membership(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    role: Role,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES (?, ?, ?, ?)")
+        .bind(tenant_id.to_string())
+        .bind(user_id.to_string())
+        .bind(role.as_str())
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "add a member"))?;
+    Ok(())
+}
+
+impl SqliteStore {
+    pub(super) async fn role_of_impl(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> StoreResult<Option<Role>> {
+        let role: Option<String> =
+            sqlx::query_scalar("SELECT role FROM memberships WHERE tenant_id = ? AND user_id = ?")
+                .bind(tenant_id.to_string())
+                .bind(user_id.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| db_error(e, "look up a role"))?;
+        role.as_deref().map(parse_role).transpose()
+    }
+
+    pub(super) async fn list_members_impl(
+        &self,
+        tenant_id: Uuid,
+        page: &PageQuery,
+    ) -> StoreResult<Page<Member>> {
+        let limit = page.limit();
+        let rows = sqlx::query(&format!(
+            "{MEMBER_SELECT} WHERE m.tenant_id = ? AND m.user_id > ? ORDER BY m.user_id LIMIT ?"
+        ))
+        .bind(tenant_id.to_string())
+        .bind(cursor(page).unwrap_or_default())
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "list members"))?;
+        let members = rows
+            .iter()
+            .map(member_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(members, limit, |m| m.user_id.to_string()))
+    }
+
+    pub(super) async fn add_member_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        role: Role,
+        user_limit: Option<u32>,
+        tier: Tier,
+    ) -> StoreResult<Member> {
+        let mut tx = self.write().await?;
+        if member_in(&mut tx, tenant_id, user_id).await?.is_some() {
+            return Err(StoreError::Conflict { field: "email" });
+        }
+        check_user_limit(&mut tx, tenant_id, user_limit, tier).await?;
+        insert_membership(&mut tx, tenant_id, user_id, role).await?;
+        let entry = AuditEntry {
+            action: "member.add",
+            resource: "member",
+            resource_id: user_id.to_string(),
+            changes: json!({ "role": role }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        let member = member_in(&mut tx, tenant_id, user_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a new member"))?;
+        Ok(member)
+    }
+
+    pub(super) async fn set_member_role_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        role: Role,
+    ) -> StoreResult<Member> {
+        let mut tx = self.write().await?;
+        let current = member_in(&mut tx, tenant_id, user_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        keep_an_admin(&mut tx, tenant_id, current.role, Some(role)).await?;
+        sqlx::query("UPDATE memberships SET role = ? WHERE tenant_id = ? AND user_id = ?")
+            .bind(role.as_str())
+            .bind(tenant_id.to_string())
+            .bind(user_id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "change a role"))?;
+        let entry = AuditEntry {
+            action: "member.role_change",
+            resource: "member",
+            resource_id: user_id.to_string(),
+            changes: json!({ "role": { "from": current.role, "to": role } }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a role change"))?;
+        Ok(Member { role, ..current })
+    }
+
+    pub(super) async fn remove_member_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        let current = member_in(&mut tx, tenant_id, user_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        keep_an_admin(&mut tx, tenant_id, current.role, None).await?;
+        sqlx::query("DELETE FROM memberships WHERE tenant_id = ? AND user_id = ?")
+            .bind(tenant_id.to_string())
+            .bind(user_id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "remove a member"))?;
+        let entry = AuditEntry {
+            action: "member.remove",
+            resource: "member",
+            resource_id: user_id.to_string(),
+            changes: json!({ "email": current.email, "role": current.role }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a member removal"))
+    }
+
+    pub(super) async fn create_invitation_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewInvitationRow,
+    ) -> StoreResult<Invitation> {
+        let invitation = Invitation {
+            id: Uuid::now_v7(),
+            email: row.email.to_lowercase(),
+            role: row.role,
+            invited_by: actor.user_id,
+            created_at: to_dt(now_ms()),
+            expires_at: row.expires_at,
+            accepted_at: None,
+        };
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO invitations (tenant_id, id, email, role, token_hash, invited_by, \
+             created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(tenant_id.to_string())
+        .bind(invitation.id.to_string())
+        .bind(&invitation.email)
+        .bind(row.role.as_str())
+        .bind(&row.token_hash)
+        .bind(actor.user_id.map(|u| u.to_string()))
+        .bind(invitation.created_at.timestamp_millis())
+        .bind(invitation.expires_at.timestamp_millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "create an invitation"))?;
+        let entry = AuditEntry {
+            action: "invitation.create",
+            resource: "invitation",
+            resource_id: invitation.id.to_string(),
+            changes: json!({ "email": invitation.email, "role": row.role }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an invitation"))?;
+        Ok(invitation)
+    }
+
+    pub(super) async fn list_invitations_impl(
+        &self,
+        tenant_id: Uuid,
+        page: &PageQuery,
+    ) -> StoreResult<Page<Invitation>> {
+        let limit = page.limit();
+        let rows = sqlx::query(
+            "SELECT id, email, role, invited_by, created_at, expires_at, accepted_at \
+             FROM invitations WHERE tenant_id = ? AND revoked_at IS NULL AND id > ? \
+             ORDER BY id LIMIT ?",
+        )
+        .bind(tenant_id.to_string())
+        .bind(cursor(page).unwrap_or_default())
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "list invitations"))?;
+        let items = rows
+            .iter()
+            .map(invitation_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(items, limit, |i| i.id.to_string()))
+    }
+
+    pub(super) async fn revoke_invitation_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE invitations SET revoked_at = ? WHERE tenant_id = ? AND id = ? \
+             AND revoked_at IS NULL AND accepted_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(tenant_id.to_string())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "revoke an invitation"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let entry = AuditEntry {
+            action: "invitation.revoke",
+            resource: "invitation",
+            resource_id: id.to_string(),
+            changes: json!({}),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an invitation revocation"))
+    }
+
+    pub(super) async fn invitation_email_impl(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<String>> {
+        sqlx::query_scalar(
+            "SELECT email FROM invitations WHERE token_hash = ? AND accepted_at IS NULL \
+             AND revoked_at IS NULL AND expires_at > ?",
+        )
+        .bind(token_hash)
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "look up an invitation"))
+    }
+
+    pub(super) async fn accept_invitation_impl(
+        &self,
+        token_hash: &str,
+        new_user: Option<(&str, &str)>,
+    ) -> StoreResult<(User, Uuid)> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "SELECT i.tenant_id, i.id, i.email, i.role, t.tier FROM invitations i \
+             JOIN tenants t ON t.id = i.tenant_id WHERE i.token_hash = ? \
+             AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?",
+        )
+        .bind(token_hash)
+        .bind(now_ms())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "look up an invitation"))?
+        .ok_or(StoreError::InvitationInvalid)?;
+        let err = |e| db_error(e, "read an invitation");
+        let tenant_id = parse_uuid(&row.try_get::<String, _>("tenant_id").map_err(err)?)?;
+        let invitation_id: String = row.try_get("id").map_err(err)?;
+        let email: String = row.try_get("email").map_err(err)?;
+        let role = parse_role(&row.try_get::<String, _>("role").map_err(err)?)?;
+        let tier = Tier::parse(&row.try_get::<String, _>("tier").map_err(err)?)
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier in store")))?;
+
+        let existing = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = ?"))
+            .bind(&email)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "find the invited user"))?;
+        let user = match (existing, new_user) {
+            (Some(row), _) => user_from_row(&row)?,
+            (None, Some((name, password_hash))) => {
+                let user = User {
+                    id: Uuid::now_v7(),
+                    email: email.clone(),
+                    name: name.to_string(),
+                    platform_admin: false,
+                    created_at: to_dt(now_ms()),
+                };
+                sqlx::query(
+                    "INSERT INTO users (id, email, name, password_hash, platform_admin, created_at) \
+                     VALUES (?, ?, ?, ?, 0, ?)",
+                )
+                .bind(user.id.to_string())
+                .bind(&user.email)
+                .bind(&user.name)
+                .bind(password_hash)
+                .bind(user.created_at.timestamp_millis())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_error(e, "create the invited user"))?;
+                user
+            }
+            (None, None) => return Err(StoreError::InvitationInvalid),
+        };
+        if member_in(&mut tx, tenant_id, user.id).await?.is_none() {
+            check_user_limit(&mut tx, tenant_id, tier.user_limit(), tier).await?;
+            insert_membership(&mut tx, tenant_id, user.id, role).await?;
+        }
+        sqlx::query("UPDATE invitations SET accepted_at = ? WHERE tenant_id = ? AND id = ?")
+            .bind(now_ms())
+            .bind(tenant_id.to_string())
+            .bind(&invitation_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "mark an invitation accepted"))?;
+        let entry = AuditEntry {
+            action: "invitation.accept",
+            resource: "invitation",
+            resource_id: invitation_id,
+            changes: json!({ "email": email, "role": role }),
+        };
+        write_audit(&mut tx, tenant_id, &Actor::user(&user), &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an accepted invitation"))?;
+        Ok((user, tenant_id))
+    }
+}

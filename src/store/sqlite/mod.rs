@@ -1,0 +1,292 @@
+//! The embedded SQLite store (WAL, busy timeout, `BEGIN IMMEDIATE` for writes,
+//! so two processes on one file wait for each other instead of corrupting it).
+
+mod keys;
+mod members;
+mod tenants;
+mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use uuid::Uuid;
+
+use super::{
+    Actor, AuditEntry, NewApiKeyRow, NewInvitationRow, Store, StoreError, StoreResult,
+    TenantRow, TenantScope,
+};
+use crate::domain::{
+    ApiKey, AuditEvent, Invitation, Member, MembershipSummary, Page, PageQuery, Role, Tenant,
+    TenantStatus, Tier, User,
+};
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn open(url: &str) -> anyhow::Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("invalid SQLite URL {url:?}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open the SQLite database at {url}"))?;
+        sqlx::migrate!("src/store/sqlite/migrations")
+            .run(&pool)
+            .await
+            .context("cannot migrate the SQLite database")?;
+        Ok(Self { pool })
+    }
+
+    /// A write transaction that takes the database's write lock up front.
+    async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| db_error(e, "begin a write transaction"))
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+pub(crate) fn to_dt(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+pub(crate) fn parse_uuid(s: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Other(anyhow::anyhow!("bad id {s:?} in store: {e}")))
+}
+
+pub(crate) fn parse_role(s: &str) -> StoreResult<Role> {
+    Role::parse(s).ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad role {s:?} in store")))
+}
+
+/// Maps a database error: unique violations become `Conflict` naming the field.
+pub(crate) fn db_error(e: sqlx::Error, doing: &str) -> StoreError {
+    if let Some(db) = e.as_database_error() {
+        if db.is_unique_violation() {
+            let msg = db.message();
+            let field = if msg.contains("slug") {
+                "slug"
+            } else if msg.contains("email") {
+                "email"
+            } else if msg.contains("memberships") {
+                "user"
+            } else {
+                "id"
+            };
+            return StoreError::Conflict { field };
+        }
+    }
+    StoreError::Other(anyhow::Error::new(e).context(format!("cannot {doing}")))
+}
+
+pub(crate) async fn write_audit(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant_id: Uuid,
+    actor: &Actor,
+    entry: &AuditEntry,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_events (tenant_id, id, actor_id, actor_email, action, resource, \
+         resource_id, changes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(tenant_id.to_string())
+    .bind(Uuid::now_v7().to_string())
+    .bind(actor.user_id.map(|u| u.to_string()))
+    .bind(actor.email.as_deref())
+    .bind(entry.action)
+    .bind(entry.resource)
+    .bind(&entry.resource_id)
+    .bind(entry.changes.to_string())
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "write the audit log"))?;
+    Ok(())
+}
+
+/// Cursor condition helpers: cursors are ids (UUIDv7 text).
+pub(crate) fn cursor(page: &PageQuery) -> Option<String> {
+    page.cursor.clone()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_user(
+        &self,
+        email: &str,
+        name: &str,
+        password_hash: Option<&str>,
+        platform_admin: bool,
+    ) -> StoreResult<User> {
+        self.create_user_impl(email, name, password_hash, platform_admin)
+            .await
+    }
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<(User, Option<String>)>> {
+        self.user_by_email_impl(email).await
+    }
+    async fn create_session(
+        &self,
+        user_id: Uuid,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.create_session_impl(user_id, token_hash, expires_at)
+            .await
+    }
+    async fn session_user(&self, token_hash: &str) -> StoreResult<Option<User>> {
+        self.session_user_impl(token_hash).await
+    }
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        self.delete_session_impl(token_hash).await
+    }
+    async fn memberships_of(&self, user_id: Uuid) -> StoreResult<Vec<MembershipSummary>> {
+        self.memberships_of_impl(user_id).await
+    }
+
+    async fn create_tenant(&self, actor: &Actor, row: TenantRow) -> StoreResult<Tenant> {
+        self.create_tenant_impl(actor, row).await
+    }
+    async fn list_tenants(
+        &self,
+        scope: TenantScope,
+        page: &PageQuery,
+    ) -> StoreResult<Page<Tenant>> {
+        self.list_tenants_impl(scope, page).await
+    }
+    async fn tenant(&self, id_or_slug: &str) -> StoreResult<Option<Tenant>> {
+        self.tenant_impl(id_or_slug).await
+    }
+    async fn update_tenant(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        row: TenantRow,
+        audit: AuditEntry,
+    ) -> StoreResult<Tenant> {
+        self.update_tenant_impl(actor, id, row, audit).await
+    }
+    async fn set_tenant_status(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        status: TenantStatus,
+    ) -> StoreResult<Tenant> {
+        self.set_tenant_status_impl(actor, id, status).await
+    }
+
+    async fn role_of(&self, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Option<Role>> {
+        self.role_of_impl(tenant_id, user_id).await
+    }
+    async fn list_members(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<Member>> {
+        self.list_members_impl(tenant_id, page).await
+    }
+    async fn add_member(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        role: Role,
+        user_limit: Option<u32>,
+        tier: Tier,
+    ) -> StoreResult<Member> {
+        self.add_member_impl(actor, tenant_id, user_id, role, user_limit, tier)
+            .await
+    }
+    async fn set_member_role(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        role: Role,
+    ) -> StoreResult<Member> {
+        self.set_member_role_impl(actor, tenant_id, user_id, role)
+            .await
+    }
+    async fn remove_member(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> StoreResult<()> {
+        self.remove_member_impl(actor, tenant_id, user_id).await
+    }
+
+    async fn create_invitation(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewInvitationRow,
+    ) -> StoreResult<Invitation> {
+        self.create_invitation_impl(actor, tenant_id, row).await
+    }
+    async fn list_invitations(
+        &self,
+        tenant_id: Uuid,
+        page: &PageQuery,
+    ) -> StoreResult<Page<Invitation>> {
+        self.list_invitations_impl(tenant_id, page).await
+    }
+    async fn revoke_invitation(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<()> {
+        self.revoke_invitation_impl(actor, tenant_id, id).await
+    }
+    async fn accept_invitation(
+        &self,
+        token_hash: &str,
+        new_user: Option<(&str, &str)>,
+    ) -> StoreResult<(User, Uuid)> {
+        self.accept_invitation_impl(token_hash, new_user).await
+    }
+    async fn invitation_email(&self, token_hash: &str) -> StoreResult<Option<String>> {
+        self.invitation_email_impl(token_hash).await
+    }
+
+    async fn create_api_key(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewApiKeyRow,
+    ) -> StoreResult<ApiKey> {
+        self.create_api_key_impl(actor, tenant_id, row).await
+    }
+    async fn list_api_keys(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<ApiKey>> {
+        self.list_api_keys_impl(tenant_id, page).await
+    }
+    async fn revoke_api_key(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<ApiKey> {
+        self.revoke_api_key_impl(actor, tenant_id, id).await
+    }
+
+    async fn list_audit(
+        &self,
+        tenant_id: Uuid,
+        page: &PageQuery,
+    ) -> StoreResult<Page<AuditEvent>> {
+        self.list_audit_impl(tenant_id, page).await
+    }
+}

@@ -1,0 +1,206 @@
+//! Tenants, with their usage counted live.
+
+use anyhow::Context;
+use serde_json::json;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{cursor, db_error, now_ms, parse_uuid, to_dt, write_audit, SqliteStore};
+use crate::domain::{
+    Page, PageQuery, Tenant, TenantSettings, TenantStatus, TenantUsage, Tier,
+};
+use crate::store::{Actor, AuditEntry, StoreError, StoreResult, TenantRow, TenantScope};
+
+const TENANT_SELECT: &str = "SELECT t.id, t.name, t.slug, t.tier, t.status, t.is_platform, \
+     t.settings, t.created_at, \
+     (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id) AS users FROM tenants t";
+
+fn tenant_from_row(row: &SqliteRow) -> StoreResult<Tenant> {
+    let err = |e| db_error(e, "read a tenant");
+    let id: String = row.try_get("id").map_err(err)?;
+    let tier: String = row.try_get("tier").map_err(err)?;
+    let status: String = row.try_get("status").map_err(err)?;
+    let settings: String = row.try_get("settings").map_err(err)?;
+    let tier = Tier::parse(&tier)
+        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier {tier:?} in store")))?;
+    let settings: TenantSettings = serde_json::from_str(&settings)
+        .context("bad tenant settings in store")
+        .map_err(StoreError::Other)?;
+    let users: i64 = row.try_get("users").map_err(err)?;
+    Ok(Tenant {
+        id: parse_uuid(&id)?,
+        name: row.try_get("name").map_err(err)?,
+        slug: row.try_get("slug").map_err(err)?,
+        tier,
+        status: TenantStatus::parse(&status)
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad status {status:?}")))?,
+        is_platform: row.try_get::<i64, _>("is_platform").map_err(err)? != 0,
+        created_at: to_dt(row.try_get("created_at").map_err(err)?),
+        settings,
+        usage: TenantUsage {
+            users: users as u32,
+            user_limit: tier.user_limit(),
+            // Leads arrive with the leads feature; until then there are none.
+            leads_this_month: 0,
+            lead_limit: tier.lead_limit(),
+        },
+    })
+}
+
+fn settings_json(settings: &TenantSettings) -> StoreResult<String> {
+    serde_json::to_string(settings)
+        .context("cannot encode tenant settings")
+        .map_err(StoreError::Other)
+}
+
+impl SqliteStore {
+    pub(super) async fn create_tenant_impl(
+        &self,
+        actor: &Actor,
+        row: TenantRow,
+    ) -> StoreResult<Tenant> {
+        let id = Uuid::now_v7();
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO tenants (id, name, slug, tier, status, is_platform, settings, created_at) \
+             VALUES (?, ?, ?, ?, 'active', 0, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(&row.name)
+        .bind(&row.slug)
+        .bind(row.tier.as_str())
+        .bind(settings_json(&row.settings)?)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "create a tenant"))?;
+        let entry = AuditEntry {
+            action: "tenant.create",
+            resource: "tenant",
+            resource_id: id.to_string(),
+            changes: json!({ "name": row.name, "slug": row.slug, "tier": row.tier }),
+        };
+        write_audit(&mut tx, id, actor, &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a new tenant"))?;
+        self.tenant_impl(&id.to_string())
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub(super) async fn list_tenants_impl(
+        &self,
+        scope: TenantScope,
+        page: &PageQuery,
+    ) -> StoreResult<Page<Tenant>> {
+        let limit = page.limit();
+        let after = cursor(page).unwrap_or_default();
+        let rows = match scope {
+            TenantScope::All => {
+                sqlx::query(&format!(
+                    "{TENANT_SELECT} WHERE t.id > ? ORDER BY t.id LIMIT ?"
+                ))
+                .bind(after)
+                .bind(limit as i64 + 1)
+                .fetch_all(&self.pool)
+                .await
+            }
+            TenantScope::MemberOf(user) => {
+                sqlx::query(&format!(
+                    "{TENANT_SELECT} JOIN memberships me ON me.tenant_id = t.id AND me.user_id = ? \
+                     WHERE t.id > ? ORDER BY t.id LIMIT ?"
+                ))
+                .bind(user.to_string())
+                .bind(after)
+                .bind(limit as i64 + 1)
+                .fetch_all(&self.pool)
+                .await
+            }
+        }
+        .map_err(|e| db_error(e, "list tenants"))?;
+        let tenants = rows
+            .iter()
+            .map(tenant_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(tenants, limit, |t| t.id.to_string()))
+    }
+
+    pub(super) async fn tenant_impl(&self, id_or_slug: &str) -> StoreResult<Option<Tenant>> {
+        let row = sqlx::query(&format!(
+            "{TENANT_SELECT} WHERE t.id = ?1 OR t.slug = ?1"
+        ))
+        .bind(id_or_slug)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "find a tenant"))?;
+        row.map(|r| tenant_from_row(&r)).transpose()
+    }
+
+    pub(super) async fn update_tenant_impl(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        row: TenantRow,
+        audit: AuditEntry,
+    ) -> StoreResult<Tenant> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE tenants SET name = ?, slug = ?, tier = ?, settings = ? WHERE id = ?",
+        )
+        .bind(&row.name)
+        .bind(&row.slug)
+        .bind(row.tier.as_str())
+        .bind(settings_json(&row.settings)?)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "update a tenant"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        write_audit(&mut tx, id, actor, &audit).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a tenant update"))?;
+        self.tenant_impl(&id.to_string())
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub(super) async fn set_tenant_status_impl(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        status: TenantStatus,
+    ) -> StoreResult<Tenant> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query("UPDATE tenants SET status = ? WHERE id = ? AND is_platform = 0")
+            .bind(status.as_str())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "change a tenant's status"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let action = match status {
+            TenantStatus::Active => "tenant.reactivate",
+            TenantStatus::Suspended => "tenant.suspend",
+        };
+        let entry = AuditEntry {
+            action,
+            resource: "tenant",
+            resource_id: id.to_string(),
+            changes: json!({ "status": status }),
+        };
+        write_audit(&mut tx, id, actor, &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a status change"))?;
+        self.tenant_impl(&id.to_string())
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+}
