@@ -1,6 +1,14 @@
 //! Switchboard: a multi-tenant platform for inbound leads and AI agents, and
 //! the terminal console that runs it.
+//!
+//! Dependencies point one way: `console → api → domain ← server → store`.
 
 pub mod api;
+pub mod commands;
+pub mod config;
+pub mod console;
+pub mod credentials;
 pub mod domain;
+pub mod embedded;
+pub mod server;
 pub mod store;

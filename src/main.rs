@@ -1,1 +1,119 @@
-fn main() {}
+//! CLI: parse arguments, pick a mode, nothing else.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use switchboard::commands;
+use switchboard::config::{Config, Flags};
+
+#[derive(Parser)]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Inbound leads and AI agents for many tenants, from the terminal"
+)]
+struct Cli {
+    /// Remote platform URL for the console (default: the embedded platform).
+    #[arg(long, global = true)]
+    server: Option<String>,
+    /// Config file (default: <config dir>/config.toml).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the platform API for a team.
+    Serve {
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long)]
+        bind: Option<String>,
+        /// sqlite://PATH
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Manage users directly in the store.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Sign in to a remote platform and keep the session.
+    Login {
+        /// Read the password from stdin (after the email line) instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Sign out of the remote platform and forget the session.
+    Logout,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from stdin.
+    Add {
+        email: String,
+        /// Display name (default: the email's local part).
+        #[arg(long)]
+        name: Option<String>,
+        /// Make the user a platform admin (sees and manages every tenant).
+        #[arg(long)]
+        platform_admin: bool,
+        /// Read the password from the first line of stdin.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// sqlite://PATH
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut flags = Flags {
+        config_file: cli.config,
+        server: cli.server,
+        ..Flags::default()
+    };
+    match &cli.command {
+        Some(Command::Serve { bind, database_url }) => {
+            flags.bind = bind.clone();
+            flags.database_url = database_url.clone();
+        }
+        Some(Command::User {
+            command: UserCommand::Add { database_url, .. },
+        }) => flags.database_url = database_url.clone(),
+        _ => {}
+    }
+    let result = Config::load(&flags).and_then(|config| {
+        let runtime = tokio::runtime::Runtime::new()?;
+        runtime.block_on(async {
+            match cli.command {
+                None => commands::console::run(&config).await,
+                Some(Command::Serve { .. }) => commands::serve::run(&config).await,
+                Some(Command::User {
+                    command:
+                        UserCommand::Add {
+                            email,
+                            name,
+                            platform_admin,
+                            ..
+                        },
+                }) => commands::user::add(&config, &email, name.as_deref(), platform_admin).await,
+                Some(Command::Login { password_stdin }) => {
+                    commands::login::login(&config, password_stdin).await
+                }
+                Some(Command::Logout) => commands::login::logout(&config).await,
+            }
+        })
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("switchboard: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

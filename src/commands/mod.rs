@@ -1,0 +1,7 @@
+//! What each mode of the binary does; `main.rs` only picks one.
+
+pub mod console;
+pub mod logging;
+pub mod login;
+pub mod serve;
+pub mod user;

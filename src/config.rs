@@ -1,0 +1,189 @@
+//! Configuration: `config.toml` in the config dir, then `SWITCHBOARD_*`
+//! environment variables, then command-line flags (each overriding the last).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// The file's shape. Unknown keys are errors, so typos do not pass silently.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// URL of a remote platform; absent means the embedded platform.
+    pub server: Option<String>,
+    /// Database of the embedded platform and of `serve`.
+    pub database_url: Option<String>,
+    /// Address `serve` binds.
+    pub bind: Option<String>,
+    /// Log filter, e.g. `info` or `switchboard=debug`.
+    pub log_level: Option<String>,
+    /// Directory for log files; defaults to the data dir.
+    pub log_dir: Option<PathBuf>,
+    /// Days a session token stays valid.
+    pub session_days: Option<u32>,
+    /// Key overrides: action name → key (see `?` in the console).
+    #[serde(default)]
+    pub keys: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dirs {
+    pub config: PathBuf,
+    pub data: PathBuf,
+}
+
+impl Dirs {
+    /// Honours XDG_CONFIG_HOME and XDG_DATA_HOME (through `directories`).
+    pub fn discover() -> anyhow::Result<Self> {
+        let dirs = directories::ProjectDirs::from("dev", "switchboard", "switchboard")
+            .context("cannot find a home directory; set HOME or XDG_DATA_HOME")?;
+        Ok(Self {
+            config: dirs.config_dir().to_path_buf(),
+            data: dirs.data_dir().to_path_buf(),
+        })
+    }
+}
+
+/// The resolved configuration every mode starts from.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub dirs: Dirs,
+    pub server: Option<String>,
+    pub database_url: String,
+    pub bind: String,
+    pub log_level: String,
+    pub log_dir: PathBuf,
+    pub session_days: u32,
+    pub keys: BTreeMap<String, String>,
+}
+
+/// Values given on the command line, which win over everything else.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    pub config_file: Option<PathBuf>,
+    pub server: Option<String>,
+    pub database_url: Option<String>,
+    pub bind: Option<String>,
+}
+
+pub fn parse_file(path: &Path, text: &str) -> anyhow::Result<FileConfig> {
+    toml::from_str(text).map_err(|e| {
+        // toml's message names the line, column and key; prefix the file.
+        anyhow::anyhow!("invalid config file {}:\n{e}", path.display())
+    })
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(format!("SWITCHBOARD_{name}"))
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}
+
+impl Config {
+    pub fn load(flags: &Flags) -> anyhow::Result<Self> {
+        let dirs = Dirs::discover()?;
+        let path = flags
+            .config_file
+            .clone()
+            .or_else(|| env("CONFIG").map(PathBuf::from))
+            .unwrap_or_else(|| dirs.config.join("config.toml"));
+        let file = match std::fs::read_to_string(&path) {
+            Ok(text) => parse_file(&path, &text)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && flags.config_file.is_none() => {
+                FileConfig::default()
+            }
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot read config file {}", path.display()))
+            }
+        };
+        Self::resolve(dirs, file, flags)
+    }
+
+    pub fn resolve(dirs: Dirs, file: FileConfig, flags: &Flags) -> anyhow::Result<Self> {
+        let default_db = format!("sqlite://{}", dirs.data.join("switchboard.db").display());
+        let session_days = match env("SESSION_DAYS") {
+            Some(v) => v.parse().with_context(|| {
+                format!("SWITCHBOARD_SESSION_DAYS={v:?} is not a number of days")
+            })?,
+            None => file.session_days.unwrap_or(30),
+        };
+        if session_days == 0 || session_days > 365 {
+            anyhow::bail!("session_days must be between 1 and 365 (got {session_days})");
+        }
+        Ok(Config {
+            server: flags
+                .server
+                .clone()
+                .or_else(|| env("SERVER"))
+                .or(file.server),
+            database_url: flags
+                .database_url
+                .clone()
+                .or_else(|| env("DATABASE_URL"))
+                .or(file.database_url)
+                .unwrap_or(default_db),
+            bind: flags
+                .bind
+                .clone()
+                .or_else(|| env("BIND"))
+                .or(file.bind)
+                .unwrap_or_else(|| "127.0.0.1:7070".into()),
+            log_level: env("LOG")
+                .or(file.log_level)
+                .unwrap_or_else(|| "info".into()),
+            log_dir: env("LOG_DIR")
+                .map(PathBuf::from)
+                .or(file.log_dir)
+                .unwrap_or_else(|| dirs.data.clone()),
+            session_days,
+            keys: file.keys,
+            dirs,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_reported_with_file_and_line() {
+        let err = parse_file(
+            Path::new("/x/config.toml"),
+            "bind = \"a\"\nserverr = \"b\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("/x/config.toml"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("serverr"), "{err}");
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let dirs = Dirs {
+            config: "/c".into(),
+            data: "/d".into(),
+        };
+        let file = FileConfig {
+            bind: Some("0.0.0.0:1".into()),
+            ..Default::default()
+        };
+        let flags = Flags {
+            bind: Some("127.0.0.1:2".into()),
+            ..Default::default()
+        };
+        let c = Config::resolve(dirs, file, &flags).unwrap();
+        assert_eq!(c.bind, "127.0.0.1:2");
+        assert_eq!(c.database_url, "sqlite:///d/switchboard.db");
+    }
+
+    #[test]
+    fn the_example_config_parses() {
+        let text = include_str!("../config.example.toml");
+        parse_file(Path::new("config.example.toml"), text).unwrap();
+    }
+}

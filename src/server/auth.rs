@@ -1,0 +1,78 @@
+//! Sign-in, sign-out and who-am-I.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use chrono::Utc;
+use tracing::instrument;
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{Json, Session};
+use super::{password, AppState};
+use crate::domain::validate::normalize_email;
+use crate::domain::{secret, LoginRequest, LoginResponse, Me, Problem};
+
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
+#[instrument(skip_all)]
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let email = normalize_email(&req.email);
+    let ip = peer.ip().to_string();
+    if let Some(retry_after) = state.login_limiter.retry_after(&email, &ip) {
+        return Err(ApiError::RateLimited { retry_after });
+    }
+    let found = state.store.user_by_email(&email).await?;
+    let (user, stored) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, None),
+    };
+    let ok = password::verify(req.password, stored).await?;
+    let user = match (ok, user) {
+        (true, Some(user)) => user,
+        _ => {
+            state.login_limiter.record_failure(&email, &ip);
+            return Err(ApiError::Unauthorized("wrong email or password"));
+        }
+    };
+    state.login_limiter.record_success(&email);
+    Ok(Json(state.issue_session(user).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204), (status = 401, body = Problem)), security(("bearer" = [])))]
+pub async fn logout(State(state): State<AppState>, session: Session) -> ApiResult<StatusCode> {
+    state.store.delete_session(&session.token_hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, body = Me), (status = 401, body = Problem)), security(("bearer" = [])))]
+pub async fn me(State(state): State<AppState>, session: Session) -> ApiResult<Json<Me>> {
+    let memberships = state.store.memberships_of(session.user.id).await?;
+    Ok(Json(Me {
+        platform_admin: session.user.platform_admin,
+        user: session.user,
+        memberships,
+    }))
+}
+
+impl AppState {
+    /// Creates a session for `user` and returns its token (shown once).
+    pub async fn issue_session(&self, user: crate::domain::User) -> ApiResult<LoginResponse> {
+        let token = secret::generate("sbt_");
+        let expires_at = Utc::now() + self.settings.session_ttl;
+        self.store
+            .create_session(user.id, &secret::hash(&token), expires_at)
+            .await?;
+        Ok(LoginResponse {
+            token,
+            expires_at,
+            user,
+        })
+    }
+}

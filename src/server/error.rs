@@ -1,0 +1,171 @@
+//! The one error type at the edge: every failure becomes problem+json.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::domain::{FieldError, Problem, ProblemKind};
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("not found")]
+    NotFound,
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("validation failed")]
+    Validation {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("conflict on {field}")]
+    Conflict { field: String, detail: String },
+    #[error("limit reached: {0}")]
+    LimitReached(String),
+    #[error("rate limited")]
+    RateLimited { retry_after: u64 },
+    #[error("tenant suspended")]
+    Suspended(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError::Validation {
+            detail: format!("{field} {message}"),
+            errors: vec![FieldError::new(field, message)],
+        }
+    }
+
+    /// Fails with every collected field error, or passes when there are none.
+    pub fn check(errors: Vec<FieldError>) -> ApiResult<()> {
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let detail = errors
+            .iter()
+            .map(|e| format!("{} {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Err(ApiError::Validation { detail, errors })
+    }
+
+    pub fn problem(&self) -> Problem {
+        match self {
+            ApiError::NotFound => Problem::new(
+                ProblemKind::NotFound,
+                "nothing here: check the id or slug, or whether you have access",
+            ),
+            ApiError::Unauthorized(why) => Problem::new(ProblemKind::Unauthorized, *why),
+            ApiError::Forbidden(why) => Problem::new(ProblemKind::Forbidden, why.clone()),
+            ApiError::Validation { detail, errors } => {
+                let mut p = Problem::new(ProblemKind::Validation, detail.clone());
+                p.errors = errors.clone();
+                p
+            }
+            ApiError::Conflict { field, detail } => {
+                let mut p = Problem::new(ProblemKind::Conflict, detail.clone());
+                p.errors = vec![FieldError::new(field.clone(), detail.clone())];
+                p
+            }
+            ApiError::LimitReached(why) => Problem::new(ProblemKind::LimitReached, why.clone()),
+            ApiError::RateLimited { retry_after } => {
+                let mut p = Problem::new(
+                    ProblemKind::RateLimited,
+                    format!("too many attempts; try again in {retry_after} s"),
+                );
+                p.retry_after = Some(*retry_after);
+                p
+            }
+            ApiError::Suspended(why) => Problem::new(ProblemKind::Suspended, why.clone()),
+            ApiError::Internal(_) => Problem::new(
+                ProblemKind::Internal,
+                "the server failed; the details are in its log",
+            ),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict { field } => ApiError::Conflict {
+                field: field.to_string(),
+                detail: match field {
+                    "slug" => "this slug is taken; pick another".to_string(),
+                    "email" => "this email is already in use here".to_string(),
+                    other => format!("{other} is already taken"),
+                },
+            },
+            e @ StoreError::LimitReached { .. } => {
+                ApiError::LimitReached(format!("{e}; upgrade the tier or remove someone first"))
+            }
+            StoreError::LastAdmin => ApiError::Conflict {
+                field: "role".into(),
+                detail: "a tenant must keep at least one admin; promote someone else first".into(),
+            },
+            StoreError::InvitationInvalid => ApiError::field(
+                "token",
+                "is invalid, already used, revoked or expired; ask for a new invitation",
+            ),
+            StoreError::Other(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(e) = &self {
+            tracing::error!(error = format!("{e:#}"), "internal error");
+        }
+        problem_response(self.problem())
+    }
+}
+
+pub fn problem_response(problem: Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let retry = problem.retry_after;
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    let mut resp = (status, body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    if let Some(secs) = retry {
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    resp
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        ApiError::Validation {
+            detail: format!("the request body is not valid: {}", r.body_text()),
+            errors: vec![FieldError::new("body", r.body_text())],
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::Validation {
+            detail: format!("the query string is not valid: {}", r.body_text()),
+            errors: vec![FieldError::new("query", r.body_text())],
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(_: PathRejection) -> Self {
+        ApiError::NotFound
+    }
+}

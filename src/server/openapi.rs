@@ -1,0 +1,40 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::extract::Json;
+use super::{api_keys, auth, members, tenants};
+use crate::domain::*;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Switchboard API", description = "Tenants, members, API keys and audit for the Switchboard platform."),
+    paths(
+        auth::login, auth::logout, auth::me,
+        tenants::list, tenants::create, tenants::get, tenants::update, tenants::suspend, tenants::reactivate,
+        members::list, members::add, members::change_role, members::remove,
+        members::list_invitations, members::invite, members::revoke_invitation, members::accept,
+        api_keys::list, api_keys::create, api_keys::revoke, api_keys::audit,
+    ),
+    components(schemas(Problem, FieldError, Tenant, Role, Permission, Tier, TenantStatus)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

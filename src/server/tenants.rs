@@ -1,0 +1,240 @@
+//! Tenants: list, create, read, update, suspend and reactivate.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::json;
+use tracing::instrument;
+
+use super::access::Need;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Json, Path, Query, Session};
+use super::AppState;
+use crate::domain::tenant::{slugify, validate_name, validate_slug};
+use crate::domain::{
+    NewTenant, Page, PageQuery, Permission, Problem, Tenant, TenantPatch, TenantSettings,
+    TenantStatus, Tier,
+};
+use crate::store::{AuditEntry, TenantRow, TenantScope};
+
+#[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants", params(PageQuery),
+    responses((status = 200, body = Page<Tenant>), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<Page<Tenant>>> {
+    page_check(&page)?;
+    let scope = if session.user.platform_admin {
+        TenantScope::All
+    } else {
+        TenantScope::MemberOf(session.user.id)
+    };
+    let mut page = state.store.list_tenants(scope, &page).await?;
+    for t in &mut page.items {
+        t.settings = t.settings.masked();
+    }
+    Ok(Json(page))
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants", request_body = NewTenant,
+    responses((status = 201, body = Tenant), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[instrument(skip_all, fields(user = %session.user.id))]
+pub async fn create(
+    State(state): State<AppState>,
+    session: Session,
+    Json(new): Json<NewTenant>,
+) -> ApiResult<(StatusCode, Json<Tenant>)> {
+    if !session.user.platform_admin {
+        return Err(ApiError::Forbidden(
+            "only platform admins can create tenants".into(),
+        ));
+    }
+    let mut errors = Vec::new();
+    validate_name("name", &new.name, &mut errors);
+    let slug = match new.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => s.to_string(),
+        None => slugify(&new.name),
+    };
+    if let Err(e) = validate_slug(&slug) {
+        if new.slug.is_some() || errors.is_empty() {
+            errors.push(crate::domain::FieldError::new("slug", e));
+        }
+    }
+    let mut settings = TenantSettings::default();
+    if let Some(patch) = &new.settings {
+        patch.validate(&mut errors);
+        patch.apply(&mut settings);
+    }
+    ApiError::check(errors)?;
+    let row = TenantRow {
+        name: new.name.trim().to_string(),
+        slug,
+        tier: new.tier.unwrap_or(Tier::Starter),
+        settings,
+    };
+    let mut tenant = state.store.create_tenant(&session.actor(), row).await?;
+    tenant.settings = tenant.settings.masked();
+    tracing::info!(tenant = %tenant.id, "tenant created");
+    Ok((StatusCode::CREATED, Json(tenant)))
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}", tag = "tenants",
+    params(("tenant" = String, Path, description = "tenant id or slug")),
+    responses((status = 200, body = Tenant), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    session: Session,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Tenant>> {
+    let mut access = session.tenant(&state, &tenant, Need::Member).await?;
+    access.tenant.settings = access.tenant.settings.masked();
+    Ok(Json(access.tenant))
+}
+
+#[utoipa::path(patch, path = "/api/v1/tenants/{tenant}", tag = "tenants",
+    params(("tenant" = String, Path, description = "tenant id or slug")),
+    request_body = TenantPatch,
+    responses((status = 200, body = Tenant), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[instrument(skip_all, fields(tenant = %tenant))]
+pub async fn update(
+    State(state): State<AppState>,
+    session: Session,
+    Path(tenant): Path<String>,
+    Json(patch): Json<TenantPatch>,
+) -> ApiResult<Json<Tenant>> {
+    let access = session
+        .tenant_for_change(
+            &state,
+            &tenant,
+            Need::Permission(Permission::SettingsManage),
+        )
+        .await?;
+    if patch.tier.is_some_and(|t| t != access.tenant.tier) && !access.platform_admin {
+        return Err(ApiError::Forbidden(
+            "only platform admins can change a tenant's tier".into(),
+        ));
+    }
+    let current = access.tenant;
+    let mut errors = Vec::new();
+    let mut changes = serde_json::Map::new();
+    let mut row = TenantRow {
+        name: current.name.clone(),
+        slug: current.slug.clone(),
+        tier: current.tier,
+        settings: current.settings.clone(),
+    };
+    if let Some(name) = &patch.name {
+        validate_name("name", name, &mut errors);
+        row.name = name.trim().to_string();
+        changes.insert(
+            "name".into(),
+            json!({ "from": current.name, "to": row.name }),
+        );
+    }
+    if let Some(slug) = &patch.slug {
+        let slug = slug.trim();
+        if current.is_platform && slug != current.slug {
+            errors.push(crate::domain::FieldError::new(
+                "slug",
+                "the platform tenant's slug cannot change",
+            ));
+        }
+        if let Err(e) = validate_slug(slug) {
+            errors.push(crate::domain::FieldError::new("slug", e));
+        }
+        row.slug = slug.to_string();
+        changes.insert(
+            "slug".into(),
+            json!({ "from": current.slug, "to": row.slug }),
+        );
+    }
+    if let Some(tier) = patch.tier {
+        row.tier = tier;
+        changes.insert("tier".into(), json!({ "from": current.tier, "to": tier }));
+    }
+    if let Some(settings) = &patch.settings {
+        settings.validate(&mut errors);
+        settings.apply(&mut row.settings);
+        changes.insert("fields".into(), json!(settings.changed_fields()));
+    }
+    ApiError::check(errors)?;
+    let audit = AuditEntry {
+        action: "tenant.update",
+        resource: "tenant",
+        resource_id: current.id.to_string(),
+        changes: serde_json::Value::Object(changes),
+    };
+    let mut tenant = state
+        .store
+        .update_tenant(&access.actor, current.id, row, audit)
+        .await?;
+    tenant.settings = tenant.settings.masked();
+    Ok(Json(tenant))
+}
+
+async fn set_status(
+    state: AppState,
+    session: Session,
+    tenant: String,
+    status: TenantStatus,
+) -> ApiResult<Json<Tenant>> {
+    let access = session.tenant(&state, &tenant, Need::PlatformAdmin).await?;
+    if access.tenant.is_platform {
+        return Err(ApiError::Conflict {
+            field: "status".into(),
+            detail: "the platform tenant cannot be suspended".into(),
+        });
+    }
+    let mut tenant = state
+        .store
+        .set_tenant_status(&access.actor, access.tenant.id, status)
+        .await?;
+    tenant.settings = tenant.settings.masked();
+    Ok(Json(tenant))
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/suspend", tag = "tenants",
+    params(("tenant" = String, Path, description = "tenant id or slug")),
+    responses((status = 200, body = Tenant), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn suspend(
+    State(state): State<AppState>,
+    session: Session,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Tenant>> {
+    set_status(state, session, tenant, TenantStatus::Suspended).await
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/reactivate", tag = "tenants",
+    params(("tenant" = String, Path, description = "tenant id or slug")),
+    responses((status = 200, body = Tenant), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn reactivate(
+    State(state): State<AppState>,
+    session: Session,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Tenant>> {
+    set_status(state, session, tenant, TenantStatus::Active).await
+}
+
+/// Cursors are ids; anything else is the caller's mistake, said plainly.
+pub fn page_check(page: &PageQuery) -> ApiResult<()> {
+    if let Some(c) = &page.cursor {
+        if uuid::Uuid::parse_str(c).is_err() {
+            return Err(ApiError::field(
+                "cursor",
+                "is not a cursor this server issued; pass next_cursor from the previous page",
+            ));
+        }
+    }
+    if page.limit == Some(0) {
+        return Err(ApiError::field("limit", "must be between 1 and 200"));
+    }
+    Ok(())
+}
