@@ -1,0 +1,9 @@
+//! Black-box HTTP tests: a real server on port 0, the real typed client.
+
+mod auth;
+mod common;
+mod isolation;
+mod keys;
+mod matrix;
+mod members;
+mod tenants;

@@ -1,0 +1,326 @@
+//! Every route × every kind of caller: the status codes follow the one
+//! permission table in `domain::access`.
+
+use switchboard::api::{ApiError, Client};
+use switchboard::domain::{
+    secret, ApiKeyScope, NewApiKey, NewInvitation, NewMember, NewTenant, PageQuery, Permission,
+    Role, TenantPatch, Tier,
+};
+use switchboard::store::{Actor, NewApiKeyRow, NewInvitationRow};
+use uuid::Uuid;
+
+use crate::common::{spawn, TestApp};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Caller {
+    Anonymous,
+    Member(Role),
+    OtherTenantAdmin,
+    PlatformAdmin,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Route {
+    Me,
+    ListTenants,
+    CreateTenant,
+    GetTenant,
+    PatchTenant,
+    Suspend,
+    Reactivate,
+    ListMembers,
+    AddMember,
+    ChangeRole,
+    RemoveMember,
+    ListInvitations,
+    Invite,
+    RevokeInvitation,
+    ListKeys,
+    CreateKey,
+    RevokeKey,
+    Audit,
+}
+
+/// What a route needs; `None` = any signed-in user, outside any tenant.
+enum Needs {
+    SignedIn,
+    PlatformAdmin,
+    Member,
+    Perm(Permission),
+    TenantPlatformAdmin,
+}
+
+impl Route {
+    const ALL: [Route; 18] = [
+        Route::Me,
+        Route::ListTenants,
+        Route::CreateTenant,
+        Route::GetTenant,
+        Route::PatchTenant,
+        Route::Suspend,
+        Route::Reactivate,
+        Route::ListMembers,
+        Route::AddMember,
+        Route::ChangeRole,
+        Route::RemoveMember,
+        Route::ListInvitations,
+        Route::Invite,
+        Route::RevokeInvitation,
+        Route::ListKeys,
+        Route::CreateKey,
+        Route::RevokeKey,
+        Route::Audit,
+    ];
+
+    fn needs(self) -> Needs {
+        use Permission::*;
+        match self {
+            Route::Me | Route::ListTenants => Needs::SignedIn,
+            Route::CreateTenant => Needs::PlatformAdmin,
+            Route::GetTenant | Route::ListMembers => Needs::Member,
+            Route::PatchTenant => Needs::Perm(SettingsManage),
+            Route::Suspend | Route::Reactivate => Needs::TenantPlatformAdmin,
+            Route::AddMember
+            | Route::ChangeRole
+            | Route::RemoveMember
+            | Route::ListInvitations
+            | Route::Invite
+            | Route::RevokeInvitation => Needs::Perm(MembersManage),
+            Route::ListKeys | Route::CreateKey | Route::RevokeKey => Needs::Perm(KeysManage),
+            Route::Audit => Needs::Perm(AuditView),
+        }
+    }
+
+    fn success(self) -> u16 {
+        match self {
+            Route::CreateTenant | Route::AddMember | Route::Invite | Route::CreateKey => 201,
+            Route::RemoveMember | Route::RevokeInvitation | Route::RevokeKey => 204,
+            _ => 200,
+        }
+    }
+
+    fn expected(self, caller: Caller) -> u16 {
+        match (caller, self.needs()) {
+            (Caller::Anonymous, _) => 401,
+            (Caller::PlatformAdmin, _) => self.success(),
+            (_, Needs::SignedIn) => self.success(),
+            (_, Needs::PlatformAdmin) => 403,
+            (Caller::OtherTenantAdmin, _) => 404,
+            (Caller::Member(_), Needs::Member) => self.success(),
+            (Caller::Member(_), Needs::TenantPlatformAdmin) => 403,
+            (Caller::Member(role), Needs::Perm(p)) => {
+                if role.can(p) {
+                    self.success()
+                } else {
+                    403
+                }
+            }
+        }
+    }
+}
+
+fn status<T>(r: Result<T, ApiError>, ok: u16) -> u16 {
+    match r {
+        Ok(_) => ok,
+        Err(e) => e.status().unwrap_or_else(|| panic!("transport error: {e}")),
+    }
+}
+
+struct Fixture {
+    app: TestApp,
+    n: std::sync::atomic::AtomicUsize,
+    tenant_id: Uuid,
+    target_user: Uuid,
+}
+
+impl Fixture {
+    fn next(&self) -> usize {
+        self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Calls `route` on tenant "alpha" as `client`; creates what the call
+    /// consumes first, so every call would succeed if allowed.
+    async fn call(&self, route: Route, client: &Client) -> u16 {
+        let ok = route.success();
+        let t = "alpha";
+        let actor = Actor::system();
+        let n = self.next();
+        match route {
+            Route::Me => status(client.me().await, ok),
+            Route::ListTenants => status(client.list_tenants(&PageQuery::default()).await, ok),
+            Route::CreateTenant => {
+                let new = NewTenant {
+                    name: format!("Made {n}"),
+                    ..Default::default()
+                };
+                status(client.create_tenant(&new).await, ok)
+            }
+            Route::GetTenant => status(client.tenant(t).await, ok),
+            Route::PatchTenant => {
+                let patch = TenantPatch {
+                    name: Some(format!("Alpha {n}")),
+                    ..Default::default()
+                };
+                status(client.update_tenant(t, &patch).await, ok)
+            }
+            Route::Suspend => {
+                let s = status(client.suspend_tenant(t).await, ok);
+                let store = &self.app.store;
+                store
+                    .set_tenant_status(
+                        &actor,
+                        self.tenant_id,
+                        switchboard::domain::TenantStatus::Active,
+                    )
+                    .await
+                    .unwrap();
+                s
+            }
+            Route::Reactivate => status(client.reactivate_tenant(t).await, ok),
+            Route::ListMembers => status(client.list_members(t, &PageQuery::default()).await, ok),
+            Route::AddMember => {
+                let email = format!("add{n}@alpha.test");
+                self.app
+                    .store
+                    .create_user(&email, "x", None, false)
+                    .await
+                    .unwrap();
+                status(
+                    client
+                        .add_member(
+                            t,
+                            &NewMember {
+                                email,
+                                role: Role::Viewer,
+                            },
+                        )
+                        .await,
+                    ok,
+                )
+            }
+            Route::ChangeRole => {
+                let role = if n % 2 == 0 {
+                    Role::Agent
+                } else {
+                    Role::Viewer
+                };
+                status(client.change_role(t, self.target_user, role).await, ok)
+            }
+            Route::RemoveMember => {
+                let user = self
+                    .app
+                    .store
+                    .create_user(&format!("rm{n}@alpha.test"), "x", None, false)
+                    .await
+                    .unwrap();
+                self.app
+                    .store
+                    .add_member(
+                        &actor,
+                        self.tenant_id,
+                        user.id,
+                        Role::Viewer,
+                        None,
+                        Tier::Enterprise,
+                    )
+                    .await
+                    .unwrap();
+                status(client.remove_member(t, user.id).await, ok)
+            }
+            Route::ListInvitations => {
+                status(client.list_invitations(t, &PageQuery::default()).await, ok)
+            }
+            Route::Invite => {
+                let new = NewInvitation {
+                    email: format!("inv{n}@alpha.test"),
+                    role: Role::Agent,
+                };
+                status(client.create_invitation(t, &new).await, ok)
+            }
+            Route::RevokeInvitation => {
+                let inv = self
+                    .app
+                    .store
+                    .create_invitation(
+                        &actor,
+                        self.tenant_id,
+                        NewInvitationRow {
+                            email: format!("rev{n}@alpha.test"),
+                            role: Role::Agent,
+                            token_hash: secret::hash(&secret::generate("sbi_")),
+                            expires_at: chrono::Utc::now() + chrono::Duration::days(1),
+                        },
+                    )
+                    .await
+                    .unwrap();
+                status(client.revoke_invitation(t, inv.id).await, ok)
+            }
+            Route::ListKeys => status(client.list_api_keys(t, &PageQuery::default()).await, ok),
+            Route::CreateKey => {
+                let new = NewApiKey {
+                    name: format!("k{n}"),
+                    scope: None,
+                };
+                status(client.create_api_key(t, &new).await, ok)
+            }
+            Route::RevokeKey => {
+                let key = self
+                    .app
+                    .store
+                    .create_api_key(
+                        &actor,
+                        self.tenant_id,
+                        NewApiKeyRow {
+                            name: format!("k{n}"),
+                            prefix: "sbk_xxxxxx".into(),
+                            last_four: "xxxx".into(),
+                            key_hash: secret::hash(&secret::generate("sbk_")),
+                            scope: ApiKeyScope::LeadsIngest,
+                        },
+                    )
+                    .await
+                    .unwrap();
+                status(client.revoke_api_key(t, key.id).await, ok)
+            }
+            Route::Audit => status(client.list_audit(t, &PageQuery::default()).await, ok),
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_every_caller_as_the_permission_table_says() {
+    let app = spawn().await;
+    let alpha = app.tenant("Alpha", Tier::Enterprise).await;
+    let beta = app.tenant("Beta", Tier::Enterprise).await;
+    let mut callers = vec![
+        (Caller::Anonymous, app.anon()),
+        (Caller::PlatformAdmin, app.admin.clone()),
+    ];
+    for role in Role::ALL {
+        let (_, c) = app
+            .member(&alpha, &format!("{role}@alpha.test"), role)
+            .await;
+        callers.push((Caller::Member(role), c));
+    }
+    let (_, other) = app.member(&beta, "admin@beta.test", Role::Admin).await;
+    callers.push((Caller::OtherTenantAdmin, other));
+    let (target, _) = app.member(&alpha, "target@alpha.test", Role::Viewer).await;
+
+    let fx = Fixture {
+        tenant_id: alpha.id,
+        target_user: target.id,
+        app,
+        n: Default::default(),
+    };
+    let mut failures = Vec::new();
+    for route in Route::ALL {
+        for (caller, client) in &callers {
+            let want = route.expected(*caller);
+            let got = fx.call(route, client).await;
+            if got != want {
+                failures.push(format!("{route:?} as {caller:?}: got {got}, want {want}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "mismatches:\n{}", failures.join("\n"));
+}

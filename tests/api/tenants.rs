@@ -1,0 +1,263 @@
+use std::collections::BTreeMap;
+
+use switchboard::domain::{
+    NewTenant, PageQuery, ProblemKind, Role, TenantPatch, TenantSettingsPatch, TenantStatus, Tier,
+};
+
+use crate::common::spawn;
+
+#[tokio::test]
+async fn create_derives_a_slug_and_reads_by_id_or_slug() {
+    let app = spawn().await;
+    let t = app.tenant("Open Arms", Tier::Pro).await;
+    assert_eq!(t.slug, "open-arms");
+    assert_eq!(t.tier, Tier::Pro);
+    assert_eq!(t.status, TenantStatus::Active);
+    assert_eq!(t.usage.user_limit, Some(10));
+    assert_eq!(t.usage.lead_limit, Some(1000));
+    assert_eq!(t.settings.pipeline_stages[0], "new");
+    assert_eq!(app.admin.tenant("open-arms").await.unwrap().id, t.id);
+    assert_eq!(
+        app.admin.tenant(&t.id.to_string()).await.unwrap().slug,
+        "open-arms"
+    );
+
+    let dup = app
+        .admin
+        .create_tenant(&NewTenant {
+            name: "Open Arms".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(dup.status(), Some(409));
+    assert!(dup.problem().unwrap().field("slug").is_some());
+}
+
+#[tokio::test]
+async fn invalid_input_names_every_bad_field_and_stores_nothing() {
+    let app = spawn().await;
+    let err = app
+        .admin
+        .create_tenant(&NewTenant {
+            name: "  ".into(),
+            slug: Some("Not A Slug".into()),
+            tier: None,
+            settings: Some(TenantSettingsPatch {
+                sla_hours: Some(0),
+                manager_email: Some("nope".into()),
+                pipeline_stages: Some(vec!["new".into(), "New".into()]),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    let p = err.problem().unwrap();
+    assert_eq!(p.status, 422);
+    assert!(p.is(ProblemKind::Validation));
+    for f in [
+        "name",
+        "slug",
+        "settings.sla_hours",
+        "settings.manager_email",
+        "settings.pipeline_stages",
+    ] {
+        assert!(p.field(f).is_some(), "no error for {f}: {p}");
+    }
+    let all = app.admin.list_tenants(&PageQuery::default()).await.unwrap();
+    assert_eq!(all.items.len(), 1, "only the platform tenant exists");
+    assert!(all.items[0].is_platform);
+}
+
+#[tokio::test]
+async fn settings_update_masks_secrets_and_audits_names_only() {
+    let app = spawn().await;
+    let t = app.tenant("Open Arms", Tier::Starter).await;
+    let secret = "crm-secret-value-0123456789";
+    let updated = app
+        .admin
+        .update_tenant(
+            "open-arms",
+            &TenantPatch {
+                name: Some("Open Arms Ltd".into()),
+                settings: Some(TenantSettingsPatch {
+                    sla_hours: Some(4),
+                    pipeline_stages: Some(vec!["new".into(), "won".into()]),
+                    spam_keywords: Some(vec!["casino".into()]),
+                    manager_email: Some("boss@openarms.test".into()),
+                    secrets: Some(BTreeMap::from([("crm_token".into(), secret.into())])),
+                }),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.name, "Open Arms Ltd");
+    assert_eq!(updated.settings.sla_hours, 4);
+    assert_eq!(updated.settings.pipeline_stages, vec!["new", "won"]);
+    assert_eq!(updated.settings.secrets["crm_token"], "••••6789");
+    let read = app.admin.tenant(&t.id.to_string()).await.unwrap();
+    assert_eq!(read.settings.secrets["crm_token"], "••••6789");
+
+    let audit = app
+        .admin
+        .list_audit("open-arms", &PageQuery::default())
+        .await
+        .unwrap();
+    let text = serde_json::to_string(&audit).unwrap();
+    assert!(!text.contains(secret), "the audit log leaked a secret");
+    assert_eq!(audit.items[0].action, "tenant.update");
+    assert!(text.contains("settings.secrets.crm_token"));
+    assert_eq!(audit.items.last().unwrap().action, "tenant.create");
+
+    // A failed update changes nothing.
+    let err = app
+        .admin
+        .update_tenant(
+            "open-arms",
+            &TenantPatch {
+                name: Some("Renamed".into()),
+                settings: Some(TenantSettingsPatch {
+                    sla_hours: Some(10_000),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    assert_eq!(
+        app.admin.tenant("open-arms").await.unwrap().name,
+        "Open Arms Ltd"
+    );
+}
+
+#[tokio::test]
+async fn suspension_makes_a_tenant_read_only_for_its_members() {
+    let app = spawn().await;
+    let t = app.tenant("Open Arms", Tier::Pro).await;
+    let (_, admin) = app.member(&t, "admin@oa.test", Role::Admin).await;
+    let s = app.admin.suspend_tenant("open-arms").await.unwrap();
+    assert_eq!(s.status, TenantStatus::Suspended);
+    // Members can still read, but not change.
+    admin.tenant("open-arms").await.unwrap();
+    let err = admin
+        .update_tenant(
+            "open-arms",
+            &TenantPatch {
+                name: Some("x".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(423));
+    assert!(err.is(ProblemKind::Suspended));
+    // Only platform admins suspend or reactivate.
+    assert_eq!(
+        admin
+            .reactivate_tenant("open-arms")
+            .await
+            .unwrap_err()
+            .status(),
+        Some(403)
+    );
+    let r = app.admin.reactivate_tenant("open-arms").await.unwrap();
+    assert_eq!(r.status, TenantStatus::Active);
+    let p = app.admin.suspend_tenant("platform").await.unwrap_err();
+    assert_eq!(p.status(), Some(409));
+}
+
+#[tokio::test]
+async fn tenant_admins_cannot_change_their_own_tier() {
+    let app = spawn().await;
+    let t = app.tenant("Open Arms", Tier::Starter).await;
+    let (_, admin) = app.member(&t, "admin@oa.test", Role::Admin).await;
+    let err = admin
+        .update_tenant(
+            "open-arms",
+            &TenantPatch {
+                tier: Some(Tier::Enterprise),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    let up = app
+        .admin
+        .update_tenant(
+            "open-arms",
+            &TenantPatch {
+                tier: Some(Tier::Enterprise),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(up.usage.user_limit, None);
+}
+
+#[tokio::test]
+async fn lists_paginate_with_stable_cursors() {
+    let app = spawn().await;
+    for i in 0..5 {
+        app.tenant(&format!("Tenant {i}"), Tier::Starter).await;
+    }
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = app
+            .admin
+            .list_tenants(&PageQuery {
+                limit: Some(2),
+                cursor: cursor.clone(),
+            })
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 2);
+        seen.extend(page.items.into_iter().map(|t| t.slug));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 6, "{seen:?}");
+    let mut dedup = seen.clone();
+    dedup.dedup();
+    assert_eq!(dedup, seen);
+    let bad = app
+        .admin
+        .list_tenants(&PageQuery {
+            limit: None,
+            cursor: Some("garbage".into()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.status(), Some(422));
+    assert!(bad.problem().unwrap().field("cursor").is_some());
+}
+
+#[tokio::test]
+async fn members_see_only_their_tenants() {
+    let app = spawn().await;
+    let a = app.tenant("Alpha", Tier::Pro).await;
+    app.tenant("Beta", Tier::Pro).await;
+    let (_, viewer) = app.member(&a, "v@alpha.test", Role::Viewer).await;
+    let list = viewer.list_tenants(&PageQuery::default()).await.unwrap();
+    assert_eq!(list.items.len(), 1);
+    assert_eq!(list.items[0].slug, "alpha");
+    assert_eq!(viewer.tenant("beta").await.unwrap_err().status(), Some(404));
+    let me = viewer.me().await.unwrap();
+    assert_eq!(me.memberships.len(), 1);
+    assert_eq!(me.memberships[0].role, Role::Viewer);
+    let err = viewer
+        .create_tenant(&NewTenant {
+            name: "Mine".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+}
