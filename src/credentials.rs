@@ -46,7 +46,7 @@ pub fn save(path: &Path, session: &SavedSession) -> anyhow::Result<()> {
     let dir = path.parent().context("session path has no directory")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let text = toml::to_string(session).context("cannot encode the session")?;
-    let tmp = path.with_extension("tmp");
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

@@ -20,6 +20,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let addr = listener.local_addr()?;
+    let shutdown = server::shutdown_signal().context("cannot install signal handlers")?;
     // Scripts read this first line to learn the port when binding port 0.
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening on http://{addr}")?;
@@ -27,7 +28,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     drop(out);
     tracing::info!(%addr, database = %redact(&config.database_url), "serving");
     let state = AppState::new(store, embedded::settings(config));
-    server::serve_on(listener, state, server::shutdown_signal()).await
+    server::serve_on(listener, state, shutdown).await
 }
 
 /// A database URL without its password, for logs.

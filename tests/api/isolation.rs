@@ -125,11 +125,11 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     }
     // Start: user t is admin of tenant t; user t+3 is a viewer of tenant t;
     // user 6 belongs nowhere.
-    for t in 0..TENANTS {
+    for (t, slug) in slugs.iter().enumerate() {
         for (u, role) in [(t, Role::Admin), (t + 3, Role::Viewer)] {
             app.admin
                 .add_member(
-                    &slugs[t],
+                    slug,
                     &NewMember {
                         email: users[u].1.clone(),
                         role,

@@ -1,0 +1,233 @@
+//! The real binary: `serve`, `user add`, `login`/`logout`, config errors, the
+//! embedded platform's data dir, and a scripted console run in tmux.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+
+/// A command with HOME and XDG dirs inside `root`, so nothing touches the real ones.
+fn cmd(root: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", root)
+        .env("XDG_CONFIG_HOME", root.join("config"))
+        .env("XDG_DATA_HOME", root.join("data"));
+    c
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(root: &Path) -> Server {
+    let mut child = cmd(root)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("read first line");
+    let url = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    Server { child, url }
+}
+
+fn run_with_stdin(mut c: Command, stdin: &str) -> std::process::Output {
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+#[tokio::test]
+async fn serve_user_add_login_and_logout() {
+    let root = tempfile::tempdir().unwrap();
+    let mut add = cmd(root.path());
+    add.args([
+        "user",
+        "add",
+        "boss@example.com",
+        "--platform-admin",
+        "--password-stdin",
+    ]);
+    let out = run_with_stdin(add, "a good long password\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("platform admin"));
+
+    // A short password is refused, and nothing is created.
+    let mut weak = cmd(root.path());
+    weak.args(["user", "add", "weak@example.com", "--password-stdin"]);
+    let out = run_with_stdin(weak, "short\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8"));
+
+    let server = serve(root.path());
+    let client = switchboard::api::Client::new(&server.url).unwrap();
+    client.healthz().await.unwrap();
+    assert!(client.login("weak@example.com", "short").await.is_err());
+
+    let mut login = cmd(root.path());
+    login.args(["login", "--server", &server.url, "--password-stdin"]);
+    let out = run_with_stdin(login, "boss@example.com\na good long password\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let session = root.path().join("config/switchboard/session.toml");
+    let saved = std::fs::read_to_string(&session).unwrap();
+    assert!(saved.contains("sbt_"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&session).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let token = saved
+        .lines()
+        .find_map(|l| l.strip_prefix("token = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    let me = client.clone().with_token(token.clone()).me().await.unwrap();
+    assert_eq!(me.user.email, "boss@example.com");
+
+    let out = cmd(root.path()).arg("logout").output().unwrap();
+    assert!(out.status.success());
+    assert!(!session.exists());
+    let err = client.with_token(token).me().await.unwrap_err();
+    assert_eq!(err.status(), Some(401));
+}
+
+#[test]
+fn serve_shuts_down_gracefully_on_sigterm() {
+    let root = tempfile::tempdir().unwrap();
+    let mut server = serve(root.path());
+    let pid = server.child.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn an_invalid_config_file_names_file_line_and_key_and_touches_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("config/switchboard");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        "bind = \"127.0.0.1:0\"\nsevrer = \"x\"\n",
+    )
+    .unwrap();
+    let out = cmd(root.path()).args(["serve"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("config.toml"), "{err}");
+    assert!(err.contains("line 2"), "{err}");
+    assert!(err.contains("sevrer"), "{err}");
+    assert!(
+        !root.path().join("data/switchboard").exists(),
+        "data was touched"
+    );
+}
+
+#[tokio::test]
+async fn two_embedded_platforms_share_one_data_dir_safely() {
+    let root = tempfile::tempdir().unwrap();
+    let dirs = switchboard::config::Dirs {
+        config: root.path().join("config"),
+        data: root.path().join("data"),
+    };
+    let config = switchboard::config::Config::resolve(
+        dirs,
+        Default::default(),
+        &switchboard::config::Flags::default(),
+    )
+    .unwrap();
+    let a = switchboard::embedded::start(&config).await.unwrap();
+    let b = switchboard::embedded::start(&config).await.unwrap();
+    let ca = switchboard::api::Client::new(&a.url())
+        .unwrap()
+        .with_token(a.token.clone());
+    let cb = switchboard::api::Client::new(&b.url())
+        .unwrap()
+        .with_token(b.token.clone());
+    assert!(ca.me().await.unwrap().platform_admin);
+    // Concurrent writes through both processes' pools all land.
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let c = if i % 2 == 0 { ca.clone() } else { cb.clone() };
+        tasks.push(tokio::spawn(async move {
+            c.create_tenant(&switchboard::domain::NewTenant {
+                name: format!("Tenant {i}"),
+                ..Default::default()
+            })
+            .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let all = cb.list_tenants(&Default::default()).await.unwrap();
+    assert_eq!(all.items.len(), 11);
+    a.stop().await.unwrap();
+    b.stop().await.unwrap();
+    // The saved local session is private and still valid on the next start.
+    let session = root.path().join("data/local-session.toml");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&session).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let c = switchboard::embedded::start(&config).await.unwrap();
+    let me = switchboard::api::Client::new(&c.url())
+        .unwrap()
+        .with_token(c.token.clone())
+        .me()
+        .await
+        .unwrap();
+    assert_eq!(me.user.email, "admin@local");
+    c.stop().await.unwrap();
+}
