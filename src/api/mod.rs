@@ -2,7 +2,11 @@
 //! it. It speaks the shared domain types and turns problem+json into
 //! [`ApiError`].
 
+mod events;
+
 use std::time::Duration;
+
+pub use events::EventStream;
 
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -10,9 +14,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::{
-    AcceptInvitation, ApiKey, AuditEvent, CreatedApiKey, CreatedInvitation, Invitation,
-    LoginRequest, LoginResponse, Me, Member, NewApiKey, NewInvitation, NewMember, NewTenant, Page,
-    PageQuery, Problem, ProblemKind, Role, RoleChange, Tenant, TenantPatch,
+    AcceptInvitation, ApiKey, AuditEvent, BulkLeads, BulkResult, CreatedApiKey, CreatedInvitation,
+    IngestReceipt, Invitation, Lead, LeadInput, LeadPatch, LeadQuery, LoginRequest, LoginResponse,
+    Me, Member, NewApiKey, NewInvitation, NewMember, NewNote, NewTenant, Page, PageQuery, Problem,
+    ProblemKind, Role, RoleChange, Tenant, TenantPatch, TimelineEntry, Usage,
 };
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -62,6 +67,8 @@ pub type ApiResult<T> = Result<T, ApiError>;
 pub struct Client {
     base: String,
     http: reqwest::Client,
+    /// No total timeout: for long-lived event streams.
+    stream_http: reqwest::Client,
     token: Option<String>,
 }
 
@@ -92,9 +99,13 @@ impl Client {
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(30))
             .build()?;
+        let stream_http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()?;
         Ok(Self {
             base: base.trim_end_matches('/').to_string(),
             http,
+            stream_http,
             token: None,
         })
     }
@@ -353,5 +364,92 @@ impl Client {
     pub async fn list_audit(&self, tenant: &str, page: &PageQuery) -> ApiResult<Page<AuditEvent>> {
         self.get_page(&format!("/api/v1/tenants/{tenant}/audit"), page)
             .await
+    }
+
+    // leads
+
+    /// Posts a lead as a website form does, with an API key.
+    pub async fn ingest_lead(
+        &self,
+        api_key: &str,
+        lead: &LeadInput,
+        idempotency_key: Option<&str>,
+    ) -> ApiResult<IngestReceipt> {
+        let mut rb = self
+            .http
+            .post(format!("{}/api/v1/ingest/leads", self.base))
+            .header("x-api-key", api_key)
+            .json(lead);
+        if let Some(k) = idempotency_key {
+            rb = rb.header("idempotency-key", k);
+        }
+        self.json(rb).await
+    }
+
+    pub async fn list_leads(&self, tenant: &str, query: &LeadQuery) -> ApiResult<Page<Lead>> {
+        self.json(
+            self.request(Method::GET, &format!("/api/v1/tenants/{tenant}/leads"))
+                .query(query),
+        )
+        .await
+    }
+
+    pub async fn lead(&self, tenant: &str, id: Uuid) -> ApiResult<Lead> {
+        self.get(&format!("/api/v1/tenants/{tenant}/leads/{id}"))
+            .await
+    }
+
+    pub async fn create_lead(&self, tenant: &str, lead: &LeadInput) -> ApiResult<Lead> {
+        self.post(&format!("/api/v1/tenants/{tenant}/leads"), lead)
+            .await
+    }
+
+    pub async fn update_lead(&self, tenant: &str, id: Uuid, patch: &LeadPatch) -> ApiResult<Lead> {
+        self.patch(&format!("/api/v1/tenants/{tenant}/leads/{id}"), patch)
+            .await
+    }
+
+    pub async fn delete_lead(&self, tenant: &str, id: Uuid) -> ApiResult<()> {
+        self.delete(&format!("/api/v1/tenants/{tenant}/leads/{id}"))
+            .await
+    }
+
+    pub async fn add_note(
+        &self,
+        tenant: &str,
+        id: Uuid,
+        note: &NewNote,
+    ) -> ApiResult<TimelineEntry> {
+        self.post(&format!("/api/v1/tenants/{tenant}/leads/{id}/notes"), note)
+            .await
+    }
+
+    pub async fn timeline(&self, tenant: &str, id: Uuid) -> ApiResult<Vec<TimelineEntry>> {
+        self.get(&format!("/api/v1/tenants/{tenant}/leads/{id}/timeline"))
+            .await
+    }
+
+    pub async fn bulk_leads(&self, tenant: &str, bulk: &BulkLeads) -> ApiResult<BulkResult> {
+        self.post(&format!("/api/v1/tenants/{tenant}/leads/bulk"), bulk)
+            .await
+    }
+
+    pub async fn usage(&self, tenant: &str) -> ApiResult<Usage> {
+        self.get(&format!("/api/v1/tenants/{tenant}/usage")).await
+    }
+
+    /// Live events of a tenant, resuming after `last_event_id` when given.
+    pub async fn events(&self, tenant: &str, last_event_id: Option<i64>) -> ApiResult<EventStream> {
+        let mut rb = self
+            .stream_http
+            .get(format!("{}/api/v1/tenants/{tenant}/events", self.base))
+            .header("accept", "text/event-stream");
+        if let Some(t) = &self.token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(id) = last_event_id {
+            rb = rb.header("last-event-id", id.to_string());
+        }
+        Ok(EventStream::new(self.send(rb).await?))
     }
 }

@@ -4,6 +4,8 @@ pub mod access;
 pub mod api_key;
 pub mod audit;
 pub mod auth;
+pub mod event;
+pub mod lead;
 pub mod member;
 pub mod page;
 pub mod problem;
@@ -15,6 +17,11 @@ pub use access::{Permission, Role};
 pub use api_key::{ApiKey, ApiKeyScope, CreatedApiKey, NewApiKey};
 pub use audit::AuditEvent;
 pub use auth::{LoginRequest, LoginResponse, Me, MembershipSummary, User};
+pub use event::ServerEvent;
+pub use lead::{
+    BulkLeads, BulkResult, IngestReceipt, Lead, LeadInput, LeadPatch, LeadQuery, LeadSource,
+    NewNote, Qualification, SlaState, TimelineEntry, Usage, Utm,
+};
 pub use member::{
     AcceptInvitation, CreatedInvitation, Invitation, Member, NewInvitation, NewMember, RoleChange,
 };

@@ -48,12 +48,17 @@ impl ApiError {
         if errors.is_empty() {
             return Ok(());
         }
+        Err(Self::invalid(errors))
+    }
+
+    /// A validation error naming every failing field.
+    pub fn invalid(errors: Vec<FieldError>) -> Self {
         let detail = errors
             .iter()
             .map(|e| format!("{} {}", e.field, e.message))
             .collect::<Vec<_>>()
             .join("; ");
-        Err(ApiError::Validation { detail, errors })
+        ApiError::Validation { detail, errors }
     }
 
     pub fn problem(&self) -> Problem {
@@ -114,6 +119,14 @@ impl From<StoreError> for ApiError {
             StoreError::InvitationInvalid => ApiError::field(
                 "token",
                 "is invalid, already used, revoked or expired; ask for a new invitation",
+            ),
+            StoreError::IdempotencyMismatch => ApiError::Conflict {
+                field: "Idempotency-Key".into(),
+                detail: "this Idempotency-Key was already used with a different body; use a new key for a new lead".into(),
+            },
+            StoreError::BadCursor => ApiError::field(
+                "cursor",
+                "is not a cursor this server issued; pass next_cursor from the previous page",
             ),
             StoreError::Other(e) => ApiError::Internal(e),
         }

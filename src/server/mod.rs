@@ -4,8 +4,12 @@
 mod access;
 mod api_keys;
 mod auth;
+pub mod clock;
 pub mod error;
+pub mod events;
 mod extract;
+mod ingest;
+mod leads;
 mod members;
 mod openapi;
 pub mod password;
@@ -29,6 +33,11 @@ pub use ratelimit::LoginLimiter;
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
     pub session_ttl: chrono::Duration,
+    /// How often the SLA watcher looks for alerts to emit.
+    pub sla_interval: Duration,
+    /// Lead ingest per API key: sustained rate and burst.
+    pub ingest_per_minute: u32,
+    pub ingest_burst: u32,
     pub login_window: Duration,
     pub login_failures_per_email: usize,
     pub login_failures_per_ip: usize,
@@ -38,6 +47,9 @@ impl Default for ServerSettings {
     fn default() -> Self {
         Self {
             session_ttl: chrono::Duration::days(30),
+            sla_interval: Duration::from_secs(30),
+            ingest_per_minute: 600,
+            ingest_burst: 100,
             login_window: Duration::from_secs(15 * 60),
             login_failures_per_email: 5,
             login_failures_per_ip: 50,
@@ -50,20 +62,46 @@ pub struct AppState {
     pub store: DynStore,
     pub settings: Arc<ServerSettings>,
     pub login_limiter: Arc<LoginLimiter>,
+    pub ingest_limiter: Arc<ingest::IngestLimiter>,
+    pub clock: Arc<dyn clock::Clock>,
+    /// Wakes live event streams: carries the id of a tenant with new events.
+    pub events: tokio::sync::broadcast::Sender<uuid::Uuid>,
 }
 
 impl AppState {
     pub fn new(store: DynStore, settings: ServerSettings) -> Self {
+        Self::with_clock(store, settings, Arc::new(clock::SystemClock))
+    }
+
+    pub fn with_clock(
+        store: DynStore,
+        settings: ServerSettings,
+        clock: Arc<dyn clock::Clock>,
+    ) -> Self {
         let login_limiter = Arc::new(LoginLimiter::new(
             settings.login_window,
             settings.login_failures_per_email,
             settings.login_failures_per_ip,
         ));
+        let ingest_limiter = Arc::new(ingest::IngestLimiter::new(
+            settings.ingest_per_minute,
+            settings.ingest_burst,
+        ));
+        let (events, _) = tokio::sync::broadcast::channel(1024);
         Self {
             store,
             settings: Arc::new(settings),
             login_limiter,
+            ingest_limiter,
+            clock,
+            events,
         }
+    }
+
+    /// Tells live streams of `tenant` that its event log grew.
+    pub fn notify(&self, tenant: uuid::Uuid) {
+        // No subscribers is fine: nobody is watching.
+        let _ = self.events.send(tenant);
     }
 }
 
@@ -105,6 +143,23 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/tenants/{tenant}/api-keys/{id}", delete(api_keys::revoke))
         .route("/tenants/{tenant}/audit", get(api_keys::audit))
+        .route("/ingest/leads", post(ingest::ingest))
+        .route(
+            "/tenants/{tenant}/leads",
+            get(leads::list).post(leads::create),
+        )
+        .route("/tenants/{tenant}/leads/bulk", post(leads::bulk))
+        .route(
+            "/tenants/{tenant}/leads/{id}",
+            get(leads::get).patch(leads::update).delete(leads::delete),
+        )
+        .route("/tenants/{tenant}/leads/{id}/notes", post(leads::add_note))
+        .route(
+            "/tenants/{tenant}/leads/{id}/timeline",
+            get(leads::timeline),
+        )
+        .route("/tenants/{tenant}/usage", get(leads::usage))
+        .route("/tenants/{tenant}/events", get(events::stream))
         .route("/openapi.json", get(openapi::document))
         .fallback(not_found);
     Router::new()
@@ -131,12 +186,18 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(
+    let watcher = tokio::spawn(events::sla_watcher(
+        state.clone(),
+        state.settings.sla_interval,
+    ));
+    let result = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await?;
+    .await;
+    watcher.abort();
+    result?;
     Ok(())
 }
 

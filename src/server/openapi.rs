@@ -1,10 +1,10 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
-use super::{api_keys, auth, members, tenants};
+use super::{api_keys, auth, events, ingest, leads, members, tenants};
 use crate::domain::*;
 
 #[derive(OpenApi)]
@@ -16,6 +16,9 @@ use crate::domain::*;
         members::list, members::add, members::change_role, members::remove,
         members::list_invitations, members::invite, members::revoke_invitation, members::accept,
         api_keys::list, api_keys::create, api_keys::revoke, api_keys::audit,
+        ingest::ingest,
+        leads::list, leads::create, leads::get, leads::update, leads::delete, leads::add_note,
+        leads::timeline, leads::bulk, leads::usage, events::stream,
     ),
     components(schemas(Problem, FieldError, Tenant, Role, Permission, Tier, TenantStatus)),
     modifiers(&BearerAuth)
@@ -30,6 +33,10 @@ impl Modify for BearerAuth {
             components.add_security_scheme(
                 "bearer",
                 SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+            components.add_security_scheme(
+                "api_key",
+                SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
             );
         }
     }

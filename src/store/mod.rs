@@ -1,7 +1,10 @@
 //! The store trait: everything the server persists, one implementation per
 //! backend (chosen by the database URL's scheme).
 
+pub mod leads;
 pub mod sqlite;
+
+pub use leads::*;
 
 use std::sync::Arc;
 
@@ -10,8 +13,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::{
-    ApiKey, ApiKeyScope, AuditEvent, Invitation, Member, MembershipSummary, Page, PageQuery, Role,
-    Tenant, TenantSettings, TenantStatus, Tier, User,
+    ApiKey, ApiKeyScope, AuditEvent, Invitation, Lead, Member, MembershipSummary, Page, PageQuery,
+    Role, Tenant, TenantSettings, TenantStatus, Tier, TimelineEntry, User,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +34,10 @@ pub enum StoreError {
     LastAdmin,
     #[error("the invitation is invalid, used or expired")]
     InvitationInvalid,
+    #[error("the Idempotency-Key was used with a different request body")]
+    IdempotencyMismatch,
+    #[error("the cursor is not one this server issued")]
+    BadCursor,
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -203,6 +210,82 @@ pub trait Store: Send + Sync + 'static {
 
     // audit
     async fn list_audit(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<AuditEvent>>;
+
+    // leads
+    async fn api_key_owner(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>>;
+    async fn touch_api_key(
+        &self,
+        tenant_id: Uuid,
+        key_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Inserts a lead with its timeline entry, audit entry and event, under
+    /// the monthly limit and the idempotency key, in one transaction.
+    async fn insert_lead(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewLeadRow,
+        limit: LeadLimit,
+        idempotency: Option<Idempotency>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<IngestOutcome>;
+    async fn list_leads(
+        &self,
+        tenant_id: Uuid,
+        filter: &LeadFilter,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Page<Lead>>;
+    async fn lead(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Lead>>;
+    async fn update_lead(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        change: LeadChange,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Lead>;
+    async fn delete_lead(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()>;
+    async fn add_note(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        lead_id: Uuid,
+        body: &str,
+        is_reply: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<TimelineEntry>;
+    async fn timeline(&self, tenant_id: Uuid, lead_id: Uuid) -> StoreResult<Vec<TimelineEntry>>;
+    async fn leads_this_month(&self, tenant_id: Uuid, now: DateTime<Utc>) -> StoreResult<u32>;
+
+    // live events and the SLA watcher
+    async fn events_after(
+        &self,
+        tenant_id: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<EventRecord>>;
+    async fn last_event_id(&self, tenant_id: Uuid) -> StoreResult<i64>;
+    /// Emits every due at-risk and breach alert exactly once (claimed with a
+    /// persisted flag), with timeline entries, events and outbox mail.
+    async fn sla_sweep(&self, now: DateTime<Utc>) -> StoreResult<SweepReport>;
+    /// Outbox messages not yet sent (for delivery and for tests).
+    async fn pending_outbox(&self, tenant_id: Uuid) -> StoreResult<Vec<OutboxMessage>>;
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxMessage {
+    pub id: Uuid,
+    pub kind: String,
+    pub recipient: Option<String>,
+    pub subject: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
 }
 
 pub type DynStore = Arc<dyn Store>;

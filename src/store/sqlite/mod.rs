@@ -2,7 +2,10 @@
 //! so two processes on one file wait for each other instead of corrupting it).
 
 mod keys;
+mod lead_changes;
+mod leads;
 mod members;
+mod sla;
 mod tenants;
 mod users;
 
@@ -17,12 +20,13 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use uuid::Uuid;
 
 use super::{
-    Actor, AuditEntry, NewApiKeyRow, NewInvitationRow, Store, StoreError, StoreResult, TenantRow,
-    TenantScope,
+    Actor, AuditEntry, EventRecord, Idempotency, IngestOutcome, KeyOwner, LeadChange, LeadFilter,
+    LeadLimit, NewApiKeyRow, NewInvitationRow, NewLeadRow, OutboxMessage, Store, StoreError,
+    StoreResult, SweepReport, TenantRow, TenantScope,
 };
 use crate::domain::{
-    ApiKey, AuditEvent, Invitation, Member, MembershipSummary, Page, PageQuery, Role, Tenant,
-    TenantStatus, Tier, User,
+    ApiKey, AuditEvent, Invitation, Lead, Member, MembershipSummary, Page, PageQuery, Role, Tenant,
+    TenantStatus, Tier, TimelineEntry, User,
 };
 
 #[derive(Clone)]
@@ -279,5 +283,99 @@ impl Store for SqliteStore {
 
     async fn list_audit(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<AuditEvent>> {
         self.list_audit_impl(tenant_id, page).await
+    }
+
+    async fn api_key_owner(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>> {
+        self.api_key_owner_impl(key_hash).await
+    }
+    async fn touch_api_key(
+        &self,
+        tenant_id: Uuid,
+        key_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.touch_api_key_impl(tenant_id, key_id, now).await
+    }
+    async fn insert_lead(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewLeadRow,
+        limit: LeadLimit,
+        idempotency: Option<Idempotency>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<IngestOutcome> {
+        self.insert_lead_impl(actor, tenant_id, row, limit, idempotency, now)
+            .await
+    }
+    async fn list_leads(
+        &self,
+        tenant_id: Uuid,
+        filter: &LeadFilter,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Page<Lead>> {
+        self.list_leads_impl(tenant_id, filter, now).await
+    }
+    async fn lead(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Lead>> {
+        self.lead_impl(tenant_id, id, now).await
+    }
+    async fn update_lead(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        change: LeadChange,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Lead> {
+        self.update_lead_impl(actor, tenant_id, id, change, now)
+            .await
+    }
+    async fn delete_lead(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
+        self.delete_lead_impl(actor, tenant_id, id).await
+    }
+    async fn add_note(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        lead_id: Uuid,
+        body: &str,
+        is_reply: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<TimelineEntry> {
+        self.add_note_impl(actor, tenant_id, lead_id, body, is_reply, now)
+            .await
+    }
+    async fn timeline(&self, tenant_id: Uuid, lead_id: Uuid) -> StoreResult<Vec<TimelineEntry>> {
+        self.timeline_impl(tenant_id, lead_id).await
+    }
+    async fn leads_this_month(&self, tenant_id: Uuid, now: DateTime<Utc>) -> StoreResult<u32> {
+        self.leads_this_month_impl(tenant_id, now).await
+    }
+    async fn events_after(
+        &self,
+        tenant_id: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<EventRecord>> {
+        self.events_after_impl(tenant_id, after, limit).await
+    }
+    async fn last_event_id(&self, tenant_id: Uuid) -> StoreResult<i64> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM events WHERE tenant_id = ?")
+            .bind(tenant_id.to_string())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "read the last event"))?;
+        Ok(id.unwrap_or(0))
+    }
+    async fn sla_sweep(&self, now: DateTime<Utc>) -> StoreResult<SweepReport> {
+        self.sla_sweep_impl(now).await
+    }
+    async fn pending_outbox(&self, tenant_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
+        self.pending_outbox_impl(tenant_id).await
     }
 }

@@ -12,7 +12,9 @@ use crate::store::{Actor, AuditEntry, StoreError, StoreResult, TenantRow, Tenant
 
 const TENANT_SELECT: &str = "SELECT t.id, t.name, t.slug, t.tier, t.status, t.is_platform, \
      t.settings, t.created_at, \
-     (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id) AS users FROM tenants t";
+     (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id) AS users, \
+     (SELECT u.count FROM lead_usage u WHERE u.tenant_id = t.id \
+        AND u.month = strftime('%Y-%m', 'now')) AS leads_this_month FROM tenants t";
 
 fn tenant_from_row(row: &SqliteRow) -> StoreResult<Tenant> {
     let err = |e| db_error(e, "read a tenant");
@@ -39,8 +41,11 @@ fn tenant_from_row(row: &SqliteRow) -> StoreResult<Tenant> {
         usage: TenantUsage {
             users: users as u32,
             user_limit: tier.user_limit(),
-            // Leads arrive with the leads feature; until then there are none.
-            leads_this_month: 0,
+            leads_this_month: row
+                .try_get::<Option<i64>, _>("leads_this_month")
+                .map_err(err)?
+                .unwrap_or(0)
+                .max(0) as u32,
             lead_limit: tier.lead_limit(),
         },
     })

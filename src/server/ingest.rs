@@ -1,0 +1,179 @@
+//! Public lead ingest for website forms, authenticated by a tenant API key.
+
+use std::num::NonZeroU32;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Duration;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tracing::instrument;
+use uuid::Uuid;
+
+use super::error::{ApiError, ApiResult};
+use super::extract::Json;
+use super::AppState;
+use crate::domain::lead::spam_reason;
+use crate::domain::{secret, IngestReceipt, LeadInput, LeadSource, Problem, TenantStatus};
+use crate::store::{Actor, Idempotency, IngestOutcome, LeadLimit, NewLeadRow};
+
+/// Per-key token buckets.
+pub struct IngestLimiter(DefaultKeyedRateLimiter<Uuid>);
+
+impl IngestLimiter {
+    pub fn new(per_minute: u32, burst: u32) -> Self {
+        let rate = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        Self(RateLimiter::keyed(
+            Quota::per_minute(rate).allow_burst(burst),
+        ))
+    }
+
+    /// Seconds to wait when the key's bucket is empty.
+    fn check(&self, key: Uuid) -> Option<u64> {
+        self.0.check_key(&key).err().map(|not_until| {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ));
+            wait.as_secs().max(1)
+        })
+    }
+}
+
+impl std::fmt::Debug for IngestLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IngestLimiter")
+    }
+}
+
+fn api_key(headers: &HeaderMap) -> Option<&str> {
+    let from_bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    from_bearer
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
+        .filter(|k| k.starts_with("sbk_"))
+}
+
+const BAD_KEY: &str = "the API key is missing, unknown or revoked; send a valid key as `Authorization: Bearer sbk_…` or `X-Api-Key`";
+
+#[utoipa::path(post, path = "/api/v1/ingest/leads", tag = "ingest", request_body = LeadInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retries with the same key return the first result")),
+    responses((status = 201, body = IngestReceipt), (status = 401, body = Problem), (status = 402, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem), (status = 423, body = Problem),
+        (status = 429, body = Problem)),
+    security(("api_key" = [])))]
+#[instrument(skip_all)]
+pub async fn ingest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let key = api_key(&headers).ok_or(ApiError::Unauthorized(BAD_KEY))?;
+    let owner = state
+        .store
+        .api_key_owner(&secret::hash(key))
+        .await?
+        .filter(|o| !o.revoked)
+        .ok_or(ApiError::Unauthorized(BAD_KEY))?;
+    if let Some(retry_after) = state.ingest_limiter.check(owner.key_id) {
+        return Err(ApiError::RateLimited { retry_after });
+    }
+    let tenant = state
+        .store
+        .tenant(&owner.tenant_id.to_string())
+        .await?
+        .ok_or(ApiError::Unauthorized(BAD_KEY))?;
+    if tenant.status == TenantStatus::Suspended {
+        return Err(ApiError::Suspended(
+            "this tenant is suspended and accepts no leads; contact the agency that runs the form"
+                .into(),
+        ));
+    }
+    let idempotency = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            let k = v.to_str().unwrap_or("").trim();
+            if k.is_empty() || k.len() > 255 {
+                return Err(ApiError::field(
+                    "Idempotency-Key",
+                    "must be 1 to 255 visible ASCII characters",
+                ));
+            }
+            Some(Idempotency {
+                key: k.to_string(),
+                body_hash: secret::hash(&String::from_utf8_lossy(&body)),
+            })
+        }
+    };
+    let input: LeadInput = serde_json::from_slice(&body).map_err(|e| ApiError::Validation {
+        detail: format!("the body is not a valid lead: {e}"),
+        errors: vec![crate::domain::FieldError::new("body", e.to_string())],
+    })?;
+    let input = input.normalized().map_err(ApiError::invalid)?;
+    let now = state.clock.now();
+    let row = NewLeadRow {
+        spam_reason: spam_reason(&input, &tenant.settings.spam_keywords),
+        stage: tenant
+            .settings
+            .pipeline_stages
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "new".into()),
+        sla_due_at: now + Duration::hours(tenant.settings.sla_hours as i64),
+        source: LeadSource::Form,
+        input,
+        import_key: None,
+    };
+    let actor = Actor {
+        user_id: None,
+        email: Some(format!("api-key:{}", owner.key_id)),
+    };
+    let limit = LeadLimit {
+        tier: tenant.tier,
+        limit: tenant.tier.lead_limit(),
+    };
+    let outcome = state
+        .store
+        .insert_lead(&actor, tenant.id, row, limit, idempotency, now)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::LimitReached { tier, limit, .. } => {
+                ApiError::LimitReached(format!(
+                    "{} reached the {tier} tier's {limit} leads this month; the count resets on {}",
+                    tenant.name,
+                    crate::domain::lead::next_month_start(now).format("%Y-%m-%d")
+                ))
+            }
+            other => other.into(),
+        })?;
+    if let Err(e) = state
+        .store
+        .touch_api_key(tenant.id, owner.key_id, now)
+        .await
+    {
+        tracing::warn!(error = %e, "cannot record the API key's last use");
+    }
+    let (lead, replayed) = match outcome {
+        IngestOutcome::Created(lead) => (lead, false),
+        IngestOutcome::Replayed(lead) => (lead, true),
+        IngestOutcome::Duplicate => return Err(ApiError::NotFound),
+    };
+    if !replayed {
+        state.notify(tenant.id);
+    }
+    let receipt = IngestReceipt {
+        id: lead.id,
+        received_at: lead.created_at,
+    };
+    let mut resp = (StatusCode::CREATED, Json(receipt)).into_response();
+    if replayed {
+        resp.headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(resp)
+}

@@ -1,0 +1,298 @@
+//! Changes to leads: edits, stage moves, assignment, spam, qualification,
+//! notes and deletion — each with its timeline entry, audit entry and event.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::leads::{adjust_usage, lead_in, log_event, timeline_entry};
+use super::{db_error, parse_uuid, to_dt, write_audit, SqliteStore};
+use crate::domain::lead::month_key;
+use crate::domain::TimelineEntry;
+use crate::store::{Actor, AuditEntry, LeadChange, StoreError, StoreResult};
+
+impl SqliteStore {
+    pub(super) async fn update_lead_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        change: LeadChange,
+        now: DateTime<Utc>,
+    ) -> StoreResult<crate::domain::Lead> {
+        let mut tx = self.write().await?;
+        let before = lead_in(&mut tx, tenant_id, id, now)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut after = before.clone();
+        let mut changed: Vec<String> = Vec::new();
+        let mut entries: Vec<(&str, serde_json::Value)> = Vec::new();
+
+        let mut edits = serde_json::Map::new();
+        if let Some(v) = &change.name {
+            if *v != before.name {
+                after.name = v.clone();
+                edits.insert("name".into(), json!(v));
+            }
+        }
+        for (field, new, old, slot) in [
+            ("email", &change.email, &before.email, &mut after.email),
+            ("phone", &change.phone, &before.phone, &mut after.phone),
+            (
+                "company",
+                &change.company,
+                &before.company,
+                &mut after.company,
+            ),
+        ] {
+            if let Some(v) = new {
+                if v != old {
+                    *slot = v.clone();
+                    edits.insert(field.into(), json!(v));
+                }
+            }
+        }
+        if let Some(v) = &change.message {
+            if *v != before.message {
+                after.message = v.clone();
+                edits.insert("message".into(), json!(v));
+            }
+        }
+        if !edits.is_empty() {
+            changed.extend(edits.keys().cloned());
+            entries.push((
+                "updated",
+                json!({ "fields": edits.keys().collect::<Vec<_>>() }),
+            ));
+        }
+        if let Some(stage) = &change.stage {
+            if *stage != before.stage {
+                after.stage = stage.clone();
+                changed.push("stage".into());
+                let first_response =
+                    before.first_response_at.is_none() && before.stage == change.first_stage;
+                if first_response {
+                    after.first_response_at = Some(now);
+                }
+                entries.push((
+                    "stage_changed",
+                    json!({ "from": before.stage, "to": stage, "first_response": first_response }),
+                ));
+            }
+        }
+        if let Some(assignee) = change.assignee_id {
+            if assignee != before.assignee_id {
+                after.assignee_id = assignee;
+                changed.push("assignee_id".into());
+                entries.push((
+                    "assigned",
+                    json!({ "from": before.assignee_id, "to": assignee }),
+                ));
+            }
+        }
+        if let Some(spam) = change.spam {
+            if spam != before.spam {
+                after.spam = spam;
+                after.spam_reason = spam.then(|| "marked as spam by a member".to_string());
+                changed.push("spam".into());
+                entries.push(("spam_marked", json!({ "spam": spam })));
+                // Spam does not count toward the month's allowance.
+                let delta = if spam { -1 } else { 1 };
+                adjust_usage(&mut tx, tenant_id, &month_key(before.created_at), delta).await?;
+            }
+        }
+        if let Some(q) = &change.qualification {
+            if *q != before.qualification {
+                after.qualification = q.clone();
+                changed.push("qualification".into());
+                entries.push(("qualified", json!({ "qualification": q })));
+            }
+        }
+        if changed.is_empty() {
+            return Ok(before);
+        }
+        after.updated_at = now;
+        sqlx::query(
+            "UPDATE leads SET name = ?, email = ?, phone = ?, company = ?, message = ?, stage = ?, \
+             assignee_id = ?, spam = ?, spam_reason = ?, qual_category = ?, qual_reason = ?, \
+             first_response_at = ?, responded = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(&after.name)
+        .bind(after.email.as_deref())
+        .bind(after.phone.as_deref())
+        .bind(after.company.as_deref())
+        .bind(&after.message)
+        .bind(&after.stage)
+        .bind(after.assignee_id.map(|u| u.to_string()))
+        .bind(after.spam as i64)
+        .bind(after.spam_reason.as_deref())
+        .bind(after.qualification.as_ref().map(|q| q.category.clone()))
+        .bind(after.qualification.as_ref().map(|q| q.reason.clone()))
+        .bind(after.first_response_at.map(|t| t.timestamp_millis()))
+        .bind(after.first_response_at.is_some() as i64)
+        .bind(now.timestamp_millis())
+        .bind(tenant_id.to_string())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "update a lead"))?;
+        for (kind, data) in entries {
+            timeline_entry(&mut tx, tenant_id, id, kind, actor, data, now).await?;
+        }
+        let entry = AuditEntry {
+            action: "lead.update",
+            resource: "lead",
+            resource_id: id.to_string(),
+            changes: json!({ "fields": changed }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        let lead = lead_in(&mut tx, tenant_id, id, now)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        log_event(
+            &mut tx,
+            tenant_id,
+            "lead.updated",
+            json!({ "lead": lead }),
+            now,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a lead update"))?;
+        Ok(lead)
+    }
+
+    pub(super) async fn delete_lead_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<()> {
+        let now = Utc::now();
+        let mut tx = self.write().await?;
+        let lead = lead_in(&mut tx, tenant_id, id, now)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        sqlx::query("DELETE FROM leads WHERE tenant_id = ? AND id = ?")
+            .bind(tenant_id.to_string())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "delete a lead"))?;
+        let entry = AuditEntry {
+            action: "lead.delete",
+            resource: "lead",
+            resource_id: id.to_string(),
+            changes: json!({ "name": lead.name }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        log_event(
+            &mut tx,
+            tenant_id,
+            "lead.deleted",
+            json!({ "lead_id": id }),
+            now,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a lead deletion"))
+    }
+
+    pub(super) async fn add_note_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        lead_id: Uuid,
+        body: &str,
+        is_reply: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<TimelineEntry> {
+        let mut tx = self.write().await?;
+        let lead = lead_in(&mut tx, tenant_id, lead_id, now)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let first_response = is_reply && lead.first_response_at.is_none();
+        if first_response {
+            sqlx::query(
+                "UPDATE leads SET first_response_at = ?, responded = 1, updated_at = ? \
+                 WHERE tenant_id = ? AND id = ?",
+            )
+            .bind(now.timestamp_millis())
+            .bind(now.timestamp_millis())
+            .bind(tenant_id.to_string())
+            .bind(lead_id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "record a first response"))?;
+        }
+        let kind = if is_reply { "reply" } else { "note" };
+        let data = json!({ "body": body, "first_response": first_response });
+        let id =
+            timeline_entry(&mut tx, tenant_id, lead_id, kind, actor, data.clone(), now).await?;
+        let entry = AuditEntry {
+            action: if is_reply { "lead.reply" } else { "lead.note" },
+            resource: "lead",
+            resource_id: lead_id.to_string(),
+            changes: json!({ "first_response": first_response }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        let lead = lead_in(&mut tx, tenant_id, lead_id, now)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        log_event(
+            &mut tx,
+            tenant_id,
+            "lead.updated",
+            json!({ "lead": lead }),
+            now,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a note"))?;
+        Ok(TimelineEntry {
+            id,
+            lead_id,
+            kind: kind.to_string(),
+            actor_id: actor.user_id,
+            actor_email: actor.email.clone(),
+            data,
+            created_at: now,
+        })
+    }
+
+    pub(super) async fn timeline_impl(
+        &self,
+        tenant_id: Uuid,
+        lead_id: Uuid,
+    ) -> StoreResult<Vec<TimelineEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, lead_id, kind, actor_id, actor_email, data, created_at FROM lead_events \
+             WHERE tenant_id = ? AND lead_id = ? ORDER BY id",
+        )
+        .bind(tenant_id.to_string())
+        .bind(lead_id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "read a timeline"))?;
+        rows.iter()
+            .map(|r| {
+                let err = |e| db_error(e, "read a timeline entry");
+                let actor: Option<String> = r.try_get("actor_id").map_err(err)?;
+                let data: String = r.try_get("data").map_err(err)?;
+                Ok(TimelineEntry {
+                    id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
+                    lead_id: parse_uuid(&r.try_get::<String, _>("lead_id").map_err(err)?)?,
+                    kind: r.try_get("kind").map_err(err)?,
+                    actor_id: actor.as_deref().map(parse_uuid).transpose()?,
+                    actor_email: r.try_get("actor_email").map_err(err)?,
+                    data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+                    created_at: to_dt(r.try_get("created_at").map_err(err)?),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,475 @@
+//! Leads: insert (limit, idempotency, import de-duplication), read and list.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use uuid::Uuid;
+
+use super::{db_error, parse_uuid, to_dt, write_audit, SqliteStore};
+use crate::domain::lead::{at_risk_from, month_key, sla_state};
+use crate::domain::{Lead, LeadSource, Page, Qualification, SlaState, Utm};
+use crate::store::{
+    Actor, AssigneeFilter, AuditEntry, Idempotency, IngestOutcome, LeadFilter, LeadLimit, LeadSort,
+    NewLeadRow, StoreError, StoreResult,
+};
+
+pub(super) const LEAD_COLUMNS: &str = "tenant_id, id, name, email, phone, company, message, \
+     source, source_page, utm, fields, stage, assignee_id, spam, spam_reason, qual_category, \
+     qual_reason, created_at, updated_at, sla_due_at, first_response_at, responded";
+
+pub(super) fn lead_from_row(row: &SqliteRow, now: DateTime<Utc>) -> StoreResult<Lead> {
+    let err = |e| db_error(e, "read a lead");
+    let source: String = row.try_get("source").map_err(err)?;
+    let utm: String = row.try_get("utm").map_err(err)?;
+    let fields: String = row.try_get("fields").map_err(err)?;
+    let assignee: Option<String> = row.try_get("assignee_id").map_err(err)?;
+    let category: Option<String> = row.try_get("qual_category").map_err(err)?;
+    let created_at = to_dt(row.try_get("created_at").map_err(err)?);
+    let sla_due_at = to_dt(row.try_get("sla_due_at").map_err(err)?);
+    let first_response_at = row
+        .try_get::<Option<i64>, _>("first_response_at")
+        .map_err(err)?
+        .map(to_dt);
+    Ok(Lead {
+        id: parse_uuid(&row.try_get::<String, _>("id").map_err(err)?)?,
+        tenant_id: parse_uuid(&row.try_get::<String, _>("tenant_id").map_err(err)?)?,
+        name: row.try_get("name").map_err(err)?,
+        email: row.try_get("email").map_err(err)?,
+        phone: row.try_get("phone").map_err(err)?,
+        company: row.try_get("company").map_err(err)?,
+        message: row.try_get("message").map_err(err)?,
+        source: LeadSource::parse(&source)
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad lead source {source:?}")))?,
+        source_page: row.try_get("source_page").map_err(err)?,
+        utm: serde_json::from_str::<Utm>(&utm).unwrap_or_default(),
+        fields: serde_json::from_str(&fields).unwrap_or_else(|_| json!({})),
+        stage: row.try_get("stage").map_err(err)?,
+        assignee_id: assignee.as_deref().map(parse_uuid).transpose()?,
+        spam: row.try_get::<i64, _>("spam").map_err(err)? != 0,
+        spam_reason: row.try_get("spam_reason").map_err(err)?,
+        qualification: match category {
+            Some(category) => Some(Qualification {
+                category,
+                reason: row
+                    .try_get::<Option<String>, _>("qual_reason")
+                    .map_err(err)?
+                    .unwrap_or_default(),
+            }),
+            None => None,
+        },
+        created_at,
+        updated_at: to_dt(row.try_get("updated_at").map_err(err)?),
+        sla_due_at,
+        first_response_at,
+        sla: sla_state(created_at, sla_due_at, first_response_at, now),
+    })
+}
+
+pub(super) async fn lead_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant_id: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<Lead>> {
+    let row = sqlx::query(&format!(
+        "SELECT {LEAD_COLUMNS} FROM leads WHERE tenant_id = ? AND id = ?"
+    ))
+    .bind(tenant_id.to_string())
+    .bind(id.to_string())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "read a lead"))?;
+    row.map(|r| lead_from_row(&r, now)).transpose()
+}
+
+pub(super) async fn timeline_entry(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant_id: Uuid,
+    lead_id: Uuid,
+    kind: &str,
+    actor: &Actor,
+    data: serde_json::Value,
+    now: DateTime<Utc>,
+) -> StoreResult<Uuid> {
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO lead_events (tenant_id, id, lead_id, kind, actor_id, actor_email, data, \
+         created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(tenant_id.to_string())
+    .bind(id.to_string())
+    .bind(lead_id.to_string())
+    .bind(kind)
+    .bind(actor.user_id.map(|u| u.to_string()))
+    .bind(actor.email.as_deref())
+    .bind(data.to_string())
+    .bind(now.timestamp_millis())
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "write a timeline entry"))?;
+    Ok(id)
+}
+
+/// Appends to the tenant's event log (read by live streams, resumable).
+pub(super) async fn log_event(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant_id: Uuid,
+    kind: &str,
+    data: serde_json::Value,
+    now: DateTime<Utc>,
+) -> StoreResult<i64> {
+    let done =
+        sqlx::query("INSERT INTO events (tenant_id, kind, data, created_at) VALUES (?, ?, ?, ?)")
+            .bind(tenant_id.to_string())
+            .bind(kind)
+            .bind(data.to_string())
+            .bind(now.timestamp_millis())
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| db_error(e, "write an event"))?;
+    Ok(done.last_insert_rowid())
+}
+
+/// Adds `delta` to a month's lead counter (no limit: corrections only).
+pub(super) async fn adjust_usage(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant_id: Uuid,
+    month: &str,
+    delta: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO lead_usage (tenant_id, month, count) VALUES (?1, ?2, max(?3, 0)) \
+         ON CONFLICT (tenant_id, month) DO UPDATE SET count = max(count + ?3, 0)",
+    )
+    .bind(tenant_id.to_string())
+    .bind(month)
+    .bind(delta)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "count a lead"))?;
+    Ok(())
+}
+
+/// Takes one unit of the month's allowance, or fails when none is left.
+async fn take_allowance(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant_id: Uuid,
+    limit: LeadLimit,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let month = month_key(now);
+    let Some(max) = limit.limit else {
+        return adjust_usage(tx, tenant_id, &month, 1).await;
+    };
+    sqlx::query(
+        "INSERT INTO lead_usage (tenant_id, month, count) VALUES (?, ?, 0) \
+         ON CONFLICT (tenant_id, month) DO NOTHING",
+    )
+    .bind(tenant_id.to_string())
+    .bind(&month)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "count a lead"))?;
+    let done = sqlx::query(
+        "UPDATE lead_usage SET count = count + 1 WHERE tenant_id = ? AND month = ? AND count < ?",
+    )
+    .bind(tenant_id.to_string())
+    .bind(&month)
+    .bind(max as i64)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "count a lead"))?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::LimitReached {
+            what: "leads a month",
+            tier: limit.tier,
+            limit: max,
+        });
+    }
+    Ok(())
+}
+
+/// Opaque keyset cursors: `r.due.id` for the SLA order, the id otherwise.
+pub(crate) fn parse_lead_cursor(sort: LeadSort, cursor: &str) -> Option<(i64, i64, String)> {
+    match sort {
+        LeadSort::Sla => {
+            let mut parts = cursor.splitn(3, '.');
+            let responded = parts.next()?.parse().ok()?;
+            let due = parts.next()?.parse().ok()?;
+            let id = parts.next()?;
+            Uuid::parse_str(id).ok()?;
+            Some((responded, due, id.to_string()))
+        }
+        LeadSort::Newest | LeadSort::Oldest => {
+            Uuid::parse_str(cursor).ok()?;
+            Some((0, 0, cursor.to_string()))
+        }
+    }
+}
+
+impl SqliteStore {
+    pub(super) async fn insert_lead_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewLeadRow,
+        limit: LeadLimit,
+        idempotency: Option<Idempotency>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<IngestOutcome> {
+        let mut tx = self.write().await?;
+        if let Some(idem) = &idempotency {
+            let seen = sqlx::query(
+                "SELECT body_hash, lead_id FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
+            )
+            .bind(tenant_id.to_string())
+            .bind(&idem.key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "check an idempotency key"))?;
+            if let Some(seen) = seen {
+                let hash: String = seen.try_get("body_hash").map_err(|e| db_error(e, "read"))?;
+                if hash != idem.body_hash {
+                    return Err(StoreError::IdempotencyMismatch);
+                }
+                let lead_id: String = seen.try_get("lead_id").map_err(|e| db_error(e, "read"))?;
+                let lead = lead_in(&mut tx, tenant_id, parse_uuid(&lead_id)?, now)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                return Ok(IngestOutcome::Replayed(Box::new(lead)));
+            }
+        }
+        if let Some(key) = &row.import_key {
+            let exists: Option<i64> =
+                sqlx::query_scalar("SELECT 1 FROM leads WHERE tenant_id = ? AND import_key = ?")
+                    .bind(tenant_id.to_string())
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(|e| db_error(e, "check an import key"))?;
+            if exists.is_some() {
+                return Ok(IngestOutcome::Duplicate);
+            }
+        }
+        let spam = row.spam_reason.is_some();
+        if !spam {
+            take_allowance(&mut tx, tenant_id, limit, now).await?;
+        }
+        let id = Uuid::now_v7();
+        let input = &row.input;
+        let utm = serde_json::to_string(&input.utm.clone().unwrap_or_default())
+            .unwrap_or_else(|_| "{}".into());
+        let fields = serde_json::to_string(&input.fields.clone().unwrap_or_default())
+            .unwrap_or_else(|_| "{}".into());
+        let at_risk = at_risk_from(now, row.sla_due_at);
+        sqlx::query(&format!(
+            "INSERT INTO leads ({LEAD_COLUMNS}, at_risk_at, import_key) VALUES \
+             (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, ?, ?, ?, NULL, 0, ?, ?)"
+        ))
+        .bind(tenant_id.to_string())
+        .bind(id.to_string())
+        .bind(&input.name)
+        .bind(input.email.as_deref())
+        .bind(input.phone.as_deref())
+        .bind(input.company.as_deref())
+        .bind(&input.message)
+        .bind(row.source.as_str())
+        .bind(input.source_page.as_deref())
+        .bind(utm)
+        .bind(fields)
+        .bind(&row.stage)
+        .bind(spam as i64)
+        .bind(row.spam_reason.as_deref())
+        .bind(now.timestamp_millis())
+        .bind(now.timestamp_millis())
+        .bind(row.sla_due_at.timestamp_millis())
+        .bind(at_risk.timestamp_millis())
+        .bind(row.import_key.as_deref())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "store a lead"))?;
+        let lead = lead_in(&mut tx, tenant_id, id, now)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let created = json!({ "source": row.source, "spam_reason": row.spam_reason });
+        timeline_entry(&mut tx, tenant_id, id, "created", actor, created, now).await?;
+        let entry = AuditEntry {
+            action: "lead.create",
+            resource: "lead",
+            resource_id: id.to_string(),
+            changes: json!({ "source": row.source, "spam": spam }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        log_event(
+            &mut tx,
+            tenant_id,
+            "lead.created",
+            json!({ "lead": lead }),
+            now,
+        )
+        .await?;
+        if let Some(idem) = &idempotency {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (tenant_id, key, body_hash, lead_id, created_at) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(tenant_id.to_string())
+            .bind(&idem.key)
+            .bind(&idem.body_hash)
+            .bind(id.to_string())
+            .bind(now.timestamp_millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "remember an idempotency key"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a lead"))?;
+        Ok(IngestOutcome::Created(Box::new(lead)))
+    }
+
+    pub(super) async fn lead_impl(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Lead>> {
+        let row = sqlx::query(&format!(
+            "SELECT {LEAD_COLUMNS} FROM leads WHERE tenant_id = ? AND id = ?"
+        ))
+        .bind(tenant_id.to_string())
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "read a lead"))?;
+        row.map(|r| lead_from_row(&r, now)).transpose()
+    }
+
+    pub(super) async fn list_leads_impl(
+        &self,
+        tenant_id: Uuid,
+        filter: &LeadFilter,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Page<Lead>> {
+        let now_ms = now.timestamp_millis();
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {LEAD_COLUMNS} FROM leads WHERE tenant_id = "
+        ));
+        q.push_bind(tenant_id.to_string());
+        q.push(" AND spam = ").push_bind(filter.spam as i64);
+        if let Some(stage) = &filter.stage {
+            q.push(" AND stage = ").push_bind(stage.clone());
+        }
+        match &filter.assignee {
+            Some(AssigneeFilter::Nobody) => {
+                q.push(" AND assignee_id IS NULL");
+            }
+            Some(AssigneeFilter::User(u)) => {
+                q.push(" AND assignee_id = ").push_bind(u.to_string());
+            }
+            None => {}
+        }
+        if let Some(source) = filter.source {
+            q.push(" AND source = ").push_bind(source.as_str());
+        }
+        match filter.sla {
+            Some(SlaState::Met) => {
+                q.push(" AND responded = 1");
+            }
+            Some(SlaState::Overdue) => {
+                q.push(" AND responded = 0 AND sla_due_at <= ")
+                    .push_bind(now_ms);
+            }
+            Some(SlaState::AtRisk) => {
+                q.push(" AND responded = 0 AND at_risk_at <= ")
+                    .push_bind(now_ms)
+                    .push(" AND sla_due_at > ")
+                    .push_bind(now_ms);
+            }
+            Some(SlaState::OnTrack) => {
+                q.push(" AND responded = 0 AND at_risk_at > ")
+                    .push_bind(now_ms);
+            }
+            None => {}
+        }
+        if let Some(text) = &filter.text {
+            let pattern = format!(
+                "%{}%",
+                text.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            q.push(" AND (name LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR email LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR company LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR message LIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
+        if let Some(cursor) = &filter.cursor {
+            let (responded, due, id) =
+                parse_lead_cursor(filter.sort, cursor).ok_or(StoreError::BadCursor)?;
+            match filter.sort {
+                LeadSort::Sla => {
+                    q.push(" AND (responded, sla_due_at, id) > (")
+                        .push_bind(responded)
+                        .push(", ")
+                        .push_bind(due)
+                        .push(", ")
+                        .push_bind(id)
+                        .push(")");
+                }
+                LeadSort::Newest => {
+                    q.push(" AND id < ").push_bind(id);
+                }
+                LeadSort::Oldest => {
+                    q.push(" AND id > ").push_bind(id);
+                }
+            }
+        }
+        q.push(match filter.sort {
+            LeadSort::Sla => " ORDER BY responded, sla_due_at, id",
+            LeadSort::Newest => " ORDER BY id DESC",
+            LeadSort::Oldest => " ORDER BY id",
+        });
+        q.push(" LIMIT ").push_bind(filter.limit as i64 + 1);
+        let rows = q
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "list leads"))?;
+        let leads = rows
+            .iter()
+            .map(|r| lead_from_row(r, now))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let sort = filter.sort;
+        Ok(Page::from_rows(leads, filter.limit, |l| match sort {
+            LeadSort::Sla => format!(
+                "{}.{}.{}",
+                l.first_response_at.is_some() as i64,
+                l.sla_due_at.timestamp_millis(),
+                l.id
+            ),
+            _ => l.id.to_string(),
+        }))
+    }
+
+    pub(super) async fn leads_this_month_impl(
+        &self,
+        tenant_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u32> {
+        let n: Option<i64> =
+            sqlx::query_scalar("SELECT count FROM lead_usage WHERE tenant_id = ? AND month = ?")
+                .bind(tenant_id.to_string())
+                .bind(month_key(now))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| db_error(e, "read usage"))?;
+        Ok(n.unwrap_or(0).max(0) as u32)
+    }
+}

@@ -1,0 +1,259 @@
+//! The event log, the SLA sweep (each alert claimed once by a persisted flag)
+//! and the outbox; plus API-key lookups for ingest.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::leads::{log_event, timeline_entry};
+use super::{db_error, parse_uuid, to_dt, SqliteStore};
+use crate::domain::TenantSettings;
+use crate::store::{Actor, EventRecord, KeyOwner, OutboxMessage, StoreResult, SweepReport};
+
+/// Leads claimed per sweep transaction, so one sweep never holds the write
+/// lock for long.
+const SWEEP_BATCH: i64 = 200;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Alert {
+    AtRisk,
+    Breached,
+}
+
+impl SqliteStore {
+    pub(super) async fn api_key_owner_impl(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>> {
+        let row = sqlx::query(
+            "SELECT tenant_id, id, revoked_at FROM api_keys WHERE key_hash = ? AND scope = 'leads:ingest'",
+        )
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "look up an API key"))?;
+        row.map(|r| {
+            let err = |e| db_error(e, "read an API key");
+            Ok(KeyOwner {
+                tenant_id: parse_uuid(&r.try_get::<String, _>("tenant_id").map_err(err)?)?,
+                key_id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
+                revoked: r
+                    .try_get::<Option<i64>, _>("revoked_at")
+                    .map_err(err)?
+                    .is_some(),
+            })
+        })
+        .transpose()
+    }
+
+    pub(super) async fn touch_api_key_impl(
+        &self,
+        tenant_id: Uuid,
+        key_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        // Once a minute is enough for "last used", and spares a write per lead.
+        sqlx::query(
+            "UPDATE api_keys SET last_used_at = ?1 WHERE tenant_id = ?2 AND id = ?3 \
+             AND (last_used_at IS NULL OR last_used_at < ?1 - 60000)",
+        )
+        .bind(now.timestamp_millis())
+        .bind(tenant_id.to_string())
+        .bind(key_id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "record an API key's use"))?;
+        Ok(())
+    }
+
+    pub(super) async fn events_after_impl(
+        &self,
+        tenant_id: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<EventRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, data, created_at FROM events WHERE tenant_id = ? AND id > ? \
+             ORDER BY id LIMIT ?",
+        )
+        .bind(tenant_id.to_string())
+        .bind(after)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "read events"))?;
+        rows.iter()
+            .map(|r| {
+                let err = |e| db_error(e, "read an event");
+                let data: String = r.try_get("data").map_err(err)?;
+                Ok(EventRecord {
+                    id: r.try_get("id").map_err(err)?,
+                    tenant_id,
+                    kind: r.try_get("kind").map_err(err)?,
+                    data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+                    created_at: to_dt(r.try_get("created_at").map_err(err)?),
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn sla_sweep_impl(&self, now: DateTime<Utc>) -> StoreResult<SweepReport> {
+        let mut report = SweepReport::default();
+        // Breaches first: a lead already overdue gets its breach alert, and its
+        // at-risk alert is then moot (claimed without a message).
+        for alert in [Alert::Breached, Alert::AtRisk] {
+            loop {
+                let n = self.sweep_batch(alert, now, &mut report).await?;
+                if n < SWEEP_BATCH as usize {
+                    break;
+                }
+            }
+        }
+        report.tenants.sort();
+        report.tenants.dedup();
+        Ok(report)
+    }
+
+    async fn sweep_batch(
+        &self,
+        alert: Alert,
+        now: DateTime<Utc>,
+        report: &mut SweepReport,
+    ) -> StoreResult<usize> {
+        let now_ms = now.timestamp_millis();
+        let mut tx = self.write().await?;
+        let sql = match alert {
+            Alert::Breached => {
+                "SELECT l.tenant_id, l.id, l.name, l.sla_due_at, t.name AS tenant_name, t.settings \
+                 FROM leads l JOIN tenants t ON t.id = l.tenant_id \
+                 WHERE l.responded = 0 AND l.spam = 0 AND l.sla_breached_alerted_at IS NULL \
+                 AND l.sla_due_at <= ? LIMIT ?"
+            }
+            Alert::AtRisk => {
+                "SELECT l.tenant_id, l.id, l.name, l.sla_due_at, t.name AS tenant_name, t.settings \
+                 FROM leads l JOIN tenants t ON t.id = l.tenant_id \
+                 WHERE l.responded = 0 AND l.spam = 0 AND l.sla_at_risk_alerted_at IS NULL \
+                 AND l.at_risk_at <= ? LIMIT ?"
+            }
+        };
+        let rows = sqlx::query(sql)
+            .bind(now_ms)
+            .bind(SWEEP_BATCH)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "find SLA alerts due"))?;
+        let count = rows.len();
+        for r in rows {
+            let err = |e| db_error(e, "read an SLA candidate");
+            let tenant_id = parse_uuid(&r.try_get::<String, _>("tenant_id").map_err(err)?)?;
+            let lead_id = parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?;
+            let name: String = r.try_get("name").map_err(err)?;
+            let tenant_name: String = r.try_get("tenant_name").map_err(err)?;
+            let due = to_dt(r.try_get("sla_due_at").map_err(err)?);
+            let settings: TenantSettings =
+                serde_json::from_str(&r.try_get::<String, _>("settings").map_err(err)?)
+                    .unwrap_or_default();
+            let claim = match alert {
+                Alert::Breached => {
+                    "UPDATE leads SET sla_breached_alerted_at = ?1, \
+                     sla_at_risk_alerted_at = coalesce(sla_at_risk_alerted_at, ?1) \
+                     WHERE tenant_id = ?2 AND id = ?3 AND sla_breached_alerted_at IS NULL"
+                }
+                Alert::AtRisk => {
+                    "UPDATE leads SET sla_at_risk_alerted_at = ?1 \
+                     WHERE tenant_id = ?2 AND id = ?3 AND sla_at_risk_alerted_at IS NULL"
+                }
+            };
+            let claimed = sqlx::query(claim)
+                .bind(now_ms)
+                .bind(tenant_id.to_string())
+                .bind(lead_id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_error(e, "claim an SLA alert"))?;
+            if claimed.rows_affected() == 0 {
+                continue;
+            }
+            // An overdue lead whose at-risk alert never went out gets only the breach.
+            if alert == Alert::AtRisk && due <= now {
+                continue;
+            }
+            let (kind, event, subject) = match alert {
+                Alert::Breached => (
+                    "sla_breached",
+                    "sla.breached",
+                    format!("SLA breached: {name} ({tenant_name})"),
+                ),
+                Alert::AtRisk => (
+                    "sla_at_risk",
+                    "sla.at_risk",
+                    format!("SLA at risk: {name} ({tenant_name})"),
+                ),
+            };
+            let data = json!({ "lead_id": lead_id, "name": name, "sla_due_at": due });
+            timeline_entry(
+                &mut tx,
+                tenant_id,
+                lead_id,
+                kind,
+                &Actor::system(),
+                data.clone(),
+                now,
+            )
+            .await?;
+            log_event(&mut tx, tenant_id, event, data, now).await?;
+            let body = format!(
+                "{subject}\n\nThe first response to {name} is due at {} UTC.\n",
+                due.format("%Y-%m-%d %H:%M")
+            );
+            sqlx::query(
+                "INSERT INTO outbox (tenant_id, id, kind, recipient, subject, body, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(tenant_id.to_string())
+            .bind(Uuid::now_v7().to_string())
+            .bind(event)
+            .bind(settings.manager_email.as_deref())
+            .bind(&subject)
+            .bind(&body)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "queue an SLA email"))?;
+            match alert {
+                Alert::Breached => report.breached += 1,
+                Alert::AtRisk => report.at_risk += 1,
+            }
+            report.tenants.push(tenant_id);
+        }
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit SLA alerts"))?;
+        Ok(count)
+    }
+
+    pub(super) async fn pending_outbox_impl(
+        &self,
+        tenant_id: Uuid,
+    ) -> StoreResult<Vec<OutboxMessage>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, recipient, subject, body, created_at FROM outbox \
+             WHERE tenant_id = ? AND sent_at IS NULL ORDER BY id",
+        )
+        .bind(tenant_id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "read the outbox"))?;
+        rows.iter()
+            .map(|r| {
+                let err = |e| db_error(e, "read an outbox message");
+                Ok(OutboxMessage {
+                    id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
+                    kind: r.try_get("kind").map_err(err)?,
+                    recipient: r.try_get("recipient").map_err(err)?,
+                    subject: r.try_get("subject").map_err(err)?,
+                    body: r.try_get("body").map_err(err)?,
+                    created_at: to_dt(r.try_get("created_at").map_err(err)?),
+                })
+            })
+            .collect()
+    }
+}
