@@ -2,5 +2,6 @@
 //! the terminal console that runs it.
 
 pub mod api;
+pub mod console;
 pub mod domain;
 pub mod store;

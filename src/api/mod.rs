@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::domain::{
     AcceptInvitation, ApiKey, AuditEvent, CreatedApiKey, CreatedInvitation, Invitation,
     LoginRequest, LoginResponse, Me, Member, NewApiKey, NewInvitation, NewMember, NewTenant, Page,
-    PageQuery, Problem, ProblemKind, RoleChange, Role, Tenant, TenantPatch,
+    PageQuery, Problem, ProblemKind, Role, RoleChange, Tenant, TenantPatch,
 };
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -184,12 +184,9 @@ impl Client {
         self.json(self.request(Method::POST, path).json(body)).await
     }
 
-    async fn patch<B: Serialize, T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> ApiResult<T> {
-        self.json(self.request(Method::PATCH, path).json(body)).await
+    async fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> ApiResult<T> {
+        self.json(self.request(Method::PATCH, path).json(body))
+            .await
     }
 
     async fn delete(&self, path: &str) -> ApiResult<()> {

@@ -369,7 +369,8 @@ mod tests {
     #[test]
     fn masked_settings_never_show_the_secret() {
         let mut s = TenantSettings::default();
-        s.secrets.insert("crm".into(), "supersecretvalue1234".into());
+        s.secrets
+            .insert("crm".into(), "supersecretvalue1234".into());
         let m = s.masked();
         assert_eq!(m.secrets["crm"], "••••1234");
         assert!(!m.secrets["crm"].contains("supersecret"));

@@ -178,8 +178,7 @@ pub trait Store: Send + Sync + 'static {
         tenant_id: Uuid,
         page: &PageQuery,
     ) -> StoreResult<Page<Invitation>>;
-    async fn revoke_invitation(&self, actor: &Actor, tenant_id: Uuid, id: Uuid)
-        -> StoreResult<()>;
+    async fn revoke_invitation(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()>;
     /// Consumes a valid invitation and makes the user (created with
     /// `new_user` when no account has the email) a member, all at once.
     async fn accept_invitation(
@@ -203,8 +202,7 @@ pub trait Store: Send + Sync + 'static {
         -> StoreResult<ApiKey>;
 
     // audit
-    async fn list_audit(&self, tenant_id: Uuid, page: &PageQuery)
-        -> StoreResult<Page<AuditEvent>>;
+    async fn list_audit(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<AuditEvent>>;
 }
 
 pub type DynStore = Arc<dyn Store>;
@@ -214,9 +212,7 @@ pub async fn open(url: &str) -> anyhow::Result<DynStore> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        anyhow::bail!(
-            "PostgreSQL support is not built yet; use a sqlite:// database URL for now"
-        )
+        anyhow::bail!("PostgreSQL support is not built yet; use a sqlite:// database URL for now")
     } else {
         anyhow::bail!("unsupported database URL {url:?}: use sqlite://PATH")
     }

@@ -121,14 +121,16 @@ async fn insert_membership(
     user_id: Uuid,
     role: Role,
 ) -> StoreResult<()> {
-    sqlx::query("INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES (?, ?, ?, ?)")
-        .bind(tenant_id.to_string())
-        .bind(user_id.to_string())
-        .bind(role.as_str())
-        .bind(now_ms())
-        .execute(&mut **tx)
-        .await
-        .map_err(|e| db_error(e, "add a member"))?;
+    sqlx::query(
+        "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(tenant_id.to_string())
+    .bind(user_id.to_string())
+    .bind(role.as_str())
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "add a member"))?;
     Ok(())
 }
 
@@ -402,11 +404,13 @@ impl SqliteStore {
         let tier = Tier::parse(&row.try_get::<String, _>("tier").map_err(err)?)
             .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier in store")))?;
 
-        let existing = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = ?"))
-            .bind(&email)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|e| db_error(e, "find the invited user"))?;
+        let existing = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.email = ?"
+        ))
+        .bind(&email)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "find the invited user"))?;
         let user = match (existing, new_user) {
             (Some(row), _) => user_from_row(&row)?,
             (None, Some((name, password_hash))) => {

@@ -17,8 +17,8 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use uuid::Uuid;
 
 use super::{
-    Actor, AuditEntry, NewApiKeyRow, NewInvitationRow, Store, StoreError, StoreResult,
-    TenantRow, TenantScope,
+    Actor, AuditEntry, NewApiKeyRow, NewInvitationRow, Store, StoreError, StoreResult, TenantRow,
+    TenantScope,
 };
 use crate::domain::{
     ApiKey, AuditEvent, Invitation, Member, MembershipSummary, Page, PageQuery, Role, Tenant,
@@ -243,12 +243,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<Page<Invitation>> {
         self.list_invitations_impl(tenant_id, page).await
     }
-    async fn revoke_invitation(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        id: Uuid,
-    ) -> StoreResult<()> {
+    async fn revoke_invitation(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
         self.revoke_invitation_impl(actor, tenant_id, id).await
     }
     async fn accept_invitation(
@@ -282,11 +277,7 @@ impl Store for SqliteStore {
         self.revoke_api_key_impl(actor, tenant_id, id).await
     }
 
-    async fn list_audit(
-        &self,
-        tenant_id: Uuid,
-        page: &PageQuery,
-    ) -> StoreResult<Page<AuditEvent>> {
+    async fn list_audit(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<AuditEvent>> {
         self.list_audit_impl(tenant_id, page).await
     }
 }

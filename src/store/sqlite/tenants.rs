@@ -7,9 +7,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::{cursor, db_error, now_ms, parse_uuid, to_dt, write_audit, SqliteStore};
-use crate::domain::{
-    Page, PageQuery, Tenant, TenantSettings, TenantStatus, TenantUsage, Tier,
-};
+use crate::domain::{Page, PageQuery, Tenant, TenantSettings, TenantStatus, TenantUsage, Tier};
 use crate::store::{Actor, AuditEntry, StoreError, StoreResult, TenantRow, TenantScope};
 
 const TENANT_SELECT: &str = "SELECT t.id, t.name, t.slug, t.tier, t.status, t.is_platform, \
@@ -128,13 +126,11 @@ impl SqliteStore {
     }
 
     pub(super) async fn tenant_impl(&self, id_or_slug: &str) -> StoreResult<Option<Tenant>> {
-        let row = sqlx::query(&format!(
-            "{TENANT_SELECT} WHERE t.id = ?1 OR t.slug = ?1"
-        ))
-        .bind(id_or_slug)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| db_error(e, "find a tenant"))?;
+        let row = sqlx::query(&format!("{TENANT_SELECT} WHERE t.id = ?1 OR t.slug = ?1"))
+            .bind(id_or_slug)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "find a tenant"))?;
         row.map(|r| tenant_from_row(&r)).transpose()
     }
 

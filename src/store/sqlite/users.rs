@@ -15,8 +15,12 @@ pub(super) fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
     let id: String = row.try_get("id").map_err(|e| db_error(e, "read a user"))?;
     Ok(User {
         id: parse_uuid(&id)?,
-        email: row.try_get("email").map_err(|e| db_error(e, "read a user"))?,
-        name: row.try_get("name").map_err(|e| db_error(e, "read a user"))?,
+        email: row
+            .try_get("email")
+            .map_err(|e| db_error(e, "read a user"))?,
+        name: row
+            .try_get("name")
+            .map_err(|e| db_error(e, "read a user"))?,
         platform_admin: row
             .try_get::<i64, _>("platform_admin")
             .map_err(|e| db_error(e, "read a user"))?
