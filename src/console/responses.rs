@@ -223,10 +223,20 @@ impl App {
                 .or(list.first())
                 .map(|t| t.id);
         }
+        let first_load = !matches!(self.tenants, Load::Loaded(_));
         self.tenants = Load::Loaded(list);
-        self.selected = self
-            .selected
-            .min(self.visible_tenants().len().saturating_sub(1));
+        // Start on the current tenant: it is what the user works on.
+        let current = self.current_tenant;
+        let at_current = self
+            .visible_tenants()
+            .iter()
+            .position(|t| Some(t.id) == current);
+        self.selected = match at_current {
+            Some(i) if first_load => i,
+            _ => self
+                .selected
+                .min(self.visible_tenants().len().saturating_sub(1)),
+        };
         self.maybe_onboard();
     }
 

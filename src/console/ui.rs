@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 use ratatui::Frame;
 
-use super::app::{App, Modal, Pane};
+use super::app::{App, Load, Modal, Pane};
 use super::keymap::Context;
 use super::panes;
 use super::widgets::{confirm, help, toast};
@@ -66,24 +66,38 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
         Some(me) => me.user.email.clone(),
         None => "…".to_string(),
     };
-    let tenant = match app.current() {
-        Some(t) => {
+    let tenant = match (app.current(), &app.tenants) {
+        (Some(t), _) => {
             let limit = t
                 .usage
                 .user_limit
                 .map_or("∞".to_string(), |l| l.to_string());
             format!("{} ({} {}/{} users)", t.name, t.tier, t.usage.users, limit)
         }
-        None => "none".to_string(),
+        (None, Load::Idle | Load::Loading) => "…".to_string(),
+        (None, _) => "none".to_string(),
     };
-    let mut text = format!(
-        " switchboard ─ {user} ─ {} ─ tenant: {tenant}",
-        app.server_label
-    );
-    if app.is_busy() {
-        text.push_str(&format!(" {}", SPINNER[app.spinner % SPINNER.len()]));
-    }
-    Paragraph::new(text)
+    let spinner = if app.is_busy() {
+        format!(" {}", SPINNER[app.spinner % SPINNER.len()])
+    } else {
+        String::new()
+    };
+    // Drop the least useful parts first, so the tenant stays readable at 80
+    // columns whatever the server label is.
+    let label = &app.server_label;
+    let candidates = [
+        format!(" switchboard ─ {user} ─ {label} ─ tenant: {tenant}"),
+        format!(" switchboard ─ {user} ─ tenant: {tenant}"),
+        format!(" switchboard ─ tenant: {tenant}"),
+        format!(" {tenant}"),
+    ];
+    let width = usize::from(area.width);
+    let spin_w = spinner.chars().count();
+    let text = candidates
+        .iter()
+        .find(|c| c.chars().count() + spin_w <= width)
+        .unwrap_or(&candidates[0]);
+    Paragraph::new(format!("{text}{spinner}"))
         .style(app.theme.header)
         .render(area, buf);
 }
@@ -104,8 +118,29 @@ fn render_pane_bar(app: &App, area: Rect, buf: &mut Buffer) {
 
 /// The keys of the given contexts, as one line: generated from the keymap.
 pub fn hint_line(app: &App, contexts: &[Context]) -> Line<'static> {
+    hint_line_within(app, contexts, usize::MAX)
+}
+
+/// Like [`hint_line`], but drops hints that do not fit in `width`, keeping
+/// the help key last so every other key can always be found.
+pub fn hint_line_within(app: &App, contexts: &[Context], width: usize) -> Line<'static> {
+    let mut hints = app.keymap.hints(contexts);
+    let help = hints
+        .iter()
+        .position(|(_, d)| *d == "help")
+        .map(|i| hints.remove(i));
+    let w = |(k, d): &(String, &str)| k.chars().count() + d.chars().count() + 3;
+    let mut budget = width.saturating_sub(help.as_ref().map_or(0, w));
+    let mut kept = Vec::new();
+    for h in hints {
+        if w(&h) <= budget {
+            budget -= w(&h);
+            kept.push(h);
+        }
+    }
+    kept.extend(help);
     let mut spans = Vec::new();
-    for (keys, desc) in app.keymap.hints(contexts) {
+    for (keys, desc) in kept {
         spans.push(Span::styled(keys, app.theme.footer_key));
         spans.push(Span::styled(format!(" {desc}  "), app.theme.footer_text));
     }
@@ -114,6 +149,7 @@ pub fn hint_line(app: &App, contexts: &[Context]) -> Line<'static> {
 
 fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
+    let width = usize::from(area.width);
     let line = if let Some(cmd) = &app.command {
         let mut spans = vec![Span::styled(format!(":{}", cmd.input), theme.field_focused)];
         spans.push(Span::styled(" ", theme.field_cursor));
@@ -136,10 +172,10 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
         Line::from(spans)
     } else if app.modal.is_some() {
         // The dialog shows its own keys; the footer keeps the pane's.
-        hint_line(app, &app.pane_contexts().0)
+        hint_line_within(app, &app.pane_contexts().0, width)
     } else {
         let (contexts, _) = app.contexts();
-        hint_line(app, &contexts)
+        hint_line_within(app, &contexts, width)
     };
     Paragraph::new(line).render(area, buf);
 }

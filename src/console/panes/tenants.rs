@@ -105,7 +105,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         ],
     )
     .header(header)
-    .row_highlight_style(theme.selected);
+    .row_highlight_style(theme.selected)
+    .highlight_symbol("› ");
     let mut state = TableState::default().with_selected(Some(app.selected));
     StatefulWidget::render(table, inner, buf, &mut state);
 }
@@ -162,7 +163,8 @@ fn render_detail(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
                 ],
             )
             .header(Row::new(["Name", "Email", "Role", "Joined"]).style(theme.table_header))
-            .row_highlight_style(theme.selected);
+            .row_highlight_style(theme.selected)
+            .highlight_symbol("› ");
             StatefulWidget::render(table, body, buf, &mut state);
         }
         DetailTab::Invitations => {
@@ -195,7 +197,8 @@ fn render_detail(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
                 ],
             )
             .header(Row::new(["Email", "Role", "Status", "Expires"]).style(theme.table_header))
-            .row_highlight_style(theme.selected);
+            .row_highlight_style(theme.selected)
+            .highlight_symbol("› ");
             StatefulWidget::render(table, body, buf, &mut state);
         }
         DetailTab::ApiKeys => {
@@ -232,7 +235,8 @@ fn render_detail(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
                 Row::new(["Name", "Key", "Status", "Created", "Last used"])
                     .style(theme.table_header),
             )
-            .row_highlight_style(theme.selected);
+            .row_highlight_style(theme.selected)
+            .highlight_symbol("› ");
             StatefulWidget::render(table, body, buf, &mut state);
         }
         DetailTab::Settings => render_settings(app, t, body, buf),

@@ -40,8 +40,6 @@ impl Field {
         let mut ta = TextArea::new(lines);
         ta.set_cursor_line_style(Style::default());
         ta.set_placeholder_text(placeholder);
-        ta.move_cursor(ratatui_textarea::CursorMove::Bottom);
-        ta.move_cursor(ratatui_textarea::CursorMove::End);
         ta
     }
 
@@ -58,7 +56,12 @@ impl Field {
         Self {
             name,
             label,
-            kind: FieldKind::Line(Self::textarea(initial, placeholder)),
+            kind: FieldKind::Line({
+                // Editing a one-line value usually means appending to it.
+                let mut ta = Self::textarea(initial, placeholder);
+                ta.move_cursor(ratatui_textarea::CursorMove::End);
+                ta
+            }),
             initial: initial.to_string(),
             error: None,
         }
@@ -283,7 +286,8 @@ impl Form {
 
     /// Draws the form as a dialog centred in `area`.
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme, hint: Line<'_>) {
-        let rows: u16 = self.fields.iter().map(Field::height).sum::<u16>() + 4;
+        let footer_rows = u16::from(self.summary.is_some()) * 2 + 1;
+        let rows: u16 = self.fields.iter().map(Field::height).sum::<u16>() + footer_rows + 1;
         let popup = super::centered(area, 72, rows.saturating_add(2));
         Clear.render(popup, buf);
         let block = Block::default()
@@ -305,7 +309,7 @@ impl Form {
             .min(inner.width / 2);
         // The footer (summary + hint) takes what it needs first; fields
         // scroll so the focused one stays visible.
-        let footer_h = (u16::from(self.summary.is_some()) * 2 + 1).min(inner.height);
+        let footer_h = footer_rows.min(inner.height);
         let fields_h = inner.height - footer_h;
         let focus = self.focus.min(self.fields.len().saturating_sub(1));
         let mut start = 0usize;
@@ -350,17 +354,15 @@ impl Form {
                 FieldKind::Line(ta) | FieldKind::Multi(ta) => ta.render(input, buf),
                 FieldKind::Choice { options, selected } => {
                     let mut spans = Vec::new();
+                    // Radio marks, so the choice reads without colour too.
                     for (j, o) in options.iter().enumerate() {
-                        let style = if j == *selected {
-                            if focused {
-                                theme.selected
-                            } else {
-                                theme.field_focused
-                            }
-                        } else {
-                            theme.dim
+                        let (mark, style) = match (j == *selected, focused) {
+                            (true, true) => ("●", theme.selected),
+                            (true, false) => ("●", theme.field_focused),
+                            _ => ("○", theme.dim),
                         };
-                        spans.push(Span::styled(format!(" {o} "), style));
+                        spans.push(Span::styled(format!("{mark} {o}"), style));
+                        spans.push(Span::raw("  "));
                     }
                     if focused {
                         spans.push(Span::styled("  ←/→", theme.dim));
@@ -378,7 +380,12 @@ impl Form {
             }
         }
 
-        let mut fy = bottom;
+        // One blank row between the fields and the footer when there is room.
+        let mut fy = if inner.y + inner.height > bottom + footer_h {
+            bottom + 1
+        } else {
+            bottom
+        };
         if let Some(summary) = &self.summary {
             if fy + 2 <= inner.y + inner.height {
                 let r = Rect::new(inner.x, fy, inner.width, 2);
