@@ -3,9 +3,11 @@
 
 pub mod action;
 pub mod app;
+mod bindings;
 mod command;
 pub mod effect;
 mod flows;
+mod forms;
 pub mod keymap;
 pub mod panes;
 pub mod request;

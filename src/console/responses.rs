@@ -184,7 +184,11 @@ impl App {
         match response {
             Response::Me(_) => {
                 self.me = Load::Failed(err.message());
-                self.toast(Toast::error(format!("{}: {}", flight.fail, err.message())));
+                // An unreachable server is already shown inline by the
+                // tenants list; anything else (not signed in) needs saying.
+                if !matches!(err, ApiError::Unreachable { .. }) {
+                    self.toast(Toast::error(format!("{}: {}", flight.fail, err.message())));
+                }
             }
             // Shown inline in the pane, with the retry key.
             Response::Tenants(_) => self.tenants = Load::Failed(err.message()),

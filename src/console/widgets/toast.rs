@@ -54,7 +54,7 @@ impl Toast {
 
 /// Draws the newest toast on top, older ones below it, within `area`.
 pub fn render(toasts: &[Toast], area: Rect, buf: &mut Buffer, theme: &Theme, dismiss_key: &str) {
-    let width = area.width.min(44);
+    let width = area.width.min(40);
     if width < 6 {
         return;
     }
@@ -69,8 +69,7 @@ pub fn render(toasts: &[Toast], area: Rect, buf: &mut Buffer, theme: &Theme, dis
         if toast.kind == ToastKind::Error {
             text.push_str(&format!(" ({dismiss_key} to dismiss)"));
         }
-        let inner_w = usize::from(width - 2).max(1);
-        let lines = text.chars().count().div_ceil(inner_w).clamp(1, 4) as u16;
+        let lines = wrapped_lines(&text, usize::from(width - 2)).clamp(1, 4) as u16;
         let h = lines + 2;
         if y + h > area.y + area.height {
             break;
@@ -88,4 +87,25 @@ pub fn render(toasts: &[Toast], area: Rect, buf: &mut Buffer, theme: &Theme, dis
             .render(r, buf);
         y += h;
     }
+}
+
+/// How many lines word wrapping makes of `text` at `width`, so the box fits
+/// the message (the last words of an error say what to do).
+fn wrapped_lines(text: &str, width: usize) -> usize {
+    let width = width.max(1);
+    let mut lines = 1;
+    let mut col = 0;
+    for word in text.split_whitespace() {
+        let w = word.chars().count();
+        let need = if col == 0 { w } else { col + 1 + w };
+        if need <= width {
+            col = need;
+        } else {
+            lines += 1;
+            // A word longer than the line is broken across lines.
+            lines += w.saturating_sub(1) / width;
+            col = if w % width == 0 { width } else { w % width };
+        }
+    }
+    lines
 }
