@@ -780,3 +780,53 @@ mod random_keys {
         }
     }
 }
+
+#[test]
+fn multi_line_stages_edit_sends_only_the_stages() {
+    let mut app = loaded();
+    press(&mut app, &[key('e')]);
+    press(&mut app, &[code(KeyCode::Tab); 4]);
+    typed(&mut app, "intake");
+    // Enter is a newline in a multi-line field, not a save.
+    assert!(press(&mut app, &[code(KeyCode::Enter)]).is_empty());
+    let fx = press(&mut app, &[ctrl('s')]);
+    let reqs = requests(&fx);
+    let [(_, Request::UpdateTenant { patch, .. })] = &reqs[..] else {
+        panic!("expected one update, got {reqs:?}");
+    };
+    let settings = patch.settings.clone().unwrap_or_default();
+    assert_eq!(
+        settings.pipeline_stages,
+        Some(
+            ["intake", "new", "contacted", "qualified", "won", "lost"]
+                .map(String::from)
+                .to_vec()
+        )
+    );
+    assert_eq!(settings.sla_hours, None);
+    assert_eq!(patch.name, None);
+    // The form shows it is saving until the answer arrives.
+    assert!(matches!(&app.modal, Some(Modal::Form(f)) if f.form.submitting));
+}
+
+#[test]
+fn settings_tab_shows_masked_secrets() {
+    let mut all = three_tenants();
+    all[0]
+        .settings
+        .secrets
+        .insert("crm_token".into(), "••••1234".into());
+    let mut app = loaded_with(false, all);
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let id = id_of(&fx, |r| matches!(r, Request::LoadTenantDetail { .. }));
+    let data = TenantDetailData {
+        members: Ok(vec![]),
+        invitations: Ok(vec![]),
+        keys: Ok(vec![]),
+    };
+    app.on_response(id, Response::TenantDetail(Box::new(data)));
+    press(&mut app, &[key('h')]);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("crm_token = ••••1234"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
