@@ -1,9 +1,35 @@
-//! Placeholder until the console branch lands.
+//! The terminal console: a ratatui front end that speaks to the server only
+//! through the typed [`Client`](crate::api::Client) and the shared domain types.
+
+pub mod action;
+pub mod app;
+mod bindings;
+mod command;
+pub mod effect;
+mod flows;
+mod forms;
+pub mod keymap;
+pub mod panes;
+pub mod request;
+mod responses;
+pub mod runtime;
+pub mod state;
+pub mod theme;
+pub mod ui;
+pub mod widgets;
+
+use std::collections::BTreeMap;
+
+pub use app::App;
+pub use runtime::run;
+
+/// What `main` passes to [`run`].
+#[derive(Debug, Clone, Default)]
 pub struct ConsoleOptions {
+    /// Shown in the header, e.g. the server's URL or profile name.
     pub server_label: String,
-    pub key_overrides: std::collections::BTreeMap<String, String>,
+    /// `[keys]` from `config.toml`: binding name → key, e.g. `new = "ctrl-n"`.
+    pub key_overrides: BTreeMap<String, String>,
+    /// `NO_COLOR` or `--no-color`: styles use only bold, reverse, underline.
     pub no_color: bool,
-}
-pub async fn run(_client: crate::api::Client, _options: ConsoleOptions) -> anyhow::Result<()> {
-    anyhow::bail!("console not merged yet")
 }

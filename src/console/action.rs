@@ -1,0 +1,54 @@
+//! What the user asked for, after the keymap has interpreted a key.
+
+use crossterm::event::KeyEvent;
+
+/// One user intent. Keys become actions through the [`Keymap`](super::keymap::Keymap);
+/// text fields receive the raw key as [`Action::Key`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    /// Open the `:` command line.
+    Command,
+    /// Open the `/` filter.
+    Filter,
+    NextPane,
+    PrevPane,
+    /// Panes are numbered from 1, as on screen.
+    Pane(u8),
+    Up,
+    Down,
+    Top,
+    Bottom,
+    Open,
+    Back,
+    New,
+    Edit,
+    SwitchTenant,
+    ToggleSuspend,
+    Retry,
+    NextTab,
+    PrevTab,
+    Invite,
+    AddMember,
+    ChangeRole,
+    Remove,
+    Copy,
+    Confirm,
+    Cancel,
+    Save,
+    ChoicePrev,
+    ChoiceNext,
+    NextField,
+    PrevField,
+    DismissToast,
+    /// Run (Enter) or complete (Tab) the command line.
+    RunCommand,
+    Complete,
+    /// A key for whatever text input has the focus.
+    Key(KeyEvent),
+    Paste(String),
+    /// The slow clock: expires toasts, turns the spinner.
+    Tick,
+    Resize(u16, u16),
+}

@@ -1,0 +1,398 @@
+//! The console's state as plain data, and the state machine over it:
+//! actions and API replies in, effects out, no I/O.
+
+use std::collections::HashMap;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use uuid::Uuid;
+
+use super::action::Action;
+use super::effect::{Effect, Request, RequestId};
+use super::keymap::{Context, Keymap};
+pub use super::state::*;
+use super::theme::Theme;
+use super::widgets::form::{FieldKind, Form};
+use super::widgets::toast::{Toast, ToastKind};
+use crate::domain::{Me, Tenant};
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub server_label: String,
+    /// Set by anything that changes what is on screen; the runtime draws
+    /// only then and clears it.
+    pub dirty: bool,
+    pub quit: bool,
+    pub pane: Pane,
+    pub me: Load<Me>,
+    pub tenants: Load<Vec<Tenant>>,
+    pub current_tenant: Option<Uuid>,
+    pub selected: usize,
+    pub filter: String,
+    pub filter_editing: bool,
+    pub detail: Option<Detail>,
+    pub onboarding: Option<Box<OpenForm>>,
+    /// Set once onboarding was offered, so cancelling it sticks.
+    pub onboarding_offered: bool,
+    pub modal: Option<Modal>,
+    pub command: Option<CommandLine>,
+    pub toasts: Vec<Toast>,
+    pub spinner: usize,
+    pub(crate) next_id: u64,
+    pub(crate) in_flight: HashMap<RequestId, InFlight>,
+    pub(crate) latest: HashMap<Slot, RequestId>,
+}
+
+impl App {
+    pub fn new(keymap: Keymap, theme: Theme, server_label: impl Into<String>) -> Self {
+        Self {
+            keymap,
+            theme,
+            server_label: server_label.into(),
+            dirty: true,
+            quit: false,
+            pane: Pane::Tenants,
+            me: Load::Idle,
+            tenants: Load::Idle,
+            current_tenant: None,
+            selected: 0,
+            filter: String::new(),
+            filter_editing: false,
+            detail: None,
+            onboarding: None,
+            onboarding_offered: false,
+            modal: None,
+            command: None,
+            toasts: Vec::new(),
+            spinner: 0,
+            next_id: 0,
+            in_flight: HashMap::new(),
+            latest: HashMap::new(),
+        }
+    }
+
+    /// The first requests: who am I, and which tenants can I see.
+    pub fn start(&mut self) -> Vec<Effect> {
+        self.me = Load::Loading;
+        self.tenants = Load::Loading;
+        let mut out = self.send(
+            Request::Me,
+            Some(Slot::Me),
+            "",
+            "Could not load your profile",
+        );
+        out.extend(self.load_tenants());
+        out
+    }
+
+    pub(crate) fn load_tenants(&mut self) -> Vec<Effect> {
+        if !matches!(self.tenants, Load::Loaded(_)) {
+            self.tenants = Load::Loading;
+        }
+        self.send(
+            Request::ListTenants,
+            Some(Slot::Tenants),
+            "",
+            "Could not load tenants",
+        )
+    }
+
+    /// Tags a request and remembers what to say about its outcome.
+    pub(crate) fn send(
+        &mut self,
+        req: Request,
+        slot: Option<Slot>,
+        ok: &str,
+        fail: &str,
+    ) -> Vec<Effect> {
+        self.send_about(req, slot, ok, fail, None, None)
+    }
+
+    pub(crate) fn send_about(
+        &mut self,
+        req: Request,
+        slot: Option<Slot>,
+        ok: &str,
+        fail: &str,
+        tenant: Option<Uuid>,
+        target: Option<Uuid>,
+    ) -> Vec<Effect> {
+        self.next_id += 1;
+        let id = RequestId(self.next_id);
+        if let Some(s) = slot {
+            self.latest.insert(s, id);
+        }
+        self.in_flight.insert(
+            id,
+            InFlight {
+                slot,
+                ok: ok.to_string(),
+                fail: fail.to_string(),
+                tenant,
+                target,
+            },
+        );
+        self.dirty = true;
+        vec![Effect::Api(id, req)]
+    }
+
+    pub fn is_busy(&self) -> bool {
+        !self.in_flight.is_empty()
+    }
+
+    pub fn toast(&mut self, toast: Toast) {
+        self.toasts.push(toast);
+        // A long session must not pile up toasts off-screen.
+        if self.toasts.len() > 6 {
+            self.toasts.remove(0);
+        }
+        self.dirty = true;
+    }
+
+    pub fn tenant(&self, id: Uuid) -> Option<&Tenant> {
+        self.tenants.loaded()?.iter().find(|t| t.id == id)
+    }
+
+    pub fn current(&self) -> Option<&Tenant> {
+        self.current_tenant.and_then(|id| self.tenant(id))
+    }
+
+    /// The tenants shown in the table: the filter matches name or slug.
+    pub fn visible_tenants(&self) -> Vec<&Tenant> {
+        let needle = self.filter.to_lowercase();
+        self.tenants
+            .loaded()
+            .map(|ts| {
+                ts.iter()
+                    .filter(|t| {
+                        needle.is_empty()
+                            || t.name.to_lowercase().contains(&needle)
+                            || t.slug.contains(&needle)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn selected_tenant(&self) -> Option<&Tenant> {
+        self.visible_tenants().get(self.selected).copied()
+    }
+
+    /// Where keys go now, most specific first, and whether a text input
+    /// has the focus (then unbound keys are typed, and global keys are off).
+    pub fn contexts(&self) -> (Vec<Context>, bool) {
+        let form_contexts = |form: &Form| {
+            let mut c = match form.focused().map(|f| &f.kind) {
+                Some(FieldKind::Choice { .. }) => vec![Context::FormChoice, Context::FormLine],
+                Some(FieldKind::Line(_)) => vec![Context::FormLine],
+                _ => vec![],
+            };
+            c.push(Context::Form);
+            c
+        };
+        match &self.modal {
+            Some(Modal::Help { .. }) => return (vec![Context::Help], false),
+            Some(Modal::Confirm { .. }) => return (vec![Context::Confirm], false),
+            Some(Modal::Secret(_)) => return (vec![Context::Secret], false),
+            Some(Modal::Form(f)) => return (form_contexts(&f.form), true),
+            None => {}
+        }
+        self.pane_contexts()
+    }
+
+    /// The contexts of what is under any dialog: the command line or the pane.
+    pub fn pane_contexts(&self) -> (Vec<Context>, bool) {
+        let form_contexts = |form: &Form| {
+            let mut c = match form.focused().map(|f| &f.kind) {
+                Some(FieldKind::Choice { .. }) => vec![Context::FormChoice, Context::FormLine],
+                Some(FieldKind::Line(_)) => vec![Context::FormLine],
+                _ => vec![],
+            };
+            c.push(Context::Form);
+            c
+        };
+        if self.command.is_some() {
+            return (vec![Context::CommandLine], true);
+        }
+        if self.pane != Pane::Tenants {
+            return (vec![Context::Global], false);
+        }
+        if let Some(f) = &self.onboarding {
+            return (form_contexts(&f.form), true);
+        }
+        if self.filter_editing {
+            return (vec![Context::FilterInput], true);
+        }
+        let mut out = Vec::new();
+        if let Some(d) = &self.detail {
+            if d.tab_failed() {
+                out.push(Context::LoadError);
+            }
+            match d.tab {
+                DetailTab::Members => out.push(Context::Members),
+                DetailTab::Invitations => out.push(Context::Invitations),
+                DetailTab::ApiKeys => out.push(Context::ApiKeys),
+                DetailTab::Settings => {}
+            }
+            out.push(Context::TenantDetail);
+        } else {
+            if self.tenants.is_failed() {
+                out.push(Context::LoadError);
+            }
+            out.push(Context::TenantList);
+        }
+        out.push(Context::Global);
+        (out, false)
+    }
+
+    /// Turns a key into an action through the keymap. Ctrl-C always quits,
+    /// whatever the keymap says, so the console can never trap the user.
+    pub fn action_for_key(&self, key: KeyEvent) -> Option<Action> {
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            return Some(Action::Quit);
+        }
+        let (contexts, typing) = self.contexts();
+        match self.keymap.resolve(&contexts, &key) {
+            Some(a) => Some(a),
+            None if typing => Some(Action::Key(key)),
+            None => None,
+        }
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        match self.action_for_key(key) {
+            Some(a) => self.update(a),
+            None => Vec::new(),
+        }
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Tick => return self.tick(),
+            Action::Resize(..) => {
+                self.dirty = true;
+                return Vec::new();
+            }
+            Action::Quit => {
+                self.quit = true;
+                return vec![Effect::Quit];
+            }
+            _ => {}
+        }
+        self.dirty = true;
+        if let Some(modal) = self.modal.take() {
+            return self.update_modal(modal, action);
+        }
+        if let Some(cmd) = self.command.take() {
+            return self.update_command(cmd, action);
+        }
+        match action {
+            Action::Help => {
+                self.modal = Some(Modal::Help { scroll: 0 });
+                return Vec::new();
+            }
+            Action::Command => {
+                self.command = Some(CommandLine::default());
+                return Vec::new();
+            }
+            Action::NextPane => self.pane = Pane::ALL[(self.pane.index() + 1) % 5],
+            Action::PrevPane => self.pane = Pane::ALL[(self.pane.index() + 4) % 5],
+            Action::Pane(n) => {
+                if let Some(p) = Pane::ALL.get(usize::from(n).wrapping_sub(1)) {
+                    self.pane = *p;
+                }
+            }
+            Action::DismissToast => self.dismiss_toast(),
+            other if self.pane == Pane::Tenants => return self.update_tenants(other),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Removes the newest error toast, or else the newest toast.
+    pub fn dismiss_toast(&mut self) {
+        if let Some(i) = self.toasts.iter().rposition(|t| t.kind == ToastKind::Error) {
+            self.toasts.remove(i);
+        } else {
+            self.toasts.pop();
+        }
+    }
+
+    fn tick(&mut self) -> Vec<Effect> {
+        let before = self.toasts.len();
+        for t in &mut self.toasts {
+            if let Some(ttl) = &mut t.ttl {
+                *ttl = ttl.saturating_sub(1);
+            }
+        }
+        self.toasts.retain(|t| t.ttl != Some(0));
+        if self.is_busy() {
+            self.spinner = self.spinner.wrapping_add(1);
+            self.dirty = true;
+        }
+        if self.toasts.len() != before {
+            self.dirty = true;
+        }
+        Vec::new()
+    }
+
+    fn update_modal(&mut self, modal: Modal, action: Action) -> Vec<Effect> {
+        match modal {
+            Modal::Help { scroll } => {
+                match action {
+                    Action::Up => {
+                        self.modal = Some(Modal::Help {
+                            scroll: scroll.saturating_sub(1),
+                        })
+                    }
+                    Action::Down => {
+                        let max = self.keymap.help_lines().len() as u16;
+                        self.modal = Some(Modal::Help {
+                            scroll: (scroll + 1).min(max),
+                        });
+                    }
+                    Action::Cancel | Action::Help => {}
+                    _ => self.modal = Some(Modal::Help { scroll }),
+                }
+                Vec::new()
+            }
+            Modal::Confirm {
+                question,
+                action: what,
+            } => match action {
+                Action::Confirm => self.perform(what),
+                Action::Cancel => Vec::new(),
+                _ => {
+                    self.modal = Some(Modal::Confirm {
+                        question,
+                        action: what,
+                    });
+                    Vec::new()
+                }
+            },
+            Modal::Secret(mut dialog) => match action {
+                Action::Copy => {
+                    dialog.copied = true;
+                    let secret = dialog.secret.clone();
+                    self.modal = Some(Modal::Secret(dialog));
+                    self.toast(Toast::info("Copied to the clipboard"));
+                    vec![Effect::CopyToClipboard(secret)]
+                }
+                Action::Cancel => Vec::new(),
+                _ => {
+                    self.modal = Some(Modal::Secret(dialog));
+                    Vec::new()
+                }
+            },
+            Modal::Form(mut open) => {
+                let (effects, keep) = self.update_form(&mut open, action);
+                // A save may have replaced the form with a secret dialog.
+                if keep && self.modal.is_none() {
+                    self.modal = Some(Modal::Form(open));
+                }
+                effects
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! What the state machine asks the runtime to do, and the API calls it can make.
+
+pub use super::request::Request;
+
+/// Tags a request so its reply can be matched, or dropped when superseded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(pub u64);
+
+#[derive(Clone, PartialEq)]
+pub enum Effect {
+    Api(RequestId, Request),
+    /// Copied through OSC 52, so it works over SSH without a clipboard tool.
+    CopyToClipboard(String),
+    Quit,
+}
+
+// The clipboard text is a secret (an API key or an invitation token): keep it
+// out of any debug output or log.
+impl std::fmt::Debug for Effect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Effect::Api(id, req) => f.debug_tuple("Api").field(id).field(req).finish(),
+            Effect::CopyToClipboard(_) => f.write_str("CopyToClipboard(<redacted>)"),
+            Effect::Quit => f.write_str("Quit"),
+        }
+    }
+}

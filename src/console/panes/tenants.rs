@@ -1,0 +1,303 @@
+//! The Tenants pane: the table of tenants, and one tenant's detail with its
+//! Members, Invitations, API keys and Settings tabs.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Borders, Cell, Paragraph, Row, StatefulWidget, Table, TableState, Tabs, Widget, Wrap,
+};
+
+use super::load_state;
+use crate::console::app::{App, Detail, DetailTab};
+use crate::console::keymap::Context;
+use crate::console::theme::Theme;
+use crate::domain::{Tenant, TenantStatus};
+
+fn date(d: &chrono::DateTime<chrono::Utc>) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn users(t: &Tenant) -> String {
+    let limit = t
+        .usage
+        .user_limit
+        .map_or("∞".to_string(), |l| l.to_string());
+    format!("{}/{}", t.usage.users, limit)
+}
+
+fn framed<'a>(theme: &Theme, title: String) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(title, theme.title))
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    if let Some(d) = &app.detail {
+        return render_detail(app, d, area, buf);
+    }
+    let theme = &app.theme;
+    let count = app.tenants.loaded().map(|_| app.visible_tenants().len());
+    let mut title = match count {
+        Some(n) => format!(" Tenants ({n}) "),
+        None => " Tenants ".to_string(),
+    };
+    if !app.filter.is_empty() {
+        title.push_str(&format!("/{} ", app.filter));
+    }
+    let block = framed(theme, title);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let Some(all) = load_state(app, &app.tenants, "tenants", inner, buf) else {
+        return;
+    };
+    let rows = app.visible_tenants();
+    if rows.is_empty() {
+        let text = if !all.is_empty() {
+            format!("No tenant matches “{}”. Esc clears the filter.", app.filter)
+        } else {
+            let key = app.keymap.key_label(Context::TenantList, "new");
+            format!("No tenants yet. Press {key} to create one.")
+        };
+        Paragraph::new(text)
+            .wrap(Wrap { trim: true })
+            .render(inner, buf);
+        return;
+    }
+    let header = Row::new(["", "Name", "Slug", "Tier", "Status", "Users", "Created"])
+        .style(theme.table_header);
+    let body = rows.iter().map(|t| {
+        let current = if app.current_tenant == Some(t.id) {
+            "●"
+        } else {
+            " "
+        };
+        let status = match t.status {
+            TenantStatus::Active => Cell::from("active"),
+            TenantStatus::Suspended => Cell::from(Span::styled("suspended", theme.suspended)),
+        };
+        let name = if t.is_platform {
+            format!("{} (platform)", t.name)
+        } else {
+            t.name.clone()
+        };
+        Row::new(vec![
+            Cell::from(current),
+            Cell::from(name),
+            Cell::from(t.slug.clone()),
+            Cell::from(t.tier.as_str()),
+            status,
+            Cell::from(users(t)),
+            Cell::from(date(&t.created_at)),
+        ])
+    });
+    let table = Table::new(
+        body,
+        [
+            Constraint::Length(1),
+            Constraint::Fill(3),
+            Constraint::Fill(2),
+            Constraint::Length(10),
+            Constraint::Length(9),
+            Constraint::Length(6),
+            Constraint::Length(10),
+        ],
+    )
+    .header(header)
+    .row_highlight_style(theme.selected)
+    .highlight_symbol("› ");
+    let mut state = TableState::default().with_selected(Some(app.selected));
+    StatefulWidget::render(table, inner, buf, &mut state);
+}
+
+fn render_detail(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let Some(t) = app.tenant(d.tenant) else {
+        framed(theme, " Tenant ".into()).render(area, buf);
+        return;
+    };
+    let block = framed(
+        theme,
+        format!(
+            " {} ({}) · {} · {} ",
+            t.name,
+            t.slug,
+            t.tier,
+            t.status.as_str()
+        ),
+    );
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let [tabs_area, body] =
+        Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(inner);
+    Tabs::new(DetailTab::ALL.iter().map(|t| t.title()))
+        .select(d.tab.index())
+        .highlight_style(theme.tab_active)
+        .style(theme.dim)
+        .render(tabs_area, buf);
+    let mut state = TableState::default().with_selected(Some(d.selected));
+    match d.tab {
+        DetailTab::Members => {
+            let Some(members) = load_state(app, &d.members, "members", body, buf) else {
+                return;
+            };
+            if members.is_empty() {
+                return empty(app, "No members yet.", body, buf);
+            }
+            let rows = members.iter().map(|m| {
+                Row::new(vec![
+                    m.name.clone(),
+                    m.email.clone(),
+                    m.role.as_str().to_string(),
+                    date(&m.joined_at),
+                ])
+            });
+            let table = Table::new(
+                rows,
+                [
+                    Constraint::Fill(2),
+                    Constraint::Fill(3),
+                    Constraint::Length(8),
+                    Constraint::Length(10),
+                ],
+            )
+            .header(Row::new(["Name", "Email", "Role", "Joined"]).style(theme.table_header))
+            .row_highlight_style(theme.selected)
+            .highlight_symbol("› ");
+            StatefulWidget::render(table, body, buf, &mut state);
+        }
+        DetailTab::Invitations => {
+            let Some(invs) = load_state(app, &d.invitations, "invitations", body, buf) else {
+                return;
+            };
+            if invs.is_empty() {
+                return empty(app, "No invitations.", body, buf);
+            }
+            let rows = invs.iter().map(|i| {
+                let status = if i.accepted_at.is_some() {
+                    "accepted"
+                } else {
+                    "pending"
+                };
+                Row::new(vec![
+                    i.email.clone(),
+                    i.role.as_str().to_string(),
+                    status.to_string(),
+                    date(&i.expires_at),
+                ])
+            });
+            let table = Table::new(
+                rows,
+                [
+                    Constraint::Fill(3),
+                    Constraint::Length(8),
+                    Constraint::Length(9),
+                    Constraint::Length(10),
+                ],
+            )
+            .header(Row::new(["Email", "Role", "Status", "Expires"]).style(theme.table_header))
+            .row_highlight_style(theme.selected)
+            .highlight_symbol("› ");
+            StatefulWidget::render(table, body, buf, &mut state);
+        }
+        DetailTab::ApiKeys => {
+            let Some(keys) = load_state(app, &d.keys, "API keys", body, buf) else {
+                return;
+            };
+            if keys.is_empty() {
+                return empty(app, "No API keys.", body, buf);
+            }
+            let rows = keys.iter().map(|k| {
+                let status = match k.revoked_at {
+                    Some(_) => Cell::from(Span::styled("revoked", theme.suspended)),
+                    None => Cell::from("active"),
+                };
+                Row::new(vec![
+                    Cell::from(k.name.clone()),
+                    Cell::from(format!("{}…{}", k.prefix, k.last_four)),
+                    status,
+                    Cell::from(date(&k.created_at)),
+                    Cell::from(k.last_used_at.as_ref().map_or("never".into(), date)),
+                ])
+            });
+            let table = Table::new(
+                rows,
+                [
+                    Constraint::Fill(2),
+                    Constraint::Fill(2),
+                    Constraint::Length(8),
+                    Constraint::Length(10),
+                    Constraint::Length(10),
+                ],
+            )
+            .header(
+                Row::new(["Name", "Key", "Status", "Created", "Last used"])
+                    .style(theme.table_header),
+            )
+            .row_highlight_style(theme.selected)
+            .highlight_symbol("› ");
+            StatefulWidget::render(table, body, buf, &mut state);
+        }
+        DetailTab::Settings => render_settings(app, t, body, buf),
+    }
+}
+
+fn empty(app: &App, text: &str, area: Rect, buf: &mut Buffer) {
+    Paragraph::new(Span::styled(text.to_string(), app.theme.dim)).render(area, buf);
+}
+
+fn render_settings(app: &App, t: &Tenant, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let s = &t.settings;
+    let row = |label: &str, value: String| {
+        Line::from(vec![
+            Span::styled(format!("{label:<16}"), theme.field_label),
+            Span::raw(value),
+        ])
+    };
+    let none = || "—".to_string();
+    let mut lines = vec![
+        row("SLA", format!("{} hours to first response", s.sla_hours)),
+        row("Pipeline", s.pipeline_stages.join(" → ")),
+        row(
+            "Spam keywords",
+            if s.spam_keywords.is_empty() {
+                none()
+            } else {
+                s.spam_keywords.join(", ")
+            },
+        ),
+        row(
+            "Manager email",
+            s.manager_email.clone().unwrap_or_else(none),
+        ),
+        row(
+            "Leads",
+            format!(
+                "{}/{} this month",
+                t.usage.leads_this_month,
+                t.usage
+                    .lead_limit
+                    .map_or("∞".to_string(), |l| l.to_string())
+            ),
+        ),
+    ];
+    if s.secrets.is_empty() {
+        lines.push(row("Secrets", none()));
+    }
+    // The server masks secrets before they leave it; show them as returned.
+    for (i, (k, v)) in s.secrets.iter().enumerate() {
+        let label = if i == 0 { "Secrets" } else { "" };
+        lines.push(row(label, format!("{k} = {v}")));
+    }
+    lines.push(Line::default());
+    let key = app.keymap.key_label(Context::TenantDetail, "edit");
+    lines.push(Line::from(Span::styled(
+        format!("Press {key} to edit."),
+        theme.dim,
+    )));
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .render(area, buf);
+}

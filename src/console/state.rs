@@ -1,0 +1,218 @@
+//! The plain-data pieces of the console's state.
+
+use uuid::Uuid;
+
+use super::effect::RequestId;
+use super::widgets::dialog::SecretDialog;
+use super::widgets::form::Form;
+use crate::domain::{ApiKey, Invitation, Member};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Tenants,
+    Leads,
+    Agents,
+    Workspaces,
+    Playground,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 5] = [
+        Pane::Tenants,
+        Pane::Leads,
+        Pane::Agents,
+        Pane::Workspaces,
+        Pane::Playground,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Tenants => "Tenants",
+            Pane::Leads => "Leads",
+            Pane::Agents => "Agents",
+            Pane::Workspaces => "Workspaces",
+            Pane::Playground => "Playground",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+}
+
+/// A value fetched from the server, with its loading state shown as such.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Load<T> {
+    Idle,
+    Loading,
+    Loaded(T),
+    Failed(String),
+}
+
+impl<T> Load<T> {
+    pub fn loaded(&self) -> Option<&T> {
+        match self {
+            Load::Loaded(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn loaded_mut(&mut self) -> Option<&mut T> {
+        match self {
+            Load::Loaded(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn is_failed(&self) -> bool {
+        matches!(self, Load::Failed(_))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailTab {
+    Members,
+    Invitations,
+    ApiKeys,
+    Settings,
+}
+
+impl DetailTab {
+    pub const ALL: [DetailTab; 4] = [
+        DetailTab::Members,
+        DetailTab::Invitations,
+        DetailTab::ApiKeys,
+        DetailTab::Settings,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            DetailTab::Members => "Members",
+            DetailTab::Invitations => "Invitations",
+            DetailTab::ApiKeys => "API keys",
+            DetailTab::Settings => "Settings",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        DetailTab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// The open detail view of one tenant.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub tenant: Uuid,
+    pub tab: DetailTab,
+    pub members: Load<Vec<Member>>,
+    pub invitations: Load<Vec<Invitation>>,
+    pub keys: Load<Vec<ApiKey>>,
+    pub selected: usize,
+}
+
+impl Detail {
+    pub fn rows(&self) -> usize {
+        match self.tab {
+            DetailTab::Members => self.members.loaded().map_or(0, Vec::len),
+            DetailTab::Invitations => self.invitations.loaded().map_or(0, Vec::len),
+            DetailTab::ApiKeys => self.keys.loaded().map_or(0, Vec::len),
+            DetailTab::Settings => 0,
+        }
+    }
+
+    pub fn tab_failed(&self) -> bool {
+        match self.tab {
+            DetailTab::Members => self.members.is_failed(),
+            DetailTab::Invitations => self.invitations.is_failed(),
+            DetailTab::ApiKeys => self.keys.is_failed(),
+            DetailTab::Settings => false,
+        }
+    }
+}
+
+/// What a form is for, so its save knows which request to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormPurpose {
+    Onboarding,
+    NewTenant,
+    EditTenant(Uuid),
+    Invite(Uuid),
+    AddMember(Uuid),
+    ChangeRole { tenant: Uuid, user: Uuid },
+    NewKey(Uuid),
+}
+
+#[derive(Debug, Clone)]
+pub struct OpenForm {
+    pub form: Form,
+    pub purpose: FormPurpose,
+    /// The save in flight, so its reply finds this form.
+    pub pending: Option<RequestId>,
+}
+
+/// A destructive action waiting for "yes".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmable {
+    Suspend {
+        tenant: Uuid,
+        name: String,
+    },
+    Reactivate {
+        tenant: Uuid,
+        name: String,
+    },
+    RemoveMember {
+        tenant: Uuid,
+        user: Uuid,
+        email: String,
+    },
+    RevokeKey {
+        tenant: Uuid,
+        id: Uuid,
+        label: String,
+    },
+    RevokeInvitation {
+        tenant: Uuid,
+        id: Uuid,
+        email: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum Modal {
+    Form(Box<OpenForm>),
+    Confirm {
+        question: String,
+        action: Confirmable,
+    },
+    Secret(SecretDialog),
+    Help {
+        scroll: u16,
+    },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommandLine {
+    pub input: String,
+    pub error: Option<String>,
+    pub candidates: Vec<String>,
+}
+
+/// Loads that a newer request supersedes; mutations are never stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Slot {
+    Me,
+    Tenants,
+    Detail,
+}
+
+#[derive(Debug, Clone)]
+pub struct InFlight {
+    pub slot: Option<Slot>,
+    /// Toast text on success and prefix on failure, fixed when sent (the
+    /// tenant may be renamed by the time the reply arrives).
+    pub ok: String,
+    pub fail: String,
+    pub tenant: Option<Uuid>,
+    pub target: Option<Uuid>,
+}

@@ -1,0 +1,181 @@
+//! Drawing: a pure function of the [`App`]. The frame is header, pane bar,
+//! main pane and footer, with dialogs and toasts on top.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+use ratatui::Frame;
+
+use super::app::{App, Load, Modal, Pane};
+use super::keymap::Context;
+use super::panes;
+use super::widgets::{confirm, help, toast};
+
+const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    app.render(area, frame.buffer_mut());
+}
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.width == 0 || area.height == 0 {
+            return;
+        }
+        let [header, bar, main, footer] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Min(0),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        render_header(self, header, buf);
+        render_pane_bar(self, bar, buf);
+        match self.pane {
+            Pane::Tenants => match &self.onboarding {
+                Some(open) => panes::onboarding::render(self, &open.form, main, buf),
+                None => panes::tenants::render(self, main, buf),
+            },
+            other => panes::placeholder::render(self, other, main, buf),
+        }
+        render_footer(self, footer, buf);
+
+        let theme = &self.theme;
+        let (contexts, _) = self.contexts();
+        match &self.modal {
+            Some(Modal::Form(open)) => {
+                open.form
+                    .render(main, buf, theme, hint_line(self, &contexts))
+            }
+            Some(Modal::Confirm { question, .. }) => {
+                confirm::render(question, main, buf, theme, hint_line(self, &contexts))
+            }
+            Some(Modal::Secret(d)) => d.render(main, buf, theme, hint_line(self, &contexts)),
+            Some(Modal::Help { scroll }) => help::render(&self.keymap, *scroll, main, buf, theme),
+            None => {}
+        }
+        let dismiss = self.keymap.key_label(Context::Global, "dismiss");
+        toast::render(&self.toasts, main, buf, theme, &dismiss);
+    }
+}
+
+fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
+    let user = match app.me.loaded() {
+        Some(me) => me.user.email.clone(),
+        None => "…".to_string(),
+    };
+    let tenant = match (app.current(), &app.tenants) {
+        (Some(t), _) => {
+            let limit = t
+                .usage
+                .user_limit
+                .map_or("∞".to_string(), |l| l.to_string());
+            format!("{} ({} {}/{} users)", t.name, t.tier, t.usage.users, limit)
+        }
+        (None, Load::Idle | Load::Loading) => "…".to_string(),
+        (None, _) => "none".to_string(),
+    };
+    let spinner = if app.is_busy() {
+        format!(" {}", SPINNER[app.spinner % SPINNER.len()])
+    } else {
+        String::new()
+    };
+    // Drop the least useful parts first, so the tenant stays readable at 80
+    // columns whatever the server label is.
+    let label = &app.server_label;
+    let candidates = [
+        format!(" switchboard ─ {user} ─ {label} ─ tenant: {tenant}"),
+        format!(" switchboard ─ {user} ─ tenant: {tenant}"),
+        format!(" switchboard ─ tenant: {tenant}"),
+        format!(" {tenant}"),
+    ];
+    let width = usize::from(area.width);
+    let spin_w = spinner.chars().count();
+    let text = candidates
+        .iter()
+        .find(|c| c.chars().count() + spin_w <= width)
+        .unwrap_or(&candidates[0]);
+    Paragraph::new(format!("{text}{spinner}"))
+        .style(app.theme.header)
+        .render(area, buf);
+}
+
+fn render_pane_bar(app: &App, area: Rect, buf: &mut Buffer) {
+    let mut spans = Vec::new();
+    for (i, p) in Pane::ALL.iter().enumerate() {
+        let style = if *p == app.pane {
+            app.theme.pane_active
+        } else {
+            app.theme.pane_inactive
+        };
+        spans.push(Span::styled(format!(" {} {} ", i + 1, p.title()), style));
+        spans.push(Span::raw(" "));
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+/// The keys of the given contexts, as one line: generated from the keymap.
+pub fn hint_line(app: &App, contexts: &[Context]) -> Line<'static> {
+    hint_line_within(app, contexts, usize::MAX)
+}
+
+/// Like [`hint_line`], but drops hints that do not fit in `width`, keeping
+/// the help key last so every other key can always be found.
+pub fn hint_line_within(app: &App, contexts: &[Context], width: usize) -> Line<'static> {
+    let mut hints = app.keymap.hints(contexts);
+    let help = hints
+        .iter()
+        .position(|(_, d)| *d == "help")
+        .map(|i| hints.remove(i));
+    let w = |(k, d): &(String, &str)| k.chars().count() + d.chars().count() + 3;
+    let mut budget = width.saturating_sub(help.as_ref().map_or(0, w));
+    let mut kept = Vec::new();
+    for h in hints {
+        if w(&h) <= budget {
+            budget -= w(&h);
+            kept.push(h);
+        }
+    }
+    kept.extend(help);
+    let mut spans = Vec::new();
+    for (keys, desc) in kept {
+        spans.push(Span::styled(keys, app.theme.footer_key));
+        spans.push(Span::styled(format!(" {desc}  "), app.theme.footer_text));
+    }
+    Line::from(spans)
+}
+
+fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let width = usize::from(area.width);
+    let line = if let Some(cmd) = &app.command {
+        let mut spans = vec![Span::styled(format!(":{}", cmd.input), theme.field_focused)];
+        spans.push(Span::styled(" ", theme.field_cursor));
+        if let Some(e) = &cmd.error {
+            spans.push(Span::styled(format!("  {e}"), theme.error));
+        } else if !cmd.candidates.is_empty() {
+            spans.push(Span::styled(
+                format!("  {}", cmd.candidates.join("  ")),
+                theme.dim,
+            ));
+        }
+        Line::from(spans)
+    } else if app.filter_editing && app.pane == Pane::Tenants {
+        let mut spans = vec![
+            Span::styled(format!("/{}", app.filter), theme.field_focused),
+            Span::styled(" ", theme.field_cursor),
+            Span::raw("  "),
+        ];
+        spans.extend(hint_line(app, &[Context::FilterInput]).spans);
+        Line::from(spans)
+    } else if app.modal.is_some() {
+        // The dialog shows its own keys; the footer keeps the pane's.
+        hint_line_within(app, &app.pane_contexts().0, width)
+    } else {
+        let (contexts, _) = app.contexts();
+        hint_line_within(app, &contexts, width)
+    };
+    Paragraph::new(line).render(area, buf);
+}

@@ -1,0 +1,832 @@
+//! The console without a terminal: actions in, effects out, and snapshots of
+//! what a user sees, drawn into a `TestBackend`.
+
+use std::collections::BTreeMap;
+
+use chrono::{TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::Terminal;
+use switchboard::api::ApiError;
+use switchboard::console::action::Action;
+use switchboard::console::app::{App, FormPurpose, Load, Modal, Pane};
+use switchboard::console::effect::{Effect, Request, RequestId};
+use switchboard::console::keymap::{Context, KeyChord, Keymap};
+use switchboard::console::request::{Response, TenantDetailData};
+use switchboard::console::theme::Theme;
+use switchboard::console::ui;
+use switchboard::console::widgets::toast::ToastKind;
+use switchboard::domain::{
+    ApiKey, ApiKeyScope, CreatedApiKey, FieldError, Me, Member, Problem, Role, Tenant,
+    TenantSettings, TenantStatus, TenantUsage, Tier, User,
+};
+use uuid::Uuid;
+
+// ---------------------------------------------------------------- fixtures
+
+fn tenant(n: u128, name: &str, slug: &str, tier: Tier, users: u32) -> Tenant {
+    Tenant {
+        id: Uuid::from_u128(n),
+        name: name.into(),
+        slug: slug.into(),
+        tier,
+        status: TenantStatus::Active,
+        is_platform: false,
+        created_at: Utc
+            .with_ymd_and_hms(2025, 1, n as u32 % 28 + 1, 9, 0, 0)
+            .unwrap(),
+        settings: TenantSettings::default(),
+        usage: TenantUsage {
+            users,
+            user_limit: tier.user_limit(),
+            leads_this_month: 12,
+            lead_limit: tier.lead_limit(),
+        },
+    }
+}
+
+fn platform() -> Tenant {
+    let mut t = tenant(100, "Platform", "platform", Tier::Enterprise, 1);
+    t.is_platform = true;
+    t
+}
+
+fn three_tenants() -> Vec<Tenant> {
+    let mut suspended = tenant(3, "Casa Verde", "casa-verde", Tier::Starter, 3);
+    suspended.status = TenantStatus::Suspended;
+    vec![
+        tenant(1, "Open Arms", "open-arms", Tier::Pro, 3),
+        tenant(2, "Beta Co", "beta-co", Tier::Enterprise, 41),
+        suspended,
+    ]
+}
+
+fn me(admin: bool) -> Me {
+    Me {
+        user: User {
+            id: Uuid::from_u128(900),
+            email: "admin@local".into(),
+            name: "Admin".into(),
+            platform_admin: admin,
+            created_at: Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
+        },
+        platform_admin: admin,
+        memberships: Vec::new(),
+    }
+}
+
+fn validation(field: &str, message: &str) -> ApiError {
+    ApiError::Problem(Problem {
+        kind: "/problems/validation".into(),
+        title: "Invalid input".into(),
+        status: 422,
+        detail: Some("Check the marked fields.".into()),
+        errors: vec![FieldError::new(field, message)],
+        retry_after: None,
+    })
+}
+
+fn unreachable() -> ApiError {
+    ApiError::Unreachable {
+        url: "http://127.0.0.1:7070".into(),
+        reason: "connection refused or failed".into(),
+    }
+}
+
+fn new_app() -> App {
+    App::new(
+        Keymap::default(),
+        Theme::no_color(),
+        "http://127.0.0.1:7070",
+    )
+}
+
+/// The requests among `effects`.
+fn requests(effects: &[Effect]) -> Vec<(RequestId, Request)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Api(id, r) => Some((*id, r.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn id_of(effects: &[Effect], pred: impl Fn(&Request) -> bool) -> RequestId {
+    requests(effects)
+        .into_iter()
+        .find(|(_, r)| pred(r))
+        .map(|(id, _)| id)
+        .expect("the expected request was sent")
+}
+
+/// An app that has loaded `me` and `tenants`.
+fn loaded_with(admin: bool, tenants: Vec<Tenant>) -> App {
+    let mut app = new_app();
+    let fx = app.start();
+    let me_id = id_of(&fx, |r| *r == Request::Me);
+    let list_id = id_of(&fx, |r| *r == Request::ListTenants);
+    app.on_response(me_id, Response::Me(Ok(me(admin))));
+    app.on_response(list_id, Response::Tenants(Ok(tenants)));
+    app
+}
+
+fn loaded() -> App {
+    let mut all = vec![platform()];
+    all.extend(three_tenants());
+    loaded_with(true, all)
+}
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn code(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+fn press(app: &mut App, keys: &[KeyEvent]) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for k in keys {
+        out.extend(app.on_key(*k));
+    }
+    out
+}
+
+fn typed(app: &mut App, text: &str) -> Vec<Effect> {
+    let keys: Vec<KeyEvent> = text.chars().map(key).collect();
+    press(app, &keys)
+}
+
+fn buffer_text(buf: &Buffer) -> String {
+    let area = buf.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let mut line = String::new();
+        for x in 0..area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn render(app: &App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| ui::draw(f, app)).unwrap();
+    buffer_text(term.backend().buffer())
+}
+
+// ---------------------------------------------------------------- snapshots
+
+#[test]
+fn snapshot_tenants_loading() {
+    let mut app = new_app();
+    app.start();
+    insta::assert_snapshot!(render(&app, 80, 24));
+}
+
+#[test]
+fn snapshot_tenants_loaded() {
+    let app = loaded();
+    insta::assert_snapshot!(render(&app, 80, 24));
+}
+
+#[test]
+fn snapshot_tenants_load_error() {
+    let mut app = new_app();
+    let fx = app.start();
+    let me_id = id_of(&fx, |r| *r == Request::Me);
+    let list_id = id_of(&fx, |r| *r == Request::ListTenants);
+    app.on_response(me_id, Response::Me(Ok(me(true))));
+    app.on_response(list_id, Response::Tenants(Err(unreachable())));
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Press r to retry"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn snapshot_edit_form_with_server_error() {
+    let mut app = loaded();
+    press(&mut app, &[key('e')]);
+    // Tab to the SLA field and make it 0.
+    press(&mut app, &[code(KeyCode::Tab); 3]);
+    press(
+        &mut app,
+        &[code(KeyCode::Backspace), code(KeyCode::Backspace)],
+    );
+    typed(&mut app, "0");
+    let fx = press(&mut app, &[ctrl('s')]);
+    let (id, req) = requests(&fx).into_iter().next().expect("a save");
+    let Request::UpdateTenant { patch, .. } = req else {
+        panic!("expected an update, got {req:?}");
+    };
+    // Only the changed field is sent.
+    assert_eq!(patch.name, None);
+    assert_eq!(patch.settings.as_ref().and_then(|s| s.sla_hours), Some(0));
+    assert_eq!(
+        patch
+            .settings
+            .as_ref()
+            .and_then(|s| s.pipeline_stages.clone()),
+        None
+    );
+    app.on_response(
+        id,
+        Response::TenantUpdated(Err(validation(
+            "settings.sla_hours",
+            "must be between 1 and 720 hours",
+        ))),
+    );
+    app.toasts.clear(); // the toast is checked elsewhere; keep the form visible
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("must be between 1 and 720 hours"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn snapshot_onboarding() {
+    let app = loaded_with(true, vec![platform()]);
+    assert!(app.onboarding.is_some());
+    insta::assert_snapshot!(render(&app, 80, 24));
+}
+
+#[test]
+fn snapshot_help_overlay() {
+    let mut app = loaded();
+    press(&mut app, &[key('?')]);
+    insta::assert_snapshot!(render(&app, 80, 24));
+}
+
+#[test]
+fn snapshot_tiny_terminal() {
+    let app = loaded();
+    insta::assert_snapshot!(render(&app, 20, 5));
+}
+
+#[test]
+fn snapshot_detail_members() {
+    let mut app = loaded();
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let id = id_of(&fx, |r| matches!(r, Request::LoadTenantDetail { .. }));
+    let member = Member {
+        user_id: Uuid::from_u128(7),
+        email: "ana@openarms.org".into(),
+        name: "Ana Silva".into(),
+        role: Role::Admin,
+        joined_at: Utc.with_ymd_and_hms(2025, 2, 3, 0, 0, 0).unwrap(),
+    };
+    app.on_response(
+        id,
+        Response::TenantDetail(Box::new(TenantDetailData {
+            members: Ok(vec![member]),
+            invitations: Ok(vec![]),
+            keys: Err(unreachable()),
+        })),
+    );
+    insta::assert_snapshot!(render(&app, 80, 24));
+}
+
+#[test]
+fn renders_at_every_small_size_without_panicking() {
+    let mut app = loaded();
+    press(&mut app, &[key('e')]);
+    for w in 1..=30 {
+        for h in 1..=8 {
+            render(&app, w, h);
+        }
+    }
+    let app = loaded_with(true, vec![platform()]);
+    render(&app, 1, 1);
+    render(&app, 20, 5);
+}
+
+// ---------------------------------------------------------------- state machine
+
+#[test]
+fn new_tenant_form_sends_the_typed_name() {
+    let mut app = loaded();
+    press(&mut app, &[key('n')]);
+    typed(&mut app, "Open Arms Two");
+    let fx = press(&mut app, &[ctrl('s')]);
+    let reqs = requests(&fx);
+    assert!(
+        matches!(&reqs[..], [(_, Request::CreateTenant(n))] if n.name == "Open Arms Two" && n.slug.is_none()),
+        "{reqs:?}"
+    );
+}
+
+#[test]
+fn a_failed_save_keeps_the_form_its_text_and_shows_the_error() {
+    let mut app = loaded();
+    press(&mut app, &[key('n')]);
+    typed(&mut app, "Open Arms");
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let id = id_of(&fx, |r| matches!(r, Request::CreateTenant(_)));
+    app.on_response(
+        id,
+        Response::TenantCreated(Err(validation("name", "is taken"))),
+    );
+    let Some(Modal::Form(open)) = &app.modal else {
+        panic!("the form closed");
+    };
+    assert_eq!(open.form.value("name"), "Open Arms");
+    assert_eq!(
+        open.form.field("name").and_then(|f| f.error.as_deref()),
+        Some("is taken")
+    );
+    assert!(open
+        .form
+        .summary
+        .as_deref()
+        .unwrap_or("")
+        .contains("Invalid input"));
+    assert!(!open.form.submitting);
+    assert!(app.toasts.iter().any(|t| t.kind == ToastKind::Error));
+    assert!(render(&app, 80, 24).contains("is taken"));
+}
+
+#[test]
+fn a_successful_create_closes_the_form_selects_and_toasts() {
+    let mut app = loaded();
+    press(&mut app, &[key('n')]);
+    typed(&mut app, "Delta");
+    let fx = press(&mut app, &[ctrl('s')]);
+    let id = id_of(&fx, |r| matches!(r, Request::CreateTenant(_)));
+    app.on_response(
+        id,
+        Response::TenantCreated(Ok(tenant(9, "Delta", "delta", Tier::Starter, 0))),
+    );
+    assert!(app.modal.is_none());
+    assert_eq!(
+        app.selected_tenant().map(|t| t.slug.as_str()),
+        Some("delta")
+    );
+    assert!(app.toasts.iter().any(|t| t.text == "Created tenant Delta"));
+}
+
+#[test]
+fn stale_replies_are_dropped() {
+    let mut app = new_app();
+    let fx = app.start();
+    let old = id_of(&fx, |r| *r == Request::ListTenants);
+    // The user retries before the first answer arrives.
+    let fx = app.update(Action::Retry);
+    let new = id_of(&fx, |r| *r == Request::ListTenants);
+    assert_ne!(old, new);
+    app.on_response(old, Response::Tenants(Ok(vec![platform()])));
+    assert_eq!(app.tenants, Load::Loading);
+    app.on_response(new, Response::Tenants(Ok(three_tenants())));
+    assert_eq!(app.tenants.loaded().map(Vec::len), Some(3));
+    // An id nobody sent is ignored too.
+    assert!(app
+        .on_response(RequestId(999), Response::Tenants(Ok(vec![])))
+        .is_empty());
+    assert_eq!(app.tenants.loaded().map(Vec::len), Some(3));
+}
+
+#[test]
+fn detail_reply_after_leaving_the_detail_is_dropped() {
+    let mut app = loaded();
+    let fx = press(&mut app, &[key('j'), code(KeyCode::Enter)]);
+    let id = id_of(&fx, |r| matches!(r, Request::LoadTenantDetail { .. }));
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert!(app.detail.is_none());
+    let data = TenantDetailData {
+        members: Ok(vec![]),
+        invitations: Ok(vec![]),
+        keys: Ok(vec![]),
+    };
+    app.on_response(id, Response::TenantDetail(Box::new(data)));
+    assert!(app.detail.is_none());
+}
+
+#[test]
+fn switching_tenant_toasts_and_changes_the_header() {
+    let mut app = loaded();
+    assert!(render(&app, 100, 24).contains("tenant: Open Arms (pro 3/10 users)"));
+    press(&mut app, &[key('j'), key('s')]);
+    assert!(app.toasts.iter().any(|t| t.text == "Switched to Beta Co"));
+    assert!(render(&app, 100, 24).contains("tenant: Beta Co (enterprise 41/∞ users)"));
+}
+
+#[test]
+fn first_non_platform_tenant_is_current() {
+    let app = loaded();
+    assert_eq!(app.current().map(|t| t.slug.as_str()), Some("open-arms"));
+    assert!(app.onboarding.is_none());
+}
+
+#[test]
+fn onboarding_creates_the_first_tenant_and_lands_on_it() {
+    let mut app = loaded_with(true, vec![platform()]);
+    typed(&mut app, "Open Arms");
+    press(&mut app, &[code(KeyCode::Tab), code(KeyCode::Right)]);
+    let fx = press(&mut app, &[ctrl('s')]);
+    let (id, req) = requests(&fx).into_iter().next().expect("a create");
+    assert!(
+        matches!(&req, Request::CreateTenant(n) if n.name == "Open Arms" && n.tier == Some(Tier::Pro)),
+        "{req:?}"
+    );
+    app.on_response(
+        id,
+        Response::TenantCreated(Ok(tenant(5, "Open Arms", "open-arms", Tier::Pro, 1))),
+    );
+    assert!(app.onboarding.is_none());
+    assert_eq!(app.pane, Pane::Tenants);
+    assert_eq!(app.current().map(|t| t.name.as_str()), Some("Open Arms"));
+    assert_eq!(
+        app.selected_tenant().map(|t| t.name.as_str()),
+        Some("Open Arms")
+    );
+}
+
+#[test]
+fn non_admin_without_tenants_gets_no_onboarding() {
+    let app = loaded_with(false, vec![]);
+    assert!(app.onboarding.is_none());
+}
+
+#[test]
+fn filter_narrows_the_table_and_esc_clears_it() {
+    let mut app = loaded();
+    press(&mut app, &[key('/')]);
+    typed(&mut app, "beta");
+    assert_eq!(app.visible_tenants().len(), 1);
+    // q is typed into the filter, it does not quit.
+    press(&mut app, &[key('q')]);
+    assert!(!app.quit);
+    assert_eq!(app.filter, "betaq");
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert_eq!(app.filter, "");
+    assert_eq!(app.visible_tenants().len(), 4);
+}
+
+#[test]
+fn quit_keys() {
+    let mut app = loaded();
+    assert_eq!(press(&mut app, &[key('q')]), vec![Effect::Quit]);
+    let mut app = loaded();
+    press(&mut app, &[key('n')]);
+    // In a form q is text, ctrl-c still quits.
+    assert!(press(&mut app, &[key('q')]).is_empty());
+    assert_eq!(press(&mut app, &[ctrl('c')]), vec![Effect::Quit]);
+}
+
+#[test]
+fn number_keys_switch_panes_and_placeholders_are_honest() {
+    let mut app = loaded();
+    press(&mut app, &[key('2')]);
+    assert_eq!(app.pane, Pane::Leads);
+    assert!(render(&app, 80, 24).contains("arrives with the Leads issue"));
+    press(&mut app, &[code(KeyCode::Tab)]);
+    assert_eq!(app.pane, Pane::Agents);
+    press(&mut app, &[key('1')]);
+    assert_eq!(app.pane, Pane::Tenants);
+}
+
+#[test]
+fn suspend_asks_first() {
+    let mut app = loaded();
+    let fx = press(&mut app, &[key('j'), key('S')]);
+    assert!(fx.is_empty());
+    assert!(matches!(app.modal, Some(Modal::Confirm { .. })));
+    let fx = press(&mut app, &[key('y')]);
+    assert!(matches!(&requests(&fx)[..], [(_, Request::Suspend { .. })]));
+}
+
+#[test]
+fn api_key_is_shown_once_and_copied_with_osc52_effect() {
+    let mut app = loaded();
+    let fx = press(&mut app, &[key('j'), code(KeyCode::Enter)]);
+    let id = id_of(&fx, |r| matches!(r, Request::LoadTenantDetail { .. }));
+    let data = TenantDetailData {
+        members: Ok(vec![]),
+        invitations: Ok(vec![]),
+        keys: Ok(vec![]),
+    };
+    app.on_response(id, Response::TenantDetail(Box::new(data)));
+    press(&mut app, &[code(KeyCode::Tab), code(KeyCode::Tab)]);
+    press(&mut app, &[key('n')]);
+    assert!(
+        matches!(&app.modal, Some(Modal::Form(f)) if matches!(f.purpose, FormPurpose::NewKey(_)))
+    );
+    typed(&mut app, "website");
+    let fx = press(&mut app, &[ctrl('s')]);
+    let id = id_of(
+        &fx,
+        |r| matches!(r, Request::CreateKey { new, .. } if new.name == "website"),
+    );
+    let api_key = ApiKey {
+        id: Uuid::from_u128(77),
+        name: "website".into(),
+        prefix: "sbk_ab12".into(),
+        last_four: "wxyz".into(),
+        scope: ApiKeyScope::LeadsIngest,
+        created_by: None,
+        created_at: Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let secret = "sbk_ab12SECRETSECRETSECRETSECRETwxyz".to_string();
+    app.on_response(
+        id,
+        Response::KeyCreated(Ok(CreatedApiKey {
+            api_key,
+            key: secret.clone(),
+        })),
+    );
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains(&secret), "{screen}");
+    assert!(screen.contains("shown only once"));
+    let fx = press(&mut app, &[key('c')]);
+    assert_eq!(fx, vec![Effect::CopyToClipboard(secret.clone())]);
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert!(app.modal.is_none());
+    assert!(!render(&app, 80, 24).contains(&secret));
+}
+
+#[test]
+fn command_mode_switches_tenant_completes_and_reports_unknown_commands() {
+    let mut app = loaded();
+    press(&mut app, &[key(':')]);
+    typed(&mut app, "tenant be");
+    press(&mut app, &[code(KeyCode::Tab)]);
+    assert_eq!(
+        app.command.as_ref().map(|c| c.input.as_str()),
+        Some("tenant beta-co")
+    );
+    press(&mut app, &[code(KeyCode::Enter)]);
+    assert!(app.command.is_none());
+    assert_eq!(app.current().map(|t| t.slug.as_str()), Some("beta-co"));
+
+    press(&mut app, &[key(':')]);
+    typed(&mut app, "frobnicate");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    let err = app
+        .command
+        .as_ref()
+        .and_then(|c| c.error.clone())
+        .unwrap_or_default();
+    assert!(err.contains("unknown command"), "{err}");
+    assert!(render(&app, 80, 24).contains("unknown command"));
+    press(&mut app, &[code(KeyCode::Esc)]);
+
+    press(&mut app, &[key(':')]);
+    typed(&mut app, "lea");
+    press(&mut app, &[code(KeyCode::Tab), code(KeyCode::Enter)]);
+    assert_eq!(app.pane, Pane::Leads);
+}
+
+#[test]
+fn success_toasts_expire_and_errors_stay_until_dismissed() {
+    let mut app = loaded();
+    press(&mut app, &[key('s')]);
+    app.toast(switchboard::console::widgets::toast::Toast::error("boom"));
+    for _ in 0..5 {
+        app.update(Action::Tick);
+    }
+    assert_eq!(app.toasts.len(), 1);
+    assert_eq!(app.toasts[0].text, "boom");
+    press(&mut app, &[key('x')]);
+    assert!(app.toasts.is_empty());
+}
+
+#[test]
+fn unreachable_detail_shows_inline_error_and_r_retries() {
+    let mut app = loaded();
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let id = id_of(&fx, |r| matches!(r, Request::LoadTenantDetail { .. }));
+    let data = TenantDetailData {
+        members: Err(unreachable()),
+        invitations: Err(unreachable()),
+        keys: Err(unreachable()),
+    };
+    app.on_response(id, Response::TenantDetail(Box::new(data)));
+    assert!(render(&app, 80, 24).contains("Press r to retry"));
+    let fx = press(&mut app, &[key('r')]);
+    assert!(matches!(
+        &requests(&fx)[..],
+        [(_, Request::LoadTenantDetail { .. })]
+    ));
+}
+
+#[test]
+fn idle_ticks_do_not_redraw() {
+    let mut app = loaded();
+    for _ in 0..5 {
+        app.update(Action::Tick);
+    }
+    app.dirty = false;
+    app.update(Action::Tick);
+    assert!(!app.dirty);
+}
+
+// ---------------------------------------------------------------- keymap
+
+#[test]
+fn keymap_overrides_valid_and_invalid() {
+    let mut o = BTreeMap::new();
+    o.insert("new".to_string(), "ctrl-n".to_string());
+    o.insert("quit".to_string(), "ctrl-".to_string());
+    o.insert("frobnicate".to_string(), "x".to_string());
+    o.insert("refresh".to_string(), "f5".to_string());
+    let (map, errors) = Keymap::with_overrides(&o);
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors.iter().any(|e| e.contains("keys.quit")));
+    assert!(errors.iter().any(|e| e.contains("keys.frobnicate")));
+    let n = KeyEvent::new(KeyCode::Char('n'), KeyModifiers::CONTROL);
+    assert_eq!(map.resolve(&[Context::TenantList], &n), Some(Action::New));
+    assert_eq!(map.resolve(&[Context::TenantList], &key('n')), None);
+    // The bad override fell back to the default.
+    assert_eq!(
+        map.resolve(&[Context::Global], &key('q')),
+        Some(Action::Quit)
+    );
+    assert_eq!(
+        map.resolve(&[Context::TenantList], &code(KeyCode::F(5))),
+        Some(Action::Retry)
+    );
+    // The footer follows the keymap.
+    assert!(map
+        .hints(&[Context::TenantList])
+        .iter()
+        .any(|(k, d)| k == "ctrl-n" && *d == "new tenant"));
+}
+
+#[test]
+fn key_parsing() {
+    for (s, c, m) in [
+        ("n", KeyCode::Char('n'), KeyModifiers::NONE),
+        ("S", KeyCode::Char('S'), KeyModifiers::NONE),
+        ("shift-s", KeyCode::Char('S'), KeyModifiers::NONE),
+        ("ctrl-s", KeyCode::Char('s'), KeyModifiers::CONTROL),
+        ("enter", KeyCode::Enter, KeyModifiers::NONE),
+        ("esc", KeyCode::Esc, KeyModifiers::NONE),
+        ("tab", KeyCode::Tab, KeyModifiers::NONE),
+        ("shift-tab", KeyCode::BackTab, KeyModifiers::NONE),
+        ("f5", KeyCode::F(5), KeyModifiers::NONE),
+        ("alt-x", KeyCode::Char('x'), KeyModifiers::ALT),
+    ] {
+        assert_eq!(KeyChord::parse(s), Ok(KeyChord::new(c, m)), "{s}");
+    }
+    for bad in ["", "ctrl-", "hyper-x", "f13", "enterr"] {
+        assert!(KeyChord::parse(bad).is_err(), "{bad}");
+    }
+    // A shifted letter matches whether or not the terminal reports shift.
+    let chord = KeyChord::parse("S").unwrap();
+    assert!(chord.matches(&KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT)));
+}
+
+#[test]
+fn every_default_binding_has_keys() {
+    for b in Keymap::default().bindings() {
+        assert!(!b.keys.is_empty(), "{} has no key", b.name);
+    }
+}
+
+#[test]
+fn help_overlay_lists_every_binding() {
+    let map = Keymap::default();
+    let text: Vec<String> = switchboard::console::widgets::help::lines(&map)
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    for b in map.bindings() {
+        assert!(
+            text.iter()
+                .any(|l| l.contains(b.description) && l.contains(&b.keys_label())),
+            "help is missing {} ({})",
+            b.name,
+            b.description
+        );
+    }
+}
+
+// ---------------------------------------------------------------- property
+
+mod random_keys {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_key() -> impl Strategy<Value = KeyEvent> {
+        let codes = prop_oneof![
+            any::<char>().prop_map(KeyCode::Char),
+            proptest::sample::select(vec![
+                'j', 'k', 'n', 'e', 's', 'S', '/', ':', '?', 'q', 'x', 'r', 'i', 'a', 'd', 'c',
+                'y', '1', '2', 'g', 'G', 'h', 'l'
+            ])
+            .prop_map(KeyCode::Char),
+            proptest::sample::select(vec![
+                KeyCode::Enter,
+                KeyCode::Esc,
+                KeyCode::Tab,
+                KeyCode::BackTab,
+                KeyCode::Backspace,
+                KeyCode::Up,
+                KeyCode::Down,
+                KeyCode::Left,
+                KeyCode::Right,
+                KeyCode::Home,
+                KeyCode::End,
+            ]),
+        ];
+        let mods = proptest::sample::select(vec![
+            KeyModifiers::NONE,
+            KeyModifiers::NONE,
+            KeyModifiers::NONE,
+            KeyModifiers::SHIFT,
+            KeyModifiers::ALT,
+            // ctrl-c quits; any other ctrl key may do anything else.
+            KeyModifiers::CONTROL,
+        ]);
+        (codes, mods).prop_map(|(c, m)| KeyEvent::new(c, m))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn random_keys_never_panic(keys in proptest::collection::vec(any_key(), 1..60), onboard in any::<bool>()) {
+            let mut app = if onboard { loaded_with(true, vec![platform()]) } else { loaded() };
+            let mut term = Terminal::new(TestBackend::new(40, 12)).unwrap();
+            for k in keys {
+                let effects = app.on_key(k);
+                // Answer every request with a failure, to walk the error paths too.
+                for (id, req) in requests(&effects) {
+                    let resp = match req {
+                        Request::ListTenants => Response::Tenants(Err(unreachable())),
+                        Request::LoadTenantDetail { .. } => Response::TenantDetail(Box::new(TenantDetailData {
+                            members: Ok(vec![]), invitations: Err(unreachable()), keys: Ok(vec![]),
+                        })),
+                        Request::CreateTenant(_) => Response::TenantCreated(Err(validation("name", "is taken"))),
+                        _ => Response::TenantUpdated(Err(validation("settings.sla_hours", "bad"))),
+                    };
+                    app.on_response(id, resp);
+                }
+                term.draw(|f| ui::draw(f, &app)).unwrap();
+                if app.quit {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn multi_line_stages_edit_sends_only_the_stages() {
+    let mut app = loaded();
+    press(&mut app, &[key('e')]);
+    press(&mut app, &[code(KeyCode::Tab); 4]);
+    typed(&mut app, "intake");
+    // Enter is a newline in a multi-line field, not a save.
+    assert!(press(&mut app, &[code(KeyCode::Enter)]).is_empty());
+    let fx = press(&mut app, &[ctrl('s')]);
+    let reqs = requests(&fx);
+    let [(_, Request::UpdateTenant { patch, .. })] = &reqs[..] else {
+        panic!("expected one update, got {reqs:?}");
+    };
+    let settings = patch.settings.clone().unwrap_or_default();
+    assert_eq!(
+        settings.pipeline_stages,
+        Some(
+            ["intake", "new", "contacted", "qualified", "won", "lost"]
+                .map(String::from)
+                .to_vec()
+        )
+    );
+    assert_eq!(settings.sla_hours, None);
+    assert_eq!(patch.name, None);
+    // The form shows it is saving until the answer arrives.
+    assert!(matches!(&app.modal, Some(Modal::Form(f)) if f.form.submitting));
+}
+
+#[test]
+fn settings_tab_shows_masked_secrets() {
+    let mut all = three_tenants();
+    all[0]
+        .settings
+        .secrets
+        .insert("crm_token".into(), "••••1234".into());
+    let mut app = loaded_with(false, all);
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let id = id_of(&fx, |r| matches!(r, Request::LoadTenantDetail { .. }));
+    let data = TenantDetailData {
+        members: Ok(vec![]),
+        invitations: Ok(vec![]),
+        keys: Ok(vec![]),
+    };
+    app.on_response(id, Response::TenantDetail(Box::new(data)));
+    press(&mut app, &[key('h')]);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("crm_token = ••••1234"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
