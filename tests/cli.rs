@@ -231,3 +231,126 @@ async fn two_embedded_platforms_share_one_data_dir_safely() {
     assert_eq!(me.user.email, "admin@local");
     c.stop().await.unwrap();
 }
+
+/// A tmux server of its own, killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]);
+        c
+    }
+
+    fn capture(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", "sb"])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = self
+            .cmd()
+            .args(["send-keys", "-t", "sb"])
+            .args(keys)
+            .status()
+            .expect("tmux send-keys");
+        assert!(status.success());
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let screen = self.capture();
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited 60 s for {needle:?}; the screen shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+#[test]
+fn console_onboarding_then_tenant_then_quit_restores_the_terminal() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: tmux is not installed (bash .ci/run installs it)");
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let tmux = Tmux {
+        socket: format!("switchboard-test-{}", std::process::id()),
+    };
+    let r = root.path().display();
+    let script = format!(
+        "env -i PATH=\"$PATH\" TERM=xterm-256color HOME={r} XDG_CONFIG_HOME={r}/config \
+         XDG_DATA_HOME={r}/data {BIN}; echo EXITED $?; sleep 600"
+    );
+    let status = tmux
+        .cmd()
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            "sb",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            &script,
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    tmux.wait_for("Create your first tenant");
+    tmux.keys(&["Open Arms"]);
+    tmux.keys(&["Tab", "Right"]);
+    tmux.wait_for("● pro");
+    tmux.keys(&["C-s"]);
+    let screen = tmux.wait_for("open-arms");
+    assert!(screen.contains("tenant: Open Arms"), "{screen}");
+    assert!(screen.contains("0/10"), "{screen}");
+
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("EXITED 0");
+    assert!(
+        !screen.contains("Tenants ("),
+        "the console was left on screen:\n{screen}"
+    );
+    let out = tmux
+        .cmd()
+        .args([
+            "display-message",
+            "-p",
+            "-t",
+            "sb",
+            "#{alternate_on} #{cursor_flag}",
+        ])
+        .output()
+        .unwrap();
+    let flags = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        flags.trim(),
+        "0 1",
+        "alternate screen off and cursor visible"
+    );
+    // Logs went to the file, not the terminal.
+    let log =
+        std::fs::read_to_string(root.path().join("data/switchboard/switchboard.log")).unwrap();
+    assert!(log.contains("embedded platform listening"), "{log}");
+}
