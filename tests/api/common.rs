@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use switchboard::api::Client;
 use switchboard::domain::{NewTenant, Role, Tenant, Tier, User};
+use switchboard::server::clock::{Clock, SystemClock};
 use switchboard::server::{self, password, AppState, ServerSettings};
 use switchboard::store::{self, Actor, DynStore};
 use tokio::net::TcpListener;
@@ -27,6 +28,7 @@ async fn password_hash() -> String {
 pub struct TestApp {
     pub url: String,
     pub store: DynStore,
+    pub state: AppState,
     /// A platform admin.
     pub admin: Client,
     pub db_path: std::path::PathBuf,
@@ -39,6 +41,11 @@ pub async fn spawn() -> TestApp {
 }
 
 pub async fn spawn_with(settings: ServerSettings) -> TestApp {
+    spawn_with_clock(settings, Arc::new(SystemClock)).await
+}
+
+/// A platform whose clock the test drives (for SLA transitions).
+pub async fn spawn_with_clock(settings: ServerSettings, clock: Arc<dyn Clock>) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("test.db");
     let store = store::open(&format!("sqlite://{}", db_path.display()))
@@ -47,13 +54,14 @@ pub async fn spawn_with(settings: ServerSettings) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = oneshot::channel();
-    let state = AppState::new(Arc::clone(&store), settings);
-    tokio::spawn(server::serve_on(listener, state, async {
+    let state = AppState::with_clock(Arc::clone(&store), settings, clock);
+    tokio::spawn(server::serve_on(listener, state.clone(), async {
         let _ = rx.await;
     }));
     let mut app = TestApp {
         url: url.clone(),
         store,
+        state,
         admin: Client::new(&url).expect("client"),
         db_path,
         _dir: dir,
@@ -106,5 +114,32 @@ impl TestApp {
             .await
             .expect("add member");
         (user, client)
+    }
+}
+
+impl TestApp {
+    /// A fresh ingest key for `tenant` (by slug).
+    pub async fn ingest_key(&self, slug: &str) -> String {
+        self.admin
+            .create_api_key(
+                slug,
+                &switchboard::domain::NewApiKey {
+                    name: "form".into(),
+                    scope: None,
+                },
+            )
+            .await
+            .expect("create key")
+            .key
+    }
+}
+
+/// A valid lead as a form would post it.
+pub fn lead(name: &str) -> switchboard::domain::LeadInput {
+    switchboard::domain::LeadInput {
+        name: name.into(),
+        email: Some(format!("{}@example.com", name.to_lowercase().replace(' ', "."))),
+        message: format!("Hello, {name} here. I would like a quote."),
+        ..Default::default()
     }
 }

@@ -3,7 +3,9 @@
 mod auth;
 mod common;
 mod isolation;
+mod ingest;
 mod keys;
+mod leads;
 mod matrix;
 mod members;
 mod tenants;

@@ -1,0 +1,1 @@
+//! Leads for members.
