@@ -15,9 +15,9 @@ use uuid::Uuid;
 
 use crate::domain::{
     AcceptInvitation, ApiKey, AuditEvent, BulkLeads, BulkResult, CreatedApiKey, CreatedInvitation,
-    IngestReceipt, Invitation, Lead, LeadInput, LeadPatch, LeadQuery, LoginRequest, LoginResponse,
-    Me, Member, NewApiKey, NewInvitation, NewMember, NewNote, NewTenant, Page, PageQuery, Problem,
-    ProblemKind, Role, RoleChange, Tenant, TenantPatch, TimelineEntry, Usage,
+    ImportReport, IngestReceipt, Invitation, Lead, LeadInput, LeadPatch, LeadQuery, LoginRequest,
+    LoginResponse, Me, Member, NewApiKey, NewInvitation, NewMember, NewNote, NewTenant, Page,
+    PageQuery, Problem, ProblemKind, Role, RoleChange, Tenant, TenantPatch, TimelineEntry, Usage,
 };
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -451,5 +451,43 @@ impl Client {
             rb = rb.header("last-event-id", id.to_string());
         }
         Ok(EventStream::new(self.send(rb).await?))
+    }
+
+    /// Loads the bundled sample leads into `tenant` (idempotent).
+    pub async fn import_sample(&self, tenant: &str) -> ApiResult<ImportReport> {
+        self.post(
+            &format!("/api/v1/tenants/{tenant}/leads/import-sample"),
+            &(),
+        )
+        .await
+    }
+
+    /// Imports a CSV file; the report lists every row not imported.
+    pub async fn import_csv(&self, tenant: &str, csv: String) -> ApiResult<ImportReport> {
+        self.json(
+            self.request(
+                Method::POST,
+                &format!("/api/v1/tenants/{tenant}/leads/import"),
+            )
+            .header("content-type", "text/csv")
+            .body(csv),
+        )
+        .await
+    }
+
+    /// Every lead matching `query`, as CSV.
+    pub async fn export_csv(&self, tenant: &str, query: &LeadQuery) -> ApiResult<String> {
+        let resp = self
+            .send(
+                self.request(
+                    Method::GET,
+                    &format!("/api/v1/tenants/{tenant}/leads/export.csv"),
+                )
+                .query(query),
+            )
+            .await?;
+        resp.text()
+            .await
+            .map_err(|e| ApiError::Decode(format!("export broke off: {e}")))
     }
 }

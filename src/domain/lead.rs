@@ -531,3 +531,30 @@ pub struct IngestReceipt {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,
 }
+
+/// One row an import could not take, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ImportRowError {
+    /// Line in the file (the header is line 1).
+    pub row: u32,
+    pub field: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ImportReport {
+    pub imported: u32,
+    /// Rows already imported before (nothing added).
+    pub duplicates: u32,
+    /// Rows not imported: every one is listed, none dropped silently.
+    pub errors: Vec<ImportRowError>,
+}
+
+/// A sample lead as stored in `assets/sample-leads.json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SampleLead {
+    #[serde(flatten)]
+    pub input: LeadInput,
+    pub source: LeadSource,
+    pub received_minutes_ago: i64,
+}

@@ -19,8 +19,8 @@ pub use audit::AuditEvent;
 pub use auth::{LoginRequest, LoginResponse, Me, MembershipSummary, User};
 pub use event::ServerEvent;
 pub use lead::{
-    BulkLeads, BulkResult, IngestReceipt, Lead, LeadInput, LeadPatch, LeadQuery, LeadSource,
-    NewNote, Qualification, SlaState, TimelineEntry, Usage, Utm,
+    BulkLeads, BulkResult, ImportReport, ImportRowError, IngestReceipt, Lead, LeadInput, LeadPatch,
+    LeadQuery, LeadSource, NewNote, Qualification, SlaState, TimelineEntry, Usage, Utm,
 };
 pub use member::{
     AcceptInvitation, CreatedInvitation, Invitation, Member, NewInvitation, NewMember, RoleChange,

@@ -127,6 +127,7 @@ pub async fn ingest(
         sla_due_at: now + Duration::hours(tenant.settings.sla_hours as i64),
         source: LeadSource::Form,
         input,
+        received_at: None,
         import_key: None,
     };
     let actor = Actor {

@@ -72,7 +72,7 @@ impl LeadScope {
     }
 }
 
-fn filter_from(q: &LeadQuery, me: Uuid, only: Option<Uuid>) -> ApiResult<LeadFilter> {
+pub(super) fn filter_from(q: &LeadQuery, me: Uuid, only: Option<Uuid>) -> ApiResult<LeadFilter> {
     let mut errors = Vec::new();
     let sla = q.sla.as_deref().and_then(|s| {
         let parsed = SlaState::parse(s);
@@ -332,6 +332,7 @@ pub async fn create(
         sla_due_at: now + Duration::hours(t.settings.sla_hours as i64),
         source: LeadSource::Manual,
         input,
+        received_at: None,
         import_key: None,
     };
     let limit = LeadLimit {

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod error;
 pub mod events;
 mod extract;
+mod import;
 mod ingest;
 mod leads;
 mod members;
@@ -149,6 +150,15 @@ pub fn app(state: AppState) -> Router {
             get(leads::list).post(leads::create),
         )
         .route("/tenants/{tenant}/leads/bulk", post(leads::bulk))
+        .route(
+            "/tenants/{tenant}/leads/import-sample",
+            post(import::import_sample),
+        )
+        .route("/tenants/{tenant}/leads/import", post(import::import_csv))
+        .route(
+            "/tenants/{tenant}/leads/export.csv",
+            get(import::export_csv),
+        )
         .route(
             "/tenants/{tenant}/leads/{id}",
             get(leads::get).patch(leads::update).delete(leads::delete),

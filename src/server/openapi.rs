@@ -4,7 +4,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
-use super::{api_keys, auth, events, ingest, leads, members, tenants};
+use super::{api_keys, auth, events, import, ingest, leads, members, tenants};
 use crate::domain::*;
 
 #[derive(OpenApi)]
@@ -19,6 +19,7 @@ use crate::domain::*;
         ingest::ingest,
         leads::list, leads::create, leads::get, leads::update, leads::delete, leads::add_note,
         leads::timeline, leads::bulk, leads::usage, events::stream,
+        import::import_sample, import::import_csv, import::export_csv,
     ),
     components(schemas(Problem, FieldError, Tenant, Role, Permission, Tier, TenantStatus)),
     modifiers(&BearerAuth)

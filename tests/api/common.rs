@@ -138,7 +138,10 @@ impl TestApp {
 pub fn lead(name: &str) -> switchboard::domain::LeadInput {
     switchboard::domain::LeadInput {
         name: name.into(),
-        email: Some(format!("{}@example.com", name.to_lowercase().replace(' ', "."))),
+        email: Some(format!(
+            "{}@example.com",
+            name.to_lowercase().replace(' ', ".")
+        )),
         message: format!("Hello, {name} here. I would like a quote."),
         ..Default::default()
     }

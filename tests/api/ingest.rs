@@ -13,8 +13,16 @@ async fn a_form_posts_a_lead_with_its_key_and_members_see_it() {
     let app = spawn().await;
     app.tenant("Open Arms", Tier::Pro).await;
     let key = app.ingest_key("open-arms").await;
-    let receipt = app.anon().ingest_lead(&key, &lead("Jane Doe"), None).await.unwrap();
-    let leads = app.admin.list_leads("open-arms", &LeadQuery::default()).await.unwrap();
+    let receipt = app
+        .anon()
+        .ingest_lead(&key, &lead("Jane Doe"), None)
+        .await
+        .unwrap();
+    let leads = app
+        .admin
+        .list_leads("open-arms", &LeadQuery::default())
+        .await
+        .unwrap();
     assert_eq!(leads.items.len(), 1);
     let l = &leads.items[0];
     assert_eq!(l.id, receipt.id);
@@ -31,12 +39,24 @@ async fn a_form_posts_a_lead_with_its_key_and_members_see_it() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 201);
-    let keys = app.admin.list_api_keys("open-arms", &Default::default()).await.unwrap();
+    let keys = app
+        .admin
+        .list_api_keys("open-arms", &Default::default())
+        .await
+        .unwrap();
     assert!(keys.items[0].last_used_at.is_some());
     let usage = app.admin.usage("open-arms").await.unwrap();
     assert_eq!(usage.leads_this_month, 2);
     assert_eq!(usage.lead_limit, Some(1000));
-    assert_eq!(app.admin.tenant("open-arms").await.unwrap().usage.leads_this_month, 2);
+    assert_eq!(
+        app.admin
+            .tenant("open-arms")
+            .await
+            .unwrap()
+            .usage
+            .leads_this_month,
+        2
+    );
 }
 
 #[tokio::test]
@@ -74,9 +94,16 @@ async fn bad_input_names_the_fields_and_stores_nothing() {
         .await
         .unwrap();
     assert_eq!(huge.status(), 413);
-    let leads = app.admin.list_leads("open-arms", &LeadQuery::default()).await.unwrap();
+    let leads = app
+        .admin
+        .list_leads("open-arms", &LeadQuery::default())
+        .await
+        .unwrap();
     assert!(leads.items.is_empty());
-    assert_eq!(app.admin.usage("open-arms").await.unwrap().leads_this_month, 0);
+    assert_eq!(
+        app.admin.usage("open-arms").await.unwrap().leads_this_month,
+        0
+    );
 }
 
 #[tokio::test]
@@ -86,24 +113,49 @@ async fn unknown_revoked_and_suspended_keys_are_refused() {
     let key = app.ingest_key("open-arms").await;
     let unknown = app
         .anon()
-        .ingest_lead("sbk_0000000000000000000000000000000000000000000", &lead("A"), None)
+        .ingest_lead(
+            "sbk_0000000000000000000000000000000000000000000",
+            &lead("A"),
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(unknown.status(), Some(401));
     assert!(unknown.is(ProblemKind::Unauthorized));
 
     app.admin.suspend_tenant("open-arms").await.unwrap();
-    let suspended = app.anon().ingest_lead(&key, &lead("B"), None).await.unwrap_err();
+    let suspended = app
+        .anon()
+        .ingest_lead(&key, &lead("B"), None)
+        .await
+        .unwrap_err();
     assert_eq!(suspended.status(), Some(423));
     app.admin.reactivate_tenant("open-arms").await.unwrap();
 
-    let keys = app.admin.list_api_keys("open-arms", &Default::default()).await.unwrap();
-    app.admin.revoke_api_key("open-arms", keys.items[0].id).await.unwrap();
-    let revoked = app.anon().ingest_lead(&key, &lead("C"), None).await.unwrap_err();
+    let keys = app
+        .admin
+        .list_api_keys("open-arms", &Default::default())
+        .await
+        .unwrap();
+    app.admin
+        .revoke_api_key("open-arms", keys.items[0].id)
+        .await
+        .unwrap();
+    let revoked = app
+        .anon()
+        .ingest_lead(&key, &lead("C"), None)
+        .await
+        .unwrap_err();
     assert_eq!(revoked.status(), Some(401));
     // Same answer as an unknown key: no hint which tenant exists.
     assert_eq!(revoked.problem(), unknown.problem());
-    assert!(app.admin.list_leads("open-arms", &LeadQuery::default()).await.unwrap().items.is_empty());
+    assert!(app
+        .admin
+        .list_leads("open-arms", &LeadQuery::default())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
 }
 
 #[tokio::test]
@@ -112,10 +164,21 @@ async fn a_key_only_ever_writes_into_its_own_tenant() {
     app.tenant("Alpha", Tier::Pro).await;
     app.tenant("Beta", Tier::Pro).await;
     let alpha_key = app.ingest_key("alpha").await;
-    app.anon().ingest_lead(&alpha_key, &lead("For Alpha"), None).await.unwrap();
-    let beta = app.admin.list_leads("beta", &LeadQuery::default()).await.unwrap();
+    app.anon()
+        .ingest_lead(&alpha_key, &lead("For Alpha"), None)
+        .await
+        .unwrap();
+    let beta = app
+        .admin
+        .list_leads("beta", &LeadQuery::default())
+        .await
+        .unwrap();
     assert!(beta.items.is_empty());
-    let alpha = app.admin.list_leads("alpha", &LeadQuery::default()).await.unwrap();
+    let alpha = app
+        .admin
+        .list_leads("alpha", &LeadQuery::default())
+        .await
+        .unwrap();
     assert_eq!(alpha.items.len(), 1);
     // Another tenant's lead id through this tenant's path is not found.
     let err = app.admin.lead("beta", alpha.items[0].id).await.unwrap_err();
@@ -127,8 +190,16 @@ async fn retries_with_an_idempotency_key_create_one_lead() {
     let app = spawn().await;
     app.tenant("Open Arms", Tier::Pro).await;
     let key = app.ingest_key("open-arms").await;
-    let first = app.anon().ingest_lead(&key, &lead("Jane"), Some("form-123")).await.unwrap();
-    let again = app.anon().ingest_lead(&key, &lead("Jane"), Some("form-123")).await.unwrap();
+    let first = app
+        .anon()
+        .ingest_lead(&key, &lead("Jane"), Some("form-123"))
+        .await
+        .unwrap();
+    let again = app
+        .anon()
+        .ingest_lead(&key, &lead("Jane"), Some("form-123"))
+        .await
+        .unwrap();
     assert_eq!(first, again);
     let other = app
         .anon()
@@ -137,9 +208,16 @@ async fn retries_with_an_idempotency_key_create_one_lead() {
         .unwrap_err();
     assert_eq!(other.status(), Some(409));
     assert!(other.problem().unwrap().field("Idempotency-Key").is_some());
-    let leads = app.admin.list_leads("open-arms", &LeadQuery::default()).await.unwrap();
+    let leads = app
+        .admin
+        .list_leads("open-arms", &LeadQuery::default())
+        .await
+        .unwrap();
     assert_eq!(leads.items.len(), 1);
-    assert_eq!(app.admin.usage("open-arms").await.unwrap().leads_this_month, 1);
+    assert_eq!(
+        app.admin.usage("open-arms").await.unwrap().leads_this_month,
+        1
+    );
 }
 
 #[tokio::test]
@@ -164,20 +242,42 @@ async fn spam_is_kept_out_of_the_queue_and_the_allowance() {
     let mut links = lead("Linker");
     links.message = "https://a.example https://b.example".into();
     app.anon().ingest_lead(&key, &links, None).await.unwrap();
-    app.anon().ingest_lead(&key, &lead("Real Person"), None).await.unwrap();
+    app.anon()
+        .ingest_lead(&key, &lead("Real Person"), None)
+        .await
+        .unwrap();
 
-    let queue = app.admin.list_leads("open-arms", &LeadQuery::default()).await.unwrap();
+    let queue = app
+        .admin
+        .list_leads("open-arms", &LeadQuery::default())
+        .await
+        .unwrap();
     assert_eq!(queue.items.len(), 1);
     assert_eq!(queue.items[0].name, "Real Person");
     let spam_list = app
         .admin
-        .list_leads("open-arms", &LeadQuery { spam: Some(true), ..Default::default() })
+        .list_leads(
+            "open-arms",
+            &LeadQuery {
+                spam: Some(true),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(spam_list.items.len(), 2);
-    assert!(spam_list.items.iter().all(|l| l.spam && l.spam_reason.is_some()));
-    assert!(spam_list.items.iter().any(|l| l.spam_reason.as_deref().unwrap().contains("casino")));
-    assert_eq!(app.admin.usage("open-arms").await.unwrap().leads_this_month, 1);
+    assert!(spam_list
+        .items
+        .iter()
+        .all(|l| l.spam && l.spam_reason.is_some()));
+    assert!(spam_list
+        .items
+        .iter()
+        .any(|l| l.spam_reason.as_deref().unwrap().contains("casino")));
+    assert_eq!(
+        app.admin.usage("open-arms").await.unwrap().leads_this_month,
+        1
+    );
     let _ = TenantPatch::default();
 }
 
@@ -198,6 +298,7 @@ async fn at_the_limit_200_concurrent_ingests_accept_exactly_one() {
             stage: "new".into(),
             spam_reason: None,
             sla_due_at: now + chrono::Duration::hours(24),
+            received_at: None,
             import_key: None,
         };
         let out = app
@@ -206,7 +307,10 @@ async fn at_the_limit_200_concurrent_ingests_accept_exactly_one() {
                 &Actor::system(),
                 t.id,
                 row,
-                LeadLimit { tier: Tier::Starter, limit: Some(100) },
+                LeadLimit {
+                    tier: Tier::Starter,
+                    limit: Some(100),
+                },
                 None,
                 now,
             )
@@ -220,7 +324,9 @@ async fn at_the_limit_200_concurrent_ingests_accept_exactly_one() {
         let client = app.anon();
         let key = Arc::clone(&key);
         tasks.push(tokio::spawn(async move {
-            client.ingest_lead(&key, &lead(&format!("Racer {i}")), None).await
+            client
+                .ingest_lead(&key, &lead(&format!("Racer {i}")), None)
+                .await
         }));
     }
     let (mut ok, mut limited) = (0, 0);
@@ -235,10 +341,19 @@ async fn at_the_limit_200_concurrent_ingests_accept_exactly_one() {
         }
     }
     assert_eq!((ok, limited), (1, 199));
-    assert_eq!(app.admin.usage("small").await.unwrap().leads_this_month, 100);
+    assert_eq!(
+        app.admin.usage("small").await.unwrap().leads_this_month,
+        100
+    );
     let all = app
         .admin
-        .list_leads("small", &LeadQuery { limit: Some(200), ..Default::default() })
+        .list_leads(
+            "small",
+            &LeadQuery {
+                limit: Some(200),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(all.items.len(), 100);
@@ -255,11 +370,24 @@ async fn each_key_is_rate_limited_with_retry_after() {
     app.tenant("Open Arms", Tier::Pro).await;
     let key = app.ingest_key("open-arms").await;
     let other = app.ingest_key("open-arms").await;
-    app.anon().ingest_lead(&key, &lead("A"), None).await.unwrap();
-    app.anon().ingest_lead(&key, &lead("B"), None).await.unwrap();
-    let err = app.anon().ingest_lead(&key, &lead("C"), None).await.unwrap_err();
+    app.anon()
+        .ingest_lead(&key, &lead("A"), None)
+        .await
+        .unwrap();
+    app.anon()
+        .ingest_lead(&key, &lead("B"), None)
+        .await
+        .unwrap();
+    let err = app
+        .anon()
+        .ingest_lead(&key, &lead("C"), None)
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(429));
     assert!(err.problem().unwrap().retry_after.unwrap() >= 1);
     // Another key has its own bucket.
-    app.anon().ingest_lead(&other, &lead("D"), None).await.unwrap();
+    app.anon()
+        .ingest_lead(&other, &lead("D"), None)
+        .await
+        .unwrap();
 }

@@ -32,11 +32,18 @@ async fn tenant_with_sla(app: &crate::common::TestApp, hours: u32) {
 
 #[tokio::test]
 async fn sla_states_follow_the_clock_and_alerts_fire_once_across_a_restart() {
-    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()));
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
+    ));
     let app = spawn_with_clock(ServerSettings::default(), clock.clone()).await;
     tenant_with_sla(&app, 4).await;
     let key = app.ingest_key("open-arms").await;
-    let id = app.anon().ingest_lead(&key, &lead("Jane"), None).await.unwrap().id;
+    let id = app
+        .anon()
+        .ingest_lead(&key, &lead("Jane"), None)
+        .await
+        .unwrap()
+        .id;
     let state_of = || async { app.admin.lead("open-arms", id).await.unwrap().sla };
     assert_eq!(state_of().await, SlaState::OnTrack);
 
@@ -44,13 +51,23 @@ async fn sla_states_follow_the_clock_and_alerts_fire_once_across_a_restart() {
     assert_eq!(state_of().await, SlaState::AtRisk);
     let at_risk = app
         .admin
-        .list_leads("open-arms", &LeadQuery { sla: Some("at_risk".into()), ..Default::default() })
+        .list_leads(
+            "open-arms",
+            &LeadQuery {
+                sla: Some("at_risk".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(at_risk.items.len(), 1);
     let r = sweep_once(&app.state).await.unwrap();
     assert_eq!((r.at_risk, r.breached), (1, 0));
-    assert_eq!(sweep_once(&app.state).await.unwrap().at_risk, 0, "alert repeated");
+    assert_eq!(
+        sweep_once(&app.state).await.unwrap().at_risk,
+        0,
+        "alert repeated"
+    );
 
     // A restarted server over the same database repeats nothing.
     let reopened = switchboard::store::open(&format!("sqlite://{}", app.db_path.display()))
@@ -64,7 +81,13 @@ async fn sla_states_follow_the_clock_and_alerts_fire_once_across_a_restart() {
     assert_eq!(state_of().await, SlaState::Overdue);
     let overdue = app
         .admin
-        .list_leads("open-arms", &LeadQuery { sla: Some("overdue".into()), ..Default::default() })
+        .list_leads(
+            "open-arms",
+            &LeadQuery {
+                sla: Some("overdue".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(overdue.items.len(), 1);
@@ -78,12 +101,21 @@ async fn sla_states_follow_the_clock_and_alerts_fire_once_across_a_restart() {
     let t = app.admin.tenant("open-arms").await.unwrap();
     let outbox = app.store.pending_outbox(t.id).await.unwrap();
     assert_eq!(outbox.len(), 2);
-    assert!(outbox.iter().all(|m| m.recipient.as_deref() == Some("boss@openarms.test")));
+    assert!(outbox
+        .iter()
+        .all(|m| m.recipient.as_deref() == Some("boss@openarms.test")));
     assert!(outbox[1].subject.starts_with("SLA breached: Jane"));
 
     // A reply meets the SLA, even late.
     app.admin
-        .add_note("open-arms", id, &NewNote { body: "Called back".into(), is_reply: true })
+        .add_note(
+            "open-arms",
+            id,
+            &NewNote {
+                body: "Called back".into(),
+                is_reply: true,
+            },
+        )
         .await
         .unwrap();
     let l = app.admin.lead("open-arms", id).await.unwrap();
@@ -93,11 +125,16 @@ async fn sla_states_follow_the_clock_and_alerts_fire_once_across_a_restart() {
 
 #[tokio::test]
 async fn a_lead_overdue_before_any_sweep_gets_only_the_breach_alert() {
-    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()));
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
+    ));
     let app = spawn_with_clock(ServerSettings::default(), clock.clone()).await;
     tenant_with_sla(&app, 2).await;
     let key = app.ingest_key("open-arms").await;
-    app.anon().ingest_lead(&key, &lead("Late"), None).await.unwrap();
+    app.anon()
+        .ingest_lead(&key, &lead("Late"), None)
+        .await
+        .unwrap();
     clock.advance(Duration::hours(5));
     let r = sweep_once(&app.state).await.unwrap();
     assert_eq!((r.at_risk, r.breached), (0, 1));
@@ -110,7 +147,12 @@ async fn live_events_arrive_and_resume_with_last_event_id() {
     tenant_with_sla(&app, 24).await;
     let key = app.ingest_key("open-arms").await;
     let mut stream = app.admin.events("open-arms", None).await.unwrap();
-    let id = app.anon().ingest_lead(&key, &lead("Live One"), None).await.unwrap().id;
+    let id = app
+        .anon()
+        .ingest_lead(&key, &lead("Live One"), None)
+        .await
+        .unwrap()
+        .id;
     let first = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
         .await
         .expect("event within 10 s")
@@ -121,9 +163,19 @@ async fn live_events_arrive_and_resume_with_last_event_id() {
     drop(stream);
 
     // While disconnected: a new lead and a change.
-    app.anon().ingest_lead(&key, &lead("Missed Two"), None).await.unwrap();
+    app.anon()
+        .ingest_lead(&key, &lead("Missed Two"), None)
+        .await
+        .unwrap();
     app.admin
-        .update_lead("open-arms", id, &LeadPatch { stage: Some("contacted".into()), ..Default::default() })
+        .update_lead(
+            "open-arms",
+            id,
+            &LeadPatch {
+                stage: Some("contacted".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     let mut resumed = app.admin.events("open-arms", Some(first.id)).await.unwrap();
@@ -159,47 +211,121 @@ async fn roles_decide_who_sees_changes_and_deletes_leads() {
     let (agent_user, agent) = app.member(&t, "agent@oa.test", Role::Agent).await;
     let (_, viewer) = app.member(&t, "viewer@oa.test", Role::Viewer).await;
     let (_, manager) = app.member(&t, "manager@oa.test", Role::Manager).await;
-    let a = app.anon().ingest_lead(&key, &lead("Assigned"), None).await.unwrap().id;
-    let b = app.anon().ingest_lead(&key, &lead("Unassigned"), None).await.unwrap().id;
+    let a = app
+        .anon()
+        .ingest_lead(&key, &lead("Assigned"), None)
+        .await
+        .unwrap()
+        .id;
+    let b = app
+        .anon()
+        .ingest_lead(&key, &lead("Unassigned"), None)
+        .await
+        .unwrap()
+        .id;
     manager
-        .update_lead("open-arms", a, &LeadPatch { assignee_id: Some(Some(agent_user.id)), ..Default::default() })
+        .update_lead(
+            "open-arms",
+            a,
+            &LeadPatch {
+                assignee_id: Some(Some(agent_user.id)),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
 
     // The agent sees only what is assigned to them; the rest is not found.
-    let mine = agent.list_leads("open-arms", &LeadQuery::default()).await.unwrap();
-    assert_eq!(mine.items.iter().map(|l| l.id).collect::<Vec<_>>(), [a]);
-    assert_eq!(agent.lead("open-arms", b).await.unwrap_err().status(), Some(404));
-    agent
-        .add_note("open-arms", a, &NewNote { body: "On it".into(), is_reply: false })
+    let mine = agent
+        .list_leads("open-arms", &LeadQuery::default())
         .await
         .unwrap();
-    assert_eq!(agent.delete_lead("open-arms", a).await.unwrap_err().status(), Some(403));
+    assert_eq!(mine.items.iter().map(|l| l.id).collect::<Vec<_>>(), [a]);
+    assert_eq!(
+        agent.lead("open-arms", b).await.unwrap_err().status(),
+        Some(404)
+    );
+    agent
+        .add_note(
+            "open-arms",
+            a,
+            &NewNote {
+                body: "On it".into(),
+                is_reply: false,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        agent
+            .delete_lead("open-arms", a)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(403)
+    );
 
     // The viewer sees everything and changes nothing.
-    assert_eq!(viewer.list_leads("open-arms", &LeadQuery::default()).await.unwrap().items.len(), 2);
+    assert_eq!(
+        viewer
+            .list_leads("open-arms", &LeadQuery::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
     let e = viewer
-        .update_lead("open-arms", b, &LeadPatch { stage: Some("won".into()), ..Default::default() })
+        .update_lead(
+            "open-arms",
+            b,
+            &LeadPatch {
+                stage: Some("won".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(e.status(), Some(403));
 
     // Bad stage or a non-member assignee is refused and changes nothing.
     let e = manager
-        .update_lead("open-arms", b, &LeadPatch { stage: Some("nowhere".into()), ..Default::default() })
+        .update_lead(
+            "open-arms",
+            b,
+            &LeadPatch {
+                stage: Some("nowhere".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap_err();
-    assert!(e.problem().unwrap().field("stage").unwrap().contains("new, contacted"));
+    assert!(e
+        .problem()
+        .unwrap()
+        .field("stage")
+        .unwrap()
+        .contains("new, contacted"));
     let stranger = app.user("stranger@x.test", false).await.0;
     let e = manager
-        .update_lead("open-arms", b, &LeadPatch { assignee_id: Some(Some(stranger.id)), ..Default::default() })
+        .update_lead(
+            "open-arms",
+            b,
+            &LeadPatch {
+                assignee_id: Some(Some(stranger.id)),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap_err();
     assert!(e.problem().unwrap().field("assignee_id").is_some());
     assert_eq!(manager.lead("open-arms", b).await.unwrap().stage, "new");
 
     manager.delete_lead("open-arms", b).await.unwrap();
-    assert_eq!(manager.lead("open-arms", b).await.unwrap_err().status(), Some(404));
+    assert_eq!(
+        manager.lead("open-arms", b).await.unwrap_err().status(),
+        Some(404)
+    );
 }
 
 #[tokio::test]
@@ -207,35 +333,87 @@ async fn the_timeline_records_every_change_with_its_actor() {
     let app = spawn().await;
     app.tenant("Open Arms", Tier::Pro).await;
     let key = app.ingest_key("open-arms").await;
-    let id = app.anon().ingest_lead(&key, &lead("Jane"), None).await.unwrap().id;
+    let id = app
+        .anon()
+        .ingest_lead(&key, &lead("Jane"), None)
+        .await
+        .unwrap()
+        .id;
     let patch = LeadPatch {
         stage: Some("contacted".into()),
-        qualification: Some(Some(Qualification { category: "hot".into(), reason: "budget approved".into() })),
+        qualification: Some(Some(Qualification {
+            category: "hot".into(),
+            reason: "budget approved".into(),
+        })),
         ..Default::default()
     };
-    let l = app.admin.update_lead("open-arms", id, &patch).await.unwrap();
+    let l = app
+        .admin
+        .update_lead("open-arms", id, &patch)
+        .await
+        .unwrap();
     assert_eq!(l.stage, "contacted");
     // Leaving the first stage is the first response.
     assert_eq!(l.sla, SlaState::Met);
     app.admin
-        .update_lead("open-arms", id, &LeadPatch { spam: Some(true), ..Default::default() })
+        .update_lead(
+            "open-arms",
+            id,
+            &LeadPatch {
+                spam: Some(true),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     app.admin
-        .add_note("open-arms", id, &NewNote { body: "Left a voicemail".into(), is_reply: false })
+        .add_note(
+            "open-arms",
+            id,
+            &NewNote {
+                body: "Left a voicemail".into(),
+                is_reply: false,
+            },
+        )
         .await
         .unwrap();
     let timeline = app.admin.timeline("open-arms", id).await.unwrap();
     let kinds: Vec<&str> = timeline.iter().map(|e| e.kind.as_str()).collect();
-    assert_eq!(kinds, ["created", "stage_changed", "qualified", "spam_marked", "note"]);
+    assert_eq!(
+        kinds,
+        [
+            "created",
+            "stage_changed",
+            "qualified",
+            "spam_marked",
+            "note"
+        ]
+    );
     assert_eq!(timeline[1].data["from"], "new");
-    assert_eq!(timeline[1].actor_email.as_deref(), Some("root@platform.test"));
-    assert!(timeline[0].actor_email.as_deref().unwrap().starts_with("api-key:"));
+    assert_eq!(
+        timeline[1].actor_email.as_deref(),
+        Some("root@platform.test")
+    );
+    assert!(timeline[0]
+        .actor_email
+        .as_deref()
+        .unwrap()
+        .starts_with("api-key:"));
     // Marked spam after the fact: leaves the queue and the allowance.
-    assert_eq!(app.admin.usage("open-arms").await.unwrap().leads_this_month, 0);
+    assert_eq!(
+        app.admin.usage("open-arms").await.unwrap().leads_this_month,
+        0
+    );
     let e = app
         .admin
-        .add_note("open-arms", id, &NewNote { body: "  ".into(), is_reply: false })
+        .add_note(
+            "open-arms",
+            id,
+            &NewNote {
+                body: "  ".into(),
+                is_reply: false,
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(e.status(), Some(422));
@@ -255,7 +433,13 @@ async fn filters_and_pages_never_duplicate_or_skip_while_leads_arrive() {
     }
     let acme = app
         .admin
-        .list_leads("open-arms", &LeadQuery { q: Some("acme".into()), ..Default::default() })
+        .list_leads(
+            "open-arms",
+            &LeadQuery {
+                q: Some("acme".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(acme.items.len(), 5);
@@ -266,12 +450,22 @@ async fn filters_and_pages_never_duplicate_or_skip_while_leads_arrive() {
     loop {
         let page = app
             .admin
-            .list_leads("open-arms", &LeadQuery { limit: Some(7), cursor: cursor.clone(), ..Default::default() })
+            .list_leads(
+                "open-arms",
+                &LeadQuery {
+                    limit: Some(7),
+                    cursor: cursor.clone(),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         seen.extend(page.items.iter().map(|l| l.id));
         // New leads keep arriving between pages.
-        app.anon().ingest_lead(&key, &lead(&format!("Late {round}")), None).await.unwrap();
+        app.anon()
+            .ingest_lead(&key, &lead(&format!("Late {round}")), None)
+            .await
+            .unwrap();
         round += 1;
         match page.next_cursor {
             Some(c) => cursor = Some(c),
@@ -283,7 +477,13 @@ async fn filters_and_pages_never_duplicate_or_skip_while_leads_arrive() {
     assert!(seen.len() >= 25, "leads were skipped: {}", seen.len());
     let first_25 = app
         .admin
-        .list_leads("open-arms", &LeadQuery { limit: Some(25), ..Default::default() })
+        .list_leads(
+            "open-arms",
+            &LeadQuery {
+                limit: Some(25),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert!(first_25.items.iter().all(|l| unique.contains(&l.id)));
@@ -295,7 +495,11 @@ async fn filters_and_pages_never_duplicate_or_skip_while_leads_arrive() {
         .admin
         .bulk_leads(
             "open-arms",
-            &BulkLeads { ids: [ids.clone(), vec![ghost]].concat(), stage: Some("qualified".into()), assignee_id: None },
+            &BulkLeads {
+                ids: [ids.clone(), vec![ghost]].concat(),
+                stage: Some("qualified".into()),
+                assignee_id: None,
+            },
         )
         .await
         .unwrap();
@@ -303,14 +507,149 @@ async fn filters_and_pages_never_duplicate_or_skip_while_leads_arrive() {
     assert_eq!(res.not_found, [ghost]);
     let q = app
         .admin
-        .list_leads("open-arms", &LeadQuery { stage: Some("qualified".into()), ..Default::default() })
+        .list_leads(
+            "open-arms",
+            &LeadQuery {
+                stage: Some("qualified".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(q.items.len(), 3);
     let bad = app
         .admin
-        .list_leads("open-arms", &LeadQuery { sla: Some("late".into()), cursor: Some("x".into()), ..Default::default() })
+        .list_leads(
+            "open-arms",
+            &LeadQuery {
+                sla: Some("late".into()),
+                cursor: Some("x".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap_err();
     assert!(bad.problem().unwrap().field("sla").is_some());
+}
+
+#[tokio::test]
+async fn sample_import_is_varied_idempotent_and_stays_in_its_tenant() {
+    let app = spawn().await;
+    app.tenant("Open Arms", Tier::Pro).await;
+    app.tenant("Other", Tier::Pro).await;
+    let first = app.admin.import_sample("open-arms").await.unwrap();
+    assert!(first.imported >= 20, "{first:?}");
+    assert!(first.errors.is_empty(), "{first:?}");
+    let again = app.admin.import_sample("open-arms").await.unwrap();
+    assert_eq!((again.imported, again.duplicates), (0, first.imported));
+    assert!(app
+        .admin
+        .list_leads("other", &LeadQuery::default())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+
+    let all = app
+        .admin
+        .list_leads(
+            "open-arms",
+            &LeadQuery {
+                limit: Some(200),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let overdue = all
+        .items
+        .iter()
+        .filter(|l| l.sla == SlaState::Overdue)
+        .count();
+    assert!(overdue >= 2, "some samples should already be overdue");
+    // The overdue queue comes first, most overdue on top.
+    assert_eq!(all.items[0].sla, SlaState::Overdue);
+    assert!(all.items[0].sla_due_at <= all.items[1].sla_due_at);
+    let sources: std::collections::HashSet<_> = all.items.iter().map(|l| l.source).collect();
+    assert!(sources.len() >= 3);
+    let spam = app
+        .admin
+        .list_leads(
+            "open-arms",
+            &LeadQuery {
+                spam: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!spam.items.is_empty());
+}
+
+#[tokio::test]
+async fn csv_import_reports_every_bad_row_and_export_honours_filters() {
+    let app = spawn().await;
+    let t = app.tenant("Open Arms", Tier::Pro).await;
+    let csv = "name,email,phone,company,message,budget\n\
+               Ada Lovelace,ada@example.com,,Analytical Co,Need a quote,5000\n\
+               ,nobody@example.com,,,Missing name,\n\
+               Bad Email,not-an-email,,,Hi,\n\
+               \"Grace Hopper\",grace@example.com,+1 555 0100,Navy,\"Hello, world\",\n";
+    let report = app.admin.import_csv("open-arms", csv.into()).await.unwrap();
+    assert_eq!(report.imported, 2, "{report:?}");
+    let rows: Vec<(u32, &str)> = report
+        .errors
+        .iter()
+        .map(|e| (e.row, e.field.as_str()))
+        .collect();
+    assert_eq!(rows, [(3, "name"), (4, "email")]);
+    let again = app.admin.import_csv("open-arms", csv.into()).await.unwrap();
+    assert_eq!((again.imported, again.duplicates), (0, 2));
+    let ada = app
+        .admin
+        .list_leads(
+            "open-arms",
+            &LeadQuery {
+                q: Some("ada".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(ada.items[0].fields["budget"], "5000");
+    let no_header = app
+        .admin
+        .import_csv("open-arms", "just,some,data\n".into())
+        .await
+        .unwrap_err();
+    assert_eq!(no_header.status(), Some(422));
+
+    let all = app
+        .admin
+        .export_csv("open-arms", &LeadQuery::default())
+        .await
+        .unwrap();
+    assert!(all.starts_with("id,name,email"));
+    assert_eq!(all.lines().count(), 3);
+    assert!(all.contains("\"Hello, world\""));
+    let only_grace = app
+        .admin
+        .export_csv(
+            "open-arms",
+            &LeadQuery {
+                q: Some("grace".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(only_grace.lines().count(), 2);
+    assert!(only_grace.contains("grace@example.com"));
+    // Export needs leads:export.
+    let (_, agent) = app.member(&t, "agent@oa.test", Role::Agent).await;
+    let e = agent
+        .export_csv("open-arms", &LeadQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(403));
 }

@@ -2,8 +2,8 @@
 
 mod auth;
 mod common;
-mod isolation;
 mod ingest;
+mod isolation;
 mod keys;
 mod leads;
 mod matrix;

@@ -262,7 +262,8 @@ impl SqliteStore {
             .unwrap_or_else(|_| "{}".into());
         let fields = serde_json::to_string(&input.fields.clone().unwrap_or_default())
             .unwrap_or_else(|_| "{}".into());
-        let at_risk = at_risk_from(now, row.sla_due_at);
+        let created_at = row.received_at.unwrap_or(now);
+        let at_risk = at_risk_from(created_at, row.sla_due_at);
         sqlx::query(&format!(
             "INSERT INTO leads ({LEAD_COLUMNS}, at_risk_at, import_key) VALUES \
              (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, ?, ?, ?, NULL, 0, ?, ?)"
@@ -281,7 +282,7 @@ impl SqliteStore {
         .bind(&row.stage)
         .bind(spam as i64)
         .bind(row.spam_reason.as_deref())
-        .bind(now.timestamp_millis())
+        .bind(created_at.timestamp_millis())
         .bind(now.timestamp_millis())
         .bind(row.sla_due_at.timestamp_millis())
         .bind(at_risk.timestamp_millis())
