@@ -357,6 +357,14 @@ async fn at_the_limit_200_concurrent_ingests_accept_exactly_one() {
         .await
         .unwrap();
     assert_eq!(all.items.len(), 100);
+    // Crossing 80 % and reaching the limit each said so once.
+    let events = app.store.events_after(t.id, 0, 10_000).await.unwrap();
+    let near: Vec<i64> = events
+        .iter()
+        .filter(|e| e.kind == "usage.near_limit")
+        .map(|e| e.data["leads_this_month"].as_i64().unwrap())
+        .collect();
+    assert_eq!(near, [80, 100]);
 }
 
 #[tokio::test]

@@ -3,10 +3,12 @@
 
 use switchboard::api::{ApiError, Client};
 use switchboard::domain::{
-    secret, ApiKeyScope, NewApiKey, NewInvitation, NewMember, NewTenant, PageQuery, Permission,
-    Role, TenantPatch, Tier,
+    secret, ApiKeyScope, BulkLeads, LeadPatch, LeadQuery, LeadSource, NewApiKey, NewInvitation,
+    NewMember, NewNote, NewTenant, PageQuery, Permission, Role, TenantPatch, Tier,
 };
-use switchboard::store::{Actor, NewApiKeyRow, NewInvitationRow};
+use switchboard::store::{
+    Actor, IngestOutcome, LeadChange, LeadLimit, NewApiKeyRow, NewInvitationRow, NewLeadRow,
+};
 use uuid::Uuid;
 
 use crate::common::{spawn, TestApp};
@@ -39,6 +41,18 @@ enum Route {
     CreateKey,
     RevokeKey,
     Audit,
+    ListLeads,
+    GetLead,
+    CreateLead,
+    PatchLead,
+    DeleteLead,
+    AddNote,
+    Timeline,
+    BulkLeads,
+    Usage,
+    ImportSample,
+    ImportCsv,
+    ExportCsv,
 }
 
 /// What a route needs; `None` = any signed-in user, outside any tenant.
@@ -51,7 +65,7 @@ enum Needs {
 }
 
 impl Route {
-    const ALL: [Route; 18] = [
+    const ALL: [Route; 30] = [
         Route::Me,
         Route::ListTenants,
         Route::CreateTenant,
@@ -70,6 +84,18 @@ impl Route {
         Route::CreateKey,
         Route::RevokeKey,
         Route::Audit,
+        Route::ListLeads,
+        Route::GetLead,
+        Route::CreateLead,
+        Route::PatchLead,
+        Route::DeleteLead,
+        Route::AddNote,
+        Route::Timeline,
+        Route::BulkLeads,
+        Route::Usage,
+        Route::ImportSample,
+        Route::ImportCsv,
+        Route::ExportCsv,
     ];
 
     fn needs(self) -> Needs {
@@ -88,13 +114,32 @@ impl Route {
             | Route::RevokeInvitation => Needs::Perm(MembersManage),
             Route::ListKeys | Route::CreateKey | Route::RevokeKey => Needs::Perm(KeysManage),
             Route::Audit => Needs::Perm(AuditView),
+            // Every role sees leads (all, or those assigned to it); the
+            // fixture's leads are assigned to the agent.
+            Route::ListLeads | Route::GetLead | Route::Timeline | Route::Usage => Needs::Member,
+            Route::CreateLead
+            | Route::PatchLead
+            | Route::AddNote
+            | Route::BulkLeads
+            | Route::ImportSample
+            | Route::ImportCsv => Needs::Perm(LeadsEdit),
+            Route::DeleteLead => Needs::Perm(LeadsDelete),
+            Route::ExportCsv => Needs::Perm(LeadsExport),
         }
     }
 
     fn success(self) -> u16 {
         match self {
-            Route::CreateTenant | Route::AddMember | Route::Invite | Route::CreateKey => 201,
-            Route::RemoveMember | Route::RevokeInvitation | Route::RevokeKey => 204,
+            Route::CreateTenant
+            | Route::AddMember
+            | Route::Invite
+            | Route::CreateKey
+            | Route::CreateLead
+            | Route::AddNote => 201,
+            Route::RemoveMember
+            | Route::RevokeInvitation
+            | Route::RevokeKey
+            | Route::DeleteLead => 204,
             _ => 200,
         }
     }
@@ -131,9 +176,48 @@ struct Fixture {
     n: std::sync::atomic::AtomicUsize,
     tenant_id: Uuid,
     target_user: Uuid,
+    agent: Uuid,
 }
 
 impl Fixture {
+    /// A new lead in alpha, assigned to the agent so every role may see it.
+    async fn lead(&self) -> Uuid {
+        let now = chrono::Utc::now();
+        let row = NewLeadRow {
+            input: crate::common::lead(&format!("Lead {}", self.next())),
+            source: LeadSource::Manual,
+            stage: "new".into(),
+            spam_reason: None,
+            sla_due_at: now + chrono::Duration::hours(24),
+            received_at: None,
+            import_key: None,
+        };
+        let limit = LeadLimit {
+            tier: Tier::Enterprise,
+            limit: None,
+        };
+        let actor = Actor::system();
+        let IngestOutcome::Created(lead) = self
+            .app
+            .store
+            .insert_lead(&actor, self.tenant_id, row, limit, None, now)
+            .await
+            .unwrap()
+        else {
+            panic!("lead not created")
+        };
+        let change = LeadChange {
+            assignee_id: Some(Some(self.agent)),
+            ..Default::default()
+        };
+        self.app
+            .store
+            .update_lead(&actor, self.tenant_id, lead.id, change, now)
+            .await
+            .unwrap();
+        lead.id
+    }
+
     fn next(&self) -> usize {
         self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
@@ -283,6 +367,45 @@ impl Fixture {
                 status(client.revoke_api_key(t, key.id).await, ok)
             }
             Route::Audit => status(client.list_audit(t, &PageQuery::default()).await, ok),
+            Route::ListLeads => status(client.list_leads(t, &LeadQuery::default()).await, ok),
+            Route::GetLead => status(client.lead(t, self.lead().await).await, ok),
+            Route::CreateLead => status(
+                client
+                    .create_lead(t, &crate::common::lead(&format!("New {n}")))
+                    .await,
+                ok,
+            ),
+            Route::PatchLead => {
+                let patch = LeadPatch {
+                    stage: Some("contacted".into()),
+                    ..Default::default()
+                };
+                status(client.update_lead(t, self.lead().await, &patch).await, ok)
+            }
+            Route::DeleteLead => status(client.delete_lead(t, self.lead().await).await, ok),
+            Route::AddNote => {
+                let note = NewNote {
+                    body: "called".into(),
+                    is_reply: false,
+                };
+                status(client.add_note(t, self.lead().await, &note).await, ok)
+            }
+            Route::Timeline => status(client.timeline(t, self.lead().await).await, ok),
+            Route::BulkLeads => {
+                let bulk = BulkLeads {
+                    ids: vec![self.lead().await],
+                    stage: Some("qualified".into()),
+                    assignee_id: None,
+                };
+                status(client.bulk_leads(t, &bulk).await, ok)
+            }
+            Route::Usage => status(client.usage(t).await, ok),
+            Route::ImportSample => status(client.import_sample(t).await, ok),
+            Route::ImportCsv => {
+                let csv = format!("name,email\nCsv {n},csv{n}@example.com\n");
+                status(client.import_csv(t, csv).await, ok)
+            }
+            Route::ExportCsv => status(client.export_csv(t, &LeadQuery::default()).await, ok),
         }
     }
 }
@@ -305,10 +428,19 @@ async fn every_route_answers_every_caller_as_the_permission_table_says() {
     let (_, other) = app.member(&beta, "admin@beta.test", Role::Admin).await;
     callers.push((Caller::OtherTenantAdmin, other));
     let (target, _) = app.member(&alpha, "target@alpha.test", Role::Viewer).await;
+    let agent = app
+        .store
+        .user_by_email("agent@alpha.test")
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .id;
 
     let fx = Fixture {
         tenant_id: alpha.id,
         target_user: target.id,
+        agent,
         app,
         n: Default::default(),
     };

@@ -171,21 +171,28 @@ async fn take_allowance(
     .execute(&mut **tx)
     .await
     .map_err(|e| db_error(e, "count a lead"))?;
-    let done = sqlx::query(
-        "UPDATE lead_usage SET count = count + 1 WHERE tenant_id = ? AND month = ? AND count < ?",
+    let count: Option<i64> = sqlx::query_scalar(
+        "UPDATE lead_usage SET count = count + 1 WHERE tenant_id = ? AND month = ? AND count < ? \
+         RETURNING count",
     )
     .bind(tenant_id.to_string())
     .bind(&month)
     .bind(max as i64)
-    .execute(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await
     .map_err(|e| db_error(e, "count a lead"))?;
-    if done.rows_affected() == 0 {
+    let Some(count) = count else {
         return Err(StoreError::LimitReached {
             what: "leads a month",
             tier: limit.tier,
             limit: max,
         });
+    };
+    // Warn once when the month's usage crosses 80 %, and once at the limit.
+    let near = (max as i64 * 4 + 4) / 5;
+    if count == near || count == max as i64 {
+        let data = json!({ "leads_this_month": count, "lead_limit": max, "month": month });
+        log_event(tx, tenant_id, "usage.near_limit", data, now).await?;
     }
     Ok(())
 }
