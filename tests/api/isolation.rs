@@ -53,6 +53,24 @@ enum Op {
         user: usize,
         tenant: usize,
     },
+    /// A website form posts with this tenant's key.
+    Ingest {
+        key: usize,
+    },
+    ListLeads {
+        user: usize,
+        tenant: usize,
+    },
+    GetLead {
+        user: usize,
+        tenant: usize,
+        lead: usize,
+    },
+    MoveLead {
+        user: usize,
+        tenant: usize,
+        lead: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -78,7 +96,15 @@ fn op() -> impl Strategy<Value = Op> {
             tenant,
             key
         }),
-        (u, t).prop_map(|(user, tenant)| Op::Audit { user, tenant }),
+        (u.clone(), t.clone()).prop_map(|(user, tenant)| Op::Audit { user, tenant }),
+        t.clone().prop_map(|key| Op::Ingest { key }),
+        (u.clone(), t.clone()).prop_map(|(user, tenant)| Op::ListLeads { user, tenant }),
+        (u.clone(), t.clone(), 0..16usize).prop_map(|(user, tenant, lead)| Op::GetLead {
+            user,
+            tenant,
+            lead
+        }),
+        (u, t, 0..16usize).prop_map(|(user, tenant, lead)| Op::MoveLead { user, tenant, lead }),
     ]
 }
 
@@ -87,6 +113,8 @@ fn op() -> impl Strategy<Value = Op> {
 struct Model {
     roles: BTreeMap<(usize, usize), Role>,
     keys: Vec<(usize, Uuid)>,
+    leads: Vec<(usize, Uuid)>,
+    revoked: BTreeSet<Uuid>,
 }
 
 impl Model {
@@ -117,6 +145,17 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         ids.push(t.id);
     }
     let mut model = Model::default();
+    let mut ingest_keys = Vec::new();
+    for slug in &slugs {
+        ingest_keys.push(app.ingest_key(slug).await);
+    }
+    // Keys made for ingest are part of each tenant's key list.
+    let mut initial_keys = Vec::new();
+    for (t, slug) in slugs.iter().enumerate() {
+        let page = app.admin.list_api_keys(slug, &PageQuery::default()).await;
+        let page = page.map_err(|e| TestCaseError::fail(e.to_string()))?;
+        initial_keys.extend(page.items.into_iter().map(|k| (t, k.id)));
+    }
     let mut users: Vec<(Uuid, String, Client)> = Vec::new();
     for u in 0..USERS {
         let email = format!("u{u}@iso.test");
@@ -140,6 +179,8 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             model.roles.insert((t, u), role);
         }
     }
+    let ingest_key_ids: Vec<Uuid> = initial_keys.iter().map(|(_, id)| *id).collect();
+    model.keys = initial_keys;
 
     for (step, op) in ops.into_iter().enumerate() {
         let ctx = format!("step {step}: {op:?}");
@@ -254,6 +295,71 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     continue;
                 };
                 let r = users[user].2.revoke_api_key(&slugs[tenant], id).await;
+                let want = model
+                    .gate(user, tenant, |r| r == Role::Admin)
+                    .unwrap_or(if owner == tenant { 0 } else { 404 });
+                prop_assert_eq!(code(&r), want, "{}", ctx);
+                if r.is_ok() {
+                    model.revoked.insert(id);
+                }
+            }
+            Op::Ingest { key } => {
+                let r = app
+                    .anon()
+                    .ingest_lead(
+                        &ingest_keys[key],
+                        &crate::common::lead(&format!("Lead {step}")),
+                        None,
+                    )
+                    .await;
+                let want = if model.revoked.contains(&ingest_key_ids[key]) {
+                    401
+                } else {
+                    0
+                };
+                prop_assert_eq!(code(&r), want, "{}", ctx);
+                if let Ok(receipt) = r {
+                    model.leads.push((key, receipt.id));
+                }
+            }
+            Op::ListLeads { user, tenant } => {
+                let q = switchboard::domain::LeadQuery {
+                    limit: Some(200),
+                    ..Default::default()
+                };
+                let r = users[user].2.list_leads(&slugs[tenant], &q).await;
+                let want = model.gate(user, tenant, |_| true).unwrap_or(0);
+                prop_assert_eq!(code(&r), want, "{}", ctx);
+                if let Ok(page) = r {
+                    let got: BTreeSet<Uuid> = page.items.iter().map(|l| l.id).collect();
+                    let expect: BTreeSet<Uuid> = model
+                        .leads
+                        .iter()
+                        .filter(|(t, _)| *t == tenant)
+                        .map(|(_, id)| *id)
+                        .collect();
+                    prop_assert_eq!(got, expect, "{}", ctx);
+                }
+            }
+            Op::GetLead { user, tenant, lead } => {
+                let Some(&(owner, id)) = model.leads.get(lead) else {
+                    continue;
+                };
+                let r = users[user].2.lead(&slugs[tenant], id).await;
+                let want = model
+                    .gate(user, tenant, |_| true)
+                    .unwrap_or(if owner == tenant { 0 } else { 404 });
+                prop_assert_eq!(code(&r), want, "{}", ctx);
+            }
+            Op::MoveLead { user, tenant, lead } => {
+                let Some(&(owner, id)) = model.leads.get(lead) else {
+                    continue;
+                };
+                let patch = switchboard::domain::LeadPatch {
+                    stage: Some("contacted".into()),
+                    ..Default::default()
+                };
+                let r = users[user].2.update_lead(&slugs[tenant], id, &patch).await;
                 let want = model
                     .gate(user, tenant, |r| r == Role::Admin)
                     .unwrap_or(if owner == tenant { 0 } else { 404 });
