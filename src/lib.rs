@@ -4,6 +4,7 @@
 //! Dependencies point one way: `console → api → domain ← server → store`.
 
 pub mod api;
+pub mod bench;
 pub mod commands;
 pub mod config;
 pub mod console;

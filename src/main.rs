@@ -48,6 +48,24 @@ enum Command {
     },
     /// Sign out of the remote platform and forget the session.
     Logout,
+    /// Benchmarks that print figures.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Leads/s through HTTP ingest vs raw insert transactions into the same store.
+    Ingest {
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Leads in total.
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -106,6 +124,15 @@ fn main() -> ExitCode {
                     commands::login::login(&config, password_stdin).await
                 }
                 Some(Command::Logout) => commands::login::logout(&config).await,
+                Some(Command::Bench {
+                    command: BenchCommand::Ingest { clients, requests },
+                }) => {
+                    switchboard::bench::ingest::run(switchboard::bench::ingest::Options {
+                        clients: clients.max(1),
+                        requests: requests.max(1),
+                    })
+                    .await
+                }
             }
         })
     });

@@ -71,7 +71,7 @@ impl SqliteStore {
             last_used_at: None,
             revoked_at: None,
         };
-        let mut tx = self.write().await?;
+        let (_writer, mut tx) = self.write().await?;
         sqlx::query(
             "INSERT INTO api_keys (tenant_id, id, name, prefix, last_four, key_hash, scope, \
              created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -129,7 +129,7 @@ impl SqliteStore {
         tenant_id: Uuid,
         id: Uuid,
     ) -> StoreResult<ApiKey> {
-        let mut tx = self.write().await?;
+        let (_writer, mut tx) = self.write().await?;
         let done = sqlx::query(
             "UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL",
         )

@@ -21,7 +21,7 @@ impl SqliteStore {
         change: LeadChange,
         now: DateTime<Utc>,
     ) -> StoreResult<crate::domain::Lead> {
-        let mut tx = self.write().await?;
+        let (_writer, mut tx) = self.write().await?;
         let before = lead_in(&mut tx, tenant_id, id, now)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -171,7 +171,7 @@ impl SqliteStore {
         id: Uuid,
     ) -> StoreResult<()> {
         let now = Utc::now();
-        let mut tx = self.write().await?;
+        let (_writer, mut tx) = self.write().await?;
         let lead = lead_in(&mut tx, tenant_id, id, now)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -210,7 +210,7 @@ impl SqliteStore {
         is_reply: bool,
         now: DateTime<Utc>,
     ) -> StoreResult<TimelineEntry> {
-        let mut tx = self.write().await?;
+        let (_writer, mut tx) = self.write().await?;
         let lead = lead_in(&mut tx, tenant_id, lead_id, now)
             .await?
             .ok_or(StoreError::NotFound)?;

@@ -225,7 +225,7 @@ impl SqliteStore {
         idempotency: Option<Idempotency>,
         now: DateTime<Utc>,
     ) -> StoreResult<IngestOutcome> {
-        let mut tx = self.write().await?;
+        let (_writer, mut tx) = self.write().await?;
         if let Some(idem) = &idempotency {
             let seen = sqlx::query(
                 "SELECT body_hash, lead_id FROM idempotency_keys WHERE tenant_id = ? AND key = ?",

@@ -181,7 +181,7 @@ impl SqliteStore {
         user_limit: Option<u32>,
         tier: Tier,
     ) -> StoreResult<Member> {
-        let mut tx = self.write().await?;
+        let (_writer, mut tx) = self.write().await?;
         if member_in(&mut tx, tenant_id, user_id).await?.is_some() {
             return Err(StoreError::Conflict { field: "email" });
         }
@@ -210,7 +210,7 @@ impl SqliteStore {
         user_id: Uuid,
         role: Role,
     ) -> StoreResult<Member> {
-        let mut tx = self.write().await?;
+        let (_writer, mut tx) = self.write().await?;
         let current = member_in(&mut tx, tenant_id, user_id)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -241,7 +241,7 @@ impl SqliteStore {
         tenant_id: Uuid,
         user_id: Uuid,
     ) -> StoreResult<()> {
-        let mut tx = self.write().await?;
+        let (_writer, mut tx) = self.write().await?;
         let current = member_in(&mut tx, tenant_id, user_id)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -279,7 +279,7 @@ impl SqliteStore {
             expires_at: row.expires_at,
             accepted_at: None,
         };
-        let mut tx = self.write().await?;
+        let (_writer, mut tx) = self.write().await?;
         sqlx::query(
             "INSERT INTO invitations (tenant_id, id, email, role, token_hash, invited_by, \
              created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -338,7 +338,7 @@ impl SqliteStore {
         tenant_id: Uuid,
         id: Uuid,
     ) -> StoreResult<()> {
-        let mut tx = self.write().await?;
+        let (_writer, mut tx) = self.write().await?;
         let done = sqlx::query(
             "UPDATE invitations SET revoked_at = ? WHERE tenant_id = ? AND id = ? \
              AND revoked_at IS NULL AND accepted_at IS NULL",
@@ -384,7 +384,7 @@ impl SqliteStore {
         token_hash: &str,
         new_user: Option<(&str, &str)>,
     ) -> StoreResult<(User, Uuid)> {
-        let mut tx = self.write().await?;
+        let (_writer, mut tx) = self.write().await?;
         let row = sqlx::query(
             "SELECT i.tenant_id, i.id, i.email, i.role, t.tier FROM invitations i \
              JOIN tenants t ON t.id = i.tenant_id WHERE i.token_hash = ? \

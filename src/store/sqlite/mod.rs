@@ -29,38 +29,59 @@ use crate::domain::{
     TenantStatus, Tier, TimelineEntry, User,
 };
 
+/// A pool with the store's durability settings: WAL, `synchronous = FULL`
+/// (a commit survives power loss), a busy timeout, foreign keys on.
+pub async fn pool(url: &str) -> anyhow::Result<SqlitePool> {
+    let options = SqliteConnectOptions::from_str(url)
+        .with_context(|| format!("invalid SQLite URL {url:?}"))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true);
+    SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot open the SQLite database at {url}"))
+}
+
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Writers of this process queue here, in order, instead of spinning in
+    /// SQLite's busy handler (which sleeps up to 100 ms between tries).
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
     pub async fn open(url: &str) -> anyhow::Result<Self> {
-        let options = SqliteConnectOptions::from_str(url)
-            .with_context(|| format!("invalid SQLite URL {url:?}"))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .with_context(|| format!("cannot open the SQLite database at {url}"))?;
+        let pool = pool(url).await?;
         sqlx::migrate!("src/store/sqlite/migrations")
             .run(&pool)
             .await
             .context("cannot migrate the SQLite database")?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            writer: Default::default(),
+        })
     }
 
-    /// A write transaction that takes the database's write lock up front.
-    async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.pool
+    /// A write transaction that takes the database's write lock up front;
+    /// hold the guard until the transaction ends.
+    async fn write(
+        &self,
+    ) -> StoreResult<(
+        tokio::sync::OwnedMutexGuard<()>,
+        Transaction<'static, Sqlite>,
+    )> {
+        let guard = self.writer.clone().lock_owned().await;
+        let tx = self
+            .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(|e| db_error(e, "begin a write transaction"))
+            .map_err(|e| db_error(e, "begin a write transaction"))?;
+        Ok((guard, tx))
     }
 }
 

@@ -50,17 +50,34 @@ impl SqliteStore {
         key_id: Uuid,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        // Once a minute is enough for "last used", and spares a write per lead.
+        // Once a minute is enough for "last used": check with a read (no
+        // lock) so most ingests add no write of their own.
+        let last: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT last_used_at FROM api_keys WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(tenant_id.to_string())
+        .bind(key_id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "read an API key's last use"))?;
+        let now_ms = now.timestamp_millis();
+        if matches!(last, Some(Some(t)) if t > now_ms - 60_000) || last.is_none() {
+            return Ok(());
+        }
+        let (_writer, mut tx) = self.write().await?;
         sqlx::query(
             "UPDATE api_keys SET last_used_at = ?1 WHERE tenant_id = ?2 AND id = ?3 \
              AND (last_used_at IS NULL OR last_used_at < ?1 - 60000)",
         )
-        .bind(now.timestamp_millis())
+        .bind(now_ms)
         .bind(tenant_id.to_string())
         .bind(key_id.to_string())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(|e| db_error(e, "record an API key's use"))?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an API key's use"))?;
         Ok(())
     }
 
@@ -125,7 +142,7 @@ impl SqliteStore {
         report: &mut SweepReport,
     ) -> StoreResult<usize> {
         let now_ms = now.timestamp_millis();
-        let mut tx = self.write().await?;
+        let (_writer, mut tx) = self.write().await?;
         let sql = match alert {
             Alert::Breached => {
                 "SELECT l.tenant_id, l.id, l.name, l.sla_due_at, t.name AS tenant_name, t.settings \

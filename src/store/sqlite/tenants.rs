@@ -64,7 +64,7 @@ impl SqliteStore {
         row: TenantRow,
     ) -> StoreResult<Tenant> {
         let id = Uuid::now_v7();
-        let mut tx = self.write().await?;
+        let (_writer, mut tx) = self.write().await?;
         sqlx::query(
             "INSERT INTO tenants (id, name, slug, tier, status, is_platform, settings, created_at) \
              VALUES (?, ?, ?, ?, 'active', 0, ?, ?)",
@@ -146,7 +146,7 @@ impl SqliteStore {
         row: TenantRow,
         audit: AuditEntry,
     ) -> StoreResult<Tenant> {
-        let mut tx = self.write().await?;
+        let (_writer, mut tx) = self.write().await?;
         let done = sqlx::query(
             "UPDATE tenants SET name = ?, slug = ?, tier = ?, settings = ? WHERE id = ?",
         )
@@ -176,7 +176,7 @@ impl SqliteStore {
         id: Uuid,
         status: TenantStatus,
     ) -> StoreResult<Tenant> {
-        let mut tx = self.write().await?;
+        let (_writer, mut tx) = self.write().await?;
         let done = sqlx::query("UPDATE tenants SET status = ? WHERE id = ? AND is_platform = 0")
             .bind(status.as_str())
             .bind(id.to_string())

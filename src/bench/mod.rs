@@ -1,0 +1,12 @@
+//! `switchboard bench`: harnesses that print figures (never timed tests).
+
+pub mod ingest;
+
+/// The value at `q` (0..=1) of sorted samples.
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
