@@ -18,7 +18,7 @@ use switchboard::console::theme::Theme;
 use switchboard::console::ui;
 use switchboard::console::widgets::toast::ToastKind;
 use switchboard::domain::{
-    ApiKey, ApiKeyScope, CreatedApiKey, FieldError, Me, Member, Problem, Role, Tenant,
+    ApiKey, ApiKeyScope, CreatedApiKey, FieldError, Me, Member, Problem, Role, StageInput, Tenant,
     TenantSettings, TenantStatus, TenantUsage, Tier, User,
 };
 use uuid::Uuid;
@@ -795,14 +795,18 @@ fn multi_line_stages_edit_sends_only_the_stages() {
         panic!("expected one update, got {reqs:?}");
     };
     let settings = patch.settings.clone().unwrap_or_default();
-    assert_eq!(
-        settings.pipeline_stages,
-        Some(
-            ["intake", "new", "contacted", "qualified", "won", "lost"]
-                .map(String::from)
-                .to_vec()
-        )
-    );
+    // Existing stages keep their ids (leads point at them); the new line is a new stage.
+    let mut want = vec![StageInput::named("intake")];
+    for (id, name) in [
+        ("new", "New"),
+        ("contacted", "Contacted"),
+        ("qualified", "Qualified"),
+        ("won", "Won"),
+        ("lost", "Lost"),
+    ] {
+        want.push(StageInput::keep(id, name));
+    }
+    assert_eq!(settings.pipeline_stages, Some(want));
     assert_eq!(settings.sla_hours, None);
     assert_eq!(patch.name, None);
     // The form shows it is saving until the answer arrives.

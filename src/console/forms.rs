@@ -9,7 +9,8 @@ use super::effect::{Effect, Request, RequestId};
 use super::widgets::form::{Field, Form};
 use super::widgets::toast::Toast;
 use crate::domain::{
-    NewApiKey, NewInvitation, NewMember, NewTenant, Role, TenantPatch, TenantSettingsPatch, Tier,
+    NewApiKey, NewInvitation, NewMember, NewTenant, Role, Stage, StageInput, TenantPatch,
+    TenantSettingsPatch, Tier,
 };
 
 const TIERS: [&str; 3] = ["starter", "pro", "enterprise"];
@@ -47,7 +48,11 @@ impl App {
                         Field::multi(
                             "settings.pipeline_stages",
                             "Stages",
-                            &s.pipeline_stages.join("\n"),
+                            &s.pipeline_stages
+                                .iter()
+                                .map(|st| st.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join("\n"),
                         ),
                         Field::multi(
                             "settings.spam_keywords",
@@ -202,7 +207,12 @@ impl App {
                     settings.sla_hours = Some(sla_hours);
                 }
                 if f.changed("settings.pipeline_stages") {
-                    settings.pipeline_stages = Some(list("settings.pipeline_stages"));
+                    let current = self
+                        .tenant(*id)
+                        .map(|t| t.settings.pipeline_stages.clone())
+                        .unwrap_or_default();
+                    settings.pipeline_stages =
+                        Some(stage_inputs(&current, &list("settings.pipeline_stages")));
                 }
                 if f.changed("settings.spam_keywords") {
                     settings.spam_keywords = Some(list("settings.spam_keywords"));
@@ -301,4 +311,36 @@ impl App {
         open.form.submitting = true;
         (effects, true)
     }
+}
+
+/// Turns the edited lines of the stages text area back into stages with ids:
+/// a line naming an existing stage keeps it (reorder); a line whose text
+/// changed where a stage no longer named anywhere stood is that stage
+/// renamed; any other line is a new stage.
+pub fn stage_inputs(current: &[Stage], lines: &[String]) -> Vec<StageInput> {
+    let named: Vec<Option<&Stage>> = lines
+        .iter()
+        .map(|l| current.iter().find(|s| s.name.eq_ignore_ascii_case(l)))
+        .collect();
+    let unnamed: Vec<&Stage> = current
+        .iter()
+        .filter(|s| !named.iter().flatten().any(|n| n.id == s.id))
+        .collect();
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let id = match named[i] {
+                Some(stage) => Some(stage.id.clone()),
+                None => current
+                    .get(i)
+                    .filter(|s| unnamed.iter().any(|u| u.id == s.id))
+                    .map(|s| s.id.clone()),
+            };
+            StageInput {
+                id,
+                name: line.clone(),
+            }
+        })
+        .collect()
 }

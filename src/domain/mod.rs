@@ -28,6 +28,6 @@ pub use member::{
 pub use page::{Page, PageQuery};
 pub use problem::{FieldError, Problem, ProblemKind};
 pub use tenant::{
-    NewTenant, Tenant, TenantPatch, TenantSettings, TenantSettingsPatch, TenantStatus, TenantUsage,
-    Tier,
+    NewTenant, Stage, StageInput, Tenant, TenantPatch, TenantSettings, TenantSettingsPatch,
+    TenantStatus, TenantUsage, Tier,
 };

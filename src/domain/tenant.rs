@@ -82,10 +82,91 @@ impl TenantStatus {
     }
 }
 
+/// A pipeline stage. Leads point at its `id`, so a stage can be renamed or
+/// moved without touching a lead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Stage {
+    pub id: String,
+    pub name: String,
+}
+
+impl Stage {
+    pub fn new(id: &str, name: &str) -> Self {
+        Self {
+            id: id.to_string(),
+            name: name.to_string(),
+        }
+    }
+}
+
+/// Older settings stored stages as bare names; both forms are read.
+impl<'de> Deserialize<'de> for Stage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Name(String),
+            Full { id: String, name: String },
+        }
+        Ok(match Repr::deserialize(d)? {
+            Repr::Name(name) => Stage {
+                id: stage_id(&name),
+                name,
+            },
+            Repr::Full { id, name } => Stage { id, name },
+        })
+    }
+}
+
+/// A stage as an edit sends it: with the id of an existing stage to keep
+/// (rename, reorder), without one to add a stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StageInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+}
+
+impl StageInput {
+    /// A new stage.
+    pub fn named(name: &str) -> Self {
+        Self {
+            id: None,
+            name: name.to_string(),
+        }
+    }
+
+    /// An existing stage, kept (and renamed to `name`).
+    pub fn keep(id: &str, name: &str) -> Self {
+        Self {
+            id: Some(id.to_string()),
+            name: name.to_string(),
+        }
+    }
+}
+
+/// A stage id from a name: lower-case letters, digits and `_`.
+pub fn stage_id(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let out = out.trim_end_matches('_').to_string();
+    if out.is_empty() {
+        "stage".to_string()
+    } else {
+        out
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TenantSettings {
     /// Ordered pipeline stages; new leads enter the first.
-    pub pipeline_stages: Vec<String>,
+    pub pipeline_stages: Vec<Stage>,
     /// Hours until a new lead's first response is due.
     pub sla_hours: u32,
     pub spam_keywords: Vec<String>,
@@ -98,9 +179,13 @@ pub struct TenantSettings {
 impl Default for TenantSettings {
     fn default() -> Self {
         Self {
-            pipeline_stages: ["new", "contacted", "qualified", "won", "lost"]
-                .map(String::from)
-                .to_vec(),
+            pipeline_stages: vec![
+                Stage::new("new", "New"),
+                Stage::new("contacted", "Contacted"),
+                Stage::new("qualified", "Qualified"),
+                Stage::new("won", "Won"),
+                Stage::new("lost", "Lost"),
+            ],
             sla_hours: 24,
             spam_keywords: Vec::new(),
             manager_email: None,
@@ -110,6 +195,18 @@ impl Default for TenantSettings {
 }
 
 impl TenantSettings {
+    /// The stage new leads enter.
+    pub fn first_stage(&self) -> String {
+        self.pipeline_stages
+            .first()
+            .map(|s| s.id.clone())
+            .unwrap_or_else(|| "new".into())
+    }
+
+    pub fn stage(&self, id: &str) -> Option<&Stage> {
+        self.pipeline_stages.iter().find(|s| s.id == id)
+    }
+
     /// The same settings with every secret replaced by a mask that keeps the
     /// last four characters, so an operator can tell which one is stored.
     pub fn masked(&self) -> Self {
@@ -157,8 +254,10 @@ pub struct NewTenant {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TenantSettingsPatch {
+    /// The whole ordered list: stages kept by id, new ones without an id,
+    /// missing ones removed (refused while leads are in them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pipeline_stages: Option<Vec<String>>,
+    pub pipeline_stages: Option<Vec<StageInput>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla_hours: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -231,26 +330,37 @@ pub fn validate_name(field: &str, name: &str, errors: &mut Vec<FieldError>) {
 impl TenantSettingsPatch {
     pub fn validate(&self, errors: &mut Vec<FieldError>) {
         if let Some(stages) = &self.pipeline_stages {
-            let cleaned: Vec<&str> = stages.iter().map(|s| s.trim()).collect();
-            if cleaned.is_empty() {
+            let names: Vec<&str> = stages.iter().map(|s| s.name.trim()).collect();
+            if names.is_empty() {
                 errors.push(FieldError::new(
                     "settings.pipeline_stages",
                     "needs at least one stage",
                 ));
-            } else if cleaned.iter().any(|s| s.is_empty() || s.len() > 40) {
+            } else if names.iter().any(|s| s.is_empty() || s.chars().count() > 40) {
                 errors.push(FieldError::new(
                     "settings.pipeline_stages",
                     "each stage needs 1 to 40 characters",
                 ));
             } else {
                 let mut seen = std::collections::HashSet::new();
-                if !cleaned.iter().all(|s| seen.insert(s.to_lowercase())) {
+                if !names.iter().all(|s| seen.insert(s.to_lowercase())) {
                     errors.push(FieldError::new(
                         "settings.pipeline_stages",
-                        "stages must be unique",
+                        "stage names must be unique",
                     ));
                 }
-                if cleaned.len() > 20 {
+                let mut ids = std::collections::HashSet::new();
+                if !stages
+                    .iter()
+                    .filter_map(|s| s.id.as_deref())
+                    .all(|id| ids.insert(id))
+                {
+                    errors.push(FieldError::new(
+                        "settings.pipeline_stages",
+                        "a stage id appears twice",
+                    ));
+                }
+                if names.len() > 20 {
                     errors.push(FieldError::new(
                         "settings.pipeline_stages",
                         "at most 20 stages",
@@ -302,7 +412,31 @@ impl TenantSettingsPatch {
     /// Applies this patch on top of `settings` (already validated).
     pub fn apply(&self, settings: &mut TenantSettings) {
         if let Some(stages) = &self.pipeline_stages {
-            settings.pipeline_stages = stages.iter().map(|s| s.trim().to_string()).collect();
+            let mut next: Vec<Stage> = Vec::new();
+            // Kept stages first claim their ids, so new ones never take them.
+            let kept: Vec<&str> = stages
+                .iter()
+                .filter_map(|s| s.id.as_deref())
+                .filter(|id| settings.stage(id).is_some())
+                .collect();
+            for input in stages {
+                let name = input.name.trim().to_string();
+                let id = match input.id.as_deref() {
+                    Some(id) if settings.stage(id).is_some() => id.to_string(),
+                    _ => {
+                        let base = stage_id(&name);
+                        let mut id = base.clone();
+                        let mut n = 2;
+                        while kept.contains(&id.as_str()) || next.iter().any(|s| s.id == id) {
+                            id = format!("{base}_{n}");
+                            n += 1;
+                        }
+                        id
+                    }
+                };
+                next.push(Stage { id, name });
+            }
+            settings.pipeline_stages = next;
         }
         if let Some(h) = self.sla_hours {
             settings.sla_hours = h;
@@ -364,6 +498,44 @@ mod tests {
         assert!(validate_slug("Open").is_err());
         assert!(validate_slug("a--b").is_err());
         assert!(validate_slug("x").is_err());
+    }
+
+    #[test]
+    fn stages_keep_their_ids_through_renames_and_new_ones_get_fresh_ids() {
+        let mut s = TenantSettings::default();
+        let patch = TenantSettingsPatch {
+            pipeline_stages: Some(vec![
+                StageInput {
+                    id: Some("contacted".into()),
+                    name: "Called".into(),
+                },
+                StageInput {
+                    id: Some("new".into()),
+                    name: "Inbox".into(),
+                },
+                StageInput {
+                    id: None,
+                    name: "New".into(),
+                },
+            ]),
+            ..Default::default()
+        };
+        let mut errors = Vec::new();
+        patch.validate(&mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        patch.apply(&mut s);
+        let ids: Vec<&str> = s.pipeline_stages.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["contacted", "new", "new_2"]);
+        assert_eq!(s.stage("new").unwrap().name, "Inbox");
+        // Stages stored as bare names still read.
+        let old: TenantSettings = serde_json::from_str(
+            r#"{"pipeline_stages":["New","In progress"],"sla_hours":4,"spam_keywords":[],"manager_email":null}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            old.pipeline_stages[1],
+            Stage::new("in_progress", "In progress")
+        );
     }
 
     #[test]

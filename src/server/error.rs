@@ -128,6 +128,12 @@ impl From<StoreError> for ApiError {
                 "cursor",
                 "is not a cursor this server issued; pass next_cursor from the previous page",
             ),
+            StoreError::StageInUse { stage, leads } => ApiError::Conflict {
+                field: "settings.pipeline_stages".into(),
+                detail: format!(
+                    "the stage {stage:?} still has {leads} leads; move them to another stage before removing it"
+                ),
+            },
             StoreError::Other(e) => ApiError::Internal(e),
         }
     }

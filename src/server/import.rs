@@ -47,12 +47,7 @@ impl Importer<'_> {
         let created = row.received_at.unwrap_or(now);
         let new = NewLeadRow {
             spam_reason: spam_reason(&row.input, &tenant.settings.spam_keywords),
-            stage: tenant
-                .settings
-                .pipeline_stages
-                .first()
-                .cloned()
-                .unwrap_or_default(),
+            stage: tenant.settings.first_stage(),
             sla_due_at: created + Duration::hours(tenant.settings.sla_hours as i64),
             source: row.source,
             input: row.input,

@@ -118,12 +118,7 @@ pub async fn ingest(
     let now = state.clock.now();
     let row = NewLeadRow {
         spam_reason: spam_reason(&input, &tenant.settings.spam_keywords),
-        stage: tenant
-            .settings
-            .pipeline_stages
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "new".into()),
+        stage: tenant.settings.first_stage(),
         sla_due_at: now + Duration::hours(tenant.settings.sla_hours as i64),
         source: LeadSource::Form,
         input,

@@ -193,12 +193,17 @@ async fn change_from(
     patch: &LeadPatch,
 ) -> ApiResult<LeadChange> {
     let mut errors = Vec::new();
-    let stages = &access.tenant.settings.pipeline_stages;
+    let settings = &access.tenant.settings;
     if let Some(stage) = &patch.stage {
-        if !stages.iter().any(|s| s == stage) {
+        if settings.stage(stage).is_none() {
+            let ids: Vec<&str> = settings
+                .pipeline_stages
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect();
             errors.push(FieldError::new(
                 "stage",
-                format!("must be one of this tenant's stages: {}", stages.join(", ")),
+                format!("must be one of this tenant's stage ids: {}", ids.join(", ")),
             ));
         }
     }
@@ -245,7 +250,7 @@ async fn change_from(
         assignee_id: patch.assignee_id,
         spam: patch.spam,
         qualification: patch.qualification.clone(),
-        first_stage: stages.first().cloned().unwrap_or_default(),
+        first_stage: settings.first_stage(),
     })
 }
 
@@ -323,12 +328,7 @@ pub async fn create(
     let now = state.clock.now();
     let row = NewLeadRow {
         spam_reason: spam_reason(&input, &t.settings.spam_keywords),
-        stage: t
-            .settings
-            .pipeline_stages
-            .first()
-            .cloned()
-            .unwrap_or_default(),
+        stage: t.settings.first_stage(),
         sla_due_at: now + Duration::hours(t.settings.sla_hours as i64),
         source: LeadSource::Manual,
         input,

@@ -38,6 +38,8 @@ pub enum StoreError {
     IdempotencyMismatch,
     #[error("the cursor is not one this server issued")]
     BadCursor,
+    #[error("the stage {stage} still has {leads} leads")]
+    StageInUse { stage: String, leads: u32 },
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }

@@ -1,7 +1,8 @@
 use std::collections::BTreeMap;
 
 use switchboard::domain::{
-    NewTenant, PageQuery, ProblemKind, Role, TenantPatch, TenantSettingsPatch, TenantStatus, Tier,
+    NewTenant, PageQuery, ProblemKind, Role, StageInput, TenantPatch, TenantSettingsPatch,
+    TenantStatus, Tier,
 };
 
 use crate::common::spawn;
@@ -15,7 +16,7 @@ async fn create_derives_a_slug_and_reads_by_id_or_slug() {
     assert_eq!(t.status, TenantStatus::Active);
     assert_eq!(t.usage.user_limit, Some(10));
     assert_eq!(t.usage.lead_limit, Some(1000));
-    assert_eq!(t.settings.pipeline_stages[0], "new");
+    assert_eq!(t.settings.pipeline_stages[0].id, "new");
     assert_eq!(app.admin.tenant("open-arms").await.unwrap().id, t.id);
     assert_eq!(
         app.admin.tenant(&t.id.to_string()).await.unwrap().slug,
@@ -46,7 +47,7 @@ async fn invalid_input_names_every_bad_field_and_stores_nothing() {
             settings: Some(TenantSettingsPatch {
                 sla_hours: Some(0),
                 manager_email: Some("nope".into()),
-                pipeline_stages: Some(vec!["new".into(), "New".into()]),
+                pipeline_stages: Some(vec![StageInput::named("new"), StageInput::named("New")]),
                 ..Default::default()
             }),
         })
@@ -82,7 +83,10 @@ async fn settings_update_masks_secrets_and_audits_names_only() {
                 name: Some("Open Arms Ltd".into()),
                 settings: Some(TenantSettingsPatch {
                     sla_hours: Some(4),
-                    pipeline_stages: Some(vec!["new".into(), "won".into()]),
+                    pipeline_stages: Some(vec![
+                        StageInput::keep("new", "New"),
+                        StageInput::keep("won", "Won"),
+                    ]),
                     spam_keywords: Some(vec!["casino".into()]),
                     manager_email: Some("boss@openarms.test".into()),
                     secrets: Some(BTreeMap::from([("crm_token".into(), secret.into())])),
@@ -94,7 +98,13 @@ async fn settings_update_masks_secrets_and_audits_names_only() {
         .unwrap();
     assert_eq!(updated.name, "Open Arms Ltd");
     assert_eq!(updated.settings.sla_hours, 4);
-    assert_eq!(updated.settings.pipeline_stages, vec!["new", "won"]);
+    let ids: Vec<&str> = updated
+        .settings
+        .pipeline_stages
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(ids, ["new", "won"]);
     assert_eq!(updated.settings.secrets["crm_token"], "••••6789");
     let read = app.admin.tenant(&t.id.to_string()).await.unwrap();
     assert_eq!(read.settings.secrets["crm_token"], "••••6789");

@@ -259,7 +259,14 @@ fn render_settings(app: &App, t: &Tenant, area: Rect, buf: &mut Buffer) {
     let none = || "—".to_string();
     let mut lines = vec![
         row("SLA", format!("{} hours to first response", s.sla_hours)),
-        row("Pipeline", s.pipeline_stages.join(" → ")),
+        row(
+            "Pipeline",
+            s.pipeline_stages
+                .iter()
+                .map(|st| st.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" → "),
+        ),
         row(
             "Spam keywords",
             if s.spam_keywords.is_empty() {

@@ -52,14 +52,13 @@ impl SqliteStore {
     ) -> StoreResult<()> {
         // Once a minute is enough for "last used": check with a read (no
         // lock) so most ingests add no write of their own.
-        let last: Option<Option<i64>> = sqlx::query_scalar(
-            "SELECT last_used_at FROM api_keys WHERE tenant_id = ? AND id = ?",
-        )
-        .bind(tenant_id.to_string())
-        .bind(key_id.to_string())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| db_error(e, "read an API key's last use"))?;
+        let last: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT last_used_at FROM api_keys WHERE tenant_id = ? AND id = ?")
+                .bind(tenant_id.to_string())
+                .bind(key_id.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| db_error(e, "read an API key's last use"))?;
         let now_ms = now.timestamp_millis();
         if matches!(last, Some(Some(t)) if t > now_ms - 60_000) || last.is_none() {
             return Ok(());

@@ -147,6 +147,38 @@ impl SqliteStore {
         audit: AuditEntry,
     ) -> StoreResult<Tenant> {
         let (_writer, mut tx) = self.write().await?;
+        // A stage may go only when no lead is in it; checked under the lock.
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT settings FROM tenants WHERE id = ?")
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| db_error(e, "read tenant settings"))?;
+        let current: TenantSettings = match current {
+            Some(json) => serde_json::from_str(&json)
+                .context("bad tenant settings in store")
+                .map_err(StoreError::Other)?,
+            None => return Err(StoreError::NotFound),
+        };
+        for gone in current
+            .pipeline_stages
+            .iter()
+            .filter(|s| row.settings.stage(&s.id).is_none())
+        {
+            let leads: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM leads WHERE tenant_id = ? AND stage = ?")
+                    .bind(id.to_string())
+                    .bind(&gone.id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| db_error(e, "count leads in a stage"))?;
+            if leads > 0 {
+                return Err(StoreError::StageInUse {
+                    stage: gone.name.clone(),
+                    leads: leads as u32,
+                });
+            }
+        }
         let done = sqlx::query(
             "UPDATE tenants SET name = ?, slug = ?, tier = ?, settings = ? WHERE id = ?",
         )
