@@ -11,6 +11,8 @@ pub enum Effect {
     Api(RequestId, Request),
     /// Copied through OSC 52, so it works over SSH without a clipboard tool.
     CopyToClipboard(String),
+    /// Feed `action` back into the loop after `after`: a debounce timer.
+    After(std::time::Duration, super::action::Action),
     Quit,
 }
 
@@ -21,6 +23,7 @@ impl std::fmt::Debug for Effect {
         match self {
             Effect::Api(id, req) => f.debug_tuple("Api").field(id).field(req).finish(),
             Effect::CopyToClipboard(_) => f.write_str("CopyToClipboard(<redacted>)"),
+            Effect::After(d, a) => f.debug_tuple("After").field(d).field(a).finish(),
             Effect::Quit => f.write_str("Quit"),
         }
     }

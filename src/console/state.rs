@@ -49,6 +49,13 @@ pub enum Load<T> {
     Failed(String),
 }
 
+// Not derived: that would ask `T: Default` for no reason.
+impl<T> Default for Load<T> {
+    fn default() -> Self {
+        Load::Idle
+    }
+}
+
 impl<T> Load<T> {
     pub fn loaded(&self) -> Option<&T> {
         match self {
@@ -140,6 +147,8 @@ pub enum FormPurpose {
     AddMember(Uuid),
     ChangeRole { tenant: Uuid, user: Uuid },
     NewKey(Uuid),
+    NewLead(Uuid),
+    AddNote { tenant: Uuid, lead: Uuid },
 }
 
 #[derive(Debug, Clone)]
@@ -176,6 +185,35 @@ pub enum Confirmable {
         id: Uuid,
         email: String,
     },
+    DeleteLead {
+        tenant: Uuid,
+        id: Uuid,
+        name: String,
+    },
+}
+
+/// What a picked option does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PickPurpose {
+    Stage {
+        tenant: Uuid,
+        lead: Uuid,
+    },
+    /// `ids[i]` is the user of option `i`; `None` unassigns.
+    Assign {
+        tenant: Uuid,
+        lead: Uuid,
+        ids: Vec<Option<Uuid>>,
+    },
+}
+
+/// A short list to choose one from (stages, members).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picker {
+    pub title: String,
+    pub options: Vec<String>,
+    pub selected: usize,
+    pub purpose: PickPurpose,
 }
 
 #[derive(Debug, Clone)]
@@ -186,6 +224,7 @@ pub enum Modal {
         action: Confirmable,
     },
     Secret(SecretDialog),
+    Picker(Picker),
     Help {
         scroll: u16,
     },
@@ -204,6 +243,14 @@ pub enum Slot {
     Me,
     Tenants,
     Detail,
+    /// The first page of leads; a new filter or tenant supersedes it.
+    Leads,
+    /// A later page; superseded with the first.
+    LeadsMore,
+    LeadMembers,
+    /// The open lead and its timeline.
+    Lead,
+    Usage,
 }
 
 #[derive(Debug, Clone)]
