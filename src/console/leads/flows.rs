@@ -31,7 +31,9 @@ impl App {
             return Vec::new();
         }
         let (changed, mut out) = self.ensure_leads_tenant();
-        if changed || (opened && self.leads.tenant.is_some()) {
+        // A first page already asked for (`:leads overdue`) answers the opening.
+        let asked = self.latest.contains_key(&Slot::Leads);
+        if changed || (opened && !asked && self.leads.tenant.is_some()) {
             out.extend(self.load_leads());
         }
         out

@@ -117,7 +117,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Constraint::Fill(2),
             Constraint::Length(6),
             Constraint::Length(9),
-            Constraint::Fill(2),
+            Constraint::Fill(3),
             Constraint::Length(12),
             Constraint::Length(11),
         ],
