@@ -6,6 +6,9 @@ pub use super::request::Request;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(pub u64);
 
+// Effects live for one turn of the loop, a handful at a time: boxing the
+// requests would cost more churn than the bytes it saves.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, PartialEq)]
 pub enum Effect {
     Api(RequestId, Request),

@@ -31,6 +31,8 @@ use crate::domain::ServerEvent;
 use uuid::Uuid;
 
 /// The loop's inbox besides the terminal: API replies, timers, live events.
+// Messages are moved once and consumed at once; size does not matter here.
+#[allow(clippy::large_enum_variant)]
 enum Inbox {
     Reply(RequestId, Response),
     Action(Action),

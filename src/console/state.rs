@@ -41,19 +41,13 @@ impl Pane {
 }
 
 /// A value fetched from the server, with its loading state shown as such.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Load<T> {
+    #[default]
     Idle,
     Loading,
     Loaded(T),
     Failed(String),
-}
-
-// Not derived: that would ask `T: Default` for no reason.
-impl<T> Default for Load<T> {
-    fn default() -> Self {
-        Load::Idle
-    }
 }
 
 impl<T> Load<T> {
