@@ -13,15 +13,20 @@ use switchboard::console::action::Action;
 use switchboard::console::app::{App, FormPurpose, Load, Modal, Pane};
 use switchboard::console::effect::{Effect, Request, RequestId};
 use switchboard::console::keymap::{Context, KeyChord, Keymap};
-use switchboard::console::request::{Response, TenantDetailData};
+use switchboard::console::request::{LeadData, Response, TenantDetailData};
 use switchboard::console::theme::Theme;
 use switchboard::console::ui;
 use switchboard::console::widgets::toast::ToastKind;
+use switchboard::domain::Page;
 use switchboard::domain::{
     ApiKey, ApiKeyScope, CreatedApiKey, FieldError, Me, Member, Problem, Role, StageInput, Tenant,
     TenantSettings, TenantStatus, TenantUsage, Tier, User,
 };
 use uuid::Uuid;
+
+#[path = "console/leads.rs"]
+mod leads;
+use leads::{mixed_leads, now, timeline};
 
 // ---------------------------------------------------------------- fixtures
 
@@ -487,9 +492,9 @@ fn number_keys_switch_panes_and_placeholders_are_honest() {
     let mut app = loaded();
     press(&mut app, &[key('2')]);
     assert_eq!(app.pane, Pane::Leads);
-    assert!(render(&app, 80, 24).contains("arrives with the Leads issue"));
     press(&mut app, &[code(KeyCode::Tab)]);
     assert_eq!(app.pane, Pane::Agents);
+    assert!(render(&app, 80, 24).contains("arrives with the Agents issue"));
     press(&mut app, &[key('1')]);
     assert_eq!(app.pane, Pane::Tenants);
 }
@@ -723,7 +728,7 @@ mod random_keys {
             any::<char>().prop_map(KeyCode::Char),
             proptest::sample::select(vec![
                 'j', 'k', 'n', 'e', 's', 'S', '/', ':', '?', 'q', 'x', 'r', 'i', 'a', 'd', 'c',
-                'y', '1', '2', 'g', 'G', 'h', 'l'
+                'y', '1', '2', 'g', 'G', 'h', 'l', 'o', 'm', 'N', '!', '2', '2', 'n'
             ])
             .prop_map(KeyCode::Char),
             proptest::sample::select(vec![
@@ -757,6 +762,7 @@ mod random_keys {
         #[test]
         fn random_keys_never_panic(keys in proptest::collection::vec(any_key(), 1..60), onboard in any::<bool>()) {
             let mut app = if onboard { loaded_with(true, vec![platform()]) } else { loaded() };
+            app.now = now();
             let mut term = Terminal::new(TestBackend::new(40, 12)).unwrap();
             for k in keys {
                 let effects = app.on_key(k);
@@ -768,6 +774,11 @@ mod random_keys {
                             members: Ok(vec![]), invitations: Err(unreachable()), keys: Ok(vec![]),
                         })),
                         Request::CreateTenant(_) => Response::TenantCreated(Err(validation("name", "is taken"))),
+                        Request::ListLeads { .. } => Response::Leads(Ok(Page { items: mixed_leads(), next_cursor: Some("c".into()) })),
+                        Request::LoadLead { .. } => Response::Lead(Box::new(LeadData {
+                            lead: Ok(mixed_leads().remove(0)), timeline: Ok(timeline()),
+                        })),
+                        Request::CreateLead { .. } => Response::LeadCreated(Err(validation("email", "is not an email address"))),
                         _ => Response::TenantUpdated(Err(validation("settings.sla_hours", "bad"))),
                     };
                     app.on_response(id, resp);

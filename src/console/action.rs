@@ -45,6 +45,18 @@ pub enum Action {
     /// Run (Enter) or complete (Tab) the command line.
     RunCommand,
     Complete,
+    PageUp,
+    PageDown,
+    /// Leads: move to another pipeline stage, assign, note, spam flag.
+    MoveStage,
+    Assign,
+    AddNote,
+    ToggleSpam,
+    /// Leads: show only overdue leads, most overdue first, or all again.
+    OverdueQueue,
+    /// The `/` text of the leads list stopped changing; the number says
+    /// which keystroke's timer this is, so only the newest one sends.
+    FilterDue(u64),
     /// A key for whatever text input has the focus.
     Key(KeyEvent),
     Paste(String),

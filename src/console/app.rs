@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use uuid::Uuid;
 
 use super::action::Action;
 use super::effect::{Effect, Request, RequestId};
 use super::keymap::{Context, Keymap};
+use super::leads::LeadsView;
 pub use super::state::*;
 use super::theme::Theme;
 use super::widgets::form::{FieldKind, Form};
@@ -39,6 +41,12 @@ pub struct App {
     pub command: Option<CommandLine>,
     pub toasts: Vec<Toast>,
     pub spinner: usize,
+    /// The clock the SLA countdowns are drawn against; the runtime sets it
+    /// each tick, tests fix it, so drawing stays a function of the state.
+    pub now: DateTime<Utc>,
+    /// The terminal's size, from resize events: how many rows a page is.
+    pub viewport: (u16, u16),
+    pub leads: LeadsView,
     pub(crate) next_id: u64,
     pub(crate) in_flight: HashMap<RequestId, InFlight>,
     pub(crate) latest: HashMap<Slot, RequestId>,
@@ -66,6 +74,9 @@ impl App {
             command: None,
             toasts: Vec::new(),
             spinner: 0,
+            now: Utc::now(),
+            viewport: (80, 24),
+            leads: LeadsView::default(),
             next_id: 0,
             in_flight: HashMap::new(),
             latest: HashMap::new(),
@@ -195,6 +206,7 @@ impl App {
             Some(Modal::Help { .. }) => return (vec![Context::Help], false),
             Some(Modal::Confirm { .. }) => return (vec![Context::Confirm], false),
             Some(Modal::Secret(_)) => return (vec![Context::Secret], false),
+            Some(Modal::Picker(_)) => return (vec![Context::Picker], false),
             Some(Modal::Form(f)) => return (form_contexts(&f.form), true),
             None => {}
         }
@@ -214,6 +226,9 @@ impl App {
         };
         if self.command.is_some() {
             return (vec![Context::CommandLine], true);
+        }
+        if self.pane == Pane::Leads {
+            return self.lead_contexts();
         }
         if self.pane != Pane::Tenants {
             return (vec![Context::Global], false);
@@ -267,10 +282,46 @@ impl App {
         }
     }
 
+    /// Sets the clock; redraws only when a countdown's minute changed.
+    pub fn set_now(&mut self, now: DateTime<Utc>) {
+        if self.pane == Pane::Leads && now.timestamp() / 60 != self.now.timestamp() / 60 {
+            self.dirty = true;
+        }
+        self.now = now;
+    }
+
+    fn lead_contexts(&self) -> (Vec<Context>, bool) {
+        if self.leads.editing {
+            return (vec![Context::FilterInput], true);
+        }
+        let mut out = Vec::new();
+        if self.leads.detail.is_some() {
+            out.push(Context::LeadDetail);
+        } else {
+            if self.leads.status.is_failed() {
+                out.push(Context::LoadError);
+            }
+            out.push(Context::LeadList);
+        }
+        out.push(Context::Global);
+        (out, false)
+    }
+
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        let was = self.pane;
+        let mut out = self.dispatch(action);
+        // Opening the pane, or a new current tenant, (re)loads the leads.
+        out.extend(self.sync_leads(was != self.pane));
+        out
+    }
+
+    fn dispatch(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Tick => return self.tick(),
-            Action::Resize(..) => {
+            Action::Resize(w, h) => {
+                self.viewport = (w, h);
+                let rows = self.lead_rows();
+                self.leads.scroll_into_view(rows);
                 self.dirty = true;
                 return Vec::new();
             }
@@ -305,6 +356,7 @@ impl App {
             }
             Action::DismissToast => self.dismiss_toast(),
             other if self.pane == Pane::Tenants => return self.update_tenants(other),
+            other if self.pane == Pane::Leads => return self.update_leads(other),
             _ => {}
         }
         Vec::new()
@@ -385,6 +437,7 @@ impl App {
                     Vec::new()
                 }
             },
+            Modal::Picker(p) => self.update_picker(p, action),
             Modal::Form(mut open) => {
                 let (effects, keep) = self.update_form(&mut open, action);
                 // A save may have replaced the form with a secret dialog.

@@ -7,10 +7,15 @@ use super::app::{App, CommandLine, Modal, Pane};
 use super::effect::Effect;
 
 /// Every command, as completion offers it.
-pub const COMMANDS: [&str; 9] = [
+pub const COMMANDS: [&str; 14] = [
     "tenant ",
     "tenants",
     "leads",
+    "leads overdue",
+    "leads at_risk",
+    "leads stage ",
+    "leads mine",
+    "leads spam",
     "agents",
     "workspaces",
     "playground",
@@ -122,7 +127,7 @@ impl App {
                 Ok(Vec::new())
             }
             "tenants" => self.go(Pane::Tenants),
-            "leads" => self.go(Pane::Leads),
+            "leads" => self.leads_command(arg),
             "agents" => self.go(Pane::Agents),
             "workspaces" => self.go(Pane::Workspaces),
             "playground" => self.go(Pane::Playground),

@@ -6,11 +6,16 @@ pub use super::request::Request;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(pub u64);
 
+// Effects live for one turn of the loop, a handful at a time: boxing the
+// requests would cost more churn than the bytes it saves.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, PartialEq)]
 pub enum Effect {
     Api(RequestId, Request),
     /// Copied through OSC 52, so it works over SSH without a clipboard tool.
     CopyToClipboard(String),
+    /// Feed `action` back into the loop after `after`: a debounce timer.
+    After(std::time::Duration, super::action::Action),
     Quit,
 }
 
@@ -21,6 +26,7 @@ impl std::fmt::Debug for Effect {
         match self {
             Effect::Api(id, req) => f.debug_tuple("Api").field(id).field(req).finish(),
             Effect::CopyToClipboard(_) => f.write_str("CopyToClipboard(<redacted>)"),
+            Effect::After(d, a) => f.debug_tuple("After").field(d).field(a).finish(),
             Effect::Quit => f.write_str("Quit"),
         }
     }

@@ -317,6 +317,17 @@ impl App {
                 Some(tenant),
                 Some(id),
             ),
+            Confirmable::DeleteLead { tenant, id, name } => self.send_about(
+                Request::DeleteLead {
+                    tenant: tenant.to_string(),
+                    id,
+                },
+                None,
+                &format!("Deleted lead {name}"),
+                &format!("Could not delete {name}"),
+                Some(tenant),
+                Some(id),
+            ),
         }
     }
 }

@@ -100,6 +100,8 @@ impl App {
                     "e.g. website form",
                 )],
             ),
+            FormPurpose::NewLead(_) => Self::new_lead_fields(),
+            FormPurpose::AddNote { lead, .. } => self.note_fields(*lead),
         };
         let open = Box::new(OpenForm {
             form: Form::new(title, fields, &self.theme),
@@ -304,6 +306,8 @@ impl App {
                     Some(*t),
                 )
             }
+            FormPurpose::NewLead(t) => Self::submit_new_lead(f, *t),
+            FormPurpose::AddNote { tenant, lead } => Self::submit_note(f, *tenant, *lead),
         };
         let effects = self.send_about(req, None, &ok, &fail, tenant, None);
         open.pending = Some(RequestId(self.next_id));

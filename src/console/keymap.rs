@@ -29,6 +29,9 @@ pub enum Context {
     Help,
     CommandLine,
     FilterInput,
+    LeadList,
+    LeadDetail,
+    Picker,
 }
 
 impl Context {
@@ -49,6 +52,9 @@ impl Context {
             Context::Help => "Help",
             Context::CommandLine => "Command line",
             Context::FilterInput => "Filter",
+            Context::LeadList => "Leads list",
+            Context::LeadDetail => "Lead detail",
+            Context::Picker => "Picker",
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod effect;
 mod flows;
 mod forms;
 pub mod keymap;
+pub mod leads;
 pub mod panes;
 pub mod request;
 mod responses;

@@ -4,8 +4,9 @@ use uuid::Uuid;
 
 use crate::api::{ApiError, ApiResult, Client};
 use crate::domain::{
-    ApiKey, CreatedApiKey, CreatedInvitation, Invitation, Me, Member, NewApiKey, NewInvitation,
-    NewMember, NewTenant, Role, Tenant, TenantPatch,
+    ApiKey, CreatedApiKey, CreatedInvitation, Invitation, Lead, LeadInput, LeadPatch, LeadQuery,
+    Me, Member, NewApiKey, NewInvitation, NewMember, NewNote, NewTenant, Page, Role, Tenant,
+    TenantPatch, TimelineEntry, Usage,
 };
 
 /// Tenants are addressed by id: it survives a slug change.
@@ -57,6 +58,49 @@ pub enum Request {
         tenant: String,
         id: Uuid,
     },
+    /// One page of leads; `query.cursor` is set for the pages after the first.
+    ListLeads {
+        tenant: String,
+        query: LeadQuery,
+    },
+    /// Every member, to name assignees and offer them in the assign picker.
+    ListLeadMembers {
+        tenant: String,
+    },
+    /// The lead and its timeline, fetched together for the detail panel.
+    LoadLead {
+        tenant: String,
+        id: Uuid,
+    },
+    UpdateLead {
+        tenant: String,
+        id: Uuid,
+        patch: LeadPatch,
+    },
+    DeleteLead {
+        tenant: String,
+        id: Uuid,
+    },
+    AddNote {
+        tenant: String,
+        id: Uuid,
+        note: NewNote,
+    },
+    CreateLead {
+        tenant: String,
+        input: LeadInput,
+    },
+    Usage {
+        tenant: String,
+    },
+}
+
+/// The lead and its timeline fail independently: the timeline may fail
+/// while the lead is still worth showing.
+#[derive(Debug, Clone)]
+pub struct LeadData {
+    pub lead: ApiResult<Lead>,
+    pub timeline: ApiResult<Vec<TimelineEntry>>,
 }
 
 /// The three lists of the detail view fail independently: a manager may see
@@ -83,6 +127,15 @@ pub enum Response {
     KeyCreated(ApiResult<CreatedApiKey>),
     KeyRevoked(ApiResult<()>),
     InvitationRevoked(ApiResult<()>),
+    /// A page of leads; whether it is the first is known from the request.
+    Leads(ApiResult<Page<Lead>>),
+    LeadMembers(ApiResult<Vec<Member>>),
+    Lead(Box<LeadData>),
+    LeadUpdated(ApiResult<Lead>),
+    LeadDeleted(ApiResult<()>),
+    NoteAdded(ApiResult<TimelineEntry>),
+    LeadCreated(ApiResult<Lead>),
+    Usage(ApiResult<Usage>),
 }
 
 impl Response {
@@ -104,6 +157,13 @@ impl Response {
             | Response::KeyRevoked(r)
             | Response::InvitationRevoked(r) => r.as_ref().err(),
             Response::KeyCreated(r) => r.as_ref().err(),
+            Response::Leads(r) => r.as_ref().err(),
+            Response::LeadMembers(r) => r.as_ref().err(),
+            Response::Lead(d) => d.lead.as_ref().err().or(d.timeline.as_ref().err()),
+            Response::LeadUpdated(r) | Response::LeadCreated(r) => r.as_ref().err(),
+            Response::LeadDeleted(r) => r.as_ref().err(),
+            Response::NoteAdded(r) => r.as_ref().err(),
+            Response::Usage(r) => r.as_ref().err(),
         }
     }
 }
@@ -161,5 +221,34 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         Request::RevokeInvitation { tenant, id } => {
             Response::InvitationRevoked(client.revoke_invitation(&tenant, id).await)
         }
+        Request::ListLeads { tenant, query } => {
+            Response::Leads(client.list_leads(&tenant, &query).await)
+        }
+        Request::ListLeadMembers { tenant } => {
+            let t = tenant.as_str();
+            Response::LeadMembers(
+                client
+                    .all(|p| async move { client.list_members(t, &p).await })
+                    .await,
+            )
+        }
+        Request::LoadLead { tenant, id } => {
+            let (lead, timeline) =
+                tokio::join!(client.lead(&tenant, id), client.timeline(&tenant, id));
+            Response::Lead(Box::new(LeadData { lead, timeline }))
+        }
+        Request::UpdateLead { tenant, id, patch } => {
+            Response::LeadUpdated(client.update_lead(&tenant, id, &patch).await)
+        }
+        Request::DeleteLead { tenant, id } => {
+            Response::LeadDeleted(client.delete_lead(&tenant, id).await)
+        }
+        Request::AddNote { tenant, id, note } => {
+            Response::NoteAdded(client.add_note(&tenant, id, &note).await)
+        }
+        Request::CreateLead { tenant, input } => {
+            Response::LeadCreated(client.create_lead(&tenant, &input).await)
+        }
+        Request::Usage { tenant } => Response::Usage(client.usage(&tenant).await),
     }
 }

@@ -12,6 +12,13 @@ use crate::domain::Tenant;
 impl App {
     /// Applies a reply. Replies to unknown or superseded requests are dropped.
     pub fn on_response(&mut self, id: RequestId, response: Response) -> Vec<Effect> {
+        let mut out = self.apply_response(id, response);
+        // The tenants list may have chosen the current tenant just now.
+        out.extend(self.sync_leads(false));
+        out
+    }
+
+    fn apply_response(&mut self, id: RequestId, response: Response) -> Vec<Effect> {
         let Some(flight) = self.in_flight.remove(&id) else {
             return Vec::new();
         };
@@ -25,11 +32,19 @@ impl App {
         self.dirty = true;
         if let Some(err) = response.error().cloned() {
             // A detail load reports each list's failure in its tab instead.
-            if !matches!(response, Response::TenantDetail(_)) {
+            if !matches!(response, Response::TenantDetail(_) | Response::Lead(_)) {
                 return self.on_failure(id, &flight, err, &response);
             }
         }
         match response {
+            r @ (Response::Leads(_)
+            | Response::LeadMembers(_)
+            | Response::Lead(_)
+            | Response::LeadUpdated(_)
+            | Response::LeadDeleted(_)
+            | Response::NoteAdded(_)
+            | Response::LeadCreated(_)
+            | Response::Usage(_)) => return self.on_lead_response(id, &flight, r),
             Response::Me(Ok(me)) => {
                 self.me = Load::Loaded(me);
                 self.maybe_onboard();
@@ -192,6 +207,7 @@ impl App {
             }
             // Shown inline in the pane, with the retry key.
             Response::Tenants(_) => self.tenants = Load::Failed(err.message()),
+            _ if self.on_lead_failure(flight, &err.message()) => {}
             _ => {
                 // A form keeps its draft and shows the errors where they belong.
                 let on_form = |open: &mut OpenForm| {
@@ -268,7 +284,7 @@ impl App {
     }
 
     /// Closes the form whose save this reply answers.
-    fn finish_form(&mut self, id: RequestId) {
+    pub(crate) fn finish_form(&mut self, id: RequestId) {
         if matches!(&self.modal, Some(Modal::Form(f)) if f.pending == Some(id)) {
             self.modal = None;
         }

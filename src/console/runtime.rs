@@ -27,6 +27,19 @@ use super::theme::Theme;
 use super::widgets::toast::Toast;
 use super::ConsoleOptions;
 use crate::api::Client;
+use crate::domain::ServerEvent;
+use uuid::Uuid;
+
+/// The loop's inbox besides the terminal: API replies, timers, live events.
+// Messages are moved once and consumed at once; size does not matter here.
+#[allow(clippy::large_enum_variant)]
+enum Inbox {
+    Reply(RequestId, Response),
+    Action(Action),
+    Event(Uuid, ServerEvent),
+}
+
+type Tx = mpsc::UnboundedSender<Inbox>;
 
 type Term = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
 
@@ -97,17 +110,25 @@ pub async fn run(client: Client, options: ConsoleOptions) -> anyhow::Result<()> 
 }
 
 async fn event_loop(terminal: &mut Term, app: &mut App, client: Client) -> anyhow::Result<()> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<(RequestId, Response)>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Inbox>();
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut stream: Option<(Uuid, tokio::task::JoinHandle<()>)> = None;
 
-    let effects = app.start();
+    let mut effects = app.start();
+    if let Ok((w, h)) = terminal::size() {
+        effects.extend(app.update(Action::Resize(w, h)));
+    }
     apply(terminal, &client, &tx, effects)?;
     loop {
         if app.quit {
+            if let Some((_, task)) = stream.take() {
+                task.abort();
+            }
             return Ok(());
         }
+        follow_tenant(&mut stream, app.current_tenant, &client, &tx);
         if app.dirty {
             draw(terminal, app)?;
         }
@@ -121,22 +142,74 @@ async fn event_loop(terminal: &mut Term, app: &mut App, client: Client) -> anyho
                 // The terminal went away: nothing left to show.
                 None => return Ok(()),
             },
-            Some((id, resp)) = rx.recv() => app.on_response(id, resp),
-            _ = tick.tick() => app.update(Action::Tick),
+            Some(msg) = rx.recv() => receive(app, msg),
+            _ = tick.tick() => {
+                app.set_now(chrono::Utc::now());
+                app.update(Action::Tick)
+            }
         };
         apply(terminal, &client, &tx, effects)?;
-        // Drain replies that are already here so one frame shows them all.
-        while let Ok((id, resp)) = rx.try_recv() {
-            let effects = app.on_response(id, resp);
+        // Drain what is already here so one frame shows it all.
+        while let Ok(msg) = rx.try_recv() {
+            let effects = receive(app, msg);
             apply(terminal, &client, &tx, effects)?;
         }
+    }
+}
+
+fn receive(app: &mut App, msg: Inbox) -> Vec<Effect> {
+    match msg {
+        Inbox::Reply(id, resp) => app.on_response(id, resp),
+        Inbox::Action(a) => app.update(a),
+        Inbox::Event(tenant, ev) => app.on_event(tenant, ev),
+    }
+}
+
+/// Keeps one event stream open, for the current tenant.
+fn follow_tenant(
+    stream: &mut Option<(Uuid, tokio::task::JoinHandle<()>)>,
+    current: Option<Uuid>,
+    client: &Client,
+    tx: &Tx,
+) {
+    if stream.as_ref().map(|(t, _)| *t) == current {
+        return;
+    }
+    if let Some((_, task)) = stream.take() {
+        task.abort();
+    }
+    if let Some(tenant) = current {
+        let task = tokio::spawn(stream_events(client.clone(), tenant, tx.clone()));
+        *stream = Some((tenant, task));
+    }
+}
+
+/// Forwards a tenant's live events into the loop until aborted. When the
+/// stream ends or fails it reconnects after a growing pause, resuming after
+/// the last event seen so none is lost or repeated.
+async fn stream_events(client: Client, tenant: Uuid, tx: Tx) {
+    let mut last_id = None;
+    let mut backoff = std::time::Duration::from_secs(1);
+    let max = std::time::Duration::from_secs(30);
+    loop {
+        if let Ok(mut events) = client.events(&tenant.to_string(), last_id).await {
+            while let Some(Ok(ev)) = events.next().await {
+                last_id = Some(ev.id);
+                backoff = std::time::Duration::from_secs(1);
+                if tx.send(Inbox::Event(tenant, ev)).is_err() {
+                    return; // the loop ended
+                }
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(max);
     }
 }
 
 fn apply(
     terminal: &mut Term,
     client: &Client,
-    tx: &mpsc::UnboundedSender<(RequestId, Response)>,
+    tx: &Tx,
     effects: Vec<Effect>,
 ) -> anyhow::Result<()> {
     for effect in effects {
@@ -147,7 +220,14 @@ fn apply(
                 tokio::spawn(async move {
                     let resp = execute_request(&client, req).await;
                     // The loop may have ended; the reply has nowhere to go then.
-                    let _ = tx.send((id, resp));
+                    let _ = tx.send(Inbox::Reply(id, resp));
+                });
+            }
+            Effect::After(delay, action) => {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let _ = tx.send(Inbox::Action(action));
                 });
             }
             Effect::CopyToClipboard(text) => {

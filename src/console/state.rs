@@ -41,8 +41,9 @@ impl Pane {
 }
 
 /// A value fetched from the server, with its loading state shown as such.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Load<T> {
+    #[default]
     Idle,
     Loading,
     Loaded(T),
@@ -140,6 +141,8 @@ pub enum FormPurpose {
     AddMember(Uuid),
     ChangeRole { tenant: Uuid, user: Uuid },
     NewKey(Uuid),
+    NewLead(Uuid),
+    AddNote { tenant: Uuid, lead: Uuid },
 }
 
 #[derive(Debug, Clone)]
@@ -176,6 +179,35 @@ pub enum Confirmable {
         id: Uuid,
         email: String,
     },
+    DeleteLead {
+        tenant: Uuid,
+        id: Uuid,
+        name: String,
+    },
+}
+
+/// What a picked option does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PickPurpose {
+    Stage {
+        tenant: Uuid,
+        lead: Uuid,
+    },
+    /// `ids[i]` is the user of option `i`; `None` unassigns.
+    Assign {
+        tenant: Uuid,
+        lead: Uuid,
+        ids: Vec<Option<Uuid>>,
+    },
+}
+
+/// A short list to choose one from (stages, members).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picker {
+    pub title: String,
+    pub options: Vec<String>,
+    pub selected: usize,
+    pub purpose: PickPurpose,
 }
 
 #[derive(Debug, Clone)]
@@ -186,6 +218,7 @@ pub enum Modal {
         action: Confirmable,
     },
     Secret(SecretDialog),
+    Picker(Picker),
     Help {
         scroll: u16,
     },
@@ -204,6 +237,14 @@ pub enum Slot {
     Me,
     Tenants,
     Detail,
+    /// The first page of leads; a new filter or tenant supersedes it.
+    Leads,
+    /// A later page; superseded with the first.
+    LeadsMore,
+    LeadMembers,
+    /// The open lead and its timeline.
+    Lead,
+    Usage,
 }
 
 #[derive(Debug, Clone)]

@@ -24,6 +24,9 @@ pub struct Theme {
     pub field_cursor: Style,
     pub tab_active: Style,
     pub suspended: Style,
+    /// The header's lead count near and at the tier's limit.
+    pub header_warn: Style,
+    pub header_alarm: Style,
 }
 
 impl Default for Theme {
@@ -56,6 +59,14 @@ impl Default for Theme {
                 .fg(Color::Yellow)
                 .add_modifier(bold | Modifier::UNDERLINED),
             suspended: Style::new().fg(Color::Red),
+            header_warn: Style::new()
+                .fg(Color::Yellow)
+                .bg(Color::Black)
+                .add_modifier(bold),
+            header_alarm: Style::new()
+                .fg(Color::White)
+                .bg(Color::Red)
+                .add_modifier(bold),
         }
     }
 }
@@ -86,6 +97,8 @@ impl Theme {
             field_cursor: reversed,
             tab_active: bold.add_modifier(Modifier::UNDERLINED),
             suspended: Style::new().add_modifier(Modifier::UNDERLINED),
+            header_warn: reversed.add_modifier(Modifier::BOLD),
+            header_alarm: reversed.add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
         }
     }
 }

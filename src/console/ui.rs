@@ -10,7 +10,7 @@ use ratatui::Frame;
 use super::app::{App, Load, Modal, Pane};
 use super::keymap::Context;
 use super::panes;
-use super::widgets::{confirm, help, toast};
+use super::widgets::{confirm, help, picker, toast};
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
 
@@ -38,6 +38,7 @@ impl Widget for &App {
                 Some(open) => panes::onboarding::render(self, &open.form, main, buf),
                 None => panes::tenants::render(self, main, buf),
             },
+            Pane::Leads => panes::leads::render(self, main, buf),
             other => panes::placeholder::render(self, other, main, buf),
         }
         render_footer(self, footer, buf);
@@ -53,6 +54,9 @@ impl Widget for &App {
                 confirm::render(question, main, buf, theme, hint_line(self, &contexts))
             }
             Some(Modal::Secret(d)) => d.render(main, buf, theme, hint_line(self, &contexts)),
+            Some(Modal::Picker(p)) => {
+                picker::render(p, main, buf, theme, hint_line(self, &contexts))
+            }
             Some(Modal::Help { scroll }) => help::render(&self.keymap, *scroll, main, buf, theme),
             None => {}
         }
@@ -77,6 +81,21 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
         (None, Load::Idle | Load::Loading) => "…".to_string(),
         (None, _) => "none".to_string(),
     };
+    // The month's leads against the tier's limit: yellow from 80 %, red
+    // at the limit, so a tenant about to be refused is seen coming.
+    let leads = app.current().map(|t| {
+        let u = &t.usage;
+        let (limit, style) = match u.lead_limit {
+            None => ("∞".to_string(), app.theme.header),
+            Some(l) if u.leads_this_month >= l => (l.to_string(), app.theme.header_alarm),
+            Some(l) if u64::from(u.leads_this_month) * 5 >= u64::from(l) * 4 => {
+                (l.to_string(), app.theme.header_warn)
+            }
+            Some(l) => (l.to_string(), app.theme.header),
+        };
+        (format!(" {}/{limit} leads", u.leads_this_month), style)
+    });
+    let (leads_text, leads_style) = leads.unwrap_or_default();
     let spinner = if app.is_busy() {
         format!(" {}", SPINNER[app.spinner % SPINNER.len()])
     } else {
@@ -92,12 +111,17 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
         format!(" {tenant}"),
     ];
     let width = usize::from(area.width);
-    let spin_w = spinner.chars().count();
+    let spin_w = spinner.chars().count() + leads_text.chars().count();
     let text = candidates
         .iter()
         .find(|c| c.chars().count() + spin_w <= width)
         .unwrap_or(&candidates[0]);
-    Paragraph::new(format!("{text}{spinner}"))
+    let line = Line::from(vec![
+        Span::raw(text.clone()),
+        Span::styled(leads_text, leads_style),
+        Span::raw(spinner),
+    ]);
+    Paragraph::new(line)
         .style(app.theme.header)
         .render(area, buf);
 }
@@ -165,6 +189,14 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
     } else if app.filter_editing && app.pane == Pane::Tenants {
         let mut spans = vec![
             Span::styled(format!("/{}", app.filter), theme.field_focused),
+            Span::styled(" ", theme.field_cursor),
+            Span::raw("  "),
+        ];
+        spans.extend(hint_line(app, &[Context::FilterInput]).spans);
+        Line::from(spans)
+    } else if app.leads.editing && app.pane == Pane::Leads {
+        let mut spans = vec![
+            Span::styled(format!("/{}", app.leads.draft), theme.field_focused),
             Span::styled(" ", theme.field_cursor),
             Span::raw("  "),
         ];

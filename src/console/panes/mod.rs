@@ -1,5 +1,7 @@
 //! One file per pane.
 
+pub mod lead_detail;
+pub mod leads;
 pub mod onboarding;
 pub mod placeholder;
 pub mod tenants;

@@ -4,6 +4,7 @@ pub mod confirm;
 pub mod dialog;
 pub mod form;
 pub mod help;
+pub mod picker;
 pub mod toast;
 
 use ratatui::layout::Rect;

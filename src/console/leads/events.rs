@@ -1,0 +1,78 @@
+//! Live events from the server's stream for the current tenant: new,
+//! changed and deleted leads, and SLA breaches.
+
+use uuid::Uuid;
+
+use crate::console::app::{App, Slot};
+use crate::console::effect::Effect;
+use crate::console::widgets::toast::Toast;
+use crate::domain::ServerEvent;
+
+impl App {
+    /// Applies one event of `tenant`'s stream. Events of a tenant that is no
+    /// longer current (the stream is being switched) are dropped.
+    pub fn on_event(&mut self, tenant: Uuid, ev: ServerEvent) -> Vec<Effect> {
+        if self.current_tenant != Some(tenant) {
+            return Vec::new();
+        }
+        let listed = self.leads.tenant == Some(tenant);
+        match ev.kind.as_str() {
+            "lead.created" => {
+                let Some(lead) = ev.lead() else {
+                    return Vec::new();
+                };
+                let known = listed && self.leads.position(lead.id).is_some();
+                // Our own manual lead is already listed and toasted.
+                if !known {
+                    let place = self.current().map(|t| t.name.clone()).unwrap_or_default();
+                    self.toast(Toast::info(format!("New lead: {} — {place}", lead.name)));
+                }
+                if listed {
+                    let me = self.me_id();
+                    if known || self.leads.filter.matches(&lead, me, self.now) {
+                        self.leads.upsert(lead);
+                    }
+                }
+                self.dirty = true;
+                return self.load_usage(tenant);
+            }
+            "lead.updated" => {
+                if let Some(lead) = ev.lead().filter(|_| listed) {
+                    let me = self.me_id();
+                    let known = self.leads.position(lead.id).is_some();
+                    if !known && self.leads.filter.matches(&lead, me, self.now) {
+                        // e.g. marked not spam elsewhere: it joins this list.
+                        self.leads.upsert(lead);
+                    } else {
+                        self.refresh_lead(lead);
+                    }
+                    self.dirty = true;
+                }
+            }
+            "lead.deleted" => {
+                let id = ev
+                    .data
+                    .get("lead_id")
+                    .and_then(|v| v.as_str())
+                    .and_then(|s| Uuid::parse_str(s).ok());
+                if let Some(id) = id.filter(|_| listed) {
+                    self.leads.remove(id);
+                    if self.detail_is(id) {
+                        self.leads.detail = None;
+                        self.latest.remove(&Slot::Lead);
+                        self.toast(Toast::info("This lead was deleted by someone else"));
+                    }
+                    self.dirty = true;
+                }
+            }
+            "sla.breached" => {
+                let name = ev.data.get("name").and_then(|v| v.as_str()).unwrap_or("?");
+                // It stays until dismissed: a breach needs someone to act.
+                self.toast(Toast::error(format!("SLA breached: {name}")));
+            }
+            // At-risk shows by itself: the SLA column is computed at render.
+            _ => {}
+        }
+        Vec::new()
+    }
+}

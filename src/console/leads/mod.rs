@@ -1,0 +1,265 @@
+//! The Leads pane's state: the lazily paged list of the current tenant's
+//! leads, its server-side filter, the open lead's detail, and the pure
+//! helpers (sort order, filter match, SLA countdown) that update and render share.
+
+mod events;
+mod flows;
+mod forms;
+mod replies;
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::state::Load;
+use crate::domain::lead::sla_state;
+use crate::domain::{Lead, LeadQuery, Member, SlaState, TimelineEntry};
+
+/// Rows per page request; the server allows up to 200.
+pub const PAGE_SIZE: u32 = 100;
+/// Fetch the next page when the selection is this close to the loaded end.
+pub const PREFETCH_ROWS: usize = 20;
+/// Wait this long after the last keystroke before asking the server.
+pub const DEBOUNCE_MS: u64 = 300;
+
+/// Which leads the list shows, besides the free text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum LeadScope {
+    #[default]
+    All,
+    Overdue,
+    AtRisk,
+    Stage(String),
+    Mine,
+    Spam,
+}
+
+impl LeadScope {
+    /// How the pane title names it; `None` for the unfiltered list.
+    pub fn label(&self) -> Option<String> {
+        match self {
+            LeadScope::All => None,
+            LeadScope::Overdue => Some("overdue queue".into()),
+            LeadScope::AtRisk => Some("at risk".into()),
+            LeadScope::Stage(s) => Some(format!("stage {s}")),
+            LeadScope::Mine => Some("mine".into()),
+            LeadScope::Spam => Some("spam".into()),
+        }
+    }
+}
+
+/// The filter the server applies: a scope and the `/` text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LeadFilter {
+    pub scope: LeadScope,
+    pub q: String,
+}
+
+impl LeadFilter {
+    pub fn is_empty(&self) -> bool {
+        self.scope == LeadScope::All && self.q.trim().is_empty()
+    }
+
+    /// The query for one page. The default sort (open leads, soonest due
+    /// first) is the order the list keeps; the overdue queue in that order
+    /// is most overdue first.
+    pub fn query(&self, cursor: Option<String>) -> LeadQuery {
+        let mut q = LeadQuery {
+            limit: Some(PAGE_SIZE),
+            cursor,
+            ..LeadQuery::default()
+        };
+        match &self.scope {
+            LeadScope::All => {}
+            LeadScope::Overdue => q.sla = Some("overdue".into()),
+            LeadScope::AtRisk => q.sla = Some("at_risk".into()),
+            LeadScope::Stage(s) => q.stage = Some(s.clone()),
+            LeadScope::Mine => q.assignee = Some("me".into()),
+            LeadScope::Spam => q.spam = Some(true),
+        }
+        let text = self.q.trim();
+        if !text.is_empty() {
+            q.q = Some(text.to_string());
+        }
+        q
+    }
+
+    /// Whether a lead pushed by the server belongs in this list. The text
+    /// match approximates the server's (name, email, company, message).
+    pub fn matches(&self, lead: &Lead, me: Option<Uuid>, now: DateTime<Utc>) -> bool {
+        self.matches_scope(lead, me, now) && self.matches_text(lead)
+    }
+
+    pub fn matches_scope(&self, lead: &Lead, me: Option<Uuid>, now: DateTime<Utc>) -> bool {
+        // The server hides spam everywhere but the spam list.
+        if lead.spam != (self.scope == LeadScope::Spam) {
+            return false;
+        }
+        match &self.scope {
+            LeadScope::All | LeadScope::Spam => true,
+            LeadScope::Overdue => live_sla(lead, now) == SlaState::Overdue,
+            LeadScope::AtRisk => live_sla(lead, now) == SlaState::AtRisk,
+            LeadScope::Stage(s) => &lead.stage == s,
+            LeadScope::Mine => me.is_some() && lead.assignee_id == me,
+        }
+    }
+
+    fn matches_text(&self, lead: &Lead) -> bool {
+        let needle = self.q.trim().to_lowercase();
+        if needle.is_empty() {
+            return true;
+        }
+        [
+            Some(lead.name.as_str()),
+            lead.email.as_deref(),
+            lead.company.as_deref(),
+            Some(lead.message.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|s| s.to_lowercase().contains(&needle))
+    }
+}
+
+/// The server's default order: open before answered, soonest due first.
+pub fn sort_key(l: &Lead) -> (bool, DateTime<Utc>, Uuid) {
+    (l.first_response_at.is_some(), l.sla_due_at, l.id)
+}
+
+pub fn cmp_leads(a: &Lead, b: &Lead) -> Ordering {
+    sort_key(a).cmp(&sort_key(b))
+}
+
+/// The SLA state at `now`: the server's value is as of when it was read.
+pub fn live_sla(l: &Lead, now: DateTime<Utc>) -> SlaState {
+    sla_state(l.created_at, l.sla_due_at, l.first_response_at, now)
+}
+
+/// "2h 14m", "35m", "3d 4h": the largest two units.
+pub fn short_duration(d: chrono::Duration) -> String {
+    let mins = d.num_minutes().max(0);
+    let (days, hours, m) = (mins / 1440, mins / 60 % 24, mins % 60);
+    if days > 0 {
+        format!("{days}d {hours}h")
+    } else if hours > 0 {
+        format!("{hours}h {m}m")
+    } else {
+        format!("{m}m")
+    }
+}
+
+/// The SLA column: a countdown, "overdue 35m", or "met".
+pub fn sla_text(l: &Lead, now: DateTime<Utc>) -> (SlaState, String) {
+    let state = live_sla(l, now);
+    let text = match state {
+        SlaState::Met => "met".to_string(),
+        SlaState::Overdue => format!("overdue {}", short_duration(now - l.sla_due_at)),
+        SlaState::OnTrack | SlaState::AtRisk => short_duration(l.sla_due_at - now),
+    };
+    (state, text)
+}
+
+/// The open lead: a copy kept fresh by replies and events, and its history.
+#[derive(Debug, Clone)]
+pub struct LeadDetail {
+    pub lead: Lead,
+    pub timeline: Load<Vec<TimelineEntry>>,
+    /// First timeline entry shown.
+    pub scroll: usize,
+}
+
+/// The list of the current tenant's leads, loaded a page at a time.
+#[derive(Debug, Clone, Default)]
+pub struct LeadsView {
+    /// The tenant the list belongs to; a different current tenant reloads.
+    pub tenant: Option<Uuid>,
+    /// The first page's state; later pages append to `items`.
+    pub status: Load<()>,
+    pub items: Vec<Lead>,
+    pub next_cursor: Option<String>,
+    /// A next-page request is in flight: only one at a time.
+    pub loading_more: bool,
+    pub selected: usize,
+    /// First row on screen, kept so the table scrolls like a pager and
+    /// rendering never walks the rows it does not show.
+    pub offset: usize,
+    /// The filter the loaded list answers.
+    pub filter: LeadFilter,
+    /// The `/` text being typed, sent once typing pauses.
+    pub draft: String,
+    pub editing: bool,
+    /// Bumped by every keystroke; only the newest timer sends.
+    pub debounce: u64,
+    pub detail: Option<LeadDetail>,
+    pub members: Load<Vec<Member>>,
+}
+
+impl LeadsView {
+    pub fn selected_lead(&self) -> Option<&Lead> {
+        self.items.get(self.selected)
+    }
+
+    pub fn position(&self, id: Uuid) -> Option<usize> {
+        self.items.iter().position(|l| l.id == id)
+    }
+
+    pub fn member_email(&self, id: Uuid) -> Option<&str> {
+        self.members
+            .loaded()?
+            .iter()
+            .find(|m| m.user_id == id)
+            .map(|m| m.email.as_str())
+    }
+
+    /// Keeps the selection on screen for a body of `rows` lines.
+    pub fn scroll_into_view(&mut self, rows: usize) {
+        let rows = rows.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + rows {
+            self.offset = self.selected + 1 - rows;
+        }
+        self.offset = self.offset.min(self.items.len().saturating_sub(1));
+    }
+
+    /// Inserts or replaces a lead in its sorted place, keeping the selection
+    /// (and the rows on screen) on the same lead. A lead that sorts after the
+    /// loaded part while more pages exist is left for those pages.
+    pub fn upsert(&mut self, lead: Lead) -> bool {
+        if let Some(i) = self.position(lead.id) {
+            self.items[i] = lead;
+            return true;
+        }
+        let at = self
+            .items
+            .partition_point(|x| cmp_leads(x, &lead) == Ordering::Less);
+        if at == self.items.len() && self.next_cursor.is_some() {
+            return false;
+        }
+        self.items.insert(at, lead);
+        if at <= self.selected && self.items.len() > 1 {
+            self.selected += 1;
+            // Above the screen: keep the same rows in view.
+            if at < self.offset {
+                self.offset += 1;
+            }
+        }
+        true
+    }
+
+    pub fn remove(&mut self, id: Uuid) -> bool {
+        let Some(i) = self.position(id) else {
+            return false;
+        };
+        self.items.remove(i);
+        if i < self.selected {
+            self.selected -= 1;
+        }
+        if i < self.offset {
+            self.offset -= 1;
+        }
+        self.selected = self.selected.min(self.items.len().saturating_sub(1));
+        true
+    }
+}

@@ -1,0 +1,156 @@
+//! One lead's detail: its fields, qualification, spam verdict, SLA and
+//! timeline.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
+
+use super::leads::{assignee, sla_style};
+use super::load_state;
+use crate::console::app::App;
+use crate::console::leads::{sla_text, LeadDetail};
+use crate::domain::TimelineEntry;
+
+fn text_of(v: &serde_json::Value, key: &str) -> String {
+    match v.get(key) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Null) | None => "—".into(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// One line per entry, in words rather than the raw event data.
+fn describe(app: &App, e: &TimelineEntry) -> String {
+    let d = &e.data;
+    match e.kind.as_str() {
+        "created" => format!("created ({})", text_of(d, "source")),
+        "stage_changed" => format!("stage {} → {}", text_of(d, "from"), text_of(d, "to")),
+        "assigned" => {
+            let to = d
+                .get("to")
+                .and_then(|v| v.as_str())
+                .and_then(|s| uuid::Uuid::parse_str(s).ok());
+            match to {
+                Some(id) => format!(
+                    "assigned to {}",
+                    app.leads.member_email(id).unwrap_or("a member")
+                ),
+                None => "unassigned".into(),
+            }
+        }
+        "note" => format!("note: {}", text_of(d, "body")),
+        "reply" => format!("reply: {}", text_of(d, "body")),
+        "qualified" => match d.get("qualification").and_then(|q| q.get("category")) {
+            Some(c) => format!("qualified: {}", c.as_str().unwrap_or("?")),
+            None => "qualification cleared".into(),
+        },
+        "spam_marked" if d.get("spam") == Some(&serde_json::Value::Bool(false)) => {
+            "marked not spam".into()
+        }
+        "spam_marked" => "marked spam".into(),
+        "updated" => "edited".into(),
+        "sla_at_risk" => "SLA at risk".into(),
+        "sla_breached" => "SLA breached".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+pub fn render(app: &App, d: &LeadDetail, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let l = &d.lead;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(
+            format!(" {} · {} ", l.name, l.stage),
+            theme.title,
+        ));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let none = || "—".to_string();
+    let row = |label: &str, value: Span<'static>| {
+        Line::from(vec![
+            Span::styled(format!("{label:<14}"), theme.field_label),
+            value,
+        ])
+    };
+    let (state, sla) = sla_text(l, app.now);
+    let sla = format!("{sla} (due {})", l.sla_due_at.format("%Y-%m-%d %H:%M"));
+    let contact = [l.email.clone(), l.phone.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let mut lines = vec![
+        row(
+            "Contact",
+            Span::raw(if contact.is_empty() { none() } else { contact }),
+        ),
+        row("Company", Span::raw(l.company.clone().unwrap_or_else(none))),
+        row(
+            "Source",
+            Span::raw(format!(
+                "{} · received {}",
+                l.source.as_str(),
+                l.created_at.format("%Y-%m-%d %H:%M")
+            )),
+        ),
+        row("Assignee", Span::raw(assignee(app, l))),
+        row("SLA", Span::styled(sla, sla_style(theme, state))),
+        row(
+            "Qualification",
+            Span::raw(
+                l.qualification
+                    .as_ref()
+                    .map_or_else(none, |q| format!("{} — {}", q.category, q.reason)),
+            ),
+        ),
+    ];
+    if l.spam {
+        let why = l
+            .spam_reason
+            .clone()
+            .unwrap_or_else(|| "marked by hand".into());
+        lines.push(row(
+            "Spam",
+            Span::styled(format!("yes — {why}"), theme.error),
+        ));
+    }
+    lines.push(row(
+        "Message",
+        Span::raw(l.message.lines().next().unwrap_or("").to_string()),
+    ));
+    let top_h = (lines.len() as u16).min(inner.height);
+    let [top, rest] =
+        Layout::vertical([Constraint::Length(top_h), Constraint::Min(0)]).areas(inner);
+    Paragraph::new(lines).render(top, buf);
+    if rest.height < 2 {
+        return;
+    }
+    let [heading, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(rest);
+    Paragraph::new(Span::styled("Timeline", theme.table_header)).render(heading, buf);
+    let Some(entries) = load_state(app, &d.timeline, "the timeline", body, buf) else {
+        return;
+    };
+    if entries.is_empty() {
+        Paragraph::new(Span::styled("Nothing yet.", theme.dim)).render(body, buf);
+        return;
+    }
+    let lines: Vec<Line> = entries
+        .iter()
+        .skip(d.scroll)
+        .take(usize::from(body.height))
+        .map(|e| {
+            let who = e.actor_email.as_deref().unwrap_or("system");
+            Line::from(vec![
+                Span::styled(e.created_at.format("%m-%d %H:%M ").to_string(), theme.dim),
+                Span::raw(describe(app, e)),
+                Span::styled(format!(" · {who}"), theme.dim),
+            ])
+        })
+        .collect();
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: true })
+        .render(body, buf);
+}

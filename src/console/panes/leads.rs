@@ -1,0 +1,130 @@
+//! The Leads pane: the current tenant's leads with a live SLA countdown,
+//! drawing only the rows on screen, and the open lead's detail.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::Span;
+use ratatui::widgets::{
+    Block, Borders, Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
+};
+
+use super::load_state;
+use crate::console::app::App;
+use crate::console::keymap::Context;
+use crate::console::leads::sla_text;
+use crate::console::theme::Theme;
+use crate::domain::{Lead, SlaState};
+
+/// The SLA cell's style: the countdown turns yellow at risk, red overdue.
+pub fn sla_style(theme: &Theme, state: SlaState) -> Style {
+    match state {
+        SlaState::OnTrack => Style::default(),
+        SlaState::AtRisk => theme.warning,
+        SlaState::Overdue => theme.error,
+        SlaState::Met => theme.dim,
+    }
+}
+
+pub fn assignee(app: &App, l: &Lead) -> String {
+    match l.assignee_id {
+        None => "—".into(),
+        // Until the members are loaded, a short id beats a blank.
+        Some(id) => app
+            .leads
+            .member_email(id)
+            .map_or_else(|| id.to_string().chars().take(8).collect(), str::to_string),
+    }
+}
+
+fn title(app: &App) -> String {
+    let v = &app.leads;
+    let mut t = match v.status.loaded() {
+        Some(()) if v.next_cursor.is_some() => format!(" Leads ({}+) ", v.items.len()),
+        Some(()) => format!(" Leads ({}) ", v.items.len()),
+        None => " Leads ".to_string(),
+    };
+    if let Some(scope) = v.filter.scope.label() {
+        t.push_str(&format!("· {scope} "));
+    }
+    if !v.filter.q.is_empty() {
+        t.push_str(&format!("· /{} ", v.filter.q));
+    }
+    t
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    if let Some(d) = &app.leads.detail {
+        return super::lead_detail::render(app, d, area, buf);
+    }
+    let theme = &app.theme;
+    let v = &app.leads;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(title(app), theme.title));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if app.current_tenant.is_none() {
+        Paragraph::new("No tenant selected. Press 1 and pick one with s.").render(inner, buf);
+        return;
+    }
+    if load_state(app, &v.status, "leads", inner, buf).is_none() {
+        return;
+    }
+    if v.items.is_empty() {
+        let text = if v.filter.is_empty() {
+            let key = app.keymap.key_label(Context::LeadList, "new");
+            format!("No leads yet. Post one with an API key, or add one with {key}.")
+        } else {
+            let key = app.keymap.key_label(Context::LeadList, "back");
+            format!("No leads match this filter. Press {key} to clear it.")
+        };
+        Paragraph::new(Span::styled(text, theme.dim))
+            .wrap(Wrap { trim: true })
+            .render(inner, buf);
+        return;
+    }
+    // Only the rows that fit are built: the table never sees the rest, so
+    // a hundred thousand loaded leads draw as fast as a hundred.
+    let body_rows = usize::from(inner.height.saturating_sub(1)).max(1);
+    let sel = v.selected.min(v.items.len() - 1);
+    let mut offset = v.offset.min(sel);
+    if sel >= offset + body_rows {
+        offset = sel + 1 - body_rows;
+    }
+    let end = (offset + body_rows).min(v.items.len());
+    let rows = v.items[offset..end].iter().map(|l| {
+        let (state, sla) = sla_text(l, app.now);
+        Row::new(vec![
+            Cell::from(l.name.clone()),
+            Cell::from(l.company.clone().unwrap_or_default()),
+            Cell::from(l.source.as_str()),
+            Cell::from(l.stage.clone()),
+            Cell::from(assignee(app, l)),
+            Cell::from(Span::styled(sla, sla_style(theme, state))),
+            Cell::from(l.created_at.format("%m-%d %H:%M").to_string()),
+        ])
+    });
+    let header = Row::new([
+        "Name", "Company", "Source", "Stage", "Assignee", "SLA", "Received",
+    ])
+    .style(theme.table_header);
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(3),
+            Constraint::Fill(2),
+            Constraint::Length(6),
+            Constraint::Length(9),
+            Constraint::Fill(3),
+            Constraint::Length(12),
+            Constraint::Length(11),
+        ],
+    )
+    .header(header)
+    .row_highlight_style(theme.selected)
+    .highlight_symbol("› ");
+    let mut state = TableState::default().with_selected(Some(sel - offset));
+    StatefulWidget::render(table, inner, buf, &mut state);
+}
