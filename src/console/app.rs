@@ -161,6 +161,15 @@ impl App {
         self.dirty = true;
     }
 
+    /// A stage's name in `tenant`, or its id when the tenant does not know it.
+    pub fn stage_name(&self, tenant: Option<Uuid>, id: &str) -> String {
+        tenant
+            .and_then(|t| self.tenant(t))
+            .and_then(|t| t.settings.stage(id))
+            .map(|s| s.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
     pub fn tenant(&self, id: Uuid) -> Option<&Tenant> {
         self.tenants.loaded()?.iter().find(|t| t.id == id)
     }

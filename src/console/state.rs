@@ -189,9 +189,11 @@ pub enum Confirmable {
 /// What a picked option does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PickPurpose {
+    /// `ids[i]` is the stage id of option `i`.
     Stage {
         tenant: Uuid,
         lead: Uuid,
+        ids: Vec<String>,
     },
     /// `ids[i]` is the user of option `i`; `None` unassigns.
     Assign {

@@ -464,7 +464,7 @@ fn move_stage_picker_sends_the_chosen_stage() {
     open_detail(&mut app);
     press(&mut app, &[key('m')]);
     assert!(matches!(app.modal, Some(Modal::Picker(_))));
-    assert!(render(&app, 80, 24).contains("qualified"));
+    assert!(render(&app, 80, 24).contains("Qualified"));
     // new → contacted → qualified
     let fx = press(&mut app, &[key('j'), key('j'), code(KeyCode::Enter)]);
     let reqs = requests(&fx);
@@ -486,7 +486,7 @@ fn move_stage_picker_sends_the_chosen_stage() {
     assert!(app
         .toasts
         .iter()
-        .any(|t| t.text == "Moved Jane Doe to qualified"));
+        .any(|t| t.text == "Moved Jane Doe to Qualified"));
     assert_eq!(app.leads.items[0].stage, "qualified");
     // The timeline is fetched again for the new entry.
     assert!(requests(&fx)

@@ -286,14 +286,15 @@ impl App {
                     .tenant(tenant)
                     .map(|t| t.settings.pipeline_stages.clone())
                     .unwrap_or_default();
-                let selected = stages.iter().position(|s| *s == lead.stage).unwrap_or(0);
+                let selected = stages.iter().position(|s| s.id == lead.stage).unwrap_or(0);
                 self.modal = Some(Modal::Picker(Picker {
                     title: format!("Move {} to", lead.name),
-                    options: stages,
+                    options: stages.iter().map(|s| s.name.clone()).collect(),
                     selected,
                     purpose: PickPurpose::Stage {
                         tenant,
                         lead: lead.id,
+                        ids: stages.into_iter().map(|s| s.id).collect(),
                     },
                 }));
             }
@@ -390,9 +391,12 @@ impl App {
         };
         let name = self.lead_name(&p.purpose);
         match p.purpose {
-            PickPurpose::Stage { tenant, lead } => {
+            PickPurpose::Stage { tenant, lead, ids } => {
+                let Some(stage) = ids.get(p.selected).cloned() else {
+                    return Vec::new();
+                };
                 let patch = LeadPatch {
-                    stage: Some(choice.clone()),
+                    stage: Some(stage),
                     ..LeadPatch::default()
                 };
                 self.send_lead_patch(
@@ -457,10 +461,18 @@ impl App {
                     .current()
                     .map(|t| t.settings.pipeline_stages.clone())
                     .unwrap_or_default();
-                if !stages.is_empty() && !stages.iter().any(|s| s == rest) {
-                    return Err(format!("no stage {rest:?}; stages: {}", stages.join(", ")));
+                // A stage is named by its id or its name, in any case.
+                let found = stages
+                    .iter()
+                    .find(|s| s.id.eq_ignore_ascii_case(rest) || s.name.eq_ignore_ascii_case(rest));
+                match found {
+                    Some(s) => LeadScope::Stage(s.id.clone()),
+                    None if stages.is_empty() => LeadScope::Stage(rest.to_string()),
+                    None => {
+                        let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
+                        return Err(format!("no stage {rest:?}; stages: {}", names.join(", ")));
+                    }
                 }
-                LeadScope::Stage(rest.to_string())
             }
             other => {
                 return Err(format!(

@@ -63,7 +63,11 @@ pub fn render(app: &App, d: &LeadDetail, area: Rect, buf: &mut Buffer) {
         .borders(Borders::ALL)
         .border_style(theme.border)
         .title(Span::styled(
-            format!(" {} · {} ", l.name, l.stage),
+            format!(
+                " {} · {} ",
+                l.name,
+                app.stage_name(Some(l.tenant_id), &l.stage)
+            ),
             theme.title,
         ));
     let inner = block.inner(area);

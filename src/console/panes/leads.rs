@@ -100,7 +100,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Cell::from(l.name.clone()),
             Cell::from(l.company.clone().unwrap_or_default()),
             Cell::from(l.source.as_str()),
-            Cell::from(l.stage.clone()),
+            Cell::from(app.stage_name(Some(l.tenant_id), &l.stage)),
             Cell::from(assignee(app, l)),
             Cell::from(Span::styled(sla, sla_style(theme, state))),
             Cell::from(l.created_at.format("%m-%d %H:%M").to_string()),
