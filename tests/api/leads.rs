@@ -653,3 +653,88 @@ async fn csv_import_reports_every_bad_row_and_export_honours_filters() {
         .unwrap_err();
     assert_eq!(e.status(), Some(403));
 }
+
+#[tokio::test]
+async fn stages_rename_and_reorder_without_losing_leads_and_busy_stages_stay() {
+    use switchboard::domain::{StageInput, TenantPatch};
+    let app = spawn().await;
+    app.tenant("Open Arms", Tier::Pro).await;
+    let key = app.ingest_key("open-arms").await;
+    let id = app
+        .anon()
+        .ingest_lead(&key, &lead("Jane"), None)
+        .await
+        .unwrap()
+        .id;
+    let stages = |list: Vec<StageInput>| TenantPatch {
+        settings: Some(TenantSettingsPatch {
+            pipeline_stages: Some(list),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    // Rename "new" to "Inbox" and move it last; add "Nurture".
+    let t = app
+        .admin
+        .update_tenant(
+            "open-arms",
+            &stages(vec![
+                StageInput::keep("contacted", "Contacted"),
+                StageInput::named("Nurture"),
+                StageInput::keep("new", "Inbox"),
+            ]),
+        )
+        .await
+        .unwrap();
+    let names: Vec<&str> = t
+        .settings
+        .pipeline_stages
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(names, ["Contacted", "Nurture", "Inbox"]);
+    let l = app.admin.lead("open-arms", id).await.unwrap();
+    assert_eq!(l.stage, "new");
+    assert_eq!(t.settings.stage(&l.stage).unwrap().name, "Inbox");
+
+    // Dropping the stage that holds Jane is refused, and nothing changes.
+    let err = app
+        .admin
+        .update_tenant(
+            "open-arms",
+            &stages(vec![StageInput::keep("contacted", "Contacted")]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert!(err.message().contains("Inbox"), "{}", err.message());
+    assert_eq!(
+        app.admin
+            .tenant("open-arms")
+            .await
+            .unwrap()
+            .settings
+            .pipeline_stages
+            .len(),
+        3
+    );
+    // Once she has moved on, the old stage can go.
+    app.admin
+        .update_lead(
+            "open-arms",
+            id,
+            &LeadPatch {
+                stage: Some("contacted".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    app.admin
+        .update_tenant(
+            "open-arms",
+            &stages(vec![StageInput::keep("contacted", "Contacted")]),
+        )
+        .await
+        .unwrap();
+}
