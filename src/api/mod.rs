@@ -31,6 +31,9 @@ pub enum ApiError {
     /// The server answered something this client does not understand.
     #[error("unexpected answer from the server: {0}")]
     Decode(String),
+    /// A local step around the call failed (reading or writing a file).
+    #[error("{0}")]
+    Local(String),
 }
 
 impl ApiError {

@@ -7,7 +7,7 @@ use super::app::{App, CommandLine, Modal, Pane};
 use super::effect::Effect;
 
 /// Every command, as completion offers it.
-pub const COMMANDS: [&str; 14] = [
+pub const COMMANDS: [&str; 17] = [
     "tenant ",
     "tenants",
     "leads",
@@ -16,6 +16,9 @@ pub const COMMANDS: [&str; 14] = [
     "leads stage ",
     "leads mine",
     "leads spam",
+    "import sample",
+    "import ",
+    "export",
     "agents",
     "workspaces",
     "playground",
@@ -128,6 +131,8 @@ impl App {
             }
             "tenants" => self.go(Pane::Tenants),
             "leads" => self.leads_command(arg),
+            "import" => self.import_command(arg),
+            "export" => self.export_command(arg),
             "agents" => self.go(Pane::Agents),
             "workspaces" => self.go(Pane::Workspaces),
             "playground" => self.go(Pane::Playground),

@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use crate::api::{ApiError, ApiResult, Client};
 use crate::domain::{
-    ApiKey, CreatedApiKey, CreatedInvitation, Invitation, Lead, LeadInput, LeadPatch, LeadQuery,
+    ApiKey, CreatedApiKey, CreatedInvitation, ImportReport, Invitation, Lead, LeadInput, LeadPatch, LeadQuery,
     Me, Member, NewApiKey, NewInvitation, NewMember, NewNote, NewTenant, Page, Role, Tenant,
     TenantPatch, TimelineEntry, Usage,
 };
@@ -93,6 +93,27 @@ pub enum Request {
     Usage {
         tenant: String,
     },
+    ImportSample {
+        tenant: String,
+    },
+    /// Reads `path` (in the task, not the UI loop) and imports it as CSV.
+    ImportCsv {
+        tenant: String,
+        path: String,
+    },
+    /// Writes every lead matching `query` to `path` as CSV.
+    ExportCsv {
+        tenant: String,
+        query: LeadQuery,
+        path: String,
+    },
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exported {
+    pub leads: usize,
+    pub path: String,
 }
 
 /// The lead and its timeline fail independently: the timeline may fail
@@ -136,6 +157,8 @@ pub enum Response {
     NoteAdded(ApiResult<TimelineEntry>),
     LeadCreated(ApiResult<Lead>),
     Usage(ApiResult<Usage>),
+    Imported(ApiResult<ImportReport>),
+    Exported(ApiResult<Exported>),
 }
 
 impl Response {
@@ -164,6 +187,8 @@ impl Response {
             Response::LeadDeleted(r) => r.as_ref().err(),
             Response::NoteAdded(r) => r.as_ref().err(),
             Response::Usage(r) => r.as_ref().err(),
+            Response::Imported(r) => r.as_ref().err(),
+            Response::Exported(r) => r.as_ref().err(),
         }
     }
 }
@@ -250,5 +275,31 @@ pub async fn execute(client: &Client, req: Request) -> Response {
             Response::LeadCreated(client.create_lead(&tenant, &input).await)
         }
         Request::Usage { tenant } => Response::Usage(client.usage(&tenant).await),
+        Request::ImportSample { tenant } => Response::Imported(client.import_sample(&tenant).await),
+        Request::ImportCsv { tenant, path } => match tokio::fs::read_to_string(&path).await {
+            Ok(csv) => Response::Imported(client.import_csv(&tenant, csv).await),
+            Err(e) => Response::Imported(Err(ApiError::Local(format!("cannot read {path}: {e}")))),
+        },
+        Request::ExportCsv {
+            tenant,
+            query,
+            path,
+        } => Response::Exported(export(client, &tenant, &query, path).await),
     }
+}
+
+async fn export(
+    client: &Client,
+    tenant: &str,
+    query: &LeadQuery,
+    path: String,
+) -> ApiResult<Exported> {
+    let csv = client.export_csv(tenant, query).await?;
+    tokio::fs::write(&path, csv.as_bytes())
+        .await
+        .map_err(|e| ApiError::Local(format!("cannot write {path}: {e}")))?;
+    Ok(Exported {
+        leads: csv.lines().count().saturating_sub(1),
+        path,
+    })
 }

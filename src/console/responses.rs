@@ -44,7 +44,9 @@ impl App {
             | Response::LeadDeleted(_)
             | Response::NoteAdded(_)
             | Response::LeadCreated(_)
-            | Response::Usage(_)) => return self.on_lead_response(id, &flight, r),
+            | Response::Usage(_)
+            | Response::Imported(_)
+            | Response::Exported(_)) => return self.on_lead_response(id, &flight, r),
             Response::Me(Ok(me)) => {
                 self.me = Load::Loaded(me);
                 self.maybe_onboard();

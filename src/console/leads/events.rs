@@ -9,6 +9,26 @@ use crate::console::widgets::toast::Toast;
 use crate::domain::ServerEvent;
 
 impl App {
+    /// One toast per lead, until a burst (an import, a campaign): then one
+    /// toast that counts, so the screen is not buried.
+    fn toast_new_lead(&mut self, name: &str, place: &str) {
+        const GROUP: &str = "new-lead";
+        if let Some(t) = self
+            .toasts
+            .iter_mut()
+            .find(|t| t.group == Some(GROUP) && t.ttl.is_some())
+        {
+            t.count += 1;
+            t.text = format!("{} new leads — {place} (latest: {name})", t.count);
+            t.ttl = Some(crate::console::widgets::toast::SUCCESS_TICKS);
+            self.dirty = true;
+            return;
+        }
+        let mut t = Toast::info(format!("New lead: {name} — {place}"));
+        t.group = Some(GROUP);
+        self.toast(t);
+    }
+
     /// Applies one event of `tenant`'s stream. Events of a tenant that is no
     /// longer current (the stream is being switched) are dropped.
     pub fn on_event(&mut self, tenant: Uuid, ev: ServerEvent) -> Vec<Effect> {
@@ -22,10 +42,11 @@ impl App {
                     return Vec::new();
                 };
                 let known = listed && self.leads.position(lead.id).is_some();
-                // Our own manual lead is already listed and toasted.
-                if !known {
+                // Our own manual lead is already listed and toasted; spam
+                // does not deserve anyone's attention.
+                if !known && !lead.spam {
                     let place = self.current().map(|t| t.name.clone()).unwrap_or_default();
-                    self.toast(Toast::info(format!("New lead: {} — {place}", lead.name)));
+                    self.toast_new_lead(&lead.name, &place);
                 }
                 if listed {
                     let me = self.me_id();

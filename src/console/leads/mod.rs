@@ -6,6 +6,7 @@ mod events;
 mod flows;
 mod forms;
 mod replies;
+mod transfer;
 
 use std::cmp::Ordering;
 

@@ -88,6 +88,13 @@ impl App {
                     return self.load_usage(t);
                 }
             }
+            Response::Imported(Ok(report)) => return self.on_imported(flight, report),
+            Response::Exported(Ok(done)) => {
+                self.toast(Toast::success(format!(
+                    "Exported {} leads to {}",
+                    done.leads, done.path
+                )));
+            }
             Response::Usage(Ok(u)) => {
                 if let Some(t) = flight.tenant.and_then(|t| self.tenant_mut(t)) {
                     t.usage.leads_this_month = u.leads_this_month;

@@ -118,7 +118,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Constraint::Length(6),
             Constraint::Length(9),
             Constraint::Fill(3),
-            Constraint::Length(12),
+            Constraint::Length(15),
             Constraint::Length(11),
         ],
     )

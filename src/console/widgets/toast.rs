@@ -24,6 +24,9 @@ pub struct Toast {
     pub text: String,
     /// Ticks left; `None` stays until dismissed.
     pub ttl: Option<u8>,
+    /// Toasts of one group (e.g. new leads) merge into one that counts.
+    pub group: Option<&'static str>,
+    pub count: u32,
 }
 
 impl Toast {
@@ -32,6 +35,8 @@ impl Toast {
             kind: ToastKind::Success,
             text: text.into(),
             ttl: Some(SUCCESS_TICKS),
+            group: None,
+            count: 1,
         }
     }
 
@@ -40,6 +45,8 @@ impl Toast {
             kind: ToastKind::Info,
             text: text.into(),
             ttl: Some(SUCCESS_TICKS),
+            group: None,
+            count: 1,
         }
     }
 
@@ -48,6 +55,8 @@ impl Toast {
             kind: ToastKind::Error,
             text: text.into(),
             ttl: None,
+            group: None,
+            count: 1,
         }
     }
 }
