@@ -4,9 +4,9 @@ use uuid::Uuid;
 
 use crate::api::{ApiError, ApiResult, Client};
 use crate::domain::{
-    ApiKey, CreatedApiKey, CreatedInvitation, ImportReport, Invitation, Lead, LeadInput, LeadPatch, LeadQuery,
-    Me, Member, NewApiKey, NewInvitation, NewMember, NewNote, NewTenant, Page, Role, Tenant,
-    TenantPatch, TimelineEntry, Usage,
+    ApiKey, CreatedApiKey, CreatedInvitation, ImportReport, Invitation, Lead, LeadInput, LeadPatch,
+    LeadQuery, Me, Member, NewApiKey, NewInvitation, NewMember, NewNote, NewTenant, Page, Role,
+    Tenant, TenantPatch, TimelineEntry, Usage,
 };
 
 /// Tenants are addressed by id: it survives a slug change.

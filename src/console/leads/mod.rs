@@ -205,12 +205,19 @@ impl LeadsView {
         self.items.iter().position(|l| l.id == id)
     }
 
-    pub fn member_email(&self, id: Uuid) -> Option<&str> {
+    /// How a member is shown in a narrow column: the name, else the email.
+    pub fn member_label(&self, id: Uuid) -> Option<&str> {
         self.members
             .loaded()?
             .iter()
             .find(|m| m.user_id == id)
-            .map(|m| m.email.as_str())
+            .map(|m| {
+                if m.name.trim().is_empty() {
+                    m.email.as_str()
+                } else {
+                    m.name.as_str()
+                }
+            })
     }
 
     /// Keeps the selection on screen for a body of `rows` lines.

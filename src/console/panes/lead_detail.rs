@@ -34,7 +34,7 @@ fn describe(app: &App, e: &TimelineEntry) -> String {
             match to {
                 Some(id) => format!(
                     "assigned to {}",
-                    app.leads.member_email(id).unwrap_or("a member")
+                    app.leads.member_label(id).unwrap_or("a member")
                 ),
                 None => "unassigned".into(),
             }

@@ -32,7 +32,7 @@ pub fn assignee(app: &App, l: &Lead) -> String {
         // Until the members are loaded, a short id beats a blank.
         Some(id) => app
             .leads
-            .member_email(id)
+            .member_label(id)
             .map_or_else(|| id.to_string().chars().take(8).collect(), str::to_string),
     }
 }
