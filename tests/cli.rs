@@ -285,72 +285,105 @@ impl Drop for Tmux {
     }
 }
 
-#[test]
-fn console_onboarding_then_tenant_then_quit_restores_the_terminal() {
+/// Starts the real console in its own tmux server, with HOME and XDG dirs
+/// in `root`; `None` when tmux is missing.
+fn console_in_tmux(root: &Path) -> Option<Tmux> {
     if Command::new("tmux").arg("-V").output().is_err() {
         eprintln!("SKIPPED: tmux is not installed (bash .ci/run installs it)");
-        return;
+        return None;
     }
-    let root = tempfile::tempdir().unwrap();
     let tmux = Tmux {
-        socket: format!("switchboard-test-{}", std::process::id()),
+        socket: format!(
+            "switchboard-test-{}-{}",
+            std::process::id(),
+            root.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+        ),
     };
-    let r = root.path().display();
+    let r = root.display();
     let script = format!(
         "env -i PATH=\"$PATH\" TERM=xterm-256color HOME={r} XDG_CONFIG_HOME={r}/config \
          XDG_DATA_HOME={r}/data {BIN}; echo EXITED $?; sleep 600"
     );
     let status = tmux
         .cmd()
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            "sb",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            &script,
-        ])
+        .args(["new-session", "-d", "-s", "sb", "-x", "100", "-y", "30", &script])
         .status()
         .unwrap();
     assert!(status.success());
+    Some(tmux)
+}
 
+/// Completes onboarding with a pro tenant called Open Arms.
+fn onboard(tmux: &Tmux) {
     tmux.wait_for("Create your first tenant");
     tmux.keys(&["Open Arms"]);
     tmux.keys(&["Tab", "Right"]);
     tmux.wait_for("● pro");
     tmux.keys(&["C-s"]);
-    let screen = tmux.wait_for("open-arms");
+    tmux.wait_for("open-arms");
+}
+
+#[test]
+fn console_onboarding_then_tenant_then_quit_restores_the_terminal() {
+    let root = tempfile::tempdir().unwrap();
+    let Some(tmux) = console_in_tmux(root.path()) else {
+        return;
+    };
+    onboard(&tmux);
+    let screen = tmux.capture();
     assert!(screen.contains("tenant: Open Arms"), "{screen}");
     assert!(screen.contains("0/10"), "{screen}");
 
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("EXITED 0");
-    assert!(
-        !screen.contains("Tenants ("),
-        "the console was left on screen:\n{screen}"
-    );
+    assert!(!screen.contains("Tenants ("), "the console was left on screen:\n{screen}");
     let out = tmux
         .cmd()
-        .args([
-            "display-message",
-            "-p",
-            "-t",
-            "sb",
-            "#{alternate_on} #{cursor_flag}",
-        ])
+        .args(["display-message", "-p", "-t", "sb", "#{alternate_on} #{cursor_flag}"])
         .output()
         .unwrap();
     let flags = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        flags.trim(),
-        "0 1",
-        "alternate screen off and cursor visible"
-    );
+    assert_eq!(flags.trim(), "0 1", "alternate screen off and cursor visible");
     // Logs went to the file, not the terminal.
-    let log =
-        std::fs::read_to_string(root.path().join("data/switchboard/switchboard.log")).unwrap();
+    let log = std::fs::read_to_string(root.path().join("data/switchboard/switchboard.log")).unwrap();
     assert!(log.contains("embedded platform listening"), "{log}");
+}
+
+#[test]
+fn console_imports_samples_and_triages_the_overdue_queue() {
+    let root = tempfile::tempdir().unwrap();
+    let Some(tmux) = console_in_tmux(root.path()) else {
+        return;
+    };
+    onboard(&tmux);
+    tmux.keys(&[":import sample", "Enter"]);
+    tmux.wait_for("Imported sample leads into Open Arms");
+    tmux.wait_for("Leads (27)");
+    tmux.wait_for("27/1000 leads");
+
+    // The overdue queue: most overdue first.
+    tmux.keys(&["o"]);
+    let screen = tmux.wait_for("Leads (5) · overdue queue");
+    assert!(screen.contains("Daniel Kim"), "{screen}");
+    let first = screen
+        .lines()
+        .find(|l| l.contains('›'))
+        .unwrap_or_default()
+        .to_string();
+    assert!(first.contains("Daniel Kim"), "{screen}");
+
+    // Open it and move it to the next stage.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Daniel Kim · New");
+    tmux.keys(&["m"]);
+    tmux.wait_for("Move Daniel Kim to");
+    tmux.keys(&["j", "Enter"]);
+    let screen = tmux.wait_for("Moved Daniel Kim to Contacted");
+    assert!(screen.contains("Daniel Kim · Contacted"), "{screen}");
+    assert!(screen.contains("met"), "{screen}");
+    tmux.keys(&["Escape"]);
+    // Met leads leave the overdue queue.
+    tmux.wait_for("Leads (4) · overdue queue");
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0");
 }
