@@ -387,3 +387,53 @@ fn console_imports_samples_and_triages_the_overdue_queue() {
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0");
 }
+
+#[test]
+fn a_lead_posted_with_a_key_made_in_the_console_appears_live() {
+    let root = tempfile::tempdir().unwrap();
+    let Some(tmux) = console_in_tmux(root.path()) else {
+        return;
+    };
+    onboard(&tmux);
+    // Tenant detail → API keys → new key, shown once.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("API keys");
+    tmux.keys(&["l", "l"]);
+    tmux.keys(&["n"]);
+    tmux.wait_for("New API key");
+    tmux.keys(&["Website form", "C-s"]);
+    let screen = tmux.wait_for("shown only once");
+    let key = screen
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .find(|w| w.starts_with("sbk_") && w.len() == 47)
+        .unwrap_or_else(|| panic!("no full key on screen:\n{screen}"))
+        .to_string();
+    tmux.keys(&["Escape", "Escape", "2"]);
+    tmux.wait_for("No leads yet");
+
+    // The empty pane says where forms post.
+    let screen = tmux.capture();
+    let url = screen
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no ingest address on screen:\n{screen}"));
+    // Scheme, host and port: the line may wrap after them.
+    let url = url
+        .char_indices()
+        .filter(|(_, c)| *c == '/')
+        .nth(2)
+        .map_or(url, |(i, _)| &url[..i])
+        .to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let lead = switchboard::domain::LeadInput {
+        name: "Curl Person".into(),
+        email: Some("curl@example.com".into()),
+        message: "Hello from a website form".into(),
+        ..Default::default()
+    };
+    rt.block_on(switchboard::api::Client::new(&url).unwrap().ingest_lead(&key, &lead, None))
+        .unwrap();
+    let screen = tmux.wait_for("New lead: Curl Person");
+    assert!(screen.contains("Leads (1)"), "{screen}");
+    tmux.wait_for("1/1000 leads");
+}

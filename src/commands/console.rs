@@ -29,7 +29,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         None => {
             let platform = embedded::start(config).await?;
             let client = Client::new(&platform.url())?.with_token(platform.token.clone());
-            let result = console::run(client, options("embedded".into())).await;
+            let label = format!("embedded {}", platform.url());
+            let result = console::run(client, options(label)).await;
             platform.stop().await?;
             result
         }

@@ -22,6 +22,8 @@ pub struct App {
     pub keymap: Keymap,
     pub theme: Theme,
     pub server_label: String,
+    /// The platform's base URL, for hints such as where forms post leads.
+    pub server_url: String,
     /// Set by anything that changes what is on screen; the runtime draws
     /// only then and clears it.
     pub dirty: bool,
@@ -58,6 +60,7 @@ impl App {
             keymap,
             theme,
             server_label: server_label.into(),
+            server_url: String::new(),
             dirty: true,
             quit: false,
             pane: Pane::Tenants,

@@ -98,6 +98,7 @@ pub async fn run(client: Client, options: ConsoleOptions) -> anyhow::Result<()> 
         Theme::default()
     };
     let mut app = App::new(keymap, theme, options.server_label);
+    app.server_url = client.base_url().to_string();
     for e in errors {
         app.toast(Toast::error(format!("config: {e}")));
     }

@@ -75,7 +75,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if v.items.is_empty() {
         let text = if v.filter.is_empty() {
             let key = app.keymap.key_label(Context::LeadList, "new");
-            format!("No leads yet. Post one with an API key, or add one with {key}.")
+            if app.server_url.is_empty() {
+                format!("No leads yet. Post one with an API key, or add one with {key}.")
+            } else {
+                format!(
+                    "No leads yet. Website forms post to {}/api/v1/ingest/leads with an API key \
+                     (Tenants → enter → API keys); or add one with {key}.",
+                    app.server_url
+                )
+            }
         } else {
             let key = app.keymap.key_label(Context::LeadList, "back");
             format!("No leads match this filter. Press {key} to clear it.")
