@@ -306,7 +306,17 @@ fn console_in_tmux(root: &Path) -> Option<Tmux> {
     );
     let status = tmux
         .cmd()
-        .args(["new-session", "-d", "-s", "sb", "-x", "100", "-y", "30", &script])
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            "sb",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            &script,
+        ])
         .status()
         .unwrap();
     assert!(status.success());
@@ -336,16 +346,30 @@ fn console_onboarding_then_tenant_then_quit_restores_the_terminal() {
 
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("EXITED 0");
-    assert!(!screen.contains("Tenants ("), "the console was left on screen:\n{screen}");
+    assert!(
+        !screen.contains("Tenants ("),
+        "the console was left on screen:\n{screen}"
+    );
     let out = tmux
         .cmd()
-        .args(["display-message", "-p", "-t", "sb", "#{alternate_on} #{cursor_flag}"])
+        .args([
+            "display-message",
+            "-p",
+            "-t",
+            "sb",
+            "#{alternate_on} #{cursor_flag}",
+        ])
         .output()
         .unwrap();
     let flags = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(flags.trim(), "0 1", "alternate screen off and cursor visible");
+    assert_eq!(
+        flags.trim(),
+        "0 1",
+        "alternate screen off and cursor visible"
+    );
     // Logs went to the file, not the terminal.
-    let log = std::fs::read_to_string(root.path().join("data/switchboard/switchboard.log")).unwrap();
+    let log =
+        std::fs::read_to_string(root.path().join("data/switchboard/switchboard.log")).unwrap();
     assert!(log.contains("embedded platform listening"), "{log}");
 }
 
@@ -431,8 +455,12 @@ fn a_lead_posted_with_a_key_made_in_the_console_appears_live() {
         message: "Hello from a website form".into(),
         ..Default::default()
     };
-    rt.block_on(switchboard::api::Client::new(&url).unwrap().ingest_lead(&key, &lead, None))
-        .unwrap();
+    rt.block_on(
+        switchboard::api::Client::new(&url)
+            .unwrap()
+            .ingest_lead(&key, &lead, None),
+    )
+    .unwrap();
     let screen = tmux.wait_for("New lead: Curl Person");
     assert!(screen.contains("Leads (1)"), "{screen}");
     tmux.wait_for("1/1000 leads");

@@ -796,7 +796,7 @@ mod random_keys {
 fn multi_line_stages_edit_sends_only_the_stages() {
     let mut app = loaded();
     press(&mut app, &[key('e')]);
-    press(&mut app, &[code(KeyCode::Tab); 4]);
+    press(&mut app, &[code(KeyCode::Tab); 5]);
     typed(&mut app, "intake");
     // Enter is a newline in a multi-line field, not a save.
     assert!(press(&mut app, &[code(KeyCode::Enter)]).is_empty());

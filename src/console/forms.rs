@@ -45,6 +45,11 @@ impl App {
                         Field::line("slug", "Slug", &t.slug),
                         Field::choice("tier", "Tier", &TIERS, t.tier.as_str()),
                         Field::line("settings.sla_hours", "SLA hours", &s.sla_hours.to_string()),
+                        Field::line(
+                            "settings.sla_at_risk_percent",
+                            "At risk at %",
+                            &s.sla_at_risk_percent.to_string(),
+                        ),
                         Field::multi(
                             "settings.pipeline_stages",
                             "Stages",
@@ -168,18 +173,32 @@ impl App {
                 )
             }
             FormPurpose::EditTenant(id) => {
-                let sla = text("settings.sla_hours");
-                let sla_hours = match sla.parse::<u32>() {
-                    Ok(h) => h,
-                    Err(_) => {
+                let numbers = (
+                    text("settings.sla_hours").parse::<u32>(),
+                    text("settings.sla_at_risk_percent").parse::<u8>(),
+                );
+                let (sla_hours, at_risk) = match numbers {
+                    (Ok(h), Ok(p)) => (h, p),
+                    (hours, percent) => {
+                        // Caught here: the server would only see a number.
                         open.form.clear_errors();
-                        if let Some(field) = open
-                            .form
-                            .fields
-                            .iter_mut()
-                            .find(|x| x.name == "settings.sla_hours")
-                        {
-                            field.error = Some("must be a whole number of hours".into());
+                        for (name, bad, msg) in [
+                            (
+                                "settings.sla_hours",
+                                hours.is_err(),
+                                "must be a whole number of hours",
+                            ),
+                            (
+                                "settings.sla_at_risk_percent",
+                                percent.is_err(),
+                                "must be a whole number from 1 to 90",
+                            ),
+                        ] {
+                            if let Some(field) =
+                                open.form.fields.iter_mut().find(|x| x.name == name && bad)
+                            {
+                                field.error = Some(msg.into());
+                            }
                         }
                         open.form
                             .set_failure("Fix the marked field and save again.".into());
@@ -207,6 +226,9 @@ impl App {
                 }
                 if f.changed("settings.sla_hours") {
                     settings.sla_hours = Some(sla_hours);
+                }
+                if f.changed("settings.sla_at_risk_percent") {
+                    settings.sla_at_risk_percent = Some(at_risk);
                 }
                 if f.changed("settings.pipeline_stages") {
                     let current = self

@@ -75,35 +75,33 @@ impl SlaState {
     }
 }
 
-/// The fraction of the SLA window left at which a lead becomes at risk.
-pub const AT_RISK_FRACTION: f64 = 0.25;
+/// The share of the SLA window left, in percent, at which a lead becomes at
+/// risk, unless the tenant sets its own.
+pub const DEFAULT_AT_RISK_PERCENT: u8 = 25;
 
 /// The SLA state of a lead at `now`.
 pub fn sla_state(
-    created_at: DateTime<Utc>,
+    at_risk_at: DateTime<Utc>,
     due: DateTime<Utc>,
     first_response_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> SlaState {
     if first_response_at.is_some() {
-        return SlaState::Met;
-    }
-    if now >= due {
-        return SlaState::Overdue;
-    }
-    let window = (due - created_at).num_milliseconds().max(1) as f64;
-    let left = (due - now).num_milliseconds() as f64;
-    if left <= window * AT_RISK_FRACTION {
+        SlaState::Met
+    } else if now >= due {
+        SlaState::Overdue
+    } else if now >= at_risk_at {
         SlaState::AtRisk
     } else {
         SlaState::OnTrack
     }
 }
 
-/// When a lead created at `created_at` with `due` becomes at risk.
-pub fn at_risk_from(created_at: DateTime<Utc>, due: DateTime<Utc>) -> DateTime<Utc> {
+/// When a lead received at `created_at` and due at `due` becomes at risk:
+/// when `percent` of its window is left.
+pub fn at_risk_from(created_at: DateTime<Utc>, due: DateTime<Utc>, percent: u8) -> DateTime<Utc> {
     let window = (due - created_at).num_milliseconds();
-    due - Duration::milliseconds((window as f64 * AT_RISK_FRACTION) as i64)
+    due - Duration::milliseconds(window * i64::from(percent.min(100)) / 100)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -149,6 +147,8 @@ pub struct Lead {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub sla_due_at: DateTime<Utc>,
+    /// When the lead turns at risk (the tenant's share of the window left).
+    pub sla_at_risk_at: DateTime<Utc>,
     pub first_response_at: Option<DateTime<Utc>>,
     /// Computed by the server when the lead is read.
     pub sla: SlaState,
@@ -468,11 +468,13 @@ mod tests {
     #[test]
     fn sla_states_follow_the_clock() {
         let (c, due) = (t(0), t(8));
-        assert_eq!(sla_state(c, due, None, t(1)), SlaState::OnTrack);
-        assert_eq!(sla_state(c, due, None, t(6)), SlaState::AtRisk);
-        assert_eq!(sla_state(c, due, None, t(8)), SlaState::Overdue);
-        assert_eq!(sla_state(c, due, Some(t(9)), t(20)), SlaState::Met);
-        assert_eq!(at_risk_from(c, due), t(6));
+        let risk = at_risk_from(c, due, 25);
+        assert_eq!(risk, t(6));
+        assert_eq!(at_risk_from(c, due, 50), t(4));
+        assert_eq!(sla_state(risk, due, None, t(1)), SlaState::OnTrack);
+        assert_eq!(sla_state(risk, due, None, t(6)), SlaState::AtRisk);
+        assert_eq!(sla_state(risk, due, None, t(8)), SlaState::Overdue);
+        assert_eq!(sla_state(risk, due, Some(t(9)), t(20)), SlaState::Met);
     }
 
     #[test]

@@ -169,6 +169,9 @@ pub struct TenantSettings {
     pub pipeline_stages: Vec<Stage>,
     /// Hours until a new lead's first response is due.
     pub sla_hours: u32,
+    /// A lead turns at risk when this share (%) of its SLA window is left.
+    #[serde(default = "default_at_risk_percent")]
+    pub sla_at_risk_percent: u8,
     pub spam_keywords: Vec<String>,
     pub manager_email: Option<String>,
     /// Integration secrets by name. Always masked when read.
@@ -187,6 +190,7 @@ impl Default for TenantSettings {
                 Stage::new("lost", "Lost"),
             ],
             sla_hours: 24,
+            sla_at_risk_percent: super::lead::DEFAULT_AT_RISK_PERCENT,
             spam_keywords: Vec::new(),
             manager_email: None,
             secrets: BTreeMap::new(),
@@ -194,7 +198,20 @@ impl Default for TenantSettings {
     }
 }
 
+fn default_at_risk_percent() -> u8 {
+    super::lead::DEFAULT_AT_RISK_PERCENT
+}
+
 impl TenantSettings {
+    /// The SLA deadline and the at-risk moment of a lead received at `at`.
+    pub fn sla_clock(&self, at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        let due = at + chrono::Duration::hours(i64::from(self.sla_hours));
+        (
+            due,
+            super::lead::at_risk_from(at, due, self.sla_at_risk_percent),
+        )
+    }
+
     /// The stage new leads enter.
     pub fn first_stage(&self) -> String {
         self.pipeline_stages
@@ -260,6 +277,9 @@ pub struct TenantSettingsPatch {
     pub pipeline_stages: Option<Vec<StageInput>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla_hours: Option<u32>,
+    /// 1–90: the share of the SLA window left when a lead turns at risk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_at_risk_percent: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spam_keywords: Option<Vec<String>>,
     /// Empty string clears it.
@@ -376,6 +396,14 @@ impl TenantSettingsPatch {
                 ));
             }
         }
+        if let Some(p) = self.sla_at_risk_percent {
+            if p == 0 || p > 90 {
+                errors.push(FieldError::new(
+                    "settings.sla_at_risk_percent",
+                    "must be between 1 and 90 (%)",
+                ));
+            }
+        }
         if let Some(words) = &self.spam_keywords {
             if words.len() > 200 || words.iter().any(|w| w.len() > 80) {
                 errors.push(FieldError::new(
@@ -441,6 +469,9 @@ impl TenantSettingsPatch {
         if let Some(h) = self.sla_hours {
             settings.sla_hours = h;
         }
+        if let Some(p) = self.sla_at_risk_percent {
+            settings.sla_at_risk_percent = p;
+        }
         if let Some(words) = &self.spam_keywords {
             settings.spam_keywords = words
                 .iter()
@@ -472,6 +503,9 @@ impl TenantSettingsPatch {
         }
         if self.sla_hours.is_some() {
             out.push("settings.sla_hours".into());
+        }
+        if self.sla_at_risk_percent.is_some() {
+            out.push("settings.sla_at_risk_percent".into());
         }
         if self.spam_keywords.is_some() {
             out.push("settings.spam_keywords".into());

@@ -44,11 +44,13 @@ impl Importer<'_> {
     async fn row(&mut self, row: Row) -> ApiResult<()> {
         let (state, tenant) = (self.state, self.tenant);
         let now = state.clock.now();
-        let created = row.received_at.unwrap_or(now);
+        let (sla_due_at, sla_at_risk_at) =
+            tenant.settings.sla_clock(row.received_at.unwrap_or(now));
         let new = NewLeadRow {
             spam_reason: spam_reason(&row.input, &tenant.settings.spam_keywords),
             stage: tenant.settings.first_stage(),
-            sla_due_at: created + Duration::hours(tenant.settings.sla_hours as i64),
+            sla_due_at,
+            sla_at_risk_at,
             source: row.source,
             input: row.input,
             received_at: row.received_at,

@@ -6,7 +6,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::Duration;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tracing::instrument;
 use uuid::Uuid;
@@ -116,10 +115,12 @@ pub async fn ingest(
     })?;
     let input = input.normalized().map_err(ApiError::invalid)?;
     let now = state.clock.now();
+    let (sla_due_at, sla_at_risk_at) = tenant.settings.sla_clock(now);
     let row = NewLeadRow {
         spam_reason: spam_reason(&input, &tenant.settings.spam_keywords),
         stage: tenant.settings.first_stage(),
-        sla_due_at: now + Duration::hours(tenant.settings.sla_hours as i64),
+        sla_due_at,
+        sla_at_risk_at,
         source: LeadSource::Form,
         input,
         received_at: None,

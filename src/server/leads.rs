@@ -3,7 +3,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Duration;
 use uuid::Uuid;
 
 use super::access::{Access, Need};
@@ -326,10 +325,12 @@ pub async fn create(
     let input = input.normalized().map_err(ApiError::invalid)?;
     let t = &scope.access.tenant;
     let now = state.clock.now();
+    let (sla_due_at, sla_at_risk_at) = t.settings.sla_clock(now);
     let row = NewLeadRow {
         spam_reason: spam_reason(&input, &t.settings.spam_keywords),
         stage: t.settings.first_stage(),
-        sla_due_at: now + Duration::hours(t.settings.sla_hours as i64),
+        sla_due_at,
+        sla_at_risk_at,
         source: LeadSource::Manual,
         input,
         received_at: None,

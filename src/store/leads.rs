@@ -21,6 +21,7 @@ pub struct NewLeadRow {
     pub stage: String,
     pub spam_reason: Option<String>,
     pub sla_due_at: DateTime<Utc>,
+    pub sla_at_risk_at: DateTime<Utc>,
     /// When the lead arrived, if before now (imports); otherwise now.
     pub received_at: Option<DateTime<Utc>>,
     /// For imports: a stable key so the same row is never imported twice.

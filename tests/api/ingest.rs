@@ -298,6 +298,7 @@ async fn at_the_limit_200_concurrent_ingests_accept_exactly_one() {
             stage: "new".into(),
             spam_reason: None,
             sla_due_at: now + chrono::Duration::hours(24),
+            sla_at_risk_at: now + chrono::Duration::hours(18),
             received_at: None,
             import_key: None,
         };

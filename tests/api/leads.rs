@@ -124,6 +124,61 @@ async fn sla_states_follow_the_clock_and_alerts_fire_once_across_a_restart() {
 }
 
 #[tokio::test]
+async fn the_at_risk_share_is_the_tenants_setting() {
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
+    ));
+    let app = spawn_with_clock(ServerSettings::default(), clock.clone()).await;
+    app.admin
+        .create_tenant(&NewTenant {
+            name: "Open Arms".into(),
+            settings: Some(TenantSettingsPatch {
+                sla_hours: Some(10),
+                sla_at_risk_percent: Some(50),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let key = app.ingest_key("open-arms").await;
+    let id = app
+        .anon()
+        .ingest_lead(&key, &lead("Jane"), None)
+        .await
+        .unwrap()
+        .id;
+    clock.advance(Duration::hours(4));
+    assert_eq!(
+        app.admin.lead("open-arms", id).await.unwrap().sla,
+        SlaState::OnTrack
+    );
+    clock.advance(Duration::hours(1));
+    let l = app.admin.lead("open-arms", id).await.unwrap();
+    assert_eq!(l.sla, SlaState::AtRisk);
+    assert_eq!(l.sla_at_risk_at, l.created_at + Duration::hours(5));
+    let bad = app
+        .admin
+        .update_tenant(
+            "open-arms",
+            &switchboard::domain::TenantPatch {
+                settings: Some(TenantSettingsPatch {
+                    sla_at_risk_percent: Some(0),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(bad
+        .problem()
+        .unwrap()
+        .field("settings.sla_at_risk_percent")
+        .is_some());
+}
+
+#[tokio::test]
 async fn a_lead_overdue_before_any_sweep_gets_only_the_breach_alert() {
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),

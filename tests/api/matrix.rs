@@ -189,6 +189,7 @@ impl Fixture {
             stage: "new".into(),
             spam_reason: None,
             sla_due_at: now + chrono::Duration::hours(24),
+            sla_at_risk_at: now + chrono::Duration::hours(18),
             received_at: None,
             import_key: None,
         };

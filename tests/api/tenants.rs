@@ -90,6 +90,7 @@ async fn settings_update_masks_secrets_and_audits_names_only() {
                     spam_keywords: Some(vec!["casino".into()]),
                     manager_email: Some("boss@openarms.test".into()),
                     secrets: Some(BTreeMap::from([("crm_token".into(), secret.into())])),
+                    sla_at_risk_percent: Some(50),
                 }),
                 ..Default::default()
             },
@@ -98,6 +99,7 @@ async fn settings_update_masks_secrets_and_audits_names_only() {
         .unwrap();
     assert_eq!(updated.name, "Open Arms Ltd");
     assert_eq!(updated.settings.sla_hours, 4);
+    assert_eq!(updated.settings.sla_at_risk_percent, 50);
     let ids: Vec<&str> = updated
         .settings
         .pipeline_stages

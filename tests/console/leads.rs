@@ -37,6 +37,7 @@ fn lead(n: u128, name: &str, company: &str, age: i64) -> Lead {
         created_at: created,
         updated_at: created,
         sla_due_at: created + chrono::Duration::hours(8),
+        sla_at_risk_at: created + chrono::Duration::hours(6),
         first_response_at: None,
         sla: SlaState::OnTrack,
     }

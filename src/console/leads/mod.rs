@@ -134,7 +134,7 @@ pub fn cmp_leads(a: &Lead, b: &Lead) -> Ordering {
 
 /// The SLA state at `now`: the server's value is as of when it was read.
 pub fn live_sla(l: &Lead, now: DateTime<Utc>) -> SlaState {
-    sla_state(l.created_at, l.sla_due_at, l.first_response_at, now)
+    sla_state(l.sla_at_risk_at, l.sla_due_at, l.first_response_at, now)
 }
 
 /// "2h 14m", "35m", "3d 4h": the largest two units.

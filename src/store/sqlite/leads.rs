@@ -7,7 +7,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::{db_error, parse_uuid, to_dt, write_audit, SqliteStore};
-use crate::domain::lead::{at_risk_from, month_key, sla_state};
+use crate::domain::lead::{month_key, sla_state};
 use crate::domain::{Lead, LeadSource, Page, Qualification, SlaState, Utm};
 use crate::store::{
     Actor, AssigneeFilter, AuditEntry, Idempotency, IngestOutcome, LeadFilter, LeadLimit, LeadSort,
@@ -16,7 +16,7 @@ use crate::store::{
 
 pub(super) const LEAD_COLUMNS: &str = "tenant_id, id, name, email, phone, company, message, \
      source, source_page, utm, fields, stage, assignee_id, spam, spam_reason, qual_category, \
-     qual_reason, created_at, updated_at, sla_due_at, first_response_at, responded";
+     qual_reason, created_at, updated_at, sla_due_at, at_risk_at, first_response_at, responded";
 
 pub(super) fn lead_from_row(row: &SqliteRow, now: DateTime<Utc>) -> StoreResult<Lead> {
     let err = |e| db_error(e, "read a lead");
@@ -27,6 +27,7 @@ pub(super) fn lead_from_row(row: &SqliteRow, now: DateTime<Utc>) -> StoreResult<
     let category: Option<String> = row.try_get("qual_category").map_err(err)?;
     let created_at = to_dt(row.try_get("created_at").map_err(err)?);
     let sla_due_at = to_dt(row.try_get("sla_due_at").map_err(err)?);
+    let sla_at_risk_at = to_dt(row.try_get("at_risk_at").map_err(err)?);
     let first_response_at = row
         .try_get::<Option<i64>, _>("first_response_at")
         .map_err(err)?
@@ -61,8 +62,9 @@ pub(super) fn lead_from_row(row: &SqliteRow, now: DateTime<Utc>) -> StoreResult<
         created_at,
         updated_at: to_dt(row.try_get("updated_at").map_err(err)?),
         sla_due_at,
+        sla_at_risk_at,
         first_response_at,
-        sla: sla_state(created_at, sla_due_at, first_response_at, now),
+        sla: sla_state(sla_at_risk_at, sla_due_at, first_response_at, now),
     })
 }
 
@@ -270,10 +272,9 @@ impl SqliteStore {
         let fields = serde_json::to_string(&input.fields.clone().unwrap_or_default())
             .unwrap_or_else(|_| "{}".into());
         let created_at = row.received_at.unwrap_or(now);
-        let at_risk = at_risk_from(created_at, row.sla_due_at);
         sqlx::query(&format!(
-            "INSERT INTO leads ({LEAD_COLUMNS}, at_risk_at, import_key) VALUES \
-             (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, ?, ?, ?, NULL, 0, ?, ?)"
+            "INSERT INTO leads ({LEAD_COLUMNS}, import_key) VALUES \
+             (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, ?, ?, ?, ?, NULL, 0, ?)"
         ))
         .bind(tenant_id.to_string())
         .bind(id.to_string())
@@ -292,7 +293,7 @@ impl SqliteStore {
         .bind(created_at.timestamp_millis())
         .bind(now.timestamp_millis())
         .bind(row.sla_due_at.timestamp_millis())
-        .bind(at_risk.timestamp_millis())
+        .bind(row.sla_at_risk_at.timestamp_millis())
         .bind(row.import_key.as_deref())
         .execute(&mut *tx)
         .await
