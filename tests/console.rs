@@ -593,6 +593,27 @@ fn command_mode_switches_tenant_completes_and_reports_unknown_commands() {
 }
 
 #[test]
+fn tab_completes_fuzzily_when_no_command_starts_with_the_input() {
+    let mut app = loaded();
+    let complete = |app: &mut App, text: &str| {
+        press(app, &[key(':')]);
+        typed(app, text);
+        press(app, &[code(KeyCode::Tab)]);
+        let line = app.command.clone().map(|c| (c.input, c.candidates));
+        press(app, &[code(KeyCode::Esc)]);
+        line.unwrap_or_default()
+    };
+    assert_eq!(complete(&mut app, "ovd").0, "leads overdue");
+    assert_eq!(complete(&mut app, "tenant btco").0, "tenant beta-co");
+    // Stage names of the current tenant are offered too.
+    assert_eq!(complete(&mut app, "stg qualif").0, "leads stage Qualified");
+    let (best, others) = complete(&mut app, "lds");
+    assert!(best.starts_with("leads"), "{best}");
+    assert!(others.len() > 1, "{others:?}");
+    assert!(others.len() <= 8);
+}
+
+#[test]
 fn success_toasts_expire_and_errors_stay_until_dismissed() {
     let mut app = loaded();
     press(&mut app, &[key('s')]);

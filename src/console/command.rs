@@ -44,6 +44,17 @@ fn common_prefix(items: &[String]) -> String {
     first.chars().take(len).collect()
 }
 
+/// `options` that fuzzily match `input`, best first.
+fn fuzzy_rank(input: &str, options: Vec<String>) -> Vec<String> {
+    use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+    let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
+    let pattern = Pattern::parse(input, CaseMatching::Ignore, Normalization::Smart);
+    let mut ranked = pattern.match_list(options, &mut matcher);
+    // Equal scores keep the shorter (more general) command first.
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.len().cmp(&b.0.len())));
+    ranked.into_iter().map(|(o, _)| o).collect()
+}
+
 impl App {
     pub(crate) fn update_command(&mut self, mut cmd: CommandLine, action: Action) -> Vec<Effect> {
         match action {
@@ -78,39 +89,55 @@ impl App {
         Vec::new()
     }
 
-    fn complete(&self, cmd: &mut CommandLine) {
-        let input = cmd.input.trim_start();
-        let (base, options): (&str, Vec<String>) = match input.strip_prefix("tenant ") {
-            Some(rest) => {
-                let slugs = self
-                    .tenants
-                    .loaded()
-                    .map(|ts| ts.iter().map(|t| t.slug.clone()).collect())
-                    .unwrap_or_default();
-                (rest.trim_start(), slugs)
-            }
-            None => (input, COMMANDS.iter().map(|c| c.to_string()).collect()),
-        };
-        let matches: Vec<String> = options
-            .into_iter()
-            .filter(|o| o.starts_with(base))
-            .collect();
-        if matches.is_empty() {
-            cmd.error = Some(format!("nothing matches {base:?}"));
-            return;
+    /// Every full command Tab can offer now: the fixed ones, one per tenant
+    /// and one per stage of the current tenant.
+    fn command_options(&self) -> Vec<String> {
+        let mut options: Vec<String> = COMMANDS.iter().map(|c| c.to_string()).collect();
+        if let Some(ts) = self.tenants.loaded() {
+            options.extend(ts.iter().map(|t| format!("tenant {}", t.slug)));
         }
-        let completed = common_prefix(&matches);
-        let head = if input.starts_with("tenant ") {
-            "tenant "
+        if let Some(t) = self.current() {
+            options.extend(
+                t.settings
+                    .pipeline_stages
+                    .iter()
+                    .map(|s| format!("leads stage {}", s.name)),
+            );
+        }
+        options
+    }
+
+    /// Tab: extends a prefix like a shell; otherwise matches fuzzily
+    /// (`:lo` → `leads overdue`) and lists the best candidates.
+    fn complete(&self, cmd: &mut CommandLine) {
+        let input = cmd.input.trim_start().to_string();
+        let options = self.command_options();
+        let prefixed: Vec<String> = options
+            .iter()
+            .filter(|o| o.starts_with(&input))
+            .cloned()
+            .collect();
+        let (matches, fuzzy) = if prefixed.is_empty() {
+            (fuzzy_rank(&input, options), true)
         } else {
-            ""
+            (prefixed, false)
         };
-        cmd.input = format!("{head}{completed}");
-        cmd.candidates = if matches.len() > 1 {
-            matches
-        } else {
-            Vec::new()
-        };
+        match matches.as_slice() {
+            [] => cmd.error = Some(format!("nothing matches {input:?}")),
+            [only] => {
+                cmd.input = only.clone();
+                cmd.candidates.clear();
+            }
+            _ if fuzzy => {
+                // Several fuzzy hits: take the best, show the rest.
+                cmd.input = matches[0].clone();
+                cmd.candidates = matches.into_iter().take(8).collect();
+            }
+            _ => {
+                cmd.input = common_prefix(&matches);
+                cmd.candidates = matches;
+            }
+        }
     }
 
     /// Runs a command; an `Err` is shown in the command line, which stays open.
