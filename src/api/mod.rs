@@ -14,10 +14,12 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::{
-    AcceptInvitation, ApiKey, AuditEvent, BulkLeads, BulkResult, CreatedApiKey, CreatedInvitation,
-    ImportReport, IngestReceipt, Invitation, Lead, LeadInput, LeadPatch, LeadQuery, LoginRequest,
-    LoginResponse, Me, Member, NewApiKey, NewInvitation, NewMember, NewNote, NewTenant, Page,
-    PageQuery, Problem, ProblemKind, Role, RoleChange, Tenant, TenantPatch, TimelineEntry, Usage,
+    AcceptInvitation, Agent, AgentPatch, AgentVersion, ApiKey, AuditEvent, BulkLeads, BulkResult,
+    CreatedApiKey, CreatedInvitation, ImportReport, IngestReceipt, Invitation, Lead, LeadInput,
+    LeadPatch, LeadQuery, LoginRequest, LoginResponse, Me, Member, NewAgent, NewApiKey,
+    NewInvitation, NewMember, NewNote, NewTenant, NewWorkspace, Page, PageQuery, Problem,
+    ProblemKind, Role, RoleChange, SharingChange, Tenant, TenantPatch, TimelineEntry, Usage,
+    Workspace, WorkspacePatch,
 };
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -492,5 +494,98 @@ impl Client {
         resp.text()
             .await
             .map_err(|e| ApiError::Decode(format!("export broke off: {e}")))
+    }
+
+    // agents and workspaces
+
+    pub async fn list_agents(&self, tenant: &str) -> ApiResult<Vec<Agent>> {
+        self.get(&format!("/api/v1/tenants/{tenant}/agents")).await
+    }
+
+    pub async fn create_agent(&self, tenant: &str, new: &NewAgent) -> ApiResult<Agent> {
+        self.post(&format!("/api/v1/tenants/{tenant}/agents"), new)
+            .await
+    }
+
+    pub async fn agent(&self, tenant: &str, id: Uuid) -> ApiResult<Agent> {
+        self.get(&format!("/api/v1/tenants/{tenant}/agents/{id}"))
+            .await
+    }
+
+    pub async fn update_agent(
+        &self,
+        tenant: &str,
+        id: Uuid,
+        patch: &AgentPatch,
+    ) -> ApiResult<Agent> {
+        self.patch(&format!("/api/v1/tenants/{tenant}/agents/{id}"), patch)
+            .await
+    }
+
+    pub async fn delete_agent(&self, tenant: &str, id: Uuid) -> ApiResult<()> {
+        self.delete(&format!("/api/v1/tenants/{tenant}/agents/{id}"))
+            .await
+    }
+
+    pub async fn agent_versions(&self, tenant: &str, id: Uuid) -> ApiResult<Vec<AgentVersion>> {
+        self.get(&format!("/api/v1/tenants/{tenant}/agents/{id}/versions"))
+            .await
+    }
+
+    pub async fn agent_version(&self, tenant: &str, id: Uuid, n: u32) -> ApiResult<AgentVersion> {
+        self.get(&format!(
+            "/api/v1/tenants/{tenant}/agents/{id}/versions/{n}"
+        ))
+        .await
+    }
+
+    /// Makes version `n`'s prompt and parameters current again, as a new version.
+    pub async fn restore_agent_version(&self, tenant: &str, id: Uuid, n: u32) -> ApiResult<Agent> {
+        self.post(
+            &format!("/api/v1/tenants/{tenant}/agents/{id}/versions/{n}/restore"),
+            &(),
+        )
+        .await
+    }
+
+    pub async fn share_agent(
+        &self,
+        tenant: &str,
+        id: Uuid,
+        change: &SharingChange,
+    ) -> ApiResult<Agent> {
+        self.json(
+            self.request(
+                Method::PUT,
+                &format!("/api/v1/tenants/{tenant}/agents/{id}/sharing"),
+            )
+            .json(change),
+        )
+        .await
+    }
+
+    pub async fn list_workspaces(&self, tenant: &str) -> ApiResult<Vec<Workspace>> {
+        self.get(&format!("/api/v1/tenants/{tenant}/workspaces"))
+            .await
+    }
+
+    pub async fn create_workspace(&self, tenant: &str, new: &NewWorkspace) -> ApiResult<Workspace> {
+        self.post(&format!("/api/v1/tenants/{tenant}/workspaces"), new)
+            .await
+    }
+
+    pub async fn update_workspace(
+        &self,
+        tenant: &str,
+        id: Uuid,
+        patch: &WorkspacePatch,
+    ) -> ApiResult<Workspace> {
+        self.patch(&format!("/api/v1/tenants/{tenant}/workspaces/{id}"), patch)
+            .await
+    }
+
+    pub async fn delete_workspace(&self, tenant: &str, id: Uuid) -> ApiResult<()> {
+        self.delete(&format!("/api/v1/tenants/{tenant}/workspaces/{id}"))
+            .await
     }
 }

@@ -347,7 +347,7 @@ pub struct LeadPatch {
 }
 
 /// `Option<Option<T>>` that tells a missing field from an explicit `null`.
-mod double_option {
+pub(crate) mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<T: Serialize, S: Serializer>(

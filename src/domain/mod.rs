@@ -1,6 +1,7 @@
 //! Types shared by the server and the typed client: one definition, no drift.
 
 pub mod access;
+pub mod agent;
 pub mod api_key;
 pub mod audit;
 pub mod auth;
@@ -14,6 +15,10 @@ pub mod tenant;
 pub mod validate;
 
 pub use access::{Permission, Role};
+pub use agent::{
+    Agent, AgentConfig, AgentLink, AgentPatch, AgentVersion, Channel, NewAgent, NewWorkspace,
+    Sharing, SharingChange, Workspace, WorkspacePatch,
+};
 pub use api_key::{ApiKey, ApiKeyScope, CreatedApiKey, NewApiKey};
 pub use audit::AuditEvent;
 pub use auth::{LoginRequest, LoginResponse, Me, MembershipSummary, User};

@@ -2,6 +2,7 @@
 //! `serve` binds and runs it until shutdown.
 
 mod access;
+mod agents;
 mod api_keys;
 mod auth;
 pub mod clock;
@@ -16,13 +17,14 @@ mod openapi;
 pub mod password;
 mod ratelimit;
 mod tenants;
+mod workspaces;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -170,6 +172,42 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/tenants/{tenant}/usage", get(leads::usage))
         .route("/tenants/{tenant}/events", get(events::stream))
+        .route(
+            "/tenants/{tenant}/agents",
+            get(agents::list).post(agents::create),
+        )
+        .route(
+            "/tenants/{tenant}/agents/{id}",
+            get(agents::get)
+                .patch(agents::update)
+                .delete(agents::delete),
+        )
+        .route(
+            "/tenants/{tenant}/agents/{id}/versions",
+            get(agents::versions),
+        )
+        .route(
+            "/tenants/{tenant}/agents/{id}/versions/{n}",
+            get(agents::version),
+        )
+        .route(
+            "/tenants/{tenant}/agents/{id}/versions/{n}/restore",
+            post(agents::restore),
+        )
+        .route(
+            "/tenants/{tenant}/agents/{id}/sharing",
+            put(agents::set_sharing),
+        )
+        .route(
+            "/tenants/{tenant}/workspaces",
+            get(workspaces::list).post(workspaces::create),
+        )
+        .route(
+            "/tenants/{tenant}/workspaces/{id}",
+            get(workspaces::get)
+                .patch(workspaces::update)
+                .delete(workspaces::delete),
+        )
         .route("/openapi.json", get(openapi::document))
         .fallback(not_found);
     Router::new()

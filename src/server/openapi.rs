@@ -4,7 +4,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
-use super::{api_keys, auth, events, import, ingest, leads, members, tenants};
+use super::{agents, api_keys, auth, events, import, ingest, leads, members, tenants, workspaces};
 use crate::domain::*;
 
 #[derive(OpenApi)]
@@ -20,6 +20,9 @@ use crate::domain::*;
         leads::list, leads::create, leads::get, leads::update, leads::delete, leads::add_note,
         leads::timeline, leads::bulk, leads::usage, events::stream,
         import::import_sample, import::import_csv, import::export_csv,
+        agents::list, agents::create, agents::get, agents::update, agents::delete,
+        agents::versions, agents::version, agents::restore, agents::set_sharing,
+        workspaces::list, workspaces::create, workspaces::get, workspaces::update, workspaces::delete,
     ),
     components(schemas(Problem, FieldError, Tenant, Role, Permission, Tier, TenantStatus)),
     modifiers(&BearerAuth)

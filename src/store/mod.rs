@@ -13,8 +13,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::{
-    ApiKey, ApiKeyScope, AuditEvent, Invitation, Lead, Member, MembershipSummary, Page, PageQuery,
-    Role, Tenant, TenantSettings, TenantStatus, Tier, TimelineEntry, User,
+    Agent, AgentConfig, AgentVersion, ApiKey, ApiKeyScope, AuditEvent, Channel, Invitation, Lead,
+    Member, MembershipSummary, Page, PageQuery, Role, Sharing, Tenant, TenantSettings,
+    TenantStatus, Tier, TimelineEntry, User, Workspace,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -278,6 +279,74 @@ pub trait Store: Send + Sync + 'static {
     async fn sla_sweep(&self, now: DateTime<Utc>) -> StoreResult<SweepReport>;
     /// Outbox messages not yet sent (for delivery and for tests).
     async fn pending_outbox(&self, tenant_id: Uuid) -> StoreResult<Vec<OutboxMessage>>;
+
+    // agents: `viewer` is the tenant looking; shared agents are read-only to it
+    async fn list_agents(&self, viewer: Uuid) -> StoreResult<Vec<Agent>>;
+    async fn agent(&self, viewer: Uuid, id: Uuid) -> StoreResult<Option<Agent>>;
+    async fn create_agent(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        name: &str,
+        description: &str,
+        config: &AgentConfig,
+    ) -> StoreResult<Agent>;
+    /// Renames and/or records `config` as a new version (when it is given).
+    async fn update_agent(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        change: AgentChange,
+    ) -> StoreResult<Agent>;
+    async fn delete_agent(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()>;
+    async fn agent_versions(&self, viewer: Uuid, id: Uuid) -> StoreResult<Vec<AgentVersion>>;
+    async fn set_agent_sharing(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        sharing: Sharing,
+        tenants: &[Uuid],
+    ) -> StoreResult<Agent>;
+
+    // workspaces
+    async fn list_workspaces(&self, tenant_id: Uuid) -> StoreResult<Vec<Workspace>>;
+    async fn workspace(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Workspace>>;
+    async fn create_workspace(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: WorkspaceRow,
+    ) -> StoreResult<Workspace>;
+    async fn update_workspace(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        row: WorkspaceRow,
+    ) -> StoreResult<Workspace>;
+    async fn delete_workspace(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()>;
+}
+
+/// A change to an agent, validated by the server.
+#[derive(Debug, Clone, Default)]
+pub struct AgentChange {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// A new version with this configuration.
+    pub config: Option<AgentConfig>,
+    /// The version this one restores, for the record.
+    pub restored_from: Option<u32>,
+}
+
+/// A workspace as stored: the agent is addressed with its owner tenant.
+#[derive(Debug, Clone)]
+pub struct WorkspaceRow {
+    pub name: String,
+    pub channel: Channel,
+    pub agent: Option<(Uuid, Uuid)>,
+    pub strategy_active: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

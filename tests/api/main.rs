@@ -1,5 +1,6 @@
 //! Black-box HTTP tests: a real server on port 0, the real typed client.
 
+mod agents;
 mod auth;
 mod common;
 mod ingest;

@@ -1,6 +1,7 @@
 //! The embedded SQLite store (WAL, busy timeout, `BEGIN IMMEDIATE` for writes,
 //! so two processes on one file wait for each other instead of corrupting it).
 
+mod agents;
 mod keys;
 mod lead_changes;
 mod leads;
@@ -8,6 +9,7 @@ mod members;
 mod sla;
 mod tenants;
 mod users;
+mod workspaces;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -20,13 +22,14 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use uuid::Uuid;
 
 use super::{
-    Actor, AuditEntry, EventRecord, Idempotency, IngestOutcome, KeyOwner, LeadChange, LeadFilter,
-    LeadLimit, NewApiKeyRow, NewInvitationRow, NewLeadRow, OutboxMessage, Store, StoreError,
-    StoreResult, SweepReport, TenantRow, TenantScope,
+    Actor, AgentChange, AuditEntry, EventRecord, Idempotency, IngestOutcome, KeyOwner, LeadChange,
+    LeadFilter, LeadLimit, NewApiKeyRow, NewInvitationRow, NewLeadRow, OutboxMessage, Store,
+    StoreError, StoreResult, SweepReport, TenantRow, TenantScope, WorkspaceRow,
 };
 use crate::domain::{
-    ApiKey, AuditEvent, Invitation, Lead, Member, MembershipSummary, Page, PageQuery, Role, Tenant,
-    TenantStatus, Tier, TimelineEntry, User,
+    Agent, AgentConfig, AgentVersion, ApiKey, AuditEvent, Invitation, Lead, Member,
+    MembershipSummary, Page, PageQuery, Role, Sharing, Tenant, TenantStatus, Tier, TimelineEntry,
+    User, Workspace,
 };
 
 /// A pool with the store's durability settings: WAL, `synchronous = FULL`
@@ -398,5 +401,75 @@ impl Store for SqliteStore {
     }
     async fn pending_outbox(&self, tenant_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
         self.pending_outbox_impl(tenant_id).await
+    }
+
+    async fn list_agents(&self, viewer: Uuid) -> StoreResult<Vec<Agent>> {
+        self.list_agents_impl(viewer).await
+    }
+    async fn agent(&self, viewer: Uuid, id: Uuid) -> StoreResult<Option<Agent>> {
+        self.agent_impl(viewer, id).await
+    }
+    async fn create_agent(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        name: &str,
+        description: &str,
+        config: &AgentConfig,
+    ) -> StoreResult<Agent> {
+        self.create_agent_impl(actor, tenant_id, name, description, config)
+            .await
+    }
+    async fn update_agent(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        change: AgentChange,
+    ) -> StoreResult<Agent> {
+        self.update_agent_impl(actor, tenant_id, id, change).await
+    }
+    async fn delete_agent(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
+        self.delete_agent_impl(actor, tenant_id, id).await
+    }
+    async fn agent_versions(&self, viewer: Uuid, id: Uuid) -> StoreResult<Vec<AgentVersion>> {
+        self.agent_versions_impl(viewer, id).await
+    }
+    async fn set_agent_sharing(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        sharing: Sharing,
+        tenants: &[Uuid],
+    ) -> StoreResult<Agent> {
+        self.set_agent_sharing_impl(actor, tenant_id, id, sharing, tenants)
+            .await
+    }
+    async fn list_workspaces(&self, tenant_id: Uuid) -> StoreResult<Vec<Workspace>> {
+        self.list_workspaces_impl(tenant_id).await
+    }
+    async fn workspace(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Workspace>> {
+        self.workspace_impl(tenant_id, id).await
+    }
+    async fn create_workspace(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: WorkspaceRow,
+    ) -> StoreResult<Workspace> {
+        self.create_workspace_impl(actor, tenant_id, row).await
+    }
+    async fn update_workspace(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        row: WorkspaceRow,
+    ) -> StoreResult<Workspace> {
+        self.update_workspace_impl(actor, tenant_id, id, row).await
+    }
+    async fn delete_workspace(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
+        self.delete_workspace_impl(actor, tenant_id, id).await
     }
 }

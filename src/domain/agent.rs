@@ -1,0 +1,270 @@
+//! AI agents with versioned prompts and sharing, and the workspaces (channels)
+//! that use them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::problem::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sharing {
+    /// Only the owning tenant sees it.
+    Private,
+    /// Every tenant sees it, read-only (platform tenant's agents only).
+    Global,
+    /// The listed tenants see it, read-only.
+    Selective,
+}
+
+impl Sharing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sharing::Private => "private",
+            Sharing::Global => "global",
+            Sharing::Selective => "selective",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Sharing::Private, Sharing::Global, Sharing::Selective]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// The part of an agent that every edit versions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgentConfig {
+    pub system_prompt: String,
+    /// `provider/model`, e.g. `local/smollm2-135m` or `ollama/llama3.2`.
+    pub model: String,
+    pub temperature: f32,
+    pub max_tokens: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Agent {
+    pub id: Uuid,
+    /// The tenant that owns (and alone may change) the agent.
+    pub tenant_id: Uuid,
+    pub owner_name: String,
+    pub name: String,
+    pub description: String,
+    /// The current version.
+    pub version: u32,
+    #[serde(flatten)]
+    pub config: AgentConfig,
+    pub sharing: Sharing,
+    /// Tenants a selective agent is shared with (shown to its owner only).
+    pub shared_with: Vec<Uuid>,
+    /// True when the caller's tenant sees a shared agent it does not own.
+    pub read_only: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgentVersion {
+    pub agent_id: Uuid,
+    pub version: u32,
+    #[serde(flatten)]
+    pub config: AgentConfig,
+    pub created_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Set when this version restored an older one.
+    pub restored_from: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NewAgent {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub system_prompt: String,
+    pub model: String,
+    #[serde(default)]
+    pub temperature: Option<f32>,
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgentPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+}
+
+impl AgentPatch {
+    /// Whether the patch changes what a version holds.
+    pub fn touches_config(&self) -> bool {
+        self.system_prompt.is_some()
+            || self.model.is_some()
+            || self.temperature.is_some()
+            || self.max_tokens.is_some()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SharingChange {
+    pub sharing: Sharing,
+    /// For `selective`: tenant ids or slugs.
+    #[serde(default)]
+    pub tenants: Vec<String>,
+}
+
+pub const DEFAULT_TEMPERATURE: f32 = 0.3;
+pub const DEFAULT_MAX_TOKENS: u32 = 400;
+
+pub fn validate_name(field: &str, name: &str, errors: &mut Vec<FieldError>) {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > 80 {
+        errors.push(FieldError::new(field, "needs 1 to 80 characters"));
+    }
+}
+
+impl AgentConfig {
+    pub fn validate(&self, errors: &mut Vec<FieldError>) {
+        if self.system_prompt.trim().is_empty() {
+            errors.push(FieldError::new("system_prompt", "is required"));
+        } else if self.system_prompt.chars().count() > 20_000 {
+            errors.push(FieldError::new(
+                "system_prompt",
+                "must be at most 20000 characters",
+            ));
+        }
+        match self.model.split_once('/') {
+            Some((p, m)) if !p.is_empty() && !m.is_empty() && self.model.len() <= 120 => {}
+            _ => errors.push(FieldError::new(
+                "model",
+                "must be provider/model, e.g. local/smollm2-135m or ollama/llama3.2",
+            )),
+        }
+        if !(0.0..=2.0).contains(&self.temperature) || self.temperature.is_nan() {
+            errors.push(FieldError::new("temperature", "must be between 0 and 2"));
+        }
+        if self.max_tokens == 0 || self.max_tokens > 4096 {
+            errors.push(FieldError::new("max_tokens", "must be between 1 and 4096"));
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    WebForm,
+    Email,
+    Chat,
+    Phone,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [
+        Channel::WebForm,
+        Channel::Email,
+        Channel::Chat,
+        Channel::Phone,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::WebForm => "web_form",
+            Channel::Email => "email",
+            Channel::Chat => "chat",
+            Channel::Phone => "phone",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// Whether a workspace's agent can answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentLink {
+    /// No agent linked.
+    None,
+    Ok,
+    /// The agent was deleted.
+    Deleted,
+    /// The agent is no longer shared with this tenant.
+    Unshared,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Workspace {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    pub channel: Channel,
+    pub agent_id: Option<Uuid>,
+    pub agent_name: Option<String>,
+    pub agent_link: AgentLink,
+    /// Whether the agent works leads arriving here.
+    pub strategy_active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NewWorkspace {
+    pub name: String,
+    pub channel: Channel,
+    #[serde(default)]
+    pub agent_id: Option<Uuid>,
+    #[serde(default)]
+    pub strategy_active: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WorkspacePatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    /// `null` unlinks.
+    #[serde(
+        default,
+        with = "super::lead::double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<Uuid>)]
+    pub agent_id: Option<Option<Uuid>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy_active: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_validation_names_the_fields() {
+        let bad = AgentConfig {
+            system_prompt: " ".into(),
+            model: "llama".into(),
+            temperature: 3.0,
+            max_tokens: 0,
+        };
+        let mut errors = Vec::new();
+        bad.validate(&mut errors);
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["system_prompt", "model", "temperature", "max_tokens"]
+        );
+    }
+}
