@@ -540,6 +540,7 @@ fn api_key_is_shown_once_and_copied_with_osc52_effect() {
         last_four: "wxyz".into(),
         scope: ApiKeyScope::LeadsIngest,
         created_by: None,
+        workspace_id: None,
         created_at: Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap(),
         last_used_at: None,
         revoked_at: None,

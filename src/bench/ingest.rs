@@ -57,6 +57,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             &NewApiKey {
                 name: "bench".into(),
                 scope: None,
+                workspace_id: None,
             },
         )
         .await?

@@ -316,6 +316,7 @@ impl App {
                 let new = NewApiKey {
                     name: text("name"),
                     scope: None,
+                    workspace_id: None,
                 };
                 let ok = format!("Created API key {}", new.name);
                 (

@@ -32,6 +32,8 @@ pub struct ApiKey {
     pub last_four: String,
     pub scope: ApiKeyScope,
     pub created_by: Option<Uuid>,
+    /// Leads posted with this key land in this workspace.
+    pub workspace_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -42,6 +44,9 @@ pub struct NewApiKey {
     pub name: String,
     #[serde(default)]
     pub scope: Option<ApiKeyScope>,
+    /// Bind the key to a workspace of the tenant: its leads land there.
+    #[serde(default)]
+    pub workspace_id: Option<Uuid>,
 }
 
 /// Returned once, at creation: the key itself is never shown again.

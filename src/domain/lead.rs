@@ -140,6 +140,8 @@ pub struct Lead {
     /// Free-form form fields.
     pub fields: serde_json::Value,
     pub stage: String,
+    /// The workspace (channel) the lead arrived through, if any.
+    pub workspace_id: Option<Uuid>,
     pub assignee_id: Option<Uuid>,
     pub spam: bool,
     pub spam_reason: Option<String>,

@@ -50,6 +50,14 @@ pub async fn create(
     if name.is_empty() || name.chars().count() > 80 {
         return Err(ApiError::field("name", "needs 1 to 80 characters"));
     }
+    if let Some(ws) = new.workspace_id {
+        if state.store.workspace(access.tenant.id, ws).await?.is_none() {
+            return Err(ApiError::field(
+                "workspace_id",
+                "is not a workspace of this tenant",
+            ));
+        }
+    }
     let key = secret::generate("sbk_");
     let row = NewApiKeyRow {
         name: name.to_string(),
@@ -57,6 +65,7 @@ pub async fn create(
         last_four: key[key.len() - 4..].to_string(),
         key_hash: secret::hash(&key),
         scope: new.scope.unwrap_or(ApiKeyScope::LeadsIngest),
+        workspace_id: new.workspace_id,
     };
     let api_key = state
         .store

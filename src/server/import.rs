@@ -54,6 +54,7 @@ impl Importer<'_> {
             source: row.source,
             input: row.input,
             received_at: row.received_at,
+            workspace_id: None,
             import_key: Some(row.import_key),
         };
         let limit = LeadLimit {

@@ -124,6 +124,7 @@ pub async fn ingest(
         source: LeadSource::Form,
         input,
         received_at: None,
+        workspace_id: owner.workspace_id,
         import_key: None,
     };
     let actor = Actor {

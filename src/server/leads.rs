@@ -334,6 +334,7 @@ pub async fn create(
         source: LeadSource::Manual,
         input,
         received_at: None,
+        workspace_id: None,
         import_key: None,
     };
     let limit = LeadLimit {

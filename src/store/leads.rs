@@ -11,6 +11,7 @@ pub struct KeyOwner {
     pub tenant_id: Uuid,
     pub key_id: Uuid,
     pub revoked: bool,
+    pub workspace_id: Option<Uuid>,
 }
 
 /// A lead to insert, already validated and classified.
@@ -24,6 +25,8 @@ pub struct NewLeadRow {
     pub sla_at_risk_at: DateTime<Utc>,
     /// When the lead arrived, if before now (imports); otherwise now.
     pub received_at: Option<DateTime<Utc>>,
+    /// The workspace the lead arrived through (the API key's).
+    pub workspace_id: Option<Uuid>,
     /// For imports: a stable key so the same row is never imported twice.
     pub import_key: Option<String>,
 }

@@ -102,6 +102,7 @@ pub struct NewApiKeyRow {
     pub last_four: String,
     pub key_hash: String,
     pub scope: ApiKeyScope,
+    pub workspace_id: Option<Uuid>,
 }
 
 /// Whose tenants a listing covers.

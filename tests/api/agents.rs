@@ -423,3 +423,61 @@ async fn workspaces_link_usable_agents_and_say_when_one_is_gone() {
         .iter()
         .any(|e| e.action == "workspace.deactivate"));
 }
+
+#[tokio::test]
+async fn a_key_bound_to_a_workspace_lands_its_leads_there() {
+    use switchboard::domain::{LeadQuery, NewApiKey};
+    let app = spawn().await;
+    app.tenant("Alpha", Tier::Pro).await;
+    app.tenant("Beta", Tier::Pro).await;
+    let ws = app
+        .admin
+        .create_workspace(
+            "alpha",
+            &NewWorkspace {
+                name: "Website".into(),
+                channel: Channel::WebForm,
+                agent_id: None,
+                strategy_active: false,
+            },
+        )
+        .await
+        .unwrap();
+    let key = app
+        .admin
+        .create_api_key(
+            "alpha",
+            &NewApiKey {
+                name: "site".into(),
+                scope: None,
+                workspace_id: Some(ws.id),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(key.api_key.workspace_id, Some(ws.id));
+    app.anon()
+        .ingest_lead(&key.key, &crate::common::lead("Jane"), None)
+        .await
+        .unwrap();
+    let leads = app
+        .admin
+        .list_leads("alpha", &LeadQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(leads.items[0].workspace_id, Some(ws.id));
+    // Another tenant's workspace cannot be bound.
+    let e = app
+        .admin
+        .create_api_key(
+            "beta",
+            &NewApiKey {
+                name: "x".into(),
+                scope: None,
+                workspace_id: Some(ws.id),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(e.problem().unwrap().field("workspace_id").is_some());
+}

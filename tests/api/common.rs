@@ -126,6 +126,7 @@ impl TestApp {
                 &switchboard::domain::NewApiKey {
                     name: "form".into(),
                     scope: None,
+                    workspace_id: None,
                 },
             )
             .await

@@ -300,6 +300,7 @@ async fn at_the_limit_200_concurrent_ingests_accept_exactly_one() {
             sla_due_at: now + chrono::Duration::hours(24),
             sla_at_risk_at: now + chrono::Duration::hours(18),
             received_at: None,
+            workspace_id: None,
             import_key: None,
         };
         let out = app

@@ -264,6 +264,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let new = NewApiKey {
                     name: format!("key {step}"),
                     scope: None,
+                    workspace_id: None,
                 };
                 let r = users[user].2.create_api_key(&slugs[tenant], &new).await;
                 let want = model.gate(user, tenant, |r| r == Role::Admin).unwrap_or(0);

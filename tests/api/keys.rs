@@ -14,6 +14,7 @@ async fn keys_are_shown_once_stored_hashed_and_revocable() {
             &NewApiKey {
                 name: "Website form".into(),
                 scope: None,
+                workspace_id: None,
             },
         )
         .await
@@ -89,6 +90,7 @@ async fn keys_are_shown_once_stored_hashed_and_revocable() {
             &NewApiKey {
                 name: " ".into(),
                 scope: None,
+                workspace_id: None,
             },
         )
         .await
@@ -111,6 +113,7 @@ async fn another_tenants_key_cannot_be_revoked_or_seen() {
             &NewApiKey {
                 name: "B form".into(),
                 scope: None,
+                workspace_id: None,
             },
         )
         .await
@@ -145,6 +148,7 @@ async fn the_audit_log_paginates_newest_first() {
                 &NewApiKey {
                     name: format!("k{i}"),
                     scope: None,
+                    workspace_id: None,
                 },
             )
             .await

@@ -191,6 +191,7 @@ impl Fixture {
             sla_due_at: now + chrono::Duration::hours(24),
             sla_at_risk_at: now + chrono::Duration::hours(18),
             received_at: None,
+            workspace_id: None,
             import_key: None,
         };
         let limit = LeadLimit {
@@ -345,6 +346,7 @@ impl Fixture {
                 let new = NewApiKey {
                     name: format!("k{n}"),
                     scope: None,
+                    workspace_id: None,
                 };
                 status(client.create_api_key(t, &new).await, ok)
             }
@@ -361,6 +363,7 @@ impl Fixture {
                             last_four: "xxxx".into(),
                             key_hash: secret::hash(&secret::generate("sbk_")),
                             scope: ApiKeyScope::LeadsIngest,
+                            workspace_id: None,
                         },
                     )
                     .await

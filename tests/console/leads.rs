@@ -27,6 +27,7 @@ fn lead(n: u128, name: &str, company: &str, age: i64) -> Lead {
         message: "We need a quote for the spring campaign.".into(),
         source: LeadSource::Form,
         source_page: None,
+        workspace_id: None,
         utm: Utm::default(),
         fields: serde_json::json!({}),
         stage: "new".into(),

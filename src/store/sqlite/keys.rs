@@ -9,13 +9,14 @@ use super::{cursor, db_error, now_ms, parse_uuid, to_dt, write_audit, SqliteStor
 use crate::domain::{ApiKey, ApiKeyScope, AuditEvent, Page, PageQuery};
 use crate::store::{Actor, AuditEntry, NewApiKeyRow, StoreError, StoreResult};
 
-const KEY_COLUMNS: &str =
-    "id, name, prefix, last_four, scope, created_by, created_at, last_used_at, revoked_at";
+const KEY_COLUMNS: &str = "id, name, prefix, last_four, scope, created_by, workspace_id, \
+     created_at, last_used_at, revoked_at";
 
 fn key_from_row(row: &SqliteRow) -> StoreResult<ApiKey> {
     let err = |e| db_error(e, "read an API key");
     let scope: String = row.try_get("scope").map_err(err)?;
     let created_by: Option<String> = row.try_get("created_by").map_err(err)?;
+    let workspace: Option<String> = row.try_get("workspace_id").map_err(err)?;
     Ok(ApiKey {
         id: parse_uuid(&row.try_get::<String, _>("id").map_err(err)?)?,
         name: row.try_get("name").map_err(err)?,
@@ -24,6 +25,7 @@ fn key_from_row(row: &SqliteRow) -> StoreResult<ApiKey> {
         scope: ApiKeyScope::parse(&scope)
             .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad scope {scope:?} in store")))?,
         created_by: created_by.as_deref().map(parse_uuid).transpose()?,
+        workspace_id: workspace.as_deref().map(parse_uuid).transpose()?,
         created_at: to_dt(row.try_get("created_at").map_err(err)?),
         last_used_at: row
             .try_get::<Option<i64>, _>("last_used_at")
@@ -67,6 +69,7 @@ impl SqliteStore {
             last_four: row.last_four,
             scope: row.scope,
             created_by: actor.user_id,
+            workspace_id: row.workspace_id,
             created_at: to_dt(now_ms()),
             last_used_at: None,
             revoked_at: None,
@@ -74,7 +77,7 @@ impl SqliteStore {
         let (_writer, mut tx) = self.write().await?;
         sqlx::query(
             "INSERT INTO api_keys (tenant_id, id, name, prefix, last_four, key_hash, scope, \
-             created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             created_by, workspace_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(tenant_id.to_string())
         .bind(key.id.to_string())
@@ -84,6 +87,7 @@ impl SqliteStore {
         .bind(&row.key_hash)
         .bind(key.scope.as_str())
         .bind(key.created_by.map(|u| u.to_string()))
+        .bind(key.workspace_id.map(|u| u.to_string()))
         .bind(key.created_at.timestamp_millis())
         .execute(&mut *tx)
         .await
@@ -92,7 +96,8 @@ impl SqliteStore {
             action: "api_key.create",
             resource: "api_key",
             resource_id: key.id.to_string(),
-            changes: json!({ "name": key.name, "prefix": key.prefix, "scope": key.scope }),
+            changes: json!({ "name": key.name, "prefix": key.prefix, "scope": key.scope,
+                             "workspace_id": key.workspace_id }),
         };
         write_audit(&mut tx, tenant_id, actor, &entry).await?;
         tx.commit()

@@ -16,7 +16,8 @@ use crate::store::{
 
 pub(super) const LEAD_COLUMNS: &str = "tenant_id, id, name, email, phone, company, message, \
      source, source_page, utm, fields, stage, assignee_id, spam, spam_reason, qual_category, \
-     qual_reason, created_at, updated_at, sla_due_at, at_risk_at, first_response_at, responded";
+     qual_reason, created_at, updated_at, sla_due_at, at_risk_at, first_response_at, responded, \
+     workspace_id";
 
 pub(super) fn lead_from_row(row: &SqliteRow, now: DateTime<Utc>) -> StoreResult<Lead> {
     let err = |e| db_error(e, "read a lead");
@@ -24,6 +25,7 @@ pub(super) fn lead_from_row(row: &SqliteRow, now: DateTime<Utc>) -> StoreResult<
     let utm: String = row.try_get("utm").map_err(err)?;
     let fields: String = row.try_get("fields").map_err(err)?;
     let assignee: Option<String> = row.try_get("assignee_id").map_err(err)?;
+    let workspace: Option<String> = row.try_get("workspace_id").map_err(err)?;
     let category: Option<String> = row.try_get("qual_category").map_err(err)?;
     let created_at = to_dt(row.try_get("created_at").map_err(err)?);
     let sla_due_at = to_dt(row.try_get("sla_due_at").map_err(err)?);
@@ -46,6 +48,7 @@ pub(super) fn lead_from_row(row: &SqliteRow, now: DateTime<Utc>) -> StoreResult<
         utm: serde_json::from_str::<Utm>(&utm).unwrap_or_default(),
         fields: serde_json::from_str(&fields).unwrap_or_else(|_| json!({})),
         stage: row.try_get("stage").map_err(err)?,
+        workspace_id: workspace.as_deref().map(parse_uuid).transpose()?,
         assignee_id: assignee.as_deref().map(parse_uuid).transpose()?,
         spam: row.try_get::<i64, _>("spam").map_err(err)? != 0,
         spam_reason: row.try_get("spam_reason").map_err(err)?,
@@ -274,7 +277,7 @@ impl SqliteStore {
         let created_at = row.received_at.unwrap_or(now);
         sqlx::query(&format!(
             "INSERT INTO leads ({LEAD_COLUMNS}, import_key) VALUES \
-             (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, ?, ?, ?, ?, NULL, 0, ?)"
+             (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, ?, ?, ?, ?, NULL, 0, ?, ?)"
         ))
         .bind(tenant_id.to_string())
         .bind(id.to_string())
@@ -294,6 +297,7 @@ impl SqliteStore {
         .bind(now.timestamp_millis())
         .bind(row.sla_due_at.timestamp_millis())
         .bind(row.sla_at_risk_at.timestamp_millis())
+        .bind(row.workspace_id.map(|w| w.to_string()))
         .bind(row.import_key.as_deref())
         .execute(&mut *tx)
         .await

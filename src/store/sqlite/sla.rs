@@ -24,7 +24,8 @@ enum Alert {
 impl SqliteStore {
     pub(super) async fn api_key_owner_impl(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>> {
         let row = sqlx::query(
-            "SELECT tenant_id, id, revoked_at FROM api_keys WHERE key_hash = ? AND scope = 'leads:ingest'",
+            "SELECT tenant_id, id, revoked_at, workspace_id FROM api_keys \
+             WHERE key_hash = ? AND scope = 'leads:ingest'",
         )
         .bind(key_hash)
         .fetch_optional(&self.pool)
@@ -39,6 +40,12 @@ impl SqliteStore {
                     .try_get::<Option<i64>, _>("revoked_at")
                     .map_err(err)?
                     .is_some(),
+                workspace_id: r
+                    .try_get::<Option<String>, _>("workspace_id")
+                    .map_err(err)?
+                    .as_deref()
+                    .map(parse_uuid)
+                    .transpose()?,
             })
         })
         .transpose()
