@@ -6,8 +6,13 @@ use switchboard::domain::{
     secret, ApiKeyScope, BulkLeads, LeadPatch, LeadQuery, LeadSource, NewApiKey, NewInvitation,
     NewMember, NewNote, NewTenant, PageQuery, Permission, Role, TenantPatch, Tier,
 };
+use switchboard::domain::{
+    AgentConfig, AgentPatch, Channel, NewAgent, NewWorkspace, Sharing, SharingChange,
+    WorkspacePatch,
+};
 use switchboard::store::{
     Actor, IngestOutcome, LeadChange, LeadLimit, NewApiKeyRow, NewInvitationRow, NewLeadRow,
+    WorkspaceRow,
 };
 use uuid::Uuid;
 
@@ -53,6 +58,17 @@ enum Route {
     ImportSample,
     ImportCsv,
     ExportCsv,
+    ListAgents,
+    CreateAgent,
+    PatchAgent,
+    DeleteAgent,
+    AgentVersions,
+    RestoreVersion,
+    ShareAgent,
+    ListWorkspaces,
+    CreateWorkspace,
+    PatchWorkspace,
+    DeleteWorkspace,
 }
 
 /// What a route needs; `None` = any signed-in user, outside any tenant.
@@ -65,7 +81,7 @@ enum Needs {
 }
 
 impl Route {
-    const ALL: [Route; 30] = [
+    const ALL: [Route; 41] = [
         Route::Me,
         Route::ListTenants,
         Route::CreateTenant,
@@ -96,6 +112,17 @@ impl Route {
         Route::ImportSample,
         Route::ImportCsv,
         Route::ExportCsv,
+        Route::ListAgents,
+        Route::CreateAgent,
+        Route::PatchAgent,
+        Route::DeleteAgent,
+        Route::AgentVersions,
+        Route::RestoreVersion,
+        Route::ShareAgent,
+        Route::ListWorkspaces,
+        Route::CreateWorkspace,
+        Route::PatchWorkspace,
+        Route::DeleteWorkspace,
     ];
 
     fn needs(self) -> Needs {
@@ -125,6 +152,15 @@ impl Route {
             | Route::ImportCsv => Needs::Perm(LeadsEdit),
             Route::DeleteLead => Needs::Perm(LeadsDelete),
             Route::ExportCsv => Needs::Perm(LeadsExport),
+            Route::ListAgents | Route::AgentVersions | Route::ListWorkspaces => Needs::Member,
+            Route::CreateAgent
+            | Route::PatchAgent
+            | Route::DeleteAgent
+            | Route::RestoreVersion
+            | Route::ShareAgent
+            | Route::CreateWorkspace
+            | Route::PatchWorkspace
+            | Route::DeleteWorkspace => Needs::Perm(AgentsManage),
         }
     }
 
@@ -135,11 +171,15 @@ impl Route {
             | Route::Invite
             | Route::CreateKey
             | Route::CreateLead
-            | Route::AddNote => 201,
+            | Route::AddNote
+            | Route::CreateAgent
+            | Route::CreateWorkspace => 201,
             Route::RemoveMember
             | Route::RevokeInvitation
             | Route::RevokeKey
-            | Route::DeleteLead => 204,
+            | Route::DeleteLead
+            | Route::DeleteAgent
+            | Route::DeleteWorkspace => 204,
             _ => 200,
         }
     }
@@ -179,7 +219,56 @@ struct Fixture {
     agent: Uuid,
 }
 
+fn new_agent(n: usize) -> NewAgent {
+    NewAgent {
+        name: format!("Agent {n}"),
+        system_prompt: "Answer leads.".into(),
+        model: "local/smollm2-135m".into(),
+        ..Default::default()
+    }
+}
+
+fn new_workspace(n: usize) -> NewWorkspace {
+    NewWorkspace {
+        name: format!("Workspace {n}"),
+        channel: Channel::WebForm,
+        agent_id: None,
+        strategy_active: false,
+    }
+}
+
 impl Fixture {
+    /// A new agent of alpha, made through the store.
+    async fn agent(&self) -> Uuid {
+        let n = self.next();
+        let new = new_agent(n);
+        let config = AgentConfig {
+            system_prompt: new.system_prompt,
+            model: new.model,
+            temperature: 0.3,
+            max_tokens: 100,
+        };
+        let actor = Actor::system();
+        let a = self
+            .app
+            .store
+            .create_agent(&actor, self.tenant_id, &new.name, "", &config);
+        a.await.unwrap().id
+    }
+
+    /// A new workspace of alpha, made through the store.
+    async fn workspace(&self) -> Uuid {
+        let row = WorkspaceRow {
+            name: format!("Workspace {}", self.next()),
+            channel: Channel::Email,
+            agent: None,
+            strategy_active: false,
+        };
+        let actor = Actor::system();
+        let ws = self.app.store.create_workspace(&actor, self.tenant_id, row);
+        ws.await.unwrap().id
+    }
+
     /// A new lead in alpha, assigned to the agent so every role may see it.
     async fn lead(&self) -> Uuid {
         let now = chrono::Utc::now();
@@ -410,6 +499,47 @@ impl Fixture {
                 status(client.import_csv(t, csv).await, ok)
             }
             Route::ExportCsv => status(client.export_csv(t, &LeadQuery::default()).await, ok),
+            Route::ListAgents => status(client.list_agents(t).await, ok),
+            Route::CreateAgent => status(client.create_agent(t, &new_agent(n)).await, ok),
+            Route::PatchAgent => {
+                let patch = AgentPatch {
+                    system_prompt: Some(format!("Prompt {n}")),
+                    ..Default::default()
+                };
+                status(client.update_agent(t, self.agent().await, &patch).await, ok)
+            }
+            Route::DeleteAgent => status(client.delete_agent(t, self.agent().await).await, ok),
+            Route::AgentVersions => status(client.agent_versions(t, self.agent().await).await, ok),
+            Route::RestoreVersion => status(
+                client.restore_agent_version(t, self.agent().await, 1).await,
+                ok,
+            ),
+            Route::ShareAgent => {
+                let change = SharingChange {
+                    sharing: Sharing::Private,
+                    tenants: vec![],
+                };
+                status(client.share_agent(t, self.agent().await, &change).await, ok)
+            }
+            Route::ListWorkspaces => status(client.list_workspaces(t).await, ok),
+            Route::CreateWorkspace => {
+                status(client.create_workspace(t, &new_workspace(n)).await, ok)
+            }
+            Route::PatchWorkspace => {
+                let patch = WorkspacePatch {
+                    name: Some(format!("Renamed {n}")),
+                    ..Default::default()
+                };
+                status(
+                    client
+                        .update_workspace(t, self.workspace().await, &patch)
+                        .await,
+                    ok,
+                )
+            }
+            Route::DeleteWorkspace => {
+                status(client.delete_workspace(t, self.workspace().await).await, ok)
+            }
         }
     }
 }
