@@ -220,24 +220,25 @@ pub(crate) fn parse_lead_cursor(sort: LeadSort, cursor: &str) -> Option<(i64, i6
     }
 }
 
-impl SqliteStore {
-    pub(super) async fn insert_lead_impl(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        row: NewLeadRow,
-        limit: LeadLimit,
-        idempotency: Option<Idempotency>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<IngestOutcome> {
-        let (_writer, mut tx) = self.write().await?;
+/// Inserts one lead inside `tx` (the caller commits): limit, idempotency,
+/// import de-duplication, timeline, audit and event.
+pub(super) async fn insert_lead_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    actor: &Actor,
+    tenant_id: Uuid,
+    row: NewLeadRow,
+    limit: LeadLimit,
+    idempotency: Option<Idempotency>,
+    now: DateTime<Utc>,
+) -> StoreResult<IngestOutcome> {
+    {
         if let Some(idem) = &idempotency {
             let seen = sqlx::query(
                 "SELECT body_hash, lead_id FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
             )
             .bind(tenant_id.to_string())
             .bind(&idem.key)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await
             .map_err(|e| db_error(e, "check an idempotency key"))?;
             if let Some(seen) = seen {
@@ -246,7 +247,7 @@ impl SqliteStore {
                     return Err(StoreError::IdempotencyMismatch);
                 }
                 let lead_id: String = seen.try_get("lead_id").map_err(|e| db_error(e, "read"))?;
-                let lead = lead_in(&mut tx, tenant_id, parse_uuid(&lead_id)?, now)
+                let lead = lead_in(tx, tenant_id, parse_uuid(&lead_id)?, now)
                     .await?
                     .ok_or(StoreError::NotFound)?;
                 return Ok(IngestOutcome::Replayed(Box::new(lead)));
@@ -257,7 +258,7 @@ impl SqliteStore {
                 sqlx::query_scalar("SELECT 1 FROM leads WHERE tenant_id = ? AND import_key = ?")
                     .bind(tenant_id.to_string())
                     .bind(key)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await
                     .map_err(|e| db_error(e, "check an import key"))?;
             if exists.is_some() {
@@ -266,7 +267,7 @@ impl SqliteStore {
         }
         let spam = row.spam_reason.is_some();
         if !spam {
-            take_allowance(&mut tx, tenant_id, limit, now).await?;
+            take_allowance(tx, tenant_id, limit, now).await?;
         }
         let id = Uuid::now_v7();
         let input = &row.input;
@@ -299,29 +300,22 @@ impl SqliteStore {
         .bind(row.sla_at_risk_at.timestamp_millis())
         .bind(row.workspace_id.map(|w| w.to_string()))
         .bind(row.import_key.as_deref())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(|e| db_error(e, "store a lead"))?;
-        let lead = lead_in(&mut tx, tenant_id, id, now)
+        let lead = lead_in(tx, tenant_id, id, now)
             .await?
             .ok_or(StoreError::NotFound)?;
         let created = json!({ "source": row.source, "spam_reason": row.spam_reason });
-        timeline_entry(&mut tx, tenant_id, id, "created", actor, created, now).await?;
+        timeline_entry(tx, tenant_id, id, "created", actor, created, now).await?;
         let entry = AuditEntry {
             action: "lead.create",
             resource: "lead",
             resource_id: id.to_string(),
             changes: json!({ "source": row.source, "spam": spam }),
         };
-        write_audit(&mut tx, tenant_id, actor, &entry).await?;
-        log_event(
-            &mut tx,
-            tenant_id,
-            "lead.created",
-            json!({ "lead": lead }),
-            now,
-        )
-        .await?;
+        write_audit(tx, tenant_id, actor, &entry).await?;
+        log_event(tx, tenant_id, "lead.created", json!({ "lead": lead }), now).await?;
         if let Some(idem) = &idempotency {
             sqlx::query(
                 "INSERT INTO idempotency_keys (tenant_id, key, body_hash, lead_id, created_at) \
@@ -332,16 +326,15 @@ impl SqliteStore {
             .bind(&idem.body_hash)
             .bind(id.to_string())
             .bind(now.timestamp_millis())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(|e| db_error(e, "remember an idempotency key"))?;
         }
-        tx.commit()
-            .await
-            .map_err(|e| db_error(e, "commit a lead"))?;
         Ok(IngestOutcome::Created(Box::new(lead)))
     }
+}
 
+impl SqliteStore {
     pub(super) async fn lead_impl(
         &self,
         tenant_id: Uuid,

@@ -2,6 +2,7 @@
 //! so two processes on one file wait for each other instead of corrupting it).
 
 mod agents;
+mod batch;
 mod keys;
 mod lead_changes;
 mod leads;
@@ -55,6 +56,8 @@ pub struct SqliteStore {
     /// Writers of this process queue here, in order, instead of spinning in
     /// SQLite's busy handler (which sleeps up to 100 ms between tries).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Lead inserts go through the group-commit writer.
+    inserts: tokio::sync::mpsc::Sender<batch::InsertJob>,
 }
 
 impl SqliteStore {
@@ -64,9 +67,12 @@ impl SqliteStore {
             .run(&pool)
             .await
             .context("cannot migrate the SQLite database")?;
+        let writer: std::sync::Arc<tokio::sync::Mutex<()>> = Default::default();
+        let inserts = batch::spawn_writer(pool.clone(), writer.clone());
         Ok(Self {
             pool,
-            writer: Default::default(),
+            writer,
+            inserts,
         })
     }
 
