@@ -23,6 +23,11 @@ pub struct FileConfig {
     pub log_dir: Option<PathBuf>,
     /// Days a session token stays valid.
     pub session_days: Option<u32>,
+    /// Lead ingest per API key: sustained rate per minute and burst.
+    pub ingest_rate_per_minute: Option<u32>,
+    pub ingest_burst: Option<u32>,
+    /// Seconds between SLA sweeps.
+    pub sla_check_seconds: Option<u32>,
     /// Key overrides: action name → key (see `?` in the console).
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
@@ -56,6 +61,9 @@ pub struct Config {
     pub log_level: String,
     pub log_dir: PathBuf,
     pub session_days: u32,
+    pub ingest_rate_per_minute: u32,
+    pub ingest_burst: u32,
+    pub sla_check_seconds: u32,
     pub keys: BTreeMap<String, String>,
 }
 
@@ -113,6 +121,25 @@ impl Config {
         if session_days == 0 || session_days > 365 {
             anyhow::bail!("session_days must be between 1 and 365 (got {session_days})");
         }
+        let number = |name: &str, file: Option<u32>, default: u32| -> anyhow::Result<u32> {
+            let v = match env(&name.to_uppercase()) {
+                Some(v) => v.parse().with_context(|| {
+                    format!(
+                        "SWITCHBOARD_{}={v:?} is not a whole number",
+                        name.to_uppercase()
+                    )
+                })?,
+                None => file.unwrap_or(default),
+            };
+            if v == 0 {
+                anyhow::bail!("{name} must be at least 1");
+            }
+            Ok(v)
+        };
+        let ingest_rate_per_minute =
+            number("ingest_rate_per_minute", file.ingest_rate_per_minute, 600)?;
+        let ingest_burst = number("ingest_burst", file.ingest_burst, 100)?;
+        let sla_check_seconds = number("sla_check_seconds", file.sla_check_seconds, 30)?;
         Ok(Config {
             server: flags
                 .server
@@ -139,6 +166,9 @@ impl Config {
                 .or(file.log_dir)
                 .unwrap_or_else(|| dirs.data.clone()),
             session_days,
+            ingest_rate_per_minute,
+            ingest_burst,
+            sla_check_seconds,
             keys: file.keys,
             dirs,
         })

@@ -51,6 +51,9 @@ impl Drop for Embedded {
 pub fn settings(config: &Config) -> ServerSettings {
     ServerSettings {
         session_ttl: chrono::Duration::days(config.session_days as i64),
+        ingest_per_minute: config.ingest_rate_per_minute,
+        ingest_burst: config.ingest_burst,
+        sla_interval: std::time::Duration::from_secs(u64::from(config.sla_check_seconds)),
         ..ServerSettings::default()
     }
 }
