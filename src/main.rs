@@ -66,6 +66,8 @@ enum BenchCommand {
         #[arg(long, default_value_t = 2000)]
         requests: usize,
     },
+    /// Frame time and bytes per keystroke of the Leads pane, 100 vs 100k leads.
+    Render,
 }
 
 #[derive(Subcommand)]
@@ -124,6 +126,9 @@ fn main() -> ExitCode {
                     commands::login::login(&config, password_stdin).await
                 }
                 Some(Command::Logout) => commands::login::logout(&config).await,
+                Some(Command::Bench {
+                    command: BenchCommand::Render,
+                }) => switchboard::bench::render::run(),
                 Some(Command::Bench {
                     command: BenchCommand::Ingest { clients, requests },
                 }) => {
