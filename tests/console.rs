@@ -24,6 +24,8 @@ use switchboard::domain::{
 };
 use uuid::Uuid;
 
+#[path = "console/agents.rs"]
+mod agents;
 #[path = "console/keys.rs"]
 mod keys;
 #[path = "console/leads.rs"]
@@ -496,7 +498,9 @@ fn number_keys_switch_panes_and_placeholders_are_honest() {
     assert_eq!(app.pane, Pane::Leads);
     press(&mut app, &[code(KeyCode::Tab)]);
     assert_eq!(app.pane, Pane::Agents);
-    assert!(render(&app, 80, 24).contains("arrives with the Agents issue"));
+    press(&mut app, &[key('5')]);
+    assert_eq!(app.pane, Pane::Playground);
+    assert!(render(&app, 80, 24).contains("arrives with the local model/playground work"));
     press(&mut app, &[key('1')]);
     assert_eq!(app.pane, Pane::Tenants);
 }

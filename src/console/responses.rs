@@ -221,7 +221,7 @@ impl App {
             // Shown inline in the pane, with the retry key.
             Response::Tenants(_) => self.tenants = Load::Failed(err.message()),
             _ if self.on_lead_failure(flight, &err.message()) => {}
-            _ if self.on_agent_failure(id, flight, &err.message()) => {}
+            _ if self.on_agent_failure(id, flight, &err) => {}
             _ => {
                 // A form keeps its draft and shows the errors where they belong.
                 let on_form = |open: &mut OpenForm| {

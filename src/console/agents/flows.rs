@@ -9,6 +9,7 @@ use crate::console::action::Action;
 use crate::console::app::{App, Confirmable, FormPurpose, Load, Modal, Pane, Slot};
 use crate::console::effect::{Effect, Request};
 use crate::console::keymap::Context;
+use crate::console::panes::agent_detail::wrap;
 use crate::console::widgets::toast::{Toast, ToastKind};
 use crate::domain::Agent;
 
@@ -237,6 +238,8 @@ impl App {
     }
 
     fn update_agent_detail(&mut self, tenant: Uuid, action: Action) -> Vec<Effect> {
+        // The text's width inside the pane's borders.
+        let width = usize::from(self.viewport.0.saturating_sub(2));
         let Some(d) = &mut self.agents.detail else {
             return Vec::new();
         };
@@ -244,7 +247,12 @@ impl App {
             match action {
                 Action::Up => diff.scroll = diff.scroll.saturating_sub(1),
                 Action::Down => {
-                    diff.scroll = (diff.scroll + 1).min(diff.lines.len().saturating_sub(1))
+                    let total: usize = diff
+                        .lines
+                        .iter()
+                        .map(|l| wrap(&l.text, width.saturating_sub(2)).len())
+                        .sum();
+                    diff.scroll = (diff.scroll + 1).min(total.saturating_sub(1))
                 }
                 Action::Back => d.diff = None,
                 _ => {}
@@ -261,9 +269,11 @@ impl App {
                 }
             }
             (Action::Up, DetailFocus::Prompt) => d.scroll = d.scroll.saturating_sub(1),
-            // The renderer stops at the last line; this only bounds the count.
+            // Bounded by the wrapped lines at the terminal's width; the
+            // renderer keeps the last screenful in view.
             (Action::Down, DetailFocus::Prompt) => {
-                d.scroll = (d.scroll + 1).min(agent.config.system_prompt.chars().count())
+                let total = wrap(&agent.config.system_prompt, width).len();
+                d.scroll = (d.scroll + 1).min(total.saturating_sub(1))
             }
             (Action::Up, DetailFocus::Versions) => d.version_sel = d.version_sel.saturating_sub(1),
             (Action::Down, DetailFocus::Versions) => {

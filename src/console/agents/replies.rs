@@ -1,5 +1,6 @@
 //! What the console does with the Agents and Workspaces panes' replies.
 
+use crate::api::ApiError;
 use crate::console::app::{App, InFlight, Load, Modal, Slot};
 use crate::console::effect::{Effect, RequestId};
 use crate::console::request::Response;
@@ -168,8 +169,9 @@ impl App {
         &mut self,
         id: RequestId,
         flight: &InFlight,
-        message: &str,
+        err: &ApiError,
     ) -> bool {
+        let message = &err.message();
         let here = flight.tenant.is_some() && flight.tenant == self.agents.tenant;
         match flight.slot {
             Some(Slot::Agents) => {
@@ -193,13 +195,29 @@ impl App {
             _ => {
                 // The share dialog keeps the choice and says why, inline;
                 // the toast still follows, as for a form.
-                if let Some(Modal::Share(d)) = &mut self.modal {
-                    if d.pending == Some(id) {
+                match &mut self.modal {
+                    Some(Modal::Share(d)) if d.pending == Some(id) => {
                         d.pending = None;
                         d.error = Some(message.to_string());
+                        false
                     }
+                    Some(Modal::Form(f)) if f.pending == Some(id) => false,
+                    // No form to mark the field in (the strategy switch):
+                    // the field's message is the useful part, so say it.
+                    _ => match err.problem().filter(|p| !p.errors.is_empty()) {
+                        Some(p) => {
+                            let why: Vec<&str> =
+                                p.errors.iter().map(|e| e.message.as_str()).collect();
+                            self.toast(Toast::error(format!(
+                                "{}: {}",
+                                flight.fail,
+                                why.join("; ")
+                            )));
+                            true
+                        }
+                        None => false,
+                    },
                 }
-                false
             }
         }
     }

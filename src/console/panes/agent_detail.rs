@@ -216,21 +216,24 @@ fn render_diff(app: &App, diff: &VersionDiff, area: Rect, buf: &mut Buffer) {
         Paragraph::new(Span::styled("The prompts are the same.", theme.dim)).render(body, buf);
         return;
     }
-    let shown = usize::from(body.height);
-    let scroll = diff.scroll.min(diff.lines.len().saturating_sub(shown));
-    let lines: Vec<Line> = diff
+    // Long prompt lines wrap, each piece keeping its +/- mark.
+    let width = usize::from(body.width.saturating_sub(2));
+    let all: Vec<Line> = diff
         .lines
         .iter()
-        .skip(scroll)
-        .take(shown)
-        .map(|l| {
-            let style = match l.kind {
-                DiffKind::Added => theme.diff_added,
-                DiffKind::Removed => theme.diff_removed,
-                DiffKind::Same => Style::default(),
+        .flat_map(|l| {
+            let (mark, style) = match l.kind {
+                DiffKind::Added => ("+ ", theme.diff_added),
+                DiffKind::Removed => ("- ", theme.diff_removed),
+                DiffKind::Same => ("  ", Style::default()),
             };
-            Line::from(Span::styled(l.unified(), style))
+            wrap(&l.text, width)
+                .into_iter()
+                .map(move |piece| Line::from(Span::styled(format!("{mark}{piece}"), style)))
         })
         .collect();
+    let shown = usize::from(body.height);
+    let scroll = diff.scroll.min(all.len().saturating_sub(shown));
+    let lines: Vec<Line> = all.into_iter().skip(scroll).take(shown).collect();
     Paragraph::new(lines).render(body, buf);
 }
