@@ -576,7 +576,8 @@ mod random_keys {
             any::<char>().prop_map(KeyCode::Char),
             proptest::sample::select(vec![
                 'j', 'k', 'n', 'e', 's', 'S', '/', ':', '?', 'q', 'x', 'r', 'i', 'a', 'd', 'c',
-                'y', '1', '2', 'g', 'G', 'h', 'l', 'o', 'm', 'N', '!', '2', '2', 'n'
+                'y', '1', '2', 'g', 'G', 'h', 'l', 'o', 'm', 'N', '!', '2', '2', 'n', '3', '3',
+                '4', '4', 't', ' ', 'R', 'S', 'l'
             ])
             .prop_map(KeyCode::Char),
             proptest::sample::select(vec![
@@ -627,6 +628,16 @@ mod random_keys {
                             lead: Ok(mixed_leads().remove(0)), timeline: Ok(timeline()),
                         })),
                         Request::CreateLead { .. } => Response::LeadCreated(Err(validation("email", "is not an email address"))),
+                        Request::ListAgents { .. } => Response::Agents(Ok(agents::mixed_agents())),
+                        Request::AgentVersions { .. } => Response::AgentVersions(Ok(agents::versions())),
+                        Request::ListWorkspaces { .. } => Response::Workspaces(Ok(agents::workspaces())),
+                        Request::CreateAgent { .. } => Response::AgentCreated(Err(validation("system_prompt", "is required"))),
+                        Request::UpdateAgent { .. } => Response::AgentUpdated(Err(validation("model", "bad"))),
+                        Request::RestoreAgentVersion { .. } => Response::AgentRestored(Ok(agents::agent(201, "Receptionist", "Open Arms", false))),
+                        Request::ShareAgent { .. } => Response::AgentShared(Err(unreachable())),
+                        Request::DeleteAgent { .. } => Response::AgentDeleted(Ok(())),
+                        Request::CreateWorkspace { .. } | Request::UpdateWorkspace { .. } => Response::WorkspaceSaved(Err(validation("strategy_active", "link an agent first"))),
+                        Request::DeleteWorkspace { .. } => Response::WorkspaceDeleted(Ok(())),
                         _ => Response::TenantUpdated(Err(validation("settings.sla_hours", "bad"))),
                     };
                     app.on_response(id, resp);

@@ -55,7 +55,7 @@ pub(super) fn mixed_agents() -> Vec<Agent> {
     ]
 }
 
-fn versions() -> Vec<AgentVersion> {
+pub(super) fn versions() -> Vec<AgentVersion> {
     let v = |n: u32, prompt: &str, who: Option<&str>, from: Option<u32>, day: u32| AgentVersion {
         agent_id: Uuid::from_u128(201),
         version: n,
