@@ -375,15 +375,32 @@ impl Form {
                 FieldKind::Line(ta) | FieldKind::Multi(ta) => ta.render(input, buf),
                 FieldKind::Choice { options, selected } => {
                     let mut spans = Vec::new();
-                    // Radio marks, so the choice reads without colour too.
-                    for (j, o) in options.iter().enumerate() {
-                        let (mark, style) = match (j == *selected, focused) {
-                            (true, true) => ("●", theme.selected),
-                            (true, false) => ("●", theme.field_focused),
-                            _ => ("○", theme.dim),
+                    let all_w: usize = options.iter().map(|o| o.chars().count() + 4).sum();
+                    // Too many to show (a tenant's agents): show the chosen
+                    // one and where it is in the list.
+                    if all_w + 6 > usize::from(input.width) {
+                        let o = options.get(*selected).map_or("", String::as_str);
+                        let style = if focused {
+                            theme.selected
+                        } else {
+                            theme.field_focused
                         };
-                        spans.push(Span::styled(format!("{mark} {o}"), style));
-                        spans.push(Span::raw("  "));
+                        spans.push(Span::styled(format!("‹ {o} ›"), style));
+                        spans.push(Span::styled(
+                            format!("  {}/{}", selected + 1, options.len()),
+                            theme.dim,
+                        ));
+                    } else {
+                        // Radio marks, so the choice reads without colour too.
+                        for (j, o) in options.iter().enumerate() {
+                            let (mark, style) = match (j == *selected, focused) {
+                                (true, true) => ("●", theme.selected),
+                                (true, false) => ("●", theme.field_focused),
+                                _ => ("○", theme.dim),
+                            };
+                            spans.push(Span::styled(format!("{mark} {o}"), style));
+                            spans.push(Span::raw("  "));
+                        }
                     }
                     if focused {
                         spans.push(Span::styled("  ←/→", theme.dim));
