@@ -24,6 +24,8 @@ use switchboard::domain::{
 };
 use uuid::Uuid;
 
+#[path = "console/agents.rs"]
+mod agents;
 #[path = "console/keys.rs"]
 mod keys;
 #[path = "console/leads.rs"]
@@ -496,7 +498,9 @@ fn number_keys_switch_panes_and_placeholders_are_honest() {
     assert_eq!(app.pane, Pane::Leads);
     press(&mut app, &[code(KeyCode::Tab)]);
     assert_eq!(app.pane, Pane::Agents);
-    assert!(render(&app, 80, 24).contains("arrives with the Agents issue"));
+    press(&mut app, &[key('5')]);
+    assert_eq!(app.pane, Pane::Playground);
+    assert!(render(&app, 80, 24).contains("arrives with the local model/playground work"));
     press(&mut app, &[key('1')]);
     assert_eq!(app.pane, Pane::Tenants);
 }
@@ -572,7 +576,8 @@ mod random_keys {
             any::<char>().prop_map(KeyCode::Char),
             proptest::sample::select(vec![
                 'j', 'k', 'n', 'e', 's', 'S', '/', ':', '?', 'q', 'x', 'r', 'i', 'a', 'd', 'c',
-                'y', '1', '2', 'g', 'G', 'h', 'l', 'o', 'm', 'N', '!', '2', '2', 'n'
+                'y', '1', '2', 'g', 'G', 'h', 'l', 'o', 'm', 'N', '!', '2', '2', 'n', '3', '3',
+                '4', '4', 't', ' ', 'R', 'S', 'l'
             ])
             .prop_map(KeyCode::Char),
             proptest::sample::select(vec![
@@ -623,6 +628,16 @@ mod random_keys {
                             lead: Ok(mixed_leads().remove(0)), timeline: Ok(timeline()),
                         })),
                         Request::CreateLead { .. } => Response::LeadCreated(Err(validation("email", "is not an email address"))),
+                        Request::ListAgents { .. } => Response::Agents(Ok(agents::mixed_agents())),
+                        Request::AgentVersions { .. } => Response::AgentVersions(Ok(agents::versions())),
+                        Request::ListWorkspaces { .. } => Response::Workspaces(Ok(agents::workspaces())),
+                        Request::CreateAgent { .. } => Response::AgentCreated(Err(validation("system_prompt", "is required"))),
+                        Request::UpdateAgent { .. } => Response::AgentUpdated(Err(validation("model", "bad"))),
+                        Request::RestoreAgentVersion { .. } => Response::AgentRestored(Ok(agents::agent(201, "Receptionist", "Open Arms", false))),
+                        Request::ShareAgent { .. } => Response::AgentShared(Err(unreachable())),
+                        Request::DeleteAgent { .. } => Response::AgentDeleted(Ok(())),
+                        Request::CreateWorkspace { .. } | Request::UpdateWorkspace { .. } => Response::WorkspaceSaved(Err(validation("strategy_active", "link an agent first"))),
+                        Request::DeleteWorkspace { .. } => Response::WorkspaceDeleted(Ok(())),
                         _ => Response::TenantUpdated(Err(validation("settings.sla_hours", "bad"))),
                     };
                     app.on_response(id, resp);

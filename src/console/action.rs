@@ -57,6 +57,14 @@ pub enum Action {
     /// The `/` text of the leads list stopped changing; the number says
     /// which keystroke's timer this is, so only the newest one sends.
     FilterDue(u64),
+    /// Agents: the sharing dialog, restoring a version.
+    Share,
+    Restore,
+    /// Mark a version for the diff, a tenant in the share dialog, or a
+    /// workspace's strategy on/off: whatever the list's checkbox is.
+    Toggle,
+    /// Workspaces: choose the agent that works the leads.
+    LinkAgent,
     /// A key for whatever text input has the focus.
     Key(KeyEvent),
     Paste(String),

@@ -8,6 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use uuid::Uuid;
 
 use super::action::Action;
+use super::agents::AgentsView;
 use super::effect::{Effect, Request, RequestId};
 use super::keymap::{Context, Keymap};
 use super::leads::LeadsView;
@@ -49,6 +50,8 @@ pub struct App {
     /// The terminal's size, from resize events: how many rows a page is.
     pub viewport: (u16, u16),
     pub leads: LeadsView,
+    /// The Agents and Workspaces panes.
+    pub agents: AgentsView,
     pub(crate) next_id: u64,
     pub(crate) in_flight: HashMap<RequestId, InFlight>,
     pub(crate) latest: HashMap<Slot, RequestId>,
@@ -80,6 +83,7 @@ impl App {
             now: Utc::now(),
             viewport: (80, 24),
             leads: LeadsView::default(),
+            agents: AgentsView::default(),
             next_id: 0,
             in_flight: HashMap::new(),
             latest: HashMap::new(),
@@ -219,6 +223,7 @@ impl App {
             Some(Modal::Confirm { .. }) => return (vec![Context::Confirm], false),
             Some(Modal::Secret(_)) => return (vec![Context::Secret], false),
             Some(Modal::Picker(_)) => return (vec![Context::Picker], false),
+            Some(Modal::Share(_)) => return (vec![Context::ShareDialog], false),
             Some(Modal::Form(f)) => return (form_contexts(&f.form), true),
             None => {}
         }
@@ -241,6 +246,9 @@ impl App {
         }
         if self.pane == Pane::Leads {
             return self.lead_contexts();
+        }
+        if matches!(self.pane, Pane::Agents | Pane::Workspaces) {
+            return self.agent_contexts();
         }
         if self.pane != Pane::Tenants {
             return (vec![Context::Global], false);
@@ -324,6 +332,7 @@ impl App {
         let mut out = self.dispatch(action);
         // Opening the pane, or a new current tenant, (re)loads the leads.
         out.extend(self.sync_leads(was != self.pane));
+        out.extend(self.sync_agents(was != self.pane));
         out
     }
 
@@ -369,6 +378,8 @@ impl App {
             Action::DismissToast => self.dismiss_toast(),
             other if self.pane == Pane::Tenants => return self.update_tenants(other),
             other if self.pane == Pane::Leads => return self.update_leads(other),
+            other if self.pane == Pane::Agents => return self.update_agents(other),
+            other if self.pane == Pane::Workspaces => return self.update_workspaces(other),
             _ => {}
         }
         Vec::new()
@@ -450,6 +461,7 @@ impl App {
                 }
             },
             Modal::Picker(p) => self.update_picker(p, action),
+            Modal::Share(d) => self.update_share(d, action),
             Modal::Form(mut open) => {
                 let (effects, keep) = self.update_form(&mut open, action);
                 // A save may have replaced the form with a secret dialog.

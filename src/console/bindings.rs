@@ -15,6 +15,12 @@ pub type Default_ = (
 );
 
 pub fn defaults() -> Vec<Default_> {
+    let mut all = common();
+    all.extend(super::agents::keys::bindings());
+    all
+}
+
+fn common() -> Vec<Default_> {
     use Action as A;
     use Context as C;
     vec![

@@ -7,7 +7,7 @@ use super::app::{App, CommandLine, Modal, Pane};
 use super::effect::Effect;
 
 /// Every command, as completion offers it.
-pub const COMMANDS: [&str; 17] = [
+pub const COMMANDS: [&str; 18] = [
     "tenant ",
     "tenants",
     "leads",
@@ -20,6 +20,7 @@ pub const COMMANDS: [&str; 17] = [
     "import ",
     "export",
     "agents",
+    "agent ",
     "workspaces",
     "playground",
     "help",
@@ -96,6 +97,12 @@ impl App {
         if let Some(ts) = self.tenants.loaded() {
             options.extend(ts.iter().map(|t| format!("tenant {}", t.slug)));
         }
+        options.extend(
+            self.agents
+                .items()
+                .iter()
+                .map(|a| format!("agent {}", a.name)),
+        );
         if let Some(t) = self.current() {
             options.extend(
                 t.settings
@@ -161,6 +168,7 @@ impl App {
             "import" => self.import_command(arg),
             "export" => self.export_command(arg),
             "agents" => self.go(Pane::Agents),
+            "agent" => self.agent_command(arg),
             "workspaces" => self.go(Pane::Workspaces),
             "playground" => self.go(Pane::Playground),
             "tenant" if arg.is_empty() => Err("usage: :tenant <slug>".into()),

@@ -328,6 +328,9 @@ impl App {
                 Some(tenant),
                 Some(id),
             ),
+            other @ (Confirmable::DeleteAgent { .. }
+            | Confirmable::RestoreVersion { .. }
+            | Confirmable::DeleteWorkspace { .. }) => self.perform_agent(other),
         }
     }
 }

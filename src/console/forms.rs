@@ -107,6 +107,15 @@ impl App {
             ),
             FormPurpose::NewLead(_) => Self::new_lead_fields(),
             FormPurpose::AddNote { lead, .. } => self.note_fields(*lead),
+            FormPurpose::NewAgent(_)
+            | FormPurpose::EditAgent { .. }
+            | FormPurpose::NewWorkspace { .. }
+            | FormPurpose::EditWorkspace { .. } => {
+                let Some(built) = self.agent_form_fields(&purpose) else {
+                    return;
+                };
+                built
+            }
         };
         let open = Box::new(OpenForm {
             form: Form::new(title, fields, &self.theme),
@@ -151,6 +160,15 @@ impl App {
     }
 
     fn submit(&mut self, open: &mut OpenForm) -> (Vec<Effect>, bool) {
+        if matches!(
+            open.purpose,
+            FormPurpose::NewAgent(_)
+                | FormPurpose::EditAgent { .. }
+                | FormPurpose::NewWorkspace { .. }
+                | FormPurpose::EditWorkspace { .. }
+        ) {
+            return self.submit_agent_form(open);
+        }
         let f = &open.form;
         let text = |name: &str| f.value(name).trim().to_string();
         let tier = Tier::parse(&f.value("tier"));
@@ -331,6 +349,11 @@ impl App {
             }
             FormPurpose::NewLead(t) => Self::submit_new_lead(f, *t),
             FormPurpose::AddNote { tenant, lead } => Self::submit_note(f, *tenant, *lead),
+            // Sent by `submit_agent_form` above.
+            FormPurpose::NewAgent(_)
+            | FormPurpose::EditAgent { .. }
+            | FormPurpose::NewWorkspace { .. }
+            | FormPurpose::EditWorkspace { .. } => return (Vec::new(), true),
         };
         let effects = self.send_about(req, None, &ok, &fail, tenant, None);
         open.pending = Some(RequestId(self.next_id));

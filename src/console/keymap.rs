@@ -32,6 +32,13 @@ pub enum Context {
     LeadList,
     LeadDetail,
     Picker,
+    AgentList,
+    AgentDetail,
+    /// The versions list of an agent's detail has the focus.
+    AgentVersions,
+    AgentDiff,
+    WorkspaceList,
+    ShareDialog,
 }
 
 impl Context {
@@ -55,6 +62,12 @@ impl Context {
             Context::LeadList => "Leads list",
             Context::LeadDetail => "Lead detail",
             Context::Picker => "Picker",
+            Context::AgentList => "Agents list",
+            Context::AgentDetail => "Agent detail",
+            Context::AgentVersions => "Agent versions",
+            Context::AgentDiff => "Version diff",
+            Context::WorkspaceList => "Workspaces list",
+            Context::ShareDialog => "Share dialog",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! through the typed [`Client`](crate::api::Client) and the shared domain types.
 
 pub mod action;
+pub mod agents;
 pub mod app;
 mod bindings;
 mod command;

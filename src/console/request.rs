@@ -4,6 +4,10 @@ use uuid::Uuid;
 
 use crate::api::{ApiError, ApiResult, Client};
 use crate::domain::{
+    Agent, AgentPatch, AgentVersion, NewAgent, NewWorkspace, SharingChange, Workspace,
+    WorkspacePatch,
+};
+use crate::domain::{
     ApiKey, CreatedApiKey, CreatedInvitation, ImportReport, Invitation, Lead, LeadInput, LeadPatch,
     LeadQuery, Me, Member, NewApiKey, NewInvitation, NewMember, NewNote, NewTenant, Page, Role,
     Tenant, TenantPatch, TimelineEntry, Usage,
@@ -107,6 +111,53 @@ pub enum Request {
         query: LeadQuery,
         path: String,
     },
+    /// Own and shared agents of the tenant.
+    ListAgents {
+        tenant: String,
+    },
+    AgentVersions {
+        tenant: String,
+        id: Uuid,
+    },
+    CreateAgent {
+        tenant: String,
+        new: NewAgent,
+    },
+    UpdateAgent {
+        tenant: String,
+        id: Uuid,
+        patch: AgentPatch,
+    },
+    DeleteAgent {
+        tenant: String,
+        id: Uuid,
+    },
+    RestoreAgentVersion {
+        tenant: String,
+        id: Uuid,
+        version: u32,
+    },
+    ShareAgent {
+        tenant: String,
+        id: Uuid,
+        change: SharingChange,
+    },
+    ListWorkspaces {
+        tenant: String,
+    },
+    CreateWorkspace {
+        tenant: String,
+        new: NewWorkspace,
+    },
+    UpdateWorkspace {
+        tenant: String,
+        id: Uuid,
+        patch: WorkspacePatch,
+    },
+    DeleteWorkspace {
+        tenant: String,
+        id: Uuid,
+    },
 }
 
 /// What an export wrote.
@@ -159,6 +210,18 @@ pub enum Response {
     Usage(ApiResult<Usage>),
     Imported(ApiResult<ImportReport>),
     Exported(ApiResult<Exported>),
+    Agents(ApiResult<Vec<Agent>>),
+    AgentVersions(ApiResult<Vec<AgentVersion>>),
+    /// Create, update, restore and share each answer with the agent; the
+    /// toast differs, so they stay apart.
+    AgentCreated(ApiResult<Agent>),
+    AgentUpdated(ApiResult<Agent>),
+    AgentRestored(ApiResult<Agent>),
+    AgentShared(ApiResult<Agent>),
+    AgentDeleted(ApiResult<()>),
+    Workspaces(ApiResult<Vec<Workspace>>),
+    WorkspaceSaved(ApiResult<Workspace>),
+    WorkspaceDeleted(ApiResult<()>),
 }
 
 impl Response {
@@ -189,6 +252,15 @@ impl Response {
             Response::Usage(r) => r.as_ref().err(),
             Response::Imported(r) => r.as_ref().err(),
             Response::Exported(r) => r.as_ref().err(),
+            Response::Agents(r) => r.as_ref().err(),
+            Response::AgentVersions(r) => r.as_ref().err(),
+            Response::AgentCreated(r)
+            | Response::AgentUpdated(r)
+            | Response::AgentRestored(r)
+            | Response::AgentShared(r) => r.as_ref().err(),
+            Response::AgentDeleted(r) | Response::WorkspaceDeleted(r) => r.as_ref().err(),
+            Response::Workspaces(r) => r.as_ref().err(),
+            Response::WorkspaceSaved(r) => r.as_ref().err(),
         }
     }
 }
@@ -285,6 +357,39 @@ pub async fn execute(client: &Client, req: Request) -> Response {
             query,
             path,
         } => Response::Exported(export(client, &tenant, &query, path).await),
+        Request::ListAgents { tenant } => Response::Agents(client.list_agents(&tenant).await),
+        Request::AgentVersions { tenant, id } => {
+            Response::AgentVersions(client.agent_versions(&tenant, id).await)
+        }
+        Request::CreateAgent { tenant, new } => {
+            Response::AgentCreated(client.create_agent(&tenant, &new).await)
+        }
+        Request::UpdateAgent { tenant, id, patch } => {
+            Response::AgentUpdated(client.update_agent(&tenant, id, &patch).await)
+        }
+        Request::DeleteAgent { tenant, id } => {
+            Response::AgentDeleted(client.delete_agent(&tenant, id).await)
+        }
+        Request::RestoreAgentVersion {
+            tenant,
+            id,
+            version,
+        } => Response::AgentRestored(client.restore_agent_version(&tenant, id, version).await),
+        Request::ShareAgent { tenant, id, change } => {
+            Response::AgentShared(client.share_agent(&tenant, id, &change).await)
+        }
+        Request::ListWorkspaces { tenant } => {
+            Response::Workspaces(client.list_workspaces(&tenant).await)
+        }
+        Request::CreateWorkspace { tenant, new } => {
+            Response::WorkspaceSaved(client.create_workspace(&tenant, &new).await)
+        }
+        Request::UpdateWorkspace { tenant, id, patch } => {
+            Response::WorkspaceSaved(client.update_workspace(&tenant, id, &patch).await)
+        }
+        Request::DeleteWorkspace { tenant, id } => {
+            Response::WorkspaceDeleted(client.delete_workspace(&tenant, id).await)
+        }
     }
 }
 

@@ -15,6 +15,7 @@ impl App {
         let mut out = self.apply_response(id, response);
         // The tenants list may have chosen the current tenant just now.
         out.extend(self.sync_leads(false));
+        out.extend(self.sync_agents(false));
         out
     }
 
@@ -47,6 +48,16 @@ impl App {
             | Response::Usage(_)
             | Response::Imported(_)
             | Response::Exported(_)) => return self.on_lead_response(id, &flight, r),
+            r @ (Response::Agents(_)
+            | Response::AgentVersions(_)
+            | Response::AgentCreated(_)
+            | Response::AgentUpdated(_)
+            | Response::AgentRestored(_)
+            | Response::AgentShared(_)
+            | Response::AgentDeleted(_)
+            | Response::Workspaces(_)
+            | Response::WorkspaceSaved(_)
+            | Response::WorkspaceDeleted(_)) => return self.on_agent_response(id, &flight, r),
             Response::Me(Ok(me)) => {
                 self.me = Load::Loaded(me);
                 self.maybe_onboard();
@@ -210,6 +221,7 @@ impl App {
             // Shown inline in the pane, with the retry key.
             Response::Tenants(_) => self.tenants = Load::Failed(err.message()),
             _ if self.on_lead_failure(flight, &err.message()) => {}
+            _ if self.on_agent_failure(id, flight, &err) => {}
             _ => {
                 // A form keeps its draft and shows the errors where they belong.
                 let on_form = |open: &mut OpenForm| {

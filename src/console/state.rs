@@ -139,10 +139,32 @@ pub enum FormPurpose {
     EditTenant(Uuid),
     Invite(Uuid),
     AddMember(Uuid),
-    ChangeRole { tenant: Uuid, user: Uuid },
+    ChangeRole {
+        tenant: Uuid,
+        user: Uuid,
+    },
     NewKey(Uuid),
     NewLead(Uuid),
-    AddNote { tenant: Uuid, lead: Uuid },
+    AddNote {
+        tenant: Uuid,
+        lead: Uuid,
+    },
+    NewAgent(Uuid),
+    EditAgent {
+        tenant: Uuid,
+        id: Uuid,
+    },
+    /// `agents[i]` is the agent of option `i` of the agent choice; `None`
+    /// is "no agent".
+    NewWorkspace {
+        tenant: Uuid,
+        agents: Vec<Option<Uuid>>,
+    },
+    EditWorkspace {
+        tenant: Uuid,
+        id: Uuid,
+        agents: Vec<Option<Uuid>>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -184,6 +206,22 @@ pub enum Confirmable {
         id: Uuid,
         name: String,
     },
+    DeleteAgent {
+        tenant: Uuid,
+        id: Uuid,
+        name: String,
+    },
+    RestoreVersion {
+        tenant: Uuid,
+        id: Uuid,
+        name: String,
+        version: u32,
+    },
+    DeleteWorkspace {
+        tenant: Uuid,
+        id: Uuid,
+        name: String,
+    },
 }
 
 /// What a picked option does.
@@ -199,6 +237,12 @@ pub enum PickPurpose {
     Assign {
         tenant: Uuid,
         lead: Uuid,
+        ids: Vec<Option<Uuid>>,
+    },
+    /// `ids[i]` is the agent of option `i`; `None` unlinks.
+    LinkAgent {
+        tenant: Uuid,
+        workspace: Uuid,
         ids: Vec<Option<Uuid>>,
     },
 }
@@ -221,6 +265,7 @@ pub enum Modal {
     },
     Secret(SecretDialog),
     Picker(Picker),
+    Share(crate::console::agents::ShareDialog),
     Help {
         scroll: u16,
     },
@@ -247,6 +292,10 @@ pub enum Slot {
     /// The open lead and its timeline.
     Lead,
     Usage,
+    Agents,
+    Workspaces,
+    /// The versions of the open agent.
+    AgentVersions,
 }
 
 #[derive(Debug, Clone)]

@@ -27,6 +27,9 @@ pub struct Theme {
     /// The header's lead count near and at the tier's limit.
     pub header_warn: Style,
     pub header_alarm: Style,
+    /// Lines a version diff adds and removes.
+    pub diff_added: Style,
+    pub diff_removed: Style,
 }
 
 impl Default for Theme {
@@ -67,6 +70,8 @@ impl Default for Theme {
                 .fg(Color::White)
                 .bg(Color::Red)
                 .add_modifier(bold),
+            diff_added: Style::new().fg(Color::Green),
+            diff_removed: Style::new().fg(Color::Red),
         }
     }
 }
@@ -99,6 +104,9 @@ impl Theme {
             suspended: Style::new().add_modifier(Modifier::UNDERLINED),
             header_warn: reversed.add_modifier(Modifier::BOLD),
             header_alarm: reversed.add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+            // The +/- marks carry the meaning; emphasis only helps.
+            diff_added: bold,
+            diff_removed: Style::new().add_modifier(Modifier::CROSSED_OUT),
         }
     }
 }

@@ -10,7 +10,7 @@ use ratatui::Frame;
 use super::app::{App, Load, Modal, Pane};
 use super::keymap::Context;
 use super::panes;
-use super::widgets::{confirm, help, picker, toast};
+use super::widgets::{confirm, help, picker, share, toast};
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
 
@@ -39,6 +39,8 @@ impl Widget for &App {
                 None => panes::tenants::render(self, main, buf),
             },
             Pane::Leads => panes::leads::render(self, main, buf),
+            Pane::Agents => panes::agents::render(self, main, buf),
+            Pane::Workspaces => panes::workspaces::render(self, main, buf),
             other => panes::placeholder::render(self, other, main, buf),
         }
         render_footer(self, footer, buf);
@@ -57,6 +59,7 @@ impl Widget for &App {
             Some(Modal::Picker(p)) => {
                 picker::render(p, main, buf, theme, hint_line(self, &contexts))
             }
+            Some(Modal::Share(d)) => share::render(d, main, buf, theme, hint_line(self, &contexts)),
             Some(Modal::Help { scroll }) => help::render(&self.keymap, *scroll, main, buf, theme),
             None => {}
         }

@@ -389,6 +389,14 @@ impl App {
         let Some(choice) = p.options.get(p.selected).cloned() else {
             return Vec::new();
         };
+        if let PickPurpose::LinkAgent {
+            tenant,
+            workspace,
+            ids,
+        } = &p.purpose
+        {
+            return self.picked_agent(*tenant, *workspace, ids, p.selected, &choice);
+        }
         let name = self.lead_name(&p.purpose);
         match p.purpose {
             PickPurpose::Stage { tenant, lead, ids } => {
@@ -425,12 +433,15 @@ impl App {
                     &format!("Could not assign {name}"),
                 )
             }
+            // Handled above, before a lead's name is looked for.
+            PickPurpose::LinkAgent { .. } => Vec::new(),
         }
     }
 
     fn lead_name(&self, purpose: &PickPurpose) -> String {
         let id = match purpose {
             PickPurpose::Stage { lead, .. } | PickPurpose::Assign { lead, .. } => *lead,
+            PickPurpose::LinkAgent { .. } => return "the workspace".into(),
         };
         let from_detail = self.leads.detail.as_ref().filter(|d| d.lead.id == id);
         from_detail

@@ -1,10 +1,13 @@
 //! One file per pane.
 
+pub mod agent_detail;
+pub mod agents;
 pub mod lead_detail;
 pub mod leads;
 pub mod onboarding;
 pub mod placeholder;
 pub mod tenants;
+pub mod workspaces;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

@@ -13,18 +13,16 @@ pub fn render(app: &App, pane: Pane, area: Rect, buf: &mut Buffer) {
         .borders(Borders::ALL)
         .border_style(theme.border)
         .title(Span::styled(format!(" {} ", pane.title()), theme.title));
-    let what = match pane {
-        Pane::Tenants => "Tenants",
-        Pane::Leads => "Leads",
-        Pane::Agents => "Agents",
-        Pane::Workspaces => "Workspaces",
-        Pane::Playground => "Playground",
+    // Only the Playground is left; it needs the local model to talk to.
+    let arrives = match pane {
+        Pane::Playground => "The Playground pane arrives with the local model/playground work.",
+        _ => "This pane has not been built yet.",
     };
     let text = vec![
         Line::default(),
-        Line::from(format!("The {what} pane arrives with the {what} issue.")),
+        Line::from(arrives),
         Line::from(Span::styled(
-            "Nothing to see here yet; press 1 for Tenants.",
+            "Nothing to see here yet; press 3 for Agents or 4 for Workspaces.",
             theme.dim,
         )),
     ];

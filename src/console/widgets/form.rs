@@ -32,6 +32,8 @@ pub struct Field {
     pub kind: FieldKind,
     pub initial: String,
     pub error: Option<String>,
+    /// Rows a multi-line field shows.
+    pub rows: u16,
 }
 
 impl Field {
@@ -64,6 +66,7 @@ impl Field {
             }),
             initial: initial.to_string(),
             error: None,
+            rows: 1,
         }
     }
 
@@ -74,6 +77,15 @@ impl Field {
             kind: FieldKind::Multi(Self::textarea(initial, "")),
             initial: initial.to_string(),
             error: None,
+            rows: 3,
+        }
+    }
+
+    /// A multi-line field taller than the usual three rows (a prompt).
+    pub fn tall(name: &'static str, label: &'static str, initial: &str, rows: u16) -> Self {
+        Self {
+            rows,
+            ..Self::multi(name, label, initial)
         }
     }
 
@@ -96,6 +108,7 @@ impl Field {
                 .map(|s| s.to_string())
                 .unwrap_or_default(),
             error: None,
+            rows: 1,
         }
     }
 
@@ -110,7 +123,7 @@ impl Field {
 
     fn height(&self) -> u16 {
         let body = match self.kind {
-            FieldKind::Multi(_) => 3,
+            FieldKind::Multi(_) => self.rows,
             _ => 1,
         };
         body + u16::from(self.error.is_some())
@@ -143,6 +156,14 @@ impl Form {
 
     pub fn value(&self, name: &str) -> String {
         self.field(name).map(Field::value).unwrap_or_default()
+    }
+
+    /// Which option of a choice field is chosen.
+    pub fn choice_index(&self, name: &str) -> Option<usize> {
+        match &self.field(name)?.kind {
+            FieldKind::Choice { selected, .. } => Some(*selected),
+            _ => None,
+        }
     }
 
     pub fn changed(&self, name: &str) -> bool {
@@ -354,15 +375,32 @@ impl Form {
                 FieldKind::Line(ta) | FieldKind::Multi(ta) => ta.render(input, buf),
                 FieldKind::Choice { options, selected } => {
                     let mut spans = Vec::new();
-                    // Radio marks, so the choice reads without colour too.
-                    for (j, o) in options.iter().enumerate() {
-                        let (mark, style) = match (j == *selected, focused) {
-                            (true, true) => ("●", theme.selected),
-                            (true, false) => ("●", theme.field_focused),
-                            _ => ("○", theme.dim),
+                    let all_w: usize = options.iter().map(|o| o.chars().count() + 4).sum();
+                    // Too many to show (a tenant's agents): show the chosen
+                    // one and where it is in the list.
+                    if all_w + 6 > usize::from(input.width) {
+                        let o = options.get(*selected).map_or("", String::as_str);
+                        let style = if focused {
+                            theme.selected
+                        } else {
+                            theme.field_focused
                         };
-                        spans.push(Span::styled(format!("{mark} {o}"), style));
-                        spans.push(Span::raw("  "));
+                        spans.push(Span::styled(format!("‹ {o} ›"), style));
+                        spans.push(Span::styled(
+                            format!("  {}/{}", selected + 1, options.len()),
+                            theme.dim,
+                        ));
+                    } else {
+                        // Radio marks, so the choice reads without colour too.
+                        for (j, o) in options.iter().enumerate() {
+                            let (mark, style) = match (j == *selected, focused) {
+                                (true, true) => ("●", theme.selected),
+                                (true, false) => ("●", theme.field_focused),
+                                _ => ("○", theme.dim),
+                            };
+                            spans.push(Span::styled(format!("{mark} {o}"), style));
+                            spans.push(Span::raw("  "));
+                        }
                     }
                     if focused {
                         spans.push(Span::styled("  ←/→", theme.dim));

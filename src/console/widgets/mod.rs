@@ -5,6 +5,7 @@ pub mod dialog;
 pub mod form;
 pub mod help;
 pub mod picker;
+pub mod share;
 pub mod toast;
 
 use ratatui::layout::Rect;

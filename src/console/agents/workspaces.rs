@@ -1,0 +1,146 @@
+//! What the Workspaces pane's actions do: forms, linking an agent, the
+//! strategy switch and deleting.
+
+use uuid::Uuid;
+
+use super::agent_options;
+use crate::console::action::Action;
+use crate::console::app::{App, Confirmable, FormPurpose, Modal};
+use crate::console::effect::{Effect, Request};
+use crate::console::state::{PickPurpose, Picker};
+use crate::console::widgets::toast::ToastKind;
+use crate::domain::WorkspacePatch;
+
+impl App {
+    pub(crate) fn update_workspaces(&mut self, action: Action) -> Vec<Effect> {
+        if action == Action::Back && self.toasts.iter().any(|t| t.kind == ToastKind::Error) {
+            self.dismiss_toast();
+            return Vec::new();
+        }
+        let Some(tenant) = self.agents.tenant else {
+            return Vec::new();
+        };
+        let rows = self.agents.workspace_items().len();
+        let ws = self.agents.selected_workspace().cloned();
+        let (_, ids) = agent_options(self.agents.items());
+        let v = &mut self.agents;
+        match action {
+            Action::Up => v.ws_selected = v.ws_selected.saturating_sub(1),
+            Action::Down => v.ws_selected = (v.ws_selected + 1).min(rows.saturating_sub(1)),
+            Action::Top => v.ws_selected = 0,
+            Action::Bottom => v.ws_selected = rows.saturating_sub(1),
+            Action::Retry => {
+                let mut out = self.load_workspaces();
+                out.extend(self.load_agents());
+                return out;
+            }
+            Action::New => self.open_form(FormPurpose::NewWorkspace {
+                tenant,
+                agents: ids,
+            }),
+            Action::Edit => {
+                if let Some(w) = ws {
+                    self.open_form(FormPurpose::EditWorkspace {
+                        tenant,
+                        id: w.id,
+                        agents: ids,
+                    });
+                }
+            }
+            Action::LinkAgent => {
+                if let Some(w) = ws {
+                    let (options, ids) = agent_options(self.agents.items());
+                    let selected = ids.iter().position(|i| *i == w.agent_id).unwrap_or(0);
+                    self.modal = Some(Modal::Picker(Picker {
+                        title: format!("Agent for {}", w.name),
+                        options,
+                        selected,
+                        purpose: PickPurpose::LinkAgent {
+                            tenant,
+                            workspace: w.id,
+                            ids,
+                        },
+                    }));
+                }
+            }
+            Action::Toggle => {
+                if let Some(w) = ws {
+                    let on = !w.strategy_active;
+                    let place = self.current().map(|t| t.name.clone()).unwrap_or_default();
+                    let word = if on { "on" } else { "off" };
+                    let patch = WorkspacePatch {
+                        strategy_active: Some(on),
+                        ..WorkspacePatch::default()
+                    };
+                    return self.send_workspace_patch(
+                        tenant,
+                        w.id,
+                        patch,
+                        &format!("Strategy {word} for {} — {place}", w.name),
+                        &format!("Could not turn the strategy {word} for {}", w.name),
+                    );
+                }
+            }
+            Action::Remove => {
+                if let Some(w) = ws {
+                    self.modal = Some(Modal::Confirm {
+                        question: format!("Delete the workspace {}?", w.name),
+                        action: Confirmable::DeleteWorkspace {
+                            tenant,
+                            id: w.id,
+                            name: w.name.clone(),
+                        },
+                    });
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn send_workspace_patch(
+        &mut self,
+        tenant: Uuid,
+        id: Uuid,
+        patch: WorkspacePatch,
+        ok: &str,
+        fail: &str,
+    ) -> Vec<Effect> {
+        let req = Request::UpdateWorkspace {
+            tenant: tenant.to_string(),
+            id,
+            patch,
+        };
+        self.send_about(req, None, ok, fail, Some(tenant), Some(id))
+    }
+
+    /// The agent picked for a workspace: linked, or unlinked with "none".
+    pub(crate) fn picked_agent(
+        &mut self,
+        tenant: Uuid,
+        workspace: Uuid,
+        ids: &[Option<Uuid>],
+        selected: usize,
+        label: &str,
+    ) -> Vec<Effect> {
+        let Some(agent) = ids.get(selected).copied() else {
+            return Vec::new();
+        };
+        let name = self
+            .agents
+            .workspace_items()
+            .iter()
+            .find(|w| w.id == workspace)
+            .map_or_else(|| "the workspace".to_string(), |w| w.name.clone());
+        let ok = match agent {
+            Some(_) => format!("Linked {label} to {name}"),
+            None => format!("Unlinked the agent from {name}"),
+        };
+        let patch = WorkspacePatch {
+            agent_id: Some(agent),
+            ..WorkspacePatch::default()
+        };
+        let fail = format!("Could not link an agent to {name}");
+        self.send_workspace_patch(tenant, workspace, patch, &ok, &fail)
+    }
+}

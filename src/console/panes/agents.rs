@@ -1,0 +1,81 @@
+//! The Agents pane: the current tenant's agents, its own and those shared
+//! with it (marked, read-only), and the open agent's detail.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{
+    Block, Borders, Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
+};
+
+use super::load_state;
+use crate::console::agents::owner_label;
+use crate::console::app::App;
+use crate::console::keymap::Context;
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    if let Some(d) = &app.agents.detail {
+        return super::agent_detail::render(app, d, area, buf);
+    }
+    let theme = &app.theme;
+    let v = &app.agents;
+    let title = match v.agents.loaded() {
+        Some(list) => format!(" Agents ({}) ", list.len()),
+        None => " Agents ".to_string(),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(title, theme.title));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if app.current_tenant.is_none() {
+        Paragraph::new("No tenant selected. Press 1 and pick one with s.").render(inner, buf);
+        return;
+    }
+    let Some(items) = load_state(app, &v.agents, "agents", inner, buf) else {
+        return;
+    };
+    if items.is_empty() {
+        let key = app.keymap.key_label(Context::AgentList, "new");
+        Paragraph::new(Span::styled(
+            format!("No agents yet. Press {key} to write one."),
+            theme.dim,
+        ))
+        .wrap(Wrap { trim: true })
+        .render(inner, buf);
+        return;
+    }
+    let rows = items.iter().map(|a| {
+        let owner = if a.read_only {
+            Span::styled(owner_label(a), theme.dim)
+        } else {
+            Span::raw(owner_label(a))
+        };
+        Row::new(vec![
+            Cell::from(a.name.clone()),
+            Cell::from(a.config.model.clone()),
+            Cell::from(format!("v{}", a.version)),
+            Cell::from(a.sharing.as_str()),
+            Cell::from(owner),
+        ])
+    });
+    let header =
+        Row::new(["Name", "Model", "Version", "Sharing", "Owner"]).style(theme.table_header);
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(3),
+            Constraint::Fill(3),
+            Constraint::Length(7),
+            Constraint::Length(9),
+            Constraint::Fill(3),
+        ],
+    )
+    .header(header)
+    .row_highlight_style(theme.selected)
+    .highlight_symbol("› ");
+    let sel = v.selected.min(items.len() - 1);
+    let mut state = TableState::default().with_selected(Some(sel));
+    StatefulWidget::render(table, inner, buf, &mut state);
+}

@@ -1,0 +1,87 @@
+//! The Workspaces pane: the current tenant's channels, the agent each one
+//! uses (or why it cannot answer) and whether its strategy is on.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{
+    Block, Borders, Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
+};
+
+use super::load_state;
+use crate::console::app::App;
+use crate::console::keymap::Context;
+use crate::console::theme::Theme;
+use crate::domain::{AgentLink, Workspace};
+
+/// The agent column: the name, or a state that says what is wrong.
+pub fn agent_cell(theme: &Theme, w: &Workspace) -> Span<'static> {
+    let name = w.agent_name.clone().unwrap_or_else(|| "agent".into());
+    match w.agent_link {
+        AgentLink::Ok => Span::raw(name),
+        AgentLink::None => Span::styled("— none", theme.dim),
+        AgentLink::Deleted => Span::styled(format!("{name}: deleted"), theme.error),
+        AgentLink::Unshared => Span::styled(format!("{name}: no longer shared"), theme.warning),
+    }
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let v = &app.agents;
+    let title = match v.workspaces.loaded() {
+        Some(list) => format!(" Workspaces ({}) ", list.len()),
+        None => " Workspaces ".to_string(),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(title, theme.title));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if app.current_tenant.is_none() {
+        Paragraph::new("No tenant selected. Press 1 and pick one with s.").render(inner, buf);
+        return;
+    }
+    let Some(items) = load_state(app, &v.workspaces, "workspaces", inner, buf) else {
+        return;
+    };
+    if items.is_empty() {
+        let key = app.keymap.key_label(Context::WorkspaceList, "new");
+        Paragraph::new(Span::styled(
+            format!("No workspaces yet. Press {key} to add one (a web form, a mailbox, a chat)."),
+            theme.dim,
+        ))
+        .wrap(Wrap { trim: true })
+        .render(inner, buf);
+        return;
+    }
+    let rows = items.iter().map(|w| {
+        let strategy = if w.strategy_active {
+            Span::styled("active", theme.success)
+        } else {
+            Span::styled("inactive", theme.dim)
+        };
+        Row::new(vec![
+            Cell::from(w.name.clone()),
+            Cell::from(w.channel.as_str()),
+            Cell::from(agent_cell(theme, w)),
+            Cell::from(strategy),
+        ])
+    });
+    let header = Row::new(["Name", "Channel", "Agent", "Strategy"]).style(theme.table_header);
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(3),
+            Constraint::Length(9),
+            Constraint::Fill(4),
+            Constraint::Length(9),
+        ],
+    )
+    .header(header)
+    .row_highlight_style(theme.selected)
+    .highlight_symbol("› ");
+    let sel = v.ws_selected.min(items.len() - 1);
+    let mut state = TableState::default().with_selected(Some(sel));
+    StatefulWidget::render(table, inner, buf, &mut state);
+}
