@@ -31,7 +31,14 @@ enum Command {
         /// Address to listen on; port 0 picks a free port.
         #[arg(long)]
         bind: Option<String>,
-        /// sqlite://PATH
+        /// sqlite://PATH or postgres://switchboard_app@HOST/DB
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Create or upgrade the database schema. On PostgreSQL, run it as the
+    /// owner: it also creates the application role `serve` connects as.
+    Migrate {
+        /// sqlite://PATH or postgres://OWNER@HOST/DB
         #[arg(long)]
         database_url: Option<String>,
     },
@@ -102,7 +109,8 @@ fn main() -> ExitCode {
         }
         Some(Command::User {
             command: UserCommand::Add { database_url, .. },
-        }) => flags.database_url = database_url.clone(),
+        })
+        | Some(Command::Migrate { database_url }) => flags.database_url = database_url.clone(),
         _ => {}
     }
     let result = Config::load(&flags).and_then(|config| {
@@ -111,6 +119,7 @@ fn main() -> ExitCode {
             match cli.command {
                 None => commands::console::run(&config).await,
                 Some(Command::Serve { .. }) => commands::serve::run(&config).await,
+                Some(Command::Migrate { .. }) => commands::migrate::run(&config).await,
                 Some(Command::User {
                     command:
                         UserCommand::Add {
