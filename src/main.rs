@@ -72,6 +72,10 @@ enum BenchCommand {
         /// Leads in total.
         #[arg(long, default_value_t = 2000)]
         requests: usize,
+        /// Run on PostgreSQL: a URL of a role that may create databases
+        /// (a fresh one is made and dropped). Default: a temp SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
     },
 }
 
@@ -89,7 +93,7 @@ enum UserCommand {
         /// Read the password from the first line of stdin.
         #[arg(long, required = true)]
         password_stdin: bool,
-        /// sqlite://PATH
+        /// sqlite://PATH or postgres://switchboard_app@HOST/DB
         #[arg(long)]
         database_url: Option<String>,
     },
@@ -134,11 +138,17 @@ fn main() -> ExitCode {
                 }
                 Some(Command::Logout) => commands::login::logout(&config).await,
                 Some(Command::Bench {
-                    command: BenchCommand::Ingest { clients, requests },
+                    command:
+                        BenchCommand::Ingest {
+                            clients,
+                            requests,
+                            database_url,
+                        },
                 }) => {
                     switchboard::bench::ingest::run(switchboard::bench::ingest::Options {
                         clients: clients.max(1),
                         requests: requests.max(1),
+                        database_url,
                     })
                     .await
                 }

@@ -110,16 +110,9 @@ pub(super) async fn timeline_entry(
     Ok(id)
 }
 
-/// The advisory-lock key that orders a tenant's event-log appends.
-fn event_lock_key(tenant_id: Uuid) -> i64 {
-    let (hi, lo) = tenant_id.as_u64_pair();
-    (hi ^ lo) as i64
-}
-
 /// Appends to the tenant's event log (read by live streams, resumable; the
-/// `events_notify` trigger tells other processes at commit). The advisory
-/// lock, held to commit, makes a tenant's event ids commit in order, so a
-/// stream resuming after id N never skips a smaller id committed later.
+/// `events_notify` trigger tells other processes at commit). See
+/// `sb_append_event` for why appends are ordered per tenant.
 pub(super) async fn log_event(
     tx: &mut Tx,
     tenant_id: Uuid,
@@ -127,22 +120,14 @@ pub(super) async fn log_event(
     data: serde_json::Value,
     now: DateTime<Utc>,
 ) -> StoreResult<i64> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(event_lock_key(tenant_id))
-        .execute(&mut **tx)
+    sqlx::query_scalar("SELECT sb_append_event($1, $2, $3, $4)")
+        .bind(tenant_id)
+        .bind(kind)
+        .bind(data)
+        .bind(ms(now))
+        .fetch_one(&mut **tx)
         .await
-        .map_err(|e| db_error(e, "order the event log"))?;
-    sqlx::query_scalar(
-        "INSERT INTO events (tenant_id, kind, data, created_at) VALUES ($1, $2, $3, $4) \
-         RETURNING id",
-    )
-    .bind(tenant_id)
-    .bind(kind)
-    .bind(data)
-    .bind(ms(now))
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(|e| db_error(e, "write an event"))
+        .map_err(|e| db_error(e, "write an event"))
 }
 
 /// Adds `delta` to a month's lead counter (no limit: corrections only).
@@ -290,9 +275,6 @@ impl PgStore {
             }
         }
         let spam = row.spam_reason.is_some();
-        if !spam {
-            take_allowance(&mut tx, tenant_id, limit, now).await?;
-        }
         let input = &row.input;
         let utm = serde_json::to_value(input.utm.clone().unwrap_or_default())
             .unwrap_or_else(|_| json!({}));
@@ -347,6 +329,12 @@ impl PgStore {
             changes: json!({ "source": row.source, "spam": spam }),
         };
         write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        // The allowance last: the counter row's lock (which every ingest of
+        // the tenant waits on) is then held only until the commit just
+        // below. Over the limit, the whole transaction rolls back.
+        if !spam {
+            take_allowance(&mut tx, tenant_id, limit, now).await?;
+        }
         log_event(
             &mut tx,
             tenant_id,

@@ -16,6 +16,24 @@ $$;
 CREATE TRIGGER events_notify AFTER INSERT ON events
     FOR EACH ROW EXECUTE FUNCTION sb_notify_event();
 
+-- Appends to a tenant's event log in one round trip. Not SECURITY DEFINER:
+-- it runs as the caller, under the caller's tenant (RLS applies). The
+-- transaction-scoped advisory lock, taken before the id is drawn and held to
+-- commit, makes a tenant's event ids commit in order, so a live stream
+-- resuming after id N never skips a smaller id that commits later.
+CREATE FUNCTION sb_append_event(p_tenant uuid, p_kind text, p_data jsonb, p_at timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    new_id bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended(p_tenant::text, 0));
+    INSERT INTO events (tenant_id, kind, data, created_at)
+        VALUES (p_tenant, p_kind, p_data, p_at) RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+
 -- Usage counters for tenant listings (platform admins list every tenant;
 -- a member lists theirs): counts only, never rows.
 CREATE FUNCTION sb_tenant_usage(p_tenant uuid, OUT users bigint, OUT leads_this_month bigint)
