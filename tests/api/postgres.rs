@@ -10,7 +10,7 @@ use chrono::Utc;
 use sqlx::{Connection, Row};
 use switchboard::api::Client;
 use switchboard::domain::lead::{at_risk_from, month_key, DEFAULT_AT_RISK_PERCENT};
-use switchboard::domain::{LeadInput, LeadSource, Tier};
+use switchboard::domain::{LeadInput, LeadSource, NewAgent, Sharing, SharingChange, Tier};
 use switchboard::server::{self, AppState, ServerSettings};
 use switchboard::store::{self, Actor, DynStore, LeadLimit, NewLeadRow};
 use tokio::net::TcpListener;
@@ -418,4 +418,124 @@ async fn two_servers_share_limits_live_events_and_the_sla_sweep() {
     assert_eq!(mail, due);
     let again = two.store.sla_sweep(later).await.unwrap();
     assert_eq!((again.at_risk, again.breached), (0, 0));
+}
+
+#[tokio::test]
+async fn shared_agents_are_readable_through_rls_but_only_their_owner_writes_them() {
+    if skip() {
+        return;
+    }
+    let app = spawn_with(generous()).await;
+    let a = app.tenant("Alpha", Tier::Pro).await;
+    let b = app.tenant("Beta", Tier::Pro).await;
+    let new_agent = |name: &str| NewAgent {
+        name: name.into(),
+        description: None,
+        system_prompt: "Answer briefly.".into(),
+        model: "local/smollm2-135m".into(),
+        temperature: None,
+        max_tokens: None,
+    };
+    let private = app
+        .admin
+        .create_agent("beta", &new_agent("Private"))
+        .await
+        .unwrap();
+    let selective = app
+        .admin
+        .create_agent("beta", &new_agent("Shared"))
+        .await
+        .unwrap();
+    let to_gamma = app
+        .admin
+        .create_agent("beta", &new_agent("Not for A"))
+        .await
+        .unwrap();
+    let global = app
+        .admin
+        .create_agent("platform", &new_agent("Global"))
+        .await
+        .unwrap();
+    app.tenant("Gamma", Tier::Pro).await;
+    for (slug, id, sharing, tenants) in [
+        (
+            "beta",
+            selective.id,
+            Sharing::Selective,
+            vec!["alpha".to_string()],
+        ),
+        (
+            "beta",
+            to_gamma.id,
+            Sharing::Selective,
+            vec!["gamma".to_string()],
+        ),
+        ("platform", global.id, Sharing::Global, vec![]),
+    ] {
+        app.admin
+            .share_agent(slug, id, &SharingChange { sharing, tenants })
+            .await
+            .unwrap();
+    }
+    // "global" only counts for the platform tenant, even if a row says so.
+    let mut owner = owner(&app).await;
+    sqlx::query("UPDATE agents SET sharing = 'global' WHERE tenant_id = $1 AND id = $2")
+        .bind(b.id)
+        .bind(private.id)
+        .execute(&mut owner)
+        .await
+        .unwrap();
+
+    let mut db = sqlx::PgConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(a.id.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let mut seen: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM agents")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    seen.sort();
+    let mut expected = vec![selective.id, global.id];
+    expected.sort();
+    assert_eq!(
+        seen, expected,
+        "a forgotten WHERE sees only readable agents"
+    );
+    let versions: Vec<Uuid> = sqlx::query_scalar("SELECT DISTINCT agent_id FROM agent_versions")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 2);
+    assert!(versions.iter().all(|v| expected.contains(v)));
+    let shares: Vec<Uuid> = sqlx::query_scalar("SELECT shared_tenant_id FROM agent_shares")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(shares, [a.id], "only the shares naming A");
+    // Readable is not writable: every write misses the shared rows.
+    for sql in [
+        "UPDATE agents SET name = 'hijacked'",
+        "UPDATE agent_versions SET system_prompt = 'hijacked'",
+        "DELETE FROM agent_shares",
+        "DELETE FROM agent_versions",
+        "DELETE FROM agents",
+    ] {
+        let hit = sqlx::query(sql).execute(&mut *tx).await.unwrap();
+        assert_eq!(hit.rows_affected(), 0, "{sql}");
+    }
+    let planted = sqlx::query(
+        "INSERT INTO agent_shares (tenant_id, agent_id, shared_tenant_id) VALUES ($1, $2, $3)",
+    )
+    .bind(b.id)
+    .bind(private.id)
+    .bind(a.id)
+    .execute(&mut *tx)
+    .await;
+    assert_rls_violation(planted);
+    tx.rollback().await.unwrap();
 }
