@@ -31,7 +31,14 @@ enum Command {
         /// Address to listen on; port 0 picks a free port.
         #[arg(long)]
         bind: Option<String>,
-        /// sqlite://PATH
+        /// sqlite://PATH or postgres://switchboard_app@HOST/DB
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Create or upgrade the database schema. On PostgreSQL, run it as the
+    /// owner: it also creates the application role `serve` connects as.
+    Migrate {
+        /// sqlite://PATH or postgres://OWNER@HOST/DB
         #[arg(long)]
         database_url: Option<String>,
     },
@@ -65,6 +72,10 @@ enum BenchCommand {
         /// Leads in total.
         #[arg(long, default_value_t = 2000)]
         requests: usize,
+        /// Run on PostgreSQL: a URL of a role that may create databases
+        /// (a fresh one is made and dropped). Default: a temp SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// Frame time and bytes per keystroke of the Leads pane, 100 vs 100k leads.
     Render,
@@ -84,7 +95,7 @@ enum UserCommand {
         /// Read the password from the first line of stdin.
         #[arg(long, required = true)]
         password_stdin: bool,
-        /// sqlite://PATH
+        /// sqlite://PATH or postgres://switchboard_app@HOST/DB
         #[arg(long)]
         database_url: Option<String>,
     },
@@ -104,7 +115,8 @@ fn main() -> ExitCode {
         }
         Some(Command::User {
             command: UserCommand::Add { database_url, .. },
-        }) => flags.database_url = database_url.clone(),
+        })
+        | Some(Command::Migrate { database_url }) => flags.database_url = database_url.clone(),
         _ => {}
     }
     let result = Config::load(&flags).and_then(|config| {
@@ -113,6 +125,7 @@ fn main() -> ExitCode {
             match cli.command {
                 None => commands::console::run(&config).await,
                 Some(Command::Serve { .. }) => commands::serve::run(&config).await,
+                Some(Command::Migrate { .. }) => commands::migrate::run(&config).await,
                 Some(Command::User {
                     command:
                         UserCommand::Add {
@@ -130,11 +143,17 @@ fn main() -> ExitCode {
                     command: BenchCommand::Render,
                 }) => switchboard::bench::render::run(),
                 Some(Command::Bench {
-                    command: BenchCommand::Ingest { clients, requests },
+                    command:
+                        BenchCommand::Ingest {
+                            clients,
+                            requests,
+                            database_url,
+                        },
                 }) => {
                     switchboard::bench::ingest::run(switchboard::bench::ingest::Options {
                         clients: clients.max(1),
                         requests: requests.max(1),
+                        database_url,
                     })
                     .await
                 }

@@ -3,5 +3,6 @@
 pub mod console;
 pub mod logging;
 pub mod login;
+pub mod migrate;
 pub mod serve;
 pub mod user;

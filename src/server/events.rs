@@ -113,6 +113,19 @@ async fn latest_event(store: &DynStore, tenant: Uuid) -> ApiResult<i64> {
     Ok(store.last_event_id(tenant).await?)
 }
 
+/// Feeds tenants woken by other processes (the store's LISTEN) into this
+/// process's broadcast, until the server stops.
+pub async fn forward_wakeups(
+    mut wakeups: futures::stream::BoxStream<'static, Uuid>,
+    events: broadcast::Sender<Uuid>,
+) {
+    use futures::StreamExt;
+    while let Some(tenant) = wakeups.next().await {
+        // No subscribers is fine: nobody is watching.
+        let _ = events.send(tenant);
+    }
+}
+
 /// Runs SLA sweeps until the state's server shuts down.
 pub async fn sla_watcher(state: AppState, every: Duration) {
     let mut tick = tokio::time::interval(every);

@@ -234,6 +234,14 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Subscribe before serving: events other processes write from now on
+    // wake this process's live streams too.
+    let wakeups = state
+        .store
+        .event_wakeups()
+        .await
+        .map_err(|e| anyhow::anyhow!(e).context("cannot listen for events from other servers"))?
+        .map(|stream| tokio::spawn(events::forward_wakeups(stream, state.events.clone())));
     let watcher = tokio::spawn(events::sla_watcher(
         state.clone(),
         state.settings.sla_interval,
@@ -245,6 +253,9 @@ pub async fn serve_on(
     .with_graceful_shutdown(shutdown)
     .await;
     watcher.abort();
+    if let Some(task) = wakeups {
+        task.abort();
+    }
     result?;
     Ok(())
 }

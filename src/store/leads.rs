@@ -117,3 +117,22 @@ pub struct SweepReport {
     pub breached: u32,
     pub tenants: Vec<Uuid>,
 }
+
+/// Opaque keyset cursors, the same for every backend: `r.due.id` for the
+/// SLA order (responded 0/1, due time in Unix ms, lead id), the id otherwise.
+pub(crate) fn parse_lead_cursor(sort: LeadSort, cursor: &str) -> Option<(i64, i64, String)> {
+    match sort {
+        LeadSort::Sla => {
+            let mut parts = cursor.splitn(3, '.');
+            let responded = parts.next()?.parse().ok()?;
+            let due = parts.next()?.parse().ok()?;
+            let id = parts.next()?;
+            Uuid::parse_str(id).ok()?;
+            Some((responded, due, id.to_string()))
+        }
+        LeadSort::Newest | LeadSort::Oldest => {
+            Uuid::parse_str(cursor).ok()?;
+            Some((0, 0, cursor.to_string()))
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! backend (chosen by the database URL's scheme).
 
 pub mod leads;
+pub mod postgres;
 pub mod sqlite;
 
 pub use leads::*;
@@ -10,6 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
 use uuid::Uuid;
 
 use crate::domain::{
@@ -328,6 +330,14 @@ pub trait Store: Send + Sync + 'static {
         row: WorkspaceRow,
     ) -> StoreResult<Workspace>;
     async fn delete_workspace(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()>;
+
+    /// Tenants whose event log grew, written by any process sharing the
+    /// store (PostgreSQL LISTEN/NOTIFY), for waking live streams. `None`
+    /// when this process is the only writer (SQLite): `AppState::notify`
+    /// already covers it.
+    async fn event_wakeups(&self) -> StoreResult<Option<BoxStream<'static, Uuid>>> {
+        Ok(None)
+    }
 }
 
 /// A change to an agent, validated by the server.
@@ -362,13 +372,20 @@ pub struct OutboxMessage {
 
 pub type DynStore = Arc<dyn Store>;
 
-/// Opens the store a URL names: `sqlite://PATH` (created when missing).
+/// Opens the store a URL names: `sqlite://PATH` (created and migrated when
+/// missing) or `postgres://APP_ROLE@HOST/DB` (migrated beforehand by
+/// `switchboard migrate` as the owner; see `postgres::migrate`).
 pub async fn open(url: &str) -> anyhow::Result<DynStore> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        anyhow::bail!("PostgreSQL support is not built yet; use a sqlite:// database URL for now")
+    } else if is_postgres(url) {
+        Ok(Arc::new(postgres::PgStore::open(url).await?))
     } else {
-        anyhow::bail!("unsupported database URL {url:?}: use sqlite://PATH")
+        anyhow::bail!("unsupported database URL {url:?}: use sqlite://PATH or postgres://…")
     }
+}
+
+/// Whether a database URL names PostgreSQL.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres:") || url.starts_with("postgresql:")
 }

@@ -1,5 +1,9 @@
-//! A fresh platform per test: SQLite in a temp dir, served on port 0, reached
-//! through the real typed client.
+//! A fresh platform per test, served on port 0 and reached through the real
+//! typed client. The store is SQLite in a temp dir, or — when
+//! `SWITCHBOARD_TEST_DATABASE_URL` names a PostgreSQL server (a superuser
+//! URL, e.g. `postgres://postgres@127.0.0.1:5432/postgres`) — a fresh
+//! database per test, migrated as that user and served through the
+//! application role, exactly as a team server runs.
 
 use std::sync::Arc;
 
@@ -31,9 +35,91 @@ pub struct TestApp {
     pub state: AppState,
     /// A platform admin.
     pub admin: Client,
-    pub db_path: std::path::PathBuf,
+    /// The URL the server's store was opened with (reopen it to restart).
+    pub database_url: String,
+    /// PostgreSQL only: the owner's URL for the test database, for raw SQL
+    /// that looks past RLS.
+    pub owner_url: Option<String>,
     _dir: tempfile::TempDir,
     _stop: oneshot::Sender<()>,
+    // Last: dropped after the server is told to stop.
+    _pg: Option<PgDatabase>,
+}
+
+/// The PostgreSQL server tests run against, when they should.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("SWITCHBOARD_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
+/// A test's own PostgreSQL database, dropped (best effort) with it.
+pub struct PgDatabase {
+    admin_url: String,
+    pub name: String,
+    pub owner_url: String,
+    pub app_url: String,
+}
+
+fn with_database(url: &str, user: Option<&str>, db: &str) -> String {
+    let mut u = reqwest::Url::parse(url).expect("a valid SWITCHBOARD_TEST_DATABASE_URL");
+    u.set_path(&format!("/{db}"));
+    if let Some(user) = user {
+        u.set_username(user).expect("set user");
+        u.set_password(None).expect("clear password");
+    }
+    u.to_string()
+}
+
+impl PgDatabase {
+    /// Creates and migrates a fresh database; the application role serves it.
+    pub async fn create(admin_url: &str) -> PgDatabase {
+        use sqlx::Connection;
+        let name = format!("sb_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(admin_url)
+            .await
+            .expect("connect to SWITCHBOARD_TEST_DATABASE_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create the test database");
+        admin.close().await.ok();
+        let owner_url = with_database(admin_url, None, &name);
+        store::postgres::migrate(&owner_url)
+            .await
+            .expect("migrate the test database as its owner");
+        let app_url = with_database(admin_url, Some(store::postgres::APP_ROLE), &name);
+        PgDatabase {
+            admin_url: admin_url.to_string(),
+            name,
+            owner_url,
+            app_url,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime: do the async work on a thread
+        // of its own. FORCE ends the stopped server's pooled connections.
+        let dropped = std::thread::spawn(move || {
+            use sqlx::Connection;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await.ok()?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await
+                    .ok()
+            })
+        });
+        let _ = dropped.join();
+    }
 }
 
 pub async fn spawn() -> TestApp {
@@ -48,9 +134,15 @@ pub async fn spawn_with(settings: ServerSettings) -> TestApp {
 pub async fn spawn_with_clock(settings: ServerSettings, clock: Arc<dyn Clock>) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("test.db");
-    let store = store::open(&format!("sqlite://{}", db_path.display()))
-        .await
-        .expect("open store");
+    let pg = match postgres_admin_url() {
+        Some(admin) => Some(PgDatabase::create(&admin).await),
+        None => None,
+    };
+    let database_url = match &pg {
+        Some(pg) => pg.app_url.clone(),
+        None => format!("sqlite://{}", db_path.display()),
+    };
+    let store = store::open(&database_url).await.expect("open store");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = oneshot::channel();
@@ -63,9 +155,11 @@ pub async fn spawn_with_clock(settings: ServerSettings, clock: Arc<dyn Clock>) -
         store,
         state,
         admin: Client::new(&url).expect("client"),
-        db_path,
+        database_url,
+        owner_url: pg.as_ref().map(|pg| pg.owner_url.clone()),
         _dir: dir,
         _stop: tx,
+        _pg: pg,
     };
     app.admin = app.user("root@platform.test", true).await.1;
     app

@@ -1,7 +1,56 @@
 use sqlx::Connection;
 use switchboard::domain::{secret, ApiKeyScope, NewApiKey, PageQuery, Role, Tier};
 
-use crate::common::spawn;
+use crate::common::{spawn, TestApp};
+
+/// What the database holds for the tenant's one key: its stored hash, how
+/// many columns hold the plain key, how many audit entries mention it.
+async fn stored_key_facts(app: &TestApp, tenant: uuid::Uuid, key: &str) -> (String, i64, i64) {
+    let pattern = format!("%{}%", &key[10..]);
+    if let Some(owner) = &app.owner_url {
+        let mut db = sqlx::PgConnection::connect(owner).await.unwrap();
+        let hash = sqlx::query_scalar("SELECT key_hash FROM api_keys WHERE tenant_id = $1")
+            .bind(tenant)
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        let leaks = sqlx::query_scalar(
+            "SELECT count(*) FROM api_keys WHERE name = $1 OR prefix = $1 OR key_hash = $1",
+        )
+        .bind(key)
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+        let audit =
+            sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE changes::text LIKE $1")
+                .bind(&pattern)
+                .fetch_one(&mut db)
+                .await
+                .unwrap();
+        return (hash, leaks, audit);
+    }
+    let mut db = sqlx::SqliteConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    let hash = sqlx::query_scalar("SELECT key_hash FROM api_keys WHERE tenant_id = ?")
+        .bind(tenant.to_string())
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    let leaks = sqlx::query_scalar(
+        "SELECT count(*) FROM api_keys WHERE name = ?1 OR prefix = ?1 OR key_hash = ?1",
+    )
+    .bind(key)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    let audit = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE changes LIKE ?")
+        .bind(&pattern)
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    (hash, leaks, audit)
+}
 
 #[tokio::test]
 async fn keys_are_shown_once_stored_hashed_and_revocable() {
@@ -36,29 +85,9 @@ async fn keys_are_shown_once_stored_hashed_and_revocable() {
     assert!(!serde_json::to_string(&listed).unwrap().contains(&key));
 
     // The store holds the SHA-256, never the key.
-    let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", app.db_path.display()))
-        .await
-        .unwrap();
-    let (hash,): (String,) = sqlx::query_as("SELECT key_hash FROM api_keys WHERE tenant_id = ?")
-        .bind(t.id.to_string())
-        .fetch_one(&mut db)
-        .await
-        .unwrap();
+    let (hash, leaks, audit_leak) = stored_key_facts(&app, t.id, &key).await;
     assert_eq!(hash, secret::hash(&key));
-    let leaks: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM api_keys WHERE name = ?1 OR prefix = ?1 OR key_hash = ?1",
-    )
-    .bind(&key)
-    .fetch_one(&mut db)
-    .await
-    .unwrap();
     assert_eq!(leaks, 0);
-    let audit_leak: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE changes LIKE ?")
-            .bind(format!("%{}%", &key[10..]))
-            .fetch_one(&mut db)
-            .await
-            .unwrap();
     assert_eq!(audit_leak, 0);
 
     app.admin

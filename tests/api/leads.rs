@@ -70,9 +70,7 @@ async fn sla_states_follow_the_clock_and_alerts_fire_once_across_a_restart() {
     );
 
     // A restarted server over the same database repeats nothing.
-    let reopened = switchboard::store::open(&format!("sqlite://{}", app.db_path.display()))
-        .await
-        .unwrap();
+    let reopened = switchboard::store::open(&app.database_url).await.unwrap();
     let restarted = AppState::with_clock(reopened, ServerSettings::default(), clock.clone());
     let r = sweep_once(&restarted).await.unwrap();
     assert_eq!((r.at_risk, r.breached), (0, 0));

@@ -9,4 +9,5 @@ mod keys;
 mod leads;
 mod matrix;
 mod members;
+mod postgres;
 mod tenants;

@@ -10,8 +10,8 @@ use super::{db_error, parse_uuid, to_dt, write_audit, SqliteStore};
 use crate::domain::lead::{month_key, sla_state};
 use crate::domain::{Lead, LeadSource, Page, Qualification, SlaState, Utm};
 use crate::store::{
-    Actor, AssigneeFilter, AuditEntry, Idempotency, IngestOutcome, LeadFilter, LeadLimit, LeadSort,
-    NewLeadRow, StoreError, StoreResult,
+    parse_lead_cursor, Actor, AssigneeFilter, AuditEntry, Idempotency, IngestOutcome, LeadFilter,
+    LeadLimit, LeadSort, NewLeadRow, StoreError, StoreResult,
 };
 
 pub(super) const LEAD_COLUMNS: &str = "tenant_id, id, name, email, phone, company, message, \
@@ -200,24 +200,6 @@ async fn take_allowance(
         log_event(tx, tenant_id, "usage.near_limit", data, now).await?;
     }
     Ok(())
-}
-
-/// Opaque keyset cursors: `r.due.id` for the SLA order, the id otherwise.
-pub(crate) fn parse_lead_cursor(sort: LeadSort, cursor: &str) -> Option<(i64, i64, String)> {
-    match sort {
-        LeadSort::Sla => {
-            let mut parts = cursor.splitn(3, '.');
-            let responded = parts.next()?.parse().ok()?;
-            let due = parts.next()?.parse().ok()?;
-            let id = parts.next()?;
-            Uuid::parse_str(id).ok()?;
-            Some((responded, due, id.to_string()))
-        }
-        LeadSort::Newest | LeadSort::Oldest => {
-            Uuid::parse_str(cursor).ok()?;
-            Some((0, 0, cursor.to_string()))
-        }
-    }
 }
 
 /// Inserts one lead inside `tx` (the caller commits): limit, idempotency,

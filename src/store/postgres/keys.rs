@@ -1,0 +1,195 @@
+//! API keys and the audit log, both tenant-owned.
+
+use serde_json::json;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{db_error, id_cursor, now, write_audit, PgStore};
+use crate::domain::{ApiKey, ApiKeyScope, AuditEvent, Page, PageQuery};
+use crate::store::{Actor, AuditEntry, NewApiKeyRow, StoreError, StoreResult};
+
+const KEY_COLUMNS: &str = "id, name, prefix, last_four, scope, created_by, workspace_id, \
+     created_at, last_used_at, revoked_at";
+
+fn key_from_row(row: &PgRow) -> StoreResult<ApiKey> {
+    let err = |e| db_error(e, "read an API key");
+    let scope: String = row.try_get("scope").map_err(err)?;
+    Ok(ApiKey {
+        id: row.try_get("id").map_err(err)?,
+        name: row.try_get("name").map_err(err)?,
+        prefix: row.try_get("prefix").map_err(err)?,
+        last_four: row.try_get("last_four").map_err(err)?,
+        scope: ApiKeyScope::parse(&scope)
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad scope {scope:?} in store")))?,
+        created_by: row.try_get("created_by").map_err(err)?,
+        workspace_id: row.try_get("workspace_id").map_err(err)?,
+        created_at: row.try_get("created_at").map_err(err)?,
+        last_used_at: row.try_get("last_used_at").map_err(err)?,
+        revoked_at: row.try_get("revoked_at").map_err(err)?,
+    })
+}
+
+fn audit_from_row(row: &PgRow) -> StoreResult<AuditEvent> {
+    let err = |e| db_error(e, "read an audit event");
+    Ok(AuditEvent {
+        id: row.try_get("id").map_err(err)?,
+        tenant_id: row.try_get("tenant_id").map_err(err)?,
+        actor_id: row.try_get("actor_id").map_err(err)?,
+        actor_email: row.try_get("actor_email").map_err(err)?,
+        action: row.try_get("action").map_err(err)?,
+        resource: row.try_get("resource").map_err(err)?,
+        resource_id: row.try_get("resource_id").map_err(err)?,
+        changes: row.try_get("changes").map_err(err)?,
+        created_at: row.try_get("created_at").map_err(err)?,
+    })
+}
+
+impl PgStore {
+    pub(super) async fn create_api_key_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewApiKeyRow,
+    ) -> StoreResult<ApiKey> {
+        let key = ApiKey {
+            id: Uuid::now_v7(),
+            name: row.name,
+            prefix: row.prefix,
+            last_four: row.last_four,
+            scope: row.scope,
+            created_by: actor.user_id,
+            workspace_id: row.workspace_id,
+            created_at: now(),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        sqlx::query(
+            "INSERT INTO api_keys (tenant_id, id, name, prefix, last_four, key_hash, scope, \
+             created_by, workspace_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(tenant_id)
+        .bind(key.id)
+        .bind(&key.name)
+        .bind(&key.prefix)
+        .bind(&key.last_four)
+        .bind(&row.key_hash)
+        .bind(key.scope.as_str())
+        .bind(key.created_by)
+        .bind(key.workspace_id)
+        .bind(key.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "create an API key"))?;
+        let entry = AuditEntry {
+            action: "api_key.create",
+            resource: "api_key",
+            resource_id: key.id.to_string(),
+            changes: json!({ "name": key.name, "prefix": key.prefix, "scope": key.scope,
+                             "workspace_id": key.workspace_id }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an API key"))?;
+        Ok(key)
+    }
+
+    pub(super) async fn list_api_keys_impl(
+        &self,
+        tenant_id: Uuid,
+        page: &PageQuery,
+    ) -> StoreResult<Page<ApiKey>> {
+        let limit = page.limit();
+        let after = id_cursor(page)?;
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = $1 \
+             AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3"
+        ))
+        .bind(tenant_id)
+        .bind(after)
+        .bind(limit as i64 + 1)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "list API keys"))?;
+        tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
+        let keys = rows
+            .iter()
+            .map(key_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(keys, limit, |k| k.id.to_string()))
+    }
+
+    pub(super) async fn revoke_api_key_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<ApiKey> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 \
+             AND revoked_at IS NULL",
+        )
+        .bind(now())
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "revoke an API key"))?;
+        let row = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "read an API key"))?
+        .ok_or(StoreError::NotFound)?;
+        if done.rows_affected() > 0 {
+            let entry = AuditEntry {
+                action: "api_key.revoke",
+                resource: "api_key",
+                resource_id: id.to_string(),
+                changes: json!({}),
+            };
+            write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        }
+        let key = key_from_row(&row)?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an API key revocation"))?;
+        Ok(key)
+    }
+
+    pub(super) async fn list_audit_impl(
+        &self,
+        tenant_id: Uuid,
+        page: &PageQuery,
+    ) -> StoreResult<Page<AuditEvent>> {
+        let limit = page.limit();
+        // Newest first: the cursor is the last id seen, and older ids sort lower.
+        let before = id_cursor(page)?;
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let rows = sqlx::query(
+            "SELECT tenant_id, id, actor_id, actor_email, action, resource, resource_id, \
+             changes, created_at FROM audit_events WHERE tenant_id = $1 \
+             AND ($2::uuid IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+        )
+        .bind(tenant_id)
+        .bind(before)
+        .bind(limit as i64 + 1)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "list the audit log"))?;
+        tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
+        let events = rows
+            .iter()
+            .map(audit_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(events, limit, |e| e.id.to_string()))
+    }
+}

@@ -1,0 +1,301 @@
+//! Changes to leads: edits, stage moves, assignment, spam, qualification,
+//! notes and deletion — each with its timeline entry, audit entry and event.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::leads::{adjust_usage, lead_in, log_event, timeline_entry};
+use super::{db_error, ms, write_audit, PgStore};
+use crate::domain::lead::month_key;
+use crate::domain::TimelineEntry;
+use crate::store::{Actor, AuditEntry, LeadChange, StoreError, StoreResult};
+
+impl PgStore {
+    pub(super) async fn update_lead_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        change: LeadChange,
+        now: DateTime<Utc>,
+    ) -> StoreResult<crate::domain::Lead> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        // The row lock orders concurrent changes to one lead, as SQLite's
+        // write lock does.
+        let before = lead_in(&mut tx, tenant_id, id, now, true)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut after = before.clone();
+        let mut changed: Vec<String> = Vec::new();
+        let mut entries: Vec<(&str, serde_json::Value)> = Vec::new();
+
+        let mut edits = serde_json::Map::new();
+        if let Some(v) = &change.name {
+            if *v != before.name {
+                after.name = v.clone();
+                edits.insert("name".into(), json!(v));
+            }
+        }
+        for (field, new, old, slot) in [
+            ("email", &change.email, &before.email, &mut after.email),
+            ("phone", &change.phone, &before.phone, &mut after.phone),
+            (
+                "company",
+                &change.company,
+                &before.company,
+                &mut after.company,
+            ),
+        ] {
+            if let Some(v) = new {
+                if v != old {
+                    *slot = v.clone();
+                    edits.insert(field.into(), json!(v));
+                }
+            }
+        }
+        if let Some(v) = &change.message {
+            if *v != before.message {
+                after.message = v.clone();
+                edits.insert("message".into(), json!(v));
+            }
+        }
+        if !edits.is_empty() {
+            changed.extend(edits.keys().cloned());
+            entries.push((
+                "updated",
+                json!({ "fields": edits.keys().collect::<Vec<_>>() }),
+            ));
+        }
+        if let Some(stage) = &change.stage {
+            if *stage != before.stage {
+                after.stage = stage.clone();
+                changed.push("stage".into());
+                let first_response =
+                    before.first_response_at.is_none() && before.stage == change.first_stage;
+                if first_response {
+                    after.first_response_at = Some(now);
+                }
+                entries.push((
+                    "stage_changed",
+                    json!({ "from": before.stage, "to": stage, "first_response": first_response }),
+                ));
+            }
+        }
+        if let Some(assignee) = change.assignee_id {
+            if assignee != before.assignee_id {
+                after.assignee_id = assignee;
+                changed.push("assignee_id".into());
+                entries.push((
+                    "assigned",
+                    json!({ "from": before.assignee_id, "to": assignee }),
+                ));
+            }
+        }
+        if let Some(spam) = change.spam {
+            if spam != before.spam {
+                after.spam = spam;
+                after.spam_reason = spam.then(|| "marked as spam by a member".to_string());
+                changed.push("spam".into());
+                entries.push(("spam_marked", json!({ "spam": spam })));
+                // Spam does not count toward the month's allowance.
+                let delta = if spam { -1 } else { 1 };
+                adjust_usage(&mut tx, tenant_id, &month_key(before.created_at), delta).await?;
+            }
+        }
+        if let Some(q) = &change.qualification {
+            if *q != before.qualification {
+                after.qualification = q.clone();
+                changed.push("qualification".into());
+                entries.push(("qualified", json!({ "qualification": q })));
+            }
+        }
+        if changed.is_empty() {
+            return Ok(before);
+        }
+        after.updated_at = now;
+        sqlx::query(
+            "UPDATE leads SET name = $1, email = $2, phone = $3, company = $4, message = $5, \
+             stage = $6, assignee_id = $7, spam = $8, spam_reason = $9, qual_category = $10, \
+             qual_reason = $11, first_response_at = $12, responded = $13, updated_at = $14 \
+             WHERE tenant_id = $15 AND id = $16",
+        )
+        .bind(&after.name)
+        .bind(after.email.as_deref())
+        .bind(after.phone.as_deref())
+        .bind(after.company.as_deref())
+        .bind(&after.message)
+        .bind(&after.stage)
+        .bind(after.assignee_id)
+        .bind(after.spam)
+        .bind(after.spam_reason.as_deref())
+        .bind(after.qualification.as_ref().map(|q| q.category.clone()))
+        .bind(after.qualification.as_ref().map(|q| q.reason.clone()))
+        .bind(after.first_response_at.map(ms))
+        .bind(after.first_response_at.is_some())
+        .bind(ms(now))
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "update a lead"))?;
+        for (kind, data) in entries {
+            timeline_entry(&mut tx, tenant_id, id, kind, actor, data, now).await?;
+        }
+        let entry = AuditEntry {
+            action: "lead.update",
+            resource: "lead",
+            resource_id: id.to_string(),
+            changes: json!({ "fields": changed }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        let lead = lead_in(&mut tx, tenant_id, id, now, false)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        log_event(
+            &mut tx,
+            tenant_id,
+            "lead.updated",
+            json!({ "lead": lead }),
+            now,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a lead update"))?;
+        Ok(lead)
+    }
+
+    pub(super) async fn delete_lead_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<()> {
+        let now = Utc::now();
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let lead = lead_in(&mut tx, tenant_id, id, now, true)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        sqlx::query("DELETE FROM leads WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "delete a lead"))?;
+        let entry = AuditEntry {
+            action: "lead.delete",
+            resource: "lead",
+            resource_id: id.to_string(),
+            changes: json!({ "name": lead.name }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        log_event(
+            &mut tx,
+            tenant_id,
+            "lead.deleted",
+            json!({ "lead_id": id }),
+            now,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a lead deletion"))
+    }
+
+    pub(super) async fn add_note_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        lead_id: Uuid,
+        body: &str,
+        is_reply: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<TimelineEntry> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let lead = lead_in(&mut tx, tenant_id, lead_id, now, true)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let first_response = is_reply && lead.first_response_at.is_none();
+        if first_response {
+            sqlx::query(
+                "UPDATE leads SET first_response_at = $1, responded = true, updated_at = $2 \
+                 WHERE tenant_id = $3 AND id = $4",
+            )
+            .bind(ms(now))
+            .bind(ms(now))
+            .bind(tenant_id)
+            .bind(lead_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "record a first response"))?;
+        }
+        let kind = if is_reply { "reply" } else { "note" };
+        let data = json!({ "body": body, "first_response": first_response });
+        let id =
+            timeline_entry(&mut tx, tenant_id, lead_id, kind, actor, data.clone(), now).await?;
+        let entry = AuditEntry {
+            action: if is_reply { "lead.reply" } else { "lead.note" },
+            resource: "lead",
+            resource_id: lead_id.to_string(),
+            changes: json!({ "first_response": first_response }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        let lead = lead_in(&mut tx, tenant_id, lead_id, now, false)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        log_event(
+            &mut tx,
+            tenant_id,
+            "lead.updated",
+            json!({ "lead": lead }),
+            now,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a note"))?;
+        Ok(TimelineEntry {
+            id,
+            lead_id,
+            kind: kind.to_string(),
+            actor_id: actor.user_id,
+            actor_email: actor.email.clone(),
+            data,
+            created_at: now,
+        })
+    }
+
+    pub(super) async fn timeline_impl(
+        &self,
+        tenant_id: Uuid,
+        lead_id: Uuid,
+    ) -> StoreResult<Vec<TimelineEntry>> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let rows = sqlx::query(
+            "SELECT id, lead_id, kind, actor_id, actor_email, data, created_at FROM lead_events \
+             WHERE tenant_id = $1 AND lead_id = $2 ORDER BY id",
+        )
+        .bind(tenant_id)
+        .bind(lead_id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "read a timeline"))?;
+        tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
+        rows.iter()
+            .map(|r| {
+                let err = |e| db_error(e, "read a timeline entry");
+                Ok(TimelineEntry {
+                    id: r.try_get("id").map_err(err)?,
+                    lead_id: r.try_get("lead_id").map_err(err)?,
+                    kind: r.try_get("kind").map_err(err)?,
+                    actor_id: r.try_get("actor_id").map_err(err)?,
+                    actor_email: r.try_get("actor_email").map_err(err)?,
+                    data: r.try_get("data").map_err(err)?,
+                    created_at: r.try_get("created_at").map_err(err)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,482 @@
+//! Memberships and invitations. The tier's user limit and the last-admin
+//! rule are checked with the tenant row locked (`lock_tenant`), so
+//! concurrent changes from any number of processes take turns.
+
+use serde_json::json;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::tenants::lock_tenant;
+use super::users::{user_from_row, USER_COLUMNS};
+use super::{db_error, id_cursor, ms, now, parse_role, write_audit, PgStore, Tx};
+use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
+use crate::store::{Actor, AuditEntry, NewInvitationRow, StoreError, StoreResult};
+
+fn member_from_row(row: &PgRow) -> StoreResult<Member> {
+    let err = |e| db_error(e, "read a member");
+    Ok(Member {
+        user_id: row.try_get("user_id").map_err(err)?,
+        email: row.try_get("email").map_err(err)?,
+        name: row.try_get("name").map_err(err)?,
+        role: parse_role(&row.try_get::<String, _>("role").map_err(err)?)?,
+        joined_at: row.try_get("joined_at").map_err(err)?,
+    })
+}
+
+fn invitation_from_row(row: &PgRow) -> StoreResult<Invitation> {
+    let err = |e| db_error(e, "read an invitation");
+    Ok(Invitation {
+        id: row.try_get("id").map_err(err)?,
+        email: row.try_get("email").map_err(err)?,
+        role: parse_role(&row.try_get::<String, _>("role").map_err(err)?)?,
+        invited_by: row.try_get("invited_by").map_err(err)?,
+        created_at: row.try_get("created_at").map_err(err)?,
+        expires_at: row.try_get("expires_at").map_err(err)?,
+        accepted_at: row.try_get("accepted_at").map_err(err)?,
+    })
+}
+
+const MEMBER_SELECT: &str = "SELECT m.user_id, u.email, u.name, m.role, m.created_at AS joined_at \
+     FROM memberships m JOIN users u ON u.id = m.user_id";
+
+async fn member_in(tx: &mut Tx, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Option<Member>> {
+    let row = sqlx::query(&format!(
+        "{MEMBER_SELECT} WHERE m.tenant_id = $1 AND m.user_id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "find a member"))?;
+    row.map(|r| member_from_row(&r)).transpose()
+}
+
+async fn count(tx: &mut Tx, sql: &str, tenant_id: Uuid) -> StoreResult<i64> {
+    sqlx::query_scalar(sql)
+        .bind(tenant_id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "count members"))
+}
+
+async fn check_user_limit(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    user_limit: Option<u32>,
+    tier: Tier,
+) -> StoreResult<()> {
+    if let Some(limit) = user_limit {
+        let n = count(
+            tx,
+            "SELECT count(*) FROM memberships WHERE tenant_id = $1",
+            tenant_id,
+        )
+        .await?;
+        if n >= limit as i64 {
+            return Err(StoreError::LimitReached {
+                what: "users",
+                tier,
+                limit,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a change that would leave the tenant without an admin.
+async fn keep_an_admin(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    current: Role,
+    new: Option<Role>,
+) -> StoreResult<()> {
+    if current == Role::Admin && new != Some(Role::Admin) {
+        let admins = count(
+            tx,
+            "SELECT count(*) FROM memberships WHERE tenant_id = $1 AND role = 'admin'",
+            tenant_id,
+        )
+        .await?;
+        if admins <= 1 {
+            return Err(StoreError::LastAdmin);
+        }
+    }
+    Ok(())
+}
+
+async fn insert_membership(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    role: Role,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .bind(role.as_str())
+    .bind(now())
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "add a member"))?;
+    Ok(())
+}
+
+impl PgStore {
+    pub(super) async fn role_of_impl(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> StoreResult<Option<Role>> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let role: Option<String> = sqlx::query_scalar(
+            "SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2",
+        )
+        .bind(tenant_id)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "look up a role"))?;
+        tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
+        role.as_deref().map(parse_role).transpose()
+    }
+
+    pub(super) async fn list_members_impl(
+        &self,
+        tenant_id: Uuid,
+        page: &PageQuery,
+    ) -> StoreResult<Page<Member>> {
+        let limit = page.limit();
+        let after = id_cursor(page)?;
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let rows = sqlx::query(&format!(
+            "{MEMBER_SELECT} WHERE m.tenant_id = $1 AND ($2::uuid IS NULL OR m.user_id > $2) \
+             ORDER BY m.user_id LIMIT $3"
+        ))
+        .bind(tenant_id)
+        .bind(after)
+        .bind(limit as i64 + 1)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "list members"))?;
+        tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
+        let members = rows
+            .iter()
+            .map(member_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(members, limit, |m| m.user_id.to_string()))
+    }
+
+    pub(super) async fn add_member_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        role: Role,
+        user_limit: Option<u32>,
+        tier: Tier,
+    ) -> StoreResult<Member> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        lock_tenant(&mut tx, tenant_id).await?;
+        if member_in(&mut tx, tenant_id, user_id).await?.is_some() {
+            return Err(StoreError::Conflict { field: "email" });
+        }
+        check_user_limit(&mut tx, tenant_id, user_limit, tier).await?;
+        insert_membership(&mut tx, tenant_id, user_id, role).await?;
+        let entry = AuditEntry {
+            action: "member.add",
+            resource: "member",
+            resource_id: user_id.to_string(),
+            changes: json!({ "role": role }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        let member = member_in(&mut tx, tenant_id, user_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a new member"))?;
+        Ok(member)
+    }
+
+    pub(super) async fn set_member_role_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        role: Role,
+    ) -> StoreResult<Member> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        lock_tenant(&mut tx, tenant_id).await?;
+        let current = member_in(&mut tx, tenant_id, user_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        keep_an_admin(&mut tx, tenant_id, current.role, Some(role)).await?;
+        sqlx::query("UPDATE memberships SET role = $1 WHERE tenant_id = $2 AND user_id = $3")
+            .bind(role.as_str())
+            .bind(tenant_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "change a role"))?;
+        let entry = AuditEntry {
+            action: "member.role_change",
+            resource: "member",
+            resource_id: user_id.to_string(),
+            changes: json!({ "role": { "from": current.role, "to": role } }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a role change"))?;
+        Ok(Member { role, ..current })
+    }
+
+    pub(super) async fn remove_member_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> StoreResult<()> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        lock_tenant(&mut tx, tenant_id).await?;
+        let current = member_in(&mut tx, tenant_id, user_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        keep_an_admin(&mut tx, tenant_id, current.role, None).await?;
+        sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "remove a member"))?;
+        let entry = AuditEntry {
+            action: "member.remove",
+            resource: "member",
+            resource_id: user_id.to_string(),
+            changes: json!({ "email": current.email, "role": current.role }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a member removal"))
+    }
+
+    pub(super) async fn create_invitation_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewInvitationRow,
+    ) -> StoreResult<Invitation> {
+        let invitation = Invitation {
+            id: Uuid::now_v7(),
+            email: row.email.to_lowercase(),
+            role: row.role,
+            invited_by: actor.user_id,
+            created_at: now(),
+            expires_at: ms(row.expires_at),
+            accepted_at: None,
+        };
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        sqlx::query(
+            "INSERT INTO invitations (tenant_id, id, email, role, token_hash, invited_by, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(tenant_id)
+        .bind(invitation.id)
+        .bind(&invitation.email)
+        .bind(row.role.as_str())
+        .bind(&row.token_hash)
+        .bind(actor.user_id)
+        .bind(invitation.created_at)
+        .bind(invitation.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "create an invitation"))?;
+        let entry = AuditEntry {
+            action: "invitation.create",
+            resource: "invitation",
+            resource_id: invitation.id.to_string(),
+            changes: json!({ "email": invitation.email, "role": row.role }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an invitation"))?;
+        Ok(invitation)
+    }
+
+    pub(super) async fn list_invitations_impl(
+        &self,
+        tenant_id: Uuid,
+        page: &PageQuery,
+    ) -> StoreResult<Page<Invitation>> {
+        let limit = page.limit();
+        let after = id_cursor(page)?;
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let rows = sqlx::query(
+            "SELECT id, email, role, invited_by, created_at, expires_at, accepted_at \
+             FROM invitations WHERE tenant_id = $1 AND revoked_at IS NULL \
+             AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3",
+        )
+        .bind(tenant_id)
+        .bind(after)
+        .bind(limit as i64 + 1)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "list invitations"))?;
+        tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
+        let items = rows
+            .iter()
+            .map(invitation_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(items, limit, |i| i.id.to_string()))
+    }
+
+    pub(super) async fn revoke_invitation_impl(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<()> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let done = sqlx::query(
+            "UPDATE invitations SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 \
+             AND revoked_at IS NULL AND accepted_at IS NULL",
+        )
+        .bind(now())
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "revoke an invitation"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let entry = AuditEntry {
+            action: "invitation.revoke",
+            resource: "invitation",
+            resource_id: id.to_string(),
+            changes: json!({}),
+        };
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an invitation revocation"))
+    }
+
+    /// The tenant, id and email of a still-valid invitation (a cross-tenant
+    /// lookup by token, through the owner's `sb_invitation_by_token`).
+    async fn invitation_by_token(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<(Uuid, Uuid, String)>> {
+        sqlx::query_as("SELECT tenant_id, id, email FROM sb_invitation_by_token($1)")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "look up an invitation"))
+    }
+
+    pub(super) async fn invitation_email_impl(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<String>> {
+        Ok(self
+            .invitation_by_token(token_hash)
+            .await?
+            .map(|(_, _, email)| email))
+    }
+
+    pub(super) async fn accept_invitation_impl(
+        &self,
+        token_hash: &str,
+        new_user: Option<(&str, &str)>,
+    ) -> StoreResult<(User, Uuid)> {
+        let (tenant_id, invitation_id, _) = self
+            .invitation_by_token(token_hash)
+            .await?
+            .ok_or(StoreError::InvitationInvalid)?;
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        lock_tenant(&mut tx, tenant_id).await?;
+        // Re-read under the row lock: a concurrent acceptance or revocation
+        // that committed first wins.
+        let row = sqlx::query(
+            "SELECT i.email, i.role, t.tier FROM invitations i JOIN tenants t ON t.id = i.tenant_id \
+             WHERE i.tenant_id = $1 AND i.id = $2 AND i.token_hash = $3 \
+             AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $4 \
+             FOR UPDATE OF i",
+        )
+        .bind(tenant_id)
+        .bind(invitation_id)
+        .bind(token_hash)
+        .bind(now())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "look up an invitation"))?
+        .ok_or(StoreError::InvitationInvalid)?;
+        let err = |e| db_error(e, "read an invitation");
+        let email: String = row.try_get("email").map_err(err)?;
+        let role = parse_role(&row.try_get::<String, _>("role").map_err(err)?)?;
+        let tier = Tier::parse(&row.try_get::<String, _>("tier").map_err(err)?)
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier in store")))?;
+
+        let existing = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1"
+        ))
+        .bind(&email)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "find the invited user"))?;
+        let user = match (existing, new_user) {
+            (Some(row), _) => user_from_row(&row)?,
+            (None, Some((name, password_hash))) => {
+                let user = User {
+                    id: Uuid::now_v7(),
+                    email: email.clone(),
+                    name: name.to_string(),
+                    platform_admin: false,
+                    created_at: now(),
+                };
+                sqlx::query(
+                    "INSERT INTO users (id, email, name, password_hash, platform_admin, created_at) \
+                     VALUES ($1, $2, $3, $4, false, $5)",
+                )
+                .bind(user.id)
+                .bind(&user.email)
+                .bind(&user.name)
+                .bind(password_hash)
+                .bind(user.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_error(e, "create the invited user"))?;
+                user
+            }
+            (None, None) => return Err(StoreError::InvitationInvalid),
+        };
+        if member_in(&mut tx, tenant_id, user.id).await?.is_none() {
+            check_user_limit(&mut tx, tenant_id, tier.user_limit(), tier).await?;
+            insert_membership(&mut tx, tenant_id, user.id, role).await?;
+        }
+        sqlx::query("UPDATE invitations SET accepted_at = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(now())
+            .bind(tenant_id)
+            .bind(invitation_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "mark an invitation accepted"))?;
+        let entry = AuditEntry {
+            action: "invitation.accept",
+            resource: "invitation",
+            resource_id: invitation_id.to_string(),
+            changes: json!({ "email": email, "role": role }),
+        };
+        write_audit(&mut tx, tenant_id, &Actor::user(&user), &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an accepted invitation"))?;
+        Ok((user, tenant_id))
+    }
+}

@@ -1,0 +1,183 @@
+//! The PostgreSQL store for team servers: several `serve` processes share
+//! one database, and the database itself enforces tenant isolation with
+//! row-level security (see `migrations/0001_schema.sql`).
+//!
+//! The server connects as an application role that owns nothing and cannot
+//! bypass RLS. Every tenant-scoped transaction starts with
+//! `set_config('app.tenant_id', …, true)` (transaction-local, so a pooled
+//! connection never carries a tenant into the next transaction). The few
+//! cross-tenant reads go through the owner's SECURITY DEFINER functions
+//! (`migrations/0002_functions.sql`). Atomic rules (tier limits, idempotency
+//! keys, the last-admin rule) rely on constraints, row locks and conditional
+//! updates, never on in-process locks, so they hold across processes.
+
+mod agents;
+mod keys;
+mod lead_changes;
+mod leads;
+mod members;
+pub mod migrate;
+mod sla;
+mod store_impl;
+mod tenants;
+mod users;
+mod workspaces;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use super::{Actor, AuditEntry, StoreError, StoreResult};
+use crate::domain::{PageQuery, Role};
+
+pub use migrate::{migrate, APP_ROLE};
+
+pub(crate) type Tx = Transaction<'static, Postgres>;
+
+/// The channel `events` inserts notify on (see the `events_notify` trigger).
+pub(crate) const EVENTS_CHANNEL: &str = "switchboard_events";
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+/// A pool for `url`; the caller decides which role that is.
+pub async fn pool(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    let options: PgConnectOptions = url
+        .parse()
+        .with_context(|| format!("invalid PostgreSQL URL {:?}", redact(url)))?;
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot connect to PostgreSQL at {}", redact(url)))
+}
+
+/// A URL without its password, for messages.
+pub(crate) fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => match url[scheme + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
+    }
+}
+
+impl PgStore {
+    /// Connects as the application role and refuses to run when that role
+    /// could see past row-level security or the schema is not migrated.
+    pub async fn open(url: &str) -> anyhow::Result<Self> {
+        let pool = pool(url, 16).await?;
+        migrate::check_app_role(&pool).await?;
+        migrate::check_migrated(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// A transaction scoped to one tenant: RLS shows it only that tenant's
+    /// rows and refuses writes of any other tenant's.
+    pub(crate) async fn tenant_tx(&self, tenant_id: Uuid) -> StoreResult<Tx> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| db_error(e, "begin a transaction"))?;
+        set_tenant(&mut tx, tenant_id).await?;
+        Ok(tx)
+    }
+
+    /// A transaction on the tables that are not tenant-owned (users,
+    /// sessions, tenants); tenant tables are invisible in it.
+    pub(crate) async fn global_tx(&self) -> StoreResult<Tx> {
+        self.pool
+            .begin()
+            .await
+            .map_err(|e| db_error(e, "begin a transaction"))
+    }
+}
+
+/// Points the transaction's RLS at `tenant_id` (transaction-local).
+pub(crate) async fn set_tenant(tx: &mut Tx, tenant_id: Uuid) -> StoreResult<()> {
+    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(tenant_id.to_string())
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "set the transaction's tenant"))?;
+    Ok(())
+}
+
+/// Times are stored at millisecond precision, like the SQLite store, so
+/// cursors carrying milliseconds address rows exactly.
+pub(crate) fn ms(t: DateTime<Utc>) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(t.timestamp_millis())
+        .single()
+        .unwrap_or(t)
+}
+
+pub(crate) fn now() -> DateTime<Utc> {
+    ms(Utc::now())
+}
+
+pub(crate) fn parse_role(s: &str) -> StoreResult<Role> {
+    Role::parse(s).ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad role {s:?} in store")))
+}
+
+/// A page cursor that must be an id: anything else is a cursor this server
+/// never issued.
+pub(crate) fn id_cursor(page: &PageQuery) -> StoreResult<Option<Uuid>> {
+    page.cursor
+        .as_deref()
+        .map(|c| Uuid::parse_str(c).map_err(|_| StoreError::BadCursor))
+        .transpose()
+}
+
+/// Maps a database error: unique violations become `Conflict` naming the field.
+pub(crate) fn db_error(e: sqlx::Error, doing: &str) -> StoreError {
+    if let Some(db) = e.as_database_error() {
+        if db.is_unique_violation() {
+            let name = db.constraint().unwrap_or_else(|| db.message());
+            let field = if name.contains("slug") {
+                "slug"
+            } else if name.contains("email") {
+                "email"
+            } else if name.contains("memberships") {
+                "user"
+            } else {
+                "id"
+            };
+            return StoreError::Conflict { field };
+        }
+    }
+    StoreError::Other(anyhow::Error::new(e).context(format!("cannot {doing}")))
+}
+
+pub(crate) async fn write_audit(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    actor: &Actor,
+    entry: &AuditEntry,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_events (tenant_id, id, actor_id, actor_email, action, resource, \
+         resource_id, changes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(tenant_id)
+    .bind(Uuid::now_v7())
+    .bind(actor.user_id)
+    .bind(actor.email.as_deref())
+    .bind(entry.action)
+    .bind(entry.resource)
+    .bind(&entry.resource_id)
+    .bind(&entry.changes)
+    .bind(now())
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "write the audit log"))?;
+    Ok(())
+}

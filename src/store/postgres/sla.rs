@@ -1,0 +1,265 @@
+//! The event log, the SLA sweep (each alert claimed once across processes
+//! with `FOR UPDATE SKIP LOCKED`) and the outbox; plus API-key lookups for
+//! ingest.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::leads::{log_event, timeline_entry};
+use super::{db_error, ms, set_tenant, PgStore};
+use crate::domain::TenantSettings;
+use crate::store::{Actor, EventRecord, KeyOwner, OutboxMessage, StoreResult, SweepReport};
+
+/// Leads claimed per sweep transaction, so one sweep never holds its row
+/// locks (and the tenants' event-log locks) for long.
+const SWEEP_BATCH: i32 = 200;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Alert {
+    AtRisk,
+    Breached,
+}
+
+impl PgStore {
+    /// Ingest learns the tenant from the key, so the lookup is cross-tenant:
+    /// the owner's `sb_api_key_owner` answers it for one hash only.
+    pub(super) async fn api_key_owner_impl(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>> {
+        let row: Option<(Uuid, Uuid, bool, Option<Uuid>)> =
+            sqlx::query_as("SELECT tenant_id, id, revoked, workspace_id FROM sb_api_key_owner($1)")
+                .bind(key_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| db_error(e, "look up an API key"))?;
+        Ok(
+            row.map(|(tenant_id, key_id, revoked, workspace_id)| KeyOwner {
+                tenant_id,
+                key_id,
+                revoked,
+                workspace_id,
+            }),
+        )
+    }
+
+    pub(super) async fn touch_api_key_impl(
+        &self,
+        tenant_id: Uuid,
+        key_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        // Once a minute is enough for "last used": the condition makes most
+        // ingests update nothing, and concurrent ones agree.
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        sqlx::query(
+            "UPDATE api_keys SET last_used_at = $1 WHERE tenant_id = $2 AND id = $3 \
+             AND (last_used_at IS NULL OR last_used_at < $1 - interval '60 seconds')",
+        )
+        .bind(ms(now))
+        .bind(tenant_id)
+        .bind(key_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "record an API key's use"))?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an API key's use"))?;
+        Ok(())
+    }
+
+    pub(super) async fn events_after_impl(
+        &self,
+        tenant_id: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<EventRecord>> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let rows = sqlx::query(
+            "SELECT id, kind, data, created_at FROM events WHERE tenant_id = $1 AND id > $2 \
+             ORDER BY id LIMIT $3",
+        )
+        .bind(tenant_id)
+        .bind(after)
+        .bind(limit as i64)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "read events"))?;
+        tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
+        rows.iter()
+            .map(|r| {
+                let err = |e| db_error(e, "read an event");
+                Ok(EventRecord {
+                    id: r.try_get("id").map_err(err)?,
+                    tenant_id,
+                    kind: r.try_get("kind").map_err(err)?,
+                    data: r.try_get("data").map_err(err)?,
+                    created_at: r.try_get("created_at").map_err(err)?,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn last_event_id_impl(&self, tenant_id: Uuid) -> StoreResult<i64> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let id: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM events WHERE tenant_id = $1")
+            .bind(tenant_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "read the last event"))?;
+        tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
+        Ok(id.unwrap_or(0))
+    }
+
+    pub(super) async fn sla_sweep_impl(&self, now: DateTime<Utc>) -> StoreResult<SweepReport> {
+        let mut report = SweepReport::default();
+        // Idempotency keys are honoured for at least 24 h; keep them 48 h.
+        sqlx::query("SELECT sb_expire_idempotency_keys($1)")
+            .bind(ms(now - chrono::Duration::hours(48)))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "expire idempotency keys"))?;
+        // Breaches first: a lead already overdue gets its breach alert, and its
+        // at-risk alert is then moot (claimed without a message).
+        for alert in [Alert::Breached, Alert::AtRisk] {
+            loop {
+                let n = self.sweep_batch(alert, now, &mut report).await?;
+                if n < SWEEP_BATCH as usize {
+                    break;
+                }
+            }
+        }
+        report.tenants.sort();
+        report.tenants.dedup();
+        Ok(report)
+    }
+
+    /// Claims one batch across tenants and writes its alerts in the same
+    /// transaction, switching `app.tenant_id` as the (tenant-ordered) rows
+    /// change tenant. Tenant order also orders the event-log locks, so
+    /// concurrent sweepers cannot deadlock on them.
+    async fn sweep_batch(
+        &self,
+        alert: Alert,
+        now: DateTime<Utc>,
+        report: &mut SweepReport,
+    ) -> StoreResult<usize> {
+        let now = ms(now);
+        let mut tx = self.global_tx().await?;
+        let sql = match alert {
+            Alert::Breached => {
+                "SELECT tenant_id, id, name, sla_due_at, tenant_name, settings \
+                 FROM sb_claim_sla_breaches($1, $2)"
+            }
+            Alert::AtRisk => {
+                "SELECT tenant_id, id, name, sla_due_at, tenant_name, settings \
+                 FROM sb_claim_sla_risks($1, $2)"
+            }
+        };
+        let rows = sqlx::query(sql)
+            .bind(now)
+            .bind(SWEEP_BATCH)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "claim SLA alerts"))?;
+        let count = rows.len();
+        let mut scoped: Option<Uuid> = None;
+        for r in rows {
+            let err = |e| db_error(e, "read an SLA candidate");
+            let tenant_id: Uuid = r.try_get("tenant_id").map_err(err)?;
+            let lead_id: Uuid = r.try_get("id").map_err(err)?;
+            let name: String = r.try_get("name").map_err(err)?;
+            let tenant_name: String = r.try_get("tenant_name").map_err(err)?;
+            let due: DateTime<Utc> = r.try_get("sla_due_at").map_err(err)?;
+            let settings: TenantSettings =
+                serde_json::from_value(r.try_get("settings").map_err(err)?).unwrap_or_default();
+            // An overdue lead whose at-risk alert never went out gets only the breach.
+            if alert == Alert::AtRisk && due <= now {
+                continue;
+            }
+            if scoped != Some(tenant_id) {
+                set_tenant(&mut tx, tenant_id).await?;
+                scoped = Some(tenant_id);
+            }
+            let (kind, event, subject) = match alert {
+                Alert::Breached => (
+                    "sla_breached",
+                    "sla.breached",
+                    format!("SLA breached: {name} ({tenant_name})"),
+                ),
+                Alert::AtRisk => (
+                    "sla_at_risk",
+                    "sla.at_risk",
+                    format!("SLA at risk: {name} ({tenant_name})"),
+                ),
+            };
+            let data = json!({ "lead_id": lead_id, "name": name, "sla_due_at": due });
+            timeline_entry(
+                &mut tx,
+                tenant_id,
+                lead_id,
+                kind,
+                &Actor::system(),
+                data.clone(),
+                now,
+            )
+            .await?;
+            log_event(&mut tx, tenant_id, event, data, now).await?;
+            let body = format!(
+                "{subject}\n\nThe first response to {name} is due at {} UTC.\n",
+                due.format("%Y-%m-%d %H:%M")
+            );
+            sqlx::query(
+                "INSERT INTO outbox (tenant_id, id, kind, recipient, subject, body, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(tenant_id)
+            .bind(Uuid::now_v7())
+            .bind(event)
+            .bind(settings.manager_email.as_deref())
+            .bind(&subject)
+            .bind(&body)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "queue an SLA email"))?;
+            match alert {
+                Alert::Breached => report.breached += 1,
+                Alert::AtRisk => report.at_risk += 1,
+            }
+            report.tenants.push(tenant_id);
+        }
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit SLA alerts"))?;
+        Ok(count)
+    }
+
+    pub(super) async fn pending_outbox_impl(
+        &self,
+        tenant_id: Uuid,
+    ) -> StoreResult<Vec<OutboxMessage>> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let rows = sqlx::query(
+            "SELECT id, kind, recipient, subject, body, created_at FROM outbox \
+             WHERE tenant_id = $1 AND sent_at IS NULL ORDER BY id",
+        )
+        .bind(tenant_id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "read the outbox"))?;
+        tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
+        rows.iter()
+            .map(|r| {
+                let err = |e| db_error(e, "read an outbox message");
+                Ok(OutboxMessage {
+                    id: r.try_get("id").map_err(err)?,
+                    kind: r.try_get("kind").map_err(err)?,
+                    recipient: r.try_get("recipient").map_err(err)?,
+                    subject: r.try_get("subject").map_err(err)?,
+                    body: r.try_get("body").map_err(err)?,
+                    created_at: r.try_get("created_at").map_err(err)?,
+                })
+            })
+            .collect()
+    }
+}

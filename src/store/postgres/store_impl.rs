@@ -1,0 +1,378 @@
+//! `Store` for `PgStore`: one line per operation, delegating to the
+//! modules that own them; and the LISTEN side of cross-process live events.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::stream::{BoxStream, StreamExt};
+use sqlx::postgres::PgListener;
+use uuid::Uuid;
+
+use super::{db_error, PgStore, EVENTS_CHANNEL};
+use crate::domain::{
+    Agent, AgentConfig, AgentVersion, ApiKey, AuditEvent, Invitation, Lead, Member,
+    MembershipSummary, Page, PageQuery, Role, Sharing, Tenant, TenantStatus, Tier, TimelineEntry,
+    User, Workspace,
+};
+use crate::store::{
+    Actor, AgentChange, AuditEntry, EventRecord, Idempotency, IngestOutcome, KeyOwner, LeadChange,
+    LeadFilter, LeadLimit, NewApiKeyRow, NewInvitationRow, NewLeadRow, OutboxMessage, Store,
+    StoreResult, SweepReport, TenantRow, TenantScope, WorkspaceRow,
+};
+
+impl PgStore {
+    /// Tenants whose event log grew, from any process: the `events_notify`
+    /// trigger's NOTIFY, payload `<tenant id>:<event id>`. The listener
+    /// reconnects by itself after a lost connection; notifications sent
+    /// meanwhile are lost, and streams catch up at their next wake-up.
+    async fn event_wakeups_impl(&self) -> StoreResult<BoxStream<'static, Uuid>> {
+        let mut listener = PgListener::connect_with(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "open the event listener"))?;
+        listener
+            .listen(EVENTS_CHANNEL)
+            .await
+            .map_err(|e| db_error(e, "listen for events"))?;
+        let stream = futures::stream::unfold(listener, |mut listener| async move {
+            loop {
+                match listener.recv().await {
+                    Ok(n) => {
+                        let tenant = n
+                            .payload()
+                            .split_once(':')
+                            .and_then(|(t, _)| Uuid::parse_str(t).ok());
+                        match tenant {
+                            Some(t) => return Some((t, listener)),
+                            None => tracing::warn!(payload = n.payload(), "odd event notification"),
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "event listener lost its connection; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(stream.boxed())
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn create_user(
+        &self,
+        email: &str,
+        name: &str,
+        password_hash: Option<&str>,
+        platform_admin: bool,
+    ) -> StoreResult<User> {
+        self.create_user_impl(email, name, password_hash, platform_admin)
+            .await
+    }
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<(User, Option<String>)>> {
+        self.user_by_email_impl(email).await
+    }
+    async fn create_session(
+        &self,
+        user_id: Uuid,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.create_session_impl(user_id, token_hash, expires_at)
+            .await
+    }
+    async fn session_user(&self, token_hash: &str) -> StoreResult<Option<User>> {
+        self.session_user_impl(token_hash).await
+    }
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        self.delete_session_impl(token_hash).await
+    }
+    async fn memberships_of(&self, user_id: Uuid) -> StoreResult<Vec<MembershipSummary>> {
+        self.memberships_of_impl(user_id).await
+    }
+
+    async fn create_tenant(&self, actor: &Actor, row: TenantRow) -> StoreResult<Tenant> {
+        self.create_tenant_impl(actor, row).await
+    }
+    async fn list_tenants(
+        &self,
+        scope: TenantScope,
+        page: &PageQuery,
+    ) -> StoreResult<Page<Tenant>> {
+        self.list_tenants_impl(scope, page).await
+    }
+    async fn tenant(&self, id_or_slug: &str) -> StoreResult<Option<Tenant>> {
+        self.tenant_impl(id_or_slug).await
+    }
+    async fn update_tenant(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        row: TenantRow,
+        audit: AuditEntry,
+    ) -> StoreResult<Tenant> {
+        self.update_tenant_impl(actor, id, row, audit).await
+    }
+    async fn set_tenant_status(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        status: TenantStatus,
+    ) -> StoreResult<Tenant> {
+        self.set_tenant_status_impl(actor, id, status).await
+    }
+
+    async fn role_of(&self, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Option<Role>> {
+        self.role_of_impl(tenant_id, user_id).await
+    }
+    async fn list_members(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<Member>> {
+        self.list_members_impl(tenant_id, page).await
+    }
+    async fn add_member(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        role: Role,
+        user_limit: Option<u32>,
+        tier: Tier,
+    ) -> StoreResult<Member> {
+        self.add_member_impl(actor, tenant_id, user_id, role, user_limit, tier)
+            .await
+    }
+    async fn set_member_role(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        role: Role,
+    ) -> StoreResult<Member> {
+        self.set_member_role_impl(actor, tenant_id, user_id, role)
+            .await
+    }
+    async fn remove_member(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> StoreResult<()> {
+        self.remove_member_impl(actor, tenant_id, user_id).await
+    }
+
+    async fn create_invitation(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewInvitationRow,
+    ) -> StoreResult<Invitation> {
+        self.create_invitation_impl(actor, tenant_id, row).await
+    }
+    async fn list_invitations(
+        &self,
+        tenant_id: Uuid,
+        page: &PageQuery,
+    ) -> StoreResult<Page<Invitation>> {
+        self.list_invitations_impl(tenant_id, page).await
+    }
+    async fn revoke_invitation(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
+        self.revoke_invitation_impl(actor, tenant_id, id).await
+    }
+    async fn accept_invitation(
+        &self,
+        token_hash: &str,
+        new_user: Option<(&str, &str)>,
+    ) -> StoreResult<(User, Uuid)> {
+        self.accept_invitation_impl(token_hash, new_user).await
+    }
+    async fn invitation_email(&self, token_hash: &str) -> StoreResult<Option<String>> {
+        self.invitation_email_impl(token_hash).await
+    }
+
+    async fn create_api_key(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewApiKeyRow,
+    ) -> StoreResult<ApiKey> {
+        self.create_api_key_impl(actor, tenant_id, row).await
+    }
+    async fn list_api_keys(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<ApiKey>> {
+        self.list_api_keys_impl(tenant_id, page).await
+    }
+    async fn revoke_api_key(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<ApiKey> {
+        self.revoke_api_key_impl(actor, tenant_id, id).await
+    }
+
+    async fn list_audit(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<AuditEvent>> {
+        self.list_audit_impl(tenant_id, page).await
+    }
+
+    async fn api_key_owner(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>> {
+        self.api_key_owner_impl(key_hash).await
+    }
+    async fn touch_api_key(
+        &self,
+        tenant_id: Uuid,
+        key_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.touch_api_key_impl(tenant_id, key_id, now).await
+    }
+    async fn insert_lead(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewLeadRow,
+        limit: LeadLimit,
+        idempotency: Option<Idempotency>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<IngestOutcome> {
+        self.insert_lead_impl(actor, tenant_id, row, limit, idempotency, now)
+            .await
+    }
+    async fn list_leads(
+        &self,
+        tenant_id: Uuid,
+        filter: &LeadFilter,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Page<Lead>> {
+        self.list_leads_impl(tenant_id, filter, now).await
+    }
+    async fn lead(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Lead>> {
+        self.lead_impl(tenant_id, id, now).await
+    }
+    async fn update_lead(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        change: LeadChange,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Lead> {
+        self.update_lead_impl(actor, tenant_id, id, change, now)
+            .await
+    }
+    async fn delete_lead(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
+        self.delete_lead_impl(actor, tenant_id, id).await
+    }
+    async fn add_note(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        lead_id: Uuid,
+        body: &str,
+        is_reply: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<TimelineEntry> {
+        self.add_note_impl(actor, tenant_id, lead_id, body, is_reply, now)
+            .await
+    }
+    async fn timeline(&self, tenant_id: Uuid, lead_id: Uuid) -> StoreResult<Vec<TimelineEntry>> {
+        self.timeline_impl(tenant_id, lead_id).await
+    }
+    async fn leads_this_month(&self, tenant_id: Uuid, now: DateTime<Utc>) -> StoreResult<u32> {
+        self.leads_this_month_impl(tenant_id, now).await
+    }
+    async fn events_after(
+        &self,
+        tenant_id: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<EventRecord>> {
+        self.events_after_impl(tenant_id, after, limit).await
+    }
+    async fn last_event_id(&self, tenant_id: Uuid) -> StoreResult<i64> {
+        self.last_event_id_impl(tenant_id).await
+    }
+    async fn sla_sweep(&self, now: DateTime<Utc>) -> StoreResult<SweepReport> {
+        self.sla_sweep_impl(now).await
+    }
+    async fn pending_outbox(&self, tenant_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
+        self.pending_outbox_impl(tenant_id).await
+    }
+
+    async fn event_wakeups(&self) -> StoreResult<Option<BoxStream<'static, Uuid>>> {
+        self.event_wakeups_impl().await.map(Some)
+    }
+
+    async fn list_agents(&self, viewer: Uuid) -> StoreResult<Vec<Agent>> {
+        self.list_agents_impl(viewer).await
+    }
+    async fn agent(&self, viewer: Uuid, id: Uuid) -> StoreResult<Option<Agent>> {
+        self.agent_impl(viewer, id).await
+    }
+    async fn create_agent(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        name: &str,
+        description: &str,
+        config: &AgentConfig,
+    ) -> StoreResult<Agent> {
+        self.create_agent_impl(actor, tenant_id, name, description, config)
+            .await
+    }
+    async fn update_agent(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        change: AgentChange,
+    ) -> StoreResult<Agent> {
+        self.update_agent_impl(actor, tenant_id, id, change).await
+    }
+    async fn delete_agent(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
+        self.delete_agent_impl(actor, tenant_id, id).await
+    }
+    async fn agent_versions(&self, viewer: Uuid, id: Uuid) -> StoreResult<Vec<AgentVersion>> {
+        self.agent_versions_impl(viewer, id).await
+    }
+    async fn set_agent_sharing(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        sharing: Sharing,
+        tenants: &[Uuid],
+    ) -> StoreResult<Agent> {
+        self.set_agent_sharing_impl(actor, tenant_id, id, sharing, tenants)
+            .await
+    }
+    async fn list_workspaces(&self, tenant_id: Uuid) -> StoreResult<Vec<Workspace>> {
+        self.list_workspaces_impl(tenant_id).await
+    }
+    async fn workspace(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Workspace>> {
+        self.workspace_impl(tenant_id, id).await
+    }
+    async fn create_workspace(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: WorkspaceRow,
+    ) -> StoreResult<Workspace> {
+        self.create_workspace_impl(actor, tenant_id, row).await
+    }
+    async fn update_workspace(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        row: WorkspaceRow,
+    ) -> StoreResult<Workspace> {
+        self.update_workspace_impl(actor, tenant_id, id, row).await
+    }
+    async fn delete_workspace(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
+        self.delete_workspace_impl(actor, tenant_id, id).await
+    }
+}

@@ -1,0 +1,251 @@
+//! Tenants, with their usage counted live. The tenants table is not
+//! tenant-owned (it is what RLS isolates by); its usage counters come from
+//! the owner's `sb_tenant_usage`, and the per-tenant writes (audit, the
+//! busy-stage check) run under the tenant.
+
+use anyhow::Context;
+use serde_json::json;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{db_error, id_cursor, now, write_audit, PgStore, Tx};
+use crate::domain::{Page, PageQuery, Tenant, TenantSettings, TenantStatus, TenantUsage, Tier};
+use crate::store::{Actor, AuditEntry, StoreError, StoreResult, TenantRow, TenantScope};
+
+const TENANT_SELECT: &str = "SELECT t.id, t.name, t.slug, t.tier, t.status, t.is_platform, \
+     t.settings, t.created_at, u.users, u.leads_this_month \
+     FROM tenants t CROSS JOIN LATERAL sb_tenant_usage(t.id) u";
+
+fn tenant_from_row(row: &PgRow) -> StoreResult<Tenant> {
+    let err = |e| db_error(e, "read a tenant");
+    let tier: String = row.try_get("tier").map_err(err)?;
+    let status: String = row.try_get("status").map_err(err)?;
+    let settings: serde_json::Value = row.try_get("settings").map_err(err)?;
+    let tier = Tier::parse(&tier)
+        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier {tier:?} in store")))?;
+    let settings: TenantSettings = serde_json::from_value(settings)
+        .context("bad tenant settings in store")
+        .map_err(StoreError::Other)?;
+    let users: i64 = row.try_get("users").map_err(err)?;
+    let leads: i64 = row.try_get("leads_this_month").map_err(err)?;
+    Ok(Tenant {
+        id: row.try_get("id").map_err(err)?,
+        name: row.try_get("name").map_err(err)?,
+        slug: row.try_get("slug").map_err(err)?,
+        tier,
+        status: TenantStatus::parse(&status)
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad status {status:?}")))?,
+        is_platform: row.try_get("is_platform").map_err(err)?,
+        created_at: row.try_get("created_at").map_err(err)?,
+        settings,
+        usage: TenantUsage {
+            users: users as u32,
+            user_limit: tier.user_limit(),
+            leads_this_month: leads.max(0) as u32,
+            lead_limit: tier.lead_limit(),
+        },
+    })
+}
+
+fn settings_json(settings: &TenantSettings) -> StoreResult<serde_json::Value> {
+    serde_json::to_value(settings)
+        .context("cannot encode tenant settings")
+        .map_err(StoreError::Other)
+}
+
+/// Locks the tenant row against concurrent membership and settings changes.
+/// `FOR NO KEY UPDATE` does not conflict with the key-share locks foreign
+/// keys take, so inserts into the tenant's other tables carry on meanwhile.
+pub(super) async fn lock_tenant(tx: &mut Tx, id: Uuid) -> StoreResult<Option<serde_json::Value>> {
+    sqlx::query_scalar("SELECT settings FROM tenants WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "lock a tenant"))
+}
+
+impl PgStore {
+    pub(super) async fn create_tenant_impl(
+        &self,
+        actor: &Actor,
+        row: TenantRow,
+    ) -> StoreResult<Tenant> {
+        let id = Uuid::now_v7();
+        let mut tx = self.tenant_tx(id).await?;
+        sqlx::query(
+            "INSERT INTO tenants (id, name, slug, tier, status, is_platform, settings, created_at) \
+             VALUES ($1, $2, $3, $4, 'active', false, $5, $6)",
+        )
+        .bind(id)
+        .bind(&row.name)
+        .bind(&row.slug)
+        .bind(row.tier.as_str())
+        .bind(settings_json(&row.settings)?)
+        .bind(now())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "create a tenant"))?;
+        let entry = AuditEntry {
+            action: "tenant.create",
+            resource: "tenant",
+            resource_id: id.to_string(),
+            changes: json!({ "name": row.name, "slug": row.slug, "tier": row.tier }),
+        };
+        write_audit(&mut tx, id, actor, &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a new tenant"))?;
+        self.tenant_by_id(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub(super) async fn list_tenants_impl(
+        &self,
+        scope: TenantScope,
+        page: &PageQuery,
+    ) -> StoreResult<Page<Tenant>> {
+        let limit = page.limit();
+        let after = id_cursor(page)?;
+        let rows = match scope {
+            TenantScope::All => {
+                sqlx::query(&format!(
+                    "{TENANT_SELECT} WHERE ($1::uuid IS NULL OR t.id > $1) ORDER BY t.id LIMIT $2"
+                ))
+                .bind(after)
+                .bind(limit as i64 + 1)
+                .fetch_all(&self.pool)
+                .await
+            }
+            TenantScope::MemberOf(user) => {
+                sqlx::query(&format!(
+                    "{TENANT_SELECT} JOIN sb_member_tenants($1) me ON me.tenant_id = t.id \
+                     WHERE ($2::uuid IS NULL OR t.id > $2) ORDER BY t.id LIMIT $3"
+                ))
+                .bind(user)
+                .bind(after)
+                .bind(limit as i64 + 1)
+                .fetch_all(&self.pool)
+                .await
+            }
+        }
+        .map_err(|e| db_error(e, "list tenants"))?;
+        let tenants = rows
+            .iter()
+            .map(tenant_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(tenants, limit, |t| t.id.to_string()))
+    }
+
+    async fn tenant_by_id(&self, id: Uuid) -> StoreResult<Option<Tenant>> {
+        self.tenant_impl(&id.to_string()).await
+    }
+
+    pub(super) async fn tenant_impl(&self, id_or_slug: &str) -> StoreResult<Option<Tenant>> {
+        let row = match Uuid::parse_str(id_or_slug) {
+            Ok(id) => {
+                sqlx::query(&format!("{TENANT_SELECT} WHERE t.id = $1 OR t.slug = $2"))
+                    .bind(id)
+                    .bind(id_or_slug)
+                    .fetch_optional(&self.pool)
+                    .await
+            }
+            Err(_) => {
+                sqlx::query(&format!("{TENANT_SELECT} WHERE t.slug = $1"))
+                    .bind(id_or_slug)
+                    .fetch_optional(&self.pool)
+                    .await
+            }
+        }
+        .map_err(|e| db_error(e, "find a tenant"))?;
+        row.map(|r| tenant_from_row(&r)).transpose()
+    }
+
+    pub(super) async fn update_tenant_impl(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        row: TenantRow,
+        audit: AuditEntry,
+    ) -> StoreResult<Tenant> {
+        let mut tx = self.tenant_tx(id).await?;
+        // A stage may go only when no lead is in it; checked under the lock.
+        let current: TenantSettings = match lock_tenant(&mut tx, id).await? {
+            Some(json) => serde_json::from_value(json)
+                .context("bad tenant settings in store")
+                .map_err(StoreError::Other)?,
+            None => return Err(StoreError::NotFound),
+        };
+        for gone in current
+            .pipeline_stages
+            .iter()
+            .filter(|s| row.settings.stage(&s.id).is_none())
+        {
+            let leads: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM leads WHERE tenant_id = $1 AND stage = $2",
+            )
+            .bind(id)
+            .bind(&gone.id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "count leads in a stage"))?;
+            if leads > 0 {
+                return Err(StoreError::StageInUse {
+                    stage: gone.name.clone(),
+                    leads: leads as u32,
+                });
+            }
+        }
+        let done = sqlx::query(
+            "UPDATE tenants SET name = $1, slug = $2, tier = $3, settings = $4 WHERE id = $5",
+        )
+        .bind(&row.name)
+        .bind(&row.slug)
+        .bind(row.tier.as_str())
+        .bind(settings_json(&row.settings)?)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "update a tenant"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        write_audit(&mut tx, id, actor, &audit).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a tenant update"))?;
+        self.tenant_by_id(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub(super) async fn set_tenant_status_impl(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        status: TenantStatus,
+    ) -> StoreResult<Tenant> {
+        let mut tx = self.tenant_tx(id).await?;
+        let done = sqlx::query("UPDATE tenants SET status = $1 WHERE id = $2 AND NOT is_platform")
+            .bind(status.as_str())
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "change a tenant's status"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let action = match status {
+            TenantStatus::Active => "tenant.reactivate",
+            TenantStatus::Suspended => "tenant.suspend",
+        };
+        let entry = AuditEntry {
+            action,
+            resource: "tenant",
+            resource_id: id.to_string(),
+            changes: json!({ "status": status }),
+        };
+        write_audit(&mut tx, id, actor, &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a status change"))?;
+        self.tenant_by_id(id).await?.ok_or(StoreError::NotFound)
+    }
+}
