@@ -26,6 +26,9 @@ pub struct FileConfig {
     /// Key overrides: action name → key (see `?` in the console).
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
+    /// `[llm]`: model providers for agents (see `crate::llm::LlmConfig`).
+    #[serde(default)]
+    pub llm: crate::llm::LlmConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +60,7 @@ pub struct Config {
     pub log_dir: PathBuf,
     pub session_days: u32,
     pub keys: BTreeMap<String, String>,
+    pub llm: crate::llm::LlmConfig,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -140,6 +144,7 @@ impl Config {
                 .unwrap_or_else(|| dirs.data.clone()),
             session_days,
             keys: file.keys,
+            llm: file.llm,
             dirs,
         })
     }

