@@ -81,6 +81,15 @@ enum BenchCommand {
         #[arg(long, default_value_t = 2000)]
         requests: usize,
     },
+    /// Load time, prompt and generation speed, and TTFT of the embedded model.
+    LocalModel {
+        /// Generations per prompt.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Upper bound on generated tokens per run.
+        #[arg(long, default_value_t = 128)]
+        max_tokens: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -121,6 +130,8 @@ fn main() -> ExitCode {
         _ => {}
     }
     let result = Config::load(&flags).and_then(|config| {
+        // Before the runtime starts any thread (it sets an environment variable).
+        switchboard::llm::local::configure_threads(config.llm.local.threads);
         let runtime = tokio::runtime::Runtime::new()?;
         runtime.block_on(async {
             match cli.command {
@@ -149,6 +160,18 @@ fn main() -> ExitCode {
                         clients: clients.max(1),
                         requests: requests.max(1),
                     })
+                    .await
+                }
+                Some(Command::Bench {
+                    command: BenchCommand::LocalModel { runs, max_tokens },
+                }) => {
+                    switchboard::bench::local_model::run(
+                        &config,
+                        switchboard::bench::local_model::Options {
+                            runs: runs.max(1),
+                            max_tokens: max_tokens.max(1),
+                        },
+                    )
                     .await
                 }
             }

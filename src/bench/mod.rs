@@ -1,6 +1,7 @@
 //! `switchboard bench`: harnesses that print figures (never timed tests).
 
 pub mod ingest;
+pub mod local_model;
 
 /// The value at `q` (0..=1) of sorted samples.
 pub fn percentile(sorted: &[f64], q: f64) -> f64 {

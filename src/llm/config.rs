@@ -55,6 +55,9 @@ pub struct LocalConfig {
     pub enabled: bool,
     /// Weights file; default `<data dir>/models/SmolLM2-135M-Instruct.Q4_1.gguf`.
     pub model_path: Option<PathBuf>,
+    /// CPU threads for the model; default half the cores (at least 1).
+    /// `CANDLE_NUM_THREADS` in the environment wins over this.
+    pub threads: Option<usize>,
 }
 
 impl Default for LocalConfig {
@@ -62,6 +65,7 @@ impl Default for LocalConfig {
         Self {
             enabled: true,
             model_path: None,
+            threads: None,
         }
     }
 }

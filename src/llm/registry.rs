@@ -118,6 +118,7 @@ mod tests {
             local: LocalConfig {
                 enabled: true,
                 model_path: Some("/nonexistent/model.gguf".into()),
+                threads: None,
             },
             ..Default::default()
         };

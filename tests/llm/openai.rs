@@ -114,6 +114,7 @@ fn providers(base_url: &str, key_env: Option<&str>) -> Providers {
         local: LocalConfig {
             enabled: false,
             model_path: None,
+            threads: None,
         },
         ..Default::default()
     };

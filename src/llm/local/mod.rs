@@ -22,6 +22,23 @@ pub const LOCAL_PROVIDER: &str = "local";
 /// The one model it offers.
 pub const LOCAL_MODEL: &str = "smollm2-135m";
 
+/// Sets how many threads the model computes on. Call it once at start-up,
+/// before any other thread exists: candle reads `CANDLE_NUM_THREADS` once, and
+/// changing the environment while other threads run is not sound.
+///
+/// The default is half the cores because candle's workers spin at barriers:
+/// on a 2-core machine that also serves HTTP (or builds code), two workers
+/// made generation 5–10× slower than one (measured: ~5–20 tok/s against ~40
+/// tok/s under load), while on an idle machine one worker loses little.
+pub fn configure_threads(threads: Option<usize>) {
+    if std::env::var_os("CANDLE_NUM_THREADS").is_some() {
+        return;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = threads.unwrap_or(cores / 2).max(1);
+    std::env::set_var("CANDLE_NUM_THREADS", threads.to_string());
+}
+
 /// Loads the weights on first use (about 1.5 s and 500 MB), then keeps them.
 /// Generations take turns: two at once would only halve each one's speed on
 /// a small machine, and the model has one KV cache.
