@@ -154,3 +154,20 @@ async fn a_missing_model_file_says_how_to_fetch_it() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sampling_with_a_temperature_also_replies() {
+    let Some(path) = installed("sampling_with_a_temperature_also_replies") else {
+        return;
+    };
+    let req = GenerateRequest {
+        temperature: 0.8,
+        ..ask("Name a colour.", 12)
+    };
+    let (text, stats) = reply(provider(path), req).await;
+    assert!(
+        stats.completion_tokens >= 1 && stats.completion_tokens <= 12,
+        "{stats:?}"
+    );
+    assert!(!text.contains("<|im_"), "{text:?}");
+}
