@@ -31,6 +31,9 @@ pub struct FileConfig {
     /// Key overrides: action name → key (see `?` in the console).
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
+    /// `[llm]`: model providers for agents (see `crate::llm::LlmConfig`).
+    #[serde(default)]
+    pub llm: crate::llm::LlmConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +68,7 @@ pub struct Config {
     pub ingest_burst: u32,
     pub sla_check_seconds: u32,
     pub keys: BTreeMap<String, String>,
+    pub llm: crate::llm::LlmConfig,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -170,6 +174,7 @@ impl Config {
             ingest_burst,
             sla_check_seconds,
             keys: file.keys,
+            llm: file.llm,
             dirs,
         })
     }

@@ -11,5 +11,6 @@ pub mod console;
 pub mod credentials;
 pub mod domain;
 pub mod embedded;
+pub mod llm;
 pub mod server;
 pub mod store;

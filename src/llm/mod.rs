@@ -1,0 +1,145 @@
+//! Model providers: one streaming `Provider` interface over OpenAI-compatible
+//! servers (Ollama, vLLM, llama.cpp, OpenAI) and the embedded SmolLM2 model.
+//!
+//! The server builds a [`Providers`] registry from [`LlmConfig`] once, then for
+//! each agent turn calls [`Providers::resolve`] with a `"provider/model"` name
+//! and [`Provider::generate`], reading [`Chunk`]s from the returned channel.
+//! Dropping the receiver (or cancelling the token) stops generation.
+
+pub mod config;
+pub mod fetch;
+pub mod local;
+pub mod openai;
+mod registry;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+pub use config::{LlmConfig, LocalConfig, ProviderConfig, ProviderKind};
+pub use registry::Providers;
+pub use tokio_util::sync::CancellationToken;
+
+/// Who said a message, in the chat-completions sense.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatRole {
+    System,
+    User,
+    Assistant,
+}
+
+impl ChatRole {
+    /// The role's name on the wire and in chat templates.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatRole::System => "system",
+            ChatRole::User => "user",
+            ChatRole::Assistant => "assistant",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: ChatRole,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn new(role: ChatRole, content: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: content.into(),
+        }
+    }
+}
+
+/// One generation: a conversation to continue with an assistant message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerateRequest {
+    /// Model name within the provider (the part after `provider/`).
+    pub model: String,
+    pub messages: Vec<ChatMessage>,
+    /// 0 = greedy (deterministic); higher values sample more freely.
+    pub temperature: f32,
+    /// Upper bound on generated tokens.
+    pub max_tokens: u32,
+}
+
+/// What the generation channel carries: text as it is produced, then stats.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Chunk {
+    /// A piece of the reply; always whole UTF-8 characters.
+    Token(String),
+    /// The last item on success.
+    Done(GenerationStats),
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GenerationStats {
+    /// Tokens in the prompt; 0 when the provider did not report usage.
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+    /// From the `generate` call to the first token (includes queueing,
+    /// connection set-up and prompt processing).
+    pub time_to_first_token_ms: u64,
+    /// Completion tokens per second after the first token (decode speed).
+    pub tokens_per_second: f64,
+}
+
+/// Why a generation could not run. Each message says what to do about it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LlmError {
+    #[error("the local model is not installed at {path}; run `{fetch_command}` to download it")]
+    ModelMissing { path: String, fetch_command: String },
+    #[error("provider unreachable at {url}: {reason}; {hint}")]
+    Unreachable {
+        url: String,
+        reason: String,
+        hint: String,
+    },
+    #[error("model `{model}` not found{detail}")]
+    ModelNotFound { model: String, detail: String },
+    #[error("provider answered HTTP {status}: {message}")]
+    Provider { status: u16, message: String },
+    #[error("generation cancelled")]
+    Cancelled,
+    #[error("invalid model provider configuration: {0}")]
+    InvalidConfig(String),
+    #[error("internal error in the model provider: {0}")]
+    Internal(String),
+}
+
+/// The receiving end of one generation.
+pub type ChunkReceiver = mpsc::Receiver<Result<Chunk, LlmError>>;
+
+/// Channel depth: enough to absorb a burst of tokens while the caller writes
+/// them out, small enough that a stalled caller slows generation down.
+pub(crate) const CHANNEL_DEPTH: usize = 64;
+
+/// A source of chat completions.
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// The provider's name in `"provider/model"`.
+    fn id(&self) -> &str;
+
+    /// Start generating. Errors found before the first token (unreachable
+    /// server, unknown model, missing weights) are returned here; later ones
+    /// arrive on the channel, which ends after `Chunk::Done` or an error.
+    /// Generation stops when `cancel` fires or the receiver is dropped.
+    async fn generate(
+        &self,
+        req: GenerateRequest,
+        cancel: CancellationToken,
+    ) -> Result<ChunkReceiver, LlmError>;
+
+    /// Model names this provider offers (without the provider prefix).
+    fn models(&self) -> Vec<String>;
+
+    /// A cheap check (no network) that the provider can run at all, e.g. that
+    /// the local weights are installed.
+    fn ready(&self) -> Result<(), LlmError> {
+        Ok(())
+    }
+}

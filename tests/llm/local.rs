@@ -1,0 +1,173 @@
+//! The embedded SmolLM2 model. Needs the weights: `switchboard model fetch`
+//! (or `SWITCHBOARD_MODEL_PATH=/path/to/SmolLM2-135M-Instruct.Q4_1.gguf`);
+//! without them each test prints SKIPPED and passes.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use switchboard::llm::local::{load_tokenizer, LocalProvider};
+use switchboard::llm::{
+    fetch, CancellationToken, ChatMessage, ChatRole, Chunk, GenerateRequest, GenerationStats,
+    LlmError, Provider,
+};
+
+fn model_path() -> PathBuf {
+    match std::env::var_os("SWITCHBOARD_MODEL_PATH") {
+        Some(path) => PathBuf::from(path),
+        None => fetch::model_path(&switchboard::config::Dirs::discover().unwrap().data),
+    }
+}
+
+/// The installed weights, or None after printing why the test is skipped.
+fn installed(test: &str) -> Option<PathBuf> {
+    let path = model_path();
+    if path.is_file() {
+        Some(path)
+    } else {
+        println!(
+            "SKIPPED {test}: no model at {}; run `switchboard model fetch` \
+             (or set SWITCHBOARD_MODEL_PATH)",
+            path.display()
+        );
+        None
+    }
+}
+
+/// One provider for all tests, so the ~500 MB model is loaded once.
+fn provider(path: PathBuf) -> &'static LocalProvider {
+    static PROVIDER: OnceLock<LocalProvider> = OnceLock::new();
+    PROVIDER.get_or_init(|| LocalProvider::new(path))
+}
+
+fn ask(user: &str, max_tokens: u32) -> GenerateRequest {
+    GenerateRequest {
+        model: "smollm2-135m".into(),
+        messages: vec![
+            ChatMessage::new(ChatRole::System, "You are a helpful assistant."),
+            ChatMessage::new(ChatRole::User, user),
+        ],
+        temperature: 0.0,
+        max_tokens,
+    }
+}
+
+async fn reply(p: &LocalProvider, req: GenerateRequest) -> (String, GenerationStats) {
+    let mut rx = p.generate(req, CancellationToken::new()).await.unwrap();
+    let mut text = String::new();
+    while let Some(item) = rx.recv().await {
+        match item.unwrap() {
+            Chunk::Token(t) => text.push_str(&t),
+            Chunk::Done(stats) => return (text, stats),
+        }
+    }
+    panic!("the channel closed without Done");
+}
+
+#[test]
+fn tokenisation_round_trips_digits_and_accents() {
+    let Some(path) = installed("tokenisation_round_trips_digits_and_accents") else {
+        return;
+    };
+    let tokenizer = load_tokenizer(&path).unwrap();
+    for text in [
+        "Call me at 555-0123, José!",
+        "Prix: 1 299,99 € — livraison à Zürich le 03/04.",
+        "Ünïcödé ñ 日本語 🙂 and\nnew lines\ttabs",
+        "  leading spaces, 2024-11-25T10:00:00Z",
+    ] {
+        let encoding = tokenizer.encode(text, false).unwrap();
+        let back = tokenizer.decode(encoding.get_ids(), false).unwrap();
+        assert_eq!(back, text, "ids {:?}", encoding.get_ids());
+    }
+    // SmolLM2 was trained with one token per digit.
+    let encoding = tokenizer.encode("555-0123", false).unwrap();
+    let digits: Vec<_> = encoding
+        .get_tokens()
+        .iter()
+        .filter(|t| t.chars().any(|c| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(digits.len(), 7, "{:?}", encoding.get_tokens());
+    // The chat template's markers are single special tokens.
+    let ids = tokenizer.encode("<|im_start|>user\n", false).unwrap();
+    assert_eq!(ids.get_ids()[0], 1);
+    assert_eq!(tokenizer.token_to_id("<|im_end|>"), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_greedy_reply_to_hello_stops_at_im_end() {
+    let Some(path) = installed("a_greedy_reply_to_hello_stops_at_im_end") else {
+        return;
+    };
+    let p = provider(path);
+    let started = Instant::now();
+    p.load().await.unwrap();
+    let load = started.elapsed();
+    let (text, stats) = reply(p, ask("Say hello.", 64)).await;
+    println!("load {load:?}; reply {text:?}; {stats:?}");
+    assert!(!text.trim().is_empty());
+    assert!(!text.contains("<|im_end|>"), "{text:?}");
+    assert!(
+        stats.completion_tokens < 64,
+        "no <|im_end|> within 64 tokens: {text:?}"
+    );
+    assert!(stats.prompt_tokens > 10, "{stats:?}");
+    // Greedy decoding is deterministic.
+    let (again, _) = reply(p, ask("Say hello.", 64)).await;
+    assert_eq!(again, text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_receiver_frees_the_model_for_the_next_request() {
+    let Some(path) = installed("dropping_the_receiver_frees_the_model_for_the_next_request") else {
+        return;
+    };
+    let p = provider(path);
+    let mut rx = p
+        .generate(
+            ask("Count from 1 to 1000, separated by commas.", 2000),
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(rx.recv().await, Some(Ok(Chunk::Token(_)))));
+    drop(rx);
+    // Generations take turns on the model, so this one waits for the first
+    // to notice; 2000 tokens would take far longer than this bound.
+    let (text, stats) = tokio::time::timeout(Duration::from_secs(20), reply(p, ask("Hi", 4)))
+        .await
+        .expect("the abandoned generation kept the model busy");
+    assert!(stats.completion_tokens <= 4, "{text:?} {stats:?}");
+}
+
+#[tokio::test]
+async fn a_missing_model_file_says_how_to_fetch_it() {
+    let p = LocalProvider::new("/nonexistent/SmolLM2.gguf".into());
+    let err = p
+        .generate(ask("Hi", 4), CancellationToken::new())
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, LlmError::ModelMissing { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("`switchboard model fetch`"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sampling_with_a_temperature_also_replies() {
+    let Some(path) = installed("sampling_with_a_temperature_also_replies") else {
+        return;
+    };
+    let req = GenerateRequest {
+        temperature: 0.8,
+        ..ask("Name a colour.", 12)
+    };
+    let (text, stats) = reply(provider(path), req).await;
+    assert!(
+        stats.completion_tokens >= 1 && stats.completion_tokens <= 12,
+        "{stats:?}"
+    );
+    assert!(!text.contains("<|im_"), "{text:?}");
+}
