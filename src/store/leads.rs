@@ -136,3 +136,105 @@ pub(crate) fn parse_lead_cursor(sort: LeadSort, cursor: &str) -> Option<(i64, i6
         }
     }
 }
+
+/// What a [`LeadChange`] does to a lead, worked out once for every backend:
+/// the lead afterwards, its timeline entries, the changed field names, and
+/// the correction to the month's allowance (spam does not count).
+#[derive(Debug, Clone)]
+pub struct LeadPlan {
+    pub after: crate::domain::Lead,
+    pub entries: Vec<(&'static str, serde_json::Value)>,
+    pub changed: Vec<String>,
+    pub usage_delta: Option<i64>,
+}
+
+pub fn plan_lead_change(
+    before: &crate::domain::Lead,
+    change: &LeadChange,
+    now: DateTime<Utc>,
+) -> LeadPlan {
+    use serde_json::json;
+    let mut after = before.clone();
+    let mut changed: Vec<String> = Vec::new();
+    let mut entries: Vec<(&'static str, serde_json::Value)> = Vec::new();
+    let mut usage_delta = None;
+
+    let mut edits = serde_json::Map::new();
+    if let Some(v) = change.name.as_ref().filter(|v| **v != before.name) {
+        after.name = v.clone();
+        edits.insert("name".into(), json!(v));
+    }
+    for (field, new, old, slot) in [
+        ("email", &change.email, &before.email, &mut after.email),
+        ("phone", &change.phone, &before.phone, &mut after.phone),
+        (
+            "company",
+            &change.company,
+            &before.company,
+            &mut after.company,
+        ),
+    ] {
+        if let Some(v) = new.as_ref().filter(|v| *v != old) {
+            *slot = v.clone();
+            edits.insert(field.into(), json!(v));
+        }
+    }
+    if let Some(v) = change.message.as_ref().filter(|v| **v != before.message) {
+        after.message = v.clone();
+        edits.insert("message".into(), json!(v));
+    }
+    if !edits.is_empty() {
+        changed.extend(edits.keys().cloned());
+        entries.push((
+            "updated",
+            json!({ "fields": edits.keys().collect::<Vec<_>>() }),
+        ));
+    }
+    if let Some(stage) = change.stage.as_ref().filter(|s| **s != before.stage) {
+        after.stage = stage.clone();
+        changed.push("stage".into());
+        // Leaving the first stage is the first response.
+        let first_response =
+            before.first_response_at.is_none() && before.stage == change.first_stage;
+        if first_response {
+            after.first_response_at = Some(now);
+        }
+        entries.push((
+            "stage_changed",
+            json!({ "from": before.stage, "to": stage, "first_response": first_response }),
+        ));
+    }
+    if let Some(assignee) = change.assignee_id.filter(|a| *a != before.assignee_id) {
+        after.assignee_id = assignee;
+        changed.push("assignee_id".into());
+        entries.push((
+            "assigned",
+            json!({ "from": before.assignee_id, "to": assignee }),
+        ));
+    }
+    if let Some(spam) = change.spam.filter(|s| *s != before.spam) {
+        after.spam = spam;
+        after.spam_reason = spam.then(|| "marked as spam by a member".to_string());
+        changed.push("spam".into());
+        entries.push(("spam_marked", json!({ "spam": spam })));
+        usage_delta = Some(if spam { -1 } else { 1 });
+    }
+    if let Some(q) = change
+        .qualification
+        .as_ref()
+        .filter(|q| **q != before.qualification)
+    {
+        after.qualification = q.clone();
+        changed.push("qualification".into());
+        entries.push(("qualified", json!({ "qualification": q })));
+    }
+    if !changed.is_empty() {
+        after.updated_at = now;
+    }
+    LeadPlan {
+        after,
+        entries,
+        changed,
+        usage_delta,
+    }
+}

@@ -10,7 +10,9 @@ use super::leads::{adjust_usage, lead_in, log_event, timeline_entry};
 use super::{db_error, parse_uuid, to_dt, write_audit, SqliteStore};
 use crate::domain::lead::month_key;
 use crate::domain::TimelineEntry;
-use crate::store::{Actor, AuditEntry, LeadChange, StoreError, StoreResult};
+use crate::store::{
+    plan_lead_change, Actor, AuditEntry, LeadChange, LeadPlan, StoreError, StoreResult,
+};
 
 impl SqliteStore {
     pub(super) async fn update_lead_impl(
@@ -25,94 +27,19 @@ impl SqliteStore {
         let before = lead_in(&mut tx, tenant_id, id, now)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let mut after = before.clone();
-        let mut changed: Vec<String> = Vec::new();
-        let mut entries: Vec<(&str, serde_json::Value)> = Vec::new();
-
-        let mut edits = serde_json::Map::new();
-        if let Some(v) = &change.name {
-            if *v != before.name {
-                after.name = v.clone();
-                edits.insert("name".into(), json!(v));
-            }
-        }
-        for (field, new, old, slot) in [
-            ("email", &change.email, &before.email, &mut after.email),
-            ("phone", &change.phone, &before.phone, &mut after.phone),
-            (
-                "company",
-                &change.company,
-                &before.company,
-                &mut after.company,
-            ),
-        ] {
-            if let Some(v) = new {
-                if v != old {
-                    *slot = v.clone();
-                    edits.insert(field.into(), json!(v));
-                }
-            }
-        }
-        if let Some(v) = &change.message {
-            if *v != before.message {
-                after.message = v.clone();
-                edits.insert("message".into(), json!(v));
-            }
-        }
-        if !edits.is_empty() {
-            changed.extend(edits.keys().cloned());
-            entries.push((
-                "updated",
-                json!({ "fields": edits.keys().collect::<Vec<_>>() }),
-            ));
-        }
-        if let Some(stage) = &change.stage {
-            if *stage != before.stage {
-                after.stage = stage.clone();
-                changed.push("stage".into());
-                let first_response =
-                    before.first_response_at.is_none() && before.stage == change.first_stage;
-                if first_response {
-                    after.first_response_at = Some(now);
-                }
-                entries.push((
-                    "stage_changed",
-                    json!({ "from": before.stage, "to": stage, "first_response": first_response }),
-                ));
-            }
-        }
-        if let Some(assignee) = change.assignee_id {
-            if assignee != before.assignee_id {
-                after.assignee_id = assignee;
-                changed.push("assignee_id".into());
-                entries.push((
-                    "assigned",
-                    json!({ "from": before.assignee_id, "to": assignee }),
-                ));
-            }
-        }
-        if let Some(spam) = change.spam {
-            if spam != before.spam {
-                after.spam = spam;
-                after.spam_reason = spam.then(|| "marked as spam by a member".to_string());
-                changed.push("spam".into());
-                entries.push(("spam_marked", json!({ "spam": spam })));
-                // Spam does not count toward the month's allowance.
-                let delta = if spam { -1 } else { 1 };
-                adjust_usage(&mut tx, tenant_id, &month_key(before.created_at), delta).await?;
-            }
-        }
-        if let Some(q) = &change.qualification {
-            if *q != before.qualification {
-                after.qualification = q.clone();
-                changed.push("qualification".into());
-                entries.push(("qualified", json!({ "qualification": q })));
-            }
-        }
-        if changed.is_empty() {
+        let plan = plan_lead_change(&before, &change, now);
+        if plan.changed.is_empty() {
             return Ok(before);
         }
-        after.updated_at = now;
+        if let Some(delta) = plan.usage_delta {
+            adjust_usage(&mut tx, tenant_id, &month_key(before.created_at), delta).await?;
+        }
+        let LeadPlan {
+            after,
+            entries,
+            changed,
+            ..
+        } = plan;
         sqlx::query(
             "UPDATE leads SET name = ?, email = ?, phone = ?, company = ?, message = ?, stage = ?, \
              assignee_id = ?, spam = ?, spam_reason = ?, qual_category = ?, qual_reason = ?, \
