@@ -94,6 +94,18 @@ enum BenchCommand {
     },
     /// Frame time and bytes per keystroke of the Leads pane, 100 vs 100k leads.
     Render,
+    /// Overdue queue and filtered page latency at 10k and at N leads (SQLite).
+    Queue {
+        /// Leads in the large run.
+        #[arg(long, default_value_t = 1_000_000)]
+        leads: usize,
+        /// Tenants the leads are spread over.
+        #[arg(long, default_value_t = 1000)]
+        tenants: usize,
+        /// Queries of each kind.
+        #[arg(long, default_value_t = 500)]
+        queries: usize,
+    },
     /// Load time, prompt and generation speed, and TTFT of the embedded model.
     LocalModel {
         /// Generations per prompt.
@@ -171,6 +183,21 @@ fn main() -> ExitCode {
                 Some(Command::Bench {
                     command: BenchCommand::Render,
                 }) => switchboard::bench::render::run(),
+                Some(Command::Bench {
+                    command:
+                        BenchCommand::Queue {
+                            leads,
+                            tenants,
+                            queries,
+                        },
+                }) => {
+                    switchboard::bench::queue::run(switchboard::bench::queue::Options {
+                        leads: leads.max(10_000),
+                        tenants: tenants.max(1),
+                        queries: queries.max(1),
+                    })
+                    .await
+                }
                 Some(Command::Bench {
                     command:
                         BenchCommand::Ingest {

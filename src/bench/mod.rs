@@ -2,6 +2,7 @@
 
 pub mod ingest;
 pub mod local_model;
+pub mod queue;
 pub mod render;
 
 /// The value at `q` (0..=1) of sorted samples.
