@@ -48,6 +48,12 @@ impl Drop for Embedded {
     }
 }
 
+/// The model providers `config` names; a bad section stops start-up.
+pub fn providers(config: &Config) -> anyhow::Result<crate::llm::Providers> {
+    crate::llm::Providers::from_config(&config.llm, &config.dirs.data)
+        .map_err(|e| anyhow::anyhow!("invalid [llm] configuration: {e}"))
+}
+
 pub fn settings(config: &Config) -> ServerSettings {
     ServerSettings {
         session_ttl: chrono::Duration::days(config.session_days as i64),
@@ -64,7 +70,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Embedded> {
     std::fs::create_dir_all(&config.dirs.data)
         .with_context(|| format!("cannot create the data dir {}", config.dirs.data.display()))?;
     let store = store::open(&config.database_url).await?;
-    let state = AppState::new(store.clone(), settings(config));
+    let state = AppState::new(store.clone(), settings(config)).with_providers(providers(config)?);
     let token = local_token(&state, &store, config).await?;
     let listener = TcpListener::bind("127.0.0.1:0")
         .await

@@ -261,6 +261,11 @@ impl Client {
         self.get("/api/v1/me").await
     }
 
+    /// The models agents can name on this server, with their readiness.
+    pub async fn models(&self) -> ApiResult<Vec<crate::domain::ModelInfo>> {
+        self.get("/api/v1/models").await
+    }
+
     pub async fn openapi(&self) -> ApiResult<serde_json::Value> {
         self.get("/api/v1/openapi.json").await
     }

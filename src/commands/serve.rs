@@ -16,6 +16,9 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         std::fs::create_dir_all(&config.dirs.data).ok();
     }
     let store = store::open(&config.database_url).await?;
+    // Everything that can refuse to start does so before the address is announced.
+    let state = AppState::new(store, embedded::settings(config))
+        .with_providers(embedded::providers(config)?);
     let listener = TcpListener::bind(&config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -27,7 +30,6 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     out.flush()?;
     drop(out);
     tracing::info!(%addr, database = %redact(&config.database_url), "serving");
-    let state = AppState::new(store, embedded::settings(config));
     server::serve_on(listener, state, shutdown).await
 }
 

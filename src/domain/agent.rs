@@ -161,6 +161,17 @@ impl AgentConfig {
     }
 }
 
+/// A model an agent can name, as the server's providers offer it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ModelInfo {
+    /// `provider/model`.
+    pub id: String,
+    /// Whether it can answer now (e.g. the local model's weights are installed).
+    pub ready: bool,
+    /// Why not, and what to do.
+    pub detail: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {

@@ -16,8 +16,8 @@ pub mod validate;
 
 pub use access::{Permission, Role};
 pub use agent::{
-    Agent, AgentConfig, AgentLink, AgentPatch, AgentVersion, Channel, NewAgent, NewWorkspace,
-    Sharing, SharingChange, Workspace, WorkspacePatch,
+    Agent, AgentConfig, AgentLink, AgentPatch, AgentVersion, Channel, ModelInfo, NewAgent,
+    NewWorkspace, Sharing, SharingChange, Workspace, WorkspacePatch,
 };
 pub use api_key::{ApiKey, ApiKeyScope, CreatedApiKey, NewApiKey};
 pub use audit::AuditEvent;

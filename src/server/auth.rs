@@ -11,7 +11,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Session};
 use super::{password, AppState};
 use crate::domain::validate::normalize_email;
-use crate::domain::{secret, LoginRequest, LoginResponse, Me, Problem};
+use crate::domain::{secret, LoginRequest, LoginResponse, Me, ModelInfo, Problem};
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
@@ -59,6 +59,31 @@ pub async fn me(State(state): State<AppState>, session: Session) -> ApiResult<Js
         user: session.user,
         memberships,
     }))
+}
+
+#[utoipa::path(get, path = "/api/v1/models", tag = "agents",
+    responses((status = 200, body = Vec<ModelInfo>), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+/// The models agents can name, and whether each can answer right now.
+pub async fn models(State(state): State<AppState>, _session: Session) -> Json<Vec<ModelInfo>> {
+    let list = state
+        .providers
+        .list()
+        .into_iter()
+        .map(|id| match state.providers.resolve(&id) {
+            Ok(_) => ModelInfo {
+                id,
+                ready: true,
+                detail: None,
+            },
+            Err(e) => ModelInfo {
+                id,
+                ready: false,
+                detail: Some(e.to_string()),
+            },
+        })
+        .collect();
+    Json(list)
 }
 
 impl AppState {

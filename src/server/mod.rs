@@ -69,6 +69,8 @@ pub struct AppState {
     pub clock: Arc<dyn clock::Clock>,
     /// Wakes live event streams: carries the id of a tenant with new events.
     pub events: tokio::sync::broadcast::Sender<uuid::Uuid>,
+    /// The model providers agents run on.
+    pub providers: Arc<crate::llm::Providers>,
 }
 
 impl AppState {
@@ -98,7 +100,13 @@ impl AppState {
             ingest_limiter,
             clock,
             events,
+            providers: Arc::new(crate::llm::Providers::default()),
         }
+    }
+
+    pub fn with_providers(mut self, providers: crate::llm::Providers) -> Self {
+        self.providers = Arc::new(providers);
+        self
     }
 
     /// Tells live streams of `tenant` that its event log grew.
@@ -116,6 +124,7 @@ pub fn app(state: AppState) -> Router {
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(auth::me))
+        .route("/models", get(auth::models))
         .route("/tenants", get(tenants::list).post(tenants::create))
         .route(
             "/tenants/{tenant}",

@@ -11,7 +11,7 @@ use crate::domain::*;
 #[openapi(
     info(title = "Switchboard API", description = "Tenants, members, API keys and audit for the Switchboard platform."),
     paths(
-        auth::login, auth::logout, auth::me,
+        auth::login, auth::logout, auth::me, auth::models,
         tenants::list, tenants::create, tenants::get, tenants::update, tenants::suspend, tenants::reactivate,
         members::list, members::add, members::change_role, members::remove,
         members::list_invitations, members::invite, members::revoke_invitation, members::accept,

@@ -481,3 +481,27 @@ async fn a_key_bound_to_a_workspace_lands_its_leads_there() {
         .unwrap_err();
     assert!(e.problem().unwrap().field("workspace_id").is_some());
 }
+
+#[tokio::test]
+async fn the_models_list_says_which_can_answer_and_what_to_do_otherwise() {
+    use switchboard::llm::{LlmConfig, Providers};
+    let dir = tempfile::tempdir().unwrap();
+    // The embedded model is enabled by default; its weights are not here.
+    let providers = Providers::from_config(&LlmConfig::default(), dir.path()).unwrap();
+    let app = crate::common::spawn_with_providers(providers).await;
+    let models = app.admin.models().await.unwrap();
+    let local = models
+        .iter()
+        .find(|m| m.id == "local/smollm2-135m")
+        .expect("the embedded model is listed");
+    assert!(!local.ready);
+    assert!(
+        local
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .contains("switchboard model fetch"),
+        "{local:?}"
+    );
+    assert_eq!(app.anon().models().await.unwrap_err().status(), Some(401));
+}

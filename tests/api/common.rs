@@ -132,6 +132,19 @@ pub async fn spawn_with(settings: ServerSettings) -> TestApp {
 
 /// A platform whose clock the test drives (for SLA transitions).
 pub async fn spawn_with_clock(settings: ServerSettings, clock: Arc<dyn Clock>) -> TestApp {
+    spawn_full(settings, clock, switchboard::llm::Providers::default()).await
+}
+
+/// A platform with its own model providers.
+pub async fn spawn_with_providers(providers: switchboard::llm::Providers) -> TestApp {
+    spawn_full(ServerSettings::default(), Arc::new(SystemClock), providers).await
+}
+
+async fn spawn_full(
+    settings: ServerSettings,
+    clock: Arc<dyn Clock>,
+    providers: switchboard::llm::Providers,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("test.db");
     let pg = match postgres_admin_url() {
@@ -146,7 +159,7 @@ pub async fn spawn_with_clock(settings: ServerSettings, clock: Arc<dyn Clock>) -
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = oneshot::channel();
-    let state = AppState::with_clock(Arc::clone(&store), settings, clock);
+    let state = AppState::with_clock(Arc::clone(&store), settings, clock).with_providers(providers);
     tokio::spawn(server::serve_on(listener, state.clone(), async {
         let _ = rx.await;
     }));
