@@ -324,6 +324,23 @@ fn scrolling_near_the_end_requests_one_next_page() {
 }
 
 #[test]
+fn at_the_head_of_the_queue_the_selection_follows_the_head() {
+    let mut app = leads_loaded(mixed_leads(), None);
+    assert_eq!(app.leads.selected, 0);
+    let fresh = lead(20, "Zoe Park", "Park Inc", 9 * 60);
+    app.on_event(
+        Uuid::from_u128(1),
+        event(
+            1,
+            "lead.created",
+            serde_json::json!({ "lead": serde_json::to_value(&fresh).unwrap() }),
+        ),
+    );
+    assert_eq!(app.leads.selected, 0);
+    assert_eq!(app.leads.selected_lead().map(|l| l.id), Some(fresh.id));
+}
+
+#[test]
 fn a_new_lead_above_the_selection_keeps_the_selection_on_its_lead() {
     let mut app = leads_loaded(mixed_leads(), None);
     press(&mut app, &[key('j'), key('j')]);

@@ -246,7 +246,9 @@ impl LeadsView {
             return false;
         }
         self.items.insert(at, lead);
-        if at <= self.selected && self.items.len() > 1 {
+        // At the head of the queue the selection follows the head (the most
+        // urgent lead); anywhere else it stays on the lead it was on.
+        if at <= self.selected && self.selected > 0 {
             self.selected += 1;
             // Above the screen: keep the same rows in view.
             if at < self.offset {
