@@ -10,4 +10,5 @@ mod leads;
 mod matrix;
 mod members;
 mod postgres;
+mod processes;
 mod tenants;
