@@ -118,6 +118,70 @@ pub struct SweepReport {
     pub tenants: Vec<Uuid>,
 }
 
+/// The two SLA alerts a sweep emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaAlert {
+    AtRisk,
+    Breached,
+}
+
+/// What an SLA alert writes: the timeline kind, the event kind, the event
+/// and timeline data, and the manager's email.
+#[derive(Debug, Clone)]
+pub struct SlaAlertMessage {
+    pub timeline_kind: &'static str,
+    pub event_kind: &'static str,
+    pub data: serde_json::Value,
+    pub subject: String,
+    pub body: String,
+}
+
+impl SlaAlert {
+    /// Composes the alert for a lead, the same for every backend.
+    pub fn message(
+        self,
+        lead_id: Uuid,
+        name: &str,
+        tenant_name: &str,
+        due: DateTime<Utc>,
+    ) -> SlaAlertMessage {
+        let (timeline_kind, event_kind, subject) = match self {
+            SlaAlert::Breached => (
+                "sla_breached",
+                "sla.breached",
+                format!("SLA breached: {name} ({tenant_name})"),
+            ),
+            SlaAlert::AtRisk => (
+                "sla_at_risk",
+                "sla.at_risk",
+                format!("SLA at risk: {name} ({tenant_name})"),
+            ),
+        };
+        let body = format!(
+            "{subject}\n\nThe first response to {name} is due at {} UTC.\n",
+            due.format("%Y-%m-%d %H:%M")
+        );
+        SlaAlertMessage {
+            timeline_kind,
+            event_kind,
+            data: serde_json::json!({ "lead_id": lead_id, "name": name, "sla_due_at": due }),
+            subject,
+            body,
+        }
+    }
+}
+
+impl SweepReport {
+    /// Counts one emitted alert.
+    pub fn count(&mut self, alert: SlaAlert, tenant_id: Uuid) {
+        match alert {
+            SlaAlert::Breached => self.breached += 1,
+            SlaAlert::AtRisk => self.at_risk += 1,
+        }
+        self.tenants.push(tenant_id);
+    }
+}
+
 /// Opaque keyset cursors, the same for every backend: `r.due.id` for the
 /// SLA order (responded 0/1, due time in Unix ms, lead id), the id otherwise.
 pub(crate) fn parse_lead_cursor(sort: LeadSort, cursor: &str) -> Option<(i64, i64, String)> {

@@ -351,6 +351,62 @@ pub struct AgentChange {
     pub restored_from: Option<u32>,
 }
 
+/// What an [`AgentChange`] does, worked out once for every backend.
+#[derive(Debug, Clone)]
+pub struct AgentPlan {
+    /// A new version to store, with its number.
+    pub new_version: Option<(u32, AgentConfig)>,
+    pub version: u32,
+    pub name: String,
+    pub description: String,
+    /// Empty when nothing changes.
+    pub fields: Vec<&'static str>,
+    pub audit: AuditEntry,
+}
+
+pub fn plan_agent_change(before: &Agent, change: AgentChange) -> AgentPlan {
+    let mut version = before.version;
+    let mut fields = Vec::new();
+    let mut new_version = None;
+    if let Some(config) = change.config.filter(|c| *c != before.config) {
+        version += 1;
+        new_version = Some((version, config));
+        fields.push("config");
+    }
+    let name = change.name.unwrap_or_else(|| before.name.clone());
+    let description = change
+        .description
+        .unwrap_or_else(|| before.description.clone());
+    if name != before.name {
+        fields.push("name");
+    }
+    if description != before.description {
+        fields.push("description");
+    }
+    let audit = AuditEntry {
+        action: if change.restored_from.is_some() {
+            "agent.restore"
+        } else {
+            "agent.update"
+        },
+        resource: "agent",
+        resource_id: before.id.to_string(),
+        changes: serde_json::json!({
+            "fields": fields,
+            "version": { "from": before.version, "to": version },
+            "restored_from": change.restored_from,
+        }),
+    };
+    AgentPlan {
+        new_version,
+        version,
+        name,
+        description,
+        fields,
+        audit,
+    }
+}
+
 /// A workspace as stored: the agent is addressed with its owner tenant.
 #[derive(Debug, Clone)]
 pub struct WorkspaceRow {

@@ -12,7 +12,9 @@ use uuid::Uuid;
 
 use super::{db_error, now, write_audit, PgStore, Tx};
 use crate::domain::{Agent, AgentConfig, AgentVersion, Sharing};
-use crate::store::{Actor, AgentChange, AuditEntry, StoreError, StoreResult};
+use crate::store::{
+    plan_agent_change, Actor, AgentChange, AgentPlan, AuditEntry, StoreError, StoreResult,
+};
 
 const AGENT_SELECT: &str = "SELECT a.tenant_id, a.id, a.name, a.description, a.current_version, \
      a.sharing, a.created_at, a.updated_at, t.name AS owner_name, v.system_prompt, v.model, \
@@ -207,33 +209,30 @@ impl PgStore {
     ) -> StoreResult<Agent> {
         let mut tx = self.tenant_tx(tenant_id).await?;
         let before = owned_in(&mut tx, tenant_id, id, true).await?;
-        let mut version = before.version;
-        let mut fields = Vec::new();
-        if let Some(config) = change.config.as_ref().filter(|c| **c != before.config) {
-            version += 1;
+        let restored_from = change.restored_from;
+        let plan = plan_agent_change(&before, change);
+        if plan.fields.is_empty() {
+            return Ok(before);
+        }
+        if let Some((version, config)) = &plan.new_version {
             insert_version(
                 &mut tx,
                 tenant_id,
                 id,
-                version,
+                *version,
                 config,
                 actor,
-                change.restored_from,
+                restored_from,
             )
             .await?;
-            fields.push("config");
         }
-        let name = change.name.unwrap_or(before.name.clone());
-        let description = change.description.unwrap_or(before.description.clone());
-        if name != before.name {
-            fields.push("name");
-        }
-        if description != before.description {
-            fields.push("description");
-        }
-        if fields.is_empty() {
-            return Ok(before);
-        }
+        let AgentPlan {
+            version,
+            name,
+            description,
+            audit: entry,
+            ..
+        } = plan;
         sqlx::query(
             "UPDATE agents SET name = $1, description = $2, current_version = $3, \
              updated_at = $4 WHERE tenant_id = $5 AND id = $6",
@@ -247,17 +246,6 @@ impl PgStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| db_error(e, "update an agent"))?;
-        let entry = AuditEntry {
-            action: if change.restored_from.is_some() {
-                "agent.restore"
-            } else {
-                "agent.update"
-            },
-            resource: "agent",
-            resource_id: id.to_string(),
-            changes: json!({ "fields": fields, "version": { "from": before.version, "to": version },
-                             "restored_from": change.restored_from }),
-        };
         write_audit(&mut tx, tenant_id, actor, &entry).await?;
         let agent = owned_in(&mut tx, tenant_id, id, false).await?;
         tx.commit()

@@ -3,24 +3,19 @@
 //! ingest.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::Row;
 use uuid::Uuid;
 
 use super::leads::{log_event, timeline_entry};
 use super::{db_error, ms, set_tenant, PgStore};
 use crate::domain::TenantSettings;
-use crate::store::{Actor, EventRecord, KeyOwner, OutboxMessage, StoreResult, SweepReport};
+use crate::store::{
+    Actor, EventRecord, KeyOwner, OutboxMessage, SlaAlert, StoreResult, SweepReport,
+};
 
 /// Leads claimed per sweep transaction, so one sweep never holds its row
 /// locks (and the tenants' event-log locks) for long.
 const SWEEP_BATCH: i32 = 200;
-
-#[derive(Clone, Copy, PartialEq)]
-enum Alert {
-    AtRisk,
-    Breached,
-}
 
 impl PgStore {
     /// Ingest learns the tenant from the key, so the lookup is cross-tenant:
@@ -120,7 +115,7 @@ impl PgStore {
             .map_err(|e| db_error(e, "expire idempotency keys"))?;
         // Breaches first: a lead already overdue gets its breach alert, and its
         // at-risk alert is then moot (claimed without a message).
-        for alert in [Alert::Breached, Alert::AtRisk] {
+        for alert in [SlaAlert::Breached, SlaAlert::AtRisk] {
             loop {
                 let n = self.sweep_batch(alert, now, &mut report).await?;
                 if n < SWEEP_BATCH as usize {
@@ -139,18 +134,18 @@ impl PgStore {
     /// concurrent sweepers cannot deadlock on them.
     async fn sweep_batch(
         &self,
-        alert: Alert,
+        alert: SlaAlert,
         now: DateTime<Utc>,
         report: &mut SweepReport,
     ) -> StoreResult<usize> {
         let now = ms(now);
         let mut tx = self.global_tx().await?;
         let sql = match alert {
-            Alert::Breached => {
+            SlaAlert::Breached => {
                 "SELECT tenant_id, id, name, sla_due_at, tenant_name, settings \
                  FROM sb_claim_sla_breaches($1, $2)"
             }
-            Alert::AtRisk => {
+            SlaAlert::AtRisk => {
                 "SELECT tenant_id, id, name, sla_due_at, tenant_name, settings \
                  FROM sb_claim_sla_risks($1, $2)"
             }
@@ -173,60 +168,40 @@ impl PgStore {
             let settings: TenantSettings =
                 serde_json::from_value(r.try_get("settings").map_err(err)?).unwrap_or_default();
             // An overdue lead whose at-risk alert never went out gets only the breach.
-            if alert == Alert::AtRisk && due <= now {
+            if alert == SlaAlert::AtRisk && due <= now {
                 continue;
             }
             if scoped != Some(tenant_id) {
                 set_tenant(&mut tx, tenant_id).await?;
                 scoped = Some(tenant_id);
             }
-            let (kind, event, subject) = match alert {
-                Alert::Breached => (
-                    "sla_breached",
-                    "sla.breached",
-                    format!("SLA breached: {name} ({tenant_name})"),
-                ),
-                Alert::AtRisk => (
-                    "sla_at_risk",
-                    "sla.at_risk",
-                    format!("SLA at risk: {name} ({tenant_name})"),
-                ),
-            };
-            let data = json!({ "lead_id": lead_id, "name": name, "sla_due_at": due });
+            let msg = alert.message(lead_id, &name, &tenant_name, due);
             timeline_entry(
                 &mut tx,
                 tenant_id,
                 lead_id,
-                kind,
+                msg.timeline_kind,
                 &Actor::system(),
-                data.clone(),
+                msg.data.clone(),
                 now,
             )
             .await?;
-            log_event(&mut tx, tenant_id, event, data, now).await?;
-            let body = format!(
-                "{subject}\n\nThe first response to {name} is due at {} UTC.\n",
-                due.format("%Y-%m-%d %H:%M")
-            );
+            log_event(&mut tx, tenant_id, msg.event_kind, msg.data, now).await?;
             sqlx::query(
                 "INSERT INTO outbox (tenant_id, id, kind, recipient, subject, body, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(tenant_id)
             .bind(Uuid::now_v7())
-            .bind(event)
+            .bind(msg.event_kind)
             .bind(settings.manager_email.as_deref())
-            .bind(&subject)
-            .bind(&body)
+            .bind(&msg.subject)
+            .bind(&msg.body)
             .bind(now)
             .execute(&mut *tx)
             .await
             .map_err(|e| db_error(e, "queue an SLA email"))?;
-            match alert {
-                Alert::Breached => report.breached += 1,
-                Alert::AtRisk => report.at_risk += 1,
-            }
-            report.tenants.push(tenant_id);
+            report.count(alert, tenant_id);
         }
         tx.commit()
             .await

@@ -2,24 +2,19 @@
 //! and the outbox; plus API-key lookups for ingest.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::Row;
 use uuid::Uuid;
 
 use super::leads::{log_event, timeline_entry};
 use super::{db_error, parse_uuid, to_dt, SqliteStore};
 use crate::domain::TenantSettings;
-use crate::store::{Actor, EventRecord, KeyOwner, OutboxMessage, StoreResult, SweepReport};
+use crate::store::{
+    Actor, EventRecord, KeyOwner, OutboxMessage, SlaAlert, StoreResult, SweepReport,
+};
 
 /// Leads claimed per sweep transaction, so one sweep never holds the write
 /// lock for long.
 const SWEEP_BATCH: i64 = 200;
-
-#[derive(Clone, Copy, PartialEq)]
-enum Alert {
-    AtRisk,
-    Breached,
-}
 
 impl SqliteStore {
     pub(super) async fn api_key_owner_impl(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>> {
@@ -128,7 +123,7 @@ impl SqliteStore {
             .map_err(|e| db_error(e, "expire idempotency keys"))?;
         // Breaches first: a lead already overdue gets its breach alert, and its
         // at-risk alert is then moot (claimed without a message).
-        for alert in [Alert::Breached, Alert::AtRisk] {
+        for alert in [SlaAlert::Breached, SlaAlert::AtRisk] {
             loop {
                 let n = self.sweep_batch(alert, now, &mut report).await?;
                 if n < SWEEP_BATCH as usize {
@@ -143,20 +138,20 @@ impl SqliteStore {
 
     async fn sweep_batch(
         &self,
-        alert: Alert,
+        alert: SlaAlert,
         now: DateTime<Utc>,
         report: &mut SweepReport,
     ) -> StoreResult<usize> {
         let now_ms = now.timestamp_millis();
         let (_writer, mut tx) = self.write().await?;
         let sql = match alert {
-            Alert::Breached => {
+            SlaAlert::Breached => {
                 "SELECT l.tenant_id, l.id, l.name, l.sla_due_at, t.name AS tenant_name, t.settings \
                  FROM leads l JOIN tenants t ON t.id = l.tenant_id \
                  WHERE l.responded = 0 AND l.spam = 0 AND l.sla_breached_alerted_at IS NULL \
                  AND l.sla_due_at <= ? LIMIT ?"
             }
-            Alert::AtRisk => {
+            SlaAlert::AtRisk => {
                 "SELECT l.tenant_id, l.id, l.name, l.sla_due_at, t.name AS tenant_name, t.settings \
                  FROM leads l JOIN tenants t ON t.id = l.tenant_id \
                  WHERE l.responded = 0 AND l.spam = 0 AND l.sla_at_risk_alerted_at IS NULL \
@@ -181,12 +176,12 @@ impl SqliteStore {
                 serde_json::from_str(&r.try_get::<String, _>("settings").map_err(err)?)
                     .unwrap_or_default();
             let claim = match alert {
-                Alert::Breached => {
+                SlaAlert::Breached => {
                     "UPDATE leads SET sla_breached_alerted_at = ?1, \
                      sla_at_risk_alerted_at = coalesce(sla_at_risk_alerted_at, ?1) \
                      WHERE tenant_id = ?2 AND id = ?3 AND sla_breached_alerted_at IS NULL"
                 }
-                Alert::AtRisk => {
+                SlaAlert::AtRisk => {
                     "UPDATE leads SET sla_at_risk_alerted_at = ?1 \
                      WHERE tenant_id = ?2 AND id = ?3 AND sla_at_risk_alerted_at IS NULL"
                 }
@@ -202,56 +197,36 @@ impl SqliteStore {
                 continue;
             }
             // An overdue lead whose at-risk alert never went out gets only the breach.
-            if alert == Alert::AtRisk && due <= now {
+            if alert == SlaAlert::AtRisk && due <= now {
                 continue;
             }
-            let (kind, event, subject) = match alert {
-                Alert::Breached => (
-                    "sla_breached",
-                    "sla.breached",
-                    format!("SLA breached: {name} ({tenant_name})"),
-                ),
-                Alert::AtRisk => (
-                    "sla_at_risk",
-                    "sla.at_risk",
-                    format!("SLA at risk: {name} ({tenant_name})"),
-                ),
-            };
-            let data = json!({ "lead_id": lead_id, "name": name, "sla_due_at": due });
+            let msg = alert.message(lead_id, &name, &tenant_name, due);
             timeline_entry(
                 &mut tx,
                 tenant_id,
                 lead_id,
-                kind,
+                msg.timeline_kind,
                 &Actor::system(),
-                data.clone(),
+                msg.data.clone(),
                 now,
             )
             .await?;
-            log_event(&mut tx, tenant_id, event, data, now).await?;
-            let body = format!(
-                "{subject}\n\nThe first response to {name} is due at {} UTC.\n",
-                due.format("%Y-%m-%d %H:%M")
-            );
+            log_event(&mut tx, tenant_id, msg.event_kind, msg.data, now).await?;
             sqlx::query(
                 "INSERT INTO outbox (tenant_id, id, kind, recipient, subject, body, created_at) \
                  VALUES (?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(tenant_id.to_string())
             .bind(Uuid::now_v7().to_string())
-            .bind(event)
+            .bind(msg.event_kind)
             .bind(settings.manager_email.as_deref())
-            .bind(&subject)
-            .bind(&body)
+            .bind(&msg.subject)
+            .bind(&msg.body)
             .bind(now_ms)
             .execute(&mut *tx)
             .await
             .map_err(|e| db_error(e, "queue an SLA email"))?;
-            match alert {
-                Alert::Breached => report.breached += 1,
-                Alert::AtRisk => report.at_risk += 1,
-            }
-            report.tenants.push(tenant_id);
+            report.count(alert, tenant_id);
         }
         tx.commit()
             .await
