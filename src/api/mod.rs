@@ -3,10 +3,12 @@
 //! [`ApiError`].
 
 mod events;
+mod playground;
 
 use std::time::Duration;
 
 pub use events::EventStream;
+pub use playground::ReplyStream;
 
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -126,6 +128,17 @@ impl Client {
 
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()
+    }
+
+    /// A request without the total timeout, for long-lived streams.
+    fn stream_request(&self, method: Method, path: &str) -> RequestBuilder {
+        let mut rb = self
+            .stream_http
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(t) = &self.token {
+            rb = rb.bearer_auth(t);
+        }
+        rb
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
@@ -451,12 +464,8 @@ impl Client {
     /// Live events of a tenant, resuming after `last_event_id` when given.
     pub async fn events(&self, tenant: &str, last_event_id: Option<i64>) -> ApiResult<EventStream> {
         let mut rb = self
-            .stream_http
-            .get(format!("{}/api/v1/tenants/{tenant}/events", self.base))
+            .stream_request(Method::GET, &format!("/api/v1/tenants/{tenant}/events"))
             .header("accept", "text/event-stream");
-        if let Some(t) = &self.token {
-            rb = rb.bearer_auth(t);
-        }
         if let Some(id) = last_event_id {
             rb = rb.header("last-event-id", id.to_string());
         }

@@ -34,6 +34,9 @@ pub enum Permission {
     KeysManage,
     #[serde(rename = "audit:view")]
     AuditView,
+    /// Chat with agents in the playground (it runs the model).
+    #[serde(rename = "playground:use")]
+    PlaygroundUse,
 }
 
 use Permission::*;
@@ -53,6 +56,7 @@ const TABLE: &[(Role, &[Permission])] = &[
             MembersManage,
             KeysManage,
             AuditView,
+            PlaygroundUse,
         ],
     ),
     (
@@ -65,9 +69,10 @@ const TABLE: &[(Role, &[Permission])] = &[
             LeadsExport,
             AgentsManage,
             AuditView,
+            PlaygroundUse,
         ],
     ),
-    (Role::Agent, &[LeadsViewAssigned, LeadsEdit]),
+    (Role::Agent, &[LeadsViewAssigned, LeadsEdit, PlaygroundUse]),
     (Role::Viewer, &[LeadsViewAll]),
 ];
 
@@ -107,7 +112,7 @@ impl std::fmt::Display for Role {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         LeadsViewAll,
         LeadsViewAssigned,
         LeadsEdit,
@@ -118,6 +123,7 @@ impl Permission {
         MembersManage,
         KeysManage,
         AuditView,
+        PlaygroundUse,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -132,6 +138,7 @@ impl Permission {
             MembersManage => "members:manage",
             KeysManage => "keys:manage",
             AuditView => "audit:view",
+            PlaygroundUse => "playground:use",
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod event;
 pub mod lead;
 pub mod member;
 pub mod page;
+pub mod playground;
 pub mod problem;
 pub mod secret;
 pub mod tenant;
@@ -31,6 +32,11 @@ pub use member::{
     AcceptInvitation, CreatedInvitation, Invitation, Member, NewInvitation, NewMember, RoleChange,
 };
 pub use page::{Page, PageQuery};
+pub use playground::{
+    NewPlaygroundMessage, NewPlaygroundSession, PlaygroundEvent, PlaygroundLane, PlaygroundMessage,
+    PlaygroundRole, PlaygroundSession, PlaygroundTarget, PlaygroundTranscript, ReplyStats,
+    ReplyStatus, SaveAsLead,
+};
 pub use problem::{FieldError, Problem, ProblemKind};
 pub use tenant::{
     NewTenant, Stage, StageInput, Tenant, TenantPatch, TenantSettings, TenantSettingsPatch,

@@ -47,6 +47,10 @@ pub enum ProblemKind {
     RateLimited,
     Suspended,
     PayloadTooLarge,
+    /// The agent's model cannot run here (not installed, not configured).
+    ModelUnavailable,
+    /// The model provider failed or could not be reached.
+    ProviderFailed,
     Internal,
 }
 
@@ -62,6 +66,8 @@ impl ProblemKind {
             ProblemKind::RateLimited => "/problems/rate-limited",
             ProblemKind::Suspended => "/problems/tenant-suspended",
             ProblemKind::PayloadTooLarge => "/problems/payload-too-large",
+            ProblemKind::ModelUnavailable => "/problems/model-unavailable",
+            ProblemKind::ProviderFailed => "/problems/provider-failed",
             ProblemKind::Internal => "/problems/internal",
         }
     }
@@ -77,6 +83,8 @@ impl ProblemKind {
             ProblemKind::RateLimited => 429,
             ProblemKind::Suspended => 423,
             ProblemKind::PayloadTooLarge => 413,
+            ProblemKind::ModelUnavailable => 503,
+            ProblemKind::ProviderFailed => 502,
             ProblemKind::Internal => 500,
         }
     }
@@ -92,6 +100,8 @@ impl ProblemKind {
             ProblemKind::RateLimited => "Too many requests",
             ProblemKind::Suspended => "Tenant suspended",
             ProblemKind::PayloadTooLarge => "Request too large",
+            ProblemKind::ModelUnavailable => "Model unavailable",
+            ProblemKind::ProviderFailed => "Model provider failed",
             ProblemKind::Internal => "Internal error",
         }
     }

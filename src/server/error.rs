@@ -29,6 +29,8 @@ pub enum ApiError {
     #[error("tenant suspended")]
     Suspended(String),
     #[error(transparent)]
+    Model(#[from] crate::llm::LlmError),
+    #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
@@ -89,12 +91,27 @@ impl ApiError {
                 p
             }
             ApiError::Suspended(why) => Problem::new(ProblemKind::Suspended, why.clone()),
+            ApiError::Model(e) => model_problem(e),
             ApiError::Internal(_) => Problem::new(
                 ProblemKind::Internal,
                 "the server failed; the details are in its log",
             ),
         }
     }
+}
+
+/// A provider's failure as the console shows it: what happened and what to do.
+pub fn model_problem(e: &crate::llm::LlmError) -> Problem {
+    use crate::llm::LlmError;
+    let kind = match e {
+        LlmError::ModelMissing { .. } | LlmError::ModelNotFound { .. } => {
+            ProblemKind::ModelUnavailable
+        }
+        LlmError::InvalidConfig(_) => ProblemKind::ModelUnavailable,
+        LlmError::Unreachable { .. } | LlmError::Provider { .. } => ProblemKind::ProviderFailed,
+        LlmError::Cancelled | LlmError::Internal(_) => ProblemKind::ProviderFailed,
+    };
+    Problem::new(kind, e.to_string())
 }
 
 impl From<StoreError> for ApiError {

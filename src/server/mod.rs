@@ -15,6 +15,7 @@ mod leads;
 mod members;
 mod openapi;
 pub mod password;
+mod playground;
 mod ratelimit;
 mod tenants;
 mod workspaces;
@@ -71,6 +72,8 @@ pub struct AppState {
     pub events: tokio::sync::broadcast::Sender<uuid::Uuid>,
     /// The model providers agents run on.
     pub providers: Arc<crate::llm::Providers>,
+    /// Playground replies being generated, for cancel.
+    pub playground: Arc<playground::PlaygroundRuns>,
 }
 
 impl AppState {
@@ -101,6 +104,7 @@ impl AppState {
             clock,
             events,
             providers: Arc::new(crate::llm::Providers::default()),
+            playground: Arc::default(),
         }
     }
 
@@ -216,6 +220,26 @@ pub fn app(state: AppState) -> Router {
             get(workspaces::get)
                 .patch(workspaces::update)
                 .delete(workspaces::delete),
+        )
+        .route(
+            "/tenants/{tenant}/playground/sessions",
+            get(playground::list).post(playground::create),
+        )
+        .route(
+            "/tenants/{tenant}/playground/sessions/{id}",
+            get(playground::get).delete(playground::delete),
+        )
+        .route(
+            "/tenants/{tenant}/playground/sessions/{id}/messages",
+            post(playground::send),
+        )
+        .route(
+            "/tenants/{tenant}/playground/sessions/{id}/cancel",
+            post(playground::cancel),
+        )
+        .route(
+            "/tenants/{tenant}/playground/sessions/{id}/messages/{message}/lead",
+            post(playground::save_as_lead),
         )
         .route("/openapi.json", get(openapi::document))
         .fallback(not_found);

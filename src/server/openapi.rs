@@ -4,7 +4,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
-use super::{agents, api_keys, auth, events, import, ingest, leads, members, tenants, workspaces};
+use super::{
+    agents, api_keys, auth, events, import, ingest, leads, members, playground, tenants, workspaces,
+};
 use crate::domain::*;
 
 #[derive(OpenApi)]
@@ -23,6 +25,8 @@ use crate::domain::*;
         agents::list, agents::create, agents::get, agents::update, agents::delete,
         agents::versions, agents::version, agents::restore, agents::set_sharing,
         workspaces::list, workspaces::create, workspaces::get, workspaces::update, workspaces::delete,
+        playground::list, playground::create, playground::get, playground::delete,
+        playground::send, playground::cancel, playground::save_as_lead,
     ),
     components(schemas(Problem, FieldError, Tenant, Role, Permission, Tier, TenantStatus)),
     modifiers(&BearerAuth)

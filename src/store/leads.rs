@@ -31,6 +31,12 @@ pub struct NewLeadRow {
     pub import_key: Option<String>,
 }
 
+/// Whether a new lead takes one of the month's allowance: spam and leads
+/// saved from the playground (tests, not customers) do not.
+pub fn counts_toward_limit(row: &NewLeadRow) -> bool {
+    row.spam_reason.is_none() && row.source != LeadSource::Playground
+}
+
 /// The tenant's monthly lead limit, checked inside the insert transaction.
 #[derive(Debug, Clone, Copy)]
 pub struct LeadLimit {

@@ -2,10 +2,12 @@
 //! backend (chosen by the database URL's scheme).
 
 pub mod leads;
+pub mod playground;
 pub mod postgres;
 pub mod sqlite;
 
 pub use leads::*;
+pub use playground::*;
 
 use std::sync::Arc;
 
@@ -19,6 +21,7 @@ use crate::domain::{
     Member, MembershipSummary, Page, PageQuery, Role, Sharing, Tenant, TenantSettings,
     TenantStatus, Tier, TimelineEntry, User, Workspace,
 };
+use crate::domain::{PlaygroundMessage, PlaygroundSession};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -330,6 +333,50 @@ pub trait Store: Send + Sync + 'static {
         row: WorkspaceRow,
     ) -> StoreResult<Workspace>;
     async fn delete_workspace(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()>;
+
+    // playground
+    async fn create_playground_session(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: PlaygroundSessionRow,
+    ) -> StoreResult<PlaygroundSession>;
+    /// The tenant's most recently used sessions, newest first.
+    async fn list_playground_sessions(
+        &self,
+        tenant_id: Uuid,
+    ) -> StoreResult<Vec<PlaygroundSession>>;
+    async fn playground_session(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<Option<PlaygroundSession>>;
+    async fn delete_playground_session(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<()>;
+    /// The transcript, in order.
+    async fn playground_messages(
+        &self,
+        tenant_id: Uuid,
+        session_id: Uuid,
+    ) -> StoreResult<Vec<PlaygroundMessage>>;
+    /// Appends a message (numbered after the last) and touches the session.
+    async fn add_playground_message(
+        &self,
+        tenant_id: Uuid,
+        session_id: Uuid,
+        row: PlaygroundMessageRow,
+    ) -> StoreResult<PlaygroundMessage>;
+    /// Records the lead a user message was saved as.
+    async fn link_playground_lead(
+        &self,
+        tenant_id: Uuid,
+        message_id: Uuid,
+        lead_id: Uuid,
+    ) -> StoreResult<()>;
 
     /// Tenants whose event log grew, written by any process sharing the
     /// store (PostgreSQL LISTEN/NOTIFY), for waking live streams. `None`

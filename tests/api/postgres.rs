@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::common::{lead, postgres_admin_url, spawn_with, PgDatabase, TestApp};
 
 /// Every tenant-owned table, as the migrations define them.
-const TENANT_TABLES: [&str; 14] = [
+const TENANT_TABLES: [&str; 16] = [
     "memberships",
     "invitations",
     "api_keys",
@@ -35,6 +35,8 @@ const TENANT_TABLES: [&str; 14] = [
     "agent_versions",
     "agent_shares",
     "workspaces",
+    "playground_sessions",
+    "playground_messages",
 ];
 
 fn skip() -> bool {

@@ -338,7 +338,7 @@ impl PgStore {
         // The allowance last: the counter row's lock (which every ingest of
         // the tenant waits on) is then held only until the commit just
         // below. Over the limit, the whole transaction rolls back.
-        if !spam {
+        if crate::store::counts_toward_limit(&row) {
             take_allowance(&mut tx, tenant_id, limit, now).await?;
         }
         log_event(

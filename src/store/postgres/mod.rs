@@ -17,6 +17,7 @@ mod lead_changes;
 mod leads;
 mod members;
 pub mod migrate;
+mod playground;
 mod sla;
 mod store_impl;
 mod tenants;

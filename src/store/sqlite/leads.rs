@@ -248,7 +248,7 @@ pub(super) async fn insert_lead_in(
             }
         }
         let spam = row.spam_reason.is_some();
-        if !spam {
+        if crate::store::counts_toward_limit(&row) {
             take_allowance(tx, tenant_id, limit, now).await?;
         }
         let id = Uuid::now_v7();

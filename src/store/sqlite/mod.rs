@@ -7,6 +7,7 @@ mod keys;
 mod lead_changes;
 mod leads;
 mod members;
+mod playground;
 mod sla;
 mod tenants;
 mod users;
@@ -477,5 +478,62 @@ impl Store for SqliteStore {
     }
     async fn delete_workspace(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
         self.delete_workspace_impl(actor, tenant_id, id).await
+    }
+
+    async fn create_playground_session(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: crate::store::PlaygroundSessionRow,
+    ) -> StoreResult<crate::domain::PlaygroundSession> {
+        self.create_playground_session_impl(actor, tenant_id, row)
+            .await
+    }
+    async fn list_playground_sessions(
+        &self,
+        tenant_id: Uuid,
+    ) -> StoreResult<Vec<crate::domain::PlaygroundSession>> {
+        self.list_playground_sessions_impl(tenant_id).await
+    }
+    async fn playground_session(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<Option<crate::domain::PlaygroundSession>> {
+        self.playground_session_impl(tenant_id, id).await
+    }
+    async fn delete_playground_session(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<()> {
+        self.delete_playground_session_impl(actor, tenant_id, id)
+            .await
+    }
+    async fn playground_messages(
+        &self,
+        tenant_id: Uuid,
+        session_id: Uuid,
+    ) -> StoreResult<Vec<crate::domain::PlaygroundMessage>> {
+        self.playground_messages_impl(tenant_id, session_id).await
+    }
+    async fn add_playground_message(
+        &self,
+        tenant_id: Uuid,
+        session_id: Uuid,
+        row: crate::store::PlaygroundMessageRow,
+    ) -> StoreResult<crate::domain::PlaygroundMessage> {
+        self.add_playground_message_impl(tenant_id, session_id, row)
+            .await
+    }
+    async fn link_playground_lead(
+        &self,
+        tenant_id: Uuid,
+        message_id: Uuid,
+        lead_id: Uuid,
+    ) -> StoreResult<()> {
+        self.link_playground_lead_impl(tenant_id, message_id, lead_id)
+            .await
     }
 }

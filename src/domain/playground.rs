@@ -1,0 +1,315 @@
+//! The playground: conversations with an agent (or two, side by side) where
+//! the user's text plays an inbound lead's message, and every reply keeps the
+//! model, prompt version, token counts and latency it was made with.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::agent::Channel;
+use super::problem::{FieldError, Problem};
+
+/// Longest message a user may send, in characters.
+pub const MAX_PLAYGROUND_MESSAGE: usize = 8_000;
+
+/// Which agent (and which of its versions) a session talks to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PlaygroundTarget {
+    pub agent_id: Uuid,
+    /// Pin a version; without it, each reply uses the agent's current version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NewPlaygroundSession {
+    /// The agent to talk to. Either this or `workspace_id` (its agent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+    /// Messages arrive as if through this workspace's channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_id: Option<Uuid>,
+    /// Compare mode: every message also goes to this agent/version, and the
+    /// two answers stream side by side (lane 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<PlaygroundTarget>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// One side of a session: lane 0 always, lane 1 in compare mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PlaygroundLane {
+    pub agent_id: Uuid,
+    pub agent_name: String,
+    /// The pinned version, or `None` to follow the agent's current one.
+    pub version: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PlaygroundSession {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub title: String,
+    pub workspace_id: Option<Uuid>,
+    pub workspace_name: Option<String>,
+    pub channel: Channel,
+    /// One lane, or two in compare mode.
+    pub lanes: Vec<PlaygroundLane>,
+    pub created_by: Option<String>,
+    pub message_count: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PlaygroundSession {
+    pub fn is_compare(&self) -> bool {
+        self.lanes.len() > 1
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlaygroundRole {
+    /// The inbound lead's message, typed by the user.
+    User,
+    /// The agent's reply.
+    Assistant,
+}
+
+impl PlaygroundRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlaygroundRole::User => "user",
+            PlaygroundRole::Assistant => "assistant",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [PlaygroundRole::User, PlaygroundRole::Assistant]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// How a reply ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyStatus {
+    Complete,
+    /// Stopped by the user (or the client went away); the text so far is kept.
+    Cancelled,
+    /// The provider failed; `error` says why.
+    Failed,
+}
+
+impl ReplyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyStatus::Complete => "complete",
+            ReplyStatus::Cancelled => "cancelled",
+            ReplyStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ReplyStatus::Complete,
+            ReplyStatus::Cancelled,
+            ReplyStatus::Failed,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+}
+
+/// What a reply was made with, and how fast.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReplyStats {
+    pub agent_id: Uuid,
+    /// `provider/model`.
+    pub model: String,
+    pub prompt_version: u32,
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+    /// From the request to the first token, in milliseconds.
+    pub time_to_first_token_ms: u64,
+    /// Decode speed after the first token.
+    pub tokens_per_second: f64,
+    /// The whole reply, in milliseconds.
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PlaygroundMessage {
+    pub id: Uuid,
+    pub session_id: Uuid,
+    /// Order within the session, from 1.
+    pub seq: u32,
+    /// `None` for the user's messages; the lane of a reply.
+    pub lane: Option<u8>,
+    pub role: PlaygroundRole,
+    pub content: String,
+    /// Replies only.
+    pub status: Option<ReplyStatus>,
+    pub error: Option<String>,
+    pub stats: Option<ReplyStats>,
+    /// Set once the message was saved as a lead.
+    pub lead_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A session with its transcript.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PlaygroundTranscript {
+    pub session: PlaygroundSession,
+    pub messages: Vec<PlaygroundMessage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NewPlaygroundMessage {
+    pub content: String,
+}
+
+impl NewPlaygroundMessage {
+    /// The trimmed text, or the field error.
+    pub fn validated(&self) -> Result<String, Vec<FieldError>> {
+        let text = self.content.trim();
+        if text.is_empty() {
+            return Err(vec![FieldError::new("content", "write a message first")]);
+        }
+        if text.chars().count() > MAX_PLAYGROUND_MESSAGE {
+            return Err(vec![FieldError::new(
+                "content",
+                format!("must be at most {MAX_PLAYGROUND_MESSAGE} characters"),
+            )]);
+        }
+        Ok(text.to_string())
+    }
+}
+
+/// Contact details for "save as lead"; all optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SaveAsLead {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// The events of a streamed reply (`POST …/messages`), in order:
+/// `message` (the stored user message), `token`s per lane, one `reply` per
+/// lane (the stored reply, whatever its status), then `done`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", content = "data", rename_all = "snake_case")]
+pub enum PlaygroundEvent {
+    Message(PlaygroundMessage),
+    Token {
+        lane: u8,
+        text: String,
+    },
+    Reply(PlaygroundMessage),
+    /// The stream could not go on (e.g. the store failed); the console shows it.
+    Error(Problem),
+    Done,
+}
+
+impl PlaygroundEvent {
+    /// The SSE event name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PlaygroundEvent::Message(_) => "message",
+            PlaygroundEvent::Token { .. } => "token",
+            PlaygroundEvent::Reply(_) => "reply",
+            PlaygroundEvent::Error(_) => "error",
+            PlaygroundEvent::Done => "done",
+        }
+    }
+
+    /// The SSE data as JSON.
+    pub fn data(&self) -> serde_json::Value {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(mut m)) => {
+                m.remove("data").unwrap_or(serde_json::Value::Null)
+            }
+            _ => serde_json::Value::Null,
+        }
+    }
+
+    /// Rebuilds an event from its SSE name and data.
+    pub fn from_parts(name: &str, data: serde_json::Value) -> Result<Self, serde_json::Error> {
+        let mut m = serde_json::Map::new();
+        m.insert("event".into(), serde_json::Value::String(name.into()));
+        if !data.is_null() {
+            m.insert("data".into(), data);
+        }
+        serde_json::from_value(serde_json::Value::Object(m))
+    }
+}
+
+/// What the agent is told about the message it answers: the user's text is an
+/// inbound lead's message, as if it came through `channel`.
+pub fn lead_context(channel: Channel, workspace: Option<&str>) -> String {
+    let via = match channel {
+        Channel::WebForm => "the website contact form",
+        Channel::Email => "email",
+        Channel::Chat => "the website chat",
+        Channel::Phone => "a phone call transcript",
+    };
+    let place = workspace
+        .map(|w| format!(" (workspace \"{w}\")"))
+        .unwrap_or_default();
+    format!(
+        "The user messages below are from a prospective customer (an inbound lead) who \
+         reached us through {via}{place}. Answer them as described above."
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_round_trip_through_name_and_data() {
+        let events = [
+            PlaygroundEvent::Token {
+                lane: 1,
+                text: "Hé".into(),
+            },
+            PlaygroundEvent::Done,
+        ];
+        for ev in events {
+            let back = PlaygroundEvent::from_parts(ev.name(), ev.data()).unwrap();
+            assert_eq!(back, ev);
+        }
+        assert_eq!(
+            PlaygroundEvent::Token {
+                lane: 0,
+                text: "x".into()
+            }
+            .data(),
+            serde_json::json!({"lane": 0, "text": "x"})
+        );
+    }
+
+    #[test]
+    fn messages_are_trimmed_and_bounded() {
+        let ok = NewPlaygroundMessage {
+            content: "  hello \n".into(),
+        };
+        assert_eq!(ok.validated().unwrap(), "hello");
+        let empty = NewPlaygroundMessage {
+            content: " \n ".into(),
+        };
+        assert_eq!(empty.validated().unwrap_err()[0].field, "content");
+        let long = NewPlaygroundMessage {
+            content: "x".repeat(MAX_PLAYGROUND_MESSAGE + 1),
+        };
+        assert!(long.validated().is_err());
+    }
+}
