@@ -31,7 +31,8 @@ use crate::domain::{
     SaveAsLead,
 };
 use crate::llm::{
-    CancellationToken, ChatMessage, ChatRole, Chunk, GenerateRequest, LlmError, Provider,
+    CancellationToken, ChatMessage, ChatRole, Chunk, ChunkReceiver, GenerateRequest, LlmError,
+    Provider,
 };
 use crate::store::{
     Idempotency, IngestOutcome, LeadLimit, NewLeadRow, PlaygroundMessageRow, PlaygroundReplyRow,
@@ -88,6 +89,9 @@ struct RunGuard {
 
 impl Drop for RunGuard {
     fn drop(&mut self) {
+        // Stops whatever is still generating (e.g. a lane started before
+        // another lane's provider refused the message).
+        self.cancel.cancel();
         let mut running = self.runs.running.lock().unwrap_or_else(|p| p.into_inner());
         running.remove(&self.session);
     }
@@ -367,22 +371,34 @@ pub async fn send(
         .store
         .playground_messages(access.tenant.id, id)
         .await?;
+    let context = lead_context(found.channel, found.workspace_name.as_deref());
+    // Start every lane: a provider that fails before its first token
+    // (unreachable, unknown model) refuses the message, and nothing is stored.
+    let mut started = Vec::new();
+    for lane in lanes {
+        let req = GenerateRequest {
+            model: lane.model.clone(),
+            messages: conversation(&history, &text, &lane, &context),
+            temperature: lane.config.temperature,
+            max_tokens: lane.config.max_tokens,
+        };
+        let at = Instant::now();
+        let chunks = lane.provider.generate(req, run.cancel.clone()).await?;
+        started.push(Started { lane, chunks, at });
+    }
     let user = state
         .store
         .add_playground_message(access.tenant.id, id, PlaygroundMessageRow::User(text))
         .await?;
 
     let (tx, rx) = mpsc::channel::<PlaygroundEvent>(256);
-    let context = lead_context(found.channel, found.workspace_name.as_deref());
     let turn = Turn {
         state: state.clone(),
         tenant: access.tenant.id,
         session: id,
-        context,
-        history,
         user,
     };
-    tokio::spawn(turn.run(lanes, run, tx));
+    tokio::spawn(turn.run(started, run, tx));
     let stream = futures::stream::unfold(rx, |mut rx| async move {
         let ev = rx.recv().await?;
         let event = Event::default()
@@ -393,18 +409,57 @@ pub async fn send(
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
+/// The conversation a lane's model sees: its system prompt with the lead
+/// context, then the earlier turns (the lane's own replies), then the new
+/// message; the oldest turns go first when it grows too long.
+fn conversation(
+    history: &[PlaygroundMessage],
+    text: &str,
+    lane: &Lane,
+    context: &str,
+) -> Vec<ChatMessage> {
+    let earlier = history.iter().filter_map(|m| match m.role {
+        PlaygroundRole::User => Some(ChatMessage::new(ChatRole::User, m.content.clone())),
+        PlaygroundRole::Assistant if m.lane == Some(lane.index) && !m.content.is_empty() => {
+            Some(ChatMessage::new(ChatRole::Assistant, m.content.clone()))
+        }
+        PlaygroundRole::Assistant => None,
+    });
+    let mut turns: Vec<ChatMessage> = earlier
+        .chain(std::iter::once(ChatMessage::new(ChatRole::User, text)))
+        .collect();
+    let mut total: usize = turns.iter().map(|m| m.content.len()).sum();
+    while turns.len() > 1 && total > HISTORY_CHARS {
+        total -= turns.remove(0).content.len();
+    }
+    // A conversation starts with the lead speaking.
+    while turns.len() > 1 && turns[0].role != ChatRole::User {
+        turns.remove(0);
+    }
+    let system = format!("{}\n\n{context}", lane.config.system_prompt);
+    let mut out = vec![ChatMessage::new(ChatRole::System, system)];
+    out.extend(turns);
+    out
+}
+
 /// One user message and the replies to it.
 struct Turn {
     state: AppState,
     tenant: Uuid,
     session: Uuid,
-    context: String,
-    history: Vec<PlaygroundMessage>,
     user: PlaygroundMessage,
 }
 
+/// A lane whose generation has started.
+struct Started {
+    lane: Lane,
+    chunks: ChunkReceiver,
+    /// When `generate` was called: time to first token counts from here.
+    at: Instant,
+}
+
 impl Turn {
-    async fn run(self, lanes: Vec<Lane>, run: RunGuard, tx: mpsc::Sender<PlaygroundEvent>) {
+    async fn run(self, lanes: Vec<Started>, run: RunGuard, tx: mpsc::Sender<PlaygroundEvent>) {
         let _ = tx.send(PlaygroundEvent::Message(self.user.clone())).await;
         let cancel = run.cancel.clone();
         let this = Arc::new(self);
@@ -426,97 +481,58 @@ impl Turn {
         drop(run);
     }
 
-    /// The conversation a lane's model sees: its system prompt with the lead
-    /// context, then the earlier turns (the lane's own replies), then the new
-    /// message; the oldest turns go first when it grows too long.
-    fn messages(&self, lane: &Lane) -> Vec<ChatMessage> {
-        let earlier = self.history.iter().filter(|m| match m.role {
-            PlaygroundRole::User => true,
-            PlaygroundRole::Assistant => m.lane == Some(lane.index) && !m.content.is_empty(),
-        });
-        let mut turns: Vec<ChatMessage> = earlier
-            .chain(std::iter::once(&self.user))
-            .map(|m| {
-                let role = match m.role {
-                    PlaygroundRole::User => ChatRole::User,
-                    PlaygroundRole::Assistant => ChatRole::Assistant,
-                };
-                ChatMessage::new(role, m.content.clone())
-            })
-            .collect();
-        let mut total: usize = turns.iter().map(|m| m.content.len()).sum();
-        while turns.len() > 1 && total > HISTORY_CHARS {
-            total -= turns.remove(0).content.len();
-        }
-        // A conversation starts with the lead speaking.
-        while turns.len() > 1 && turns[0].role != ChatRole::User {
-            turns.remove(0);
-        }
-        let system = format!("{}\n\n{}", lane.config.system_prompt, self.context);
-        let mut out = vec![ChatMessage::new(ChatRole::System, system)];
-        out.extend(turns);
-        out
-    }
-
     async fn reply(
         self: Arc<Self>,
-        lane: Lane,
+        started: Started,
         cancel: CancellationToken,
         tx: mpsc::Sender<PlaygroundEvent>,
     ) {
-        let req = GenerateRequest {
-            model: lane.model.clone(),
-            messages: self.messages(&lane),
-            temperature: lane.config.temperature,
-            max_tokens: lane.config.max_tokens,
-        };
-        let started = Instant::now();
+        let Started {
+            lane,
+            mut chunks,
+            at: started,
+        } = started;
         let mut content = String::new();
         let mut tokens = 0u32;
         let mut first_token: Option<Duration> = None;
         let mut provider_stats = None;
         let mut error = None;
-        let status = match lane.provider.generate(req, cancel.clone()).await {
-            Err(e) => {
-                error = Some(e.to_string());
-                ReplyStatus::Failed
-            }
-            Ok(mut chunks) => loop {
-                let chunk = tokio::select! {
-                    _ = cancel.cancelled() => break ReplyStatus::Cancelled,
-                    chunk = chunks.recv() => chunk,
-                };
-                match chunk {
-                    Some(Ok(Chunk::Token(text))) => {
-                        first_token.get_or_insert_with(|| started.elapsed());
-                        tokens += 1;
-                        content.push_str(&text);
-                        let event = PlaygroundEvent::Token {
-                            lane: lane.index,
-                            text,
-                        };
-                        if tx.send(event).await.is_err() {
-                            cancel.cancel();
-                            break ReplyStatus::Cancelled;
-                        }
-                    }
-                    Some(Ok(Chunk::Done(stats))) => {
-                        provider_stats = Some(stats);
-                        break ReplyStatus::Complete;
-                    }
-                    Some(Err(LlmError::Cancelled)) => break ReplyStatus::Cancelled,
-                    Some(Err(e)) => {
-                        error = Some(e.to_string());
-                        break ReplyStatus::Failed;
-                    }
-                    None if cancel.is_cancelled() => break ReplyStatus::Cancelled,
-                    None => {
-                        error = Some("the model provider stopped without finishing".into());
-                        break ReplyStatus::Failed;
+        let status = loop {
+            let chunk = tokio::select! {
+                _ = cancel.cancelled() => break ReplyStatus::Cancelled,
+                chunk = chunks.recv() => chunk,
+            };
+            match chunk {
+                Some(Ok(Chunk::Token(text))) => {
+                    first_token.get_or_insert_with(|| started.elapsed());
+                    tokens += 1;
+                    content.push_str(&text);
+                    let event = PlaygroundEvent::Token {
+                        lane: lane.index,
+                        text,
+                    };
+                    if tx.send(event).await.is_err() {
+                        cancel.cancel();
+                        break ReplyStatus::Cancelled;
                     }
                 }
-            },
+                Some(Ok(Chunk::Done(stats))) => {
+                    provider_stats = Some(stats);
+                    break ReplyStatus::Complete;
+                }
+                Some(Err(LlmError::Cancelled)) => break ReplyStatus::Cancelled,
+                Some(Err(e)) => {
+                    error = Some(e.to_string());
+                    break ReplyStatus::Failed;
+                }
+                None if cancel.is_cancelled() => break ReplyStatus::Cancelled,
+                None => {
+                    error = Some("the model provider stopped without finishing".into());
+                    break ReplyStatus::Failed;
+                }
+            }
         };
+        drop(chunks);
         let elapsed = started.elapsed();
         let stats = (status != ReplyStatus::Failed || tokens > 0).then(|| {
             let decode = elapsed.saturating_sub(first_token.unwrap_or_default());

@@ -9,6 +9,7 @@ mod keys;
 mod leads;
 mod matrix;
 mod members;
+mod playground;
 mod postgres;
 mod processes;
 mod tenants;

@@ -7,12 +7,12 @@ use switchboard::domain::{
     NewMember, NewNote, NewTenant, PageQuery, Permission, Role, TenantPatch, Tier,
 };
 use switchboard::domain::{
-    AgentConfig, AgentPatch, Channel, NewAgent, NewWorkspace, Sharing, SharingChange,
-    WorkspacePatch,
+    AgentConfig, AgentPatch, Channel, NewAgent, NewPlaygroundSession, NewWorkspace, PlaygroundLane,
+    SaveAsLead, Sharing, SharingChange, WorkspacePatch,
 };
 use switchboard::store::{
     Actor, IngestOutcome, LeadChange, LeadLimit, NewApiKeyRow, NewInvitationRow, NewLeadRow,
-    WorkspaceRow,
+    PlaygroundMessageRow, PlaygroundSessionRow, WorkspaceRow,
 };
 use uuid::Uuid;
 
@@ -69,6 +69,12 @@ enum Route {
     CreateWorkspace,
     PatchWorkspace,
     DeleteWorkspace,
+    ListPlaygroundSessions,
+    CreatePlaygroundSession,
+    GetPlaygroundSession,
+    DeletePlaygroundSession,
+    CancelPlaygroundReply,
+    SavePlaygroundLead,
 }
 
 /// What a route needs; `None` = any signed-in user, outside any tenant.
@@ -81,7 +87,7 @@ enum Needs {
 }
 
 impl Route {
-    const ALL: [Route; 41] = [
+    const ALL: [Route; 47] = [
         Route::Me,
         Route::ListTenants,
         Route::CreateTenant,
@@ -123,6 +129,12 @@ impl Route {
         Route::CreateWorkspace,
         Route::PatchWorkspace,
         Route::DeleteWorkspace,
+        Route::ListPlaygroundSessions,
+        Route::CreatePlaygroundSession,
+        Route::GetPlaygroundSession,
+        Route::DeletePlaygroundSession,
+        Route::CancelPlaygroundReply,
+        Route::SavePlaygroundLead,
     ];
 
     fn needs(self) -> Needs {
@@ -161,6 +173,12 @@ impl Route {
             | Route::CreateWorkspace
             | Route::PatchWorkspace
             | Route::DeleteWorkspace => Needs::Perm(AgentsManage),
+            Route::ListPlaygroundSessions
+            | Route::CreatePlaygroundSession
+            | Route::GetPlaygroundSession
+            | Route::DeletePlaygroundSession
+            | Route::CancelPlaygroundReply => Needs::Perm(PlaygroundUse),
+            Route::SavePlaygroundLead => Needs::Perm(LeadsEdit),
         }
     }
 
@@ -173,13 +191,17 @@ impl Route {
             | Route::CreateLead
             | Route::AddNote
             | Route::CreateAgent
-            | Route::CreateWorkspace => 201,
+            | Route::CreateWorkspace
+            | Route::CreatePlaygroundSession
+            | Route::SavePlaygroundLead => 201,
             Route::RemoveMember
             | Route::RevokeInvitation
             | Route::RevokeKey
             | Route::DeleteLead
             | Route::DeleteAgent
-            | Route::DeleteWorkspace => 204,
+            | Route::DeleteWorkspace
+            | Route::DeletePlaygroundSession
+            | Route::CancelPlaygroundReply => 204,
             _ => 200,
         }
     }
@@ -307,6 +329,34 @@ impl Fixture {
             .await
             .unwrap();
         lead.id
+    }
+
+    /// A new playground session of alpha with one user message, made
+    /// through the store; returns (session, message).
+    async fn playground(&self) -> (Uuid, Uuid) {
+        let agent = self.agent().await;
+        let row = PlaygroundSessionRow {
+            title: format!("Session {}", self.next()),
+            workspace: None,
+            channel: Channel::WebForm,
+            lanes: vec![PlaygroundLane {
+                agent_id: agent,
+                agent_name: "Agent".into(),
+                version: None,
+            }],
+        };
+        let store = &self.app.store;
+        let actor = Actor::system();
+        let session = store
+            .create_playground_session(&actor, self.tenant_id, row)
+            .await
+            .unwrap();
+        let text = PlaygroundMessageRow::User("Do you ship to Norway?".into());
+        let message = store
+            .add_playground_message(self.tenant_id, session.id, text)
+            .await
+            .unwrap();
+        (session.id, message.id)
     }
 
     fn next(&self) -> usize {
@@ -539,6 +589,39 @@ impl Fixture {
             }
             Route::DeleteWorkspace => {
                 status(client.delete_workspace(t, self.workspace().await).await, ok)
+            }
+            Route::ListPlaygroundSessions => status(client.playground_sessions(t).await, ok),
+            Route::CreatePlaygroundSession => {
+                let new = NewPlaygroundSession {
+                    agent_id: Some(self.agent().await),
+                    ..Default::default()
+                };
+                status(client.create_playground_session(t, &new).await, ok)
+            }
+            Route::GetPlaygroundSession => {
+                let (session, _) = self.playground().await;
+                status(client.playground_session(t, session).await, ok)
+            }
+            Route::DeletePlaygroundSession => {
+                let (session, _) = self.playground().await;
+                status(client.delete_playground_session(t, session).await, ok)
+            }
+            Route::CancelPlaygroundReply => {
+                let (session, _) = self.playground().await;
+                status(client.cancel_playground_reply(t, session).await, ok)
+            }
+            Route::SavePlaygroundLead => {
+                let (session, message) = self.playground().await;
+                let contact = SaveAsLead {
+                    email: Some(format!("pg{n}@example.com")),
+                    ..Default::default()
+                };
+                status(
+                    client
+                        .save_playground_lead(t, session, message, &contact)
+                        .await,
+                    ok,
+                )
             }
         }
     }
