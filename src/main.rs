@@ -115,6 +115,17 @@ enum BenchCommand {
         #[arg(long, default_value_t = 128)]
         max_tokens: u32,
     },
+    /// Playground relay overhead: time to first token through Switchboard
+    /// vs calling the provider directly; and the local model through the
+    /// playground when its weights are installed.
+    Relay {
+        /// Replies measured each way.
+        #[arg(long, default_value_t = 200)]
+        replies: usize,
+        /// Tokens per upstream reply.
+        #[arg(long, default_value_t = 20)]
+        tokens: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -210,6 +221,26 @@ fn main() -> ExitCode {
                         clients: clients.max(1),
                         requests: requests.max(1),
                         database_url,
+                    })
+                    .await
+                }
+                Some(Command::Bench {
+                    command: BenchCommand::Relay { replies, tokens },
+                }) => {
+                    let model = config
+                        .llm
+                        .local
+                        .model_path
+                        .clone()
+                        .unwrap_or_else(|| switchboard::llm::fetch::model_path(&config.dirs.data));
+                    let local_model = model.is_file().then_some(model);
+                    if local_model.is_none() {
+                        println!("(the local model is not installed: its playground figures are left out; `switchboard model fetch` adds them)");
+                    }
+                    switchboard::bench::relay::run(switchboard::bench::relay::Options {
+                        replies: replies.max(1),
+                        tokens: tokens.max(1),
+                        local_model,
                     })
                     .await
                 }

@@ -3,6 +3,7 @@
 pub mod ingest;
 pub mod local_model;
 pub mod queue;
+pub mod relay;
 pub mod render;
 
 /// The value at `q` (0..=1) of sorted samples.

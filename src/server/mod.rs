@@ -26,6 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::routing::{delete, get, patch, post, put};
+use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -279,6 +280,13 @@ pub async fn serve_on(
         state.clone(),
         state.settings.sla_interval,
     ));
+    // Streams (live events, playground tokens) write small frames: without
+    // TCP_NODELAY, Nagle's algorithm holds each back for the peer's ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let result = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
