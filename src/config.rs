@@ -28,6 +28,8 @@ pub struct FileConfig {
     pub ingest_burst: Option<u32>,
     /// Seconds between SLA sweeps.
     pub sla_check_seconds: Option<u32>,
+    /// Lead workflows run at once by this server (each holds a model).
+    pub workflow_workers: Option<u32>,
     /// Key overrides: action name → key (see `?` in the console).
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
@@ -67,6 +69,7 @@ pub struct Config {
     pub ingest_rate_per_minute: u32,
     pub ingest_burst: u32,
     pub sla_check_seconds: u32,
+    pub workflow_workers: u32,
     pub keys: BTreeMap<String, String>,
     pub llm: crate::llm::LlmConfig,
 }
@@ -144,6 +147,7 @@ impl Config {
             number("ingest_rate_per_minute", file.ingest_rate_per_minute, 600)?;
         let ingest_burst = number("ingest_burst", file.ingest_burst, 100)?;
         let sla_check_seconds = number("sla_check_seconds", file.sla_check_seconds, 30)?;
+        let workflow_workers = number("workflow_workers", file.workflow_workers, 2)?;
         Ok(Config {
             server: flags
                 .server
@@ -173,6 +177,7 @@ impl Config {
             ingest_rate_per_minute,
             ingest_burst,
             sla_check_seconds,
+            workflow_workers,
             keys: file.keys,
             llm: file.llm,
             dirs,

@@ -60,6 +60,7 @@ pub fn settings(config: &Config) -> ServerSettings {
         ingest_per_minute: config.ingest_rate_per_minute,
         ingest_burst: config.ingest_burst,
         sla_interval: std::time::Duration::from_secs(u64::from(config.sla_check_seconds)),
+        workflow_workers: config.workflow_workers as usize,
         ..ServerSettings::default()
     }
 }

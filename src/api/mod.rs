@@ -4,6 +4,7 @@
 
 mod events;
 mod playground;
+mod workflows;
 
 use std::time::Duration;
 

@@ -14,6 +14,7 @@ pub mod problem;
 pub mod secret;
 pub mod tenant;
 pub mod validate;
+pub mod workflow;
 
 pub use access::{Permission, Role};
 pub use agent::{
@@ -41,4 +42,8 @@ pub use problem::{FieldError, Problem, ProblemKind};
 pub use tenant::{
     NewTenant, Stage, StageInput, Tenant, TenantPatch, TenantSettings, TenantSettingsPatch,
     TenantStatus, TenantUsage, Tier,
+};
+pub use workflow::{
+    ApproveWorkflow, RejectWorkflow, StartWorkflow, StepKind, StepOutcome, Workflow,
+    WorkflowStatus, WorkflowStep,
 };

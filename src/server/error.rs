@@ -151,6 +151,13 @@ impl From<StoreError> for ApiError {
                     "the stage {stage:?} still has {leads} leads; move them to another stage before removing it"
                 ),
             },
+            StoreError::StateChanged { now } => ApiError::Conflict {
+                field: "status".into(),
+                detail: format!(
+                    "the workflow is {} now (it moved on before this request); reload it",
+                    now.replace('_', " ")
+                ),
+            },
             StoreError::Other(e) => ApiError::Internal(e),
         }
     }

@@ -18,6 +18,8 @@ pub mod password;
 mod playground;
 mod ratelimit;
 mod tenants;
+mod workflow_runner;
+mod workflows;
 mod workspaces;
 
 use std::future::Future;
@@ -46,6 +48,8 @@ pub struct ServerSettings {
     pub login_window: Duration,
     pub login_failures_per_email: usize,
     pub login_failures_per_ip: usize,
+    /// Lead workflows run at once (0: none run in this process).
+    pub workflow_workers: usize,
 }
 
 impl Default for ServerSettings {
@@ -58,6 +62,7 @@ impl Default for ServerSettings {
             login_window: Duration::from_secs(15 * 60),
             login_failures_per_email: 5,
             login_failures_per_ip: 50,
+            workflow_workers: 2,
         }
     }
 }
@@ -75,6 +80,8 @@ pub struct AppState {
     pub providers: Arc<crate::llm::Providers>,
     /// Playground replies being generated, for cancel.
     pub playground: Arc<playground::PlaygroundRuns>,
+    /// Workflows this process is running, for cancel.
+    pub workflows: Arc<workflow_runner::WorkflowRuns>,
 }
 
 impl AppState {
@@ -106,6 +113,7 @@ impl AppState {
             events,
             providers: Arc::new(crate::llm::Providers::default()),
             playground: Arc::default(),
+            workflows: Arc::default(),
         }
     }
 
@@ -242,6 +250,28 @@ pub fn app(state: AppState) -> Router {
             "/tenants/{tenant}/playground/sessions/{id}/messages/{message}/lead",
             post(playground::save_as_lead),
         )
+        .route(
+            "/tenants/{tenant}/leads/{id}/workflow",
+            post(workflows::start),
+        )
+        .route("/tenants/{tenant}/workflows", get(workflows::list))
+        .route("/tenants/{tenant}/workflows/{id}", get(workflows::get))
+        .route(
+            "/tenants/{tenant}/workflows/{id}/approve",
+            post(workflows::approve),
+        )
+        .route(
+            "/tenants/{tenant}/workflows/{id}/reject",
+            post(workflows::reject),
+        )
+        .route(
+            "/tenants/{tenant}/workflows/{id}/cancel",
+            post(workflows::cancel),
+        )
+        .route(
+            "/tenants/{tenant}/workflows/{id}/retry",
+            post(workflows::retry),
+        )
         .route("/openapi.json", get(openapi::document))
         .fallback(not_found);
     Router::new()
@@ -280,6 +310,10 @@ pub async fn serve_on(
         state.clone(),
         state.settings.sla_interval,
     ));
+    let workers = tokio::spawn(workflow_runner::worker_pool(
+        state.clone(),
+        state.settings.workflow_workers,
+    ));
     // Streams (live events, playground tokens) write small frames: without
     // TCP_NODELAY, Nagle's algorithm holds each back for the peer's ACK.
     let listener = listener.tap_io(|tcp| {
@@ -294,6 +328,7 @@ pub async fn serve_on(
     .with_graceful_shutdown(shutdown)
     .await;
     watcher.abort();
+    workers.abort();
     if let Some(task) = wakeups {
         task.abort();
     }

@@ -5,7 +5,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
 use super::{
-    agents, api_keys, auth, events, import, ingest, leads, members, playground, tenants, workspaces,
+    agents, api_keys, auth, events, import, ingest, leads, members, playground, tenants, workflows,
+    workspaces,
 };
 use crate::domain::*;
 
@@ -27,6 +28,8 @@ use crate::domain::*;
         workspaces::list, workspaces::create, workspaces::get, workspaces::update, workspaces::delete,
         playground::list, playground::create, playground::get, playground::delete,
         playground::send, playground::cancel, playground::save_as_lead,
+        workflows::start, workflows::list, workflows::get, workflows::approve, workflows::reject,
+        workflows::cancel, workflows::retry,
     ),
     components(schemas(Problem, FieldError, Tenant, Role, Permission, Tier, TenantStatus)),
     modifiers(&BearerAuth)

@@ -5,9 +5,11 @@ pub mod leads;
 pub mod playground;
 pub mod postgres;
 pub mod sqlite;
+pub mod workflows;
 
 pub use leads::*;
 pub use playground::*;
+pub use workflows::*;
 
 use std::sync::Arc;
 
@@ -21,7 +23,7 @@ use crate::domain::{
     Member, MembershipSummary, Page, PageQuery, Role, Sharing, Tenant, TenantSettings,
     TenantStatus, Tier, TimelineEntry, User, Workspace,
 };
-use crate::domain::{PlaygroundMessage, PlaygroundSession};
+use crate::domain::{PlaygroundMessage, PlaygroundSession, Workflow, WorkflowStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -46,6 +48,9 @@ pub enum StoreError {
     BadCursor,
     #[error("the stage {stage} still has {leads} leads")]
     StageInUse { stage: String, leads: u32 },
+    /// A workflow moved on before this change (someone decided first).
+    #[error("the workflow is {now} now")]
+    StateChanged { now: String },
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -370,6 +375,43 @@ pub trait Store: Send + Sync + 'static {
         session_id: Uuid,
         row: PlaygroundMessageRow,
     ) -> StoreResult<PlaygroundMessage>;
+    // workflows
+    /// Queues a workflow; a lead with an active one is a conflict.
+    async fn create_workflow(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewWorkflowRow,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Workflow>;
+    async fn workflow(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Workflow>>;
+    /// The tenant's workflows, newest first, optionally of one status or lead.
+    async fn list_workflows(
+        &self,
+        tenant_id: Uuid,
+        status: Option<WorkflowStatus>,
+        lead_id: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<Workflow>>;
+    /// Applies a transition atomically (see [`WorkflowTransition`]).
+    async fn transition_workflow(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+        t: WorkflowTransition,
+    ) -> StoreResult<Workflow>;
+    /// Claims the next queued workflow for a worker, fairly across tenants
+    /// and within each tier's running cap; it stays `running` until
+    /// `lease_until` unless a transition moves it on.
+    async fn claim_workflow(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<ClaimedWorkflow>>;
+    /// Requeues running workflows whose lease ran out (their worker died),
+    /// or fails them after [`MAX_ATTEMPTS`]; returns the tenants touched.
+    async fn recover_workflows(&self, now: DateTime<Utc>) -> StoreResult<Vec<Uuid>>;
+
     /// Records the lead a user message was saved as.
     async fn link_playground_lead(
         &self,

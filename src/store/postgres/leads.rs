@@ -349,6 +349,10 @@ impl PgStore {
             now,
         )
         .await?;
+        if let (Some(workspace), false) = (row.workspace_id, spam) {
+            super::workflows::queue_workspace_workflow(&mut tx, tenant_id, id, workspace, now)
+                .await?;
+        }
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit a lead"))?;

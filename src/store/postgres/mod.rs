@@ -22,6 +22,7 @@ mod sla;
 mod store_impl;
 mod tenants;
 mod users;
+mod workflows;
 mod workspaces;
 
 use std::time::Duration;

@@ -432,4 +432,49 @@ impl Store for PgStore {
         self.link_playground_lead_impl(tenant_id, message_id, lead_id)
             .await
     }
+
+    async fn create_workflow(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: crate::store::NewWorkflowRow,
+        now: DateTime<Utc>,
+    ) -> StoreResult<crate::domain::Workflow> {
+        self.create_workflow_impl(actor, tenant_id, row, now).await
+    }
+    async fn workflow(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<Option<crate::domain::Workflow>> {
+        self.workflow_impl(tenant_id, id).await
+    }
+    async fn list_workflows(
+        &self,
+        tenant_id: Uuid,
+        status: Option<crate::domain::WorkflowStatus>,
+        lead_id: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::domain::Workflow>> {
+        self.list_workflows_impl(tenant_id, status, lead_id, limit)
+            .await
+    }
+    async fn transition_workflow(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+        t: crate::store::WorkflowTransition,
+    ) -> StoreResult<crate::domain::Workflow> {
+        self.transition_workflow_impl(tenant_id, id, t).await
+    }
+    async fn claim_workflow(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<crate::store::ClaimedWorkflow>> {
+        self.claim_workflow_impl(now, lease_until).await
+    }
+    async fn recover_workflows(&self, now: DateTime<Utc>) -> StoreResult<Vec<Uuid>> {
+        self.recover_workflows_impl(now).await
+    }
 }

@@ -298,6 +298,9 @@ pub(super) async fn insert_lead_in(
         };
         write_audit(tx, tenant_id, actor, &entry).await?;
         log_event(tx, tenant_id, "lead.created", json!({ "lead": lead }), now).await?;
+        if let (Some(workspace), false) = (row.workspace_id, spam) {
+            super::workflows::queue_workspace_workflow(tx, tenant_id, id, workspace, now).await?;
+        }
         if let Some(idem) = &idempotency {
             sqlx::query(
                 "INSERT INTO idempotency_keys (tenant_id, key, body_hash, lead_id, created_at) \

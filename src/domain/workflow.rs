@@ -1,0 +1,287 @@
+//! Lead workflows: an agent qualifies a new lead and drafts a reply, and a
+//! person approves (possibly edited) or rejects it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::lead::Qualification;
+use super::problem::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkflowStatus {
+    /// Waiting for a worker.
+    Queued,
+    /// A worker is running its steps.
+    Running,
+    /// The draft waits for a person.
+    AwaitingApproval,
+    Approved,
+    Rejected,
+    /// A step failed; `error` says why. It can be retried.
+    Failed,
+    Cancelled,
+}
+
+impl WorkflowStatus {
+    pub const ALL: [WorkflowStatus; 7] = [
+        WorkflowStatus::Queued,
+        WorkflowStatus::Running,
+        WorkflowStatus::AwaitingApproval,
+        WorkflowStatus::Approved,
+        WorkflowStatus::Rejected,
+        WorkflowStatus::Failed,
+        WorkflowStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkflowStatus::Queued => "queued",
+            WorkflowStatus::Running => "running",
+            WorkflowStatus::AwaitingApproval => "awaiting_approval",
+            WorkflowStatus::Approved => "approved",
+            WorkflowStatus::Rejected => "rejected",
+            WorkflowStatus::Failed => "failed",
+            WorkflowStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Still in progress: a lead has at most one such workflow.
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            WorkflowStatus::Queued | WorkflowStatus::Running | WorkflowStatus::AwaitingApproval
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    Qualify,
+    Draft,
+}
+
+impl StepKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKind::Qualify => "qualify",
+            StepKind::Draft => "draft",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [StepKind::Qualify, StepKind::Draft]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcome {
+    Ok,
+    /// The model answered, but not in a form that could be read; the answer
+    /// is kept as it was, nothing is guessed.
+    Unparseable,
+    Failed,
+}
+
+impl StepOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepOutcome::Ok => "ok",
+            StepOutcome::Unparseable => "unparseable",
+            StepOutcome::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            StepOutcome::Ok,
+            StepOutcome::Unparseable,
+            StepOutcome::Failed,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// One step as it ran: what the model said, with what, how fast.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WorkflowStep {
+    pub kind: StepKind,
+    pub outcome: StepOutcome,
+    /// The model's raw answer.
+    pub output: String,
+    pub error: Option<String>,
+    /// `provider/model`.
+    pub model: String,
+    pub prompt_version: u32,
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+    pub duration_ms: u64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Workflow {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub lead_id: Uuid,
+    pub workspace_id: Option<Uuid>,
+    pub agent_id: Uuid,
+    pub status: WorkflowStatus,
+    /// From the qualify step; `None` until then, or when the answer could
+    /// not be read.
+    pub qualification: Option<Qualification>,
+    /// The drafted reply awaiting approval.
+    pub draft: Option<String>,
+    /// What was approved (the draft, or the person's edit of it).
+    pub reply: Option<String>,
+    pub error: Option<String>,
+    /// Runs started (a restart mid-run starts another).
+    pub attempts: u32,
+    pub decided_by: Option<String>,
+    /// The reason given with a rejection.
+    pub decision_note: Option<String>,
+    pub steps: Vec<WorkflowStep>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `POST …/leads/{id}/workflow`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StartWorkflow {
+    /// The agent to run; default: the agent of the lead's workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<Uuid>,
+}
+
+/// `POST …/workflows/{id}/approve`: send the draft, or this edit of it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ApproveWorkflow {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RejectWorkflow {
+    pub reason: String,
+}
+
+impl RejectWorkflow {
+    pub fn validated(&self) -> Result<String, Vec<FieldError>> {
+        let reason = self.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(vec![FieldError::new(
+                "reason",
+                "say in 1 to 500 characters why the draft is rejected",
+            )]);
+        }
+        Ok(reason.to_string())
+    }
+}
+
+/// The categories a qualify step may answer.
+pub const CATEGORIES: [&str; 5] = ["hot", "warm", "cold", "spam", "support"];
+
+/// What the agent is asked to do in the qualify step (after its own prompt).
+pub fn qualify_instruction() -> String {
+    format!(
+        "Classify the lead's message below. Answer with exactly two lines and nothing else:\n\
+         CATEGORY: one of {}\n\
+         REASON: one short sentence",
+        CATEGORIES.join(", ")
+    )
+}
+
+/// Reads a qualify answer: a category word after `category` (or, failing
+/// that, the only category word in the answer) and the reason line. `None`
+/// when no single category can be read: the caller records it as
+/// unparseable instead of guessing.
+pub fn parse_qualification(answer: &str) -> Option<Qualification> {
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let found_in = |s: &str| -> Vec<&'static str> {
+        let ws = words(s);
+        CATEGORIES
+            .into_iter()
+            .filter(|c| ws.iter().any(|w| w == c))
+            .collect()
+    };
+    let mut category = None;
+    let mut reason = None;
+    for line in answer.lines() {
+        let lower = line.to_lowercase();
+        if let Some(pos) = lower.find("category") {
+            let found = found_in(&line[pos + "category".len()..]);
+            if found.len() == 1 && category.is_none() {
+                category = Some(found[0]);
+            }
+        } else if let Some(pos) = lower.find("reason") {
+            let rest = line[pos + "reason".len()..]
+                .trim_start_matches([':', '-', ' ', '*'])
+                .trim();
+            if !rest.is_empty() && reason.is_none() {
+                reason = Some(rest.to_string());
+            }
+        }
+    }
+    if category.is_none() {
+        let found = found_in(answer);
+        if found.len() == 1 {
+            category = Some(found[0]);
+        }
+    }
+    Some(Qualification {
+        category: category?.to_string(),
+        reason: reason
+            .unwrap_or_else(|| "no reason given".into())
+            .chars()
+            .take(300)
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_two_line_answer_and_common_variations() {
+        let q = parse_qualification("CATEGORY: hot\nREASON: wants 40 chairs by Friday").unwrap();
+        assert_eq!(
+            (q.category.as_str(), q.reason.as_str()),
+            ("hot", "wants 40 chairs by Friday")
+        );
+        let q = parse_qualification("**Category** - Warm.\n**Reason**: asked for prices").unwrap();
+        assert_eq!(
+            (q.category.as_str(), q.reason.as_str()),
+            ("warm", "asked for prices")
+        );
+        let q = parse_qualification("This is spam.").unwrap();
+        assert_eq!(q.category, "spam");
+        assert_eq!(q.reason, "no reason given");
+    }
+
+    #[test]
+    fn refuses_to_guess() {
+        assert_eq!(
+            parse_qualification("Hello! How can I help you today?"),
+            None
+        );
+        assert_eq!(parse_qualification("It is either hot or cold."), None);
+        assert_eq!(parse_qualification(""), None);
+    }
+}
