@@ -140,7 +140,7 @@ pub async fn spawn_with_providers(providers: switchboard::llm::Providers) -> Tes
     spawn_full(ServerSettings::default(), Arc::new(SystemClock), providers).await
 }
 
-async fn spawn_full(
+pub async fn spawn_full(
     settings: ServerSettings,
     clock: Arc<dyn Clock>,
     providers: switchboard::llm::Providers,

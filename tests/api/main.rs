@@ -13,3 +13,4 @@ mod playground;
 mod postgres;
 mod processes;
 mod tenants;
+mod workflows;

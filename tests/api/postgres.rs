@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::common::{lead, postgres_admin_url, spawn_with, PgDatabase, TestApp};
 
 /// Every tenant-owned table, as the migrations define them.
-const TENANT_TABLES: [&str; 16] = [
+const TENANT_TABLES: [&str; 18] = [
     "memberships",
     "invitations",
     "api_keys",
@@ -37,6 +37,8 @@ const TENANT_TABLES: [&str; 16] = [
     "workspaces",
     "playground_sessions",
     "playground_messages",
+    "workflows",
+    "workflow_steps",
 ];
 
 fn skip() -> bool {
