@@ -8,15 +8,15 @@ use switchboard::domain::{
 };
 use switchboard::domain::{
     AgentConfig, AgentPatch, Channel, NewAgent, NewPlaygroundSession, NewWorkspace, PlaygroundLane,
-    SaveAsLead, Sharing, SharingChange, WorkspacePatch,
+    SaveAsLead, Sharing, SharingChange, WorkflowStatus, WorkspacePatch,
 };
 use switchboard::store::{
     Actor, IngestOutcome, LeadChange, LeadLimit, NewApiKeyRow, NewInvitationRow, NewLeadRow,
-    PlaygroundMessageRow, PlaygroundSessionRow, WorkspaceRow,
+    NewWorkflowRow, PlaygroundMessageRow, PlaygroundSessionRow, WorkflowTransition, WorkspaceRow,
 };
 use uuid::Uuid;
 
-use crate::common::{spawn, TestApp};
+use crate::common::{spawn_with, TestApp};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Caller {
@@ -75,6 +75,13 @@ enum Route {
     DeletePlaygroundSession,
     CancelPlaygroundReply,
     SavePlaygroundLead,
+    ListWorkflows,
+    GetWorkflow,
+    StartWorkflow,
+    ApproveWorkflow,
+    RejectWorkflow,
+    CancelWorkflow,
+    RetryWorkflow,
 }
 
 /// What a route needs; `None` = any signed-in user, outside any tenant.
@@ -87,7 +94,7 @@ enum Needs {
 }
 
 impl Route {
-    const ALL: [Route; 47] = [
+    const ALL: [Route; 54] = [
         Route::Me,
         Route::ListTenants,
         Route::CreateTenant,
@@ -135,6 +142,13 @@ impl Route {
         Route::DeletePlaygroundSession,
         Route::CancelPlaygroundReply,
         Route::SavePlaygroundLead,
+        Route::ListWorkflows,
+        Route::GetWorkflow,
+        Route::StartWorkflow,
+        Route::ApproveWorkflow,
+        Route::RejectWorkflow,
+        Route::CancelWorkflow,
+        Route::RetryWorkflow,
     ];
 
     fn needs(self) -> Needs {
@@ -179,6 +193,14 @@ impl Route {
             | Route::DeletePlaygroundSession
             | Route::CancelPlaygroundReply => Needs::Perm(PlaygroundUse),
             Route::SavePlaygroundLead => Needs::Perm(LeadsEdit),
+            // Workflows follow their lead's visibility (the fixture's leads
+            // are assigned to the agent, so every role sees them).
+            Route::ListWorkflows | Route::GetWorkflow => Needs::Member,
+            Route::StartWorkflow
+            | Route::ApproveWorkflow
+            | Route::RejectWorkflow
+            | Route::CancelWorkflow
+            | Route::RetryWorkflow => Needs::Perm(LeadsEdit),
         }
     }
 
@@ -193,7 +215,8 @@ impl Route {
             | Route::CreateAgent
             | Route::CreateWorkspace
             | Route::CreatePlaygroundSession
-            | Route::SavePlaygroundLead => 201,
+            | Route::SavePlaygroundLead
+            | Route::StartWorkflow => 201,
             Route::RemoveMember
             | Route::RevokeInvitation
             | Route::RevokeKey
@@ -357,6 +380,32 @@ impl Fixture {
             .await
             .unwrap();
         (session.id, message.id)
+    }
+
+    /// A workflow of alpha in `status`, on a new lead, made through the store.
+    async fn workflow(&self, status: WorkflowStatus) -> Uuid {
+        let store = &self.app.store;
+        let row = NewWorkflowRow {
+            lead_id: self.lead().await,
+            workspace_id: None,
+            agent_id: self.agent().await,
+        };
+        let now = chrono::Utc::now();
+        let wf = store
+            .create_workflow(&Actor::system(), self.tenant_id, row, now)
+            .await
+            .unwrap();
+        if status != WorkflowStatus::Queued {
+            let from = &[WorkflowStatus::Queued];
+            let mut t = WorkflowTransition::new(Actor::system(), from, status, now);
+            t.draft = Some("Thanks, we will call you.".into());
+            t.error = Some(Some("provider down".into()));
+            store
+                .transition_workflow(self.tenant_id, wf.id, t)
+                .await
+                .unwrap();
+        }
+        wf.id
     }
 
     fn next(&self) -> usize {
@@ -610,6 +659,31 @@ impl Fixture {
                 let (session, _) = self.playground().await;
                 status(client.cancel_playground_reply(t, session).await, ok)
             }
+            Route::ListWorkflows => status(client.workflows(t, None, None).await, ok),
+            Route::GetWorkflow => {
+                let wf = self.workflow(WorkflowStatus::Queued).await;
+                status(client.workflow(t, wf).await, ok)
+            }
+            Route::StartWorkflow => {
+                let (lead, agent) = (self.lead().await, self.agent().await);
+                status(client.start_workflow(t, lead, Some(agent)).await, ok)
+            }
+            Route::ApproveWorkflow => {
+                let wf = self.workflow(WorkflowStatus::AwaitingApproval).await;
+                status(client.approve_workflow(t, wf, None).await, ok)
+            }
+            Route::RejectWorkflow => {
+                let wf = self.workflow(WorkflowStatus::AwaitingApproval).await;
+                status(client.reject_workflow(t, wf, "off tone").await, ok)
+            }
+            Route::CancelWorkflow => {
+                let wf = self.workflow(WorkflowStatus::Queued).await;
+                status(client.cancel_workflow(t, wf).await, ok)
+            }
+            Route::RetryWorkflow => {
+                let wf = self.workflow(WorkflowStatus::Failed).await;
+                status(client.retry_workflow(t, wf).await, ok)
+            }
             Route::SavePlaygroundLead => {
                 let (session, message) = self.playground().await;
                 let contact = SaveAsLead {
@@ -629,7 +703,12 @@ impl Fixture {
 
 #[tokio::test]
 async fn every_route_answers_every_caller_as_the_permission_table_says() {
-    let app = spawn().await;
+    // No workers: the fixture puts workflows in the state each call needs.
+    let app = spawn_with(switchboard::server::ServerSettings {
+        workflow_workers: 0,
+        ..Default::default()
+    })
+    .await;
     let alpha = app.tenant("Alpha", Tier::Enterprise).await;
     let beta = app.tenant("Beta", Tier::Enterprise).await;
     let mut callers = vec![
