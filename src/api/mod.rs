@@ -2,6 +2,7 @@
 //! it. It speaks the shared domain types and turns problem+json into
 //! [`ApiError`].
 
+mod analytics;
 mod events;
 mod playground;
 mod workflows;

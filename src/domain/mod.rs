@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod agent;
+pub mod analytics;
 pub mod api_key;
 pub mod audit;
 pub mod auth;
@@ -20,6 +21,9 @@ pub use access::{Permission, Role};
 pub use agent::{
     Agent, AgentConfig, AgentLink, AgentPatch, AgentVersion, Channel, ModelInfo, NewAgent,
     NewWorkspace, Sharing, SharingChange, Workspace, WorkspacePatch,
+};
+pub use analytics::{
+    Analytics, AnalyticsQuery, DayCount, NamedCount, ResponseTimes, SlaSummary, TenantOverview,
 };
 pub use api_key::{ApiKey, ApiKeyScope, CreatedApiKey, NewApiKey};
 pub use audit::AuditEvent;

@@ -3,6 +3,7 @@
 
 mod access;
 mod agents;
+mod analytics;
 mod api_keys;
 mod auth;
 pub mod clock;
@@ -272,6 +273,9 @@ pub fn app(state: AppState) -> Router {
             "/tenants/{tenant}/workflows/{id}/retry",
             post(workflows::retry),
         )
+        .route("/analytics", get(analytics::platform))
+        .route("/analytics/overview", get(analytics::overview))
+        .route("/tenants/{tenant}/analytics", get(analytics::tenant))
         .route("/openapi.json", get(openapi::document))
         .fallback(not_found);
     Router::new()

@@ -5,8 +5,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
 use super::{
-    agents, api_keys, auth, events, import, ingest, leads, members, playground, tenants, workflows,
-    workspaces,
+    agents, analytics, api_keys, auth, events, import, ingest, leads, members, playground, tenants,
+    workflows, workspaces,
 };
 use crate::domain::*;
 
@@ -30,6 +30,7 @@ use crate::domain::*;
         playground::send, playground::cancel, playground::save_as_lead,
         workflows::start, workflows::list, workflows::get, workflows::approve, workflows::reject,
         workflows::cancel, workflows::retry,
+        analytics::tenant, analytics::platform, analytics::overview,
     ),
     components(schemas(Problem, FieldError, Tenant, Role, Permission, Tier, TenantStatus)),
     modifiers(&BearerAuth)

@@ -412,6 +412,21 @@ pub trait Store: Send + Sync + 'static {
     /// or fails them after [`MAX_ATTEMPTS`]; returns the tenants touched.
     async fn recover_workflows(&self, now: DateTime<Utc>) -> StoreResult<Vec<Uuid>>;
 
+    // analytics
+    /// Aggregates over `[from, to)` for one tenant, or every tenant (`None`).
+    async fn analytics(
+        &self,
+        tenant: Option<Uuid>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<crate::domain::Analytics>;
+    /// One row per client tenant (the platform tenant left out).
+    async fn tenant_overview(
+        &self,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<crate::domain::TenantOverview>>;
+
     /// Records the lead a user message was saved as.
     async fn link_playground_lead(
         &self,

@@ -1,6 +1,7 @@
 //! Black-box HTTP tests: a real server on port 0, the real typed client.
 
 mod agents;
+mod analytics;
 mod auth;
 mod common;
 mod ingest;

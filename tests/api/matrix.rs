@@ -82,6 +82,9 @@ enum Route {
     RejectWorkflow,
     CancelWorkflow,
     RetryWorkflow,
+    TenantAnalytics,
+    PlatformAnalytics,
+    PlatformOverview,
 }
 
 /// What a route needs; `None` = any signed-in user, outside any tenant.
@@ -94,7 +97,7 @@ enum Needs {
 }
 
 impl Route {
-    const ALL: [Route; 54] = [
+    const ALL: [Route; 57] = [
         Route::Me,
         Route::ListTenants,
         Route::CreateTenant,
@@ -149,6 +152,9 @@ impl Route {
         Route::RejectWorkflow,
         Route::CancelWorkflow,
         Route::RetryWorkflow,
+        Route::TenantAnalytics,
+        Route::PlatformAnalytics,
+        Route::PlatformOverview,
     ];
 
     fn needs(self) -> Needs {
@@ -201,6 +207,8 @@ impl Route {
             | Route::RejectWorkflow
             | Route::CancelWorkflow
             | Route::RetryWorkflow => Needs::Perm(LeadsEdit),
+            Route::TenantAnalytics => Needs::Perm(LeadsViewAll),
+            Route::PlatformAnalytics | Route::PlatformOverview => Needs::PlatformAdmin,
         }
     }
 
@@ -684,6 +692,15 @@ impl Fixture {
                 let wf = self.workflow(WorkflowStatus::Failed).await;
                 status(client.retry_workflow(t, wf).await, ok)
             }
+            Route::TenantAnalytics => {
+                let q = switchboard::domain::AnalyticsQuery::default();
+                status(client.analytics(t, &q).await, ok)
+            }
+            Route::PlatformAnalytics => {
+                let q = switchboard::domain::AnalyticsQuery::default();
+                status(client.platform_analytics(&q).await, ok)
+            }
+            Route::PlatformOverview => status(client.platform_overview().await, ok),
             Route::SavePlaygroundLead => {
                 let (session, message) = self.playground().await;
                 let contact = SaveAsLead {

@@ -12,6 +12,7 @@
 //! updates, never on in-process locks, so they hold across processes.
 
 mod agents;
+mod analytics;
 mod keys;
 mod lead_changes;
 mod leads;

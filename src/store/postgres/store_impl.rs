@@ -477,4 +477,20 @@ impl Store for PgStore {
     async fn recover_workflows(&self, now: DateTime<Utc>) -> StoreResult<Vec<Uuid>> {
         self.recover_workflows_impl(now).await
     }
+
+    async fn analytics(
+        &self,
+        tenant: Option<Uuid>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<crate::domain::Analytics> {
+        self.analytics_impl(tenant, from, to, now).await
+    }
+    async fn tenant_overview(
+        &self,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<crate::domain::TenantOverview>> {
+        self.tenant_overview_impl(now).await
+    }
 }

@@ -2,6 +2,7 @@
 //! so two processes on one file wait for each other instead of corrupting it).
 
 mod agents;
+mod analytics;
 mod batch;
 mod keys;
 mod lead_changes;
@@ -581,5 +582,21 @@ impl Store for SqliteStore {
     }
     async fn recover_workflows(&self, now: DateTime<Utc>) -> StoreResult<Vec<Uuid>> {
         self.recover_workflows_impl(now).await
+    }
+
+    async fn analytics(
+        &self,
+        tenant: Option<Uuid>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<crate::domain::Analytics> {
+        self.analytics_impl(tenant, from, to, now).await
+    }
+    async fn tenant_overview(
+        &self,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<crate::domain::TenantOverview>> {
+        self.tenant_overview_impl(now).await
     }
 }

@@ -121,3 +121,85 @@ $$;
 
 REVOKE ALL ON FUNCTION sb_claim_workflow(timestamptz, timestamptz),
     sb_recover_workflows(timestamptz, integer) FROM PUBLIC;
+
+-- Analytics read a tenant's leads by arrival time.
+CREATE INDEX leads_created ON leads(tenant_id, created_at);
+
+-- Analytics over one tenant's leads in [p_from, p_to), or every tenant's
+-- (p_tenant NULL, platform admins only: the server checks). One statement of
+-- aggregates; the JSON has the shape of the domain's `Analytics` minus the
+-- period and the zero-filled days, which the server adds. Percentiles are
+-- nearest-rank (percentile_disc), like the SQLite store's.
+CREATE FUNCTION sb_analytics(p_tenant uuid, p_from timestamptz, p_to timestamptz,
+                             p_now timestamptz)
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    WITH l AS (
+        SELECT source, stage, spam, qual_category, created_at, first_response_at, sla_due_at
+          FROM leads
+         WHERE (p_tenant IS NULL OR tenant_id = p_tenant)
+           AND created_at >= p_from AND created_at < p_to
+    ), ham AS (SELECT * FROM l WHERE NOT spam)
+    SELECT jsonb_build_object(
+        'leads', (SELECT count(*) FROM l),
+        'spam', (SELECT count(*) FROM l WHERE spam),
+        'by_day', coalesce((SELECT jsonb_agg(jsonb_build_object('day', d, 'leads', n, 'spam', s)
+                                             ORDER BY d)
+                              FROM (SELECT (created_at AT TIME ZONE 'UTC')::date AS d, count(*) AS n,
+                                           count(*) FILTER (WHERE spam) AS s
+                                      FROM l GROUP BY 1) x), '[]'::jsonb),
+        'by_source', coalesce((SELECT jsonb_agg(jsonb_build_object('name', name, 'count', n)
+                                                ORDER BY n DESC, name COLLATE "C")
+                                 FROM (SELECT source AS name, count(*) AS n FROM l GROUP BY 1) x),
+                              '[]'::jsonb),
+        'by_stage', coalesce((SELECT jsonb_agg(jsonb_build_object('name', name, 'count', n)
+                                               ORDER BY n DESC, name COLLATE "C")
+                                FROM (SELECT stage AS name, count(*) AS n FROM ham GROUP BY 1) x),
+                             '[]'::jsonb),
+        'qualification', coalesce((SELECT jsonb_agg(jsonb_build_object('name', name, 'count', n)
+                                                    ORDER BY n DESC, name COLLATE "C")
+                                     FROM (SELECT coalesce(qual_category, 'unqualified') AS name,
+                                                  count(*) AS n FROM ham GROUP BY 1) x),
+                                  '[]'::jsonb),
+        'met', (SELECT count(*) FROM ham
+                 WHERE first_response_at IS NOT NULL AND first_response_at <= sla_due_at),
+        'missed', (SELECT count(*) FROM ham
+                    WHERE first_response_at > sla_due_at
+                       OR (first_response_at IS NULL AND sla_due_at < p_now)),
+        'open', (SELECT count(*) FROM ham WHERE first_response_at IS NULL AND sla_due_at >= p_now),
+        'responded', (SELECT count(*) FROM ham WHERE first_response_at IS NOT NULL),
+        'median_ms', (SELECT percentile_disc(0.5) WITHIN GROUP
+                              (ORDER BY extract(epoch FROM first_response_at - created_at) * 1000)
+                        FROM ham WHERE first_response_at IS NOT NULL),
+        'p90_ms', (SELECT percentile_disc(0.9) WITHIN GROUP
+                           (ORDER BY extract(epoch FROM first_response_at - created_at) * 1000)
+                     FROM ham WHERE first_response_at IS NOT NULL)
+    )
+$$;
+
+-- The platform overview: one row per client tenant.
+CREATE FUNCTION sb_tenant_overview(p_month text, p_now timestamptz, p_since timestamptz)
+RETURNS TABLE (id uuid, name text, slug text, tier text, status text, month_leads bigint,
+               overdue bigint, met bigint, missed bigint, awaiting bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT t.id, t.name, t.slug, t.tier, t.status,
+           coalesce((SELECT u.count::bigint FROM lead_usage u
+                      WHERE u.tenant_id = t.id AND u.month = p_month), 0),
+           (SELECT count(*) FROM leads l WHERE l.tenant_id = t.id AND NOT l.spam
+               AND NOT l.responded AND l.sla_due_at < p_now),
+           (SELECT count(*) FROM leads l WHERE l.tenant_id = t.id AND NOT l.spam
+               AND l.created_at >= p_since
+               AND l.first_response_at IS NOT NULL AND l.first_response_at <= l.sla_due_at),
+           (SELECT count(*) FROM leads l WHERE l.tenant_id = t.id AND NOT l.spam
+               AND l.created_at >= p_since
+               AND (l.first_response_at > l.sla_due_at
+                    OR (l.first_response_at IS NULL AND l.sla_due_at < p_now))),
+           (SELECT count(*) FROM workflows w WHERE w.tenant_id = t.id
+               AND w.status = 'awaiting_approval')
+      FROM tenants t
+     WHERE NOT t.is_platform
+     ORDER BY t.name COLLATE "C"
+$$;
+
+REVOKE ALL ON FUNCTION sb_analytics(uuid, timestamptz, timestamptz, timestamptz),
+    sb_tenant_overview(text, timestamptz, timestamptz) FROM PUBLIC;

@@ -46,3 +46,6 @@ CREATE TABLE workflow_steps (
     PRIMARY KEY (tenant_id, workflow_id, seq),
     FOREIGN KEY (tenant_id, workflow_id) REFERENCES workflows(tenant_id, id) ON DELETE CASCADE
 );
+
+-- Analytics read a tenant's leads by arrival time.
+CREATE INDEX leads_created ON leads(tenant_id, created_at);

@@ -1,0 +1,113 @@
+//! Analytics and the platform overview through the owner's aggregate
+//! functions (`sb_analytics`, `sb_tenant_overview`; see
+//! `migrations/0005_workflows_analytics.sql`): they look across tenants for
+//! platform admins, which RLS would hide.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{db_error, ms, PgStore};
+use crate::domain::analytics::{every_day, met_percent};
+use crate::domain::lead::month_key;
+use crate::domain::{
+    Analytics, DayCount, NamedCount, ResponseTimes, SlaSummary, TenantOverview, Tier,
+};
+use crate::store::{StoreError, StoreResult};
+
+/// What `sb_analytics` returns.
+#[derive(Deserialize)]
+struct Aggregates {
+    leads: u32,
+    spam: u32,
+    by_day: Vec<DayCount>,
+    by_source: Vec<NamedCount>,
+    by_stage: Vec<NamedCount>,
+    qualification: Vec<NamedCount>,
+    met: u32,
+    missed: u32,
+    open: u32,
+    responded: u32,
+    median_ms: Option<f64>,
+    p90_ms: Option<f64>,
+}
+
+impl PgStore {
+    pub(super) async fn analytics_impl(
+        &self,
+        tenant: Option<Uuid>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Analytics> {
+        let json: serde_json::Value = sqlx::query_scalar("SELECT sb_analytics($1, $2, $3, $4)")
+            .bind(tenant)
+            .bind(ms(from))
+            .bind(ms(to))
+            .bind(ms(now))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "compute analytics"))?;
+        let a: Aggregates = serde_json::from_value(json)
+            .map_err(|e| StoreError::Other(anyhow::anyhow!("bad analytics from the store: {e}")))?;
+        Ok(Analytics {
+            tenant_id: tenant,
+            from,
+            to,
+            leads: a.leads,
+            spam: a.spam,
+            spam_rate: (a.leads > 0).then(|| f64::from(a.spam) / f64::from(a.leads)),
+            by_day: every_day(from, to, &a.by_day),
+            by_source: a.by_source,
+            by_stage: a.by_stage,
+            qualification: a.qualification,
+            sla: SlaSummary {
+                met: a.met,
+                missed: a.missed,
+                open: a.open,
+                met_percent: met_percent(a.met, a.missed),
+            },
+            first_response: ResponseTimes {
+                responded: a.responded,
+                median_minutes: a.median_ms.map(|v| v / 60_000.0),
+                p90_minutes: a.p90_ms.map(|v| v / 60_000.0),
+            },
+        })
+    }
+
+    pub(super) async fn tenant_overview_impl(
+        &self,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<TenantOverview>> {
+        let rows = sqlx::query("SELECT * FROM sb_tenant_overview($1, $2, $3)")
+            .bind(month_key(now))
+            .bind(ms(now))
+            .bind(ms(now - chrono::Duration::days(30)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "compute the platform overview"))?;
+        let err = |e| db_error(e, "read the platform overview");
+        rows.iter()
+            .map(|r| {
+                let tier: String = r.try_get("tier").map_err(err)?;
+                let tier = Tier::parse(&tier)
+                    .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier {tier:?}")))?;
+                let met = r.try_get::<i64, _>("met").map_err(err)? as u32;
+                let missed = r.try_get::<i64, _>("missed").map_err(err)? as u32;
+                Ok(TenantOverview {
+                    tenant_id: r.try_get("id").map_err(err)?,
+                    name: r.try_get("name").map_err(err)?,
+                    slug: r.try_get("slug").map_err(err)?,
+                    tier,
+                    suspended: r.try_get::<String, _>("status").map_err(err)? == "suspended",
+                    leads_this_month: r.try_get::<i64, _>("month_leads").map_err(err)? as u32,
+                    lead_limit: tier.lead_limit(),
+                    sla_met_percent: met_percent(met, missed),
+                    overdue_now: r.try_get::<i64, _>("overdue").map_err(err)? as u32,
+                    awaiting_approval: r.try_get::<i64, _>("awaiting").map_err(err)? as u32,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,234 @@
+//! Analytics as SQL aggregates over one tenant's (or every tenant's) leads
+//! in a period, and the platform overview.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{db_error, parse_uuid, SqliteStore};
+use crate::domain::analytics::{every_day, met_percent};
+use crate::domain::lead::month_key;
+use crate::domain::{
+    Analytics, DayCount, NamedCount, ResponseTimes, SlaSummary, TenantOverview, Tier,
+};
+use crate::store::{StoreError, StoreResult};
+
+/// `?1` tenant (NULL: all), `?2`..`?3` the period in ms.
+const PERIOD: &str = "(?1 IS NULL OR tenant_id = ?1) AND created_at >= ?2 AND created_at < ?3";
+
+impl SqliteStore {
+    async fn named(
+        &self,
+        sql: String,
+        args: (&Option<String>, i64, i64),
+    ) -> StoreResult<Vec<NamedCount>> {
+        let rows = sqlx::query(&sql)
+            .bind(args.0)
+            .bind(args.1)
+            .bind(args.2)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "count leads"))?;
+        rows.iter()
+            .map(|r| {
+                Ok(NamedCount {
+                    name: r
+                        .try_get("label")
+                        .map_err(|e| db_error(e, "read a count"))?,
+                    count: r
+                        .try_get::<i64, _>("n")
+                        .map_err(|e| db_error(e, "read a count"))?
+                        as u32,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn analytics_impl(
+        &self,
+        tenant: Option<Uuid>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Analytics> {
+        let t = tenant.map(|t| t.to_string());
+        let args = (&t, from.timestamp_millis(), to.timestamp_millis());
+        let err = |e| db_error(e, "compute analytics");
+        let totals = sqlx::query(&format!(
+            "SELECT count(*) AS n, coalesce(sum(spam), 0) AS spam FROM leads WHERE {PERIOD}"
+        ))
+        .bind(args.0)
+        .bind(args.1)
+        .bind(args.2)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(err)?;
+        let leads = totals.try_get::<i64, _>("n").map_err(err)? as u32;
+        let spam = totals.try_get::<i64, _>("spam").map_err(err)? as u32;
+
+        let days = sqlx::query(&format!(
+            "SELECT date(created_at / 1000, 'unixepoch') AS day, count(*) AS n, \
+             sum(spam) AS spam FROM leads WHERE {PERIOD} GROUP BY day"
+        ))
+        .bind(args.0)
+        .bind(args.1)
+        .bind(args.2)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        let mut counted = Vec::with_capacity(days.len());
+        for r in &days {
+            let day: String = r.try_get("day").map_err(err)?;
+            let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+                .map_err(|e| StoreError::Other(anyhow::anyhow!("bad day {day:?}: {e}")))?;
+            counted.push(DayCount {
+                day,
+                leads: r.try_get::<i64, _>("n").map_err(err)? as u32,
+                spam: r.try_get::<i64, _>("spam").map_err(err)? as u32,
+            });
+        }
+        let by_source = self
+            .named(
+                format!(
+                    "SELECT source AS label, count(*) AS n FROM leads WHERE {PERIOD} \
+                     GROUP BY 1 ORDER BY n DESC, label"
+                ),
+                args,
+            )
+            .await?;
+        let by_stage = self
+            .named(
+                format!(
+                    "SELECT stage AS label, count(*) AS n FROM leads WHERE {PERIOD} AND spam = 0 \
+                     GROUP BY 1 ORDER BY n DESC, label"
+                ),
+                args,
+            )
+            .await?;
+        let qualification = self
+            .named(
+                format!(
+                    "SELECT coalesce(qual_category, 'unqualified') AS label, count(*) AS n \
+                     FROM leads WHERE {PERIOD} AND spam = 0 GROUP BY 1 ORDER BY n DESC, label"
+                ),
+                args,
+            )
+            .await?;
+
+        let sla = sqlx::query(&format!(
+            "SELECT \
+               coalesce(sum(first_response_at IS NOT NULL AND first_response_at <= sla_due_at), 0) AS met, \
+               coalesce(sum(first_response_at > sla_due_at \
+                   OR (first_response_at IS NULL AND sla_due_at < ?4)), 0) AS missed, \
+               coalesce(sum(first_response_at IS NULL AND sla_due_at >= ?4), 0) AS open, \
+               coalesce(sum(first_response_at IS NOT NULL), 0) AS responded \
+             FROM leads WHERE {PERIOD} AND spam = 0"
+        ))
+        .bind(args.0)
+        .bind(args.1)
+        .bind(args.2)
+        .bind(now.timestamp_millis())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(err)?;
+        let met = sla.try_get::<i64, _>("met").map_err(err)? as u32;
+        let missed = sla.try_get::<i64, _>("missed").map_err(err)? as u32;
+        let responded = sla.try_get::<i64, _>("responded").map_err(err)? as u32;
+        // Nearest-rank percentiles (like PostgreSQL's percentile_disc).
+        let rank = |q: f64| ((q * f64::from(responded)).ceil() as i64 - 1).max(0);
+        let mut minutes = Vec::new();
+        for q in [0.5, 0.9] {
+            let v: Option<i64> = if responded == 0 {
+                None
+            } else {
+                sqlx::query_scalar(&format!(
+                    "SELECT first_response_at - created_at AS ms FROM leads \
+                     WHERE {PERIOD} AND spam = 0 AND first_response_at IS NOT NULL \
+                     ORDER BY ms LIMIT 1 OFFSET ?4"
+                ))
+                .bind(args.0)
+                .bind(args.1)
+                .bind(args.2)
+                .bind(rank(q))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(err)?
+            };
+            minutes.push(v.map(|ms| ms as f64 / 60_000.0));
+        }
+        Ok(Analytics {
+            tenant_id: tenant,
+            from,
+            to,
+            leads,
+            spam,
+            spam_rate: (leads > 0).then(|| f64::from(spam) / f64::from(leads)),
+            by_day: every_day(from, to, &counted),
+            by_source,
+            by_stage,
+            qualification,
+            sla: SlaSummary {
+                met,
+                missed,
+                open: sla.try_get::<i64, _>("open").map_err(err)? as u32,
+                met_percent: met_percent(met, missed),
+            },
+            first_response: ResponseTimes {
+                responded,
+                median_minutes: minutes[0],
+                p90_minutes: minutes[1],
+            },
+        })
+    }
+
+    pub(super) async fn tenant_overview_impl(
+        &self,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<TenantOverview>> {
+        let since = now - chrono::Duration::days(30);
+        let rows = sqlx::query(
+            "SELECT t.id, t.name, t.slug, t.tier, t.status, \
+               coalesce((SELECT count FROM lead_usage u \
+                         WHERE u.tenant_id = t.id AND u.month = ?1), 0) AS month_leads, \
+               (SELECT count(*) FROM leads l WHERE l.tenant_id = t.id AND l.spam = 0 \
+                  AND l.responded = 0 AND l.sla_due_at < ?2) AS overdue, \
+               (SELECT coalesce(sum(l.first_response_at IS NOT NULL \
+                                    AND l.first_response_at <= l.sla_due_at), 0) \
+                  FROM leads l WHERE l.tenant_id = t.id AND l.spam = 0 AND l.created_at >= ?3) AS met, \
+               (SELECT coalesce(sum(l.first_response_at > l.sla_due_at \
+                                    OR (l.first_response_at IS NULL AND l.sla_due_at < ?2)), 0) \
+                  FROM leads l WHERE l.tenant_id = t.id AND l.spam = 0 AND l.created_at >= ?3) AS missed, \
+               (SELECT count(*) FROM workflows w WHERE w.tenant_id = t.id \
+                  AND w.status = 'awaiting_approval') AS awaiting \
+             FROM tenants t WHERE t.is_platform = 0 ORDER BY t.name",
+        )
+        .bind(month_key(now))
+        .bind(now.timestamp_millis())
+        .bind(since.timestamp_millis())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "compute the platform overview"))?;
+        let err = |e| db_error(e, "read the platform overview");
+        rows.iter()
+            .map(|r| {
+                let tier: String = r.try_get("tier").map_err(err)?;
+                let tier = Tier::parse(&tier)
+                    .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier {tier:?}")))?;
+                let met = r.try_get::<i64, _>("met").map_err(err)? as u32;
+                let missed = r.try_get::<i64, _>("missed").map_err(err)? as u32;
+                Ok(TenantOverview {
+                    tenant_id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
+                    name: r.try_get("name").map_err(err)?,
+                    slug: r.try_get("slug").map_err(err)?,
+                    tier,
+                    suspended: r.try_get::<String, _>("status").map_err(err)? == "suspended",
+                    leads_this_month: r.try_get::<i64, _>("month_leads").map_err(err)? as u32,
+                    lead_limit: tier.lead_limit(),
+                    sla_met_percent: met_percent(met, missed),
+                    overdue_now: r.try_get::<i64, _>("overdue").map_err(err)? as u32,
+                    awaiting_approval: r.try_get::<i64, _>("awaiting").map_err(err)? as u32,
+                })
+            })
+            .collect()
+    }
+}
