@@ -115,6 +115,16 @@ enum BenchCommand {
         #[arg(long, default_value_t = 128)]
         max_tokens: u32,
     },
+    /// Workflow throughput on the embedded model: leads/min from ingest to
+    /// drafts awaiting approval.
+    Workflows {
+        /// Leads ingested into an active workspace.
+        #[arg(long, default_value_t = 12)]
+        leads: usize,
+        /// Workflow workers.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+    },
     /// Playground relay overhead: time to first token through Switchboard
     /// vs calling the provider directly; and the local model through the
     /// playground when its weights are installed.
@@ -221,6 +231,22 @@ fn main() -> ExitCode {
                         clients: clients.max(1),
                         requests: requests.max(1),
                         database_url,
+                    })
+                    .await
+                }
+                Some(Command::Bench {
+                    command: BenchCommand::Workflows { leads, workers },
+                }) => {
+                    let model_path = config
+                        .llm
+                        .local
+                        .model_path
+                        .clone()
+                        .unwrap_or_else(|| switchboard::llm::fetch::model_path(&config.dirs.data));
+                    switchboard::bench::workflows::run(switchboard::bench::workflows::Options {
+                        leads: leads.max(1),
+                        workers: workers.max(1),
+                        model_path,
                     })
                     .await
                 }

@@ -1,10 +1,12 @@
 //! `switchboard bench`: harnesses that print figures (never timed tests).
 
+pub mod harness;
 pub mod ingest;
 pub mod local_model;
 pub mod queue;
 pub mod relay;
 pub mod render;
+pub mod workflows;
 
 /// The value at `q` (0..=1) of sorted samples.
 pub fn percentile(sorted: &[f64], q: f64) -> f64 {

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
 
+use super::harness::BenchServer;
 use super::percentile;
 use crate::api::Client;
 use crate::domain::{NewAgent, NewPlaygroundSession, NewTenant, PlaygroundEvent, Tier};
@@ -20,7 +20,7 @@ use crate::llm::{
     CancellationToken, ChatMessage, ChatRole, Chunk, GenerateRequest, ProviderConfig, ProviderKind,
     Providers,
 };
-use crate::server::{self, password, AppState, ServerSettings};
+use crate::server::ServerSettings;
 use crate::store;
 
 pub struct Options {
@@ -198,22 +198,13 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     }
 
     let url = format!("sqlite://{}", dir.join("relay.db").display());
-    let store = store::open(&url).await?;
-    let state = AppState::new(store.clone(), ServerSettings::default()).with_providers(providers);
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(server::serve_on(listener, state, async {
-        let _ = stopped.await;
-    }));
-    let hash = password::hash("bench-password".into()).await?;
-    store
-        .create_user("bench@local", "bench", Some(&hash), true)
-        .await?;
-    let login = Client::new(&base)?
-        .login("bench@local", "bench-password")
-        .await?;
-    let client = Client::new(&base)?.with_token(login.token);
+    let server = BenchServer::start(
+        store::open(&url).await?,
+        ServerSettings::default(),
+        providers,
+    )
+    .await?;
+    let client = server.admin.clone();
     let tenant = client
         .create_tenant(&NewTenant {
             name: "Relay".into(),
@@ -282,9 +273,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             stats.completion_tokens, stats.tokens_per_second
         );
     }
-    let _ = stop.send(());
-    server.await??;
-    drop(store);
+    server.stop().await?;
     std::fs::remove_dir_all(&dir).ok();
     println!("relay overhead p50: {:.2} ms (target ≤ 5 ms)", r50 - d50);
     Ok(())

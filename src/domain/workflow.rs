@@ -193,19 +193,27 @@ impl RejectWorkflow {
 pub const CATEGORIES: [&str; 5] = ["hot", "warm", "cold", "spam", "support"];
 
 /// What the agent is asked to do in the qualify step (after its own prompt).
+/// The example answer in [`qualify_instruction`]; an answer that repeats it
+/// is the example echoed back, not a judgement, and is not taken.
+const EXAMPLE_CATEGORY: &str = "cold";
+const EXAMPLE_REASON: &str = "says they are only browsing for next year";
+
 pub fn qualify_instruction() -> String {
     format!(
-        "Classify the lead's message below. Answer with exactly two lines and nothing else:\n\
-         CATEGORY: one of {}\n\
-         REASON: one short sentence",
-        CATEGORIES.join(", ")
+        "Now classify the lead's message below, do not answer it. The categories: \
+         hot (wants to buy soon), warm (interested, no timeline), cold (just looking), \
+         spam (not a real enquiry), support (an existing customer with a problem). \
+         Reply with exactly two lines, like this:\n\
+         CATEGORY: {EXAMPLE_CATEGORY}\n\
+         REASON: {EXAMPLE_REASON}"
     )
 }
 
 /// Reads a qualify answer: a category word after `category` (or, failing
 /// that, the only category word in the answer) and the reason line. `None`
-/// when no single category can be read: the caller records it as
-/// unparseable instead of guessing.
+/// when no single category can be read, or when the answer only echoes the
+/// instruction's example: the caller records it as unparseable instead of
+/// guessing.
 pub fn parse_qualification(answer: &str) -> Option<Qualification> {
     let words = |s: &str| -> Vec<String> {
         s.split(|c: char| !c.is_alphanumeric())
@@ -243,6 +251,12 @@ pub fn parse_qualification(answer: &str) -> Option<Qualification> {
         if found.len() == 1 {
             category = Some(found[0]);
         }
+    }
+    let echoed = reason
+        .as_deref()
+        .is_some_and(|r| r.trim_end_matches('.').eq_ignore_ascii_case(EXAMPLE_REASON));
+    if echoed {
+        return None;
     }
     Some(Qualification {
         category: category?.to_string(),
@@ -283,5 +297,7 @@ mod tests {
         );
         assert_eq!(parse_qualification("It is either hot or cold."), None);
         assert_eq!(parse_qualification(""), None);
+        let echo = format!("CATEGORY: {EXAMPLE_CATEGORY}\nREASON: {EXAMPLE_REASON}");
+        assert_eq!(parse_qualification(&echo), None, "the example echoed back");
     }
 }
