@@ -387,8 +387,22 @@ impl Client {
     // audit
 
     pub async fn list_audit(&self, tenant: &str, page: &PageQuery) -> ApiResult<Page<AuditEvent>> {
-        self.get_page(&format!("/api/v1/tenants/{tenant}/audit"), page)
+        self.audit(tenant, &crate::domain::AuditFilter::default(), page)
             .await
+    }
+
+    /// The audit log narrowed by actor, action, resource and time.
+    pub async fn audit(
+        &self,
+        tenant: &str,
+        filter: &crate::domain::AuditFilter,
+        page: &PageQuery,
+    ) -> ApiResult<Page<AuditEvent>> {
+        let rb = self
+            .request(Method::GET, &format!("/api/v1/tenants/{tenant}/audit"))
+            .query(&page_params(page))
+            .query(filter);
+        self.json(rb).await
     }
 
     // leads

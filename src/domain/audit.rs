@@ -15,7 +15,47 @@ pub struct AuditEvent {
     pub action: String,
     pub resource: String,
     pub resource_id: String,
-    /// Names of the changed fields; never their secret values.
+    /// What changed: names of the fields, and for edits their values before
+    /// and after; never secret values.
     pub changes: serde_json::Value,
     pub created_at: DateTime<Utc>,
+}
+
+/// Narrows the audit log (`GET …/audit?actor=&action=&resource=&from=&to=`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+pub struct AuditFilter {
+    /// Part of the actor's email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// An action or its start, e.g. `lead.` or `api_key.revoke`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// e.g. `lead`, `tenant`, `api_key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    /// From this instant (RFC 3339), inclusive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<DateTime<Utc>>,
+    /// Before this instant (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl AuditFilter {
+    /// Empty strings mean "any".
+    pub fn normalized(mut self) -> Self {
+        for v in [
+            &mut self.actor,
+            &mut self.action,
+            &mut self.resource,
+            &mut self.resource_id,
+        ] {
+            if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                *v = None;
+            }
+        }
+        self
+    }
 }

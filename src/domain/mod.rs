@@ -26,7 +26,7 @@ pub use analytics::{
     Analytics, AnalyticsQuery, DayCount, NamedCount, ResponseTimes, SlaSummary, TenantOverview,
 };
 pub use api_key::{ApiKey, ApiKeyScope, CreatedApiKey, NewApiKey};
-pub use audit::AuditEvent;
+pub use audit::{AuditEvent, AuditFilter};
 pub use auth::{LoginRequest, LoginResponse, Me, MembershipSummary, User};
 pub use event::ServerEvent;
 pub use lead::{

@@ -10,8 +10,8 @@ use super::extract::{Json, Path, Query, Session};
 use super::tenants::page_check;
 use super::AppState;
 use crate::domain::{
-    secret, ApiKey, ApiKeyScope, AuditEvent, CreatedApiKey, NewApiKey, Page, PageQuery, Permission,
-    Problem,
+    secret, ApiKey, ApiKeyScope, AuditEvent, AuditFilter, CreatedApiKey, NewApiKey, Page,
+    PageQuery, Permission, Problem,
 };
 use crate::store::NewApiKeyRow;
 
@@ -92,7 +92,7 @@ pub async fn revoke(
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/audit", tag = "audit",
-    params(("tenant" = String, Path, description = "tenant id or slug"), PageQuery),
+    params(("tenant" = String, Path, description = "tenant id or slug"), PageQuery, AuditFilter),
     responses((status = 200, body = Page<AuditEvent>), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn audit(
@@ -100,10 +100,17 @@ pub async fn audit(
     session: Session,
     Path(tenant): Path<String>,
     Query(page): Query<PageQuery>,
+    Query(filter): Query<AuditFilter>,
 ) -> ApiResult<Json<Page<AuditEvent>>> {
     page_check(&page)?;
+    let filter = filter.normalized();
     let access = session
         .tenant(&state, &tenant, Need::Permission(Permission::AuditView))
         .await?;
-    Ok(Json(state.store.list_audit(access.tenant.id, &page).await?))
+    Ok(Json(
+        state
+            .store
+            .list_audit(access.tenant.id, &filter, &page)
+            .await?,
+    ))
 }

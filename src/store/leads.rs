@@ -216,6 +216,8 @@ pub struct LeadPlan {
     pub entries: Vec<(&'static str, serde_json::Value)>,
     pub changed: Vec<String>,
     pub usage_delta: Option<i64>,
+    /// What the audit entry records: the fields with before and after.
+    pub audit: serde_json::Value,
 }
 
 pub fn plan_lead_change(
@@ -301,10 +303,37 @@ pub fn plan_lead_change(
     if !changed.is_empty() {
         after.updated_at = now;
     }
+    let audit = change_audit(before, &after, &changed);
     LeadPlan {
         after,
         entries,
         changed,
         usage_delta,
+        audit,
     }
+}
+
+/// The audit record of a lead change: the changed fields with their values
+/// before and after (leads hold no secrets).
+fn change_audit(
+    before: &crate::domain::Lead,
+    after: &crate::domain::Lead,
+    changed: &[String],
+) -> serde_json::Value {
+    let (old, new) = (
+        serde_json::to_value(before).unwrap_or_default(),
+        serde_json::to_value(after).unwrap_or_default(),
+    );
+    let pick = |v: &serde_json::Value| -> serde_json::Map<String, serde_json::Value> {
+        changed
+            .iter()
+            .map(|f| {
+                (
+                    f.clone(),
+                    v.get(f).cloned().unwrap_or(serde_json::Value::Null),
+                )
+            })
+            .collect()
+    };
+    serde_json::json!({ "fields": changed, "before": pick(&old), "after": pick(&new) })
 }

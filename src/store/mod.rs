@@ -223,7 +223,12 @@ pub trait Store: Send + Sync + 'static {
         -> StoreResult<ApiKey>;
 
     // audit
-    async fn list_audit(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<AuditEvent>>;
+    async fn list_audit(
+        &self,
+        tenant_id: Uuid,
+        filter: &crate::domain::AuditFilter,
+        page: &PageQuery,
+    ) -> StoreResult<Page<AuditEvent>>;
 
     // leads
     async fn api_key_owner(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>>;

@@ -2,6 +2,7 @@
 
 mod agents;
 mod analytics;
+mod audit;
 mod auth;
 mod common;
 mod ingest;

@@ -168,6 +168,7 @@ impl PgStore {
     pub(super) async fn list_audit_impl(
         &self,
         tenant_id: Uuid,
+        filter: &crate::domain::AuditFilter,
         page: &PageQuery,
     ) -> StoreResult<Page<AuditEvent>> {
         let limit = page.limit();
@@ -177,10 +178,22 @@ impl PgStore {
         let rows = sqlx::query(
             "SELECT tenant_id, id, actor_id, actor_email, action, resource, resource_id, \
              changes, created_at FROM audit_events WHERE tenant_id = $1 \
-             AND ($2::uuid IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+             AND ($2::uuid IS NULL OR id < $2) \
+             AND ($3::text IS NULL OR strpos(lower(coalesce(actor_email, '')), lower($3)) > 0) \
+             AND ($4::text IS NULL OR left(action, length($4)) = $4) \
+             AND ($5::text IS NULL OR resource = $5) AND ($6::text IS NULL OR resource_id = $6) \
+             AND ($7::timestamptz IS NULL OR created_at >= $7) \
+             AND ($8::timestamptz IS NULL OR created_at < $8) \
+             ORDER BY id DESC LIMIT $9",
         )
         .bind(tenant_id)
         .bind(before)
+        .bind(filter.actor.as_deref())
+        .bind(filter.action.as_deref())
+        .bind(filter.resource.as_deref())
+        .bind(filter.resource_id.as_deref())
+        .bind(filter.from)
+        .bind(filter.to)
         .bind(limit as i64 + 1)
         .fetch_all(&mut *tx)
         .await

@@ -39,7 +39,7 @@ impl PgStore {
         let LeadPlan {
             after,
             entries,
-            changed,
+            audit,
             ..
         } = plan;
         sqlx::query(
@@ -74,7 +74,7 @@ impl PgStore {
             action: "lead.update",
             resource: "lead",
             resource_id: id.to_string(),
-            changes: json!({ "fields": changed }),
+            changes: audit,
         };
         write_audit(&mut tx, tenant_id, actor, &entry).await?;
         let lead = lead_in(&mut tx, tenant_id, id, now, false)

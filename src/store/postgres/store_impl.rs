@@ -209,8 +209,13 @@ impl Store for PgStore {
         self.revoke_api_key_impl(actor, tenant_id, id).await
     }
 
-    async fn list_audit(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<AuditEvent>> {
-        self.list_audit_impl(tenant_id, page).await
+    async fn list_audit(
+        &self,
+        tenant_id: Uuid,
+        filter: &crate::domain::AuditFilter,
+        page: &PageQuery,
+    ) -> StoreResult<Page<AuditEvent>> {
+        self.list_audit_impl(tenant_id, filter, page).await
     }
 
     async fn api_key_owner(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>> {

@@ -172,6 +172,7 @@ impl SqliteStore {
     pub(super) async fn list_audit_impl(
         &self,
         tenant_id: Uuid,
+        filter: &crate::domain::AuditFilter,
         page: &PageQuery,
     ) -> StoreResult<Page<AuditEvent>> {
         let limit = page.limit();
@@ -179,11 +180,21 @@ impl SqliteStore {
         let before = cursor(page).unwrap_or_else(|| "g".to_string());
         let rows = sqlx::query(
             "SELECT tenant_id, id, actor_id, actor_email, action, resource, resource_id, \
-             changes, created_at FROM audit_events WHERE tenant_id = ? AND id < ? \
-             ORDER BY id DESC LIMIT ?",
+             changes, created_at FROM audit_events WHERE tenant_id = ?1 AND id < ?2 \
+             AND (?3 IS NULL OR instr(lower(coalesce(actor_email, '')), lower(?3)) > 0) \
+             AND (?4 IS NULL OR substr(action, 1, length(?4)) = ?4) \
+             AND (?5 IS NULL OR resource = ?5) AND (?6 IS NULL OR resource_id = ?6) \
+             AND (?7 IS NULL OR created_at >= ?7) AND (?8 IS NULL OR created_at < ?8) \
+             ORDER BY id DESC LIMIT ?9",
         )
         .bind(tenant_id.to_string())
         .bind(before)
+        .bind(filter.actor.as_deref())
+        .bind(filter.action.as_deref())
+        .bind(filter.resource.as_deref())
+        .bind(filter.resource_id.as_deref())
+        .bind(filter.from.map(|t| t.timestamp_millis()))
+        .bind(filter.to.map(|t| t.timestamp_millis()))
         .bind(limit as i64 + 1)
         .fetch_all(&self.pool)
         .await

@@ -37,7 +37,7 @@ impl SqliteStore {
         let LeadPlan {
             after,
             entries,
-            changed,
+            audit,
             ..
         } = plan;
         sqlx::query(
@@ -71,7 +71,7 @@ impl SqliteStore {
             action: "lead.update",
             resource: "lead",
             resource_id: id.to_string(),
-            changes: json!({ "fields": changed }),
+            changes: audit,
         };
         write_audit(&mut tx, tenant_id, actor, &entry).await?;
         let lead = lead_in(&mut tx, tenant_id, id, now)
