@@ -1,0 +1,143 @@
+//! The Playground pane's part of the one keymap (see `bindings.rs`).
+
+use crate::console::action::Action;
+use crate::console::bindings::Default_;
+use crate::console::keymap::Context;
+
+pub(crate) fn bindings() -> Vec<Default_> {
+    use Action as A;
+    use Context as C;
+    vec![
+        ("up", C::PlaygroundList, &["k", "up"], A::Up, "move up", false),
+        (
+            "down",
+            C::PlaygroundList,
+            &["j", "down"],
+            A::Down,
+            "move down",
+            false,
+        ),
+        ("open", C::PlaygroundList, &["enter"], A::Open, "open", true),
+        (
+            "new",
+            C::PlaygroundList,
+            &["n"],
+            A::New,
+            "new session",
+            true,
+        ),
+        (
+            "compare",
+            C::PlaygroundList,
+            &["c"],
+            A::NewCompare,
+            "compare two",
+            true,
+        ),
+        ("remove", C::PlaygroundList, &["d"], A::Remove, "delete", true),
+        ("refresh", C::PlaygroundList, &["r"], A::Retry, "reload", false),
+        ("stop", C::PlaygroundStreaming, &["esc"], A::Stop, "stop reply", true),
+        ("send", C::PlaygroundInput, &["enter"], A::Send, "send", true),
+        (
+            "newline",
+            C::PlaygroundInput,
+            &["alt-enter"],
+            A::Newline,
+            "new line",
+            true,
+        ),
+        (
+            "copy_reply",
+            C::PlaygroundInput,
+            &["ctrl-y"],
+            A::Copy,
+            "copy reply",
+            true,
+        ),
+        (
+            "page_up",
+            C::PlaygroundInput,
+            &["pgup"],
+            A::PageUp,
+            "scroll up",
+            false,
+        ),
+        (
+            "page_down",
+            C::PlaygroundInput,
+            &["pgdn"],
+            A::PageDown,
+            "scroll down",
+            false,
+        ),
+        (
+            "leave_input",
+            C::PlaygroundInput,
+            &["esc", "tab"],
+            A::Back,
+            "leave input",
+            true,
+        ),
+        (
+            "write",
+            C::PlaygroundChat,
+            &["i", "enter"],
+            A::FocusInput,
+            "write",
+            true,
+        ),
+        ("up", C::PlaygroundChat, &["k", "up"], A::Up, "scroll up", false),
+        (
+            "down",
+            C::PlaygroundChat,
+            &["j", "down"],
+            A::Down,
+            "scroll down",
+            false,
+        ),
+        (
+            "page_up",
+            C::PlaygroundChat,
+            &["pgup", "ctrl-b"],
+            A::PageUp,
+            "page up",
+            false,
+        ),
+        (
+            "page_down",
+            C::PlaygroundChat,
+            &["pgdn", "ctrl-f"],
+            A::PageDown,
+            "page down",
+            false,
+        ),
+        ("top", C::PlaygroundChat, &["g", "home"], A::Top, "first message", false),
+        (
+            "bottom",
+            C::PlaygroundChat,
+            &["G", "end"],
+            A::Bottom,
+            "follow the bottom",
+            false,
+        ),
+        ("copy_reply", C::PlaygroundChat, &["y"], A::Copy, "copy reply", true),
+        (
+            "save_lead",
+            C::PlaygroundChat,
+            &["s"],
+            A::SaveAsLead,
+            "save as lead",
+            true,
+        ),
+        ("new", C::PlaygroundChat, &["n"], A::New, "new session", false),
+        (
+            "compare",
+            C::PlaygroundChat,
+            &["c"],
+            A::NewCompare,
+            "compare two",
+            false,
+        ),
+        ("back", C::PlaygroundChat, &["esc"], A::Back, "sessions", true),
+    ]
+}
