@@ -110,7 +110,10 @@ fn chat_areas(chat: &Chat, area: Rect) -> ChatAreas {
         area.height.saturating_sub(2),
     );
     let input_rows = (chat.input.lines().len() as u16).clamp(1, 4);
-    let error_rows = u16::from(chat.error.is_some()) * 2;
+    // The whole refusal, up to four rows: its last words say what to do.
+    let error_rows = chat.error.as_ref().map_or(0, |e| {
+        wrap(e, usize::from(inner.width)).len().clamp(1, 4) as u16
+    });
     let [transcript, error, label, input] = Layout::vertical([
         Constraint::Min(1),
         Constraint::Length(error_rows),
@@ -214,9 +217,11 @@ fn render_chat(app: &App, chat: &Chat, area: Rect, buf: &mut Buffer) {
         Paragraph::new(visible).render(*col, buf);
     }
     if let Some(err) = &chat.error {
-        Paragraph::new(Span::styled(err.as_str(), theme.error))
-            .wrap(Wrap { trim: true })
-            .render(areas.error, buf);
+        let lines: Vec<Line> = wrap(err, usize::from(areas.error.width))
+            .into_iter()
+            .map(|l| Line::from(Span::styled(l, theme.error)))
+            .collect();
+        Paragraph::new(lines).render(areas.error, buf);
     }
     render_input_label(app, chat, top < bottom && chat.scroll.is_some(), areas.label, buf);
     chat.input.render(areas.input, buf);

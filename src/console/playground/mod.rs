@@ -18,7 +18,9 @@ use super::effect::RequestId;
 use super::state::Load;
 use super::theme::Theme;
 use crate::api::ApiError;
-use crate::domain::{PlaygroundEvent, PlaygroundMessage, PlaygroundRole, PlaygroundSession};
+use crate::domain::{
+    PlaygroundEvent, PlaygroundLane, PlaygroundMessage, PlaygroundRole, PlaygroundSession,
+};
 
 pub use init::{InitProgress, InitStep};
 
@@ -146,12 +148,12 @@ impl Chat {
         out
     }
 
-    /// The name of the agent answering in `lane`.
+    /// The agent answering in `lane`, with its version when pinned.
     pub fn lane_name(&self, lane: u8) -> String {
         self.session
             .lanes
             .get(usize::from(lane))
-            .map_or_else(|| "agent".to_string(), |l| l.agent_name.clone())
+            .map_or_else(|| "agent".to_string(), lane_label)
     }
 }
 
@@ -174,14 +176,18 @@ impl PlaygroundView {
     }
 }
 
+fn lane_label(l: &PlaygroundLane) -> String {
+    match l.version {
+        Some(v) => format!("{} v{v}", l.agent_name),
+        None => l.agent_name.clone(),
+    }
+}
+
 /// Who a session talks to, as one label: "Receptionist v2 vs Triage".
 pub fn session_agents(s: &PlaygroundSession) -> String {
     s.lanes
         .iter()
-        .map(|l| match l.version {
-            Some(v) => format!("{} v{v}", l.agent_name),
-            None => l.agent_name.clone(),
-        })
+        .map(lane_label)
         .collect::<Vec<_>>()
         .join(" vs ")
 }
