@@ -21,7 +21,6 @@ use tokio::sync::mpsc;
 use super::action::Action;
 use super::app::App;
 use super::effect::{Effect, ReplyRequest, RequestId};
-use std::collections::HashMap;
 use super::keymap::Keymap;
 use super::playground::ReplyMsg;
 use super::request::{execute as execute_request, Response};
@@ -30,6 +29,7 @@ use super::widgets::toast::Toast;
 use super::ConsoleOptions;
 use crate::api::Client;
 use crate::domain::ServerEvent;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The loop's inbox besides the terminal: API replies, timers, live events.

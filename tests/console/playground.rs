@@ -160,9 +160,15 @@ fn streaming() -> (App, RequestId) {
     feed(
         &mut app,
         id,
-        vec![PlaygroundEvent::Message(message(&s, 1, None, QUESTION, None))],
+        vec![PlaygroundEvent::Message(message(
+            &s, 1, None, QUESTION, None,
+        ))],
     );
-    feed(&mut app, id, tokens(0, "Hello Maria, thank you for reaching"));
+    feed(
+        &mut app,
+        id,
+        tokens(0, "Hello Maria, thank you for reaching"),
+    );
     (app, id)
 }
 
@@ -179,7 +185,10 @@ fn snapshot_playground_new_session_picker_and_its_request() {
     let mut app = in_playground(vec![session(false)]);
     press(&mut app, &[key('c')]);
     let screen = render(&app, 80, 24);
-    assert!(screen.contains("Compare two agents or versions"), "{screen}");
+    assert!(
+        screen.contains("Compare two agents or versions"),
+        "{screen}"
+    );
     insta::assert_snapshot!(screen);
 
     // The second agent: Triage has one version, so its choices follow it.
@@ -197,7 +206,11 @@ fn snapshot_playground_new_session_picker_and_its_request() {
     assert_eq!(new.compare.map(|c| c.agent_id), Some(Uuid::from_u128(202)));
     let fx = app.on_response(id, Response::PlaygroundSessionCreated(Ok(session(true))));
     assert!(app.modal.is_none());
-    let chat = app.playground.chat.as_ref().expect("the new session is open");
+    let chat = app
+        .playground
+        .chat
+        .as_ref()
+        .expect("the new session is open");
     assert!(chat.input_focused);
     id_of(&fx, |r| matches!(r, Request::LoadPlaygroundSession { .. }));
 }
@@ -226,13 +239,7 @@ fn snapshot_playground_finished_reply_with_stats() {
         &mut app,
         id,
         vec![
-            PlaygroundEvent::Reply(message(
-                &s,
-                2,
-                Some(0),
-                ANSWER,
-                Some(ReplyStatus::Complete),
-            )),
+            PlaygroundEvent::Reply(message(&s, 2, Some(0), ANSWER, Some(ReplyStatus::Complete))),
             PlaygroundEvent::Done,
         ],
     );
@@ -273,7 +280,10 @@ fn snapshot_playground_cancelled_reply() {
     );
     app.on_reply(id, ReplyMsg::Ended);
     let screen = render(&app, 80, 24);
-    assert!(screen.contains("cancelled · local/smollm2-135m"), "{screen}");
+    assert!(
+        screen.contains("cancelled · local/smollm2-135m"),
+        "{screen}"
+    );
     insta::assert_snapshot!(screen);
 }
 
@@ -299,10 +309,16 @@ fn snapshot_playground_compare_two_columns() {
     feed(
         &mut app,
         id,
-        vec![PlaygroundEvent::Message(message(&s, 1, None, QUESTION, None))],
+        vec![PlaygroundEvent::Message(message(
+            &s, 1, None, QUESTION, None,
+        ))],
     );
     feed(&mut app, id, tokens(1, "Hi! We have beds."));
-    feed(&mut app, id, tokens(0, "Hello Maria, thank you for reaching"));
+    feed(
+        &mut app,
+        id,
+        tokens(0, "Hello Maria, thank you for reaching"),
+    );
     feed(
         &mut app,
         id,
@@ -379,7 +395,10 @@ fn the_view_follows_the_bottom_until_scrolled_up_and_again_once_back() {
 fn alt_enter_is_a_new_line_and_enter_sends_both_lines() {
     let mut app = chat_with(session(false), vec![]);
     typed(&mut app, "line one");
-    press(&mut app, &[KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)]);
+    press(
+        &mut app,
+        &[KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)],
+    );
     typed(&mut app, "line two");
     let fx = press(&mut app, &[code(KeyCode::Enter)]);
     assert!(
@@ -414,7 +433,10 @@ fn save_as_lead_asks_for_contact_shows_the_422_and_toasts() {
     );
     let screen = render(&app, 80, 24);
     assert!(screen.contains("give an email or a phone"), "{screen}");
-    assert!(matches!(&app.modal, Some(Modal::Form(_))), "the draft stays");
+    assert!(
+        matches!(&app.modal, Some(Modal::Form(_))),
+        "the draft stays"
+    );
 
     typed(&mut app, "maria@example.com");
     let fx = press(&mut app, &[ctrl('s')]);
@@ -423,7 +445,10 @@ fn save_as_lead_asks_for_contact_shows_the_422_and_toasts() {
     let name = lead.name.clone();
     app.on_response(id, Response::PlaygroundLeadSaved(Ok(lead)));
     assert!(app.modal.is_none());
-    assert!(app.toasts.iter().any(|t| t.text == format!("Saved {name} as a lead")));
+    assert!(app
+        .toasts
+        .iter()
+        .any(|t| t.text == format!("Saved {name} as a lead")));
     assert!(render(&app, 80, 24).contains("saved as lead"));
 }
 
@@ -433,7 +458,9 @@ fn deleting_a_session_asks_first() {
     assert!(press(&mut app, &[key('d')]).is_empty());
     assert!(matches!(&app.modal, Some(Modal::Confirm { .. })));
     let fx = press(&mut app, &[key('y')]);
-    let id = id_of(&fx, |r| matches!(r, Request::DeletePlaygroundSession { .. }));
+    let id = id_of(&fx, |r| {
+        matches!(r, Request::DeletePlaygroundSession { .. })
+    });
     app.on_response(id, Response::PlaygroundSessionDeleted(Ok(())));
     assert_eq!(app.playground.items().len(), 1);
 }
@@ -483,7 +510,9 @@ fn init_until_workspace_fails() -> (App, Uuid) {
         panic!("{req:?}");
     };
     assert_eq!(new.model, "ollama/llama3.2", "the first ready model");
-    assert!(new.system_prompt.contains("Open Arms, a night shelter in Leeds"));
+    assert!(new
+        .system_prompt
+        .contains("Open Arms, a night shelter in Leeds"));
     let a = created_agent(t.id, &new.system_prompt, &new.model);
     let fx = app.on_response(id, Response::AgentCreated(Ok(a)));
     let (id, req) = requests(&fx).into_iter().next().expect("a workspace");
@@ -501,8 +530,14 @@ fn init_until_workspace_fails() -> (App, Uuid) {
 fn snapshot_initialize_tenant_step_failed() {
     let (app, _) = init_until_workspace_fails();
     let screen = render(&app, 80, 24);
-    assert!(screen.contains("✗ Create the web-form workspace"), "{screen}");
-    assert!(screen.contains("Open Arms"), "the name typed stays: {screen}");
+    assert!(
+        screen.contains("✗ Create the web-form workspace"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Open Arms"),
+        "the name typed stays: {screen}"
+    );
     insta::assert_snapshot!(screen);
 }
 
@@ -533,9 +568,23 @@ fn initialize_tenant_resumes_and_lands_in_the_playground_ready_to_chat() {
     assert!(app.onboarding.is_none());
     assert_eq!(app.pane, Pane::Playground);
     assert_eq!(app.current().map(|t| t.name.as_str()), Some("Open Arms"));
+    assert_eq!(
+        app.selected_tenant().map(|t| t.name.as_str()),
+        Some("Open Arms")
+    );
     let chat = app.playground.chat.as_ref().expect("a session is open");
     assert!(chat.input_focused);
     // Ready to chat: typing goes to the input, Enter sends.
     let id = send(&mut app, "hello");
-    assert!(app.playground.chat.as_ref().unwrap().reply.as_ref().unwrap().id == id);
+    assert!(
+        app.playground
+            .chat
+            .as_ref()
+            .unwrap()
+            .reply
+            .as_ref()
+            .unwrap()
+            .id
+            == id
+    );
 }

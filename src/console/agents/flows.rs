@@ -18,7 +18,10 @@ impl App {
     /// current tenant changes; another tenant's rows are dropped first.
     pub(crate) fn sync_agents(&mut self, opened: bool) -> Vec<Effect> {
         // The playground offers the agents and workspaces in its forms.
-        if !matches!(self.pane, Pane::Agents | Pane::Workspaces | Pane::Playground) {
+        if !matches!(
+            self.pane,
+            Pane::Agents | Pane::Workspaces | Pane::Playground
+        ) {
             return Vec::new();
         }
         let Some(tenant) = self.current_tenant else {

@@ -195,9 +195,10 @@ fn render_chat(app: &App, chat: &Chat, area: Rect, buf: &mut Buffer) {
         };
         if lines.is_empty() && i == 0 {
             let hint = match &chat.messages {
-                crate::console::app::Load::Failed(e) => {
-                    Line::from(Span::styled(format!("Could not load the transcript: {e}"), theme.error))
-                }
+                crate::console::app::Load::Failed(e) => Line::from(Span::styled(
+                    format!("Could not load the transcript: {e}"),
+                    theme.error,
+                )),
                 crate::console::app::Load::Loaded(_) => Line::from(Span::styled(
                     "No messages yet. Write what a lead would send; the agent answers it.",
                     theme.dim,
@@ -223,7 +224,13 @@ fn render_chat(app: &App, chat: &Chat, area: Rect, buf: &mut Buffer) {
             .collect();
         Paragraph::new(lines).render(areas.error, buf);
     }
-    render_input_label(app, chat, top < bottom && chat.scroll.is_some(), areas.label, buf);
+    render_input_label(
+        app,
+        chat,
+        top < bottom && chat.scroll.is_some(),
+        areas.label,
+        buf,
+    );
     chat.input.render(areas.input, buf);
 }
 
@@ -234,7 +241,10 @@ fn render_input_label(app: &App, chat: &Chat, scrolled: bool, area: Rect, buf: &
         Some(r) if r.stopping => spans.push(Span::styled("─ stopping… ", theme.warning)),
         Some(_) => {
             let stop = app.keymap.key_label(Context::PlaygroundStreaming, "stop");
-            spans.push(Span::styled(format!("─ generating… {stop} stops "), theme.info));
+            spans.push(Span::styled(
+                format!("─ generating… {stop} stops "),
+                theme.info,
+            ));
         }
         None if chat.input_focused => spans.push(Span::styled(
             format!("─ Message as a lead via {} ", chat.session.channel.as_str()),
@@ -242,7 +252,10 @@ fn render_input_label(app: &App, chat: &Chat, scrolled: bool, area: Rect, buf: &
         )),
         None => {
             let write = app.keymap.key_label(Context::PlaygroundChat, "write");
-            spans.push(Span::styled(format!("─ press {write} to write "), theme.dim));
+            spans.push(Span::styled(
+                format!("─ press {write} to write "),
+                theme.dim,
+            ));
         }
     }
     if scrolled {
@@ -313,9 +326,16 @@ fn lane_lines(app: &App, chat: &Chat, lane: Option<u8>, width: u16) -> Vec<Line<
             if lane.is_some_and(|l| usize::from(l) != i) {
                 continue;
             }
-            out.push(Line::from(Span::styled(chat.lane_name(i as u8), theme.title)));
+            out.push(Line::from(Span::styled(
+                chat.lane_name(i as u8),
+                theme.title,
+            )));
             body(&mut out, text, true);
-            let what = if r.stopping { "stopping…" } else { "generating…" };
+            let what = if r.stopping {
+                "stopping…"
+            } else {
+                "generating…"
+            };
             out.push(Line::from(Span::styled(format!("  {what}"), theme.dim)));
         }
     }

@@ -150,10 +150,7 @@ impl App {
             Action::Remove => {
                 if let Some(s) = v.selected_session() {
                     self.modal = Some(Modal::Confirm {
-                        question: format!(
-                            "Delete the session “{}” and its transcript?",
-                            s.title
-                        ),
+                        question: format!("Delete the session “{}” and its transcript?", s.title),
                         action: Confirmable::DeletePlaygroundSession {
                             tenant,
                             id: s.id,
@@ -245,7 +242,8 @@ impl App {
             return Vec::new();
         };
         if chat.reply.is_some() {
-            chat.error = Some("A reply is still streaming: wait for it, or press esc to stop it.".into());
+            chat.error =
+                Some("A reply is still streaming: wait for it, or press esc to stop it.".into());
             return Vec::new();
         }
         let text = chat.draft().trim().to_string();

@@ -41,7 +41,9 @@ impl App {
             if self.agents.agents.is_failed() {
                 out.extend(self.load_agents());
             }
-            self.toast(Toast::info("Loading the agents… press the key again in a moment"));
+            self.toast(Toast::info(
+                "Loading the agents… press the key again in a moment",
+            ));
             return out;
         }
         if self.agents.items().is_empty() {
@@ -87,7 +89,12 @@ impl App {
                     // Comparing an agent with its previous version is the
                     // usual question, so that is the default.
                     let previous = versions.get(2).unwrap_or(&versions[0]);
-                    fields.push(Field::choice("compare_id", "Compare with", &labels, labels[0]));
+                    fields.push(Field::choice(
+                        "compare_id",
+                        "Compare with",
+                        &labels,
+                        labels[0],
+                    ));
                     fields.push(Field::choice(
                         "compare_version",
                         "Its version",
@@ -204,7 +211,12 @@ impl App {
                     message: *message,
                     contact,
                 };
-                (req, String::new(), "Could not save the lead".into(), *tenant)
+                (
+                    req,
+                    String::new(),
+                    "Could not save the lead".into(),
+                    *tenant,
+                )
             }
             _ => return (Vec::new(), true),
         };

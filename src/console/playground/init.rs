@@ -187,7 +187,11 @@ impl App {
     }
 
     /// The answer to a step: record it and run the next, or stop and say why.
-    pub(crate) fn on_init_response(&mut self, flight: &InFlight, response: Response) -> Vec<Effect> {
+    pub(crate) fn on_init_response(
+        &mut self,
+        flight: &InFlight,
+        response: Response,
+    ) -> Vec<Effect> {
         let Some(step) = self.init.running.take() else {
             return Vec::new();
         };
@@ -213,6 +217,13 @@ impl App {
                     list.push(t.clone());
                 }
                 self.current_tenant = Some(t.id);
+                // The Tenants pane shows it selected when the user goes there.
+                self.filter.clear();
+                self.selected = self
+                    .visible_tenants()
+                    .iter()
+                    .position(|x| x.id == t.id)
+                    .unwrap_or(0);
                 self.init.tenant = Some(t);
             }
             Response::Models(Ok(list)) => {

@@ -8,7 +8,14 @@ pub(crate) fn bindings() -> Vec<Default_> {
     use Action as A;
     use Context as C;
     vec![
-        ("up", C::PlaygroundList, &["k", "up"], A::Up, "move up", false),
+        (
+            "up",
+            C::PlaygroundList,
+            &["k", "up"],
+            A::Up,
+            "move up",
+            false,
+        ),
         (
             "down",
             C::PlaygroundList,
@@ -34,10 +41,38 @@ pub(crate) fn bindings() -> Vec<Default_> {
             "compare two",
             true,
         ),
-        ("remove", C::PlaygroundList, &["d"], A::Remove, "delete", true),
-        ("refresh", C::PlaygroundList, &["r"], A::Retry, "reload", false),
-        ("stop", C::PlaygroundStreaming, &["esc"], A::Stop, "stop reply", true),
-        ("send", C::PlaygroundInput, &["enter"], A::Send, "send", true),
+        (
+            "remove",
+            C::PlaygroundList,
+            &["d"],
+            A::Remove,
+            "delete",
+            true,
+        ),
+        (
+            "refresh",
+            C::PlaygroundList,
+            &["r"],
+            A::Retry,
+            "reload",
+            false,
+        ),
+        (
+            "stop",
+            C::PlaygroundStreaming,
+            &["esc"],
+            A::Stop,
+            "stop reply",
+            true,
+        ),
+        (
+            "send",
+            C::PlaygroundInput,
+            &["enter"],
+            A::Send,
+            "send",
+            true,
+        ),
         (
             "newline",
             C::PlaygroundInput,
@@ -86,7 +121,14 @@ pub(crate) fn bindings() -> Vec<Default_> {
             "write",
             true,
         ),
-        ("up", C::PlaygroundChat, &["k", "up"], A::Up, "scroll up", false),
+        (
+            "up",
+            C::PlaygroundChat,
+            &["k", "up"],
+            A::Up,
+            "scroll up",
+            false,
+        ),
         (
             "down",
             C::PlaygroundChat,
@@ -111,7 +153,14 @@ pub(crate) fn bindings() -> Vec<Default_> {
             "page down",
             false,
         ),
-        ("top", C::PlaygroundChat, &["g", "home"], A::Top, "first message", false),
+        (
+            "top",
+            C::PlaygroundChat,
+            &["g", "home"],
+            A::Top,
+            "first message",
+            false,
+        ),
         (
             "bottom",
             C::PlaygroundChat,
@@ -120,7 +169,14 @@ pub(crate) fn bindings() -> Vec<Default_> {
             "follow the bottom",
             false,
         ),
-        ("copy_reply", C::PlaygroundChat, &["y"], A::Copy, "copy reply", true),
+        (
+            "copy_reply",
+            C::PlaygroundChat,
+            &["y"],
+            A::Copy,
+            "copy reply",
+            true,
+        ),
         (
             "save_lead",
             C::PlaygroundChat,
@@ -129,7 +185,14 @@ pub(crate) fn bindings() -> Vec<Default_> {
             "save as lead",
             true,
         ),
-        ("new", C::PlaygroundChat, &["n"], A::New, "new session", false),
+        (
+            "new",
+            C::PlaygroundChat,
+            &["n"],
+            A::New,
+            "new session",
+            false,
+        ),
         (
             "compare",
             C::PlaygroundChat,
@@ -138,6 +201,13 @@ pub(crate) fn bindings() -> Vec<Default_> {
             "compare two",
             false,
         ),
-        ("back", C::PlaygroundChat, &["esc"], A::Back, "sessions", true),
+        (
+            "back",
+            C::PlaygroundChat,
+            &["esc"],
+            A::Back,
+            "sessions",
+            true,
+        ),
     ]
 }

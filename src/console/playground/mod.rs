@@ -86,7 +86,9 @@ impl Chat {
         let ta = &mut self.input;
         ta.set_cursor_line_style(Style::default());
         ta.set_placeholder_style(theme.dim);
-        ta.set_placeholder_text("Write as a lead would, e.g. “Hi, do you have openings next week?”");
+        ta.set_placeholder_text(
+            "Write as a lead would, e.g. “Hi, do you have openings next week?”",
+        );
         if self.input_focused {
             ta.set_cursor_style(theme.field_cursor);
             ta.set_style(theme.field_focused);
@@ -104,8 +106,7 @@ impl Chat {
     pub fn set_draft(&mut self, text: &str, theme: &Theme) {
         let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
         self.input = TextArea::new(lines);
-        self.input
-            .move_cursor(ratatui_textarea::CursorMove::Bottom);
+        self.input.move_cursor(ratatui_textarea::CursorMove::Bottom);
         self.input.move_cursor(ratatui_textarea::CursorMove::End);
         self.restyle(theme);
     }

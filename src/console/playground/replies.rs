@@ -71,13 +71,9 @@ impl App {
                     }
                 }
             }
-            Response::PlaygroundCancelled(Ok(stopped)) => {
-                // Nothing was running on the server: the stream is over or
-                // stuck; drop it so the screen does not wait for it.
-                if !stopped {
-                    return self.abandon_reply(flight);
-                }
-            }
+            // Nothing was running on the server: the stream is over or
+            // stuck; drop it so the screen does not wait for it.
+            Response::PlaygroundCancelled(Ok(false)) => return self.abandon_reply(flight),
             Response::PlaygroundLeadSaved(Ok(lead)) => {
                 self.finish_form(id);
                 self.toast(Toast::success(format!("Saved {} as a lead", lead.name)));
