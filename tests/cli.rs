@@ -263,8 +263,18 @@ impl Tmux {
         assert!(status.success());
     }
 
+    /// Esc alone: a key right behind it would read as Alt-key.
+    fn escape(&self) {
+        self.keys(&["Escape"]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
     fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        self.wait_for_within(needle, 60)
+    }
+
+    fn wait_for_within(&self, needle: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             let screen = self.capture();
             if screen.contains(needle) {
@@ -272,7 +282,7 @@ impl Tmux {
             }
             assert!(
                 Instant::now() < deadline,
-                "waited 60 s for {needle:?}; the screen shows:\n{screen}"
+                "waited {secs} s for {needle:?}; the screen shows:\n{screen}"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -288,6 +298,12 @@ impl Drop for Tmux {
 /// Starts the real console in its own tmux server, with HOME and XDG dirs
 /// in `root`; `None` when tmux is missing.
 fn console_in_tmux(root: &Path) -> Option<Tmux> {
+    console_in_tmux_with(root, "")
+}
+
+/// Like [`console_in_tmux`], with `env` (`NAME=value …`) added to the
+/// console's otherwise empty environment.
+fn console_in_tmux_with(root: &Path, env: &str) -> Option<Tmux> {
     if Command::new("tmux").arg("-V").output().is_err() {
         eprintln!("SKIPPED: tmux is not installed (bash .ci/run installs it)");
         return None;
@@ -302,7 +318,7 @@ fn console_in_tmux(root: &Path) -> Option<Tmux> {
     let r = root.display();
     let script = format!(
         "env -i PATH=\"$PATH\" TERM=xterm-256color HOME={r} XDG_CONFIG_HOME={r}/config \
-         XDG_DATA_HOME={r}/data {BIN}; echo EXITED $?; sleep 600"
+         XDG_DATA_HOME={r}/data {env} {BIN}; echo EXITED $?; sleep 600"
     );
     let status = tmux
         .cmd()
@@ -323,13 +339,28 @@ fn console_in_tmux(root: &Path) -> Option<Tmux> {
     Some(tmux)
 }
 
-/// Completes onboarding with a pro tenant called Open Arms.
-fn onboard(tmux: &Tmux) {
-    tmux.wait_for("Create your first tenant");
+/// Initializes a pro tenant called Open Arms (with the sample leads or
+/// not) and waits in the playground it lands in, ready to chat.
+fn initialize(tmux: &Tmux, samples: bool) {
+    tmux.wait_for("Initialize tenant");
     tmux.keys(&["Open Arms"]);
     tmux.keys(&["Tab", "Right"]);
     tmux.wait_for("● pro");
+    if !samples {
+        tmux.keys(&["Tab", "Tab", "Right"]);
+        tmux.wait_for("● skip");
+    }
     tmux.keys(&["C-s"]);
+    tmux.wait_for("Message as a lead");
+}
+
+/// Initializes Open Arms without sample leads, then goes to its row in
+/// the Tenants pane.
+fn onboard(tmux: &Tmux) {
+    initialize(tmux, false);
+    // Leave the message input, then the pane.
+    tmux.escape();
+    tmux.keys(&["1"]);
     tmux.wait_for("open-arms");
 }
 
@@ -379,9 +410,10 @@ fn console_imports_samples_and_triages_the_overdue_queue() {
     let Some(tmux) = console_in_tmux(root.path()) else {
         return;
     };
-    onboard(&tmux);
-    tmux.keys(&[":import sample", "Enter"]);
-    tmux.wait_for("Imported sample leads into Open Arms");
+    // Initializing imported the sample leads.
+    initialize(&tmux, true);
+    tmux.escape();
+    tmux.keys(&["2"]);
     tmux.wait_for("Leads (27)");
     tmux.wait_for("27/1000 leads");
 
@@ -464,4 +496,57 @@ fn a_lead_posted_with_a_key_made_in_the_console_appears_live() {
     let screen = tmux.wait_for("New lead: Curl Person");
     assert!(screen.contains("Leads (1)"), "{screen}");
     tmux.wait_for("1/1000 leads");
+}
+
+/// The local model's weights, from `SWITCHBOARD_MODEL_PATH` (`.ci/run`
+/// sets it after `switchboard model fetch`); `None`, said aloud, without.
+fn local_model() -> Option<std::path::PathBuf> {
+    let Some(path) = std::env::var_os("SWITCHBOARD_MODEL_PATH").map(std::path::PathBuf::from)
+    else {
+        eprintln!("SKIPPED: SWITCHBOARD_MODEL_PATH is not set (bash .ci/run fetches the model)");
+        return None;
+    };
+    if !path.is_file() {
+        eprintln!(
+            "SKIPPED: no model at SWITCHBOARD_MODEL_PATH={}",
+            path.display()
+        );
+        return None;
+    }
+    Some(path)
+}
+
+#[test]
+fn console_initializes_a_tenant_and_streams_a_reply_from_the_local_model() {
+    let Some(model) = local_model() else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    // The embedded platform looks for the weights in its data dir.
+    let models = root.path().join("data/switchboard/models");
+    std::fs::create_dir_all(&models).unwrap();
+    std::os::unix::fs::symlink(&model, models.join("SmolLM2-135M-Instruct.Q4_1.gguf")).unwrap();
+    let Some(tmux) = console_in_tmux_with(root.path(), "CANDLE_NUM_THREADS=1") else {
+        return;
+    };
+    initialize(&tmux, false);
+    let screen = tmux.capture();
+    assert!(screen.contains("Playground · First response"), "{screen}");
+
+    tmux.keys(&["Hi, I need a bed for tonight. Can you help?"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("You (as the lead)");
+    // The stats line closes a stored reply: model, version, speed.
+    let screen = tmux.wait_for_within("tok/s", 90);
+    assert!(screen.contains("local/smollm2-135m · v1 ·"), "{screen}");
+    assert!(screen.contains("First response"), "{screen}");
+    assert!(!screen.contains("failed:"), "{screen}");
+
+    tmux.escape();
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("EXITED 0");
+    assert!(
+        !screen.contains("Playground ·"),
+        "the console was left on screen:\n{screen}"
+    );
 }

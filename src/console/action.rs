@@ -65,6 +65,15 @@ pub enum Action {
     Toggle,
     /// Workspaces: choose the agent that works the leads.
     LinkAgent,
+    /// Playground: send the message, a new line in it, stop the reply,
+    /// give the input the focus, save a message as a lead, start a
+    /// session comparing two agents.
+    Send,
+    Newline,
+    Stop,
+    FocusInput,
+    SaveAsLead,
+    NewCompare,
     /// A key for whatever text input has the focus.
     Key(KeyEvent),
     Paste(String),

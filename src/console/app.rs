@@ -12,6 +12,7 @@ use super::agents::AgentsView;
 use super::effect::{Effect, Request, RequestId};
 use super::keymap::{Context, Keymap};
 use super::leads::LeadsView;
+use super::playground::{InitProgress, PlaygroundView};
 pub use super::state::*;
 use super::theme::Theme;
 use super::widgets::form::{FieldKind, Form};
@@ -52,6 +53,9 @@ pub struct App {
     pub leads: LeadsView,
     /// The Agents and Workspaces panes.
     pub agents: AgentsView,
+    pub playground: PlaygroundView,
+    /// What "Initialize tenant" (onboarding) has done so far.
+    pub init: InitProgress,
     pub(crate) next_id: u64,
     pub(crate) in_flight: HashMap<RequestId, InFlight>,
     pub(crate) latest: HashMap<Slot, RequestId>,
@@ -84,6 +88,8 @@ impl App {
             viewport: (80, 24),
             leads: LeadsView::default(),
             agents: AgentsView::default(),
+            playground: PlaygroundView::default(),
+            init: InitProgress::default(),
             next_id: 0,
             in_flight: HashMap::new(),
             latest: HashMap::new(),
@@ -250,6 +256,9 @@ impl App {
         if matches!(self.pane, Pane::Agents | Pane::Workspaces) {
             return self.agent_contexts();
         }
+        if self.pane == Pane::Playground {
+            return self.playground_contexts();
+        }
         if self.pane != Pane::Tenants {
             return (vec![Context::Global], false);
         }
@@ -333,6 +342,7 @@ impl App {
         // Opening the pane, or a new current tenant, (re)loads the leads.
         out.extend(self.sync_leads(was != self.pane));
         out.extend(self.sync_agents(was != self.pane));
+        out.extend(self.sync_playground(was != self.pane));
         out
     }
 
@@ -380,6 +390,7 @@ impl App {
             other if self.pane == Pane::Leads => return self.update_leads(other),
             other if self.pane == Pane::Agents => return self.update_agents(other),
             other if self.pane == Pane::Workspaces => return self.update_workspaces(other),
+            other if self.pane == Pane::Playground => return self.update_playground(other),
             _ => {}
         }
         Vec::new()

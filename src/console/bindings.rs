@@ -17,6 +17,7 @@ pub type Default_ = (
 pub fn defaults() -> Vec<Default_> {
     let mut all = common();
     all.extend(super::agents::keys::bindings());
+    all.extend(super::playground::keys::bindings());
     all
 }
 

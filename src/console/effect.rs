@@ -16,7 +16,20 @@ pub enum Effect {
     CopyToClipboard(String),
     /// Feed `action` back into the loop after `after`: a debounce timer.
     After(std::time::Duration, super::action::Action),
+    /// Send a playground message and stream its reply into the loop as
+    /// [`ReplyMsg`](super::playground::ReplyMsg)s tagged with the id.
+    StreamReply(RequestId, ReplyRequest),
+    /// Drop the reply stream with this id (the server then cancels it).
+    DropReply(RequestId),
     Quit,
+}
+
+/// A playground message to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyRequest {
+    pub tenant: String,
+    pub session: uuid::Uuid,
+    pub content: String,
 }
 
 // The clipboard text is a secret (an API key or an invitation token): keep it
@@ -27,6 +40,8 @@ impl std::fmt::Debug for Effect {
             Effect::Api(id, req) => f.debug_tuple("Api").field(id).field(req).finish(),
             Effect::CopyToClipboard(_) => f.write_str("CopyToClipboard(<redacted>)"),
             Effect::After(d, a) => f.debug_tuple("After").field(d).field(a).finish(),
+            Effect::StreamReply(id, r) => f.debug_tuple("StreamReply").field(id).field(r).finish(),
+            Effect::DropReply(id) => f.debug_tuple("DropReply").field(id).finish(),
             Effect::Quit => f.write_str("Quit"),
         }
     }

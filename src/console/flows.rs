@@ -331,6 +331,7 @@ impl App {
             other @ (Confirmable::DeleteAgent { .. }
             | Confirmable::RestoreVersion { .. }
             | Confirmable::DeleteWorkspace { .. }) => self.perform_agent(other),
+            other @ Confirmable::DeletePlaygroundSession { .. } => self.perform_playground(other),
         }
     }
 }

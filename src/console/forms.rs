@@ -14,6 +14,8 @@ use crate::domain::{
 };
 
 const TIERS: [&str; 3] = ["starter", "pro", "enterprise"];
+/// Whether "Initialize tenant" imports the sample leads.
+pub(crate) const SAMPLES: [&str; 2] = ["import", "skip"];
 const ROLES: [&str; 4] = ["admin", "manager", "agent", "viewer"];
 
 impl App {
@@ -21,10 +23,17 @@ impl App {
     pub(crate) fn open_form(&mut self, purpose: FormPurpose) {
         let (title, fields) = match &purpose {
             FormPurpose::Onboarding => (
-                "Create your first tenant".to_string(),
+                "Initialize tenant".to_string(),
                 vec![
                     Field::line("name", "Name", ""),
                     Field::choice("tier", "Tier", &TIERS, "starter"),
+                    Field::line_with_placeholder(
+                        "business",
+                        "Business",
+                        "",
+                        "what it does, e.g. a family dental clinic in Porto",
+                    ),
+                    Field::choice("samples", "Sample leads", &SAMPLES, SAMPLES[0]),
                 ],
             ),
             FormPurpose::NewTenant => (
@@ -116,6 +125,12 @@ impl App {
                 };
                 built
             }
+            FormPurpose::NewPlaygroundSession { .. } | FormPurpose::SaveAsLead { .. } => {
+                let Some(built) = self.playground_form_fields(&purpose) else {
+                    return;
+                };
+                built
+            }
         };
         let open = Box::new(OpenForm {
             form: Form::new(title, fields, &self.theme),
@@ -150,9 +165,18 @@ impl App {
             Action::Cancel => return (Vec::new(), false),
             Action::NextField => open.form.move_focus(true, &self.theme),
             Action::PrevField => open.form.move_focus(false, &self.theme),
-            Action::ChoicePrev => open.form.cycle_choice(false),
-            Action::ChoiceNext => open.form.cycle_choice(true),
-            Action::Key(k) => open.form.input(k),
+            Action::ChoicePrev => {
+                open.form.cycle_choice(false);
+                self.refresh_playground_form(open);
+            }
+            Action::ChoiceNext => {
+                open.form.cycle_choice(true);
+                self.refresh_playground_form(open);
+            }
+            Action::Key(k) => {
+                open.form.input(k);
+                self.refresh_playground_form(open);
+            }
             Action::Paste(s) => open.form.paste(&s),
             _ => {}
         }
@@ -160,6 +184,12 @@ impl App {
     }
 
     fn submit(&mut self, open: &mut OpenForm) -> (Vec<Effect>, bool) {
+        if crate::console::playground::is_playground_form(&open.purpose) {
+            return self.submit_playground_form(open);
+        }
+        if open.purpose == FormPurpose::Onboarding {
+            return self.submit_init(open);
+        }
         if matches!(
             open.purpose,
             FormPurpose::NewAgent(_)
@@ -353,7 +383,9 @@ impl App {
             FormPurpose::NewAgent(_)
             | FormPurpose::EditAgent { .. }
             | FormPurpose::NewWorkspace { .. }
-            | FormPurpose::EditWorkspace { .. } => return (Vec::new(), true),
+            | FormPurpose::EditWorkspace { .. }
+            | FormPurpose::NewPlaygroundSession { .. }
+            | FormPurpose::SaveAsLead { .. } => return (Vec::new(), true),
         };
         let effects = self.send_about(req, None, &ok, &fail, tenant, None);
         open.pending = Some(RequestId(self.next_id));

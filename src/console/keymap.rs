@@ -39,6 +39,13 @@ pub enum Context {
     AgentDiff,
     WorkspaceList,
     ShareDialog,
+    PlaygroundList,
+    /// A session is open and the transcript has the focus.
+    PlaygroundChat,
+    /// The message input has the focus: letters are typed.
+    PlaygroundInput,
+    /// A reply is streaming in.
+    PlaygroundStreaming,
 }
 
 impl Context {
@@ -68,6 +75,10 @@ impl Context {
             Context::AgentDiff => "Version diff",
             Context::WorkspaceList => "Workspaces list",
             Context::ShareDialog => "Share dialog",
+            Context::PlaygroundList => "Playground sessions",
+            Context::PlaygroundChat => "Playground transcript",
+            Context::PlaygroundInput => "Playground message input",
+            Context::PlaygroundStreaming => "While a reply streams",
         }
     }
 }

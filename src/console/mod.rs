@@ -12,6 +12,7 @@ mod forms;
 pub mod keymap;
 pub mod leads;
 pub mod panes;
+pub mod playground;
 pub mod request;
 mod responses;
 pub mod runtime;

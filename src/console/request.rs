@@ -4,8 +4,8 @@ use uuid::Uuid;
 
 use crate::api::{ApiError, ApiResult, Client};
 use crate::domain::{
-    Agent, AgentPatch, AgentVersion, NewAgent, NewWorkspace, SharingChange, Workspace,
-    WorkspacePatch,
+    Agent, AgentPatch, AgentVersion, ModelInfo, NewAgent, NewPlaygroundSession, NewWorkspace,
+    PlaygroundSession, PlaygroundTranscript, SaveAsLead, SharingChange, Workspace, WorkspacePatch,
 };
 use crate::domain::{
     ApiKey, CreatedApiKey, CreatedInvitation, ImportReport, Invitation, Lead, LeadInput, LeadPatch,
@@ -158,6 +158,35 @@ pub enum Request {
         tenant: String,
         id: Uuid,
     },
+    /// The models the server's providers offer, and whether each can answer.
+    Models,
+    ListPlaygroundSessions {
+        tenant: String,
+    },
+    CreatePlaygroundSession {
+        tenant: String,
+        new: NewPlaygroundSession,
+    },
+    /// A session with its transcript.
+    LoadPlaygroundSession {
+        tenant: String,
+        id: Uuid,
+    },
+    DeletePlaygroundSession {
+        tenant: String,
+        id: Uuid,
+    },
+    /// Stops the session's running reply; it is stored as cancelled.
+    CancelPlaygroundReply {
+        tenant: String,
+        session: Uuid,
+    },
+    SavePlaygroundLead {
+        tenant: String,
+        session: Uuid,
+        message: Uuid,
+        contact: SaveAsLead,
+    },
 }
 
 /// What an export wrote.
@@ -222,6 +251,14 @@ pub enum Response {
     Workspaces(ApiResult<Vec<Workspace>>),
     WorkspaceSaved(ApiResult<Workspace>),
     WorkspaceDeleted(ApiResult<()>),
+    Models(ApiResult<Vec<ModelInfo>>),
+    PlaygroundSessions(ApiResult<Vec<PlaygroundSession>>),
+    PlaygroundSessionCreated(ApiResult<PlaygroundSession>),
+    PlaygroundTranscript(ApiResult<PlaygroundTranscript>),
+    PlaygroundSessionDeleted(ApiResult<()>),
+    /// Whether a reply was running to stop.
+    PlaygroundCancelled(ApiResult<bool>),
+    PlaygroundLeadSaved(ApiResult<Lead>),
 }
 
 impl Response {
@@ -261,6 +298,13 @@ impl Response {
             Response::AgentDeleted(r) | Response::WorkspaceDeleted(r) => r.as_ref().err(),
             Response::Workspaces(r) => r.as_ref().err(),
             Response::WorkspaceSaved(r) => r.as_ref().err(),
+            Response::Models(r) => r.as_ref().err(),
+            Response::PlaygroundSessions(r) => r.as_ref().err(),
+            Response::PlaygroundSessionCreated(r) => r.as_ref().err(),
+            Response::PlaygroundTranscript(r) => r.as_ref().err(),
+            Response::PlaygroundSessionDeleted(r) => r.as_ref().err(),
+            Response::PlaygroundCancelled(r) => r.as_ref().err(),
+            Response::PlaygroundLeadSaved(r) => r.as_ref().err(),
         }
     }
 }
@@ -390,6 +434,32 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         Request::DeleteWorkspace { tenant, id } => {
             Response::WorkspaceDeleted(client.delete_workspace(&tenant, id).await)
         }
+        Request::Models => Response::Models(client.models().await),
+        Request::ListPlaygroundSessions { tenant } => {
+            Response::PlaygroundSessions(client.playground_sessions(&tenant).await)
+        }
+        Request::CreatePlaygroundSession { tenant, new } => Response::PlaygroundSessionCreated(
+            client.create_playground_session(&tenant, &new).await,
+        ),
+        Request::LoadPlaygroundSession { tenant, id } => {
+            Response::PlaygroundTranscript(client.playground_session(&tenant, id).await)
+        }
+        Request::DeletePlaygroundSession { tenant, id } => {
+            Response::PlaygroundSessionDeleted(client.delete_playground_session(&tenant, id).await)
+        }
+        Request::CancelPlaygroundReply { tenant, session } => {
+            Response::PlaygroundCancelled(client.cancel_playground_reply(&tenant, session).await)
+        }
+        Request::SavePlaygroundLead {
+            tenant,
+            session,
+            message,
+            contact,
+        } => Response::PlaygroundLeadSaved(
+            client
+                .save_playground_lead(&tenant, session, message, &contact)
+                .await,
+        ),
     }
 }
 

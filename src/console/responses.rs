@@ -16,6 +16,7 @@ impl App {
         // The tenants list may have chosen the current tenant just now.
         out.extend(self.sync_leads(false));
         out.extend(self.sync_agents(false));
+        out.extend(self.sync_playground(false));
         out
     }
 
@@ -31,6 +32,24 @@ impl App {
             self.latest.remove(&slot);
         }
         self.dirty = true;
+        if self
+            .onboarding
+            .as_ref()
+            .is_some_and(|o| o.pending == Some(id))
+        {
+            return self.on_init_response(&flight, response);
+        }
+        if matches!(
+            response,
+            Response::PlaygroundSessions(_)
+                | Response::PlaygroundSessionCreated(_)
+                | Response::PlaygroundTranscript(_)
+                | Response::PlaygroundSessionDeleted(_)
+                | Response::PlaygroundCancelled(_)
+                | Response::PlaygroundLeadSaved(_)
+        ) {
+            return self.on_playground_response(id, &flight, response);
+        }
         if let Some(err) = response.error().cloned() {
             // A detail load reports each list's failure in its tab instead.
             if !matches!(response, Response::TenantDetail(_) | Response::Lead(_)) {
@@ -202,7 +221,7 @@ impl App {
         Vec::new()
     }
 
-    fn on_failure(
+    pub(crate) fn on_failure(
         &mut self,
         id: RequestId,
         flight: &InFlight,
@@ -285,6 +304,7 @@ impl App {
         };
         if me.platform_admin && list.iter().all(|t| t.is_platform) {
             self.onboarding_offered = true;
+            self.init = Default::default();
             self.open_form(FormPurpose::Onboarding);
         }
     }

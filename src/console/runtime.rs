@@ -20,23 +20,27 @@ use tokio::sync::mpsc;
 
 use super::action::Action;
 use super::app::App;
-use super::effect::{Effect, RequestId};
+use super::effect::{Effect, ReplyRequest, RequestId};
 use super::keymap::Keymap;
+use super::playground::ReplyMsg;
 use super::request::{execute as execute_request, Response};
 use super::theme::Theme;
 use super::widgets::toast::Toast;
 use super::ConsoleOptions;
 use crate::api::Client;
 use crate::domain::ServerEvent;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The loop's inbox besides the terminal: API replies, timers, live events.
 // Messages are moved once and consumed at once; size does not matter here.
 #[allow(clippy::large_enum_variant)]
 enum Inbox {
-    Reply(RequestId, Response),
+    Response(RequestId, Response),
     Action(Action),
     Event(Uuid, ServerEvent),
+    /// A playground reply streaming in.
+    Reply(RequestId, ReplyMsg),
 }
 
 type Tx = mpsc::UnboundedSender<Inbox>;
@@ -116,15 +120,21 @@ async fn event_loop(terminal: &mut Term, app: &mut App, client: Client) -> anyho
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut stream: Option<(Uuid, tokio::task::JoinHandle<()>)> = None;
+    // Playground replies streaming in; aborting a task drops its stream,
+    // which the server takes as a cancel.
+    let mut replies: Replies = HashMap::new();
 
     let mut effects = app.start();
     if let Ok((w, h)) = terminal::size() {
         effects.extend(app.update(Action::Resize(w, h)));
     }
-    apply(terminal, &client, &tx, effects)?;
+    apply(terminal, &client, &tx, &mut replies, effects)?;
     loop {
         if app.quit {
             if let Some((_, task)) = stream.take() {
+                task.abort();
+            }
+            for (_, task) in replies.drain() {
                 task.abort();
             }
             return Ok(());
@@ -149,18 +159,19 @@ async fn event_loop(terminal: &mut Term, app: &mut App, client: Client) -> anyho
                 app.update(Action::Tick)
             }
         };
-        apply(terminal, &client, &tx, effects)?;
+        apply(terminal, &client, &tx, &mut replies, effects)?;
         // Drain what is already here so one frame shows it all.
         while let Ok(msg) = rx.try_recv() {
             let effects = receive(app, msg);
-            apply(terminal, &client, &tx, effects)?;
+            apply(terminal, &client, &tx, &mut replies, effects)?;
         }
     }
 }
 
 fn receive(app: &mut App, msg: Inbox) -> Vec<Effect> {
     match msg {
-        Inbox::Reply(id, resp) => app.on_response(id, resp),
+        Inbox::Response(id, resp) => app.on_response(id, resp),
+        Inbox::Reply(id, msg) => app.on_reply(id, msg),
         Inbox::Action(a) => app.update(a),
         Inbox::Event(tenant, ev) => app.on_event(tenant, ev),
     }
@@ -207,21 +218,64 @@ async fn stream_events(client: Client, tenant: Uuid, tx: Tx) {
     }
 }
 
+type Replies = HashMap<RequestId, tokio::task::JoinHandle<()>>;
+
+/// Sends a playground message and forwards its reply, event by event, into
+/// the loop: the same path the live events take, so keys keep working
+/// while it streams.
+async fn stream_reply(client: Client, id: RequestId, req: ReplyRequest, tx: Tx) {
+    let send = |msg| tx.send(Inbox::Reply(id, msg)).is_ok();
+    let mut stream = match client
+        .send_playground_message(&req.tenant, req.session, &req.content)
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => {
+            send(ReplyMsg::Refused(e));
+            return;
+        }
+    };
+    while let Some(ev) = stream.next().await {
+        let ok = match ev {
+            Ok(ev) => send(ReplyMsg::Event(ev)),
+            Err(e) => {
+                send(ReplyMsg::Broken(e));
+                break;
+            }
+        };
+        if !ok {
+            return; // the loop ended
+        }
+    }
+    send(ReplyMsg::Ended);
+}
+
 fn apply(
     terminal: &mut Term,
     client: &Client,
     tx: &Tx,
+    replies: &mut Replies,
     effects: Vec<Effect>,
 ) -> anyhow::Result<()> {
+    replies.retain(|_, task| !task.is_finished());
     for effect in effects {
         match effect {
+            Effect::StreamReply(id, req) => {
+                let task = tokio::spawn(stream_reply(client.clone(), id, req, tx.clone()));
+                replies.insert(id, task);
+            }
+            Effect::DropReply(id) => {
+                if let Some(task) = replies.remove(&id) {
+                    task.abort();
+                }
+            }
             Effect::Api(id, req) => {
                 let client = client.clone();
                 let tx = tx.clone();
                 tokio::spawn(async move {
                     let resp = execute_request(&client, req).await;
                     // The loop may have ended; the reply has nowhere to go then.
-                    let _ = tx.send(Inbox::Reply(id, resp));
+                    let _ = tx.send(Inbox::Response(id, resp));
                 });
             }
             Effect::After(delay, action) => {

@@ -165,6 +165,20 @@ pub enum FormPurpose {
         id: Uuid,
         agents: Vec<Option<Uuid>>,
     },
+    /// A playground session: `agents[i]` is option `i` of the agent
+    /// choices, `workspaces[i]` of the workspace choice (`None`: none).
+    NewPlaygroundSession {
+        tenant: Uuid,
+        agents: Vec<Uuid>,
+        workspaces: Vec<Option<Uuid>>,
+        compare: bool,
+    },
+    /// A playground message saved as a lead.
+    SaveAsLead {
+        tenant: Uuid,
+        session: Uuid,
+        message: Uuid,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -222,6 +236,11 @@ pub enum Confirmable {
         id: Uuid,
         name: String,
     },
+    DeletePlaygroundSession {
+        tenant: Uuid,
+        id: Uuid,
+        title: String,
+    },
 }
 
 /// What a picked option does.
@@ -244,6 +263,12 @@ pub enum PickPurpose {
         tenant: Uuid,
         workspace: Uuid,
         ids: Vec<Option<Uuid>>,
+    },
+    /// `ids[i]` is the playground message of option `i`, to save as a lead.
+    SaveAsLead {
+        tenant: Uuid,
+        session: Uuid,
+        ids: Vec<Uuid>,
     },
 }
 
@@ -296,6 +321,9 @@ pub enum Slot {
     Workspaces,
     /// The versions of the open agent.
     AgentVersions,
+    PlaygroundSessions,
+    /// The open playground session's transcript.
+    PlaygroundTranscript,
 }
 
 #[derive(Debug, Clone)]

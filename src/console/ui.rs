@@ -41,7 +41,7 @@ impl Widget for &App {
             Pane::Leads => panes::leads::render(self, main, buf),
             Pane::Agents => panes::agents::render(self, main, buf),
             Pane::Workspaces => panes::workspaces::render(self, main, buf),
-            other => panes::placeholder::render(self, other, main, buf),
+            Pane::Playground => panes::playground::render(self, main, buf),
         }
         render_footer(self, footer, buf);
 

@@ -17,7 +17,11 @@ impl App {
     /// Loads what the Agents or Workspaces pane shows when it opens or the
     /// current tenant changes; another tenant's rows are dropped first.
     pub(crate) fn sync_agents(&mut self, opened: bool) -> Vec<Effect> {
-        if !matches!(self.pane, Pane::Agents | Pane::Workspaces) {
+        // The playground offers the agents and workspaces in its forms.
+        if !matches!(
+            self.pane,
+            Pane::Agents | Pane::Workspaces | Pane::Playground
+        ) {
             return Vec::new();
         }
         let Some(tenant) = self.current_tenant else {
@@ -44,7 +48,7 @@ impl App {
         if !self.latest.contains_key(&Slot::Agents) {
             out.extend(self.load_agents());
         }
-        if self.pane == Pane::Workspaces {
+        if matches!(self.pane, Pane::Workspaces | Pane::Playground) {
             out.extend(self.load_workspaces());
         }
         out

@@ -397,6 +397,21 @@ impl App {
         {
             return self.picked_agent(*tenant, *workspace, ids, p.selected, &choice);
         }
+        if let PickPurpose::SaveAsLead {
+            tenant,
+            session,
+            ids,
+        } = &p.purpose
+        {
+            if let Some(message) = ids.get(p.selected) {
+                self.open_form(crate::console::app::FormPurpose::SaveAsLead {
+                    tenant: *tenant,
+                    session: *session,
+                    message: *message,
+                });
+            }
+            return Vec::new();
+        }
         let name = self.lead_name(&p.purpose);
         match p.purpose {
             PickPurpose::Stage { tenant, lead, ids } => {
@@ -434,7 +449,7 @@ impl App {
                 )
             }
             // Handled above, before a lead's name is looked for.
-            PickPurpose::LinkAgent { .. } => Vec::new(),
+            PickPurpose::LinkAgent { .. } | PickPurpose::SaveAsLead { .. } => Vec::new(),
         }
     }
 
@@ -442,6 +457,7 @@ impl App {
         let id = match purpose {
             PickPurpose::Stage { lead, .. } | PickPurpose::Assign { lead, .. } => *lead,
             PickPurpose::LinkAgent { .. } => return "the workspace".into(),
+            PickPurpose::SaveAsLead { .. } => return "the message".into(),
         };
         let from_detail = self.leads.detail.as_ref().filter(|d| d.lead.id == id);
         from_detail

@@ -5,7 +5,7 @@ pub mod agents;
 pub mod lead_detail;
 pub mod leads;
 pub mod onboarding;
-pub mod placeholder;
+pub mod playground;
 pub mod tenants;
 pub mod workspaces;
 

@@ -1,4 +1,6 @@
-//! First run: a platform admin with no tenants creates the first one.
+//! First run: a platform admin with no tenants initializes the first one,
+//! and watches each step (tenant, model, agent, workspace, samples,
+//! playground) go through or say why it stopped.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -6,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 use crate::console::app::App;
+use crate::console::playground::InitStep;
 use crate::console::ui::hint_line;
 use crate::console::widgets::form::Form;
 
@@ -17,14 +20,45 @@ pub fn render(app: &App, form: &Form, area: Rect, buf: &mut Buffer) {
         .title(Span::styled(" Welcome ", theme.title));
     let inner = block.inner(area);
     block.render(area, buf);
-    let [intro, rest] = Layout::vertical([Constraint::Length(4), Constraint::Min(0)]).areas(inner);
+    let steps = InitStep::ALL.len() as u16;
+    let [intro, rest, checklist] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Min(0),
+        Constraint::Length(steps),
+    ])
+    .areas(inner);
     Paragraph::new(vec![
         Line::from(Span::styled("Welcome to Switchboard.", theme.title)),
-        Line::from("There are no tenants yet. A tenant is one client agency with its own"),
-        Line::from("members, leads and agents. Create the first one:"),
+        Line::from("A tenant is one client agency. Initializing sets up a first agent, a web-form"),
+        Line::from("workspace and sample leads, then opens the playground to try the agent."),
     ])
     .wrap(Wrap { trim: true })
     .render(intro, buf);
     let (contexts, _) = app.contexts();
     form.render(rest, buf, theme, hint_line(app, &contexts));
+
+    let p = &app.init;
+    let lines: Vec<Line> = InitStep::ALL
+        .into_iter()
+        .map(|step| {
+            let (mark, style) = if p.running == Some(step) {
+                ("…", theme.info)
+            } else if p.failed.as_ref().is_some_and(|(s, _)| *s == step) {
+                ("✗", theme.error)
+            } else if p.done(step) {
+                ("✓", theme.success)
+            } else {
+                ("·", theme.dim)
+            };
+            let mut spans = vec![
+                Span::styled(format!("  {mark} "), style),
+                Span::styled(step.label(), style),
+            ];
+            if let Some(what) = p.outcome(step) {
+                spans.push(Span::styled(format!(": {what}"), theme.dim));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    Paragraph::new(lines).render(checklist, buf);
 }

@@ -1,0 +1,280 @@
+//! "Initialize tenant", the first run's one screen: the tenant, a first
+//! agent from a template prompt on the first ready model, a web-form
+//! workspace linked to it, the sample leads, then a playground session on
+//! that agent, ready to chat. Each step runs after the one before; a
+//! failure stops there, is shown inline, and saving again resumes from it
+//! with everything typed kept.
+
+use super::{Chat, PlaygroundView};
+use crate::console::agents::DEFAULT_MODEL;
+use crate::console::app::{App, InFlight, Load, OpenForm, Pane};
+use crate::console::effect::{Effect, Request, RequestId};
+use crate::console::forms::SAMPLES;
+use crate::console::request::Response;
+use crate::console::widgets::form::Form;
+use crate::console::widgets::toast::Toast;
+use crate::domain::{
+    Agent, Channel, NewAgent, NewPlaygroundSession, NewTenant, PlaygroundSession, Tenant, Tier,
+    Workspace,
+};
+
+/// The name of the agent and workspace that initializing creates.
+pub const FIRST_AGENT: &str = "First response";
+pub const FIRST_WORKSPACE: &str = "Website";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitStep {
+    Tenant,
+    Model,
+    Agent,
+    Workspace,
+    Samples,
+    Session,
+}
+
+impl InitStep {
+    pub const ALL: [InitStep; 6] = [
+        InitStep::Tenant,
+        InitStep::Model,
+        InitStep::Agent,
+        InitStep::Workspace,
+        InitStep::Samples,
+        InitStep::Session,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            InitStep::Tenant => "Create the tenant",
+            InitStep::Model => "Choose the first ready model",
+            InitStep::Agent => "Create the agent “First response”",
+            InitStep::Workspace => "Create the web-form workspace “Website”",
+            InitStep::Samples => "Import the sample leads",
+            InitStep::Session => "Open the playground",
+        }
+    }
+}
+
+/// What initializing has done so far.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InitProgress {
+    pub tenant: Option<Tenant>,
+    pub model: Option<String>,
+    pub agent: Option<Agent>,
+    pub workspace: Option<Workspace>,
+    /// How many sample leads came in (`Some(0)` when skipped).
+    pub samples: Option<u32>,
+    pub running: Option<InitStep>,
+    pub failed: Option<(InitStep, String)>,
+}
+
+impl InitProgress {
+    pub fn done(&self, step: InitStep) -> bool {
+        match step {
+            InitStep::Tenant => self.tenant.is_some(),
+            InitStep::Model => self.model.is_some(),
+            InitStep::Agent => self.agent.is_some(),
+            InitStep::Workspace => self.workspace.is_some(),
+            InitStep::Samples => self.samples.is_some(),
+            InitStep::Session => false,
+        }
+    }
+
+    /// What a done step made, for the checklist.
+    pub fn outcome(&self, step: InitStep) -> Option<String> {
+        match step {
+            InitStep::Tenant => self.tenant.as_ref().map(|t| t.slug.clone()),
+            InitStep::Model => self.model.clone(),
+            InitStep::Samples => self.samples.map(|n| match n {
+                0 => "none".to_string(),
+                n => format!("{n} leads"),
+            }),
+            _ => None,
+        }
+    }
+
+    fn next(&self) -> InitStep {
+        InitStep::ALL
+            .into_iter()
+            .find(|s| !self.done(*s))
+            .unwrap_or(InitStep::Session)
+    }
+}
+
+/// The first agent's prompt: a friendly, concise first response to an
+/// inbound lead of this business.
+pub fn template_prompt(tenant: &str, business: &str) -> String {
+    let who = if business.trim().is_empty() {
+        tenant.to_string()
+    } else {
+        format!("{tenant}, {}", business.trim())
+    };
+    format!(
+        "You are the first-response assistant of {who}. Prospective customers \
+         (inbound leads) write to us through our website and other channels; you write \
+         the first reply.\n\
+         - Be friendly and concise: at most four short sentences.\n\
+         - Thank them, and use their name if they gave it.\n\
+         - Answer only what you know about {tenant}; never invent prices, availability \
+         or promises. Say a team member will confirm the details.\n\
+         - Ask one question that helps us follow up: what they need, when, and the best \
+         way to reach them."
+    )
+}
+
+impl App {
+    /// Ctrl-S on the onboarding screen: runs the first step not done yet.
+    pub(crate) fn submit_init(&mut self, open: &mut OpenForm) -> (Vec<Effect>, bool) {
+        if self.init.running.is_some() {
+            return (Vec::new(), true);
+        }
+        open.form.clear_errors();
+        self.init.failed = None;
+        let step = self.init.next();
+        let effects = self.send_init(step, &open.form);
+        open.pending = Some(RequestId(self.next_id));
+        open.form.submitting = true;
+        (effects, true)
+    }
+
+    fn send_init(&mut self, step: InitStep, form: &Form) -> Vec<Effect> {
+        let text = |name: &str| form.value(name).trim().to_string();
+        let tenant = self.init.tenant.as_ref().map(|t| (t.id, t.name.clone()));
+        let req = match (step, tenant) {
+            (InitStep::Tenant, _) => Request::CreateTenant(NewTenant {
+                name: text("name"),
+                slug: None,
+                tier: Tier::parse(&form.value("tier")),
+                settings: None,
+            }),
+            (InitStep::Model, _) => Request::Models,
+            (InitStep::Agent, Some((id, name))) => Request::CreateAgent {
+                tenant: id.to_string(),
+                new: NewAgent {
+                    name: FIRST_AGENT.into(),
+                    description: Some(format!("Answers {name}'s inbound leads first")),
+                    system_prompt: template_prompt(&name, &text("business")),
+                    model: self.init.model.clone().unwrap_or(DEFAULT_MODEL.into()),
+                    temperature: None,
+                    max_tokens: None,
+                },
+            },
+            (InitStep::Workspace, Some((id, _))) => Request::CreateWorkspace {
+                tenant: id.to_string(),
+                new: crate::domain::NewWorkspace {
+                    name: FIRST_WORKSPACE.into(),
+                    channel: Channel::WebForm,
+                    agent_id: self.init.agent.as_ref().map(|a| a.id),
+                    strategy_active: true,
+                },
+            },
+            (InitStep::Samples, Some((id, _))) => Request::ImportSample {
+                tenant: id.to_string(),
+            },
+            (InitStep::Session, Some((id, _))) => Request::CreatePlaygroundSession {
+                tenant: id.to_string(),
+                new: NewPlaygroundSession {
+                    agent_id: self.init.agent.as_ref().map(|a| a.id),
+                    workspace_id: self.init.workspace.as_ref().map(|w| w.id),
+                    ..NewPlaygroundSession::default()
+                },
+            },
+            // Every later step follows the tenant's; nothing to send yet.
+            (_, None) => return Vec::new(),
+        };
+        self.init.running = Some(step);
+        let tenant = self.init.tenant.as_ref().map(|t| t.id);
+        self.send_about(req, None, "", step.label(), tenant, None)
+    }
+
+    /// The answer to a step: record it and run the next, or stop and say why.
+    pub(crate) fn on_init_response(
+        &mut self,
+        flight: &InFlight,
+        response: Response,
+    ) -> Vec<Effect> {
+        let Some(step) = self.init.running.take() else {
+            return Vec::new();
+        };
+        let Some(mut open) = self.onboarding.take() else {
+            return Vec::new();
+        };
+        open.pending = None;
+        open.form.submitting = false;
+        if let Some(err) = response.error() {
+            let msg = err.message();
+            match err.problem().filter(|_| step == InitStep::Tenant) {
+                Some(p) => open.form.apply_problem(p),
+                None => open.form.set_failure(format!("{}: {msg}", flight.fail)),
+            }
+            self.init.failed = Some((step, msg));
+            self.onboarding = Some(open);
+            return Vec::new();
+        }
+        let wants_samples = open.form.value("samples") == SAMPLES[0];
+        match response {
+            Response::TenantCreated(Ok(t)) => {
+                if let Some(list) = self.tenants.loaded_mut() {
+                    list.push(t.clone());
+                }
+                self.current_tenant = Some(t.id);
+                // The Tenants pane shows it selected when the user goes there.
+                self.filter.clear();
+                self.selected = self
+                    .visible_tenants()
+                    .iter()
+                    .position(|x| x.id == t.id)
+                    .unwrap_or(0);
+                self.init.tenant = Some(t);
+            }
+            Response::Models(Ok(list)) => {
+                let ready = list.into_iter().find(|m| m.ready).map(|m| m.id);
+                self.init.model = Some(ready.unwrap_or_else(|| DEFAULT_MODEL.to_string()));
+            }
+            Response::AgentCreated(Ok(a)) => self.init.agent = Some(a),
+            Response::WorkspaceSaved(Ok(w)) => {
+                self.init.workspace = Some(w);
+                if !wants_samples {
+                    self.init.samples = Some(0);
+                }
+            }
+            Response::Imported(Ok(report)) => self.init.samples = Some(report.imported),
+            Response::PlaygroundSessionCreated(Ok(s)) => return self.init_finished(s),
+            _ => {}
+        }
+        let next = self.init.next();
+        let effects = self.send_init(next, &open.form);
+        open.pending = Some(RequestId(self.next_id));
+        open.form.submitting = true;
+        self.onboarding = Some(open);
+        effects
+    }
+
+    /// Lands in the playground with the new session open, input focused.
+    fn init_finished(&mut self, session: PlaygroundSession) -> Vec<Effect> {
+        let name = self
+            .init
+            .tenant
+            .as_ref()
+            .map(|t| t.name.clone())
+            .unwrap_or_default();
+        let leads = match self.init.samples {
+            Some(0) | None => String::new(),
+            Some(n) => format!(", {n} sample leads"),
+        };
+        self.onboarding = None;
+        self.pane = Pane::Playground;
+        let mut chat = Chat::new(session.clone(), &self.theme);
+        chat.messages = Load::Loaded(Vec::new());
+        self.playground = PlaygroundView {
+            tenant: self.current_tenant,
+            sessions: Load::Loaded(vec![session]),
+            selected: 0,
+            chat: Some(chat),
+        };
+        self.toast(Toast::success(format!(
+            "{name} is ready: an agent, a web-form workspace{leads}. Write as a lead would."
+        )));
+        // The header's usage counts changed with the samples.
+        self.load_tenants()
+    }
+}
