@@ -400,6 +400,22 @@ fn a_new_lead_above_the_selection_keeps_the_selection_on_its_lead() {
         .toasts
         .iter()
         .any(|t| t.text == "SLA breached: Bob Stone"));
+    // A burst of breaches (a backlog) shares one toast that counts.
+    app.on_event(
+        Uuid::from_u128(1),
+        event(
+            5,
+            "sla.breached",
+            serde_json::json!({ "lead_id": Uuid::from_u128(13), "name": "Ann Lee", "sla_due_at": now() }),
+        ),
+    );
+    let breaches: Vec<&str> = app
+        .toasts
+        .iter()
+        .filter(|t| t.text.contains("SLA"))
+        .map(|t| t.text.as_str())
+        .collect();
+    assert_eq!(breaches, ["2 leads breached their SLA (latest: Ann Lee)"]);
     // Another tenant's event is not ours.
     let before = app.leads.items.len();
     app.on_event(

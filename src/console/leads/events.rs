@@ -29,6 +29,21 @@ impl App {
         self.toast(t);
     }
 
+    /// A breach stays until dismissed (someone needs to act); several at
+    /// once (a backlog, an import of old leads) share one toast that counts.
+    fn toast_breach(&mut self, name: &str) {
+        const GROUP: &str = "sla-breach";
+        if let Some(t) = self.toasts.iter_mut().find(|t| t.group == Some(GROUP)) {
+            t.count += 1;
+            t.text = format!("{} leads breached their SLA (latest: {name})", t.count);
+            self.dirty = true;
+            return;
+        }
+        let mut t = Toast::error(format!("SLA breached: {name}"));
+        t.group = Some(GROUP);
+        self.toast(t);
+    }
+
     /// Applies one event of `tenant`'s stream. Events of a tenant that is no
     /// longer current (the stream is being switched) are dropped.
     pub fn on_event(&mut self, tenant: Uuid, ev: ServerEvent) -> Vec<Effect> {
@@ -88,8 +103,7 @@ impl App {
             }
             "sla.breached" => {
                 let name = ev.data.get("name").and_then(|v| v.as_str()).unwrap_or("?");
-                // It stays until dismissed: a breach needs someone to act.
-                self.toast(Toast::error(format!("SLA breached: {name}")));
+                self.toast_breach(name);
             }
             // At-risk shows by itself: the SLA column is computed at render.
             _ => {}
