@@ -76,7 +76,8 @@ impl App {
             | Response::AgentDeleted(_)
             | Response::Workspaces(_)
             | Response::WorkspaceSaved(_)
-            | Response::WorkspaceDeleted(_)) => return self.on_agent_response(id, &flight, r),
+            | Response::WorkspaceDeleted(_)
+            | Response::Models(_)) => return self.on_agent_response(id, &flight, r),
             Response::Me(Ok(me)) => {
                 self.me = Load::Loaded(me);
                 self.maybe_onboard();

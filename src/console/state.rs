@@ -324,6 +324,8 @@ pub enum Slot {
     PlaygroundSessions,
     /// The open playground session's transcript.
     PlaygroundTranscript,
+    /// The models agents can name.
+    Models,
 }
 
 #[derive(Debug, Clone)]

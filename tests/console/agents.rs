@@ -4,7 +4,7 @@
 use super::*;
 use switchboard::console::agents::diff::{line_diff, DiffKind};
 use switchboard::domain::{
-    Agent, AgentConfig, AgentLink, AgentPatch, AgentVersion, Channel, Sharing, Workspace,
+    Agent, AgentConfig, AgentLink, AgentPatch, AgentVersion, Channel, ModelInfo, Sharing, Workspace,
 };
 
 const PROMPT_V1: &str =
@@ -125,9 +125,33 @@ pub(super) fn workspaces() -> Vec<Workspace> {
 }
 
 /// Opens the Agents pane; returns the list request's id.
+/// Opens the Agents pane (answering its model list); the agents request.
 fn open_agents(app: &mut App) -> RequestId {
     let fx = press(app, &[key('3')]);
+    if let Some((id, _)) = requests(&fx)
+        .into_iter()
+        .find(|(_, r)| *r == Request::Models)
+    {
+        app.on_response(id, Response::Models(Ok(models())));
+    }
     id_of(&fx, |r| matches!(r, Request::ListAgents { .. }))
+}
+
+/// What the server's providers offer: the local model (ready) and one
+/// configured OpenAI-compatible model.
+pub fn models() -> Vec<ModelInfo> {
+    vec![
+        ModelInfo {
+            id: "local/smollm2-135m".into(),
+            ready: true,
+            detail: None,
+        },
+        ModelInfo {
+            id: "ollama/llama3.2".into(),
+            ready: true,
+            detail: None,
+        },
+    ]
 }
 
 fn agents_loaded() -> App {
@@ -151,8 +175,10 @@ fn workspaces_loaded() -> App {
     let fx = press(&mut app, &[key('4')]);
     let ws = id_of(&fx, |r| matches!(r, Request::ListWorkspaces { .. }));
     let ag = id_of(&fx, |r| matches!(r, Request::ListAgents { .. }));
+    let models = id_of(&fx, |r| matches!(r, Request::Models));
     app.on_response(ag, Response::Agents(Ok(mixed_agents())));
     app.on_response(ws, Response::Workspaces(Ok(workspaces())));
+    app.on_response(models, Response::Models(Ok(self::models())));
     app
 }
 
@@ -368,7 +394,8 @@ fn opening_the_pane_lists_the_current_tenants_agents() {
     let reqs = requests(&fx);
     let open_arms = Uuid::from_u128(1).to_string();
     assert!(
-        matches!(&reqs[..], [(_, Request::ListAgents { tenant })] if *tenant == open_arms),
+        matches!(&reqs[..], [(_, Request::ListAgents { tenant }), (_, Request::Models)]
+            if *tenant == open_arms),
         "{reqs:?}"
     );
 }
@@ -700,4 +727,23 @@ fn delete_asks_first() {
         .toasts
         .iter()
         .any(|t| t.text == "Deleted agent Receptionist"));
+}
+
+#[test]
+fn the_model_is_picked_from_what_the_server_offers() {
+    let mut app = agents_loaded();
+    press(&mut app, &[key('n')]);
+    typed(&mut app, "Greeter");
+    // Name → Description → Model; right picks the next offered model.
+    press(
+        &mut app,
+        &[code(KeyCode::Tab), code(KeyCode::Tab), code(KeyCode::Right)],
+    );
+    press(&mut app, &[code(KeyCode::Tab); 3]);
+    typed(&mut app, "Hello there");
+    let fx = press(&mut app, &[ctrl('s')]);
+    id_of(
+        &fx,
+        |r| matches!(r, Request::CreateAgent { new, .. } if new.model == "ollama/llama3.2"),
+    );
 }

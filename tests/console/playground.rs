@@ -102,6 +102,7 @@ fn in_playground(sessions: Vec<PlaygroundSession>) -> App {
             }
             Request::ListAgents { .. } => Response::Agents(Ok(mixed_agents())),
             Request::ListWorkspaces { .. } => Response::Workspaces(Ok(workspaces())),
+            Request::Models => Response::Models(Ok(crate::agents::models())),
             other => panic!("unexpected request {other:?}"),
         };
         app.on_response(id, resp);

@@ -65,14 +65,27 @@ impl App {
         let req = Request::ListAgents {
             tenant: tenant.to_string(),
         };
-        self.send_about(
+        let mut effects = self.send_about(
             req,
             Some(Slot::Agents),
             "",
             "Could not load agents",
             Some(tenant),
             None,
-        )
+        );
+        // The agent form offers these (without them it takes any name);
+        // the server's providers do not change while it runs.
+        if self.agents.models.is_empty() {
+            effects.extend(self.send_about(
+                Request::Models,
+                Some(Slot::Models),
+                "",
+                "Could not load the model list",
+                None,
+                None,
+            ));
+        }
+        effects
     }
 
     pub(crate) fn load_workspaces(&mut self) -> Vec<Effect> {

@@ -20,6 +20,20 @@ const PROMPT_ROWS: u16 = 7;
 type Submit = (Request, String, String);
 
 impl App {
+    /// The model: a choice among what the server's providers offer (and
+    /// the current one, even if this server lacks it), or free text while
+    /// the list is unknown.
+    fn model_field(&self, current: &str) -> Field {
+        let mut options: Vec<&str> = self.agents.models.iter().map(|m| m.id.as_str()).collect();
+        if options.is_empty() {
+            return Field::line("model", "Model", current);
+        }
+        if !options.contains(&current) {
+            options.insert(0, current);
+        }
+        Field::choice("model", "Model", &options, current)
+    }
+
     /// The fields of an agent or workspace form; `None` when what it edits
     /// is gone.
     pub(crate) fn agent_form_fields(&self, purpose: &FormPurpose) -> Option<(String, Vec<Field>)> {
@@ -30,7 +44,7 @@ impl App {
                 vec![
                     Field::line("name", "Name", ""),
                     Field::line("description", "Description", ""),
-                    Field::line("model", "Model", DEFAULT_MODEL),
+                    self.model_field(DEFAULT_MODEL),
                     Field::line(
                         "temperature",
                         "Temperature",
@@ -48,7 +62,7 @@ impl App {
                     vec![
                         Field::line("name", "Name", &a.name),
                         Field::line("description", "Description", &a.description),
-                        Field::line("model", "Model", &c.model),
+                        self.model_field(&c.model),
                         Field::line("temperature", "Temperature", &c.temperature.to_string()),
                         Field::line("max_tokens", "Max tokens", &c.max_tokens.to_string()),
                         Field::tall("system_prompt", "Prompt", &c.system_prompt, PROMPT_ROWS),

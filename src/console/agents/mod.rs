@@ -81,6 +81,8 @@ pub struct AgentsView {
     pub ws_selected: usize,
     /// `:agent <name>` before the list arrived: opened when it does.
     pub open_when_loaded: Option<String>,
+    /// The models the server's providers offer, for the agent form.
+    pub models: Vec<crate::domain::ModelInfo>,
 }
 
 impl AgentsView {

@@ -20,6 +20,7 @@ impl App {
         let here = flight.tenant.is_some() && flight.tenant == self.agents.tenant;
         match response {
             Response::Agents(Ok(list)) if here => return self.on_agents(list),
+            Response::Models(Ok(list)) => self.agents.models = list,
             Response::AgentVersions(Ok(list)) if here => {
                 if let Some(d) = self
                     .agents
