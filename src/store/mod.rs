@@ -2,12 +2,14 @@
 //! backend (chosen by the database URL's scheme).
 
 pub mod leads;
+pub mod outbound;
 pub mod playground;
 pub mod postgres;
 pub mod sqlite;
 pub mod workflows;
 
 pub use leads::*;
+pub use outbound::*;
 pub use playground::*;
 pub use workflows::*;
 
@@ -123,7 +125,7 @@ pub enum TenantScope {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: OutboundStore + Send + Sync + 'static {
     // users and sessions
     async fn create_user(
         &self,
