@@ -165,6 +165,11 @@ pub fn event_id(tenant: Uuid, seq: i64) -> String {
     format!("evt_{}_{seq}", tenant.simple())
 }
 
+/// How a stored secret is shown: `whsec_••••` and its last four characters.
+pub fn secret_hint(secret: &str) -> String {
+    format!("whsec_{}", super::secret::mask(secret))
+}
+
 /// `v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
     format!(

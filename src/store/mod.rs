@@ -535,6 +535,9 @@ pub struct OutboxMessage {
     pub subject: String,
     pub body: String,
     pub created_at: DateTime<Utc>,
+    /// Failed send attempts so far, and the last one's error.
+    pub attempts: u32,
+    pub last_error: Option<String>,
 }
 
 pub type DynStore = Arc<dyn Store>;

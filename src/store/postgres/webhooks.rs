@@ -11,9 +11,7 @@ use uuid::Uuid;
 
 use super::leads::log_event;
 use super::{db_error, ms, write_audit, PgStore, Tx};
-use crate::domain::{
-    secret, DeliveryStatus, Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery,
-};
+use crate::domain::{DeliveryStatus, Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
 use crate::store::{
     Actor, AttemptNext, AttemptRecord, AuditEntry, DeliveryJob, EventRecord, MailJob,
     OutboundStore, StoreError, StoreResult, WebhookChange, WebhookRow,
@@ -33,7 +31,7 @@ fn endpoint(r: &PgRow) -> StoreResult<Webhook> {
         url: r.try_get("url").map_err(err)?,
         events: r.try_get("events").map_err(err)?,
         enabled: r.try_get("enabled").map_err(err)?,
-        secret_hint: secret::mask(&secret_value),
+        secret_hint: crate::domain::webhook::secret_hint(&secret_value),
         disabled_reason: r.try_get("disabled_reason").map_err(err)?,
         consecutive_failures: r.try_get::<i32, _>("consecutive_failures").map_err(err)? as u32,
         failing_since: r.try_get("failing_since").map_err(err)?,

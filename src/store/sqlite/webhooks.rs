@@ -9,9 +9,7 @@ use uuid::Uuid;
 
 use super::leads::log_event;
 use super::{db_error, parse_uuid, to_dt, write_audit, SqliteStore};
-use crate::domain::{
-    secret, DeliveryStatus, Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery,
-};
+use crate::domain::{DeliveryStatus, Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
 use crate::store::{
     Actor, AttemptNext, AttemptRecord, AuditEntry, DeliveryJob, EventRecord, MailJob,
     OutboundStore, StoreError, StoreResult, WebhookChange, WebhookRow,
@@ -29,7 +27,7 @@ fn endpoint(r: &SqliteRow) -> StoreResult<Webhook> {
         url: r.try_get("url").map_err(err)?,
         events: serde_json::from_str(&events).unwrap_or_default(),
         enabled: r.try_get::<i64, _>("enabled").map_err(err)? != 0,
-        secret_hint: secret::mask(&secret_value),
+        secret_hint: crate::domain::webhook::secret_hint(&secret_value),
         disabled_reason: r.try_get("disabled_reason").map_err(err)?,
         consecutive_failures: r.try_get::<i64, _>("consecutive_failures").map_err(err)? as u32,
         failing_since: r
