@@ -28,6 +28,9 @@ pub const EVENT_KINDS: &[&str] = &[
     "sla.breached",
     "usage.near_limit",
     "workflow.awaiting_approval",
+    "workflow.approved",
+    "workflow.rejected",
+    "workflow.failed",
     "webhook.disabled",
 ];
 
