@@ -36,6 +36,55 @@ pub struct FileConfig {
     /// `[llm]`: model providers for agents (see `crate::llm::LlmConfig`).
     #[serde(default)]
     pub llm: crate::llm::LlmConfig,
+    /// `[smtp]`: where email alerts go; absent keeps them in the outbox.
+    pub smtp: Option<SmtpFileConfig>,
+}
+
+/// `[smtp]` as written in the file. The password is never in the file:
+/// `password_env` names the environment variable that holds it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpFileConfig {
+    pub host: String,
+    /// Default: 587 for starttls, 465 for tls, 25 for none.
+    pub port: Option<u16>,
+    /// The sender, e.g. `Switchboard <alerts@example.com>`.
+    pub from: String,
+    pub username: Option<String>,
+    pub password_env: Option<String>,
+    /// `none`, `starttls` (default) or `tls`.
+    pub tls: Option<crate::server::mailer::SmtpTls>,
+    /// Longest wait for the server, in seconds (default 30).
+    pub timeout_secs: Option<u32>,
+}
+
+impl SmtpFileConfig {
+    fn resolve(self) -> anyhow::Result<crate::server::mailer::SmtpSettings> {
+        use crate::server::mailer::{SmtpSettings, SmtpTls};
+        let password = match &self.password_env {
+            Some(var) => Some(std::env::var(var).map_err(|_| {
+                anyhow::anyhow!(
+                    "smtp.password_env names {var:?}, but that environment variable is not set"
+                )
+            })?),
+            None => None,
+        };
+        if password.is_some() && self.username.is_none() {
+            anyhow::bail!("smtp.password_env is set but smtp.username is not");
+        }
+        let tls = self.tls.unwrap_or(SmtpTls::Starttls);
+        let settings = SmtpSettings {
+            port: self.port.unwrap_or(tls.default_port()),
+            host: self.host,
+            from: self.from,
+            username: self.username,
+            password,
+            tls,
+            timeout: std::time::Duration::from_secs(u64::from(self.timeout_secs.unwrap_or(30))),
+        };
+        settings.check()?;
+        Ok(settings)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +121,7 @@ pub struct Config {
     pub workflow_workers: u32,
     pub keys: BTreeMap<String, String>,
     pub llm: crate::llm::LlmConfig,
+    pub smtp: Option<crate::server::mailer::SmtpSettings>,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -148,6 +198,7 @@ impl Config {
         let ingest_burst = number("ingest_burst", file.ingest_burst, 100)?;
         let sla_check_seconds = number("sla_check_seconds", file.sla_check_seconds, 30)?;
         let workflow_workers = number("workflow_workers", file.workflow_workers, 2)?;
+        let smtp = file.smtp.map(SmtpFileConfig::resolve).transpose()?;
         Ok(Config {
             server: flags
                 .server
@@ -180,6 +231,7 @@ impl Config {
             workflow_workers,
             keys: file.keys,
             llm: file.llm,
+            smtp,
             dirs,
         })
     }
@@ -219,6 +271,31 @@ mod tests {
         let c = Config::resolve(dirs, file, &flags).unwrap();
         assert_eq!(c.bind, "127.0.0.1:2");
         assert_eq!(c.database_url, "sqlite:///d/switchboard.db");
+    }
+
+    #[test]
+    fn smtp_reads_the_password_from_the_named_variable_only() {
+        let dirs = || Dirs {
+            config: "/c".into(),
+            data: "/d".into(),
+        };
+        let text = "[smtp]\nhost = \"mail.test\"\nfrom = \"a@b.test\"\nusername = \"u\"\n\
+                    password_env = \"SWITCHBOARD_TEST_SMTP_PW_UNSET\"\ntls = \"tls\"\n";
+        let file = parse_file(Path::new("c.toml"), text).unwrap();
+        let err = Config::resolve(dirs(), file, &Flags::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("SWITCHBOARD_TEST_SMTP_PW_UNSET"),
+            "{err}"
+        );
+        let text = "[smtp]\nhost = \"mail.test\"\nfrom = \"a@b.test\"\npassword = \"x\"\n";
+        assert!(parse_file(Path::new("c.toml"), text).is_err());
+        let text = "[smtp]\nhost = \"mail.test\"\nfrom = \"a@b.test\"\ntls = \"tls\"\n";
+        let file = parse_file(Path::new("c.toml"), text).unwrap();
+        let smtp = Config::resolve(dirs(), file, &Flags::default())
+            .unwrap()
+            .smtp
+            .unwrap();
+        assert_eq!(smtp.port, 465);
     }
 
     #[test]

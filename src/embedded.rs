@@ -61,6 +61,7 @@ pub fn settings(config: &Config) -> ServerSettings {
         ingest_burst: config.ingest_burst,
         sla_interval: std::time::Duration::from_secs(u64::from(config.sla_check_seconds)),
         workflow_workers: config.workflow_workers as usize,
+        smtp: config.smtp.clone(),
         ..ServerSettings::default()
     }
 }

@@ -5,6 +5,7 @@
 mod analytics;
 mod events;
 mod playground;
+mod webhooks;
 mod workflows;
 
 use std::time::Duration;

@@ -15,6 +15,7 @@ pub mod problem;
 pub mod secret;
 pub mod tenant;
 pub mod validate;
+pub mod webhook;
 pub mod workflow;
 
 pub use access::{Permission, Role};
@@ -46,6 +47,10 @@ pub use problem::{FieldError, Problem, ProblemKind};
 pub use tenant::{
     NewTenant, Stage, StageInput, Tenant, TenantPatch, TenantSettings, TenantSettingsPatch,
     TenantStatus, TenantUsage, Tier,
+};
+pub use webhook::{
+    DeliveryStatus, NewWebhook, RetryPolicy, Webhook, WebhookAttempt, WebhookDelivery,
+    WebhookPatch, WebhookPayload, WebhookWithSecret,
 };
 pub use workflow::{
     ApproveWorkflow, RejectWorkflow, StartWorkflow, StepKind, StepOutcome, Workflow,

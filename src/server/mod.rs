@@ -7,18 +7,21 @@ mod analytics;
 mod api_keys;
 mod auth;
 pub mod clock;
+pub mod dispatch;
 pub mod error;
 pub mod events;
 mod extract;
 mod import;
 mod ingest;
 mod leads;
+pub mod mailer;
 mod members;
 mod openapi;
 pub mod password;
 mod playground;
 mod ratelimit;
 mod tenants;
+mod webhooks;
 mod workflow_runner;
 mod workflows;
 mod workspaces;
@@ -51,6 +54,18 @@ pub struct ServerSettings {
     pub login_failures_per_ip: usize,
     /// Lead workflows run at once (0: none run in this process).
     pub workflow_workers: usize,
+    /// How often the webhook dispatcher and the mailer look for retries due
+    /// (new events wake them at once).
+    pub outbound_interval: Duration,
+    /// Longest wait for a webhook receiver's answer.
+    pub webhook_timeout: Duration,
+    /// Webhook attempts in flight at once (per process).
+    pub webhook_concurrency: usize,
+    /// Backoff for webhooks and mail; when webhooks give up and endpoints
+    /// are disabled.
+    pub outbound_retry: crate::domain::RetryPolicy,
+    /// Where the mailer sends the outbox; `None` keeps it unsent.
+    pub smtp: Option<mailer::SmtpSettings>,
 }
 
 impl Default for ServerSettings {
@@ -64,6 +79,11 @@ impl Default for ServerSettings {
             login_failures_per_email: 5,
             login_failures_per_ip: 50,
             workflow_workers: 2,
+            outbound_interval: Duration::from_secs(1),
+            webhook_timeout: Duration::from_secs(10),
+            webhook_concurrency: 8,
+            outbound_retry: crate::domain::RetryPolicy::default(),
+            smtp: None,
         }
     }
 }
@@ -276,6 +296,28 @@ pub fn app(state: AppState) -> Router {
         .route("/analytics", get(analytics::platform))
         .route("/analytics/overview", get(analytics::overview))
         .route("/tenants/{tenant}/analytics", get(analytics::tenant))
+        .route(
+            "/tenants/{tenant}/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/tenants/{tenant}/webhooks/{id}",
+            get(webhooks::get)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/tenants/{tenant}/webhooks/{id}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
+        .route(
+            "/tenants/{tenant}/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
+        .route(
+            "/tenants/{tenant}/webhooks/{id}/deliveries/{delivery}/replay",
+            post(webhooks::replay),
+        )
         .route("/openapi.json", get(openapi::document))
         .fallback(not_found);
     Router::new()
@@ -318,6 +360,12 @@ pub async fn serve_on(
         state.clone(),
         state.settings.workflow_workers,
     ));
+    let dispatcher = tokio::spawn(dispatch::webhook_dispatcher(state.clone()));
+    let mail = state
+        .settings
+        .smtp
+        .clone()
+        .map(|smtp| tokio::spawn(mailer::mailer(state.clone(), smtp)));
     // Streams (live events, playground tokens) write small frames: without
     // TCP_NODELAY, Nagle's algorithm holds each back for the peer's ACK.
     let listener = listener.tap_io(|tcp| {
@@ -333,6 +381,10 @@ pub async fn serve_on(
     .await;
     watcher.abort();
     workers.abort();
+    dispatcher.abort();
+    if let Some(task) = mail {
+        task.abort();
+    }
     if let Some(task) = wakeups {
         task.abort();
     }

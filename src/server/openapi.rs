@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 use super::extract::Json;
 use super::{
     agents, analytics, api_keys, auth, events, import, ingest, leads, members, playground, tenants,
-    workflows, workspaces,
+    webhooks, workflows, workspaces,
 };
 use crate::domain::*;
 
@@ -31,8 +31,10 @@ use crate::domain::*;
         workflows::start, workflows::list, workflows::get, workflows::approve, workflows::reject,
         workflows::cancel, workflows::retry,
         analytics::tenant, analytics::platform, analytics::overview,
+        webhooks::list, webhooks::create, webhooks::get, webhooks::update, webhooks::delete,
+        webhooks::rotate_secret, webhooks::deliveries, webhooks::replay,
     ),
-    components(schemas(Problem, FieldError, Tenant, Role, Permission, Tier, TenantStatus)),
+    components(schemas(Problem, FieldError, Tenant, Role, Permission, Tier, TenantStatus, WebhookPayload)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -2,12 +2,14 @@
 //! backend (chosen by the database URL's scheme).
 
 pub mod leads;
+pub mod outbound;
 pub mod playground;
 pub mod postgres;
 pub mod sqlite;
 pub mod workflows;
 
 pub use leads::*;
+pub use outbound::*;
 pub use playground::*;
 pub use workflows::*;
 
@@ -123,7 +125,7 @@ pub enum TenantScope {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: OutboundStore + Send + Sync + 'static {
     // users and sessions
     async fn create_user(
         &self,
@@ -533,6 +535,9 @@ pub struct OutboxMessage {
     pub subject: String,
     pub body: String,
     pub created_at: DateTime<Utc>,
+    /// Failed send attempts so far, and the last one's error.
+    pub attempts: u32,
+    pub last_error: Option<String>,
 }
 
 pub type DynStore = Arc<dyn Store>;

@@ -10,9 +10,11 @@ use switchboard::domain::{
     AgentConfig, AgentPatch, Channel, NewAgent, NewPlaygroundSession, NewWorkspace, PlaygroundLane,
     SaveAsLead, Sharing, SharingChange, WorkflowStatus, WorkspacePatch,
 };
+use switchboard::domain::{NewWebhook, WebhookPatch};
 use switchboard::store::{
     Actor, IngestOutcome, LeadChange, LeadLimit, NewApiKeyRow, NewInvitationRow, NewLeadRow,
-    NewWorkflowRow, PlaygroundMessageRow, PlaygroundSessionRow, WorkflowTransition, WorkspaceRow,
+    NewWorkflowRow, PlaygroundMessageRow, PlaygroundSessionRow, WebhookRow, WorkflowTransition,
+    WorkspaceRow,
 };
 use uuid::Uuid;
 
@@ -85,6 +87,14 @@ enum Route {
     TenantAnalytics,
     PlatformAnalytics,
     PlatformOverview,
+    ListWebhooks,
+    CreateWebhook,
+    GetWebhook,
+    PatchWebhook,
+    DeleteWebhook,
+    RotateWebhookSecret,
+    WebhookDeliveries,
+    ReplayWebhookDelivery,
 }
 
 /// What a route needs; `None` = any signed-in user, outside any tenant.
@@ -97,7 +107,7 @@ enum Needs {
 }
 
 impl Route {
-    const ALL: [Route; 57] = [
+    const ALL: [Route; 65] = [
         Route::Me,
         Route::ListTenants,
         Route::CreateTenant,
@@ -155,6 +165,14 @@ impl Route {
         Route::TenantAnalytics,
         Route::PlatformAnalytics,
         Route::PlatformOverview,
+        Route::ListWebhooks,
+        Route::CreateWebhook,
+        Route::GetWebhook,
+        Route::PatchWebhook,
+        Route::DeleteWebhook,
+        Route::RotateWebhookSecret,
+        Route::WebhookDeliveries,
+        Route::ReplayWebhookDelivery,
     ];
 
     fn needs(self) -> Needs {
@@ -209,6 +227,14 @@ impl Route {
             | Route::RetryWorkflow => Needs::Perm(LeadsEdit),
             Route::TenantAnalytics => Needs::Perm(LeadsViewAll),
             Route::PlatformAnalytics | Route::PlatformOverview => Needs::PlatformAdmin,
+            Route::ListWebhooks
+            | Route::CreateWebhook
+            | Route::GetWebhook
+            | Route::PatchWebhook
+            | Route::DeleteWebhook
+            | Route::RotateWebhookSecret
+            | Route::WebhookDeliveries
+            | Route::ReplayWebhookDelivery => Needs::Perm(SettingsManage),
         }
     }
 
@@ -224,7 +250,9 @@ impl Route {
             | Route::CreateWorkspace
             | Route::CreatePlaygroundSession
             | Route::SavePlaygroundLead
-            | Route::StartWorkflow => 201,
+            | Route::StartWorkflow
+            | Route::CreateWebhook => 201,
+            Route::ReplayWebhookDelivery => 202,
             Route::RemoveMember
             | Route::RevokeInvitation
             | Route::RevokeKey
@@ -232,7 +260,8 @@ impl Route {
             | Route::DeleteAgent
             | Route::DeleteWorkspace
             | Route::DeletePlaygroundSession
-            | Route::CancelPlaygroundReply => 204,
+            | Route::CancelPlaygroundReply
+            | Route::DeleteWebhook => 204,
             _ => 200,
         }
     }
@@ -414,6 +443,33 @@ impl Fixture {
                 .unwrap();
         }
         wf.id
+    }
+
+    /// A new webhook of alpha (to a closed port), made through the store.
+    async fn webhook(&self) -> Uuid {
+        let row = WebhookRow {
+            url: "http://127.0.0.1:9/hook".into(),
+            events: vec!["lead.created".into()],
+            enabled: true,
+            secret: secret::generate("whsec_"),
+        };
+        let actor = Actor::system();
+        let now = chrono::Utc::now();
+        let w = self
+            .app
+            .store
+            .create_webhook(&actor, self.tenant_id, row, now);
+        w.await.unwrap().id
+    }
+
+    /// A webhook of alpha with one delivery; returns (webhook, delivery).
+    async fn delivery(&self) -> (Uuid, Uuid) {
+        let webhook = self.webhook().await;
+        self.lead().await;
+        let page = PageQuery::default();
+        let store = &self.app.store;
+        let deliveries = store.list_deliveries(self.tenant_id, webhook, &page);
+        (webhook, deliveries.await.unwrap().items[0].id)
     }
 
     fn next(&self) -> usize {
@@ -711,6 +767,45 @@ impl Fixture {
                     client
                         .save_playground_lead(t, session, message, &contact)
                         .await,
+                    ok,
+                )
+            }
+            Route::ListWebhooks => status(client.list_webhooks(t).await, ok),
+            Route::CreateWebhook => {
+                let new = NewWebhook {
+                    url: format!("https://hooks.example.test/{n}"),
+                    events: vec!["*".into()],
+                    enabled: Some(false),
+                };
+                status(client.create_webhook(t, &new).await, ok)
+            }
+            Route::GetWebhook => status(client.webhook(t, self.webhook().await).await, ok),
+            Route::PatchWebhook => {
+                let patch = WebhookPatch {
+                    enabled: Some(false),
+                    ..Default::default()
+                };
+                status(
+                    client.update_webhook(t, self.webhook().await, &patch).await,
+                    ok,
+                )
+            }
+            Route::DeleteWebhook => {
+                status(client.delete_webhook(t, self.webhook().await).await, ok)
+            }
+            Route::RotateWebhookSecret => status(
+                client.rotate_webhook_secret(t, self.webhook().await).await,
+                ok,
+            ),
+            Route::WebhookDeliveries => {
+                let (webhook, _) = self.delivery().await;
+                let page = PageQuery::default();
+                status(client.webhook_deliveries(t, webhook, &page).await, ok)
+            }
+            Route::ReplayWebhookDelivery => {
+                let (webhook, delivery) = self.delivery().await;
+                status(
+                    client.replay_webhook_delivery(t, webhook, delivery).await,
                     ok,
                 )
             }

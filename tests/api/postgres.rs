@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::common::{lead, postgres_admin_url, spawn_with, PgDatabase, TestApp};
 
 /// Every tenant-owned table, as the migrations define them.
-const TENANT_TABLES: [&str; 18] = [
+const TENANT_TABLES: [&str; 21] = [
     "memberships",
     "invitations",
     "api_keys",
@@ -39,6 +39,9 @@ const TENANT_TABLES: [&str; 18] = [
     "playground_messages",
     "workflows",
     "workflow_steps",
+    "webhook_endpoints",
+    "webhook_deliveries",
+    "webhook_attempts",
 ];
 
 fn skip() -> bool {

@@ -23,6 +23,7 @@ mod sla;
 mod store_impl;
 mod tenants;
 mod users;
+mod webhooks;
 mod workflows;
 mod workspaces;
 

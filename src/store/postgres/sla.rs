@@ -215,7 +215,7 @@ impl PgStore {
     ) -> StoreResult<Vec<OutboxMessage>> {
         let mut tx = self.tenant_tx(tenant_id).await?;
         let rows = sqlx::query(
-            "SELECT id, kind, recipient, subject, body, created_at FROM outbox \
+            "SELECT id, kind, recipient, subject, body, created_at, attempts, last_error FROM outbox \
              WHERE tenant_id = $1 AND sent_at IS NULL ORDER BY id",
         )
         .bind(tenant_id)
@@ -233,6 +233,8 @@ impl PgStore {
                     subject: r.try_get("subject").map_err(err)?,
                     body: r.try_get("body").map_err(err)?,
                     created_at: r.try_get("created_at").map_err(err)?,
+                    attempts: r.try_get::<i32, _>("attempts").map_err(err)? as u32,
+                    last_error: r.try_get("last_error").map_err(err)?,
                 })
             })
             .collect()

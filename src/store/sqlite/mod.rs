@@ -12,6 +12,7 @@ mod playground;
 mod sla;
 mod tenants;
 mod users;
+mod webhooks;
 mod workflows;
 mod workspaces;
 

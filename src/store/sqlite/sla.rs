@@ -239,7 +239,7 @@ impl SqliteStore {
         tenant_id: Uuid,
     ) -> StoreResult<Vec<OutboxMessage>> {
         let rows = sqlx::query(
-            "SELECT id, kind, recipient, subject, body, created_at FROM outbox \
+            "SELECT id, kind, recipient, subject, body, created_at, attempts, last_error FROM outbox \
              WHERE tenant_id = ? AND sent_at IS NULL ORDER BY id",
         )
         .bind(tenant_id.to_string())
@@ -256,6 +256,8 @@ impl SqliteStore {
                     subject: r.try_get("subject").map_err(err)?,
                     body: r.try_get("body").map_err(err)?,
                     created_at: to_dt(r.try_get("created_at").map_err(err)?),
+                    attempts: r.try_get::<i64, _>("attempts").map_err(err)? as u32,
+                    last_error: r.try_get("last_error").map_err(err)?,
                 })
             })
             .collect()

@@ -1,0 +1,220 @@
+//! The webhook dispatcher: a background task that leases due deliveries
+//! from the store, posts them signed (bounded concurrency, a timeout per
+//! attempt), logs every attempt and schedules retries with backoff. Woken by
+//! new events (this process's or, on PostgreSQL, any process's) and by a
+//! timer for retries; all state is in the store, so restarts and several
+//! servers are safe.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use tokio::sync::{broadcast, Semaphore};
+
+use super::AppState;
+use crate::domain::webhook::{
+    event_id, sign, WebhookPayload, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+};
+use crate::domain::WebhookAttempt;
+use crate::store::{AttemptNext, AttemptRecord, DeliveryJob};
+
+/// Bytes of a receiver's response kept with the attempt.
+const EXCERPT_BYTES: usize = 500;
+
+/// Runs until the server stops.
+pub async fn webhook_dispatcher(state: AppState) {
+    let client = match reqwest::Client::builder()
+        .timeout(state.settings.webhook_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("Switchboard-Webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the webhook HTTP client; no webhooks will be sent");
+            return;
+        }
+    };
+    let mut wake = state.events.subscribe();
+    let permits = Arc::new(Semaphore::new(state.settings.webhook_concurrency.max(1)));
+    // Finished attempts free a slot: look for more work then too.
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<()>(64);
+    loop {
+        let free = permits.available_permits();
+        let mut full = false;
+        if free > 0 {
+            let now = state.clock.now();
+            // A lease outlives the attempt's timeout, so a live attempt is
+            // never claimed twice; a dead process's lease simply expires.
+            let lease = now + lease_for(state.settings.webhook_timeout);
+            match state.store.claim_deliveries(now, lease, free as u32).await {
+                Ok(jobs) => {
+                    full = jobs.len() == free;
+                    for job in jobs {
+                        let Ok(permit) = permits.clone().acquire_owned().await else {
+                            return;
+                        };
+                        let state = state.clone();
+                        let client = client.clone();
+                        let done = done_tx.clone();
+                        tokio::spawn(async move {
+                            deliver(&state, &client, job).await;
+                            drop(permit);
+                            let _ = done.try_send(());
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot claim webhook deliveries"),
+            }
+        }
+        if full {
+            continue;
+        }
+        tokio::select! {
+            r = wake.recv() => {
+                if matches!(r, Err(broadcast::error::RecvError::Closed)) {
+                    return;
+                }
+            }
+            _ = done_rx.recv() => {}
+            _ = tokio::time::sleep(state.settings.outbound_interval) => {}
+        }
+        // A burst of events needs one look, not one per event.
+        while wake.try_recv().is_ok() {}
+    }
+}
+
+fn lease_for(timeout: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(timeout * 2 + Duration::from_secs(30))
+        .unwrap_or(chrono::Duration::minutes(5))
+}
+
+/// The body every attempt of `job` sends: the same bytes for the same event.
+pub fn payload(job: &DeliveryJob) -> WebhookPayload {
+    WebhookPayload {
+        id: event_id(job.tenant_id, job.event.id),
+        kind: job.event.kind.clone(),
+        created_at: job.event.created_at,
+        tenant: job.tenant_id,
+        data: job.event.data.clone(),
+    }
+}
+
+/// One attempt, logged; schedules the next one or gives up.
+async fn deliver(state: &AppState, client: &reqwest::Client, job: DeliveryJob) {
+    let attempt = post(state, client, &job).await;
+    let ok = attempt.status_code.is_some_and(|c| (200..300).contains(&c));
+    let policy = state.settings.outbound_retry;
+    let failed = job.attempts + 1;
+    let next = if ok {
+        AttemptNext::Delivered
+    } else {
+        match policy.retry_at(failed, job.created_at, attempt.at) {
+            Some(at) => AttemptNext::RetryAt(at),
+            None => AttemptNext::Failed,
+        }
+    };
+    tracing::info!(
+        tenant = %job.tenant_id,
+        webhook = %job.webhook_id,
+        event = job.event.id,
+        status = ?attempt.status_code,
+        latency_ms = attempt.latency_ms,
+        next = ?next,
+        "webhook attempt"
+    );
+    let record = AttemptRecord {
+        attempt,
+        next,
+        disable: (!ok).then_some(policy),
+    };
+    match state.store.record_attempt(&job, record).await {
+        Ok(true) => {
+            tracing::warn!(tenant = %job.tenant_id, webhook = %job.webhook_id,
+                "webhook endpoint disabled after repeated failures");
+            state.notify(job.tenant_id);
+        }
+        Ok(false) => {}
+        // The lease expires and the delivery is attempted again: at least once.
+        Err(e) => tracing::error!(error = %e, "cannot record a webhook attempt"),
+    }
+}
+
+async fn post(state: &AppState, client: &reqwest::Client, job: &DeliveryJob) -> WebhookAttempt {
+    let at = state.clock.now();
+    let body = match serde_json::to_vec(&payload(job)) {
+        Ok(b) => b,
+        Err(e) => return failed_attempt(at, 0, format!("cannot encode the event: {e}")),
+    };
+    let timestamp = at.timestamp();
+    let signature = sign(&job.secret, timestamp, &body);
+    let started = Instant::now();
+    let sent = client
+        .post(&job.url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(EVENT_ID_HEADER, event_id(job.tenant_id, job.event.id))
+        .header(TIMESTAMP_HEADER, timestamp.to_string())
+        .header(SIGNATURE_HEADER, signature)
+        .body(body)
+        .send()
+        .await;
+    let response = match sent {
+        Ok(r) => r,
+        // Without the URL: it may carry a token in its query.
+        Err(e) => {
+            let latency = started.elapsed().as_millis() as u64;
+            return failed_attempt(at, latency, describe(&e.without_url()));
+        }
+    };
+    let status = response.status().as_u16();
+    let mut excerpt = Vec::with_capacity(EXCERPT_BYTES);
+    let mut stream = response.bytes_stream();
+    while excerpt.len() < EXCERPT_BYTES {
+        match stream.next().await {
+            Some(Ok(chunk)) => {
+                let take = (EXCERPT_BYTES - excerpt.len()).min(chunk.len());
+                excerpt.extend_from_slice(&chunk[..take]);
+            }
+            // A body cut short or timing out does not change the status.
+            Some(Err(_)) | None => break,
+        }
+    }
+    WebhookAttempt {
+        at,
+        status_code: Some(status),
+        error: None,
+        latency_ms: started.elapsed().as_millis() as u64,
+        response_excerpt: String::from_utf8_lossy(&excerpt).into_owned(),
+    }
+}
+
+fn failed_attempt(
+    at: chrono::DateTime<chrono::Utc>,
+    latency_ms: u64,
+    error: String,
+) -> WebhookAttempt {
+    WebhookAttempt {
+        at,
+        status_code: None,
+        error: Some(error),
+        latency_ms,
+        response_excerpt: String::new(),
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    let mut msg = format!("{kind}: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    msg.chars().take(500).collect()
+}

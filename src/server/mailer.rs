@@ -1,0 +1,177 @@
+//! The mailer: a background task that sends the outbox (SLA alerts, and
+//! later approval requests) through SMTP and marks each message sent. A
+//! failed send counts an attempt and is retried with backoff; messages stay
+//! in the outbox until sent, so nothing is lost across restarts. Without
+//! `[smtp]` configured the task does not run and the outbox keeps them.
+
+use std::time::Duration;
+
+use lettre::message::header::ContentType;
+use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio::sync::broadcast;
+
+use super::AppState;
+use crate::store::MailJob;
+
+/// Messages sent per look at the outbox.
+const BATCH: u32 = 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain SMTP (a relay on localhost or a private network only).
+    None,
+    /// STARTTLS on the submission port (587), required.
+    Starttls,
+    /// TLS from the first byte (465).
+    Tls,
+}
+
+impl SmtpTls {
+    pub fn default_port(self) -> u16 {
+        match self {
+            SmtpTls::None => 25,
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+        }
+    }
+}
+
+/// Where and as whom mail is sent; the password never appears in `Debug`.
+#[derive(Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub from: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub tls: SmtpTls,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("from", &self.from)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("tls", &self.tls)
+            .finish()
+    }
+}
+
+impl SmtpSettings {
+    fn transport(&self) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
+        let builder = match self.tls {
+            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host),
+            SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&self.host)?,
+            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&self.host)?,
+        };
+        let mut builder = builder.port(self.port).timeout(Some(self.timeout));
+        if let (Some(user), Some(password)) = (&self.username, &self.password) {
+            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+        }
+        Ok(builder.build())
+    }
+
+    /// Checks `from` once at start-up, so a typo fails loudly.
+    pub fn check(&self) -> anyhow::Result<()> {
+        self.from
+            .parse::<Mailbox>()
+            .map_err(|e| anyhow::anyhow!("smtp.from {:?} is not an address: {e}", self.from))?;
+        self.transport().map(|_| ())
+    }
+}
+
+/// Runs until the server stops.
+pub async fn mailer(state: AppState, smtp: SmtpSettings) {
+    let transport = match smtp.transport() {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot set up SMTP; the outbox keeps every message");
+            return;
+        }
+    };
+    let mut wake = state.events.subscribe();
+    loop {
+        match send_due(&state, &smtp, &transport).await {
+            Ok(n) if n == BATCH as usize => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot read the outbox"),
+        }
+        tokio::select! {
+            r = wake.recv() => {
+                if matches!(r, Err(broadcast::error::RecvError::Closed)) {
+                    return;
+                }
+            }
+            _ = tokio::time::sleep(state.settings.outbound_interval) => {}
+        }
+        while wake.try_recv().is_ok() {}
+    }
+}
+
+async fn send_due(
+    state: &AppState,
+    smtp: &SmtpSettings,
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+) -> anyhow::Result<usize> {
+    let now = state.clock.now();
+    let lease =
+        now + chrono::Duration::from_std(smtp.timeout * 4).unwrap_or(chrono::Duration::minutes(5));
+    let jobs = state.store.claim_mail(now, lease, BATCH).await?;
+    let count = jobs.len();
+    for job in jobs {
+        let sent = send(smtp, transport, &job).await;
+        let at = state.clock.now();
+        let outcome = match sent {
+            Ok(()) => {
+                tracing::info!(tenant = %job.tenant_id, message = %job.id, "email sent");
+                Ok(at)
+            }
+            Err(e) => {
+                let retry = at + state.settings.outbound_retry.delay(job.attempts + 1);
+                tracing::warn!(tenant = %job.tenant_id, message = %job.id, error = %e,
+                    attempts = job.attempts + 1, "email not sent; will retry");
+                Err((retry, e.chars().take(500).collect()))
+            }
+        };
+        if let Err(e) = state.store.record_mail(&job, outcome).await {
+            // The lease expires and the message is sent again: at least once.
+            tracing::error!(error = %e, "cannot record a mail attempt");
+        }
+    }
+    Ok(count)
+}
+
+async fn send(
+    smtp: &SmtpSettings,
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    job: &MailJob,
+) -> Result<(), String> {
+    let from: Mailbox = smtp
+        .from
+        .parse()
+        .map_err(|e| format!("bad from address: {e}"))?;
+    let to: Mailbox = job
+        .recipient
+        .parse()
+        .map_err(|e| format!("bad recipient address: {e}"))?;
+    let message = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(job.subject.clone())
+        .message_id(Some(format!("<{}@switchboard>", job.id)))
+        .header(ContentType::TEXT_PLAIN)
+        .body(job.body.clone())
+        .map_err(|e| format!("cannot build the message: {e}"))?;
+    transport
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("SMTP: {e}"))
+}

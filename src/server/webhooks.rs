@@ -1,0 +1,227 @@
+//! Webhook endpoints per tenant: CRUD, secret rotation, the delivery log and
+//! replay. Delivery itself is the dispatcher's (`dispatch.rs`).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use uuid::Uuid;
+
+use super::access::Need;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Json, Path, Query, Session};
+use super::AppState;
+use crate::domain::webhook::validate;
+use crate::domain::{
+    secret, NewWebhook, Page, PageQuery, Permission, Problem, Webhook, WebhookDelivery,
+    WebhookPatch, WebhookWithSecret,
+};
+use crate::store::{WebhookChange, WebhookRow};
+
+const MANAGE: Need = Need::Permission(Permission::SettingsManage);
+
+fn new_secret() -> String {
+    secret::generate("whsec_")
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/webhooks", tag = "webhooks",
+    params(("tenant" = String, Path, description = "tenant id or slug")),
+    responses((status = 200, body = Vec<Webhook>), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Vec<Webhook>>> {
+    let access = session.tenant(&state, &tenant, MANAGE).await?;
+    Ok(Json(state.store.list_webhooks(access.tenant.id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/webhooks", tag = "webhooks",
+    params(("tenant" = String, Path, description = "tenant id or slug")), request_body = NewWebhook,
+    responses((status = 201, body = WebhookWithSecret, description = "the endpoint and its signing secret, shown only now"),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    session: Session,
+    Path(tenant): Path<String>,
+    Json(new): Json<NewWebhook>,
+) -> ApiResult<(StatusCode, Json<WebhookWithSecret>)> {
+    let access = session.tenant_for_change(&state, &tenant, MANAGE).await?;
+    let (url, events) = validate(&new.url, &new.events).map_err(ApiError::invalid)?;
+    let secret = new_secret();
+    let row = WebhookRow {
+        url,
+        events,
+        enabled: new.enabled.unwrap_or(true),
+        secret: secret.clone(),
+    };
+    let webhook = state
+        .store
+        .create_webhook(&access.actor, access.tenant.id, row, state.clock.now())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(WebhookWithSecret { webhook, secret }),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/webhooks/{id}", tag = "webhooks",
+    params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
+    responses((status = 200, body = Webhook), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    session: Session,
+    Path((tenant, id)): Path<(String, Uuid)>,
+) -> ApiResult<Json<Webhook>> {
+    let access = session.tenant(&state, &tenant, MANAGE).await?;
+    let webhook = state.store.webhook(access.tenant.id, id).await?;
+    Ok(Json(webhook.ok_or(ApiError::NotFound)?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/webhooks/{id}", tag = "webhooks",
+    params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
+    request_body = WebhookPatch,
+    responses((status = 200, body = Webhook), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    session: Session,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    Json(patch): Json<WebhookPatch>,
+) -> ApiResult<Json<Webhook>> {
+    let access = session.tenant_for_change(&state, &tenant, MANAGE).await?;
+    let before = state
+        .store
+        .webhook(access.tenant.id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let url = patch.url.as_deref().unwrap_or(&before.url);
+    let events = patch.events.as_deref().unwrap_or(&before.events);
+    let (url, events) = validate(url, events).map_err(ApiError::invalid)?;
+    let change = WebhookChange {
+        url: patch.url.is_some().then_some(url),
+        events: patch.events.is_some().then_some(events),
+        enabled: patch.enabled,
+    };
+    let webhook = state
+        .store
+        .update_webhook(
+            &access.actor,
+            access.tenant.id,
+            id,
+            change,
+            state.clock.now(),
+        )
+        .await?;
+    if patch.enabled == Some(true) {
+        // Pending deliveries of a re-enabled endpoint are due again.
+        state.notify(access.tenant.id);
+    }
+    Ok(Json(webhook))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/webhooks/{id}", tag = "webhooks",
+    params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    session: Session,
+    Path((tenant, id)): Path<(String, Uuid)>,
+) -> ApiResult<StatusCode> {
+    let access = session.tenant_for_change(&state, &tenant, MANAGE).await?;
+    state
+        .store
+        .delete_webhook(&access.actor, access.tenant.id, id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/webhooks/{id}/rotate-secret", tag = "webhooks",
+    params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
+    responses((status = 200, body = WebhookWithSecret, description = "the new secret, shown only now; the old one stops signing at once"),
+        (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    session: Session,
+    Path((tenant, id)): Path<(String, Uuid)>,
+) -> ApiResult<Json<WebhookWithSecret>> {
+    let access = session.tenant_for_change(&state, &tenant, MANAGE).await?;
+    let secret = new_secret();
+    let webhook = state
+        .store
+        .rotate_webhook_secret(
+            &access.actor,
+            access.tenant.id,
+            id,
+            &secret,
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Json(WebhookWithSecret { webhook, secret }))
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/webhooks/{id}/deliveries", tag = "webhooks",
+    params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path), PageQuery),
+    responses((status = 200, body = Page<WebhookDelivery>, description = "newest event first, each with every attempt"),
+        (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn deliveries(
+    State(state): State<AppState>,
+    session: Session,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<Page<WebhookDelivery>>> {
+    if page.limit == Some(0) {
+        return Err(ApiError::field("limit", "must be between 1 and 200"));
+    }
+    let access = session.tenant(&state, &tenant, MANAGE).await?;
+    if state.store.webhook(access.tenant.id, id).await?.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    Ok(Json(
+        state
+            .store
+            .list_deliveries(access.tenant.id, id, &page)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/webhooks/{id}/deliveries/{delivery}/replay", tag = "webhooks",
+    params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path), ("delivery" = Uuid, Path)),
+    responses((status = 202, body = WebhookDelivery, description = "queued again with the same event id"),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn replay(
+    State(state): State<AppState>,
+    session: Session,
+    Path((tenant, id, delivery)): Path<(String, Uuid, Uuid)>,
+) -> ApiResult<(StatusCode, Json<WebhookDelivery>)> {
+    let access = session.tenant_for_change(&state, &tenant, MANAGE).await?;
+    let webhook = state
+        .store
+        .webhook(access.tenant.id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !webhook.enabled {
+        return Err(ApiError::Conflict {
+            field: "enabled".into(),
+            detail: "the endpoint is disabled; enable it (PATCH enabled=true) to replay".into(),
+        });
+    }
+    let d = state
+        .store
+        .replay_delivery(
+            &access.actor,
+            access.tenant.id,
+            id,
+            delivery,
+            state.clock.now(),
+        )
+        .await?;
+    state.notify(access.tenant.id);
+    Ok((StatusCode::ACCEPTED, Json(d)))
+}

@@ -1,0 +1,206 @@
+//! What the store keeps for outbound traffic: webhook endpoints, their
+//! deliveries (created by a trigger on the event log, in the same
+//! transaction as the event) and attempts; and the email outbox's sending
+//! state. A supertrait of [`super::Store`], so `DynStore` offers it too.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Actor, EventRecord, StoreResult};
+use crate::domain::{Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
+
+/// An endpoint as stored; `secret` is the signing secret in clear (the
+/// server needs it to sign).
+#[derive(Clone)]
+pub struct WebhookRow {
+    pub url: String,
+    pub events: Vec<String>,
+    pub enabled: bool,
+    pub secret: String,
+}
+
+/// A change to an endpoint; `None` keeps the field.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookChange {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub enabled: Option<bool>,
+}
+
+/// A delivery claimed for one attempt, with what the attempt needs.
+#[derive(Clone)]
+pub struct DeliveryJob {
+    pub tenant_id: Uuid,
+    pub delivery_id: Uuid,
+    pub webhook_id: Uuid,
+    pub url: String,
+    pub secret: String,
+    pub event: EventRecord,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for DeliveryJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliveryJob")
+            .field("tenant_id", &self.tenant_id)
+            .field("delivery_id", &self.delivery_id)
+            .field("webhook_id", &self.webhook_id)
+            .field("event", &self.event.id)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What became of an attempt, decided by the dispatcher.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub attempt: WebhookAttempt,
+    pub next: AttemptNext,
+    /// When set, disable the endpoint if its failure run (including this
+    /// attempt) meets the policy; the store reports whether it did.
+    pub disable: Option<crate::domain::RetryPolicy>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum AttemptNext {
+    Delivered,
+    RetryAt(DateTime<Utc>),
+    Failed,
+}
+
+/// An outbox message claimed for sending.
+#[derive(Debug, Clone)]
+pub struct MailJob {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: u32,
+}
+
+#[async_trait]
+pub trait OutboundStore: Send + Sync + 'static {
+    async fn create_webhook(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: WebhookRow,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Webhook>;
+    async fn list_webhooks(&self, tenant_id: Uuid) -> StoreResult<Vec<Webhook>>;
+    async fn webhook(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Webhook>>;
+    /// Re-enabling clears the failure run.
+    async fn update_webhook(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        change: WebhookChange,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Webhook>;
+    async fn delete_webhook(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()>;
+    async fn rotate_webhook_secret(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Webhook>;
+    /// Newest event first; the cursor is the last item's `event_seq`.
+    async fn list_deliveries(
+        &self,
+        tenant_id: Uuid,
+        webhook_id: Uuid,
+        page: &PageQuery,
+    ) -> StoreResult<Page<WebhookDelivery>>;
+    /// Makes a delivery pending again, due now (same event id).
+    async fn replay_delivery(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        webhook_id: Uuid,
+        delivery_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WebhookDelivery>;
+    /// Claims up to `limit` due deliveries of enabled endpoints across
+    /// tenants, leasing each until `lease_until` (a process that dies
+    /// mid-attempt leaves it to be claimed again then). Safe with several
+    /// processes: each delivery is claimed by one.
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryJob>>;
+    /// Logs an attempt and moves the delivery on; returns whether the
+    /// endpoint was disabled (a `webhook.disabled` event was written).
+    async fn record_attempt(&self, job: &DeliveryJob, record: AttemptRecord) -> StoreResult<bool>;
+
+    /// Claims up to `limit` unsent outbox messages that have a recipient and
+    /// are due, leasing them until `lease_until`.
+    async fn claim_mail(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<MailJob>>;
+    /// `Ok(at)` marks it sent; `Err((retry_at, error))` counts a failed attempt.
+    async fn record_mail(
+        &self,
+        job: &MailJob,
+        outcome: Result<DateTime<Utc>, (DateTime<Utc>, String)>,
+    ) -> StoreResult<()>;
+}
+
+/// The audit entry for a change (`None` when nothing changes): field names
+/// and new values, never the secret.
+pub fn plan_webhook_change(before: &Webhook, change: &WebhookChange) -> Option<super::AuditEntry> {
+    let mut changes = serde_json::Map::new();
+    if let Some(url) = change.url.as_ref().filter(|u| **u != before.url) {
+        changes.insert(
+            "url".into(),
+            serde_json::json!({ "from": before.url, "to": url }),
+        );
+    }
+    if let Some(events) = change.events.as_ref().filter(|e| **e != before.events) {
+        changes.insert(
+            "events".into(),
+            serde_json::json!({ "from": before.events, "to": events }),
+        );
+    }
+    if let Some(enabled) = change.enabled.filter(|e| *e != before.enabled) {
+        changes.insert(
+            "enabled".into(),
+            serde_json::json!({ "from": before.enabled, "to": enabled }),
+        );
+    }
+    (!changes.is_empty()).then(|| super::AuditEntry {
+        action: "webhook.update",
+        resource: "webhook",
+        resource_id: before.id.to_string(),
+        changes: serde_json::Value::Object(changes),
+    })
+}
+
+/// Why an endpoint was disabled, for the endpoint and its event.
+pub fn disabled_reason(failures: u32, since: DateTime<Utc>) -> String {
+    format!(
+        "disabled after {failures} failed attempts in a row since {}",
+        since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )
+}
+
+/// The `webhook.disabled` event's data.
+pub fn disabled_event(job: &DeliveryJob, failures: u32, reason: &str) -> serde_json::Value {
+    serde_json::json!({
+        "webhook_id": job.webhook_id,
+        "url": job.url,
+        "consecutive_failures": failures,
+        "reason": reason,
+    })
+}

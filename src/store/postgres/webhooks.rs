@@ -1,0 +1,516 @@
+//! Webhook endpoints, deliveries and attempts on PostgreSQL (deliveries come
+//! from the `events_webhook_fanout` trigger), and the outbox's send state.
+//! Claims across tenants go through the owner's `sb_claim_*` functions
+//! (`FOR UPDATE SKIP LOCKED`); everything else is tenant-scoped under RLS.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::leads::log_event;
+use super::{db_error, ms, write_audit, PgStore, Tx};
+use crate::domain::{DeliveryStatus, Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
+use crate::store::{
+    Actor, AttemptNext, AttemptRecord, AuditEntry, DeliveryJob, EventRecord, MailJob,
+    OutboundStore, StoreError, StoreResult, WebhookChange, WebhookRow,
+};
+
+const ENDPOINT_COLUMNS: &str = "id, url, events, secret, enabled, disabled_reason, \
+     consecutive_failures, failing_since, created_by, created_at, updated_at";
+
+const DELIVERY_COLUMNS: &str = "id, webhook_id, event_id, event_kind, status, attempts, \
+     next_attempt_at, created_at, delivered_at";
+
+fn endpoint(r: &PgRow) -> StoreResult<Webhook> {
+    let err = |e| db_error(e, "read a webhook");
+    let secret_value: String = r.try_get("secret").map_err(err)?;
+    Ok(Webhook {
+        id: r.try_get("id").map_err(err)?,
+        url: r.try_get("url").map_err(err)?,
+        events: r.try_get("events").map_err(err)?,
+        enabled: r.try_get("enabled").map_err(err)?,
+        secret_hint: crate::domain::webhook::secret_hint(&secret_value),
+        disabled_reason: r.try_get("disabled_reason").map_err(err)?,
+        consecutive_failures: r.try_get::<i32, _>("consecutive_failures").map_err(err)? as u32,
+        failing_since: r.try_get("failing_since").map_err(err)?,
+        created_by: r.try_get("created_by").map_err(err)?,
+        created_at: r.try_get("created_at").map_err(err)?,
+        updated_at: r.try_get("updated_at").map_err(err)?,
+    })
+}
+
+fn attempt(r: &PgRow) -> StoreResult<WebhookAttempt> {
+    let err = |e| db_error(e, "read a webhook attempt");
+    Ok(WebhookAttempt {
+        at: r.try_get("attempted_at").map_err(err)?,
+        status_code: r
+            .try_get::<Option<i32>, _>("status_code")
+            .map_err(err)?
+            .map(|c| c as u16),
+        error: r.try_get("error").map_err(err)?,
+        latency_ms: r.try_get::<i64, _>("latency_ms").map_err(err)?.max(0) as u64,
+        response_excerpt: r.try_get("response_excerpt").map_err(err)?,
+    })
+}
+
+fn delivery(tenant_id: Uuid, r: &PgRow) -> StoreResult<WebhookDelivery> {
+    let err = |e| db_error(e, "read a webhook delivery");
+    let seq: i64 = r.try_get("event_id").map_err(err)?;
+    let status: String = r.try_get("status").map_err(err)?;
+    Ok(WebhookDelivery {
+        id: r.try_get("id").map_err(err)?,
+        webhook_id: r.try_get("webhook_id").map_err(err)?,
+        event_id: crate::domain::webhook::event_id(tenant_id, seq),
+        event_seq: seq,
+        event_type: r.try_get("event_kind").map_err(err)?,
+        status: DeliveryStatus::parse(&status).unwrap_or(DeliveryStatus::Pending),
+        attempt_count: r.try_get::<i32, _>("attempts").map_err(err)? as u32,
+        next_attempt_at: r.try_get("next_attempt_at").map_err(err)?,
+        created_at: r.try_get("created_at").map_err(err)?,
+        delivered_at: r.try_get("delivered_at").map_err(err)?,
+        attempts: Vec::new(),
+    })
+}
+
+async fn endpoint_in(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<Webhook> {
+    let row = sqlx::query(&format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "read a webhook"))?;
+    endpoint(&row.ok_or(StoreError::NotFound)?)
+}
+
+async fn attach_attempts(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    deliveries: &mut [WebhookDelivery],
+) -> StoreResult<()> {
+    for d in deliveries {
+        let rows = sqlx::query(
+            "SELECT attempted_at, status_code, error, latency_ms, response_excerpt \
+             FROM webhook_attempts WHERE tenant_id = $1 AND delivery_id = $2 \
+             ORDER BY attempted_at, id",
+        )
+        .bind(tenant_id)
+        .bind(d.id)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "read webhook attempts"))?;
+        d.attempts = rows.iter().map(attempt).collect::<StoreResult<_>>()?;
+    }
+    Ok(())
+}
+
+async fn commit(tx: Tx, doing: &str) -> StoreResult<()> {
+    tx.commit().await.map_err(|e| db_error(e, doing))
+}
+
+#[async_trait]
+impl OutboundStore for PgStore {
+    async fn create_webhook(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: WebhookRow,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Webhook> {
+        let id = Uuid::now_v7();
+        let now = ms(now);
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        sqlx::query(
+            "INSERT INTO webhook_endpoints (tenant_id, id, url, events, secret, enabled, \
+             created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .bind(&row.url)
+        .bind(&row.events)
+        .bind(&row.secret)
+        .bind(row.enabled)
+        .bind(actor.user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "create a webhook"))?;
+        let audit = AuditEntry {
+            action: "webhook.create",
+            resource: "webhook",
+            resource_id: id.to_string(),
+            changes: serde_json::json!({
+                "url": row.url, "events": row.events, "enabled": row.enabled,
+            }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &audit).await?;
+        let webhook = endpoint_in(&mut tx, tenant_id, id).await?;
+        commit(tx, "commit a webhook").await?;
+        Ok(webhook)
+    }
+
+    async fn list_webhooks(&self, tenant_id: Uuid) -> StoreResult<Vec<Webhook>> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY id"
+        ))
+        .bind(tenant_id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "list webhooks"))?;
+        commit(tx, "end a read").await?;
+        rows.iter().map(endpoint).collect()
+    }
+
+    async fn webhook(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Webhook>> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let found = match endpoint_in(&mut tx, tenant_id, id).await {
+            Ok(w) => Some(w),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e),
+        };
+        commit(tx, "end a read").await?;
+        Ok(found)
+    }
+
+    async fn update_webhook(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        change: WebhookChange,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Webhook> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let before = endpoint_in(&mut tx, tenant_id, id).await?;
+        let plan = crate::store::plan_webhook_change(&before, &change);
+        let url = change.url.unwrap_or(before.url.clone());
+        let events = change.events.unwrap_or(before.events.clone());
+        let enabled = change.enabled.unwrap_or(before.enabled);
+        let reenabled = enabled && !before.enabled;
+        sqlx::query(
+            "UPDATE webhook_endpoints SET url = $1, events = $2, enabled = $3, updated_at = $4, \
+             disabled_reason = CASE WHEN $5 THEN NULL ELSE disabled_reason END, \
+             consecutive_failures = CASE WHEN $5 THEN 0 ELSE consecutive_failures END, \
+             failing_since = CASE WHEN $5 THEN NULL ELSE failing_since END \
+             WHERE tenant_id = $6 AND id = $7",
+        )
+        .bind(&url)
+        .bind(&events)
+        .bind(enabled)
+        .bind(ms(now))
+        .bind(reenabled)
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "update a webhook"))?;
+        if let Some(audit) = plan {
+            write_audit(&mut tx, tenant_id, actor, &audit).await?;
+        }
+        let webhook = endpoint_in(&mut tx, tenant_id, id).await?;
+        commit(tx, "commit a webhook change").await?;
+        Ok(webhook)
+    }
+
+    async fn delete_webhook(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let before = endpoint_in(&mut tx, tenant_id, id).await?;
+        sqlx::query("DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "delete a webhook"))?;
+        let audit = AuditEntry {
+            action: "webhook.delete",
+            resource: "webhook",
+            resource_id: id.to_string(),
+            changes: serde_json::json!({ "url": before.url }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &audit).await?;
+        commit(tx, "commit a webhook deletion").await
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Webhook> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        endpoint_in(&mut tx, tenant_id, id).await?;
+        sqlx::query(
+            "UPDATE webhook_endpoints SET secret = $1, updated_at = $2 \
+             WHERE tenant_id = $3 AND id = $4",
+        )
+        .bind(secret)
+        .bind(ms(now))
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "rotate a webhook secret"))?;
+        let audit = AuditEntry {
+            action: "webhook.rotate_secret",
+            resource: "webhook",
+            resource_id: id.to_string(),
+            changes: serde_json::json!({ "fields": ["secret"] }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &audit).await?;
+        let webhook = endpoint_in(&mut tx, tenant_id, id).await?;
+        commit(tx, "commit a secret rotation").await?;
+        Ok(webhook)
+    }
+
+    async fn list_deliveries(
+        &self,
+        tenant_id: Uuid,
+        webhook_id: Uuid,
+        page: &PageQuery,
+    ) -> StoreResult<Page<WebhookDelivery>> {
+        let before = match &page.cursor {
+            Some(c) => c.parse::<i64>().map_err(|_| StoreError::BadCursor)?,
+            None => i64::MAX,
+        };
+        let limit = page.limit();
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE tenant_id = $1 \
+             AND webhook_id = $2 AND event_id < $3 ORDER BY event_id DESC LIMIT $4"
+        ))
+        .bind(tenant_id)
+        .bind(webhook_id)
+        .bind(before)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "list webhook deliveries"))?;
+        let items = rows
+            .iter()
+            .map(|r| delivery(tenant_id, r))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let mut page = Page::from_rows(items, limit, |d| d.event_seq.to_string());
+        attach_attempts(&mut tx, tenant_id, &mut page.items).await?;
+        commit(tx, "end a read").await?;
+        Ok(page)
+    }
+
+    async fn replay_delivery(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        webhook_id: Uuid,
+        delivery_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WebhookDelivery> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let row = sqlx::query(&format!(
+            "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $1 \
+             WHERE tenant_id = $2 AND webhook_id = $3 AND id = $4 RETURNING {DELIVERY_COLUMNS}"
+        ))
+        .bind(ms(now))
+        .bind(tenant_id)
+        .bind(webhook_id)
+        .bind(delivery_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "replay a webhook delivery"))?;
+        let mut d = [delivery(tenant_id, &row.ok_or(StoreError::NotFound)?)?];
+        let audit = AuditEntry {
+            action: "webhook.replay",
+            resource: "webhook",
+            resource_id: webhook_id.to_string(),
+            changes: serde_json::json!({ "delivery": delivery_id }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &audit).await?;
+        attach_attempts(&mut tx, tenant_id, &mut d).await?;
+        commit(tx, "commit a replay").await?;
+        let [d] = d;
+        Ok(d)
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryJob>> {
+        let rows = sqlx::query(
+            "SELECT tenant_id, id, webhook_id, attempts, created_at, url, secret, event_id, \
+             kind, data, event_at FROM sb_claim_webhook_deliveries($1, $2, $3)",
+        )
+        .bind(ms(now))
+        .bind(ms(lease_until))
+        .bind(limit as i32)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "claim webhook deliveries"))?;
+        rows.iter()
+            .map(|r| {
+                let err = |e| db_error(e, "read a claimed webhook delivery");
+                let tenant_id: Uuid = r.try_get("tenant_id").map_err(err)?;
+                Ok(DeliveryJob {
+                    tenant_id,
+                    delivery_id: r.try_get("id").map_err(err)?,
+                    webhook_id: r.try_get("webhook_id").map_err(err)?,
+                    url: r.try_get("url").map_err(err)?,
+                    secret: r.try_get("secret").map_err(err)?,
+                    event: EventRecord {
+                        id: r.try_get("event_id").map_err(err)?,
+                        tenant_id,
+                        kind: r.try_get("kind").map_err(err)?,
+                        data: r.try_get("data").map_err(err)?,
+                        created_at: r.try_get("event_at").map_err(err)?,
+                    },
+                    attempts: r.try_get::<i32, _>("attempts").map_err(err)? as u32,
+                    created_at: r.try_get("created_at").map_err(err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_attempt(&self, job: &DeliveryJob, record: AttemptRecord) -> StoreResult<bool> {
+        let a = &record.attempt;
+        let at = ms(a.at);
+        let mut tx = self.tenant_tx(job.tenant_id).await?;
+        sqlx::query(
+            "INSERT INTO webhook_attempts (tenant_id, id, delivery_id, attempted_at, status_code, \
+             error, latency_ms, response_excerpt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(job.tenant_id)
+        .bind(Uuid::now_v7())
+        .bind(job.delivery_id)
+        .bind(at)
+        .bind(a.status_code.map(i32::from))
+        .bind(a.error.as_deref())
+        .bind(a.latency_ms as i64)
+        .bind(&a.response_excerpt)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "log a webhook attempt"))?;
+        let (status, next, delivered) = match record.next {
+            AttemptNext::Delivered => ("delivered", None, Some(at)),
+            AttemptNext::RetryAt(t) => ("pending", Some(ms(t)), None),
+            AttemptNext::Failed => ("failed", None, None),
+        };
+        sqlx::query(
+            "UPDATE webhook_deliveries SET status = $1, next_attempt_at = $2, delivered_at = $3, \
+             attempts = attempts + 1 WHERE tenant_id = $4 AND id = $5",
+        )
+        .bind(status)
+        .bind(next)
+        .bind(delivered)
+        .bind(job.tenant_id)
+        .bind(job.delivery_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "update a webhook delivery"))?;
+        let mut disabled = false;
+        if matches!(record.next, AttemptNext::Delivered) {
+            sqlx::query(
+                "UPDATE webhook_endpoints SET consecutive_failures = 0, failing_since = NULL \
+                 WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(job.tenant_id)
+            .bind(job.webhook_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "reset a webhook's failures"))?;
+        } else {
+            let run: Option<(i32, DateTime<Utc>, bool)> = sqlx::query_as(
+                "UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1, \
+                 failing_since = coalesce(failing_since, $1) WHERE tenant_id = $2 AND id = $3 \
+                 RETURNING consecutive_failures, failing_since, enabled",
+            )
+            .bind(at)
+            .bind(job.tenant_id)
+            .bind(job.webhook_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "count a webhook's failures"))?;
+            if let (Some(policy), Some((failures, since, true))) = (record.disable, run) {
+                if policy.should_disable(failures as u32, since, at) {
+                    let reason = crate::store::disabled_reason(failures as u32, since);
+                    sqlx::query(
+                        "UPDATE webhook_endpoints SET enabled = false, disabled_reason = $1, \
+                         updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+                    )
+                    .bind(&reason)
+                    .bind(at)
+                    .bind(job.tenant_id)
+                    .bind(job.webhook_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| db_error(e, "disable a webhook"))?;
+                    let data = crate::store::disabled_event(job, failures as u32, &reason);
+                    log_event(&mut tx, job.tenant_id, "webhook.disabled", data, at).await?;
+                    disabled = true;
+                }
+            }
+        }
+        commit(tx, "commit a webhook attempt").await?;
+        Ok(disabled)
+    }
+
+    async fn claim_mail(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<MailJob>> {
+        let rows = sqlx::query(
+            "SELECT tenant_id, id, recipient, subject, body, attempts \
+             FROM sb_claim_outbox($1, $2, $3)",
+        )
+        .bind(ms(now))
+        .bind(ms(lease_until))
+        .bind(limit as i32)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "claim mail to send"))?;
+        rows.iter()
+            .map(|r| {
+                let err = |e| db_error(e, "read a claimed outbox message");
+                Ok(MailJob {
+                    tenant_id: r.try_get("tenant_id").map_err(err)?,
+                    id: r.try_get("id").map_err(err)?,
+                    recipient: r.try_get("recipient").map_err(err)?,
+                    subject: r.try_get("subject").map_err(err)?,
+                    body: r.try_get("body").map_err(err)?,
+                    attempts: r.try_get::<i32, _>("attempts").map_err(err)? as u32,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_mail(
+        &self,
+        job: &MailJob,
+        outcome: Result<DateTime<Utc>, (DateTime<Utc>, String)>,
+    ) -> StoreResult<()> {
+        let mut tx = self.tenant_tx(job.tenant_id).await?;
+        let (sent, retry, error) = match outcome {
+            Ok(at) => (Some(ms(at)), None, None),
+            Err((retry_at, error)) => (None, Some(ms(retry_at)), Some(error)),
+        };
+        sqlx::query(
+            "UPDATE outbox SET sent_at = $1, next_attempt_at = coalesce($2, next_attempt_at), \
+             attempts = attempts + 1, last_error = $3 WHERE tenant_id = $4 AND id = $5",
+        )
+        .bind(sent)
+        .bind(retry)
+        .bind(error)
+        .bind(job.tenant_id)
+        .bind(job.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "record a mail attempt"))?;
+        commit(tx, "commit a mail attempt").await
+    }
+}
