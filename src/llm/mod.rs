@@ -137,6 +137,12 @@ pub trait Provider: Send + Sync {
     /// Model names this provider offers (without the provider prefix).
     fn models(&self) -> Vec<String>;
 
+    /// The same provider calling with a tenant's own API key (a write-only
+    /// tenant secret), or `None` when it takes no key (the local model).
+    fn with_api_key(&self, _key: &str) -> Option<std::sync::Arc<dyn Provider>> {
+        None
+    }
+
     /// A cheap check (no network) that the provider can run at all, e.g. that
     /// the local weights are installed.
     fn ready(&self) -> Result<(), LlmError> {

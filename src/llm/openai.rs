@@ -31,7 +31,7 @@ impl std::fmt::Debug for ApiKey {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct OpenAiProvider {
     name: String,
     /// Without a trailing `/`.
@@ -137,6 +137,12 @@ impl Provider for OpenAiProvider {
 
     fn models(&self) -> Vec<String> {
         self.models.clone()
+    }
+
+    fn with_api_key(&self, key: &str) -> Option<std::sync::Arc<dyn Provider>> {
+        let mut tenant = self.clone();
+        tenant.api_key = Some(ApiKey(key.trim().to_string()));
+        Some(std::sync::Arc::new(tenant))
     }
 
     async fn generate(

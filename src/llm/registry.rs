@@ -87,6 +87,22 @@ impl Providers {
         Ok((provider.clone(), inner.to_string()))
     }
 
+    /// Like [`Providers::resolve`], for one tenant: when the tenant keeps a
+    /// secret named `<provider>_api_key`, the provider calls with that key
+    /// instead of the configured one.
+    pub fn resolve_for(
+        &self,
+        model: &str,
+        secrets: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(Arc<dyn Provider>, String), LlmError> {
+        let (provider, inner) = self.resolve(model)?;
+        let own = secrets
+            .get(&tenant_key_name(provider.id()))
+            .filter(|k| !k.trim().is_empty())
+            .and_then(|k| provider.with_api_key(k));
+        Ok((own.unwrap_or(provider), inner))
+    }
+
     /// Every `"provider/model"` choice, sorted by provider.
     pub fn list(&self) -> Vec<String> {
         self.by_name
@@ -98,6 +114,11 @@ impl Providers {
     fn choices(&self) -> String {
         join_or_none(&self.list())
     }
+}
+
+/// The tenant secret that holds a tenant's own key for `provider`.
+pub fn tenant_key_name(provider: &str) -> String {
+    format!("{provider}_api_key")
 }
 
 fn join_or_none(names: &[String]) -> String {

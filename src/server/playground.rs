@@ -349,7 +349,8 @@ pub async fn send(
                     lane.agent_name
                 ),
             })?;
-        let (provider, model) = state.providers.resolve(&config.model)?;
+        let secrets = &access.tenant.settings.secrets;
+        let (provider, model) = state.providers.resolve_for(&config.model, secrets)?;
         lanes.push(Lane {
             index: index as u8,
             agent_id: lane.agent_id,

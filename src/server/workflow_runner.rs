@@ -261,7 +261,7 @@ impl<'a> Run<'a> {
         let (provider, model) = self
             .state
             .providers
-            .resolve(&config.model)
+            .resolve_for(&config.model, &self.tenant.settings.secrets)
             .map_err(|e| e.to_string())?;
         let req = GenerateRequest {
             model,

@@ -320,3 +320,26 @@ async fn a_server_error_carries_the_providers_message() {
         }
     );
 }
+
+#[tokio::test]
+async fn a_tenants_own_key_replaces_the_configured_one() {
+    let up = upstream(Script::Stream(vec![token("ok").into_bytes()])).await;
+    let mut secrets = std::collections::BTreeMap::new();
+    secrets.insert("up_api_key".to_string(), "sk-tenant-42".to_string());
+    let (provider, model) = providers(&up.base_url, None)
+        .resolve_for("up/tiny", &secrets)
+        .unwrap();
+    let rx = provider
+        .generate(
+            GenerateRequest { model, ..request() },
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    collect(rx).await;
+    let sent = up.request.lock().unwrap().clone();
+    assert!(
+        sent.contains("authorization: Bearer sk-tenant-42"),
+        "{sent}"
+    );
+}
