@@ -160,6 +160,37 @@ pub async fn get(
     Ok(Json(visible(&state, &scope, id).await?.0))
 }
 
+/// A member's transition of workflow `id` with its timeline entry and its
+/// audit entry; `details` go into both.
+#[allow(clippy::too_many_arguments)]
+fn by_member(
+    scope: &LeadScope,
+    now: chrono::DateTime<chrono::Utc>,
+    (id, lead_id): (Uuid, Uuid),
+    from: &'static [WorkflowStatus],
+    to: WorkflowStatus,
+    action: &'static str,
+    timeline_kind: &'static str,
+    details: serde_json::Value,
+) -> WorkflowTransition {
+    let merged = |mut base: serde_json::Value| {
+        if let (Some(b), Some(d)) = (base.as_object_mut(), details.as_object()) {
+            b.extend(d.clone());
+        }
+        base
+    };
+    let mut t = WorkflowTransition::new(scope.access.actor.clone(), from, to, now);
+    t.timeline
+        .push((timeline_kind, merged(json!({ "workflow_id": id }))));
+    t.audit = Some(AuditEntry {
+        action,
+        resource: "workflow",
+        resource_id: id.to_string(),
+        changes: merged(json!({ "lead_id": lead_id })),
+    });
+    t
+}
+
 async fn apply(
     state: &AppState,
     scope: &LeadScope,
@@ -203,27 +234,24 @@ pub async fn approve(
         return Err(ApiError::field("reply", "must be at most 10000 characters"));
     }
     let edited = edited.is_some_and(|e| Some(&e) != wf.draft.as_ref());
-    let actor = scope.access.actor.clone();
-    let now = state.clock.now();
     let from = &[WorkflowStatus::AwaitingApproval];
-    let mut t = WorkflowTransition::new(actor.clone(), from, WorkflowStatus::Approved, now);
-    t.reply = Some(reply.clone());
-    t.decided_by = actor.email.clone();
-    t.lead_reply = Some(reply.clone());
-    t.timeline.push((
+    let mut t = by_member(
+        &scope,
+        state.clock.now(),
+        (id, lead.id),
+        from,
+        WorkflowStatus::Approved,
+        "workflow.approve",
         "reply_approved",
-        json!({ "workflow_id": id, "edited": edited }),
-    ));
+        json!({ "edited": edited }),
+    );
+    t.reply = Some(reply.clone());
+    t.decided_by = scope.access.actor.email.clone();
+    t.lead_reply = Some(reply.clone());
     t.events.push((
         "workflow.approved",
         json!({ "workflow_id": id, "lead_id": lead.id, "edited": edited }),
     ));
-    t.audit = Some(AuditEntry {
-        action: "workflow.approve",
-        resource: "workflow",
-        resource_id: id.to_string(),
-        changes: json!({ "lead_id": lead.id, "edited": edited }),
-    });
     if let Some(email) = &lead.email {
         t.outbox = Some(OutboxRow {
             kind: "lead_reply",
@@ -250,26 +278,23 @@ pub async fn reject(
     let scope = LeadScope::resolve(&state, &session, &tenant, EDIT, true).await?;
     let reason = body.validated().map_err(ApiError::invalid)?;
     let (_, lead) = visible(&state, &scope, id).await?;
-    let actor = scope.access.actor.clone();
     let from = &[WorkflowStatus::AwaitingApproval];
-    let now = state.clock.now();
-    let mut t = WorkflowTransition::new(actor.clone(), from, WorkflowStatus::Rejected, now);
-    t.decided_by = actor.email.clone();
-    t.decision_note = Some(reason.clone());
-    t.timeline.push((
+    let mut t = by_member(
+        &scope,
+        state.clock.now(),
+        (id, lead.id),
+        from,
+        WorkflowStatus::Rejected,
+        "workflow.reject",
         "reply_rejected",
-        json!({ "workflow_id": id, "reason": reason }),
-    ));
+        json!({ "reason": reason }),
+    );
+    t.decided_by = scope.access.actor.email.clone();
+    t.decision_note = Some(reason);
     t.events.push((
         "workflow.rejected",
         json!({ "workflow_id": id, "lead_id": lead.id }),
     ));
-    t.audit = Some(AuditEntry {
-        action: "workflow.reject",
-        resource: "workflow",
-        resource_id: id.to_string(),
-        changes: json!({ "lead_id": lead.id, "reason": reason }),
-    });
     apply(&state, &scope, id, t).await
 }
 
@@ -289,18 +314,17 @@ pub async fn cancel(
         WorkflowStatus::Running,
         WorkflowStatus::AwaitingApproval,
     ];
-    let actor = scope.access.actor.clone();
-    let now = state.clock.now();
-    let mut t = WorkflowTransition::new(actor.clone(), from, WorkflowStatus::Cancelled, now);
-    t.decided_by = actor.email.clone();
-    t.timeline
-        .push(("workflow_cancelled", json!({ "workflow_id": id })));
-    t.audit = Some(AuditEntry {
-        action: "workflow.cancel",
-        resource: "workflow",
-        resource_id: id.to_string(),
-        changes: json!({ "lead_id": lead.id }),
-    });
+    let mut t = by_member(
+        &scope,
+        state.clock.now(),
+        (id, lead.id),
+        from,
+        WorkflowStatus::Cancelled,
+        "workflow.cancel",
+        "workflow_cancelled",
+        json!({}),
+    );
+    t.decided_by = scope.access.actor.email.clone();
     let result = apply(&state, &scope, id, t).await;
     // Stops the model if this process is running it.
     state.workflows.cancel(id);
@@ -323,17 +347,16 @@ pub async fn retry(
         WorkflowStatus::Cancelled,
         WorkflowStatus::Rejected,
     ];
-    let actor = scope.access.actor.clone();
-    let now = state.clock.now();
-    let mut t = WorkflowTransition::new(actor, from, WorkflowStatus::Queued, now);
+    let mut t = by_member(
+        &scope,
+        state.clock.now(),
+        (id, lead.id),
+        from,
+        WorkflowStatus::Queued,
+        "workflow.retry",
+        "workflow_retried",
+        json!({}),
+    );
     t.error = Some(None);
-    t.timeline
-        .push(("workflow_retried", json!({ "workflow_id": id })));
-    t.audit = Some(AuditEntry {
-        action: "workflow.retry",
-        resource: "workflow",
-        resource_id: id.to_string(),
-        changes: json!({ "lead_id": lead.id }),
-    });
     apply(&state, &scope, id, t).await
 }
