@@ -106,6 +106,34 @@ enum BenchCommand {
         #[arg(long, default_value_t = 500)]
         queries: usize,
     },
+    /// Ingest 2xx to SSE event latency, one server and (PostgreSQL) across two.
+    Events {
+        /// Measured ingests.
+        #[arg(long, default_value_t = 1000)]
+        samples: usize,
+        /// Pause between ingests in milliseconds.
+        #[arg(long, default_value_t = 5)]
+        pause_ms: u64,
+        /// Run on PostgreSQL (a role that may create databases); default SQLite.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Fault harness: kill -9 `serve` mid-ingest, restart, retry; asserts
+    /// every acknowledged lead is stored exactly once.
+    Crash {
+        /// Ingest requests in total.
+        #[arg(long, default_value_t = 10_000)]
+        requests: usize,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Kill the server once this share of requests was acknowledged.
+        #[arg(long, default_value_t = 0.5)]
+        kill_at: f64,
+        /// Run on PostgreSQL (a role that may create databases); default SQLite.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Load time, prompt and generation speed, and TTFT of the embedded model.
     LocalModel {
         /// Generations per prompt.
@@ -247,6 +275,21 @@ fn main() -> ExitCode {
                         leads: leads.max(1),
                         workers: workers.max(1),
                         model_path,
+})
+.await
+}
+Some(Command::Bench {
+                    command:
+                        BenchCommand::Events {
+                            samples,
+                            pause_ms,
+                            database_url,
+                        },
+                }) => {
+                    switchboard::bench::events::run(switchboard::bench::events::Options {
+                        samples: samples.max(1),
+                        pause_ms,
+                        database_url,
                     })
                     .await
                 }
@@ -269,6 +312,28 @@ fn main() -> ExitCode {
                         local_model,
                     })
                     .await
+}
+Some(Command::Bench {
+                    command:
+                        BenchCommand::Crash {
+                            requests,
+                            clients,
+                            kill_at,
+                            database_url,
+                        },
+                }) => {
+                    let work = switchboard::bench::target::tempfile_dir()?;
+                    let result = switchboard::bench::crash::run(switchboard::bench::crash::Options {
+                        requests: requests.max(1),
+                        clients: clients.max(1),
+                        kill_at: kill_at.clamp(0.0, 1.0),
+                        database_url,
+                        bin: switchboard::bench::process::current_binary()?,
+                        work_dir: work.clone(),
+                    })
+                    .await;
+                    std::fs::remove_dir_all(&work).ok();
+                    result
                 }
                 Some(Command::Bench {
                     command: BenchCommand::LocalModel { runs, max_tokens },

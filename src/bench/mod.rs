@@ -1,11 +1,16 @@
 //! `switchboard bench`: harnesses that print figures (never timed tests).
 
+pub mod crash;
+pub mod events;
+pub mod fixture;
 pub mod harness;
 pub mod ingest;
 pub mod local_model;
+pub mod process;
 pub mod queue;
 pub mod relay;
 pub mod render;
+pub mod target;
 pub mod workflows;
 
 /// The value at `q` (0..=1) of sorted samples.

@@ -17,6 +17,7 @@ pub mod request;
 mod responses;
 pub mod runtime;
 pub mod state;
+pub mod terminal;
 pub mod theme;
 pub mod ui;
 pub mod widgets;

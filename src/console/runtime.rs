@@ -5,14 +5,9 @@
 use std::io::{self, BufWriter, Stdout, Write};
 
 use base64::Engine;
-use crossterm::event::{
-    DisableBracketedPaste, EnableBracketedPaste, Event, EventStream, KeyEventKind,
-};
-use crossterm::terminal::{
-    self, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen,
-    LeaveAlternateScreen,
-};
-use crossterm::{cursor, execute, queue};
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use crossterm::queue;
+use crossterm::terminal::{self, BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use futures::StreamExt;
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
@@ -24,6 +19,7 @@ use super::effect::{Effect, ReplyRequest, RequestId};
 use super::keymap::Keymap;
 use super::playground::ReplyMsg;
 use super::request::{execute as execute_request, Response};
+use super::terminal::{install_panic_hook, TerminalGuard};
 use super::theme::Theme;
 use super::widgets::toast::Toast;
 use super::ConsoleOptions;
@@ -46,51 +42,6 @@ enum Inbox {
 type Tx = mpsc::UnboundedSender<Inbox>;
 
 type Term = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
-
-/// Leaves raw mode and the alternate screen. Safe to call twice: the panic
-/// hook and the guard may both run.
-fn restore_terminal() {
-    let _ = terminal::disable_raw_mode();
-    let _ = execute!(
-        io::stdout(),
-        DisableBracketedPaste,
-        LeaveAlternateScreen,
-        cursor::Show
-    );
-}
-
-/// Restores the terminal when dropped, on every exit path including `?`.
-struct TerminalGuard;
-
-impl TerminalGuard {
-    fn enter() -> anyhow::Result<Self> {
-        terminal::enable_raw_mode()?;
-        let guard = TerminalGuard;
-        execute!(
-            io::stdout(),
-            EnterAlternateScreen,
-            EnableBracketedPaste,
-            cursor::Hide
-        )?;
-        Ok(guard)
-    }
-}
-
-impl Drop for TerminalGuard {
-    fn drop(&mut self) {
-        restore_terminal();
-    }
-}
-
-/// Restores the terminal before the panic message is printed, so the message
-/// is readable and the shell usable.
-fn install_panic_hook() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        restore_terminal();
-        previous(info);
-    }));
-}
 
 /// Runs the console until the user quits.
 pub async fn run(client: Client, options: ConsoleOptions) -> anyhow::Result<()> {
@@ -129,6 +80,7 @@ async fn event_loop(terminal: &mut Term, app: &mut App, client: Client) -> anyho
         effects.extend(app.update(Action::Resize(w, h)));
     }
     apply(terminal, &client, &tx, &mut replies, effects)?;
+    let mut first_frame = true;
     loop {
         if app.quit {
             if let Some((_, task)) = stream.take() {
@@ -142,6 +94,15 @@ async fn event_loop(terminal: &mut Term, app: &mut App, client: Client) -> anyho
         follow_tenant(&mut stream, app.current_tenant, &client, &tx);
         if app.dirty {
             draw(terminal, app)?;
+            if first_frame {
+                first_frame = false;
+                // `bench startup` reads this line's timestamp.
+                tracing::info!(
+                    width = app.viewport.0,
+                    height = app.viewport.1,
+                    "first frame"
+                );
+            }
         }
         let effects = tokio::select! {
             ev = events.next() => match ev {
