@@ -92,8 +92,31 @@ enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
-    /// Frame time and bytes per keystroke of the Leads pane, 100 vs 100k leads.
-    Render,
+    /// Frame time and bytes per keystroke of the Leads pane, 100 vs 100k leads;
+    /// bytes and CPU of the real console while idle.
+    Render {
+        /// Seconds of each idle period of the real console (0 skips it).
+        #[arg(long, default_value_t = 60)]
+        idle_secs: u64,
+    },
+    /// Process start to first frame of the console with the embedded platform.
+    Startup {
+        /// Starts measured (each with a fresh and with the same data dir).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+    /// RSS of a remote console browsing a large vs a small tenant.
+    Memory {
+        /// Leads in the large tenant.
+        #[arg(long, default_value_t = 100_000)]
+        leads: usize,
+        /// Leads in the small tenant.
+        #[arg(long, default_value_t = 100)]
+        small: usize,
+        /// PageDown presses on the Leads pane.
+        #[arg(long, default_value_t = 100)]
+        pages: usize,
+    },
     /// Overdue queue and filtered page latency at 10k and at N leads (SQLite).
     Queue {
         /// Leads in the large run.
@@ -230,8 +253,31 @@ fn main() -> ExitCode {
                     command: ModelCommand::Fetch { from },
                 }) => switchboard::llm::fetch::run(&config.dirs.data, from).await,
                 Some(Command::Bench {
-                    command: BenchCommand::Render,
-                }) => switchboard::bench::render::run(),
+                    command: BenchCommand::Render { idle_secs },
+                }) => switchboard::bench::render::run(idle_secs).await,
+                Some(Command::Bench {
+                    command: BenchCommand::Startup { runs },
+                }) => {
+                    switchboard::bench::startup::run(switchboard::bench::startup::Options {
+                        runs: runs.max(1),
+                    })
+                    .await
+                }
+                Some(Command::Bench {
+                    command:
+                        BenchCommand::Memory {
+                            leads,
+                            small,
+                            pages,
+                        },
+                }) => {
+                    switchboard::bench::memory::run(switchboard::bench::memory::Options {
+                        leads: leads.max(1),
+                        small: small.max(1),
+                        pages,
+                    })
+                    .await
+                }
                 Some(Command::Bench {
                     command:
                         BenchCommand::Queue {

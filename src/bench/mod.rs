@@ -4,13 +4,18 @@ pub mod crash;
 pub mod events;
 pub mod fixture;
 pub mod harness;
+pub mod idle;
 pub mod ingest;
 pub mod local_model;
+pub mod memory;
+pub mod platform;
 pub mod process;
 pub mod queue;
 pub mod relay;
 pub mod render;
+pub mod startup;
 pub mod target;
+pub mod tmux;
 pub mod workflows;
 
 /// The value at `q` (0..=1) of sorted samples.

@@ -181,7 +181,8 @@ fn measure(n: usize) -> anyhow::Result<Figures> {
     })
 }
 
-pub fn run() -> anyhow::Result<()> {
+/// `idle_secs`: how long each idle period of the real console lasts (0: skip).
+pub async fn run(idle_secs: u64) -> anyhow::Result<()> {
     let small = measure(100)?;
     let large = measure(100_000)?;
     println!("render benchmark: Leads pane, {WIDTH}x{HEIGHT}, {FRAMES} frames, one `j` per frame");
@@ -195,9 +196,32 @@ pub fn run() -> anyhow::Result<()> {
             n, f.test_backend.0, f.test_backend.1, f.crossterm.0, f.crossterm.1, f.bytes_per_key
         );
     }
+    let ratio = large.crossterm.1 / small.crossterm.1.max(1.0);
+    if idle_secs == 0 {
+        println!("ratio p99 100k/100 (crossterm): {ratio:.2}");
+        return Ok(());
+    }
+    let idle = super::idle::measure(idle_secs).await?;
     println!(
-        "ratio p99 100k/100 (crossterm): {:.2}",
-        large.crossterm.1 / small.crossterm.1.max(1.0)
+        "idle: real console (remote, tmux 200x50, SSE connection open), {idle_secs} s per pane"
+    );
+    println!(
+        "{:<24} {:>14} {:>10} {:>22}",
+        "pane", "bytes written", "CPU ms", "then one j (check)"
+    );
+    for f in &idle {
+        println!(
+            "{:<24} {:>14} {:>10} {:>22}",
+            f.pane,
+            f.bytes,
+            f.cpu.as_millis(),
+            f.check_bytes
+        );
+    }
+    println!(
+        "ratio p99 100k/100 (crossterm): {ratio:.2}; idle: {} bytes, {} ms CPU in {idle_secs} s on the Tenants pane",
+        idle.first().map_or(0, |f| f.bytes),
+        idle.first().map_or(0, |f| f.cpu.as_millis())
     );
     Ok(())
 }
