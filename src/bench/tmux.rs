@@ -58,6 +58,21 @@ impl Tmux {
         Ok(())
     }
 
+    /// Resizes the window, as a user dragging the terminal's corner would.
+    pub fn resize(&self, target: &str, width: u16, height: u16) -> anyhow::Result<()> {
+        let (w, h) = (width.to_string(), height.to_string());
+        self.run(&["resize-window", "-t", target, "-x", &w, "-y", &h])?;
+        Ok(())
+    }
+
+    /// A tmux format for the pane, e.g. `#{alternate_on}`.
+    pub fn display(&self, target: &str, format: &str) -> anyhow::Result<String> {
+        Ok(self
+            .run(&["display-message", "-p", "-t", target, format])?
+            .trim()
+            .to_string())
+    }
+
     pub fn kill_window(&self, target: &str) {
         let _ = self.run(&["kill-window", "-t", target]);
     }
