@@ -8,14 +8,32 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
-/// A command with HOME and XDG dirs inside `root`, so nothing touches the real ones.
+/// A test's HOME, under `target/tmp/test-logs/cli/` and kept after the test,
+/// so `.ci/run` can scan the logs it leaves for secrets.
+struct TestRoot(std::path::PathBuf);
+
+impl TestRoot {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn test_root() -> TestRoot {
+    let parent = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-logs/cli");
+    std::fs::create_dir_all(&parent).unwrap();
+    TestRoot(tempfile::tempdir_in(parent).unwrap().keep())
+}
+
+/// A command with HOME and XDG dirs inside `root`, so nothing touches the
+/// real ones; logs at debug level, for the secret scan.
 fn cmd(root: &Path) -> Command {
     let mut c = Command::new(BIN);
     c.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", root)
         .env("XDG_CONFIG_HOME", root.join("config"))
-        .env("XDG_DATA_HOME", root.join("data"));
+        .env("XDG_DATA_HOME", root.join("data"))
+        .env("SWITCHBOARD_LOG", "debug");
     c
 }
 
@@ -32,10 +50,11 @@ impl Drop for Server {
 }
 
 fn serve(root: &Path) -> Server {
+    let log = std::fs::File::create(root.join("serve.log")).expect("serve.log");
     let mut child = cmd(root)
         .args(["serve", "--bind", "127.0.0.1:0"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("spawn serve");
     let stdout = child.stdout.take().expect("stdout");
@@ -70,7 +89,7 @@ fn run_with_stdin(mut c: Command, stdin: &str) -> std::process::Output {
 
 #[tokio::test]
 async fn serve_user_add_login_and_logout() {
-    let root = tempfile::tempdir().unwrap();
+    let root = test_root();
     let mut add = cmd(root.path());
     add.args([
         "user",
@@ -134,7 +153,7 @@ async fn serve_user_add_login_and_logout() {
 
 #[test]
 fn serve_shuts_down_gracefully_on_sigterm() {
-    let root = tempfile::tempdir().unwrap();
+    let root = test_root();
     let mut server = serve(root.path());
     let pid = server.child.id().to_string();
     let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
@@ -152,7 +171,7 @@ fn serve_shuts_down_gracefully_on_sigterm() {
 
 #[test]
 fn an_invalid_config_file_names_file_line_and_key_and_touches_nothing() {
-    let root = tempfile::tempdir().unwrap();
+    let root = test_root();
     let dir = root.path().join("config/switchboard");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -174,7 +193,7 @@ fn an_invalid_config_file_names_file_line_and_key_and_touches_nothing() {
 
 #[tokio::test]
 async fn two_embedded_platforms_share_one_data_dir_safely() {
-    let root = tempfile::tempdir().unwrap();
+    let root = test_root();
     let dirs = switchboard::config::Dirs {
         config: root.path().join("config"),
         data: root.path().join("data"),
@@ -318,7 +337,7 @@ fn console_in_tmux_with(root: &Path, env: &str) -> Option<Tmux> {
     let r = root.display();
     let script = format!(
         "env -i PATH=\"$PATH\" TERM=xterm-256color HOME={r} XDG_CONFIG_HOME={r}/config \
-         XDG_DATA_HOME={r}/data {env} {BIN}; echo EXITED $?; sleep 600"
+         XDG_DATA_HOME={r}/data SWITCHBOARD_LOG=debug {env} {BIN}; echo EXITED $?; sleep 600"
     );
     let status = tmux
         .cmd()
@@ -366,7 +385,7 @@ fn onboard(tmux: &Tmux) {
 
 #[test]
 fn console_onboarding_then_tenant_then_quit_restores_the_terminal() {
-    let root = tempfile::tempdir().unwrap();
+    let root = test_root();
     let Some(tmux) = console_in_tmux(root.path()) else {
         return;
     };
@@ -406,7 +425,7 @@ fn console_onboarding_then_tenant_then_quit_restores_the_terminal() {
 
 #[test]
 fn console_imports_samples_and_triages_the_overdue_queue() {
-    let root = tempfile::tempdir().unwrap();
+    let root = test_root();
     let Some(tmux) = console_in_tmux(root.path()) else {
         return;
     };
@@ -446,7 +465,7 @@ fn console_imports_samples_and_triages_the_overdue_queue() {
 
 #[test]
 fn a_lead_posted_with_a_key_made_in_the_console_appears_live() {
-    let root = tempfile::tempdir().unwrap();
+    let root = test_root();
     let Some(tmux) = console_in_tmux(root.path()) else {
         return;
     };
@@ -521,7 +540,7 @@ fn console_initializes_a_tenant_and_streams_a_reply_from_the_local_model() {
     let Some(model) = local_model() else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
+    let root = test_root();
     // The embedded platform looks for the weights in its data dir.
     let models = root.path().join("data/switchboard/models");
     std::fs::create_dir_all(&models).unwrap();

@@ -140,11 +140,31 @@ pub async fn spawn_with_providers(providers: switchboard::llm::Providers) -> Tes
     spawn_full(ServerSettings::default(), Arc::new(SystemClock), providers).await
 }
 
+/// The suite's server logs, at debug level, in one file per run under
+/// `target/tmp/test-logs/api/`: `.ci/run` scans them for secrets.
+fn log_to_file() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-logs/api");
+        std::fs::create_dir_all(&dir).expect("test log dir");
+        let file = std::fs::File::create(dir.join(format!("api-{}.log", std::process::id())))
+            .expect("test log file");
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "debug,hyper=info,hyper_util=info,reqwest=info,h2=info",
+            ))
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init();
+    });
+}
+
 pub async fn spawn_full(
     settings: ServerSettings,
     clock: Arc<dyn Clock>,
     providers: switchboard::llm::Providers,
 ) -> TestApp {
+    log_to_file();
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("test.db");
     let pg = match postgres_admin_url() {
