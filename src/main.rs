@@ -95,6 +95,12 @@ enum BenchCommand {
     /// Frame time and bytes per keystroke of the Leads pane, 100 vs 100k leads;
     /// bytes and CPU of the real console while idle.
     Render {
+        /// Leads loaded in the large run.
+        #[arg(long, default_value_t = 100_000)]
+        leads: usize,
+        /// Frames drawn per measurement.
+        #[arg(long, default_value_t = 300)]
+        frames: usize,
         /// Seconds of each idle period of the real console (0 skips it).
         #[arg(long, default_value_t = 60)]
         idle_secs: u64,
@@ -253,8 +259,13 @@ fn main() -> ExitCode {
                     command: ModelCommand::Fetch { from },
                 }) => switchboard::llm::fetch::run(&config.dirs.data, from).await,
                 Some(Command::Bench {
-                    command: BenchCommand::Render { idle_secs },
-                }) => switchboard::bench::render::run(idle_secs).await,
+                    command:
+                        BenchCommand::Render {
+                            leads,
+                            frames,
+                            idle_secs,
+                        },
+                }) => switchboard::bench::render::run(leads.max(1), frames.max(1), idle_secs).await,
                 Some(Command::Bench {
                     command: BenchCommand::Startup { runs },
                 }) => {
@@ -369,15 +380,16 @@ Some(Command::Bench {
                         },
                 }) => {
                     let work = switchboard::bench::target::tempfile_dir()?;
-                    let result = switchboard::bench::crash::run(switchboard::bench::crash::Options {
-                        requests: requests.max(1),
-                        clients: clients.max(1),
-                        kill_at: kill_at.clamp(0.0, 1.0),
-                        database_url,
-                        bin: switchboard::bench::process::current_binary()?,
-                        work_dir: work.clone(),
-                    })
-                    .await;
+                    let result =
+                        switchboard::bench::crash::run(switchboard::bench::crash::Options {
+                            requests: requests.max(1),
+                            clients: clients.max(1),
+                            kill_at: kill_at.clamp(0.0, 1.0),
+                            database_url,
+                            bin: switchboard::bench::process::current_binary()?,
+                            work_dir: work.clone(),
+                        })
+                        .await;
                     std::fs::remove_dir_all(&work).ok();
                     result
                 }

@@ -25,7 +25,10 @@ fn logs(test: &str) -> PathBuf {
 
 /// tmux runs the real console; without it those tests are skipped.
 fn have_tmux() -> bool {
-    let ok = std::process::Command::new("tmux").arg("-V").output().is_ok();
+    let ok = std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok();
     if !ok {
         eprintln!("SKIPPED: tmux is not installed (bash .ci/run installs it)");
     }

@@ -49,12 +49,21 @@ async fn measure_in(work: &Path, secs: u64) -> anyhow::Result<Vec<Figures>> {
         // The current tenant: its event stream opens.
         tmux.keys(s, &[":", &format!("tenant {}", tenant.slug), "Enter"])?;
         tmux.wait_for(s, "tenant: Idle", wait)?;
+        // The "Switched to" toast fades after 4 s; idleness starts after it.
+        tmux.wait_gone(s, "Switched to Idle", Duration::from_secs(10))?;
         let pid = tmux.pane_pid(s)?;
         let mut out = Vec::new();
         out.push(idle_period(&tmux, s, pid, work, "Tenants", secs)?);
         tmux.keys(s, &["2"])?;
         tmux.wait_for(s, "Leads (", wait)?;
-        out.push(idle_period(&tmux, s, pid, work, "Leads (27 SLA clocks)", secs)?);
+        out.push(idle_period(
+            &tmux,
+            s,
+            pid,
+            work,
+            "Leads (27 SLA clocks)",
+            secs,
+        )?);
         tmux.keys(s, &["q"])?;
         anyhow::Ok(out)
     }
@@ -71,8 +80,8 @@ fn idle_period(
     pane: &'static str,
     secs: u64,
 ) -> anyhow::Result<Figures> {
-    // Toasts fade after 4 s; wait them out so only idleness is measured.
-    std::thread::sleep(Duration::from_secs(6));
+    // Let the last reply and frame settle, so only idleness is measured.
+    std::thread::sleep(Duration::from_millis(1500));
     let file = work.join(format!("pipe-{}.bin", pane.len()));
     tmux.pipe(target, Some(&file))?;
     let cpu_before = cpu_time(pid)?;

@@ -26,7 +26,6 @@ use crate::domain::{
 
 const WIDTH: u16 = 200;
 const HEIGHT: u16 = 50;
-const FRAMES: usize = 300;
 
 /// Counts what the terminal would receive.
 #[derive(Default, Clone)]
@@ -145,12 +144,12 @@ fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
     (super::percentile(&v, 0.5), super::percentile(&v, 0.99))
 }
 
-fn measure(n: usize) -> anyhow::Result<Figures> {
+fn measure(n: usize, frames: usize) -> anyhow::Result<Figures> {
     let j = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
     let mut app = app_with(n);
     let mut term = Terminal::new(TestBackend::new(WIDTH, HEIGHT))?;
-    let mut times = Vec::with_capacity(FRAMES);
-    for _ in 0..FRAMES {
+    let mut times = Vec::with_capacity(frames);
+    for _ in 0..frames {
         app.on_key(j);
         let t = Instant::now();
         term.draw(|f| ui::draw(f, &app))?;
@@ -165,9 +164,9 @@ fn measure(n: usize) -> anyhow::Result<Figures> {
     let counter = Counter::default();
     let mut term = Terminal::with_options(CrosstermBackend::new(counter.clone()), options)?;
     term.draw(|f| ui::draw(f, &app))?;
-    let mut times = Vec::with_capacity(FRAMES);
+    let mut times = Vec::with_capacity(frames);
     let before = counter.bytes();
-    for _ in 0..FRAMES {
+    for _ in 0..frames {
         app.on_key(j);
         let t = Instant::now();
         term.draw(|f| ui::draw(f, &app))?;
@@ -177,20 +176,21 @@ fn measure(n: usize) -> anyhow::Result<Figures> {
     Ok(Figures {
         test_backend,
         crossterm: percentiles(times),
-        bytes_per_key: bytes as f64 / FRAMES as f64,
+        bytes_per_key: bytes as f64 / frames as f64,
     })
 }
 
-/// `idle_secs`: how long each idle period of the real console lasts (0: skip).
-pub async fn run(idle_secs: u64) -> anyhow::Result<()> {
-    let small = measure(100)?;
-    let large = measure(100_000)?;
-    println!("render benchmark: Leads pane, {WIDTH}x{HEIGHT}, {FRAMES} frames, one `j` per frame");
+/// `large_n`: leads loaded in the large run; `frames`: frames per measurement; `idle_secs`: how long each idle
+/// period of the real console lasts (0: skip).
+pub async fn run(large_n: usize, frames: usize, idle_secs: u64) -> anyhow::Result<()> {
+    let small = measure(100, frames)?;
+    let large = measure(large_n, frames)?;
+    println!("render benchmark: Leads pane, {WIDTH}x{HEIGHT}, {frames} frames, one `j` per frame");
     println!(
         "{:<10} {:>16} {:>16} {:>16} {:>16} {:>12}",
         "leads", "test p50 µs", "test p99 µs", "crossterm p50", "crossterm p99", "bytes/key"
     );
-    for (n, f) in [(100, &small), (100_000, &large)] {
+    for (n, f) in [(100, &small), (large_n, &large)] {
         println!(
             "{:<10} {:>16.0} {:>16.0} {:>16.0} {:>16.0} {:>12.0}",
             n, f.test_backend.0, f.test_backend.1, f.crossterm.0, f.crossterm.1, f.bytes_per_key
@@ -198,7 +198,7 @@ pub async fn run(idle_secs: u64) -> anyhow::Result<()> {
     }
     let ratio = large.crossterm.1 / small.crossterm.1.max(1.0);
     if idle_secs == 0 {
-        println!("ratio p99 100k/100 (crossterm): {ratio:.2}");
+        println!("ratio p99 {large_n}/100 (crossterm): {ratio:.2}");
         return Ok(());
     }
     let idle = super::idle::measure(idle_secs).await?;
@@ -219,7 +219,7 @@ pub async fn run(idle_secs: u64) -> anyhow::Result<()> {
         );
     }
     println!(
-        "ratio p99 100k/100 (crossterm): {ratio:.2}; idle: {} bytes, {} ms CPU in {idle_secs} s on the Tenants pane",
+        "ratio p99 {large_n}/100 (crossterm): {ratio:.2}; idle: {} bytes, {} ms CPU in {idle_secs} s on the Tenants pane",
         idle.first().map_or(0, |f| f.bytes),
         idle.first().map_or(0, |f| f.cpu.as_millis())
     );

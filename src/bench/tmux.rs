@@ -46,7 +46,13 @@ impl Tmux {
     }
 
     /// A detached session `name` of `width`×`height` running `command`.
-    pub fn session(&self, name: &str, width: u16, height: u16, command: &str) -> anyhow::Result<()> {
+    pub fn session(
+        &self,
+        name: &str,
+        width: u16,
+        height: u16,
+        command: &str,
+    ) -> anyhow::Result<()> {
         let (w, h) = (width.to_string(), height.to_string());
         self.run(&["new-session", "-d", "-s", name, "-x", &w, "-y", &h, command])?;
         Ok(())
@@ -54,7 +60,15 @@ impl Tmux {
 
     /// A new window in session `session`, named `name`, running `command`.
     pub fn window(&self, session: &str, name: &str, command: &str) -> anyhow::Result<()> {
-        self.run(&["new-window", "-d", "-t", &format!("{session}:"), "-n", name, command])?;
+        self.run(&[
+            "new-window",
+            "-d",
+            "-t",
+            &format!("{session}:"),
+            "-n",
+            name,
+            command,
+        ])?;
         Ok(())
     }
 
@@ -89,7 +103,12 @@ impl Tmux {
     }
 
     /// Waits until the screen shows `needle`.
-    pub fn wait_for(&self, target: &str, needle: &str, timeout: Duration) -> anyhow::Result<String> {
+    pub fn wait_for(
+        &self,
+        target: &str,
+        needle: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<String> {
         let deadline = Instant::now() + timeout;
         loop {
             let screen = self.capture(target)?;

@@ -18,7 +18,10 @@ const WAIT: Duration = Duration::from_secs(60);
 fn lead(name: &str) -> LeadInput {
     LeadInput {
         name: name.into(),
-        email: Some(format!("{}@example.com", name.to_lowercase().replace(' ', "."))),
+        email: Some(format!(
+            "{}@example.com",
+            name.to_lowercase().replace(' ', ".")
+        )),
         message: "Call me back please".into(),
         ..Default::default()
     }
@@ -116,7 +119,10 @@ fn the_console_survives_a_dying_server_and_a_tiny_window() {
         let name = format!("Back Again {n}");
         rt.block_on(poster.ingest_lead(&key, &lead(&name), None))
             .unwrap();
-        if tmux.wait_for(s, "New lead: Back Again", Duration::from_secs(5)).is_ok() {
+        if tmux
+            .wait_for(s, "New lead: Back Again", Duration::from_secs(5))
+            .is_ok()
+        {
             break;
         }
         assert!(Instant::now() < deadline, "{}", tmux.capture(s).unwrap());
