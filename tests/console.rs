@@ -604,11 +604,21 @@ mod random_keys {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         #[test]
-        fn random_keys_never_panic(keys in proptest::collection::vec(any_key(), 1..60), onboard in any::<bool>()) {
+        fn random_keys_never_panic(
+            keys in proptest::collection::vec(any_key(), 1..60),
+            onboard in any::<bool>(),
+            // The terminal is resized (down to 1×1) every few keys.
+            sizes in proptest::collection::vec((1u16..120, 1u16..40), 0..8),
+        ) {
             let mut app = if onboard { loaded_with(true, vec![platform()]) } else { loaded() };
             app.now = now();
             let mut term = Terminal::new(TestBackend::new(40, 12)).unwrap();
-            for k in keys {
+            for (i, k) in keys.into_iter().enumerate() {
+                if let Some(&(w, h)) = sizes.get(i / 7).filter(|_| i % 7 == 3) {
+                    term.backend_mut().resize(w, h);
+                    app.update(Action::Resize(w, h));
+                    term.draw(|f| ui::draw(f, &app)).unwrap();
+                }
                 let effects = app.on_key(k);
                 // Answer every request with a failure, to walk the error paths too.
                 for (id, req) in requests(&effects) {

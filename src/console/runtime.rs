@@ -2,12 +2,11 @@
 //! `select!`; requests run as spawned tasks; frames are drawn only when the
 //! state changed, inside synchronized updates.
 
-use std::io::{self, BufWriter, Stdout, Write};
+use std::io::{self, Stdout, Write};
 
 use base64::Engine;
 use crossterm::event::{Event, EventStream, KeyEventKind};
-use crossterm::queue;
-use crossterm::terminal::{self, BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use crossterm::terminal;
 use futures::StreamExt;
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
@@ -19,7 +18,7 @@ use super::effect::{Effect, ReplyRequest, RequestId};
 use super::keymap::Keymap;
 use super::playground::ReplyMsg;
 use super::request::{execute as execute_request, Response};
-use super::terminal::{install_panic_hook, TerminalGuard};
+use super::terminal::{install_panic_hook, FrameWriter, TerminalGuard};
 use super::theme::Theme;
 use super::widgets::toast::Toast;
 use super::ConsoleOptions;
@@ -41,7 +40,7 @@ enum Inbox {
 
 type Tx = mpsc::UnboundedSender<Inbox>;
 
-type Term = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+type Term = Terminal<CrosstermBackend<FrameWriter<Stdout>>>;
 
 /// Runs the console until the user quits.
 pub async fn run(client: Client, options: ConsoleOptions) -> anyhow::Result<()> {
@@ -60,7 +59,7 @@ pub async fn run(client: Client, options: ConsoleOptions) -> anyhow::Result<()> 
 
     install_panic_hook();
     let _guard = TerminalGuard::enter()?;
-    let mut terminal = Terminal::new(CrosstermBackend::new(BufWriter::new(io::stdout())))?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(FrameWriter::new(io::stdout())))?;
     terminal.clear()?;
     event_loop(&mut terminal, &mut app, client).await
 }
@@ -258,11 +257,11 @@ fn apply(
     Ok(())
 }
 
+/// Draws and sends the changed cells as one synchronized update; a redraw
+/// that changed nothing sends nothing.
 fn draw(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
-    queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+    // `draw` ends with a flush: FrameWriter sends the frame then.
     terminal.draw(|frame| super::ui::draw(frame, app))?;
-    queue!(terminal.backend_mut(), EndSynchronizedUpdate)?;
-    terminal.backend_mut().flush()?;
     app.dirty = false;
     Ok(())
 }
