@@ -207,7 +207,7 @@ pub async fn run(large_n: usize, frames: usize, idle_secs: u64) -> anyhow::Resul
     );
     println!(
         "{:<24} {:>14} {:>10} {:>22}",
-        "pane", "bytes written", "CPU ms", "then one j (check)"
+        "pane", "bytes written", "CPU ms", "then `?` (check)"
     );
     for f in &idle {
         println!(
