@@ -82,8 +82,9 @@ fn idle_period(
     pane: &'static str,
     secs: u64,
 ) -> anyhow::Result<Figures> {
-    // Let the last reply and frame settle, so only idleness is measured.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Toasts fade after 4 s (several may be stacked); let them and the last
+    // replies go, so only idleness is measured.
+    std::thread::sleep(Duration::from_secs(6));
     let file = work.join(format!("pipe-{}.bin", pane.len()));
     tmux.pipe(target, Some(&file))?;
     let cpu_before = cpu_time(pid)?;
@@ -91,6 +92,24 @@ fn idle_period(
     let cpu = cpu_time(pid)?.saturating_sub(cpu_before);
     let size = || std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
     let bytes = size();
+    if bytes > 0 {
+        // Say what broke the silence: the text between the escape codes.
+        let written = std::fs::read(&file).unwrap_or_default();
+        let shown: String =
+            String::from_utf8_lossy(&written[..(bytes as usize).min(written.len())])
+                .split('\x1b')
+                .filter_map(|part| {
+                    part.split_once(|c: char| c.is_ascii_alphabetic())
+                        .map(|(_, t)| t)
+                })
+                .filter(|t| !t.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join("|");
+        eprintln!(
+            "idle on {pane}: {bytes} bytes, text written: {:.300}",
+            shown
+        );
+    }
     tmux.keys(target, &["?"])?;
     // pipe-pane's `cat` may still be writing what it read.
     std::thread::sleep(Duration::from_millis(500));
