@@ -74,6 +74,19 @@ pub enum Action {
     FocusInput,
     SaveAsLead,
     NewCompare,
+    /// The workflows awaiting approval: open the view, approve the draft
+    /// as it is, reject it with a reason, start a workflow for a lead.
+    Approvals,
+    Approve,
+    Reject,
+    StartWorkflow,
+    /// The platform overview: open it, next sort column, flip the order.
+    Overview,
+    SortNext,
+    SortFlip,
+    /// The tenant's analytics, and its next period (7/30/90 days).
+    Analytics,
+    NextPeriod,
     /// A key for whatever text input has the focus.
     Key(KeyEvent),
     Paste(String),

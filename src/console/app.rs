@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::action::Action;
 use super::agents::AgentsView;
+use super::approvals::ApprovalsView;
 use super::effect::{Effect, Request, RequestId};
 use super::keymap::{Context, Keymap};
 use super::leads::LeadsView;
@@ -54,6 +55,8 @@ pub struct App {
     /// The Agents and Workspaces panes.
     pub agents: AgentsView,
     pub playground: PlaygroundView,
+    /// Workflows awaiting approval, and the open lead's workflow.
+    pub approvals: ApprovalsView,
     /// What "Initialize tenant" (onboarding) has done so far.
     pub init: InitProgress,
     pub(crate) next_id: u64,
@@ -89,6 +92,7 @@ impl App {
             leads: LeadsView::default(),
             agents: AgentsView::default(),
             playground: PlaygroundView::default(),
+            approvals: ApprovalsView::default(),
             init: InitProgress::default(),
             next_id: 0,
             in_flight: HashMap::new(),
@@ -324,6 +328,13 @@ impl App {
             return (vec![Context::FilterInput], true);
         }
         let mut out = Vec::new();
+        if self.approvals.open {
+            if self.approvals.list.is_failed() {
+                out.push(Context::LoadError);
+            }
+            out.extend([Context::Approvals, Context::Global]);
+            return (out, false);
+        }
         if self.leads.detail.is_some() {
             out.push(Context::LeadDetail);
         } else {
@@ -343,6 +354,7 @@ impl App {
         out.extend(self.sync_leads(was != self.pane));
         out.extend(self.sync_agents(was != self.pane));
         out.extend(self.sync_playground(was != self.pane));
+        out.extend(self.sync_approvals());
         out
     }
 
@@ -386,6 +398,11 @@ impl App {
                 }
             }
             Action::DismissToast => self.dismiss_toast(),
+            Action::Approvals => return self.open_approvals(),
+            Action::StartWorkflow if self.pane == Pane::Leads => return self.start_lead_workflow(),
+            other if self.pane == Pane::Leads && self.approvals.open => {
+                return self.update_approvals(other)
+            }
             other if self.pane == Pane::Tenants => return self.update_tenants(other),
             other if self.pane == Pane::Leads => return self.update_leads(other),
             other if self.pane == Pane::Agents => return self.update_agents(other),

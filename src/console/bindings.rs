@@ -18,6 +18,7 @@ pub fn defaults() -> Vec<Default_> {
     let mut all = common();
     all.extend(super::agents::keys::bindings());
     all.extend(super::playground::keys::bindings());
+    all.extend(super::approvals::keys::bindings());
     all
 }
 

@@ -7,7 +7,7 @@ use super::app::{App, CommandLine, Modal, Pane};
 use super::effect::Effect;
 
 /// Every command, as completion offers it.
-pub const COMMANDS: [&str; 18] = [
+pub const COMMANDS: [&str; 19] = [
     "tenant ",
     "tenants",
     "leads",
@@ -23,6 +23,7 @@ pub const COMMANDS: [&str; 18] = [
     "agent ",
     "workspaces",
     "playground",
+    "approvals",
     "help",
     "quit",
     "q",
@@ -171,6 +172,7 @@ impl App {
             "agent" => self.agent_command(arg),
             "workspaces" => self.go(Pane::Workspaces),
             "playground" => self.go(Pane::Playground),
+            "approvals" => Ok(self.open_approvals()),
             "tenant" if arg.is_empty() => Err("usage: :tenant <slug>".into()),
             "tenant" => {
                 let found = self.tenants.loaded().and_then(|ts| {

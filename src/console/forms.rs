@@ -125,6 +125,12 @@ impl App {
                 };
                 built
             }
+            FormPurpose::ApproveEdited { .. } | FormPurpose::RejectDraft { .. } => {
+                let Some(built) = self.approval_form_fields(&purpose) else {
+                    return;
+                };
+                built
+            }
             FormPurpose::NewPlaygroundSession { .. } | FormPurpose::SaveAsLead { .. } => {
                 let Some(built) = self.playground_form_fields(&purpose) else {
                     return;
@@ -186,6 +192,9 @@ impl App {
     fn submit(&mut self, open: &mut OpenForm) -> (Vec<Effect>, bool) {
         if crate::console::playground::is_playground_form(&open.purpose) {
             return self.submit_playground_form(open);
+        }
+        if crate::console::approvals::is_approval_form(&open.purpose) {
+            return self.submit_approval_form(open);
         }
         if open.purpose == FormPurpose::Onboarding {
             return self.submit_init(open);
@@ -385,7 +394,9 @@ impl App {
             | FormPurpose::NewWorkspace { .. }
             | FormPurpose::EditWorkspace { .. }
             | FormPurpose::NewPlaygroundSession { .. }
-            | FormPurpose::SaveAsLead { .. } => return (Vec::new(), true),
+            | FormPurpose::SaveAsLead { .. }
+            | FormPurpose::ApproveEdited { .. }
+            | FormPurpose::RejectDraft { .. } => return (Vec::new(), true),
         };
         let effects = self.send_about(req, None, &ok, &fail, tenant, None);
         open.pending = Some(RequestId(self.next_id));

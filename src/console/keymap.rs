@@ -46,6 +46,9 @@ pub enum Context {
     PlaygroundInput,
     /// A reply is streaming in.
     PlaygroundStreaming,
+    Approvals,
+    Overview,
+    Analytics,
 }
 
 impl Context {
@@ -79,6 +82,9 @@ impl Context {
             Context::PlaygroundChat => "Playground transcript",
             Context::PlaygroundInput => "Playground message input",
             Context::PlaygroundStreaming => "While a reply streams",
+            Context::Approvals => "Approvals",
+            Context::Overview => "Platform overview",
+            Context::Analytics => "Analytics",
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod agents;
 pub mod app;
+pub mod approvals;
 mod bindings;
 mod command;
 pub mod effect;

@@ -7,6 +7,7 @@ use crate::domain::{
     Agent, AgentPatch, AgentVersion, ModelInfo, NewAgent, NewPlaygroundSession, NewWorkspace,
     PlaygroundSession, PlaygroundTranscript, SaveAsLead, SharingChange, Workspace, WorkspacePatch,
 };
+use crate::domain::{Analytics, AnalyticsQuery, TenantOverview, Workflow, WorkflowStatus};
 use crate::domain::{
     ApiKey, CreatedApiKey, CreatedInvitation, ImportReport, Invitation, Lead, LeadInput, LeadPatch,
     LeadQuery, Me, Member, NewApiKey, NewInvitation, NewMember, NewNote, NewTenant, Page, Role,
@@ -187,6 +188,49 @@ pub enum Request {
         message: Uuid,
         contact: SaveAsLead,
     },
+    /// The workflows awaiting approval, each with its lead.
+    ListApprovals {
+        tenant: String,
+    },
+    /// One workflow with its lead (announced by a live event).
+    LoadApproval {
+        tenant: String,
+        id: Uuid,
+    },
+    /// Approve the draft, or `reply` (the person's edit of it).
+    ApproveWorkflow {
+        tenant: String,
+        id: Uuid,
+        reply: Option<String>,
+    },
+    RejectWorkflow {
+        tenant: String,
+        id: Uuid,
+        reason: String,
+    },
+    /// The workflows of one lead, newest first.
+    LeadWorkflows {
+        tenant: String,
+        lead: Uuid,
+    },
+    StartWorkflow {
+        tenant: String,
+        lead: Uuid,
+    },
+    /// Every client tenant's figures (platform admins).
+    PlatformOverview,
+    Analytics {
+        tenant: String,
+        query: AnalyticsQuery,
+    },
+}
+
+/// A workflow awaiting approval and the lead it answers (`Err`: the lead
+/// could not be read, the approval is still shown).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Approval {
+    pub workflow: Workflow,
+    pub lead: Option<Lead>,
 }
 
 /// What an export wrote.
@@ -259,6 +303,14 @@ pub enum Response {
     /// Whether a reply was running to stop.
     PlaygroundCancelled(ApiResult<bool>),
     PlaygroundLeadSaved(ApiResult<Lead>),
+    Approvals(ApiResult<Vec<Approval>>),
+    ApprovalLoaded(ApiResult<Box<Approval>>),
+    /// Approve and reject both answer with the decided workflow.
+    WorkflowDecided(ApiResult<Workflow>),
+    LeadWorkflows(ApiResult<Vec<Workflow>>),
+    WorkflowStarted(ApiResult<Workflow>),
+    Overview(ApiResult<Vec<TenantOverview>>),
+    Analytics(ApiResult<Analytics>),
 }
 
 impl Response {
@@ -305,6 +357,12 @@ impl Response {
             Response::PlaygroundSessionDeleted(r) => r.as_ref().err(),
             Response::PlaygroundCancelled(r) => r.as_ref().err(),
             Response::PlaygroundLeadSaved(r) => r.as_ref().err(),
+            Response::Approvals(r) => r.as_ref().err(),
+            Response::ApprovalLoaded(r) => r.as_ref().err(),
+            Response::WorkflowDecided(r) | Response::WorkflowStarted(r) => r.as_ref().err(),
+            Response::LeadWorkflows(r) => r.as_ref().err(),
+            Response::Overview(r) => r.as_ref().err(),
+            Response::Analytics(r) => r.as_ref().err(),
         }
     }
 }
@@ -460,7 +518,53 @@ pub async fn execute(client: &Client, req: Request) -> Response {
                 .save_playground_lead(&tenant, session, message, &contact)
                 .await,
         ),
+        Request::ListApprovals { tenant } => {
+            let awaiting = Some(WorkflowStatus::AwaitingApproval);
+            Response::Approvals(match client.workflows(&tenant, awaiting, None).await {
+                Ok(list) => Ok(with_leads(client, &tenant, list).await),
+                Err(e) => Err(e),
+            })
+        }
+        Request::LoadApproval { tenant, id } => {
+            Response::ApprovalLoaded(match client.workflow(&tenant, id).await {
+                Ok(workflow) => Ok(Box::new(Approval {
+                    lead: client.lead(&tenant, workflow.lead_id).await.ok(),
+                    workflow,
+                })),
+                Err(e) => Err(e),
+            })
+        }
+        Request::ApproveWorkflow { tenant, id, reply } => {
+            Response::WorkflowDecided(client.approve_workflow(&tenant, id, reply).await)
+        }
+        Request::RejectWorkflow { tenant, id, reason } => {
+            Response::WorkflowDecided(client.reject_workflow(&tenant, id, &reason).await)
+        }
+        Request::LeadWorkflows { tenant, lead } => {
+            Response::LeadWorkflows(client.workflows(&tenant, None, Some(lead)).await)
+        }
+        Request::StartWorkflow { tenant, lead } => {
+            Response::WorkflowStarted(client.start_workflow(&tenant, lead, None).await)
+        }
+        Request::PlatformOverview => Response::Overview(client.platform_overview().await),
+        Request::Analytics { tenant, query } => {
+            Response::Analytics(client.analytics(&tenant, &query).await)
+        }
     }
+}
+
+/// Reads each workflow's lead, together; a lead that cannot be read leaves
+/// its approval without a name rather than failing the list.
+async fn with_leads(client: &Client, tenant: &str, list: Vec<Workflow>) -> Vec<Approval> {
+    let leads =
+        futures::future::join_all(list.iter().map(|w| client.lead(tenant, w.lead_id))).await;
+    list.into_iter()
+        .zip(leads)
+        .map(|(workflow, lead)| Approval {
+            workflow,
+            lead: lead.ok(),
+        })
+        .collect()
 }
 
 async fn export(

@@ -17,6 +17,7 @@ impl App {
         out.extend(self.sync_leads(false));
         out.extend(self.sync_agents(false));
         out.extend(self.sync_playground(false));
+        out.extend(self.sync_approvals());
         out
     }
 
@@ -49,6 +50,9 @@ impl App {
                 | Response::PlaygroundLeadSaved(_)
         ) {
             return self.on_playground_response(id, &flight, response);
+        }
+        if Self::is_workflow_response(&response) {
+            return self.on_workflow_response(id, &flight, response);
         }
         if let Some(err) = response.error().cloned() {
             // A detail load reports each list's failure in its tab instead.

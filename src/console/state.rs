@@ -179,6 +179,16 @@ pub enum FormPurpose {
         session: Uuid,
         message: Uuid,
     },
+    /// The draft of a workflow, edited, then approved.
+    ApproveEdited {
+        tenant: Uuid,
+        workflow: Uuid,
+    },
+    /// Why a workflow's draft is rejected.
+    RejectDraft {
+        tenant: Uuid,
+        workflow: Uuid,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -326,6 +336,13 @@ pub enum Slot {
     PlaygroundTranscript,
     /// The models agents can name.
     Models,
+    /// The workflows awaiting approval.
+    Approvals,
+    /// The open lead's newest workflow.
+    LeadWorkflow,
+    /// The platform overview table.
+    Overview,
+    Analytics,
 }
 
 #[derive(Debug, Clone)]

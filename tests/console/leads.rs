@@ -230,8 +230,11 @@ fn snapshot_lead_detail_with_timeline() {
             timeline: Ok(timeline()),
         })),
     );
+    let wf = id_of(&fx, |r| matches!(r, Request::LeadWorkflows { .. }));
+    app.on_response(wf, Response::LeadWorkflows(Ok(vec![])));
     let screen = render(&app, 80, 24);
     for text in [
+        "Workflow      none (w runs one)",
         "hot — asks for a quote",
         "stage new → contacted",
         "note: Called, no answer",

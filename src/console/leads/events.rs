@@ -105,6 +105,11 @@ impl App {
                 let name = ev.data.get("name").and_then(|v| v.as_str()).unwrap_or("?");
                 self.toast_breach(name);
             }
+            "lead.qualified"
+            | "workflow.awaiting_approval"
+            | "workflow.approved"
+            | "workflow.rejected"
+            | "workflow.failed" => return self.on_workflow_event(tenant, &ev),
             // At-risk shows by itself: the SLA column is computed at render.
             _ => {}
         }

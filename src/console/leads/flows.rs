@@ -257,14 +257,16 @@ impl App {
             tenant: tenant.to_string(),
             id,
         };
-        self.send_about(
+        let mut out = self.send_about(
             req,
             Some(Slot::Lead),
             "",
             "Could not load the lead",
             Some(tenant),
             Some(id),
-        )
+        );
+        out.extend(self.load_lead_workflow(id));
+        out
     }
 
     fn update_lead_detail(&mut self, action: Action) -> Vec<Effect> {
@@ -279,6 +281,7 @@ impl App {
             Action::Back => {
                 self.leads.detail = None;
                 self.latest.remove(&Slot::Lead);
+                self.drop_lead_workflow();
             }
             Action::Retry => return self.load_lead(lead.id),
             Action::MoveStage => {

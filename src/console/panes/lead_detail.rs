@@ -9,8 +9,34 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 use super::leads::{assignee, sla_style};
 use super::load_state;
 use crate::console::app::App;
+use crate::console::app::Load;
+use crate::console::keymap::Context;
 use crate::console::leads::{sla_text, LeadDetail};
-use crate::domain::TimelineEntry;
+use crate::console::theme::Theme;
+use crate::domain::{TimelineEntry, Workflow, WorkflowStatus};
+
+/// The lead's newest workflow in a few words, with the key that starts one.
+fn workflow_state(state: &Load<Option<Workflow>>, key: &str, theme: &Theme) -> Span<'static> {
+    match state {
+        Load::Idle | Load::Loading => Span::styled("loading…", theme.dim),
+        Load::Failed(m) => Span::styled(format!("could not load: {m}"), theme.error),
+        Load::Loaded(None) => Span::styled(format!("none ({key} runs one)"), theme.dim),
+        Load::Loaded(Some(w)) => match w.status {
+            WorkflowStatus::AwaitingApproval => {
+                Span::styled("draft awaiting approval (:approvals)", theme.warning)
+            }
+            WorkflowStatus::Failed => Span::styled(
+                format!("failed — {}", w.error.as_deref().unwrap_or("?")),
+                theme.error,
+            ),
+            WorkflowStatus::Rejected => Span::raw(format!(
+                "rejected — {}",
+                w.decision_note.as_deref().unwrap_or("")
+            )),
+            other => Span::raw(other.as_str().replace('_', " ")),
+        },
+    }
+}
 
 fn text_of(v: &serde_json::Value, key: &str) -> String {
     match v.get(key) {
@@ -111,6 +137,15 @@ pub fn render(app: &App, d: &LeadDetail, area: Rect, buf: &mut Buffer) {
             ),
         ),
     ];
+    if let Some((_, state)) = app
+        .approvals
+        .lead_workflow
+        .as_ref()
+        .filter(|(id, _)| *id == l.id)
+    {
+        let key = app.keymap.key_label(Context::LeadDetail, "start_workflow");
+        lines.push(row("Workflow", workflow_state(state, &key, theme)));
+    }
     if l.spam {
         let why = l
             .spam_reason

@@ -2,6 +2,7 @@
 
 pub mod agent_detail;
 pub mod agents;
+pub mod approvals;
 pub mod lead_detail;
 pub mod leads;
 pub mod onboarding;

@@ -1,0 +1,81 @@
+//! The approvals view's part of the one keymap
+//! (see `bindings.rs`).
+
+use crate::console::action::Action;
+use crate::console::bindings::Default_;
+use crate::console::keymap::Context;
+
+pub(crate) fn bindings() -> Vec<Default_> {
+    use Action as A;
+    use Context as C;
+    vec![
+        (
+            "approvals",
+            C::LeadList,
+            &["A"],
+            A::Approvals,
+            "approvals",
+            false,
+        ),
+        (
+            "start_workflow",
+            C::LeadDetail,
+            &["w"],
+            A::StartWorkflow,
+            "run workflow",
+            true,
+        ),
+        ("up", C::Approvals, &["k", "up"], A::Up, "move up", false),
+        (
+            "down",
+            C::Approvals,
+            &["j", "down"],
+            A::Down,
+            "move down",
+            false,
+        ),
+        (
+            "top",
+            C::Approvals,
+            &["g", "home"],
+            A::Top,
+            "first row",
+            false,
+        ),
+        (
+            "bottom",
+            C::Approvals,
+            &["G", "end"],
+            A::Bottom,
+            "last row",
+            false,
+        ),
+        ("approve", C::Approvals, &["a"], A::Approve, "approve", true),
+        (
+            "edit",
+            C::Approvals,
+            &["e"],
+            A::Edit,
+            "edit & approve",
+            true,
+        ),
+        ("reject", C::Approvals, &["r"], A::Reject, "reject", true),
+        (
+            "open",
+            C::Approvals,
+            &["enter"],
+            A::Open,
+            "open lead",
+            false,
+        ),
+        (
+            "refresh",
+            C::Approvals,
+            &["ctrl-r"],
+            A::Retry,
+            "reload",
+            false,
+        ),
+        ("back", C::Approvals, &["esc"], A::Back, "back", true),
+    ]
+}

@@ -1,0 +1,198 @@
+//! What the console does with workflow replies and workflow events.
+
+use uuid::Uuid;
+
+use crate::api::ApiError;
+use crate::console::app::{App, InFlight, Load, Modal, Slot};
+use crate::console::effect::{Effect, Request, RequestId};
+use crate::console::request::Response;
+use crate::console::widgets::toast::Toast;
+use crate::domain::{ServerEvent, WorkflowStatus};
+
+fn uuid_at(ev: &ServerEvent, key: &str) -> Option<Uuid> {
+    ev.data
+        .get(key)
+        .and_then(|v| v.as_str())
+        .and_then(|s| Uuid::parse_str(s).ok())
+}
+
+impl App {
+    /// Whether this reply belongs to the approvals or a lead's workflow.
+    pub(crate) fn is_workflow_response(r: &Response) -> bool {
+        matches!(
+            r,
+            Response::Approvals(_)
+                | Response::ApprovalLoaded(_)
+                | Response::WorkflowDecided(_)
+                | Response::LeadWorkflows(_)
+                | Response::WorkflowStarted(_)
+        )
+    }
+
+    pub(crate) fn on_workflow_response(
+        &mut self,
+        id: RequestId,
+        flight: &InFlight,
+        response: Response,
+    ) -> Vec<Effect> {
+        let here = flight.tenant.is_some() && flight.tenant == self.approvals.tenant;
+        match response {
+            Response::Approvals(r) if here => {
+                self.approvals.list = match r {
+                    Ok(list) => Load::Loaded(list),
+                    Err(e) => Load::Failed(e.message()),
+                };
+                let rows = self.approvals.items().len();
+                self.approvals.selected = self.approvals.selected.min(rows.saturating_sub(1));
+            }
+            Response::ApprovalLoaded(Ok(a))
+                if here && a.workflow.status == WorkflowStatus::AwaitingApproval =>
+            {
+                self.approvals.upsert(*a)
+            }
+            Response::WorkflowDecided(r) => return self.on_decided(id, flight, r),
+            Response::LeadWorkflows(r) => {
+                if let Some((lead, state)) = &mut self.approvals.lead_workflow {
+                    if Some(*lead) == flight.target {
+                        *state = match r {
+                            Ok(list) => Load::Loaded(list.into_iter().next()),
+                            Err(e) => Load::Failed(e.message()),
+                        };
+                    }
+                }
+            }
+            Response::WorkflowStarted(Ok(wf)) => {
+                if let Some((lead, state)) = &mut self.approvals.lead_workflow {
+                    if *lead == wf.lead_id {
+                        *state = Load::Loaded(Some(wf));
+                    }
+                }
+                self.toast(Toast::success(flight.ok.clone()));
+            }
+            Response::WorkflowStarted(Err(e)) => {
+                self.toast(Toast::error(format!("{}: {}", flight.fail, e.message())));
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_decided(
+        &mut self,
+        id: RequestId,
+        flight: &InFlight,
+        result: Result<crate::domain::Workflow, ApiError>,
+    ) -> Vec<Effect> {
+        if self.approvals.deciding == flight.target {
+            self.approvals.deciding = None;
+        }
+        match result {
+            Ok(wf) => {
+                self.finish_form(id);
+                self.approvals.remove(wf.id);
+                self.toast(Toast::success(flight.ok.clone()));
+                // Approval recorded the reply: the lead's SLA clock stopped.
+                if self.detail_is(wf.lead_id) {
+                    let mut out = self.load_lead(wf.lead_id);
+                    out.extend(self.load_lead_workflow(wf.lead_id));
+                    return out;
+                }
+            }
+            Err(err) => {
+                let msg = match err.status() {
+                    Some(409) => format!(
+                        "{}: {} — someone decided it already; ctrl-r reloads",
+                        flight.fail,
+                        err.message()
+                    ),
+                    _ => format!("{}: {}", flight.fail, err.message()),
+                };
+                let mut on_form = false;
+                if let Some(Modal::Form(open)) = &mut self.modal {
+                    if open.pending == Some(id) {
+                        on_form = true;
+                        open.pending = None;
+                        open.form.submitting = false;
+                        match err.problem().filter(|p| !p.errors.is_empty()) {
+                            Some(p) => open.form.apply_problem(p),
+                            None => open.form.set_failure(msg.clone()),
+                        }
+                    }
+                }
+                if !on_form {
+                    self.approvals.error = Some(msg.clone());
+                }
+                self.toast(Toast::error(msg));
+            }
+        }
+        Vec::new()
+    }
+
+    /// Workflow events of the current tenant's stream.
+    pub(crate) fn on_workflow_event(&mut self, tenant: Uuid, ev: &ServerEvent) -> Vec<Effect> {
+        let workflow = uuid_at(ev, "workflow_id");
+        let lead = uuid_at(ev, "lead_id");
+        let listed =
+            self.approvals.tenant == Some(tenant) && matches!(self.approvals.list, Load::Loaded(_));
+        let mut out = Vec::new();
+        match ev.kind.as_str() {
+            "workflow.awaiting_approval" => {
+                let name = ev
+                    .data
+                    .get("lead_name")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("a lead");
+                self.toast(Toast::info(format!("A reply to {name} awaits approval")));
+                if let Some(id) = workflow.filter(|_| listed) {
+                    out.extend(self.send_about(
+                        Request::LoadApproval {
+                            tenant: tenant.to_string(),
+                            id,
+                        },
+                        None,
+                        "",
+                        "Could not load the new approval",
+                        Some(tenant),
+                        Some(id),
+                    ));
+                }
+            }
+            "lead.qualified" => {
+                // The lead gained a qualification: read it with its workflow.
+                if let Some(l) = lead.filter(|l| self.detail_is(*l)) {
+                    self.dirty = true;
+                    return self.load_lead(l);
+                }
+            }
+            "workflow.approved" | "workflow.rejected" | "workflow.failed" => {
+                if let Some(id) = workflow {
+                    self.approvals.remove(id);
+                }
+                if ev.kind == "workflow.failed" {
+                    let why = ev.data.get("error").and_then(|v| v.as_str()).unwrap_or("");
+                    self.toast(Toast::error(format!("A workflow failed: {why}")));
+                }
+            }
+            _ => {}
+        }
+        // The open lead's workflow moved on: read it again.
+        let shown = self.approvals.lead_workflow.as_ref().and_then(|(l, s)| {
+            let same_wf = s
+                .loaded()
+                .and_then(|w| w.as_ref())
+                .is_some_and(|w| Some(w.id) == workflow);
+            (Some(*l) == lead || same_wf).then_some(*l)
+        });
+        if let Some(l) = shown.filter(|l| self.detail_is(*l)) {
+            out.extend(self.load_lead_workflow(l));
+        }
+        self.dirty = true;
+        out
+    }
+
+    /// Forgets the open lead's workflow: the detail closed.
+    pub(crate) fn drop_lead_workflow(&mut self) {
+        self.approvals.lead_workflow = None;
+        self.latest.remove(&Slot::LeadWorkflow);
+    }
+}

@@ -1,0 +1,416 @@
+//! The approvals, platform overview and analytics views: snapshots and the
+//! state machine (requests built, replies applied, errors inline).
+
+use super::*;
+use switchboard::console::request::Approval;
+use switchboard::domain::{
+    Qualification, ServerEvent, StepKind, StepOutcome, Workflow, WorkflowStatus, WorkflowStep,
+};
+
+fn step(kind: StepKind, outcome: StepOutcome, tokens: (u32, u32), ms: u64) -> WorkflowStep {
+    WorkflowStep {
+        kind,
+        outcome,
+        output: String::new(),
+        error: None,
+        model: "local/smollm2-135m".into(),
+        prompt_version: 3,
+        prompt_tokens: tokens.0,
+        completion_tokens: tokens.1,
+        duration_ms: ms,
+        created_at: now() - chrono::Duration::minutes(20),
+    }
+}
+
+fn workflow(n: u128, lead: u128, qualified: bool) -> Workflow {
+    Workflow {
+        id: Uuid::from_u128(n),
+        tenant_id: Uuid::from_u128(1),
+        lead_id: Uuid::from_u128(lead),
+        workspace_id: None,
+        agent_id: Uuid::from_u128(201),
+        status: WorkflowStatus::AwaitingApproval,
+        qualification: qualified.then(|| Qualification {
+            category: "hot".into(),
+            reason: "wants a quote this week".into(),
+        }),
+        draft: Some("Hi! Thanks for asking.\nWe can send a quote by Friday.".into()),
+        reply: None,
+        error: None,
+        attempts: 1,
+        decided_by: None,
+        decision_note: None,
+        steps: vec![
+            step(
+                StepKind::Qualify,
+                if qualified {
+                    StepOutcome::Ok
+                } else {
+                    StepOutcome::Unparseable
+                },
+                (212, 9),
+                1400,
+            ),
+            step(StepKind::Draft, StepOutcome::Ok, (380, 41), 5200),
+        ],
+        created_at: now() - chrono::Duration::minutes(25),
+        updated_at: now() - chrono::Duration::minutes(19),
+    }
+}
+
+/// Jane Doe's (qualified) and Bob Stone's (unreadable) drafts.
+fn approvals() -> Vec<Approval> {
+    let leads = mixed_leads();
+    vec![
+        Approval {
+            workflow: workflow(601, 11, true),
+            lead: Some(leads[0].clone()),
+        },
+        Approval {
+            workflow: workflow(602, 12, false),
+            lead: Some(leads[1].clone()),
+        },
+    ]
+}
+
+fn conflict(detail: &str) -> ApiError {
+    ApiError::Problem(Problem {
+        kind: "/problems/conflict".into(),
+        title: "Conflict".into(),
+        status: 409,
+        detail: Some(detail.into()),
+        errors: vec![],
+        retry_after: None,
+    })
+}
+
+fn command(app: &mut App, text: &str) -> Vec<Effect> {
+    let mut fx = press(app, &[key(':')]);
+    fx.extend(typed(app, text));
+    fx.extend(press(app, &[code(KeyCode::Enter)]));
+    fx
+}
+
+/// `:approvals` answered with `list`.
+fn approvals_open(list: Vec<Approval>) -> App {
+    let mut app = loaded();
+    app.now = now();
+    let fx = command(&mut app, "approvals");
+    let id = id_of(
+        &fx,
+        |r| matches!(r, Request::ListApprovals { tenant } if *tenant == Uuid::from_u128(1).to_string()),
+    );
+    app.on_response(id, Response::Approvals(Ok(list)));
+    // The Leads pane opened underneath: answer its list too.
+    for (id, r) in requests(&fx) {
+        match r {
+            Request::ListLeads { .. } => {
+                app.on_response(
+                    id,
+                    Response::Leads(Ok(Page {
+                        items: mixed_leads(),
+                        next_cursor: None,
+                    })),
+                );
+            }
+            Request::ListLeadMembers { .. } => {
+                app.on_response(id, Response::LeadMembers(Ok(vec![])));
+            }
+            _ => {}
+        }
+    }
+    app
+}
+
+fn event(kind: &str, data: serde_json::Value) -> ServerEvent {
+    ServerEvent {
+        id: 1,
+        kind: kind.into(),
+        data,
+    }
+}
+
+// ---------------------------------------------------------------- approvals
+
+#[test]
+fn snapshot_approvals_loaded() {
+    let app = approvals_open(approvals());
+    assert_eq!(app.pane, Pane::Leads);
+    let screen = render(&app, 80, 24);
+    for text in [
+        "Approvals (2)",
+        "hot — wants a quote this week",
+        "We can send a quote by Friday.",
+        "local/smollm2-135m v3",
+        "380+41 tok 5.2s",
+    ] {
+        assert!(screen.contains(text), "{text} missing:\n{screen}");
+    }
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn snapshot_approvals_unreadable_qualification() {
+    let mut app = approvals_open(approvals());
+    press(&mut app, &[key('j')]);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Qualified unreadable"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn snapshot_approvals_empty_and_failed() {
+    let app = approvals_open(vec![]);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Nothing awaits approval."), "{screen}");
+    insta::assert_snapshot!("approvals_empty", screen);
+
+    let mut app = loaded();
+    let fx = command(&mut app, "approvals");
+    assert!(render(&app, 80, 24).contains("Loading the approvals"));
+    let id = id_of(&fx, |r| matches!(r, Request::ListApprovals { .. }));
+    app.on_response(id, Response::Approvals(Err(unreachable())));
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Press r to retry"), "{screen}");
+    // r retries the failed list rather than rejecting anything.
+    let fx = press(&mut app, &[key('r')]);
+    assert!(matches!(
+        &requests(&fx)[..],
+        [(_, Request::ListApprovals { .. })]
+    ));
+}
+
+#[test]
+fn the_leads_list_opens_approvals_with_a_key_and_esc_goes_back() {
+    let mut app = loaded();
+    press(&mut app, &[key('2')]);
+    let fx = press(&mut app, &[key('A')]);
+    assert!(app.approvals.open);
+    assert!(requests(&fx)
+        .iter()
+        .any(|(_, r)| matches!(r, Request::ListApprovals { .. })));
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert!(!app.approvals.open);
+    assert_eq!(app.pane, Pane::Leads);
+}
+
+#[test]
+fn approve_as_is_sends_no_edit_and_drops_the_row() {
+    let mut app = approvals_open(approvals());
+    let fx = press(&mut app, &[key('a')]);
+    let (id, req) = requests(&fx).into_iter().next().expect("an approval");
+    assert_eq!(
+        req,
+        Request::ApproveWorkflow {
+            tenant: Uuid::from_u128(1).to_string(),
+            id: Uuid::from_u128(601),
+            reply: None,
+        }
+    );
+    assert!(render(&app, 80, 24).contains("Sending…"));
+    // A second press while the first is in flight sends nothing.
+    assert!(press(&mut app, &[key('a')]).is_empty());
+    let mut decided = workflow(601, 11, true);
+    decided.status = WorkflowStatus::Approved;
+    app.on_response(id, Response::WorkflowDecided(Ok(decided)));
+    assert_eq!(app.approvals.items().len(), 1);
+    assert!(app
+        .toasts
+        .iter()
+        .any(|t| t.text == "Approved the reply to Jane Doe"));
+}
+
+#[test]
+fn snapshot_a_conflict_is_shown_inline_and_keeps_the_row() {
+    let mut app = approvals_open(approvals());
+    let fx = press(&mut app, &[key('a')]);
+    let id = id_of(&fx, |r| matches!(r, Request::ApproveWorkflow { .. }));
+    app.on_response(
+        id,
+        Response::WorkflowDecided(Err(conflict("the workflow is approved now"))),
+    );
+    assert_eq!(app.approvals.items().len(), 2);
+    assert!(app.approvals.deciding.is_none());
+    app.toasts.clear(); // the inline message is what is checked here
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("approved now"), "{screen}");
+    insta::assert_snapshot!(screen);
+    // The next key clears it.
+    press(&mut app, &[key('j')]);
+    assert!(app.approvals.error.is_none());
+}
+
+#[test]
+fn snapshot_edit_then_approve_sends_the_edited_reply() {
+    let mut app = approvals_open(approvals());
+    press(&mut app, &[key('e')]);
+    assert!(
+        matches!(&app.modal, Some(Modal::Form(f)) if f.form.value("reply").contains("by Friday"))
+    );
+    press(&mut app, &[code(KeyCode::Down), code(KeyCode::End)]);
+    typed(&mut app, " Best, Ana");
+    insta::assert_snapshot!(render(&app, 80, 24));
+    let fx = press(&mut app, &[ctrl('s')]);
+    let (id, req) = requests(&fx).into_iter().next().expect("an approval");
+    let Request::ApproveWorkflow { reply, id: wf, .. } = req else {
+        panic!("expected an approval, got {req:?}");
+    };
+    assert_eq!(wf, Uuid::from_u128(601));
+    assert_eq!(
+        reply.as_deref(),
+        Some("Hi! Thanks for asking.\nWe can send a quote by Friday. Best, Ana")
+    );
+    // A conflict keeps the form and its edit, with the reason in it.
+    app.on_response(
+        id,
+        Response::WorkflowDecided(Err(conflict("the workflow is rejected now"))),
+    );
+    let Some(Modal::Form(open)) = &app.modal else {
+        panic!("the form closed");
+    };
+    assert!(open.form.value("reply").ends_with("Best, Ana"));
+    assert!(!open.form.submitting);
+    assert!(render(&app, 80, 24).contains("rejected now"));
+}
+
+#[test]
+fn reject_asks_a_reason_and_shows_its_error_in_the_form() {
+    let mut app = approvals_open(approvals());
+    press(&mut app, &[key('r')]);
+    typed(&mut app, "too pushy");
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let (id, req) = requests(&fx).into_iter().next().expect("a rejection");
+    assert_eq!(
+        req,
+        Request::RejectWorkflow {
+            tenant: Uuid::from_u128(1).to_string(),
+            id: Uuid::from_u128(601),
+            reason: "too pushy".into(),
+        }
+    );
+    app.on_response(
+        id,
+        Response::WorkflowDecided(Err(validation("reason", "say in 1 to 500 characters"))),
+    );
+    assert!(render(&app, 80, 24).contains("say in 1 to 500 characters"));
+    let fx = press(&mut app, &[ctrl('s')]);
+    let id = id_of(&fx, |r| matches!(r, Request::RejectWorkflow { .. }));
+    let mut decided = workflow(601, 11, true);
+    decided.status = WorkflowStatus::Rejected;
+    app.on_response(id, Response::WorkflowDecided(Ok(decided)));
+    assert!(app.modal.is_none());
+    assert_eq!(app.approvals.items().len(), 1);
+    assert!(app
+        .toasts
+        .iter()
+        .any(|t| t.text == "Rejected the reply to Jane Doe"));
+}
+
+#[test]
+fn the_list_follows_live_workflow_events() {
+    let mut app = approvals_open(approvals());
+    let tenant = Uuid::from_u128(1);
+    let fx = app.on_event(
+        tenant,
+        event(
+            "workflow.awaiting_approval",
+            serde_json::json!({"workflow_id": Uuid::from_u128(603), "lead_id": Uuid::from_u128(13), "lead_name": "Ana Silva"}),
+        ),
+    );
+    assert!(app
+        .toasts
+        .iter()
+        .any(|t| t.text == "A reply to Ana Silva awaits approval"));
+    let id = id_of(
+        &fx,
+        |r| matches!(r, Request::LoadApproval { id, .. } if *id == Uuid::from_u128(603)),
+    );
+    app.on_response(
+        id,
+        Response::ApprovalLoaded(Ok(Box::new(Approval {
+            workflow: workflow(603, 13, true),
+            lead: Some(mixed_leads()[2].clone()),
+        }))),
+    );
+    assert_eq!(app.approvals.items().len(), 3);
+    // The selection stays on the draft it was on.
+    assert_eq!(
+        app.approvals.selected_approval().map(|a| a.workflow.id),
+        Some(Uuid::from_u128(601))
+    );
+    app.on_event(
+        tenant,
+        event(
+            "workflow.approved",
+            serde_json::json!({"workflow_id": Uuid::from_u128(601), "lead_id": Uuid::from_u128(11)}),
+        ),
+    );
+    app.on_event(
+        tenant,
+        event(
+            "workflow.failed",
+            serde_json::json!({"workflow_id": Uuid::from_u128(602), "error": "provider down"}),
+        ),
+    );
+    let left: Vec<Uuid> = app
+        .approvals
+        .items()
+        .iter()
+        .map(|a| a.workflow.id)
+        .collect();
+    assert_eq!(left, vec![Uuid::from_u128(603)]);
+    assert!(app
+        .toasts
+        .iter()
+        .any(|t| t.text == "A workflow failed: provider down"));
+}
+
+#[test]
+fn the_lead_detail_shows_its_workflow_and_starts_one() {
+    let mut app = loaded();
+    app.now = now();
+    let fx = press(&mut app, &[key('2')]);
+    let id = id_of(&fx, |r| matches!(r, Request::ListLeads { .. }));
+    app.on_response(
+        id,
+        Response::Leads(Ok(Page {
+            items: mixed_leads(),
+            next_cursor: None,
+        })),
+    );
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let wf = id_of(
+        &fx,
+        |r| matches!(r, Request::LeadWorkflows { lead, .. } if *lead == Uuid::from_u128(11)),
+    );
+    let mut failed = workflow(604, 11, true);
+    failed.status = WorkflowStatus::Failed;
+    failed.error = Some("the model answered nothing".into());
+    app.on_response(wf, Response::LeadWorkflows(Ok(vec![failed])));
+    assert!(render(&app, 80, 24).contains("failed — the model answered nothing"));
+    let fx = press(&mut app, &[key('w')]);
+    let (id, req) = requests(&fx).into_iter().next().expect("a start");
+    assert_eq!(
+        req,
+        Request::StartWorkflow {
+            tenant: Uuid::from_u128(1).to_string(),
+            lead: Uuid::from_u128(11),
+        }
+    );
+    let mut queued = workflow(605, 11, false);
+    queued.status = WorkflowStatus::Queued;
+    queued.steps.clear();
+    app.on_response(id, Response::WorkflowStarted(Ok(queued)));
+    assert!(render(&app, 80, 24).contains("Workflow      queued"));
+    // The draft arrives live: the detail reads the workflow again.
+    let fx = app.on_event(
+        Uuid::from_u128(1),
+        event(
+            "workflow.awaiting_approval",
+            serde_json::json!({"workflow_id": Uuid::from_u128(605), "lead_id": Uuid::from_u128(11), "lead_name": "Jane Doe"}),
+        ),
+    );
+    assert!(requests(&fx)
+        .iter()
+        .any(|(_, r)| matches!(r, Request::LeadWorkflows { .. })));
+}
