@@ -13,6 +13,7 @@ use super::approvals::ApprovalsView;
 use super::effect::{Effect, Request, RequestId};
 use super::keymap::{Context, Keymap};
 use super::leads::LeadsView;
+use super::overview::OverviewView;
 use super::playground::{InitProgress, PlaygroundView};
 pub use super::state::*;
 use super::theme::Theme;
@@ -57,6 +58,8 @@ pub struct App {
     pub playground: PlaygroundView,
     /// Workflows awaiting approval, and the open lead's workflow.
     pub approvals: ApprovalsView,
+    /// The platform overview (platform admins).
+    pub overview: OverviewView,
     /// What "Initialize tenant" (onboarding) has done so far.
     pub init: InitProgress,
     pub(crate) next_id: u64,
@@ -93,6 +96,7 @@ impl App {
             agents: AgentsView::default(),
             playground: PlaygroundView::default(),
             approvals: ApprovalsView::default(),
+            overview: OverviewView::default(),
             init: InitProgress::default(),
             next_id: 0,
             in_flight: HashMap::new(),
@@ -273,6 +277,13 @@ impl App {
             return (vec![Context::FilterInput], true);
         }
         let mut out = Vec::new();
+        if self.overview.open {
+            if self.overview.list.is_failed() {
+                out.push(Context::LoadError);
+            }
+            out.extend([Context::Overview, Context::Global]);
+            return (out, false);
+        }
         if let Some(d) = &self.detail {
             if d.tab_failed() {
                 out.push(Context::LoadError);

@@ -19,6 +19,7 @@ pub fn defaults() -> Vec<Default_> {
     all.extend(super::agents::keys::bindings());
     all.extend(super::playground::keys::bindings());
     all.extend(super::approvals::keys::bindings());
+    all.extend(super::overview::keys::bindings());
     all
 }
 

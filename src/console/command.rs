@@ -7,7 +7,7 @@ use super::app::{App, CommandLine, Modal, Pane};
 use super::effect::Effect;
 
 /// Every command, as completion offers it.
-pub const COMMANDS: [&str; 19] = [
+pub const COMMANDS: [&str; 20] = [
     "tenant ",
     "tenants",
     "leads",
@@ -24,6 +24,7 @@ pub const COMMANDS: [&str; 19] = [
     "workspaces",
     "playground",
     "approvals",
+    "overview",
     "help",
     "quit",
     "q",
@@ -173,6 +174,7 @@ impl App {
             "workspaces" => self.go(Pane::Workspaces),
             "playground" => self.go(Pane::Playground),
             "approvals" => Ok(self.open_approvals()),
+            "overview" => Ok(self.open_overview()),
             "tenant" if arg.is_empty() => Err("usage: :tenant <slug>".into()),
             "tenant" => {
                 let found = self.tenants.loaded().and_then(|ts| {

@@ -31,6 +31,12 @@ impl App {
         if self.detail.is_some() {
             return self.update_detail(action);
         }
+        if self.overview.open {
+            return self.update_overview(action);
+        }
+        if action == Action::Overview {
+            return self.open_overview();
+        }
         let rows = self.visible_tenants().len();
         match action {
             Action::Up => self.selected = self.selected.saturating_sub(1),

@@ -12,6 +12,7 @@ mod flows;
 mod forms;
 pub mod keymap;
 pub mod leads;
+pub mod overview;
 pub mod panes;
 pub mod playground;
 pub mod request;

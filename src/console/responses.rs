@@ -51,6 +51,10 @@ impl App {
         ) {
             return self.on_playground_response(id, &flight, response);
         }
+        if let Response::Overview(r) = response {
+            self.on_overview(r);
+            return Vec::new();
+        }
         if Self::is_workflow_response(&response) {
             return self.on_workflow_response(id, &flight, response);
         }

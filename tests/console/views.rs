@@ -2,9 +2,11 @@
 //! state machine (requests built, replies applied, errors inline).
 
 use super::*;
+use switchboard::console::overview::OverviewColumn;
 use switchboard::console::request::Approval;
 use switchboard::domain::{
-    Qualification, ServerEvent, StepKind, StepOutcome, Workflow, WorkflowStatus, WorkflowStep,
+    Qualification, ServerEvent, StepKind, StepOutcome, TenantOverview, Workflow, WorkflowStatus,
+    WorkflowStep,
 };
 
 fn step(kind: StepKind, outcome: StepOutcome, tokens: (u32, u32), ms: u64) -> WorkflowStep {
@@ -413,4 +415,124 @@ fn the_lead_detail_shows_its_workflow_and_starts_one() {
     assert!(requests(&fx)
         .iter()
         .any(|(_, r)| matches!(r, Request::LeadWorkflows { .. })));
+}
+
+// ---------------------------------------------------------------- overview
+
+fn overview_row(n: u128, name: &str, tier: Tier, leads: u32, sla: Option<f64>) -> TenantOverview {
+    TenantOverview {
+        tenant_id: Uuid::from_u128(n),
+        name: name.into(),
+        slug: name.to_lowercase().replace(' ', "-"),
+        tier,
+        suspended: false,
+        leads_this_month: leads,
+        lead_limit: tier.lead_limit(),
+        sla_met_percent: sla,
+        overdue_now: 0,
+        awaiting_approval: 0,
+    }
+}
+
+fn overview_rows() -> Vec<TenantOverview> {
+    let mut open_arms = overview_row(1, "Open Arms", Tier::Pro, 870, Some(91.5));
+    open_arms.overdue_now = 3;
+    open_arms.awaiting_approval = 2;
+    let mut beta = overview_row(2, "Beta Co", Tier::Enterprise, 4200, Some(98.0));
+    beta.overdue_now = 7;
+    let mut casa = overview_row(3, "Casa Verde", Tier::Starter, 100, None);
+    casa.suspended = true;
+    casa.awaiting_approval = 5;
+    vec![open_arms, beta, casa]
+}
+
+fn overview_open() -> App {
+    let mut app = loaded();
+    let fx = command(&mut app, "overview");
+    let id = id_of(&fx, |r| *r == Request::PlatformOverview);
+    app.on_response(id, Response::Overview(Ok(overview_rows())));
+    app
+}
+
+fn overview_names(app: &App) -> Vec<String> {
+    app.overview.rows().iter().map(|t| t.name.clone()).collect()
+}
+
+#[test]
+fn snapshot_overview_worst_first() {
+    let app = overview_open();
+    assert_eq!(app.pane, Pane::Tenants);
+    // Most overdue first.
+    assert_eq!(overview_names(&app), ["Beta Co", "Open Arms", "Casa Verde"]);
+    let screen = render(&app, 80, 24);
+    for text in ["Overdue▼", "870/1000", "92%", "Casa Verde (suspended)"] {
+        assert!(screen.contains(text), "{text} missing:\n{screen}");
+    }
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn the_sort_key_cycles_columns_and_the_other_flips_keeping_the_selection() {
+    let mut app = overview_open();
+    press(&mut app, &[key('j')]); // Open Arms
+    press(&mut app, &[key('s')]);
+    assert_eq!(app.overview.sort, OverviewColumn::Awaiting);
+    assert_eq!(overview_names(&app), ["Casa Verde", "Open Arms", "Beta Co"]);
+    assert_eq!(
+        app.overview.selected_row().map(|t| t.name.as_str()),
+        Some("Open Arms")
+    );
+    press(&mut app, &[key('S')]);
+    assert_eq!(overview_names(&app), ["Beta Co", "Open Arms", "Casa Verde"]);
+    assert!(render(&app, 80, 24).contains("Awaiting▲"));
+    // Name sorts A to Z; SLA met puts "no figure" last when descending.
+    press(&mut app, &[key('s')]);
+    assert_eq!(app.overview.sort, OverviewColumn::Name);
+    assert_eq!(overview_names(&app), ["Beta Co", "Casa Verde", "Open Arms"]);
+    press(&mut app, &[key('s'), key('s'), key('s')]);
+    assert_eq!(app.overview.sort, OverviewColumn::SlaMet);
+    assert_eq!(overview_names(&app), ["Beta Co", "Open Arms", "Casa Verde"]);
+}
+
+#[test]
+fn enter_jumps_to_the_tenants_leads() {
+    let mut app = overview_open();
+    // Beta Co tops the table.
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    assert_eq!(app.pane, Pane::Leads);
+    assert!(!app.overview.open);
+    assert_eq!(app.current().map(|t| t.slug.as_str()), Some("beta-co"));
+    assert!(requests(&fx).iter().any(|(_, r)| matches!(r,
+        Request::ListLeads { tenant, .. } if *tenant == Uuid::from_u128(2).to_string())));
+    // Back in the Tenants pane the table is shown again.
+    press(&mut app, &[key('1')]);
+    assert!(!render(&app, 80, 24).contains("Platform overview"));
+}
+
+#[test]
+fn the_tenants_pane_opens_the_overview_and_a_refusal_is_inline() {
+    let mut app = loaded();
+    let fx = press(&mut app, &[key('O')]);
+    let id = id_of(&fx, |r| *r == Request::PlatformOverview);
+    assert!(render(&app, 80, 24).contains("Loading the platform overview"));
+    app.on_response(
+        id,
+        Response::Overview(Err(ApiError::Problem(Problem {
+            kind: "/problems/forbidden".into(),
+            title: "Forbidden".into(),
+            status: 403,
+            detail: Some("platform admins only".into()),
+            errors: vec![],
+            retry_after: None,
+        }))),
+    );
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("platform admins only"), "{screen}");
+    let fx = press(&mut app, &[key('r')]);
+    assert!(matches!(
+        &requests(&fx)[..],
+        [(_, Request::PlatformOverview)]
+    ));
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert!(!app.overview.open);
 }

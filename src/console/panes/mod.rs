@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod lead_detail;
 pub mod leads;
 pub mod onboarding;
+pub mod overview;
 pub mod playground;
 pub mod tenants;
 pub mod workspaces;

@@ -37,6 +37,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if let Some(d) = &app.detail {
         return render_detail(app, d, area, buf);
     }
+    if app.overview.open {
+        return super::overview::render(app, area, buf);
+    }
     let theme = &app.theme;
     let count = app.tenants.loaded().map(|_| app.visible_tenants().len());
     let mut title = match count {

@@ -1,0 +1,78 @@
+//! The platform overview's part of the one keymap (see `bindings.rs`).
+
+use crate::console::action::Action;
+use crate::console::bindings::Default_;
+use crate::console::keymap::Context;
+
+pub(crate) fn bindings() -> Vec<Default_> {
+    use Action as A;
+    use Context as C;
+    vec![
+        (
+            "overview",
+            C::TenantList,
+            &["O"],
+            A::Overview,
+            "platform overview",
+            false,
+        ),
+        ("up", C::Overview, &["k", "up"], A::Up, "move up", false),
+        (
+            "top",
+            C::Overview,
+            &["g", "home"],
+            A::Top,
+            "first row",
+            false,
+        ),
+        (
+            "bottom",
+            C::Overview,
+            &["G", "end"],
+            A::Bottom,
+            "last row",
+            false,
+        ),
+        (
+            "down",
+            C::Overview,
+            &["j", "down"],
+            A::Down,
+            "move down",
+            false,
+        ),
+        (
+            "open",
+            C::Overview,
+            &["enter"],
+            A::Open,
+            "tenant's leads",
+            true,
+        ),
+        (
+            "sort",
+            C::Overview,
+            &["s"],
+            A::SortNext,
+            "sort column",
+            true,
+        ),
+        (
+            "sort_flip",
+            C::Overview,
+            &["S"],
+            A::SortFlip,
+            "flip order",
+            true,
+        ),
+        (
+            "refresh",
+            C::Overview,
+            &["ctrl-r"],
+            A::Retry,
+            "reload",
+            false,
+        ),
+        ("back", C::Overview, &["esc"], A::Back, "back", true),
+    ]
+}
