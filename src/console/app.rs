@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::action::Action;
 use super::agents::AgentsView;
+use super::analytics::AnalyticsView;
 use super::approvals::ApprovalsView;
 use super::effect::{Effect, Request, RequestId};
 use super::keymap::{Context, Keymap};
@@ -60,6 +61,7 @@ pub struct App {
     pub approvals: ApprovalsView,
     /// The platform overview (platform admins).
     pub overview: OverviewView,
+    pub analytics: AnalyticsView,
     /// What "Initialize tenant" (onboarding) has done so far.
     pub init: InitProgress,
     pub(crate) next_id: u64,
@@ -97,6 +99,7 @@ impl App {
             playground: PlaygroundView::default(),
             approvals: ApprovalsView::default(),
             overview: OverviewView::default(),
+            analytics: AnalyticsView::default(),
             init: InitProgress::default(),
             next_id: 0,
             in_flight: HashMap::new(),
@@ -339,6 +342,13 @@ impl App {
             return (vec![Context::FilterInput], true);
         }
         let mut out = Vec::new();
+        if self.analytics.open {
+            if self.analytics.data.is_failed() {
+                out.push(Context::LoadError);
+            }
+            out.extend([Context::Analytics, Context::Global]);
+            return (out, false);
+        }
         if self.approvals.open {
             if self.approvals.list.is_failed() {
                 out.push(Context::LoadError);
@@ -366,6 +376,7 @@ impl App {
         out.extend(self.sync_agents(was != self.pane));
         out.extend(self.sync_playground(was != self.pane));
         out.extend(self.sync_approvals());
+        out.extend(self.sync_analytics());
         out
     }
 
@@ -411,6 +422,9 @@ impl App {
             Action::DismissToast => self.dismiss_toast(),
             Action::Approvals => return self.open_approvals(),
             Action::StartWorkflow if self.pane == Pane::Leads => return self.start_lead_workflow(),
+            other if self.pane == Pane::Leads && self.analytics.open => {
+                return self.update_analytics(other)
+            }
             other if self.pane == Pane::Leads && self.approvals.open => {
                 return self.update_approvals(other)
             }

@@ -7,7 +7,7 @@ use super::app::{App, CommandLine, Modal, Pane};
 use super::effect::Effect;
 
 /// Every command, as completion offers it.
-pub const COMMANDS: [&str; 20] = [
+pub const COMMANDS: [&str; 21] = [
     "tenant ",
     "tenants",
     "leads",
@@ -25,6 +25,7 @@ pub const COMMANDS: [&str; 20] = [
     "playground",
     "approvals",
     "overview",
+    "analytics",
     "help",
     "quit",
     "q",
@@ -175,6 +176,7 @@ impl App {
             "playground" => self.go(Pane::Playground),
             "approvals" => Ok(self.open_approvals()),
             "overview" => Ok(self.open_overview()),
+            "analytics" => Ok(self.open_analytics()),
             "tenant" if arg.is_empty() => Err("usage: :tenant <slug>".into()),
             "tenant" => {
                 let found = self.tenants.loaded().and_then(|ts| {

@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod agents;
+pub mod analytics;
 pub mod app;
 pub mod approvals;
 mod bindings;

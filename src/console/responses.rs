@@ -18,6 +18,7 @@ impl App {
         out.extend(self.sync_agents(false));
         out.extend(self.sync_playground(false));
         out.extend(self.sync_approvals());
+        out.extend(self.sync_analytics());
         out
     }
 
@@ -50,6 +51,10 @@ impl App {
                 | Response::PlaygroundLeadSaved(_)
         ) {
             return self.on_playground_response(id, &flight, response);
+        }
+        if let Response::Analytics(r) = response {
+            self.on_analytics(flight.tenant, r);
+            return Vec::new();
         }
         if let Response::Overview(r) = response {
             self.on_overview(r);

@@ -1,4 +1,4 @@
-//! The platform overview's part of the one keymap (see `bindings.rs`).
+//! The platform overview's and analytics view's part of the one keymap (see `bindings.rs`).
 
 use crate::console::action::Action;
 use crate::console::bindings::Default_;
@@ -74,5 +74,22 @@ pub(crate) fn bindings() -> Vec<Default_> {
             false,
         ),
         ("back", C::Overview, &["esc"], A::Back, "back", true),
+        (
+            "period",
+            C::Analytics,
+            &["p"],
+            A::NextPeriod,
+            "7/30/90 days",
+            true,
+        ),
+        (
+            "refresh",
+            C::Analytics,
+            &["ctrl-r"],
+            A::Retry,
+            "reload",
+            false,
+        ),
+        ("back", C::Analytics, &["esc"], A::Back, "back", true),
     ]
 }

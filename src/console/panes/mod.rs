@@ -2,6 +2,7 @@
 
 pub mod agent_detail;
 pub mod agents;
+pub mod analytics;
 pub mod approvals;
 pub mod lead_detail;
 pub mod leads;

@@ -1,0 +1,146 @@
+//! The analytics view: the period's totals, leads by day as a sparkline,
+//! and bars by source, stage and qualification.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Sparkline, Widget, Wrap};
+
+use super::load_state;
+use crate::console::app::App;
+use crate::console::leads::short_duration;
+use crate::domain::{Analytics, NamedCount};
+
+fn percent(p: Option<f64>) -> String {
+    p.map_or("—".into(), |p| format!("{p:.0}%"))
+}
+
+fn minutes(m: Option<f64>) -> String {
+    m.map_or("—".into(), |m| {
+        short_duration(chrono::Duration::seconds((m * 60.0) as i64))
+    })
+}
+
+/// "form     ████████ 12": bars scaled to the largest count.
+fn bars(app: &App, title: &str, items: &[NamedCount], width: u16) -> Vec<Line<'static>> {
+    let theme = &app.theme;
+    let mut lines = vec![Line::from(Span::styled(
+        title.to_string(),
+        theme.table_header,
+    ))];
+    if items.is_empty() {
+        lines.push(Line::from(Span::styled("nothing", theme.dim)));
+    }
+    let max = items.iter().map(|i| i.count).max().unwrap_or(0).max(1);
+    let room = usize::from(width).saturating_sub(18).max(1);
+    for i in items {
+        let len = (i.count as usize * room).div_ceil(max as usize);
+        let name: String = i.name.chars().take(11).collect();
+        lines.push(Line::from(vec![
+            Span::raw(format!("{name:<12}")),
+            Span::styled("█".repeat(len), theme.info),
+            Span::raw(format!(" {}", i.count)),
+        ]));
+    }
+    lines
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let v = &app.analytics;
+    let title = format!(" Analytics · last {} days ", v.days);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(title, theme.title));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let Some(a) = load_state(app, &v.data, "the analytics", inner, buf) else {
+        return;
+    };
+    render_loaded(app, a, inner, buf);
+}
+
+fn render_loaded(app: &App, a: &Analytics, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let label = |s: &str| Span::styled(s.to_string(), theme.field_label);
+    let totals = vec![
+        Line::from(vec![
+            label("Leads "),
+            Span::raw(format!("{}", a.leads)),
+            label("  Spam "),
+            Span::raw(format!(
+                "{} ({})",
+                a.spam,
+                percent(a.spam_rate.map(|r| r * 100.0))
+            )),
+            label("  SLA met "),
+            Span::raw(format!(
+                "{} ({} met, {} missed, {} open)",
+                percent(a.sla.met_percent),
+                a.sla.met,
+                a.sla.missed,
+                a.sla.open
+            )),
+        ]),
+        Line::from(vec![
+            label("First response "),
+            Span::raw(format!(
+                "median {}, p90 {} ({} answered)",
+                minutes(a.first_response.median_minutes),
+                minutes(a.first_response.p90_minutes),
+                a.first_response.responded
+            )),
+        ]),
+    ];
+    let [top, chart, rest] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(6),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    Paragraph::new(totals)
+        .wrap(Wrap { trim: true })
+        .render(top, buf);
+    // Each day as wide as the screen allows, so a week reads as a week.
+    let per_day = (usize::from(chart.width) / a.by_day.len().max(1)).max(1);
+    let data: Vec<u64> = a
+        .by_day
+        .iter()
+        .flat_map(|d| std::iter::repeat_n(u64::from(d.leads), per_day))
+        .collect();
+    let max = a.by_day.iter().map(|d| d.leads).max().unwrap_or(0);
+    let span = match (a.by_day.first(), a.by_day.last()) {
+        (Some(f), Some(l)) => format!("{} … {}", f.day.format("%m-%d"), l.day.format("%m-%d")),
+        _ => String::new(),
+    };
+    let chart_block = Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.border)
+        .title(Span::styled(
+            format!(" Leads by day {span} (max {max}) "),
+            theme.table_header,
+        ));
+    Sparkline::default()
+        .block(chart_block)
+        .data(&data)
+        .style(theme.info)
+        .render(chart, buf);
+    let [src, stage, qual] = Layout::horizontal([
+        Constraint::Ratio(1, 3),
+        Constraint::Ratio(1, 3),
+        Constraint::Ratio(1, 3),
+    ])
+    .areas(rest);
+    let stages: Vec<NamedCount> = a
+        .by_stage
+        .iter()
+        .map(|s| NamedCount {
+            name: app.stage_name(app.analytics.tenant, &s.name),
+            count: s.count,
+        })
+        .collect();
+    Paragraph::new(bars(app, "By source", &a.by_source, src.width)).render(src, buf);
+    Paragraph::new(bars(app, "By stage", &stages, stage.width)).render(stage, buf);
+    Paragraph::new(bars(app, "Qualification", &a.qualification, qual.width)).render(qual, buf);
+}
