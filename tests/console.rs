@@ -32,6 +32,8 @@ mod keys;
 mod leads;
 #[path = "console/playground.rs"]
 mod playground;
+#[path = "console/reports.rs"]
+mod reports;
 #[path = "console/views.rs"]
 mod views;
 use leads::{mixed_leads, now, timeline};

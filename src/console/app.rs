@@ -11,6 +11,7 @@ use super::action::Action;
 use super::agents::AgentsView;
 use super::analytics::AnalyticsView;
 use super::approvals::ApprovalsView;
+use super::audit::AuditView;
 use super::effect::{Effect, Request, RequestId};
 use super::keymap::{Context, Keymap};
 use super::leads::LeadsView;
@@ -62,6 +63,7 @@ pub struct App {
     /// The platform overview (platform admins).
     pub overview: OverviewView,
     pub analytics: AnalyticsView,
+    pub audit: AuditView,
     /// What "Initialize tenant" (onboarding) has done so far.
     pub init: InitProgress,
     pub(crate) next_id: u64,
@@ -100,6 +102,7 @@ impl App {
             approvals: ApprovalsView::default(),
             overview: OverviewView::default(),
             analytics: AnalyticsView::default(),
+            audit: AuditView::default(),
             init: InitProgress::default(),
             next_id: 0,
             in_flight: HashMap::new(),
@@ -342,6 +345,13 @@ impl App {
             return (vec![Context::FilterInput], true);
         }
         let mut out = Vec::new();
+        if self.audit.open {
+            if self.audit.events.is_failed() {
+                out.push(Context::LoadError);
+            }
+            out.extend([Context::Audit, Context::Global]);
+            return (out, false);
+        }
         if self.analytics.open {
             if self.analytics.data.is_failed() {
                 out.push(Context::LoadError);
@@ -377,6 +387,7 @@ impl App {
         out.extend(self.sync_playground(was != self.pane));
         out.extend(self.sync_approvals());
         out.extend(self.sync_analytics());
+        out.extend(self.sync_audit());
         out
     }
 
@@ -422,6 +433,9 @@ impl App {
             Action::DismissToast => self.dismiss_toast(),
             Action::Approvals => return self.open_approvals(),
             Action::StartWorkflow if self.pane == Pane::Leads => return self.start_lead_workflow(),
+            other if self.pane == Pane::Leads && self.audit.open => {
+                return self.update_audit(other)
+            }
             other if self.pane == Pane::Leads && self.analytics.open => {
                 return self.update_analytics(other)
             }

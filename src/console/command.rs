@@ -7,7 +7,7 @@ use super::app::{App, CommandLine, Modal, Pane};
 use super::effect::Effect;
 
 /// Every command, as completion offers it.
-pub const COMMANDS: [&str; 21] = [
+pub const COMMANDS: [&str; 22] = [
     "tenant ",
     "tenants",
     "leads",
@@ -26,6 +26,7 @@ pub const COMMANDS: [&str; 21] = [
     "approvals",
     "overview",
     "analytics",
+    "audit",
     "help",
     "quit",
     "q",
@@ -177,6 +178,7 @@ impl App {
             "approvals" => Ok(self.open_approvals()),
             "overview" => Ok(self.open_overview()),
             "analytics" => Ok(self.open_analytics()),
+            "audit" => Ok(self.open_audit()),
             "tenant" if arg.is_empty() => Err("usage: :tenant <slug>".into()),
             "tenant" => {
                 let found = self.tenants.loaded().and_then(|ts| {

@@ -125,6 +125,7 @@ impl App {
                 };
                 built
             }
+            FormPurpose::AuditFilter(_) => self.audit_filter_fields(),
             FormPurpose::ApproveEdited { .. } | FormPurpose::RejectDraft { .. } => {
                 let Some(built) = self.approval_form_fields(&purpose) else {
                     return;
@@ -192,6 +193,9 @@ impl App {
     fn submit(&mut self, open: &mut OpenForm) -> (Vec<Effect>, bool) {
         if crate::console::playground::is_playground_form(&open.purpose) {
             return self.submit_playground_form(open);
+        }
+        if matches!(open.purpose, FormPurpose::AuditFilter(_)) {
+            return self.submit_audit_filter(open);
         }
         if crate::console::approvals::is_approval_form(&open.purpose) {
             return self.submit_approval_form(open);
@@ -396,6 +400,7 @@ impl App {
             | FormPurpose::NewPlaygroundSession { .. }
             | FormPurpose::SaveAsLead { .. }
             | FormPurpose::ApproveEdited { .. }
+            | FormPurpose::AuditFilter(_)
             | FormPurpose::RejectDraft { .. } => return (Vec::new(), true),
         };
         let effects = self.send_about(req, None, &ok, &fail, tenant, None);

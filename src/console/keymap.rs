@@ -49,6 +49,7 @@ pub enum Context {
     Approvals,
     Overview,
     Analytics,
+    Audit,
 }
 
 impl Context {
@@ -85,6 +86,7 @@ impl Context {
             Context::Approvals => "Approvals",
             Context::Overview => "Platform overview",
             Context::Analytics => "Analytics",
+            Context::Audit => "Audit log",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod agents;
 pub mod analytics;
 pub mod app;
 pub mod approvals;
+pub mod audit;
 mod bindings;
 mod command;
 pub mod effect;

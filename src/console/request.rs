@@ -223,6 +223,12 @@ pub enum Request {
         tenant: String,
         query: AnalyticsQuery,
     },
+    /// The newest `limit` audit events matching `filter`.
+    Audit {
+        tenant: String,
+        filter: crate::domain::AuditFilter,
+        limit: u32,
+    },
 }
 
 /// A workflow awaiting approval and the lead it answers (`Err`: the lead
@@ -311,6 +317,7 @@ pub enum Response {
     WorkflowStarted(ApiResult<Workflow>),
     Overview(ApiResult<Vec<TenantOverview>>),
     Analytics(ApiResult<Analytics>),
+    Audit(ApiResult<Page<crate::domain::AuditEvent>>),
 }
 
 impl Response {
@@ -363,6 +370,7 @@ impl Response {
             Response::LeadWorkflows(r) => r.as_ref().err(),
             Response::Overview(r) => r.as_ref().err(),
             Response::Analytics(r) => r.as_ref().err(),
+            Response::Audit(r) => r.as_ref().err(),
         }
     }
 }
@@ -549,6 +557,17 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         Request::PlatformOverview => Response::Overview(client.platform_overview().await),
         Request::Analytics { tenant, query } => {
             Response::Analytics(client.analytics(&tenant, &query).await)
+        }
+        Request::Audit {
+            tenant,
+            filter,
+            limit,
+        } => {
+            let page = crate::domain::PageQuery {
+                limit: Some(limit),
+                cursor: None,
+            };
+            Response::Audit(client.audit(&tenant, &filter, &page).await)
         }
     }
 }

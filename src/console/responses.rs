@@ -19,6 +19,7 @@ impl App {
         out.extend(self.sync_playground(false));
         out.extend(self.sync_approvals());
         out.extend(self.sync_analytics());
+        out.extend(self.sync_audit());
         out
     }
 
@@ -51,6 +52,10 @@ impl App {
                 | Response::PlaygroundLeadSaved(_)
         ) {
             return self.on_playground_response(id, &flight, response);
+        }
+        if let Response::Audit(r) = response {
+            self.on_audit(flight.tenant, r);
+            return Vec::new();
         }
         if let Response::Analytics(r) = response {
             self.on_analytics(flight.tenant, r);

@@ -184,6 +184,8 @@ pub enum FormPurpose {
         tenant: Uuid,
         workflow: Uuid,
     },
+    /// The audit view's filter; applying it saves nothing.
+    AuditFilter(Uuid),
     /// Why a workflow's draft is rejected.
     RejectDraft {
         tenant: Uuid,
@@ -343,6 +345,7 @@ pub enum Slot {
     /// The platform overview table.
     Overview,
     Analytics,
+    Audit,
 }
 
 #[derive(Debug, Clone)]

@@ -38,6 +38,7 @@ impl Widget for &App {
                 Some(open) => panes::onboarding::render(self, &open.form, main, buf),
                 None => panes::tenants::render(self, main, buf),
             },
+            Pane::Leads if self.audit.open => panes::audit::render(self, main, buf),
             Pane::Leads if self.analytics.open => panes::analytics::render(self, main, buf),
             Pane::Leads if self.approvals.open => panes::approvals::render(self, main, buf),
             Pane::Leads => panes::leads::render(self, main, buf),

@@ -1,12 +1,10 @@
-//! The approvals, platform overview and analytics views: snapshots and the
+//! The approvals and platform overview views (analytics and audit are in
+//! `reports.rs`): snapshots and the
 //! state machine (requests built, replies applied, errors inline).
 
 use super::*;
 use switchboard::console::overview::OverviewColumn;
 use switchboard::console::request::Approval;
-use switchboard::domain::{
-    Analytics, AnalyticsQuery, DayCount, NamedCount, ResponseTimes, SlaSummary,
-};
 use switchboard::domain::{
     Qualification, ServerEvent, StepKind, StepOutcome, TenantOverview, Workflow, WorkflowStatus,
     WorkflowStep,
@@ -89,7 +87,7 @@ fn conflict(detail: &str) -> ApiError {
     })
 }
 
-fn command(app: &mut App, text: &str) -> Vec<Effect> {
+pub(super) fn command(app: &mut App, text: &str) -> Vec<Effect> {
     let mut fx = press(app, &[key(':')]);
     fx.extend(typed(app, text));
     fx.extend(press(app, &[code(KeyCode::Enter)]));
@@ -538,132 +536,4 @@ fn the_tenants_pane_opens_the_overview_and_a_refusal_is_inline() {
     ));
     press(&mut app, &[code(KeyCode::Esc)]);
     assert!(!app.overview.open);
-}
-
-// ---------------------------------------------------------------- analytics
-
-fn analytics_fixture(days: u32) -> Analytics {
-    let to = now().date_naive();
-    let by_day = (0..days)
-        .map(|i| {
-            let leads = [2, 5, 3, 8, 0, 1, 6][i as usize % 7];
-            DayCount {
-                day: to - chrono::Duration::days(i64::from(days - 1 - i)),
-                leads,
-                spam: u32::from(leads > 5),
-            }
-        })
-        .collect();
-    let named = |pairs: &[(&str, u32)]| {
-        pairs
-            .iter()
-            .map(|(n, c)| NamedCount {
-                name: n.to_string(),
-                count: *c,
-            })
-            .collect()
-    };
-    Analytics {
-        tenant_id: Some(Uuid::from_u128(1)),
-        from: now() - chrono::Duration::days(i64::from(days)),
-        to: now(),
-        leads: 107,
-        spam: 9,
-        spam_rate: Some(9.0 / 107.0),
-        by_day,
-        by_source: named(&[("form", 70), ("api", 25), ("manual", 12)]),
-        by_stage: named(&[("new", 40), ("contacted", 35), ("won", 12)]),
-        qualification: named(&[("hot", 20), ("warm", 31), ("unqualified", 47)]),
-        sla: SlaSummary {
-            met: 80,
-            missed: 8,
-            open: 10,
-            met_percent: Some(80.0 / 88.0 * 100.0),
-        },
-        first_response: ResponseTimes {
-            responded: 88,
-            median_minutes: Some(42.0),
-            p90_minutes: Some(190.0),
-        },
-    }
-}
-
-fn analytics_request(fx: &[Effect]) -> (RequestId, AnalyticsQuery) {
-    requests(fx)
-        .into_iter()
-        .find_map(|(id, r)| match r {
-            Request::Analytics { query, .. } => Some((id, query)),
-            _ => None,
-        })
-        .expect("an analytics request")
-}
-
-#[test]
-fn snapshot_analytics_last_30_days() {
-    let mut app = loaded();
-    app.now = now();
-    let fx = command(&mut app, "analytics");
-    let (id, query) = analytics_request(&fx);
-    let day = |m, d| chrono::NaiveDate::from_ymd_opt(2026, m, d);
-    assert_eq!((query.from, query.to), (day(2, 1), day(3, 2)));
-    assert!(render(&app, 80, 24).contains("Loading the analytics"));
-    app.on_response(id, Response::Analytics(Ok(analytics_fixture(30))));
-    // The Leads pane's list opened underneath; its spinner is not the point.
-    app.on_response(
-        id_of(&fx, |r| matches!(r, Request::ListLeads { .. })),
-        Response::Leads(Ok(Page {
-            items: vec![],
-            next_cursor: None,
-        })),
-    );
-    if let Some((mid, _)) = requests(&fx)
-        .into_iter()
-        .find(|(_, r)| matches!(r, Request::ListLeadMembers { .. }))
-    {
-        app.on_response(mid, Response::LeadMembers(Ok(vec![])));
-    }
-    let screen = render(&app, 80, 24);
-    for text in [
-        "last 30 days",
-        "SLA met 91%",
-        "median 42m, p90 3h 10m",
-        "Spam 9 (8%)",
-        "Contacted",
-        "unqualified",
-    ] {
-        assert!(screen.contains(text), "{text} missing:\n{screen}");
-    }
-    insta::assert_snapshot!(screen);
-}
-
-#[test]
-fn the_period_key_cycles_7_30_90_and_a_failure_is_inline() {
-    let mut app = loaded();
-    app.now = now();
-    let fx = command(&mut app, "analytics");
-    let (id, _) = analytics_request(&fx);
-    app.on_response(id, Response::Analytics(Ok(analytics_fixture(30))));
-    let fx = press(&mut app, &[key('p')]);
-    let (id90, q) = analytics_request(&fx);
-    assert_eq!(q.from, chrono::NaiveDate::from_ymd_opt(2025, 12, 3));
-    assert_eq!(app.analytics.days, 90);
-    let fx = press(&mut app, &[key('p')]);
-    let (id7, q) = analytics_request(&fx);
-    assert_eq!(q.from, chrono::NaiveDate::from_ymd_opt(2026, 2, 24));
-    // The 90-day answer arrives late: superseded, dropped.
-    app.on_response(id90, Response::Analytics(Ok(analytics_fixture(90))));
-    assert_eq!(
-        app.analytics.data.loaded().map(|a| a.by_day.len()),
-        Some(30)
-    );
-    app.on_response(id7, Response::Analytics(Err(unreachable())));
-    let screen = render(&app, 80, 24);
-    assert!(screen.contains("Could not load the analytics."), "{screen}");
-    let fx = press(&mut app, &[key('r')]);
-    assert_eq!(
-        analytics_request(&fx).1.from,
-        chrono::NaiveDate::from_ymd_opt(2026, 2, 24)
-    );
-    press(&mut app, &[code(KeyCode::Esc)]);
-    assert!(!app.analytics.open);
 }

@@ -37,6 +37,7 @@ impl App {
         self.pane = Pane::Leads;
         self.leads.detail = None;
         self.approvals.open = false;
+        self.audit.open = false;
         self.analytics.open = true;
         self.load_analytics()
     }

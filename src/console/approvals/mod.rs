@@ -92,6 +92,7 @@ impl App {
         self.pane = Pane::Leads;
         self.leads.detail = None;
         self.analytics.open = false;
+        self.audit.open = false;
         self.approvals.open = true;
         self.approvals.error = None;
         self.load_approvals()

@@ -1,4 +1,4 @@
-//! The platform overview's and analytics view's part of the one keymap (see `bindings.rs`).
+//! The platform overview's, analytics and audit views' part of the one keymap (see `bindings.rs`).
 
 use crate::console::action::Action;
 use crate::console::bindings::Default_;
@@ -91,5 +91,26 @@ pub(crate) fn bindings() -> Vec<Default_> {
             false,
         ),
         ("back", C::Analytics, &["esc"], A::Back, "back", true),
+        ("up", C::Audit, &["k", "up"], A::Up, "move up", false),
+        (
+            "down",
+            C::Audit,
+            &["j", "down"],
+            A::Down,
+            "move down",
+            false,
+        ),
+        ("top", C::Audit, &["g", "home"], A::Top, "first row", false),
+        (
+            "bottom",
+            C::Audit,
+            &["G", "end"],
+            A::Bottom,
+            "last row",
+            false,
+        ),
+        ("filter", C::Audit, &["/"], A::Filter, "filter", true),
+        ("refresh", C::Audit, &["ctrl-r"], A::Retry, "reload", false),
+        ("back", C::Audit, &["esc"], A::Back, "back", true),
     ]
 }

@@ -4,6 +4,7 @@ pub mod agent_detail;
 pub mod agents;
 pub mod analytics;
 pub mod approvals;
+pub mod audit;
 pub mod lead_detail;
 pub mod leads;
 pub mod onboarding;

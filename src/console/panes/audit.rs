@@ -1,0 +1,100 @@
+//! The audit view: the log's rows on top, the selected event's changes
+//! (before → after for edits) underneath.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Borders, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
+};
+
+use super::load_state;
+use crate::console::app::App;
+use crate::console::audit::change_lines;
+use crate::domain::AuditFilter;
+
+fn filter_label(f: &AuditFilter) -> String {
+    let parts: Vec<String> = [
+        ("actor", &f.actor),
+        ("action", &f.action),
+        ("resource", &f.resource),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+    .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("· {} ", parts.join(" · "))
+    }
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let v = &app.audit;
+    let count = match v.events.loaded() {
+        Some(e) if v.more => format!("({}+) ", e.len()),
+        Some(e) => format!("({}) ", e.len()),
+        None => String::new(),
+    };
+    let title = format!(" Audit log {count}{}", filter_label(&v.filter));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(title, theme.title));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let Some(events) = load_state(app, &v.events, "the audit log", inner, buf) else {
+        return;
+    };
+    if events.is_empty() {
+        Paragraph::new("No audit events match.").render(inner, buf);
+        return;
+    }
+    let detail_h = (inner.height / 3).clamp(3, 8);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Min(2), Constraint::Length(detail_h)]).areas(inner);
+    let header = Row::new(["When", "Actor", "Action", "Resource"]).style(theme.table_header);
+    let rows = events.iter().map(|e| {
+        let id: String = e.resource_id.chars().take(8).collect();
+        Row::new(vec![
+            e.created_at.format("%m-%d %H:%M").to_string(),
+            e.actor_email.clone().unwrap_or_else(|| "system".into()),
+            e.action.clone(),
+            format!("{} {id}", e.resource),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(11),
+            Constraint::Min(14),
+            Constraint::Length(20),
+            Constraint::Length(18),
+        ],
+    )
+    .header(header)
+    .row_highlight_style(theme.selected)
+    .highlight_symbol("› ");
+    let mut state = TableState::default().with_selected(Some(v.selected));
+    StatefulWidget::render(table, top, buf, &mut state);
+    let Some(e) = v.selected_event() else {
+        return;
+    };
+    let mut lines = vec![Line::from(Span::styled(
+        format!("Changes ({} {})", e.resource, e.resource_id),
+        theme.table_header,
+    ))];
+    let changes = change_lines(&e.changes);
+    if changes.is_empty() {
+        lines.push(Line::from(Span::styled("none recorded", theme.dim)));
+    }
+    lines.extend(changes.into_iter().map(|c| Line::from(format!("  {c}"))));
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.border);
+    Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false })
+        .render(bottom, buf);
+}
