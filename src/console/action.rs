@@ -87,6 +87,8 @@ pub enum Action {
     /// The tenant's analytics, and its next period (7/30/90 days).
     Analytics,
     NextPeriod,
+    /// The notification centre.
+    Notifications,
     /// A key for whatever text input has the focus.
     Key(KeyEvent),
     Paste(String),

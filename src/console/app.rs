@@ -15,6 +15,7 @@ use super::audit::AuditView;
 use super::effect::{Effect, Request, RequestId};
 use super::keymap::{Context, Keymap};
 use super::leads::LeadsView;
+use super::notifications::Notifications;
 use super::overview::OverviewView;
 use super::playground::{InitProgress, PlaygroundView};
 pub use super::state::*;
@@ -64,6 +65,7 @@ pub struct App {
     pub overview: OverviewView,
     pub analytics: AnalyticsView,
     pub audit: AuditView,
+    pub notifications: Notifications,
     /// What "Initialize tenant" (onboarding) has done so far.
     pub init: InitProgress,
     pub(crate) next_id: u64,
@@ -103,6 +105,7 @@ impl App {
             overview: OverviewView::default(),
             analytics: AnalyticsView::default(),
             audit: AuditView::default(),
+            notifications: Notifications::default(),
             init: InitProgress::default(),
             next_id: 0,
             in_flight: HashMap::new(),
@@ -180,6 +183,7 @@ impl App {
     }
 
     pub fn toast(&mut self, toast: Toast) {
+        self.note_toast(&toast);
         self.toasts.push(toast);
         // A long session must not pile up toasts off-screen.
         if self.toasts.len() > 6 {
@@ -263,6 +267,9 @@ impl App {
         };
         if self.command.is_some() {
             return (vec![Context::CommandLine], true);
+        }
+        if self.notifications.open {
+            return (vec![Context::Notifications, Context::Global], false);
         }
         if self.pane == Pane::Leads {
             return self.lead_contexts();
@@ -423,6 +430,15 @@ impl App {
                 self.command = Some(CommandLine::default());
                 return Vec::new();
             }
+            Action::Notifications => {
+                self.open_notifications();
+                return Vec::new();
+            }
+            Action::NextPane | Action::PrevPane | Action::Pane(_) if self.notifications.open => {
+                self.notifications.open = false;
+                return self.dispatch(action);
+            }
+            other if self.notifications.open => return self.update_notifications(other),
             Action::NextPane => self.pane = Pane::ALL[(self.pane.index() + 1) % 5],
             Action::PrevPane => self.pane = Pane::ALL[(self.pane.index() + 4) % 5],
             Action::Pane(n) => {

@@ -7,7 +7,7 @@ use super::app::{App, CommandLine, Modal, Pane};
 use super::effect::Effect;
 
 /// Every command, as completion offers it.
-pub const COMMANDS: [&str; 22] = [
+pub const COMMANDS: [&str; 23] = [
     "tenant ",
     "tenants",
     "leads",
@@ -27,6 +27,7 @@ pub const COMMANDS: [&str; 22] = [
     "overview",
     "analytics",
     "audit",
+    "notifications",
     "help",
     "quit",
     "q",
@@ -179,6 +180,10 @@ impl App {
             "overview" => Ok(self.open_overview()),
             "analytics" => Ok(self.open_analytics()),
             "audit" => Ok(self.open_audit()),
+            "notifications" => {
+                self.open_notifications();
+                Ok(Vec::new())
+            }
             "tenant" if arg.is_empty() => Err("usage: :tenant <slug>".into()),
             "tenant" => {
                 let found = self.tenants.loaded().and_then(|ts| {

@@ -50,6 +50,7 @@ pub enum Context {
     Overview,
     Analytics,
     Audit,
+    Notifications,
 }
 
 impl Context {
@@ -87,6 +88,7 @@ impl Context {
             Context::Overview => "Platform overview",
             Context::Analytics => "Analytics",
             Context::Audit => "Audit log",
+            Context::Notifications => "Notifications",
         }
     }
 }

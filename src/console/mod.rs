@@ -14,6 +14,7 @@ mod flows;
 mod forms;
 pub mod keymap;
 pub mod leads;
+pub mod notifications;
 pub mod overview;
 pub mod panes;
 pub mod playground;

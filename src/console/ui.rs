@@ -34,6 +34,7 @@ impl Widget for &App {
         render_header(self, header, buf);
         render_pane_bar(self, bar, buf);
         match self.pane {
+            _ if self.notifications.open => panes::notifications::render(self, main, buf),
             Pane::Tenants => match &self.onboarding {
                 Some(open) => panes::onboarding::render(self, &open.form, main, buf),
                 None => panes::tenants::render(self, main, buf),
@@ -116,8 +117,12 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
         format!(" switchboard ─ tenant: {tenant}"),
         format!(" {tenant}"),
     ];
+    let unread = match app.notifications.unread {
+        0 => String::new(),
+        n => format!(" ✉ {n}"),
+    };
     let width = usize::from(area.width);
-    let spin_w = spinner.chars().count() + leads_text.chars().count();
+    let spin_w = spinner.chars().count() + leads_text.chars().count() + unread.chars().count();
     let text = candidates
         .iter()
         .find(|c| c.chars().count() + spin_w <= width)
@@ -125,6 +130,7 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
     let line = Line::from(vec![
         Span::raw(text.clone()),
         Span::styled(leads_text, leads_style),
+        Span::styled(unread, app.theme.header_warn),
         Span::raw(spinner),
     ]);
     Paragraph::new(line)

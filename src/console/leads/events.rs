@@ -50,6 +50,14 @@ impl App {
         if self.current_tenant != Some(tenant) {
             return Vec::new();
         }
+        self.note_event(&ev);
+        self.notifications.in_event = true;
+        let out = self.apply_event(tenant, ev);
+        self.notifications.in_event = false;
+        out
+    }
+
+    fn apply_event(&mut self, tenant: Uuid, ev: ServerEvent) -> Vec<Effect> {
         let listed = self.leads.tenant == Some(tenant);
         match ev.kind.as_str() {
             "lead.created" => {

@@ -1,4 +1,4 @@
-//! The platform overview's, analytics and audit views' part of the one keymap (see `bindings.rs`).
+//! The platform overview's, analytics, audit and notification views' part of the one keymap (see `bindings.rs`).
 
 use crate::console::action::Action;
 use crate::console::bindings::Default_;
@@ -112,5 +112,54 @@ pub(crate) fn bindings() -> Vec<Default_> {
         ("filter", C::Audit, &["/"], A::Filter, "filter", true),
         ("refresh", C::Audit, &["ctrl-r"], A::Retry, "reload", false),
         ("back", C::Audit, &["esc"], A::Back, "back", true),
+        (
+            "notifications",
+            C::Global,
+            &["ctrl-n"],
+            A::Notifications,
+            "notifications",
+            false,
+        ),
+        (
+            "up",
+            C::Notifications,
+            &["k", "up"],
+            A::Up,
+            "move up",
+            false,
+        ),
+        (
+            "down",
+            C::Notifications,
+            &["j", "down"],
+            A::Down,
+            "move down",
+            false,
+        ),
+        (
+            "top",
+            C::Notifications,
+            &["g", "home"],
+            A::Top,
+            "newest",
+            false,
+        ),
+        (
+            "bottom",
+            C::Notifications,
+            &["G", "end"],
+            A::Bottom,
+            "oldest",
+            false,
+        ),
+        (
+            "open",
+            C::Notifications,
+            &["enter"],
+            A::Open,
+            "open the lead",
+            true,
+        ),
+        ("back", C::Notifications, &["esc"], A::Back, "back", true),
     ]
 }

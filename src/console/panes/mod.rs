@@ -7,6 +7,7 @@ pub mod approvals;
 pub mod audit;
 pub mod lead_detail;
 pub mod leads;
+pub mod notifications;
 pub mod onboarding;
 pub mod overview;
 pub mod playground;
