@@ -30,6 +30,8 @@ pub struct FileConfig {
     pub sla_check_seconds: Option<u32>,
     /// Lead workflows run at once by this server (each holds a model).
     pub workflow_workers: Option<u32>,
+    /// `serve` only: let webhooks target loopback and private addresses.
+    pub webhook_private_targets: Option<bool>,
     /// Key overrides: action name → key (see `?` in the console).
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
@@ -119,6 +121,7 @@ pub struct Config {
     pub ingest_burst: u32,
     pub sla_check_seconds: u32,
     pub workflow_workers: u32,
+    pub webhook_private_targets: bool,
     pub keys: BTreeMap<String, String>,
     pub llm: crate::llm::LlmConfig,
     pub smtp: Option<crate::server::mailer::SmtpSettings>,
@@ -198,6 +201,12 @@ impl Config {
         let ingest_burst = number("ingest_burst", file.ingest_burst, 100)?;
         let sla_check_seconds = number("sla_check_seconds", file.sla_check_seconds, 30)?;
         let workflow_workers = number("workflow_workers", file.workflow_workers, 2)?;
+        let webhook_private_targets = match env("WEBHOOK_PRIVATE_TARGETS") {
+            Some(v) => v.parse().with_context(|| {
+                format!("SWITCHBOARD_WEBHOOK_PRIVATE_TARGETS={v:?} must be true or false")
+            })?,
+            None => file.webhook_private_targets.unwrap_or(false),
+        };
         let smtp = file.smtp.map(SmtpFileConfig::resolve).transpose()?;
         Ok(Config {
             server: flags
@@ -229,6 +238,7 @@ impl Config {
             ingest_burst,
             sla_check_seconds,
             workflow_workers,
+            webhook_private_targets,
             keys: file.keys,
             llm: file.llm,
             smtp,

@@ -61,6 +61,7 @@ pub fn settings(config: &Config) -> ServerSettings {
         ingest_burst: config.ingest_burst,
         sla_interval: std::time::Duration::from_secs(u64::from(config.sla_check_seconds)),
         workflow_workers: config.workflow_workers as usize,
+        webhook_private_targets: config.webhook_private_targets,
         smtp: config.smtp.clone(),
         ..ServerSettings::default()
     }
@@ -72,7 +73,13 @@ pub async fn start(config: &Config) -> anyhow::Result<Embedded> {
     std::fs::create_dir_all(&config.dirs.data)
         .with_context(|| format!("cannot create the data dir {}", config.dirs.data.display()))?;
     let store = store::open(&config.database_url).await?;
-    let state = AppState::new(store.clone(), settings(config)).with_providers(providers(config)?);
+    // One user on their own machine: webhooks to a local receiver are
+    // how they try them, and there is no one else's network to protect.
+    let settings = ServerSettings {
+        webhook_private_targets: true,
+        ..settings(config)
+    };
+    let state = AppState::new(store.clone(), settings).with_providers(providers(config)?);
     let token = local_token(&state, &store, config).await?;
     let listener = TcpListener::bind("127.0.0.1:0")
         .await

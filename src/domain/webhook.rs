@@ -212,6 +212,57 @@ pub fn matches(filter: &[String], kind: &str) -> bool {
     })
 }
 
+/// Whether a receiver at `ip` is on the public internet: not loopback,
+/// private, link-local, shared (CGNAT), unspecified, multicast or
+/// documentation space. A team server delivers only to such addresses, so a
+/// tenant cannot point webhooks at the server's own network.
+pub fn is_public_ip(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1])))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_ip(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+/// The host of `url` when it names a private or loopback place outright
+/// (`localhost`, or an IP literal that is not public); names are checked
+/// again when they resolve, at delivery.
+pub fn private_host(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    let host = parsed
+        .host_str()?
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => (!is_public_ip(ip)).then(|| ip.to_string()),
+        Err(_) => {
+            let d = host.trim_end_matches('.').to_ascii_lowercase();
+            (d == "localhost" || d.ends_with(".localhost")).then_some(d)
+        }
+    }
+}
+
 /// Validates a URL and an event filter; returns them normalised.
 pub fn validate(url: &str, events: &[String]) -> Result<(String, Vec<String>), Vec<FieldError>> {
     let mut errors = Vec::new();
@@ -348,5 +399,34 @@ mod tests {
         let t0 = Utc::now();
         assert!(p.retry_at(5, t0, t0 + Duration::hours(23)).is_some());
         assert!(p.retry_at(5, t0, t0 + Duration::hours(24)).is_none());
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn private_and_loopback_targets_are_recognised() {
+        for url in [
+            "http://localhost:8080/hook",
+            "http://127.0.0.1/x",
+            "http://10.1.2.3/x",
+            "http://192.168.0.10/x",
+            "http://169.254.169.254/latest/meta-data",
+            "http://100.64.0.1/x",
+            "http://[::1]/x",
+            "http://[fd00::1]/x",
+            "http://[::ffff:127.0.0.1]/x",
+        ] {
+            assert!(private_host(url).is_some(), "{url}");
+        }
+        for url in [
+            "https://hooks.example.com/x",
+            "http://8.8.8.8/x",
+            "http://[2606:4700::1]/x",
+        ] {
+            assert_eq!(private_host(url), None, "{url}");
+        }
     }
 }

@@ -23,12 +23,16 @@ const EXCERPT_BYTES: usize = 500;
 
 /// Runs until the server stops.
 pub async fn webhook_dispatcher(state: AppState) {
-    let client = match reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .timeout(state.settings.webhook_timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("Switchboard-Webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
+        .user_agent(concat!("Switchboard-Webhooks/", env!("CARGO_PKG_VERSION")));
+    if !state.settings.webhook_private_targets {
+        // Names are checked where they resolve, so a name that later points
+        // inside the network (DNS rebinding) is refused too.
+        builder = builder.dns_resolver(Arc::new(PublicOnly));
+    }
+    let client = match builder.build() {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "cannot build the webhook HTTP client; no webhooks will be sent");
@@ -140,8 +144,38 @@ async fn deliver(state: &AppState, client: &reqwest::Client, job: DeliveryJob) {
     }
 }
 
+/// Resolves receivers' names to their public addresses only.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            let public: Vec<std::net::SocketAddr> = found
+                .filter(|a| crate::domain::webhook::is_public_ip(a.ip()))
+                .collect();
+            if public.is_empty() {
+                let why = format!(
+                    "{host} resolves only to loopback or private addresses, where this server \
+                     does not deliver"
+                );
+                return Err(why.into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(public.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
 async fn post(state: &AppState, client: &reqwest::Client, job: &DeliveryJob) -> WebhookAttempt {
     let at = state.clock.now();
+    if !state.settings.webhook_private_targets {
+        if let Some(host) = crate::domain::webhook::private_host(&job.url) {
+            let why = format!("refused: {host} is a loopback or private address");
+            return failed_attempt(at, 0, why);
+        }
+    }
     let body = match serde_json::to_vec(&payload(job)) {
         Ok(b) => b,
         Err(e) => return failed_attempt(at, 0, format!("cannot encode the event: {e}")),

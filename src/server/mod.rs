@@ -61,6 +61,10 @@ pub struct ServerSettings {
     pub webhook_timeout: Duration,
     /// Webhook attempts in flight at once (per process).
     pub webhook_concurrency: usize,
+    /// Whether webhooks may target loopback and private addresses. Off for
+    /// team servers (a tenant must not reach the server's own network); the
+    /// embedded platform of a local console turns it on.
+    pub webhook_private_targets: bool,
     /// Backoff for webhooks and mail; when webhooks give up and endpoints
     /// are disabled.
     pub outbound_retry: crate::domain::RetryPolicy,
@@ -82,6 +86,7 @@ impl Default for ServerSettings {
             outbound_interval: Duration::from_secs(1),
             webhook_timeout: Duration::from_secs(10),
             webhook_concurrency: 8,
+            webhook_private_targets: false,
             outbound_retry: crate::domain::RetryPolicy::default(),
             smtp: None,
         }

@@ -48,6 +48,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<WebhookWithSecret>)> {
     let access = session.tenant_for_change(&state, &tenant, MANAGE).await?;
     let (url, events) = validate(&new.url, &new.events).map_err(ApiError::invalid)?;
+    reachable(&state, &url)?;
     let secret = new_secret();
     let row = WebhookRow {
         url,
@@ -100,6 +101,9 @@ pub async fn update(
     let url = patch.url.as_deref().unwrap_or(&before.url);
     let events = patch.events.as_deref().unwrap_or(&before.events);
     let (url, events) = validate(url, events).map_err(ApiError::invalid)?;
+    if patch.url.is_some() {
+        reachable(&state, &url)?;
+    }
     let change = WebhookChange {
         url: patch.url.is_some().then_some(url),
         events: patch.events.is_some().then_some(events),
@@ -224,4 +228,23 @@ pub async fn replay(
         .await?;
     state.notify(access.tenant.id);
     Ok((StatusCode::ACCEPTED, Json(d)))
+}
+
+/// Refuses a receiver on a loopback or private address, unless this server
+/// allows them (`webhook_private_targets`).
+fn reachable(state: &AppState, url: &str) -> ApiResult<()> {
+    if state.settings.webhook_private_targets {
+        return Ok(());
+    }
+    match crate::domain::webhook::private_host(url) {
+        None => Ok(()),
+        Some(host) => Err(ApiError::field(
+            "url",
+            format!(
+                "points at {host}, a loopback or private address; this server delivers only to \
+                 public addresses (an operator can allow private ones with \
+                 webhook_private_targets = true)"
+            ),
+        )),
+    }
 }

@@ -23,6 +23,8 @@ fn fast() -> ServerSettings {
     ServerSettings {
         outbound_interval: StdDuration::from_millis(20),
         webhook_timeout: StdDuration::from_secs(5),
+        // The receivers here listen on loopback.
+        webhook_private_targets: true,
         ..ServerSettings::default()
     }
 }
@@ -446,4 +448,57 @@ async fn webhooks_are_validated_permissioned_and_isolated() {
     app.admin.delete_webhook("open-arms", w.id).await.unwrap();
     let err = app.admin.webhook("open-arms", w.id).await.unwrap_err();
     assert_eq!(err.status(), Some(404));
+}
+
+#[tokio::test]
+async fn a_team_server_refuses_loopback_and_private_receivers() {
+    // The default for `serve`: no private targets.
+    let settings = ServerSettings {
+        outbound_interval: StdDuration::from_millis(20),
+        ..ServerSettings::default()
+    };
+    let app = spawn_with(settings).await;
+    let tenant_id = tenant(&app).await;
+    let rx = HookReceiver::start().await;
+    for url in [
+        rx.url.as_str(),
+        "http://localhost:8080/hook",
+        "http://169.254.169.254/latest/meta-data",
+    ] {
+        let err = app
+            .admin
+            .create_webhook("open-arms", &hook(url, &["lead.created"]))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(422), "{url}");
+        assert!(
+            err.message().contains("loopback or private"),
+            "{url}: {}",
+            err.message()
+        );
+    }
+    // One stored while they were allowed is refused at delivery, unsent.
+    let row = switchboard::store::WebhookRow {
+        url: rx.url.clone(),
+        events: vec!["lead.created".into()],
+        enabled: true,
+        secret: switchboard::domain::secret::generate("whsec_"),
+    };
+    let actor = switchboard::store::Actor::system();
+    let w = app
+        .store
+        .create_webhook(&actor, tenant_id, row, Utc::now())
+        .await
+        .unwrap();
+    app.admin
+        .create_lead("open-arms", &lead("Jane"))
+        .await
+        .unwrap();
+    let d = wait_delivery(&app.admin, "open-arms", w.id, |d| d.attempt_count == 1).await;
+    let error = d.attempts[0].error.clone().unwrap_or_default();
+    assert!(error.contains("refused"), "{error}");
+    assert!(
+        rx.received().is_empty(),
+        "nothing reached the loopback receiver"
+    );
 }
