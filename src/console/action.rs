@@ -80,6 +80,8 @@ pub enum Action {
     Approve,
     Reject,
     StartWorkflow,
+    /// Cancels the open lead's workflow in progress.
+    StopWorkflow,
     /// The platform overview: open it, next sort column, flip the order.
     Overview,
     SortNext,

@@ -449,6 +449,7 @@ impl App {
             Action::DismissToast => self.dismiss_toast(),
             Action::Approvals => return self.open_approvals(),
             Action::StartWorkflow if self.pane == Pane::Leads => return self.start_lead_workflow(),
+            Action::StopWorkflow if self.pane == Pane::Leads => return self.stop_lead_workflow(),
             other if self.pane == Pane::Leads && self.audit.open => {
                 return self.update_audit(other)
             }

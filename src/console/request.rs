@@ -208,6 +208,16 @@ pub enum Request {
         id: Uuid,
         reason: String,
     },
+    /// Cancel a workflow in progress (the model stops).
+    CancelWorkflow {
+        tenant: String,
+        id: Uuid,
+    },
+    /// Run a failed, cancelled or rejected workflow again.
+    RetryWorkflow {
+        tenant: String,
+        id: Uuid,
+    },
     /// The workflows of one lead, newest first.
     LeadWorkflows {
         tenant: String,
@@ -547,6 +557,12 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         }
         Request::RejectWorkflow { tenant, id, reason } => {
             Response::WorkflowDecided(client.reject_workflow(&tenant, id, &reason).await)
+        }
+        Request::CancelWorkflow { tenant, id } => {
+            Response::WorkflowDecided(client.cancel_workflow(&tenant, id).await)
+        }
+        Request::RetryWorkflow { tenant, id } => {
+            Response::WorkflowDecided(client.retry_workflow(&tenant, id).await)
         }
         Request::LeadWorkflows { tenant, lead } => {
             Response::LeadWorkflows(client.workflows(&tenant, None, Some(lead)).await)

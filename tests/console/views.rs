@@ -391,6 +391,39 @@ fn the_lead_detail_shows_its_workflow_and_starts_one() {
     failed.error = Some("the model answered nothing".into());
     app.on_response(wf, Response::LeadWorkflows(Ok(vec![failed])));
     assert!(render(&app, 80, 24).contains("failed — the model answered nothing"));
+    // A failed workflow runs again as itself.
+    let fx = press(&mut app, &[key('w')]);
+    let (id, req) = requests(&fx).into_iter().next().expect("a retry");
+    assert_eq!(
+        req,
+        Request::RetryWorkflow {
+            tenant: Uuid::from_u128(1).to_string(),
+            id: Uuid::from_u128(604),
+        }
+    );
+    let mut again = workflow(604, 11, false);
+    again.status = WorkflowStatus::Queued;
+    app.on_response(id, Response::WorkflowDecided(Ok(again)));
+    assert!(render(&app, 80, 24).contains("Workflow      queued"));
+    // One in progress can be stopped.
+    let fx = press(&mut app, &[key('W')]);
+    let (id, req) = requests(&fx).into_iter().next().expect("a cancel");
+    assert_eq!(
+        req,
+        Request::CancelWorkflow {
+            tenant: Uuid::from_u128(1).to_string(),
+            id: Uuid::from_u128(604),
+        }
+    );
+    let mut cancelled = workflow(604, 11, false);
+    cancelled.status = WorkflowStatus::Cancelled;
+    app.on_response(id, Response::WorkflowDecided(Ok(cancelled)));
+    assert!(render(&app, 80, 24).contains("cancelled (w runs it again)"));
+    // With none in progress, stopping says so and sends nothing.
+    let fx = press(&mut app, &[key('W')]);
+    assert!(requests(&fx).is_empty());
+    // An ended one aside, a lead without a workflow starts a new one.
+    app.approvals.lead_workflow = Some((Uuid::from_u128(11), Load::Loaded(None)));
     let fx = press(&mut app, &[key('w')]);
     let (id, req) = requests(&fx).into_iter().next().expect("a start");
     assert_eq!(

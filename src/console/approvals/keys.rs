@@ -25,6 +25,14 @@ pub(crate) fn bindings() -> Vec<Default_> {
             "run workflow",
             true,
         ),
+        (
+            "stop_workflow",
+            C::LeadDetail,
+            &["W"],
+            A::StopWorkflow,
+            "stop workflow",
+            false,
+        ),
         ("up", C::Approvals, &["k", "up"], A::Up, "move up", false),
         (
             "down",

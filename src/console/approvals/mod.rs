@@ -10,7 +10,8 @@ use crate::console::action::Action;
 use crate::console::app::{App, FormPurpose, Load, OpenForm, Pane, Slot};
 use crate::console::effect::{Effect, Request, RequestId};
 use crate::console::widgets::form::Field;
-use crate::domain::Workflow;
+use crate::console::widgets::toast::Toast;
+use crate::domain::{Workflow, WorkflowStatus};
 
 pub use crate::console::request::Approval;
 
@@ -308,12 +309,42 @@ impl App {
         )
     }
 
-    /// Starts a workflow for the open lead with its workspace's agent.
+    /// The open lead's newest workflow, when loaded.
+    fn open_lead_workflow(&self) -> Option<&Workflow> {
+        let lead = self.leads.detail.as_ref()?.lead.id;
+        match &self.approvals.lead_workflow {
+            Some((l, Load::Loaded(Some(wf)))) if *l == lead => Some(wf),
+            _ => None,
+        }
+    }
+
+    /// Runs the open lead's workflow: its failed, cancelled or rejected one
+    /// again, or else a new one with its workspace's agent.
     pub(crate) fn start_lead_workflow(&mut self) -> Vec<Effect> {
         let (Some(tenant), Some(d)) = (self.leads.tenant, &self.leads.detail) else {
             return Vec::new();
         };
         let (lead, name) = (d.lead.id, d.lead.name.clone());
+        let ended = self.open_lead_workflow().filter(|wf| {
+            matches!(
+                wf.status,
+                WorkflowStatus::Failed | WorkflowStatus::Cancelled | WorkflowStatus::Rejected
+            )
+        });
+        if let Some(wf) = ended {
+            let id = wf.id;
+            return self.send_about(
+                Request::RetryWorkflow {
+                    tenant: tenant.to_string(),
+                    id,
+                },
+                None,
+                &format!("Running the workflow for {name} again"),
+                &format!("Could not retry the workflow for {name}"),
+                Some(tenant),
+                Some(id),
+            );
+        }
         self.send_about(
             Request::StartWorkflow {
                 tenant: tenant.to_string(),
@@ -324,6 +355,29 @@ impl App {
             &format!("Could not start a workflow for {name}"),
             Some(tenant),
             Some(lead),
+        )
+    }
+
+    /// Cancels the open lead's workflow in progress.
+    pub(crate) fn stop_lead_workflow(&mut self) -> Vec<Effect> {
+        let Some(tenant) = self.leads.tenant else {
+            return Vec::new();
+        };
+        let Some(wf) = self.open_lead_workflow().filter(|wf| wf.status.is_active()) else {
+            self.toast(Toast::info("No workflow in progress for this lead"));
+            return Vec::new();
+        };
+        let id = wf.id;
+        self.send_about(
+            Request::CancelWorkflow {
+                tenant: tenant.to_string(),
+                id,
+            },
+            None,
+            "Workflow cancelled",
+            "Could not cancel the workflow",
+            Some(tenant),
+            Some(id),
         )
     }
 }

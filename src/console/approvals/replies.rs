@@ -90,6 +90,11 @@ impl App {
             Ok(wf) => {
                 self.finish_form(id);
                 self.approvals.remove(wf.id);
+                if let Some((lead, state)) = &mut self.approvals.lead_workflow {
+                    if *lead == wf.lead_id {
+                        *state = Load::Loaded(Some(wf.clone()));
+                    }
+                }
                 self.toast(Toast::success(flight.ok.clone()));
                 // Approval recorded the reply: the lead's SLA clock stopped.
                 if self.detail_is(wf.lead_id) {

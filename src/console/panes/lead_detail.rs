@@ -26,13 +26,17 @@ fn workflow_state(state: &Load<Option<Workflow>>, key: &str, theme: &Theme) -> S
                 Span::styled("draft awaiting approval (:approvals)", theme.warning)
             }
             WorkflowStatus::Failed => Span::styled(
-                format!("failed — {}", w.error.as_deref().unwrap_or("?")),
+                format!(
+                    "failed — {} ({key} retries)",
+                    w.error.as_deref().unwrap_or("?")
+                ),
                 theme.error,
             ),
             WorkflowStatus::Rejected => Span::raw(format!(
-                "rejected — {}",
+                "rejected — {} ({key} runs it again)",
                 w.decision_note.as_deref().unwrap_or("")
             )),
+            WorkflowStatus::Cancelled => Span::raw(format!("cancelled ({key} runs it again)")),
             other => Span::raw(other.as_str().replace('_', " ")),
         },
     }
