@@ -54,8 +54,20 @@ impl Tmux {
         command: &str,
     ) -> anyhow::Result<()> {
         let (w, h) = (width.to_string(), height.to_string());
-        self.run(&["new-session", "-d", "-s", name, "-x", &w, "-y", &h, command])?;
-        Ok(())
+        let args = ["new-session", "-d", "-s", name, "-x", &w, "-y", &h, command];
+        // When the last session just ended (a console that quit), the
+        // server may still be exiting as this one connects: tmux then says
+        // "server exited unexpectedly" and a moment later starts afresh.
+        let mut tries = 0;
+        loop {
+            match self.run(&args) {
+                Err(e) if tries < 5 && e.to_string().contains("server exited unexpectedly") => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                other => return other.map(|_| ()),
+            }
+        }
     }
 
     /// A new window in session `session`, named `name`, running `command`.
