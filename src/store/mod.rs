@@ -59,6 +59,12 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// A stored value no variant reads (a status, a role…): the store is not
+/// what this build expects.
+pub(crate) fn bad_value(what: &str, value: &str) -> StoreError {
+    StoreError::Other(anyhow::anyhow!("bad {what} {value:?} in the store"))
+}
+
 /// Who made a change, recorded with it in the audit log in the same transaction.
 #[derive(Debug, Clone)]
 pub struct Actor {

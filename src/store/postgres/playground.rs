@@ -23,9 +23,7 @@ const MESSAGE_COLUMNS: &str = "session_id, id, seq, lane, role, content, status,
      agent_id, model, prompt_version, prompt_tokens, completion_tokens, ttft_ms, \
      tokens_per_second, duration_ms, lead_id, created_at";
 
-fn bad(what: &str, value: &str) -> StoreError {
-    StoreError::Other(anyhow::anyhow!("bad {what} {value:?} in the store"))
-}
+use crate::store::bad_value as bad;
 
 fn opt_uuid(row: &PgRow, column: &str) -> StoreResult<Option<Uuid>> {
     row.try_get(column)

@@ -18,9 +18,7 @@ use crate::store::{
 const COLUMNS: &str = "tenant_id, id, lead_id, workspace_id, agent_id, status, qual_category, \
      qual_reason, draft, reply, error, attempts, decided_by, decision_note, created_at, updated_at";
 
-fn bad(what: &str, value: &str) -> StoreError {
-    StoreError::Other(anyhow::anyhow!("bad {what} {value:?} in the store"))
-}
+use crate::store::bad_value as bad;
 
 fn workflow_from_row(row: &PgRow, steps: Vec<WorkflowStep>) -> StoreResult<Workflow> {
     let err = |e| db_error(e, "read a workflow");
