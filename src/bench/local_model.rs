@@ -52,6 +52,7 @@ pub async fn run(config: &Config, opts: Options) -> anyhow::Result<()> {
                 ],
                 temperature: 0.0,
                 max_tokens: opts.max_tokens,
+                starts: Vec::new(),
             };
             let mut rx = provider.generate(req, CancellationToken::new()).await?;
             while let Some(item) = rx.recv().await {

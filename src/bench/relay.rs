@@ -115,6 +115,7 @@ fn request() -> GenerateRequest {
         ],
         temperature: 0.0,
         max_tokens: 64,
+        starts: Vec::new(),
     }
 }
 

@@ -24,11 +24,21 @@ pub struct Options {
     pub model_path: std::path::PathBuf,
 }
 
-const MESSAGES: [&str; 4] = [
-    "Hi, could you send me a quote for 40 oak chairs delivered by Friday?",
-    "My order #4411 arrived damaged, who do I talk to?",
-    "Do you have any availability for a consultation next week? Budget is flexible.",
-    "Just browsing, maybe next year.",
+/// Sample enquiries and the category a person would give each.
+const MESSAGES: [(&str, &str); 4] = [
+    (
+        "hot",
+        "Hi, could you send me a quote for 40 oak chairs delivered by Friday?",
+    ),
+    (
+        "support",
+        "My order #4411 arrived damaged, who do I talk to?",
+    ),
+    (
+        "warm",
+        "Do you have any availability for a consultation next week? Budget is flexible.",
+    ),
+    ("cold", "Just browsing, maybe next year."),
 ];
 
 pub async fn run(opts: Options) -> anyhow::Result<()> {
@@ -97,14 +107,17 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         .key;
 
     let started = Instant::now();
+    let mut expected = std::collections::HashMap::new();
     for i in 0..opts.leads {
+        let (category, message) = MESSAGES[i % MESSAGES.len()];
         let lead = LeadInput {
             name: format!("Bench Lead {i}"),
             email: Some(format!("lead{i}@example.com")),
-            message: MESSAGES[i % MESSAGES.len()].into(),
+            message: message.into(),
             ..Default::default()
         };
-        admin.ingest_lead(&key, &lead, None).await?;
+        let id = admin.ingest_lead(&key, &lead, None).await?.id;
+        expected.insert(id, (category, message));
     }
     let done = loop {
         let all = admin.workflows(slug, None, None).await?;
@@ -141,12 +154,26 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     };
     let (q50, q99) = step_ms(StepKind::Qualify);
     let (d50, d99) = step_ms(StepKind::Draft);
+    // How often the model's category is the one a person would give.
+    let agreed = done
+        .iter()
+        .filter(|w| {
+            let want = expected.get(&w.lead_id).map(|e| e.0);
+            w.qualification.as_ref().map(|q| q.category.as_str()) == want
+        })
+        .count();
     let examples: Vec<String> = done
         .iter()
-        .flat_map(|w| w.steps.iter())
-        .filter(|s| s.kind == StepKind::Qualify)
-        .take(4)
-        .map(|s| s.output.replace('\n', " / "))
+        .take(MESSAGES.len())
+        .map(|w| {
+            let message = expected.get(&w.lead_id).map_or("?", |e| e.1);
+            let answer = w
+                .steps
+                .iter()
+                .find(|s| s.kind == StepKind::Qualify)
+                .map_or(String::new(), |s| s.output.replace('\n', " / "));
+            format!("{message:?} -> {answer:?}")
+        })
         .collect();
     server.stop().await?;
     std::fs::remove_dir_all(&dir).ok();
@@ -162,8 +189,12 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         "awaiting approval {awaiting}/{}, qualification read {qualified}/{}, {elapsed:.1} s in all",
         opts.leads, opts.leads
     );
+    println!(
+        "category as a person would give it: {agreed}/{}",
+        opts.leads
+    );
     for e in &examples {
-        println!("qualify answer: {e:?}");
+        println!("qualify: {e}");
     }
     println!(
         "workflow throughput: {:.1} leads/min",

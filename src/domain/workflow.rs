@@ -193,27 +193,35 @@ impl RejectWorkflow {
 pub const CATEGORIES: [&str; 5] = ["hot", "warm", "cold", "spam", "support"];
 
 /// What the agent is asked to do in the qualify step (after its own prompt).
-/// The example answer in [`qualify_instruction`]; an answer that repeats it
-/// is the example echoed back, not a judgement, and is not taken.
-const EXAMPLE_CATEGORY: &str = "cold";
-const EXAMPLE_REASON: &str = "says they are only browsing for next year";
-
+/// It names the categories with no example answer: a small model copies an
+/// example's category and reason instead of judging (SmolLM2-135M answered
+/// the example's `cold` for every lead). This wording put the most sample
+/// leads in the category a person would give (`bench workflows` prints it).
 pub fn qualify_instruction() -> String {
-    format!(
-        "Now classify the lead's message below, do not answer it. The categories: \
-         hot (wants to buy soon), warm (interested, no timeline), cold (just looking), \
-         spam (not a real enquiry), support (an existing customer with a problem). \
-         Reply with exactly two lines, like this:\n\
-         CATEGORY: {EXAMPLE_CATEGORY}\n\
-         REASON: {EXAMPLE_REASON}"
-    )
+    "Classify the lead's message, do not answer it.\n\
+     hot: wants to buy soon\n\
+     warm: interested, no timeline\n\
+     cold: just looking\n\
+     spam: not a real enquiry\n\
+     support: an existing customer with a problem\n\
+     Reply with CATEGORY: then REASON:."
+        .to_string()
+}
+
+/// The ways a qualify answer may begin, one per category: the embedded model
+/// is held to them (see `GenerateRequest::starts`), so its answer always has
+/// a readable category and goes on with the reason.
+pub fn qualify_starts() -> Vec<String> {
+    CATEGORIES
+        .iter()
+        .map(|c| format!("CATEGORY: {c}\nREASON:"))
+        .collect()
 }
 
 /// Reads a qualify answer: a category word after `category` (or, failing
 /// that, the only category word in the answer) and the reason line. `None`
-/// when no single category can be read, or when the answer only echoes the
-/// instruction's example: the caller records it as unparseable instead of
-/// guessing.
+/// when no single category can be read: the caller records it as
+/// unparseable instead of guessing.
 pub fn parse_qualification(answer: &str) -> Option<Qualification> {
     let words = |s: &str| -> Vec<String> {
         s.split(|c: char| !c.is_alphanumeric())
@@ -251,12 +259,6 @@ pub fn parse_qualification(answer: &str) -> Option<Qualification> {
         if found.len() == 1 {
             category = Some(found[0]);
         }
-    }
-    let echoed = reason
-        .as_deref()
-        .is_some_and(|r| r.trim_end_matches('.').eq_ignore_ascii_case(EXAMPLE_REASON));
-    if echoed {
-        return None;
     }
     Some(Qualification {
         category: category?.to_string(),
@@ -297,7 +299,17 @@ mod tests {
         );
         assert_eq!(parse_qualification("It is either hot or cold."), None);
         assert_eq!(parse_qualification(""), None);
-        let echo = format!("CATEGORY: {EXAMPLE_CATEGORY}\nREASON: {EXAMPLE_REASON}");
-        assert_eq!(parse_qualification(&echo), None, "the example echoed back");
+        assert_eq!(parse_qualification("CATEGORY: lukewarm\nREASON: hm"), None);
+    }
+
+    #[test]
+    fn every_required_start_reads_as_its_category() {
+        for (start, category) in qualify_starts().iter().zip(CATEGORIES) {
+            let q = parse_qualification(&format!("{start} asked for a price")).unwrap();
+            assert_eq!(
+                (q.category.as_str(), q.reason.as_str()),
+                (category, "asked for a price")
+            );
+        }
     }
 }

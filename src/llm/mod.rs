@@ -65,6 +65,13 @@ pub struct GenerateRequest {
     pub temperature: f32,
     /// Upper bound on generated tokens.
     pub max_tokens: u32,
+    /// When not empty, the reply must begin with one of these texts, e.g.
+    /// the fixed lines of an answer format around one word to choose. The
+    /// embedded model enforces it while decoding (the model still picks the
+    /// likeliest); other providers only see what the prompt asks, so callers
+    /// parse the reply either way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub starts: Vec<String>,
 }
 
 /// What the generation channel carries: text as it is produced, then stats.

@@ -382,6 +382,7 @@ pub async fn send(
             messages: conversation(&history, &text, &lane, &context),
             temperature: lane.config.temperature,
             max_tokens: lane.config.max_tokens,
+            starts: Vec::new(),
         };
         let at = Instant::now();
         let chunks = lane.provider.generate(req, run.cancel.clone()).await?;

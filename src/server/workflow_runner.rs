@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::AppState;
 use crate::domain::playground::lead_context;
-use crate::domain::workflow::{parse_qualification, qualify_instruction};
+use crate::domain::workflow::{parse_qualification, qualify_instruction, qualify_starts};
 use crate::domain::{Agent, Lead, StepKind, StepOutcome, Tenant, Workflow, WorkflowStatus};
 use crate::llm::{CancellationToken, ChatMessage, ChatRole, Chunk, GenerateRequest, LlmError};
 use crate::store::{
@@ -256,6 +256,7 @@ impl<'a> Run<'a> {
         system: String,
         temperature: f32,
         max_tokens: u32,
+        starts: Vec<String>,
     ) -> Result<Answer, String> {
         let config = &self.agent.config;
         let (provider, model) = self
@@ -271,6 +272,7 @@ impl<'a> Run<'a> {
             ],
             temperature,
             max_tokens,
+            starts,
         };
         let started = Instant::now();
         let mut rx = provider
@@ -368,7 +370,7 @@ impl<'a> Run<'a> {
             qualify_instruction()
         );
         let answer = self
-            .ask(system, 0.0, QUALIFY_TOKENS)
+            .ask(system, 0.0, QUALIFY_TOKENS, qualify_starts())
             .await
             .map_err(|e| self.failed_step(StepKind::Qualify, e))?;
         let parsed = parse_qualification(&answer.text);
@@ -411,7 +413,7 @@ impl<'a> Run<'a> {
         );
         let config = &self.agent.config;
         let answer = self
-            .ask(system, config.temperature, config.max_tokens)
+            .ask(system, config.temperature, config.max_tokens, Vec::new())
             .await
             .map_err(|e| self.failed_step(StepKind::Draft, e))?;
         if answer.text.is_empty() {

@@ -49,6 +49,7 @@ fn ask(user: &str, max_tokens: u32) -> GenerateRequest {
         ],
         temperature: 0.0,
         max_tokens,
+        starts: Vec::new(),
     }
 }
 
@@ -170,4 +171,25 @@ async fn sampling_with_a_temperature_also_replies() {
         "{stats:?}"
     );
     assert!(!text.contains("<|im_"), "{text:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_required_start_is_kept_and_the_model_picks_among_them() {
+    let Some(path) = installed("a_required_start_is_kept_and_the_model_picks_among_them") else {
+        return;
+    };
+    let starts: Vec<String> = ["yes", "no"]
+        .iter()
+        .map(|w| format!("ANSWER: {w}\nWHY:"))
+        .collect();
+    let req = GenerateRequest {
+        starts: starts.clone(),
+        ..ask("Is the sky green? Answer yes or no.", 24)
+    };
+    let (text, stats) = reply(provider(path), req).await;
+    assert!(
+        starts.iter().any(|s| text.starts_with(s.as_str())),
+        "the reply must begin with one of {starts:?}: {text:?}"
+    );
+    assert!(stats.completion_tokens <= 24, "{stats:?}");
 }

@@ -140,6 +140,7 @@ fn request() -> GenerateRequest {
         ],
         temperature: 0.0,
         max_tokens: 16,
+        starts: Vec::new(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The embedded provider `local`: SmolLM2-135M-Instruct, run in-process on
 //! the CPU, so agents work with no model server and no API key.
 
+mod constrain;
 mod model;
 
 use std::path::{Path, PathBuf};

@@ -14,6 +14,7 @@ use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::sequence::Sequence;
 use tokenizers::Tokenizer;
 
+use super::constrain::{best_of, Starts};
 use crate::llm::{ChatMessage, ChatRole, GenerateRequest, GenerationStats, LlmError};
 
 /// The model's context window, in tokens (prompt + reply).
@@ -146,6 +147,12 @@ impl LocalModel {
             }
         };
         let mut sampler = LogitsProcessor::from_sampling(rand::random(), sampling);
+        let mut starts = Starts::new(
+            req.starts
+                .iter()
+                .map(|s| self.encode(s))
+                .collect::<Result<Vec<_>, _>>()?,
+        );
         let mut text = self.tokenizer.decode_stream(true);
         let mut generated = 0usize;
         let mut first_token: Option<Instant> = None;
@@ -154,9 +161,22 @@ impl LocalModel {
             if stopped() {
                 return Err(LlmError::Cancelled);
             }
-            let next = sampler
-                .sample(&logits)
-                .map_err(internal("sampling failed"))?;
+            let next = match starts.as_ref().and_then(Starts::allowed) {
+                Some(allowed) => {
+                    let scores = logits
+                        .to_vec1::<f32>()
+                        .map_err(internal("cannot read the logits"))?;
+                    best_of(&scores, &allowed).ok_or_else(|| {
+                        LlmError::Internal("a required start is outside the vocabulary".into())
+                    })?
+                }
+                None => sampler
+                    .sample(&logits)
+                    .map_err(internal("sampling failed"))?,
+            };
+            if let Some(starts) = starts.as_mut() {
+                starts.advance(next);
+            }
             if self.stop.contains(&next) {
                 break;
             }
@@ -200,13 +220,15 @@ impl LocalModel {
     /// The ChatML prompt, at most `budget` tokens: the oldest turns are dropped
     /// first, system messages are kept, and a last turn too long on its own
     /// keeps its end (the most recent words).
+    fn encode(&self, text: &str) -> Result<Vec<u32>, LlmError> {
+        self.tokenizer
+            .encode(text, false)
+            .map(|e| e.get_ids().to_vec())
+            .map_err(|e| LlmError::Internal(format!("cannot tokenize the prompt: {e}")))
+    }
+
     fn prompt(&self, messages: &[ChatMessage], budget: usize) -> Result<Vec<u32>, LlmError> {
-        let encode = |text: &str| -> Result<Vec<u32>, LlmError> {
-            self.tokenizer
-                .encode(text, false)
-                .map(|e| e.get_ids().to_vec())
-                .map_err(|e| LlmError::Internal(format!("cannot tokenize the prompt: {e}")))
-        };
+        let encode = |text: &str| self.encode(text);
         let turns = messages
             .iter()
             .map(|m| {
