@@ -36,6 +36,8 @@ mod playground;
 mod reports;
 #[path = "console/views.rs"]
 mod views;
+#[path = "console/workflows.rs"]
+mod workflows;
 use leads::{mixed_leads, now, timeline};
 
 // ---------------------------------------------------------------- fixtures

@@ -82,6 +82,10 @@ pub enum Action {
     StartWorkflow,
     /// Cancels the open lead's workflow in progress.
     StopWorkflow,
+    /// The approvals view: list the next status (awaiting approval, failed,
+    /// running/queued, all), and run the selected failed workflow again.
+    NextStatus,
+    RetryWorkflow,
     /// The platform overview: open it, next sort column, flip the order.
     Overview,
     SortNext,
@@ -89,6 +93,8 @@ pub enum Action {
     /// The tenant's analytics, and its next period (7/30/90 days).
     Analytics,
     NextPeriod,
+    /// Analytics: this tenant or all tenants (platform admins).
+    SwitchScope,
     /// The notification centre.
     Notifications,
     /// A key for whatever text input has the focus.

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::action::Action;
 use super::agents::AgentsView;
 use super::analytics::AnalyticsView;
-use super::approvals::ApprovalsView;
+use super::approvals::{retryable, ApprovalsView};
 use super::audit::AuditView;
 use super::effect::{Effect, Request, RequestId};
 use super::keymap::{Context, Keymap};
@@ -22,7 +22,7 @@ pub use super::state::*;
 use super::theme::Theme;
 use super::widgets::form::{FieldKind, Form};
 use super::widgets::toast::{Toast, ToastKind};
-use crate::domain::{Me, Tenant};
+use crate::domain::{Me, Tenant, WorkflowStatus};
 
 #[derive(Debug, Clone)]
 pub struct App {
@@ -363,12 +363,25 @@ impl App {
             if self.analytics.data.is_failed() {
                 out.push(Context::LoadError);
             }
+            if self.is_platform_admin() {
+                out.push(Context::AnalyticsAdmin);
+            }
             out.extend([Context::Analytics, Context::Global]);
             return (out, false);
         }
         if self.approvals.open {
             if self.approvals.list.is_failed() {
                 out.push(Context::LoadError);
+            }
+            // What can be done depends on the selected workflow's status.
+            match self
+                .approvals
+                .selected_approval()
+                .map(|a| a.workflow.status)
+            {
+                Some(WorkflowStatus::AwaitingApproval) => out.push(Context::ApprovalDecision),
+                Some(s) if retryable(s) => out.push(Context::WorkflowRetry),
+                _ => {}
             }
             out.extend([Context::Approvals, Context::Global]);
             return (out, false);

@@ -46,9 +46,16 @@ pub enum Context {
     PlaygroundInput,
     /// A reply is streaming in.
     PlaygroundStreaming,
+    /// The approvals view, whatever it lists.
     Approvals,
+    /// Its selected workflow awaits approval: the decisions.
+    ApprovalDecision,
+    /// Its selected workflow failed (or was cancelled, rejected).
+    WorkflowRetry,
     Overview,
     Analytics,
+    /// The analytics view, for a platform admin: the scope switch.
+    AnalyticsAdmin,
     Audit,
     Notifications,
 }
@@ -84,9 +91,12 @@ impl Context {
             Context::PlaygroundChat => "Playground transcript",
             Context::PlaygroundInput => "Playground message input",
             Context::PlaygroundStreaming => "While a reply streams",
-            Context::Approvals => "Approvals",
+            Context::Approvals => "Approvals and workflows",
+            Context::ApprovalDecision => "Approvals: a draft awaiting approval",
+            Context::WorkflowRetry => "Approvals: a failed workflow",
             Context::Overview => "Platform overview",
             Context::Analytics => "Analytics",
+            Context::AnalyticsAdmin => "Analytics (platform admins)",
             Context::Audit => "Audit log",
             Context::Notifications => "Notifications",
         }

@@ -16,6 +16,7 @@ pub mod keymap;
 pub mod leads;
 pub mod notifications;
 pub mod overview;
+pub mod paging;
 pub mod panes;
 pub mod playground;
 pub mod request;

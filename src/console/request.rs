@@ -188,9 +188,11 @@ pub enum Request {
         message: Uuid,
         contact: SaveAsLead,
     },
-    /// The workflows awaiting approval, each with its lead.
+    /// The approvals view's workflows, newest first, each with its lead:
+    /// those in any of `statuses` (one request each), or all when empty.
     ListApprovals {
         tenant: String,
+        statuses: Vec<WorkflowStatus>,
     },
     /// One workflow with its lead (announced by a live event).
     LoadApproval {
@@ -233,11 +235,17 @@ pub enum Request {
         tenant: String,
         query: AnalyticsQuery,
     },
-    /// The newest `limit` audit events matching `filter`.
+    /// The same figures across every tenant (platform admins).
+    PlatformAnalytics {
+        query: AnalyticsQuery,
+    },
+    /// `limit` audit events matching `filter`, newest first; `cursor` is
+    /// set for the pages after the first.
     Audit {
         tenant: String,
         filter: crate::domain::AuditFilter,
         limit: u32,
+        cursor: Option<String>,
     },
 }
 
@@ -321,8 +329,10 @@ pub enum Response {
     PlaygroundLeadSaved(ApiResult<Lead>),
     Approvals(ApiResult<Vec<Approval>>),
     ApprovalLoaded(ApiResult<Box<Approval>>),
-    /// Approve and reject both answer with the decided workflow.
+    /// Approve, reject and cancel answer with the decided workflow.
     WorkflowDecided(ApiResult<Workflow>),
+    /// A retry answers with the workflow queued again.
+    WorkflowRetried(ApiResult<Workflow>),
     LeadWorkflows(ApiResult<Vec<Workflow>>),
     WorkflowStarted(ApiResult<Workflow>),
     Overview(ApiResult<Vec<TenantOverview>>),
@@ -376,7 +386,9 @@ impl Response {
             Response::PlaygroundLeadSaved(r) => r.as_ref().err(),
             Response::Approvals(r) => r.as_ref().err(),
             Response::ApprovalLoaded(r) => r.as_ref().err(),
-            Response::WorkflowDecided(r) | Response::WorkflowStarted(r) => r.as_ref().err(),
+            Response::WorkflowDecided(r)
+            | Response::WorkflowRetried(r)
+            | Response::WorkflowStarted(r) => r.as_ref().err(),
             Response::LeadWorkflows(r) => r.as_ref().err(),
             Response::Overview(r) => r.as_ref().err(),
             Response::Analytics(r) => r.as_ref().err(),
@@ -536,9 +548,8 @@ pub async fn execute(client: &Client, req: Request) -> Response {
                 .save_playground_lead(&tenant, session, message, &contact)
                 .await,
         ),
-        Request::ListApprovals { tenant } => {
-            let awaiting = Some(WorkflowStatus::AwaitingApproval);
-            Response::Approvals(match client.workflows(&tenant, awaiting, None).await {
+        Request::ListApprovals { tenant, statuses } => {
+            Response::Approvals(match workflows_in(client, &tenant, &statuses).await {
                 Ok(list) => Ok(with_leads(client, &tenant, list).await),
                 Err(e) => Err(e),
             })
@@ -562,7 +573,7 @@ pub async fn execute(client: &Client, req: Request) -> Response {
             Response::WorkflowDecided(client.cancel_workflow(&tenant, id).await)
         }
         Request::RetryWorkflow { tenant, id } => {
-            Response::WorkflowDecided(client.retry_workflow(&tenant, id).await)
+            Response::WorkflowRetried(client.retry_workflow(&tenant, id).await)
         }
         Request::LeadWorkflows { tenant, lead } => {
             Response::LeadWorkflows(client.workflows(&tenant, None, Some(lead)).await)
@@ -574,18 +585,45 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         Request::Analytics { tenant, query } => {
             Response::Analytics(client.analytics(&tenant, &query).await)
         }
+        Request::PlatformAnalytics { query } => {
+            Response::Analytics(client.platform_analytics(&query).await)
+        }
         Request::Audit {
             tenant,
             filter,
             limit,
+            cursor,
         } => {
             let page = crate::domain::PageQuery {
                 limit: Some(limit),
-                cursor: None,
+                cursor,
             };
             Response::Audit(client.audit(&tenant, &filter, &page).await)
         }
     }
+}
+
+/// The workflows in any of `statuses` (all when empty), newest first.
+async fn workflows_in(
+    client: &Client,
+    tenant: &str,
+    statuses: &[WorkflowStatus],
+) -> ApiResult<Vec<Workflow>> {
+    if statuses.is_empty() {
+        return client.workflows(tenant, None, None).await;
+    }
+    let lists = futures::future::join_all(
+        statuses
+            .iter()
+            .map(|s| client.workflows(tenant, Some(*s), None)),
+    )
+    .await;
+    let mut all = Vec::new();
+    for list in lists {
+        all.extend(list?);
+    }
+    all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+    Ok(all)
 }
 
 /// Reads each workflow's lead, together; a lead that cannot be read leaves

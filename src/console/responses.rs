@@ -54,7 +54,7 @@ impl App {
             return self.on_playground_response(id, &flight, response);
         }
         if let Response::Audit(r) = response {
-            self.on_audit(flight.tenant, r);
+            self.on_audit(&flight, r);
             return Vec::new();
         }
         if let Response::Analytics(r) = response {

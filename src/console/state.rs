@@ -345,7 +345,10 @@ pub enum Slot {
     /// The platform overview table.
     Overview,
     Analytics,
+    /// The audit log's first page; a new filter or tenant supersedes it.
     Audit,
+    /// A later page; superseded with the first.
+    AuditMore,
 }
 
 #[derive(Debug, Clone)]

@@ -1,7 +1,8 @@
 //! The Leads pane: snapshots and the state machine, with a fixed clock.
 
 use super::*;
-use switchboard::console::leads::{LeadScope, PREFETCH_ROWS};
+use switchboard::console::leads::LeadScope;
+use switchboard::console::paging::PREFETCH_ROWS;
 use switchboard::domain::{
     Lead, LeadSource, Qualification, ServerEvent, SlaState, TimelineEntry, Utm,
 };

@@ -3,6 +3,7 @@
 
 use super::views::command;
 use super::*;
+use chrono::TimeZone;
 use switchboard::domain::ServerEvent;
 use switchboard::domain::{
     Analytics, AnalyticsQuery, AuditEvent, AuditFilter, DayCount, NamedCount, ResponseTimes,
@@ -137,6 +138,133 @@ fn the_period_key_cycles_7_30_90_and_a_failure_is_inline() {
     assert!(!app.analytics.open);
 }
 
+fn forbidden(detail: &str) -> ApiError {
+    ApiError::Problem(Problem {
+        kind: "/problems/forbidden".into(),
+        title: "Forbidden".into(),
+        status: 403,
+        detail: Some(detail.into()),
+        errors: vec![],
+        retry_after: None,
+    })
+}
+
+fn platform_analytics_request(fx: &[Effect]) -> Option<(RequestId, AnalyticsQuery)> {
+    requests(fx).into_iter().find_map(|(id, r)| match r {
+        Request::PlatformAnalytics { query } => Some((id, query)),
+        _ => None,
+    })
+}
+
+/// `:analytics` answered, with the Leads pane underneath answered too.
+fn analytics_open(admin: bool) -> App {
+    let mut all = vec![platform()];
+    all.extend(three_tenants());
+    let mut app = loaded_with(admin, all);
+    app.now = now();
+    let fx = command(&mut app, "analytics");
+    let (id, _) = analytics_request(&fx);
+    app.on_response(id, Response::Analytics(Ok(analytics_fixture(30))));
+    answer_leads_pane(&mut app, &fx);
+    app
+}
+
+fn answer_leads_pane(app: &mut App, fx: &[Effect]) {
+    for (id, r) in requests(fx) {
+        match r {
+            Request::ListLeads { .. } => {
+                app.on_response(
+                    id,
+                    Response::Leads(Ok(Page {
+                        items: vec![],
+                        next_cursor: None,
+                    })),
+                );
+            }
+            Request::ListLeadMembers { .. } => {
+                app.on_response(id, Response::LeadMembers(Ok(vec![])));
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn snapshot_analytics_across_all_tenants_for_a_platform_admin() {
+    let mut app = analytics_open(true);
+    assert!(render(&app, 80, 24).contains("Analytics · Open Arms · last 30 days"));
+    let fx = press(&mut app, &[key('s')]);
+    let (id, query) = platform_analytics_request(&fx).expect("the all-tenants figures");
+    assert_eq!(query, app.analytics_query(), "the same period");
+    assert!(render(&app, 80, 24).contains("Loading the analytics"));
+    let mut all = analytics_fixture(30);
+    all.tenant_id = None;
+    all.leads = 2400;
+    app.on_response(id, Response::Analytics(Ok(all)));
+    let screen = render(&app, 80, 24);
+    for text in [
+        "Analytics · all tenants · last 30 days",
+        "Leads 2400",
+        "s this tenant/all tenants",
+    ] {
+        assert!(screen.contains(text), "{text} missing:\n{screen}");
+    }
+    insta::assert_snapshot!(screen);
+    // The period key keeps the scope; s goes back to this tenant.
+    let fx = press(&mut app, &[key('p')]);
+    assert_eq!(
+        platform_analytics_request(&fx).map(|(_, q)| q.from),
+        Some(chrono::NaiveDate::from_ymd_opt(2025, 12, 3))
+    );
+    let fx = press(&mut app, &[key('s')]);
+    assert!(platform_analytics_request(&fx).is_none());
+    assert_eq!(
+        analytics_request(&fx).1.from,
+        chrono::NaiveDate::from_ymd_opt(2025, 12, 3)
+    );
+}
+
+#[test]
+fn a_refusal_of_the_all_tenants_figures_is_inline() {
+    let mut app = analytics_open(true);
+    let fx = press(&mut app, &[key('s')]);
+    let (id, _) = platform_analytics_request(&fx).expect("the all-tenants figures");
+    app.on_response(
+        id,
+        Response::Analytics(Err(forbidden(
+            "only platform admins see figures across tenants",
+        ))),
+    );
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Could not load the analytics."), "{screen}");
+    assert!(
+        screen.contains("only platform admins see figures across"),
+        "{screen}"
+    );
+    assert!(screen.contains("all tenants"), "{screen}");
+    // r asks the same scope again.
+    let fx = press(&mut app, &[key('r')]);
+    assert!(platform_analytics_request(&fx).is_some());
+}
+
+#[test]
+fn a_user_who_is_not_a_platform_admin_gets_no_scope_switch() {
+    let mut app = analytics_open(false);
+    let (contexts, _) = app.contexts();
+    assert!(!contexts.contains(&Context::AnalyticsAdmin), "{contexts:?}");
+    let screen = render(&app, 80, 24);
+    assert!(!screen.contains("all tenants"), "{screen}");
+    let fx = press(&mut app, &[key('s')]);
+    assert!(requests(&fx).is_empty(), "{fx:?}");
+    assert_eq!(
+        app.analytics.scope,
+        switchboard::console::analytics::AnalyticsScope::Tenant
+    );
+    // The same key for an admin does switch: the test above is not vacuous.
+    let mut admin = analytics_open(true);
+    assert!(platform_analytics_request(&press(&mut admin, &[key('s')])).is_some());
+}
+
 // ---------------------------------------------------------------- audit
 
 fn audit_event(
@@ -187,6 +315,22 @@ fn audit_events() -> Vec<AuditEvent> {
             serde_json::json!(null),
         ),
     ]
+}
+
+/// The audit request among `fx`: its id, filter and cursor.
+fn audit_page_request(fx: &[Effect]) -> Option<(RequestId, AuditFilter, Option<String>)> {
+    requests(fx).into_iter().find_map(|(id, r)| match r {
+        Request::Audit {
+            filter,
+            limit,
+            cursor,
+            ..
+        } => {
+            assert_eq!(limit, 100);
+            Some((id, filter, cursor))
+        }
+        _ => None,
+    })
 }
 
 fn audit_request(fx: &[Effect]) -> (RequestId, AuditFilter) {
@@ -289,6 +433,210 @@ fn the_audit_filter_form_narrows_the_log_and_failures_are_inline() {
     assert_eq!(audit_request(&fx).1.actor.as_deref(), Some("ana"));
     press(&mut app, &[code(KeyCode::Esc)]);
     assert!(!app.audit.open);
+}
+
+/// `:audit` answered with `events`, more pages behind them at `more`.
+fn audit_open(events: Vec<AuditEvent>, more: Option<&str>) -> App {
+    let mut app = loaded();
+    app.now = now();
+    let fx = command(&mut app, "audit");
+    let (id, _) = audit_request(&fx);
+    app.on_response(
+        id,
+        Response::Audit(Ok(Page {
+            items: events,
+            next_cursor: more.map(String::from),
+        })),
+    );
+    answer_leads_pane(&mut app, &fx);
+    app
+}
+
+/// Opens the filter form and fills its From and To fields.
+fn filter_times(app: &mut App, from: &str, to: &str) -> Vec<Effect> {
+    press(app, &[key('/')]);
+    press(app, &[code(KeyCode::Tab); 3]);
+    typed(app, from);
+    press(app, &[code(KeyCode::Tab)]);
+    typed(app, to);
+    press(app, &[ctrl('s')])
+}
+
+#[test]
+fn snapshot_audit_with_a_time_filter_in_the_title() {
+    let mut app = audit_open(audit_events(), None);
+    let fx = filter_times(&mut app, "24h", "2026-03-02");
+    assert!(app.modal.is_none());
+    let (id, filter, cursor) = audit_page_request(&fx).expect("the log asked again");
+    assert_eq!(cursor, None);
+    assert_eq!(filter.from, Some(now() - chrono::Duration::hours(24)));
+    // A day as the upper bound counts to its end.
+    assert_eq!(
+        filter.to,
+        Some(Utc.with_ymd_and_hms(2026, 3, 3, 0, 0, 0).unwrap())
+    );
+    app.on_response(
+        id,
+        Response::Audit(Ok(Page {
+            items: audit_events(),
+            next_cursor: None,
+        })),
+    );
+    let screen = render(&app, 80, 24);
+    for text in ["Audit log (3) · from=24h ago · to=2026-03-02", "end of log"] {
+        assert!(screen.contains(text), "{text} missing:\n{screen}");
+    }
+    insta::assert_snapshot!(screen);
+    // "24h ago" is measured from now each time the log is read again.
+    app.now = now() + chrono::Duration::hours(1);
+    let fx = press(&mut app, &[ctrl('r')]);
+    let (_, filter, _) = audit_page_request(&fx).expect("a reload");
+    assert_eq!(filter.from, Some(now() - chrono::Duration::hours(23)));
+    // The form opens again with the times as typed.
+    press(&mut app, &[key('/')]);
+    let Some(Modal::Form(open)) = &app.modal else {
+        panic!("no filter form");
+    };
+    assert_eq!(
+        (open.form.value("from"), open.form.value("to")),
+        ("24h".into(), "2026-03-02".into())
+    );
+}
+
+#[test]
+fn snapshot_a_bad_time_is_an_inline_error_and_the_draft_stays() {
+    let mut app = audit_open(audit_events(), None);
+    press(&mut app, &[key('/')]);
+    typed(&mut app, "ana");
+    press(&mut app, &[code(KeyCode::Tab); 3]);
+    typed(&mut app, "last tuesday");
+    let fx = press(&mut app, &[ctrl('s')]);
+    assert!(requests(&fx).is_empty(), "nothing is sent: {fx:?}");
+    let Some(Modal::Form(open)) = &app.modal else {
+        panic!("the form closed");
+    };
+    assert_eq!(open.form.value("from"), "last tuesday");
+    assert_eq!(open.form.value("actor"), "ana");
+    assert_eq!(
+        open.form.field("from").and_then(|f| f.error.as_deref()),
+        Some("not a time: see the formats below")
+    );
+    assert_eq!(open.form.focused().map(|f| f.name), Some("from"));
+    // The log behind it still answers the old filter.
+    assert_eq!(app.audit.filter, AuditFilter::default());
+    let screen = render(&app, 80, 24);
+    for text in ["not a time", "2026-11-01 14:00", "24h", "RFC 3339"] {
+        assert!(screen.contains(text), "{text} missing:\n{screen}");
+    }
+    insta::assert_snapshot!(screen);
+    // Readable, but ending before it starts: still nothing sent.
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert!(app.modal.is_none());
+    let fx = filter_times(&mut app, "2026-03-02 10:00", "2026-03-01");
+    assert!(requests(&fx).is_empty(), "{fx:?}");
+    let Some(Modal::Form(open)) = &app.modal else {
+        panic!("the form closed");
+    };
+    assert_eq!(
+        open.form.field("to").and_then(|f| f.error.as_deref()),
+        Some("must be later than From")
+    );
+}
+
+#[test]
+fn paging_appends_the_next_page_at_the_end_of_the_loaded_events() {
+    let first: Vec<AuditEvent> = (1..=100)
+        .map(|n| {
+            audit_event(
+                n,
+                "ana@openarms.org",
+                "lead.update",
+                "lead",
+                serde_json::json!(null),
+            )
+        })
+        .collect();
+    let mut app = audit_open(first, Some("cursor-100"));
+    assert!(render(&app, 80, 24).contains("Audit log (100+)"));
+    // Near the top nothing more is asked.
+    assert!(press(&mut app, &[key('j')]).is_empty());
+    let fx = press(&mut app, &[key('G')]);
+    let (id, filter, cursor) = audit_page_request(&fx).expect("the next page");
+    assert_eq!(cursor.as_deref(), Some("cursor-100"));
+    assert_eq!(filter, app.audit.filter, "the same filter");
+    assert!(render(&app, 80, 24).contains("loading more…"));
+    // Only one page at a time.
+    assert!(press(&mut app, &[key('k'), key('j')]).is_empty());
+    let second: Vec<AuditEvent> = (101..=130)
+        .map(|n| {
+            audit_event(
+                n,
+                "admin@local",
+                "tenant.update",
+                "tenant",
+                serde_json::json!(null),
+            )
+        })
+        .collect();
+    app.on_response(
+        id,
+        Response::Audit(Ok(Page {
+            items: second,
+            next_cursor: None,
+        })),
+    );
+    let events = app.audit.events.loaded().expect("still loaded");
+    assert_eq!(events.len(), 130);
+    assert_eq!(events[100].id, Uuid::from_u128(801));
+    assert_eq!(app.audit.selected, 99, "the selection stays on its row");
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Audit log (130)"), "{screen}");
+    press(&mut app, &[key('G')]);
+    assert_eq!(app.audit.selected, 129);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("end of log"), "{screen}");
+    // The last page: nothing more to ask.
+    assert!(requests(&press(&mut app, &[key('k'), key('G')])).is_empty());
+}
+
+#[test]
+fn a_new_filter_drops_a_next_page_still_on_its_way() {
+    let first: Vec<AuditEvent> = (1..=100)
+        .map(|n| {
+            audit_event(
+                n,
+                "ana@openarms.org",
+                "lead.update",
+                "lead",
+                serde_json::json!(null),
+            )
+        })
+        .collect();
+    let mut app = audit_open(first, Some("cursor-100"));
+    let fx = press(&mut app, &[key('G')]);
+    let (late, _, _) = audit_page_request(&fx).expect("the next page");
+    let fx = press(&mut app, &[ctrl('r')]);
+    let (id, _, cursor) = audit_page_request(&fx).expect("a reload");
+    assert_eq!(cursor, None);
+    app.on_response(
+        late,
+        Response::Audit(Ok(Page {
+            items: audit_events(),
+            next_cursor: None,
+        })),
+    );
+    assert!(
+        matches!(app.audit.events, Load::Loading),
+        "the old page was dropped"
+    );
+    app.on_response(
+        id,
+        Response::Audit(Ok(Page {
+            items: audit_events(),
+            next_cursor: None,
+        })),
+    );
+    assert_eq!(app.audit.events.loaded().map(Vec::len), Some(3));
 }
 
 // ---------------------------------------------------------------- notifications

@@ -10,7 +10,12 @@ use switchboard::domain::{
     WorkflowStep,
 };
 
-fn step(kind: StepKind, outcome: StepOutcome, tokens: (u32, u32), ms: u64) -> WorkflowStep {
+pub(super) fn step(
+    kind: StepKind,
+    outcome: StepOutcome,
+    tokens: (u32, u32),
+    ms: u64,
+) -> WorkflowStep {
     WorkflowStep {
         kind,
         outcome,
@@ -25,7 +30,7 @@ fn step(kind: StepKind, outcome: StepOutcome, tokens: (u32, u32), ms: u64) -> Wo
     }
 }
 
-fn workflow(n: u128, lead: u128, qualified: bool) -> Workflow {
+pub(super) fn workflow(n: u128, lead: u128, qualified: bool) -> Workflow {
     Workflow {
         id: Uuid::from_u128(n),
         tenant_id: Uuid::from_u128(1),
@@ -62,7 +67,7 @@ fn workflow(n: u128, lead: u128, qualified: bool) -> Workflow {
 }
 
 /// Jane Doe's (qualified) and Bob Stone's (unreadable) drafts.
-fn approvals() -> Vec<Approval> {
+pub(super) fn approvals() -> Vec<Approval> {
     let leads = mixed_leads();
     vec![
         Approval {
@@ -76,7 +81,7 @@ fn approvals() -> Vec<Approval> {
     ]
 }
 
-fn conflict(detail: &str) -> ApiError {
+pub(super) fn conflict(detail: &str) -> ApiError {
     ApiError::Problem(Problem {
         kind: "/problems/conflict".into(),
         title: "Conflict".into(),
@@ -95,13 +100,13 @@ pub(super) fn command(app: &mut App, text: &str) -> Vec<Effect> {
 }
 
 /// `:approvals` answered with `list`.
-fn approvals_open(list: Vec<Approval>) -> App {
+pub(super) fn approvals_open(list: Vec<Approval>) -> App {
     let mut app = loaded();
     app.now = now();
     let fx = command(&mut app, "approvals");
     let id = id_of(
         &fx,
-        |r| matches!(r, Request::ListApprovals { tenant } if *tenant == Uuid::from_u128(1).to_string()),
+        |r| matches!(r, Request::ListApprovals { tenant, statuses } if *tenant == Uuid::from_u128(1).to_string() && *statuses == [WorkflowStatus::AwaitingApproval]),
     );
     app.on_response(id, Response::Approvals(Ok(list)));
     // The Leads pane opened underneath: answer its list too.
@@ -125,7 +130,7 @@ fn approvals_open(list: Vec<Approval>) -> App {
     app
 }
 
-fn event(kind: &str, data: serde_json::Value) -> ServerEvent {
+pub(super) fn event(kind: &str, data: serde_json::Value) -> ServerEvent {
     ServerEvent {
         id: 1,
         kind: kind.into(),
@@ -403,7 +408,7 @@ fn the_lead_detail_shows_its_workflow_and_starts_one() {
     );
     let mut again = workflow(604, 11, false);
     again.status = WorkflowStatus::Queued;
-    app.on_response(id, Response::WorkflowDecided(Ok(again)));
+    app.on_response(id, Response::WorkflowRetried(Ok(again)));
     assert!(render(&app, 80, 24).contains("Workflow      queued"));
     // One in progress can be stopped.
     let fx = press(&mut app, &[key('W')]);

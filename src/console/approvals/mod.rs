@@ -1,8 +1,12 @@
 //! The approvals view: the current tenant's workflows whose drafted reply
-//! waits for a person, and the open lead's workflow state.
+//! waits for a person (or, switched, its failed, running or all workflows),
+//! and the open lead's workflow state.
 
 pub(crate) mod keys;
+mod lists;
 mod replies;
+
+pub use lists::{failing_step, failure_text, retryable, WorkflowList};
 
 use uuid::Uuid;
 
@@ -21,12 +25,14 @@ pub struct ApprovalsView {
     pub open: bool,
     /// The tenant the list belongs to; another current tenant reloads it.
     pub tenant: Option<Uuid>,
+    /// Which workflows are listed.
+    pub show: WorkflowList,
     pub list: Load<Vec<Approval>>,
     pub selected: usize,
-    /// Why the last decision failed (e.g. someone else decided first),
-    /// shown under the draft until the next key.
+    /// Why the last decision or retry failed (e.g. someone else decided
+    /// first), shown under the row until the next key.
     pub error: Option<String>,
-    /// The workflow whose decision is in flight.
+    /// The workflow whose decision or retry is in flight.
     pub deciding: Option<Uuid>,
     /// The open lead and its newest workflow (`None`: it never had one).
     pub lead_workflow: Option<(Uuid, Load<Option<Workflow>>)>,
@@ -51,6 +57,22 @@ impl ApprovalsView {
         let removed = list.len() != before;
         self.selected = self.selected.min(list.len().saturating_sub(1));
         removed
+    }
+
+    /// A workflow changed (decided, queued again): its row follows it, or
+    /// leaves when the list is not about its new status.
+    pub fn place(&mut self, workflow: &Workflow) {
+        if !self.show.includes(workflow.status) {
+            self.remove(workflow.id);
+            return;
+        }
+        if let Some(a) = self
+            .list
+            .loaded_mut()
+            .and_then(|l| l.iter_mut().find(|a| a.workflow.id == workflow.id))
+        {
+            a.workflow = workflow.clone();
+        }
     }
 
     /// Adds or replaces an approval, newest first as the server lists them.
@@ -113,6 +135,7 @@ impl App {
         self.send_about(
             Request::ListApprovals {
                 tenant: tenant.to_string(),
+                statuses: self.approvals.show.statuses(),
             },
             Some(Slot::Approvals),
             "",
@@ -145,6 +168,10 @@ impl App {
                 self.latest.remove(&Slot::Approvals);
             }
             Action::Retry => return self.load_approvals(),
+            Action::NextStatus => return self.next_workflow_list(),
+            Action::RetryWorkflow => return self.retry_selected(),
+            // Only a draft awaiting approval can be decided.
+            Action::Approve | Action::Edit | Action::Reject if !self.deciding_possible() => {}
             Action::Approve => return self.approve_selected(),
             Action::Edit => self.open_decision_form(true),
             Action::Reject => self.open_decision_form(false),
@@ -168,6 +195,12 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    fn deciding_possible(&self) -> bool {
+        self.approvals
+            .selected_approval()
+            .is_some_and(|a| a.workflow.status == WorkflowStatus::AwaitingApproval)
     }
 
     fn approve_selected(&mut self) -> Vec<Effect> {
@@ -325,25 +358,10 @@ impl App {
             return Vec::new();
         };
         let (lead, name) = (d.lead.id, d.lead.name.clone());
-        let ended = self.open_lead_workflow().filter(|wf| {
-            matches!(
-                wf.status,
-                WorkflowStatus::Failed | WorkflowStatus::Cancelled | WorkflowStatus::Rejected
-            )
-        });
+        let ended = self.open_lead_workflow().filter(|wf| retryable(wf.status));
         if let Some(wf) = ended {
             let id = wf.id;
-            return self.send_about(
-                Request::RetryWorkflow {
-                    tenant: tenant.to_string(),
-                    id,
-                },
-                None,
-                &format!("Running the workflow for {name} again"),
-                &format!("Could not retry the workflow for {name}"),
-                Some(tenant),
-                Some(id),
-            );
+            return self.retry_workflow(tenant, id, &name);
         }
         self.send_about(
             Request::StartWorkflow {

@@ -4,10 +4,11 @@ use uuid::Uuid;
 
 use crate::api::ApiError;
 use crate::console::app::{App, InFlight, Load, Modal, Slot};
+use crate::console::approvals::WorkflowList;
 use crate::console::effect::{Effect, Request, RequestId};
 use crate::console::request::Response;
 use crate::console::widgets::toast::Toast;
-use crate::domain::{ServerEvent, WorkflowStatus};
+use crate::domain::ServerEvent;
 
 fn uuid_at(ev: &ServerEvent, key: &str) -> Option<Uuid> {
     ev.data
@@ -24,6 +25,7 @@ impl App {
             Response::Approvals(_)
                 | Response::ApprovalLoaded(_)
                 | Response::WorkflowDecided(_)
+                | Response::WorkflowRetried(_)
                 | Response::LeadWorkflows(_)
                 | Response::WorkflowStarted(_)
         )
@@ -46,11 +48,12 @@ impl App {
                 self.approvals.selected = self.approvals.selected.min(rows.saturating_sub(1));
             }
             Response::ApprovalLoaded(Ok(a))
-                if here && a.workflow.status == WorkflowStatus::AwaitingApproval =>
+                if here && self.approvals.show.includes(a.workflow.status) =>
             {
                 self.approvals.upsert(*a)
             }
-            Response::WorkflowDecided(r) => return self.on_decided(id, flight, r),
+            Response::WorkflowDecided(r) => return self.on_decided(id, flight, r, false),
+            Response::WorkflowRetried(r) => return self.on_decided(id, flight, r, true),
             Response::LeadWorkflows(r) => {
                 if let Some((lead, state)) = &mut self.approvals.lead_workflow {
                     if Some(*lead) == flight.target {
@@ -77,11 +80,14 @@ impl App {
         Vec::new()
     }
 
+    /// A decision's or a retry's answer, wherever it was asked from (the
+    /// view's list, a form, a lead's detail).
     fn on_decided(
         &mut self,
         id: RequestId,
         flight: &InFlight,
         result: Result<crate::domain::Workflow, ApiError>,
+        retry: bool,
     ) -> Vec<Effect> {
         if self.approvals.deciding == flight.target {
             self.approvals.deciding = None;
@@ -89,7 +95,7 @@ impl App {
         match result {
             Ok(wf) => {
                 self.finish_form(id);
-                self.approvals.remove(wf.id);
+                self.approvals.place(&wf);
                 if let Some((lead, state)) = &mut self.approvals.lead_workflow {
                     if *lead == wf.lead_id {
                         *state = Load::Loaded(Some(wf.clone()));
@@ -102,9 +108,18 @@ impl App {
                     out.extend(self.load_lead_workflow(wf.lead_id));
                     return out;
                 }
+                // A retry moves the workflow to another list: read it again.
+                if retry && self.approvals.open && self.approvals.tenant == flight.tenant {
+                    return self.load_approvals();
+                }
             }
             Err(err) => {
                 let msg = match err.status() {
+                    Some(409) if retry => format!(
+                        "{}: {} — it changed meanwhile (retried or running already); ctrl-r reloads",
+                        flight.fail,
+                        err.message()
+                    ),
                     Some(409) => format!(
                         "{}: {} — someone decided it already; ctrl-r reloads",
                         flight.fail,
@@ -148,7 +163,8 @@ impl App {
                     .and_then(|v| v.as_str())
                     .unwrap_or("a lead");
                 self.toast(Toast::info(format!("A reply to {name} awaits approval")));
-                if let Some(id) = workflow.filter(|_| listed) {
+                let awaiting = self.approvals.show == WorkflowList::Awaiting;
+                if let Some(id) = workflow.filter(|_| listed && awaiting) {
                     out.extend(self.send_about(
                         Request::LoadApproval {
                             tenant: tenant.to_string(),
@@ -170,7 +186,8 @@ impl App {
                 }
             }
             "workflow.approved" | "workflow.rejected" | "workflow.failed" => {
-                if let Some(id) = workflow {
+                if let Some(id) = workflow.filter(|_| self.approvals.show == WorkflowList::Awaiting)
+                {
                     self.approvals.remove(id);
                 }
                 if ev.kind == "workflow.failed" {
@@ -179,6 +196,13 @@ impl App {
                 }
             }
             _ => {}
+        }
+        // The other lists are read again while on screen: a workflow that
+        // failed, was decided or retried may join or leave them.
+        let shown = self.approvals.open && self.pane == crate::console::app::Pane::Leads;
+        let about_workflows = ev.kind.starts_with("workflow.");
+        if listed && shown && about_workflows && self.approvals.show != WorkflowList::Awaiting {
+            out.extend(self.load_approvals());
         }
         // The open lead's workflow moved on: read it again.
         let shown = self.approvals.lead_workflow.as_ref().and_then(|(l, s)| {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyModifiers};
 use uuid::Uuid;
 
-use super::{LeadDetail, LeadFilter, LeadScope, LeadsView, DEBOUNCE_MS, PREFETCH_ROWS};
+use super::{LeadDetail, LeadFilter, LeadScope, LeadsView, DEBOUNCE_MS};
 use crate::console::action::Action;
 use crate::console::app::{App, Confirmable, FormPurpose, Load, Modal, Pane, Slot};
 use crate::console::effect::{Effect, Request};
@@ -78,7 +78,7 @@ impl App {
         }
         // A next page of the previous list must not be appended to this one.
         self.latest.remove(&Slot::LeadsMore);
-        self.leads.loading_more = false;
+        self.leads.pager.restart();
         let req = Request::ListLeads {
             tenant: tenant.to_string(),
             query: self.leads.filter.query(None),
@@ -95,15 +95,16 @@ impl App {
 
     /// Asks for the next page when the selection nears the loaded end.
     fn maybe_load_more(&mut self) -> Vec<Effect> {
-        let v = &self.leads;
-        let near_end = v.selected + PREFETCH_ROWS >= v.items.len();
-        let (Some(tenant), Some(cursor)) = (v.tenant, v.next_cursor.clone()) else {
+        let v = &mut self.leads;
+        let Some(tenant) = v.tenant else {
             return Vec::new();
         };
-        if !near_end || v.loading_more || !matches!(v.status, Load::Loaded(())) {
+        if !matches!(v.status, Load::Loaded(())) {
             return Vec::new();
         }
-        self.leads.loading_more = true;
+        let Some(cursor) = v.pager.due(v.selected, v.items.len()) else {
+            return Vec::new();
+        };
         let req = Request::ListLeads {
             tenant: tenant.to_string(),
             query: self.leads.filter.query(Some(cursor)),
@@ -124,7 +125,7 @@ impl App {
         self.leads.offset = 0;
         self.leads.status = Load::Loading;
         self.leads.items.clear();
-        self.leads.next_cursor = None;
+        self.leads.pager.clear();
         self.load_leads()
     }
 

@@ -13,14 +13,13 @@ use std::cmp::Ordering;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::paging::Pager;
 use super::state::Load;
 use crate::domain::lead::sla_state;
 use crate::domain::{Lead, LeadQuery, Member, SlaState, TimelineEntry};
 
 /// Rows per page request; the server allows up to 200.
 pub const PAGE_SIZE: u32 = 100;
-/// Fetch the next page when the selection is this close to the loaded end.
-pub const PREFETCH_ROWS: usize = 20;
 /// Wait this long after the last keystroke before asking the server.
 pub const DEBOUNCE_MS: u64 = 300;
 
@@ -178,9 +177,8 @@ pub struct LeadsView {
     /// The first page's state; later pages append to `items`.
     pub status: Load<()>,
     pub items: Vec<Lead>,
-    pub next_cursor: Option<String>,
-    /// A next-page request is in flight: only one at a time.
-    pub loading_more: bool,
+    /// The next page's cursor, and whether it is being fetched.
+    pub pager: Pager,
     pub selected: usize,
     /// First row on screen, kept so the table scrolls like a pager and
     /// rendering never walks the rows it does not show.
@@ -242,7 +240,7 @@ impl LeadsView {
         let at = self
             .items
             .partition_point(|x| cmp_leads(x, &lead) == Ordering::Less);
-        if at == self.items.len() && self.next_cursor.is_some() {
+        if at == self.items.len() && self.pager.more() {
             return false;
         }
         self.items.insert(at, lead);

@@ -2,6 +2,7 @@
 
 use crate::console::app::{App, InFlight, Load, Slot};
 use crate::console::effect::{Effect, Request, RequestId};
+use crate::console::paging::append_new;
 use crate::console::request::Response;
 use crate::console::widgets::toast::Toast;
 use crate::domain::{Lead, Page};
@@ -111,13 +112,8 @@ impl App {
     fn on_leads_page(&mut self, flight: &InFlight, page: Page<Lead>) {
         let v = &mut self.leads;
         if flight.slot == Some(Slot::LeadsMore) {
-            v.loading_more = false;
-            for lead in page.items {
-                // A lead pushed live may already be here.
-                if v.position(lead.id).is_none() {
-                    v.items.push(lead);
-                }
-            }
+            // A lead pushed live may already be here.
+            append_new(&mut v.items, page.items, |l| l.id);
         } else {
             // Stay on the same lead across a reload when it is still listed.
             let keep = v.selected_lead().map(|l| l.id);
@@ -128,7 +124,7 @@ impl App {
                 .min(v.items.len().saturating_sub(1));
             v.status = Load::Loaded(());
         }
-        v.next_cursor = page.next_cursor;
+        v.pager.on_page(page.next_cursor);
         let rows = self.lead_rows();
         self.leads.scroll_into_view(rows);
     }
@@ -189,7 +185,7 @@ impl App {
                 true
             }
             Some(Slot::LeadsMore) => {
-                self.leads.loading_more = false;
+                self.leads.pager.failed();
                 false
             }
             Some(Slot::LeadMembers) => {

@@ -83,6 +83,14 @@ pub(crate) fn bindings() -> Vec<Default_> {
             true,
         ),
         (
+            "scope",
+            C::AnalyticsAdmin,
+            &["s"],
+            A::SwitchScope,
+            "this tenant/all tenants",
+            true,
+        ),
+        (
             "refresh",
             C::Analytics,
             &["ctrl-r"],

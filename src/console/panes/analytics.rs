@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Sparkline, Widget, Wrap};
 
 use super::load_state;
+use crate::console::analytics::AnalyticsScope;
 use crate::console::app::App;
 use crate::console::leads::short_duration;
 use crate::domain::{Analytics, NamedCount};
@@ -48,7 +49,14 @@ fn bars(app: &App, title: &str, items: &[NamedCount], width: u16) -> Vec<Line<'s
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
     let v = &app.analytics;
-    let title = format!(" Analytics · last {} days ", v.days);
+    let scope = match v.scope {
+        AnalyticsScope::AllTenants => "all tenants".to_string(),
+        AnalyticsScope::Tenant => v
+            .tenant
+            .and_then(|t| app.tenant(t))
+            .map_or_else(|| "this tenant".to_string(), |t| t.name.clone()),
+    };
+    let title = format!(" Analytics · {scope} · last {} days ", v.days);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
@@ -136,7 +144,11 @@ fn render_loaded(app: &App, a: &Analytics, area: Rect, buf: &mut Buffer) {
         .by_stage
         .iter()
         .map(|s| NamedCount {
-            name: app.stage_name(app.analytics.tenant, &s.name),
+            // Across tenants a stage id has no one name.
+            name: match app.analytics.scope {
+                AnalyticsScope::Tenant => app.stage_name(app.analytics.tenant, &s.name),
+                AnalyticsScope::AllTenants => s.name.clone(),
+            },
             count: s.count,
         })
         .collect();

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 use super::load_state;
 use crate::console::app::App;
-use crate::console::approvals::{lead_name, Approval};
+use crate::console::approvals::{lead_name, Approval, WorkflowList};
 use crate::console::leads::short_duration;
 use crate::domain::{Workflow, WorkflowStep};
 
@@ -23,7 +23,7 @@ pub fn qualification_text(w: &Workflow) -> String {
 
 /// One step: "qualify local/smollm2 v3 212+9 tok 1.4s", and its outcome
 /// when it was not ok.
-fn step_line(s: &WorkflowStep) -> String {
+pub(super) fn step_line(s: &WorkflowStep) -> String {
     let mut line = format!(
         "{:<8}{} v{} {}+{} tok {:.1}s",
         s.kind.as_str(),
@@ -40,6 +40,9 @@ fn step_line(s: &WorkflowStep) -> String {
 }
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    if app.approvals.show != WorkflowList::Awaiting {
+        return super::workflows::render(app, area, buf);
+    }
     let theme = &app.theme;
     let v = &app.approvals;
     let title = match v.list.loaded() {

@@ -11,37 +11,28 @@ use ratatui::widgets::{
 use super::load_state;
 use crate::console::app::App;
 use crate::console::audit::change_lines;
-use crate::domain::AuditFilter;
-
-fn filter_label(f: &AuditFilter) -> String {
-    let parts: Vec<String> = [
-        ("actor", &f.actor),
-        ("action", &f.action),
-        ("resource", &f.resource),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
-    .collect();
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("· {} ", parts.join(" · "))
-    }
-}
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
     let v = &app.audit;
     let count = match v.events.loaded() {
-        Some(e) if v.more => format!("({}+) ", e.len()),
+        Some(e) if v.pager.more() => format!("({}+) ", e.len()),
         Some(e) => format!("({}) ", e.len()),
         None => String::new(),
     };
-    let title = format!(" Audit log {count}{}", filter_label(&v.filter));
-    let block = Block::default()
+    let filter = v.filter_label();
+    let title = if filter.is_empty() {
+        format!(" Audit log {count}")
+    } else {
+        format!(" Audit log {count}· {filter} ")
+    };
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
         .title(Span::styled(title, theme.title));
+    if let Some(foot) = v.events.loaded().and(v.pager.footer("end of log")) {
+        block = block.title_bottom(Span::styled(format!(" {foot} "), theme.dim));
+    }
     let inner = block.inner(area);
     block.render(area, buf);
     let Some(events) = load_state(app, &v.events, "the audit log", inner, buf) else {

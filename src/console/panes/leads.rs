@@ -40,7 +40,7 @@ pub fn assignee(app: &App, l: &Lead) -> String {
 fn title(app: &App) -> String {
     let v = &app.leads;
     let mut t = match v.status.loaded() {
-        Some(()) if v.next_cursor.is_some() => format!(" Leads ({}+) ", v.items.len()),
+        Some(()) if v.pager.more() => format!(" Leads ({}+) ", v.items.len()),
         Some(()) => format!(" Leads ({}) ", v.items.len()),
         None => " Leads ".to_string(),
     };

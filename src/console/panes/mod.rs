@@ -12,6 +12,7 @@ pub mod onboarding;
 pub mod overview;
 pub mod playground;
 pub mod tenants;
+pub mod workflows;
 pub mod workspaces;
 
 use ratatui::buffer::Buffer;

@@ -294,6 +294,18 @@ impl Form {
         }
     }
 
+    /// Marks one field as wrong (a check made before anything is sent)
+    /// and puts the cursor on the first wrong field.
+    pub fn set_error(&mut self, name: &str, message: impl Into<String>, theme: &Theme) {
+        if let Some(f) = self.fields.iter_mut().find(|f| f.name == name) {
+            f.error = Some(message.into());
+        }
+        if let Some(i) = self.fields.iter().position(|f| f.error.is_some()) {
+            self.focus = i;
+            self.restyle(theme);
+        }
+    }
+
     pub fn set_failure(&mut self, message: String) {
         self.summary = Some(message);
     }

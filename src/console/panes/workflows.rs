@@ -1,0 +1,146 @@
+//! The approvals view switched to failed, running/queued or all workflows:
+//! a table of them across the tenant's leads, and the selected one's
+//! failure, attempts and steps underneath.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Margin, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Borders, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
+};
+
+use super::approvals::step_line;
+use super::load_state;
+use crate::console::app::App;
+use crate::console::approvals::{failing_step, failure_text, lead_name, Approval, WorkflowList};
+use crate::console::keymap::Context;
+use crate::console::leads::short_duration;
+use crate::domain::WorkflowStatus;
+
+fn status_text(s: WorkflowStatus) -> &'static str {
+    match s {
+        WorkflowStatus::AwaitingApproval => "awaiting",
+        other => other.as_str(),
+    }
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let v = &app.approvals;
+    let title = match v.list.loaded() {
+        Some(list) => format!(" Workflows · {} ({}) ", v.show.label(), list.len()),
+        None => format!(" Workflows · {} ", v.show.label()),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(title, theme.title));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let Some(list) = load_state(app, &v.list, "the workflows", inner, buf) else {
+        return;
+    };
+    if list.is_empty() {
+        let key = app.keymap.key_label(Context::Approvals, "status");
+        let text = match v.show {
+            WorkflowList::Failed => "No failed workflows.",
+            WorkflowList::InProgress => "Nothing is running or queued.",
+            _ => "No workflows yet.",
+        };
+        Paragraph::new(vec![
+            Line::from(text),
+            Line::from(Span::styled(
+                format!("{key} shows the next list; the list follows live events."),
+                theme.dim,
+            )),
+        ])
+        .render(inner, buf);
+        return;
+    }
+    let detail_h = (inner.height / 3).clamp(3, 8);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Min(2), Constraint::Length(detail_h)]).areas(inner);
+    let failed_only = v.show == WorkflowList::Failed;
+    let mut header = vec!["Lead"];
+    if !failed_only {
+        header.push("Status");
+    }
+    header.extend(["Step", "Error", "When"]);
+    let rows = list.iter().map(|a| {
+        let w = &a.workflow;
+        let mut cells = vec![lead_name(a)];
+        if !failed_only {
+            cells.push(status_text(w.status).to_string());
+        }
+        let failed = failing_step(w).map_or("—", |s| s.kind.as_str());
+        let error = match w.status {
+            WorkflowStatus::Failed => failure_text(w),
+            _ => w.error.clone().unwrap_or_default(),
+        };
+        cells.extend([
+            failed.to_string(),
+            error,
+            format!("{} ago", short_duration(app.now - w.updated_at)),
+        ]);
+        Row::new(cells)
+    });
+    let mut widths = vec![Constraint::Length(16)];
+    if !failed_only {
+        widths.push(Constraint::Length(9));
+    }
+    widths.extend([
+        Constraint::Length(8),
+        Constraint::Min(10),
+        Constraint::Length(9),
+    ]);
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.table_header))
+        .row_highlight_style(theme.selected)
+        .highlight_symbol("› ");
+    let mut state = TableState::default().with_selected(Some(v.selected));
+    StatefulWidget::render(table, top, buf, &mut state);
+    if let Some(a) = v.selected_approval() {
+        render_one(app, a, bottom, buf);
+    }
+}
+
+/// The selected workflow: why it failed in full, when, how many runs, its
+/// steps; and a retry's outcome when it was refused.
+fn render_one(app: &App, a: &Approval, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let w = &a.workflow;
+    let mut lines = Vec::new();
+    if let Some(e) = &app.approvals.error {
+        lines.push(Line::from(Span::styled(e.clone(), theme.error)));
+    } else if app.approvals.deciding == Some(w.id) {
+        lines.push(Line::from(Span::styled("Sending…", theme.info)));
+    }
+    lines.push(Line::from(vec![
+        Span::styled(format!("{} ", lead_name(a)), theme.table_header),
+        Span::styled(
+            format!(
+                "{} at {} UTC · attempt {}",
+                status_text(w.status),
+                w.updated_at.format("%Y-%m-%d %H:%M"),
+                w.attempts
+            ),
+            theme.dim,
+        ),
+    ]));
+    if w.status == WorkflowStatus::Failed {
+        lines.push(Line::from(Span::styled(failure_text(w), theme.error)));
+    }
+    for s in &w.steps {
+        lines.push(Line::from(Span::styled(
+            format!("  {}", step_line(s)),
+            theme.dim,
+        )));
+    }
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.border);
+    Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false })
+        .render(area.inner(Margin::new(1, 0)), buf);
+}
