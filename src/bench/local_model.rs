@@ -53,6 +53,7 @@ pub async fn run(config: &Config, opts: Options) -> anyhow::Result<()> {
                 temperature: 0.0,
                 max_tokens: opts.max_tokens,
                 starts: Vec::new(),
+                stop: Vec::new(),
             };
             let mut rx = provider.generate(req, CancellationToken::new()).await?;
             while let Some(item) = rx.recv().await {

@@ -116,6 +116,7 @@ fn request() -> GenerateRequest {
         temperature: 0.0,
         max_tokens: 64,
         starts: Vec::new(),
+        stop: Vec::new(),
     }
 }
 

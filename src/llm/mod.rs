@@ -72,6 +72,11 @@ pub struct GenerateRequest {
     /// parse the reply either way.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub starts: Vec<String>,
+    /// Generation ends once the reply contains one of these (after any
+    /// required start), e.g. `"\n\n"` after a one-line answer. The text up
+    /// to and including it may already have been streamed; callers trim.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
 }
 
 /// What the generation channel carries: text as it is produced, then stats.

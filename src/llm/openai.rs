@@ -152,7 +152,7 @@ impl Provider for OpenAiProvider {
     ) -> Result<ChunkReceiver, LlmError> {
         let started = Instant::now();
         let url = self.endpoint();
-        let body = json!({
+        let mut body = json!({
             "model": req.model,
             "messages": req.messages,
             "temperature": req.temperature,
@@ -161,6 +161,9 @@ impl Provider for OpenAiProvider {
             // Asks for a final `usage` event; servers that do not know it ignore it.
             "stream_options": { "include_usage": true },
         });
+        if !req.stop.is_empty() {
+            body["stop"] = json!(req.stop);
+        }
         let mut request = self.client.post(&url).json(&body);
         if let Some(key) = &self.api_key {
             request = request.bearer_auth(&key.0);

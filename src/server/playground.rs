@@ -383,6 +383,7 @@ pub async fn send(
             temperature: lane.config.temperature,
             max_tokens: lane.config.max_tokens,
             starts: Vec::new(),
+            stop: Vec::new(),
         };
         let at = Instant::now();
         let chunks = lane.provider.generate(req, run.cancel.clone()).await?;

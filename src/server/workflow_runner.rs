@@ -257,6 +257,7 @@ impl<'a> Run<'a> {
         temperature: f32,
         max_tokens: u32,
         starts: Vec<String>,
+        stop: Vec<String>,
     ) -> Result<Answer, String> {
         let config = &self.agent.config;
         let (provider, model) = self
@@ -273,6 +274,7 @@ impl<'a> Run<'a> {
             temperature,
             max_tokens,
             starts,
+            stop,
         };
         let started = Instant::now();
         let mut rx = provider
@@ -370,7 +372,13 @@ impl<'a> Run<'a> {
             qualify_instruction()
         );
         let answer = self
-            .ask(system, 0.0, QUALIFY_TOKENS, qualify_starts())
+            .ask(
+                system,
+                0.0,
+                QUALIFY_TOKENS,
+                qualify_starts(),
+                vec!["\n\n".into()],
+            )
             .await
             .map_err(|e| self.failed_step(StepKind::Qualify, e))?;
         let parsed = parse_qualification(&answer.text);
@@ -413,7 +421,13 @@ impl<'a> Run<'a> {
         );
         let config = &self.agent.config;
         let answer = self
-            .ask(system, config.temperature, config.max_tokens, Vec::new())
+            .ask(
+                system,
+                config.temperature,
+                config.max_tokens,
+                Vec::new(),
+                Vec::new(),
+            )
             .await
             .map_err(|e| self.failed_step(StepKind::Draft, e))?;
         if answer.text.is_empty() {

@@ -50,6 +50,7 @@ fn ask(user: &str, max_tokens: u32) -> GenerateRequest {
         temperature: 0.0,
         max_tokens,
         starts: Vec::new(),
+        stop: Vec::new(),
     }
 }
 
@@ -184,12 +185,19 @@ async fn a_required_start_is_kept_and_the_model_picks_among_them() {
         .collect();
     let req = GenerateRequest {
         starts: starts.clone(),
-        ..ask("Is the sky green? Answer yes or no.", 24)
+        stop: vec!["\n".into()],
+        ..ask("Is the sky green? Answer yes or no.", 40)
     };
     let (text, stats) = reply(provider(path), req).await;
     assert!(
         starts.iter().any(|s| text.starts_with(s.as_str())),
         "the reply must begin with one of {starts:?}: {text:?}"
     );
-    assert!(stats.completion_tokens <= 24, "{stats:?}");
+    // The start's own newline does not stop it; the first one after does.
+    let after = text.split_once("WHY:").map_or("", |(_, rest)| rest);
+    assert!(
+        !after.trim_end_matches('\n').contains('\n'),
+        "one line after the start: {text:?}"
+    );
+    assert!(stats.completion_tokens <= 40, "{stats:?}");
 }

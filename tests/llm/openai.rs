@@ -141,6 +141,7 @@ fn request() -> GenerateRequest {
         temperature: 0.0,
         max_tokens: 16,
         starts: Vec::new(),
+        stop: Vec::new(),
     }
 }
 
@@ -193,7 +194,11 @@ async fn tokens_arrive_in_order_with_usage_and_the_key() {
         .unwrap();
     let rx = provider
         .generate(
-            GenerateRequest { model, ..request() },
+            GenerateRequest {
+                model,
+                stop: vec!["\n\n".into()],
+                ..request()
+            },
             CancellationToken::new(),
         )
         .await
@@ -210,6 +215,7 @@ async fn tokens_arrive_in_order_with_usage_and_the_key() {
     assert!(sent.contains("\"stream\":true"), "{sent}");
     assert!(sent.contains("\"model\":\"tiny\""), "{sent}");
     assert!(sent.contains("\"role\":\"system\""), "{sent}");
+    assert!(sent.contains(r#""stop":["\n\n"]"#), "{sent}");
 }
 
 #[tokio::test]

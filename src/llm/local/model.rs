@@ -155,6 +155,9 @@ impl LocalModel {
         );
         let mut text = self.tokenizer.decode_stream(true);
         let mut generated = 0usize;
+        // The reply so far, and how much of it was searched for a stop.
+        let mut produced = String::new();
+        let mut checked = 0usize;
         let mut first_token: Option<Instant> = None;
         let mut ttft_ms = 0u64;
         loop {
@@ -190,8 +193,13 @@ impl LocalModel {
                 .step(next)
                 .map_err(|e| LlmError::Internal(format!("cannot decode token {next}: {e}")))?;
             if let Some(piece) = piece {
+                produced.push_str(&piece);
                 if !emit(piece) {
                     return Err(LlmError::Cancelled);
+                }
+                let free = starts.as_ref().is_none_or(Starts::is_free);
+                if free && ends_a_stop(&produced, &req.stop, &mut checked) {
+                    break;
                 }
             }
             if generated >= max_new {
@@ -245,6 +253,23 @@ impl LocalModel {
             budget,
         ))
     }
+}
+
+/// Whether the reply now contains one of `stop`, searching only text that
+/// could hold one not seen before (from `checked`, less a stop's length).
+fn ends_a_stop(produced: &str, stop: &[String], checked: &mut usize) -> bool {
+    let longest = stop.iter().map(String::len).max().unwrap_or(0);
+    if longest == 0 {
+        return false;
+    }
+    let mut from = checked.saturating_sub(longest - 1);
+    while !produced.is_char_boundary(from) {
+        from -= 1;
+    }
+    *checked = produced.len();
+    let tail = &produced[from..];
+    stop.iter()
+        .any(|s| !s.is_empty() && tail.contains(s.as_str()))
 }
 
 /// Logits for the token after `tokens`, which start at `position`.
@@ -381,6 +406,22 @@ mod tests {
         // Only the system prompt and the latest turn are left; its start is cut.
         assert_eq!(fit(turns.clone(), vec![9], 6), vec![10, 1, 1, 40, 4, 9]);
         assert_eq!(fit(turns, vec![9], 3), vec![10, 40, 9]);
+    }
+
+    #[test]
+    fn a_stop_is_found_across_pieces_and_only_once_searched() {
+        let stop = vec!["\n\n".to_string()];
+        let mut checked = 0;
+        let mut text = String::from("CATEGORY: hot\nREASON: wants chairs\n");
+        assert!(!ends_a_stop(&text, &stop, &mut checked));
+        text.push_str("\nI'm sorry");
+        assert!(
+            ends_a_stop(&text, &stop, &mut checked),
+            "split over two pieces"
+        );
+        assert!(!ends_a_stop("é\n", &[], &mut 0), "no stops, never");
+        let mut checked = 1; // inside "é": must step back to a boundary
+        assert!(!ends_a_stop("é\n", &stop, &mut checked));
     }
 
     #[test]
