@@ -56,6 +56,9 @@ pub struct SmtpFileConfig {
     pub password_env: Option<String>,
     /// `none`, `starttls` (default) or `tls`.
     pub tls: Option<crate::server::mailer::SmtpTls>,
+    /// PEM file of CA certificates to trust besides the public roots (a
+    /// private CA, or a relay's self-signed certificate).
+    pub ca_file: Option<PathBuf>,
     /// Longest wait for the server, in seconds (default 30).
     pub timeout_secs: Option<u32>,
 }
@@ -75,6 +78,9 @@ impl SmtpFileConfig {
             anyhow::bail!("smtp.password_env is set but smtp.username is not");
         }
         let tls = self.tls.unwrap_or(SmtpTls::Starttls);
+        if self.ca_file.is_some() && tls == SmtpTls::None {
+            anyhow::bail!("smtp.ca_file is set but smtp.tls is \"none\"");
+        }
         let settings = SmtpSettings {
             port: self.port.unwrap_or(tls.default_port()),
             host: self.host,
@@ -82,6 +88,7 @@ impl SmtpFileConfig {
             username: self.username,
             password,
             tls,
+            ca_file: self.ca_file,
             timeout: std::time::Duration::from_secs(u64::from(self.timeout_secs.unwrap_or(30))),
         };
         settings.check()?;
@@ -306,6 +313,43 @@ mod tests {
             .smtp
             .unwrap();
         assert_eq!(smtp.port, 465);
+    }
+
+    #[test]
+    fn smtp_ca_file_must_hold_a_pem_certificate_and_goes_with_tls() {
+        let dirs = || Dirs {
+            config: "/c".into(),
+            data: "/d".into(),
+        };
+        let resolve = |tls: &str, ca: &Path| {
+            let text = format!(
+                "[smtp]\nhost = \"mail.test\"\nfrom = \"a@b.test\"\ntls = \"{tls}\"\n\
+                 ca_file = {:?}\n",
+                ca.display().to_string()
+            );
+            let file = parse_file(Path::new("c.toml"), &text).unwrap();
+            Config::resolve(dirs(), file, &Flags::default())
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let err = resolve("starttls", &missing).unwrap_err().to_string();
+        assert!(err.contains("cannot read smtp.ca_file"), "{err}");
+        assert!(err.contains("missing.pem"), "{err}");
+
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "").unwrap();
+        let err = resolve("tls", &empty).unwrap_err().to_string();
+        assert!(err.contains("holds no PEM certificate"), "{err}");
+
+        let good = dir.path().join("ca.pem");
+        let ca = rcgen::generate_simple_self_signed(vec!["mail.test".to_string()]).unwrap();
+        std::fs::write(&good, ca.cert.pem()).unwrap();
+        let err = resolve("none", &good).unwrap_err().to_string();
+        assert!(err.contains("smtp.tls is \"none\""), "{err}");
+        for tls in ["starttls", "tls"] {
+            let smtp = resolve(tls, &good).unwrap().smtp.unwrap();
+            assert_eq!(smtp.ca_file.as_deref(), Some(good.as_path()));
+        }
     }
 
     #[test]
