@@ -32,6 +32,9 @@ pub struct FileConfig {
     pub workflow_workers: Option<u32>,
     /// `serve` only: let webhooks target loopback and private addresses.
     pub webhook_private_targets: Option<bool>,
+    /// Days delivered (or given-up) webhook deliveries and sent mail are
+    /// kept before they are deleted.
+    pub outbound_retention_days: Option<u32>,
     /// Key overrides: action name → key (see `?` in the console).
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
@@ -129,6 +132,7 @@ pub struct Config {
     pub sla_check_seconds: u32,
     pub workflow_workers: u32,
     pub webhook_private_targets: bool,
+    pub outbound_retention_days: u32,
     pub keys: BTreeMap<String, String>,
     pub llm: crate::llm::LlmConfig,
     pub smtp: Option<crate::server::mailer::SmtpSettings>,
@@ -208,6 +212,13 @@ impl Config {
         let ingest_burst = number("ingest_burst", file.ingest_burst, 100)?;
         let sla_check_seconds = number("sla_check_seconds", file.sla_check_seconds, 30)?;
         let workflow_workers = number("workflow_workers", file.workflow_workers, 2)?;
+        let outbound_retention_days =
+            number("outbound_retention_days", file.outbound_retention_days, 30)?;
+        if outbound_retention_days > 36_500 {
+            anyhow::bail!(
+                "outbound_retention_days must be at most 36500 (got {outbound_retention_days})"
+            );
+        }
         let webhook_private_targets = match env("WEBHOOK_PRIVATE_TARGETS") {
             Some(v) => v.parse().with_context(|| {
                 format!("SWITCHBOARD_WEBHOOK_PRIVATE_TARGETS={v:?} must be true or false")
@@ -246,6 +257,7 @@ impl Config {
             sla_check_seconds,
             workflow_workers,
             webhook_private_targets,
+            outbound_retention_days,
             keys: file.keys,
             llm: file.llm,
             smtp,
@@ -350,6 +362,27 @@ mod tests {
             let smtp = resolve(tls, &good).unwrap().smtp.unwrap();
             assert_eq!(smtp.ca_file.as_deref(), Some(good.as_path()));
         }
+    }
+
+    #[test]
+    fn outbound_retention_days_defaults_to_30_and_is_bounded() {
+        let dirs = || Dirs {
+            config: "/c".into(),
+            data: "/d".into(),
+        };
+        let resolve = |text: &str| {
+            let file = parse_file(Path::new("c.toml"), text).unwrap();
+            Config::resolve(dirs(), file, &Flags::default())
+        };
+        assert_eq!(resolve("").unwrap().outbound_retention_days, 30);
+        assert_eq!(
+            resolve("outbound_retention_days = 7\n")
+                .unwrap()
+                .outbound_retention_days,
+            7
+        );
+        assert!(resolve("outbound_retention_days = 0\n").is_err());
+        assert!(resolve("outbound_retention_days = 100000\n").is_err());
     }
 
     #[test]

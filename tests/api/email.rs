@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::common::{lead, spawn_with_clock, TestApp};
 use crate::receivers::{free_addr, SmtpMode, SmtpReceiver, TestCa};
 
-async fn tenant_with_manager(app: &TestApp) -> Uuid {
+pub(crate) async fn tenant_with_manager(app: &TestApp) -> Uuid {
     app.admin
         .create_tenant(&NewTenant {
             name: "Open Arms".into(),

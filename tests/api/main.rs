@@ -16,6 +16,7 @@ mod playground;
 mod postgres;
 mod processes;
 mod receivers;
+mod retention;
 mod tenants;
 mod webhooks;
 mod workflows;
