@@ -12,6 +12,7 @@ mod keys;
 mod leads;
 mod matrix;
 mod members;
+mod outbound_shared;
 mod playground;
 mod postgres;
 mod processes;

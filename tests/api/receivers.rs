@@ -3,7 +3,7 @@
 //! implicit TLS with a per-test CA), both recording what arrives.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,6 +40,8 @@ impl Received {
 #[derive(Clone)]
 struct Shared {
     status: Arc<AtomicU16>,
+    /// Milliseconds to wait before answering (a slow receiver).
+    delay_ms: Arc<AtomicU64>,
     seen: Arc<Mutex<Vec<Received>>>,
 }
 
@@ -55,6 +57,10 @@ async fn record(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> (St
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .push(Received { headers, body, at });
+    let delay = s.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     let code = StatusCode::from_u16(s.status.load(Ordering::SeqCst)).unwrap_or(StatusCode::OK);
     let reply = if code.is_success() {
         "thanks".to_string()
@@ -70,6 +76,7 @@ impl HookReceiver {
         let addr = listener.local_addr().expect("addr");
         let shared = Shared {
             status: Arc::new(AtomicU16::new(200)),
+            delay_ms: Arc::default(),
             seen: Arc::default(),
         };
         let app = axum::Router::new()
@@ -84,6 +91,13 @@ impl HookReceiver {
 
     pub fn answer(&self, status: u16) {
         self.shared.status.store(status, Ordering::SeqCst);
+    }
+
+    /// Answers each request only after `delay`.
+    pub fn delay(&self, delay: Duration) {
+        self.shared
+            .delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
     }
 
     pub fn received(&self) -> Vec<Received> {
