@@ -32,6 +32,9 @@ pub struct FileConfig {
     pub workflow_workers: Option<u32>,
     /// `serve` only: let webhooks target loopback and private addresses.
     pub webhook_private_targets: Option<bool>,
+    /// Days delivered (or given-up) webhook deliveries and sent mail are
+    /// kept before they are deleted.
+    pub outbound_retention_days: Option<u32>,
     /// Key overrides: action name → key (see `?` in the console).
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
@@ -56,6 +59,9 @@ pub struct SmtpFileConfig {
     pub password_env: Option<String>,
     /// `none`, `starttls` (default) or `tls`.
     pub tls: Option<crate::server::mailer::SmtpTls>,
+    /// PEM file of CA certificates to trust besides the public roots (a
+    /// private CA, or a relay's self-signed certificate).
+    pub ca_file: Option<PathBuf>,
     /// Longest wait for the server, in seconds (default 30).
     pub timeout_secs: Option<u32>,
 }
@@ -75,6 +81,9 @@ impl SmtpFileConfig {
             anyhow::bail!("smtp.password_env is set but smtp.username is not");
         }
         let tls = self.tls.unwrap_or(SmtpTls::Starttls);
+        if self.ca_file.is_some() && tls == SmtpTls::None {
+            anyhow::bail!("smtp.ca_file is set but smtp.tls is \"none\"");
+        }
         let settings = SmtpSettings {
             port: self.port.unwrap_or(tls.default_port()),
             host: self.host,
@@ -82,6 +91,7 @@ impl SmtpFileConfig {
             username: self.username,
             password,
             tls,
+            ca_file: self.ca_file,
             timeout: std::time::Duration::from_secs(u64::from(self.timeout_secs.unwrap_or(30))),
         };
         settings.check()?;
@@ -122,6 +132,7 @@ pub struct Config {
     pub sla_check_seconds: u32,
     pub workflow_workers: u32,
     pub webhook_private_targets: bool,
+    pub outbound_retention_days: u32,
     pub keys: BTreeMap<String, String>,
     pub llm: crate::llm::LlmConfig,
     pub smtp: Option<crate::server::mailer::SmtpSettings>,
@@ -201,6 +212,13 @@ impl Config {
         let ingest_burst = number("ingest_burst", file.ingest_burst, 100)?;
         let sla_check_seconds = number("sla_check_seconds", file.sla_check_seconds, 30)?;
         let workflow_workers = number("workflow_workers", file.workflow_workers, 2)?;
+        let outbound_retention_days =
+            number("outbound_retention_days", file.outbound_retention_days, 30)?;
+        if outbound_retention_days > 36_500 {
+            anyhow::bail!(
+                "outbound_retention_days must be at most 36500 (got {outbound_retention_days})"
+            );
+        }
         let webhook_private_targets = match env("WEBHOOK_PRIVATE_TARGETS") {
             Some(v) => v.parse().with_context(|| {
                 format!("SWITCHBOARD_WEBHOOK_PRIVATE_TARGETS={v:?} must be true or false")
@@ -239,6 +257,7 @@ impl Config {
             sla_check_seconds,
             workflow_workers,
             webhook_private_targets,
+            outbound_retention_days,
             keys: file.keys,
             llm: file.llm,
             smtp,
@@ -306,6 +325,64 @@ mod tests {
             .smtp
             .unwrap();
         assert_eq!(smtp.port, 465);
+    }
+
+    #[test]
+    fn smtp_ca_file_must_hold_a_pem_certificate_and_goes_with_tls() {
+        let dirs = || Dirs {
+            config: "/c".into(),
+            data: "/d".into(),
+        };
+        let resolve = |tls: &str, ca: &Path| {
+            let text = format!(
+                "[smtp]\nhost = \"mail.test\"\nfrom = \"a@b.test\"\ntls = \"{tls}\"\n\
+                 ca_file = {:?}\n",
+                ca.display().to_string()
+            );
+            let file = parse_file(Path::new("c.toml"), &text).unwrap();
+            Config::resolve(dirs(), file, &Flags::default())
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let err = resolve("starttls", &missing).unwrap_err().to_string();
+        assert!(err.contains("cannot read smtp.ca_file"), "{err}");
+        assert!(err.contains("missing.pem"), "{err}");
+
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "").unwrap();
+        let err = resolve("tls", &empty).unwrap_err().to_string();
+        assert!(err.contains("holds no PEM certificate"), "{err}");
+
+        let good = dir.path().join("ca.pem");
+        let ca = rcgen::generate_simple_self_signed(vec!["mail.test".to_string()]).unwrap();
+        std::fs::write(&good, ca.cert.pem()).unwrap();
+        let err = resolve("none", &good).unwrap_err().to_string();
+        assert!(err.contains("smtp.tls is \"none\""), "{err}");
+        for tls in ["starttls", "tls"] {
+            let smtp = resolve(tls, &good).unwrap().smtp.unwrap();
+            assert_eq!(smtp.ca_file.as_deref(), Some(good.as_path()));
+        }
+    }
+
+    #[test]
+    fn outbound_retention_days_defaults_to_30_and_is_bounded() {
+        let dirs = || Dirs {
+            config: "/c".into(),
+            data: "/d".into(),
+        };
+        let resolve = |text: &str| {
+            let file = parse_file(Path::new("c.toml"), text).unwrap();
+            Config::resolve(dirs(), file, &Flags::default())
+        };
+        assert_eq!(resolve("").unwrap().outbound_retention_days, 30);
+        assert_eq!(
+            resolve("outbound_retention_days = 7\n")
+                .unwrap()
+                .outbound_retention_days,
+            7
+        );
+        assert!(resolve("outbound_retention_days = 0\n").is_err());
+        assert!(resolve("outbound_retention_days = 100000\n").is_err());
     }
 
     #[test]

@@ -62,6 +62,7 @@ pub fn settings(config: &Config) -> ServerSettings {
         sla_interval: std::time::Duration::from_secs(u64::from(config.sla_check_seconds)),
         workflow_workers: config.workflow_workers as usize,
         webhook_private_targets: config.webhook_private_targets,
+        outbound_retention: chrono::Duration::days(i64::from(config.outbound_retention_days)),
         smtp: config.smtp.clone(),
         ..ServerSettings::default()
     }

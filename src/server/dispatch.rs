@@ -3,7 +3,8 @@
 //! attempt), logs every attempt and schedules retries with backoff. Woken by
 //! new events (this process's or, on PostgreSQL, any process's) and by a
 //! timer for retries; all state is in the store, so restarts and several
-//! servers are safe.
+//! servers are safe. It also starts the periodic retention pass
+//! ([`super::retention`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,7 +44,14 @@ pub async fn webhook_dispatcher(state: AppState) {
     let permits = Arc::new(Semaphore::new(state.settings.webhook_concurrency.max(1)));
     // Finished attempts free a slot: look for more work then too.
     let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<()>(64);
+    // The first retention pass runs at start-up, then one per interval.
+    let mut next_purge = Instant::now();
+    let mut purge: Option<tokio::task::JoinHandle<()>> = None;
     loop {
+        if Instant::now() >= next_purge && purge.as_ref().is_none_or(|p| p.is_finished()) {
+            purge = Some(super::retention::spawn_pass(&state));
+            next_purge = Instant::now() + state.settings.outbound_purge_interval;
+        }
         let free = permits.available_permits();
         let mut full = false;
         if free > 0 {

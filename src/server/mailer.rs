@@ -4,11 +4,14 @@
 //! in the outbox until sent, so nothing is lost across restarts. Without
 //! `[smtp]` configured the task does not run and the outbox keeps them.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::Context;
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::broadcast;
 
@@ -17,6 +20,8 @@ use crate::store::MailJob;
 
 /// Messages sent per look at the outbox.
 const BATCH: u32 = 20;
+
+const PEM_CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -48,6 +53,9 @@ pub struct SmtpSettings {
     pub username: Option<String>,
     pub password: Option<String>,
     pub tls: SmtpTls,
+    /// PEM file of extra CA certificates to trust (a private CA or a
+    /// self-signed relay), besides the public roots.
+    pub ca_file: Option<PathBuf>,
     pub timeout: Duration,
 }
 
@@ -60,22 +68,50 @@ impl std::fmt::Debug for SmtpSettings {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("tls", &self.tls)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
 
 impl SmtpSettings {
     fn transport(&self) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host);
         let builder = match self.tls {
-            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host),
-            SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&self.host)?,
-            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&self.host)?,
+            SmtpTls::None => builder,
+            SmtpTls::Starttls => builder.tls(Tls::Required(self.tls_parameters()?)),
+            SmtpTls::Tls => builder.tls(Tls::Wrapper(self.tls_parameters()?)),
         };
         let mut builder = builder.port(self.port).timeout(Some(self.timeout));
         if let (Some(user), Some(password)) = (&self.username, &self.password) {
             builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
         }
         Ok(builder.build())
+    }
+
+    /// The public roots, plus `ca_file`'s certificates when set.
+    fn tls_parameters(&self) -> anyhow::Result<TlsParameters> {
+        let mut params = TlsParameters::builder(self.host.clone());
+        if let Some(path) = &self.ca_file {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("cannot read smtp.ca_file {}", path.display()))?;
+            // An empty file or a lone key parses as "no certificates".
+            if !pem
+                .windows(PEM_CERTIFICATE.len())
+                .any(|w| w == PEM_CERTIFICATE)
+            {
+                anyhow::bail!(
+                    "smtp.ca_file {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                    path.display()
+                );
+            }
+            let cert = Certificate::from_pem(&pem).map_err(|e| {
+                anyhow::anyhow!("smtp.ca_file {} is not valid PEM: {e}", path.display())
+            })?;
+            params = params.add_root_certificate(cert);
+        }
+        params
+            .build_rustls()
+            .with_context(|| format!("cannot set up TLS for SMTP to {}", self.host))
     }
 
     /// Checks `from` once at start-up, so a typo fails loudly.
@@ -173,5 +209,41 @@ async fn send(
         .send(message)
         .await
         .map(|_| ())
-        .map_err(|e| format!("SMTP: {e}"))
+        .map_err(|e| describe(&e))
+}
+
+/// An SMTP failure for the outbox's `last_error`: a rejected certificate
+/// says so and what to do, rather than lettre's "Connection error".
+fn describe(e: &lettre::transport::smtp::Error) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(rustls::Error::InvalidCertificate(cert)) = rustls_error(err) {
+            let detail = format!("{cert:?}");
+            return match cert {
+                rustls::CertificateError::UnknownIssuer
+                | rustls::CertificateError::BadSignature => format!(
+                    "SMTP: the server's certificate is not trusted ({detail}); if the relay \
+                     uses a private CA or a self-signed certificate, set smtp.ca_file to it"
+                ),
+                rustls::CertificateError::NotValidForName
+                | rustls::CertificateError::NotValidForNameContext { .. } => format!(
+                    "SMTP: the server's certificate is not valid for the host name in \
+                     smtp.host ({detail})"
+                ),
+                _ => format!("SMTP: the server's certificate was rejected ({detail})"),
+            };
+        }
+        source = err.source();
+    }
+    format!("SMTP: {e}")
+}
+
+/// rustls reports through `std::io::Error`, whose `source()` skips the
+/// wrapped error itself: look inside.
+fn rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    err.downcast_ref::<rustls::Error>().or_else(|| {
+        err.downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    })
 }

@@ -20,6 +20,7 @@ mod openapi;
 pub mod password;
 mod playground;
 mod ratelimit;
+pub mod retention;
 mod tenants;
 mod webhooks;
 mod workflow_runner;
@@ -68,6 +69,11 @@ pub struct ServerSettings {
     /// Backoff for webhooks and mail; when webhooks give up and endpoints
     /// are disabled.
     pub outbound_retry: crate::domain::RetryPolicy,
+    /// How long delivered (or given-up) webhook deliveries, their attempts
+    /// and sent mail are kept; unfinished ones are kept until they finish.
+    pub outbound_retention: chrono::Duration,
+    /// How often the dispatcher deletes what is past retention.
+    pub outbound_purge_interval: Duration,
     /// Where the mailer sends the outbox; `None` keeps it unsent.
     pub smtp: Option<mailer::SmtpSettings>,
 }
@@ -88,6 +94,8 @@ impl Default for ServerSettings {
             webhook_concurrency: 8,
             webhook_private_targets: false,
             outbound_retry: crate::domain::RetryPolicy::default(),
+            outbound_retention: chrono::Duration::days(30),
+            outbound_purge_interval: Duration::from_secs(60 * 60),
             smtp: None,
         }
     }

@@ -82,6 +82,15 @@ pub struct MailJob {
     pub attempts: u32,
 }
 
+/// What one retention pass deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboundPurge {
+    /// Webhook deliveries, each with its attempts.
+    pub deliveries: u64,
+    /// Sent outbox messages.
+    pub mails: u64,
+}
+
 #[async_trait]
 pub trait OutboundStore: Send + Sync + 'static {
     async fn create_webhook(
@@ -155,6 +164,15 @@ pub trait OutboundStore: Send + Sync + 'static {
         job: &MailJob,
         outcome: Result<DateTime<Utc>, (DateTime<Utc>, String)>,
     ) -> StoreResult<()>;
+
+    /// Retention, across tenants: deletes up to `limit` webhook deliveries
+    /// (with their attempts) finished before `before` — delivered then, or
+    /// given up (`failed`) with no attempt since — and up to `limit`
+    /// messages sent before `before`. Pending deliveries (due, leased,
+    /// retrying, or waiting on a disabled endpoint) and unsent mail are
+    /// never deleted.
+    async fn purge_outbound(&self, before: DateTime<Utc>, limit: u32)
+        -> StoreResult<OutboundPurge>;
 }
 
 /// The audit entry for a change (`None` when nothing changes): field names

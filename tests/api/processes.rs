@@ -16,13 +16,23 @@ use switchboard::domain::Tier;
 use crate::common::{lead, postgres_admin_url, spawn};
 
 /// A `switchboard serve` child process, killed on drop.
-struct Serve {
+pub(crate) struct Serve {
     child: Child,
-    url: String,
+    pub url: String,
 }
 
 impl Serve {
     fn start(database_url: &str, home: &std::path::Path) -> Serve {
+        Self::start_with(database_url, home, &[], Stdio::null())
+    }
+
+    /// With extra environment variables, and its log (stderr) to `stderr`.
+    pub(crate) fn start_with(
+        database_url: &str,
+        home: &std::path::Path,
+        env: &[(&str, &str)],
+        stderr: impl Into<Stdio>,
+    ) -> Serve {
         let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
             .args([
                 "serve",
@@ -36,8 +46,9 @@ impl Serve {
             .env("XDG_DATA_HOME", home.join("data"))
             .env("SWITCHBOARD_INGEST_RATE_PER_MINUTE", "100000")
             .env("SWITCHBOARD_INGEST_BURST", "10000")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("spawn serve");
         let mut first = String::new();

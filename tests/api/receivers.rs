@@ -1,17 +1,21 @@
 //! In-test receivers on loopback: an HTTP endpoint for webhooks (answers a
-//! status the test sets) and a minimal SMTP server, both recording what
-//! arrives.
+//! status the test sets) and a minimal SMTP server (plain, STARTTLS or
+//! implicit TLS with a per-test CA), both recording what arrives.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio_rustls::TlsAcceptor;
 
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -36,6 +40,8 @@ impl Received {
 #[derive(Clone)]
 struct Shared {
     status: Arc<AtomicU16>,
+    /// Milliseconds to wait before answering (a slow receiver).
+    delay_ms: Arc<AtomicU64>,
     seen: Arc<Mutex<Vec<Received>>>,
 }
 
@@ -51,6 +57,10 @@ async fn record(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> (St
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .push(Received { headers, body, at });
+    let delay = s.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     let code = StatusCode::from_u16(s.status.load(Ordering::SeqCst)).unwrap_or(StatusCode::OK);
     let reply = if code.is_success() {
         "thanks".to_string()
@@ -66,6 +76,7 @@ impl HookReceiver {
         let addr = listener.local_addr().expect("addr");
         let shared = Shared {
             status: Arc::new(AtomicU16::new(200)),
+            delay_ms: Arc::default(),
             seen: Arc::default(),
         };
         let app = axum::Router::new()
@@ -80,6 +91,13 @@ impl HookReceiver {
 
     pub fn answer(&self, status: u16) {
         self.shared.status.store(status, Ordering::SeqCst);
+    }
+
+    /// Answers each request only after `delay`.
+    pub fn delay(&self, delay: Duration) {
+        self.shared
+            .delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -120,32 +138,62 @@ pub struct Mail {
     pub from: String,
     pub to: Vec<String>,
     pub data: String,
+    /// Whether it came over TLS (implicit, or after STARTTLS).
+    pub tls: bool,
 }
 
-/// A minimal SMTP server: greeting, EHLO/HELO, MAIL, RCPT, DATA, RSET,
-/// NOOP, QUIT. Enough for lettre without TLS or auth.
+/// How the SMTP receiver speaks.
+#[derive(Clone)]
+pub enum SmtpMode {
+    Plain,
+    /// Offers STARTTLS after EHLO and requires it before MAIL.
+    StartTls(TlsAcceptor),
+    /// TLS from the first byte.
+    Tls(TlsAcceptor),
+}
+
+/// A minimal SMTP server: greeting, EHLO/HELO, STARTTLS, MAIL, RCPT, DATA,
+/// RSET, NOOP, QUIT. Enough for lettre without auth.
 pub struct SmtpReceiver {
     mails: Arc<Mutex<Vec<Mail>>>,
+    /// TLS handshakes that failed (e.g. the client did not trust us).
+    refused: Arc<AtomicUsize>,
 }
 
 impl SmtpReceiver {
     pub async fn start(addr: SocketAddr) -> SmtpReceiver {
+        Self::start_with(addr, SmtpMode::Plain, Duration::ZERO).await
+    }
+
+    /// Speaks `mode`, and waits `delay` before accepting each message (a
+    /// slow relay).
+    pub async fn start_with(addr: SocketAddr, mode: SmtpMode, delay: Duration) -> SmtpReceiver {
         let listener = TcpListener::bind(addr).await.expect("bind the SMTP port");
         let mails: Arc<Mutex<Vec<Mail>>> = Arc::default();
-        let store = mails.clone();
+        let refused: Arc<AtomicUsize> = Arc::default();
+        let (store, failures) = (mails.clone(), refused.clone());
         tokio::spawn(async move {
             while let Ok((conn, _)) = listener.accept().await {
-                let store = store.clone();
+                let session = Session {
+                    store: store.clone(),
+                    refused: failures.clone(),
+                    delay,
+                };
+                let mode = mode.clone();
                 tokio::spawn(async move {
-                    let _ = session(conn, store).await;
+                    let _ = session.run(conn, mode).await;
                 });
             }
         });
-        SmtpReceiver { mails }
+        SmtpReceiver { mails, refused }
     }
 
     pub fn mails(&self) -> Vec<Mail> {
         self.mails.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn refused_handshakes(&self) -> usize {
+        self.refused.load(Ordering::SeqCst)
     }
 
     pub async fn wait_for(&self, n: usize) -> Vec<Mail> {
@@ -165,47 +213,157 @@ impl SmtpReceiver {
     }
 }
 
-async fn session(conn: tokio::net::TcpStream, store: Arc<Mutex<Vec<Mail>>>) -> std::io::Result<()> {
-    let (read, mut write) = conn.into_split();
-    let mut lines = BufReader::new(read).lines();
-    write.write_all(b"220 receiver.test ESMTP\r\n").await?;
-    let mut from = String::new();
-    let mut to = Vec::new();
-    while let Some(line) = lines.next_line().await? {
-        let upper = line.to_ascii_uppercase();
-        let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-            b"250 receiver.test\r\n"
-        } else if upper.starts_with("MAIL FROM:") {
-            from = line[10..].trim().to_string();
-            b"250 OK\r\n"
-        } else if upper.starts_with("RCPT TO:") {
-            to.push(line[8..].trim().to_string());
-            b"250 OK\r\n"
-        } else if upper == "DATA" {
-            write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
-            let mut data = String::new();
-            while let Some(l) = lines.next_line().await? {
-                if l == "." {
-                    break;
-                }
-                data.push_str(&l);
-                data.push('\n');
-            }
-            store.lock().unwrap_or_else(|p| p.into_inner()).push(Mail {
-                from: std::mem::take(&mut from),
-                to: std::mem::take(&mut to),
-                data,
-            });
-            b"250 queued\r\n"
-        } else if upper == "QUIT" {
-            write.write_all(b"221 bye\r\n").await?;
-            return Ok(());
-        } else if upper == "RSET" || upper == "NOOP" {
-            b"250 OK\r\n"
-        } else {
-            b"502 not implemented\r\n"
-        };
-        write.write_all(reply).await?;
+/// A private CA and a certificate it signed for 127.0.0.1, made per test.
+pub struct TestCa {
+    /// The CA's certificate, PEM: what `smtp.ca_file` would hold.
+    pub ca_pem: String,
+    /// Serves the signed certificate.
+    pub acceptor: TlsAcceptor,
+}
+
+impl TestCa {
+    pub fn new() -> TestCa {
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "Switchboard test CA");
+        let ca_key = KeyPair::generate().expect("CA key");
+        let ca = CertifiedIssuer::self_signed(ca_params, ca_key).expect("CA certificate");
+        let leaf_key = KeyPair::generate().expect("server key");
+        let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
+            .expect("server params")
+            .signed_by(&leaf_key, &ca)
+            .expect("server certificate");
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![leaf.der().clone()], key)
+            .expect("server TLS config");
+        TestCa {
+            ca_pem: ca.pem(),
+            acceptor: TlsAcceptor::from(Arc::new(config)),
+        }
     }
-    Ok(())
+}
+
+struct Session {
+    store: Arc<Mutex<Vec<Mail>>>,
+    refused: Arc<AtomicUsize>,
+    delay: Duration,
+}
+
+impl Session {
+    async fn run(&self, conn: TcpStream, mode: SmtpMode) -> std::io::Result<()> {
+        match mode {
+            SmtpMode::Plain => self.converse(conn, false, true, false).await.map(drop),
+            SmtpMode::Tls(acceptor) => {
+                let tls = self.handshake(&acceptor, conn).await?;
+                self.converse(tls, true, true, false).await.map(drop)
+            }
+            SmtpMode::StartTls(acceptor) => {
+                if let Some(conn) = self.converse(conn, false, true, true).await? {
+                    let tls = self.handshake(&acceptor, conn).await?;
+                    // No second greeting: the client says EHLO again.
+                    self.converse(tls, true, false, false).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn handshake(
+        &self,
+        acceptor: &TlsAcceptor,
+        conn: TcpStream,
+    ) -> std::io::Result<tokio_rustls::server::TlsStream<TcpStream>> {
+        acceptor.accept(conn).await.inspect_err(|_| {
+            self.refused.fetch_add(1, Ordering::SeqCst);
+        })
+    }
+
+    /// One conversation; returns the stream when the client asked to
+    /// upgrade with STARTTLS (only offered when `starttls`).
+    async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        stream: S,
+        tls: bool,
+        greet: bool,
+        starttls: bool,
+    ) -> std::io::Result<Option<S>> {
+        let mut conn = BufReader::new(stream);
+        if greet {
+            conn.write_all(b"220 receiver.test ESMTP\r\n").await?;
+        }
+        let mut from = String::new();
+        let mut to = Vec::new();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if conn.read_line(&mut line).await? == 0 {
+                return Ok(None);
+            }
+            let line = line.trim_end_matches(['\r', '\n']);
+            let upper = line.to_ascii_uppercase();
+            let reply: &[u8] = if upper.starts_with("EHLO") && starttls {
+                b"250-receiver.test\r\n250 STARTTLS\r\n"
+            } else if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                b"250 receiver.test\r\n"
+            } else if upper == "STARTTLS" && starttls {
+                conn.write_all(b"220 go ahead\r\n").await?;
+                conn.flush().await?;
+                // The client sends nothing more in clear, so nothing is
+                // left in the buffer.
+                return Ok(Some(conn.into_inner()));
+            } else if upper.starts_with("MAIL FROM:") && starttls {
+                b"530 must issue STARTTLS first\r\n"
+            } else if upper.starts_with("MAIL FROM:") {
+                from = line[10..].trim().to_string();
+                b"250 OK\r\n"
+            } else if upper.starts_with("RCPT TO:") {
+                to.push(line[8..].trim().to_string());
+                b"250 OK\r\n"
+            } else if upper == "DATA" {
+                conn.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
+                let mut data = String::new();
+                let mut l = String::new();
+                loop {
+                    l.clear();
+                    if conn.read_line(&mut l).await? == 0 {
+                        return Ok(None);
+                    }
+                    let l = l.trim_end_matches(['\r', '\n']);
+                    if l == "." {
+                        break;
+                    }
+                    data.push_str(l);
+                    data.push('\n');
+                }
+                tokio::time::sleep(self.delay).await;
+                self.store
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(Mail {
+                        from: std::mem::take(&mut from),
+                        to: std::mem::take(&mut to),
+                        data,
+                        tls,
+                    });
+                b"250 queued\r\n"
+            } else if upper == "QUIT" {
+                conn.write_all(b"221 bye\r\n").await?;
+                conn.flush().await?;
+                return Ok(None);
+            } else if upper == "RSET" || upper == "NOOP" {
+                b"250 OK\r\n"
+            } else {
+                b"502 not implemented\r\n"
+            };
+            conn.write_all(reply).await?;
+            conn.flush().await?;
+        }
+    }
 }

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::common::{lead, spawn_with, spawn_with_clock, TestApp};
 use crate::receivers::HookReceiver;
 
-fn fast() -> ServerSettings {
+pub(crate) fn fast() -> ServerSettings {
     ServerSettings {
         outbound_interval: StdDuration::from_millis(20),
         webhook_timeout: StdDuration::from_secs(5),
@@ -29,7 +29,7 @@ fn fast() -> ServerSettings {
     }
 }
 
-fn hook(url: &str, events: &[&str]) -> NewWebhook {
+pub(crate) fn hook(url: &str, events: &[&str]) -> NewWebhook {
     NewWebhook {
         url: url.into(),
         events: events.iter().map(|e| e.to_string()).collect(),
@@ -38,7 +38,7 @@ fn hook(url: &str, events: &[&str]) -> NewWebhook {
 }
 
 /// Polls the delivery log until `done` holds for its newest delivery.
-async fn wait_delivery(
+pub(crate) async fn wait_delivery(
     client: &Client,
     tenant: &str,
     webhook: Uuid,

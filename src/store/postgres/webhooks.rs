@@ -14,7 +14,7 @@ use super::{db_error, ms, write_audit, PgStore, Tx};
 use crate::domain::{DeliveryStatus, Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
 use crate::store::{
     Actor, AttemptNext, AttemptRecord, AuditEntry, DeliveryJob, EventRecord, MailJob,
-    OutboundStore, StoreError, StoreResult, WebhookChange, WebhookRow,
+    OutboundPurge, OutboundStore, StoreError, StoreResult, WebhookChange, WebhookRow,
 };
 
 const ENDPOINT_COLUMNS: &str = "id, url, events, secret, enabled, disabled_reason, \
@@ -512,5 +512,23 @@ impl OutboundStore for PgStore {
         .await
         .map_err(|e| db_error(e, "record a mail attempt"))?;
         commit(tx, "commit a mail attempt").await
+    }
+
+    async fn purge_outbound(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<OutboundPurge> {
+        let (deliveries, mails): (i64, i64) =
+            sqlx::query_as("SELECT deliveries, mails FROM sb_purge_outbound($1, $2)")
+                .bind(ms(before))
+                .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| db_error(e, "delete outbound rows past retention"))?;
+        Ok(OutboundPurge {
+            deliveries: deliveries.max(0) as u64,
+            mails: mails.max(0) as u64,
+        })
     }
 }

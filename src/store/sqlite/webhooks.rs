@@ -12,7 +12,7 @@ use super::{db_error, parse_uuid, to_dt, write_audit, SqliteStore};
 use crate::domain::{DeliveryStatus, Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
 use crate::store::{
     Actor, AttemptNext, AttemptRecord, AuditEntry, DeliveryJob, EventRecord, MailJob,
-    OutboundStore, StoreError, StoreResult, WebhookChange, WebhookRow,
+    OutboundPurge, OutboundStore, StoreError, StoreResult, WebhookChange, WebhookRow,
 };
 
 const ENDPOINT_COLUMNS: &str = "id, url, events, secret, enabled, disabled_reason, \
@@ -608,5 +608,49 @@ impl OutboundStore for SqliteStore {
             .await
             .map_err(|e| db_error(e, "commit a mail attempt"))?;
         Ok(())
+    }
+
+    async fn purge_outbound(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<OutboundPurge> {
+        let before = before.timestamp_millis();
+        let (_writer, mut tx) = self.write().await?;
+        // Attempts go with their delivery (ON DELETE CASCADE).
+        let deliveries = sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE rowid IN ( \
+               SELECT d.rowid FROM webhook_deliveries d \
+                WHERE d.status IN ('delivered', 'failed') AND d.created_at < ? \
+                  AND CASE WHEN d.status = 'delivered' THEN d.delivered_at < ? \
+                           ELSE NOT EXISTS (SELECT 1 FROM webhook_attempts a \
+                                             WHERE a.tenant_id = d.tenant_id \
+                                               AND a.delivery_id = d.id \
+                                               AND a.attempted_at >= ?) \
+                      END \
+                LIMIT ?)",
+        )
+        .bind(before)
+        .bind(before)
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "delete webhook deliveries past retention"))?
+        .rows_affected();
+        let mails = sqlx::query(
+            "DELETE FROM outbox WHERE rowid IN ( \
+               SELECT rowid FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ? LIMIT ?)",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "delete sent mail past retention"))?
+        .rows_affected();
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a retention purge"))?;
+        Ok(OutboundPurge { deliveries, mails })
     }
 }
