@@ -43,9 +43,16 @@ pub fn load(path: &Path) -> anyhow::Result<Option<SavedSession>> {
 
 /// Writes atomically (temp file + rename) with mode 0600 from the start.
 pub fn save(path: &Path, session: &SavedSession) -> anyhow::Result<()> {
-    let dir = path.parent().context("session path has no directory")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let text = toml::to_string(session).context("cannot encode the session")?;
+    write_private(path, text.as_bytes())
+}
+
+/// Writes `bytes` to `path` through a temp file and a rename, so a reader
+/// sees the old file or the new one, never half of one; readable only by
+/// its owner from the start. Creates the directory.
+pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().context("the path has no directory")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -62,7 +69,7 @@ pub fn save(path: &Path, session: &SavedSession) -> anyhow::Result<()> {
         use std::os::unix::fs::PermissionsExt;
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     }
-    file.write_all(text.as_bytes())?;
+    file.write_all(bytes)?;
     file.sync_all()?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
