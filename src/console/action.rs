@@ -95,8 +95,9 @@ pub enum Action {
     NextPeriod,
     /// Analytics: this tenant or all tenants (platform admins).
     SwitchScope,
-    /// The notification centre.
+    /// The notification centre, and emptying it.
     Notifications,
+    ClearNotifications,
     /// A key for whatever text input has the focus.
     Key(KeyEvent),
     Paste(String),

@@ -423,7 +423,9 @@ impl App {
             }
             Action::Quit => {
                 self.quit = true;
-                return vec![Effect::Quit];
+                let mut out = self.save_history();
+                out.push(Effect::Quit);
+                return out;
             }
             _ => {}
         }
@@ -506,7 +508,7 @@ impl App {
         if self.toasts.len() != before {
             self.dirty = true;
         }
-        Vec::new()
+        self.save_history()
     }
 
     fn update_modal(&mut self, modal: Modal, action: Action) -> Vec<Effect> {

@@ -1,5 +1,6 @@
 //! What the state machine asks the runtime to do, and the API calls it can make.
 
+pub use super::notifications::history::SavedHistory;
 pub use super::request::Request;
 
 /// Tags a request so its reply can be matched, or dropped when superseded.
@@ -21,6 +22,17 @@ pub enum Effect {
     StreamReply(RequestId, ReplyRequest),
     /// Drop the reply stream with this id (the server then cancels it).
     DropReply(RequestId),
+    /// Read this user's saved notification history and hand it to
+    /// [`App::on_history`](super::app::App::on_history); an unreadable file
+    /// reads as empty.
+    LoadNotifications {
+        user: uuid::Uuid,
+    },
+    /// Write the notification history (atomically, off the loop).
+    SaveNotifications {
+        user: uuid::Uuid,
+        history: SavedHistory,
+    },
     Quit,
 }
 
@@ -42,6 +54,17 @@ impl std::fmt::Debug for Effect {
             Effect::After(d, a) => f.debug_tuple("After").field(d).field(a).finish(),
             Effect::StreamReply(id, r) => f.debug_tuple("StreamReply").field(id).field(r).finish(),
             Effect::DropReply(id) => f.debug_tuple("DropReply").field(id).finish(),
+            Effect::LoadNotifications { user } => f
+                .debug_struct("LoadNotifications")
+                .field("user", user)
+                .finish(),
+            // Lead names are personal data: the count is enough in a log.
+            Effect::SaveNotifications { user, history } => f
+                .debug_struct("SaveNotifications")
+                .field("user", user)
+                .field("items", &history.items.len())
+                .field("unread", &history.unread)
+                .finish(),
             Effect::Quit => f.write_str("Quit"),
         }
     }

@@ -338,6 +338,7 @@ impl App {
             | Confirmable::RestoreVersion { .. }
             | Confirmable::DeleteWorkspace { .. }) => self.perform_agent(other),
             other @ Confirmable::DeletePlaygroundSession { .. } => self.perform_playground(other),
+            Confirmable::ClearNotifications { count } => self.clear_notifications(count),
         }
     }
 }

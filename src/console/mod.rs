@@ -42,4 +42,6 @@ pub struct ConsoleOptions {
     pub key_overrides: BTreeMap<String, String>,
     /// `NO_COLOR` or `--no-color`: styles use only bold, reverse, underline.
     pub no_color: bool,
+    /// Where the notification history is kept; `None` keeps it in memory.
+    pub history: Option<notifications::history::HistoryStore>,
 }

@@ -1,7 +1,7 @@
 //! What the console does with each API reply: update the data, close or keep
 //! the form, and say what happened in a toast.
 
-use super::app::{App, FormPurpose, InFlight, Load, Modal, OpenForm};
+use super::app::{App, FormPurpose, InFlight, Load, Modal, OpenForm, Slot};
 use super::effect::{Effect, RequestId};
 use super::request::Response;
 use super::widgets::dialog::SecretDialog;
@@ -53,6 +53,9 @@ impl App {
         ) {
             return self.on_playground_response(id, &flight, response);
         }
+        if flight.slot == Some(Slot::NotifiedLead) {
+            return self.on_notified_lead(&flight, response);
+        }
         if let Response::Audit(r) = response {
             self.on_audit(&flight, r);
             return Vec::new();
@@ -97,8 +100,11 @@ impl App {
             | Response::WorkspaceDeleted(_)
             | Response::Models(_)) => return self.on_agent_response(id, &flight, r),
             Response::Me(Ok(me)) => {
+                let user = me.user.id;
                 self.me = Load::Loaded(me);
                 self.maybe_onboard();
+                // The notification history is kept per user.
+                return self.load_history(user);
             }
             Response::Tenants(Ok(list)) => self.on_tenants(list),
             Response::TenantCreated(Ok(t)) => {

@@ -16,6 +16,7 @@ use super::action::Action;
 use super::app::App;
 use super::effect::{Effect, ReplyRequest, RequestId};
 use super::keymap::Keymap;
+use super::notifications::history::{HistoryStore, HistoryWriter, SavedHistory};
 use super::playground::ReplyMsg;
 use super::request::{execute as execute_request, Response};
 use super::terminal::{install_panic_hook, FrameWriter, TerminalGuard};
@@ -36,6 +37,8 @@ enum Inbox {
     Event(Uuid, ServerEvent),
     /// A playground reply streaming in.
     Reply(RequestId, ReplyMsg),
+    /// The saved notification history of a user, read off the loop.
+    History(Uuid, SavedHistory),
 }
 
 type Tx = mpsc::UnboundedSender<Inbox>;
@@ -57,14 +60,45 @@ pub async fn run(client: Client, options: ConsoleOptions) -> anyhow::Result<()> 
         app.toast(Toast::error(format!("config: {e}")));
     }
 
+    let history = options.history.map(|store| History {
+        writer: HistoryWriter::spawn(store.clone()),
+        store,
+    });
+
     install_panic_hook();
-    let _guard = TerminalGuard::enter()?;
-    let mut terminal = Terminal::new(CrosstermBackend::new(FrameWriter::new(io::stdout())))?;
-    terminal.clear()?;
-    event_loop(&mut terminal, &mut app, client).await
+    let guard = TerminalGuard::enter()?;
+    let result = match Terminal::new(CrosstermBackend::new(FrameWriter::new(io::stdout()))) {
+        Ok(mut terminal) => match terminal.clear() {
+            Ok(()) => event_loop(&mut terminal, &mut app, client, history.as_ref()).await,
+            Err(e) => Err(e.into()),
+        },
+        Err(e) => Err(e.into()),
+    };
+    drop(guard);
+    if let Some(h) = history {
+        // Whatever changed since the last tick (the quit saved it too).
+        for effect in app.save_history() {
+            if let Effect::SaveNotifications { user, history } = effect {
+                h.writer.save(user, history);
+            }
+        }
+        h.writer.finish(std::time::Duration::from_secs(2)).await;
+    }
+    result
 }
 
-async fn event_loop(terminal: &mut Term, app: &mut App, client: Client) -> anyhow::Result<()> {
+/// The notification history's file and its writer.
+struct History {
+    store: HistoryStore,
+    writer: HistoryWriter,
+}
+
+async fn event_loop(
+    terminal: &mut Term,
+    app: &mut App,
+    client: Client,
+    history: Option<&History>,
+) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Inbox>();
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
@@ -78,7 +112,7 @@ async fn event_loop(terminal: &mut Term, app: &mut App, client: Client) -> anyho
     if let Ok((w, h)) = terminal::size() {
         effects.extend(app.update(Action::Resize(w, h)));
     }
-    apply(terminal, &client, &tx, &mut replies, effects)?;
+    apply(terminal, &client, &tx, &mut replies, history, effects)?;
     let mut first_frame = true;
     loop {
         if app.quit {
@@ -119,11 +153,11 @@ async fn event_loop(terminal: &mut Term, app: &mut App, client: Client) -> anyho
                 app.update(Action::Tick)
             }
         };
-        apply(terminal, &client, &tx, &mut replies, effects)?;
+        apply(terminal, &client, &tx, &mut replies, history, effects)?;
         // Drain what is already here so one frame shows it all.
         while let Ok(msg) = rx.try_recv() {
             let effects = receive(app, msg);
-            apply(terminal, &client, &tx, &mut replies, effects)?;
+            apply(terminal, &client, &tx, &mut replies, history, effects)?;
         }
     }
 }
@@ -134,6 +168,10 @@ fn receive(app: &mut App, msg: Inbox) -> Vec<Effect> {
         Inbox::Reply(id, msg) => app.on_reply(id, msg),
         Inbox::Action(a) => app.update(a),
         Inbox::Event(tenant, ev) => app.on_event(tenant, ev),
+        Inbox::History(user, saved) => {
+            app.on_history(user, saved);
+            Vec::new()
+        }
     }
 }
 
@@ -215,6 +253,7 @@ fn apply(
     client: &Client,
     tx: &Tx,
     replies: &mut Replies,
+    history: Option<&History>,
     effects: Vec<Effect>,
 ) -> anyhow::Result<()> {
     replies.retain(|_, task| !task.is_finished());
@@ -250,6 +289,28 @@ fn apply(
                 let out = terminal.backend_mut();
                 write!(out, "\x1b]52;c;{encoded}\x07")?;
                 out.flush()?;
+            }
+            Effect::LoadNotifications { user } => {
+                if let Some(h) = history {
+                    let store = h.store.clone();
+                    let tx = tx.clone();
+                    tokio::spawn(async move {
+                        let read = tokio::task::spawn_blocking(move || store.load(user));
+                        let saved = read.await.unwrap_or_else(|e| {
+                            tracing::error!(error = %e, "cannot read the notification history");
+                            SavedHistory::default()
+                        });
+                        let _ = tx.send(Inbox::History(user, saved));
+                    });
+                }
+            }
+            Effect::SaveNotifications {
+                user,
+                history: saved,
+            } => {
+                if let Some(h) = history {
+                    h.writer.save(user, saved);
+                }
             }
             Effect::Quit => {}
         }

@@ -253,6 +253,10 @@ pub enum Confirmable {
         id: Uuid,
         title: String,
     },
+    /// Empty the notification centre.
+    ClearNotifications {
+        count: usize,
+    },
 }
 
 /// What a picked option does.
@@ -349,6 +353,8 @@ pub enum Slot {
     Audit,
     /// A later page; superseded with the first.
     AuditMore,
+    /// The lead a notification points at, fetched by id.
+    NotifiedLead,
 }
 
 #[derive(Debug, Clone)]

@@ -1,5 +1,5 @@
 //! Live events from the server's stream for the current tenant: new,
-//! changed and deleted leads, and SLA breaches.
+//! changed and deleted leads, SLA breaches, and disabled webhooks.
 
 use uuid::Uuid;
 
@@ -50,7 +50,7 @@ impl App {
         if self.current_tenant != Some(tenant) {
             return Vec::new();
         }
-        self.note_event(&ev);
+        self.note_event(tenant, &ev);
         self.notifications.in_event = true;
         let out = self.apply_event(tenant, ev);
         self.notifications.in_event = false;
@@ -118,6 +118,7 @@ impl App {
             | "workflow.approved"
             | "workflow.rejected"
             | "workflow.failed" => return self.on_workflow_event(tenant, &ev),
+            "webhook.disabled" => self.toast_webhook_disabled(&ev),
             // At-risk shows by itself: the SLA column is computed at render.
             _ => {}
         }

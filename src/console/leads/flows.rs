@@ -39,6 +39,16 @@ impl App {
         out
     }
 
+    /// Points the list at the current tenant now and asks for its first
+    /// page if it changed, rather than at the end of this turn.
+    pub(crate) fn show_leads_of_current(&mut self) -> Vec<Effect> {
+        let (changed, mut out) = self.ensure_leads_tenant();
+        if changed {
+            out.extend(self.load_leads());
+        }
+        out
+    }
+
     /// Points the list at the current tenant, dropping another tenant's
     /// rows, filter and detail, and asks for its members.
     fn ensure_leads_tenant(&mut self) -> (bool, Vec<Effect>) {

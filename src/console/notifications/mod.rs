@@ -1,15 +1,20 @@
-//! The notification centre: every toast and live event of the session, the
-//! unread count the header shows, and the jump to a notification's lead.
+//! The notification centre: every toast and live event, kept across
+//! restarts, the unread count the header shows, and the jump to a
+//! notification's lead.
+
+pub mod history;
+mod jump;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::action::Action;
-use super::app::{App, Load, Pane};
+use super::app::{App, Confirmable, Modal};
 use super::effect::Effect;
-use super::leads::LeadDetail;
+use super::keymap::Context;
 use super::widgets::toast::{Toast, ToastKind};
 use crate::domain::{Lead, ServerEvent};
+use history::{SavedHistory, SavedKind, SavedNotification};
 
 /// The history kept; older notifications are dropped.
 pub const KEEP: usize = 200;
@@ -19,9 +24,13 @@ pub struct Notification {
     pub at: DateTime<Utc>,
     pub kind: ToastKind,
     pub text: String,
-    /// The lead it is about, when the event carried it whole.
+    /// The lead as the event carried it, this session only: it opens at
+    /// once while a fresh copy is fetched.
     pub lead: Option<Lead>,
     pub lead_id: Option<Uuid>,
+    /// The tenant whose event this was, so its lead can be opened from
+    /// another tenant.
+    pub tenant_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -34,6 +43,19 @@ pub struct Notifications {
     /// Set while a live event is applied: its toasts are recorded as the
     /// event, once, with its lead.
     pub(crate) in_event: bool,
+    pub(crate) saving: Saving,
+}
+
+/// Whose history this is and whether the file is behind the screen.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Saving {
+    /// Known once the profile loads; the file is per user.
+    user: Option<Uuid>,
+    /// The saved history was read: until then nothing is written, or the
+    /// session's first toasts would replace it.
+    loaded: bool,
+    /// Changed since the last save.
+    unsaved: bool,
 }
 
 impl Notifications {
@@ -45,11 +67,79 @@ impl Notifications {
         } else {
             self.unread = (self.unread + 1).min(KEEP);
         }
+        self.saving.unsaved = true;
+    }
+
+    pub fn selected_item(&self) -> Option<&Notification> {
+        self.items.get(self.selected)
+    }
+
+    /// The lead was deleted: its notifications no longer lead anywhere.
+    fn forget_lead(&mut self, id: Uuid) {
+        for n in self.items.iter_mut().filter(|n| n.lead_id == Some(id)) {
+            n.lead_id = None;
+            n.lead = None;
+            self.saving.unsaved = true;
+        }
+    }
+
+    fn snapshot(&self) -> SavedHistory {
+        SavedHistory {
+            version: 0, // the writer stamps its own
+            unread: self.unread,
+            items: self.items.iter().map(Notification::saved).collect(),
+        }
     }
 }
 
-/// How an event reads in the history.
-fn describe(ev: &ServerEvent) -> (ToastKind, String) {
+impl Notification {
+    fn saved(&self) -> SavedNotification {
+        SavedNotification {
+            at: self.at,
+            kind: match self.kind {
+                ToastKind::Success => SavedKind::Success,
+                ToastKind::Info => SavedKind::Info,
+                ToastKind::Error => SavedKind::Error,
+            },
+            text: self.text.clone(),
+            lead_id: self.lead_id,
+            tenant_id: self.tenant_id,
+        }
+    }
+
+    fn from_saved(n: SavedNotification) -> Self {
+        Self {
+            at: n.at,
+            kind: match n.kind {
+                SavedKind::Success => ToastKind::Success,
+                SavedKind::Info => ToastKind::Info,
+                SavedKind::Error => ToastKind::Error,
+            },
+            text: n.text,
+            lead: None,
+            lead_id: n.lead_id,
+            tenant_id: n.tenant_id,
+        }
+    }
+}
+
+/// The receiver's host (and port), not its whole URL: a path may carry a
+/// token.
+pub(crate) fn url_host(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            let host = u.host_str()?.to_string();
+            Some(match u.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host,
+            })
+        })
+        .unwrap_or_else(|| "an unreadable URL".into())
+}
+
+/// How an event reads in the history; `tenant` is the slug the API takes.
+fn describe(ev: &ServerEvent, tenant: Option<&str>) -> (ToastKind, String) {
     let s = |k: &str| ev.data.get(k).and_then(|v| v.as_str()).map(str::to_string);
     let lead_name = ev
         .lead()
@@ -74,9 +164,31 @@ fn describe(ev: &ServerEvent) -> (ToastKind, String) {
             ToastKind::Error,
             format!("A workflow failed: {}", s("error").unwrap_or_default()),
         ),
-        "webhook.disabled" => (ToastKind::Error, "A webhook endpoint was disabled".into()),
+        "webhook.disabled" => (ToastKind::Error, webhook_disabled(ev, tenant)),
         other => (ToastKind::Info, other.replace(['.', '_'], " ")),
     }
+}
+
+/// Which endpoint stopped, why, and how to start it again.
+fn webhook_disabled(ev: &ServerEvent, tenant: Option<&str>) -> String {
+    let data = &ev.data;
+    let host = data
+        .get("url")
+        .and_then(|v| v.as_str())
+        .map_or_else(|| "an endpoint".into(), url_host);
+    let failures = data
+        .get("consecutive_failures")
+        .and_then(|v| v.as_u64())
+        .map(|n| format!(" after {n} failed attempts in a row"))
+        .unwrap_or_default();
+    let endpoint = match (tenant, data.get("webhook_id").and_then(|v| v.as_str())) {
+        (Some(t), Some(id)) => format!("/api/v1/tenants/{t}/webhooks/{id}"),
+        _ => "the endpoint".into(),
+    };
+    format!(
+        "Webhook to {host} disabled{failures}. Fix the receiver, then re-enable it: \
+         PATCH {endpoint} with {{\"enabled\": true}} (pending deliveries resume)"
+    )
 }
 
 impl App {
@@ -91,15 +203,18 @@ impl App {
             text: t.text.clone(),
             lead: None,
             lead_id: None,
+            tenant_id: None,
         });
     }
 
-    /// Records a live event; `lead.updated` is too frequent to be news.
-    pub(crate) fn note_event(&mut self, ev: &ServerEvent) {
+    /// Records a live event of `tenant`; `lead.updated` is too frequent to
+    /// be news.
+    pub(crate) fn note_event(&mut self, tenant: Uuid, ev: &ServerEvent) {
         if ev.kind == "lead.updated" {
             return;
         }
-        let (kind, text) = describe(ev);
+        let slug = self.tenant(tenant).map(|t| t.slug.clone());
+        let (kind, text) = describe(ev, slug.as_deref());
         let lead = ev.lead();
         let lead_id = lead.as_ref().map(|l| l.id).or_else(|| {
             ev.data
@@ -113,13 +228,46 @@ impl App {
             text,
             lead,
             lead_id,
+            tenant_id: Some(tenant),
         });
         self.dirty = true;
     }
 
+    /// An endpoint stopped after failing for a day: it stays until dismissed
+    /// (nothing reaches the receiver until someone acts); several at once (a
+    /// receiver behind them all went down) share one toast that counts.
+    pub(crate) fn toast_webhook_disabled(&mut self, ev: &ServerEvent) {
+        const GROUP: &str = "webhook-disabled";
+        let host = ev
+            .data
+            .get("url")
+            .and_then(|v| v.as_str())
+            .map_or_else(|| "an endpoint".into(), url_host);
+        let key = self.keymap.key_label(Context::Global, "notifications");
+        if let Some(t) = self.toasts.iter_mut().find(|t| t.group == Some(GROUP)) {
+            t.count += 1;
+            t.text = format!(
+                "{} webhook endpoints disabled (latest: {host}); fix the receivers, \
+                 then re-enable them ({key} for how)",
+                t.count
+            );
+            self.dirty = true;
+            return;
+        }
+        let mut t = Toast::error(format!(
+            "Webhook to {host} disabled after repeated failures; fix the receiver, \
+             then re-enable it ({key} for how)"
+        ));
+        t.group = Some(GROUP);
+        self.toast(t);
+    }
+
     pub(crate) fn open_notifications(&mut self) {
         self.notifications.open = true;
-        self.notifications.unread = 0;
+        if self.notifications.unread > 0 {
+            self.notifications.unread = 0;
+            self.notifications.saving.unsaved = true;
+        }
         self.notifications.selected = 0;
     }
 
@@ -133,45 +281,75 @@ impl App {
             Action::Bottom => v.selected = rows.saturating_sub(1),
             Action::Back => v.open = false,
             Action::Open => return self.jump_to_lead(),
+            Action::ClearNotifications if rows > 0 => {
+                self.modal = Some(Modal::Confirm {
+                    question: format!(
+                        "Clear all {rows} notifications? They are gone for good, here and on disk."
+                    ),
+                    action: Confirmable::ClearNotifications { count: rows },
+                });
+            }
             _ => {}
         }
         Vec::new()
     }
 
-    /// Opens the notification's lead in the Leads pane: the copy the event
-    /// carried, else the loaded row, refreshed from the server either way.
-    fn jump_to_lead(&mut self) -> Vec<Effect> {
-        let Some(n) = self.notifications.items.get(self.notifications.selected) else {
-            return Vec::new();
-        };
-        let found = n.lead.clone().or_else(|| {
-            n.lead_id
-                .and_then(|id| self.leads.position(id))
-                .and_then(|i| self.leads.items.get(i).cloned())
-        });
-        let Some(lead) = found else {
-            if n.lead_id.is_some() {
-                self.toast(Toast::info(
-                    "That lead is not loaded; find it in the Leads pane",
-                ));
-            }
-            return Vec::new();
-        };
-        self.notifications.open = false;
-        self.pane = Pane::Leads;
-        self.approvals.open = false;
-        self.analytics.open = false;
-        self.audit.open = false;
-        if self.leads.tenant != Some(lead.tenant_id) {
-            // Another tenant's lead: the list must be of its tenant first.
+    /// Empties the history (confirmed).
+    pub(crate) fn clear_notifications(&mut self, count: usize) -> Vec<Effect> {
+        let v = &mut self.notifications;
+        v.items.clear();
+        v.unread = 0;
+        v.selected = 0;
+        v.saving.unsaved = true;
+        self.toast(Toast::success(format!("Cleared {count} notifications")));
+        Vec::new()
+    }
+
+    /// The profile is known: ask for this user's saved history, once.
+    pub(crate) fn load_history(&mut self, user: Uuid) -> Vec<Effect> {
+        let saving = &mut self.notifications.saving;
+        if saving.user == Some(user) {
             return Vec::new();
         }
-        let id = lead.id;
-        self.leads.detail = Some(LeadDetail {
-            lead,
-            timeline: Load::Loading,
-            scroll: 0,
-        });
-        self.load_lead(id)
+        *saving = Saving {
+            user: Some(user),
+            loaded: false,
+            unsaved: saving.unsaved,
+        };
+        vec![Effect::LoadNotifications { user }]
+    }
+
+    /// The saved history arrived: it goes under what this session already
+    /// recorded, and what was unread at the last quit is still unread.
+    pub fn on_history(&mut self, user: Uuid, saved: SavedHistory) {
+        let v = &mut self.notifications;
+        if v.saving.user != Some(user) || v.saving.loaded {
+            return;
+        }
+        v.saving.loaded = true;
+        v.saving.unsaved = !v.items.is_empty();
+        let unread = saved.unread.min(saved.items.len());
+        v.items
+            .extend(saved.items.into_iter().map(Notification::from_saved));
+        v.items.truncate(KEEP);
+        if !v.open {
+            v.unread = (v.unread + unread).min(v.items.len());
+        }
+        v.selected = v.selected.min(v.items.len().saturating_sub(1));
+        self.dirty = true;
+    }
+
+    /// The history to write, if it changed since the last write: asked each
+    /// tick (a burst of events is one write) and at quit.
+    pub(crate) fn save_history(&mut self) -> Vec<Effect> {
+        let v = &mut self.notifications;
+        let (Some(user), true, true) = (v.saving.user, v.saving.loaded, v.saving.unsaved) else {
+            return Vec::new();
+        };
+        v.saving.unsaved = false;
+        vec![Effect::SaveNotifications {
+            user,
+            history: v.snapshot(),
+        }]
     }
 }

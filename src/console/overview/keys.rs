@@ -168,6 +168,14 @@ pub(crate) fn bindings() -> Vec<Default_> {
             "open the lead",
             true,
         ),
+        (
+            "clear",
+            C::Notifications,
+            &["c"],
+            A::ClearNotifications,
+            "clear all",
+            true,
+        ),
         ("back", C::Notifications, &["esc"], A::Back, "back", true),
     ]
 }

@@ -1,5 +1,5 @@
-//! The notification centre: the session's toasts and live events, newest
-//! first.
+//! The notification centre: toasts and live events, newest first, with the
+//! selected one in full below the list.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -7,8 +7,14 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
+use super::agent_detail::wrap;
 use crate::console::app::App;
+use crate::console::keymap::Context;
+use crate::console::notifications::Notification;
 use crate::console::widgets::toast::ToastKind;
+
+/// Lines of the selected notification's text shown in full.
+const DETAIL_LINES: usize = 4;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
@@ -24,13 +30,23 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     block.render(area, buf);
     if v.items.is_empty() {
         Paragraph::new(Span::styled(
-            "Nothing yet: toasts and live events are kept here.",
+            "Nothing yet: toasts and live events are kept here, across restarts.",
             theme.dim,
         ))
         .render(inner, buf);
         return;
     }
-    let rows = usize::from(inner.height).max(1);
+    let detail = v
+        .selected_item()
+        .filter(|_| inner.height >= 10)
+        .map(|n| detail_lines(app, n, usize::from(inner.width)))
+        .unwrap_or_default();
+    let list_height = inner.height.saturating_sub(detail.len() as u16);
+    let list = Rect {
+        height: list_height,
+        ..inner
+    };
+    let rows = usize::from(list.height).max(1);
     let first = v.selected.saturating_sub(rows - 1);
     let lines: Vec<Line> = v
         .items
@@ -39,21 +55,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .skip(first)
         .take(rows)
         .map(|(i, n)| {
-            let style = match n.kind {
-                ToastKind::Error => theme.error,
-                ToastKind::Success => theme.success,
-                ToastKind::Info => Style::default(),
-            };
             let mark = if i == v.selected { "› " } else { "  " };
-            let lead = if n.lead.is_some() || n.lead_id.is_some() {
-                " ↵"
-            } else {
-                ""
-            };
+            let lead = if n.lead_id.is_some() { " ↵" } else { "" };
             let line = Line::from(vec![
                 Span::raw(mark),
                 Span::styled(n.at.format("%m-%d %H:%M  ").to_string(), theme.dim),
-                Span::styled(n.text.clone(), style),
+                Span::styled(n.text.clone(), kind_style(app, n.kind)),
                 Span::styled(lead, theme.dim),
             ]);
             if i == v.selected {
@@ -63,5 +70,46 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             }
         })
         .collect();
-    Paragraph::new(lines).render(inner, buf);
+    Paragraph::new(lines).render(list, buf);
+    let below = Rect {
+        y: inner.y + list_height,
+        height: inner.height - list_height,
+        ..inner
+    };
+    Paragraph::new(detail).render(below, buf);
+}
+
+fn kind_style(app: &App, kind: ToastKind) -> Style {
+    match kind {
+        ToastKind::Error => app.theme.error,
+        ToastKind::Success => app.theme.success,
+        ToastKind::Info => Style::default(),
+    }
+}
+
+/// A rule, the selected notification's whole text (a row cuts it at the
+/// edge), and where it came from and what enter does.
+fn detail_lines<'a>(app: &App, n: &Notification, width: usize) -> Vec<Line<'a>> {
+    let theme = &app.theme;
+    let mut out = vec![Line::from(Span::styled("─".repeat(width), theme.border))];
+    let mut text = wrap(&n.text, width);
+    if text.len() > DETAIL_LINES {
+        text.truncate(DETAIL_LINES);
+        if let Some(last) = text.last_mut() {
+            let keep = width.saturating_sub(1);
+            *last = last.chars().take(keep).collect::<String>() + "…";
+        }
+    }
+    let style = kind_style(app, n.kind);
+    out.extend(text.into_iter().map(|l| Line::from(Span::styled(l, style))));
+    let mut about = vec![n.at.format("%Y-%m-%d %H:%M UTC").to_string()];
+    if let Some(t) = n.tenant_id.and_then(|id| app.tenant(id)) {
+        about.push(t.name.clone());
+    }
+    if n.lead_id.is_some() {
+        let key = app.keymap.key_label(Context::Notifications, "open");
+        about.push(format!("{key} opens the lead"));
+    }
+    out.push(Line::from(Span::styled(about.join(" · "), theme.dim)));
+    out
 }
