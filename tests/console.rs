@@ -30,6 +30,8 @@ mod agents;
 mod keys;
 #[path = "console/leads.rs"]
 mod leads;
+#[path = "console/notifications.rs"]
+mod notifications;
 #[path = "console/playground.rs"]
 mod playground;
 #[path = "console/reports.rs"]

@@ -1,10 +1,9 @@
-//! The analytics, audit and notification views: snapshots and the state
+//! The analytics and audit views: snapshots and the state
 //! machine (requests built, replies applied, errors inline).
 
 use super::views::command;
 use super::*;
 use chrono::TimeZone;
-use switchboard::domain::ServerEvent;
 use switchboard::domain::{
     Analytics, AnalyticsQuery, AuditEvent, AuditFilter, DayCount, NamedCount, ResponseTimes,
     SlaSummary,
@@ -637,87 +636,4 @@ fn a_new_filter_drops_a_next_page_still_on_its_way() {
         })),
     );
     assert_eq!(app.audit.events.loaded().map(Vec::len), Some(3));
-}
-
-// ---------------------------------------------------------------- notifications
-
-#[test]
-fn snapshot_notifications_keep_toasts_and_events_and_count_unread() {
-    let mut app = loaded();
-    app.now = now();
-    let tenant = Uuid::from_u128(1);
-    press(&mut app, &[key('j'), key('s')]); // "Switched to Beta Co"
-    press(&mut app, &[key('k'), key('s')]); // back to Open Arms
-    let mut jane = super::mixed_leads().remove(0);
-    jane.tenant_id = tenant;
-    app.on_event(
-        tenant,
-        ServerEvent {
-            id: 1,
-            kind: "lead.created".into(),
-            data: serde_json::json!({ "lead": jane }),
-        },
-    );
-    app.on_event(
-        tenant,
-        ServerEvent {
-            id: 2,
-            kind: "sla.breached".into(),
-            data: serde_json::json!({ "name": "Bob Stone" }),
-        },
-    );
-    // Each event once, with the toasts that no event raised.
-    assert_eq!(app.notifications.items.len(), 4);
-    assert_eq!(app.notifications.unread, 4);
-    assert!(render(&app, 100, 24).contains("✉ 4"));
-    let fx = command(&mut app, "notifications");
-    assert!(fx.is_empty());
-    assert_eq!(app.notifications.unread, 0);
-    app.toasts.clear();
-    let screen = render(&app, 80, 24);
-    for text in [
-        "SLA breached: Bob Stone",
-        "New lead: Jane Doe",
-        "Switched to Beta Co",
-    ] {
-        assert!(screen.contains(text), "{text} missing:\n{screen}");
-    }
-    insta::assert_snapshot!(screen);
-}
-
-#[test]
-fn enter_on_a_notification_opens_its_lead() {
-    let mut app = loaded();
-    app.now = now();
-    let fx = press(&mut app, &[key('2')]);
-    let id = id_of(&fx, |r| matches!(r, Request::ListLeads { .. }));
-    app.on_response(
-        id,
-        Response::Leads(Ok(Page {
-            items: vec![],
-            next_cursor: None,
-        })),
-    );
-    press(&mut app, &[key('1')]);
-    let jane = super::mixed_leads().remove(0);
-    app.on_event(
-        Uuid::from_u128(1),
-        ServerEvent {
-            id: 1,
-            kind: "lead.created".into(),
-            data: serde_json::json!({ "lead": jane }),
-        },
-    );
-    press(&mut app, &[ctrl('n')]);
-    assert!(app.notifications.open);
-    let fx = press(&mut app, &[code(KeyCode::Enter)]);
-    assert_eq!(app.pane, Pane::Leads);
-    assert!(!app.notifications.open);
-    assert_eq!(
-        app.leads.detail.as_ref().map(|d| d.lead.name.as_str()),
-        Some("Jane Doe")
-    );
-    assert!(requests(&fx)
-        .iter()
-        .any(|(_, r)| matches!(r, Request::LoadLead { id, .. } if *id == Uuid::from_u128(11))));
 }
