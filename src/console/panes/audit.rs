@@ -11,6 +11,7 @@ use ratatui::widgets::{
 use super::load_state;
 use crate::console::app::App;
 use crate::console::audit::change_lines;
+use crate::domain::AuditEvent;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
@@ -46,13 +47,21 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let [top, bottom] =
         Layout::vertical([Constraint::Min(2), Constraint::Length(detail_h)]).areas(inner);
     let header = Row::new(["When", "Actor", "Action", "Resource"]).style(theme.table_header);
+    let resource = |e: &AuditEvent| format!("{} {}", e.resource, short_id(&e.resource_id));
+    // Action and resource take what they need (within bounds); the actor
+    // gets the rest, so a wide terminal does not cut `playground.session.…`.
+    let width = |f: &dyn Fn(&AuditEvent) -> usize, min: u16, max: u16| {
+        let widest = events.iter().map(f).max().unwrap_or(0);
+        (widest as u16).clamp(min, max)
+    };
+    let action_w = width(&|e| e.action.chars().count(), 12, 32);
+    let resource_w = width(&|e| resource(e).chars().count(), 12, 32);
     let rows = events.iter().map(|e| {
-        let id: String = e.resource_id.chars().take(8).collect();
         Row::new(vec![
             e.created_at.format("%m-%d %H:%M").to_string(),
             e.actor_email.clone().unwrap_or_else(|| "system".into()),
             e.action.clone(),
-            format!("{} {id}", e.resource),
+            resource(e),
         ])
     });
     let table = Table::new(
@@ -60,8 +69,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         [
             Constraint::Length(11),
             Constraint::Min(14),
-            Constraint::Length(20),
-            Constraint::Length(18),
+            Constraint::Length(action_w),
+            Constraint::Length(resource_w),
         ],
     )
     .header(header)
@@ -88,4 +97,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .block(block)
         .wrap(Wrap { trim: false })
         .render(bottom, buf);
+}
+
+/// Enough of an id to tell rows apart: the random end of a UUID (v7 ids
+/// made in the same millisecond share their first characters), or the
+/// start of anything else (a slug, a key prefix).
+fn short_id(id: &str) -> String {
+    if uuid::Uuid::parse_str(id).is_ok() {
+        id.get(id.len() - 8..).unwrap_or(id).to_string()
+    } else {
+        id.chars().take(12).collect()
+    }
 }
