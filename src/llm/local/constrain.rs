@@ -24,11 +24,6 @@ impl Starts {
         })
     }
 
-    /// Whether a sequence is complete and decoding goes on freely.
-    pub fn is_free(&self) -> bool {
-        self.done
-    }
-
     /// The tokens allowed next, or `None` once decoding is free.
     pub fn allowed(&self) -> Option<Vec<u32>> {
         if self.done {

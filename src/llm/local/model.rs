@@ -164,7 +164,9 @@ impl LocalModel {
             if stopped() {
                 return Err(LlmError::Cancelled);
             }
-            let next = match starts.as_ref().and_then(Starts::allowed) {
+            let allowed = starts.as_ref().and_then(Starts::allowed);
+            let forced = allowed.is_some();
+            let next = match allowed {
                 Some(allowed) => {
                     let scores = logits
                         .to_vec1::<f32>()
@@ -197,8 +199,10 @@ impl LocalModel {
                 if !emit(piece) {
                     return Err(LlmError::Cancelled);
                 }
-                let free = starts.as_ref().is_none_or(Starts::is_free);
-                if free && ends_a_stop(&produced, &req.stop, &mut checked) {
+                if forced {
+                    // Stops apply to what the model writes after the start.
+                    checked = produced.len();
+                } else if ends_a_stop(&produced, &req.stop, &mut checked) {
                     break;
                 }
             }
@@ -225,9 +229,6 @@ impl LocalModel {
         })
     }
 
-    /// The ChatML prompt, at most `budget` tokens: the oldest turns are dropped
-    /// first, system messages are kept, and a last turn too long on its own
-    /// keeps its end (the most recent words).
     fn encode(&self, text: &str) -> Result<Vec<u32>, LlmError> {
         self.tokenizer
             .encode(text, false)
@@ -235,6 +236,9 @@ impl LocalModel {
             .map_err(|e| LlmError::Internal(format!("cannot tokenize the prompt: {e}")))
     }
 
+    /// The ChatML prompt, at most `budget` tokens: the oldest turns are dropped
+    /// first, system messages are kept, and a last turn too long on its own
+    /// keeps its end (the most recent words).
     fn prompt(&self, messages: &[ChatMessage], budget: usize) -> Result<Vec<u32>, LlmError> {
         let encode = |text: &str| self.encode(text);
         let turns = messages
@@ -256,7 +260,8 @@ impl LocalModel {
 }
 
 /// Whether the reply now contains one of `stop`, searching only text that
-/// could hold one not seen before (from `checked`, less a stop's length).
+/// could hold one not seen before (from `checked`, less a stop's length);
+/// `checked` starts past any required start, whose text never stops it.
 fn ends_a_stop(produced: &str, stop: &[String], checked: &mut usize) -> bool {
     let longest = stop.iter().map(String::len).max().unwrap_or(0);
     if longest == 0 {
