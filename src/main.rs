@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use switchboard::commands;
 use switchboard::config::{Config, Flags};
 
@@ -215,8 +215,26 @@ enum UserCommand {
     },
 }
 
+/// The arguments, with `--version` naming the schema each store is migrated
+/// to (the newest migration this binary carries).
+fn parse() -> Cli {
+    use switchboard::store::schema;
+    // clap keeps a `&'static str`; this runs once per process.
+    let version: &'static str = Box::leak(
+        format!(
+            "{} (schema: sqlite {}, postgres {})",
+            env!("CARGO_PKG_VERSION"),
+            schema::sqlite_version(),
+            schema::postgres_version()
+        )
+        .into_boxed_str(),
+    );
+    let matches = Cli::command().version(version).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     let mut flags = Flags {
         config_file: cli.config,
         server: cli.server,

@@ -5,6 +5,7 @@ pub mod leads;
 pub mod outbound;
 pub mod playground;
 pub mod postgres;
+pub mod schema;
 pub mod sqlite;
 pub mod workflows;
 

@@ -5,6 +5,7 @@ use anyhow::Context;
 use sqlx::PgPool;
 
 use super::pool;
+use crate::store::schema;
 
 /// The role servers connect as: LOGIN, NOSUPERUSER, NOBYPASSRLS, owns nothing.
 pub const APP_ROLE: &str = "switchboard_app";
@@ -12,8 +13,8 @@ pub const APP_ROLE: &str = "switchboard_app";
 const MIGRATE_HINT: &str = "run `switchboard migrate --database-url postgres://OWNER@HOST/DB` \
      as the database owner first";
 
-fn migrator() -> sqlx::migrate::Migrator {
-    sqlx::migrate!("src/store/postgres/migrations")
+fn migrator() -> &'static sqlx::migrate::Migrator {
+    &crate::store::schema::POSTGRES
 }
 
 /// Migrates the database `owner_url` names, as that URL's user (who then
@@ -21,6 +22,9 @@ fn migrator() -> sqlx::migrate::Migrator {
 /// missing, and grants it DML on the tables and EXECUTE on the functions.
 pub async fn migrate(owner_url: &str) -> anyhow::Result<()> {
     let pool = pool(owner_url, 2).await?;
+    if let Some(applied) = schema::postgres_applied(&pool).await? {
+        schema::refuse_unknown(&applied, migrator())?;
+    }
     ensure_app_role(&pool).await?;
     migrator()
         .run(&pool)
@@ -140,10 +144,8 @@ pub(super) async fn check_migrated(pool: &PgPool) -> anyhow::Result<()> {
             )))
         }
     };
+    schema::refuse_unknown(&applied, migrator())?;
     let known: Vec<i64> = migrator().iter().map(|m| m.version).collect();
-    if applied.iter().any(|v| !known.contains(v)) {
-        anyhow::bail!("the database was migrated by a newer Switchboard; upgrade this binary");
-    }
     if known.iter().any(|v| !applied.contains(v)) {
         anyhow::bail!("the database has pending migrations: {MIGRATE_HINT}");
     }

@@ -67,10 +67,7 @@ pub struct SqliteStore {
 impl SqliteStore {
     pub async fn open(url: &str) -> anyhow::Result<Self> {
         let pool = pool(url).await?;
-        sqlx::migrate!("src/store/sqlite/migrations")
-            .run(&pool)
-            .await
-            .context("cannot migrate the SQLite database")?;
+        super::schema::migrate_sqlite(&pool).await?;
         let writer: std::sync::Arc<tokio::sync::Mutex<()>> = Default::default();
         let inserts = batch::spawn_writer(pool.clone(), writer.clone());
         Ok(Self {
