@@ -35,6 +35,10 @@ pub struct FileConfig {
     /// Days delivered (or given-up) webhook deliveries and sent mail are
     /// kept before they are deleted.
     pub outbound_retention_days: Option<u32>,
+    /// `serve` behind a reverse proxy: the header it writes the client's
+    /// address into (e.g. `X-Forwarded-For`), for per-client login limits.
+    /// Unset: the connecting address is the client (a header is not believed).
+    pub trusted_proxy_header: Option<String>,
     /// Key overrides: action name → key (see `?` in the console).
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
@@ -133,6 +137,7 @@ pub struct Config {
     pub workflow_workers: u32,
     pub webhook_private_targets: bool,
     pub outbound_retention_days: u32,
+    pub trusted_proxy_header: Option<String>,
     pub keys: BTreeMap<String, String>,
     pub llm: crate::llm::LlmConfig,
     pub smtp: Option<crate::server::mailer::SmtpSettings>,
@@ -225,6 +230,14 @@ impl Config {
             })?,
             None => file.webhook_private_targets.unwrap_or(false),
         };
+        let trusted_proxy_header = env("TRUSTED_PROXY_HEADER")
+            .or(file.trusted_proxy_header)
+            .map(|h| h.trim().to_ascii_lowercase());
+        if let Some(h) = &trusted_proxy_header {
+            if axum::http::HeaderName::from_bytes(h.as_bytes()).is_err() {
+                anyhow::bail!("trusted_proxy_header {h:?} is not a header name");
+            }
+        }
         let smtp = file.smtp.map(SmtpFileConfig::resolve).transpose()?;
         Ok(Config {
             server: flags
@@ -258,6 +271,7 @@ impl Config {
             workflow_workers,
             webhook_private_targets,
             outbound_retention_days,
+            trusted_proxy_header,
             keys: file.keys,
             llm: file.llm,
             smtp,

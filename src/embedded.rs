@@ -62,6 +62,7 @@ pub fn settings(config: &Config) -> ServerSettings {
         sla_interval: std::time::Duration::from_secs(u64::from(config.sla_check_seconds)),
         workflow_workers: config.workflow_workers as usize,
         webhook_private_targets: config.webhook_private_targets,
+        trusted_proxy_header: config.trusted_proxy_header.clone(),
         outbound_retention: chrono::Duration::days(i64::from(config.outbound_retention_days)),
         smtp: config.smtp.clone(),
         ..ServerSettings::default()
@@ -107,7 +108,7 @@ async fn local_token(
     let path = credentials::local_path(&config.dirs.data);
     if let Some(saved) = credentials::load(&path)? {
         if store
-            .session_user(&secret::hash(&saved.token))
+            .session_user(&secret::hash(&saved.token), state.session_clock())
             .await?
             .is_some()
         {

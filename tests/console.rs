@@ -89,6 +89,7 @@ fn me(admin: bool) -> Me {
             name: "Admin".into(),
             platform_admin: admin,
             created_at: Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
+            invited_by_tenant: None,
         },
         platform_admin: admin,
         memberships: Vec::new(),
@@ -303,6 +304,7 @@ fn snapshot_detail_members() {
         name: "Ana Silva".into(),
         role: Role::Admin,
         joined_at: Utc.with_ymd_and_hms(2025, 2, 3, 0, 0, 0).unwrap(),
+        invited_by_tenant: None,
     };
     app.on_response(
         id,

@@ -2,6 +2,7 @@
 //! it. It speaks the shared domain types and turns problem+json into
 //! [`ApiError`].
 
+mod account;
 mod analytics;
 mod events;
 mod playground;
@@ -19,12 +20,12 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::{
-    AcceptInvitation, Agent, AgentPatch, AgentVersion, ApiKey, AuditEvent, BulkLeads, BulkResult,
-    CreatedApiKey, CreatedInvitation, ImportReport, IngestReceipt, Invitation, Lead, LeadInput,
-    LeadPatch, LeadQuery, LoginRequest, LoginResponse, Me, Member, NewAgent, NewApiKey,
-    NewInvitation, NewMember, NewNote, NewTenant, NewWorkspace, Page, PageQuery, Problem,
-    ProblemKind, Role, RoleChange, SharingChange, Tenant, TenantPatch, TimelineEntry, Usage,
-    Workspace, WorkspacePatch,
+    AcceptInvitation, AcceptedInvitation, Agent, AgentPatch, AgentVersion, ApiKey, AuditEvent,
+    BulkLeads, BulkResult, CreatedApiKey, CreatedInvitation, ImportReport, IngestReceipt,
+    Invitation, Lead, LeadInput, LeadPatch, LeadQuery, LoginRequest, LoginResponse, Me, Member,
+    MemberAdded, NewAgent, NewApiKey, NewInvitation, NewMember, NewNote, NewTenant, NewWorkspace,
+    Page, PageQuery, Problem, ProblemKind, Role, RoleChange, SharingChange, Tenant, TenantPatch,
+    TimelineEntry, Usage, Workspace, WorkspacePatch,
 };
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -323,9 +324,24 @@ impl Client {
             .await
     }
 
-    pub async fn add_member(&self, tenant: &str, new: &NewMember) -> ApiResult<Member> {
-        self.post(&format!("/api/v1/tenants/{tenant}/members"), new)
+    /// Adds an existing account: a platform admin adds it at once; anyone
+    /// else's request becomes an invitation its owner accepts signed in.
+    pub async fn add_member(&self, tenant: &str, new: &NewMember) -> ApiResult<MemberAdded> {
+        let rb = self
+            .request(Method::POST, &format!("/api/v1/tenants/{tenant}/members"))
+            .json(new);
+        let resp = self.send(rb).await?;
+        let invited = resp.status() == StatusCode::ACCEPTED;
+        let bytes = resp
+            .bytes()
             .await
+            .map_err(|e| ApiError::Decode(e.to_string()))?;
+        let decode = |e: serde_json::Error| ApiError::Decode(e.to_string());
+        Ok(if invited {
+            MemberAdded::Invited(serde_json::from_slice(&bytes).map_err(decode)?)
+        } else {
+            MemberAdded::Added(serde_json::from_slice(&bytes).map_err(decode)?)
+        })
     }
 
     pub async fn change_role(&self, tenant: &str, user: Uuid, role: Role) -> ApiResult<Member> {
@@ -364,7 +380,12 @@ impl Client {
             .await
     }
 
-    pub async fn accept_invitation(&self, accept: &AcceptInvitation) -> ApiResult<LoginResponse> {
+    /// Accepts an invitation by token: signed in, as this account; not
+    /// signed in, only for a new email (the answer carries its session).
+    pub async fn accept_invitation(
+        &self,
+        accept: &AcceptInvitation,
+    ) -> ApiResult<AcceptedInvitation> {
         self.post("/api/v1/invitations/accept", accept).await
     }
 

@@ -88,6 +88,7 @@ fn answer(app: &mut App, effects: Vec<Effect>, tenant: &Tenant, leads: &mut Opti
                     name: "Bench".into(),
                     platform_admin: true,
                     created_at: Utc::now(),
+                    invited_by_tenant: None,
                 },
                 platform_admin: true,
                 memberships: Vec::new(),

@@ -289,7 +289,7 @@ pub enum Response {
     /// Update, suspend and reactivate all answer with the tenant.
     TenantUpdated(ApiResult<Tenant>),
     TenantDetail(Box<TenantDetailData>),
-    MemberAdded(ApiResult<Member>),
+    MemberAdded(ApiResult<crate::domain::MemberAdded>),
     Invited(ApiResult<CreatedInvitation>),
     RoleChanged(ApiResult<Member>),
     MemberRemoved(ApiResult<()>),
@@ -353,7 +353,8 @@ impl Response {
                 .err()
                 .or(d.invitations.as_ref().err())
                 .or(d.keys.as_ref().err()),
-            Response::MemberAdded(r) | Response::RoleChanged(r) => r.as_ref().err(),
+            Response::MemberAdded(r) => r.as_ref().err(),
+            Response::RoleChanged(r) => r.as_ref().err(),
             Response::Invited(r) => r.as_ref().err(),
             Response::MemberRemoved(r)
             | Response::KeyRevoked(r)

@@ -154,7 +154,20 @@ impl App {
                     d.selected = d.selected.min(d.rows().saturating_sub(1));
                 }
             }
-            Response::MemberAdded(Ok(m)) => {
+            Response::MemberAdded(Ok(crate::domain::MemberAdded::Invited(invitation))) => {
+                self.finish_form(id);
+                let email = invitation.email.clone();
+                if let Some(list) = self
+                    .detail_for(&flight)
+                    .and_then(|d| d.invitations.loaded_mut())
+                {
+                    list.push(invitation);
+                }
+                self.toast(Toast::success(format!(
+                    "Invited {email}: they join when they accept it, signed in (:invitations)"
+                )));
+            }
+            Response::MemberAdded(Ok(crate::domain::MemberAdded::Added(m))) => {
                 self.finish_form(id);
                 if let Some(list) = self
                     .detail_for(&flight)

@@ -15,6 +15,9 @@ pub struct User {
     pub name: String,
     pub platform_admin: bool,
     pub created_at: DateTime<Utc>,
+    /// The tenant whose invitation created this account, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invited_by_tenant: Option<Uuid>,
 }
 
 #[derive(Clone, Serialize, Deserialize, ToSchema)]
@@ -65,4 +68,19 @@ pub struct Me {
     pub user: User,
     pub platform_admin: bool,
     pub memberships: Vec<MembershipSummary>,
+}
+
+/// `POST /api/v1/me/password`: the current password proves it is the
+/// account's owner; every other session of the account ends.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// 8 or more characters.
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordChange { <redacted> }")
+    }
 }

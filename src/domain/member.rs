@@ -14,11 +14,17 @@ pub struct Member {
     pub name: String,
     pub role: Role,
     pub joined_at: DateTime<Utc>,
+    /// The tenant whose invitation created this account, when one did: an
+    /// account another tenant made for an email it may not own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invited_by_tenant: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct NewMember {
-    /// An existing user's email; invite anyone else.
+    /// An existing user's email; invite anyone else. A platform admin adds
+    /// the account at once; a tenant admin's request becomes an invitation
+    /// its owner accepts while signed in.
     pub email: String,
     pub role: Role,
 }
@@ -79,4 +85,35 @@ impl std::fmt::Debug for AcceptInvitation {
             .field("name", &self.name)
             .finish()
     }
+}
+
+/// What `POST …/members` did: a platform admin adds an existing account at
+/// once (201, a member); anyone else invites it (202, an invitation the
+/// account's owner accepts while signed in).
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemberAdded {
+    Added(Member),
+    Invited(Invitation),
+}
+
+/// An invitation waiting for the signed-in user (`GET /api/v1/me/invitations`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PendingInvitation {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub tenant_slug: String,
+    pub tenant_name: String,
+    pub role: Role,
+    pub invited_by_email: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The answer to accepting an invitation: the membership it gave, and a
+/// session only when the acceptance created the account.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AcceptedInvitation {
+    pub membership: super::MembershipSummary,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<super::LoginResponse>,
 }

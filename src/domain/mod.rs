@@ -9,11 +9,13 @@ pub mod auth;
 pub mod event;
 pub mod lead;
 pub mod member;
+pub mod netaddr;
 pub mod page;
 pub mod playground;
 pub mod problem;
 pub mod secret;
 pub mod tenant;
+pub mod text;
 pub mod validate;
 pub mod webhook;
 pub mod workflow;
@@ -28,14 +30,15 @@ pub use analytics::{
 };
 pub use api_key::{ApiKey, ApiKeyScope, CreatedApiKey, NewApiKey};
 pub use audit::{AuditEvent, AuditFilter};
-pub use auth::{LoginRequest, LoginResponse, Me, MembershipSummary, User};
+pub use auth::{LoginRequest, LoginResponse, Me, MembershipSummary, PasswordChange, User};
 pub use event::ServerEvent;
 pub use lead::{
     BulkLeads, BulkResult, ImportReport, ImportRowError, IngestReceipt, Lead, LeadInput, LeadPatch,
     LeadQuery, LeadSource, NewNote, Qualification, SlaState, TimelineEntry, Usage, Utm,
 };
 pub use member::{
-    AcceptInvitation, CreatedInvitation, Invitation, Member, NewInvitation, NewMember, RoleChange,
+    AcceptInvitation, AcceptedInvitation, CreatedInvitation, Invitation, Member, MemberAdded,
+    NewInvitation, NewMember, PendingInvitation, RoleChange,
 };
 pub use page::{Page, PageQuery};
 pub use playground::{

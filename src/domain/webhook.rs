@@ -212,38 +212,7 @@ pub fn matches(filter: &[String], kind: &str) -> bool {
     })
 }
 
-/// Whether a receiver at `ip` is on the public internet: not loopback,
-/// private, link-local, shared (CGNAT), unspecified, multicast or
-/// documentation space. A team server delivers only to such addresses, so a
-/// tenant cannot point webhooks at the server's own network.
-pub fn is_public_ip(ip: std::net::IpAddr) -> bool {
-    use std::net::IpAddr;
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_multicast()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (64..128).contains(&o[1])))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public_ip(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
-        }
-    }
-}
+pub use super::netaddr::is_public_ip;
 
 /// The host of `url` when it names a private or loopback place outright
 /// (`localhost`, or an IP literal that is not public); names are checked
@@ -418,6 +387,16 @@ mod address_tests {
             "http://[::1]/x",
             "http://[fd00::1]/x",
             "http://[::ffff:127.0.0.1]/x",
+            // The URL parser normalises other spellings of an IPv4 address.
+            "http://2130706433/x",
+            "http://0x7f.1/x",
+            "http://017700000001/x",
+            "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+            "http://[2002:a9fe:a9fe::1]/x",
+            "http://[::169.254.169.254]/x",
+            "http://198.18.0.1/x",
+            "http://240.0.0.1/x",
+            "http://[ff02::1]/x",
         ] {
             assert!(private_host(url).is_some(), "{url}");
         }

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::lead::Qualification;
 use super::problem::FieldError;
+use super::text::after_ascii_ignore_case;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -238,17 +239,18 @@ pub fn parse_qualification(answer: &str) -> Option<Qualification> {
     };
     let mut category = None;
     let mut reason = None;
+    // The labels are searched in the line itself: an offset found in its
+    // lowercase does not fit the line when a character's lowercase has
+    // another length (`İ`, the Kelvin sign), and the answer often echoes
+    // the lead's own words.
     for line in answer.lines() {
-        let lower = line.to_lowercase();
-        if let Some(pos) = lower.find("category") {
-            let found = found_in(&line[pos + "category".len()..]);
+        if let Some(after) = after_ascii_ignore_case(line, "category") {
+            let found = found_in(after);
             if found.len() == 1 && category.is_none() {
                 category = Some(found[0]);
             }
-        } else if let Some(pos) = lower.find("reason") {
-            let rest = line[pos + "reason".len()..]
-                .trim_start_matches([':', '-', ' ', '*'])
-                .trim();
+        } else if let Some(after) = after_ascii_ignore_case(line, "reason") {
+            let rest = after.trim_start_matches([':', '-', ' ', '*']).trim();
             if !rest.is_empty() && reason.is_none() {
                 reason = Some(rest.to_string());
             }
@@ -300,6 +302,44 @@ mod tests {
         assert_eq!(parse_qualification("It is either hot or cold."), None);
         assert_eq!(parse_qualification(""), None);
         assert_eq!(parse_qualification("CATEGORY: lukewarm\nREASON: hm"), None);
+    }
+
+    /// Issue 13: the model echoes the lead's words, and `İ` or the Kelvin
+    /// sign lowercase to a different byte length.
+    #[test]
+    fn letters_whose_lowercase_changes_length_do_not_panic() {
+        // Each of these panicked: the offset found in the lowercase line
+        // fell past the end, or inside a character, of the line itself.
+        let q = parse_qualification("İİİİİİ CATEGORY: hot\nİİ REASON:é wants 40").unwrap();
+        assert_eq!(
+            (q.category.as_str(), q.reason.as_str()),
+            ("hot", "é wants 40")
+        );
+        let kelvin = "\u{212a}".repeat(4);
+        let q = parse_qualification(&format!(
+            "{kelvin} category: warm\n{kelvin} reason: {kelvin}"
+        ))
+        .unwrap();
+        assert_eq!(
+            (q.category.as_str(), q.reason.as_str()),
+            ("warm", kelvin.as_str())
+        );
+    }
+
+    proptest::proptest! {
+        /// Nothing a model (or a lead it echoes) writes makes this panic,
+        /// and what it reads is always one of the categories.
+        #[test]
+        fn never_panics_on_any_answer(
+            answer in crate::domain::text::arbitrary::text(
+                &["category", "reason", "hot", "warm", "cold", "spam", "support", ":", "\n"]
+            )
+        ) {
+            if let Some(q) = parse_qualification(&answer) {
+                proptest::prop_assert!(CATEGORIES.contains(&q.category.as_str()));
+                proptest::prop_assert!(q.reason.chars().count() <= 300);
+            }
+        }
     }
 
     #[test]

@@ -3,12 +3,13 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;
 use tracing::instrument;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Session};
+use super::ratelimit::ClientKey;
 use super::{password, AppState};
 use crate::domain::validate::normalize_email;
 use crate::domain::{secret, LoginRequest, LoginResponse, Me, ModelInfo, Problem};
@@ -19,13 +20,18 @@ use crate::domain::{secret, LoginRequest, LoginResponse, Me, ModelInfo, Problem}
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let email = normalize_email(&req.email);
-    let ip = peer.ip().to_string();
-    if let Some(retry_after) = state.login_limiter.retry_after(&email, &ip) {
-        return Err(ApiError::RateLimited { retry_after });
-    }
+    let trusted = state.settings.trusted_proxy_header.as_deref();
+    let client = ClientKey::from_request(peer, &headers, trusted);
+    // Counted before the password is checked: parallel guesses each take
+    // a reservation, and past the limit none reaches the check.
+    let attempt = state
+        .login_limiter
+        .reserve(&email, &client)
+        .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     let found = state.store.user_by_email(&email).await?;
     let (user, stored) = match found {
         Some((user, hash)) => (Some(user), hash),
@@ -34,12 +40,10 @@ pub async fn login(
     let ok = password::verify(req.password, stored).await?;
     let user = match (ok, user) {
         (true, Some(user)) => user,
-        _ => {
-            state.login_limiter.record_failure(&email, &ip);
-            return Err(ApiError::Unauthorized("wrong email or password"));
-        }
+        // The reservation stays: it was a failure.
+        _ => return Err(ApiError::Unauthorized("wrong email or password")),
     };
-    state.login_limiter.record_success(&email);
+    attempt.succeeded();
     Ok(Json(state.issue_session(user).await?))
 }
 

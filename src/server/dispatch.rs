@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use tokio::sync::{broadcast, Semaphore};
 
+use super::supervise::{catch_panic, keep_running};
 use super::AppState;
 use crate::domain::webhook::{
     event_id, sign, WebhookPayload, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
@@ -22,11 +23,25 @@ use crate::store::{AttemptNext, AttemptRecord, DeliveryJob};
 /// Bytes of a receiver's response kept with the attempt.
 const EXCERPT_BYTES: usize = 500;
 
-/// Runs until the server stops.
+/// What a webhook attempt that panicked records (the panic is in the log).
+pub const ATTEMPT_PANICKED: &str = "internal error: the attempt panicked; see the server log";
+
+/// Runs until the server stops; a panic in the dispatcher itself restarts it.
 pub async fn webhook_dispatcher(state: AppState) {
+    keep_running("webhook dispatcher", Duration::from_secs(1), || {
+        dispatch_loop(state.clone())
+    })
+    .await
+}
+
+async fn dispatch_loop(state: AppState) {
     let mut builder = reqwest::Client::builder()
         .timeout(state.settings.webhook_timeout)
         .redirect(reqwest::redirect::Policy::none())
+        // HTTP(S)_PROXY in the server's environment is for its own traffic:
+        // a proxy would resolve and connect where the address filter below
+        // cannot see, so deliveries never go through one.
+        .no_proxy()
         .user_agent(concat!("Switchboard-Webhooks/", env!("CARGO_PKG_VERSION")));
     if !state.settings.webhook_private_targets {
         // Names are checked where they resolve, so a name that later points
@@ -70,7 +85,7 @@ pub async fn webhook_dispatcher(state: AppState) {
                         let client = client.clone();
                         let done = done_tx.clone();
                         tokio::spawn(async move {
-                            deliver(&state, &client, job).await;
+                            deliver(&state, &job, post(&state, &client, &job)).await;
                             drop(permit);
                             let _ = done.try_send(());
                         });
@@ -112,9 +127,20 @@ pub fn payload(job: &DeliveryJob) -> WebhookPayload {
     }
 }
 
-/// One attempt, logged; schedules the next one or gives up.
-async fn deliver(state: &AppState, client: &reqwest::Client, job: DeliveryJob) {
-    let attempt = post(state, client, &job).await;
+/// One attempt of `job`, made by `attempt`, logged; schedules the next one
+/// or gives up. An attempt that panics counts as a failed attempt (retried
+/// with backoff like any other), so one event cannot stall its endpoint.
+async fn deliver(
+    state: &AppState,
+    job: &DeliveryJob,
+    attempt: impl std::future::Future<Output = WebhookAttempt>,
+) {
+    let at = state.clock.now();
+    let what = format!("webhook delivery {}", job.delivery_id);
+    let attempt = match catch_panic(&what, attempt).await {
+        Ok(attempt) => attempt,
+        Err(_) => failed_attempt(at, 0, ATTEMPT_PANICKED.to_string()),
+    };
     let ok = attempt.status_code.is_some_and(|c| (200..300).contains(&c));
     let policy = state.settings.outbound_retry;
     let failed = job.attempts + 1;
@@ -140,7 +166,7 @@ async fn deliver(state: &AppState, client: &reqwest::Client, job: DeliveryJob) {
         next,
         disable: (!ok).then_some(policy),
     };
-    match state.store.record_attempt(&job, record).await {
+    match state.store.record_attempt(job, record).await {
         Ok(true) => {
             tracing::warn!(tenant = %job.tenant_id, webhook = %job.webhook_id,
                 "webhook endpoint disabled after repeated failures");
@@ -259,4 +285,53 @@ fn describe(e: &reqwest::Error) -> String {
         source = s.source();
     }
     msg.chars().take(500).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{DeliveryStatus, PageQuery};
+    use crate::server::supervise::fixture;
+    use crate::store::{Actor, WebhookRow};
+
+    /// Issue 13: a panic inside one delivery attempt is that attempt's
+    /// failure (counted, retried with backoff), not a dead task that leaves
+    /// the delivery leased and unrecorded.
+    #[tokio::test]
+    async fn a_panicking_attempt_is_recorded_as_a_failed_attempt() {
+        let fx = fixture::Fixture::new(None).await;
+        let (store, now) = (&fx.state.store, chrono::Utc::now());
+        let hook = WebhookRow {
+            url: "https://hooks.example.com/x".into(),
+            events: vec!["*".into()],
+            enabled: true,
+            secret: "whsec_test".into(),
+        };
+        let hook = store
+            .create_webhook(&Actor::system(), fx.tenant.id, hook, now)
+            .await
+            .unwrap();
+        fx.overdue_lead().await;
+        let now = chrono::Utc::now();
+        let lease = now + chrono::Duration::minutes(5);
+        let jobs = store.claim_deliveries(now, lease, 10).await.unwrap();
+        assert_eq!(jobs.len(), 1, "the lead.created delivery");
+
+        deliver(&fx.state, &jobs[0], async {
+            panic!("injected into the attempt")
+        })
+        .await;
+
+        let page = store
+            .list_deliveries(fx.tenant.id, hook.id, &PageQuery::default())
+            .await
+            .unwrap();
+        let delivery = &page.items[0];
+        assert_eq!(delivery.attempt_count, 1, "{delivery:?}");
+        assert_eq!(delivery.status, DeliveryStatus::Pending);
+        assert!(delivery.next_attempt_at.is_some(), "retried later");
+        let attempt = &delivery.attempts[0];
+        assert_eq!(attempt.status_code, None);
+        assert_eq!(attempt.error.as_deref(), Some(ATTEMPT_PANICKED));
+    }
 }

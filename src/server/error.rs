@@ -137,6 +137,15 @@ impl From<StoreError> for ApiError {
                 "token",
                 "is invalid, already used, revoked or expired; ask for a new invitation",
             ),
+            StoreError::InvitationNeedsSignIn => ApiError::Unauthorized(
+                "this invitation is for an existing account: sign in as that account, then accept \
+                 it (console `:invitations`, or POST /api/v1/me/invitations/{id}/accept)",
+            ),
+            StoreError::InvitationNotYours => ApiError::Forbidden(
+                "this invitation was sent to another email than your account's; sign in as the \
+                 invited account to accept it"
+                    .into(),
+            ),
             StoreError::IdempotencyMismatch => ApiError::Conflict {
                 field: "Idempotency-Key".into(),
                 detail: "this Idempotency-Key was already used with a different body; use a new key for a new lead".into(),

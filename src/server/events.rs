@@ -1,8 +1,9 @@
 //! Live events per tenant as server-sent events, resumable with
 //! `Last-Event-ID` from the persisted event log; and the SLA watcher.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -18,7 +19,7 @@ use super::access::Need;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Path, Query, Session};
 use super::AppState;
-use crate::domain::Problem;
+use crate::domain::{Permission, Problem, Role};
 use crate::store::{DynStore, EventRecord};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -27,12 +28,156 @@ pub struct EventsQuery {
     pub after: Option<i64>,
 }
 
+/// Live streams open per user, for the per-user cap.
+#[derive(Debug, Default)]
+pub struct StreamSlots {
+    open: Mutex<HashMap<Uuid, usize>>,
+}
+
+/// One open stream's place under the cap, given back when the stream ends.
+pub struct StreamSlot {
+    slots: Arc<StreamSlots>,
+    user: Uuid,
+}
+
+impl StreamSlots {
+    fn take(self: &Arc<Self>, user: Uuid, max: usize) -> Option<StreamSlot> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(user).or_default();
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot {
+            slots: self.clone(),
+            user,
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.slots.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.user) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.user);
+            }
+        }
+    }
+}
+
+/// Who reads a stream, and what they may see of it: the same rules as the
+/// lists (a member who sees only assigned leads gets only their events).
+struct Viewer {
+    user: Uuid,
+    token_hash: String,
+    role: Option<Role>,
+    platform_admin: bool,
+    all_leads: bool,
+    settings: bool,
+    /// Leads this stream has shown, so that one assigned away is withdrawn.
+    shown: HashSet<Uuid>,
+}
+
+/// What an event says about which lead it concerns.
+fn lead_of(data: &serde_json::Value) -> (Option<Uuid>, Option<Option<Uuid>>) {
+    let uuid = |v: Option<&serde_json::Value>| v?.as_str()?.parse::<Uuid>().ok();
+    if let Some(lead) = data.get("lead") {
+        let assignee = lead.get("assignee_id").map(|a| uuid(Some(a)));
+        return (uuid(lead.get("id")), Some(assignee.flatten()));
+    }
+    (uuid(data.get("lead_id")), None)
+}
+
+impl Viewer {
+    /// The event as this viewer may see it: itself, a `lead.hidden` that
+    /// withdraws a lead it no longer sees, or nothing.
+    async fn filter(&mut self, state: &AppState, tenant: Uuid, e: EventRecord) -> Option<Event> {
+        let (lead, assignee) = lead_of(&e.data);
+        let Some(lead) = lead else {
+            // Not about one lead: usage is for every member, webhooks for
+            // those who manage them, the rest for who sees every lead.
+            let ok = if e.kind.starts_with("usage.") {
+                true
+            } else if e.kind.starts_with("webhook.") {
+                self.settings
+            } else {
+                self.all_leads
+            };
+            return ok.then(|| to_sse(&e));
+        };
+        if self.all_leads {
+            return Some(to_sse(&e));
+        }
+        let visible = match assignee {
+            Some(assignee) => assignee == Some(self.user),
+            // Only the id: where the lead stands now decides (a deleted one
+            // is withdrawn only if this stream showed it).
+            None if e.kind == "lead.deleted" => self.shown.contains(&lead),
+            None => match state.store.lead(tenant, lead, state.clock.now()).await {
+                Ok(Some(l)) => l.assignee_id == Some(self.user),
+                Ok(None) => false,
+                Err(err) => {
+                    tracing::warn!(error = %err, "event visibility check failed; event withheld");
+                    false
+                }
+            },
+        };
+        if visible {
+            if e.kind == "lead.deleted" {
+                self.shown.remove(&lead);
+            } else {
+                self.shown.insert(lead);
+            }
+            return Some(to_sse(&e));
+        }
+        if self.shown.remove(&lead) {
+            return Some(
+                Event::default()
+                    .id(e.id.to_string())
+                    .event("lead.hidden")
+                    .data(serde_json::json!({ "lead_id": lead }).to_string()),
+            );
+        }
+        None
+    }
+
+    /// Whether the session still holds and the member's rights are the
+    /// ones the stream was opened with; a changed role ends the stream so
+    /// the client reopens it with the new rights.
+    async fn still_allowed(&self, state: &AppState, tenant: Uuid) -> bool {
+        let user = match state
+            .store
+            .session_user(&self.token_hash, state.session_clock())
+            .await
+        {
+            Ok(Some(u)) => u,
+            Ok(None) => return false,
+            Err(e) => {
+                tracing::warn!(error = %e, "stream re-check failed; ending the stream");
+                return false;
+            }
+        };
+        if user.platform_admin != self.platform_admin {
+            return false;
+        }
+        match state.store.role_of(tenant, self.user).await {
+            Ok(role) => role == self.role && (role.is_some() || self.platform_admin),
+            Err(_) => false,
+        }
+    }
+}
+
 struct Feed {
-    store: DynStore,
+    state: AppState,
     tenant: Uuid,
     last: i64,
     buffer: VecDeque<EventRecord>,
     wake: broadcast::Receiver<Uuid>,
+    viewer: Viewer,
+    next_check: tokio::time::Instant,
+    _slot: StreamSlot,
 }
 
 fn to_sse(e: &EventRecord) -> Event {
@@ -45,8 +190,12 @@ fn to_sse(e: &EventRecord) -> Event {
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/events", tag = "events",
     params(("tenant" = String, Path, description = "tenant id or slug"), EventsQuery,
         ("Last-Event-ID" = Option<String>, Header, description = "resume after this event")),
-    responses((status = 200, description = "text/event-stream of lead.created, lead.updated, lead.deleted, sla.at_risk, sla.breached"),
-        (status = 404, body = Problem)),
+    responses((status = 200, description = "text/event-stream of lead.created, lead.updated, lead.deleted, \
+        lead.hidden (a lead the caller no longer sees), sla.at_risk, sla.breached, workflow.*, usage.*, \
+        webhook.*; each member receives only the events of leads they may see. The stream ends within \
+        seconds of the session's end or a change of the member's role."),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem), (status = 429, body = Problem)),
     security(("bearer" = [])))]
 pub async fn stream(
     State(state): State<AppState>,
@@ -56,6 +205,12 @@ pub async fn stream(
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let access = session.tenant(&state, &tenant, Need::Member).await?;
+    let all_leads = access.can(Permission::LeadsViewAll);
+    if !all_leads && !access.can(Permission::LeadsViewAssigned) {
+        return Err(ApiError::Forbidden(
+            "your role cannot see leads, so it has no live events; ask a tenant admin".into(),
+        ));
+    }
     let header = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -65,25 +220,56 @@ pub async fn stream(
                 .map_err(|_| ApiError::field("Last-Event-ID", "must be an event id"))
         })
         .transpose()?;
+    let slot = state
+        .streams
+        .take(session.user.id, state.settings.streams_per_user)
+        .ok_or(ApiError::RateLimited { retry_after: 5 })?;
     // Without a resume point, start from now: the console loads current
     // state through the lists and only needs what changes next.
     let last = match header.or(q.after) {
         Some(id) => id,
         None => latest_event(&state.store, access.tenant.id).await?,
     };
+    let viewer = Viewer {
+        user: session.user.id,
+        token_hash: session.token_hash.clone(),
+        role: access.role,
+        platform_admin: access.platform_admin,
+        all_leads,
+        settings: access.can(Permission::SettingsManage),
+        shown: HashSet::new(),
+    };
     let feed = Feed {
-        store: state.store.clone(),
         tenant: access.tenant.id,
         last,
         buffer: VecDeque::new(),
         wake: state.events.subscribe(),
+        next_check: tokio::time::Instant::now() + state.settings.stream_recheck,
+        state,
+        viewer,
+        _slot: slot,
     };
     let stream = futures::stream::unfold(feed, |mut feed| async move {
         loop {
-            if let Some(e) = feed.buffer.pop_front() {
-                return Some((Ok(to_sse(&e)), feed));
+            if tokio::time::Instant::now() >= feed.next_check {
+                if !feed.viewer.still_allowed(&feed.state, feed.tenant).await {
+                    return None;
+                }
+                feed.next_check = tokio::time::Instant::now() + feed.state.settings.stream_recheck;
             }
-            match feed.store.events_after(feed.tenant, feed.last, 200).await {
+            if let Some(e) = feed.buffer.pop_front() {
+                let (state, tenant) = (feed.state.clone(), feed.tenant);
+                match feed.viewer.filter(&state, tenant, e).await {
+                    Some(event) => return Some((Ok(event), feed)),
+                    None => continue,
+                }
+            }
+            match feed
+                .state
+                .store
+                .events_after(feed.tenant, feed.last, 200)
+                .await
+            {
                 Ok(events) if !events.is_empty() => {
                     feed.last = events.last().map(|e| e.id).unwrap_or(feed.last);
                     feed.buffer.extend(events);
@@ -96,12 +282,15 @@ pub async fn stream(
                     return None;
                 }
             }
+            let deadline = feed.next_check;
             loop {
-                match feed.wake.recv().await {
-                    Ok(t) if t == feed.tenant => break,
-                    Ok(_) => continue,
-                    Err(broadcast::error::RecvError::Lagged(_)) => break,
-                    Err(broadcast::error::RecvError::Closed) => return None,
+                let woke = tokio::time::timeout_at(deadline, feed.wake.recv()).await;
+                match woke {
+                    Err(_) => break, // time to re-check the session
+                    Ok(Ok(t)) if t == feed.tenant => break,
+                    Ok(Ok(_)) => continue,
+                    Ok(Err(broadcast::error::RecvError::Lagged(_))) => break,
+                    Ok(Err(broadcast::error::RecvError::Closed)) => return None,
                 }
             }
         }
@@ -132,7 +321,9 @@ pub async fn sla_watcher(state: AppState, every: Duration) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = sweep_once(&state).await {
+        // A panic is caught (and logged) there: the next tick sweeps again.
+        let sweep = super::supervise::catch_panic("SLA sweep", sweep_once(&state));
+        if let Ok(Err(e)) = sweep.await {
             tracing::error!(error = %e, "SLA sweep failed; retrying at the next tick");
         }
     }

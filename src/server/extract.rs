@@ -53,11 +53,30 @@ impl FromRequestParts<AppState> for Session {
         let token_hash = secret::hash(token);
         let user = state
             .store
-            .session_user(&token_hash)
+            .session_user(&token_hash, state.session_clock())
             .await?
             .ok_or(ApiError::Unauthorized(
                 "the session token is invalid or expired; sign in again",
             ))?;
         Ok(Session { user, token_hash })
+    }
+}
+
+/// A session when the request carries one: `None` without an
+/// `Authorization` header, and a 401 for a token that is invalid or expired
+/// (never silently anonymous).
+impl axum::extract::OptionalFromRequestParts<AppState> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
+        if parts.headers.get(AUTHORIZATION).is_none() {
+            return Ok(None);
+        }
+        <Session as FromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
     }
 }

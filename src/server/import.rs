@@ -192,36 +192,7 @@ pub async fn import_csv(
                 continue;
             }
         };
-        let get = |name: &str| {
-            headers
-                .iter()
-                .position(|h| h == name)
-                .and_then(|idx| record.get(idx))
-                .filter(|v| !v.is_empty())
-                .map(String::from)
-        };
-        let mut extra = serde_json::Map::new();
-        for (h, v) in headers.iter().zip(record.iter()) {
-            if !KNOWN.contains(&h.as_str()) && !v.is_empty() {
-                extra.insert(h.clone(), serde_json::Value::String(v.to_string()));
-            }
-        }
-        let raw = LeadInput {
-            name: get("name").unwrap_or_default(),
-            email: get("email"),
-            phone: get("phone"),
-            company: get("company"),
-            message: get("message").unwrap_or_default(),
-            source_page: get("source_page"),
-            utm: Some(Utm {
-                source: get("utm_source"),
-                medium: get("utm_medium"),
-                campaign: get("utm_campaign"),
-                ..Utm::default()
-            }),
-            fields: (!extra.is_empty()).then_some(extra),
-        };
-        let input = match raw.normalized() {
+        let input = match lead_of(&headers, &record).normalized() {
             Ok(input) => input,
             Err(errors) => {
                 report
@@ -255,12 +226,58 @@ pub async fn import_csv(
     Ok(Json(report))
 }
 
+/// A cell a spreadsheet shows as text: one that would start a formula
+/// (`=`, `+`, `-`, `@`, or a tab or carriage return before one) gets a
+/// leading `'` (OWASP's CSV injection advice). Lead text comes from public
+/// forms, and a person opens the export in a spreadsheet.
+pub fn spreadsheet_safe(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// One CSV record as the lead it describes (not yet validated); columns
+/// that are not lead fields become `fields`.
+fn lead_of(headers: &[String], record: &csv::StringRecord) -> LeadInput {
+    let get = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .and_then(|idx| record.get(idx))
+            .filter(|v| !v.is_empty())
+            .map(String::from)
+    };
+    let mut extra = serde_json::Map::new();
+    for (h, v) in headers.iter().zip(record.iter()) {
+        if !KNOWN.contains(&h.as_str()) && !v.is_empty() {
+            extra.insert(h.clone(), serde_json::Value::String(v.to_string()));
+        }
+    }
+    LeadInput {
+        name: get("name").unwrap_or_default(),
+        email: get("email"),
+        phone: get("phone"),
+        company: get("company"),
+        message: get("message").unwrap_or_default(),
+        source_page: get("source_page"),
+        utm: Some(Utm {
+            source: get("utm_source"),
+            medium: get("utm_medium"),
+            campaign: get("utm_campaign"),
+            ..Utm::default()
+        }),
+        fields: (!extra.is_empty()).then_some(extra),
+    }
+}
+
 fn csv_rows(leads: &[Lead]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
     for l in leads {
-        w.write_record([
+        let cells = [
             l.id.to_string(),
             l.name.clone(),
             l.email.clone().unwrap_or_default(),
@@ -281,7 +298,8 @@ fn csv_rows(leads: &[Lead]) -> Result<Vec<u8>, csv::Error> {
                 .map(|t| t.to_rfc3339())
                 .unwrap_or_default(),
             l.sla.as_str().to_string(),
-        ])?;
+        ];
+        w.write_record(cells.map(spreadsheet_safe))?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
@@ -352,4 +370,56 @@ pub async fn export_csv(
         body,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::text::arbitrary;
+    use proptest::prelude::*;
+
+    #[test]
+    fn formulas_are_shown_as_text() {
+        for (cell, safe) in [
+            ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("Ana = buyer", "Ana = buyer"),
+            ("", ""),
+        ] {
+            assert_eq!(spreadsheet_safe(cell.to_string()), safe);
+        }
+    }
+
+    proptest! {
+        /// Any uploaded bytes (text with CSV's own punctuation, or not
+        /// even UTF-8): rows are read or reported, never a panic.
+        #[test]
+        fn any_csv_upload_reads_without_panic(
+            text in arbitrary::text(&[",", "\"", "\n", "\r\n", "name", "email", "phone", "message", "x@y.io"]),
+            bytes in proptest::collection::vec(any::<u8>(), 0..200),
+        ) {
+            for body in [text.as_bytes(), &bytes[..]] {
+                let mut reader = csv::ReaderBuilder::new()
+                    .flexible(true)
+                    .trim(csv::Trim::All)
+                    .from_reader(body);
+                let Ok(headers) = reader.headers() else { continue };
+                let headers: Vec<String> = headers.iter().map(|h| h.to_lowercase()).collect();
+                for record in reader.records().flatten() {
+                    let _ = lead_of(&headers, &record).normalized();
+                }
+            }
+        }
+
+        #[test]
+        fn a_neutralised_cell_never_starts_a_formula(cell in arbitrary::text(&["=", "+", "-", "@"])) {
+            let safe = spreadsheet_safe(cell.clone());
+            prop_assert!(!safe.starts_with(['=', '+', '-', '@', '\t', '\r']));
+            prop_assert!(safe.ends_with(&cell));
+        }
+    }
 }

@@ -15,6 +15,7 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::broadcast;
 
+use super::supervise::{catch_panic, keep_running};
 use super::AppState;
 use crate::store::MailJob;
 
@@ -123,8 +124,18 @@ impl SmtpSettings {
     }
 }
 
-/// Runs until the server stops.
+/// What a send that panicked records (the panic is in the log).
+pub const SEND_PANICKED: &str = "internal error: sending panicked; see the server log";
+
+/// Runs until the server stops; a panic in the mailer itself restarts it.
 pub async fn mailer(state: AppState, smtp: SmtpSettings) {
+    keep_running("mailer", Duration::from_secs(1), || {
+        mail_loop(state.clone(), smtp.clone())
+    })
+    .await
+}
+
+async fn mail_loop(state: AppState, smtp: SmtpSettings) {
     let transport = match smtp.transport() {
         Ok(t) => t,
         Err(e) => {
@@ -162,26 +173,39 @@ async fn send_due(
     let jobs = state.store.claim_mail(now, lease, BATCH).await?;
     let count = jobs.len();
     for job in jobs {
-        let sent = send(smtp, transport, &job).await;
-        let at = state.clock.now();
-        let outcome = match sent {
-            Ok(()) => {
-                tracing::info!(tenant = %job.tenant_id, message = %job.id, "email sent");
-                Ok(at)
-            }
-            Err(e) => {
-                let retry = at + state.settings.outbound_retry.delay(job.attempts + 1);
-                tracing::warn!(tenant = %job.tenant_id, message = %job.id, error = %e,
-                    attempts = job.attempts + 1, "email not sent; will retry");
-                Err((retry, e.chars().take(500).collect()))
-            }
-        };
-        if let Err(e) = state.store.record_mail(&job, outcome).await {
-            // The lease expires and the message is sent again: at least once.
-            tracing::error!(error = %e, "cannot record a mail attempt");
-        }
+        record(state, &job, send(smtp, transport, &job)).await;
     }
     Ok(count)
+}
+
+/// Sends one message with `sending` and records the outcome; a send that
+/// panics counts as a failed attempt, retried with backoff.
+async fn record(
+    state: &AppState,
+    job: &MailJob,
+    sending: impl std::future::Future<Output = Result<(), String>>,
+) {
+    let what = format!("email {}", job.id);
+    let sent = catch_panic(&what, sending)
+        .await
+        .unwrap_or_else(|_| Err(SEND_PANICKED.to_string()));
+    let at = state.clock.now();
+    let outcome = match sent {
+        Ok(()) => {
+            tracing::info!(tenant = %job.tenant_id, message = %job.id, "email sent");
+            Ok(at)
+        }
+        Err(e) => {
+            let retry = at + state.settings.outbound_retry.delay(job.attempts + 1);
+            tracing::warn!(tenant = %job.tenant_id, message = %job.id, error = %e,
+                attempts = job.attempts + 1, "email not sent; will retry");
+            Err((retry, e.chars().take(500).collect()))
+        }
+    };
+    if let Err(e) = state.store.record_mail(job, outcome).await {
+        // The lease expires and the message is sent again: at least once.
+        tracing::error!(error = %e, "cannot record a mail attempt");
+    }
 }
 
 async fn send(
@@ -246,4 +270,34 @@ fn rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a ru
             .and_then(|io| io.get_ref())
             .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::supervise::fixture::Fixture;
+
+    /// Issue 13: a panic while sending one email is that email's failed
+    /// attempt (retried), and the mailer goes on.
+    #[tokio::test]
+    async fn a_panicking_send_is_recorded_as_a_failed_attempt() {
+        let fx = Fixture::new(Some("manager@oak.test")).await;
+        fx.overdue_lead().await;
+        let store = &fx.state.store;
+        let now = chrono::Utc::now();
+        store.sla_sweep(now).await.unwrap();
+        let lease = now + chrono::Duration::minutes(5);
+        let jobs = store.claim_mail(now, lease, 10).await.unwrap();
+        assert!(!jobs.is_empty(), "an SLA alert to the manager");
+
+        record(&fx.state, &jobs[0], async {
+            panic!("injected into the send")
+        })
+        .await;
+
+        let outbox = store.pending_outbox(fx.tenant.id).await.unwrap();
+        let mail = outbox.iter().find(|m| m.id == jobs[0].id).unwrap();
+        assert_eq!(mail.attempts, 1);
+        assert_eq!(mail.last_error.as_deref(), Some(SEND_PANICKED));
+    }
 }

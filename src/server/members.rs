@@ -2,20 +2,21 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
 use uuid::Uuid;
 
-use super::access::Need;
+use super::access::{Access, Need};
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Query, Session};
 use super::tenants::page_check;
 use super::{password, AppState};
 use crate::domain::validate::{is_email, normalize_email};
 use crate::domain::{
-    secret, AcceptInvitation, CreatedInvitation, Invitation, LoginResponse, Member, NewInvitation,
-    NewMember, Page, PageQuery, Permission, Problem, RoleChange,
+    secret, AcceptInvitation, AcceptedInvitation, CreatedInvitation, Invitation, LoginResponse,
+    Member, NewInvitation, NewMember, Page, PageQuery, Permission, Problem, Role, RoleChange, User,
 };
-use crate::store::NewInvitationRow;
+use crate::store::{Accepter, InvitationRef, NewInvitationRow, StoreError};
 
 const MANAGE: Need = Need::Permission(Permission::MembersManage);
 
@@ -38,15 +39,21 @@ pub async fn list(
 
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/members", tag = "members",
     params(("tenant" = String, Path, description = "tenant id or slug")), request_body = NewMember,
-    responses((status = 201, body = Member), (status = 402, body = Problem), (status = 403, body = Problem),
+    responses((status = 201, body = Member, description = "a platform admin added the account"),
+        (status = 202, body = Invitation,
+            description = "invited: the account's owner accepts while signed in"),
+        (status = 402, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
+/// Adds an existing account. A platform admin adds it at once; a tenant
+/// admin's request becomes an invitation its owner accepts signed in, so no
+/// tenant can pull someone else's account into its own.
 pub async fn add(
     State(state): State<AppState>,
     session: Session,
     Path(tenant): Path<String>,
     Json(new): Json<NewMember>,
-) -> ApiResult<(StatusCode, Json<Member>)> {
+) -> ApiResult<Response> {
     let access = session.tenant_for_change(&state, &tenant, MANAGE).await?;
     let email = normalize_email(&new.email);
     if !is_email(&email) {
@@ -59,6 +66,22 @@ pub async fn add(
         )
     })?;
     let tier = access.tenant.tier;
+    if !access.platform_admin {
+        if state
+            .store
+            .role_of(access.tenant.id, user.id)
+            .await?
+            .is_some()
+        {
+            return Err(ApiError::Conflict {
+                field: "email".into(),
+                detail: format!("{email} is already a member here; change their role instead"),
+            });
+        }
+        check_user_room(&access)?;
+        let invitation = create_invitation(&state, &access, email, new.role).await?.0;
+        return Ok((StatusCode::ACCEPTED, Json(invitation)).into_response());
+    }
     let member = state
         .store
         .add_member(
@@ -70,7 +93,7 @@ pub async fn add(
             tier,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(member)))
+    Ok((StatusCode::CREATED, Json(member)).into_response())
 }
 
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/members/{user_id}", tag = "members",
@@ -147,6 +170,16 @@ pub async fn invite(
     if !is_email(&email) {
         return Err(ApiError::field("email", "is not an email address"));
     }
+    check_user_room(&access)?;
+    let (invitation, token) = create_invitation(&state, &access, email, new.role).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedInvitation { invitation, token }),
+    ))
+}
+
+/// Refuses an invitation the tier has no room for.
+fn check_user_room(access: &Access) -> ApiResult<()> {
     if let Some(limit) = access.tenant.tier.user_limit() {
         if access.tenant.usage.users >= limit {
             return Err(ApiError::LimitReached(format!(
@@ -155,10 +188,20 @@ pub async fn invite(
             )));
         }
     }
+    Ok(())
+}
+
+/// Stores a new invitation; returns it with its token (shown once).
+async fn create_invitation(
+    state: &AppState,
+    access: &Access,
+    email: String,
+    role: Role,
+) -> ApiResult<(Invitation, String)> {
     let token = secret::generate("sbi_");
     let row = NewInvitationRow {
         email,
-        role: new.role,
+        role,
         token_hash: secret::hash(&token),
         expires_at: Utc::now() + Duration::days(7),
     };
@@ -166,10 +209,7 @@ pub async fn invite(
         .store
         .create_invitation(&access.actor, access.tenant.id, row)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedInvitation { invitation, token }),
-    ))
+    Ok((invitation, token))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/invitations/{id}", tag = "members",
@@ -191,47 +231,73 @@ pub async fn revoke_invitation(
 
 #[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "members",
     request_body = AcceptInvitation,
-    responses((status = 200, body = LoginResponse), (status = 402, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = AcceptedInvitation), (status = 401, body = Problem),
+        (status = 402, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security((), ("bearer" = [])))]
+/// Accepts an invitation by its token. For an email that has an account,
+/// only that account, signed in, may accept (no new session is made). For a
+/// new email, the accepter chooses the password, the account is created
+/// (marked with the inviting tenant) and a session for it is returned.
 pub async fn accept(
     State(state): State<AppState>,
+    session: Option<Session>,
     Json(req): Json<AcceptInvitation>,
-) -> ApiResult<Json<LoginResponse>> {
+) -> ApiResult<Json<AcceptedInvitation>> {
     let token_hash = secret::hash(req.token.trim());
+    let which = InvitationRef::Token(&token_hash);
+    if let Some(session) = session {
+        let (user, tenant) = state
+            .store
+            .accept_invitation(which, Accepter::Existing(&session.user))
+            .await?;
+        return Ok(Json(accepted(&state, user, tenant, None).await?));
+    }
     let email = state
         .store
         .invitation_email(&token_hash)
         .await?
-        .ok_or_else(|| {
-            ApiError::field(
-                "token",
-                "is invalid, already used, revoked or expired; ask for a new invitation",
-            )
-        })?;
-    let existing = state.store.user_by_email(&email).await?;
-    let new_user = match existing {
-        Some(_) => None,
-        None => {
-            let pw = req
-                .password
-                .clone()
-                .ok_or_else(|| ApiError::field("password", "is required to create your account"))?;
-            password::validate(&pw).map_err(|m| ApiError::field("password", m))?;
-            let name = req
-                .name
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .unwrap_or_else(|| email.split('@').next().unwrap_or("member"))
-                .to_string();
-            Some((name, password::hash(pw).await?))
-        }
+        .ok_or(StoreError::InvitationInvalid)?;
+    if state.store.user_by_email(&email).await?.is_some() {
+        return Err(StoreError::InvitationNeedsSignIn.into());
+    }
+    let pw = req
+        .password
+        .clone()
+        .ok_or_else(|| ApiError::field("password", "is required to create your account"))?;
+    password::validate(&pw).map_err(|m| ApiError::field("password", m))?;
+    let name = req
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| email.split('@').next().unwrap_or("member"))
+        .to_string();
+    let hash = password::hash(pw).await?;
+    let new = Accepter::New {
+        name: &name,
+        password_hash: &hash,
     };
-    let (user, _tenant) = state
+    let (user, tenant) = state.store.accept_invitation(which, new).await?;
+    let session = state.issue_session(user.clone()).await?;
+    Ok(Json(accepted(&state, user, tenant, Some(session)).await?))
+}
+
+/// The answer to an acceptance: the membership it gave.
+pub(super) async fn accepted(
+    state: &AppState,
+    user: User,
+    tenant: Uuid,
+    session: Option<LoginResponse>,
+) -> ApiResult<AcceptedInvitation> {
+    let membership = state
         .store
-        .accept_invitation(
-            &token_hash,
-            new_user.as_ref().map(|(n, h)| (n.as_str(), h.as_str())),
-        )
-        .await?;
-    Ok(Json(state.issue_session(user).await?))
+        .memberships_of(user.id)
+        .await?
+        .into_iter()
+        .find(|m| m.tenant_id == tenant)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("accepted, yet no membership")))?;
+    Ok(AcceptedInvitation {
+        membership,
+        session,
+    })
 }

@@ -2,6 +2,7 @@
 //! `serve` binds and runs it until shutdown.
 
 mod access;
+mod account;
 mod agents;
 mod analytics;
 mod api_keys;
@@ -21,6 +22,7 @@ pub mod password;
 mod playground;
 mod ratelimit;
 pub mod retention;
+pub mod supervise;
 mod tenants;
 mod webhooks;
 mod workflow_runner;
@@ -44,15 +46,29 @@ pub use ratelimit::LoginLimiter;
 
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
+    /// A session's absolute lifetime, however much it is used.
     pub session_ttl: chrono::Duration,
+    /// A session ends this long after its last use.
+    pub session_idle: chrono::Duration,
+    /// How often a live event stream re-checks its session and membership.
+    pub stream_recheck: Duration,
+    /// Concurrent live event streams one user may hold open.
+    pub streams_per_user: usize,
     /// How often the SLA watcher looks for alerts to emit.
     pub sla_interval: Duration,
     /// Lead ingest per API key: sustained rate and burst.
     pub ingest_per_minute: u32,
     pub ingest_burst: u32,
     pub login_window: Duration,
+    /// Failed logins for one email from one client (IPv4 address or IPv6
+    /// /64) within `login_window`; others may still sign in as that email.
     pub login_failures_per_email: usize,
+    /// Failed logins from one client across all emails.
     pub login_failures_per_ip: usize,
+    /// The header a trusted reverse proxy writes the client's address into
+    /// (e.g. `X-Forwarded-For`); `None`: the peer address is the client,
+    /// and no header a client sends is believed.
+    pub trusted_proxy_header: Option<String>,
     /// Lead workflows run at once (0: none run in this process).
     pub workflow_workers: usize,
     /// How often the webhook dispatcher and the mailer look for retries due
@@ -82,12 +98,16 @@ impl Default for ServerSettings {
     fn default() -> Self {
         Self {
             session_ttl: chrono::Duration::days(30),
+            session_idle: chrono::Duration::days(7),
+            stream_recheck: Duration::from_secs(2),
+            streams_per_user: 8,
             sla_interval: Duration::from_secs(30),
             ingest_per_minute: 600,
             ingest_burst: 100,
             login_window: Duration::from_secs(15 * 60),
             login_failures_per_email: 5,
             login_failures_per_ip: 50,
+            trusted_proxy_header: None,
             workflow_workers: 2,
             outbound_interval: Duration::from_secs(1),
             webhook_timeout: Duration::from_secs(10),
@@ -116,6 +136,8 @@ pub struct AppState {
     pub playground: Arc<playground::PlaygroundRuns>,
     /// Workflows this process is running, for cancel.
     pub workflows: Arc<workflow_runner::WorkflowRuns>,
+    /// Live event streams open per user, for the per-user cap.
+    pub streams: Arc<events::StreamSlots>,
 }
 
 impl AppState {
@@ -148,6 +170,15 @@ impl AppState {
             providers: Arc::new(crate::llm::Providers::default()),
             playground: Arc::default(),
             workflows: Arc::default(),
+            streams: Arc::default(),
+        }
+    }
+
+    /// Now, and how long a session may sit unused, for session lookups.
+    pub fn session_clock(&self) -> crate::store::SessionClock {
+        crate::store::SessionClock {
+            now: chrono::Utc::now(),
+            idle: self.settings.session_idle,
         }
     }
 
@@ -170,7 +201,12 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
+        .route("/auth/logout-all", post(account::logout_all))
         .route("/me", get(auth::me))
+        .route("/me/password", post(account::change_password))
+        .route("/me/invitations", get(account::my_invitations))
+        .route("/me/invitations/{id}/accept", post(account::accept_mine))
+        .route("/me/invitations/{id}/decline", post(account::decline_mine))
         .route("/models", get(auth::models))
         .route("/tenants", get(tenants::list).post(tenants::create))
         .route(

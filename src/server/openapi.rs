@@ -5,8 +5,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
 use super::{
-    agents, analytics, api_keys, auth, events, import, ingest, leads, members, playground, tenants,
-    webhooks, workflows, workspaces,
+    account, agents, analytics, api_keys, auth, events, import, ingest, leads, members, playground,
+    tenants, webhooks, workflows, workspaces,
 };
 use crate::domain::*;
 
@@ -14,7 +14,8 @@ use crate::domain::*;
 #[openapi(
     info(title = "Switchboard API", description = "Tenants, members, API keys and audit for the Switchboard platform."),
     paths(
-        auth::login, auth::logout, auth::me, auth::models,
+        auth::login, auth::logout, auth::me, auth::models, account::change_password,
+        account::logout_all, account::my_invitations, account::accept_mine, account::decline_mine,
         tenants::list, tenants::create, tenants::get, tenants::update, tenants::suspend, tenants::reactivate,
         members::list, members::add, members::change_role, members::remove,
         members::list_invitations, members::invite, members::revoke_invitation, members::accept,

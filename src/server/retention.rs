@@ -44,7 +44,9 @@ pub async fn purge_expired(state: &AppState) -> StoreResult<OutboundPurge> {
 pub fn spawn_pass(state: &AppState) -> tokio::task::JoinHandle<()> {
     let state = state.clone();
     tokio::spawn(async move {
-        if let Err(e) = purge_expired(&state).await {
+        // A panic is logged there and the next pass runs as planned.
+        let pass = super::supervise::catch_panic("retention pass", purge_expired(&state));
+        if let Ok(Err(e)) = pass.await {
             tracing::warn!(error = %e, "cannot delete outbound rows past retention; will try again");
         }
     })

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::supervise::{catch_panic, PANICKED};
 use super::AppState;
 use crate::domain::playground::lead_context;
 use crate::domain::workflow::{parse_qualification, qualify_instruction, qualify_starts};
@@ -73,11 +74,20 @@ pub async fn worker_pool(state: AppState, workers: usize) {
     for n in 0..workers {
         tasks.spawn(worker(state.clone(), n));
     }
+    let mut next = workers;
     let mut tick = tokio::time::interval(RECOVER_EVERY);
     tick.tick().await;
     loop {
-        tick.tick().await;
-        recover(&state).await;
+        tokio::select! {
+            _ = tick.tick() => recover(&state).await,
+            // A worker never ends; if one ever does (a panic outside any
+            // run's guard), the pool does not shrink.
+            Some(ended) = tasks.join_next() => {
+                tracing::error!(error = ?ended.err(), "a workflow worker stopped; starting another");
+                tasks.spawn(worker(state.clone(), next));
+                next += 1;
+            }
+        }
     }
 }
 
@@ -102,7 +112,7 @@ async fn worker(state: AppState, n: usize) {
         match state.store.claim_workflow(now, lease_until).await {
             Ok(Some(claimed)) => {
                 tracing::info!(worker = n, workflow = %claimed.id, tenant = %claimed.tenant_id, "running a workflow");
-                run_one(&state, claimed).await;
+                run_guarded(&state, claimed).await;
                 continue;
             }
             Ok(None) => {}
@@ -112,6 +122,17 @@ async fn worker(state: AppState, n: usize) {
             _ = wake.recv() => {}
             _ = tokio::time::sleep(IDLE_POLL) => {}
         }
+    }
+}
+
+/// [`run_one`], with a panic anywhere in it recorded as the workflow's
+/// failure: one lead's run never takes its worker down.
+async fn run_guarded(state: &AppState, claimed: ClaimedWorkflow) {
+    let what = format!("workflow {}", claimed.id);
+    if catch_panic(&what, run_one(state, claimed)).await.is_err() {
+        fail(state, claimed, Failure::new(PANICKED)).await;
+        state.workflows.finish(claimed.id);
+        state.notify(claimed.tenant_id);
     }
 }
 
@@ -343,9 +364,23 @@ impl<'a> Run<'a> {
                 .any(|s| s.kind == kind && s.outcome != StepOutcome::Failed)
         };
         if !done(StepKind::Qualify) {
-            self.qualify().await?;
+            self.guarded(StepKind::Qualify, self.qualify()).await?;
         }
-        self.draft().await
+        self.guarded(StepKind::Draft, self.draft()).await
+    }
+
+    /// Runs one step; a panic inside it fails that step (and so the run)
+    /// like any other error, with the panic in the log.
+    async fn guarded(
+        &self,
+        kind: StepKind,
+        step: impl std::future::Future<Output = Result<(), Failure>>,
+    ) -> Result<(), Failure> {
+        let what = format!("workflow {} {} step", self.claimed.id, kind.as_str());
+        match catch_panic(&what, step).await {
+            Ok(done) => done,
+            Err(_) => Err(self.failed_step(kind, PANICKED.to_string())),
+        }
     }
 
     async fn transition(&self, t: WorkflowTransition) -> Result<(), Failure> {

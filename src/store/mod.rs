@@ -1,6 +1,7 @@
 //! The store trait: everything the server persists, one implementation per
 //! backend (chosen by the database URL's scheme).
 
+pub mod account;
 pub mod leads;
 pub mod outbound;
 pub mod playground;
@@ -9,6 +10,7 @@ pub mod schema;
 pub mod sqlite;
 pub mod workflows;
 
+pub use account::*;
 pub use leads::*;
 pub use outbound::*;
 pub use playground::*;
@@ -45,6 +47,13 @@ pub enum StoreError {
     LastAdmin,
     #[error("the invitation is invalid, used or expired")]
     InvitationInvalid,
+    /// An invitation for an email that has an account, accepted without
+    /// signing in as that account.
+    #[error("the invitation is for an existing account; sign in as it to accept")]
+    InvitationNeedsSignIn,
+    /// Signed in as another account than the one invited.
+    #[error("the invitation was sent to another email")]
+    InvitationNotYours,
     #[error("the Idempotency-Key was used with a different request body")]
     IdempotencyMismatch,
     #[error("the cursor is not one this server issued")]
@@ -132,7 +141,7 @@ pub enum TenantScope {
 }
 
 #[async_trait]
-pub trait Store: OutboundStore + Send + Sync + 'static {
+pub trait Store: OutboundStore + AccountStore + Send + Sync + 'static {
     // users and sessions
     async fn create_user(
         &self,
@@ -148,7 +157,6 @@ pub trait Store: OutboundStore + Send + Sync + 'static {
         token_hash: &str,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()>;
-    async fn session_user(&self, token_hash: &str) -> StoreResult<Option<User>>;
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
     async fn memberships_of(&self, user_id: Uuid) -> StoreResult<Vec<MembershipSummary>>;
 
@@ -209,16 +217,13 @@ pub trait Store: OutboundStore + Send + Sync + 'static {
         page: &PageQuery,
     ) -> StoreResult<Page<Invitation>>;
     async fn revoke_invitation(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()>;
-    /// Consumes a valid invitation and makes the user (created with
-    /// `new_user` when no account has the email) a member, all at once.
+    /// Consumes a valid invitation and makes the accepter (created when
+    /// new) a member, all at once. See [`Accepter`] for who may accept.
     async fn accept_invitation(
         &self,
-        token_hash: &str,
-        new_user: Option<(&str, &str)>,
+        which: InvitationRef<'_>,
+        accepter: Accepter<'_>,
     ) -> StoreResult<(User, Uuid)>;
-    /// The invitation's email, when the token is valid: lets the server ask
-    /// for a password only when no account exists yet.
-    async fn invitation_email(&self, token_hash: &str) -> StoreResult<Option<String>>;
 
     // API keys
     async fn create_api_key(

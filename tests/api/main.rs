@@ -2,6 +2,9 @@
 
 mod agents;
 mod analytics;
+mod attacks_events;
+mod attacks_identity;
+mod attacks_robustness;
 mod audit;
 mod auth;
 mod common;

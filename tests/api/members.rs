@@ -1,5 +1,5 @@
 use switchboard::domain::{
-    AcceptInvitation, NewInvitation, NewMember, PageQuery, ProblemKind, Role, Tier,
+    AcceptInvitation, MemberAdded, NewInvitation, NewMember, PageQuery, ProblemKind, Role, Tier,
 };
 
 use crate::common::{spawn, PASSWORD};
@@ -9,9 +9,11 @@ async fn add_change_and_remove_members_with_the_last_admin_rule() {
     let app = spawn().await;
     let t = app.tenant("Open Arms", Tier::Pro).await;
     let (admin_user, admin) = app.member(&t, "admin@oa.test", Role::Admin).await;
-    let (bo, _) = app.user("bo@oa.test", false).await;
+    let (bo, bo_client) = app.user("bo@oa.test", false).await;
 
-    let m = admin
+    // A tenant admin's add of an existing account is an invitation that
+    // its owner accepts, signed in.
+    let added = admin
         .add_member(
             "open-arms",
             &NewMember {
@@ -20,6 +22,23 @@ async fn add_change_and_remove_members_with_the_last_admin_rule() {
             },
         )
         .await
+        .unwrap();
+    let MemberAdded::Invited(invitation) = added else {
+        panic!("added without the owner's consent: {added:?}");
+    };
+    let m = bo_client
+        .accept_my_invitation(invitation.id)
+        .await
+        .unwrap()
+        .membership;
+    assert_eq!(m.tenant_id, t.id);
+    let m = admin
+        .list_members("open-arms", &PageQuery::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|m| m.user_id == bo.id)
         .unwrap();
     assert_eq!(m.user_id, bo.id);
     assert_eq!(m.role, Role::Agent);
@@ -215,7 +234,9 @@ async fn invitations_are_shown_once_and_accepted_once() {
             name: Some("New Person".into()),
         })
         .await
-        .unwrap();
+        .unwrap()
+        .session
+        .expect("a session for the new account");
     assert_eq!(login.user.email, "new@person.test");
     let me = app.anon().with_token(login.token).me().await.unwrap();
     assert_eq!(me.memberships[0].role, Role::Manager);
@@ -238,10 +259,10 @@ async fn invitations_are_shown_once_and_accepted_once() {
 }
 
 #[tokio::test]
-async fn existing_users_accept_without_a_password_and_revoked_invitations_fail() {
+async fn existing_users_accept_signed_in_without_a_password_and_revoked_invitations_fail() {
     let app = spawn().await;
     app.tenant("Open Arms", Tier::Pro).await;
-    app.user("known@x.test", false).await;
+    let (_, known) = app.user("known@x.test", false).await;
     let inv = app
         .admin
         .create_invitation(
@@ -253,8 +274,7 @@ async fn existing_users_accept_without_a_password_and_revoked_invitations_fail()
         )
         .await
         .unwrap();
-    let login = app
-        .anon()
+    let accepted = known
         .accept_invitation(&AcceptInvitation {
             token: inv.token,
             password: None,
@@ -262,7 +282,11 @@ async fn existing_users_accept_without_a_password_and_revoked_invitations_fail()
         })
         .await
         .unwrap();
-    let me = app.anon().with_token(login.token).me().await.unwrap();
+    assert!(
+        accepted.session.is_none(),
+        "no new session for a signed-in user"
+    );
+    let me = known.me().await.unwrap();
     assert_eq!(me.memberships.len(), 1);
     // The existing password still works.
     app.anon().login("known@x.test", PASSWORD).await.unwrap();

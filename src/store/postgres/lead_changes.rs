@@ -118,6 +118,18 @@ impl PgStore {
             changes: json!({ "name": lead.name }),
         };
         write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        // The event log keeps that something happened to the lead, not who
+        // the lead was: every event about it is reduced to its id.
+        sqlx::query(
+            "UPDATE events SET data = jsonb_build_object('lead_id', $2::text, 'redacted', true) \
+             WHERE tenant_id = $1 AND (data->'lead'->>'id' = $2::text \
+             OR data->>'lead_id' = $2::text)",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "redact a deleted lead's events"))?;
         log_event(
             &mut tx,
             tenant_id,

@@ -11,7 +11,9 @@ use super::tenants::lock_tenant;
 use super::users::{user_from_row, USER_COLUMNS};
 use super::{db_error, id_cursor, ms, now, parse_role, write_audit, PgStore, Tx};
 use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
-use crate::store::{Actor, AuditEntry, NewInvitationRow, StoreError, StoreResult};
+use crate::store::{
+    Accepter, Actor, AuditEntry, InvitationRef, NewInvitationRow, StoreError, StoreResult,
+};
 
 fn member_from_row(row: &PgRow) -> StoreResult<Member> {
     let err = |e| db_error(e, "read a member");
@@ -21,6 +23,7 @@ fn member_from_row(row: &PgRow) -> StoreResult<Member> {
         name: row.try_get("name").map_err(err)?,
         role: parse_role(&row.try_get::<String, _>("role").map_err(err)?)?,
         joined_at: row.try_get("joined_at").map_err(err)?,
+        invited_by_tenant: row.try_get("invited_by_tenant").map_err(err)?,
     })
 }
 
@@ -37,7 +40,9 @@ fn invitation_from_row(row: &PgRow) -> StoreResult<Invitation> {
     })
 }
 
-const MEMBER_SELECT: &str = "SELECT m.user_id, u.email, u.name, m.role, m.created_at AS joined_at \
+const MEMBER_SELECT: &str =
+    "SELECT m.user_id, u.email, u.name, m.role, m.created_at AS joined_at, \
+     u.invited_by_tenant \
      FROM memberships m JOIN users u ON u.id = m.user_id";
 
 async fn member_in(tx: &mut Tx, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Option<Member>> {
@@ -380,43 +385,49 @@ impl PgStore {
             .map_err(|e| db_error(e, "look up an invitation"))
     }
 
-    pub(super) async fn invitation_email_impl(
-        &self,
-        token_hash: &str,
-    ) -> StoreResult<Option<String>> {
-        Ok(self
-            .invitation_by_token(token_hash)
-            .await?
-            .map(|(_, _, email)| email))
-    }
-
     pub(super) async fn accept_invitation_impl(
         &self,
-        token_hash: &str,
-        new_user: Option<(&str, &str)>,
+        which: InvitationRef<'_>,
+        accepter: Accepter<'_>,
     ) -> StoreResult<(User, Uuid)> {
-        let (tenant_id, invitation_id, _) = self
-            .invitation_by_token(token_hash)
-            .await?
-            .ok_or(StoreError::InvitationInvalid)?;
+        // Which tenant the invitation belongs to is a cross-tenant lookup,
+        // through the owner's functions; the rest runs under that tenant.
+        let (tenant_id, invitation_id) = match which {
+            InvitationRef::Token(hash) => self
+                .invitation_by_token(hash)
+                .await?
+                .map(|(t, i, _)| (t, i))
+                .ok_or(StoreError::InvitationInvalid)?,
+            InvitationRef::Mine { id, email } => sqlx::query_as::<_, (Uuid, Uuid)>(
+                "SELECT tenant_id, id FROM sb_pending_invitations($1) WHERE id = $2",
+            )
+            .bind(email)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "look up an invitation"))?
+            .ok_or(StoreError::NotFound)?,
+        };
         let mut tx = self.tenant_tx(tenant_id).await?;
         lock_tenant(&mut tx, tenant_id).await?;
         // Re-read under the row lock: a concurrent acceptance or revocation
         // that committed first wins.
         let row = sqlx::query(
             "SELECT i.email, i.role, t.tier FROM invitations i JOIN tenants t ON t.id = i.tenant_id \
-             WHERE i.tenant_id = $1 AND i.id = $2 AND i.token_hash = $3 \
-             AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $4 \
+             WHERE i.tenant_id = $1 AND i.id = $2 \
+             AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $3 \
              FOR UPDATE OF i",
         )
         .bind(tenant_id)
         .bind(invitation_id)
-        .bind(token_hash)
         .bind(now())
         .fetch_optional(&mut *tx)
         .await
         .map_err(|e| db_error(e, "look up an invitation"))?
-        .ok_or(StoreError::InvitationInvalid)?;
+        .ok_or(match which {
+            InvitationRef::Token(_) => StoreError::InvitationInvalid,
+            InvitationRef::Mine { .. } => StoreError::NotFound,
+        })?;
         let err = |e| db_error(e, "read an invitation");
         let email: String = row.try_get("email").map_err(err)?;
         let role = parse_role(&row.try_get::<String, _>("role").map_err(err)?)?;
@@ -429,32 +440,43 @@ impl PgStore {
         .bind(&email)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(|e| db_error(e, "find the invited user"))?;
-        let user = match (existing, new_user) {
-            (Some(row), _) => user_from_row(&row)?,
-            (None, Some((name, password_hash))) => {
+        .map_err(|e| db_error(e, "find the invited user"))?
+        .map(|r| user_from_row(&r))
+        .transpose()?;
+        let user = match (existing, accepter) {
+            (Some(found), Accepter::Existing(me)) if found.id == me.id => found,
+            (_, Accepter::Existing(_)) => return Err(StoreError::InvitationNotYours),
+            (Some(_), Accepter::New { .. }) => return Err(StoreError::InvitationNeedsSignIn),
+            (
+                None,
+                Accepter::New {
+                    name,
+                    password_hash,
+                },
+            ) => {
                 let user = User {
                     id: Uuid::now_v7(),
                     email: email.clone(),
                     name: name.to_string(),
                     platform_admin: false,
                     created_at: now(),
+                    invited_by_tenant: Some(tenant_id),
                 };
                 sqlx::query(
-                    "INSERT INTO users (id, email, name, password_hash, platform_admin, created_at) \
-                     VALUES ($1, $2, $3, $4, false, $5)",
+                    "INSERT INTO users (id, email, name, password_hash, platform_admin, \
+                     created_at, invited_by_tenant) VALUES ($1, $2, $3, $4, false, $5, $6)",
                 )
                 .bind(user.id)
                 .bind(&user.email)
                 .bind(&user.name)
                 .bind(password_hash)
                 .bind(user.created_at)
+                .bind(tenant_id)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| db_error(e, "create the invited user"))?;
                 user
             }
-            (None, None) => return Err(StoreError::InvitationInvalid),
         };
         if member_in(&mut tx, tenant_id, user.id).await?.is_none() {
             check_user_limit(&mut tx, tenant_id, tier.user_limit(), tier).await?;

@@ -11,6 +11,7 @@
 //! keys, the last-admin rule) rely on constraints, row locks and conditional
 //! updates, never on in-process locks, so they hold across processes.
 
+mod account;
 mod agents;
 mod analytics;
 mod keys;

@@ -16,9 +16,10 @@ use crate::domain::{
     User, Workspace,
 };
 use crate::store::{
-    Actor, AgentChange, AuditEntry, EventRecord, Idempotency, IngestOutcome, KeyOwner, LeadChange,
-    LeadFilter, LeadLimit, NewApiKeyRow, NewInvitationRow, NewLeadRow, OutboxMessage, Store,
-    StoreResult, SweepReport, TenantRow, TenantScope, WorkspaceRow,
+    Accepter, Actor, AgentChange, AuditEntry, EventRecord, Idempotency, IngestOutcome,
+    InvitationRef, KeyOwner, LeadChange, LeadFilter, LeadLimit, NewApiKeyRow, NewInvitationRow,
+    NewLeadRow, OutboxMessage, Store, StoreResult, SweepReport, TenantRow, TenantScope,
+    WorkspaceRow,
 };
 
 impl PgStore {
@@ -81,9 +82,6 @@ impl Store for PgStore {
     ) -> StoreResult<()> {
         self.create_session_impl(user_id, token_hash, expires_at)
             .await
-    }
-    async fn session_user(&self, token_hash: &str) -> StoreResult<Option<User>> {
-        self.session_user_impl(token_hash).await
     }
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
         self.delete_session_impl(token_hash).await
@@ -180,13 +178,10 @@ impl Store for PgStore {
     }
     async fn accept_invitation(
         &self,
-        token_hash: &str,
-        new_user: Option<(&str, &str)>,
+        which: InvitationRef<'_>,
+        accepter: Accepter<'_>,
     ) -> StoreResult<(User, Uuid)> {
-        self.accept_invitation_impl(token_hash, new_user).await
-    }
-    async fn invitation_email(&self, token_hash: &str) -> StoreResult<Option<String>> {
-        self.invitation_email_impl(token_hash).await
+        self.accept_invitation_impl(which, accepter).await
     }
 
     async fn create_api_key(

@@ -12,7 +12,8 @@ use super::{db_error, now, parse_role, PgStore};
 use crate::domain::{MembershipSummary, TenantStatus, Tier, User};
 use crate::store::{StoreError, StoreResult};
 
-pub(super) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.platform_admin, u.created_at";
+pub(super) const USER_COLUMNS: &str =
+    "u.id, u.email, u.name, u.platform_admin, u.created_at, u.invited_by_tenant";
 
 pub(super) fn user_from_row(row: &PgRow) -> StoreResult<User> {
     let err = |e| db_error(e, "read a user");
@@ -22,6 +23,7 @@ pub(super) fn user_from_row(row: &PgRow) -> StoreResult<User> {
         name: row.try_get("name").map_err(err)?,
         platform_admin: row.try_get("platform_admin").map_err(err)?,
         created_at: row.try_get("created_at").map_err(err)?,
+        invited_by_tenant: row.try_get("invited_by_tenant").map_err(err)?,
     })
 }
 
@@ -39,6 +41,7 @@ impl PgStore {
             name: name.to_string(),
             platform_admin,
             created_at: now(),
+            invited_by_tenant: None,
         };
         sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, platform_admin, created_at) \
@@ -85,8 +88,8 @@ impl PgStore {
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_used_at) \
+             VALUES ($1, $2, $3, $4, $3)",
         )
         .bind(token_hash)
         .bind(user_id)
@@ -96,19 +99,6 @@ impl PgStore {
         .await
         .map_err(|e| db_error(e, "create a session"))?;
         Ok(())
-    }
-
-    pub(super) async fn session_user_impl(&self, token_hash: &str) -> StoreResult<Option<User>> {
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2"
-        ))
-        .bind(token_hash)
-        .bind(now())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| db_error(e, "look up a session"))?;
-        row.map(|r| user_from_row(&r)).transpose()
     }
 
     pub(super) async fn delete_session_impl(&self, token_hash: &str) -> StoreResult<()> {

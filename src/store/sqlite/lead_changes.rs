@@ -115,6 +115,18 @@ impl SqliteStore {
             changes: json!({ "name": lead.name }),
         };
         write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        // The event log keeps that something happened to the lead, not who
+        // the lead was: every event about it is reduced to its id.
+        sqlx::query(
+            "UPDATE events SET data = json_object('lead_id', ?2, 'redacted', json('true')) \
+             WHERE tenant_id = ?1 AND (json_extract(data, '$.lead.id') = ?2 \
+             OR json_extract(data, '$.lead_id') = ?2)",
+        )
+        .bind(tenant_id.to_string())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "redact a deleted lead's events"))?;
         log_event(
             &mut tx,
             tenant_id,

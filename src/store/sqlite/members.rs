@@ -9,7 +9,9 @@ use uuid::Uuid;
 use super::users::{user_from_row, USER_COLUMNS};
 use super::{cursor, db_error, now_ms, parse_role, parse_uuid, to_dt, write_audit, SqliteStore};
 use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
-use crate::store::{Actor, AuditEntry, NewInvitationRow, StoreError, StoreResult};
+use crate::store::{
+    Accepter, Actor, AuditEntry, InvitationRef, NewInvitationRow, StoreError, StoreResult,
+};
 
 fn member_from_row(row: &SqliteRow) -> StoreResult<Member> {
     let err = |e| db_error(e, "read a member");
@@ -19,6 +21,12 @@ fn member_from_row(row: &SqliteRow) -> StoreResult<Member> {
         name: row.try_get("name").map_err(err)?,
         role: parse_role(&row.try_get::<String, _>("role").map_err(err)?)?,
         joined_at: to_dt(row.try_get("joined_at").map_err(err)?),
+        invited_by_tenant: row
+            .try_get::<Option<String>, _>("invited_by_tenant")
+            .map_err(err)?
+            .as_deref()
+            .map(parse_uuid)
+            .transpose()?,
     })
 }
 
@@ -39,7 +47,9 @@ fn invitation_from_row(row: &SqliteRow) -> StoreResult<Invitation> {
     })
 }
 
-const MEMBER_SELECT: &str = "SELECT m.user_id, u.email, u.name, m.role, m.created_at AS joined_at \
+const MEMBER_SELECT: &str =
+    "SELECT m.user_id, u.email, u.name, m.role, m.created_at AS joined_at, \
+     u.invited_by_tenant \
      FROM memberships m JOIN users u ON u.id = m.user_id";
 
 async fn member_in(
@@ -364,39 +374,37 @@ impl SqliteStore {
             .map_err(|e| db_error(e, "commit an invitation revocation"))
     }
 
-    pub(super) async fn invitation_email_impl(
-        &self,
-        token_hash: &str,
-    ) -> StoreResult<Option<String>> {
-        sqlx::query_scalar(
-            "SELECT email FROM invitations WHERE token_hash = ? AND accepted_at IS NULL \
-             AND revoked_at IS NULL AND expires_at > ?",
-        )
-        .bind(token_hash)
-        .bind(now_ms())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| db_error(e, "look up an invitation"))
-    }
-
     pub(super) async fn accept_invitation_impl(
         &self,
-        token_hash: &str,
-        new_user: Option<(&str, &str)>,
+        which: InvitationRef<'_>,
+        accepter: Accepter<'_>,
     ) -> StoreResult<(User, Uuid)> {
         let (_writer, mut tx) = self.write().await?;
-        let row = sqlx::query(
+        let (key_clause, key) = match which {
+            InvitationRef::Token(hash) => ("i.token_hash = ?", hash.to_string()),
+            InvitationRef::Mine { id, .. } => ("i.id = ?", id.to_string()),
+        };
+        let row = sqlx::query(&format!(
             "SELECT i.tenant_id, i.id, i.email, i.role, t.tier FROM invitations i \
-             JOIN tenants t ON t.id = i.tenant_id WHERE i.token_hash = ? \
-             AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?",
-        )
-        .bind(token_hash)
+             JOIN tenants t ON t.id = i.tenant_id WHERE {key_clause} \
+             AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?"
+        ))
+        .bind(key)
         .bind(now_ms())
         .fetch_optional(&mut *tx)
         .await
-        .map_err(|e| db_error(e, "look up an invitation"))?
-        .ok_or(StoreError::InvitationInvalid)?;
+        .map_err(|e| db_error(e, "look up an invitation"))?;
         let err = |e| db_error(e, "read an invitation");
+        let row = match (row, which) {
+            (Some(row), InvitationRef::Mine { email, .. })
+                if row.try_get::<String, _>("email").map_err(err)? != email =>
+            {
+                return Err(StoreError::NotFound)
+            }
+            (Some(row), _) => row,
+            (None, InvitationRef::Mine { .. }) => return Err(StoreError::NotFound),
+            (None, InvitationRef::Token(_)) => return Err(StoreError::InvitationInvalid),
+        };
         let tenant_id = parse_uuid(&row.try_get::<String, _>("tenant_id").map_err(err)?)?;
         let invitation_id: String = row.try_get("id").map_err(err)?;
         let email: String = row.try_get("email").map_err(err)?;
@@ -410,32 +418,43 @@ impl SqliteStore {
         .bind(&email)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(|e| db_error(e, "find the invited user"))?;
-        let user = match (existing, new_user) {
-            (Some(row), _) => user_from_row(&row)?,
-            (None, Some((name, password_hash))) => {
+        .map_err(|e| db_error(e, "find the invited user"))?
+        .map(|r| user_from_row(&r))
+        .transpose()?;
+        let user = match (existing, accepter) {
+            (Some(found), Accepter::Existing(me)) if found.id == me.id => found,
+            (_, Accepter::Existing(_)) => return Err(StoreError::InvitationNotYours),
+            (Some(_), Accepter::New { .. }) => return Err(StoreError::InvitationNeedsSignIn),
+            (
+                None,
+                Accepter::New {
+                    name,
+                    password_hash,
+                },
+            ) => {
                 let user = User {
                     id: Uuid::now_v7(),
                     email: email.clone(),
                     name: name.to_string(),
                     platform_admin: false,
                     created_at: to_dt(now_ms()),
+                    invited_by_tenant: Some(tenant_id),
                 };
                 sqlx::query(
-                    "INSERT INTO users (id, email, name, password_hash, platform_admin, created_at) \
-                     VALUES (?, ?, ?, ?, 0, ?)",
+                    "INSERT INTO users (id, email, name, password_hash, platform_admin, \
+                     created_at, invited_by_tenant) VALUES (?, ?, ?, ?, 0, ?, ?)",
                 )
                 .bind(user.id.to_string())
                 .bind(&user.email)
                 .bind(&user.name)
                 .bind(password_hash)
                 .bind(user.created_at.timestamp_millis())
+                .bind(tenant_id.to_string())
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| db_error(e, "create the invited user"))?;
                 user
             }
-            (None, None) => return Err(StoreError::InvitationInvalid),
         };
         if member_in(&mut tx, tenant_id, user.id).await?.is_none() {
             check_user_limit(&mut tx, tenant_id, tier.user_limit(), tier).await?;

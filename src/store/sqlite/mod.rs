@@ -1,6 +1,7 @@
 //! The embedded SQLite store (WAL, busy timeout, `BEGIN IMMEDIATE` for writes,
 //! so two processes on one file wait for each other instead of corrupting it).
 
+mod account;
 mod agents;
 mod analytics;
 mod batch;
@@ -27,9 +28,10 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use uuid::Uuid;
 
 use super::{
-    Actor, AgentChange, AuditEntry, EventRecord, Idempotency, IngestOutcome, KeyOwner, LeadChange,
-    LeadFilter, LeadLimit, NewApiKeyRow, NewInvitationRow, NewLeadRow, OutboxMessage, Store,
-    StoreError, StoreResult, SweepReport, TenantRow, TenantScope, WorkspaceRow,
+    Accepter, Actor, AgentChange, AuditEntry, EventRecord, Idempotency, IngestOutcome,
+    InvitationRef, KeyOwner, LeadChange, LeadFilter, LeadLimit, NewApiKeyRow, NewInvitationRow,
+    NewLeadRow, OutboxMessage, Store, StoreError, StoreResult, SweepReport, TenantRow, TenantScope,
+    WorkspaceRow,
 };
 use crate::domain::{
     Agent, AgentConfig, AgentVersion, ApiKey, AuditEvent, Invitation, Lead, Member,
@@ -185,9 +187,6 @@ impl Store for SqliteStore {
         self.create_session_impl(user_id, token_hash, expires_at)
             .await
     }
-    async fn session_user(&self, token_hash: &str) -> StoreResult<Option<User>> {
-        self.session_user_impl(token_hash).await
-    }
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
         self.delete_session_impl(token_hash).await
     }
@@ -283,13 +282,10 @@ impl Store for SqliteStore {
     }
     async fn accept_invitation(
         &self,
-        token_hash: &str,
-        new_user: Option<(&str, &str)>,
+        which: InvitationRef<'_>,
+        accepter: Accepter<'_>,
     ) -> StoreResult<(User, Uuid)> {
-        self.accept_invitation_impl(token_hash, new_user).await
-    }
-    async fn invitation_email(&self, token_hash: &str) -> StoreResult<Option<String>> {
-        self.invitation_email_impl(token_hash).await
+        self.accept_invitation_impl(which, accepter).await
     }
 
     async fn create_api_key(

@@ -9,7 +9,8 @@ use super::{db_error, now_ms, parse_role, parse_uuid, to_dt, SqliteStore};
 use crate::domain::{MembershipSummary, TenantStatus, Tier, User};
 use crate::store::{StoreError, StoreResult};
 
-pub(super) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.platform_admin, u.created_at";
+pub(super) const USER_COLUMNS: &str =
+    "u.id, u.email, u.name, u.platform_admin, u.created_at, u.invited_by_tenant";
 
 pub(super) fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
     let id: String = row.try_get("id").map_err(|e| db_error(e, "read a user"))?;
@@ -29,6 +30,12 @@ pub(super) fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
             row.try_get("created_at")
                 .map_err(|e| db_error(e, "read a user"))?,
         ),
+        invited_by_tenant: row
+            .try_get::<Option<String>, _>("invited_by_tenant")
+            .map_err(|e| db_error(e, "read a user"))?
+            .as_deref()
+            .map(parse_uuid)
+            .transpose()?,
     })
 }
 
@@ -46,6 +53,7 @@ impl SqliteStore {
             name: name.to_string(),
             platform_admin,
             created_at: to_dt(now_ms()),
+            invited_by_tenant: None,
         };
         sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, platform_admin, created_at) \
@@ -92,7 +100,8 @@ impl SqliteStore {
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_used_at) \
+             VALUES (?1, ?2, ?3, ?4, ?3)",
         )
         .bind(token_hash)
         .bind(user_id.to_string())
@@ -102,19 +111,6 @@ impl SqliteStore {
         .await
         .map_err(|e| db_error(e, "create a session"))?;
         Ok(())
-    }
-
-    pub(super) async fn session_user_impl(&self, token_hash: &str) -> StoreResult<Option<User>> {
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = ? AND s.expires_at > ?"
-        ))
-        .bind(token_hash)
-        .bind(now_ms())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| db_error(e, "look up a session"))?;
-        row.map(|r| user_from_row(&r)).transpose()
     }
 
     pub(super) async fn delete_session_impl(&self, token_hash: &str) -> StoreResult<()> {

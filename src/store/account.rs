@@ -1,0 +1,71 @@
+//! Accounts: sessions (with an idle timeout that slides with use under an
+//! absolute cap), passwords, and the invitations waiting for a signed-in
+//! user. A supertrait of [`super::Store`], so `DynStore` offers it too.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+use super::StoreResult;
+use crate::domain::{PendingInvitation, User};
+
+/// Which invitation an acceptance names.
+#[derive(Debug, Clone, Copy)]
+pub enum InvitationRef<'a> {
+    /// By its secret token (hashed), from the invitation link.
+    Token(&'a str),
+    /// By id, for the signed-in user it was sent to (`email`); another
+    /// user's invitation answers not found.
+    Mine { id: Uuid, email: &'a str },
+}
+
+/// Who accepts an invitation. An invitation for an email that already has
+/// an account can only be accepted by that account, signed in; one for a
+/// new email creates the account (marked with the inviting tenant).
+#[derive(Debug, Clone, Copy)]
+pub enum Accepter<'a> {
+    Existing(&'a User),
+    New {
+        name: &'a str,
+        password_hash: &'a str,
+    },
+}
+
+/// A session's lifetime: it ends `idle` after its last use, and at
+/// `expires_at` whatever the use.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionClock {
+    pub now: DateTime<Utc>,
+    pub idle: Duration,
+}
+
+impl SessionClock {
+    /// Last-use times are written at most this often, so a busy session
+    /// does not turn every read into a write.
+    pub fn touch_every(&self) -> Duration {
+        (self.idle / 4).min(Duration::seconds(60))
+    }
+}
+
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// The session's user, when the session exists, has not reached its
+    /// absolute expiry and was used within the idle timeout; records the use.
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        clock: SessionClock,
+    ) -> StoreResult<Option<User>>;
+    /// Ends every session of `user_id` except `keep` (a token hash);
+    /// returns how many ended.
+    async fn end_sessions(&self, user_id: Uuid, keep: Option<&str>) -> StoreResult<u64>;
+    async fn set_password_hash(&self, user_id: Uuid, password_hash: &str) -> StoreResult<()>;
+    /// The invitation's email, when the token (hashed) is still valid: lets
+    /// the server ask for a password only when no account exists yet.
+    async fn invitation_email(&self, token_hash: &str) -> StoreResult<Option<String>>;
+    /// Valid invitations sent to `email`, oldest first.
+    async fn pending_invitations(&self, email: &str) -> StoreResult<Vec<PendingInvitation>>;
+    /// The invitee turns one down: it is revoked (recorded in the tenant's
+    /// audit log as the invitee's decision).
+    async fn decline_invitation(&self, user: &User, id: Uuid) -> StoreResult<()>;
+}
