@@ -9,6 +9,7 @@ mod upgrade {
     pub mod check;
     pub mod downgrade;
     pub mod fakes;
+    pub mod fill;
     pub mod generate;
     pub mod manifest;
     pub mod process;
