@@ -405,3 +405,22 @@ mod tests {
         parse_file(Path::new("config.example.toml"), text).unwrap();
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A config file may hold anything: it is read or refused with a
+        /// message, never a panic.
+        #[test]
+        fn any_config_text_is_read_or_refused_without_panic(
+            text in crate::domain::text::arbitrary::text(&[
+                "=", "\"", "[", "]", "\n", "server", "trusted_proxy_header", "[smtp]", "keys", "#",
+            ])
+        ) {
+            let _ = parse_file(Path::new("c.toml"), &text);
+        }
+    }
+}

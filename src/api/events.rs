@@ -114,3 +114,21 @@ mod tests {
         assert_eq!(ev.data, "{\"a\":1}");
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The console reads whatever the server (or a proxy in between)
+        /// streams: any block parses or is skipped, never a panic.
+        #[test]
+        fn any_event_block_parses_without_panic(
+            block in crate::domain::text::arbitrary::text(
+                &["id:", "event:", "data:", ":", "\n", "\n\n", "-1", "99999999999999999999"]
+            )
+        ) {
+            let _ = super::parse_block(&block);
+        }
+    }
+}

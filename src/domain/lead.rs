@@ -562,3 +562,39 @@ pub struct SampleLead {
     pub source: LeadSource,
     pub received_minutes_ago: i64,
 }
+
+/// Lead text comes from anyone with a form: no input makes these panic.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::domain::text::arbitrary::text;
+    use proptest::prelude::*;
+
+    const WORDS: &[&str] = &["@", ".", "http://", "www.", "+", "(", " ", "x@y.io"];
+
+    proptest! {
+        #[test]
+        fn any_lead_is_validated_or_refused_without_panic(
+            name in text(WORDS),
+            email in text(WORDS),
+            phone in text(&["1", "2", "+", "-", " ", "(", ")"]),
+            company in text(WORDS),
+            message in text(WORDS),
+            keyword in text(WORDS),
+        ) {
+            let input = LeadInput {
+                name,
+                email: Some(email),
+                phone: Some(phone),
+                company: Some(company),
+                message,
+                source_page: Some(keyword.clone()),
+                ..Default::default()
+            };
+            let _ = spam_reason(&input, &[keyword, "İ".into(), "\u{212a}".into()]);
+            if let Ok(lead) = input.normalized() {
+                prop_assert!(lead.name.chars().count() <= 200);
+            }
+        }
+    }
+}

@@ -35,3 +35,22 @@ mod tests {
         assert!(!is_email("a@b@c.com"));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Emails arrive from forms, CSV and headers: any text is judged
+        /// without panic, and normalising is idempotent.
+        #[test]
+        fn any_text_is_judged_without_panic(
+            s in crate::domain::text::arbitrary::text(&["@", ".", "..", "a"])
+        ) {
+            let _ = is_email(&s);
+            let once = normalize_email(&s);
+            prop_assert_eq!(normalize_email(&once), once.clone());
+        }
+    }
+}

@@ -409,3 +409,25 @@ mod address_tests {
         }
     }
 }
+
+/// Tenants type webhook URLs and filters; receivers send signature headers.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::domain::text::arbitrary::text;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_url_filter_or_signature_is_judged_without_panic(
+            url in text(&["http://", "https://", "[", "]", ":", "@", "/", "%", "::ffff:", "localhost"]),
+            filter in text(&["lead.", "*", ".", "sla.breached"]),
+            header in text(&["t=", "v1=", ",", "="]),
+        ) {
+            let _ = private_host(&url);
+            let _ = validate(&url, std::slice::from_ref(&filter));
+            let _ = matches(std::slice::from_ref(&filter), "lead.created");
+            let _ = verify("whsec_x", 0, url.as_bytes(), &header);
+        }
+    }
+}

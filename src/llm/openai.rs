@@ -448,3 +448,39 @@ mod tests {
         assert!(!format!("{key:?}").contains("sk-secret"));
     }
 }
+
+/// A provider's stream and error bodies are model output and someone
+/// else's server: any line is read or ignored, never a panic.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::domain::text::arbitrary::text;
+    use proptest::prelude::*;
+
+    const WORDS: &[&str] = &[
+        "data:",
+        "[DONE]",
+        "{",
+        "}",
+        "\"error\"",
+        "\"message\"",
+        ":",
+        "\"choices\"",
+        "[",
+        "]",
+        "\"content\"",
+        "\"delta\"",
+        "\"usage\"",
+        "null",
+        "1e999",
+    ];
+
+    proptest! {
+        #[test]
+        fn any_stream_line_or_error_body_is_read_without_panic(line in text(WORDS)) {
+            let _ = parse_event(line.trim());
+            let message = error_message(&line);
+            prop_assert!(message.chars().count() <= MAX_ERROR_MESSAGE + 1);
+        }
+    }
+}

@@ -61,8 +61,12 @@ pub async fn create(
     let key = secret::generate("sbk_");
     let row = NewApiKeyRow {
         name: name.to_string(),
-        prefix: key[..10].to_string(),
-        last_four: key[key.len() - 4..].to_string(),
+        // The generated key is ASCII; cut by characters all the same.
+        prefix: key.chars().take(10).collect(),
+        last_four: key
+            .chars()
+            .skip(key.chars().count().saturating_sub(4))
+            .collect(),
         key_hash: secret::hash(&key),
         scope: new.scope.unwrap_or(ApiKeyScope::LeadsIngest),
         workspace_id: new.workspace_id,

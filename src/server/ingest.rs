@@ -175,3 +175,37 @@ pub async fn ingest(
     }
     Ok(resp)
 }
+
+/// Keys and sessions arrive in headers anyone can write.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use axum::http::{HeaderValue, Request};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_credential_header_is_read_without_panic(
+            raw in proptest::collection::vec(any::<u8>(), 0..80),
+            text in crate::domain::text::arbitrary::text(&["Bearer ", "bearer", " ", "sbk_", "sbt_"]),
+        ) {
+            for value in [HeaderValue::from_bytes(&raw), HeaderValue::from_str(&text)]
+                .into_iter()
+                .flatten()
+            {
+                let mut headers = HeaderMap::new();
+                headers.insert(axum::http::header::AUTHORIZATION, value.clone());
+                headers.insert("x-api-key", value.clone());
+                if let Some(key) = api_key(&headers) {
+                    prop_assert!(key.starts_with("sbk_"));
+                }
+                let (parts, ()) = Request::builder()
+                    .header(axum::http::header::AUTHORIZATION, value)
+                    .body(())
+                    .unwrap()
+                    .into_parts();
+                let _ = super::super::extract::bearer(&parts);
+            }
+        }
+    }
+}

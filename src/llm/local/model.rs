@@ -434,3 +434,29 @@ mod tests {
         assert_eq!(chatml_header(ChatRole::User), "<|im_start|>user\n");
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::domain::text::arbitrary::text;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The reply grows a piece at a time, in any script; the search
+        /// for stops never cuts inside a character.
+        #[test]
+        fn stops_are_found_in_any_reply_without_panic(
+            pieces in proptest::collection::vec(text(&["\n", "\n\n", "REASON:"]), 0..12),
+            stop in proptest::collection::vec(text(&["\n", "İ", "\u{212a}"]), 0..3),
+            start in 0usize..40,
+        ) {
+            let mut produced = String::new();
+            // Where a required start ended: anywhere, even inside a character.
+            let mut checked = start;
+            for piece in pieces {
+                produced.push_str(&piece);
+                let _ = ends_a_stop(&produced, &stop, &mut checked);
+            }
+        }
+    }
+}
