@@ -23,6 +23,10 @@ pub struct FileConfig {
     pub log_dir: Option<PathBuf>,
     /// Days a session token stays valid.
     pub session_days: Option<u32>,
+    /// Days a session may sit unused before it ends (at most `session_days`).
+    pub session_idle_days: Option<u32>,
+    /// Days the live event log is kept (what streams resume from).
+    pub event_retention_days: Option<u32>,
     /// Lead ingest per API key: sustained rate per minute and burst.
     pub ingest_rate_per_minute: Option<u32>,
     pub ingest_burst: Option<u32>,
@@ -131,6 +135,8 @@ pub struct Config {
     pub log_level: String,
     pub log_dir: PathBuf,
     pub session_days: u32,
+    pub session_idle_days: u32,
+    pub event_retention_days: u32,
     pub ingest_rate_per_minute: u32,
     pub ingest_burst: u32,
     pub sla_check_seconds: u32,
@@ -219,6 +225,18 @@ impl Config {
         let workflow_workers = number("workflow_workers", file.workflow_workers, 2)?;
         let outbound_retention_days =
             number("outbound_retention_days", file.outbound_retention_days, 30)?;
+        let session_idle_days = number("session_idle_days", file.session_idle_days, 7)?;
+        if session_idle_days == 0 || session_idle_days > session_days {
+            anyhow::bail!(
+                "session_idle_days must be between 1 and session_days ({session_days}); got {session_idle_days}"
+            );
+        }
+        let event_retention_days = number("event_retention_days", file.event_retention_days, 30)?;
+        if event_retention_days == 0 || event_retention_days > 36_500 {
+            anyhow::bail!(
+                "event_retention_days must be between 1 and 36500 (got {event_retention_days})"
+            );
+        }
         if outbound_retention_days > 36_500 {
             anyhow::bail!(
                 "outbound_retention_days must be at most 36500 (got {outbound_retention_days})"
@@ -265,6 +283,8 @@ impl Config {
                 .or(file.log_dir)
                 .unwrap_or_else(|| dirs.data.clone()),
             session_days,
+            session_idle_days,
+            event_retention_days,
             ingest_rate_per_minute,
             ingest_burst,
             sla_check_seconds,

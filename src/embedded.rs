@@ -57,6 +57,8 @@ pub fn providers(config: &Config) -> anyhow::Result<crate::llm::Providers> {
 pub fn settings(config: &Config) -> ServerSettings {
     ServerSettings {
         session_ttl: chrono::Duration::days(config.session_days as i64),
+        session_idle: chrono::Duration::days(i64::from(config.session_idle_days)),
+        event_retention: chrono::Duration::days(i64::from(config.event_retention_days)),
         ingest_per_minute: config.ingest_rate_per_minute,
         ingest_burst: config.ingest_burst,
         sla_interval: std::time::Duration::from_secs(u64::from(config.sla_check_seconds)),

@@ -88,6 +88,8 @@ pub struct ServerSettings {
     /// How long delivered (or given-up) webhook deliveries, their attempts
     /// and sent mail are kept; unfinished ones are kept until they finish.
     pub outbound_retention: chrono::Duration,
+    /// How long the live event log is kept (streams resume from it).
+    pub event_retention: chrono::Duration,
     /// How often the dispatcher deletes what is past retention.
     pub outbound_purge_interval: Duration,
     /// Where the mailer sends the outbox; `None` keeps it unsent.
@@ -115,6 +117,7 @@ impl Default for ServerSettings {
             webhook_private_targets: false,
             outbound_retry: crate::domain::RetryPolicy::default(),
             outbound_retention: chrono::Duration::days(30),
+            event_retention: chrono::Duration::days(30),
             outbound_purge_interval: Duration::from_secs(60 * 60),
             smtp: None,
         }

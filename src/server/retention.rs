@@ -1,6 +1,7 @@
 //! Retention for outbound traffic: deletes delivered (or given-up) webhook
 //! deliveries with their attempts, and sent mail, once older than
-//! `outbound_retention`. The webhook dispatcher starts a pass every
+//! `outbound_retention`; and live events older than `event_retention` that
+//! no delivery refers to any more. The webhook dispatcher starts a pass every
 //! `outbound_purge_interval`; what is still pending is never touched.
 
 use super::AppState;
@@ -28,8 +29,19 @@ pub async fn purge_expired(state: &AppState) -> StoreResult<OutboundPurge> {
         // Let other writers in between batches.
         tokio::task::yield_now().await;
     }
+    if let Some(before) = now.checked_sub_signed(state.settings.event_retention) {
+        loop {
+            let gone = state.store.purge_events(before, BATCH).await?;
+            total.events += gone;
+            if gone < u64::from(BATCH) {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
     if total != OutboundPurge::default() {
         tracing::info!(
+            events = total.events,
             deliveries = total.deliveries,
             mails = total.mails,
             before = %before,

@@ -89,6 +89,8 @@ pub struct OutboundPurge {
     pub deliveries: u64,
     /// Sent outbox messages.
     pub mails: u64,
+    /// Live events (the log streams resume from).
+    pub events: u64,
 }
 
 #[async_trait]
@@ -171,6 +173,10 @@ pub trait OutboundStore: Send + Sync + 'static {
     /// messages sent before `before`. Pending deliveries (due, leased,
     /// retrying, or waiting on a disabled endpoint) and unsent mail are
     /// never deleted.
+    /// Retention of the live event log, across tenants: deletes up to
+    /// `limit` events older than `before` that no webhook delivery still
+    /// refers to (a delivery's payload is its event). Returns how many went.
+    async fn purge_events(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<u64>;
     async fn purge_outbound(&self, before: DateTime<Utc>, limit: u32)
         -> StoreResult<OutboundPurge>;
 }

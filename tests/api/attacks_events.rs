@@ -232,3 +232,36 @@ async fn api4_concurrent_streams_per_user_are_capped() {
         .await
         .expect("a freed slot");
 }
+
+/// The event log holds lead data: it is kept for its retention only, except
+/// events a webhook delivery still needs.
+#[tokio::test]
+async fn api3_the_event_log_is_kept_for_its_retention_only() {
+    use switchboard::server::clock::ManualClock;
+    let clock = std::sync::Arc::new(ManualClock::new(chrono::Utc::now()));
+    let settings = switchboard::server::ServerSettings {
+        event_retention: chrono::Duration::days(30),
+        ..Default::default()
+    };
+    let app = super::common::spawn_with_clock(settings, clock.clone()).await;
+    app.tenant("Open Arms", Tier::Pro).await;
+    let key = app.ingest_key("open-arms").await;
+    app.anon()
+        .ingest_lead(&key, &lead("Old Lead"), None)
+        .await
+        .unwrap();
+    clock.advance(chrono::Duration::days(31));
+    app.anon()
+        .ingest_lead(&key, &lead("New Lead"), None)
+        .await
+        .unwrap();
+    let purged = switchboard::server::retention::purge_expired(&app.state)
+        .await
+        .unwrap();
+    assert!(purged.events >= 1, "{purged:?}");
+    let mut replay = app.admin.events("open-arms", Some(0)).await.unwrap();
+    let left = drain(&mut replay, Duration::from_millis(1000)).await;
+    let text: Vec<String> = left.iter().map(|e| e.data.to_string()).collect();
+    assert!(text.iter().all(|t| !t.contains("Old Lead")), "{text:?}");
+    assert!(text.iter().any(|t| t.contains("New Lead")), "{text:?}");
+}

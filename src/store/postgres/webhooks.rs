@@ -514,6 +514,16 @@ impl OutboundStore for PgStore {
         commit(tx, "commit a mail attempt").await
     }
 
+    async fn purge_events(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<u64> {
+        let gone: i64 = sqlx::query_scalar("SELECT sb_purge_events($1, $2)")
+            .bind(ms(before))
+            .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "delete events past retention"))?;
+        Ok(gone.max(0) as u64)
+    }
+
     async fn purge_outbound(
         &self,
         before: DateTime<Utc>,
@@ -529,6 +539,7 @@ impl OutboundStore for PgStore {
         Ok(OutboundPurge {
             deliveries: deliveries.max(0) as u64,
             mails: mails.max(0) as u64,
+            events: 0,
         })
     }
 }

@@ -610,6 +610,27 @@ impl OutboundStore for SqliteStore {
         Ok(())
     }
 
+    async fn purge_events(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<u64> {
+        let (_writer, mut tx) = self.write().await?;
+        let gone = sqlx::query(
+            "DELETE FROM events WHERE id IN ( \
+               SELECT e.id FROM events e WHERE e.created_at < ? \
+                  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d \
+                                   WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id) \
+                ORDER BY e.id LIMIT ?)",
+        )
+        .bind(before.timestamp_millis())
+        .bind(i64::from(limit))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "delete events past retention"))?
+        .rows_affected();
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an event purge"))?;
+        Ok(gone)
+    }
+
     async fn purge_outbound(
         &self,
         before: DateTime<Utc>,
@@ -651,6 +672,10 @@ impl OutboundStore for SqliteStore {
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit a retention purge"))?;
-        Ok(OutboundPurge { deliveries, mails })
+        Ok(OutboundPurge {
+            deliveries,
+            mails,
+            events: 0,
+        })
     }
 }
