@@ -42,6 +42,24 @@ enum Command {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Copy the SQLite database (a live copy; a server may keep running).
+    Backup {
+        /// The copy (default: backups/<name>-<time>.db beside the database).
+        #[arg(long)]
+        to: Option<PathBuf>,
+        /// sqlite://PATH
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Replace the SQLite database with a copy (refused while it is in use);
+    /// the database it replaces is kept in backups/.
+    Restore {
+        /// A copy made by `switchboard backup` (or an automatic one).
+        file: PathBuf,
+        /// sqlite://PATH
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Manage users directly in the store.
     User {
         #[command(subcommand)]
@@ -248,7 +266,9 @@ fn main() -> ExitCode {
         Some(Command::User {
             command: UserCommand::Add { database_url, .. },
         })
-        | Some(Command::Migrate { database_url }) => flags.database_url = database_url.clone(),
+        | Some(Command::Migrate { database_url })
+        | Some(Command::Backup { database_url, .. })
+        | Some(Command::Restore { database_url, .. }) => flags.database_url = database_url.clone(),
         _ => {}
     }
     let result = Config::load(&flags).and_then(|config| {
@@ -260,6 +280,10 @@ fn main() -> ExitCode {
                 None => commands::console::run(&config).await,
                 Some(Command::Serve { .. }) => commands::serve::run(&config).await,
                 Some(Command::Migrate { .. }) => commands::migrate::run(&config).await,
+                Some(Command::Backup { to, .. }) => commands::backup::backup(&config, to).await,
+                Some(Command::Restore { file, .. }) => {
+                    commands::backup::restore(&config, &file).await
+                }
                 Some(Command::User {
                     command:
                         UserCommand::Add {

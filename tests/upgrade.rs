@@ -6,6 +6,7 @@
 
 mod upgrade {
     pub mod api;
+    pub mod backup;
     pub mod check;
     pub mod downgrade;
     pub mod fakes;

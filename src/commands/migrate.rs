@@ -7,6 +7,8 @@ use crate::config::Config;
 use crate::store;
 
 pub async fn run(config: &Config) -> anyhow::Result<()> {
+    // What migrating did (e.g. where a backup went) is logged.
+    super::logging::to_stderr(config);
     let url = &config.database_url;
     if store::is_postgres(url) {
         store::postgres::migrate(url).await?;

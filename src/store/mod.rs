@@ -2,6 +2,7 @@
 //! backend (chosen by the database URL's scheme).
 
 pub mod account;
+pub mod backup;
 pub mod leads;
 pub mod outbound;
 pub mod playground;

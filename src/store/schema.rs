@@ -6,6 +6,8 @@ use anyhow::Context;
 use sqlx::migrate::Migrator;
 use sqlx::{PgPool, SqlitePool};
 
+use super::backup;
+
 pub static SQLITE: Migrator = sqlx::migrate!("src/store/sqlite/migrations");
 pub static POSTGRES: Migrator = sqlx::migrate!("src/store/postgres/migrations");
 
@@ -60,11 +62,41 @@ pub async fn migrate_sqlite(pool: &SqlitePool) -> anyhow::Result<()> {
             .await
             .context("cannot read the SQLite database's applied migrations")?;
         refuse_unknown(&applied, &SQLITE)?;
+        back_up_if_risky(pool, &applied).await?;
     }
     SQLITE
         .run(pool)
         .await
         .context("cannot migrate the SQLite database")
+}
+
+/// A copy of the database before pending migrations that change existing
+/// tables run (`backup::before_migrating`); nothing for a new database.
+async fn back_up_if_risky(pool: &SqlitePool, applied: &[i64]) -> anyhow::Result<()> {
+    let Some(&from) = applied.iter().max() else {
+        return Ok(());
+    };
+    let risky: Vec<String> = SQLITE
+        .iter()
+        .filter(|m| !applied.contains(&m.version) && backup::changes_existing_tables(&m.sql))
+        .map(|m| format!("{} {}", m.version, m.description))
+        .collect();
+    let options = pool.connect_options();
+    let file = options.get_filename();
+    if risky.is_empty() || !file.is_file() {
+        return Ok(());
+    }
+    let to = backup::before_migrating(pool, file, from).await?;
+    tracing::warn!(
+        backup = %to.display(),
+        from,
+        to = sqlite_version(),
+        migrations = %risky.join(", "),
+        "backed up the database before migrations that change existing tables \
+         (the last {} such copies are kept)",
+        backup::AUTOMATIC_KEPT
+    );
+    Ok(())
 }
 
 /// The versions applied to a PostgreSQL database; none before its first migration.
