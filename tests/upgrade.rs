@@ -12,6 +12,7 @@ mod upgrade {
     pub mod fakes;
     pub mod fill;
     pub mod generate;
+    pub mod interrupt;
     pub mod manifest;
     pub mod process;
 }

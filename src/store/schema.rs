@@ -119,6 +119,20 @@ pub async fn postgres_applied(pool: &PgPool) -> anyhow::Result<Option<Vec<i64>>>
 mod tests {
     use super::*;
 
+    /// What makes a migration safe to interrupt (tests/upgrade/interrupt.rs):
+    /// it and its bookkeeping row commit together. `-- no-transaction`
+    /// would give that up.
+    #[test]
+    fn every_migration_runs_in_its_own_transaction() {
+        for m in SQLITE.iter().chain(POSTGRES.iter()) {
+            assert!(
+                !m.no_tx,
+                "migration {} {} opts out of its transaction",
+                m.version, m.description
+            );
+        }
+    }
+
     #[test]
     fn a_newer_database_is_refused_naming_both_versions() {
         let known = sqlite_version();
