@@ -26,6 +26,9 @@ pub enum ApiError {
     LimitReached(String),
     #[error("rate limited")]
     RateLimited { retry_after: u64 },
+    /// Over a concurrency cap (streams, generations): 429 with the reason.
+    #[error("busy: {why}")]
+    Busy { retry_after: u64, why: String },
     #[error("tenant suspended")]
     Suspended(String),
     #[error(transparent)]
@@ -87,6 +90,11 @@ impl ApiError {
                     ProblemKind::RateLimited,
                     format!("too many attempts; try again in {retry_after} s"),
                 );
+                p.retry_after = Some(*retry_after);
+                p
+            }
+            ApiError::Busy { retry_after, why } => {
+                let mut p = Problem::new(ProblemKind::RateLimited, why.clone());
                 p.retry_after = Some(*retry_after);
                 p
             }

@@ -23,6 +23,7 @@ use crate::domain::{Permission, Problem, Role};
 use crate::store::{DynStore, EventRecord};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Resume after this event id (same as the `Last-Event-ID` header).
     pub after: Option<i64>,
@@ -223,7 +224,14 @@ pub async fn stream(
     let slot = state
         .streams
         .take(session.user.id, state.settings.streams_per_user)
-        .ok_or(ApiError::RateLimited { retry_after: 5 })?;
+        .ok_or_else(|| ApiError::Busy {
+            retry_after: 5,
+            why: format!(
+                "you already have {} live event streams open (the most one user may); \
+                 close one (another console or tab) and retry",
+                state.settings.streams_per_user
+            ),
+        })?;
     // Without a resume point, start from now: the console loads current
     // state through the lists and only needs what changes next.
     let last = match header.or(q.after) {

@@ -12,6 +12,7 @@ pub mod dispatch;
 pub mod error;
 pub mod events;
 mod extract;
+pub mod generation;
 mod import;
 mod ingest;
 mod leads;
@@ -54,6 +55,9 @@ pub struct ServerSettings {
     pub stream_recheck: Duration,
     /// Concurrent live event streams one user may hold open.
     pub streams_per_user: usize,
+    /// Model generations one tenant may run at once (playground replies
+    /// and workflow steps together).
+    pub generations_per_tenant: usize,
     /// How often the SLA watcher looks for alerts to emit.
     pub sla_interval: Duration,
     /// Lead ingest per API key: sustained rate and burst.
@@ -103,6 +107,7 @@ impl Default for ServerSettings {
             session_idle: chrono::Duration::days(7),
             stream_recheck: Duration::from_secs(2),
             streams_per_user: 8,
+            generations_per_tenant: 2,
             sla_interval: Duration::from_secs(30),
             ingest_per_minute: 600,
             ingest_burst: 100,
@@ -141,6 +146,8 @@ pub struct AppState {
     pub workflows: Arc<workflow_runner::WorkflowRuns>,
     /// Live event streams open per user, for the per-user cap.
     pub streams: Arc<events::StreamSlots>,
+    /// Model generations running per tenant, for the per-tenant cap.
+    pub generations: Arc<generation::GenerationSlots>,
 }
 
 impl AppState {
@@ -163,6 +170,7 @@ impl AppState {
             settings.ingest_burst,
         ));
         let (events, _) = tokio::sync::broadcast::channel(1024);
+        let generations_per_tenant = settings.generations_per_tenant;
         Self {
             store,
             settings: Arc::new(settings),
@@ -174,6 +182,7 @@ impl AppState {
             playground: Arc::default(),
             workflows: Arc::default(),
             streams: Arc::default(),
+            generations: Arc::new(generation::GenerationSlots::new(generations_per_tenant)),
         }
     }
 

@@ -360,6 +360,19 @@ pub async fn send(
             model,
         });
     }
+    let generations = state
+        .generations
+        .try_take(access.tenant.id, lanes.len())
+        .ok_or_else(|| ApiError::Busy {
+            retry_after: 5,
+            why: format!(
+                "{} is already running {} model replies (playground and workflows share \
+                 the model, at most {} at once per tenant); retry when one finishes",
+                access.tenant.name,
+                state.generations.held(access.tenant.id),
+                state.settings.generations_per_tenant
+            ),
+        })?;
     let run = state
         .playground
         .start(id)
@@ -400,6 +413,7 @@ pub async fn send(
         tenant: access.tenant.id,
         session: id,
         user,
+        _generations: generations,
     };
     tokio::spawn(turn.run(started, run, tx));
     let stream = futures::stream::unfold(rx, |mut rx| async move {
@@ -451,6 +465,8 @@ struct Turn {
     tenant: Uuid,
     session: Uuid,
     user: PlaygroundMessage,
+    /// The tenant's generations this turn holds until its lanes finish.
+    _generations: crate::server::generation::GenerationSlot,
 }
 
 /// A lane whose generation has started.

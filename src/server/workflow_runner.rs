@@ -17,7 +17,9 @@ use uuid::Uuid;
 use super::supervise::{catch_panic, PANICKED};
 use super::AppState;
 use crate::domain::playground::lead_context;
-use crate::domain::workflow::{parse_qualification, qualify_instruction, qualify_starts};
+use crate::domain::workflow::{
+    approval_request_mail, parse_qualification, qualify_instruction, qualify_starts,
+};
 use crate::domain::{Agent, Lead, StepKind, StepOutcome, Tenant, Workflow, WorkflowStatus};
 use crate::llm::{CancellationToken, ChatMessage, ChatRole, Chunk, GenerateRequest, LlmError};
 use crate::store::{
@@ -297,6 +299,11 @@ impl<'a> Run<'a> {
             starts,
             stop,
         };
+        // Held until the answer is whole: the tenant's share of the model.
+        let _generation = tokio::select! {
+            _ = self.cancel.cancelled() => return Err(LlmError::Cancelled.to_string()),
+            slot = self.state.generations.take(self.tenant.id) => slot,
+        };
         let started = Instant::now();
         let mut rx = provider
             .generate(req, self.cancel.clone())
@@ -488,20 +495,18 @@ impl<'a> Run<'a> {
             json!({ "workflow_id": id, "lead_id": self.lead.id, "lead_name": self.lead.name }),
         ));
         if let Some(manager) = &self.tenant.settings.manager_email {
+            let (subject, body) = approval_request_mail(
+                &self.tenant.name,
+                &self.agent.name,
+                &self.lead.name,
+                self.lead.email.as_deref(),
+                &answer.text,
+            );
             t.outbox = Some(OutboxRow {
                 kind: "approval_request",
                 recipient: Some(manager.clone()),
-                subject: format!(
-                    "[{}] A reply to {} awaits approval",
-                    self.tenant.name, self.lead.name
-                ),
-                body: format!(
-                    "{} drafted a reply to {} ({}):\n\n{}\n\nApprove or edit it in Switchboard.",
-                    self.agent.name,
-                    self.lead.name,
-                    self.lead.email.as_deref().unwrap_or("no email"),
-                    answer.text
-                ),
+                subject,
+                body,
             });
         }
         self.transition(t).await

@@ -707,3 +707,53 @@ async fn the_local_model_answers_in_the_playground() {
     assert!((1..=24).contains(&stats.completion_tokens), "{stats:?}");
     assert!(stats.tokens_per_second > 0.0, "{stats:?}");
 }
+
+/// OWASP API4 (unrestricted resource consumption): a tenant holds at most
+/// its share of the model; over it, a message is refused with 429 and
+/// Retry-After, and nothing is stored. Other tenants are not held up.
+#[tokio::test]
+async fn api4_a_tenant_over_its_generation_cap_is_refused_and_others_are_not() {
+    let fx = fixture().await;
+    let app = &fx.app;
+    let busy = app.tenant("Open Arms", Tier::Pro).await;
+    app.tenant("Other", Tier::Pro).await;
+    let a = agent(&app.admin, "open-arms", "Greeter", "test/echo").await;
+    let s = session(&app.admin, "open-arms", with_agent(a)).await;
+    let b = agent(&app.admin, "other", "Greeter", "test/echo").await;
+    let other = session(&app.admin, "other", with_agent(b)).await;
+
+    // Two generations held for Open Arms (its workflows, say): the cap.
+    let cap = app.state.settings.generations_per_tenant;
+    let held: Vec<_> = (0..cap)
+        .map(|_| app.state.generations.try_take(busy.id, 1).unwrap())
+        .collect();
+    let err = app
+        .admin
+        .send_playground_message("open-arms", s, "Hello")
+        .await
+        .err()
+        .expect("refused over the cap");
+    assert_eq!(err.status(), Some(429), "{err}");
+    assert!(err.problem().unwrap().retry_after.is_some());
+    assert!(err.to_string().contains("at most"), "{err}");
+    let transcript = app.admin.playground_session("open-arms", s).await.unwrap();
+    assert!(transcript.messages.is_empty(), "nothing stored");
+    // Another tenant answers meanwhile.
+    let events = drain(
+        app.admin
+            .send_playground_message("other", other, "Hello")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(replies(&events).len(), 1);
+    drop(held);
+    let events = drain(
+        app.admin
+            .send_playground_message("open-arms", s, "Hello")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(replies(&events).len(), 1);
+}
