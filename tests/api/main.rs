@@ -4,6 +4,7 @@ mod agents;
 mod analytics;
 mod attacks_events;
 mod attacks_identity;
+mod attacks_postgres;
 mod attacks_robustness;
 mod audit;
 mod auth;

@@ -31,6 +31,7 @@ pub async fn migrate(owner_url: &str) -> anyhow::Result<()> {
         .await
         .context("cannot migrate the PostgreSQL database")?;
     grant_app_role(&pool).await?;
+    lock_schema(&pool).await?;
     pool.close().await;
     Ok(())
 }
@@ -97,9 +98,52 @@ async fn grant_app_role(pool: &PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Only the owner creates objects in the schema: a table or function that
+/// another role plants there could shadow the store's own or wait for the
+/// owner to call it. PostgreSQL 15 no longer grants CREATE on `public` to
+/// PUBLIC, but databases created by older versions (or restored from their
+/// dumps) still do, and a grant may be added later, so every `migrate` takes
+/// it back and then checks that the application role has no way left to
+/// create there. Temporary objects cannot shadow what the owner's functions
+/// read (they name everything schema-qualified, 0009), but the application
+/// has no use for them either, so PUBLIC loses TEMPORARY on the database
+/// (a no-op, with a server warning, when the migrating role does not own it).
+async fn lock_schema(pool: &PgPool) -> anyhow::Result<()> {
+    let revokes = [
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC".to_string(),
+        format!("REVOKE CREATE ON SCHEMA public FROM {APP_ROLE}"),
+        "DO $$ BEGIN \
+           EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database()); \
+         END $$"
+            .to_string(),
+    ];
+    for sql in revokes {
+        sqlx::query(&sql)
+            .execute(pool)
+            .await
+            .with_context(|| format!("cannot take CREATE on the schema back ({sql})"))?;
+    }
+    let can_create: bool =
+        sqlx::query_scalar("SELECT has_schema_privilege($1, 'public', 'CREATE')")
+            .bind(APP_ROLE)
+            .fetch_one(pool)
+            .await
+            .context("cannot check the application role's rights on the schema")?;
+    if can_create {
+        anyhow::bail!(
+            "the application role {APP_ROLE} may still CREATE in schema public after the \
+             REVOKE (the migrating user does not own the schema, or {APP_ROLE} is a member of \
+             a role granted CREATE there); revoke it as the schema's owner"
+        );
+    }
+    Ok(())
+}
+
 /// Refuses a role that RLS would not hold: a superuser, a BYPASSRLS role,
-/// or the owner of the tables (FORCE RLS binds owners, but an owner can turn
-/// it off).
+/// the owner of the tables (FORCE RLS binds owners, but an owner can turn
+/// it off) or a member of the owner's role (it can `SET ROLE` to the owner,
+/// and inherits the owner's policies), and a role that may create objects in
+/// the schema (it could plant one for the owner's code to find).
 pub(super) async fn check_app_role(pool: &PgPool) -> anyhow::Result<()> {
     let (user, superuser, bypass): (String, bool, bool) = sqlx::query_as(
         "SELECT rolname::text, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
@@ -124,6 +168,36 @@ pub(super) async fn check_app_role(pool: &PgPool) -> anyhow::Result<()> {
         anyhow::bail!(
             "the database role {user:?} owns the tables, so it could disable row-level security; \
              migrate as the owner and serve as the application role (postgres://{APP_ROLE}@HOST/DB)"
+        );
+    }
+    // The owner is whoever owns the tenants table (none yet: the migration
+    // check that follows refuses the unmigrated database).
+    let owner: Option<(String, bool)> = sqlx::query_as(
+        "SELECT r.rolname::text, pg_has_role(current_user, r.oid, 'MEMBER') \
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+           JOIN pg_roles r ON r.oid = c.relowner \
+          WHERE n.nspname = 'public' AND c.relname = 'tenants' AND c.relkind = 'r'",
+    )
+    .fetch_optional(pool)
+    .await
+    .context("cannot check the connecting role's membership of the owner's role")?;
+    if let Some((owner, true)) = owner {
+        anyhow::bail!(
+            "the database role {user:?} is a member of {owner:?}, the role that owns the tables, \
+             so it could SET ROLE {owner} and see past row-level security; serve as the \
+             application role (postgres://{APP_ROLE}@HOST/DB), which is no member of it"
+        );
+    }
+    let can_create: bool =
+        sqlx::query_scalar("SELECT has_schema_privilege(current_user, 'public', 'CREATE')")
+            .fetch_one(pool)
+            .await
+            .context("cannot check the connecting role's rights on the schema")?;
+    if can_create {
+        anyhow::bail!(
+            "the database role {user:?} may CREATE in schema public, so it could plant objects \
+             that shadow the store's own; run `switchboard migrate` as the owner, which revokes \
+             that, or revoke it by hand"
         );
     }
     Ok(())
