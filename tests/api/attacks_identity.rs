@@ -256,8 +256,10 @@ async fn api2_sign_out_everywhere_ends_every_session_of_the_user_only() {
 
 #[tokio::test]
 async fn api2_an_idle_session_expires_and_a_used_one_slides() {
-    let mut settings = switchboard::server::ServerSettings::default();
-    settings.session_idle = chrono::Duration::seconds(3);
+    let settings = switchboard::server::ServerSettings {
+        session_idle: chrono::Duration::seconds(3),
+        ..Default::default()
+    };
     let app = super::common::spawn_with(settings).await;
     let (_, active) = app.user("active@x.test", false).await;
     let (_, idle) = app.user("idle@x.test", false).await;

@@ -3,6 +3,7 @@
 mod agents;
 mod analytics;
 mod attacks_events;
+mod attacks_fairness;
 mod attacks_identity;
 mod attacks_postgres;
 mod attacks_robustness;

@@ -387,14 +387,20 @@ impl OutboundStore for SqliteStore {
             return Ok(Vec::new());
         }
         let (_writer, mut tx) = self.write().await?;
+        // Fair across tenants: each tenant's oldest due delivery first, then
+        // each one's second, and so on, so one tenant's backlog cannot
+        // delay every other tenant's webhooks.
         let rows = sqlx::query(
-            "SELECT d.tenant_id, d.id, d.webhook_id, d.attempts, d.created_at, w.url, w.secret, \
-                    e.id AS event_id, e.kind, e.data, e.created_at AS event_at \
-               FROM webhook_deliveries d \
-               JOIN webhook_endpoints w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id \
-               JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id \
-              WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.enabled = 1 \
-              ORDER BY d.next_attempt_at LIMIT ?",
+            "SELECT * FROM ( \
+               SELECT d.tenant_id, d.id, d.webhook_id, d.attempts, d.created_at, w.url, \
+                      w.secret, e.id AS event_id, e.kind, e.data, e.created_at AS event_at, \
+                      d.next_attempt_at, row_number() OVER ( \
+                        PARTITION BY d.tenant_id ORDER BY d.next_attempt_at, d.id) AS turn \
+                 FROM webhook_deliveries d \
+                 JOIN webhook_endpoints w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id \
+                 JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id \
+                WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.enabled = 1) \
+              ORDER BY turn, next_attempt_at LIMIT ?",
         )
         .bind(now.timestamp_millis())
         .bind(i64::from(limit))
