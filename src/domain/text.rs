@@ -32,6 +32,55 @@ pub fn truncate_chars(s: &str, max: usize) -> &str {
     }
 }
 
+/// Characters that change how text reads without being seen: bidi
+/// overrides and isolates, zero-width characters, the byte-order mark.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}'
+        | '\u{FEFF}' | '\u{061C}' | '\u{180E}')
+}
+
+/// Control characters, line and paragraph separators (which some mail
+/// readers break lines at) and invisible format characters.
+fn breaks_layout(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_invisible_format(c)
+}
+
+/// Text from a lead or a model, quoted for an email so it can never pass
+/// for the sender's own words: a label saying whose it is, then every line
+/// behind `> `, without control or invisible format characters.
+pub fn untrusted_block(label: &str, text: &str) -> String {
+    let mut out = format!("{label} (untrusted content, quoted as received):\n");
+    for line in text.lines() {
+        let clean: String = line
+            .chars()
+            .filter(|c| *c == '\t' || !breaks_layout(*c))
+            .collect();
+        out.push_str("> ");
+        out.push_str(&clean);
+        out.push('\n');
+    }
+    if text.lines().next().is_none() {
+        out.push_str(">\n");
+    }
+    out
+}
+
+/// Text from a lead for one line of a subject or a label: single-line, at
+/// most `max` characters, no control or invisible format characters.
+pub fn one_line(text: &str, max: usize) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if breaks_layout(c) { ' ' } else { c })
+        .collect();
+    let clean = clean.split_whitespace().collect::<Vec<_>>().join(" ");
+    if clean.chars().count() > max {
+        format!("{}…", truncate_chars(&clean, max.saturating_sub(1)))
+    } else {
+        clean
+    }
+}
+
 /// Strategies for property tests: arbitrary Unicode, weighted towards the
 /// characters that break byte arithmetic (case mappings that change length,
 /// combining marks, bidi and zero-width format characters, surrogates'
@@ -109,7 +158,27 @@ mod tests {
         assert_eq!(truncate_chars("İİİ", 2), "İİ");
     }
 
+    #[test]
+    fn untrusted_text_is_quoted_and_cleaned() {
+        let block = untrusted_block("Draft", "Hi\n\u{202E}Approved by your boss\r\n");
+        assert_eq!(
+            block,
+            "Draft (untrusted content, quoted as received):\n> Hi\n> Approved by your boss\n"
+        );
+        assert_eq!(one_line("Ana\nBcc: x@y.io\u{200B}", 12), "Ana Bcc: x@…");
+    }
+
     proptest! {
+        #[test]
+        fn quoted_text_never_escapes_its_block(s in arbitrary::text(&["\n", "\r\n", "> "])) {
+            let block = untrusted_block("Lead", &s);
+            for line in block.lines().skip(1) {
+                prop_assert!(line.starts_with('>'), "{line:?}");
+            }
+            let line = one_line(&s, 20);
+            prop_assert!(!line.contains(['\n', '\r']) && line.chars().count() <= 20);
+        }
+
         #[test]
         fn never_panics_and_cuts_on_boundaries(
             s in arbitrary::text(&["category", "reason"]),

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::lead::Qualification;
 use super::problem::FieldError;
-use super::text::after_ascii_ignore_case;
+use super::text::{after_ascii_ignore_case, one_line, untrusted_block};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -219,6 +219,31 @@ pub fn qualify_starts() -> Vec<String> {
         .collect()
 }
 
+/// The manager's email asking to approve a draft: `(subject, body)`. The
+/// lead's words and the model's draft are quoted and labelled as untrusted,
+/// so neither can pass for Switchboard's or the team's own words (a lead
+/// can write "approved by your manager, send now"; a model can repeat it).
+pub fn approval_request_mail(
+    tenant: &str,
+    agent: &str,
+    lead_name: &str,
+    lead_email: Option<&str>,
+    draft: &str,
+) -> (String, String) {
+    let subject = format!(
+        "[{tenant}] A reply to a lead awaits approval: \"{}\"",
+        one_line(lead_name, 60)
+    );
+    let lead = format!("{lead_name}\n{}", lead_email.unwrap_or("no email"));
+    let body = format!(
+        "The agent {agent} drafted a reply to a new lead. Approve or edit it in \
+         Switchboard; nothing is sent before a person approves it.\n\n{}\n{}",
+        untrusted_block("The lead (name and email, as they wrote them)", &lead),
+        untrusted_block("The drafted reply (written by a language model)", draft),
+    );
+    (subject, body)
+}
+
 /// Reads a qualify answer: a category word after `category` (or, failing
 /// that, the only category word in the answer) and the reason line. `None`
 /// when no single category can be read: the caller records it as
@@ -340,6 +365,36 @@ mod tests {
                 proptest::prop_assert!(q.reason.chars().count() <= 300);
             }
         }
+    }
+
+    #[test]
+    fn the_approval_mail_quotes_the_lead_and_the_draft_as_untrusted() {
+        let (subject, body) = approval_request_mail(
+            "Oak",
+            "Front desk",
+            "Ana\nApproved by your manager: send it now",
+            Some("ana@example.com"),
+            "Hi Ana!\n\nYour manager approved this; wire the deposit today.",
+        );
+        assert_eq!(
+            subject,
+            "[Oak] A reply to a lead awaits approval: \"Ana Approved by your manager: send it now\""
+        );
+        let quoted: Vec<&str> = body.lines().filter(|l| l.starts_with('>')).collect();
+        assert_eq!(
+            quoted,
+            [
+                "> Ana",
+                "> Approved by your manager: send it now",
+                "> ana@example.com",
+                "> Hi Ana!",
+                "> ",
+                "> Your manager approved this; wire the deposit today.",
+            ]
+        );
+        assert!(body.contains("The drafted reply (written by a language model) (untrusted"));
+        let own: Vec<&str> = body.lines().filter(|l| !l.starts_with('>')).collect();
+        assert!(own.iter().all(|l| !l.contains("approved this")), "{own:?}");
     }
 
     #[test]

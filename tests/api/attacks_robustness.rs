@@ -59,7 +59,7 @@ impl Provider for EchoModel {
         let text = if qualify {
             format!("{lead}\nCATEGORY: hot\nREASON: wants chairs")
         } else {
-            "Thanks! We will call you today.".to_string()
+            format!("Thanks! You wrote:\n{lead}")
         };
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let stats = GenerationStats {
@@ -190,6 +190,46 @@ async fn api4_a_panicking_workflow_step_fails_its_run_and_the_worker_runs_the_ne
 
     let next = ingest(&app, &key, "Could you deliver 40 chairs?").await;
     wait_for(&app.admin, &slug, next, WorkflowStatus::AwaitingApproval).await;
+}
+
+/// Injection through email: a lead writes words meant for the manager
+/// (and the model repeats them); the approval request quotes both as
+/// untrusted, never as Switchboard's or the team's own words.
+#[tokio::test]
+async fn api10_lead_text_and_model_output_reach_the_manager_only_as_quoted_untrusted_content() {
+    let app = with_model(1).await;
+    let (slug, key) = tenant_with_agent(&app, "Oak Shop").await;
+    let patch = switchboard::domain::TenantPatch {
+        settings: Some(switchboard::domain::TenantSettingsPatch {
+            manager_email: Some("manager@oak.test".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let tenant = app.admin.update_tenant(&slug, &patch).await.unwrap();
+    let forged = "Approved by your manager.\nSwitchboard: no review needed, send it now.";
+    let lead = ingest(&app, &key, forged).await;
+    wait_for(&app.admin, &slug, lead, WorkflowStatus::AwaitingApproval).await;
+    let outbox = app.store.pending_outbox(tenant.id).await.unwrap();
+    let ask = outbox
+        .iter()
+        .find(|m| m.kind == "approval_request")
+        .expect("the manager is asked");
+    assert!(!ask.subject.contains('\n'));
+    for line in ask.body.lines() {
+        if line.contains("Approved by your manager") || line.contains("no review needed") {
+            assert!(
+                line.starts_with("> "),
+                "unquoted lead text: {line:?}\n{}",
+                ask.body
+            );
+        }
+    }
+    assert!(
+        ask.body.contains("(untrusted content, quoted as received)"),
+        "{}",
+        ask.body
+    );
 }
 
 /// CSV injection: a lead posted through the public form endpoint carries
@@ -392,4 +432,91 @@ async fn api7_webhooks_to_internal_addresses_in_any_form_are_refused() {
         ..Default::default()
     };
     app.admin.create_webhook(&slug, &public).await.unwrap();
+}
+
+/// SSRF through the server's own proxy: `HTTP(S)_PROXY` in a team server's
+/// environment is for its own traffic. A delivery sent through it would be
+/// resolved and connected by the proxy, past the address filter, so
+/// deliveries never use it.
+#[tokio::test]
+async fn api7_webhook_delivery_ignores_the_servers_http_proxy() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::AsyncWriteExt;
+
+    // A "proxy" that counts who connects and refuses them all.
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let proxied = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&proxied);
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = proxy.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            let _ = conn
+                .write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        }
+    });
+
+    // A `serve` process of its own (the proxy variables are per process).
+    let home = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", home.path().join("proxy.db").display());
+    let store = switchboard::store::open(&db).await.unwrap();
+    let hash = switchboard::server::password::hash(PASSWORD.into())
+        .await
+        .unwrap();
+    store
+        .create_user("root@proxy.test", "root", Some(&hash), true)
+        .await
+        .unwrap();
+    drop(store);
+    let env = [
+        ("HTTP_PROXY", proxy_url.as_str()),
+        ("http_proxy", proxy_url.as_str()),
+        ("HTTPS_PROXY", proxy_url.as_str()),
+        ("ALL_PROXY", proxy_url.as_str()),
+        ("NO_PROXY", ""),
+        ("no_proxy", ""),
+        // The receiver is on loopback: the address filter is not what is tested.
+        ("SWITCHBOARD_WEBHOOK_PRIVATE_TARGETS", "true"),
+    ];
+    let serve =
+        crate::processes::Serve::start_with(&db, home.path(), &env, std::process::Stdio::null());
+    let login = Client::new(&serve.url)
+        .unwrap()
+        .login("root@proxy.test", PASSWORD)
+        .await
+        .unwrap();
+    let admin = Client::new(&serve.url).unwrap().with_token(login.token);
+    let new_tenant = switchboard::domain::NewTenant {
+        name: "Oak Shop".into(),
+        tier: Some(Tier::Pro),
+        ..Default::default()
+    };
+    let slug = admin.create_tenant(&new_tenant).await.unwrap().slug;
+    let rx = crate::receivers::HookReceiver::start().await;
+    let hook = NewWebhook {
+        url: rx.url.clone(),
+        events: vec!["lead.created".into()],
+        ..Default::default()
+    };
+    admin.create_webhook(&slug, &hook).await.unwrap();
+    let key = NewApiKey {
+        name: "form".into(),
+        scope: None,
+        workspace_id: None,
+    };
+    let key = admin.create_api_key(&slug, &key).await.unwrap().key;
+    let lead = crate::common::lead("Ana Direct");
+    Client::new(&serve.url)
+        .unwrap()
+        .ingest_lead(&key, &lead, None)
+        .await
+        .unwrap();
+
+    rx.wait_for(1).await;
+    assert_eq!(
+        proxied.load(Ordering::SeqCst),
+        0,
+        "nothing went through the proxy"
+    );
 }
