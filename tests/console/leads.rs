@@ -13,7 +13,7 @@ pub(super) fn now() -> chrono::DateTime<Utc> {
 }
 
 /// A lead received `age` minutes before `now()` with an 8 h SLA.
-fn lead(n: u128, name: &str, company: &str, age: i64) -> Lead {
+pub(super) fn lead(n: u128, name: &str, company: &str, age: i64) -> Lead {
     let created = now() - chrono::Duration::minutes(age);
     Lead {
         id: Uuid::from_u128(n),
@@ -128,7 +128,7 @@ fn open_leads(app: &mut App) -> RequestId {
     id_of(&fx, |r| matches!(r, Request::ListLeads { .. }))
 }
 
-fn leads_loaded(items: Vec<Lead>, next: Option<&str>) -> App {
+pub(super) fn leads_loaded(items: Vec<Lead>, next: Option<&str>) -> App {
     let mut app = loaded();
     let id = open_leads(&mut app);
     app.on_response(id, page(items, next));
@@ -393,6 +393,15 @@ fn a_new_lead_above_the_selection_keeps_the_selection_on_its_lead() {
     );
     assert_eq!(app.leads.items.len(), 4);
     assert_eq!(app.leads.selected_lead().map(|l| l.id), selected);
+    // A lead assigned away from a member who sees only their own leaves
+    // the list the same way (the server withdraws it with `lead.hidden`).
+    let away = app.leads.items[3].id;
+    app.on_event(
+        Uuid::from_u128(1),
+        event(3, "lead.hidden", serde_json::json!({ "lead_id": away })),
+    );
+    assert_eq!(app.leads.items.len(), 3);
+    assert!(app.leads.position(away).is_none());
     app.on_event(
         Uuid::from_u128(1),
         event(

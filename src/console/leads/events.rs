@@ -93,7 +93,9 @@ impl App {
                     self.dirty = true;
                 }
             }
-            "lead.deleted" => {
+            // Deleted, or no longer visible to this user (assigned away
+            // from a member who sees only their assigned leads).
+            "lead.deleted" | "lead.hidden" => {
                 let id = ev
                     .data
                     .get("lead_id")
@@ -104,7 +106,11 @@ impl App {
                     if self.detail_is(id) {
                         self.leads.detail = None;
                         self.latest.remove(&Slot::Lead);
-                        self.toast(Toast::info("This lead was deleted by someone else"));
+                        self.toast(Toast::info(if ev.kind == "lead.hidden" {
+                            "This lead was assigned to someone else; it left your list"
+                        } else {
+                            "This lead was deleted by someone else"
+                        }));
                     }
                     self.dirty = true;
                 }

@@ -151,6 +151,7 @@ fn describe(ev: &ServerEvent, tenant: Option<&str>) -> (ToastKind, String) {
         "lead.created" => (ToastKind::Info, format!("New lead: {lead_name}")),
         "lead.updated" => (ToastKind::Info, format!("Lead changed: {lead_name}")),
         "lead.deleted" => (ToastKind::Info, "A lead was deleted".into()),
+        "lead.hidden" => (ToastKind::Info, "A lead was assigned away from you".into()),
         "lead.qualified" => (ToastKind::Info, "A lead was qualified".into()),
         "sla.at_risk" => (ToastKind::Info, format!("SLA at risk: {lead_name}")),
         "sla.breached" => (ToastKind::Error, format!("SLA breached: {lead_name}")),
