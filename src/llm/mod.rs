@@ -161,3 +161,71 @@ pub trait Provider: Send + Sync {
         Ok(())
     }
 }
+
+impl LlmError {
+    /// The same failure without the server's internals (provider URLs,
+    /// model file paths, configuration), for anyone who is not a platform
+    /// admin: a tenant learns what happened and whom to ask, never where the
+    /// server's model runs. [`std::fmt::Display`] keeps every detail, for
+    /// platform admins and the log.
+    pub fn public_message(&self) -> String {
+        match self {
+            LlmError::ModelMissing { .. } => {
+                "the local model is not installed on this server; ask a platform admin to \
+                 install it"
+                    .into()
+            }
+            LlmError::Unreachable { reason, .. } => format!(
+                "the model provider cannot be reached ({reason}); ask a platform admin to \
+                 check it"
+            ),
+            LlmError::ModelNotFound { model, .. } => {
+                format!("model `{model}` is not available from its provider")
+            }
+            LlmError::Provider { status, message } => {
+                format!("provider answered HTTP {status}: {message}")
+            }
+            LlmError::Cancelled => self.to_string(),
+            LlmError::InvalidConfig(_) => {
+                "the model provider is not configured correctly; ask a platform admin".into()
+            }
+            LlmError::Internal(_) => {
+                "internal error in the model provider; the details are in the server log".into()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod disclosure_tests {
+    use super::*;
+
+    /// Issue 13: provider URLs and model file paths are for platform admins.
+    #[test]
+    fn the_public_message_names_no_url_path_or_configuration() {
+        let errors = [
+            LlmError::ModelMissing {
+                path: "/srv/switchboard/models/smollm2.gguf".into(),
+                fetch_command: "switchboard model fetch".into(),
+            },
+            LlmError::Unreachable {
+                url: "http://10.0.3.7:11434/v1/chat/completions".into(),
+                reason: "connection refused".into(),
+                hint: "is the server running, and is base_url in [llm.providers.vllm] right?"
+                    .into(),
+            },
+            LlmError::ModelNotFound {
+                model: "vllm/llama".into(),
+                detail: " at http://10.0.3.7:8000/v1 (no such model)".into(),
+            },
+            LlmError::InvalidConfig("base_url http://10.0.3.7:8000 is not https".into()),
+            LlmError::Internal("cannot read /srv/switchboard/models/smollm2.gguf".into()),
+        ];
+        for e in errors {
+            let public = e.public_message();
+            for secret in ["10.0.3.7", "/srv/", "base_url", "[llm"] {
+                assert!(!public.contains(secret), "{public}");
+            }
+        }
+    }
+}

@@ -68,8 +68,9 @@ pub async fn me(State(state): State<AppState>, session: Session) -> ApiResult<Js
 #[utoipa::path(get, path = "/api/v1/models", tag = "agents",
     responses((status = 200, body = Vec<ModelInfo>), (status = 401, body = Problem)),
     security(("bearer" = [])))]
-/// The models agents can name, and whether each can answer right now.
-pub async fn models(State(state): State<AppState>, _session: Session) -> Json<Vec<ModelInfo>> {
+/// The models agents can name, and whether each can answer right now; why
+/// not names provider URLs and model paths for platform admins only.
+pub async fn models(State(state): State<AppState>, session: Session) -> Json<Vec<ModelInfo>> {
     let list = state
         .providers
         .list()
@@ -83,7 +84,11 @@ pub async fn models(State(state): State<AppState>, _session: Session) -> Json<Ve
             Err(e) => ModelInfo {
                 id,
                 ready: false,
-                detail: Some(e.to_string()),
+                detail: Some(if session.user.platform_admin {
+                    e.to_string()
+                } else {
+                    e.public_message()
+                }),
             },
         })
         .collect();

@@ -31,8 +31,12 @@ pub enum ApiError {
     Busy { retry_after: u64, why: String },
     #[error("tenant suspended")]
     Suspended(String),
+    /// A model provider failed, told without the server's internals.
     #[error(transparent)]
     Model(#[from] crate::llm::LlmError),
+    /// The same, for a platform admin: with provider URLs and model paths.
+    #[error(transparent)]
+    ModelDetailed(crate::llm::LlmError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -99,7 +103,8 @@ impl ApiError {
                 p
             }
             ApiError::Suspended(why) => Problem::new(ProblemKind::Suspended, why.clone()),
-            ApiError::Model(e) => model_problem(e),
+            ApiError::Model(e) => model_problem(e, false),
+            ApiError::ModelDetailed(e) => model_problem(e, true),
             ApiError::Internal(_) => Problem::new(
                 ProblemKind::Internal,
                 "the server failed; the details are in its log",
@@ -108,8 +113,20 @@ impl ApiError {
     }
 }
 
-/// A provider's failure as the console shows it: what happened and what to do.
-pub fn model_problem(e: &crate::llm::LlmError) -> Problem {
+impl ApiError {
+    /// A model failure as `platform_admin` (or anyone else) may read it.
+    pub fn model(e: crate::llm::LlmError, platform_admin: bool) -> Self {
+        if platform_admin {
+            ApiError::ModelDetailed(e)
+        } else {
+            ApiError::Model(e)
+        }
+    }
+}
+
+/// A provider's failure as the console shows it: what happened and what to
+/// do; provider URLs and model paths only when `detailed` (issue 13).
+pub fn model_problem(e: &crate::llm::LlmError, detailed: bool) -> Problem {
     use crate::llm::LlmError;
     let kind = match e {
         LlmError::ModelMissing { .. } | LlmError::ModelNotFound { .. } => {
@@ -119,7 +136,13 @@ pub fn model_problem(e: &crate::llm::LlmError) -> Problem {
         LlmError::Unreachable { .. } | LlmError::Provider { .. } => ProblemKind::ProviderFailed,
         LlmError::Cancelled | LlmError::Internal(_) => ProblemKind::ProviderFailed,
     };
-    Problem::new(kind, e.to_string())
+    if detailed {
+        return Problem::new(kind, e.to_string());
+    }
+    // Provider URLs and model paths stay in the log: the problem says what
+    // happened and whom to ask.
+    tracing::warn!(error = %e, "model provider failed");
+    Problem::new(kind, e.public_message())
 }
 
 impl From<StoreError> for ApiError {

@@ -350,7 +350,10 @@ pub async fn send(
                 ),
             })?;
         let secrets = &access.tenant.settings.secrets;
-        let (provider, model) = state.providers.resolve_for(&config.model, secrets)?;
+        let (provider, model) = state
+            .providers
+            .resolve_for(&config.model, secrets)
+            .map_err(|e| ApiError::model(e, session.user.platform_admin))?;
         lanes.push(Lane {
             index: index as u8,
             agent_id: lane.agent_id,
@@ -399,7 +402,11 @@ pub async fn send(
             stop: Vec::new(),
         };
         let at = Instant::now();
-        let chunks = lane.provider.generate(req, run.cancel.clone()).await?;
+        let chunks = lane
+            .provider
+            .generate(req, run.cancel.clone())
+            .await
+            .map_err(|e| ApiError::model(e, session.user.platform_admin))?;
         started.push(Started { lane, chunks, at });
     }
     let user = state
@@ -541,7 +548,9 @@ impl Turn {
                 }
                 Some(Err(LlmError::Cancelled)) => break ReplyStatus::Cancelled,
                 Some(Err(e)) => {
-                    error = Some(e.to_string());
+                    // Kept with the message for the tenant: no internals.
+                    tracing::warn!(error = %e, "a playground reply failed");
+                    error = Some(e.public_message());
                     break ReplyStatus::Failed;
                 }
                 None if cancel.is_cancelled() => break ReplyStatus::Cancelled,

@@ -287,7 +287,7 @@ impl<'a> Run<'a> {
             .state
             .providers
             .resolve_for(&config.model, &self.tenant.settings.secrets)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| self.model_failed(&e))?;
         let req = GenerateRequest {
             model,
             messages: vec![
@@ -308,7 +308,7 @@ impl<'a> Run<'a> {
         let mut rx = provider
             .generate(req, self.cancel.clone())
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| self.model_failed(&e))?;
         let mut text = String::new();
         let mut tokens = 0;
         loop {
@@ -329,10 +329,17 @@ impl<'a> Run<'a> {
                         duration_ms: started.elapsed().as_millis() as u64,
                     })
                 }
-                Some(Err(e)) => return Err(e.to_string()),
+                Some(Err(e)) => return Err(self.model_failed(&e)),
                 None => return Err("the model provider stopped without finishing".into()),
             }
         }
+    }
+
+    /// A model failure as the workflow records it, for every member to
+    /// read: without provider URLs or model paths, which go to the log.
+    fn model_failed(&self, e: &LlmError) -> String {
+        tracing::warn!(workflow = %self.claimed.id, error = %e, "the model failed a workflow step");
+        e.public_message()
     }
 
     fn step(

@@ -90,11 +90,16 @@ async fn with_model(workers: usize) -> TestApp {
 
 /// A tenant whose web form runs `test/echo` on every new lead; its ingest key.
 async fn tenant_with_agent(app: &TestApp, name: &str) -> (String, String) {
+    tenant_with_model(app, name, "test/echo").await
+}
+
+/// The same, with the agent on `model`.
+async fn tenant_with_model(app: &TestApp, name: &str, model: &str) -> (String, String) {
     let slug = app.tenant(name, Tier::Pro).await.slug;
     let new_agent = NewAgent {
         name: "Front desk".into(),
         system_prompt: "You answer inbound leads.".into(),
-        model: "test/echo".into(),
+        model: model.into(),
         ..Default::default()
     };
     let agent = app.admin.create_agent(&slug, &new_agent).await.unwrap();
@@ -519,4 +524,97 @@ async fn api7_webhook_delivery_ignores_the_servers_http_proxy() {
         0,
         "nothing went through the proxy"
     );
+}
+
+/// Disclosure of internals: a tenant's errors named the server's model
+/// provider URL (an address inside its network) and the model file's path.
+/// They are for platform admins; everyone else gets the same problem
+/// without them.
+#[tokio::test]
+async fn api8_provider_urls_and_model_paths_reach_platform_admins_only() {
+    use switchboard::domain::{NewPlaygroundSession, Role};
+    use switchboard::llm::{LlmConfig, LocalConfig, ProviderConfig, ProviderKind};
+
+    let dir = tempfile::tempdir().unwrap();
+    let weights = dir.path().join("hidden-models/absent.gguf");
+    let mut cfg = LlmConfig {
+        local: LocalConfig {
+            enabled: true,
+            model_path: Some(weights.clone()),
+            threads: None,
+        },
+        ..Default::default()
+    };
+    let internal = "http://127.0.0.1:1/v1";
+    cfg.providers.insert(
+        "ollama".into(),
+        ProviderConfig {
+            kind: ProviderKind::Openai,
+            base_url: internal.into(),
+            api_key_env: None,
+            models: vec!["llama3.2".into()],
+            timeout_secs: 5,
+        },
+    );
+    let providers = Providers::from_config(&cfg, dir.path()).unwrap();
+    let app = spawn_full(ServerSettings::default(), Arc::new(SystemClock), providers).await;
+    let (slug, key) = tenant_with_model(&app, "Oak Shop", "ollama/llama3.2").await;
+    let tenant = app.admin.tenant(&slug).await.unwrap();
+    let (_, owner) = app.member(&tenant, "owner@oak.test", Role::Admin).await;
+    let secrets = ["127.0.0.1:1", "hidden-models", "base_url", "[llm"];
+    let leaks = |text: &str| secrets.iter().any(|s| text.contains(s));
+
+    // The models list.
+    for m in owner.models().await.unwrap() {
+        let detail = m.detail.unwrap_or_default();
+        assert!(!leaks(&detail), "{}: {detail}", m.id);
+    }
+    let admin_view = app.admin.models().await.unwrap();
+    assert!(admin_view.iter().any(|m| m
+        .detail
+        .as_deref()
+        .is_some_and(|d| d.contains("hidden-models"))));
+
+    // A playground message to each broken model.
+    for model in ["ollama/llama3.2", "local/smollm2-135m"] {
+        let new_agent = NewAgent {
+            name: format!("Agent {model}"),
+            system_prompt: "You answer leads.".into(),
+            model: model.into(),
+            ..Default::default()
+        };
+        let agent = owner.create_agent(&tenant.slug, &new_agent).await.unwrap();
+        let new = NewPlaygroundSession {
+            agent_id: Some(agent.id),
+            ..Default::default()
+        };
+        for (client, platform_admin) in [(&owner, false), (&app.admin, true)] {
+            let s = client
+                .create_playground_session(&tenant.slug, &new)
+                .await
+                .unwrap();
+            let err = client
+                .send_playground_message(&tenant.slug, s.id, "Hello")
+                .await
+                .err()
+                .expect("refused");
+            assert!(matches!(err.status(), Some(502 | 503)), "{err}");
+            assert_eq!(
+                leaks(&err.message()),
+                platform_admin,
+                "{model}: {}",
+                err.message()
+            );
+        }
+    }
+
+    // A workflow's recorded failure, which every member of the tenant reads.
+    let lead = ingest(&app, &key, "Could you deliver 40 chairs?").await;
+    let wf = wait_for(&owner, &slug, lead, WorkflowStatus::Failed).await;
+    let error = wf.error.unwrap_or_default();
+    assert!(error.contains("cannot be reached"), "{error}");
+    assert!(!leaks(&error), "{error}");
+    for step in wf.steps {
+        assert!(!leaks(step.error.as_deref().unwrap_or("")), "{step:?}");
+    }
 }
