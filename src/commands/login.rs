@@ -6,7 +6,6 @@ use anyhow::Context;
 
 use crate::api::Client;
 use crate::config::Config;
-use crate::console::sanitize::clean;
 use crate::credentials::{self, SavedSession};
 
 pub async fn login(config: &Config, password_stdin: bool) -> anyhow::Result<()> {
@@ -29,7 +28,7 @@ pub async fn login(config: &Config, password_stdin: bool) -> anyhow::Result<()> 
     let login = client
         .login(email.trim(), &password)
         .await
-        .map_err(|e| anyhow::anyhow!("sign-in failed: {}", clean(&e.message())))?;
+        .map_err(|e| anyhow::anyhow!("sign-in failed: {}", e.message()))?;
     let path = credentials::remote_path(&config.dirs.config);
     credentials::save(
         &path,
@@ -40,7 +39,7 @@ pub async fn login(config: &Config, password_stdin: bool) -> anyhow::Result<()> 
     )?;
     println!(
         "signed in to {server} as {} (session saved to {})",
-        clean(&login.user.email),
+        login.user.email,
         path.display()
     );
     Ok(())
@@ -56,7 +55,7 @@ pub async fn logout(config: &Config) -> anyhow::Result<()> {
     if let Err(e) = client.logout().await {
         eprintln!(
             "the server did not confirm the sign-out ({}); forgetting the session anyway",
-            clean(&e.message())
+            e.message()
         );
     }
     credentials::remove(&path)?;

@@ -3,7 +3,6 @@
 //! helpers (sort order, filter match, SLA countdown) that update and render share.
 
 mod events;
-pub(crate) mod export_file;
 mod flows;
 mod forms;
 mod replies;
