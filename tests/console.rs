@@ -24,8 +24,12 @@ use switchboard::domain::{
 };
 use uuid::Uuid;
 
+#[path = "console/account.rs"]
+mod account;
 #[path = "console/agents.rs"]
 mod agents;
+#[path = "console/disclosure.rs"]
+mod disclosure;
 #[path = "console/keys.rs"]
 mod keys;
 #[path = "console/leads.rs"]

@@ -5,8 +5,9 @@ use anyhow::Context;
 
 use crate::api::Client;
 use crate::config::Config;
+use crate::console::account::SignedOut;
 use crate::console::notifications::history::HistoryStore;
-use crate::console::{self, ConsoleOptions};
+use crate::console::{self, ConsoleOptions, Exit};
 use crate::credentials;
 use crate::embedded;
 
@@ -14,29 +15,67 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let _guard = super::logging::to_file(config)?;
     // The history is per server and user (the user is known once signed
     // in); the embedded platform's port changes every run, so it is named.
-    let options = |label: String, profile: &str| ConsoleOptions {
+    let options = |label: String, profile: &str, local_session: bool| ConsoleOptions {
         server_label: label,
         key_overrides: config.keys.clone(),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         history: Some(HistoryStore::new(&config.dirs.data, profile)),
+        local_session,
     };
     match &config.server {
         Some(server) => {
-            let saved = credentials::load(&credentials::remote_path(&config.dirs.config))?
+            let path = credentials::remote_path(&config.dirs.config);
+            let saved = credentials::load(&path)?
                 .filter(|s| s.server.trim_end_matches('/') == server.trim_end_matches('/'))
                 .with_context(|| {
                     format!("not signed in to {server}: run `switchboard login --server {server}` first")
                 })?;
             let client = Client::new(server)?.with_token(saved.token);
-            console::run(client, options(server.clone(), server)).await
+            match console::run(client, options(server.clone(), server, false)).await? {
+                Exit::Quit => Ok(()),
+                Exit::SignedOut(how) => {
+                    // The token is of no use any more.
+                    credentials::remove(&path)?;
+                    signed_out_remote(how, server)
+                }
+            }
         }
         None => {
             let platform = embedded::start(config).await?;
             let client = Client::new(&platform.url())?.with_token(platform.token.clone());
             let label = format!("embedded {}", platform.url());
-            let result = console::run(client, options(label, "embedded")).await;
+            let result = console::run(client, options(label, "embedded", true)).await;
             platform.stop().await?;
-            result
+            match result? {
+                Exit::Quit => Ok(()),
+                Exit::SignedOut(SignedOut::Everywhere) => {
+                    println!(
+                        "Signed out everywhere: every session of the local admin ended. \
+                         The next `switchboard` signs you in again."
+                    );
+                    Ok(())
+                }
+                Exit::SignedOut(SignedOut::SessionEnded) => anyhow::bail!(
+                    "the local session ended; run `switchboard` again to start a new one"
+                ),
+            }
         }
+    }
+}
+
+/// What to do after the console closed on an ended remote session.
+fn signed_out_remote(how: SignedOut, server: &str) -> anyhow::Result<()> {
+    match how {
+        SignedOut::Everywhere => {
+            println!(
+                "Signed out everywhere: every session of your account ended.\n\
+                 Sign in again with `switchboard login --server {server}`."
+            );
+            Ok(())
+        }
+        SignedOut::SessionEnded => anyhow::bail!(
+            "your session with {server} ended (signed out elsewhere, the password changed, or \
+             idle too long); sign in again with `switchboard login --server {server}`"
+        ),
     }
 }

@@ -6,6 +6,7 @@ use anyhow::Context;
 
 use crate::api::Client;
 use crate::config::Config;
+use crate::console::sanitize::clean;
 use crate::credentials::{self, SavedSession};
 
 pub async fn login(config: &Config, password_stdin: bool) -> anyhow::Result<()> {
@@ -28,7 +29,7 @@ pub async fn login(config: &Config, password_stdin: bool) -> anyhow::Result<()> 
     let login = client
         .login(email.trim(), &password)
         .await
-        .map_err(|e| anyhow::anyhow!("sign-in failed: {}", e.message()))?;
+        .map_err(|e| anyhow::anyhow!("sign-in failed: {}", clean(&e.message())))?;
     let path = credentials::remote_path(&config.dirs.config);
     credentials::save(
         &path,
@@ -39,7 +40,7 @@ pub async fn login(config: &Config, password_stdin: bool) -> anyhow::Result<()> 
     )?;
     println!(
         "signed in to {server} as {} (session saved to {})",
-        login.user.email,
+        clean(&login.user.email),
         path.display()
     );
     Ok(())
@@ -55,7 +56,7 @@ pub async fn logout(config: &Config) -> anyhow::Result<()> {
     if let Err(e) = client.logout().await {
         eprintln!(
             "the server did not confirm the sign-out ({}); forgetting the session anyway",
-            e.message()
+            clean(&e.message())
         );
     }
     credentials::remove(&path)?;

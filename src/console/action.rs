@@ -98,6 +98,11 @@ pub enum Action {
     /// The notification centre, and emptying it.
     Notifications,
     ClearNotifications,
+    /// The signed-in user's invitations: join the tenant, or turn it down.
+    Accept,
+    Decline,
+    /// The server no longer accepts the session (seen on the live stream).
+    SessionEnded,
     /// A key for whatever text input has the focus.
     Key(KeyEvent),
     Paste(String),

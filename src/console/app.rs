@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use uuid::Uuid;
 
+use super::account::{InvitationsView, SignedOut};
 use super::action::Action;
 use super::agents::AgentsView;
 use super::analytics::AnalyticsView;
@@ -66,6 +67,13 @@ pub struct App {
     pub analytics: AnalyticsView,
     pub audit: AuditView,
     pub notifications: Notifications,
+    /// The invitations waiting for the signed-in user.
+    pub invitations: InvitationsView,
+    /// Signed in through the embedded platform's local session file (the
+    /// local admin, who has no password).
+    pub local_session: bool,
+    /// Set when the session ended; the console then closes.
+    pub signed_out: Option<SignedOut>,
     /// What "Initialize tenant" (onboarding) has done so far.
     pub init: InitProgress,
     pub(crate) next_id: u64,
@@ -106,6 +114,9 @@ impl App {
             analytics: AnalyticsView::default(),
             audit: AuditView::default(),
             notifications: Notifications::default(),
+            invitations: InvitationsView::default(),
+            local_session: false,
+            signed_out: None,
             init: InitProgress::default(),
             next_id: 0,
             in_flight: HashMap::new(),
@@ -172,6 +183,7 @@ impl App {
                 fail: fail.to_string(),
                 tenant,
                 target,
+                quiet: false,
             },
         );
         self.dirty = true;
@@ -179,7 +191,7 @@ impl App {
     }
 
     pub fn is_busy(&self) -> bool {
-        !self.in_flight.is_empty()
+        self.in_flight.values().any(|f| !f.quiet)
     }
 
     pub fn toast(&mut self, toast: Toast) {
@@ -290,6 +302,16 @@ impl App {
             return (vec![Context::FilterInput], true);
         }
         let mut out = Vec::new();
+        if self.invitations.open {
+            if self.invitations.list.is_failed() {
+                out.push(Context::LoadError);
+            }
+            if self.invitations.selected_item().is_some() {
+                out.push(Context::InvitationChoice);
+            }
+            out.extend([Context::MyInvitations, Context::Global]);
+            return (out, false);
+        }
         if self.overview.open {
             if self.overview.list.is_failed() {
                 out.push(Context::LoadError);
@@ -427,6 +449,7 @@ impl App {
                 out.push(Effect::Quit);
                 return out;
             }
+            Action::SessionEnded => return self.sign_out(SignedOut::SessionEnded),
             _ => {}
         }
         self.dirty = true;

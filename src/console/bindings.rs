@@ -20,6 +20,7 @@ pub fn defaults() -> Vec<Default_> {
     all.extend(super::playground::keys::bindings());
     all.extend(super::approvals::keys::bindings());
     all.extend(super::overview::keys::bindings());
+    all.extend(super::account::keys::bindings());
     all
 }
 

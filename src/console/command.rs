@@ -7,7 +7,7 @@ use super::app::{App, CommandLine, Modal, Pane};
 use super::effect::Effect;
 
 /// Every command, as completion offers it.
-pub const COMMANDS: [&str; 23] = [
+pub const COMMANDS: [&str; 26] = [
     "tenant ",
     "tenants",
     "leads",
@@ -28,6 +28,9 @@ pub const COMMANDS: [&str; 23] = [
     "analytics",
     "audit",
     "notifications",
+    "invitations",
+    "password",
+    "logout-all",
     "help",
     "quit",
     "q",
@@ -180,6 +183,9 @@ impl App {
             "overview" => Ok(self.open_overview()),
             "analytics" => Ok(self.open_analytics()),
             "audit" => Ok(self.open_audit()),
+            "invitations" => Ok(self.open_invitations()),
+            "password" => Ok(self.password_command()),
+            "logout-all" => Ok(self.logout_all_command()),
             "notifications" => {
                 self.open_notifications();
                 Ok(Vec::new())

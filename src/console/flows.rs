@@ -31,6 +31,9 @@ impl App {
         if self.detail.is_some() {
             return self.update_detail(action);
         }
+        if self.invitations.open {
+            return self.update_invitations(action);
+        }
         if self.overview.open {
             return self.update_overview(action);
         }
@@ -339,6 +342,9 @@ impl App {
             | Confirmable::DeleteWorkspace { .. }) => self.perform_agent(other),
             other @ Confirmable::DeletePlaygroundSession { .. } => self.perform_playground(other),
             Confirmable::ClearNotifications { count } => self.clear_notifications(count),
+            Confirmable::DeclineInvitation { id, tenant } => self.decline_invitation(id, &tenant),
+            Confirmable::LogoutEverywhere => self.logout_everywhere(),
+            Confirmable::ReplaceExport { tenant, path } => self.export_to(tenant, path, true),
         }
     }
 }

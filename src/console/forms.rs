@@ -126,6 +126,7 @@ impl App {
                 built
             }
             FormPurpose::AuditFilter(_) => self.audit_filter_fields(),
+            FormPurpose::ChangePassword => Self::password_fields(),
             FormPurpose::ApproveEdited { .. } | FormPurpose::RejectDraft { .. } => {
                 let Some(built) = self.approval_form_fields(&purpose) else {
                     return;
@@ -196,6 +197,9 @@ impl App {
         }
         if matches!(open.purpose, FormPurpose::AuditFilter(_)) {
             return self.submit_audit_filter(open);
+        }
+        if open.purpose == FormPurpose::ChangePassword {
+            return self.submit_password(open);
         }
         if crate::console::approvals::is_approval_form(&open.purpose) {
             return self.submit_approval_form(open);
@@ -401,6 +405,7 @@ impl App {
             | FormPurpose::SaveAsLead { .. }
             | FormPurpose::ApproveEdited { .. }
             | FormPurpose::AuditFilter(_)
+            | FormPurpose::ChangePassword
             | FormPurpose::RejectDraft { .. } => return (Vec::new(), true),
         };
         let effects = self.send_about(req, None, &ok, &fail, tenant, None);

@@ -58,6 +58,10 @@ pub enum Context {
     AnalyticsAdmin,
     Audit,
     Notifications,
+    /// The invitations waiting for the signed-in user (`:invitations`).
+    MyInvitations,
+    /// One of them is selected: accept or decline it.
+    InvitationChoice,
 }
 
 impl Context {
@@ -99,6 +103,8 @@ impl Context {
             Context::AnalyticsAdmin => "Analytics (platform admins)",
             Context::Audit => "Audit log",
             Context::Notifications => "Notifications",
+            Context::MyInvitations => "Your invitations",
+            Context::InvitationChoice => "Your invitations: the selected one",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The terminal console: a ratatui front end that speaks to the server only
 //! through the typed [`Client`](crate::api::Client) and the shared domain types.
 
+pub mod account;
 pub mod action;
 pub mod agents;
 pub mod analytics;
@@ -22,6 +23,7 @@ pub mod playground;
 pub mod request;
 mod responses;
 pub mod runtime;
+pub mod sanitize;
 pub mod state;
 pub mod terminal;
 pub mod theme;
@@ -44,4 +46,17 @@ pub struct ConsoleOptions {
     pub no_color: bool,
     /// Where the notification history is kept; `None` keeps it in memory.
     pub history: Option<notifications::history::HistoryStore>,
+    /// Signed in as the embedded platform's local admin, through the local
+    /// session file: there is no password to change.
+    pub local_session: bool,
+}
+
+/// How the console ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The user quit.
+    Quit,
+    /// The session ended (`:logout-all`, or the server stopped accepting
+    /// it): the caller tells the user how to sign in again.
+    SignedOut(account::SignedOut),
 }

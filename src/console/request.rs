@@ -2,6 +2,7 @@
 
 use uuid::Uuid;
 
+use super::account::{self, AccountRequest, AccountResponse};
 use crate::api::{ApiError, ApiResult, Client};
 use crate::domain::{
     Agent, AgentPatch, AgentVersion, ModelInfo, NewAgent, NewPlaygroundSession, NewWorkspace,
@@ -106,11 +107,13 @@ pub enum Request {
         tenant: String,
         path: String,
     },
-    /// Writes every lead matching `query` to `path` as CSV.
+    /// Writes every lead matching `query` to `path` as CSV (mode 0600,
+    /// never through a link); over an existing file only with `replace`.
     ExportCsv {
         tenant: String,
         query: LeadQuery,
         path: String,
+        replace: bool,
     },
     /// Own and shared agents of the tenant.
     ListAgents {
@@ -247,6 +250,8 @@ pub enum Request {
         limit: u32,
         cursor: Option<String>,
     },
+    /// The signed-in user's own account: invitations, password, sessions.
+    Account(AccountRequest),
 }
 
 /// A workflow awaiting approval and the lead it answers (`Err`: the lead
@@ -307,6 +312,8 @@ pub enum Response {
     Usage(ApiResult<Usage>),
     Imported(ApiResult<ImportReport>),
     Exported(ApiResult<Exported>),
+    /// A file is at the export's path: the user is asked before replacing it.
+    ExportExists(String),
     Agents(ApiResult<Vec<Agent>>),
     AgentVersions(ApiResult<Vec<AgentVersion>>),
     /// Create, update, restore and share each answer with the agent; the
@@ -338,6 +345,7 @@ pub enum Response {
     Overview(ApiResult<Vec<TenantOverview>>),
     Analytics(ApiResult<Analytics>),
     Audit(ApiResult<Page<crate::domain::AuditEvent>>),
+    Account(AccountResponse),
 }
 
 impl Response {
@@ -369,6 +377,7 @@ impl Response {
             Response::Usage(r) => r.as_ref().err(),
             Response::Imported(r) => r.as_ref().err(),
             Response::Exported(r) => r.as_ref().err(),
+            Response::ExportExists(_) => None,
             Response::Agents(r) => r.as_ref().err(),
             Response::AgentVersions(r) => r.as_ref().err(),
             Response::AgentCreated(r)
@@ -394,6 +403,7 @@ impl Response {
             Response::Overview(r) => r.as_ref().err(),
             Response::Analytics(r) => r.as_ref().err(),
             Response::Audit(r) => r.as_ref().err(),
+            Response::Account(r) => r.error(),
         }
     }
 }
@@ -489,7 +499,8 @@ pub async fn execute(client: &Client, req: Request) -> Response {
             tenant,
             query,
             path,
-        } => Response::Exported(export(client, &tenant, &query, path).await),
+            replace,
+        } => export(client, &tenant, &query, path, replace).await,
         Request::ListAgents { tenant } => Response::Agents(client.list_agents(&tenant).await),
         Request::AgentVersions { tenant, id } => {
             Response::AgentVersions(client.agent_versions(&tenant, id).await)
@@ -601,6 +612,7 @@ pub async fn execute(client: &Client, req: Request) -> Response {
             };
             Response::Audit(client.audit(&tenant, &filter, &page).await)
         }
+        Request::Account(req) => Response::Account(account::execute(client, req).await),
     }
 }
 
@@ -646,13 +658,28 @@ async fn export(
     tenant: &str,
     query: &LeadQuery,
     path: String,
-) -> ApiResult<Exported> {
-    let csv = client.export_csv(tenant, query).await?;
-    tokio::fs::write(&path, csv.as_bytes())
-        .await
-        .map_err(|e| ApiError::Local(format!("cannot write {path}: {e}")))?;
-    Ok(Exported {
-        leads: csv.lines().count().saturating_sub(1),
-        path,
-    })
+    replace: bool,
+) -> Response {
+    use super::leads::export_file::{self, ExportRefused};
+    let refused = |path: String, why| match why {
+        ExportRefused::Exists => Response::ExportExists(path),
+        ExportRefused::Cannot(msg) => Response::Exported(Err(ApiError::Local(msg))),
+    };
+    let target = std::path::PathBuf::from(&path);
+    if let Err(why) = export_file::preflight(&target, replace) {
+        return refused(path, why);
+    }
+    let csv = match client.export_csv(tenant, query).await {
+        Ok(csv) => csv,
+        Err(e) => return Response::Exported(Err(e)),
+    };
+    let leads = csv.lines().count().saturating_sub(1);
+    let written =
+        tokio::task::spawn_blocking(move || export_file::write(&target, csv.as_bytes(), replace))
+            .await
+            .unwrap_or_else(|e| Err(ExportRefused::Cannot(format!("the export failed: {e}"))));
+    match written {
+        Ok(()) => Response::Exported(Ok(Exported { leads, path })),
+        Err(why) => refused(path, why),
+    }
 }

@@ -1,6 +1,7 @@
 //! What the console does with each API reply: update the data, close or keep
 //! the form, and say what happened in a toast.
 
+use super::account::SignedOut;
 use super::app::{App, FormPurpose, InFlight, Load, Modal, OpenForm, Slot};
 use super::effect::{Effect, RequestId};
 use super::request::Response;
@@ -35,6 +36,17 @@ impl App {
             self.latest.remove(&slot);
         }
         self.dirty = true;
+        // Signed out elsewhere, or idle too long: nothing else can work now.
+        if response.error().is_some_and(Self::session_ended) {
+            return self.sign_out(SignedOut::SessionEnded);
+        }
+        if let Response::Account(r) = response {
+            return self.on_account_response(&flight, r);
+        }
+        if let Response::ExportExists(path) = response {
+            self.on_export_exists(&flight, path);
+            return Vec::new();
+        }
         if self
             .onboarding
             .as_ref()
@@ -104,7 +116,11 @@ impl App {
                 self.me = Load::Loaded(me);
                 self.maybe_onboard();
                 // The notification history is kept per user.
-                return self.load_history(user);
+                let mut out = self.load_history(user);
+                if !self.invitations.announced {
+                    out.extend(self.check_invitations());
+                }
+                return out;
             }
             Response::Tenants(Ok(list)) => self.on_tenants(list),
             Response::TenantCreated(Ok(t)) => {

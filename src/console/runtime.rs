@@ -22,7 +22,7 @@ use super::request::{execute as execute_request, Response};
 use super::terminal::{install_panic_hook, FrameWriter, TerminalGuard};
 use super::theme::Theme;
 use super::widgets::toast::Toast;
-use super::ConsoleOptions;
+use super::{ConsoleOptions, Exit};
 use crate::api::Client;
 use crate::domain::ServerEvent;
 use std::collections::HashMap;
@@ -45,8 +45,8 @@ type Tx = mpsc::UnboundedSender<Inbox>;
 
 type Term = Terminal<CrosstermBackend<FrameWriter<Stdout>>>;
 
-/// Runs the console until the user quits.
-pub async fn run(client: Client, options: ConsoleOptions) -> anyhow::Result<()> {
+/// Runs the console until the user quits or the session ends.
+pub async fn run(client: Client, options: ConsoleOptions) -> anyhow::Result<Exit> {
     let (keymap, errors) = Keymap::with_overrides(&options.key_overrides);
     let no_color = options.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = if no_color {
@@ -56,6 +56,7 @@ pub async fn run(client: Client, options: ConsoleOptions) -> anyhow::Result<()> 
     };
     let mut app = App::new(keymap, theme, options.server_label);
     app.server_url = client.base_url().to_string();
+    app.local_session = options.local_session;
     for e in errors {
         app.toast(Toast::error(format!("config: {e}")));
     }
@@ -84,7 +85,7 @@ pub async fn run(client: Client, options: ConsoleOptions) -> anyhow::Result<()> 
         }
         h.writer.finish(std::time::Duration::from_secs(2)).await;
     }
-    result
+    result.map(|()| app.signed_out.map_or(Exit::Quit, Exit::SignedOut))
 }
 
 /// The notification history's file and its writer.
@@ -202,7 +203,16 @@ async fn stream_events(client: Client, tenant: Uuid, tx: Tx) {
     let mut backoff = std::time::Duration::from_secs(1);
     let max = std::time::Duration::from_secs(30);
     loop {
-        if let Ok(mut events) = client.events(&tenant.to_string(), last_id).await {
+        let opened = client.events(&tenant.to_string(), last_id).await;
+        // The server ends the stream when the session ends (signed out
+        // everywhere, from another device too): the reconnect is refused.
+        if let Err(e) = &opened {
+            if App::session_ended(e) {
+                let _ = tx.send(Inbox::Action(Action::SessionEnded));
+                return;
+            }
+        }
+        if let Ok(mut events) = opened {
             while let Some(Ok(ev)) = events.next().await {
                 last_id = Some(ev.id);
                 backoff = std::time::Duration::from_secs(1);

@@ -186,6 +186,8 @@ pub enum FormPurpose {
     },
     /// The audit view's filter; applying it saves nothing.
     AuditFilter(Uuid),
+    /// The signed-in user's password: current, new, repeated.
+    ChangePassword,
     /// Why a workflow's draft is rejected.
     RejectDraft {
         tenant: Uuid,
@@ -256,6 +258,18 @@ pub enum Confirmable {
     /// Empty the notification centre.
     ClearNotifications {
         count: usize,
+    },
+    /// Turn down an invitation sent to the signed-in user.
+    DeclineInvitation {
+        id: Uuid,
+        tenant: String,
+    },
+    /// End every session of the signed-in account, this one too.
+    LogoutEverywhere,
+    /// Write an export over the file already at `path`.
+    ReplaceExport {
+        tenant: Uuid,
+        path: String,
     },
 }
 
@@ -355,6 +369,8 @@ pub enum Slot {
     AuditMore,
     /// The lead a notification points at, fetched by id.
     NotifiedLead,
+    /// The invitations sent to the signed-in user.
+    MyInvitations,
 }
 
 #[derive(Debug, Clone)]
@@ -366,4 +382,6 @@ pub struct InFlight {
     pub fail: String,
     pub tenant: Option<Uuid>,
     pub target: Option<Uuid>,
+    /// A background check: no spinner while it runs.
+    pub quiet: bool,
 }

@@ -10,6 +10,7 @@ use ratatui::Frame;
 use super::app::{App, Load, Modal, Pane};
 use super::keymap::Context;
 use super::panes;
+use super::sanitize::{clean, cleaned};
 use super::widgets::{confirm, help, picker, share, toast};
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
@@ -69,12 +70,14 @@ impl Widget for &App {
         }
         let dismiss = self.keymap.key_label(Context::Global, "dismiss");
         toast::render(&self.toasts, main, buf, theme, &dismiss);
+        // Whatever server text a renderer passed on unclean stops here.
+        super::sanitize::scrub(buf);
     }
 }
 
 fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
     let user = match app.me.loaded() {
-        Some(me) => me.user.email.clone(),
+        Some(me) => cleaned(&me.user.email),
         None => "…".to_string(),
     };
     let tenant = match (app.current(), &app.tenants) {
@@ -83,7 +86,13 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
                 .usage
                 .user_limit
                 .map_or("∞".to_string(), |l| l.to_string());
-            format!("{} ({} {}/{} users)", t.name, t.tier, t.usage.users, limit)
+            format!(
+                "{} ({} {}/{} users)",
+                clean(&t.name),
+                t.tier,
+                t.usage.users,
+                limit
+            )
         }
         (None, Load::Idle | Load::Loading) => "…".to_string(),
         (None, _) => "none".to_string(),

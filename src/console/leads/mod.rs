@@ -3,6 +3,7 @@
 //! helpers (sort order, filter match, SLA countdown) that update and render share.
 
 mod events;
+pub(crate) mod export_file;
 mod flows;
 mod forms;
 mod replies;

@@ -2,7 +2,9 @@
 //! the current tenant. Files are read and written by the request task, never
 //! by the UI loop.
 
-use crate::console::app::{App, InFlight, Pane};
+use uuid::Uuid;
+
+use crate::console::app::{App, Confirmable, InFlight, Modal, Pane};
 use crate::console::effect::{Effect, Request};
 use crate::console::widgets::toast::Toast;
 use crate::domain::ImportReport;
@@ -52,25 +54,39 @@ impl App {
         } else {
             arg.to_string()
         };
+        Ok(self.export_to(tenant.id, path, false))
+    }
+
+    /// Sends the export; over an existing file only when `replace` (the
+    /// user said yes to replacing it).
+    pub(crate) fn export_to(&mut self, tenant: Uuid, path: String, replace: bool) -> Vec<Effect> {
         // The Leads pane's filter applies when it shows this tenant.
-        let query = if self.leads.tenant == Some(tenant.id) {
+        let query = if self.leads.tenant == Some(tenant) {
             self.leads.filter.query(None)
         } else {
             Default::default()
         };
+        let fail = format!("Could not export to {path}");
         let req = Request::ExportCsv {
-            tenant: tenant.id.to_string(),
+            tenant: tenant.to_string(),
             query,
-            path: path.clone(),
+            path,
+            replace,
         };
-        Ok(self.send_about(
-            req,
-            None,
-            "",
-            &format!("Could not export to {path}"),
-            Some(tenant.id),
-            None,
-        ))
+        self.send_about(req, None, "", &fail, Some(tenant), None)
+    }
+
+    /// A file is where the export would go: replace it only after a yes.
+    pub(crate) fn on_export_exists(&mut self, flight: &InFlight, path: String) {
+        let Some(tenant) = flight.tenant else {
+            return;
+        };
+        self.modal = Some(Modal::Confirm {
+            question: format!(
+                "{path} already exists. Replace it? (To keep it, answer no and run                  :export with another name.)"
+            ),
+            action: Confirmable::ReplaceExport { tenant, path },
+        });
     }
 
     pub(crate) fn on_imported(&mut self, flight: &InFlight, report: ImportReport) -> Vec<Effect> {

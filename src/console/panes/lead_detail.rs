@@ -12,6 +12,7 @@ use crate::console::app::App;
 use crate::console::app::Load;
 use crate::console::keymap::Context;
 use crate::console::leads::{sla_text, LeadDetail};
+use crate::console::sanitize::{clean, cleaned};
 use crate::console::theme::Theme;
 use crate::domain::{TimelineEntry, Workflow, WorkflowStatus};
 
@@ -95,8 +96,8 @@ pub fn render(app: &App, d: &LeadDetail, area: Rect, buf: &mut Buffer) {
         .title(Span::styled(
             format!(
                 " {} · {} ",
-                l.name,
-                app.stage_name(Some(l.tenant_id), &l.stage)
+                clean(&l.name),
+                clean(&app.stage_name(Some(l.tenant_id), &l.stage))
             ),
             theme.title,
         ));
@@ -111,9 +112,10 @@ pub fn render(app: &App, d: &LeadDetail, area: Rect, buf: &mut Buffer) {
     };
     let (state, sla) = sla_text(l, app.now);
     let sla = format!("{sla} (due {})", l.sla_due_at.format("%Y-%m-%d %H:%M"));
-    let contact = [l.email.clone(), l.phone.clone()]
+    let contact = [l.email.as_deref(), l.phone.as_deref()]
         .into_iter()
         .flatten()
+        .map(cleaned)
         .collect::<Vec<_>>()
         .join(" · ");
     let mut lines = vec![
@@ -121,7 +123,10 @@ pub fn render(app: &App, d: &LeadDetail, area: Rect, buf: &mut Buffer) {
             "Contact",
             Span::raw(if contact.is_empty() { none() } else { contact }),
         ),
-        row("Company", Span::raw(l.company.clone().unwrap_or_else(none))),
+        row(
+            "Company",
+            Span::raw(l.company.as_deref().map_or_else(none, cleaned)),
+        ),
         row(
             "Source",
             Span::raw(format!(
@@ -130,14 +135,14 @@ pub fn render(app: &App, d: &LeadDetail, area: Rect, buf: &mut Buffer) {
                 l.created_at.format("%Y-%m-%d %H:%M")
             )),
         ),
-        row("Assignee", Span::raw(assignee(app, l))),
+        row("Assignee", Span::raw(cleaned(&assignee(app, l)))),
         row("SLA", Span::styled(sla, sla_style(theme, state))),
         row(
             "Qualification",
             Span::raw(
                 l.qualification
                     .as_ref()
-                    .map_or_else(none, |q| format!("{} — {}", q.category, q.reason)),
+                    .map_or_else(none, |q| cleaned(&format!("{} — {}", q.category, q.reason))),
             ),
         ),
     ];
@@ -157,12 +162,12 @@ pub fn render(app: &App, d: &LeadDetail, area: Rect, buf: &mut Buffer) {
             .unwrap_or_else(|| "marked by hand".into());
         lines.push(row(
             "Spam",
-            Span::styled(format!("yes — {why}"), theme.error),
+            Span::styled(format!("yes — {}", clean(&why)), theme.error),
         ));
     }
     lines.push(row(
         "Message",
-        Span::raw(l.message.lines().next().unwrap_or("").to_string()),
+        Span::raw(cleaned(l.message.lines().next().unwrap_or(""))),
     ));
     let top_h = (lines.len() as u16).min(inner.height);
     let [top, rest] =
@@ -185,10 +190,10 @@ pub fn render(app: &App, d: &LeadDetail, area: Rect, buf: &mut Buffer) {
         .skip(d.scroll)
         .take(usize::from(body.height))
         .map(|e| {
-            let who = e.actor_email.as_deref().unwrap_or("system");
+            let who = clean(e.actor_email.as_deref().unwrap_or("system"));
             Line::from(vec![
                 Span::styled(e.created_at.format("%m-%d %H:%M ").to_string(), theme.dim),
-                Span::raw(describe(app, e)),
+                Span::raw(cleaned(&describe(app, e))),
                 Span::styled(format!(" · {who}"), theme.dim),
             ])
         })

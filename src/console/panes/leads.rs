@@ -13,6 +13,7 @@ use super::load_state;
 use crate::console::app::App;
 use crate::console::keymap::Context;
 use crate::console::leads::sla_text;
+use crate::console::sanitize::cleaned;
 use crate::console::theme::Theme;
 use crate::domain::{Lead, SlaState};
 
@@ -105,11 +106,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let rows = v.items[offset..end].iter().map(|l| {
         let (state, sla) = sla_text(l, app.now);
         Row::new(vec![
-            Cell::from(l.name.clone()),
-            Cell::from(l.company.clone().unwrap_or_default()),
+            Cell::from(cleaned(&l.name)),
+            Cell::from(cleaned(l.company.as_deref().unwrap_or_default())),
             Cell::from(l.source.as_str()),
             Cell::from(app.stage_name(Some(l.tenant_id), &l.stage)),
-            Cell::from(assignee(app, l)),
+            Cell::from(cleaned(&assignee(app, l))),
             Cell::from(Span::styled(sla, sla_style(theme, state))),
             Cell::from(l.created_at.format("%m-%d %H:%M").to_string()),
         ])

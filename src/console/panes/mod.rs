@@ -5,6 +5,7 @@ pub mod agents;
 pub mod analytics;
 pub mod approvals;
 pub mod audit;
+pub mod invitations;
 pub mod lead_detail;
 pub mod leads;
 pub mod notifications;

@@ -11,6 +11,7 @@ use ratatui::widgets::{
 use super::load_state;
 use crate::console::app::{App, Detail, DetailTab};
 use crate::console::keymap::Context;
+use crate::console::sanitize::{clean, cleaned};
 use crate::console::theme::Theme;
 use crate::domain::{Tenant, TenantStatus};
 
@@ -36,6 +37,9 @@ fn framed<'a>(theme: &Theme, title: String) -> Block<'a> {
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if let Some(d) = &app.detail {
         return render_detail(app, d, area, buf);
+    }
+    if app.invitations.open {
+        return super::invitations::render(app, area, buf);
     }
     if app.overview.open {
         return super::overview::render(app, area, buf);
@@ -81,9 +85,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             TenantStatus::Suspended => Cell::from(Span::styled("suspended", theme.suspended)),
         };
         let name = if t.is_platform {
-            format!("{} (platform)", t.name)
+            format!("{} (platform)", clean(&t.name))
         } else {
-            t.name.clone()
+            cleaned(&t.name)
         };
         Row::new(vec![
             Cell::from(current),
@@ -124,7 +128,7 @@ fn render_detail(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
         theme,
         format!(
             " {} ({}) · {} · {} ",
-            t.name,
+            clean(&t.name),
             t.slug,
             t.tier,
             t.status.as_str()
@@ -150,8 +154,8 @@ fn render_detail(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
             }
             let rows = members.iter().map(|m| {
                 Row::new(vec![
-                    m.name.clone(),
-                    m.email.clone(),
+                    cleaned(&m.name),
+                    cleaned(&m.email),
                     m.role.as_str().to_string(),
                     date(&m.joined_at),
                 ])
@@ -184,7 +188,7 @@ fn render_detail(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
                     "pending"
                 };
                 Row::new(vec![
-                    i.email.clone(),
+                    cleaned(&i.email),
                     i.role.as_str().to_string(),
                     status.to_string(),
                     date(&i.expires_at),
@@ -217,7 +221,7 @@ fn render_detail(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
                     None => Cell::from("active"),
                 };
                 Row::new(vec![
-                    Cell::from(k.name.clone()),
+                    Cell::from(cleaned(&k.name)),
                     Cell::from(format!("{}…{}", k.prefix, k.last_four)),
                     status,
                     Cell::from(date(&k.created_at)),

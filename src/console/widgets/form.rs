@@ -23,7 +23,7 @@ pub enum FieldKind {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Field {
     /// The field's name in the API, as problem+json reports it
     /// (`settings.sla_hours`).
@@ -34,6 +34,20 @@ pub struct Field {
     pub error: Option<String>,
     /// Rows a multi-line field shows.
     pub rows: u16,
+}
+
+// A password typed into a masked field must not reach a log or a panic
+// message through the state's debug output.
+impl std::fmt::Debug for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Field");
+        d.field("name", &self.name).field("label", &self.label);
+        match &self.kind {
+            FieldKind::Line(ta) if ta.mask_char().is_some() => d.field("kind", &"<masked>"),
+            kind => d.field("kind", kind),
+        };
+        d.field("error", &self.error).finish_non_exhaustive()
+    }
 }
 
 impl Field {
@@ -68,6 +82,15 @@ impl Field {
             error: None,
             rows: 1,
         }
+    }
+
+    /// A single-line field whose text is drawn as dots (a password).
+    pub fn secret(name: &'static str, label: &'static str) -> Self {
+        let mut field = Self::line(name, label, "");
+        if let FieldKind::Line(ta) = &mut field.kind {
+            ta.set_mask_char('•');
+        }
+        field
     }
 
     pub fn multi(name: &'static str, label: &'static str, initial: &str) -> Self {

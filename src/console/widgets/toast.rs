@@ -74,7 +74,8 @@ pub fn render(toasts: &[Toast], area: Rect, buf: &mut Buffer, theme: &Theme, dis
             ToastKind::Info => (theme.info, " info "),
             ToastKind::Error => (theme.error, " error "),
         };
-        let mut text = toast.text.clone();
+        // Toasts quote server text (lead and tenant names, problems).
+        let mut text = crate::console::sanitize::cleaned(&toast.text);
         if toast.kind == ToastKind::Error {
             text.push_str(&format!(" ({dismiss_key} to dismiss)"));
         }

@@ -1,0 +1,151 @@
+//! `:invitations`: the invitations sent to the signed-in user, each with its
+//! tenant, role, who sent it and when it expires; what accepting means
+//! under the table.
+
+use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Borders, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
+};
+
+use super::load_state;
+use crate::console::app::App;
+use crate::console::keymap::Context;
+use crate::console::sanitize::{clean, cleaned};
+use crate::domain::PendingInvitation;
+
+/// "in 6 days", "in 5 h", or "expired" against the console's clock.
+fn expires(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let left = at - now;
+    let when = at.format("%Y-%m-%d");
+    match (left.num_days(), left.num_hours()) {
+        (_, h) if h < 0 => "expired".into(),
+        (0, 0) => format!("{when} (<1 h)"),
+        (0, h) => format!("{when} (in {h} h)"),
+        (1, _) => format!("{when} (in 1 day)"),
+        (d, _) => format!("{when} (in {d} days)"),
+    }
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let v = &app.invitations;
+    let title = match v.list.loaded() {
+        Some(l) => format!(" Your invitations ({}) ", l.len()),
+        None => " Your invitations ".into(),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(title, theme.title));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let Some(list) = load_state(app, &v.list, "your invitations", inner, buf) else {
+        return;
+    };
+    if list.is_empty() {
+        return render_empty(app, inner, buf);
+    }
+    // The rows, then what accepting the selected one does, right below.
+    let table_h = (list.len() as u16 + 1).min(inner.height.saturating_sub(2));
+    let [table_area, about] =
+        Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(inner);
+    let rows = list.iter().map(|i| {
+        let by = i.invited_by_email.as_deref().map_or("—".into(), cleaned);
+        let tenant = if v.answering == Some(i.id) {
+            format!("{} …", clean(&i.tenant_name))
+        } else {
+            cleaned(&i.tenant_name)
+        };
+        Row::new(vec![
+            tenant,
+            i.role.as_str().to_string(),
+            by,
+            expires(i.expires_at, app.now),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(3),
+            Constraint::Length(8),
+            Constraint::Fill(3),
+            Constraint::Length(23),
+        ],
+    )
+    .header(Row::new(["Tenant", "Role", "Invited by", "Expires"]).style(theme.table_header))
+    .row_highlight_style(theme.selected)
+    .highlight_symbol("› ");
+    let mut state = TableState::default().with_selected(Some(v.selected));
+    StatefulWidget::render(table, table_area, buf, &mut state);
+    if let Some(i) = v.selected_item() {
+        render_about(app, i, about, buf);
+    }
+}
+
+/// What accepting the selected invitation does, in words.
+fn render_about(app: &App, i: &PendingInvitation, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let text = if app.invitations.answering == Some(i.id) {
+        Line::from(Span::styled("Answering…", theme.info))
+    } else {
+        let accept = app.keymap.key_label(Context::InvitationChoice, "accept");
+        let decline = app.keymap.key_label(Context::InvitationChoice, "decline");
+        Line::from(vec![
+            Span::styled(accept, theme.footer_key),
+            Span::raw(format!(
+                " joins {} ({}) as {} {}; ",
+                clean(&i.tenant_name),
+                clean(&i.tenant_slug),
+                article(i.role.as_str()),
+                i.role,
+            )),
+            Span::styled(decline, theme.footer_key),
+            Span::raw(" turns the invitation down."),
+        ])
+    };
+    Paragraph::new(vec![Line::default(), text])
+        .wrap(Wrap { trim: true })
+        .render(area, buf);
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+fn render_empty(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let back = app.keymap.key_label(Context::MyInvitations, "back");
+    let lines = vec![
+        Line::from("No invitations are waiting for you."),
+        Line::default(),
+        Line::from(Span::styled(
+            "An invitation asks you to join a tenant with a role (admin, manager, agent or \
+             viewer). When a tenant's admin invites the email you sign in with, it appears \
+             here: accept it and the tenant joins your Tenants list, or decline it. \
+             Invitations expire 7 days after they are sent; if yours did, ask for a new one.",
+            theme.dim,
+        )),
+        Line::default(),
+        Line::from(Span::styled(
+            "Someone without an account accepts with the invitation's token instead: \
+             switchboard invitation accept TOKEN --server URL",
+            theme.dim,
+        )),
+        Line::default(),
+        Line::from(vec![
+            Span::raw("Press "),
+            Span::styled(back, theme.footer_key),
+            Span::raw(" to go back."),
+        ]),
+    ];
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: true })
+        .render(area, buf);
+}
