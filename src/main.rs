@@ -73,6 +73,18 @@ enum Command {
     },
     /// Sign out of the remote platform and forget the session.
     Logout,
+    /// Change the password of the account signed in with `login`; every
+    /// other session of it ends.
+    Passwd {
+        /// Read the current and the new password from two lines of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Invitations to join a tenant.
+    Invitation {
+        #[command(subcommand)]
+        command: InvitationCommand,
+    },
     /// The embedded model's weights.
     Model {
         #[command(subcommand)]
@@ -82,6 +94,23 @@ enum Command {
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum InvitationCommand {
+    /// Accept an invitation with its token and create your account (for an
+    /// email without one; an existing account accepts in the console,
+    /// signed in, with :invitations). Keeps the session as `login` does.
+    Accept {
+        /// The invitation token (sbi_…) you were sent.
+        token: String,
+        /// Your name (default: the email's local part).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the new account's password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -297,6 +326,20 @@ fn main() -> ExitCode {
                     commands::login::login(&config, password_stdin).await
                 }
                 Some(Command::Logout) => commands::login::logout(&config).await,
+                Some(Command::Passwd { password_stdin }) => {
+                    commands::account::passwd(&config, password_stdin).await
+                }
+                Some(Command::Invitation {
+                    command:
+                        InvitationCommand::Accept {
+                            token,
+                            name,
+                            password_stdin,
+                        },
+                }) => {
+                    commands::account::accept_invitation(&config, &token, name, password_stdin)
+                        .await
+                }
                 Some(Command::Model {
                     command: ModelCommand::Fetch { from },
                 }) => switchboard::llm::fetch::run(&config.dirs.data, from).await,

@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
+#[path = "cli/account.rs"]
+mod account;
+
 /// A test's HOME, under `target/tmp/test-logs/cli/` and kept after the test,
 /// so `.ci/run` can scan the logs it leaves for secrets.
 struct TestRoot(std::path::PathBuf);

@@ -1,5 +1,6 @@
 //! What each mode of the binary does; `main.rs` only picks one.
 
+pub mod account;
 pub mod backup;
 pub mod console;
 pub mod logging;
