@@ -1,13 +1,13 @@
-//! Accounts: sessions (with an idle timeout that slides with use under an
-//! absolute cap), passwords, and the invitations waiting for a signed-in
-//! user. A supertrait of [`super::Store`], so `DynStore` offers it too.
+//! Accounts: users and their memberships, sessions (with an idle timeout
+//! that slides with use under an absolute cap), passwords, and the
+//! invitations waiting for a signed-in user. A supertrait of [`super::Store`], so `DynStore` offers it too.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::StoreResult;
-use crate::domain::{PendingInvitation, User};
+use crate::domain::{MembershipSummary, PendingInvitation, User};
 
 /// Which invitation an acceptance names.
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +49,25 @@ impl SessionClock {
 
 #[async_trait]
 pub trait AccountStore: Send + Sync {
+    /// A new user; the email is stored lowercased.
+    async fn create_user(
+        &self,
+        email: &str,
+        name: &str,
+        password_hash: Option<&str>,
+        platform_admin: bool,
+    ) -> StoreResult<User>;
+    /// The user and its password hash (`None` for accounts without one).
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<(User, Option<String>)>>;
+    async fn create_session(
+        &self,
+        user_id: Uuid,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Ends the session (and sweeps expired ones).
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    async fn memberships_of(&self, user_id: Uuid) -> StoreResult<Vec<MembershipSummary>>;
     /// The session's user, when the session exists, has not reached its
     /// absolute expiry and was used within the idle timeout; records the use.
     async fn session_user(

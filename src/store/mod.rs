@@ -9,12 +9,14 @@ pub mod playground;
 pub mod postgres;
 pub mod schema;
 pub mod sqlite;
+pub mod tenants;
 pub mod workflows;
 
 pub use account::*;
 pub use leads::*;
 pub use outbound::*;
 pub use playground::*;
+pub use tenants::*;
 pub use workflows::*;
 
 use std::sync::Arc;
@@ -26,8 +28,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     Agent, AgentConfig, AgentVersion, ApiKey, ApiKeyScope, AuditEvent, Channel, Invitation, Lead,
-    Member, MembershipSummary, Page, PageQuery, Role, Sharing, Tenant, TenantSettings,
-    TenantStatus, Tier, TimelineEntry, User, Workspace,
+    Member, Page, PageQuery, Role, Sharing, Tier, TimelineEntry, User, Workspace,
 };
 use crate::domain::{PlaygroundMessage, PlaygroundSession, Workflow, WorkflowStatus};
 
@@ -109,14 +110,6 @@ pub struct AuditEntry {
 }
 
 #[derive(Debug, Clone)]
-pub struct TenantRow {
-    pub name: String,
-    pub slug: String,
-    pub tier: Tier,
-    pub settings: TenantSettings,
-}
-
-#[derive(Debug, Clone)]
 pub struct NewInvitationRow {
     pub email: String,
     pub role: Role,
@@ -134,53 +127,8 @@ pub struct NewApiKeyRow {
     pub workspace_id: Option<Uuid>,
 }
 
-/// Whose tenants a listing covers.
-#[derive(Debug, Clone, Copy)]
-pub enum TenantScope {
-    All,
-    MemberOf(Uuid),
-}
-
 #[async_trait]
-pub trait Store: OutboundStore + AccountStore + Send + Sync + 'static {
-    // users and sessions
-    async fn create_user(
-        &self,
-        email: &str,
-        name: &str,
-        password_hash: Option<&str>,
-        platform_admin: bool,
-    ) -> StoreResult<User>;
-    async fn user_by_email(&self, email: &str) -> StoreResult<Option<(User, Option<String>)>>;
-    async fn create_session(
-        &self,
-        user_id: Uuid,
-        token_hash: &str,
-        expires_at: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
-    async fn memberships_of(&self, user_id: Uuid) -> StoreResult<Vec<MembershipSummary>>;
-
-    // tenants
-    async fn create_tenant(&self, actor: &Actor, row: TenantRow) -> StoreResult<Tenant>;
-    async fn list_tenants(&self, scope: TenantScope, page: &PageQuery)
-        -> StoreResult<Page<Tenant>>;
-    /// By id or slug.
-    async fn tenant(&self, id_or_slug: &str) -> StoreResult<Option<Tenant>>;
-    async fn update_tenant(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        row: TenantRow,
-        audit: AuditEntry,
-    ) -> StoreResult<Tenant>;
-    async fn set_tenant_status(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        status: TenantStatus,
-    ) -> StoreResult<Tenant>;
-
+pub trait Store: OutboundStore + AccountStore + TenantStore + Send + Sync + 'static {
     // members
     async fn role_of(&self, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Option<Role>>;
     async fn list_members(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<Member>>;

@@ -7,8 +7,8 @@ use sqlx::postgres::PgRow;
 use sqlx::Row;
 use uuid::Uuid;
 
+use super::account::{user_from_row, USER_COLUMNS};
 use super::tenants::lock_tenant;
-use super::users::{user_from_row, USER_COLUMNS};
 use super::{db_error, id_cursor, ms, now, parse_role, write_audit, PgStore, Tx};
 use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
 use crate::store::{

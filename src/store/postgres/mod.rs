@@ -23,7 +23,6 @@ mod playground;
 mod sla;
 mod store_impl;
 mod tenants;
-mod users;
 mod webhooks;
 mod workflows;
 mod workspaces;

@@ -4,6 +4,7 @@
 //! busy-stage check) run under the tenant.
 
 use anyhow::Context;
+use async_trait::async_trait;
 use serde_json::json;
 use sqlx::postgres::PgRow;
 use sqlx::Row;
@@ -11,7 +12,9 @@ use uuid::Uuid;
 
 use super::{db_error, id_cursor, now, write_audit, PgStore, Tx};
 use crate::domain::{Page, PageQuery, Tenant, TenantSettings, TenantStatus, TenantUsage, Tier};
-use crate::store::{Actor, AuditEntry, StoreError, StoreResult, TenantRow, TenantScope};
+use crate::store::{
+    Actor, AuditEntry, StoreError, StoreResult, TenantRow, TenantScope, TenantStore,
+};
 
 const TENANT_SELECT: &str = "SELECT t.id, t.name, t.slug, t.tier, t.status, t.is_platform, \
      t.settings, t.created_at, u.users, u.leads_this_month \
@@ -66,11 +69,14 @@ pub(super) async fn lock_tenant(tx: &mut Tx, id: Uuid) -> StoreResult<Option<ser
 }
 
 impl PgStore {
-    pub(super) async fn create_tenant_impl(
-        &self,
-        actor: &Actor,
-        row: TenantRow,
-    ) -> StoreResult<Tenant> {
+    async fn tenant_by_id(&self, id: Uuid) -> StoreResult<Option<Tenant>> {
+        self.tenant(&id.to_string()).await
+    }
+}
+
+#[async_trait]
+impl TenantStore for PgStore {
+    async fn create_tenant(&self, actor: &Actor, row: TenantRow) -> StoreResult<Tenant> {
         let id = Uuid::now_v7();
         let mut tx = self.tenant_tx(id).await?;
         sqlx::query(
@@ -99,7 +105,7 @@ impl PgStore {
         self.tenant_by_id(id).await?.ok_or(StoreError::NotFound)
     }
 
-    pub(super) async fn list_tenants_impl(
+    async fn list_tenants(
         &self,
         scope: TenantScope,
         page: &PageQuery,
@@ -136,11 +142,7 @@ impl PgStore {
         Ok(Page::from_rows(tenants, limit, |t| t.id.to_string()))
     }
 
-    async fn tenant_by_id(&self, id: Uuid) -> StoreResult<Option<Tenant>> {
-        self.tenant_impl(&id.to_string()).await
-    }
-
-    pub(super) async fn tenant_impl(&self, id_or_slug: &str) -> StoreResult<Option<Tenant>> {
+    async fn tenant(&self, id_or_slug: &str) -> StoreResult<Option<Tenant>> {
         let row = match Uuid::parse_str(id_or_slug) {
             Ok(id) => {
                 sqlx::query(&format!("{TENANT_SELECT} WHERE t.id = $1 OR t.slug = $2"))
@@ -160,7 +162,7 @@ impl PgStore {
         row.map(|r| tenant_from_row(&r)).transpose()
     }
 
-    pub(super) async fn update_tenant_impl(
+    async fn update_tenant(
         &self,
         actor: &Actor,
         id: Uuid,
@@ -216,7 +218,7 @@ impl PgStore {
         self.tenant_by_id(id).await?.ok_or(StoreError::NotFound)
     }
 
-    pub(super) async fn set_tenant_status_impl(
+    async fn set_tenant_status(
         &self,
         actor: &Actor,
         id: Uuid,

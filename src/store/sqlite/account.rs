@@ -1,14 +1,45 @@
-//! Sessions, passwords and a user's pending invitations (SQLite).
+//! Users, sessions, passwords, a user's memberships and pending invitations (SQLite).
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde_json::json;
+use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::users::{user_from_row, USER_COLUMNS};
-use super::{db_error, parse_role, parse_uuid, to_dt, write_audit, SqliteStore};
-use crate::domain::{PendingInvitation, User};
+use super::{db_error, now_ms, parse_role, parse_uuid, to_dt, write_audit, SqliteStore};
+use crate::domain::{MembershipSummary, PendingInvitation, TenantStatus, Tier, User};
 use crate::store::{AccountStore, Actor, AuditEntry, SessionClock, StoreError, StoreResult};
+
+pub(super) const USER_COLUMNS: &str =
+    "u.id, u.email, u.name, u.platform_admin, u.created_at, u.invited_by_tenant";
+
+pub(super) fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
+    let id: String = row.try_get("id").map_err(|e| db_error(e, "read a user"))?;
+    Ok(User {
+        id: parse_uuid(&id)?,
+        email: row
+            .try_get("email")
+            .map_err(|e| db_error(e, "read a user"))?,
+        name: row
+            .try_get("name")
+            .map_err(|e| db_error(e, "read a user"))?,
+        platform_admin: row
+            .try_get::<i64, _>("platform_admin")
+            .map_err(|e| db_error(e, "read a user"))?
+            != 0,
+        created_at: to_dt(
+            row.try_get("created_at")
+                .map_err(|e| db_error(e, "read a user"))?,
+        ),
+        invited_by_tenant: row
+            .try_get::<Option<String>, _>("invited_by_tenant")
+            .map_err(|e| db_error(e, "read a user"))?
+            .as_deref()
+            .map(parse_uuid)
+            .transpose()?,
+    })
+}
 
 #[async_trait]
 impl AccountStore for SqliteStore {
@@ -136,5 +167,113 @@ impl AccountStore for SqliteStore {
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit a declined invitation"))
+    }
+
+    async fn create_user(
+        &self,
+        email: &str,
+        name: &str,
+        password_hash: Option<&str>,
+        platform_admin: bool,
+    ) -> StoreResult<User> {
+        let user = User {
+            id: Uuid::now_v7(),
+            email: email.to_lowercase(),
+            name: name.to_string(),
+            platform_admin,
+            created_at: to_dt(now_ms()),
+            invited_by_tenant: None,
+        };
+        sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash, platform_admin, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(user.id.to_string())
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(password_hash)
+        .bind(platform_admin as i64)
+        .bind(user.created_at.timestamp_millis())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "create a user"))?;
+        Ok(user)
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<(User, Option<String>)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?"
+        ))
+        .bind(email.to_lowercase())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "find a user"))?;
+        match row {
+            None => Ok(None),
+            Some(row) => {
+                let hash: Option<String> = row
+                    .try_get("password_hash")
+                    .map_err(|e| db_error(e, "read a user"))?;
+                Ok(Some((user_from_row(&row)?, hash)))
+            }
+        }
+    }
+
+    async fn create_session(
+        &self,
+        user_id: Uuid,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_used_at) \
+             VALUES (?1, ?2, ?3, ?4, ?3)",
+        )
+        .bind(token_hash)
+        .bind(user_id.to_string())
+        .bind(now_ms())
+        .bind(expires_at.timestamp_millis())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "create a session"))?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ? OR expires_at <= ?")
+            .bind(token_hash)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "delete a session"))?;
+        Ok(())
+    }
+
+    async fn memberships_of(&self, user_id: Uuid) -> StoreResult<Vec<MembershipSummary>> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.slug, t.name, t.tier, t.status, m.role FROM memberships m \
+             JOIN tenants t ON t.id = m.tenant_id WHERE m.user_id = ? ORDER BY t.name",
+        )
+        .bind(user_id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "list memberships"))?;
+        rows.iter()
+            .map(|r| {
+                let get = |c: &str| -> StoreResult<String> {
+                    r.try_get(c).map_err(|e| db_error(e, "read a membership"))
+                };
+                Ok(MembershipSummary {
+                    tenant_id: parse_uuid(&get("id")?)?,
+                    tenant_slug: get("slug")?,
+                    tenant_name: get("name")?,
+                    tier: Tier::parse(&get("tier")?)
+                        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier")))?,
+                    status: TenantStatus::parse(&get("status")?)
+                        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad status")))?,
+                    role: parse_role(&get("role")?)?,
+                })
+            })
+            .collect()
     }
 }

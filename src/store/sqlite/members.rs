@@ -6,7 +6,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
-use super::users::{user_from_row, USER_COLUMNS};
+use super::account::{user_from_row, USER_COLUMNS};
 use super::{cursor, db_error, now_ms, parse_role, parse_uuid, to_dt, write_audit, SqliteStore};
 use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
 use crate::store::{

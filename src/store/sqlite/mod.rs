@@ -12,7 +12,6 @@ mod members;
 mod playground;
 mod sla;
 mod tenants;
-mod users;
 mod webhooks;
 mod workflows;
 mod workspaces;
@@ -30,13 +29,11 @@ use uuid::Uuid;
 use super::{
     Accepter, Actor, AgentChange, AuditEntry, EventRecord, Idempotency, IngestOutcome,
     InvitationRef, KeyOwner, LeadChange, LeadFilter, LeadLimit, NewApiKeyRow, NewInvitationRow,
-    NewLeadRow, OutboxMessage, Store, StoreError, StoreResult, SweepReport, TenantRow, TenantScope,
-    WorkspaceRow,
+    NewLeadRow, OutboxMessage, Store, StoreError, StoreResult, SweepReport, WorkspaceRow,
 };
 use crate::domain::{
-    Agent, AgentConfig, AgentVersion, ApiKey, AuditEvent, Invitation, Lead, Member,
-    MembershipSummary, Page, PageQuery, Role, Sharing, Tenant, TenantStatus, Tier, TimelineEntry,
-    User, Workspace,
+    Agent, AgentConfig, AgentVersion, ApiKey, AuditEvent, Invitation, Lead, Member, Page,
+    PageQuery, Role, Sharing, Tier, TimelineEntry, User, Workspace,
 };
 
 /// A pool with the store's durability settings: WAL, `synchronous = FULL`
@@ -165,66 +162,6 @@ pub(crate) fn cursor(page: &PageQuery) -> Option<String> {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn create_user(
-        &self,
-        email: &str,
-        name: &str,
-        password_hash: Option<&str>,
-        platform_admin: bool,
-    ) -> StoreResult<User> {
-        self.create_user_impl(email, name, password_hash, platform_admin)
-            .await
-    }
-    async fn user_by_email(&self, email: &str) -> StoreResult<Option<(User, Option<String>)>> {
-        self.user_by_email_impl(email).await
-    }
-    async fn create_session(
-        &self,
-        user_id: Uuid,
-        token_hash: &str,
-        expires_at: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        self.create_session_impl(user_id, token_hash, expires_at)
-            .await
-    }
-    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        self.delete_session_impl(token_hash).await
-    }
-    async fn memberships_of(&self, user_id: Uuid) -> StoreResult<Vec<MembershipSummary>> {
-        self.memberships_of_impl(user_id).await
-    }
-
-    async fn create_tenant(&self, actor: &Actor, row: TenantRow) -> StoreResult<Tenant> {
-        self.create_tenant_impl(actor, row).await
-    }
-    async fn list_tenants(
-        &self,
-        scope: TenantScope,
-        page: &PageQuery,
-    ) -> StoreResult<Page<Tenant>> {
-        self.list_tenants_impl(scope, page).await
-    }
-    async fn tenant(&self, id_or_slug: &str) -> StoreResult<Option<Tenant>> {
-        self.tenant_impl(id_or_slug).await
-    }
-    async fn update_tenant(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        row: TenantRow,
-        audit: AuditEntry,
-    ) -> StoreResult<Tenant> {
-        self.update_tenant_impl(actor, id, row, audit).await
-    }
-    async fn set_tenant_status(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        status: TenantStatus,
-    ) -> StoreResult<Tenant> {
-        self.set_tenant_status_impl(actor, id, status).await
-    }
-
     async fn role_of(&self, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Option<Role>> {
         self.role_of_impl(tenant_id, user_id).await
     }

@@ -1,6 +1,7 @@
 //! Tenants, with their usage counted live.
 
 use anyhow::Context;
+use async_trait::async_trait;
 use serde_json::json;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -8,7 +9,9 @@ use uuid::Uuid;
 
 use super::{cursor, db_error, now_ms, parse_uuid, to_dt, write_audit, SqliteStore};
 use crate::domain::{Page, PageQuery, Tenant, TenantSettings, TenantStatus, TenantUsage, Tier};
-use crate::store::{Actor, AuditEntry, StoreError, StoreResult, TenantRow, TenantScope};
+use crate::store::{
+    Actor, AuditEntry, StoreError, StoreResult, TenantRow, TenantScope, TenantStore,
+};
 
 const TENANT_SELECT: &str = "SELECT t.id, t.name, t.slug, t.tier, t.status, t.is_platform, \
      t.settings, t.created_at, \
@@ -57,12 +60,9 @@ fn settings_json(settings: &TenantSettings) -> StoreResult<String> {
         .map_err(StoreError::Other)
 }
 
-impl SqliteStore {
-    pub(super) async fn create_tenant_impl(
-        &self,
-        actor: &Actor,
-        row: TenantRow,
-    ) -> StoreResult<Tenant> {
+#[async_trait]
+impl TenantStore for SqliteStore {
+    async fn create_tenant(&self, actor: &Actor, row: TenantRow) -> StoreResult<Tenant> {
         let id = Uuid::now_v7();
         let (_writer, mut tx) = self.write().await?;
         sqlx::query(
@@ -88,12 +88,12 @@ impl SqliteStore {
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit a new tenant"))?;
-        self.tenant_impl(&id.to_string())
+        self.tenant(&id.to_string())
             .await?
             .ok_or(StoreError::NotFound)
     }
 
-    pub(super) async fn list_tenants_impl(
+    async fn list_tenants(
         &self,
         scope: TenantScope,
         page: &PageQuery,
@@ -130,7 +130,7 @@ impl SqliteStore {
         Ok(Page::from_rows(tenants, limit, |t| t.id.to_string()))
     }
 
-    pub(super) async fn tenant_impl(&self, id_or_slug: &str) -> StoreResult<Option<Tenant>> {
+    async fn tenant(&self, id_or_slug: &str) -> StoreResult<Option<Tenant>> {
         let row = sqlx::query(&format!("{TENANT_SELECT} WHERE t.id = ?1 OR t.slug = ?1"))
             .bind(id_or_slug)
             .fetch_optional(&self.pool)
@@ -139,7 +139,7 @@ impl SqliteStore {
         row.map(|r| tenant_from_row(&r)).transpose()
     }
 
-    pub(super) async fn update_tenant_impl(
+    async fn update_tenant(
         &self,
         actor: &Actor,
         id: Uuid,
@@ -197,12 +197,12 @@ impl SqliteStore {
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit a tenant update"))?;
-        self.tenant_impl(&id.to_string())
+        self.tenant(&id.to_string())
             .await?
             .ok_or(StoreError::NotFound)
     }
 
-    pub(super) async fn set_tenant_status_impl(
+    async fn set_tenant_status(
         &self,
         actor: &Actor,
         id: Uuid,
@@ -232,7 +232,7 @@ impl SqliteStore {
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit a status change"))?;
-        self.tenant_impl(&id.to_string())
+        self.tenant(&id.to_string())
             .await?
             .ok_or(StoreError::NotFound)
     }

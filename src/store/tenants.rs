@@ -1,0 +1,48 @@
+//! Tenants: the organisations everything else belongs to. A supertrait of
+//! [`super::Store`], so `DynStore` offers it too.
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::{Actor, AuditEntry, StoreResult};
+use crate::domain::{Page, PageQuery, Tenant, TenantSettings, TenantStatus, Tier};
+
+/// A tenant as stored (name, slug, tier, settings).
+#[derive(Debug, Clone)]
+pub struct TenantRow {
+    pub name: String,
+    pub slug: String,
+    pub tier: Tier,
+    pub settings: TenantSettings,
+}
+
+/// Whose tenants a listing covers.
+#[derive(Debug, Clone, Copy)]
+pub enum TenantScope {
+    All,
+    MemberOf(Uuid),
+}
+
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    /// A new tenant, recorded in its audit log.
+    async fn create_tenant(&self, actor: &Actor, row: TenantRow) -> StoreResult<Tenant>;
+    async fn list_tenants(&self, scope: TenantScope, page: &PageQuery)
+        -> StoreResult<Page<Tenant>>;
+    /// By id or slug.
+    async fn tenant(&self, id_or_slug: &str) -> StoreResult<Option<Tenant>>;
+    /// Stores the tenant as `row`, with the audit entry the server worked out.
+    async fn update_tenant(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        row: TenantRow,
+        audit: AuditEntry,
+    ) -> StoreResult<Tenant>;
+    async fn set_tenant_status(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        status: TenantStatus,
+    ) -> StoreResult<Tenant>;
+}
