@@ -385,11 +385,13 @@ fn snapshot_the_local_admin_is_told_it_has_no_password() {
 // ---------------------------------------------------------------- sessions
 
 #[test]
-fn logout_all_asks_first_then_closes_the_console() {
+fn snapshot_logout_all_asks_first_then_closes_the_console() {
     let mut app = loaded();
     command(&mut app, "logout-all");
     let screen = render(&app, 80, 24);
     assert!(screen.contains("Sign out everywhere?"), "{screen}");
+    assert!(screen.contains("n/esc no, keep it"), "{screen}");
+    insta::assert_snapshot!(screen);
     assert!(requests(&press(&mut app, &[key('n')])).is_empty());
     assert!(!app.quit);
     command(&mut app, "logout-all");

@@ -98,7 +98,7 @@ fn export_request(fx: &[Effect]) -> (RequestId, String, bool) {
 }
 
 #[test]
-fn export_asks_before_replacing_a_file_and_only_then_replaces_it() {
+fn snapshot_export_asks_before_replacing_a_file_and_only_then_replaces_it() {
     let mut app = leads_loaded(super::leads::mixed_leads(), None);
     app.now = now();
     let fx = command(&mut app, "export out.csv");
@@ -110,6 +110,8 @@ fn export_asks_before_replacing_a_file_and_only_then_replaces_it() {
         screen.contains("out.csv already exists. Replace it?"),
         "{screen}"
     );
+    assert!(screen.contains("y/enter yes, do it"), "{screen}");
+    insta::assert_snapshot!(screen);
     // No keeps the file and sends nothing.
     assert!(requests(&press(&mut app, &[key('n')])).is_empty());
     assert!(app.modal.is_none());

@@ -83,7 +83,8 @@ impl App {
         };
         self.modal = Some(Modal::Confirm {
             question: format!(
-                "{path} already exists. Replace it? (To keep it, answer no and run                  :export with another name.)"
+                "{path} already exists. Replace it? (No keeps it; :export NAME writes \
+                 elsewhere.)"
             ),
             action: Confirmable::ReplaceExport { tenant, path },
         });

@@ -8,7 +8,9 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 use crate::console::theme::Theme;
 
 pub fn render(question: &str, area: Rect, buf: &mut Buffer, theme: &Theme, hint: Line<'_>) {
-    let popup = super::centered(area, 56, 6);
+    // Tall enough for the whole question and, below it, the keys.
+    let lines = (super::toast::wrapped_lines(question, 54) as u16).max(2);
+    let popup = super::centered(area, 56, lines.saturating_add(4));
     Clear.render(popup, buf);
     let block = Block::default()
         .borders(Borders::ALL)

@@ -101,7 +101,7 @@ pub fn render(toasts: &[Toast], area: Rect, buf: &mut Buffer, theme: &Theme, dis
 
 /// How many lines word wrapping makes of `text` at `width`, so the box fits
 /// the message (the last words of an error say what to do).
-fn wrapped_lines(text: &str, width: usize) -> usize {
+pub(super) fn wrapped_lines(text: &str, width: usize) -> usize {
     let width = width.max(1);
     let mut lines = 1;
     let mut col = 0;
