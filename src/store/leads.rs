@@ -1,18 +1,14 @@
-//! Row and filter types for leads, shared by every store backend.
+//! Leads: row and filter types and the rules shared by every store backend,
+//! and the traits that store leads (supertraits of [`super::Store`]).
 
+use super::{Actor, StoreResult};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::{LeadInput, LeadSource, Qualification, SlaState, Tier};
-
-/// Who an API key belongs to, found by its hash.
-#[derive(Debug, Clone)]
-pub struct KeyOwner {
-    pub tenant_id: Uuid,
-    pub key_id: Uuid,
-    pub revoked: bool,
-    pub workspace_id: Option<Uuid>,
-}
+use crate::domain::{
+    Lead, LeadInput, LeadSource, Page, Qualification, SlaState, Tier, TimelineEntry,
+};
 
 /// A lead to insert, already validated and classified.
 #[derive(Debug, Clone)]
@@ -336,4 +332,58 @@ fn change_audit(
             .collect()
     };
     serde_json::json!({ "fields": changed, "before": pick(&old), "after": pick(&new) })
+}
+
+/// Leads: ingest (under the monthly limit and the idempotency key) and
+/// reads, with their SLA worked out at `now`.
+#[async_trait]
+pub trait LeadStore: Send + Sync {
+    /// Inserts a lead with its timeline entry, audit entry and event, under
+    /// the monthly limit and the idempotency key, in one transaction.
+    async fn insert_lead(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewLeadRow,
+        limit: LeadLimit,
+        idempotency: Option<Idempotency>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<IngestOutcome>;
+    async fn list_leads(
+        &self,
+        tenant_id: Uuid,
+        filter: &LeadFilter,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Page<Lead>>;
+    async fn lead(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Lead>>;
+    async fn leads_this_month(&self, tenant_id: Uuid, now: DateTime<Utc>) -> StoreResult<u32>;
+}
+
+/// Changes to one lead (edits, deletion, notes) and its timeline.
+#[async_trait]
+pub trait LeadChangeStore: Send + Sync {
+    async fn update_lead(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        change: LeadChange,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Lead>;
+    async fn delete_lead(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()>;
+    async fn add_note(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        lead_id: Uuid,
+        body: &str,
+        is_reply: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<TimelineEntry>;
+    async fn timeline(&self, tenant_id: Uuid, lead_id: Uuid) -> StoreResult<Vec<TimelineEntry>>;
 }

@@ -3,7 +3,10 @@
 
 pub mod account;
 pub mod backup;
+pub mod events;
+pub mod keys;
 pub mod leads;
+pub mod members;
 pub mod outbound;
 pub mod playground;
 pub mod postgres;
@@ -13,7 +16,10 @@ pub mod tenants;
 pub mod workflows;
 
 pub use account::*;
+pub use events::*;
+pub use keys::*;
 pub use leads::*;
+pub use members::*;
 pub use outbound::*;
 pub use playground::*;
 pub use tenants::*;
@@ -23,13 +29,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures::stream::BoxStream;
 use uuid::Uuid;
 
-use crate::domain::{
-    Agent, AgentConfig, AgentVersion, ApiKey, ApiKeyScope, AuditEvent, Channel, Invitation, Lead,
-    Member, Page, PageQuery, Role, Sharing, Tier, TimelineEntry, User, Workspace,
-};
+use crate::domain::{Agent, AgentConfig, AgentVersion, Channel, Sharing, Tier, User, Workspace};
 use crate::domain::{PlaygroundMessage, PlaygroundSession, Workflow, WorkflowStatus};
 
 #[derive(Debug, thiserror::Error)]
@@ -109,156 +111,22 @@ pub struct AuditEntry {
     pub changes: serde_json::Value,
 }
 
-#[derive(Debug, Clone)]
-pub struct NewInvitationRow {
-    pub email: String,
-    pub role: Role,
-    pub token_hash: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewApiKeyRow {
-    pub name: String,
-    pub prefix: String,
-    pub last_four: String,
-    pub key_hash: String,
-    pub scope: ApiKeyScope,
-    pub workspace_id: Option<Uuid>,
-}
-
 #[async_trait]
-pub trait Store: OutboundStore + AccountStore + TenantStore + Send + Sync + 'static {
-    // members
-    async fn role_of(&self, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Option<Role>>;
-    async fn list_members(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<Member>>;
-    /// Adds a member unless the tier's user limit is reached (checked atomically).
-    async fn add_member(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        user_id: Uuid,
-        role: Role,
-        user_limit: Option<u32>,
-        tier: Tier,
-    ) -> StoreResult<Member>;
-    /// Fails with `LastAdmin` when it would leave the tenant without an admin.
-    async fn set_member_role(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        user_id: Uuid,
-        role: Role,
-    ) -> StoreResult<Member>;
-    async fn remove_member(&self, actor: &Actor, tenant_id: Uuid, user_id: Uuid)
-        -> StoreResult<()>;
-
-    // invitations
-    async fn create_invitation(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        row: NewInvitationRow,
-    ) -> StoreResult<Invitation>;
-    async fn list_invitations(
-        &self,
-        tenant_id: Uuid,
-        page: &PageQuery,
-    ) -> StoreResult<Page<Invitation>>;
-    async fn revoke_invitation(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()>;
-    /// Consumes a valid invitation and makes the accepter (created when
-    /// new) a member, all at once. See [`Accepter`] for who may accept.
-    async fn accept_invitation(
-        &self,
-        which: InvitationRef<'_>,
-        accepter: Accepter<'_>,
-    ) -> StoreResult<(User, Uuid)>;
-
-    // API keys
-    async fn create_api_key(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        row: NewApiKeyRow,
-    ) -> StoreResult<ApiKey>;
-    async fn list_api_keys(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<ApiKey>>;
-    async fn revoke_api_key(&self, actor: &Actor, tenant_id: Uuid, id: Uuid)
-        -> StoreResult<ApiKey>;
-
-    // audit
-    async fn list_audit(
-        &self,
-        tenant_id: Uuid,
-        filter: &crate::domain::AuditFilter,
-        page: &PageQuery,
-    ) -> StoreResult<Page<AuditEvent>>;
-
-    // leads
-    async fn api_key_owner(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>>;
-    async fn touch_api_key(
-        &self,
-        tenant_id: Uuid,
-        key_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// Inserts a lead with its timeline entry, audit entry and event, under
-    /// the monthly limit and the idempotency key, in one transaction.
-    async fn insert_lead(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        row: NewLeadRow,
-        limit: LeadLimit,
-        idempotency: Option<Idempotency>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<IngestOutcome>;
-    async fn list_leads(
-        &self,
-        tenant_id: Uuid,
-        filter: &LeadFilter,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Page<Lead>>;
-    async fn lead(
-        &self,
-        tenant_id: Uuid,
-        id: Uuid,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<Lead>>;
-    async fn update_lead(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        id: Uuid,
-        change: LeadChange,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Lead>;
-    async fn delete_lead(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()>;
-    async fn add_note(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        lead_id: Uuid,
-        body: &str,
-        is_reply: bool,
-        now: DateTime<Utc>,
-    ) -> StoreResult<TimelineEntry>;
-    async fn timeline(&self, tenant_id: Uuid, lead_id: Uuid) -> StoreResult<Vec<TimelineEntry>>;
-    async fn leads_this_month(&self, tenant_id: Uuid, now: DateTime<Utc>) -> StoreResult<u32>;
-
-    // live events and the SLA watcher
-    async fn events_after(
-        &self,
-        tenant_id: Uuid,
-        after: i64,
-        limit: u32,
-    ) -> StoreResult<Vec<EventRecord>>;
-    async fn last_event_id(&self, tenant_id: Uuid) -> StoreResult<i64>;
-    /// Emits every due at-risk and breach alert exactly once (claimed with a
-    /// persisted flag), with timeline entries, events and outbox mail.
-    async fn sla_sweep(&self, now: DateTime<Utc>) -> StoreResult<SweepReport>;
-    /// Outbox messages not yet sent (for delivery and for tests).
-    async fn pending_outbox(&self, tenant_id: Uuid) -> StoreResult<Vec<OutboxMessage>>;
-
+pub trait Store:
+    OutboundStore
+    + AccountStore
+    + TenantStore
+    + MemberStore
+    + ApiKeyStore
+    + AuditStore
+    + LeadStore
+    + LeadChangeStore
+    + EventStore
+    + SlaStore
+    + Send
+    + Sync
+    + 'static
+{
     // agents: `viewer` is the tenant looking; shared agents are read-only to it
     async fn list_agents(&self, viewer: Uuid) -> StoreResult<Vec<Agent>>;
     async fn agent(&self, viewer: Uuid, id: Uuid) -> StoreResult<Option<Agent>>;
@@ -402,14 +270,6 @@ pub trait Store: OutboundStore + AccountStore + TenantStore + Send + Sync + 'sta
         message_id: Uuid,
         lead_id: Uuid,
     ) -> StoreResult<()>;
-
-    /// Tenants whose event log grew, written by any process sharing the
-    /// store (PostgreSQL LISTEN/NOTIFY), for waking live streams. `None`
-    /// when this process is the only writer (SQLite): `AppState::notify`
-    /// already covers it.
-    async fn event_wakeups(&self) -> StoreResult<Option<BoxStream<'static, Uuid>>> {
-        Ok(None)
-    }
 }
 
 /// A change to an agent, validated by the server.
@@ -486,19 +346,6 @@ pub struct WorkspaceRow {
     pub channel: Channel,
     pub agent: Option<(Uuid, Uuid)>,
     pub strategy_active: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutboxMessage {
-    pub id: Uuid,
-    pub kind: String,
-    pub recipient: Option<String>,
-    pub subject: String,
-    pub body: String,
-    pub created_at: DateTime<Utc>,
-    /// Failed send attempts so far, and the last one's error.
-    pub attempts: u32,
-    pub last_error: Option<String>,
 }
 
 pub type DynStore = Arc<dyn Store>;

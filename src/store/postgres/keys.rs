@@ -1,13 +1,17 @@
 //! API keys and the audit log, both tenant-owned.
 
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{db_error, id_cursor, now, write_audit, PgStore};
+use super::{db_error, id_cursor, ms, now, write_audit, PgStore};
 use crate::domain::{ApiKey, ApiKeyScope, AuditEvent, Page, PageQuery};
-use crate::store::{Actor, AuditEntry, NewApiKeyRow, StoreError, StoreResult};
+use crate::store::{
+    Actor, ApiKeyStore, AuditEntry, AuditStore, KeyOwner, NewApiKeyRow, StoreError, StoreResult,
+};
 
 const KEY_COLUMNS: &str = "id, name, prefix, last_four, scope, created_by, workspace_id, \
      created_at, last_used_at, revoked_at";
@@ -45,8 +49,9 @@ fn audit_from_row(row: &PgRow) -> StoreResult<AuditEvent> {
     })
 }
 
-impl PgStore {
-    pub(super) async fn create_api_key_impl(
+#[async_trait]
+impl ApiKeyStore for PgStore {
+    async fn create_api_key(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -97,11 +102,7 @@ impl PgStore {
         Ok(key)
     }
 
-    pub(super) async fn list_api_keys_impl(
-        &self,
-        tenant_id: Uuid,
-        page: &PageQuery,
-    ) -> StoreResult<Page<ApiKey>> {
+    async fn list_api_keys(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<ApiKey>> {
         let limit = page.limit();
         let after = id_cursor(page)?;
         let mut tx = self.tenant_tx(tenant_id).await?;
@@ -123,7 +124,7 @@ impl PgStore {
         Ok(Page::from_rows(keys, limit, |k| k.id.to_string()))
     }
 
-    pub(super) async fn revoke_api_key_impl(
+    async fn revoke_api_key(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -165,7 +166,54 @@ impl PgStore {
         Ok(key)
     }
 
-    pub(super) async fn list_audit_impl(
+    /// Ingest learns the tenant from the key, so the lookup is cross-tenant:
+    /// the owner's `sb_api_key_owner` answers it for one hash only.
+    async fn api_key_owner(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>> {
+        let row: Option<(Uuid, Uuid, bool, Option<Uuid>)> =
+            sqlx::query_as("SELECT tenant_id, id, revoked, workspace_id FROM sb_api_key_owner($1)")
+                .bind(key_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| db_error(e, "look up an API key"))?;
+        Ok(
+            row.map(|(tenant_id, key_id, revoked, workspace_id)| KeyOwner {
+                tenant_id,
+                key_id,
+                revoked,
+                workspace_id,
+            }),
+        )
+    }
+
+    async fn touch_api_key(
+        &self,
+        tenant_id: Uuid,
+        key_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        // Once a minute is enough for "last used": the condition makes most
+        // ingests update nothing, and concurrent ones agree.
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        sqlx::query(
+            "UPDATE api_keys SET last_used_at = $1 WHERE tenant_id = $2 AND id = $3 \
+             AND (last_used_at IS NULL OR last_used_at < $1 - interval '60 seconds')",
+        )
+        .bind(ms(now))
+        .bind(tenant_id)
+        .bind(key_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "record an API key's use"))?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an API key's use"))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AuditStore for PgStore {
+    async fn list_audit(
         &self,
         tenant_id: Uuid,
         filter: &crate::domain::AuditFilter,

@@ -1,6 +1,7 @@
 //! Changes to leads: edits, stage moves, assignment, spam, qualification,
 //! notes and deletion — each with its timeline entry, audit entry and event.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::Row;
@@ -11,11 +12,13 @@ use super::{db_error, ms, write_audit, PgStore};
 use crate::domain::lead::month_key;
 use crate::domain::TimelineEntry;
 use crate::store::{
-    plan_lead_change, Actor, AuditEntry, LeadChange, LeadPlan, StoreError, StoreResult,
+    plan_lead_change, Actor, AuditEntry, LeadChange, LeadChangeStore, LeadPlan, StoreError,
+    StoreResult,
 };
 
-impl PgStore {
-    pub(super) async fn update_lead_impl(
+#[async_trait]
+impl LeadChangeStore for PgStore {
+    async fn update_lead(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -94,12 +97,7 @@ impl PgStore {
         Ok(lead)
     }
 
-    pub(super) async fn delete_lead_impl(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        id: Uuid,
-    ) -> StoreResult<()> {
+    async fn delete_lead(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
         let now = Utc::now();
         let mut tx = self.tenant_tx(tenant_id).await?;
         let lead = lead_in(&mut tx, tenant_id, id, now, true)
@@ -143,7 +141,7 @@ impl PgStore {
             .map_err(|e| db_error(e, "commit a lead deletion"))
     }
 
-    pub(super) async fn add_note_impl(
+    async fn add_note(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -206,11 +204,7 @@ impl PgStore {
         })
     }
 
-    pub(super) async fn timeline_impl(
-        &self,
-        tenant_id: Uuid,
-        lead_id: Uuid,
-    ) -> StoreResult<Vec<TimelineEntry>> {
+    async fn timeline(&self, tenant_id: Uuid, lead_id: Uuid) -> StoreResult<Vec<TimelineEntry>> {
         let mut tx = self.tenant_tx(tenant_id).await?;
         let rows = sqlx::query(
             "SELECT id, lead_id, kind, actor_id, actor_email, data, created_at FROM lead_events \

@@ -2,6 +2,7 @@
 //! read and list; and the helpers every lead change shares (timeline,
 //! event log, usage counter).
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::postgres::PgRow;
@@ -13,7 +14,7 @@ use crate::domain::lead::{month_key, sla_state};
 use crate::domain::{Lead, LeadSource, Page, Qualification, SlaState, Utm};
 use crate::store::{
     parse_lead_cursor, Actor, AssigneeFilter, AuditEntry, Idempotency, IngestOutcome, LeadFilter,
-    LeadLimit, LeadSort, NewLeadRow, StoreError, StoreResult,
+    LeadLimit, LeadSort, LeadStore, NewLeadRow, StoreError, StoreResult,
 };
 
 pub(super) const LEAD_COLUMNS: &str = "tenant_id, id, name, email, phone, company, message, \
@@ -241,8 +242,9 @@ async fn claim_idempotency_key(
     seen.map(Some).ok_or(StoreError::Conflict { field: "id" })
 }
 
-impl PgStore {
-    pub(super) async fn insert_lead_impl(
+#[async_trait]
+impl LeadStore for PgStore {
+    async fn insert_lead(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -359,7 +361,7 @@ impl PgStore {
         Ok(IngestOutcome::Created(Box::new(lead)))
     }
 
-    pub(super) async fn lead_impl(
+    async fn lead(
         &self,
         tenant_id: Uuid,
         id: Uuid,
@@ -371,7 +373,7 @@ impl PgStore {
         Ok(lead)
     }
 
-    pub(super) async fn list_leads_impl(
+    async fn list_leads(
         &self,
         tenant_id: Uuid,
         filter: &LeadFilter,
@@ -490,11 +492,7 @@ impl PgStore {
         }))
     }
 
-    pub(super) async fn leads_this_month_impl(
-        &self,
-        tenant_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> StoreResult<u32> {
+    async fn leads_this_month(&self, tenant_id: Uuid, now: DateTime<Utc>) -> StoreResult<u32> {
         let mut tx = self.tenant_tx(tenant_id).await?;
         let n: Option<i32> =
             sqlx::query_scalar("SELECT count FROM lead_usage WHERE tenant_id = $1 AND month = $2")

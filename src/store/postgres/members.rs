@@ -2,6 +2,7 @@
 //! rule are checked with the tenant row locked (`lock_tenant`), so
 //! concurrent changes from any number of processes take turns.
 
+use async_trait::async_trait;
 use serde_json::json;
 use sqlx::postgres::PgRow;
 use sqlx::Row;
@@ -12,7 +13,8 @@ use super::tenants::lock_tenant;
 use super::{db_error, id_cursor, ms, now, parse_role, write_audit, PgStore, Tx};
 use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
 use crate::store::{
-    Accepter, Actor, AuditEntry, InvitationRef, NewInvitationRow, StoreError, StoreResult,
+    Accepter, Actor, AuditEntry, InvitationRef, MemberStore, NewInvitationRow, StoreError,
+    StoreResult,
 };
 
 fn member_from_row(row: &PgRow) -> StoreResult<Member> {
@@ -130,11 +132,23 @@ async fn insert_membership(
 }
 
 impl PgStore {
-    pub(super) async fn role_of_impl(
+    /// The tenant, id and email of a still-valid invitation (a cross-tenant
+    /// lookup by token, through the owner's `sb_invitation_by_token`).
+    async fn invitation_by_token(
         &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
-    ) -> StoreResult<Option<Role>> {
+        token_hash: &str,
+    ) -> StoreResult<Option<(Uuid, Uuid, String)>> {
+        sqlx::query_as("SELECT tenant_id, id, email FROM sb_invitation_by_token($1)")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "look up an invitation"))
+    }
+}
+
+#[async_trait]
+impl MemberStore for PgStore {
+    async fn role_of(&self, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Option<Role>> {
         let mut tx = self.tenant_tx(tenant_id).await?;
         let role: Option<String> = sqlx::query_scalar(
             "SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2",
@@ -148,11 +162,7 @@ impl PgStore {
         role.as_deref().map(parse_role).transpose()
     }
 
-    pub(super) async fn list_members_impl(
-        &self,
-        tenant_id: Uuid,
-        page: &PageQuery,
-    ) -> StoreResult<Page<Member>> {
+    async fn list_members(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<Member>> {
         let limit = page.limit();
         let after = id_cursor(page)?;
         let mut tx = self.tenant_tx(tenant_id).await?;
@@ -174,7 +184,7 @@ impl PgStore {
         Ok(Page::from_rows(members, limit, |m| m.user_id.to_string()))
     }
 
-    pub(super) async fn add_member_impl(
+    async fn add_member(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -206,7 +216,7 @@ impl PgStore {
         Ok(member)
     }
 
-    pub(super) async fn set_member_role_impl(
+    async fn set_member_role(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -239,7 +249,7 @@ impl PgStore {
         Ok(Member { role, ..current })
     }
 
-    pub(super) async fn remove_member_impl(
+    async fn remove_member(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -269,7 +279,7 @@ impl PgStore {
             .map_err(|e| db_error(e, "commit a member removal"))
     }
 
-    pub(super) async fn create_invitation_impl(
+    async fn create_invitation(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -313,7 +323,7 @@ impl PgStore {
         Ok(invitation)
     }
 
-    pub(super) async fn list_invitations_impl(
+    async fn list_invitations(
         &self,
         tenant_id: Uuid,
         page: &PageQuery,
@@ -340,12 +350,7 @@ impl PgStore {
         Ok(Page::from_rows(items, limit, |i| i.id.to_string()))
     }
 
-    pub(super) async fn revoke_invitation_impl(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        id: Uuid,
-    ) -> StoreResult<()> {
+    async fn revoke_invitation(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
         let mut tx = self.tenant_tx(tenant_id).await?;
         let done = sqlx::query(
             "UPDATE invitations SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 \
@@ -372,20 +377,7 @@ impl PgStore {
             .map_err(|e| db_error(e, "commit an invitation revocation"))
     }
 
-    /// The tenant, id and email of a still-valid invitation (a cross-tenant
-    /// lookup by token, through the owner's `sb_invitation_by_token`).
-    async fn invitation_by_token(
-        &self,
-        token_hash: &str,
-    ) -> StoreResult<Option<(Uuid, Uuid, String)>> {
-        sqlx::query_as("SELECT tenant_id, id, email FROM sb_invitation_by_token($1)")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| db_error(e, "look up an invitation"))
-    }
-
-    pub(super) async fn accept_invitation_impl(
+    async fn accept_invitation(
         &self,
         which: InvitationRef<'_>,
         accepter: Accepter<'_>,

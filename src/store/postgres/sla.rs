@@ -1,68 +1,29 @@
 //! The event log, the SLA sweep (each alert claimed once across processes
-//! with `FOR UPDATE SKIP LOCKED`) and the outbox; plus API-key lookups for
-//! ingest.
+//! with `FOR UPDATE SKIP LOCKED`), the outbox, and the LISTEN side of
+//! cross-process live events.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures::stream::{BoxStream, StreamExt};
+use sqlx::postgres::PgListener;
 use sqlx::Row;
+use std::time::Duration;
 use uuid::Uuid;
 
 use super::leads::{log_event, timeline_entry};
-use super::{db_error, ms, set_tenant, PgStore};
+use super::{db_error, ms, set_tenant, PgStore, EVENTS_CHANNEL};
 use crate::domain::TenantSettings;
 use crate::store::{
-    Actor, EventRecord, KeyOwner, OutboxMessage, SlaAlert, StoreResult, SweepReport,
+    Actor, EventRecord, EventStore, OutboxMessage, SlaAlert, SlaStore, StoreResult, SweepReport,
 };
 
 /// Leads claimed per sweep transaction, so one sweep never holds its row
 /// locks (and the tenants' event-log locks) for long.
 const SWEEP_BATCH: i32 = 200;
 
-impl PgStore {
-    /// Ingest learns the tenant from the key, so the lookup is cross-tenant:
-    /// the owner's `sb_api_key_owner` answers it for one hash only.
-    pub(super) async fn api_key_owner_impl(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>> {
-        let row: Option<(Uuid, Uuid, bool, Option<Uuid>)> =
-            sqlx::query_as("SELECT tenant_id, id, revoked, workspace_id FROM sb_api_key_owner($1)")
-                .bind(key_hash)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|e| db_error(e, "look up an API key"))?;
-        Ok(
-            row.map(|(tenant_id, key_id, revoked, workspace_id)| KeyOwner {
-                tenant_id,
-                key_id,
-                revoked,
-                workspace_id,
-            }),
-        )
-    }
-
-    pub(super) async fn touch_api_key_impl(
-        &self,
-        tenant_id: Uuid,
-        key_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        // Once a minute is enough for "last used": the condition makes most
-        // ingests update nothing, and concurrent ones agree.
-        let mut tx = self.tenant_tx(tenant_id).await?;
-        sqlx::query(
-            "UPDATE api_keys SET last_used_at = $1 WHERE tenant_id = $2 AND id = $3 \
-             AND (last_used_at IS NULL OR last_used_at < $1 - interval '60 seconds')",
-        )
-        .bind(ms(now))
-        .bind(tenant_id)
-        .bind(key_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "record an API key's use"))?;
-        tx.commit()
-            .await
-            .map_err(|e| db_error(e, "commit an API key's use"))?;
-        Ok(())
-    }
-
-    pub(super) async fn events_after_impl(
+#[async_trait]
+impl EventStore for PgStore {
+    async fn events_after(
         &self,
         tenant_id: Uuid,
         after: i64,
@@ -94,7 +55,7 @@ impl PgStore {
             .collect()
     }
 
-    pub(super) async fn last_event_id_impl(&self, tenant_id: Uuid) -> StoreResult<i64> {
+    async fn last_event_id(&self, tenant_id: Uuid) -> StoreResult<i64> {
         let mut tx = self.tenant_tx(tenant_id).await?;
         let id: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM events WHERE tenant_id = $1")
             .bind(tenant_id)
@@ -105,29 +66,43 @@ impl PgStore {
         Ok(id.unwrap_or(0))
     }
 
-    pub(super) async fn sla_sweep_impl(&self, now: DateTime<Utc>) -> StoreResult<SweepReport> {
-        let mut report = SweepReport::default();
-        // Idempotency keys are honoured for at least 24 h; keep them 48 h.
-        sqlx::query("SELECT sb_expire_idempotency_keys($1)")
-            .bind(ms(now - chrono::Duration::hours(48)))
-            .execute(&self.pool)
+    /// Tenants whose event log grew, from any process: the `events_notify`
+    /// trigger's NOTIFY, payload `<tenant id>:<event id>`. The listener
+    /// reconnects by itself after a lost connection; notifications sent
+    /// meanwhile are lost, and streams catch up at their next wake-up.
+    async fn event_wakeups(&self) -> StoreResult<Option<BoxStream<'static, Uuid>>> {
+        let mut listener = PgListener::connect_with(&self.pool)
             .await
-            .map_err(|e| db_error(e, "expire idempotency keys"))?;
-        // Breaches first: a lead already overdue gets its breach alert, and its
-        // at-risk alert is then moot (claimed without a message).
-        for alert in [SlaAlert::Breached, SlaAlert::AtRisk] {
+            .map_err(|e| db_error(e, "open the event listener"))?;
+        listener
+            .listen(EVENTS_CHANNEL)
+            .await
+            .map_err(|e| db_error(e, "listen for events"))?;
+        let stream = futures::stream::unfold(listener, |mut listener| async move {
             loop {
-                let n = self.sweep_batch(alert, now, &mut report).await?;
-                if n < SWEEP_BATCH as usize {
-                    break;
+                match listener.recv().await {
+                    Ok(n) => {
+                        let tenant = n
+                            .payload()
+                            .split_once(':')
+                            .and_then(|(t, _)| Uuid::parse_str(t).ok());
+                        match tenant {
+                            Some(t) => return Some((t, listener)),
+                            None => tracing::warn!(payload = n.payload(), "odd event notification"),
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "event listener lost its connection; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
                 }
             }
-        }
-        report.tenants.sort();
-        report.tenants.dedup();
-        Ok(report)
+        });
+        Ok(Some(stream.boxed()))
     }
+}
 
+impl PgStore {
     /// Claims one batch across tenants and writes its alerts in the same
     /// transaction, switching `app.tenant_id` as the (tenant-ordered) rows
     /// change tenant. Tenant order also orders the event-log locks, so
@@ -208,11 +183,34 @@ impl PgStore {
             .map_err(|e| db_error(e, "commit SLA alerts"))?;
         Ok(count)
     }
+}
 
-    pub(super) async fn pending_outbox_impl(
-        &self,
-        tenant_id: Uuid,
-    ) -> StoreResult<Vec<OutboxMessage>> {
+#[async_trait]
+impl SlaStore for PgStore {
+    async fn sla_sweep(&self, now: DateTime<Utc>) -> StoreResult<SweepReport> {
+        let mut report = SweepReport::default();
+        // Idempotency keys are honoured for at least 24 h; keep them 48 h.
+        sqlx::query("SELECT sb_expire_idempotency_keys($1)")
+            .bind(ms(now - chrono::Duration::hours(48)))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "expire idempotency keys"))?;
+        // Breaches first: a lead already overdue gets its breach alert, and its
+        // at-risk alert is then moot (claimed without a message).
+        for alert in [SlaAlert::Breached, SlaAlert::AtRisk] {
+            loop {
+                let n = self.sweep_batch(alert, now, &mut report).await?;
+                if n < SWEEP_BATCH as usize {
+                    break;
+                }
+            }
+        }
+        report.tenants.sort();
+        report.tenants.dedup();
+        Ok(report)
+    }
+
+    async fn pending_outbox(&self, tenant_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
         let mut tx = self.tenant_tx(tenant_id).await?;
         let rows = sqlx::query(
             "SELECT id, kind, recipient, subject, body, created_at, attempts, last_error FROM outbox \

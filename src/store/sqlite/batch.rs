@@ -11,8 +11,8 @@ use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot, Mutex};
 use uuid::Uuid;
 
+use super::db_error;
 use super::leads::insert_lead_in;
-use super::{db_error, SqliteStore};
 use crate::store::{
     Actor, Idempotency, IngestOutcome, LeadLimit, NewLeadRow, StoreError, StoreResult,
 };
@@ -28,6 +28,30 @@ pub(super) struct InsertJob {
     idempotency: Option<Idempotency>,
     now: DateTime<Utc>,
     reply: oneshot::Sender<StoreResult<IngestOutcome>>,
+}
+
+impl InsertJob {
+    /// A job for the writer, and where its outcome will arrive.
+    pub(super) fn new(
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewLeadRow,
+        limit: LeadLimit,
+        idempotency: Option<Idempotency>,
+        now: DateTime<Utc>,
+    ) -> (Self, oneshot::Receiver<StoreResult<IngestOutcome>>) {
+        let (reply, answer) = oneshot::channel();
+        let job = InsertJob {
+            actor: actor.clone(),
+            tenant_id,
+            row,
+            limit,
+            idempotency,
+            now,
+            reply,
+        };
+        (job, answer)
+    }
 }
 
 /// Starts the batch writer; it ends when the store (every sender) is gone.
@@ -123,35 +147,5 @@ async fn run_batch(pool: &SqlitePool, jobs: Vec<InsertJob>) {
                 let _ = reply.send(Err(StoreError::Other(anyhow::anyhow!(msg.clone()))));
             }
         }
-    }
-}
-
-impl SqliteStore {
-    pub(super) async fn insert_lead_impl(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        row: NewLeadRow,
-        limit: LeadLimit,
-        idempotency: Option<Idempotency>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<IngestOutcome> {
-        let (reply, answer) = oneshot::channel();
-        let job = InsertJob {
-            actor: actor.clone(),
-            tenant_id,
-            row,
-            limit,
-            idempotency,
-            now,
-            reply,
-        };
-        self.inserts
-            .send(job)
-            .await
-            .map_err(|_| StoreError::Other(anyhow::anyhow!("the lead writer has stopped")))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Other(anyhow::anyhow!("the lead writer dropped a request")))?
     }
 }

@@ -1,5 +1,7 @@
 //! API keys and the audit log.
 
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -7,7 +9,9 @@ use uuid::Uuid;
 
 use super::{cursor, db_error, now_ms, parse_uuid, to_dt, write_audit, SqliteStore};
 use crate::domain::{ApiKey, ApiKeyScope, AuditEvent, Page, PageQuery};
-use crate::store::{Actor, AuditEntry, NewApiKeyRow, StoreError, StoreResult};
+use crate::store::{
+    Actor, ApiKeyStore, AuditEntry, AuditStore, KeyOwner, NewApiKeyRow, StoreError, StoreResult,
+};
 
 const KEY_COLUMNS: &str = "id, name, prefix, last_four, scope, created_by, workspace_id, \
      created_at, last_used_at, revoked_at";
@@ -55,8 +59,9 @@ fn audit_from_row(row: &SqliteRow) -> StoreResult<AuditEvent> {
     })
 }
 
-impl SqliteStore {
-    pub(super) async fn create_api_key_impl(
+#[async_trait]
+impl ApiKeyStore for SqliteStore {
+    async fn create_api_key(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -106,11 +111,7 @@ impl SqliteStore {
         Ok(key)
     }
 
-    pub(super) async fn list_api_keys_impl(
-        &self,
-        tenant_id: Uuid,
-        page: &PageQuery,
-    ) -> StoreResult<Page<ApiKey>> {
+    async fn list_api_keys(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<ApiKey>> {
         let limit = page.limit();
         let rows = sqlx::query(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?"
@@ -128,7 +129,7 @@ impl SqliteStore {
         Ok(Page::from_rows(keys, limit, |k| k.id.to_string()))
     }
 
-    pub(super) async fn revoke_api_key_impl(
+    async fn revoke_api_key(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -169,7 +170,75 @@ impl SqliteStore {
         Ok(key)
     }
 
-    pub(super) async fn list_audit_impl(
+    async fn api_key_owner(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>> {
+        let row = sqlx::query(
+            "SELECT tenant_id, id, revoked_at, workspace_id FROM api_keys \
+             WHERE key_hash = ? AND scope = 'leads:ingest'",
+        )
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "look up an API key"))?;
+        row.map(|r| {
+            let err = |e| db_error(e, "read an API key");
+            Ok(KeyOwner {
+                tenant_id: parse_uuid(&r.try_get::<String, _>("tenant_id").map_err(err)?)?,
+                key_id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
+                revoked: r
+                    .try_get::<Option<i64>, _>("revoked_at")
+                    .map_err(err)?
+                    .is_some(),
+                workspace_id: r
+                    .try_get::<Option<String>, _>("workspace_id")
+                    .map_err(err)?
+                    .as_deref()
+                    .map(parse_uuid)
+                    .transpose()?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn touch_api_key(
+        &self,
+        tenant_id: Uuid,
+        key_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        // Once a minute is enough for "last used": check with a read (no
+        // lock) so most ingests add no write of their own.
+        let last: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT last_used_at FROM api_keys WHERE tenant_id = ? AND id = ?")
+                .bind(tenant_id.to_string())
+                .bind(key_id.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| db_error(e, "read an API key's last use"))?;
+        let now_ms = now.timestamp_millis();
+        if matches!(last, Some(Some(t)) if t > now_ms - 60_000) || last.is_none() {
+            return Ok(());
+        }
+        let (_writer, mut tx) = self.write().await?;
+        sqlx::query(
+            "UPDATE api_keys SET last_used_at = ?1 WHERE tenant_id = ?2 AND id = ?3 \
+             AND (last_used_at IS NULL OR last_used_at < ?1 - 60000)",
+        )
+        .bind(now_ms)
+        .bind(tenant_id.to_string())
+        .bind(key_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "record an API key's use"))?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an API key's use"))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AuditStore for SqliteStore {
+    async fn list_audit(
         &self,
         tenant_id: Uuid,
         filter: &crate::domain::AuditFilter,

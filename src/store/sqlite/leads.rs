@@ -1,5 +1,7 @@
 //! Leads: insert (limit, idempotency, import de-duplication), read and list.
 
+use super::batch::InsertJob;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::sqlite::SqliteRow;
@@ -11,7 +13,7 @@ use crate::domain::lead::{month_key, sla_state};
 use crate::domain::{Lead, LeadSource, Page, Qualification, SlaState, Utm};
 use crate::store::{
     parse_lead_cursor, Actor, AssigneeFilter, AuditEntry, Idempotency, IngestOutcome, LeadFilter,
-    LeadLimit, LeadSort, NewLeadRow, StoreError, StoreResult,
+    LeadLimit, LeadSort, LeadStore, NewLeadRow, StoreError, StoreResult,
 };
 
 pub(super) const LEAD_COLUMNS: &str = "tenant_id, id, name, email, phone, company, message, \
@@ -319,8 +321,29 @@ pub(super) async fn insert_lead_in(
     }
 }
 
-impl SqliteStore {
-    pub(super) async fn lead_impl(
+#[async_trait]
+impl LeadStore for SqliteStore {
+    /// Through the group-commit writer (see `batch`).
+    async fn insert_lead(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewLeadRow,
+        limit: LeadLimit,
+        idempotency: Option<Idempotency>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<IngestOutcome> {
+        let (job, answer) = InsertJob::new(actor, tenant_id, row, limit, idempotency, now);
+        self.inserts
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Other(anyhow::anyhow!("the lead writer has stopped")))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Other(anyhow::anyhow!("the lead writer dropped a request")))?
+    }
+
+    async fn lead(
         &self,
         tenant_id: Uuid,
         id: Uuid,
@@ -337,7 +360,7 @@ impl SqliteStore {
         row.map(|r| lead_from_row(&r, now)).transpose()
     }
 
-    pub(super) async fn list_leads_impl(
+    async fn list_leads(
         &self,
         tenant_id: Uuid,
         filter: &LeadFilter,
@@ -449,11 +472,7 @@ impl SqliteStore {
         }))
     }
 
-    pub(super) async fn leads_this_month_impl(
-        &self,
-        tenant_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> StoreResult<u32> {
+    async fn leads_this_month(&self, tenant_id: Uuid, now: DateTime<Utc>) -> StoreResult<u32> {
         let n: Option<i64> =
             sqlx::query_scalar("SELECT count FROM lead_usage WHERE tenant_id = ? AND month = ?")
                 .bind(tenant_id.to_string())

@@ -1,6 +1,7 @@
 //! Memberships and invitations, with the tier's user limit and the
 //! last-admin rule checked inside the write transaction.
 
+use async_trait::async_trait;
 use serde_json::json;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
@@ -10,7 +11,8 @@ use super::account::{user_from_row, USER_COLUMNS};
 use super::{cursor, db_error, now_ms, parse_role, parse_uuid, to_dt, write_audit, SqliteStore};
 use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
 use crate::store::{
-    Accepter, Actor, AuditEntry, InvitationRef, NewInvitationRow, StoreError, StoreResult,
+    Accepter, Actor, AuditEntry, InvitationRef, MemberStore, NewInvitationRow, StoreError,
+    StoreResult,
 };
 
 fn member_from_row(row: &SqliteRow) -> StoreResult<Member> {
@@ -144,12 +146,9 @@ async fn insert_membership(
     Ok(())
 }
 
-impl SqliteStore {
-    pub(super) async fn role_of_impl(
-        &self,
-        tenant_id: Uuid,
-        user_id: Uuid,
-    ) -> StoreResult<Option<Role>> {
+#[async_trait]
+impl MemberStore for SqliteStore {
+    async fn role_of(&self, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Option<Role>> {
         let role: Option<String> =
             sqlx::query_scalar("SELECT role FROM memberships WHERE tenant_id = ? AND user_id = ?")
                 .bind(tenant_id.to_string())
@@ -160,11 +159,7 @@ impl SqliteStore {
         role.as_deref().map(parse_role).transpose()
     }
 
-    pub(super) async fn list_members_impl(
-        &self,
-        tenant_id: Uuid,
-        page: &PageQuery,
-    ) -> StoreResult<Page<Member>> {
+    async fn list_members(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<Member>> {
         let limit = page.limit();
         let rows = sqlx::query(&format!(
             "{MEMBER_SELECT} WHERE m.tenant_id = ? AND m.user_id > ? ORDER BY m.user_id LIMIT ?"
@@ -182,7 +177,7 @@ impl SqliteStore {
         Ok(Page::from_rows(members, limit, |m| m.user_id.to_string()))
     }
 
-    pub(super) async fn add_member_impl(
+    async fn add_member(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -213,7 +208,7 @@ impl SqliteStore {
         Ok(member)
     }
 
-    pub(super) async fn set_member_role_impl(
+    async fn set_member_role(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -245,7 +240,7 @@ impl SqliteStore {
         Ok(Member { role, ..current })
     }
 
-    pub(super) async fn remove_member_impl(
+    async fn remove_member(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -274,7 +269,7 @@ impl SqliteStore {
             .map_err(|e| db_error(e, "commit a member removal"))
     }
 
-    pub(super) async fn create_invitation_impl(
+    async fn create_invitation(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -318,7 +313,7 @@ impl SqliteStore {
         Ok(invitation)
     }
 
-    pub(super) async fn list_invitations_impl(
+    async fn list_invitations(
         &self,
         tenant_id: Uuid,
         page: &PageQuery,
@@ -342,12 +337,7 @@ impl SqliteStore {
         Ok(Page::from_rows(items, limit, |i| i.id.to_string()))
     }
 
-    pub(super) async fn revoke_invitation_impl(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        id: Uuid,
-    ) -> StoreResult<()> {
+    async fn revoke_invitation(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
         let (_writer, mut tx) = self.write().await?;
         let done = sqlx::query(
             "UPDATE invitations SET revoked_at = ? WHERE tenant_id = ? AND id = ? \
@@ -374,7 +364,7 @@ impl SqliteStore {
             .map_err(|e| db_error(e, "commit an invitation revocation"))
     }
 
-    pub(super) async fn accept_invitation_impl(
+    async fn accept_invitation(
         &self,
         which: InvitationRef<'_>,
         accepter: Accepter<'_>,

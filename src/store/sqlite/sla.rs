@@ -1,6 +1,7 @@
 //! The event log, the SLA sweep (each alert claimed once by a persisted flag)
-//! and the outbox; plus API-key lookups for ingest.
+//! and the outbox.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
@@ -9,80 +10,16 @@ use super::leads::{log_event, timeline_entry};
 use super::{db_error, parse_uuid, to_dt, SqliteStore};
 use crate::domain::TenantSettings;
 use crate::store::{
-    Actor, EventRecord, KeyOwner, OutboxMessage, SlaAlert, StoreResult, SweepReport,
+    Actor, EventRecord, EventStore, OutboxMessage, SlaAlert, SlaStore, StoreResult, SweepReport,
 };
 
 /// Leads claimed per sweep transaction, so one sweep never holds the write
 /// lock for long.
 const SWEEP_BATCH: i64 = 200;
 
-impl SqliteStore {
-    pub(super) async fn api_key_owner_impl(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>> {
-        let row = sqlx::query(
-            "SELECT tenant_id, id, revoked_at, workspace_id FROM api_keys \
-             WHERE key_hash = ? AND scope = 'leads:ingest'",
-        )
-        .bind(key_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| db_error(e, "look up an API key"))?;
-        row.map(|r| {
-            let err = |e| db_error(e, "read an API key");
-            Ok(KeyOwner {
-                tenant_id: parse_uuid(&r.try_get::<String, _>("tenant_id").map_err(err)?)?,
-                key_id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
-                revoked: r
-                    .try_get::<Option<i64>, _>("revoked_at")
-                    .map_err(err)?
-                    .is_some(),
-                workspace_id: r
-                    .try_get::<Option<String>, _>("workspace_id")
-                    .map_err(err)?
-                    .as_deref()
-                    .map(parse_uuid)
-                    .transpose()?,
-            })
-        })
-        .transpose()
-    }
-
-    pub(super) async fn touch_api_key_impl(
-        &self,
-        tenant_id: Uuid,
-        key_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        // Once a minute is enough for "last used": check with a read (no
-        // lock) so most ingests add no write of their own.
-        let last: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT last_used_at FROM api_keys WHERE tenant_id = ? AND id = ?")
-                .bind(tenant_id.to_string())
-                .bind(key_id.to_string())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|e| db_error(e, "read an API key's last use"))?;
-        let now_ms = now.timestamp_millis();
-        if matches!(last, Some(Some(t)) if t > now_ms - 60_000) || last.is_none() {
-            return Ok(());
-        }
-        let (_writer, mut tx) = self.write().await?;
-        sqlx::query(
-            "UPDATE api_keys SET last_used_at = ?1 WHERE tenant_id = ?2 AND id = ?3 \
-             AND (last_used_at IS NULL OR last_used_at < ?1 - 60000)",
-        )
-        .bind(now_ms)
-        .bind(tenant_id.to_string())
-        .bind(key_id.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "record an API key's use"))?;
-        tx.commit()
-            .await
-            .map_err(|e| db_error(e, "commit an API key's use"))?;
-        Ok(())
-    }
-
-    pub(super) async fn events_after_impl(
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn events_after(
         &self,
         tenant_id: Uuid,
         after: i64,
@@ -113,29 +50,17 @@ impl SqliteStore {
             .collect()
     }
 
-    pub(super) async fn sla_sweep_impl(&self, now: DateTime<Utc>) -> StoreResult<SweepReport> {
-        let mut report = SweepReport::default();
-        // Idempotency keys are honoured for at least 24 h; keep them 48 h.
-        sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
-            .bind((now - chrono::Duration::hours(48)).timestamp_millis())
-            .execute(&self.pool)
+    async fn last_event_id(&self, tenant_id: Uuid) -> StoreResult<i64> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM events WHERE tenant_id = ?")
+            .bind(tenant_id.to_string())
+            .fetch_one(&self.pool)
             .await
-            .map_err(|e| db_error(e, "expire idempotency keys"))?;
-        // Breaches first: a lead already overdue gets its breach alert, and its
-        // at-risk alert is then moot (claimed without a message).
-        for alert in [SlaAlert::Breached, SlaAlert::AtRisk] {
-            loop {
-                let n = self.sweep_batch(alert, now, &mut report).await?;
-                if n < SWEEP_BATCH as usize {
-                    break;
-                }
-            }
-        }
-        report.tenants.sort();
-        report.tenants.dedup();
-        Ok(report)
+            .map_err(|e| db_error(e, "read the last event"))?;
+        Ok(id.unwrap_or(0))
     }
+}
 
+impl SqliteStore {
     async fn sweep_batch(
         &self,
         alert: SlaAlert,
@@ -233,11 +158,34 @@ impl SqliteStore {
             .map_err(|e| db_error(e, "commit SLA alerts"))?;
         Ok(count)
     }
+}
 
-    pub(super) async fn pending_outbox_impl(
-        &self,
-        tenant_id: Uuid,
-    ) -> StoreResult<Vec<OutboxMessage>> {
+#[async_trait]
+impl SlaStore for SqliteStore {
+    async fn sla_sweep(&self, now: DateTime<Utc>) -> StoreResult<SweepReport> {
+        let mut report = SweepReport::default();
+        // Idempotency keys are honoured for at least 24 h; keep them 48 h.
+        sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
+            .bind((now - chrono::Duration::hours(48)).timestamp_millis())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "expire idempotency keys"))?;
+        // Breaches first: a lead already overdue gets its breach alert, and its
+        // at-risk alert is then moot (claimed without a message).
+        for alert in [SlaAlert::Breached, SlaAlert::AtRisk] {
+            loop {
+                let n = self.sweep_batch(alert, now, &mut report).await?;
+                if n < SWEEP_BATCH as usize {
+                    break;
+                }
+            }
+        }
+        report.tenants.sort();
+        report.tenants.dedup();
+        Ok(report)
+    }
+
+    async fn pending_outbox(&self, tenant_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
         let rows = sqlx::query(
             "SELECT id, kind, recipient, subject, body, created_at, attempts, last_error FROM outbox \
              WHERE tenant_id = ? AND sent_at IS NULL ORDER BY id",
