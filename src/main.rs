@@ -219,6 +219,25 @@ enum BenchCommand {
         #[arg(long, default_value_t = 128)]
         max_tokens: u32,
     },
+    /// Qualification over the labelled lead messages in assets/: agreement
+    /// with a person's category, precision/recall, confusion matrix.
+    Qualify {
+        /// `provider/model` (default the embedded model).
+        #[arg(long, default_value = "local/smollm2-135m")]
+        model: String,
+        /// Generate the answer and parse it (how it was done before scoring).
+        #[arg(long, conflicts_with = "uncalibrated")]
+        generate: bool,
+        /// Score without the content-free calibration.
+        #[arg(long)]
+        uncalibrated: bool,
+        /// Only the first N messages (0: all).
+        #[arg(long, default_value_t = 0)]
+        limit: usize,
+        /// Print each message's answer.
+        #[arg(long)]
+        verbose: bool,
+    },
     /// Workflow throughput on the embedded model: leads/min from ingest to
     /// drafts awaiting approval.
     Workflows {
@@ -477,6 +496,30 @@ Some(Command::Bench {
                         .await;
                     std::fs::remove_dir_all(&work).ok();
                     result
+                }
+                Some(Command::Bench {
+                    command:
+                        BenchCommand::Qualify {
+                            model,
+                            generate,
+                            uncalibrated,
+                            limit,
+                            verbose,
+                        },
+                }) => {
+                    use switchboard::llm::qualify::Method;
+                    let method = match (generate, uncalibrated) {
+                        (true, _) => Method::Generate,
+                        (false, true) => Method::ScoreUncalibrated,
+                        (false, false) => Method::Score,
+                    };
+                    let opts = switchboard::bench::qualify::Options {
+                        model,
+                        method,
+                        limit,
+                        verbose,
+                    };
+                    switchboard::bench::qualify::run(&config, opts).await
                 }
                 Some(Command::Bench {
                     command: BenchCommand::LocalModel { runs, max_tokens },

@@ -10,6 +10,7 @@ pub mod local_model;
 pub mod memory;
 pub mod platform;
 pub mod process;
+pub mod qualify;
 pub mod queue;
 pub mod relay;
 pub mod render;

@@ -126,7 +126,9 @@ pub struct SharingChange {
 }
 
 pub const DEFAULT_TEMPERATURE: f32 = 0.3;
-pub const DEFAULT_MAX_TOKENS: u32 = 400;
+/// A reply to a lead is a few sentences: ~200 tokens is 150 words, and a
+/// small model that has not ended by then is usually repeating itself.
+pub const DEFAULT_MAX_TOKENS: u32 = 200;
 
 pub fn validate_name(field: &str, name: &str, errors: &mut Vec<FieldError>) {
     let n = name.trim();

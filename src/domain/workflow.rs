@@ -209,6 +209,15 @@ pub fn qualify_instruction() -> String {
         .to_string()
 }
 
+/// The lead as the qualify step shows it to the model.
+pub fn qualify_lead_text(name: &str, company: Option<&str>, message: &str) -> String {
+    let mut from = name.to_string();
+    if let Some(company) = company {
+        from.push_str(&format!(" ({company})"));
+    }
+    format!("From: {from}\nMessage: {message}")
+}
+
 /// The ways a qualify answer may begin, one per category: the embedded model
 /// is held to them (see `GenerateRequest::starts`), so its answer always has
 /// a readable category and goes on with the reason.

@@ -10,6 +10,7 @@ pub mod config;
 pub mod fetch;
 pub mod local;
 pub mod openai;
+pub mod qualify;
 mod registry;
 
 use async_trait::async_trait;
@@ -79,12 +80,32 @@ pub struct GenerateRequest {
     pub stop: Vec<String>,
 }
 
+/// The likelihood of a few fixed continuations of a conversation, e.g. each
+/// category a lead may be given: the model's choice among them without
+/// letting it write anything else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreRequest {
+    pub model: String,
+    pub messages: Vec<ChatMessage>,
+    /// What the assistant's reply begins with before the continuation.
+    pub prefix: String,
+    pub continuations: Vec<String>,
+}
+
+/// One natural-log likelihood per continuation (the sum over its tokens).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scores {
+    pub log_likelihoods: Vec<f64>,
+    pub prompt_tokens: u32,
+}
+
 /// What the generation channel carries: text as it is produced, then stats.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Chunk {
     /// A piece of the reply; always whole UTF-8 characters.
     Token(String),
-    /// The last item on success.
+    /// The last item on success, and from a provider that counted a
+    /// cancelled generation (the local model), its last item then too.
     Done(GenerationStats),
 }
 
@@ -145,6 +166,16 @@ pub trait Provider: Send + Sync {
         req: GenerateRequest,
         cancel: CancellationToken,
     ) -> Result<ChunkReceiver, LlmError>;
+
+    /// Scores `req`'s continuations, or `None` when the provider cannot
+    /// (then callers generate and parse the answer instead).
+    async fn score(
+        &self,
+        _req: ScoreRequest,
+        _cancel: CancellationToken,
+    ) -> Result<Option<Scores>, LlmError> {
+        Ok(None)
+    }
 
     /// Model names this provider offers (without the provider prefix).
     fn models(&self) -> Vec<String>;

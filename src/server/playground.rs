@@ -31,8 +31,8 @@ use crate::domain::{
     SaveAsLead,
 };
 use crate::llm::{
-    CancellationToken, ChatMessage, ChatRole, Chunk, ChunkReceiver, GenerateRequest, LlmError,
-    Provider,
+    CancellationToken, ChatMessage, ChatRole, Chunk, ChunkReceiver, GenerateRequest,
+    GenerationStats, LlmError, Provider,
 };
 use crate::store::{
     Idempotency, IngestOutcome, LeadLimit, NewLeadRow, PlaygroundMessageRow, PlaygroundReplyRow,
@@ -560,8 +560,11 @@ impl Turn {
                 }
             }
         };
-        drop(chunks);
         let elapsed = started.elapsed();
+        if status == ReplyStatus::Cancelled && provider_stats.is_none() {
+            provider_stats = counts_after_cancel(&mut chunks).await;
+        }
+        drop(chunks);
         let stats = (status != ReplyStatus::Failed || tokens > 0).then(|| {
             let decode = elapsed.saturating_sub(first_token.unwrap_or_default());
             let local_rate = if tokens > 1 && decode.as_secs_f64() > 0.0 {
@@ -611,6 +614,30 @@ impl Turn {
         };
         let _ = tx.send(event).await;
     }
+}
+
+/// How long a cancelled reply waits for its provider's counts: the local
+/// model stops within a token (or a prompt batch) and then reports them.
+const COUNTS_AFTER_CANCEL: Duration = Duration::from_secs(3);
+
+/// The counts a provider reports for a generation that was stopped (the
+/// local model does: its prompt tokens above all), or `None` when it ends
+/// without them or takes too long.
+async fn counts_after_cancel(chunks: &mut ChunkReceiver) -> Option<GenerationStats> {
+    let drain = async {
+        while let Some(item) = chunks.recv().await {
+            match item {
+                Ok(Chunk::Done(stats)) => return Some(stats),
+                Ok(Chunk::Token(_)) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    };
+    tokio::time::timeout(COUNTS_AFTER_CANCEL, drain)
+        .await
+        .ok()
+        .flatten()
 }
 
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/playground/sessions/{id}/messages/{message}/lead",

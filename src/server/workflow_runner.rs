@@ -17,10 +17,9 @@ use uuid::Uuid;
 use super::supervise::{catch_panic, PANICKED};
 use super::AppState;
 use crate::domain::playground::lead_context;
-use crate::domain::workflow::{
-    approval_request_mail, parse_qualification, qualify_instruction, qualify_starts,
-};
+use crate::domain::workflow::{approval_request_mail, qualify_lead_text};
 use crate::domain::{Agent, Lead, StepKind, StepOutcome, Tenant, Workflow, WorkflowStatus};
+use crate::llm::qualify::{qualify, Method};
 use crate::llm::{CancellationToken, ChatMessage, ChatRole, Chunk, GenerateRequest, LlmError};
 use crate::store::{
     Actor, ClaimedWorkflow, OutboxRow, StoreError, WorkflowStepRow, WorkflowTransition,
@@ -32,8 +31,6 @@ pub const LEASE: Duration = Duration::from_secs(10 * 60);
 const IDLE_POLL: Duration = Duration::from_secs(5);
 /// How often expired leases are looked for.
 const RECOVER_EVERY: Duration = Duration::from_secs(30);
-/// Tokens a qualify answer needs at most.
-const QUALIFY_TOKENS: u32 = 60;
 
 const RUNNING: &[WorkflowStatus] = &[WorkflowStatus::Running];
 
@@ -267,11 +264,7 @@ impl<'a> Run<'a> {
 
     fn lead_text(&self) -> String {
         let lead = &self.lead;
-        let mut from = lead.name.clone();
-        if let Some(company) = &lead.company {
-            from.push_str(&format!(" ({company})"));
-        }
-        format!("From: {from}\nMessage: {}", lead.message)
+        qualify_lead_text(&lead.name, lead.company.as_deref(), &lead.message)
     }
 
     async fn ask(
@@ -279,8 +272,6 @@ impl<'a> Run<'a> {
         system: String,
         temperature: f32,
         max_tokens: u32,
-        starts: Vec<String>,
-        stop: Vec<String>,
     ) -> Result<Answer, String> {
         let config = &self.agent.config;
         let (provider, model) = self
@@ -296,8 +287,8 @@ impl<'a> Run<'a> {
             ],
             temperature,
             max_tokens,
-            starts,
-            stop,
+            starts: Vec::new(),
+            stop: Vec::new(),
         };
         // Held until the answer is whole: the tenant's share of the model.
         let _generation = tokio::select! {
@@ -415,22 +406,34 @@ impl<'a> Run<'a> {
     }
 
     async fn qualify(&self) -> Result<(), Failure> {
-        let system = format!(
-            "{}\n\n{}",
-            self.agent.config.system_prompt,
-            qualify_instruction()
-        );
-        let answer = self
-            .ask(
-                system,
-                0.0,
-                QUALIFY_TOKENS,
-                qualify_starts(),
-                vec!["\n\n".into()],
-            )
-            .await
-            .map_err(|e| self.failed_step(StepKind::Qualify, e))?;
-        let parsed = parse_qualification(&answer.text);
+        let failed = |e: String| self.failed_step(StepKind::Qualify, e);
+        let (provider, model) = self
+            .state
+            .providers
+            .resolve_for(&self.agent.config.model, &self.tenant.settings.secrets)
+            .map_err(|e| failed(self.model_failed(&e)))?;
+        // Held until the answer is whole: the tenant's share of the model.
+        let _generation = tokio::select! {
+            _ = self.cancel.cancelled() => return Err(failed(LlmError::Cancelled.to_string())),
+            slot = self.state.generations.take(self.tenant.id) => slot,
+        };
+        let qualified = qualify(
+            provider.as_ref(),
+            &model,
+            &self.agent.config.system_prompt,
+            &self.lead_text(),
+            Method::Score,
+            &self.cancel,
+        )
+        .await
+        .map_err(|e| failed(self.model_failed(&e)))?;
+        let answer = Answer {
+            text: qualified.answer,
+            prompt_tokens: qualified.prompt_tokens,
+            completion_tokens: qualified.completion_tokens,
+            duration_ms: qualified.duration_ms,
+        };
+        let parsed = qualified.qualification;
         let outcome = if parsed.is_some() {
             StepOutcome::Ok
         } else {
@@ -470,13 +473,7 @@ impl<'a> Run<'a> {
         );
         let config = &self.agent.config;
         let answer = self
-            .ask(
-                system,
-                config.temperature,
-                config.max_tokens,
-                Vec::new(),
-                Vec::new(),
-            )
+            .ask(system, config.temperature, config.max_tokens)
             .await
             .map_err(|e| self.failed_step(StepKind::Draft, e))?;
         if answer.text.is_empty() {

@@ -3,6 +3,7 @@
 
 mod constrain;
 mod model;
+mod sampling;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -11,11 +12,13 @@ use std::time::Instant;
 use async_trait::async_trait;
 use tokio::sync::{mpsc, OnceCell};
 
-pub use model::{load_tokenizer, LocalModel, CONTEXT_TOKENS};
+pub use model::{load_tokenizer, Generated, LocalModel, CONTEXT_TOKENS};
+pub use sampling::{Repetition, NO_REPEAT_NGRAM};
 
 use super::fetch::FETCH_COMMAND;
 use super::{
-    CancellationToken, Chunk, ChunkReceiver, GenerateRequest, LlmError, Provider, CHANNEL_DEPTH,
+    CancellationToken, Chunk, ChunkReceiver, GenerateRequest, LlmError, Provider, ScoreRequest,
+    Scores, CHANNEL_DEPTH,
 };
 
 /// The provider's name in `"local/smollm2-135m"`.
@@ -128,13 +131,44 @@ impl Provider for LocalProvider {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             let stopped = || cancel.is_cancelled() || tx.is_closed();
             let mut emit = |text: String| tx.blocking_send(Ok(Chunk::Token(text))).is_ok();
-            let last = match model.generate(&req, started, &stopped, &mut emit) {
-                Ok(stats) => Ok(Chunk::Done(stats)),
-                Err(e) => Err(e),
-            };
+            // A cancelled reply still reports what it counted (its prompt
+            // above all): a caller that stopped it may still be listening.
+            let last = model
+                .generate(&req, started, &stopped, &mut emit)
+                .map(|generated| Chunk::Done(generated.stats));
             // Fails only if the receiver is gone, and then nobody needs to know.
             let _ = tx.blocking_send(last);
         });
         Ok(rx)
+    }
+
+    async fn score(
+        &self,
+        req: ScoreRequest,
+        cancel: CancellationToken,
+    ) -> Result<Option<Scores>, LlmError> {
+        if req.model != LOCAL_MODEL {
+            return Err(LlmError::ModelNotFound {
+                model: format!("{LOCAL_PROVIDER}/{}", req.model),
+                detail: format!(": the embedded provider has only `{LOCAL_MODEL}`"),
+            });
+        }
+        let model = self.load().await?;
+        let scored = tokio::task::spawn_blocking(move || {
+            let mut model = model
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let stopped = || cancel.is_cancelled();
+            model.score(&req.messages, &req.prefix, &req.continuations, &stopped)
+        })
+        .await
+        .map_err(|e| LlmError::Internal(format!("the scorer failed: {e}")))??;
+        match scored {
+            Some((log_likelihoods, prompt_tokens)) => Ok(Some(Scores {
+                log_likelihoods,
+                prompt_tokens,
+            })),
+            None => Err(LlmError::Cancelled),
+        }
     }
 }

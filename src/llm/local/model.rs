@@ -15,6 +15,7 @@ use tokenizers::pre_tokenizers::sequence::Sequence;
 use tokenizers::Tokenizer;
 
 use super::constrain::{best_of, Starts};
+use super::sampling::{log_softmax, Next, Repetition, ReplyGuard};
 use crate::llm::{ChatMessage, ChatRole, GenerateRequest, GenerationStats, LlmError};
 
 /// The model's context window, in tokens (prompt + reply).
@@ -109,36 +110,27 @@ impl LocalModel {
 
     /// Continues the conversation, handing each piece of text to `emit`
     /// (which returns false when nobody is listening any more). `stopped`
-    /// is polled between tokens so a cancelled request frees the CPU at once.
+    /// is polled between tokens so a cancelled request frees the CPU at once;
+    /// a cancelled reply still counts its prompt and the tokens it produced
+    /// ([`Generated::cancelled`]).
     pub fn generate(
         &mut self,
         req: &GenerateRequest,
         started: Instant,
         stopped: &dyn Fn() -> bool,
         emit: &mut dyn FnMut(String) -> bool,
-    ) -> Result<GenerationStats, LlmError> {
+    ) -> Result<Generated, LlmError> {
         // Each request is a whole conversation; nothing carries over.
         self.weights.clear_kv_cache();
         let context = CONTEXT_TOKENS.min(MAX_SEQ_LEN);
         let want = (req.max_tokens as usize).clamp(1, context / 2);
         let prompt = self.prompt(&req.messages, context - want)?;
         let max_new = want.min(context - prompt.len());
+        let mut tally = Tally::new(prompt.len(), started);
 
-        let mut logits = None;
-        for (i, batch) in prompt.chunks(PROMPT_BATCH).enumerate() {
-            if stopped() {
-                return Err(LlmError::Cancelled);
-            }
-            logits = Some(forward(
-                &mut self.weights,
-                &self.device,
-                batch,
-                i * PROMPT_BATCH,
-            )?);
-        }
-        let mut logits =
-            logits.ok_or_else(|| LlmError::Internal("the prompt is empty".to_string()))?;
-
+        let Some(mut logits) = self.feed(&prompt, 0, stopped)? else {
+            return Ok(tally.finish(true));
+        };
         let sampling = if req.temperature <= 0.0 {
             Sampling::ArgMax
         } else {
@@ -153,43 +145,42 @@ impl LocalModel {
                 .map(|s| self.encode(s))
                 .collect::<Result<Vec<_>, _>>()?,
         );
+        let mut guard = ReplyGuard::new(Repetition::default(), self.stop.clone());
         let mut text = self.tokenizer.decode_stream(true);
-        let mut generated = 0usize;
         // The reply so far, and how much of it was searched for a stop.
         let mut produced = String::new();
         let mut checked = 0usize;
-        let mut first_token: Option<Instant> = None;
-        let mut ttft_ms = 0u64;
         loop {
             if stopped() {
-                return Err(LlmError::Cancelled);
+                return Ok(tally.finish(true));
             }
+            let mut scores = logits
+                .to_vec1::<f32>()
+                .map_err(internal("cannot read the logits"))?;
             let allowed = starts.as_ref().and_then(Starts::allowed);
             let forced = allowed.is_some();
             let next = match allowed {
-                Some(allowed) => {
-                    let scores = logits
-                        .to_vec1::<f32>()
-                        .map_err(internal("cannot read the logits"))?;
-                    best_of(&scores, &allowed).ok_or_else(|| {
-                        LlmError::Internal("a required start is outside the vocabulary".into())
-                    })?
+                // The required start is the model's choice among fixed
+                // texts: no penalty changes which one it likes best.
+                Some(allowed) => best_of(&scores, &allowed).ok_or_else(|| {
+                    LlmError::Internal("a required start is outside the vocabulary".into())
+                })?,
+                None => {
+                    guard.adjust(&mut scores);
+                    let adjusted = Tensor::new(scores.as_slice(), &self.device)
+                        .map_err(internal("cannot build the logits"))?;
+                    sampler
+                        .sample(&adjusted)
+                        .map_err(internal("sampling failed"))?
                 }
-                None => sampler
-                    .sample(&logits)
-                    .map_err(internal("sampling failed"))?,
             };
             if let Some(starts) = starts.as_mut() {
                 starts.advance(next);
             }
-            if self.stop.contains(&next) {
+            if guard.accept(next) == Next::EndOfTurn {
                 break;
             }
-            generated += 1;
-            if first_token.is_none() {
-                first_token = Some(Instant::now());
-                ttft_ms = started.elapsed().as_millis() as u64;
-            }
+            tally.token();
             // `None` while a character's bytes are still incomplete.
             let piece = text
                 .step(next)
@@ -197,7 +188,7 @@ impl LocalModel {
             if let Some(piece) = piece {
                 produced.push_str(&piece);
                 if !emit(piece) {
-                    return Err(LlmError::Cancelled);
+                    return Ok(tally.finish(true));
                 }
                 if forced {
                     // Stops apply to what the model writes after the start.
@@ -206,27 +197,103 @@ impl LocalModel {
                     break;
                 }
             }
-            if generated >= max_new {
+            if tally.generated >= max_new {
                 break;
             }
             logits = forward(
                 &mut self.weights,
                 &self.device,
                 &[next],
-                prompt.len() + generated - 1,
+                prompt.len() + tally.generated - 1,
             )?;
         }
-        let decode_secs = first_token.map_or(0.0, |t| t.elapsed().as_secs_f64());
-        Ok(GenerationStats {
-            prompt_tokens: prompt.len() as u32,
-            completion_tokens: generated as u32,
-            time_to_first_token_ms: ttft_ms,
-            tokens_per_second: if generated > 1 && decode_secs > 0.0 {
-                (generated - 1) as f64 / decode_secs
-            } else {
-                0.0
-            },
-        })
+        Ok(tally.finish(false))
+    }
+
+    /// The log-likelihood of each continuation right after `prefix` opens the
+    /// assistant's reply to `messages` (the sum over its tokens), and the
+    /// prompt's length. `None` when `stopped` fired.
+    pub fn score(
+        &mut self,
+        messages: &[ChatMessage],
+        prefix: &str,
+        continuations: &[String],
+        stopped: &dyn Fn() -> bool,
+    ) -> Result<Option<(Vec<f64>, u32)>, LlmError> {
+        let continuations = continuations
+            .iter()
+            .map(|c| self.encode(c))
+            .collect::<Result<Vec<_>, _>>()?;
+        if continuations.iter().any(Vec::is_empty) {
+            return Err(LlmError::Internal("an empty continuation to score".into()));
+        }
+        let prefix = self.encode(prefix)?;
+        let longest = continuations.iter().map(Vec::len).max().unwrap_or(0);
+        let context = CONTEXT_TOKENS.min(MAX_SEQ_LEN);
+        let mut prompt = self.prompt(messages, context - longest - prefix.len())?;
+        prompt.extend(prefix);
+        self.weights.clear_kv_cache();
+        let Some(after_prompt) = self.feed(&prompt, 0, stopped)? else {
+            return Ok(None);
+        };
+        let first = log_softmax(
+            &after_prompt
+                .to_vec1::<f32>()
+                .map_err(internal("cannot read the logits"))?,
+        );
+        // The KV cache only grows; each continuation goes on from a copy of
+        // the weights holding the prompt's (the copy shares the tensors).
+        let after = self.weights.clone();
+        let mut scores = Vec::with_capacity(continuations.len());
+        for tokens in &continuations {
+            if stopped() {
+                return Ok(None);
+            }
+            let mut score = first
+                .get(tokens[0] as usize)
+                .copied()
+                .unwrap_or(f64::NEG_INFINITY);
+            let mut weights = after.clone();
+            for (i, pair) in tokens.windows(2).enumerate() {
+                let logits = forward(&mut weights, &self.device, &pair[..1], prompt.len() + i)?;
+                let lp = log_softmax(
+                    &logits
+                        .to_vec1::<f32>()
+                        .map_err(internal("cannot read the logits"))?,
+                );
+                score += lp
+                    .get(pair[1] as usize)
+                    .copied()
+                    .unwrap_or(f64::NEG_INFINITY);
+            }
+            scores.push(score);
+        }
+        Ok(Some((scores, prompt.len() as u32)))
+    }
+
+    /// Feeds `tokens` from `position` in batches; the logits after the last
+    /// one, or `None` when `stopped` fired between batches.
+    fn feed(
+        &mut self,
+        tokens: &[u32],
+        position: usize,
+        stopped: &dyn Fn() -> bool,
+    ) -> Result<Option<Tensor>, LlmError> {
+        let mut logits = None;
+        for (i, batch) in tokens.chunks(PROMPT_BATCH).enumerate() {
+            if stopped() {
+                return Ok(None);
+            }
+            logits = Some(forward(
+                &mut self.weights,
+                &self.device,
+                batch,
+                position + i * PROMPT_BATCH,
+            )?);
+        }
+        logits
+            .map(Some)
+            .ok_or_else(|| LlmError::Internal("the prompt is empty".to_string()))
     }
 
     fn encode(&self, text: &str) -> Result<Vec<u32>, LlmError> {
@@ -256,6 +323,61 @@ impl LocalModel {
             encode(&chatml_header(ChatRole::Assistant))?,
             budget,
         ))
+    }
+}
+
+/// A generation's outcome: its counts, and whether it was cut short.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub stats: GenerationStats,
+    /// Stopped by the caller; `stats` count what was done until then.
+    pub cancelled: bool,
+}
+
+/// Counts and times the reply's tokens.
+struct Tally {
+    prompt: usize,
+    started: Instant,
+    generated: usize,
+    first_token: Option<Instant>,
+    ttft_ms: u64,
+}
+
+impl Tally {
+    fn new(prompt: usize, started: Instant) -> Self {
+        Self {
+            prompt,
+            started,
+            generated: 0,
+            first_token: None,
+            ttft_ms: 0,
+        }
+    }
+
+    fn token(&mut self) {
+        self.generated += 1;
+        if self.first_token.is_none() {
+            self.first_token = Some(Instant::now());
+            self.ttft_ms = self.started.elapsed().as_millis() as u64;
+        }
+    }
+
+    fn finish(&self, cancelled: bool) -> Generated {
+        let decode_secs = self.first_token.map_or(0.0, |t| t.elapsed().as_secs_f64());
+        let generated = self.generated;
+        Generated {
+            stats: GenerationStats {
+                prompt_tokens: self.prompt as u32,
+                completion_tokens: generated as u32,
+                time_to_first_token_ms: self.ttft_ms,
+                tokens_per_second: if generated > 1 && decode_secs > 0.0 {
+                    (generated - 1) as f64 / decode_secs
+                } else {
+                    0.0
+                },
+            },
+            cancelled,
+        }
     }
 }
 
