@@ -80,30 +80,40 @@ pub struct AgentVersion {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct NewAgent {
+    #[schema(max_length = 80, pattern = r"\S")]
     pub name: String,
     #[serde(default)]
     pub description: Option<String>,
+    #[schema(max_length = 20000, pattern = r"\S")]
     pub system_prompt: String,
+    #[schema(max_length = 120, pattern = "^[^/]+/.+$")]
     pub model: String,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 2)]
     pub temperature: Option<f32>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 4096)]
     pub max_tokens: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AgentPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 80, pattern = r"\S")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 20000, pattern = r"\S")]
     pub system_prompt: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 120, pattern = "^[^/]+/.+$")]
     pub model: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 2)]
     pub temperature: Option<f32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 4096)]
     pub max_tokens: Option<u32>,
 }
 
@@ -147,8 +157,9 @@ impl AgentConfig {
                 "must be at most 20000 characters",
             ));
         }
+        let fits = self.model.chars().count() <= 120;
         match self.model.split_once('/') {
-            Some((p, m)) if !p.is_empty() && !m.is_empty() && self.model.len() <= 120 => {}
+            Some((p, m)) if !p.is_empty() && !m.is_empty() && fits => {}
             _ => errors.push(FieldError::new(
                 "model",
                 "must be provider/model, e.g. local/smollm2-135m or ollama/llama3.2",
@@ -234,6 +245,7 @@ pub struct Workspace {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct NewWorkspace {
+    #[schema(max_length = 80, pattern = r"\S")]
     pub name: String,
     pub channel: Channel,
     #[serde(default)]
@@ -245,6 +257,7 @@ pub struct NewWorkspace {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct WorkspacePatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 80, pattern = r"\S")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<Channel>,

@@ -81,6 +81,7 @@ pub struct TenantOverview {
 
 /// `?from=&to=` as dates (UTC days, `to` inclusive); default the last 30 days.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AnalyticsQuery {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,

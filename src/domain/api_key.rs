@@ -41,6 +41,7 @@ pub struct ApiKey {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct NewApiKey {
+    #[schema(max_length = 80, pattern = r"\S")]
     pub name: String,
     #[serde(default)]
     pub scope: Option<ApiKeyScope>,

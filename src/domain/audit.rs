@@ -23,6 +23,7 @@ pub struct AuditEvent {
 
 /// Narrows the audit log (`GET …/audit?actor=&action=&resource=&from=&to=`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditFilter {
     /// Part of the actor's email.
     #[serde(default, skip_serializing_if = "Option::is_none")]

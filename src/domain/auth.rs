@@ -76,6 +76,7 @@ pub struct Me {
 pub struct PasswordChange {
     pub current_password: String,
     /// 8 or more characters.
+    #[schema(min_length = 8, max_length = 1024)]
     pub new_password: String,
 }
 

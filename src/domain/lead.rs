@@ -107,13 +107,16 @@ pub fn at_risk_from(created_at: DateTime<Utc>, due: DateTime<Utc>, percent: u8) 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Qualification {
     /// e.g. hot, warm, cold, spam, support.
+    #[schema(max_length = 40, pattern = r"\S")]
     pub category: String,
+    #[schema(max_length = 500)]
     pub reason: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Utm {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
     pub source: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub medium: Option<String>,
@@ -159,18 +162,26 @@ pub struct Lead {
 /// A lead as a website form (or an integrator) posts it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LeadInput {
+    #[schema(max_length = 200, pattern = r"\S")]
     pub name: String,
     #[serde(default)]
     pub email: Option<String>,
     #[serde(default)]
+    #[schema(
+        max_length = 40,
+        pattern = r"^(\s*|(?=(?:[^0-9]*[0-9]){5})[0-9 +\-().x]+)$"
+    )]
     pub phone: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub company: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub message: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub source_page: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::validate::optional_object")]
     pub utm: Option<Utm>,
     #[serde(default)]
     pub fields: Option<serde_json::Map<String, serde_json::Value>>,
@@ -317,6 +328,7 @@ pub fn spam_reason(input: &LeadInput, keywords: &[String]) -> Option<String> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LeadPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
@@ -370,25 +382,37 @@ pub(crate) mod double_option {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, IntoParams, ToSchema)]
+#[into_params(parameter_in = Query)]
 pub struct LeadQuery {
+    /// Items per page (1–200, default 50).
+    #[serde(default, deserialize_with = "crate::domain::page::limit_in_range")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page (with the same `sort`).
     pub cursor: Option<String>,
     pub stage: Option<String>,
     /// on_track, at_risk, overdue or met.
+    #[param(value_type = Option<SlaState>, inline)]
     pub sla: Option<String>,
     /// `me`, a user id, or `none`.
+    #[param(
+        pattern = r"^(|me|none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
     pub assignee: Option<String>,
     /// Spam leads are hidden unless `spam=true`.
     pub spam: Option<bool>,
+    #[param(value_type = Option<LeadSource>, inline)]
     pub source: Option<String>,
     /// Text over name, email, company and message.
     pub q: Option<String>,
     /// `sla` (default: due soonest first), `newest`, `oldest`.
+    #[param(pattern = "^(sla|newest|oldest)$")]
     pub sort: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct NewNote {
+    #[schema(max_length = 5000, pattern = r"\S")]
     pub body: String,
     /// A reply to the lead: stops the SLA clock if it is the first.
     #[serde(default)]
@@ -397,6 +421,7 @@ pub struct NewNote {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BulkLeads {
+    #[schema(min_items = 1, max_items = 500)]
     pub ids: Vec<Uuid>,
     #[serde(default)]
     pub stage: Option<String>,

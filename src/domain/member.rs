@@ -25,6 +25,7 @@ pub struct NewMember {
     /// An existing user's email; invite anyone else. A platform admin adds
     /// the account at once; a tenant admin's request becomes an invitation
     /// its owner accepts while signed in.
+    #[schema(format = Email)]
     pub email: String,
     pub role: Role,
 }
@@ -36,6 +37,7 @@ pub struct RoleChange {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct NewInvitation {
+    #[schema(format = Email)]
     pub email: String,
     pub role: Role,
 }
@@ -72,6 +74,7 @@ pub struct AcceptInvitation {
     pub token: String,
     /// Required when no account exists for the invited email yet (8+ characters).
     #[serde(default)]
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: Option<String>,
     #[serde(default)]
     pub name: Option<String>,

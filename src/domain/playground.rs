@@ -34,7 +34,11 @@ pub struct NewPlaygroundSession {
     pub workspace_id: Option<Uuid>,
     /// Compare mode: every message also goes to this agent/version, and the
     /// two answers stream side by side (lane 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::domain::validate::optional_object"
+    )]
     pub compare: Option<PlaygroundTarget>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -171,6 +175,7 @@ pub struct PlaygroundTranscript {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct NewPlaygroundMessage {
+    #[schema(max_length = 8000, pattern = r"\S")]
     pub content: String,
 }
 

@@ -124,6 +124,7 @@ impl<'de> Deserialize<'de> for Stage {
 pub struct StageInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    #[schema(max_length = 40, pattern = r"\S")]
     pub name: String,
 }
 
@@ -259,13 +260,19 @@ pub struct Tenant {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct NewTenant {
+    #[schema(max_length = 120, pattern = r"\S")]
     pub name: String,
     /// Derived from the name when absent.
     #[serde(default)]
+    #[schema(
+        min_length = 2,
+        max_length = 48,
+        pattern = r"^(?![0-9a-f]{32}$)(?![0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)[a-z0-9]+(-[a-z0-9]+)*$"
+    )]
     pub slug: Option<String>,
     #[serde(default)]
     pub tier: Option<Tier>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::validate::optional_object")]
     pub settings: Option<TenantSettingsPatch>,
 }
 
@@ -274,13 +281,17 @@ pub struct TenantSettingsPatch {
     /// The whole ordered list: stages kept by id, new ones without an id,
     /// missing ones removed (refused while leads are in them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_items = 1, max_items = 20)]
     pub pipeline_stages: Option<Vec<StageInput>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 720)]
     pub sla_hours: Option<u32>,
     /// 1–90: the share of the SLA window left when a lead turns at risk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 90)]
     pub sla_at_risk_percent: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 200)]
     pub spam_keywords: Option<Vec<String>>,
     /// Empty string clears it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -293,13 +304,23 @@ pub struct TenantSettingsPatch {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TenantPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 120, pattern = r"\S")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 2,
+        max_length = 48,
+        pattern = r"^(?![0-9a-f]{32}$)(?![0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)[a-z0-9]+(-[a-z0-9]+)*$"
+    )]
     pub slug: Option<String>,
     /// Platform admins only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<Tier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::domain::validate::optional_object"
+    )]
     pub settings: Option<TenantSettingsPatch>,
 }
 
@@ -405,7 +426,7 @@ impl TenantSettingsPatch {
             }
         }
         if let Some(words) = &self.spam_keywords {
-            if words.len() > 200 || words.iter().any(|w| w.len() > 80) {
+            if words.len() > 200 || words.iter().any(|w| w.chars().count() > 80) {
                 errors.push(FieldError::new(
                     "settings.spam_keywords",
                     "at most 200 keywords of up to 80 characters",

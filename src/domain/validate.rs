@@ -1,21 +1,46 @@
 //! Small input checks shared by request types.
 
+/// [`is_email`] as a JSON Schema `pattern` (with `maxLength` 254), which the
+/// OpenAPI document puts in place of each `format: email` (the server's rule,
+/// not RFC 5321's). Lengths count characters, as JSON Schema does.
+pub const EMAIL_PATTERN: &str =
+    r"^[^@\s\x00-\x1f\x7f-\x9f]{1,64}@[^@.\s\x00-\x1f\x7f-\x9f]+(\.[^@.\s\x00-\x1f\x7f-\x9f]+)+$";
+pub const EMAIL_MAX_CHARS: usize = 254;
+
 /// A pragmatic email check: one `@`, a non-empty local part, a dotted domain,
 /// no spaces. Deliverability is the mail server's business.
 pub fn is_email(s: &str) -> bool {
-    if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if s.chars().count() > EMAIL_MAX_CHARS || s.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return false;
     }
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };
     !local.is_empty()
-        && local.len() <= 64
+        && local.chars().count() <= 64
         && !domain.contains('@')
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
+}
+
+/// For an optional nested object of a request body: serde alone would also
+/// read a struct from an array (`"settings": [null, null]`), which the
+/// OpenAPI document refuses. `null` is absent.
+pub fn optional_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    use serde::Deserialize;
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => Ok(None),
+        v @ serde_json::Value::Object(_) => T::deserialize(v).map(Some).map_err(D::Error::custom),
+        _ => Err(D::Error::custom("must be an object")),
+    }
 }
 
 pub fn normalize_email(s: &str) -> String {

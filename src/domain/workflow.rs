@@ -169,11 +169,13 @@ pub struct StartWorkflow {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ApproveWorkflow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 10000)]
     pub reply: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RejectWorkflow {
+    #[schema(max_length = 500, pattern = r"\S")]
     pub reason: String,
 }
 

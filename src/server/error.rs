@@ -1,6 +1,6 @@
 //! The one error type at the edge: every failure becomes problem+json.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -31,6 +31,8 @@ pub enum ApiError {
     Busy { retry_after: u64, why: String },
     #[error("tenant suspended")]
     Suspended(String),
+    #[error("request body too large")]
+    PayloadTooLarge,
     /// A model provider failed, told without the server's internals.
     #[error(transparent)]
     Model(#[from] crate::llm::LlmError),
@@ -103,6 +105,10 @@ impl ApiError {
                 p
             }
             ApiError::Suspended(why) => Problem::new(ProblemKind::Suspended, why.clone()),
+            ApiError::PayloadTooLarge => Problem::new(
+                ProblemKind::PayloadTooLarge,
+                "the request body is over the server's limit; send less at once",
+            ),
             ApiError::Model(e) => model_problem(e, false),
             ApiError::ModelDetailed(e) => model_problem(e, true),
             ApiError::Internal(_) => Problem::new(
@@ -231,11 +237,56 @@ pub fn problem_response(problem: Problem) -> Response {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::PayloadTooLarge;
+        }
         ApiError::Validation {
             detail: format!("the request body is not valid: {}", r.body_text()),
             errors: vec![FieldError::new("body", r.body_text())],
         }
     }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::PayloadTooLarge;
+        }
+        ApiError::field("body", r.body_text())
+    }
+}
+
+/// What axum or tower answer by themselves, outside any handler (a body over
+/// the limit before it is read, a method the route lacks): problem+json like
+/// every other error, keeping the status and headers such as `Allow`.
+pub async fn problem_for_bare_errors(resp: Response) -> Response {
+    let status = resp.status();
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let problem = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge.problem()
+    } else {
+        Problem {
+            kind: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail: None,
+            errors: Vec::new(),
+            retry_after: None,
+        }
+    };
+    let (mut parts, _) = resp.into_parts();
+    let fresh = problem_response(problem);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in fresh.headers() {
+        parts.headers.insert(name, value.clone());
+    }
+    Response::from_parts(parts, fresh.into_body())
 }
 
 impl From<QueryRejection> for ApiError {

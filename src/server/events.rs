@@ -190,7 +190,7 @@ fn to_sse(e: &EventRecord) -> Event {
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/events", tag = "events",
     params(("tenant" = String, Path, description = "tenant id or slug"), EventsQuery,
-        ("Last-Event-ID" = Option<String>, Header, description = "resume after this event")),
+        ("Last-Event-ID" = Option<i64>, Header, description = "resume after this event")),
     responses((status = 200, description = "text/event-stream of lead.created, lead.updated, lead.deleted, \
         lead.hidden (a lead the caller no longer sees), sla.at_risk, sla.breached, workflow.*, usage.*, \
         webhook.*; each member receives only the events of leads they may see. The stream ends within \

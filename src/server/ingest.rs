@@ -61,7 +61,7 @@ fn api_key(headers: &HeaderMap) -> Option<&str> {
 const BAD_KEY: &str = "the API key is missing, unknown or revoked; send a valid key as `Authorization: Bearer sbk_…` or `X-Api-Key`";
 
 #[utoipa::path(post, path = "/api/v1/ingest/leads", tag = "ingest", request_body = LeadInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "retries with the same key return the first result")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "retries with the same key return the first result")),
     responses((status = 201, body = IngestReceipt), (status = 401, body = Problem), (status = 402, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem), (status = 423, body = Problem),
         (status = 429, body = Problem)),

@@ -225,13 +225,13 @@ async fn change_from(
         }
     }
     if let Some(Some(q)) = &patch.qualification {
-        if q.category.trim().is_empty() || q.category.len() > 40 {
+        if q.category.trim().is_empty() || q.category.chars().count() > 40 {
             errors.push(FieldError::new(
                 "qualification.category",
                 "needs 1 to 40 characters",
             ));
         }
-        if q.reason.len() > 500 {
+        if q.reason.chars().count() > 500 {
             errors.push(FieldError::new(
                 "qualification.reason",
                 "must be at most 500 characters",

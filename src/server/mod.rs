@@ -386,6 +386,9 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", api)
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::middleware::map_response(
+            error::problem_for_bare_errors,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

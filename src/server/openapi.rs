@@ -1,6 +1,8 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
@@ -36,9 +38,164 @@ use crate::domain::*;
         webhooks::rotate_secret, webhooks::deliveries, webhooks::replay,
     ),
     components(schemas(Problem, FieldError, Tenant, Role, Permission, Tier, TenantStatus, WebhookPayload)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &ExtractorResponses)
 )]
 pub struct ApiDoc;
+
+/// The media type of every error the API answers with (RFC 9457).
+pub const PROBLEM_JSON: &str = "application/problem+json";
+const PROBLEM_REF: &str = "#/components/schemas/Problem";
+
+/// Declares the answers the shared extractors give, once for every
+/// operation instead of on each handler: 401 from the session or API key,
+/// 404 from a path that names nothing, 422 from a body or query string that
+/// does not parse, 413 from a body over the limit. Then writes every
+/// `Problem` response as `application/problem+json`, which is what
+/// `problem_response` sends (utoipa would say `application/json`).
+struct ExtractorResponses;
+
+impl Modify for ExtractorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in operations.into_iter().flatten() {
+                declare_extractor_responses(op);
+                for response in op.responses.responses.values_mut() {
+                    if let RefOr::T(response) = response {
+                        problem_as_problem_json(response);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn declare_extractor_responses(op: &mut Operation) {
+    let authenticated = op.security.as_ref().is_some_and(|reqs| {
+        serde_json::to_value(reqs)
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .is_some_and(|reqs| {
+                reqs.iter()
+                    .any(|r| r.as_object().is_some_and(|o| !o.is_empty()))
+            })
+    });
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let in_path = params
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+    let in_query = params
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+    let body = op.request_body.is_some();
+    if authenticated {
+        declare(
+            op,
+            401,
+            "Not signed in: no credentials, or a session or key that is invalid or expired.",
+        );
+    }
+    if in_path {
+        declare(
+            op,
+            404,
+            "Nothing here: no such resource, or not one the caller may see.",
+        );
+    }
+    if body || in_query {
+        declare(
+            op,
+            422,
+            "The request is not valid; `errors` names each failing field.",
+        );
+    }
+    if body {
+        declare(op, 413, "The request body is over the size limit.");
+    }
+}
+
+/// Adds a problem response for `status` unless the handler declared one.
+fn declare(op: &mut Operation, status: u16, description: &str) {
+    op.responses
+        .responses
+        .entry(status.to_string())
+        .or_insert_with(|| {
+            let mut response = Response::new(description);
+            response.content.insert(
+                PROBLEM_JSON.to_string(),
+                Content::new(Some(RefOr::Ref(utoipa::openapi::Ref::new(PROBLEM_REF)))),
+            );
+            RefOr::T(response)
+        });
+}
+
+const UUID_PATTERN: &str =
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
+/// `format` is only an annotation in JSON Schema 2020-12 (OpenAPI 3.1), and
+/// the server does assert these two: each string with `format: uuid` or
+/// `format: email` also gets the `pattern` the server applies, so a client
+/// or a fuzzer reading the document knows what is refused. (Done on the
+/// JSON: utoipa's types do not read their own output back.)
+fn add_format_patterns(value: &mut serde_json::Value) {
+    use crate::domain::validate::{EMAIL_MAX_CHARS, EMAIL_PATTERN};
+    match value {
+        serde_json::Value::Object(map) => {
+            let format = map
+                .get("format")
+                .and_then(|f| f.as_str())
+                .map(str::to_owned);
+            if !map.contains_key("pattern") {
+                match format.as_deref() {
+                    Some("uuid") => {
+                        map.insert("pattern".into(), UUID_PATTERN.into());
+                    }
+                    Some("email") => {
+                        // The server's rule, not RFC 5321's: the pattern says it all.
+                        map.remove("format");
+                        map.insert("pattern".into(), EMAIL_PATTERN.into());
+                        map.entry("maxLength").or_insert(EMAIL_MAX_CHARS.into());
+                    }
+                    _ => {}
+                }
+            }
+            // A query or header parameter is absent or has a value: `null`
+            // cannot be sent in either, so an `Option` there is not nullable.
+            if map.get("in").is_some_and(|v| v == "query" || v == "header") {
+                if let Some(ty) = map.get_mut("schema").and_then(|s| s.get_mut("type")) {
+                    if let Some(types) = ty.as_array() {
+                        let kept: Vec<_> = types.iter().filter(|t| *t != "null").cloned().collect();
+                        *ty = match kept.as_slice() {
+                            [one] => one.clone(),
+                            _ => kept.into(),
+                        };
+                    }
+                }
+            }
+            map.values_mut().for_each(add_format_patterns);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(add_format_patterns),
+        _ => {}
+    }
+}
+
+fn problem_as_problem_json(response: &mut Response) {
+    let is_problem =
+        |c: &Content| matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location == PROBLEM_REF);
+    if let Some(content) = response.content.get("application/json") {
+        if is_problem(content) {
+            if let Some(content) = response.content.shift_remove("application/json") {
+                response.content.insert(PROBLEM_JSON.to_string(), content);
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 
@@ -57,6 +214,16 @@ impl Modify for BearerAuth {
     }
 }
 
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The document as served, built once.
+pub fn document_json() -> &'static serde_json::Value {
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        add_format_patterns(&mut doc);
+        doc
+    })
+}
+
+pub async fn document() -> Json<&'static serde_json::Value> {
+    Json(document_json())
 }

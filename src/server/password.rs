@@ -12,8 +12,8 @@ pub fn validate(password: &str) -> Result<(), String> {
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err(format!("must be at least {MIN_PASSWORD_LEN} characters"));
     }
-    if password.len() > 1024 {
-        return Err("must be at most 1024 bytes".into());
+    if password.chars().count() > 1024 {
+        return Err("must be at most 1024 characters".into());
     }
     Ok(())
 }

@@ -22,12 +22,16 @@ use crate::store::{AuditEntry, NewWorkflowRow, OutboxRow, StoreError, WorkflowTr
 const EDIT: Option<Permission> = Some(Permission::LeadsEdit);
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WorkflowQuery {
     /// `queued`, `running`, `awaiting_approval`, `approved`, `rejected`, `failed`, `cancelled`.
+    #[param(value_type = Option<WorkflowStatus>, inline)]
     pub status: Option<String>,
     /// Only this lead's workflows.
     pub lead: Option<Uuid>,
-    /// At most this many, newest first (default 50, at most 200).
+    /// At most this many, newest first (1–200, default 50).
+    #[serde(default, deserialize_with = "crate::domain::page::limit_in_range")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 

@@ -17,6 +17,7 @@ mod keys;
 mod leads;
 mod matrix;
 mod members;
+mod openapi;
 mod outbound_shared;
 mod playground;
 mod postgres;
