@@ -20,6 +20,7 @@ mod members;
 mod openapi;
 mod outbound_shared;
 mod playground;
+mod playground_local;
 mod postgres;
 mod processes;
 mod receivers;
