@@ -41,16 +41,14 @@ fn prompt(label: &str) -> anyhow::Result<String> {
         .context("cannot read the password from the terminal (use --password-stdin)")
 }
 
-/// A new password, typed twice on the terminal, or one line of stdin.
-fn new_password(password_stdin: bool, label: &str) -> anyhow::Result<String> {
+/// A new password, typed twice on the terminal, or one line of stdin;
+/// `None` when the two typed differ.
+fn new_password(password_stdin: bool, label: &str) -> anyhow::Result<Option<String>> {
     if password_stdin {
-        return stdin_line("new password");
+        return stdin_line("new password").map(Some);
     }
     let first = prompt(label)?;
-    if prompt("again: ")? != first {
-        bail!("the two passwords differ; nothing was changed");
-    }
-    Ok(first)
+    Ok((prompt("again: ")? == first).then_some(first))
 }
 
 /// `switchboard passwd`: changes the password of the account signed in
@@ -77,7 +75,9 @@ pub async fn passwd(config: &Config, password_stdin: bool) -> anyhow::Result<()>
     } else {
         prompt("current password: ")?
     };
-    let new = new_password(password_stdin, "new password: ")?;
+    let Some(new) = new_password(password_stdin, "new password: ")? else {
+        bail!("the two new passwords differ; nothing was changed");
+    };
     let client = Client::new(&saved.server)?.with_token(saved.token);
     let change = PasswordChange {
         current_password: current,
@@ -129,10 +129,11 @@ pub async fn accept_invitation(
         Ok(_) => false,
     };
     if needs_password {
-        accept.password = Some(new_password(
-            password_stdin,
-            "choose a password for your new account (8 or more characters): ",
-        )?);
+        let label = "choose a password for your new account (8 or more characters): ";
+        let Some(password) = new_password(password_stdin, label)? else {
+            bail!("the two passwords differ; the invitation was not accepted (it still can be)");
+        };
+        accept.password = Some(password);
     }
     let accepted = client
         .accept_invitation(&accept)

@@ -251,3 +251,66 @@ fn invitation_accept_without_a_server_says_which_flag() {
         text(&out.stderr)
     );
 }
+
+/// The real console in tmux, as a first-time user: `:export` writes a
+/// private file and asks before replacing it, refuses a link,
+/// `:invitations` explains itself, `:password` tells the local admin it has
+/// none, and `:logout-all` closes the console saying what happened.
+#[test]
+fn console_exports_privately_and_signs_out_everywhere() {
+    let root = test_root();
+    let Some(tmux) = console_in_tmux(root.path()) else {
+        return;
+    };
+    onboard(&tmux);
+    let out = root.path().join("out.csv");
+    let export = format!(":export {}", out.display());
+    tmux.keys(&[&export, "Enter"]);
+    tmux.wait_for("Exported 0 leads");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let first = std::fs::read_to_string(&out).unwrap();
+    std::fs::write(&out, "mine").unwrap();
+    tmux.keys(&[&export, "Enter"]);
+    tmux.wait_for("Replace it?");
+    tmux.keys(&["n"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "mine");
+    tmux.keys(&[&export, "Enter"]);
+    tmux.wait_for("Replace it?");
+    tmux.keys(&["y"]);
+    // The first export's toast may still show: wait for the file itself.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_to_string(&out).unwrap() == "mine" {
+        assert!(
+            Instant::now() < deadline,
+            "the yes did not replace the file"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), first);
+    #[cfg(unix)]
+    {
+        let link = root.path().join("link.csv");
+        std::os::unix::fs::symlink(&out, &link).unwrap();
+        tmux.keys(&[&format!(":export {}", link.display()), "Enter"]);
+        tmux.wait_for("symbolic link");
+        tmux.keys(&["x"]);
+    }
+
+    tmux.keys(&[":invitations", "Enter"]);
+    tmux.wait_for("No invitations are waiting for you");
+    tmux.escape();
+    tmux.keys(&[":password", "Enter"]);
+    tmux.wait_for("local admin has no password");
+
+    tmux.keys(&[":logout-all", "Enter"]);
+    tmux.wait_for("Sign out everywhere?");
+    tmux.keys(&["y"]);
+    let screen = tmux.wait_for("EXITED 0");
+    assert!(screen.contains("Signed out everywhere"), "{screen}");
+}

@@ -143,8 +143,7 @@ fn an_export_refused_for_a_link_says_so() {
     app.on_response(
         id,
         Response::Exported(Err(ApiError::Local(
-            "link.csv is a symbolic link; exports are not written through links: choose another \
-             name"
+            "link.csv is a symbolic link, which an export never follows; choose another name"
                 .into(),
         ))),
     );

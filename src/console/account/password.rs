@@ -89,14 +89,16 @@ impl App {
                 }
                 self.toast(Toast::success(flight.ok.clone()));
             }
-            Err(e) => {
-                if let Some(open) = open {
+            // The open form says what went wrong where it went wrong; a
+            // toast would cover it.
+            Err(e) => match open {
+                Some(open) => {
                     open.pending = None;
                     open.form.submitting = false;
                     password_failure(open, &e, &self.theme);
                 }
-                self.toast(Toast::error(format!("{}: {}", flight.fail, e.message())));
-            }
+                None => self.toast(Toast::error(format!("{}: {}", flight.fail, e.message()))),
+            },
         }
     }
 

@@ -20,13 +20,14 @@ pub fn preflight(path: &Path, replace: bool) -> Result<(), ExportRefused> {
     match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
         Err(e) => Err(cannot(path, &e)),
+        // A toast has four lines: the file's name and why, briefly.
         Ok(m) if m.file_type().is_symlink() => Err(ExportRefused::Cannot(format!(
-            "{} is a symbolic link; exports are not written through links: choose another name",
-            path.display()
+            "{} is a symbolic link, which an export never follows; choose another name",
+            name(path)
         ))),
         Ok(m) if !m.is_file() => Err(ExportRefused::Cannot(format!(
-            "{} is not a regular file: choose another name",
-            path.display()
+            "{} is not a regular file; choose another name",
+            name(path)
         ))),
         Ok(_) if replace => Ok(()),
         Ok(_) => Err(ExportRefused::Exists),
@@ -94,7 +95,14 @@ fn beside(path: &Path) -> PathBuf {
 }
 
 fn cannot(path: &Path, e: &std::io::Error) -> ExportRefused {
-    ExportRefused::Cannot(format!("cannot write {}: {e}", path.display()))
+    ExportRefused::Cannot(format!("cannot write {}: {e}", name(path)))
+}
+
+fn name(path: &Path) -> String {
+    path.file_name()
+        .unwrap_or(path.as_os_str())
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]

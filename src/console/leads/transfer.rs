@@ -66,7 +66,8 @@ impl App {
         } else {
             Default::default()
         };
-        let fail = format!("Could not export to {path}");
+        // The reason names the file; the toast has room for little more.
+        let fail = "Could not export".to_string();
         let req = Request::ExportCsv {
             tenant: tenant.to_string(),
             query,

@@ -16,16 +16,16 @@ use crate::console::keymap::Context;
 use crate::console::sanitize::{clean, cleaned};
 use crate::domain::PendingInvitation;
 
-/// "in 6 days", "in 5 h", or "expired" against the console's clock.
+/// "in 6 days", "in 5 h", or "expired" against the console's clock; days
+/// are rounded, so one sent a minute ago expires "in 7 days".
 fn expires(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let left = at - now;
     let when = at.format("%Y-%m-%d");
-    match (left.num_days(), left.num_hours()) {
-        (_, h) if h < 0 => "expired".into(),
-        (0, 0) => format!("{when} (<1 h)"),
-        (0, h) => format!("{when} (in {h} h)"),
-        (1, _) => format!("{when} (in 1 day)"),
-        (d, _) => format!("{when} (in {d} days)"),
+    match (at - now).num_hours() {
+        h if h < 0 => "expired".into(),
+        0 => format!("{when} (<1 h)"),
+        h if h < 24 => format!("{when} (in {h} h)"),
+        h if h < 36 => format!("{when} (in 1 day)"),
+        h => format!("{when} (in {} days)", (h + 12) / 24),
     }
 }
 
