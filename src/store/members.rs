@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Accepter, Actor, InvitationRef, StoreResult};
+use super::{Accepter, Actor, InvitationRef, StoreError, StoreResult};
 use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
 
 /// An invitation as stored: the token only as its hash.
@@ -15,6 +15,33 @@ pub struct NewInvitationRow {
     pub role: Role,
     pub token_hash: String,
     pub expires_at: DateTime<Utc>,
+}
+
+/// The tier's user limit, given how many members the tenant has now.
+pub fn within_user_limit(members: i64, limit: u32, tier: Tier) -> StoreResult<()> {
+    if members >= i64::from(limit) {
+        return Err(StoreError::LimitReached {
+            what: "users",
+            tier,
+            limit,
+        });
+    }
+    Ok(())
+}
+
+/// Whether a change of `current` to `new` (`None`: removal) takes an admin
+/// away, so the admins must be counted.
+pub fn loses_an_admin(current: Role, new: Option<Role>) -> bool {
+    current == Role::Admin && new != Some(Role::Admin)
+}
+
+/// The last-admin rule, given how many admins the tenant has now: a tenant
+/// keeps at least one.
+pub fn keep_an_admin(admins: i64) -> StoreResult<()> {
+    if admins <= 1 {
+        return Err(StoreError::LastAdmin);
+    }
+    Ok(())
 }
 
 #[async_trait]

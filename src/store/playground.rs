@@ -1,6 +1,10 @@
 //! Row types for playground sessions and transcripts, shared by every store.
 
-use crate::domain::{Channel, PlaygroundLane, ReplyStats, ReplyStatus};
+use super::{Actor, StoreResult};
+use crate::domain::{
+    Channel, PlaygroundLane, PlaygroundMessage, PlaygroundSession, ReplyStats, ReplyStatus,
+};
+use async_trait::async_trait;
 use uuid::Uuid;
 
 /// A session to create, its agents already checked visible to the tenant.
@@ -34,3 +38,50 @@ pub struct PlaygroundReplyRow {
 
 /// How many sessions a listing returns, newest first.
 pub const RECENT_SESSIONS: u32 = 100;
+
+/// Playground sessions and their transcripts.
+#[async_trait]
+pub trait PlaygroundStore: Send + Sync {
+    async fn create_playground_session(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: PlaygroundSessionRow,
+    ) -> StoreResult<PlaygroundSession>;
+    /// The tenant's most recently used sessions, newest first.
+    async fn list_playground_sessions(
+        &self,
+        tenant_id: Uuid,
+    ) -> StoreResult<Vec<PlaygroundSession>>;
+    async fn playground_session(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<Option<PlaygroundSession>>;
+    async fn delete_playground_session(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<()>;
+    /// The transcript, in order.
+    async fn playground_messages(
+        &self,
+        tenant_id: Uuid,
+        session_id: Uuid,
+    ) -> StoreResult<Vec<PlaygroundMessage>>;
+    /// Appends a message (numbered after the last) and touches the session.
+    async fn add_playground_message(
+        &self,
+        tenant_id: Uuid,
+        session_id: Uuid,
+        row: PlaygroundMessageRow,
+    ) -> StoreResult<PlaygroundMessage>;
+    /// Records the lead a user message was saved as.
+    async fn link_playground_lead(
+        &self,
+        tenant_id: Uuid,
+        message_id: Uuid,
+        lead_id: Uuid,
+    ) -> StoreResult<()>;
+}

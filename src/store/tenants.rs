@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::{Actor, AuditEntry, StoreResult};
-use crate::domain::{Page, PageQuery, Tenant, TenantSettings, TenantStatus, Tier};
+use super::{Actor, AuditEntry, StoreError, StoreResult};
+use crate::domain::{Page, PageQuery, Stage, Tenant, TenantSettings, TenantStatus, Tier};
 
 /// A tenant as stored (name, slug, tier, settings).
 #[derive(Debug, Clone)]
@@ -21,6 +21,30 @@ pub struct TenantRow {
 pub enum TenantScope {
     All,
     MemberOf(Uuid),
+}
+
+/// The stages `before` has that `after` drops; each must be empty to go
+/// (see [`stage_may_go`]).
+pub fn dropped_stages<'a>(
+    before: &'a TenantSettings,
+    after: &'a TenantSettings,
+) -> impl Iterator<Item = &'a Stage> + 'a {
+    before
+        .pipeline_stages
+        .iter()
+        .filter(|s| after.stage(&s.id).is_none())
+}
+
+/// The stage-in-use rule, given how many leads are in a dropped stage: a
+/// stage may go only when no lead is in it.
+pub fn stage_may_go(stage: &Stage, leads: i64) -> StoreResult<()> {
+    if leads > 0 {
+        return Err(StoreError::StageInUse {
+            stage: stage.name.clone(),
+            leads: leads as u32,
+        });
+    }
+    Ok(())
 }
 
 #[async_trait]

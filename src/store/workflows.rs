@@ -1,12 +1,13 @@
 //! Row types for lead workflows, shared by every store, and the one generic
 //! transition every backend applies in a single transaction.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::{Qualification, StepKind, StepOutcome, WorkflowStatus};
+use crate::domain::{Qualification, StepKind, StepOutcome, Workflow, WorkflowStatus};
 
-use super::{Actor, AuditEntry};
+use super::{Actor, AuditEntry, StoreResult};
 
 /// A workflow to queue for a lead.
 #[derive(Debug, Clone)]
@@ -120,3 +121,43 @@ pub fn running_cap_sql() -> &'static str {
 /// How often a run may be interrupted (a crash, a kill) before the
 /// workflow fails instead of starting again.
 pub const MAX_ATTEMPTS: u32 = 3;
+
+/// Lead workflows: queued, claimed by workers, moved on by transitions.
+#[async_trait]
+pub trait WorkflowStore: Send + Sync {
+    /// Queues a workflow; a lead with an active one is a conflict.
+    async fn create_workflow(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        row: NewWorkflowRow,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Workflow>;
+    async fn workflow(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Workflow>>;
+    /// The tenant's workflows, newest first, optionally of one status or lead.
+    async fn list_workflows(
+        &self,
+        tenant_id: Uuid,
+        status: Option<WorkflowStatus>,
+        lead_id: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<Workflow>>;
+    /// Applies a transition atomically (see [`WorkflowTransition`]).
+    async fn transition_workflow(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+        t: WorkflowTransition,
+    ) -> StoreResult<Workflow>;
+    /// Claims the next queued workflow for a worker, fairly across tenants
+    /// and within each tier's running cap; it stays `running` until
+    /// `lease_until` unless a transition moves it on.
+    async fn claim_workflow(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<ClaimedWorkflow>>;
+    /// Requeues running workflows whose lease ran out (their worker died),
+    /// or fails them after [`MAX_ATTEMPTS`]; returns the tenants touched.
+    async fn recover_workflows(&self, now: DateTime<Utc>) -> StoreResult<Vec<Uuid>>;
+}

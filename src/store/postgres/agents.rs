@@ -5,6 +5,7 @@
 //! foreign agent through RLS for reading; writes stay under
 //! `tenant_isolation`, so they can only ever touch the owner's rows.
 
+use async_trait::async_trait;
 use serde_json::json;
 use sqlx::postgres::PgRow;
 use sqlx::Row;
@@ -13,7 +14,8 @@ use uuid::Uuid;
 use super::{db_error, now, write_audit, PgStore, Tx};
 use crate::domain::{Agent, AgentConfig, AgentVersion, Sharing};
 use crate::store::{
-    plan_agent_change, Actor, AgentChange, AgentPlan, AuditEntry, StoreError, StoreResult,
+    plan_agent_change, Actor, AgentChange, AgentPlan, AgentStore, AuditEntry, StoreError,
+    StoreResult,
 };
 
 const AGENT_SELECT: &str = "SELECT a.tenant_id, a.id, a.name, a.description, a.current_version, \
@@ -135,8 +137,9 @@ async fn owned_in(tx: &mut Tx, tenant_id: Uuid, id: Uuid, lock: bool) -> StoreRe
     agent_from_row(&row, tenant_id)
 }
 
-impl PgStore {
-    pub(super) async fn list_agents_impl(&self, viewer: Uuid) -> StoreResult<Vec<Agent>> {
+#[async_trait]
+impl AgentStore for PgStore {
+    async fn list_agents(&self, viewer: Uuid) -> StoreResult<Vec<Agent>> {
         let mut tx = self.tenant_tx(viewer).await?;
         // Byte order of names, like SQLite, whatever the database collation.
         let rows = sqlx::query(&format!(
@@ -150,7 +153,7 @@ impl PgStore {
         rows.iter().map(|r| agent_from_row(r, viewer)).collect()
     }
 
-    pub(super) async fn agent_impl(&self, viewer: Uuid, id: Uuid) -> StoreResult<Option<Agent>> {
+    async fn agent(&self, viewer: Uuid, id: Uuid) -> StoreResult<Option<Agent>> {
         let mut tx = self.tenant_tx(viewer).await?;
         let row = sqlx::query(&format!("{AGENT_SELECT} WHERE {VISIBLE_TO} AND a.id = $2"))
             .bind(viewer)
@@ -162,7 +165,7 @@ impl PgStore {
         row.map(|r| agent_from_row(&r, viewer)).transpose()
     }
 
-    pub(super) async fn create_agent_impl(
+    async fn create_agent(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -200,7 +203,7 @@ impl PgStore {
         Ok(agent)
     }
 
-    pub(super) async fn update_agent_impl(
+    async fn update_agent(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -254,12 +257,7 @@ impl PgStore {
         Ok(agent)
     }
 
-    pub(super) async fn delete_agent_impl(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        id: Uuid,
-    ) -> StoreResult<()> {
+    async fn delete_agent(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
         let mut tx = self.tenant_tx(tenant_id).await?;
         let agent = owned_in(&mut tx, tenant_id, id, true).await?;
         sqlx::query("DELETE FROM agents WHERE tenant_id = $1 AND id = $2")
@@ -280,11 +278,7 @@ impl PgStore {
             .map_err(|e| db_error(e, "commit an agent deletion"))
     }
 
-    pub(super) async fn agent_versions_impl(
-        &self,
-        viewer: Uuid,
-        id: Uuid,
-    ) -> StoreResult<Vec<AgentVersion>> {
+    async fn agent_versions(&self, viewer: Uuid, id: Uuid) -> StoreResult<Vec<AgentVersion>> {
         let mut tx = self.tenant_tx(viewer).await?;
         // The visibility check and the read in one transaction (one snapshot
         // of the sharing state).
@@ -328,7 +322,7 @@ impl PgStore {
             .collect()
     }
 
-    pub(super) async fn set_agent_sharing_impl(
+    async fn set_agent_sharing(
         &self,
         actor: &Actor,
         tenant_id: Uuid,

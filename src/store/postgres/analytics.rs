@@ -3,6 +3,7 @@
 //! `migrations/0005_workflows_analytics.sql`): they look across tenants for
 //! platform admins, which RLS would hide.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sqlx::Row;
@@ -14,7 +15,7 @@ use crate::domain::lead::month_key;
 use crate::domain::{
     Analytics, DayCount, NamedCount, ResponseTimes, SlaSummary, TenantOverview, Tier,
 };
-use crate::store::{StoreError, StoreResult};
+use crate::store::{AnalyticsStore, StoreError, StoreResult};
 
 /// What `sb_analytics` returns.
 #[derive(Deserialize)]
@@ -33,8 +34,9 @@ struct Aggregates {
     p90_ms: Option<f64>,
 }
 
-impl PgStore {
-    pub(super) async fn analytics_impl(
+#[async_trait]
+impl AnalyticsStore for PgStore {
+    async fn analytics(
         &self,
         tenant: Option<Uuid>,
         from: DateTime<Utc>,
@@ -76,10 +78,7 @@ impl PgStore {
         })
     }
 
-    pub(super) async fn tenant_overview_impl(
-        &self,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Vec<TenantOverview>> {
+    async fn tenant_overview(&self, now: DateTime<Utc>) -> StoreResult<Vec<TenantOverview>> {
         let rows = sqlx::query("SELECT * FROM sb_tenant_overview($1, $2, $3)")
             .bind(month_key(now))
             .bind(ms(now))

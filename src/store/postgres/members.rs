@@ -13,8 +13,8 @@ use super::tenants::lock_tenant;
 use super::{db_error, id_cursor, ms, now, parse_role, write_audit, PgStore, Tx};
 use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
 use crate::store::{
-    Accepter, Actor, AuditEntry, InvitationRef, MemberStore, NewInvitationRow, StoreError,
-    StoreResult,
+    keep_an_admin, loses_an_admin, within_user_limit, Accepter, Actor, AuditEntry, InvitationRef,
+    MemberStore, NewInvitationRow, StoreError, StoreResult,
 };
 
 fn member_from_row(row: &PgRow) -> StoreResult<Member> {
@@ -80,34 +80,26 @@ async fn check_user_limit(
             tenant_id,
         )
         .await?;
-        if n >= limit as i64 {
-            return Err(StoreError::LimitReached {
-                what: "users",
-                tier,
-                limit,
-            });
-        }
+        within_user_limit(n, limit, tier)?;
     }
     Ok(())
 }
 
 /// Refuses a change that would leave the tenant without an admin.
-async fn keep_an_admin(
+async fn check_an_admin_stays(
     tx: &mut Tx,
     tenant_id: Uuid,
     current: Role,
     new: Option<Role>,
 ) -> StoreResult<()> {
-    if current == Role::Admin && new != Some(Role::Admin) {
+    if loses_an_admin(current, new) {
         let admins = count(
             tx,
             "SELECT count(*) FROM memberships WHERE tenant_id = $1 AND role = 'admin'",
             tenant_id,
         )
         .await?;
-        if admins <= 1 {
-            return Err(StoreError::LastAdmin);
-        }
+        keep_an_admin(admins)?;
     }
     Ok(())
 }
@@ -228,7 +220,7 @@ impl MemberStore for PgStore {
         let current = member_in(&mut tx, tenant_id, user_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        keep_an_admin(&mut tx, tenant_id, current.role, Some(role)).await?;
+        check_an_admin_stays(&mut tx, tenant_id, current.role, Some(role)).await?;
         sqlx::query("UPDATE memberships SET role = $1 WHERE tenant_id = $2 AND user_id = $3")
             .bind(role.as_str())
             .bind(tenant_id)
@@ -260,7 +252,7 @@ impl MemberStore for PgStore {
         let current = member_in(&mut tx, tenant_id, user_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        keep_an_admin(&mut tx, tenant_id, current.role, None).await?;
+        check_an_admin_stays(&mut tx, tenant_id, current.role, None).await?;
         sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2")
             .bind(tenant_id)
             .bind(user_id)

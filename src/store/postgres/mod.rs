@@ -21,7 +21,6 @@ mod members;
 pub mod migrate;
 mod playground;
 mod sla;
-mod store_impl;
 mod tenants;
 mod webhooks;
 mod workflows;

@@ -1,5 +1,6 @@
 //! Playground sessions and transcripts.
 
+use async_trait::async_trait;
 use serde_json::json;
 use sqlx::postgres::PgRow;
 use sqlx::Row;
@@ -11,8 +12,8 @@ use crate::domain::{
     ReplyStatus,
 };
 use crate::store::{
-    Actor, AuditEntry, PlaygroundMessageRow, PlaygroundSessionRow, StoreError, StoreResult,
-    RECENT_SESSIONS,
+    Actor, AuditEntry, PlaygroundMessageRow, PlaygroundSessionRow, PlaygroundStore, StoreError,
+    StoreResult, RECENT_SESSIONS,
 };
 
 const SESSION_COLUMNS: &str = "tenant_id, id, title, workspace_id, workspace_name, channel, \
@@ -108,8 +109,9 @@ fn message_from_row(row: &PgRow) -> StoreResult<PlaygroundMessage> {
     })
 }
 
-impl PgStore {
-    pub(super) async fn create_playground_session_impl(
+#[async_trait]
+impl PlaygroundStore for PgStore {
+    async fn create_playground_session(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -154,7 +156,7 @@ impl PgStore {
         session_from_row(&stored)
     }
 
-    pub(super) async fn list_playground_sessions_impl(
+    async fn list_playground_sessions(
         &self,
         tenant_id: Uuid,
     ) -> StoreResult<Vec<PlaygroundSession>> {
@@ -172,7 +174,7 @@ impl PgStore {
         rows.iter().map(session_from_row).collect()
     }
 
-    pub(super) async fn playground_session_impl(
+    async fn playground_session(
         &self,
         tenant_id: Uuid,
         id: Uuid,
@@ -190,7 +192,7 @@ impl PgStore {
         row.map(|r| session_from_row(&r)).transpose()
     }
 
-    pub(super) async fn delete_playground_session_impl(
+    async fn delete_playground_session(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -218,7 +220,7 @@ impl PgStore {
             .map_err(|e| db_error(e, "commit a playground session deletion"))
     }
 
-    pub(super) async fn playground_messages_impl(
+    async fn playground_messages(
         &self,
         tenant_id: Uuid,
         session_id: Uuid,
@@ -237,7 +239,7 @@ impl PgStore {
         rows.iter().map(message_from_row).collect()
     }
 
-    pub(super) async fn add_playground_message_impl(
+    async fn add_playground_message(
         &self,
         tenant_id: Uuid,
         session_id: Uuid,
@@ -305,7 +307,7 @@ impl PgStore {
         message_from_row(&stored)
     }
 
-    pub(super) async fn link_playground_lead_impl(
+    async fn link_playground_lead(
         &self,
         tenant_id: Uuid,
         message_id: Uuid,

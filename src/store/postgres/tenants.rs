@@ -13,7 +13,8 @@ use uuid::Uuid;
 use super::{db_error, id_cursor, now, write_audit, PgStore, Tx};
 use crate::domain::{Page, PageQuery, Tenant, TenantSettings, TenantStatus, TenantUsage, Tier};
 use crate::store::{
-    Actor, AuditEntry, StoreError, StoreResult, TenantRow, TenantScope, TenantStore,
+    dropped_stages, stage_may_go, Actor, AuditEntry, StoreError, StoreResult, TenantRow,
+    TenantScope, TenantStore,
 };
 
 const TENANT_SELECT: &str = "SELECT t.id, t.name, t.slug, t.tier, t.status, t.is_platform, \
@@ -177,11 +178,7 @@ impl TenantStore for PgStore {
                 .map_err(StoreError::Other)?,
             None => return Err(StoreError::NotFound),
         };
-        for gone in current
-            .pipeline_stages
-            .iter()
-            .filter(|s| row.settings.stage(&s.id).is_none())
-        {
+        for gone in dropped_stages(&current, &row.settings) {
             let leads: i64 = sqlx::query_scalar(
                 "SELECT count(*) FROM leads WHERE tenant_id = $1 AND stage = $2",
             )
@@ -190,12 +187,7 @@ impl TenantStore for PgStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| db_error(e, "count leads in a stage"))?;
-            if leads > 0 {
-                return Err(StoreError::StageInUse {
-                    stage: gone.name.clone(),
-                    leads: leads as u32,
-                });
-            }
+            stage_may_go(gone, leads)?;
         }
         let done = sqlx::query(
             "UPDATE tenants SET name = $1, slug = $2, tier = $3, settings = $4 WHERE id = $5",

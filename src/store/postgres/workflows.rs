@@ -1,6 +1,7 @@
 //! Lead workflows: queue, claim, transitions with their lead effects, and
 //! recovery of runs whose worker died.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::postgres::PgRow;
@@ -11,7 +12,7 @@ use super::leads::{lead_in, log_event, timeline_entry};
 use super::{db_error, write_audit, PgStore, Tx};
 use crate::domain::{Qualification, StepKind, StepOutcome, Workflow, WorkflowStatus, WorkflowStep};
 use crate::store::{
-    Actor, AuditEntry, ClaimedWorkflow, NewWorkflowRow, StoreError, StoreResult,
+    Actor, AuditEntry, ClaimedWorkflow, NewWorkflowRow, StoreError, StoreResult, WorkflowStore,
     WorkflowTransition, MAX_ATTEMPTS,
 };
 
@@ -130,8 +131,9 @@ pub(super) async fn queue_workspace_workflow(
     Ok(())
 }
 
-impl PgStore {
-    pub(super) async fn create_workflow_impl(
+#[async_trait]
+impl WorkflowStore for PgStore {
+    async fn create_workflow(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -187,18 +189,14 @@ impl PgStore {
         Ok(created)
     }
 
-    pub(super) async fn workflow_impl(
-        &self,
-        tenant_id: Uuid,
-        id: Uuid,
-    ) -> StoreResult<Option<Workflow>> {
+    async fn workflow(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Workflow>> {
         let mut tx = self.tenant_tx(tenant_id).await?;
         let found = workflow_in(&mut tx, tenant_id, id).await?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
         Ok(found)
     }
 
-    pub(super) async fn list_workflows_impl(
+    async fn list_workflows(
         &self,
         tenant_id: Uuid,
         status: Option<WorkflowStatus>,
@@ -228,7 +226,7 @@ impl PgStore {
         Ok(out)
     }
 
-    pub(super) async fn transition_workflow_impl(
+    async fn transition_workflow(
         &self,
         tenant_id: Uuid,
         id: Uuid,
@@ -392,7 +390,7 @@ impl PgStore {
         Ok(after)
     }
 
-    pub(super) async fn claim_workflow_impl(
+    async fn claim_workflow(
         &self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
@@ -413,10 +411,7 @@ impl PgStore {
         .transpose()
     }
 
-    pub(super) async fn recover_workflows_impl(
-        &self,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Vec<Uuid>> {
+    async fn recover_workflows(&self, now: DateTime<Utc>) -> StoreResult<Vec<Uuid>> {
         let mut tenants: Vec<Uuid> =
             sqlx::query_scalar("SELECT tenant_id FROM sb_recover_workflows($1, $2)")
                 .bind(super::ms(now))

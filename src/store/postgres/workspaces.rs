@@ -6,6 +6,7 @@
 //! from the owner's narrow `sb_workspace_agent_links` (see
 //! `migrations/0003_agents.sql`), limited to the transaction's tenant.
 
+use async_trait::async_trait;
 use serde_json::json;
 use sqlx::postgres::PgRow;
 use sqlx::Row;
@@ -13,7 +14,7 @@ use uuid::Uuid;
 
 use super::{db_error, now, write_audit, PgStore, Tx};
 use crate::domain::{AgentLink, Channel, Workspace};
-use crate::store::{Actor, AuditEntry, StoreError, StoreResult, WorkspaceRow};
+use crate::store::{Actor, AuditEntry, StoreError, StoreResult, WorkspaceRow, WorkspaceStore};
 
 /// `$2` is one workspace's id, or NULL for all of the tenant's.
 const WORKSPACE_SELECT: &str = "SELECT w.tenant_id, w.id, w.name, w.channel, w.agent_id, \
@@ -55,11 +56,9 @@ async fn workspace_in(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<Opt
     row.map(|r| workspace_from_row(&r)).transpose()
 }
 
-impl PgStore {
-    pub(super) async fn list_workspaces_impl(
-        &self,
-        tenant_id: Uuid,
-    ) -> StoreResult<Vec<Workspace>> {
+#[async_trait]
+impl WorkspaceStore for PgStore {
+    async fn list_workspaces(&self, tenant_id: Uuid) -> StoreResult<Vec<Workspace>> {
         let mut tx = self.tenant_tx(tenant_id).await?;
         // Byte order of names, like SQLite, whatever the database collation.
         let rows = sqlx::query(&format!("{WORKSPACE_SELECT} ORDER BY w.name COLLATE \"C\""))
@@ -72,18 +71,14 @@ impl PgStore {
         rows.iter().map(workspace_from_row).collect()
     }
 
-    pub(super) async fn workspace_impl(
-        &self,
-        tenant_id: Uuid,
-        id: Uuid,
-    ) -> StoreResult<Option<Workspace>> {
+    async fn workspace(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Workspace>> {
         let mut tx = self.tenant_tx(tenant_id).await?;
         let ws = workspace_in(&mut tx, tenant_id, id).await?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
         Ok(ws)
     }
 
-    pub(super) async fn create_workspace_impl(
+    async fn create_workspace(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -124,7 +119,7 @@ impl PgStore {
         Ok(ws)
     }
 
-    pub(super) async fn update_workspace_impl(
+    async fn update_workspace(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -186,12 +181,7 @@ impl PgStore {
         Ok(ws)
     }
 
-    pub(super) async fn delete_workspace_impl(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        id: Uuid,
-    ) -> StoreResult<()> {
+    async fn delete_workspace(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
         let mut tx = self.tenant_tx(tenant_id).await?;
         let done = sqlx::query("DELETE FROM workspaces WHERE tenant_id = $1 AND id = $2")
             .bind(tenant_id)

@@ -2,6 +2,7 @@
 //! A tenant sees its own agents, the platform's global ones and those shared
 //! with it; only the owner changes them.
 
+use async_trait::async_trait;
 use serde_json::json;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
@@ -10,7 +11,8 @@ use uuid::Uuid;
 use super::{db_error, now_ms, parse_uuid, to_dt, write_audit, SqliteStore};
 use crate::domain::{Agent, AgentConfig, AgentVersion, Sharing};
 use crate::store::{
-    plan_agent_change, Actor, AgentChange, AgentPlan, AuditEntry, StoreError, StoreResult,
+    plan_agent_change, Actor, AgentChange, AgentPlan, AgentStore, AuditEntry, StoreError,
+    StoreResult,
 };
 
 const AGENT_SELECT: &str = "SELECT a.tenant_id, a.id, a.name, a.description, a.current_version, \
@@ -114,8 +116,9 @@ async fn owned_in(
     agent_from_row(&row, tenant_id)
 }
 
-impl SqliteStore {
-    pub(super) async fn list_agents_impl(&self, viewer: Uuid) -> StoreResult<Vec<Agent>> {
+#[async_trait]
+impl AgentStore for SqliteStore {
+    async fn list_agents(&self, viewer: Uuid) -> StoreResult<Vec<Agent>> {
         let rows = sqlx::query(&format!(
             "{AGENT_SELECT} WHERE {VISIBLE_TO} ORDER BY a.tenant_id <> ?1, a.name"
         ))
@@ -126,7 +129,7 @@ impl SqliteStore {
         rows.iter().map(|r| agent_from_row(r, viewer)).collect()
     }
 
-    pub(super) async fn agent_impl(&self, viewer: Uuid, id: Uuid) -> StoreResult<Option<Agent>> {
+    async fn agent(&self, viewer: Uuid, id: Uuid) -> StoreResult<Option<Agent>> {
         let row = sqlx::query(&format!("{AGENT_SELECT} WHERE {VISIBLE_TO} AND a.id = ?2"))
             .bind(viewer.to_string())
             .bind(id.to_string())
@@ -136,7 +139,7 @@ impl SqliteStore {
         row.map(|r| agent_from_row(&r, viewer)).transpose()
     }
 
-    pub(super) async fn create_agent_impl(
+    async fn create_agent(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -174,7 +177,7 @@ impl SqliteStore {
         Ok(agent)
     }
 
-    pub(super) async fn update_agent_impl(
+    async fn update_agent(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -228,12 +231,7 @@ impl SqliteStore {
         Ok(agent)
     }
 
-    pub(super) async fn delete_agent_impl(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        id: Uuid,
-    ) -> StoreResult<()> {
+    async fn delete_agent(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
         let (_writer, mut tx) = self.write().await?;
         let agent = owned_in(&mut tx, tenant_id, id).await?;
         sqlx::query("DELETE FROM agents WHERE tenant_id = ? AND id = ?")
@@ -254,12 +252,8 @@ impl SqliteStore {
             .map_err(|e| db_error(e, "commit an agent deletion"))
     }
 
-    pub(super) async fn agent_versions_impl(
-        &self,
-        viewer: Uuid,
-        id: Uuid,
-    ) -> StoreResult<Vec<AgentVersion>> {
-        let Some(agent) = self.agent_impl(viewer, id).await? else {
+    async fn agent_versions(&self, viewer: Uuid, id: Uuid) -> StoreResult<Vec<AgentVersion>> {
+        let Some(agent) = self.agent(viewer, id).await? else {
             return Err(StoreError::NotFound);
         };
         let rows = sqlx::query(
@@ -295,7 +289,7 @@ impl SqliteStore {
             .collect()
     }
 
-    pub(super) async fn set_agent_sharing_impl(
+    async fn set_agent_sharing(
         &self,
         actor: &Actor,
         tenant_id: Uuid,

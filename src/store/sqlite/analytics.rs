@@ -1,6 +1,7 @@
 //! Analytics as SQL aggregates over one tenant's (or every tenant's) leads
 //! in a period, and the platform overview.
 
+use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 use uuid::Uuid;
@@ -11,7 +12,7 @@ use crate::domain::lead::month_key;
 use crate::domain::{
     Analytics, DayCount, NamedCount, ResponseTimes, SlaSummary, TenantOverview, Tier,
 };
-use crate::store::{StoreError, StoreResult};
+use crate::store::{AnalyticsStore, StoreError, StoreResult};
 
 /// `?1` tenant (NULL: all), `?2`..`?3` the period in ms.
 const PERIOD: &str = "(?1 IS NULL OR tenant_id = ?1) AND created_at >= ?2 AND created_at < ?3";
@@ -43,8 +44,11 @@ impl SqliteStore {
             })
             .collect()
     }
+}
 
-    pub(super) async fn analytics_impl(
+#[async_trait]
+impl AnalyticsStore for SqliteStore {
+    async fn analytics(
         &self,
         tenant: Option<Uuid>,
         from: DateTime<Utc>,
@@ -181,10 +185,7 @@ impl SqliteStore {
         })
     }
 
-    pub(super) async fn tenant_overview_impl(
-        &self,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Vec<TenantOverview>> {
+    async fn tenant_overview(&self, now: DateTime<Utc>) -> StoreResult<Vec<TenantOverview>> {
         let since = now - chrono::Duration::days(30);
         let rows = sqlx::query(
             "SELECT t.id, t.name, t.slug, t.tier, t.status, \

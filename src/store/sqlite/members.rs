@@ -11,8 +11,8 @@ use super::account::{user_from_row, USER_COLUMNS};
 use super::{cursor, db_error, now_ms, parse_role, parse_uuid, to_dt, write_audit, SqliteStore};
 use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
 use crate::store::{
-    Accepter, Actor, AuditEntry, InvitationRef, MemberStore, NewInvitationRow, StoreError,
-    StoreResult,
+    keep_an_admin, loses_an_admin, within_user_limit, Accepter, Actor, AuditEntry, InvitationRef,
+    MemberStore, NewInvitationRow, StoreError, StoreResult,
 };
 
 fn member_from_row(row: &SqliteRow) -> StoreResult<Member> {
@@ -95,34 +95,26 @@ async fn check_user_limit(
             tenant_id,
         )
         .await?;
-        if n >= limit as i64 {
-            return Err(StoreError::LimitReached {
-                what: "users",
-                tier,
-                limit,
-            });
-        }
+        within_user_limit(n, limit, tier)?;
     }
     Ok(())
 }
 
 /// Refuses a change that would leave the tenant without an admin.
-async fn keep_an_admin(
+async fn check_an_admin_stays(
     tx: &mut Transaction<'static, Sqlite>,
     tenant_id: Uuid,
     current: Role,
     new: Option<Role>,
 ) -> StoreResult<()> {
-    if current == Role::Admin && new != Some(Role::Admin) {
+    if loses_an_admin(current, new) {
         let admins = count(
             tx,
             "SELECT count(*) FROM memberships WHERE tenant_id = ? AND role = 'admin'",
             tenant_id,
         )
         .await?;
-        if admins <= 1 {
-            return Err(StoreError::LastAdmin);
-        }
+        keep_an_admin(admins)?;
     }
     Ok(())
 }
@@ -219,7 +211,7 @@ impl MemberStore for SqliteStore {
         let current = member_in(&mut tx, tenant_id, user_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        keep_an_admin(&mut tx, tenant_id, current.role, Some(role)).await?;
+        check_an_admin_stays(&mut tx, tenant_id, current.role, Some(role)).await?;
         sqlx::query("UPDATE memberships SET role = ? WHERE tenant_id = ? AND user_id = ?")
             .bind(role.as_str())
             .bind(tenant_id.to_string())
@@ -250,7 +242,7 @@ impl MemberStore for SqliteStore {
         let current = member_in(&mut tx, tenant_id, user_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        keep_an_admin(&mut tx, tenant_id, current.role, None).await?;
+        check_an_admin_stays(&mut tx, tenant_id, current.role, None).await?;
         sqlx::query("DELETE FROM memberships WHERE tenant_id = ? AND user_id = ?")
             .bind(tenant_id.to_string())
             .bind(user_id.to_string())

@@ -1,5 +1,6 @@
 //! Playground sessions and transcripts.
 
+use async_trait::async_trait;
 use serde_json::json;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -11,8 +12,8 @@ use crate::domain::{
     ReplyStatus,
 };
 use crate::store::{
-    Actor, AuditEntry, PlaygroundMessageRow, PlaygroundSessionRow, StoreError, StoreResult,
-    RECENT_SESSIONS,
+    Actor, AuditEntry, PlaygroundMessageRow, PlaygroundSessionRow, PlaygroundStore, StoreError,
+    StoreResult, RECENT_SESSIONS,
 };
 
 const SESSION_COLUMNS: &str = "tenant_id, id, title, workspace_id, workspace_name, channel, \
@@ -110,8 +111,9 @@ fn message_from_row(row: &SqliteRow) -> StoreResult<PlaygroundMessage> {
     })
 }
 
-impl SqliteStore {
-    pub(super) async fn create_playground_session_impl(
+#[async_trait]
+impl PlaygroundStore for SqliteStore {
+    async fn create_playground_session(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -155,12 +157,12 @@ impl SqliteStore {
                 .await
                 .map_err(|e| db_error(e, "commit a playground session"))?;
         }
-        self.playground_session_impl(tenant_id, id)
+        self.playground_session(tenant_id, id)
             .await?
             .ok_or(StoreError::NotFound)
     }
 
-    pub(super) async fn list_playground_sessions_impl(
+    async fn list_playground_sessions(
         &self,
         tenant_id: Uuid,
     ) -> StoreResult<Vec<PlaygroundSession>> {
@@ -176,7 +178,7 @@ impl SqliteStore {
         rows.iter().map(session_from_row).collect()
     }
 
-    pub(super) async fn playground_session_impl(
+    async fn playground_session(
         &self,
         tenant_id: Uuid,
         id: Uuid,
@@ -192,7 +194,7 @@ impl SqliteStore {
         row.map(|r| session_from_row(&r)).transpose()
     }
 
-    pub(super) async fn delete_playground_session_impl(
+    async fn delete_playground_session(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -220,7 +222,7 @@ impl SqliteStore {
             .map_err(|e| db_error(e, "commit a playground session deletion"))
     }
 
-    pub(super) async fn playground_messages_impl(
+    async fn playground_messages(
         &self,
         tenant_id: Uuid,
         session_id: Uuid,
@@ -237,7 +239,7 @@ impl SqliteStore {
         rows.iter().map(message_from_row).collect()
     }
 
-    pub(super) async fn add_playground_message_impl(
+    async fn add_playground_message(
         &self,
         tenant_id: Uuid,
         session_id: Uuid,
@@ -310,7 +312,7 @@ impl SqliteStore {
         message_from_row(&stored)
     }
 
-    pub(super) async fn link_playground_lead_impl(
+    async fn link_playground_lead(
         &self,
         tenant_id: Uuid,
         message_id: Uuid,

@@ -10,7 +10,8 @@ use uuid::Uuid;
 use super::{cursor, db_error, now_ms, parse_uuid, to_dt, write_audit, SqliteStore};
 use crate::domain::{Page, PageQuery, Tenant, TenantSettings, TenantStatus, TenantUsage, Tier};
 use crate::store::{
-    Actor, AuditEntry, StoreError, StoreResult, TenantRow, TenantScope, TenantStore,
+    dropped_stages, stage_may_go, Actor, AuditEntry, StoreError, StoreResult, TenantRow,
+    TenantScope, TenantStore,
 };
 
 const TENANT_SELECT: &str = "SELECT t.id, t.name, t.slug, t.tier, t.status, t.is_platform, \
@@ -160,11 +161,7 @@ impl TenantStore for SqliteStore {
                 .map_err(StoreError::Other)?,
             None => return Err(StoreError::NotFound),
         };
-        for gone in current
-            .pipeline_stages
-            .iter()
-            .filter(|s| row.settings.stage(&s.id).is_none())
-        {
+        for gone in dropped_stages(&current, &row.settings) {
             let leads: i64 =
                 sqlx::query_scalar("SELECT count(*) FROM leads WHERE tenant_id = ? AND stage = ?")
                     .bind(id.to_string())
@@ -172,12 +169,7 @@ impl TenantStore for SqliteStore {
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(|e| db_error(e, "count leads in a stage"))?;
-            if leads > 0 {
-                return Err(StoreError::StageInUse {
-                    stage: gone.name.clone(),
-                    leads: leads as u32,
-                });
-            }
+            stage_may_go(gone, leads)?;
         }
         let done = sqlx::query(
             "UPDATE tenants SET name = ?, slug = ?, tier = ?, settings = ? WHERE id = ?",

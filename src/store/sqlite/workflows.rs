@@ -1,6 +1,7 @@
 //! Lead workflows: queue, claim, transitions with their lead effects, and
 //! recovery of runs whose worker died.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::sqlite::SqliteRow;
@@ -12,7 +13,7 @@ use super::{db_error, parse_uuid, to_dt, write_audit, SqliteStore};
 use crate::domain::{Qualification, StepKind, StepOutcome, Workflow, WorkflowStatus, WorkflowStep};
 use crate::store::{
     running_cap_sql, Actor, AuditEntry, ClaimedWorkflow, NewWorkflowRow, StoreError, StoreResult,
-    WorkflowTransition, MAX_ATTEMPTS,
+    WorkflowStore, WorkflowTransition, MAX_ATTEMPTS,
 };
 
 type Tx = Transaction<'static, Sqlite>;
@@ -142,8 +143,9 @@ pub(super) async fn queue_workspace_workflow(
     Ok(())
 }
 
-impl SqliteStore {
-    pub(super) async fn create_workflow_impl(
+#[async_trait]
+impl WorkflowStore for SqliteStore {
+    async fn create_workflow(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -199,11 +201,7 @@ impl SqliteStore {
         Ok(created)
     }
 
-    pub(super) async fn workflow_impl(
-        &self,
-        tenant_id: Uuid,
-        id: Uuid,
-    ) -> StoreResult<Option<Workflow>> {
+    async fn workflow(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Workflow>> {
         let mut conn = self
             .pool
             .acquire()
@@ -212,7 +210,7 @@ impl SqliteStore {
         workflow_in(&mut conn, tenant_id, id).await
     }
 
-    pub(super) async fn list_workflows_impl(
+    async fn list_workflows(
         &self,
         tenant_id: Uuid,
         status: Option<WorkflowStatus>,
@@ -250,7 +248,7 @@ impl SqliteStore {
         Ok(out)
     }
 
-    pub(super) async fn transition_workflow_impl(
+    async fn transition_workflow(
         &self,
         tenant_id: Uuid,
         id: Uuid,
@@ -413,7 +411,7 @@ impl SqliteStore {
         Ok(after)
     }
 
-    pub(super) async fn claim_workflow_impl(
+    async fn claim_workflow(
         &self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
@@ -453,10 +451,7 @@ impl SqliteStore {
         Ok(Some(ClaimedWorkflow { tenant_id, id }))
     }
 
-    pub(super) async fn recover_workflows_impl(
-        &self,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Vec<Uuid>> {
+    async fn recover_workflows(&self, now: DateTime<Utc>) -> StoreResult<Vec<Uuid>> {
         let (_writer, mut tx) = self.write().await?;
         let rows: Vec<String> = sqlx::query_scalar(
             "UPDATE workflows \

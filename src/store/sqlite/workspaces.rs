@@ -1,6 +1,7 @@
 //! Workspaces: channels where leads arrive, each linked to an agent that may
 //! belong to another tenant (shared), so its state is worked out on read.
 
+use async_trait::async_trait;
 use serde_json::json;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -8,7 +9,7 @@ use uuid::Uuid;
 
 use super::{db_error, now_ms, parse_uuid, to_dt, write_audit, SqliteStore};
 use crate::domain::{AgentLink, Channel, Workspace};
-use crate::store::{Actor, AuditEntry, StoreError, StoreResult, WorkspaceRow};
+use crate::store::{Actor, AuditEntry, StoreError, StoreResult, WorkspaceRow, WorkspaceStore};
 
 /// `link` is 'ok', 'deleted' or 'unshared', from whether the agent still
 /// exists and is still visible to the workspace's tenant.
@@ -51,11 +52,9 @@ fn workspace_from_row(row: &SqliteRow) -> StoreResult<Workspace> {
     })
 }
 
-impl SqliteStore {
-    pub(super) async fn list_workspaces_impl(
-        &self,
-        tenant_id: Uuid,
-    ) -> StoreResult<Vec<Workspace>> {
+#[async_trait]
+impl WorkspaceStore for SqliteStore {
+    async fn list_workspaces(&self, tenant_id: Uuid) -> StoreResult<Vec<Workspace>> {
         let rows = sqlx::query(&format!(
             "{WORKSPACE_SELECT} WHERE w.tenant_id = ? ORDER BY w.name"
         ))
@@ -66,11 +65,7 @@ impl SqliteStore {
         rows.iter().map(workspace_from_row).collect()
     }
 
-    pub(super) async fn workspace_impl(
-        &self,
-        tenant_id: Uuid,
-        id: Uuid,
-    ) -> StoreResult<Option<Workspace>> {
+    async fn workspace(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Workspace>> {
         let row = sqlx::query(&format!(
             "{WORKSPACE_SELECT} WHERE w.tenant_id = ? AND w.id = ?"
         ))
@@ -82,7 +77,7 @@ impl SqliteStore {
         row.map(|r| workspace_from_row(&r)).transpose()
     }
 
-    pub(super) async fn create_workspace_impl(
+    async fn create_workspace(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -119,12 +114,12 @@ impl SqliteStore {
                 .await
                 .map_err(|e| db_error(e, "commit a workspace"))?;
         }
-        self.workspace_impl(tenant_id, id)
+        self.workspace(tenant_id, id)
             .await?
             .ok_or(StoreError::NotFound)
     }
 
-    pub(super) async fn update_workspace_impl(
+    async fn update_workspace(
         &self,
         actor: &Actor,
         tenant_id: Uuid,
@@ -132,7 +127,7 @@ impl SqliteStore {
         row: WorkspaceRow,
     ) -> StoreResult<Workspace> {
         let before = self
-            .workspace_impl(tenant_id, id)
+            .workspace(tenant_id, id)
             .await?
             .ok_or(StoreError::NotFound)?;
         {
@@ -174,17 +169,12 @@ impl SqliteStore {
                 .await
                 .map_err(|e| db_error(e, "commit a workspace update"))?;
         }
-        self.workspace_impl(tenant_id, id)
+        self.workspace(tenant_id, id)
             .await?
             .ok_or(StoreError::NotFound)
     }
 
-    pub(super) async fn delete_workspace_impl(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        id: Uuid,
-    ) -> StoreResult<()> {
+    async fn delete_workspace(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
         let (_writer, mut tx) = self.write().await?;
         let done = sqlx::query("DELETE FROM workspaces WHERE tenant_id = ? AND id = ?")
             .bind(tenant_id.to_string())
