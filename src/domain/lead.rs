@@ -165,6 +165,7 @@ pub struct LeadInput {
     #[schema(max_length = 200, pattern = r"\S")]
     pub name: String,
     #[serde(default)]
+    #[schema(format = IdnEmail)]
     pub email: Option<String>,
     #[serde(default)]
     #[schema(
@@ -331,6 +332,7 @@ pub struct LeadPatch {
     #[schema(max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = IdnEmail)]
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,

@@ -202,6 +202,7 @@ pub struct SaveAsLead {
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(format = IdnEmail)]
     pub email: Option<String>,
     #[serde(default)]
     pub phone: Option<String>,

@@ -295,6 +295,7 @@ pub struct TenantSettingsPatch {
     pub spam_keywords: Option<Vec<String>>,
     /// Empty string clears it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = IdnEmail)]
     pub manager_email: Option<String>,
     /// Secrets to set; an empty value removes the secret. Write-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -162,6 +162,15 @@ fn add_format_patterns(value: &mut serde_json::Value) {
                         map.insert("pattern".into(), EMAIL_PATTERN.into());
                         map.entry("maxLength").or_insert(EMAIL_MAX_CHARS.into());
                     }
+                    // Request types mark an optional email the server trims
+                    // (blank is none) with `IdnEmail`: no field here takes
+                    // internationalised addresses, so the marker is free.
+                    Some("idn-email") => {
+                        map.remove("format");
+                        let either = format!(r"^\s*$|{EMAIL_PATTERN}");
+                        map.insert("pattern".into(), either.into());
+                        map.entry("maxLength").or_insert(EMAIL_MAX_CHARS.into());
+                    }
                     _ => {}
                 }
             }

@@ -165,6 +165,16 @@ async fn request_schemas_carry_the_rules_the_server_applies() {
         "{email}"
     );
     assert!(email.get("format").is_none(), "{email}");
+    // An optional email the server trims may also be blank.
+    let blank_or_email = format!(r"^\s*$|{}", switchboard::domain::validate::EMAIL_PATTERN);
+    for (schema, field) in [
+        ("LeadInput", "email"),
+        ("TenantSettingsPatch", "manager_email"),
+    ] {
+        let p = prop(schema, field);
+        assert_eq!(p["pattern"], blank_or_email.as_str(), "{schema}.{field}");
+        assert!(p.get("format").is_none(), "{schema}.{field}");
+    }
     assert!(prop("NewApiKey", "workspace_id")["pattern"].is_string());
 }
 
