@@ -86,7 +86,7 @@ pub struct NewAgent {
     pub description: Option<String>,
     #[schema(max_length = 20000, pattern = r"\S")]
     pub system_prompt: String,
-    #[schema(max_length = 120, pattern = "^[^/]+/.+$")]
+    #[schema(max_length = 120, pattern = r"^\s*[^/\s][^/]*/[\s\S]*\S")]
     pub model: String,
     #[serde(default)]
     #[schema(minimum = 0, maximum = 2)]
@@ -107,7 +107,7 @@ pub struct AgentPatch {
     #[schema(max_length = 20000, pattern = r"\S")]
     pub system_prompt: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 120, pattern = "^[^/]+/.+$")]
+    #[schema(max_length = 120, pattern = r"^\s*[^/\s][^/]*/[\s\S]*\S")]
     pub model: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0, maximum = 2)]
