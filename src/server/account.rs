@@ -10,7 +10,6 @@ use uuid::Uuid;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Session};
 use super::members::accepted;
-use super::ratelimit::ClientKey;
 use super::{password, AppState};
 use crate::domain::{AcceptedInvitation, PasswordChange, PendingInvitation, Problem};
 use crate::store::{Accepter, InvitationRef};
@@ -31,29 +30,16 @@ pub async fn change_password(
     Json(change): Json<PasswordChange>,
 ) -> ApiResult<StatusCode> {
     password::validate(&change.new_password).map_err(|m| ApiError::field("new_password", m))?;
-    let email = session.user.email.clone();
-    // Guesses at the current password count like failed sign-ins, per
-    // account and client, reserved before the check.
-    let client = ClientKey::from_request(
-        peer,
-        &headers,
-        state.settings.trusted_proxy_header.as_deref(),
-    );
-    let attempt = state
-        .login_limiter
-        .reserve(&email, &client)
-        .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
-    let stored = state
-        .store
-        .user_by_email(&email)
-        .await?
-        .and_then(|(_, hash)| hash);
-    if !password::verify(change.current_password, stored).await? {
+    // Guesses at the current password count like failed sign-ins.
+    let email = &session.user.email;
+    let checked = state
+        .check_password(email, change.current_password, peer, &headers)
+        .await?;
+    if checked.is_none() {
         return Err(ApiError::Forbidden(
             "the current password is wrong; nothing was changed".into(),
         ));
     }
-    attempt.succeeded();
     let hash = password::hash(change.new_password).await?;
     state
         .store

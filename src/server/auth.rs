@@ -24,26 +24,10 @@ pub async fn login(
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let email = normalize_email(&req.email);
-    let trusted = state.settings.trusted_proxy_header.as_deref();
-    let client = ClientKey::from_request(peer, &headers, trusted);
-    // Counted before the password is checked: parallel guesses each take
-    // a reservation, and past the limit none reaches the check.
-    let attempt = state
-        .login_limiter
-        .reserve(&email, &client)
-        .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
-    let found = state.store.user_by_email(&email).await?;
-    let (user, stored) = match found {
-        Some((user, hash)) => (Some(user), hash),
-        None => (None, None),
-    };
-    let ok = password::verify(req.password, stored).await?;
-    let user = match (ok, user) {
-        (true, Some(user)) => user,
-        // The reservation stays: it was a failure.
-        _ => return Err(ApiError::Unauthorized("wrong email or password")),
-    };
-    attempt.succeeded();
+    let user = state
+        .check_password(&email, req.password, peer, &headers)
+        .await?
+        .ok_or(ApiError::Unauthorized("wrong email or password"))?;
     Ok(Json(state.issue_session(user).await?))
 }
 
@@ -96,6 +80,37 @@ pub async fn models(State(state): State<AppState>, session: Session) -> Json<Vec
 }
 
 impl AppState {
+    /// The account whose password `password` is, or `None` when it is not.
+    /// Every guess is counted before the password is checked (parallel
+    /// guesses each take a reservation, and past the limit none reaches the
+    /// check: 429); a right one gives its reservation back.
+    pub(super) async fn check_password(
+        &self,
+        email: &str,
+        password: String,
+        peer: SocketAddr,
+        headers: &HeaderMap,
+    ) -> ApiResult<Option<crate::domain::User>> {
+        let trusted = self.settings.trusted_proxy_header.as_deref();
+        let client = ClientKey::from_request(peer, headers, trusted);
+        let attempt = self
+            .login_limiter
+            .reserve(email, &client)
+            .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+        let (user, stored) = match self.store.user_by_email(email).await? {
+            Some((user, hash)) => (Some(user), hash),
+            None => (None, None),
+        };
+        match (password::verify(password, stored).await?, user) {
+            (true, Some(user)) => {
+                attempt.succeeded();
+                Ok(Some(user))
+            }
+            // The reservation stays: it was a failure.
+            _ => Ok(None),
+        }
+    }
+
     /// Creates a session for `user` and returns its token (shown once).
     pub async fn issue_session(&self, user: crate::domain::User) -> ApiResult<LoginResponse> {
         let token = secret::generate("sbt_");

@@ -1,9 +1,8 @@
 //! Live events per tenant as server-sent events, resumable with
 //! `Last-Event-ID` from the persisted event log; and the SLA watcher.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -27,45 +26,6 @@ use crate::store::{DynStore, EventRecord};
 pub struct EventsQuery {
     /// Resume after this event id (same as the `Last-Event-ID` header).
     pub after: Option<i64>,
-}
-
-/// Live streams open per user, for the per-user cap.
-#[derive(Debug, Default)]
-pub struct StreamSlots {
-    open: Mutex<HashMap<Uuid, usize>>,
-}
-
-/// One open stream's place under the cap, given back when the stream ends.
-pub struct StreamSlot {
-    slots: Arc<StreamSlots>,
-    user: Uuid,
-}
-
-impl StreamSlots {
-    fn take(self: &Arc<Self>, user: Uuid, max: usize) -> Option<StreamSlot> {
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        let n = open.entry(user).or_default();
-        if *n >= max {
-            return None;
-        }
-        *n += 1;
-        Some(StreamSlot {
-            slots: self.clone(),
-            user,
-        })
-    }
-}
-
-impl Drop for StreamSlot {
-    fn drop(&mut self) {
-        let mut open = self.slots.open.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = open.get_mut(&self.user) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                open.remove(&self.user);
-            }
-        }
-    }
 }
 
 /// Who reads a stream, and what they may see of it: the same rules as the
@@ -178,7 +138,7 @@ struct Feed {
     wake: broadcast::Receiver<Uuid>,
     viewer: Viewer,
     next_check: tokio::time::Instant,
-    _slot: StreamSlot,
+    _slot: super::slots::Slot,
 }
 
 fn to_sse(e: &EventRecord) -> Event {
@@ -223,7 +183,7 @@ pub async fn stream(
         .transpose()?;
     let slot = state
         .streams
-        .take(session.user.id, state.settings.streams_per_user)
+        .try_take(session.user.id, 1)
         .ok_or_else(|| ApiError::Busy {
             retry_after: 5,
             why: format!(

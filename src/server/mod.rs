@@ -12,7 +12,6 @@ pub mod dispatch;
 pub mod error;
 pub mod events;
 mod extract;
-pub mod generation;
 mod import;
 mod ingest;
 mod leads;
@@ -23,6 +22,7 @@ pub mod password;
 mod playground;
 mod ratelimit;
 pub mod retention;
+pub mod slots;
 pub mod supervise;
 mod tenants;
 mod webhooks;
@@ -145,9 +145,9 @@ pub struct AppState {
     /// Workflows this process is running, for cancel.
     pub workflows: Arc<workflow_runner::WorkflowRuns>,
     /// Live event streams open per user, for the per-user cap.
-    pub streams: Arc<events::StreamSlots>,
+    pub streams: Arc<slots::Slots>,
     /// Model generations running per tenant, for the per-tenant cap.
-    pub generations: Arc<generation::GenerationSlots>,
+    pub generations: Arc<slots::Slots>,
 }
 
 impl AppState {
@@ -171,6 +171,7 @@ impl AppState {
         ));
         let (events, _) = tokio::sync::broadcast::channel(1024);
         let generations_per_tenant = settings.generations_per_tenant;
+        let streams_per_user = settings.streams_per_user;
         Self {
             store,
             settings: Arc::new(settings),
@@ -181,8 +182,8 @@ impl AppState {
             providers: Arc::new(crate::llm::Providers::default()),
             playground: Arc::default(),
             workflows: Arc::default(),
-            streams: Arc::default(),
-            generations: Arc::new(generation::GenerationSlots::new(generations_per_tenant)),
+            streams: Arc::new(slots::Slots::new(streams_per_user)),
+            generations: Arc::new(slots::Slots::new(generations_per_tenant)),
         }
     }
 

@@ -473,7 +473,7 @@ struct Turn {
     session: Uuid,
     user: PlaygroundMessage,
     /// The tenant's generations this turn holds until its lanes finish.
-    _generations: crate::server::generation::GenerationSlot,
+    _generations: crate::server::slots::Slot,
 }
 
 /// A lane whose generation has started.
