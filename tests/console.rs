@@ -393,7 +393,7 @@ fn a_successful_create_closes_the_form_selects_and_toasts() {
     );
     assert!(app.modal.is_none());
     assert_eq!(
-        app.selected_tenant().map(|t| t.slug.as_str()),
+        app.tenants.selected(&app.session).map(|t| t.slug.as_str()),
         Some("delta")
     );
     assert!(app.toasts.iter().any(|t| t.text == "Created tenant Delta"));
@@ -409,14 +409,14 @@ fn stale_replies_are_dropped() {
     let new = id_of(&fx, |r| *r == Request::ListTenants);
     assert_ne!(old, new);
     app.on_response(old, Response::Tenants(Ok(vec![platform()])));
-    assert_eq!(app.tenants, Load::Loading);
+    assert_eq!(app.session.tenants, Load::Loading);
     app.on_response(new, Response::Tenants(Ok(three_tenants())));
-    assert_eq!(app.tenants.loaded().map(Vec::len), Some(3));
+    assert_eq!(app.session.tenants.loaded().map(Vec::len), Some(3));
     // An id nobody sent is ignored too.
     assert!(app
         .on_response(RequestId(999), Response::Tenants(Ok(vec![])))
         .is_empty());
-    assert_eq!(app.tenants.loaded().map(Vec::len), Some(3));
+    assert_eq!(app.session.tenants.loaded().map(Vec::len), Some(3));
 }
 
 #[test]
@@ -425,14 +425,14 @@ fn detail_reply_after_leaving_the_detail_is_dropped() {
     let fx = press(&mut app, &[key('j'), code(KeyCode::Enter)]);
     let id = id_of(&fx, |r| matches!(r, Request::LoadTenantDetail { .. }));
     press(&mut app, &[code(KeyCode::Esc)]);
-    assert!(app.detail.is_none());
+    assert!(app.tenants.detail().is_none());
     let data = TenantDetailData {
         members: Ok(vec![]),
         invitations: Ok(vec![]),
         keys: Ok(vec![]),
     };
     app.on_response(id, Response::TenantDetail(Box::new(data)));
-    assert!(app.detail.is_none());
+    assert!(app.tenants.detail().is_none());
 }
 
 #[test]
@@ -447,7 +447,7 @@ fn switching_tenant_toasts_and_changes_the_header() {
 #[test]
 fn first_non_platform_tenant_is_current() {
     let app = loaded();
-    assert_eq!(app.current().map(|t| t.slug.as_str()), Some("open-arms"));
+    assert_eq!(app.session.current().map(|t| t.slug.as_str()), Some("open-arms"));
     assert!(app.onboarding.is_none());
 }
 
@@ -465,7 +465,7 @@ fn onboarding_creates_the_first_tenant_and_makes_it_current() {
     // The next step runs; the screen stays until the playground is ready.
     assert!(requests(&fx).iter().any(|(_, r)| *r == Request::Models));
     assert!(app.onboarding.is_some());
-    assert_eq!(app.current().map(|t| t.name.as_str()), Some("Open Arms"));
+    assert_eq!(app.session.current().map(|t| t.name.as_str()), Some("Open Arms"));
 }
 
 #[test]
@@ -479,14 +479,14 @@ fn filter_narrows_the_table_and_esc_clears_it() {
     let mut app = loaded();
     press(&mut app, &[key('/')]);
     typed(&mut app, "beta");
-    assert_eq!(app.visible_tenants().len(), 1);
+    assert_eq!(app.tenants.visible(&app.session).len(), 1);
     // q is typed into the filter, it does not quit.
     press(&mut app, &[key('q')]);
     assert!(!app.quit);
-    assert_eq!(app.filter, "betaq");
+    assert_eq!(app.tenants.filter(), "betaq");
     press(&mut app, &[code(KeyCode::Esc)]);
-    assert_eq!(app.filter, "");
-    assert_eq!(app.visible_tenants().len(), 4);
+    assert_eq!(app.tenants.filter(), "");
+    assert_eq!(app.tenants.visible(&app.session).len(), 4);
 }
 
 #[test]

@@ -1,8 +1,6 @@
 //! The console's state as plain data, and the state machine over it:
 //! actions and API replies in, effects out, no I/O.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use uuid::Uuid;
@@ -13,17 +11,21 @@ use super::agents::AgentsView;
 use super::analytics::AnalyticsView;
 use super::approvals::{retryable, ApprovalsView};
 use super::audit::AuditView;
-use super::effect::{Effect, Request, RequestId};
+use super::component::{load_tenants, with_cx, Component, Shared};
+use super::effect::{Effect, Request};
+use super::inflight::Requests;
 use super::keymap::{Context, Keymap};
 use super::leads::LeadsView;
 use super::notifications::Notifications;
 use super::overview::OverviewView;
 use super::playground::{InitProgress, PlaygroundView};
+use super::session::Session;
 pub use super::state::*;
+use super::tenants::{self, TenantsView};
 use super::theme::Theme;
 use super::widgets::form::{FieldKind, Form};
 use super::widgets::toast::{Toast, ToastKind};
-use crate::domain::{Me, Tenant, WorkflowStatus};
+use crate::domain::{Tenant, WorkflowStatus};
 
 #[derive(Debug, Clone)]
 pub struct App {
@@ -37,13 +39,10 @@ pub struct App {
     pub dirty: bool,
     pub quit: bool,
     pub pane: Pane,
-    pub me: Load<Me>,
-    pub tenants: Load<Vec<Tenant>>,
-    pub current_tenant: Option<Uuid>,
-    pub selected: usize,
-    pub filter: String,
-    pub filter_editing: bool,
-    pub detail: Option<Detail>,
+    /// Who is signed in, their tenants and the current one: every feature
+    /// reads it.
+    pub session: Session,
+    pub tenants: TenantsView,
     pub onboarding: Option<Box<OpenForm>>,
     /// Set once onboarding was offered, so cancelling it sticks.
     pub onboarding_offered: bool,
@@ -76,9 +75,7 @@ pub struct App {
     pub signed_out: Option<SignedOut>,
     /// What "Initialize tenant" (onboarding) has done so far.
     pub init: InitProgress,
-    pub(crate) next_id: u64,
-    pub(crate) in_flight: HashMap<RequestId, InFlight>,
-    pub(crate) latest: HashMap<Slot, RequestId>,
+    pub(crate) requests: Requests,
 }
 
 impl App {
@@ -91,13 +88,8 @@ impl App {
             dirty: true,
             quit: false,
             pane: Pane::Tenants,
-            me: Load::Idle,
-            tenants: Load::Idle,
-            current_tenant: None,
-            selected: 0,
-            filter: String::new(),
-            filter_editing: false,
-            detail: None,
+            session: Session::default(),
+            tenants: TenantsView::default(),
             onboarding: None,
             onboarding_offered: false,
             modal: None,
@@ -118,16 +110,14 @@ impl App {
             local_session: false,
             signed_out: None,
             init: InitProgress::default(),
-            next_id: 0,
-            in_flight: HashMap::new(),
-            latest: HashMap::new(),
+            requests: Requests::default(),
         }
     }
 
     /// The first requests: who am I, and which tenants can I see.
     pub fn start(&mut self) -> Vec<Effect> {
-        self.me = Load::Loading;
-        self.tenants = Load::Loading;
+        self.session.me = Load::Loading;
+        self.session.tenants = Load::Loading;
         let mut out = self.send(
             Request::Me,
             Some(Slot::Me),
@@ -139,15 +129,9 @@ impl App {
     }
 
     pub(crate) fn load_tenants(&mut self) -> Vec<Effect> {
-        if !matches!(self.tenants, Load::Loaded(_)) {
-            self.tenants = Load::Loading;
-        }
-        self.send(
-            Request::ListTenants,
-            Some(Slot::Tenants),
-            "",
-            "Could not load tenants",
-        )
+        let out = load_tenants(&mut self.session, &mut self.requests);
+        self.dirty = true;
+        out
     }
 
     /// Tags a request and remembers what to say about its outcome.
@@ -170,28 +154,28 @@ impl App {
         tenant: Option<Uuid>,
         target: Option<Uuid>,
     ) -> Vec<Effect> {
-        self.next_id += 1;
-        let id = RequestId(self.next_id);
-        if let Some(s) = slot {
-            self.latest.insert(s, id);
-        }
-        self.in_flight.insert(
-            id,
-            InFlight {
-                slot,
-                ok: ok.to_string(),
-                fail: fail.to_string(),
-                tenant,
-                target,
-                quiet: false,
-            },
-        );
         self.dirty = true;
-        vec![Effect::Api(id, req)]
+        self.requests
+            .send_about(req, slot, ok, fail, tenant, target)
     }
 
     pub fn is_busy(&self) -> bool {
-        self.in_flight.values().any(|f| !f.quiet)
+        self.requests.is_busy()
+    }
+
+    /// What a feature may read while it draws.
+    pub fn shared(&self) -> Shared<'_> {
+        Shared {
+            theme: &self.theme,
+            keymap: &self.keymap,
+            session: &self.session,
+        }
+    }
+
+    /// Makes `t` the current tenant and says so.
+    pub(crate) fn switch_to(&mut self, t: &Tenant) {
+        self.session.current_tenant = Some(t.id);
+        self.toast(Toast::success(format!("Switched to {}", t.name)));
     }
 
     pub fn toast(&mut self, toast: Toast) {
@@ -207,39 +191,10 @@ impl App {
     /// A stage's name in `tenant`, or its id when the tenant does not know it.
     pub fn stage_name(&self, tenant: Option<Uuid>, id: &str) -> String {
         tenant
-            .and_then(|t| self.tenant(t))
+            .and_then(|t| self.session.tenant(t))
             .and_then(|t| t.settings.stage(id))
             .map(|s| s.name.clone())
             .unwrap_or_else(|| id.to_string())
-    }
-
-    pub fn tenant(&self, id: Uuid) -> Option<&Tenant> {
-        self.tenants.loaded()?.iter().find(|t| t.id == id)
-    }
-
-    pub fn current(&self) -> Option<&Tenant> {
-        self.current_tenant.and_then(|id| self.tenant(id))
-    }
-
-    /// The tenants shown in the table: the filter matches name or slug.
-    pub fn visible_tenants(&self) -> Vec<&Tenant> {
-        let needle = self.filter.to_lowercase();
-        self.tenants
-            .loaded()
-            .map(|ts| {
-                ts.iter()
-                    .filter(|t| {
-                        needle.is_empty()
-                            || t.name.to_lowercase().contains(&needle)
-                            || t.slug.contains(&needle)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    pub fn selected_tenant(&self) -> Option<&Tenant> {
-        self.visible_tenants().get(self.selected).copied()
     }
 
     /// Where keys go now, most specific first, and whether a text input
@@ -298,46 +253,27 @@ impl App {
         if let Some(f) = &self.onboarding {
             return (form_contexts(&f.form), true);
         }
-        if self.filter_editing {
-            return (vec![Context::FilterInput], true);
+        if !self.tenants.is_filtering() {
+            let mut out = Vec::new();
+            if self.invitations.open {
+                if self.invitations.list.is_failed() {
+                    out.push(Context::LoadError);
+                }
+                if self.invitations.selected_item().is_some() {
+                    out.push(Context::InvitationChoice);
+                }
+                out.extend([Context::MyInvitations, Context::Global]);
+                return (out, false);
+            }
+            if self.overview.open {
+                if self.overview.list.is_failed() {
+                    out.push(Context::LoadError);
+                }
+                out.extend([Context::Overview, Context::Global]);
+                return (out, false);
+            }
         }
-        let mut out = Vec::new();
-        if self.invitations.open {
-            if self.invitations.list.is_failed() {
-                out.push(Context::LoadError);
-            }
-            if self.invitations.selected_item().is_some() {
-                out.push(Context::InvitationChoice);
-            }
-            out.extend([Context::MyInvitations, Context::Global]);
-            return (out, false);
-        }
-        if self.overview.open {
-            if self.overview.list.is_failed() {
-                out.push(Context::LoadError);
-            }
-            out.extend([Context::Overview, Context::Global]);
-            return (out, false);
-        }
-        if let Some(d) = &self.detail {
-            if d.tab_failed() {
-                out.push(Context::LoadError);
-            }
-            match d.tab {
-                DetailTab::Members => out.push(Context::Members),
-                DetailTab::Invitations => out.push(Context::Invitations),
-                DetailTab::ApiKeys => out.push(Context::ApiKeys),
-                DetailTab::Settings => {}
-            }
-            out.push(Context::TenantDetail);
-        } else {
-            if self.tenants.is_failed() {
-                out.push(Context::LoadError);
-            }
-            out.push(Context::TenantList);
-        }
-        out.push(Context::Global);
-        (out, false)
+        self.tenants.contexts(&self.shared())
     }
 
     /// Turns a key into an action through the keymap. Ctrl-C always quits,
@@ -497,7 +433,7 @@ impl App {
             other if self.pane == Pane::Leads && self.approvals.open => {
                 return self.update_approvals(other)
             }
-            other if self.pane == Pane::Tenants => return self.update_tenants(other),
+            other if self.pane == Pane::Tenants => return self.route_tenants(other),
             other if self.pane == Pane::Leads => return self.update_leads(other),
             other if self.pane == Pane::Agents => return self.update_agents(other),
             other if self.pane == Pane::Workspaces => return self.update_workspaces(other),
@@ -532,6 +468,72 @@ impl App {
             self.dirty = true;
         }
         self.save_history()
+    }
+
+    /// The Tenants pane hosts onboarding, the user's invitations and the
+    /// platform overview over the tenants table.
+    fn route_tenants(&mut self, action: Action) -> Vec<Effect> {
+        if let Some(mut open) = self.onboarding.take() {
+            let (effects, keep) = self.update_form(&mut open, action);
+            if keep {
+                self.onboarding = Some(open);
+            }
+            return effects;
+        }
+        if !self.tenants.is_filtering() {
+            // Esc backs out of the newest error first: it is the top layer.
+            if action == Action::Back && self.toasts.iter().any(|t| t.kind == ToastKind::Error) {
+                self.dismiss_toast();
+                return Vec::new();
+            }
+            if self.tenants.detail().is_none() {
+                if self.invitations.open {
+                    return self.update_invitations(action);
+                }
+                if self.overview.open {
+                    return self.update_overview(action);
+                }
+                if action == Action::Overview {
+                    return self.open_overview();
+                }
+            }
+        }
+        with_cx!(self, tenants, |t, cx| t.update(action, &mut cx))
+    }
+
+    /// Sends a confirmed destructive action, through the feature it is of.
+    pub(crate) fn perform(&mut self, what: Confirmable) -> Vec<Effect> {
+        let what = match with_cx!(self, tenants, |_t, cx| tenants::perform(what, &mut cx)) {
+            Ok(out) => return out,
+            Err(other) => other,
+        };
+        match what {
+            Confirmable::DeleteLead { tenant, id, name } => self.send_about(
+                Request::DeleteLead {
+                    tenant: tenant.to_string(),
+                    id,
+                },
+                None,
+                &format!("Deleted lead {name}"),
+                &format!("Could not delete {name}"),
+                Some(tenant),
+                Some(id),
+            ),
+            other @ (Confirmable::DeleteAgent { .. }
+            | Confirmable::RestoreVersion { .. }
+            | Confirmable::DeleteWorkspace { .. }) => self.perform_agent(other),
+            other @ Confirmable::DeletePlaygroundSession { .. } => self.perform_playground(other),
+            Confirmable::ClearNotifications { count } => self.clear_notifications(count),
+            Confirmable::DeclineInvitation { id, tenant } => self.decline_invitation(id, &tenant),
+            Confirmable::LogoutEverywhere => self.logout_everywhere(),
+            Confirmable::ReplaceExport { tenant, path } => self.export_to(tenant, path, true),
+            // The Tenants feature's, sent above.
+            Confirmable::Suspend { .. }
+            | Confirmable::Reactivate { .. }
+            | Confirmable::RemoveMember { .. }
+            | Confirmable::RevokeKey { .. }
+            | Confirmable::RevokeInvitation { .. } => Vec::new(),
+        }
     }
 
     fn update_modal(&mut self, modal: Modal, action: Action) -> Vec<Effect> {

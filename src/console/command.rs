@@ -102,7 +102,7 @@ impl App {
     /// and one per stage of the current tenant.
     fn command_options(&self) -> Vec<String> {
         let mut options: Vec<String> = COMMANDS.iter().map(|c| c.to_string()).collect();
-        if let Some(ts) = self.tenants.loaded() {
+        if let Some(ts) = self.session.tenants.loaded() {
             options.extend(ts.iter().map(|t| format!("tenant {}", t.slug)));
         }
         options.extend(
@@ -111,7 +111,7 @@ impl App {
                 .iter()
                 .map(|a| format!("agent {}", a.name)),
         );
-        if let Some(t) = self.current() {
+        if let Some(t) = self.session.current() {
             options.extend(
                 t.settings
                     .pipeline_stages
@@ -192,7 +192,7 @@ impl App {
             }
             "tenant" if arg.is_empty() => Err("usage: :tenant <slug>".into()),
             "tenant" => {
-                let found = self.tenants.loaded().and_then(|ts| {
+                let found = self.session.tenants.loaded().and_then(|ts| {
                     ts.iter()
                         .find(|t| t.slug == arg || t.name.eq_ignore_ascii_case(arg))
                         .cloned()

@@ -125,7 +125,7 @@ async fn event_loop(
             }
             return Ok(());
         }
-        follow_tenant(&mut stream, app.current_tenant, &client, &tx);
+        follow_tenant(&mut stream, app.session.current_tenant, &client, &tx);
         if app.dirty {
             draw(terminal, app)?;
             if first_frame {

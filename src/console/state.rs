@@ -5,7 +5,6 @@ use uuid::Uuid;
 use super::effect::RequestId;
 use super::widgets::dialog::SecretDialog;
 use super::widgets::form::Form;
-use crate::domain::{ApiKey, Invitation, Member};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -67,67 +66,6 @@ impl<T> Load<T> {
 
     pub fn is_failed(&self) -> bool {
         matches!(self, Load::Failed(_))
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DetailTab {
-    Members,
-    Invitations,
-    ApiKeys,
-    Settings,
-}
-
-impl DetailTab {
-    pub const ALL: [DetailTab; 4] = [
-        DetailTab::Members,
-        DetailTab::Invitations,
-        DetailTab::ApiKeys,
-        DetailTab::Settings,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            DetailTab::Members => "Members",
-            DetailTab::Invitations => "Invitations",
-            DetailTab::ApiKeys => "API keys",
-            DetailTab::Settings => "Settings",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        DetailTab::ALL.iter().position(|t| *t == self).unwrap_or(0)
-    }
-}
-
-/// The open detail view of one tenant.
-#[derive(Debug, Clone)]
-pub struct Detail {
-    pub tenant: Uuid,
-    pub tab: DetailTab,
-    pub members: Load<Vec<Member>>,
-    pub invitations: Load<Vec<Invitation>>,
-    pub keys: Load<Vec<ApiKey>>,
-    pub selected: usize,
-}
-
-impl Detail {
-    pub fn rows(&self) -> usize {
-        match self.tab {
-            DetailTab::Members => self.members.loaded().map_or(0, Vec::len),
-            DetailTab::Invitations => self.invitations.loaded().map_or(0, Vec::len),
-            DetailTab::ApiKeys => self.keys.loaded().map_or(0, Vec::len),
-            DetailTab::Settings => 0,
-        }
-    }
-
-    pub fn tab_failed(&self) -> bool {
-        match self.tab {
-            DetailTab::Members => self.members.is_failed(),
-            DetailTab::Invitations => self.invitations.is_failed(),
-            DetailTab::ApiKeys => self.keys.is_failed(),
-            DetailTab::Settings => false,
-        }
     }
 }
 

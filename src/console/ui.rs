@@ -8,6 +8,7 @@ use ratatui::widgets::{Paragraph, Widget};
 use ratatui::Frame;
 
 use super::app::{App, Load, Modal, Pane};
+use super::component::Component;
 use super::keymap::Context;
 use super::panes;
 use super::sanitize::{clean, cleaned};
@@ -38,7 +39,14 @@ impl Widget for &App {
             _ if self.notifications.open => panes::notifications::render(self, main, buf),
             Pane::Tenants => match &self.onboarding {
                 Some(open) => panes::onboarding::render(self, &open.form, main, buf),
-                None => panes::tenants::render(self, main, buf),
+                // The user's invitations and the platform overview open
+                // over the table, under a tenant's detail.
+                None if self.tenants.detail().is_some() => {
+                    self.tenants.render(&self.shared(), main, buf)
+                }
+                None if self.invitations.open => panes::invitations::render(self, main, buf),
+                None if self.overview.open => panes::overview::render(self, main, buf),
+                None => self.tenants.render(&self.shared(), main, buf),
             },
             Pane::Leads if self.audit.open => panes::audit::render(self, main, buf),
             Pane::Leads if self.analytics.open => panes::analytics::render(self, main, buf),
@@ -76,11 +84,11 @@ impl Widget for &App {
 }
 
 fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
-    let user = match app.me.loaded() {
+    let user = match app.session.me.loaded() {
         Some(me) => cleaned(&me.user.email),
         None => "…".to_string(),
     };
-    let tenant = match (app.current(), &app.tenants) {
+    let tenant = match (app.session.current(), &app.session.tenants) {
         (Some(t), _) => {
             let limit = t
                 .usage
@@ -99,7 +107,7 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
     };
     // The month's leads against the tier's limit: yellow from 80 %, red
     // at the limit, so a tenant about to be refused is seen coming.
-    let leads = app.current().map(|t| {
+    let leads = app.session.current().map(|t| {
         let u = &t.usage;
         let (limit, style) = match u.lead_limit {
             None => ("∞".to_string(), app.theme.header),
@@ -207,9 +215,9 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
             ));
         }
         Line::from(spans)
-    } else if app.filter_editing && app.pane == Pane::Tenants {
+    } else if app.tenants.is_filtering() && app.pane == Pane::Tenants {
         let mut spans = vec![
-            Span::styled(format!("/{}", app.filter), theme.field_focused),
+            Span::styled(format!("/{}", app.tenants.filter()), theme.field_focused),
             Span::styled(" ", theme.field_cursor),
             Span::raw("  "),
         ];

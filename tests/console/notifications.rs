@@ -367,7 +367,7 @@ fn breach_of_another_tenant() -> App {
         ),
     );
     press(&mut app, &[key('k'), key('s')]); // Open Arms
-    assert_eq!(app.current_tenant, Some(Uuid::from_u128(1)));
+    assert_eq!(app.session.current_tenant, Some(Uuid::from_u128(1)));
     press(&mut app, &[ctrl('n'), key('j')]);
     assert_eq!(
         app.notifications.selected_item().map(|n| n.text.as_str()),
@@ -382,7 +382,7 @@ fn enter_on_another_tenants_lead_switches_tenant_fetches_it_and_opens_it() {
     let beta = Uuid::from_u128(2).to_string();
     let fx = press(&mut app, &[code(KeyCode::Enter)]);
     // The tenant switch, as the Tenants pane makes it: current, toasted.
-    assert_eq!(app.current_tenant, Some(Uuid::from_u128(2)));
+    assert_eq!(app.session.current_tenant, Some(Uuid::from_u128(2)));
     assert!(app.toasts.iter().any(|t| t.text == "Switched to Beta Co"));
     assert_eq!(app.pane, Pane::Leads);
     let reqs = requests(&fx);
@@ -465,7 +465,7 @@ fn a_lead_of_the_current_tenant_that_is_not_loaded_is_fetched() {
     );
     press(&mut app, &[ctrl('n')]);
     let fx = press(&mut app, &[code(KeyCode::Enter)]);
-    assert_eq!(app.current_tenant, Some(Uuid::from_u128(1)));
+    assert_eq!(app.session.current_tenant, Some(Uuid::from_u128(1)));
     assert!(!app.toasts.iter().any(|t| t.text.starts_with("Switched")));
     let id = id_of(
         &fx,
@@ -488,12 +488,12 @@ fn a_lead_of_the_current_tenant_that_is_not_loaded_is_fetched() {
 fn a_lead_of_a_tenant_no_longer_listed_is_not_opened() {
     let mut app = breach_of_another_tenant();
     // Beta Co is gone from the tenants this user can see.
-    if let Load::Loaded(list) = &mut app.tenants {
+    if let Load::Loaded(list) = &mut app.session.tenants {
         list.retain(|t| t.id != Uuid::from_u128(2));
     }
     let fx = press(&mut app, &[code(KeyCode::Enter)]);
     assert!(requests(&fx).is_empty());
-    assert_eq!(app.current_tenant, Some(Uuid::from_u128(1)));
+    assert_eq!(app.session.current_tenant, Some(Uuid::from_u128(1)));
     assert!(app.notifications.open);
     assert!(app.toasts.iter().any(|t| t.kind == ToastKind::Error));
 }

@@ -568,9 +568,9 @@ fn initialize_tenant_resumes_and_lands_in_the_playground_ready_to_chat() {
     app.on_response(id, Response::PlaygroundSessionCreated(Ok(s)));
     assert!(app.onboarding.is_none());
     assert_eq!(app.pane, Pane::Playground);
-    assert_eq!(app.current().map(|t| t.name.as_str()), Some("Open Arms"));
+    assert_eq!(app.session.current().map(|t| t.name.as_str()), Some("Open Arms"));
     assert_eq!(
-        app.selected_tenant().map(|t| t.name.as_str()),
+        app.tenants.selected(&app.session).map(|t| t.name.as_str()),
         Some("Open Arms")
     );
     let chat = app.playground.chat.as_ref().expect("a session is open");

@@ -57,7 +57,7 @@ impl App {
     /// `:invitations`: opens the list in the Tenants pane and (re)loads it.
     pub(crate) fn open_invitations(&mut self) -> Vec<Effect> {
         self.pane = Pane::Tenants;
-        self.detail = None;
+        self.tenants.close_detail();
         self.overview.open = false;
         self.invitations.open = true;
         self.load_invitations()
@@ -85,7 +85,7 @@ impl App {
             "Could not load your invitations",
         );
         if let Some(Effect::Api(id, _)) = out.first() {
-            if let Some(f) = self.in_flight.get_mut(id) {
+            if let Some(f) = self.requests.in_flight.get_mut(id) {
                 f.quiet = true;
             }
         }
@@ -102,7 +102,7 @@ impl App {
             Action::Bottom => v.selected = rows.saturating_sub(1),
             Action::Back => {
                 v.open = false;
-                self.latest.remove(&Slot::MyInvitations);
+                self.requests.latest.remove(&Slot::MyInvitations);
             }
             Action::Retry => return self.load_invitations(),
             Action::Accept => return self.accept_invitation(),

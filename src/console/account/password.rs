@@ -72,7 +72,7 @@ impl App {
             "Password changed; your other sessions were signed out",
             "Could not change the password",
         );
-        open.pending = Some(RequestId(self.next_id));
+        open.pending = Some(RequestId(self.requests.next_id));
         open.form.submitting = true;
         (effects, true)
     }
@@ -105,6 +105,7 @@ impl App {
     /// `:logout-all`: asks first; every session ends, this one too.
     pub(crate) fn logout_all_command(&mut self) -> Vec<Effect> {
         let who = self
+            .session
             .me
             .loaded()
             .map(|m| crate::console::sanitize::cleaned(&m.user.email))

@@ -24,7 +24,7 @@ impl App {
         ) {
             return Vec::new();
         }
-        let Some(tenant) = self.current_tenant else {
+        let Some(tenant) = self.session.current_tenant else {
             return Vec::new();
         };
         let changed = self.agents.tenant != Some(tenant);
@@ -36,7 +36,7 @@ impl App {
                 ..AgentsView::default()
             };
             for slot in [Slot::Agents, Slot::Workspaces, Slot::AgentVersions] {
-                self.latest.remove(&slot);
+                self.requests.latest.remove(&slot);
             }
         }
         if !(changed || opened) {
@@ -45,7 +45,7 @@ impl App {
         let mut out = Vec::new();
         // The workspaces pane needs the agents too, to offer them; a load
         // already asked for answers the opening.
-        if !self.latest.contains_key(&Slot::Agents) {
+        if !self.requests.latest.contains_key(&Slot::Agents) {
             out.extend(self.load_agents());
         }
         if matches!(self.pane, Pane::Workspaces | Pane::Playground) {
@@ -331,7 +331,7 @@ impl App {
             }
             (Action::Back, _) => {
                 self.agents.detail = None;
-                self.latest.remove(&Slot::AgentVersions);
+                self.requests.latest.remove(&Slot::AgentVersions);
             }
             (Action::Retry, _) => return self.load_versions(agent.id),
             (other, _) => {
@@ -435,7 +435,8 @@ impl App {
             return Err("usage: :agent <name>".into());
         }
         self.pane = Pane::Agents;
-        let here = self.agents.tenant.is_some() && self.agents.tenant == self.current_tenant;
+        let here =
+            self.agents.tenant.is_some() && self.agents.tenant == self.session.current_tenant;
         if here && matches!(self.agents.agents, Load::Loaded(_)) {
             return match self.agents.find_by_name(name).cloned() {
                 Some(a) => Ok(self.open_agent(a)),

@@ -130,7 +130,7 @@ impl App {
         };
         let (req, ok, fail) = submit;
         let effects = self.send_about(req, None, &ok, &fail, self.agents.tenant, None);
-        open.pending = Some(RequestId(self.next_id));
+        open.pending = Some(RequestId(self.requests.next_id));
         open.form.clear_errors();
         open.form.submitting = true;
         (effects, true)

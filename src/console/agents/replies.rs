@@ -74,7 +74,7 @@ impl App {
                         .is_some_and(|d| d.agent.id == gone)
                     {
                         self.agents.detail = None;
-                        self.latest.remove(&Slot::AgentVersions);
+                        self.requests.latest.remove(&Slot::AgentVersions);
                     }
                 }
             }

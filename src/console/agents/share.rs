@@ -14,6 +14,7 @@ impl App {
         // Every tenant the user can see but the owner: sharing with
         // yourself means nothing.
         let tenants = self
+            .session
             .tenants
             .loaded()
             .map(|ts| {
@@ -92,7 +93,7 @@ impl App {
         };
         let fail = format!("Could not share {name}");
         let effects = self.send_about(req, None, &ok, &fail, Some(d.tenant), Some(d.agent));
-        d.pending = Some(RequestId(self.next_id));
+        d.pending = Some(RequestId(self.requests.next_id));
         d.error = None;
         effects
     }

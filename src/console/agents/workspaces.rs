@@ -66,7 +66,11 @@ impl App {
             Action::Toggle => {
                 if let Some(w) = ws {
                     let on = !w.strategy_active;
-                    let place = self.current().map(|t| t.name.clone()).unwrap_or_default();
+                    let place = self
+                        .session
+                        .current()
+                        .map(|t| t.name.clone())
+                        .unwrap_or_default();
                     let word = if on { "on" } else { "off" };
                     let patch = WorkspacePatch {
                         strategy_active: Some(on),

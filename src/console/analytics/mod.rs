@@ -67,11 +67,11 @@ impl App {
 
     /// Whether the signed-in user sees figures across tenants.
     pub fn is_platform_admin(&self) -> bool {
-        self.me.loaded().is_some_and(|m| m.platform_admin)
+        self.session.me.loaded().is_some_and(|m| m.platform_admin)
     }
 
     fn load_analytics(&mut self) -> Vec<Effect> {
-        let Some(tenant) = self.current_tenant else {
+        let Some(tenant) = self.session.current_tenant else {
             return Vec::new();
         };
         // Only platform admins are offered the other scope; should the
@@ -109,12 +109,15 @@ impl App {
     /// A new current tenant while the view is open reloads it.
     pub(crate) fn sync_analytics(&mut self) -> Vec<Effect> {
         let open = self.analytics.open && self.pane == Pane::Leads;
-        if !open || self.current_tenant.is_none() || self.analytics.tenant == self.current_tenant {
+        if !open
+            || self.session.current_tenant.is_none()
+            || self.analytics.tenant == self.session.current_tenant
+        {
             return Vec::new();
         }
         // Figures across tenants do not depend on the current one.
         if self.analytics.scope == AnalyticsScope::AllTenants && self.is_platform_admin() {
-            self.analytics.tenant = self.current_tenant;
+            self.analytics.tenant = self.session.current_tenant;
             return Vec::new();
         }
         self.load_analytics()
@@ -141,7 +144,7 @@ impl App {
             Action::Retry => self.load_analytics(),
             Action::Back => {
                 self.analytics.open = false;
-                self.latest.remove(&Slot::Analytics);
+                self.requests.latest.remove(&Slot::Analytics);
                 Vec::new()
             }
             _ => Vec::new(),

@@ -122,7 +122,7 @@ impl App {
     }
 
     pub(crate) fn load_approvals(&mut self) -> Vec<Effect> {
-        let Some(tenant) = self.current_tenant else {
+        let Some(tenant) = self.session.current_tenant else {
             return Vec::new();
         };
         if self.approvals.tenant != Some(tenant) {
@@ -148,7 +148,10 @@ impl App {
     /// A new current tenant while the view is open reloads it.
     pub(crate) fn sync_approvals(&mut self) -> Vec<Effect> {
         let open = self.approvals.open && self.pane == Pane::Leads;
-        if open && self.current_tenant.is_some() && self.approvals.tenant != self.current_tenant {
+        if open
+            && self.session.current_tenant.is_some()
+            && self.approvals.tenant != self.session.current_tenant
+        {
             return self.load_approvals();
         }
         Vec::new()
@@ -165,7 +168,7 @@ impl App {
             Action::Bottom => v.selected = rows.saturating_sub(1),
             Action::Back => {
                 v.open = false;
-                self.latest.remove(&Slot::Approvals);
+                self.requests.latest.remove(&Slot::Approvals);
             }
             Action::Retry => return self.load_approvals(),
             Action::NextStatus => return self.next_workflow_list(),
@@ -313,7 +316,7 @@ impl App {
         };
         let effects = self.send_about(req, None, &ok, &fail, Some(tenant), Some(workflow));
         self.approvals.deciding = Some(workflow);
-        open.pending = Some(RequestId(self.next_id));
+        open.pending = Some(RequestId(self.requests.next_id));
         open.form.clear_errors();
         open.form.submitting = true;
         (effects, true)

@@ -222,6 +222,6 @@ impl App {
     /// Forgets the open lead's workflow: the detail closed.
     pub(crate) fn drop_lead_workflow(&mut self) {
         self.approvals.lead_workflow = None;
-        self.latest.remove(&Slot::LeadWorkflow);
+        self.requests.latest.remove(&Slot::LeadWorkflow);
     }
 }

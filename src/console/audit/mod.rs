@@ -99,7 +99,7 @@ impl App {
 
     /// Asks for the first page under the filter; later pages append.
     pub(crate) fn load_audit(&mut self) -> Vec<Effect> {
-        let Some(tenant) = self.current_tenant else {
+        let Some(tenant) = self.session.current_tenant else {
             return Vec::new();
         };
         let now = self.now;
@@ -123,7 +123,7 @@ impl App {
         v.filter.to = bound(&v.to, true);
         // A next page of the previous list must not be appended to this one.
         v.pager.restart();
-        self.latest.remove(&Slot::AuditMore);
+        self.requests.latest.remove(&Slot::AuditMore);
         self.send_about(
             Request::Audit {
                 tenant: tenant.to_string(),
@@ -166,7 +166,10 @@ impl App {
     /// A new current tenant while the view is open reloads it.
     pub(crate) fn sync_audit(&mut self) -> Vec<Effect> {
         let open = self.audit.open && self.pane == Pane::Leads;
-        if open && self.current_tenant.is_some() && self.audit.tenant != self.current_tenant {
+        if open
+            && self.session.current_tenant.is_some()
+            && self.audit.tenant != self.session.current_tenant
+        {
             return self.load_audit();
         }
         Vec::new()
@@ -189,8 +192,8 @@ impl App {
             Action::Retry => return self.load_audit(),
             Action::Back => {
                 v.open = false;
-                self.latest.remove(&Slot::Audit);
-                self.latest.remove(&Slot::AuditMore);
+                self.requests.latest.remove(&Slot::Audit);
+                self.requests.latest.remove(&Slot::AuditMore);
                 v.pager.restart();
                 return Vec::new();
             }

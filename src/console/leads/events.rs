@@ -47,7 +47,7 @@ impl App {
     /// Applies one event of `tenant`'s stream. Events of a tenant that is no
     /// longer current (the stream is being switched) are dropped.
     pub fn on_event(&mut self, tenant: Uuid, ev: ServerEvent) -> Vec<Effect> {
-        if self.current_tenant != Some(tenant) {
+        if self.session.current_tenant != Some(tenant) {
             return Vec::new();
         }
         self.note_event(tenant, &ev);
@@ -68,7 +68,11 @@ impl App {
                 // Our own manual lead is already listed and toasted; spam
                 // does not deserve anyone's attention.
                 if !known && !lead.spam {
-                    let place = self.current().map(|t| t.name.clone()).unwrap_or_default();
+                    let place = self
+                        .session
+                        .current()
+                        .map(|t| t.name.clone())
+                        .unwrap_or_default();
                     self.toast_new_lead(&lead.name, &place);
                 }
                 if listed {
@@ -105,7 +109,7 @@ impl App {
                     self.leads.remove(id);
                     if self.detail_is(id) {
                         self.leads.detail = None;
-                        self.latest.remove(&Slot::Lead);
+                        self.requests.latest.remove(&Slot::Lead);
                         self.toast(Toast::info(if ev.kind == "lead.hidden" {
                             "This lead was assigned to someone else; it left your list"
                         } else {

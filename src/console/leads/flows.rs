@@ -32,7 +32,7 @@ impl App {
         }
         let (changed, mut out) = self.ensure_leads_tenant();
         // A first page already asked for (`:leads overdue`) answers the opening.
-        let asked = self.latest.contains_key(&Slot::Leads);
+        let asked = self.requests.latest.contains_key(&Slot::Leads);
         if changed || (opened && !asked && self.leads.tenant.is_some()) {
             out.extend(self.load_leads());
         }
@@ -52,7 +52,7 @@ impl App {
     /// Points the list at the current tenant, dropping another tenant's
     /// rows, filter and detail, and asks for its members.
     fn ensure_leads_tenant(&mut self) -> (bool, Vec<Effect>) {
-        let Some(tenant) = self.current_tenant else {
+        let Some(tenant) = self.session.current_tenant else {
             return (false, Vec::new());
         };
         if self.leads.tenant == Some(tenant) {
@@ -63,7 +63,7 @@ impl App {
             members: Load::Loading,
             ..LeadsView::default()
         };
-        self.latest.remove(&Slot::Lead);
+        self.requests.latest.remove(&Slot::Lead);
         let out = self.send_about(
             Request::ListLeadMembers {
                 tenant: tenant.to_string(),
@@ -87,7 +87,7 @@ impl App {
             self.leads.status = Load::Loading;
         }
         // A next page of the previous list must not be appended to this one.
-        self.latest.remove(&Slot::LeadsMore);
+        self.requests.latest.remove(&Slot::LeadsMore);
         self.leads.pager.restart();
         let req = Request::ListLeads {
             tenant: tenant.to_string(),
@@ -291,12 +291,13 @@ impl App {
             Action::Down => d.scroll = (d.scroll + 1).min(entries.saturating_sub(1)),
             Action::Back => {
                 self.leads.detail = None;
-                self.latest.remove(&Slot::Lead);
+                self.requests.latest.remove(&Slot::Lead);
                 self.drop_lead_workflow();
             }
             Action::Retry => return self.load_lead(lead.id),
             Action::MoveStage => {
                 let stages = self
+                    .session
                     .tenant(tenant)
                     .map(|t| t.settings.pipeline_stages.clone())
                     .unwrap_or_default();
@@ -499,6 +500,7 @@ impl App {
             "stage" if rest.is_empty() => return Err("usage: :leads stage <name>".into()),
             "stage" => {
                 let stages = self
+                    .session
                     .current()
                     .map(|t| t.settings.pipeline_stages.clone())
                     .unwrap_or_default();

@@ -58,7 +58,7 @@ impl App {
                     self.leads.remove(gone);
                     if self.detail_is(gone) {
                         self.leads.detail = None;
-                        self.latest.remove(&Slot::Lead);
+                        self.requests.latest.remove(&Slot::Lead);
                     }
                 }
                 self.toast(Toast::success(flight.ok.clone()));
@@ -153,7 +153,7 @@ impl App {
     }
 
     pub(crate) fn me_id(&self) -> Option<uuid::Uuid> {
-        self.me.loaded().map(|m| m.user.id)
+        self.session.me.loaded().map(|m| m.user.id)
     }
 
     pub(crate) fn load_usage(&mut self, tenant: uuid::Uuid) -> Vec<Effect> {
@@ -170,7 +170,11 @@ impl App {
     }
 
     fn tenant_mut(&mut self, id: uuid::Uuid) -> Option<&mut crate::domain::Tenant> {
-        self.tenants.loaded_mut()?.iter_mut().find(|t| t.id == id)
+        self.session
+            .tenants
+            .loaded_mut()?
+            .iter_mut()
+            .find(|t| t.id == id)
     }
 
     /// A failed leads load or lookup, shown where it belongs; `true` when

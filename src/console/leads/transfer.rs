@@ -12,6 +12,7 @@ use crate::domain::ImportReport;
 impl App {
     pub(crate) fn import_command(&mut self, arg: &str) -> Result<Vec<Effect>, String> {
         let tenant = self
+            .session
             .current()
             .cloned()
             .ok_or("pick a tenant first (:tenant <slug>)")?;
@@ -46,6 +47,7 @@ impl App {
 
     pub(crate) fn export_command(&mut self, arg: &str) -> Result<Vec<Effect>, String> {
         let tenant = self
+            .session
             .current()
             .cloned()
             .ok_or("pick a tenant first (:tenant <slug>)")?;

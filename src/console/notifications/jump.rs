@@ -23,12 +23,12 @@ impl App {
         let tenant = n
             .tenant_id
             .or(n.lead.as_ref().map(|l| l.tenant_id))
-            .or(self.current_tenant);
+            .or(self.session.current_tenant);
         let Some(tenant) = tenant else {
             return Vec::new();
         };
-        if self.current_tenant != Some(tenant) {
-            let Some(t) = self.tenant(tenant).cloned() else {
+        if self.session.current_tenant != Some(tenant) {
+            let Some(t) = self.session.tenant(tenant).cloned() else {
                 self.toast(Toast::error(
                     "That lead's tenant is not one you can open (any more)",
                 ));
@@ -129,7 +129,7 @@ impl App {
             self.leads.remove(id);
             if self.detail_is(id) {
                 self.leads.detail = None;
-                self.latest.remove(&Slot::Lead);
+                self.requests.latest.remove(&Slot::Lead);
                 self.drop_lead_workflow();
             }
         }

@@ -214,7 +214,7 @@ impl App {
         if ev.kind == "lead.updated" {
             return;
         }
-        let slug = self.tenant(tenant).map(|t| t.slug.clone());
+        let slug = self.session.tenant(tenant).map(|t| t.slug.clone());
         let (kind, text) = describe(ev, slug.as_deref());
         let lead = ev.lead();
         let lead_id = lead.as_ref().map(|l| l.id).or_else(|| {

@@ -127,7 +127,7 @@ impl App {
     /// Opens the overview in the Tenants pane and (re)loads it.
     pub(crate) fn open_overview(&mut self) -> Vec<Effect> {
         self.pane = Pane::Tenants;
-        self.detail = None;
+        self.tenants.close_detail();
         self.overview.open = true;
         if !matches!(self.overview.list, Load::Loaded(_)) {
             // Worst first: the most overdue tenant tops the table.
@@ -165,14 +165,14 @@ impl App {
             Action::SortFlip => v.resort(|v| v.descending = !v.descending),
             Action::Back => {
                 v.open = false;
-                self.latest.remove(&Slot::Overview);
+                self.requests.latest.remove(&Slot::Overview);
             }
             Action::Retry => return self.load_overview(),
             Action::Open => {
                 let Some(id) = v.selected_row().map(|t| t.tenant_id) else {
                     return Vec::new();
                 };
-                match self.tenant(id).cloned() {
+                match self.session.tenant(id).cloned() {
                     Some(t) => {
                         self.overview.open = false;
                         self.switch_to(&t);

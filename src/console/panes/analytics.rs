@@ -53,7 +53,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         AnalyticsScope::AllTenants => "all tenants".to_string(),
         AnalyticsScope::Tenant => v
             .tenant
-            .and_then(|t| app.tenant(t))
+            .and_then(|t| app.session.tenant(t))
             .map_or_else(|| "this tenant".to_string(), |t| t.name.clone()),
     };
     let title = format!(" Analytics · {scope} · last {} days ", v.days);

@@ -66,7 +66,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .title(Span::styled(title(app), theme.title));
     let inner = block.inner(area);
     block.render(area, buf);
-    if app.current_tenant.is_none() {
+    if app.session.current_tenant.is_none() {
         Paragraph::new("No tenant selected. Press 1 and pick one with s.").render(inner, buf);
         return;
     }

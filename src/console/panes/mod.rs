@@ -12,7 +12,6 @@ pub mod notifications;
 pub mod onboarding;
 pub mod overview;
 pub mod playground;
-pub mod tenants;
 pub mod workflows;
 pub mod workspaces;
 
@@ -22,6 +21,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::app::{App, Load};
+use super::component::Shared;
 use super::keymap::Context;
 
 /// The explicit state of a list that is not loaded: loading, or failed with
@@ -33,7 +33,18 @@ pub fn load_state<'a, T>(
     area: Rect,
     buf: &mut Buffer,
 ) -> Option<&'a T> {
-    let theme = &app.theme;
+    load_state_in(&app.shared(), load, what, area, buf)
+}
+
+/// [`load_state`] for a component, which sees only what is [`Shared`].
+pub fn load_state_in<'a, T>(
+    app: &Shared<'_>,
+    load: &'a Load<T>,
+    what: &str,
+    area: Rect,
+    buf: &mut Buffer,
+) -> Option<&'a T> {
+    let theme = app.theme;
     let lines = match load {
         Load::Loaded(v) => return Some(v),
         Load::Idle | Load::Loading => vec![Line::from(Span::styled(

@@ -103,7 +103,7 @@ fn detail_lines<'a>(app: &App, n: &Notification, width: usize) -> Vec<Line<'a>> 
     let style = kind_style(app, n.kind);
     out.extend(text.into_iter().map(|l| Line::from(Span::styled(l, style))));
     let mut about = vec![n.at.format("%Y-%m-%d %H:%M UTC").to_string()];
-    if let Some(t) = n.tenant_id.and_then(|id| app.tenant(id)) {
+    if let Some(t) = n.tenant_id.and_then(|id| app.session.tenant(id)) {
         about.push(t.name.clone());
     }
     if n.lead_id.is_some() {

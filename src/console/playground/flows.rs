@@ -22,7 +22,7 @@ impl App {
         if self.pane != Pane::Playground {
             return Vec::new();
         }
-        let Some(tenant) = self.current_tenant else {
+        let Some(tenant) = self.session.current_tenant else {
             return Vec::new();
         };
         let changed = self.playground.tenant != Some(tenant);
@@ -33,12 +33,12 @@ impl App {
                 ..PlaygroundView::default()
             };
             for slot in [Slot::PlaygroundSessions, Slot::PlaygroundTranscript] {
-                self.latest.remove(&slot);
+                self.requests.latest.remove(&slot);
             }
             out.extend(self.load_sessions());
             return out;
         }
-        if opened && !self.latest.contains_key(&Slot::PlaygroundSessions) {
+        if opened && !self.requests.latest.contains_key(&Slot::PlaygroundSessions) {
             return self.load_sessions();
         }
         Vec::new()
@@ -202,7 +202,7 @@ impl App {
                 }
                 let out = self.drop_live_reply();
                 self.playground.chat = None;
-                self.latest.remove(&Slot::PlaygroundTranscript);
+                self.requests.latest.remove(&Slot::PlaygroundTranscript);
                 return out;
             }
             Action::Up => chat.scroll = scroll_to(top.saturating_sub(1)),
@@ -236,8 +236,8 @@ impl App {
     /// server refuses it.
     fn send_message(&mut self, tenant: Uuid) -> Vec<Effect> {
         let theme = self.theme.clone();
-        self.next_id += 1;
-        let id = RequestId(self.next_id);
+        self.requests.next_id += 1;
+        let id = RequestId(self.requests.next_id);
         let Some(chat) = self.playground.chat.as_mut() else {
             return Vec::new();
         };

@@ -225,7 +225,7 @@ impl App {
             _ => None,
         };
         let effects = self.send_about(req, None, &ok, &fail, Some(tenant), target);
-        open.pending = Some(RequestId(self.next_id));
+        open.pending = Some(RequestId(self.requests.next_id));
         open.form.clear_errors();
         open.form.submitting = true;
         (effects, true)

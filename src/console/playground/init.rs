@@ -9,8 +9,8 @@ use super::{Chat, PlaygroundView};
 use crate::console::agents::DEFAULT_MODEL;
 use crate::console::app::{App, InFlight, Load, OpenForm, Pane};
 use crate::console::effect::{Effect, Request, RequestId};
-use crate::console::forms::SAMPLES;
 use crate::console::request::Response;
+use crate::console::tenants::SAMPLES;
 use crate::console::widgets::form::Form;
 use crate::console::widgets::toast::Toast;
 use crate::domain::{
@@ -131,7 +131,7 @@ impl App {
         self.init.failed = None;
         let step = self.init.next();
         let effects = self.send_init(step, &open.form);
-        open.pending = Some(RequestId(self.next_id));
+        open.pending = Some(RequestId(self.requests.next_id));
         open.form.submitting = true;
         (effects, true)
     }
@@ -213,17 +213,10 @@ impl App {
         let wants_samples = open.form.value("samples") == SAMPLES[0];
         match response {
             Response::TenantCreated(Ok(t)) => {
-                if let Some(list) = self.tenants.loaded_mut() {
-                    list.push(t.clone());
-                }
-                self.current_tenant = Some(t.id);
+                self.session.push_tenant(t.clone());
+                self.session.current_tenant = Some(t.id);
                 // The Tenants pane shows it selected when the user goes there.
-                self.filter.clear();
-                self.selected = self
-                    .visible_tenants()
-                    .iter()
-                    .position(|x| x.id == t.id)
-                    .unwrap_or(0);
+                self.tenants.select(t.id, &self.session);
                 self.init.tenant = Some(t);
             }
             Response::Models(Ok(list)) => {
@@ -243,7 +236,7 @@ impl App {
         }
         let next = self.init.next();
         let effects = self.send_init(next, &open.form);
-        open.pending = Some(RequestId(self.next_id));
+        open.pending = Some(RequestId(self.requests.next_id));
         open.form.submitting = true;
         self.onboarding = Some(open);
         effects
@@ -266,7 +259,7 @@ impl App {
         let mut chat = Chat::new(session.clone(), &self.theme);
         chat.messages = Load::Loaded(Vec::new());
         self.playground = PlaygroundView {
-            tenant: self.current_tenant,
+            tenant: self.session.current_tenant,
             sessions: Load::Loaded(vec![session]),
             selected: 0,
             chat: Some(chat),

@@ -1,5 +1,5 @@
-//! The Tenants pane: the table of tenants, and one tenant's detail with its
-//! Members, Invitations, API keys and Settings tabs.
+//! Drawing the Tenants feature: the table of tenants, and one tenant's
+//! detail with its Members, Invitations, API keys and Settings tabs.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -8,9 +8,10 @@ use ratatui::widgets::{
     Block, Borders, Cell, Paragraph, Row, StatefulWidget, Table, TableState, Tabs, Widget, Wrap,
 };
 
-use super::load_state;
-use crate::console::app::{App, Detail, DetailTab};
+use super::{Detail, DetailTab, TenantsView};
+use crate::console::component::Shared;
 use crate::console::keymap::Context;
+use crate::console::panes::load_state_in;
 use crate::console::sanitize::{clean, cleaned};
 use crate::console::theme::Theme;
 use crate::domain::{Tenant, TenantStatus};
@@ -34,35 +35,33 @@ fn framed<'a>(theme: &Theme, title: String) -> Block<'a> {
         .title(Span::styled(title, theme.title))
 }
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    if let Some(d) = &app.detail {
+pub(super) fn render(view: &TenantsView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+    if let Some(d) = &view.detail {
         return render_detail(app, d, area, buf);
     }
-    if app.invitations.open {
-        return super::invitations::render(app, area, buf);
-    }
-    if app.overview.open {
-        return super::overview::render(app, area, buf);
-    }
-    let theme = &app.theme;
-    let count = app.tenants.loaded().map(|_| app.visible_tenants().len());
+    let theme = app.theme;
+    let tenants = &app.session.tenants;
+    let count = tenants.loaded().map(|_| view.visible(app.session).len());
     let mut title = match count {
         Some(n) => format!(" Tenants ({n}) "),
         None => " Tenants ".to_string(),
     };
-    if !app.filter.is_empty() {
-        title.push_str(&format!("/{} ", app.filter));
+    if !view.filter.is_empty() {
+        title.push_str(&format!("/{} ", view.filter));
     }
     let block = framed(theme, title);
     let inner = block.inner(area);
     block.render(area, buf);
-    let Some(all) = load_state(app, &app.tenants, "tenants", inner, buf) else {
+    let Some(all) = load_state_in(app, tenants, "tenants", inner, buf) else {
         return;
     };
-    let rows = app.visible_tenants();
+    let rows = view.visible(app.session);
     if rows.is_empty() {
         let text = if !all.is_empty() {
-            format!("No tenant matches “{}”. Esc clears the filter.", app.filter)
+            format!(
+                "No tenant matches “{}”. Esc clears the filter.",
+                view.filter
+            )
         } else {
             let key = app.keymap.key_label(Context::TenantList, "new");
             format!("No tenants yet. Press {key} to create one.")
@@ -75,7 +74,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let header = Row::new(["", "Name", "Slug", "Tier", "Status", "Users", "Created"])
         .style(theme.table_header);
     let body = rows.iter().map(|t| {
-        let current = if app.current_tenant == Some(t.id) {
+        let current = if app.session.current_tenant == Some(t.id) {
             "●"
         } else {
             " "
@@ -114,13 +113,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     .header(header)
     .row_highlight_style(theme.selected)
     .highlight_symbol("› ");
-    let mut state = TableState::default().with_selected(Some(app.selected));
+    let mut state = TableState::default().with_selected(Some(view.selected));
     StatefulWidget::render(table, inner, buf, &mut state);
 }
 
-fn render_detail(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
-    let Some(t) = app.tenant(d.tenant) else {
+fn render_detail(app: &Shared<'_>, d: &Detail, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let Some(t) = app.session.tenant(d.tenant) else {
         framed(theme, " Tenant ".into()).render(area, buf);
         return;
     };
@@ -146,7 +145,7 @@ fn render_detail(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
     let mut state = TableState::default().with_selected(Some(d.selected));
     match d.tab {
         DetailTab::Members => {
-            let Some(members) = load_state(app, &d.members, "members", body, buf) else {
+            let Some(members) = load_state_in(app, &d.members, "members", body, buf) else {
                 return;
             };
             if members.is_empty() {
@@ -175,7 +174,7 @@ fn render_detail(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
             StatefulWidget::render(table, body, buf, &mut state);
         }
         DetailTab::Invitations => {
-            let Some(invs) = load_state(app, &d.invitations, "invitations", body, buf) else {
+            let Some(invs) = load_state_in(app, &d.invitations, "invitations", body, buf) else {
                 return;
             };
             if invs.is_empty() {
@@ -209,7 +208,7 @@ fn render_detail(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
             StatefulWidget::render(table, body, buf, &mut state);
         }
         DetailTab::ApiKeys => {
-            let Some(keys) = load_state(app, &d.keys, "API keys", body, buf) else {
+            let Some(keys) = load_state_in(app, &d.keys, "API keys", body, buf) else {
                 return;
             };
             if keys.is_empty() {
@@ -250,12 +249,12 @@ fn render_detail(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
     }
 }
 
-fn empty(app: &App, text: &str, area: Rect, buf: &mut Buffer) {
+fn empty(app: &Shared<'_>, text: &str, area: Rect, buf: &mut Buffer) {
     Paragraph::new(Span::styled(text.to_string(), app.theme.dim)).render(area, buf);
 }
 
-fn render_settings(app: &App, t: &Tenant, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
+fn render_settings(app: &Shared<'_>, t: &Tenant, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
     let s = &t.settings;
     let row = |label: &str, value: String| {
         Line::from(vec![

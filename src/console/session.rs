@@ -1,0 +1,63 @@
+//! Who is signed in, the tenants they can see and the one they work on:
+//! the context every feature reads, and only the session's replies and a
+//! tenant switch change.
+
+use uuid::Uuid;
+
+use super::state::Load;
+use crate::domain::{Me, Tenant};
+
+#[derive(Debug, Clone, Default)]
+pub struct Session {
+    pub me: Load<Me>,
+    pub tenants: Load<Vec<Tenant>>,
+    pub current_tenant: Option<Uuid>,
+}
+
+impl Session {
+    pub fn tenant(&self, id: Uuid) -> Option<&Tenant> {
+        self.tenants.loaded()?.iter().find(|t| t.id == id)
+    }
+
+    pub fn current(&self) -> Option<&Tenant> {
+        self.current_tenant.and_then(|id| self.tenant(id))
+    }
+
+    pub fn is_platform_admin(&self) -> bool {
+        self.me.loaded().is_some_and(|m| m.platform_admin)
+    }
+
+    /// Adds a tenant just created.
+    pub fn push_tenant(&mut self, t: Tenant) {
+        if let Some(list) = self.tenants.loaded_mut() {
+            list.push(t);
+        }
+    }
+
+    /// Replaces the older copy of a tenant that changed.
+    pub fn replace_tenant(&mut self, t: Tenant) {
+        if let Some(x) = self
+            .tenants
+            .loaded_mut()
+            .and_then(|list| list.iter_mut().find(|x| x.id == t.id))
+        {
+            *x = t;
+        }
+    }
+
+    /// Keeps the current tenant if the new list still has it, else picks
+    /// the first that is not the platform's.
+    pub fn set_tenants(&mut self, list: Vec<Tenant>) {
+        let current_ok = self
+            .current_tenant
+            .is_some_and(|c| list.iter().any(|t| t.id == c));
+        if !current_ok {
+            self.current_tenant = list
+                .iter()
+                .find(|t| !t.is_platform)
+                .or(list.first())
+                .map(|t| t.id);
+        }
+        self.tenants = Load::Loaded(list);
+    }
+}

@@ -1,0 +1,231 @@
+//! One tenant's detail: its tabs, moving in them, and what each tab's keys
+//! open or ask to confirm.
+
+use uuid::Uuid;
+
+use super::TenantsView;
+use crate::console::action::Action;
+use crate::console::component::Cx;
+use crate::console::effect::{Effect, Request};
+use crate::console::keymap::Context;
+use crate::console::state::{Confirmable, FormPurpose, Load, Slot};
+use crate::domain::{ApiKey, Invitation, Member};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailTab {
+    Members,
+    Invitations,
+    ApiKeys,
+    Settings,
+}
+
+impl DetailTab {
+    pub const ALL: [DetailTab; 4] = [
+        DetailTab::Members,
+        DetailTab::Invitations,
+        DetailTab::ApiKeys,
+        DetailTab::Settings,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            DetailTab::Members => "Members",
+            DetailTab::Invitations => "Invitations",
+            DetailTab::ApiKeys => "API keys",
+            DetailTab::Settings => "Settings",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        DetailTab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+
+    /// The keys of the tab's list, if it has one.
+    pub fn context(self) -> Option<Context> {
+        match self {
+            DetailTab::Members => Some(Context::Members),
+            DetailTab::Invitations => Some(Context::Invitations),
+            DetailTab::ApiKeys => Some(Context::ApiKeys),
+            DetailTab::Settings => None,
+        }
+    }
+}
+
+/// The open detail view of one tenant.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub tenant: Uuid,
+    pub tab: DetailTab,
+    pub members: Load<Vec<Member>>,
+    pub invitations: Load<Vec<Invitation>>,
+    pub keys: Load<Vec<ApiKey>>,
+    pub selected: usize,
+}
+
+impl Detail {
+    pub(super) fn new(tenant: Uuid) -> Self {
+        Self {
+            tenant,
+            tab: DetailTab::Members,
+            members: Load::Loading,
+            invitations: Load::Loading,
+            keys: Load::Loading,
+            selected: 0,
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        match self.tab {
+            DetailTab::Members => self.members.loaded().map_or(0, Vec::len),
+            DetailTab::Invitations => self.invitations.loaded().map_or(0, Vec::len),
+            DetailTab::ApiKeys => self.keys.loaded().map_or(0, Vec::len),
+            DetailTab::Settings => 0,
+        }
+    }
+
+    pub fn tab_failed(&self) -> bool {
+        match self.tab {
+            DetailTab::Members => self.members.is_failed(),
+            DetailTab::Invitations => self.invitations.is_failed(),
+            DetailTab::ApiKeys => self.keys.is_failed(),
+            DetailTab::Settings => false,
+        }
+    }
+
+    pub fn member(&self, user: Uuid) -> Option<&Member> {
+        self.members.loaded()?.iter().find(|m| m.user_id == user)
+    }
+
+    pub(super) fn clamp(&mut self) {
+        self.selected = self.selected.min(self.rows().saturating_sub(1));
+    }
+
+    /// What the remove key asks to confirm on the selected row.
+    fn removal(&self) -> Option<(String, Confirmable)> {
+        let (tenant, sel) = (self.tenant, self.selected);
+        match self.tab {
+            DetailTab::Members => self.members.loaded()?.get(sel).map(|m| {
+                (
+                    format!("Remove {} from this tenant?", m.email),
+                    Confirmable::RemoveMember {
+                        tenant,
+                        user: m.user_id,
+                        email: m.email.clone(),
+                    },
+                )
+            }),
+            DetailTab::Invitations => self.invitations.loaded()?.get(sel).map(|i| {
+                (
+                    format!("Revoke the invitation for {}?", i.email),
+                    Confirmable::RevokeInvitation {
+                        tenant,
+                        id: i.id,
+                        email: i.email.clone(),
+                    },
+                )
+            }),
+            DetailTab::ApiKeys => self
+                .keys
+                .loaded()?
+                .get(sel)
+                .filter(|k| k.revoked_at.is_none())
+                .map(|k| {
+                    let label = format!("{}… ({})", k.prefix, k.name);
+                    (
+                        format!("Revoke key {label}? Forms using it stop working."),
+                        Confirmable::RevokeKey {
+                            tenant,
+                            id: k.id,
+                            label,
+                        },
+                    )
+                }),
+            DetailTab::Settings => None,
+        }
+    }
+}
+
+/// (Re)loads the detail's lists; failed ones show loading again.
+pub(super) fn load(detail: &mut Option<Detail>, tenant: Uuid, cx: &mut Cx<'_>) -> Vec<Effect> {
+    if let Some(d) = detail {
+        if d.members.is_failed() {
+            d.members = Load::Loading;
+        }
+        if d.invitations.is_failed() {
+            d.invitations = Load::Loading;
+        }
+        if d.keys.is_failed() {
+            d.keys = Load::Loading;
+        }
+    }
+    let req = Request::LoadTenantDetail {
+        tenant: tenant.to_string(),
+    };
+    cx.send_about(
+        req,
+        Some(Slot::Detail),
+        "",
+        "Could not load the tenant",
+        Some(tenant),
+        None,
+    )
+}
+
+pub(super) fn update(view: &mut TenantsView, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
+    let Some(d) = &mut view.detail else {
+        return Vec::new();
+    };
+    let tenant = d.tenant;
+    let rows = d.rows();
+    let purpose = match action {
+        Action::NextTab => {
+            d.tab = DetailTab::ALL[(d.tab.index() + 1) % DetailTab::ALL.len()];
+            d.selected = 0;
+            None
+        }
+        Action::PrevTab => {
+            d.tab =
+                DetailTab::ALL[(d.tab.index() + DetailTab::ALL.len() - 1) % DetailTab::ALL.len()];
+            d.selected = 0;
+            None
+        }
+        Action::Up => {
+            d.selected = d.selected.saturating_sub(1);
+            None
+        }
+        Action::Down => {
+            d.selected = (d.selected + 1).min(rows.saturating_sub(1));
+            None
+        }
+        Action::Back => {
+            view.detail = None;
+            // Whatever the detail load answers now is of no use.
+            cx.requests.forget(Slot::Detail);
+            None
+        }
+        Action::Retry => return load(&mut view.detail, tenant, cx),
+        Action::Edit => Some(FormPurpose::EditTenant(tenant)),
+        Action::Invite if d.tab == DetailTab::Members => Some(FormPurpose::Invite(tenant)),
+        Action::AddMember if d.tab == DetailTab::Members => Some(FormPurpose::AddMember(tenant)),
+        Action::ChangeRole if d.tab == DetailTab::Members => d
+            .members
+            .loaded()
+            .and_then(|m| m.get(d.selected))
+            .map(|m| FormPurpose::ChangeRole {
+                tenant,
+                user: m.user_id,
+            }),
+        Action::New if d.tab == DetailTab::ApiKeys => Some(FormPurpose::NewKey(tenant)),
+        Action::Remove => {
+            if let Some((question, action)) = d.removal() {
+                cx.confirm(question, action);
+            }
+            None
+        }
+        _ => None,
+    };
+    if let Some(p) = purpose {
+        view.open_form(p, cx);
+    }
+    Vec::new()
+}

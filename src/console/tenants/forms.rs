@@ -1,0 +1,381 @@
+//! The Tenants feature's forms: what each asks, prefilled from the session,
+//! and the request its save sends.
+
+use super::Detail;
+use crate::console::component::Cx;
+use crate::console::effect::{Effect, Request};
+use crate::console::session::Session;
+use crate::console::state::{FormPurpose, OpenForm};
+use crate::console::theme::Theme;
+use crate::console::widgets::form::{Field, Form};
+use crate::console::widgets::toast::Toast;
+use crate::domain::{
+    NewApiKey, NewInvitation, NewMember, NewTenant, Role, Stage, StageInput, TenantPatch,
+    TenantSettingsPatch, Tier,
+};
+
+const TIERS: [&str; 3] = ["starter", "pro", "enterprise"];
+/// Whether "Initialize tenant" imports the sample leads.
+pub(crate) const SAMPLES: [&str; 2] = ["import", "skip"];
+const ROLES: [&str; 4] = ["admin", "manager", "agent", "viewer"];
+
+/// The forms this feature opens and saves (onboarding only opens its own).
+pub(crate) fn is_tenant_form(purpose: &FormPurpose) -> bool {
+    matches!(
+        purpose,
+        FormPurpose::NewTenant
+            | FormPurpose::EditTenant(_)
+            | FormPurpose::Invite(_)
+            | FormPurpose::AddMember(_)
+            | FormPurpose::ChangeRole { .. }
+            | FormPurpose::NewKey(_)
+    )
+}
+
+pub(super) fn open(
+    purpose: FormPurpose,
+    session: &Session,
+    detail: Option<&Detail>,
+    theme: &Theme,
+) -> Option<Box<OpenForm>> {
+    let (title, fields) = form_fields(&purpose, session, detail)?;
+    Some(Box::new(OpenForm {
+        form: Form::new(title, fields, theme),
+        purpose,
+        pending: None,
+    }))
+}
+
+/// The title and fields of a tenant form (and of onboarding's first step),
+/// prefilled; `None` when what it edits is gone or the form is another's.
+pub(crate) fn form_fields(
+    purpose: &FormPurpose,
+    session: &Session,
+    detail: Option<&Detail>,
+) -> Option<(String, Vec<Field>)> {
+    Some(match purpose {
+        FormPurpose::Onboarding => (
+            "Initialize tenant".to_string(),
+            vec![
+                Field::line("name", "Name", ""),
+                Field::choice("tier", "Tier", &TIERS, "starter"),
+                Field::line_with_placeholder(
+                    "business",
+                    "Business",
+                    "",
+                    "what it does, e.g. a family dental clinic in Porto",
+                ),
+                Field::choice("samples", "Sample leads", &SAMPLES, SAMPLES[0]),
+            ],
+        ),
+        FormPurpose::NewTenant => (
+            "New tenant".to_string(),
+            vec![
+                Field::line("name", "Name", ""),
+                Field::line_with_placeholder("slug", "Slug", "", "derived from the name"),
+                Field::choice("tier", "Tier", &TIERS, "starter"),
+            ],
+        ),
+        FormPurpose::EditTenant(id) => {
+            let t = session.tenant(*id)?;
+            let s = &t.settings;
+            (
+                format!("Edit {}", t.name),
+                vec![
+                    Field::line("name", "Name", &t.name),
+                    Field::line("slug", "Slug", &t.slug),
+                    Field::choice("tier", "Tier", &TIERS, t.tier.as_str()),
+                    Field::line("settings.sla_hours", "SLA hours", &s.sla_hours.to_string()),
+                    Field::line(
+                        "settings.sla_at_risk_percent",
+                        "At risk at %",
+                        &s.sla_at_risk_percent.to_string(),
+                    ),
+                    Field::multi(
+                        "settings.pipeline_stages",
+                        "Stages",
+                        &s.pipeline_stages
+                            .iter()
+                            .map(|st| st.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    ),
+                    Field::multi(
+                        "settings.spam_keywords",
+                        "Spam words",
+                        &s.spam_keywords.join("\n"),
+                    ),
+                    Field::line(
+                        "settings.manager_email",
+                        "Manager email",
+                        s.manager_email.as_deref().unwrap_or(""),
+                    ),
+                ],
+            )
+        }
+        FormPurpose::Invite(_) => (
+            "Invite a member".to_string(),
+            vec![
+                Field::line("email", "Email", ""),
+                Field::choice("role", "Role", &ROLES, "agent"),
+            ],
+        ),
+        FormPurpose::AddMember(_) => (
+            "Add an existing user".to_string(),
+            vec![
+                Field::line("email", "Email", ""),
+                Field::choice("role", "Role", &ROLES, "agent"),
+            ],
+        ),
+        FormPurpose::ChangeRole { user, .. } => {
+            let member = detail.and_then(|d| d.member(*user));
+            let (email, role) = member.map_or((String::new(), "agent"), |m| {
+                (m.email.clone(), m.role.as_str())
+            });
+            (
+                format!("Role of {email}"),
+                vec![Field::choice("role", "Role", &ROLES, role)],
+            )
+        }
+        FormPurpose::NewKey(_) => (
+            "New API key".to_string(),
+            vec![Field::line_with_placeholder(
+                "name",
+                "Name",
+                "",
+                "e.g. website form",
+            )],
+        ),
+        _ => return None,
+    })
+}
+
+/// Saves a tenant form; the bool says whether it stays open.
+pub(crate) fn submit(
+    open: &mut OpenForm,
+    detail: Option<&Detail>,
+    cx: &mut Cx<'_>,
+) -> (Vec<Effect>, bool) {
+    let f = &open.form;
+    let text = |name: &str| f.value(name).trim().to_string();
+    let tier = Tier::parse(&f.value("tier"));
+    let role = Role::parse(&f.value("role")).unwrap_or(Role::Agent);
+    let (req, ok, fail, tenant) = match &open.purpose {
+        FormPurpose::Onboarding | FormPurpose::NewTenant => {
+            let slug = text("slug");
+            let new = NewTenant {
+                name: text("name"),
+                slug: (!slug.is_empty()).then_some(slug),
+                tier,
+                settings: None,
+            };
+            let ok = format!("Created tenant {}", new.name);
+            (
+                Request::CreateTenant(new),
+                ok,
+                "Could not create the tenant".to_string(),
+                None,
+            )
+        }
+        FormPurpose::EditTenant(id) => {
+            let numbers = (
+                text("settings.sla_hours").parse::<u32>(),
+                text("settings.sla_at_risk_percent").parse::<u8>(),
+            );
+            let (sla_hours, at_risk) = match numbers {
+                (Ok(h), Ok(p)) => (h, p),
+                (hours, percent) => {
+                    // Caught here: the server would only see a number.
+                    open.form.clear_errors();
+                    for (name, bad, msg) in [
+                        (
+                            "settings.sla_hours",
+                            hours.is_err(),
+                            "must be a whole number of hours",
+                        ),
+                        (
+                            "settings.sla_at_risk_percent",
+                            percent.is_err(),
+                            "must be a whole number from 1 to 90",
+                        ),
+                    ] {
+                        if let Some(field) =
+                            open.form.fields.iter_mut().find(|x| x.name == name && bad)
+                        {
+                            field.error = Some(msg.into());
+                        }
+                    }
+                    open.form
+                        .set_failure("Fix the marked field and save again.".into());
+                    return (Vec::new(), true);
+                }
+            };
+            let list = |name: &str| -> Vec<String> {
+                f.value(name)
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(String::from)
+                    .collect()
+            };
+            let mut settings = TenantSettingsPatch::default();
+            let mut patch = TenantPatch::default();
+            if f.changed("name") {
+                patch.name = Some(text("name"));
+            }
+            if f.changed("slug") {
+                patch.slug = Some(text("slug"));
+            }
+            if f.changed("tier") {
+                patch.tier = tier;
+            }
+            if f.changed("settings.sla_hours") {
+                settings.sla_hours = Some(sla_hours);
+            }
+            if f.changed("settings.sla_at_risk_percent") {
+                settings.sla_at_risk_percent = Some(at_risk);
+            }
+            if f.changed("settings.pipeline_stages") {
+                let current = cx
+                    .session
+                    .tenant(*id)
+                    .map(|t| t.settings.pipeline_stages.clone())
+                    .unwrap_or_default();
+                settings.pipeline_stages =
+                    Some(stage_inputs(&current, &list("settings.pipeline_stages")));
+            }
+            if f.changed("settings.spam_keywords") {
+                settings.spam_keywords = Some(list("settings.spam_keywords"));
+            }
+            if f.changed("settings.manager_email") {
+                settings.manager_email = Some(text("settings.manager_email"));
+            }
+            if settings != TenantSettingsPatch::default() {
+                patch.settings = Some(settings);
+            }
+            if patch == TenantPatch::default() {
+                cx.toast(Toast::info("Nothing changed"));
+                return (Vec::new(), false);
+            }
+            let name = cx
+                .session
+                .tenant(*id)
+                .map(|t| t.name.clone())
+                .unwrap_or_default();
+            let req = Request::UpdateTenant {
+                tenant: id.to_string(),
+                patch,
+            };
+            (
+                req,
+                format!("Saved {name}"),
+                format!("Could not save {name}"),
+                Some(*id),
+            )
+        }
+        FormPurpose::Invite(t) => {
+            let new = NewInvitation {
+                email: text("email"),
+                role,
+            };
+            let ok = format!("Invited {} as {}", new.email, role);
+            (
+                Request::Invite {
+                    tenant: t.to_string(),
+                    new,
+                },
+                ok,
+                "Could not invite".into(),
+                Some(*t),
+            )
+        }
+        FormPurpose::AddMember(t) => {
+            let new = NewMember {
+                email: text("email"),
+                role,
+            };
+            let ok = format!("Added {} as {}", new.email, role);
+            (
+                Request::AddMember {
+                    tenant: t.to_string(),
+                    new,
+                },
+                ok,
+                "Could not add the member".into(),
+                Some(*t),
+            )
+        }
+        FormPurpose::ChangeRole { tenant, user } => {
+            let email = detail
+                .and_then(|d| d.member(*user))
+                .map(|m| m.email.clone())
+                .unwrap_or_default();
+            let req = Request::ChangeRole {
+                tenant: tenant.to_string(),
+                user: *user,
+                role,
+            };
+            (
+                req,
+                format!("{email} is now {role}"),
+                "Could not change the role".into(),
+                Some(*tenant),
+            )
+        }
+        FormPurpose::NewKey(t) => {
+            let new = NewApiKey {
+                name: text("name"),
+                scope: None,
+                workspace_id: None,
+            };
+            let ok = format!("Created API key {}", new.name);
+            (
+                Request::CreateKey {
+                    tenant: t.to_string(),
+                    new,
+                },
+                ok,
+                "Could not create the key".into(),
+                Some(*t),
+            )
+        }
+        _ => return (Vec::new(), true),
+    };
+    let effects = cx.send_about(req, None, &ok, &fail, tenant, None);
+    open.pending = Some(cx.requests.last_id());
+    open.form.clear_errors();
+    open.form.submitting = true;
+    (effects, true)
+}
+
+/// Turns the edited lines of the stages text area back into stages with ids:
+/// a line naming an existing stage keeps it (reorder); a line whose text
+/// changed where a stage no longer named anywhere stood is that stage
+/// renamed; any other line is a new stage.
+pub fn stage_inputs(current: &[Stage], lines: &[String]) -> Vec<StageInput> {
+    let named: Vec<Option<&Stage>> = lines
+        .iter()
+        .map(|l| current.iter().find(|s| s.name.eq_ignore_ascii_case(l)))
+        .collect();
+    let unnamed: Vec<&Stage> = current
+        .iter()
+        .filter(|s| !named.iter().flatten().any(|n| n.id == s.id))
+        .collect();
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let id = match named[i] {
+                Some(stage) => Some(stage.id.clone()),
+                None => current
+                    .get(i)
+                    .filter(|s| unnamed.iter().any(|u| u.id == s.id))
+                    .map(|s| s.id.clone()),
+            };
+            StageInput {
+                id,
+                name: line.clone(),
+            }
+        })
+        .collect()
+}
