@@ -5,6 +5,7 @@
 mod account;
 mod analytics;
 mod events;
+mod knowledge;
 mod playground;
 mod webhooks;
 mod workflows;

@@ -37,6 +37,12 @@ pub enum Permission {
     /// Chat with agents in the playground (it runs the model).
     #[serde(rename = "playground:use")]
     PlaygroundUse,
+    /// Read and search the tenant's knowledge base.
+    #[serde(rename = "knowledge:view")]
+    KnowledgeView,
+    /// Add, edit and delete knowledge documents.
+    #[serde(rename = "knowledge:manage")]
+    KnowledgeManage,
 }
 
 use Permission::*;
@@ -57,6 +63,8 @@ const TABLE: &[(Role, &[Permission])] = &[
             KeysManage,
             AuditView,
             PlaygroundUse,
+            KnowledgeView,
+            KnowledgeManage,
         ],
     ),
     (
@@ -70,9 +78,14 @@ const TABLE: &[(Role, &[Permission])] = &[
             AgentsManage,
             AuditView,
             PlaygroundUse,
+            KnowledgeView,
+            KnowledgeManage,
         ],
     ),
-    (Role::Agent, &[LeadsViewAssigned, LeadsEdit, PlaygroundUse]),
+    (
+        Role::Agent,
+        &[LeadsViewAssigned, LeadsEdit, PlaygroundUse, KnowledgeView],
+    ),
     (Role::Viewer, &[LeadsViewAll]),
 ];
 
@@ -112,7 +125,7 @@ impl std::fmt::Display for Role {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 13] = [
         LeadsViewAll,
         LeadsViewAssigned,
         LeadsEdit,
@@ -124,6 +137,8 @@ impl Permission {
         KeysManage,
         AuditView,
         PlaygroundUse,
+        KnowledgeView,
+        KnowledgeManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -139,6 +154,8 @@ impl Permission {
             KeysManage => "keys:manage",
             AuditView => "audit:view",
             PlaygroundUse => "playground:use",
+            KnowledgeView => "knowledge:view",
+            KnowledgeManage => "knowledge:manage",
         }
     }
 }

@@ -7,12 +7,14 @@ pub mod api_key;
 pub mod audit;
 pub mod auth;
 pub mod event;
+pub mod knowledge;
 pub mod lead;
 pub mod member;
 pub mod netaddr;
 pub mod page;
 pub mod playground;
 pub mod problem;
+pub mod research;
 pub mod secret;
 pub mod tenant;
 pub mod text;
@@ -32,6 +34,10 @@ pub use api_key::{ApiKey, ApiKeyScope, CreatedApiKey, NewApiKey};
 pub use audit::{AuditEvent, AuditFilter};
 pub use auth::{LoginRequest, LoginResponse, Me, MembershipSummary, PasswordChange, User};
 pub use event::ServerEvent;
+pub use knowledge::{
+    AgentKnowledge, KnowledgeDocument, KnowledgeFormat, KnowledgeMode, KnowledgePatch,
+    KnowledgeQuery, KnowledgeSnippet, KnowledgeSummary, NewKnowledgeDocument,
+};
 pub use lead::{
     BulkLeads, BulkResult, ImportReport, ImportRowError, IngestReceipt, Lead, LeadInput, LeadPatch,
     LeadQuery, LeadSource, NewNote, Qualification, SlaState, TimelineEntry, Usage, Utm,
@@ -47,6 +53,7 @@ pub use playground::{
     ReplyStatus, SaveAsLead,
 };
 pub use problem::{FieldError, Problem, ProblemKind};
+pub use research::{RelatedLead, SettingFact, WorkflowSources};
 pub use tenant::{
     NewTenant, Stage, StageInput, Tenant, TenantPatch, TenantSettings, TenantSettingsPatch,
     TenantStatus, TenantUsage, Tier,

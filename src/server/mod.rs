@@ -14,6 +14,7 @@ pub mod events;
 mod extract;
 mod import;
 mod ingest;
+pub mod knowledge;
 mod leads;
 pub mod mailer;
 mod members;
@@ -302,6 +303,21 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/tenants/{tenant}/agents/{id}/sharing",
             put(agents::set_sharing),
+        )
+        .route(
+            "/tenants/{tenant}/agents/{id}/knowledge",
+            get(knowledge::agent_get).put(knowledge::agent_set),
+        )
+        .route(
+            "/tenants/{tenant}/knowledge",
+            get(knowledge::list).post(knowledge::create),
+        )
+        .route("/tenants/{tenant}/knowledge/search", get(knowledge::search))
+        .route(
+            "/tenants/{tenant}/knowledge/{id}",
+            get(knowledge::get)
+                .patch(knowledge::update)
+                .delete(knowledge::delete),
         )
         .route(
             "/tenants/{tenant}/workspaces",

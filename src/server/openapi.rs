@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
 use super::{
-    account, agents, analytics, api_keys, auth, events, import, ingest, leads, members, playground,
-    tenants, webhooks, workflows, workspaces,
+    account, agents, analytics, api_keys, auth, events, import, ingest, knowledge, leads, members,
+    playground, tenants, webhooks, workflows, workspaces,
 };
 use crate::domain::*;
 
@@ -28,6 +28,9 @@ use crate::domain::*;
         import::import_sample, import::import_csv, import::export_csv,
         agents::list, agents::create, agents::get, agents::update, agents::delete,
         agents::versions, agents::version, agents::restore, agents::set_sharing,
+        knowledge::agent_get, knowledge::agent_set,
+        knowledge::list, knowledge::create, knowledge::search, knowledge::get, knowledge::update,
+        knowledge::delete,
         workspaces::list, workspaces::create, workspaces::get, workspaces::update, workspaces::delete,
         playground::list, playground::create, playground::get, playground::delete,
         playground::send, playground::cancel, playground::save_as_lead,

@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod backup;
 pub mod events;
 pub mod keys;
+pub mod knowledge;
 pub mod leads;
 pub mod members;
 pub mod outbound;
@@ -23,6 +24,7 @@ pub use agents::*;
 pub use analytics::*;
 pub use events::*;
 pub use keys::*;
+pub use knowledge::*;
 pub use leads::*;
 pub use members::*;
 pub use outbound::*;
@@ -132,6 +134,7 @@ pub trait Store:
     + PlaygroundStore
     + WorkflowStore
     + AnalyticsStore
+    + KnowledgeStore
     + Send
     + Sync
     + 'static
@@ -154,6 +157,7 @@ impl<T> Store for T where
         + PlaygroundStore
         + WorkflowStore
         + AnalyticsStore
+        + KnowledgeStore
         + Send
         + Sync
         + 'static

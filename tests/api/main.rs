@@ -13,6 +13,7 @@ mod common;
 mod email;
 mod ingest;
 mod isolation;
+mod knowledge;
 mod keys;
 mod leads;
 mod matrix;

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::common::{lead, postgres_admin_url, spawn_with, PgDatabase, TestApp};
 
 /// Every tenant-owned table, as the migrations define them.
-const TENANT_TABLES: [&str; 21] = [
+const TENANT_TABLES: [&str; 24] = [
     "memberships",
     "invitations",
     "api_keys",
@@ -42,6 +42,9 @@ const TENANT_TABLES: [&str; 21] = [
     "webhook_endpoints",
     "webhook_deliveries",
     "webhook_attempts",
+    "knowledge_documents",
+    "knowledge_chunks",
+    "agent_knowledge",
 ];
 
 fn skip() -> bool {

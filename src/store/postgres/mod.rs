@@ -15,6 +15,7 @@ mod account;
 mod agents;
 mod analytics;
 mod keys;
+mod knowledge;
 mod lead_changes;
 mod leads;
 mod members;

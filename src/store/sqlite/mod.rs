@@ -6,6 +6,7 @@ mod agents;
 mod analytics;
 mod batch;
 mod keys;
+mod knowledge;
 mod lead_changes;
 mod leads;
 mod members;
