@@ -15,7 +15,7 @@ use super::extract::Json;
 use super::AppState;
 use crate::domain::lead::spam_reason;
 use crate::domain::{secret, IngestReceipt, LeadInput, LeadSource, Problem, TenantStatus};
-use crate::store::{Actor, Idempotency, IngestOutcome, LeadLimit, NewLeadRow};
+use crate::store::{Actor, Idempotency, IngestOutcome, KeyedIngest, LeadLimit, NewLeadRow};
 
 /// Per-key token buckets.
 pub struct IngestLimiter(DefaultKeyedRateLimiter<Uuid>);
@@ -58,6 +58,13 @@ fn api_key(headers: &HeaderMap) -> Option<&str> {
         .filter(|k| k.starts_with("sbk_"))
 }
 
+fn suspended() -> ApiError {
+    ApiError::Suspended(
+        "this tenant is suspended and accepts no leads; contact the agency that runs the form"
+            .into(),
+    )
+}
+
 const BAD_KEY: &str = "the API key is missing, unknown or revoked; send a valid key as `Authorization: Bearer sbk_…` or `X-Api-Key`";
 
 #[utoipa::path(post, path = "/api/v1/ingest/leads", tag = "ingest", request_body = LeadInput,
@@ -73,25 +80,17 @@ pub async fn ingest(
     body: Bytes,
 ) -> ApiResult<Response> {
     let key = api_key(&headers).ok_or(ApiError::Unauthorized(BAD_KEY))?;
-    let owner = state
+    let (owner, tenant) = state
         .store
-        .api_key_owner(&secret::hash(key))
+        .ingest_context(&secret::hash(key))
         .await?
-        .filter(|o| !o.revoked)
+        .filter(|(o, _)| !o.revoked)
         .ok_or(ApiError::Unauthorized(BAD_KEY))?;
     if let Some(retry_after) = state.ingest_limiter.check(owner.key_id) {
         return Err(ApiError::RateLimited { retry_after });
     }
-    let tenant = state
-        .store
-        .tenant(&owner.tenant_id.to_string())
-        .await?
-        .ok_or(ApiError::Unauthorized(BAD_KEY))?;
     if tenant.status == TenantStatus::Suspended {
-        return Err(ApiError::Suspended(
-            "this tenant is suspended and accepts no leads; contact the agency that runs the form"
-                .into(),
-        ));
+        return Err(suspended());
     }
     let idempotency = match headers.get("idempotency-key") {
         None => None,
@@ -137,7 +136,7 @@ pub async fn ingest(
     };
     let outcome = state
         .store
-        .insert_lead(&actor, tenant.id, row, limit, idempotency, now)
+        .ingest_with_key(&owner, &actor, row, limit, idempotency, now)
         .await
         .map_err(|e| match e {
             crate::store::StoreError::LimitReached { tier, limit, .. } => {
@@ -149,17 +148,12 @@ pub async fn ingest(
             }
             other => other.into(),
         })?;
-    if let Err(e) = state
-        .store
-        .touch_api_key(tenant.id, owner.key_id, now)
-        .await
-    {
-        tracing::warn!(error = %e, "cannot record the API key's last use");
-    }
     let (lead, replayed) = match outcome {
-        IngestOutcome::Created(lead) => (lead, false),
-        IngestOutcome::Replayed(lead) => (lead, true),
-        IngestOutcome::Duplicate => return Err(ApiError::NotFound),
+        KeyedIngest::Done(IngestOutcome::Created(lead)) => (lead, false),
+        KeyedIngest::Done(IngestOutcome::Replayed(lead)) => (lead, true),
+        KeyedIngest::Done(IngestOutcome::Duplicate) => return Err(ApiError::NotFound),
+        KeyedIngest::KeyRevoked => return Err(ApiError::Unauthorized(BAD_KEY)),
+        KeyedIngest::Suspended => return Err(suspended()),
     };
     if !replayed {
         state.notify(tenant.id);

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Actor, StoreResult};
-use crate::domain::{ApiKey, ApiKeyScope, AuditEvent, AuditFilter, Page, PageQuery};
+use crate::domain::{ApiKey, ApiKeyScope, AuditEvent, AuditFilter, Page, PageQuery, Tenant};
 
 /// Who an API key belongs to, found by its hash.
 #[derive(Debug, Clone)]
@@ -40,6 +40,10 @@ pub trait ApiKeyStore: Send + Sync {
     async fn revoke_api_key(&self, actor: &Actor, tenant_id: Uuid, id: Uuid)
         -> StoreResult<ApiKey>;
     async fn api_key_owner(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>>;
+    /// What an ingest needs before it builds the lead: the key's owner and
+    /// its tenant (one round trip on PostgreSQL). The tenant's usage counts
+    /// are not read: they are zero here.
+    async fn ingest_context(&self, key_hash: &str) -> StoreResult<Option<(KeyOwner, Tenant)>>;
     async fn touch_api_key(
         &self,
         tenant_id: Uuid,

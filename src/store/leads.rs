@@ -56,6 +56,16 @@ pub enum IngestOutcome {
     Duplicate,
 }
 
+/// What an ingest through an API key came to.
+#[derive(Debug, Clone)]
+pub enum KeyedIngest {
+    Done(IngestOutcome),
+    /// The key was revoked or deleted after the request read it.
+    KeyRevoked,
+    /// The tenant was suspended after the request read it.
+    Suspended,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum AssigneeFilter {
     Nobody,
@@ -349,6 +359,19 @@ pub trait LeadStore: Send + Sync {
         idempotency: Option<Idempotency>,
         now: DateTime<Utc>,
     ) -> StoreResult<IngestOutcome>;
+    /// A form's lead posted with an API key: `insert_lead`, with the key's
+    /// last use recorded. The PostgreSQL store also re-checks the key and
+    /// the tenant's status in the same transaction and groups concurrent
+    /// calls for one tenant into one statement (group commit).
+    async fn ingest_with_key(
+        &self,
+        key: &super::KeyOwner,
+        actor: &Actor,
+        row: NewLeadRow,
+        limit: LeadLimit,
+        idempotency: Option<Idempotency>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<KeyedIngest>;
     async fn list_leads(
         &self,
         tenant_id: Uuid,

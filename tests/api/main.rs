@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod common;
 mod email;
+mod group_commit;
 mod ingest;
 mod isolation;
 mod knowledge;

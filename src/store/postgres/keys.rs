@@ -8,7 +8,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::{db_error, id_cursor, ms, now, write_audit, PgStore};
-use crate::domain::{ApiKey, ApiKeyScope, AuditEvent, Page, PageQuery};
+use crate::domain::{ApiKey, ApiKeyScope, AuditEvent, Page, PageQuery, Tenant};
 use crate::store::{
     Actor, ApiKeyStore, AuditEntry, AuditStore, KeyOwner, NewApiKeyRow, StoreError, StoreResult,
 };
@@ -183,6 +183,31 @@ impl ApiKeyStore for PgStore {
                 workspace_id,
             }),
         )
+    }
+
+    async fn ingest_context(&self, key_hash: &str) -> StoreResult<Option<(KeyOwner, Tenant)>> {
+        let row = sqlx::query(
+            "SELECT k.id AS key_id, k.revoked, k.workspace_id, t.id, t.name, t.slug, t.tier, \
+             t.status, t.is_platform, t.settings, t.created_at, \
+             0::bigint AS users, 0::bigint AS leads_this_month \
+             FROM sb_api_key_owner($1) k JOIN tenants t ON t.id = k.tenant_id",
+        )
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "look up an API key"))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let err = |e| db_error(e, "read an API key");
+        let tenant = super::tenants::tenant_from_row(&row)?;
+        let owner = KeyOwner {
+            tenant_id: tenant.id,
+            key_id: row.try_get("key_id").map_err(err)?,
+            revoked: row.try_get("revoked").map_err(err)?,
+            workspace_id: row.try_get("workspace_id").map_err(err)?,
+        };
+        Ok(Some((owner, tenant)))
     }
 
     async fn touch_api_key(

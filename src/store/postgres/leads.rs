@@ -13,8 +13,8 @@ use super::{db_error, ms, write_audit, PgStore, Tx};
 use crate::domain::lead::{month_key, sla_state};
 use crate::domain::{Lead, LeadSource, Page, Qualification, SlaState, Utm};
 use crate::store::{
-    parse_lead_cursor, Actor, AssigneeFilter, AuditEntry, Idempotency, IngestOutcome, LeadFilter,
-    LeadLimit, LeadSort, LeadStore, NewLeadRow, StoreError, StoreResult,
+    parse_lead_cursor, Actor, AssigneeFilter, AuditEntry, Idempotency, IngestOutcome, KeyOwner,
+    KeyedIngest, LeadFilter, LeadLimit, LeadSort, LeadStore, NewLeadRow, StoreError, StoreResult,
 };
 
 pub(super) const LEAD_COLUMNS: &str = "tenant_id, id, name, email, phone, company, message, \
@@ -359,6 +359,19 @@ impl LeadStore for PgStore {
             .await
             .map_err(|e| db_error(e, "commit a lead"))?;
         Ok(IngestOutcome::Created(Box::new(lead)))
+    }
+
+    async fn ingest_with_key(
+        &self,
+        key: &KeyOwner,
+        actor: &Actor,
+        row: NewLeadRow,
+        limit: LeadLimit,
+        idempotency: Option<Idempotency>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<KeyedIngest> {
+        self.ingest_grouped(key, actor, row, limit, idempotency, now)
+            .await
     }
 
     async fn lead(

@@ -14,6 +14,7 @@
 mod account;
 mod agents;
 mod analytics;
+mod ingest;
 mod keys;
 mod knowledge;
 mod lead_changes;
@@ -48,6 +49,8 @@ pub(crate) const EVENTS_CHANNEL: &str = "switchboard_events";
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Form ingests waiting for their tenant's group commit.
+    ingest: std::sync::Arc<ingest::Groups>,
 }
 
 /// A pool for `url`; the caller decides which role that is.
@@ -81,7 +84,10 @@ impl PgStore {
         let pool = pool(url, 16).await?;
         migrate::check_app_role(&pool).await?;
         migrate::check_migrated(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            ingest: Default::default(),
+        })
     }
 
     /// A transaction scoped to one tenant: RLS shows it only that tenant's

@@ -21,7 +21,7 @@ const TENANT_SELECT: &str = "SELECT t.id, t.name, t.slug, t.tier, t.status, t.is
      t.settings, t.created_at, u.users, u.leads_this_month \
      FROM tenants t CROSS JOIN LATERAL sb_tenant_usage(t.id) u";
 
-fn tenant_from_row(row: &PgRow) -> StoreResult<Tenant> {
+pub(super) fn tenant_from_row(row: &PgRow) -> StoreResult<Tenant> {
     let err = |e| db_error(e, "read a tenant");
     let tier: String = row.try_get("tier").map_err(err)?;
     let status: String = row.try_get("status").map_err(err)?;

@@ -8,9 +8,10 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::{cursor, db_error, now_ms, parse_uuid, to_dt, write_audit, SqliteStore};
-use crate::domain::{ApiKey, ApiKeyScope, AuditEvent, Page, PageQuery};
+use crate::domain::{ApiKey, ApiKeyScope, AuditEvent, Page, PageQuery, Tenant};
 use crate::store::{
     Actor, ApiKeyStore, AuditEntry, AuditStore, KeyOwner, NewApiKeyRow, StoreError, StoreResult,
+    TenantStore,
 };
 
 const KEY_COLUMNS: &str = "id, name, prefix, last_four, scope, created_by, workspace_id, \
@@ -197,6 +198,15 @@ impl ApiKeyStore for SqliteStore {
             })
         })
         .transpose()
+    }
+
+    async fn ingest_context(&self, key_hash: &str) -> StoreResult<Option<(KeyOwner, Tenant)>> {
+        // Embedded: two lookups cost no round trip.
+        let Some(owner) = self.api_key_owner(key_hash).await? else {
+            return Ok(None);
+        };
+        let tenant = self.tenant(&owner.tenant_id.to_string()).await?;
+        Ok(tenant.map(|t| (owner, t)))
     }
 
     async fn touch_api_key(

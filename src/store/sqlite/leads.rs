@@ -12,8 +12,9 @@ use super::{db_error, parse_uuid, to_dt, write_audit, SqliteStore};
 use crate::domain::lead::{month_key, sla_state};
 use crate::domain::{Lead, LeadSource, Page, Qualification, SlaState, Utm};
 use crate::store::{
-    parse_lead_cursor, Actor, AssigneeFilter, AuditEntry, Idempotency, IngestOutcome, LeadFilter,
-    LeadLimit, LeadSort, LeadStore, NewLeadRow, StoreError, StoreResult,
+    parse_lead_cursor, Actor, ApiKeyStore, AssigneeFilter, AuditEntry, Idempotency, IngestOutcome,
+    KeyOwner, KeyedIngest, LeadFilter, LeadLimit, LeadSort, LeadStore, NewLeadRow, StoreError,
+    StoreResult,
 };
 
 pub(super) const LEAD_COLUMNS: &str = "tenant_id, id, name, email, phone, company, message, \
@@ -341,6 +342,25 @@ impl LeadStore for SqliteStore {
         answer
             .await
             .map_err(|_| StoreError::Other(anyhow::anyhow!("the lead writer dropped a request")))?
+    }
+
+    async fn ingest_with_key(
+        &self,
+        key: &KeyOwner,
+        actor: &Actor,
+        row: NewLeadRow,
+        limit: LeadLimit,
+        idempotency: Option<Idempotency>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<KeyedIngest> {
+        // The batch writer (batch.rs) already groups concurrent inserts.
+        let outcome = self
+            .insert_lead(actor, key.tenant_id, row, limit, idempotency, now)
+            .await?;
+        if let Err(e) = self.touch_api_key(key.tenant_id, key.key_id, now).await {
+            tracing::warn!(error = %e, "cannot record the API key's last use");
+        }
+        Ok(KeyedIngest::Done(outcome))
     }
 
     async fn lead(
