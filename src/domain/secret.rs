@@ -19,12 +19,7 @@ pub fn generate(prefix: &str) -> String {
 /// Hex SHA-256: how tokens, keys and invitations are stored. They carry 256
 /// bits of entropy, so a fast hash is enough (unlike passwords).
 pub fn hash(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// `••••` + the last four characters (or only dots for short values).
@@ -50,5 +45,15 @@ mod tests {
         assert!(a[4..].chars().all(|c| c.is_ascii_alphanumeric()));
         assert_eq!(hash(&a).len(), 64);
         assert_ne!(hash(&a), hash(&b));
+    }
+
+    /// Stored hashes are lower-case hex: a change of encoding would sign
+    /// every existing session and API key out.
+    #[test]
+    fn hashes_are_lower_case_hex_sha256() {
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

