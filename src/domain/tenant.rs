@@ -178,6 +178,10 @@ pub struct TenantSettings {
     /// Integration secrets by name. Always masked when read.
     #[serde(default)]
     pub secrets: BTreeMap<String, String>,
+    /// The draft policy: qualified leads of these categories get a drafted
+    /// reply; the others are qualified and recorded, with no draft.
+    #[serde(default = "super::research::default_draft_categories")]
+    pub draft_categories: Vec<String>,
 }
 
 impl Default for TenantSettings {
@@ -195,6 +199,7 @@ impl Default for TenantSettings {
             spam_keywords: Vec::new(),
             manager_email: None,
             secrets: BTreeMap::new(),
+            draft_categories: super::research::default_draft_categories(),
         }
     }
 }
@@ -300,6 +305,11 @@ pub struct TenantSettingsPatch {
     /// Secrets to set; an empty value removes the secret. Write-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets: Option<BTreeMap<String, String>>,
+    /// The whole list of categories that get a drafted reply (of hot, warm,
+    /// cold, spam, support); empty: qualify only, never draft.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 5)]
+    pub draft_categories: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -442,6 +452,9 @@ impl TenantSettingsPatch {
                 ));
             }
         }
+        if let Some(categories) = &self.draft_categories {
+            super::research::validate_draft_categories(categories, errors);
+        }
         if let Some(secrets) = &self.secrets {
             for name in secrets.keys() {
                 if name.is_empty()
@@ -505,6 +518,9 @@ impl TenantSettingsPatch {
             let e = email.trim();
             settings.manager_email = (!e.is_empty()).then(|| e.to_string());
         }
+        if let Some(categories) = &self.draft_categories {
+            settings.draft_categories = categories.iter().map(|c| c.trim().to_string()).collect();
+        }
         if let Some(secrets) = &self.secrets {
             for (k, v) in secrets {
                 if v.is_empty() {
@@ -534,6 +550,9 @@ impl TenantSettingsPatch {
         }
         if self.manager_email.is_some() {
             out.push("settings.manager_email".into());
+        }
+        if self.draft_categories.is_some() {
+            out.push("settings.draft_categories".into());
         }
         if let Some(s) = &self.secrets {
             out.extend(s.keys().map(|k| format!("settings.secrets.{k}")));

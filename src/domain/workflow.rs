@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::lead::Qualification;
 use super::problem::FieldError;
+use super::research::WorkflowSources;
 use super::text::{after_ascii_ignore_case, one_line, untrusted_block};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -24,10 +25,13 @@ pub enum WorkflowStatus {
     /// A step failed; `error` says why. It can be retried.
     Failed,
     Cancelled,
+    /// Qualified and recorded, with no draft: the tenant's draft policy
+    /// drafts no reply for its category (`decision_note` says so).
+    Qualified,
 }
 
 impl WorkflowStatus {
-    pub const ALL: [WorkflowStatus; 7] = [
+    pub const ALL: [WorkflowStatus; 8] = [
         WorkflowStatus::Queued,
         WorkflowStatus::Running,
         WorkflowStatus::AwaitingApproval,
@@ -35,6 +39,7 @@ impl WorkflowStatus {
         WorkflowStatus::Rejected,
         WorkflowStatus::Failed,
         WorkflowStatus::Cancelled,
+        WorkflowStatus::Qualified,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +51,7 @@ impl WorkflowStatus {
             WorkflowStatus::Rejected => "rejected",
             WorkflowStatus::Failed => "failed",
             WorkflowStatus::Cancelled => "cancelled",
+            WorkflowStatus::Qualified => "qualified",
         }
     }
 
@@ -153,6 +159,15 @@ pub struct Workflow {
     /// The reason given with a rejection.
     pub decision_note: Option<String>,
     pub steps: Vec<WorkflowStep>,
+    /// What the research step gathered for the lead (knowledge snippets,
+    /// earlier leads and notes, settings): the only facts the draft may
+    /// state. `None` until research ran.
+    #[serde(default)]
+    pub sources: Option<WorkflowSources>,
+    /// The tenant's draft policy when the lead was qualified: the categories
+    /// that get a draft. `None` until qualified.
+    #[serde(default)]
+    pub draft_policy: Option<Vec<String>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -17,8 +17,12 @@ use uuid::Uuid;
 use super::supervise::{catch_panic, PANICKED};
 use super::AppState;
 use crate::domain::playground::lead_context;
+use crate::domain::research::{draft_instruction, gets_draft, no_draft_note, setting_facts};
 use crate::domain::workflow::{approval_request_mail, qualify_lead_text};
-use crate::domain::{Agent, Lead, StepKind, StepOutcome, Tenant, Workflow, WorkflowStatus};
+use crate::domain::{
+    Agent, Lead, Qualification, StepKind, StepOutcome, Tenant, Workflow, WorkflowSources,
+    WorkflowStatus,
+};
 use crate::llm::qualify::{qualify, Method};
 use crate::llm::{CancellationToken, ChatMessage, ChatRole, Chunk, GenerateRequest, LlmError};
 use crate::store::{
@@ -368,24 +372,98 @@ impl<'a> Run<'a> {
                 .iter()
                 .any(|s| s.kind == kind && s.outcome != StepOutcome::Failed)
         };
-        if !done(StepKind::Qualify) {
-            self.guarded(StepKind::Qualify, self.qualify()).await?;
+        // Research runs on every run, so a retry sees the knowledge as it is now.
+        let what = format!("workflow {} research step", self.claimed.id);
+        let sources = match catch_panic(&what, self.research()).await {
+            Ok(sources) => sources?,
+            Err(_) => {
+                return Err(Failure::new(format!(
+                    "the research step failed: {PANICKED}"
+                )))
+            }
+        };
+        let policy = self.tenant.settings.draft_categories.clone();
+        let qualification = if done(StepKind::Qualify) {
+            self.workflow.qualification.clone()
+        } else {
+            self.guarded(StepKind::Qualify, self.qualify(&sources, &policy))
+                .await?
+        };
+        if !gets_draft(&policy, qualification.as_ref()) {
+            return self.no_draft(qualification, policy).await;
         }
-        self.guarded(StepKind::Draft, self.draft()).await
+        self.guarded(StepKind::Draft, self.draft(&sources, policy))
+            .await
     }
 
     /// Runs one step; a panic inside it fails that step (and so the run)
     /// like any other error, with the panic in the log.
-    async fn guarded(
+    async fn guarded<T>(
         &self,
         kind: StepKind,
-        step: impl std::future::Future<Output = Result<(), Failure>>,
-    ) -> Result<(), Failure> {
+        step: impl std::future::Future<Output = Result<T, Failure>>,
+    ) -> Result<T, Failure> {
         let what = format!("workflow {} {} step", self.claimed.id, kind.as_str());
         match catch_panic(&what, step).await {
             Ok(done) => done,
             Err(_) => Err(self.failed_step(kind, PANICKED.to_string())),
         }
+    }
+
+    /// Gathers what the agent may rely on: the knowledge snippets best
+    /// matching the lead's message (as far as the agent may use knowledge),
+    /// the lead's earlier leads and notes, and the tenant's settings that
+    /// matter; recorded on the workflow before any model runs.
+    async fn research(&self) -> Result<WorkflowSources, Failure> {
+        let failed = |e: StoreError| {
+            Failure::new(format!("the research step failed: the store failed: {e}"))
+        };
+        let tenant = self.claimed.tenant_id;
+        let (knowledge, snippets) =
+            super::knowledge::retrieve(self.state, tenant, &self.agent, &self.lead.message)
+                .await
+                .map_err(failed)?;
+        let leads = self
+            .state
+            .store
+            .lead_history(tenant, self.lead.id)
+            .await
+            .map_err(failed)?;
+        let sources = WorkflowSources {
+            knowledge,
+            snippets,
+            leads,
+            settings: setting_facts(&self.tenant),
+        };
+        let now = self.state.clock.now();
+        let mut t = WorkflowTransition::new(Actor::system(), RUNNING, WorkflowStatus::Running, now);
+        t.sources = Some(sources.clone());
+        self.transition(t).await?;
+        Ok(sources)
+    }
+
+    /// Ends a run whose lead's category gets no draft under the tenant's
+    /// policy: qualified and recorded, nothing for a person to approve.
+    async fn no_draft(
+        &self,
+        qualification: Option<Qualification>,
+        policy: Vec<String>,
+    ) -> Result<(), Failure> {
+        let category = qualification
+            .map(|q| q.category)
+            .unwrap_or_else(|| "unqualified".into());
+        let note = no_draft_note(&category, &policy);
+        let now = self.state.clock.now();
+        let to = WorkflowStatus::Qualified;
+        let mut t = WorkflowTransition::new(Actor::system(), RUNNING, to, now);
+        t.decided_by = Some("draft policy".into());
+        t.decision_note = Some(note.clone());
+        t.draft_policy = Some(policy);
+        t.timeline.push((
+            "draft_skipped",
+            json!({ "workflow_id": self.claimed.id, "category": category, "reason": note }),
+        ));
+        self.transition(t).await
     }
 
     async fn transition(&self, t: WorkflowTransition) -> Result<(), Failure> {
@@ -405,7 +483,11 @@ impl<'a> Run<'a> {
         }
     }
 
-    async fn qualify(&self) -> Result<(), Failure> {
+    async fn qualify(
+        &self,
+        sources: &WorkflowSources,
+        policy: &[String],
+    ) -> Result<Option<Qualification>, Failure> {
         let failed = |e: String| self.failed_step(StepKind::Qualify, e);
         let (provider, model) = self
             .state
@@ -417,10 +499,15 @@ impl<'a> Run<'a> {
             _ = self.cancel.cancelled() => return Err(failed(LlmError::Cancelled.to_string())),
             slot = self.state.generations.take(self.tenant.id) => slot,
         };
+        let system = format!(
+            "{}\n\n{}",
+            self.agent.config.system_prompt,
+            sources.context()
+        );
         let qualified = qualify(
             provider.as_ref(),
             &model,
-            &self.agent.config.system_prompt,
+            &system,
             &self.lead_text(),
             Method::Score,
             &self.cancel,
@@ -442,8 +529,9 @@ impl<'a> Run<'a> {
         let now = self.state.clock.now();
         let mut t = WorkflowTransition::new(Actor::system(), RUNNING, WorkflowStatus::Running, now);
         t.step = Some(self.step(StepKind::Qualify, outcome, Some(&answer)));
+        t.draft_policy = Some(policy.to_vec());
         let id = self.claimed.id;
-        match parsed {
+        match parsed.clone() {
             Some(q) => {
                 t.timeline.push((
                     "qualified",
@@ -461,15 +549,18 @@ impl<'a> Run<'a> {
                 json!({ "workflow_id": id, "answer": answer.text }),
             )),
         }
-        self.transition(t).await
+        self.transition(t).await?;
+        Ok(parsed)
     }
 
-    async fn draft(&self) -> Result<(), Failure> {
+    async fn draft(&self, sources: &WorkflowSources, policy: Vec<String>) -> Result<(), Failure> {
         let channel = self.workspace_channel().await;
         let system = format!(
-            "{}\n\n{}",
+            "{}\n\n{}\n\n{}\n{}",
             self.agent.config.system_prompt,
-            lead_context(channel.0, channel.1.as_deref())
+            lead_context(channel.0, channel.1.as_deref()),
+            sources.context(),
+            draft_instruction()
         );
         let config = &self.agent.config;
         let answer = self
@@ -489,6 +580,7 @@ impl<'a> Run<'a> {
         let mut t = WorkflowTransition::new(Actor::system(), RUNNING, to, now);
         t.step = Some(self.step(StepKind::Draft, StepOutcome::Ok, Some(&answer)));
         t.draft = Some(answer.text.clone());
+        t.draft_policy = Some(policy);
         let id = self.claimed.id;
         t.timeline.push((
             "reply_drafted",

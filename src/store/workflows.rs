@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::{Qualification, StepKind, StepOutcome, Workflow, WorkflowStatus};
+use crate::domain::{
+    Qualification, StepKind, StepOutcome, Workflow, WorkflowSources, WorkflowStatus,
+};
 
 use super::{Actor, AuditEntry, StoreResult};
 
@@ -57,6 +59,10 @@ pub struct WorkflowTransition {
     pub decided_by: Option<String>,
     pub decision_note: Option<String>,
     pub step: Option<WorkflowStepRow>,
+    /// What the research step gathered (replaces what an earlier run did).
+    pub sources: Option<WorkflowSources>,
+    /// The draft policy the qualification was judged by.
+    pub draft_policy: Option<Vec<String>>,
     /// Sets the lead's qualification.
     pub lead_qualification: Option<Qualification>,
     /// Records this text as a reply to the lead (the first response, if it
@@ -89,6 +95,8 @@ impl WorkflowTransition {
             decided_by: None,
             decision_note: None,
             step: None,
+            sources: None,
+            draft_policy: None,
             lead_qualification: None,
             lead_reply: None,
             timeline: Vec::new(),

@@ -26,6 +26,7 @@ mod playground_local;
 mod postgres;
 mod processes;
 mod receivers;
+mod research;
 mod retention;
 mod tenants;
 mod webhooks;

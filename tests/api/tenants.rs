@@ -91,6 +91,7 @@ async fn settings_update_masks_secrets_and_audits_names_only() {
                     manager_email: Some("boss@openarms.test".into()),
                     secrets: Some(BTreeMap::from([("crm_token".into(), secret.into())])),
                     sla_at_risk_percent: Some(50),
+                    draft_categories: None,
                 }),
                 ..Default::default()
             },

@@ -61,6 +61,8 @@ pub(super) fn workflow(n: u128, lead: u128, qualified: bool) -> Workflow {
             ),
             step(StepKind::Draft, StepOutcome::Ok, (380, 41), 5200),
         ],
+        sources: None,
+        draft_policy: None,
         created_at: now() - chrono::Duration::minutes(25),
         updated_at: now() - chrono::Duration::minutes(19),
     }

@@ -17,7 +17,8 @@ use crate::store::{
 };
 
 const COLUMNS: &str = "tenant_id, id, lead_id, workspace_id, agent_id, status, qual_category, \
-     qual_reason, draft, reply, error, attempts, decided_by, decision_note, created_at, updated_at";
+     qual_reason, draft, reply, error, attempts, decided_by, decision_note, sources, draft_policy, \
+     created_at, updated_at";
 
 use crate::store::bad_value as bad;
 
@@ -49,6 +50,8 @@ fn workflow_from_row(row: &PgRow, steps: Vec<WorkflowStep>) -> StoreResult<Workf
         decided_by: row.try_get("decided_by").map_err(err)?,
         decision_note: row.try_get("decision_note").map_err(err)?,
         steps,
+        sources: json_column(row, "sources")?,
+        draft_policy: json_column(row, "draft_policy")?,
         created_at: row.try_get("created_at").map_err(err)?,
         updated_at: row.try_get("updated_at").map_err(err)?,
     })
@@ -129,6 +132,28 @@ pub(super) async fn queue_workspace_workflow(
     .await
     .map_err(|e| db_error(e, "queue a workflow"))?;
     Ok(())
+}
+
+/// A jsonb column read into its type; NULL is `None`.
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &PgRow,
+    column: &str,
+) -> StoreResult<Option<T>> {
+    let value: Option<serde_json::Value> = row
+        .try_get(column)
+        .map_err(|e| db_error(e, "read a workflow"))?;
+    value
+        .map(|v| {
+            serde_json::from_value(v).map_err(|e| crate::store::bad_value(column, &e.to_string()))
+        })
+        .transpose()
+}
+
+fn json_value<T: serde::Serialize>(value: &Option<T>) -> StoreResult<Option<serde_json::Value>> {
+    value
+        .as_ref()
+        .map(|v| serde_json::to_value(v).map_err(|e| StoreError::Other(e.into())))
+        .transpose()
 }
 
 #[async_trait]
@@ -261,6 +286,7 @@ impl WorkflowStore for PgStore {
              decided_by = coalesce($8, decided_by), decision_note = coalesce($9, decision_note), \
              lease_until = CASE WHEN $1 = 'running' THEN lease_until ELSE NULL END, \
              attempts = CASE WHEN $1 = 'queued' THEN 0 ELSE attempts END, \
+             sources = coalesce($13, sources), draft_policy = coalesce($14, draft_policy), \
              updated_at = $10 WHERE tenant_id = $11 AND id = $12",
         )
         .bind(t.to.as_str())
@@ -275,6 +301,8 @@ impl WorkflowStore for PgStore {
         .bind(now)
         .bind(tenant_id)
         .bind(id)
+        .bind(json_value(&t.sources)?)
+        .bind(json_value(&t.draft_policy)?)
         .execute(&mut *tx)
         .await
         .map_err(|e| db_error(e, "update a workflow"))?;

@@ -19,7 +19,8 @@ use crate::store::{
 type Tx = Transaction<'static, Sqlite>;
 
 const COLUMNS: &str = "tenant_id, id, lead_id, workspace_id, agent_id, status, qual_category, \
-     qual_reason, draft, reply, error, attempts, decided_by, decision_note, created_at, updated_at";
+     qual_reason, draft, reply, error, attempts, decided_by, decision_note, sources, \
+     draft_policy, created_at, updated_at";
 
 use crate::store::bad_value as bad;
 
@@ -52,9 +53,23 @@ fn workflow_from_row(row: &SqliteRow, steps: Vec<WorkflowStep>) -> StoreResult<W
         decided_by: row.try_get("decided_by").map_err(err)?,
         decision_note: row.try_get("decision_note").map_err(err)?,
         steps,
+        sources: json_column(row, "sources")?,
+        draft_policy: json_column(row, "draft_policy")?,
         created_at: to_dt(row.try_get("created_at").map_err(err)?),
         updated_at: to_dt(row.try_get("updated_at").map_err(err)?),
     })
+}
+
+/// A JSON column read into its type; NULL is `None`.
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &SqliteRow,
+    column: &str,
+) -> StoreResult<Option<T>> {
+    let text: Option<String> = row
+        .try_get(column)
+        .map_err(|e| db_error(e, "read a workflow"))?;
+    text.map(|t| serde_json::from_str(&t).map_err(|_| bad(column, &t)))
+        .transpose()
 }
 
 async fn steps_in(
@@ -141,6 +156,13 @@ pub(super) async fn queue_workspace_workflow(
     .await
     .map_err(|e| db_error(e, "queue a workflow"))?;
     Ok(())
+}
+
+fn json_text<T: serde::Serialize>(value: &Option<T>) -> StoreResult<Option<String>> {
+    value
+        .as_ref()
+        .map(|v| serde_json::to_string(v).map_err(|e| StoreError::Other(e.into())))
+        .transpose()
 }
 
 #[async_trait]
@@ -274,6 +296,7 @@ impl WorkflowStore for SqliteStore {
              qual_reason = coalesce(?, qual_reason), draft = coalesce(?, draft), \
              reply = coalesce(?, reply), error = CASE WHEN ? THEN ? ELSE error END, \
              decided_by = coalesce(?, decided_by), decision_note = coalesce(?, decision_note), \
+             sources = coalesce(?, sources), draft_policy = coalesce(?, draft_policy), \
              lease_until = CASE WHEN ? = 'running' THEN lease_until ELSE NULL END, \
              attempts = CASE WHEN ? = 'queued' THEN 0 ELSE attempts END, \
              updated_at = ? WHERE tenant_id = ? AND id = ?",
@@ -287,6 +310,8 @@ impl WorkflowStore for SqliteStore {
         .bind(error)
         .bind(t.decided_by.as_deref())
         .bind(t.decision_note.as_deref())
+        .bind(json_text(&t.sources)?)
+        .bind(json_text(&t.draft_policy)?)
         .bind(t.to.as_str())
         .bind(t.to.as_str())
         .bind(now.timestamp_millis())
