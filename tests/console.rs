@@ -42,6 +42,8 @@ mod playground;
 mod reports;
 #[path = "console/views.rs"]
 mod views;
+#[path = "console/wide.rs"]
+mod wide;
 #[path = "console/workflows.rs"]
 mod workflows;
 use leads::{mixed_leads, now, timeline};
@@ -192,8 +194,16 @@ fn buffer_text(buf: &Buffer) -> String {
     let mut out = String::new();
     for y in 0..area.height {
         let mut line = String::new();
+        // A wide character (CJK, emoji) covers the cell after it: skip that.
+        let mut covered = 0;
         for x in 0..area.width {
-            line.push_str(buf[(x, y)].symbol());
+            if covered > 0 {
+                covered -= 1;
+                continue;
+            }
+            let symbol = buf[(x, y)].symbol();
+            line.push_str(symbol);
+            covered = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
         }
         out.push_str(line.trim_end());
         out.push('\n');
@@ -447,7 +457,10 @@ fn switching_tenant_toasts_and_changes_the_header() {
 #[test]
 fn first_non_platform_tenant_is_current() {
     let app = loaded();
-    assert_eq!(app.session.current().map(|t| t.slug.as_str()), Some("open-arms"));
+    assert_eq!(
+        app.session.current().map(|t| t.slug.as_str()),
+        Some("open-arms")
+    );
     assert!(app.onboarding.is_none());
 }
 
@@ -465,7 +478,10 @@ fn onboarding_creates_the_first_tenant_and_makes_it_current() {
     // The next step runs; the screen stays until the playground is ready.
     assert!(requests(&fx).iter().any(|(_, r)| *r == Request::Models));
     assert!(app.onboarding.is_some());
-    assert_eq!(app.session.current().map(|t| t.name.as_str()), Some("Open Arms"));
+    assert_eq!(
+        app.session.current().map(|t| t.name.as_str()),
+        Some("Open Arms")
+    );
 }
 
 #[test]

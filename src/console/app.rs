@@ -276,11 +276,16 @@ impl App {
         self.tenants.contexts(&self.shared())
     }
 
-    /// Turns a key into an action through the keymap. Ctrl-C always quits,
-    /// whatever the keymap says, so the console can never trap the user.
+    /// Turns a key into an action through the keymap. Ctrl-C always quits
+    /// and ctrl-Z always suspends, whatever the keymap says, as in any
+    /// terminal program, so the console can never trap the user.
     pub fn action_for_key(&self, key: KeyEvent) -> Option<Action> {
-        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-            return Some(Action::Quit);
+        if key.modifiers.contains(KeyModifiers::CONTROL) {
+            match key.code {
+                KeyCode::Char('c') => return Some(Action::Quit),
+                KeyCode::Char('z') => return Some(Action::Suspend),
+                _ => {}
+            }
         }
         let (contexts, typing) = self.contexts();
         match self.keymap.resolve(&contexts, &key) {
@@ -386,6 +391,11 @@ impl App {
                 return out;
             }
             Action::SessionEnded => return self.sign_out(SignedOut::SessionEnded),
+            Action::Suspend => {
+                // The whole screen is drawn again on resume.
+                self.dirty = true;
+                return vec![Effect::Suspend];
+            }
             _ => {}
         }
         self.dirty = true;

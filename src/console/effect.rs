@@ -33,6 +33,9 @@ pub enum Effect {
         user: uuid::Uuid,
         history: SavedHistory,
     },
+    /// Leave the terminal as it was, stop the process (SIGTSTP) and take
+    /// the terminal again when the shell resumes it.
+    Suspend,
     Quit,
 }
 
@@ -65,6 +68,7 @@ impl std::fmt::Debug for Effect {
                 .field("items", &history.items.len())
                 .field("unread", &history.unread)
                 .finish(),
+            Effect::Suspend => f.write_str("Suspend"),
             Effect::Quit => f.write_str("Quit"),
         }
     }

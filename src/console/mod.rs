@@ -29,6 +29,7 @@ pub mod session;
 pub mod state;
 pub mod tenants;
 pub mod terminal;
+pub mod text;
 pub mod theme;
 pub mod ui;
 pub mod widgets;

@@ -2,11 +2,11 @@
 //! `select!`; requests run as spawned tasks; frames are drawn only when the
 //! state changed, inside synchronized updates.
 
-use std::io::{self, Stdout, Write};
+use std::io::{self, Stdout};
 
-use base64::Engine;
+use crossterm::clipboard::CopyToClipboard;
 use crossterm::event::{Event, EventStream, KeyEventKind};
-use crossterm::terminal;
+use crossterm::{execute, terminal};
 use futures::StreamExt;
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
@@ -19,7 +19,7 @@ use super::keymap::Keymap;
 use super::notifications::history::{HistoryStore, HistoryWriter, SavedHistory};
 use super::playground::ReplyMsg;
 use super::request::{execute as execute_request, Response};
-use super::terminal::{install_panic_hook, FrameWriter, TerminalGuard};
+use super::terminal::{install_panic_hook, suspend, FrameWriter, TerminalGuard};
 use super::theme::Theme;
 use super::widgets::toast::Toast;
 use super::{ConsoleOptions, Exit};
@@ -295,10 +295,11 @@ fn apply(
                 });
             }
             Effect::CopyToClipboard(text) => {
-                let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
-                let out = terminal.backend_mut();
-                write!(out, "\x1b]52;c;{encoded}\x07")?;
-                out.flush()?;
+                // OSC 52: the terminal sets its clipboard, over SSH too.
+                execute!(
+                    terminal.backend_mut(),
+                    CopyToClipboard::to_clipboard_from(text.as_bytes())
+                )?;
             }
             Effect::LoadNotifications { user } => {
                 if let Some(h) = history {
@@ -320,6 +321,13 @@ fn apply(
             } => {
                 if let Some(h) = history {
                     h.writer.save(user, saved);
+                }
+            }
+            Effect::Suspend => {
+                suspend(terminal)?;
+                // The terminal may have been resized meanwhile.
+                if let Ok((w, h)) = terminal::size() {
+                    let _ = tx.send(Inbox::Action(Action::Resize(w, h)));
                 }
             }
             Effect::Quit => {}

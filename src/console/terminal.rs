@@ -23,21 +23,58 @@ pub fn restore_terminal() {
     );
 }
 
+/// Raw mode, the alternate screen, bracketed paste, a hidden cursor.
+fn take_terminal() -> io::Result<()> {
+    terminal::enable_raw_mode()?;
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        cursor::Hide
+    )
+}
+
 /// Restores the terminal when dropped, on every exit path including `?`.
 pub struct TerminalGuard;
 
 impl TerminalGuard {
     pub fn enter() -> anyhow::Result<Self> {
-        terminal::enable_raw_mode()?;
+        // Built first, so a failure half-way still restores what was set.
         let guard = TerminalGuard;
-        execute!(
-            io::stdout(),
-            EnterAlternateScreen,
-            EnableBracketedPaste,
-            cursor::Hide
-        )?;
+        take_terminal()?;
         Ok(guard)
     }
+}
+
+/// Ctrl-Z: gives the shell back its terminal as it was, stops the process
+/// as the terminal itself would have (SIGTSTP; raw mode turned that key into
+/// a keypress), and when the shell continues it (`fg`, SIGCONT) takes the
+/// terminal again and clears it, so the next draw repaints every cell.
+pub fn suspend<B: ratatui::backend::Backend>(
+    terminal: &mut ratatui::Terminal<B>,
+) -> anyhow::Result<()> {
+    restore_terminal();
+    stop_until_continued()?;
+    take_terminal()?;
+    terminal
+        .clear()
+        .map_err(|e| anyhow::anyhow!("cannot redraw the console after ctrl-z: {e}"))
+}
+
+#[cfg(unix)]
+fn stop_until_continued() -> io::Result<()> {
+    // SAFETY: raise only sends a signal to this process; SIGTSTP's default
+    // action stops it, and raise returns once SIGCONT resumes it.
+    if unsafe { libc::raise(libc::SIGTSTP) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn stop_until_continued() -> io::Result<()> {
+    // No job control: ctrl-z does nothing but redraw.
+    Ok(())
 }
 
 impl Drop for TerminalGuard {

@@ -12,6 +12,7 @@ use super::component::Component;
 use super::keymap::Context;
 use super::panes;
 use super::sanitize::{clean, cleaned};
+use super::text::width as width_of;
 use super::widgets::{confirm, help, picker, share, toast};
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
@@ -139,10 +140,10 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
         n => format!(" ✉ {n}"),
     };
     let width = usize::from(area.width);
-    let spin_w = spinner.chars().count() + leads_text.chars().count() + unread.chars().count();
+    let spin_w = width_of(&spinner) + width_of(&leads_text) + width_of(&unread);
     let text = candidates
         .iter()
-        .find(|c| c.chars().count() + spin_w <= width)
+        .find(|c| width_of(c) + spin_w <= width)
         .unwrap_or(&candidates[0]);
     let line = Line::from(vec![
         Span::raw(text.clone()),
@@ -182,7 +183,7 @@ pub fn hint_line_within(app: &App, contexts: &[Context], width: usize) -> Line<'
         .iter()
         .position(|(_, d)| *d == "help")
         .map(|i| hints.remove(i));
-    let w = |(k, d): &(String, &str)| k.chars().count() + d.chars().count() + 3;
+    let w = |(k, d): &(String, &str)| width_of(k) + width_of(d) + 3;
     let mut budget = width.saturating_sub(help.as_ref().map_or(0, w));
     let mut kept = Vec::new();
     for h in hints {

@@ -14,7 +14,10 @@ fn command_mode_switches_tenant_completes_and_reports_unknown_commands() {
     );
     press(&mut app, &[code(KeyCode::Enter)]);
     assert!(app.command.is_none());
-    assert_eq!(app.session.current().map(|t| t.slug.as_str()), Some("beta-co"));
+    assert_eq!(
+        app.session.current().map(|t| t.slug.as_str()),
+        Some("beta-co")
+    );
 
     press(&mut app, &[key(':')]);
     typed(&mut app, "frobnicate");

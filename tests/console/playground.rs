@@ -568,7 +568,10 @@ fn initialize_tenant_resumes_and_lands_in_the_playground_ready_to_chat() {
     app.on_response(id, Response::PlaygroundSessionCreated(Ok(s)));
     assert!(app.onboarding.is_none());
     assert_eq!(app.pane, Pane::Playground);
-    assert_eq!(app.session.current().map(|t| t.name.as_str()), Some("Open Arms"));
+    assert_eq!(
+        app.session.current().map(|t| t.name.as_str()),
+        Some("Open Arms")
+    );
     assert_eq!(
         app.tenants.selected(&app.session).map(|t| t.name.as_str()),
         Some("Open Arms")

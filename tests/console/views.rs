@@ -542,7 +542,10 @@ fn enter_jumps_to_the_tenants_leads() {
     let fx = press(&mut app, &[code(KeyCode::Enter)]);
     assert_eq!(app.pane, Pane::Leads);
     assert!(!app.overview.open);
-    assert_eq!(app.session.current().map(|t| t.slug.as_str()), Some("beta-co"));
+    assert_eq!(
+        app.session.current().map(|t| t.slug.as_str()),
+        Some("beta-co")
+    );
     assert!(requests(&fx).iter().any(|(_, r)| matches!(r,
         Request::ListLeads { tenant, .. } if *tenant == Uuid::from_u128(2).to_string())));
     // Back in the Tenants pane the table is shown again.

@@ -9,7 +9,7 @@ use crate::console::action::Action;
 use crate::console::app::{App, Confirmable, FormPurpose, Load, Modal, Pane, Slot};
 use crate::console::effect::{Effect, Request};
 use crate::console::keymap::Context;
-use crate::console::panes::agent_detail::wrap;
+use crate::console::text::wrap;
 use crate::console::widgets::toast::{Toast, ToastKind};
 use crate::domain::Agent;
 

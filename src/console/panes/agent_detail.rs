@@ -5,48 +5,15 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Widget};
+use ratatui::widgets::{Paragraph, Widget};
 
-use super::load_state;
+use super::{frame, load_state};
 use crate::console::agents::diff::DiffKind;
 use crate::console::agents::{owner_label, AgentDetail, DetailFocus, VersionDiff};
 use crate::console::app::App;
 use crate::console::keymap::Context;
+use crate::console::text::wrap;
 use crate::domain::AgentVersion;
-
-/// Greedy word wrap to `width` columns; blank lines stay, words longer
-/// than a line are cut. Done here rather than by the paragraph so the
-/// scroll position can be bounded by the real number of lines.
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut out = Vec::new();
-    for para in text.lines() {
-        let mut line = String::new();
-        let mut col = 0;
-        for word in para.split_whitespace() {
-            let mut w: Vec<char> = word.chars().collect();
-            if col > 0 && col + 1 + w.len() > width {
-                out.push(std::mem::take(&mut line));
-                col = 0;
-            }
-            while w.len() > width {
-                if col > 0 {
-                    out.push(std::mem::take(&mut line));
-                    col = 0;
-                }
-                out.push(w.drain(..width).collect());
-            }
-            if col > 0 {
-                line.push(' ');
-                col += 1;
-            }
-            line.extend(w.iter());
-            col += w.len();
-        }
-        out.push(line);
-    }
-    out
-}
 
 fn version_line(app: &App, d: &AgentDetail, v: &AgentVersion) -> Line<'static> {
     let theme = &app.theme;
@@ -80,12 +47,7 @@ pub fn render(app: &App, d: &AgentDetail, area: Rect, buf: &mut Buffer) {
     if a.read_only {
         title.push_str(&format!("· shared by {} (read-only) ", a.owner_name));
     }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(title, theme.title));
-    let inner = block.inner(area);
-    block.render(area, buf);
+    let inner = frame(theme, title, area, buf);
     if let Some(diff) = &d.diff {
         return render_diff(app, diff, inner, buf);
     }

@@ -6,10 +6,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Sparkline, Widget, Wrap};
 
-use super::load_state;
+use super::{frame, load_state};
 use crate::console::analytics::AnalyticsScope;
 use crate::console::app::App;
 use crate::console::leads::short_duration;
+use crate::console::text::{self, fit};
 use crate::domain::{Analytics, NamedCount};
 
 fn percent(p: Option<f64>) -> String {
@@ -36,9 +37,8 @@ fn bars(app: &App, title: &str, items: &[NamedCount], width: u16) -> Vec<Line<'s
     let room = usize::from(width).saturating_sub(18).max(1);
     for i in items {
         let len = (i.count as usize * room).div_ceil(max as usize);
-        let name: String = i.name.chars().take(11).collect();
         lines.push(Line::from(vec![
-            Span::raw(format!("{name:<12}")),
+            Span::raw(fit(text::take_width(&i.name, 11), 12)),
             Span::styled("█".repeat(len), theme.info),
             Span::raw(format!(" {}", i.count)),
         ]));
@@ -57,12 +57,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             .map_or_else(|| "this tenant".to_string(), |t| t.name.clone()),
     };
     let title = format!(" Analytics · {scope} · last {} days ", v.days);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(title, theme.title));
-    let inner = block.inner(area);
-    block.render(area, buf);
+    let inner = frame(theme, title, area, buf);
     let Some(a) = load_state(app, &v.data, "the analytics", inner, buf) else {
         return;
     };

@@ -4,9 +4,9 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::load_state;
+use super::{frame, load_state};
 use crate::console::app::App;
 use crate::console::approvals::{lead_name, Approval, WorkflowList};
 use crate::console::leads::short_duration;
@@ -49,12 +49,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Some(list) => format!(" Approvals ({}) ", list.len()),
         None => " Approvals ".into(),
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(title, theme.title));
-    let inner = block.inner(area);
-    block.render(area, buf);
+    let inner = frame(theme, title, area, buf);
     let Some(list) = load_state(app, &v.list, "the approvals", inner, buf) else {
         return;
     };

@@ -11,6 +11,7 @@ use ratatui::widgets::{
 use super::load_state;
 use crate::console::app::App;
 use crate::console::audit::change_lines;
+use crate::console::text;
 use crate::domain::AuditEvent;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
@@ -54,8 +55,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let widest = events.iter().map(f).max().unwrap_or(0);
         (widest as u16).clamp(min, max)
     };
-    let action_w = width(&|e| e.action.chars().count(), 12, 32);
-    let resource_w = width(&|e| resource(e).chars().count(), 12, 32);
+    let action_w = width(&|e| text::width(&e.action), 12, 32);
+    let resource_w = width(&|e| text::width(&resource(e)), 12, 32);
     let rows = events.iter().map(|e| {
         Row::new(vec![
             e.created_at.format("%m-%d %H:%M").to_string(),

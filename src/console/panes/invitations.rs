@@ -6,11 +6,9 @@ use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Block, Borders, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
-};
+use ratatui::widgets::{Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
 
-use super::load_state;
+use super::{frame, load_state};
 use crate::console::app::App;
 use crate::console::keymap::Context;
 use crate::console::sanitize::{clean, cleaned};
@@ -36,12 +34,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Some(l) => format!(" Your invitations ({}) ", l.len()),
         None => " Your invitations ".into(),
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(title, theme.title));
-    let inner = block.inner(area);
-    block.render(area, buf);
+    let inner = frame(theme, title, area, buf);
     let Some(list) = load_state(app, &v.list, "your invitations", inner, buf) else {
         return;
     };

@@ -5,11 +5,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::Span;
-use ratatui::widgets::{
-    Block, Borders, Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
-};
+use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
 
-use super::load_state;
+use super::{frame, load_state, no_tenant};
 use crate::console::app::App;
 use crate::console::keymap::Context;
 use crate::console::leads::sla_text;
@@ -60,14 +58,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let theme = &app.theme;
     let v = &app.leads;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(title(app), theme.title));
-    let inner = block.inner(area);
-    block.render(area, buf);
-    if app.session.current_tenant.is_none() {
-        Paragraph::new("No tenant selected. Press 1 and pick one with s.").render(inner, buf);
+    let inner = frame(theme, title(app), area, buf);
+    if no_tenant(app, inner, buf) {
         return;
     }
     if load_state(app, &v.status, "leads", inner, buf).is_none() {

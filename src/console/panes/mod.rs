@@ -15,14 +15,17 @@ pub mod playground;
 pub mod workflows;
 pub mod workspaces;
 
+use std::borrow::Cow;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 use super::app::{App, Load};
 use super::component::Shared;
 use super::keymap::Context;
+use super::theme::Theme;
 
 /// The explicit state of a list that is not loaded: loading, or failed with
 /// the key that retries. Returns the data when it is there.
@@ -69,4 +72,43 @@ pub fn load_state_in<'a, T>(
         .wrap(Wrap { trim: true })
         .render(area, buf);
     None
+}
+
+/// A pane's frame: a border titled `title`. Returns the area inside it.
+pub fn frame<'t>(
+    theme: &Theme,
+    title: impl Into<Cow<'t, str>>,
+    area: Rect,
+    buf: &mut Buffer,
+) -> Rect {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(title, theme.title));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    inner
+}
+
+/// With no current tenant, says so and how to choose one (with the keys
+/// the keymap has for it) and returns true: the pane has nothing to show.
+pub fn no_tenant(app: &App, area: Rect, buf: &mut Buffer) -> bool {
+    if app.session.current_tenant.is_some() {
+        return false;
+    }
+    let tenants = app.keymap.key_label(Context::Global, "pane_1");
+    let switch = app.keymap.key_label(Context::TenantList, "switch");
+    Paragraph::new(format!(
+        "No tenant selected. Press {tenants} and pick one with {switch}."
+    ))
+    .wrap(Wrap { trim: true })
+    .render(area, buf);
+    true
+}
+
+/// A list's empty state: what is missing and the key that adds one.
+pub fn empty_state<'t>(theme: &Theme, text: impl Into<Cow<'t, str>>, area: Rect, buf: &mut Buffer) {
+    Paragraph::new(Span::styled(text, theme.dim))
+        .wrap(Wrap { trim: true })
+        .render(area, buf);
 }

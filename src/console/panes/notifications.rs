@@ -7,10 +7,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
-use super::agent_detail::wrap;
 use crate::console::app::App;
 use crate::console::keymap::Context;
 use crate::console::notifications::Notification;
+use crate::console::text::{self, wrap};
 use crate::console::widgets::toast::ToastKind;
 
 /// Lines of the selected notification's text shown in full.
@@ -97,7 +97,7 @@ fn detail_lines<'a>(app: &App, n: &Notification, width: usize) -> Vec<Line<'a>> 
         text.truncate(DETAIL_LINES);
         if let Some(last) = text.last_mut() {
             let keep = width.saturating_sub(1);
-            *last = last.chars().take(keep).collect::<String>() + "…";
+            *last = format!("{}…", text::take_width(last, keep));
         }
     }
     let style = kind_style(app, n.kind);

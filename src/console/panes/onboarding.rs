@@ -5,7 +5,9 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+use super::frame;
 
 use crate::console::app::App;
 use crate::console::playground::InitStep;
@@ -14,12 +16,7 @@ use crate::console::widgets::form::Form;
 
 pub fn render(app: &App, form: &Form, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(" Welcome ", theme.title));
-    let inner = block.inner(area);
-    block.render(area, buf);
+    let inner = frame(theme, " Welcome ", area, buf);
     let steps = InitStep::ALL.len() as u16;
     let [intro, rest, checklist] = Layout::vertical([
         Constraint::Length(3),

@@ -5,11 +5,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::Span;
-use ratatui::widgets::{
-    Block, Borders, Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget,
-};
+use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget};
 
-use super::load_state;
+use super::{frame, load_state};
 use crate::console::app::App;
 use crate::console::overview::{usage_share, OverviewColumn};
 use crate::domain::TenantOverview;
@@ -28,12 +26,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Some(l) => format!(" Platform overview ({} tenants) ", l.len()),
         None => " Platform overview ".into(),
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(title, theme.title));
-    let inner = block.inner(area);
-    block.render(area, buf);
+    let inner = frame(theme, title, area, buf);
     if load_state(app, &v.list, "the platform overview", inner, buf).is_none() {
         return;
     }

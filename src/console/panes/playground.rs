@@ -9,11 +9,11 @@ use ratatui::widgets::{
     Block, Borders, Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
 };
 
-use super::agent_detail::wrap;
-use super::load_state;
+use super::{frame, load_state, no_tenant};
 use crate::console::app::App;
 use crate::console::keymap::Context;
 use crate::console::playground::{session_agents, Chat};
+use crate::console::text::{self, wrap};
 use crate::domain::{PlaygroundMessage, PlaygroundRole, ReplyStats, ReplyStatus};
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
@@ -30,14 +30,8 @@ fn render_sessions(app: &App, area: Rect, buf: &mut Buffer) {
         Some(list) => format!(" Playground · sessions ({}) ", list.len()),
         None => " Playground ".to_string(),
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(title, theme.title));
-    let inner = block.inner(area);
-    block.render(area, buf);
-    if app.session.current_tenant.is_none() {
-        Paragraph::new("No tenant selected. Press 1 and pick one with s.").render(inner, buf);
+    let inner = frame(theme, title, area, buf);
+    if no_tenant(app, inner, buf) {
         return;
     }
     let Some(items) = load_state(app, &v.sessions, "playground sessions", inner, buf) else {
@@ -265,7 +259,7 @@ fn render_input_label(app: &App, chat: &Chat, scrolled: bool, area: Rect, buf: &
             theme.warning,
         ));
     }
-    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let used: usize = spans.iter().map(|s| text::width(&s.content)).sum();
     spans.push(Span::styled(
         "─".repeat(usize::from(area.width).saturating_sub(used)),
         theme.border,

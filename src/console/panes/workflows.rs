@@ -10,7 +10,7 @@ use ratatui::widgets::{
 };
 
 use super::approvals::step_line;
-use super::load_state;
+use super::{frame, load_state};
 use crate::console::app::App;
 use crate::console::approvals::{failing_step, failure_text, lead_name, Approval, WorkflowList};
 use crate::console::keymap::Context;
@@ -31,12 +31,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Some(list) => format!(" Workflows · {} ({}) ", v.show.label(), list.len()),
         None => format!(" Workflows · {} ", v.show.label()),
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(title, theme.title));
-    let inner = block.inner(area);
-    block.render(area, buf);
+    let inner = frame(theme, title, area, buf);
     let Some(list) = load_state(app, &v.list, "the workflows", inner, buf) else {
         return;
     };

@@ -4,11 +4,9 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{
-    Block, Borders, Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
-};
+use ratatui::widgets::{Cell, Row, StatefulWidget, Table, TableState};
 
-use super::load_state;
+use super::{empty_state, frame, load_state, no_tenant};
 use crate::console::app::App;
 use crate::console::keymap::Context;
 use crate::console::theme::Theme;
@@ -32,14 +30,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Some(list) => format!(" Workspaces ({}) ", list.len()),
         None => " Workspaces ".to_string(),
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(title, theme.title));
-    let inner = block.inner(area);
-    block.render(area, buf);
-    if app.session.current_tenant.is_none() {
-        Paragraph::new("No tenant selected. Press 1 and pick one with s.").render(inner, buf);
+    let inner = frame(theme, title, area, buf);
+    if no_tenant(app, inner, buf) {
         return;
     }
     let Some(items) = load_state(app, &v.workspaces, "workspaces", inner, buf) else {
@@ -47,12 +39,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     };
     if items.is_empty() {
         let key = app.keymap.key_label(Context::WorkspaceList, "new");
-        Paragraph::new(Span::styled(
+        empty_state(
+            theme,
             format!("No workspaces yet. Press {key} to add one (a web form, a mailbox, a chat)."),
-            theme.dim,
-        ))
-        .wrap(Wrap { trim: true })
-        .render(inner, buf);
+            inner,
+            buf,
+        );
         return;
     }
     let rows = items.iter().map(|w| {

@@ -5,11 +5,13 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 
+use crate::console::text::wrap;
+
 use crate::console::theme::Theme;
 
 pub fn render(question: &str, area: Rect, buf: &mut Buffer, theme: &Theme, hint: Line<'_>) {
     // Tall enough for the whole question and, below it, the keys.
-    let lines = (super::toast::wrapped_lines(question, 54) as u16).max(2);
+    let lines = (wrap(question, 54).len() as u16).max(2);
     let popup = super::centered(area, 56, lines.saturating_add(4));
     Clear.render(popup, buf);
     let block = Block::default()

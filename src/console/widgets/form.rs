@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 use ratatui_textarea::TextArea;
 
+use crate::console::text;
 use crate::console::theme::Theme;
 use crate::domain::Problem;
 
@@ -359,7 +360,7 @@ impl Form {
         let label_w = self
             .fields
             .iter()
-            .map(|f| f.label.chars().count() as u16 + 3)
+            .map(|f| text::width(f.label) as u16 + 3)
             .max()
             .unwrap_or(0)
             .min(inner.width / 2);
@@ -410,7 +411,7 @@ impl Form {
                 FieldKind::Line(ta) | FieldKind::Multi(ta) => ta.render(input, buf),
                 FieldKind::Choice { options, selected } => {
                     let mut spans = Vec::new();
-                    let all_w: usize = options.iter().map(|o| o.chars().count() + 4).sum();
+                    let all_w: usize = options.iter().map(|o| text::width(o) + 4).sum();
                     // Too many to show (a tenant's agents): show the chosen
                     // one and where it is in the list.
                     if all_w + 6 > usize::from(input.width) {

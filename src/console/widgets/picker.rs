@@ -6,14 +6,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, StatefulWidget, Widget};
 
 use crate::console::state::Picker;
+use crate::console::text::width;
 use crate::console::theme::Theme;
 
 pub fn render(p: &Picker, area: Rect, buf: &mut Buffer, theme: &Theme, hint: Line<'_>) {
     let widest = p
         .options
         .iter()
-        .map(|o| o.chars().count())
-        .chain([p.title.chars().count(), hint.width()])
+        .map(|o| width(o))
+        .chain([width(&p.title), hint.width()])
         .max()
         .unwrap_or(10);
     let w = (widest as u16).saturating_add(6);

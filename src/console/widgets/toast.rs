@@ -3,9 +3,10 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
+use crate::console::text::wrap;
 use crate::console::theme::Theme;
 
 /// Seconds (ticks) a success toast stays on screen.
@@ -79,15 +80,19 @@ pub fn render(toasts: &[Toast], area: Rect, buf: &mut Buffer, theme: &Theme, dis
         if toast.kind == ToastKind::Error {
             text.push_str(&format!(" ({dismiss_key} to dismiss)"));
         }
-        let lines = wrapped_lines(&text, usize::from(width - 2)).clamp(1, 4) as u16;
-        let h = lines + 2;
+        // Sized to the wrapped message: its last words say what to do.
+        let lines = wrap(&text, usize::from(width - 2));
+        let h = lines.len().clamp(1, 4) as u16 + 2;
         if y + h > area.y + area.height {
             break;
         }
         let r = Rect::new(area.x + area.width - width, y, width, h);
         Clear.render(r, buf);
-        Paragraph::new(Span::styled(text, style))
-            .wrap(Wrap { trim: true })
+        let lines: Vec<Line> = lines
+            .into_iter()
+            .map(|l| Line::from(Span::styled(l, style)))
+            .collect();
+        Paragraph::new(lines)
             .block(
                 Block::default()
                     .borders(Borders::ALL)
@@ -97,25 +102,4 @@ pub fn render(toasts: &[Toast], area: Rect, buf: &mut Buffer, theme: &Theme, dis
             .render(r, buf);
         y += h;
     }
-}
-
-/// How many lines word wrapping makes of `text` at `width`, so the box fits
-/// the message (the last words of an error say what to do).
-pub(super) fn wrapped_lines(text: &str, width: usize) -> usize {
-    let width = width.max(1);
-    let mut lines = 1;
-    let mut col = 0;
-    for word in text.split_whitespace() {
-        let w = word.chars().count();
-        let need = if col == 0 { w } else { col + 1 + w };
-        if need <= width {
-            col = need;
-        } else {
-            lines += 1;
-            // A word longer than the line is broken across lines.
-            lines += w.saturating_sub(1) / width;
-            col = if w % width == 0 { width } else { w % width };
-        }
-    }
-    lines
 }
