@@ -13,4 +13,5 @@ pub mod domain;
 pub mod embedded;
 pub mod llm;
 pub mod server;
+pub mod sse;
 pub mod store;

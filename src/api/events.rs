@@ -1,75 +1,38 @@
-//! A minimal server-sent-events reader over a streaming response, and the
-//! tenant's live event stream built on it.
+//! Server-sent events over a streaming response (`crate::sse`, which decodes
+//! UTF-8 across network reads), and the tenant's live event stream built on it.
 
-use futures::StreamExt;
+use std::pin::Pin;
+
+use eventsource_stream::{Event, EventStreamError};
+use futures::{Stream, StreamExt};
 
 use super::{ApiError, ApiResult};
 use crate::domain::ServerEvent;
 
-type ByteStream = std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<Vec<u8>>> + Send>>;
+type Events = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<reqwest::Error>>> + Send>>;
 
-/// One SSE block: `id:`, `event:` and the joined `data:` lines.
-#[derive(Debug, Default, PartialEq)]
-pub(super) struct Block {
-    pub id: Option<i64>,
-    pub event: Option<String>,
-    pub data: String,
-}
-
-/// Splits a response body into SSE blocks, skipping comments (keep-alives).
+/// The events of a response body; comments (keep-alives) never surface.
 pub(super) struct SseReader {
-    inner: ByteStream,
-    buffer: String,
+    inner: Events,
 }
 
 impl SseReader {
     pub(super) fn new(resp: reqwest::Response) -> Self {
         Self {
-            inner: Box::pin(resp.bytes_stream().map(|r| r.map(|b| b.to_vec()))),
-            buffer: String::new(),
+            inner: Box::pin(crate::sse::events(resp.bytes_stream())),
         }
     }
 
-    /// The next block; `None` when the server closed the stream.
-    pub(super) async fn next(&mut self) -> Option<ApiResult<Block>> {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let text: String = self.buffer.drain(..end + 2).collect();
-                if let Some(block) = parse_block(&text) {
-                    return Some(Ok(block));
-                }
-                continue;
+    /// The next event; `None` when the server closed the stream.
+    pub(super) async fn next(&mut self) -> Option<ApiResult<Event>> {
+        Some(self.inner.next().await?.map_err(|e| match e {
+            EventStreamError::Transport(e) => ApiError::Decode(format!("event stream broke: {e}")),
+            EventStreamError::Utf8(e) => {
+                ApiError::Decode(format!("event stream is not UTF-8: {e}"))
             }
-            match self.inner.next().await? {
-                Ok(chunk) => self
-                    .buffer
-                    .push_str(&String::from_utf8_lossy(&chunk).replace("\r\n", "\n")),
-                Err(e) => return Some(Err(ApiError::Decode(format!("event stream broke: {e}")))),
-            }
-        }
+            EventStreamError::Parser(e) => ApiError::Decode(format!("bad event stream: {e}")),
+        }))
     }
-}
-
-/// Parses one event block; a block of comments only yields `None`.
-fn parse_block(text: &str) -> Option<Block> {
-    let mut block = Block::default();
-    let mut seen = false;
-    for line in text.lines() {
-        if let Some(v) = line.strip_prefix("id:") {
-            block.id = v.trim().parse::<i64>().ok();
-            seen = true;
-        } else if let Some(v) = line.strip_prefix("event:") {
-            block.event = Some(v.trim().to_string());
-            seen = true;
-        } else if let Some(v) = line.strip_prefix("data:") {
-            if !block.data.is_empty() {
-                block.data.push('\n');
-            }
-            block.data.push_str(v.strip_prefix(' ').unwrap_or(v));
-            seen = true;
-        }
-    }
-    seen.then_some(block)
 }
 
 /// The tenant's live events (`GET …/events`).
@@ -87,16 +50,22 @@ impl EventStream {
     /// The next event; `None` when the server closed the stream.
     pub async fn next(&mut self) -> Option<ApiResult<ServerEvent>> {
         loop {
-            let block = match self.reader.next().await? {
-                Ok(b) => b,
+            let event = match self.reader.next().await? {
+                Ok(e) => e,
                 Err(e) => return Some(Err(e)),
             };
-            let (Some(id), Some(kind)) = (block.id, block.event) else {
+            // Every event of the log carries its id (what a reconnect resumes
+            // after); anything else is not one of them.
+            let Ok(id) = event.id.trim().parse::<i64>() else {
                 continue;
             };
             return Some(
-                serde_json::from_str(&block.data)
-                    .map(|data| ServerEvent { id, kind, data })
+                serde_json::from_str(&event.data)
+                    .map(|data| ServerEvent {
+                        id,
+                        kind: event.event,
+                        data,
+                    })
                     .map_err(|e| ApiError::Decode(format!("bad event data: {e}"))),
             );
         }
@@ -105,13 +74,72 @@ impl EventStream {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn parses_events_and_skips_comments() {
-        assert!(super::parse_block(":keep-alive\n\n").is_none());
-        let ev = super::parse_block("id: 7\nevent: lead.created\ndata: {\"a\":1}\n\n").unwrap();
-        assert_eq!(ev.id, Some(7));
-        assert_eq!(ev.event.as_deref(), Some("lead.created"));
-        assert_eq!(ev.data, "{\"a\":1}");
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use crate::api::Client;
+
+    /// A server on port 0 that answers one request with these pieces of an
+    /// event stream, each written and flushed apart, then closes.
+    async fn serve_pieces(pieces: Vec<Vec<u8>>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.ends_with(b"\r\n\r\n") {
+                let n = socket.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    return;
+                }
+                request.extend_from_slice(&buf[..n]);
+            }
+            socket
+                .write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+                      connection: close\r\n\r\n",
+                )
+                .await
+                .unwrap();
+            for piece in pieces {
+                socket.write_all(&piece).await.unwrap();
+                socket.flush().await.unwrap();
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+        url
+    }
+
+    /// Issue 18: each network read was decoded on its own, so a character
+    /// cut between two reads arrived as U+FFFD twice.
+    #[tokio::test]
+    async fn a_character_split_across_two_reads_arrives_whole() {
+        let text = ": keep-alive\n\nid: 7\nevent: lead.created\r\ndata: {\"name\":\"Zoë 李\"}\n\n";
+        let bytes = text.as_bytes();
+        let cut = bytes.windows(2).position(|w| w == "ë".as_bytes()).unwrap() + 1;
+        let url = serve_pieces(vec![bytes[..cut].to_vec(), bytes[cut..].to_vec()]).await;
+        let mut events = Client::new(&url).unwrap().events("t", None).await.unwrap();
+        let event = events.next().await.unwrap().unwrap();
+        assert_eq!(event.id, 7);
+        assert_eq!(event.kind, "lead.created");
+        assert_eq!(event.data["name"], "Zoë 李");
+        assert!(
+            events.next().await.is_none(),
+            "the server closed the stream"
+        );
+    }
+
+    #[tokio::test]
+    async fn events_without_an_id_are_skipped() {
+        let text = "data: {\"a\":1}\n\nevent: x\ndata: {}\n\nid: 9\nevent: lead.updated\ndata: {\"a\":2}\n\n";
+        let url = serve_pieces(vec![text.as_bytes().to_vec()]).await;
+        let mut events = Client::new(&url).unwrap().events("t", None).await.unwrap();
+        let event = events.next().await.unwrap().unwrap();
+        assert_eq!((event.id, event.kind.as_str()), (9, "lead.updated"));
+        assert_eq!(event.data["a"], 2);
     }
 }
 
@@ -121,14 +149,19 @@ mod fuzz {
 
     proptest! {
         /// The console reads whatever the server (or a proxy in between)
-        /// streams: any block parses or is skipped, never a panic.
+        /// streams: any body yields events or errors, never a panic.
         #[test]
-        fn any_event_block_parses_without_panic(
-            block in crate::domain::text::arbitrary::text(
-                &["id:", "event:", "data:", ":", "\n", "\n\n", "-1", "99999999999999999999"]
+        fn any_event_stream_reads_without_panic(
+            body in crate::domain::text::arbitrary::text(
+                &["id:", "event:", "data:", "retry:", ":", "\n", "\r", "\n\n", "-1", "99999999999999999999"]
             )
         ) {
-            let _ = super::parse_block(&block);
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            rt.block_on(async {
+                let resp = axum::http::Response::new(reqwest::Body::from(body));
+                let mut events = super::EventStream::new(reqwest::Response::from(resp));
+                while events.next().await.is_some() {}
+            });
         }
     }
 }

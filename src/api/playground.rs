@@ -22,27 +22,25 @@ impl ReplyStream {
         if self.done {
             return None;
         }
-        loop {
-            let block = match self.reader.next().await? {
-                Ok(b) => b,
-                Err(e) => return Some(Err(e)),
-            };
-            let Some(name) = block.event else { continue };
-            let data = if block.data.is_empty() {
-                serde_json::Value::Null
-            } else {
-                match serde_json::from_str(&block.data) {
-                    Ok(v) => v,
-                    Err(e) => return Some(Err(ApiError::Decode(format!("bad reply event: {e}")))),
-                }
-            };
-            let event = PlaygroundEvent::from_parts(&name, data)
-                .map_err(|e| ApiError::Decode(format!("unknown reply event {name:?}: {e}")));
-            if matches!(event, Ok(PlaygroundEvent::Done)) {
-                self.done = true;
+        let event = match self.reader.next().await? {
+            Ok(e) => e,
+            Err(e) => return Some(Err(e)),
+        };
+        let name = event.event;
+        let data = if event.data.is_empty() {
+            serde_json::Value::Null
+        } else {
+            match serde_json::from_str(&event.data) {
+                Ok(v) => v,
+                Err(e) => return Some(Err(ApiError::Decode(format!("bad reply event: {e}")))),
             }
-            return Some(event);
+        };
+        let event = PlaygroundEvent::from_parts(&name, data)
+            .map_err(|e| ApiError::Decode(format!("unknown reply event {name:?}: {e}")));
+        if matches!(event, Ok(PlaygroundEvent::Done)) {
+            self.done = true;
         }
+        Some(event)
     }
 }
 

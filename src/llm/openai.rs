@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use eventsource_stream::EventStreamError;
 use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -203,13 +204,14 @@ struct StreamReader {
 
 impl StreamReader {
     async fn run(self, response: reqwest::Response) {
-        let mut stream = response.bytes_stream();
-        let mut pending: Vec<u8> = Vec::new();
+        // Decoded across network reads, so a character split between two
+        // of them arrives whole.
+        let mut stream = std::pin::pin!(crate::sse::events(response.bytes_stream()));
         let mut tally = Tally::default();
         loop {
             // Returning drops `stream`, which closes the connection, so the
             // server stops generating for a caller that has gone away.
-            let bytes = tokio::select! {
+            let next = tokio::select! {
                 biased;
                 () = self.cancel.cancelled() => {
                     let _ = self.tx.try_send(Err(LlmError::Cancelled));
@@ -218,13 +220,15 @@ impl StreamReader {
                 () = self.tx.closed() => return,
                 next = stream.next() => next,
             };
-            let bytes = match bytes {
-                Some(Ok(bytes)) => bytes,
+            let event = match next {
+                Some(Ok(event)) => event,
                 Some(Err(e)) => {
-                    let reason = if e.is_timeout() {
-                        format!("no data for {} s", self.timeout.as_secs())
-                    } else {
-                        root_cause(&e)
+                    let reason = match e {
+                        EventStreamError::Transport(e) if e.is_timeout() => {
+                            format!("no data for {} s", self.timeout.as_secs())
+                        }
+                        EventStreamError::Transport(e) => root_cause(&e),
+                        other => other.to_string(),
                     };
                     let _ = self
                         .tx
@@ -237,37 +241,30 @@ impl StreamReader {
                 // Some servers close without `[DONE]`; what arrived is the reply.
                 None => break,
             };
-            pending.extend_from_slice(&bytes);
-            // Lines are cut at `\n` only, so a multi-byte character split
-            // across network reads is decoded whole.
-            while let Some(end) = pending.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = pending.drain(..=end).collect();
-                let line = String::from_utf8_lossy(&line);
-                match parse_event(line.trim()) {
-                    Event::Ignore => {}
-                    Event::Done => {
-                        let _ = self.tx.send(Ok(Chunk::Done(tally.stats()))).await;
-                        return;
+            match parse_data(&event.data) {
+                Event::Ignore => {}
+                Event::Done => {
+                    let _ = self.tx.send(Ok(Chunk::Done(tally.stats()))).await;
+                    return;
+                }
+                Event::Error(message) => {
+                    let _ = self
+                        .tx
+                        .send(Err(LlmError::Provider {
+                            status: 200,
+                            message,
+                        }))
+                        .await;
+                    return;
+                }
+                Event::Data { content, usage } => {
+                    if let Some((prompt, completion)) = usage {
+                        tally.usage = Some((prompt, completion));
                     }
-                    Event::Error(message) => {
-                        let _ = self
-                            .tx
-                            .send(Err(LlmError::Provider {
-                                status: 200,
-                                message,
-                            }))
-                            .await;
-                        return;
-                    }
-                    Event::Data { content, usage } => {
-                        if let Some((prompt, completion)) = usage {
-                            tally.usage = Some((prompt, completion));
-                        }
-                        if let Some(text) = content.filter(|t| !t.is_empty()) {
-                            tally.token(self.started);
-                            if self.tx.send(Ok(Chunk::Token(text))).await.is_err() {
-                                return;
-                            }
+                    if let Some(text) = content.filter(|t| !t.is_empty()) {
+                        tally.token(self.started);
+                        if self.tx.send(Ok(Chunk::Token(text))).await.is_err() {
+                            return;
                         }
                     }
                 }
@@ -333,11 +330,9 @@ enum Event {
     },
 }
 
-/// One SSE line. Comments, `event:` lines and blank separators are ignored.
-fn parse_event(line: &str) -> Event {
-    let Some(data) = line.strip_prefix("data:") else {
-        return Event::Ignore;
-    };
+/// The `data` of one event (comments never reach here); what is not JSON
+/// is ignored.
+fn parse_data(data: &str) -> Event {
     let data = data.trim();
     if data == "[DONE]" {
         return Event::Done;
@@ -402,26 +397,24 @@ mod tests {
 
     #[test]
     fn events_are_parsed() {
-        assert_eq!(parse_event(": keep-alive"), Event::Ignore);
-        assert_eq!(parse_event("data: [DONE]"), Event::Done);
+        assert_eq!(parse_data("not json"), Event::Ignore);
+        assert_eq!(parse_data("[DONE]"), Event::Done);
         assert_eq!(
-            parse_event(r#"data: {"choices":[{"delta":{"content":"Hé"}}]}"#),
+            parse_data(r#"{"choices":[{"delta":{"content":"Hé"}}]}"#),
             Event::Data {
                 content: Some("Hé".into()),
                 usage: None
             }
         );
         assert_eq!(
-            parse_event(
-                r#"data: {"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":3}}"#
-            ),
+            parse_data(r#"{"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":3}}"#),
             Event::Data {
                 content: None,
                 usage: Some((7, 3))
             }
         );
         assert_eq!(
-            parse_event(r#"data: {"error":{"message":"overloaded"}}"#),
+            parse_data(r#"{"error":{"message":"overloaded"}}"#),
             Event::Error("overloaded".into())
         );
     }
@@ -458,7 +451,6 @@ mod fuzz {
     use proptest::prelude::*;
 
     const WORDS: &[&str] = &[
-        "data:",
         "[DONE]",
         "{",
         "}",
@@ -478,7 +470,7 @@ mod fuzz {
     proptest! {
         #[test]
         fn any_stream_line_or_error_body_is_read_without_panic(line in text(WORDS)) {
-            let _ = parse_event(line.trim());
+            let _ = parse_data(&line);
             let message = error_message(&line);
             prop_assert!(message.chars().count() <= MAX_ERROR_MESSAGE + 1);
         }
