@@ -188,15 +188,6 @@ impl App {
         self.dirty = true;
     }
 
-    /// A stage's name in `tenant`, or its id when the tenant does not know it.
-    pub fn stage_name(&self, tenant: Option<Uuid>, id: &str) -> String {
-        tenant
-            .and_then(|t| self.session.tenant(t))
-            .and_then(|t| t.settings.stage(id))
-            .map(|s| s.name.clone())
-            .unwrap_or_else(|| id.to_string())
-    }
-
     /// Where keys go now, most specific first, and whether a text input
     /// has the focus (then unbound keys are typed, and global keys are off).
     pub fn contexts(&self) -> (Vec<Context>, bool) {
@@ -322,15 +313,8 @@ impl App {
             out.extend([Context::Audit, Context::Global]);
             return (out, false);
         }
-        if self.analytics.open {
-            if self.analytics.data.is_failed() {
-                out.push(Context::LoadError);
-            }
-            if self.is_platform_admin() {
-                out.push(Context::AnalyticsAdmin);
-            }
-            out.extend([Context::Analytics, Context::Global]);
-            return (out, false);
+        if self.analytics.is_open() {
+            return self.analytics.contexts(&self.shared());
         }
         if self.approvals.open {
             if self.approvals.list.is_failed() {
@@ -364,13 +348,7 @@ impl App {
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         let was = self.pane;
         let mut out = self.dispatch(action);
-        // Opening the pane, or a new current tenant, (re)loads the leads.
-        out.extend(self.sync_leads(was != self.pane));
-        out.extend(self.sync_agents(was != self.pane));
-        out.extend(self.sync_playground(was != self.pane));
-        out.extend(self.sync_approvals());
-        out.extend(self.sync_analytics());
-        out.extend(self.sync_audit());
+        out.extend(self.follow(was != self.pane));
         out
     }
 
@@ -437,8 +415,8 @@ impl App {
             other if self.pane == Pane::Leads && self.audit.open => {
                 return self.update_audit(other)
             }
-            other if self.pane == Pane::Leads && self.analytics.open => {
-                return self.update_analytics(other)
+            other if self.pane == Pane::Leads && self.analytics.is_open() => {
+                return with_cx!(self, analytics, |a, cx| a.update(other, &mut cx))
             }
             other if self.pane == Pane::Leads && self.approvals.open => {
                 return self.update_approvals(other)

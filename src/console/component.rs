@@ -2,6 +2,7 @@
 //! feature sees of the rest: the session, request bookkeeping and the dialog
 //! slot while it acts, the theme, keymap and session while it draws.
 
+use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
@@ -53,7 +54,11 @@ pub struct Cx<'a> {
     pub modal: &'a mut Option<Modal>,
     pub theme: &'a Theme,
     pub keymap: &'a Keymap,
+    /// The console's clock (tests fix it).
+    pub now: DateTime<Utc>,
     pub(crate) toasts: Vec<Toast>,
+    /// A request went out: the spinner turns, so the screen changes.
+    pub(crate) sent: bool,
 }
 
 impl<'a> Cx<'a> {
@@ -63,6 +68,7 @@ impl<'a> Cx<'a> {
         modal: &'a mut Option<Modal>,
         theme: &'a Theme,
         keymap: &'a Keymap,
+        now: DateTime<Utc>,
     ) -> Self {
         Self {
             session,
@@ -70,7 +76,9 @@ impl<'a> Cx<'a> {
             modal,
             theme,
             keymap,
+            now,
             toasts: Vec::new(),
+            sent: false,
         }
     }
 
@@ -79,7 +87,7 @@ impl<'a> Cx<'a> {
     }
 
     pub fn send(&mut self, req: Request, slot: Option<Slot>, ok: &str, fail: &str) -> Vec<Effect> {
-        self.requests.send_about(req, slot, ok, fail, None, None)
+        self.send_about(req, slot, ok, fail, None, None)
     }
 
     pub fn send_about(
@@ -91,6 +99,7 @@ impl<'a> Cx<'a> {
         tenant: Option<uuid::Uuid>,
         target: Option<uuid::Uuid>,
     ) -> Vec<Effect> {
+        self.sent = true;
         self.requests
             .send_about(req, slot, ok, fail, tenant, target)
     }
@@ -109,6 +118,7 @@ impl<'a> Cx<'a> {
 
     /// (Re)loads the tenants list: the header and tables show its counts.
     pub fn load_tenants(&mut self) -> Vec<Effect> {
+        self.sent = true;
         load_tenants(self.session, self.requests)
     }
 }
@@ -138,15 +148,17 @@ macro_rules! with_cx {
             &mut app.modal,
             &app.theme,
             &app.keymap,
+            app.now,
         );
         let $f = &mut app.$feature;
         let out = $body;
         let toasts = std::mem::take(&mut $cx.toasts);
+        let sent = $cx.sent;
         drop($cx);
         for t in toasts {
             app.toast(t);
         }
-        app.dirty = true;
+        app.dirty |= sent;
         out
     }};
 }

@@ -23,6 +23,7 @@ pub mod panes;
 pub mod playground;
 pub mod request;
 mod responses;
+mod routes;
 pub mod runtime;
 pub mod sanitize;
 pub mod session;

@@ -16,12 +16,7 @@ impl App {
     pub fn on_response(&mut self, id: RequestId, response: Response) -> Vec<Effect> {
         let mut out = self.apply_response(id, response);
         // The tenants list may have chosen the current tenant just now.
-        out.extend(self.sync_leads(false));
-        out.extend(self.sync_agents(false));
-        out.extend(self.sync_playground(false));
-        out.extend(self.sync_approvals());
-        out.extend(self.sync_analytics());
-        out.extend(self.sync_audit());
+        out.extend(self.follow(false));
         out
     }
 
@@ -71,9 +66,9 @@ impl App {
             self.on_audit(&flight, r);
             return Vec::new();
         }
-        if let Response::Analytics(r) = response {
-            self.on_analytics(flight.tenant, r);
-            return Vec::new();
+        if matches!(response, Response::Analytics(_)) {
+            return with_cx!(self, analytics, |a, cx| a
+                .on_response(id, &flight, response, &mut cx));
         }
         if let Response::Overview(r) = response {
             self.on_overview(r);

@@ -23,6 +23,16 @@ impl Session {
         self.current_tenant.and_then(|id| self.tenant(id))
     }
 
+    /// A stage's name in `tenant`, or its id when the tenant does not know it.
+    pub fn stage_name(&self, tenant: Option<Uuid>, id: &str) -> String {
+        tenant
+            .and_then(|t| self.tenant(t))
+            .and_then(|t| t.settings.stage(id))
+            .map(|s| s.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    /// Whether the signed-in user sees figures across tenants.
     pub fn is_platform_admin(&self) -> bool {
         self.me.loaded().is_some_and(|m| m.platform_admin)
     }

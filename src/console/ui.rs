@@ -50,7 +50,9 @@ impl Widget for &App {
                 None => self.tenants.render(&self.shared(), main, buf),
             },
             Pane::Leads if self.audit.open => panes::audit::render(self, main, buf),
-            Pane::Leads if self.analytics.open => panes::analytics::render(self, main, buf),
+            Pane::Leads if self.analytics.is_open() => {
+                self.analytics.render(&self.shared(), main, buf)
+            }
             Pane::Leads if self.approvals.open => panes::approvals::render(self, main, buf),
             Pane::Leads => panes::leads::render(self, main, buf),
             Pane::Agents => panes::agents::render(self, main, buf),

@@ -115,14 +115,14 @@ fn the_period_key_cycles_7_30_90_and_a_failure_is_inline() {
     let fx = press(&mut app, &[key('p')]);
     let (id90, q) = analytics_request(&fx);
     assert_eq!(q.from, chrono::NaiveDate::from_ymd_opt(2025, 12, 3));
-    assert_eq!(app.analytics.days, 90);
+    assert_eq!(app.analytics.days(), 90);
     let fx = press(&mut app, &[key('p')]);
     let (id7, q) = analytics_request(&fx);
     assert_eq!(q.from, chrono::NaiveDate::from_ymd_opt(2026, 2, 24));
     // The 90-day answer arrives late: superseded, dropped.
     app.on_response(id90, Response::Analytics(Ok(analytics_fixture(90))));
     assert_eq!(
-        app.analytics.data.loaded().map(|a| a.by_day.len()),
+        app.analytics.data().loaded().map(|a| a.by_day.len()),
         Some(30)
     );
     app.on_response(id7, Response::Analytics(Err(unreachable())));
@@ -134,7 +134,7 @@ fn the_period_key_cycles_7_30_90_and_a_failure_is_inline() {
         chrono::NaiveDate::from_ymd_opt(2026, 2, 24)
     );
     press(&mut app, &[code(KeyCode::Esc)]);
-    assert!(!app.analytics.open);
+    assert!(!app.analytics.is_open());
 }
 
 fn forbidden(detail: &str) -> ApiError {
@@ -194,7 +194,7 @@ fn snapshot_analytics_across_all_tenants_for_a_platform_admin() {
     assert!(render(&app, 80, 24).contains("Analytics · Open Arms · last 30 days"));
     let fx = press(&mut app, &[key('s')]);
     let (id, query) = platform_analytics_request(&fx).expect("the all-tenants figures");
-    assert_eq!(query, app.analytics_query(), "the same period");
+    assert_eq!(query, app.analytics.query(app.now), "the same period");
     assert!(render(&app, 80, 24).contains("Loading the analytics"));
     let mut all = analytics_fixture(30);
     all.tenant_id = None;
@@ -256,7 +256,7 @@ fn a_user_who_is_not_a_platform_admin_gets_no_scope_switch() {
     let fx = press(&mut app, &[key('s')]);
     assert!(requests(&fx).is_empty(), "{fx:?}");
     assert_eq!(
-        app.analytics.scope,
+        app.analytics.scope(),
         switchboard::console::analytics::AnalyticsScope::Tenant
     );
     // The same key for an admin does switch: the test above is not vacuous.

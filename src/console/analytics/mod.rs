@@ -1,12 +1,20 @@
 //! The analytics view: how the current tenant, or for platform admins every
-//! tenant together, did over the last 7, 30 or 90 days.
+//! tenant together, did over the last 7, 30 or 90 days. Shown in the Leads
+//! pane instead of the list while open.
 
-use chrono::Duration;
+mod pane;
+
+use chrono::{DateTime, Duration, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use uuid::Uuid;
 
 use crate::console::action::Action;
-use crate::console::app::{App, Load, Pane, Slot};
-use crate::console::effect::{Effect, Request};
+use crate::console::component::{Component, Cx, Shared};
+use crate::console::effect::{Effect, Request, RequestId};
+use crate::console::keymap::Context;
+use crate::console::request::Response;
+use crate::console::state::{InFlight, Load, Slot};
 use crate::domain::{Analytics, AnalyticsQuery};
 
 /// The periods the period key cycles through, in days.
@@ -23,14 +31,13 @@ pub enum AnalyticsScope {
 
 #[derive(Debug, Clone)]
 pub struct AnalyticsView {
-    /// Shown in the Leads pane instead of the list.
-    pub open: bool,
+    open: bool,
     /// The current tenant the figures were asked for (also kept in the
     /// all-tenants scope, so a switch of tenant is noticed).
-    pub tenant: Option<Uuid>,
-    pub scope: AnalyticsScope,
-    pub days: u32,
-    pub data: Load<Analytics>,
+    tenant: Option<Uuid>,
+    scope: AnalyticsScope,
+    days: u32,
+    data: Load<Analytics>,
 }
 
 impl Default for AnalyticsView {
@@ -45,48 +52,59 @@ impl Default for AnalyticsView {
     }
 }
 
-impl App {
-    pub(crate) fn open_analytics(&mut self) -> Vec<Effect> {
-        self.pane = Pane::Leads;
-        self.leads.detail = None;
-        self.approvals.open = false;
-        self.audit.open = false;
-        self.analytics.open = true;
-        self.load_analytics()
+impl AnalyticsView {
+    pub fn is_open(&self) -> bool {
+        self.open
     }
 
-    /// The last `days` UTC days up to today, as the server counts them.
-    pub fn analytics_query(&self) -> AnalyticsQuery {
-        let to = self.now.date_naive();
-        let from = to - Duration::days(i64::from(self.analytics.days) - 1);
+    pub fn days(&self) -> u32 {
+        self.days
+    }
+
+    pub fn scope(&self) -> AnalyticsScope {
+        self.scope
+    }
+
+    pub fn data(&self) -> &Load<Analytics> {
+        &self.data
+    }
+
+    /// Another view takes the Leads pane.
+    pub fn close(&mut self) {
+        self.open = false;
+    }
+
+    /// Opens the view and (re)loads it; the router shows the Leads pane.
+    pub(crate) fn open(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.open = true;
+        self.load(cx)
+    }
+
+    /// The last `days` UTC days up to `now`, as the server counts them.
+    pub fn query(&self, now: DateTime<Utc>) -> AnalyticsQuery {
+        let to = now.date_naive();
+        let from = to - Duration::days(i64::from(self.days) - 1);
         AnalyticsQuery {
             from: Some(from),
             to: Some(to),
         }
     }
 
-    /// Whether the signed-in user sees figures across tenants.
-    pub fn is_platform_admin(&self) -> bool {
-        self.session.me.loaded().is_some_and(|m| m.platform_admin)
-    }
-
-    fn load_analytics(&mut self) -> Vec<Effect> {
-        let Some(tenant) = self.session.current_tenant else {
+    fn load(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some(tenant) = cx.session.current_tenant else {
             return Vec::new();
         };
         // Only platform admins are offered the other scope; should the
         // profile say otherwise later, fall back to the tenant.
-        if !self.is_platform_admin() {
-            self.analytics.scope = AnalyticsScope::Tenant;
+        if !cx.session.is_platform_admin() {
+            self.scope = AnalyticsScope::Tenant;
         }
-        let scope = self.analytics.scope;
-        if self.analytics.tenant != Some(tenant) || !matches!(self.analytics.data, Load::Loaded(_))
-        {
-            self.analytics.data = Load::Loading;
+        if self.tenant != Some(tenant) || !matches!(self.data, Load::Loaded(_)) {
+            self.data = Load::Loading;
         }
-        self.analytics.tenant = Some(tenant);
-        let query = self.analytics_query();
-        let (req, about) = match scope {
+        self.tenant = Some(tenant);
+        let query = self.query(cx.now);
+        let (req, about) = match self.scope {
             AnalyticsScope::Tenant => (
                 Request::Analytics {
                     tenant: tenant.to_string(),
@@ -96,7 +114,7 @@ impl App {
             ),
             AnalyticsScope::AllTenants => (Request::PlatformAnalytics { query }, None),
         };
-        self.send_about(
+        cx.send_about(
             req,
             Some(Slot::Analytics),
             "",
@@ -106,67 +124,84 @@ impl App {
         )
     }
 
-    /// A new current tenant while the view is open reloads it.
-    pub(crate) fn sync_analytics(&mut self) -> Vec<Effect> {
-        let open = self.analytics.open && self.pane == Pane::Leads;
-        if !open
-            || self.session.current_tenant.is_none()
-            || self.analytics.tenant == self.session.current_tenant
-        {
+    /// A new current tenant while the view is shown reloads it.
+    pub(crate) fn follow_tenant(&mut self, shown: bool, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let current = cx.session.current_tenant;
+        if !(self.open && shown) || current.is_none() || self.tenant == current {
             return Vec::new();
         }
         // Figures across tenants do not depend on the current one.
-        if self.analytics.scope == AnalyticsScope::AllTenants && self.is_platform_admin() {
-            self.analytics.tenant = self.session.current_tenant;
+        if self.scope == AnalyticsScope::AllTenants && cx.session.is_platform_admin() {
+            self.tenant = current;
             return Vec::new();
         }
-        self.load_analytics()
+        self.load(cx)
+    }
+}
+
+impl Component for AnalyticsView {
+    fn contexts(&self, shared: &Shared<'_>) -> (Vec<Context>, bool) {
+        let mut out = Vec::new();
+        if self.data.is_failed() {
+            out.push(Context::LoadError);
+        }
+        if shared.session.is_platform_admin() {
+            out.push(Context::AnalyticsAdmin);
+        }
+        out.extend([Context::Analytics, Context::Global]);
+        (out, false)
     }
 
-    pub(crate) fn update_analytics(&mut self, action: Action) -> Vec<Effect> {
+    fn update(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
         match action {
             Action::NextPeriod => {
-                let i = PERIODS
-                    .iter()
-                    .position(|d| *d == self.analytics.days)
-                    .unwrap_or(0);
-                self.analytics.days = PERIODS[(i + 1) % PERIODS.len()];
-                self.load_analytics()
+                let i = PERIODS.iter().position(|d| *d == self.days).unwrap_or(0);
+                self.days = PERIODS[(i + 1) % PERIODS.len()];
+                self.load(cx)
             }
-            Action::SwitchScope if self.is_platform_admin() => {
-                self.analytics.scope = match self.analytics.scope {
+            Action::SwitchScope if cx.session.is_platform_admin() => {
+                self.scope = match self.scope {
                     AnalyticsScope::Tenant => AnalyticsScope::AllTenants,
                     AnalyticsScope::AllTenants => AnalyticsScope::Tenant,
                 };
-                self.analytics.data = Load::Loading;
-                self.load_analytics()
+                self.data = Load::Loading;
+                self.load(cx)
             }
-            Action::Retry => self.load_analytics(),
+            Action::Retry => self.load(cx),
             Action::Back => {
-                self.analytics.open = false;
-                self.requests.latest.remove(&Slot::Analytics);
+                self.open = false;
+                cx.requests.forget(Slot::Analytics);
                 Vec::new()
             }
             _ => Vec::new(),
         }
     }
 
-    pub(crate) fn on_analytics(
+    fn on_response(
         &mut self,
-        tenant: Option<Uuid>,
-        r: crate::api::ApiResult<Analytics>,
-    ) {
+        _id: RequestId,
+        flight: &InFlight,
+        response: Response,
+        _cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
+        let Response::Analytics(r) = response else {
+            return Vec::new();
+        };
         // All tenants' figures are asked about no tenant.
-        let asked = match self.analytics.scope {
-            AnalyticsScope::Tenant => self.analytics.tenant,
+        let asked = match self.scope {
+            AnalyticsScope::Tenant => self.tenant,
             AnalyticsScope::AllTenants => None,
         };
-        if tenant != asked {
-            return;
+        if flight.tenant == asked {
+            self.data = match r {
+                Ok(a) => Load::Loaded(a),
+                Err(e) => Load::Failed(e.message()),
+            };
         }
-        self.analytics.data = match r {
-            Ok(a) => Load::Loaded(a),
-            Err(e) => Load::Failed(e.message()),
-        };
+        Vec::new()
+    }
+
+    fn render(&self, shared: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+        pane::render(self, shared, area, buf)
     }
 }

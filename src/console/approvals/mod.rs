@@ -114,7 +114,7 @@ impl App {
     pub(crate) fn open_approvals(&mut self) -> Vec<Effect> {
         self.pane = Pane::Leads;
         self.leads.detail = None;
-        self.analytics.open = false;
+        self.analytics.close();
         self.audit.open = false;
         self.approvals.open = true;
         self.approvals.error = None;

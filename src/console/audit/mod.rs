@@ -92,7 +92,7 @@ impl App {
         self.pane = Pane::Leads;
         self.leads.detail = None;
         self.approvals.open = false;
-        self.analytics.open = false;
+        self.analytics.close();
         self.audit.open = true;
         self.load_audit()
     }

@@ -39,7 +39,7 @@ impl App {
         self.notifications.open = false;
         self.pane = Pane::Leads;
         self.approvals.open = false;
-        self.analytics.open = false;
+        self.analytics.close();
         self.audit.open = false;
         let mut out = self.show_leads_of_current();
         let at_hand = n.lead.filter(|l| l.tenant_id == tenant).or_else(|| {

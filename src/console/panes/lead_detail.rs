@@ -97,7 +97,7 @@ pub fn render(app: &App, d: &LeadDetail, area: Rect, buf: &mut Buffer) {
             format!(
                 " {} · {} ",
                 clean(&l.name),
-                clean(&app.stage_name(Some(l.tenant_id), &l.stage))
+                clean(&app.session.stage_name(Some(l.tenant_id), &l.stage))
             ),
             theme.title,
         ));

@@ -101,7 +101,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Cell::from(cleaned(&l.name)),
             Cell::from(cleaned(l.company.as_deref().unwrap_or_default())),
             Cell::from(l.source.as_str()),
-            Cell::from(app.stage_name(Some(l.tenant_id), &l.stage)),
+            Cell::from(app.session.stage_name(Some(l.tenant_id), &l.stage)),
             Cell::from(cleaned(&assignee(app, l))),
             Cell::from(Span::styled(sla, sla_style(theme, state))),
             Cell::from(l.created_at.format("%m-%d %H:%M").to_string()),

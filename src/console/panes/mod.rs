@@ -2,7 +2,6 @@
 
 pub mod agent_detail;
 pub mod agents;
-pub mod analytics;
 pub mod approvals;
 pub mod audit;
 pub mod invitations;

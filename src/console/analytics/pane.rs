@@ -6,10 +6,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Sparkline, Widget, Wrap};
 
-use super::{frame, load_state};
-use crate::console::analytics::AnalyticsScope;
-use crate::console::app::App;
+use super::{AnalyticsScope, AnalyticsView};
+use crate::console::component::Shared;
 use crate::console::leads::short_duration;
+use crate::console::panes::{frame, load_state_in};
 use crate::console::text::{self, fit};
 use crate::domain::{Analytics, NamedCount};
 
@@ -24,8 +24,8 @@ fn minutes(m: Option<f64>) -> String {
 }
 
 /// "form     ████████ 12": bars scaled to the largest count.
-fn bars(app: &App, title: &str, items: &[NamedCount], width: u16) -> Vec<Line<'static>> {
-    let theme = &app.theme;
+fn bars(app: &Shared<'_>, title: &str, items: &[NamedCount], width: u16) -> Vec<Line<'static>> {
+    let theme = app.theme;
     let mut lines = vec![Line::from(Span::styled(
         title.to_string(),
         theme.table_header,
@@ -46,9 +46,8 @@ fn bars(app: &App, title: &str, items: &[NamedCount], width: u16) -> Vec<Line<'s
     lines
 }
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
-    let v = &app.analytics;
+pub(super) fn render(v: &AnalyticsView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
     let scope = match v.scope {
         AnalyticsScope::AllTenants => "all tenants".to_string(),
         AnalyticsScope::Tenant => v
@@ -58,14 +57,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     };
     let title = format!(" Analytics · {scope} · last {} days ", v.days);
     let inner = frame(theme, title, area, buf);
-    let Some(a) = load_state(app, &v.data, "the analytics", inner, buf) else {
+    let Some(a) = load_state_in(app, &v.data, "the analytics", inner, buf) else {
         return;
     };
-    render_loaded(app, a, inner, buf);
+    render_loaded(v, app, a, inner, buf);
 }
 
-fn render_loaded(app: &App, a: &Analytics, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
+fn render_loaded(v: &AnalyticsView, app: &Shared<'_>, a: &Analytics, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
     let label = |s: &str| Span::styled(s.to_string(), theme.field_label);
     let totals = vec![
         Line::from(vec![
@@ -140,8 +139,8 @@ fn render_loaded(app: &App, a: &Analytics, area: Rect, buf: &mut Buffer) {
         .iter()
         .map(|s| NamedCount {
             // Across tenants a stage id has no one name.
-            name: match app.analytics.scope {
-                AnalyticsScope::Tenant => app.stage_name(app.analytics.tenant, &s.name),
+            name: match v.scope {
+                AnalyticsScope::Tenant => app.session.stage_name(v.tenant, &s.name),
                 AnalyticsScope::AllTenants => s.name.clone(),
             },
             count: s.count,
