@@ -336,6 +336,24 @@ pub struct KnowledgeSnippet {
     pub score: f64,
 }
 
+/// A snippet as a reply's stats name it: which document, which chunk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SnippetRef {
+    pub document_id: Uuid,
+    pub title: String,
+    pub chunk: u32,
+}
+
+impl From<&KnowledgeSnippet> for SnippetRef {
+    fn from(s: &KnowledgeSnippet) -> Self {
+        Self {
+            document_id: s.document_id,
+            title: s.title.clone(),
+            chunk: s.chunk,
+        }
+    }
+}
+
 /// Which of the tenant's knowledge an agent may use.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -36,7 +36,7 @@ pub use auth::{LoginRequest, LoginResponse, Me, MembershipSummary, PasswordChang
 pub use event::ServerEvent;
 pub use knowledge::{
     AgentKnowledge, KnowledgeDocument, KnowledgeFormat, KnowledgeMode, KnowledgePatch,
-    KnowledgeQuery, KnowledgeSnippet, KnowledgeSummary, NewKnowledgeDocument,
+    KnowledgeQuery, KnowledgeSnippet, KnowledgeSummary, NewKnowledgeDocument, SnippetRef,
 };
 pub use lead::{
     BulkLeads, BulkResult, ImportReport, ImportRowError, IngestReceipt, Lead, LeadInput, LeadPatch,

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::agent::Channel;
+use super::knowledge::SnippetRef;
 use super::problem::{FieldError, Problem};
 
 /// Longest message a user may send, in characters.
@@ -145,6 +146,10 @@ pub struct ReplyStats {
     pub tokens_per_second: f64,
     /// The whole reply, in milliseconds.
     pub duration_ms: u64,
+    /// The knowledge snippets the prompt carried (retrieved for the
+    /// message, when the agent may use knowledge), best first.
+    #[serde(default)]
+    pub snippets: Vec<SnippetRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -14,24 +14,22 @@ use crate::domain::knowledge::{
     search_terms, AgentKnowledge, KnowledgeDocument, KnowledgeMode, KnowledgePatch, KnowledgeQuery,
     KnowledgeSnippet, KnowledgeSummary, NewKnowledgeDocument, MAX_DOCUMENTS, RESEARCH_SNIPPETS,
 };
-use crate::domain::{Agent, Permission, Problem};
+use crate::domain::{Permission, Problem};
 use crate::store::StoreResult;
 
 const VIEW: Need = Need::Permission(Permission::KnowledgeView);
 const MANAGE: Need = Need::Permission(Permission::KnowledgeManage);
 
-/// The snippets `agent` may use for `text`, in tenant `tenant_id` (always
-/// the tenant running the agent, whoever owns it), with the agent's mode.
+/// The snippets an agent (of tenant `owner`) may use for `text`, in tenant
+/// `tenant_id` (always the tenant running the agent, whoever owns it), with
+/// the agent's mode.
 pub async fn retrieve(
     state: &AppState,
     tenant_id: Uuid,
-    agent: &Agent,
+    (owner, agent): (Uuid, Uuid),
     text: &str,
 ) -> StoreResult<(KnowledgeMode, Vec<KnowledgeSnippet>)> {
-    let link = state
-        .store
-        .agent_knowledge(agent.tenant_id, agent.id)
-        .await?;
+    let link = state.store.agent_knowledge(owner, agent).await?;
     let Some(scope) = link.scope() else {
         return Ok((link.mode, Vec::new()));
     };

@@ -22,8 +22,10 @@ use super::access::{Access, Need};
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Session};
 use super::AppState;
+use crate::domain::knowledge::{KnowledgeMode, KnowledgeSnippet, SnippetRef};
 use crate::domain::lead::spam_reason;
 use crate::domain::playground::lead_context;
+use crate::domain::research::{draft_instruction, WorkflowSources};
 use crate::domain::{
     AgentConfig, Channel, Lead, LeadInput, LeadSource, NewPlaygroundMessage, NewPlaygroundSession,
     Permission, PlaygroundEvent, PlaygroundLane, PlaygroundMessage, PlaygroundRole,
@@ -105,6 +107,8 @@ struct Lane {
     config: AgentConfig,
     provider: Arc<dyn Provider>,
     model: String,
+    /// The knowledge retrieved for the message, put in the prompt.
+    snippets: Vec<KnowledgeSnippet>,
 }
 
 async fn session_of(state: &AppState, access: &Access, id: Uuid) -> ApiResult<PlaygroundSession> {
@@ -115,13 +119,14 @@ async fn session_of(state: &AppState, access: &Access, id: Uuid) -> ApiResult<Pl
         .ok_or(ApiError::NotFound)
 }
 
-/// The agent and version a target names, if the tenant may use them.
+/// The agent and version a target names, if the tenant may use them, with
+/// the agent's owner tenant.
 async fn resolve_target(
     state: &AppState,
     access: &Access,
     field: &str,
     target: &PlaygroundTarget,
-) -> ApiResult<(PlaygroundLane, u32, AgentConfig)> {
+) -> ApiResult<(PlaygroundLane, u32, AgentConfig, Uuid)> {
     let agent = state
         .store
         .agent(access.tenant.id, target.agent_id)
@@ -159,7 +164,7 @@ async fn resolve_target(
         agent_name: agent.name,
         version: target.version,
     };
-    Ok((lane, version, config))
+    Ok((lane, version, config, agent.tenant_id))
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/playground/sessions", tag = "playground",
@@ -339,7 +344,7 @@ pub async fn send(
             agent_id: lane.agent_id,
             version: lane.version,
         };
-        let (_, version, config) = resolve_target(&state, &access, "agent_id", &target)
+        let (_, version, config, owner) = resolve_target(&state, &access, "agent_id", &target)
             .await
             .map_err(|_| ApiError::Conflict {
                 field: "agent_id".into(),
@@ -354,6 +359,10 @@ pub async fn send(
             .providers
             .resolve_for(&config.model, secrets)
             .map_err(|e| ApiError::model(e, session.user.platform_admin))?;
+        // The same retrieval the workflow's research step does.
+        let key = (owner, lane.agent_id);
+        let (_, snippets) =
+            super::knowledge::retrieve(&state, access.tenant.id, key, &text).await?;
         lanes.push(Lane {
             index: index as u8,
             agent_id: lane.agent_id,
@@ -361,6 +370,7 @@ pub async fn send(
             config,
             provider,
             model,
+            snippets,
         });
     }
     let generations = state
@@ -460,7 +470,19 @@ fn conversation(
     while turns.len() > 1 && turns[0].role != ChatRole::User {
         turns.remove(0);
     }
-    let system = format!("{}\n\n{context}", lane.config.system_prompt);
+    let mut system = format!("{}\n\n{context}", lane.config.system_prompt);
+    if !lane.snippets.is_empty() {
+        let sources = WorkflowSources {
+            knowledge: KnowledgeMode::All,
+            snippets: lane.snippets.clone(),
+            ..WorkflowSources::default()
+        };
+        system.push_str(&format!(
+            "\n\n{}\n{}",
+            sources.context(),
+            draft_instruction()
+        ));
+    }
     let mut out = vec![ChatMessage::new(ChatRole::System, system)];
     out.extend(turns);
     out
@@ -590,6 +612,7 @@ impl Turn {
                     local_rate
                 },
                 duration_ms: elapsed.as_millis() as u64,
+                snippets: lane.snippets.iter().map(SnippetRef::from).collect(),
             }
         });
         let row = PlaygroundMessageRow::Reply(PlaygroundReplyRow {

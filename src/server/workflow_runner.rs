@@ -266,6 +266,11 @@ impl<'a> Run<'a> {
         }))
     }
 
+    /// The agent as knowledge links name it: (owner tenant, id).
+    fn agent_key(&self) -> (Uuid, Uuid) {
+        (self.agent.tenant_id, self.agent.id)
+    }
+
     fn lead_text(&self) -> String {
         let lead = &self.lead;
         qualify_lead_text(&lead.name, lead.company.as_deref(), &lead.message)
@@ -420,7 +425,7 @@ impl<'a> Run<'a> {
         };
         let tenant = self.claimed.tenant_id;
         let (knowledge, snippets) =
-            super::knowledge::retrieve(self.state, tenant, &self.agent, &self.lead.message)
+            super::knowledge::retrieve(self.state, tenant, self.agent_key(), &self.lead.message)
                 .await
                 .map_err(failed)?;
         let leads = self

@@ -10,6 +10,7 @@ use switchboard::domain::{
     AgentConfig, AgentPatch, Channel, NewAgent, NewPlaygroundSession, NewWorkspace, PlaygroundLane,
     SaveAsLead, Sharing, SharingChange, WorkflowStatus, WorkspacePatch,
 };
+use switchboard::domain::{AgentKnowledge, KnowledgePatch, NewKnowledgeDocument};
 use switchboard::domain::{NewWebhook, WebhookPatch};
 use switchboard::store::{
     Actor, IngestOutcome, LeadChange, LeadLimit, NewApiKeyRow, NewInvitationRow, NewLeadRow,
@@ -95,6 +96,14 @@ enum Route {
     RotateWebhookSecret,
     WebhookDeliveries,
     ReplayWebhookDelivery,
+    ListKnowledge,
+    CreateKnowledge,
+    GetKnowledge,
+    PatchKnowledge,
+    DeleteKnowledge,
+    SearchKnowledge,
+    GetAgentKnowledge,
+    SetAgentKnowledge,
 }
 
 /// What a route needs; `None` = any signed-in user, outside any tenant.
@@ -107,7 +116,7 @@ enum Needs {
 }
 
 impl Route {
-    const ALL: [Route; 65] = [
+    const ALL: [Route; 73] = [
         Route::Me,
         Route::ListTenants,
         Route::CreateTenant,
@@ -173,6 +182,14 @@ impl Route {
         Route::RotateWebhookSecret,
         Route::WebhookDeliveries,
         Route::ReplayWebhookDelivery,
+        Route::ListKnowledge,
+        Route::CreateKnowledge,
+        Route::GetKnowledge,
+        Route::PatchKnowledge,
+        Route::DeleteKnowledge,
+        Route::SearchKnowledge,
+        Route::GetAgentKnowledge,
+        Route::SetAgentKnowledge,
     ];
 
     fn needs(self) -> Needs {
@@ -202,7 +219,17 @@ impl Route {
             | Route::ImportCsv => Needs::Perm(LeadsEdit),
             Route::DeleteLead => Needs::Perm(LeadsDelete),
             Route::ExportCsv => Needs::Perm(LeadsExport),
-            Route::ListAgents | Route::AgentVersions | Route::ListWorkspaces => Needs::Member,
+            Route::ListAgents
+            | Route::AgentVersions
+            | Route::ListWorkspaces
+            | Route::GetAgentKnowledge => Needs::Member,
+            Route::SetAgentKnowledge => Needs::Perm(AgentsManage),
+            Route::ListKnowledge | Route::GetKnowledge | Route::SearchKnowledge => {
+                Needs::Perm(KnowledgeView)
+            }
+            Route::CreateKnowledge | Route::PatchKnowledge | Route::DeleteKnowledge => {
+                Needs::Perm(KnowledgeManage)
+            }
             Route::CreateAgent
             | Route::PatchAgent
             | Route::DeleteAgent
@@ -251,7 +278,8 @@ impl Route {
             | Route::CreatePlaygroundSession
             | Route::SavePlaygroundLead
             | Route::StartWorkflow
-            | Route::CreateWebhook => 201,
+            | Route::CreateWebhook
+            | Route::CreateKnowledge => 201,
             Route::ReplayWebhookDelivery => 202,
             Route::RemoveMember
             | Route::RevokeInvitation
@@ -261,7 +289,8 @@ impl Route {
             | Route::DeleteWorkspace
             | Route::DeletePlaygroundSession
             | Route::CancelPlaygroundReply
-            | Route::DeleteWebhook => 204,
+            | Route::DeleteWebhook
+            | Route::DeleteKnowledge => 204,
             _ => 200,
         }
     }
@@ -630,7 +659,48 @@ impl Fixture {
                     ok,
                 )
             }
+            Route::ListKnowledge => status(client.knowledge(t).await, ok),
+            Route::CreateKnowledge => {
+                status(client.create_knowledge(t, &knowledge_doc(n)).await, ok)
+            }
+            Route::GetKnowledge => {
+                let id = self.knowledge().await;
+                status(client.knowledge_document(t, id).await, ok)
+            }
+            Route::PatchKnowledge => {
+                let patch = KnowledgePatch {
+                    title: Some(format!("Renamed {n}")),
+                    ..Default::default()
+                };
+                let id = self.knowledge().await;
+                status(client.update_knowledge(t, id, &patch).await, ok)
+            }
+            Route::DeleteKnowledge => {
+                let id = self.knowledge().await;
+                status(client.delete_knowledge(t, id).await, ok)
+            }
+            Route::SearchKnowledge => status(client.search_knowledge(t, "hours", None).await, ok),
+            Route::GetAgentKnowledge => {
+                status(client.agent_knowledge(t, self.agent().await).await, ok)
+            }
+            Route::SetAgentKnowledge => {
+                let link = AgentKnowledge::default();
+                status(
+                    client
+                        .set_agent_knowledge(t, self.agent().await, &link)
+                        .await,
+                    ok,
+                )
+            }
         }
+    }
+}
+
+fn knowledge_doc(n: usize) -> NewKnowledgeDocument {
+    NewKnowledgeDocument {
+        title: format!("Hours {n}"),
+        body: "Open Monday to Friday.".into(),
+        format: None,
     }
 }
 

@@ -12,8 +12,8 @@ use std::time::Duration;
 use serde_json::Value;
 use switchboard::api::Client;
 use switchboard::domain::{
-    AgentKnowledge, KnowledgeMode, LeadInput, NewAgent, NewKnowledgeDocument, NewNote, Tenant,
-    TenantPatch, TenantSettingsPatch, Tier, Workflow, WorkflowStatus,
+    AgentKnowledge, KnowledgeMode, LeadInput, NewAgent, NewKnowledgeDocument, NewNote,
+    NewPlaygroundSession, Tenant, TenantPatch, TenantSettingsPatch, Tier, Workflow, WorkflowStatus,
 };
 use switchboard::llm::{LlmConfig, LocalConfig, ProviderConfig, ProviderKind, Providers};
 use switchboard::server::clock::SystemClock;
@@ -457,4 +457,70 @@ async fn the_draft_policy_qualifies_cold_and_spam_without_a_draft_until_changed(
         .unwrap();
     let wf = wait_for(admin, &t.slug, hot.id, WorkflowStatus::Qualified).await;
     assert!(wf.decision_note.unwrap_or_default().contains("no category"));
+}
+
+#[tokio::test]
+async fn the_playground_retrieves_like_research_and_says_which_snippets_it_used() {
+    let (app, up) = fixture().await;
+    let admin = &app.admin;
+    let t = app.tenant("Open Arms", Tier::Pro).await;
+    let other = app.tenant("Rival", Tier::Pro).await;
+    let hours = knowledge(admin, &t, "Opening hours", HOURS).await;
+    knowledge(
+        admin,
+        &other,
+        "Opening hours",
+        "RIVAL-ONLY: open Fridays until 23:00.",
+    )
+    .await;
+    let agent = agent(admin, &t).await;
+    let session = admin
+        .create_playground_session(
+            &t.slug,
+            &NewPlaygroundSession {
+                agent_id: Some(agent),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let stream = admin
+        .send_playground_message(&t.slug, session.id, "Are you open on Friday?")
+        .await
+        .unwrap();
+    let replies = crate::playground::replies(&crate::playground::drain(stream).await);
+    let stats = replies[0].stats.clone().expect("stats");
+    assert_eq!(stats.snippets.len(), 1, "{stats:?}");
+    assert_eq!(stats.snippets[0].document_id, hours);
+    assert_eq!(stats.snippets[0].title, "Opening hours");
+    let system = &up.requests()[0].0;
+    assert!(system.contains(HOURS), "{system}");
+    assert!(system.contains("State only facts found in the SOURCES"));
+    assert!(!system.contains("RIVAL"), "{system}");
+    // Kept with the transcript.
+    let transcript = admin.playground_session(&t.slug, session.id).await.unwrap();
+    let kept = transcript.messages.iter().find_map(|m| m.stats.clone());
+    assert_eq!(kept.map(|s| s.snippets), Some(stats.snippets));
+
+    // An agent that may use no knowledge: none retrieved, none named.
+    let none = AgentKnowledge {
+        mode: KnowledgeMode::None,
+        documents: vec![],
+    };
+    admin
+        .set_agent_knowledge(&t.slug, agent, &none)
+        .await
+        .unwrap();
+    let stream = admin
+        .send_playground_message(&t.slug, session.id, "And on Saturday?")
+        .await
+        .unwrap();
+    let replies = crate::playground::replies(&crate::playground::drain(stream).await);
+    assert!(replies[0]
+        .stats
+        .as_ref()
+        .expect("stats")
+        .snippets
+        .is_empty());
+    assert!(!up.requests()[1].0.contains("SOURCES"));
 }

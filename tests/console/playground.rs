@@ -60,6 +60,7 @@ fn stats(version: u32) -> ReplyStats {
         time_to_first_token_ms: 212,
         tokens_per_second: 47.46,
         duration_ms: 870,
+        snippets: Vec::new(),
     }
 }
 

@@ -22,7 +22,7 @@ const SESSION_COLUMNS: &str = "tenant_id, id, title, workspace_id, workspace_nam
 
 const MESSAGE_COLUMNS: &str = "session_id, id, seq, lane, role, content, status, error, \
      agent_id, model, prompt_version, prompt_tokens, completion_tokens, ttft_ms, \
-     tokens_per_second, duration_ms, lead_id, created_at";
+     tokens_per_second, duration_ms, lead_id, created_at, snippets";
 
 use crate::store::bad_value as bad;
 
@@ -88,6 +88,14 @@ fn message_from_row(row: &PgRow) -> StoreResult<PlaygroundMessage> {
             time_to_first_token_ms: row.try_get::<i64, _>("ttft_ms").map_err(err)? as u64,
             tokens_per_second: row.try_get("tokens_per_second").map_err(err)?,
             duration_ms: row.try_get::<i64, _>("duration_ms").map_err(err)? as u64,
+            snippets: {
+                let value: Option<serde_json::Value> = row.try_get("snippets").map_err(err)?;
+                match value {
+                    Some(v) => serde_json::from_value(v)
+                        .map_err(|e| crate::store::bad_value("snippets", &e.to_string()))?,
+                    None => Vec::new(),
+                }
+            },
         }),
         _ => None,
     };
@@ -277,7 +285,7 @@ impl PlaygroundStore for PgStore {
         let stored = sqlx::query(&format!(
             "INSERT INTO playground_messages (tenant_id, {MESSAGE_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                     $17, NULL, $18) \
+                     $17, NULL, $18, $19) \
              RETURNING {MESSAGE_COLUMNS}"
         ))
         .bind(tenant_id)
@@ -298,6 +306,13 @@ impl PlaygroundStore for PgStore {
         .bind(stats.map(|s| s.tokens_per_second))
         .bind(stats.map(|s| s.duration_ms as i64))
         .bind(now)
+        .bind(
+            stats
+                .filter(|s| !s.snippets.is_empty())
+                .map(|s| serde_json::to_value(&s.snippets))
+                .transpose()
+                .map_err(|e| StoreError::Other(e.into()))?,
+        )
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| db_error(e, "store a playground message"))?;

@@ -22,7 +22,7 @@ const SESSION_COLUMNS: &str = "tenant_id, id, title, workspace_id, workspace_nam
 
 const MESSAGE_COLUMNS: &str = "session_id, id, seq, lane, role, content, status, error, \
      agent_id, model, prompt_version, prompt_tokens, completion_tokens, ttft_ms, \
-     tokens_per_second, duration_ms, lead_id, created_at";
+     tokens_per_second, duration_ms, lead_id, created_at, snippets";
 
 use crate::store::bad_value as bad;
 
@@ -90,6 +90,13 @@ fn message_from_row(row: &SqliteRow) -> StoreResult<PlaygroundMessage> {
             time_to_first_token_ms: row.try_get::<i64, _>("ttft_ms").map_err(err)? as u64,
             tokens_per_second: row.try_get("tokens_per_second").map_err(err)?,
             duration_ms: row.try_get::<i64, _>("duration_ms").map_err(err)? as u64,
+            snippets: {
+                let text: Option<String> = row.try_get("snippets").map_err(err)?;
+                match text {
+                    Some(t) => serde_json::from_str(&t).map_err(|_| bad("snippets", &t))?,
+                    None => Vec::new(),
+                }
+            },
         }),
         _ => None,
     };
@@ -275,7 +282,7 @@ impl PlaygroundStore for SqliteStore {
         };
         sqlx::query(&format!(
             "INSERT INTO playground_messages (tenant_id, {MESSAGE_COLUMNS}) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)"
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)"
         ))
         .bind(tenant_id.to_string())
         .bind(session_id.to_string())
@@ -295,6 +302,13 @@ impl PlaygroundStore for SqliteStore {
         .bind(stats.map(|s| s.tokens_per_second))
         .bind(stats.map(|s| s.duration_ms as i64))
         .bind(now)
+        .bind(
+            stats
+                .filter(|s| !s.snippets.is_empty())
+                .map(|s| serde_json::to_string(&s.snippets))
+                .transpose()
+                .map_err(|e| StoreError::Other(e.into()))?,
+        )
         .execute(&mut *tx)
         .await
         .map_err(|e| db_error(e, "store a playground message"))?;

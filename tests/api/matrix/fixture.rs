@@ -48,6 +48,21 @@ impl Fixture {
         a.await.unwrap().id
     }
 
+    /// A new knowledge document of alpha, made through the store.
+    pub(super) async fn knowledge(&self) -> Uuid {
+        let input = switchboard::domain::knowledge::KnowledgeInput::new(
+            &format!("Hours {}", self.next()),
+            "Open Monday to Friday.",
+            switchboard::domain::KnowledgeFormat::Markdown,
+        );
+        let actor = Actor::system();
+        let doc =
+            self.app
+                .store
+                .create_knowledge(&actor, self.tenant_id, input, chrono::Utc::now());
+        doc.await.unwrap().id
+    }
+
     /// A new workspace of alpha, made through the store.
     pub(super) async fn workspace(&self) -> Uuid {
         let row = WorkspaceRow {
