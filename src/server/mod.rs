@@ -64,11 +64,13 @@ pub struct ServerSettings {
     /// Lead ingest per API key: sustained rate and burst.
     pub ingest_per_minute: u32,
     pub ingest_burst: u32,
+    /// The login limits' window: each limit allows a burst of its count,
+    /// then one more attempt every `login_window` / count.
     pub login_window: Duration,
     /// Failed logins for one email from one client (IPv4 address or IPv6
-    /// /64) within `login_window`; others may still sign in as that email.
+    /// /64) at once; others may still sign in as that email.
     pub login_failures_per_email: usize,
-    /// Failed logins from one client across all emails.
+    /// Failed logins from one client across all emails at once.
     pub login_failures_per_ip: usize,
     /// The header a trusted reverse proxy writes the client's address into
     /// (e.g. `X-Forwarded-For`); `None`: the peer address is the client,

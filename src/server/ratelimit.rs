@@ -1,21 +1,31 @@
-//! Failed-login limits (sliding window, in memory): per email *and* client
+//! Failed-login limits (governor's GCRA, in memory): per email *and* client
 //! together, so a stranger guessing at a known email locks out only
-//! themselves, plus a looser limit per client across all emails. Attempts
-//! are reserved before the password is checked, so parallel guesses cannot
-//! slip through between the check and the record.
+//! themselves, plus a looser limit per client across all emails. Each
+//! allows a burst of its limit, then one more attempt every window / limit.
+//! Attempts are reserved before the password is checked, so parallel
+//! guesses cannot slip through between the check and the record.
 //!
-//! A sliding window of failures rather than `governor`'s GCRA: a success
-//! must give back what its attempt reserved, which a rate limiter's cells
-//! cannot.
+//! governor decides; the cells live in [`Cells`], our own state store,
+//! because a right password must give back what its attempt took (forget
+//! the email's failures, return the client's cell), which governor's own
+//! stores cannot.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::http::HeaderMap;
+use governor::clock::{Clock, DefaultClock};
+use governor::nanos::Nanos;
+use governor::state::keyed::ShrinkableKeyedStateStore;
+use governor::state::StateStore;
+use governor::{Quota, RateLimiter};
 
-/// Entries kept before stale ones are swept (a spray of random emails).
+/// Keys kept before the ones back to a full burst are swept (a spray of
+/// random emails).
 const MAX_KEYS: usize = 100_000;
 
 /// Where a request comes from, as the limits count it: an IPv4 address, or
@@ -74,18 +84,105 @@ fn parse_address(s: &str) -> Option<IpAddr> {
         .or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    EmailClient(String, ClientKey),
-    Client(ClientKey),
+/// GCRA states (theoretical arrival times) per key, held where the login
+/// limiter can also forget a key or give a cell back.
+struct Cells<K>(Arc<Mutex<HashMap<K, Nanos>>>);
+
+impl<K> Cells<K> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<K, Nanos>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl<K: Hash + Eq + Clone> StateStore for Cells<K> {
+    type Key = K;
+
+    /// Under one lock, so of N parallel checks at most the burst pass.
+    fn measure_and_replace<T, F, E>(&self, key: &K, f: F) -> Result<T, E>
+    where
+        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
+    {
+        let mut cells = self.lock();
+        let (outcome, state) = f(cells.get(key).copied())?;
+        cells.insert(key.clone(), state);
+        Ok(outcome)
+    }
+}
+
+impl<K: Hash + Eq + Clone> ShrinkableKeyedStateStore<K> for Cells<K> {
+    fn retain_recent(&self, drop_below: Nanos) {
+        self.lock().retain(|_, state| *state > drop_below);
+    }
+
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+}
+
+/// One limit: governor's rate limiter over [`Cells`] it shares with us.
+struct Limit<K: Hash + Eq + Clone> {
+    limiter: RateLimiter<K, Cells<K>, DefaultClock>,
+    cells: Cells<K>,
+    /// The time one attempt takes to come back (window / limit).
+    interval: Nanos,
+}
+
+impl<K: Hash + Eq + Clone> Limit<K> {
+    fn new(window: Duration, limit: usize) -> Self {
+        let burst =
+            NonZeroU32::new(u32::try_from(limit).unwrap_or(u32::MAX)).unwrap_or(NonZeroU32::MIN);
+        let interval = (window / burst.get()).max(Duration::from_nanos(1));
+        let quota = Quota::with_period(interval)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
+            .allow_burst(burst);
+        let shared = Arc::new(Mutex::new(HashMap::new()));
+        Self {
+            limiter: RateLimiter::new(quota, Cells(shared.clone()), DefaultClock::default()),
+            cells: Cells(shared),
+            interval: Nanos::from(interval),
+        }
+    }
+
+    /// Takes one attempt, or says how many seconds until one is free.
+    fn take(&self, key: &K) -> Result<(), u64> {
+        if self.limiter.len() > MAX_KEYS {
+            self.limiter.retain_recent();
+        }
+        self.limiter.check_key(key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.limiter.clock().now());
+            wait.as_secs_f64().ceil().max(1.0) as u64
+        })
+    }
+
+    /// Returns one attempt taken from `key`.
+    fn give_back(&self, key: &K) {
+        if let Some(state) = self.cells.lock().get_mut(key) {
+            *state = state.saturating_sub(self.interval);
+        }
+    }
+
+    /// Forgets every attempt of `key`.
+    fn forget(&self, key: &K) {
+        self.cells.lock().remove(key);
+    }
+}
+
+impl<K: Hash + Eq + Clone> std::fmt::Debug for Limit<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limit")
+            .field("keys", &self.cells.lock().len())
+            .finish()
+    }
 }
 
 #[derive(Debug)]
 pub struct LoginLimiter {
-    window: Duration,
-    per_email_client: usize,
-    per_client: usize,
-    failures: Mutex<HashMap<Key, Vec<Instant>>>,
+    per_email_client: Limit<(String, ClientKey)>,
+    per_client: Limit<ClientKey>,
 }
 
 /// A login attempt counted in advance as a failure; [`Attempt::succeeded`]
@@ -94,81 +191,44 @@ pub struct LoginLimiter {
 #[derive(Debug)]
 pub struct Attempt<'a> {
     limiter: &'a LoginLimiter,
-    email: String,
-    client: ClientKey,
-    at: Instant,
+    email_client: (String, ClientKey),
 }
 
 impl Attempt<'_> {
     /// The password was right: this client's failures for this email are
     /// forgotten, and the attempt no longer counts against the client.
     pub fn succeeded(self) {
-        let mut map = self.limiter.lock();
-        map.remove(&Key::EmailClient(self.email.clone(), self.client.clone()));
-        if let Some(times) = map.get_mut(&Key::Client(self.client.clone())) {
-            if let Some(i) = times.iter().position(|t| *t == self.at) {
-                times.remove(i);
-            }
-        }
+        self.limiter.per_email_client.forget(&self.email_client);
+        self.limiter.per_client.give_back(&self.email_client.1);
     }
 }
 
 impl LoginLimiter {
     /// At most `per_email_client` failures for one email from one client,
-    /// and `per_client` from one client, within `window`.
+    /// and `per_client` from one client, at once; each comes back after
+    /// `window` / its limit.
     pub fn new(window: Duration, per_email_client: usize, per_client: usize) -> Self {
         Self {
-            window,
-            per_email_client,
-            per_client,
-            failures: Mutex::new(HashMap::new()),
+            per_email_client: Limit::new(window, per_email_client),
+            per_client: Limit::new(window, per_client),
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Vec<Instant>>> {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Reserves one attempt for `email` from `client`, or says how many
-    /// seconds to wait when either limit is reached. Checking and counting
-    /// happen under one lock: of N parallel guesses, at most the limit get
-    /// a reservation (and so reach the password check).
+    /// seconds to wait when either limit is reached. Each limit is checked
+    /// and counted under its lock: of N parallel guesses, at most the limit
+    /// get a reservation (and so reach the password check). An attempt one
+    /// limit refuses counts against neither.
     pub fn reserve(&self, email: &str, client: &ClientKey) -> Result<Attempt<'_>, u64> {
-        let now = Instant::now();
-        let mut map = self.lock();
-        if map.len() > MAX_KEYS {
-            map.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < self.window));
-        }
-        let keys = [
-            (
-                Key::EmailClient(email.to_string(), client.clone()),
-                self.per_email_client,
-            ),
-            (Key::Client(client.clone()), self.per_client),
-        ];
-        let mut wait = None;
-        for (key, limit) in &keys {
-            if let Some(times) = map.get_mut(key) {
-                times.retain(|t| now.duration_since(*t) < self.window);
-                if times.len() >= *limit {
-                    let oldest = times.first().copied().unwrap_or(now);
-                    let left = self.window.saturating_sub(now.duration_since(oldest));
-                    let secs = left.as_secs().max(1);
-                    wait = Some(wait.map_or(secs, |w: u64| w.max(secs)));
-                }
-            }
-        }
-        if let Some(secs) = wait {
-            return Err(secs);
-        }
-        for (key, _) in keys {
-            map.entry(key).or_default().push(now);
+        let email_client = (email.to_string(), client.clone());
+        self.per_email_client.take(&email_client)?;
+        if let Err(wait) = self.per_client.take(client) {
+            self.per_email_client.give_back(&email_client);
+            return Err(wait);
         }
         Ok(Attempt {
             limiter: self,
-            email: email.to_string(),
-            client: client.clone(),
-            at: now,
+            email_client,
         })
     }
 }
@@ -227,6 +287,44 @@ mod tests {
         }
         drop(l.reserve("a@x.io", &c).unwrap());
         l.reserve("a@x.io", &c).unwrap().succeeded();
+    }
+
+    /// A burst of the limit, then one attempt back every window / limit.
+    #[test]
+    fn an_attempt_comes_back_after_window_over_limit() {
+        let l = LoginLimiter::new(Duration::from_millis(400), 2, 100);
+        let c = client("192.0.2.7");
+        drop(l.reserve("a@x.io", &c).unwrap());
+        drop(l.reserve("a@x.io", &c).unwrap());
+        assert_eq!(l.reserve("a@x.io", &c).unwrap_err(), 1, "rounded up to 1 s");
+        std::thread::sleep(Duration::from_millis(250));
+        drop(l.reserve("a@x.io", &c).unwrap());
+        assert!(l.reserve("a@x.io", &c).is_err());
+    }
+
+    #[test]
+    fn an_attempt_the_client_limit_refuses_counts_against_no_email() {
+        let l = LoginLimiter::new(Duration::from_secs(60), 1, 1);
+        let c = client("192.0.2.8");
+        drop(l.reserve("a@x.io", &c).unwrap());
+        assert!(l.reserve("z@x.io", &c).is_err());
+        let z = ("z@x.io".to_string(), c);
+        assert!(
+            l.per_email_client.limiter.check_key(&z).is_ok(),
+            "z's one attempt is still there"
+        );
+    }
+
+    #[test]
+    fn many_emails_are_swept_once_back_to_a_full_burst() {
+        let l = LoginLimiter::new(Duration::from_millis(1), 1, MAX_KEYS * 2);
+        let c = client("192.0.2.9");
+        for i in 0..=MAX_KEYS {
+            drop(l.reserve(&format!("u{i}@x.io"), &c).unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        drop(l.reserve("last@x.io", &c).unwrap());
+        assert!(l.per_email_client.limiter.len() < 10);
     }
 
     #[test]
