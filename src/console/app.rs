@@ -256,12 +256,8 @@ impl App {
                 out.extend([Context::MyInvitations, Context::Global]);
                 return (out, false);
             }
-            if self.overview.open {
-                if self.overview.list.is_failed() {
-                    out.push(Context::LoadError);
-                }
-                out.extend([Context::Overview, Context::Global]);
-                return (out, false);
+            if self.overview.is_open() {
+                return self.overview.contexts(&self.shared());
             }
         }
         self.tenants.contexts(&self.shared())
@@ -478,8 +474,11 @@ impl App {
                 if self.invitations.open {
                     return self.update_invitations(action);
                 }
-                if self.overview.open {
-                    return self.update_overview(action);
+                if self.overview.is_open() {
+                    if let Some(id) = self.overview.chosen(&action) {
+                        return self.open_tenant_leads(id);
+                    }
+                    return with_cx!(self, overview, |o, cx| o.update(action, &mut cx));
                 }
                 if action == Action::Overview {
                     return self.open_overview();

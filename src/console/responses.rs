@@ -70,9 +70,9 @@ impl App {
             return with_cx!(self, analytics, |a, cx| a
                 .on_response(id, &flight, response, &mut cx));
         }
-        if let Response::Overview(r) = response {
-            self.on_overview(r);
-            return Vec::new();
+        if matches!(response, Response::Overview(_)) {
+            return with_cx!(self, overview, |o, cx| o
+                .on_response(id, &flight, response, &mut cx));
         }
         if Self::is_workflow_response(&response) {
             return self.on_workflow_response(id, &flight, response);

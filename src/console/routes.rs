@@ -1,9 +1,12 @@
 //! Routing: which feature's view is open over which pane, and how the
 //! features follow the session (a new current tenant, a pane opened).
 
+use uuid::Uuid;
+
 use super::app::{App, Pane};
 use super::component::with_cx;
 use super::effect::Effect;
+use super::widgets::toast::Toast;
 
 impl App {
     /// After an action or a reply: features that show the current
@@ -17,6 +20,29 @@ impl App {
         out.extend(with_cx!(self, analytics, |a, cx| a.follow_tenant(shown, &mut cx)));
         out.extend(self.sync_audit());
         out
+    }
+
+    /// The platform overview opens in the Tenants pane, over the table.
+    pub(crate) fn open_overview(&mut self) -> Vec<Effect> {
+        self.pane = Pane::Tenants;
+        self.tenants.close_detail();
+        with_cx!(self, overview, |o, cx| o.open(&mut cx))
+    }
+
+    /// `enter` on an overview row: that tenant becomes current and its
+    /// leads open.
+    pub(crate) fn open_tenant_leads(&mut self, id: Uuid) -> Vec<Effect> {
+        match self.session.tenant(id).cloned() {
+            Some(t) => {
+                self.overview.close();
+                self.switch_to(&t);
+                self.pane = Pane::Leads;
+                self.approvals.open = false;
+                self.leads.detail = None;
+            }
+            None => self.toast(Toast::error("That tenant is not in your list yet")),
+        }
+        Vec::new()
     }
 
     /// `:analytics`: the figures open in the Leads pane, over the list.

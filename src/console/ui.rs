@@ -46,7 +46,7 @@ impl Widget for &App {
                     self.tenants.render(&self.shared(), main, buf)
                 }
                 None if self.invitations.open => panes::invitations::render(self, main, buf),
-                None if self.overview.open => panes::overview::render(self, main, buf),
+                None if self.overview.is_open() => self.overview.render(&self.shared(), main, buf),
                 None => self.tenants.render(&self.shared(), main, buf),
             },
             Pane::Leads if self.audit.open => panes::audit::render(self, main, buf),

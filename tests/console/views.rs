@@ -517,7 +517,7 @@ fn the_sort_key_cycles_columns_and_the_other_flips_keeping_the_selection() {
     let mut app = overview_open();
     press(&mut app, &[key('j')]); // Open Arms
     press(&mut app, &[key('s')]);
-    assert_eq!(app.overview.sort, OverviewColumn::Awaiting);
+    assert_eq!(app.overview.sort(), OverviewColumn::Awaiting);
     assert_eq!(overview_names(&app), ["Casa Verde", "Open Arms", "Beta Co"]);
     assert_eq!(
         app.overview.selected_row().map(|t| t.name.as_str()),
@@ -528,10 +528,10 @@ fn the_sort_key_cycles_columns_and_the_other_flips_keeping_the_selection() {
     assert!(render(&app, 80, 24).contains("Awaiting▲"));
     // Name sorts A to Z; SLA met puts "no figure" last when descending.
     press(&mut app, &[key('s')]);
-    assert_eq!(app.overview.sort, OverviewColumn::Name);
+    assert_eq!(app.overview.sort(), OverviewColumn::Name);
     assert_eq!(overview_names(&app), ["Beta Co", "Casa Verde", "Open Arms"]);
     press(&mut app, &[key('s'), key('s'), key('s')]);
-    assert_eq!(app.overview.sort, OverviewColumn::SlaMet);
+    assert_eq!(app.overview.sort(), OverviewColumn::SlaMet);
     assert_eq!(overview_names(&app), ["Beta Co", "Open Arms", "Casa Verde"]);
 }
 
@@ -541,7 +541,7 @@ fn enter_jumps_to_the_tenants_leads() {
     // Beta Co tops the table.
     let fx = press(&mut app, &[code(KeyCode::Enter)]);
     assert_eq!(app.pane, Pane::Leads);
-    assert!(!app.overview.open);
+    assert!(!app.overview.is_open());
     assert_eq!(
         app.session.current().map(|t| t.slug.as_str()),
         Some("beta-co")
@@ -578,5 +578,5 @@ fn the_tenants_pane_opens_the_overview_and_a_refusal_is_inline() {
         [(_, Request::PlatformOverview)]
     ));
     press(&mut app, &[code(KeyCode::Esc)]);
-    assert!(!app.overview.open);
+    assert!(!app.overview.is_open());
 }

@@ -58,7 +58,7 @@ impl App {
     pub(crate) fn open_invitations(&mut self) -> Vec<Effect> {
         self.pane = Pane::Tenants;
         self.tenants.close_detail();
-        self.overview.open = false;
+        self.overview.close();
         self.invitations.open = true;
         self.load_invitations()
     }

@@ -1,14 +1,22 @@
 //! The platform overview: every client tenant's month at a glance, sortable
-//! by column; the operator's morning screen.
+//! by column; the operator's morning screen. Shown in the Tenants pane
+//! instead of the table while open.
 
 pub(crate) mod keys;
+mod pane;
 
 use std::cmp::Ordering;
 
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use uuid::Uuid;
+
 use crate::console::action::Action;
-use crate::console::app::{App, Load, Pane, Slot};
-use crate::console::effect::{Effect, Request};
-use crate::console::widgets::toast::Toast;
+use crate::console::component::{Component, Cx, Shared};
+use crate::console::effect::{Effect, Request, RequestId};
+use crate::console::keymap::Context;
+use crate::console::request::Response;
+use crate::console::state::{InFlight, Load, Slot};
 use crate::domain::TenantOverview;
 
 /// The columns the table sorts by, in the order the sort key cycles.
@@ -79,15 +87,27 @@ pub fn usage_share(t: &TenantOverview) -> f64 {
 
 #[derive(Debug, Clone, Default)]
 pub struct OverviewView {
-    /// Shown in the Tenants pane instead of the table.
-    pub open: bool,
-    pub list: Load<Vec<TenantOverview>>,
-    pub selected: usize,
-    pub sort: OverviewColumn,
-    pub descending: bool,
+    open: bool,
+    list: Load<Vec<TenantOverview>>,
+    selected: usize,
+    sort: OverviewColumn,
+    descending: bool,
 }
 
 impl OverviewView {
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    /// Another view takes the Tenants pane.
+    pub fn close(&mut self) {
+        self.open = false;
+    }
+
+    pub fn sort(&self) -> OverviewColumn {
+        self.sort
+    }
+
     /// The rows in the chosen order.
     pub fn rows(&self) -> Vec<&TenantOverview> {
         let mut rows: Vec<&TenantOverview> = self
@@ -109,6 +129,14 @@ impl OverviewView {
         self.rows().get(self.selected).copied()
     }
 
+    /// The tenant `enter` goes to; the router switches to it and closes
+    /// the overview.
+    pub fn chosen(&self, action: &Action) -> Option<Uuid> {
+        (self.open && *action == Action::Open)
+            .then(|| self.selected_row().map(|t| t.tenant_id))
+            .flatten()
+    }
+
     /// Re-sorts, keeping the selection on the same tenant.
     fn resort(&mut self, change: impl FnOnce(&mut Self)) {
         let keep = self.selected_row().map(|t| t.tenant_id);
@@ -121,79 +149,83 @@ impl OverviewView {
                 .unwrap_or(0);
         }
     }
-}
 
-impl App {
-    /// Opens the overview in the Tenants pane and (re)loads it.
-    pub(crate) fn open_overview(&mut self) -> Vec<Effect> {
-        self.pane = Pane::Tenants;
-        self.tenants.close_detail();
-        self.overview.open = true;
-        if !matches!(self.overview.list, Load::Loaded(_)) {
+    /// Opens the overview and (re)loads it; the router shows the Tenants pane.
+    pub(crate) fn open(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.open = true;
+        if !matches!(self.list, Load::Loaded(_)) {
             // Worst first: the most overdue tenant tops the table.
-            self.overview.sort = OverviewColumn::Overdue;
-            self.overview.descending = true;
+            self.sort = OverviewColumn::Overdue;
+            self.descending = true;
         }
-        self.load_overview()
+        self.load(cx)
     }
 
-    fn load_overview(&mut self) -> Vec<Effect> {
-        if !matches!(self.overview.list, Load::Loaded(_)) {
-            self.overview.list = Load::Loading;
+    fn load(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        if !matches!(self.list, Load::Loaded(_)) {
+            self.list = Load::Loading;
         }
-        self.send(
+        cx.send(
             Request::PlatformOverview,
             Some(Slot::Overview),
             "",
             "Could not load the platform overview",
         )
     }
+}
 
-    pub(crate) fn update_overview(&mut self, action: Action) -> Vec<Effect> {
-        let rows = self.overview.rows().len();
-        let v = &mut self.overview;
+impl Component for OverviewView {
+    fn contexts(&self, _shared: &Shared<'_>) -> (Vec<Context>, bool) {
+        let mut out = Vec::new();
+        if self.list.is_failed() {
+            out.push(Context::LoadError);
+        }
+        out.extend([Context::Overview, Context::Global]);
+        (out, false)
+    }
+
+    fn update(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let rows = self.rows().len();
         match action {
-            Action::Up => v.selected = v.selected.saturating_sub(1),
-            Action::Down => v.selected = (v.selected + 1).min(rows.saturating_sub(1)),
-            Action::Top => v.selected = 0,
-            Action::Bottom => v.selected = rows.saturating_sub(1),
-            Action::SortNext => v.resort(|v| {
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = rows.saturating_sub(1),
+            Action::SortNext => self.resort(|v| {
                 v.sort = v.sort.next();
                 // Names read best A to Z; figures worst (largest) first.
                 v.descending = v.sort != OverviewColumn::Name;
             }),
-            Action::SortFlip => v.resort(|v| v.descending = !v.descending),
+            Action::SortFlip => self.resort(|v| v.descending = !v.descending),
             Action::Back => {
-                v.open = false;
-                self.requests.latest.remove(&Slot::Overview);
+                self.open = false;
+                cx.requests.forget(Slot::Overview);
             }
-            Action::Retry => return self.load_overview(),
-            Action::Open => {
-                let Some(id) = v.selected_row().map(|t| t.tenant_id) else {
-                    return Vec::new();
-                };
-                match self.session.tenant(id).cloned() {
-                    Some(t) => {
-                        self.overview.open = false;
-                        self.switch_to(&t);
-                        self.pane = Pane::Leads;
-                        self.approvals.open = false;
-                        self.leads.detail = None;
-                    }
-                    None => self.toast(Toast::error("That tenant is not in your list yet")),
-                }
-            }
+            Action::Retry => return self.load(cx),
             _ => {}
         }
         Vec::new()
     }
 
-    pub(crate) fn on_overview(&mut self, r: crate::api::ApiResult<Vec<TenantOverview>>) {
-        self.overview.list = match r {
-            Ok(list) => Load::Loaded(list),
-            Err(e) => Load::Failed(e.message()),
-        };
-        let rows = self.overview.rows().len();
-        self.overview.selected = self.overview.selected.min(rows.saturating_sub(1));
+    fn on_response(
+        &mut self,
+        _id: RequestId,
+        _flight: &InFlight,
+        response: Response,
+        _cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
+        if let Response::Overview(r) = response {
+            self.list = match r {
+                Ok(list) => Load::Loaded(list),
+                Err(e) => Load::Failed(e.message()),
+            };
+            let rows = self.rows().len();
+            self.selected = self.selected.min(rows.saturating_sub(1));
+        }
+        Vec::new()
+    }
+
+    fn render(&self, shared: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+        pane::render(self, shared, area, buf)
     }
 }

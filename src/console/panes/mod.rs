@@ -9,7 +9,6 @@ pub mod lead_detail;
 pub mod leads;
 pub mod notifications;
 pub mod onboarding;
-pub mod overview;
 pub mod playground;
 pub mod workflows;
 pub mod workspaces;

@@ -7,9 +7,9 @@ use ratatui::style::Style;
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget};
 
-use super::{frame, load_state};
-use crate::console::app::App;
-use crate::console::overview::{usage_share, OverviewColumn};
+use super::{usage_share, OverviewColumn, OverviewView};
+use crate::console::component::Shared;
+use crate::console::panes::{frame, load_state_in};
 use crate::domain::TenantOverview;
 
 fn leads(t: &TenantOverview) -> String {
@@ -19,15 +19,14 @@ fn leads(t: &TenantOverview) -> String {
     }
 }
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
-    let v = &app.overview;
+pub(super) fn render(v: &OverviewView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
     let title = match v.list.loaded() {
         Some(l) => format!(" Platform overview ({} tenants) ", l.len()),
         None => " Platform overview ".into(),
     };
     let inner = frame(theme, title, area, buf);
-    if load_state(app, &v.list, "the platform overview", inner, buf).is_none() {
+    if load_state_in(app, &v.list, "the platform overview", inner, buf).is_none() {
         return;
     }
     let rows = v.rows();
