@@ -7,6 +7,89 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Deserialize;
 
+pub mod smtp;
+
+pub use smtp::{SmtpFileConfig, SmtpSettings, SmtpTls};
+
+/// Every environment variable the configuration reads and what it sets
+/// (`--help` lists them); each overrides its key in the file.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    ("SWITCHBOARD_CONFIG", "the config file (--config)"),
+    ("SWITCHBOARD_SERVER", "server (--server)"),
+    ("SWITCHBOARD_DATABASE_URL", "database_url (--database-url)"),
+    ("SWITCHBOARD_BIND", "bind (serve --bind)"),
+    ("SWITCHBOARD_LOG", "log_level"),
+    ("SWITCHBOARD_LOG_DIR", "log_dir"),
+    ("SWITCHBOARD_SESSION_DAYS", "session_days"),
+    ("SWITCHBOARD_SESSION_IDLE_DAYS", "session_idle_days"),
+    ("SWITCHBOARD_EVENT_RETENTION_DAYS", "event_retention_days"),
+    (
+        "SWITCHBOARD_INGEST_RATE_PER_MINUTE",
+        "ingest_rate_per_minute",
+    ),
+    ("SWITCHBOARD_INGEST_BURST", "ingest_burst"),
+    ("SWITCHBOARD_SLA_CHECK_SECONDS", "sla_check_seconds"),
+    ("SWITCHBOARD_WORKFLOW_WORKERS", "workflow_workers"),
+    (
+        "SWITCHBOARD_WEBHOOK_PRIVATE_TARGETS",
+        "webhook_private_targets",
+    ),
+    (
+        "SWITCHBOARD_OUTBOUND_RETENTION_DAYS",
+        "outbound_retention_days",
+    ),
+    ("SWITCHBOARD_TRUSTED_PROXY_HEADER", "trusted_proxy_header"),
+];
+
+/// The environment variables as `--help` lists them.
+pub fn environment_help() -> String {
+    let width = ENVIRONMENT.iter().map(|(v, _)| v.len()).max().unwrap_or(0);
+    let mut text = String::from(
+        "Environment (overrides config.toml; flags override both; NO_COLOR turns colour off):",
+    );
+    for (var, key) in ENVIRONMENT {
+        text.push_str(&format!("\n  {var:width$}  {key}"));
+    }
+    text
+}
+
+/// The levels `log_level` may name, alone or after `target=`.
+pub const LOG_LEVELS: &[&str] = &["off", "error", "warn", "info", "debug", "trace"];
+
+/// Checks a log filter: a level, or comma-separated `target=level`
+/// directives (tracing's `EnvFilter` syntax) whose levels are known. A
+/// bare word that is not a level is refused rather than read as a target,
+/// so a typo such as `infoo` does not silently log nothing.
+pub fn check_log_level(filter: &str) -> Result<(), String> {
+    let accepted = || {
+        format!(
+            "accepted: {}, or target=level directives separated by commas \
+             (e.g. \"info,switchboard=debug\")",
+            LOG_LEVELS.join(", ")
+        )
+    };
+    if filter.trim().is_empty() {
+        return Err(format!("log_level is empty; {}", accepted()));
+    }
+    for directive in filter.split(',').map(str::trim) {
+        let level = directive.rsplit_once('=').map_or(directive, |(_, l)| l);
+        if !LOG_LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
+            return Err(format!(
+                "log_level {filter:?}: {level:?} is not a level; {}",
+                accepted()
+            ));
+        }
+    }
+    tracing_subscriber::EnvFilter::try_new(filter)
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "log_level {filter:?} is not a valid filter ({e}); {}",
+                accepted()
+            )
+        })
+}
+
 /// The file's shape. Unknown keys are errors, so typos do not pass silently.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -53,60 +136,6 @@ pub struct FileConfig {
     pub smtp: Option<SmtpFileConfig>,
 }
 
-/// `[smtp]` as written in the file. The password is never in the file:
-/// `password_env` names the environment variable that holds it.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct SmtpFileConfig {
-    pub host: String,
-    /// Default: 587 for starttls, 465 for tls, 25 for none.
-    pub port: Option<u16>,
-    /// The sender, e.g. `Switchboard <alerts@example.com>`.
-    pub from: String,
-    pub username: Option<String>,
-    pub password_env: Option<String>,
-    /// `none`, `starttls` (default) or `tls`.
-    pub tls: Option<crate::server::mailer::SmtpTls>,
-    /// PEM file of CA certificates to trust besides the public roots (a
-    /// private CA, or a relay's self-signed certificate).
-    pub ca_file: Option<PathBuf>,
-    /// Longest wait for the server, in seconds (default 30).
-    pub timeout_secs: Option<u32>,
-}
-
-impl SmtpFileConfig {
-    fn resolve(self) -> anyhow::Result<crate::server::mailer::SmtpSettings> {
-        use crate::server::mailer::{SmtpSettings, SmtpTls};
-        let password = match &self.password_env {
-            Some(var) => Some(std::env::var(var).map_err(|_| {
-                anyhow::anyhow!(
-                    "smtp.password_env names {var:?}, but that environment variable is not set"
-                )
-            })?),
-            None => None,
-        };
-        if password.is_some() && self.username.is_none() {
-            anyhow::bail!("smtp.password_env is set but smtp.username is not");
-        }
-        let tls = self.tls.unwrap_or(SmtpTls::Starttls);
-        if self.ca_file.is_some() && tls == SmtpTls::None {
-            anyhow::bail!("smtp.ca_file is set but smtp.tls is \"none\"");
-        }
-        let settings = SmtpSettings {
-            port: self.port.unwrap_or(tls.default_port()),
-            host: self.host,
-            from: self.from,
-            username: self.username,
-            password,
-            tls,
-            ca_file: self.ca_file,
-            timeout: std::time::Duration::from_secs(u64::from(self.timeout_secs.unwrap_or(30))),
-        };
-        settings.check()?;
-        Ok(settings)
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Dirs {
     pub config: PathBuf,
@@ -146,7 +175,7 @@ pub struct Config {
     pub trusted_proxy_header: Option<String>,
     pub keys: BTreeMap<String, String>,
     pub llm: crate::llm::LlmConfig,
-    pub smtp: Option<crate::server::mailer::SmtpSettings>,
+    pub smtp: Option<SmtpSettings>,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -171,19 +200,26 @@ fn env(name: &str) -> Option<String> {
         .filter(|v| !v.trim().is_empty())
 }
 
+/// The config file `flags` and the environment name, else the default in
+/// `dirs`; `true` when it was named (then it must exist).
+pub fn file_path(flags: &Flags, dirs: &Dirs) -> (PathBuf, bool) {
+    match flags
+        .config_file
+        .clone()
+        .or_else(|| env("CONFIG").map(PathBuf::from))
+    {
+        Some(path) => (path, true),
+        None => (dirs.config.join("config.toml"), false),
+    }
+}
+
 impl Config {
     pub fn load(flags: &Flags) -> anyhow::Result<Self> {
         let dirs = Dirs::discover()?;
-        let path = flags
-            .config_file
-            .clone()
-            .or_else(|| env("CONFIG").map(PathBuf::from))
-            .unwrap_or_else(|| dirs.config.join("config.toml"));
+        let (path, named) = file_path(flags, &dirs);
         let file = match std::fs::read_to_string(&path) {
             Ok(text) => parse_file(&path, &text)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && flags.config_file.is_none() => {
-                FileConfig::default()
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => FileConfig::default(),
             Err(e) => {
                 return Err(e)
                     .with_context(|| format!("cannot read config file {}", path.display()))
@@ -257,6 +293,14 @@ impl Config {
             }
         }
         let smtp = file.smtp.map(SmtpFileConfig::resolve).transpose()?;
+        let log_env = env("LOG");
+        let by = if log_env.is_some() {
+            " (set by SWITCHBOARD_LOG)"
+        } else {
+            ""
+        };
+        let log_level = log_env.or(file.log_level).unwrap_or_else(|| "info".into());
+        check_log_level(&log_level).map_err(|e| anyhow::anyhow!("{e}{by}"))?;
         Ok(Config {
             server: flags
                 .server
@@ -275,9 +319,7 @@ impl Config {
                 .or_else(|| env("BIND"))
                 .or(file.bind)
                 .unwrap_or_else(|| "127.0.0.1:7070".into()),
-            log_level: env("LOG")
-                .or(file.log_level)
-                .unwrap_or_else(|| "info".into()),
+            log_level,
             log_dir: env("LOG_DIR")
                 .map(PathBuf::from)
                 .or(file.log_dir)
@@ -417,6 +459,58 @@ mod tests {
         );
         assert!(resolve("outbound_retention_days = 0\n").is_err());
         assert!(resolve("outbound_retention_days = 100000\n").is_err());
+    }
+
+    #[test]
+    fn a_log_level_is_a_level_or_target_level_directives() {
+        for ok in [
+            "info",
+            "DEBUG",
+            "off",
+            "warn,switchboard=debug",
+            "tower_http=trace",
+        ] {
+            assert!(check_log_level(ok).is_ok(), "{ok}");
+        }
+        for bad in ["infoo", "verbose", "", "switchboard=loud", "info,"] {
+            let err = check_log_level(bad).unwrap_err();
+            assert!(err.contains("log_level"), "{err}");
+            assert!(err.contains("accepted: off, error, warn, info"), "{err}");
+        }
+        let dirs = Dirs {
+            config: "/c".into(),
+            data: "/d".into(),
+        };
+        let file = parse_file(Path::new("c.toml"), "log_level = \"infoo\"\n").unwrap();
+        assert!(Config::resolve(dirs, file, &Flags::default()).is_err());
+    }
+
+    /// `--help` lists `ENVIRONMENT`: every variable this file reads is in it.
+    #[test]
+    fn every_environment_variable_read_is_listed_for_help() {
+        let source = include_str!("config.rs");
+        let mut read: Vec<String> = source
+            .match_indices("env(\"")
+            .map(|(at, _)| {
+                let rest = &source[at + 5..];
+                format!("SWITCHBOARD_{}", &rest[..rest.find('"').unwrap()])
+            })
+            .collect();
+        // `number(name, …)` reads the upper-cased name.
+        read.extend(source.match_indices("number(\"").map(|(at, _)| {
+            let rest = &source[at + 8..];
+            format!(
+                "SWITCHBOARD_{}",
+                rest[..rest.find('"').unwrap()].to_uppercase()
+            )
+        }));
+        assert!(read.len() >= 14, "{read:?}");
+        for var in read {
+            assert!(
+                ENVIRONMENT.iter().any(|(v, _)| *v == var),
+                "{var} is read but not listed in ENVIRONMENT"
+            );
+        }
     }
 
     #[test]

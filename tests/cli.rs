@@ -10,6 +10,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
 #[path = "cli/account.rs"]
 mod account;
+#[path = "cli/doctor.rs"]
+mod doctor;
+#[path = "cli/exit_codes.rs"]
+mod exit_codes;
 
 /// A test's HOME, under `target/tmp/test-logs/cli/` and kept after the test,
 /// so `.ci/run` can scan the logs it leaves for secrets.
@@ -421,8 +425,10 @@ fn console_onboarding_then_tenant_then_quit_restores_the_terminal() {
         "alternate screen off and cursor visible"
     );
     // Logs went to the file, not the terminal.
-    let log =
-        std::fs::read_to_string(root.path().join("data/switchboard/switchboard.log")).unwrap();
+    let log = std::fs::read_to_string(switchboard::commands::logging::current_file(
+        &root.path().join("data/switchboard"),
+    ))
+    .unwrap();
     assert!(log.contains("embedded platform listening"), "{log}");
 }
 

@@ -189,9 +189,9 @@ pub fn console_command(bin: &Path, root: &Path, server: Option<&str>) -> String 
     )
 }
 
-/// The console's log file under `root` (see [`console_command`]).
+/// The console's log file under `root` (see [`console_command`]): today's.
 pub fn console_log(root: &Path) -> PathBuf {
-    root.join("log").join("switchboard.log")
+    crate::commands::logging::current_file(&root.join("log"))
 }
 
 /// CPU time (user + system) a process has used, from /proc.

@@ -6,6 +6,7 @@ use std::io::BufRead;
 
 use anyhow::{bail, Context};
 
+use super::exit::{self, Code};
 use crate::api::{ApiError, Client};
 use crate::config::Config;
 use crate::console::sanitize::clean;
@@ -56,18 +57,25 @@ fn new_password(password_stdin: bool, label: &str) -> anyhow::Result<Option<Stri
 pub async fn passwd(config: &Config, password_stdin: bool) -> anyhow::Result<()> {
     let path = credentials::remote_path(&config.dirs.config);
     let Some(saved) = credentials::load(&path)? else {
-        bail!(
-            "not signed in to a team server: run `switchboard login --server URL` first (the \
-             embedded platform's local admin has no password: it signs in through its local \
-             session file)"
-        );
+        return Err(exit::with(
+            Code::Auth,
+            anyhow::anyhow!(
+                "not signed in to a team server: run `switchboard login --server URL` first \
+                 (the embedded platform's local admin has no password: it signs in through its \
+                 local session file)"
+            ),
+        ));
     };
     if let Some(server) = &config.server {
         if server.trim_end_matches('/') != saved.server.trim_end_matches('/') {
-            bail!(
-                "signed in to {}, not {server}: run `switchboard login --server {server}` first",
-                saved.server
-            );
+            return Err(exit::with(
+                Code::Auth,
+                anyhow::anyhow!(
+                    "signed in to {}, not {server}: run `switchboard login --server {server}` \
+                     first",
+                    saved.server
+                ),
+            ));
         }
     }
     let current = if password_stdin {
@@ -91,14 +99,22 @@ pub async fn passwd(config: &Config, password_stdin: bool) -> anyhow::Result<()>
             );
             Ok(())
         }
-        Err(e) if e.status() == Some(401) => bail!(
-            "your session with {0} has ended: sign in again with `switchboard login --server {0}`",
-            saved.server
-        ),
-        Err(e) if e.status() == Some(403) => {
-            bail!("the current password is wrong; nothing was changed")
-        }
-        Err(e) => bail!("the password was not changed: {}", describe(&e)),
+        Err(e) if e.status() == Some(401) => Err(exit::with(
+            Code::Auth,
+            anyhow::anyhow!(
+                "your session with {0} has ended: sign in again with `switchboard login \
+                 --server {0}`",
+                saved.server
+            ),
+        )),
+        Err(e) if e.status() == Some(403) => Err(exit::with(
+            Code::Auth,
+            anyhow::anyhow!("the current password is wrong; nothing was changed"),
+        )),
+        Err(e) => Err(exit::with(
+            exit::of_api(&e),
+            anyhow::anyhow!("the password was not changed: {}", describe(&e)),
+        )),
     }
 }
 
@@ -111,10 +127,14 @@ pub async fn accept_invitation(
     name: Option<String>,
     password_stdin: bool,
 ) -> anyhow::Result<()> {
-    let server = config.server.clone().context(
-        "no server given: use `switchboard invitation accept TOKEN --server URL` (or set \
-         `server` in config.toml)",
-    )?;
+    let server = config
+        .server
+        .clone()
+        .context(
+            "no server given: use `switchboard invitation accept TOKEN --server URL` (or set \
+             `server` in config.toml)",
+        )
+        .map_err(|e| exit::with(Code::Usage, e))?;
     let client = Client::new(&server)?;
     let mut accept = AcceptInvitation {
         token: token.trim().to_string(),
@@ -175,10 +195,13 @@ fn wants_password(e: &ApiError) -> bool {
 
 fn refused(e: &ApiError, server: &str) -> anyhow::Error {
     if e.status() == Some(401) {
-        return anyhow::anyhow!(
-            "this invitation is for an email that already has an account. Sign in as that \
+        return exit::with(
+            Code::Auth,
+            anyhow::anyhow!(
+                "this invitation is for an email that already has an account. Sign in as that \
              account with `switchboard login --server {server}`, then accept it in the console \
              (`switchboard --server {server}`, then :invitations)"
+            ),
         );
     }
     let bad_token = e
@@ -190,5 +213,8 @@ fn refused(e: &ApiError, server: &str) -> anyhow::Error {
              tenant's admin for a new invitation"
         );
     }
-    anyhow::anyhow!("the invitation was not accepted: {}", describe(e))
+    exit::with(
+        exit::of_api(e),
+        anyhow::anyhow!("the invitation was not accepted: {}", describe(e)),
+    )
 }

@@ -1,8 +1,11 @@
 //! `switchboard` without a subcommand: the console, against the embedded
 //! platform or a remote one.
 
+use std::io::IsTerminal;
+
 use anyhow::Context;
 
+use super::exit::{self, Code};
 use crate::api::Client;
 use crate::config::Config;
 use crate::console::account::SignedOut;
@@ -11,7 +14,30 @@ use crate::console::{self, ConsoleOptions, Exit};
 use crate::credentials;
 use crate::embedded;
 
+/// Refuses to start the console without a terminal on stdin and stdout
+/// (a pipe, a file, `ssh` without `-t`): it could neither read keys nor draw.
+pub fn require_terminal(stdin: bool, stdout: bool) -> anyhow::Result<()> {
+    let which = match (stdin, stdout) {
+        (true, true) => return Ok(()),
+        (false, false) => "stdin and stdout are",
+        (false, true) => "stdin is",
+        (true, false) => "stdout is",
+    };
+    Err(exit::with(
+        Code::Usage,
+        anyhow::anyhow!(
+            "the console needs a terminal, but {which} not one (a pipe or a file). Run \
+             `switchboard` in a terminal (over ssh: `ssh -t`); for scripts use the commands \
+             in `switchboard --help`"
+        ),
+    ))
+}
+
 pub async fn run(config: &Config) -> anyhow::Result<()> {
+    require_terminal(
+        std::io::stdin().is_terminal(),
+        std::io::stdout().is_terminal(),
+    )?;
     let _guard = super::logging::to_file(config)?;
     // The history is per server and user (the user is known once signed
     // in); the embedded platform's port changes every run, so it is named.
@@ -29,7 +55,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
                 .filter(|s| s.server.trim_end_matches('/') == server.trim_end_matches('/'))
                 .with_context(|| {
                     format!("not signed in to {server}: run `switchboard login --server {server}` first")
-                })?;
+                })
+                .map_err(|e| exit::with(Code::Auth, e))?;
             let client = Client::new(server)?.with_token(saved.token);
             match console::run(client, options(server.clone(), server, false)).await? {
                 Exit::Quit => Ok(()),
@@ -55,9 +82,12 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
                     );
                     Ok(())
                 }
-                Exit::SignedOut(SignedOut::SessionEnded) => anyhow::bail!(
-                    "the local session ended; run `switchboard` again to start a new one"
-                ),
+                Exit::SignedOut(SignedOut::SessionEnded) => Err(exit::with(
+                    Code::Auth,
+                    anyhow::anyhow!(
+                        "the local session ended; run `switchboard` again to start a new one"
+                    ),
+                )),
             }
         }
     }
@@ -73,9 +103,31 @@ fn signed_out_remote(how: SignedOut, server: &str) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        SignedOut::SessionEnded => anyhow::bail!(
-            "your session with {server} ended (signed out elsewhere, the password changed, or \
-             idle too long); sign in again with `switchboard login --server {server}`"
-        ),
+        SignedOut::SessionEnded => Err(exit::with(
+            Code::Auth,
+            anyhow::anyhow!(
+                "your session with {server} ended (signed out elsewhere, the password changed, \
+                 or idle too long); sign in again with `switchboard login --server {server}`"
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_console_refuses_to_start_without_a_terminal() {
+        assert!(require_terminal(true, true).is_ok());
+        for (stdin, stdout, which) in [
+            (false, true, "stdin is not"),
+            (true, false, "stdout is not"),
+            (false, false, "stdin and stdout are not"),
+        ] {
+            let e = require_terminal(stdin, stdout).unwrap_err();
+            assert_eq!(exit::code_of(&e), Code::Usage);
+            assert!(e.to_string().contains(which), "{e}");
+        }
     }
 }

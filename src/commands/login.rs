@@ -4,15 +4,21 @@ use std::io::{BufRead, Write};
 
 use anyhow::Context;
 
+use super::exit::{self, Code};
 use crate::api::Client;
 use crate::config::Config;
 use crate::console::sanitize::clean;
 use crate::credentials::{self, SavedSession};
 
 pub async fn login(config: &Config, password_stdin: bool) -> anyhow::Result<()> {
-    let server = config.server.clone().context(
-        "no server given: use `switchboard login --server URL` (or set `server` in config.toml)",
-    )?;
+    let server = config
+        .server
+        .clone()
+        .context(
+            "no server given: use `switchboard login --server URL` (or set `server` in \
+             config.toml)",
+        )
+        .map_err(|e| exit::with(Code::Usage, e))?;
     let stdin = std::io::stdin();
     print!("email: ");
     std::io::stdout().flush()?;
@@ -26,10 +32,12 @@ pub async fn login(config: &Config, password_stdin: bool) -> anyhow::Result<()> 
         rpassword::prompt_password("password: ").context("cannot read the password")?
     };
     let client = Client::new(&server)?;
-    let login = client
-        .login(email.trim(), &password)
-        .await
-        .map_err(|e| anyhow::anyhow!("sign-in failed: {}", clean(&e.message())))?;
+    let login = client.login(email.trim(), &password).await.map_err(|e| {
+        exit::with(
+            exit::of_api(&e),
+            anyhow::anyhow!("sign-in failed: {}", clean(&e.message())),
+        )
+    })?;
     let path = credentials::remote_path(&config.dirs.config);
     credentials::save(
         &path,

@@ -2,7 +2,11 @@
 
 pub mod account;
 pub mod backup;
+pub mod bench;
+pub mod completions;
 pub mod console;
+pub mod doctor;
+pub mod exit;
 pub mod logging;
 pub mod login;
 pub mod migrate;

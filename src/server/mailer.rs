@@ -4,124 +4,37 @@
 //! in the outbox until sent, so nothing is lost across restarts. Without
 //! `[smtp]` configured the task does not run and the outbox keeps them.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context;
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::client::Tls;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::broadcast;
 
 use super::supervise::{catch_panic, keep_running};
 use super::AppState;
+pub use crate::config::smtp::{SmtpSettings, SmtpTls};
 use crate::store::MailJob;
 
 /// Messages sent per look at the outbox.
 const BATCH: u32 = 20;
 
-const PEM_CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SmtpTls {
-    /// Plain SMTP (a relay on localhost or a private network only).
-    None,
-    /// STARTTLS on the submission port (587), required.
-    Starttls,
-    /// TLS from the first byte (465).
-    Tls,
-}
-
-impl SmtpTls {
-    pub fn default_port(self) -> u16 {
-        match self {
-            SmtpTls::None => 25,
-            SmtpTls::Starttls => 587,
-            SmtpTls::Tls => 465,
-        }
+/// The transport `smtp` describes: its host and port, TLS as configured,
+/// and its credentials.
+fn transport(smtp: &SmtpSettings) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
+    let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host);
+    let builder = match smtp.tls {
+        SmtpTls::None => builder,
+        SmtpTls::Starttls => builder.tls(Tls::Required(smtp.tls_parameters()?)),
+        SmtpTls::Tls => builder.tls(Tls::Wrapper(smtp.tls_parameters()?)),
+    };
+    let mut builder = builder.port(smtp.port).timeout(Some(smtp.timeout));
+    if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
+        builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
     }
-}
-
-/// Where and as whom mail is sent; the password never appears in `Debug`.
-#[derive(Clone)]
-pub struct SmtpSettings {
-    pub host: String,
-    pub port: u16,
-    pub from: String,
-    pub username: Option<String>,
-    pub password: Option<String>,
-    pub tls: SmtpTls,
-    /// PEM file of extra CA certificates to trust (a private CA or a
-    /// self-signed relay), besides the public roots.
-    pub ca_file: Option<PathBuf>,
-    pub timeout: Duration,
-}
-
-impl std::fmt::Debug for SmtpSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmtpSettings")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("from", &self.from)
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
-            .field("tls", &self.tls)
-            .field("ca_file", &self.ca_file)
-            .finish()
-    }
-}
-
-impl SmtpSettings {
-    fn transport(&self) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
-        let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host);
-        let builder = match self.tls {
-            SmtpTls::None => builder,
-            SmtpTls::Starttls => builder.tls(Tls::Required(self.tls_parameters()?)),
-            SmtpTls::Tls => builder.tls(Tls::Wrapper(self.tls_parameters()?)),
-        };
-        let mut builder = builder.port(self.port).timeout(Some(self.timeout));
-        if let (Some(user), Some(password)) = (&self.username, &self.password) {
-            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
-        }
-        Ok(builder.build())
-    }
-
-    /// The public roots, plus `ca_file`'s certificates when set.
-    fn tls_parameters(&self) -> anyhow::Result<TlsParameters> {
-        let mut params = TlsParameters::builder(self.host.clone());
-        if let Some(path) = &self.ca_file {
-            let pem = std::fs::read(path)
-                .with_context(|| format!("cannot read smtp.ca_file {}", path.display()))?;
-            // An empty file or a lone key parses as "no certificates".
-            if !pem
-                .windows(PEM_CERTIFICATE.len())
-                .any(|w| w == PEM_CERTIFICATE)
-            {
-                anyhow::bail!(
-                    "smtp.ca_file {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-                    path.display()
-                );
-            }
-            let cert = Certificate::from_pem(&pem).map_err(|e| {
-                anyhow::anyhow!("smtp.ca_file {} is not valid PEM: {e}", path.display())
-            })?;
-            params = params.add_root_certificate(cert);
-        }
-        params
-            .build_rustls()
-            .with_context(|| format!("cannot set up TLS for SMTP to {}", self.host))
-    }
-
-    /// Checks `from` once at start-up, so a typo fails loudly.
-    pub fn check(&self) -> anyhow::Result<()> {
-        self.from
-            .parse::<Mailbox>()
-            .map_err(|e| anyhow::anyhow!("smtp.from {:?} is not an address: {e}", self.from))?;
-        self.transport().map(|_| ())
-    }
+    Ok(builder.build())
 }
 
 /// What a send that panicked records (the panic is in the log).
@@ -136,7 +49,7 @@ pub async fn mailer(state: AppState, smtp: SmtpSettings) {
 }
 
 async fn mail_loop(state: AppState, smtp: SmtpSettings) {
-    let transport = match smtp.transport() {
+    let transport = match transport(&smtp) {
         Ok(t) => t,
         Err(e) => {
             tracing::error!(error = %e, "cannot set up SMTP; the outbox keeps every message");
