@@ -1,13 +1,15 @@
 //! The overdue queue and a filtered page for one tenant, at 10k and at 1M
 //! leads over 1k tenants: p50/p99 through the store, the ratio, and the
-//! query plan (it must use the tenant-led index).
+//! query plan (it must use the tenant-led index), on SQLite or PostgreSQL
+//! (there with `EXPLAIN (ANALYZE, BUFFERS)`).
 
 use std::time::Instant;
 
 use anyhow::Context;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use super::target::Target;
 use crate::domain::SlaState;
 use crate::store::{self, LeadFilter, LeadSort};
 
@@ -19,7 +21,7 @@ pub struct Options {
 
 /// Bulk-loads `leads` leads spread over `tenants` tenants, straight into the
 /// tables (this measures queries, not ingest).
-async fn load(url: &str, tenants: usize, leads: usize) -> anyhow::Result<Vec<Uuid>> {
+async fn load_sqlite(url: &str, tenants: usize, leads: usize) -> anyhow::Result<Vec<Uuid>> {
     let pool = store::sqlite::pool(url).await?;
     let now = Utc::now().timestamp_millis();
     let mut ids = Vec::with_capacity(tenants);
@@ -76,6 +78,54 @@ async fn load(url: &str, tenants: usize, leads: usize) -> anyhow::Result<Vec<Uui
     Ok(ids)
 }
 
+/// The same spread as [`load_sqlite`], generated inside PostgreSQL (as the
+/// owner, whom row-level security lets write every tenant's rows), then
+/// vacuumed and analysed as autovacuum would leave a settled table.
+async fn load_postgres(owner_url: &str, tenants: usize, leads: usize) -> anyhow::Result<Vec<Uuid>> {
+    let pool = store::postgres::pool(owner_url, 1).await?;
+    let ids: Vec<Uuid> = (0..tenants).map(|_| Uuid::now_v7()).collect();
+    sqlx::query(
+        "INSERT INTO tenants (id, name, slug, tier, status, is_platform, settings, created_at) \
+         SELECT id, 'Tenant ' || n, 'tenant-' || n, 'enterprise', 'active', false, \
+                '{\"pipeline_stages\":[\"new\",\"contacted\",\"won\"],\"sla_hours\":24,\"spam_keywords\":[],\"manager_email\":null,\"secrets\":{}}', now() \
+           FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, n)",
+    )
+    .bind(&ids)
+    .execute(&pool)
+    .await
+    .context("cannot create the bench tenants")?;
+    let now = Utc::now().timestamp_millis();
+    let per_statement = 200_000;
+    let mut done = 0;
+    while done < leads {
+        let last = (done + per_statement).min(leads) - 1;
+        sqlx::query(
+            "INSERT INTO leads (tenant_id, id, name, email, message, source, stage, spam, \
+             created_at, updated_at, sla_due_at, at_risk_at, first_response_at, responded) \
+             SELECT ($1::uuid[])[(i % $4) + 1], gen_random_uuid(), 'Lead ' || i, \
+                    'lead' || i || '@example.com', 'Quote please', 'form', \
+                    CASE WHEN i % 3 = 0 THEN 'contacted' ELSE 'new' END, i % 50 = 0, \
+                    c, c, c + interval '24 hours', c + interval '18 hours', \
+                    CASE WHEN i % 5 = 0 THEN c + interval '1 hour' END, i % 5 = 0 \
+               FROM generate_series($2::bigint, $3::bigint) AS i, \
+                    LATERAL (SELECT to_timestamp(($5::bigint - (i * 7919 % (72 * 3600000))) \
+                                                 / 1000.0) AS c) AS x",
+        )
+        .bind(&ids)
+        .bind(done as i64)
+        .bind(last as i64)
+        .bind(tenants as i64)
+        .bind(now)
+        .execute(&pool)
+        .await
+        .context("cannot load the bench leads")?;
+        done = last + 1;
+    }
+    sqlx::query("VACUUM ANALYZE leads").execute(&pool).await?;
+    pool.close().await;
+    Ok(ids)
+}
+
 fn ms(samples: &mut [f64]) -> (f64, f64) {
     samples.sort_by(f64::total_cmp);
     (
@@ -90,13 +140,19 @@ struct Figures {
     plan: String,
 }
 
-async fn measure(leads: usize, opts: &Options) -> anyhow::Result<Figures> {
-    let dir =
-        std::env::temp_dir().join(format!("switchboard-queue-{}-{leads}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let url = format!("sqlite://{}", dir.join("queue.db").display());
-    let store = store::open(&url).await?;
-    let tenants = load(&url, opts.tenants.min(leads), leads).await?;
+async fn measure(
+    leads: usize,
+    opts: &Options,
+    database_url: Option<&str>,
+) -> anyhow::Result<Figures> {
+    let target = Target::create(database_url).await?;
+    let store = store::open(target.serve_url()).await?;
+    let tenants = match &target {
+        Target::Sqlite { url, .. } => load_sqlite(url, opts.tenants.min(leads), leads).await?,
+        Target::Postgres { owner_url, .. } => {
+            load_postgres(owner_url, opts.tenants.min(leads), leads).await?
+        }
+    };
     let now = Utc::now();
     let overdue = LeadFilter {
         sla: Some(SlaState::Overdue),
@@ -123,30 +179,95 @@ async fn measure(leads: usize, opts: &Options) -> anyhow::Result<Figures> {
             .await?;
         f.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    let pool = store::sqlite::pool(&url).await?;
+    drop(store);
+    // Not the first tenant: with the spread above, its leads (i % tenants =
+    // 0, so i % 5 = 0 when tenants is a multiple of 5) are all answered.
+    let shown = tenants[1 % tenants.len()];
+    let plan = match &target {
+        Target::Sqlite { url, .. } => sqlite_plan(url, shown, now).await?,
+        Target::Postgres { app_url, .. } => postgres_plans(app_url, shown, now).await?,
+    };
+    target.remove().await;
+    Ok(Figures {
+        overdue: ms(&mut o),
+        filtered: ms(&mut f),
+        plan,
+    })
+}
+
+async fn sqlite_plan(url: &str, tenant: Uuid, now: DateTime<Utc>) -> anyhow::Result<String> {
+    let pool = store::sqlite::pool(url).await?;
     let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
         "EXPLAIN QUERY PLAN SELECT id FROM leads WHERE tenant_id = ? AND spam = 0 \
          AND responded = 0 AND sla_due_at <= ? ORDER BY responded, sla_due_at, id LIMIT 51",
     )
-    .bind(tenants[0].to_string())
+    .bind(tenant.to_string())
     .bind(now.timestamp_millis())
     .fetch_all(&pool)
     .await?;
     pool.close().await;
-    drop(store);
-    std::fs::remove_dir_all(&dir).ok();
-    Ok(Figures {
-        overdue: ms(&mut o),
-        filtered: ms(&mut f),
-        plan: rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; "),
-    })
+    Ok(rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; "))
+}
+
+/// Both queries as the store sends them, as the application role under the
+/// tenant (RLS applies), with their run time and buffer use.
+async fn postgres_plans(app_url: &str, tenant: Uuid, now: DateTime<Utc>) -> anyhow::Result<String> {
+    let pool = store::postgres::pool(app_url, 1).await?;
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(tenant.to_string())
+        .execute(&mut *tx)
+        .await?;
+    // Literals: EXPLAIN takes no parameters. Both are values this bench made.
+    let at = now.to_rfc3339();
+    let queries = [
+        (
+            "overdue",
+            format!(
+                "SELECT * FROM leads WHERE tenant_id = '{tenant}' AND spam = false \
+                 AND NOT responded AND sla_due_at <= '{at}' \
+                 ORDER BY responded, sla_due_at, id LIMIT 51"
+            ),
+        ),
+        (
+            "stage",
+            format!(
+                "SELECT * FROM leads WHERE tenant_id = '{tenant}' AND spam = false \
+                 AND stage = 'contacted' ORDER BY responded, sla_due_at, id LIMIT 51"
+            ),
+        ),
+    ];
+    let mut out = String::new();
+    for (name, sql) in queries {
+        let lines: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"))
+            .fetch_all(&mut *tx)
+            .await
+            .with_context(|| format!("cannot explain the {name} query"))?;
+        out.push_str(&format!("\n{name}:\n  {}", lines.join("\n  ")));
+    }
+    tx.rollback().await?;
+    pool.close().await;
+    Ok(out)
 }
 
 pub async fn run(opts: Options) -> anyhow::Result<()> {
-    let small = measure(10_000, &opts).await?;
-    let large = measure(opts.leads, &opts).await?;
+    run_on(opts, None).await
+}
+
+/// [`run`] on PostgreSQL when `database_url` names a role that may create
+/// databases (a fresh one is made and dropped for each size); on a temp
+/// SQLite file otherwise.
+pub async fn run_on(opts: Options, database_url: Option<String>) -> anyhow::Result<()> {
+    let database_url = database_url.as_deref();
+    let small = measure(10_000, &opts, database_url).await?;
+    let large = measure(opts.leads, &opts, database_url).await?;
+    let store = if database_url.is_some_and(store::is_postgres) {
+        "PostgreSQL (RLS)"
+    } else {
+        "SQLite"
+    };
     println!(
-        "queue benchmark: SQLite, {} tenants, {} queries each, page of 50",
+        "queue benchmark: {store}, {} tenants, {} queries each, page of 50",
         opts.tenants, opts.queries
     );
     println!(

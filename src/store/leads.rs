@@ -33,6 +33,48 @@ pub fn counts_toward_limit(row: &NewLeadRow) -> bool {
     row.spam_reason.is_none() && row.source != LeadSource::Playground
 }
 
+impl NewLeadRow {
+    /// The lead this row becomes when inserted as `id` at `now`, as a read
+    /// returns it (times at the stores' millisecond precision), so a store
+    /// need not read back what it just wrote.
+    pub fn to_lead(&self, id: Uuid, tenant_id: Uuid, now: DateTime<Utc>) -> Lead {
+        let ms = |t: DateTime<Utc>| {
+            chrono::TimeZone::timestamp_millis_opt(&Utc, t.timestamp_millis())
+                .single()
+                .unwrap_or(t)
+        };
+        let input = &self.input;
+        let now = ms(now);
+        let (sla_due_at, sla_at_risk_at) = (ms(self.sla_due_at), ms(self.sla_at_risk_at));
+        Lead {
+            id,
+            tenant_id,
+            name: input.name.clone(),
+            email: input.email.clone(),
+            phone: input.phone.clone(),
+            company: input.company.clone(),
+            message: input.message.clone(),
+            source: self.source,
+            source_page: input.source_page.clone(),
+            utm: input.utm.clone().unwrap_or_default(),
+            fields: serde_json::to_value(input.fields.clone().unwrap_or_default())
+                .unwrap_or_else(|_| serde_json::json!({})),
+            stage: self.stage.clone(),
+            workspace_id: self.workspace_id,
+            assignee_id: None,
+            spam: self.spam_reason.is_some(),
+            spam_reason: self.spam_reason.clone(),
+            qualification: None,
+            created_at: ms(self.received_at.unwrap_or(now)),
+            updated_at: now,
+            sla_due_at,
+            sla_at_risk_at,
+            first_response_at: None,
+            sla: crate::domain::lead::sla_state(sla_at_risk_at, sla_due_at, None, now),
+        }
+    }
+}
+
 /// The tenant's monthly lead limit, checked inside the insert transaction.
 #[derive(Debug, Clone, Copy)]
 pub struct LeadLimit {

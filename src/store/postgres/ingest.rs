@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::{db_error, ms, PgStore};
-use crate::domain::lead::{month_key, sla_state};
+use crate::domain::lead::month_key;
 use crate::domain::Lead;
 use crate::store::{
     counts_toward_limit, Actor, Idempotency, IngestOutcome, KeyOwner, KeyedIngest, LeadLimit,
@@ -163,37 +163,9 @@ async fn run_group(pool: &PgPool, tenant: Uuid, month: &str, group: Vec<Job>) {
 /// The lead a job inserts (as the API returns it) and its item for the call.
 fn item(ord: usize, job: &Job) -> (Lead, serde_json::Value) {
     let row = &job.row;
-    let input = &row.input;
     let now = ms(job.now);
-    let sla_due_at = ms(row.sla_due_at);
-    let sla_at_risk_at = ms(row.sla_at_risk_at);
-    let spam = row.spam_reason.is_some();
-    let lead = Lead {
-        id: Uuid::now_v7(),
-        tenant_id: job.key.tenant_id,
-        name: input.name.clone(),
-        email: input.email.clone(),
-        phone: input.phone.clone(),
-        company: input.company.clone(),
-        message: input.message.clone(),
-        source: row.source,
-        source_page: input.source_page.clone(),
-        utm: input.utm.clone().unwrap_or_default(),
-        fields: serde_json::to_value(input.fields.clone().unwrap_or_default())
-            .unwrap_or_else(|_| json!({})),
-        stage: row.stage.clone(),
-        workspace_id: row.workspace_id,
-        assignee_id: None,
-        spam,
-        spam_reason: row.spam_reason.clone(),
-        qualification: None,
-        created_at: ms(row.received_at.unwrap_or(now)),
-        updated_at: now,
-        sla_due_at,
-        sla_at_risk_at,
-        first_response_at: None,
-        sla: sla_state(sla_at_risk_at, sla_due_at, None, now),
-    };
+    let lead = row.to_lead(Uuid::now_v7(), job.key.tenant_id, now);
+    let spam = lead.spam;
     let idem = job.idempotency.as_ref();
     let item = json!({
         "ord": ord,
@@ -215,8 +187,8 @@ fn item(ord: usize, job: &Job) -> (Lead, serde_json::Value) {
         "spam_reason": lead.spam_reason,
         "created_at": lead.created_at,
         "updated_at": now,
-        "sla_due_at": sla_due_at,
-        "at_risk_at": sla_at_risk_at,
+        "sla_due_at": lead.sla_due_at,
+        "at_risk_at": lead.sla_at_risk_at,
         "workspace_id": row.workspace_id,
         "workflow_id": Uuid::now_v7(),
         "timeline_id": Uuid::now_v7(),

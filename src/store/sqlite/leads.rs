@@ -170,17 +170,11 @@ async fn take_allowance(
     let Some(max) = limit.limit else {
         return adjust_usage(tx, tenant_id, &month, 1).await;
     };
-    sqlx::query(
-        "INSERT INTO lead_usage (tenant_id, month, count) VALUES (?, ?, 0) \
-         ON CONFLICT (tenant_id, month) DO NOTHING",
-    )
-    .bind(tenant_id.to_string())
-    .bind(&month)
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| db_error(e, "count a lead"))?;
+    // One statement: the month's first lead creates the row, later ones
+    // count only under the limit (no row returned: none left).
     let count: Option<i64> = sqlx::query_scalar(
-        "UPDATE lead_usage SET count = count + 1 WHERE tenant_id = ? AND month = ? AND count < ? \
+        "INSERT INTO lead_usage (tenant_id, month, count) SELECT ?1, ?2, 1 WHERE ?3 > 0 \
+         ON CONFLICT (tenant_id, month) DO UPDATE SET count = count + 1 WHERE count < ?3 \
          RETURNING count",
     )
     .bind(tenant_id.to_string())
@@ -288,9 +282,7 @@ pub(super) async fn insert_lead_in(
         .execute(&mut **tx)
         .await
         .map_err(|e| db_error(e, "store a lead"))?;
-        let lead = lead_in(tx, tenant_id, id, now)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let lead = row.to_lead(id, tenant_id, now);
         let created = json!({ "source": row.source, "spam_reason": row.spam_reason });
         timeline_entry(tx, tenant_id, id, "created", actor, created, now).await?;
         let entry = AuditEntry {
