@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::text::{one_line, untrusted_block};
 use crate::domain::{
     Lead, LeadInput, LeadSource, Page, Qualification, SlaState, Tier, TimelineEntry,
 };
@@ -191,7 +192,10 @@ pub struct SlaAlertMessage {
 }
 
 impl SlaAlert {
-    /// Composes the alert for a lead, the same for every backend.
+    /// Composes the alert for a lead, the same for every backend. The lead's
+    /// name is whatever a stranger typed into a form: the subject quotes it
+    /// on one line and the body only as a labelled, quoted block, so it can
+    /// never pass for Switchboard's own words ("reset your password at …").
     pub fn message(
         self,
         lead_id: Uuid,
@@ -199,21 +203,16 @@ impl SlaAlert {
         tenant_name: &str,
         due: DateTime<Utc>,
     ) -> SlaAlertMessage {
-        let (timeline_kind, event_kind, subject) = match self {
-            SlaAlert::Breached => (
-                "sla_breached",
-                "sla.breached",
-                format!("SLA breached: {name} ({tenant_name})"),
-            ),
-            SlaAlert::AtRisk => (
-                "sla_at_risk",
-                "sla.at_risk",
-                format!("SLA at risk: {name} ({tenant_name})"),
-            ),
+        let (timeline_kind, event_kind, what) = match self {
+            SlaAlert::Breached => ("sla_breached", "sla.breached", "SLA breached"),
+            SlaAlert::AtRisk => ("sla_at_risk", "sla.at_risk", "SLA at risk"),
         };
+        let subject = format!("{what}: \"{}\" ({tenant_name})", one_line(name, 60));
         let body = format!(
-            "{subject}\n\nThe first response to {name} is due at {} UTC.\n",
-            due.format("%Y-%m-%d %H:%M")
+            "{what} in {tenant_name}: the first response to a lead is due at {} UTC. \
+             Open the lead in Switchboard to answer it.\n\n{}",
+            due.format("%Y-%m-%d %H:%M"),
+            untrusted_block("The lead's name, as they wrote it", name),
         );
         SlaAlertMessage {
             timeline_kind,

@@ -97,7 +97,7 @@ async fn an_sla_breach_email_arrives_once_the_smtp_server_is_up() {
     assert_eq!(mails[0].to, ["<boss@openarms.test>"]);
     assert_eq!(mails[0].from, "<alerts@switchboard.test>");
     assert!(
-        mails[0].data.contains("Subject: SLA breached: Jane"),
+        mails[0].data.contains("Subject: SLA breached: \"Jane\""),
         "{}",
         mails[0].data
     );
@@ -202,7 +202,7 @@ async fn delivered_over_tls_with_a_private_ca(tls: SmtpTls) {
     assert!(mails[0].tls, "sent in clear");
     assert_eq!(mails[0].to, ["<boss@openarms.test>"]);
     assert!(
-        mails[0].data.contains("Subject: SLA breached: Jane"),
+        mails[0].data.contains("Subject: SLA breached: \"Jane\""),
         "{}",
         mails[0].data
     );

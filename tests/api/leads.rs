@@ -102,7 +102,7 @@ async fn sla_states_follow_the_clock_and_alerts_fire_once_across_a_restart() {
     assert!(outbox
         .iter()
         .all(|m| m.recipient.as_deref() == Some("boss@openarms.test")));
-    assert!(outbox[1].subject.starts_with("SLA breached: Jane"));
+    assert!(outbox[1].subject.starts_with("SLA breached: \"Jane\""));
 
     // A reply meets the SLA, even late.
     app.admin

@@ -2,6 +2,7 @@
 
 mod agents;
 mod analytics;
+mod attacks_email;
 mod attacks_events;
 mod attacks_fairness;
 mod attacks_identity;
