@@ -143,7 +143,11 @@ pub struct Dirs {
 }
 
 impl Dirs {
-    /// Honours XDG_CONFIG_HOME and XDG_DATA_HOME (through `directories`).
+    /// The OS's conventional places (through `directories`): on Linux
+    /// `$XDG_CONFIG_HOME/switchboard` and `$XDG_DATA_HOME/switchboard`; on
+    /// macOS `~/Library/Application Support/dev.switchboard.switchboard` for
+    /// both; on Windows `%APPDATA%\switchboard\switchboard\{config,data}`.
+    /// The README's table and `switchboard doctor` say the same.
     pub fn discover() -> anyhow::Result<Self> {
         let dirs = directories::ProjectDirs::from("dev", "switchboard", "switchboard")
             .context("cannot find a home directory; set HOME or XDG_DATA_HOME")?;

@@ -102,7 +102,11 @@ enum Command {
     },
     /// Check the installation: paths, configuration, server, model,
     /// database and terminal, each with what to do about it.
-    Doctor,
+    Doctor {
+        /// The database to check (default: the configured one).
+        #[arg(long, env = "SWITCHBOARD_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+    },
     /// Print a shell completion script (e.g. `switchboard completions bash`).
     Completions {
         /// The shell to complete in.
@@ -203,7 +207,8 @@ fn main() -> ExitCode {
         })
         | Some(Command::Migrate { database_url })
         | Some(Command::Backup { database_url, .. })
-        | Some(Command::Restore { database_url, .. }) => flags.database_url = database_url.clone(),
+        | Some(Command::Restore { database_url, .. })
+        | Some(Command::Doctor { database_url }) => flags.database_url = database_url.clone(),
         _ => {}
     }
     let result = match cli.command {
@@ -211,7 +216,7 @@ fn main() -> ExitCode {
         Some(Command::Completions { shell }) => {
             commands::completions::run(&mut Cli::command(), shell)
         }
-        Some(Command::Doctor) => commands::doctor::run(&flags),
+        Some(Command::Doctor { .. }) => commands::doctor::run(&flags),
         command => Config::load(&flags)
             .map_err(|e| exit::with(exit::Code::Config, e))
             .and_then(|config| run(config, command)),
@@ -266,7 +271,7 @@ fn run(config: Config, command: Option<Command>) -> anyhow::Result<()> {
             }) => switchboard::llm::fetch::run(&config.dirs.data, from).await,
             Some(Command::Bench { command }) => commands::bench::run(&config, command).await,
             // Dispatched before the configuration is loaded.
-            Some(Command::Doctor | Command::Completions { .. }) => Ok(()),
+            Some(Command::Doctor { .. } | Command::Completions { .. }) => Ok(()),
         }
     })
 }

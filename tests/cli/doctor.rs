@@ -225,3 +225,48 @@ fn doctor_reaches_the_team_server_and_says_whether_signed_in() {
     assert!(line(&report, "server").starts_with("  FAIL"), "{report}");
     assert!(line(&report, "server").contains("cannot reach"), "{report}");
 }
+
+#[tokio::test]
+async fn doctor_fails_on_a_database_from_a_newer_binary_and_names_both_versions() {
+    let root = test_root();
+    let db = root.path().join("elsewhere.db");
+    let url = format!("sqlite://{}", db.display());
+    let out = cmd(root.path())
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (ok, report) = doctor(root.path(), &["--database-url", &url]);
+    assert!(ok, "{report}");
+    assert!(
+        line(&report, "database").contains("elsewhere.db (exists)"),
+        "{report}"
+    );
+
+    let binary = switchboard::store::schema::sqlite_version();
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (?, 'from the future', 1, x'00', 0)",
+    )
+    .bind(binary + 1)
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let (ok, report) = doctor(root.path(), &["--database-url", &url]);
+    assert!(!ok, "{report}");
+    let schema = line(&report, "schema");
+    assert!(schema.starts_with("  FAIL"), "{report}");
+    assert!(
+        schema.contains(&format!(
+            "schema version {}, newer than this binary's {binary}",
+            binary + 1
+        )),
+        "{report}"
+    );
+}
