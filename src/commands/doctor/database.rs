@@ -70,20 +70,33 @@ async fn sqlite_schema(file: &Path) -> Check {
 }
 
 async fn postgres_schema(url: &str) -> Check {
-    let connect = sqlx::postgres::PgPoolOptions::new()
+    let unreachable = |why: String| {
+        Check::fail(
+            "schema",
+            format!("cannot connect to {}: {why}", redact(url)),
+        )
+        .hint("check database_url, that PostgreSQL runs there and accepts this role")
+    };
+    // One connection first: a pool would hide why it failed behind a timeout.
+    let first = async {
+        let options = sqlx::postgres::PgConnectOptions::from_str(url)?;
+        sqlx::PgConnection::connect_with(&options).await
+    };
+    match tokio::time::timeout(Duration::from_secs(6), first).await {
+        Ok(Ok(conn)) => {
+            conn.close().await.ok();
+        }
+        Ok(Err(e)) => return unreachable(e.to_string()),
+        Err(_) => return unreachable("no answer in 6 s".into()),
+    }
+    let pool = match sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(5))
-        .connect(url);
-    let pool = match tokio::time::timeout(Duration::from_secs(6), connect).await {
-        Ok(Ok(pool)) => pool,
-        Ok(Err(e)) => {
-            return Check::fail("schema", format!("cannot connect to {}: {e}", redact(url)))
-                .hint("check database_url, that PostgreSQL runs and accepts this role")
-        }
-        Err(_) => {
-            return Check::fail("schema", format!("{} did not answer in 6 s", redact(url)))
-                .hint("check the host and port in database_url and the network between")
-        }
+        .connect(url)
+        .await
+    {
+        Ok(pool) => pool,
+        Err(e) => return unreachable(e.to_string()),
     };
     let applied = schema::postgres_applied(&pool).await;
     pool.close().await;
@@ -119,6 +132,13 @@ fn compare(applied: Vec<i64>, migrator: &Migrator, sqlite: bool) -> Check {
             )
         })
         .collect();
+    if applied.is_empty() && !sqlite {
+        return Check::warn(
+            "schema",
+            format!("no Switchboard schema in this database yet (this binary's: {binary})"),
+        )
+        .hint("run `switchboard migrate --database-url postgres://OWNER@HOST/DB` as the owner");
+    }
     if pending.is_empty() {
         return Check::ok(
             "schema",
