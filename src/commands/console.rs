@@ -68,6 +68,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             }
         }
         None => {
+            // A bad [llm] section is the configuration's fault (exit 3).
+            embedded::providers(config).map_err(|e| exit::with(Code::Config, e))?;
             let platform = embedded::start(config).await?;
             let client = Client::new(&platform.url())?.with_token(platform.token.clone());
             let label = format!("embedded {}", platform.url());

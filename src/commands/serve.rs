@@ -5,6 +5,7 @@ use std::io::Write;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use super::exit::{self, Code};
 use crate::config::Config;
 use crate::embedded;
 use crate::server::{self, AppState};
@@ -17,8 +18,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     }
     let store = store::open(&config.database_url).await?;
     // Everything that can refuse to start does so before the address is announced.
-    let state = AppState::new(store, embedded::settings(config))
-        .with_providers(embedded::providers(config)?);
+    let providers = embedded::providers(config).map_err(|e| exit::with(Code::Config, e))?;
+    let state = AppState::new(store, embedded::settings(config)).with_providers(providers);
     let listener = TcpListener::bind(&config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;

@@ -108,6 +108,32 @@ fn an_invalid_config_file_exits_3() {
     let out = cmd(root.path()).arg("migrate").output().unwrap();
     assert_eq!(code(&out), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("session_days"), "{}", stderr(&out));
+    // So is an [llm] section the providers refuse, for `serve` and doctor.
+    std::fs::write(
+        dir.join("config.toml"),
+        "[llm.providers.local]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:1/v1\"\n\
+         models = [\"m\"]\n",
+    )
+    .unwrap();
+    let out = cmd(root.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("[llm.providers.local]"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cmd(root.path()).arg("doctor").output().unwrap();
+    assert_eq!(code(&out), Some(1));
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("  FAIL  settings") && l.contains("[llm.providers.local]")),
+        "{report}"
+    );
     // A named config file that does not exist is a config error too.
     let out = cmd(root.path())
         .args(["--config", "/nonexistent/switchboard.toml", "migrate"])

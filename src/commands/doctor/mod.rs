@@ -191,7 +191,11 @@ pub fn report(flags: &Flags) -> anyhow::Result<Report> {
     let mut checks = vec![file_check];
     let config = match resolved {
         Some(Ok(config)) => {
-            checks.push(Check::ok("settings", "valid"));
+            checks.push(match crate::embedded::providers(&config) {
+                Ok(_) => Check::ok("settings", "valid"),
+                Err(e) => Check::fail("settings", format!("{e:#}"))
+                    .hint("fix the [llm] section named above (config.example.toml shows one)"),
+            });
             Some(config)
         }
         Some(Err(e)) => {
