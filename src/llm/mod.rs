@@ -7,6 +7,7 @@
 //! Dropping the receiver (or cancelling the token) stops generation.
 
 pub mod config;
+pub mod download;
 pub mod fetch;
 pub mod local;
 pub mod openai;
