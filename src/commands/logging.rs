@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use tracing_appender::non_blocking::WorkerGuard;
-use tracing_appender::rolling::{Builder, Rotation};
+use tracing_appender::rolling::{Builder, RollingFileAppender, Rotation};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
@@ -49,18 +49,23 @@ pub fn files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Logs to [`current_file`] in `log_dir`; keep the guard alive to flush.
-pub fn to_file(config: &Config) -> anyhow::Result<WorkerGuard> {
-    std::fs::create_dir_all(&config.log_dir)
-        .with_context(|| format!("cannot create the log dir {}", config.log_dir.display()))?;
-    let appender = Builder::new()
+/// Today's file in `dir`, rolled over at midnight UTC; opening it deletes
+/// all but the newest [`KEPT_FILES`].
+fn appender(dir: &Path) -> anyhow::Result<RollingFileAppender> {
+    Builder::new()
         .rotation(Rotation::DAILY)
         .filename_prefix(PREFIX)
         .filename_suffix(SUFFIX)
         .max_log_files(KEPT_FILES)
-        .build(&config.log_dir)
-        .with_context(|| format!("cannot open a log file in {}", config.log_dir.display()))?;
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+        .build(dir)
+        .with_context(|| format!("cannot open a log file in {}", dir.display()))
+}
+
+/// Logs to [`current_file`] in `log_dir`; keep the guard alive to flush.
+pub fn to_file(config: &Config) -> anyhow::Result<WorkerGuard> {
+    std::fs::create_dir_all(&config.log_dir)
+        .with_context(|| format!("cannot create the log dir {}", config.log_dir.display()))?;
+    let (writer, guard) = tracing_appender::non_blocking(appender(&config.log_dir)?);
     tracing_subscriber::fmt()
         .with_env_filter(filter(&config.log_level)?)
         .with_writer(writer)
@@ -82,6 +87,31 @@ pub fn to_stderr(config: &Config) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn opening_the_log_keeps_only_the_newest_files() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        // Ten earlier days, oldest first (the appender goes by creation time).
+        for day in 1..=10 {
+            let path = dir.path().join(format!("switchboard.2026-01-{day:02}.log"));
+            std::fs::write(path, "old\n").unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(15));
+        }
+        let mut appender = appender(dir.path()).unwrap();
+        appender.write_all(b"today\n").unwrap();
+        appender.flush().unwrap();
+        let kept = files(dir.path());
+        assert_eq!(kept.len(), KEPT_FILES, "{kept:?}");
+        assert_eq!(kept.last(), Some(&current_file(dir.path())));
+        assert_eq!(
+            std::fs::read_to_string(current_file(dir.path())).unwrap(),
+            "today\n"
+        );
+        // The oldest went, the newest stayed.
+        assert!(!dir.path().join("switchboard.2026-01-01.log").exists());
+        assert!(dir.path().join("switchboard.2026-01-10.log").exists());
+    }
 
     #[test]
     fn only_dated_log_files_are_listed_oldest_first() {
