@@ -39,6 +39,10 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "outbound_retention_days",
     ),
     ("SWITCHBOARD_TRUSTED_PROXY_HEADER", "trusted_proxy_header"),
+    (
+        "SWITCHBOARD_EMAIL_DAILY_QUOTA_PER_TENANT",
+        "email_daily_quota_per_tenant",
+    ),
 ];
 
 /// The environment variables as `--help` lists them.
@@ -122,6 +126,8 @@ pub struct FileConfig {
     /// Days delivered (or given-up) webhook deliveries and sent mail are
     /// kept before they are deleted.
     pub outbound_retention_days: Option<u32>,
+    /// Emails one tenant may make the platform send per UTC day.
+    pub email_daily_quota_per_tenant: Option<u32>,
     /// `serve` behind a reverse proxy: the header it writes the client's
     /// address into (e.g. `X-Forwarded-For`), for per-client login limits.
     /// Unset: the connecting address is the client (a header is not believed).
@@ -176,6 +182,7 @@ pub struct Config {
     pub workflow_workers: u32,
     pub webhook_private_targets: bool,
     pub outbound_retention_days: u32,
+    pub email_daily_quota_per_tenant: u32,
     pub trusted_proxy_header: Option<String>,
     pub keys: BTreeMap<String, String>,
     pub llm: crate::llm::LlmConfig,
@@ -265,6 +272,11 @@ impl Config {
         let workflow_workers = number("workflow_workers", file.workflow_workers, 2)?;
         let outbound_retention_days =
             number("outbound_retention_days", file.outbound_retention_days, 30)?;
+        let email_daily_quota_per_tenant = number(
+            "email_daily_quota_per_tenant",
+            file.email_daily_quota_per_tenant,
+            200,
+        )?;
         let session_idle_days = number("session_idle_days", file.session_idle_days, 7)?;
         if session_idle_days == 0 || session_idle_days > session_days {
             anyhow::bail!(
@@ -337,6 +349,7 @@ impl Config {
             workflow_workers,
             webhook_private_targets,
             outbound_retention_days,
+            email_daily_quota_per_tenant,
             trusted_proxy_header,
             keys: file.keys,
             llm: file.llm,

@@ -67,6 +67,7 @@ pub fn settings(config: &Config) -> ServerSettings {
         trusted_proxy_header: config.trusted_proxy_header.clone(),
         outbound_retention: chrono::Duration::days(i64::from(config.outbound_retention_days)),
         smtp: config.smtp.clone(),
+        email_daily_quota_per_tenant: config.email_daily_quota_per_tenant,
         ..ServerSettings::default()
     }
 }

@@ -16,7 +16,7 @@ use tokio::sync::broadcast;
 use super::supervise::{catch_panic, keep_running};
 use super::AppState;
 pub use crate::config::smtp::{SmtpSettings, SmtpTls};
-use crate::store::MailJob;
+use crate::store::{MailJob, MailQuota};
 
 /// Messages sent per look at the outbox.
 const BATCH: u32 = 20;
@@ -86,9 +86,31 @@ async fn send_due(
     let jobs = state.store.claim_mail(now, lease, BATCH).await?;
     let count = jobs.len();
     for job in jobs {
-        record(state, &job, send(smtp, transport, &job)).await;
+        if within_quota(state, &job, now).await {
+            record(state, &job, send(smtp, transport, &job)).await;
+        }
     }
     Ok(count)
+}
+
+/// Takes `job` from its tenant's daily quota; a message over it is deferred
+/// to the next UTC day (recorded on it and in the audit log) and not sent.
+async fn within_quota(state: &AppState, job: &MailJob, now: chrono::DateTime<chrono::Utc>) -> bool {
+    let quota = MailQuota::on(state.settings.email_daily_quota_per_tenant, now);
+    match state.store.take_mail_quota(job, quota).await {
+        Ok(true) => true,
+        Ok(false) => {
+            tracing::warn!(tenant = %job.tenant_id, message = %job.id, quota = quota.limit,
+                until = %quota.defer_until, "email deferred: the tenant's daily quota is spent");
+            false
+        }
+        Err(e) => {
+            // Not sent; the lease expires and the message is looked at again.
+            tracing::error!(tenant = %job.tenant_id, message = %job.id, error = %e,
+                "cannot count an email against the daily quota");
+            false
+        }
+    }
 }
 
 /// Sends one message with `sending` and records the outcome; a send that

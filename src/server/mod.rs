@@ -101,6 +101,9 @@ pub struct ServerSettings {
     pub outbound_purge_interval: Duration,
     /// Where the mailer sends the outbox; `None` keeps it unsent.
     pub smtp: Option<mailer::SmtpSettings>,
+    /// Emails one tenant's activity may make the platform send per UTC day
+    /// (alerts, approval requests, replies); the rest wait for the next day.
+    pub email_daily_quota_per_tenant: u32,
 }
 
 impl Default for ServerSettings {
@@ -128,6 +131,7 @@ impl Default for ServerSettings {
             event_retention: chrono::Duration::days(30),
             outbound_purge_interval: Duration::from_secs(60 * 60),
             smtp: None,
+            email_daily_quota_per_tenant: 200,
         }
     }
 }

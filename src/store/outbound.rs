@@ -82,6 +82,55 @@ pub struct MailJob {
     pub attempts: u32,
 }
 
+/// A tenant's daily email quota, as the mailer applies it to one message.
+#[derive(Debug, Clone, Copy)]
+pub struct MailQuota {
+    /// Emails a tenant may send per UTC day.
+    pub limit: u32,
+    /// The UTC day counted, in days since 1970-01-01.
+    pub day: i64,
+    /// When a message over the quota is due again: the next day's start.
+    pub defer_until: DateTime<Utc>,
+}
+
+impl MailQuota {
+    /// The quota of `limit` for the UTC day of `now`.
+    pub fn on(limit: u32, now: DateTime<Utc>) -> MailQuota {
+        let day = now.timestamp().div_euclid(86_400);
+        let defer_until = DateTime::from_timestamp((day + 1) * 86_400, 0).unwrap_or(now);
+        MailQuota {
+            limit,
+            day,
+            defer_until,
+        }
+    }
+
+    /// What a message over the quota records as its `last_error`.
+    pub fn reason(&self) -> String {
+        format!(
+            "deferred: this tenant reached its daily quota of {} emails; it is sent after {} \
+             (the quota is email_daily_quota_per_tenant in the server's configuration)",
+            self.limit,
+            self.defer_until
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )
+    }
+
+    /// The audit entry of a deferred message (system actor).
+    pub fn audit(&self, job: &MailJob) -> super::AuditEntry {
+        super::AuditEntry {
+            action: "email.deferred",
+            resource: "email",
+            resource_id: job.id.to_string(),
+            changes: serde_json::json!({
+                "reason": "daily_quota",
+                "quota": self.limit,
+                "deferred_until": self.defer_until,
+            }),
+        }
+    }
+}
+
 /// What one retention pass deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OutboundPurge {
@@ -166,6 +215,13 @@ pub trait OutboundStore: Send + Sync + 'static {
         job: &MailJob,
         outcome: Result<DateTime<Utc>, (DateTime<Utc>, String)>,
     ) -> StoreResult<()>;
+
+    /// Takes one email from `job`'s tenant's daily quota; atomic, so servers
+    /// sharing the store never send more than `quota.limit` between them.
+    /// When the quota is spent, the message is deferred instead (due at
+    /// `quota.defer_until`, `last_error` saying why, attempts unchanged) with
+    /// an `email.deferred` audit entry, and `false` is returned.
+    async fn take_mail_quota(&self, job: &MailJob, quota: MailQuota) -> StoreResult<bool>;
 
     /// Retention, across tenants: deletes up to `limit` webhook deliveries
     /// (with their attempts) finished before `before` — delivered then, or

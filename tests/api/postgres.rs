@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::common::{lead, postgres_admin_url, spawn_with, PgDatabase, TestApp};
 
 /// Every tenant-owned table, as the migrations define them.
-const TENANT_TABLES: [&str; 24] = [
+const TENANT_TABLES: [&str; 25] = [
     "memberships",
     "invitations",
     "api_keys",
@@ -29,6 +29,7 @@ const TENANT_TABLES: [&str; 24] = [
     "lead_events",
     "events",
     "outbox",
+    "mail_quota",
     "lead_usage",
     "idempotency_keys",
     "agents",

@@ -13,7 +13,7 @@ use super::leads::log_event;
 use super::{db_error, ms, write_audit, PgStore, Tx};
 use crate::domain::{DeliveryStatus, Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
 use crate::store::{
-    Actor, AttemptNext, AttemptRecord, AuditEntry, DeliveryJob, EventRecord, MailJob,
+    Actor, AttemptNext, AttemptRecord, AuditEntry, DeliveryJob, EventRecord, MailJob, MailQuota,
     OutboundPurge, OutboundStore, StoreError, StoreResult, WebhookChange, WebhookRow,
 };
 
@@ -512,6 +512,40 @@ impl OutboundStore for PgStore {
         .await
         .map_err(|e| db_error(e, "record a mail attempt"))?;
         commit(tx, "commit a mail attempt").await
+    }
+
+    async fn take_mail_quota(&self, job: &MailJob, quota: MailQuota) -> StoreResult<bool> {
+        let mut tx = self.tenant_tx(job.tenant_id).await?;
+        // The upsert locks the day's row: concurrent servers take in turn.
+        // A limit of 0 inserts nothing: every message waits.
+        let limit = i32::try_from(quota.limit).unwrap_or(i32::MAX);
+        let taken: Option<i32> = sqlx::query_scalar(
+            "INSERT INTO mail_quota (tenant_id, day, sent) SELECT $1, $2, 1 WHERE $3 > 0 \
+             ON CONFLICT (tenant_id, day) DO UPDATE SET sent = mail_quota.sent + 1 \
+             WHERE mail_quota.sent < $3 RETURNING sent",
+        )
+        .bind(job.tenant_id)
+        .bind(i32::try_from(quota.day).unwrap_or(i32::MAX))
+        .bind(limit)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "count an email against the daily quota"))?;
+        if taken.is_none() {
+            sqlx::query(
+                "UPDATE outbox SET next_attempt_at = $1, last_error = $2 \
+                 WHERE tenant_id = $3 AND id = $4",
+            )
+            .bind(ms(quota.defer_until))
+            .bind(quota.reason())
+            .bind(job.tenant_id)
+            .bind(job.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "defer an email over the daily quota"))?;
+            write_audit(&mut tx, job.tenant_id, &Actor::system(), &quota.audit(job)).await?;
+        }
+        commit(tx, "commit the daily email quota").await?;
+        Ok(taken.is_some())
     }
 
     async fn purge_events(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<u64> {

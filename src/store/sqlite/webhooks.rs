@@ -11,7 +11,7 @@ use super::leads::log_event;
 use super::{db_error, parse_uuid, to_dt, write_audit, SqliteStore};
 use crate::domain::{DeliveryStatus, Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
 use crate::store::{
-    Actor, AttemptNext, AttemptRecord, AuditEntry, DeliveryJob, EventRecord, MailJob,
+    Actor, AttemptNext, AttemptRecord, AuditEntry, DeliveryJob, EventRecord, MailJob, MailQuota,
     OutboundPurge, OutboundStore, StoreError, StoreResult, WebhookChange, WebhookRow,
 };
 
@@ -614,6 +614,41 @@ impl OutboundStore for SqliteStore {
             .await
             .map_err(|e| db_error(e, "commit a mail attempt"))?;
         Ok(())
+    }
+
+    async fn take_mail_quota(&self, job: &MailJob, quota: MailQuota) -> StoreResult<bool> {
+        let (_writer, mut tx) = self.write().await?;
+        // A limit of 0 inserts nothing: every message waits.
+        let taken: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO mail_quota (tenant_id, day, sent) SELECT ?, ?, 1 WHERE ? > 0 \
+             ON CONFLICT (tenant_id, day) DO UPDATE SET sent = mail_quota.sent + 1 \
+             WHERE mail_quota.sent < ? RETURNING sent",
+        )
+        .bind(job.tenant_id.to_string())
+        .bind(quota.day)
+        .bind(i64::from(quota.limit))
+        .bind(i64::from(quota.limit))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "count an email against the daily quota"))?;
+        if taken.is_none() {
+            sqlx::query(
+                "UPDATE outbox SET next_attempt_at = ?, last_error = ? \
+                 WHERE tenant_id = ? AND id = ?",
+            )
+            .bind(quota.defer_until.timestamp_millis())
+            .bind(quota.reason())
+            .bind(job.tenant_id.to_string())
+            .bind(job.id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "defer an email over the daily quota"))?;
+            write_audit(&mut tx, job.tenant_id, &Actor::system(), &quota.audit(job)).await?;
+        }
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit the daily email quota"))?;
+        Ok(taken.is_some())
     }
 
     async fn purge_events(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<u64> {
