@@ -227,6 +227,8 @@ fn completions_are_generated_for_bash_zsh_and_fish() {
         for word in ["doctor", "completions", "login", "database-url"] {
             assert!(script.contains(word), "{shell} lacks {word}");
         }
+        // Hidden from the help, hidden from completion.
+        assert!(!script.contains("bench"), "{shell} completes bench");
         if shell == "bash" {
             let path = root.path().join("switchboard.bash");
             std::fs::write(&path, script.as_bytes()).unwrap();

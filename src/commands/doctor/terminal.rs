@@ -79,7 +79,7 @@ fn synchronized_output(is_terminal: bool) -> Check {
         Some(true) => Check::ok(NAME, "supported: frames are drawn whole"),
         Some(false) => Check::warn(NAME, "not supported by this terminal").hint(
             "the console works; fast redraws may flicker (kitty, WezTerm, foot, iTerm2, \
-                   Windows Terminal and recent tmux support it)",
+                   Ghostty and Windows Terminal support it)",
         ),
         None => Check::warn(NAME, "the terminal did not answer the query")
             .hint("the console works; fast redraws may flicker if it lacks DEC mode 2026"),
