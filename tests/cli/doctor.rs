@@ -270,3 +270,59 @@ async fn doctor_fails_on_a_database_from_a_newer_binary_and_names_both_versions(
         "{report}"
     );
 }
+
+#[tokio::test]
+async fn doctor_names_the_signed_in_account_and_fails_on_an_ended_session() {
+    let root = test_root();
+    let mut add = cmd(root.path());
+    add.args(["user", "add", "boss@example.com", "--password-stdin"]);
+    let out = run_with_stdin(add, "a good long password\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let server = serve(root.path());
+    let mut login = cmd(root.path());
+    login.args(["login", "--server", &server.url, "--password-stdin"]);
+    let out = run_with_stdin(login, "boss@example.com\na good long password\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (ok, report) = doctor(root.path(), &["--server", &server.url]);
+    assert!(ok, "{report}");
+    assert!(
+        line(&report, "session").contains("signed in as boss@example.com"),
+        "{report}"
+    );
+    let session = root.path().join("config/switchboard/session.toml");
+    assert!(
+        line(&report, "credentials").contains(&format!("{} (mode 0600)", session.display())),
+        "{report}"
+    );
+
+    // The session ends on the server (signed out elsewhere): doctor says so.
+    let saved = std::fs::read_to_string(&session).unwrap();
+    let token = saved
+        .lines()
+        .find_map(|l| l.strip_prefix("token = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    switchboard::api::Client::new(&server.url)
+        .unwrap()
+        .with_token(token)
+        .logout()
+        .await
+        .unwrap();
+    let (ok, report) = doctor(root.path(), &["--server", &server.url]);
+    assert!(!ok, "{report}");
+    let ended = line(&report, "session");
+    assert!(
+        ended.starts_with("  FAIL") && ended.contains("has ended"),
+        "{report}"
+    );
+}
