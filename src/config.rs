@@ -39,6 +39,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "outbound_retention_days",
     ),
     ("SWITCHBOARD_TRUSTED_PROXY_HEADER", "trusted_proxy_header"),
+    ("SWITCHBOARD_CA_FILE", "ca_file (--ca-file)"),
     (
         "SWITCHBOARD_EMAIL_DAILY_QUOTA_PER_TENANT",
         "email_daily_quota_per_tenant",
@@ -132,6 +133,10 @@ pub struct FileConfig {
     /// address into (e.g. `X-Forwarded-For`), for per-client login limits.
     /// Unset: the connecting address is the client (a header is not believed).
     pub trusted_proxy_header: Option<String>,
+    /// A PEM file of CA certificates the client (console, `login` and the
+    /// other commands that reach a server) trusts besides the OS's store
+    /// and the bundled roots: a team server behind a private CA.
+    pub ca_file: Option<PathBuf>,
     /// Key overrides: action name → key (see `?` in the console).
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
@@ -184,6 +189,8 @@ pub struct Config {
     pub outbound_retention_days: u32,
     pub email_daily_quota_per_tenant: u32,
     pub trusted_proxy_header: Option<String>,
+    /// Extra CA certificates (PEM) for HTTPS to a server.
+    pub ca_file: Option<PathBuf>,
     pub keys: BTreeMap<String, String>,
     pub llm: crate::llm::LlmConfig,
     pub smtp: Option<SmtpSettings>,
@@ -196,6 +203,7 @@ pub struct Flags {
     pub server: Option<String>,
     pub database_url: Option<String>,
     pub bind: Option<String>,
+    pub ca_file: Option<PathBuf>,
 }
 
 pub fn parse_file(path: &Path, text: &str) -> anyhow::Result<FileConfig> {
@@ -351,6 +359,11 @@ impl Config {
             outbound_retention_days,
             email_daily_quota_per_tenant,
             trusted_proxy_header,
+            ca_file: flags
+                .ca_file
+                .clone()
+                .or_else(|| env("CA_FILE").map(PathBuf::from))
+                .or(file.ca_file),
             keys: file.keys,
             llm: file.llm,
             smtp,

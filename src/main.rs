@@ -30,6 +30,16 @@ struct Cli {
         hide_env_values = true
     )]
     config: Option<PathBuf>,
+    /// PEM file of CA certificates to trust for HTTPS to the server, besides
+    /// the OS's store and the bundled roots (a server behind a private CA).
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        env = "SWITCHBOARD_CA_FILE",
+        hide_env_values = true
+    )]
+    ca_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -195,6 +205,7 @@ fn main() -> ExitCode {
     let mut flags = Flags {
         config_file: cli.config,
         server: cli.server,
+        ca_file: cli.ca_file,
         ..Flags::default()
     };
     match &cli.command {

@@ -14,6 +14,8 @@ mod account;
 mod doctor;
 #[path = "cli/exit_codes.rs"]
 mod exit_codes;
+#[path = "cli/tls.rs"]
+mod tls;
 
 /// A test's HOME, under `target/tmp/test-logs/cli/` and kept after the test,
 /// so `.ci/run` can scan the logs it leaves for secrets.

@@ -10,7 +10,10 @@ mod playground;
 mod webhooks;
 mod workflows;
 
+use std::path::Path;
 use std::time::Duration;
+
+use anyhow::Context;
 
 pub use events::EventStream;
 pub use playground::ReplyStream;
@@ -104,16 +107,70 @@ fn page_params(page: &PageQuery) -> Vec<(&'static str, String)> {
     q
 }
 
+/// Why TLS refused the server's certificate, when that is what failed
+/// (rustls says "invalid peer certificate: …" somewhere down the chain).
+fn certificate_refused(err: &reqwest::Error) -> Option<String> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cause {
+        // rustls' error travels inside an io::Error, whose source() skips it.
+        let inner = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|i| i.to_string());
+        for text in [Some(e.to_string()), inner].into_iter().flatten() {
+            if let Some(at) = text.find("invalid peer certificate") {
+                return Some(text[at..].to_string());
+            }
+        }
+        cause = e.source();
+    }
+    None
+}
+
+/// The certificates of a PEM file, or what is wrong with it.
+fn read_ca_file(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::read(path).with_context(|| {
+        format!(
+            "cannot read the CA file {} (--ca-file, ca_file)",
+            path.display()
+        )
+    })?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .with_context(|| format!("the CA file {} is not PEM certificates", path.display()))?;
+    if certs.is_empty() {
+        anyhow::bail!(
+            "the CA file {} holds no certificate: give a PEM file with \
+             -----BEGIN CERTIFICATE----- blocks (the CA's certificate, not its key)",
+            path.display()
+        );
+    }
+    Ok(certs)
+}
+
 impl Client {
-    /// `base` is the server's root, e.g. `http://127.0.0.1:7070`.
+    /// `base` is the server's root, e.g. `http://127.0.0.1:7070`. HTTPS
+    /// trusts the OS's certificate store and the bundled public roots.
     pub fn new(base: &str) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
+        Self::new_trusting(base, None)
+    }
+
+    /// As [`Client::new`], also trusting the CA certificates in `ca_file`
+    /// (PEM): a server behind a private CA.
+    pub fn new_trusting(base: &str, ca_file: Option<&Path>) -> anyhow::Result<Self> {
+        let extra = match ca_file {
+            Some(path) => read_ca_file(path)?,
+            None => Vec::new(),
+        };
+        let mut http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
-            .build()?;
-        let stream_http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .build()?;
+            .timeout(Duration::from_secs(30));
+        let mut stream_http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5));
+        for cert in extra {
+            http = http.add_root_certificate(cert.clone());
+            stream_http = stream_http.add_root_certificate(cert);
+        }
+        let http = http.build()?;
+        let stream_http = stream_http.build()?;
         Ok(Self {
             base: base.trim_end_matches('/').to_string(),
             http,
@@ -159,6 +216,11 @@ impl Client {
             url: self.base.clone(),
             reason: if e.is_timeout() {
                 "timed out".into()
+            } else if let Some(why) = certificate_refused(&e) {
+                format!(
+                    "its certificate is not trusted ({why}); if a private CA signed it, \
+                     give the CA's certificate with --ca-file PATH (or ca_file in config.toml)"
+                )
             } else if e.is_connect() {
                 "connection refused or failed".into()
             } else {

@@ -86,7 +86,8 @@ pub async fn passwd(config: &Config, password_stdin: bool) -> anyhow::Result<()>
     let Some(new) = new_password(password_stdin, "new password: ")? else {
         bail!("the two new passwords differ; nothing was changed");
     };
-    let client = Client::new(&saved.server)?.with_token(saved.token);
+    let client =
+        Client::new_trusting(&saved.server, config.ca_file.as_deref())?.with_token(saved.token);
     let change = PasswordChange {
         current_password: current,
         new_password: new,
@@ -135,7 +136,7 @@ pub async fn accept_invitation(
              `server` in config.toml)",
         )
         .map_err(|e| exit::with(Code::Usage, e))?;
-    let client = Client::new(&server)?;
+    let client = Client::new_trusting(&server, config.ca_file.as_deref())?;
     let mut accept = AcceptInvitation {
         token: token.trim().to_string(),
         password: None,

@@ -57,7 +57,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
                     format!("not signed in to {server}: run `switchboard login --server {server}` first")
                 })
                 .map_err(|e| exit::with(Code::Auth, e))?;
-            let client = Client::new(server)?.with_token(saved.token);
+            let client =
+                Client::new_trusting(server, config.ca_file.as_deref())?.with_token(saved.token);
             match console::run(client, options(server.clone(), server, false)).await? {
                 Exit::Quit => Ok(()),
                 Exit::SignedOut(how) => {

@@ -31,7 +31,7 @@ pub async fn login(config: &Config, password_stdin: bool) -> anyhow::Result<()> 
     } else {
         rpassword::prompt_password("password: ").context("cannot read the password")?
     };
-    let client = Client::new(&server)?;
+    let client = Client::new_trusting(&server, config.ca_file.as_deref())?;
     let login = client.login(email.trim(), &password).await.map_err(|e| {
         exit::with(
             exit::of_api(&e),
@@ -60,7 +60,8 @@ pub async fn logout(config: &Config) -> anyhow::Result<()> {
         println!("not signed in");
         return Ok(());
     };
-    let client = Client::new(&saved.server)?.with_token(saved.token.clone());
+    let client = Client::new_trusting(&saved.server, config.ca_file.as_deref())?
+        .with_token(saved.token.clone());
     if let Err(e) = client.logout().await {
         eprintln!(
             "the server did not confirm the sign-out ({}); forgetting the session anyway",

@@ -17,7 +17,7 @@ pub async fn checks(config: &Config) -> Vec<Check> {
              database below); `--server URL` or `server` in config.toml for a team server",
         )];
     };
-    let client = match Client::new(server) {
+    let client = match Client::new_trusting(server, config.ca_file.as_deref()) {
         Ok(client) => client,
         Err(e) => {
             return vec![Check::fail("server", format!("{server}: {e:#}"))
