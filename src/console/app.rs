@@ -302,12 +302,8 @@ impl App {
             return (vec![Context::FilterInput], true);
         }
         let mut out = Vec::new();
-        if self.audit.open {
-            if self.audit.events.is_failed() {
-                out.push(Context::LoadError);
-            }
-            out.extend([Context::Audit, Context::Global]);
-            return (out, false);
+        if self.audit.is_open() {
+            return self.audit.contexts(&self.shared());
         }
         if self.analytics.is_open() {
             return self.analytics.contexts(&self.shared());
@@ -408,8 +404,8 @@ impl App {
             Action::Approvals => return self.open_approvals(),
             Action::StartWorkflow if self.pane == Pane::Leads => return self.start_lead_workflow(),
             Action::StopWorkflow if self.pane == Pane::Leads => return self.stop_lead_workflow(),
-            other if self.pane == Pane::Leads && self.audit.open => {
-                return self.update_audit(other)
+            other if self.pane == Pane::Leads && self.audit.is_open() => {
+                return with_cx!(self, audit, |a, cx| a.update(other, &mut cx))
             }
             other if self.pane == Pane::Leads && self.analytics.is_open() => {
                 return with_cx!(self, analytics, |a, cx| a.update(other, &mut cx))

@@ -34,7 +34,8 @@ impl App {
                 };
                 built
             }
-            FormPurpose::AuditFilter(_) => self.audit_filter_fields(),
+            // The audit view opens its filter itself.
+            FormPurpose::AuditFilter(_) => return,
             FormPurpose::ChangePassword => Self::password_fields(),
             FormPurpose::ApproveEdited { .. } | FormPurpose::RejectDraft { .. } => {
                 let Some(built) = self.approval_form_fields(&purpose) else {
@@ -96,7 +97,7 @@ impl App {
             return self.submit_playground_form(open);
         }
         if matches!(open.purpose, FormPurpose::AuditFilter(_)) {
-            return self.submit_audit_filter(open);
+            return with_cx!(self, audit, |a, cx| a.submit_filter(open, &mut cx));
         }
         if open.purpose == FormPurpose::ChangePassword {
             return self.submit_password(open);

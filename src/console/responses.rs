@@ -62,9 +62,9 @@ impl App {
         if flight.slot == Some(Slot::NotifiedLead) {
             return self.on_notified_lead(&flight, response);
         }
-        if let Response::Audit(r) = response {
-            self.on_audit(&flight, r);
-            return Vec::new();
+        if matches!(response, Response::Audit(_)) {
+            return with_cx!(self, audit, |a, cx| a
+                .on_response(id, &flight, response, &mut cx));
         }
         if matches!(response, Response::Analytics(_)) {
             return with_cx!(self, analytics, |a, cx| a

@@ -18,7 +18,7 @@ impl App {
         out.extend(self.sync_approvals());
         let shown = self.pane == Pane::Leads;
         out.extend(with_cx!(self, analytics, |a, cx| a.follow_tenant(shown, &mut cx)));
-        out.extend(self.sync_audit());
+        out.extend(with_cx!(self, audit, |a, cx| a.follow_tenant(shown, &mut cx)));
         out
     }
 
@@ -45,12 +45,21 @@ impl App {
         Vec::new()
     }
 
+    /// `:audit`: the tenant's audit log opens in the Leads pane.
+    pub(crate) fn open_audit(&mut self) -> Vec<Effect> {
+        self.pane = Pane::Leads;
+        self.leads.detail = None;
+        self.approvals.open = false;
+        self.analytics.close();
+        with_cx!(self, audit, |a, cx| a.open(&mut cx))
+    }
+
     /// `:analytics`: the figures open in the Leads pane, over the list.
     pub(crate) fn open_analytics(&mut self) -> Vec<Effect> {
         self.pane = Pane::Leads;
         self.leads.detail = None;
         self.approvals.open = false;
-        self.audit.open = false;
+        self.audit.close();
         with_cx!(self, analytics, |a, cx| a.open(&mut cx))
     }
 }

@@ -49,7 +49,7 @@ impl Widget for &App {
                 None if self.overview.is_open() => self.overview.render(&self.shared(), main, buf),
                 None => self.tenants.render(&self.shared(), main, buf),
             },
-            Pane::Leads if self.audit.open => panes::audit::render(self, main, buf),
+            Pane::Leads if self.audit.is_open() => self.audit.render(&self.shared(), main, buf),
             Pane::Leads if self.analytics.is_open() => {
                 self.analytics.render(&self.shared(), main, buf)
             }

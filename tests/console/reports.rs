@@ -431,7 +431,7 @@ fn the_audit_filter_form_narrows_the_log_and_failures_are_inline() {
     let fx = press(&mut app, &[key('r')]);
     assert_eq!(audit_request(&fx).1.actor.as_deref(), Some("ana"));
     press(&mut app, &[code(KeyCode::Esc)]);
-    assert!(!app.audit.open);
+    assert!(!app.audit.is_open());
 }
 
 /// `:audit` answered with `events`, more pages behind them at `more`.
@@ -522,7 +522,7 @@ fn snapshot_a_bad_time_is_an_inline_error_and_the_draft_stays() {
     );
     assert_eq!(open.form.focused().map(|f| f.name), Some("from"));
     // The log behind it still answers the old filter.
-    assert_eq!(app.audit.filter, AuditFilter::default());
+    assert_eq!(*app.audit.filter(), AuditFilter::default());
     let screen = render(&app, 80, 24);
     for text in ["not a time", "2026-11-01 14:00", "24h", "RFC 3339"] {
         assert!(screen.contains(text), "{text} missing:\n{screen}");
@@ -562,7 +562,7 @@ fn paging_appends_the_next_page_at_the_end_of_the_loaded_events() {
     let fx = press(&mut app, &[key('G')]);
     let (id, filter, cursor) = audit_page_request(&fx).expect("the next page");
     assert_eq!(cursor.as_deref(), Some("cursor-100"));
-    assert_eq!(filter, app.audit.filter, "the same filter");
+    assert_eq!(filter, *app.audit.filter(), "the same filter");
     assert!(render(&app, 80, 24).contains("loading more…"));
     // Only one page at a time.
     assert!(press(&mut app, &[key('k'), key('j')]).is_empty());
@@ -584,14 +584,14 @@ fn paging_appends_the_next_page_at_the_end_of_the_loaded_events() {
             next_cursor: None,
         })),
     );
-    let events = app.audit.events.loaded().expect("still loaded");
+    let events = app.audit.events().loaded().expect("still loaded");
     assert_eq!(events.len(), 130);
     assert_eq!(events[100].id, Uuid::from_u128(801));
-    assert_eq!(app.audit.selected, 99, "the selection stays on its row");
+    assert_eq!(app.audit.selected(), 99, "the selection stays on its row");
     let screen = render(&app, 80, 24);
     assert!(screen.contains("Audit log (130)"), "{screen}");
     press(&mut app, &[key('G')]);
-    assert_eq!(app.audit.selected, 129);
+    assert_eq!(app.audit.selected(), 129);
     let screen = render(&app, 80, 24);
     assert!(screen.contains("end of log"), "{screen}");
     // The last page: nothing more to ask.
@@ -625,7 +625,7 @@ fn a_new_filter_drops_a_next_page_still_on_its_way() {
         })),
     );
     assert!(
-        matches!(app.audit.events, Load::Loading),
+        matches!(app.audit.events(), Load::Loading),
         "the old page was dropped"
     );
     app.on_response(
@@ -635,5 +635,5 @@ fn a_new_filter_drops_a_next_page_still_on_its_way() {
             next_cursor: None,
         })),
     );
-    assert_eq!(app.audit.events.loaded().map(Vec::len), Some(3));
+    assert_eq!(app.audit.events().loaded().map(Vec::len), Some(3));
 }

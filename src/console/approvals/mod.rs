@@ -115,7 +115,7 @@ impl App {
         self.pane = Pane::Leads;
         self.leads.detail = None;
         self.analytics.close();
-        self.audit.open = false;
+        self.audit.close();
         self.approvals.open = true;
         self.approvals.error = None;
         self.load_approvals()

@@ -1,41 +1,68 @@
 //! The audit view: the current tenant's audit log, newest first, narrowed
 //! by actor, action prefix and resource, with each change's before/after.
+//! Shown in the Leads pane instead of the list while open.
 
+mod pane;
 mod when;
 
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use uuid::Uuid;
 
 pub use when::{When, FORMATS};
 
 use crate::console::action::Action;
-use crate::console::app::{App, FormPurpose, Load, OpenForm, Pane, Slot};
-use crate::console::effect::{Effect, Request};
+use crate::console::component::{Component, Cx, Shared};
+use crate::console::effect::{Effect, Request, RequestId};
+use crate::console::keymap::Context;
 use crate::console::paging::{append_new, Pager};
-use crate::console::widgets::form::Field;
+use crate::console::request::Response;
+use crate::console::state::{FormPurpose, InFlight, Load, Modal, OpenForm, Slot};
+use crate::console::widgets::form::{Field, Form};
 use crate::console::widgets::toast::Toast;
-use crate::domain::{AuditEvent, AuditFilter, Page};
+use crate::domain::{AuditEvent, AuditFilter};
 
 /// Events per request; later pages load as the selection nears the end.
 pub const AUDIT_PAGE: u32 = 100;
 
 #[derive(Debug, Clone, Default)]
 pub struct AuditView {
-    /// Shown in the Leads pane instead of the list.
-    pub open: bool,
-    pub tenant: Option<Uuid>,
+    open: bool,
+    tenant: Option<Uuid>,
     /// The filter the loaded pages answer, its time bounds resolved.
-    pub filter: AuditFilter,
+    filter: AuditFilter,
     /// The time bounds as typed ("24h", "2026-11-01"): a relative one is
     /// measured again from now each time the first page is asked for.
-    pub from: String,
-    pub to: String,
-    pub events: Load<Vec<AuditEvent>>,
+    from: String,
+    to: String,
+    events: Load<Vec<AuditEvent>>,
     /// The next page's cursor, and whether it is being fetched.
-    pub pager: Pager,
-    pub selected: usize,
+    pager: Pager,
+    selected: usize,
 }
 
 impl AuditView {
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    /// Another view takes the Leads pane.
+    pub fn close(&mut self) {
+        self.open = false;
+    }
+
+    pub fn filter(&self) -> &AuditFilter {
+        &self.filter
+    }
+
+    pub fn events(&self) -> &Load<Vec<AuditEvent>> {
+        &self.events
+    }
+
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
     pub fn selected_event(&self) -> Option<&AuditEvent> {
         self.events.loaded()?.get(self.selected)
     }
@@ -59,6 +86,233 @@ impl AuditView {
             }
         }
         parts.join(" · ")
+    }
+
+    /// Opens the log and loads its first page; the router shows the Leads pane.
+    pub(crate) fn open(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.open = true;
+        self.load(cx)
+    }
+
+    /// Asks for the first page under the filter; later pages append.
+    fn load(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some(tenant) = cx.session.current_tenant else {
+            return Vec::new();
+        };
+        let now = cx.now;
+        if self.tenant != Some(tenant) {
+            self.filter = AuditFilter::default();
+            self.from.clear();
+            self.to.clear();
+            self.selected = 0;
+        }
+        self.tenant = Some(tenant);
+        self.events = Load::Loading;
+        // The texts were checked when the filter was applied.
+        let bound = |text: &str, upper| {
+            When::parse(text)
+                .ok()
+                .flatten()
+                .map(|w| w.resolve(now, upper))
+        };
+        self.filter.from = bound(&self.from, false);
+        self.filter.to = bound(&self.to, true);
+        // A next page of the previous list must not be appended to this one.
+        self.pager.restart();
+        cx.requests.forget(Slot::AuditMore);
+        cx.send_about(
+            Request::Audit {
+                tenant: tenant.to_string(),
+                filter: self.filter.clone(),
+                limit: AUDIT_PAGE,
+                cursor: None,
+            },
+            Some(Slot::Audit),
+            "",
+            "Could not load the audit log",
+            Some(tenant),
+            None,
+        )
+    }
+
+    /// Asks for the next page when the selection nears the loaded end.
+    fn maybe_load_more(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let (Some(tenant), Some(rows)) = (self.tenant, self.events.loaded().map(Vec::len)) else {
+            return Vec::new();
+        };
+        let Some(cursor) = self.pager.due(self.selected, rows) else {
+            return Vec::new();
+        };
+        cx.send_about(
+            Request::Audit {
+                tenant: tenant.to_string(),
+                filter: self.filter.clone(),
+                limit: AUDIT_PAGE,
+                cursor: Some(cursor),
+            },
+            Some(Slot::AuditMore),
+            "",
+            "Could not load more of the audit log",
+            Some(tenant),
+            None,
+        )
+    }
+
+    /// A new current tenant while the log is shown reloads it.
+    pub(crate) fn follow_tenant(&mut self, shown: bool, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let current = cx.session.current_tenant;
+        if self.open && shown && current.is_some() && self.tenant != current {
+            return self.load(cx);
+        }
+        Vec::new()
+    }
+
+    fn filter_form(&self, tenant: Uuid, cx: &Cx<'_>) -> Box<OpenForm> {
+        let f = &self.filter;
+        let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        let fields = vec![
+            Field::line_with_placeholder("actor", "Actor", &v(&f.actor), "part of an email"),
+            Field::line_with_placeholder("action", "Action", &v(&f.action), "e.g. lead."),
+            Field::line_with_placeholder(
+                "resource",
+                "Resource",
+                &v(&f.resource),
+                "e.g. lead, tenant, api_key",
+            ),
+            Field::line_with_placeholder(
+                "from",
+                "From",
+                &self.from,
+                "2026-11-01, 2026-11-01 14:00 (UTC), or 24h / 7d ago",
+            ),
+            Field::line_with_placeholder(
+                "to",
+                "To",
+                &self.to,
+                "empty: until now; a day counts to its end",
+            ),
+        ];
+        Box::new(OpenForm {
+            form: Form::new("Filter the audit log", fields, cx.theme),
+            purpose: FormPurpose::AuditFilter(tenant),
+            pending: None,
+        })
+    }
+
+    /// Applying the filter form: nothing is saved, the log is asked again.
+    /// A time that cannot be read keeps the form, with what was typed.
+    pub(crate) fn submit_filter(
+        &mut self,
+        open: &mut OpenForm,
+        cx: &mut Cx<'_>,
+    ) -> (Vec<Effect>, bool) {
+        let text = |open: &OpenForm, name: &str| open.form.value(name).trim().to_string();
+        let (from, to) = (text(open, "from"), text(open, "to"));
+        open.form.clear_errors();
+        let (from_at, to_at) = (When::parse(&from), When::parse(&to));
+        for (name, parsed) in [("from", &from_at), ("to", &to_at)] {
+            if let Err(e) = parsed {
+                open.form.set_error(name, *e, cx.theme);
+                open.form.summary = Some(FORMATS.into());
+            }
+        }
+        if let (Ok(Some(f)), Ok(Some(t))) = (from_at, to_at) {
+            if f.resolve(cx.now, false) >= t.resolve(cx.now, true) {
+                open.form
+                    .set_error("to", "must be later than From", cx.theme);
+            }
+        }
+        if open.form.fields.iter().any(|f| f.error.is_some()) {
+            return (Vec::new(), true);
+        }
+        let opt = |s: String| (!s.is_empty()).then_some(s);
+        self.filter = AuditFilter {
+            actor: opt(text(open, "actor")),
+            action: opt(text(open, "action")),
+            resource: opt(text(open, "resource")),
+            ..AuditFilter::default()
+        };
+        self.from = from;
+        self.to = to;
+        self.selected = 0;
+        (self.load(cx), false)
+    }
+}
+
+impl Component for AuditView {
+    fn contexts(&self, _shared: &Shared<'_>) -> (Vec<Context>, bool) {
+        let mut out = Vec::new();
+        if self.events.is_failed() {
+            out.push(Context::LoadError);
+        }
+        out.extend([Context::Audit, Context::Global]);
+        (out, false)
+    }
+
+    fn update(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let rows = self.events.loaded().map_or(0, Vec::len);
+        match action {
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = rows.saturating_sub(1),
+            Action::Filter => {
+                if let Some(t) = self.tenant {
+                    *cx.modal = Some(Modal::Form(self.filter_form(t, cx)));
+                }
+                return Vec::new();
+            }
+            Action::Retry => return self.load(cx),
+            Action::Back => {
+                self.open = false;
+                cx.requests.forget(Slot::Audit);
+                cx.requests.forget(Slot::AuditMore);
+                self.pager.restart();
+                return Vec::new();
+            }
+            _ => return Vec::new(),
+        }
+        self.maybe_load_more(cx)
+    }
+
+    fn on_response(
+        &mut self,
+        _id: RequestId,
+        flight: &InFlight,
+        response: Response,
+        cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
+        let Response::Audit(r) = response else {
+            return Vec::new();
+        };
+        if flight.tenant != self.tenant {
+            return Vec::new();
+        }
+        let next_page = flight.slot == Some(Slot::AuditMore);
+        match r {
+            Ok(page) => {
+                self.pager.on_page(page.next_cursor);
+                if next_page {
+                    if let Some(list) = self.events.loaded_mut() {
+                        append_new(list, page.items, |e| e.id);
+                    }
+                } else {
+                    self.selected = self.selected.min(page.items.len().saturating_sub(1));
+                    self.events = Load::Loaded(page.items);
+                }
+            }
+            // The rows already shown stay; the next move asks again.
+            Err(e) if next_page => {
+                self.pager.failed();
+                cx.toast(Toast::error(format!("{}: {}", flight.fail, e.message())));
+            }
+            Err(e) => self.events = Load::Failed(e.message()),
+        }
+        Vec::new()
+    }
+
+    fn render(&self, shared: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+        pane::render(self, shared, area, buf)
     }
 }
 
@@ -84,217 +338,5 @@ pub fn change_lines(changes: &serde_json::Value) -> Vec<String> {
             .collect(),
         serde_json::Value::Null => Vec::new(),
         other => vec![other.to_string()],
-    }
-}
-
-impl App {
-    pub(crate) fn open_audit(&mut self) -> Vec<Effect> {
-        self.pane = Pane::Leads;
-        self.leads.detail = None;
-        self.approvals.open = false;
-        self.analytics.close();
-        self.audit.open = true;
-        self.load_audit()
-    }
-
-    /// Asks for the first page under the filter; later pages append.
-    pub(crate) fn load_audit(&mut self) -> Vec<Effect> {
-        let Some(tenant) = self.session.current_tenant else {
-            return Vec::new();
-        };
-        let now = self.now;
-        let v = &mut self.audit;
-        if v.tenant != Some(tenant) {
-            v.filter = AuditFilter::default();
-            v.from.clear();
-            v.to.clear();
-            v.selected = 0;
-        }
-        v.tenant = Some(tenant);
-        v.events = Load::Loading;
-        // The texts were checked when the filter was applied.
-        let bound = |text: &str, upper| {
-            When::parse(text)
-                .ok()
-                .flatten()
-                .map(|w| w.resolve(now, upper))
-        };
-        v.filter.from = bound(&v.from, false);
-        v.filter.to = bound(&v.to, true);
-        // A next page of the previous list must not be appended to this one.
-        v.pager.restart();
-        self.requests.latest.remove(&Slot::AuditMore);
-        self.send_about(
-            Request::Audit {
-                tenant: tenant.to_string(),
-                filter: self.audit.filter.clone(),
-                limit: AUDIT_PAGE,
-                cursor: None,
-            },
-            Some(Slot::Audit),
-            "",
-            "Could not load the audit log",
-            Some(tenant),
-            None,
-        )
-    }
-
-    /// Asks for the next page when the selection nears the loaded end.
-    fn maybe_load_more_audit(&mut self) -> Vec<Effect> {
-        let v = &mut self.audit;
-        let (Some(tenant), Some(rows)) = (v.tenant, v.events.loaded().map(Vec::len)) else {
-            return Vec::new();
-        };
-        let Some(cursor) = v.pager.due(v.selected, rows) else {
-            return Vec::new();
-        };
-        self.send_about(
-            Request::Audit {
-                tenant: tenant.to_string(),
-                filter: self.audit.filter.clone(),
-                limit: AUDIT_PAGE,
-                cursor: Some(cursor),
-            },
-            Some(Slot::AuditMore),
-            "",
-            "Could not load more of the audit log",
-            Some(tenant),
-            None,
-        )
-    }
-
-    /// A new current tenant while the view is open reloads it.
-    pub(crate) fn sync_audit(&mut self) -> Vec<Effect> {
-        let open = self.audit.open && self.pane == Pane::Leads;
-        if open
-            && self.session.current_tenant.is_some()
-            && self.audit.tenant != self.session.current_tenant
-        {
-            return self.load_audit();
-        }
-        Vec::new()
-    }
-
-    pub(crate) fn update_audit(&mut self, action: Action) -> Vec<Effect> {
-        let rows = self.audit.events.loaded().map_or(0, Vec::len);
-        let v = &mut self.audit;
-        match action {
-            Action::Up => v.selected = v.selected.saturating_sub(1),
-            Action::Down => v.selected = (v.selected + 1).min(rows.saturating_sub(1)),
-            Action::Top => v.selected = 0,
-            Action::Bottom => v.selected = rows.saturating_sub(1),
-            Action::Filter => {
-                if let Some(t) = v.tenant {
-                    self.open_form(FormPurpose::AuditFilter(t));
-                }
-                return Vec::new();
-            }
-            Action::Retry => return self.load_audit(),
-            Action::Back => {
-                v.open = false;
-                self.requests.latest.remove(&Slot::Audit);
-                self.requests.latest.remove(&Slot::AuditMore);
-                v.pager.restart();
-                return Vec::new();
-            }
-            _ => return Vec::new(),
-        }
-        self.maybe_load_more_audit()
-    }
-
-    pub(crate) fn audit_filter_fields(&self) -> (String, Vec<Field>) {
-        let f = &self.audit.filter;
-        let v = |o: &Option<String>| o.clone().unwrap_or_default();
-        (
-            "Filter the audit log".into(),
-            vec![
-                Field::line_with_placeholder("actor", "Actor", &v(&f.actor), "part of an email"),
-                Field::line_with_placeholder("action", "Action", &v(&f.action), "e.g. lead."),
-                Field::line_with_placeholder(
-                    "resource",
-                    "Resource",
-                    &v(&f.resource),
-                    "e.g. lead, tenant, api_key",
-                ),
-                Field::line_with_placeholder(
-                    "from",
-                    "From",
-                    &self.audit.from,
-                    "2026-11-01, 2026-11-01 14:00 (UTC), or 24h / 7d ago",
-                ),
-                Field::line_with_placeholder(
-                    "to",
-                    "To",
-                    &self.audit.to,
-                    "empty: until now; a day counts to its end",
-                ),
-            ],
-        )
-    }
-
-    /// Applying the filter form: nothing is saved, the log is asked again.
-    /// A time that cannot be read keeps the form, with what was typed.
-    pub(crate) fn submit_audit_filter(&mut self, open: &mut OpenForm) -> (Vec<Effect>, bool) {
-        let text = |open: &OpenForm, name: &str| open.form.value(name).trim().to_string();
-        let (from, to) = (text(open, "from"), text(open, "to"));
-        open.form.clear_errors();
-        let (from_at, to_at) = (When::parse(&from), When::parse(&to));
-        for (name, parsed) in [("from", &from_at), ("to", &to_at)] {
-            if let Err(e) = parsed {
-                open.form.set_error(name, *e, &self.theme);
-                open.form.summary = Some(FORMATS.into());
-            }
-        }
-        if let (Ok(Some(f)), Ok(Some(t))) = (from_at, to_at) {
-            if f.resolve(self.now, false) >= t.resolve(self.now, true) {
-                open.form
-                    .set_error("to", "must be later than From", &self.theme);
-            }
-        }
-        if open.form.fields.iter().any(|f| f.error.is_some()) {
-            return (Vec::new(), true);
-        }
-        let opt = |s: String| (!s.is_empty()).then_some(s);
-        self.audit.filter = AuditFilter {
-            actor: opt(text(open, "actor")),
-            action: opt(text(open, "action")),
-            resource: opt(text(open, "resource")),
-            ..AuditFilter::default()
-        };
-        self.audit.from = from;
-        self.audit.to = to;
-        self.audit.selected = 0;
-        (self.load_audit(), false)
-    }
-
-    pub(crate) fn on_audit(
-        &mut self,
-        flight: &crate::console::app::InFlight,
-        r: crate::api::ApiResult<Page<AuditEvent>>,
-    ) {
-        let v = &mut self.audit;
-        if flight.tenant != v.tenant {
-            return;
-        }
-        let next_page = flight.slot == Some(Slot::AuditMore);
-        match r {
-            Ok(page) => {
-                v.pager.on_page(page.next_cursor);
-                if next_page {
-                    if let Some(list) = v.events.loaded_mut() {
-                        append_new(list, page.items, |e| e.id);
-                    }
-                } else {
-                    v.selected = v.selected.min(page.items.len().saturating_sub(1));
-                    v.events = Load::Loaded(page.items);
-                }
-            }
-            // The rows already shown stay; the next move asks again.
-            Err(e) if next_page => {
-                v.pager.failed();
-                self.toast(Toast::error(format!("{}: {}", flight.fail, e.message())));
-            }
-            Err(e) => v.events = Load::Failed(e.message()),
-        }
     }
 }

@@ -8,15 +8,14 @@ use ratatui::widgets::{
     Block, Borders, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
 };
 
-use super::load_state;
-use crate::console::app::App;
-use crate::console::audit::change_lines;
+use super::{change_lines, AuditView};
+use crate::console::component::Shared;
+use crate::console::panes::load_state_in;
 use crate::console::text;
 use crate::domain::AuditEvent;
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
-    let v = &app.audit;
+pub(super) fn render(v: &AuditView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
     let count = match v.events.loaded() {
         Some(e) if v.pager.more() => format!("({}+) ", e.len()),
         Some(e) => format!("({}) ", e.len()),
@@ -37,7 +36,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let inner = block.inner(area);
     block.render(area, buf);
-    let Some(events) = load_state(app, &v.events, "the audit log", inner, buf) else {
+    let Some(events) = load_state_in(app, &v.events, "the audit log", inner, buf) else {
         return;
     };
     if events.is_empty() {

@@ -40,7 +40,7 @@ impl App {
         self.pane = Pane::Leads;
         self.approvals.open = false;
         self.analytics.close();
-        self.audit.open = false;
+        self.audit.close();
         let mut out = self.show_leads_of_current();
         let at_hand = n.lead.filter(|l| l.tenant_id == tenant).or_else(|| {
             let i = self.leads.position(id)?;
