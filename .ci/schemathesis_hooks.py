@@ -32,12 +32,14 @@ ACCEPTED = {
     ("POST", "/api/v1/tenants"): {
         "slug": "when absent, derived from the name, which may leave nothing usable",
         "settings": "pipeline stage names unique; spam keywords and secret names (item rules not yet in \
-the schema); manager_email empty or an email (not yet in the schema)",
+the schema); manager_email empty or an email (not yet in the schema); draft_categories unique \
+names of the five categories (not yet an enum in the schema)",
     },
     ("PATCH", "/api/v1/tenants/{tenant}"): {
         "slug": "the platform tenant's slug cannot change",
         "settings": "pipeline stage names unique and ids known; spam keywords and secret names \
-(item rules not yet in the schema); manager_email empty or an email (not yet in the schema)",
+(item rules not yet in the schema); manager_email empty or an email (not yet in the schema); draft_categories unique \
+names of the five categories (not yet an enum in the schema)",
     },
     ("POST", "/api/v1/tenants/{tenant}/workflows/{id}/approve"): {"reply": "required while the run has no draft"},
     ("POST", "/api/v1/tenants/{tenant}/members"): {
@@ -47,6 +49,9 @@ the schema); manager_email empty or an email (not yet in the schema)",
     ("PUT", "/api/v1/tenants/{tenant}/agents/{id}/sharing"): {
         "sharing": "`global` only for the platform tenant's agents",
         "tenants": "must name tenants the caller can see, other than the agent's own",
+    },
+    ("PUT", "/api/v1/tenants/{tenant}/agents/{id}/knowledge"): {
+        "documents": "ids of the tenant's own documents, listed with mode `documents` only (a rule across two fields)"
     },
     ("POST", "/api/v1/tenants/{tenant}/workspaces"): {"agent_id": "must name an agent the tenant can use"},
     ("PATCH", "/api/v1/tenants/{tenant}/workspaces/{id}"): {

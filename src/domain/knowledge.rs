@@ -175,10 +175,11 @@ impl KnowledgePatch {
 }
 
 impl KnowledgeInput {
+    /// NUL characters (which PostgreSQL cannot store in text) become U+FFFD.
     pub fn new(title: &str, body: &str, format: KnowledgeFormat) -> Self {
-        let body = body.trim().replace("\r\n", "\n");
+        let body = body.trim().replace("\r\n", "\n").replace('\0', "\u{fffd}");
         Self {
-            title: title.trim().to_string(),
+            title: title.trim().replace('\0', "\u{fffd}"),
             chunks: chunk(&body, CHUNK_CHARS),
             body,
             format,
@@ -554,5 +555,15 @@ mod tests {
             .contains("Open Arms: a family dental clinic in Porto"));
         assert!(doc.validated().is_ok());
         assert_eq!(starter_document("Open Arms", "  "), None);
+    }
+
+    #[test]
+    fn nul_characters_are_stored_as_replacement_characters() {
+        let input = KnowledgeInput::new("A\0B", "x\0y", KnowledgeFormat::Text);
+        assert_eq!(
+            (input.title.as_str(), input.body.as_str()),
+            ("A\u{fffd}B", "x\u{fffd}y")
+        );
+        assert_eq!(input.chunks, ["x\u{fffd}y"]);
     }
 }

@@ -373,3 +373,66 @@ async fn an_agent_says_which_knowledge_it_may_use() {
         404
     );
 }
+
+#[tokio::test]
+async fn initialize_tenant_can_write_a_starter_document_from_the_business_description() {
+    let app = spawn().await;
+    let t = app.tenant("Open Arms", Tier::Starter).await;
+    let admin = &app.admin;
+    assert_eq!(
+        admin
+            .write_starter_knowledge(&t.slug, &t.name, "   ")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(admin.knowledge(&t.slug).await.unwrap().is_empty());
+    let doc = admin
+        .write_starter_knowledge(&t.slug, &t.name, "a family dental clinic in Porto")
+        .await
+        .unwrap()
+        .expect("a document");
+    assert_eq!(doc.title, "About Open Arms");
+    let found = admin
+        .search_knowledge(&t.slug, "Is this a dental clinic?", None)
+        .await
+        .unwrap();
+    assert_eq!(found[0].document_id, doc.id);
+    assert!(found[0].text.contains("a family dental clinic in Porto"));
+}
+
+#[tokio::test]
+async fn the_openapi_document_states_the_knowledge_limits() {
+    let app = spawn().await;
+    let doc = app.anon().openapi().await.unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let new = &schemas["NewKnowledgeDocument"]["properties"];
+    assert_eq!(new["body"]["maxLength"], MAX_BODY_CHARS);
+    assert_eq!(new["title"]["maxLength"], 200);
+    let search = &doc["paths"]["/api/v1/tenants/{tenant}/knowledge/search"]["get"];
+    let q = search["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "q")
+        .expect("a q parameter");
+    assert_eq!(
+        (q["required"].clone(), q["schema"]["maxLength"].clone()),
+        (true.into(), 500.into())
+    );
+    for status in ["403", "404", "422"] {
+        assert!(
+            search["responses"][status].is_object(),
+            "search: no {status}"
+        );
+    }
+    let create = &doc["paths"]["/api/v1/tenants/{tenant}/knowledge"]["post"];
+    for status in ["201", "403", "409", "413", "422"] {
+        assert!(
+            create["responses"][status].is_object(),
+            "create: no {status}"
+        );
+    }
+    let link = &doc["paths"]["/api/v1/tenants/{tenant}/agents/{id}/knowledge"];
+    assert!(link["get"].is_object() && link["put"].is_object());
+}
