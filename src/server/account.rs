@@ -81,7 +81,7 @@ pub async fn my_invitations(
 #[utoipa::path(post, path = "/api/v1/me/invitations/{id}/accept", tag = "members",
     params(("id" = Uuid, Path)),
     responses((status = 200, body = AcceptedInvitation), (status = 401, body = Problem),
-        (status = 402, body = Problem), (status = 404, body = Problem)),
+        (status = 402, body = Problem), (status = 404, body = Problem), (status = 423, body = Problem)),
     security(("bearer" = [])))]
 /// Accepts one of the caller's invitations (another user's answers 404).
 pub async fn accept_mine(

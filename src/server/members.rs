@@ -232,7 +232,8 @@ pub async fn revoke_invitation(
 #[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "members",
     request_body = AcceptInvitation,
     responses((status = 200, body = AcceptedInvitation), (status = 401, body = Problem),
-        (status = 402, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+        (status = 402, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
+        (status = 423, body = Problem)),
     security((), ("bearer" = [])))]
 /// Accepts an invitation by its token. For an email that has an account,
 /// only that account, signed in, may accept (no new session is made). For a

@@ -305,14 +305,15 @@ pub async fn delete(
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/playground/sessions/{id}/cancel", tag = "playground",
     params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
     responses((status = 202, description = "the running reply stops and is stored as cancelled"),
-        (status = 204, description = "no reply was running"), (status = 404, body = Problem)),
+        (status = 204, description = "no reply was running"), (status = 404, body = Problem),
+        (status = 423, body = Problem)),
     security(("bearer" = [])))]
 pub async fn cancel(
     State(state): State<AppState>,
     session: Session,
     Path((tenant, id)): Path<(String, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    let access = session.tenant(&state, &tenant, USE).await?;
+    let access = session.tenant_for_change(&state, &tenant, USE).await?;
     session_of(&state, &access, id).await?;
     Ok(if state.playground.cancel(id) {
         StatusCode::ACCEPTED

@@ -63,6 +63,9 @@ pub enum StoreError {
     /// Signed in as another account than the one invited.
     #[error("the invitation was sent to another email")]
     InvitationNotYours,
+    /// The tenant is suspended: read-only, nobody joins it.
+    #[error("{tenant} is suspended")]
+    TenantSuspended { tenant: String },
     #[error("the Idempotency-Key was used with a different request body")]
     IdempotencyMismatch,
     #[error("the cursor is not one this server issued")]

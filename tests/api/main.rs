@@ -8,6 +8,7 @@ mod attacks_fairness;
 mod attacks_identity;
 mod attacks_postgres;
 mod attacks_robustness;
+mod attacks_suspended;
 mod audit;
 mod auth;
 mod common;

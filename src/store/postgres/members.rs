@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::account::{user_from_row, USER_COLUMNS};
 use super::tenants::lock_tenant;
 use super::{db_error, id_cursor, ms, now, parse_role, write_audit, PgStore, Tx};
-use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
+use crate::domain::{Invitation, Member, Page, PageQuery, Role, TenantStatus, Tier, User};
 use crate::store::{
     keep_an_admin, loses_an_admin, within_user_limit, Accepter, Actor, AuditEntry, InvitationRef,
     MemberStore, NewInvitationRow, StoreError, StoreResult,
@@ -397,7 +397,8 @@ impl MemberStore for PgStore {
         // Re-read under the row lock: a concurrent acceptance or revocation
         // that committed first wins.
         let row = sqlx::query(
-            "SELECT i.email, i.role, t.tier FROM invitations i JOIN tenants t ON t.id = i.tenant_id \
+            "SELECT i.email, i.role, t.tier, t.status, t.name FROM invitations i \
+             JOIN tenants t ON t.id = i.tenant_id \
              WHERE i.tenant_id = $1 AND i.id = $2 \
              AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $3 \
              FOR UPDATE OF i",
@@ -417,6 +418,12 @@ impl MemberStore for PgStore {
         let role = parse_role(&row.try_get::<String, _>("role").map_err(err)?)?;
         let tier = Tier::parse(&row.try_get::<String, _>("tier").map_err(err)?)
             .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier in store")))?;
+        // Joining is a change to the tenant: a suspended one is read-only.
+        if row.try_get::<String, _>("status").map_err(err)? == TenantStatus::Suspended.as_str() {
+            return Err(StoreError::TenantSuspended {
+                tenant: row.try_get("name").map_err(err)?,
+            });
+        }
 
         let existing = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1"

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::account::{user_from_row, USER_COLUMNS};
 use super::{cursor, db_error, now_ms, parse_role, parse_uuid, to_dt, write_audit, SqliteStore};
-use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
+use crate::domain::{Invitation, Member, Page, PageQuery, Role, TenantStatus, Tier, User};
 use crate::store::{
     keep_an_admin, loses_an_admin, within_user_limit, Accepter, Actor, AuditEntry, InvitationRef,
     MemberStore, NewInvitationRow, StoreError, StoreResult,
@@ -367,7 +367,7 @@ impl MemberStore for SqliteStore {
             InvitationRef::Mine { id, .. } => ("i.id = ?", id.to_string()),
         };
         let row = sqlx::query(&format!(
-            "SELECT i.tenant_id, i.id, i.email, i.role, t.tier FROM invitations i \
+            "SELECT i.tenant_id, i.id, i.email, i.role, t.tier, t.status, t.name FROM invitations i \
              JOIN tenants t ON t.id = i.tenant_id WHERE {key_clause} \
              AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?"
         ))
@@ -393,6 +393,12 @@ impl MemberStore for SqliteStore {
         let role = parse_role(&row.try_get::<String, _>("role").map_err(err)?)?;
         let tier = Tier::parse(&row.try_get::<String, _>("tier").map_err(err)?)
             .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier in store")))?;
+        // Joining is a change to the tenant: a suspended one is read-only.
+        if row.try_get::<String, _>("status").map_err(err)? == TenantStatus::Suspended.as_str() {
+            return Err(StoreError::TenantSuspended {
+                tenant: row.try_get("name").map_err(err)?,
+            });
+        }
 
         let existing = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM users u WHERE u.email = ?"
