@@ -4,13 +4,11 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Block, Borders, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
-};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Widget, Wrap};
 
 use super::{change_lines, AuditView};
 use crate::console::component::Shared;
-use crate::console::panes::load_state_in;
+use crate::console::panes::{load_state_in, selectable_table};
 use crate::console::text;
 use crate::domain::AuditEvent;
 
@@ -64,7 +62,8 @@ pub(super) fn render(v: &AuditView, app: &Shared<'_>, area: Rect, buf: &mut Buff
             resource(e),
         ])
     });
-    let table = Table::new(
+    selectable_table(
+        theme,
         rows,
         [
             Constraint::Length(11),
@@ -72,12 +71,11 @@ pub(super) fn render(v: &AuditView, app: &Shared<'_>, area: Rect, buf: &mut Buff
             Constraint::Length(action_w),
             Constraint::Length(resource_w),
         ],
-    )
-    .header(header)
-    .row_highlight_style(theme.selected)
-    .highlight_symbol("› ");
-    let mut state = TableState::default().with_selected(Some(v.selected));
-    StatefulWidget::render(table, top, buf, &mut state);
+        header,
+        v.selected,
+        top,
+        buf,
+    );
     let Some(e) = v.selected_event() else {
         return;
     };

@@ -4,9 +4,9 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Cell, Row, StatefulWidget, Table, TableState};
+use ratatui::widgets::{Cell, Row};
 
-use super::{empty_state, frame, load_state, no_tenant};
+use super::{counted, empty_state, selectable_table, tenant_list};
 use crate::console::agents::owner_label;
 use crate::console::app::App;
 use crate::console::keymap::Context;
@@ -17,15 +17,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let theme = &app.theme;
     let v = &app.agents;
-    let title = match v.agents.loaded() {
-        Some(list) => format!(" Agents ({}) ", list.len()),
-        None => " Agents ".to_string(),
-    };
-    let inner = frame(theme, title, area, buf);
-    if no_tenant(app, inner, buf) {
-        return;
-    }
-    let Some(items) = load_state(app, &v.agents, "agents", inner, buf) else {
+    let title = counted("Agents", &v.agents);
+    let Some((inner, items)) = tenant_list(app, title, &v.agents, "agents", area, buf) else {
         return;
     };
     if items.is_empty() {
@@ -54,7 +47,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     });
     let header =
         Row::new(["Name", "Model", "Version", "Sharing", "Owner"]).style(theme.table_header);
-    let table = Table::new(
+    let sel = v.selected.min(items.len() - 1);
+    selectable_table(
+        theme,
         rows,
         [
             Constraint::Fill(3),
@@ -63,11 +58,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Constraint::Length(9),
             Constraint::Fill(3),
         ],
-    )
-    .header(header)
-    .row_highlight_style(theme.selected)
-    .highlight_symbol("› ");
-    let sel = v.selected.min(items.len() - 1);
-    let mut state = TableState::default().with_selected(Some(sel));
-    StatefulWidget::render(table, inner, buf, &mut state);
+        header,
+        sel,
+        inner,
+        buf,
+    );
 }

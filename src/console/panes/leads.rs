@@ -5,9 +5,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::Span;
-use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, Widget, Wrap};
 
-use super::{frame, load_state, no_tenant};
+use super::{frame, load_state, no_tenant, selectable_table};
 use crate::console::app::App;
 use crate::console::keymap::Context;
 use crate::console::leads::sla_text;
@@ -111,7 +111,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         "Name", "Company", "Source", "Stage", "Assignee", "SLA", "Received",
     ])
     .style(theme.table_header);
-    let table = Table::new(
+    selectable_table(
+        theme,
         rows,
         [
             Constraint::Fill(3),
@@ -122,10 +123,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Constraint::Length(15),
             Constraint::Length(11),
         ],
-    )
-    .header(header)
-    .row_highlight_style(theme.selected)
-    .highlight_symbol("› ");
-    let mut state = TableState::default().with_selected(Some(sel - offset));
-    StatefulWidget::render(table, inner, buf, &mut state);
+        header,
+        sel - offset,
+        inner,
+        buf,
+    );
 }

@@ -15,9 +15,12 @@ pub mod workspaces;
 use std::borrow::Cow;
 
 use ratatui::buffer::Buffer;
+use ratatui::layout::Constraint;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
+use ratatui::widgets::{
+    Block, Borders, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
+};
 
 use super::app::{App, Load};
 use super::component::Shared;
@@ -87,6 +90,32 @@ pub fn frame<'t>(
     inner
 }
 
+/// " Agents (3) " once loaded, " Agents " before.
+pub fn counted<T>(label: &str, load: &Load<Vec<T>>) -> String {
+    match load.loaded() {
+        Some(list) => format!(" {label} ({}) ", list.len()),
+        None => format!(" {label} "),
+    }
+}
+
+/// The start every list of the current tenant's data shares: the titled
+/// frame, then what stands in for the list until there is one (no current
+/// tenant, loading, failed). Returns the area inside and the list.
+pub fn tenant_list<'a, T>(
+    app: &App,
+    title: String,
+    load: &'a Load<Vec<T>>,
+    what: &str,
+    area: Rect,
+    buf: &mut Buffer,
+) -> Option<(Rect, &'a Vec<T>)> {
+    let inner = frame(&app.theme, title, area, buf);
+    if no_tenant(app, inner, buf) {
+        return None;
+    }
+    load_state(app, load, what, inner, buf).map(|items| (inner, items))
+}
+
 /// With no current tenant, says so and how to choose one (with the keys
 /// the keymap has for it) and returns true: the pane has nothing to show.
 pub fn no_tenant(app: &App, area: Rect, buf: &mut Buffer) -> bool {
@@ -108,4 +137,23 @@ pub fn empty_state<'t>(theme: &Theme, text: impl Into<Cow<'t, str>>, area: Rect,
     Paragraph::new(Span::styled(text, theme.dim))
         .wrap(Wrap { trim: true })
         .render(area, buf);
+}
+
+/// A list's table: `header` over `rows` in columns of `widths`, the
+/// `selected` row marked as every list marks it.
+pub fn selectable_table<'a>(
+    theme: &Theme,
+    rows: impl IntoIterator<Item = Row<'a>>,
+    widths: impl IntoIterator<Item = Constraint>,
+    header: Row<'a>,
+    selected: usize,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let table = Table::new(rows, widths)
+        .header(header)
+        .row_highlight_style(theme.selected)
+        .highlight_symbol("› ");
+    let mut state = TableState::default().with_selected(Some(selected));
+    StatefulWidget::render(table, area, buf, &mut state);
 }

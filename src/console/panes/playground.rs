@@ -5,11 +5,9 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Block, Borders, Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
-};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Widget, Wrap};
 
-use super::{frame, load_state, no_tenant};
+use super::{selectable_table, tenant_list};
 use crate::console::app::App;
 use crate::console::keymap::Context;
 use crate::console::playground::{session_agents, Chat};
@@ -30,11 +28,8 @@ fn render_sessions(app: &App, area: Rect, buf: &mut Buffer) {
         Some(list) => format!(" Playground · sessions ({}) ", list.len()),
         None => " Playground ".to_string(),
     };
-    let inner = frame(theme, title, area, buf);
-    if no_tenant(app, inner, buf) {
-        return;
-    }
-    let Some(items) = load_state(app, &v.sessions, "playground sessions", inner, buf) else {
+    let what = "playground sessions";
+    let Some((inner, items)) = tenant_list(app, title, &v.sessions, what, area, buf) else {
         return;
     };
     if items.is_empty() {
@@ -69,7 +64,9 @@ fn render_sessions(app: &App, area: Rect, buf: &mut Buffer) {
         ])
     });
     let header = Row::new(["Title", "Agent", "Via", "Msgs", "Updated"]).style(theme.table_header);
-    let table = Table::new(
+    let sel = v.selected.min(items.len() - 1);
+    selectable_table(
+        theme,
         rows,
         [
             Constraint::Fill(3),
@@ -78,13 +75,11 @@ fn render_sessions(app: &App, area: Rect, buf: &mut Buffer) {
             Constraint::Length(4),
             Constraint::Length(12),
         ],
-    )
-    .header(header)
-    .row_highlight_style(theme.selected)
-    .highlight_symbol("› ");
-    let sel = v.selected.min(items.len() - 1);
-    let mut state = TableState::default().with_selected(Some(sel));
-    StatefulWidget::render(table, inner, buf, &mut state);
+        header,
+        sel,
+        inner,
+        buf,
+    );
 }
 
 /// The parts of the chat view: transcript column(s), the error, the

@@ -4,9 +4,9 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Cell, Row, StatefulWidget, Table, TableState};
+use ratatui::widgets::{Cell, Row};
 
-use super::{empty_state, frame, load_state, no_tenant};
+use super::{counted, empty_state, selectable_table, tenant_list};
 use crate::console::app::App;
 use crate::console::keymap::Context;
 use crate::console::theme::Theme;
@@ -26,15 +26,9 @@ pub fn agent_cell(theme: &Theme, w: &Workspace) -> Span<'static> {
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
     let v = &app.agents;
-    let title = match v.workspaces.loaded() {
-        Some(list) => format!(" Workspaces ({}) ", list.len()),
-        None => " Workspaces ".to_string(),
-    };
-    let inner = frame(theme, title, area, buf);
-    if no_tenant(app, inner, buf) {
-        return;
-    }
-    let Some(items) = load_state(app, &v.workspaces, "workspaces", inner, buf) else {
+    let title = counted("Workspaces", &v.workspaces);
+    let load = &v.workspaces;
+    let Some((inner, items)) = tenant_list(app, title, load, "workspaces", area, buf) else {
         return;
     };
     if items.is_empty() {
@@ -61,7 +55,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         ])
     });
     let header = Row::new(["Name", "Channel", "Agent", "Strategy"]).style(theme.table_header);
-    let table = Table::new(
+    let sel = v.ws_selected.min(items.len() - 1);
+    selectable_table(
+        theme,
         rows,
         [
             Constraint::Fill(3),
@@ -69,11 +65,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Constraint::Fill(4),
             Constraint::Length(9),
         ],
-    )
-    .header(header)
-    .row_highlight_style(theme.selected)
-    .highlight_symbol("› ");
-    let sel = v.ws_selected.min(items.len() - 1);
-    let mut state = TableState::default().with_selected(Some(sel));
-    StatefulWidget::render(table, inner, buf, &mut state);
+        header,
+        sel,
+        inner,
+        buf,
+    );
 }
