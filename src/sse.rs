@@ -1,14 +1,16 @@
 //! Server-sent events from a byte stream, read by `eventsource-stream`
 //! (shared by the API client's streams and the OpenAI-compatible provider).
 //!
-//! The crate decodes UTF-8 across network reads, but panics on a body that
-//! starts with a byte-order mark (it cuts the 3-byte mark at byte 1), so
-//! leading marks are removed before it sees the bytes.
+//! The crate would join a character cut between network reads itself, but
+//! it panics on a body that starts with a byte-order mark (it cuts the
+//! 3-byte mark at byte 1) and, after an invalid byte, holds every later byte
+//! back until the stream ends. So [`Text`] hands it whole, valid UTF-8 (a cut
+//! character waits for its end, an invalid byte becomes U+FFFD, leading
+//! marks are dropped); the SSE parsing (fields, ids, retry, comments, line
+//! ends) is the crate's.
 
 use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures::{Stream, StreamExt};
-
-const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The events of `bytes`; comments (keep-alives) never surface.
 pub fn events<S, B, E>(bytes: S) -> impl Stream<Item = Result<Event, EventStreamError<E>>>
@@ -16,28 +18,55 @@ where
     S: Stream<Item = Result<B, E>>,
     B: AsRef<[u8]>,
 {
-    let mut head = Some(Vec::new());
+    let mut text = Text::default();
     bytes
-        .map(move |chunk| chunk.map(|b| without_leading_bom(&mut head, b.as_ref())))
+        .map(move |chunk| chunk.map(|b| text.next(b.as_ref())))
         .eventsource()
 }
 
-/// Passes `chunk` on, except that byte-order marks at the very start of the
-/// body are dropped (also one cut across chunks). `head` holds the start
-/// until it is known not to be a mark; `None` once it is past.
-fn without_leading_bom(head: &mut Option<Vec<u8>>, chunk: &[u8]) -> Vec<u8> {
-    let Some(mut start) = head.take() else {
-        return chunk.to_vec();
-    };
-    start.extend_from_slice(chunk);
-    while let Some(rest) = start.strip_prefix(BOM) {
-        start = rest.to_vec();
+/// Turns chunks of bytes into chunks of whole, valid UTF-8 for the crate.
+#[derive(Default)]
+struct Text {
+    /// The start of a character cut off at the end of the last chunk.
+    tail: Vec<u8>,
+    /// Past the start of the body (and its byte-order marks).
+    started: bool,
+}
+
+impl Text {
+    fn next(&mut self, chunk: &[u8]) -> String {
+        let mut bytes = std::mem::take(&mut self.tail);
+        bytes.extend_from_slice(chunk);
+        let mut out = String::with_capacity(bytes.len());
+        let mut rest = bytes.as_slice();
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(valid) => {
+                    out.push_str(valid);
+                    break;
+                }
+                Err(e) => {
+                    let (valid, after) = rest.split_at(e.valid_up_to());
+                    out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                    match e.error_len() {
+                        Some(bad) => {
+                            out.push(char::REPLACEMENT_CHARACTER);
+                            rest = &after[bad..];
+                        }
+                        None => {
+                            self.tail = after.to_vec();
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if !self.started {
+            out = out.trim_start_matches('\u{feff}').to_string();
+            self.started = !out.is_empty();
+        }
+        out
     }
-    if start.len() < BOM.len() && BOM.starts_with(&start) {
-        *head = Some(start);
-        return Vec::new();
-    }
-    start
 }
 
 #[cfg(test)]
@@ -50,6 +79,21 @@ mod tests {
             .map(|e| e.unwrap().data)
             .collect()
             .await
+    }
+
+    /// An invalid byte becomes U+FFFD and the events after it still come
+    /// (the crate alone held them back until the stream ended).
+    #[tokio::test]
+    async fn an_invalid_byte_does_not_hold_back_later_events() {
+        let pieces = vec![b"data: a\xFFb\n\n".to_vec(), b"data: next\n\n".to_vec()];
+        let bytes = futures::stream::iter(pieces.into_iter().map(Ok::<_, ()>))
+            .chain(futures::stream::pending());
+        let mut events = Box::pin(super::events(bytes));
+        let wait = std::time::Duration::from_secs(5);
+        for expected in ["a\u{FFFD}b", "next"] {
+            let event = tokio::time::timeout(wait, events.next()).await;
+            assert_eq!(event.unwrap().unwrap().unwrap().data, expected);
+        }
     }
 
     /// Byte-order marks, and characters cut anywhere between reads.
