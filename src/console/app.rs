@@ -169,6 +169,7 @@ impl App {
             theme: &self.theme,
             keymap: &self.keymap,
             session: &self.session,
+            now: self.now,
         }
     }
 
@@ -245,16 +246,8 @@ impl App {
             return (form_contexts(&f.form), true);
         }
         if !self.tenants.is_filtering() {
-            let mut out = Vec::new();
-            if self.invitations.open {
-                if self.invitations.list.is_failed() {
-                    out.push(Context::LoadError);
-                }
-                if self.invitations.selected_item().is_some() {
-                    out.push(Context::InvitationChoice);
-                }
-                out.extend([Context::MyInvitations, Context::Global]);
-                return (out, false);
+            if self.invitations.is_open() {
+                return self.invitations.contexts(&self.shared());
             }
             if self.overview.is_open() {
                 return self.overview.contexts(&self.shared());
@@ -467,8 +460,8 @@ impl App {
                 return Vec::new();
             }
             if self.tenants.detail().is_none() {
-                if self.invitations.open {
-                    return self.update_invitations(action);
+                if self.invitations.is_open() {
+                    return with_cx!(self, invitations, |v, cx| v.update(action, &mut cx));
                 }
                 if self.overview.is_open() {
                     if let Some(id) = self.overview.chosen(&action) {
@@ -507,7 +500,9 @@ impl App {
             | Confirmable::DeleteWorkspace { .. }) => self.perform_agent(other),
             other @ Confirmable::DeletePlaygroundSession { .. } => self.perform_playground(other),
             Confirmable::ClearNotifications { count } => self.clear_notifications(count),
-            Confirmable::DeclineInvitation { id, tenant } => self.decline_invitation(id, &tenant),
+            Confirmable::DeclineInvitation { id, tenant } => {
+                with_cx!(self, invitations, |v, cx| v.decline(id, &tenant, &mut cx))
+            }
             Confirmable::LogoutEverywhere => self.logout_everywhere(),
             Confirmable::ReplaceExport { tenant, path } => self.export_to(tenant, path, true),
             // The Tenants feature's, sent above.

@@ -42,6 +42,8 @@ pub struct Shared<'a> {
     pub theme: &'a Theme,
     pub keymap: &'a Keymap,
     pub session: &'a Session,
+    /// The clock drawing is against (tests fix it).
+    pub now: DateTime<Utc>,
 }
 
 /// What a feature may touch while it handles an action or a reply: the

@@ -111,8 +111,8 @@ impl App {
                 self.maybe_onboard();
                 // The notification history is kept per user.
                 let mut out = self.load_history(user);
-                if !self.invitations.announced {
-                    out.extend(self.check_invitations());
+                if !self.invitations.announced() {
+                    out.extend(with_cx!(self, invitations, |v, cx| v.check(&mut cx)));
                 }
                 return out;
             }

@@ -22,6 +22,14 @@ impl App {
         out
     }
 
+    /// `:invitations`: the user's invitations open in the Tenants pane.
+    pub(crate) fn open_invitations(&mut self) -> Vec<Effect> {
+        self.pane = Pane::Tenants;
+        self.tenants.close_detail();
+        self.overview.close();
+        with_cx!(self, invitations, |v, cx| v.open(&mut cx))
+    }
+
     /// The platform overview opens in the Tenants pane, over the table.
     pub(crate) fn open_overview(&mut self) -> Vec<Effect> {
         self.pane = Pane::Tenants;

@@ -45,7 +45,9 @@ impl Widget for &App {
                 None if self.tenants.detail().is_some() => {
                     self.tenants.render(&self.shared(), main, buf)
                 }
-                None if self.invitations.open => panes::invitations::render(self, main, buf),
+                None if self.invitations.is_open() => {
+                    self.invitations.render(&self.shared(), main, buf)
+                }
                 None if self.overview.is_open() => self.overview.render(&self.shared(), main, buf),
                 None => self.tenants.render(&self.shared(), main, buf),
             },

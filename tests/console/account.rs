@@ -179,7 +179,7 @@ fn a_refused_accept_says_why_and_reloads_the_list() {
         toast.text
     );
     account_request(&fx, |a| *a == AccountRequest::MyInvitations);
-    assert!(app.invitations.answering.is_none());
+    assert!(app.invitations.answering().is_none());
 }
 
 #[test]
@@ -208,7 +208,7 @@ fn declining_asks_first_then_removes_the_row() {
         .any(|t| t.text == "Declined the invitation to Beta Co"));
     assert_eq!(app.invitations.items().len(), 1);
     press(&mut app, &[code(KeyCode::Esc)]);
-    assert!(!app.invitations.open);
+    assert!(!app.invitations.is_open());
     assert!(render(&app, 80, 24).contains("Tenants (4)"));
 }
 

@@ -3,7 +3,6 @@
 pub mod agent_detail;
 pub mod agents;
 pub mod approvals;
-pub mod invitations;
 pub mod lead_detail;
 pub mod leads;
 pub mod notifications;

@@ -8,9 +8,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
 
-use super::{frame, load_state};
-use crate::console::app::App;
+use super::InvitationsView;
+use crate::console::component::Shared;
 use crate::console::keymap::Context;
+use crate::console::panes::{frame, load_state_in};
 use crate::console::sanitize::{clean, cleaned};
 use crate::domain::PendingInvitation;
 
@@ -27,15 +28,14 @@ fn expires(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
-    let v = &app.invitations;
-    let title = match v.list.loaded() {
+pub(super) fn render(v: &InvitationsView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let title = match v.list().loaded() {
         Some(l) => format!(" Your invitations ({}) ", l.len()),
         None => " Your invitations ".into(),
     };
     let inner = frame(theme, title, area, buf);
-    let Some(list) = load_state(app, &v.list, "your invitations", inner, buf) else {
+    let Some(list) = load_state_in(app, v.list(), "your invitations", inner, buf) else {
         return;
     };
     if list.is_empty() {
@@ -47,7 +47,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(inner);
     let rows = list.iter().map(|i| {
         let by = i.invited_by_email.as_deref().map_or("—".into(), cleaned);
-        let tenant = if v.answering == Some(i.id) {
+        let tenant = if v.answering() == Some(i.id) {
             format!("{} …", clean(&i.tenant_name))
         } else {
             cleaned(&i.tenant_name)
@@ -71,17 +71,23 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     .header(Row::new(["Tenant", "Role", "Invited by", "Expires"]).style(theme.table_header))
     .row_highlight_style(theme.selected)
     .highlight_symbol("› ");
-    let mut state = TableState::default().with_selected(Some(v.selected));
+    let mut state = TableState::default().with_selected(Some(v.selected()));
     StatefulWidget::render(table, table_area, buf, &mut state);
     if let Some(i) = v.selected_item() {
-        render_about(app, i, about, buf);
+        render_about(v, app, i, about, buf);
     }
 }
 
 /// What accepting the selected invitation does, in words.
-fn render_about(app: &App, i: &PendingInvitation, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
-    let text = if app.invitations.answering == Some(i.id) {
+fn render_about(
+    v: &InvitationsView,
+    app: &Shared<'_>,
+    i: &PendingInvitation,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let theme = app.theme;
+    let text = if v.answering() == Some(i.id) {
         Line::from(Span::styled("Answering…", theme.info))
     } else {
         let accept = app.keymap.key_label(Context::InvitationChoice, "accept");
@@ -112,8 +118,8 @@ fn article(word: &str) -> &'static str {
     }
 }
 
-fn render_empty(app: &App, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
+fn render_empty(app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
     let back = app.keymap.key_label(Context::MyInvitations, "back");
     let lines = vec![
         Line::from("No invitations are waiting for you."),
