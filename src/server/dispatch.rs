@@ -203,6 +203,7 @@ impl reqwest::dns::Resolve for PublicOnly {
 }
 
 async fn post(state: &AppState, client: &reqwest::Client, job: &DeliveryJob) -> WebhookAttempt {
+    super::supervise::inject!(state, WebhookAttempt);
     let at = state.clock.now();
     if !state.settings.webhook_private_targets {
         if let Some(host) = crate::domain::webhook::private_host(&job.url) {

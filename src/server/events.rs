@@ -299,6 +299,7 @@ pub async fn sla_watcher(state: AppState, every: Duration) {
 
 /// One sweep: emits due alerts and wakes the tenants' live streams.
 pub async fn sweep_once(state: &AppState) -> anyhow::Result<crate::store::SweepReport> {
+    super::supervise::inject!(state, SlaSweep);
     let report = state.store.sla_sweep(state.clock.now()).await?;
     for t in &report.tenants {
         state.notify(*t);

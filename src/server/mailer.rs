@@ -87,7 +87,11 @@ async fn send_due(
     let count = jobs.len();
     for job in jobs {
         if within_quota(state, &job, now).await {
-            record(state, &job, send(smtp, transport, &job)).await;
+            let sending = async {
+                super::supervise::inject!(state, Mail);
+                send(smtp, transport, &job).await
+            };
+            record(state, &job, sending).await;
         }
     }
     Ok(count)

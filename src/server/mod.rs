@@ -155,6 +155,9 @@ pub struct AppState {
     pub streams: Arc<slots::Slots>,
     /// Model generations running per tenant, for the per-tenant cap.
     pub generations: Arc<slots::Slots>,
+    /// Panics a test injects into background jobs.
+    #[cfg(feature = "fault-injection")]
+    pub faults: Arc<supervise::faults::Faults>,
 }
 
 impl AppState {
@@ -191,6 +194,8 @@ impl AppState {
             workflows: Arc::default(),
             streams: Arc::new(slots::Slots::new(streams_per_user)),
             generations: Arc::new(slots::Slots::new(generations_per_tenant)),
+            #[cfg(feature = "fault-injection")]
+            faults: Arc::default(),
         }
     }
 

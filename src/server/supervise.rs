@@ -51,6 +51,77 @@ where
     }
 }
 
+/// Test-only fault injection (the `fault-injection` feature, which only the
+/// test suite enables): a test arms a job kind and the next job of it
+/// panics where the real work would run, so containment is proven through
+/// the running server. Without the feature, [`inject`] compiles to nothing.
+#[cfg(feature = "fault-injection")]
+pub mod faults {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// The background jobs a panic can be injected into.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Fault {
+        WebhookAttempt,
+        Mail,
+        SlaSweep,
+    }
+
+    /// Panics still to inject, per job kind.
+    #[derive(Debug, Default)]
+    pub struct Faults {
+        webhook: AtomicU32,
+        mail: AtomicU32,
+        sla: AtomicU32,
+    }
+
+    impl Faults {
+        fn counter(&self, fault: Fault) -> &AtomicU32 {
+            match fault {
+                Fault::WebhookAttempt => &self.webhook,
+                Fault::Mail => &self.mail,
+                Fault::SlaSweep => &self.sla,
+            }
+        }
+
+        /// The next `times` jobs of `fault`'s kind panic.
+        pub fn arm(&self, fault: Fault, times: u32) {
+            self.counter(fault).fetch_add(times, Ordering::SeqCst);
+        }
+
+        /// Panics still armed for `fault`.
+        pub fn armed(&self, fault: Fault) -> u32 {
+            self.counter(fault).load(Ordering::SeqCst)
+        }
+
+        pub(crate) fn trip(&self, fault: Fault) {
+            let take = |n: u32| n.checked_sub(1);
+            if self
+                .counter(fault)
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, take)
+                .is_ok()
+            {
+                panic!("injected by a test: {fault:?}");
+            }
+        }
+    }
+}
+
+/// Where a job of `kind` starts its real work: panics when a test armed it.
+#[cfg(feature = "fault-injection")]
+macro_rules! inject {
+    ($state:expr, $kind:ident) => {
+        $state
+            .faults
+            .trip($crate::server::supervise::faults::Fault::$kind)
+    };
+}
+#[cfg(not(feature = "fault-injection"))]
+macro_rules! inject {
+    ($state:expr, $kind:ident) => {};
+}
+pub(crate) use inject;
+
 fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()

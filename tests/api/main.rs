@@ -6,6 +6,7 @@ mod attacks_email;
 mod attacks_events;
 mod attacks_fairness;
 mod attacks_identity;
+mod attacks_panics;
 mod attacks_postgres;
 mod attacks_robustness;
 mod attacks_suspended;
