@@ -47,7 +47,7 @@ pub struct ConsoleOptions {
     pub server_label: String,
     /// `[keys]` from `config.toml`: binding name → key, e.g. `new = "ctrl-n"`.
     pub key_overrides: BTreeMap<String, String>,
-    /// `NO_COLOR` or `--no-color`: styles use only bold, reverse, underline.
+    /// Set when `NO_COLOR` is set and not empty: styles use only bold, reverse, underline.
     pub no_color: bool,
     /// Where the notification history is kept; `None` keeps it in memory.
     pub history: Option<notifications::history::HistoryStore>,
