@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteLockingMode};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteLockingMode};
 use sqlx::{ConnectOptions, Connection};
 
 use crate::config::Config;
@@ -58,14 +58,16 @@ pub async fn restore(config: &Config, from: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot restore {}", from.display()))?;
 
     if db.is_file() {
-        ensure_unused(&db).await?;
-        let pool = store::sqlite::pool(&config.database_url).await?;
+        // One connection holds the exclusive lock from the check through
+        // the copy, so no server opens the file in between; it is closed
+        // right before the swap (a pool of our own, closed, could still be
+        // releasing the file and read as another process using it).
+        let mut lock = lock_unused(&db).await?;
         let kept = backup::manual_path(&db);
-        let copied = backup::copy_to(&pool, &kept).await;
-        pool.close().await;
+        let copied = backup::copy_to(&mut lock, &kept).await;
+        lock.close().await.ok();
         copied?;
         println!("the database it replaces is kept at {}", kept.display());
-        ensure_unused(&db).await?;
     }
     let tmp = db.with_extension("restoring");
     std::fs::copy(from, &tmp).with_context(|| format!("cannot copy {}", from.display()))?;
@@ -87,10 +89,12 @@ pub async fn restore(config: &Config, from: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Refuses while another process (a server, the console) has the file
-/// open: an exclusive lock stays out of reach. A lock held only for a moment
-/// (a connection of ours still closing) is waited for, up to two seconds.
-async fn ensure_unused(db: &Path) -> anyhow::Result<()> {
+/// A connection holding the database's exclusive lock (exclusive locking
+/// mode keeps it until the connection closes); refused while another
+/// process (a server, the console) has the file open, which keeps that lock
+/// out of reach. A lock held only for a moment is waited for, up to two
+/// seconds.
+async fn lock_unused(db: &Path) -> anyhow::Result<SqliteConnection> {
     let url = format!("sqlite://{}", db.display());
     for _ in 0..20 {
         let mut conn = SqliteConnectOptions::from_str(&url)?
@@ -101,10 +105,10 @@ async fn ensure_unused(db: &Path) -> anyhow::Result<()> {
             .with_context(|| format!("cannot open {}", db.display()))?;
         let locked = sqlx::query("BEGIN EXCLUSIVE").execute(&mut conn).await;
         let _ = sqlx::query("ROLLBACK").execute(&mut conn).await;
-        conn.close().await.ok();
         if locked.is_ok() {
-            return Ok(());
+            return Ok(conn);
         }
+        conn.close().await.ok();
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     anyhow::bail!(

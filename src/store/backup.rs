@@ -40,9 +40,9 @@ fn automatic_prefix(db: &Path) -> String {
     format!("{}-before-migrating-", stem(db))
 }
 
-/// Writes a consistent copy of the database `pool` is open on to `to`,
-/// which must not exist yet.
-pub async fn copy_to(pool: &SqlitePool, to: &Path) -> anyhow::Result<()> {
+/// Writes a consistent copy of the database `db` (a pool or one
+/// connection) is open on to `to`, which must not exist yet.
+pub async fn copy_to<'c>(db: impl sqlx::SqliteExecutor<'c>, to: &Path) -> anyhow::Result<()> {
     if to.exists() {
         anyhow::bail!("{} already exists; name a new file", to.display());
     }
@@ -55,7 +55,7 @@ pub async fn copy_to(pool: &SqlitePool, to: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("{} is not a UTF-8 path", to.display()))?;
     sqlx::query("VACUUM INTO ?")
         .bind(target)
-        .execute(pool)
+        .execute(db)
         .await
         .with_context(|| format!("cannot back the database up to {}", to.display()))?;
     Ok(())
