@@ -13,6 +13,7 @@ mod upgrade {
     pub mod fill;
     pub mod generate;
     pub mod interrupt;
+    pub mod knowledge;
     pub mod manifest;
     pub mod process;
 }

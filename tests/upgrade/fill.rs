@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use super::api::Api;
+use super::knowledge;
 use super::manifest::Credentials;
 
 /// Test-only password of every member the fixture signs in as.
@@ -73,6 +74,7 @@ pub async fn fill(admin: &Api, anon: &Api, hooks: &str) -> Vec<Credentials> {
         .find(|t| t["is_platform"] == true)
         .expect("a platform tenant");
     let platform_slug = platform["slug"].as_str().unwrap().to_string();
+    let knowledge = knowledge::served(admin, &platform_slug).await;
     // A globally shared agent from the platform tenant.
     let global = admin
         .post(
@@ -101,6 +103,9 @@ pub async fn fill(admin: &Api, anon: &Api, hooks: &str) -> Vec<Credentials> {
                 {"id": "new", "name": "New"}, {"id": "contacted", "name": "Contacted"},
                 {"name": "Proposal"}, {"id": "won", "name": "Won"}, {"id": "lost", "name": "Lost"}]);
         }
+        if knowledge {
+            knowledge::settings(i, &mut settings);
+        }
         if i == 4 {
             settings["secrets"] = json!({"openai_api_key": "sk-fixture-not-a-real-key-0042"});
         }
@@ -111,6 +116,9 @@ pub async fn fill(admin: &Api, anon: &Api, hooks: &str) -> Vec<Credentials> {
             )
             .await;
         users.extend(people(admin, anon, tn, i).await);
+        if knowledge {
+            knowledge::documents(admin, tn.slug, tn.name, i).await;
+        }
     }
     // A user in two tenants, and a role change.
     admin
@@ -133,6 +141,9 @@ pub async fn fill(admin: &Api, anon: &Api, hooks: &str) -> Vec<Credentials> {
 
     for (i, tn) in TENANTS.iter().enumerate() {
         work(admin, anon, tn, i, hooks, &platform_slug, &id(&global)).await;
+        if knowledge {
+            knowledge::links(admin, tn.slug, i).await;
+        }
     }
     admin
         .patch(

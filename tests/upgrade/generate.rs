@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use super::api::Api;
 use super::fakes;
 use super::fill::{fill, id, t, TENANTS};
+use super::knowledge;
 use super::manifest::{self as m, Credentials, Manifest, Resource, Snapshot};
 use super::process::{self, Home, PgDatabase};
 
@@ -318,6 +319,7 @@ pub async fn snapshot(admin: &Api, anon: &Api, users: Vec<Credentials>) -> Snaps
             let path = t(s, &format!("/webhooks/{}/deliveries", id(h)));
             resources.push(m::record(admin, &m::DELIVERIES, &path, None).await.0);
         }
+        resources.extend(knowledge::record(admin, s).await);
     }
     for u in &users {
         let api = anon.login(&u.email, &u.password).await.unwrap();

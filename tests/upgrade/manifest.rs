@@ -220,6 +220,10 @@ pub const WORKFLOWS: Spec = plain("workflows", "id");
 pub const WEBHOOKS: Spec = plain("webhooks", "id");
 pub const DELIVERIES: Spec = plain("webhook_deliveries", "id");
 pub const ME: Spec = plain("me", "user.id");
+pub const KNOWLEDGE: Spec = plain("knowledge", "id");
+pub const KNOWLEDGE_DOCUMENT: Spec = plain("knowledge_document", "id");
+/// One object per agent: `{mode, documents}`.
+pub const AGENT_KNOWLEDGE: Spec = plain("agent_knowledge", "mode");
 
 const fn plain(name: &'static str, id_field: &'static str) -> Spec {
     Spec {
