@@ -7,6 +7,7 @@ mod analytics;
 mod events;
 mod knowledge;
 mod playground;
+mod queue;
 mod webhooks;
 mod workflows;
 

@@ -18,4 +18,9 @@ impl ServerEvent {
     pub fn lead(&self) -> Option<Lead> {
         serde_json::from_value(self.data.get("lead")?.clone()).ok()
     }
+
+    /// The tenant an event of the all-tenant stream belongs to.
+    pub fn tenant(&self) -> Option<super::TenantRef> {
+        serde_json::from_value(self.data.get("tenant")?.clone()).ok()
+    }
 }

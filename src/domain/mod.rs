@@ -14,6 +14,7 @@ pub mod netaddr;
 pub mod page;
 pub mod playground;
 pub mod problem;
+pub mod queue;
 pub mod research;
 pub mod secret;
 pub mod tenant;
@@ -53,6 +54,7 @@ pub use playground::{
     ReplyStatus, SaveAsLead,
 };
 pub use problem::{FieldError, Problem, ProblemKind};
+pub use queue::{QueueLead, QueueTenants, TenantRef};
 pub use research::{RelatedLead, SettingFact, WorkflowSources};
 pub use tenant::{
     NewTenant, Stage, StageInput, Tenant, TenantPatch, TenantSettings, TenantSettingsPatch,

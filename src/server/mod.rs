@@ -21,6 +21,7 @@ mod members;
 mod openapi;
 pub mod password;
 mod playground;
+mod queue;
 mod ratelimit;
 pub mod retention;
 pub mod slots;
@@ -264,6 +265,7 @@ pub fn app(state: AppState) -> Router {
         .route("/tenants/{tenant}/api-keys/{id}", delete(api_keys::revoke))
         .route("/tenants/{tenant}/audit", get(api_keys::audit))
         .route("/ingest/leads", post(ingest::ingest))
+        .route("/leads", get(queue::list))
         .route(
             "/tenants/{tenant}/leads",
             get(leads::list).post(leads::create),

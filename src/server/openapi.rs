@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 use super::extract::Json;
 use super::{
     account, agents, analytics, api_keys, auth, events, import, ingest, knowledge, leads, members,
-    playground, tenants, webhooks, workflows, workspaces,
+    playground, queue, tenants, webhooks, workflows, workspaces,
 };
 use crate::domain::*;
 
@@ -24,7 +24,7 @@ use crate::domain::*;
         api_keys::list, api_keys::create, api_keys::revoke, api_keys::audit,
         ingest::ingest,
         leads::list, leads::create, leads::get, leads::update, leads::delete, leads::add_note,
-        leads::timeline, leads::bulk, leads::usage, events::stream,
+        leads::timeline, leads::bulk, leads::usage, events::stream, queue::list,
         import::import_sample, import::import_csv, import::export_csv,
         agents::list, agents::create, agents::get, agents::update, agents::delete,
         agents::versions, agents::version, agents::restore, agents::set_sharing,

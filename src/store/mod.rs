@@ -13,6 +13,8 @@ pub mod members;
 pub mod outbound;
 pub mod playground;
 pub mod postgres;
+pub mod queue;
+pub mod row;
 pub mod schema;
 pub mod sqlite;
 pub mod tenants;
@@ -29,6 +31,7 @@ pub use leads::*;
 pub use members::*;
 pub use outbound::*;
 pub use playground::*;
+pub use queue::*;
 pub use tenants::*;
 pub use workflows::*;
 pub use workspaces::*;
@@ -138,6 +141,7 @@ pub trait Store:
     + WorkflowStore
     + AnalyticsStore
     + KnowledgeStore
+    + QueueStore
     + Send
     + Sync
     + 'static
@@ -161,6 +165,7 @@ impl<T> Store for T where
         + WorkflowStore
         + AnalyticsStore
         + KnowledgeStore
+        + QueueStore
         + Send
         + Sync
         + 'static

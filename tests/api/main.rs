@@ -28,6 +28,7 @@ mod playground;
 mod playground_local;
 mod postgres;
 mod processes;
+mod queue;
 mod receivers;
 mod research;
 mod retention;

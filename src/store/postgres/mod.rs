@@ -22,6 +22,7 @@ mod leads;
 mod members;
 pub mod migrate;
 mod playground;
+mod queue;
 mod sla;
 mod tenants;
 mod webhooks;

@@ -11,6 +11,7 @@ mod lead_changes;
 mod leads;
 mod members;
 mod playground;
+mod queue;
 mod sla;
 mod tenants;
 mod webhooks;
