@@ -4,8 +4,11 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use super::row::{Id, Time};
 use super::{Actor, AuditEntry, StoreError, StoreResult};
-use crate::domain::{Page, PageQuery, Stage, Tenant, TenantSettings, TenantStatus, Tier};
+use crate::domain::{
+    Page, PageQuery, Stage, Tenant, TenantSettings, TenantStatus, TenantUsage, Tier,
+};
 
 /// A tenant as stored (name, slug, tier, settings).
 #[derive(Debug, Clone)]
@@ -14,6 +17,44 @@ pub struct TenantRow {
     pub slug: String,
     pub tier: Tier,
     pub settings: TenantSettings,
+}
+
+/// A tenant as each backend's tenant SELECT reads it, with its usage counted.
+#[derive(sqlx::FromRow)]
+pub(crate) struct TenantRecord {
+    id: Id,
+    name: String,
+    slug: String,
+    tier: Tier,
+    status: TenantStatus,
+    is_platform: bool,
+    #[sqlx(json)]
+    settings: TenantSettings,
+    created_at: Time,
+    users: i64,
+    /// None before the tenant's first lead this month (SQLite).
+    leads_this_month: Option<i64>,
+}
+
+impl From<TenantRecord> for Tenant {
+    fn from(r: TenantRecord) -> Tenant {
+        Tenant {
+            id: r.id.into(),
+            name: r.name,
+            slug: r.slug,
+            tier: r.tier,
+            status: r.status,
+            is_platform: r.is_platform,
+            created_at: r.created_at.into(),
+            settings: r.settings,
+            usage: TenantUsage {
+                users: r.users as u32,
+                user_limit: r.tier.user_limit(),
+                leads_this_month: r.leads_this_month.unwrap_or(0).max(0) as u32,
+                lead_limit: r.tier.lead_limit(),
+            },
+        }
+    }
 }
 
 /// Whose tenants a listing covers.

@@ -4,13 +4,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::postgres::PgRow;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
 use super::{db_error, id_cursor, ms, now, write_audit, PgStore};
 use crate::domain::{ApiKey, ApiKeyScope, AuditEvent, Page, PageQuery, Tenant};
 use crate::store::{
     Actor, ApiKeyStore, AuditEntry, AuditStore, KeyOwner, NewApiKeyRow, StoreError, StoreResult,
+    TenantRecord,
 };
 
 const KEY_COLUMNS: &str = "id, name, prefix, last_four, scope, created_by, workspace_id, \
@@ -200,7 +201,7 @@ impl ApiKeyStore for PgStore {
             return Ok(None);
         };
         let err = |e| db_error(e, "read an API key");
-        let tenant = super::tenants::tenant_from_row(&row)?;
+        let tenant = Tenant::from(TenantRecord::from_row(&row).map_err(err)?);
         let owner = KeyOwner {
             tenant_id: tenant.id,
             key_id: row.try_get("key_id").map_err(err)?,

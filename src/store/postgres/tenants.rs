@@ -6,51 +6,18 @@
 use anyhow::Context;
 use async_trait::async_trait;
 use serde_json::json;
-use sqlx::postgres::PgRow;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::{db_error, id_cursor, now, write_audit, PgStore, Tx};
-use crate::domain::{Page, PageQuery, Tenant, TenantSettings, TenantStatus, TenantUsage, Tier};
+use crate::domain::{Page, PageQuery, Tenant, TenantSettings, TenantStatus};
 use crate::store::{
-    dropped_stages, stage_may_go, Actor, AuditEntry, StoreError, StoreResult, TenantRow,
-    TenantScope, TenantStore,
+    dropped_stages, stage_may_go, Actor, AuditEntry, StoreError, StoreResult, TenantRecord,
+    TenantRow, TenantScope, TenantStore,
 };
 
 const TENANT_SELECT: &str = "SELECT t.id, t.name, t.slug, t.tier, t.status, t.is_platform, \
      t.settings, t.created_at, u.users, u.leads_this_month \
      FROM tenants t CROSS JOIN LATERAL sb_tenant_usage(t.id) u";
-
-pub(super) fn tenant_from_row(row: &PgRow) -> StoreResult<Tenant> {
-    let err = |e| db_error(e, "read a tenant");
-    let tier: String = row.try_get("tier").map_err(err)?;
-    let status: String = row.try_get("status").map_err(err)?;
-    let settings: serde_json::Value = row.try_get("settings").map_err(err)?;
-    let tier = Tier::parse(&tier)
-        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier {tier:?} in store")))?;
-    let settings: TenantSettings = serde_json::from_value(settings)
-        .context("bad tenant settings in store")
-        .map_err(StoreError::Other)?;
-    let users: i64 = row.try_get("users").map_err(err)?;
-    let leads: i64 = row.try_get("leads_this_month").map_err(err)?;
-    Ok(Tenant {
-        id: row.try_get("id").map_err(err)?,
-        name: row.try_get("name").map_err(err)?,
-        slug: row.try_get("slug").map_err(err)?,
-        tier,
-        status: TenantStatus::parse(&status)
-            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad status {status:?}")))?,
-        is_platform: row.try_get("is_platform").map_err(err)?,
-        created_at: row.try_get("created_at").map_err(err)?,
-        settings,
-        usage: TenantUsage {
-            users: users as u32,
-            user_limit: tier.user_limit(),
-            leads_this_month: leads.max(0) as u32,
-            lead_limit: tier.lead_limit(),
-        },
-    })
-}
 
 fn settings_json(settings: &TenantSettings) -> StoreResult<serde_json::Value> {
     serde_json::to_value(settings)
@@ -115,7 +82,7 @@ impl TenantStore for PgStore {
         let after = id_cursor(page)?;
         let rows = match scope {
             TenantScope::All => {
-                sqlx::query(&format!(
+                sqlx::query_as::<_, TenantRecord>(&format!(
                     "{TENANT_SELECT} WHERE ($1::uuid IS NULL OR t.id > $1) ORDER BY t.id LIMIT $2"
                 ))
                 .bind(after)
@@ -124,7 +91,7 @@ impl TenantStore for PgStore {
                 .await
             }
             TenantScope::MemberOf(user) => {
-                sqlx::query(&format!(
+                sqlx::query_as::<_, TenantRecord>(&format!(
                     "{TENANT_SELECT} JOIN sb_member_tenants($1) me ON me.tenant_id = t.id \
                      WHERE ($2::uuid IS NULL OR t.id > $2) ORDER BY t.id LIMIT $3"
                 ))
@@ -136,31 +103,30 @@ impl TenantStore for PgStore {
             }
         }
         .map_err(|e| db_error(e, "list tenants"))?;
-        let tenants = rows
-            .iter()
-            .map(tenant_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let tenants = rows.into_iter().map(Tenant::from).collect();
         Ok(Page::from_rows(tenants, limit, |t| t.id.to_string()))
     }
 
     async fn tenant(&self, id_or_slug: &str) -> StoreResult<Option<Tenant>> {
         let row = match Uuid::parse_str(id_or_slug) {
             Ok(id) => {
-                sqlx::query(&format!("{TENANT_SELECT} WHERE t.id = $1 OR t.slug = $2"))
-                    .bind(id)
-                    .bind(id_or_slug)
-                    .fetch_optional(&self.pool)
-                    .await
+                sqlx::query_as::<_, TenantRecord>(&format!(
+                    "{TENANT_SELECT} WHERE t.id = $1 OR t.slug = $2"
+                ))
+                .bind(id)
+                .bind(id_or_slug)
+                .fetch_optional(&self.pool)
+                .await
             }
             Err(_) => {
-                sqlx::query(&format!("{TENANT_SELECT} WHERE t.slug = $1"))
+                sqlx::query_as::<_, TenantRecord>(&format!("{TENANT_SELECT} WHERE t.slug = $1"))
                     .bind(id_or_slug)
                     .fetch_optional(&self.pool)
                     .await
             }
         }
         .map_err(|e| db_error(e, "find a tenant"))?;
-        row.map(|r| tenant_from_row(&r)).transpose()
+        Ok(row.map(Tenant::from))
     }
 
     async fn update_tenant(

@@ -3,15 +3,13 @@
 use anyhow::Context;
 use async_trait::async_trait;
 use serde_json::json;
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 use uuid::Uuid;
 
-use super::{cursor, db_error, now_ms, parse_uuid, to_dt, write_audit, SqliteStore};
-use crate::domain::{Page, PageQuery, Tenant, TenantSettings, TenantStatus, TenantUsage, Tier};
+use super::{cursor, db_error, now_ms, write_audit, SqliteStore};
+use crate::domain::{Page, PageQuery, Tenant, TenantSettings, TenantStatus};
 use crate::store::{
-    dropped_stages, stage_may_go, Actor, AuditEntry, StoreError, StoreResult, TenantRow,
-    TenantScope, TenantStore,
+    dropped_stages, stage_may_go, Actor, AuditEntry, StoreError, StoreResult, TenantRecord,
+    TenantRow, TenantScope, TenantStore,
 };
 
 const TENANT_SELECT: &str = "SELECT t.id, t.name, t.slug, t.tier, t.status, t.is_platform, \
@@ -19,41 +17,6 @@ const TENANT_SELECT: &str = "SELECT t.id, t.name, t.slug, t.tier, t.status, t.is
      (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id) AS users, \
      (SELECT u.count FROM lead_usage u WHERE u.tenant_id = t.id \
         AND u.month = strftime('%Y-%m', 'now')) AS leads_this_month FROM tenants t";
-
-fn tenant_from_row(row: &SqliteRow) -> StoreResult<Tenant> {
-    let err = |e| db_error(e, "read a tenant");
-    let id: String = row.try_get("id").map_err(err)?;
-    let tier: String = row.try_get("tier").map_err(err)?;
-    let status: String = row.try_get("status").map_err(err)?;
-    let settings: String = row.try_get("settings").map_err(err)?;
-    let tier = Tier::parse(&tier)
-        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier {tier:?} in store")))?;
-    let settings: TenantSettings = serde_json::from_str(&settings)
-        .context("bad tenant settings in store")
-        .map_err(StoreError::Other)?;
-    let users: i64 = row.try_get("users").map_err(err)?;
-    Ok(Tenant {
-        id: parse_uuid(&id)?,
-        name: row.try_get("name").map_err(err)?,
-        slug: row.try_get("slug").map_err(err)?,
-        tier,
-        status: TenantStatus::parse(&status)
-            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad status {status:?}")))?,
-        is_platform: row.try_get::<i64, _>("is_platform").map_err(err)? != 0,
-        created_at: to_dt(row.try_get("created_at").map_err(err)?),
-        settings,
-        usage: TenantUsage {
-            users: users as u32,
-            user_limit: tier.user_limit(),
-            leads_this_month: row
-                .try_get::<Option<i64>, _>("leads_this_month")
-                .map_err(err)?
-                .unwrap_or(0)
-                .max(0) as u32,
-            lead_limit: tier.lead_limit(),
-        },
-    })
-}
 
 fn settings_json(settings: &TenantSettings) -> StoreResult<String> {
     serde_json::to_string(settings)
@@ -103,7 +66,7 @@ impl TenantStore for SqliteStore {
         let after = cursor(page).unwrap_or_default();
         let rows = match scope {
             TenantScope::All => {
-                sqlx::query(&format!(
+                sqlx::query_as::<_, TenantRecord>(&format!(
                     "{TENANT_SELECT} WHERE t.id > ? ORDER BY t.id LIMIT ?"
                 ))
                 .bind(after)
@@ -112,7 +75,7 @@ impl TenantStore for SqliteStore {
                 .await
             }
             TenantScope::MemberOf(user) => {
-                sqlx::query(&format!(
+                sqlx::query_as::<_, TenantRecord>(&format!(
                     "{TENANT_SELECT} JOIN memberships me ON me.tenant_id = t.id AND me.user_id = ? \
                      WHERE t.id > ? ORDER BY t.id LIMIT ?"
                 ))
@@ -124,20 +87,19 @@ impl TenantStore for SqliteStore {
             }
         }
         .map_err(|e| db_error(e, "list tenants"))?;
-        let tenants = rows
-            .iter()
-            .map(tenant_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let tenants = rows.into_iter().map(Tenant::from).collect();
         Ok(Page::from_rows(tenants, limit, |t| t.id.to_string()))
     }
 
     async fn tenant(&self, id_or_slug: &str) -> StoreResult<Option<Tenant>> {
-        let row = sqlx::query(&format!("{TENANT_SELECT} WHERE t.id = ?1 OR t.slug = ?1"))
-            .bind(id_or_slug)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| db_error(e, "find a tenant"))?;
-        row.map(|r| tenant_from_row(&r)).transpose()
+        let row = sqlx::query_as::<_, TenantRecord>(&format!(
+            "{TENANT_SELECT} WHERE t.id = ?1 OR t.slug = ?1"
+        ))
+        .bind(id_or_slug)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "find a tenant"))?;
+        Ok(row.map(Tenant::from))
     }
 
     async fn update_tenant(
