@@ -6,8 +6,105 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use super::row::{Id, Time};
 use super::StoreResult;
-use crate::domain::{MembershipSummary, PendingInvitation, User};
+use crate::domain::{MembershipSummary, PendingInvitation, Role, TenantStatus, Tier, User};
+
+/// The user columns both backends select (`u` is `users`), read by [`UserRecord`].
+pub(crate) const USER_COLUMNS: &str =
+    "u.id, u.email, u.name, u.platform_admin, u.created_at, u.invited_by_tenant";
+
+/// A user as [`USER_COLUMNS`] reads it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRecord {
+    id: Id,
+    email: String,
+    name: String,
+    platform_admin: bool,
+    created_at: Time,
+    invited_by_tenant: Option<Id>,
+}
+
+impl From<UserRecord> for User {
+    fn from(r: UserRecord) -> User {
+        User {
+            id: r.id.into(),
+            email: r.email,
+            name: r.name,
+            platform_admin: r.platform_admin,
+            created_at: r.created_at.into(),
+            invited_by_tenant: r.invited_by_tenant.map(Uuid::from),
+        }
+    }
+}
+
+/// A session's user with the session's last use.
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionUserRecord {
+    #[sqlx(flatten)]
+    pub user: UserRecord,
+    pub last_used_at: Option<Time>,
+}
+
+/// A user with their password hash (none before they set one).
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserLoginRecord {
+    #[sqlx(flatten)]
+    pub user: UserRecord,
+    pub password_hash: Option<String>,
+}
+
+/// An invitation waiting for a user, with its tenant.
+#[derive(sqlx::FromRow)]
+pub(crate) struct PendingInvitationRecord {
+    id: Id,
+    tenant_id: Id,
+    tenant_slug: String,
+    tenant_name: String,
+    role: Role,
+    invited_by_email: Option<String>,
+    created_at: Time,
+    expires_at: Time,
+}
+
+impl From<PendingInvitationRecord> for PendingInvitation {
+    fn from(r: PendingInvitationRecord) -> PendingInvitation {
+        PendingInvitation {
+            id: r.id.into(),
+            tenant_id: r.tenant_id.into(),
+            tenant_slug: r.tenant_slug,
+            tenant_name: r.tenant_name,
+            role: r.role,
+            invited_by_email: r.invited_by_email,
+            created_at: r.created_at.into(),
+            expires_at: r.expires_at.into(),
+        }
+    }
+}
+
+/// One of a user's memberships, with its tenant.
+#[derive(sqlx::FromRow)]
+pub(crate) struct MembershipRecord {
+    tenant_id: Id,
+    tenant_slug: String,
+    tenant_name: String,
+    tier: Tier,
+    status: TenantStatus,
+    role: Role,
+}
+
+impl From<MembershipRecord> for MembershipSummary {
+    fn from(r: MembershipRecord) -> MembershipSummary {
+        MembershipSummary {
+            tenant_id: r.tenant_id.into(),
+            tenant_slug: r.tenant_slug,
+            tenant_name: r.tenant_name,
+            tier: r.tier,
+            status: r.status,
+            role: r.role,
+        }
+    }
+}
 
 /// Which invitation an acceptance names.
 #[derive(Debug, Clone, Copy)]

@@ -6,28 +6,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::postgres::PgRow;
-use sqlx::Row;
 use uuid::Uuid;
 
-use super::{db_error, ms, now, parse_role, write_audit, PgStore};
-use crate::domain::{MembershipSummary, PendingInvitation, TenantStatus, Tier, User};
-use crate::store::{AccountStore, Actor, AuditEntry, SessionClock, StoreError, StoreResult};
-
-pub(super) const USER_COLUMNS: &str =
-    "u.id, u.email, u.name, u.platform_admin, u.created_at, u.invited_by_tenant";
-
-pub(super) fn user_from_row(row: &PgRow) -> StoreResult<User> {
-    let err = |e| db_error(e, "read a user");
-    Ok(User {
-        id: row.try_get("id").map_err(err)?,
-        email: row.try_get("email").map_err(err)?,
-        name: row.try_get("name").map_err(err)?,
-        platform_admin: row.try_get("platform_admin").map_err(err)?,
-        created_at: row.try_get("created_at").map_err(err)?,
-        invited_by_tenant: row.try_get("invited_by_tenant").map_err(err)?,
-    })
-}
+use super::{db_error, ms, now, write_audit, PgStore};
+use crate::domain::{MembershipSummary, PendingInvitation, User};
+use crate::store::{
+    AccountStore, Actor, AuditEntry, MembershipRecord, PendingInvitationRecord, SessionClock,
+    SessionUserRecord, StoreError, StoreResult, UserLoginRecord, USER_COLUMNS,
+};
 
 #[async_trait]
 impl AccountStore for PgStore {
@@ -37,7 +23,7 @@ impl AccountStore for PgStore {
         clock: SessionClock,
     ) -> StoreResult<Option<User>> {
         let now = ms(clock.now);
-        let row = sqlx::query(&format!(
+        let row = sqlx::query_as::<_, SessionUserRecord>(&format!(
             "SELECT {USER_COLUMNS}, s.last_used_at FROM sessions s \
              JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 \
@@ -50,10 +36,10 @@ impl AccountStore for PgStore {
         .await
         .map_err(|e| db_error(e, "look up a session"))?;
         let Some(row) = row else { return Ok(None) };
-        let last: Option<DateTime<Utc>> = row
-            .try_get("last_used_at")
-            .map_err(|e| db_error(e, "read a session"))?;
-        if last.is_none_or(|l| now - l >= clock.touch_every()) {
+        if row
+            .last_used_at
+            .is_none_or(|l| now - l.0 >= clock.touch_every())
+        {
             sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE token_hash = $2")
                 .bind(now)
                 .bind(token_hash)
@@ -61,7 +47,7 @@ impl AccountStore for PgStore {
                 .await
                 .map_err(|e| db_error(e, "record a session's use"))?;
         }
-        user_from_row(&row).map(Some)
+        Ok(Some(row.user.into()))
     }
 
     async fn end_sessions(&self, user_id: Uuid, keep: Option<&str>) -> StoreResult<u64> {
@@ -98,7 +84,7 @@ impl AccountStore for PgStore {
     }
 
     async fn pending_invitations(&self, email: &str) -> StoreResult<Vec<PendingInvitation>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, PendingInvitationRecord>(
             "SELECT id, tenant_id, tenant_slug, tenant_name, role, invited_by_email, \
              created_at, expires_at FROM sb_pending_invitations($1)",
         )
@@ -106,21 +92,7 @@ impl AccountStore for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error(e, "list your invitations"))?;
-        rows.iter()
-            .map(|r| {
-                let err = |e| db_error(e, "read an invitation");
-                Ok(PendingInvitation {
-                    id: r.try_get("id").map_err(err)?,
-                    tenant_id: r.try_get("tenant_id").map_err(err)?,
-                    tenant_slug: r.try_get("tenant_slug").map_err(err)?,
-                    tenant_name: r.try_get("tenant_name").map_err(err)?,
-                    role: parse_role(&r.try_get::<String, _>("role").map_err(err)?)?,
-                    invited_by_email: r.try_get("invited_by_email").map_err(err)?,
-                    created_at: r.try_get("created_at").map_err(err)?,
-                    expires_at: r.try_get("expires_at").map_err(err)?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(PendingInvitation::from).collect())
     }
 
     async fn decline_invitation(&self, user: &User, id: Uuid) -> StoreResult<()> {
@@ -191,22 +163,14 @@ impl AccountStore for PgStore {
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<(User, Option<String>)>> {
-        let row = sqlx::query(&format!(
+        let row = sqlx::query_as::<_, UserLoginRecord>(&format!(
             "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = $1"
         ))
         .bind(email.to_lowercase())
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| db_error(e, "find a user"))?;
-        match row {
-            None => Ok(None),
-            Some(row) => {
-                let hash: Option<String> = row
-                    .try_get("password_hash")
-                    .map_err(|e| db_error(e, "read a user"))?;
-                Ok(Some((user_from_row(&row)?, hash)))
-            }
-        }
+        Ok(row.map(|r| (r.user.into(), r.password_hash)))
     }
 
     async fn create_session(
@@ -240,32 +204,14 @@ impl AccountStore for PgStore {
     }
 
     async fn memberships_of(&self, user_id: Uuid) -> StoreResult<Vec<MembershipSummary>> {
-        let rows = sqlx::query(
-            "SELECT t.id, t.slug, t.name, t.tier, t.status, m.role \
-             FROM sb_member_tenants($1) m JOIN tenants t ON t.id = m.tenant_id ORDER BY t.name COLLATE \"C\"",
+        let rows = sqlx::query_as::<_, MembershipRecord>(
+            "SELECT t.id AS tenant_id, t.slug AS tenant_slug, t.name AS tenant_name, t.tier, \
+             t.status, m.role FROM sb_member_tenants($1) m JOIN tenants t ON t.id = m.tenant_id ORDER BY t.name COLLATE \"C\"",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error(e, "list memberships"))?;
-        rows.iter()
-            .map(|r| {
-                let get = |c: &str| -> StoreResult<String> {
-                    r.try_get(c).map_err(|e| db_error(e, "read a membership"))
-                };
-                Ok(MembershipSummary {
-                    tenant_id: r
-                        .try_get("id")
-                        .map_err(|e| db_error(e, "read a membership"))?,
-                    tenant_slug: get("slug")?,
-                    tenant_name: get("name")?,
-                    tier: Tier::parse(&get("tier")?)
-                        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier")))?,
-                    status: TenantStatus::parse(&get("status")?)
-                        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad status")))?,
-                    role: parse_role(&get("role")?)?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(MembershipSummary::from).collect())
     }
 }

@@ -8,13 +8,12 @@ use sqlx::postgres::PgRow;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::account::{user_from_row, USER_COLUMNS};
 use super::tenants::lock_tenant;
 use super::{db_error, id_cursor, ms, now, parse_role, write_audit, PgStore, Tx};
 use crate::domain::{Invitation, Member, Page, PageQuery, Role, TenantStatus, Tier, User};
 use crate::store::{
     keep_an_admin, loses_an_admin, within_user_limit, Accepter, Actor, AuditEntry, InvitationRef,
-    MemberStore, NewInvitationRow, StoreError, StoreResult,
+    MemberStore, NewInvitationRow, StoreError, StoreResult, UserRecord, USER_COLUMNS,
 };
 
 fn member_from_row(row: &PgRow) -> StoreResult<Member> {
@@ -425,15 +424,14 @@ impl MemberStore for PgStore {
             });
         }
 
-        let existing = sqlx::query(&format!(
+        let existing = sqlx::query_as::<_, UserRecord>(&format!(
             "SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1"
         ))
         .bind(&email)
         .fetch_optional(&mut *tx)
         .await
         .map_err(|e| db_error(e, "find the invited user"))?
-        .map(|r| user_from_row(&r))
-        .transpose()?;
+        .map(User::from);
         let user = match (existing, accepter) {
             (Some(found), Accepter::Existing(me)) if found.id == me.id => found,
             (_, Accepter::Existing(_)) => return Err(StoreError::InvitationNotYours),

@@ -3,43 +3,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 use uuid::Uuid;
 
-use super::{db_error, now_ms, parse_role, parse_uuid, to_dt, write_audit, SqliteStore};
-use crate::domain::{MembershipSummary, PendingInvitation, TenantStatus, Tier, User};
-use crate::store::{AccountStore, Actor, AuditEntry, SessionClock, StoreError, StoreResult};
-
-pub(super) const USER_COLUMNS: &str =
-    "u.id, u.email, u.name, u.platform_admin, u.created_at, u.invited_by_tenant";
-
-pub(super) fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
-    let id: String = row.try_get("id").map_err(|e| db_error(e, "read a user"))?;
-    Ok(User {
-        id: parse_uuid(&id)?,
-        email: row
-            .try_get("email")
-            .map_err(|e| db_error(e, "read a user"))?,
-        name: row
-            .try_get("name")
-            .map_err(|e| db_error(e, "read a user"))?,
-        platform_admin: row
-            .try_get::<i64, _>("platform_admin")
-            .map_err(|e| db_error(e, "read a user"))?
-            != 0,
-        created_at: to_dt(
-            row.try_get("created_at")
-                .map_err(|e| db_error(e, "read a user"))?,
-        ),
-        invited_by_tenant: row
-            .try_get::<Option<String>, _>("invited_by_tenant")
-            .map_err(|e| db_error(e, "read a user"))?
-            .as_deref()
-            .map(parse_uuid)
-            .transpose()?,
-    })
-}
+use super::{db_error, now_ms, parse_uuid, to_dt, write_audit, SqliteStore};
+use crate::domain::{MembershipSummary, PendingInvitation, User};
+use crate::store::{
+    AccountStore, Actor, AuditEntry, MembershipRecord, PendingInvitationRecord, SessionClock,
+    SessionUserRecord, StoreError, StoreResult, UserLoginRecord, USER_COLUMNS,
+};
 
 #[async_trait]
 impl AccountStore for SqliteStore {
@@ -49,7 +20,7 @@ impl AccountStore for SqliteStore {
         clock: SessionClock,
     ) -> StoreResult<Option<User>> {
         let now = clock.now.timestamp_millis();
-        let row = sqlx::query(&format!(
+        let row = sqlx::query_as::<_, SessionUserRecord>(&format!(
             "SELECT {USER_COLUMNS}, s.last_used_at FROM sessions s \
              JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = ? AND s.expires_at > ? \
@@ -62,9 +33,7 @@ impl AccountStore for SqliteStore {
         .await
         .map_err(|e| db_error(e, "look up a session"))?;
         let Some(row) = row else { return Ok(None) };
-        let last: Option<i64> = row
-            .try_get("last_used_at")
-            .map_err(|e| db_error(e, "read a session"))?;
+        let last = row.last_used_at.map(|l| l.0.timestamp_millis());
         if last.is_none_or(|l| now - l >= clock.touch_every().num_milliseconds()) {
             sqlx::query("UPDATE sessions SET last_used_at = ? WHERE token_hash = ?")
                 .bind(now)
@@ -73,7 +42,7 @@ impl AccountStore for SqliteStore {
                 .await
                 .map_err(|e| db_error(e, "record a session's use"))?;
         }
-        user_from_row(&row).map(Some)
+        Ok(Some(row.user.into()))
     }
 
     async fn end_sessions(&self, user_id: Uuid, keep: Option<&str>) -> StoreResult<u64> {
@@ -115,9 +84,9 @@ impl AccountStore for SqliteStore {
     }
 
     async fn pending_invitations(&self, email: &str) -> StoreResult<Vec<PendingInvitation>> {
-        let rows = sqlx::query(
-            "SELECT i.id, i.tenant_id, t.slug, t.name, i.role, u.email AS invited_by_email, \
-             i.created_at, i.expires_at FROM invitations i \
+        let rows = sqlx::query_as::<_, PendingInvitationRecord>(
+            "SELECT i.id, i.tenant_id, t.slug AS tenant_slug, t.name AS tenant_name, i.role, \
+             u.email AS invited_by_email, i.created_at, i.expires_at FROM invitations i \
              JOIN tenants t ON t.id = i.tenant_id LEFT JOIN users u ON u.id = i.invited_by \
              WHERE i.email = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL \
              AND i.expires_at > ? ORDER BY i.created_at, i.id",
@@ -127,21 +96,7 @@ impl AccountStore for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error(e, "list your invitations"))?;
-        rows.iter()
-            .map(|r| {
-                let err = |e| db_error(e, "read an invitation");
-                Ok(PendingInvitation {
-                    id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
-                    tenant_id: parse_uuid(&r.try_get::<String, _>("tenant_id").map_err(err)?)?,
-                    tenant_slug: r.try_get("slug").map_err(err)?,
-                    tenant_name: r.try_get("name").map_err(err)?,
-                    role: parse_role(&r.try_get::<String, _>("role").map_err(err)?)?,
-                    invited_by_email: r.try_get("invited_by_email").map_err(err)?,
-                    created_at: to_dt(r.try_get("created_at").map_err(err)?),
-                    expires_at: to_dt(r.try_get("expires_at").map_err(err)?),
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(PendingInvitation::from).collect())
     }
 
     async fn decline_invitation(&self, user: &User, id: Uuid) -> StoreResult<()> {
@@ -201,22 +156,14 @@ impl AccountStore for SqliteStore {
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<(User, Option<String>)>> {
-        let row = sqlx::query(&format!(
+        let row = sqlx::query_as::<_, UserLoginRecord>(&format!(
             "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?"
         ))
         .bind(email.to_lowercase())
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| db_error(e, "find a user"))?;
-        match row {
-            None => Ok(None),
-            Some(row) => {
-                let hash: Option<String> = row
-                    .try_get("password_hash")
-                    .map_err(|e| db_error(e, "read a user"))?;
-                Ok(Some((user_from_row(&row)?, hash)))
-            }
-        }
+        Ok(row.map(|r| (r.user.into(), r.password_hash)))
     }
 
     async fn create_session(
@@ -250,30 +197,15 @@ impl AccountStore for SqliteStore {
     }
 
     async fn memberships_of(&self, user_id: Uuid) -> StoreResult<Vec<MembershipSummary>> {
-        let rows = sqlx::query(
-            "SELECT t.id, t.slug, t.name, t.tier, t.status, m.role FROM memberships m \
-             JOIN tenants t ON t.id = m.tenant_id WHERE m.user_id = ? ORDER BY t.name",
+        let rows = sqlx::query_as::<_, MembershipRecord>(
+            "SELECT t.id AS tenant_id, t.slug AS tenant_slug, t.name AS tenant_name, t.tier, \
+             t.status, m.role FROM memberships m JOIN tenants t ON t.id = m.tenant_id \
+             WHERE m.user_id = ? ORDER BY t.name",
         )
         .bind(user_id.to_string())
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error(e, "list memberships"))?;
-        rows.iter()
-            .map(|r| {
-                let get = |c: &str| -> StoreResult<String> {
-                    r.try_get(c).map_err(|e| db_error(e, "read a membership"))
-                };
-                Ok(MembershipSummary {
-                    tenant_id: parse_uuid(&get("id")?)?,
-                    tenant_slug: get("slug")?,
-                    tenant_name: get("name")?,
-                    tier: Tier::parse(&get("tier")?)
-                        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier")))?,
-                    status: TenantStatus::parse(&get("status")?)
-                        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad status")))?,
-                    role: parse_role(&get("role")?)?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(MembershipSummary::from).collect())
     }
 }

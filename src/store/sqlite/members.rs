@@ -7,12 +7,11 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
-use super::account::{user_from_row, USER_COLUMNS};
 use super::{cursor, db_error, now_ms, parse_role, parse_uuid, to_dt, write_audit, SqliteStore};
 use crate::domain::{Invitation, Member, Page, PageQuery, Role, TenantStatus, Tier, User};
 use crate::store::{
     keep_an_admin, loses_an_admin, within_user_limit, Accepter, Actor, AuditEntry, InvitationRef,
-    MemberStore, NewInvitationRow, StoreError, StoreResult,
+    MemberStore, NewInvitationRow, StoreError, StoreResult, UserRecord, USER_COLUMNS,
 };
 
 fn member_from_row(row: &SqliteRow) -> StoreResult<Member> {
@@ -400,15 +399,14 @@ impl MemberStore for SqliteStore {
             });
         }
 
-        let existing = sqlx::query(&format!(
+        let existing = sqlx::query_as::<_, UserRecord>(&format!(
             "SELECT {USER_COLUMNS} FROM users u WHERE u.email = ?"
         ))
         .bind(&email)
         .fetch_optional(&mut *tx)
         .await
         .map_err(|e| db_error(e, "find the invited user"))?
-        .map(|r| user_from_row(&r))
-        .transpose()?;
+        .map(User::from);
         let user = match (existing, accepter) {
             (Some(found), Accepter::Existing(me)) if found.id == me.id => found,
             (_, Accepter::Existing(_)) => return Err(StoreError::InvitationNotYours),
