@@ -5,8 +5,92 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::row::{Id, Time};
 use super::{Accepter, Actor, InvitationRef, StoreError, StoreResult};
-use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
+use crate::domain::{Invitation, Member, Page, PageQuery, Role, TenantStatus, Tier, User};
+
+/// The member columns both backends select, read by [`MemberRecord`].
+pub(crate) const MEMBER_SELECT: &str =
+    "SELECT m.user_id, u.email, u.name, m.role, m.created_at AS joined_at, \
+     u.invited_by_tenant \
+     FROM memberships m JOIN users u ON u.id = m.user_id";
+
+/// A member as [`MEMBER_SELECT`] reads it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct MemberRecord {
+    user_id: Id,
+    email: String,
+    name: String,
+    role: Role,
+    joined_at: Time,
+    invited_by_tenant: Option<Id>,
+}
+
+impl From<MemberRecord> for Member {
+    fn from(r: MemberRecord) -> Member {
+        Member {
+            user_id: r.user_id.into(),
+            email: r.email,
+            name: r.name,
+            role: r.role,
+            joined_at: r.joined_at.into(),
+            invited_by_tenant: r.invited_by_tenant.map(Uuid::from),
+        }
+    }
+}
+
+/// The invitation columns both backends list, read by [`InvitationRecord`].
+pub(crate) const INVITATION_COLUMNS: &str =
+    "id, email, role, invited_by, created_at, expires_at, accepted_at";
+
+/// An invitation as [`INVITATION_COLUMNS`] reads it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct InvitationRecord {
+    id: Id,
+    email: String,
+    role: Role,
+    invited_by: Option<Id>,
+    created_at: Time,
+    expires_at: Time,
+    accepted_at: Option<Time>,
+}
+
+impl From<InvitationRecord> for Invitation {
+    fn from(r: InvitationRecord) -> Invitation {
+        Invitation {
+            id: r.id.into(),
+            email: r.email,
+            role: r.role,
+            invited_by: r.invited_by.map(Uuid::from),
+            created_at: r.created_at.into(),
+            expires_at: r.expires_at.into(),
+            accepted_at: r.accepted_at.map(Into::into),
+        }
+    }
+}
+
+/// An open invitation as its acceptance reads it, under the tenant's lock:
+/// `i.email, i.role, t.tier, t.status, t.name`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct InvitationToAccept {
+    pub email: String,
+    pub role: Role,
+    pub tier: Tier,
+    status: TenantStatus,
+    name: String,
+}
+
+impl InvitationToAccept {
+    /// Joining is a change to the tenant: a suspended one is read-only.
+    pub fn tenant_may_change(&self) -> StoreResult<()> {
+        if self.status == TenantStatus::Suspended {
+            return Err(StoreError::TenantSuspended {
+                tenant: self.name.clone(),
+            });
+        }
+        Ok(())
+    }
+}
 
 /// An invitation as stored: the token only as its hash.
 #[derive(Debug, Clone)]

@@ -4,50 +4,20 @@
 
 use async_trait::async_trait;
 use serde_json::json;
-use sqlx::postgres::PgRow;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::tenants::lock_tenant;
 use super::{db_error, id_cursor, ms, now, parse_role, write_audit, PgStore, Tx};
-use crate::domain::{Invitation, Member, Page, PageQuery, Role, TenantStatus, Tier, User};
+use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
 use crate::store::{
-    keep_an_admin, loses_an_admin, within_user_limit, Accepter, Actor, AuditEntry, InvitationRef,
-    MemberStore, NewInvitationRow, StoreError, StoreResult, UserRecord, USER_COLUMNS,
+    keep_an_admin, loses_an_admin, within_user_limit, Accepter, Actor, AuditEntry,
+    InvitationRecord, InvitationRef, InvitationToAccept, MemberRecord, MemberStore,
+    NewInvitationRow, StoreError, StoreResult, UserRecord, INVITATION_COLUMNS, MEMBER_SELECT,
+    USER_COLUMNS,
 };
 
-fn member_from_row(row: &PgRow) -> StoreResult<Member> {
-    let err = |e| db_error(e, "read a member");
-    Ok(Member {
-        user_id: row.try_get("user_id").map_err(err)?,
-        email: row.try_get("email").map_err(err)?,
-        name: row.try_get("name").map_err(err)?,
-        role: parse_role(&row.try_get::<String, _>("role").map_err(err)?)?,
-        joined_at: row.try_get("joined_at").map_err(err)?,
-        invited_by_tenant: row.try_get("invited_by_tenant").map_err(err)?,
-    })
-}
-
-fn invitation_from_row(row: &PgRow) -> StoreResult<Invitation> {
-    let err = |e| db_error(e, "read an invitation");
-    Ok(Invitation {
-        id: row.try_get("id").map_err(err)?,
-        email: row.try_get("email").map_err(err)?,
-        role: parse_role(&row.try_get::<String, _>("role").map_err(err)?)?,
-        invited_by: row.try_get("invited_by").map_err(err)?,
-        created_at: row.try_get("created_at").map_err(err)?,
-        expires_at: row.try_get("expires_at").map_err(err)?,
-        accepted_at: row.try_get("accepted_at").map_err(err)?,
-    })
-}
-
-const MEMBER_SELECT: &str =
-    "SELECT m.user_id, u.email, u.name, m.role, m.created_at AS joined_at, \
-     u.invited_by_tenant \
-     FROM memberships m JOIN users u ON u.id = m.user_id";
-
 async fn member_in(tx: &mut Tx, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Option<Member>> {
-    let row = sqlx::query(&format!(
+    let row = sqlx::query_as::<_, MemberRecord>(&format!(
         "{MEMBER_SELECT} WHERE m.tenant_id = $1 AND m.user_id = $2"
     ))
     .bind(tenant_id)
@@ -55,7 +25,7 @@ async fn member_in(tx: &mut Tx, tenant_id: Uuid, user_id: Uuid) -> StoreResult<O
     .fetch_optional(&mut **tx)
     .await
     .map_err(|e| db_error(e, "find a member"))?;
-    row.map(|r| member_from_row(&r)).transpose()
+    Ok(row.map(Member::from))
 }
 
 async fn count(tx: &mut Tx, sql: &str, tenant_id: Uuid) -> StoreResult<i64> {
@@ -157,7 +127,7 @@ impl MemberStore for PgStore {
         let limit = page.limit();
         let after = id_cursor(page)?;
         let mut tx = self.tenant_tx(tenant_id).await?;
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query_as::<_, MemberRecord>(&format!(
             "{MEMBER_SELECT} WHERE m.tenant_id = $1 AND ($2::uuid IS NULL OR m.user_id > $2) \
              ORDER BY m.user_id LIMIT $3"
         ))
@@ -168,10 +138,7 @@ impl MemberStore for PgStore {
         .await
         .map_err(|e| db_error(e, "list members"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        let members = rows
-            .iter()
-            .map(member_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let members = rows.into_iter().map(Member::from).collect();
         Ok(Page::from_rows(members, limit, |m| m.user_id.to_string()))
     }
 
@@ -322,11 +289,10 @@ impl MemberStore for PgStore {
         let limit = page.limit();
         let after = id_cursor(page)?;
         let mut tx = self.tenant_tx(tenant_id).await?;
-        let rows = sqlx::query(
-            "SELECT id, email, role, invited_by, created_at, expires_at, accepted_at \
-             FROM invitations WHERE tenant_id = $1 AND revoked_at IS NULL \
-             AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3",
-        )
+        let rows = sqlx::query_as::<_, InvitationRecord>(&format!(
+            "SELECT {INVITATION_COLUMNS} FROM invitations WHERE tenant_id = $1 \
+             AND revoked_at IS NULL AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3"
+        ))
         .bind(tenant_id)
         .bind(after)
         .bind(limit as i64 + 1)
@@ -334,10 +300,7 @@ impl MemberStore for PgStore {
         .await
         .map_err(|e| db_error(e, "list invitations"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        let items = rows
-            .iter()
-            .map(invitation_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let items = rows.into_iter().map(Invitation::from).collect();
         Ok(Page::from_rows(items, limit, |i| i.id.to_string()))
     }
 
@@ -395,7 +358,7 @@ impl MemberStore for PgStore {
         lock_tenant(&mut tx, tenant_id).await?;
         // Re-read under the row lock: a concurrent acceptance or revocation
         // that committed first wins.
-        let row = sqlx::query(
+        let open = sqlx::query_as::<_, InvitationToAccept>(
             "SELECT i.email, i.role, t.tier, t.status, t.name FROM invitations i \
              JOIN tenants t ON t.id = i.tenant_id \
              WHERE i.tenant_id = $1 AND i.id = $2 \
@@ -412,17 +375,10 @@ impl MemberStore for PgStore {
             InvitationRef::Token(_) => StoreError::InvitationInvalid,
             InvitationRef::Mine { .. } => StoreError::NotFound,
         })?;
-        let err = |e| db_error(e, "read an invitation");
-        let email: String = row.try_get("email").map_err(err)?;
-        let role = parse_role(&row.try_get::<String, _>("role").map_err(err)?)?;
-        let tier = Tier::parse(&row.try_get::<String, _>("tier").map_err(err)?)
-            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier in store")))?;
-        // Joining is a change to the tenant: a suspended one is read-only.
-        if row.try_get::<String, _>("status").map_err(err)? == TenantStatus::Suspended.as_str() {
-            return Err(StoreError::TenantSuspended {
-                tenant: row.try_get("name").map_err(err)?,
-            });
-        }
+        open.tenant_may_change()?;
+        let InvitationToAccept {
+            email, role, tier, ..
+        } = open;
 
         let existing = sqlx::query_as::<_, UserRecord>(&format!(
             "SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1"

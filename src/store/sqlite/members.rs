@@ -3,62 +3,25 @@
 
 use async_trait::async_trait;
 use serde_json::json;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 
-use super::{cursor, db_error, now_ms, parse_role, parse_uuid, to_dt, write_audit, SqliteStore};
-use crate::domain::{Invitation, Member, Page, PageQuery, Role, TenantStatus, Tier, User};
+use super::{cursor, db_error, now_ms, parse_role, to_dt, write_audit, SqliteStore};
+use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
+use crate::store::row::Id;
 use crate::store::{
-    keep_an_admin, loses_an_admin, within_user_limit, Accepter, Actor, AuditEntry, InvitationRef,
-    MemberStore, NewInvitationRow, StoreError, StoreResult, UserRecord, USER_COLUMNS,
+    keep_an_admin, loses_an_admin, within_user_limit, Accepter, Actor, AuditEntry,
+    InvitationRecord, InvitationRef, InvitationToAccept, MemberRecord, MemberStore,
+    NewInvitationRow, StoreError, StoreResult, UserRecord, INVITATION_COLUMNS, MEMBER_SELECT,
+    USER_COLUMNS,
 };
-
-fn member_from_row(row: &SqliteRow) -> StoreResult<Member> {
-    let err = |e| db_error(e, "read a member");
-    Ok(Member {
-        user_id: parse_uuid(&row.try_get::<String, _>("user_id").map_err(err)?)?,
-        email: row.try_get("email").map_err(err)?,
-        name: row.try_get("name").map_err(err)?,
-        role: parse_role(&row.try_get::<String, _>("role").map_err(err)?)?,
-        joined_at: to_dt(row.try_get("joined_at").map_err(err)?),
-        invited_by_tenant: row
-            .try_get::<Option<String>, _>("invited_by_tenant")
-            .map_err(err)?
-            .as_deref()
-            .map(parse_uuid)
-            .transpose()?,
-    })
-}
-
-fn invitation_from_row(row: &SqliteRow) -> StoreResult<Invitation> {
-    let err = |e| db_error(e, "read an invitation");
-    let invited_by: Option<String> = row.try_get("invited_by").map_err(err)?;
-    Ok(Invitation {
-        id: parse_uuid(&row.try_get::<String, _>("id").map_err(err)?)?,
-        email: row.try_get("email").map_err(err)?,
-        role: parse_role(&row.try_get::<String, _>("role").map_err(err)?)?,
-        invited_by: invited_by.as_deref().map(parse_uuid).transpose()?,
-        created_at: to_dt(row.try_get("created_at").map_err(err)?),
-        expires_at: to_dt(row.try_get("expires_at").map_err(err)?),
-        accepted_at: row
-            .try_get::<Option<i64>, _>("accepted_at")
-            .map_err(err)?
-            .map(to_dt),
-    })
-}
-
-const MEMBER_SELECT: &str =
-    "SELECT m.user_id, u.email, u.name, m.role, m.created_at AS joined_at, \
-     u.invited_by_tenant \
-     FROM memberships m JOIN users u ON u.id = m.user_id";
 
 async fn member_in(
     tx: &mut Transaction<'static, Sqlite>,
     tenant_id: Uuid,
     user_id: Uuid,
 ) -> StoreResult<Option<Member>> {
-    let row = sqlx::query(&format!(
+    let row = sqlx::query_as::<_, MemberRecord>(&format!(
         "{MEMBER_SELECT} WHERE m.tenant_id = ? AND m.user_id = ?"
     ))
     .bind(tenant_id.to_string())
@@ -66,7 +29,7 @@ async fn member_in(
     .fetch_optional(&mut **tx)
     .await
     .map_err(|e| db_error(e, "find a member"))?;
-    row.map(|r| member_from_row(&r)).transpose()
+    Ok(row.map(Member::from))
 }
 
 async fn count(
@@ -137,6 +100,15 @@ async fn insert_membership(
     Ok(())
 }
 
+/// An open invitation found by token or id, with which it is.
+#[derive(sqlx::FromRow)]
+struct AcceptRecord {
+    tenant_id: Id,
+    id: Id,
+    #[sqlx(flatten)]
+    open: InvitationToAccept,
+}
+
 #[async_trait]
 impl MemberStore for SqliteStore {
     async fn role_of(&self, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Option<Role>> {
@@ -152,7 +124,7 @@ impl MemberStore for SqliteStore {
 
     async fn list_members(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<Member>> {
         let limit = page.limit();
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query_as::<_, MemberRecord>(&format!(
             "{MEMBER_SELECT} WHERE m.tenant_id = ? AND m.user_id > ? ORDER BY m.user_id LIMIT ?"
         ))
         .bind(tenant_id.to_string())
@@ -161,10 +133,7 @@ impl MemberStore for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error(e, "list members"))?;
-        let members = rows
-            .iter()
-            .map(member_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let members = rows.into_iter().map(Member::from).collect();
         Ok(Page::from_rows(members, limit, |m| m.user_id.to_string()))
     }
 
@@ -310,21 +279,17 @@ impl MemberStore for SqliteStore {
         page: &PageQuery,
     ) -> StoreResult<Page<Invitation>> {
         let limit = page.limit();
-        let rows = sqlx::query(
-            "SELECT id, email, role, invited_by, created_at, expires_at, accepted_at \
-             FROM invitations WHERE tenant_id = ? AND revoked_at IS NULL AND id > ? \
-             ORDER BY id LIMIT ?",
-        )
+        let rows = sqlx::query_as::<_, InvitationRecord>(&format!(
+            "SELECT {INVITATION_COLUMNS} FROM invitations \
+             WHERE tenant_id = ? AND revoked_at IS NULL AND id > ? ORDER BY id LIMIT ?"
+        ))
         .bind(tenant_id.to_string())
         .bind(cursor(page).unwrap_or_default())
         .bind(limit as i64 + 1)
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error(e, "list invitations"))?;
-        let items = rows
-            .iter()
-            .map(invitation_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let items = rows.into_iter().map(Invitation::from).collect();
         Ok(Page::from_rows(items, limit, |i| i.id.to_string()))
     }
 
@@ -365,7 +330,7 @@ impl MemberStore for SqliteStore {
             InvitationRef::Token(hash) => ("i.token_hash = ?", hash.to_string()),
             InvitationRef::Mine { id, .. } => ("i.id = ?", id.to_string()),
         };
-        let row = sqlx::query(&format!(
+        let row = sqlx::query_as::<_, AcceptRecord>(&format!(
             "SELECT i.tenant_id, i.id, i.email, i.role, t.tier, t.status, t.name FROM invitations i \
              JOIN tenants t ON t.id = i.tenant_id WHERE {key_clause} \
              AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?"
@@ -375,29 +340,20 @@ impl MemberStore for SqliteStore {
         .fetch_optional(&mut *tx)
         .await
         .map_err(|e| db_error(e, "look up an invitation"))?;
-        let err = |e| db_error(e, "read an invitation");
         let row = match (row, which) {
-            (Some(row), InvitationRef::Mine { email, .. })
-                if row.try_get::<String, _>("email").map_err(err)? != email =>
-            {
+            (Some(row), InvitationRef::Mine { email, .. }) if row.open.email != email => {
                 return Err(StoreError::NotFound)
             }
             (Some(row), _) => row,
             (None, InvitationRef::Mine { .. }) => return Err(StoreError::NotFound),
             (None, InvitationRef::Token(_)) => return Err(StoreError::InvitationInvalid),
         };
-        let tenant_id = parse_uuid(&row.try_get::<String, _>("tenant_id").map_err(err)?)?;
-        let invitation_id: String = row.try_get("id").map_err(err)?;
-        let email: String = row.try_get("email").map_err(err)?;
-        let role = parse_role(&row.try_get::<String, _>("role").map_err(err)?)?;
-        let tier = Tier::parse(&row.try_get::<String, _>("tier").map_err(err)?)
-            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier in store")))?;
-        // Joining is a change to the tenant: a suspended one is read-only.
-        if row.try_get::<String, _>("status").map_err(err)? == TenantStatus::Suspended.as_str() {
-            return Err(StoreError::TenantSuspended {
-                tenant: row.try_get("name").map_err(err)?,
-            });
-        }
+        row.open.tenant_may_change()?;
+        let tenant_id = Uuid::from(row.tenant_id);
+        let invitation_id = row.id.0.to_string();
+        let InvitationToAccept {
+            email, role, tier, ..
+        } = row.open;
 
         let existing = sqlx::query_as::<_, UserRecord>(&format!(
             "SELECT {USER_COLUMNS} FROM users u WHERE u.email = ?"
