@@ -15,7 +15,7 @@ use super::component::{load_tenants, with_cx, Component, Shared};
 use super::effect::{Effect, Request};
 use super::inflight::Requests;
 use super::keymap::{Context, Keymap};
-use super::leads::LeadsView;
+use super::leads::{self, LeadsView};
 use super::notifications::Notifications;
 use super::overview::OverviewView;
 use super::playground::{InitProgress, PlaygroundView};
@@ -170,6 +170,7 @@ impl App {
             keymap: &self.keymap,
             session: &self.session,
             now: self.now,
+            server_url: &self.server_url,
         }
     }
 
@@ -290,11 +291,12 @@ impl App {
         self.now = now;
     }
 
+    /// The Leads pane hosts the audit log, analytics and approvals over
+    /// the list of leads.
     fn lead_contexts(&self) -> (Vec<Context>, bool) {
-        if self.leads.editing {
-            return (vec![Context::FilterInput], true);
+        if self.leads.is_filtering() {
+            return self.leads.contexts(&self.shared());
         }
-        let mut out = Vec::new();
         if self.audit.is_open() {
             return self.audit.contexts(&self.shared());
         }
@@ -302,6 +304,7 @@ impl App {
             return self.analytics.contexts(&self.shared());
         }
         if self.approvals.open {
+            let mut out = Vec::new();
             if self.approvals.list.is_failed() {
                 out.push(Context::LoadError);
             }
@@ -318,16 +321,7 @@ impl App {
             out.extend([Context::Approvals, Context::Global]);
             return (out, false);
         }
-        if self.leads.detail.is_some() {
-            out.push(Context::LeadDetail);
-        } else {
-            if self.leads.status.is_failed() {
-                out.push(Context::LoadError);
-            }
-            out.push(Context::LeadList);
-        }
-        out.push(Context::Global);
-        (out, false)
+        self.leads.contexts(&self.shared())
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
@@ -342,8 +336,7 @@ impl App {
             Action::Tick => return self.tick(),
             Action::Resize(w, h) => {
                 self.viewport = (w, h);
-                let rows = self.lead_rows();
-                self.leads.scroll_into_view(rows);
+                with_cx!(self, leads, |l, cx| l.on_resize(&cx));
                 self.dirty = true;
                 return Vec::new();
             }
@@ -395,8 +388,9 @@ impl App {
             }
             Action::DismissToast => self.dismiss_toast(),
             Action::Approvals => return self.open_approvals(),
-            Action::StartWorkflow if self.pane == Pane::Leads => return self.start_lead_workflow(),
-            Action::StopWorkflow if self.pane == Pane::Leads => return self.stop_lead_workflow(),
+            a @ (Action::StartWorkflow | Action::StopWorkflow) if self.pane == Pane::Leads => {
+                return with_cx!(self, leads, |l, cx| l.workflow_action(a, &mut cx))
+            }
             other if self.pane == Pane::Leads && self.audit.is_open() => {
                 return with_cx!(self, audit, |a, cx| a.update(other, &mut cx))
             }
@@ -407,7 +401,7 @@ impl App {
                 return self.update_approvals(other)
             }
             other if self.pane == Pane::Tenants => return self.route_tenants(other),
-            other if self.pane == Pane::Leads => return self.update_leads(other),
+            other if self.pane == Pane::Leads => return self.route_leads(other),
             other if self.pane == Pane::Agents => return self.update_agents(other),
             other if self.pane == Pane::Workspaces => return self.update_workspaces(other),
             other if self.pane == Pane::Playground => return self.update_playground(other),
@@ -477,24 +471,30 @@ impl App {
         with_cx!(self, tenants, |t, cx| t.update(action, &mut cx))
     }
 
+    /// The Leads pane's own keys go to the list, or the lead open over it.
+    fn route_leads(&mut self, action: Action) -> Vec<Effect> {
+        // Esc backs out of the newest error first: it is the top layer.
+        if !self.leads.is_filtering()
+            && action == Action::Back
+            && self.toasts.iter().any(|t| t.kind == ToastKind::Error)
+        {
+            self.dismiss_toast();
+            return Vec::new();
+        }
+        with_cx!(self, leads, |l, cx| l.update(action, &mut cx))
+    }
+
     /// Sends a confirmed destructive action, through the feature it is of.
     pub(crate) fn perform(&mut self, what: Confirmable) -> Vec<Effect> {
         let what = match with_cx!(self, tenants, |_t, cx| tenants::perform(what, &mut cx)) {
             Ok(out) => return out,
             Err(other) => other,
         };
+        let what = match with_cx!(self, leads, |l, cx| leads::perform(what, l, &mut cx)) {
+            Ok(out) => return out,
+            Err(other) => other,
+        };
         match what {
-            Confirmable::DeleteLead { tenant, id, name } => self.send_about(
-                Request::DeleteLead {
-                    tenant: tenant.to_string(),
-                    id,
-                },
-                None,
-                &format!("Deleted lead {name}"),
-                &format!("Could not delete {name}"),
-                Some(tenant),
-                Some(id),
-            ),
             other @ (Confirmable::DeleteAgent { .. }
             | Confirmable::RestoreVersion { .. }
             | Confirmable::DeleteWorkspace { .. }) => self.perform_agent(other),
@@ -504,9 +504,10 @@ impl App {
                 with_cx!(self, invitations, |v, cx| v.decline(id, &tenant, &mut cx))
             }
             Confirmable::LogoutEverywhere => self.logout_everywhere(),
-            Confirmable::ReplaceExport { tenant, path } => self.export_to(tenant, path, true),
-            // The Tenants feature's, sent above.
-            Confirmable::Suspend { .. }
+            // The Tenants and Leads features', sent above.
+            Confirmable::DeleteLead { .. }
+            | Confirmable::ReplaceExport { .. }
+            | Confirmable::Suspend { .. }
             | Confirmable::Reactivate { .. }
             | Confirmable::RemoveMember { .. }
             | Confirmable::RevokeKey { .. }
@@ -571,6 +572,52 @@ impl App {
                     self.modal = Some(Modal::Form(open));
                 }
                 effects
+            }
+        }
+    }
+
+    /// Handles a key in an open picker; the picker closes on a choice or Esc.
+    fn update_picker(&mut self, mut p: Picker, action: Action) -> Vec<Effect> {
+        let n = p.options.len();
+        match action {
+            Action::Up => p.selected = p.selected.saturating_sub(1),
+            Action::Down => p.selected = (p.selected + 1).min(n.saturating_sub(1)),
+            Action::Cancel => return Vec::new(),
+            Action::Confirm => return self.picked(p),
+            _ => {}
+        }
+        self.modal = Some(Modal::Picker(p));
+        Vec::new()
+    }
+
+    /// A choice in a picker, for the feature whose picker it is.
+    fn picked(&mut self, p: Picker) -> Vec<Effect> {
+        let Some(choice) = p.options.get(p.selected).cloned() else {
+            return Vec::new();
+        };
+        match p.purpose {
+            PickPurpose::LinkAgent {
+                tenant,
+                workspace,
+                ids,
+            } => self.picked_agent(tenant, workspace, &ids, p.selected, &choice),
+            PickPurpose::SaveAsLead {
+                tenant,
+                session,
+                ids,
+            } => {
+                if let Some(message) = ids.get(p.selected) {
+                    self.open_form(FormPurpose::SaveAsLead {
+                        tenant,
+                        session,
+                        message: *message,
+                    });
+                }
+                Vec::new()
+            }
+            purpose @ (PickPurpose::Stage { .. } | PickPurpose::Assign { .. }) => {
+                with_cx!(self, leads, |l, cx| l
+                    .picked(purpose, p.selected, &choice, &mut cx))
             }
         }
     }

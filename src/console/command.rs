@@ -4,7 +4,9 @@ use crossterm::event::{KeyCode, KeyModifiers};
 
 use super::action::Action;
 use super::app::{App, CommandLine, Modal, Pane};
+use super::component::{with_cx, Cx};
 use super::effect::Effect;
+use super::leads::LeadsView;
 
 /// Every command, as completion offers it.
 pub const COMMANDS: [&str; 26] = [
@@ -172,9 +174,9 @@ impl App {
                 Ok(Vec::new())
             }
             "tenants" => self.go(Pane::Tenants),
-            "leads" => self.leads_command(arg),
-            "import" => self.import_command(arg),
-            "export" => self.export_command(arg),
+            "leads" => self.show_leads(|l, arg, cx| l.command(arg, cx), arg),
+            "import" => self.show_leads(|l, arg, cx| l.import_command(arg, cx), arg),
+            "export" => with_cx!(self, leads, |l, cx| l.export_command(arg, &mut cx)),
             "agents" => self.go(Pane::Agents),
             "agent" => self.agent_command(arg),
             "workspaces" => self.go(Pane::Workspaces),
@@ -214,5 +216,16 @@ impl App {
     fn go(&mut self, pane: Pane) -> Result<Vec<Effect>, String> {
         self.pane = pane;
         Ok(Vec::new())
+    }
+
+    /// A Leads command (`:leads`, `:import`): the pane shows once it ran.
+    fn show_leads(
+        &mut self,
+        run: impl FnOnce(&mut LeadsView, &str, &mut Cx<'_>) -> Result<Vec<Effect>, String>,
+        arg: &str,
+    ) -> Result<Vec<Effect>, String> {
+        let out = with_cx!(self, leads, |l, cx| run(l, arg, &mut cx))?;
+        self.pane = Pane::Leads;
+        Ok(out)
     }
 }

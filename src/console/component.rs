@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use uuid::Uuid;
 
 use super::action::Action;
 use super::effect::{Effect, Request, RequestId};
@@ -44,6 +45,8 @@ pub struct Shared<'a> {
     pub session: &'a Session,
     /// The clock drawing is against (tests fix it).
     pub now: DateTime<Utc>,
+    /// The platform's base URL, for hints such as where forms post leads.
+    pub server_url: &'a str,
 }
 
 /// What a feature may touch while it handles an action or a reply: the
@@ -58,6 +61,8 @@ pub struct Cx<'a> {
     pub keymap: &'a Keymap,
     /// The console's clock (tests fix it).
     pub now: DateTime<Utc>,
+    /// The terminal's size: how many rows a page is.
+    pub viewport: (u16, u16),
     pub(crate) toasts: Vec<Toast>,
     /// A request went out: the spinner turns, so the screen changes.
     pub(crate) sent: bool,
@@ -71,6 +76,7 @@ impl<'a> Cx<'a> {
         theme: &'a Theme,
         keymap: &'a Keymap,
         now: DateTime<Utc>,
+        viewport: (u16, u16),
     ) -> Self {
         Self {
             session,
@@ -79,6 +85,7 @@ impl<'a> Cx<'a> {
             theme,
             keymap,
             now,
+            viewport,
             toasts: Vec::new(),
             sent: false,
         }
@@ -98,8 +105,8 @@ impl<'a> Cx<'a> {
         slot: Option<Slot>,
         ok: &str,
         fail: &str,
-        tenant: Option<uuid::Uuid>,
-        target: Option<uuid::Uuid>,
+        tenant: Option<Uuid>,
+        target: Option<Uuid>,
     ) -> Vec<Effect> {
         self.sent = true;
         self.requests
@@ -116,6 +123,20 @@ impl<'a> Cx<'a> {
         if matches!(&*self.modal, Some(Modal::Form(f)) if f.pending == Some(id)) {
             *self.modal = None;
         }
+    }
+
+    /// Asks for a tenant's usage again: the header shows its month's leads.
+    pub fn load_usage(&mut self, tenant: Uuid) -> Vec<Effect> {
+        self.send_about(
+            Request::Usage {
+                tenant: tenant.to_string(),
+            },
+            Some(Slot::Usage),
+            "",
+            "Could not refresh the usage",
+            Some(tenant),
+            None,
+        )
     }
 
     /// (Re)loads the tenants list: the header and tables show its counts.
@@ -151,6 +172,7 @@ macro_rules! with_cx {
             &app.theme,
             &app.keymap,
             app.now,
+            app.viewport,
         );
         let $f = &mut app.$feature;
         let out = $body;

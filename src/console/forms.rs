@@ -5,6 +5,7 @@ use super::action::Action;
 use super::app::{App, FormPurpose, Modal, OpenForm};
 use super::component::with_cx;
 use super::effect::Effect;
+use super::leads;
 use super::tenants;
 use super::widgets::form::Form;
 
@@ -23,8 +24,6 @@ impl App {
                 let Some(built) = built else { return };
                 built
             }
-            FormPurpose::NewLead(_) => Self::new_lead_fields(),
-            FormPurpose::AddNote { lead, .. } => self.note_fields(*lead),
             FormPurpose::NewAgent(_)
             | FormPurpose::EditAgent { .. }
             | FormPurpose::NewWorkspace { .. }
@@ -34,8 +33,10 @@ impl App {
                 };
                 built
             }
-            // The audit view opens its filter itself.
-            FormPurpose::AuditFilter(_) => return,
+            // The audit view and the Leads feature open theirs themselves.
+            FormPurpose::AuditFilter(_) | FormPurpose::NewLead(_) | FormPurpose::AddNote { .. } => {
+                return
+            }
             FormPurpose::ChangePassword => Self::password_fields(),
             FormPurpose::ApproveEdited { .. } | FormPurpose::RejectDraft { .. } => {
                 let Some(built) = self.approval_form_fields(&purpose) else {
@@ -124,17 +125,9 @@ impl App {
                 &mut cx
             ));
         }
-        let f = &open.form;
-        let (req, ok, fail, tenant) = match &open.purpose {
-            FormPurpose::NewLead(t) => Self::submit_new_lead(f, *t),
-            FormPurpose::AddNote { tenant, lead } => Self::submit_note(f, *tenant, *lead),
-            // Sent above, by the feature each is of.
-            _ => return (Vec::new(), true),
-        };
-        let effects = self.send_about(req, None, &ok, &fail, tenant, None);
-        open.pending = Some(self.requests.last_id());
-        open.form.clear_errors();
-        open.form.submitting = true;
-        (effects, true)
+        if leads::is_lead_form(&open.purpose) {
+            return with_cx!(self, leads, |_l, cx| leads::submit(open, &mut cx));
+        }
+        (Vec::new(), true)
     }
 }

@@ -55,6 +55,11 @@ impl Requests {
         self.latest.remove(&slot);
     }
 
+    /// Whether a load in `slot` is on its way.
+    pub fn awaits(&self, slot: Slot) -> bool {
+        self.latest.contains_key(&slot)
+    }
+
     pub fn is_busy(&self) -> bool {
         self.in_flight.values().any(|f| !f.quiet)
     }

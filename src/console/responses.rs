@@ -6,10 +6,14 @@ use super::app::{App, FormPurpose, InFlight, Load, Modal, OpenForm, Slot};
 use super::component::{with_cx, Component};
 use super::effect::{Effect, RequestId};
 use super::inflight::Stale;
+use super::leads;
 use super::request::Response;
 use super::tenants;
 use super::widgets::toast::Toast;
+use uuid::Uuid;
+
 use crate::api::ApiError;
+use crate::domain::ServerEvent;
 
 impl App {
     /// Applies a reply. Replies to unknown or superseded requests are dropped.
@@ -37,9 +41,9 @@ impl App {
         if let Response::Account(r) = response {
             return self.on_account_response(&flight, r);
         }
-        if let Response::ExportExists(path) = response {
-            self.on_export_exists(&flight, path);
-            return Vec::new();
+        if let Response::ExportExists(_) = response {
+            return with_cx!(self, leads, |l, cx| l
+                .on_response(id, &flight, response, &mut cx));
         }
         if self
             .onboarding
@@ -74,6 +78,14 @@ impl App {
             return with_cx!(self, overview, |o, cx| o
                 .on_response(id, &flight, response, &mut cx));
         }
+        // The open lead's workflow is the lead's.
+        if matches!(
+            response,
+            Response::LeadWorkflows(_) | Response::WorkflowStarted(_)
+        ) {
+            return with_cx!(self, leads, |l, cx| l
+                .on_response(id, &flight, response, &mut cx));
+        }
         if Self::is_workflow_response(&response) {
             return self.on_workflow_response(id, &flight, response);
         }
@@ -84,16 +96,21 @@ impl App {
             }
         }
         match response {
-            r @ (Response::Leads(_)
-            | Response::LeadMembers(_)
-            | Response::Lead(_)
-            | Response::LeadUpdated(_)
-            | Response::LeadDeleted(_)
-            | Response::NoteAdded(_)
-            | Response::LeadCreated(_)
-            | Response::Usage(_)
-            | Response::Imported(_)
-            | Response::Exported(_)) => return self.on_lead_response(id, &flight, r),
+            r if leads::answers(&r) => {
+                return with_cx!(self, leads, |l, cx| l.on_response(id, &flight, r, &mut cx));
+            }
+            Response::Usage(Ok(u)) => {
+                let tenant = flight.tenant.and_then(|id| {
+                    let list = self.session.tenants.loaded_mut()?;
+                    list.iter_mut().find(|t| t.id == id)
+                });
+                if let Some(t) = tenant {
+                    t.usage.leads_this_month = u.leads_this_month;
+                    t.usage.lead_limit = u.lead_limit;
+                    t.usage.users = u.users;
+                    t.usage.user_limit = u.user_limit;
+                }
+            }
             r @ (Response::Agents(_)
             | Response::AgentVersions(_)
             | Response::AgentCreated(_)
@@ -150,7 +167,9 @@ impl App {
             }
             // Shown inline in the pane, with the retry key.
             Response::Tenants(_) => self.session.tenants = Load::Failed(err.message()),
-            _ if self.on_lead_failure(flight, &err.message()) => {}
+            // The header keeps the last known count.
+            _ if flight.slot == Some(Slot::Usage) => {}
+            _ if self.leads.on_failure(flight, &err.message()) => {}
             _ if self.on_agent_failure(id, flight, &err) => {}
             _ => {
                 // A form keeps its draft and shows the errors where they belong.
@@ -198,5 +217,114 @@ impl App {
         if matches!(&self.modal, Some(Modal::Form(f)) if f.pending == Some(id)) {
             self.modal = None;
         }
+    }
+}
+
+impl App {
+    /// One toast per lead, until a burst (an import, a campaign): then one
+    /// toast that counts, so the screen is not buried.
+    fn toast_new_lead(&mut self, name: &str, place: &str) {
+        const GROUP: &str = "new-lead";
+        if let Some(t) = self
+            .toasts
+            .iter_mut()
+            .find(|t| t.group == Some(GROUP) && t.ttl.is_some())
+        {
+            t.count += 1;
+            t.text = format!("{} new leads — {place} (latest: {name})", t.count);
+            t.ttl = Some(crate::console::widgets::toast::SUCCESS_TICKS);
+            self.dirty = true;
+            return;
+        }
+        let mut t = Toast::info(format!("New lead: {name} — {place}"));
+        t.group = Some(GROUP);
+        self.toast(t);
+    }
+
+    /// A breach stays until dismissed (someone needs to act); several at
+    /// once (a backlog, an import of old leads) share one toast that counts.
+    fn toast_breach(&mut self, name: &str) {
+        const GROUP: &str = "sla-breach";
+        if let Some(t) = self.toasts.iter_mut().find(|t| t.group == Some(GROUP)) {
+            t.count += 1;
+            t.text = format!("{} leads breached their SLA (latest: {name})", t.count);
+            self.dirty = true;
+            return;
+        }
+        let mut t = Toast::error(format!("SLA breached: {name}"));
+        t.group = Some(GROUP);
+        self.toast(t);
+    }
+
+    /// Applies one event of `tenant`'s stream. Events of a tenant that is no
+    /// longer current (the stream is being switched) are dropped.
+    pub fn on_event(&mut self, tenant: Uuid, ev: ServerEvent) -> Vec<Effect> {
+        if self.session.current_tenant != Some(tenant) {
+            return Vec::new();
+        }
+        self.note_event(tenant, &ev);
+        self.notifications.in_event = true;
+        let out = self.apply_event(tenant, ev);
+        self.notifications.in_event = false;
+        out
+    }
+
+    /// Hands an event to the feature it is about; new leads and SLA
+    /// breaches are also toasted, grouped when they come in bursts.
+    fn apply_event(&mut self, tenant: Uuid, ev: ServerEvent) -> Vec<Effect> {
+        match ev.kind.as_str() {
+            "lead.created" => {
+                let Some(lead) = ev.lead() else {
+                    return Vec::new();
+                };
+                // Our own manual lead is already listed and toasted; spam
+                // does not deserve anyone's attention.
+                if !self.leads.lists(tenant, lead.id) && !lead.spam {
+                    let place = self
+                        .session
+                        .current()
+                        .map(|t| t.name.clone())
+                        .unwrap_or_default();
+                    self.toast_new_lead(&lead.name, &place);
+                }
+                self.dirty = true;
+                return with_cx!(self, leads, |l, cx| {
+                    l.on_created(tenant, lead, &cx);
+                    cx.load_usage(tenant)
+                });
+            }
+            "lead.updated" => {
+                if let Some(lead) = ev.lead() {
+                    self.dirty |= with_cx!(self, leads, |l, cx| l.on_updated(tenant, lead, &cx));
+                }
+            }
+            // Deleted, or no longer visible to this user (assigned away
+            // from a member who sees only their assigned leads).
+            "lead.deleted" | "lead.hidden" => {
+                let id = ev
+                    .data
+                    .get("lead_id")
+                    .and_then(|v| v.as_str())
+                    .and_then(|s| Uuid::parse_str(s).ok());
+                if let Some(id) = id {
+                    let hidden = ev.kind == "lead.hidden";
+                    self.dirty |= with_cx!(self, leads, |l, cx| l
+                        .on_removed(tenant, id, hidden, &mut cx));
+                }
+            }
+            "sla.breached" => {
+                let name = ev.data.get("name").and_then(|v| v.as_str()).unwrap_or("?");
+                self.toast_breach(name);
+            }
+            "lead.qualified"
+            | "workflow.awaiting_approval"
+            | "workflow.approved"
+            | "workflow.rejected"
+            | "workflow.failed" => return self.on_workflow_event(tenant, &ev),
+            "webhook.disabled" => self.toast_webhook_disabled(&ev),
+            // At-risk shows by itself: the SLA column is computed at render.
+            _ => {}
+        }
+        Vec::new()
     }
 }

@@ -12,11 +12,11 @@ impl App {
     /// After an action or a reply: features that show the current
     /// tenant's data (re)load it when it changed or their pane opened.
     pub(crate) fn follow(&mut self, opened: bool) -> Vec<Effect> {
-        let mut out = self.sync_leads(opened);
+        let shown = self.pane == Pane::Leads;
+        let mut out = with_cx!(self, leads, |l, cx| l.follow_tenant(shown, opened, &mut cx));
         out.extend(self.sync_agents(opened));
         out.extend(self.sync_playground(opened));
         out.extend(self.sync_approvals());
-        let shown = self.pane == Pane::Leads;
         out.extend(with_cx!(self, analytics, |a, cx| a.follow_tenant(shown, &mut cx)));
         out.extend(with_cx!(self, audit, |a, cx| a.follow_tenant(shown, &mut cx)));
         out
@@ -46,7 +46,7 @@ impl App {
                 self.switch_to(&t);
                 self.pane = Pane::Leads;
                 self.approvals.open = false;
-                self.leads.detail = None;
+                self.leads.close_detail();
             }
             None => self.toast(Toast::error("That tenant is not in your list yet")),
         }
@@ -56,7 +56,7 @@ impl App {
     /// `:audit`: the tenant's audit log opens in the Leads pane.
     pub(crate) fn open_audit(&mut self) -> Vec<Effect> {
         self.pane = Pane::Leads;
-        self.leads.detail = None;
+        self.leads.close_detail();
         self.approvals.open = false;
         self.analytics.close();
         with_cx!(self, audit, |a, cx| a.open(&mut cx))
@@ -65,7 +65,7 @@ impl App {
     /// `:analytics`: the figures open in the Leads pane, over the list.
     pub(crate) fn open_analytics(&mut self) -> Vec<Effect> {
         self.pane = Pane::Leads;
-        self.leads.detail = None;
+        self.leads.close_detail();
         self.approvals.open = false;
         self.audit.close();
         with_cx!(self, analytics, |a, cx| a.open(&mut cx))

@@ -56,7 +56,7 @@ impl Widget for &App {
                 self.analytics.render(&self.shared(), main, buf)
             }
             Pane::Leads if self.approvals.open => panes::approvals::render(self, main, buf),
-            Pane::Leads => panes::leads::render(self, main, buf),
+            Pane::Leads => self.leads.render(&self.shared(), main, buf),
             Pane::Agents => panes::agents::render(self, main, buf),
             Pane::Workspaces => panes::workspaces::render(self, main, buf),
             Pane::Playground => panes::playground::render(self, main, buf),
@@ -228,9 +228,9 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
         ];
         spans.extend(hint_line(app, &[Context::FilterInput]).spans);
         Line::from(spans)
-    } else if app.leads.editing && app.pane == Pane::Leads {
+    } else if let Some(draft) = app.leads.search_draft().filter(|_| app.pane == Pane::Leads) {
         let mut spans = vec![
-            Span::styled(format!("/{}", app.leads.draft), theme.field_focused),
+            Span::styled(format!("/{draft}"), theme.field_focused),
             Span::styled(" ", theme.field_cursor),
             Span::raw("  "),
         ];

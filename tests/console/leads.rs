@@ -246,7 +246,7 @@ fn snapshot_lead_detail_with_timeline() {
     }
     insta::assert_snapshot!(screen);
     press(&mut app, &[code(KeyCode::Esc)]);
-    assert!(app.leads.detail.is_none());
+    assert!(app.leads.detail().is_none());
 }
 
 #[test]
@@ -256,7 +256,7 @@ fn snapshot_leads_filter_active() {
     typed(&mut app, "acme");
     let screen = render(&app, 80, 24);
     assert!(screen.contains("/acme"), "{screen}");
-    let fx = app.update(Action::FilterDue(app.leads.debounce));
+    let fx = app.update(Action::FilterDue(app.leads.debounce()));
     let id = id_of(&fx, |r| matches!(r, Request::ListLeads { .. }));
     app.on_response(id, page(vec![mixed_leads().remove(0)], None));
     press(&mut app, &[code(KeyCode::Enter)]);
@@ -318,7 +318,7 @@ fn scrolling_near_the_end_requests_one_next_page() {
         .map(|i| lead(1000 + i, &format!("Lead {i}"), "", 500 - i as i64))
         .collect();
     app.on_response(id, page(more, None));
-    assert_eq!(app.leads.items.len(), 150);
+    assert_eq!(app.leads.items().len(), 150);
     // Only the rows on screen are drawn, wherever the selection is.
     press(&mut app, &[key('G')]);
     let screen = render(&app, 80, 24);
@@ -331,7 +331,7 @@ fn scrolling_near_the_end_requests_one_next_page() {
 #[test]
 fn at_the_head_of_the_queue_the_selection_follows_the_head() {
     let mut app = leads_loaded(mixed_leads(), None);
-    assert_eq!(app.leads.selected, 0);
+    assert_eq!(app.leads.selected(), 0);
     let fresh = lead(20, "Zoe Park", "Park Inc", 9 * 60);
     app.on_event(
         Uuid::from_u128(1),
@@ -341,7 +341,7 @@ fn at_the_head_of_the_queue_the_selection_follows_the_head() {
             serde_json::json!({ "lead": serde_json::to_value(&fresh).unwrap() }),
         ),
     );
-    assert_eq!(app.leads.selected, 0);
+    assert_eq!(app.leads.selected(), 0);
     assert_eq!(app.leads.selected_lead().map(|l| l.id), Some(fresh.id));
 }
 
@@ -361,7 +361,7 @@ fn a_new_lead_above_the_selection_keeps_the_selection_on_its_lead() {
             serde_json::json!({ "lead": serde_json::to_value(&fresh).unwrap() }),
         ),
     );
-    assert_eq!(app.leads.items[0].id, fresh.id);
+    assert_eq!(app.leads.items()[0].id, fresh.id);
     assert_eq!(app.leads.selected_lead().map(|l| l.id), selected);
     assert!(app
         .toasts
@@ -382,7 +382,7 @@ fn a_new_lead_above_the_selection_keeps_the_selection_on_its_lead() {
             serde_json::json!({ "lead": serde_json::to_value(&moved).unwrap() }),
         ),
     );
-    assert_eq!(app.leads.items[0].stage, "won");
+    assert_eq!(app.leads.items()[0].stage, "won");
     app.on_event(
         Uuid::from_u128(1),
         event(
@@ -391,16 +391,16 @@ fn a_new_lead_above_the_selection_keeps_the_selection_on_its_lead() {
             serde_json::json!({ "lead_id": fresh.id }),
         ),
     );
-    assert_eq!(app.leads.items.len(), 4);
+    assert_eq!(app.leads.items().len(), 4);
     assert_eq!(app.leads.selected_lead().map(|l| l.id), selected);
     // A lead assigned away from a member who sees only their own leaves
     // the list the same way (the server withdraws it with `lead.hidden`).
-    let away = app.leads.items[3].id;
+    let away = app.leads.items()[3].id;
     app.on_event(
         Uuid::from_u128(1),
         event(3, "lead.hidden", serde_json::json!({ "lead_id": away })),
     );
-    assert_eq!(app.leads.items.len(), 3);
+    assert_eq!(app.leads.items().len(), 3);
     assert!(app.leads.position(away).is_none());
     app.on_event(
         Uuid::from_u128(1),
@@ -431,7 +431,7 @@ fn a_new_lead_above_the_selection_keeps_the_selection_on_its_lead() {
         .collect();
     assert_eq!(breaches, ["2 leads breached their SLA (latest: Ann Lee)"]);
     // Another tenant's event is not ours.
-    let before = app.leads.items.len();
+    let before = app.leads.items().len();
     app.on_event(
         Uuid::from_u128(2),
         event(
@@ -440,7 +440,7 @@ fn a_new_lead_above_the_selection_keeps_the_selection_on_its_lead() {
             serde_json::json!({ "lead": serde_json::to_value(lead(30, "X", "", 1)).unwrap() }),
         ),
     );
-    assert_eq!(app.leads.items.len(), before);
+    assert_eq!(app.leads.items().len(), before);
 }
 
 #[test]
@@ -458,7 +458,7 @@ fn live_leads_outside_the_filter_are_not_inserted() {
             serde_json::json!({ "lead": serde_json::to_value(&fresh).unwrap() }),
         ),
     );
-    assert_eq!(app.leads.items.len(), 1);
+    assert_eq!(app.leads.items().len(), 1);
 }
 
 #[test]
@@ -490,11 +490,11 @@ fn search_is_debounced_into_one_request() {
     // A reply to an older search is dropped by its id.
     let id = id_of(&sent, |r| matches!(r, Request::ListLeads { .. }));
     typed(&mut app, "x");
-    let fx = app.update(Action::FilterDue(app.leads.debounce));
+    let fx = app.update(Action::FilterDue(app.leads.debounce()));
     let newer = id_of(&fx, |r| matches!(r, Request::ListLeads { .. }));
     app.on_response(id, page(mixed_leads(), None));
     app.on_response(newer, page(vec![], None));
-    assert!(app.leads.items.is_empty());
+    assert!(app.leads.items().is_empty());
 }
 
 fn open_detail(app: &mut App) {
@@ -538,7 +538,7 @@ fn move_stage_picker_sends_the_chosen_stage() {
         .toasts
         .iter()
         .any(|t| t.text == "Moved Jane Doe to Qualified"));
-    assert_eq!(app.leads.items[0].stage, "qualified");
+    assert_eq!(app.leads.items()[0].stage, "qualified");
     // The timeline is fetched again for the new entry.
     assert!(requests(&fx)
         .iter()
@@ -584,9 +584,9 @@ fn a_failed_update_shows_the_servers_message_and_keeps_the_state() {
         toast.text
     );
     assert!(toast.text.starts_with("Could not mark Jane Doe as spam"));
-    assert!(app.leads.detail.is_some());
-    assert!(!app.leads.items[0].spam);
-    assert_eq!(app.leads.items.len(), 4);
+    assert!(app.leads.detail().is_some());
+    assert!(!app.leads.items()[0].spam);
+    assert_eq!(app.leads.items().len(), 4);
 }
 
 #[test]
@@ -612,8 +612,8 @@ fn delete_asks_first() {
     let fx = press(&mut app, &[key('y')]);
     let id = id_of(&fx, |r| matches!(r, Request::DeleteLead { .. }));
     app.on_response(id, Response::LeadDeleted(Ok(())));
-    assert!(app.leads.detail.is_none());
-    assert_eq!(app.leads.items.len(), 3);
+    assert!(app.leads.detail().is_none());
+    assert_eq!(app.leads.items().len(), 3);
     assert!(app.toasts.iter().any(|t| t.text == "Deleted lead Jane Doe"));
 }
 
@@ -670,7 +670,7 @@ fn leads_commands_set_the_scope() {
         };
         assert!(ok, "{cmd}: {q:?}");
     }
-    assert_eq!(app.leads.filter.scope, LeadScope::All);
+    assert_eq!(app.leads.filter().scope, LeadScope::All);
     press(&mut app, &[key(':')]);
     typed(&mut app, "leads stage nowhere");
     press(&mut app, &[code(KeyCode::Enter)]);

@@ -344,7 +344,7 @@ fn enter_on_a_notification_opens_its_lead() {
     assert!(!app.notifications.open);
     // The copy the event carried shows at once, while a fresh one loads.
     assert_eq!(
-        app.leads.detail.as_ref().map(|d| d.lead.name.as_str()),
+        app.leads.detail().map(|d| d.lead.name.as_str()),
         Some("Jane Doe")
     );
     assert!(requests(&fx)
@@ -399,7 +399,7 @@ fn enter_on_another_tenants_lead_switches_tenant_fetches_it_and_opens_it() {
         "{reqs:?}"
     );
     // Nothing to show until the lead arrives.
-    assert!(app.leads.detail.is_none());
+    assert!(app.leads.detail().is_none());
     let list = id_of(&fx, |r| matches!(r, Request::ListLeads { .. }));
     app.on_response(
         list,
@@ -415,7 +415,7 @@ fn enter_on_another_tenants_lead_switches_tenant_fetches_it_and_opens_it() {
             timeline: Ok(timeline()),
         })),
     );
-    let d = app.leads.detail.as_ref().expect("the detail opened");
+    let d = app.leads.detail().expect("the detail opened");
     assert_eq!(d.lead.name, "Carla Ruiz");
     assert!(matches!(d.timeline, Load::Loaded(_)));
     // Its workflow state, as when a lead is opened from the list.
@@ -437,7 +437,7 @@ fn a_deleted_lead_says_so_and_its_notification_no_longer_points_at_it() {
             timeline: Err(not_found()),
         })),
     );
-    assert!(app.leads.detail.is_none());
+    assert!(app.leads.detail().is_none());
     assert!(app
         .toasts
         .iter()
@@ -480,7 +480,7 @@ fn a_lead_of_the_current_tenant_that_is_not_loaded_is_fetched() {
             timeline: Ok(timeline()),
         })),
     );
-    assert!(app.leads.detail.is_none());
+    assert!(app.leads.detail().is_none());
     assert_eq!(app.pane, Pane::Agents);
 }
 

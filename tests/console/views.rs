@@ -424,13 +424,18 @@ fn the_lead_detail_shows_its_workflow_and_starts_one() {
     );
     let mut cancelled = workflow(604, 11, false);
     cancelled.status = WorkflowStatus::Cancelled;
-    app.on_response(id, Response::WorkflowDecided(Ok(cancelled)));
+    let decided = app.on_response(id, Response::WorkflowDecided(Ok(cancelled)));
     assert!(render(&app, 80, 24).contains("cancelled (w runs it again)"));
     // With none in progress, stopping says so and sends nothing.
     let fx = press(&mut app, &[key('W')]);
     assert!(requests(&fx).is_empty());
     // An ended one aside, a lead without a workflow starts a new one.
-    app.approvals.lead_workflow = Some((Uuid::from_u128(11), Load::Loaded(None)));
+    let reread = requests(&decided)
+        .into_iter()
+        .rfind(|(_, r)| matches!(r, Request::LeadWorkflows { .. }))
+        .expect("the decision reads the workflow again")
+        .0;
+    app.on_response(reread, Response::LeadWorkflows(Ok(Vec::new())));
     let fx = press(&mut app, &[key('w')]);
     let (id, req) = requests(&fx).into_iter().next().expect("a start");
     assert_eq!(

@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use crate::console::app::{App, Load};
+use crate::console::component::{with_cx, Cx};
 use crate::console::effect::{Effect, Request};
 use crate::domain::{StepOutcome, Workflow, WorkflowStatus, WorkflowStep};
 
@@ -102,21 +103,27 @@ impl App {
             return Vec::new();
         }
         self.approvals.deciding = Some(a.workflow.id);
-        self.retry_workflow(tenant, a.workflow.id, &super::lead_name(&a))
+        let name = super::lead_name(&a);
+        with_cx!(self, approvals, |_a, cx| retry_workflow(
+            tenant,
+            a.workflow.id,
+            &name,
+            &mut cx
+        ))
     }
+}
 
-    /// Asks to run a workflow again: from the list, or from a lead's detail.
-    pub(crate) fn retry_workflow(&mut self, tenant: Uuid, id: Uuid, lead: &str) -> Vec<Effect> {
-        self.send_about(
-            Request::RetryWorkflow {
-                tenant: tenant.to_string(),
-                id,
-            },
-            None,
-            &format!("Running the workflow for {lead} again"),
-            &format!("Could not retry the workflow for {lead}"),
-            Some(tenant),
-            Some(id),
-        )
-    }
+/// Asks to run a workflow again: from the list, or from a lead's detail.
+pub(crate) fn retry_workflow(tenant: Uuid, id: Uuid, lead: &str, cx: &mut Cx<'_>) -> Vec<Effect> {
+    cx.send_about(
+        Request::RetryWorkflow {
+            tenant: tenant.to_string(),
+            id,
+        },
+        None,
+        &format!("Running the workflow for {lead} again"),
+        &format!("Could not retry the workflow for {lead}"),
+        Some(tenant),
+        Some(id),
+    )
 }

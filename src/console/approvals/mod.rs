@@ -1,20 +1,20 @@
 //! The approvals view: the current tenant's workflows whose drafted reply
-//! waits for a person (or, switched, its failed, running or all workflows),
-//! and the open lead's workflow state.
+//! waits for a person (or, switched, its failed, running or all workflows).
 
 pub(crate) mod keys;
 mod lists;
 mod replies;
 
+pub(crate) use lists::retry_workflow;
 pub use lists::{failing_step, failure_text, retryable, WorkflowList};
 
 use uuid::Uuid;
 
 use crate::console::action::Action;
 use crate::console::app::{App, FormPurpose, Load, OpenForm, Pane, Slot};
+use crate::console::component::with_cx;
 use crate::console::effect::{Effect, Request, RequestId};
 use crate::console::widgets::form::Field;
-use crate::console::widgets::toast::Toast;
 use crate::domain::{Workflow, WorkflowStatus};
 
 pub use crate::console::request::Approval;
@@ -34,8 +34,6 @@ pub struct ApprovalsView {
     pub error: Option<String>,
     /// The workflow whose decision or retry is in flight.
     pub deciding: Option<Uuid>,
-    /// The open lead and its newest workflow (`None`: it never had one).
-    pub lead_workflow: Option<(Uuid, Load<Option<Workflow>>)>,
 }
 
 impl ApprovalsView {
@@ -113,7 +111,7 @@ impl App {
     /// Opens the view in the Leads pane and (re)loads the list.
     pub(crate) fn open_approvals(&mut self) -> Vec<Effect> {
         self.pane = Pane::Leads;
-        self.leads.detail = None;
+        self.leads.close_detail();
         self.analytics.close();
         self.audit.close();
         self.approvals.open = true;
@@ -186,13 +184,7 @@ impl App {
                     .and_then(|a| a.lead.clone())
                 {
                     self.approvals.open = false;
-                    let id = lead.id;
-                    self.leads.detail = Some(crate::console::leads::LeadDetail {
-                        lead,
-                        timeline: Load::Loading,
-                        scroll: 0,
-                    });
-                    return self.load_lead(id);
+                    return with_cx!(self, leads, |l, cx| l.open_detail(lead, &mut cx));
                 }
             }
             _ => {}
@@ -320,85 +312,5 @@ impl App {
         open.form.clear_errors();
         open.form.submitting = true;
         (effects, true)
-    }
-
-    /// Asks for the open lead's newest workflow.
-    pub(crate) fn load_lead_workflow(&mut self, lead: Uuid) -> Vec<Effect> {
-        let Some(tenant) = self.leads.tenant else {
-            return Vec::new();
-        };
-        let keep =
-            matches!(&self.approvals.lead_workflow, Some((l, Load::Loaded(_))) if *l == lead);
-        if !keep {
-            self.approvals.lead_workflow = Some((lead, Load::Loading));
-        }
-        self.send_about(
-            Request::LeadWorkflows {
-                tenant: tenant.to_string(),
-                lead,
-            },
-            Some(Slot::LeadWorkflow),
-            "",
-            "Could not load the lead's workflow",
-            Some(tenant),
-            Some(lead),
-        )
-    }
-
-    /// The open lead's newest workflow, when loaded.
-    fn open_lead_workflow(&self) -> Option<&Workflow> {
-        let lead = self.leads.detail.as_ref()?.lead.id;
-        match &self.approvals.lead_workflow {
-            Some((l, Load::Loaded(Some(wf)))) if *l == lead => Some(wf),
-            _ => None,
-        }
-    }
-
-    /// Runs the open lead's workflow: its failed, cancelled or rejected one
-    /// again, or else a new one with its workspace's agent.
-    pub(crate) fn start_lead_workflow(&mut self) -> Vec<Effect> {
-        let (Some(tenant), Some(d)) = (self.leads.tenant, &self.leads.detail) else {
-            return Vec::new();
-        };
-        let (lead, name) = (d.lead.id, d.lead.name.clone());
-        let ended = self.open_lead_workflow().filter(|wf| retryable(wf.status));
-        if let Some(wf) = ended {
-            let id = wf.id;
-            return self.retry_workflow(tenant, id, &name);
-        }
-        self.send_about(
-            Request::StartWorkflow {
-                tenant: tenant.to_string(),
-                lead,
-            },
-            None,
-            &format!("Started a workflow for {name}"),
-            &format!("Could not start a workflow for {name}"),
-            Some(tenant),
-            Some(lead),
-        )
-    }
-
-    /// Cancels the open lead's workflow in progress.
-    pub(crate) fn stop_lead_workflow(&mut self) -> Vec<Effect> {
-        let Some(tenant) = self.leads.tenant else {
-            return Vec::new();
-        };
-        let Some(wf) = self.open_lead_workflow().filter(|wf| wf.status.is_active()) else {
-            self.toast(Toast::info("No workflow in progress for this lead"));
-            return Vec::new();
-        };
-        let id = wf.id;
-        self.send_about(
-            Request::CancelWorkflow {
-                tenant: tenant.to_string(),
-                id,
-            },
-            None,
-            "Workflow cancelled",
-            "Could not cancel the workflow",
-            Some(tenant),
-            Some(id),
-        )
     }
 }

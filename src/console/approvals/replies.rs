@@ -3,8 +3,9 @@
 use uuid::Uuid;
 
 use crate::api::ApiError;
-use crate::console::app::{App, InFlight, Load, Modal, Slot};
+use crate::console::app::{App, InFlight, Load, Modal};
 use crate::console::approvals::WorkflowList;
+use crate::console::component::with_cx;
 use crate::console::effect::{Effect, Request, RequestId};
 use crate::console::request::Response;
 use crate::console::widgets::toast::Toast;
@@ -26,8 +27,6 @@ impl App {
                 | Response::ApprovalLoaded(_)
                 | Response::WorkflowDecided(_)
                 | Response::WorkflowRetried(_)
-                | Response::LeadWorkflows(_)
-                | Response::WorkflowStarted(_)
         )
     }
 
@@ -54,27 +53,6 @@ impl App {
             }
             Response::WorkflowDecided(r) => return self.on_decided(id, flight, r, false),
             Response::WorkflowRetried(r) => return self.on_decided(id, flight, r, true),
-            Response::LeadWorkflows(r) => {
-                if let Some((lead, state)) = &mut self.approvals.lead_workflow {
-                    if Some(*lead) == flight.target {
-                        *state = match r {
-                            Ok(list) => Load::Loaded(list.into_iter().next()),
-                            Err(e) => Load::Failed(e.message()),
-                        };
-                    }
-                }
-            }
-            Response::WorkflowStarted(Ok(wf)) => {
-                if let Some((lead, state)) = &mut self.approvals.lead_workflow {
-                    if *lead == wf.lead_id {
-                        *state = Load::Loaded(Some(wf));
-                    }
-                }
-                self.toast(Toast::success(flight.ok.clone()));
-            }
-            Response::WorkflowStarted(Err(e)) => {
-                self.toast(Toast::error(format!("{}: {}", flight.fail, e.message())));
-            }
             _ => {}
         }
         Vec::new()
@@ -96,16 +74,11 @@ impl App {
             Ok(wf) => {
                 self.finish_form(id);
                 self.approvals.place(&wf);
-                if let Some((lead, state)) = &mut self.approvals.lead_workflow {
-                    if *lead == wf.lead_id {
-                        *state = Load::Loaded(Some(wf.clone()));
-                    }
-                }
+                self.leads.on_workflow(&wf);
                 self.toast(Toast::success(flight.ok.clone()));
                 // Approval recorded the reply: the lead's SLA clock stopped.
-                if self.detail_is(wf.lead_id) {
-                    let mut out = self.load_lead(wf.lead_id);
-                    out.extend(self.load_lead_workflow(wf.lead_id));
+                let lead = wf.lead_id;
+                if let Some(out) = with_cx!(self, leads, |l, cx| l.on_decided(lead, &mut cx)) {
                     return out;
                 }
                 // A retry moves the workflow to another list: read it again.
@@ -180,9 +153,9 @@ impl App {
             }
             "lead.qualified" => {
                 // The lead gained a qualification: read it with its workflow.
-                if let Some(l) = lead.filter(|l| self.detail_is(*l)) {
+                if let Some(out) = with_cx!(self, leads, |l, cx| l.on_qualified(lead, &mut cx)) {
                     self.dirty = true;
-                    return self.load_lead(l);
+                    return out;
                 }
             }
             "workflow.approved" | "workflow.rejected" | "workflow.failed" => {
@@ -205,23 +178,9 @@ impl App {
             out.extend(self.load_approvals());
         }
         // The open lead's workflow moved on: read it again.
-        let shown = self.approvals.lead_workflow.as_ref().and_then(|(l, s)| {
-            let same_wf = s
-                .loaded()
-                .and_then(|w| w.as_ref())
-                .is_some_and(|w| Some(w.id) == workflow);
-            (Some(*l) == lead || same_wf).then_some(*l)
-        });
-        if let Some(l) = shown.filter(|l| self.detail_is(*l)) {
-            out.extend(self.load_lead_workflow(l));
-        }
+        out.extend(with_cx!(self, leads, |l, cx| l
+            .on_workflow_moved(lead, workflow, &mut cx)));
         self.dirty = true;
         out
-    }
-
-    /// Forgets the open lead's workflow: the detail closed.
-    pub(crate) fn drop_lead_workflow(&mut self) {
-        self.approvals.lead_workflow = None;
-        self.requests.latest.remove(&Slot::LeadWorkflow);
     }
 }

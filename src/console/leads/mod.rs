@@ -1,23 +1,39 @@
-//! The Leads pane's state: the lazily paged list of the current tenant's
-//! leads, its server-side filter, the open lead's detail, and the pure
-//! helpers (sort order, filter match, SLA countdown) that update and render share.
+//! The Leads feature: the lazily paged list of the current tenant's leads,
+//! its server-side filter and debounced search, the open lead's detail (its
+//! timeline, its newest workflow and the actions on it), the live lead
+//! events, `:leads`, `:import` and `:export`, and the pure helpers (sort
+//! order, filter match, SLA countdown) that update and render share.
 
+mod detail;
+mod detail_pane;
 mod events;
 pub(crate) mod export_file;
 mod flows;
 mod forms;
+mod pane;
 mod replies;
 mod transfer;
 
 use std::cmp::Ordering;
 
 use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use uuid::Uuid;
 
+pub(crate) use forms::{is_lead_form, submit};
+pub(crate) use replies::answers;
+pub(crate) use transfer::perform;
+
+use super::action::Action;
+use super::component::{Component, Cx, Shared};
+use super::effect::{Effect, RequestId};
+use super::keymap::Context;
 use super::paging::Pager;
-use super::state::Load;
+use super::request::Response;
+use super::state::{InFlight, Load};
 use crate::domain::lead::sla_state;
-use crate::domain::{Lead, LeadQuery, Member, SlaState, TimelineEntry};
+use crate::domain::{Lead, LeadQuery, Member, SlaState, TimelineEntry, Workflow};
 
 /// Rows per page request; the server allows up to 200.
 pub const PAGE_SIZE: u32 = 100;
@@ -170,38 +186,106 @@ pub struct LeadDetail {
     pub scroll: usize,
 }
 
-/// The list of the current tenant's leads, loaded a page at a time.
+impl LeadDetail {
+    fn new(lead: Lead) -> Self {
+        Self {
+            lead,
+            timeline: Load::Loading,
+            scroll: 0,
+        }
+    }
+}
+
+/// The list of the current tenant's leads, loaded a page at a time, and
+/// the lead open over it.
 #[derive(Debug, Clone, Default)]
 pub struct LeadsView {
     /// The tenant the list belongs to; a different current tenant reloads.
-    pub tenant: Option<Uuid>,
+    tenant: Option<Uuid>,
     /// The first page's state; later pages append to `items`.
-    pub status: Load<()>,
-    pub items: Vec<Lead>,
+    status: Load<()>,
+    items: Vec<Lead>,
     /// The next page's cursor, and whether it is being fetched.
-    pub pager: Pager,
-    pub selected: usize,
+    pager: Pager,
+    selected: usize,
     /// First row on screen, kept so the table scrolls like a pager and
     /// rendering never walks the rows it does not show.
-    pub offset: usize,
+    offset: usize,
     /// The filter the loaded list answers.
-    pub filter: LeadFilter,
+    filter: LeadFilter,
     /// The `/` text being typed, sent once typing pauses.
-    pub draft: String,
-    pub editing: bool,
+    draft: String,
+    editing: bool,
     /// Bumped by every keystroke; only the newest timer sends.
-    pub debounce: u64,
-    pub detail: Option<LeadDetail>,
-    pub members: Load<Vec<Member>>,
+    debounce: u64,
+    detail: Option<LeadDetail>,
+    /// The open lead and its newest workflow (`None`: it never had one).
+    workflow: Option<(Uuid, Load<Option<Workflow>>)>,
+    members: Load<Vec<Member>>,
 }
 
 impl LeadsView {
+    /// The tenant whose leads are listed.
+    pub fn tenant(&self) -> Option<Uuid> {
+        self.tenant
+    }
+
+    pub fn items(&self) -> &[Lead] {
+        &self.items
+    }
+
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
     pub fn selected_lead(&self) -> Option<&Lead> {
         self.items.get(self.selected)
     }
 
     pub fn position(&self, id: Uuid) -> Option<usize> {
         self.items.iter().position(|l| l.id == id)
+    }
+
+    pub fn filter(&self) -> &LeadFilter {
+        &self.filter
+    }
+
+    /// The `/` filter has the focus.
+    pub fn is_filtering(&self) -> bool {
+        self.editing
+    }
+
+    /// The `/` text while it is being typed.
+    pub fn search_draft(&self) -> Option<&str> {
+        self.editing.then_some(self.draft.as_str())
+    }
+
+    /// The newest keystroke's number: the timer that may send the search.
+    pub fn debounce(&self) -> u64 {
+        self.debounce
+    }
+
+    pub fn detail(&self) -> Option<&LeadDetail> {
+        self.detail.as_ref()
+    }
+
+    /// Whether `lead` is the one open.
+    pub fn detail_is(&self, lead: Uuid) -> bool {
+        self.detail.as_ref().is_some_and(|d| d.lead.id == lead)
+    }
+
+    /// The open lead's newest workflow as last read, if it is the one open.
+    pub fn workflow(&self) -> Option<&Load<Option<Workflow>>> {
+        let open = self.detail.as_ref()?.lead.id;
+        self.workflow
+            .as_ref()
+            .filter(|(l, _)| *l == open)
+            .map(|(_, w)| w)
+    }
+
+    /// Another view takes the Leads pane.
+    pub fn close_detail(&mut self) {
+        self.detail = None;
     }
 
     /// How a member is shown in a narrow column: the name, else the email.
@@ -220,7 +304,7 @@ impl LeadsView {
     }
 
     /// Keeps the selection on screen for a body of `rows` lines.
-    pub fn scroll_into_view(&mut self, rows: usize) {
+    fn scroll_into_view(&mut self, rows: usize) {
         let rows = rows.max(1);
         if self.selected < self.offset {
             self.offset = self.selected;
@@ -230,10 +314,15 @@ impl LeadsView {
         self.offset = self.offset.min(self.items.len().saturating_sub(1));
     }
 
+    /// The terminal changed size: the selection stays on screen.
+    pub(crate) fn on_resize(&mut self, cx: &Cx<'_>) {
+        self.scroll_into_view(flows::page_rows(cx));
+    }
+
     /// Inserts or replaces a lead in its sorted place, keeping the selection
     /// (and the rows on screen) on the same lead. A lead that sorts after the
     /// loaded part while more pages exist is left for those pages.
-    pub fn upsert(&mut self, lead: Lead) -> bool {
+    fn upsert(&mut self, lead: Lead) -> bool {
         if let Some(i) = self.position(lead.id) {
             self.items[i] = lead;
             return true;
@@ -257,7 +346,7 @@ impl LeadsView {
         true
     }
 
-    pub fn remove(&mut self, id: Uuid) -> bool {
+    fn remove(&mut self, id: Uuid) -> bool {
         let Some(i) = self.position(id) else {
             return false;
         };
@@ -270,5 +359,45 @@ impl LeadsView {
         }
         self.selected = self.selected.min(self.items.len().saturating_sub(1));
         true
+    }
+}
+
+impl Component for LeadsView {
+    fn contexts(&self, _shared: &Shared<'_>) -> (Vec<Context>, bool) {
+        if self.editing {
+            return (vec![Context::FilterInput], true);
+        }
+        let mut out = Vec::new();
+        if self.detail.is_some() {
+            out.push(Context::LeadDetail);
+        } else {
+            if self.status.is_failed() {
+                out.push(Context::LoadError);
+            }
+            out.push(Context::LeadList);
+        }
+        out.push(Context::Global);
+        (out, false)
+    }
+
+    fn update(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.update_list(action, cx)
+    }
+
+    fn on_response(
+        &mut self,
+        id: RequestId,
+        flight: &InFlight,
+        response: Response,
+        cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
+        self.apply(id, flight, response, cx)
+    }
+
+    fn render(&self, shared: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+        match &self.detail {
+            Some(d) => detail_pane::render(self, d, shared, area, buf),
+            None => pane::render(self, shared, area, buf),
+        }
     }
 }

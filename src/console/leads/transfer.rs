@@ -1,17 +1,24 @@
 //! `:import sample`, `:import PATH` and `:export [PATH]`: leads in and out of
-//! the current tenant. Files are read and written by the request task, never
-//! by the UI loop.
+//! the current tenant, and the confirmed deletion of a lead. Files are read
+//! and written by the request task, never by the UI loop.
 
 use uuid::Uuid;
 
-use crate::console::app::{App, Confirmable, InFlight, Modal, Pane};
+use super::LeadsView;
+use crate::console::component::Cx;
 use crate::console::effect::{Effect, Request};
+use crate::console::state::{Confirmable, InFlight};
 use crate::console::widgets::toast::Toast;
 use crate::domain::ImportReport;
 
-impl App {
-    pub(crate) fn import_command(&mut self, arg: &str) -> Result<Vec<Effect>, String> {
-        let tenant = self
+impl LeadsView {
+    /// `:import`: the router shows the Leads pane when it answers `Ok`.
+    pub(crate) fn import_command(
+        &mut self,
+        arg: &str,
+        cx: &mut Cx<'_>,
+    ) -> Result<Vec<Effect>, String> {
+        let tenant = cx
             .session
             .current()
             .cloned()
@@ -32,9 +39,8 @@ impl App {
                 path.to_string(),
             ),
         };
-        self.pane = Pane::Leads;
-        let mut out = self.sync_leads(true);
-        out.extend(self.send_about(
+        let mut out = self.follow_tenant(true, true, cx);
+        out.extend(cx.send_about(
             req,
             None,
             &format!("Imported {what} into {}", tenant.name),
@@ -45,8 +51,8 @@ impl App {
         Ok(out)
     }
 
-    pub(crate) fn export_command(&mut self, arg: &str) -> Result<Vec<Effect>, String> {
-        let tenant = self
+    pub(crate) fn export_command(&self, arg: &str, cx: &mut Cx<'_>) -> Result<Vec<Effect>, String> {
+        let tenant = cx
             .session
             .current()
             .cloned()
@@ -56,15 +62,15 @@ impl App {
         } else {
             arg.to_string()
         };
-        Ok(self.export_to(tenant.id, path, false))
+        Ok(self.export_to(tenant.id, path, false, cx))
     }
 
     /// Sends the export; over an existing file only when `replace` (the
     /// user said yes to replacing it).
-    pub(crate) fn export_to(&mut self, tenant: Uuid, path: String, replace: bool) -> Vec<Effect> {
+    fn export_to(&self, tenant: Uuid, path: String, replace: bool, cx: &mut Cx<'_>) -> Vec<Effect> {
         // The Leads pane's filter applies when it shows this tenant.
-        let query = if self.leads.tenant == Some(tenant) {
-            self.leads.filter.query(None)
+        let query = if self.tenant == Some(tenant) {
+            self.filter.query(None)
         } else {
             Default::default()
         };
@@ -76,29 +82,34 @@ impl App {
             path,
             replace,
         };
-        self.send_about(req, None, "", &fail, Some(tenant), None)
+        cx.send_about(req, None, "", &fail, Some(tenant), None)
     }
 
     /// A file is where the export would go: replace it only after a yes.
-    pub(crate) fn on_export_exists(&mut self, flight: &InFlight, path: String) {
+    pub(super) fn on_export_exists(&self, flight: &InFlight, path: String, cx: &mut Cx<'_>) {
         let Some(tenant) = flight.tenant else {
             return;
         };
-        self.modal = Some(Modal::Confirm {
-            question: format!(
+        cx.confirm(
+            format!(
                 "{path} already exists. Replace it? (No keeps it; :export NAME writes \
                  elsewhere.)"
             ),
-            action: Confirmable::ReplaceExport { tenant, path },
-        });
+            Confirmable::ReplaceExport { tenant, path },
+        );
     }
 
-    pub(crate) fn on_imported(&mut self, flight: &InFlight, report: ImportReport) -> Vec<Effect> {
+    pub(super) fn on_imported(
+        &mut self,
+        flight: &InFlight,
+        report: ImportReport,
+        cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
         let mut text = format!("{}: {} new", flight.ok, report.imported);
         if report.duplicates > 0 {
             text.push_str(&format!(", {} already there", report.duplicates));
         }
-        self.toast(Toast::success(text));
+        cx.toast(Toast::success(text));
         if !report.errors.is_empty() {
             // Every rejected row is named; the first few fit in a toast.
             let mut lines: Vec<String> = report
@@ -110,7 +121,7 @@ impl App {
             if report.errors.len() > 5 {
                 lines.push(format!("… and {} more", report.errors.len() - 5));
             }
-            self.toast(Toast::error(format!(
+            cx.toast(Toast::error(format!(
                 "{} rows not imported: {}",
                 report.errors.len(),
                 lines.join("; ")
@@ -118,11 +129,35 @@ impl App {
         }
         let mut out = Vec::new();
         if let Some(t) = flight.tenant {
-            if self.leads.tenant == Some(t) {
-                out.extend(self.load_leads());
+            if self.tenant == Some(t) {
+                out.extend(self.load(cx));
             }
-            out.extend(self.load_usage(t));
+            out.extend(cx.load_usage(t));
         }
         out
+    }
+}
+
+/// Sends a confirmed destructive action of this feature; gives it back when
+/// it is another's.
+pub(crate) fn perform(
+    what: Confirmable,
+    leads: &LeadsView,
+    cx: &mut Cx<'_>,
+) -> Result<Vec<Effect>, Confirmable> {
+    match what {
+        Confirmable::DeleteLead { tenant, id, name } => Ok(cx.send_about(
+            Request::DeleteLead {
+                tenant: tenant.to_string(),
+                id,
+            },
+            None,
+            &format!("Deleted lead {name}"),
+            &format!("Could not delete {name}"),
+            Some(tenant),
+            Some(id),
+        )),
+        Confirmable::ReplaceExport { tenant, path } => Ok(leads.export_to(tenant, path, true, cx)),
+        other => Err(other),
     }
 }

@@ -1,11 +1,9 @@
 //! Enter on a notification: the lead it is about, in the Leads pane of its
 //! tenant, fetched by id when it is not at hand.
 
-use uuid::Uuid;
-
 use crate::console::app::{App, InFlight, Load, Pane, Slot};
+use crate::console::component::with_cx;
 use crate::console::effect::{Effect, Request};
-use crate::console::leads::LeadDetail;
 use crate::console::request::Response;
 use crate::console::widgets::toast::Toast;
 
@@ -41,19 +39,8 @@ impl App {
         self.approvals.open = false;
         self.analytics.close();
         self.audit.close();
-        let mut out = self.show_leads_of_current();
-        let at_hand = n.lead.filter(|l| l.tenant_id == tenant).or_else(|| {
-            let i = self.leads.position(id)?;
-            self.leads.items.get(i).cloned()
-        });
-        if !self.detail_is(id) {
-            self.drop_lead_workflow();
-            self.leads.detail = at_hand.map(|lead| LeadDetail {
-                lead,
-                timeline: Load::Loading,
-                scroll: 0,
-            });
-        }
+        let at_hand = n.lead.filter(|l| l.tenant_id == tenant);
+        let (mut out, opened) = with_cx!(self, leads, |l, cx| l.show_lead(id, at_hand, &mut cx));
         out.extend(self.send_about(
             Request::LoadLead {
                 tenant: tenant.to_string(),
@@ -65,8 +52,8 @@ impl App {
             Some(tenant),
             Some(id),
         ));
-        if self.detail_is(id) {
-            out.extend(self.load_lead_workflow(id));
+        if opened {
+            out.extend(with_cx!(self, leads, |l, cx| l.load_workflow(id, &mut cx)));
         }
         out
     }
@@ -86,53 +73,23 @@ impl App {
         let lead = match data.lead {
             Ok(lead) => lead,
             Err(e) if e.status() == Some(404) => {
-                self.lead_is_gone(tenant, id);
+                // Deleted since the notification was written.
+                self.notifications.forget_lead(id);
+                with_cx!(self, leads, |l, cx| l.on_notified_gone(tenant, id, &mut cx));
+                self.toast(Toast::info("That lead no longer exists"));
                 return Vec::new();
             }
             Err(e) => {
-                if let Some(d) = self.leads.detail.as_mut().filter(|d| d.lead.id == id) {
-                    d.timeline = Load::Failed(e.message());
-                }
+                self.leads.on_notified_failure(id, e.message());
                 self.toast(Toast::error(format!("{}: {}", flight.fail, e.message())));
                 return Vec::new();
             }
         };
-        let here = self.pane == Pane::Leads && self.leads.tenant == Some(tenant);
-        let other_open = self.leads.detail.as_ref().is_some_and(|d| d.lead.id != id);
-        if !here || other_open {
-            return Vec::new();
-        }
         let timeline = data
             .timeline
             .map_or_else(|e| Load::Failed(e.message()), Load::Loaded);
-        let opening = !self.detail_is(id);
-        if opening {
-            self.leads.detail = Some(LeadDetail {
-                lead: lead.clone(),
-                timeline,
-                scroll: 0,
-            });
-        } else if let Some(d) = &mut self.leads.detail {
-            d.timeline = timeline;
-        }
-        self.refresh_lead(lead);
-        if opening {
-            return self.load_lead_workflow(id);
-        }
-        Vec::new()
-    }
-
-    /// A 404: the lead was deleted since the notification was written.
-    fn lead_is_gone(&mut self, tenant: Uuid, id: Uuid) {
-        self.notifications.forget_lead(id);
-        if self.leads.tenant == Some(tenant) {
-            self.leads.remove(id);
-            if self.detail_is(id) {
-                self.leads.detail = None;
-                self.requests.latest.remove(&Slot::Lead);
-                self.drop_lead_workflow();
-            }
-        }
-        self.toast(Toast::info("That lead no longer exists"));
+        let shown = self.pane == Pane::Leads;
+        with_cx!(self, leads, |l, cx| l
+            .on_notified_lead(tenant, lead, timeline, shown, &mut cx))
     }
 }

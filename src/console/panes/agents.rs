@@ -18,7 +18,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
     let v = &app.agents;
     let title = counted("Agents", &v.agents);
-    let Some((inner, items)) = tenant_list(app, title, &v.agents, "agents", area, buf) else {
+    let Some((inner, items)) = tenant_list(&app.shared(), title, &v.agents, "agents", area, buf)
+    else {
         return;
     };
     if items.is_empty() {

@@ -3,8 +3,6 @@
 pub mod agent_detail;
 pub mod agents;
 pub mod approvals;
-pub mod lead_detail;
-pub mod leads;
 pub mod notifications;
 pub mod onboarding;
 pub mod playground;
@@ -101,23 +99,23 @@ pub fn counted<T>(label: &str, load: &Load<Vec<T>>) -> String {
 /// frame, then what stands in for the list until there is one (no current
 /// tenant, loading, failed). Returns the area inside and the list.
 pub fn tenant_list<'a, T>(
-    app: &App,
+    app: &Shared<'_>,
     title: String,
     load: &'a Load<Vec<T>>,
     what: &str,
     area: Rect,
     buf: &mut Buffer,
 ) -> Option<(Rect, &'a Vec<T>)> {
-    let inner = frame(&app.theme, title, area, buf);
+    let inner = frame(app.theme, title, area, buf);
     if no_tenant(app, inner, buf) {
         return None;
     }
-    load_state(app, load, what, inner, buf).map(|items| (inner, items))
+    load_state_in(app, load, what, inner, buf).map(|items| (inner, items))
 }
 
 /// With no current tenant, says so and how to choose one (with the keys
 /// the keymap has for it) and returns true: the pane has nothing to show.
-pub fn no_tenant(app: &App, area: Rect, buf: &mut Buffer) -> bool {
+pub fn no_tenant(app: &Shared<'_>, area: Rect, buf: &mut Buffer) -> bool {
     if app.session.current_tenant.is_some() {
         return false;
     }

@@ -29,7 +29,8 @@ fn render_sessions(app: &App, area: Rect, buf: &mut Buffer) {
         None => " Playground ".to_string(),
     };
     let what = "playground sessions";
-    let Some((inner, items)) = tenant_list(app, title, &v.sessions, what, area, buf) else {
+    let Some((inner, items)) = tenant_list(&app.shared(), title, &v.sessions, what, area, buf)
+    else {
         return;
     };
     if items.is_empty() {

@@ -28,7 +28,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let v = &app.agents;
     let title = counted("Workspaces", &v.workspaces);
     let load = &v.workspaces;
-    let Some((inner, items)) = tenant_list(app, title, load, "workspaces", area, buf) else {
+    let Some((inner, items)) = tenant_list(&app.shared(), title, load, "workspaces", area, buf)
+    else {
         return;
     };
     if items.is_empty() {

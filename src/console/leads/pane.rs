@@ -1,22 +1,22 @@
-//! The Leads pane: the current tenant's leads with a live SLA countdown,
-//! drawing only the rows on screen, and the open lead's detail.
+//! Drawing the Leads list: the current tenant's leads with a live SLA
+//! countdown, drawing only the rows on screen.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::Span;
-use ratatui::widgets::{Cell, Paragraph, Row, Widget, Wrap};
+use ratatui::widgets::{Cell, Row};
 
-use super::{frame, load_state, no_tenant, selectable_table};
-use crate::console::app::App;
+use super::{sla_text, LeadsView};
+use crate::console::component::Shared;
 use crate::console::keymap::Context;
-use crate::console::leads::sla_text;
+use crate::console::panes::{empty_state, frame, load_state_in, no_tenant, selectable_table};
 use crate::console::sanitize::cleaned;
 use crate::console::theme::Theme;
 use crate::domain::{Lead, SlaState};
 
 /// The SLA cell's style: the countdown turns yellow at risk, red overdue.
-pub fn sla_style(theme: &Theme, state: SlaState) -> Style {
+pub(super) fn sla_style(theme: &Theme, state: SlaState) -> Style {
     match state {
         SlaState::OnTrack => Style::default(),
         SlaState::AtRisk => theme.warning,
@@ -25,19 +25,17 @@ pub fn sla_style(theme: &Theme, state: SlaState) -> Style {
     }
 }
 
-pub fn assignee(app: &App, l: &Lead) -> String {
+pub(super) fn assignee(v: &LeadsView, l: &Lead) -> String {
     match l.assignee_id {
         None => "—".into(),
         // Until the members are loaded, a short id beats a blank.
-        Some(id) => app
-            .leads
+        Some(id) => v
             .member_label(id)
             .map_or_else(|| id.to_string().chars().take(8).collect(), str::to_string),
     }
 }
 
-fn title(app: &App) -> String {
-    let v = &app.leads;
+fn title(v: &LeadsView) -> String {
     let mut t = match v.status.loaded() {
         Some(()) if v.pager.more() => format!(" Leads ({}+) ", v.items.len()),
         Some(()) => format!(" Leads ({}) ", v.items.len()),
@@ -52,17 +50,13 @@ fn title(app: &App) -> String {
     t
 }
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    if let Some(d) = &app.leads.detail {
-        return super::lead_detail::render(app, d, area, buf);
-    }
-    let theme = &app.theme;
-    let v = &app.leads;
-    let inner = frame(theme, title(app), area, buf);
+pub(super) fn render(v: &LeadsView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let inner = frame(theme, title(v), area, buf);
     if no_tenant(app, inner, buf) {
         return;
     }
-    if load_state(app, &v.status, "leads", inner, buf).is_none() {
+    if load_state_in(app, &v.status, "leads", inner, buf).is_none() {
         return;
     }
     if v.items.is_empty() {
@@ -81,9 +75,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             let key = app.keymap.key_label(Context::LeadList, "back");
             format!("No leads match this filter. Press {key} to clear it.")
         };
-        Paragraph::new(Span::styled(text, theme.dim))
-            .wrap(Wrap { trim: true })
-            .render(inner, buf);
+        empty_state(theme, text, inner, buf);
         return;
     }
     // Only the rows that fit are built: the table never sees the rest, so
@@ -102,7 +94,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Cell::from(cleaned(l.company.as_deref().unwrap_or_default())),
             Cell::from(l.source.as_str()),
             Cell::from(app.session.stage_name(Some(l.tenant_id), &l.stage)),
-            Cell::from(cleaned(&assignee(app, l))),
+            Cell::from(cleaned(&assignee(v, l))),
             Cell::from(Span::styled(sla, sla_style(theme, state))),
             Cell::from(l.created_at.format("%m-%d %H:%M").to_string()),
         ])

@@ -1,18 +1,18 @@
-//! One lead's detail: its fields, qualification, spam verdict, SLA and
-//! timeline.
+//! Drawing one lead's detail: its fields, qualification, spam verdict, SLA,
+//! workflow and timeline.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
-use super::leads::{assignee, sla_style};
-use super::load_state;
-use crate::console::app::App;
-use crate::console::app::Load;
+use super::pane::{assignee, sla_style};
+use super::{sla_text, LeadDetail, LeadsView};
+use crate::console::component::Shared;
 use crate::console::keymap::Context;
-use crate::console::leads::{sla_text, LeadDetail};
+use crate::console::panes::load_state_in;
 use crate::console::sanitize::{clean, cleaned};
+use crate::console::state::Load;
 use crate::console::theme::Theme;
 use crate::domain::{TimelineEntry, Workflow, WorkflowStatus};
 
@@ -52,7 +52,7 @@ fn text_of(v: &serde_json::Value, key: &str) -> String {
 }
 
 /// One line per entry, in words rather than the raw event data.
-fn describe(app: &App, e: &TimelineEntry) -> String {
+fn describe(v: &LeadsView, e: &TimelineEntry) -> String {
     let d = &e.data;
     match e.kind.as_str() {
         "created" => format!("created ({})", text_of(d, "source")),
@@ -63,10 +63,7 @@ fn describe(app: &App, e: &TimelineEntry) -> String {
                 .and_then(|v| v.as_str())
                 .and_then(|s| uuid::Uuid::parse_str(s).ok());
             match to {
-                Some(id) => format!(
-                    "assigned to {}",
-                    app.leads.member_label(id).unwrap_or("a member")
-                ),
+                Some(id) => format!("assigned to {}", v.member_label(id).unwrap_or("a member")),
                 None => "unassigned".into(),
             }
         }
@@ -87,8 +84,14 @@ fn describe(app: &App, e: &TimelineEntry) -> String {
     }
 }
 
-pub fn render(app: &App, d: &LeadDetail, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
+pub(super) fn render(
+    v: &LeadsView,
+    d: &LeadDetail,
+    app: &Shared<'_>,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let theme = app.theme;
     let l = &d.lead;
     let block = Block::default()
         .borders(Borders::ALL)
@@ -135,7 +138,7 @@ pub fn render(app: &App, d: &LeadDetail, area: Rect, buf: &mut Buffer) {
                 l.created_at.format("%Y-%m-%d %H:%M")
             )),
         ),
-        row("Assignee", Span::raw(cleaned(&assignee(app, l)))),
+        row("Assignee", Span::raw(cleaned(&assignee(v, l)))),
         row("SLA", Span::styled(sla, sla_style(theme, state))),
         row(
             "Qualification",
@@ -146,12 +149,7 @@ pub fn render(app: &App, d: &LeadDetail, area: Rect, buf: &mut Buffer) {
             ),
         ),
     ];
-    if let Some((_, state)) = app
-        .approvals
-        .lead_workflow
-        .as_ref()
-        .filter(|(id, _)| *id == l.id)
-    {
+    if let Some(state) = v.workflow() {
         let key = app.keymap.key_label(Context::LeadDetail, "start_workflow");
         lines.push(row("Workflow", workflow_state(state, &key, theme)));
     }
@@ -178,7 +176,7 @@ pub fn render(app: &App, d: &LeadDetail, area: Rect, buf: &mut Buffer) {
     }
     let [heading, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(rest);
     Paragraph::new(Span::styled("Timeline", theme.table_header)).render(heading, buf);
-    let Some(entries) = load_state(app, &d.timeline, "the timeline", body, buf) else {
+    let Some(entries) = load_state_in(app, &d.timeline, "the timeline", body, buf) else {
         return;
     };
     if entries.is_empty() {
@@ -193,7 +191,7 @@ pub fn render(app: &App, d: &LeadDetail, area: Rect, buf: &mut Buffer) {
             let who = clean(e.actor_email.as_deref().unwrap_or("system"));
             Line::from(vec![
                 Span::styled(e.created_at.format("%m-%d %H:%M ").to_string(), theme.dim),
-                Span::raw(cleaned(&describe(app, e))),
+                Span::raw(cleaned(&describe(v, e))),
                 Span::styled(format!(" · {who}"), theme.dim),
             ])
         })
