@@ -4,6 +4,7 @@
 
 mod account;
 mod analytics;
+mod evals;
 mod events;
 mod knowledge;
 mod playground;

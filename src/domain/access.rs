@@ -43,6 +43,16 @@ pub enum Permission {
     /// Add, edit and delete knowledge documents.
     #[serde(rename = "knowledge:manage")]
     KnowledgeManage,
+    /// Read eval sets, their runs and results.
+    #[serde(rename = "evals:view")]
+    EvalsView,
+    /// Create, edit, import and delete eval sets and cases; delete runs.
+    #[serde(rename = "evals:manage")]
+    EvalsManage,
+    /// Run an eval set against an agent's versions, and cancel a run (it
+    /// runs the model, as the playground does).
+    #[serde(rename = "evals:run")]
+    EvalsRun,
 }
 
 use Permission::*;
@@ -65,6 +75,9 @@ const TABLE: &[(Role, &[Permission])] = &[
             PlaygroundUse,
             KnowledgeView,
             KnowledgeManage,
+            EvalsView,
+            EvalsManage,
+            EvalsRun,
         ],
     ),
     (
@@ -80,13 +93,23 @@ const TABLE: &[(Role, &[Permission])] = &[
             PlaygroundUse,
             KnowledgeView,
             KnowledgeManage,
+            EvalsView,
+            EvalsManage,
+            EvalsRun,
         ],
     ),
     (
         Role::Agent,
-        &[LeadsViewAssigned, LeadsEdit, PlaygroundUse, KnowledgeView],
+        &[
+            LeadsViewAssigned,
+            LeadsEdit,
+            PlaygroundUse,
+            KnowledgeView,
+            EvalsView,
+            EvalsRun,
+        ],
     ),
-    (Role::Viewer, &[LeadsViewAll]),
+    (Role::Viewer, &[LeadsViewAll, EvalsView]),
 ];
 
 impl Role {
@@ -125,7 +148,7 @@ impl std::fmt::Display for Role {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 16] = [
         LeadsViewAll,
         LeadsViewAssigned,
         LeadsEdit,
@@ -139,6 +162,9 @@ impl Permission {
         PlaygroundUse,
         KnowledgeView,
         KnowledgeManage,
+        EvalsView,
+        EvalsManage,
+        EvalsRun,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -156,6 +182,9 @@ impl Permission {
             PlaygroundUse => "playground:use",
             KnowledgeView => "knowledge:view",
             KnowledgeManage => "knowledge:manage",
+            EvalsView => "evals:view",
+            EvalsManage => "evals:manage",
+            EvalsRun => "evals:run",
         }
     }
 }
@@ -179,6 +208,20 @@ mod tests {
         assert!(!Role::Viewer.can(Permission::MembersManage));
         assert!(!Role::Agent.can(Permission::LeadsViewAll));
         assert!(!Role::Manager.can(Permission::KeysManage));
+        // Evals: managers keep sets, agents run what their playground
+        // may, viewers read results.
+        assert!(Role::Manager.can(Permission::EvalsManage));
+        assert!(Role::Agent.can(Permission::EvalsRun));
+        assert!(!Role::Agent.can(Permission::EvalsManage));
+        assert!(Role::Viewer.can(Permission::EvalsView));
+        assert!(!Role::Viewer.can(Permission::EvalsRun));
+        for role in Role::ALL {
+            assert_eq!(
+                role.can(Permission::EvalsRun),
+                role.can(Permission::PlaygroundUse),
+                "{role} runs evals exactly when it may use the playground"
+            );
+        }
     }
 
     #[test]

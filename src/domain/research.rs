@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::agent::Channel;
 use super::knowledge::{KnowledgeMode, KnowledgeSnippet};
 use super::lead::Qualification;
+use super::playground::lead_context;
 use super::problem::FieldError;
 use super::tenant::Tenant;
 use super::text::{one_line, untrusted_block};
@@ -108,6 +110,28 @@ impl WorkflowSources {
         }
         out
     }
+}
+
+/// The system prompt of a qualify step: the agent's own prompt, then the
+/// sources (`llm::qualify` adds the instruction).
+pub fn qualify_system(agent_prompt: &str, sources: &WorkflowSources) -> String {
+    format!("{agent_prompt}\n\n{}", sources.context())
+}
+
+/// The system prompt of a draft step: the agent's own prompt, how the lead
+/// reached us, the sources, and the rule to state only what they hold.
+pub fn draft_system(
+    agent_prompt: &str,
+    channel: Channel,
+    workspace: Option<&str>,
+    sources: &WorkflowSources,
+) -> String {
+    format!(
+        "{agent_prompt}\n\n{}\n\n{}\n{}",
+        lead_context(channel, workspace),
+        sources.context(),
+        draft_instruction()
+    )
 }
 
 /// What the draft step is told after the agent's own prompt and the sources.

@@ -32,6 +32,8 @@ pub const EVENT_KINDS: &[&str] = &[
     "workflow.rejected",
     "workflow.failed",
     "webhook.disabled",
+    "eval.progress",
+    "eval.finished",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

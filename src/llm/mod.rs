@@ -228,6 +228,52 @@ impl LlmError {
     }
 }
 
+/// A whole answer, trimmed, with its token counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    pub text: String,
+    pub prompt_tokens: u32,
+    /// As the provider counted them, or the pieces received when it did not.
+    pub completion_tokens: u32,
+}
+
+/// Runs `req` to the end and returns the whole answer; stops (with
+/// [`LlmError::Cancelled`]) when `cancel` fires.
+pub async fn complete(
+    provider: &dyn Provider,
+    req: GenerateRequest,
+    cancel: &CancellationToken,
+) -> Result<Completion, LlmError> {
+    let mut rx = provider.generate(req, cancel.clone()).await?;
+    let mut text = String::new();
+    let mut pieces = 0;
+    loop {
+        let chunk = tokio::select! {
+            _ = cancel.cancelled() => return Err(LlmError::Cancelled),
+            chunk = rx.recv() => chunk,
+        };
+        match chunk {
+            Some(Ok(Chunk::Token(t))) => {
+                pieces += 1;
+                text.push_str(&t);
+            }
+            Some(Ok(Chunk::Done(stats))) => {
+                return Ok(Completion {
+                    text: text.trim().to_string(),
+                    prompt_tokens: stats.prompt_tokens,
+                    completion_tokens: stats.completion_tokens.max(pieces),
+                })
+            }
+            Some(Err(e)) => return Err(e),
+            None => {
+                return Err(LlmError::Internal(
+                    "the model provider stopped without finishing".into(),
+                ))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod disclosure_tests {
     use super::*;

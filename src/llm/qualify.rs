@@ -13,8 +13,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use super::{
-    CancellationToken, ChatMessage, ChatRole, Chunk, GenerateRequest, LlmError, Provider,
-    ScoreRequest,
+    CancellationToken, ChatMessage, ChatRole, GenerateRequest, LlmError, Provider, ScoreRequest,
 };
 use crate::domain::lead::Qualification;
 use crate::domain::workflow::{
@@ -118,13 +117,13 @@ pub async fn qualify(
         starts,
         stop: vec!["\n\n".into()],
     };
-    let (answer, prompt_tokens, completion_tokens) = collect(provider, req, cancel).await?;
+    let answer = super::complete(provider, req, cancel).await?;
     Ok(Qualified {
-        qualification: parse_qualification(&answer),
-        answer,
+        qualification: parse_qualification(&answer.text),
+        answer: answer.text,
         scored,
-        prompt_tokens: prompt_tokens + scoring_tokens,
-        completion_tokens,
+        prompt_tokens: answer.prompt_tokens + scoring_tokens,
+        completion_tokens: answer.completion_tokens,
         duration_ms: started.elapsed().as_millis() as u64,
     })
 }
@@ -234,42 +233,6 @@ pub fn best(scores: &[f64]) -> Option<usize> {
             _ => Some((i, s)),
         })
         .map(|(i, _)| i)
-}
-
-/// A whole answer: `(text, prompt tokens, completion tokens)`.
-async fn collect(
-    provider: &dyn Provider,
-    req: GenerateRequest,
-    cancel: &CancellationToken,
-) -> Result<(String, u32, u32), LlmError> {
-    let mut rx = provider.generate(req, cancel.clone()).await?;
-    let mut text = String::new();
-    let mut pieces = 0;
-    loop {
-        let chunk = tokio::select! {
-            _ = cancel.cancelled() => return Err(LlmError::Cancelled),
-            chunk = rx.recv() => chunk,
-        };
-        match chunk {
-            Some(Ok(Chunk::Token(t))) => {
-                pieces += 1;
-                text.push_str(&t);
-            }
-            Some(Ok(Chunk::Done(stats))) => {
-                return Ok((
-                    text.trim().to_string(),
-                    stats.prompt_tokens,
-                    stats.completion_tokens.max(pieces),
-                ))
-            }
-            Some(Err(e)) => return Err(e),
-            None => {
-                return Err(LlmError::Internal(
-                    "the model provider stopped without finishing".into(),
-                ))
-            }
-        }
-    }
 }
 
 #[cfg(test)]

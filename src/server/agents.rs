@@ -182,7 +182,7 @@ pub async fn versions(
     ))
 }
 
-async fn find_version(
+pub(super) async fn find_version(
     state: &AppState,
     access: &Access,
     id: Uuid,

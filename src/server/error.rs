@@ -204,6 +204,10 @@ impl From<StoreError> for ApiError {
                     now.replace('_', " ")
                 ),
             },
+            StoreError::Refused { field, detail } => ApiError::Conflict {
+                field: field.to_string(),
+                detail,
+            },
             StoreError::TenantSuspended { tenant } => ApiError::Suspended(format!(
                 "{tenant} is suspended and read-only: its invitations cannot be accepted until \
                  a platform admin reactivates it"

@@ -37,6 +37,8 @@ struct Viewer {
     platform_admin: bool,
     all_leads: bool,
     settings: bool,
+    /// Sees eval runs' progress.
+    evals: bool,
     /// Leads this stream has shown, so that one assigned away is withdrawn.
     shown: HashSet<Uuid>,
 }
@@ -63,6 +65,8 @@ impl Viewer {
                 true
             } else if e.kind.starts_with("webhook.") {
                 self.settings
+            } else if e.kind.starts_with("eval.") {
+                self.evals
             } else {
                 self.all_leads
             };
@@ -153,7 +157,7 @@ fn to_sse(e: &EventRecord) -> Event {
         ("Last-Event-ID" = Option<i64>, Header, description = "resume after this event")),
     responses((status = 200, description = "text/event-stream of lead.created, lead.updated, lead.deleted, \
         lead.hidden (a lead the caller no longer sees), sla.at_risk, sla.breached, workflow.*, usage.*, \
-        webhook.*; each member receives only the events of leads they may see. The stream ends within \
+        webhook.*, eval.progress and eval.finished (to who may view evals); each member receives only the events of leads they may see. The stream ends within \
         seconds of the session's end or a change of the member's role."),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem), (status = 429, body = Problem)),
@@ -205,6 +209,7 @@ pub async fn stream(
         platform_admin: access.platform_admin,
         all_leads,
         settings: access.can(Permission::SettingsManage),
+        evals: access.can(Permission::EvalsView),
         shown: HashSet::new(),
     };
     let feed = Feed {

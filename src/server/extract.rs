@@ -29,14 +29,20 @@ where
             return Err(JsonRejection::from(MissingJsonContentType::default()).into());
         }
         let bytes = Bytes::from_request(req, state).await?;
-        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-        if first.is_some_and(|b| *b != b'{') {
-            return Err(ApiError::field("body", "must be a JSON object"));
-        }
-        let bytes = integral_numbers_as_integers(bytes);
-        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
-        Ok(Json(value))
+        json_object(bytes).map(Json)
     }
+}
+
+/// A JSON object body already read (its content type checked), as
+/// [`Json`] reads one.
+pub fn json_object<T: serde::de::DeserializeOwned>(bytes: Bytes) -> Result<T, ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
+    let bytes = integral_numbers_as_integers(bytes);
+    let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
+    Ok(value)
 }
 
 /// JSON Schema counts `871.0` as an integer, serde's `u32` does not: a body
@@ -70,7 +76,7 @@ fn integral_numbers_as_integers(bytes: Bytes) -> Bytes {
 }
 
 /// `application/json` or `application/<anything>+json`, as axum's own `Json` reads it.
-fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+pub fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
     let Some(value) = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -10,6 +10,8 @@ mod auth;
 pub mod clock;
 pub mod dispatch;
 pub mod error;
+mod eval_runner;
+mod evals;
 pub mod events;
 mod extract;
 mod import;
@@ -152,6 +154,8 @@ pub struct AppState {
     pub playground: Arc<playground::PlaygroundRuns>,
     /// Workflows this process is running, for cancel.
     pub workflows: Arc<workflow_runner::WorkflowRuns>,
+    /// Eval runs this process is running, for cancel.
+    pub evals: Arc<eval_runner::EvalRuns>,
     /// Live event streams open per user, for the per-user cap.
     pub streams: Arc<slots::Slots>,
     /// Model generations running per tenant, for the per-tenant cap.
@@ -193,6 +197,7 @@ impl AppState {
             providers: Arc::new(crate::llm::Providers::default()),
             playground: Arc::default(),
             workflows: Arc::default(),
+            evals: Arc::default(),
             streams: Arc::new(slots::Slots::new(streams_per_user)),
             generations: Arc::new(slots::Slots::new(generations_per_tenant)),
             #[cfg(feature = "fault-injection")]
@@ -333,6 +338,38 @@ pub fn app(state: AppState) -> Router {
                 .delete(knowledge::delete),
         )
         .route(
+            "/tenants/{tenant}/evals",
+            get(evals::list_sets).post(evals::create_set),
+        )
+        .route(
+            "/tenants/{tenant}/evals/{id}",
+            get(evals::get_set)
+                .patch(evals::update_set)
+                .delete(evals::delete_set),
+        )
+        .route("/tenants/{tenant}/evals/{id}/cases", post(evals::add_case))
+        .route(
+            "/tenants/{tenant}/evals/{id}/cases/{case}",
+            patch(evals::update_case).delete(evals::delete_case),
+        )
+        .route("/tenants/{tenant}/evals/{id}/import", post(evals::import))
+        .route(
+            "/tenants/{tenant}/evals/{id}/runs",
+            get(evals::list_runs).post(evals::start_run),
+        )
+        .route(
+            "/tenants/{tenant}/evals/{id}/runs/{run}",
+            get(evals::get_run).delete(evals::delete_run),
+        )
+        .route(
+            "/tenants/{tenant}/evals/{id}/runs/{run}/cancel",
+            post(evals::cancel_run),
+        )
+        .route(
+            "/tenants/{tenant}/evals/{id}/runs/{run}/compare/{other}",
+            get(evals::compare),
+        )
+        .route(
             "/tenants/{tenant}/workspaces",
             get(workspaces::list).post(workspaces::create),
         )
@@ -455,6 +492,7 @@ pub async fn serve_on(
         state.settings.workflow_workers,
     ));
     let dispatcher = tokio::spawn(dispatch::webhook_dispatcher(state.clone()));
+    let eval_recovery = tokio::spawn(eval_runner::recovery(state.clone()));
     let mail = state
         .settings
         .smtp
@@ -476,6 +514,7 @@ pub async fn serve_on(
     watcher.abort();
     workers.abort();
     dispatcher.abort();
+    eval_recovery.abort();
     if let Some(task) = mail {
         task.abort();
     }

@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
 use super::{
-    account, agents, analytics, api_keys, auth, events, import, ingest, knowledge, leads, members,
-    playground, queue, tenants, webhooks, workflows, workspaces,
+    account, agents, analytics, api_keys, auth, evals, events, import, ingest, knowledge, leads,
+    members, playground, queue, tenants, webhooks, workflows, workspaces,
 };
 use crate::domain::*;
 
@@ -31,6 +31,10 @@ use crate::domain::*;
         knowledge::agent_get, knowledge::agent_set,
         knowledge::list, knowledge::create, knowledge::search, knowledge::get, knowledge::update,
         knowledge::delete,
+        evals::list_sets, evals::create_set, evals::get_set, evals::update_set, evals::delete_set,
+        evals::add_case, evals::update_case, evals::delete_case, evals::import,
+        evals::list_runs, evals::start_run, evals::get_run, evals::cancel_run, evals::delete_run,
+        evals::compare,
         workspaces::list, workspaces::create, workspaces::get, workspaces::update, workspaces::delete,
         playground::list, playground::create, playground::get, playground::delete,
         playground::send, playground::cancel, playground::save_as_lead,

@@ -16,8 +16,9 @@ use uuid::Uuid;
 
 use super::supervise::{catch_panic, PANICKED};
 use super::AppState;
-use crate::domain::playground::lead_context;
-use crate::domain::research::{draft_instruction, gets_draft, no_draft_note, setting_facts};
+use crate::domain::research::{
+    draft_system, gets_draft, no_draft_note, qualify_system, setting_facts,
+};
 use crate::domain::workflow::{approval_request_mail, qualify_lead_text};
 use crate::domain::{
     Agent, Lead, Qualification, StepKind, StepOutcome, Tenant, Workflow, WorkflowSources,
@@ -504,11 +505,7 @@ impl<'a> Run<'a> {
             _ = self.cancel.cancelled() => return Err(failed(LlmError::Cancelled.to_string())),
             slot = self.state.generations.take(self.tenant.id) => slot,
         };
-        let system = format!(
-            "{}\n\n{}",
-            self.agent.config.system_prompt,
-            sources.context()
-        );
+        let system = qualify_system(&self.agent.config.system_prompt, sources);
         let qualified = qualify(
             provider.as_ref(),
             &model,
@@ -560,12 +557,11 @@ impl<'a> Run<'a> {
 
     async fn draft(&self, sources: &WorkflowSources, policy: Vec<String>) -> Result<(), Failure> {
         let channel = self.workspace_channel().await;
-        let system = format!(
-            "{}\n\n{}\n\n{}\n{}",
-            self.agent.config.system_prompt,
-            lead_context(channel.0, channel.1.as_deref()),
-            sources.context(),
-            draft_instruction()
+        let system = draft_system(
+            &self.agent.config.system_prompt,
+            channel.0,
+            channel.1.as_deref(),
+            sources,
         );
         let config = &self.agent.config;
         let answer = self

@@ -5,6 +5,7 @@ pub mod account;
 pub mod agents;
 pub mod analytics;
 pub mod backup;
+pub mod evals;
 pub mod events;
 pub mod keys;
 pub mod knowledge;
@@ -24,6 +25,7 @@ pub mod workspaces;
 pub use account::*;
 pub use agents::*;
 pub use analytics::*;
+pub use evals::*;
 pub use events::*;
 pub use keys::*;
 pub use knowledge::*;
@@ -78,6 +80,10 @@ pub enum StoreError {
     /// A workflow moved on before this change (someone decided first).
     #[error("the workflow is {now} now")]
     StateChanged { now: String },
+    /// A change a rule of the store refuses (a limit, a state); `detail`
+    /// says which and what to do.
+    #[error("{field}: {detail}")]
+    Refused { field: &'static str, detail: String },
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -142,6 +148,7 @@ pub trait Store:
     + AnalyticsStore
     + KnowledgeStore
     + QueueStore
+    + EvalStore
     + Send
     + Sync
     + 'static
@@ -166,6 +173,7 @@ impl<T> Store for T where
         + AnalyticsStore
         + KnowledgeStore
         + QueueStore
+        + EvalStore
         + Send
         + Sync
         + 'static

@@ -14,6 +14,7 @@ mod audit;
 mod auth;
 mod common;
 mod email;
+mod evals;
 mod group_commit;
 mod ingest;
 mod isolation;

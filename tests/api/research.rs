@@ -127,7 +127,7 @@ async fn answer(
 }
 
 /// The body of one HTTP request (headers, then Content-Length bytes).
-async fn read_body(socket: &mut TcpStream) -> String {
+pub(crate) async fn read_body(socket: &mut TcpStream) -> String {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {

@@ -208,10 +208,10 @@ impl App {
         });
     }
 
-    /// Records a live event of `tenant`; `lead.updated` is too frequent to
-    /// be news.
+    /// Records a live event of `tenant`; `lead.updated` and an eval run's
+    /// progress (one per case) are too frequent to be news.
     pub(crate) fn note_event(&mut self, tenant: Uuid, ev: &ServerEvent) {
-        if ev.kind == "lead.updated" {
+        if matches!(ev.kind.as_str(), "lead.updated" | "eval.progress") {
             return;
         }
         let slug = self.session.tenant(tenant).map(|t| t.slug.clone());

@@ -14,6 +14,7 @@
 mod account;
 mod agents;
 mod analytics;
+mod evals;
 mod ingest;
 mod keys;
 mod knowledge;

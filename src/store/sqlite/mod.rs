@@ -5,6 +5,7 @@ mod account;
 mod agents;
 mod analytics;
 mod batch;
+mod evals;
 mod keys;
 mod knowledge;
 mod lead_changes;
