@@ -105,6 +105,11 @@ enum Command {
         #[command(subcommand)]
         command: InvitationCommand,
     },
+    /// Prompt evaluations: run an eval set against an agent's versions.
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
     /// The embedded model's weights.
     Model {
         #[command(subcommand)]
@@ -144,6 +149,34 @@ enum InvitationCommand {
         /// Read the new account's password from the first line of stdin.
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Run an eval set against an agent's version on the signed-in server
+    /// (or the embedded platform), print each case's outcome and the pass
+    /// rates; exit 6 when the pass rate is below --min-pass or below the
+    /// version compared against (--against).
+    Run {
+        /// The tenant (slug or id).
+        #[arg(long)]
+        tenant: String,
+        /// The eval set's name.
+        #[arg(long)]
+        set: String,
+        /// The agent's name.
+        #[arg(long)]
+        agent: String,
+        /// The version to run (default: the agent's current one).
+        #[arg(long)]
+        version: Option<u32>,
+        /// Another version of the agent to run beside it and compare with.
+        #[arg(long, value_name = "VERSION")]
+        against: Option<u32>,
+        /// The lowest acceptable pass rate: 0.8 or 80%.
+        #[arg(long, value_name = "RATE", value_parser = commands::eval::parse_min_pass)]
+        min_pass: Option<f64>,
     },
 }
 
@@ -277,6 +310,27 @@ fn run(config: Config, command: Option<Command>) -> anyhow::Result<()> {
                         password_stdin,
                     },
             }) => commands::account::accept_invitation(&config, &token, name, password_stdin).await,
+            Some(Command::Eval {
+                command:
+                    EvalCommand::Run {
+                        tenant,
+                        set,
+                        agent,
+                        version,
+                        against,
+                        min_pass,
+                    },
+            }) => {
+                let args = commands::eval::EvalRunArgs {
+                    tenant,
+                    set,
+                    agent,
+                    version,
+                    against,
+                    min_pass,
+                };
+                commands::eval::run(&config, args).await
+            }
             Some(Command::Model {
                 command: ModelCommand::Fetch { from },
             }) => switchboard::llm::fetch::run(&config.dirs.data, from).await,

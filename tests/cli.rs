@@ -12,6 +12,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 mod account;
 #[path = "cli/doctor.rs"]
 mod doctor;
+#[path = "cli/eval.rs"]
+mod eval;
 #[path = "cli/exit_codes.rs"]
 mod exit_codes;
 #[path = "cli/tls.rs"]

@@ -18,6 +18,9 @@ pub enum Code {
     Auth = 4,
     /// The server could not be reached.
     Unreachable = 5,
+    /// `eval run`: the pass rate is below `--min-pass`, or below the
+    /// version it was compared against.
+    EvalBelow = 6,
 }
 
 /// The exit codes as `--help` lists them.
@@ -28,7 +31,8 @@ Exit codes:
   2  usage: a wrong command line, or the console started without a terminal
   3  configuration: an invalid config file, environment variable or flag
   4  authentication: not signed in, the session ended, or credentials refused
-  5  the server could not be reached";
+  5  the server could not be reached
+  6  `eval run`: the pass rate is below --min-pass or below the version compared against";
 
 /// An error that ends the process with `code`; it reads as the error it
 /// wraps (its message and causes).

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod completions;
 pub mod console;
 pub mod doctor;
+pub mod eval;
 pub mod exit;
 pub mod logging;
 pub mod login;
