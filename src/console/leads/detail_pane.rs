@@ -4,13 +4,13 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::pane::{assignee, sla_style};
 use super::{sla_text, LeadDetail, LeadsView};
 use crate::console::component::Shared;
 use crate::console::keymap::Context;
-use crate::console::panes::load_state_in;
+use crate::console::panes::{frame, load_state_in};
 use crate::console::sanitize::{clean, cleaned};
 use crate::console::state::Load;
 use crate::console::theme::Theme;
@@ -93,19 +93,12 @@ pub(super) fn render(
 ) {
     let theme = app.theme;
     let l = &d.lead;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(
-            format!(
-                " {} · {} ",
-                clean(&l.name),
-                clean(&app.session.stage_name(Some(l.tenant_id), &l.stage))
-            ),
-            theme.title,
-        ));
-    let inner = block.inner(area);
-    block.render(area, buf);
+    let title = format!(
+        " {} · {} ",
+        clean(&l.name),
+        clean(&app.session.stage_name(Some(l.tenant_id), &l.stage))
+    );
+    let inner = frame(theme, title, area, buf);
     let none = || "—".to_string();
     let row = |label: &str, value: Span<'static>| {
         Line::from(vec![
