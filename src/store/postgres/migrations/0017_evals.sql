@@ -103,7 +103,7 @@ $$;
 -- the server logs each one's finished event under its tenant.
 CREATE FUNCTION sb_recover_eval_runs(p_now timestamptz, p_error text)
 RETURNS TABLE (tenant_id uuid, id uuid, set_id uuid)
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     UPDATE eval_runs r
        SET status = 'failed', error = p_error, lease_until = NULL, finished_at = p_now
      WHERE r.status = 'running' AND r.lease_until < p_now
