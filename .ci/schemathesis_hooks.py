@@ -77,6 +77,21 @@ names of the five categories (not yet an enum in the schema)",
         "workspace_id": "must name one of the tenant's workspaces, with an agent",
         "compare": "must name an agent the tenant can use",
     },
+    ("POST", "/api/v1/tenants/{tenant}/evals/{id}/cases"): {
+        "message": "exactly one of message, from_lead and from_playground (a rule across three fields)",
+        "lead": "goes with message only (a rule across two fields)",
+        "from_lead": "must name a lead of the tenant that the caller sees",
+        "from_playground": "must name one of the lead's messages in a playground session of the tenant",
+    },
+    ("POST", "/api/v1/tenants/{tenant}/evals/{id}/import"): {
+        "body": "CSV with a header row naming the columns",
+        "cases": "at least one case (not yet minItems in the schema)",
+    },
+    ("POST", "/api/v1/tenants/{tenant}/evals/{id}/runs"): {
+        "agent_id": "must name an agent the tenant can use",
+        "version": "a version the agent has",
+        "against": "another version the agent has",
+    },
     ("POST", "/api/v1/tenants/{tenant}/webhooks"): {
         "url": "a public http(s) address without credentials, resolved and checked when saved",
         "events": "event kinds, `lead.*` or `*` (not yet an enum in the schema)",
