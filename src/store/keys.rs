@@ -5,8 +5,99 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::row::{Id, JsonOrNull, Time};
 use super::{Actor, StoreResult};
 use crate::domain::{ApiKey, ApiKeyScope, AuditEvent, AuditFilter, Page, PageQuery, Tenant};
+
+/// The key columns both backends select, read by [`ApiKeyRecord`].
+pub(crate) const KEY_COLUMNS: &str = "id, name, prefix, last_four, scope, created_by, \
+     workspace_id, created_at, last_used_at, revoked_at";
+
+/// An API key as [`KEY_COLUMNS`] reads it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ApiKeyRecord {
+    id: Id,
+    name: String,
+    prefix: String,
+    last_four: String,
+    scope: ApiKeyScope,
+    created_by: Option<Id>,
+    workspace_id: Option<Id>,
+    created_at: Time,
+    last_used_at: Option<Time>,
+    revoked_at: Option<Time>,
+}
+
+impl From<ApiKeyRecord> for ApiKey {
+    fn from(r: ApiKeyRecord) -> ApiKey {
+        ApiKey {
+            id: r.id.into(),
+            name: r.name,
+            prefix: r.prefix,
+            last_four: r.last_four,
+            scope: r.scope,
+            created_by: r.created_by.map(Uuid::from),
+            workspace_id: r.workspace_id.map(Uuid::from),
+            created_at: r.created_at.into(),
+            last_used_at: r.last_used_at.map(Into::into),
+            revoked_at: r.revoked_at.map(Into::into),
+        }
+    }
+}
+
+/// Who a key belongs to: `tenant_id, key_id, revoked, workspace_id`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct KeyOwnerRecord {
+    tenant_id: Id,
+    key_id: Id,
+    revoked: bool,
+    workspace_id: Option<Id>,
+}
+
+impl From<KeyOwnerRecord> for KeyOwner {
+    fn from(r: KeyOwnerRecord) -> KeyOwner {
+        KeyOwner {
+            tenant_id: r.tenant_id.into(),
+            key_id: r.key_id.into(),
+            revoked: r.revoked,
+            workspace_id: r.workspace_id.map(Uuid::from),
+        }
+    }
+}
+
+/// The audit columns both backends select, read by [`AuditRecord`].
+pub(crate) const AUDIT_COLUMNS: &str = "tenant_id, id, actor_id, actor_email, action, resource, \
+     resource_id, changes, created_at";
+
+/// An audit entry as [`AUDIT_COLUMNS`] reads it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuditRecord {
+    id: Id,
+    tenant_id: Id,
+    actor_id: Option<Id>,
+    actor_email: Option<String>,
+    action: String,
+    resource: String,
+    resource_id: String,
+    changes: JsonOrNull,
+    created_at: Time,
+}
+
+impl From<AuditRecord> for AuditEvent {
+    fn from(r: AuditRecord) -> AuditEvent {
+        AuditEvent {
+            id: r.id.into(),
+            tenant_id: r.tenant_id.into(),
+            actor_id: r.actor_id.map(Uuid::from),
+            actor_email: r.actor_email,
+            action: r.action,
+            resource: r.resource,
+            resource_id: r.resource_id,
+            changes: r.changes.0,
+            created_at: r.created_at.into(),
+        }
+    }
+}
 
 /// Who an API key belongs to, found by its hash.
 #[derive(Debug, Clone)]

@@ -24,6 +24,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgTypeInfo, PgValueRef};
 use sqlx::sqlite::{SqliteTypeInfo, SqliteValueRef};
+use sqlx::types::Json;
 use sqlx::{Decode, Postgres, Sqlite, Type};
 use uuid::Uuid;
 
@@ -114,6 +115,45 @@ impl<'r> Decode<'r, Sqlite> for Time {
     }
 }
 
+/// JSON that reads as null where it does not parse (PostgreSQL `jsonb`
+/// always parses; SQLite text is read as the SQLite store always read the
+/// audit log's changes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonOrNull(pub serde_json::Value);
+
+impl Type<Postgres> for JsonOrNull {
+    fn type_info() -> PgTypeInfo {
+        <Json<serde_json::Value> as Type<Postgres>>::type_info()
+    }
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <Json<serde_json::Value> as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for JsonOrNull {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        <Json<serde_json::Value> as Decode<Postgres>>::decode(value).map(|j| JsonOrNull(j.0))
+    }
+}
+
+impl Type<Sqlite> for JsonOrNull {
+    fn type_info() -> SqliteTypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+    fn compatible(ty: &SqliteTypeInfo) -> bool {
+        <String as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for JsonOrNull {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <&str as Decode<Sqlite>>::decode(value)?;
+        Ok(JsonOrNull(
+            serde_json::from_str(text).unwrap_or(serde_json::Value::Null),
+        ))
+    }
+}
+
 /// Lets a domain enum stored as text (the same text on both backends) be a
 /// row field: read with the type's `parse(&str) -> Option<Self>`; a value no
 /// variant reads is a decode error. List a new enum in the call below.
@@ -156,6 +196,6 @@ macro_rules! text_enum {
     )*};
 }
 
-use crate::domain::{Role, TenantStatus, Tier};
+use crate::domain::{ApiKeyScope, Role, TenantStatus, Tier};
 
-text_enum!(Role, Tier, TenantStatus);
+text_enum!(Role, Tier, TenantStatus, ApiKeyScope);

@@ -3,51 +3,23 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::postgres::PgRow;
-use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
 use super::{db_error, id_cursor, ms, now, write_audit, PgStore};
-use crate::domain::{ApiKey, ApiKeyScope, AuditEvent, Page, PageQuery, Tenant};
+use crate::domain::{ApiKey, AuditEvent, Page, PageQuery, Tenant};
 use crate::store::{
-    Actor, ApiKeyStore, AuditEntry, AuditStore, KeyOwner, NewApiKeyRow, StoreError, StoreResult,
-    TenantRecord,
+    Actor, ApiKeyRecord, ApiKeyStore, AuditEntry, AuditRecord, AuditStore, KeyOwner,
+    KeyOwnerRecord, NewApiKeyRow, StoreError, StoreResult, TenantRecord, AUDIT_COLUMNS,
+    KEY_COLUMNS,
 };
 
-const KEY_COLUMNS: &str = "id, name, prefix, last_four, scope, created_by, workspace_id, \
-     created_at, last_used_at, revoked_at";
-
-fn key_from_row(row: &PgRow) -> StoreResult<ApiKey> {
-    let err = |e| db_error(e, "read an API key");
-    let scope: String = row.try_get("scope").map_err(err)?;
-    Ok(ApiKey {
-        id: row.try_get("id").map_err(err)?,
-        name: row.try_get("name").map_err(err)?,
-        prefix: row.try_get("prefix").map_err(err)?,
-        last_four: row.try_get("last_four").map_err(err)?,
-        scope: ApiKeyScope::parse(&scope)
-            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad scope {scope:?} in store")))?,
-        created_by: row.try_get("created_by").map_err(err)?,
-        workspace_id: row.try_get("workspace_id").map_err(err)?,
-        created_at: row.try_get("created_at").map_err(err)?,
-        last_used_at: row.try_get("last_used_at").map_err(err)?,
-        revoked_at: row.try_get("revoked_at").map_err(err)?,
-    })
-}
-
-fn audit_from_row(row: &PgRow) -> StoreResult<AuditEvent> {
-    let err = |e| db_error(e, "read an audit event");
-    Ok(AuditEvent {
-        id: row.try_get("id").map_err(err)?,
-        tenant_id: row.try_get("tenant_id").map_err(err)?,
-        actor_id: row.try_get("actor_id").map_err(err)?,
-        actor_email: row.try_get("actor_email").map_err(err)?,
-        action: row.try_get("action").map_err(err)?,
-        resource: row.try_get("resource").map_err(err)?,
-        resource_id: row.try_get("resource_id").map_err(err)?,
-        changes: row.try_get("changes").map_err(err)?,
-        created_at: row.try_get("created_at").map_err(err)?,
-    })
+/// A key's owner and its tenant, in one read.
+#[derive(sqlx::FromRow)]
+struct IngestContextRecord {
+    #[sqlx(flatten)]
+    owner: KeyOwnerRecord,
+    #[sqlx(flatten)]
+    tenant: TenantRecord,
 }
 
 #[async_trait]
@@ -107,7 +79,7 @@ impl ApiKeyStore for PgStore {
         let limit = page.limit();
         let after = id_cursor(page)?;
         let mut tx = self.tenant_tx(tenant_id).await?;
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query_as::<_, ApiKeyRecord>(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = $1 \
              AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3"
         ))
@@ -118,10 +90,7 @@ impl ApiKeyStore for PgStore {
         .await
         .map_err(|e| db_error(e, "list API keys"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        let keys = rows
-            .iter()
-            .map(key_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let keys: Vec<ApiKey> = rows.into_iter().map(ApiKey::from).collect();
         Ok(Page::from_rows(keys, limit, |k| k.id.to_string()))
     }
 
@@ -142,7 +111,7 @@ impl ApiKeyStore for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| db_error(e, "revoke an API key"))?;
-        let row = sqlx::query(&format!(
+        let row = sqlx::query_as::<_, ApiKeyRecord>(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = $1 AND id = $2"
         ))
         .bind(tenant_id)
@@ -160,7 +129,7 @@ impl ApiKeyStore for PgStore {
             };
             write_audit(&mut tx, tenant_id, actor, &entry).await?;
         }
-        let key = key_from_row(&row)?;
+        let key = ApiKey::from(row);
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit an API key revocation"))?;
@@ -170,26 +139,20 @@ impl ApiKeyStore for PgStore {
     /// Ingest learns the tenant from the key, so the lookup is cross-tenant:
     /// the owner's `sb_api_key_owner` answers it for one hash only.
     async fn api_key_owner(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>> {
-        let row: Option<(Uuid, Uuid, bool, Option<Uuid>)> =
-            sqlx::query_as("SELECT tenant_id, id, revoked, workspace_id FROM sb_api_key_owner($1)")
-                .bind(key_hash)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|e| db_error(e, "look up an API key"))?;
-        Ok(
-            row.map(|(tenant_id, key_id, revoked, workspace_id)| KeyOwner {
-                tenant_id,
-                key_id,
-                revoked,
-                workspace_id,
-            }),
+        let row = sqlx::query_as::<_, KeyOwnerRecord>(
+            "SELECT tenant_id, id AS key_id, revoked, workspace_id FROM sb_api_key_owner($1)",
         )
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "look up an API key"))?;
+        Ok(row.map(KeyOwner::from))
     }
 
     async fn ingest_context(&self, key_hash: &str) -> StoreResult<Option<(KeyOwner, Tenant)>> {
-        let row = sqlx::query(
-            "SELECT k.id AS key_id, k.revoked, k.workspace_id, t.id, t.name, t.slug, t.tier, \
-             t.status, t.is_platform, t.settings, t.created_at, \
+        let row = sqlx::query_as::<_, IngestContextRecord>(
+            "SELECT k.tenant_id, k.id AS key_id, k.revoked, k.workspace_id, t.id, t.name, t.slug, \
+             t.tier, t.status, t.is_platform, t.settings, t.created_at, \
              0::bigint AS users, 0::bigint AS leads_this_month \
              FROM sb_api_key_owner($1) k JOIN tenants t ON t.id = k.tenant_id",
         )
@@ -197,18 +160,7 @@ impl ApiKeyStore for PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| db_error(e, "look up an API key"))?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let err = |e| db_error(e, "read an API key");
-        let tenant = Tenant::from(TenantRecord::from_row(&row).map_err(err)?);
-        let owner = KeyOwner {
-            tenant_id: tenant.id,
-            key_id: row.try_get("key_id").map_err(err)?,
-            revoked: row.try_get("revoked").map_err(err)?,
-            workspace_id: row.try_get("workspace_id").map_err(err)?,
-        };
-        Ok(Some((owner, tenant)))
+        Ok(row.map(|r| (r.owner.into(), r.tenant.into())))
     }
 
     async fn touch_api_key(
@@ -249,17 +201,16 @@ impl AuditStore for PgStore {
         // Newest first: the cursor is the last id seen, and older ids sort lower.
         let before = id_cursor(page)?;
         let mut tx = self.tenant_tx(tenant_id).await?;
-        let rows = sqlx::query(
-            "SELECT tenant_id, id, actor_id, actor_email, action, resource, resource_id, \
-             changes, created_at FROM audit_events WHERE tenant_id = $1 \
+        let rows = sqlx::query_as::<_, AuditRecord>(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE tenant_id = $1 \
              AND ($2::uuid IS NULL OR id < $2) \
              AND ($3::text IS NULL OR strpos(lower(coalesce(actor_email, '')), lower($3)) > 0) \
              AND ($4::text IS NULL OR left(action, length($4)) = $4) \
              AND ($5::text IS NULL OR resource = $5) AND ($6::text IS NULL OR resource_id = $6) \
              AND ($7::timestamptz IS NULL OR created_at >= $7) \
              AND ($8::timestamptz IS NULL OR created_at < $8) \
-             ORDER BY id DESC LIMIT $9",
-        )
+             ORDER BY id DESC LIMIT $9"
+        ))
         .bind(tenant_id)
         .bind(before)
         .bind(filter.actor.as_deref())
@@ -273,10 +224,7 @@ impl AuditStore for PgStore {
         .await
         .map_err(|e| db_error(e, "list the audit log"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        let events = rows
-            .iter()
-            .map(audit_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let events: Vec<AuditEvent> = rows.into_iter().map(AuditEvent::from).collect();
         Ok(Page::from_rows(events, limit, |e| e.id.to_string()))
     }
 }

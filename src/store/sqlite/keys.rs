@@ -3,62 +3,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 use uuid::Uuid;
 
-use super::{cursor, db_error, now_ms, parse_uuid, to_dt, write_audit, SqliteStore};
-use crate::domain::{ApiKey, ApiKeyScope, AuditEvent, Page, PageQuery, Tenant};
+use super::{cursor, db_error, now_ms, to_dt, write_audit, SqliteStore};
+use crate::domain::{ApiKey, AuditEvent, Page, PageQuery, Tenant};
 use crate::store::{
-    Actor, ApiKeyStore, AuditEntry, AuditStore, KeyOwner, NewApiKeyRow, StoreError, StoreResult,
-    TenantStore,
+    Actor, ApiKeyRecord, ApiKeyStore, AuditEntry, AuditRecord, AuditStore, KeyOwner,
+    KeyOwnerRecord, NewApiKeyRow, StoreError, StoreResult, TenantStore, AUDIT_COLUMNS, KEY_COLUMNS,
 };
-
-const KEY_COLUMNS: &str = "id, name, prefix, last_four, scope, created_by, workspace_id, \
-     created_at, last_used_at, revoked_at";
-
-fn key_from_row(row: &SqliteRow) -> StoreResult<ApiKey> {
-    let err = |e| db_error(e, "read an API key");
-    let scope: String = row.try_get("scope").map_err(err)?;
-    let created_by: Option<String> = row.try_get("created_by").map_err(err)?;
-    let workspace: Option<String> = row.try_get("workspace_id").map_err(err)?;
-    Ok(ApiKey {
-        id: parse_uuid(&row.try_get::<String, _>("id").map_err(err)?)?,
-        name: row.try_get("name").map_err(err)?,
-        prefix: row.try_get("prefix").map_err(err)?,
-        last_four: row.try_get("last_four").map_err(err)?,
-        scope: ApiKeyScope::parse(&scope)
-            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad scope {scope:?} in store")))?,
-        created_by: created_by.as_deref().map(parse_uuid).transpose()?,
-        workspace_id: workspace.as_deref().map(parse_uuid).transpose()?,
-        created_at: to_dt(row.try_get("created_at").map_err(err)?),
-        last_used_at: row
-            .try_get::<Option<i64>, _>("last_used_at")
-            .map_err(err)?
-            .map(to_dt),
-        revoked_at: row
-            .try_get::<Option<i64>, _>("revoked_at")
-            .map_err(err)?
-            .map(to_dt),
-    })
-}
-
-fn audit_from_row(row: &SqliteRow) -> StoreResult<AuditEvent> {
-    let err = |e| db_error(e, "read an audit event");
-    let actor: Option<String> = row.try_get("actor_id").map_err(err)?;
-    let changes: String = row.try_get("changes").map_err(err)?;
-    Ok(AuditEvent {
-        id: parse_uuid(&row.try_get::<String, _>("id").map_err(err)?)?,
-        tenant_id: parse_uuid(&row.try_get::<String, _>("tenant_id").map_err(err)?)?,
-        actor_id: actor.as_deref().map(parse_uuid).transpose()?,
-        actor_email: row.try_get("actor_email").map_err(err)?,
-        action: row.try_get("action").map_err(err)?,
-        resource: row.try_get("resource").map_err(err)?,
-        resource_id: row.try_get("resource_id").map_err(err)?,
-        changes: serde_json::from_str(&changes).unwrap_or(serde_json::Value::Null),
-        created_at: to_dt(row.try_get("created_at").map_err(err)?),
-    })
-}
 
 #[async_trait]
 impl ApiKeyStore for SqliteStore {
@@ -114,7 +66,7 @@ impl ApiKeyStore for SqliteStore {
 
     async fn list_api_keys(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<ApiKey>> {
         let limit = page.limit();
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query_as::<_, ApiKeyRecord>(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?"
         ))
         .bind(tenant_id.to_string())
@@ -123,10 +75,7 @@ impl ApiKeyStore for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error(e, "list API keys"))?;
-        let keys = rows
-            .iter()
-            .map(key_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let keys: Vec<ApiKey> = rows.into_iter().map(ApiKey::from).collect();
         Ok(Page::from_rows(keys, limit, |k| k.id.to_string()))
     }
 
@@ -146,7 +95,7 @@ impl ApiKeyStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| db_error(e, "revoke an API key"))?;
-        let row = sqlx::query(&format!(
+        let row = sqlx::query_as::<_, ApiKeyRecord>(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = ? AND id = ?"
         ))
         .bind(tenant_id.to_string())
@@ -164,7 +113,7 @@ impl ApiKeyStore for SqliteStore {
             };
             write_audit(&mut tx, tenant_id, actor, &entry).await?;
         }
-        let key = key_from_row(&row)?;
+        let key = ApiKey::from(row);
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit an API key revocation"))?;
@@ -172,32 +121,15 @@ impl ApiKeyStore for SqliteStore {
     }
 
     async fn api_key_owner(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>> {
-        let row = sqlx::query(
-            "SELECT tenant_id, id, revoked_at, workspace_id FROM api_keys \
-             WHERE key_hash = ? AND scope = 'leads:ingest'",
+        let row = sqlx::query_as::<_, KeyOwnerRecord>(
+            "SELECT tenant_id, id AS key_id, revoked_at IS NOT NULL AS revoked, workspace_id \
+             FROM api_keys WHERE key_hash = ? AND scope = 'leads:ingest'",
         )
         .bind(key_hash)
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| db_error(e, "look up an API key"))?;
-        row.map(|r| {
-            let err = |e| db_error(e, "read an API key");
-            Ok(KeyOwner {
-                tenant_id: parse_uuid(&r.try_get::<String, _>("tenant_id").map_err(err)?)?,
-                key_id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
-                revoked: r
-                    .try_get::<Option<i64>, _>("revoked_at")
-                    .map_err(err)?
-                    .is_some(),
-                workspace_id: r
-                    .try_get::<Option<String>, _>("workspace_id")
-                    .map_err(err)?
-                    .as_deref()
-                    .map(parse_uuid)
-                    .transpose()?,
-            })
-        })
-        .transpose()
+        Ok(row.map(KeyOwner::from))
     }
 
     async fn ingest_context(&self, key_hash: &str) -> StoreResult<Option<(KeyOwner, Tenant)>> {
@@ -257,15 +189,14 @@ impl AuditStore for SqliteStore {
         let limit = page.limit();
         // Newest first: the cursor is the last id seen, and older ids sort lower.
         let before = cursor(page).unwrap_or_else(|| "g".to_string());
-        let rows = sqlx::query(
-            "SELECT tenant_id, id, actor_id, actor_email, action, resource, resource_id, \
-             changes, created_at FROM audit_events WHERE tenant_id = ?1 AND id < ?2 \
+        let rows = sqlx::query_as::<_, AuditRecord>(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE tenant_id = ?1 AND id < ?2 \
              AND (?3 IS NULL OR instr(lower(coalesce(actor_email, '')), lower(?3)) > 0) \
              AND (?4 IS NULL OR substr(action, 1, length(?4)) = ?4) \
              AND (?5 IS NULL OR resource = ?5) AND (?6 IS NULL OR resource_id = ?6) \
              AND (?7 IS NULL OR created_at >= ?7) AND (?8 IS NULL OR created_at < ?8) \
-             ORDER BY id DESC LIMIT ?9",
-        )
+             ORDER BY id DESC LIMIT ?9"
+        ))
         .bind(tenant_id.to_string())
         .bind(before)
         .bind(filter.actor.as_deref())
@@ -278,10 +209,7 @@ impl AuditStore for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error(e, "list the audit log"))?;
-        let events = rows
-            .iter()
-            .map(audit_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let events: Vec<AuditEvent> = rows.into_iter().map(AuditEvent::from).collect();
         Ok(Page::from_rows(events, limit, |e| e.id.to_string()))
     }
 }
