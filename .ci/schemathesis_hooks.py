@@ -45,6 +45,9 @@ names of the five categories (not yet an enum in the schema)",
     ("POST", "/api/v1/tenants/{tenant}/members"): {
         "email": ("has no account yet", "an existing account's email (others are invited)")
     },
+    ("PUT", "/api/v1/tenants/{tenant}/members/{user_id}/permissions"): {
+        "withdrawn": "a permission is granted or withdrawn, not both (a rule across two fields)"
+    },
     ("POST", "/api/v1/tenants/{tenant}/api-keys"): {"workspace_id": "must name one of the tenant's workspaces"},
     ("PUT", "/api/v1/tenants/{tenant}/agents/{id}/sharing"): {
         "sharing": "`global` only for the platform tenant's agents",

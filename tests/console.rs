@@ -36,6 +36,8 @@ mod keys;
 mod leads;
 #[path = "console/notifications.rs"]
 mod notifications;
+#[path = "console/permissions.rs"]
+mod permissions;
 #[path = "console/playground.rs"]
 mod playground;
 #[path = "console/reports.rs"]
@@ -319,6 +321,7 @@ fn snapshot_detail_members() {
         role: Role::Admin,
         joined_at: Utc.with_ymd_and_hms(2025, 2, 3, 0, 0, 0).unwrap(),
         invited_by_tenant: None,
+        grants: Default::default(),
     };
     app.on_response(
         id,

@@ -27,11 +27,11 @@ use uuid::Uuid;
 
 use crate::domain::{
     AcceptInvitation, AcceptedInvitation, Agent, AgentPatch, AgentVersion, ApiKey, AuditEvent,
-    BulkLeads, BulkResult, CreatedApiKey, CreatedInvitation, ImportReport, IngestReceipt,
+    BulkLeads, BulkResult, CreatedApiKey, CreatedInvitation, Grants, ImportReport, IngestReceipt,
     Invitation, Lead, LeadInput, LeadPatch, LeadQuery, LoginRequest, LoginResponse, Me, Member,
-    MemberAdded, NewAgent, NewApiKey, NewInvitation, NewMember, NewNote, NewTenant, NewWorkspace,
-    Page, PageQuery, Problem, ProblemKind, Role, RoleChange, SharingChange, Tenant, TenantPatch,
-    TimelineEntry, Usage, Workspace, WorkspacePatch,
+    MemberAdded, MemberPermissions, NewAgent, NewApiKey, NewInvitation, NewMember, NewNote,
+    NewTenant, NewWorkspace, Page, PageQuery, Problem, ProblemKind, Role, RoleChange,
+    SharingChange, Tenant, TenantPatch, TimelineEntry, Usage, Workspace, WorkspacePatch,
 };
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -415,6 +415,30 @@ impl Client {
             &RoleChange { role },
         )
         .await
+    }
+
+    /// A member's role permissions, grants and effective set.
+    pub async fn member_permissions(
+        &self,
+        tenant: &str,
+        user: Uuid,
+    ) -> ApiResult<MemberPermissions> {
+        self.get(&format!(
+            "/api/v1/tenants/{tenant}/members/{user}/permissions"
+        ))
+        .await
+    }
+
+    /// Replaces a member's grants and withdrawals on top of their role.
+    pub async fn set_member_permissions(
+        &self,
+        tenant: &str,
+        user: Uuid,
+        grants: &Grants,
+    ) -> ApiResult<MemberPermissions> {
+        let path = format!("/api/v1/tenants/{tenant}/members/{user}/permissions");
+        self.json(self.request(Method::PUT, &path).json(grants))
+            .await
     }
 
     pub async fn remove_member(&self, tenant: &str, user: Uuid) -> ApiResult<()> {

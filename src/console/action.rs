@@ -34,6 +34,8 @@ pub enum Action {
     Invite,
     AddMember,
     ChangeRole,
+    /// The selected member's permissions checklist (grants, withdrawals).
+    Permissions,
     Remove,
     Copy,
     Confirm,

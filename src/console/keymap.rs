@@ -16,6 +16,8 @@ pub enum Context {
     TenantList,
     TenantDetail,
     Members,
+    /// One member's permissions checklist is open.
+    PermissionChecklist,
     Invitations,
     ApiKeys,
     /// A list failed to load and shows its error.
@@ -71,6 +73,7 @@ impl Context {
             Context::TenantList => "Tenants list",
             Context::TenantDetail => "Tenant detail",
             Context::Members => "Members tab",
+            Context::PermissionChecklist => "Members tab: a member's permissions",
             Context::Invitations => "Invitations tab",
             Context::ApiKeys => "API keys tab",
             Context::LoadError => "After a failed load",
@@ -374,6 +377,8 @@ impl Keymap {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HelpLine {
     Heading(&'static str),
+    /// A line of text: a heading when it does not start with a space.
+    Text(String),
     Key {
         keys: String,
         description: &'static str,

@@ -10,9 +10,9 @@ use crate::domain::{
 };
 use crate::domain::{Analytics, AnalyticsQuery, TenantOverview, Workflow, WorkflowStatus};
 use crate::domain::{
-    ApiKey, CreatedApiKey, CreatedInvitation, ImportReport, Invitation, Lead, LeadInput, LeadPatch,
-    LeadQuery, Me, Member, NewApiKey, NewInvitation, NewMember, NewNote, NewTenant, Page, Role,
-    Tenant, TenantPatch, TimelineEntry, Usage,
+    ApiKey, CreatedApiKey, CreatedInvitation, Grants, ImportReport, Invitation, Lead, LeadInput,
+    LeadPatch, LeadQuery, Me, Member, MemberPermissions, NewApiKey, NewInvitation, NewMember,
+    NewNote, NewTenant, Page, Role, Tenant, TenantPatch, TimelineEntry, Usage,
 };
 
 /// Tenants are addressed by id: it survives a slug change.
@@ -51,6 +51,12 @@ pub enum Request {
     RemoveMember {
         tenant: String,
         user: Uuid,
+    },
+    /// Replaces one member's grants and withdrawals.
+    SetMemberPermissions {
+        tenant: String,
+        user: Uuid,
+        grants: Grants,
     },
     CreateKey {
         tenant: String,
@@ -297,6 +303,7 @@ pub enum Response {
     MemberAdded(ApiResult<crate::domain::MemberAdded>),
     Invited(ApiResult<CreatedInvitation>),
     RoleChanged(ApiResult<Member>),
+    MemberPermissionsSaved(ApiResult<MemberPermissions>),
     MemberRemoved(ApiResult<()>),
     KeyCreated(ApiResult<CreatedApiKey>),
     KeyRevoked(ApiResult<()>),
@@ -363,6 +370,7 @@ impl Response {
                 .or(d.keys.as_ref().err()),
             Response::MemberAdded(r) => r.as_ref().err(),
             Response::RoleChanged(r) => r.as_ref().err(),
+            Response::MemberPermissionsSaved(r) => r.as_ref().err(),
             Response::Invited(r) => r.as_ref().err(),
             Response::MemberRemoved(r)
             | Response::KeyRevoked(r)
@@ -452,6 +460,13 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         Request::RemoveMember { tenant, user } => {
             Response::MemberRemoved(client.remove_member(&tenant, user).await)
         }
+        Request::SetMemberPermissions {
+            tenant,
+            user,
+            grants,
+        } => Response::MemberPermissionsSaved(
+            client.set_member_permissions(&tenant, user, &grants).await,
+        ),
         Request::CreateKey { tenant, new } => {
             Response::KeyCreated(client.create_api_key(&tenant, &new).await)
         }

@@ -78,7 +78,14 @@ impl Widget for &App {
                 picker::render(p, main, buf, theme, hint_line(self, &contexts))
             }
             Some(Modal::Share(d)) => share::render(d, main, buf, theme, hint_line(self, &contexts)),
-            Some(Modal::Help { scroll }) => help::render(&self.keymap, *scroll, main, buf, theme),
+            Some(Modal::Help { scroll }) => help::render(
+                &self.keymap,
+                self.your_permissions(),
+                *scroll,
+                main,
+                buf,
+                theme,
+            ),
             None => {}
         }
         let dismiss = self.keymap.key_label(Context::Global, "dismiss");
@@ -244,4 +251,20 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
         hint_line_within(app, &contexts, width)
     };
     Paragraph::new(line).render(area, buf);
+}
+
+impl App {
+    /// The `?` overlay's first lines: the signed-in user's role and
+    /// permissions in the current tenant.
+    fn your_permissions(&self) -> Vec<crate::console::keymap::HelpLine> {
+        let (Some(tenant), Some(me)) = (self.session.current(), self.session.me.loaded()) else {
+            return Vec::new();
+        };
+        let membership = me.memberships.iter().find(|m| m.tenant_id == tenant.id);
+        help::permission_lines(
+            membership.map(|m| m.role),
+            membership.map_or(&[][..], |m| &m.permissions),
+            me.platform_admin,
+        )
+    }
 }

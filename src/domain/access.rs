@@ -1,4 +1,5 @@
-//! Roles and the one table that maps them to named permissions.
+//! Roles, the one table that maps them to named permissions, and a member's
+//! grants and withdrawals on top of their role (the effective set).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,7 +13,10 @@ pub enum Role {
     Viewer,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+/// A named permission. The declaration order is the order lists show.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 pub enum Permission {
     #[serde(rename = "leads:view_all")]
     LeadsViewAll,
@@ -20,14 +24,31 @@ pub enum Permission {
     LeadsViewAssigned,
     #[serde(rename = "leads:edit")]
     LeadsEdit,
+    /// Approve, reject or edit-and-approve a drafted reply.
+    #[serde(rename = "leads:approve")]
+    LeadsApprove,
     #[serde(rename = "leads:delete")]
     LeadsDelete,
     #[serde(rename = "leads:export")]
     LeadsExport,
+    /// See every lead's workflows (else only those of one's assigned leads).
+    #[serde(rename = "workflows:view_all")]
+    WorkflowsViewAll,
+    #[serde(rename = "workflows:cancel")]
+    WorkflowsCancel,
+    /// The tenant's analytics over all its leads.
+    #[serde(rename = "analytics:view_all")]
+    AnalyticsViewAll,
+    /// The same analytics over one's assigned leads only.
+    #[serde(rename = "analytics:view_own")]
+    AnalyticsViewOwn,
     #[serde(rename = "agents:manage")]
     AgentsManage,
     #[serde(rename = "settings:manage")]
     SettingsManage,
+    /// Change the tenant's tier (and so its limits).
+    #[serde(rename = "settings:billing")]
+    SettingsBilling,
     #[serde(rename = "members:manage")]
     MembersManage,
     #[serde(rename = "keys:manage")]
@@ -57,37 +78,21 @@ pub enum Permission {
 
 use Permission::*;
 
-/// The permission table. Every check in the server goes through [`Role::can`].
+/// The permission table. Every check in the server goes through
+/// [`effective`] (the role's row here, then the member's grants).
 const TABLE: &[(Role, &[Permission])] = &[
-    (
-        Role::Admin,
-        &[
-            LeadsViewAll,
-            LeadsViewAssigned,
-            LeadsEdit,
-            LeadsDelete,
-            LeadsExport,
-            AgentsManage,
-            SettingsManage,
-            MembersManage,
-            KeysManage,
-            AuditView,
-            PlaygroundUse,
-            KnowledgeView,
-            KnowledgeManage,
-            EvalsView,
-            EvalsManage,
-            EvalsRun,
-        ],
-    ),
+    (Role::Admin, &Permission::ALL),
     (
         Role::Manager,
         &[
             LeadsViewAll,
             LeadsViewAssigned,
             LeadsEdit,
-            LeadsDelete,
+            LeadsApprove,
             LeadsExport,
+            WorkflowsViewAll,
+            WorkflowsCancel,
+            AnalyticsViewAll,
             AgentsManage,
             AuditView,
             PlaygroundUse,
@@ -103,13 +108,18 @@ const TABLE: &[(Role, &[Permission])] = &[
         &[
             LeadsViewAssigned,
             LeadsEdit,
+            AnalyticsViewOwn,
             PlaygroundUse,
             KnowledgeView,
             EvalsView,
             EvalsRun,
         ],
     ),
-    (Role::Viewer, &[LeadsViewAll, EvalsView]),
+    // Read-only: sees what a manager sees, changes nothing.
+    (
+        Role::Viewer,
+        &[LeadsViewAll, WorkflowsViewAll, AnalyticsViewAll, EvalsView],
+    ),
 ];
 
 impl Role {
@@ -148,14 +158,20 @@ impl std::fmt::Display for Role {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 22] = [
         LeadsViewAll,
         LeadsViewAssigned,
         LeadsEdit,
+        LeadsApprove,
         LeadsDelete,
         LeadsExport,
+        WorkflowsViewAll,
+        WorkflowsCancel,
+        AnalyticsViewAll,
+        AnalyticsViewOwn,
         AgentsManage,
         SettingsManage,
+        SettingsBilling,
         MembersManage,
         KeysManage,
         AuditView,
@@ -172,10 +188,16 @@ impl Permission {
             LeadsViewAll => "leads:view_all",
             LeadsViewAssigned => "leads:view_assigned",
             LeadsEdit => "leads:edit",
+            LeadsApprove => "leads:approve",
             LeadsDelete => "leads:delete",
             LeadsExport => "leads:export",
+            WorkflowsViewAll => "workflows:view_all",
+            WorkflowsCancel => "workflows:cancel",
+            AnalyticsViewAll => "analytics:view_all",
+            AnalyticsViewOwn => "analytics:view_own",
             AgentsManage => "agents:manage",
             SettingsManage => "settings:manage",
+            SettingsBilling => "settings:billing",
             MembersManage => "members:manage",
             KeysManage => "keys:manage",
             AuditView => "audit:view",
@@ -187,12 +209,116 @@ impl Permission {
             EvalsRun => "evals:run",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// What the permission lets a member do, as the README and the console
+    /// say it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            LeadsViewAll => "see every lead",
+            LeadsViewAssigned => "see the leads assigned to them",
+            LeadsEdit => "create, change, note, import and start workflows on leads they see",
+            LeadsApprove => "approve, reject or edit-and-approve drafted replies",
+            LeadsDelete => "delete leads",
+            LeadsExport => "export leads as CSV",
+            WorkflowsViewAll => "see every workflow (else those of their assigned leads)",
+            WorkflowsCancel => "cancel a workflow",
+            AnalyticsViewAll => "see the tenant's analytics",
+            AnalyticsViewOwn => "see analytics over their assigned leads",
+            AgentsManage => "create, change and share agents and workspaces",
+            SettingsManage => "change the tenant's settings and webhooks",
+            SettingsBilling => "change the tenant's tier and limits",
+            MembersManage => "add, remove and invite members; change roles and grants",
+            KeysManage => "create and revoke API keys",
+            AuditView => "read the audit log",
+            PlaygroundUse => "chat with agents in the playground",
+            KnowledgeView => "read and search the knowledge base",
+            KnowledgeManage => "add, edit and delete knowledge documents",
+            EvalsView => "read eval sets, their runs and results",
+            EvalsManage => "create, edit and delete eval sets and cases; delete runs",
+            EvalsRun => "run an eval set against agent versions, and cancel a run",
+        }
+    }
 }
 
 impl std::fmt::Display for Permission {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// One member's permissions on top of their role: granted ones the role
+/// lacks, withdrawn ones it has. Kept sorted and without repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Grants {
+    #[serde(default)]
+    pub granted: Vec<Permission>,
+    #[serde(default)]
+    pub withdrawn: Vec<Permission>,
+}
+
+impl Grants {
+    pub fn is_empty(&self) -> bool {
+        self.granted.is_empty() && self.withdrawn.is_empty()
+    }
+
+    /// Only what changes `role`'s set: grants it lacks, withdrawals of
+    /// what it has; sorted, without repeats. Refused when one permission is
+    /// both granted and withdrawn (named in the error).
+    pub fn normalized(&self, role: Role) -> Result<Grants, Permission> {
+        if let Some(p) = self.granted.iter().find(|p| self.withdrawn.contains(p)) {
+            return Err(*p);
+        }
+        let keep = |list: &[Permission], has: bool| {
+            let mut out: Vec<Permission> = list
+                .iter()
+                .copied()
+                .filter(|p| role.can(*p) != has)
+                .collect();
+            out.sort();
+            out.dedup();
+            out
+        };
+        Ok(Grants {
+            granted: keep(&self.granted, true),
+            withdrawn: keep(&self.withdrawn, false),
+        })
+    }
+}
+
+/// The permissions a member with `role` and `grants` holds: the role's,
+/// less what was withdrawn, plus what was granted. The one function the
+/// server's gate asks.
+pub fn effective(role: Role, grants: &Grants) -> Vec<Permission> {
+    Permission::ALL
+        .into_iter()
+        .filter(|p| (role.can(*p) && !grants.withdrawn.contains(p)) || grants.granted.contains(p))
+        .collect()
+}
+
+/// The role × permission table as Markdown (the README carries it; a test
+/// keeps them equal).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| permission | what it allows |");
+    for r in Role::ALL {
+        out.push_str(&format!(" {r} |"));
+    }
+    out.push_str("\n| --- | --- |");
+    for _ in Role::ALL {
+        out.push_str(" :-: |");
+    }
+    out.push('\n');
+    for p in Permission::ALL {
+        out.push_str(&format!("| `{p}` | {} |", p.describe()));
+        for r in Role::ALL {
+            out.push_str(if r.can(p) { " ✓ |" } else { "   |" });
+        }
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -208,27 +334,108 @@ mod tests {
         assert!(!Role::Viewer.can(Permission::MembersManage));
         assert!(!Role::Agent.can(Permission::LeadsViewAll));
         assert!(!Role::Manager.can(Permission::KeysManage));
-        // Evals: managers keep sets, agents run what their playground
-        // may, viewers read results.
-        assert!(Role::Manager.can(Permission::EvalsManage));
-        assert!(Role::Agent.can(Permission::EvalsRun));
-        assert!(!Role::Agent.can(Permission::EvalsManage));
-        assert!(Role::Viewer.can(Permission::EvalsView));
-        assert!(!Role::Viewer.can(Permission::EvalsRun));
-        for role in Role::ALL {
-            assert_eq!(
-                role.can(Permission::EvalsRun),
-                role.can(Permission::PlaygroundUse),
-                "{role} runs evals exactly when it may use the playground"
+    }
+
+    #[test]
+    fn the_roles_hold_what_the_designs_give_them() {
+        let has = |r: Role, ps: &[Permission]| ps.iter().all(|p| r.can(*p));
+        assert!(has(
+            Role::Manager,
+            &[
+                LeadsViewAll,
+                LeadsApprove,
+                LeadsEdit,
+                LeadsExport,
+                WorkflowsViewAll,
+                WorkflowsCancel,
+                AnalyticsViewAll
+            ]
+        ));
+        assert!(!Role::Manager.can(SettingsBilling));
+        assert!(!Role::Manager.can(LeadsDelete));
+        assert!(has(
+            Role::Agent,
+            &[
+                LeadsViewAssigned,
+                LeadsEdit,
+                AnalyticsViewOwn,
+                PlaygroundUse
+            ]
+        ));
+        for p in [
+            LeadsApprove,
+            WorkflowsCancel,
+            WorkflowsViewAll,
+            AnalyticsViewAll,
+        ] {
+            assert!(!Role::Agent.can(p), "agent has {p}");
+        }
+        for p in Role::Viewer.permissions() {
+            assert!(
+                p.as_str().ends_with("view_all") || p.as_str().ends_with(":view"),
+                "viewer can change something: {p}"
             );
         }
     }
 
     #[test]
-    fn roles_round_trip_through_their_names() {
+    fn roles_and_permissions_round_trip_through_their_names() {
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
         assert_eq!(Role::parse("owner"), None);
+        for p in Permission::ALL {
+            assert_eq!(Permission::parse(p.as_str()), Some(p));
+            let json = serde_json::to_string(&p).unwrap();
+            assert_eq!(json, format!("\"{p}\""));
+        }
+        let mut sorted = Permission::ALL;
+        sorted.sort();
+        assert_eq!(sorted, Permission::ALL, "ALL follows the declaration order");
+    }
+
+    #[test]
+    fn grants_add_to_and_withdrawals_take_from_the_role() {
+        let g = Grants {
+            granted: vec![LeadsApprove, LeadsEdit, LeadsApprove],
+            withdrawn: vec![PlaygroundUse, LeadsDelete],
+        }
+        .normalized(Role::Agent)
+        .unwrap();
+        // Edit the agent has, delete it lacks: both dropped as no-ops.
+        assert_eq!(g.granted, vec![LeadsApprove]);
+        assert_eq!(g.withdrawn, vec![PlaygroundUse]);
+        let e = effective(Role::Agent, &g);
+        assert!(e.contains(&LeadsApprove) && !e.contains(&PlaygroundUse));
+        assert!(e.contains(&LeadsEdit));
+        let both = Grants {
+            granted: vec![AuditView],
+            withdrawn: vec![AuditView],
+        };
+        assert_eq!(both.normalized(Role::Viewer), Err(AuditView));
+    }
+
+    #[test]
+    fn the_readme_carries_the_permission_table() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let begin = "<!-- permissions:begin -->\n";
+        let end = "<!-- permissions:end -->";
+        let from = readme
+            .find(begin)
+            .expect("README lacks the permissions marker")
+            + begin.len();
+        let to = readme[from..].find(end).unwrap() + from;
+        if std::env::var_os("SWITCHBOARD_UPDATE_README").is_some() {
+            let updated = format!("{}{}{}", &readme[..from], markdown_table(), &readme[to..]);
+            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"), updated).unwrap();
+            return;
+        }
+        assert_eq!(
+            &readme[from..to],
+            markdown_table(),
+            "README's permission table differs from domain::access; \
+             run this test with SWITCHBOARD_UPDATE_README=1 to rewrite it"
+        );
     }
 }

@@ -46,6 +46,10 @@ pub struct ResponseTimes {
 pub struct Analytics {
     /// `None`: every tenant (platform admins).
     pub tenant_id: Option<Uuid>,
+    /// Set when the figures cover only the leads assigned to this member
+    /// (`analytics:view_own` without `analytics:view_all`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_id: Option<Uuid>,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub leads: u32,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::access::Role;
+use super::access::{Permission, Role};
 use super::tenant::{TenantStatus, Tier};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -61,6 +61,10 @@ pub struct MembershipSummary {
     pub tier: Tier,
     pub status: TenantStatus,
     pub role: Role,
+    /// The member's effective permissions there (the role's and their
+    /// grants), as `GET /me` reports them.
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::access::Role;
+use super::access::{effective, Grants, Permission, Role};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Member {
@@ -18,6 +18,39 @@ pub struct Member {
     /// account another tenant made for an email it may not own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invited_by_tenant: Option<Uuid>,
+    /// Permissions granted or withdrawn for this member on top of the role.
+    #[serde(default)]
+    pub grants: Grants,
+}
+
+impl Member {
+    /// What this member may do: the role's permissions and the grants.
+    pub fn permissions(&self) -> Vec<Permission> {
+        effective(self.role, &self.grants)
+    }
+}
+
+/// One member's permissions: the role's, the grants and withdrawals on top,
+/// and the effective set the server checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MemberPermissions {
+    pub user_id: Uuid,
+    pub role: Role,
+    pub role_permissions: Vec<Permission>,
+    pub grants: Grants,
+    pub effective: Vec<Permission>,
+}
+
+impl MemberPermissions {
+    pub fn of(member: &Member) -> Self {
+        Self {
+            user_id: member.user_id,
+            role: member.role,
+            role_permissions: member.role.permissions().to_vec(),
+            grants: member.grants.clone(),
+            effective: member.permissions(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

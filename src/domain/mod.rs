@@ -24,7 +24,7 @@ pub mod validate;
 pub mod webhook;
 pub mod workflow;
 
-pub use access::{Permission, Role};
+pub use access::{Grants, Permission, Role};
 pub use agent::{
     Agent, AgentConfig, AgentLink, AgentPatch, AgentVersion, Channel, ModelInfo, NewAgent,
     NewWorkspace, Sharing, SharingChange, Workspace, WorkspacePatch,
@@ -46,7 +46,7 @@ pub use lead::{
 };
 pub use member::{
     AcceptInvitation, AcceptedInvitation, CreatedInvitation, Invitation, Member, MemberAdded,
-    NewInvitation, NewMember, PendingInvitation, RoleChange,
+    MemberPermissions, NewInvitation, NewMember, PendingInvitation, RoleChange,
 };
 pub use page::{Page, PageQuery};
 pub use playground::{

@@ -324,7 +324,7 @@ pub struct TenantPatch {
         pattern = r"^(?![0-9a-f]{32}$)(?![0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)[a-z0-9]+(-[a-z0-9]+)*$"
     )]
     pub slug: Option<String>,
-    /// Platform admins only.
+    /// Needs `settings:billing` (the rest of the patch `settings:manage`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<Tier>,
     #[serde(

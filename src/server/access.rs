@@ -1,6 +1,7 @@
 //! The one place where tenant access and permissions are decided.
 //! Another tenant's resources answer 404, never 403.
 
+use crate::domain::access::effective;
 use crate::domain::{Permission, Role, Tenant, TenantStatus};
 use crate::store::Actor;
 
@@ -13,7 +14,7 @@ use super::AppState;
 pub enum Need {
     /// Any member (or a platform admin) may read.
     Member,
-    /// A member whose role has this permission.
+    /// A member whose effective permissions (role and grants) hold this.
     Permission(Permission),
     /// Platform admins only.
     PlatformAdmin,
@@ -24,13 +25,27 @@ pub enum Need {
 pub struct Access {
     pub tenant: Tenant,
     pub role: Option<Role>,
+    /// The member's effective permissions (empty for a platform admin who
+    /// is not a member: they may do everything anyway).
+    pub permissions: Vec<Permission>,
     pub platform_admin: bool,
     pub actor: Actor,
 }
 
 impl Access {
     pub fn can(&self, permission: Permission) -> bool {
-        self.platform_admin || self.role.is_some_and(|r| r.can(permission))
+        self.platform_admin || self.permissions.contains(&permission)
+    }
+
+    /// 403 naming the permission unless the caller holds it.
+    pub fn require(&self, permission: Permission) -> ApiResult<()> {
+        if self.can(permission) {
+            return Ok(());
+        }
+        Err(ApiError::Forbidden(format!(
+            "your role ({}) lacks the {permission} permission; ask a tenant admin",
+            self.role.map(|r| r.as_str()).unwrap_or("none")
+        )))
     }
 }
 
@@ -51,26 +66,24 @@ impl Session {
             .tenant(tenant_ref)
             .await?
             .ok_or(ApiError::NotFound)?;
-        let role = state.store.role_of(tenant.id, self.user.id).await?;
+        let rights = state.store.rights_of(tenant.id, self.user.id).await?;
         let platform_admin = self.user.platform_admin;
-        if role.is_none() && !platform_admin {
+        if rights.is_none() && !platform_admin {
             return Err(ApiError::NotFound);
         }
         let access = Access {
             tenant,
-            role,
+            role: rights.as_ref().map(|r| r.role),
+            permissions: rights
+                .as_ref()
+                .map(|r| effective(r.role, &r.grants))
+                .unwrap_or_default(),
             platform_admin,
             actor: self.actor(),
         };
         match need {
             Need::Member => {}
-            Need::Permission(p) if access.can(p) => {}
-            Need::Permission(p) => {
-                return Err(ApiError::Forbidden(format!(
-                    "your role ({}) lacks the {p} permission; ask a tenant admin",
-                    role.map(|r| r.as_str()).unwrap_or("none")
-                )))
-            }
+            Need::Permission(p) => access.require(p)?,
             Need::PlatformAdmin if platform_admin => {}
             Need::PlatformAdmin => {
                 return Err(ApiError::Forbidden(

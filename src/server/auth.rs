@@ -41,7 +41,12 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> ApiResul
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth",
     responses((status = 200, body = Me), (status = 401, body = Problem)), security(("bearer" = [])))]
 pub async fn me(State(state): State<AppState>, session: Session) -> ApiResult<Json<Me>> {
-    let memberships = state.store.memberships_of(session.user.id).await?;
+    let mut memberships = state.store.memberships_of(session.user.id).await?;
+    for m in &mut memberships {
+        if let Some(rights) = state.store.rights_of(m.tenant_id, session.user.id).await? {
+            m.permissions = crate::domain::access::effective(rights.role, &rights.grants);
+        }
+    }
     Ok(Json(Me {
         platform_admin: session.user.platform_admin,
         user: session.user,

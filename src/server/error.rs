@@ -168,7 +168,9 @@ impl From<StoreError> for ApiError {
             }
             StoreError::LastAdmin => ApiError::Conflict {
                 field: "role".into(),
-                detail: "a tenant must keep at least one admin; promote someone else first".into(),
+                detail: "a tenant must keep at least one admin (someone with members:manage); \
+                         promote or grant someone else first"
+                    .into(),
             },
             StoreError::InvitationInvalid => ApiError::field(
                 "token",

@@ -18,6 +18,7 @@ use super::access::Need;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Path, Query, Session};
 use super::AppState;
+use crate::domain::access::effective;
 use crate::domain::{Permission, Problem, Role};
 use crate::store::{DynStore, EventRecord};
 
@@ -33,7 +34,8 @@ pub struct EventsQuery {
 struct Viewer {
     user: Uuid,
     token_hash: String,
-    role: Option<Role>,
+    /// The member's role and effective permissions when the stream opened.
+    rights: Option<(Role, Vec<Permission>)>,
     platform_admin: bool,
     all_leads: bool,
     settings: bool,
@@ -109,8 +111,8 @@ impl Viewer {
     }
 
     /// Whether the session still holds and the member's rights are the
-    /// ones the stream was opened with; a changed role ends the stream so
-    /// the client reopens it with the new rights.
+    /// ones the stream was opened with; a changed role or grant ends the
+    /// stream so the client reopens it with the new rights.
     async fn still_allowed(&self, state: &AppState, tenant: Uuid) -> bool {
         let user = match state
             .store
@@ -127,8 +129,11 @@ impl Viewer {
         if user.platform_admin != self.platform_admin {
             return false;
         }
-        match state.store.role_of(tenant, self.user).await {
-            Ok(role) => role == self.role && (role.is_some() || self.platform_admin),
+        match state.store.rights_of(tenant, self.user).await {
+            Ok(rights) => {
+                let now = rights.map(|r| (r.role, effective(r.role, &r.grants)));
+                now == self.rights && (now.is_some() || self.platform_admin)
+            }
             Err(_) => false,
         }
     }
@@ -205,7 +210,7 @@ pub async fn stream(
     let viewer = Viewer {
         user: session.user.id,
         token_hash: session.token_hash.clone(),
-        role: access.role,
+        rights: access.role.map(|r| (r, access.permissions.clone())),
         platform_admin: access.platform_admin,
         all_leads,
         settings: access.can(Permission::SettingsManage),

@@ -167,7 +167,7 @@ pub async fn list(
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/leads/{id}", tag = "leads",
     params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
-    responses((status = 200, body = Lead), (status = 404, body = Problem)),
+    responses((status = 403, body = Problem), (status = 200, body = Lead), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -390,7 +390,7 @@ pub async fn add_note(
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/leads/{id}/timeline", tag = "leads",
     params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<TimelineEntry>), (status = 404, body = Problem)),
+    responses((status = 403, body = Problem), (status = 200, body = Vec<TimelineEntry>), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn timeline(
     State(state): State<AppState>,
@@ -458,7 +458,7 @@ pub async fn bulk(
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/usage", tag = "leads",
     params(("tenant" = String, Path, description = "tenant id or slug")),
-    responses((status = 200, body = Usage), (status = 404, body = Problem)),
+    responses((status = 403, body = Problem), (status = 200, body = Usage), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn usage(
     State(state): State<AppState>,

@@ -13,10 +13,12 @@ use super::tenants::page_check;
 use super::{password, AppState};
 use crate::domain::validate::{is_email, normalize_email};
 use crate::domain::{
-    secret, AcceptInvitation, AcceptedInvitation, CreatedInvitation, Invitation, LoginResponse,
-    Member, NewInvitation, NewMember, Page, PageQuery, Permission, Problem, Role, RoleChange, User,
+    secret, AcceptInvitation, AcceptedInvitation, CreatedInvitation, Grants, Invitation,
+    LoginResponse, Member, MemberPermissions, NewInvitation, NewMember, Page, PageQuery,
+    Permission, Problem, Role, RoleChange, User,
 };
 use crate::store::{Accepter, InvitationRef, NewInvitationRow, StoreError};
+use tracing::instrument;
 
 const MANAGE: Need = Need::Permission(Permission::MembersManage);
 
@@ -114,6 +116,70 @@ pub async fn change_role(
         .set_member_role(&access.actor, access.tenant.id, user_id, change.role)
         .await?;
     Ok(Json(member))
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/members/{user_id}/permissions", tag = "members",
+    params(("tenant" = String, Path, description = "tenant id or slug"), ("user_id" = Uuid, Path)),
+    responses((status = 200, body = MemberPermissions,
+            description = "the role's permissions, the grants and withdrawals on top, and the effective set"),
+        (status = 403, body = Problem, description = "another member's, without members:manage"),
+        (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+/// A member's permissions. Members read their own; reading another's needs
+/// `members:manage`.
+pub async fn permissions(
+    State(state): State<AppState>,
+    session: Session,
+    Path((tenant, user_id)): Path<(String, Uuid)>,
+) -> ApiResult<Json<MemberPermissions>> {
+    let need = if user_id == session.user.id {
+        Need::Member
+    } else {
+        MANAGE
+    };
+    let access = session.tenant(&state, &tenant, need).await?;
+    let member = state
+        .store
+        .member(access.tenant.id, user_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(MemberPermissions::of(&member)))
+}
+
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant}/members/{user_id}/permissions", tag = "members",
+    params(("tenant" = String, Path, description = "tenant id or slug"), ("user_id" = Uuid, Path)),
+    request_body(content = Grants, description = "the whole set of grants and withdrawals; \
+        grants of what the role has and withdrawals of what it lacks are dropped"),
+    responses((status = 200, body = MemberPermissions), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "nobody could manage members after it"),
+        (status = 422, body = Problem, description = "a permission both granted and withdrawn")),
+    security(("bearer" = [])))]
+/// Replaces one member's grants and withdrawals on top of their role.
+#[instrument(skip_all, fields(tenant = %tenant, member = %user_id))]
+pub async fn set_permissions(
+    State(state): State<AppState>,
+    session: Session,
+    Path((tenant, user_id)): Path<(String, Uuid)>,
+    Json(grants): Json<Grants>,
+) -> ApiResult<Json<MemberPermissions>> {
+    let access = session.tenant_for_change(&state, &tenant, MANAGE).await?;
+    let rights = state
+        .store
+        .rights_of(access.tenant.id, user_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let grants = grants.normalized(rights.role).map_err(|p| {
+        ApiError::field(
+            "withdrawn",
+            format!("{p} is both granted and withdrawn; keep it in one list"),
+        )
+    })?;
+    let member = state
+        .store
+        .set_member_grants(&access.actor, access.tenant.id, user_id, grants)
+        .await?;
+    Ok(Json(MemberPermissions::of(&member)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/members/{user_id}", tag = "members",
@@ -290,13 +356,15 @@ pub(super) async fn accepted(
     tenant: Uuid,
     session: Option<LoginResponse>,
 ) -> ApiResult<AcceptedInvitation> {
-    let membership = state
+    let mut membership = state
         .store
         .memberships_of(user.id)
         .await?
         .into_iter()
         .find(|m| m.tenant_id == tenant)
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("accepted, yet no membership")))?;
+    // A new member has no grants: the role's permissions.
+    membership.permissions = membership.role.permissions().to_vec();
     Ok(AcceptedInvitation {
         membership,
         session,

@@ -255,6 +255,10 @@ pub fn app(state: AppState) -> Router {
             patch(members::change_role).delete(members::remove),
         )
         .route(
+            "/tenants/{tenant}/members/{user_id}/permissions",
+            get(members::permissions).put(members::set_permissions),
+        )
+        .route(
             "/tenants/{tenant}/invitations",
             get(members::list_invitations).post(members::invite),
         )

@@ -20,6 +20,7 @@ use crate::domain::*;
         account::logout_all, account::my_invitations, account::accept_mine, account::decline_mine,
         tenants::list, tenants::create, tenants::get, tenants::update, tenants::suspend, tenants::reactivate,
         members::list, members::add, members::change_role, members::remove,
+        members::permissions, members::set_permissions,
         members::list_invitations, members::invite, members::revoke_invitation, members::accept,
         api_keys::list, api_keys::create, api_keys::revoke, api_keys::audit,
         ingest::ingest,

@@ -169,7 +169,7 @@ async fn resolve_target(
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/playground/sessions", tag = "playground",
     params(("tenant" = String, Path, description = "tenant id or slug")),
-    responses((status = 200, body = Vec<PlaygroundSession>), (status = 404, body = Problem)),
+    responses((status = 403, body = Problem), (status = 200, body = Vec<PlaygroundSession>), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -265,7 +265,7 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/playground/sessions/{id}", tag = "playground",
     params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
-    responses((status = 200, body = PlaygroundTranscript), (status = 404, body = Problem)),
+    responses((status = 403, body = Problem), (status = 200, body = PlaygroundTranscript), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -286,7 +286,7 @@ pub async fn get(
 
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/playground/sessions/{id}", tag = "playground",
     params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = Problem)),
+    responses((status = 403, body = Problem), (status = 204), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -304,7 +304,7 @@ pub async fn delete(
 
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/playground/sessions/{id}/cancel", tag = "playground",
     params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
-    responses((status = 202, description = "the running reply stops and is stored as cancelled"),
+    responses((status = 403, body = Problem), (status = 202, description = "the running reply stops and is stored as cancelled"),
         (status = 204, description = "no reply was running"), (status = 404, body = Problem),
         (status = 423, body = Problem)),
     security(("bearer" = [])))]
@@ -325,7 +325,7 @@ pub async fn cancel(
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/playground/sessions/{id}/messages", tag = "playground",
     params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
     request_body = NewPlaygroundMessage,
-    responses((status = 200, description = "text/event-stream: message, token…, reply (one per lane), done"),
+    responses((status = 403, body = Problem), (status = 200, description = "text/event-stream: message, token…, reply (one per lane), done"),
         (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
         (status = 502, body = Problem), (status = 503, body = Problem)),
     security(("bearer" = [])))]
@@ -669,7 +669,7 @@ async fn counts_after_cancel(chunks: &mut ChunkReceiver) -> Option<GenerationSta
     params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path),
         ("message" = Uuid, Path)),
     request_body = SaveAsLead,
-    responses((status = 201, body = Lead), (status = 200, body = Lead, description = "already saved: that lead"),
+    responses((status = 403, body = Problem), (status = 201, body = Lead), (status = 200, body = Lead, description = "already saved: that lead"),
         (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn save_as_lead(

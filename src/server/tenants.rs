@@ -109,16 +109,15 @@ pub async fn update(
     Json(patch): Json<TenantPatch>,
 ) -> ApiResult<Json<Tenant>> {
     let access = session
-        .tenant_for_change(
-            &state,
-            &tenant,
-            Need::Permission(Permission::SettingsManage),
-        )
+        .tenant_for_change(&state, &tenant, Need::Member)
         .await?;
-    if patch.tier.is_some_and(|t| t != access.tenant.tier) && !access.platform_admin {
-        return Err(ApiError::Forbidden(
-            "only platform admins can change a tenant's tier".into(),
-        ));
+    // The tier (and so the limits) is billing; anything else is settings.
+    let tier_change = patch.tier.is_some_and(|t| t != access.tenant.tier);
+    if tier_change {
+        access.require(Permission::SettingsBilling)?;
+    }
+    if !tier_change || patch.name.is_some() || patch.slug.is_some() || patch.settings.is_some() {
+        access.require(Permission::SettingsManage)?;
     }
     let current = access.tenant;
     let mut errors = Vec::new();

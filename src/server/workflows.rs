@@ -20,6 +20,15 @@ use crate::domain::{
 use crate::store::{AuditEntry, NewWorkflowRow, OutboxRow, StoreError, WorkflowTransition};
 
 const EDIT: Option<Permission> = Some(Permission::LeadsEdit);
+const APPROVE: Option<Permission> = Some(Permission::LeadsApprove);
+const CANCEL: Option<Permission> = Some(Permission::WorkflowsCancel);
+
+/// Whether the caller sees `lead`'s workflows: every one with
+/// `workflows:view_all`, else those of the leads assigned to them.
+fn sees_workflows_of(scope: &LeadScope, lead: &Lead) -> bool {
+    scope.access.can(Permission::WorkflowsViewAll)
+        || (lead.assignee_id.is_some() && lead.assignee_id == scope.access.actor.user_id)
+}
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -35,7 +44,7 @@ pub struct WorkflowQuery {
     pub limit: Option<u32>,
 }
 
-/// The workflow, if the caller may see its lead (else 404).
+/// The workflow, if the caller may see it and its lead (else 404).
 async fn visible(state: &AppState, scope: &LeadScope, id: Uuid) -> ApiResult<(Workflow, Lead)> {
     let wf = state
         .store
@@ -43,6 +52,9 @@ async fn visible(state: &AppState, scope: &LeadScope, id: Uuid) -> ApiResult<(Wo
         .await?
         .ok_or(ApiError::NotFound)?;
     let lead = scope.lead(state, wf.lead_id).await?;
+    if !sees_workflows_of(scope, &lead) {
+        return Err(ApiError::NotFound);
+    }
     Ok((wf, lead))
 }
 
@@ -60,7 +72,7 @@ fn conflict_on_active(e: StoreError) -> ApiError {
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/leads/{id}/workflow", tag = "workflows",
     params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
     request_body = StartWorkflow,
-    responses((status = 201, body = Workflow), (status = 404, body = Problem), (status = 409, body = Problem),
+    responses((status = 403, body = Problem), (status = 201, body = Workflow), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn start(
@@ -112,7 +124,7 @@ pub async fn start(
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/workflows", tag = "workflows",
     params(("tenant" = String, Path, description = "tenant id or slug"), WorkflowQuery),
-    responses((status = 200, body = Vec<Workflow>), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 403, body = Problem), (status = 200, body = Vec<Workflow>), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -138,12 +150,15 @@ pub async fn list(
         .store
         .list_workflows(scope.access.tenant.id, status, q.lead, limit)
         .await?;
-    // Members who see only their assigned leads see only those workflows.
-    if scope.only_assigned_to.is_some() {
+    // Without workflows:view_all (or all leads in sight), only the
+    // workflows of leads the caller sees and is assigned.
+    if scope.only_assigned_to.is_some() || !scope.access.can(Permission::WorkflowsViewAll) {
         let mut visible = Vec::with_capacity(found.len());
         for wf in found {
-            if scope.lead(&state, wf.lead_id).await.is_ok() {
-                visible.push(wf);
+            if let Ok(lead) = scope.lead(&state, wf.lead_id).await {
+                if sees_workflows_of(&scope, &lead) {
+                    visible.push(wf);
+                }
             }
         }
         found = visible;
@@ -153,7 +168,7 @@ pub async fn list(
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/workflows/{id}", tag = "workflows",
     params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
-    responses((status = 200, body = Workflow), (status = 404, body = Problem)),
+    responses((status = 403, body = Problem), (status = 200, body = Workflow), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -213,7 +228,7 @@ async fn apply(
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/workflows/{id}/approve", tag = "workflows",
     params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
     request_body = ApproveWorkflow,
-    responses((status = 200, body = Workflow), (status = 404, body = Problem), (status = 409, body = Problem),
+    responses((status = 403, body = Problem), (status = 200, body = Workflow), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn approve(
@@ -222,7 +237,7 @@ pub async fn approve(
     Path((tenant, id)): Path<(String, Uuid)>,
     Json(body): Json<ApproveWorkflow>,
 ) -> ApiResult<Json<Workflow>> {
-    let scope = LeadScope::resolve(&state, &session, &tenant, EDIT, true).await?;
+    let scope = LeadScope::resolve(&state, &session, &tenant, APPROVE, true).await?;
     let (wf, lead) = visible(&state, &scope, id).await?;
     let edited = body
         .reply
@@ -270,7 +285,7 @@ pub async fn approve(
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/workflows/{id}/reject", tag = "workflows",
     params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
     request_body = RejectWorkflow,
-    responses((status = 200, body = Workflow), (status = 404, body = Problem), (status = 409, body = Problem),
+    responses((status = 403, body = Problem), (status = 200, body = Workflow), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn reject(
@@ -279,7 +294,7 @@ pub async fn reject(
     Path((tenant, id)): Path<(String, Uuid)>,
     Json(body): Json<RejectWorkflow>,
 ) -> ApiResult<Json<Workflow>> {
-    let scope = LeadScope::resolve(&state, &session, &tenant, EDIT, true).await?;
+    let scope = LeadScope::resolve(&state, &session, &tenant, APPROVE, true).await?;
     let reason = body.validated().map_err(ApiError::invalid)?;
     let (_, lead) = visible(&state, &scope, id).await?;
     let from = &[WorkflowStatus::AwaitingApproval];
@@ -304,14 +319,14 @@ pub async fn reject(
 
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/workflows/{id}/cancel", tag = "workflows",
     params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
-    responses((status = 200, body = Workflow), (status = 404, body = Problem), (status = 409, body = Problem)),
+    responses((status = 403, body = Problem), (status = 200, body = Workflow), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn cancel(
     State(state): State<AppState>,
     session: Session,
     Path((tenant, id)): Path<(String, Uuid)>,
 ) -> ApiResult<Json<Workflow>> {
-    let scope = LeadScope::resolve(&state, &session, &tenant, EDIT, true).await?;
+    let scope = LeadScope::resolve(&state, &session, &tenant, CANCEL, true).await?;
     let (_, lead) = visible(&state, &scope, id).await?;
     let from = &[
         WorkflowStatus::Queued,
@@ -337,7 +352,7 @@ pub async fn cancel(
 
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/workflows/{id}/retry", tag = "workflows",
     params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
-    responses((status = 200, body = Workflow), (status = 404, body = Problem), (status = 409, body = Problem)),
+    responses((status = 403, body = Problem), (status = 200, body = Workflow), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn retry(
     State(state): State<AppState>,

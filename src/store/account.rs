@@ -102,6 +102,8 @@ impl From<MembershipRecord> for MembershipSummary {
             tier: r.tier,
             status: r.status,
             role: r.role,
+            // The server fills these in from the role and the grants.
+            permissions: Vec::new(),
         }
     }
 }

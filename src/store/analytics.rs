@@ -9,10 +9,12 @@ use super::StoreResult;
 
 #[async_trait]
 pub trait AnalyticsStore: Send + Sync {
-    /// Aggregates over `[from, to)` for one tenant, or every tenant (`None`).
+    /// Aggregates over `[from, to)` for one tenant, or every tenant (`None`);
+    /// with `assignee`, over the leads assigned to that member only.
     async fn analytics(
         &self,
         tenant: Option<Uuid>,
+        assignee: Option<Uuid>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         now: DateTime<Utc>,

@@ -57,7 +57,9 @@ pub enum StoreError {
         tier: Tier,
         limit: u32,
     },
-    #[error("a tenant must keep at least one admin")]
+    /// The change would leave no member able to manage members (the
+    /// last-admin rule, on effective permissions).
+    #[error("a tenant must keep at least one member who can manage members")]
     LastAdmin,
     #[error("the invitation is invalid, used or expired")]
     InvitationInvalid,

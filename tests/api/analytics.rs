@@ -114,7 +114,7 @@ async fn figures_match_a_hand_computed_fixture() {
         now,
     )
     .await;
-    lead(
+    let d = lead(
         &app,
         shop.id,
         "2026-11-19T09:00:00Z",
@@ -220,9 +220,51 @@ async fn figures_match_a_hand_computed_fixture() {
     assert_eq!(oak.sla_met_percent, Some(40.0));
     assert_eq!(oak.awaiting_approval, 0);
 
-    // Who may look.
-    let (_, agent) = app.member(&shop, "agent@oak.test", Role::Agent).await;
+    // Who may look: an agent (analytics:view_own) sees the same figures
+    // over the leads assigned to them: one answered in time, one overdue.
+    let (agent_user, agent) = app.member(&shop, "agent@oak.test", Role::Agent).await;
     let (_, viewer) = app.member(&shop, "viewer@oak.test", Role::Viewer).await;
+    for id in [a, d] {
+        let change = LeadChange {
+            assignee_id: Some(Some(agent_user.id)),
+            first_stage: "new".into(),
+            ..Default::default()
+        };
+        app.store
+            .update_lead(&Actor::system(), shop.id, id, change, now)
+            .await
+            .unwrap();
+    }
+    let own = agent.analytics("oak-shop", &period).await.unwrap();
+    assert_eq!(own.assignee_id, Some(agent_user.id));
+    assert_eq!((own.leads, own.spam), (2, 0));
+    assert_eq!(
+        own.by_source,
+        vec![NamedCount {
+            name: "form".into(),
+            count: 2
+        }]
+    );
+    assert_eq!((own.sla.met, own.sla.missed, own.sla.open), (1, 1, 0));
+    assert_eq!(own.first_response.responded, 1);
+    assert_eq!(own.first_response.median_minutes, Some(30.0));
+    assert_eq!(
+        viewer
+            .analytics("oak-shop", &period)
+            .await
+            .unwrap()
+            .assignee_id,
+        None
+    );
+    // Without either analytics permission: 403.
+    let withdraw = switchboard::domain::Grants {
+        granted: vec![],
+        withdrawn: vec![switchboard::domain::Permission::AnalyticsViewOwn],
+    };
+    app.admin
+        .set_member_permissions("oak-shop", agent_user.id, &withdraw)
+        .await
+        .unwrap();
     assert_eq!(
         agent
             .analytics("oak-shop", &period)

@@ -114,6 +114,11 @@ async fn api5_a_suspended_tenants_members_cannot_change_anything_through_any_rou
         ),
         ("DELETE", format!("/members/{id}"), json!(null)),
         (
+            "PUT",
+            format!("/members/{id}/permissions"),
+            json!({ "granted": ["audit:view"], "withdrawn": [] }),
+        ),
+        (
             "POST",
             "/invitations".into(),
             json!({ "email": "y@oak.test", "role": "viewer" }),

@@ -374,7 +374,17 @@ async fn roles_decide_who_sees_changes_and_deletes_leads() {
     assert!(e.problem().unwrap().field("assignee_id").is_some());
     assert_eq!(manager.lead("open-arms", b).await.unwrap().stage, "new");
 
-    manager.delete_lead("open-arms", b).await.unwrap();
+    // Deleting is the admin's (leads:delete), not the manager's.
+    assert_eq!(
+        manager
+            .delete_lead("open-arms", b)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(403)
+    );
+    let (_, admin) = app.member(&t, "admin@oa.test", Role::Admin).await;
+    admin.delete_lead("open-arms", b).await.unwrap();
     assert_eq!(
         manager.lead("open-arms", b).await.unwrap_err().status(),
         Some(404)

@@ -1,10 +1,11 @@
 //! Every route × every kind of caller: the status codes follow the one
-//! permission table in `domain::access`.
+//! permission table in `domain::access`, and a member's grants and
+//! withdrawals on top of it (checked against a simple model here).
 
 use switchboard::api::{ApiError, Client};
 use switchboard::domain::{
-    secret, ApiKeyScope, BulkLeads, LeadPatch, LeadQuery, LeadSource, NewApiKey, NewInvitation,
-    NewMember, NewNote, NewTenant, PageQuery, Permission, Role, TenantPatch, Tier,
+    secret, ApiKeyScope, BulkLeads, Grants, LeadPatch, LeadQuery, LeadSource, NewApiKey,
+    NewInvitation, NewMember, NewNote, NewTenant, PageQuery, Permission, Role, TenantPatch, Tier,
 };
 use switchboard::domain::{
     AgentConfig, AgentPatch, Channel, NewAgent, NewPlaygroundSession, NewWorkspace, PlaygroundLane,
@@ -25,8 +26,50 @@ use crate::common::{spawn_with, TestApp};
 enum Caller {
     Anonymous,
     Member(Role),
+    /// A member of this role granted one permission on top.
+    Granted(Role, Permission),
+    /// A member of this role with one permission withdrawn.
+    Withdrawn(Role, Permission),
     OtherTenantAdmin,
     PlatformAdmin,
+}
+
+impl Caller {
+    /// The model of a member's effective permissions, written apart from
+    /// `domain::access::effective`: the role's row, less a withdrawal,
+    /// plus a grant.
+    fn permissions(self) -> Option<Vec<Permission>> {
+        let (role, granted, withdrawn) = match self {
+            Caller::Member(r) => (r, None, None),
+            Caller::Granted(r, p) => (r, Some(p), None),
+            Caller::Withdrawn(r, p) => (r, None, Some(p)),
+            _ => return None,
+        };
+        let mut perms: Vec<Permission> = role
+            .permissions()
+            .iter()
+            .copied()
+            .filter(|p| Some(*p) != withdrawn)
+            .collect();
+        perms.extend(granted);
+        Some(perms)
+    }
+
+    /// The fixture's leads are assigned to the agent member only.
+    fn assigned(self) -> bool {
+        self == Caller::Member(Role::Agent)
+    }
+
+    fn email(self) -> String {
+        match self {
+            Caller::Member(r) => format!("{r}@alpha.test"),
+            Caller::Granted(r, p) => format!("{r}+{}@alpha.test", p.as_str().replace(':', "-")),
+            Caller::Withdrawn(r, p) => {
+                format!("{r}-{}@alpha.test", p.as_str().replace(':', "-"))
+            }
+            other => panic!("{other:?} is no member of alpha"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -36,12 +79,16 @@ enum Route {
     CreateTenant,
     GetTenant,
     PatchTenant,
+    ChangeTier,
     Suspend,
     Reactivate,
     ListMembers,
     AddMember,
     ChangeRole,
     RemoveMember,
+    OwnPermissions,
+    MemberPermissions,
+    SetMemberPermissions,
     ListInvitations,
     Invite,
     RevokeInvitation,
@@ -106,28 +153,43 @@ enum Route {
     SetAgentKnowledge,
 }
 
-/// What a route needs; `None` = any signed-in user, outside any tenant.
+/// What a route needs.
 enum Needs {
+    /// Any signed-in user, outside any tenant.
     SignedIn,
     PlatformAdmin,
     Member,
     Perm(Permission),
     TenantPlatformAdmin,
+    /// A list of leads (or their workflows): a permission if named, and a
+    /// view of leads (all or assigned).
+    Leads(Option<Permission>),
+    /// The fixture's lead: as `Leads`, and the lead in sight.
+    Lead(Option<Permission>),
+    /// A workflow of the fixture's lead: as `Lead`, and `workflows:view_all`
+    /// or the lead assigned to the caller.
+    Workflow(Option<Permission>),
+    /// `analytics:view_all` or `analytics:view_own`.
+    Analytics,
 }
 
 impl Route {
-    const ALL: [Route; 73] = [
+    const ALL: [Route; 77] = [
         Route::Me,
         Route::ListTenants,
         Route::CreateTenant,
         Route::GetTenant,
         Route::PatchTenant,
+        Route::ChangeTier,
         Route::Suspend,
         Route::Reactivate,
         Route::ListMembers,
         Route::AddMember,
         Route::ChangeRole,
         Route::RemoveMember,
+        Route::OwnPermissions,
+        Route::MemberPermissions,
+        Route::SetMemberPermissions,
         Route::ListInvitations,
         Route::Invite,
         Route::RevokeInvitation,
@@ -197,28 +259,29 @@ impl Route {
         match self {
             Route::Me | Route::ListTenants => Needs::SignedIn,
             Route::CreateTenant => Needs::PlatformAdmin,
-            Route::GetTenant | Route::ListMembers => Needs::Member,
+            Route::GetTenant | Route::ListMembers | Route::OwnPermissions => Needs::Member,
             Route::PatchTenant => Needs::Perm(SettingsManage),
+            Route::ChangeTier => Needs::Perm(SettingsBilling),
             Route::Suspend | Route::Reactivate => Needs::TenantPlatformAdmin,
             Route::AddMember
             | Route::ChangeRole
             | Route::RemoveMember
+            | Route::MemberPermissions
+            | Route::SetMemberPermissions
             | Route::ListInvitations
             | Route::Invite
             | Route::RevokeInvitation => Needs::Perm(MembersManage),
             Route::ListKeys | Route::CreateKey | Route::RevokeKey => Needs::Perm(KeysManage),
             Route::Audit => Needs::Perm(AuditView),
-            // Every role sees leads (all, or those assigned to it); the
-            // fixture's leads are assigned to the agent.
-            Route::ListLeads | Route::GetLead | Route::Timeline | Route::Usage => Needs::Member,
-            Route::CreateLead
-            | Route::PatchLead
-            | Route::AddNote
-            | Route::BulkLeads
-            | Route::ImportSample
-            | Route::ImportCsv => Needs::Perm(LeadsEdit),
-            Route::DeleteLead => Needs::Perm(LeadsDelete),
-            Route::ExportCsv => Needs::Perm(LeadsExport),
+            Route::Usage => Needs::Member,
+            Route::ListLeads => Needs::Leads(None),
+            Route::GetLead | Route::Timeline => Needs::Lead(None),
+            Route::PatchLead | Route::AddNote => Needs::Lead(Some(LeadsEdit)),
+            Route::CreateLead | Route::BulkLeads | Route::ImportSample | Route::ImportCsv => {
+                Needs::Leads(Some(LeadsEdit))
+            }
+            Route::DeleteLead => Needs::Lead(Some(LeadsDelete)),
+            Route::ExportCsv => Needs::Leads(Some(LeadsExport)),
             Route::ListAgents
             | Route::AgentVersions
             | Route::ListWorkspaces
@@ -244,15 +307,13 @@ impl Route {
             | Route::DeletePlaygroundSession
             | Route::CancelPlaygroundReply => Needs::Perm(PlaygroundUse),
             Route::SavePlaygroundLead => Needs::Perm(LeadsEdit),
-            // Workflows follow their lead's visibility (the fixture's leads
-            // are assigned to the agent, so every role sees them).
-            Route::ListWorkflows | Route::GetWorkflow => Needs::Member,
-            Route::StartWorkflow
-            | Route::ApproveWorkflow
-            | Route::RejectWorkflow
-            | Route::CancelWorkflow
-            | Route::RetryWorkflow => Needs::Perm(LeadsEdit),
-            Route::TenantAnalytics => Needs::Perm(LeadsViewAll),
+            Route::ListWorkflows => Needs::Leads(None),
+            Route::GetWorkflow => Needs::Workflow(None),
+            Route::StartWorkflow => Needs::Lead(Some(LeadsEdit)),
+            Route::ApproveWorkflow | Route::RejectWorkflow => Needs::Workflow(Some(LeadsApprove)),
+            Route::CancelWorkflow => Needs::Workflow(Some(WorkflowsCancel)),
+            Route::RetryWorkflow => Needs::Workflow(Some(LeadsEdit)),
+            Route::TenantAnalytics => Needs::Analytics,
             Route::PlatformAnalytics | Route::PlatformOverview => Needs::PlatformAdmin,
             Route::ListWebhooks
             | Route::CreateWebhook
@@ -296,22 +357,54 @@ impl Route {
     }
 
     fn expected(self, caller: Caller) -> u16 {
-        match (caller, self.needs()) {
-            (Caller::Anonymous, _) => 401,
-            (Caller::PlatformAdmin, _) => self.success(),
-            (_, Needs::SignedIn) => self.success(),
-            (_, Needs::PlatformAdmin) => 403,
-            (Caller::OtherTenantAdmin, _) => 404,
-            (Caller::Member(_), Needs::Member) => self.success(),
-            (Caller::Member(_), Needs::TenantPlatformAdmin) => 403,
-            (Caller::Member(role), Needs::Perm(p)) => {
-                if role.can(p) {
-                    self.success()
-                } else {
-                    403
-                }
+        use Permission::*;
+        let perms = match (caller, self.needs()) {
+            (Caller::Anonymous, _) => return 401,
+            // Not a member of alpha, so it has no permissions of its own there.
+            (Caller::PlatformAdmin, _) if matches!(self, Route::OwnPermissions) => return 404,
+            (Caller::PlatformAdmin, _) => return self.success(),
+            (_, Needs::SignedIn) => return self.success(),
+            (_, Needs::PlatformAdmin) => return 403,
+            (Caller::OtherTenantAdmin, _) => return 404,
+            _ => caller.permissions().expect("a member"),
+        };
+        let has = |p: Permission| perms.contains(&p);
+        let sees_leads = has(LeadsViewAll) || has(LeadsViewAssigned);
+        let sees_lead = has(LeadsViewAll) || (has(LeadsViewAssigned) && caller.assigned());
+        let leads = |p: Option<Permission>| {
+            if p.is_some_and(|p| !has(p)) || !sees_leads {
+                Err(403)
+            } else {
+                Ok(())
             }
-        }
+        };
+        let lead = |p: Option<Permission>| {
+            leads(p)?;
+            if sees_lead {
+                Ok(())
+            } else {
+                Err(404)
+            }
+        };
+        let outcome = match self.needs() {
+            Needs::Member => Ok(()),
+            Needs::TenantPlatformAdmin => Err(403),
+            Needs::Perm(p) if has(p) => Ok(()),
+            Needs::Perm(_) => Err(403),
+            Needs::Leads(p) => leads(p),
+            Needs::Lead(p) => lead(p),
+            Needs::Workflow(p) => lead(p).and_then(|()| {
+                if has(WorkflowsViewAll) || caller.assigned() {
+                    Ok(())
+                } else {
+                    Err(404)
+                }
+            }),
+            Needs::Analytics if has(AnalyticsViewAll) || has(AnalyticsViewOwn) => Ok(()),
+            Needs::Analytics => Err(403),
+            Needs::SignedIn | Needs::PlatformAdmin => unreachable!("answered above"),
+        };
+        outcome.map_or_else(|status| status, |()| self.success())
     }
 }
 
@@ -385,6 +478,35 @@ impl Fixture {
                         .await,
                     ok,
                 )
+            }
+            Route::ChangeTier => {
+                let patch = |tier| TenantPatch {
+                    tier: Some(tier),
+                    ..Default::default()
+                };
+                let s = status(client.update_tenant(t, &patch(Tier::Pro)).await, ok);
+                let back = patch(Tier::Enterprise);
+                self.app.admin.update_tenant(t, &back).await.unwrap();
+                s
+            }
+            Route::OwnPermissions => match client.me().await {
+                Ok(me) => status(client.member_permissions(t, me.user.id).await, ok),
+                Err(e) => status::<()>(Err(e), ok),
+            },
+            Route::MemberPermissions => {
+                status(client.member_permissions(t, self.target_user).await, ok)
+            }
+            Route::SetMemberPermissions => {
+                let grants = Grants {
+                    granted: if n % 2 == 0 {
+                        vec![Permission::AuditView]
+                    } else {
+                        vec![]
+                    },
+                    withdrawn: vec![],
+                };
+                let r = client.set_member_permissions(t, self.target_user, &grants);
+                status(r.await, ok)
             }
             Route::ChangeRole => {
                 let role = if n % 2 == 0 {
@@ -704,8 +826,9 @@ fn knowledge_doc(n: usize) -> NewKnowledgeDocument {
     }
 }
 
-#[tokio::test]
-async fn every_route_answers_every_caller_as_the_permission_table_says() {
+/// Runs every route as every caller and lists the answers the model did
+/// not expect.
+async fn walk(callers: &[Caller]) -> Vec<String> {
     // No workers: the fixture puts workflows in the state each call needs.
     let app = spawn_with(switchboard::server::ServerSettings {
         workflow_workers: 0,
@@ -714,27 +837,42 @@ async fn every_route_answers_every_caller_as_the_permission_table_says() {
     .await;
     let alpha = app.tenant("Alpha", Tier::Enterprise).await;
     let beta = app.tenant("Beta", Tier::Enterprise).await;
-    let mut callers = vec![
-        (Caller::Anonymous, app.anon()),
-        (Caller::PlatformAdmin, app.admin.clone()),
-    ];
-    for role in Role::ALL {
-        let (_, c) = app
-            .member(&alpha, &format!("{role}@alpha.test"), role)
-            .await;
-        callers.push((Caller::Member(role), c));
+    let mut clients = Vec::new();
+    for caller in callers {
+        let client = match *caller {
+            Caller::Anonymous => app.anon(),
+            Caller::PlatformAdmin => app.admin.clone(),
+            Caller::OtherTenantAdmin => app.member(&beta, "admin@beta.test", Role::Admin).await.1,
+            Caller::Member(role) => app.member(&alpha, &caller.email(), role).await.1,
+            Caller::Granted(role, p) | Caller::Withdrawn(role, p) => {
+                let (user, client) = app.member(&alpha, &caller.email(), role).await;
+                let (granted, withdrawn) = match caller {
+                    Caller::Granted(..) => (vec![p], vec![]),
+                    _ => (vec![], vec![p]),
+                };
+                let grants = Grants { granted, withdrawn };
+                let set = app.admin.set_member_permissions("alpha", user.id, &grants);
+                let effective = set.await.unwrap().effective;
+                let mut model = caller.permissions().unwrap();
+                model.sort();
+                assert_eq!(effective, model, "{caller:?}'s effective permissions");
+                client
+            }
+        };
+        clients.push((*caller, client));
     }
-    let (_, other) = app.member(&beta, "admin@beta.test", Role::Admin).await;
-    callers.push((Caller::OtherTenantAdmin, other));
     let (target, _) = app.member(&alpha, "target@alpha.test", Role::Viewer).await;
-    let agent = app
-        .store
-        .user_by_email("agent@alpha.test")
-        .await
-        .unwrap()
-        .unwrap()
-        .0
-        .id;
+    // The fixture's leads are assigned to the agent (a member made above,
+    // or one made here when the walk has none).
+    let agent = match app.store.user_by_email("agent@alpha.test").await.unwrap() {
+        Some((user, _)) => user.id,
+        None => {
+            app.member(&alpha, "agent@alpha.test", Role::Agent)
+                .await
+                .0
+                .id
+        }
+    };
 
     let fx = Fixture {
         tenant_id: alpha.id,
@@ -745,7 +883,7 @@ async fn every_route_answers_every_caller_as_the_permission_table_says() {
     };
     let mut failures = Vec::new();
     for route in Route::ALL {
-        for (caller, client) in &callers {
+        for (caller, client) in &clients {
             let want = route.expected(*caller);
             let got = fx.call(route, client).await;
             if got != want {
@@ -753,5 +891,33 @@ async fn every_route_answers_every_caller_as_the_permission_table_says() {
             }
         }
     }
+    failures
+}
+
+#[tokio::test]
+async fn every_route_answers_every_caller_as_the_permission_table_says() {
+    let mut callers = vec![
+        Caller::Anonymous,
+        Caller::PlatformAdmin,
+        Caller::OtherTenantAdmin,
+    ];
+    callers.extend(Role::ALL.map(Caller::Member));
+    let failures = walk(&callers).await;
+    assert!(failures.is_empty(), "mismatches:\n{}", failures.join("\n"));
+}
+
+/// Every permission granted to a viewer (who has the fewest), and every
+/// permission withdrawn from an admin (who has them all): each route
+/// answers as the model of effective permissions says.
+#[tokio::test]
+async fn every_route_answers_as_the_grants_and_withdrawals_say() {
+    let mut callers = Vec::new();
+    for p in Permission::ALL {
+        if !Role::Viewer.can(p) {
+            callers.push(Caller::Granted(Role::Viewer, p));
+        }
+        callers.push(Caller::Withdrawn(Role::Admin, p));
+    }
+    let failures = walk(&callers).await;
     assert!(failures.is_empty(), "mismatches:\n{}", failures.join("\n"));
 }

@@ -250,3 +250,33 @@ async fn the_extractors_answer_as_documented() {
     assert!(resp.headers().contains_key("allow"));
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
 }
+
+/// A member's effective permissions (role and grants) may lack anything,
+/// so every tenant route that checks one declares its 403; only reads any
+/// member may make are left out, by name.
+#[tokio::test]
+async fn tenant_routes_that_check_a_permission_declare_403() {
+    const ANY_MEMBER: &[&str] = &[
+        "GET /api/v1/tenants/{tenant}",
+        "GET /api/v1/tenants/{tenant}/members",
+        "GET /api/v1/tenants/{tenant}/agents",
+        "GET /api/v1/tenants/{tenant}/agents/{id}",
+        "GET /api/v1/tenants/{tenant}/agents/{id}/versions",
+        "GET /api/v1/tenants/{tenant}/agents/{id}/versions/{n}",
+        "GET /api/v1/tenants/{tenant}/agents/{id}/knowledge",
+        "GET /api/v1/tenants/{tenant}/workspaces",
+        "GET /api/v1/tenants/{tenant}/workspaces/{id}",
+    ];
+    let doc = served_document().await;
+    let mut missing = Vec::new();
+    for (method, path, op) in operations(&doc) {
+        let name = format!("{method} {path}");
+        if !path.starts_with("/api/v1/tenants/{tenant}") || ANY_MEMBER.contains(&name.as_str()) {
+            continue;
+        }
+        if !op["responses"].as_object().unwrap().contains_key("403") {
+            missing.push(name);
+        }
+    }
+    assert!(missing.is_empty(), "no 403 declared: {missing:#?}");
+}

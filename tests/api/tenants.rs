@@ -1,8 +1,8 @@
 use std::collections::BTreeMap;
 
 use switchboard::domain::{
-    NewTenant, PageQuery, ProblemKind, Role, StageInput, TenantPatch, TenantSettingsPatch,
-    TenantStatus, Tier,
+    Grants, NewTenant, PageQuery, Permission, ProblemKind, Role, StageInput, TenantPatch,
+    TenantSettingsPatch, TenantStatus, Tier,
 };
 
 use crate::common::spawn;
@@ -183,33 +183,65 @@ async fn suspension_makes_a_tenant_read_only_for_its_members() {
 }
 
 #[tokio::test]
-async fn tenant_admins_cannot_change_their_own_tier() {
+async fn a_tier_change_needs_settings_billing() {
     let app = spawn().await;
     let t = app.tenant("Open Arms", Tier::Starter).await;
+    let (_, manager) = app.member(&t, "manager@oa.test", Role::Manager).await;
+    let (agent, agent_client) = app.member(&t, "agent@oa.test", Role::Agent).await;
     let (_, admin) = app.member(&t, "admin@oa.test", Role::Admin).await;
-    let err = admin
-        .update_tenant(
-            "open-arms",
-            &TenantPatch {
-                tier: Some(Tier::Enterprise),
-                ..Default::default()
-            },
-        )
+    let to = |tier| TenantPatch {
+        tier: Some(tier),
+        ..Default::default()
+    };
+    // A manager has settings, not billing.
+    let err = manager
+        .update_tenant("open-arms", &to(Tier::Enterprise))
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(403));
-    let up = app
-        .admin
-        .update_tenant(
-            "open-arms",
-            &TenantPatch {
-                tier: Some(Tier::Enterprise),
-                ..Default::default()
-            },
-        )
+    assert!(err.to_string().contains("settings:billing"), "{err}");
+    // The tenant's admin has billing.
+    let up = admin
+        .update_tenant("open-arms", &to(Tier::Pro))
+        .await
+        .unwrap();
+    assert_eq!(up.tier, Tier::Pro);
+    // Billing granted to an agent: the tier, and nothing else.
+    let grants = Grants {
+        granted: vec![Permission::SettingsBilling],
+        withdrawn: vec![],
+    };
+    admin
+        .set_member_permissions("open-arms", agent.id, &grants)
+        .await
+        .unwrap();
+    let up = agent_client
+        .update_tenant("open-arms", &to(Tier::Enterprise))
         .await
         .unwrap();
     assert_eq!(up.usage.user_limit, None);
+    let rename = TenantPatch {
+        name: Some("Closed Arms".into()),
+        tier: Some(Tier::Starter),
+        ..Default::default()
+    };
+    let err = agent_client
+        .update_tenant("open-arms", &rename)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    assert_eq!(
+        app.admin.tenant("open-arms").await.unwrap().tier,
+        Tier::Enterprise
+    );
+    let audit = admin
+        .list_audit("open-arms", &Default::default())
+        .await
+        .unwrap();
+    assert!(
+        audit.items.iter().any(|e| e.action == "member.permissions"),
+        "the grant is audited"
+    );
 }
 
 #[tokio::test]

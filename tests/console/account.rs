@@ -36,6 +36,7 @@ fn accepted(tenant: &str, role: Role) -> AcceptedInvitation {
             tier: Tier::Pro,
             status: TenantStatus::Active,
             role,
+            permissions: role.permissions().to_vec(),
         },
         session: None,
     }

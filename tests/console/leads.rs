@@ -65,6 +65,7 @@ fn ana() -> Member {
         role: Role::Agent,
         joined_at: Utc.with_ymd_and_hms(2025, 2, 3, 0, 0, 0).unwrap(),
         invited_by_tenant: None,
+        grants: Default::default(),
     }
 }
 

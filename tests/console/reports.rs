@@ -34,6 +34,7 @@ fn analytics_fixture(days: u32) -> Analytics {
     };
     Analytics {
         tenant_id: Some(Uuid::from_u128(1)),
+        assignee_id: None,
         from: now() - chrono::Duration::days(i64::from(days)),
         to: now(),
         leads: 107,

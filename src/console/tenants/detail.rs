@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::TenantsView;
+use super::{Checklist, TenantsView};
 use crate::console::action::Action;
 use crate::console::component::Cx;
 use crate::console::effect::{Effect, Request};
@@ -57,6 +57,8 @@ pub struct Detail {
     pub tenant: Uuid,
     pub tab: DetailTab,
     pub members: Load<Vec<Member>>,
+    /// The permissions checklist of one member, when open over the tab.
+    pub checklist: Option<Checklist>,
     pub invitations: Load<Vec<Invitation>>,
     pub keys: Load<Vec<ApiKey>>,
     pub selected: usize,
@@ -68,6 +70,7 @@ impl Detail {
             tenant,
             tab: DetailTab::Members,
             members: Load::Loading,
+            checklist: None,
             invitations: Load::Loading,
             keys: Load::Loading,
             selected: 0,
@@ -176,6 +179,9 @@ pub(super) fn update(view: &mut TenantsView, action: Action, cx: &mut Cx<'_>) ->
         return Vec::new();
     };
     let tenant = d.tenant;
+    if d.checklist.is_some() {
+        return update_checklist(&mut d.checklist, tenant, action, cx);
+    }
     let rows = d.rows();
     let purpose = match action {
         Action::NextTab => {
@@ -215,6 +221,14 @@ pub(super) fn update(view: &mut TenantsView, action: Action, cx: &mut Cx<'_>) ->
                 tenant,
                 user: m.user_id,
             }),
+        Action::Permissions if d.tab == DetailTab::Members => {
+            d.checklist = d
+                .members
+                .loaded()
+                .and_then(|m| m.get(d.selected))
+                .map(Checklist::of);
+            None
+        }
         Action::New if d.tab == DetailTab::ApiKeys => Some(FormPurpose::NewKey(tenant)),
         Action::Remove => {
             if let Some((question, action)) = d.removal() {
@@ -226,6 +240,43 @@ pub(super) fn update(view: &mut TenantsView, action: Action, cx: &mut Cx<'_>) ->
     };
     if let Some(p) = purpose {
         view.open_form(p, cx);
+    }
+    Vec::new()
+}
+
+/// Keys while a member's permissions checklist is open: move, toggle, save
+/// (the whole set of grants), or back out without saving.
+fn update_checklist(
+    open: &mut Option<Checklist>,
+    tenant: Uuid,
+    action: Action,
+    cx: &mut Cx<'_>,
+) -> Vec<Effect> {
+    let Some(c) = open else {
+        return Vec::new();
+    };
+    match action {
+        Action::Up => c.up(),
+        Action::Down => c.down(),
+        Action::Toggle => c.toggle(),
+        Action::Back | Action::Cancel => *open = None,
+        Action::Save => {
+            let req = Request::SetMemberPermissions {
+                tenant: tenant.to_string(),
+                user: c.user,
+                grants: c.grants.clone(),
+            };
+            let email = c.email.clone();
+            return cx.send_about(
+                req,
+                None,
+                &format!("Saved the permissions of {email}"),
+                &format!("Could not save the permissions of {email}"),
+                Some(tenant),
+                Some(c.user),
+            );
+        }
+        _ => {}
     }
     Vec::new()
 }

@@ -2,6 +2,7 @@
 //! tenant's detail with its Members, Invitations, API keys and Settings tabs.
 //! The tenants themselves are the [`Session`]'s: every feature reads them.
 
+mod checklist;
 mod detail;
 mod forms;
 mod pane;
@@ -12,6 +13,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use uuid::Uuid;
 
+pub use checklist::{Checklist, Source};
 pub use detail::{Detail, DetailTab};
 pub(crate) use forms::{form_fields, is_tenant_form, submit, SAMPLES};
 pub(crate) use replies::answers;
@@ -162,6 +164,9 @@ impl Component for TenantsView {
         }
         let mut out = Vec::new();
         if let Some(d) = &self.detail {
+            if d.checklist.is_some() {
+                return (vec![Context::PermissionChecklist, Context::Global], false);
+            }
             if d.tab_failed() {
                 out.push(Context::LoadError);
             }

@@ -8,13 +8,13 @@ use ratatui::widgets::{
     Block, Borders, Cell, Paragraph, Row, StatefulWidget, Table, TableState, Tabs, Widget, Wrap,
 };
 
-use super::{Detail, DetailTab, TenantsView};
+use super::{Checklist, Detail, DetailTab, Source, TenantsView};
 use crate::console::component::Shared;
 use crate::console::keymap::Context;
 use crate::console::panes::load_state_in;
 use crate::console::sanitize::{clean, cleaned};
 use crate::console::theme::Theme;
-use crate::domain::{Tenant, TenantStatus};
+use crate::domain::{Member, Permission, Tenant, TenantStatus};
 
 fn date(d: &chrono::DateTime<chrono::Utc>) -> String {
     d.format("%Y-%m-%d").to_string()
@@ -145,11 +145,20 @@ fn render_detail(app: &Shared<'_>, d: &Detail, area: Rect, buf: &mut Buffer) {
     let mut state = TableState::default().with_selected(Some(d.selected));
     match d.tab {
         DetailTab::Members => {
+            if let Some(c) = &d.checklist {
+                return render_checklist(app, c, body, buf);
+            }
             let Some(members) = load_state_in(app, &d.members, "members", body, buf) else {
                 return;
             };
             if members.is_empty() {
                 return empty(app, "No members yet.", body, buf);
+            }
+            // The selected member's effective permissions under the table.
+            let [body, perms_area] =
+                Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(body);
+            if let Some(m) = members.get(d.selected) {
+                member_permissions(app, m, perms_area, buf);
             }
             let rows = members.iter().map(|m| {
                 Row::new(vec![
@@ -247,6 +256,76 @@ fn render_detail(app: &Shared<'_>, d: &Detail, area: Rect, buf: &mut Buffer) {
         }
         DetailTab::Settings => render_settings(app, t, body, buf),
     }
+}
+
+/// One member's role, grants and withdrawals, and what they add up to.
+fn member_permissions(app: &Shared<'_>, m: &Member, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let mut head = vec![Span::styled(
+        format!("{} ({})", cleaned(&m.email), m.role),
+        theme.field_label,
+    )];
+    for p in &m.grants.granted {
+        head.push(Span::styled(format!(" +{p}"), theme.success));
+    }
+    for p in &m.grants.withdrawn {
+        head.push(Span::styled(format!(" −{p}"), theme.warning));
+    }
+    head.push(Span::styled("  (p: change)", theme.dim));
+    let effective: Vec<&str> = m.permissions().iter().map(|p| p.as_str()).collect();
+    let body = if effective.is_empty() {
+        "no permissions".to_string()
+    } else {
+        effective.join(", ")
+    };
+    Paragraph::new(vec![Line::from(head), Line::from(Span::raw(body))])
+        .wrap(Wrap { trim: true })
+        .block(
+            Block::default()
+                .borders(Borders::TOP)
+                .border_style(theme.border),
+        )
+        .render(area, buf);
+}
+
+/// Every permission with a box: checked when the member would hold it,
+/// and where it comes from (the role, a grant, a withdrawal).
+fn render_checklist(app: &Shared<'_>, c: &Checklist, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let [head, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    let changed = if c.changed() { " · not saved" } else { "" };
+    Paragraph::new(Line::from(vec![Span::styled(
+        format!("Permissions of {} ({}){changed}", cleaned(&c.email), c.role),
+        theme.field_label,
+    )]))
+    .render(head, buf);
+    let rows = Permission::ALL.iter().map(|p| {
+        let (mark, from, style) = match c.source(*p) {
+            Source::Role => ("[x]", "role", theme.dim),
+            Source::Granted => ("[x]", "granted", theme.success),
+            Source::Withdrawn => ("[ ]", "withdrawn", theme.warning),
+            Source::None => ("[ ]", "", theme.dim),
+        };
+        Row::new(vec![
+            Cell::from(mark),
+            Cell::from(p.as_str()),
+            Cell::from(Span::styled(from, style)),
+            Cell::from(Span::styled(p.describe(), theme.dim)),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(3),
+            Constraint::Length(19),
+            Constraint::Length(9),
+            Constraint::Fill(1),
+        ],
+    )
+    .row_highlight_style(theme.selected)
+    .highlight_symbol("› ");
+    let mut state = TableState::default().with_selected(Some(c.selected));
+    StatefulWidget::render(table, list, buf, &mut state);
 }
 
 fn empty(app: &Shared<'_>, text: &str, area: Rect, buf: &mut Buffer) {

@@ -4,9 +4,9 @@
 use super::TenantsView;
 use crate::api::ApiError;
 use crate::console::component::Cx;
-use crate::console::effect::{Effect, RequestId};
+use crate::console::effect::{Effect, Request, RequestId};
 use crate::console::request::Response;
-use crate::console::state::{InFlight, Load, Modal};
+use crate::console::state::{InFlight, Load, Modal, Slot};
 use crate::console::widgets::dialog::SecretDialog;
 use crate::console::widgets::toast::Toast;
 use crate::domain::MemberAdded;
@@ -21,6 +21,7 @@ pub(crate) fn answers(response: &Response) -> bool {
             | Response::TenantDetail(_)
             | Response::MemberAdded(_)
             | Response::RoleChanged(_)
+            | Response::MemberPermissionsSaved(_)
             | Response::MemberRemoved(_)
             | Response::Invited(_)
             | Response::KeyCreated(_)
@@ -99,6 +100,31 @@ pub(super) fn apply(
                 }
             }
             cx.toast(Toast::success(ok));
+        }
+        Response::MemberPermissionsSaved(Ok(saved)) => {
+            if let Some(d) = detail {
+                if let Some(m) = d
+                    .members
+                    .loaded_mut()
+                    .and_then(|list| list.iter_mut().find(|m| m.user_id == saved.user_id))
+                {
+                    m.role = saved.role;
+                    m.grants = saved.grants.clone();
+                }
+                if d.checklist.as_ref().map(|c| c.user) == Some(saved.user_id) {
+                    d.checklist = None;
+                }
+            }
+            cx.toast(Toast::success(ok));
+            // Your own permissions changed: `?` and the panes read them from Me.
+            if cx.session.me.loaded().map(|me| me.user.id) == Some(saved.user_id) {
+                return cx.send(
+                    Request::Me,
+                    Some(Slot::Me),
+                    "",
+                    "Could not load your profile",
+                );
+            }
         }
         Response::MemberRemoved(Ok(())) => {
             if let Some(d) = detail {

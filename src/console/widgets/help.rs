@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
 use crate::console::keymap::{HelpLine, Keymap};
 use crate::console::theme::Theme;
+use crate::domain::{Permission, Role};
 
 /// The overlay's text, one entry per line; tests check it covers the keymap.
 pub fn lines(keymap: &Keymap) -> Vec<Line<'static>> {
@@ -15,12 +16,56 @@ pub fn lines(keymap: &Keymap) -> Vec<Line<'static>> {
         .into_iter()
         .map(|l| match l {
             HelpLine::Heading(h) => Line::from(Span::raw(h)),
+            HelpLine::Text(t) => Line::from(t),
             HelpLine::Key { keys, description } => Line::from(format!(" {keys:<13} {description}")),
         })
         .collect()
 }
 
-pub fn render(keymap: &Keymap, scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) {
+/// What the signed-in user may do in the current tenant (the header names
+/// it), for the top of the overlay: the role and the effective permissions
+/// (role and grants).
+pub fn permission_lines(
+    role: Option<Role>,
+    permissions: &[Permission],
+    platform_admin: bool,
+) -> Vec<HelpLine> {
+    let heading = match role {
+        Some(role) => format!("Your permissions ({role})"),
+        None if platform_admin => "Your permissions (platform admin)".to_string(),
+        None => return Vec::new(),
+    };
+    let mut out = vec![HelpLine::Text(heading)];
+    if role.is_none() {
+        out.push(HelpLine::Text(" every permission, every tenant".into()));
+        return out;
+    }
+    if permissions.is_empty() {
+        out.push(HelpLine::Text(" none".into()));
+    }
+    for p in permissions {
+        let extra = match role {
+            Some(r) if !r.can(*p) => " (granted)",
+            _ => "",
+        };
+        out.push(HelpLine::Text(format!(" {}{extra}", p.as_str())));
+    }
+    if let Some(r) = role {
+        for p in r.permissions().iter().filter(|p| !permissions.contains(p)) {
+            out.push(HelpLine::Text(format!(" {} (withdrawn)", p.as_str())));
+        }
+    }
+    out
+}
+
+pub fn render(
+    keymap: &Keymap,
+    intro: Vec<HelpLine>,
+    scroll: u16,
+    area: Rect,
+    buf: &mut Buffer,
+    theme: &Theme,
+) {
     let popup = super::centered(area, 76, area.height);
     Clear.render(popup, buf);
     let block = Block::default()
@@ -29,10 +74,14 @@ pub fn render(keymap: &Keymap, scroll: u16, area: Rect, buf: &mut Buffer, theme:
         .title(Span::styled(" Keys (j/k scroll, esc close) ", theme.title));
     let inner = block.inner(popup);
     block.render(popup, buf);
-    let styled: Vec<Line> = keymap
-        .help_lines()
+    let styled: Vec<Line> = intro
         .into_iter()
+        .chain(keymap.help_lines())
         .map(|l| match l {
+            HelpLine::Text(t) if !t.starts_with(' ') => {
+                Line::from(Span::styled(t, theme.table_header))
+            }
+            HelpLine::Text(t) => Line::from(Span::raw(t)),
             HelpLine::Heading(h) => Line::from(Span::styled(h, theme.table_header)),
             HelpLine::Key { keys, description } => Line::from(vec![
                 Span::styled(format!(" {keys:<13} "), theme.footer_key),

@@ -39,15 +39,17 @@ impl AnalyticsStore for PgStore {
     async fn analytics(
         &self,
         tenant: Option<Uuid>,
+        assignee: Option<Uuid>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<Analytics> {
-        let json: serde_json::Value = sqlx::query_scalar("SELECT sb_analytics($1, $2, $3, $4)")
+        let json: serde_json::Value = sqlx::query_scalar("SELECT sb_analytics($1, $2, $3, $4, $5)")
             .bind(tenant)
             .bind(ms(from))
             .bind(ms(to))
             .bind(ms(now))
+            .bind(assignee)
             .fetch_one(&self.pool)
             .await
             .map_err(|e| db_error(e, "compute analytics"))?;
@@ -55,6 +57,7 @@ impl AnalyticsStore for PgStore {
             .map_err(|e| StoreError::Other(anyhow::anyhow!("bad analytics from the store: {e}")))?;
         Ok(Analytics {
             tenant_id: tenant,
+            assignee_id: assignee,
             from,
             to,
             leads: a.leads,

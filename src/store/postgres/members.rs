@@ -8,12 +8,12 @@ use uuid::Uuid;
 
 use super::tenants::lock_tenant;
 use super::{db_error, id_cursor, ms, now, parse_role, write_audit, PgStore, Tx};
-use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
+use crate::domain::{Grants, Invitation, Member, Page, PageQuery, Role, Tier, User};
 use crate::store::{
-    keep_an_admin, loses_an_admin, within_user_limit, Accepter, Actor, AuditEntry,
-    InvitationRecord, InvitationRef, InvitationToAccept, MemberRecord, MemberStore,
-    NewInvitationRow, StoreError, StoreResult, UserRecord, INVITATION_COLUMNS, MEMBER_SELECT,
-    USER_COLUMNS,
+    grants_audit, keep_a_member_manager, permissions_to_column, within_user_limit, Accepter, Actor,
+    AuditEntry, InvitationRecord, InvitationRef, InvitationToAccept, MemberRecord, MemberRights,
+    MemberStore, NewInvitationRow, RightsRecord, StoreError, StoreResult, UserRecord,
+    INVITATION_COLUMNS, MEMBER_SELECT, RIGHTS_SELECT, USER_COLUMNS,
 };
 
 async fn member_in(tx: &mut Tx, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Option<Member>> {
@@ -54,23 +54,21 @@ async fn check_user_limit(
     Ok(())
 }
 
-/// Refuses a change that would leave the tenant without an admin.
-async fn check_an_admin_stays(
+/// Refuses a change of `user_id` to `after` (`None`: removal) that would
+/// leave nobody able to manage members. The caller holds the tenant lock.
+async fn check_a_manager_stays(
     tx: &mut Tx,
     tenant_id: Uuid,
-    current: Role,
-    new: Option<Role>,
+    user_id: Uuid,
+    after: Option<(Role, &Grants)>,
 ) -> StoreResult<()> {
-    if loses_an_admin(current, new) {
-        let admins = count(
-            tx,
-            "SELECT count(*) FROM memberships WHERE tenant_id = $1 AND role = 'admin'",
-            tenant_id,
-        )
-        .await?;
-        keep_an_admin(admins)?;
-    }
-    Ok(())
+    let rows = sqlx::query_as::<_, RightsRecord>(&format!("{RIGHTS_SELECT} WHERE tenant_id = $1"))
+        .bind(tenant_id)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "read the members' rights"))?;
+    let members: Vec<MemberRights> = rows.into_iter().map(MemberRights::from).collect();
+    keep_a_member_manager(&members, user_id, after)
 }
 
 async fn insert_membership(
@@ -121,6 +119,59 @@ impl MemberStore for PgStore {
         .map_err(|e| db_error(e, "look up a role"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
         role.as_deref().map(parse_role).transpose()
+    }
+
+    async fn rights_of(&self, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Option<MemberRights>> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let row = sqlx::query_as::<_, RightsRecord>(&format!(
+            "{RIGHTS_SELECT} WHERE tenant_id = $1 AND user_id = $2"
+        ))
+        .bind(tenant_id)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "look up a member's rights"))?;
+        tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
+        Ok(row.map(MemberRights::from))
+    }
+
+    async fn member(&self, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Option<Member>> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let member = member_in(&mut tx, tenant_id, user_id).await?;
+        tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
+        Ok(member)
+    }
+
+    async fn set_member_grants(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        grants: Grants,
+    ) -> StoreResult<Member> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        lock_tenant(&mut tx, tenant_id).await?;
+        let current = member_in(&mut tx, tenant_id, user_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        check_a_manager_stays(&mut tx, tenant_id, user_id, Some((current.role, &grants))).await?;
+        sqlx::query(
+            "UPDATE memberships SET grants = $1, withdrawals = $2 \
+             WHERE tenant_id = $3 AND user_id = $4",
+        )
+        .bind(permissions_to_column(&grants.granted))
+        .bind(permissions_to_column(&grants.withdrawn))
+        .bind(tenant_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "change a member's grants"))?;
+        let entry = grants_audit(&current, &grants);
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a change of grants"))?;
+        Ok(Member { grants, ..current })
     }
 
     async fn list_members(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<Member>> {
@@ -186,7 +237,7 @@ impl MemberStore for PgStore {
         let current = member_in(&mut tx, tenant_id, user_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        check_an_admin_stays(&mut tx, tenant_id, current.role, Some(role)).await?;
+        check_a_manager_stays(&mut tx, tenant_id, user_id, Some((role, &current.grants))).await?;
         sqlx::query("UPDATE memberships SET role = $1 WHERE tenant_id = $2 AND user_id = $3")
             .bind(role.as_str())
             .bind(tenant_id)
@@ -218,7 +269,7 @@ impl MemberStore for PgStore {
         let current = member_in(&mut tx, tenant_id, user_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        check_an_admin_stays(&mut tx, tenant_id, current.role, None).await?;
+        check_a_manager_stays(&mut tx, tenant_id, user_id, None).await?;
         sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2")
             .bind(tenant_id)
             .bind(user_id)

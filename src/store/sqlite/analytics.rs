@@ -14,19 +14,22 @@ use crate::domain::{
 };
 use crate::store::{AnalyticsStore, StoreError, StoreResult};
 
-/// `?1` tenant (NULL: all), `?2`..`?3` the period in ms.
-const PERIOD: &str = "(?1 IS NULL OR tenant_id = ?1) AND created_at >= ?2 AND created_at < ?3";
+/// `?1` tenant (NULL: all), `?2`..`?3` the period in ms, `?4` the assignee
+/// (NULL: every lead).
+const PERIOD: &str = "(?1 IS NULL OR tenant_id = ?1) AND created_at >= ?2 AND created_at < ?3 \
+                      AND (?4 IS NULL OR assignee_id = ?4)";
 
 impl SqliteStore {
     async fn named(
         &self,
         sql: String,
-        args: (&Option<String>, i64, i64),
+        args: (&Option<String>, i64, i64, &Option<String>),
     ) -> StoreResult<Vec<NamedCount>> {
         let rows = sqlx::query(&sql)
             .bind(args.0)
             .bind(args.1)
             .bind(args.2)
+            .bind(args.3)
             .fetch_all(&self.pool)
             .await
             .map_err(|e| db_error(e, "count leads"))?;
@@ -51,12 +54,14 @@ impl AnalyticsStore for SqliteStore {
     async fn analytics(
         &self,
         tenant: Option<Uuid>,
+        assignee: Option<Uuid>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<Analytics> {
         let t = tenant.map(|t| t.to_string());
-        let args = (&t, from.timestamp_millis(), to.timestamp_millis());
+        let a = assignee.map(|a| a.to_string());
+        let args = (&t, from.timestamp_millis(), to.timestamp_millis(), &a);
         let err = |e| db_error(e, "compute analytics");
         let totals = sqlx::query(&format!(
             "SELECT count(*) AS n, coalesce(sum(spam), 0) AS spam FROM leads WHERE {PERIOD}"
@@ -64,6 +69,7 @@ impl AnalyticsStore for SqliteStore {
         .bind(args.0)
         .bind(args.1)
         .bind(args.2)
+        .bind(args.3)
         .fetch_one(&self.pool)
         .await
         .map_err(err)?;
@@ -77,6 +83,7 @@ impl AnalyticsStore for SqliteStore {
         .bind(args.0)
         .bind(args.1)
         .bind(args.2)
+        .bind(args.3)
         .fetch_all(&self.pool)
         .await
         .map_err(err)?;
@@ -123,14 +130,15 @@ impl AnalyticsStore for SqliteStore {
             "SELECT \
                coalesce(sum(first_response_at IS NOT NULL AND first_response_at <= sla_due_at), 0) AS met, \
                coalesce(sum(first_response_at > sla_due_at \
-                   OR (first_response_at IS NULL AND sla_due_at < ?4)), 0) AS missed, \
-               coalesce(sum(first_response_at IS NULL AND sla_due_at >= ?4), 0) AS open, \
+                   OR (first_response_at IS NULL AND sla_due_at < ?5)), 0) AS missed, \
+               coalesce(sum(first_response_at IS NULL AND sla_due_at >= ?5), 0) AS open, \
                coalesce(sum(first_response_at IS NOT NULL), 0) AS responded \
              FROM leads WHERE {PERIOD} AND spam = 0"
         ))
         .bind(args.0)
         .bind(args.1)
         .bind(args.2)
+        .bind(args.3)
         .bind(now.timestamp_millis())
         .fetch_one(&self.pool)
         .await
@@ -148,11 +156,12 @@ impl AnalyticsStore for SqliteStore {
                 sqlx::query_scalar(&format!(
                     "SELECT first_response_at - created_at AS ms FROM leads \
                      WHERE {PERIOD} AND spam = 0 AND first_response_at IS NOT NULL \
-                     ORDER BY ms LIMIT 1 OFFSET ?4"
+                     ORDER BY ms LIMIT 1 OFFSET ?5"
                 ))
                 .bind(args.0)
                 .bind(args.1)
                 .bind(args.2)
+                .bind(args.3)
                 .bind(rank(q))
                 .fetch_optional(&self.pool)
                 .await
@@ -162,6 +171,7 @@ impl AnalyticsStore for SqliteStore {
         }
         Ok(Analytics {
             tenant_id: tenant,
+            assignee_id: assignee,
             from,
             to,
             leads,

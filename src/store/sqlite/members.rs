@@ -7,13 +7,13 @@ use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::{cursor, db_error, now_ms, parse_role, to_dt, write_audit, SqliteStore};
-use crate::domain::{Invitation, Member, Page, PageQuery, Role, Tier, User};
+use crate::domain::{Grants, Invitation, Member, Page, PageQuery, Role, Tier, User};
 use crate::store::row::Id;
 use crate::store::{
-    keep_an_admin, loses_an_admin, within_user_limit, Accepter, Actor, AuditEntry,
-    InvitationRecord, InvitationRef, InvitationToAccept, MemberRecord, MemberStore,
-    NewInvitationRow, StoreError, StoreResult, UserRecord, INVITATION_COLUMNS, MEMBER_SELECT,
-    USER_COLUMNS,
+    grants_audit, keep_a_member_manager, permissions_to_column, within_user_limit, Accepter, Actor,
+    AuditEntry, InvitationRecord, InvitationRef, InvitationToAccept, MemberRecord, MemberRights,
+    MemberStore, NewInvitationRow, RightsRecord, StoreError, StoreResult, UserRecord,
+    INVITATION_COLUMNS, MEMBER_SELECT, RIGHTS_SELECT, USER_COLUMNS,
 };
 
 async fn member_in(
@@ -62,23 +62,21 @@ async fn check_user_limit(
     Ok(())
 }
 
-/// Refuses a change that would leave the tenant without an admin.
-async fn check_an_admin_stays(
+/// Refuses a change of `user_id` to `after` (`None`: removal) that would
+/// leave nobody able to manage members.
+async fn check_a_manager_stays(
     tx: &mut Transaction<'static, Sqlite>,
     tenant_id: Uuid,
-    current: Role,
-    new: Option<Role>,
+    user_id: Uuid,
+    after: Option<(Role, &Grants)>,
 ) -> StoreResult<()> {
-    if loses_an_admin(current, new) {
-        let admins = count(
-            tx,
-            "SELECT count(*) FROM memberships WHERE tenant_id = ? AND role = 'admin'",
-            tenant_id,
-        )
-        .await?;
-        keep_an_admin(admins)?;
-    }
-    Ok(())
+    let rows = sqlx::query_as::<_, RightsRecord>(&format!("{RIGHTS_SELECT} WHERE tenant_id = ?"))
+        .bind(tenant_id.to_string())
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "read the members' rights"))?;
+    let members: Vec<MemberRights> = rows.into_iter().map(MemberRights::from).collect();
+    keep_a_member_manager(&members, user_id, after)
 }
 
 async fn insert_membership(
@@ -120,6 +118,60 @@ impl MemberStore for SqliteStore {
                 .await
                 .map_err(|e| db_error(e, "look up a role"))?;
         role.as_deref().map(parse_role).transpose()
+    }
+
+    async fn rights_of(&self, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Option<MemberRights>> {
+        let row = sqlx::query_as::<_, RightsRecord>(&format!(
+            "{RIGHTS_SELECT} WHERE tenant_id = ? AND user_id = ?"
+        ))
+        .bind(tenant_id.to_string())
+        .bind(user_id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "look up a member's rights"))?;
+        Ok(row.map(MemberRights::from))
+    }
+
+    async fn member(&self, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Option<Member>> {
+        let row = sqlx::query_as::<_, MemberRecord>(&format!(
+            "{MEMBER_SELECT} WHERE m.tenant_id = ? AND m.user_id = ?"
+        ))
+        .bind(tenant_id.to_string())
+        .bind(user_id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "find a member"))?;
+        Ok(row.map(Member::from))
+    }
+
+    async fn set_member_grants(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        grants: Grants,
+    ) -> StoreResult<Member> {
+        let (_writer, mut tx) = self.write().await?;
+        let current = member_in(&mut tx, tenant_id, user_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        check_a_manager_stays(&mut tx, tenant_id, user_id, Some((current.role, &grants))).await?;
+        sqlx::query(
+            "UPDATE memberships SET grants = ?, withdrawals = ? WHERE tenant_id = ? AND user_id = ?",
+        )
+        .bind(permissions_to_column(&grants.granted))
+        .bind(permissions_to_column(&grants.withdrawn))
+        .bind(tenant_id.to_string())
+        .bind(user_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "change a member's grants"))?;
+        let entry = grants_audit(&current, &grants);
+        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a change of grants"))?;
+        Ok(Member { grants, ..current })
     }
 
     async fn list_members(&self, tenant_id: Uuid, page: &PageQuery) -> StoreResult<Page<Member>> {
@@ -179,7 +231,7 @@ impl MemberStore for SqliteStore {
         let current = member_in(&mut tx, tenant_id, user_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        check_an_admin_stays(&mut tx, tenant_id, current.role, Some(role)).await?;
+        check_a_manager_stays(&mut tx, tenant_id, user_id, Some((role, &current.grants))).await?;
         sqlx::query("UPDATE memberships SET role = ? WHERE tenant_id = ? AND user_id = ?")
             .bind(role.as_str())
             .bind(tenant_id.to_string())
@@ -210,7 +262,7 @@ impl MemberStore for SqliteStore {
         let current = member_in(&mut tx, tenant_id, user_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        check_an_admin_stays(&mut tx, tenant_id, current.role, None).await?;
+        check_a_manager_stays(&mut tx, tenant_id, user_id, None).await?;
         sqlx::query("DELETE FROM memberships WHERE tenant_id = ? AND user_id = ?")
             .bind(tenant_id.to_string())
             .bind(user_id.to_string())
