@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Row, Widget, Wrap};
 
 use super::InvitationsView;
 use crate::console::component::Shared;
 use crate::console::keymap::Context;
-use crate::console::panes::{frame, load_state_in};
+use crate::console::panes::{frame, load_state_in, selectable_table};
 use crate::console::sanitize::{clean, cleaned};
 use crate::domain::PendingInvitation;
 
@@ -59,7 +59,8 @@ pub(super) fn render(v: &InvitationsView, app: &Shared<'_>, area: Rect, buf: &mu
             expires(i.expires_at, app.now),
         ])
     });
-    let table = Table::new(
+    selectable_table(
+        theme,
         rows,
         [
             Constraint::Fill(3),
@@ -67,12 +68,11 @@ pub(super) fn render(v: &InvitationsView, app: &Shared<'_>, area: Rect, buf: &mu
             Constraint::Fill(3),
             Constraint::Length(23),
         ],
-    )
-    .header(Row::new(["Tenant", "Role", "Invited by", "Expires"]).style(theme.table_header))
-    .row_highlight_style(theme.selected)
-    .highlight_symbol("› ");
-    let mut state = TableState::default().with_selected(Some(v.selected()));
-    StatefulWidget::render(table, table_area, buf, &mut state);
+        Row::new(["Tenant", "Role", "Invited by", "Expires"]).style(theme.table_header),
+        v.selected(),
+        table_area,
+        buf,
+    );
     if let Some(i) = v.selected_item() {
         render_about(v, app, i, about, buf);
     }

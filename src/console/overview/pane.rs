@@ -5,11 +5,11 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::Span;
-use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget};
+use ratatui::widgets::{Cell, Paragraph, Row, Widget};
 
 use super::{usage_share, OverviewColumn, OverviewView};
 use crate::console::component::Shared;
-use crate::console::panes::{frame, load_state_in};
+use crate::console::panes::{frame, load_state_in, selectable_table};
 use crate::domain::TenantOverview;
 
 fn leads(t: &TenantOverview) -> String {
@@ -85,7 +85,8 @@ pub(super) fn render(v: &OverviewView, app: &Shared<'_>, area: Rect, buf: &mut B
             )),
         ])
     });
-    let table = Table::new(
+    selectable_table(
+        theme,
         body,
         [
             Constraint::Min(14),
@@ -95,10 +96,9 @@ pub(super) fn render(v: &OverviewView, app: &Shared<'_>, area: Rect, buf: &mut B
             Constraint::Length(8),
             Constraint::Length(9),
         ],
-    )
-    .header(header)
-    .row_highlight_style(theme.selected)
-    .highlight_symbol("› ");
-    let mut state = TableState::default().with_selected(Some(v.selected));
-    StatefulWidget::render(table, inner, buf, &mut state);
+        header,
+        v.selected,
+        inner,
+        buf,
+    );
 }
