@@ -1,7 +1,9 @@
-//! The overdue queue and a filtered page for one tenant, at 10k and at 1M
-//! leads over 1k tenants: p50/p99 through the store, the ratio, and the
-//! query plan (it must use the tenant-led index), on SQLite or PostgreSQL
-//! (there with `EXPLAIN (ANALYZE, BUFFERS)`).
+//! The overdue queue and a filtered page for one tenant, and the overdue
+//! queue across tenants (every tenant, as a platform admin sees it, and
+//! three, as a member of three), at 10k and at 1M leads over 1k tenants:
+//! p50/p99 through the store, the ratio, and the query plans (the tenant-led
+//! index for one tenant; the cross-tenant walk and merge), on SQLite or
+//! PostgreSQL (there with `EXPLAIN (ANALYZE, BUFFERS)`, under RLS).
 
 use std::time::Instant;
 
@@ -10,8 +12,8 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::target::Target;
-use crate::domain::SlaState;
-use crate::store::{self, LeadFilter, LeadSort};
+use crate::domain::{SlaState, TenantRef};
+use crate::store::{self, LeadFilter, LeadSort, TenantView};
 
 pub struct Options {
     pub leads: usize,
@@ -137,7 +139,26 @@ fn ms(samples: &mut [f64]) -> (f64, f64) {
 struct Figures {
     overdue: (f64, f64),
     filtered: (f64, f64),
+    /// The overdue queue across every tenant, and across three.
+    across_all: (f64, f64),
+    across_three: (f64, f64),
     plan: String,
+}
+
+/// The tenants as a caller who sees every lead of each sees them.
+fn views(tenants: &[Uuid]) -> Vec<TenantView> {
+    tenants
+        .iter()
+        .enumerate()
+        .map(|(n, id)| TenantView {
+            tenant: TenantRef {
+                id: *id,
+                slug: format!("tenant-{n}"),
+                name: format!("Tenant {n}"),
+            },
+            only_assigned_to: None,
+        })
+        .collect()
 }
 
 async fn measure(
@@ -168,7 +189,18 @@ async fn measure(
     };
     let mut o = Vec::with_capacity(opts.queries);
     let mut f = Vec::with_capacity(opts.queries);
+    let mut all = Vec::with_capacity(opts.queries);
+    let mut three = Vec::with_capacity(opts.queries);
+    let every = views(&tenants);
     for q in 0..opts.queries {
+        let t = Instant::now();
+        store.list_queue(&every, &overdue, now).await?;
+        all.push(t.elapsed().as_secs_f64() * 1000.0);
+        let start = (q * 3) % every.len();
+        let some: Vec<TenantView> = every.iter().cycle().skip(start).take(3).cloned().collect();
+        let t = Instant::now();
+        store.list_queue(&some, &overdue, now).await?;
+        three.push(t.elapsed().as_secs_f64() * 1000.0);
         let tenant = tenants[q % tenants.len()];
         let t = Instant::now();
         store.list_leads(tenant, &overdue, now).await?;
@@ -183,19 +215,29 @@ async fn measure(
     // Not the first tenant: with the spread above, its leads (i % tenants =
     // 0, so i % 5 = 0 when tenants is a multiple of 5) are all answered.
     let shown = tenants[1 % tenants.len()];
+    let some = &tenants[..3.min(tenants.len())];
     let plan = match &target {
-        Target::Sqlite { url, .. } => sqlite_plan(url, shown, now).await?,
-        Target::Postgres { app_url, .. } => postgres_plans(app_url, shown, now).await?,
+        Target::Sqlite { url, .. } => sqlite_plan(url, shown, &tenants, now).await?,
+        Target::Postgres { app_url, .. } => {
+            postgres_plans(app_url, shown, &tenants, some, now).await?
+        }
     };
     target.remove().await;
     Ok(Figures {
         overdue: ms(&mut o),
         filtered: ms(&mut f),
+        across_all: ms(&mut all),
+        across_three: ms(&mut three),
         plan,
     })
 }
 
-async fn sqlite_plan(url: &str, tenant: Uuid, now: DateTime<Utc>) -> anyhow::Result<String> {
+async fn sqlite_plan(
+    url: &str,
+    tenant: Uuid,
+    tenants: &[Uuid],
+    now: DateTime<Utc>,
+) -> anyhow::Result<String> {
     let pool = store::sqlite::pool(url).await?;
     let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
         "EXPLAIN QUERY PLAN SELECT id FROM leads WHERE tenant_id = ? AND spam = 0 \
@@ -205,13 +247,37 @@ async fn sqlite_plan(url: &str, tenant: Uuid, now: DateTime<Utc>) -> anyhow::Res
     .bind(now.timestamp_millis())
     .fetch_all(&pool)
     .await?;
+    // The walk across tenants, as sqlite/queue.rs sends it.
+    let ids: Vec<String> = tenants.iter().map(Uuid::to_string).collect();
+    let across: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        "EXPLAIN QUERY PLAN SELECT * FROM (SELECT * FROM (SELECT id FROM leads INDEXED BY leads_due \
+         WHERE tenant_id IN (SELECT value FROM json_each(?)) AND spam = 0 AND responded = 0 \
+         AND sla_due_at <= ? ORDER BY responded, sla_due_at, id LIMIT 51)) LIMIT 51",
+    )
+    .bind(serde_json::to_string(&ids)?)
+    .bind(now.timestamp_millis())
+    .fetch_all(&pool)
+    .await?;
     pool.close().await;
-    Ok(rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; "))
+    let join = |rows: Vec<(i64, i64, i64, String)>| {
+        rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; ")
+    };
+    Ok(format!(
+        "{}\nacross every tenant: {}",
+        join(rows),
+        join(across)
+    ))
 }
 
 /// Both queries as the store sends them, as the application role under the
 /// tenant (RLS applies), with their run time and buffer use.
-async fn postgres_plans(app_url: &str, tenant: Uuid, now: DateTime<Utc>) -> anyhow::Result<String> {
+async fn postgres_plans(
+    app_url: &str,
+    tenant: Uuid,
+    every: &[Uuid],
+    some: &[Uuid],
+    now: DateTime<Utc>,
+) -> anyhow::Result<String> {
     let pool = store::postgres::pool(app_url, 1).await?;
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
@@ -246,8 +312,75 @@ async fn postgres_plans(app_url: &str, tenant: Uuid, now: DateTime<Utc>) -> anyh
         out.push_str(&format!("\n{name}:\n  {}", lines.join("\n  ")));
     }
     tx.rollback().await?;
+    // Across tenants, as postgres/queue.rs sends it: in a transaction that
+    // names them in app.tenant_ids (the SELECT-only policy), no app.tenant_id.
+    let list = |ids: &[Uuid]| {
+        ids.iter()
+            .map(Uuid::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let keys = "SELECT tenant_id, id, responded, sla_due_at FROM leads";
+    let open = format!("spam = false AND responded = false AND sla_due_at <= '{at}'");
+    let order = "ORDER BY responded, sla_due_at, id";
+    let across = [
+        (
+            "overdue across every tenant (walk)",
+            every,
+            format!(
+                "SELECT g.* FROM ({keys} WHERE tenant_id IN (SELECT unnest('{{{}}}'::uuid[])) \
+                 AND {open} {order} LIMIT 51) g",
+                list(every)
+            ),
+        ),
+        (
+            "overdue across three tenants (merge)",
+            some,
+            format!(
+                "SELECT g.* FROM unnest('{{{}}}'::uuid[]) v(t) CROSS JOIN LATERAL \
+                 ({keys} WHERE tenant_id = v.t AND {open} {order} LIMIT 51) g",
+                list(some)
+            ),
+        ),
+    ];
+    for (name, ids, inner) in across {
+        let sql = format!(
+            "SELECT * FROM leads WHERE (tenant_id, id) IN (SELECT k.tenant_id, k.id FROM ({inner}) k \
+             ORDER BY k.responded, k.sla_due_at, k.id LIMIT 51) {order}"
+        );
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT set_config('app.tenant_ids', $1, true)")
+            .bind(list(ids))
+            .execute(&mut *tx)
+            .await?;
+        let lines: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"))
+            .fetch_all(&mut *tx)
+            .await
+            .with_context(|| format!("cannot explain the {name} query"))?;
+        // The tenant list is long: show its size, not every id.
+        let lines: Vec<String> = lines.into_iter().map(|l| shorten_arrays(&l)).collect();
+        out.push_str(&format!("\n{name}:\n  {}", lines.join("\n  ")));
+        tx.rollback().await?;
+    }
     pool.close().await;
     Ok(out)
+}
+
+/// `'{id,id,…}'::uuid[]` literals in a plan line, as `'{N ids}'`.
+fn shorten_arrays(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(start) = rest.find("'{") {
+        let Some(len) = rest[start..].find("}'") else {
+            break;
+        };
+        let inner = &rest[start + 2..start + len];
+        out.push_str(&rest[..start]);
+        out.push_str(&format!("'{{{} ids}}'", inner.split(',').count()));
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 pub async fn run(opts: Options) -> anyhow::Result<()> {
@@ -278,6 +411,17 @@ pub async fn run_on(opts: Options, database_url: Option<String>) -> anyhow::Resu
         println!(
             "{:<10} {:>11.2} ms {:>11.2} ms {:>11.2} ms {:>11.2} ms",
             n, f.overdue.0, f.overdue.1, f.filtered.0, f.filtered.1
+        );
+    }
+    println!("overdue queue across tenants (GET /api/v1/leads?sla=overdue, through the store):");
+    println!(
+        "{:<10} {:>14} {:>14} {:>14} {:>14}",
+        "leads", "all p50", "all p99", "three p50", "three p99"
+    );
+    for (n, f) in [(10_000, &small), (opts.leads, &large)] {
+        println!(
+            "{:<10} {:>11.2} ms {:>11.2} ms {:>11.2} ms {:>11.2} ms",
+            n, f.across_all.0, f.across_all.1, f.across_three.0, f.across_three.1
         );
     }
     println!("plan at {}: {}", opts.leads, large.plan);

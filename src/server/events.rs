@@ -55,10 +55,37 @@ fn lead_of(data: &serde_json::Value) -> (Option<Uuid>, Option<Option<Uuid>>) {
     (uuid(data.get("lead_id")), None)
 }
 
-impl Viewer {
-    /// The event as this viewer may see it: itself, a `lead.hidden` that
-    /// withdraws a lead it no longer sees, or nothing.
-    async fn filter(&mut self, state: &AppState, tenant: Uuid, e: EventRecord) -> Option<Event> {
+/// What a reader may see of one event.
+pub(super) enum Sight {
+    /// The event itself.
+    Event,
+    /// Only that this lead, which the reader saw before, is no longer theirs
+    /// to see (`lead.hidden`).
+    Hidden(Uuid),
+}
+
+/// What a reader may see of one tenant's events: the same rules as the
+/// lists (a member who sees only assigned leads gets only their events).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct EventRights {
+    pub user: Uuid,
+    pub all_leads: bool,
+    pub settings: bool,
+    /// Sees eval runs' progress.
+    pub evals: bool,
+}
+
+impl EventRights {
+    /// What this reader may see of `e`, an event of `tenant`; `shown` holds
+    /// the leads their stream has shown (a lead's ids are unique across
+    /// tenants), so that one assigned away is withdrawn.
+    pub(super) async fn sight(
+        &self,
+        shown: &mut HashSet<Uuid>,
+        state: &AppState,
+        tenant: Uuid,
+        e: &EventRecord,
+    ) -> Option<Sight> {
         let (lead, assignee) = lead_of(&e.data);
         let Some(lead) = lead else {
             // Not about one lead: usage is for every member, webhooks for
@@ -72,16 +99,16 @@ impl Viewer {
             } else {
                 self.all_leads
             };
-            return ok.then(|| to_sse(&e));
+            return ok.then_some(Sight::Event);
         };
         if self.all_leads {
-            return Some(to_sse(&e));
+            return Some(Sight::Event);
         }
         let visible = match assignee {
             Some(assignee) => assignee == Some(self.user),
             // Only the id: where the lead stands now decides (a deleted one
             // is withdrawn only if this stream showed it).
-            None if e.kind == "lead.deleted" => self.shown.contains(&lead),
+            None if e.kind == "lead.deleted" => shown.contains(&lead),
             None => match state.store.lead(tenant, lead, state.clock.now()).await {
                 Ok(Some(l)) => l.assignee_id == Some(self.user),
                 Ok(None) => false,
@@ -93,21 +120,42 @@ impl Viewer {
         };
         if visible {
             if e.kind == "lead.deleted" {
-                self.shown.remove(&lead);
+                shown.remove(&lead);
             } else {
-                self.shown.insert(lead);
+                shown.insert(lead);
             }
-            return Some(to_sse(&e));
+            return Some(Sight::Event);
         }
-        if self.shown.remove(&lead) {
-            return Some(
-                Event::default()
-                    .id(e.id.to_string())
-                    .event("lead.hidden")
-                    .data(serde_json::json!({ "lead_id": lead }).to_string()),
-            );
+        shown.remove(&lead).then_some(Sight::Hidden(lead))
+    }
+}
+
+/// The `lead.hidden` event that withdraws `lead`, at `e`'s place in the log.
+pub(super) fn hidden_sse(e: &EventRecord, lead: Uuid, data: serde_json::Value) -> Event {
+    let mut data = data;
+    if let Some(map) = data.as_object_mut() {
+        map.insert("lead_id".into(), serde_json::json!(lead));
+    }
+    Event::default()
+        .id(e.id.to_string())
+        .event("lead.hidden")
+        .data(data.to_string())
+}
+
+impl Viewer {
+    /// The event as this viewer may see it: itself, a `lead.hidden` that
+    /// withdraws a lead it no longer sees, or nothing.
+    async fn filter(&mut self, state: &AppState, tenant: Uuid, e: EventRecord) -> Option<Event> {
+        let rights = EventRights {
+            user: self.user,
+            all_leads: self.all_leads,
+            settings: self.settings,
+            evals: self.evals,
+        };
+        match rights.sight(&mut self.shown, state, tenant, &e).await? {
+            Sight::Event => Some(to_sse(&e)),
+            Sight::Hidden(lead) => Some(hidden_sse(&e, lead, serde_json::json!({}))),
         }
-        None
     }
 
     /// Whether the session still holds and the member's rights are the
@@ -150,7 +198,7 @@ struct Feed {
     _slot: super::slots::Slot,
 }
 
-fn to_sse(e: &EventRecord) -> Event {
+pub(super) fn to_sse(e: &EventRecord) -> Event {
     Event::default()
         .id(e.id.to_string())
         .event(e.kind.clone())

@@ -13,6 +13,7 @@ pub mod error;
 mod eval_runner;
 mod evals;
 pub mod events;
+mod events_all;
 mod extract;
 mod import;
 mod ingest;
@@ -275,6 +276,7 @@ pub fn app(state: AppState) -> Router {
         .route("/tenants/{tenant}/audit", get(api_keys::audit))
         .route("/ingest/leads", post(ingest::ingest))
         .route("/leads", get(queue::list))
+        .route("/events", get(events_all::stream))
         .route(
             "/tenants/{tenant}/leads",
             get(leads::list).post(leads::create),

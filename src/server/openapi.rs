@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
 use super::{
-    account, agents, analytics, api_keys, auth, evals, events, import, ingest, knowledge, leads,
-    members, playground, queue, tenants, webhooks, workflows, workspaces,
+    account, agents, analytics, api_keys, auth, evals, events, events_all, import, ingest,
+    knowledge, leads, members, playground, queue, tenants, webhooks, workflows, workspaces,
 };
 use crate::domain::*;
 
@@ -26,6 +26,7 @@ use crate::domain::*;
         ingest::ingest,
         leads::list, leads::create, leads::get, leads::update, leads::delete, leads::add_note,
         leads::timeline, leads::bulk, leads::usage, events::stream, queue::list,
+        events_all::stream,
         import::import_sample, import::import_csv, import::export_csv,
         agents::list, agents::create, agents::get, agents::update, agents::delete,
         agents::versions, agents::version, agents::restore, agents::set_sharing,

@@ -18,6 +18,7 @@ pub(super) struct TenantRights {
     pub access: TenantAccess,
     pub all_leads: bool,
     pub settings: bool,
+    pub evals: bool,
 }
 
 impl TenantRights {
@@ -27,12 +28,21 @@ impl TenantRights {
         if !all_leads && !can(Permission::LeadsViewAssigned) {
             return None; // a role that sees no lead sees nothing here
         }
-        let settings = can(Permission::SettingsManage);
         Some(Self {
+            settings: can(Permission::SettingsManage),
+            evals: can(Permission::EvalsView),
             access,
             all_leads,
-            settings,
         })
+    }
+
+    pub fn events(&self, me: Uuid) -> super::events::EventRights {
+        super::events::EventRights {
+            user: me,
+            all_leads: self.all_leads,
+            settings: self.settings,
+            evals: self.evals,
+        }
     }
 
     pub fn view(&self, me: Uuid) -> TenantView {
@@ -43,16 +53,16 @@ impl TenantRights {
     }
 }
 
-/// Every tenant the signed-in user sees leads of (platform admins: all;
+/// Every tenant `user` sees leads of (platform admins, `admin`: all;
 /// others: their memberships whose role sees leads), with their rights.
 pub(super) async fn tenant_rights(
     state: &AppState,
-    session: &Session,
+    user: Uuid,
+    admin: bool,
 ) -> ApiResult<Vec<TenantRights>> {
-    let admin = session.user.platform_admin;
     Ok(state
         .store
-        .tenant_access(session.user.id, admin)
+        .tenant_access(user, admin)
         .await?
         .into_iter()
         .filter_map(|a| TenantRights::of(a, admin))
@@ -102,11 +112,11 @@ pub async fn list(
     Query(q): Query<LeadQuery>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> ApiResult<Json<Page<QueueLead>>> {
+    let me = session.user.id;
     let rights = narrow(
-        tenant_rights(&state, &session).await?,
+        tenant_rights(&state, me, session.user.platform_admin).await?,
         &repeated(&pairs, "tenant"),
     )?;
-    let me = session.user.id;
     let views: Vec<TenantView> = rights.iter().map(|r| r.view(me)).collect();
     let filter = filter_from(&q, me, None)?;
     let page = state

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::common::{lead, spawn, TestApp};
 
 /// Everything the stream sends until it has been quiet for `quiet`.
-async fn drain(stream: &mut EventStream, quiet: Duration) -> Vec<ServerEvent> {
+pub(super) async fn drain(stream: &mut EventStream, quiet: Duration) -> Vec<ServerEvent> {
     let mut out = Vec::new();
     while let Ok(Some(next)) = tokio::time::timeout(quiet, stream.next()).await {
         out.push(next.expect("a well-formed event"));
@@ -20,7 +20,7 @@ async fn drain(stream: &mut EventStream, quiet: Duration) -> Vec<ServerEvent> {
 }
 
 /// The next event, within ten seconds.
-async fn next(stream: &mut EventStream) -> ServerEvent {
+pub(super) async fn next(stream: &mut EventStream) -> ServerEvent {
     tokio::time::timeout(Duration::from_secs(10), stream.next())
         .await
         .expect("an event within 10 s")
@@ -29,7 +29,7 @@ async fn next(stream: &mut EventStream) -> ServerEvent {
 }
 
 /// Whether the server ends the stream within ten seconds.
-async fn ends(stream: &mut EventStream) -> bool {
+pub(super) async fn ends(stream: &mut EventStream) -> bool {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         match tokio::time::timeout_at(deadline, stream.next()).await {
@@ -40,7 +40,7 @@ async fn ends(stream: &mut EventStream) -> bool {
     }
 }
 
-fn lead_id(e: &ServerEvent) -> Option<Uuid> {
+pub(super) fn lead_id(e: &ServerEvent) -> Option<Uuid> {
     e.lead()
         .map(|l| l.id)
         .or_else(|| e.data.get("lead_id")?.as_str()?.parse().ok())

@@ -15,6 +15,7 @@ mod auth;
 mod common;
 mod email;
 mod evals;
+mod events_all;
 mod group_commit;
 mod ingest;
 mod isolation;
