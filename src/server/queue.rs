@@ -8,7 +8,8 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query, Session};
 use super::leads::filter_from;
 use super::AppState;
-use crate::domain::{LeadQuery, Page, Permission, Problem, QueueLead, QueueTenants, Role};
+use crate::domain::access::effective;
+use crate::domain::{LeadQuery, Page, Permission, Problem, QueueLead, QueueTenants};
 use crate::store::{TenantAccess, TenantView};
 
 /// What a caller may see of one tenant's live events and leads: the same
@@ -22,8 +23,10 @@ pub(super) struct TenantRights {
 }
 
 impl TenantRights {
-    fn of(access: TenantAccess, platform_admin: bool) -> Option<Self> {
-        let can = |p: Permission| platform_admin || access.role.is_some_and(|r: Role| r.can(p));
+    /// `permissions`: the member's effective set there (role and grants);
+    /// `None` for a platform admin, who may do everything.
+    fn of(access: TenantAccess, permissions: Option<&[Permission]>) -> Option<Self> {
+        let can = |p: Permission| permissions.is_none_or(|held| held.contains(&p));
         let all_leads = can(Permission::LeadsViewAll);
         if !all_leads && !can(Permission::LeadsViewAssigned) {
             return None; // a role that sees no lead sees nothing here
@@ -54,19 +57,27 @@ impl TenantRights {
 }
 
 /// Every tenant `user` sees leads of (platform admins, `admin`: all;
-/// others: their memberships whose role sees leads), with their rights.
+/// others: their memberships whose effective permissions, role and grants,
+/// see leads), with their rights: the set the one gate checks on the
+/// per-tenant routes.
 pub(super) async fn tenant_rights(
     state: &AppState,
     user: Uuid,
     admin: bool,
 ) -> ApiResult<Vec<TenantRights>> {
-    Ok(state
-        .store
-        .tenant_access(user, admin)
-        .await?
-        .into_iter()
-        .filter_map(|a| TenantRights::of(a, admin))
-        .collect())
+    let mut out = Vec::new();
+    for access in state.store.tenant_access(user, admin).await? {
+        let held = if admin {
+            None
+        } else {
+            match state.store.rights_of(access.tenant.id, user).await? {
+                Some(rights) => Some(effective(rights.role, &rights.grants)),
+                None => continue, // left the tenant since
+            }
+        };
+        out.extend(TenantRights::of(access, held.as_deref()));
+    }
+    Ok(out)
 }
 
 /// The tenants `named` (ids or slugs) among `rights`, or all of them when

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use switchboard::api::{ApiError, Client};
+use switchboard::domain::access::{Grants, Permission};
 use switchboard::domain::{Lead, LeadPatch, LeadQuery, QueueLead, Role, Tenant, Tier, User};
 use switchboard::server::clock::ManualClock;
 use switchboard::server::ServerSettings;
@@ -170,6 +171,50 @@ async fn a_member_of_two_tenants_sees_all_of_one_and_only_their_own_of_the_other
             .filter(|l| l.tenant.id == w.gamma.id)
             .count(),
         2
+    );
+}
+
+#[tokio::test]
+async fn per_member_grants_and_withdrawals_decide_what_the_queue_shows() {
+    let w = world().await;
+    // Alpha: the viewer's leads:view_all withdrawn leaves no lead permission.
+    let withdraw = Grants {
+        granted: vec![],
+        withdrawn: vec![Permission::LeadsViewAll],
+    };
+    w.app
+        .admin
+        .set_member_permissions(&w.alpha.slug, w.user.id, &withdraw)
+        .await
+        .expect("withdraw");
+    // Beta: the agent granted leads:view_all sees every lead there.
+    let grant = Grants {
+        granted: vec![Permission::LeadsViewAll],
+        withdrawn: vec![],
+    };
+    w.app
+        .admin
+        .set_member_permissions(&w.beta.slug, w.user.id, &grant)
+        .await
+        .expect("grant");
+    let all = all_pages(&w.client, &LeadQuery::default(), &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        names(&all),
+        set(&["Beta mine", "Beta theirs", "Beta nobody's"]),
+        "none of Alpha's after the withdrawal, all of Beta's after the grant"
+    );
+    let named = all_pages(
+        &w.client,
+        &LeadQuery::default(),
+        std::slice::from_ref(&w.alpha.slug),
+    )
+    .await;
+    assert_eq!(
+        status(named.unwrap_err()),
+        404,
+        "Alpha is no longer theirs to name"
     );
 }
 
