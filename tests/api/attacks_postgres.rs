@@ -293,7 +293,7 @@ async fn definer_reads(conn: &mut PgConnection, seed: &Seed) -> Vec<(String, Opt
         "public.sb_workspace_agent_links(NULL)".to_string(),
         format!(
             "public.sb_analytics('{t}'::pg_catalog.uuid, '-infinity'::pg_catalog.timestamptz, \
-             'infinity'::pg_catalog.timestamptz, pg_catalog.now())"
+             'infinity'::pg_catalog.timestamptz, pg_catalog.now(), NULL::pg_catalog.uuid)"
         ),
         "public.sb_tenant_overview(pg_catalog.to_char(pg_catalog.now(), 'YYYY-MM'), \
          pg_catalog.now(), '-infinity'::pg_catalog.timestamptz)"

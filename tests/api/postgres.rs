@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::common::{lead, postgres_admin_url, spawn_with, PgDatabase, TestApp};
 
 /// Every tenant-owned table, as the migrations define them.
-const TENANT_TABLES: [&str; 25] = [
+const TENANT_TABLES: [&str; 29] = [
     "memberships",
     "invitations",
     "api_keys",
@@ -46,6 +46,10 @@ const TENANT_TABLES: [&str; 25] = [
     "knowledge_documents",
     "knowledge_chunks",
     "agent_knowledge",
+    "eval_sets",
+    "eval_cases",
+    "eval_runs",
+    "eval_results",
 ];
 
 fn skip() -> bool {
