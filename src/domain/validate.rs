@@ -29,6 +29,21 @@ pub fn is_email(s: &str) -> bool {
 /// For an optional nested object of a request body: serde alone would also
 /// read a struct from an array (`"settings": [null, null]`), which the
 /// OpenAPI document refuses. `null` is absent.
+/// An object (not an array of its fields, which serde's derive would take
+/// field by field); `null` and absence are the job of `default`.
+pub fn object<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    use serde::Deserialize;
+    match serde_json::Value::deserialize(d)? {
+        v @ serde_json::Value::Object(_) => T::deserialize(v).map_err(D::Error::custom),
+        _ => Err(D::Error::custom("must be an object")),
+    }
+}
+
 pub fn optional_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,

@@ -253,9 +253,9 @@ pub struct EvalCaseInput {
     /// The lead's message.
     #[schema(max_length = 10000, pattern = r"\S")]
     pub message: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::validate::object")]
     pub lead: EvalLead,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::validate::object")]
     pub expect: EvalExpectations,
 }
 
@@ -589,6 +589,23 @@ impl EvalCaseInput {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_case_s_lead_and_expectations_must_be_objects_not_arrays_of_their_fields() {
+        let parse = |v: serde_json::Value| serde_json::from_value::<EvalCaseInput>(v);
+        let array = parse(serde_json::json!({"message": "Hi", "lead": [null, null]}));
+        assert!(array.is_err(), "an array for lead was taken: {array:?}");
+        let array = parse(serde_json::json!({"message": "Hi", "expect": [null, 1]}));
+        assert!(array.is_err(), "an array for expect was taken: {array:?}");
+        let object =
+            parse(serde_json::json!({"message": "Hi", "lead": {}, "expect": {"max_chars": 5}}))
+                .expect("objects");
+        assert_eq!(object.expect.max_chars, Some(5));
+        assert!(
+            parse(serde_json::json!({"message": "Hi"})).is_ok(),
+            "both may be left out"
+        );
+    }
     use super::*;
 
     #[test]
