@@ -16,6 +16,10 @@ pub use smtp::{SmtpFileConfig, SmtpSettings, SmtpTls};
 pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("SWITCHBOARD_CONFIG", "the config file (--config)"),
     ("SWITCHBOARD_SERVER", "server (--server)"),
+    (
+        "SWITCHBOARD_CONTEXT",
+        "the context this run uses (--context; `switchboard context list`)",
+    ),
     ("SWITCHBOARD_DATABASE_URL", "database_url (--database-url)"),
     ("SWITCHBOARD_BIND", "bind (serve --bind)"),
     ("SWITCHBOARD_LOG", "log_level"),
@@ -178,6 +182,11 @@ impl Dirs {
 pub struct Config {
     pub dirs: Dirs,
     pub server: Option<String>,
+    /// Set when `server` came from config.toml, not from `--server` or
+    /// the environment: the current context then wins over it.
+    pub server_from_file: bool,
+    /// The context named for this run (`--context`, SWITCHBOARD_CONTEXT).
+    pub context: Option<String>,
     pub database_url: String,
     pub bind: String,
     pub log_level: String,
@@ -205,6 +214,7 @@ pub struct Config {
 pub struct Flags {
     pub config_file: Option<PathBuf>,
     pub server: Option<String>,
+    pub context: Option<String>,
     pub database_url: Option<String>,
     pub bind: Option<String>,
     pub ca_file: Option<PathBuf>,
@@ -329,12 +339,11 @@ impl Config {
         };
         let log_level = log_env.or(file.log_level).unwrap_or_else(|| "info".into());
         check_log_level(&log_level).map_err(|e| anyhow::anyhow!("{e}{by}"))?;
+        let given_server = flags.server.clone().or_else(|| env("SERVER"));
         Ok(Config {
-            server: flags
-                .server
-                .clone()
-                .or_else(|| env("SERVER"))
-                .or(file.server),
+            server_from_file: given_server.is_none() && file.server.is_some(),
+            server: given_server.or(file.server),
+            context: flags.context.clone().or_else(|| env("CONTEXT")),
             database_url: flags
                 .database_url
                 .clone()

@@ -22,6 +22,16 @@ struct Cli {
         hide_env_values = true
     )]
     server: Option<String>,
+    /// The context (a saved server and session) for this run only; `local`
+    /// is the embedded platform. With `login`: the context to add or refresh.
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        env = "SWITCHBOARD_CONTEXT",
+        hide_env_values = true
+    )]
+    context: Option<String>,
     /// Config file (default: <config dir>/config.toml; `switchboard doctor` shows it).
     #[arg(
         long,
@@ -85,14 +95,21 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Sign in to a remote platform and keep the session.
+    /// Sign in to a remote platform and keep the session as a context
+    /// (`--context NAME`, default: the server's host), which becomes current.
     Login {
         /// Read the password from stdin (after the email line) instead of prompting.
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Sign out of the remote platform and forget the session.
+    /// Sign out of the current context (or `--context NAME`) and forget its
+    /// session; the context stays, to sign in again.
     Logout,
+    /// The saved servers: list, choose the current one, rename, remove.
+    Context {
+        #[command(subcommand)]
+        command: ContextCommand,
+    },
     /// Change the password of the account signed in with `login`; every
     /// other session of it ends.
     Passwd {
@@ -133,6 +150,18 @@ enum Command {
         #[command(subcommand)]
         command: commands::bench::BenchCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum ContextCommand {
+    /// Every context, the current one marked with `*`.
+    List,
+    /// Make a context the current one (`local`: the embedded platform).
+    Use { name: String },
+    /// Rename a context.
+    Rename { old: String, new: String },
+    /// End a context's session and forget it.
+    Remove { name: String },
 }
 
 #[derive(Subcommand)]
@@ -238,6 +267,7 @@ fn main() -> ExitCode {
     let mut flags = Flags {
         config_file: cli.config,
         server: cli.server,
+        context: cli.context,
         ca_file: cli.ca_file,
         ..Flags::default()
     };
@@ -299,6 +329,14 @@ fn run(config: Config, command: Option<Command>) -> anyhow::Result<()> {
                 commands::login::login(&config, password_stdin).await
             }
             Some(Command::Logout) => commands::login::logout(&config).await,
+            Some(Command::Context { command }) => match command {
+                ContextCommand::List => commands::context::list(&config),
+                ContextCommand::Use { name } => commands::context::use_context(&config, &name),
+                ContextCommand::Rename { old, new } => {
+                    commands::context::rename(&config, &old, &new)
+                }
+                ContextCommand::Remove { name } => commands::context::remove(&config, &name).await,
+            },
             Some(Command::Passwd { password_stdin }) => {
                 commands::account::passwd(&config, password_stdin).await
             }

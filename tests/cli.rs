@@ -10,6 +10,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
 #[path = "cli/account.rs"]
 mod account;
+#[path = "cli/contexts.rs"]
+mod contexts;
 #[path = "cli/doctor.rs"]
 mod doctor;
 #[path = "cli/eval.rs"]
@@ -157,7 +159,8 @@ async fn serve_user_add_login_and_logout() {
 
     let out = cmd(root.path()).arg("logout").output().unwrap();
     assert!(out.status.success());
-    assert!(!session.exists());
+    // The context stays, to sign in again; its token is gone.
+    assert!(!std::fs::read_to_string(&session).unwrap().contains(&token));
     let err = client.with_token(token).me().await.unwrap_err();
     assert_eq!(err.status(), Some(401));
 }

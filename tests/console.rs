@@ -44,6 +44,8 @@ mod playground;
 mod reports;
 #[path = "console/views.rs"]
 mod views;
+#[path = "console/webhooks.rs"]
+mod webhooks;
 #[path = "console/wide.rs"]
 mod wide;
 #[path = "console/workflows.rs"]

@@ -4,7 +4,8 @@ use uuid::Uuid;
 
 use super::{ApiResult, Client};
 use crate::domain::{
-    NewWebhook, Page, PageQuery, Webhook, WebhookDelivery, WebhookPatch, WebhookWithSecret,
+    NewWebhook, Page, PageQuery, Webhook, WebhookDelivery, WebhookDeliveryDetail, WebhookPatch,
+    WebhookWithSecret,
 };
 
 fn webhooks(tenant: &str) -> String {
@@ -72,6 +73,23 @@ impl Client {
         delivery: Uuid,
     ) -> ApiResult<WebhookDelivery> {
         let path = format!("{}/{id}/deliveries/{delivery}/replay", webhooks(tenant));
+        self.post(&path, &serde_json::json!({})).await
+    }
+
+    /// One delivery, every attempt and the request body each sends.
+    pub async fn webhook_delivery(
+        &self,
+        tenant: &str,
+        id: Uuid,
+        delivery: Uuid,
+    ) -> ApiResult<WebhookDeliveryDetail> {
+        self.get(&format!("{}/{id}/deliveries/{delivery}", webhooks(tenant)))
+            .await
+    }
+
+    /// Queues a `webhook.test` event for this endpoint only.
+    pub async fn test_webhook(&self, tenant: &str, id: Uuid) -> ApiResult<WebhookDelivery> {
+        let path = format!("{}/{id}/test", webhooks(tenant));
         self.post(&path, &serde_json::json!({})).await
     }
 }

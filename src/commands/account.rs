@@ -6,11 +6,12 @@ use std::io::BufRead;
 
 use anyhow::{bail, Context};
 
+use super::context::Target;
 use super::exit::{self, Code};
 use crate::api::{ApiError, Client};
 use crate::config::Config;
 use crate::console::sanitize::clean;
-use crate::credentials::{self, SavedSession};
+use crate::credentials::{self, Credentials};
 use crate::domain::{AcceptInvitation, PasswordChange};
 
 /// One line for the terminal: the problem and each field's complaint.
@@ -55,29 +56,26 @@ fn new_password(password_stdin: bool, label: &str) -> anyhow::Result<Option<Stri
 /// `switchboard passwd`: changes the password of the account signed in
 /// with `switchboard login`; every other session of it ends.
 pub async fn passwd(config: &Config, password_stdin: bool) -> anyhow::Result<()> {
-    let path = credentials::remote_path(&config.dirs.config);
-    let Some(saved) = credentials::load(&path)? else {
-        return Err(exit::with(
-            Code::Auth,
-            anyhow::anyhow!(
-                "not signed in to a team server: run `switchboard login --server URL` first \
-                 (the embedded platform's local admin has no password: it signs in through its \
-                 local session file)"
-            ),
-        ));
-    };
-    if let Some(server) = &config.server {
-        if server.trim_end_matches('/') != saved.server.trim_end_matches('/') {
+    let creds = super::context::load(config)?;
+    let target = super::context::resolve(config, &creds)?;
+    let (server, token) = match &target {
+        Target::Remote {
+            server,
+            token: Some(token),
+            ..
+        } => (server.clone(), token.clone()),
+        Target::Local => {
             return Err(exit::with(
                 Code::Auth,
                 anyhow::anyhow!(
-                    "signed in to {}, not {server}: run `switchboard login --server {server}` \
-                     first",
-                    saved.server
+                    "not signed in to a team server: run `switchboard login --server URL` first \
+                     (the embedded platform's local admin has no password: it signs in through \
+                     its local session file)"
                 ),
-            ));
+            ))
         }
-    }
+        Target::Remote { .. } => return Err(super::context::not_signed_in(&target)),
+    };
     let current = if password_stdin {
         stdin_line("current password")?
     } else {
@@ -86,8 +84,7 @@ pub async fn passwd(config: &Config, password_stdin: bool) -> anyhow::Result<()>
     let Some(new) = new_password(password_stdin, "new password: ")? else {
         bail!("the two new passwords differ; nothing was changed");
     };
-    let client =
-        Client::new_trusting(&saved.server, config.ca_file.as_deref())?.with_token(saved.token);
+    let client = Client::new_trusting(&server, config.ca_file.as_deref())?.with_token(token);
     let change = PasswordChange {
         current_password: current,
         new_password: new,
@@ -95,17 +92,16 @@ pub async fn passwd(config: &Config, password_stdin: bool) -> anyhow::Result<()>
     match client.change_password(&change).await {
         Ok(()) => {
             println!(
-                "password changed on {}; your other sessions were signed out (this one stays)",
-                saved.server
+                "password changed on {server}; your other sessions were signed out (this one \
+                 stays)"
             );
             Ok(())
         }
         Err(e) if e.status() == Some(401) => Err(exit::with(
             Code::Auth,
             anyhow::anyhow!(
-                "your session with {0} has ended: sign in again with `switchboard login \
-                 --server {0}`",
-                saved.server
+                "your session with {server} has ended: sign in again with `switchboard login \
+                 --server {server}`"
             ),
         )),
         Err(e) if e.status() == Some(403) => Err(exit::with(
@@ -169,17 +165,25 @@ pub async fn accept_invitation(
     match accepted.session {
         Some(login) => {
             let path = credentials::remote_path(&config.dirs.config);
-            credentials::save(
-                &path,
-                &SavedSession {
-                    server: server.clone(),
-                    token: login.token,
-                },
-            )?;
+            let context = Credentials::update(&path, |c| {
+                let name = match &config.context {
+                    Some(n) => {
+                        credentials::check_name(n).map_err(anyhow::Error::msg)?;
+                        n.clone()
+                    }
+                    None => c
+                        .by_server(&server)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| c.name_for(&server)),
+                };
+                c.sign_in(&name, &server, login.token);
+                Ok(name)
+            })?;
             println!(
-                "signed in to {server} as {} (session saved to {}); open the console with \
-                 `switchboard --server {server}`",
+                "signed in to {server} as {} (context {}, now current; session saved to {}); \
+                 open the console with `switchboard`",
                 clean(&login.user.email),
+                clean(&context),
                 path.display()
             );
         }

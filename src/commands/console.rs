@@ -8,10 +8,14 @@ use anyhow::Context;
 use super::exit::{self, Code};
 use crate::api::Client;
 use crate::config::Config;
+use std::sync::Arc;
+
+use super::context::{self, Target};
 use crate::console::account::SignedOut;
+use crate::console::contexts::{Connection, Contexts, Switcher};
 use crate::console::notifications::history::HistoryStore;
 use crate::console::{self, ConsoleOptions, Exit};
-use crate::credentials;
+use crate::credentials::{self, Credentials};
 use crate::embedded;
 
 /// Refuses to start the console without a terminal on stdin and stdout
@@ -39,59 +43,165 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         std::io::stdout().is_terminal(),
     )?;
     let _guard = super::logging::to_file(config)?;
-    // The history is per server and user (the user is known once signed
-    // in); the embedded platform's port changes every run, so it is named.
-    let options = |label: String, profile: &str, local_session: bool| ConsoleOptions {
-        server_label: label,
+    let creds = context::load(config)?;
+    let target = context::resolve(config, &creds)?;
+    if let Target::Local = target {
+        // A bad [llm] section is the configuration's fault (exit 3).
+        embedded::providers(config).map_err(|e| exit::with(Code::Config, e))?;
+    }
+    let contexts = Arc::new(CliContexts {
+        config: config.clone(),
+        embedded: tokio::sync::Mutex::new(None),
+        current: std::sync::Mutex::new(target.clone()),
+    });
+    let first = contexts.open(&target).await?;
+    let options = ConsoleOptions {
+        server_label: first.label,
         key_overrides: config.keys.clone(),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
-        history: Some(HistoryStore::new(&config.dirs.data, profile)),
-        local_session,
+        history: first.history,
+        local_session: first.local_session,
+        context: Some(first.context),
+        last_tenant: first.last_tenant,
+        contexts: Some(Switcher(contexts.clone())),
     };
-    match &config.server {
-        Some(server) => {
-            let path = credentials::remote_path(&config.dirs.config);
-            let saved = credentials::load(&path)?
-                .filter(|s| s.server.trim_end_matches('/') == server.trim_end_matches('/'))
-                .with_context(|| {
-                    format!("not signed in to {server}: run `switchboard login --server {server}` first")
-                })
-                .map_err(|e| exit::with(Code::Auth, e))?;
-            let client =
-                Client::new_trusting(server, config.ca_file.as_deref())?.with_token(saved.token);
-            match console::run(client, options(server.clone(), server, false)).await? {
-                Exit::Quit => Ok(()),
-                Exit::SignedOut(how) => {
-                    // The token is of no use any more.
-                    credentials::remove(&path)?;
-                    signed_out_remote(how, server)
-                }
-            }
+    let result = console::run(first.client, options).await;
+    // The console may have switched: the context it ended on is the one
+    // whose session ended.
+    let last = contexts.current();
+    if let Some(platform) = contexts.embedded.lock().await.take() {
+        platform.stop().await?;
+    }
+    match (result?, last) {
+        (Exit::Quit, _) => Ok(()),
+        (Exit::SignedOut(SignedOut::Everywhere), Target::Local) => {
+            println!(
+                "Signed out everywhere: every session of the local admin ended. \
+                 The next `switchboard` signs you in again."
+            );
+            Ok(())
         }
-        None => {
-            // A bad [llm] section is the configuration's fault (exit 3).
-            embedded::providers(config).map_err(|e| exit::with(Code::Config, e))?;
-            let platform = embedded::start(config).await?;
-            let client = Client::new(&platform.url())?.with_token(platform.token.clone());
-            let label = format!("embedded {}", platform.url());
-            let result = console::run(client, options(label, "embedded", true)).await;
-            platform.stop().await?;
-            match result? {
-                Exit::Quit => Ok(()),
-                Exit::SignedOut(SignedOut::Everywhere) => {
-                    println!(
-                        "Signed out everywhere: every session of the local admin ended. \
-                         The next `switchboard` signs you in again."
-                    );
+        (Exit::SignedOut(SignedOut::SessionEnded), Target::Local) => Err(exit::with(
+            Code::Auth,
+            anyhow::anyhow!("the local session ended; run `switchboard` again to start a new one"),
+        )),
+        (
+            Exit::SignedOut(how),
+            Target::Remote {
+                context, server, ..
+            },
+        ) => {
+            // The token is of no use any more.
+            if let Some(name) = &context {
+                let path = credentials::remote_path(&config.dirs.config);
+                Credentials::update(&path, |c| {
+                    if let Some(entry) = c.contexts.get_mut(name) {
+                        entry.token = None;
+                    }
                     Ok(())
-                }
-                Exit::SignedOut(SignedOut::SessionEnded) => Err(exit::with(
-                    Code::Auth,
-                    anyhow::anyhow!(
-                        "the local session ended; run `switchboard` again to start a new one"
-                    ),
-                )),
+                })?;
             }
+            signed_out_remote(how, &server)
+        }
+    }
+}
+
+/// The contexts of this installation, for the console's `:ctx`: remote
+/// ones through the credentials file, `local` by starting the embedded
+/// platform on first use (stopped when the console ends).
+struct CliContexts {
+    config: Config,
+    embedded: tokio::sync::Mutex<Option<embedded::Embedded>>,
+    /// The context connected to last.
+    current: std::sync::Mutex<Target>,
+}
+
+impl CliContexts {
+    fn current(&self) -> Target {
+        self.current
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or(Target::Local)
+    }
+
+    fn path(&self) -> std::path::PathBuf {
+        credentials::remote_path(&self.config.dirs.config)
+    }
+
+    async fn open(&self, target: &Target) -> anyhow::Result<Connection> {
+        let creds = Credentials::load(&self.path())?;
+        let name = target.name();
+        let last_tenant = creds.last_tenant.get(&name).cloned();
+        let conn = match target {
+            Target::Local => {
+                let mut embedded = self.embedded.lock().await;
+                if embedded.is_none() {
+                    *embedded = Some(embedded::start(&self.config).await?);
+                }
+                let platform = embedded.as_ref().context("the embedded platform stopped")?;
+                Connection {
+                    context: name,
+                    client: Client::new(&platform.url())?.with_token(platform.token.clone()),
+                    label: format!("embedded {}", platform.url()),
+                    local_session: true,
+                    // The embedded platform's port changes every run, so
+                    // its history is named.
+                    history: Some(HistoryStore::new(&self.config.dirs.data, "embedded")),
+                    last_tenant,
+                }
+            }
+            Target::Remote { token: None, .. } => return Err(context::not_signed_in(target)),
+            Target::Remote {
+                server,
+                token: Some(token),
+                ..
+            } => Connection {
+                context: name,
+                client: Client::new_trusting(server, self.config.ca_file.as_deref())?
+                    .with_token(token.clone()),
+                label: server.clone(),
+                local_session: false,
+                history: Some(HistoryStore::new(&self.config.dirs.data, server)),
+                last_tenant,
+            },
+        };
+        Ok(conn)
+    }
+}
+
+#[async_trait::async_trait]
+impl Contexts for CliContexts {
+    fn names(&self) -> Vec<String> {
+        Credentials::load(&self.path())
+            .map(|c| c.names())
+            .unwrap_or_else(|_| vec![credentials::LOCAL.to_string()])
+    }
+
+    async fn connect(&self, name: &str) -> anyhow::Result<Connection> {
+        let creds = Credentials::load(&self.path())?;
+        let target = context::named(&creds, name)?;
+        let conn = self.open(&target).await?;
+        // The saved session may have ended since: say so before switching.
+        conn.client.me().await.map_err(|e| {
+            anyhow::anyhow!(
+                "{} ({})",
+                crate::console::sanitize::clean(&e.message()),
+                target.name()
+            )
+        })?;
+        if let Ok(mut current) = self.current.lock() {
+            *current = target;
+        }
+        Ok(conn)
+    }
+
+    fn remember_tenant(&self, context: &str, slug: &str) {
+        let done = Credentials::update(&self.path(), |c| {
+            c.last_tenant.insert(context.to_string(), slug.to_string());
+            Ok(())
+        });
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "cannot remember the context's tenant");
         }
     }
 }

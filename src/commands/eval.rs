@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use super::context::Target;
 use super::exit::{self, Code};
 use crate::api::Client;
 use crate::config::Config;
 use crate::console::sanitize::cleaned;
-use crate::credentials;
 use crate::domain::eval::{EvalResult, EvalRunDetail, EvalRunStatus, NewEvalRun};
 use crate::domain::text::one_line;
 use crate::embedded;
@@ -53,20 +53,21 @@ pub fn parse_min_pass(s: &str) -> Result<f64, String> {
 const POLL: Duration = Duration::from_millis(500);
 
 pub async fn run(config: &Config, args: EvalRunArgs) -> anyhow::Result<()> {
-    match &config.server {
-        Some(server) => {
-            let path = credentials::remote_path(&config.dirs.config);
-            let saved = credentials::load(&path)?
-                .filter(|s| s.server.trim_end_matches('/') == server.trim_end_matches('/'))
-                .with_context(|| {
-                    format!("not signed in to {server}: run `switchboard login --server {server}` first")
-                })
-                .map_err(|e| exit::with(Code::Auth, e))?;
+    // The server of this run's context (`--context`, `--server`, the
+    // current one), as the console picks it.
+    let creds = super::context::load(config)?;
+    match super::context::resolve(config, &creds)? {
+        Target::Remote {
+            server,
+            token: Some(token),
+            ..
+        } => {
             let client =
-                Client::new_trusting(server, config.ca_file.as_deref())?.with_token(saved.token);
+                Client::new_trusting(&server, config.ca_file.as_deref())?.with_token(token);
             run_on(&client, &args).await
         }
-        None => {
+        target @ Target::Remote { .. } => Err(super::context::not_signed_in(&target)),
+        Target::Local => {
             embedded::providers(config).map_err(|e| exit::with(Code::Config, e))?;
             let platform = embedded::start(config).await?;
             let client = Client::new(&platform.url())?.with_token(platform.token.clone());

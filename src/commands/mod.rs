@@ -5,6 +5,7 @@ pub mod backup;
 pub mod bench;
 pub mod completions;
 pub mod console;
+pub mod context;
 pub mod doctor;
 pub mod eval;
 pub mod exit;

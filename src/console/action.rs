@@ -105,6 +105,14 @@ pub enum Action {
     /// The signed-in user's invitations: join the tenant, or turn it down.
     Accept,
     Decline,
+    /// The webhooks screen: open it (from a tenant's detail), send a test
+    /// event, rotate the signing secret, replay a delivery, enable or
+    /// disable an endpoint.
+    Webhooks,
+    SendTest,
+    RotateSecret,
+    Replay,
+    ToggleEnabled,
     /// The server no longer accepts the session (seen on the live stream).
     SessionEnded,
     /// A key for whatever text input has the focus.

@@ -23,6 +23,7 @@ use super::session::Session;
 pub use super::state::*;
 use super::tenants::{self, TenantsView};
 use super::theme::Theme;
+use super::webhooks::WebhooksView;
 use super::widgets::form::{FieldKind, Form};
 use super::widgets::toast::{Toast, ToastKind};
 use crate::domain::{Tenant, WorkflowStatus};
@@ -32,6 +33,10 @@ pub struct App {
     pub keymap: Keymap,
     pub theme: Theme,
     pub server_label: String,
+    /// The context connected to (`:ctx` switches), in the header.
+    pub context: Option<String>,
+    /// Every context `:ctx` can switch to, for completion.
+    pub context_names: Vec<String>,
     /// The platform's base URL, for hints such as where forms post leads.
     pub server_url: String,
     /// Set by anything that changes what is on screen; the runtime draws
@@ -68,6 +73,8 @@ pub struct App {
     pub notifications: Notifications,
     /// The invitations waiting for the signed-in user.
     pub invitations: InvitationsView,
+    /// The current tenant's webhook endpoints and their deliveries.
+    pub webhooks: WebhooksView,
     /// Signed in through the embedded platform's local session file (the
     /// local admin, who has no password).
     pub local_session: bool,
@@ -84,6 +91,8 @@ impl App {
             keymap,
             theme,
             server_label: server_label.into(),
+            context: None,
+            context_names: Vec::new(),
             server_url: String::new(),
             dirty: true,
             quit: false,
@@ -107,6 +116,7 @@ impl App {
             audit: AuditView::default(),
             notifications: Notifications::default(),
             invitations: InvitationsView::default(),
+            webhooks: WebhooksView::default(),
             local_session: false,
             signed_out: None,
             init: InitProgress::default(),
@@ -245,6 +255,9 @@ impl App {
         }
         if let Some(f) = &self.onboarding {
             return (form_contexts(&f.form), true);
+        }
+        if self.webhooks.is_open() {
+            return self.webhooks.contexts(&self.shared());
         }
         if !self.tenants.is_filtering() {
             if self.invitations.is_open() {
@@ -447,6 +460,14 @@ impl App {
             }
             return effects;
         }
+        if self.webhooks.is_open() {
+            return with_cx!(self, webhooks, |w, cx| w.update(action, &mut cx));
+        }
+        if action == Action::Webhooks {
+            if let Some(tenant) = self.tenants.detail().map(|d| d.tenant) {
+                return self.open_webhooks(Some(tenant));
+            }
+        }
         if !self.tenants.is_filtering() {
             // Esc backs out of the newest error first: it is the top layer.
             if action == Action::Back && self.toasts.iter().any(|t| t.kind == ToastKind::Error) {
@@ -504,6 +525,10 @@ impl App {
                 with_cx!(self, invitations, |v, cx| v.decline(id, &tenant, &mut cx))
             }
             Confirmable::LogoutEverywhere => self.logout_everywhere(),
+            other @ (Confirmable::DeleteWebhook { .. }
+            | Confirmable::RotateWebhookSecret { .. }) => {
+                with_cx!(self, webhooks, |w, cx| w.perform(other, &mut cx))
+            }
             // The Tenants and Leads features', sent above.
             Confirmable::DeleteLead { .. }
             | Confirmable::ReplaceExport { .. }

@@ -21,6 +21,7 @@ pub fn defaults() -> Vec<Default_> {
     all.extend(super::approvals::keys::bindings());
     all.extend(super::overview::keys::bindings());
     all.extend(super::account::keys::bindings());
+    all.extend(super::webhooks::keys::bindings());
     all
 }
 

@@ -9,7 +9,7 @@ use super::effect::Effect;
 use super::leads::LeadsView;
 
 /// Every command, as completion offers it.
-pub const COMMANDS: [&str; 26] = [
+pub const COMMANDS: [&str; 28] = [
     "tenant ",
     "tenants",
     "leads",
@@ -29,10 +29,12 @@ pub const COMMANDS: [&str; 26] = [
     "overview",
     "analytics",
     "audit",
+    "webhooks",
     "notifications",
     "invitations",
     "password",
     "logout-all",
+    "ctx ",
     "help",
     "quit",
     "q",
@@ -113,6 +115,7 @@ impl App {
                 .iter()
                 .map(|a| format!("agent {}", a.name)),
         );
+        options.extend(self.context_names.iter().map(|c| format!("ctx {c}")));
         if let Some(t) = self.session.current() {
             options.extend(
                 t.settings
@@ -185,6 +188,7 @@ impl App {
             "overview" => Ok(self.open_overview()),
             "analytics" => Ok(self.open_analytics()),
             "audit" => Ok(self.open_audit()),
+            "webhooks" => Ok(self.open_webhooks(None)),
             "invitations" => Ok(self.open_invitations()),
             "password" => Ok(self.password_command()),
             "logout-all" => Ok(self.logout_all_command()),
@@ -192,6 +196,7 @@ impl App {
                 self.open_notifications();
                 Ok(Vec::new())
             }
+            "ctx" => self.ctx_command(arg),
             "tenant" if arg.is_empty() => Err("usage: :tenant <slug>".into()),
             "tenant" => {
                 let found = self.session.tenants.loaded().and_then(|ts| {
@@ -211,6 +216,24 @@ impl App {
                 "unknown command :{other} (Tab completes, :help lists keys)"
             )),
         }
+    }
+
+    /// `:ctx NAME`: another context's server, without leaving the console.
+    fn ctx_command(&mut self, name: &str) -> Result<Vec<Effect>, String> {
+        let known = || self.context_names.join(", ");
+        if name.is_empty() {
+            return Err(format!("usage: :ctx <name> (contexts: {})", known()));
+        }
+        if !self.context_names.iter().any(|c| c == name) {
+            return Err(format!("no context named {name:?} (contexts: {})", known()));
+        }
+        if self.context.as_deref() == Some(name) {
+            return Err(format!("already on the context {name}"));
+        }
+        self.toast(super::widgets::toast::Toast::info(format!(
+            "Connecting to the context {name}…"
+        )));
+        Ok(vec![Effect::SwitchContext(name.to_string())])
     }
 
     fn go(&mut self, pane: Pane) -> Result<Vec<Effect>, String> {

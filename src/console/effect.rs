@@ -36,6 +36,9 @@ pub enum Effect {
     /// Leave the terminal as it was, stop the process (SIGTSTP) and take
     /// the terminal again when the shell resumes it.
     Suspend,
+    /// `:ctx NAME`: sign in to that context and start over there; the old
+    /// session's streams and calls end.
+    SwitchContext(String),
     Quit,
 }
 
@@ -69,6 +72,7 @@ impl std::fmt::Debug for Effect {
                 .field("unread", &history.unread)
                 .finish(),
             Effect::Suspend => f.write_str("Suspend"),
+            Effect::SwitchContext(c) => f.debug_tuple("SwitchContext").field(c).finish(),
             Effect::Quit => f.write_str("Quit"),
         }
     }

@@ -64,6 +64,12 @@ pub enum Context {
     MyInvitations,
     /// One of them is selected: accept or decline it.
     InvitationChoice,
+    /// The webhooks screen: the endpoints, one's deliveries, one delivery,
+    /// and the editor (its URL takes typed keys).
+    Webhooks,
+    WebhookDeliveries,
+    WebhookDelivery,
+    WebhookEditor,
 }
 
 impl Context {
@@ -108,6 +114,10 @@ impl Context {
             Context::Notifications => "Notifications",
             Context::MyInvitations => "Your invitations",
             Context::InvitationChoice => "Your invitations: the selected one",
+            Context::Webhooks => "Webhooks",
+            Context::WebhookDeliveries => "Webhook deliveries",
+            Context::WebhookDelivery => "A webhook delivery",
+            Context::WebhookEditor => "Webhook editor",
         }
     }
 }

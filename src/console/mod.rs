@@ -11,6 +11,7 @@ pub mod audit;
 mod bindings;
 mod command;
 pub mod component;
+pub mod contexts;
 pub mod effect;
 mod forms;
 pub mod inflight;
@@ -33,6 +34,7 @@ pub mod terminal;
 pub mod text;
 pub mod theme;
 pub mod ui;
+pub mod webhooks;
 pub mod widgets;
 
 use std::collections::BTreeMap;
@@ -54,6 +56,14 @@ pub struct ConsoleOptions {
     /// Signed in as the embedded platform's local admin, through the local
     /// session file: there is no password to change.
     pub local_session: bool,
+    /// The context connected to, shown in the header (`None`: no contexts,
+    /// as in benchmarks).
+    pub context: Option<String>,
+    /// The tenant (slug) last worked on in this context: current once the
+    /// tenants load, if it is among them.
+    pub last_tenant: Option<String>,
+    /// Switches contexts for `:ctx`.
+    pub contexts: Option<contexts::Switcher>,
 }
 
 /// How the console ended.

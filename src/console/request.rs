@@ -258,6 +258,8 @@ pub enum Request {
     },
     /// The signed-in user's own account: invitations, password, sessions.
     Account(AccountRequest),
+    /// The webhooks screen's calls.
+    Webhook(super::webhooks::WebhookRequest),
 }
 
 /// A workflow awaiting approval and the lead it answers (`Err`: the lead
@@ -353,6 +355,7 @@ pub enum Response {
     Analytics(ApiResult<Analytics>),
     Audit(ApiResult<Page<crate::domain::AuditEvent>>),
     Account(AccountResponse),
+    Webhook(super::webhooks::WebhookResponse),
 }
 
 impl Response {
@@ -412,6 +415,7 @@ impl Response {
             Response::Analytics(r) => r.as_ref().err(),
             Response::Audit(r) => r.as_ref().err(),
             Response::Account(r) => r.error(),
+            Response::Webhook(r) => r.error(),
         }
     }
 }
@@ -628,6 +632,7 @@ pub async fn execute(client: &Client, req: Request) -> Response {
             Response::Audit(client.audit(&tenant, &filter, &page).await)
         }
         Request::Account(req) => Response::Account(account::execute(client, req).await),
+        Request::Webhook(req) => Response::Webhook(super::webhooks::execute(client, req).await),
     }
 }
 

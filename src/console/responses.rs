@@ -41,6 +41,10 @@ impl App {
         if let Response::Account(r) = response {
             return self.on_account_response(&flight, r);
         }
+        if matches!(response, Response::Webhook(_)) {
+            return with_cx!(self, webhooks, |w, cx| w
+                .on_response(id, &flight, response, &mut cx));
+        }
         if let Response::ExportExists(_) = response {
             return with_cx!(self, leads, |l, cx| l
                 .on_response(id, &flight, response, &mut cx));
@@ -321,7 +325,11 @@ impl App {
             | "workflow.approved"
             | "workflow.rejected"
             | "workflow.failed" => return self.on_workflow_event(tenant, &ev),
-            "webhook.disabled" => self.toast_webhook_disabled(&ev),
+            "webhook.disabled" => {
+                self.webhooks.on_event(tenant, &ev);
+                self.toast_webhook_disabled(&ev);
+            }
+            "webhook.delivery" => self.dirty |= self.webhooks.on_event(tenant, &ev),
             // At-risk shows by itself: the SLA column is computed at render.
             _ => {}
         }

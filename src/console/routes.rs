@@ -19,7 +19,26 @@ impl App {
         out.extend(self.sync_approvals());
         out.extend(with_cx!(self, analytics, |a, cx| a.follow_tenant(shown, &mut cx)));
         out.extend(with_cx!(self, audit, |a, cx| a.follow_tenant(shown, &mut cx)));
+        out.extend(with_cx!(self, webhooks, |w, cx| w.follow_tenant(&mut cx)));
         out
+    }
+
+    /// `:webhooks` (the current tenant's) or `w` in a tenant's detail (that
+    /// tenant becomes current, so its deliveries update live): the
+    /// webhooks screen opens in the Tenants pane.
+    pub(crate) fn open_webhooks(&mut self, tenant: Option<Uuid>) -> Vec<Effect> {
+        if let Some(t) = tenant.and_then(|id| self.session.tenant(id)).cloned() {
+            if self.session.current_tenant != Some(t.id) {
+                self.switch_to(&t);
+            }
+        }
+        if self.session.current_tenant.is_none() {
+            self.toast(Toast::error("Choose a tenant first (:tenant <slug>)"));
+            return Vec::new();
+        }
+        self.pane = Pane::Tenants;
+        self.overview.close();
+        with_cx!(self, webhooks, |w, cx| w.open(&mut cx))
     }
 
     /// `:invitations`: the user's invitations open in the Tenants pane.

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use super::action::Action;
 use super::app::App;
+use super::contexts::{Connection, Switcher};
 use super::effect::{Effect, ReplyRequest, RequestId};
 use super::keymap::Keymap;
 use super::notifications::history::{HistoryStore, HistoryWriter, SavedHistory};
@@ -39,6 +40,8 @@ enum Inbox {
     Reply(RequestId, ReplyMsg),
     /// The saved notification history of a user, read off the loop.
     History(Uuid, SavedHistory),
+    /// `:ctx NAME` signed in to another context, or could not.
+    Connected(String, Result<Connection, String>),
 }
 
 type Tx = mpsc::UnboundedSender<Inbox>;
@@ -57,20 +60,25 @@ pub async fn run(client: Client, options: ConsoleOptions) -> anyhow::Result<Exit
     let mut app = App::new(keymap, theme, options.server_label);
     app.server_url = client.base_url().to_string();
     app.local_session = options.local_session;
+    app.context = options.context;
+    app.session.preferred = options.last_tenant;
+    if let Some(s) = &options.contexts {
+        app.context_names = s.0.names();
+    }
     for e in errors {
         app.toast(Toast::error(format!("config: {e}")));
     }
 
-    let history = options.history.map(|store| History {
-        writer: HistoryWriter::spawn(store.clone()),
-        store,
-    });
+    let mut history = options.history.map(History::new);
 
     install_panic_hook();
     let guard = TerminalGuard::enter()?;
     let result = match Terminal::new(CrosstermBackend::new(FrameWriter::new(io::stdout()))) {
         Ok(mut terminal) => match terminal.clear() {
-            Ok(()) => event_loop(&mut terminal, &mut app, client, history.as_ref()).await,
+            Ok(()) => {
+                let switcher = options.contexts;
+                event_loop(&mut terminal, &mut app, client, &mut history, switcher).await
+            }
             Err(e) => Err(e.into()),
         },
         Err(e) => Err(e.into()),
@@ -94,38 +102,87 @@ struct History {
     writer: HistoryWriter,
 }
 
+impl History {
+    fn new(store: HistoryStore) -> Self {
+        Self {
+            writer: HistoryWriter::spawn(store.clone()),
+            store,
+        }
+    }
+}
+
+/// What talks to the server for the current context; replaced whole by a
+/// context switch.
+struct Live {
+    client: Client,
+    tx: Tx,
+    rx: mpsc::UnboundedReceiver<Inbox>,
+    /// The current tenant's live events.
+    stream: Option<(Uuid, tokio::task::JoinHandle<()>)>,
+    /// Playground replies streaming in; aborting a task drops its stream,
+    /// which the server takes as a cancel.
+    replies: Replies,
+    /// API calls in flight.
+    calls: tokio::task::JoinSet<()>,
+}
+
+impl Live {
+    fn new(client: Client) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel::<Inbox>();
+        Self {
+            client,
+            tx,
+            rx,
+            stream: None,
+            replies: HashMap::new(),
+            calls: tokio::task::JoinSet::new(),
+        }
+    }
+
+    /// Ends everything of this session: the event stream, reply streams and
+    /// API calls (their connections close). Replies already sent go to a
+    /// channel nobody reads any more.
+    fn teardown(&mut self) {
+        if let Some((_, task)) = self.stream.take() {
+            task.abort();
+        }
+        for (_, task) in self.replies.drain() {
+            task.abort();
+        }
+        self.calls.abort_all();
+        let (tx, rx) = mpsc::unbounded_channel::<Inbox>();
+        self.tx = tx;
+        self.rx = rx;
+    }
+}
+
 async fn event_loop(
     terminal: &mut Term,
     app: &mut App,
     client: Client,
-    history: Option<&History>,
+    history: &mut Option<History>,
+    switcher: Option<Switcher>,
 ) -> anyhow::Result<()> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Inbox>();
+    let mut live = Live::new(client);
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut stream: Option<(Uuid, tokio::task::JoinHandle<()>)> = None;
-    // Playground replies streaming in; aborting a task drops its stream,
-    // which the server takes as a cancel.
-    let mut replies: Replies = HashMap::new();
+    // The tenant last remembered for the context, so it is written once.
+    let mut remembered: Option<(String, String)> = None;
 
     let mut effects = app.start();
     if let Ok((w, h)) = terminal::size() {
         effects.extend(app.update(Action::Resize(w, h)));
     }
-    apply(terminal, &client, &tx, &mut replies, history, effects)?;
+    apply(terminal, &mut live, history.as_ref(), &switcher, effects)?;
     let mut first_frame = true;
     loop {
         if app.quit {
-            if let Some((_, task)) = stream.take() {
-                task.abort();
-            }
-            for (_, task) in replies.drain() {
-                task.abort();
-            }
+            live.teardown();
             return Ok(());
         }
-        follow_tenant(&mut stream, app.session.current_tenant, &client, &tx);
+        follow_tenant(&mut live, app.session.current_tenant);
+        remember_tenant(app, &switcher, &mut remembered);
         if app.dirty {
             draw(terminal, app)?;
             if first_frame {
@@ -138,29 +195,110 @@ async fn event_loop(
                 );
             }
         }
-        let effects = tokio::select! {
-            ev = events.next() => match ev {
-                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => app.on_key(key),
-                Some(Ok(Event::Paste(text))) => app.update(Action::Paste(text)),
-                Some(Ok(Event::Resize(w, h))) => app.update(Action::Resize(w, h)),
-                Some(Ok(_)) => Vec::new(),
-                Some(Err(e)) => return Err(e.into()),
-                // The terminal went away: nothing left to show.
-                None => return Ok(()),
-            },
-            Some(msg) = rx.recv() => receive(app, msg),
+        while live.calls.try_join_next().is_some() {}
+        let msg = tokio::select! {
+            ev = events.next() => {
+                let effects = match ev {
+                    Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => app.on_key(key),
+                    Some(Ok(Event::Paste(text))) => app.update(Action::Paste(text)),
+                    Some(Ok(Event::Resize(w, h))) => app.update(Action::Resize(w, h)),
+                    Some(Ok(_)) => Vec::new(),
+                    Some(Err(e)) => return Err(e.into()),
+                    // The terminal went away: nothing left to show.
+                    None => return Ok(()),
+                };
+                apply(terminal, &mut live, history.as_ref(), &switcher, effects)?;
+                None
+            }
+            Some(msg) = live.rx.recv() => Some(msg),
             _ = tick.tick() => {
                 app.set_now(chrono::Utc::now());
-                app.update(Action::Tick)
+                let effects = app.update(Action::Tick);
+                apply(terminal, &mut live, history.as_ref(), &switcher, effects)?;
+                None
             }
         };
-        apply(terminal, &client, &tx, &mut replies, history, effects)?;
-        // Drain what is already here so one frame shows it all.
-        while let Ok(msg) = rx.try_recv() {
-            let effects = receive(app, msg);
-            apply(terminal, &client, &tx, &mut replies, history, effects)?;
+        // Then what is already here, so one frame shows it all.
+        let mut next = msg.or_else(|| live.rx.try_recv().ok());
+        while let Some(msg) = next {
+            match msg {
+                Inbox::Connected(name, result) => {
+                    let effects = match result {
+                        Ok(conn) => switch_context(app, &mut live, history, &switcher, conn).await,
+                        Err(e) => {
+                            app.toast(Toast::error(format!("Could not switch to {name}: {e}")));
+                            Vec::new()
+                        }
+                    };
+                    apply(terminal, &mut live, history.as_ref(), &switcher, effects)?;
+                }
+                other => {
+                    let effects = receive(app, other);
+                    apply(terminal, &mut live, history.as_ref(), &switcher, effects)?;
+                }
+            }
+            next = live.rx.try_recv().ok();
         }
     }
+}
+
+/// `:ctx` connected: the old session's streams and calls end, its
+/// notification history is saved, and the console starts over on the new
+/// server with the same keys, theme and size.
+async fn switch_context(
+    app: &mut App,
+    live: &mut Live,
+    history: &mut Option<History>,
+    switcher: &Option<Switcher>,
+    conn: Connection,
+) -> Vec<Effect> {
+    live.teardown();
+    if let Some(h) = history.take() {
+        for effect in app.save_history() {
+            if let Effect::SaveNotifications { user, history } = effect {
+                h.writer.save(user, history);
+            }
+        }
+        h.writer.finish(std::time::Duration::from_secs(2)).await;
+    }
+    let mut next = App::new(app.keymap.clone(), app.theme.clone(), conn.label.clone());
+    next.server_url = conn.client.base_url().to_string();
+    next.local_session = conn.local_session;
+    next.viewport = app.viewport;
+    next.now = app.now;
+    next.context = Some(conn.context.clone());
+    next.context_names = switcher.as_ref().map(|s| s.0.names()).unwrap_or_default();
+    next.session.preferred = conn.last_tenant;
+    *app = next;
+    live.client = conn.client;
+    *history = conn.history.map(History::new);
+    app.toast(Toast::success(format!(
+        "Switched to context {} ({})",
+        conn.context, conn.label
+    )));
+    let mut effects = app.start();
+    let (w, h) = app.viewport;
+    effects.extend(app.update(Action::Resize(w, h)));
+    effects
+}
+
+/// Writes the context's current tenant down when it changed, off the loop.
+fn remember_tenant(
+    app: &App,
+    switcher: &Option<Switcher>,
+    remembered: &mut Option<(String, String)>,
+) {
+    let (Some(s), Some(context), Some(tenant)) = (switcher, &app.context, app.session.current())
+    else {
+        return;
+    };
+    let now = (context.clone(), tenant.slug.clone());
+    if remembered.as_ref() == Some(&now) {
+        return;
+    }
+    *remembered = Some(now.clone());
+    let s = s.clone();
+    tokio::task::spawn_blocking(move || s.0.remember_tenant(&now.0, &now.1));
 }
 
 fn receive(app: &mut App, msg: Inbox) -> Vec<Effect> {
@@ -173,25 +311,22 @@ fn receive(app: &mut App, msg: Inbox) -> Vec<Effect> {
             app.on_history(user, saved);
             Vec::new()
         }
+        // The loop handles it: it replaces the session.
+        Inbox::Connected(..) => Vec::new(),
     }
 }
 
 /// Keeps one event stream open, for the current tenant.
-fn follow_tenant(
-    stream: &mut Option<(Uuid, tokio::task::JoinHandle<()>)>,
-    current: Option<Uuid>,
-    client: &Client,
-    tx: &Tx,
-) {
-    if stream.as_ref().map(|(t, _)| *t) == current {
+fn follow_tenant(live: &mut Live, current: Option<Uuid>) {
+    if live.stream.as_ref().map(|(t, _)| *t) == current {
         return;
     }
-    if let Some((_, task)) = stream.take() {
+    if let Some((_, task)) = live.stream.take() {
         task.abort();
     }
     if let Some(tenant) = current {
-        let task = tokio::spawn(stream_events(client.clone(), tenant, tx.clone()));
-        *stream = Some((tenant, task));
+        let task = tokio::spawn(stream_events(live.client.clone(), tenant, live.tx.clone()));
+        live.stream = Some((tenant, task));
     }
 }
 
@@ -260,12 +395,18 @@ async fn stream_reply(client: Client, id: RequestId, req: ReplyRequest, tx: Tx) 
 
 fn apply(
     terminal: &mut Term,
-    client: &Client,
-    tx: &Tx,
-    replies: &mut Replies,
+    live: &mut Live,
     history: Option<&History>,
+    switcher: &Option<Switcher>,
     effects: Vec<Effect>,
 ) -> anyhow::Result<()> {
+    let Live {
+        client,
+        tx,
+        replies,
+        calls,
+        ..
+    } = live;
     replies.retain(|_, task| !task.is_finished());
     for effect in effects {
         match effect {
@@ -281,7 +422,7 @@ fn apply(
             Effect::Api(id, req) => {
                 let client = client.clone();
                 let tx = tx.clone();
-                tokio::spawn(async move {
+                calls.spawn(async move {
                     let resp = execute_request(&client, req).await;
                     // The loop may have ended; the reply has nowhere to go then.
                     let _ = tx.send(Inbox::Response(id, resp));
@@ -330,6 +471,20 @@ fn apply(
                     let _ = tx.send(Inbox::Action(Action::Resize(w, h)));
                 }
             }
+            Effect::SwitchContext(name) => match switcher {
+                Some(s) => {
+                    let s = s.clone();
+                    let tx = tx.clone();
+                    tokio::spawn(async move {
+                        let result = s.0.connect(&name).await.map_err(|e| format!("{e:#}"));
+                        let _ = tx.send(Inbox::Connected(name, result));
+                    });
+                }
+                None => {
+                    let why = "this console has no contexts".to_string();
+                    let _ = tx.send(Inbox::Connected(name, Err(why)));
+                }
+            },
             Effect::Quit => {}
         }
     }

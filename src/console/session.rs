@@ -12,6 +12,9 @@ pub struct Session {
     pub me: Load<Me>,
     pub tenants: Load<Vec<Tenant>>,
     pub current_tenant: Option<Uuid>,
+    /// The tenant (slug) to start on when the list first loads: the one
+    /// last worked on in this context.
+    pub preferred: Option<String>,
 }
 
 impl Session {
@@ -62,9 +65,10 @@ impl Session {
             .current_tenant
             .is_some_and(|c| list.iter().any(|t| t.id == c));
         if !current_ok {
-            self.current_tenant = list
-                .iter()
-                .find(|t| !t.is_platform)
+            let preferred = self.preferred.take();
+            self.current_tenant = preferred
+                .and_then(|slug| list.iter().find(|t| t.slug == slug))
+                .or_else(|| list.iter().find(|t| !t.is_platform))
                 .or(list.first())
                 .map(|t| t.id);
         }

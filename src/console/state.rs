@@ -209,6 +209,17 @@ pub enum Confirmable {
         tenant: Uuid,
         path: String,
     },
+    DeleteWebhook {
+        tenant: Uuid,
+        id: Uuid,
+        host: String,
+    },
+    /// The old signing secret stops working at once.
+    RotateWebhookSecret {
+        tenant: Uuid,
+        id: Uuid,
+        host: String,
+    },
 }
 
 /// What a picked option does.
@@ -309,6 +320,12 @@ pub enum Slot {
     NotifiedLead,
     /// The invitations sent to the signed-in user.
     MyInvitations,
+    /// The webhooks screen's endpoints, an endpoint's first page of
+    /// deliveries, a later page, and the open delivery.
+    Webhooks,
+    WebhookDeliveries,
+    WebhookDeliveriesMore,
+    WebhookDelivery,
 }
 
 #[derive(Debug, Clone)]

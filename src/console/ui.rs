@@ -40,6 +40,8 @@ impl Widget for &App {
             _ if self.notifications.open => panes::notifications::render(self, main, buf),
             Pane::Tenants => match &self.onboarding {
                 Some(open) => panes::onboarding::render(self, &open.form, main, buf),
+                // Over a tenant's detail or the table, whichever opened it.
+                None if self.webhooks.is_open() => self.webhooks.render(&self.shared(), main, buf),
                 // The user's invitations and the platform overview open
                 // over the table, under a tenant's detail.
                 None if self.tenants.detail().is_some() => {
@@ -140,11 +142,17 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
     // Drop the least useful parts first, so the tenant stays readable at 80
     // columns whatever the server label is.
     let label = &app.server_label;
+    // The context stays while anything does: two servers look alike.
+    let ctx = app
+        .context
+        .as_deref()
+        .map(|c| format!("[{}] ", clean(c)))
+        .unwrap_or_default();
     let candidates = [
-        format!(" switchboard ─ {user} ─ {label} ─ tenant: {tenant}"),
-        format!(" switchboard ─ {user} ─ tenant: {tenant}"),
-        format!(" switchboard ─ tenant: {tenant}"),
-        format!(" {tenant}"),
+        format!(" switchboard ─ {ctx}{user} ─ {label} ─ tenant: {tenant}"),
+        format!(" switchboard ─ {ctx}{user} ─ tenant: {tenant}"),
+        format!(" switchboard ─ {ctx}tenant: {tenant}"),
+        format!(" {ctx}{tenant}"),
     ];
     let unread = match app.notifications.unread {
         0 => String::new(),

@@ -63,7 +63,7 @@ pub use tenant::{
 };
 pub use webhook::{
     DeliveryStatus, NewWebhook, RetryPolicy, Webhook, WebhookAttempt, WebhookDelivery,
-    WebhookPatch, WebhookPayload, WebhookWithSecret,
+    WebhookDeliveryDetail, WebhookPatch, WebhookPayload, WebhookWithSecret,
 };
 pub use workflow::{
     ApproveWorkflow, RejectWorkflow, StartWorkflow, StepKind, StepOutcome, Workflow,

@@ -18,6 +18,12 @@ pub const TIMESTAMP_HEADER: &str = "Switchboard-Timestamp";
 /// Header carrying `v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
 pub const SIGNATURE_HEADER: &str = "Switchboard-Signature";
 
+/// The live event of each webhook attempt (on the tenant's event stream,
+/// never delivered to webhooks): `data.delivery` is the delivery after it.
+pub const DELIVERY_EVENT: &str = "webhook.delivery";
+/// The event a test sends to one endpoint (never to the others).
+pub const TEST_EVENT: &str = "webhook.test";
+
 /// Event kinds an endpoint may subscribe to (besides `*` and `prefix.*`).
 pub const EVENT_KINDS: &[&str] = &[
     "lead.created",
@@ -55,6 +61,12 @@ pub struct Webhook {
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The status of the newest delivery (of the newest event), if any.
+    #[serde(default)]
+    pub last_delivery_status: Option<DeliveryStatus>,
+    /// When that delivery's event happened.
+    #[serde(default)]
+    pub last_delivery_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -151,6 +163,13 @@ pub struct WebhookAttempt {
     pub latency_ms: u64,
     /// The first 500 bytes of the response body.
     pub response_excerpt: String,
+}
+
+/// One delivery with the request body every attempt of it sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WebhookDeliveryDetail {
+    pub delivery: WebhookDelivery,
+    pub payload: WebhookPayload,
 }
 
 /// The body of every delivery.

@@ -18,7 +18,7 @@ use crate::domain::webhook::{
     event_id, sign, WebhookPayload, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
 use crate::domain::WebhookAttempt;
-use crate::store::{AttemptNext, AttemptRecord, DeliveryJob};
+use crate::store::{AttemptNext, AttemptRecord, DeliveryJob, EventRecord};
 
 /// Bytes of a receiver's response kept with the attempt.
 const EXCERPT_BYTES: usize = 500;
@@ -118,12 +118,17 @@ fn lease_for(timeout: Duration) -> chrono::Duration {
 
 /// The body every attempt of `job` sends: the same bytes for the same event.
 pub fn payload(job: &DeliveryJob) -> WebhookPayload {
+    event_payload(job.tenant_id, &job.event)
+}
+
+/// The body a delivery of `event` sends.
+pub fn event_payload(tenant: uuid::Uuid, event: &EventRecord) -> WebhookPayload {
     WebhookPayload {
-        id: event_id(job.tenant_id, job.event.id),
-        kind: job.event.kind.clone(),
-        created_at: job.event.created_at,
-        tenant: job.tenant_id,
-        data: job.event.data.clone(),
+        id: event_id(tenant, event.id),
+        kind: event.kind.clone(),
+        created_at: event.created_at,
+        tenant,
+        data: event.data.clone(),
     }
 }
 
@@ -172,7 +177,8 @@ async fn deliver(
                 "webhook endpoint disabled after repeated failures");
             state.notify(job.tenant_id);
         }
-        Ok(false) => {}
+        // The attempt's live event wakes the tenant's streams.
+        Ok(false) => state.notify(job.tenant_id),
         // The lease expires and the delivery is attempted again: at least once.
         Err(e) => tracing::error!(error = %e, "cannot record a webhook attempt"),
     }

@@ -449,6 +449,14 @@ pub fn app(state: AppState) -> Router {
             get(webhooks::deliveries),
         )
         .route(
+            "/tenants/{tenant}/webhooks/{id}/test",
+            post(webhooks::send_test),
+        )
+        .route(
+            "/tenants/{tenant}/webhooks/{id}/deliveries/{delivery}",
+            get(webhooks::delivery),
+        )
+        .route(
             "/tenants/{tenant}/webhooks/{id}/deliveries/{delivery}/replay",
             post(webhooks::replay),
         )

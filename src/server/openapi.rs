@@ -44,7 +44,8 @@ use crate::domain::*;
         workflows::cancel, workflows::retry,
         analytics::tenant, analytics::platform, analytics::overview,
         webhooks::list, webhooks::create, webhooks::get, webhooks::update, webhooks::delete,
-        webhooks::rotate_secret, webhooks::deliveries, webhooks::replay,
+        webhooks::rotate_secret, webhooks::deliveries, webhooks::replay, webhooks::send_test,
+        webhooks::delivery,
     ),
     components(schemas(Problem, FieldError, Tenant, Role, Permission, Tier, TenantStatus, WebhookPayload)),
     modifiers(&BearerAuth, &ExtractorResponses)

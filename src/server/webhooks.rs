@@ -12,7 +12,7 @@ use super::AppState;
 use crate::domain::webhook::validate;
 use crate::domain::{
     secret, NewWebhook, Page, PageQuery, Permission, Problem, Webhook, WebhookDelivery,
-    WebhookPatch, WebhookWithSecret,
+    WebhookDeliveryDetail, WebhookPatch, WebhookWithSecret,
 };
 use crate::store::{WebhookChange, WebhookRow};
 
@@ -225,6 +225,65 @@ pub async fn replay(
             delivery,
             state.clock.now(),
         )
+        .await?;
+    state.notify(access.tenant.id);
+    Ok((StatusCode::ACCEPTED, Json(d)))
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/webhooks/{id}/deliveries/{delivery}", tag = "webhooks",
+    params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path), ("delivery" = Uuid, Path)),
+    responses((status = 200, body = WebhookDeliveryDetail, description = "the delivery, every attempt and the request body each sends"),
+        (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn delivery(
+    State(state): State<AppState>,
+    session: Session,
+    Path((tenant, id, delivery)): Path<(String, Uuid, Uuid)>,
+) -> ApiResult<Json<WebhookDeliveryDetail>> {
+    let access = session.tenant(&state, &tenant, MANAGE).await?;
+    let tenant_id = access.tenant.id;
+    let (delivery, event) = state
+        .store
+        .webhook_delivery(tenant_id, id, delivery)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    // Events a delivery refers to are kept (retention skips them).
+    let event = event.unwrap_or_else(|| crate::store::EventRecord {
+        id: delivery.event_seq,
+        tenant_id,
+        kind: delivery.event_type.clone(),
+        data: serde_json::Value::Null,
+        created_at: delivery.created_at,
+    });
+    let payload = super::dispatch::event_payload(tenant_id, &event);
+    Ok(Json(WebhookDeliveryDetail { delivery, payload }))
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/webhooks/{id}/test", tag = "webhooks",
+    params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
+    responses((status = 202, body = WebhookDelivery, description = "a `webhook.test` event queued for this endpoint only"),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn send_test(
+    State(state): State<AppState>,
+    session: Session,
+    Path((tenant, id)): Path<(String, Uuid)>,
+) -> ApiResult<(StatusCode, Json<WebhookDelivery>)> {
+    let access = session.tenant_for_change(&state, &tenant, MANAGE).await?;
+    let webhook = state
+        .store
+        .webhook(access.tenant.id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !webhook.enabled {
+        return Err(ApiError::Conflict {
+            field: "enabled".into(),
+            detail: "the endpoint is disabled; enable it (PATCH enabled=true) to test it".into(),
+        });
+    }
+    let d = state
+        .store
+        .send_test_event(&access.actor, access.tenant.id, id, state.clock.now())
         .await?;
     state.notify(access.tenant.id);
     Ok((StatusCode::ACCEPTED, Json(d)))

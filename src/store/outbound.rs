@@ -178,6 +178,23 @@ pub trait OutboundStore: Send + Sync + 'static {
         webhook_id: Uuid,
         page: &PageQuery,
     ) -> StoreResult<Page<WebhookDelivery>>;
+    /// One delivery of an endpoint with its attempts, and the event it
+    /// delivers (`None` if the event is gone).
+    async fn webhook_delivery(
+        &self,
+        tenant_id: Uuid,
+        webhook_id: Uuid,
+        delivery_id: Uuid,
+    ) -> StoreResult<Option<(WebhookDelivery, Option<EventRecord>)>>;
+    /// Writes a `webhook.test` event delivered to this endpoint only, due
+    /// now, with a `webhook.test` audit entry.
+    async fn send_test_event(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        webhook_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WebhookDelivery>;
     /// Makes a delivery pending again, due now (same event id).
     async fn replay_delivery(
         &self,
@@ -197,8 +214,9 @@ pub trait OutboundStore: Send + Sync + 'static {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<DeliveryJob>>;
-    /// Logs an attempt and moves the delivery on; returns whether the
-    /// endpoint was disabled (a `webhook.disabled` event was written).
+    /// Logs an attempt and moves the delivery on, with a `webhook.delivery`
+    /// live event (see [`delivery_event`]); returns whether the endpoint was
+    /// disabled (a `webhook.disabled` event was written).
     async fn record_attempt(&self, job: &DeliveryJob, record: AttemptRecord) -> StoreResult<bool>;
 
     /// Claims up to `limit` unsent outbox messages that have a recipient and
@@ -235,6 +253,47 @@ pub trait OutboundStore: Send + Sync + 'static {
     async fn purge_events(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<u64>;
     async fn purge_outbound(&self, before: DateTime<Utc>, limit: u32)
         -> StoreResult<OutboundPurge>;
+}
+
+/// The data of the `webhook.delivery` live event an attempt writes: the
+/// delivery after it and the attempt. Such events (and `webhook.test` ones)
+/// are not for the endpoints that subscribe to everything: the event log's
+/// fan-out trigger makes deliveries of every event, so the store removes
+/// those (see [`not_fanned_out`]) in the transaction that wrote the event.
+pub fn delivery_event(delivery: &WebhookDelivery, attempt: &WebhookAttempt) -> serde_json::Value {
+    serde_json::json!({ "delivery": delivery, "attempt": attempt })
+}
+
+/// The SQL, the same on both stores, that removes the deliveries the
+/// fan-out trigger made of one event (`$1`/`?1` the tenant, `$2`/`?2` the
+/// event), except to the endpoint `$3`/`?3` when set.
+pub fn not_fanned_out(postgres: bool) -> &'static str {
+    if postgres {
+        "DELETE FROM webhook_deliveries WHERE tenant_id = $1 AND event_id = $2 \
+         AND webhook_id IS DISTINCT FROM $3"
+    } else {
+        "DELETE FROM webhook_deliveries WHERE tenant_id = ?1 AND event_id = ?2 \
+         AND webhook_id IS NOT ?3"
+    }
+}
+
+/// The data of a test event: which endpoint it tests.
+pub fn test_event(webhook: &Webhook) -> serde_json::Value {
+    serde_json::json!({
+        "webhook": { "id": webhook.id, "url": webhook.url },
+        "message": "a test event sent from Switchboard",
+    })
+}
+
+/// Sets each endpoint's newest delivery (status and when its event was
+/// written) from `(webhook, status, at)` rows.
+pub fn set_last_deliveries(hooks: &mut [Webhook], last: Vec<(Uuid, String, DateTime<Utc>)>) {
+    for (id, status, at) in last {
+        if let Some(h) = hooks.iter_mut().find(|h| h.id == id) {
+            h.last_delivery_status = crate::domain::DeliveryStatus::parse(&status);
+            h.last_delivery_at = Some(at);
+        }
+    }
 }
 
 /// The audit entry for a change (`None` when nothing changes): field names

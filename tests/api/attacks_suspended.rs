@@ -266,6 +266,7 @@ async fn api5_a_suspended_tenants_members_cannot_change_anything_through_any_rou
         ),
         ("DELETE", format!("/webhooks/{id}"), json!(null)),
         ("POST", format!("/webhooks/{id}/rotate-secret"), json!(null)),
+        ("POST", format!("/webhooks/{id}/test"), json!(null)),
         (
             "POST",
             format!("/webhooks/{id}/deliveries/{id}/replay"),

@@ -143,6 +143,8 @@ enum Route {
     RotateWebhookSecret,
     WebhookDeliveries,
     ReplayWebhookDelivery,
+    WebhookDelivery,
+    TestWebhook,
     ListKnowledge,
     CreateKnowledge,
     GetKnowledge,
@@ -174,7 +176,7 @@ enum Needs {
 }
 
 impl Route {
-    const ALL: [Route; 77] = [
+    const ALL: [Route; 79] = [
         Route::Me,
         Route::ListTenants,
         Route::CreateTenant,
@@ -244,6 +246,8 @@ impl Route {
         Route::RotateWebhookSecret,
         Route::WebhookDeliveries,
         Route::ReplayWebhookDelivery,
+        Route::WebhookDelivery,
+        Route::TestWebhook,
         Route::ListKnowledge,
         Route::CreateKnowledge,
         Route::GetKnowledge,
@@ -322,7 +326,9 @@ impl Route {
             | Route::DeleteWebhook
             | Route::RotateWebhookSecret
             | Route::WebhookDeliveries
-            | Route::ReplayWebhookDelivery => Needs::Perm(SettingsManage),
+            | Route::ReplayWebhookDelivery
+            | Route::WebhookDelivery
+            | Route::TestWebhook => Needs::Perm(SettingsManage),
         }
     }
 
@@ -341,7 +347,7 @@ impl Route {
             | Route::StartWorkflow
             | Route::CreateWebhook
             | Route::CreateKnowledge => 201,
-            Route::ReplayWebhookDelivery => 202,
+            Route::ReplayWebhookDelivery | Route::TestWebhook => 202,
             Route::RemoveMember
             | Route::RevokeInvitation
             | Route::RevokeKey
@@ -781,6 +787,11 @@ impl Fixture {
                     ok,
                 )
             }
+            Route::WebhookDelivery => {
+                let (webhook, delivery) = self.delivery().await;
+                status(client.webhook_delivery(t, webhook, delivery).await, ok)
+            }
+            Route::TestWebhook => status(client.test_webhook(t, self.webhook().await).await, ok),
             Route::ListKnowledge => status(client.knowledge(t).await, ok),
             Route::CreateKnowledge => {
                 status(client.create_knowledge(t, &knowledge_doc(n)).await, ok)

@@ -502,3 +502,130 @@ async fn a_team_server_refuses_loopback_and_private_receivers() {
         "nothing reached the loopback receiver"
     );
 }
+
+/// What the console's webhooks screen needs beyond the endpoints' CRUD: a
+/// test event for one endpoint, each endpoint's last delivery, one
+/// delivery with the body it sends, and every attempt live on the
+/// tenant's event stream (never delivered to the endpoints themselves).
+#[tokio::test]
+async fn a_test_event_reaches_one_endpoint_and_each_attempt_is_streamed_live() {
+    let app = spawn_with(fast()).await;
+    tenant(&app).await;
+    let (one, everything) = (HookReceiver::start().await, HookReceiver::start().await);
+    let w = app
+        .admin
+        .create_webhook("open-arms", &hook(&one.url, &["lead.created"]))
+        .await
+        .unwrap()
+        .webhook;
+    assert_eq!(w.last_delivery_status, None);
+    let all = app
+        .admin
+        .create_webhook("open-arms", &hook(&everything.url, &["*"]))
+        .await
+        .unwrap()
+        .webhook;
+    let mut live = app.admin.events("open-arms", None).await.unwrap();
+
+    let queued = app.admin.test_webhook("open-arms", w.id).await.unwrap();
+    assert_eq!(queued.event_type, webhook::TEST_EVENT);
+    assert_eq!(queued.status, DeliveryStatus::Pending);
+    let seen = one.wait_for(1).await;
+    let body = seen[0].json();
+    assert_eq!(body["type"], "webhook.test");
+    assert_eq!(body["data"]["webhook"]["id"], w.id.to_string());
+    assert_eq!(seen[0].header(EVENT_ID_HEADER), queued.event_id);
+    let d = wait_delivery(&app.admin, "open-arms", w.id, |d| {
+        d.status == DeliveryStatus::Delivered
+    })
+    .await;
+    assert_eq!(d.id, queued.id);
+
+    // The attempt, live: the delivery after it and the attempt itself.
+    let ev = tokio::time::timeout(StdDuration::from_secs(10), async {
+        while let Some(Ok(ev)) = live.next().await {
+            if ev.kind == webhook::DELIVERY_EVENT {
+                return ev;
+            }
+        }
+        panic!("the stream ended");
+    })
+    .await
+    .expect("a webhook.delivery event");
+    let streamed: WebhookDelivery = serde_json::from_value(ev.data["delivery"].clone()).unwrap();
+    assert_eq!(streamed.id, d.id);
+    assert_eq!(streamed.status, DeliveryStatus::Delivered);
+    assert_eq!(streamed.attempt_count, 1);
+    assert_eq!(ev.data["attempt"]["status_code"], 200);
+
+    // Neither the test event nor the live one reached the `*` endpoint.
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    assert!(
+        everything.received().is_empty(),
+        "{:?}",
+        everything.received().len()
+    );
+    let page = app
+        .admin
+        .webhook_deliveries("open-arms", all.id, &PageQuery::default())
+        .await
+        .unwrap();
+    assert!(page.items.is_empty(), "{page:?}");
+
+    // The list says how each endpoint's last delivery went.
+    let listed = app.admin.list_webhooks("open-arms").await.unwrap();
+    let mine = listed.iter().find(|h| h.id == w.id).unwrap();
+    assert_eq!(mine.last_delivery_status, Some(DeliveryStatus::Delivered));
+    assert!(mine.last_delivery_at.is_some());
+    let other = listed.iter().find(|h| h.id == all.id).unwrap();
+    assert_eq!(other.last_delivery_status, None);
+
+    // One delivery: every attempt and the body each sent.
+    let detail = app
+        .admin
+        .webhook_delivery("open-arms", w.id, d.id)
+        .await
+        .unwrap();
+    assert_eq!(detail.delivery.attempts.len(), 1);
+    assert_eq!(detail.payload.id, d.event_id);
+    assert_eq!(detail.payload.kind, "webhook.test");
+    assert_eq!(serde_json::to_value(&detail.payload).unwrap(), body);
+    for (hook, delivery) in [(w.id, Uuid::now_v7()), (all.id, d.id)] {
+        let err = app
+            .admin
+            .webhook_delivery("open-arms", hook, delivery)
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(404));
+    }
+
+    // A disabled endpoint is not tested; the audit log says who tested.
+    let patch = WebhookPatch {
+        enabled: Some(false),
+        ..Default::default()
+    };
+    app.admin
+        .update_webhook("open-arms", w.id, &patch)
+        .await
+        .unwrap();
+    let err = app.admin.test_webhook("open-arms", w.id).await.unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    let err = app
+        .admin
+        .test_webhook("open-arms", Uuid::now_v7())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let open_arms = app.admin.tenant("open-arms").await.unwrap();
+    let (_, manager) = app
+        .member(&open_arms, "manager@openarms.test", Role::Manager)
+        .await;
+    let err = manager.test_webhook("open-arms", all.id).await.unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    let audit = app
+        .admin
+        .audit("open-arms", &Default::default(), &PageQuery::default())
+        .await
+        .unwrap();
+    assert!(audit.items.iter().any(|e| e.action == "webhook.test"));
+}

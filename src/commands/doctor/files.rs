@@ -66,7 +66,11 @@ impl Paths {
             data_dir: config.dirs.data.clone(),
             database_url: config.database_url.clone(),
             log_dir: config.log_dir.clone(),
-            server: config.server.clone(),
+            // The server of this run's context, not only a configured one.
+            server: match crate::commands::context::target(config) {
+                Some(crate::commands::context::Target::Remote { server, .. }) => Some(server),
+                _ => None,
+            },
         }
     }
 

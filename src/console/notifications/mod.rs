@@ -11,7 +11,6 @@ use uuid::Uuid;
 use super::action::Action;
 use super::app::{App, Confirmable, Modal};
 use super::effect::Effect;
-use super::keymap::Context;
 use super::widgets::toast::{Toast, ToastKind};
 use crate::domain::{Lead, ServerEvent};
 use history::{SavedHistory, SavedKind, SavedNotification};
@@ -182,13 +181,13 @@ fn webhook_disabled(ev: &ServerEvent, tenant: Option<&str>) -> String {
         .and_then(|v| v.as_u64())
         .map(|n| format!(" after {n} failed attempts in a row"))
         .unwrap_or_default();
-    let endpoint = match (tenant, data.get("webhook_id").and_then(|v| v.as_str())) {
-        (Some(t), Some(id)) => format!("/api/v1/tenants/{t}/webhooks/{id}"),
-        _ => "the endpoint".into(),
+    let webhooks = match tenant {
+        Some(t) => format!(":tenant {t}, then :webhooks"),
+        None => ":webhooks".into(),
     };
     format!(
-        "Webhook to {host} disabled{failures}. Fix the receiver, then re-enable it: \
-         PATCH {endpoint} with {{\"enabled\": true}} (pending deliveries resume)"
+        "Webhook to {host} disabled{failures}. Fix the receiver, then re-enable it in \
+         {webhooks} (x on its row; pending deliveries resume)"
     )
 }
 
@@ -211,7 +210,11 @@ impl App {
     /// Records a live event of `tenant`; `lead.updated` and an eval run's
     /// progress (one per case) are too frequent to be news.
     pub(crate) fn note_event(&mut self, tenant: Uuid, ev: &ServerEvent) {
-        if matches!(ev.kind.as_str(), "lead.updated" | "eval.progress") {
+        // Each webhook attempt is on the webhooks screen, not news.
+        if matches!(
+            ev.kind.as_str(),
+            "lead.updated" | "eval.progress" | "webhook.delivery" | "webhook.test"
+        ) {
             return;
         }
         let slug = self.session.tenant(tenant).map(|t| t.slug.clone());
@@ -244,12 +247,11 @@ impl App {
             .get("url")
             .and_then(|v| v.as_str())
             .map_or_else(|| "an endpoint".into(), url_host);
-        let key = self.keymap.key_label(Context::Global, "notifications");
         if let Some(t) = self.toasts.iter_mut().find(|t| t.group == Some(GROUP)) {
             t.count += 1;
             t.text = format!(
                 "{} webhook endpoints disabled (latest: {host}); fix the receivers, \
-                 then re-enable them ({key} for how)",
+                 then re-enable them in :webhooks",
                 t.count
             );
             self.dirty = true;
@@ -257,7 +259,7 @@ impl App {
         }
         let mut t = Toast::error(format!(
             "Webhook to {host} disabled after repeated failures; fix the receiver, \
-             then re-enable it ({key} for how)"
+             then re-enable it in :webhooks"
         ));
         t.group = Some(GROUP);
         self.toast(t);

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::leads::log_event;
 use super::{db_error, ms, write_audit, PgStore, Tx};
+use crate::domain::webhook::{DELIVERY_EVENT, TEST_EVENT};
 use crate::domain::{DeliveryStatus, Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
 use crate::store::{
     Actor, AttemptNext, AttemptRecord, AuditEntry, DeliveryJob, EventRecord, MailJob, MailQuota,
@@ -38,6 +39,8 @@ fn endpoint(r: &PgRow) -> StoreResult<Webhook> {
         created_by: r.try_get("created_by").map_err(err)?,
         created_at: r.try_get("created_at").map_err(err)?,
         updated_at: r.try_get("updated_at").map_err(err)?,
+        last_delivery_status: None,
+        last_delivery_at: None,
     })
 }
 
@@ -84,6 +87,36 @@ async fn endpoint_in(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<Webh
     .await
     .map_err(|e| db_error(e, "read a webhook"))?;
     endpoint(&row.ok_or(StoreError::NotFound)?)
+}
+
+/// Fills in each endpoint's newest delivery.
+async fn with_last_delivery(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    mut hooks: Vec<Webhook>,
+) -> StoreResult<Vec<Webhook>> {
+    let last: Vec<(Uuid, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT DISTINCT ON (webhook_id) webhook_id, status, created_at \
+           FROM webhook_deliveries WHERE tenant_id = $1 ORDER BY webhook_id, event_id DESC",
+    )
+    .bind(tenant_id)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "read webhooks' last deliveries"))?;
+    crate::store::set_last_deliveries(&mut hooks, last);
+    Ok(hooks)
+}
+
+async fn delivery_in(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<WebhookDelivery> {
+    let row = sqlx::query(&format!(
+        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "read a webhook delivery"))?;
+    delivery(tenant_id, &row.ok_or(StoreError::NotFound)?)
 }
 
 async fn attach_attempts(
@@ -161,14 +194,16 @@ impl OutboundStore for PgStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(|e| db_error(e, "list webhooks"))?;
+        let hooks = rows.iter().map(endpoint).collect::<StoreResult<Vec<_>>>()?;
+        let hooks = with_last_delivery(&mut tx, tenant_id, hooks).await?;
         commit(tx, "end a read").await?;
-        rows.iter().map(endpoint).collect()
+        Ok(hooks)
     }
 
     async fn webhook(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Webhook>> {
         let mut tx = self.tenant_tx(tenant_id).await?;
         let found = match endpoint_in(&mut tx, tenant_id, id).await {
-            Ok(w) => Some(w),
+            Ok(w) => with_last_delivery(&mut tx, tenant_id, vec![w]).await?.pop(),
             Err(StoreError::NotFound) => None,
             Err(e) => return Err(e),
         };
@@ -212,6 +247,10 @@ impl OutboundStore for PgStore {
             write_audit(&mut tx, tenant_id, actor, &audit).await?;
         }
         let webhook = endpoint_in(&mut tx, tenant_id, id).await?;
+        let webhook = with_last_delivery(&mut tx, tenant_id, vec![webhook])
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)?;
         commit(tx, "commit a webhook change").await?;
         Ok(webhook)
     }
@@ -335,6 +374,104 @@ impl OutboundStore for PgStore {
         Ok(d)
     }
 
+    async fn webhook_delivery(
+        &self,
+        tenant_id: Uuid,
+        webhook_id: Uuid,
+        delivery_id: Uuid,
+    ) -> StoreResult<Option<(WebhookDelivery, Option<EventRecord>)>> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let row = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries \
+             WHERE tenant_id = $1 AND webhook_id = $2 AND id = $3"
+        ))
+        .bind(tenant_id)
+        .bind(webhook_id)
+        .bind(delivery_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "read a webhook delivery"))?;
+        let Some(row) = row else {
+            commit(tx, "end a read").await?;
+            return Ok(None);
+        };
+        let mut d = [delivery(tenant_id, &row)?];
+        attach_attempts(&mut tx, tenant_id, &mut d).await?;
+        let [d] = d;
+        let event: Option<(i64, String, serde_json::Value, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT id, kind, data, created_at FROM events WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id)
+        .bind(d.event_seq)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "read a delivery's event"))?;
+        commit(tx, "end a read").await?;
+        let event = event.map(|(id, kind, data, created_at)| EventRecord {
+            id,
+            tenant_id,
+            kind,
+            data,
+            created_at,
+        });
+        Ok(Some((d, event)))
+    }
+
+    async fn send_test_event(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        webhook_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WebhookDelivery> {
+        let now = ms(now);
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let hook = endpoint_in(&mut tx, tenant_id, webhook_id).await?;
+        let data = crate::store::test_event(&hook);
+        let seq = log_event(&mut tx, tenant_id, TEST_EVENT, data, now).await?;
+        sqlx::query(crate::store::not_fanned_out(true))
+            .bind(tenant_id)
+            .bind(seq)
+            .bind(Some(webhook_id))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "send a test event to one endpoint"))?;
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (tenant_id, id, webhook_id, event_id, event_kind, \
+             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
+             ON CONFLICT (tenant_id, webhook_id, event_id) DO NOTHING",
+        )
+        .bind(tenant_id)
+        .bind(Uuid::now_v7())
+        .bind(webhook_id)
+        .bind(seq)
+        .bind(TEST_EVENT)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "queue a test delivery"))?;
+        let row = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries \
+             WHERE tenant_id = $1 AND webhook_id = $2 AND event_id = $3"
+        ))
+        .bind(tenant_id)
+        .bind(webhook_id)
+        .bind(seq)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "read a test delivery"))?;
+        let d = delivery(tenant_id, &row)?;
+        let audit = AuditEntry {
+            action: "webhook.test",
+            resource: "webhook",
+            resource_id: webhook_id.to_string(),
+            changes: serde_json::json!({ "delivery": d.id }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &audit).await?;
+        commit(tx, "commit a test event").await?;
+        Ok(d)
+    }
+
     async fn claim_deliveries(
         &self,
         now: DateTime<Utc>,
@@ -411,6 +548,16 @@ impl OutboundStore for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| db_error(e, "update a webhook delivery"))?;
+        let after = delivery_in(&mut tx, job.tenant_id, job.delivery_id).await?;
+        let data = crate::store::delivery_event(&after, a);
+        let seq = log_event(&mut tx, job.tenant_id, DELIVERY_EVENT, data, at).await?;
+        sqlx::query(crate::store::not_fanned_out(true))
+            .bind(job.tenant_id)
+            .bind(seq)
+            .bind(None::<Uuid>)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "keep a live event from webhooks"))?;
         let mut disabled = false;
         if matches!(record.next, AttemptNext::Delivered) {
             sqlx::query(

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::leads::log_event;
 use super::{db_error, parse_uuid, to_dt, write_audit, SqliteStore};
+use crate::domain::webhook::{DELIVERY_EVENT, TEST_EVENT};
 use crate::domain::{DeliveryStatus, Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
 use crate::store::{
     Actor, AttemptNext, AttemptRecord, AuditEntry, DeliveryJob, EventRecord, MailJob, MailQuota,
@@ -42,6 +43,8 @@ fn endpoint(r: &SqliteRow) -> StoreResult<Webhook> {
             .transpose()?,
         created_at: to_dt(r.try_get("created_at").map_err(err)?),
         updated_at: to_dt(r.try_get("updated_at").map_err(err)?),
+        last_delivery_status: None,
+        last_delivery_at: None,
     })
 }
 
@@ -102,6 +105,46 @@ impl SqliteStore {
         .await
         .map_err(|e| db_error(e, "read a webhook"))?;
         endpoint(&row.ok_or(StoreError::NotFound)?)
+    }
+
+    /// Fills in each endpoint's newest delivery.
+    async fn with_last_delivery(
+        &self,
+        tenant_id: Uuid,
+        mut hooks: Vec<Webhook>,
+    ) -> StoreResult<Vec<Webhook>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT d.webhook_id, d.status, d.created_at FROM webhook_deliveries d \
+              WHERE d.tenant_id = ?1 AND d.event_id = ( \
+                SELECT max(x.event_id) FROM webhook_deliveries x \
+                 WHERE x.tenant_id = ?1 AND x.webhook_id = d.webhook_id)",
+        )
+        .bind(tenant_id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "read webhooks' last deliveries"))?;
+        let last = rows
+            .into_iter()
+            .map(|(id, status, at)| Ok((parse_uuid(&id)?, status, to_dt(at))))
+            .collect::<StoreResult<Vec<_>>>()?;
+        crate::store::set_last_deliveries(&mut hooks, last);
+        Ok(hooks)
+    }
+
+    async fn delivery_in(
+        tx: &mut Transaction<'static, Sqlite>,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<WebhookDelivery> {
+        let row = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE tenant_id = ? AND id = ?"
+        ))
+        .bind(tenant_id.to_string())
+        .bind(id.to_string())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "read a webhook delivery"))?;
+        delivery(tenant_id, &row.ok_or(StoreError::NotFound)?)
     }
 
     async fn attach_attempts(
@@ -177,7 +220,8 @@ impl OutboundStore for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error(e, "list webhooks"))?;
-        rows.iter().map(endpoint).collect()
+        let hooks = rows.iter().map(endpoint).collect::<StoreResult<Vec<_>>>()?;
+        self.with_last_delivery(tenant_id, hooks).await
     }
 
     async fn webhook(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Webhook>> {
@@ -189,7 +233,10 @@ impl OutboundStore for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| db_error(e, "read a webhook"))?;
-        row.as_ref().map(endpoint).transpose()
+        let Some(hook) = row.as_ref().map(endpoint).transpose()? else {
+            return Ok(None);
+        };
+        Ok(self.with_last_delivery(tenant_id, vec![hook]).await?.pop())
     }
 
     async fn update_webhook(
@@ -231,7 +278,8 @@ impl OutboundStore for SqliteStore {
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit a webhook change"))?;
-        Ok(webhook)
+        let mut hooks = self.with_last_delivery(tenant_id, vec![webhook]).await?;
+        hooks.pop().ok_or(StoreError::NotFound)
     }
 
     async fn delete_webhook(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
@@ -368,6 +416,103 @@ impl OutboundStore for SqliteStore {
         Ok(d)
     }
 
+    async fn webhook_delivery(
+        &self,
+        tenant_id: Uuid,
+        webhook_id: Uuid,
+        delivery_id: Uuid,
+    ) -> StoreResult<Option<(WebhookDelivery, Option<EventRecord>)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries \
+             WHERE tenant_id = ? AND webhook_id = ? AND id = ?"
+        ))
+        .bind(tenant_id.to_string())
+        .bind(webhook_id.to_string())
+        .bind(delivery_id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "read a webhook delivery"))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let mut d = [delivery(tenant_id, &row)?];
+        self.attach_attempts(tenant_id, &mut d).await?;
+        let [d] = d;
+        let event: Option<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT id, kind, data, created_at FROM events WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(tenant_id.to_string())
+        .bind(d.event_seq)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "read a delivery's event"))?;
+        let event = event.map(|(id, kind, data, at)| EventRecord {
+            id,
+            tenant_id,
+            kind,
+            data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+            created_at: to_dt(at),
+        });
+        Ok(Some((d, event)))
+    }
+
+    async fn send_test_event(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        webhook_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WebhookDelivery> {
+        let (_writer, mut tx) = self.write().await?;
+        let hook = Self::endpoint_in(&mut tx, tenant_id, webhook_id).await?;
+        let data = crate::store::test_event(&hook);
+        let seq = log_event(&mut tx, tenant_id, TEST_EVENT, data, now).await?;
+        sqlx::query(crate::store::not_fanned_out(false))
+            .bind(tenant_id.to_string())
+            .bind(seq)
+            .bind(webhook_id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "send a test event to one endpoint"))?;
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (tenant_id, id, webhook_id, event_id, event_kind, \
+             next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) \
+             ON CONFLICT (tenant_id, webhook_id, event_id) DO NOTHING",
+        )
+        .bind(tenant_id.to_string())
+        .bind(id.to_string())
+        .bind(webhook_id.to_string())
+        .bind(seq)
+        .bind(TEST_EVENT)
+        .bind(now.timestamp_millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "queue a test delivery"))?;
+        let row = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries \
+             WHERE tenant_id = ? AND webhook_id = ? AND event_id = ?"
+        ))
+        .bind(tenant_id.to_string())
+        .bind(webhook_id.to_string())
+        .bind(seq)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "read a test delivery"))?;
+        let d = delivery(tenant_id, &row)?;
+        let audit = AuditEntry {
+            action: "webhook.test",
+            resource: "webhook",
+            resource_id: webhook_id.to_string(),
+            changes: serde_json::json!({ "delivery": d.id }),
+        };
+        write_audit(&mut tx, tenant_id, actor, &audit).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit a test event"))?;
+        Ok(d)
+    }
+
     async fn claim_deliveries(
         &self,
         now: DateTime<Utc>,
@@ -482,6 +627,16 @@ impl OutboundStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| db_error(e, "update a webhook delivery"))?;
+        let after = Self::delivery_in(&mut tx, job.tenant_id, job.delivery_id).await?;
+        let data = crate::store::delivery_event(&after, a);
+        let seq = log_event(&mut tx, job.tenant_id, DELIVERY_EVENT, data, a.at).await?;
+        sqlx::query(crate::store::not_fanned_out(false))
+            .bind(&tenant)
+            .bind(seq)
+            .bind(None::<String>)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "keep a live event from webhooks"))?;
         let mut disabled = false;
         if matches!(record.next, AttemptNext::Delivered) {
             sqlx::query(

@@ -1,0 +1,833 @@
+//! The webhooks screen (`:webhooks`, or `w` in a tenant's detail): the
+//! tenant's endpoints with how their last delivery went; creating one with
+//! an event picker (its signing secret shown once, with a copy), editing,
+//! deleting, rotating the secret, sending a test event; each endpoint's
+//! deliveries, one delivery's body and attempts, replay and re-enabling.
+//! Deliveries update live from the tenant's `webhook.delivery` events.
+//! Shown in the Tenants pane, over the table or a tenant's detail.
+
+mod editor;
+pub mod keys;
+mod pane;
+pub mod requests;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use uuid::Uuid;
+
+pub use editor::{choices, Editor};
+pub use requests::{execute, WebhookRequest, WebhookResponse, DELIVERIES_PAGE};
+
+use super::action::Action;
+use super::component::{Component, Cx, Shared};
+use super::effect::{Effect, Request, RequestId};
+use super::keymap::Context;
+use super::notifications::url_host;
+use super::paging::{append_new, Pager};
+use super::request::Response;
+use super::state::{Confirmable, InFlight, Load, Modal, Slot};
+use super::widgets::dialog::SecretDialog;
+use super::widgets::toast::Toast;
+use crate::domain::webhook::DELIVERY_EVENT;
+use crate::domain::{
+    NewWebhook, ServerEvent, Webhook, WebhookAttempt, WebhookDelivery, WebhookDeliveryDetail,
+    WebhookPatch,
+};
+
+/// Which of the screen's views is shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Screen {
+    #[default]
+    List,
+    /// One endpoint's delivery log.
+    Deliveries,
+    /// One delivery: its body and every attempt.
+    Delivery,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct WebhooksView {
+    open: bool,
+    /// Whose endpoints are shown.
+    tenant: Option<Uuid>,
+    screen: Screen,
+    hooks: Load<Vec<Webhook>>,
+    selected: usize,
+    /// The endpoint whose deliveries are shown.
+    endpoint: Option<Uuid>,
+    deliveries: Load<Vec<WebhookDelivery>>,
+    pager: Pager,
+    delivery_selected: usize,
+    detail: Load<WebhookDeliveryDetail>,
+    /// Lines of the open delivery scrolled past.
+    scroll: u16,
+    editor: Option<Editor>,
+}
+
+impl WebhooksView {
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    pub fn close(&mut self) {
+        self.open = false;
+        self.editor = None;
+    }
+
+    pub fn screen(&self) -> Screen {
+        self.screen
+    }
+
+    pub fn editor(&self) -> Option<&Editor> {
+        self.editor.as_ref()
+    }
+
+    pub fn hooks(&self) -> &Load<Vec<Webhook>> {
+        &self.hooks
+    }
+
+    pub fn selected_hook(&self) -> Option<&Webhook> {
+        self.hooks.loaded()?.get(self.selected)
+    }
+
+    /// The endpoint whose deliveries are open.
+    pub fn endpoint(&self) -> Option<&Webhook> {
+        let id = self.endpoint?;
+        self.hooks.loaded()?.iter().find(|h| h.id == id)
+    }
+
+    pub fn deliveries(&self) -> &Load<Vec<WebhookDelivery>> {
+        &self.deliveries
+    }
+
+    pub fn selected_delivery(&self) -> Option<&WebhookDelivery> {
+        self.deliveries.loaded()?.get(self.delivery_selected)
+    }
+
+    /// Opens the current tenant's endpoints (the router made the tenant
+    /// current first).
+    pub(crate) fn open(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.open = true;
+        self.screen = Screen::List;
+        self.editor = None;
+        self.load(cx)
+    }
+
+    /// The current tenant changed while the screen is open: show its own.
+    pub(crate) fn follow_tenant(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        if self.open
+            && cx.session.current_tenant.is_some()
+            && self.tenant != cx.session.current_tenant
+        {
+            self.screen = Screen::List;
+            self.editor = None;
+            return self.load(cx);
+        }
+        Vec::new()
+    }
+
+    fn tenant_ref(&self) -> Option<(Uuid, String)> {
+        self.tenant.map(|t| (t, t.to_string()))
+    }
+
+    fn send(
+        &self,
+        req: WebhookRequest,
+        slot: Option<Slot>,
+        ok: &str,
+        fail: &str,
+        target: Option<Uuid>,
+        cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
+        cx.send_about(Request::Webhook(req), slot, ok, fail, self.tenant, target)
+    }
+
+    fn load(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some(tenant) = cx.session.current_tenant else {
+            return Vec::new();
+        };
+        if self.tenant != Some(tenant) {
+            self.selected = 0;
+            self.endpoint = None;
+        }
+        self.tenant = Some(tenant);
+        if !matches!(self.hooks, Load::Loaded(_)) {
+            self.hooks = Load::Loading;
+        }
+        let req = WebhookRequest::List {
+            tenant: tenant.to_string(),
+        };
+        self.send(
+            req,
+            Some(Slot::Webhooks),
+            "",
+            "Could not load the webhooks",
+            None,
+            cx,
+        )
+    }
+
+    fn load_deliveries(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let (Some((_, tenant)), Some(id)) = (self.tenant_ref(), self.endpoint) else {
+            return Vec::new();
+        };
+        self.deliveries = Load::Loading;
+        self.pager.clear();
+        cx.requests.forget(Slot::WebhookDeliveriesMore);
+        let req = WebhookRequest::Deliveries {
+            tenant,
+            id,
+            cursor: None,
+        };
+        let fail = "Could not load the deliveries";
+        self.send(req, Some(Slot::WebhookDeliveries), "", fail, Some(id), cx)
+    }
+
+    fn maybe_load_more(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let (Some((_, tenant)), Some(id)) = (self.tenant_ref(), self.endpoint) else {
+            return Vec::new();
+        };
+        let rows = self.deliveries.loaded().map_or(0, Vec::len);
+        let Some(cursor) = self.pager.due(self.delivery_selected, rows) else {
+            return Vec::new();
+        };
+        let req = WebhookRequest::Deliveries {
+            tenant,
+            id,
+            cursor: Some(cursor),
+        };
+        let fail = "Could not load more deliveries";
+        self.send(
+            req,
+            Some(Slot::WebhookDeliveriesMore),
+            "",
+            fail,
+            Some(id),
+            cx,
+        )
+    }
+
+    fn load_delivery(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let (Some((_, tenant)), Some(id), Some(d)) =
+            (self.tenant_ref(), self.endpoint, self.selected_delivery())
+        else {
+            return Vec::new();
+        };
+        let delivery = d.id;
+        self.detail = Load::Loading;
+        self.scroll = 0;
+        let req = WebhookRequest::Delivery {
+            tenant,
+            id,
+            delivery,
+        };
+        let fail = "Could not load the delivery";
+        self.send(req, Some(Slot::WebhookDelivery), "", fail, Some(id), cx)
+    }
+
+    /// The endpoint an action is about: the open one in the deliveries,
+    /// else the selected row.
+    fn target(&self) -> Option<&Webhook> {
+        match self.screen {
+            Screen::List => self.selected_hook(),
+            _ => self.endpoint(),
+        }
+    }
+
+    fn replay(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let (Some((_, tenant)), Some(hook)) = (self.tenant_ref(), self.endpoint()) else {
+            return Vec::new();
+        };
+        let delivery = match self.screen {
+            Screen::Delivery => self.detail.loaded().map(|d| d.delivery.id),
+            _ => self.selected_delivery().map(|d| d.id),
+        };
+        let Some(delivery) = delivery else {
+            return Vec::new();
+        };
+        if !hook.enabled {
+            let key = cx
+                .keymap
+                .key_label(Context::WebhookDeliveries, "webhook_enable");
+            cx.toast(Toast::error(format!(
+                "The endpoint is disabled: re-enable it ({key}) to replay"
+            )));
+            return Vec::new();
+        }
+        let id = hook.id;
+        let req = WebhookRequest::Replay {
+            tenant,
+            id,
+            delivery,
+        };
+        self.send(
+            req,
+            None,
+            "Replay queued (same event id)",
+            "Could not replay",
+            Some(id),
+            cx,
+        )
+    }
+
+    fn toggle_enabled(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let (Some((_, tenant)), Some(hook)) = (self.tenant_ref(), self.target()) else {
+            return Vec::new();
+        };
+        let host = url_host(&hook.url);
+        let (enable, ok) = if hook.enabled {
+            (false, format!("Disabled the webhook to {host}"))
+        } else {
+            (
+                true,
+                format!("Re-enabled the webhook to {host}: pending deliveries resume"),
+            )
+        };
+        let id = hook.id;
+        let req = WebhookRequest::Update {
+            tenant,
+            id,
+            patch: WebhookPatch {
+                enabled: Some(enable),
+                ..Default::default()
+            },
+        };
+        self.send(req, None, &ok, "Could not change the webhook", Some(id), cx)
+    }
+
+    fn send_test(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let (Some((_, tenant)), Some(hook)) = (self.tenant_ref(), self.target()) else {
+            return Vec::new();
+        };
+        let ok = format!("Test event queued for {}", url_host(&hook.url));
+        let id = hook.id;
+        let req = WebhookRequest::SendTest { tenant, id };
+        self.send(req, None, &ok, "Could not send a test event", Some(id), cx)
+    }
+
+    fn save(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some((_, tenant)) = self.tenant_ref() else {
+            return Vec::new();
+        };
+        let Some(editor) = &mut self.editor else {
+            return Vec::new();
+        };
+        if editor.pending.is_some() || !editor.check() {
+            return Vec::new();
+        }
+        editor.failure = None;
+        let (url, events) = (editor.url.trim().to_string(), editor.events());
+        let host = url_host(&url);
+        let (req, ok, fail) = match editor.editing {
+            None => (
+                WebhookRequest::Create {
+                    tenant,
+                    new: NewWebhook {
+                        url,
+                        events,
+                        enabled: None,
+                    },
+                },
+                format!("Created the webhook to {host}"),
+                "Could not create the webhook",
+            ),
+            Some(id) => (
+                WebhookRequest::Update {
+                    tenant,
+                    id,
+                    patch: WebhookPatch {
+                        url: Some(url),
+                        events: Some(events),
+                        enabled: None,
+                    },
+                },
+                format!("Saved the webhook to {host}"),
+                "Could not save the webhook",
+            ),
+        };
+        let target = editor.editing;
+        let out = cx.send_about(Request::Webhook(req), None, &ok, fail, self.tenant, target);
+        if let (Some(editor), Some(Effect::Api(id, _))) = (&mut self.editor, out.first()) {
+            editor.pending = Some(*id);
+        }
+        out
+    }
+
+    fn update_editor(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some(editor) = &mut self.editor else {
+            return Vec::new();
+        };
+        match action {
+            Action::Save => return self.save(cx),
+            Action::Cancel => self.editor = None,
+            Action::NextField => editor.move_focus(true),
+            Action::PrevField => editor.move_focus(false),
+            Action::Toggle => editor.toggle(),
+            Action::Key(k) => editor.input(k),
+            Action::Paste(s) => editor.paste(&s),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Sends a confirmed delete or secret rotation.
+    pub(crate) fn perform(&mut self, what: Confirmable, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let (req, ok, fail, id) = match what {
+            Confirmable::DeleteWebhook { tenant, id, host } => (
+                WebhookRequest::Delete {
+                    tenant: tenant.to_string(),
+                    id,
+                },
+                format!("Deleted the webhook to {host}"),
+                format!("Could not delete the webhook to {host}"),
+                id,
+            ),
+            Confirmable::RotateWebhookSecret { tenant, id, host } => (
+                WebhookRequest::RotateSecret {
+                    tenant: tenant.to_string(),
+                    id,
+                },
+                String::new(),
+                format!("Could not rotate the secret of the webhook to {host}"),
+                id,
+            ),
+            _ => return Vec::new(),
+        };
+        self.send(req, None, &ok, &fail, Some(id), cx)
+    }
+
+    /// A live `webhook.delivery` event: that delivery's row (and the open
+    /// delivery) take its state; the endpoint's last status too.
+    pub(crate) fn on_event(&mut self, tenant: Uuid, ev: &ServerEvent) -> bool {
+        if !self.open || self.tenant != Some(tenant) {
+            return false;
+        }
+        if ev.kind == "webhook.disabled" {
+            let id = ev
+                .data
+                .get("webhook_id")
+                .and_then(|v| v.as_str())
+                .and_then(|s| Uuid::parse_str(s).ok());
+            if let Some(h) = self.hook_mut(id) {
+                h.enabled = false;
+                h.disabled_reason = ev
+                    .data
+                    .get("reason")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string);
+                return true;
+            }
+            return false;
+        }
+        if ev.kind != DELIVERY_EVENT {
+            return false;
+        }
+        let Some(after) = ev
+            .data
+            .get("delivery")
+            .and_then(|d| serde_json::from_value::<WebhookDelivery>(d.clone()).ok())
+        else {
+            return false;
+        };
+        let attempt = ev
+            .data
+            .get("attempt")
+            .and_then(|a| serde_json::from_value::<WebhookAttempt>(a.clone()).ok());
+        let failed = attempt
+            .as_ref()
+            .is_some_and(|a| !a.status_code.is_some_and(|c| (200..300).contains(&c)));
+        if let Some(h) = self.hook_mut(Some(after.webhook_id)) {
+            let newest = h.last_delivery_at.is_none_or(|at| at <= after.created_at);
+            if newest {
+                h.last_delivery_status = Some(after.status);
+                h.last_delivery_at = Some(after.created_at);
+            }
+            h.consecutive_failures = if failed {
+                h.consecutive_failures + 1
+            } else {
+                0
+            };
+        }
+        if self.endpoint == Some(after.webhook_id) {
+            if let Some(list) = self.deliveries.loaded_mut() {
+                match list.iter_mut().find(|d| d.id == after.id) {
+                    Some(row) => merge(row, &after, attempt.as_ref()),
+                    // A new event's first attempt: newest first.
+                    None => {
+                        let mut row = after.clone();
+                        row.attempts.extend(attempt.clone());
+                        let at = list
+                            .iter()
+                            .position(|d| d.event_seq < row.event_seq)
+                            .unwrap_or(list.len());
+                        list.insert(at, row);
+                        if at <= self.delivery_selected && list.len() > 1 {
+                            self.delivery_selected += 1;
+                        }
+                    }
+                }
+            }
+            if let Some(d) = self.detail.loaded_mut() {
+                if d.delivery.id == after.id {
+                    merge(&mut d.delivery, &after, attempt.as_ref());
+                }
+            }
+        }
+        true
+    }
+
+    fn hook_mut(&mut self, id: Option<Uuid>) -> Option<&mut Webhook> {
+        let id = id?;
+        self.hooks.loaded_mut()?.iter_mut().find(|h| h.id == id)
+    }
+
+    fn replace_hook(&mut self, hook: Webhook) {
+        if let Some(h) = self.hook_mut(Some(hook.id)) {
+            let last = (h.last_delivery_status, h.last_delivery_at);
+            *h = hook;
+            if h.last_delivery_status.is_none() {
+                (h.last_delivery_status, h.last_delivery_at) = last;
+            }
+        }
+    }
+
+    fn show_secret(&self, title: &str, host: &str, secret: String, cx: &mut Cx<'_>) {
+        let tenant = self
+            .tenant
+            .and_then(|t| cx.session.tenant(t))
+            .map(|t| t.name.clone())
+            .unwrap_or_default();
+        *cx.modal = Some(Modal::Secret(SecretDialog {
+            title: title.to_string(),
+            what: format!(
+                "Signing secret of the webhook to {host} ({tenant}): verify each delivery's \
+                 Switchboard-Signature with it"
+            ),
+            secret,
+            copied: false,
+        }));
+    }
+
+    fn on_webhook_response(
+        &mut self,
+        id: RequestId,
+        flight: &InFlight,
+        response: WebhookResponse,
+        cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
+        if flight.tenant != self.tenant {
+            return Vec::new();
+        }
+        let fail = |cx: &mut Cx<'_>, e: &crate::api::ApiError| {
+            cx.toast(Toast::error(format!("{}: {}", flight.fail, e.message())))
+        };
+        let ok = |cx: &mut Cx<'_>| {
+            if !flight.ok.is_empty() {
+                cx.toast(Toast::success(flight.ok.clone()));
+            }
+        };
+        match response {
+            WebhookResponse::List(Ok(list)) => {
+                self.selected = self.selected.min(list.len().saturating_sub(1));
+                self.hooks = Load::Loaded(list);
+            }
+            WebhookResponse::List(Err(e)) => self.hooks = Load::Failed(e.message()),
+            WebhookResponse::Created(Ok(created)) => {
+                let host = url_host(&created.webhook.url);
+                if let Some(list) = self.hooks.loaded_mut() {
+                    list.push(created.webhook);
+                    self.selected = list.len() - 1;
+                }
+                if self.editor.as_ref().is_some_and(|e| e.pending == Some(id)) {
+                    self.editor = None;
+                }
+                ok(cx);
+                self.show_secret("Webhook created", &host, created.secret, cx);
+            }
+            WebhookResponse::Rotated(Ok(rotated)) => {
+                let host = url_host(&rotated.webhook.url);
+                self.replace_hook(rotated.webhook);
+                self.show_secret("New signing secret", &host, rotated.secret, cx);
+            }
+            WebhookResponse::Updated(Ok(hook)) => {
+                if self.editor.as_ref().is_some_and(|e| e.pending == Some(id)) {
+                    self.editor = None;
+                }
+                self.replace_hook(hook);
+                ok(cx);
+            }
+            WebhookResponse::Created(Err(e)) | WebhookResponse::Rotated(Err(e))
+                if self
+                    .editor
+                    .as_ref()
+                    .is_some_and(|ed| ed.pending == Some(id)) =>
+            {
+                self.editor_failed(&e, cx)
+            }
+            WebhookResponse::Updated(Err(e))
+                if self
+                    .editor
+                    .as_ref()
+                    .is_some_and(|ed| ed.pending == Some(id)) =>
+            {
+                self.editor_failed(&e, cx)
+            }
+            WebhookResponse::Deleted(Ok(())) => {
+                if let (Some(list), Some(gone)) = (self.hooks.loaded_mut(), flight.target) {
+                    list.retain(|h| h.id != gone);
+                    self.selected = self.selected.min(list.len().saturating_sub(1));
+                }
+                if flight.target == self.endpoint {
+                    self.screen = Screen::List;
+                }
+                ok(cx);
+            }
+            WebhookResponse::Tested(Ok(d)) | WebhookResponse::Replayed(Ok(d)) => {
+                if self.endpoint == Some(d.webhook_id) {
+                    if let Some(list) = self.deliveries.loaded_mut() {
+                        match list.iter_mut().find(|x| x.id == d.id) {
+                            Some(row) => *row = d.clone(),
+                            None => list.insert(0, d.clone()),
+                        }
+                    }
+                    if let Some(open) = self.detail.loaded_mut() {
+                        if open.delivery.id == d.id {
+                            open.delivery = d.clone();
+                        }
+                    }
+                }
+                if let Some(h) = self.hook_mut(Some(d.webhook_id)) {
+                    h.last_delivery_status = Some(d.status);
+                    h.last_delivery_at = Some(d.created_at);
+                }
+                ok(cx);
+            }
+            WebhookResponse::Deliveries(r) => {
+                let next_page = flight.slot == Some(Slot::WebhookDeliveriesMore);
+                if flight.target != self.endpoint {
+                    return Vec::new();
+                }
+                match r {
+                    Ok(page) => {
+                        self.pager.on_page(page.next_cursor);
+                        if next_page {
+                            if let Some(list) = self.deliveries.loaded_mut() {
+                                append_new(list, page.items, |d| d.id);
+                            }
+                        } else {
+                            self.delivery_selected = self
+                                .delivery_selected
+                                .min(page.items.len().saturating_sub(1));
+                            self.deliveries = Load::Loaded(page.items);
+                        }
+                    }
+                    Err(e) if next_page => {
+                        self.pager.failed();
+                        fail(cx, &e);
+                    }
+                    Err(e) => self.deliveries = Load::Failed(e.message()),
+                }
+            }
+            WebhookResponse::Delivery(r) => {
+                self.detail = match r {
+                    Ok(d) => Load::Loaded(d),
+                    Err(e) => Load::Failed(e.message()),
+                };
+            }
+            WebhookResponse::Created(Err(e))
+            | WebhookResponse::Rotated(Err(e))
+            | WebhookResponse::Updated(Err(e))
+            | WebhookResponse::Deleted(Err(e))
+            | WebhookResponse::Tested(Err(e))
+            | WebhookResponse::Replayed(Err(e)) => fail(cx, &e),
+        }
+        Vec::new()
+    }
+
+    fn editor_failed(&mut self, e: &crate::api::ApiError, cx: &mut Cx<'_>) {
+        if let Some(editor) = &mut self.editor {
+            editor.pending = None;
+            match e.problem() {
+                Some(p) => editor.apply_problem(p),
+                None => editor.failure = Some(e.message()),
+            }
+        }
+        cx.toast(Toast::error(e.message()));
+    }
+}
+
+/// Takes the state of a delivery from a live event, keeping the attempts
+/// already known and adding the new one.
+fn merge(row: &mut WebhookDelivery, after: &WebhookDelivery, attempt: Option<&WebhookAttempt>) {
+    let attempts = std::mem::take(&mut row.attempts);
+    *row = WebhookDelivery {
+        attempts,
+        ..after.clone()
+    };
+    if let Some(a) = attempt {
+        if !row.attempts.contains(a) {
+            row.attempts.push(a.clone());
+        }
+    }
+}
+
+impl Component for WebhooksView {
+    fn contexts(&self, _shared: &Shared<'_>) -> (Vec<Context>, bool) {
+        if self.editor.is_some() {
+            return (vec![Context::WebhookEditor], true);
+        }
+        let mut out = Vec::new();
+        let failed = match self.screen {
+            Screen::List => self.hooks.is_failed(),
+            Screen::Deliveries => self.deliveries.is_failed(),
+            Screen::Delivery => self.detail.is_failed(),
+        };
+        if failed {
+            out.push(Context::LoadError);
+        }
+        out.push(match self.screen {
+            Screen::List => Context::Webhooks,
+            Screen::Deliveries => Context::WebhookDeliveries,
+            Screen::Delivery => Context::WebhookDelivery,
+        });
+        out.push(Context::Global);
+        (out, false)
+    }
+
+    fn update(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
+        if self.editor.is_some() {
+            return self.update_editor(action, cx);
+        }
+        match self.screen {
+            Screen::List => self.update_list(action, cx),
+            Screen::Deliveries => self.update_deliveries(action, cx),
+            Screen::Delivery => self.update_delivery(action, cx),
+        }
+    }
+
+    fn on_response(
+        &mut self,
+        id: RequestId,
+        flight: &InFlight,
+        response: Response,
+        cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
+        match response {
+            Response::Webhook(r) => self.on_webhook_response(id, flight, r, cx),
+            _ => Vec::new(),
+        }
+    }
+
+    fn render(&self, shared: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+        pane::render(self, shared, area, buf)
+    }
+}
+
+impl WebhooksView {
+    fn update_list(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let rows = self.hooks.loaded().map_or(0, Vec::len);
+        match action {
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = rows.saturating_sub(1),
+            Action::Retry => return self.load(cx),
+            Action::Back => self.close(),
+            Action::New if self.tenant.is_some() => self.editor = Some(Editor::create()),
+            Action::Edit => {
+                if let Some(h) = self.selected_hook() {
+                    self.editor = Some(Editor::edit(h));
+                }
+            }
+            Action::Open => {
+                if let Some(h) = self.selected_hook() {
+                    self.endpoint = Some(h.id);
+                    self.screen = Screen::Deliveries;
+                    self.delivery_selected = 0;
+                    return self.load_deliveries(cx);
+                }
+            }
+            Action::Remove => {
+                if let (Some(tenant), Some(h)) = (self.tenant, self.selected_hook()) {
+                    let host = url_host(&h.url);
+                    cx.confirm(
+                        format!(
+                            "Delete the webhook to {host}? Its delivery log goes with it; \
+                             nothing more is sent there."
+                        ),
+                        Confirmable::DeleteWebhook {
+                            tenant,
+                            id: h.id,
+                            host,
+                        },
+                    );
+                }
+            }
+            Action::RotateSecret => {
+                if let (Some(tenant), Some(h)) = (self.tenant, self.selected_hook()) {
+                    let host = url_host(&h.url);
+                    cx.confirm(
+                        format!(
+                            "Rotate the signing secret of the webhook to {host}? The old one \
+                             stops signing at once: the receiver needs the new one."
+                        ),
+                        Confirmable::RotateWebhookSecret {
+                            tenant,
+                            id: h.id,
+                            host,
+                        },
+                    );
+                }
+            }
+            Action::SendTest => return self.send_test(cx),
+            Action::ToggleEnabled => return self.toggle_enabled(cx),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn update_deliveries(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let rows = self.deliveries.loaded().map_or(0, Vec::len);
+        match action {
+            Action::Up => self.delivery_selected = self.delivery_selected.saturating_sub(1),
+            Action::Down => {
+                self.delivery_selected = (self.delivery_selected + 1).min(rows.saturating_sub(1))
+            }
+            Action::Top => self.delivery_selected = 0,
+            Action::Bottom => self.delivery_selected = rows.saturating_sub(1),
+            Action::Retry => return self.load_deliveries(cx),
+            Action::Back => {
+                self.screen = Screen::List;
+                cx.requests.forget(Slot::WebhookDeliveries);
+                cx.requests.forget(Slot::WebhookDeliveriesMore);
+                return Vec::new();
+            }
+            Action::Open if self.selected_delivery().is_some() => {
+                self.screen = Screen::Delivery;
+                return self.load_delivery(cx);
+            }
+            Action::Replay => return self.replay(cx),
+            Action::SendTest => return self.send_test(cx),
+            Action::ToggleEnabled => return self.toggle_enabled(cx),
+            _ => return Vec::new(),
+        }
+        self.maybe_load_more(cx)
+    }
+
+    fn update_delivery(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
+        match action {
+            Action::Up => self.scroll = self.scroll.saturating_sub(1),
+            Action::Down => self.scroll = self.scroll.saturating_add(1),
+            Action::Top => self.scroll = 0,
+            Action::Retry => return self.load_delivery(cx),
+            Action::Back => {
+                self.screen = Screen::Deliveries;
+                cx.requests.forget(Slot::WebhookDelivery);
+            }
+            Action::Replay => return self.replay(cx),
+            Action::ToggleEnabled => return self.toggle_enabled(cx),
+            _ => {}
+        }
+        Vec::new()
+    }
+}
