@@ -43,9 +43,30 @@ pub fn fit(s: &str, cols: usize) -> String {
     format!("{cut}{}", " ".repeat(pad))
 }
 
+/// `s` as it fits in `cols` columns: whole when it fits, otherwise cut
+/// one column short and ended with `…`, so a cut name says it was cut.
+pub fn ellipsize(s: &str, cols: usize) -> String {
+    if width(s) <= cols {
+        return s.to_string();
+    }
+    if cols == 0 {
+        return String::new();
+    }
+    format!("{}…", take_width(s, cols - 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cut_text_ends_with_an_ellipsis_within_its_columns() {
+        assert_eq!(ellipsize("Ana", 3), "Ana");
+        assert_eq!(ellipsize("Anabela", 4), "Ana…");
+        assert_eq!(width(&ellipsize("山田太郎", 5)), 5);
+        assert_eq!(ellipsize("山田太郎", 5), "山田…");
+        assert_eq!(ellipsize("x", 0), "");
+    }
 
     #[test]
     fn wide_characters_take_two_columns() {

@@ -251,6 +251,41 @@ fn snapshot_lead_detail_with_timeline() {
 }
 
 #[test]
+fn snapshot_lead_detail_wraps_a_long_message_and_says_how_much_more_there_is() {
+    let mut app = leads_loaded(mixed_leads(), None);
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let id = id_of(&fx, |r| matches!(r, Request::LoadLead { .. }));
+    let mut jane = mixed_leads().remove(0);
+    jane.message = "Hello, we run three dental clinics in Lisbon and want a quote for \
+        the spring campaign, covering the landing pages and the follow-up emails.\n\
+        Second paragraph: our budget is about 4000 euros.\n\
+        Third: please call after 14:00.\nFourth line.\nFifth line.\nSixth line.\n\
+        Seventh and last line, which should not be drawn."
+        .into();
+    app.on_response(
+        id,
+        Response::Lead(Box::new(LeadData {
+            lead: Ok(jane),
+            timeline: Ok(timeline()),
+        })),
+    );
+    let screen = render(&app, 80, 24);
+    // Wrapped under its label, not cut at the pane's edge.
+    for text in [
+        "Message       Hello, we run three dental clinics in Lisbon",
+        "the spring campaign",
+        "Second paragraph: our budget is about 4000 euros.",
+        "more lines",
+    ] {
+        assert!(screen.contains(text), "{text} missing:\n{screen}");
+    }
+    assert!(!screen.contains("Seventh and last"), "{screen}");
+    // The timeline keeps room below it.
+    assert!(screen.contains("Timeline"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
 fn snapshot_leads_filter_active() {
     let mut app = leads_loaded(mixed_leads(), None);
     press(&mut app, &[key('/')]);

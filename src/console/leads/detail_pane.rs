@@ -13,6 +13,7 @@ use crate::console::keymap::Context;
 use crate::console::panes::{frame, load_state_in};
 use crate::console::sanitize::{clean, cleaned};
 use crate::console::state::Load;
+use crate::console::text;
 use crate::console::theme::Theme;
 use crate::domain::{TimelineEntry, Workflow, WorkflowStatus};
 
@@ -156,10 +157,31 @@ pub(super) fn render(
             Span::styled(format!("yes — {}", clean(&why)), theme.error),
         ));
     }
-    lines.push(row(
-        "Message",
-        Span::raw(cleaned(l.message.lines().next().unwrap_or(""))),
-    ));
+    // The whole message, wrapped under its label; a long one takes at most
+    // a third of the pane (the timeline keeps the rest) and says how much
+    // more there is.
+    let label_w = 14;
+    let room = usize::from(inner.width).saturating_sub(label_w).max(10);
+    let wrapped = text::wrap(&cleaned(l.message.trim_end()), room);
+    let cap = (usize::from(inner.height) / 3).max(3);
+    let shown = if wrapped.len() > cap {
+        cap - 1
+    } else {
+        wrapped.len()
+    };
+    for (i, text) in wrapped.iter().take(shown).enumerate() {
+        let label = if i == 0 { "Message" } else { "" };
+        lines.push(row(label, Span::raw(text.clone())));
+    }
+    if wrapped.is_empty() {
+        lines.push(row("Message", Span::styled(none(), theme.dim)));
+    } else if shown < wrapped.len() {
+        let more = wrapped.len() - shown;
+        lines.push(row(
+            "",
+            Span::styled(format!("… {more} more lines"), theme.dim),
+        ));
+    }
     let top_h = (lines.len() as u16).min(inner.height);
     let [top, rest] =
         Layout::vertical([Constraint::Length(top_h), Constraint::Min(0)]).areas(inner);

@@ -2,7 +2,7 @@
 //! countdown, drawing only the rows on screen.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
@@ -12,6 +12,7 @@ use crate::console::component::Shared;
 use crate::console::keymap::Context;
 use crate::console::panes::{empty_state, frame, load_state_in, no_tenant, selectable_table};
 use crate::console::sanitize::cleaned;
+use crate::console::text;
 use crate::console::theme::Theme;
 use crate::domain::{Lead, SlaState};
 
@@ -87,10 +88,28 @@ pub(super) fn render(v: &LeadsView, app: &Shared<'_>, area: Rect, buf: &mut Buff
         offset = sel + 1 - body_rows;
     }
     let end = (offset + body_rows).min(v.items.len());
+    let widths = [
+        Constraint::Fill(3),
+        Constraint::Fill(2),
+        Constraint::Length(6),
+        Constraint::Length(9),
+        Constraint::Fill(3),
+        Constraint::Length(15),
+        Constraint::Length(11),
+    ];
+    // The Name column's width as the table lays it out (after the
+    // selection mark, one column between cells), so a cut name ends in `…`.
+    let name_cols = Layout::horizontal(widths).spacing(1).split(Rect::new(
+        0,
+        0,
+        inner.width.saturating_sub(2),
+        1,
+    ))[0]
+        .width;
     let rows = v.items[offset..end].iter().map(|l| {
         let (state, sla) = sla_text(l, app.now);
         Row::new(vec![
-            Cell::from(cleaned(&l.name)),
+            Cell::from(text::ellipsize(&cleaned(&l.name), usize::from(name_cols))),
             Cell::from(cleaned(l.company.as_deref().unwrap_or_default())),
             Cell::from(l.source.as_str()),
             Cell::from(app.session.stage_name(Some(l.tenant_id), &l.stage)),
@@ -103,21 +122,5 @@ pub(super) fn render(v: &LeadsView, app: &Shared<'_>, area: Rect, buf: &mut Buff
         "Name", "Company", "Source", "Stage", "Assignee", "SLA", "Received",
     ])
     .style(theme.table_header);
-    selectable_table(
-        theme,
-        rows,
-        [
-            Constraint::Fill(3),
-            Constraint::Fill(2),
-            Constraint::Length(6),
-            Constraint::Length(9),
-            Constraint::Fill(3),
-            Constraint::Length(15),
-            Constraint::Length(11),
-        ],
-        header,
-        sel - offset,
-        inner,
-        buf,
-    );
+    selectable_table(theme, rows, widths, header, sel - offset, inner, buf);
 }
