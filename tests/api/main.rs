@@ -16,6 +16,7 @@ mod common;
 mod email;
 mod evals;
 mod events_all;
+mod grants_model;
 mod group_commit;
 mod ingest;
 mod isolation;
