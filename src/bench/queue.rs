@@ -328,7 +328,7 @@ async fn postgres_plans(
             "overdue across every tenant (walk)",
             every,
             format!(
-                "SELECT g.* FROM ({keys} WHERE tenant_id IN (SELECT unnest('{{{}}}'::uuid[])) \
+                "SELECT g.* FROM ({keys} WHERE (tenant_id IN (SELECT unnest('{{{}}}'::uuid[]))) IS TRUE \
                  AND {open} {order} LIMIT 51) g",
                 list(every)
             ),

@@ -150,15 +150,20 @@ impl QueueStore for PgStore {
                         );
                 }
                 QueueShape::Walk => {
-                    // The tenants as a hashed set, like the policy's, so the
-                    // planner walks the order's index (leads_due or
-                    // leads_recent) instead of sorting every visible lead.
+                    // The tenants as a hashed set tested on each row the
+                    // walk reads, like the policy's, so the planner walks
+                    // the order's index (leads_due or leads_recent) and
+                    // stops at n. `IS TRUE` keeps the IN a filter: a bare
+                    // `IN (SELECT unnest($1))` is pulled up into a semi-join
+                    // and `= ANY($1)` into an index condition on the
+                    // tenant-led index, and with the array bound both read
+                    // and sorted every visible lead (p99 226 ms at 1M).
                     q.push(
                         "SELECT g.* FROM (SELECT tenant_id, id, responded, sla_due_at FROM leads \
-                            WHERE tenant_id IN (SELECT unnest(",
+                            WHERE (tenant_id IN (SELECT unnest(",
                     )
                     .push_bind(group.tenants.clone())
-                    .push("::uuid[]))");
+                    .push("::uuid[]))) IS TRUE");
                 }
             }
             push_assignee::<Pg>(&mut q, &group.assignee);
