@@ -10,9 +10,10 @@ use crate::domain::{
 };
 use crate::domain::{Analytics, AnalyticsQuery, TenantOverview, Workflow, WorkflowStatus};
 use crate::domain::{
-    ApiKey, CreatedApiKey, CreatedInvitation, Grants, ImportReport, Invitation, Lead, LeadInput,
-    LeadPatch, LeadQuery, Me, Member, MemberPermissions, NewApiKey, NewInvitation, NewMember,
-    NewNote, NewTenant, Page, Role, Tenant, TenantPatch, TimelineEntry, Usage,
+    ApiKey, CreatedApiKey, CreatedInvitation, Grants, ImportReport, Invitation, KnowledgeDocument,
+    Lead, LeadInput, LeadPatch, LeadQuery, Me, Member, MemberPermissions, NewApiKey, NewInvitation,
+    NewKnowledgeDocument, NewMember, NewNote, NewTenant, Page, Role, Tenant, TenantPatch,
+    TimelineEntry, Usage,
 };
 
 /// Tenants are addressed by id: it survives a slug change.
@@ -107,6 +108,11 @@ pub enum Request {
     },
     ImportSample {
         tenant: String,
+    },
+    /// A knowledge document (Initialize tenant's starter document).
+    CreateKnowledge {
+        tenant: String,
+        new: NewKnowledgeDocument,
     },
     /// Reads `path` (in the task, not the UI loop) and imports it as CSV.
     ImportCsv {
@@ -320,6 +326,7 @@ pub enum Response {
     LeadCreated(ApiResult<Lead>),
     Usage(ApiResult<Usage>),
     Imported(ApiResult<ImportReport>),
+    KnowledgeCreated(ApiResult<KnowledgeDocument>),
     Exported(ApiResult<Exported>),
     /// A file is at the export's path: the user is asked before replacing it.
     ExportExists(String),
@@ -387,6 +394,7 @@ impl Response {
             Response::NoteAdded(r) => r.as_ref().err(),
             Response::Usage(r) => r.as_ref().err(),
             Response::Imported(r) => r.as_ref().err(),
+            Response::KnowledgeCreated(r) => r.as_ref().err(),
             Response::Exported(r) => r.as_ref().err(),
             Response::ExportExists(_) => None,
             Response::Agents(r) => r.as_ref().err(),
@@ -510,6 +518,9 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         }
         Request::Usage { tenant } => Response::Usage(client.usage(&tenant).await),
         Request::ImportSample { tenant } => Response::Imported(client.import_sample(&tenant).await),
+        Request::CreateKnowledge { tenant, new } => {
+            Response::KnowledgeCreated(client.create_knowledge(&tenant, &new).await)
+        }
         Request::ImportCsv { tenant, path } => match tokio::fs::read_to_string(&path).await {
             Ok(csv) => Response::Imported(client.import_csv(&tenant, csv).await),
             Err(e) => Response::Imported(Err(ApiError::Local(format!("cannot read {path}: {e}")))),

@@ -5,9 +5,9 @@ use super::agents::{mixed_agents, workspaces};
 use super::*;
 use switchboard::console::playground::ReplyMsg;
 use switchboard::domain::{
-    Agent, Channel, ImportReport, ModelInfo, PlaygroundEvent, PlaygroundLane, PlaygroundMessage,
-    PlaygroundRole, PlaygroundSession, PlaygroundTranscript, ProblemKind, ReplyStats, ReplyStatus,
-    Workspace,
+    Agent, Channel, ImportReport, KnowledgeDocument, KnowledgeFormat, ModelInfo, PlaygroundEvent,
+    PlaygroundLane, PlaygroundMessage, PlaygroundRole, PlaygroundSession, PlaygroundTranscript,
+    ProblemKind, ReplyStats, ReplyStatus, Workspace,
 };
 
 const QUESTION: &str = "Hi, do you have a bed for tonight? I'm Maria.";
@@ -552,6 +552,33 @@ fn initialize_tenant_resumes_and_lands_in_the_playground_ready_to_chat() {
     assert!(matches!(req, Request::CreateWorkspace { .. }), "{req:?}");
     let w: Workspace = workspaces().remove(0);
     let fx = app.on_response(id, Response::WorkspaceSaved(Ok(w)));
+    // The starter knowledge, from the business description typed.
+    let (id, req) = requests(&fx)
+        .into_iter()
+        .next()
+        .expect("a knowledge document");
+    let Request::CreateKnowledge { new, .. } = req else {
+        panic!("{req:?}");
+    };
+    assert_eq!(new.title, "About Open Arms");
+    assert!(
+        new.body.contains("Open Arms: a night shelter in Leeds"),
+        "{}",
+        new.body
+    );
+    let at = chrono::Utc::now();
+    let doc = KnowledgeDocument {
+        id: Uuid::from_u128(77),
+        tenant_id: tenant,
+        title: new.title,
+        body: new.body,
+        format: KnowledgeFormat::Markdown,
+        chunks: 1,
+        created_by: None,
+        created_at: at,
+        updated_at: at,
+    };
+    let fx = app.on_response(id, Response::KnowledgeCreated(Ok(doc)));
     let id = id_of(&fx, |r| matches!(r, Request::ImportSample { .. }));
     let report = ImportReport {
         imported: 27,
@@ -591,5 +618,26 @@ fn initialize_tenant_resumes_and_lands_in_the_playground_ready_to_chat() {
             .unwrap()
             .id
             == id
+    );
+}
+
+#[test]
+fn initialize_tenant_without_a_business_description_skips_the_knowledge_and_says_so() {
+    let (mut app, _) = init_until_workspace_fails();
+    // The description is emptied before saving again.
+    let backspaces = vec![code(KeyCode::Backspace); "a night shelter in Leeds".len()];
+    press(&mut app, &backspaces);
+    let fx = press(&mut app, &[ctrl('s')]);
+    let (id, req) = requests(&fx).into_iter().next().expect("a retry");
+    assert!(matches!(req, Request::CreateWorkspace { .. }), "{req:?}");
+    let w: Workspace = workspaces().remove(0);
+    let fx = app.on_response(id, Response::WorkspaceSaved(Ok(w)));
+    // No document is written from nothing: the samples come next.
+    let (_, req) = requests(&fx).into_iter().next().expect("the samples");
+    assert!(matches!(req, Request::ImportSample { .. }), "{req:?}");
+    let screen = render(&app, 80, 30);
+    assert!(
+        screen.contains("✓ Write the starter knowledge: skipped: no business description"),
+        "{screen}"
     );
 }

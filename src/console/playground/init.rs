@@ -1,6 +1,7 @@
 //! "Initialize tenant", the first run's one screen: the tenant, a first
 //! agent from a template prompt on the first ready model, a web-form
-//! workspace linked to it, the sample leads, then a playground session on
+//! workspace linked to it, a starter knowledge document from the business
+//! description, the sample leads, then a playground session on
 //! that agent, ready to chat. Each step runs after the one before; a
 //! failure stops there, is shown inline, and saving again resumes from it
 //! with everything typed kept.
@@ -13,6 +14,7 @@ use crate::console::request::Response;
 use crate::console::tenants::SAMPLES;
 use crate::console::widgets::form::Form;
 use crate::console::widgets::toast::Toast;
+use crate::domain::knowledge::starter_document;
 use crate::domain::{
     Agent, Channel, NewAgent, NewPlaygroundSession, NewTenant, PlaygroundSession, Tenant, Tier,
     Workspace,
@@ -28,16 +30,18 @@ pub enum InitStep {
     Model,
     Agent,
     Workspace,
+    Knowledge,
     Samples,
     Session,
 }
 
 impl InitStep {
-    pub const ALL: [InitStep; 6] = [
+    pub const ALL: [InitStep; 7] = [
         InitStep::Tenant,
         InitStep::Model,
         InitStep::Agent,
         InitStep::Workspace,
+        InitStep::Knowledge,
         InitStep::Samples,
         InitStep::Session,
     ];
@@ -48,6 +52,7 @@ impl InitStep {
             InitStep::Model => "Choose the first ready model",
             InitStep::Agent => "Create the agent “First response”",
             InitStep::Workspace => "Create the web-form workspace “Website”",
+            InitStep::Knowledge => "Write the starter knowledge",
             InitStep::Samples => "Import the sample leads",
             InitStep::Session => "Open the playground",
         }
@@ -61,6 +66,9 @@ pub struct InitProgress {
     pub model: Option<String>,
     pub agent: Option<Agent>,
     pub workspace: Option<Workspace>,
+    /// The starter knowledge document's title (`Some(None)` when there
+    /// was no business description to write it from).
+    pub knowledge: Option<Option<String>>,
     /// How many sample leads came in (`Some(0)` when skipped).
     pub samples: Option<u32>,
     pub running: Option<InitStep>,
@@ -74,6 +82,7 @@ impl InitProgress {
             InitStep::Model => self.model.is_some(),
             InitStep::Agent => self.agent.is_some(),
             InitStep::Workspace => self.workspace.is_some(),
+            InitStep::Knowledge => self.knowledge.is_some(),
             InitStep::Samples => self.samples.is_some(),
             InitStep::Session => false,
         }
@@ -84,6 +93,10 @@ impl InitProgress {
         match step {
             InitStep::Tenant => self.tenant.as_ref().map(|t| t.slug.clone()),
             InitStep::Model => self.model.clone(),
+            InitStep::Knowledge => self.knowledge.as_ref().map(|k| match k {
+                Some(title) => format!("“{title}”"),
+                None => "skipped: no business description".to_string(),
+            }),
             InitStep::Samples => self.samples.map(|n| match n {
                 0 => "none".to_string(),
                 n => format!("{n} leads"),
@@ -167,6 +180,19 @@ impl App {
                     strategy_active: true,
                 },
             },
+            (InitStep::Knowledge, Some((id, name))) => {
+                match starter_document(&name, &text("business")) {
+                    Some(new) => Request::CreateKnowledge {
+                        tenant: id.to_string(),
+                        new,
+                    },
+                    // Nothing typed to write it from: skipped.
+                    None => {
+                        self.init.knowledge = Some(None);
+                        return self.send_init(self.init.next(), form);
+                    }
+                }
+            }
             (InitStep::Samples, Some((id, _))) => Request::ImportSample {
                 tenant: id.to_string(),
             },
@@ -230,6 +256,7 @@ impl App {
                     self.init.samples = Some(0);
                 }
             }
+            Response::KnowledgeCreated(Ok(doc)) => self.init.knowledge = Some(Some(doc.title)),
             Response::Imported(Ok(report)) => self.init.samples = Some(report.imported),
             Response::PlaygroundSessionCreated(Ok(s)) => return self.init_finished(s),
             _ => {}
@@ -254,6 +281,10 @@ impl App {
             Some(0) | None => String::new(),
             Some(n) => format!(", {n} sample leads"),
         };
+        let knowledge = match self.init.knowledge {
+            Some(Some(_)) => ", a knowledge document",
+            _ => "",
+        };
         self.onboarding = None;
         self.pane = Pane::Playground;
         let mut chat = Chat::new(session.clone(), &self.theme);
@@ -265,7 +296,7 @@ impl App {
             chat: Some(chat),
         };
         self.toast(Toast::success(format!(
-            "{name} is ready: an agent, a web-form workspace{leads}. Write as a lead would."
+            "{name} is ready: an agent, a web-form workspace{knowledge}{leads}. Write as a lead would."
         )));
         // The header's usage counts changed with the samples.
         self.load_tenants()
