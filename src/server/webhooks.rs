@@ -205,17 +205,7 @@ pub async fn replay(
     Path((tenant, id, delivery)): Path<(String, Uuid, Uuid)>,
 ) -> ApiResult<(StatusCode, Json<WebhookDelivery>)> {
     let access = session.tenant_for_change(&state, &tenant, MANAGE).await?;
-    let webhook = state
-        .store
-        .webhook(access.tenant.id, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if !webhook.enabled {
-        return Err(ApiError::Conflict {
-            field: "enabled".into(),
-            detail: "the endpoint is disabled; enable it (PATCH enabled=true) to replay".into(),
-        });
-    }
+    enabled_endpoint(&state, access.tenant.id, id, "replay").await?;
     let d = state
         .store
         .replay_delivery(
@@ -270,23 +260,35 @@ pub async fn send_test(
     Path((tenant, id)): Path<(String, Uuid)>,
 ) -> ApiResult<(StatusCode, Json<WebhookDelivery>)> {
     let access = session.tenant_for_change(&state, &tenant, MANAGE).await?;
-    let webhook = state
-        .store
-        .webhook(access.tenant.id, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if !webhook.enabled {
-        return Err(ApiError::Conflict {
-            field: "enabled".into(),
-            detail: "the endpoint is disabled; enable it (PATCH enabled=true) to test it".into(),
-        });
-    }
+    enabled_endpoint(&state, access.tenant.id, id, "test it").await?;
     let d = state
         .store
         .send_test_event(&access.actor, access.tenant.id, id, state.clock.now())
         .await?;
     state.notify(access.tenant.id);
     Ok((StatusCode::ACCEPTED, Json(d)))
+}
+
+/// The tenant's endpoint `id` (404 when it has none), refused with 409 when
+/// it is disabled: nothing is sent to it until it is enabled again.
+async fn enabled_endpoint(
+    state: &AppState,
+    tenant_id: Uuid,
+    id: Uuid,
+    to: &str,
+) -> ApiResult<Webhook> {
+    let webhook = state
+        .store
+        .webhook(tenant_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !webhook.enabled {
+        return Err(ApiError::Conflict {
+            field: "enabled".into(),
+            detail: format!("the endpoint is disabled; enable it (PATCH enabled=true) to {to}"),
+        });
+    }
+    Ok(webhook)
 }
 
 /// Refuses a receiver on a loopback or private address, unless this server
