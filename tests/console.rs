@@ -42,6 +42,8 @@ mod permissions;
 mod playground;
 #[path = "console/reports.rs"]
 mod reports;
+#[path = "console/run_workflow.rs"]
+mod run_workflow;
 #[path = "console/views.rs"]
 mod views;
 #[path = "console/webhooks.rs"]

@@ -640,7 +640,9 @@ impl App {
                 }
                 Vec::new()
             }
-            purpose @ (PickPurpose::Stage { .. } | PickPurpose::Assign { .. }) => {
+            purpose @ (PickPurpose::Stage { .. }
+            | PickPurpose::Assign { .. }
+            | PickPurpose::WorkflowAgent { .. }) => {
                 with_cx!(self, leads, |l, cx| l
                     .picked(purpose, p.selected, &choice, &mut cx))
             }

@@ -240,9 +240,11 @@ pub enum Request {
         tenant: String,
         lead: Uuid,
     },
+    /// `agent: None` runs the agent of the workspace the lead came through.
     StartWorkflow {
         tenant: String,
         lead: Uuid,
+        agent: Option<Uuid>,
     },
     /// Every client tenant's figures (platform admins).
     PlatformOverview,
@@ -620,9 +622,11 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         Request::LeadWorkflows { tenant, lead } => {
             Response::LeadWorkflows(client.workflows(&tenant, None, Some(lead)).await)
         }
-        Request::StartWorkflow { tenant, lead } => {
-            Response::WorkflowStarted(client.start_workflow(&tenant, lead, None).await)
-        }
+        Request::StartWorkflow {
+            tenant,
+            lead,
+            agent,
+        } => Response::WorkflowStarted(client.start_workflow(&tenant, lead, agent).await),
         Request::PlatformOverview => Response::Overview(client.platform_overview().await),
         Request::Analytics { tenant, query } => {
             Response::Analytics(client.analytics(&tenant, &query).await)

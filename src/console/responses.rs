@@ -70,6 +70,14 @@ impl App {
         if flight.slot == Some(Slot::NotifiedLead) {
             return self.on_notified_lead(&flight, response);
         }
+        // The agents offered to run a lead's workflow with are the lead's.
+        if flight.slot == Some(Slot::WorkflowAgents) {
+            if let Response::Agents(r) = response {
+                with_cx!(self, leads, |l, cx| l
+                    .on_workflow_agents(&flight, r, &mut cx));
+            }
+            return Vec::new();
+        }
         if matches!(response, Response::Audit(_)) {
             return with_cx!(self, audit, |a, cx| a
                 .on_response(id, &flight, response, &mut cx));

@@ -243,6 +243,13 @@ pub enum PickPurpose {
         workspace: Uuid,
         ids: Vec<Option<Uuid>>,
     },
+    /// `ids[i]` is the agent of option `i`, to run a workflow for `lead`
+    /// with.
+    WorkflowAgent {
+        tenant: Uuid,
+        lead: Uuid,
+        ids: Vec<Uuid>,
+    },
     /// `ids[i]` is the playground message of option `i`, to save as a lead.
     SaveAsLead {
         tenant: Uuid,
@@ -258,6 +265,9 @@ pub struct Picker {
     pub options: Vec<String>,
     pub selected: usize,
     pub purpose: PickPurpose,
+    /// Shown instead of the list while it is empty: loading, why it is
+    /// empty and what to do; `None` says there is nothing to choose from.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -309,6 +319,8 @@ pub enum Slot {
     Approvals,
     /// The open lead's newest workflow.
     LeadWorkflow,
+    /// The agents offered to run the open lead's workflow with.
+    WorkflowAgents,
     /// The platform overview table.
     Overview,
     Analytics,

@@ -436,13 +436,18 @@ fn the_lead_detail_shows_its_workflow_and_starts_one() {
         .expect("the decision reads the workflow again")
         .0;
     app.on_response(reread, Response::LeadWorkflows(Ok(Vec::new())));
+    // It came through no workspace: the agent is picked first.
     let fx = press(&mut app, &[key('w')]);
+    let list = id_of(&fx, |r| matches!(r, Request::ListAgents { .. }));
+    app.on_response(list, Response::Agents(Ok(super::agents::mixed_agents())));
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
     let (id, req) = requests(&fx).into_iter().next().expect("a start");
     assert_eq!(
         req,
         Request::StartWorkflow {
             tenant: Uuid::from_u128(1).to_string(),
             lead: Uuid::from_u128(11),
+            agent: Some(Uuid::from_u128(201)),
         }
     );
     let mut queued = workflow(605, 11, false);

@@ -60,6 +60,7 @@ impl App {
                             workspace: w.id,
                             ids,
                         },
+                        note: None,
                     }));
                 }
             }

@@ -70,6 +70,7 @@ impl LeadsView {
                         lead: lead.id,
                         ids: stages.into_iter().map(|s| s.id).collect(),
                     },
+                    note: None,
                 }));
             }
             Action::Assign => {
@@ -90,6 +91,7 @@ impl LeadsView {
                         lead: lead.id,
                         ids,
                     },
+                    note: None,
                 }));
             }
             Action::AddNote => self.open_form(
@@ -178,12 +180,20 @@ impl LeadsView {
                     cx,
                 )
             }
+            PickPurpose::WorkflowAgent { tenant, lead, ids } => {
+                let agent = ids.get(selected).copied();
+                let agent_name = choice.split(" · ").next();
+                match agent {
+                    Some(a) => self.start_with(tenant, lead, Some(a), agent_name, cx),
+                    None => Vec::new(),
+                }
+            }
             // Other features' pickers.
             PickPurpose::LinkAgent { .. } | PickPurpose::SaveAsLead { .. } => Vec::new(),
         }
     }
 
-    fn lead_name(&self, id: Uuid) -> String {
+    pub(super) fn lead_name(&self, id: Uuid) -> String {
         let from_detail = self.detail.as_ref().filter(|d| d.lead.id == id);
         from_detail
             .map(|d| d.lead.name.clone())
@@ -228,8 +238,9 @@ impl LeadsView {
     }
 
     /// `w` runs the open lead's workflow: its failed, cancelled or rejected
-    /// one again, or else a new one with its workspace's agent; `W` cancels
-    /// the one in progress.
+    /// one again, or else a new one with its workspace's agent, or with an
+    /// agent picked when it came through no workspace; `W` cancels the one
+    /// in progress.
     pub(crate) fn workflow_action(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
         match action {
             Action::StartWorkflow => self.start_workflow(cx),
@@ -248,17 +259,13 @@ impl LeadsView {
             let id = wf.id;
             return crate::console::approvals::retry_workflow(tenant, id, &name, cx);
         }
-        cx.send_about(
-            Request::StartWorkflow {
-                tenant: tenant.to_string(),
-                lead,
-            },
-            None,
-            &format!("Started a workflow for {name}"),
-            &format!("Could not start a workflow for {name}"),
-            Some(tenant),
-            Some(lead),
-        )
+        // A lead that came through a workspace runs that workspace's agent
+        // (the server picks it); any other needs one named.
+        if d.lead.workspace_id.is_some() {
+            self.start_with(tenant, lead, None, None, cx)
+        } else {
+            self.pick_agent(tenant, lead, &name, cx)
+        }
     }
 
     fn stop_workflow(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {

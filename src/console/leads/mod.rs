@@ -12,6 +12,7 @@ mod flows;
 mod forms;
 mod pane;
 mod replies;
+mod run;
 mod transfer;
 
 use std::cmp::Ordering;

@@ -128,6 +128,9 @@ impl LeadsView {
                 cx.toast(Toast::success(flight.ok.clone()));
             }
             Response::WorkflowStarted(Err(e)) => {
+                if let Some(out) = self.on_start_refused(flight, &e, cx) {
+                    return out;
+                }
                 cx.toast(Toast::error(format!("{}: {}", flight.fail, e.message())));
             }
             _ => {}

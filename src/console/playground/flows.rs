@@ -358,6 +358,7 @@ impl App {
                         session,
                         ids: many.iter().map(|(id, _)| *id).collect(),
                     },
+                    note: None,
                 }));
             }
         }

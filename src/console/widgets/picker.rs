@@ -15,6 +15,7 @@ pub fn render(p: &Picker, area: Rect, buf: &mut Buffer, theme: &Theme, hint: Lin
         .iter()
         .map(|o| width(o))
         .chain([width(&p.title), hint.width()])
+        .chain(p.note.as_deref().map(width))
         .max()
         .unwrap_or(10);
     let w = (widest as u16).saturating_add(6);
@@ -32,7 +33,8 @@ pub fn render(p: &Picker, area: Rect, buf: &mut Buffer, theme: &Theme, hint: Lin
     }
     let list_area = Rect::new(inner.x, inner.y, inner.width, inner.height - 1);
     if p.options.is_empty() {
-        Span::styled("Nothing to choose from.", theme.dim).render(list_area, buf);
+        let note = p.note.as_deref().unwrap_or("Nothing to choose from.");
+        Span::styled(note, theme.dim).render(list_area, buf);
     } else {
         let items = p.options.iter().map(|o| ListItem::new(o.as_str()));
         let list = List::new(items)
