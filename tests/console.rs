@@ -28,6 +28,8 @@ use uuid::Uuid;
 mod account;
 #[path = "console/agents.rs"]
 mod agents;
+#[path = "console/api_keys.rs"]
+mod api_keys;
 #[path = "console/disclosure.rs"]
 mod disclosure;
 #[path = "console/keys.rs"]
@@ -333,6 +335,7 @@ fn snapshot_detail_members() {
             members: Ok(vec![member]),
             invitations: Ok(vec![]),
             keys: Err(unreachable()),
+            workspaces: Ok(vec![]),
         })),
     );
     insta::assert_snapshot!(render(&app, 80, 24));
@@ -447,6 +450,7 @@ fn detail_reply_after_leaving_the_detail_is_dropped() {
         members: Ok(vec![]),
         invitations: Ok(vec![]),
         keys: Ok(vec![]),
+        workspaces: Ok(vec![]),
     };
     app.on_response(id, Response::TenantDetail(Box::new(data)));
     assert!(app.tenants.detail().is_none());
@@ -556,6 +560,7 @@ fn api_key_is_shown_once_and_copied_with_osc52_effect() {
         members: Ok(vec![]),
         invitations: Ok(vec![]),
         keys: Ok(vec![]),
+        workspaces: Ok(vec![]),
     };
     app.on_response(id, Response::TenantDetail(Box::new(data)));
     press(&mut app, &[code(KeyCode::Tab), code(KeyCode::Tab)]);
@@ -662,7 +667,7 @@ mod random_keys {
                     let resp = match req {
                         Request::ListTenants => Response::Tenants(Err(unreachable())),
                         Request::LoadTenantDetail { .. } => Response::TenantDetail(Box::new(TenantDetailData {
-                            members: Ok(vec![]), invitations: Err(unreachable()), keys: Ok(vec![]),
+                            members: Ok(vec![]), invitations: Err(unreachable()), keys: Ok(vec![]), workspaces: Ok(vec![]),
                         })),
                         Request::CreateTenant(_) => Response::TenantCreated(Err(validation("name", "is taken"))),
                         Request::ListLeads { .. } => Response::Leads(Ok(Page { items: mixed_leads(), next_cursor: Some("c".into()) })),
@@ -739,6 +744,7 @@ fn settings_tab_shows_masked_secrets() {
         members: Ok(vec![]),
         invitations: Ok(vec![]),
         keys: Ok(vec![]),
+        workspaces: Ok(vec![]),
     };
     app.on_response(id, Response::TenantDetail(Box::new(data)));
     press(&mut app, &[key('h')]);

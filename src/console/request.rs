@@ -293,13 +293,15 @@ pub struct LeadData {
     pub timeline: ApiResult<Vec<TimelineEntry>>,
 }
 
-/// The three lists of the detail view fail independently: a manager may see
+/// The lists of the detail view fail independently: a manager may see
 /// members but not keys.
 #[derive(Debug, Clone)]
 pub struct TenantDetailData {
     pub members: ApiResult<Vec<Member>>,
     pub invitations: ApiResult<Vec<Invitation>>,
     pub keys: ApiResult<Vec<ApiKey>>,
+    /// What a new API key may be bound to.
+    pub workspaces: ApiResult<Vec<Workspace>>,
 }
 
 #[derive(Debug, Clone)]
@@ -451,15 +453,17 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         }
         Request::LoadTenantDetail { tenant } => {
             let t = tenant.as_str();
-            let (members, invitations, keys) = tokio::join!(
+            let (members, invitations, keys, workspaces) = tokio::join!(
                 client.all(|p| async move { client.list_members(t, &p).await }),
                 client.all(|p| async move { client.list_invitations(t, &p).await }),
                 client.all(|p| async move { client.list_api_keys(t, &p).await }),
+                client.list_workspaces(t),
             );
             Response::TenantDetail(Box::new(TenantDetailData {
                 members,
                 invitations,
                 keys,
+                workspaces,
             }))
         }
         Request::AddMember { tenant, new } => {

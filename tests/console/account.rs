@@ -441,6 +441,7 @@ fn a_session_the_server_no_longer_accepts_closes_the_console() {
             members: Err(gone.clone()),
             invitations: Err(gone.clone()),
             keys: Err(gone),
+            workspaces: Ok(vec![]),
         })),
     );
     assert!(app.quit);

@@ -81,6 +81,7 @@ fn unreachable_detail_shows_inline_error_and_r_retries() {
         members: Err(unreachable()),
         invitations: Err(unreachable()),
         keys: Err(unreachable()),
+        workspaces: Ok(vec![]),
     };
     app.on_response(id, Response::TenantDetail(Box::new(data)));
     assert!(render(&app, 80, 24).contains("Press r to retry"));

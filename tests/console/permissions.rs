@@ -33,6 +33,7 @@ fn members_tab() -> App {
             members: Ok(vec![agent_with_grants()]),
             invitations: Ok(vec![]),
             keys: Ok(vec![]),
+            workspaces: Ok(vec![]),
         })),
     );
     app

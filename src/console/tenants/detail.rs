@@ -9,7 +9,7 @@ use crate::console::component::Cx;
 use crate::console::effect::{Effect, Request};
 use crate::console::keymap::Context;
 use crate::console::state::{Confirmable, FormPurpose, Load, Slot};
-use crate::domain::{ApiKey, Invitation, Member};
+use crate::domain::{ApiKey, Invitation, Member, Workspace};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DetailTab {
@@ -61,6 +61,8 @@ pub struct Detail {
     pub checklist: Option<Checklist>,
     pub invitations: Load<Vec<Invitation>>,
     pub keys: Load<Vec<ApiKey>>,
+    /// The workspaces a new key may be bound to.
+    pub workspaces: Load<Vec<Workspace>>,
     pub selected: usize,
 }
 
@@ -73,6 +75,7 @@ impl Detail {
             checklist: None,
             invitations: Load::Loading,
             keys: Load::Loading,
+            workspaces: Load::Loading,
             selected: 0,
         }
     }
@@ -159,6 +162,9 @@ pub(super) fn load(detail: &mut Option<Detail>, tenant: Uuid, cx: &mut Cx<'_>) -
         }
         if d.keys.is_failed() {
             d.keys = Load::Loading;
+        }
+        if d.workspaces.is_failed() {
+            d.workspaces = Load::Loading;
         }
     }
     let req = Request::LoadTenantDetail {

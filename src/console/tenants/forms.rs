@@ -137,17 +137,28 @@ pub(crate) fn form_fields(
                 vec![Field::choice("role", "Role", &ROLES, role)],
             )
         }
-        FormPurpose::NewKey(_) => (
-            "New API key".to_string(),
-            vec![Field::line_with_placeholder(
-                "name",
-                "Name",
-                "",
-                "e.g. website form",
-            )],
-        ),
+        FormPurpose::NewKey(_) => {
+            let labels = workspace_options(detail);
+            let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+            (
+                "New API key".to_string(),
+                vec![
+                    Field::line_with_placeholder("name", "Name", "", "e.g. website form"),
+                    Field::choice("workspace_id", "Workspace", &labels, labels[0]),
+                ],
+            )
+        }
         _ => return None,
     })
+}
+
+/// The workspace choice of the new-key form: none first, then each of the
+/// tenant's workspaces, in the order the detail listed them.
+fn workspace_options(detail: Option<&Detail>) -> Vec<String> {
+    let listed = detail.and_then(|d| d.workspaces.loaded());
+    let mut labels = vec!["— none".to_string()];
+    labels.extend(listed.into_iter().flatten().map(|w| w.name.clone()));
+    labels
 }
 
 /// Saves a tenant form; the bool says whether it stays open.
@@ -323,12 +334,20 @@ pub(crate) fn submit(
             )
         }
         FormPurpose::NewKey(t) => {
+            // Option 0 is "none"; option i the (i-1)th workspace listed.
+            let workspace = f
+                .choice_index("workspace_id")
+                .and_then(|i| i.checked_sub(1))
+                .and_then(|i| detail?.workspaces.loaded()?.get(i));
             let new = NewApiKey {
                 name: text("name"),
                 scope: None,
-                workspace_id: None,
+                workspace_id: workspace.map(|w| w.id),
             };
-            let ok = format!("Created API key {}", new.name);
+            let ok = match workspace {
+                Some(w) => format!("Created API key {} for {}", new.name, w.name),
+                None => format!("Created API key {}", new.name),
+            };
             (
                 Request::CreateKey {
                     tenant: t.to_string(),

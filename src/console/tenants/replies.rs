@@ -70,6 +70,9 @@ pub(super) fn apply(
                 d.keys = data
                     .keys
                     .map_or_else(|e| Load::Failed(msg(e)), Load::Loaded);
+                d.workspaces = data
+                    .workspaces
+                    .map_or_else(|e| Load::Failed(msg(e)), Load::Loaded);
                 d.clamp();
             }
         }
