@@ -500,6 +500,12 @@ async fn workers_are_shared_fairly_and_within_each_tiers_cap() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(422));
+    // The console opens its agent picker on this field's error.
+    assert!(
+        err.problem()
+            .is_some_and(|p| p.errors.iter().any(|e| e.field == "agent_id")),
+        "{err:?}"
+    );
     let agent = app.admin.list_agents(&big).await.unwrap()[0].id;
     let wf = app
         .admin
