@@ -203,8 +203,9 @@ impl LlmError {
     pub fn public_message(&self) -> String {
         match self {
             LlmError::ModelMissing { .. } => {
-                "the local model is not installed on this server; ask a platform admin to \
-                 install it"
+                "the local model is not installed on this server; a platform admin installs \
+                 it with `switchboard model fetch` (about 93 MB), or names another model in \
+                 the agent"
                     .into()
             }
             LlmError::Unreachable { reason, .. } => format!(
@@ -305,5 +306,18 @@ mod disclosure_tests {
                 assert!(!public.contains(secret), "{public}");
             }
         }
+    }
+
+    /// A workflow that failed for want of the local model says how to
+    /// install it: on the embedded platform the reader is the admin.
+    #[test]
+    fn a_missing_local_model_says_the_command_that_installs_it() {
+        let e = LlmError::ModelMissing {
+            path: "/srv/switchboard/models/smollm2.gguf".into(),
+            fetch_command: "switchboard model fetch".into(),
+        };
+        let public = e.public_message();
+        assert!(public.contains("`switchboard model fetch`"), "{public}");
+        assert!(!public.contains("/srv/"), "{public}");
     }
 }
