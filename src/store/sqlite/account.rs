@@ -35,6 +35,7 @@ impl AccountStore for SqliteStore {
         let Some(row) = row else { return Ok(None) };
         let last = row.last_used_at.map(|l| l.0.timestamp_millis());
         if last.is_none_or(|l| now - l >= clock.touch_every().num_milliseconds()) {
+            let _turn = self.writer_turn().await;
             sqlx::query("UPDATE sessions SET last_used_at = ? WHERE token_hash = ?")
                 .bind(now)
                 .bind(token_hash)
@@ -46,6 +47,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn end_sessions(&self, user_id: Uuid, keep: Option<&str>) -> StoreResult<u64> {
+        let _turn = self.writer_turn().await;
         let done = sqlx::query(
             "DELETE FROM sessions WHERE user_id = ? AND (? IS NULL OR token_hash <> ?)",
         )
@@ -59,6 +61,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn set_password_hash(&self, user_id: Uuid, password_hash: &str) -> StoreResult<()> {
+        let _turn = self.writer_turn().await;
         let done = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
             .bind(password_hash)
             .bind(user_id.to_string())
@@ -139,6 +142,7 @@ impl AccountStore for SqliteStore {
             created_at: to_dt(now_ms()),
             invited_by_tenant: None,
         };
+        let _turn = self.writer_turn().await;
         sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, platform_admin, created_at) \
              VALUES (?, ?, ?, ?, ?, ?)",
@@ -172,6 +176,7 @@ impl AccountStore for SqliteStore {
         token_hash: &str,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
+        let _turn = self.writer_turn().await;
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_used_at) \
              VALUES (?1, ?2, ?3, ?4, ?3)",
@@ -187,6 +192,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        let _turn = self.writer_turn().await;
         sqlx::query("DELETE FROM sessions WHERE token_hash = ? OR expires_at <= ?")
             .bind(token_hash)
             .bind(now_ms())

@@ -89,6 +89,18 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// The writer's turn for one statement outside a transaction. Every
+    /// write waits for it, in order (tokio's mutex is fair): a statement run
+    /// straight on the pool would instead wait in SQLite's busy handler,
+    /// which is not, and behind a steady stream of write transactions (a
+    /// webhook dispatcher retrying hundreds of deliveries) it gave up after
+    /// the 10 s busy timeout and the request answered 500.
+    pub(crate) async fn writer_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.writer.clone().lock_owned().await
+    }
+}
+
 pub(crate) fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }

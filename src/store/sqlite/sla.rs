@@ -165,11 +165,14 @@ impl SlaStore for SqliteStore {
     async fn sla_sweep(&self, now: DateTime<Utc>) -> StoreResult<SweepReport> {
         let mut report = SweepReport::default();
         // Idempotency keys are honoured for at least 24 h; keep them 48 h.
-        sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
-            .bind((now - chrono::Duration::hours(48)).timestamp_millis())
-            .execute(&self.pool)
-            .await
-            .map_err(|e| db_error(e, "expire idempotency keys"))?;
+        {
+            let _turn = self.writer_turn().await;
+            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
+                .bind((now - chrono::Duration::hours(48)).timestamp_millis())
+                .execute(&self.pool)
+                .await
+                .map_err(|e| db_error(e, "expire idempotency keys"))?;
+        }
         // Breaches first: a lead already overdue gets its breach alert, and its
         // at-risk alert is then moot (claimed without a message).
         for alert in [SlaAlert::Breached, SlaAlert::AtRisk] {
