@@ -147,6 +147,32 @@ pub fn validate_name(field: &str, name: &str, errors: &mut Vec<FieldError>) {
     }
 }
 
+/// The most characters a prompt and a model name may be sent with.
+pub const MAX_PROMPT_CHARS: usize = 20_000;
+pub const MAX_MODEL_CHARS: usize = 120;
+
+/// The lengths as sent, blanks included (the schema's `maxLength` counts
+/// them; the config is validated again once trimmed). A model name padded
+/// with leading blanks past 120 characters was accepted because only its
+/// trimmed form was counted.
+pub fn validate_sent_lengths(
+    system_prompt: Option<&str>,
+    model: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) {
+    for (field, value, max) in [
+        ("system_prompt", system_prompt, MAX_PROMPT_CHARS),
+        ("model", model, MAX_MODEL_CHARS),
+    ] {
+        if value.is_some_and(|v| v.chars().count() > max) {
+            errors.push(FieldError::new(
+                field,
+                format!("must be at most {max} characters"),
+            ));
+        }
+    }
+}
+
 impl AgentConfig {
     pub fn validate(&self, errors: &mut Vec<FieldError>) {
         if self.system_prompt.trim().is_empty() {
@@ -276,6 +302,18 @@ pub struct WorkspacePatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lengths_count_what_was_sent_blanks_included() {
+        let padded = format!("{}ollama/{}", " ".repeat(10), "m".repeat(110));
+        let mut errors = Vec::new();
+        validate_sent_lengths(Some("Be kind."), Some(&padded), &mut errors);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "model");
+        let mut errors = Vec::new();
+        validate_sent_lengths(None, Some(padded.trim()), &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+    }
 
     #[test]
     fn config_validation_names_the_fields() {

@@ -9,7 +9,9 @@ use super::access::{Access, Need};
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Session};
 use super::AppState;
-use crate::domain::agent::{validate_name, DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE};
+use crate::domain::agent::{
+    validate_name, validate_sent_lengths, DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE,
+};
 use crate::domain::{
     Agent, AgentConfig, AgentPatch, AgentVersion, FieldError, NewAgent, Permission, Problem,
     Sharing, SharingChange,
@@ -71,6 +73,7 @@ pub async fn create(
     };
     let mut errors = Vec::new();
     validate_name("name", &new.name, &mut errors);
+    validate_sent_lengths(Some(&new.system_prompt), Some(&new.model), &mut errors);
     config.validate(&mut errors);
     ApiError::check(errors)?;
     let description = new.description.unwrap_or_default();
@@ -118,6 +121,11 @@ pub async fn update(
     if let Some(name) = &patch.name {
         validate_name("name", name, &mut errors);
     }
+    validate_sent_lengths(
+        patch.system_prompt.as_deref(),
+        patch.model.as_deref(),
+        &mut errors,
+    );
     let config = patch.touches_config().then(|| AgentConfig {
         system_prompt: patch
             .system_prompt
