@@ -177,13 +177,13 @@ impl AgentConfig {
     pub fn validate(&self, errors: &mut Vec<FieldError>) {
         if self.system_prompt.trim().is_empty() {
             errors.push(FieldError::new("system_prompt", "is required"));
-        } else if self.system_prompt.chars().count() > 20_000 {
+        } else if self.system_prompt.chars().count() > MAX_PROMPT_CHARS {
             errors.push(FieldError::new(
                 "system_prompt",
-                "must be at most 20000 characters",
+                format!("must be at most {MAX_PROMPT_CHARS} characters"),
             ));
         }
-        let fits = self.model.chars().count() <= 120;
+        let fits = self.model.chars().count() <= MAX_MODEL_CHARS;
         match self.model.split_once('/') {
             Some((p, m)) if !p.is_empty() && !m.is_empty() && fits => {}
             _ => errors.push(FieldError::new(
