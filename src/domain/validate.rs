@@ -1,10 +1,34 @@
 //! Small input checks shared by request types.
 
+/// Rust's White_Space (what `str::trim` and `char::is_whitespace` take) as
+/// the body of a regex character class. The OpenAPI document's patterns say
+/// "blank" with it instead of `\s`: `\s` differs between regex dialects
+/// (ECMA-262 counts U+FEFF and not U+0085, Python counts U+001C–U+001F), and a
+/// pattern that disagrees with the server is a schema that lies.
+macro_rules! white_space {
+    () => {
+        r"\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+    };
+}
+
+/// The class body of [`white_space!`], for code that builds patterns.
+pub const WHITE_SPACE: &str = white_space!();
+
+/// "Not blank" as the server decides it: at least one character that
+/// `str::trim` keeps. Every `\S` pattern of a request type becomes this in
+/// the served document (`server::openapi`).
+pub const NOT_BLANK: &str = concat!("[^", white_space!(), "]");
+
 /// [`is_email`] as a JSON Schema `pattern` (with `maxLength` 254), which the
 /// OpenAPI document puts in place of each `format: email` (the server's rule,
-/// not RFC 5321's). Lengths count characters, as JSON Schema does.
-pub const EMAIL_PATTERN: &str =
-    r"^[^@\s\x00-\x1f\x7f-\x9f]{1,64}@[^@.\s\x00-\x1f\x7f-\x9f]+(\.[^@.\s\x00-\x1f\x7f-\x9f]+)+$";
+/// not RFC 5321's). Lengths count characters, as JSON Schema does. The
+/// refused characters are exactly `is_whitespace() || is_control()`: the
+/// controls U+0000–U+001F and U+007F–U+009F, and White_Space beyond them.
+pub const EMAIL_PATTERN: &str = concat!(
+    r"^[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]{1,64}",
+    r"@[^@.\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+",
+    r"(\.[^@.\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+)+$"
+);
 pub const EMAIL_MAX_CHARS: usize = 254;
 
 /// A pragmatic email check: one `@`, a non-empty local part, a dotted domain,

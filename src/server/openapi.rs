@@ -154,9 +154,12 @@ const UUID_PATTERN: &str =
 /// or a fuzzer reading the document knows what is refused. (Done on the
 /// JSON: utoipa's types do not read their own output back.)
 fn add_format_patterns(value: &mut serde_json::Value) {
-    use crate::domain::validate::{EMAIL_MAX_CHARS, EMAIL_PATTERN};
+    use crate::domain::validate::{EMAIL_MAX_CHARS, EMAIL_PATTERN, WHITE_SPACE};
     match value {
         serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::String(pattern)) = map.get_mut("pattern") {
+                *pattern = spell_out_blanks(pattern);
+            }
             let format = map
                 .get("format")
                 .and_then(|f| f.as_str())
@@ -177,7 +180,7 @@ fn add_format_patterns(value: &mut serde_json::Value) {
                     // internationalised addresses, so the marker is free.
                     Some("idn-email") => {
                         map.remove("format");
-                        let either = format!(r"^\s*$|{EMAIL_PATTERN}");
+                        let either = format!(r"^[{WHITE_SPACE}]*$|{EMAIL_PATTERN}");
                         map.insert("pattern".into(), either.into());
                         map.entry("maxLength").or_insert(EMAIL_MAX_CHARS.into());
                     }
@@ -202,6 +205,58 @@ fn add_format_patterns(value: &mut serde_json::Value) {
         serde_json::Value::Array(items) => items.iter_mut().for_each(add_format_patterns),
         _ => {}
     }
+}
+
+/// Request types write "blank" as `\s` and "not blank" as `\S` in their
+/// patterns, meaning what the server means: Rust's White_Space, which
+/// `str::trim` removes. Regex dialects disagree on `\s` (ECMA-262 counts
+/// U+FEFF and not U+0085), so the document spells both out with
+/// [`WHITE_SPACE`](crate::domain::validate::WHITE_SPACE). `[\s\S]`, any
+/// character in every dialect, is kept.
+fn spell_out_blanks(pattern: &str) -> String {
+    const ANY: &str = r"[\s\S]";
+    pattern
+        .split(ANY)
+        .map(spell_out_piece)
+        .collect::<Vec<_>>()
+        .join(ANY)
+}
+
+fn spell_out_piece(piece: &str) -> String {
+    use crate::domain::validate::{NOT_BLANK, WHITE_SPACE};
+    let mut out = String::with_capacity(piece.len());
+    let mut chars = piece.chars();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('s') if in_class => out.push_str(WHITE_SPACE),
+                Some('s') => {
+                    out.push('[');
+                    out.push_str(WHITE_SPACE);
+                    out.push(']');
+                }
+                Some('S') if !in_class => out.push_str(NOT_BLANK),
+                // `\S` inside another class has no spelled-out form; the
+                // document test refuses it.
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn problem_as_problem_json(response: &mut Response) {
@@ -246,3 +301,7 @@ pub fn document_json() -> &'static serde_json::Value {
 pub async fn document() -> Json<&'static serde_json::Value> {
     Json(document_json())
 }
+
+#[cfg(test)]
+#[path = "openapi_patterns_tests.rs"]
+mod patterns_tests;

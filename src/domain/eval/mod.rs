@@ -131,12 +131,6 @@ pub struct EvalExpectations {
     pub max_chars: Option<u32>,
 }
 
-/// "Not blank" as the server decides it (`str::trim`, Unicode White_Space),
-/// as a schema pattern: `\S` in the schema's ECMA-262 regexes differs on
-/// U+0085 (blank to Rust, not to ECMA) and U+FEFF (the other way round), so a
-/// phrase of one U+0085 was schema-valid and refused (schemathesis ST202).
-pub const NOT_BLANK: &str = "[^\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
-
 /// A phrase a reply is checked for: 1 to 200 characters, not blank.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -149,7 +143,7 @@ impl utoipa::PartialSchema for Phrase {
         ObjectBuilder::new()
             .schema_type(Type::String)
             .max_length(Some(MAX_PHRASE_CHARS))
-            .pattern(Some(NOT_BLANK))
+            .pattern(Some(crate::domain::validate::NOT_BLANK))
             .into()
     }
 }
