@@ -33,13 +33,15 @@ ACCEPTED = {
         "slug": "when absent, derived from the name, which may leave nothing usable",
         "settings": "pipeline stage names unique; spam keywords and secret names (item rules not yet in \
 the schema); manager_email empty or an email (not yet in the schema); draft_categories unique \
-names of the five categories (not yet an enum in the schema)",
+names of the five categories (not yet an enum in the schema); business_hours: an IANA time zone \
+name (a list no schema carries) and at least one opening range in the week",
     },
     ("PATCH", "/api/v1/tenants/{tenant}"): {
         "slug": "the platform tenant's slug cannot change",
         "settings": "pipeline stage names unique and ids known; spam keywords and secret names \
 (item rules not yet in the schema); manager_email empty or an email (not yet in the schema); draft_categories unique \
-names of the five categories (not yet an enum in the schema)",
+names of the five categories (not yet an enum in the schema); business_hours: an IANA time zone \
+name (a list no schema carries) and at least one opening range in the week",
     },
     ("POST", "/api/v1/tenants/{tenant}/workflows/{id}/approve"): {"reply": "required while the run has no draft"},
     ("POST", "/api/v1/tenants/{tenant}/members"): {

@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod api_key;
 pub mod audit;
 pub mod auth;
+pub mod business_hours;
 pub mod eval;
 pub mod event;
 pub mod knowledge;

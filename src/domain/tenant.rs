@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::business_hours::BusinessHours;
 use super::problem::FieldError;
 use super::validate;
 
@@ -182,6 +183,10 @@ pub struct TenantSettings {
     /// reply; the others are qualified and recorded, with no draft.
     #[serde(default = "super::research::default_draft_categories")]
     pub draft_categories: Vec<String>,
+    /// Opening hours: when set, `sla_hours` counts business hours (the SLA
+    /// clock stops while the business is closed); otherwise wall-clock hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_hours: Option<BusinessHours>,
 }
 
 impl Default for TenantSettings {
@@ -200,6 +205,7 @@ impl Default for TenantSettings {
             manager_email: None,
             secrets: BTreeMap::new(),
             draft_categories: super::research::default_draft_categories(),
+            business_hours: None,
         }
     }
 }
@@ -210,12 +216,39 @@ fn default_at_risk_percent() -> u8 {
 
 impl TenantSettings {
     /// The SLA deadline and the at-risk moment of a lead received at `at`.
+    ///
+    /// With business hours, both are counted in open time: a lead that
+    /// arrives on Friday evening for a business open on weekdays is due on
+    /// Monday. (A schedule with no open time within two years falls back to
+    /// wall-clock hours rather than never being due.)
     pub fn sla_clock(&self, at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-        let due = at + chrono::Duration::hours(i64::from(self.sla_hours));
+        let window = chrono::Duration::hours(i64::from(self.sla_hours));
+        let percent = i64::from(self.sla_at_risk_percent.min(100));
+        if let Some(schedule) = self
+            .business_hours
+            .as_ref()
+            .and_then(BusinessHours::schedule)
+        {
+            let before_risk =
+                chrono::Duration::milliseconds(window.num_milliseconds() * (100 - percent) / 100);
+            if let (Some(due), Some(risk)) =
+                (schedule.add(at, window), schedule.add(at, before_risk))
+            {
+                return (due, risk);
+            }
+        }
+        let due = at + window;
         (
             due,
             super::lead::at_risk_from(at, due, self.sla_at_risk_percent),
         )
+    }
+
+    /// The opening hours to count SLA time in, when set and valid.
+    pub fn schedule(&self) -> Option<super::business_hours::Schedule> {
+        self.business_hours
+            .as_ref()
+            .and_then(BusinessHours::schedule)
     }
 
     /// The stage new leads enter.
@@ -310,6 +343,16 @@ pub struct TenantSettingsPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_items = 5)]
     pub draft_categories: Option<Vec<String>>,
+    /// Opening hours to count the SLA in (the whole value); `null` removes
+    /// them, so `sla_hours` counts wall-clock hours again. Open leads'
+    /// deadlines are recomputed when they change.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "validate::nullable_object"
+    )]
+    #[schema(value_type = Option<BusinessHours>)]
+    pub business_hours: Option<Option<BusinessHours>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -455,6 +498,9 @@ impl TenantSettingsPatch {
         if let Some(categories) = &self.draft_categories {
             super::research::validate_draft_categories(categories, errors);
         }
+        if let Some(Some(hours)) = &self.business_hours {
+            hours.validate("settings.business_hours", errors);
+        }
         if let Some(secrets) = &self.secrets {
             for name in secrets.keys() {
                 if name.is_empty()
@@ -521,6 +567,9 @@ impl TenantSettingsPatch {
         if let Some(categories) = &self.draft_categories {
             settings.draft_categories = categories.iter().map(|c| c.trim().to_string()).collect();
         }
+        if let Some(hours) = &self.business_hours {
+            settings.business_hours = hours.clone();
+        }
         if let Some(secrets) = &self.secrets {
             for (k, v) in secrets {
                 if v.is_empty() {
@@ -553,6 +602,9 @@ impl TenantSettingsPatch {
         }
         if self.draft_categories.is_some() {
             out.push("settings.draft_categories".into());
+        }
+        if self.business_hours.is_some() {
+            out.push("settings.business_hours".into());
         }
         if let Some(s) = &self.secrets {
             out.extend(s.keys().map(|k| format!("settings.secrets.{k}")));

@@ -82,6 +82,34 @@ where
     }
 }
 
+/// For a field where `null` means "remove it" and absence "leave it":
+/// `Some(None)` for `null`, `Some(Some(_))` for an object (not an array of
+/// its fields). Goes with `#[serde(default)]`, which makes absence `None`.
+pub fn nullable_object<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    optional_object(d).map(Some)
+}
+
+/// A list of objects, each an object (not an array of its fields).
+pub fn objects<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    use serde::Deserialize;
+    Vec::<serde_json::Value>::deserialize(d)?
+        .into_iter()
+        .map(|v| match v {
+            v @ serde_json::Value::Object(_) => T::deserialize(v).map_err(D::Error::custom),
+            _ => Err(D::Error::custom("each item must be an object")),
+        })
+        .collect()
+}
+
 pub fn normalize_email(s: &str) -> String {
     s.trim().to_lowercase()
 }

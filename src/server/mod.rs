@@ -26,6 +26,7 @@ pub mod password;
 mod playground;
 mod queue;
 mod ratelimit;
+mod reclock;
 pub mod retention;
 pub mod slots;
 pub mod supervise;

@@ -169,10 +169,14 @@ pub async fn update(
         resource_id: current.id.to_string(),
         changes: serde_json::Value::Object(changes),
     };
+    let reclock = super::reclock::clock_changed(&current.settings, &row.settings);
     let mut tenant = state
         .store
         .update_tenant(&access.actor, current.id, row, audit)
         .await?;
+    if reclock {
+        super::reclock::spawn(&state, tenant.id);
+    }
     tenant.settings = tenant.settings.masked();
     Ok(Json(tenant))
 }

@@ -50,4 +50,48 @@ pub trait SlaStore: Send + Sync {
     async fn sla_sweep(&self, now: DateTime<Utc>) -> StoreResult<SweepReport>;
     /// Outbox messages not yet sent (for delivery and for tests).
     async fn pending_outbox(&self, tenant_id: Uuid) -> StoreResult<Vec<OutboxMessage>>;
+    /// Recomputes, from the tenant's current settings, the SLA deadlines of
+    /// up to [`RECLOCK_BATCH`] of its unanswered leads with ids after
+    /// `after`, in one short transaction; each lead whose deadline moves gets
+    /// a `sla_reclocked` timeline entry, and an alert already sent for a
+    /// moment now in the future is sent again when it comes.
+    async fn reclock_leads(
+        &self,
+        tenant_id: Uuid,
+        after: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Reclocked>;
+}
+
+/// Leads read per [`SlaStore::reclock_leads`] transaction.
+pub const RECLOCK_BATCH: usize = 500;
+
+/// What one [`SlaStore::reclock_leads`] batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reclocked {
+    /// Leads read; fewer than [`RECLOCK_BATCH`] means the walk is done.
+    pub scanned: usize,
+    /// Leads whose deadline moved.
+    pub changed: usize,
+    /// The last lead read: where the next batch starts.
+    pub last: Option<Uuid>,
+}
+
+/// A lead's new deadline and at-risk moment under `settings`, when either
+/// differs from what is stored (compared to the millisecond, the precision
+/// both stores keep). The one rule both stores apply.
+pub fn new_clock(
+    settings: &crate::domain::TenantSettings,
+    created_at: DateTime<Utc>,
+    due: DateTime<Utc>,
+    at_risk: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let (new_due, new_risk) = settings.sla_clock(created_at);
+    let same = |a: DateTime<Utc>, b: DateTime<Utc>| a.timestamp_millis() == b.timestamp_millis();
+    (!same(new_due, due) || !same(new_risk, at_risk)).then_some((new_due, new_risk))
+}
+
+/// The timeline entry of a moved deadline.
+pub fn reclocked_entry(due: DateTime<Utc>, new_due: DateTime<Utc>) -> serde_json::Value {
+    serde_json::json!({ "from": due, "to": new_due })
 }

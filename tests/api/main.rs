@@ -12,6 +12,7 @@ mod attacks_robustness;
 mod attacks_suspended;
 mod audit;
 mod auth;
+mod business_hours;
 mod common;
 mod email;
 mod evals;

@@ -92,6 +92,7 @@ async fn settings_update_masks_secrets_and_audits_names_only() {
                     secrets: Some(BTreeMap::from([("crm_token".into(), secret.into())])),
                     sla_at_risk_percent: Some(50),
                     draft_categories: None,
+                    business_hours: None,
                 }),
                 ..Default::default()
             },

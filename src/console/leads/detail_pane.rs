@@ -81,6 +81,7 @@ fn describe(v: &LeadsView, e: &TimelineEntry) -> String {
         "updated" => "edited".into(),
         "sla_at_risk" => "SLA at risk".into(),
         "sla_breached" => "SLA breached".into(),
+        "sla_reclocked" => format!("SLA deadline recomputed: due {}", text_of(d, "to")),
         other => other.replace('_', " "),
     }
 }

@@ -14,7 +14,8 @@ use super::leads::{log_event, timeline_entry};
 use super::{db_error, ms, set_tenant, PgStore, EVENTS_CHANNEL};
 use crate::domain::TenantSettings;
 use crate::store::{
-    Actor, EventRecord, EventStore, OutboxMessage, SlaAlert, SlaStore, StoreResult, SweepReport,
+    new_clock, reclocked_entry, Actor, EventRecord, EventStore, OutboxMessage, Reclocked, SlaAlert,
+    SlaStore, StoreResult, SweepReport, RECLOCK_BATCH,
 };
 
 /// Leads claimed per sweep transaction, so one sweep never holds its row
@@ -187,6 +188,83 @@ impl PgStore {
 
 #[async_trait]
 impl SlaStore for PgStore {
+    async fn reclock_leads(
+        &self,
+        tenant_id: Uuid,
+        after: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Reclocked> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        let settings: Option<serde_json::Value> =
+            sqlx::query_scalar("SELECT settings FROM tenants WHERE id = $1")
+                .bind(tenant_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| db_error(e, "read the tenant's settings"))?;
+        let Some(settings) = settings else {
+            return Ok(Reclocked::default());
+        };
+        let settings: TenantSettings = serde_json::from_value(settings).unwrap_or_default();
+        // FOR UPDATE: a lead answered meanwhile keeps its answer's state.
+        let rows = sqlx::query(
+            "SELECT id, created_at, sla_due_at, at_risk_at FROM leads \
+             WHERE tenant_id = $1 AND NOT responded AND id > $2 ORDER BY id LIMIT $3 FOR UPDATE",
+        )
+        .bind(tenant_id)
+        .bind(after.unwrap_or(Uuid::nil()))
+        .bind(RECLOCK_BATCH as i64)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "read leads to reclock"))?;
+        let mut out = Reclocked {
+            scanned: rows.len(),
+            ..Reclocked::default()
+        };
+        for r in rows {
+            let err = |e| db_error(e, "read a lead to reclock");
+            let lead_id: Uuid = r.try_get("id").map_err(err)?;
+            out.last = Some(lead_id);
+            let due: DateTime<Utc> = r.try_get("sla_due_at").map_err(err)?;
+            let Some((new_due, new_risk)) = new_clock(
+                &settings,
+                r.try_get("created_at").map_err(err)?,
+                due,
+                r.try_get("at_risk_at").map_err(err)?,
+            ) else {
+                continue;
+            };
+            sqlx::query(
+                "UPDATE leads SET sla_due_at = $1, at_risk_at = $2, \
+                 sla_breached_alerted_at = CASE WHEN $1 > $3 THEN NULL ELSE sla_breached_alerted_at END, \
+                 sla_at_risk_alerted_at = CASE WHEN $2 > $3 THEN NULL ELSE sla_at_risk_alerted_at END \
+                 WHERE tenant_id = $4 AND id = $5",
+            )
+            .bind(ms(new_due))
+            .bind(ms(new_risk))
+            .bind(ms(now))
+            .bind(tenant_id)
+            .bind(lead_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "reclock a lead"))?;
+            timeline_entry(
+                &mut tx,
+                tenant_id,
+                lead_id,
+                "sla_reclocked",
+                &Actor::system(),
+                reclocked_entry(due, new_due),
+                now,
+            )
+            .await?;
+            out.changed += 1;
+        }
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit reclocked leads"))?;
+        Ok(out)
+    }
+
     async fn sla_sweep(&self, now: DateTime<Utc>) -> StoreResult<SweepReport> {
         let mut report = SweepReport::default();
         // Idempotency keys are honoured for at least 24 h; keep them 48 h.
