@@ -9,7 +9,7 @@ use super::account::{InvitationsView, SignedOut};
 use super::action::Action;
 use super::agents::AgentsView;
 use super::analytics::AnalyticsView;
-use super::approvals::{retryable, ApprovalsView};
+use super::approvals::ApprovalsView;
 use super::audit::AuditView;
 use super::component::{load_tenants, with_cx, Component, Shared};
 use super::effect::{Effect, Request};
@@ -26,7 +26,7 @@ use super::theme::Theme;
 use super::webhooks::WebhooksView;
 use super::widgets::form::{FieldKind, Form};
 use super::widgets::toast::{Toast, ToastKind};
-use crate::domain::{Tenant, WorkflowStatus};
+use crate::domain::Tenant;
 
 #[derive(Debug, Clone)]
 pub struct App {
@@ -316,23 +316,8 @@ impl App {
         if self.analytics.is_open() {
             return self.analytics.contexts(&self.shared());
         }
-        if self.approvals.open {
-            let mut out = Vec::new();
-            if self.approvals.list.is_failed() {
-                out.push(Context::LoadError);
-            }
-            // What can be done depends on the selected workflow's status.
-            match self
-                .approvals
-                .selected_approval()
-                .map(|a| a.workflow.status)
-            {
-                Some(WorkflowStatus::AwaitingApproval) => out.push(Context::ApprovalDecision),
-                Some(s) if retryable(s) => out.push(Context::WorkflowRetry),
-                _ => {}
-            }
-            out.extend([Context::Approvals, Context::Global]);
-            return (out, false);
+        if self.approvals.is_open() {
+            return self.approvals.contexts(&self.shared());
         }
         self.leads.contexts(&self.shared())
     }
@@ -410,8 +395,8 @@ impl App {
             other if self.pane == Pane::Leads && self.analytics.is_open() => {
                 return with_cx!(self, analytics, |a, cx| a.update(other, &mut cx))
             }
-            other if self.pane == Pane::Leads && self.approvals.open => {
-                return self.update_approvals(other)
+            other if self.pane == Pane::Leads && self.approvals.is_open() => {
+                return self.route_approvals(other)
             }
             other if self.pane == Pane::Tenants => return self.route_tenants(other),
             other if self.pane == Pane::Leads => return self.route_leads(other),

@@ -33,17 +33,13 @@ impl App {
                 };
                 built
             }
-            // The audit view and the Leads feature open theirs themselves.
-            FormPurpose::AuditFilter(_) | FormPurpose::NewLead(_) | FormPurpose::AddNote { .. } => {
-                return
-            }
+            // The audit, approvals and Leads features open theirs themselves.
+            FormPurpose::AuditFilter(_)
+            | FormPurpose::NewLead(_)
+            | FormPurpose::AddNote { .. }
+            | FormPurpose::ApproveEdited { .. }
+            | FormPurpose::RejectDraft { .. } => return,
             FormPurpose::ChangePassword => Self::password_fields(),
-            FormPurpose::ApproveEdited { .. } | FormPurpose::RejectDraft { .. } => {
-                let Some(built) = self.approval_form_fields(&purpose) else {
-                    return;
-                };
-                built
-            }
             FormPurpose::NewPlaygroundSession { .. } | FormPurpose::SaveAsLead { .. } => {
                 let Some(built) = self.playground_form_fields(&purpose) else {
                     return;
@@ -104,7 +100,7 @@ impl App {
             return self.submit_password(open);
         }
         if crate::console::approvals::is_approval_form(&open.purpose) {
-            return self.submit_approval_form(open);
+            return with_cx!(self, approvals, |a, cx| a.submit(open, &mut cx));
         }
         if open.purpose == FormPurpose::Onboarding {
             return self.submit_init(open);

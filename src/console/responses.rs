@@ -3,6 +3,7 @@
 
 use super::account::SignedOut;
 use super::app::{App, FormPurpose, InFlight, Load, Modal, OpenForm, Slot};
+use super::approvals::ApprovalsView;
 use super::component::{with_cx, Component};
 use super::effect::{Effect, RequestId};
 use super::inflight::Stale;
@@ -98,8 +99,8 @@ impl App {
             return with_cx!(self, leads, |l, cx| l
                 .on_response(id, &flight, response, &mut cx));
         }
-        if Self::is_workflow_response(&response) {
-            return self.on_workflow_response(id, &flight, response);
+        if ApprovalsView::answers(&response) {
+            return self.route_workflow_reply(id, &flight, response);
         }
         if let Some(err) = response.error().cloned() {
             // A detail load reports each list's failure in its tab instead.
@@ -332,7 +333,7 @@ impl App {
             | "workflow.awaiting_approval"
             | "workflow.approved"
             | "workflow.rejected"
-            | "workflow.failed" => return self.on_workflow_event(tenant, &ev),
+            | "workflow.failed" => return self.route_workflow_event(tenant, &ev),
             "webhook.disabled" => {
                 self.webhooks.on_event(tenant, &ev);
                 self.toast_webhook_disabled(&ev);

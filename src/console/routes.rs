@@ -3,10 +3,15 @@
 
 use uuid::Uuid;
 
+use super::action::Action;
 use super::app::{App, Pane};
-use super::component::with_cx;
-use super::effect::Effect;
+use super::approvals::uuid_at;
+use super::component::{with_cx, Component};
+use super::effect::{Effect, RequestId};
+use super::request::Response;
+use super::state::InFlight;
 use super::widgets::toast::Toast;
+use crate::domain::ServerEvent;
 
 impl App {
     /// After an action or a reply: features that show the current
@@ -16,7 +21,7 @@ impl App {
         let mut out = with_cx!(self, leads, |l, cx| l.follow_tenant(shown, opened, &mut cx));
         out.extend(self.sync_agents(opened));
         out.extend(self.sync_playground(opened));
-        out.extend(self.sync_approvals());
+        out.extend(with_cx!(self, approvals, |a, cx| a.follow_tenant(shown, &mut cx)));
         out.extend(with_cx!(self, analytics, |a, cx| a.follow_tenant(shown, &mut cx)));
         out.extend(with_cx!(self, audit, |a, cx| a.follow_tenant(shown, &mut cx)));
         out.extend(with_cx!(self, webhooks, |w, cx| w.follow_tenant(&mut cx)));
@@ -64,7 +69,7 @@ impl App {
                 self.overview.close();
                 self.switch_to(&t);
                 self.pane = Pane::Leads;
-                self.approvals.open = false;
+                self.approvals.close();
                 self.leads.close_detail();
             }
             None => self.toast(Toast::error("That tenant is not in your list yet")),
@@ -72,11 +77,31 @@ impl App {
         Vec::new()
     }
 
+    /// `A` or `:approvals`: the drafts awaiting approval open in the Leads
+    /// pane, over the list.
+    pub(crate) fn open_approvals(&mut self) -> Vec<Effect> {
+        self.pane = Pane::Leads;
+        self.leads.close_detail();
+        self.analytics.close();
+        self.audit.close();
+        with_cx!(self, approvals, |a, cx| a.open(&mut cx))
+    }
+
+    /// The approvals view's keys; `enter` on a row opens the lead behind
+    /// the draft in the Leads pane's detail.
+    pub(crate) fn route_approvals(&mut self, action: Action) -> Vec<Effect> {
+        if let Some(lead) = self.approvals.chosen(&action) {
+            self.approvals.close();
+            return with_cx!(self, leads, |l, cx| l.open_detail(lead, &mut cx));
+        }
+        with_cx!(self, approvals, |a, cx| a.update(action, &mut cx))
+    }
+
     /// `:audit`: the tenant's audit log opens in the Leads pane.
     pub(crate) fn open_audit(&mut self) -> Vec<Effect> {
         self.pane = Pane::Leads;
         self.leads.close_detail();
-        self.approvals.open = false;
+        self.approvals.close();
         self.analytics.close();
         with_cx!(self, audit, |a, cx| a.open(&mut cx))
     }
@@ -85,8 +110,63 @@ impl App {
     pub(crate) fn open_analytics(&mut self) -> Vec<Effect> {
         self.pane = Pane::Leads;
         self.leads.close_detail();
-        self.approvals.open = false;
+        self.approvals.close();
         self.audit.close();
         with_cx!(self, analytics, |a, cx| a.open(&mut cx))
+    }
+
+    /// A workflow reply: the approvals view's, and a decision or a retry
+    /// also the open lead's (asked from its detail, or the lead is open).
+    pub(crate) fn route_workflow_reply(
+        &mut self,
+        id: RequestId,
+        flight: &InFlight,
+        response: Response,
+    ) -> Vec<Effect> {
+        let retry = matches!(response, Response::WorkflowRetried(_));
+        let changed = match &response {
+            Response::WorkflowDecided(Ok(wf)) | Response::WorkflowRetried(Ok(wf)) => {
+                Some(wf.clone())
+            }
+            _ => None,
+        };
+        let out = with_cx!(self, approvals, |a, cx| a
+            .on_response(id, flight, response, &mut cx));
+        let Some(wf) = changed else {
+            return out;
+        };
+        self.leads.on_workflow(&wf);
+        // Approval recorded the reply: the lead's SLA clock stopped.
+        let lead = wf.lead_id;
+        if let Some(out) = with_cx!(self, leads, |l, cx| l.on_decided(lead, &mut cx)) {
+            return out;
+        }
+        // A retry moves the workflow to another list: read it again.
+        if retry {
+            return with_cx!(self, approvals, |a, cx| a.after_retry(flight, &mut cx));
+        }
+        out
+    }
+
+    /// Workflow events of the current tenant's stream: the open lead's, and
+    /// the approvals view's.
+    pub(crate) fn route_workflow_event(&mut self, tenant: Uuid, ev: &ServerEvent) -> Vec<Effect> {
+        let workflow = uuid_at(ev, "workflow_id");
+        let lead = uuid_at(ev, "lead_id");
+        if ev.kind == "lead.qualified" {
+            // The lead gained a qualification: read it with its workflow.
+            if let Some(out) = with_cx!(self, leads, |l, cx| l.on_qualified(lead, &mut cx)) {
+                self.dirty = true;
+                return out;
+            }
+        }
+        let shown = self.pane == Pane::Leads;
+        let mut out = with_cx!(self, approvals, |a, cx| a
+            .on_event(tenant, ev, shown, &mut cx));
+        // The open lead's workflow moved on: read it again.
+        out.extend(with_cx!(self, leads, |l, cx| l
+            .on_workflow_moved(lead, workflow, &mut cx)));
+        self.dirty = true;
+        out
     }
 }

@@ -57,7 +57,9 @@ impl Widget for &App {
             Pane::Leads if self.analytics.is_open() => {
                 self.analytics.render(&self.shared(), main, buf)
             }
-            Pane::Leads if self.approvals.open => panes::approvals::render(self, main, buf),
+            Pane::Leads if self.approvals.is_open() => {
+                self.approvals.render(&self.shared(), main, buf)
+            }
             Pane::Leads => self.leads.render(&self.shared(), main, buf),
             Pane::Agents => panes::agents::render(self, main, buf),
             Pane::Workspaces => panes::workspaces::render(self, main, buf),

@@ -195,12 +195,12 @@ fn the_leads_list_opens_approvals_with_a_key_and_esc_goes_back() {
     let mut app = loaded();
     press(&mut app, &[key('2')]);
     let fx = press(&mut app, &[key('A')]);
-    assert!(app.approvals.open);
+    assert!(app.approvals.is_open());
     assert!(requests(&fx)
         .iter()
         .any(|(_, r)| matches!(r, Request::ListApprovals { .. })));
     press(&mut app, &[code(KeyCode::Esc)]);
-    assert!(!app.approvals.open);
+    assert!(!app.approvals.is_open());
     assert_eq!(app.pane, Pane::Leads);
 }
 
@@ -240,14 +240,14 @@ fn snapshot_a_conflict_is_shown_inline_and_keeps_the_row() {
         Response::WorkflowDecided(Err(conflict("the workflow is approved now"))),
     );
     assert_eq!(app.approvals.items().len(), 2);
-    assert!(app.approvals.deciding.is_none());
+    assert!(app.approvals.deciding().is_none());
     app.toasts.clear(); // the inline message is what is checked here
     let screen = render(&app, 80, 24);
     assert!(screen.contains("approved now"), "{screen}");
     insta::assert_snapshot!(screen);
     // The next key clears it.
     press(&mut app, &[key('j')]);
-    assert!(app.approvals.error.is_none());
+    assert!(app.approvals.error().is_none());
 }
 
 #[test]

@@ -129,7 +129,7 @@ fn a_refused_retry_is_shown_inline_and_keeps_the_row() {
         Response::WorkflowRetried(Err(conflict("the workflow is queued now"))),
     );
     assert_eq!(app.approvals.items().len(), 2);
-    assert!(app.approvals.deciding.is_none());
+    assert!(app.approvals.deciding().is_none());
     app.toasts.clear(); // the inline message is what is checked here
     let screen = render(&app, 80, 24);
     assert!(
@@ -139,7 +139,7 @@ fn a_refused_retry_is_shown_inline_and_keeps_the_row() {
     assert!(screen.contains("it changed meanwhile"), "{screen}");
     // The next key clears it.
     press(&mut app, &[key('j')]);
-    assert!(app.approvals.error.is_none());
+    assert!(app.approvals.error().is_none());
 }
 
 #[test]

@@ -3,9 +3,10 @@
 
 use uuid::Uuid;
 
-use crate::console::app::{App, Load};
-use crate::console::component::{with_cx, Cx};
+use super::ApprovalsView;
+use crate::console::component::Cx;
 use crate::console::effect::{Effect, Request};
+use crate::console::state::Load;
 use crate::domain::{StepOutcome, Workflow, WorkflowStatus, WorkflowStep};
 
 /// Which workflows the view lists; a key cycles them in this order.
@@ -81,35 +82,26 @@ pub fn failure_text(w: &Workflow) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-impl App {
+impl ApprovalsView {
     /// The next list: awaiting approval → failed → running/queued → all.
-    pub(crate) fn next_workflow_list(&mut self) -> Vec<Effect> {
-        let v = &mut self.approvals;
-        v.show = v.show.next();
-        v.list = Load::Loading;
-        v.selected = 0;
-        self.load_approvals()
+    pub(super) fn next_list(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.show = self.show.next();
+        self.list = Load::Loading;
+        self.selected = 0;
+        self.load(cx)
     }
 
     /// Runs the selected failed (or cancelled, rejected) workflow again.
-    pub(crate) fn retry_selected(&mut self) -> Vec<Effect> {
-        let (Some(tenant), Some(a)) = (
-            self.approvals.tenant,
-            self.approvals.selected_approval().cloned(),
-        ) else {
+    pub(super) fn retry_selected(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let (Some(tenant), Some(a)) = (self.tenant, self.selected_approval().cloned()) else {
             return Vec::new();
         };
-        if !retryable(a.workflow.status) || self.approvals.deciding.is_some() {
+        if !retryable(a.workflow.status) || self.deciding.is_some() {
             return Vec::new();
         }
-        self.approvals.deciding = Some(a.workflow.id);
+        self.deciding = Some(a.workflow.id);
         let name = super::lead_name(&a);
-        with_cx!(self, approvals, |_a, cx| retry_workflow(
-            tenant,
-            a.workflow.id,
-            &name,
-            &mut cx
-        ))
+        retry_workflow(tenant, a.workflow.id, &name, cx)
     }
 }
 

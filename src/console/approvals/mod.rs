@@ -1,52 +1,143 @@
 //! The approvals view: the current tenant's workflows whose drafted reply
 //! waits for a person (or, switched, its failed, running or all workflows).
+//! Shown in the Leads pane instead of the list while open.
 
+mod decide;
 pub(crate) mod keys;
 mod lists;
+mod pane;
 mod replies;
+mod workflows_pane;
 
+pub(crate) use decide::is_approval_form;
 pub(crate) use lists::retry_workflow;
 pub use lists::{failing_step, failure_text, retryable, WorkflowList};
+pub use pane::qualification_text;
+pub(crate) use replies::uuid_at;
 
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use uuid::Uuid;
 
 use crate::console::action::Action;
-use crate::console::app::{App, FormPurpose, Load, OpenForm, Pane, Slot};
-use crate::console::component::with_cx;
+use crate::console::component::{Component, Cx, Shared};
 use crate::console::effect::{Effect, Request, RequestId};
-use crate::console::widgets::form::Field;
-use crate::domain::{Workflow, WorkflowStatus};
+use crate::console::keymap::Context;
+use crate::console::request::Response;
+use crate::console::state::{InFlight, Load, Slot};
+use crate::domain::{Lead, Workflow, WorkflowStatus};
 
 pub use crate::console::request::Approval;
 
 #[derive(Debug, Clone, Default)]
 pub struct ApprovalsView {
     /// Shown in the Leads pane instead of the list.
-    pub open: bool,
+    open: bool,
     /// The tenant the list belongs to; another current tenant reloads it.
-    pub tenant: Option<Uuid>,
+    tenant: Option<Uuid>,
     /// Which workflows are listed.
-    pub show: WorkflowList,
-    pub list: Load<Vec<Approval>>,
-    pub selected: usize,
+    show: WorkflowList,
+    list: Load<Vec<Approval>>,
+    selected: usize,
     /// Why the last decision or retry failed (e.g. someone else decided
     /// first), shown under the row until the next key.
-    pub error: Option<String>,
+    error: Option<String>,
     /// The workflow whose decision or retry is in flight.
-    pub deciding: Option<Uuid>,
+    deciding: Option<Uuid>,
 }
 
 impl ApprovalsView {
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    /// Another view takes the Leads pane.
+    pub fn close(&mut self) {
+        self.open = false;
+    }
+
+    /// Which workflows are listed.
+    pub fn show(&self) -> WorkflowList {
+        self.show
+    }
+
+    pub fn list(&self) -> &Load<Vec<Approval>> {
+        &self.list
+    }
+
     pub fn items(&self) -> &[Approval] {
         self.list.loaded().map_or(&[], Vec::as_slice)
+    }
+
+    pub fn selected(&self) -> usize {
+        self.selected
     }
 
     pub fn selected_approval(&self) -> Option<&Approval> {
         self.items().get(self.selected)
     }
 
+    /// Why the last decision or retry failed, until the next key.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// The workflow whose decision or retry is in flight.
+    pub fn deciding(&self) -> Option<Uuid> {
+        self.deciding
+    }
+
+    /// `enter` on a row: the lead behind the draft, for the router to open
+    /// in the Leads pane's detail (this view closes).
+    pub fn chosen(&self, action: &Action) -> Option<Lead> {
+        if *action != Action::Open {
+            return None;
+        }
+        self.selected_approval().and_then(|a| a.lead.clone())
+    }
+
+    /// Opens the view and (re)loads the list; the router shows the Leads pane.
+    pub(crate) fn open(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.open = true;
+        self.error = None;
+        self.load(cx)
+    }
+
+    fn load(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some(tenant) = cx.session.current_tenant else {
+            return Vec::new();
+        };
+        if self.tenant != Some(tenant) {
+            self.list = Load::Loading;
+            self.selected = 0;
+            self.tenant = Some(tenant);
+        } else if !matches!(self.list, Load::Loaded(_)) {
+            self.list = Load::Loading;
+        }
+        cx.send_about(
+            Request::ListApprovals {
+                tenant: tenant.to_string(),
+                statuses: self.show.statuses(),
+            },
+            Some(Slot::Approvals),
+            "",
+            "Could not load the approvals",
+            Some(tenant),
+            None,
+        )
+    }
+
+    /// A new current tenant while the view is shown reloads it.
+    pub(crate) fn follow_tenant(&mut self, shown: bool, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let current = cx.session.current_tenant;
+        if self.open && shown && current.is_some() && self.tenant != current {
+            return self.load(cx);
+        }
+        Vec::new()
+    }
+
     /// Drops a decided (or failed) workflow; the selection stays in range.
-    pub fn remove(&mut self, workflow: Uuid) -> bool {
+    fn remove(&mut self, workflow: Uuid) -> bool {
         let Some(list) = self.list.loaded_mut() else {
             return false;
         };
@@ -59,7 +150,7 @@ impl ApprovalsView {
 
     /// A workflow changed (decided, queued again): its row follows it, or
     /// leaves when the list is not about its new status.
-    pub fn place(&mut self, workflow: &Workflow) {
+    fn place(&mut self, workflow: &Workflow) {
         if !self.show.includes(workflow.status) {
             self.remove(workflow.id);
             return;
@@ -74,7 +165,7 @@ impl ApprovalsView {
     }
 
     /// Adds or replaces an approval, newest first as the server lists them.
-    pub fn upsert(&mut self, approval: Approval) {
+    fn upsert(&mut self, approval: Approval) {
         let Some(list) = self.list.loaded_mut() else {
             return;
         };
@@ -90,6 +181,70 @@ impl ApprovalsView {
             self.selected += 1;
         }
     }
+
+    /// Only a draft awaiting approval can be decided.
+    fn deciding_possible(&self) -> bool {
+        self.selected_approval()
+            .is_some_and(|a| a.workflow.status == WorkflowStatus::AwaitingApproval)
+    }
+}
+
+impl Component for ApprovalsView {
+    fn contexts(&self, _shared: &Shared<'_>) -> (Vec<Context>, bool) {
+        let mut out = Vec::new();
+        if self.list.is_failed() {
+            out.push(Context::LoadError);
+        }
+        // What can be done depends on the selected workflow's status.
+        match self.selected_approval().map(|a| a.workflow.status) {
+            Some(WorkflowStatus::AwaitingApproval) => out.push(Context::ApprovalDecision),
+            Some(s) if retryable(s) => out.push(Context::WorkflowRetry),
+            _ => {}
+        }
+        out.extend([Context::Approvals, Context::Global]);
+        (out, false)
+    }
+
+    fn update(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let rows = self.items().len();
+        self.error = None;
+        match action {
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = rows.saturating_sub(1),
+            Action::Back => {
+                self.open = false;
+                cx.requests.forget(Slot::Approvals);
+            }
+            Action::Retry => return self.load(cx),
+            Action::NextStatus => return self.next_list(cx),
+            Action::RetryWorkflow => return self.retry_selected(cx),
+            Action::Approve | Action::Edit | Action::Reject if !self.deciding_possible() => {}
+            Action::Approve => return self.approve_selected(cx),
+            Action::Edit => self.open_decision_form(true, cx),
+            Action::Reject => self.open_decision_form(false, cx),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_response(
+        &mut self,
+        id: RequestId,
+        flight: &InFlight,
+        response: Response,
+        cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
+        self.apply(id, flight, response, cx)
+    }
+
+    fn render(&self, shared: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+        if self.show != WorkflowList::Awaiting {
+            return workflows_pane::render(self, shared, area, buf);
+        }
+        pane::render(self, shared, area, buf)
+    }
 }
 
 /// The lead's name, or a stand-in when it could not be read.
@@ -98,219 +253,4 @@ pub fn lead_name(a: &Approval) -> String {
         || format!("lead {}", a.workflow.lead_id),
         |l| l.name.clone(),
     )
-}
-
-pub(crate) fn is_approval_form(p: &FormPurpose) -> bool {
-    matches!(
-        p,
-        FormPurpose::ApproveEdited { .. } | FormPurpose::RejectDraft { .. }
-    )
-}
-
-impl App {
-    /// Opens the view in the Leads pane and (re)loads the list.
-    pub(crate) fn open_approvals(&mut self) -> Vec<Effect> {
-        self.pane = Pane::Leads;
-        self.leads.close_detail();
-        self.analytics.close();
-        self.audit.close();
-        self.approvals.open = true;
-        self.approvals.error = None;
-        self.load_approvals()
-    }
-
-    pub(crate) fn load_approvals(&mut self) -> Vec<Effect> {
-        let Some(tenant) = self.session.current_tenant else {
-            return Vec::new();
-        };
-        if self.approvals.tenant != Some(tenant) {
-            self.approvals.list = Load::Loading;
-            self.approvals.selected = 0;
-            self.approvals.tenant = Some(tenant);
-        } else if !matches!(self.approvals.list, Load::Loaded(_)) {
-            self.approvals.list = Load::Loading;
-        }
-        self.send_about(
-            Request::ListApprovals {
-                tenant: tenant.to_string(),
-                statuses: self.approvals.show.statuses(),
-            },
-            Some(Slot::Approvals),
-            "",
-            "Could not load the approvals",
-            Some(tenant),
-            None,
-        )
-    }
-
-    /// A new current tenant while the view is open reloads it.
-    pub(crate) fn sync_approvals(&mut self) -> Vec<Effect> {
-        let open = self.approvals.open && self.pane == Pane::Leads;
-        if open
-            && self.session.current_tenant.is_some()
-            && self.approvals.tenant != self.session.current_tenant
-        {
-            return self.load_approvals();
-        }
-        Vec::new()
-    }
-
-    pub(crate) fn update_approvals(&mut self, action: Action) -> Vec<Effect> {
-        let rows = self.approvals.items().len();
-        let v = &mut self.approvals;
-        v.error = None;
-        match action {
-            Action::Up => v.selected = v.selected.saturating_sub(1),
-            Action::Down => v.selected = (v.selected + 1).min(rows.saturating_sub(1)),
-            Action::Top => v.selected = 0,
-            Action::Bottom => v.selected = rows.saturating_sub(1),
-            Action::Back => {
-                v.open = false;
-                self.requests.latest.remove(&Slot::Approvals);
-            }
-            Action::Retry => return self.load_approvals(),
-            Action::NextStatus => return self.next_workflow_list(),
-            Action::RetryWorkflow => return self.retry_selected(),
-            // Only a draft awaiting approval can be decided.
-            Action::Approve | Action::Edit | Action::Reject if !self.deciding_possible() => {}
-            Action::Approve => return self.approve_selected(),
-            Action::Edit => self.open_decision_form(true),
-            Action::Reject => self.open_decision_form(false),
-            Action::Open => {
-                // The lead behind the draft, in the Leads pane's detail.
-                if let Some(lead) = self
-                    .approvals
-                    .selected_approval()
-                    .and_then(|a| a.lead.clone())
-                {
-                    self.approvals.open = false;
-                    return with_cx!(self, leads, |l, cx| l.open_detail(lead, &mut cx));
-                }
-            }
-            _ => {}
-        }
-        Vec::new()
-    }
-
-    fn deciding_possible(&self) -> bool {
-        self.approvals
-            .selected_approval()
-            .is_some_and(|a| a.workflow.status == WorkflowStatus::AwaitingApproval)
-    }
-
-    fn approve_selected(&mut self) -> Vec<Effect> {
-        let (Some(tenant), Some(a)) = (
-            self.approvals.tenant,
-            self.approvals.selected_approval().cloned(),
-        ) else {
-            return Vec::new();
-        };
-        if self.approvals.deciding.is_some() {
-            return Vec::new();
-        }
-        self.approvals.deciding = Some(a.workflow.id);
-        let name = lead_name(&a);
-        self.send_about(
-            Request::ApproveWorkflow {
-                tenant: tenant.to_string(),
-                id: a.workflow.id,
-                reply: None,
-            },
-            None,
-            &format!("Approved the reply to {name}"),
-            &format!("Could not approve the reply to {name}"),
-            Some(tenant),
-            Some(a.workflow.id),
-        )
-    }
-
-    fn open_decision_form(&mut self, edit: bool) {
-        let (Some(tenant), Some(a)) = (self.approvals.tenant, self.approvals.selected_approval())
-        else {
-            return;
-        };
-        let workflow = a.workflow.id;
-        self.open_form(if edit {
-            FormPurpose::ApproveEdited { tenant, workflow }
-        } else {
-            FormPurpose::RejectDraft { tenant, workflow }
-        });
-    }
-
-    /// The fields of the edit-and-approve and reject forms.
-    pub(crate) fn approval_form_fields(&self, p: &FormPurpose) -> Option<(String, Vec<Field>)> {
-        let (workflow, edit) = match p {
-            FormPurpose::ApproveEdited { workflow, .. } => (*workflow, true),
-            FormPurpose::RejectDraft { workflow, .. } => (*workflow, false),
-            _ => return None,
-        };
-        let a = self
-            .approvals
-            .items()
-            .iter()
-            .find(|a| a.workflow.id == workflow)?;
-        let name = lead_name(a);
-        Some(if edit {
-            let draft = a.workflow.draft.clone().unwrap_or_default();
-            (
-                format!("Reply to {name}"),
-                vec![Field::tall("reply", "Reply", &draft, 10)],
-            )
-        } else {
-            (
-                format!("Reject the reply to {name}"),
-                vec![Field::line_with_placeholder(
-                    "reason",
-                    "Reason",
-                    "",
-                    "e.g. wrong price, too pushy",
-                )],
-            )
-        })
-    }
-
-    pub(crate) fn submit_approval_form(&mut self, open: &mut OpenForm) -> (Vec<Effect>, bool) {
-        let (tenant, workflow, req) = match &open.purpose {
-            FormPurpose::ApproveEdited { tenant, workflow } => {
-                let reply = open.form.value("reply").trim().to_string();
-                let req = Request::ApproveWorkflow {
-                    tenant: tenant.to_string(),
-                    id: *workflow,
-                    reply: Some(reply),
-                };
-                (*tenant, *workflow, req)
-            }
-            FormPurpose::RejectDraft { tenant, workflow } => {
-                let req = Request::RejectWorkflow {
-                    tenant: tenant.to_string(),
-                    id: *workflow,
-                    reason: open.form.value("reason").trim().to_string(),
-                };
-                (*tenant, *workflow, req)
-            }
-            _ => return (Vec::new(), true),
-        };
-        let name = self
-            .approvals
-            .items()
-            .iter()
-            .find(|a| a.workflow.id == workflow)
-            .map_or_else(|| "the lead".to_string(), lead_name);
-        let (ok, fail) = match req {
-            Request::RejectWorkflow { .. } => (
-                format!("Rejected the reply to {name}"),
-                format!("Could not reject the reply to {name}"),
-            ),
-            _ => (
-                format!("Approved the edited reply to {name}"),
-                format!("Could not approve the reply to {name}"),
-            ),
-        };
-        let effects = self.send_about(req, None, &ok, &fail, Some(tenant), Some(workflow));
-        self.approvals.deciding = Some(workflow);
-        open.pending = Some(RequestId(self.requests.next_id));
-        open.form.clear_errors();
-        open.form.submitting = true;
-        (effects, true)
-    }
 }

@@ -1,26 +1,29 @@
-//! What the console does with workflow replies and workflow events.
+//! What the approvals view does with workflow replies and workflow events.
 
 use uuid::Uuid;
 
+use super::{ApprovalsView, WorkflowList};
 use crate::api::ApiError;
-use crate::console::app::{App, InFlight, Load, Modal};
-use crate::console::approvals::WorkflowList;
-use crate::console::component::with_cx;
+use crate::console::component::Cx;
 use crate::console::effect::{Effect, Request, RequestId};
 use crate::console::request::Response;
+use crate::console::state::{InFlight, Load, Modal};
 use crate::console::widgets::toast::Toast;
-use crate::domain::ServerEvent;
+use crate::domain::{ServerEvent, Workflow};
 
-fn uuid_at(ev: &ServerEvent, key: &str) -> Option<Uuid> {
+/// The id an event carries under `key`.
+pub(crate) fn uuid_at(ev: &ServerEvent, key: &str) -> Option<Uuid> {
     ev.data
         .get(key)
         .and_then(|v| v.as_str())
         .and_then(|s| Uuid::parse_str(s).ok())
 }
 
-impl App {
-    /// Whether this reply belongs to the approvals or a lead's workflow.
-    pub(crate) fn is_workflow_response(r: &Response) -> bool {
+impl ApprovalsView {
+    /// Whether this reply belongs to the approvals (a decision or a retry
+    /// is answered here wherever it was asked from; the router then tells
+    /// the lead's detail).
+    pub(crate) fn answers(r: &Response) -> bool {
         matches!(
             r,
             Response::Approvals(_)
@@ -30,29 +33,28 @@ impl App {
         )
     }
 
-    pub(crate) fn on_workflow_response(
+    pub(super) fn apply(
         &mut self,
         id: RequestId,
         flight: &InFlight,
         response: Response,
+        cx: &mut Cx<'_>,
     ) -> Vec<Effect> {
-        let here = flight.tenant.is_some() && flight.tenant == self.approvals.tenant;
+        let here = flight.tenant.is_some() && flight.tenant == self.tenant;
         match response {
             Response::Approvals(r) if here => {
-                self.approvals.list = match r {
+                self.list = match r {
                     Ok(list) => Load::Loaded(list),
                     Err(e) => Load::Failed(e.message()),
                 };
-                let rows = self.approvals.items().len();
-                self.approvals.selected = self.approvals.selected.min(rows.saturating_sub(1));
+                let rows = self.items().len();
+                self.selected = self.selected.min(rows.saturating_sub(1));
             }
-            Response::ApprovalLoaded(Ok(a))
-                if here && self.approvals.show.includes(a.workflow.status) =>
-            {
-                self.approvals.upsert(*a)
+            Response::ApprovalLoaded(Ok(a)) if here && self.show.includes(a.workflow.status) => {
+                self.upsert(*a)
             }
-            Response::WorkflowDecided(r) => return self.on_decided(id, flight, r, false),
-            Response::WorkflowRetried(r) => return self.on_decided(id, flight, r, true),
+            Response::WorkflowDecided(r) => self.on_decided(id, flight, r, false, cx),
+            Response::WorkflowRetried(r) => self.on_decided(id, flight, r, true, cx),
             _ => {}
         }
         Vec::new()
@@ -64,27 +66,18 @@ impl App {
         &mut self,
         id: RequestId,
         flight: &InFlight,
-        result: Result<crate::domain::Workflow, ApiError>,
+        result: Result<Workflow, ApiError>,
         retry: bool,
-    ) -> Vec<Effect> {
-        if self.approvals.deciding == flight.target {
-            self.approvals.deciding = None;
+        cx: &mut Cx<'_>,
+    ) {
+        if self.deciding == flight.target {
+            self.deciding = None;
         }
         match result {
             Ok(wf) => {
-                self.finish_form(id);
-                self.approvals.place(&wf);
-                self.leads.on_workflow(&wf);
-                self.toast(Toast::success(flight.ok.clone()));
-                // Approval recorded the reply: the lead's SLA clock stopped.
-                let lead = wf.lead_id;
-                if let Some(out) = with_cx!(self, leads, |l, cx| l.on_decided(lead, &mut cx)) {
-                    return out;
-                }
-                // A retry moves the workflow to another list: read it again.
-                if retry && self.approvals.open && self.approvals.tenant == flight.tenant {
-                    return self.load_approvals();
-                }
+                cx.finish_form(id);
+                self.place(&wf);
+                cx.toast(Toast::success(flight.ok.clone()));
             }
             Err(err) => {
                 let msg = match err.status() {
@@ -101,7 +94,7 @@ impl App {
                     _ => format!("{}: {}", flight.fail, err.message()),
                 };
                 let mut on_form = false;
-                if let Some(Modal::Form(open)) = &mut self.modal {
+                if let Some(Modal::Form(open)) = &mut *cx.modal {
                     if open.pending == Some(id) {
                         on_form = true;
                         open.pending = None;
@@ -113,20 +106,33 @@ impl App {
                     }
                 }
                 if !on_form {
-                    self.approvals.error = Some(msg.clone());
+                    self.error = Some(msg.clone());
                 }
-                self.toast(Toast::error(msg));
+                cx.toast(Toast::error(msg));
             }
+        }
+    }
+
+    /// A retry went through and no open lead took it: the workflow moved
+    /// to another list, so the list is read again.
+    pub(crate) fn after_retry(&mut self, flight: &InFlight, cx: &mut Cx<'_>) -> Vec<Effect> {
+        if self.open && self.tenant == flight.tenant {
+            return self.load(cx);
         }
         Vec::new()
     }
 
-    /// Workflow events of the current tenant's stream.
-    pub(crate) fn on_workflow_event(&mut self, tenant: Uuid, ev: &ServerEvent) -> Vec<Effect> {
+    /// A workflow event of the current tenant's stream (`shown`: the Leads
+    /// pane is on screen).
+    pub(crate) fn on_event(
+        &mut self,
+        tenant: Uuid,
+        ev: &ServerEvent,
+        shown: bool,
+        cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
         let workflow = uuid_at(ev, "workflow_id");
-        let lead = uuid_at(ev, "lead_id");
-        let listed =
-            self.approvals.tenant == Some(tenant) && matches!(self.approvals.list, Load::Loaded(_));
+        let listed = self.tenant == Some(tenant) && matches!(self.list, Load::Loaded(_));
         let mut out = Vec::new();
         match ev.kind.as_str() {
             "workflow.awaiting_approval" => {
@@ -135,10 +141,10 @@ impl App {
                     .get("lead_name")
                     .and_then(|v| v.as_str())
                     .unwrap_or("a lead");
-                self.toast(Toast::info(format!("A reply to {name} awaits approval")));
-                let awaiting = self.approvals.show == WorkflowList::Awaiting;
+                cx.toast(Toast::info(format!("A reply to {name} awaits approval")));
+                let awaiting = self.show == WorkflowList::Awaiting;
                 if let Some(id) = workflow.filter(|_| listed && awaiting) {
-                    out.extend(self.send_about(
+                    out.extend(cx.send_about(
                         Request::LoadApproval {
                             tenant: tenant.to_string(),
                             id,
@@ -151,36 +157,24 @@ impl App {
                     ));
                 }
             }
-            "lead.qualified" => {
-                // The lead gained a qualification: read it with its workflow.
-                if let Some(out) = with_cx!(self, leads, |l, cx| l.on_qualified(lead, &mut cx)) {
-                    self.dirty = true;
-                    return out;
-                }
-            }
             "workflow.approved" | "workflow.rejected" | "workflow.failed" => {
-                if let Some(id) = workflow.filter(|_| self.approvals.show == WorkflowList::Awaiting)
-                {
-                    self.approvals.remove(id);
+                if let Some(id) = workflow.filter(|_| self.show == WorkflowList::Awaiting) {
+                    self.remove(id);
                 }
                 if ev.kind == "workflow.failed" {
                     let why = ev.data.get("error").and_then(|v| v.as_str()).unwrap_or("");
-                    self.toast(Toast::error(format!("A workflow failed: {why}")));
+                    cx.toast(Toast::error(format!("A workflow failed: {why}")));
                 }
             }
             _ => {}
         }
         // The other lists are read again while on screen: a workflow that
         // failed, was decided or retried may join or leave them.
-        let shown = self.approvals.open && self.pane == crate::console::app::Pane::Leads;
+        let shown = self.open && shown;
         let about_workflows = ev.kind.starts_with("workflow.");
-        if listed && shown && about_workflows && self.approvals.show != WorkflowList::Awaiting {
-            out.extend(self.load_approvals());
+        if listed && shown && about_workflows && self.show != WorkflowList::Awaiting {
+            out.extend(self.load(cx));
         }
-        // The open lead's workflow moved on: read it again.
-        out.extend(with_cx!(self, leads, |l, cx| l
-            .on_workflow_moved(lead, workflow, &mut cx)));
-        self.dirty = true;
         out
     }
 }

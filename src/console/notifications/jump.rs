@@ -36,7 +36,7 @@ impl App {
         }
         self.notifications.open = false;
         self.pane = Pane::Leads;
-        self.approvals.open = false;
+        self.approvals.close();
         self.analytics.close();
         self.audit.close();
         let at_hand = n.lead.filter(|l| l.tenant_id == tenant);

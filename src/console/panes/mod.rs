@@ -2,11 +2,9 @@
 
 pub mod agent_detail;
 pub mod agents;
-pub mod approvals;
 pub mod notifications;
 pub mod onboarding;
 pub mod playground;
-pub mod workflows;
 pub mod workspaces;
 
 use std::borrow::Cow;

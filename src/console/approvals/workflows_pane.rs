@@ -9,12 +9,12 @@ use ratatui::widgets::{
     Block, Borders, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
 };
 
-use super::approvals::step_line;
-use super::{frame, load_state};
-use crate::console::app::App;
-use crate::console::approvals::{failing_step, failure_text, lead_name, Approval, WorkflowList};
+use super::pane::step_line;
+use super::{failing_step, failure_text, lead_name, Approval, ApprovalsView, WorkflowList};
+use crate::console::component::Shared;
 use crate::console::keymap::Context;
 use crate::console::leads::short_duration;
+use crate::console::panes::{frame, load_state_in};
 use crate::domain::WorkflowStatus;
 
 fn status_text(s: WorkflowStatus) -> &'static str {
@@ -24,15 +24,14 @@ fn status_text(s: WorkflowStatus) -> &'static str {
     }
 }
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
-    let v = &app.approvals;
+pub(super) fn render(v: &ApprovalsView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
     let title = match v.list.loaded() {
         Some(list) => format!(" Workflows · {} ({}) ", v.show.label(), list.len()),
         None => format!(" Workflows · {} ", v.show.label()),
     };
     let inner = frame(theme, title, area, buf);
-    let Some(list) = load_state(app, &v.list, "the workflows", inner, buf) else {
+    let Some(list) = load_state_in(app, &v.list, "the workflows", inner, buf) else {
         return;
     };
     if list.is_empty() {
@@ -95,19 +94,19 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let mut state = TableState::default().with_selected(Some(v.selected));
     StatefulWidget::render(table, top, buf, &mut state);
     if let Some(a) = v.selected_approval() {
-        render_one(app, a, bottom, buf);
+        render_one(v, app, a, bottom, buf);
     }
 }
 
 /// The selected workflow: why it failed in full, when, how many runs, its
 /// steps; and a retry's outcome when it was refused.
-fn render_one(app: &App, a: &Approval, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
+fn render_one(v: &ApprovalsView, app: &Shared<'_>, a: &Approval, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
     let w = &a.workflow;
     let mut lines = Vec::new();
-    if let Some(e) = &app.approvals.error {
+    if let Some(e) = &v.error {
         lines.push(Line::from(Span::styled(e.clone(), theme.error)));
-    } else if app.approvals.deciding == Some(w.id) {
+    } else if v.deciding == Some(w.id) {
         lines.push(Line::from(Span::styled("Sending…", theme.info)));
     }
     lines.push(Line::from(vec![

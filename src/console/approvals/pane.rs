@@ -6,10 +6,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{frame, load_state};
-use crate::console::app::App;
-use crate::console::approvals::{lead_name, Approval, WorkflowList};
+use super::{lead_name, Approval, ApprovalsView};
+use crate::console::component::Shared;
 use crate::console::leads::short_duration;
+use crate::console::panes::{frame, load_state_in};
 use crate::domain::{Workflow, WorkflowStep};
 
 /// "hot — wants 40 chairs by Friday", or why there is none.
@@ -39,18 +39,14 @@ pub(super) fn step_line(s: &WorkflowStep) -> String {
     line
 }
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    if app.approvals.show != WorkflowList::Awaiting {
-        return super::workflows::render(app, area, buf);
-    }
-    let theme = &app.theme;
-    let v = &app.approvals;
+pub(super) fn render(v: &ApprovalsView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
     let title = match v.list.loaded() {
         Some(list) => format!(" Approvals ({}) ", list.len()),
         None => " Approvals ".into(),
     };
     let inner = frame(theme, title, area, buf);
-    let Some(list) = load_state(app, &v.list, "the approvals", inner, buf) else {
+    let Some(list) = load_state_in(app, &v.list, "the approvals", inner, buf) else {
         return;
     };
     if list.is_empty() {
@@ -98,12 +94,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .collect();
     Paragraph::new(lines).render(left, buf);
     if let Some(a) = v.selected_approval() {
-        render_one(app, a, right, buf);
+        render_one(v, app, a, right, buf);
     }
 }
 
-fn render_one(app: &App, a: &Approval, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
+fn render_one(v: &ApprovalsView, app: &Shared<'_>, a: &Approval, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
     let w = &a.workflow;
     let label = |s: &str| Span::styled(format!("{s:<10}"), theme.field_label);
     let mut lines = vec![];
@@ -140,8 +136,8 @@ fn render_one(app: &App, a: &Approval, area: Rect, buf: &mut Buffer) {
             theme.dim,
         )));
     }
-    let deciding = app.approvals.deciding == Some(w.id);
-    let status: Option<Line> = match (&app.approvals.error, deciding) {
+    let deciding = v.deciding == Some(w.id);
+    let status: Option<Line> = match (&v.error, deciding) {
         (Some(e), _) => Some(Line::from(Span::styled(e.clone(), theme.error))),
         (None, true) => Some(Line::from(Span::styled("Sending…", theme.info))),
         _ => None,
