@@ -16,6 +16,7 @@ use super::effect::{Effect, Request};
 use super::inflight::Requests;
 use super::keymap::{Context, Keymap};
 use super::leads::{self, LeadsView};
+use super::notifications::history::SavedHistory;
 use super::notifications::Notifications;
 use super::overview::OverviewView;
 use super::playground::{InitProgress, PlaygroundView};
@@ -191,7 +192,7 @@ impl App {
     }
 
     pub fn toast(&mut self, toast: Toast) {
-        self.note_toast(&toast);
+        self.notifications.note_toast(&toast, self.now);
         self.toasts.push(toast);
         // A long session must not pile up toasts off-screen.
         if self.toasts.len() > 6 {
@@ -238,8 +239,8 @@ impl App {
         if self.command.is_some() {
             return (vec![Context::CommandLine], true);
         }
-        if self.notifications.open {
-            return (vec![Context::Notifications, Context::Global], false);
+        if self.notifications.is_open() {
+            return self.notifications.contexts(&self.shared());
         }
         if self.pane == Pane::Leads {
             return self.lead_contexts();
@@ -296,6 +297,11 @@ impl App {
         }
     }
 
+    /// The saved notification history arrived (read off the loop).
+    pub fn on_history(&mut self, user: Uuid, saved: SavedHistory) {
+        self.dirty |= self.notifications.on_history(user, saved);
+    }
+
     /// Sets the clock; redraws only when a countdown's minute changed.
     pub fn set_now(&mut self, now: DateTime<Utc>) {
         if self.pane == Pane::Leads && now.timestamp() / 60 != self.now.timestamp() / 60 {
@@ -340,7 +346,7 @@ impl App {
             }
             Action::Quit => {
                 self.quit = true;
-                let mut out = self.save_history();
+                let mut out = self.notifications.save_history();
                 out.push(Effect::Quit);
                 return out;
             }
@@ -369,14 +375,16 @@ impl App {
                 return Vec::new();
             }
             Action::Notifications => {
-                self.open_notifications();
+                self.notifications.open();
                 return Vec::new();
             }
-            Action::NextPane | Action::PrevPane | Action::Pane(_) if self.notifications.open => {
-                self.notifications.open = false;
+            Action::NextPane | Action::PrevPane | Action::Pane(_)
+                if self.notifications.is_open() =>
+            {
+                self.notifications.close();
                 return self.dispatch(action);
             }
-            other if self.notifications.open => return self.update_notifications(other),
+            other if self.notifications.is_open() => return self.route_notifications(other),
             Action::NextPane => self.pane = Pane::ALL[(self.pane.index() + 1) % 5],
             Action::PrevPane => self.pane = Pane::ALL[(self.pane.index() + 4) % 5],
             Action::Pane(n) => {
@@ -432,7 +440,7 @@ impl App {
         if self.toasts.len() != before {
             self.dirty = true;
         }
-        self.save_history()
+        self.notifications.save_history()
     }
 
     /// The Tenants pane hosts onboarding, the user's invitations and the
@@ -505,7 +513,9 @@ impl App {
             | Confirmable::RestoreVersion { .. }
             | Confirmable::DeleteWorkspace { .. }) => self.perform_agent(other),
             other @ Confirmable::DeletePlaygroundSession { .. } => self.perform_playground(other),
-            Confirmable::ClearNotifications { count } => self.clear_notifications(count),
+            Confirmable::ClearNotifications { count } => {
+                with_cx!(self, notifications, |n, cx| n.clear(count, &mut cx))
+            }
             Confirmable::DeclineInvitation { id, tenant } => {
                 with_cx!(self, invitations, |v, cx| v.decline(id, &tenant, &mut cx))
             }

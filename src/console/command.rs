@@ -193,7 +193,7 @@ impl App {
             "password" => Ok(self.password_command()),
             "logout-all" => Ok(self.logout_all_command()),
             "notifications" => {
-                self.open_notifications();
+                self.notifications.open();
                 Ok(Vec::new())
             }
             "ctx" => self.ctx_command(arg),

@@ -8,6 +8,7 @@ use super::component::{with_cx, Component};
 use super::effect::{Effect, RequestId};
 use super::inflight::Stale;
 use super::leads;
+use super::notifications::url_host;
 use super::request::Response;
 use super::tenants;
 use super::widgets::toast::Toast;
@@ -69,7 +70,7 @@ impl App {
             return self.on_playground_response(id, &flight, response);
         }
         if flight.slot == Some(Slot::NotifiedLead) {
-            return self.on_notified_lead(&flight, response);
+            return self.route_notified_lead(id, &flight, response);
         }
         // The agents offered to run a lead's workflow with are the lead's.
         if flight.slot == Some(Slot::WorkflowAgents) {
@@ -140,7 +141,7 @@ impl App {
                 self.session.me = Load::Loaded(me);
                 self.maybe_onboard();
                 // The notification history is kept per user.
-                let mut out = self.load_history(user);
+                let mut out = self.notifications.load_history(user);
                 if !self.invitations.announced() {
                     out.extend(with_cx!(self, invitations, |v, cx| v.check(&mut cx)));
                 }
@@ -269,16 +270,49 @@ impl App {
         self.toast(t);
     }
 
+    /// An endpoint stopped after failing for a day: it stays until dismissed
+    /// (nothing reaches the receiver until someone acts); several at once (a
+    /// receiver behind them all went down) share one toast that counts.
+    fn toast_webhook_disabled(&mut self, ev: &ServerEvent) {
+        const GROUP: &str = "webhook-disabled";
+        let host = ev
+            .data
+            .get("url")
+            .and_then(|v| v.as_str())
+            .map_or_else(|| "an endpoint".into(), url_host);
+        if let Some(t) = self.toasts.iter_mut().find(|t| t.group == Some(GROUP)) {
+            t.count += 1;
+            t.text = format!(
+                "{} webhook endpoints disabled (latest: {host}); fix the receivers, \
+                 then re-enable them in :webhooks",
+                t.count
+            );
+            self.dirty = true;
+            return;
+        }
+        let mut t = Toast::error(format!(
+            "Webhook to {host} disabled after repeated failures; fix the receiver, \
+             then re-enable it in :webhooks"
+        ));
+        t.group = Some(GROUP);
+        self.toast(t);
+    }
+
     /// Applies one event of `tenant`'s stream. Events of a tenant that is no
     /// longer current (the stream is being switched) are dropped.
     pub fn on_event(&mut self, tenant: Uuid, ev: ServerEvent) -> Vec<Effect> {
         if self.session.current_tenant != Some(tenant) {
             return Vec::new();
         }
-        self.note_event(tenant, &ev);
-        self.notifications.in_event = true;
+        if self
+            .notifications
+            .note_event(tenant, &ev, &self.session, self.now)
+        {
+            self.dirty = true;
+        }
+        self.notifications.set_in_event(true);
         let out = self.apply_event(tenant, ev);
-        self.notifications.in_event = false;
+        self.notifications.set_in_event(false);
         out
     }
 

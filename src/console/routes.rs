@@ -7,9 +7,10 @@ use super::action::Action;
 use super::app::{App, Pane};
 use super::approvals::uuid_at;
 use super::component::{with_cx, Component};
-use super::effect::{Effect, RequestId};
+use super::effect::{Effect, Request, RequestId};
+use super::notifications::Notification;
 use super::request::Response;
-use super::state::InFlight;
+use super::state::{InFlight, Load, Slot};
 use super::widgets::toast::Toast;
 use crate::domain::ServerEvent;
 
@@ -167,6 +168,103 @@ impl App {
         out.extend(with_cx!(self, leads, |l, cx| l
             .on_workflow_moved(lead, workflow, &mut cx)));
         self.dirty = true;
+        out
+    }
+
+    /// The notification centre's keys; `enter` on a notification about a
+    /// lead opens that lead.
+    pub(crate) fn route_notifications(&mut self, action: Action) -> Vec<Effect> {
+        if let Some(n) = self.notifications.chosen(&action).cloned() {
+            return self.jump_to_lead(n);
+        }
+        with_cx!(self, notifications, |n, cx| n.update(action, &mut cx))
+    }
+
+    /// Makes the notification's tenant current (as choosing it in the
+    /// Tenants pane does), opens its Leads pane and asks for the lead; the
+    /// detail opens at once when a copy is at hand, else when it arrives.
+    fn jump_to_lead(&mut self, n: Notification) -> Vec<Effect> {
+        let Some(id) = n.lead_id.or(n.lead.as_ref().map(|l| l.id)) else {
+            return Vec::new();
+        };
+        let tenant = n
+            .tenant_id
+            .or(n.lead.as_ref().map(|l| l.tenant_id))
+            .or(self.session.current_tenant);
+        let Some(tenant) = tenant else {
+            return Vec::new();
+        };
+        if self.session.current_tenant != Some(tenant) {
+            let Some(t) = self.session.tenant(tenant).cloned() else {
+                self.toast(Toast::error(
+                    "That lead's tenant is not one you can open (any more)",
+                ));
+                return Vec::new();
+            };
+            self.switch_to(&t);
+        }
+        self.notifications.close();
+        self.pane = Pane::Leads;
+        self.approvals.close();
+        self.analytics.close();
+        self.audit.close();
+        let at_hand = n.lead.filter(|l| l.tenant_id == tenant);
+        let (mut out, opened) = with_cx!(self, leads, |l, cx| l.show_lead(id, at_hand, &mut cx));
+        out.extend(self.send_about(
+            Request::LoadLead {
+                tenant: tenant.to_string(),
+                id,
+            },
+            Some(Slot::NotifiedLead),
+            "",
+            "Could not load the lead",
+            Some(tenant),
+            Some(id),
+        ));
+        if opened {
+            out.extend(with_cx!(self, leads, |l, cx| l.load_workflow(id, &mut cx)));
+        }
+        out
+    }
+
+    /// The lead a notification asked for: the centre forgets a deleted
+    /// one; the lead's detail opens (or refreshes), unless the user has
+    /// since gone elsewhere.
+    pub(crate) fn route_notified_lead(
+        &mut self,
+        id: RequestId,
+        flight: &InFlight,
+        response: Response,
+    ) -> Vec<Effect> {
+        let mut out = with_cx!(self, notifications, |n, cx| n.on_response(
+            id,
+            flight,
+            response.clone(),
+            &mut cx
+        ));
+        let (Response::Lead(data), Some(tenant), Some(lead)) =
+            (response, flight.tenant, flight.target)
+        else {
+            return out;
+        };
+        match data.lead {
+            Err(e) if e.status() == Some(404) => {
+                with_cx!(self, leads, |l, cx| l
+                    .on_notified_gone(tenant, lead, &mut cx));
+            }
+            Err(e) => {
+                self.leads.on_notified_failure(lead, e.message());
+                self.toast(Toast::error(format!("{}: {}", flight.fail, e.message())));
+            }
+            Ok(found) => {
+                let timeline = data
+                    .timeline
+                    .map_or_else(|e| Load::Failed(e.message()), Load::Loaded);
+                let shown = self.pane == Pane::Leads;
+                out.extend(with_cx!(self, leads, |l, cx| l
+                    .on_notified_lead(tenant, found, timeline, shown, &mut cx)));
+            }
+        }
         out
     }
 }

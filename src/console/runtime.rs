@@ -86,7 +86,7 @@ pub async fn run(client: Client, options: ConsoleOptions) -> anyhow::Result<Exit
     drop(guard);
     if let Some(h) = history {
         // Whatever changed since the last tick (the quit saved it too).
-        for effect in app.save_history() {
+        for effect in app.notifications.save_history() {
             if let Effect::SaveNotifications { user, history } = effect {
                 h.writer.save(user, history);
             }
@@ -254,7 +254,7 @@ async fn switch_context(
 ) -> Vec<Effect> {
     live.teardown();
     if let Some(h) = history.take() {
-        for effect in app.save_history() {
+        for effect in app.notifications.save_history() {
             if let Effect::SaveNotifications { user, history } = effect {
                 h.writer.save(user, history);
             }

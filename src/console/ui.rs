@@ -37,7 +37,9 @@ impl Widget for &App {
         render_header(self, header, buf);
         render_pane_bar(self, bar, buf);
         match self.pane {
-            _ if self.notifications.open => panes::notifications::render(self, main, buf),
+            _ if self.notifications.is_open() => {
+                self.notifications.render(&self.shared(), main, buf)
+            }
             Pane::Tenants => match &self.onboarding {
                 Some(open) => panes::onboarding::render(self, &open.form, main, buf),
                 // Over a tenant's detail or the table, whichever opened it.
@@ -156,7 +158,7 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
         format!(" switchboard ─ {ctx}tenant: {tenant}"),
         format!(" {ctx}{tenant}"),
     ];
-    let unread = match app.notifications.unread {
+    let unread = match app.notifications.unread() {
         0 => String::new(),
         n => format!(" ✉ {n}"),
     };

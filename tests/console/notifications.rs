@@ -107,12 +107,12 @@ fn snapshot_notifications_keep_toasts_and_events_and_count_unread() {
         ),
     );
     // Each event once, with the toasts that no event raised.
-    assert_eq!(app.notifications.items.len(), 4);
-    assert_eq!(app.notifications.unread, 4);
+    assert_eq!(app.notifications.items().len(), 4);
+    assert_eq!(app.notifications.unread(), 4);
     assert!(render(&app, 100, 24).contains("✉ 4"));
     let fx = command(&mut app, "notifications");
     assert!(fx.is_empty());
-    assert_eq!(app.notifications.unread, 0);
+    assert_eq!(app.notifications.unread(), 0);
     app.toasts.clear();
     let screen = render(&app, 80, 24);
     for text in [
@@ -141,7 +141,7 @@ fn snapshot_webhook_disabled_raises_an_error_toast_and_says_what_to_do() {
     assert!(toast.text.contains("re-enable"), "{}", toast.text);
     assert_eq!(toast.ttl, None, "stays until dismissed");
     // The URL's path and query (a token, maybe) are never shown.
-    let n = &app.notifications.items[0];
+    let n = &app.notifications.items()[0];
     assert_eq!(n.kind, ToastKind::Error);
     assert!(!n.text.contains("s3cret") && !toast.text.contains("s3cret"));
     // It points to the webhooks screen, not to an HTTP call to type.
@@ -152,7 +152,7 @@ fn snapshot_webhook_disabled_raises_an_error_toast_and_says_what_to_do() {
     );
     assert!(toast.text.contains(":webhooks"), "{}", toast.text);
     assert!(!n.text.contains("PATCH"), "{}", n.text);
-    assert_eq!(app.notifications.items.len(), 1, "the toast is the event");
+    assert_eq!(app.notifications.items().len(), 1, "the toast is the event");
 
     // A second endpoint going down joins the same toast, not a new one.
     app.on_event(tenant, webhook_disabled(72, "http://10.0.0.5:9000/in"));
@@ -165,7 +165,7 @@ fn snapshot_webhook_disabled_raises_an_error_toast_and_says_what_to_do() {
     assert!(grouped[0]
         .text
         .starts_with("2 webhook endpoints disabled (latest: 10.0.0.5:9000)"));
-    assert_eq!(app.notifications.items.len(), 2);
+    assert_eq!(app.notifications.items().len(), 2);
 
     press(&mut app, &[ctrl('n'), key('j')]);
     app.toasts.clear();
@@ -187,7 +187,7 @@ fn the_history_survives_a_restart_with_what_was_unread() {
     let tenant = Uuid::from_u128(1);
 
     let mut app = started(&store);
-    assert!(app.notifications.items.is_empty());
+    assert!(app.notifications.items().is_empty());
     let jane = lead_of(1, 11, "Jane Doe");
     app.on_event(
         tenant,
@@ -204,7 +204,7 @@ fn the_history_survives_a_restart_with_what_was_unread() {
         ),
     );
     app.on_event(tenant, webhook_disabled(71, "https://hooks.example.com/x"));
-    assert_eq!(app.notifications.unread, 2);
+    assert_eq!(app.notifications.unread(), 2);
     // A tick writes what changed; the next one has nothing to write.
     let fx = app.update(Action::Tick);
     assert!(
@@ -219,7 +219,7 @@ fn the_history_survives_a_restart_with_what_was_unread() {
         .all(|e| !matches!(e, Effect::SaveNotifications { .. })));
     let before: Vec<_> = app
         .notifications
-        .items
+        .items()
         .iter()
         .map(|n| (n.at, n.kind, n.text.clone(), n.lead_id, n.tenant_id))
         .collect();
@@ -238,14 +238,15 @@ fn the_history_survives_a_restart_with_what_was_unread() {
     perform(&mut again, &store, fx);
     let after: Vec<_> = again
         .notifications
-        .items
+        .items()
         .iter()
         .map(|n| (n.at, n.kind, n.text.clone(), n.lead_id, n.tenant_id))
         .collect();
     assert_eq!(after[0].2, "config: unknown key");
     assert_eq!(after[1..], before[..]);
     assert_eq!(
-        again.notifications.unread, 3,
+        again.notifications.unread(),
+        3,
         "two unread at quit and the new one"
     );
     assert_eq!(after[2].3, Some(Uuid::from_u128(12)));
@@ -276,8 +277,8 @@ fn a_corrupt_history_file_starts_empty_and_is_replaced() {
         std::fs::write(&path, garbage).unwrap();
         assert_eq!(store.load(Uuid::from_u128(900)), SavedHistory::default());
         let mut app = started(&store);
-        assert!(app.notifications.items.is_empty());
-        assert_eq!(app.notifications.unread, 0);
+        assert!(app.notifications.items().is_empty());
+        assert_eq!(app.notifications.unread(), 0);
         // The console goes on, and its next save replaces the bad file.
         app.toast(Toast::info("still here"));
         let fx = app.update(Action::Tick);
@@ -338,10 +339,10 @@ fn enter_on_a_notification_opens_its_lead() {
         event(1, "lead.created", serde_json::json!({ "lead": jane })),
     );
     press(&mut app, &[ctrl('n')]);
-    assert!(app.notifications.open);
+    assert!(app.notifications.is_open());
     let fx = press(&mut app, &[code(KeyCode::Enter)]);
     assert_eq!(app.pane, Pane::Leads);
-    assert!(!app.notifications.open);
+    assert!(!app.notifications.is_open());
     // The copy the event carried shows at once, while a fresh one loads.
     assert_eq!(
         app.leads.detail().map(|d| d.lead.name.as_str()),
@@ -444,7 +445,7 @@ fn a_deleted_lead_says_so_and_its_notification_no_longer_points_at_it() {
         .any(|t| t.text == "That lead no longer exists"));
     let n = app
         .notifications
-        .items
+        .items()
         .iter()
         .find(|n| n.text == "SLA breached: Carla Ruiz")
         .expect("still listed");
@@ -494,7 +495,7 @@ fn a_lead_of_a_tenant_no_longer_listed_is_not_opened() {
     let fx = press(&mut app, &[code(KeyCode::Enter)]);
     assert!(requests(&fx).is_empty());
     assert_eq!(app.session.current_tenant, Some(Uuid::from_u128(1)));
-    assert!(app.notifications.open);
+    assert!(app.notifications.is_open());
     assert!(app.toasts.iter().any(|t| t.kind == ToastKind::Error));
 }
 
@@ -512,17 +513,17 @@ fn c_clears_the_history_after_confirmation() {
     assert!(render(&app, 80, 24).contains("Clear all 2 notifications?"));
     // "no" keeps them.
     press(&mut app, &[key('n')]);
-    assert_eq!(app.notifications.items.len(), 2);
+    assert_eq!(app.notifications.items().len(), 2);
     press(&mut app, &[key('c'), key('y')]);
     let texts: Vec<_> = app
         .notifications
-        .items
+        .items()
         .iter()
         .map(|n| n.text.as_str())
         .collect();
     assert_eq!(texts, ["Cleared 2 notifications"]);
-    assert_eq!(app.notifications.unread, 0);
-    assert!(app.notifications.open);
+    assert_eq!(app.notifications.unread(), 0);
+    assert!(app.notifications.is_open());
 }
 
 #[test]

@@ -213,7 +213,7 @@ fn snapshot_webhook_deliveries_and_a_row_updated_live() {
     assert!(row.contains("delivered") && row.contains(" 3 "), "{row}");
     assert!(screen.contains("204"), "{screen}");
     // Not news: the notification centre stays quiet.
-    assert!(app.notifications.items.is_empty());
+    assert!(app.notifications.items().is_empty());
     insta::assert_snapshot!("webhook_deliveries_after_a_live_attempt", screen);
 }
 

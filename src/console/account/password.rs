@@ -146,7 +146,7 @@ impl App {
     pub(crate) fn sign_out(&mut self, how: SignedOut) -> Vec<Effect> {
         self.signed_out = Some(how);
         self.quit = true;
-        let mut out = self.save_history();
+        let mut out = self.notifications.save_history();
         out.push(Effect::Quit);
         out
     }

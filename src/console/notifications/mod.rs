@@ -3,14 +3,20 @@
 //! notification's lead.
 
 pub mod history;
-mod jump;
+mod pane;
 
 use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use uuid::Uuid;
 
 use super::action::Action;
-use super::app::{App, Confirmable, Modal};
-use super::effect::Effect;
+use super::component::{Component, Cx, Shared};
+use super::effect::{Effect, RequestId};
+use super::keymap::Context;
+use super::request::Response;
+use super::session::Session;
+use super::state::{Confirmable, InFlight};
 use super::widgets::toast::{Toast, ToastKind};
 use crate::domain::{Lead, ServerEvent};
 use history::{SavedHistory, SavedKind, SavedNotification};
@@ -34,20 +40,21 @@ pub struct Notification {
 
 #[derive(Debug, Clone, Default)]
 pub struct Notifications {
-    pub open: bool,
+    /// Shown over whichever pane is current.
+    open: bool,
     /// Newest first.
-    pub items: Vec<Notification>,
-    pub unread: usize,
-    pub selected: usize,
+    items: Vec<Notification>,
+    unread: usize,
+    selected: usize,
     /// Set while a live event is applied: its toasts are recorded as the
     /// event, once, with its lead.
-    pub(crate) in_event: bool,
-    pub(crate) saving: Saving,
+    in_event: bool,
+    saving: Saving,
 }
 
 /// Whose history this is and whether the file is behind the screen.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Saving {
+struct Saving {
     /// Known once the profile loads; the file is per user.
     user: Option<Uuid>,
     /// The saved history was read: until then nothing is written, or the
@@ -58,6 +65,55 @@ pub(crate) struct Saving {
 }
 
 impl Notifications {
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    /// Newest first.
+    pub fn items(&self) -> &[Notification] {
+        &self.items
+    }
+
+    /// How many of the newest were not yet seen (the header shows it).
+    pub fn unread(&self) -> usize {
+        self.unread
+    }
+
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
+    /// The centre gives way to a pane the user moved to.
+    pub fn close(&mut self) {
+        self.open = false;
+    }
+
+    /// Opens the centre: everything in it is seen now.
+    pub(crate) fn open(&mut self) {
+        self.open = true;
+        if self.unread > 0 {
+            self.unread = 0;
+            self.saving.unsaved = true;
+        }
+        self.selected = 0;
+    }
+
+    /// `enter` on a notification about a lead: the router opens that lead
+    /// (in its tenant's Leads pane).
+    pub fn chosen(&self, action: &Action) -> Option<&Notification> {
+        if *action != Action::Open {
+            return None;
+        }
+        self.selected_item()
+            .filter(|n| n.lead_id.is_some() || n.lead.is_some())
+    }
+
+    /// A live event is being applied (`true`) or is done: toasts raised
+    /// meanwhile are the event's, recorded once as the event.
+    pub(crate) fn set_in_event(&mut self, applying: bool) {
+        self.in_event = applying;
+    }
+
     fn push(&mut self, n: Notification) {
         self.items.insert(0, n);
         self.items.truncate(KEEP);
@@ -74,7 +130,7 @@ impl Notifications {
     }
 
     /// The lead was deleted: its notifications no longer lead anywhere.
-    fn forget_lead(&mut self, id: Uuid) {
+    pub(crate) fn forget_lead(&mut self, id: Uuid) {
         for n in self.items.iter_mut().filter(|n| n.lead_id == Some(id)) {
             n.lead_id = None;
             n.lead = None;
@@ -191,14 +247,14 @@ fn webhook_disabled(ev: &ServerEvent, tenant: Option<&str>) -> String {
     )
 }
 
-impl App {
+impl Notifications {
     /// Records a toast that no live event raised.
-    pub(crate) fn note_toast(&mut self, t: &Toast) {
-        if self.notifications.in_event {
+    pub(crate) fn note_toast(&mut self, t: &Toast, now: DateTime<Utc>) {
+        if self.in_event {
             return;
         }
-        self.notifications.push(Notification {
-            at: self.now,
+        self.push(Notification {
+            at: now,
             kind: t.kind,
             text: t.text.clone(),
             lead: None,
@@ -208,16 +264,23 @@ impl App {
     }
 
     /// Records a live event of `tenant`; `lead.updated` and an eval run's
-    /// progress (one per case) are too frequent to be news.
-    pub(crate) fn note_event(&mut self, tenant: Uuid, ev: &ServerEvent) {
+    /// progress (one per case) are too frequent to be news. True when it
+    /// was recorded (the header's count changed).
+    pub(crate) fn note_event(
+        &mut self,
+        tenant: Uuid,
+        ev: &ServerEvent,
+        session: &Session,
+        now: DateTime<Utc>,
+    ) -> bool {
         // Each webhook attempt is on the webhooks screen, not news.
         if matches!(
             ev.kind.as_str(),
             "lead.updated" | "eval.progress" | "webhook.delivery" | "webhook.test"
         ) {
-            return;
+            return false;
         }
-        let slug = self.session.tenant(tenant).map(|t| t.slug.clone());
+        let slug = session.tenant(tenant).map(|t| t.slug.clone());
         let (kind, text) = describe(ev, slug.as_deref());
         let lead = ev.lead();
         let lead_id = lead.as_ref().map(|l| l.id).or_else(|| {
@@ -226,133 +289,121 @@ impl App {
                 .and_then(|v| v.as_str())
                 .and_then(|s| Uuid::parse_str(s).ok())
         });
-        self.notifications.push(Notification {
-            at: self.now,
+        self.push(Notification {
+            at: now,
             kind,
             text,
             lead,
             lead_id,
             tenant_id: Some(tenant),
         });
-        self.dirty = true;
-    }
-
-    /// An endpoint stopped after failing for a day: it stays until dismissed
-    /// (nothing reaches the receiver until someone acts); several at once (a
-    /// receiver behind them all went down) share one toast that counts.
-    pub(crate) fn toast_webhook_disabled(&mut self, ev: &ServerEvent) {
-        const GROUP: &str = "webhook-disabled";
-        let host = ev
-            .data
-            .get("url")
-            .and_then(|v| v.as_str())
-            .map_or_else(|| "an endpoint".into(), url_host);
-        if let Some(t) = self.toasts.iter_mut().find(|t| t.group == Some(GROUP)) {
-            t.count += 1;
-            t.text = format!(
-                "{} webhook endpoints disabled (latest: {host}); fix the receivers, \
-                 then re-enable them in :webhooks",
-                t.count
-            );
-            self.dirty = true;
-            return;
-        }
-        let mut t = Toast::error(format!(
-            "Webhook to {host} disabled after repeated failures; fix the receiver, \
-             then re-enable it in :webhooks"
-        ));
-        t.group = Some(GROUP);
-        self.toast(t);
-    }
-
-    pub(crate) fn open_notifications(&mut self) {
-        self.notifications.open = true;
-        if self.notifications.unread > 0 {
-            self.notifications.unread = 0;
-            self.notifications.saving.unsaved = true;
-        }
-        self.notifications.selected = 0;
-    }
-
-    pub(crate) fn update_notifications(&mut self, action: Action) -> Vec<Effect> {
-        let rows = self.notifications.items.len();
-        let v = &mut self.notifications;
-        match action {
-            Action::Up => v.selected = v.selected.saturating_sub(1),
-            Action::Down => v.selected = (v.selected + 1).min(rows.saturating_sub(1)),
-            Action::Top => v.selected = 0,
-            Action::Bottom => v.selected = rows.saturating_sub(1),
-            Action::Back => v.open = false,
-            Action::Open => return self.jump_to_lead(),
-            Action::ClearNotifications if rows > 0 => {
-                self.modal = Some(Modal::Confirm {
-                    question: format!(
-                        "Clear all {rows} notifications? They are gone for good, here and on disk."
-                    ),
-                    action: Confirmable::ClearNotifications { count: rows },
-                });
-            }
-            _ => {}
-        }
-        Vec::new()
+        true
     }
 
     /// Empties the history (confirmed).
-    pub(crate) fn clear_notifications(&mut self, count: usize) -> Vec<Effect> {
-        let v = &mut self.notifications;
-        v.items.clear();
-        v.unread = 0;
-        v.selected = 0;
-        v.saving.unsaved = true;
-        self.toast(Toast::success(format!("Cleared {count} notifications")));
+    pub(crate) fn clear(&mut self, count: usize, cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.items.clear();
+        self.unread = 0;
+        self.selected = 0;
+        self.saving.unsaved = true;
+        cx.toast(Toast::success(format!("Cleared {count} notifications")));
         Vec::new()
     }
 
     /// The profile is known: ask for this user's saved history, once.
     pub(crate) fn load_history(&mut self, user: Uuid) -> Vec<Effect> {
-        let saving = &mut self.notifications.saving;
-        if saving.user == Some(user) {
+        if self.saving.user == Some(user) {
             return Vec::new();
         }
-        *saving = Saving {
+        self.saving = Saving {
             user: Some(user),
             loaded: false,
-            unsaved: saving.unsaved,
+            unsaved: self.saving.unsaved,
         };
         vec![Effect::LoadNotifications { user }]
     }
 
     /// The saved history arrived: it goes under what this session already
     /// recorded, and what was unread at the last quit is still unread.
-    pub fn on_history(&mut self, user: Uuid, saved: SavedHistory) {
-        let v = &mut self.notifications;
-        if v.saving.user != Some(user) || v.saving.loaded {
-            return;
+    /// True when it was taken (the screen changed).
+    pub(crate) fn on_history(&mut self, user: Uuid, saved: SavedHistory) -> bool {
+        if self.saving.user != Some(user) || self.saving.loaded {
+            return false;
         }
-        v.saving.loaded = true;
-        v.saving.unsaved = !v.items.is_empty();
+        self.saving.loaded = true;
+        self.saving.unsaved = !self.items.is_empty();
         let unread = saved.unread.min(saved.items.len());
-        v.items
+        self.items
             .extend(saved.items.into_iter().map(Notification::from_saved));
-        v.items.truncate(KEEP);
-        if !v.open {
-            v.unread = (v.unread + unread).min(v.items.len());
+        self.items.truncate(KEEP);
+        if !self.open {
+            self.unread = (self.unread + unread).min(self.items.len());
         }
-        v.selected = v.selected.min(v.items.len().saturating_sub(1));
-        self.dirty = true;
+        self.selected = self.selected.min(self.items.len().saturating_sub(1));
+        true
     }
 
     /// The history to write, if it changed since the last write: asked each
     /// tick (a burst of events is one write) and at quit.
     pub(crate) fn save_history(&mut self) -> Vec<Effect> {
-        let v = &mut self.notifications;
-        let (Some(user), true, true) = (v.saving.user, v.saving.loaded, v.saving.unsaved) else {
+        let (Some(user), true, true) = (self.saving.user, self.saving.loaded, self.saving.unsaved)
+        else {
             return Vec::new();
         };
-        v.saving.unsaved = false;
+        self.saving.unsaved = false;
         vec![Effect::SaveNotifications {
             user,
-            history: v.snapshot(),
+            history: self.snapshot(),
         }]
+    }
+}
+
+impl Component for Notifications {
+    fn contexts(&self, _shared: &Shared<'_>) -> (Vec<Context>, bool) {
+        (vec![Context::Notifications, Context::Global], false)
+    }
+
+    fn update(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let rows = self.items.len();
+        match action {
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = rows.saturating_sub(1),
+            Action::Back => self.open = false,
+            Action::ClearNotifications if rows > 0 => cx.confirm(
+                format!(
+                    "Clear all {rows} notifications? They are gone for good, here and on disk."
+                ),
+                Confirmable::ClearNotifications { count: rows },
+            ),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// The lead a notification asked for (the router hands the rest of the
+    /// reply to the Leads feature): deleted since, its notifications no
+    /// longer lead anywhere.
+    fn on_response(
+        &mut self,
+        _id: RequestId,
+        flight: &InFlight,
+        response: Response,
+        cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
+        let (Response::Lead(data), Some(_), Some(id)) = (response, flight.tenant, flight.target)
+        else {
+            return Vec::new();
+        };
+        if data.lead.as_ref().err().and_then(|e| e.status()) == Some(404) {
+            self.forget_lead(id);
+            cx.toast(Toast::info("That lead no longer exists"));
+        }
+        Vec::new()
+    }
+
+    fn render(&self, shared: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+        pane::render(self, shared, area, buf)
     }
 }

@@ -2,7 +2,6 @@
 
 pub mod agent_detail;
 pub mod agents;
-pub mod notifications;
 pub mod onboarding;
 pub mod playground;
 pub mod workspaces;

@@ -7,18 +7,18 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
-use crate::console::app::App;
+use super::{Notification, Notifications};
+use crate::console::component::Shared;
 use crate::console::keymap::Context;
-use crate::console::notifications::Notification;
 use crate::console::text::{self, wrap};
+use crate::console::theme::Theme;
 use crate::console::widgets::toast::ToastKind;
 
 /// Lines of the selected notification's text shown in full.
 const DETAIL_LINES: usize = 4;
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
-    let v = &app.notifications;
+pub(super) fn render(v: &Notifications, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
@@ -60,7 +60,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             let line = Line::from(vec![
                 Span::raw(mark),
                 Span::styled(n.at.format("%m-%d %H:%M  ").to_string(), theme.dim),
-                Span::styled(n.text.clone(), kind_style(app, n.kind)),
+                Span::styled(n.text.clone(), kind_style(theme, n.kind)),
                 Span::styled(lead, theme.dim),
             ]);
             if i == v.selected {
@@ -79,18 +79,18 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     Paragraph::new(detail).render(below, buf);
 }
 
-fn kind_style(app: &App, kind: ToastKind) -> Style {
+fn kind_style(theme: &Theme, kind: ToastKind) -> Style {
     match kind {
-        ToastKind::Error => app.theme.error,
-        ToastKind::Success => app.theme.success,
+        ToastKind::Error => theme.error,
+        ToastKind::Success => theme.success,
         ToastKind::Info => Style::default(),
     }
 }
 
 /// A rule, the selected notification's whole text (a row cuts it at the
 /// edge), and where it came from and what enter does.
-fn detail_lines<'a>(app: &App, n: &Notification, width: usize) -> Vec<Line<'a>> {
-    let theme = &app.theme;
+fn detail_lines<'a>(app: &Shared<'_>, n: &Notification, width: usize) -> Vec<Line<'a>> {
+    let theme = app.theme;
     let mut out = vec![Line::from(Span::styled("─".repeat(width), theme.border))];
     let mut text = wrap(&n.text, width);
     if text.len() > DETAIL_LINES {
@@ -100,7 +100,7 @@ fn detail_lines<'a>(app: &App, n: &Notification, width: usize) -> Vec<Line<'a>> 
             *last = format!("{}…", text::take_width(last, keep));
         }
     }
-    let style = kind_style(app, n.kind);
+    let style = kind_style(theme, n.kind);
     out.extend(text.into_iter().map(|l| Line::from(Span::styled(l, style))));
     let mut about = vec![n.at.format("%Y-%m-%d %H:%M UTC").to_string()];
     if let Some(t) = n.tenant_id.and_then(|id| app.session.tenant(id)) {
