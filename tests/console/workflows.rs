@@ -211,3 +211,135 @@ fn live_workflow_events_read_the_failed_list_again() {
     );
     assert!(statuses_asked(&fx).is_none());
 }
+
+// ------------------------------------------- sources and the draft policy
+
+/// Jane Doe's draft with what the research step found for it, under a
+/// policy that drafts for hot and warm leads.
+fn researched() -> Workflow {
+    use switchboard::domain::WorkflowSources;
+    use switchboard::domain::{KnowledgeMode, KnowledgeSnippet, RelatedLead, SettingFact};
+    let mut w = workflow(601, 11, true);
+    w.sources = Some(WorkflowSources {
+        knowledge: KnowledgeMode::All,
+        snippets: vec![KnowledgeSnippet {
+            document_id: Uuid::from_u128(901),
+            title: "料金表 Prices 2026".into(),
+            chunk: 2,
+            text: "Folding chairs rent at 4 EUR each per day; delivery within 20 km is free \
+                   for orders of 30 chairs or more, otherwise 25 EUR. Collection is the next \
+                   working day. Deposits are not asked of returning customers."
+                .into(),
+            score: 3.2,
+        }],
+        leads: vec![
+            RelatedLead {
+                lead_id: Uuid::from_u128(15),
+                this_lead: false,
+                name: "Jane Doe".into(),
+                company: Some("Acme".into()),
+                message: "Twenty chairs for a garden wedding".into(),
+                stage: "won".into(),
+                category: Some("warm".into()),
+                notes: vec!["Paid on delivery".into()],
+                created_at: now() - chrono::Duration::days(60),
+            },
+            RelatedLead {
+                lead_id: Uuid::from_u128(11),
+                this_lead: true,
+                name: "Jane Doe".into(),
+                company: Some("Acme".into()),
+                message: String::new(),
+                stage: "new".into(),
+                category: None,
+                notes: vec!["Called back, wants a quote by Friday".into()],
+                created_at: now() - chrono::Duration::minutes(30),
+            },
+        ],
+        settings: vec![SettingFact {
+            name: "business name".into(),
+            value: "Open Arms".into(),
+        }],
+    });
+    w.draft_policy = Some(vec!["hot".into(), "warm".into()]);
+    w
+}
+
+#[test]
+fn snapshot_an_approval_shows_the_sources_its_draft_used_and_the_policy() {
+    let mut list = approvals();
+    list[0].workflow = researched();
+    let app = approvals_open(list);
+    let screen = render(&app, 100, 40);
+    for text in [
+        "Policy    drafts replies for hot, warm;",
+        "Sources",
+        "setting   business name",
+        "knowledge 料金表 Prices 2026 (part 2)",
+        "Folding chairs rent at 4 EUR each per day",
+        "lead      Jane Doe (",
+        "Twenty chairs for a garden wedding",
+        "notes     on this lead (",
+        "Called back, wants a quote by Friday",
+    ] {
+        assert!(screen.contains(text), "{text} missing:\n{screen}");
+    }
+    // A long excerpt is cut at two lines, and says so.
+    assert!(!screen.contains("returning customers"), "{screen}");
+    assert!(screen.contains('…'), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn an_approval_without_snippets_says_why_and_one_before_research_lists_nothing() {
+    let mut list = approvals();
+    let mut w = researched();
+    if let Some(s) = &mut w.sources {
+        s.snippets.clear();
+    }
+    list[0].workflow = w;
+    let app = approvals_open(list);
+    let screen = render(&app, 100, 40);
+    assert!(
+        screen.contains("knowledge nothing found for this message"),
+        "{screen}"
+    );
+    // Bob Stone's workflow has no sources and no policy recorded: neither
+    // line is drawn rather than an empty one.
+    let mut app = app;
+    press(&mut app, &[key('j')]);
+    let screen = render(&app, 100, 40);
+    assert!(!screen.contains("Sources"), "{screen}");
+    assert!(!screen.contains("Policy"), "{screen}");
+}
+
+#[test]
+fn snapshot_a_workflow_qualified_without_a_draft_says_the_policy_did_it() {
+    let mut app = approvals_open(approvals());
+    press(&mut app, &[key('f'), key('f')]);
+    let fx = press(&mut app, &[key('f')]);
+    let (id, statuses) = statuses_asked(&fx).expect("all");
+    assert!(statuses.is_empty());
+    let mut w = workflow(606, 13, true);
+    w.status = WorkflowStatus::Qualified;
+    w.draft = None;
+    w.steps.truncate(1);
+    w.qualification = Some(switchboard::domain::Qualification {
+        category: "cold".into(),
+        reason: "just browsing".into(),
+    });
+    w.draft_policy = Some(vec!["hot".into(), "warm".into()]);
+    let leads = mixed_leads();
+    app.on_response(
+        id,
+        Response::Approvals(Ok(vec![Approval {
+            workflow: w,
+            lead: Some(leads[2].clone()),
+        }])),
+    );
+    let screen = render(&app, 80, 24);
+    for text in ["qualified", "not drafted: cold gets no draft under the"] {
+        assert!(screen.contains(text), "{text} missing:\n{screen}");
+    }
+    insta::assert_snapshot!(screen);
+}

@@ -7,6 +7,7 @@ pub(crate) mod keys;
 mod lists;
 mod pane;
 mod replies;
+pub mod sources;
 mod workflows_pane;
 
 pub(crate) use decide::is_approval_form;

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{lead_name, Approval, ApprovalsView};
+use super::{lead_name, sources, Approval, ApprovalsView};
 use crate::console::component::Shared;
 use crate::console::leads::short_duration;
 use crate::console::panes::{frame, load_state_in};
@@ -102,6 +102,8 @@ fn render_one(v: &ApprovalsView, app: &Shared<'_>, a: &Approval, area: Rect, buf
     let theme = app.theme;
     let w = &a.workflow;
     let label = |s: &str| Span::styled(format!("{s:<10}"), theme.field_label);
+    // The body's columns inside its one-column margins.
+    let width = usize::from(area.width.saturating_sub(2));
     let mut lines = vec![];
     let who = a
         .lead
@@ -121,6 +123,9 @@ fn render_one(v: &ApprovalsView, app: &Shared<'_>, a: &Approval, area: Rect, buf
         label("Qualified"),
         Span::raw(qualification_text(w)),
     ]));
+    if let Some(policy) = sources::policy_line(w) {
+        lines.extend(sources::labelled("Policy", 10, &policy, width, theme));
+    }
     lines.push(Line::from(vec![
         label("Waiting"),
         Span::raw(short_duration(app.now - w.updated_at)),
@@ -129,6 +134,7 @@ fn render_one(v: &ApprovalsView, app: &Shared<'_>, a: &Approval, area: Rect, buf
     for l in w.draft.as_deref().unwrap_or("(no draft)").lines() {
         lines.push(Line::from(format!("  {l}")));
     }
+    lines.extend(sources::source_lines(w, width, theme));
     lines.push(Line::from(Span::styled("Steps", theme.table_header)));
     for s in &w.steps {
         lines.push(Line::from(Span::styled(

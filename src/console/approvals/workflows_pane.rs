@@ -10,7 +10,9 @@ use ratatui::widgets::{
 };
 
 use super::pane::step_line;
-use super::{failing_step, failure_text, lead_name, Approval, ApprovalsView, WorkflowList};
+use super::{
+    failing_step, failure_text, lead_name, sources, Approval, ApprovalsView, WorkflowList,
+};
 use crate::console::component::Shared;
 use crate::console::keymap::Context;
 use crate::console::leads::short_duration;
@@ -123,6 +125,13 @@ fn render_one(v: &ApprovalsView, app: &Shared<'_>, a: &Approval, area: Rect, buf
     ]));
     if w.status == WorkflowStatus::Failed {
         lines.push(Line::from(Span::styled(failure_text(w), theme.error)));
+    }
+    // Qualified and recorded with no draft: say the policy did it.
+    if w.status == WorkflowStatus::Qualified {
+        let why = sources::policy_line(w)
+            .or_else(|| w.decision_note.clone())
+            .unwrap_or_else(|| "qualified and recorded, no draft".into());
+        lines.push(Line::from(Span::styled(why, theme.info)));
     }
     for s in &w.steps {
         lines.push(Line::from(Span::styled(
