@@ -19,7 +19,7 @@ use super::leads::{self, LeadsView};
 use super::notifications::history::SavedHistory;
 use super::notifications::Notifications;
 use super::overview::OverviewView;
-use super::playground::{InitProgress, PlaygroundView};
+use super::playground::{self, InitProgress, PlaygroundView};
 use super::session::Session;
 pub use super::state::*;
 use super::tenants::{self, TenantsView};
@@ -249,7 +249,7 @@ impl App {
             return self.agent_contexts();
         }
         if self.pane == Pane::Playground {
-            return self.playground_contexts();
+            return self.playground.contexts(&self.shared());
         }
         if self.pane != Pane::Tenants {
             return (vec![Context::Global], false);
@@ -410,7 +410,7 @@ impl App {
             other if self.pane == Pane::Leads => return self.route_leads(other),
             other if self.pane == Pane::Agents => return self.update_agents(other),
             other if self.pane == Pane::Workspaces => return self.update_workspaces(other),
-            other if self.pane == Pane::Playground => return self.update_playground(other),
+            other if self.pane == Pane::Playground => return self.route_playground(other),
             _ => {}
         }
         Vec::new()
@@ -512,7 +512,11 @@ impl App {
             other @ (Confirmable::DeleteAgent { .. }
             | Confirmable::RestoreVersion { .. }
             | Confirmable::DeleteWorkspace { .. }) => self.perform_agent(other),
-            other @ Confirmable::DeletePlaygroundSession { .. } => self.perform_playground(other),
+            other @ Confirmable::DeletePlaygroundSession { .. } => {
+                with_cx!(self, playground, |_p, cx| playground::perform(
+                    other, &mut cx
+                ))
+            }
             Confirmable::ClearNotifications { count } => {
                 with_cx!(self, notifications, |n, cx| n.clear(count, &mut cx))
             }

@@ -6,6 +6,7 @@ use super::app::{App, FormPurpose, Modal, OpenForm};
 use super::component::with_cx;
 use super::effect::Effect;
 use super::leads;
+use super::playground;
 use super::tenants;
 use super::widgets::form::Form;
 
@@ -41,7 +42,8 @@ impl App {
             | FormPurpose::RejectDraft { .. } => return,
             FormPurpose::ChangePassword => Self::password_fields(),
             FormPurpose::NewPlaygroundSession { .. } | FormPurpose::SaveAsLead { .. } => {
-                let Some(built) = self.playground_form_fields(&purpose) else {
+                let (agents, workspaces) = (self.agents.items(), self.agents.workspace_items());
+                let Some(built) = playground::form_fields(&purpose, agents, workspaces) else {
                     return;
                 };
                 built
@@ -73,15 +75,15 @@ impl App {
             Action::PrevField => open.form.move_focus(false, &self.theme),
             Action::ChoicePrev => {
                 open.form.cycle_choice(false);
-                self.refresh_playground_form(open);
+                playground::refresh_form(open, self.agents.items());
             }
             Action::ChoiceNext => {
                 open.form.cycle_choice(true);
-                self.refresh_playground_form(open);
+                playground::refresh_form(open, self.agents.items());
             }
             Action::Key(k) => {
                 open.form.input(k);
-                self.refresh_playground_form(open);
+                playground::refresh_form(open, self.agents.items());
             }
             Action::Paste(s) => open.form.paste(&s),
             _ => {}
@@ -90,8 +92,12 @@ impl App {
     }
 
     fn submit(&mut self, open: &mut OpenForm) -> (Vec<Effect>, bool) {
-        if crate::console::playground::is_playground_form(&open.purpose) {
-            return self.submit_playground_form(open);
+        if playground::is_playground_form(&open.purpose) {
+            // The session form names the agents feature's agents.
+            let agents = self.agents.items().to_vec();
+            return with_cx!(self, playground, |_p, cx| playground::submit(
+                open, &agents, &mut cx
+            ));
         }
         if matches!(open.purpose, FormPurpose::AuditFilter(_)) {
             return with_cx!(self, audit, |a, cx| a.submit_filter(open, &mut cx));

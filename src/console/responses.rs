@@ -9,6 +9,7 @@ use super::effect::{Effect, RequestId};
 use super::inflight::Stale;
 use super::leads;
 use super::notifications::url_host;
+use super::playground::{self, ReplyMsg};
 use super::request::Response;
 use super::tenants;
 use super::widgets::toast::Toast;
@@ -23,6 +24,13 @@ impl App {
         let mut out = self.apply_response(id, response);
         // The tenants list may have chosen the current tenant just now.
         out.extend(self.follow(false));
+        out
+    }
+
+    /// Applies one message about the playground's reply stream `id`.
+    pub fn on_reply(&mut self, id: RequestId, msg: ReplyMsg) -> Vec<Effect> {
+        let (out, changed) = with_cx!(self, playground, |p, cx| p.on_reply(id, msg, &mut cx));
+        self.dirty |= changed;
         out
     }
 
@@ -58,16 +66,9 @@ impl App {
         {
             return self.on_init_response(&flight, response);
         }
-        if matches!(
-            response,
-            Response::PlaygroundSessions(_)
-                | Response::PlaygroundSessionCreated(_)
-                | Response::PlaygroundTranscript(_)
-                | Response::PlaygroundSessionDeleted(_)
-                | Response::PlaygroundCancelled(_)
-                | Response::PlaygroundLeadSaved(_)
-        ) {
-            return self.on_playground_response(id, &flight, response);
+        if playground::answers(&response) {
+            return with_cx!(self, playground, |p, cx| p
+                .on_response(id, &flight, response, &mut cx));
         }
         if flight.slot == Some(Slot::NotifiedLead) {
             return self.route_notified_lead(id, &flight, response);

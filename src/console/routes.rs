@@ -4,14 +4,14 @@
 use uuid::Uuid;
 
 use super::action::Action;
-use super::app::{App, Pane};
+use super::app::{App, FormPurpose, Pane};
 use super::approvals::uuid_at;
 use super::component::{with_cx, Component};
 use super::effect::{Effect, Request, RequestId};
 use super::notifications::Notification;
 use super::request::Response;
 use super::state::{InFlight, Load, Slot};
-use super::widgets::toast::Toast;
+use super::widgets::toast::{Toast, ToastKind};
 use crate::domain::ServerEvent;
 
 impl App {
@@ -21,12 +21,65 @@ impl App {
         let shown = self.pane == Pane::Leads;
         let mut out = with_cx!(self, leads, |l, cx| l.follow_tenant(shown, opened, &mut cx));
         out.extend(self.sync_agents(opened));
-        out.extend(self.sync_playground(opened));
+        let chat_shown = self.pane == Pane::Playground;
+        out.extend(with_cx!(self, playground, |p, cx| p
+            .follow_tenant(chat_shown, opened, &mut cx)));
         out.extend(with_cx!(self, approvals, |a, cx| a.follow_tenant(shown, &mut cx)));
         out.extend(with_cx!(self, analytics, |a, cx| a.follow_tenant(shown, &mut cx)));
         out.extend(with_cx!(self, audit, |a, cx| a.follow_tenant(shown, &mut cx)));
         out.extend(with_cx!(self, webhooks, |w, cx| w.follow_tenant(&mut cx)));
         out
+    }
+
+    /// The Playground pane's keys: a new session's form offers the agents
+    /// feature's agents; Esc backs out of the newest error before the chat.
+    pub(crate) fn route_playground(&mut self, action: Action) -> Vec<Effect> {
+        let Some(tenant) = self.playground.tenant() else {
+            return Vec::new();
+        };
+        match action {
+            Action::New => return self.open_session_form(tenant, false),
+            Action::NewCompare => return self.open_session_form(tenant, true),
+            Action::Back
+                if self.playground.backs_out_of_chat()
+                    && self.toasts.iter().any(|t| t.kind == ToastKind::Error) =>
+            {
+                self.dismiss_toast();
+                return Vec::new();
+            }
+            _ => {}
+        }
+        with_cx!(self, playground, |p, cx| p.update(action, &mut cx))
+    }
+
+    /// A new playground session's form, once the agents are loaded.
+    fn open_session_form(&mut self, tenant: Uuid, compare: bool) -> Vec<Effect> {
+        if self.agents.tenant != Some(tenant) || self.agents.agents.loaded().is_none() {
+            let mut out = self.sync_agents(true);
+            if self.agents.agents.is_failed() {
+                out.extend(self.load_agents());
+            }
+            self.toast(Toast::info(
+                "Loading the agents… press the key again in a moment",
+            ));
+            return out;
+        }
+        if self.agents.items().is_empty() {
+            self.toast(Toast::error(
+                "No agents yet: create one in the Agents pane (3) first",
+            ));
+            return Vec::new();
+        }
+        let agents = self.agents.items().iter().map(|a| a.id).collect();
+        let mut workspaces = vec![None];
+        workspaces.extend(self.agents.workspace_items().iter().map(|w| Some(w.id)));
+        self.open_form(FormPurpose::NewPlaygroundSession {
+            tenant,
+            agents,
+            workspaces,
+            compare,
+        });
+        Vec::new()
     }
 
     /// `:webhooks` (the current tenant's) or `w` in a tenant's detail (that

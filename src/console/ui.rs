@@ -65,7 +65,7 @@ impl Widget for &App {
             Pane::Leads => self.leads.render(&self.shared(), main, buf),
             Pane::Agents => panes::agents::render(self, main, buf),
             Pane::Workspaces => panes::workspaces::render(self, main, buf),
-            Pane::Playground => panes::playground::render(self, main, buf),
+            Pane::Playground => self.playground.render(&self.shared(), main, buf),
         }
         render_footer(self, footer, buf);
 

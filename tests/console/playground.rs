@@ -208,12 +208,8 @@ fn snapshot_playground_new_session_picker_and_its_request() {
     assert_eq!(new.compare.map(|c| c.agent_id), Some(Uuid::from_u128(202)));
     let fx = app.on_response(id, Response::PlaygroundSessionCreated(Ok(session(true))));
     assert!(app.modal.is_none());
-    let chat = app
-        .playground
-        .chat
-        .as_ref()
-        .expect("the new session is open");
-    assert!(chat.input_focused);
+    let chat = app.playground.chat().expect("the new session is open");
+    assert!(chat.input_focused());
     id_of(&fx, |r| matches!(r, Request::LoadPlaygroundSession { .. }));
 }
 
@@ -228,7 +224,7 @@ fn snapshot_playground_reply_streaming_in() {
     typed(&mut app, "q5");
     assert!(!app.quit);
     assert_eq!(app.pane, Pane::Playground);
-    assert_eq!(app.playground.chat.as_ref().unwrap().draft(), "q5");
+    assert_eq!(app.playground.chat().unwrap().draft(), "q5");
     feed(&mut app, id, tokens(0, " out."));
     assert!(render(&app, 80, 24).contains("reaching out.▍"));
 }
@@ -246,7 +242,7 @@ fn snapshot_playground_finished_reply_with_stats() {
         ],
     );
     app.on_reply(id, ReplyMsg::Ended);
-    assert!(app.playground.chat.as_ref().unwrap().reply.is_none());
+    assert!(!app.playground.chat().unwrap().is_streaming());
     let screen = render(&app, 80, 24);
     assert!(
         screen.contains("local/smollm2-135m · v3 · 58+31 tokens · TTFT 212 ms · 47.5 tok/s"),
@@ -296,8 +292,8 @@ fn a_stop_the_server_did_not_take_drops_the_stream_and_keeps_the_text() {
     let cancel = id_of(&fx, |r| matches!(r, Request::CancelPlaygroundReply { .. }));
     let fx = app.on_response(cancel, Response::PlaygroundCancelled(Err(unreachable())));
     assert!(fx.contains(&Effect::DropReply(id)), "{fx:?}");
-    let chat = app.playground.chat.as_ref().unwrap();
-    assert!(chat.reply.is_none());
+    let chat = app.playground.chat().unwrap();
+    assert!(!chat.is_streaming());
     let last = chat.items().last().unwrap();
     assert_eq!(last.status, Some(ReplyStatus::Cancelled));
     assert_eq!(last.content, "Hello Maria, thank you for reaching");
@@ -342,16 +338,16 @@ fn snapshot_playground_compare_two_columns() {
 fn snapshot_playground_model_unavailable_keeps_the_draft() {
     let mut app = chat_with(session(false), vec![]);
     let id = send(&mut app, QUESTION);
-    assert_eq!(app.playground.chat.as_ref().unwrap().draft(), "");
+    assert_eq!(app.playground.chat().unwrap().draft(), "");
     let problem = Problem::new(
         ProblemKind::ModelUnavailable,
         "the local model is not installed at /home/me/.local/share/switchboard/models/\
          SmolLM2-135M-Instruct.Q4_1.gguf; run `switchboard model fetch` to download it",
     );
     app.on_reply(id, ReplyMsg::Refused(ApiError::Problem(problem)));
-    let chat = app.playground.chat.as_ref().unwrap();
+    let chat = app.playground.chat().unwrap();
     assert_eq!(chat.draft(), QUESTION);
-    assert!(chat.reply.is_none());
+    assert!(!chat.is_streaming());
     let screen = render(&app, 80, 24);
     assert!(screen.contains("Model unavailable"), "{screen}");
     insta::assert_snapshot!(screen);
@@ -378,18 +374,18 @@ fn the_view_follows_the_bottom_until_scrolled_up_and_again_once_back() {
     assert!(render(&app, 80, 24).contains("Tomorrow works▍"));
 
     press(&mut app, &[code(KeyCode::PageUp)]);
-    let top = app.playground.chat.as_ref().unwrap().scroll;
+    let top = app.playground.chat().unwrap().scroll();
     assert!(top.is_some());
     let before = render(&app, 80, 24);
     assert!(!before.contains("Tomorrow works"), "{before}");
     assert!(before.contains("scrolled up"), "{before}");
     // New tokens do not move a view the user scrolled.
     feed(&mut app, id, tokens(0, " too, from nine."));
-    assert_eq!(app.playground.chat.as_ref().unwrap().scroll, top);
+    assert_eq!(app.playground.chat().unwrap().scroll(), top);
     assert_eq!(render(&app, 80, 24), before);
 
     press(&mut app, &[code(KeyCode::PageDown); 3]);
-    assert_eq!(app.playground.chat.as_ref().unwrap().scroll, None);
+    assert_eq!(app.playground.chat().unwrap().scroll(), None);
     assert!(render(&app, 80, 24).contains("too, from nine.▍"));
 }
 
@@ -604,21 +600,11 @@ fn initialize_tenant_resumes_and_lands_in_the_playground_ready_to_chat() {
         app.tenants.selected(&app.session).map(|t| t.name.as_str()),
         Some("Open Arms")
     );
-    let chat = app.playground.chat.as_ref().expect("a session is open");
-    assert!(chat.input_focused);
+    let chat = app.playground.chat().expect("a session is open");
+    assert!(chat.input_focused());
     // Ready to chat: typing goes to the input, Enter sends.
     let id = send(&mut app, "hello");
-    assert!(
-        app.playground
-            .chat
-            .as_ref()
-            .unwrap()
-            .reply
-            .as_ref()
-            .unwrap()
-            .id
-            == id
-    );
+    assert_eq!(app.playground.chat().unwrap().streaming(), Some(id));
 }
 
 #[test]

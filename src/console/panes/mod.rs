@@ -3,7 +3,6 @@
 pub mod agent_detail;
 pub mod agents;
 pub mod onboarding;
-pub mod playground;
 pub mod workspaces;
 
 use std::borrow::Cow;

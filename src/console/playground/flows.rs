@@ -1,70 +1,72 @@
-//! What the Playground pane's actions do: loading sessions, opening and
+//! What the Playground's actions do: loading sessions, opening and
 //! deleting them, sending a message, stopping the reply, scrolling, copying
 //! the last reply and saving a message as a lead.
 
 use ratatui::layout::Rect;
 use uuid::Uuid;
 
+use super::pane::transcript_rows;
 use super::{Chat, LiveReply, PlaygroundView};
 use crate::console::action::Action;
-use crate::console::app::{App, Confirmable, FormPurpose, Load, Modal, Pane, Slot};
+use crate::console::component::Cx;
 use crate::console::effect::{Effect, ReplyRequest, Request, RequestId};
-use crate::console::keymap::Context;
-use crate::console::panes::playground::transcript_rows;
-use crate::console::state::{PickPurpose, Picker};
-use crate::console::widgets::toast::{Toast, ToastKind};
+use crate::console::state::{Confirmable, FormPurpose, Load, Modal, PickPurpose, Picker, Slot};
+use crate::console::widgets::toast::Toast;
 use crate::domain::PlaygroundSession;
 
-impl App {
+impl PlaygroundView {
     /// Loads the sessions when the pane opens or the current tenant
     /// changes; another tenant's session is closed first.
-    pub(crate) fn sync_playground(&mut self, opened: bool) -> Vec<Effect> {
-        if self.pane != Pane::Playground {
+    pub(crate) fn follow_tenant(
+        &mut self,
+        shown: bool,
+        opened: bool,
+        cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
+        if !shown {
             return Vec::new();
         }
-        let Some(tenant) = self.session.current_tenant else {
+        let Some(tenant) = cx.session.current_tenant else {
             return Vec::new();
         };
-        let changed = self.playground.tenant != Some(tenant);
-        if changed {
+        if self.tenant != Some(tenant) {
             let mut out = self.drop_live_reply();
-            self.playground = PlaygroundView {
+            *self = PlaygroundView {
                 tenant: Some(tenant),
                 ..PlaygroundView::default()
             };
             for slot in [Slot::PlaygroundSessions, Slot::PlaygroundTranscript] {
-                self.requests.latest.remove(&slot);
+                cx.requests.forget(slot);
             }
-            out.extend(self.load_sessions());
+            out.extend(self.load_sessions(cx));
             return out;
         }
-        if opened && !self.requests.latest.contains_key(&Slot::PlaygroundSessions) {
-            return self.load_sessions();
+        if opened && !cx.requests.awaits(Slot::PlaygroundSessions) {
+            return self.load_sessions(cx);
         }
         Vec::new()
     }
 
     /// Stops listening to a reply that is no longer on screen.
     fn drop_live_reply(&mut self) -> Vec<Effect> {
-        self.playground
-            .chat
+        self.chat
             .as_mut()
             .and_then(|c| c.reply.take())
             .map(|r| vec![Effect::DropReply(r.id)])
             .unwrap_or_default()
     }
 
-    pub(crate) fn load_sessions(&mut self) -> Vec<Effect> {
-        let Some(tenant) = self.playground.tenant else {
+    pub(crate) fn load_sessions(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some(tenant) = self.tenant else {
             return Vec::new();
         };
-        if !matches!(self.playground.sessions, Load::Loaded(_)) {
-            self.playground.sessions = Load::Loading;
+        if !matches!(self.sessions, Load::Loaded(_)) {
+            self.sessions = Load::Loading;
         }
         let req = Request::ListPlaygroundSessions {
             tenant: tenant.to_string(),
         };
-        self.send_about(
+        cx.send_about(
             req,
             Some(Slot::PlaygroundSessions),
             "",
@@ -75,18 +77,18 @@ impl App {
     }
 
     /// Opens a session: its transcript loads, the input has the focus.
-    pub(crate) fn open_session(&mut self, s: PlaygroundSession) -> Vec<Effect> {
-        let Some(tenant) = self.playground.tenant else {
+    pub(super) fn open_session(&mut self, s: PlaygroundSession, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some(tenant) = self.tenant else {
             return Vec::new();
         };
         let mut out = self.drop_live_reply();
         let id = s.id;
-        self.playground.chat = Some(Chat::new(s, &self.theme));
+        self.chat = Some(Chat::new(s, cx.theme));
         let req = Request::LoadPlaygroundSession {
             tenant: tenant.to_string(),
             id,
         };
-        out.extend(self.send_about(
+        out.extend(cx.send_about(
             req,
             Some(Slot::PlaygroundTranscript),
             "",
@@ -97,66 +99,33 @@ impl App {
         out
     }
 
-    /// Where keys go in the pane, most specific first.
-    pub(crate) fn playground_contexts(&self) -> (Vec<Context>, bool) {
-        let v = &self.playground;
-        let mut out = Vec::new();
-        let Some(chat) = &v.chat else {
-            if v.sessions.is_failed() {
-                out.push(Context::LoadError);
-            }
-            out.push(Context::PlaygroundList);
-            out.push(Context::Global);
-            return (out, false);
-        };
-        if chat.reply.as_ref().is_some_and(|r| !r.stopping) {
-            out.push(Context::PlaygroundStreaming);
-        }
-        if chat.input_focused {
-            out.push(Context::PlaygroundInput);
-            return (out, true);
-        }
-        if chat.messages.is_failed() {
-            out.push(Context::LoadError);
-        }
-        out.push(Context::PlaygroundChat);
-        out.push(Context::Global);
-        (out, false)
-    }
-
-    pub(crate) fn update_playground(&mut self, action: Action) -> Vec<Effect> {
-        let Some(tenant) = self.playground.tenant else {
-            return Vec::new();
-        };
+    /// The list of sessions has the keys.
+    pub(super) fn update_list(
+        &mut self,
+        tenant: Uuid,
+        action: Action,
+        cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
+        let rows = self.items().len();
         match action {
-            Action::New => return self.open_session_form(tenant, false),
-            Action::NewCompare => return self.open_session_form(tenant, true),
-            _ => {}
-        }
-        if self.playground.chat.is_some() {
-            return self.update_chat(tenant, action);
-        }
-        let rows = self.playground.items().len();
-        let v = &mut self.playground;
-        match action {
-            Action::Up => v.selected = v.selected.saturating_sub(1),
-            Action::Down => v.selected = (v.selected + 1).min(rows.saturating_sub(1)),
-            Action::Retry => return self.load_sessions(),
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
+            Action::Retry => return self.load_sessions(cx),
             Action::Open => {
-                if let Some(s) = v.selected_session().cloned() {
-                    return self.open_session(s);
+                if let Some(s) = self.selected_session().cloned() {
+                    return self.open_session(s, cx);
                 }
             }
             Action::Remove => {
-                if let Some(s) = v.selected_session() {
-                    self.modal = Some(Modal::Confirm {
-                        question: format!("Delete the session “{}” and its transcript?", s.title),
-                        action: Confirmable::DeletePlaygroundSession {
+                if let Some(s) = self.selected_session() {
+                    cx.confirm(
+                        format!("Delete the session “{}” and its transcript?", s.title),
+                        Confirmable::DeletePlaygroundSession {
                             tenant,
                             id: s.id,
                             title: s.title.clone(),
                         },
-                    });
+                    );
                 }
             }
             _ => {}
@@ -164,20 +133,26 @@ impl App {
         Vec::new()
     }
 
-    fn update_chat(&mut self, tenant: Uuid, action: Action) -> Vec<Effect> {
-        let (rows, height) = self.transcript_extent();
+    /// The open session has the keys.
+    pub(super) fn update_chat(
+        &mut self,
+        tenant: Uuid,
+        action: Action,
+        cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
+        let (rows, height) = self.transcript_extent(cx);
         let page = height.saturating_sub(1).max(1);
         let bottom = rows.saturating_sub(height);
-        let theme = self.theme.clone();
-        let Some(chat) = self.playground.chat.as_mut() else {
+        let theme = cx.theme;
+        let Some(chat) = self.chat.as_mut() else {
             return Vec::new();
         };
         let top = chat.scroll.unwrap_or(bottom).min(bottom);
         // Scrolling back to the bottom pins the view there again.
         let scroll_to = |to: usize| (to < bottom).then_some(to);
         match action {
-            Action::Send => return self.send_message(tenant),
-            Action::Stop => return self.stop_reply(tenant),
+            Action::Send => return self.send_message(tenant, cx),
+            Action::Stop => return self.stop_reply(tenant, cx),
             Action::Newline => chat.input.insert_newline(),
             Action::Key(k) => {
                 chat.input.input(k);
@@ -188,21 +163,16 @@ impl App {
             }
             Action::FocusInput => {
                 chat.input_focused = true;
-                chat.restyle(&theme);
+                chat.restyle(theme);
             }
             Action::Back if chat.input_focused => {
                 chat.input_focused = false;
-                chat.restyle(&theme);
+                chat.restyle(theme);
             }
             Action::Back => {
-                // The newest error toast is the top layer.
-                if self.toasts.iter().any(|t| t.kind == ToastKind::Error) {
-                    self.dismiss_toast();
-                    return Vec::new();
-                }
                 let out = self.drop_live_reply();
-                self.playground.chat = None;
-                self.requests.latest.remove(&Slot::PlaygroundTranscript);
+                self.chat = None;
+                cx.requests.forget(Slot::PlaygroundTranscript);
                 return out;
             }
             Action::Up => chat.scroll = scroll_to(top.saturating_sub(1)),
@@ -211,11 +181,11 @@ impl App {
             Action::PageDown => chat.scroll = scroll_to(top + page),
             Action::Top => chat.scroll = scroll_to(0),
             Action::Bottom => chat.scroll = None,
-            Action::Copy => return self.copy_last_reply(),
-            Action::SaveAsLead => self.pick_message_to_save(tenant),
+            Action::Copy => return self.copy_last_reply(cx),
+            Action::SaveAsLead => self.pick_message_to_save(tenant, cx),
             Action::Retry => {
                 let s = chat.session.clone();
-                return self.open_session(s);
+                return self.open_session(s, cx);
             }
             _ => {}
         }
@@ -223,22 +193,22 @@ impl App {
     }
 
     /// Rows of the transcript at the terminal's width, and rows on screen.
-    fn transcript_extent(&self) -> (usize, usize) {
-        let (w, h) = self.viewport;
+    fn transcript_extent(&self, cx: &Cx<'_>) -> (usize, usize) {
+        let (w, h) = cx.viewport;
         let main = Rect::new(0, 2, w, h.saturating_sub(3));
-        match &self.playground.chat {
-            Some(chat) => transcript_rows(self, chat, main),
+        match &self.chat {
+            Some(chat) => transcript_rows(cx.theme, chat, main),
             None => (0, 0),
         }
     }
 
     /// Sends the input's text; it leaves the input and comes back if the
     /// server refuses it.
-    fn send_message(&mut self, tenant: Uuid) -> Vec<Effect> {
-        let theme = self.theme.clone();
-        self.requests.next_id += 1;
-        let id = RequestId(self.requests.next_id);
-        let Some(chat) = self.playground.chat.as_mut() else {
+    fn send_message(&mut self, tenant: Uuid, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let theme = cx.theme;
+        cx.requests.next_id += 1;
+        let id = RequestId(cx.requests.next_id);
+        let Some(chat) = self.chat.as_mut() else {
             return Vec::new();
         };
         if chat.reply.is_some() {
@@ -253,7 +223,7 @@ impl App {
         }
         chat.error = None;
         chat.scroll = None;
-        chat.set_draft("", &theme);
+        chat.set_draft("", theme);
         chat.reply = Some(LiveReply {
             id,
             sent: text.clone(),
@@ -273,8 +243,8 @@ impl App {
 
     /// Esc while a reply streams: the server stops it and stores it as
     /// cancelled; the stream then brings the cancelled reply.
-    fn stop_reply(&mut self, tenant: Uuid) -> Vec<Effect> {
-        let Some(chat) = self.playground.chat.as_mut() else {
+    fn stop_reply(&mut self, tenant: Uuid, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some(chat) = self.chat.as_mut() else {
             return Vec::new();
         };
         let Some(reply) = chat.reply.as_mut().filter(|r| !r.stopping) else {
@@ -286,7 +256,7 @@ impl App {
             tenant: tenant.to_string(),
             session,
         };
-        self.send_about(
+        cx.send_about(
             req,
             None,
             "",
@@ -297,13 +267,13 @@ impl App {
     }
 
     /// Copies the newest reply (both in compare mode) through OSC 52.
-    fn copy_last_reply(&mut self) -> Vec<Effect> {
-        let Some(chat) = &self.playground.chat else {
+    fn copy_last_reply(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some(chat) = &self.chat else {
             return Vec::new();
         };
         let replies = chat.last_replies();
         if replies.is_empty() {
-            self.toast(Toast::info("No reply to copy yet"));
+            cx.toast(Toast::info("No reply to copy yet"));
             return Vec::new();
         }
         let text = if replies.len() == 1 {
@@ -315,14 +285,14 @@ impl App {
                 .collect::<Vec<_>>()
                 .join("\n\n")
         };
-        self.toast(Toast::info("Copied the last reply to the clipboard"));
+        cx.toast(Toast::info("Copied the last reply to the clipboard"));
         vec![Effect::CopyToClipboard(text)]
     }
 
     /// One of the lead's messages to save: straight to the contact form
     /// when there is one, else a picker, newest first.
-    fn pick_message_to_save(&mut self, tenant: Uuid) {
-        let Some(chat) = &self.playground.chat else {
+    fn pick_message_to_save(&mut self, tenant: Uuid, cx: &mut Cx<'_>) {
+        let Some(chat) = &self.chat else {
             return;
         };
         let session = chat.session.id;
@@ -332,12 +302,15 @@ impl App {
             .map(|m| (m.id, m.content.clone()))
             .collect();
         match msgs.as_slice() {
-            [] => self.toast(Toast::info("Nothing to save yet: send a message first")),
-            [(message, _)] => self.open_form(FormPurpose::SaveAsLead {
-                tenant,
-                session,
-                message: *message,
-            }),
+            [] => cx.toast(Toast::info("Nothing to save yet: send a message first")),
+            [(message, _)] => super::forms::open_form(
+                FormPurpose::SaveAsLead {
+                    tenant,
+                    session,
+                    message: *message,
+                },
+                cx,
+            ),
             many => {
                 let options = many
                     .iter()
@@ -349,7 +322,7 @@ impl App {
                         }
                     })
                     .collect();
-                self.modal = Some(Modal::Picker(Picker {
+                *cx.modal = Some(Modal::Picker(Picker {
                     title: "Save which message as a lead?".into(),
                     options,
                     selected: 0,
@@ -363,22 +336,22 @@ impl App {
             }
         }
     }
+}
 
-    /// Sends a confirmed deletion of a session.
-    pub(crate) fn perform_playground(&mut self, what: Confirmable) -> Vec<Effect> {
-        let Confirmable::DeletePlaygroundSession { tenant, id, title } = what else {
-            return Vec::new();
-        };
-        self.send_about(
-            Request::DeletePlaygroundSession {
-                tenant: tenant.to_string(),
-                id,
-            },
-            None,
-            &format!("Deleted the session “{title}”"),
-            &format!("Could not delete “{title}”"),
-            Some(tenant),
-            Some(id),
-        )
-    }
+/// Sends a confirmed deletion of a session.
+pub(crate) fn perform(what: Confirmable, cx: &mut Cx<'_>) -> Vec<Effect> {
+    let Confirmable::DeletePlaygroundSession { tenant, id, title } = what else {
+        return Vec::new();
+    };
+    cx.send_about(
+        Request::DeletePlaygroundSession {
+            tenant: tenant.to_string(),
+            id,
+        },
+        None,
+        &format!("Deleted the session “{title}”"),
+        &format!("Could not delete “{title}”"),
+        Some(tenant),
+        Some(id),
+    )
 }

@@ -2,13 +2,11 @@
 //! optional workspace, and in compare mode a second agent/version), and the
 //! contact details for saving a message as a lead.
 
-use uuid::Uuid;
-
-use crate::console::app::{App, FormPurpose, OpenForm};
-use crate::console::effect::{Effect, Request, RequestId};
-use crate::console::widgets::form::{Field, FieldKind};
-use crate::console::widgets::toast::Toast;
-use crate::domain::{Agent, NewPlaygroundSession, PlaygroundTarget, SaveAsLead};
+use crate::console::component::Cx;
+use crate::console::effect::{Effect, Request};
+use crate::console::state::{FormPurpose, Modal, OpenForm};
+use crate::console::widgets::form::{Field, FieldKind, Form};
+use crate::domain::{Agent, NewPlaygroundSession, PlaygroundTarget, SaveAsLead, Workspace};
 
 /// The version choices of an agent: its current version, then each one,
 /// newest first (every edit or restore made the next number).
@@ -34,202 +32,189 @@ fn agent_label(a: &Agent) -> String {
     }
 }
 
-impl App {
-    pub(crate) fn open_session_form(&mut self, tenant: Uuid, compare: bool) -> Vec<Effect> {
-        if self.agents.tenant != Some(tenant) || self.agents.agents.loaded().is_none() {
-            let mut out = self.sync_agents(true);
-            if self.agents.agents.is_failed() {
-                out.extend(self.load_agents());
+/// The fields of a playground form, from the agents and workspaces on
+/// offer; `None` when it cannot be built.
+pub(crate) fn form_fields(
+    purpose: &FormPurpose,
+    agents: &[Agent],
+    workspaces: &[Workspace],
+) -> Option<(String, Vec<Field>)> {
+    match purpose {
+        FormPurpose::NewPlaygroundSession { compare, .. } => {
+            let labels: Vec<String> = agents.iter().map(agent_label).collect();
+            let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+            let first = agents.first();
+            let versions = version_options(first);
+            let versions: Vec<&str> = versions.iter().map(String::as_str).collect();
+            let mut ws = vec!["— none".to_string()];
+            ws.extend(workspaces.iter().map(|w| w.name.clone()));
+            let ws: Vec<&str> = ws.iter().map(String::as_str).collect();
+            let mut fields = vec![
+                Field::choice("agent_id", "Agent", &labels, labels.first()?),
+                Field::choice("version", "Version", &versions, versions[0]),
+                Field::choice("workspace_id", "Workspace", &ws, ws[0]),
+            ];
+            if *compare {
+                // Comparing an agent with its previous version is the
+                // usual question, so that is the default.
+                let previous = versions.get(2).unwrap_or(&versions[0]);
+                fields.push(Field::choice(
+                    "compare_id",
+                    "Compare with",
+                    &labels,
+                    labels[0],
+                ));
+                fields.push(Field::choice(
+                    "compare_version",
+                    "Its version",
+                    &versions,
+                    previous,
+                ));
             }
-            self.toast(Toast::info(
-                "Loading the agents… press the key again in a moment",
-            ));
-            return out;
+            let title = if *compare {
+                "Compare two agents or versions"
+            } else {
+                "New playground session"
+            };
+            Some((title.into(), fields))
         }
-        if self.agents.items().is_empty() {
-            self.toast(Toast::error(
-                "No agents yet: create one in the Agents pane (3) first",
-            ));
-            return Vec::new();
-        }
-        let agents = self.agents.items().iter().map(|a| a.id).collect();
-        let mut workspaces = vec![None];
-        workspaces.extend(self.agents.workspace_items().iter().map(|w| Some(w.id)));
-        self.open_form(FormPurpose::NewPlaygroundSession {
+        FormPurpose::SaveAsLead { .. } => Some((
+            "Save as lead".into(),
+            vec![
+                Field::line("name", "Name", ""),
+                Field::line_with_placeholder("email", "Email", "", "email or phone"),
+                Field::line("phone", "Phone", ""),
+            ],
+        )),
+        _ => None,
+    }
+}
+
+/// Opens one of the playground's forms that need nothing but the purpose
+/// (the contact details of "save as lead").
+pub(super) fn open_form(purpose: FormPurpose, cx: &mut Cx<'_>) {
+    let Some((title, fields)) = form_fields(&purpose, &[], &[]) else {
+        return;
+    };
+    *cx.modal = Some(Modal::Form(Box::new(OpenForm {
+        form: Form::new(title, fields, cx.theme),
+        purpose,
+        pending: None,
+    })));
+}
+
+/// After an agent choice moved, its version choice lists that agent's.
+pub(crate) fn refresh_form(open: &mut OpenForm, offered: &[Agent]) {
+    let FormPurpose::NewPlaygroundSession { agents, .. } = &open.purpose else {
+        return;
+    };
+    let form = &mut open.form;
+    let version_field = match form.focused().map(|f| f.name) {
+        Some("agent_id") => "version",
+        Some("compare_id") => "compare_version",
+        _ => return,
+    };
+    let agent = form
+        .choice_index(form.focused().map_or("", |f| f.name))
+        .and_then(|i| agents.get(i))
+        .and_then(|id| offered.iter().find(|a| a.id == *id));
+    let options = version_options(agent);
+    if let Some(f) = form.fields.iter_mut().find(|f| f.name == version_field) {
+        f.kind = FieldKind::Choice {
+            options,
+            selected: 0,
+        };
+    }
+}
+
+/// Sends a playground form; the bool says whether it stays open.
+pub(crate) fn submit(
+    open: &mut OpenForm,
+    offered: &[Agent],
+    cx: &mut Cx<'_>,
+) -> (Vec<Effect>, bool) {
+    let (req, ok, fail, tenant) = match &open.purpose {
+        FormPurpose::NewPlaygroundSession {
             tenant,
             agents,
             workspaces,
             compare,
-        });
-        Vec::new()
-    }
-
-    /// The fields of a playground form; `None` when it cannot be built.
-    pub(crate) fn playground_form_fields(
-        &self,
-        purpose: &FormPurpose,
-    ) -> Option<(String, Vec<Field>)> {
-        match purpose {
-            FormPurpose::NewPlaygroundSession { compare, .. } => {
-                let agents = self.agents.items();
-                let labels: Vec<String> = agents.iter().map(agent_label).collect();
-                let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
-                let first = agents.first();
-                let versions = version_options(first);
-                let versions: Vec<&str> = versions.iter().map(String::as_str).collect();
-                let mut ws = vec!["— none".to_string()];
-                ws.extend(self.agents.workspace_items().iter().map(|w| w.name.clone()));
-                let ws: Vec<&str> = ws.iter().map(String::as_str).collect();
-                let mut fields = vec![
-                    Field::choice("agent_id", "Agent", &labels, labels.first()?),
-                    Field::choice("version", "Version", &versions, versions[0]),
-                    Field::choice("workspace_id", "Workspace", &ws, ws[0]),
-                ];
-                if *compare {
-                    // Comparing an agent with its previous version is the
-                    // usual question, so that is the default.
-                    let previous = versions.get(2).unwrap_or(&versions[0]);
-                    fields.push(Field::choice(
-                        "compare_id",
-                        "Compare with",
-                        &labels,
-                        labels[0],
-                    ));
-                    fields.push(Field::choice(
-                        "compare_version",
-                        "Its version",
-                        &versions,
-                        previous,
-                    ));
-                }
-                let title = if *compare {
-                    "Compare two agents or versions"
-                } else {
-                    "New playground session"
-                };
-                Some((title.into(), fields))
-            }
-            FormPurpose::SaveAsLead { .. } => Some((
-                "Save as lead".into(),
-                vec![
-                    Field::line("name", "Name", ""),
-                    Field::line_with_placeholder("email", "Email", "", "email or phone"),
-                    Field::line("phone", "Phone", ""),
-                ],
-            )),
-            _ => None,
-        }
-    }
-
-    /// After an agent choice moved, its version choice lists that agent's.
-    pub(crate) fn refresh_playground_form(&self, open: &mut OpenForm) {
-        let FormPurpose::NewPlaygroundSession { agents, .. } = &open.purpose else {
-            return;
-        };
-        let form = &mut open.form;
-        let version_field = match form.focused().map(|f| f.name) {
-            Some("agent_id") => "version",
-            Some("compare_id") => "compare_version",
-            _ => return,
-        };
-        let agent = form
-            .choice_index(form.focused().map_or("", |f| f.name))
-            .and_then(|i| agents.get(i))
-            .and_then(|id| self.agents.items().iter().find(|a| a.id == *id));
-        let options = version_options(agent);
-        if let Some(f) = form.fields.iter_mut().find(|f| f.name == version_field) {
-            f.kind = FieldKind::Choice {
-                options,
-                selected: 0,
+        } => {
+            let f = &open.form;
+            let pick = |field: &str| {
+                f.choice_index(field)
+                    .and_then(|i| agents.get(i))
+                    .and_then(|id| offered.iter().find(|a| a.id == *id))
             };
-        }
-    }
-
-    /// Sends a playground form; the bool says whether it stays open.
-    pub(crate) fn submit_playground_form(&mut self, open: &mut OpenForm) -> (Vec<Effect>, bool) {
-        let (req, ok, fail, tenant) = match &open.purpose {
-            FormPurpose::NewPlaygroundSession {
-                tenant,
-                agents,
-                workspaces,
+            let Some(agent) = pick("agent_id") else {
+                return (Vec::new(), true);
+            };
+            let version = version_at(agent, f.choice_index("version").unwrap_or(0));
+            let compare = if *compare {
+                pick("compare_id").map(|b| PlaygroundTarget {
+                    agent_id: b.id,
+                    version: version_at(b, f.choice_index("compare_version").unwrap_or(0)),
+                })
+            } else {
+                None
+            };
+            let workspace_id = f
+                .choice_index("workspace_id")
+                .and_then(|i| workspaces.get(i).copied())
+                .flatten();
+            let new = NewPlaygroundSession {
+                agent_id: Some(agent.id),
+                version,
+                workspace_id,
                 compare,
-            } => {
-                let f = &open.form;
-                let pick = |field: &str| {
-                    f.choice_index(field)
-                        .and_then(|i| agents.get(i))
-                        .and_then(|id| self.agents.items().iter().find(|a| a.id == *id))
-                };
-                let Some(agent) = pick("agent_id") else {
-                    return (Vec::new(), true);
-                };
-                let version = version_at(agent, f.choice_index("version").unwrap_or(0));
-                let compare = if *compare {
-                    pick("compare_id").map(|b| PlaygroundTarget {
-                        agent_id: b.id,
-                        version: version_at(b, f.choice_index("compare_version").unwrap_or(0)),
-                    })
-                } else {
-                    None
-                };
-                let workspace_id = f
-                    .choice_index("workspace_id")
-                    .and_then(|i| workspaces.get(i).copied())
-                    .flatten();
-                let new = NewPlaygroundSession {
-                    agent_id: Some(agent.id),
-                    version,
-                    workspace_id,
-                    compare,
-                    title: None,
-                };
-                let ok = format!("Started a session with {}", agent.name);
-                let req = Request::CreatePlaygroundSession {
-                    tenant: tenant.to_string(),
-                    new,
-                };
-                (req, ok, "Could not start the session".to_string(), *tenant)
-            }
-            FormPurpose::SaveAsLead {
-                tenant,
-                session,
-                message,
-            } => {
-                let f = &open.form;
-                let text = |name: &str| {
-                    let v = f.value(name).trim().to_string();
-                    (!v.is_empty()).then_some(v)
-                };
-                let contact = SaveAsLead {
-                    name: text("name"),
-                    email: text("email"),
-                    phone: text("phone"),
-                };
-                let req = Request::SavePlaygroundLead {
-                    tenant: tenant.to_string(),
-                    session: *session,
-                    message: *message,
-                    contact,
-                };
-                (
-                    req,
-                    String::new(),
-                    "Could not save the lead".into(),
-                    *tenant,
-                )
-            }
-            _ => return (Vec::new(), true),
-        };
-        let target = match &open.purpose {
-            FormPurpose::SaveAsLead { message, .. } => Some(*message),
-            _ => None,
-        };
-        let effects = self.send_about(req, None, &ok, &fail, Some(tenant), target);
-        open.pending = Some(RequestId(self.requests.next_id));
-        open.form.clear_errors();
-        open.form.submitting = true;
-        (effects, true)
-    }
+                title: None,
+            };
+            let ok = format!("Started a session with {}", agent.name);
+            let req = Request::CreatePlaygroundSession {
+                tenant: tenant.to_string(),
+                new,
+            };
+            (req, ok, "Could not start the session".to_string(), *tenant)
+        }
+        FormPurpose::SaveAsLead {
+            tenant,
+            session,
+            message,
+        } => {
+            let f = &open.form;
+            let text = |name: &str| {
+                let v = f.value(name).trim().to_string();
+                (!v.is_empty()).then_some(v)
+            };
+            let contact = SaveAsLead {
+                name: text("name"),
+                email: text("email"),
+                phone: text("phone"),
+            };
+            let req = Request::SavePlaygroundLead {
+                tenant: tenant.to_string(),
+                session: *session,
+                message: *message,
+                contact,
+            };
+            (
+                req,
+                String::new(),
+                "Could not save the lead".into(),
+                *tenant,
+            )
+        }
+        _ => return (Vec::new(), true),
+    };
+    let target = match &open.purpose {
+        FormPurpose::SaveAsLead { message, .. } => Some(*message),
+        _ => None,
+    };
+    let effects = cx.send_about(req, None, &ok, &fail, Some(tenant), target);
+    open.pending = Some(cx.requests.last_id());
+    open.form.clear_errors();
+    open.form.submitting = true;
+    (effects, true)
 }
 
 /// Whether `form` belongs to the playground (its save is sent from here).

@@ -6,9 +6,9 @@
 //! failure stops there, is shown inline, and saving again resumes from it
 //! with everything typed kept.
 
-use super::{Chat, PlaygroundView};
+use super::PlaygroundView;
 use crate::console::agents::DEFAULT_MODEL;
-use crate::console::app::{App, InFlight, Load, OpenForm, Pane};
+use crate::console::app::{App, InFlight, OpenForm, Pane};
 use crate::console::effect::{Effect, Request, RequestId};
 use crate::console::request::Response;
 use crate::console::tenants::SAMPLES;
@@ -287,14 +287,7 @@ impl App {
         };
         self.onboarding = None;
         self.pane = Pane::Playground;
-        let mut chat = Chat::new(session.clone(), &self.theme);
-        chat.messages = Load::Loaded(Vec::new());
-        self.playground = PlaygroundView {
-            tenant: self.session.current_tenant,
-            sessions: Load::Loaded(vec![session]),
-            selected: 0,
-            chat: Some(chat),
-        };
+        self.playground = PlaygroundView::landed(self.session.current_tenant, session, &self.theme);
         self.toast(Toast::success(format!(
             "{name} is ready: an agent, a web-form workspace{knowledge}{leads}. Write as a lead would."
         )));

@@ -1,21 +1,33 @@
-//! The Playground pane's state: the tenant's earlier sessions, the open
-//! session with its transcript, the reply streaming in, the message input,
-//! and the "Initialize tenant" onboarding that lands here.
+//! The Playground feature: the tenant's earlier sessions, the open session
+//! with its transcript, the reply streaming in and the message input, its
+//! forms and replies, and its pane. The "Initialize tenant" onboarding that
+//! lands here lives in `init` (onboarding's).
 
 mod flows;
 mod forms;
-pub(crate) use forms::is_playground_form;
 pub mod init;
 pub(crate) mod keys;
+mod pane;
 mod replies;
 mod stream;
 
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui_textarea::TextArea;
 use uuid::Uuid;
 
-use super::effect::RequestId;
-use super::state::Load;
+pub(crate) use flows::perform;
+pub(crate) use forms::{form_fields, is_playground_form, refresh_form, submit};
+pub use pane::stats_text;
+pub(crate) use replies::answers;
+
+use super::action::Action;
+use super::component::{Component, Cx, Shared};
+use super::effect::{Effect, RequestId};
+use super::keymap::Context;
+use super::request::Response;
+use super::state::{InFlight, Load};
 use super::theme::Theme;
 use crate::api::ApiError;
 use crate::domain::{
@@ -40,34 +52,34 @@ pub enum ReplyMsg {
 
 /// A reply streaming in: the text sent, then each lane's tokens so far.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LiveReply {
-    pub id: RequestId,
+struct LiveReply {
+    id: RequestId,
     /// The message as sent, shown until the server's stored copy arrives.
-    pub sent: String,
-    pub user_stored: bool,
+    sent: String,
+    user_stored: bool,
     /// Per lane: the text so far, or `None` once its stored reply arrived.
-    pub lanes: Vec<Option<String>>,
+    lanes: Vec<Option<String>>,
     /// Esc was pressed; the server is stopping it.
-    pub stopping: bool,
+    stopping: bool,
 }
 
 /// The open session.
 #[derive(Debug, Clone)]
 pub struct Chat {
-    pub session: PlaygroundSession,
-    pub messages: Load<Vec<PlaygroundMessage>>,
-    pub input: TextArea<'static>,
-    pub input_focused: bool,
+    session: PlaygroundSession,
+    messages: Load<Vec<PlaygroundMessage>>,
+    input: TextArea<'static>,
+    input_focused: bool,
     /// The server's refusal of the last send, shown above the input.
-    pub error: Option<String>,
+    error: Option<String>,
     /// The first transcript row on screen once the user scrolled up;
     /// `None` keeps the view pinned to the bottom.
-    pub scroll: Option<usize>,
-    pub reply: Option<LiveReply>,
+    scroll: Option<usize>,
+    reply: Option<LiveReply>,
 }
 
 impl Chat {
-    pub fn new(session: PlaygroundSession, theme: &Theme) -> Self {
+    fn new(session: PlaygroundSession, theme: &Theme) -> Self {
         let mut chat = Self {
             session,
             messages: Load::Loading,
@@ -81,8 +93,27 @@ impl Chat {
         chat
     }
 
+    pub fn session(&self) -> &PlaygroundSession {
+        &self.session
+    }
+
+    /// The message input has the focus.
+    pub fn input_focused(&self) -> bool {
+        self.input_focused
+    }
+
+    /// The first row on screen once scrolled up; `None` follows the bottom.
+    pub fn scroll(&self) -> Option<usize> {
+        self.scroll
+    }
+
+    /// What is shown above the input: the last refusal or hint.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
     /// Shows the cursor only while the input has the focus.
-    pub fn restyle(&mut self, theme: &Theme) {
+    fn restyle(&mut self, theme: &Theme) {
         let ta = &mut self.input;
         ta.set_cursor_line_style(Style::default());
         ta.set_placeholder_style(theme.dim);
@@ -103,7 +134,7 @@ impl Chat {
     }
 
     /// Replaces the input's text, the cursor at its end.
-    pub fn set_draft(&mut self, text: &str, theme: &Theme) {
+    fn set_draft(&mut self, text: &str, theme: &Theme) {
         let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
         self.input = TextArea::new(lines);
         self.input.move_cursor(ratatui_textarea::CursorMove::Bottom);
@@ -117,6 +148,11 @@ impl Chat {
 
     pub fn is_streaming(&self) -> bool {
         self.reply.is_some()
+    }
+
+    /// The stream the reply comes in on, while it does.
+    pub fn streaming(&self) -> Option<RequestId> {
+        self.reply.as_ref().map(|r| r.id)
     }
 
     /// The lead's messages, newest first: what "save as lead" offers.
@@ -161,19 +197,102 @@ impl Chat {
 /// The pane's data for one tenant.
 #[derive(Debug, Clone, Default)]
 pub struct PlaygroundView {
-    pub tenant: Option<Uuid>,
-    pub sessions: Load<Vec<PlaygroundSession>>,
-    pub selected: usize,
-    pub chat: Option<Chat>,
+    tenant: Option<Uuid>,
+    sessions: Load<Vec<PlaygroundSession>>,
+    selected: usize,
+    chat: Option<Chat>,
 }
 
 impl PlaygroundView {
+    /// A new tenant's one session, open and ready to chat: where
+    /// "Initialize tenant" lands.
+    pub(crate) fn landed(tenant: Option<Uuid>, session: PlaygroundSession, theme: &Theme) -> Self {
+        let mut chat = Chat::new(session.clone(), theme);
+        chat.messages = Load::Loaded(Vec::new());
+        Self {
+            tenant,
+            sessions: Load::Loaded(vec![session]),
+            selected: 0,
+            chat: Some(chat),
+        }
+    }
+
+    /// The tenant whose sessions these are.
+    pub fn tenant(&self) -> Option<Uuid> {
+        self.tenant
+    }
+
     pub fn items(&self) -> &[PlaygroundSession] {
         self.sessions.loaded().map_or(&[], Vec::as_slice)
     }
 
     pub fn selected_session(&self) -> Option<&PlaygroundSession> {
         self.items().get(self.selected)
+    }
+
+    /// The open session, if one is.
+    pub fn chat(&self) -> Option<&Chat> {
+        self.chat.as_ref()
+    }
+
+    /// Esc would leave the open session for the list (the input does not
+    /// have the focus): an error toast is dismissed first.
+    pub fn backs_out_of_chat(&self) -> bool {
+        self.chat.as_ref().is_some_and(|c| !c.input_focused)
+    }
+}
+
+impl Component for PlaygroundView {
+    fn contexts(&self, _shared: &Shared<'_>) -> (Vec<Context>, bool) {
+        let mut out = Vec::new();
+        let Some(chat) = &self.chat else {
+            if self.sessions.is_failed() {
+                out.push(Context::LoadError);
+            }
+            out.push(Context::PlaygroundList);
+            out.push(Context::Global);
+            return (out, false);
+        };
+        if chat.reply.as_ref().is_some_and(|r| !r.stopping) {
+            out.push(Context::PlaygroundStreaming);
+        }
+        if chat.input_focused {
+            out.push(Context::PlaygroundInput);
+            return (out, true);
+        }
+        if chat.messages.is_failed() {
+            out.push(Context::LoadError);
+        }
+        out.push(Context::PlaygroundChat);
+        out.push(Context::Global);
+        (out, false)
+    }
+
+    fn update(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some(tenant) = self.tenant else {
+            return Vec::new();
+        };
+        if self.chat.is_some() {
+            return self.update_chat(tenant, action, cx);
+        }
+        self.update_list(tenant, action, cx)
+    }
+
+    fn on_response(
+        &mut self,
+        id: RequestId,
+        flight: &InFlight,
+        response: Response,
+        cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
+        self.apply(id, flight, response, cx)
+    }
+
+    fn render(&self, shared: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+        match &self.chat {
+            Some(chat) => pane::render_chat(chat, shared, area, buf),
+            None => pane::render_sessions(self, shared, area, buf),
+        }
     }
 }
 

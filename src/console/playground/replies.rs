@@ -1,47 +1,63 @@
-//! What the Playground pane does with API replies: sessions, transcripts,
+//! What the Playground does with API replies: sessions, transcripts,
 //! deletions, stops and saved leads.
 
+use super::PlaygroundView;
 use crate::api::ApiError;
-use crate::console::app::{App, InFlight, Load, Slot};
+use crate::console::component::Cx;
 use crate::console::effect::{Effect, RequestId};
 use crate::console::request::Response;
+use crate::console::state::{InFlight, Load, Modal, Slot};
 use crate::console::widgets::toast::Toast;
 
-impl App {
-    pub(crate) fn on_playground_response(
+/// The replies this feature applies, failures included.
+pub(crate) fn answers(response: &Response) -> bool {
+    matches!(
+        response,
+        Response::PlaygroundSessions(_)
+            | Response::PlaygroundSessionCreated(_)
+            | Response::PlaygroundTranscript(_)
+            | Response::PlaygroundSessionDeleted(_)
+            | Response::PlaygroundCancelled(_)
+            | Response::PlaygroundLeadSaved(_)
+    )
+}
+
+impl PlaygroundView {
+    /// Whether a reply is about the tenant shown.
+    fn here(&self, flight: &InFlight) -> bool {
+        flight.tenant.is_some() && flight.tenant == self.tenant
+    }
+
+    pub(super) fn apply(
         &mut self,
         id: RequestId,
         flight: &InFlight,
         response: Response,
+        cx: &mut Cx<'_>,
     ) -> Vec<Effect> {
         if let Some(err) = response.error().cloned() {
-            return self.on_playground_failure(id, flight, err, &response);
+            return self.on_failure(id, flight, err, &response, cx);
         }
-        let here = flight.tenant.is_some() && flight.tenant == self.playground.tenant;
+        let here = self.here(flight);
         match response {
             Response::PlaygroundSessions(Ok(list)) if here => {
                 let n = list.len();
-                self.playground.sessions = Load::Loaded(list);
-                self.playground.selected = self.playground.selected.min(n.saturating_sub(1));
+                self.sessions = Load::Loaded(list);
+                self.selected = self.selected.min(n.saturating_sub(1));
             }
             Response::PlaygroundSessionCreated(Ok(s)) => {
-                self.finish_form(id);
-                self.toast(Toast::success(flight.ok.clone()));
+                cx.finish_form(id);
+                cx.toast(Toast::success(flight.ok.clone()));
                 if here {
-                    if let Some(list) = self.playground.sessions.loaded_mut() {
+                    if let Some(list) = self.sessions.loaded_mut() {
                         list.insert(0, s.clone());
                     }
-                    self.playground.selected = 0;
-                    return self.open_session(s);
+                    self.selected = 0;
+                    return self.open_session(s, cx);
                 }
             }
             Response::PlaygroundTranscript(Ok(t)) if here => {
-                if let Some(chat) = self
-                    .playground
-                    .chat
-                    .as_mut()
-                    .filter(|c| c.session.id == t.session.id)
-                {
+                if let Some(chat) = self.chat.as_mut().filter(|c| c.session.id == t.session.id) {
                     // Messages that streamed in meanwhile are in the transcript too.
                     let mut messages = t.messages;
                     for m in chat.items() {
@@ -54,30 +70,25 @@ impl App {
                 }
             }
             Response::PlaygroundSessionDeleted(Ok(())) => {
-                self.toast(Toast::success(flight.ok.clone()));
+                cx.toast(Toast::success(flight.ok.clone()));
                 if let (Some(gone), true) = (flight.target, here) {
-                    if let Some(list) = self.playground.sessions.loaded_mut() {
+                    if let Some(list) = self.sessions.loaded_mut() {
                         list.retain(|s| s.id != gone);
                     }
-                    let n = self.playground.items().len();
-                    self.playground.selected = self.playground.selected.min(n.saturating_sub(1));
-                    if self
-                        .playground
-                        .chat
-                        .as_ref()
-                        .is_some_and(|c| c.session.id == gone)
-                    {
-                        self.playground.chat = None;
+                    let n = self.items().len();
+                    self.selected = self.selected.min(n.saturating_sub(1));
+                    if self.chat.as_ref().is_some_and(|c| c.session.id == gone) {
+                        self.chat = None;
                     }
                 }
             }
             // Nothing was running on the server: the stream is over or
             // stuck; drop it so the screen does not wait for it.
-            Response::PlaygroundCancelled(Ok(false)) => return self.abandon_reply(flight),
+            Response::PlaygroundCancelled(Ok(false)) => return self.abandon_reply(flight, cx),
             Response::PlaygroundLeadSaved(Ok(lead)) => {
-                self.finish_form(id);
-                self.toast(Toast::success(format!("Saved {} as a lead", lead.name)));
-                if let Some(chat) = self.playground.chat.as_mut() {
+                cx.finish_form(id);
+                cx.toast(Toast::success(format!("Saved {} as a lead", lead.name)));
+                if let Some(chat) = self.chat.as_mut() {
                     if let Some(list) = chat.messages.loaded_mut() {
                         if let Some(m) = list.iter_mut().find(|m| Some(m.id) == flight.target) {
                             m.lead_id = Some(lead.id);
@@ -92,9 +103,8 @@ impl App {
 
     /// Drops the open session's reply stream; what streamed so far stays,
     /// marked cancelled.
-    fn abandon_reply(&mut self, flight: &InFlight) -> Vec<Effect> {
+    fn abandon_reply(&mut self, flight: &InFlight, cx: &mut Cx<'_>) -> Vec<Effect> {
         let Some(chat) = self
-            .playground
             .chat
             .as_mut()
             .filter(|c| Some(c.session.id) == flight.target)
@@ -104,30 +114,31 @@ impl App {
         let Some(id) = chat.reply.as_ref().map(|r| r.id) else {
             return Vec::new();
         };
-        let mut out = self.on_reply(id, super::ReplyMsg::Ended);
+        let (mut out, _) = self.on_reply(id, super::ReplyMsg::Ended, cx);
         out.push(Effect::DropReply(id));
         out
     }
 
     /// A failed playground request, shown where it belongs: a list or
-    /// transcript inline, a form's problem in the form.
-    fn on_playground_failure(
+    /// transcript inline, a form's problem in the form and a toast.
+    fn on_failure(
         &mut self,
         id: RequestId,
         flight: &InFlight,
         err: ApiError,
         response: &Response,
+        cx: &mut Cx<'_>,
     ) -> Vec<Effect> {
-        let here = flight.tenant.is_some() && flight.tenant == self.playground.tenant;
+        let here = self.here(flight);
         match (flight.slot, response) {
             (Some(Slot::PlaygroundSessions), _) => {
                 if here {
-                    self.playground.sessions = Load::Failed(err.message());
+                    self.sessions = Load::Failed(err.message());
                 }
                 Vec::new()
             }
             (Some(Slot::PlaygroundTranscript), _) => {
-                if let Some(chat) = self.playground.chat.as_mut().filter(|_| here) {
+                if let Some(chat) = self.chat.as_mut().filter(|_| here) {
                     chat.messages = Load::Failed(err.message());
                 }
                 Vec::new()
@@ -135,10 +146,24 @@ impl App {
             // The stop did not reach the server: dropping the stream stops
             // the reply as well.
             (_, Response::PlaygroundCancelled(_)) => {
-                self.toast(Toast::error(format!("{}: {}", flight.fail, err.message())));
-                self.abandon_reply(flight)
+                cx.toast(Toast::error(format!("{}: {}", flight.fail, err.message())));
+                self.abandon_reply(flight, cx)
             }
-            _ => self.on_failure(id, flight, err, response),
+            _ => {
+                // A form keeps its draft and shows the errors where they belong.
+                if let Some(Modal::Form(open)) = cx.modal.as_mut() {
+                    if open.pending == Some(id) {
+                        open.pending = None;
+                        open.form.submitting = false;
+                        match err.problem() {
+                            Some(p) => open.form.apply_problem(p),
+                            None => open.form.set_failure(err.message()),
+                        }
+                    }
+                }
+                cx.toast(Toast::error(format!("{}: {}", flight.fail, err.message())));
+                Vec::new()
+            }
         }
     }
 }

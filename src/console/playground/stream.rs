@@ -1,31 +1,36 @@
 //! A reply streaming in: each event from the runtime lands here, as any
 //! other message into the state machine.
 
-use super::ReplyMsg;
-use crate::console::app::{App, Load};
+use super::{PlaygroundView, ReplyMsg};
+use crate::console::component::Cx;
 use crate::console::effect::{Effect, RequestId};
+use crate::console::state::Load;
 use crate::domain::{PlaygroundEvent, PlaygroundMessage, PlaygroundRole, ReplyStatus};
 
-impl App {
+impl PlaygroundView {
     /// Applies one message about the reply stream `id`; a stream the user
-    /// left (another session, another tenant) is dropped.
-    pub fn on_reply(&mut self, id: RequestId, msg: ReplyMsg) -> Vec<Effect> {
-        let theme = self.theme.clone();
-        let now = self.now;
+    /// left (another session, another tenant) is dropped. The bool says
+    /// whether the screen changed.
+    pub(crate) fn on_reply(
+        &mut self,
+        id: RequestId,
+        msg: ReplyMsg,
+        cx: &mut Cx<'_>,
+    ) -> (Vec<Effect>, bool) {
+        let theme = cx.theme;
+        let now = cx.now;
         let Some(chat) = self
-            .playground
             .chat
             .as_mut()
             .filter(|c| c.reply.as_ref().is_some_and(|r| r.id == id))
         else {
             return match msg {
-                ReplyMsg::Ended | ReplyMsg::Refused(_) => Vec::new(),
-                _ => vec![Effect::DropReply(id)],
+                ReplyMsg::Ended | ReplyMsg::Refused(_) => (Vec::new(), false),
+                _ => (vec![Effect::DropReply(id)], false),
             };
         };
-        self.dirty = true;
         let Some(reply) = chat.reply.as_mut() else {
-            return Vec::new();
+            return (Vec::new(), true);
         };
         match msg {
             ReplyMsg::Event(PlaygroundEvent::Message(m)) => {
@@ -57,9 +62,9 @@ impl App {
                 } else {
                     format!("{sent}\n{draft}")
                 };
-                chat.set_draft(&text, &theme);
+                chat.set_draft(&text, theme);
                 chat.input_focused = true;
-                chat.restyle(&theme);
+                chat.restyle(theme);
                 chat.error = Some(err.message());
             }
             ReplyMsg::Broken(err) => {
@@ -68,7 +73,7 @@ impl App {
             }
             ReplyMsg::Ended => finish(chat, now),
         }
-        Vec::new()
+        (Vec::new(), true)
     }
 }
 

@@ -7,30 +7,23 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Widget, Wrap};
 
-use super::{selectable_table, tenant_list};
-use crate::console::app::App;
+use super::{session_agents, Chat, PlaygroundView};
+use crate::console::component::Shared;
 use crate::console::keymap::Context;
-use crate::console::playground::{session_agents, Chat};
+use crate::console::panes::{selectable_table, tenant_list};
+use crate::console::state::Load;
 use crate::console::text::{self, wrap};
+use crate::console::theme::Theme;
 use crate::domain::{PlaygroundMessage, PlaygroundRole, ReplyStats, ReplyStatus};
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    match &app.playground.chat {
-        Some(chat) => render_chat(app, chat, area, buf),
-        None => render_sessions(app, area, buf),
-    }
-}
-
-fn render_sessions(app: &App, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
-    let v = &app.playground;
+pub(super) fn render_sessions(v: &PlaygroundView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
     let title = match v.sessions.loaded() {
         Some(list) => format!(" Playground · sessions ({}) ", list.len()),
         None => " Playground ".to_string(),
     };
     let what = "playground sessions";
-    let Some((inner, items)) = tenant_list(&app.shared(), title, &v.sessions, what, area, buf)
-    else {
+    let Some((inner, items)) = tenant_list(app, title, &v.sessions, what, area, buf) else {
         return;
     };
     if items.is_empty() {
@@ -132,13 +125,13 @@ fn chat_areas(chat: &Chat, area: Rect) -> ChatAreas {
 
 /// How many rows the transcript has at this size (the longest column),
 /// and how many are on screen: what scrolling is bounded by.
-pub fn transcript_rows(app: &App, chat: &Chat, area: Rect) -> (usize, usize) {
+pub(super) fn transcript_rows(theme: &Theme, chat: &Chat, area: Rect) -> (usize, usize) {
     let areas = chat_areas(chat, area);
     let rows = areas
         .columns
         .iter()
         .enumerate()
-        .map(|(i, col)| lane_lines(app, chat, lane_of(chat, i), col.width).len())
+        .map(|(i, col)| lane_lines(theme, chat, lane_of(chat, i), col.width).len())
         .max()
         .unwrap_or(0);
     let height = areas.columns.first().map_or(0, |c| usize::from(c.height));
@@ -150,8 +143,8 @@ fn lane_of(chat: &Chat, i: usize) -> Option<u8> {
     chat.session.is_compare().then_some(i as u8)
 }
 
-fn render_chat(app: &App, chat: &Chat, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
+pub(super) fn render_chat(chat: &Chat, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
     let s = &chat.session;
     let via = s
         .workspace_name
@@ -173,11 +166,11 @@ fn render_chat(app: &App, chat: &Chat, area: Rect, buf: &mut Buffer) {
             }
         }
     }
-    let (rows, height) = transcript_rows(app, chat, area);
+    let (rows, height) = transcript_rows(theme, chat, area);
     let bottom = rows.saturating_sub(height);
     let top = chat.scroll.unwrap_or(bottom).min(bottom);
     for (i, col) in areas.columns.iter().enumerate() {
-        let lines = lane_lines(app, chat, lane_of(chat, i), col.width);
+        let lines = lane_lines(theme, chat, lane_of(chat, i), col.width);
         // Pinned: each column shows its own end. Scrolled: all move together.
         let start = match chat.scroll {
             None => lines.len().saturating_sub(usize::from(col.height)),
@@ -185,11 +178,11 @@ fn render_chat(app: &App, chat: &Chat, area: Rect, buf: &mut Buffer) {
         };
         if lines.is_empty() && i == 0 {
             let hint = match &chat.messages {
-                crate::console::app::Load::Failed(e) => Line::from(Span::styled(
+                Load::Failed(e) => Line::from(Span::styled(
                     format!("Could not load the transcript: {e}"),
                     theme.error,
                 )),
-                crate::console::app::Load::Loaded(_) => Line::from(Span::styled(
+                Load::Loaded(_) => Line::from(Span::styled(
                     "No messages yet. Write what a lead would send; the agent answers it.",
                     theme.dim,
                 )),
@@ -224,8 +217,8 @@ fn render_chat(app: &App, chat: &Chat, area: Rect, buf: &mut Buffer) {
     chat.input.render(areas.input, buf);
 }
 
-fn render_input_label(app: &App, chat: &Chat, scrolled: bool, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
+fn render_input_label(app: &Shared<'_>, chat: &Chat, scrolled: bool, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
     let mut spans = Vec::new();
     match &chat.reply {
         Some(r) if r.stopping => spans.push(Span::styled("─ stopping… ", theme.warning)),
@@ -264,8 +257,7 @@ fn render_input_label(app: &App, chat: &Chat, scrolled: bool, area: Rect, buf: &
 }
 
 /// The transcript as lines `width` wide; `lane` keeps one lane's replies.
-fn lane_lines(app: &App, chat: &Chat, lane: Option<u8>, width: u16) -> Vec<Line<'static>> {
-    let theme = &app.theme;
+fn lane_lines(theme: &Theme, chat: &Chat, lane: Option<u8>, width: u16) -> Vec<Line<'static>> {
     let width = usize::from(width);
     let body = |out: &mut Vec<Line<'static>>, text: &str, cursor: bool| {
         let mut lines = wrap(text, width.saturating_sub(2));
@@ -297,7 +289,7 @@ fn lane_lines(app: &App, chat: &Chat, lane: Option<u8>, width: u16) -> Vec<Line<
                     theme.title,
                 )));
                 body(&mut out, &m.content, false);
-                out.extend(stats_lines(app, m, width));
+                out.extend(stats_lines(theme, m, width));
             }
         }
         out.push(Line::default());
@@ -334,8 +326,7 @@ fn lane_lines(app: &App, chat: &Chat, lane: Option<u8>, width: u16) -> Vec<Line<
 
 /// "local/smollm2-135m · v1 · 58+41 tokens · TTFT 210 ms · 48.2 tok/s",
 /// with what went wrong for a cancelled or failed reply.
-fn stats_lines(app: &App, m: &PlaygroundMessage, width: usize) -> Vec<Line<'static>> {
-    let theme = &app.theme;
+fn stats_lines(theme: &Theme, m: &PlaygroundMessage, width: usize) -> Vec<Line<'static>> {
     let stats = m.stats.as_ref().map(stats_text);
     let (text, style) = match m.status {
         Some(ReplyStatus::Cancelled) => (
