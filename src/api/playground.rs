@@ -7,7 +7,7 @@ use super::events::SseReader;
 use super::{ApiError, ApiResult, Client};
 use crate::domain::{
     Lead, NewPlaygroundMessage, NewPlaygroundSession, PlaygroundEvent, PlaygroundSession,
-    PlaygroundTranscript, SaveAsLead,
+    PlaygroundTranscript, RegenerateReply, SaveAsLead,
 };
 
 /// A reply streaming in: `message`, `token`s, one `reply` per lane, `done`.
@@ -85,14 +85,46 @@ impl Client {
     ) -> ApiResult<ReplyStream> {
         let body = NewPlaygroundMessage {
             content: content.to_string(),
+            ..NewPlaygroundMessage::default()
         };
+        self.send_playground_message_with(tenant, session, &body)
+            .await
+    }
+
+    /// [`send_playground_message`](Self::send_playground_message) with the
+    /// session's overrides of temperature and reply length.
+    pub async fn send_playground_message_with(
+        &self,
+        tenant: &str,
+        session: Uuid,
+        body: &NewPlaygroundMessage,
+    ) -> ApiResult<ReplyStream> {
+        self.reply_stream(&format!("{}/{session}/messages", sessions(tenant)), body)
+            .await
+    }
+
+    /// Answers the session's last message again (every lane, or the one
+    /// named; with another version of its agent when one is named). The
+    /// stream is a send's: `message` names the message answered again.
+    pub async fn regenerate_playground_reply(
+        &self,
+        tenant: &str,
+        session: Uuid,
+        body: &RegenerateReply,
+    ) -> ApiResult<ReplyStream> {
+        self.reply_stream(&format!("{}/{session}/regenerate", sessions(tenant)), body)
+            .await
+    }
+
+    async fn reply_stream(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> ApiResult<ReplyStream> {
         let rb = self
-            .stream_request(
-                reqwest::Method::POST,
-                &format!("{}/{session}/messages", sessions(tenant)),
-            )
+            .stream_request(reqwest::Method::POST, path)
             .header("accept", "text/event-stream")
-            .json(&body);
+            .json(body);
         let resp = self.send(rb).await?;
         Ok(ReplyStream {
             reader: SseReader::new(resp),

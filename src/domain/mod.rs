@@ -52,8 +52,8 @@ pub use member::{
 pub use page::{Page, PageQuery};
 pub use playground::{
     NewPlaygroundMessage, NewPlaygroundSession, PlaygroundEvent, PlaygroundLane, PlaygroundMessage,
-    PlaygroundRole, PlaygroundSession, PlaygroundTarget, PlaygroundTranscript, ReplyStats,
-    ReplyStatus, SaveAsLead,
+    PlaygroundRole, PlaygroundSession, PlaygroundTarget, PlaygroundTranscript, RegenerateReply,
+    ReplyOverrides, ReplyStats, ReplyStatus, SaveAsLead,
 };
 pub use problem::{FieldError, Problem, ProblemKind};
 pub use queue::{QueueLead, QueueTenants, TenantRef};

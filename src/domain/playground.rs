@@ -178,27 +178,167 @@ pub struct PlaygroundTranscript {
     pub messages: Vec<PlaygroundMessage>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct NewPlaygroundMessage {
     #[schema(max_length = 8000, pattern = r"\S")]
     pub content: String,
+    /// Overrides the agent's temperature for this message's replies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 2)]
+    pub temperature: Option<f32>,
+    /// Overrides the agent's most tokens per reply for this message's replies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 4096)]
+    pub max_tokens: Option<u32>,
 }
 
 impl NewPlaygroundMessage {
-    /// The trimmed text, or the field error.
+    /// The trimmed text, or the field errors (the overrides' too).
     pub fn validated(&self) -> Result<String, Vec<FieldError>> {
+        let mut errors = Vec::new();
         let text = self.content.trim();
         if text.is_empty() {
-            return Err(vec![FieldError::new("content", "write a message first")]);
-        }
-        if text.chars().count() > MAX_PLAYGROUND_MESSAGE {
-            return Err(vec![FieldError::new(
+            errors.push(FieldError::new("content", "write a message first"));
+        } else if text.chars().count() > MAX_PLAYGROUND_MESSAGE {
+            errors.push(FieldError::new(
                 "content",
                 format!("must be at most {MAX_PLAYGROUND_MESSAGE} characters"),
-            )]);
+            ));
         }
-        Ok(text.to_string())
+        self.overrides().validate(&mut errors);
+        if errors.is_empty() {
+            Ok(text.to_string())
+        } else {
+            Err(errors)
+        }
     }
+
+    pub fn overrides(&self) -> ReplyOverrides {
+        ReplyOverrides {
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+        }
+    }
+}
+
+/// A session's overrides of its agents' temperature and reply length,
+/// sent with each message (the console keeps them for the session).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ReplyOverrides {
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+}
+
+impl ReplyOverrides {
+    /// The agent's own limits: 0 to 2, and 1 to 4096 tokens.
+    pub fn validate(&self, errors: &mut Vec<FieldError>) {
+        if let Some(t) = self.temperature {
+            if !(0.0..=2.0).contains(&t) || t.is_nan() {
+                errors.push(FieldError::new("temperature", "must be between 0 and 2"));
+            }
+        }
+        if let Some(n) = self.max_tokens {
+            if n == 0 || n > 4096 {
+                errors.push(FieldError::new("max_tokens", "must be between 1 and 4096"));
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.temperature.is_none() && self.max_tokens.is_none()
+    }
+}
+
+/// `POST …/regenerate`: answer the session's last message again. Each
+/// regenerated reply is stored after the one it replaces, which stays in the
+/// transcript; the conversation goes on from the newest reply of each lane.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RegenerateReply {
+    /// Regenerate this lane only (0, or 1 in compare mode); every lane
+    /// without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1)]
+    pub lane: Option<u8>,
+    /// Answer with this version of the lane's agent (e.g. the one an edit
+    /// just made) instead of the session's; needs `lane` in compare mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub version: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 2)]
+    pub temperature: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 4096)]
+    pub max_tokens: Option<u32>,
+}
+
+impl RegenerateReply {
+    pub fn overrides(&self) -> ReplyOverrides {
+        ReplyOverrides {
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+        }
+    }
+
+    /// The lanes to answer again, of a session with `lanes` lanes, or the
+    /// field errors.
+    pub fn validated(&self, lanes: usize) -> Result<Vec<u8>, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let all: Vec<u8> = (0..lanes.max(1) as u8).collect();
+        let chosen = match self.lane {
+            Some(l) if usize::from(l) < lanes.max(1) => vec![l],
+            Some(_) if lanes > 1 => {
+                errors.push(FieldError::new("lane", "must be 0 or 1"));
+                Vec::new()
+            }
+            Some(_) => {
+                errors.push(FieldError::new(
+                    "lane",
+                    "must be 0: this session talks to one agent",
+                ));
+                Vec::new()
+            }
+            None => all,
+        };
+        if self.version == Some(0) {
+            errors.push(FieldError::new("version", "versions count from 1"));
+        } else if self.version.is_some() && self.lane.is_none() && lanes > 1 {
+            errors.push(FieldError::new(
+                "version",
+                "say which lane the version is for: this session compares two agents",
+            ));
+        }
+        self.overrides().validate(&mut errors);
+        if errors.is_empty() {
+            Ok(chosen)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Which replies a later one replaced: a reply is replaced when a newer
+/// reply of the same lane answers the same message (a regenerate). The
+/// conversation goes on from the newest.
+pub fn replaced(messages: &[PlaygroundMessage]) -> Vec<bool> {
+    let mut out = vec![false; messages.len()];
+    let mut newest: Vec<(u8, usize)> = Vec::new();
+    for (i, m) in messages.iter().enumerate() {
+        match m.role {
+            PlaygroundRole::User => newest.clear(),
+            PlaygroundRole::Assistant => {
+                let lane = m.lane.unwrap_or(0);
+                match newest.iter_mut().find(|(l, _)| *l == lane) {
+                    Some((_, at)) => {
+                        out[*at] = true;
+                        *at = i;
+                    }
+                    None => newest.push((lane, i)),
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Contact details for "save as lead"; all optional.
@@ -312,14 +452,17 @@ mod tests {
     fn messages_are_trimmed_and_bounded() {
         let ok = NewPlaygroundMessage {
             content: "  hello \n".into(),
+            ..Default::default()
         };
         assert_eq!(ok.validated().unwrap(), "hello");
         let empty = NewPlaygroundMessage {
             content: " \n ".into(),
+            ..Default::default()
         };
         assert_eq!(empty.validated().unwrap_err()[0].field, "content");
         let long = NewPlaygroundMessage {
             content: "x".repeat(MAX_PLAYGROUND_MESSAGE + 1),
+            ..Default::default()
         };
         assert!(long.validated().is_err());
     }

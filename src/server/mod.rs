@@ -399,6 +399,10 @@ pub fn app(state: AppState) -> Router {
             post(playground::send),
         )
         .route(
+            "/tenants/{tenant}/playground/sessions/{id}/regenerate",
+            post(playground::regenerate),
+        )
+        .route(
             "/tenants/{tenant}/playground/sessions/{id}/cancel",
             post(playground::cancel),
         )

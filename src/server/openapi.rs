@@ -39,7 +39,7 @@ use crate::domain::*;
         evals::compare,
         workspaces::list, workspaces::create, workspaces::get, workspaces::update, workspaces::delete,
         playground::list, playground::create, playground::get, playground::delete,
-        playground::send, playground::cancel, playground::save_as_lead,
+        playground::send, playground::regenerate, playground::cancel, playground::save_as_lead,
         workflows::start, workflows::list, workflows::get, workflows::approve, workflows::reject,
         workflows::cancel, workflows::retry,
         analytics::tenant, analytics::platform, analytics::overview,

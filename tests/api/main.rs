@@ -30,6 +30,7 @@ mod openapi;
 mod outbound_shared;
 mod playground;
 mod playground_local;
+mod playground_regenerate;
 mod postgres;
 mod processes;
 mod queue;

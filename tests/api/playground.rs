@@ -82,13 +82,13 @@ impl Provider for Scripted {
     }
 }
 
-struct Fixture {
-    app: TestApp,
-    seen: Arc<Mutex<Vec<GenerateRequest>>>,
+pub(crate) struct Fixture {
+    pub(crate) app: TestApp,
+    pub(crate) seen: Arc<Mutex<Vec<GenerateRequest>>>,
     cancelled: Arc<Mutex<u32>>,
 }
 
-async fn fixture() -> Fixture {
+pub(crate) async fn fixture() -> Fixture {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let cancelled = Arc::new(Mutex::new(0));
     let mut providers = Providers::default();
@@ -103,7 +103,7 @@ async fn fixture() -> Fixture {
     }
 }
 
-async fn agent(client: &Client, tenant: &str, name: &str, model: &str) -> Uuid {
+pub(crate) async fn agent(client: &Client, tenant: &str, name: &str, model: &str) -> Uuid {
     let new = NewAgent {
         name: name.into(),
         system_prompt: format!("You are {name}. Answer briefly."),
