@@ -42,6 +42,8 @@ mod notifications;
 mod permissions;
 #[path = "console/playground.rs"]
 mod playground;
+#[path = "console/playground_rerun.rs"]
+mod playground_rerun;
 #[path = "console/reports.rs"]
 mod reports;
 #[path = "console/run_workflow.rs"]

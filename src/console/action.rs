@@ -78,6 +78,10 @@ pub enum Action {
     FocusInput,
     SaveAsLead,
     NewCompare,
+    /// Playground: answer the last message again; the session's
+    /// temperature and reply length.
+    Regenerate,
+    ReplySettings,
     /// The workflows awaiting approval: open the view, approve the draft
     /// as it is, reject it with a reason, start a workflow for a lead.
     Approvals,

@@ -42,12 +42,25 @@ pub enum Effect {
     Quit,
 }
 
-/// A playground message to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A playground message to send, or the last one to answer again.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReplyRequest {
     pub tenant: String,
     pub session: uuid::Uuid,
+    /// The message sent, or the one answered again.
     pub content: String,
+    /// The session's overrides of its agents' temperature and reply length.
+    pub overrides: crate::domain::ReplyOverrides,
+    /// Answer the last message again instead of sending `content`.
+    pub regenerate: Option<Regenerate>,
+}
+
+/// Which lane answers again (every one without it), and with which version
+/// of its agent (the session's without it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Regenerate {
+    pub lane: Option<u8>,
+    pub version: Option<u32>,
 }
 
 // The clipboard text is a secret (an API key or an invitation token): keep it

@@ -34,12 +34,15 @@ impl App {
                 };
                 built
             }
-            // The audit, approvals and Leads features open theirs themselves.
+            // The audit, approvals and Leads features and the playground's
+            // prompt and settings open theirs themselves.
             FormPurpose::AuditFilter(_)
             | FormPurpose::NewLead(_)
             | FormPurpose::AddNote { .. }
             | FormPurpose::ApproveEdited { .. }
-            | FormPurpose::RejectDraft { .. } => return,
+            | FormPurpose::RejectDraft { .. }
+            | FormPurpose::PlaygroundPrompt { .. }
+            | FormPurpose::PlaygroundSettings { .. } => return,
             FormPurpose::ChangePassword => Self::password_fields(),
             FormPurpose::NewPlaygroundSession { .. } | FormPurpose::SaveAsLead { .. } => {
                 let (agents, workspaces) = (self.agents.items(), self.agents.workspace_items());
@@ -95,9 +98,7 @@ impl App {
         if playground::is_playground_form(&open.purpose) {
             // The session form names the agents feature's agents.
             let agents = self.agents.items().to_vec();
-            return with_cx!(self, playground, |_p, cx| playground::submit(
-                open, &agents, &mut cx
-            ));
+            return with_cx!(self, playground, |p, cx| p.submit(open, &agents, &mut cx));
         }
         if matches!(open.purpose, FormPurpose::AuditFilter(_)) {
             return with_cx!(self, audit, |a, cx| a.submit_filter(open, &mut cx));

@@ -70,6 +70,9 @@ impl App {
             return with_cx!(self, playground, |p, cx| p
                 .on_response(id, &flight, response, &mut cx));
         }
+        if flight.slot == Some(Slot::PlaygroundPrompt) {
+            return self.on_prompt_saved(id, &flight, response);
+        }
         if flight.slot == Some(Slot::NotifiedLead) {
             return self.route_notified_lead(id, &flight, response);
         }
@@ -162,6 +165,29 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// A prompt edited from the playground: the Agents feature records the
+    /// new version (and closes the form); the playground answers again with
+    /// it. A failure keeps the draft in the form, with the problem.
+    fn on_prompt_saved(
+        &mut self,
+        id: RequestId,
+        flight: &InFlight,
+        response: Response,
+    ) -> Vec<Effect> {
+        if let Some(err) = response.error().cloned() {
+            return self.on_failure(id, flight, err, &response);
+        }
+        let saved = match &response {
+            Response::AgentUpdated(Ok(a)) => Some(a.clone()),
+            _ => None,
+        };
+        let mut out = self.on_agent_response(id, flight, response);
+        if let Some(a) = saved {
+            out.extend(with_cx!(self, playground, |p, cx| p.rerun(&a, &mut cx)));
+        }
+        out
     }
 
     pub(crate) fn on_failure(

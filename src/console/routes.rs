@@ -40,6 +40,9 @@ impl App {
         match action {
             Action::New => return self.open_session_form(tenant, false),
             Action::NewCompare => return self.open_session_form(tenant, true),
+            Action::Edit if self.playground.chat().is_some() => {
+                return self.edit_playground_prompt(tenant)
+            }
             Action::Back
                 if self.playground.backs_out_of_chat()
                     && self.toasts.iter().any(|t| t.kind == ToastKind::Error) =>
@@ -52,16 +55,47 @@ impl App {
         with_cx!(self, playground, |p, cx| p.update(action, &mut cx))
     }
 
+    /// Loads the tenant's agents for a playground form, if they are not;
+    /// the key is pressed again once they are.
+    fn agents_loading(&mut self, tenant: Uuid) -> Option<Vec<Effect>> {
+        if self.agents.tenant == Some(tenant) && self.agents.agents.loaded().is_some() {
+            return None;
+        }
+        let mut out = self.sync_agents(true);
+        if self.agents.agents.is_failed() {
+            out.extend(self.load_agents());
+        }
+        self.toast(Toast::info(
+            "Loading the agents… press the key again in a moment",
+        ));
+        Some(out)
+    }
+
+    /// `e` in a session: its agent's prompt, as the Agents feature read it.
+    fn edit_playground_prompt(&mut self, tenant: Uuid) -> Vec<Effect> {
+        let lane = self
+            .playground
+            .chat()
+            .and_then(|c| c.session().lanes.first());
+        let Some(agent_id) = lane.map(|l| l.agent_id) else {
+            return Vec::new();
+        };
+        if let Some(out) = self.agents_loading(tenant) {
+            return out;
+        }
+        let agent = self
+            .agents
+            .items()
+            .iter()
+            .find(|a| a.id == agent_id)
+            .cloned();
+        with_cx!(self, playground, |p, cx| p
+            .edit_prompt(tenant, agent, &mut cx))
+    }
+
     /// A new playground session's form, once the agents are loaded.
     fn open_session_form(&mut self, tenant: Uuid, compare: bool) -> Vec<Effect> {
-        if self.agents.tenant != Some(tenant) || self.agents.agents.loaded().is_none() {
-            let mut out = self.sync_agents(true);
-            if self.agents.agents.is_failed() {
-                out.extend(self.load_agents());
-            }
-            self.toast(Toast::info(
-                "Loading the agents… press the key again in a moment",
-            ));
+        if let Some(out) = self.agents_loading(tenant) {
             return out;
         }
         if self.agents.items().is_empty() {

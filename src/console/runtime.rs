@@ -26,6 +26,7 @@ use super::widgets::toast::Toast;
 use super::{ConsoleOptions, Exit};
 use crate::api::Client;
 use crate::domain::ServerEvent;
+use crate::domain::{NewPlaygroundMessage, RegenerateReply};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -368,10 +369,31 @@ type Replies = HashMap<RequestId, tokio::task::JoinHandle<()>>;
 /// while it streams.
 async fn stream_reply(client: Client, id: RequestId, req: ReplyRequest, tx: Tx) {
     let send = |msg| tx.send(Inbox::Reply(id, msg)).is_ok();
-    let mut stream = match client
-        .send_playground_message(&req.tenant, req.session, &req.content)
-        .await
-    {
+    let o = req.overrides;
+    let opened = match req.regenerate {
+        Some(r) => {
+            let body = RegenerateReply {
+                lane: r.lane,
+                version: r.version,
+                temperature: o.temperature,
+                max_tokens: o.max_tokens,
+            };
+            client
+                .regenerate_playground_reply(&req.tenant, req.session, &body)
+                .await
+        }
+        None => {
+            let body = NewPlaygroundMessage {
+                content: req.content,
+                temperature: o.temperature,
+                max_tokens: o.max_tokens,
+            };
+            client
+                .send_playground_message_with(&req.tenant, req.session, &body)
+                .await
+        }
+    };
+    let mut stream = match opened {
         Ok(s) => s,
         Err(e) => {
             send(ReplyMsg::Refused(e));

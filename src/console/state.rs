@@ -122,6 +122,18 @@ pub enum FormPurpose {
         tenant: Uuid,
         workflow: Uuid,
     },
+    /// The prompt of a playground session's agent, edited to a new version
+    /// that then answers the last message again.
+    PlaygroundPrompt {
+        tenant: Uuid,
+        agent: Uuid,
+        name: String,
+    },
+    /// A playground session's temperature and reply length; applying it
+    /// saves nothing.
+    PlaygroundSettings {
+        session: Uuid,
+    },
     /// The audit view's filter; applying it saves nothing.
     AuditFilter(Uuid),
     /// The signed-in user's password: current, new, repeated.
@@ -338,6 +350,8 @@ pub enum Slot {
     WebhookDeliveries,
     WebhookDeliveriesMore,
     WebhookDelivery,
+    /// A prompt saved from the playground, which then answers again.
+    PlaygroundPrompt,
 }
 
 #[derive(Debug, Clone)]

@@ -10,15 +10,16 @@ use switchboard::domain::{
     ProblemKind, ReplyStats, ReplyStatus, Workspace,
 };
 
-const QUESTION: &str = "Hi, do you have a bed for tonight? I'm Maria.";
-const ANSWER: &str = "Hello Maria, thank you for reaching out. A manager will confirm a bed \
+pub(super) const QUESTION: &str = "Hi, do you have a bed for tonight? I'm Maria.";
+pub(super) const ANSWER: &str =
+    "Hello Maria, thank you for reaching out. A manager will confirm a bed \
                       within the hour. What is the best number to call you on?";
 
 fn at(h: u32, m: u32) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, h, m, 0).unwrap()
 }
 
-fn session(compare: bool) -> PlaygroundSession {
+pub(super) fn session(compare: bool) -> PlaygroundSession {
     let mut lanes = vec![PlaygroundLane {
         agent_id: Uuid::from_u128(201),
         agent_name: "Receptionist".into(),
@@ -50,7 +51,7 @@ fn session(compare: bool) -> PlaygroundSession {
     }
 }
 
-fn stats(version: u32) -> ReplyStats {
+pub(super) fn stats(version: u32) -> ReplyStats {
     ReplyStats {
         agent_id: Uuid::from_u128(201),
         model: "local/smollm2-135m".into(),
@@ -64,7 +65,7 @@ fn stats(version: u32) -> ReplyStats {
     }
 }
 
-fn message(
+pub(super) fn message(
     s: &PlaygroundSession,
     seq: u32,
     lane: Option<u8>,
@@ -92,7 +93,7 @@ fn message(
 }
 
 /// Open Arms' Playground pane with `sessions` listed and its agents loaded.
-fn in_playground(sessions: Vec<PlaygroundSession>) -> App {
+pub(super) fn in_playground(sessions: Vec<PlaygroundSession>) -> App {
     let mut app = loaded();
     let fx = press(&mut app, &[key('5')]);
     assert_eq!(app.pane, Pane::Playground);
@@ -112,7 +113,7 @@ fn in_playground(sessions: Vec<PlaygroundSession>) -> App {
 }
 
 /// A session open on its transcript, the input focused.
-fn chat_with(s: PlaygroundSession, messages: Vec<PlaygroundMessage>) -> App {
+pub(super) fn chat_with(s: PlaygroundSession, messages: Vec<PlaygroundMessage>) -> App {
     let mut app = in_playground(vec![s.clone()]);
     let fx = press(&mut app, &[code(KeyCode::Enter)]);
     let id = id_of(&fx, |r| matches!(r, Request::LoadPlaygroundSession { .. }));
@@ -139,13 +140,13 @@ fn send(app: &mut App, text: &str) -> RequestId {
     }
 }
 
-fn feed(app: &mut App, id: RequestId, events: Vec<PlaygroundEvent>) {
+pub(super) fn feed(app: &mut App, id: RequestId, events: Vec<PlaygroundEvent>) {
     for ev in events {
         app.on_reply(id, ReplyMsg::Event(ev));
     }
 }
 
-fn tokens(lane: u8, text: &str) -> Vec<PlaygroundEvent> {
+pub(super) fn tokens(lane: u8, text: &str) -> Vec<PlaygroundEvent> {
     text.split_inclusive(' ')
         .map(|t| PlaygroundEvent::Token {
             lane,

@@ -183,6 +183,8 @@ impl PlaygroundView {
             Action::Bottom => chat.scroll = None,
             Action::Copy => return self.copy_last_reply(cx),
             Action::SaveAsLead => self.pick_message_to_save(tenant, cx),
+            Action::Regenerate => return self.regenerate(tenant, None, cx),
+            Action::ReplySettings => self.open_settings(cx),
             Action::Retry => {
                 let s = chat.session.clone();
                 return self.open_session(s, cx);
@@ -206,6 +208,7 @@ impl PlaygroundView {
     /// server refuses it.
     fn send_message(&mut self, tenant: Uuid, cx: &mut Cx<'_>) -> Vec<Effect> {
         let theme = cx.theme;
+        let overrides = self.overrides();
         cx.requests.next_id += 1;
         let id = RequestId(cx.requests.next_id);
         let Some(chat) = self.chat.as_mut() else {
@@ -230,6 +233,8 @@ impl PlaygroundView {
             user_stored: false,
             lanes: vec![Some(String::new()); chat.session.lanes.len().max(1)],
             stopping: false,
+            regenerating: false,
+            version: None,
         });
         vec![Effect::StreamReply(
             id,
@@ -237,6 +242,8 @@ impl PlaygroundView {
                 tenant: tenant.to_string(),
                 session: chat.session.id,
                 content: text,
+                overrides,
+                regenerate: None,
             },
         )]
     }

@@ -128,7 +128,7 @@ pub(crate) fn refresh_form(open: &mut OpenForm, offered: &[Agent]) {
 }
 
 /// Sends a playground form; the bool says whether it stays open.
-pub(crate) fn submit(
+pub(super) fn submit(
     open: &mut OpenForm,
     offered: &[Agent],
     cx: &mut Cx<'_>,
@@ -221,6 +221,9 @@ pub(crate) fn submit(
 pub(crate) fn is_playground_form(purpose: &FormPurpose) -> bool {
     matches!(
         purpose,
-        FormPurpose::NewPlaygroundSession { .. } | FormPurpose::SaveAsLead { .. }
+        FormPurpose::NewPlaygroundSession { .. }
+            | FormPurpose::SaveAsLead { .. }
+            | FormPurpose::PlaygroundPrompt { .. }
+            | FormPurpose::PlaygroundSettings { .. }
     )
 }

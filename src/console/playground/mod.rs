@@ -9,7 +9,10 @@ pub mod init;
 pub(crate) mod keys;
 mod pane;
 mod replies;
+mod rerun;
 mod stream;
+
+use std::collections::HashMap;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -18,7 +21,7 @@ use ratatui_textarea::TextArea;
 use uuid::Uuid;
 
 pub(crate) use flows::perform;
-pub(crate) use forms::{form_fields, is_playground_form, refresh_form, submit};
+pub(crate) use forms::{form_fields, is_playground_form, refresh_form};
 pub use pane::stats_text;
 pub(crate) use replies::answers;
 
@@ -27,11 +30,12 @@ use super::component::{Component, Cx, Shared};
 use super::effect::{Effect, RequestId};
 use super::keymap::Context;
 use super::request::Response;
-use super::state::{InFlight, Load};
+use super::state::{FormPurpose, InFlight, Load, OpenForm};
 use super::theme::Theme;
 use crate::api::ApiError;
+use crate::domain::playground::{replaced, ReplyOverrides};
 use crate::domain::{
-    PlaygroundEvent, PlaygroundLane, PlaygroundMessage, PlaygroundRole, PlaygroundSession,
+    Agent, PlaygroundEvent, PlaygroundLane, PlaygroundMessage, PlaygroundRole, PlaygroundSession,
 };
 
 pub use init::{InitProgress, InitStep};
@@ -61,6 +65,10 @@ struct LiveReply {
     lanes: Vec<Option<String>>,
     /// Esc was pressed; the server is stopping it.
     stopping: bool,
+    /// The last message answered again: nothing new was sent.
+    regenerating: bool,
+    /// The agent's version a rerun answers with (after a prompt edit).
+    version: Option<u32>,
 }
 
 /// The open session.
@@ -177,9 +185,13 @@ impl Chat {
             .iter()
             .rposition(|m| m.role == PlaygroundRole::User)
             .map_or(0, |i| i + 1);
+        // A regenerated reply replaced the one before it.
+        let gone = replaced(items);
         let mut out: Vec<&PlaygroundMessage> = items[start..=last]
             .iter()
-            .filter(|m| m.role == PlaygroundRole::Assistant)
+            .zip(&gone[start..=last])
+            .filter(|(m, gone)| m.role == PlaygroundRole::Assistant && !**gone)
+            .map(|(m, _)| m)
             .collect();
         out.sort_by_key(|m| m.lane);
         out
@@ -201,6 +213,8 @@ pub struct PlaygroundView {
     sessions: Load<Vec<PlaygroundSession>>,
     selected: usize,
     chat: Option<Chat>,
+    /// Each session's overrides of temperature and reply length.
+    overrides: HashMap<Uuid, ReplyOverrides>,
 }
 
 impl PlaygroundView {
@@ -214,6 +228,7 @@ impl PlaygroundView {
             sessions: Load::Loaded(vec![session]),
             selected: 0,
             chat: Some(chat),
+            overrides: HashMap::new(),
         }
     }
 
@@ -233,6 +248,22 @@ impl PlaygroundView {
     /// The open session, if one is.
     pub fn chat(&self) -> Option<&Chat> {
         self.chat.as_ref()
+    }
+
+    /// Saves one of the playground's forms; `offered` are the agents the
+    /// session form chose from. The bool says whether it stays open.
+    pub(crate) fn submit(
+        &mut self,
+        open: &mut OpenForm,
+        offered: &[Agent],
+        cx: &mut Cx<'_>,
+    ) -> (Vec<Effect>, bool) {
+        match open.purpose {
+            FormPurpose::PlaygroundPrompt { .. } | FormPurpose::PlaygroundSettings { .. } => {
+                self.submit_rerun_form(open, cx)
+            }
+            _ => forms::submit(open, offered, cx),
+        }
     }
 
     /// Esc would leave the open session for the list (the input does not
@@ -290,7 +321,7 @@ impl Component for PlaygroundView {
 
     fn render(&self, shared: &Shared<'_>, area: Rect, buf: &mut Buffer) {
         match &self.chat {
-            Some(chat) => pane::render_chat(chat, shared, area, buf),
+            Some(chat) => pane::render_chat(chat, &self.overrides(), shared, area, buf),
             None => pane::render_sessions(self, shared, area, buf),
         }
     }

@@ -7,6 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Widget, Wrap};
 
+use super::rerun::overrides_label;
 use super::{session_agents, Chat, PlaygroundView};
 use crate::console::component::Shared;
 use crate::console::keymap::Context;
@@ -14,6 +15,7 @@ use crate::console::panes::{selectable_table, tenant_list};
 use crate::console::state::Load;
 use crate::console::text::{self, wrap};
 use crate::console::theme::Theme;
+use crate::domain::playground::{replaced, ReplyOverrides};
 use crate::domain::{PlaygroundMessage, PlaygroundRole, ReplyStats, ReplyStatus};
 
 pub(super) fn render_sessions(v: &PlaygroundView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
@@ -143,7 +145,13 @@ fn lane_of(chat: &Chat, i: usize) -> Option<u8> {
     chat.session.is_compare().then_some(i as u8)
 }
 
-pub(super) fn render_chat(chat: &Chat, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+pub(super) fn render_chat(
+    chat: &Chat,
+    overrides: &ReplyOverrides,
+    app: &Shared<'_>,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     let theme = app.theme;
     let s = &chat.session;
     let via = s
@@ -210,6 +218,7 @@ pub(super) fn render_chat(chat: &Chat, app: &Shared<'_>, area: Rect, buf: &mut B
     render_input_label(
         app,
         chat,
+        overrides,
         top < bottom && chat.scroll.is_some(),
         areas.label,
         buf,
@@ -217,7 +226,14 @@ pub(super) fn render_chat(chat: &Chat, app: &Shared<'_>, area: Rect, buf: &mut B
     chat.input.render(areas.input, buf);
 }
 
-fn render_input_label(app: &Shared<'_>, chat: &Chat, scrolled: bool, area: Rect, buf: &mut Buffer) {
+fn render_input_label(
+    app: &Shared<'_>,
+    chat: &Chat,
+    overrides: &ReplyOverrides,
+    scrolled: bool,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     let theme = app.theme;
     let mut spans = Vec::new();
     match &chat.reply {
@@ -248,6 +264,9 @@ fn render_input_label(app: &Shared<'_>, chat: &Chat, scrolled: bool, area: Rect,
             theme.warning,
         ));
     }
+    if let Some(label) = overrides_label(overrides) {
+        spans.push(Span::styled(format!("─ {label} "), theme.info));
+    }
     let used: usize = spans.iter().map(|s| text::width(&s.content)).sum();
     spans.push(Span::styled(
         "─".repeat(usize::from(area.width).saturating_sub(used)),
@@ -270,7 +289,8 @@ fn lane_lines(theme: &Theme, chat: &Chat, lane: Option<u8>, width: u16) -> Vec<L
         out.extend(lines.into_iter().map(|l| Line::from(format!("  {l}"))));
     };
     let mut out: Vec<Line<'static>> = Vec::new();
-    for m in chat.items() {
+    let labels = reply_labels(chat.items());
+    for (m, label) in chat.items().iter().zip(labels) {
         if m.role == PlaygroundRole::Assistant && lane.is_some() && m.lane != lane {
             continue;
         }
@@ -284,10 +304,23 @@ fn lane_lines(theme: &Theme, chat: &Chat, lane: Option<u8>, width: u16) -> Vec<L
                 body(&mut out, &m.content, false);
             }
             PlaygroundRole::Assistant => {
-                out.push(Line::from(Span::styled(
-                    chat.lane_name(m.lane.unwrap_or(0)),
-                    theme.title,
-                )));
+                let name = chat.lane_name(m.lane.unwrap_or(0));
+                out.push(match label {
+                    // Both replies to the message, the version each answered with.
+                    Some(what) => {
+                        let version = m
+                            .stats
+                            .as_ref()
+                            .map(|s| format!(" · v{}", s.prompt_version))
+                            .unwrap_or_default();
+                        let style = match what {
+                            EARLIER => theme.dim,
+                            _ => theme.title,
+                        };
+                        Line::from(Span::styled(format!("{name}{version} · {what}"), style))
+                    }
+                    None => Line::from(Span::styled(name, theme.title)),
+                });
                 body(&mut out, &m.content, false);
                 out.extend(stats_lines(theme, m, width));
             }
@@ -308,10 +341,14 @@ fn lane_lines(theme: &Theme, chat: &Chat, lane: Option<u8>, width: u16) -> Vec<L
             if lane.is_some_and(|l| usize::from(l) != i) {
                 continue;
             }
-            out.push(Line::from(Span::styled(
-                chat.lane_name(i as u8),
-                theme.title,
-            )));
+            let mut name = chat.lane_name(i as u8);
+            if r.regenerating {
+                if let Some(v) = r.version {
+                    name.push_str(&format!(" · v{v}"));
+                }
+                name.push_str(&format!(" · {NEW}"));
+            }
+            out.push(Line::from(Span::styled(name, theme.title)));
             body(&mut out, text, true);
             let what = if r.stopping {
                 "stopping…"
@@ -319,6 +356,34 @@ fn lane_lines(theme: &Theme, chat: &Chat, lane: Option<u8>, width: u16) -> Vec<L
                 "generating…"
             };
             out.push(Line::from(Span::styled(format!("  {what}"), theme.dim)));
+        }
+    }
+    out
+}
+
+const EARLIER: &str = "earlier reply";
+const NEW: &str = "new reply";
+
+/// How each message's reply is labelled when it was regenerated: the one
+/// replaced is the earlier reply, the one after it the new reply; `None`
+/// for a message answered once.
+fn reply_labels(items: &[PlaygroundMessage]) -> Vec<Option<&'static str>> {
+    let gone = replaced(items);
+    let mut out = vec![None; items.len()];
+    // The lanes that answered the current message so far.
+    let mut answered: Vec<u8> = Vec::new();
+    for (i, m) in items.iter().enumerate() {
+        match m.role {
+            PlaygroundRole::User => answered.clear(),
+            PlaygroundRole::Assistant => {
+                let lane = m.lane.unwrap_or(0);
+                if gone[i] {
+                    out[i] = Some(EARLIER);
+                } else if answered.contains(&lane) {
+                    out[i] = Some(NEW);
+                }
+                answered.push(lane);
+            }
         }
     }
     out

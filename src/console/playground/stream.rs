@@ -52,6 +52,11 @@ impl PlaygroundView {
                 chat.error = Some(p.summary());
             }
             ReplyMsg::Event(PlaygroundEvent::Done) => {}
+            ReplyMsg::Refused(err) if reply.regenerating => {
+                // Nothing was sent: the input stays as it is.
+                chat.reply = None;
+                chat.error = Some(err.message());
+            }
             ReplyMsg::Refused(err) => {
                 // Nothing was stored: the text goes back, with the reason.
                 let sent = reply.sent.clone();
