@@ -58,6 +58,8 @@ pub enum Context {
     Analytics,
     /// The analytics view, for a platform admin: the scope switch.
     AnalyticsAdmin,
+    /// The analytics view of one tenant: its funnel.
+    AnalyticsFunnel,
     Audit,
     Notifications,
     /// The invitations waiting for the signed-in user (`:invitations`).
@@ -110,6 +112,7 @@ impl Context {
             Context::Overview => "Platform overview",
             Context::Analytics => "Analytics",
             Context::AnalyticsAdmin => "Analytics (platform admins)",
+            Context::AnalyticsFunnel => "Analytics of one tenant",
             Context::Audit => "Audit log",
             Context::Notifications => "Notifications",
             Context::MyInvitations => "Your invitations",

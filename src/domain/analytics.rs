@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::conversion::Conversion;
 use super::tenant::Tier;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -64,6 +65,10 @@ pub struct Analytics {
     pub qualification: Vec<NamedCount>,
     pub sla: SlaSummary,
     pub first_response: ResponseTimes,
+    /// Conversion through the tenant's pipeline; only in one tenant's
+    /// figures (pipelines differ between tenants).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversion: Option<Conversion>,
 }
 
 /// One row of the platform overview.

@@ -7,6 +7,7 @@ pub mod api_key;
 pub mod audit;
 pub mod auth;
 pub mod business_hours;
+pub mod conversion;
 pub mod eval;
 pub mod event;
 pub mod knowledge;
@@ -36,6 +37,7 @@ pub use analytics::{
 pub use api_key::{ApiKey, ApiKeyScope, CreatedApiKey, NewApiKey};
 pub use audit::{AuditEvent, AuditFilter};
 pub use auth::{LoginRequest, LoginResponse, Me, MembershipSummary, PasswordChange, User};
+pub use conversion::{Conversion, FunnelLead, SourceConversion, StageConversion, StageMove};
 pub use event::ServerEvent;
 pub use knowledge::{
     AgentKnowledge, KnowledgeDocument, KnowledgeFormat, KnowledgeMode, KnowledgePatch,

@@ -7,7 +7,7 @@ use super::access::Need;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Query, Session};
 use super::AppState;
-use crate::domain::{Analytics, AnalyticsQuery, Permission, Problem, TenantOverview};
+use crate::domain::{Analytics, AnalyticsQuery, Conversion, Permission, Problem, TenantOverview};
 
 fn only_platform_admins(session: &Session) -> ApiResult<()> {
     if session.user.platform_admin {
@@ -51,6 +51,15 @@ pub async fn tenant(
             stage.name = s.name.clone();
         }
     }
+    // The funnel covers the same leads: all of them, or the caller's own.
+    let cohort = state
+        .store
+        .funnel_leads(access.tenant.id, assignee, from, to)
+        .await?;
+    found.conversion = Some(Conversion::compute(
+        &access.tenant.settings.pipeline_stages,
+        &cohort,
+    ));
     Ok(Json(found))
 }
 

@@ -308,3 +308,155 @@ async fn figures_match_a_hand_computed_fixture() {
         .unwrap_err();
     assert_eq!(err.status(), Some(422));
 }
+
+/// Moves a lead to `stage` at `when`, as a member moving it would.
+async fn move_to(app: &TestApp, tenant: Uuid, lead: Uuid, stage: &str, when: &str) {
+    let change = LeadChange {
+        stage: Some(stage.into()),
+        first_stage: "new".into(),
+        ..Default::default()
+    };
+    app.store
+        .update_lead(&Actor::system(), tenant, lead, change, at(when))
+        .await
+        .unwrap();
+}
+
+type Step = (String, u32, Option<f64>, Option<f64>);
+
+fn steps(c: &switchboard::domain::Conversion) -> Vec<Step> {
+    c.stages
+        .iter()
+        .map(|s| (s.name.clone(), s.reached, s.share, s.median_minutes))
+        .collect()
+}
+
+fn step(name: &str, reached: u32, share: Option<f64>, median: Option<f64>) -> Step {
+    (name.to_string(), reached, share, median)
+}
+
+#[tokio::test]
+async fn conversion_matches_a_hand_computed_fixture() {
+    let now = at("2026-11-20T12:00:00Z");
+    let clock = Arc::new(ManualClock::new(now));
+    let app = spawn_with_clock(ServerSettings::default(), clock).await;
+    // The default pipeline: New, Contacted, Qualified, Won, Lost.
+    let shop = app.tenant("Oak Shop", Tier::Pro).await;
+    let other = app.tenant("Blue Door", Tier::Pro).await;
+    use LeadSource::*;
+    let t = shop.id;
+    // 1: every stage in turn, won after a day in Qualified.
+    let l1 = lead(&app, t, "2026-11-18T09:00:00Z", Form, false, None, now).await;
+    move_to(&app, t, l1, "contacted", "2026-11-18T10:00:00Z").await;
+    move_to(&app, t, l1, "qualified", "2026-11-18T13:00:00Z").await;
+    move_to(&app, t, l1, "won", "2026-11-19T13:00:00Z").await;
+    // 2: straight from New to Won after 4 h: passes Contacted and Qualified.
+    let l2 = lead(&app, t, "2026-11-18T10:00:00Z", Api, false, None, now).await;
+    move_to(&app, t, l2, "won", "2026-11-18T14:00:00Z").await;
+    // 3: contacted after 30 min, then lost: Lost is an exit, not a step.
+    let l3 = lead(&app, t, "2026-11-19T08:00:00Z", Form, false, None, now).await;
+    move_to(&app, t, l3, "contacted", "2026-11-19T08:30:00Z").await;
+    move_to(&app, t, l3, "lost", "2026-11-19T12:00:00Z").await;
+    // 4: contacted after 2 h, qualified a day later, not won yet.
+    let l4 = lead(&app, t, "2026-11-19T09:00:00Z", Form, false, None, now).await;
+    move_to(&app, t, l4, "contacted", "2026-11-19T11:00:00Z").await;
+    move_to(&app, t, l4, "qualified", "2026-11-20T11:00:00Z").await;
+    // 5: never moved.
+    lead(&app, t, "2026-11-20T10:00:00Z", Manual, false, None, now).await;
+    // 6: moved to Won by mistake after 10 min, then back to Contacted:
+    // it passed Won, but is not won.
+    let l6 = lead(&app, t, "2026-11-18T12:00:00Z", Form, false, None, now).await;
+    move_to(&app, t, l6, "won", "2026-11-18T12:10:00Z").await;
+    move_to(&app, t, l6, "contacted", "2026-11-18T12:20:00Z").await;
+    // Not counted: spam, a lead from before the period, another tenant's.
+    let spam = lead(&app, t, "2026-11-20T11:00:00Z", Form, true, None, now).await;
+    move_to(&app, t, spam, "won", "2026-11-20T11:30:00Z").await;
+    let old = lead(&app, t, "2026-11-15T09:00:00Z", Form, false, None, now).await;
+    move_to(&app, t, old, "won", "2026-11-18T09:30:00Z").await;
+    let theirs = lead(
+        &app,
+        other.id,
+        "2026-11-19T09:00:00Z",
+        Api,
+        false,
+        None,
+        now,
+    )
+    .await;
+    move_to(&app, other.id, theirs, "won", "2026-11-19T09:30:00Z").await;
+
+    let period = AnalyticsQuery {
+        from: NaiveDate::from_ymd_opt(2026, 11, 18),
+        to: NaiveDate::from_ymd_opt(2026, 11, 20),
+    };
+    let got = app.admin.analytics("oak-shop", &period).await.unwrap();
+    let c = got.conversion.expect("one tenant's figures have a funnel");
+    assert_eq!(c.leads, 6, "spam is left out");
+    // Contacted: leads 1, 2, 3, 4, 6 after 60, 240, 30, 120, 10 min
+    // (6 passed it on its way to Won): median 60. Qualified: 1, 2, 4, 6
+    // after 180, 0, 1440, 0: the nearest-rank median is 0. Won: 1, 2, 6
+    // after 1440, 0, 0.
+    assert_eq!(
+        steps(&c),
+        [
+            step("New", 6, None, None),
+            step("Contacted", 5, Some(5.0 / 6.0), Some(60.0)),
+            step("Qualified", 4, Some(0.8), Some(0.0)),
+            step("Won", 3, Some(0.75), Some(0.0)),
+        ]
+    );
+    assert_eq!(c.won_stage, "won");
+    assert_eq!((c.won, c.won_share), (2, Some(2.0 / 6.0)), "1 and 2");
+    let by: Vec<(&str, u32, u32, Option<f64>)> = c
+        .by_source
+        .iter()
+        .map(|s| (s.source.as_str(), s.leads, s.won, s.won_share))
+        .collect();
+    assert_eq!(
+        by,
+        [
+            ("form", 4, 1, Some(0.25)),
+            ("api", 1, 1, Some(1.0)),
+            ("manual", 1, 0, Some(0.0))
+        ]
+    );
+
+    // Across tenants there is no one pipeline: no funnel.
+    let all = app.admin.platform_analytics(&period).await.unwrap();
+    assert_eq!(all.conversion, None);
+
+    // analytics:view_own: the funnel of one's own leads (1 and 3).
+    let (agent_user, agent) = app.member(&shop, "agent@oak.test", Role::Agent).await;
+    for id in [l1, l3] {
+        let change = LeadChange {
+            assignee_id: Some(Some(agent_user.id)),
+            first_stage: "new".into(),
+            ..Default::default()
+        };
+        app.store
+            .update_lead(&Actor::system(), t, id, change, now)
+            .await
+            .unwrap();
+    }
+    let own = agent.analytics("oak-shop", &period).await.unwrap();
+    let c = own.conversion.expect("a funnel of one's own leads");
+    assert_eq!(
+        steps(&c),
+        [
+            step("New", 2, None, None),
+            step("Contacted", 2, Some(1.0), Some(30.0)),
+            step("Qualified", 1, Some(0.5), Some(180.0)),
+            step("Won", 1, Some(1.0), Some(1440.0)),
+        ]
+    );
+    assert_eq!((c.leads, c.won, c.won_share), (2, 1, Some(0.5)));
+    // Another tenant's figures stay out of reach.
+    assert_eq!(
+        agent
+            .analytics("blue-door", &period)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(404)
+    );
+}

@@ -5,8 +5,8 @@ use super::views::command;
 use super::*;
 use chrono::TimeZone;
 use switchboard::domain::{
-    Analytics, AnalyticsQuery, AuditEvent, AuditFilter, DayCount, NamedCount, ResponseTimes,
-    SlaSummary,
+    Analytics, AnalyticsQuery, AuditEvent, AuditFilter, Conversion, DayCount, NamedCount,
+    ResponseTimes, SlaSummary, SourceConversion, StageConversion,
 };
 
 // ---------------------------------------------------------------- analytics
@@ -55,6 +55,48 @@ fn analytics_fixture(days: u32) -> Analytics {
             median_minutes: Some(42.0),
             p90_minutes: Some(190.0),
         },
+        conversion: None,
+    }
+}
+
+/// One tenant's figures with a funnel: 98 leads (spam left out) through
+/// New, Contacted, Qualified and Won, by source.
+fn conversion_fixture() -> Conversion {
+    let stage = |id: &str, name: &str, reached, share, median_minutes| StageConversion {
+        stage: id.into(),
+        name: name.into(),
+        reached,
+        share,
+        median_minutes,
+    };
+    let source = |name: &str, leads, won| SourceConversion {
+        source: name.into(),
+        leads,
+        won,
+        won_share: Some(f64::from(won) / f64::from(leads)),
+    };
+    Conversion {
+        leads: 98,
+        stages: vec![
+            stage("new", "New", 98, None, None),
+            stage("contacted", "Contacted", 71, Some(71.0 / 98.0), Some(42.0)),
+            stage(
+                "qualified",
+                "Qualified",
+                30,
+                Some(30.0 / 71.0),
+                Some(1500.0),
+            ),
+            stage("won", "Won", 12, Some(0.4), Some(4320.0)),
+        ],
+        won_stage: "won".into(),
+        won: 11,
+        won_share: Some(11.0 / 98.0),
+        by_source: vec![
+            source("form", 64, 8),
+            source("api", 22, 3),
+            source("manual", 12, 0),
+        ],
     }
 }
 
@@ -136,6 +178,55 @@ fn the_period_key_cycles_7_30_90_and_a_failure_is_inline() {
     );
     press(&mut app, &[code(KeyCode::Esc)]);
     assert!(!app.analytics.is_open());
+}
+
+#[test]
+fn snapshot_analytics_funnel_of_one_tenant() {
+    let mut app = analytics_open(false);
+    // Without a funnel (all tenants' figures have none) f does nothing.
+    let (contexts, _) = app.contexts();
+    assert!(
+        !contexts.contains(&Context::AnalyticsFunnel),
+        "{contexts:?}"
+    );
+    let fx = press(&mut app, &[ctrl('r')]);
+    let (id, _) = analytics_request(&fx);
+    let mut figures = analytics_fixture(30);
+    figures.conversion = Some(conversion_fixture());
+    app.on_response(id, Response::Analytics(Ok(figures)));
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("f funnel/breakdowns"), "{screen}");
+    assert!(
+        screen.contains("Leads by day"),
+        "the breakdowns first:\n{screen}"
+    );
+    press(&mut app, &[key('f')]);
+    assert!(app.analytics.shows_funnel());
+    let screen = render(&app, 80, 24);
+    for text in [
+        "Funnel",
+        "11 won of 98 (11%)",
+        "Contacted",
+        "72%",
+        "42m",
+        "1d 1h",
+        "form",
+        "14%",
+        "manual",
+    ] {
+        assert!(screen.contains(text), "{text} missing:\n{screen}");
+    }
+    assert!(!screen.contains("Leads by day"), "{screen}");
+    insta::assert_snapshot!(screen);
+    // f again: back to the breakdowns; the period key keeps the choice.
+    press(&mut app, &[key('f')]);
+    assert!(!app.analytics.shows_funnel());
+    let fx = press(&mut app, &[key('f'), key('p')]);
+    let (id, _) = analytics_request(&fx);
+    let mut figures = analytics_fixture(90);
+    figures.conversion = Some(conversion_fixture());
+    app.on_response(id, Response::Analytics(Ok(figures)));
+    assert!(app.analytics.shows_funnel());
 }
 
 fn forbidden(detail: &str) -> ApiError {

@@ -1,7 +1,8 @@
 //! The analytics view: how the current tenant, or for platform admins every
 //! tenant together, did over the last 7, 30 or 90 days. Shown in the Leads
-//! pane instead of the list while open.
+//! pane instead of the list while open; for one tenant, its funnel too.
 
+mod funnel;
 mod pane;
 
 use chrono::{DateTime, Duration, Utc};
@@ -38,6 +39,8 @@ pub struct AnalyticsView {
     scope: AnalyticsScope,
     days: u32,
     data: Load<Analytics>,
+    /// The funnel is shown instead of the chart and the breakdowns.
+    funnel: bool,
 }
 
 impl Default for AnalyticsView {
@@ -48,6 +51,7 @@ impl Default for AnalyticsView {
             scope: AnalyticsScope::Tenant,
             days: 30,
             data: Load::Idle,
+            funnel: false,
         }
     }
 }
@@ -67,6 +71,16 @@ impl AnalyticsView {
 
     pub fn data(&self) -> &Load<Analytics> {
         &self.data
+    }
+
+    /// Whether the funnel is shown (when the figures have one).
+    pub fn shows_funnel(&self) -> bool {
+        self.funnel && self.has_funnel()
+    }
+
+    /// One tenant's figures carry a funnel; all tenants' do not.
+    fn has_funnel(&self) -> bool {
+        self.data.loaded().is_some_and(|a| a.conversion.is_some())
     }
 
     /// Another view takes the Leads pane.
@@ -148,6 +162,9 @@ impl Component for AnalyticsView {
         if shared.session.is_platform_admin() {
             out.push(Context::AnalyticsAdmin);
         }
+        if self.has_funnel() {
+            out.push(Context::AnalyticsFunnel);
+        }
         out.extend([Context::Analytics, Context::Global]);
         (out, false)
     }
@@ -166,6 +183,10 @@ impl Component for AnalyticsView {
                 };
                 self.data = Load::Loading;
                 self.load(cx)
+            }
+            Action::Toggle if self.has_funnel() => {
+                self.funnel = !self.funnel;
+                Vec::new()
             }
             Action::Retry => self.load(cx),
             Action::Back => {

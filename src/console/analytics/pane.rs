@@ -1,5 +1,5 @@
-//! The analytics view: the period's totals, leads by day as a sparkline,
-//! and bars by source, stage and qualification.
+//! The analytics view: the period's totals, then leads by day as a
+//! sparkline and bars by source, stage and qualification, or the funnel.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -95,15 +95,27 @@ fn render_loaded(v: &AnalyticsView, app: &Shared<'_>, a: &Analytics, area: Rect,
             )),
         ]),
     ];
-    let [top, chart, rest] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Length(6),
-        Constraint::Min(0),
-    ])
-    .areas(area);
+    let [top, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
     Paragraph::new(totals)
         .wrap(Wrap { trim: true })
         .render(top, buf);
+    match &a.conversion {
+        Some(c) if v.shows_funnel() => super::funnel::render(app, c, body, buf),
+        _ => render_breakdowns(v, app, a, body, buf),
+    }
+}
+
+/// Leads by day as a sparkline, then bars by source, stage and
+/// qualification.
+fn render_breakdowns(
+    v: &AnalyticsView,
+    app: &Shared<'_>,
+    a: &Analytics,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let theme = app.theme;
+    let [chart, rest] = Layout::vertical([Constraint::Length(6), Constraint::Min(0)]).areas(area);
     // Each day as wide as the screen allows, so a week reads as a week.
     let per_day = (usize::from(chart.width) / a.by_day.len().max(1)).max(1);
     let data: Vec<u64> = a

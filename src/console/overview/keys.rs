@@ -91,6 +91,14 @@ pub(crate) fn bindings() -> Vec<Default_> {
             true,
         ),
         (
+            "funnel",
+            C::AnalyticsFunnel,
+            &["f"],
+            A::Toggle,
+            "funnel/breakdowns",
+            true,
+        ),
+        (
             "refresh",
             C::Analytics,
             &["ctrl-r"],

@@ -13,8 +13,10 @@ use super::{db_error, ms, PgStore};
 use crate::domain::analytics::{every_day, met_percent};
 use crate::domain::lead::month_key;
 use crate::domain::{
-    Analytics, DayCount, NamedCount, ResponseTimes, SlaSummary, TenantOverview, Tier,
+    Analytics, DayCount, FunnelLead, NamedCount, ResponseTimes, SlaSummary, StageMove,
+    TenantOverview, Tier,
 };
+use crate::store::analytics::with_moves;
 use crate::store::{AnalyticsStore, StoreError, StoreResult};
 
 /// What `sb_analytics` returns.
@@ -32,6 +34,24 @@ struct Aggregates {
     responded: u32,
     median_ms: Option<f64>,
     p90_ms: Option<f64>,
+}
+
+/// A lead of the conversion cohort.
+#[derive(sqlx::FromRow)]
+struct CohortRow {
+    id: Uuid,
+    source: String,
+    stage: String,
+    created_at: DateTime<Utc>,
+}
+
+/// A stage move of a lead of the cohort.
+#[derive(sqlx::FromRow)]
+struct MoveRow {
+    lead_id: Uuid,
+    created_at: DateTime<Utc>,
+    from_stage: Option<String>,
+    to_stage: Option<String>,
 }
 
 #[async_trait]
@@ -78,7 +98,73 @@ impl AnalyticsStore for PgStore {
                 median_minutes: a.median_ms.map(|v| v / 60_000.0),
                 p90_minutes: a.p90_ms.map(|v| v / 60_000.0),
             },
+            conversion: None,
         })
+    }
+
+    async fn funnel_leads(
+        &self,
+        tenant: Uuid,
+        assignee: Option<Uuid>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<FunnelLead>> {
+        // One tenant's rows: RLS scopes the transaction to it.
+        let mut tx = self.tenant_tx(tenant).await?;
+        let err = |e| db_error(e, "compute the conversion");
+        let leads: Vec<CohortRow> = sqlx::query_as(
+            "SELECT id, source, stage, created_at FROM leads \
+             WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 AND NOT spam \
+               AND ($4::uuid IS NULL OR assignee_id = $4)",
+        )
+        .bind(tenant)
+        .bind(ms(from))
+        .bind(ms(to))
+        .bind(assignee)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(err)?;
+        let moves: Vec<MoveRow> = sqlx::query_as(
+            "SELECT e.lead_id, e.created_at, e.data->>'from' AS from_stage, \
+               e.data->>'to' AS to_stage \
+             FROM lead_events e JOIN leads l ON l.tenant_id = e.tenant_id AND l.id = e.lead_id \
+             WHERE e.tenant_id = $1 AND e.kind = 'stage_changed' \
+               AND l.created_at >= $2 AND l.created_at < $3 AND NOT l.spam \
+               AND ($4::uuid IS NULL OR l.assignee_id = $4) \
+             ORDER BY e.created_at, e.id",
+        )
+        .bind(tenant)
+        .bind(ms(from))
+        .bind(ms(to))
+        .bind(assignee)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(err)?;
+        tx.commit().await.map_err(err)?;
+        let leads = leads
+            .into_iter()
+            .map(|r| FunnelLead {
+                id: r.id,
+                source: r.source,
+                stage: r.stage,
+                created_at: r.created_at,
+                moves: Vec::new(),
+            })
+            .collect();
+        let moves = moves
+            .into_iter()
+            .map(|r| {
+                (
+                    r.lead_id,
+                    StageMove {
+                        at: r.created_at,
+                        from: r.from_stage.unwrap_or_default(),
+                        to: r.to_stage.unwrap_or_default(),
+                    },
+                )
+            })
+            .collect();
+        Ok(with_moves(leads, moves))
     }
 
     async fn tenant_overview(&self, now: DateTime<Utc>) -> StoreResult<Vec<TenantOverview>> {

@@ -6,18 +6,38 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{db_error, parse_uuid, SqliteStore};
+use super::{db_error, parse_uuid, to_dt, SqliteStore};
 use crate::domain::analytics::{every_day, met_percent};
 use crate::domain::lead::month_key;
 use crate::domain::{
-    Analytics, DayCount, NamedCount, ResponseTimes, SlaSummary, TenantOverview, Tier,
+    Analytics, DayCount, FunnelLead, NamedCount, ResponseTimes, SlaSummary, StageMove,
+    TenantOverview, Tier,
 };
+use crate::store::analytics::with_moves;
 use crate::store::{AnalyticsStore, StoreError, StoreResult};
 
 /// `?1` tenant (NULL: all), `?2`..`?3` the period in ms, `?4` the assignee
 /// (NULL: every lead).
 const PERIOD: &str = "(?1 IS NULL OR tenant_id = ?1) AND created_at >= ?2 AND created_at < ?3 \
                       AND (?4 IS NULL OR assignee_id = ?4)";
+
+/// A lead of the conversion cohort.
+#[derive(sqlx::FromRow)]
+struct CohortRow {
+    id: String,
+    source: String,
+    stage: String,
+    created_at: i64,
+}
+
+/// A stage move of a lead of the cohort.
+#[derive(sqlx::FromRow)]
+struct MoveRow {
+    lead_id: String,
+    created_at: i64,
+    from_stage: Option<String>,
+    to_stage: Option<String>,
+}
 
 impl SqliteStore {
     async fn named(
@@ -192,7 +212,72 @@ impl AnalyticsStore for SqliteStore {
                 median_minutes: minutes[0],
                 p90_minutes: minutes[1],
             },
+            conversion: None,
         })
+    }
+
+    async fn funnel_leads(
+        &self,
+        tenant: Uuid,
+        assignee: Option<Uuid>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<FunnelLead>> {
+        let t = Some(tenant.to_string());
+        let a = assignee.map(|a| a.to_string());
+        let err = |e| db_error(e, "compute the conversion");
+        let leads: Vec<CohortRow> = sqlx::query_as(&format!(
+            "SELECT id, source, stage, created_at FROM leads WHERE {PERIOD} AND spam = 0"
+        ))
+        .bind(&t)
+        .bind(from.timestamp_millis())
+        .bind(to.timestamp_millis())
+        .bind(&a)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        let moves: Vec<MoveRow> = sqlx::query_as(
+            "SELECT e.lead_id, e.created_at, json_extract(e.data, '$.from') AS from_stage, \
+               json_extract(e.data, '$.to') AS to_stage \
+             FROM lead_events e JOIN leads l ON l.tenant_id = e.tenant_id AND l.id = e.lead_id \
+             WHERE e.tenant_id = ?1 AND e.kind = 'stage_changed' \
+               AND l.created_at >= ?2 AND l.created_at < ?3 AND l.spam = 0 \
+               AND (?4 IS NULL OR l.assignee_id = ?4) \
+             ORDER BY e.created_at, e.id",
+        )
+        .bind(&t)
+        .bind(from.timestamp_millis())
+        .bind(to.timestamp_millis())
+        .bind(&a)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        let leads = leads
+            .into_iter()
+            .map(|r| {
+                Ok(FunnelLead {
+                    id: parse_uuid(&r.id)?,
+                    source: r.source,
+                    stage: r.stage,
+                    created_at: to_dt(r.created_at),
+                    moves: Vec::new(),
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let moves = moves
+            .into_iter()
+            .map(|r| {
+                Ok((
+                    parse_uuid(&r.lead_id)?,
+                    StageMove {
+                        at: to_dt(r.created_at),
+                        from: r.from_stage.unwrap_or_default(),
+                        to: r.to_stage.unwrap_or_default(),
+                    },
+                ))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(with_moves(leads, moves))
     }
 
     async fn tenant_overview(&self, now: DateTime<Utc>) -> StoreResult<Vec<TenantOverview>> {
