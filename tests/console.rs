@@ -300,7 +300,7 @@ fn snapshot_edit_form_with_server_error() {
 #[test]
 fn snapshot_onboarding() {
     let app = loaded_with(true, vec![platform()]);
-    assert!(app.onboarding.is_some());
+    assert!(app.onboarding.is_open());
     insta::assert_snapshot!(render(&app, 80, 24));
 }
 
@@ -474,7 +474,7 @@ fn first_non_platform_tenant_is_current() {
         app.session.current().map(|t| t.slug.as_str()),
         Some("open-arms")
     );
-    assert!(app.onboarding.is_none());
+    assert!(!app.onboarding.is_open());
 }
 
 // Initializing a tenant, step by step, is in console/playground.rs.
@@ -490,7 +490,7 @@ fn onboarding_creates_the_first_tenant_and_makes_it_current() {
     );
     // The next step runs; the screen stays until the playground is ready.
     assert!(requests(&fx).iter().any(|(_, r)| *r == Request::Models));
-    assert!(app.onboarding.is_some());
+    assert!(app.onboarding.is_open());
     assert_eq!(
         app.session.current().map(|t| t.name.as_str()),
         Some("Open Arms")
@@ -500,7 +500,7 @@ fn onboarding_creates_the_first_tenant_and_makes_it_current() {
 #[test]
 fn non_admin_without_tenants_gets_no_onboarding() {
     let app = loaded_with(false, vec![]);
-    assert!(app.onboarding.is_none());
+    assert!(!app.onboarding.is_open());
 }
 
 #[test]

@@ -18,8 +18,9 @@ use super::keymap::{Context, Keymap};
 use super::leads::{self, LeadsView};
 use super::notifications::history::SavedHistory;
 use super::notifications::Notifications;
+use super::onboarding::Onboarding;
 use super::overview::OverviewView;
-use super::playground::{self, InitProgress, PlaygroundView};
+use super::playground::{self, PlaygroundView};
 use super::session::Session;
 pub use super::state::*;
 use super::tenants::{self, TenantsView};
@@ -49,9 +50,8 @@ pub struct App {
     /// reads it.
     pub session: Session,
     pub tenants: TenantsView,
-    pub onboarding: Option<Box<OpenForm>>,
-    /// Set once onboarding was offered, so cancelling it sticks.
-    pub onboarding_offered: bool,
+    /// "Initialize tenant", over the Tenants pane while it is shown.
+    pub onboarding: Onboarding,
     pub modal: Option<Modal>,
     pub command: Option<CommandLine>,
     pub toasts: Vec<Toast>,
@@ -81,8 +81,6 @@ pub struct App {
     pub local_session: bool,
     /// Set when the session ended; the console then closes.
     pub signed_out: Option<SignedOut>,
-    /// What "Initialize tenant" (onboarding) has done so far.
-    pub init: InitProgress,
     pub(crate) requests: Requests,
 }
 
@@ -100,8 +98,7 @@ impl App {
             pane: Pane::Tenants,
             session: Session::default(),
             tenants: TenantsView::default(),
-            onboarding: None,
-            onboarding_offered: false,
+            onboarding: Onboarding::default(),
             modal: None,
             command: None,
             toasts: Vec::new(),
@@ -120,7 +117,6 @@ impl App {
             webhooks: WebhooksView::default(),
             local_session: false,
             signed_out: None,
-            init: InitProgress::default(),
             requests: Requests::default(),
         }
     }
@@ -227,15 +223,6 @@ impl App {
 
     /// The contexts of what is under any dialog: the command line or the pane.
     pub fn pane_contexts(&self) -> (Vec<Context>, bool) {
-        let form_contexts = |form: &Form| {
-            let mut c = match form.focused().map(|f| &f.kind) {
-                Some(FieldKind::Choice { .. }) => vec![Context::FormChoice, Context::FormLine],
-                Some(FieldKind::Line(_)) => vec![Context::FormLine],
-                _ => vec![],
-            };
-            c.push(Context::Form);
-            c
-        };
         if self.command.is_some() {
             return (vec![Context::CommandLine], true);
         }
@@ -254,8 +241,8 @@ impl App {
         if self.pane != Pane::Tenants {
             return (vec![Context::Global], false);
         }
-        if let Some(f) = &self.onboarding {
-            return (form_contexts(&f.form), true);
+        if self.onboarding.is_open() {
+            return self.onboarding.contexts(&self.shared());
         }
         if self.webhooks.is_open() {
             return self.webhooks.contexts(&self.shared());
@@ -446,12 +433,8 @@ impl App {
     /// The Tenants pane hosts onboarding, the user's invitations and the
     /// platform overview over the tenants table.
     fn route_tenants(&mut self, action: Action) -> Vec<Effect> {
-        if let Some(mut open) = self.onboarding.take() {
-            let (effects, keep) = self.update_form(&mut open, action);
-            if keep {
-                self.onboarding = Some(open);
-            }
-            return effects;
+        if self.onboarding.is_open() {
+            return with_cx!(self, onboarding, |o, cx| o.update(action, &mut cx));
         }
         if self.webhooks.is_open() {
             return with_cx!(self, webhooks, |w, cx| w.update(action, &mut cx));

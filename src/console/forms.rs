@@ -14,8 +14,7 @@ impl App {
     /// Builds and opens the form for `purpose`, prefilled from the state.
     pub(crate) fn open_form(&mut self, purpose: FormPurpose) {
         let (title, fields) = match &purpose {
-            FormPurpose::Onboarding
-            | FormPurpose::NewTenant
+            FormPurpose::NewTenant
             | FormPurpose::EditTenant(_)
             | FormPurpose::Invite(_)
             | FormPurpose::AddMember(_)
@@ -34,15 +33,16 @@ impl App {
                 };
                 built
             }
-            // The audit, approvals and Leads features and the playground's
-            // prompt and settings open theirs themselves.
+            // The audit, approvals and Leads features, the playground's
+            // prompt and settings, and onboarding open theirs themselves.
             FormPurpose::AuditFilter(_)
             | FormPurpose::NewLead(_)
             | FormPurpose::AddNote { .. }
             | FormPurpose::ApproveEdited { .. }
             | FormPurpose::RejectDraft { .. }
             | FormPurpose::PlaygroundPrompt { .. }
-            | FormPurpose::PlaygroundSettings { .. } => return,
+            | FormPurpose::PlaygroundSettings { .. }
+            | FormPurpose::Onboarding => return,
             FormPurpose::ChangePassword => Self::password_fields(),
             FormPurpose::NewPlaygroundSession { .. } | FormPurpose::SaveAsLead { .. } => {
                 let (agents, workspaces) = (self.agents.items(), self.agents.workspace_items());
@@ -57,11 +57,7 @@ impl App {
             purpose,
             pending: None,
         });
-        if open.purpose == FormPurpose::Onboarding {
-            self.onboarding = Some(open);
-        } else {
-            self.modal = Some(Modal::Form(open));
-        }
+        self.modal = Some(Modal::Form(open));
     }
 
     /// Handles an action for an open form; the bool says whether it stays open.
@@ -108,9 +104,6 @@ impl App {
         }
         if crate::console::approvals::is_approval_form(&open.purpose) {
             return with_cx!(self, approvals, |a, cx| a.submit(open, &mut cx));
-        }
-        if open.purpose == FormPurpose::Onboarding {
-            return self.submit_init(open);
         }
         if matches!(
             open.purpose,

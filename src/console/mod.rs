@@ -18,6 +18,7 @@ pub mod inflight;
 pub mod keymap;
 pub mod leads;
 pub mod notifications;
+pub mod onboarding;
 pub mod overview;
 pub mod paging;
 pub mod panes;

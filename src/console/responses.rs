@@ -2,21 +2,22 @@
 //! the form, and say what happened in a toast.
 
 use super::account::SignedOut;
-use super::app::{App, FormPurpose, InFlight, Load, Modal, OpenForm, Slot};
+use super::app::{App, InFlight, Load, Modal, OpenForm, Pane, Slot};
 use super::approvals::ApprovalsView;
 use super::component::{with_cx, Component};
 use super::effect::{Effect, RequestId};
 use super::inflight::Stale;
 use super::leads;
 use super::notifications::url_host;
-use super::playground::{self, ReplyMsg};
+use super::onboarding::Handoff;
+use super::playground::{self, PlaygroundView, ReplyMsg};
 use super::request::Response;
 use super::tenants;
 use super::widgets::toast::Toast;
 use uuid::Uuid;
 
 use crate::api::ApiError;
-use crate::domain::ServerEvent;
+use crate::domain::{PlaygroundSession, ServerEvent};
 
 impl App {
     /// Applies a reply. Replies to unknown or superseded requests are dropped.
@@ -59,12 +60,10 @@ impl App {
             return with_cx!(self, leads, |l, cx| l
                 .on_response(id, &flight, response, &mut cx));
         }
-        if self
-            .onboarding
-            .as_ref()
-            .is_some_and(|o| o.pending == Some(id))
-        {
-            return self.on_init_response(&flight, response);
+        if self.onboarding.owns(id) {
+            let out = with_cx!(self, onboarding, |o, cx| o
+                .on_response(id, &flight, response, &mut cx));
+            return self.hand_on_from_onboarding(out);
         }
         if playground::answers(&response) {
             return with_cx!(self, playground, |p, cx| p
@@ -227,9 +226,6 @@ impl App {
                 if let Some(Modal::Form(open)) = &mut self.modal {
                     on_form(open);
                 }
-                if let Some(open) = &mut self.onboarding {
-                    on_form(open);
-                }
                 self.toast(Toast::error(format!("{}: {}", flight.fail, err.message())));
             }
         }
@@ -239,18 +235,25 @@ impl App {
     /// A platform admin with no tenant but the platform's gets the
     /// first-tenant form, once.
     fn maybe_onboard(&mut self) {
-        if self.onboarding_offered {
-            return;
+        with_cx!(self, onboarding, |o, cx| o.offer_first_run(&mut cx));
+    }
+
+    /// Does what onboarding leaves to other features after a reply.
+    fn hand_on_from_onboarding(&mut self, mut out: Vec<Effect>) -> Vec<Effect> {
+        match self.onboarding.take_handoff() {
+            Some(Handoff::TenantCreated(id)) => self.tenants.select(id, &self.session),
+            Some(Handoff::Finished(session)) => out.extend(self.land_in_playground(session)),
+            None => {}
         }
-        let (Some(me), Some(list)) = (self.session.me.loaded(), self.session.tenants.loaded())
-        else {
-            return;
-        };
-        if me.platform_admin && list.iter().all(|t| t.is_platform) {
-            self.onboarding_offered = true;
-            self.init = Default::default();
-            self.open_form(FormPurpose::Onboarding);
-        }
+        out
+    }
+
+    /// Initializing went through: the playground opens on its session,
+    /// ready to chat.
+    fn land_in_playground(&mut self, session: PlaygroundSession) -> Vec<Effect> {
+        self.pane = Pane::Playground;
+        self.playground = PlaygroundView::landed(self.session.current_tenant, session, &self.theme);
+        Vec::new()
     }
 
     /// Closes the form whose save this reply answers.

@@ -8,7 +8,7 @@ use ratatui::widgets::{Paragraph, Widget};
 use ratatui::Frame;
 
 use super::app::{App, Load, Modal, Pane};
-use super::component::Component;
+use super::component::{Component, Shared};
 use super::keymap::Context;
 use super::panes;
 use super::sanitize::{clean, cleaned};
@@ -40,21 +40,25 @@ impl Widget for &App {
             _ if self.notifications.is_open() => {
                 self.notifications.render(&self.shared(), main, buf)
             }
-            Pane::Tenants => match &self.onboarding {
-                Some(open) => panes::onboarding::render(self, &open.form, main, buf),
-                // Over a tenant's detail or the table, whichever opened it.
-                None if self.webhooks.is_open() => self.webhooks.render(&self.shared(), main, buf),
-                // The user's invitations and the platform overview open
-                // over the table, under a tenant's detail.
-                None if self.tenants.detail().is_some() => {
-                    self.tenants.render(&self.shared(), main, buf)
-                }
-                None if self.invitations.is_open() => {
-                    self.invitations.render(&self.shared(), main, buf)
-                }
-                None if self.overview.is_open() => self.overview.render(&self.shared(), main, buf),
-                None => self.tenants.render(&self.shared(), main, buf),
-            },
+            Pane::Tenants if self.onboarding.is_open() => {
+                self.onboarding.render(&self.shared(), main, buf)
+            }
+            // Over a tenant's detail or the table, whichever opened it.
+            Pane::Tenants if self.webhooks.is_open() => {
+                self.webhooks.render(&self.shared(), main, buf)
+            }
+            // The user's invitations and the platform overview open over
+            // the table, under a tenant's detail.
+            Pane::Tenants if self.tenants.detail().is_some() => {
+                self.tenants.render(&self.shared(), main, buf)
+            }
+            Pane::Tenants if self.invitations.is_open() => {
+                self.invitations.render(&self.shared(), main, buf)
+            }
+            Pane::Tenants if self.overview.is_open() => {
+                self.overview.render(&self.shared(), main, buf)
+            }
+            Pane::Tenants => self.tenants.render(&self.shared(), main, buf),
             Pane::Leads if self.audit.is_open() => self.audit.render(&self.shared(), main, buf),
             Pane::Leads if self.analytics.is_open() => {
                 self.analytics.render(&self.shared(), main, buf)
@@ -201,6 +205,15 @@ pub fn hint_line(app: &App, contexts: &[Context]) -> Line<'static> {
 /// Like [`hint_line`], but drops hints that do not fit in `width`, keeping
 /// the help key last so every other key can always be found.
 pub fn hint_line_within(app: &App, contexts: &[Context], width: usize) -> Line<'static> {
+    hints_within(&app.shared(), contexts, width)
+}
+
+/// [`hint_line`] for a feature drawing itself.
+pub fn shared_hint_line(app: &Shared<'_>, contexts: &[Context]) -> Line<'static> {
+    hints_within(app, contexts, usize::MAX)
+}
+
+fn hints_within(app: &Shared<'_>, contexts: &[Context], width: usize) -> Line<'static> {
     let mut hints = app.keymap.hints(contexts);
     let help = hints
         .iter()

@@ -591,7 +591,7 @@ fn initialize_tenant_resumes_and_lands_in_the_playground_ready_to_chat() {
     let mut s = session(false);
     s.tenant_id = tenant;
     app.on_response(id, Response::PlaygroundSessionCreated(Ok(s)));
-    assert!(app.onboarding.is_none());
+    assert!(!app.onboarding.is_open());
     assert_eq!(app.pane, Pane::Playground);
     assert_eq!(
         app.session.current().map(|t| t.name.as_str()),

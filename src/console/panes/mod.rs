@@ -2,7 +2,6 @@
 
 pub mod agent_detail;
 pub mod agents;
-pub mod onboarding;
 pub mod workspaces;
 
 use std::borrow::Cow;

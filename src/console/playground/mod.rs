@@ -1,11 +1,10 @@
 //! The Playground feature: the tenant's earlier sessions, the open session
 //! with its transcript, the reply streaming in and the message input, its
 //! forms and replies, and its pane. The "Initialize tenant" onboarding that
-//! lands here lives in `init` (onboarding's).
+//! lands here lives in `super::onboarding`, which hands it the session.
 
 mod flows;
 mod forms;
-pub mod init;
 pub(crate) mod keys;
 mod pane;
 mod replies;
@@ -37,8 +36,6 @@ use crate::domain::playground::{replaced, ReplyOverrides};
 use crate::domain::{
     Agent, PlaygroundEvent, PlaygroundLane, PlaygroundMessage, PlaygroundRole, PlaygroundSession,
 };
-
-pub use init::{InitProgress, InitStep};
 
 /// What the runtime reports about a streaming reply, in order: events,
 /// then `Ended`; or `Refused` when the server would not take the message.

@@ -7,15 +7,14 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::frame;
-
-use crate::console::app::App;
-use crate::console::playground::InitStep;
-use crate::console::ui::hint_line;
+use super::{InitStep, Onboarding};
+use crate::console::component::{Component, Shared};
+use crate::console::panes::frame;
+use crate::console::ui::shared_hint_line;
 use crate::console::widgets::form::Form;
 
-pub fn render(app: &App, form: &Form, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
+pub(super) fn render(v: &Onboarding, app: &Shared<'_>, form: &Form, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
     let inner = frame(theme, " Welcome ", area, buf);
     let steps = InitStep::ALL.len() as u16;
     let [intro, rest, checklist] = Layout::vertical([
@@ -31,10 +30,10 @@ pub fn render(app: &App, form: &Form, area: Rect, buf: &mut Buffer) {
     ])
     .wrap(Wrap { trim: true })
     .render(intro, buf);
-    let (contexts, _) = app.contexts();
-    form.render(rest, buf, theme, hint_line(app, &contexts));
+    let (contexts, _) = v.contexts(app);
+    form.render(rest, buf, theme, shared_hint_line(app, &contexts));
 
-    let p = &app.init;
+    let p = &v.progress;
     let lines: Vec<Line> = InitStep::ALL
         .into_iter()
         .map(|step| {

@@ -6,11 +6,12 @@
 //! failure stops there, is shown inline, and saving again resumes from it
 //! with everything typed kept.
 
-use super::PlaygroundView;
+use super::{Handoff, Onboarding};
 use crate::console::agents::DEFAULT_MODEL;
-use crate::console::app::{App, InFlight, OpenForm, Pane};
+use crate::console::component::Cx;
 use crate::console::effect::{Effect, Request, RequestId};
 use crate::console::request::Response;
+use crate::console::state::{InFlight, OpenForm};
 use crate::console::tenants::SAMPLES;
 use crate::console::widgets::form::Form;
 use crate::console::widgets::toast::Toast;
@@ -134,24 +135,25 @@ pub fn template_prompt(tenant: &str, business: &str) -> String {
     )
 }
 
-impl App {
+impl Onboarding {
     /// Ctrl-S on the onboarding screen: runs the first step not done yet.
-    pub(crate) fn submit_init(&mut self, open: &mut OpenForm) -> (Vec<Effect>, bool) {
-        if self.init.running.is_some() {
+    pub(super) fn submit(&mut self, open: &mut OpenForm, cx: &mut Cx<'_>) -> (Vec<Effect>, bool) {
+        if self.progress.running.is_some() {
             return (Vec::new(), true);
         }
         open.form.clear_errors();
-        self.init.failed = None;
-        let step = self.init.next();
-        let effects = self.send_init(step, &open.form);
-        open.pending = Some(RequestId(self.requests.next_id));
+        self.progress.failed = None;
+        let step = self.progress.next();
+        let effects = self.send_step(step, &open.form, cx);
+        open.pending = Some(RequestId(cx.requests.next_id));
         open.form.submitting = true;
         (effects, true)
     }
 
-    fn send_init(&mut self, step: InitStep, form: &Form) -> Vec<Effect> {
+    fn send_step(&mut self, step: InitStep, form: &Form, cx: &mut Cx<'_>) -> Vec<Effect> {
         let text = |name: &str| form.value(name).trim().to_string();
-        let tenant = self.init.tenant.as_ref().map(|t| (t.id, t.name.clone()));
+        let p = &mut self.progress;
+        let tenant = p.tenant.as_ref().map(|t| (t.id, t.name.clone()));
         let req = match (step, tenant) {
             (InitStep::Tenant, _) => Request::CreateTenant(NewTenant {
                 name: text("name"),
@@ -166,7 +168,7 @@ impl App {
                     name: FIRST_AGENT.into(),
                     description: Some(format!("Answers {name}'s inbound leads first")),
                     system_prompt: template_prompt(&name, &text("business")),
-                    model: self.init.model.clone().unwrap_or(DEFAULT_MODEL.into()),
+                    model: p.model.clone().unwrap_or(DEFAULT_MODEL.into()),
                     temperature: None,
                     max_tokens: None,
                 },
@@ -176,7 +178,7 @@ impl App {
                 new: crate::domain::NewWorkspace {
                     name: FIRST_WORKSPACE.into(),
                     channel: Channel::WebForm,
-                    agent_id: self.init.agent.as_ref().map(|a| a.id),
+                    agent_id: p.agent.as_ref().map(|a| a.id),
                     strategy_active: true,
                 },
             },
@@ -188,8 +190,9 @@ impl App {
                     },
                     // Nothing typed to write it from: skipped.
                     None => {
-                        self.init.knowledge = Some(None);
-                        return self.send_init(self.init.next(), form);
+                        p.knowledge = Some(None);
+                        let next = p.next();
+                        return self.send_step(next, form, cx);
                     }
                 }
             }
@@ -199,29 +202,30 @@ impl App {
             (InitStep::Session, Some((id, _))) => Request::CreatePlaygroundSession {
                 tenant: id.to_string(),
                 new: NewPlaygroundSession {
-                    agent_id: self.init.agent.as_ref().map(|a| a.id),
-                    workspace_id: self.init.workspace.as_ref().map(|w| w.id),
+                    agent_id: p.agent.as_ref().map(|a| a.id),
+                    workspace_id: p.workspace.as_ref().map(|w| w.id),
                     ..NewPlaygroundSession::default()
                 },
             },
             // Every later step follows the tenant's; nothing to send yet.
             (_, None) => return Vec::new(),
         };
-        self.init.running = Some(step);
-        let tenant = self.init.tenant.as_ref().map(|t| t.id);
-        self.send_about(req, None, "", step.label(), tenant, None)
+        p.running = Some(step);
+        let tenant = p.tenant.as_ref().map(|t| t.id);
+        cx.send_about(req, None, "", step.label(), tenant, None)
     }
 
     /// The answer to a step: record it and run the next, or stop and say why.
-    pub(crate) fn on_init_response(
+    pub(super) fn on_step_response(
         &mut self,
         flight: &InFlight,
         response: Response,
+        cx: &mut Cx<'_>,
     ) -> Vec<Effect> {
-        let Some(step) = self.init.running.take() else {
+        let Some(step) = self.progress.running.take() else {
             return Vec::new();
         };
-        let Some(mut open) = self.onboarding.take() else {
+        let Some(mut open) = self.form.take() else {
             return Vec::new();
         };
         open.pending = None;
@@ -232,66 +236,67 @@ impl App {
                 Some(p) => open.form.apply_problem(p),
                 None => open.form.set_failure(format!("{}: {msg}", flight.fail)),
             }
-            self.init.failed = Some((step, msg));
-            self.onboarding = Some(open);
+            self.progress.failed = Some((step, msg));
+            self.form = Some(open);
             return Vec::new();
         }
         let wants_samples = open.form.value("samples") == SAMPLES[0];
+        let p = &mut self.progress;
         match response {
             Response::TenantCreated(Ok(t)) => {
-                self.session.push_tenant(t.clone());
-                self.session.current_tenant = Some(t.id);
+                cx.session.push_tenant(t.clone());
+                cx.session.current_tenant = Some(t.id);
                 // The Tenants pane shows it selected when the user goes there.
-                self.tenants.select(t.id, &self.session);
-                self.init.tenant = Some(t);
+                self.handoff = Some(Handoff::TenantCreated(t.id));
+                p.tenant = Some(t);
             }
             Response::Models(Ok(list)) => {
                 let ready = list.into_iter().find(|m| m.ready).map(|m| m.id);
-                self.init.model = Some(ready.unwrap_or_else(|| DEFAULT_MODEL.to_string()));
+                p.model = Some(ready.unwrap_or_else(|| DEFAULT_MODEL.to_string()));
             }
-            Response::AgentCreated(Ok(a)) => self.init.agent = Some(a),
+            Response::AgentCreated(Ok(a)) => p.agent = Some(a),
             Response::WorkspaceSaved(Ok(w)) => {
-                self.init.workspace = Some(w);
+                p.workspace = Some(w);
                 if !wants_samples {
-                    self.init.samples = Some(0);
+                    p.samples = Some(0);
                 }
             }
-            Response::KnowledgeCreated(Ok(doc)) => self.init.knowledge = Some(Some(doc.title)),
-            Response::Imported(Ok(report)) => self.init.samples = Some(report.imported),
-            Response::PlaygroundSessionCreated(Ok(s)) => return self.init_finished(s),
+            Response::KnowledgeCreated(Ok(doc)) => p.knowledge = Some(Some(doc.title)),
+            Response::Imported(Ok(report)) => p.samples = Some(report.imported),
+            Response::PlaygroundSessionCreated(Ok(s)) => return self.finished(s, cx),
             _ => {}
         }
-        let next = self.init.next();
-        let effects = self.send_init(next, &open.form);
-        open.pending = Some(RequestId(self.requests.next_id));
+        let next = self.progress.next();
+        let effects = self.send_step(next, &open.form, cx);
+        open.pending = Some(RequestId(cx.requests.next_id));
         open.form.submitting = true;
-        self.onboarding = Some(open);
+        self.form = Some(open);
         effects
     }
 
-    /// Lands in the playground with the new session open, input focused.
-    fn init_finished(&mut self, session: PlaygroundSession) -> Vec<Effect> {
-        let name = self
-            .init
+    /// Closes the screen and hands the session to the playground, input
+    /// focused.
+    fn finished(&mut self, session: PlaygroundSession, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let p = &self.progress;
+        let name = p
             .tenant
             .as_ref()
             .map(|t| t.name.clone())
             .unwrap_or_default();
-        let leads = match self.init.samples {
+        let leads = match p.samples {
             Some(0) | None => String::new(),
             Some(n) => format!(", {n} sample leads"),
         };
-        let knowledge = match self.init.knowledge {
+        let knowledge = match p.knowledge {
             Some(Some(_)) => ", a knowledge document",
             _ => "",
         };
-        self.onboarding = None;
-        self.pane = Pane::Playground;
-        self.playground = PlaygroundView::landed(self.session.current_tenant, session, &self.theme);
-        self.toast(Toast::success(format!(
+        self.form = None;
+        self.handoff = Some(Handoff::Finished(session));
+        cx.toast(Toast::success(format!(
             "{name} is ready: an agent, a web-form workspace{knowledge}{leads}. Write as a lead would."
         )));
         // The header's usage counts changed with the samples.
-        self.load_tenants()
+        cx.load_tenants()
     }
 }
