@@ -38,6 +38,8 @@ mod keys;
 mod leads;
 #[path = "console/notifications.rs"]
 mod notifications;
+#[path = "console/onboarding.rs"]
+mod onboarding;
 #[path = "console/permissions.rs"]
 mod permissions;
 #[path = "console/playground.rs"]
