@@ -26,12 +26,13 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::{
-    AcceptInvitation, AcceptedInvitation, Agent, AgentPatch, AgentVersion, ApiKey, AuditEvent,
-    BulkLeads, BulkResult, CreatedApiKey, CreatedInvitation, Grants, ImportReport, IngestReceipt,
-    Invitation, Lead, LeadInput, LeadPatch, LeadQuery, LoginRequest, LoginResponse, Me, Member,
-    MemberAdded, MemberPermissions, NewAgent, NewApiKey, NewInvitation, NewMember, NewNote,
-    NewTenant, NewWorkspace, Page, PageQuery, Problem, ProblemKind, Role, RoleChange,
-    SharingChange, Tenant, TenantPatch, TimelineEntry, Usage, Workspace, WorkspacePatch,
+    AcceptInvitation, AcceptedInvitation, Agent, AgentCopy, AgentPatch, AgentSort, AgentVersion,
+    ApiKey, AuditEvent, BulkLeads, BulkResult, CreatedApiKey, CreatedInvitation, Grants,
+    ImportReport, IngestReceipt, Invitation, Lead, LeadInput, LeadPatch, LeadQuery, LoginRequest,
+    LoginResponse, Me, Member, MemberAdded, MemberPermissions, NewAgent, NewApiKey, NewInvitation,
+    NewMember, NewNote, NewTenant, NewWorkspace, Page, PageQuery, Problem, ProblemKind, Role,
+    RoleChange, SharingChange, Tenant, TenantPatch, TimelineEntry, Usage, Workspace,
+    WorkspacePatch,
 };
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -641,6 +642,21 @@ impl Client {
 
     pub async fn list_agents(&self, tenant: &str) -> ApiResult<Vec<Agent>> {
         self.get(&format!("/api/v1/tenants/{tenant}/agents")).await
+    }
+
+    /// The agents in the order `sort` names (`list_agents` is by name).
+    pub async fn list_agents_sorted(&self, tenant: &str, sort: AgentSort) -> ApiResult<Vec<Agent>> {
+        self.get(&format!(
+            "/api/v1/tenants/{tenant}/agents?sort={}",
+            sort.as_str()
+        ))
+        .await
+    }
+
+    /// "Use as template": a private copy of an agent the tenant can see.
+    pub async fn copy_agent(&self, tenant: &str, id: Uuid, copy: &AgentCopy) -> ApiResult<Agent> {
+        self.post(&format!("/api/v1/tenants/{tenant}/agents/{id}/copy"), copy)
+            .await
     }
 
     pub async fn create_agent(&self, tenant: &str, new: &NewAgent) -> ApiResult<Agent> {

@@ -103,10 +103,15 @@ async fn run_on(client: &Client, args: &EvalRunArgs) -> anyhow::Result<()> {
         .list_agents(t)
         .await
         .context("cannot list the agents")?;
-    let named: Vec<_> = agents
+    let mut named: Vec<_> = agents
         .iter()
         .filter(|a| a.name.eq_ignore_ascii_case(args.agent.trim()))
         .collect();
+    // A copy made with "use as template" keeps the library agent's name:
+    // the tenant's own agent is the one meant.
+    if named.iter().filter(|a| !a.read_only).count() == 1 {
+        named.retain(|a| !a.read_only);
+    }
     let agent = match named.as_slice() {
         [one] => *one,
         [] => anyhow::bail!(

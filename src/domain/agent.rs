@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::problem::FieldError;
@@ -60,8 +60,22 @@ pub struct Agent {
     pub sharing: Sharing,
     /// Tenants a selective agent is shared with (shown to its owner only).
     pub shared_with: Vec<Uuid>,
-    /// True when the caller's tenant sees a shared agent it does not own.
+    /// True when the caller's tenant sees a shared agent it does not own
+    /// (a global agent of the library, or one shared selectively with it).
     pub read_only: bool,
+    /// Short lowercase words saying what the agent is for.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// A short heading the agent is filed under (e.g. `Sales`).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Replies the agent gave: playground answers and workflow steps that
+    /// ran it, by every tenant that uses it.
+    #[serde(default)]
+    pub use_count: u64,
+    /// When the agent last answered.
+    #[serde(default)]
+    pub last_used_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -94,6 +108,13 @@ pub struct NewAgent {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 4096)]
     pub max_tokens: Option<u32>,
+    /// At most 8 short lowercase words (`a-z`, `0-9`, inner hyphens).
+    #[serde(default)]
+    #[schema(schema_with = tags_schema)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    #[schema(schema_with = category_schema)]
+    pub category: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -115,6 +136,18 @@ pub struct AgentPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 1, maximum = 4096)]
     pub max_tokens: Option<u32>,
+    /// Replaces the tags; `[]` clears them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = tags_schema)]
+    pub tags: Option<Vec<String>>,
+    /// `null` clears the category.
+    #[serde(
+        default,
+        with = "super::lead::double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(schema_with = category_schema)]
+    pub category: Option<Option<String>>,
 }
 
 impl AgentPatch {
@@ -124,6 +157,83 @@ impl AgentPatch {
             || self.model.is_some()
             || self.temperature.is_some()
             || self.max_tokens.is_some()
+    }
+}
+
+/// "Use as template": a private copy of an agent the tenant can see.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgentCopy {
+    /// The copy's name; the original's by default.
+    #[serde(default)]
+    #[schema(max_length = 80, pattern = r"\S")]
+    pub name: Option<String>,
+}
+
+/// How a list of agents is ordered.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AgentQuery {
+    /// `name` (default: the tenant's own first, then shared ones, each by
+    /// name), `uses` (most used first) or `last_used` (most recently used
+    /// first, never used last).
+    #[param(pattern = "^(name|uses|last_used)$")]
+    pub sort: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AgentSort {
+    #[default]
+    Name,
+    Uses,
+    LastUsed,
+}
+
+impl AgentSort {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "name" => Some(AgentSort::Name),
+            "uses" => Some(AgentSort::Uses),
+            "last_used" => Some(AgentSort::LastUsed),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentSort::Name => "name",
+            AgentSort::Uses => "uses",
+            AgentSort::LastUsed => "last_used",
+        }
+    }
+
+    /// Orders `agents`: by name, the caller's own first (as the store lists
+    /// them, names in byte order), then by this sort's key; ties keep the
+    /// name order. The server and the console both sort with this.
+    pub fn apply(self, agents: &mut [Agent]) {
+        agents.sort_by(|a, b| (a.read_only, &a.name).cmp(&(b.read_only, &b.name)));
+        match self {
+            AgentSort::Name => {}
+            AgentSort::Uses => agents.sort_by(|a, b| b.use_count.cmp(&a.use_count)),
+            AgentSort::LastUsed => agents.sort_by(|a, b| b.last_used_at.cmp(&a.last_used_at)),
+        }
+    }
+
+    /// The next sort a key press moves to.
+    pub fn next(self) -> Self {
+        match self {
+            AgentSort::Name => AgentSort::Uses,
+            AgentSort::Uses => AgentSort::LastUsed,
+            AgentSort::LastUsed => AgentSort::Name,
+        }
+    }
+
+    /// How the console names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            AgentSort::Name => "name",
+            AgentSort::Uses => "uses",
+            AgentSort::LastUsed => "last used",
+        }
     }
 }
 
@@ -139,6 +249,87 @@ pub const DEFAULT_TEMPERATURE: f32 = 0.3;
 /// A reply to a lead is a few sentences: ~200 tokens is 150 words, and a
 /// small model that has not ended by then is usually repeating itself.
 pub const DEFAULT_MAX_TOKENS: u32 = 200;
+
+pub const MAX_TAGS: usize = 8;
+pub const MAX_TAG_CHARS: usize = 24;
+/// A tag: lowercase letters and digits, words joined by single hyphens.
+pub const TAG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
+pub const MAX_CATEGORY_CHARS: usize = 40;
+
+fn tags_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(MAX_TAG_CHARS))
+                .pattern(Some(TAG_PATTERN)),
+        )
+        .max_items(Some(MAX_TAGS))
+        .build()
+}
+
+fn category_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .max_length(Some(MAX_CATEGORY_CHARS))
+        .pattern(Some(super::eval::NOT_BLANK))
+        .description(Some(
+            "A short heading the agent is filed under, 1 to 40 characters (e.g. Sales).",
+        ))
+        .build()
+}
+
+fn is_tag(t: &str) -> bool {
+    !t.is_empty()
+        && t.chars().count() <= MAX_TAG_CHARS
+        && t.split('-').all(|w| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
+/// The tags as stored: each checked as sent, duplicates dropped (first kept).
+pub fn validate_tags(tags: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
+    if tags.len() > MAX_TAGS {
+        errors.push(FieldError::new("tags", format!("at most {MAX_TAGS} tags")));
+    }
+    if let Some(bad) = tags.iter().find(|t| !is_tag(t)) {
+        errors.push(FieldError::new(
+            "tags",
+            format!(
+                "{bad:?} is not a tag: use 1 to {MAX_TAG_CHARS} lowercase letters or digits, \
+                 words joined by single hyphens (e.g. follow-up)"
+            ),
+        ));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for t in tags {
+        if !out.contains(t) {
+            out.push(t.clone());
+        }
+    }
+    out
+}
+
+/// The category as stored (trimmed), checked as sent.
+pub fn validate_category(category: &str, errors: &mut Vec<FieldError>) -> String {
+    if category.trim().is_empty() {
+        errors.push(FieldError::new(
+            "category",
+            "must not be blank; send null to leave the agent without one",
+        ));
+    } else if category.chars().count() > MAX_CATEGORY_CHARS {
+        errors.push(FieldError::new(
+            "category",
+            format!("must be at most {MAX_CATEGORY_CHARS} characters"),
+        ));
+    }
+    category.trim().to_string()
+}
 
 pub fn validate_name(field: &str, name: &str, errors: &mut Vec<FieldError>) {
     let n = name.trim();

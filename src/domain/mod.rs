@@ -28,8 +28,8 @@ pub mod workflow;
 
 pub use access::{Grants, Permission, Role};
 pub use agent::{
-    Agent, AgentConfig, AgentLink, AgentPatch, AgentVersion, Channel, ModelInfo, NewAgent,
-    NewWorkspace, Sharing, SharingChange, Workspace, WorkspacePatch,
+    Agent, AgentConfig, AgentCopy, AgentLink, AgentPatch, AgentQuery, AgentSort, AgentVersion,
+    Channel, ModelInfo, NewAgent, NewWorkspace, Sharing, SharingChange, Workspace, WorkspacePatch,
 };
 pub use analytics::{
     Analytics, AnalyticsQuery, DayCount, NamedCount, ResponseTimes, SlaSummary, TenantOverview,

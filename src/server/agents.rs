@@ -7,16 +7,17 @@ use uuid::Uuid;
 
 use super::access::{Access, Need};
 use super::error::{ApiError, ApiResult};
-use super::extract::{Json, Path, Session};
+use super::extract::{Json, Path, Query, Session};
 use super::AppState;
 use crate::domain::agent::{
-    validate_name, validate_sent_lengths, DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE,
+    validate_category, validate_name, validate_sent_lengths, validate_tags, DEFAULT_MAX_TOKENS,
+    DEFAULT_TEMPERATURE,
 };
 use crate::domain::{
-    Agent, AgentConfig, AgentPatch, AgentVersion, FieldError, NewAgent, Permission, Problem,
-    Sharing, SharingChange,
+    Agent, AgentConfig, AgentCopy, AgentPatch, AgentQuery, AgentSort, AgentVersion, FieldError,
+    NewAgent, Permission, Problem, Sharing, SharingChange,
 };
-use crate::store::AgentChange;
+use crate::store::{AgentChange, AgentRow};
 
 const MANAGE: Need = Need::Permission(Permission::AgentsManage);
 
@@ -41,17 +42,28 @@ async fn owned(state: &AppState, access: &Access, id: Uuid) -> ApiResult<Agent> 
     Ok(agent)
 }
 
+/// The agents a tenant can use: its own, the platform's global library
+/// (`sharing: global`, `read_only: true`) and those shared with it.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/agents", tag = "agents",
-    params(("tenant" = String, Path, description = "tenant id or slug")),
-    responses((status = 200, body = Vec<Agent>), (status = 404, body = Problem)),
+    params(("tenant" = String, Path, description = "tenant id or slug"), AgentQuery),
+    responses((status = 200, body = Vec<Agent>), (status = 404, body = Problem),
+        (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     session: Session,
     Path(tenant): Path<String>,
+    Query(q): Query<AgentQuery>,
 ) -> ApiResult<Json<Vec<Agent>>> {
     let access = session.tenant(&state, &tenant, Need::Member).await?;
-    Ok(Json(state.store.list_agents(access.tenant.id).await?))
+    let sort = match q.sort.as_deref() {
+        None => AgentSort::Name,
+        Some(s) => AgentSort::parse(s)
+            .ok_or_else(|| ApiError::field("sort", "must be name, uses or last_used"))?,
+    };
+    let mut agents = state.store.list_agents(access.tenant.id).await?;
+    sort.apply(&mut agents);
+    Ok(Json(agents))
 }
 
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/agents", tag = "agents",
@@ -75,17 +87,63 @@ pub async fn create(
     validate_name("name", &new.name, &mut errors);
     validate_sent_lengths(Some(&new.system_prompt), Some(&new.model), &mut errors);
     config.validate(&mut errors);
+    let tags = validate_tags(&new.tags, &mut errors);
+    let category = new
+        .category
+        .as_deref()
+        .map(|c| validate_category(c, &mut errors));
     ApiError::check(errors)?;
-    let description = new.description.unwrap_or_default();
+    let row = AgentRow {
+        name: new.name.trim().to_string(),
+        description: new.description.unwrap_or_default().trim().to_string(),
+        config,
+        tags,
+        category,
+        copied_from: None,
+    };
     let agent = state
         .store
-        .create_agent(
-            &access.actor,
-            access.tenant.id,
-            new.name.trim(),
-            description.trim(),
-            &config,
-        )
+        .create_agent(&access.actor, access.tenant.id, &row)
+        .await?;
+    Ok((StatusCode::CREATED, Json(agent)))
+}
+
+/// "Use as template": a private copy, in the caller's tenant, of any agent
+/// it can see (its own, the global library's, one shared with it), at
+/// version 1 with the original's current configuration, tags and category.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/agents/{id}/copy", tag = "agents",
+    params(("tenant" = String, Path, description = "tenant id or slug"), ("id" = Uuid, Path)),
+    request_body = AgentCopy,
+    responses((status = 201, body = Agent), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn copy(
+    State(state): State<AppState>,
+    session: Session,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    Json(copy): Json<AgentCopy>,
+) -> ApiResult<(StatusCode, Json<Agent>)> {
+    let access = session.tenant_for_change(&state, &tenant, MANAGE).await?;
+    let original = visible(&state, &access, id).await?;
+    let mut errors = Vec::new();
+    if let Some(name) = &copy.name {
+        validate_name("name", name, &mut errors);
+    }
+    ApiError::check(errors)?;
+    let row = AgentRow {
+        name: copy
+            .name
+            .map(|n| n.trim().to_string())
+            .unwrap_or_else(|| original.name.clone()),
+        description: original.description,
+        config: original.config,
+        tags: original.tags,
+        category: original.category,
+        copied_from: Some((original.tenant_id, original.id)),
+    };
+    let agent = state
+        .store
+        .create_agent(&access.actor, access.tenant.id, &row)
         .await?;
     Ok((StatusCode::CREATED, Json(agent)))
 }
@@ -143,10 +201,17 @@ pub async fn update(
     if let Some(c) = &config {
         c.validate(&mut errors);
     }
+    let tags = patch.tags.as_deref().map(|t| validate_tags(t, &mut errors));
+    let category = patch
+        .category
+        .as_ref()
+        .map(|c| c.as_deref().map(|c| validate_category(c, &mut errors)));
     ApiError::check(errors)?;
     let change = AgentChange {
         name: patch.name.map(|n| n.trim().to_string()),
         description: patch.description.map(|d| d.trim().to_string()),
+        tags,
+        category,
         config,
         restored_from: None,
     };
@@ -301,4 +366,15 @@ pub async fn set_sharing(
         )
         .await?;
     Ok(Json(agent))
+}
+
+/// Counts one answer of an agent (a playground reply, a workflow step) for
+/// the library's use counts. A count that cannot be stored is logged, not
+/// fatal: the answer itself is what the user waits for.
+pub(super) async fn count_use(state: &AppState, user: Uuid, owner: Uuid, agent: Uuid) {
+    match state.store.record_agent_use(user, owner, agent).await {
+        Ok(true) => {}
+        Ok(false) => tracing::debug!(%agent, "an agent answered after it was deleted or unshared"),
+        Err(e) => tracing::warn!(error = %e, %agent, "cannot count an agent's use"),
+    }
 }

@@ -325,6 +325,7 @@ pub fn app(state: AppState) -> Router {
             "/tenants/{tenant}/agents/{id}/versions/{n}/restore",
             post(agents::restore),
         )
+        .route("/tenants/{tenant}/agents/{id}/copy", post(agents::copy))
         .route(
             "/tenants/{tenant}/agents/{id}/sharing",
             put(agents::set_sharing),

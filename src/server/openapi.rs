@@ -29,7 +29,7 @@ use crate::domain::*;
         events_all::stream,
         import::import_sample, import::import_csv, import::export_csv,
         agents::list, agents::create, agents::get, agents::update, agents::delete,
-        agents::versions, agents::version, agents::restore, agents::set_sharing,
+        agents::versions, agents::version, agents::restore, agents::set_sharing, agents::copy,
         knowledge::agent_get, knowledge::agent_set,
         knowledge::list, knowledge::create, knowledge::search, knowledge::get, knowledge::update,
         knowledge::delete,

@@ -272,6 +272,12 @@ impl<'a> Run<'a> {
         (self.agent.tenant_id, self.agent.id)
     }
 
+    /// One use of the agent, for the library's counts: a step it answered.
+    async fn count_use(&self) {
+        let (owner, id) = self.agent_key();
+        super::agents::count_use(self.state, self.tenant.id, owner, id).await;
+    }
+
     fn lead_text(&self) -> String {
         let lead = &self.lead;
         qualify_lead_text(&lead.name, lead.company.as_deref(), &lead.message)
@@ -323,12 +329,13 @@ impl<'a> Run<'a> {
                     text.push_str(&t);
                 }
                 Some(Ok(Chunk::Done(stats))) => {
+                    self.count_use().await;
                     return Ok(Answer {
                         text: text.trim().to_string(),
                         prompt_tokens: stats.prompt_tokens,
                         completion_tokens: stats.completion_tokens.max(tokens),
                         duration_ms: started.elapsed().as_millis() as u64,
-                    })
+                    });
                 }
                 Some(Err(e)) => return Err(self.model_failed(&e)),
                 None => return Err("the model provider stopped without finishing".into()),
@@ -516,6 +523,7 @@ impl<'a> Run<'a> {
         )
         .await
         .map_err(|e| failed(self.model_failed(&e)))?;
+        self.count_use().await;
         let answer = Answer {
             text: qualified.answer,
             prompt_tokens: qualified.prompt_tokens,

@@ -2,6 +2,7 @@
 //! backend (chosen by the database URL's scheme).
 
 pub mod account;
+pub mod agent_library;
 pub mod agents;
 pub mod analytics;
 pub mod backup;
@@ -187,14 +188,25 @@ pub type DynStore = Arc<dyn Store>;
 /// Opens the store a URL names: `sqlite://PATH` (created and migrated when
 /// missing) or `postgres://APP_ROLE@HOST/DB` (migrated beforehand by
 /// `switchboard migrate` as the owner; see `postgres::migrate`).
+///
+/// Every open seeds the starter agent library, once per starter for the
+/// life of the database (see [`agent_library`]).
 pub async fn open(url: &str) -> anyhow::Result<DynStore> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+    let store: DynStore = if url.starts_with("sqlite:") {
+        Arc::new(sqlite::SqliteStore::open(url).await?)
     } else if is_postgres(url) {
-        Ok(Arc::new(postgres::PgStore::open(url).await?))
+        Arc::new(postgres::PgStore::open(url).await?)
     } else {
         anyhow::bail!("unsupported database URL {url:?}: use sqlite://PATH or postgres://…")
+    };
+    let seeded = store
+        .seed_agent_library()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot seed the starter agent library: {e}"))?;
+    if !seeded.is_empty() {
+        tracing::info!(starters = ?seeded, "seeded the starter agent library");
     }
+    Ok(store)
 }
 
 /// Whether a database URL names PostgreSQL.

@@ -5,6 +5,8 @@ use switchboard::domain::{
     SharingChange, Tier, WorkspacePatch,
 };
 
+use switchboard::store::agent_library::{PLATFORM_TENANT, STARTERS};
+
 use crate::common::spawn;
 
 fn agent(name: &str) -> NewAgent {
@@ -15,6 +17,7 @@ fn agent(name: &str) -> NewAgent {
         model: "local/smollm2-135m".into(),
         temperature: Some(0.2),
         max_tokens: Some(200),
+        ..Default::default()
     }
 }
 
@@ -107,7 +110,13 @@ async fn every_prompt_edit_is_a_new_version_and_old_ones_can_be_restored() {
 
     // Viewers read, managers change.
     let (_, viewer) = app.member(&t, "v@oa.test", Role::Viewer).await;
-    assert_eq!(viewer.list_agents("open-arms").await.unwrap().len(), 1);
+    // Its own agent, then the platform's starter library.
+    let listed = viewer.list_agents("open-arms").await.unwrap();
+    assert_eq!(listed.len(), 1 + STARTERS.len());
+    assert_eq!(listed[0].id, a.id);
+    assert!(listed[1..]
+        .iter()
+        .all(|x| x.read_only && x.tenant_id == PLATFORM_TENANT));
     assert_eq!(
         viewer
             .create_agent("open-arms", &agent("X"))
@@ -142,7 +151,10 @@ async fn sharing_decides_who_sees_an_agent_and_only_the_owner_changes_it() {
         .create_agent("alpha", &agent("Alpha private"))
         .await
         .unwrap();
-    assert!(b_admin.list_agents("beta").await.unwrap().is_empty());
+    // Beta sees the platform's library, nothing of Alpha's.
+    let b_sees = b_admin.list_agents("beta").await.unwrap();
+    assert_eq!(b_sees.len(), STARTERS.len());
+    assert!(b_sees.iter().all(|x| x.tenant_id == PLATFORM_TENANT));
     assert_eq!(
         b_admin
             .agent("beta", private.id)

@@ -24,6 +24,7 @@ mod isolation;
 mod keys;
 mod knowledge;
 mod leads;
+mod library;
 mod matrix;
 mod members;
 mod openapi;

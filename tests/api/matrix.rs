@@ -115,6 +115,7 @@ enum Route {
     AgentVersions,
     RestoreVersion,
     ShareAgent,
+    CopyAgent,
     ListWorkspaces,
     CreateWorkspace,
     PatchWorkspace,
@@ -176,7 +177,7 @@ enum Needs {
 }
 
 impl Route {
-    const ALL: [Route; 79] = [
+    const ALL: [Route; 80] = [
         Route::Me,
         Route::ListTenants,
         Route::CreateTenant,
@@ -218,6 +219,7 @@ impl Route {
         Route::AgentVersions,
         Route::RestoreVersion,
         Route::ShareAgent,
+        Route::CopyAgent,
         Route::ListWorkspaces,
         Route::CreateWorkspace,
         Route::PatchWorkspace,
@@ -302,6 +304,7 @@ impl Route {
             | Route::DeleteAgent
             | Route::RestoreVersion
             | Route::ShareAgent
+            | Route::CopyAgent
             | Route::CreateWorkspace
             | Route::PatchWorkspace
             | Route::DeleteWorkspace => Needs::Perm(AgentsManage),
@@ -341,6 +344,7 @@ impl Route {
             | Route::CreateLead
             | Route::AddNote
             | Route::CreateAgent
+            | Route::CopyAgent
             | Route::CreateWorkspace
             | Route::CreatePlaygroundSession
             | Route::SavePlaygroundLead

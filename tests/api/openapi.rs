@@ -149,6 +149,20 @@ async fn request_schemas_carry_the_rules_the_server_applies() {
     assert_eq!(prop("NewTenant", "name")["maxLength"], 120);
     assert_eq!(prop("NewApiKey", "name")["maxLength"], 80);
     assert_eq!(prop("NewAgent", "max_tokens")["maximum"], 4096);
+    // An agent's tags and category: the limits the server checks.
+    for schema in ["NewAgent", "AgentPatch"] {
+        let tags = prop(schema, "tags");
+        assert_eq!(tags["maxItems"], 8, "{schema}: {tags}");
+        assert_eq!(tags["items"]["maxLength"], 24, "{schema}: {tags}");
+        assert_eq!(
+            tags["items"]["pattern"],
+            switchboard::domain::agent::TAG_PATTERN
+        );
+        let category = prop(schema, "category");
+        assert_eq!(category["maxLength"], 40, "{schema}: {category}");
+        assert!(category["pattern"].is_string(), "{schema}: {category}");
+    }
+    assert_eq!(prop("AgentCopy", "name")["maxLength"], 80);
     assert_eq!(prop("PasswordChange", "new_password")["minLength"], 8);
     assert_eq!(prop("NewNote", "body")["maxLength"], 5000);
     assert_eq!(

@@ -450,6 +450,7 @@ async fn shared_agents_are_readable_through_rls_but_only_their_owner_writes_them
         model: "local/smollm2-135m".into(),
         temperature: None,
         max_tokens: None,
+        ..Default::default()
     };
     let private = app
         .admin
@@ -515,7 +516,23 @@ async fn shared_agents_are_readable_through_rls_but_only_their_owner_writes_them
         .await
         .unwrap();
     seen.sort();
+    // The shared one, the platform's global one, and its starter library.
+    const PLATFORM_ID: Uuid = switchboard::store::agent_library::PLATFORM_TENANT;
+    let library: Vec<Uuid> = app
+        .admin
+        .list_agents("platform")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|x| x.sharing == Sharing::Global && x.id != global.id)
+        .map(|x| x.id)
+        .collect();
+    assert_eq!(
+        library.len(),
+        switchboard::store::agent_library::STARTERS.len()
+    );
     let mut expected = vec![selective.id, global.id];
+    expected.extend(library);
     expected.sort();
     assert_eq!(
         seen, expected,
@@ -525,7 +542,7 @@ async fn shared_agents_are_readable_through_rls_but_only_their_owner_writes_them
         .fetch_all(&mut *tx)
         .await
         .unwrap();
-    assert_eq!(versions.len(), 2);
+    assert_eq!(versions.len(), expected.len());
     assert!(versions.iter().all(|v| expected.contains(v)));
     let shares: Vec<Uuid> = sqlx::query_scalar("SELECT shared_tenant_id FROM agent_shares")
         .fetch_all(&mut *tx)
@@ -535,6 +552,7 @@ async fn shared_agents_are_readable_through_rls_but_only_their_owner_writes_them
     // Readable is not writable: every write misses the shared rows.
     for sql in [
         "UPDATE agents SET name = 'hijacked'",
+        "UPDATE agents SET use_count = use_count + 1000",
         "UPDATE agent_versions SET system_prompt = 'hijacked'",
         "DELETE FROM agent_shares",
         "DELETE FROM agent_versions",
@@ -542,6 +560,23 @@ async fn shared_agents_are_readable_through_rls_but_only_their_owner_writes_them
     ] {
         let hit = sqlx::query(sql).execute(&mut *tx).await.unwrap();
         assert_eq!(hit.rows_affected(), 0, "{sql}");
+    }
+    // The one write a user of a shared agent may make, counting a use, goes
+    // through sb_record_agent_use: only for agents A may use (not B's
+    // private one, whatever its row says, nor the one shared with Gamma).
+    for (owner, id, counts) in [
+        (PLATFORM_ID, global.id, true),
+        (b.id, selective.id, true),
+        (b.id, private.id, false),
+        (b.id, to_gamma.id, false),
+    ] {
+        let counted: bool = sqlx::query_scalar("SELECT public.sb_record_agent_use($1, $2, now())")
+            .bind(owner)
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(counted, counts, "{id}");
     }
     let planted = sqlx::query(
         "INSERT INTO agent_shares (tenant_id, agent_id, shared_tenant_id) VALUES ($1, $2, $3)",

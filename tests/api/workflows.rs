@@ -233,6 +233,10 @@ async fn a_new_lead_is_qualified_and_a_reply_drafted_then_a_person_approves_it()
         assert_eq!(step.prompt_tokens, 30);
         assert!(step.completion_tokens > 0);
     }
+    // Each step that ran the agent counted one use of it.
+    let agent = app.admin.list_agents(&slug).await.unwrap().remove(0);
+    assert_eq!((agent.name.as_str(), agent.use_count), ("Front desk", 2));
+    assert!(agent.last_used_at.is_some());
     let lead = app.admin.lead(&slug, lead_id).await.unwrap();
     assert_eq!(lead.qualification, Some(q));
     assert!(

@@ -36,6 +36,10 @@ pub(super) fn agent(n: u128, name: &str, owner: &str, read_only: bool) -> Agent 
         },
         shared_with: vec![],
         read_only,
+        tags: vec![],
+        category: None,
+        use_count: 0,
+        last_used_at: None,
         created_at: at(20, 9, 0),
         updated_at: at(25, 14, 2),
     }

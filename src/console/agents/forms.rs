@@ -163,6 +163,7 @@ impl App {
                     model: changed("model"),
                     temperature: f.changed("temperature").then_some(temperature),
                     max_tokens: f.changed("max_tokens").then_some(max_tokens),
+                    ..AgentPatch::default()
                 };
                 if patch == AgentPatch::default() {
                     return Ok(None);
@@ -190,6 +191,7 @@ impl App {
                     model: text("model"),
                     temperature: Some(temperature),
                     max_tokens: Some(max_tokens),
+                    ..Default::default()
                 };
                 let ok = format!("Created agent {} (v1)", new.name);
                 let req = Request::CreateAgent {

@@ -183,6 +183,7 @@ impl Onboarding {
                     model: p.model.clone().unwrap_or(DEFAULT_MODEL.into()),
                     temperature: None,
                     max_tokens: None,
+                    ..Default::default()
                 },
             },
             (InitStep::Workspace, Some((id, _))) => Request::CreateWorkspace {

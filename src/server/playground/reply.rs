@@ -39,6 +39,8 @@ const HISTORY_CHARS: usize = 9_000;
 struct Lane {
     index: u8,
     agent_id: Uuid,
+    /// The agent's owner tenant (another for a shared agent).
+    owner: Uuid,
     version: u32,
     config: AgentConfig,
     provider: Arc<dyn Provider>,
@@ -106,6 +108,7 @@ async fn resolve_lanes(
         lanes.push(Lane {
             index,
             agent_id: lane.agent_id,
+            owner,
             version,
             config,
             provider,
@@ -489,7 +492,18 @@ impl Turn {
             .add_playground_message(self.tenant, self.session, row)
             .await
         {
-            Ok(stored) => PlaygroundEvent::Reply(stored),
+            Ok(stored) => {
+                if status == ReplyStatus::Complete {
+                    crate::server::agents::count_use(
+                        &self.state,
+                        self.tenant,
+                        lane.owner,
+                        lane.agent_id,
+                    )
+                    .await;
+                }
+                PlaygroundEvent::Reply(stored)
+            }
             Err(e) => {
                 let err = ApiError::from(e);
                 tracing::error!(error = %err, session = %self.session, "cannot store a playground reply");

@@ -3,7 +3,9 @@
 //! with it; only the owner changes them. The queries state that rule, and
 //! the `shared_read` policies (`migrations/0003_agents.sql`) are what let a
 //! foreign agent through RLS for reading; writes stay under
-//! `tenant_isolation`, so they can only ever touch the owner's rows.
+//! `tenant_isolation`, so they can only ever touch the owner's rows. The one
+//! exception is a use count, which every user of a shared agent adds to:
+//! through `sb_record_agent_use` (`migrations/0019_agent_library.sql`).
 
 use async_trait::async_trait;
 use serde_json::json;
@@ -13,13 +15,15 @@ use uuid::Uuid;
 
 use super::{db_error, now, write_audit, PgStore, Tx};
 use crate::domain::{Agent, AgentConfig, AgentVersion, Sharing};
+use crate::store::agent_library::{PLATFORM_TENANT, STARTERS};
 use crate::store::{
-    plan_agent_change, Actor, AgentChange, AgentPlan, AgentStore, AuditEntry, StoreError,
+    plan_agent_change, Actor, AgentChange, AgentPlan, AgentRow, AgentStore, AuditEntry, StoreError,
     StoreResult,
 };
 
 const AGENT_SELECT: &str = "SELECT a.tenant_id, a.id, a.name, a.description, a.current_version, \
-     a.sharing, a.created_at, a.updated_at, t.name AS owner_name, v.system_prompt, v.model, \
+     a.sharing, a.created_at, a.updated_at, a.tags, a.category, a.use_count, a.last_used_at, \
+     t.name AS owner_name, v.system_prompt, v.model, \
      v.temperature, v.max_tokens, \
      (SELECT array_agg(s.shared_tenant_id ORDER BY s.shared_tenant_id) FROM agent_shares s \
         WHERE s.tenant_id = a.tenant_id AND s.agent_id = a.id) AS shares \
@@ -77,6 +81,10 @@ fn agent_from_row(row: &PgRow, viewer: Uuid) -> StoreResult<Agent> {
             .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad sharing {sharing:?}")))?,
         shared_with,
         read_only: !owner,
+        tags: row.try_get("tags").map_err(err)?,
+        category: row.try_get("category").map_err(err)?,
+        use_count: row.try_get::<i64, _>("use_count").map_err(err)?.max(0) as u64,
+        last_used_at: row.try_get("last_used_at").map_err(err)?,
         created_at: row.try_get("created_at").map_err(err)?,
         updated_at: row.try_get("updated_at").map_err(err)?,
     })
@@ -118,6 +126,36 @@ async fn insert_version(
     .await
     .map_err(|e| db_error(e, "store an agent version"))?;
     Ok(())
+}
+
+/// A new agent at version 1, with its audit entry; returns its id.
+async fn insert_agent(
+    tx: &mut Tx,
+    actor: &Actor,
+    tenant_id: Uuid,
+    row: &AgentRow,
+    sharing: Sharing,
+) -> StoreResult<Uuid> {
+    let id = Uuid::now_v7();
+    let at = now();
+    sqlx::query(
+        "INSERT INTO agents (tenant_id, id, name, description, current_version, sharing, \
+         tags, category, created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $8)",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(&row.name)
+    .bind(&row.description)
+    .bind(sharing.as_str())
+    .bind(&row.tags)
+    .bind(row.category.as_deref())
+    .bind(at)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "create an agent"))?;
+    insert_version(tx, tenant_id, id, 1, &row.config, actor, None).await?;
+    write_audit(tx, tenant_id, actor, &row.audit(id)).await?;
+    Ok(id)
 }
 
 /// The tenant's own agent, locked for the rest of the transaction when
@@ -169,33 +207,10 @@ impl AgentStore for PgStore {
         &self,
         actor: &Actor,
         tenant_id: Uuid,
-        name: &str,
-        description: &str,
-        config: &AgentConfig,
+        row: &AgentRow,
     ) -> StoreResult<Agent> {
-        let id = Uuid::now_v7();
-        let at = now();
         let mut tx = self.tenant_tx(tenant_id).await?;
-        sqlx::query(
-            "INSERT INTO agents (tenant_id, id, name, description, current_version, sharing, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, 1, 'private', $5, $5)",
-        )
-        .bind(tenant_id)
-        .bind(id)
-        .bind(name)
-        .bind(description)
-        .bind(at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "create an agent"))?;
-        insert_version(&mut tx, tenant_id, id, 1, config, actor, None).await?;
-        let entry = AuditEntry {
-            action: "agent.create",
-            resource: "agent",
-            resource_id: id.to_string(),
-            changes: json!({ "name": name, "model": config.model, "version": 1 }),
-        };
-        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        let id = insert_agent(&mut tx, actor, tenant_id, row, Sharing::Private).await?;
         let agent = owned_in(&mut tx, tenant_id, id, false).await?;
         tx.commit()
             .await
@@ -233,12 +248,14 @@ impl AgentStore for PgStore {
             version,
             name,
             description,
+            tags,
+            category,
             audit: entry,
             ..
         } = plan;
         sqlx::query(
             "UPDATE agents SET name = $1, description = $2, current_version = $3, \
-             updated_at = $4 WHERE tenant_id = $5 AND id = $6",
+             updated_at = $4, tags = $7, category = $8 WHERE tenant_id = $5 AND id = $6",
         )
         .bind(&name)
         .bind(&description)
@@ -246,6 +263,8 @@ impl AgentStore for PgStore {
         .bind(now())
         .bind(tenant_id)
         .bind(id)
+        .bind(&tags)
+        .bind(category.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(|e| db_error(e, "update an agent"))?;
@@ -375,5 +394,60 @@ impl AgentStore for PgStore {
             .await
             .map_err(|e| db_error(e, "commit a sharing change"))?;
         Ok(agent)
+    }
+
+    async fn seed_agent_library(&self) -> StoreResult<Vec<&'static str>> {
+        let mut tx = self.tenant_tx(PLATFORM_TENANT).await?;
+        let mut seeded = Vec::new();
+        for starter in &STARTERS {
+            // The record first: a key seeded before (even if its agent was
+            // deleted since) inserts nothing. Servers starting together
+            // wait on the key's unique index; the later ones insert nothing.
+            let fresh = sqlx::query(
+                "INSERT INTO agent_library_seeds (tenant_id, key, seeded_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(PLATFORM_TENANT)
+            .bind(starter.key)
+            .bind(now())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "record a seeded starter agent"))?
+            .rows_affected()
+                == 1;
+            if fresh {
+                let row = AgentRow::starter(starter);
+                insert_agent(
+                    &mut tx,
+                    &Actor::system(),
+                    PLATFORM_TENANT,
+                    &row,
+                    Sharing::Global,
+                )
+                .await?;
+                seeded.push(starter.key);
+            }
+        }
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit the starter agents"))?;
+        Ok(seeded)
+    }
+
+    async fn record_agent_use(&self, user: Uuid, owner: Uuid, id: Uuid) -> StoreResult<bool> {
+        // RLS lets the user read a shared agent but not write it; the
+        // function does this one increment as the owner (see its comment).
+        let mut tx = self.tenant_tx(user).await?;
+        let counted: bool = sqlx::query_scalar("SELECT public.sb_record_agent_use($1, $2, $3)")
+            .bind(owner)
+            .bind(id)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "count an agent's use"))?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an agent's use"))?;
+        Ok(counted)
     }
 }

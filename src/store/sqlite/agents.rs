@@ -10,13 +10,15 @@ use uuid::Uuid;
 
 use super::{db_error, now_ms, parse_uuid, to_dt, write_audit, SqliteStore};
 use crate::domain::{Agent, AgentConfig, AgentVersion, Sharing};
+use crate::store::agent_library::{PLATFORM_TENANT, STARTERS};
 use crate::store::{
-    plan_agent_change, Actor, AgentChange, AgentPlan, AgentStore, AuditEntry, StoreError,
+    plan_agent_change, Actor, AgentChange, AgentPlan, AgentRow, AgentStore, AuditEntry, StoreError,
     StoreResult,
 };
 
 const AGENT_SELECT: &str = "SELECT a.tenant_id, a.id, a.name, a.description, a.current_version, \
-     a.sharing, a.created_at, a.updated_at, t.name AS owner_name, v.system_prompt, v.model, \
+     a.sharing, a.created_at, a.updated_at, a.tags, a.category, a.use_count, a.last_used_at, \
+     t.name AS owner_name, v.system_prompt, v.model, \
      v.temperature, v.max_tokens, \
      (SELECT group_concat(s.shared_tenant_id) FROM agent_shares s \
         WHERE s.tenant_id = a.tenant_id AND s.agent_id = a.id) AS shares \
@@ -64,6 +66,14 @@ fn agent_from_row(row: &SqliteRow, viewer: Uuid) -> StoreResult<Agent> {
             .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad sharing {sharing:?}")))?,
         shared_with,
         read_only: !owner,
+        tags: serde_json::from_str(&row.try_get::<String, _>("tags").map_err(err)?)
+            .map_err(|e| StoreError::Other(anyhow::anyhow!("bad agent tags in store: {e}")))?,
+        category: row.try_get("category").map_err(err)?,
+        use_count: row.try_get::<i64, _>("use_count").map_err(err)?.max(0) as u64,
+        last_used_at: row
+            .try_get::<Option<i64>, _>("last_used_at")
+            .map_err(err)?
+            .map(to_dt),
         created_at: to_dt(row.try_get("created_at").map_err(err)?),
         updated_at: to_dt(row.try_get("updated_at").map_err(err)?),
     })
@@ -97,6 +107,42 @@ async fn insert_version(
     .await
     .map_err(|e| db_error(e, "store an agent version"))?;
     Ok(())
+}
+
+fn tags_json(tags: &[String]) -> StoreResult<String> {
+    serde_json::to_string(tags)
+        .map_err(|e| StoreError::Other(anyhow::anyhow!("cannot encode agent tags: {e}")))
+}
+
+/// A new agent at version 1, with its audit entry; returns its id.
+async fn insert_agent(
+    tx: &mut Transaction<'static, Sqlite>,
+    actor: &Actor,
+    tenant_id: Uuid,
+    row: &AgentRow,
+    sharing: Sharing,
+) -> StoreResult<Uuid> {
+    let id = Uuid::now_v7();
+    let at = now_ms();
+    sqlx::query(
+        "INSERT INTO agents (tenant_id, id, name, description, current_version, sharing, \
+         tags, category, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
+    )
+    .bind(tenant_id.to_string())
+    .bind(id.to_string())
+    .bind(&row.name)
+    .bind(&row.description)
+    .bind(sharing.as_str())
+    .bind(tags_json(&row.tags)?)
+    .bind(row.category.as_deref())
+    .bind(at)
+    .bind(at)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "create an agent"))?;
+    insert_version(tx, tenant_id, id, 1, &row.config, actor, None).await?;
+    write_audit(tx, tenant_id, actor, &row.audit(id)).await?;
+    Ok(id)
 }
 
 async fn owned_in(
@@ -143,33 +189,10 @@ impl AgentStore for SqliteStore {
         &self,
         actor: &Actor,
         tenant_id: Uuid,
-        name: &str,
-        description: &str,
-        config: &AgentConfig,
+        row: &AgentRow,
     ) -> StoreResult<Agent> {
-        let id = Uuid::now_v7();
         let (_writer, mut tx) = self.write().await?;
-        sqlx::query(
-            "INSERT INTO agents (tenant_id, id, name, description, current_version, sharing, \
-             created_at, updated_at) VALUES (?, ?, ?, ?, 1, 'private', ?, ?)",
-        )
-        .bind(tenant_id.to_string())
-        .bind(id.to_string())
-        .bind(name)
-        .bind(description)
-        .bind(now_ms())
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "create an agent"))?;
-        insert_version(&mut tx, tenant_id, id, 1, config, actor, None).await?;
-        let entry = AuditEntry {
-            action: "agent.create",
-            resource: "agent",
-            resource_id: id.to_string(),
-            changes: json!({ "name": name, "model": config.model, "version": 1 }),
-        };
-        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        let id = insert_agent(&mut tx, actor, tenant_id, row, Sharing::Private).await?;
         let agent = owned_in(&mut tx, tenant_id, id).await?;
         tx.commit()
             .await
@@ -207,15 +230,19 @@ impl AgentStore for SqliteStore {
             version,
             name,
             description,
+            tags,
+            category,
             audit: entry,
             ..
         } = plan;
         sqlx::query(
-            "UPDATE agents SET name = ?, description = ?, current_version = ?, updated_at = ? \
-             WHERE tenant_id = ? AND id = ?",
+            "UPDATE agents SET name = ?, description = ?, tags = ?, category = ?, \
+             current_version = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
         )
         .bind(&name)
         .bind(&description)
+        .bind(tags_json(&tags)?)
+        .bind(category.as_deref())
         .bind(version as i64)
         .bind(now_ms())
         .bind(tenant_id.to_string())
@@ -342,5 +369,65 @@ impl AgentStore for SqliteStore {
             .await
             .map_err(|e| db_error(e, "commit a sharing change"))?;
         Ok(agent)
+    }
+
+    async fn seed_agent_library(&self) -> StoreResult<Vec<&'static str>> {
+        let (_writer, mut tx) = self.write().await?;
+        let mut seeded = Vec::new();
+        for starter in &STARTERS {
+            // The record first: a key seeded before (even if its agent was
+            // deleted since) inserts nothing, and nothing is seeded again.
+            let fresh = sqlx::query(
+                "INSERT INTO agent_library_seeds (tenant_id, key, seeded_at) VALUES (?, ?, ?) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(PLATFORM_TENANT.to_string())
+            .bind(starter.key)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "record a seeded starter agent"))?
+            .rows_affected()
+                == 1;
+            if fresh {
+                let row = AgentRow::starter(starter);
+                insert_agent(
+                    &mut tx,
+                    &Actor::system(),
+                    PLATFORM_TENANT,
+                    &row,
+                    Sharing::Global,
+                )
+                .await?;
+                seeded.push(starter.key);
+            }
+        }
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit the starter agents"))?;
+        Ok(seeded)
+    }
+
+    async fn record_agent_use(&self, user: Uuid, owner: Uuid, id: Uuid) -> StoreResult<bool> {
+        let _writer = self.writer_turn().await;
+        // One statement, so concurrent uses never lose a count; the same
+        // visibility rule as VISIBLE_TO, for the user of the agent.
+        let done = sqlx::query(
+            "UPDATE agents SET use_count = use_count + 1, last_used_at = ?4 \
+             WHERE tenant_id = ?1 AND id = ?2 AND (tenant_id = ?3 \
+               OR (sharing = 'global' AND EXISTS (SELECT 1 FROM tenants t \
+                    WHERE t.id = agents.tenant_id AND t.is_platform = 1)) \
+               OR (sharing = 'selective' AND EXISTS (SELECT 1 FROM agent_shares s \
+                    WHERE s.tenant_id = agents.tenant_id AND s.agent_id = agents.id \
+                      AND s.shared_tenant_id = ?3)))",
+        )
+        .bind(owner.to_string())
+        .bind(id.to_string())
+        .bind(user.to_string())
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "count an agent's use"))?;
+        Ok(done.rows_affected() == 1)
     }
 }

@@ -241,6 +241,10 @@ impl Fixture {
                 };
                 status(client.share_agent(t, self.agent().await, &change).await, ok)
             }
+            Route::CopyAgent => {
+                let copy = switchboard::domain::AgentCopy::default();
+                status(client.copy_agent(t, self.agent().await, &copy).await, ok)
+            }
             Route::ListWorkspaces => status(client.list_workspaces(t).await, ok),
             Route::CreateWorkspace => {
                 status(client.create_workspace(t, &new_workspace(n)).await, ok)

@@ -41,10 +41,15 @@ impl Fixture {
             max_tokens: 100,
         };
         let actor = Actor::system();
-        let a = self
-            .app
-            .store
-            .create_agent(&actor, self.tenant_id, &new.name, "", &config);
+        let row = switchboard::store::AgentRow {
+            name: new.name,
+            description: String::new(),
+            config,
+            tags: Vec::new(),
+            category: None,
+            copied_from: None,
+        };
+        let a = self.app.store.create_agent(&actor, self.tenant_id, &row);
         a.await.unwrap().id
     }
 
