@@ -36,6 +36,8 @@ mod disclosure;
 mod keys;
 #[path = "console/leads.rs"]
 mod leads;
+#[path = "console/library.rs"]
+mod library;
 #[path = "console/notifications.rs"]
 mod notifications;
 #[path = "console/onboarding.rs"]

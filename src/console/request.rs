@@ -158,6 +158,11 @@ pub enum Request {
         id: Uuid,
         change: SharingChange,
     },
+    /// "Use as template": a private copy in the tenant.
+    CopyAgent {
+        tenant: String,
+        id: Uuid,
+    },
     ListWorkspaces {
         tenant: String,
     },
@@ -558,6 +563,11 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         Request::ShareAgent { tenant, id, change } => {
             Response::AgentShared(client.share_agent(&tenant, id, &change).await)
         }
+        Request::CopyAgent { tenant, id } => Response::AgentCreated(
+            client
+                .copy_agent(&tenant, id, &crate::domain::AgentCopy::default())
+                .await,
+        ),
         Request::ListWorkspaces { tenant } => {
             Response::Workspaces(client.list_workspaces(&tenant).await)
         }

@@ -52,11 +52,22 @@ pub(super) fn mixed_agents() -> Vec<Agent> {
     triage.shared_with = vec![Uuid::from_u128(2)];
     triage.version = 1;
     triage.config.model = "ollama/llama3.2".into();
-    vec![
-        agent(201, "Receptionist", "Open Arms", false),
-        triage,
-        agent(203, "Qualifier", "Platform", true),
-    ]
+    let mut receptionist = agent(201, "Receptionist", "Open Arms", false);
+    receptionist.tags = vec!["front-desk".into()];
+    receptionist.category = Some("Inbound".into());
+    receptionist.use_count = 7;
+    receptionist.last_used_at = Some(at(24, 9, 0));
+    let mut qualifier = agent(203, "Qualifier", "Platform", true);
+    qualifier.tags = vec!["qualification".into(), "sales".into(), "triage".into()];
+    qualifier.category = Some("Sales".into());
+    qualifier.use_count = 12_345;
+    qualifier.last_used_at = Some(at(25, 15, 58));
+    vec![receptionist, triage, qualifier]
+}
+
+/// The clock the agents snapshots are drawn against.
+pub(super) fn snapshot_now() -> chrono::DateTime<Utc> {
+    at(25, 16, 2)
 }
 
 pub(super) fn versions() -> Vec<AgentVersion> {
@@ -158,7 +169,7 @@ pub fn models() -> Vec<ModelInfo> {
     ]
 }
 
-fn agents_loaded() -> App {
+pub(super) fn agents_loaded() -> App {
     let mut app = loaded();
     let id = open_agents(&mut app);
     app.on_response(id, Response::Agents(Ok(mixed_agents())));
@@ -254,17 +265,25 @@ fn diff_replays_to_both_texts() {
 
 #[test]
 fn snapshot_agents_table() {
-    let app = agents_loaded();
+    let mut app = agents_loaded();
+    app.now = snapshot_now();
     let screen = render(&app, 80, 24);
+    // At 80 columns: the library mark, category, tags, uses and last use;
+    // model, version and owner wait for a wider terminal.
     for text in [
         "Receptionist",
-        "v3",
+        "◆ Qualifier",
+        "global",
         "selective",
-        "Platform (shared)",
-        "ollama/llama3.2",
+        "Sales",
+        "12.3k",
+        "4m ago",
+        "never",
+        "qualification",
     ] {
         assert!(screen.contains(text), "{text} missing:\n{screen}");
     }
+    assert!(!screen.contains("ollama/llama3.2"), "{screen}");
     insta::assert_snapshot!(screen);
 }
 
@@ -522,7 +541,9 @@ fn editing_a_shared_agent_is_refused_locally() {
         .last()
         .map(|t| t.text.clone())
         .unwrap_or_default();
-    assert!(toast.contains("shared by Platform"), "{toast}");
+    assert!(toast.contains("global library"), "{toast}");
+    assert!(toast.contains("read-only"), "{toast}");
+    assert!(toast.contains("Press c to use it as a template"), "{toast}");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use super::diff::line_diff;
-use super::{AgentDetail, AgentsView, DetailFocus, VersionDiff};
+use super::{is_library, AgentDetail, AgentsView, DetailFocus, VersionDiff};
 use crate::console::action::Action;
 use crate::console::app::{App, Confirmable, FormPurpose, Load, Modal, Pane, Slot};
 use crate::console::effect::{Effect, Request};
@@ -162,20 +162,61 @@ impl App {
         (out, false)
     }
 
-    /// Refuses a change to an agent shared with us, saying whose it is.
+    /// Refuses a change to an agent shared with us, saying whose it is and
+    /// how to get a copy of one's own.
     fn refuse_read_only(&mut self, a: &Agent, what: &str) -> bool {
         if a.read_only {
+            let key = self.keymap.key_label(Context::AgentList, "template");
+            let whose = if is_library(a) {
+                "is in the global library".to_string()
+            } else {
+                format!("is shared by {}", a.owner_name)
+            };
             self.toast(Toast::error(format!(
-                "{} is shared by {} and read-only here; only {} can {what} it",
-                a.name, a.owner_name, a.owner_name
+                "{} {whose} and read-only here; only {} can {what} it. \
+                 Press {key} to use it as a template (a copy of your own)",
+                a.name, a.owner_name
             )));
         }
         a.read_only
     }
 
-    /// The actions that work on one agent, from the list or its detail.
-    fn agent_action(&mut self, tenant: Uuid, a: Agent, action: &Action) -> bool {
+    /// "Use as template": a private copy in the tenant, selected when it
+    /// arrives (see `Response::AgentCreated`).
+    fn copy_agent(&mut self, tenant: Uuid, a: &Agent) -> Vec<Effect> {
+        let req = Request::CopyAgent {
+            tenant: tenant.to_string(),
+            id: a.id,
+        };
+        self.send_about(
+            req,
+            None,
+            &format!("Copied {} into this tenant as a private agent", a.name),
+            &format!("Could not copy {}", a.name),
+            Some(tenant),
+            None,
+        )
+    }
+
+    /// The next order of the list, staying on the same agent.
+    fn resort_agents(&mut self) {
+        let v = &mut self.agents;
+        v.sort = v.sort.next();
+        let keep = v.selected_agent().map(|a| a.id);
+        let sort = v.sort;
+        if let Some(list) = v.agents.loaded_mut() {
+            sort.apply(list);
+        }
+        if let Some(i) = keep.and_then(|id| v.items().iter().position(|a| a.id == id)) {
+            v.selected = i;
+        }
+    }
+
+    /// The actions that work on one agent, from the list or its detail;
+    /// `None` for an action that is not one of them.
+    fn agent_action(&mut self, tenant: Uuid, a: Agent, action: &Action) -> Option<Vec<Effect>> {
         match action {
+            Action::Copy => return Some(self.copy_agent(tenant, &a)),
             Action::Edit => {
                 if !self.refuse_read_only(&a, "edit") {
                     self.open_form(FormPurpose::EditAgent { tenant, id: a.id });
@@ -201,9 +242,9 @@ impl App {
                     });
                 }
             }
-            _ => return false,
+            _ => return None,
         }
-        true
+        Some(Vec::new())
     }
 
     pub(crate) fn update_agents(&mut self, action: Action) -> Vec<Effect> {
@@ -223,9 +264,13 @@ impl App {
             return Vec::new();
         }
         if let Some(a) = self.agents.selected_agent().cloned() {
-            if self.agent_action(tenant, a, &action) {
-                return Vec::new();
+            if let Some(effects) = self.agent_action(tenant, a, &action) {
+                return effects;
             }
+        }
+        if action == Action::SortNext {
+            self.resort_agents();
+            return Vec::new();
         }
         let rows = self.agents.items().len();
         let v = &mut self.agents;
@@ -334,9 +379,7 @@ impl App {
                 self.requests.latest.remove(&Slot::AgentVersions);
             }
             (Action::Retry, _) => return self.load_versions(agent.id),
-            (other, _) => {
-                self.agent_action(tenant, agent, &other);
-            }
+            (other, _) => return self.agent_action(tenant, agent, &other).unwrap_or_default(),
         }
         Vec::new()
     }

@@ -38,6 +38,22 @@ pub(crate) fn bindings() -> Vec<Default_> {
         ("new", C::AgentList, &["n"], A::New, "new agent", true),
         ("edit", C::AgentList, &["e"], A::Edit, "edit", true),
         ("share", C::AgentList, &["S"], A::Share, "share", true),
+        (
+            "template",
+            C::AgentList,
+            &["c"],
+            A::Copy,
+            "use as template",
+            false,
+        ),
+        (
+            "sort",
+            C::AgentList,
+            &["o"],
+            A::SortNext,
+            "sort: name/uses/last used",
+            false,
+        ),
         ("remove", C::AgentList, &["d"], A::Remove, "delete", true),
         ("refresh", C::AgentList, &["r"], A::Retry, "reload", false),
         (
@@ -66,6 +82,14 @@ pub(crate) fn bindings() -> Vec<Default_> {
         ),
         ("edit", C::AgentDetail, &["e"], A::Edit, "edit", true),
         ("share", C::AgentDetail, &["S"], A::Share, "share", true),
+        (
+            "template",
+            C::AgentDetail,
+            &["c"],
+            A::Copy,
+            "use as template",
+            false,
+        ),
         ("remove", C::AgentDetail, &["d"], A::Remove, "delete", false),
         (
             "refresh",

@@ -83,6 +83,8 @@ pub struct AgentsView {
     pub open_when_loaded: Option<String>,
     /// The models the server's providers offer, for the agent form.
     pub models: Vec<crate::domain::ModelInfo>,
+    /// The list's order (`o` moves to the next).
+    pub sort: crate::domain::AgentSort,
 }
 
 impl AgentsView {
@@ -110,6 +112,12 @@ impl AgentsView {
             .find(|a| a.name == name)
             .or_else(|| items.iter().find(|a| a.name.eq_ignore_ascii_case(name)))
     }
+}
+
+/// Whether an agent is one of the platform's global library, which every
+/// tenant sees read-only (the platform tenant itself sees it as its own).
+pub fn is_library(a: &Agent) -> bool {
+    a.sharing == Sharing::Global
 }
 
 /// How an agent's owner is shown: a shared agent says it is not ours.

@@ -37,8 +37,10 @@ impl App {
                 self.toast(Toast::success(flight.ok.clone()));
                 if here {
                     let agent_id = a.id;
+                    let sort = self.agents.sort;
                     if let Some(list) = self.agents.agents.loaded_mut() {
                         list.push(a);
+                        sort.apply(list);
                     }
                     if let Some(i) = self.agents.items().iter().position(|x| x.id == agent_id) {
                         self.agents.selected = i;
@@ -106,10 +108,11 @@ impl App {
         Vec::new()
     }
 
-    fn on_agents(&mut self, list: Vec<Agent>) -> Vec<Effect> {
+    fn on_agents(&mut self, mut list: Vec<Agent>) -> Vec<Effect> {
         // Stay on the same agent across a reload when it is still listed.
         let keep = self.agents.selected_agent().map(|a| a.id);
         let n = list.len();
+        self.agents.sort.apply(&mut list);
         self.agents.agents = Load::Loaded(list);
         let v = &mut self.agents;
         v.selected = keep
