@@ -213,8 +213,8 @@ impl AgentSort {
         agents.sort_by(|a, b| (a.read_only, &a.name).cmp(&(b.read_only, &b.name)));
         match self {
             AgentSort::Name => {}
-            AgentSort::Uses => agents.sort_by(|a, b| b.use_count.cmp(&a.use_count)),
-            AgentSort::LastUsed => agents.sort_by(|a, b| b.last_used_at.cmp(&a.last_used_at)),
+            AgentSort::Uses => agents.sort_by_key(|a| std::cmp::Reverse(a.use_count)),
+            AgentSort::LastUsed => agents.sort_by_key(|a| std::cmp::Reverse(a.last_used_at)),
         }
     }
 

@@ -163,6 +163,20 @@ async fn request_schemas_carry_the_rules_the_server_applies() {
         assert!(category["pattern"].is_string(), "{schema}: {category}");
     }
     assert_eq!(prop("AgentCopy", "name")["maxLength"], 80);
+    // All optional, as the server reads them.
+    for (schema, field) in [
+        ("NewAgent", "tags"),
+        ("NewAgent", "category"),
+        ("AgentPatch", "tags"),
+        ("AgentPatch", "category"),
+        ("AgentCopy", "name"),
+    ] {
+        let required = schemas[schema]["required"].as_array().cloned();
+        assert!(
+            !required.unwrap_or_default().contains(&json!(field)),
+            "{schema}.{field} is optional"
+        );
+    }
     assert_eq!(prop("PasswordChange", "new_password")["minLength"], 8);
     assert_eq!(prop("NewNote", "body")["maxLength"], 5000);
     assert_eq!(
