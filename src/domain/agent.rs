@@ -275,7 +275,7 @@ fn category_schema() -> utoipa::openapi::schema::Object {
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .max_length(Some(MAX_CATEGORY_CHARS))
-        .pattern(Some(super::eval::NOT_BLANK))
+        .pattern(Some(super::validate::NOT_BLANK))
         .description(Some(
             "A short heading the agent is filed under, 1 to 40 characters (e.g. Sales).",
         ))
