@@ -591,6 +591,8 @@ fn api_key_is_shown_once_and_copied_with_osc52_effect() {
         created_at: Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap(),
         last_used_at: None,
         revoked_at: None,
+        expires_at: None,
+        replaced_by: None,
     };
     let secret = "sbk_ab12SECRETSECRETSECRETSECRETwxyz".to_string();
     app.on_response(

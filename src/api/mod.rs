@@ -31,7 +31,7 @@ use crate::domain::{
     ImportReport, IngestReceipt, Invitation, Lead, LeadInput, LeadPatch, LeadQuery, LoginRequest,
     LoginResponse, Me, Member, MemberAdded, MemberPermissions, NewAgent, NewApiKey, NewInvitation,
     NewMember, NewNote, NewTenant, NewWorkspace, Page, PageQuery, Problem, ProblemKind, Role,
-    RoleChange, SharingChange, Tenant, TenantPatch, TimelineEntry, Usage, Workspace,
+    RoleChange, RotateApiKey, RotatedApiKey, SharingChange, Tenant, TenantPatch, TimelineEntry, Usage, Workspace,
     WorkspacePatch,
 };
 
@@ -494,6 +494,21 @@ impl Client {
     pub async fn revoke_api_key(&self, tenant: &str, id: Uuid) -> ApiResult<()> {
         self.delete(&format!("/api/v1/tenants/{tenant}/api-keys/{id}"))
             .await
+    }
+
+    /// Replaces the key with a new one (shown only in this answer); the old
+    /// one keeps working for `overlap_minutes` (0: revoked at once).
+    pub async fn rotate_api_key(
+        &self,
+        tenant: &str,
+        id: Uuid,
+        overlap_minutes: u32,
+    ) -> ApiResult<RotatedApiKey> {
+        self.post(
+            &format!("/api/v1/tenants/{tenant}/api-keys/{id}/rotate"),
+            &RotateApiKey { overlap_minutes },
+        )
+        .await
     }
 
     // audit

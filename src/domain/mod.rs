@@ -34,7 +34,10 @@ pub use agent::{
 pub use analytics::{
     Analytics, AnalyticsQuery, DayCount, NamedCount, ResponseTimes, SlaSummary, TenantOverview,
 };
-pub use api_key::{ApiKey, ApiKeyScope, CreatedApiKey, NewApiKey};
+pub use api_key::{
+    ApiKey, ApiKeyScope, ApiKeyState, CreatedApiKey, NewApiKey, RotateApiKey, RotatedApiKey,
+    MAX_ROTATION_OVERLAP_MINUTES,
+};
 pub use audit::{AuditEvent, AuditFilter};
 pub use auth::{LoginRequest, LoginResponse, Me, MembershipSummary, PasswordChange, User};
 pub use conversion::{Conversion, FunnelLead, SourceConversion, StageConversion, StageMove};

@@ -65,7 +65,7 @@ fn suspended() -> ApiError {
     )
 }
 
-const BAD_KEY: &str = "the API key is missing, unknown or revoked; send a valid key as `Authorization: Bearer sbk_…` or `X-Api-Key`";
+const BAD_KEY: &str = "the API key is missing, unknown, revoked or expired; send a valid key as `Authorization: Bearer sbk_…` or `X-Api-Key`";
 
 #[utoipa::path(post, path = "/api/v1/ingest/leads", tag = "ingest", request_body = LeadInput,
     params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "retries with the same key return the first result")),
@@ -80,11 +80,13 @@ pub async fn ingest(
     body: Bytes,
 ) -> ApiResult<Response> {
     let key = api_key(&headers).ok_or(ApiError::Unauthorized(BAD_KEY))?;
+    let now = state.clock.now();
+    // A rotated key past its overlap is refused exactly as a revoked one.
     let (owner, tenant) = state
         .store
         .ingest_context(&secret::hash(key))
         .await?
-        .filter(|(o, _)| !o.revoked)
+        .filter(|(o, _)| o.accepts(now))
         .ok_or(ApiError::Unauthorized(BAD_KEY))?;
     if let Some(retry_after) = state.ingest_limiter.check(owner.key_id) {
         return Err(ApiError::RateLimited { retry_after });
@@ -113,7 +115,6 @@ pub async fn ingest(
         errors: vec![crate::domain::FieldError::new("body", e.to_string())],
     })?;
     let input = input.normalized().map_err(ApiError::invalid)?;
-    let now = state.clock.now();
     let (sla_due_at, sla_at_risk_at) = tenant.settings.sla_clock(now);
     let row = NewLeadRow {
         spam_reason: spam_reason(&input, &tenant.settings.spam_keywords),

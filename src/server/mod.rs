@@ -274,6 +274,10 @@ pub fn app(state: AppState) -> Router {
             get(api_keys::list).post(api_keys::create),
         )
         .route("/tenants/{tenant}/api-keys/{id}", delete(api_keys::revoke))
+        .route(
+            "/tenants/{tenant}/api-keys/{id}/rotate",
+            post(api_keys::rotate),
+        )
         .route("/tenants/{tenant}/audit", get(api_keys::audit))
         .route("/ingest/leads", post(ingest::ingest))
         .route("/leads", get(queue::list))

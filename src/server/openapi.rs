@@ -22,7 +22,7 @@ use crate::domain::*;
         members::list, members::add, members::change_role, members::remove,
         members::permissions, members::set_permissions,
         members::list_invitations, members::invite, members::revoke_invitation, members::accept,
-        api_keys::list, api_keys::create, api_keys::revoke, api_keys::audit,
+        api_keys::list, api_keys::create, api_keys::revoke, api_keys::rotate, api_keys::audit,
         ingest::ingest,
         leads::list, leads::create, leads::get, leads::update, leads::delete, leads::add_note,
         leads::timeline, leads::bulk, leads::usage, events::stream, queue::list,

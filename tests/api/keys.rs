@@ -1,7 +1,15 @@
-use sqlx::Connection;
-use switchboard::domain::{secret, ApiKeyScope, NewApiKey, PageQuery, Role, Tier};
+use std::sync::Arc;
 
-use crate::common::{spawn, TestApp};
+use chrono::{Duration, TimeZone, Utc};
+use sqlx::Connection;
+use switchboard::domain::{
+    secret, ApiKeyScope, ApiKeyState, Channel, CreatedApiKey, NewApiKey, NewWorkspace, PageQuery,
+    Role, Tier,
+};
+use switchboard::server::clock::ManualClock;
+use switchboard::server::ServerSettings;
+
+use crate::common::{lead, spawn, spawn_with_clock, TestApp};
 
 /// What the database holds for the tenant's one key: its stored hash, how
 /// many columns hold the plain key, how many audit entries mention it.
@@ -215,4 +223,292 @@ async fn the_audit_log_paginates_newest_first() {
     assert!(second.items[0].created_at <= first.items[1].created_at);
     assert_eq!(second.items[0].id, all[2].id);
     assert_eq!(all.last().unwrap().action, "tenant.create");
+}
+
+/// How many audit entries of the tenant hold `needle` anywhere in their
+/// changes, read straight from the database.
+async fn audit_mentions(app: &TestApp, tenant: uuid::Uuid, needle: &str) -> i64 {
+    let pattern = format!("%{needle}%");
+    if let Some(owner) = &app.owner_url {
+        let mut db = sqlx::PgConnection::connect(owner).await.unwrap();
+        return sqlx::query_scalar(
+            "SELECT count(*) FROM audit_events WHERE tenant_id = $1 AND changes::text LIKE $2",
+        )
+        .bind(tenant)
+        .bind(&pattern)
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    }
+    let mut db = sqlx::SqliteConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE tenant_id = ? AND changes LIKE ?")
+        .bind(tenant.to_string())
+        .bind(&pattern)
+        .fetch_one(&mut db)
+        .await
+        .unwrap()
+}
+
+fn detail_of(err: &switchboard::api::ApiError) -> String {
+    err.problem()
+        .and_then(|p| p.detail.clone())
+        .unwrap_or_default()
+}
+
+async fn key_for(app: &TestApp, slug: &str, workspace_id: Option<uuid::Uuid>) -> CreatedApiKey {
+    app.admin
+        .create_api_key(
+            slug,
+            &NewApiKey {
+                name: "Website form".into(),
+                scope: None,
+                workspace_id,
+            },
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_rotated_key_works_through_its_overlap_and_is_refused_after() {
+    let start = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let app = spawn_with_clock(ServerSettings::default(), clock.clone()).await;
+    let t = app.tenant("Open Arms", Tier::Pro).await;
+    let ws = app
+        .admin
+        .create_workspace(
+            "open-arms",
+            &NewWorkspace {
+                name: "Website".into(),
+                channel: Channel::WebForm,
+                agent_id: None,
+                strategy_active: false,
+            },
+        )
+        .await
+        .unwrap();
+    let old = key_for(&app, "open-arms", Some(ws.id)).await;
+    let anon = app.anon();
+    anon.ingest_lead(&old.key, &lead("Before Rotation"), None)
+        .await
+        .unwrap();
+
+    let rotated = app
+        .admin
+        .rotate_api_key("open-arms", old.api_key.id, 60)
+        .await
+        .unwrap();
+    // The new key: another secret, the old one's name, scope and workspace.
+    assert_ne!(rotated.key, old.key);
+    assert!(rotated.key.starts_with(&rotated.api_key.prefix));
+    assert_eq!(rotated.api_key.name, "Website form");
+    assert_eq!(rotated.api_key.scope, ApiKeyScope::LeadsIngest);
+    assert_eq!(rotated.api_key.workspace_id, Some(ws.id));
+    assert_eq!(rotated.api_key.state(start), ApiKeyState::Active);
+    // The old key: replaced, expiring at now + 60 minutes.
+    let until = start + Duration::minutes(60);
+    assert_eq!(rotated.previous.id, old.api_key.id);
+    assert_eq!(rotated.previous.replaced_by, Some(rotated.api_key.id));
+    assert_eq!(rotated.previous.expires_at, Some(until));
+    assert!(rotated.previous.revoked_at.is_none());
+
+    // The list says the same, and never holds either secret.
+    let listed = app
+        .admin
+        .list_api_keys("open-arms", &PageQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 2);
+    let json = serde_json::to_string(&listed).unwrap();
+    assert!(!json.contains(&old.key) && !json.contains(&rotated.key));
+    let listed_old = listed
+        .items
+        .iter()
+        .find(|k| k.id == old.api_key.id)
+        .unwrap();
+    assert_eq!(listed_old.expires_at, Some(until));
+    assert_eq!(listed_old.replaced_by, Some(rotated.api_key.id));
+
+    // Within the overlap both keys post leads, into the bound workspace.
+    clock.advance(Duration::minutes(59));
+    let during = anon
+        .ingest_lead(&old.key, &lead("During Overlap"), None)
+        .await
+        .unwrap();
+    let lead_in = app.admin.lead("open-arms", during.id).await.unwrap();
+    assert_eq!(lead_in.workspace_id, Some(ws.id));
+    anon.ingest_lead(&rotated.key, &lead("New Key Early"), None)
+        .await
+        .unwrap();
+
+    // At the end of the overlap the old key answers as a revoked one does.
+    clock.advance(Duration::minutes(1));
+    let expired = anon
+        .ingest_lead(&old.key, &lead("After Overlap"), None)
+        .await
+        .unwrap_err();
+    assert_eq!(expired.status(), Some(401));
+    anon.ingest_lead(&rotated.key, &lead("New Key Later"), None)
+        .await
+        .unwrap();
+    let other = key_for(&app, "open-arms", None).await;
+    app.admin
+        .revoke_api_key("open-arms", other.api_key.id)
+        .await
+        .unwrap();
+    let revoked = anon
+        .ingest_lead(&other.key, &lead("Revoked Key"), None)
+        .await
+        .unwrap_err();
+    assert_eq!(revoked.status(), Some(401));
+    assert_eq!(
+        serde_json::to_value(expired.problem().unwrap()).unwrap(),
+        serde_json::to_value(revoked.problem().unwrap()).unwrap(),
+        "an expired key is not told apart from a revoked one"
+    );
+
+    // An expired key cannot be rotated again.
+    let again = app
+        .admin
+        .rotate_api_key("open-arms", old.api_key.id, 60)
+        .await
+        .unwrap_err();
+    assert_eq!(again.status(), Some(409));
+    assert!(detail_of(&again).contains("expired"), "{again:?}");
+
+    // The audit entry names the new key, never a secret.
+    let audit = app
+        .admin
+        .list_audit("open-arms", &PageQuery::default())
+        .await
+        .unwrap();
+    let entry = audit
+        .items
+        .iter()
+        .find(|e| e.action == "api_key.rotate")
+        .expect("a rotation entry");
+    assert_eq!(entry.resource_id, old.api_key.id.to_string());
+    assert_eq!(
+        entry.changes["replaced_by"],
+        serde_json::json!(rotated.api_key.id)
+    );
+    assert_eq!(entry.changes["overlap_minutes"], 60);
+    let audit_json = serde_json::to_string(&audit).unwrap();
+    for secret in [&old.key, &rotated.key] {
+        assert!(!audit_json.contains(secret.as_str()));
+        assert_eq!(audit_mentions(&app, t.id, &secret[10..]).await, 0);
+        assert_eq!(audit_mentions(&app, t.id, &secret::hash(secret)).await, 0);
+    }
+}
+
+#[tokio::test]
+async fn a_zero_overlap_revokes_the_old_key_at_once() {
+    let app = spawn().await;
+    app.tenant("Open Arms", Tier::Pro).await;
+    let old = key_for(&app, "open-arms", None).await;
+    let rotated = app
+        .admin
+        .rotate_api_key("open-arms", old.api_key.id, 0)
+        .await
+        .unwrap();
+    assert!(rotated.previous.revoked_at.is_some());
+    assert_eq!(rotated.previous.replaced_by, Some(rotated.api_key.id));
+    let anon = app.anon();
+    let err = anon
+        .ingest_lead(&old.key, &lead("Too Late"), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(401));
+    anon.ingest_lead(&rotated.key, &lead("New Key"), None)
+        .await
+        .unwrap();
+    // Revoked: rotating it again is a conflict that says why.
+    let err = app
+        .admin
+        .rotate_api_key("open-arms", old.api_key.id, 0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert!(detail_of(&err).contains("revoked"), "{err:?}");
+}
+
+#[tokio::test]
+async fn rotating_is_refused_for_revoked_replaced_or_foreign_keys_and_long_overlaps() {
+    let app = spawn().await;
+    let a = app.tenant("Alpha", Tier::Pro).await;
+    app.tenant("Beta", Tier::Pro).await;
+    let (_, a_admin) = app.member(&a, "admin@a.test", Role::Admin).await;
+    let (_, a_agent) = app.member(&a, "agent@a.test", Role::Agent).await;
+    let bkey = key_for(&app, "beta", None).await;
+    let akey = key_for(&app, "alpha", None).await;
+
+    // Another tenant's key does not exist, by either path.
+    for slug in ["alpha", "beta"] {
+        let err = a_admin
+            .rotate_api_key(slug, bkey.api_key.id, 60)
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(404), "{slug}");
+    }
+    let bkeys = app
+        .admin
+        .list_api_keys("beta", &PageQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(bkeys.items.len(), 1, "nothing was made in Beta");
+    assert!(bkeys.items[0].expires_at.is_none());
+
+    // Same permission as creating a key.
+    let err = a_agent
+        .rotate_api_key("alpha", akey.api_key.id, 60)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+
+    // Past seven days: 422 naming the field and the limit.
+    let err = a_admin
+        .rotate_api_key("alpha", akey.api_key.id, 10_081)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    let problem = err.problem().unwrap();
+    let field = problem.field("overlap_minutes").expect("names the field");
+    assert!(field.contains("10080"), "{field}");
+
+    // Once rotated, a key is rotated through its replacement.
+    let rotated = a_admin
+        .rotate_api_key("alpha", akey.api_key.id, 10_080)
+        .await
+        .unwrap();
+    let err = a_admin
+        .rotate_api_key("alpha", akey.api_key.id, 60)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert!(detail_of(&err).contains("already rotated"));
+    a_admin
+        .rotate_api_key("alpha", rotated.api_key.id, 60)
+        .await
+        .unwrap();
+
+    // A revoked key is not rotated.
+    let revoked = key_for(&app, "alpha", None).await;
+    a_admin
+        .revoke_api_key("alpha", revoked.api_key.id)
+        .await
+        .unwrap();
+    let err = a_admin
+        .rotate_api_key("alpha", revoked.api_key.id, 60)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    let keys = app
+        .admin
+        .list_api_keys("alpha", &PageQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(keys.items.len(), 4, "two rotations made two keys, no more");
 }

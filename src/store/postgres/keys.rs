@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{db_error, id_cursor, ms, now, write_audit, PgStore};
+use super::{db_error, id_cursor, ms, now, write_audit, PgStore, Tx};
 use crate::domain::{ApiKey, AuditEvent, Page, PageQuery, Tenant};
 use crate::store::{
     Actor, ApiKeyRecord, ApiKeyStore, AuditEntry, AuditRecord, AuditStore, KeyOwner,
-    KeyOwnerRecord, NewApiKeyRow, StoreError, StoreResult, TenantRecord, AUDIT_COLUMNS,
-    KEY_COLUMNS,
+    KeyOwnerRecord, KeyRotation, NewApiKeyRow, RotatedKeys, StoreError, StoreResult, TenantRecord,
+    AUDIT_COLUMNS, KEY_COLUMNS,
 };
 
 /// A key's owner and its tenant, in one read.
@@ -41,26 +41,11 @@ impl ApiKeyStore for PgStore {
             created_at: now(),
             last_used_at: None,
             revoked_at: None,
+            expires_at: None,
+            replaced_by: None,
         };
         let mut tx = self.tenant_tx(tenant_id).await?;
-        sqlx::query(
-            "INSERT INTO api_keys (tenant_id, id, name, prefix, last_four, key_hash, scope, \
-             created_by, workspace_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(tenant_id)
-        .bind(key.id)
-        .bind(&key.name)
-        .bind(&key.prefix)
-        .bind(&key.last_four)
-        .bind(&row.key_hash)
-        .bind(key.scope.as_str())
-        .bind(key.created_by)
-        .bind(key.workspace_id)
-        .bind(key.created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "create an API key"))?;
+        insert_key(&mut tx, tenant_id, &key, &row.key_hash).await?;
         let entry = AuditEntry {
             action: "api_key.create",
             resource: "api_key",
@@ -136,11 +121,56 @@ impl ApiKeyStore for PgStore {
         Ok(key)
     }
 
+    async fn rotate_api_key(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        rotation: KeyRotation,
+    ) -> StoreResult<RotatedKeys> {
+        let mut tx = self.tenant_tx(tenant_id).await?;
+        // Locked: two rotations of one key at once make one new key.
+        let old = sqlx::query_as::<_, ApiKeyRecord>(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
+        ))
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "read an API key"))?
+        .map(ApiKey::from)
+        .ok_or(StoreError::NotFound)?;
+        rotation.check(&old)?;
+        let new = rotation.successor(&old, actor);
+        insert_key(&mut tx, tenant_id, &new, &rotation.key_hash).await?;
+        let revoked_at = rotation.revokes_at_once().then_some(rotation.now);
+        let old = sqlx::query_as::<_, ApiKeyRecord>(&format!(
+            "UPDATE api_keys SET replaced_by = $1, expires_at = $2, \
+             revoked_at = coalesce(revoked_at, $3) WHERE tenant_id = $4 AND id = $5 \
+             RETURNING {KEY_COLUMNS}"
+        ))
+        .bind(new.id)
+        .bind(rotation.old_expires_at())
+        .bind(revoked_at)
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map(ApiKey::from)
+        .map_err(|e| db_error(e, "expire a rotated API key"))?;
+        write_audit(&mut tx, tenant_id, actor, &rotation.audit(&old, &new)).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an API key rotation"))?;
+        Ok(RotatedKeys { new, old })
+    }
+
     /// Ingest learns the tenant from the key, so the lookup is cross-tenant:
     /// the owner's `sb_api_key_owner` answers it for one hash only.
     async fn api_key_owner(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>> {
         let row = sqlx::query_as::<_, KeyOwnerRecord>(
-            "SELECT tenant_id, id AS key_id, revoked, workspace_id FROM sb_api_key_owner($1)",
+            "SELECT tenant_id, id AS key_id, revoked, workspace_id, expires_at \
+             FROM sb_api_key_owner($1)",
         )
         .bind(key_hash)
         .fetch_optional(&self.pool)
@@ -151,7 +181,7 @@ impl ApiKeyStore for PgStore {
 
     async fn ingest_context(&self, key_hash: &str) -> StoreResult<Option<(KeyOwner, Tenant)>> {
         let row = sqlx::query_as::<_, IngestContextRecord>(
-            "SELECT k.tenant_id, k.id AS key_id, k.revoked, k.workspace_id, t.id, t.name, t.slug, \
+            "SELECT k.tenant_id, k.id AS key_id, k.revoked, k.workspace_id, k.expires_at, t.id, t.name, t.slug, \
              t.tier, t.status, t.is_platform, t.settings, t.created_at, \
              0::bigint AS users, 0::bigint AS leads_this_month \
              FROM sb_api_key_owner($1) k JOIN tenants t ON t.id = k.tenant_id",
@@ -187,6 +217,28 @@ impl ApiKeyStore for PgStore {
             .map_err(|e| db_error(e, "commit an API key's use"))?;
         Ok(())
     }
+}
+
+async fn insert_key(tx: &mut Tx, tenant_id: Uuid, key: &ApiKey, key_hash: &str) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO api_keys (tenant_id, id, name, prefix, last_four, key_hash, scope, \
+         created_by, workspace_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(tenant_id)
+    .bind(key.id)
+    .bind(&key.name)
+    .bind(&key.prefix)
+    .bind(&key.last_four)
+    .bind(key_hash)
+    .bind(key.scope.as_str())
+    .bind(key.created_by)
+    .bind(key.workspace_id)
+    .bind(key.created_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "create an API key"))?;
+    Ok(())
 }
 
 #[async_trait]

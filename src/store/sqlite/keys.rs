@@ -3,13 +3,15 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::{cursor, db_error, now_ms, to_dt, write_audit, SqliteStore};
 use crate::domain::{ApiKey, AuditEvent, Page, PageQuery, Tenant};
 use crate::store::{
     Actor, ApiKeyRecord, ApiKeyStore, AuditEntry, AuditRecord, AuditStore, KeyOwner,
-    KeyOwnerRecord, NewApiKeyRow, StoreError, StoreResult, TenantStore, AUDIT_COLUMNS, KEY_COLUMNS,
+    KeyOwnerRecord, KeyRotation, NewApiKeyRow, RotatedKeys, StoreError, StoreResult, TenantStore,
+    AUDIT_COLUMNS, KEY_COLUMNS,
 };
 
 #[async_trait]
@@ -31,25 +33,11 @@ impl ApiKeyStore for SqliteStore {
             created_at: to_dt(now_ms()),
             last_used_at: None,
             revoked_at: None,
+            expires_at: None,
+            replaced_by: None,
         };
         let (_writer, mut tx) = self.write().await?;
-        sqlx::query(
-            "INSERT INTO api_keys (tenant_id, id, name, prefix, last_four, key_hash, scope, \
-             created_by, workspace_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(tenant_id.to_string())
-        .bind(key.id.to_string())
-        .bind(&key.name)
-        .bind(&key.prefix)
-        .bind(&key.last_four)
-        .bind(&row.key_hash)
-        .bind(key.scope.as_str())
-        .bind(key.created_by.map(|u| u.to_string()))
-        .bind(key.workspace_id.map(|u| u.to_string()))
-        .bind(key.created_at.timestamp_millis())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "create an API key"))?;
+        insert_key(&mut tx, tenant_id, &key, &row.key_hash).await?;
         let entry = AuditEntry {
             action: "api_key.create",
             resource: "api_key",
@@ -120,10 +108,49 @@ impl ApiKeyStore for SqliteStore {
         Ok(key)
     }
 
+    async fn rotate_api_key(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        id: Uuid,
+        rotation: KeyRotation,
+    ) -> StoreResult<RotatedKeys> {
+        let (_writer, mut tx) = self.write().await?;
+        let old = read_key(&mut tx, tenant_id, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        rotation.check(&old)?;
+        let new = rotation.successor(&old, actor);
+        insert_key(&mut tx, tenant_id, &new, &rotation.key_hash).await?;
+        let revoked_at = rotation
+            .revokes_at_once()
+            .then(|| rotation.now.timestamp_millis());
+        sqlx::query(
+            "UPDATE api_keys SET replaced_by = ?, expires_at = ?, \
+             revoked_at = coalesce(revoked_at, ?) WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(new.id.to_string())
+        .bind(rotation.old_expires_at().timestamp_millis())
+        .bind(revoked_at)
+        .bind(tenant_id.to_string())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "expire a rotated API key"))?;
+        let old = read_key(&mut tx, tenant_id, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        write_audit(&mut tx, tenant_id, actor, &rotation.audit(&old, &new)).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_error(e, "commit an API key rotation"))?;
+        Ok(RotatedKeys { new, old })
+    }
+
     async fn api_key_owner(&self, key_hash: &str) -> StoreResult<Option<KeyOwner>> {
         let row = sqlx::query_as::<_, KeyOwnerRecord>(
-            "SELECT tenant_id, id AS key_id, revoked_at IS NOT NULL AS revoked, workspace_id \
-             FROM api_keys WHERE key_hash = ? AND scope = 'leads:ingest'",
+            "SELECT tenant_id, id AS key_id, revoked_at IS NOT NULL AS revoked, workspace_id, \
+             expires_at FROM api_keys WHERE key_hash = ? AND scope = 'leads:ingest'",
         )
         .bind(key_hash)
         .fetch_optional(&self.pool)
@@ -176,6 +203,48 @@ impl ApiKeyStore for SqliteStore {
             .map_err(|e| db_error(e, "commit an API key's use"))?;
         Ok(())
     }
+}
+
+async fn insert_key(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant_id: Uuid,
+    key: &ApiKey,
+    key_hash: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO api_keys (tenant_id, id, name, prefix, last_four, key_hash, scope, \
+         created_by, workspace_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(tenant_id.to_string())
+    .bind(key.id.to_string())
+    .bind(&key.name)
+    .bind(&key.prefix)
+    .bind(&key.last_four)
+    .bind(key_hash)
+    .bind(key.scope.as_str())
+    .bind(key.created_by.map(|u| u.to_string()))
+    .bind(key.workspace_id.map(|u| u.to_string()))
+    .bind(key.created_at.timestamp_millis())
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "create an API key"))?;
+    Ok(())
+}
+
+async fn read_key(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> StoreResult<Option<ApiKey>> {
+    let row = sqlx::query_as::<_, ApiKeyRecord>(&format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = ? AND id = ?"
+    ))
+    .bind(tenant_id.to_string())
+    .bind(id.to_string())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "read an API key"))?;
+    Ok(row.map(ApiKey::from))
 }
 
 #[async_trait]
