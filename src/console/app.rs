@@ -289,9 +289,11 @@ impl App {
         self.dirty |= self.notifications.on_history(user, saved);
     }
 
-    /// Sets the clock; redraws only when a countdown's minute changed.
+    /// Sets the clock; redraws only when a countdown's minute changed (the
+    /// leads' SLA, a rotated key's "expires in").
     pub fn set_now(&mut self, now: DateTime<Utc>) {
-        if self.pane == Pane::Leads && now.timestamp() / 60 != self.now.timestamp() / 60 {
+        let counting = matches!(self.pane, Pane::Leads | Pane::Tenants);
+        if counting && now.timestamp() / 60 != self.now.timestamp() / 60 {
             self.dirty = true;
         }
         self.now = now;

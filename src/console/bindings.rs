@@ -269,6 +269,15 @@ fn common() -> Vec<Default_> {
         ),
         ("new", C::ApiKeys, &["n"], A::New, "new API key", true),
         ("remove", C::ApiKeys, &["d"], A::Remove, "revoke key", true),
+        (
+            "rotate",
+            C::ApiKeys,
+            &["R"],
+            A::RotateSecret,
+            "rotate key",
+            // The selected key's panel names it; the footer keeps `w`.
+            false,
+        ),
         ("save", C::Form, &["ctrl-s"], A::Save, "save", true),
         ("cancel", C::Form, &["esc"], A::Cancel, "cancel", true),
         (

@@ -19,7 +19,8 @@ impl App {
             | FormPurpose::Invite(_)
             | FormPurpose::AddMember(_)
             | FormPurpose::ChangeRole { .. }
-            | FormPurpose::NewKey(_) => {
+            | FormPurpose::NewKey(_)
+            | FormPurpose::RotateKey { .. } => {
                 let built = tenants::form_fields(&purpose, &self.session, self.tenants.detail());
                 let Some(built) = built else { return };
                 built

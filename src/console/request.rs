@@ -12,8 +12,8 @@ use crate::domain::{Analytics, AnalyticsQuery, TenantOverview, Workflow, Workflo
 use crate::domain::{
     ApiKey, CreatedApiKey, CreatedInvitation, Grants, ImportReport, Invitation, KnowledgeDocument,
     Lead, LeadInput, LeadPatch, LeadQuery, Me, Member, MemberPermissions, NewApiKey, NewInvitation,
-    NewKnowledgeDocument, NewMember, NewNote, NewTenant, Page, Role, Tenant, TenantPatch,
-    TimelineEntry, Usage,
+    NewKnowledgeDocument, NewMember, NewNote, NewTenant, Page, Role, RotatedApiKey, Tenant,
+    TenantPatch, TimelineEntry, Usage,
 };
 
 /// Tenants are addressed by id: it survives a slug change.
@@ -66,6 +66,12 @@ pub enum Request {
     RevokeKey {
         tenant: String,
         id: Uuid,
+    },
+    /// Replaces a key; the old one works `overlap_minutes` more.
+    RotateKey {
+        tenant: String,
+        id: Uuid,
+        overlap_minutes: u32,
     },
     RevokeInvitation {
         tenant: String,
@@ -324,6 +330,7 @@ pub enum Response {
     MemberRemoved(ApiResult<()>),
     KeyCreated(ApiResult<CreatedApiKey>),
     KeyRevoked(ApiResult<()>),
+    KeyRotated(ApiResult<RotatedApiKey>),
     InvitationRevoked(ApiResult<()>),
     /// A page of leads; whether it is the first is known from the request.
     Leads(ApiResult<Page<Lead>>),
@@ -395,6 +402,7 @@ impl Response {
             | Response::KeyRevoked(r)
             | Response::InvitationRevoked(r) => r.as_ref().err(),
             Response::KeyCreated(r) => r.as_ref().err(),
+            Response::KeyRotated(r) => r.as_ref().err(),
             Response::Leads(r) => r.as_ref().err(),
             Response::LeadMembers(r) => r.as_ref().err(),
             Response::Lead(d) => d.lead.as_ref().err().or(d.timeline.as_ref().err()),
@@ -496,6 +504,11 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         Request::RevokeKey { tenant, id } => {
             Response::KeyRevoked(client.revoke_api_key(&tenant, id).await)
         }
+        Request::RotateKey {
+            tenant,
+            id,
+            overlap_minutes,
+        } => Response::KeyRotated(client.rotate_api_key(&tenant, id, overlap_minutes).await),
         Request::RevokeInvitation { tenant, id } => {
             Response::InvitationRevoked(client.revoke_invitation(&tenant, id).await)
         }

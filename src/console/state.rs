@@ -82,6 +82,11 @@ pub enum FormPurpose {
         user: Uuid,
     },
     NewKey(Uuid),
+    /// Rotate one key: asks how long the old one keeps working.
+    RotateKey {
+        tenant: Uuid,
+        id: Uuid,
+    },
     NewLead(Uuid),
     AddNote {
         tenant: Uuid,

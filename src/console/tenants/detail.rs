@@ -1,6 +1,7 @@
 //! One tenant's detail: its tabs, moving in them, and what each tab's keys
 //! open or ask to confirm.
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Checklist, TenantsView};
@@ -9,7 +10,8 @@ use crate::console::component::Cx;
 use crate::console::effect::{Effect, Request};
 use crate::console::keymap::Context;
 use crate::console::state::{Confirmable, FormPurpose, Load, Slot};
-use crate::domain::{ApiKey, Invitation, Member, Workspace};
+use crate::console::widgets::toast::Toast;
+use crate::domain::{ApiKey, ApiKeyState, Invitation, Member, Workspace};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DetailTab {
@@ -100,6 +102,39 @@ impl Detail {
 
     pub fn member(&self, user: Uuid) -> Option<&Member> {
         self.members.loaded()?.iter().find(|m| m.user_id == user)
+    }
+
+    /// The selected key, when the API keys tab shows one.
+    pub fn selected_key(&self) -> Option<&ApiKey> {
+        (self.tab == DetailTab::ApiKeys)
+            .then(|| self.keys.loaded()?.get(self.selected))
+            .flatten()
+    }
+
+    /// The workspace a key is bound to, by name; `None` when it is bound to
+    /// none (or the list of workspaces did not load).
+    pub fn workspace_name(&self, key: &ApiKey) -> Option<&str> {
+        let id = key.workspace_id?;
+        let listed = self.workspaces.loaded()?;
+        listed.iter().find(|w| w.id == id).map(|w| w.name.as_str())
+    }
+
+    /// The rotate form for the selected key, or why it cannot be rotated.
+    fn rotation(&self, now: DateTime<Utc>) -> Result<FormPurpose, &'static str> {
+        let key = self.selected_key().ok_or("Select a key to rotate.")?;
+        match (key.state(now), key.replaced_by) {
+            (ApiKeyState::Revoked { .. }, _) => {
+                Err("This key is revoked: only a working key can be rotated.")
+            }
+            (ApiKeyState::Expired { .. }, _) => {
+                Err("This key has expired: only a working key can be rotated.")
+            }
+            (_, Some(_)) => Err("This key was already rotated: rotate the key that replaced it."),
+            _ => Ok(FormPurpose::RotateKey {
+                tenant: self.tenant,
+                id: key.id,
+            }),
+        }
     }
 
     pub(super) fn clamp(&mut self) {
@@ -236,6 +271,13 @@ pub(super) fn update(view: &mut TenantsView, action: Action, cx: &mut Cx<'_>) ->
             None
         }
         Action::New if d.tab == DetailTab::ApiKeys => Some(FormPurpose::NewKey(tenant)),
+        Action::RotateSecret if d.tab == DetailTab::ApiKeys => match d.rotation(cx.now) {
+            Ok(purpose) => Some(purpose),
+            Err(why) => {
+                cx.toast(Toast::info(why));
+                None
+            }
+        },
         Action::Remove => {
             if let Some((question, action)) = d.removal() {
                 cx.confirm(question, action);

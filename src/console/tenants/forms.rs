@@ -11,7 +11,7 @@ use crate::console::widgets::form::{Field, Form};
 use crate::console::widgets::toast::Toast;
 use crate::domain::{
     NewApiKey, NewInvitation, NewMember, NewTenant, Role, Stage, StageInput, TenantPatch,
-    TenantSettingsPatch, Tier,
+    TenantSettingsPatch, Tier, MAX_ROTATION_OVERLAP_MINUTES,
 };
 
 const TIERS: [&str; 3] = ["starter", "pro", "enterprise"];
@@ -29,6 +29,7 @@ pub(crate) fn is_tenant_form(purpose: &FormPurpose) -> bool {
             | FormPurpose::AddMember(_)
             | FormPurpose::ChangeRole { .. }
             | FormPurpose::NewKey(_)
+            | FormPurpose::RotateKey { .. }
     )
 }
 
@@ -148,8 +149,37 @@ pub(crate) fn form_fields(
                 ],
             )
         }
+        FormPurpose::RotateKey { id, .. } => {
+            let key = detail?.keys.loaded()?.iter().find(|k| k.id == *id)?;
+            (
+                format!("Rotate key {}… ({})", key.prefix, key.name),
+                // Empty is the default, which the placeholder says with the range.
+                vec![Field::line_with_placeholder(
+                    "overlap_minutes",
+                    "Overlap (min)",
+                    "",
+                    "60; 0 revokes the old key now; 10080 (7 days) at most",
+                )],
+            )
+        }
         _ => return None,
     })
+}
+
+/// What the rotate form offers: an hour for forms to move to the new key.
+const DEFAULT_OVERLAP_MINUTES: u32 = 60;
+
+/// The overlap typed (nothing: the default), or the message the field shows.
+fn overlap_minutes(typed: &str) -> Result<u32, String> {
+    let limit = MAX_ROTATION_OVERLAP_MINUTES;
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(DEFAULT_OVERLAP_MINUTES);
+    }
+    match typed.parse::<u32>() {
+        Ok(m) if m <= limit => Ok(m),
+        _ => Err(format!("must be 0 to {limit} minutes (7 days)")),
+    }
 }
 
 /// The workspace choice of the new-key form: none first, then each of the
@@ -356,6 +386,35 @@ pub(crate) fn submit(
                 ok,
                 "Could not create the key".into(),
                 Some(*t),
+            )
+        }
+        FormPurpose::RotateKey { tenant, id } => {
+            let overlap = match overlap_minutes(&f.value("overlap_minutes")) {
+                Ok(m) => m,
+                Err(msg) => {
+                    // Caught here: the server would only see a number.
+                    open.form.clear_errors();
+                    open.form.set_error("overlap_minutes", msg, cx.theme);
+                    return (Vec::new(), true);
+                }
+            };
+            let label = detail
+                .and_then(|d| d.keys.loaded()?.iter().find(|k| k.id == *id))
+                .map(|k| format!("{}… ({})", k.prefix, k.name))
+                .unwrap_or_default();
+            let ok = match overlap {
+                0 => format!("Rotated key {label}: the old key is revoked"),
+                m => format!("Rotated key {label}: the old key works {m} more minutes"),
+            };
+            (
+                Request::RotateKey {
+                    tenant: tenant.to_string(),
+                    id: *id,
+                    overlap_minutes: overlap,
+                },
+                ok,
+                format!("Could not rotate key {label}"),
+                Some(*tenant),
             )
         }
         _ => return (Vec::new(), true),

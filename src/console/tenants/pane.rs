@@ -11,10 +11,12 @@ use ratatui::widgets::{
 use super::{Checklist, Detail, DetailTab, Source, TenantsView};
 use crate::console::component::Shared;
 use crate::console::keymap::Context;
+use crate::console::leads::short_duration;
 use crate::console::panes::load_state_in;
 use crate::console::sanitize::{clean, cleaned};
 use crate::console::theme::Theme;
-use crate::domain::{Member, Permission, Tenant, TenantStatus};
+use crate::domain::{ApiKey, ApiKeyState, Member, Permission, Tenant, TenantStatus};
+use chrono::{DateTime, Utc};
 
 fn date(d: &chrono::DateTime<chrono::Utc>) -> String {
     d.format("%Y-%m-%d").to_string()
@@ -223,16 +225,19 @@ fn render_detail(app: &Shared<'_>, d: &Detail, area: Rect, buf: &mut Buffer) {
             if keys.is_empty() {
                 return empty(app, "No API keys.", body, buf);
             }
+            // The selected key's story under the table: rotation, expiry.
+            let [body, about] =
+                Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(body);
+            if let Some(k) = keys.get(d.selected) {
+                key_about(app, d, k, about, buf);
+            }
             let rows = keys.iter().map(|k| {
-                let status = match k.revoked_at {
-                    Some(_) => Cell::from(Span::styled("revoked", theme.suspended)),
-                    None => Cell::from("active"),
-                };
+                let workspace = d.workspace_name(k).map_or("—".to_string(), cleaned);
                 Row::new(vec![
                     Cell::from(cleaned(&k.name)),
                     Cell::from(format!("{}…{}", k.prefix, k.last_four)),
-                    status,
-                    Cell::from(date(&k.created_at)),
+                    Cell::from(workspace),
+                    key_state_cell(app.theme, k.state(app.now), app.now),
                     Cell::from(k.last_used_at.as_ref().map_or("never".into(), date)),
                 ])
             });
@@ -240,14 +245,14 @@ fn render_detail(app: &Shared<'_>, d: &Detail, area: Rect, buf: &mut Buffer) {
                 rows,
                 [
                     Constraint::Fill(2),
+                    Constraint::Length(15),
                     Constraint::Fill(2),
-                    Constraint::Length(8),
-                    Constraint::Length(10),
+                    Constraint::Length(17),
                     Constraint::Length(10),
                 ],
             )
             .header(
-                Row::new(["Name", "Key", "Status", "Created", "Last used"])
+                Row::new(["Name", "Key", "Workspace", "State", "Last used"])
                     .style(theme.table_header),
             )
             .row_highlight_style(theme.selected)
@@ -256,6 +261,76 @@ fn render_detail(app: &Shared<'_>, d: &Detail, area: Rect, buf: &mut Buffer) {
         }
         DetailTab::Settings => render_settings(app, t, body, buf),
     }
+}
+
+/// A key's state column: "active", "expires in 59m", "expired", "revoked".
+fn key_state_cell<'a>(theme: &Theme, state: ApiKeyState, now: DateTime<Utc>) -> Cell<'a> {
+    match state {
+        ApiKeyState::Active => Cell::from("active"),
+        ApiKeyState::Expiring { until } => Cell::from(Span::styled(
+            format!("expires in {}", short_duration(until - now)),
+            theme.warning,
+        )),
+        ApiKeyState::Expired { .. } => Cell::from(Span::styled("expired", theme.suspended)),
+        ApiKeyState::Revoked { .. } => Cell::from(Span::styled("revoked", theme.suspended)),
+    }
+}
+
+fn minute(d: &DateTime<Utc>) -> String {
+    d.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The selected key: when it was made, what replaced it and until when it
+/// works, and the keys that act on it.
+fn key_about(app: &Shared<'_>, d: &Detail, k: &ApiKey, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let replacement = k
+        .replaced_by
+        .and_then(|id| d.keys.loaded()?.iter().find(|x| x.id == id))
+        .map_or("a new key".to_string(), |x| {
+            format!("{}…{}", x.prefix, x.last_four)
+        });
+    let head = Span::styled(
+        format!("{} · created {}", cleaned(&k.name), date(&k.created_at)),
+        theme.field_label,
+    );
+    let story = match k.state(app.now) {
+        ApiKeyState::Active => {
+            let rotate = app.keymap.key_label(Context::ApiKeys, "rotate");
+            let revoke = app.keymap.key_label(Context::ApiKeys, "remove");
+            Span::styled(
+                format!("Active. {rotate} rotates it, {revoke} revokes it."),
+                theme.dim,
+            )
+        }
+        ApiKeyState::Expiring { until } => Span::styled(
+            format!(
+                "Rotating: replaced by {replacement}; works until {}.",
+                minute(&until)
+            ),
+            theme.warning,
+        ),
+        ApiKeyState::Expired { at } => Span::styled(
+            format!("Replaced by {replacement}; expired {}.", minute(&at)),
+            theme.dim,
+        ),
+        ApiKeyState::Revoked { at } => {
+            let by = if k.replaced_by.is_some() {
+                format!(" (replaced by {replacement})")
+            } else {
+                String::new()
+            };
+            Span::styled(format!("Revoked {}{by}.", minute(&at)), theme.dim)
+        }
+    };
+    Paragraph::new(vec![Line::from(head), Line::from(story)])
+        .wrap(Wrap { trim: true })
+        .block(
+            Block::default()
+                .borders(Borders::TOP)
+                .border_style(theme.border),
+        )
+        .render(area, buf);
 }
 
 /// One member's role, grants and withdrawals, and what they add up to.

@@ -26,6 +26,7 @@ pub(crate) fn answers(response: &Response) -> bool {
             | Response::Invited(_)
             | Response::KeyCreated(_)
             | Response::KeyRevoked(_)
+            | Response::KeyRotated(_)
             | Response::InvitationRevoked(_)
     )
 }
@@ -165,6 +166,24 @@ pub(super) fn apply(
                 title: "New API key".into(),
                 what: format!("API key “{name}” (scope leads:ingest):"),
                 secret: created.key,
+                copied: false,
+            }));
+            cx.toast(Toast::success(ok));
+        }
+        Response::KeyRotated(Ok(rotated)) => {
+            cx.finish_form(id);
+            let name = rotated.api_key.name.clone();
+            if let Some(list) = detail.and_then(|d| d.keys.loaded_mut()) {
+                // The old key as the server now has it (expiring or revoked).
+                for k in list.iter_mut().filter(|k| k.id == rotated.previous.id) {
+                    *k = rotated.previous.clone();
+                }
+                list.push(rotated.api_key.clone());
+            }
+            *cx.modal = Some(Modal::Secret(SecretDialog {
+                title: "Rotated API key".into(),
+                what: format!("New key for “{name}”; put it in place of the old one:"),
+                secret: rotated.key,
                 copied: false,
             }));
             cx.toast(Toast::success(ok));
