@@ -130,6 +130,11 @@ async fn api5_a_suspended_tenants_members_cannot_change_anything_through_any_rou
         ),
         ("POST", "/api-keys".into(), json!({ "name": "another" })),
         (
+            "POST",
+            format!("/api-keys/{}/rotate", key.api_key.id),
+            json!({ "overlap_minutes": 60 }),
+        ),
+        (
             "DELETE",
             format!("/api-keys/{}", key.api_key.id),
             json!(null),

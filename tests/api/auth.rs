@@ -151,6 +151,7 @@ async fn problems_are_problem_json_and_the_openapi_document_lists_every_route() 
         "/api/v1/invitations/accept",
         "/api/v1/tenants/{tenant}/api-keys",
         "/api/v1/tenants/{tenant}/api-keys/{id}",
+        "/api/v1/tenants/{tenant}/api-keys/{id}/rotate",
         "/api/v1/tenants/{tenant}/audit",
     ] {
         assert!(paths.contains_key(p), "openapi lacks {p}");

@@ -95,6 +95,7 @@ enum Route {
     ListKeys,
     CreateKey,
     RevokeKey,
+    RotateKey,
     Audit,
     ListLeads,
     GetLead,
@@ -199,6 +200,7 @@ impl Route {
         Route::ListKeys,
         Route::CreateKey,
         Route::RevokeKey,
+        Route::RotateKey,
         Route::Audit,
         Route::ListLeads,
         Route::GetLead,
@@ -277,7 +279,9 @@ impl Route {
             | Route::ListInvitations
             | Route::Invite
             | Route::RevokeInvitation => Needs::Perm(MembersManage),
-            Route::ListKeys | Route::CreateKey | Route::RevokeKey => Needs::Perm(KeysManage),
+            Route::ListKeys | Route::CreateKey | Route::RevokeKey | Route::RotateKey => {
+                Needs::Perm(KeysManage)
+            }
             Route::Audit => Needs::Perm(AuditView),
             Route::Usage => Needs::Member,
             Route::ListLeads => Needs::Leads(None),
@@ -341,6 +345,7 @@ impl Route {
             | Route::AddMember
             | Route::Invite
             | Route::CreateKey
+            | Route::RotateKey
             | Route::CreateLead
             | Route::AddNote
             | Route::CreateAgent

@@ -179,6 +179,26 @@ impl Fixture {
                     .unwrap();
                 status(client.revoke_api_key(t, key.id).await, ok)
             }
+            Route::RotateKey => {
+                let key = self
+                    .app
+                    .store
+                    .create_api_key(
+                        &actor,
+                        self.tenant_id,
+                        NewApiKeyRow {
+                            name: format!("k{n}"),
+                            prefix: "sbk_xxxxxx".into(),
+                            last_four: "xxxx".into(),
+                            key_hash: secret::hash(&secret::generate("sbk_")),
+                            scope: ApiKeyScope::LeadsIngest,
+                            workspace_id: None,
+                        },
+                    )
+                    .await
+                    .unwrap();
+                status(client.rotate_api_key(t, key.id, 60).await, ok)
+            }
             Route::Audit => status(client.list_audit(t, &PageQuery::default()).await, ok),
             Route::ListLeads => status(client.list_leads(t, &LeadQuery::default()).await, ok),
             Route::GetLead => status(client.lead(t, self.lead().await).await, ok),
