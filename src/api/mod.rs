@@ -31,8 +31,8 @@ use crate::domain::{
     ImportReport, IngestReceipt, Invitation, Lead, LeadInput, LeadPatch, LeadQuery, LoginRequest,
     LoginResponse, Me, Member, MemberAdded, MemberPermissions, NewAgent, NewApiKey, NewInvitation,
     NewMember, NewNote, NewTenant, NewWorkspace, Page, PageQuery, Problem, ProblemKind, Role,
-    RoleChange, RotateApiKey, RotatedApiKey, SharingChange, Tenant, TenantPatch, TimelineEntry, Usage, Workspace,
-    WorkspacePatch,
+    RoleChange, RotateApiKey, RotatedApiKey, SharingChange, Tenant, TenantPatch, TimelineEntry,
+    Usage, Workspace, WorkspacePatch,
 };
 
 #[derive(Debug, Clone, thiserror::Error)]

@@ -178,7 +178,7 @@ enum Needs {
 }
 
 impl Route {
-    const ALL: [Route; 80] = [
+    const ALL: [Route; 81] = [
         Route::Me,
         Route::ListTenants,
         Route::CreateTenant,
