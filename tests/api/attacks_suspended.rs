@@ -166,6 +166,7 @@ async fn api5_a_suspended_tenants_members_cannot_change_anything_through_any_rou
         ),
         ("PATCH", format!("/agents/{id}"), json!({ "name": "B" })),
         ("DELETE", format!("/agents/{id}"), json!(null)),
+        ("POST", format!("/agents/{id}/copy"), json!({})),
         (
             "POST",
             format!("/agents/{id}/versions/1/restore"),
@@ -240,6 +241,11 @@ async fn api5_a_suspended_tenants_members_cannot_change_anything_through_any_rou
             "POST",
             format!("/playground/sessions/{id}/cancel"),
             json!(null),
+        ),
+        (
+            "POST",
+            format!("/playground/sessions/{id}/regenerate"),
+            json!({}),
         ),
         (
             "POST",
