@@ -232,7 +232,7 @@ impl Permission {
             SettingsManage => "change the tenant's settings and webhooks",
             SettingsBilling => "change the tenant's tier and limits",
             MembersManage => "add, remove and invite members; change roles and grants",
-            KeysManage => "create and revoke API keys",
+            KeysManage => "create, rotate and revoke API keys",
             AuditView => "read the audit log",
             PlaygroundUse => "chat with agents in the playground",
             KnowledgeView => "read and search the knowledge base",
