@@ -40,8 +40,6 @@ mod leads;
 mod library;
 #[path = "console/notifications.rs"]
 mod notifications;
-#[path = "console/onboarding.rs"]
-mod onboarding;
 #[path = "console/permissions.rs"]
 mod permissions;
 #[path = "console/playground.rs"]

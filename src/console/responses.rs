@@ -242,7 +242,6 @@ impl App {
     fn hand_on_from_onboarding(&mut self, mut out: Vec<Effect>) -> Vec<Effect> {
         match self.onboarding.take_handoff() {
             Some(Handoff::TenantCreated(id)) => self.tenants.select(id, &self.session),
-            Some(Handoff::Offered) => self.pane = Pane::Tenants,
             Some(Handoff::Finished(session)) => out.extend(self.land_in_playground(session)),
             None => {}
         }

@@ -1,6 +1,5 @@
-//! "Initialize tenant": on the first run a platform admin initializes the
-//! first tenant, later a tenant admin the empty tenant just opened, and
-//! watches each step (tenant, model, agent, workspace, samples,
+//! First run: a platform admin with no tenants initializes the first one,
+//! and watches each step (tenant, model, agent, workspace, samples,
 //! playground) go through or say why it stopped.
 
 use ratatui::buffer::Buffer;
@@ -24,26 +23,13 @@ pub(super) fn render(v: &Onboarding, app: &Shared<'_>, form: &Form, area: Rect, 
         Constraint::Length(steps),
     ])
     .areas(inner);
-    let intro_lines = match v.progress.tenant.as_ref().filter(|_| v.progress.existing) {
-        Some(t) => vec![
-            Line::from(Span::styled(
-                format!("{} has no agents and no leads yet.", t.name),
-                theme.title,
-            )),
-            Line::from("Initializing sets up a first agent, a web-form workspace and sample"),
-            Line::from("leads, then opens the playground to try the agent. Esc: not now."),
-        ],
-        None => vec![
-            Line::from(Span::styled("Welcome to Switchboard.", theme.title)),
-            Line::from(
-                "A tenant is one client agency. Initializing sets up a first agent, a web-form",
-            ),
-            Line::from("workspace and sample leads, then opens the playground to try the agent."),
-        ],
-    };
-    Paragraph::new(intro_lines)
-        .wrap(Wrap { trim: true })
-        .render(intro, buf);
+    Paragraph::new(vec![
+        Line::from(Span::styled("Welcome to Switchboard.", theme.title)),
+        Line::from("A tenant is one client agency. Initializing sets up a first agent, a web-form"),
+        Line::from("workspace and sample leads, then opens the playground to try the agent."),
+    ])
+    .wrap(Wrap { trim: true })
+    .render(intro, buf);
     let (contexts, _) = v.contexts(app);
     form.render(rest, buf, theme, shared_hint_line(app, &contexts));
 
@@ -62,7 +48,7 @@ pub(super) fn render(v: &Onboarding, app: &Shared<'_>, form: &Form, area: Rect, 
             };
             let mut spans = vec![
                 Span::styled(format!("  {mark} "), style),
-                Span::styled(p.label(step), style),
+                Span::styled(step.label(), style),
             ];
             if let Some(what) = p.outcome(step) {
                 spans.push(Span::styled(format!(": {what}"), theme.dim));
