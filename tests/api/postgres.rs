@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::common::{lead, postgres_admin_url, spawn_with, PgDatabase, TestApp};
 
 /// Every tenant-owned table, as the migrations define them.
-const TENANT_TABLES: [&str; 29] = [
+const TENANT_TABLES: [&str; 30] = [
     "memberships",
     "invitations",
     "api_keys",
@@ -50,6 +50,7 @@ const TENANT_TABLES: [&str; 29] = [
     "eval_cases",
     "eval_runs",
     "eval_results",
+    "agent_library_seeds",
 ];
 
 fn skip() -> bool {
@@ -173,8 +174,17 @@ async fn a_forgotten_where_still_sees_and_touches_only_the_set_tenant() {
     assert_eq!(seen.len(), 3);
     assert!(seen.iter().all(|t| *t == a.id), "{seen:?}");
     for table in TENANT_TABLES {
+        // The platform's global agents (the starter library) are shared
+        // with every tenant on purpose, read-only; nothing else may show.
+        let shared = match table {
+            "agents" => " AND sharing <> 'global'",
+            "agent_versions" => {
+                " AND agent_id NOT IN (SELECT id FROM agents WHERE sharing = 'global')"
+            }
+            _ => "",
+        };
         let foreign: i64 = sqlx::query_scalar(&format!(
-            "SELECT count(*) FROM {table} WHERE tenant_id <> $1"
+            "SELECT count(*) FROM {table} WHERE tenant_id <> $1{shared}"
         ))
         .bind(a.id)
         .fetch_one(&mut *tx)
