@@ -59,6 +59,9 @@ name (a list no schema carries) and at least one opening range in the week",
         "documents": "ids of the tenant's own documents, listed with mode `documents` only (a rule across two fields)"
     },
     ("POST", "/api/v1/tenants/{tenant}/workspaces"): {"agent_id": "must name an agent the tenant can use"},
+    ("POST", "/api/v1/tenants/{tenant}/playground/sessions/{id}/regenerate"): {
+        "lane": "must name one of the session's lanes (a single-agent session has only lane 0)"
+    },
     ("PATCH", "/api/v1/tenants/{tenant}/workspaces/{id}"): {
         "agent_id": "must name an agent the tenant can use",
         "strategy_active": "needs a linked agent",

@@ -136,9 +136,9 @@ pub struct AgentPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 1, maximum = 4096)]
     pub max_tokens: Option<u32>,
-    /// Replaces the tags; `[]` clears them.
+    /// Replaces the tags; `[]` clears them; `null` leaves them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(schema_with = tags_schema)]
+    #[schema(schema_with = tags_patch_schema)]
     pub tags: Option<Vec<String>>,
     /// `null` clears the category.
     #[serde(
@@ -268,6 +268,14 @@ fn tags_schema() -> utoipa::openapi::schema::Array {
         )
         .max_items(Some(MAX_TAGS))
         .build()
+}
+
+/// As [`tags_schema`], and `null` (leave the tags as they are).
+fn tags_patch_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    let mut tags = tags_schema();
+    tags.schema_type = SchemaType::from_iter([Type::Array, Type::Null]);
+    tags
 }
 
 fn category_schema() -> utoipa::openapi::schema::Object {
