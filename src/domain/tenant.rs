@@ -224,11 +224,7 @@ impl TenantSettings {
     pub fn sla_clock(&self, at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
         let window = chrono::Duration::hours(i64::from(self.sla_hours));
         let percent = i64::from(self.sla_at_risk_percent.min(100));
-        if let Some(schedule) = self
-            .business_hours
-            .as_ref()
-            .and_then(BusinessHours::schedule)
-        {
+        if let Some(schedule) = self.schedule() {
             let before_risk =
                 chrono::Duration::milliseconds(window.num_milliseconds() * (100 - percent) / 100);
             if let (Some(due), Some(risk)) =
