@@ -60,7 +60,9 @@ name (a list no schema carries) and at least one opening range in the week",
     },
     ("POST", "/api/v1/tenants/{tenant}/workspaces"): {"agent_id": "must name an agent the tenant can use"},
     ("POST", "/api/v1/tenants/{tenant}/playground/sessions/{id}/regenerate"): {
-        "lane": "must name one of the session's lanes (a single-agent session has only lane 0)"
+        "lane": "must name one of the session's lanes (a single-agent session has only lane 0)",
+        "version": "a version the lane's agent has; in a session comparing two agents, only with `lane` \
+(a rule across stored state and two fields)",
     },
     ("PATCH", "/api/v1/tenants/{tenant}/workspaces/{id}"): {
         "agent_id": "must name an agent the tenant can use",
