@@ -30,6 +30,8 @@ mod account;
 mod agents;
 #[path = "console/api_keys.rs"]
 mod api_keys;
+#[path = "console/business_hours.rs"]
+mod business_hours;
 #[path = "console/disclosure.rs"]
 mod disclosure;
 #[path = "console/keys.rs"]
@@ -40,6 +42,8 @@ mod leads;
 mod library;
 #[path = "console/notifications.rs"]
 mod notifications;
+#[path = "console/onboarding.rs"]
+mod onboarding;
 #[path = "console/permissions.rs"]
 mod permissions;
 #[path = "console/playground.rs"]

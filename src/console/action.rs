@@ -106,6 +106,8 @@ pub enum Action {
     /// The notification centre, and emptying it.
     Notifications,
     ClearNotifications,
+    /// "Initialize tenant" on the current tenant (`I`, `:init`).
+    Initialize,
     /// The signed-in user's invitations: join the tenant, or turn it down.
     Accept,
     Decline,

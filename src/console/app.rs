@@ -382,6 +382,7 @@ impl App {
                 }
             }
             Action::DismissToast => self.dismiss_toast(),
+            Action::Initialize => return self.initialize_current(),
             Action::Approvals => return self.open_approvals(),
             a @ (Action::StartWorkflow | Action::StopWorkflow) if self.pane == Pane::Leads => {
                 return with_cx!(self, leads, |l, cx| l.workflow_action(a, &mut cx))

@@ -89,6 +89,14 @@ fn common() -> Vec<Default_> {
             "dismiss newest error",
             false,
         ),
+        (
+            "initialize",
+            C::Global,
+            &["I"],
+            A::Initialize,
+            "initialize tenant",
+            false,
+        ),
         ("retry", C::LoadError, &["r"], A::Retry, "retry", true),
         ("up", C::TenantList, &["k", "up"], A::Up, "move up", false),
         (

@@ -9,7 +9,7 @@ use super::effect::Effect;
 use super::leads::LeadsView;
 
 /// Every command, as completion offers it.
-pub const COMMANDS: [&str; 28] = [
+pub const COMMANDS: [&str; 29] = [
     "tenant ",
     "tenants",
     "leads",
@@ -19,6 +19,7 @@ pub const COMMANDS: [&str; 28] = [
     "leads mine",
     "leads spam",
     "import sample",
+    "init",
     "import ",
     "export",
     "agents",
@@ -192,6 +193,7 @@ impl App {
             "invitations" => Ok(self.open_invitations()),
             "password" => Ok(self.password_command()),
             "logout-all" => Ok(self.logout_all_command()),
+            "init" => Ok(self.initialize_current()),
             "notifications" => {
                 self.notifications.open();
                 Ok(Vec::new())

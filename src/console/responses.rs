@@ -238,10 +238,20 @@ impl App {
         with_cx!(self, onboarding, |o, cx| o.offer_first_run(&mut cx));
     }
 
+    /// `I` or `:init`: the Initialize screen for the current tenant, or a
+    /// toast saying why not.
+    pub(crate) fn initialize_current(&mut self) -> Vec<Effect> {
+        if let Err(why) = with_cx!(self, onboarding, |o, cx| o.open_current(&mut cx)) {
+            self.toast(Toast::error(why));
+        }
+        self.hand_on_from_onboarding(Vec::new())
+    }
+
     /// Does what onboarding leaves to other features after a reply.
     fn hand_on_from_onboarding(&mut self, mut out: Vec<Effect>) -> Vec<Effect> {
         match self.onboarding.take_handoff() {
             Some(Handoff::TenantCreated(id)) => self.tenants.select(id, &self.session),
+            Some(Handoff::Offered) => self.pane = Pane::Tenants,
             Some(Handoff::Finished(session)) => out.extend(self.land_in_playground(session)),
             None => {}
         }

@@ -28,6 +28,7 @@ impl App {
         out.extend(with_cx!(self, analytics, |a, cx| a.follow_tenant(shown, &mut cx)));
         out.extend(with_cx!(self, audit, |a, cx| a.follow_tenant(shown, &mut cx)));
         out.extend(with_cx!(self, webhooks, |w, cx| w.follow_tenant(&mut cx)));
+        out.extend(with_cx!(self, onboarding, |o, cx| o.follow_tenant(&mut cx)));
         out
     }
 

@@ -64,8 +64,8 @@ pub use problem::{FieldError, Problem, ProblemKind};
 pub use queue::{QueueLead, QueueTenants, TenantRef};
 pub use research::{RelatedLead, SettingFact, WorkflowSources};
 pub use tenant::{
-    NewTenant, Stage, StageInput, Tenant, TenantPatch, TenantSettings, TenantSettingsPatch,
-    TenantStatus, TenantUsage, Tier,
+    NewTenant, SlaRule, Stage, StageInput, Tenant, TenantPatch, TenantSettings,
+    TenantSettingsPatch, TenantStatus, TenantUsage, Tier,
 };
 pub use webhook::{
     DeliveryStatus, NewWebhook, RetryPolicy, Webhook, WebhookAttempt, WebhookDelivery,

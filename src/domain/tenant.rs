@@ -220,24 +220,19 @@ impl TenantSettings {
     /// With business hours, both are counted in open time: a lead that
     /// arrives on Friday evening for a business open on weekdays is due on
     /// Monday. (A schedule with no open time within two years falls back to
-    /// wall-clock hours rather than never being due.)
+    /// wall-clock hours rather than never being due.) For many leads, take
+    /// [`sla_rule`](Self::sla_rule) once: it reads the schedule once.
     pub fn sla_clock(&self, at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-        let window = chrono::Duration::hours(i64::from(self.sla_hours));
-        let percent = i64::from(self.sla_at_risk_percent.min(100));
-        if let Some(schedule) = self.schedule() {
-            let before_risk =
-                chrono::Duration::milliseconds(window.num_milliseconds() * (100 - percent) / 100);
-            if let (Some(due), Some(risk)) =
-                (schedule.add(at, window), schedule.add(at, before_risk))
-            {
-                return (due, risk);
-            }
+        self.sla_rule().clock(at)
+    }
+
+    /// The SLA rule with its schedule read, to clock many leads.
+    pub fn sla_rule(&self) -> SlaRule {
+        SlaRule {
+            window: chrono::Duration::hours(i64::from(self.sla_hours)),
+            at_risk_percent: self.sla_at_risk_percent,
+            schedule: self.schedule(),
         }
-        let due = at + window;
-        (
-            due,
-            super::lead::at_risk_from(at, due, self.sla_at_risk_percent),
-        )
     }
 
     /// The opening hours to count SLA time in, when set and valid.
@@ -669,5 +664,36 @@ mod tests {
         let m = s.masked();
         assert_eq!(m.secrets["crm"], "••••1234");
         assert!(!m.secrets["crm"].contains("supersecret"));
+    }
+}
+
+/// A tenant's SLA rule ready to compute with: the window, the at-risk share
+/// and the opening hours, parsed once.
+#[derive(Debug, Clone)]
+pub struct SlaRule {
+    window: chrono::Duration,
+    at_risk_percent: u8,
+    schedule: Option<super::business_hours::Schedule>,
+}
+
+impl SlaRule {
+    /// The deadline and the at-risk moment of a lead received at `at`.
+    pub fn clock(&self, at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        let percent = i64::from(self.at_risk_percent.min(100));
+        if let Some(schedule) = &self.schedule {
+            let before_risk = chrono::Duration::milliseconds(
+                self.window.num_milliseconds() * (100 - percent) / 100,
+            );
+            if let (Some(due), Some(risk)) =
+                (schedule.add(at, self.window), schedule.add(at, before_risk))
+            {
+                return (due, risk);
+            }
+        }
+        let due = at + self.window;
+        (
+            due,
+            super::lead::at_risk_from(at, due, self.at_risk_percent),
+        )
     }
 }

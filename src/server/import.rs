@@ -27,6 +27,8 @@ struct Importer<'a> {
     state: &'a AppState,
     actor: &'a Actor,
     tenant: &'a Tenant,
+    /// The tenant's SLA rule, its opening hours parsed once for all rows.
+    rule: crate::domain::SlaRule,
     report: ImportReport,
 }
 
@@ -44,8 +46,7 @@ impl Importer<'_> {
     async fn row(&mut self, row: Row) -> ApiResult<()> {
         let (state, tenant) = (self.state, self.tenant);
         let now = state.clock.now();
-        let (sla_due_at, sla_at_risk_at) =
-            tenant.settings.sla_clock(row.received_at.unwrap_or(now));
+        let (sla_due_at, sla_at_risk_at) = self.rule.clock(row.received_at.unwrap_or(now));
         let new = NewLeadRow {
             spam_reason: spam_reason(&row.input, &tenant.settings.spam_keywords),
             stage: tenant.settings.first_stage(),
@@ -99,6 +100,7 @@ pub async fn import_sample(
         state: &state,
         actor: &scope.access.actor,
         tenant: &scope.access.tenant,
+        rule: scope.access.tenant.settings.sla_rule(),
         report: ImportReport::default(),
     };
     let now = state.clock.now();
@@ -168,6 +170,7 @@ pub async fn import_csv(
         state: &state,
         actor: &scope.access.actor,
         tenant: &scope.access.tenant,
+        rule: scope.access.tenant.settings.sla_rule(),
         report: ImportReport::default(),
     };
     for (i, record) in reader.records().enumerate() {

@@ -77,16 +77,16 @@ pub struct Reclocked {
     pub last: Option<Uuid>,
 }
 
-/// A lead's new deadline and at-risk moment under `settings`, when either
+/// A lead's new deadline and at-risk moment under the tenant's `rule`, when either
 /// differs from what is stored (compared to the millisecond, the precision
 /// both stores keep). The one rule both stores apply.
 pub fn new_clock(
-    settings: &crate::domain::TenantSettings,
+    rule: &crate::domain::SlaRule,
     created_at: DateTime<Utc>,
     due: DateTime<Utc>,
     at_risk: DateTime<Utc>,
 ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let (new_due, new_risk) = settings.sla_clock(created_at);
+    let (new_due, new_risk) = rule.clock(created_at);
     let same = |a: DateTime<Utc>, b: DateTime<Utc>| a.timestamp_millis() == b.timestamp_millis();
     (!same(new_due, due) || !same(new_risk, at_risk)).then_some((new_due, new_risk))
 }

@@ -9,7 +9,7 @@ use crate::console::app::{App, FormPurpose, OpenForm};
 use crate::console::effect::{Effect, Request, RequestId};
 use crate::console::widgets::form::{Field, Form};
 use crate::console::widgets::toast::Toast;
-use crate::domain::agent::{DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE};
+use crate::domain::agent::{validate_tags, DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE};
 use crate::domain::{AgentPatch, Channel, NewAgent, NewWorkspace, WorkspacePatch};
 
 const STRATEGY: [&str; 2] = ["inactive", "active"];
@@ -52,6 +52,8 @@ impl App {
                     ),
                     Field::line("max_tokens", "Max tokens", &DEFAULT_MAX_TOKENS.to_string()),
                     Field::tall("system_prompt", "Prompt", "", PROMPT_ROWS),
+                    Field::line("category", "Category", ""),
+                    Field::line_with_placeholder("tags", "Tags", "", "e.g. sales, follow-up"),
                 ],
             )),
             FormPurpose::EditAgent { id, .. } => {
@@ -66,6 +68,13 @@ impl App {
                         Field::line("temperature", "Temperature", &c.temperature.to_string()),
                         Field::line("max_tokens", "Max tokens", &c.max_tokens.to_string()),
                         Field::tall("system_prompt", "Prompt", &c.system_prompt, PROMPT_ROWS),
+                        Field::line("category", "Category", a.category.as_deref().unwrap_or("")),
+                        Field::line_with_placeholder(
+                            "tags",
+                            "Tags",
+                            &a.tags.join(", "),
+                            "e.g. sales, follow-up",
+                        ),
                     ],
                 ))
             }
@@ -140,7 +149,10 @@ impl App {
     /// when an edit changed nothing.
     fn agent_submit(&self, open: &mut OpenForm) -> Result<Option<Submit>, ()> {
         let (temperature, max_tokens) = check_numbers(&mut open.form)?;
+        let tags = check_tags(&mut open.form)?;
         let f = &open.form;
+        let category = f.value("category").trim().to_string();
+        let category = (!category.is_empty()).then_some(category);
         let text = |name: &str| f.value(name).trim().to_string();
         // The prompt keeps its inner layout; only the ends are trimmed.
         let prompt = f.value("system_prompt").trim().to_string();
@@ -163,7 +175,9 @@ impl App {
                     model: changed("model"),
                     temperature: f.changed("temperature").then_some(temperature),
                     max_tokens: f.changed("max_tokens").then_some(max_tokens),
-                    ..AgentPatch::default()
+                    // An emptied field clears the category.
+                    category: f.changed("category").then(|| category.clone()),
+                    tags: f.changed("tags").then(|| tags.clone()),
                 };
                 if patch == AgentPatch::default() {
                     return Ok(None);
@@ -191,7 +205,8 @@ impl App {
                     model: text("model"),
                     temperature: Some(temperature),
                     max_tokens: Some(max_tokens),
-                    ..Default::default()
+                    category,
+                    tags,
                 };
                 let ok = format!("Created agent {} (v1)", new.name);
                 let req = Request::CreateAgent {
@@ -255,6 +270,28 @@ impl App {
             _ => None,
         }
     }
+}
+
+/// The tags as typed (separated by commas or spaces), checked by the
+/// server's own rule so a bad one is marked before anything is sent.
+fn check_tags(form: &mut Form) -> Result<Vec<String>, ()> {
+    let typed: Vec<String> = form
+        .value("tags")
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect();
+    let mut errors = Vec::new();
+    let tags = validate_tags(&typed, &mut errors);
+    let Some(first) = errors.into_iter().next() else {
+        return Ok(tags);
+    };
+    form.clear_errors();
+    if let Some(field) = form.fields.iter_mut().find(|x| x.name == "tags") {
+        field.error = Some(first.message);
+    }
+    form.set_failure("Fix the marked field and save again.".into());
+    Err(())
 }
 
 /// Parses temperature and max tokens, marking the fields that are not numbers.

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::pane::{assignee, sla_style};
-use super::{sla_text, LeadDetail, LeadsView};
+use super::{LeadDetail, LeadsView, SlaClock};
 use crate::console::component::Shared;
 use crate::console::keymap::Context;
 use crate::console::panes::{frame, load_state_in};
@@ -108,7 +108,8 @@ pub(super) fn render(
             value,
         ])
     };
-    let (state, sla) = sla_text(l, app.now);
+    let clock = SlaClock::of(app.session.tenant(l.tenant_id), app.now);
+    let (state, sla) = clock.sentence(l, app.now);
     let sla = format!("{sla} (due {})", l.sla_due_at.format("%Y-%m-%d %H:%M"));
     let contact = [l.email.as_deref(), l.phone.as_deref()]
         .into_iter()

@@ -33,8 +33,9 @@ use super::keymap::Context;
 use super::paging::Pager;
 use super::request::Response;
 use super::state::{InFlight, Load};
+use crate::domain::business_hours::Schedule;
 use crate::domain::lead::sla_state;
-use crate::domain::{Lead, LeadQuery, Member, SlaState, TimelineEntry, Workflow};
+use crate::domain::{Lead, LeadQuery, Member, SlaState, Tenant, TimelineEntry, Workflow};
 
 /// Rows per page request; the server allows up to 200.
 pub const PAGE_SIZE: u32 = 100;
@@ -167,15 +168,62 @@ pub fn short_duration(d: chrono::Duration) -> String {
     }
 }
 
-/// The SLA column: a countdown, "overdue 35m", or "met".
-pub fn sla_text(l: &Lead, now: DateTime<Utc>) -> (SlaState, String) {
-    let state = live_sla(l, now);
-    let text = match state {
-        SlaState::Met => "met".to_string(),
-        SlaState::Overdue => format!("overdue {}", short_duration(now - l.sla_due_at)),
-        SlaState::OnTrack | SlaState::AtRisk => short_duration(l.sla_due_at - now),
-    };
-    (state, text)
+/// The clock a tenant's SLA countdowns run on: wall-clock hours, or its
+/// opening hours (read once per frame) and, while it is closed, when they
+/// start again: every countdown is paused until then.
+#[derive(Debug, Clone, Default)]
+pub struct SlaClock {
+    schedule: Option<Schedule>,
+    paused_until: Option<DateTime<Utc>>,
+}
+
+impl SlaClock {
+    pub fn of(tenant: Option<&Tenant>, now: DateTime<Utc>) -> Self {
+        let schedule = tenant.and_then(|t| t.settings.schedule());
+        let paused_until = schedule.as_ref().and_then(|s| s.opens_at(now));
+        Self {
+            schedule,
+            paused_until,
+        }
+    }
+
+    /// When the paused clock starts again, in the tenant's time zone
+    /// ("Mon 09:00"), while it is closed.
+    pub fn paused_until(&self) -> Option<String> {
+        let (s, at) = (self.schedule.as_ref()?, self.paused_until?);
+        Some(s.local(at).format("%a %H:%M").to_string())
+    }
+
+    /// The SLA column: business time left, "until Mon 09:00" while the
+    /// tenant is closed (the clock is paused), "overdue 35m", or "met".
+    pub fn text(&self, l: &Lead, now: DateTime<Utc>) -> (SlaState, String) {
+        let state = live_sla(l, now);
+        let text = match state {
+            SlaState::Met => "met".to_string(),
+            SlaState::Overdue => format!("overdue {}", short_duration(now - l.sla_due_at)),
+            SlaState::OnTrack | SlaState::AtRisk => match (&self.schedule, self.paused_until()) {
+                (Some(_), Some(until)) => format!("until {until}"),
+                (Some(s), None) => short_duration(s.between(now, l.sla_due_at)),
+                (None, _) => short_duration(l.sla_due_at - now),
+            },
+        };
+        (state, text)
+    }
+
+    /// The lead detail's SLA line: the countdown said in full.
+    pub fn sentence(&self, l: &Lead, now: DateTime<Utc>) -> (SlaState, String) {
+        let (state, short) = self.text(l, now);
+        let running = matches!(state, SlaState::OnTrack | SlaState::AtRisk);
+        let text = match (&self.schedule, self.paused_until()) {
+            (Some(s), Some(until)) if running => format!(
+                "paused until {until} (closed now); {} of business time left",
+                short_duration(s.between(now, l.sla_due_at))
+            ),
+            (Some(_), None) if running => format!("{short} of business time left"),
+            _ => short,
+        };
+        (state, text)
+    }
 }
 
 /// The open lead: a copy kept fresh by replies and events, and its history.

@@ -7,9 +7,10 @@ use ratatui::style::Style;
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
-use super::{sla_text, LeadsView};
+use super::{LeadsView, SlaClock};
 use crate::console::component::Shared;
 use crate::console::keymap::Context;
+use crate::console::onboarding::may_initialize;
 use crate::console::panes::{empty_state, frame, load_state_in, no_tenant, selectable_table};
 use crate::console::sanitize::cleaned;
 use crate::console::text;
@@ -63,7 +64,7 @@ pub(super) fn render(v: &LeadsView, app: &Shared<'_>, area: Rect, buf: &mut Buff
     if v.items.is_empty() {
         let text = if v.filter.is_empty() {
             let key = app.keymap.key_label(Context::LeadList, "new");
-            if app.server_url.is_empty() {
+            let mut text = if app.server_url.is_empty() {
                 format!("No leads yet. Post one with an API key, or add one with {key}.")
             } else {
                 format!(
@@ -71,7 +72,16 @@ pub(super) fn render(v: &LeadsView, app: &Shared<'_>, area: Rect, buf: &mut Buff
                      (Tenants → enter → API keys); or add one with {key}.",
                     app.server_url
                 )
+            };
+            let tenant = app.session.current();
+            if tenant.is_some_and(|t| !t.is_platform && may_initialize(app.session, t)) {
+                let init = app.keymap.key_label(Context::Global, "initialize");
+                text.push_str(&format!(
+                    " To try the product on sample leads, press {init}: a first agent, a web-form \
+                     workspace and sample leads."
+                ));
             }
+            text
         } else {
             let key = app.keymap.key_label(Context::LeadList, "back");
             format!("No leads match this filter. Press {key} to clear it.")
@@ -106,8 +116,9 @@ pub(super) fn render(v: &LeadsView, app: &Shared<'_>, area: Rect, buf: &mut Buff
         1,
     ))[0]
         .width;
+    let clock = SlaClock::of(v.tenant.and_then(|t| app.session.tenant(t)), app.now);
     let rows = v.items[offset..end].iter().map(|l| {
-        let (state, sla) = sla_text(l, app.now);
+        let (state, sla) = clock.text(l, app.now);
         Row::new(vec![
             Cell::from(text::ellipsize(&cleaned(&l.name), usize::from(name_cols))),
             Cell::from(cleaned(l.company.as_deref().unwrap_or_default())),

@@ -1,4 +1,5 @@
-//! "Initialize tenant", the first run's one screen: the tenant, a first
+//! "Initialize tenant", one screen: the tenant (created on the first run,
+//! or the empty one just opened), a first
 //! agent from a template prompt on the first ready model, a web-form
 //! workspace linked to it, a starter knowledge document from the business
 //! description, the sample leads, then a playground session on
@@ -74,9 +75,20 @@ pub struct InitProgress {
     pub samples: Option<u32>,
     pub running: Option<InitStep>,
     pub failed: Option<(InitStep, String)>,
+    /// The tenant existed (opened empty), so its step is the one chosen,
+    /// not one created.
+    pub existing: bool,
 }
 
 impl InitProgress {
+    /// A step's line in the checklist.
+    pub fn label(&self, step: InitStep) -> &'static str {
+        match step {
+            InitStep::Tenant if self.existing => "Use the tenant",
+            _ => step.label(),
+        }
+    }
+
     pub fn done(&self, step: InitStep) -> bool {
         match step {
             InitStep::Tenant => self.tenant.is_some(),
@@ -247,6 +259,8 @@ impl Onboarding {
             Response::TenantCreated(Ok(t)) => {
                 cx.session.push_tenant(t.clone());
                 cx.session.current_tenant = Some(t.id);
+                // Initialized here: not offered again when it is opened.
+                self.asked.insert(t.id);
                 // The Tenants pane shows it selected when the user goes there.
                 self.handoff = Some(Handoff::TenantCreated(t.id));
                 p.tenant = Some(t);

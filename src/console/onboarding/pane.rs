@@ -1,5 +1,6 @@
-//! First run: a platform admin with no tenants initializes the first one,
-//! and watches each step (tenant, model, agent, workspace, samples,
+//! "Initialize tenant": on the first run a platform admin initializes the
+//! first tenant, later a tenant admin the empty tenant just opened, and
+//! watches each step (tenant, model, agent, workspace, samples,
 //! playground) go through or say why it stopped.
 
 use ratatui::buffer::Buffer;
@@ -23,13 +24,23 @@ pub(super) fn render(v: &Onboarding, app: &Shared<'_>, form: &Form, area: Rect, 
         Constraint::Length(steps),
     ])
     .areas(inner);
-    Paragraph::new(vec![
-        Line::from(Span::styled("Welcome to Switchboard.", theme.title)),
-        Line::from("A tenant is one client agency. Initializing sets up a first agent, a web-form"),
-        Line::from("workspace and sample leads, then opens the playground to try the agent."),
-    ])
-    .wrap(Wrap { trim: true })
-    .render(intro, buf);
+    let intro_lines = match v.progress.tenant.as_ref().filter(|_| v.progress.existing) {
+        Some(t) => vec![
+            Line::from(Span::styled(format!("Initialize {}.", t.name), theme.title)),
+            Line::from("This sets up a first agent, a web-form workspace and sample leads,"),
+            Line::from("then opens the playground to try the agent. Esc: not now."),
+        ],
+        None => vec![
+            Line::from(Span::styled("Welcome to Switchboard.", theme.title)),
+            Line::from(
+                "A tenant is one client agency. Initializing sets up a first agent, a web-form",
+            ),
+            Line::from("workspace and sample leads, then opens the playground to try the agent."),
+        ],
+    };
+    Paragraph::new(intro_lines)
+        .wrap(Wrap { trim: true })
+        .render(intro, buf);
     let (contexts, _) = v.contexts(app);
     form.render(rest, buf, theme, shared_hint_line(app, &contexts));
 
@@ -48,7 +59,7 @@ pub(super) fn render(v: &Onboarding, app: &Shared<'_>, form: &Form, area: Rect, 
             };
             let mut spans = vec![
                 Span::styled(format!("  {mark} "), style),
-                Span::styled(step.label(), style),
+                Span::styled(p.label(step), style),
             ];
             if let Some(what) = p.outcome(step) {
                 spans.push(Span::styled(format!(": {what}"), theme.dim));

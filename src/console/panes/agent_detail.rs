@@ -13,7 +13,7 @@ use crate::console::agents::{owner_label, AgentDetail, DetailFocus, VersionDiff}
 use crate::console::app::App;
 use crate::console::keymap::Context;
 use crate::console::text::wrap;
-use crate::domain::AgentVersion;
+use crate::domain::{Agent, AgentVersion};
 
 fn version_line(app: &App, d: &AgentDetail, v: &AgentVersion) -> Line<'static> {
     let theme = &app.theme;
@@ -38,6 +38,34 @@ fn version_line(app: &App, d: &AgentDetail, v: &AgentVersion) -> Line<'static> {
         text,
         Style::default().patch(theme.field_label),
     ))
+}
+
+/// The category and tags, e.g. `Sales · #qualify #inbound`.
+fn filed_under(a: &Agent) -> String {
+    let tags: Vec<String> = a.tags.iter().map(|t| format!("#{t}")).collect();
+    match (a.category.as_deref(), tags.is_empty()) {
+        (None, true) => "— (no category, no tags)".into(),
+        (Some(c), true) => c.to_string(),
+        (None, false) => tags.join(" "),
+        (Some(c), false) => format!("{c} · {}", tags.join(" ")),
+    }
+}
+
+/// How often the agent answered (playground replies and workflow steps,
+/// every tenant's for a shared agent) and when last.
+fn used(app: &App, a: &Agent) -> String {
+    match a.last_used_at {
+        None => "never yet".into(),
+        Some(at) => {
+            let times = if a.use_count == 1 { "time" } else { "times" };
+            format!(
+                "{} {times} · last {} ({})",
+                a.use_count,
+                at.format("%Y-%m-%d %H:%M"),
+                super::agents::ago(at, app.now)
+            )
+        }
+    }
 }
 
 pub fn render(app: &App, d: &AgentDetail, area: Rect, buf: &mut Buffer) {
@@ -74,6 +102,8 @@ pub fn render(app: &App, d: &AgentDetail, area: Rect, buf: &mut Buffer) {
             ),
         ),
         row("Owner", owner_label(a)),
+        row("Filed under", filed_under(a)),
+        row("Used", used(app, a)),
     ];
     let info_h = (info.len() as u16).min(inner.height);
     let rest_h = inner.height - info_h;

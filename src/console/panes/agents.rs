@@ -108,7 +108,7 @@ fn compact(n: u64) -> String {
 }
 
 /// "4m ago", "3h ago", "12d ago": a last use, against the drawing clock.
-fn ago(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+pub(super) fn ago(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let secs = (now - at).num_seconds().max(0);
     match secs {
         0..=59 => "just now".into(),

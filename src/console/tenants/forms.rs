@@ -1,7 +1,7 @@
 //! The Tenants feature's forms: what each asks, prefilled from the session,
 //! and the request its save sends.
 
-use super::Detail;
+use super::{hours, Detail};
 use crate::console::component::Cx;
 use crate::console::effect::{Effect, Request};
 use crate::console::session::Session;
@@ -80,6 +80,7 @@ pub(crate) fn form_fields(
         FormPurpose::EditTenant(id) => {
             let t = session.tenant(*id)?;
             let s = &t.settings;
+            let hours_of = s.business_hours.as_ref();
             (
                 format!("Edit {}", t.name),
                 vec![
@@ -110,6 +111,26 @@ pub(crate) fn form_fields(
                         "settings.manager_email",
                         "Manager email",
                         s.manager_email.as_deref().unwrap_or(""),
+                    ),
+                    Field::line_with_placeholder(
+                        hours::TZ_FIELD,
+                        "Time zone",
+                        hours_of.map_or("", |h| h.time_zone.as_str()),
+                        "e.g. Europe/Lisbon; empty: SLA counts every hour",
+                    ),
+                    Field::multi(
+                        hours::WEEK_FIELD,
+                        "Open hours",
+                        &hours_of
+                            .map(|h| hours::week_text(&h.week))
+                            .unwrap_or_default(),
+                    ),
+                    Field::multi(
+                        hours::CLOSURES_FIELD,
+                        "Closed on",
+                        &hours_of
+                            .map(|h| hours::closures_text(&h.closures))
+                            .unwrap_or_default(),
                     ),
                 ],
             )
@@ -251,6 +272,28 @@ pub(crate) fn submit(
                     return (Vec::new(), true);
                 }
             };
+            let hours_changed = [hours::TZ_FIELD, hours::WEEK_FIELD, hours::CLOSURES_FIELD]
+                .iter()
+                .any(|n| f.changed(n));
+            let business_hours = if hours_changed {
+                match hours::read(
+                    &f.value(hours::TZ_FIELD),
+                    &f.value(hours::WEEK_FIELD),
+                    &f.value(hours::CLOSURES_FIELD),
+                ) {
+                    Ok(h) => Some(h),
+                    Err((field, why)) => {
+                        // Caught here, with the line: the draft stays.
+                        open.form.clear_errors();
+                        open.form.set_error(field, why, cx.theme);
+                        open.form
+                            .set_failure("Fix the marked field and save again.".into());
+                        return (Vec::new(), true);
+                    }
+                }
+            } else {
+                None
+            };
             let list = |name: &str| -> Vec<String> {
                 f.value(name)
                     .lines()
@@ -291,6 +334,8 @@ pub(crate) fn submit(
             if f.changed("settings.manager_email") {
                 settings.manager_email = Some(text("settings.manager_email"));
             }
+            // The whole value, or null to count wall-clock hours again.
+            settings.business_hours = business_hours;
             if settings != TenantSettingsPatch::default() {
                 patch.settings = Some(settings);
             }

@@ -5,6 +5,7 @@
 mod checklist;
 mod detail;
 mod forms;
+mod hours;
 mod pane;
 mod replies;
 

@@ -407,6 +407,27 @@ fn empty(app: &Shared<'_>, text: &str, area: Rect, buf: &mut Buffer) {
     Paragraph::new(Span::styled(text.to_string(), app.theme.dim)).render(area, buf);
 }
 
+/// "24 business hours to first response (Europe/Lisbon: mon-fri
+/// 09:00-17:00; closed on 2 dates)", or wall-clock hours.
+fn sla_rule_text(s: &crate::domain::TenantSettings) -> String {
+    let Some(h) = &s.business_hours else {
+        return format!("{} hours to first response", s.sla_hours);
+    };
+    let mut text = format!(
+        "{} business hours to first response ({}: {}",
+        s.sla_hours,
+        h.time_zone,
+        super::hours::week_text(&h.week).replace('\n', "; ")
+    );
+    match h.closures.len() {
+        0 => {}
+        1 => text.push_str("; closed on 1 date"),
+        n => text.push_str(&format!("; closed on {n} dates")),
+    }
+    text.push(')');
+    text
+}
+
 fn render_settings(app: &Shared<'_>, t: &Tenant, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let s = &t.settings;
@@ -418,7 +439,7 @@ fn render_settings(app: &Shared<'_>, t: &Tenant, area: Rect, buf: &mut Buffer) {
     };
     let none = || "—".to_string();
     let mut lines = vec![
-        row("SLA", format!("{} hours to first response", s.sla_hours)),
+        row("SLA", sla_rule_text(s)),
         row(
             "Pipeline",
             s.pipeline_stages

@@ -296,11 +296,15 @@ impl Form {
         }
         for e in &problem.errors {
             let short = e.field.rsplit('.').next().unwrap_or(&e.field);
-            match self
-                .fields
-                .iter_mut()
-                .find(|f| f.name == e.field || f.name.rsplit('.').next() == Some(short))
-            {
+            match self.fields.iter_mut().find(|f| {
+                f.name == e.field
+                        || f.name.rsplit('.').next() == Some(short)
+                        // `settings.business_hours.week.mon[0]` goes under
+                        // the field for the whole week.
+                        || e.field.strip_prefix(f.name).is_some_and(|rest| {
+                            rest.starts_with('.') || rest.starts_with('[')
+                        })
+            }) {
                 Some(f) if f.error.is_none() => f.error = Some(e.message.clone()),
                 Some(_) => {}
                 None => unmatched.push(format!("{}: {}", e.field, e.message)),

@@ -204,7 +204,9 @@ impl SlaStore for PgStore {
         let Some(settings) = settings else {
             return Ok(Reclocked::default());
         };
-        let settings: TenantSettings = serde_json::from_value(settings).unwrap_or_default();
+        let rule = serde_json::from_value::<TenantSettings>(settings)
+            .unwrap_or_default()
+            .sla_rule();
         // FOR UPDATE: a lead answered meanwhile keeps its answer's state.
         let rows = sqlx::query(
             "SELECT id, created_at, sla_due_at, at_risk_at FROM leads \
@@ -226,7 +228,7 @@ impl SlaStore for PgStore {
             out.last = Some(lead_id);
             let due: DateTime<Utc> = r.try_get("sla_due_at").map_err(err)?;
             let Some((new_due, new_risk)) = new_clock(
-                &settings,
+                &rule,
                 r.try_get("created_at").map_err(err)?,
                 due,
                 r.try_get("at_risk_at").map_err(err)?,

@@ -180,7 +180,9 @@ impl SlaStore for SqliteStore {
         let Some(settings) = settings else {
             return Ok(Reclocked::default());
         };
-        let settings: TenantSettings = serde_json::from_str(&settings).unwrap_or_default();
+        let rule = serde_json::from_str::<TenantSettings>(&settings)
+            .unwrap_or_default()
+            .sla_rule();
         // Text ids of v7 UUIDs sort as the UUIDs do; every id sorts after "".
         let rows = sqlx::query(
             "SELECT id, created_at, sla_due_at, at_risk_at FROM leads \
@@ -202,7 +204,7 @@ impl SlaStore for SqliteStore {
             out.last = Some(lead_id);
             let due = to_dt(r.try_get("sla_due_at").map_err(err)?);
             let Some((new_due, new_risk)) = new_clock(
-                &settings,
+                &rule,
                 to_dt(r.try_get("created_at").map_err(err)?),
                 due,
                 to_dt(r.try_get("at_risk_at").map_err(err)?),
