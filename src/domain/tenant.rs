@@ -226,6 +226,14 @@ impl TenantSettings {
         self.sla_rule().clock(at)
     }
 
+    /// Whether `other` computes SLA deadlines differently (hours, at-risk
+    /// share, business hours): the open leads' deadlines must then move.
+    pub fn clock_differs(&self, other: &TenantSettings) -> bool {
+        self.sla_hours != other.sla_hours
+            || self.sla_at_risk_percent != other.sla_at_risk_percent
+            || self.business_hours != other.business_hours
+    }
+
     /// The SLA rule with its schedule read, to clock many leads.
     pub fn sla_rule(&self) -> SlaRule {
         SlaRule {

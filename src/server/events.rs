@@ -358,6 +358,9 @@ pub async fn sla_watcher(state: AppState, every: Duration) {
 /// One sweep: emits due alerts and wakes the tenants' live streams.
 pub async fn sweep_once(state: &AppState) -> anyhow::Result<crate::store::SweepReport> {
     super::supervise::inject!(state, SlaSweep);
+    // Deadlines a restart or a failure left half recomputed: their walks
+    // start again (in the background, beside this sweep).
+    super::reclock::resume_pending(state).await?;
     let report = state.store.sla_sweep(state.clock.now()).await?;
     for t in &report.tenants {
         state.notify(*t);

@@ -26,7 +26,7 @@ pub mod password;
 mod playground;
 mod queue;
 mod ratelimit;
-mod reclock;
+pub mod reclock;
 pub mod retention;
 pub mod slots;
 pub mod supervise;
@@ -158,6 +158,8 @@ pub struct AppState {
     pub workflows: Arc<workflow_runner::WorkflowRuns>,
     /// Eval runs this process is running, for cancel.
     pub evals: Arc<eval_runner::EvalRuns>,
+    /// Tenants whose SLA deadlines this process is recomputing.
+    pub reclocks: Arc<reclock::Running>,
     /// Live event streams open per user, for the per-user cap.
     pub streams: Arc<slots::Slots>,
     /// Model generations running per tenant, for the per-tenant cap.
@@ -200,6 +202,7 @@ impl AppState {
             playground: Arc::default(),
             workflows: Arc::default(),
             evals: Arc::default(),
+            reclocks: Arc::default(),
             streams: Arc::new(slots::Slots::new(streams_per_user)),
             generations: Arc::new(slots::Slots::new(generations_per_tenant)),
             #[cfg(feature = "fault-injection")]

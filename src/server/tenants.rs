@@ -169,7 +169,7 @@ pub async fn update(
         resource_id: current.id.to_string(),
         changes: serde_json::Value::Object(changes),
     };
-    let reclock = super::reclock::clock_changed(&current.settings, &row.settings);
+    let reclock = current.settings.clock_differs(&row.settings);
     let mut tenant = state
         .store
         .update_tenant(&access.actor, current.id, row, audit)

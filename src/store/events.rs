@@ -51,16 +51,18 @@ pub trait SlaStore: Send + Sync {
     /// Outbox messages not yet sent (for delivery and for tests).
     async fn pending_outbox(&self, tenant_id: Uuid) -> StoreResult<Vec<OutboxMessage>>;
     /// Recomputes, from the tenant's current settings, the SLA deadlines of
-    /// up to [`RECLOCK_BATCH`] of its unanswered leads with ids after
-    /// `after`, in one short transaction; each lead whose deadline moves gets
-    /// a `sla_reclocked` timeline entry, and an alert already sent for a
-    /// moment now in the future is sent again when it comes.
-    async fn reclock_leads(
-        &self,
-        tenant_id: Uuid,
-        after: Option<Uuid>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Reclocked>;
+    /// the next [`RECLOCK_BATCH`] of its unanswered leads after the stored
+    /// cursor (`reclock_after`), in one short transaction that also moves
+    /// the cursor, or clears the pending mark after the last batch. Nothing
+    /// happens unless a settings change marked the tenant pending (so a
+    /// restart resumes exactly where the last committed batch stopped).
+    /// Each lead whose deadline moves gets a `sla_reclocked` timeline
+    /// entry, and an alert already sent for a moment now in the future is
+    /// sent again when it comes.
+    async fn reclock_leads(&self, tenant_id: Uuid, now: DateTime<Utc>) -> StoreResult<Reclocked>;
+    /// Tenants whose deadlines still need recomputing (a settings change
+    /// marked them; a restart or failure left them unfinished).
+    async fn pending_reclocks(&self) -> StoreResult<Vec<Uuid>>;
 }
 
 /// Leads read per [`SlaStore::reclock_leads`] transaction.
@@ -69,26 +71,59 @@ pub const RECLOCK_BATCH: usize = 500;
 /// What one [`SlaStore::reclock_leads`] batch did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Reclocked {
-    /// Leads read; fewer than [`RECLOCK_BATCH`] means the walk is done.
+    /// Leads read.
     pub scanned: usize,
     /// Leads whose deadline moved.
     pub changed: usize,
-    /// The last lead read: where the next batch starts.
-    pub last: Option<Uuid>,
+    /// Nothing is left to recompute: the pending mark is cleared (or was
+    /// never set).
+    pub done: bool,
 }
 
-/// A lead's new deadline and at-risk moment under the tenant's `rule`, when either
-/// differs from what is stored (compared to the millisecond, the precision
+/// An unanswered lead's stored clock, as a reclock batch reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredClock {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub due: DateTime<Utc>,
+    pub at_risk: DateTime<Utc>,
+}
+
+/// A lead whose deadline moves: the stored deadline, the new one and the
+/// new at-risk moment.
+#[derive(Debug, Clone, Copy)]
+pub struct Moved {
+    pub id: Uuid,
+    pub due: DateTime<Utc>,
+    pub new_due: DateTime<Utc>,
+    pub new_risk: DateTime<Utc>,
+}
+
+/// The leads of a batch whose deadline or at-risk moment differs under
+/// `rule` from what is stored (compared to the millisecond, the precision
 /// both stores keep). The one rule both stores apply.
-pub fn new_clock(
-    rule: &crate::domain::SlaRule,
-    created_at: DateTime<Utc>,
-    due: DateTime<Utc>,
-    at_risk: DateTime<Utc>,
-) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let (new_due, new_risk) = rule.clock(created_at);
+pub fn moved_clocks(rule: &crate::domain::SlaRule, rows: &[StoredClock]) -> Vec<Moved> {
     let same = |a: DateTime<Utc>, b: DateTime<Utc>| a.timestamp_millis() == b.timestamp_millis();
-    (!same(new_due, due) || !same(new_risk, at_risk)).then_some((new_due, new_risk))
+    rows.iter()
+        .filter_map(|r| {
+            let (new_due, new_risk) = rule.clock(r.created_at);
+            (!same(new_due, r.due) || !same(new_risk, r.at_risk)).then_some(Moved {
+                id: r.id,
+                due: r.due,
+                new_due,
+                new_risk,
+            })
+        })
+        .collect()
+}
+
+/// Where the cursor goes after a batch that read `rows`: the last lead
+/// read, or `None` (done) when the batch was not full.
+pub fn next_cursor(rows: &[StoredClock]) -> Option<Uuid> {
+    if rows.len() < RECLOCK_BATCH {
+        return None;
+    }
+    rows.last().map(|r| r.id)
 }
 
 /// The timeline entry of a moved deadline.

@@ -274,3 +274,134 @@ async fn changing_the_hours_recomputes_open_leads_deadlines_on_their_timelines()
         None
     );
 }
+
+#[tokio::test]
+async fn a_restart_mid_recompute_resumes_where_the_last_batch_stopped() {
+    use switchboard::domain::LeadQuery;
+    use switchboard::server::AppState;
+    use switchboard::store::{Reclocked, RECLOCK_BATCH};
+
+    let clock = Arc::new(ManualClock::new(at("2026-01-09T18:00:00Z")));
+    let app = spawn_with_clock(ServerSettings::default(), clock.clone()).await;
+    let tenant = app
+        .admin
+        .create_tenant(&NewTenant {
+            name: "Busy Co".into(),
+            tier: Some(Tier::Enterprise),
+            settings: Some(TenantSettingsPatch {
+                sla_hours: Some(2),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let total = RECLOCK_BATCH + 20;
+    let mut csv = String::from("name,email\n");
+    for i in 0..total {
+        csv.push_str(&format!("Lead {i},lead{i}@busy.test\n"));
+    }
+    let report = app.admin.import_csv("busy-co", csv).await.unwrap();
+    assert_eq!(report.imported as usize, total);
+
+    // This process stands for one that was walking the tenant and died: the
+    // settings change marks the tenant pending but starts nothing here.
+    assert!(app.state.reclocks.claim(tenant.id));
+    app.admin
+        .update_tenant(
+            "busy-co",
+            &TenantPatch {
+                settings: Some(TenantSettingsPatch {
+                    business_hours: Some(Some(weekdays())),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(app.store.pending_reclocks().await.unwrap(), vec![tenant.id]);
+    // One batch commits, then the process is gone.
+    let first = app
+        .store
+        .reclock_leads(tenant.id, app.state.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        Reclocked {
+            scanned: RECLOCK_BATCH,
+            changed: RECLOCK_BATCH,
+            done: false
+        }
+    );
+    assert_eq!(
+        app.store.pending_reclocks().await.unwrap(),
+        vec![tenant.id],
+        "still pending, with its cursor"
+    );
+
+    // A new server on the same database resumes at its first sweep.
+    let restarted =
+        AppState::with_clock(app.store.clone(), ServerSettings::default(), clock.clone());
+    sweep_once(&restarted).await.unwrap();
+    for _ in 0..200 {
+        if app.store.pending_reclocks().await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(app.store.pending_reclocks().await.unwrap().is_empty());
+
+    // Every lead is on the business-hours deadline, and each moved once:
+    // the resumed walk started after the first batch, not from the start.
+    let mut leads = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = app
+            .admin
+            .list_leads(
+                "busy-co",
+                &LeadQuery {
+                    limit: Some(200),
+                    cursor: cursor.clone(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        leads.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(leads.len(), total);
+    assert!(
+        leads
+            .iter()
+            .all(|l| l.sla_due_at == at("2026-01-13T11:00:00Z")),
+        "every deadline moved to Tuesday 11:00 (Monday is a closure)"
+    );
+    for l in [&leads[0], &leads[total / 2], &leads[total - 1]] {
+        let timeline = app.admin.timeline("busy-co", l.id).await.unwrap();
+        let moves = timeline
+            .iter()
+            .filter(|e| e.kind == "sla_reclocked")
+            .count();
+        assert_eq!(moves, 1, "{} moved {moves} times", l.name);
+    }
+    // Nothing pending: another sweep starts no walk and changes nothing.
+    let again = app
+        .store
+        .reclock_leads(tenant.id, app.state.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        Reclocked {
+            done: true,
+            ..Reclocked::default()
+        }
+    );
+}

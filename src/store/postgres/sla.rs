@@ -14,8 +14,8 @@ use super::leads::{log_event, timeline_entry};
 use super::{db_error, ms, set_tenant, PgStore, EVENTS_CHANNEL};
 use crate::domain::TenantSettings;
 use crate::store::{
-    new_clock, reclocked_entry, Actor, EventRecord, EventStore, OutboxMessage, Reclocked, SlaAlert,
-    SlaStore, StoreResult, SweepReport, RECLOCK_BATCH,
+    moved_clocks, next_cursor, reclocked_entry, Actor, EventRecord, EventStore, OutboxMessage,
+    Reclocked, SlaAlert, SlaStore, StoreResult, StoredClock, SweepReport, RECLOCK_BATCH,
 };
 
 /// Leads claimed per sweep transaction, so one sweep never holds its row
@@ -188,22 +188,27 @@ impl PgStore {
 
 #[async_trait]
 impl SlaStore for PgStore {
-    async fn reclock_leads(
-        &self,
-        tenant_id: Uuid,
-        after: Option<Uuid>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Reclocked> {
+    async fn reclock_leads(&self, tenant_id: Uuid, now: DateTime<Utc>) -> StoreResult<Reclocked> {
         let mut tx = self.tenant_tx(tenant_id).await?;
-        let settings: Option<serde_json::Value> =
-            sqlx::query_scalar("SELECT settings FROM tenants WHERE id = $1")
-                .bind(tenant_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(|e| db_error(e, "read the tenant's settings"))?;
-        let Some(settings) = settings else {
-            return Ok(Reclocked::default());
+        // FOR UPDATE: a settings change waits for this batch, and one made
+        // before it is what this batch reads (with the cursor it reset).
+        let found = sqlx::query(
+            "SELECT settings, reclock_after FROM tenants \
+             WHERE id = $1 AND reclock_pending FOR UPDATE",
+        )
+        .bind(tenant_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "read the tenant's reclock state"))?;
+        let Some(found) = found else {
+            return Ok(Reclocked {
+                done: true,
+                ..Reclocked::default()
+            });
         };
+        let err = |e| db_error(e, "read the tenant's reclock state");
+        let settings: serde_json::Value = found.try_get("settings").map_err(err)?;
+        let after: Option<Uuid> = found.try_get("reclock_after").map_err(err)?;
         let rule = serde_json::from_value::<TenantSettings>(settings)
             .unwrap_or_default()
             .sla_rule();
@@ -218,53 +223,66 @@ impl SlaStore for PgStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(|e| db_error(e, "read leads to reclock"))?;
-        let mut out = Reclocked {
-            scanned: rows.len(),
-            ..Reclocked::default()
-        };
+        let mut read = Vec::with_capacity(rows.len());
         for r in rows {
             let err = |e| db_error(e, "read a lead to reclock");
-            let lead_id: Uuid = r.try_get("id").map_err(err)?;
-            out.last = Some(lead_id);
-            let due: DateTime<Utc> = r.try_get("sla_due_at").map_err(err)?;
-            let Some((new_due, new_risk)) = new_clock(
-                &rule,
-                r.try_get("created_at").map_err(err)?,
-                due,
-                r.try_get("at_risk_at").map_err(err)?,
-            ) else {
-                continue;
-            };
+            read.push(StoredClock {
+                id: r.try_get("id").map_err(err)?,
+                created_at: r.try_get("created_at").map_err(err)?,
+                due: r.try_get("sla_due_at").map_err(err)?,
+                at_risk: r.try_get("at_risk_at").map_err(err)?,
+            });
+        }
+        let moved = moved_clocks(&rule, &read);
+        for m in &moved {
             sqlx::query(
                 "UPDATE leads SET sla_due_at = $1, at_risk_at = $2, \
                  sla_breached_alerted_at = CASE WHEN $1 > $3 THEN NULL ELSE sla_breached_alerted_at END, \
                  sla_at_risk_alerted_at = CASE WHEN $2 > $3 THEN NULL ELSE sla_at_risk_alerted_at END \
                  WHERE tenant_id = $4 AND id = $5",
             )
-            .bind(ms(new_due))
-            .bind(ms(new_risk))
+            .bind(ms(m.new_due))
+            .bind(ms(m.new_risk))
             .bind(ms(now))
             .bind(tenant_id)
-            .bind(lead_id)
+            .bind(m.id)
             .execute(&mut *tx)
             .await
             .map_err(|e| db_error(e, "reclock a lead"))?;
             timeline_entry(
                 &mut tx,
                 tenant_id,
-                lead_id,
+                m.id,
                 "sla_reclocked",
                 &Actor::system(),
-                reclocked_entry(due, new_due),
+                reclocked_entry(m.due, m.new_due),
                 now,
             )
             .await?;
-            out.changed += 1;
         }
+        let cursor = next_cursor(&read);
+        sqlx::query("UPDATE tenants SET reclock_pending = $1, reclock_after = $2 WHERE id = $3")
+            .bind(cursor.is_some())
+            .bind(cursor)
+            .bind(tenant_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "move the reclock cursor"))?;
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit reclocked leads"))?;
-        Ok(out)
+        Ok(Reclocked {
+            scanned: read.len(),
+            changed: moved.len(),
+            done: cursor.is_none(),
+        })
+    }
+
+    async fn pending_reclocks(&self) -> StoreResult<Vec<Uuid>> {
+        sqlx::query_scalar("SELECT id FROM tenants WHERE reclock_pending")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "list tenants to reclock"))
     }
 
     async fn sla_sweep(&self, now: DateTime<Utc>) -> StoreResult<SweepReport> {

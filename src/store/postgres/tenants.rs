@@ -155,14 +155,19 @@ impl TenantStore for PgStore {
             .map_err(|e| db_error(e, "count leads in a stage"))?;
             stage_may_go(gone, leads)?;
         }
+        // A clock that changes marks the tenant for recomputing from its
+        // first lead, in this transaction: a crash cannot lose the request.
         let done = sqlx::query(
-            "UPDATE tenants SET name = $1, slug = $2, tier = $3, settings = $4 WHERE id = $5",
+            "UPDATE tenants SET name = $1, slug = $2, tier = $3, settings = $4, \
+             reclock_pending = reclock_pending OR $6, \
+             reclock_after = CASE WHEN $6 THEN NULL ELSE reclock_after END WHERE id = $5",
         )
         .bind(&row.name)
         .bind(&row.slug)
         .bind(row.tier.as_str())
         .bind(settings_json(&row.settings)?)
         .bind(id)
+        .bind(current.clock_differs(&row.settings))
         .execute(&mut *tx)
         .await
         .map_err(|e| db_error(e, "update a tenant"))?;

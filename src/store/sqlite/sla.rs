@@ -10,8 +10,8 @@ use super::leads::{log_event, timeline_entry};
 use super::{db_error, parse_uuid, to_dt, SqliteStore};
 use crate::domain::TenantSettings;
 use crate::store::{
-    new_clock, reclocked_entry, Actor, EventRecord, EventStore, OutboxMessage, Reclocked, SlaAlert,
-    SlaStore, StoreResult, SweepReport, RECLOCK_BATCH,
+    moved_clocks, next_cursor, reclocked_entry, Actor, EventRecord, EventStore, OutboxMessage,
+    Reclocked, SlaAlert, SlaStore, StoreResult, StoredClock, SweepReport, RECLOCK_BATCH,
 };
 
 /// Leads claimed per sweep transaction, so one sweep never holds the write
@@ -163,84 +163,101 @@ impl SqliteStore {
 
 #[async_trait]
 impl SlaStore for SqliteStore {
-    async fn reclock_leads(
-        &self,
-        tenant_id: Uuid,
-        after: Option<Uuid>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Reclocked> {
+    async fn reclock_leads(&self, tenant_id: Uuid, now: DateTime<Utc>) -> StoreResult<Reclocked> {
         let tenant = tenant_id.to_string();
         let (_writer, mut tx) = self.write().await?;
-        let settings: Option<String> =
-            sqlx::query_scalar("SELECT settings FROM tenants WHERE id = ?")
-                .bind(&tenant)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(|e| db_error(e, "read the tenant's settings"))?;
-        let Some(settings) = settings else {
-            return Ok(Reclocked::default());
+        let found = sqlx::query(
+            "SELECT settings, reclock_after FROM tenants WHERE id = ? AND reclock_pending = 1",
+        )
+        .bind(&tenant)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, "read the tenant's reclock state"))?;
+        let Some(found) = found else {
+            return Ok(Reclocked {
+                done: true,
+                ..Reclocked::default()
+            });
         };
+        let err = |e| db_error(e, "read the tenant's reclock state");
+        let settings: String = found.try_get("settings").map_err(err)?;
+        // Text ids of v7 UUIDs sort as the UUIDs do; every id sorts after "".
+        let after: Option<String> = found.try_get("reclock_after").map_err(err)?;
         let rule = serde_json::from_str::<TenantSettings>(&settings)
             .unwrap_or_default()
             .sla_rule();
-        // Text ids of v7 UUIDs sort as the UUIDs do; every id sorts after "".
         let rows = sqlx::query(
             "SELECT id, created_at, sla_due_at, at_risk_at FROM leads \
              WHERE tenant_id = ? AND responded = 0 AND id > ? ORDER BY id LIMIT ?",
         )
         .bind(&tenant)
-        .bind(after.map(|a| a.to_string()).unwrap_or_default())
+        .bind(after.unwrap_or_default())
         .bind(RECLOCK_BATCH as i64)
         .fetch_all(&mut *tx)
         .await
         .map_err(|e| db_error(e, "read leads to reclock"))?;
-        let mut out = Reclocked {
-            scanned: rows.len(),
-            ..Reclocked::default()
-        };
+        let mut read = Vec::with_capacity(rows.len());
         for r in rows {
             let err = |e| db_error(e, "read a lead to reclock");
-            let lead_id = parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?;
-            out.last = Some(lead_id);
-            let due = to_dt(r.try_get("sla_due_at").map_err(err)?);
-            let Some((new_due, new_risk)) = new_clock(
-                &rule,
-                to_dt(r.try_get("created_at").map_err(err)?),
-                due,
-                to_dt(r.try_get("at_risk_at").map_err(err)?),
-            ) else {
-                continue;
-            };
+            read.push(StoredClock {
+                id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
+                created_at: to_dt(r.try_get("created_at").map_err(err)?),
+                due: to_dt(r.try_get("sla_due_at").map_err(err)?),
+                at_risk: to_dt(r.try_get("at_risk_at").map_err(err)?),
+            });
+        }
+        let moved = moved_clocks(&rule, &read);
+        for m in &moved {
             sqlx::query(
                 "UPDATE leads SET sla_due_at = ?1, at_risk_at = ?2, \
                  sla_breached_alerted_at = CASE WHEN ?1 > ?3 THEN NULL ELSE sla_breached_alerted_at END, \
                  sla_at_risk_alerted_at = CASE WHEN ?2 > ?3 THEN NULL ELSE sla_at_risk_alerted_at END \
                  WHERE tenant_id = ?4 AND id = ?5",
             )
-            .bind(new_due.timestamp_millis())
-            .bind(new_risk.timestamp_millis())
+            .bind(m.new_due.timestamp_millis())
+            .bind(m.new_risk.timestamp_millis())
             .bind(now.timestamp_millis())
             .bind(&tenant)
-            .bind(lead_id.to_string())
+            .bind(m.id.to_string())
             .execute(&mut *tx)
             .await
             .map_err(|e| db_error(e, "reclock a lead"))?;
             timeline_entry(
                 &mut tx,
                 tenant_id,
-                lead_id,
+                m.id,
                 "sla_reclocked",
                 &Actor::system(),
-                reclocked_entry(due, new_due),
+                reclocked_entry(m.due, m.new_due),
                 now,
             )
             .await?;
-            out.changed += 1;
         }
+        let cursor = next_cursor(&read);
+        sqlx::query("UPDATE tenants SET reclock_pending = ?, reclock_after = ? WHERE id = ?")
+            .bind(cursor.is_some())
+            .bind(cursor.map(|c| c.to_string()))
+            .bind(&tenant)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "move the reclock cursor"))?;
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit reclocked leads"))?;
-        Ok(out)
+        Ok(Reclocked {
+            scanned: read.len(),
+            changed: moved.len(),
+            done: cursor.is_none(),
+        })
+    }
+
+    async fn pending_reclocks(&self) -> StoreResult<Vec<Uuid>> {
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM tenants WHERE reclock_pending = 1")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| db_error(e, "list tenants to reclock"))?;
+        ids.iter().map(|id| parse_uuid(id)).collect()
     }
 
     async fn sla_sweep(&self, now: DateTime<Utc>) -> StoreResult<SweepReport> {
