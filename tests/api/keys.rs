@@ -512,3 +512,100 @@ async fn rotating_is_refused_for_revoked_replaced_or_foreign_keys_and_long_overl
         .unwrap();
     assert_eq!(keys.items.len(), 4, "two rotations made two keys, no more");
 }
+
+/// A form ingest as the server makes it once it has read the key: the row
+/// the write gets, with the owner the request read (maybe stale by now).
+async fn write_with(
+    app: &TestApp,
+    owner: &switchboard::store::KeyOwner,
+    name: &str,
+) -> switchboard::store::KeyedIngest {
+    use switchboard::domain::LeadSource;
+    use switchboard::store::{Actor, LeadLimit, NewLeadRow};
+    let now = app.state.clock.now();
+    let row = NewLeadRow {
+        input: lead(name),
+        source: LeadSource::Form,
+        stage: "new".into(),
+        spam_reason: None,
+        sla_due_at: now + Duration::hours(24),
+        sla_at_risk_at: now + Duration::hours(18),
+        received_at: None,
+        workspace_id: None,
+        import_key: None,
+    };
+    let limit = LeadLimit {
+        tier: Tier::Pro,
+        limit: Tier::Pro.lead_limit(),
+    };
+    app.store
+        .ingest_with_key(owner, &Actor::system(), row, limit, None, now)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_key_that_expires_or_is_revoked_after_the_read_is_refused_inside_the_write() {
+    use switchboard::store::KeyedIngest;
+    let start = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let app = spawn_with_clock(ServerSettings::default(), clock.clone()).await;
+    app.tenant("Open Arms", Tier::Pro).await;
+    let first = key_for(&app, "open-arms", None).await;
+    let second = key_for(&app, "open-arms", None).await;
+    // What a request reads before it writes: both keys accepted now.
+    let read = |key: String| {
+        let store = app.store.clone();
+        async move {
+            store
+                .ingest_context(&secret::hash(&key))
+                .await
+                .unwrap()
+                .expect("the key is known")
+                .0
+        }
+    };
+    let stale_first = read(first.key.clone()).await;
+    let stale_second = read(second.key.clone()).await;
+    assert!(stale_first.accepts(start) && stale_second.accepts(start));
+    assert!(matches!(
+        write_with(&app, &stale_first, "While Valid").await,
+        KeyedIngest::Done(_)
+    ));
+
+    // The first key is rotated with a one-minute overlap, and the minute
+    // passes between the request's read and its write.
+    app.admin
+        .rotate_api_key("open-arms", first.api_key.id, 1)
+        .await
+        .unwrap();
+    clock.advance(Duration::minutes(2));
+    assert!(
+        matches!(
+            write_with(&app, &stale_first, "After Expiry").await,
+            KeyedIngest::KeyRevoked
+        ),
+        "an expired key must not write"
+    );
+    // The second is revoked between the read and the write.
+    app.admin
+        .revoke_api_key("open-arms", second.api_key.id)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            write_with(&app, &stale_second, "After Revoke").await,
+            KeyedIngest::KeyRevoked
+        ),
+        "a revoked key must not write"
+    );
+    // Nothing of the refused writes was stored.
+    let leads = app
+        .admin
+        .list_leads("open-arms", &Default::default())
+        .await
+        .unwrap()
+        .items;
+    let names: Vec<&str> = leads.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, vec!["While Valid"]);
+}

@@ -23,6 +23,8 @@ const MAX_BATCH: usize = 64;
 pub(super) struct InsertJob {
     actor: Actor,
     tenant_id: Uuid,
+    /// The API key a form ingest came with: re-checked in the write.
+    key: Option<Uuid>,
     row: NewLeadRow,
     limit: LeadLimit,
     idempotency: Option<Idempotency>,
@@ -35,6 +37,7 @@ impl InsertJob {
     pub(super) fn new(
         actor: &Actor,
         tenant_id: Uuid,
+        key: Option<Uuid>,
         row: NewLeadRow,
         limit: LeadLimit,
         idempotency: Option<Idempotency>,
@@ -44,6 +47,7 @@ impl InsertJob {
         let job = InsertJob {
             actor: actor.clone(),
             tenant_id,
+            key,
             row,
             limit,
             idempotency,
@@ -84,6 +88,44 @@ async fn savepoint(
         .map_err(|e| db_error(e, "manage a savepoint"))
 }
 
+/// Why a form ingest may no longer write, checked inside the write (the
+/// request's earlier read may be stale): its key was revoked, deleted or
+/// expired since (a rotation's overlap ended), or its tenant was suspended.
+/// `Refused` with field `api_key` or `tenant`; `ingest_with_key` turns them
+/// into its answers.
+async fn key_refusal(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tenant_id: Uuid,
+    key: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<StoreError>> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let state: Option<(bool, String)> = sqlx::query_as(
+        "SELECT k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?), t.status \
+         FROM api_keys k JOIN tenants t ON t.id = k.tenant_id \
+         WHERE k.tenant_id = ? AND k.id = ? AND k.scope = 'leads:ingest'",
+    )
+    .bind(now.timestamp_millis())
+    .bind(tenant_id.to_string())
+    .bind(key.to_string())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(|e| db_error(e, "re-check an API key"))?;
+    Ok(match state {
+        Some((true, status)) if status == "active" => None,
+        Some((true, _)) => Some(StoreError::Refused {
+            field: "tenant",
+            detail: "suspended since the request read it".into(),
+        }),
+        _ => Some(StoreError::Refused {
+            field: "api_key",
+            detail: "revoked, deleted or expired since the request read it".into(),
+        }),
+    })
+}
+
 async fn run_batch(pool: &SqlitePool, jobs: Vec<InsertJob>) {
     let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
         Ok(tx) => tx,
@@ -103,16 +145,22 @@ async fn run_batch(pool: &SqlitePool, jobs: Vec<InsertJob>) {
             let _ = job.reply.send(Err(e));
             continue;
         }
-        let result = insert_lead_in(
-            &mut tx,
-            &job.actor,
-            job.tenant_id,
-            job.row,
-            job.limit,
-            job.idempotency,
-            job.now,
-        )
-        .await;
+        let result = match key_refusal(&mut tx, job.tenant_id, job.key, job.now).await {
+            Ok(None) => {
+                insert_lead_in(
+                    &mut tx,
+                    &job.actor,
+                    job.tenant_id,
+                    job.row,
+                    job.limit,
+                    job.idempotency,
+                    job.now,
+                )
+                .await
+            }
+            Ok(Some(refusal)) => Err(refusal),
+            Err(e) => Err(e),
+        };
         let closed = if result.is_ok() {
             savepoint(&mut tx, "RELEASE lead").await
         } else {

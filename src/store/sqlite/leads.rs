@@ -314,6 +314,31 @@ pub(super) async fn insert_lead_in(
     }
 }
 
+impl SqliteStore {
+    /// Hands one insert to the batch writer and waits for its commit;
+    /// `key` is the API key a form ingest came with (re-checked there).
+    #[allow(clippy::too_many_arguments)]
+    async fn write_lead(
+        &self,
+        actor: &Actor,
+        tenant_id: Uuid,
+        key: Option<Uuid>,
+        row: NewLeadRow,
+        limit: LeadLimit,
+        idempotency: Option<Idempotency>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<IngestOutcome> {
+        let (job, answer) = InsertJob::new(actor, tenant_id, key, row, limit, idempotency, now);
+        self.inserts
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Other(anyhow::anyhow!("the lead writer has stopped")))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Other(anyhow::anyhow!("the lead writer dropped a request")))?
+    }
+}
+
 #[async_trait]
 impl LeadStore for SqliteStore {
     /// Through the group-commit writer (see `batch`).
@@ -326,14 +351,8 @@ impl LeadStore for SqliteStore {
         idempotency: Option<Idempotency>,
         now: DateTime<Utc>,
     ) -> StoreResult<IngestOutcome> {
-        let (job, answer) = InsertJob::new(actor, tenant_id, row, limit, idempotency, now);
-        self.inserts
-            .send(job)
+        self.write_lead(actor, tenant_id, None, row, limit, idempotency, now)
             .await
-            .map_err(|_| StoreError::Other(anyhow::anyhow!("the lead writer has stopped")))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Other(anyhow::anyhow!("the lead writer dropped a request")))?
     }
 
     async fn ingest_with_key(
@@ -345,10 +364,28 @@ impl LeadStore for SqliteStore {
         idempotency: Option<Idempotency>,
         now: DateTime<Utc>,
     ) -> StoreResult<KeyedIngest> {
-        // The batch writer (batch.rs) already groups concurrent inserts.
-        let outcome = self
-            .insert_lead(actor, key.tenant_id, row, limit, idempotency, now)
-            .await?;
+        // The batch writer (batch.rs) already groups concurrent inserts,
+        // and re-checks the key and the tenant inside the write.
+        let written = self
+            .write_lead(
+                actor,
+                key.tenant_id,
+                Some(key.key_id),
+                row,
+                limit,
+                idempotency,
+                now,
+            )
+            .await;
+        let outcome = match written {
+            Err(StoreError::Refused {
+                field: "api_key", ..
+            }) => return Ok(KeyedIngest::KeyRevoked),
+            Err(StoreError::Refused {
+                field: "tenant", ..
+            }) => return Ok(KeyedIngest::Suspended),
+            other => other?,
+        };
         if let Err(e) = self.touch_api_key(key.tenant_id, key.key_id, now).await {
             tracing::warn!(error = %e, "cannot record the API key's last use");
         }
