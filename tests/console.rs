@@ -32,6 +32,8 @@ mod agents;
 mod api_keys;
 #[path = "console/business_hours.rs"]
 mod business_hours;
+#[path = "console/delete_tenant.rs"]
+mod delete_tenant;
 #[path = "console/disclosure.rs"]
 mod disclosure;
 #[path = "console/keys.rs"]

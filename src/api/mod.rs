@@ -31,8 +31,8 @@ use crate::domain::{
     ImportReport, IngestReceipt, Invitation, Lead, LeadInput, LeadPatch, LeadQuery, LoginRequest,
     LoginResponse, Me, Member, MemberAdded, MemberPermissions, NewAgent, NewApiKey, NewInvitation,
     NewMember, NewNote, NewTenant, NewWorkspace, Page, PageQuery, Problem, ProblemKind, Role,
-    RoleChange, RotateApiKey, RotatedApiKey, SharingChange, Tenant, TenantPatch, TimelineEntry,
-    Usage, Workspace, WorkspacePatch,
+    RoleChange, RotateApiKey, RotatedApiKey, SharingChange, Tenant, TenantDeletion, TenantPatch,
+    TimelineEntry, Usage, Workspace, WorkspacePatch,
 };
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -370,6 +370,12 @@ impl Client {
 
     pub async fn update_tenant(&self, tenant: &str, patch: &TenantPatch) -> ApiResult<Tenant> {
         self.patch(&format!("/api/v1/tenants/{tenant}"), patch)
+            .await
+    }
+
+    /// Deletes the tenant: gone at once, its data purged in the background.
+    pub async fn delete_tenant(&self, tenant: &str) -> ApiResult<TenantDeletion> {
+        self.json(self.request(Method::DELETE, &format!("/api/v1/tenants/{tenant}")))
             .await
     }
 

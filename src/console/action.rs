@@ -28,6 +28,8 @@ pub enum Action {
     Edit,
     SwitchTenant,
     ToggleSuspend,
+    /// Tenants: delete the selected tenant (typing its slug to confirm).
+    DeleteTenant,
     Retry,
     NextTab,
     PrevTab,

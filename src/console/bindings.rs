@@ -143,6 +143,14 @@ fn common() -> Vec<Default_> {
             "suspend/reactivate",
             false,
         ),
+        (
+            "delete",
+            C::TenantList,
+            &["D"],
+            A::DeleteTenant,
+            "delete tenant",
+            false,
+        ),
         ("refresh", C::TenantList, &["r"], A::Retry, "reload", false),
         (
             "back",

@@ -16,6 +16,7 @@ impl App {
         let (title, fields) = match &purpose {
             FormPurpose::NewTenant
             | FormPurpose::EditTenant(_)
+            | FormPurpose::DeleteTenant(_)
             | FormPurpose::Invite(_)
             | FormPurpose::AddMember(_)
             | FormPurpose::ChangeRole { .. }

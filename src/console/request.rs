@@ -29,6 +29,9 @@ pub enum Request {
     Suspend {
         tenant: String,
     },
+    DeleteTenant {
+        tenant: String,
+    },
     Reactivate {
         tenant: String,
     },
@@ -322,6 +325,7 @@ pub enum Response {
     TenantCreated(ApiResult<Tenant>),
     /// Update, suspend and reactivate all answer with the tenant.
     TenantUpdated(ApiResult<Tenant>),
+    TenantDeleted(ApiResult<crate::domain::TenantDeletion>),
     TenantDetail(Box<TenantDetailData>),
     MemberAdded(ApiResult<crate::domain::MemberAdded>),
     Invited(ApiResult<CreatedInvitation>),
@@ -388,6 +392,7 @@ impl Response {
             Response::Me(r) => r.as_ref().err(),
             Response::Tenants(r) => r.as_ref().err(),
             Response::TenantCreated(r) | Response::TenantUpdated(r) => r.as_ref().err(),
+            Response::TenantDeleted(r) => r.as_ref().err(),
             Response::TenantDetail(d) => d
                 .members
                 .as_ref()
@@ -460,6 +465,9 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         }
         Request::Suspend { tenant } => {
             Response::TenantUpdated(client.suspend_tenant(&tenant).await)
+        }
+        Request::DeleteTenant { tenant } => {
+            Response::TenantDeleted(client.delete_tenant(&tenant).await)
         }
         Request::Reactivate { tenant } => {
             Response::TenantUpdated(client.reactivate_tenant(&tenant).await)

@@ -60,6 +60,15 @@ impl Session {
 
     /// Keeps the current tenant if the new list still has it, else picks
     /// the first that is not the platform's.
+    /// Forgets a deleted tenant; if it was current, another becomes so.
+    pub fn remove_tenant(&mut self, id: Uuid) {
+        let Some(list) = self.tenants.loaded() else {
+            return;
+        };
+        let rest: Vec<Tenant> = list.iter().filter(|t| t.id != id).cloned().collect();
+        self.set_tenants(rest);
+    }
+
     pub fn set_tenants(&mut self, list: Vec<Tenant>) {
         let current_ok = self
             .current_tenant

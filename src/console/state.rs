@@ -75,6 +75,8 @@ pub enum FormPurpose {
     Onboarding,
     NewTenant,
     EditTenant(Uuid),
+    /// Delete a tenant: asks to type its slug.
+    DeleteTenant(Uuid),
     Invite(Uuid),
     AddMember(Uuid),
     ChangeRole {

@@ -49,6 +49,9 @@ pub enum Permission {
     /// Change the tenant's tier (and so its limits).
     #[serde(rename = "settings:billing")]
     SettingsBilling,
+    /// Delete the tenant and every row of its data.
+    #[serde(rename = "tenant:delete")]
+    TenantDelete,
     #[serde(rename = "members:manage")]
     MembersManage,
     #[serde(rename = "keys:manage")]
@@ -158,7 +161,7 @@ impl std::fmt::Display for Role {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 22] = [
+    pub const ALL: [Permission; 23] = [
         LeadsViewAll,
         LeadsViewAssigned,
         LeadsEdit,
@@ -172,6 +175,7 @@ impl Permission {
         AgentsManage,
         SettingsManage,
         SettingsBilling,
+        TenantDelete,
         MembersManage,
         KeysManage,
         AuditView,
@@ -198,6 +202,7 @@ impl Permission {
             AgentsManage => "agents:manage",
             SettingsManage => "settings:manage",
             SettingsBilling => "settings:billing",
+            TenantDelete => "tenant:delete",
             MembersManage => "members:manage",
             KeysManage => "keys:manage",
             AuditView => "audit:view",
@@ -231,6 +236,7 @@ impl Permission {
             AgentsManage => "create, change and share agents and workspaces",
             SettingsManage => "change the tenant's settings and webhooks",
             SettingsBilling => "change the tenant's tier and limits",
+            TenantDelete => "delete the tenant and all its data",
             MembersManage => "add, remove and invite members; change roles and grants",
             KeysManage => "create, rotate and revoke API keys",
             AuditView => "read the audit log",

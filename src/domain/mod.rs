@@ -64,7 +64,7 @@ pub use problem::{FieldError, Problem, ProblemKind};
 pub use queue::{QueueLead, QueueTenants, TenantRef};
 pub use research::{RelatedLead, SettingFact, WorkflowSources};
 pub use tenant::{
-    NewTenant, SlaRule, Stage, StageInput, Tenant, TenantPatch, TenantSettings,
+    NewTenant, SlaRule, Stage, StageInput, Tenant, TenantDeletion, TenantPatch, TenantSettings,
     TenantSettingsPatch, TenantStatus, TenantUsage, Tier,
 };
 pub use webhook::{

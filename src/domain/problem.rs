@@ -46,6 +46,8 @@ pub enum ProblemKind {
     LimitReached,
     RateLimited,
     Suspended,
+    /// The tenant is being deleted (its forms answer this).
+    TenantDeleted,
     PayloadTooLarge,
     /// The agent's model cannot run here (not installed, not configured).
     ModelUnavailable,
@@ -65,6 +67,7 @@ impl ProblemKind {
             ProblemKind::LimitReached => "/problems/limit-reached",
             ProblemKind::RateLimited => "/problems/rate-limited",
             ProblemKind::Suspended => "/problems/tenant-suspended",
+            ProblemKind::TenantDeleted => "/problems/tenant-deleted",
             ProblemKind::PayloadTooLarge => "/problems/payload-too-large",
             ProblemKind::ModelUnavailable => "/problems/model-unavailable",
             ProblemKind::ProviderFailed => "/problems/provider-failed",
@@ -82,6 +85,7 @@ impl ProblemKind {
             ProblemKind::LimitReached => 402,
             ProblemKind::RateLimited => 429,
             ProblemKind::Suspended => 423,
+            ProblemKind::TenantDeleted => 410,
             ProblemKind::PayloadTooLarge => 413,
             ProblemKind::ModelUnavailable => 503,
             ProblemKind::ProviderFailed => 502,
@@ -99,6 +103,7 @@ impl ProblemKind {
             ProblemKind::LimitReached => "Tier limit reached",
             ProblemKind::RateLimited => "Too many requests",
             ProblemKind::Suspended => "Tenant suspended",
+            ProblemKind::TenantDeleted => "Tenant deleted",
             ProblemKind::PayloadTooLarge => "Request too large",
             ProblemKind::ModelUnavailable => "Model unavailable",
             ProblemKind::ProviderFailed => "Model provider failed",

@@ -281,6 +281,16 @@ pub struct TenantUsage {
     pub lead_limit: Option<u32>,
 }
 
+/// A tenant whose deletion was accepted: gone to every lookup now, its data
+/// purged in the background.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TenantDeletion {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub requested_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Tenant {
     pub id: Uuid,

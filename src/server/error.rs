@@ -31,6 +31,9 @@ pub enum ApiError {
     Busy { retry_after: u64, why: String },
     #[error("tenant suspended")]
     Suspended(String),
+    /// The tenant is being deleted: 410 to what still points at it.
+    #[error("tenant deleted")]
+    TenantDeleted,
     #[error("request body too large")]
     PayloadTooLarge,
     /// A model provider failed, told without the server's internals.
@@ -105,6 +108,10 @@ impl ApiError {
                 p
             }
             ApiError::Suspended(why) => Problem::new(ProblemKind::Suspended, why.clone()),
+            ApiError::TenantDeleted => Problem::new(
+                ProblemKind::TenantDeleted,
+                "this tenant has been deleted; the form's key no longer takes leads",
+            ),
             ApiError::PayloadTooLarge => Problem::new(
                 ProblemKind::PayloadTooLarge,
                 "the request body is over the server's limit; send less at once",
@@ -214,6 +221,7 @@ impl From<StoreError> for ApiError {
                 "{tenant} is suspended and read-only: its invitations cannot be accepted until \
                  a platform admin reactivates it"
             )),
+            StoreError::TenantDeleted => ApiError::TenantDeleted,
             StoreError::Other(e) => ApiError::Internal(e),
         }
     }

@@ -361,6 +361,8 @@ pub async fn sweep_once(state: &AppState) -> anyhow::Result<crate::store::SweepR
     // Deadlines a restart or a failure left half recomputed: their walks
     // start again (in the background, beside this sweep).
     super::reclock::resume_pending(state).await?;
+    // Deleted tenants whose purge a restart or a failure left unfinished.
+    super::purge::resume_pending(state).await?;
     let report = state.store.sla_sweep(state.clock.now()).await?;
     for t in &report.tenants {
         state.notify(*t);

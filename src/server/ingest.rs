@@ -70,8 +70,8 @@ const BAD_KEY: &str = "the API key is missing, unknown, revoked or expired; send
 #[utoipa::path(post, path = "/api/v1/ingest/leads", tag = "ingest", request_body = LeadInput,
     params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "retries with the same key return the first result")),
     responses((status = 201, body = IngestReceipt), (status = 401, body = Problem), (status = 402, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem), (status = 423, body = Problem),
-        (status = 429, body = Problem)),
+        (status = 409, body = Problem), (status = 410, body = Problem, description = "the key's tenant was deleted"),
+        (status = 422, body = Problem), (status = 423, body = Problem), (status = 429, body = Problem)),
     security(("api_key" = [])))]
 #[instrument(skip_all)]
 pub async fn ingest(

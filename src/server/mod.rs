@@ -24,6 +24,7 @@ mod members;
 mod openapi;
 pub mod password;
 mod playground;
+pub mod purge;
 mod queue;
 mod ratelimit;
 pub mod reclock;
@@ -160,6 +161,8 @@ pub struct AppState {
     pub evals: Arc<eval_runner::EvalRuns>,
     /// Tenants whose SLA deadlines this process is recomputing.
     pub reclocks: Arc<reclock::Running>,
+    /// Deleted tenants whose data this process is purging.
+    pub purges: Arc<purge::Running>,
     /// Live event streams open per user, for the per-user cap.
     pub streams: Arc<slots::Slots>,
     /// Model generations running per tenant, for the per-tenant cap.
@@ -203,6 +206,7 @@ impl AppState {
             workflows: Arc::default(),
             evals: Arc::default(),
             reclocks: Arc::default(),
+            purges: Arc::default(),
             streams: Arc::new(slots::Slots::new(streams_per_user)),
             generations: Arc::new(slots::Slots::new(generations_per_tenant)),
             #[cfg(feature = "fault-injection")]
@@ -247,7 +251,9 @@ pub fn app(state: AppState) -> Router {
         .route("/tenants", get(tenants::list).post(tenants::create))
         .route(
             "/tenants/{tenant}",
-            get(tenants::get).patch(tenants::update),
+            get(tenants::get)
+                .patch(tenants::update)
+                .delete(tenants::delete),
         )
         .route("/tenants/{tenant}/suspend", post(tenants::suspend))
         .route("/tenants/{tenant}/reactivate", post(tenants::reactivate))

@@ -18,7 +18,7 @@ use crate::domain::*;
     paths(
         auth::login, auth::logout, auth::me, auth::models, account::change_password,
         account::logout_all, account::my_invitations, account::accept_mine, account::decline_mine,
-        tenants::list, tenants::create, tenants::get, tenants::update, tenants::suspend, tenants::reactivate,
+        tenants::list, tenants::create, tenants::get, tenants::update, tenants::delete, tenants::suspend, tenants::reactivate,
         members::list, members::add, members::change_role, members::remove,
         members::permissions, members::set_permissions,
         members::list_invitations, members::invite, members::revoke_invitation, members::accept,

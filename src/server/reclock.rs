@@ -62,7 +62,7 @@ pub fn spawn(state: &AppState, tenant_id: Uuid) {
                     tokio::task::yield_now().await;
                 }
                 Err(e) => {
-                    tracing::warn!(%tenant_id, error = %e, "recomputing SLA deadlines stopped; the next SLA sweep resumes it");
+                    tracing::warn!(%tenant_id, error = format!("{e:#}"), "recomputing SLA deadlines stopped; the next SLA sweep resumes it");
                     running.release(tenant_id);
                     return;
                 }

@@ -1,4 +1,4 @@
-//! Tenants: list, create, read, update, suspend and reactivate.
+//! Tenants: list, create, read, update, delete, suspend and reactivate.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,8 +11,8 @@ use super::extract::{Json, Path, Query, Session};
 use super::AppState;
 use crate::domain::tenant::{slugify, validate_name, validate_slug};
 use crate::domain::{
-    NewTenant, Page, PageQuery, Permission, Problem, Tenant, TenantPatch, TenantSettings,
-    TenantStatus, Tier,
+    NewTenant, Page, PageQuery, Permission, Problem, Tenant, TenantDeletion, TenantPatch,
+    TenantSettings, TenantStatus, Tier,
 };
 use crate::store::{AuditEntry, TenantRow, TenantScope};
 
@@ -179,6 +179,44 @@ pub async fn update(
     }
     tenant.settings = tenant.settings.masked();
     Ok(Json(tenant))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tenants/{tenant}", tag = "tenants",
+    params(("tenant" = String, Path, description = "tenant id or slug")),
+    responses((status = 202, body = TenantDeletion, description = "gone to every lookup now; its data is purged in the background"),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "the platform tenant"), (status = 423, body = Problem)),
+    security(("bearer" = [])))]
+#[instrument(skip_all)]
+pub async fn delete(
+    State(state): State<AppState>,
+    session: Session,
+    Path(tenant): Path<String>,
+) -> ApiResult<(StatusCode, Json<TenantDeletion>)> {
+    let access = session
+        .tenant_for_change(&state, &tenant, Need::Permission(Permission::TenantDelete))
+        .await?;
+    let t = access.tenant;
+    if t.is_platform {
+        return Err(ApiError::Conflict {
+            field: "tenant".into(),
+            detail: "the platform tenant cannot be deleted".into(),
+        });
+    }
+    let now = state.clock.now();
+    state
+        .store
+        .mark_tenant_deleting(&access.actor, &t, now)
+        .await?;
+    super::purge::spawn(&state, t.id);
+    tracing::info!(tenant_id = %t.id, slug = %t.slug, "tenant deletion accepted");
+    let gone = TenantDeletion {
+        id: t.id,
+        name: t.name,
+        slug: t.slug,
+        requested_at: now,
+    };
+    Ok((StatusCode::ACCEPTED, Json(gone)))
 }
 
 async fn set_status(

@@ -15,6 +15,7 @@ pub mod members;
 pub mod outbound;
 pub mod playground;
 pub mod postgres;
+pub mod purge;
 pub mod queue;
 pub mod row;
 pub mod schema;
@@ -34,6 +35,7 @@ pub use leads::*;
 pub use members::*;
 pub use outbound::*;
 pub use playground::*;
+pub use purge::*;
 pub use queue::*;
 pub use tenants::*;
 pub use workflows::*;
@@ -71,6 +73,9 @@ pub enum StoreError {
     /// Signed in as another account than the one invited.
     #[error("the invitation was sent to another email")]
     InvitationNotYours,
+    /// The tenant is being deleted: its data is on its way out.
+    #[error("the tenant is being deleted")]
+    TenantDeleted,
     /// The tenant is suspended: read-only, nobody joins it.
     #[error("{tenant} is suspended")]
     TenantSuspended { tenant: String },
@@ -152,6 +157,7 @@ pub trait Store:
     + KnowledgeStore
     + QueueStore
     + EvalStore
+    + PurgeStore
     + Send
     + Sync
     + 'static
@@ -177,6 +183,7 @@ impl<T> Store for T where
         + KnowledgeStore
         + QueueStore
         + EvalStore
+        + PurgeStore
         + Send
         + Sync
         + 'static

@@ -102,6 +102,8 @@ async fn api5_a_suspended_tenants_members_cannot_change_anything_through_any_rou
     let csv = "name,email\nMallory,m@example.com\n";
     let calls: Vec<(&str, String, Value)> = vec![
         ("PATCH", "".into(), json!({ "name": "Renamed" })),
+        // Deleting is the biggest change of all.
+        ("DELETE", "".into(), json!(null)),
         (
             "POST",
             "/members".into(),

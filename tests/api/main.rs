@@ -38,6 +38,7 @@ mod queue;
 mod receivers;
 mod research;
 mod retention;
+mod tenant_deletion;
 mod tenants;
 mod webhooks;
 mod workflows;

@@ -82,6 +82,7 @@ enum Route {
     ChangeTier,
     Suspend,
     Reactivate,
+    DeleteTenant,
     ListMembers,
     AddMember,
     ChangeRole,
@@ -178,7 +179,7 @@ enum Needs {
 }
 
 impl Route {
-    const ALL: [Route; 81] = [
+    const ALL: [Route; 82] = [
         Route::Me,
         Route::ListTenants,
         Route::CreateTenant,
@@ -187,6 +188,7 @@ impl Route {
         Route::ChangeTier,
         Route::Suspend,
         Route::Reactivate,
+        Route::DeleteTenant,
         Route::ListMembers,
         Route::AddMember,
         Route::ChangeRole,
@@ -270,6 +272,7 @@ impl Route {
             Route::GetTenant | Route::ListMembers | Route::OwnPermissions => Needs::Member,
             Route::PatchTenant => Needs::Perm(SettingsManage),
             Route::ChangeTier => Needs::Perm(SettingsBilling),
+            Route::DeleteTenant => Needs::Perm(TenantDelete),
             Route::Suspend | Route::Reactivate => Needs::TenantPlatformAdmin,
             Route::AddMember
             | Route::ChangeRole
@@ -356,7 +359,7 @@ impl Route {
             | Route::StartWorkflow
             | Route::CreateWebhook
             | Route::CreateKnowledge => 201,
-            Route::ReplayWebhookDelivery | Route::TestWebhook => 202,
+            Route::ReplayWebhookDelivery | Route::TestWebhook | Route::DeleteTenant => 202,
             Route::RemoveMember
             | Route::RevokeInvitation
             | Route::RevokeKey

@@ -25,6 +25,7 @@ pub(crate) fn is_tenant_form(purpose: &FormPurpose) -> bool {
         purpose,
         FormPurpose::NewTenant
             | FormPurpose::EditTenant(_)
+            | FormPurpose::DeleteTenant(_)
             | FormPurpose::Invite(_)
             | FormPurpose::AddMember(_)
             | FormPurpose::ChangeRole { .. }
@@ -133,6 +134,21 @@ pub(crate) fn form_fields(
                             .unwrap_or_default(),
                     ),
                 ],
+            )
+        }
+        FormPurpose::DeleteTenant(id) => {
+            let t = session.tenant(*id)?;
+            (
+                format!(
+                    "Delete {}: every lead, agent, key and member goes, for good",
+                    t.name
+                ),
+                vec![Field::line_with_placeholder(
+                    "confirm",
+                    "Type its slug",
+                    "",
+                    &format!("{} (to confirm)", t.slug),
+                )],
             )
         }
         FormPurpose::Invite(_) => (
@@ -357,6 +373,29 @@ pub(crate) fn submit(
                 format!("Saved {name}"),
                 format!("Could not save {name}"),
                 Some(*id),
+            )
+        }
+        FormPurpose::DeleteTenant(id) => {
+            let Some(t) = cx.session.tenant(*id).cloned() else {
+                return (Vec::new(), false);
+            };
+            if text("confirm") != t.slug {
+                // Nothing is sent until the slug is typed exactly.
+                open.form.clear_errors();
+                open.form.set_error(
+                    "confirm",
+                    format!("type {} exactly; nothing was deleted", t.slug),
+                    cx.theme,
+                );
+                return (Vec::new(), true);
+            }
+            (
+                Request::DeleteTenant {
+                    tenant: t.id.to_string(),
+                },
+                format!("Deleted {}; its data is being purged", t.name),
+                format!("Could not delete {}", t.name),
+                Some(t.id),
             )
         }
         FormPurpose::Invite(t) => {

@@ -238,6 +238,13 @@ impl Component for TenantsView {
                     Self::toggle_suspend(&t, cx);
                 }
             }
+            Action::DeleteTenant => match self.selected(cx.session).cloned() {
+                Some(t) if t.is_platform => {
+                    cx.toast(Toast::error("The platform tenant cannot be deleted"));
+                }
+                Some(t) => self.open_form(FormPurpose::DeleteTenant(t.id), cx),
+                None => {}
+            },
             _ => {}
         }
         Vec::new()

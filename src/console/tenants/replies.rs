@@ -18,6 +18,7 @@ pub(crate) fn answers(response: &Response) -> bool {
         response,
         Response::TenantCreated(_)
             | Response::TenantUpdated(_)
+            | Response::TenantDeleted(_)
             | Response::TenantDetail(_)
             | Response::MemberAdded(_)
             | Response::RoleChanged(_)
@@ -52,6 +53,12 @@ pub(super) fn apply(
             if cx.session.current_tenant.is_none() {
                 cx.session.current_tenant = Some(t.id);
             }
+            cx.toast(Toast::success(ok));
+        }
+        Response::TenantDeleted(Ok(gone)) => {
+            cx.finish_form(id);
+            cx.session.remove_tenant(gone.id);
+            view.selected = 0;
             cx.toast(Toast::success(ok));
         }
         Response::TenantUpdated(Ok(t)) => {

@@ -168,13 +168,17 @@ impl AnalyticsStore for PgStore {
     }
 
     async fn tenant_overview(&self, now: DateTime<Utc>) -> StoreResult<Vec<TenantOverview>> {
-        let rows = sqlx::query("SELECT * FROM sb_tenant_overview($1, $2, $3)")
-            .bind(month_key(now))
-            .bind(ms(now))
-            .bind(ms(now - chrono::Duration::days(30)))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| db_error(e, "compute the platform overview"))?;
+        // A tenant being deleted is gone from the overview at once.
+        let rows = sqlx::query(
+            "SELECT o.* FROM sb_tenant_overview($1, $2, $3) o \
+             JOIN tenants t ON t.id = o.id WHERE t.deleting_at IS NULL",
+        )
+        .bind(month_key(now))
+        .bind(ms(now))
+        .bind(ms(now - chrono::Duration::days(30)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "compute the platform overview"))?;
         let err = |e| db_error(e, "read the platform overview");
         rows.iter()
             .map(|r| {

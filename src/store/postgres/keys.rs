@@ -20,6 +20,8 @@ struct IngestContextRecord {
     owner: KeyOwnerRecord,
     #[sqlx(flatten)]
     tenant: TenantRecord,
+    /// Being deleted: a form posting to it is told the tenant is gone.
+    tenant_deleting: bool,
 }
 
 #[async_trait]
@@ -183,13 +185,17 @@ impl ApiKeyStore for PgStore {
         let row = sqlx::query_as::<_, IngestContextRecord>(
             "SELECT k.tenant_id, k.id AS key_id, k.revoked, k.workspace_id, k.expires_at, t.id, t.name, t.slug, \
              t.tier, t.status, t.is_platform, t.settings, t.created_at, \
-             0::bigint AS users, 0::bigint AS leads_this_month \
+             0::bigint AS users, 0::bigint AS leads_this_month, \
+             t.deleting_at IS NOT NULL AS tenant_deleting \
              FROM sb_api_key_owner($1) k JOIN tenants t ON t.id = k.tenant_id",
         )
         .bind(key_hash)
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| db_error(e, "look up an API key"))?;
+        if row.as_ref().is_some_and(|r| r.tenant_deleting) {
+            return Err(StoreError::TenantDeleted);
+        }
         Ok(row.map(|r| (r.owner.into(), r.tenant.into())))
     }
 

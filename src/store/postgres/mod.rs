@@ -23,6 +23,7 @@ mod leads;
 mod members;
 pub mod migrate;
 mod playground;
+mod purge;
 mod queue;
 mod sla;
 mod tenants;

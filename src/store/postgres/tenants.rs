@@ -83,8 +83,9 @@ impl TenantStore for PgStore {
         let rows = match scope {
             TenantScope::All => {
                 sqlx::query_as::<_, TenantRecord>(&format!(
-                    "{TENANT_SELECT} WHERE ($1::uuid IS NULL OR t.id > $1) ORDER BY t.id LIMIT $2"
-                ))
+                "{TENANT_SELECT} WHERE t.deleting_at IS NULL AND ($1::uuid IS NULL OR t.id > $1) \
+                     ORDER BY t.id LIMIT $2"
+            ))
                 .bind(after)
                 .bind(limit as i64 + 1)
                 .fetch_all(&self.pool)
@@ -93,7 +94,8 @@ impl TenantStore for PgStore {
             TenantScope::MemberOf(user) => {
                 sqlx::query_as::<_, TenantRecord>(&format!(
                     "{TENANT_SELECT} JOIN sb_member_tenants($1) me ON me.tenant_id = t.id \
-                     WHERE ($2::uuid IS NULL OR t.id > $2) ORDER BY t.id LIMIT $3"
+                     WHERE t.deleting_at IS NULL AND ($2::uuid IS NULL OR t.id > $2) \
+                     ORDER BY t.id LIMIT $3"
                 ))
                 .bind(user)
                 .bind(after)
@@ -111,7 +113,7 @@ impl TenantStore for PgStore {
         let row = match Uuid::parse_str(id_or_slug) {
             Ok(id) => {
                 sqlx::query_as::<_, TenantRecord>(&format!(
-                    "{TENANT_SELECT} WHERE t.id = $1 OR t.slug = $2"
+                    "{TENANT_SELECT} WHERE (t.id = $1 OR t.slug = $2) AND t.deleting_at IS NULL"
                 ))
                 .bind(id)
                 .bind(id_or_slug)
@@ -119,10 +121,12 @@ impl TenantStore for PgStore {
                 .await
             }
             Err(_) => {
-                sqlx::query_as::<_, TenantRecord>(&format!("{TENANT_SELECT} WHERE t.slug = $1"))
-                    .bind(id_or_slug)
-                    .fetch_optional(&self.pool)
-                    .await
+                sqlx::query_as::<_, TenantRecord>(&format!(
+                    "{TENANT_SELECT} WHERE t.slug = $1 AND t.deleting_at IS NULL"
+                ))
+                .bind(id_or_slug)
+                .fetch_optional(&self.pool)
+                .await
             }
         }
         .map_err(|e| db_error(e, "find a tenant"))?;

@@ -296,7 +296,7 @@ impl AnalyticsStore for SqliteStore {
                   FROM leads l WHERE l.tenant_id = t.id AND l.spam = 0 AND l.created_at >= ?3) AS missed, \
                (SELECT count(*) FROM workflows w WHERE w.tenant_id = t.id \
                   AND w.status = 'awaiting_approval') AS awaiting \
-             FROM tenants t WHERE t.is_platform = 0 ORDER BY t.name",
+             FROM tenants t WHERE t.is_platform = 0 AND t.deleting_at IS NULL ORDER BY t.name",
         )
         .bind(month_key(now))
         .bind(now.timestamp_millis())

@@ -165,6 +165,19 @@ impl ApiKeyStore for SqliteStore {
             return Ok(None);
         };
         let tenant = self.tenant(&owner.tenant_id.to_string()).await?;
+        if tenant.is_none() {
+            // Hidden from lookups while its data is purged: a form posting
+            // to it is told the tenant is gone.
+            let deleting: Option<bool> =
+                sqlx::query_scalar("SELECT deleting_at IS NOT NULL FROM tenants WHERE id = ?")
+                    .bind(owner.tenant_id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(|e| db_error(e, "look up an API key's tenant"))?;
+            if deleting == Some(true) {
+                return Err(StoreError::TenantDeleted);
+            }
+        }
         Ok(tenant.map(|t| (owner, t)))
     }
 

@@ -12,6 +12,7 @@ mod lead_changes;
 mod leads;
 mod members;
 mod playground;
+mod purge;
 mod queue;
 mod sla;
 mod tenants;

@@ -67,7 +67,7 @@ impl TenantStore for SqliteStore {
         let rows = match scope {
             TenantScope::All => {
                 sqlx::query_as::<_, TenantRecord>(&format!(
-                    "{TENANT_SELECT} WHERE t.id > ? ORDER BY t.id LIMIT ?"
+                    "{TENANT_SELECT} WHERE t.deleting_at IS NULL AND t.id > ? ORDER BY t.id LIMIT ?"
                 ))
                 .bind(after)
                 .bind(limit as i64 + 1)
@@ -77,7 +77,7 @@ impl TenantStore for SqliteStore {
             TenantScope::MemberOf(user) => {
                 sqlx::query_as::<_, TenantRecord>(&format!(
                     "{TENANT_SELECT} JOIN memberships me ON me.tenant_id = t.id AND me.user_id = ? \
-                     WHERE t.id > ? ORDER BY t.id LIMIT ?"
+                     WHERE t.deleting_at IS NULL AND t.id > ? ORDER BY t.id LIMIT ?"
                 ))
                 .bind(user.to_string())
                 .bind(after)
@@ -93,7 +93,7 @@ impl TenantStore for SqliteStore {
 
     async fn tenant(&self, id_or_slug: &str) -> StoreResult<Option<Tenant>> {
         let row = sqlx::query_as::<_, TenantRecord>(&format!(
-            "{TENANT_SELECT} WHERE t.id = ?1 OR t.slug = ?1"
+            "{TENANT_SELECT} WHERE (t.id = ?1 OR t.slug = ?1) AND t.deleting_at IS NULL"
         ))
         .bind(id_or_slug)
         .fetch_optional(&self.pool)

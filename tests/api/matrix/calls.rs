@@ -43,6 +43,12 @@ impl Fixture {
                 s
             }
             Route::Reactivate => status(client.reactivate_tenant(t).await, ok),
+            Route::DeleteTenant => {
+                // Alpha must live on: the caller deletes a tenant of its
+                // own, where it is what it is in alpha.
+                let doomed = self.doomed_like_alpha(client, n).await;
+                status(client.delete_tenant(&doomed).await, ok)
+            }
             Route::ListMembers => status(client.list_members(t, &PageQuery::default()).await, ok),
             Route::AddMember => {
                 let email = format!("add{n}@alpha.test");

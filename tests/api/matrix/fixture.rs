@@ -202,6 +202,60 @@ impl Fixture {
         (webhook, deliveries.await.unwrap().items[0].id)
     }
 
+    /// A new tenant where the caller is a member exactly as in alpha (the
+    /// same role, grants and withdrawals; nothing for a stranger or a
+    /// platform admin): its slug.
+    pub(super) async fn doomed_like_alpha(&self, client: &Client, n: usize) -> String {
+        let slug = format!("doomed-{n}");
+        self.app
+            .admin
+            .create_tenant(&NewTenant {
+                name: format!("Doomed {n}"),
+                slug: Some(slug.clone()),
+                tier: Some(Tier::Enterprise),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let Ok(me) = client.me().await else {
+            return slug;
+        };
+        // Someone else keeps it managed, so the caller's grants and
+        // withdrawals never meet the last-admin rule.
+        let keeper = format!("keeper{n}@doomed.test");
+        self.app
+            .store
+            .create_user(&keeper, "x", None, false)
+            .await
+            .unwrap();
+        let admin = NewMember {
+            email: keeper,
+            role: Role::Admin,
+        };
+        self.app.admin.add_member(&slug, &admin).await.unwrap();
+        // Not a member of alpha (a stranger, a platform admin): 404.
+        let Ok(alpha) = self.app.admin.member_permissions("alpha", me.user.id).await else {
+            return slug;
+        };
+        self.app
+            .admin
+            .add_member(
+                &slug,
+                &NewMember {
+                    email: me.user.email.clone(),
+                    role: alpha.role,
+                },
+            )
+            .await
+            .unwrap();
+        self.app
+            .admin
+            .set_member_permissions(&slug, me.user.id, &alpha.grants)
+            .await
+            .unwrap();
+        slug
+    }
+
     pub(super) fn next(&self) -> usize {
         self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
