@@ -36,6 +36,8 @@ mod business_hours;
 mod disclosure;
 #[path = "console/keys.rs"]
 mod keys;
+#[path = "console/knowledge.rs"]
+mod knowledge;
 #[path = "console/leads.rs"]
 mod leads;
 #[path = "console/library.rs"]

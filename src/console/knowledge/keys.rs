@@ -31,7 +31,7 @@ pub(crate) fn bindings() -> Vec<Default_> {
         (
             "page_up",
             C::KnowledgeDocument,
-            &["pgup", "ctrl-b"],
+            &["pgup"],
             A::PageUp,
             "page up",
             false,
@@ -39,7 +39,7 @@ pub(crate) fn bindings() -> Vec<Default_> {
         (
             "page_down",
             C::KnowledgeDocument,
-            &["pgdn", "ctrl-f", "space"],
+            &["pgdn", "space"],
             A::PageDown,
             "page down",
             true,
