@@ -620,3 +620,44 @@ fn knowledge_commands_complete() {
         cmd.candidates
     );
 }
+
+#[test]
+fn a_refusal_from_the_server_shows_its_message() {
+    let mut app = knowledge_open();
+    press(&mut app, &[key('d')]);
+    let fx = press(&mut app, &[key('y')]);
+    let refused = ApiError::Problem(Problem {
+        kind: "/problems/forbidden".into(),
+        title: "Forbidden".into(),
+        status: 403,
+        detail: Some("Your role may not change the knowledge base.".into()),
+        errors: Vec::new(),
+        retry_after: None,
+    });
+    answer(&mut app, &fx, KnowledgeResponse::Deleted(Err(refused)));
+    let toast = app.toasts.last().expect("a toast");
+    assert_eq!(toast.kind, ToastKind::Error);
+    assert!(
+        toast.text.contains("Could not delete \"Opening hours\"")
+            && toast.text.contains("Your role may not change the knowledge base."),
+        "{}",
+        toast.text
+    );
+    // The row stays: nothing was deleted.
+    assert_eq!(app.knowledge.documents().loaded().unwrap().len(), 3);
+}
+
+#[test]
+fn a_request_debug_line_never_carries_a_body() {
+    let req = KnowledgeRequest::Create {
+        tenant: tenant_id().to_string(),
+        new: switchboard::domain::NewKnowledgeDocument {
+            title: "Refunds".into(),
+            body: "the secret recipe".into(),
+            format: None,
+        },
+    };
+    let line = format!("{req:?}");
+    assert!(line.contains("Refunds") && line.contains("body_chars: 17"), "{line}");
+    assert!(!line.contains("secret recipe"), "{line}");
+}

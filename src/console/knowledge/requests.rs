@@ -14,7 +14,7 @@ use crate::domain::{
 pub const SEARCH_SNIPPETS: u32 = 10;
 
 /// Tenants are addressed by id (it survives a slug change).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum KnowledgeRequest {
     List {
         tenant: String,
@@ -47,6 +47,54 @@ pub enum KnowledgeRequest {
         tenant: String,
         path: String,
     },
+}
+
+// A document's body is the tenant's content: a debug line (a log, a panic
+// message) names the document and its size, never the text.
+impl std::fmt::Debug for KnowledgeRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KnowledgeRequest::List { tenant } => {
+                f.debug_struct("List").field("tenant", tenant).finish()
+            }
+            KnowledgeRequest::Document { tenant, id } => f
+                .debug_struct("Document")
+                .field("tenant", tenant)
+                .field("id", id)
+                .finish(),
+            KnowledgeRequest::Create { tenant, new } => f
+                .debug_struct("Create")
+                .field("tenant", tenant)
+                .field("title", &new.title)
+                .field("body_chars", &new.body.chars().count())
+                .finish(),
+            KnowledgeRequest::Update { tenant, id, patch } => f
+                .debug_struct("Update")
+                .field("tenant", tenant)
+                .field("id", id)
+                .field("title", &patch.title)
+                .field(
+                    "body_chars",
+                    &patch.body.as_ref().map(|b| b.chars().count()),
+                )
+                .finish(),
+            KnowledgeRequest::Delete { tenant, id } => f
+                .debug_struct("Delete")
+                .field("tenant", tenant)
+                .field("id", id)
+                .finish(),
+            KnowledgeRequest::Search { tenant, q } => f
+                .debug_struct("Search")
+                .field("tenant", tenant)
+                .field("q", q)
+                .finish(),
+            KnowledgeRequest::Import { tenant, path } => f
+                .debug_struct("Import")
+                .field("tenant", tenant)
+                .field("path", path)
+                .finish(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

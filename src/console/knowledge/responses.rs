@@ -2,8 +2,9 @@
 //! saves (a refused one keeps the form and its draft, with the server's
 //! field errors), deletions and an import's report.
 
+use super::ImportOutcome;
 use super::{KnowledgeResponse, KnowledgeView};
-use crate::api::ApiError;
+use crate::api::{ApiError, ApiResult};
 use crate::console::component::Cx;
 use crate::console::effect::{Effect, RequestId};
 use crate::console::state::{InFlight, Load, Modal, Slot};
@@ -30,6 +31,10 @@ impl KnowledgeView {
         response: KnowledgeResponse,
         cx: &mut Cx<'_>,
     ) -> Vec<Effect> {
+        // An import reports wherever the user went meanwhile.
+        if let KnowledgeResponse::Imported(r) = response {
+            return self.imported(flight, r, cx);
+        }
         if flight.tenant != self.tenant {
             return Vec::new();
         }
@@ -102,24 +107,40 @@ impl KnowledgeView {
                 }
                 ok(cx);
             }
-            KnowledgeResponse::Imported(Ok(outcome)) => {
-                let text = outcome.summary();
-                if outcome.created.is_empty() {
-                    cx.toast(Toast::error(text));
-                } else {
-                    cx.toast(Toast::success(text));
-                }
-                if !outcome.created.is_empty() && self.open {
-                    return self.load(cx);
-                }
-            }
+            // Answered above.
+            KnowledgeResponse::Imported(_) => {}
             KnowledgeResponse::Created(Err(e))
             | KnowledgeResponse::Updated(Err(e))
-            | KnowledgeResponse::Deleted(Err(e))
-            | KnowledgeResponse::Imported(Err(e)) => {
+            | KnowledgeResponse::Deleted(Err(e)) => {
                 self.keep_draft(id, &e, cx);
                 self.failed(flight, &e, cx);
             }
+        }
+        Vec::new()
+    }
+
+    /// An import's report; the list is read again when it shows that tenant.
+    fn imported(
+        &mut self,
+        flight: &InFlight,
+        r: ApiResult<ImportOutcome>,
+        cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
+        let outcome = match r {
+            Ok(o) => o,
+            Err(e) => {
+                self.failed(flight, &e, cx);
+                return Vec::new();
+            }
+        };
+        let text = outcome.summary();
+        if outcome.created.is_empty() {
+            cx.toast(Toast::error(text));
+            return Vec::new();
+        }
+        cx.toast(Toast::success(text));
+        if self.open && flight.tenant == self.tenant {
+            return self.load(cx);
         }
         Vec::new()
     }
