@@ -639,7 +639,9 @@ fn a_refusal_from_the_server_shows_its_message() {
     assert_eq!(toast.kind, ToastKind::Error);
     assert!(
         toast.text.contains("Could not delete \"Opening hours\"")
-            && toast.text.contains("Your role may not change the knowledge base."),
+            && toast
+                .text
+                .contains("Your role may not change the knowledge base."),
         "{}",
         toast.text
     );
@@ -658,6 +660,9 @@ fn a_request_debug_line_never_carries_a_body() {
         },
     };
     let line = format!("{req:?}");
-    assert!(line.contains("Refunds") && line.contains("body_chars: 17"), "{line}");
+    assert!(
+        line.contains("Refunds") && line.contains("body_chars: 17"),
+        "{line}"
+    );
     assert!(!line.contains("secret recipe"), "{line}");
 }
