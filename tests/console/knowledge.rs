@@ -666,3 +666,30 @@ fn a_request_debug_line_never_carries_a_body() {
     );
     assert!(!line.contains("secret recipe"), "{line}");
 }
+
+#[test]
+fn every_screen_draws_at_small_sizes_and_a_new_tenant_reloads() {
+    let mut app = document_open();
+    for (w, h) in [(20, 5), (40, 10), (60, 16), (120, 40)] {
+        render(&app, w, h);
+    }
+    press(&mut app, &[code(KeyCode::Esc), key('/')]);
+    typed(&mut app, "parking");
+    for (w, h) in [(20, 5), (40, 10)] {
+        let screen = render(&app, w, h);
+        assert!(screen.contains("parking"), "{screen}");
+    }
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert_eq!(app.knowledge.query(), None, "esc leaves the search input");
+    assert!(app.knowledge.is_open());
+    // Another tenant made current: the view shows its documents.
+    let fx = command(&mut app, "tenant beta-co");
+    assert_eq!(
+        knowledge_request(&fx).1,
+        KnowledgeRequest::List {
+            tenant: Uuid::from_u128(2).to_string()
+        }
+    );
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Loading the knowledge base"), "{screen}");
+}
