@@ -373,6 +373,8 @@ fn snapshot_knowledge_edit_form_with_server_error() {
     app.toasts.clear(); // the toast is checked elsewhere; keep the form visible
     let screen = render(&app, 80, 24);
     assert!(screen.contains("is 50001 characters"), "{screen}");
+    // The field's line is narrow; the summary says it in full.
+    assert!(screen.contains("into several documents"), "{screen}");
     insta::assert_snapshot!(screen);
 }
 

@@ -153,7 +153,19 @@ impl KnowledgeView {
                 open.pending = None;
                 open.form.submitting = false;
                 match e.problem() {
-                    Some(p) => open.form.apply_problem(p),
+                    Some(p) => {
+                        open.form.apply_problem(p);
+                        // A body's error is long and its field narrow: the
+                        // summary under the form says it in full.
+                        if !p.errors.is_empty() {
+                            let each: Vec<String> = p
+                                .errors
+                                .iter()
+                                .map(|f| format!("{} {}", f.field, f.message))
+                                .collect();
+                            open.form.set_failure(each.join("; "));
+                        }
+                    }
                     None => open.form.set_failure(e.message()),
                 }
             }
