@@ -9,7 +9,8 @@ use chrono::Duration;
 use switchboard::console::knowledge::{import, KnowledgeRequest, KnowledgeResponse, Screen};
 use switchboard::domain::knowledge::KnowledgeFormat;
 use switchboard::domain::{
-    KnowledgeDocument, KnowledgeSnippet, KnowledgeSummary, MembershipSummary, Permission,
+    KnowledgeDocument, KnowledgeSnippet, KnowledgeSummary, MembershipSummary, NewKnowledgeDocument,
+    Permission,
 };
 
 const BODY: &str = "# Opening hours\n\nWe open Monday to Friday from nine to six, and on \
@@ -494,16 +495,29 @@ async fn fake_server(
         State(posted): State<Posted>,
         Path(_tenant): Path<String>,
         Json(new): Json<switchboard::domain::NewKnowledgeDocument>,
-    ) -> (axum::http::StatusCode, Json<KnowledgeDocument>) {
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse;
         let n = {
             let mut p = posted.lock().unwrap();
             p.push(new.clone());
             p.len() as u128
         };
+        if new.title == "Refuse me" {
+            let problem = Problem {
+                kind: "/problems/validation".into(),
+                title: "Invalid input".into(),
+                status: 422,
+                detail: Some("Check the marked fields.".into()),
+                errors: vec![FieldError::new("body", "is too long")],
+                retry_after: None,
+            };
+            return (axum::http::StatusCode::UNPROCESSABLE_ENTITY, Json(problem)).into_response();
+        }
         (
             axum::http::StatusCode::CREATED,
             Json(document(100 + n, &new.title, &new.body)),
         )
+            .into_response()
     }
     let app = axum::Router::new()
         .route("/api/v1/tenants/{tenant}/knowledge", post(create))
@@ -512,6 +526,33 @@ async fn fake_server(
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("http://{addr}")
+}
+
+/// `:knowledge import DIR` on Open Arms, the request run as the runtime
+/// runs it against a stand-in server: the documents posted, then the App
+/// given the reply (its effects returned).
+fn import_dir(app: &mut App, dir: &std::path::Path) -> (Vec<NewKnowledgeDocument>, Vec<Effect>) {
+    let path = dir.to_str().unwrap().to_string();
+    let fx = command(app, &format!("knowledge import {path}"));
+    assert!(app.knowledge.is_open(), "the view opens on the tenant");
+    let (id, req) = import_request(&fx);
+    assert_eq!(
+        req,
+        KnowledgeRequest::Import {
+            tenant: tenant_id().to_string(),
+            path
+        }
+    );
+    let posted = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let response = rt.block_on(async {
+        let url = fake_server(posted.clone()).await;
+        let client = switchboard::api::Client::new(&url).unwrap();
+        switchboard::console::knowledge::execute(&client, req).await
+    });
+    let posted = posted.lock().unwrap().clone();
+    let fx = app.on_response(id, Response::Knowledge(response));
+    (posted, fx)
 }
 
 #[test]
@@ -524,36 +565,15 @@ fn import_of_a_directory_creates_its_documents_and_reports_the_skipped_file() {
     .unwrap();
     std::fs::write(dir.path().join("a-hours.md"), "We open at nine.\n").unwrap();
     std::fs::write(dir.path().join("notes.pdf"), "%PDF-1.4").unwrap();
-    let path = dir.path().to_str().unwrap().to_string();
 
     let mut app = loaded();
-    let fx = command(&mut app, &format!("knowledge import {path}"));
-    assert!(app.knowledge.is_open(), "the view opens on the tenant");
-    let (id, req) = import_request(&fx);
-    assert_eq!(
-        req,
-        KnowledgeRequest::Import {
-            tenant: tenant_id().to_string(),
-            path: path.clone()
-        }
-    );
-
-    // Run the request as the runtime does, against a stand-in server.
-    let posted = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let response = rt.block_on(async {
-        let url = fake_server(posted.clone()).await;
-        let client = switchboard::api::Client::new(&url).unwrap();
-        switchboard::console::knowledge::execute(&client, req).await
-    });
-    let posted = posted.lock().unwrap().clone();
+    let (posted, fx) = import_dir(&mut app, dir.path());
     let titles: Vec<&str> = posted.iter().map(|d| d.title.as_str()).collect();
     // Sorted by file name; titled by the first `# ` heading, else the name.
     assert_eq!(titles, ["a-hours", "Prices"]);
     assert_eq!(posted[0].body, "We open at nine.\n");
     assert_eq!(posted[1].format, Some(KnowledgeFormat::Markdown));
 
-    let fx = app.on_response(id, Response::Knowledge(response));
     let toast = app.toasts.last().expect("a toast");
     assert_eq!(
         toast.text,
@@ -565,6 +585,23 @@ fn import_of_a_directory_creates_its_documents_and_reports_the_skipped_file() {
         knowledge_request(&fx).1,
         KnowledgeRequest::List { .. }
     ));
+}
+
+#[test]
+fn a_document_the_server_refuses_is_skipped_and_the_import_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a-hours.md"), "We open at nine.").unwrap();
+    std::fs::write(dir.path().join("b-refused.md"), "# Refuse me\n\ntext").unwrap();
+    std::fs::write(dir.path().join("c-faq.txt"), "Ask us anything.").unwrap();
+
+    let mut app = loaded();
+    let (posted, _) = import_dir(&mut app, dir.path());
+    assert_eq!(posted.len(), 3, "every file was sent, one after another");
+    let toast = app.toasts.last().expect("a toast");
+    assert_eq!(
+        toast.text,
+        "Imported 2 documents; skipped 1: b-refused.md was refused: body is too long"
+    );
 }
 
 #[test]

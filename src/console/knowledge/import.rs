@@ -12,6 +12,9 @@ use crate::domain::NewKnowledgeDocument;
 /// Extensions a document is read from.
 pub const EXTENSIONS: [&str; 3] = ["md", "markdown", "txt"];
 
+/// Skipped files a report names; the rest are counted (a toast is short).
+const SHOWN_REASONS: usize = 3;
+
 /// A file that did not become a document, and why ("is not .md/.txt").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
@@ -61,7 +64,15 @@ impl ImportOutcome {
         let n = self.created.len();
         let mut out = format!("Imported {n} document{}", if n == 1 { "" } else { "s" });
         if !self.skipped.is_empty() {
-            let why: Vec<String> = self.skipped.iter().map(Skipped::to_string).collect();
+            let mut why: Vec<String> = self
+                .skipped
+                .iter()
+                .take(SHOWN_REASONS)
+                .map(Skipped::to_string)
+                .collect();
+            if self.skipped.len() > SHOWN_REASONS {
+                why.push(format!("and {} more", self.skipped.len() - SHOWN_REASONS));
+            }
             out.push_str(&format!(
                 "; skipped {}: {}",
                 self.skipped.len(),
@@ -269,6 +280,17 @@ mod tests {
         assert_eq!(
             o.summary(),
             "Imported 3 documents; skipped 1: notes.pdf is not .md/.txt"
+        );
+        let many = ImportOutcome {
+            created: vec!["a".into()],
+            skipped: (1..=5)
+                .map(|i| Skipped::new(&format!("{i}.pdf"), "is not .md/.txt"))
+                .collect(),
+        };
+        assert_eq!(
+            many.summary(),
+            "Imported 1 document; skipped 5: 1.pdf is not .md/.txt; 2.pdf is not .md/.txt; \
+             3.pdf is not .md/.txt; and 2 more"
         );
     }
 }

@@ -144,6 +144,21 @@ pub async fn execute(client: &Client, req: KnowledgeRequest) -> KnowledgeRespons
     }
 }
 
+/// Why the server refused a document: its field errors when it named any.
+fn refusal(e: &ApiError) -> String {
+    match e.problem().filter(|p| !p.errors.is_empty()) {
+        Some(p) => {
+            let each: Vec<String> = p
+                .errors
+                .iter()
+                .map(|f| format!("{} {}", f.field, f.message))
+                .collect();
+            format!("was refused: {}", each.join(", "))
+        }
+        None => format!("was refused: {}", e.message()),
+    }
+}
+
 /// Reads the files off the loop, then creates their documents one by one:
 /// a document the server refuses is skipped with its reason.
 async fn run_import(client: &Client, tenant: &str, path: String) -> ApiResult<ImportOutcome> {
@@ -155,12 +170,26 @@ async fn run_import(client: &Client, tenant: &str, path: String) -> ApiResult<Im
         created: Vec::new(),
         skipped: plan.skipped,
     };
-    for file in plan.files {
+    let mut files = plan.files.into_iter();
+    while let Some(file) = files.next() {
         match client.create_knowledge(tenant, &file.document).await {
             Ok(doc) => outcome.created.push(doc.title),
-            Err(e) => outcome
-                .skipped
-                .push(import::Skipped::new(&file.name, e.message())),
+            Err(e) => {
+                outcome
+                    .skipped
+                    .push(import::Skipped::new(&file.name, refusal(&e)));
+                // A refused document (too long, the tenant full) leaves the
+                // others to try; no permission, no session or no server
+                // would refuse every one the same way.
+                if !matches!(e.status(), Some(409 | 413 | 422)) {
+                    for rest in files.by_ref() {
+                        outcome.skipped.push(import::Skipped::new(
+                            &rest.name,
+                            "was not sent (the import stopped at the error before)",
+                        ));
+                    }
+                }
+            }
         }
     }
     Ok(outcome)
