@@ -502,6 +502,17 @@ async fn fake_server(
             p.push(new.clone());
             p.len() as u128
         };
+        if new.title == "Forbid me" {
+            let problem = Problem {
+                kind: "/problems/forbidden".into(),
+                title: "Forbidden".into(),
+                status: 403,
+                detail: Some("You lack knowledge:manage.".into()),
+                errors: Vec::new(),
+                retry_after: None,
+            };
+            return (axum::http::StatusCode::FORBIDDEN, Json(problem)).into_response();
+        }
         if new.title == "Refuse me" {
             let problem = Problem {
                 kind: "/problems/validation".into(),
@@ -731,4 +742,23 @@ fn every_screen_draws_at_small_sizes_and_a_new_tenant_reloads() {
     );
     let screen = render(&app, 80, 24);
     assert!(screen.contains("Loading the knowledge base"), "{screen}");
+}
+
+#[test]
+fn a_forbidden_import_stops_and_says_which_files_were_not_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.md"), "# Forbid me\n\ntext").unwrap();
+    std::fs::write(dir.path().join("b.md"), "more").unwrap();
+    let mut app = loaded();
+    let (posted, fx) = import_dir(&mut app, dir.path());
+    assert_eq!(posted.len(), 1, "nothing more is sent after a 403");
+    let toast = app.toasts.last().expect("a toast");
+    assert_eq!(toast.kind, ToastKind::Error);
+    assert_eq!(
+        toast.text,
+        "Imported 0 documents; skipped 2: a.md was refused: Forbidden: You lack \
+         knowledge:manage.; b.md was not sent (the import stopped at the error before)"
+    );
+    // Nothing new: the list is not read again.
+    assert!(requests(&fx).is_empty(), "{fx:?}");
 }
