@@ -214,7 +214,7 @@ fn snapshot_knowledge_document_wrapped_and_scrolled() {
 }
 
 #[test]
-fn search_sends_search_knowledge_with_the_text_and_shows_the_snippets() {
+fn snapshot_search_sends_search_knowledge_with_the_text_and_shows_the_snippets() {
     let mut app = knowledge_open();
     press(&mut app, &[key('/')]);
     typed(&mut app, "saturday hours");
@@ -258,6 +258,7 @@ fn search_sends_search_knowledge_with_the_text_and_shows_the_snippets() {
     ] {
         assert!(screen.contains(text), "{text} missing:\n{screen}");
     }
+    insta::assert_snapshot!(screen);
     // Enter on the second snippet opens its document.
     press(&mut app, &[key('j')]);
     let fx = press(&mut app, &[code(KeyCode::Enter)]);
@@ -729,6 +730,17 @@ fn every_screen_draws_at_small_sizes_and_a_new_tenant_reloads() {
         let screen = render(&app, w, h);
         assert!(screen.contains("parking"), "{screen}");
     }
+    // Over the server's limit: said at once, the text kept to shorten.
+    press(&mut app, &[code(KeyCode::Backspace); 7]);
+    app.update(Action::Paste("x".repeat(501)));
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    assert!(requests(&fx).is_empty(), "{fx:?}");
+    assert_eq!(app.knowledge.query().map(str::len), Some(501));
+    assert!(app
+        .toasts
+        .iter()
+        .any(|t| t.text.contains("at most 500 characters")));
+
     press(&mut app, &[code(KeyCode::Esc)]);
     assert_eq!(app.knowledge.query(), None, "esc leaves the search input");
     assert!(app.knowledge.is_open());

@@ -27,6 +27,7 @@ use super::request::Response;
 use super::session::Session;
 use super::state::{Confirmable, InFlight, Load, Slot};
 use super::widgets::toast::Toast;
+use crate::domain::knowledge::MAX_QUERY_CHARS;
 use crate::domain::{KnowledgeDocument, KnowledgeSnippet, KnowledgeSummary, Permission};
 
 /// Which of the view's screens is shown.
@@ -317,6 +318,12 @@ impl KnowledgeView {
             Action::Cancel => self.query = None,
             Action::Confirm => {
                 let text = q.trim().to_string();
+                if text.chars().count() > MAX_QUERY_CHARS {
+                    cx.toast(Toast::error(format!(
+                        "A search takes at most {MAX_QUERY_CHARS} characters: shorten it"
+                    )));
+                    return Vec::new();
+                }
                 self.query = None;
                 if !text.is_empty() {
                     return self.search(text, cx);
