@@ -167,6 +167,7 @@ impl App {
         self.pane = Pane::Tenants;
         self.tenants.close_detail();
         self.overview.close();
+        self.knowledge.close();
         with_cx!(self, invitations, |v, cx| v.open(&mut cx))
     }
 
@@ -174,6 +175,7 @@ impl App {
     pub(crate) fn open_overview(&mut self) -> Vec<Effect> {
         self.pane = Pane::Tenants;
         self.tenants.close_detail();
+        self.knowledge.close();
         with_cx!(self, overview, |o, cx| o.open(&mut cx))
     }
 

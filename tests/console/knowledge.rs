@@ -754,6 +754,9 @@ fn every_screen_draws_at_small_sizes_and_a_new_tenant_reloads() {
     );
     let screen = render(&app, 80, 24);
     assert!(screen.contains("Loading the knowledge base"), "{screen}");
+    // The overview takes the pane's place, not a place under the view.
+    command(&mut app, "overview");
+    assert!(!app.knowledge.is_open());
 }
 
 #[test]
