@@ -18,6 +18,8 @@ mod doctor;
 mod eval;
 #[path = "cli/exit_codes.rs"]
 mod exit_codes;
+#[path = "cli/knowledge.rs"]
+mod knowledge;
 #[path = "cli/tls.rs"]
 mod tls;
 

@@ -38,6 +38,8 @@ mod delete_tenant;
 mod disclosure;
 #[path = "console/keys.rs"]
 mod keys;
+#[path = "console/knowledge.rs"]
+mod knowledge;
 #[path = "console/leads.rs"]
 mod leads;
 #[path = "console/library.rs"]

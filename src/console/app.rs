@@ -15,6 +15,7 @@ use super::component::{load_tenants, with_cx, Component, Shared};
 use super::effect::{Effect, Request};
 use super::inflight::Requests;
 use super::keymap::{Context, Keymap};
+use super::knowledge::KnowledgeView;
 use super::leads::{self, LeadsView};
 use super::notifications::history::SavedHistory;
 use super::notifications::Notifications;
@@ -76,6 +77,8 @@ pub struct App {
     pub invitations: InvitationsView,
     /// The current tenant's webhook endpoints and their deliveries.
     pub webhooks: WebhooksView,
+    /// The current tenant's knowledge documents.
+    pub knowledge: KnowledgeView,
     /// Signed in through the embedded platform's local session file (the
     /// local admin, who has no password).
     pub local_session: bool,
@@ -115,6 +118,7 @@ impl App {
             notifications: Notifications::default(),
             invitations: InvitationsView::default(),
             webhooks: WebhooksView::default(),
+            knowledge: KnowledgeView::default(),
             local_session: false,
             signed_out: None,
             requests: Requests::default(),
@@ -246,6 +250,9 @@ impl App {
         }
         if self.webhooks.is_open() {
             return self.webhooks.contexts(&self.shared());
+        }
+        if self.knowledge.is_open() {
+            return self.knowledge.contexts(&self.shared());
         }
         if !self.tenants.is_filtering() {
             if self.invitations.is_open() {
@@ -442,6 +449,9 @@ impl App {
         if self.webhooks.is_open() {
             return with_cx!(self, webhooks, |w, cx| w.update(action, &mut cx));
         }
+        if self.knowledge.is_open() {
+            return with_cx!(self, knowledge, |k, cx| k.update(action, &mut cx));
+        }
         if action == Action::Webhooks {
             if let Some(tenant) = self.tenants.detail().map(|d| d.tenant) {
                 return self.open_webhooks(Some(tenant));
@@ -513,6 +523,9 @@ impl App {
             other @ (Confirmable::DeleteWebhook { .. }
             | Confirmable::RotateWebhookSecret { .. }) => {
                 with_cx!(self, webhooks, |w, cx| w.perform(other, &mut cx))
+            }
+            other @ Confirmable::DeleteKnowledge { .. } => {
+                with_cx!(self, knowledge, |k, cx| k.perform(other, &mut cx))
             }
             // The Tenants and Leads features', sent above.
             Confirmable::DeleteLead { .. }

@@ -22,6 +22,7 @@ pub fn defaults() -> Vec<Default_> {
     all.extend(super::overview::keys::bindings());
     all.extend(super::account::keys::bindings());
     all.extend(super::webhooks::keys::bindings());
+    all.extend(super::knowledge::keys::bindings());
     all
 }
 

@@ -9,7 +9,7 @@ use super::effect::Effect;
 use super::leads::LeadsView;
 
 /// Every command, as completion offers it.
-pub const COMMANDS: [&str; 29] = [
+pub const COMMANDS: [&str; 31] = [
     "tenant ",
     "tenants",
     "leads",
@@ -31,6 +31,8 @@ pub const COMMANDS: [&str; 29] = [
     "analytics",
     "audit",
     "webhooks",
+    "knowledge",
+    "knowledge import ",
     "notifications",
     "invitations",
     "password",
@@ -190,6 +192,7 @@ impl App {
             "analytics" => Ok(self.open_analytics()),
             "audit" => Ok(self.open_audit()),
             "webhooks" => Ok(self.open_webhooks(None)),
+            "knowledge" => self.knowledge_command(arg),
             "invitations" => Ok(self.open_invitations()),
             "password" => Ok(self.password_command()),
             "logout-all" => Ok(self.logout_all_command()),

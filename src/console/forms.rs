@@ -44,6 +44,8 @@ impl App {
             | FormPurpose::RejectDraft { .. }
             | FormPurpose::PlaygroundPrompt { .. }
             | FormPurpose::PlaygroundSettings { .. }
+            | FormPurpose::NewKnowledge(_)
+            | FormPurpose::EditKnowledge { .. }
             | FormPurpose::Onboarding => return,
             FormPurpose::ChangePassword => Self::password_fields(),
             FormPurpose::NewPlaygroundSession { .. } | FormPurpose::SaveAsLead { .. } => {
@@ -97,6 +99,9 @@ impl App {
             // The session form names the agents feature's agents.
             let agents = self.agents.items().to_vec();
             return with_cx!(self, playground, |p, cx| p.submit(open, &agents, &mut cx));
+        }
+        if crate::console::knowledge::is_knowledge_form(&open.purpose) {
+            return with_cx!(self, knowledge, |k, cx| k.submit(open, &mut cx));
         }
         if matches!(open.purpose, FormPurpose::AuditFilter(_)) {
             return with_cx!(self, audit, |a, cx| a.submit_filter(open, &mut cx));

@@ -72,6 +72,13 @@ pub enum Context {
     WebhookDeliveries,
     WebhookDelivery,
     WebhookEditor,
+    /// The Knowledge view: the documents, a search's snippets, one
+    /// document, the changes (with `knowledge:manage`) and the search input.
+    Knowledge,
+    KnowledgeResults,
+    KnowledgeDocument,
+    KnowledgeManage,
+    KnowledgeSearch,
 }
 
 impl Context {
@@ -121,6 +128,11 @@ impl Context {
             Context::WebhookDeliveries => "Webhook deliveries",
             Context::WebhookDelivery => "A webhook delivery",
             Context::WebhookEditor => "Webhook editor",
+            Context::Knowledge => "Knowledge",
+            Context::KnowledgeResults => "Knowledge search results",
+            Context::KnowledgeDocument => "A knowledge document",
+            Context::KnowledgeManage => "Knowledge (with knowledge:manage)",
+            Context::KnowledgeSearch => "Knowledge search input",
         }
     }
 }

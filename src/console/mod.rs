@@ -16,6 +16,7 @@ pub mod effect;
 mod forms;
 pub mod inflight;
 pub mod keymap;
+pub mod knowledge;
 pub mod leads;
 pub mod notifications;
 pub mod onboarding;

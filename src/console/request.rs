@@ -282,6 +282,8 @@ pub enum Request {
     Account(AccountRequest),
     /// The webhooks screen's calls.
     Webhook(super::webhooks::WebhookRequest),
+    /// The Knowledge view's calls (and `:knowledge import`).
+    Knowledge(super::knowledge::KnowledgeRequest),
 }
 
 /// A workflow awaiting approval and the lead it answers (`Err`: the lead
@@ -383,6 +385,7 @@ pub enum Response {
     Audit(ApiResult<Page<crate::domain::AuditEvent>>),
     Account(AccountResponse),
     Webhook(super::webhooks::WebhookResponse),
+    Knowledge(super::knowledge::KnowledgeResponse),
 }
 
 impl Response {
@@ -446,6 +449,7 @@ impl Response {
             Response::Audit(r) => r.as_ref().err(),
             Response::Account(r) => r.error(),
             Response::Webhook(r) => r.error(),
+            Response::Knowledge(r) => r.error(),
         }
     }
 }
@@ -683,6 +687,9 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         }
         Request::Account(req) => Response::Account(account::execute(client, req).await),
         Request::Webhook(req) => Response::Webhook(super::webhooks::execute(client, req).await),
+        Request::Knowledge(req) => {
+            Response::Knowledge(super::knowledge::execute(client, req).await)
+        }
     }
 }
 

@@ -56,6 +56,10 @@ impl App {
             return with_cx!(self, webhooks, |w, cx| w
                 .on_response(id, &flight, response, &mut cx));
         }
+        if matches!(response, Response::Knowledge(_)) {
+            return with_cx!(self, knowledge, |k, cx| k
+                .on_response(id, &flight, response, &mut cx));
+        }
         if let Response::ExportExists(_) = response {
             return with_cx!(self, leads, |l, cx| l
                 .on_response(id, &flight, response, &mut cx));

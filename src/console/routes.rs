@@ -28,6 +28,7 @@ impl App {
         out.extend(with_cx!(self, analytics, |a, cx| a.follow_tenant(shown, &mut cx)));
         out.extend(with_cx!(self, audit, |a, cx| a.follow_tenant(shown, &mut cx)));
         out.extend(with_cx!(self, webhooks, |w, cx| w.follow_tenant(&mut cx)));
+        out.extend(with_cx!(self, knowledge, |k, cx| k.follow_tenant(&mut cx)));
         out.extend(with_cx!(self, onboarding, |o, cx| o.follow_tenant(&mut cx)));
         out
     }
@@ -132,7 +133,33 @@ impl App {
         }
         self.pane = Pane::Tenants;
         self.overview.close();
+        self.knowledge.close();
         with_cx!(self, webhooks, |w, cx| w.open(&mut cx))
+    }
+
+    /// `:knowledge` (the current tenant's documents) and `:knowledge
+    /// import PATH`: the Knowledge view opens in the Tenants pane.
+    pub(crate) fn knowledge_command(&mut self, arg: &str) -> Result<Vec<Effect>, String> {
+        if self.session.current_tenant.is_none() {
+            return Err("pick a tenant first (:tenant <slug>)".into());
+        }
+        let (sub, rest) = match arg.split_once(char::is_whitespace) {
+            Some((s, r)) => (s, r.trim()),
+            None => (arg, ""),
+        };
+        let out = match sub {
+            "" => with_cx!(self, knowledge, |k, cx| k.open(&mut cx)),
+            "import" => with_cx!(self, knowledge, |k, cx| k.import(rest, &mut cx))?,
+            other => {
+                return Err(format!(
+                    "unknown :knowledge {other:?}: use :knowledge or :knowledge import PATH"
+                ))
+            }
+        };
+        self.pane = Pane::Tenants;
+        self.overview.close();
+        self.webhooks.close();
+        Ok(out)
     }
 
     /// `:invitations`: the user's invitations open in the Tenants pane.
@@ -140,6 +167,7 @@ impl App {
         self.pane = Pane::Tenants;
         self.tenants.close_detail();
         self.overview.close();
+        self.knowledge.close();
         with_cx!(self, invitations, |v, cx| v.open(&mut cx))
     }
 
@@ -147,6 +175,7 @@ impl App {
     pub(crate) fn open_overview(&mut self) -> Vec<Effect> {
         self.pane = Pane::Tenants;
         self.tenants.close_detail();
+        self.knowledge.close();
         with_cx!(self, overview, |o, cx| o.open(&mut cx))
     }
 

@@ -143,6 +143,12 @@ pub enum FormPurpose {
     },
     /// The audit view's filter; applying it saves nothing.
     AuditFilter(Uuid),
+    /// A knowledge document: a new one in the tenant, or one edited.
+    NewKnowledge(Uuid),
+    EditKnowledge {
+        tenant: Uuid,
+        id: Uuid,
+    },
     /// The signed-in user's password: current, new, repeated.
     ChangePassword,
     /// Why a workflow's draft is rejected.
@@ -238,6 +244,11 @@ pub enum Confirmable {
         tenant: Uuid,
         id: Uuid,
         host: String,
+    },
+    DeleteKnowledge {
+        tenant: Uuid,
+        id: Uuid,
+        title: String,
     },
 }
 
@@ -357,6 +368,12 @@ pub enum Slot {
     WebhookDeliveries,
     WebhookDeliveriesMore,
     WebhookDelivery,
+    /// The Knowledge view's documents, a search, the open document, and a
+    /// document read for the edit form.
+    Knowledge,
+    KnowledgeSearch,
+    KnowledgeDocument,
+    KnowledgeEdit,
     /// A prompt saved from the playground, which then answers again.
     PlaygroundPrompt,
 }

@@ -47,6 +47,9 @@ impl Widget for &App {
             Pane::Tenants if self.webhooks.is_open() => {
                 self.webhooks.render(&self.shared(), main, buf)
             }
+            Pane::Tenants if self.knowledge.is_open() => {
+                self.knowledge.render(&self.shared(), main, buf)
+            }
             // The user's invitations and the platform overview open over
             // the table, under a tenant's detail.
             Pane::Tenants if self.tenants.detail().is_some() => {

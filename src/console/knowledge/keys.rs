@@ -1,0 +1,74 @@
+//! The Knowledge view's key bindings. The changes (new, edit, delete) are
+//! a context of their own, offered only to someone with `knowledge:manage`.
+
+use crate::console::action::Action;
+use crate::console::bindings::Default_;
+use crate::console::keymap::Context;
+
+pub(crate) fn bindings() -> Vec<Default_> {
+    use Action as A;
+    use Context as C;
+    let mut out: Vec<Default_> = vec![
+        ("open", C::Knowledge, &["enter"], A::Open, "open", true),
+        (
+            "open",
+            C::KnowledgeResults,
+            &["enter"],
+            A::Open,
+            "open document",
+            true,
+        ),
+        ("new", C::KnowledgeManage, &["n"], A::New, "new", true),
+        ("edit", C::KnowledgeManage, &["e"], A::Edit, "edit", true),
+        (
+            "delete",
+            C::KnowledgeManage,
+            &["d"],
+            A::Remove,
+            "delete",
+            true,
+        ),
+        (
+            "page_up",
+            C::KnowledgeDocument,
+            &["pgup"],
+            A::PageUp,
+            "page up",
+            false,
+        ),
+        (
+            "page_down",
+            C::KnowledgeDocument,
+            &["pgdn", "space"],
+            A::PageDown,
+            "page down",
+            true,
+        ),
+        (
+            "search",
+            C::KnowledgeSearch,
+            &["enter"],
+            A::Confirm,
+            "search",
+            true,
+        ),
+        (
+            "cancel",
+            C::KnowledgeSearch,
+            &["esc"],
+            A::Cancel,
+            "cancel",
+            true,
+        ),
+    ];
+    for ctx in [C::Knowledge, C::KnowledgeResults, C::KnowledgeDocument] {
+        out.push(("filter", ctx, &["/"], A::Filter, "search", true));
+        out.push(("up", ctx, &["k", "up"], A::Up, "move up", false));
+        out.push(("down", ctx, &["j", "down"], A::Down, "move down", false));
+        out.push(("top", ctx, &["g", "home"], A::Top, "first", false));
+        out.push(("bottom", ctx, &["G", "end"], A::Bottom, "last", false));
+        out.push(("reload", ctx, &["r"], A::Retry, "reload", false));
+        out.push(("back", ctx, &["esc"], A::Back, "back", true));
+    }
+    out
+}
