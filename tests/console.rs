@@ -58,6 +58,8 @@ mod playground_rerun;
 mod reports;
 #[path = "console/run_workflow.rs"]
 mod run_workflow;
+#[path = "console/tenant_secrets.rs"]
+mod tenant_secrets;
 #[path = "console/views.rs"]
 mod views;
 #[path = "console/webhooks.rs"]
@@ -763,6 +765,6 @@ fn settings_tab_shows_masked_secrets() {
     app.on_response(id, Response::TenantDetail(Box::new(data)));
     press(&mut app, &[key('h')]);
     let screen = render(&app, 80, 24);
-    assert!(screen.contains("crm_token = ••••1234"), "{screen}");
+    assert!(screen.contains("crm_token  set (••••1234)"), "{screen}");
     insta::assert_snapshot!(screen);
 }

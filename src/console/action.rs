@@ -30,6 +30,8 @@ pub enum Action {
     ToggleSuspend,
     /// Tenants: delete the selected tenant (typing its slug to confirm).
     DeleteTenant,
+    /// A tenant's Settings tab: set or clear one of its secrets.
+    SetSecret,
     Retry,
     NextTab,
     PrevTab,

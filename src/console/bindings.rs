@@ -295,6 +295,14 @@ fn common() -> Vec<Default_> {
             // The selected key's panel names it; the footer keeps `w`.
             false,
         ),
+        (
+            "secret",
+            C::TenantSettings,
+            &["k"],
+            A::SetSecret,
+            "set or clear a secret",
+            true,
+        ),
         ("save", C::Form, &["ctrl-s"], A::Save, "save", true),
         ("cancel", C::Form, &["esc"], A::Cancel, "cancel", true),
         (

@@ -17,6 +17,7 @@ impl App {
             FormPurpose::NewTenant
             | FormPurpose::EditTenant(_)
             | FormPurpose::DeleteTenant(_)
+            | FormPurpose::TenantSecret(_)
             | FormPurpose::Invite(_)
             | FormPurpose::AddMember(_)
             | FormPurpose::ChangeRole { .. }

@@ -20,6 +20,8 @@ pub enum Context {
     PermissionChecklist,
     Invitations,
     ApiKeys,
+    /// The Settings tab of a tenant's detail.
+    TenantSettings,
     /// A list failed to load and shows its error.
     LoadError,
     Form,
@@ -91,6 +93,7 @@ impl Context {
             Context::PermissionChecklist => "Members tab: a member's permissions",
             Context::Invitations => "Invitations tab",
             Context::ApiKeys => "API keys tab",
+            Context::TenantSettings => "Settings tab",
             Context::LoadError => "After a failed load",
             Context::Form => "Forms",
             Context::FormLine => "Forms: single-line field",

@@ -77,6 +77,8 @@ pub enum FormPurpose {
     EditTenant(Uuid),
     /// Delete a tenant: asks to type its slug.
     DeleteTenant(Uuid),
+    /// Set or clear one of a tenant's secrets (write-only).
+    TenantSecret(Uuid),
     Invite(Uuid),
     AddMember(Uuid),
     ChangeRole {

@@ -323,7 +323,7 @@ pub struct NewTenant {
     pub settings: Option<TenantSettingsPatch>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TenantSettingsPatch {
     /// The whole ordered list: stages kept by id, new ones without an id,
     /// missing ones removed (refused while leads are in them).
@@ -362,6 +362,27 @@ pub struct TenantSettingsPatch {
     )]
     #[schema(value_type = Option<BusinessHours>)]
     pub business_hours: Option<Option<BusinessHours>>,
+}
+
+// By hand: secret values never reach a debug line or a log, only names.
+impl std::fmt::Debug for TenantSettingsPatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secrets = self.secrets.as_ref().map(|s| {
+            s.keys()
+                .map(|k| format!("{k}=<redacted>"))
+                .collect::<Vec<_>>()
+        });
+        f.debug_struct("TenantSettingsPatch")
+            .field("pipeline_stages", &self.pipeline_stages)
+            .field("sla_hours", &self.sla_hours)
+            .field("sla_at_risk_percent", &self.sla_at_risk_percent)
+            .field("spam_keywords", &self.spam_keywords)
+            .field("manager_email", &self.manager_email)
+            .field("secrets", &secrets)
+            .field("draft_categories", &self.draft_categories)
+            .field("business_hours", &self.business_hours)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]

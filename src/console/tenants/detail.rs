@@ -48,7 +48,7 @@ impl DetailTab {
             DetailTab::Members => Some(Context::Members),
             DetailTab::Invitations => Some(Context::Invitations),
             DetailTab::ApiKeys => Some(Context::ApiKeys),
-            DetailTab::Settings => None,
+            DetailTab::Settings => Some(Context::TenantSettings),
         }
     }
 }
@@ -271,6 +271,9 @@ pub(super) fn update(view: &mut TenantsView, action: Action, cx: &mut Cx<'_>) ->
             None
         }
         Action::New if d.tab == DetailTab::ApiKeys => Some(FormPurpose::NewKey(tenant)),
+        Action::SetSecret if d.tab == DetailTab::Settings => {
+            Some(FormPurpose::TenantSecret(tenant))
+        }
         Action::RotateSecret if d.tab == DetailTab::ApiKeys => match d.rotation(cx.now) {
             Ok(purpose) => Some(purpose),
             Err(why) => {

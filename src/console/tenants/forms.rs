@@ -26,6 +26,7 @@ pub(crate) fn is_tenant_form(purpose: &FormPurpose) -> bool {
         FormPurpose::NewTenant
             | FormPurpose::EditTenant(_)
             | FormPurpose::DeleteTenant(_)
+            | FormPurpose::TenantSecret(_)
             | FormPurpose::Invite(_)
             | FormPurpose::AddMember(_)
             | FormPurpose::ChangeRole { .. }
@@ -149,6 +150,24 @@ pub(crate) fn form_fields(
                     "",
                     &format!("{} (to confirm)", t.slug),
                 )],
+            )
+        }
+        FormPurpose::TenantSecret(id) => {
+            let t = session.tenant(*id)?;
+            (
+                format!(
+                    "A secret of {} (write-only; an empty value removes it)",
+                    t.name
+                ),
+                vec![
+                    Field::line_with_placeholder(
+                        "name",
+                        "Name",
+                        "",
+                        "e.g. openai_api_key: that provider's key for the agents",
+                    ),
+                    Field::secret("value", "Value"),
+                ],
             )
         }
         FormPurpose::Invite(_) => (
@@ -398,6 +417,53 @@ pub(crate) fn submit(
                 Some(t.id),
             )
         }
+        FormPurpose::TenantSecret(id) => {
+            let Some(t) = cx.session.tenant(*id).cloned() else {
+                return (Vec::new(), false);
+            };
+            let name = text("name");
+            // The value is taken as typed (a key may not be trimmed).
+            let value = f.value("value");
+            let refusal = if !secret_name_ok(&name) {
+                Some((
+                    "name",
+                    "use 1 to 64 letters, digits, _ or -, e.g. openai_api_key".to_string(),
+                ))
+            } else if value.is_empty() && !t.settings.secrets.contains_key(&name) {
+                Some((
+                    "value",
+                    format!("{name} is not set, so there is nothing to remove; type a value"),
+                ))
+            } else {
+                None
+            };
+            if let Some((field, why)) = refusal {
+                open.form.clear_errors();
+                open.form.set_error(field, why, cx.theme);
+                return (Vec::new(), true);
+            }
+            let ok = if value.is_empty() {
+                format!("Removed the secret {name} of {}", t.name)
+            } else {
+                format!("Set the secret {name} of {}", t.name)
+            };
+            let settings = TenantSettingsPatch {
+                secrets: Some([(name.clone(), value)].into_iter().collect()),
+                ..TenantSettingsPatch::default()
+            };
+            (
+                Request::UpdateTenant {
+                    tenant: t.id.to_string(),
+                    patch: TenantPatch {
+                        settings: Some(settings),
+                        ..TenantPatch::default()
+                    },
+                },
+                ok,
+                format!("Could not save the secret {name}"),
+                Some(t.id),
+            )
+        }
         FormPurpose::Invite(t) => {
             let new = NewInvitation {
                 email: text("email"),
@@ -540,4 +606,12 @@ pub fn stage_inputs(current: &[Stage], lines: &[String]) -> Vec<StageInput> {
             }
         })
         .collect()
+}
+
+/// The server's rule for a secret's name, checked before sending.
+fn secret_name_ok(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }

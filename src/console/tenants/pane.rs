@@ -472,17 +472,21 @@ fn render_settings(app: &Shared<'_>, t: &Tenant, area: Rect, buf: &mut Buffer) {
         ),
     ];
     if s.secrets.is_empty() {
-        lines.push(row("Secrets", none()));
+        lines.push(row("Secrets", "none set".into()));
     }
     // The server masks secrets before they leave it; show them as returned.
     for (i, (k, v)) in s.secrets.iter().enumerate() {
         let label = if i == 0 { "Secrets" } else { "" };
-        lines.push(row(label, format!("{k} = {v}")));
+        lines.push(row(label, format!("{k}  set ({v})")));
     }
     lines.push(Line::default());
-    let key = app.keymap.key_label(Context::TenantDetail, "edit");
+    let edit = app.keymap.key_label(Context::TenantDetail, "edit");
+    let secret = app.keymap.key_label(Context::TenantSettings, "secret");
     lines.push(Line::from(Span::styled(
-        format!("Press {key} to edit."),
+        format!(
+            "Press {edit} to edit, {secret} to set or clear a secret (<provider>_api_key, \
+             e.g. openai_api_key, is the key this tenant's agents use with that provider)."
+        ),
         theme.dim,
     )));
     Paragraph::new(lines)
