@@ -50,6 +50,8 @@ mod permissions;
 mod playground;
 #[path = "console/playground_rerun.rs"]
 mod playground_rerun;
+#[path = "console/queue.rs"]
+mod queue;
 #[path = "console/reports.rs"]
 mod reports;
 #[path = "console/run_workflow.rs"]

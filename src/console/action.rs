@@ -58,6 +58,8 @@ pub enum Action {
     ToggleSpam,
     /// Leads: show only overdue leads, most overdue first, or all again.
     OverdueQueue,
+    /// Leads: the list of the current tenant, or of every tenant.
+    AllTenants,
     /// The `/` text of the leads list stopped changing; the number says
     /// which keystroke's timer this is, so only the newest one sends.
     FilterDue(u64),

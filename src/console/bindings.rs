@@ -461,6 +461,14 @@ fn common() -> Vec<Default_> {
             "overdue queue",
             true,
         ),
+        (
+            "all_tenants",
+            C::LeadList,
+            &["T"],
+            A::AllTenants,
+            "all tenants",
+            true,
+        ),
         ("new", C::LeadList, &["n", "N"], A::New, "new lead", true),
         ("refresh", C::LeadList, &["r"], A::Retry, "reload", false),
         (

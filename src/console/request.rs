@@ -82,6 +82,12 @@ pub enum Request {
         tenant: String,
         query: LeadQuery,
     },
+    /// One page of the leads of every tenant the user may see (the "all
+    /// tenants" queue); `tenants` (ids or slugs) narrows it when not empty.
+    ListQueue {
+        query: LeadQuery,
+        tenants: Vec<String>,
+    },
     /// Every member, to name assignees and offer them in the assign picker.
     ListLeadMembers {
         tenant: String,
@@ -334,6 +340,8 @@ pub enum Response {
     InvitationRevoked(ApiResult<()>),
     /// A page of leads; whether it is the first is known from the request.
     Leads(ApiResult<Page<Lead>>),
+    /// A page of the all-tenants queue, each lead with its tenant.
+    Queue(ApiResult<Page<crate::domain::QueueLead>>),
     LeadMembers(ApiResult<Vec<Member>>),
     Lead(Box<LeadData>),
     LeadUpdated(ApiResult<Lead>),
@@ -404,6 +412,7 @@ impl Response {
             Response::KeyCreated(r) => r.as_ref().err(),
             Response::KeyRotated(r) => r.as_ref().err(),
             Response::Leads(r) => r.as_ref().err(),
+            Response::Queue(r) => r.as_ref().err(),
             Response::LeadMembers(r) => r.as_ref().err(),
             Response::Lead(d) => d.lead.as_ref().err().or(d.timeline.as_ref().err()),
             Response::LeadUpdated(r) | Response::LeadCreated(r) => r.as_ref().err(),
@@ -514,6 +523,9 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         }
         Request::ListLeads { tenant, query } => {
             Response::Leads(client.list_leads(&tenant, &query).await)
+        }
+        Request::ListQueue { query, tenants } => {
+            Response::Queue(client.list_queue(&query, &tenants).await)
         }
         Request::ListLeadMembers { tenant } => {
             let t = tenant.as_str();
