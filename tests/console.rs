@@ -30,6 +30,8 @@ mod account;
 mod agents;
 #[path = "console/api_keys.rs"]
 mod api_keys;
+#[path = "console/bulk.rs"]
+mod bulk;
 #[path = "console/business_hours.rs"]
 mod business_hours;
 #[path = "console/disclosure.rs"]

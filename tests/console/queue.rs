@@ -8,21 +8,24 @@ use switchboard::domain::{Lead, QueueLead, ServerEvent, Stage, TenantRef};
 
 use super::leads::lead;
 
-const OPEN_ARMS: u128 = 1;
-const BETA_CO: u128 = 2;
+pub(super) const OPEN_ARMS: u128 = 1;
+pub(super) const BETA_CO: u128 = 2;
 
 /// The tenants, Beta Co with a pipeline of its own.
-fn tenants() -> Vec<Tenant> {
+pub(super) fn tenants() -> Vec<Tenant> {
     let mut all = vec![platform()];
     all.extend(three_tenants());
     if let Some(beta) = all.iter_mut().find(|t| t.id == Uuid::from_u128(BETA_CO)) {
-        beta.settings.pipeline_stages =
-            vec![Stage::new("inbox", "Inbox"), Stage::new("booked", "Booked")];
+        beta.settings.pipeline_stages = vec![
+            Stage::new("inbox", "Inbox"),
+            Stage::new("booked", "Booked"),
+            Stage::new("won", "Won"),
+        ];
     }
     all
 }
 
-fn member(n: u128, name: &str, email: &str) -> Member {
+pub(super) fn member(n: u128, name: &str, email: &str) -> Member {
     Member {
         user_id: Uuid::from_u128(n),
         email: email.into(),
@@ -34,7 +37,7 @@ fn member(n: u128, name: &str, email: &str) -> Member {
     }
 }
 
-fn of(tenant: u128, mut l: Lead) -> Lead {
+pub(super) fn of(tenant: u128, mut l: Lead) -> Lead {
     l.tenant_id = Uuid::from_u128(tenant);
     if tenant == BETA_CO {
         l.stage = "inbox".into();
@@ -43,7 +46,7 @@ fn of(tenant: u128, mut l: Lead) -> Lead {
 }
 
 /// Overdue leads of Open Arms and Beta Co, most overdue first.
-fn queue_leads() -> Vec<Lead> {
+pub(super) fn queue_leads() -> Vec<Lead> {
     vec![
         of(BETA_CO, lead(31, "Marta Ruiz", "Ruiz SL", 12 * 60)),
         of(OPEN_ARMS, lead(11, "Jane Doe", "Acme", 8 * 60 + 35)),
@@ -54,7 +57,7 @@ fn queue_leads() -> Vec<Lead> {
     ]
 }
 
-fn queue_page(items: Vec<Lead>, next: Option<&str>) -> Response {
+pub(super) fn queue_page(items: Vec<Lead>, next: Option<&str>) -> Response {
     let name = |t: Uuid| {
         if t == Uuid::from_u128(BETA_CO) {
             ("beta-co", "Beta Co")
@@ -81,24 +84,29 @@ fn queue_page(items: Vec<Lead>, next: Option<&str>) -> Response {
     }))
 }
 
-fn command(app: &mut App, text: &str) -> Vec<Effect> {
+pub(super) fn command(app: &mut App, text: &str) -> Vec<Effect> {
     press(app, &[key(':')]);
     typed(app, text);
     press(app, &[code(KeyCode::Enter)])
 }
 
 /// The Leads pane on the all-tenants overdue queue, loaded.
-fn queue_loaded() -> App {
+pub(super) fn queue_loaded() -> App {
     let mut app = loaded_with(true, tenants());
     app.now = now();
-    press(&mut app, &[key('2')]);
+    let fx = press(&mut app, &[key('2')]);
+    let members = id_of(&fx, |r| matches!(r, Request::ListLeadMembers { .. }));
+    app.on_response(
+        members,
+        Response::LeadMembers(Ok(vec![member(9, "Kim Lee", "kim@example.com")])),
+    );
     let fx = command(&mut app, "leads all overdue");
     let id = id_of(&fx, |r| matches!(r, Request::ListQueue { .. }));
     app.on_response(id, queue_page(queue_leads(), Some("c2")));
     app
 }
 
-fn current(app: &App) -> Option<Uuid> {
+pub(super) fn current(app: &App) -> Option<Uuid> {
     app.session.current_tenant
 }
 
@@ -221,7 +229,7 @@ fn the_search_filters_the_queue_on_the_server() {
 }
 
 /// Opens the first lead (Marta Ruiz, of Beta Co) and answers its requests.
-fn open_beta_lead(app: &mut App) {
+pub(super) fn open_beta_lead(app: &mut App) {
     let fx = press(app, &[code(KeyCode::Enter)]);
     let beta = Uuid::from_u128(BETA_CO).to_string();
     let reqs = requests(&fx);
@@ -268,7 +276,7 @@ fn actions_on_a_lead_of_another_tenant_name_its_tenant_and_keep_the_current_one(
     let Some(Modal::Picker(p)) = &app.modal else {
         panic!("no picker: {:?}", app.modal);
     };
-    assert_eq!(p.options, vec!["Inbox".to_string(), "Booked".to_string()]);
+    assert_eq!(p.options, ["Inbox", "Booked", "Won"]);
     assert!(matches!(p.purpose, PickPurpose::Stage { tenant, .. } if tenant == beta));
     let fx = press(&mut app, &[key('j'), code(KeyCode::Enter)]);
     let reqs = requests(&fx);

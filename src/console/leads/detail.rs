@@ -195,6 +195,9 @@ impl LeadsView {
                     None => Vec::new(),
                 }
             }
+            purpose @ (PickPurpose::BulkStage { .. } | PickPurpose::BulkAssign { .. }) => {
+                self.picked_bulk(purpose, selected, choice, cx)
+            }
             // Other features' pickers.
             PickPurpose::LinkAgent { .. } | PickPurpose::SaveAsLead { .. } => Vec::new(),
         }

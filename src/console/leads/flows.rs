@@ -160,6 +160,8 @@ impl LeadsView {
         self.status = Load::Loading;
         self.items.clear();
         self.pager.clear();
+        // Marks on leads no longer listed must not be acted on unseen.
+        self.clear_marks();
         self.load(cx)
     }
 
@@ -178,6 +180,9 @@ impl LeadsView {
         }
         if self.detail.is_some() {
             return self.update_detail(action, cx);
+        }
+        if let Some(out) = self.update_marks(&action, cx) {
+            return out;
         }
         let rows = self.items.len();
         let page = page_rows(cx);

@@ -4,6 +4,7 @@
 //! events, `:leads`, `:import` and `:export`, and the pure helpers (sort
 //! order, filter match, SLA countdown) that update and render share.
 
+mod bulk;
 mod detail;
 mod detail_pane;
 mod events;
@@ -16,7 +17,7 @@ mod run;
 mod transfer;
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
@@ -280,6 +281,10 @@ pub struct LeadsView {
     all_tenants: bool,
     /// Tenant names as the queue's pages gave them, for the Tenant column.
     tenant_names: HashMap<Uuid, String>,
+    /// The leads marked for a bulk action, and the last one marked (where
+    /// a range starts).
+    marked: HashSet<Uuid>,
+    anchor: Option<Uuid>,
 }
 
 impl LeadsView {

@@ -57,6 +57,10 @@ fn title(v: &LeadsView) -> String {
     if !v.filter.q.is_empty() {
         t.push_str(&format!("· /{} ", v.filter.q));
     }
+    let marked = v.marked_count();
+    if marked > 0 {
+        t.push_str(&format!("· {marked} marked "));
+    }
     t
 }
 
@@ -134,10 +138,13 @@ pub(super) fn render(v: &LeadsView, app: &Shared<'_>, area: Rect, buf: &mut Buff
     let clocks = Clocks::new(v, app);
     let rows = v.items[offset..end].iter().map(|l| {
         let (state, sla) = clocks.of(l.tenant_id).text(l, app.now);
-        let mut cells = vec![Cell::from(text::ellipsize(
-            &cleaned(&l.name),
-            usize::from(name_cols),
-        ))];
+        // A marked lead's name starts with a dot, in the width it had.
+        let name = if v.is_marked(l.id) {
+            format!("● {}", cleaned(&l.name))
+        } else {
+            cleaned(&l.name)
+        };
+        let mut cells = vec![Cell::from(text::ellipsize(&name, usize::from(name_cols)))];
         if v.all_tenants {
             let tenant = v.tenant_name(l.tenant_id, app.session);
             cells.push(Cell::from(text::ellipsize(

@@ -19,6 +19,7 @@ pub(crate) fn answers(r: &Response) -> bool {
         r,
         Response::Leads(_)
             | Response::Queue(_)
+            | Response::Bulk(_)
             | Response::LeadMembers(_)
             | Response::Lead(_)
             | Response::LeadUpdated(_)
@@ -69,6 +70,7 @@ impl LeadsView {
                 };
                 self.on_page(flight, page, cx)
             }
+            Response::Bulk(Ok(result)) => return self.on_bulk(flight, result, here, cx),
             Response::LeadMembers(Ok(list)) => {
                 if let Some(t) = flight.tenant.filter(|t| self.members.contains_key(t)) {
                     self.members.insert(t, Load::Loaded(list));

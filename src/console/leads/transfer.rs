@@ -157,6 +157,23 @@ pub(crate) fn perform(
             Some(tenant),
             Some(id),
         )),
+        // The API deletes one lead at a time: one request per marked lead.
+        Confirmable::DeleteLeads { leads } => Ok(leads
+            .into_iter()
+            .flat_map(|(tenant, id, name)| {
+                cx.send_about(
+                    Request::DeleteLead {
+                        tenant: tenant.to_string(),
+                        id,
+                    },
+                    None,
+                    &format!("Deleted lead {name}"),
+                    &format!("Could not delete {name}"),
+                    Some(tenant),
+                    Some(id),
+                )
+            })
+            .collect()),
         Confirmable::ReplaceExport { tenant, path } => Ok(leads.export_to(tenant, path, true, cx)),
         other => Err(other),
     }
