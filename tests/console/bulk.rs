@@ -217,3 +217,26 @@ fn snapshot_bulk_delete_asks_naming_the_count_and_the_tenants() {
     assert_eq!(deletes.len(), 3, "{reqs:?}");
     assert_eq!(deletes.iter().filter(|t| ***t == beta).count(), 2);
 }
+
+#[test]
+fn a_failed_members_read_of_another_tenant_is_said_and_asked_again() {
+    let mut app = queue_loaded();
+    press(&mut app, &[key('*')]);
+    let fx = press(&mut app, &[key('a')]);
+    let beta = Uuid::from_u128(BETA_CO).to_string();
+    let id = id_of(
+        &fx,
+        |r| matches!(r, Request::ListLeadMembers { tenant } if *tenant == beta),
+    );
+    app.on_response(id, Response::LeadMembers(Err(unreachable())));
+    assert!(app
+        .toasts
+        .iter()
+        .any(|t| t.text.starts_with("Could not load the members")));
+    assert!(app.modal.is_none());
+    // The next try reads them again rather than waiting forever.
+    let fx = press(&mut app, &[key('a')]);
+    assert!(requests(&fx)
+        .iter()
+        .any(|(_, r)| matches!(r, Request::ListLeadMembers { tenant } if *tenant == beta)));
+}

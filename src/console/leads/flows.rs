@@ -12,6 +12,10 @@ use crate::console::effect::{Effect, Request};
 use crate::console::state::{FormPurpose, Load, Slot};
 use uuid::Uuid;
 
+/// The failure of a members read; it tells another tenant's (no slot of
+/// its own) from the other slotless requests when it fails.
+pub(super) const MEMBERS_FAIL: &str = "Could not load the members";
+
 /// Rows of the screen that are not table body: header, pane bar, footer,
 /// the pane's borders and the table's header row.
 const CHROME_ROWS: u16 = 6;
@@ -85,7 +89,7 @@ impl LeadsView {
             },
             slot,
             "",
-            "Could not load the members",
+            MEMBERS_FAIL,
             Some(tenant),
             None,
         )

@@ -229,6 +229,14 @@ impl LeadsView {
                 }
                 true
             }
+            // Another tenant's members (a lead of the all-tenants queue):
+            // failed, so the next try asks again; the toast says why.
+            None if flight.fail == super::flows::MEMBERS_FAIL => {
+                if let Some(t) = flight.tenant.filter(|t| self.members.contains_key(t)) {
+                    self.members.insert(t, Load::Failed(message.to_string()));
+                }
+                false
+            }
             _ => false,
         }
     }
