@@ -437,3 +437,34 @@ fn another_tenants_event_is_ignored_outside_the_queue() {
     assert!(app.leads.position(fresh.id).is_none());
     assert!(!app.toasts.iter().any(|t| t.text.contains("Ida Lund")));
 }
+
+#[test]
+fn leads_all_tenant_narrows_the_queue_to_the_named_tenants() {
+    let mut app = loaded_with(true, tenants());
+    app.now = now();
+    let fx = command(&mut app, "leads all tenant Beta-Co,open-arms overdue");
+    assert!(app.command.is_none());
+    let reqs = requests(&fx);
+    assert!(
+        reqs.iter()
+            .any(|(_, r)| matches!(r, Request::ListQueue { query, tenants }
+            if *tenants == ["beta-co", "open-arms"] && query.sla.as_deref() == Some("overdue"))),
+        "{reqs:?}"
+    );
+    let id = id_of(&fx, |r| matches!(r, Request::ListQueue { .. }));
+    app.on_response(id, queue_page(queue_leads(), None));
+    let screen = render(&app, 120, 24);
+    assert!(screen.contains("tenants beta-co, open-arms"), "{screen}");
+    // esc widens it to every tenant again, and clears the scope.
+    let fx = press(&mut app, &[code(KeyCode::Esc)]);
+    assert!(requests(&fx).iter().any(|(_, r)| matches!(r,
+        Request::ListQueue { query, tenants } if tenants.is_empty() && query.sla.is_none())));
+    // An unknown tenant is refused, saying which there are.
+    command(&mut app, "leads all tenant nowhere");
+    let err = app.command.as_ref().and_then(|c| c.error.clone());
+    assert!(
+        err.as_deref()
+            .is_some_and(|e| e.contains("no tenant \"nowhere\"") && e.contains("beta-co")),
+        "{err:?}"
+    );
+}

@@ -102,7 +102,7 @@ impl LeadsView {
         if self.all_tenants {
             Request::ListQueue {
                 query,
-                tenants: Vec::new(),
+                tenants: self.only_tenants.clone(),
             }
         } else {
             Request::ListLeads {
@@ -211,11 +211,13 @@ impl LeadsView {
             }
             Action::AllTenants => {
                 self.all_tenants = !self.all_tenants;
+                self.only_tenants.clear();
                 let scope = self.filter.scope.clone();
                 return self.set_scope(scope, cx);
             }
-            Action::Back if !self.filter.is_empty() => {
+            Action::Back if !self.filter.is_empty() || !self.only_tenants.is_empty() => {
                 self.filter = LeadFilter::default();
+                self.only_tenants.clear();
                 return self.set_scope(LeadScope::All, cx);
             }
             Action::Retry => return self.load(cx),
@@ -297,15 +299,21 @@ impl LeadsView {
         out
     }
 
-    /// `:leads [all] [overdue|at_risk|stage <name>|mine|spam]`: `all` first
-    /// lists every tenant's leads (the all-tenants queue), without it the
-    /// current tenant's. The router shows the Leads pane when it answers `Ok`.
+    /// `:leads [all [tenant SLUG[,SLUG…]]] [overdue|at_risk|stage <name>|mine|spam]`:
+    /// `all` first lists every tenant's leads (the all-tenants queue), or
+    /// only the named tenants'; without it the current tenant's. The router
+    /// shows the Leads pane when it answers `Ok`.
     pub(crate) fn command(&mut self, arg: &str, cx: &mut Cx<'_>) -> Result<Vec<Effect>, String> {
         let arg = arg.trim();
         let (all_tenants, arg) = match arg.split_once(char::is_whitespace) {
             Some(("all", rest)) => (true, rest.trim()),
             _ if arg == "all" => (true, ""),
             _ => (false, arg),
+        };
+        let (only, arg) = if all_tenants {
+            super::queue::named_tenants(arg, cx.session)?
+        } else {
+            (Vec::new(), arg)
         };
         let (word, rest) = match arg.split_once(char::is_whitespace) {
             Some((w, r)) => (w, r.trim()),
@@ -340,14 +348,15 @@ impl LeadsView {
             }
             other => {
                 return Err(format!(
-                    "unknown :leads {other} (all [scope] for every tenant; overdue, at_risk, \
-                     stage <name>, mine, spam)"
+                    "unknown :leads {other} (all [tenant SLUG] [scope] for every tenant; \
+                     overdue, at_risk, stage <name>, mine, spam)"
                 ))
             }
         };
         let (_, mut out) = self.ensure_tenant(cx);
         self.detail = None;
         self.all_tenants = all_tenants;
+        self.only_tenants = only;
         // `:leads` alone lists everything: it clears the text as well as the scope.
         if word.is_empty() {
             self.filter.q.clear();

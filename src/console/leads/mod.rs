@@ -12,6 +12,7 @@ pub(crate) mod export_file;
 mod flows;
 mod forms;
 mod pane;
+mod queue;
 mod replies;
 mod run;
 mod transfer;
@@ -279,6 +280,9 @@ pub struct LeadsView {
     /// The list is the queue of every tenant the user may see rather than
     /// the current tenant's; `tenant` stays the current one.
     all_tenants: bool,
+    /// The queue narrowed to these tenants (slugs), `:leads all tenant A,B`;
+    /// empty: every tenant.
+    only_tenants: Vec<String>,
     /// Tenant names as the queue's pages gave them, for the Tenant column.
     tenant_names: HashMap<Uuid, String>,
     /// The leads marked for a bulk action, and the last one marked (where

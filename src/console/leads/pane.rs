@@ -48,8 +48,10 @@ fn title(v: &LeadsView) -> String {
         Some(()) => format!(" Leads ({}) ", v.items.len()),
         None => " Leads ".to_string(),
     };
-    if v.all_tenants {
+    if v.all_tenants && v.only_tenants.is_empty() {
         t.push_str("· all tenants ");
+    } else if v.all_tenants {
+        t.push_str(&format!("· tenants {} ", v.only_tenants.join(", ")));
     }
     if let Some(scope) = v.filter.scope.label() {
         t.push_str(&format!("· {scope} "));
