@@ -468,3 +468,12 @@ fn leads_all_tenant_narrows_the_queue_to_the_named_tenants() {
         "{err:?}"
     );
 }
+
+#[test]
+fn snapshot_a_queue_lead_open_names_its_tenant() {
+    let mut app = queue_loaded();
+    open_beta_lead(&mut app);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Marta Ruiz · Inbox · Beta Co"), "{screen}");
+    insta::assert_snapshot!(screen);
+}

@@ -27,6 +27,11 @@ impl LeadsView {
 
     /// How many listed leads are marked.
     pub fn marked_count(&self) -> usize {
+        // Drawn every frame: with no marks, a hundred thousand leads are
+        // not walked.
+        if self.marked.is_empty() {
+            return 0;
+        }
         self.items
             .iter()
             .filter(|l| self.marked.contains(&l.id))
