@@ -240,3 +240,33 @@ fn a_failed_members_read_of_another_tenant_is_said_and_asked_again() {
         .iter()
         .any(|(_, r)| matches!(r, Request::ListLeadMembers { tenant } if *tenant == beta)));
 }
+
+#[test]
+fn more_marked_leads_than_one_bulk_request_takes_go_in_chunks() {
+    let mut app = loaded_with(true, super::queue::tenants());
+    app.now = now();
+    press(&mut app, &[key('2')]);
+    let fx = super::queue::command(&mut app, "leads all");
+    let id = id_of(&fx, |r| matches!(r, Request::ListQueue { .. }));
+    let many: Vec<_> = (0..1200u128)
+        .map(|i| super::queue::of(BETA_CO, super::leads::lead(1000 + i, "Many", "", 60)))
+        .collect();
+    app.on_response(id, super::queue::queue_page(many, None));
+    press(&mut app, &[key('*'), key('m')]);
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let sizes: Vec<usize> = requests(&fx)
+        .iter()
+        .filter_map(|(_, r)| match r {
+            Request::BulkLeads { bulk, .. } => Some(bulk.ids.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sizes, [500, 500, 200]);
+    // Deleting that many one by one is refused, saying the limit.
+    press(&mut app, &[key('*'), key('d')]);
+    assert!(app.modal.is_none());
+    assert!(app
+        .toasts
+        .iter()
+        .any(|t| t.text.contains("delete at most 500")));
+}

@@ -1,6 +1,6 @@
 //! Bulk actions on the Leads list: marking leads (`space`, `V`, `*`, `esc`
 //! clears) and acting on the marked ones, one bulk request per tenant
-//! touched (stage, assignee) or, where the API has no bulk form (delete),
+//! touched (stage, assignee; per 500 leads) or, where the API has no bulk form (delete),
 //! one request per lead after a confirmation that names the tenants.
 
 use std::collections::HashSet;
@@ -18,6 +18,12 @@ use crate::domain::{BulkLeads, BulkResult, Lead};
 
 /// Marked leads grouped by tenant, in list order: (tenant, lead ids).
 type Groups = Vec<(Uuid, Vec<Uuid>)>;
+
+/// The most ids the server takes in one bulk request; more go in several.
+pub const BULK_MAX: usize = 500;
+
+/// The most leads deleted at once: the API deletes one lead per request.
+pub const DELETE_MAX: usize = 500;
 
 impl LeadsView {
     /// Whether `lead` is marked.
@@ -202,6 +208,14 @@ impl LeadsView {
             .into_iter()
             .map(|l| (l.tenant_id, l.id, l.name.clone()))
             .collect();
+        if leads.len() > DELETE_MAX {
+            cx.toast(Toast::error(format!(
+                "{} leads marked: delete at most {DELETE_MAX} at a time (leads are deleted one \
+                 by one)",
+                leads.len()
+            )));
+            return Vec::new();
+        }
         let question = format!("Delete {}? This cannot be undone.", self.marked_summary(cx));
         cx.confirm(question, Confirmable::DeleteLeads { leads });
         Vec::new()
@@ -257,7 +271,13 @@ impl LeadsView {
         };
         self.clear_marks();
         let mut out = Vec::new();
-        for (tenant, ids) in groups {
+        // One request per tenant, in chunks the server accepts.
+        let requests = groups.into_iter().flat_map(|(tenant, ids)| {
+            ids.chunks(BULK_MAX)
+                .map(|c| (tenant, c.to_vec()))
+                .collect::<Vec<_>>()
+        });
+        for (tenant, ids) in requests {
             let name = self.tenant_name(tenant, cx.session);
             let bulk = BulkLeads {
                 ids,
