@@ -316,7 +316,10 @@ impl LeadsView {
                 .iter()
                 .map(|id| self.lead_name(*id))
                 .collect();
-            let tenant = flight.ok.split(':').next().unwrap_or_default();
+            let tenant = flight
+                .tenant
+                .map(|t| self.tenant_name(t, cx.session))
+                .unwrap_or_default();
             cx.toast(Toast::error(format!(
                 "{tenant}: not changed (gone, or not yours to see): {}",
                 names.join(", ")
