@@ -510,6 +510,14 @@ fn common() -> Vec<Default_> {
             false,
         ),
         (
+            "spam",
+            C::LeadList,
+            &["!"],
+            A::ToggleSpam,
+            "spam/not spam marked leads",
+            false,
+        ),
+        (
             "remove",
             C::LeadList,
             &["d"],

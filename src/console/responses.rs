@@ -209,6 +209,13 @@ impl App {
             Response::Tenants(_) => self.session.tenants = Load::Failed(err.message()),
             // The header keeps the last known count.
             _ if flight.slot == Some(Slot::Usage) => {}
+            // One of many marked leads: its tenant's tally says it.
+            Response::LeadUpdated(_) | Response::LeadDeleted(_) if self.leads.in_batch(flight) => {
+                if let Some(lead) = flight.target {
+                    let why = err.message();
+                    with_cx!(self, leads, |l, cx| l.batch_step(lead, Some(&why), &mut cx));
+                }
+            }
             _ if self.leads.on_failure(flight, &err.message()) => {}
             _ if self.on_agent_failure(id, flight, &err) => {}
             _ => {

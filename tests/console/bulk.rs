@@ -216,6 +216,74 @@ fn snapshot_bulk_delete_asks_naming_the_count_and_the_tenants() {
         .collect();
     assert_eq!(deletes.len(), 3, "{reqs:?}");
     assert_eq!(deletes.iter().filter(|t| ***t == beta).count(), 2);
+    // Beta Co's two go; Open Arms refuses its one: one toast per tenant.
+    for (id, r) in requests(&fx) {
+        let Request::DeleteLead { tenant, .. } = r else {
+            continue;
+        };
+        let reply = if tenant == beta {
+            Ok(())
+        } else {
+            Err(validation("id", "a lead with a workflow awaiting approval"))
+        };
+        app.on_response(id, Response::LeadDeleted(reply));
+    }
+    let texts: Vec<&String> = app.toasts.iter().map(|t| &t.text).collect();
+    assert!(
+        texts.contains(&&"Beta Co: 2 leads deleted".to_string()),
+        "{texts:?}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("Open Arms: not deleted: Jane Doe (")),
+        "{texts:?}"
+    );
+    assert_eq!(texts.len(), 2, "one toast per tenant: {texts:?}");
+    assert_eq!(app.leads.items().len(), 1);
+    assert_eq!(app.leads.items()[0].name, "Jane Doe");
+}
+
+#[test]
+fn marked_leads_are_marked_spam_one_by_one_with_one_toast_per_tenant() {
+    let mut app = queue_loaded();
+    let fx = press(&mut app, &[key('*'), key('!')]);
+    let reqs = requests(&fx);
+    assert_eq!(reqs.len(), 3, "{reqs:?}");
+    let beta = Uuid::from_u128(BETA_CO).to_string();
+    let mut per_tenant = std::collections::BTreeMap::new();
+    for (_, r) in &reqs {
+        let Request::UpdateLead { tenant, patch, .. } = r else {
+            panic!("{r:?}");
+        };
+        assert_eq!(patch.spam, Some(true));
+        *per_tenant.entry(tenant.clone()).or_insert(0) += 1;
+    }
+    assert_eq!(per_tenant.get(&beta), Some(&2));
+    assert_eq!(app.leads.marked_count(), 0);
+    for (id, r) in requests(&fx) {
+        let Request::UpdateLead { id: lead, .. } = r else {
+            continue;
+        };
+        let mut l = super::queue::queue_leads()
+            .into_iter()
+            .find(|l| l.id == lead)
+            .unwrap();
+        l.spam = true;
+        app.on_response(id, Response::LeadUpdated(Ok(l)));
+    }
+    let mut texts: Vec<&str> = app.toasts.iter().map(|t| t.text.as_str()).collect();
+    texts.sort();
+    assert_eq!(
+        texts,
+        [
+            "Beta Co: 2 leads marked as spam",
+            "Open Arms: 1 lead marked as spam"
+        ]
+    );
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    // Spam leaves the overdue queue.
+    assert!(app.leads.items().is_empty());
 }
 
 #[test]

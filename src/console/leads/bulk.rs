@@ -1,7 +1,8 @@
 //! Bulk actions on the Leads list: marking leads (`space`, `V`, `*`, `esc`
 //! clears) and acting on the marked ones, one bulk request per tenant
-//! touched (stage, assignee; per 500 leads) or, where the API has no bulk form (delete),
-//! one request per lead after a confirmation that names the tenants.
+//! touched (stage, assignee; per 500 leads) or, where the API has no bulk
+//! form (spam, delete), one request per lead tallied per tenant (delete
+//! after a confirmation that names the count and the tenants).
 
 use std::collections::HashSet;
 
@@ -14,7 +15,7 @@ use crate::console::effect::{Effect, Request};
 use crate::console::keymap::Context;
 use crate::console::state::{Confirmable, InFlight, Load, Modal, PickPurpose, Picker};
 use crate::console::widgets::toast::Toast;
-use crate::domain::{BulkLeads, BulkResult, Lead};
+use crate::domain::{BulkLeads, BulkResult, Lead, LeadPatch};
 
 /// Marked leads grouped by tenant, in list order: (tenant, lead ids).
 type Groups = Vec<(Uuid, Vec<Uuid>)>;
@@ -22,8 +23,9 @@ type Groups = Vec<(Uuid, Vec<Uuid>)>;
 /// The most ids the server takes in one bulk request; more go in several.
 pub const BULK_MAX: usize = 500;
 
-/// The most leads deleted at once: the API deletes one lead per request.
-pub const DELETE_MAX: usize = 500;
+/// The most leads deleted or marked spam at once: the API does those one
+/// lead per request.
+pub const ONE_BY_ONE_MAX: usize = 500;
 
 impl LeadsView {
     /// Whether `lead` is marked.
@@ -103,7 +105,7 @@ impl LeadsView {
                 self.clear_marks();
                 Some(Vec::new())
             }
-            Action::MoveStage | Action::Assign | Action::Remove => {
+            Action::MoveStage | Action::Assign | Action::Remove | Action::ToggleSpam => {
                 if self.marked_count() == 0 {
                     let mark = cx.keymap.key_label(Context::LeadList, "mark");
                     let open = cx.keymap.key_label(Context::LeadList, "open");
@@ -115,6 +117,7 @@ impl LeadsView {
                 Some(match action {
                     Action::MoveStage => self.bulk_stage(cx),
                     Action::Assign => self.bulk_assign(cx),
+                    Action::ToggleSpam => self.bulk_spam(cx),
                     _ => self.bulk_delete(cx),
                 })
             }
@@ -201,6 +204,43 @@ impl LeadsView {
         out
     }
 
+    /// Marks them spam, or not spam when every one is: one request per
+    /// lead, tallied per tenant.
+    fn bulk_spam(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let marked = self.marked_leads();
+        let spam = !marked.iter().all(|l| l.spam);
+        let leads: Vec<(Uuid, Uuid, String)> = marked
+            .into_iter()
+            .map(|l| (l.tenant_id, l.id, l.name.clone()))
+            .collect();
+        if leads.len() > ONE_BY_ONE_MAX {
+            cx.toast(Toast::error(format!(
+                "{} leads marked: mark at most {ONE_BY_ONE_MAX} as spam at a time",
+                leads.len()
+            )));
+            return Vec::new();
+        }
+        self.clear_marks();
+        let verb = if spam {
+            "marked as spam"
+        } else {
+            "marked as not spam"
+        };
+        self.send_batch(
+            verb,
+            leads,
+            |tenant, id| Request::UpdateLead {
+                tenant: tenant.to_string(),
+                id,
+                patch: LeadPatch {
+                    spam: Some(spam),
+                    ..LeadPatch::default()
+                },
+            },
+            cx,
+        )
+    }
+
     /// Asks first, saying how many leads of which tenants.
     fn bulk_delete(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
         let leads: Vec<(Uuid, Uuid, String)> = self
@@ -208,9 +248,9 @@ impl LeadsView {
             .into_iter()
             .map(|l| (l.tenant_id, l.id, l.name.clone()))
             .collect();
-        if leads.len() > DELETE_MAX {
+        if leads.len() > ONE_BY_ONE_MAX {
             cx.toast(Toast::error(format!(
-                "{} leads marked: delete at most {DELETE_MAX} at a time (leads are deleted one \
+                "{} leads marked: delete at most {ONE_BY_ONE_MAX} at a time (leads are deleted one \
                  by one)",
                 leads.len()
             )));

@@ -4,6 +4,7 @@
 //! events, `:leads`, `:import` and `:export`, and the pure helpers (sort
 //! order, filter match, SLA countdown) that update and render share.
 
+mod batch;
 mod bulk;
 mod detail;
 mod detail_pane;
@@ -289,6 +290,8 @@ pub struct LeadsView {
     /// a range starts).
     marked: HashSet<Uuid>,
     anchor: Option<Uuid>,
+    /// Marked leads changed one request each (spam, delete), tallied.
+    batch: Option<batch::Batch>,
 }
 
 impl LeadsView {

@@ -94,6 +94,22 @@ impl LeadsView {
                     Err(e) => cx.toast(Toast::error(format!("{}: {}", flight.fail, e.message()))),
                 }
             }
+            Response::LeadUpdated(Ok(lead)) if self.in_batch(flight) => {
+                let id = lead.id;
+                if here {
+                    self.refresh(lead, cx);
+                }
+                self.batch_step(id, None, cx);
+            }
+            Response::LeadDeleted(Ok(())) if self.in_batch(flight) => {
+                if let Some(gone) = flight.target {
+                    // Named before it leaves the list.
+                    self.batch_step(gone, None, cx);
+                    if here {
+                        self.gone(gone, cx);
+                    }
+                }
+            }
             Response::LeadUpdated(Ok(lead)) => {
                 let lead_id = lead.id;
                 if here {
