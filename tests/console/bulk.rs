@@ -338,3 +338,33 @@ fn more_marked_leads_than_one_bulk_request_takes_go_in_chunks() {
         .iter()
         .any(|t| t.text.contains("delete at most 500")));
 }
+
+#[test]
+fn the_queue_and_marking_keys_are_in_the_one_keymap_without_clashes() {
+    let app = queue_loaded();
+    for (name, label) in [
+        ("all_tenants", "T"),
+        ("mark", "space"),
+        ("mark_range", "V"),
+        ("mark_all", "*"),
+        ("move_stage", "m"),
+        ("assign", "a"),
+        ("spam", "!"),
+        ("remove", "d"),
+    ] {
+        assert_eq!(
+            app.keymap.key_label(Context::LeadList, name),
+            label,
+            "{name}"
+        );
+    }
+    // No key of the Leads list is bound twice there.
+    let mut seen = std::collections::BTreeSet::new();
+    for b in app.keymap.bindings() {
+        if b.context == Context::LeadList {
+            for k in &b.keys {
+                assert!(seen.insert(k.label()), "{} bound twice", k.label());
+            }
+        }
+    }
+}
