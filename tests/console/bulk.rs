@@ -368,3 +368,53 @@ fn the_queue_and_marking_keys_are_in_the_one_keymap_without_clashes() {
         }
     }
 }
+
+#[test]
+fn w_runs_the_workflows_of_marked_leads_that_came_through_a_workspace() {
+    let mut app = loaded_with(true, super::queue::tenants());
+    app.now = now();
+    press(&mut app, &[key('2')]);
+    let fx = super::queue::command(&mut app, "leads all");
+    let id = id_of(&fx, |r| matches!(r, Request::ListQueue { .. }));
+    let mut leads = super::queue::queue_leads();
+    // Marta and Bartholomew (Beta Co) came through a workspace; Jane did not.
+    leads[0].workspace_id = Some(Uuid::from_u128(70));
+    leads[2].workspace_id = Some(Uuid::from_u128(70));
+    app.on_response(id, super::queue::queue_page(leads, None));
+    let fx = press(&mut app, &[key('*'), key('w')]);
+    let reqs = requests(&fx);
+    let beta = Uuid::from_u128(BETA_CO).to_string();
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    assert!(reqs.iter().all(|(_, r)| matches!(r,
+        Request::StartWorkflow { tenant, agent: None, .. } if *tenant == beta)));
+    assert!(app.toasts.iter().any(|t| t
+        .text
+        .starts_with("Not started, no workspace names their agent: Jane Doe.")));
+    // Jane stays marked, to open and pick an agent for.
+    assert_eq!(app.leads.marked_count(), 1);
+    assert!(app.leads.is_marked(Uuid::from_u128(11)));
+    for (id, r) in requests(&fx) {
+        let Request::StartWorkflow { lead, .. } = r else {
+            continue;
+        };
+        let reply = if lead == Uuid::from_u128(31) {
+            Ok(super::views::workflow(90, 31, false))
+        } else {
+            Err(validation("agent_id", "the workspace has no agent linked"))
+        };
+        app.on_response(id, Response::WorkflowStarted(reply));
+    }
+    let texts: Vec<&str> = app.toasts.iter().map(|t| t.text.as_str()).collect();
+    assert!(
+        texts.contains(&"Beta Co: 1 lead sent to their workspace's agent"),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.starts_with(
+            "Beta Co: not sent to their workspace's agent: Bartholomew Featherstonehaugh ("
+        )),
+        "{texts:?}"
+    );
+    // A refusal in a batch does not open the agent picker.
+    assert!(app.modal.is_none());
+}

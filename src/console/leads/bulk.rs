@@ -107,11 +107,7 @@ impl LeadsView {
             }
             Action::MoveStage | Action::Assign | Action::Remove | Action::ToggleSpam => {
                 if self.marked_count() == 0 {
-                    let mark = cx.keymap.key_label(Context::LeadList, "mark");
-                    let open = cx.keymap.key_label(Context::LeadList, "open");
-                    cx.toast(Toast::info(format!(
-                        "Mark leads first ({mark}), or open one with {open}"
-                    )));
+                    self.say_how_to_mark(cx);
                     return Some(Vec::new());
                 }
                 Some(match action {
@@ -239,6 +235,71 @@ impl LeadsView {
             },
             cx,
         )
+    }
+
+    /// Runs a workflow for each marked lead that came through a workspace,
+    /// with that workspace's agent (the server picks it); the others need an
+    /// agent picked one by one, so they are named and left marked.
+    pub(super) fn bulk_workflow(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        if self.marked_count() == 0 {
+            self.say_how_to_mark(cx);
+            return Vec::new();
+        }
+        let (with, without): (Vec<&Lead>, Vec<&Lead>) = self
+            .marked_leads()
+            .into_iter()
+            .partition(|l| l.workspace_id.is_some());
+        if with.len() > ONE_BY_ONE_MAX {
+            cx.toast(Toast::error(format!(
+                "{} leads marked: run at most {ONE_BY_ONE_MAX} workflows at a time",
+                with.len()
+            )));
+            return Vec::new();
+        }
+        let run: Vec<(Uuid, Uuid, String)> = with
+            .iter()
+            .map(|l| (l.tenant_id, l.id, l.name.clone()))
+            .collect();
+        let left: HashSet<Uuid> = without.iter().map(|l| l.id).collect();
+        if !without.is_empty() {
+            let open = cx.keymap.key_label(Context::LeadList, "open");
+            let run = cx.keymap.key_label(Context::LeadDetail, "start_workflow");
+            let names: Vec<&str> = without.iter().take(5).map(|l| l.name.as_str()).collect();
+            let more = without.len().saturating_sub(names.len());
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            cx.toast(Toast::info(format!(
+                "Not started, no workspace names their agent: {}{more}. Open each ({open}) and \
+                 press {run} to pick one; they stay marked.",
+                names.join(", ")
+            )));
+        }
+        self.marked = left;
+        self.anchor = None;
+        if run.is_empty() {
+            return Vec::new();
+        }
+        self.send_batch(
+            "sent to their workspace's agent",
+            run,
+            |tenant, lead| Request::StartWorkflow {
+                tenant: tenant.to_string(),
+                lead,
+                agent: None,
+            },
+            cx,
+        )
+    }
+
+    fn say_how_to_mark(&self, cx: &mut Cx<'_>) {
+        let mark = cx.keymap.key_label(Context::LeadList, "mark");
+        let open = cx.keymap.key_label(Context::LeadList, "open");
+        cx.toast(Toast::info(format!(
+            "Mark leads first ({mark}), or open one with {open}"
+        )));
     }
 
     /// Asks first, saying how many leads of which tenants.

@@ -253,6 +253,8 @@ impl LeadsView {
     /// in progress.
     pub(crate) fn workflow_action(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
         match action {
+            // In the list: the marked leads'.
+            Action::StartWorkflow if self.detail.is_none() => self.bulk_workflow(cx),
             Action::StartWorkflow => self.start_workflow(cx),
             Action::StopWorkflow => self.stop_workflow(cx),
             _ => Vec::new(),

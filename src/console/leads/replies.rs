@@ -163,6 +163,12 @@ impl LeadsView {
                     Err(e) => Load::Failed(e.message()),
                 },
             ),
+            Response::WorkflowStarted(r) if self.in_batch(flight) => {
+                if let Some(lead) = flight.target {
+                    let why = r.err().map(|e| e.message());
+                    self.batch_step(lead, why.as_deref(), cx);
+                }
+            }
             Response::WorkflowStarted(Ok(wf)) => {
                 self.on_workflow(&wf);
                 cx.toast(Toast::success(flight.ok.clone()));
