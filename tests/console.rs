@@ -30,6 +30,8 @@ mod account;
 mod agents;
 #[path = "console/api_keys.rs"]
 mod api_keys;
+#[path = "console/bulk.rs"]
+mod bulk;
 #[path = "console/business_hours.rs"]
 mod business_hours;
 #[path = "console/delete_tenant.rs"]
@@ -54,6 +56,8 @@ mod permissions;
 mod playground;
 #[path = "console/playground_rerun.rs"]
 mod playground_rerun;
+#[path = "console/queue.rs"]
+mod queue;
 #[path = "console/reports.rs"]
 mod reports;
 #[path = "console/run_workflow.rs"]

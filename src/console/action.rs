@@ -62,6 +62,12 @@ pub enum Action {
     ToggleSpam,
     /// Leads: show only overdue leads, most overdue first, or all again.
     OverdueQueue,
+    /// Leads: the list of the current tenant, or of every tenant.
+    AllTenants,
+    /// Leads: mark every lead from the last mark to the selection, or
+    /// every loaded lead, for a bulk action.
+    MarkRange,
+    MarkAll,
     /// The `/` text of the leads list stopped changing; the number says
     /// which keystroke's timer this is, so only the newest one sends.
     FilterDue(u64),

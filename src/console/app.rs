@@ -529,6 +529,7 @@ impl App {
             }
             // The Tenants and Leads features', sent above.
             Confirmable::DeleteLead { .. }
+            | Confirmable::DeleteLeads { .. }
             | Confirmable::ReplaceExport { .. }
             | Confirmable::Suspend { .. }
             | Confirmable::Reactivate { .. }
@@ -640,6 +641,8 @@ impl App {
             }
             purpose @ (PickPurpose::Stage { .. }
             | PickPurpose::Assign { .. }
+            | PickPurpose::BulkStage { .. }
+            | PickPurpose::BulkAssign { .. }
             | PickPurpose::WorkflowAgent { .. }) => {
                 with_cx!(self, leads, |l, cx| l
                     .picked(purpose, p.selected, &choice, &mut cx))

@@ -9,7 +9,7 @@ use super::effect::Effect;
 use super::leads::LeadsView;
 
 /// Every command, as completion offers it.
-pub const COMMANDS: [&str; 31] = [
+pub const COMMANDS: [&str; 34] = [
     "tenant ",
     "tenants",
     "leads",
@@ -18,6 +18,9 @@ pub const COMMANDS: [&str; 31] = [
     "leads stage ",
     "leads mine",
     "leads spam",
+    "leads all",
+    "leads all overdue",
+    "leads all tenant ",
     "import sample",
     "init",
     "import ",

@@ -85,6 +85,17 @@ pub enum Request {
         tenant: String,
         query: LeadQuery,
     },
+    /// One page of the leads of every tenant the user may see (the "all
+    /// tenants" queue); `tenants` (ids or slugs) narrows it when not empty.
+    ListQueue {
+        query: LeadQuery,
+        tenants: Vec<String>,
+    },
+    /// One change (stage, assignee) to many leads of one tenant.
+    BulkLeads {
+        tenant: String,
+        bulk: crate::domain::BulkLeads,
+    },
     /// Every member, to name assignees and offer them in the assign picker.
     ListLeadMembers {
         tenant: String,
@@ -340,6 +351,10 @@ pub enum Response {
     InvitationRevoked(ApiResult<()>),
     /// A page of leads; whether it is the first is known from the request.
     Leads(ApiResult<Page<Lead>>),
+    /// What a bulk change did to one tenant's leads.
+    Bulk(ApiResult<crate::domain::BulkResult>),
+    /// A page of the all-tenants queue, each lead with its tenant.
+    Queue(ApiResult<Page<crate::domain::QueueLead>>),
     LeadMembers(ApiResult<Vec<Member>>),
     Lead(Box<LeadData>),
     LeadUpdated(ApiResult<Lead>),
@@ -412,6 +427,8 @@ impl Response {
             Response::KeyCreated(r) => r.as_ref().err(),
             Response::KeyRotated(r) => r.as_ref().err(),
             Response::Leads(r) => r.as_ref().err(),
+            Response::Queue(r) => r.as_ref().err(),
+            Response::Bulk(r) => r.as_ref().err(),
             Response::LeadMembers(r) => r.as_ref().err(),
             Response::Lead(d) => d.lead.as_ref().err().or(d.timeline.as_ref().err()),
             Response::LeadUpdated(r) | Response::LeadCreated(r) => r.as_ref().err(),
@@ -526,6 +543,12 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         }
         Request::ListLeads { tenant, query } => {
             Response::Leads(client.list_leads(&tenant, &query).await)
+        }
+        Request::ListQueue { query, tenants } => {
+            Response::Queue(client.list_queue(&query, &tenants).await)
+        }
+        Request::BulkLeads { tenant, bulk } => {
+            Response::Bulk(client.bulk_leads(&tenant, &bulk).await)
         }
         Request::ListLeadMembers { tenant } => {
             let t = tenant.as_str();

@@ -213,6 +213,13 @@ impl App {
             Response::Tenants(_) => self.session.tenants = Load::Failed(err.message()),
             // The header keeps the last known count.
             _ if flight.slot == Some(Slot::Usage) => {}
+            // One of many marked leads: its tenant's tally says it.
+            Response::LeadUpdated(_) | Response::LeadDeleted(_) if self.leads.in_batch(flight) => {
+                if let Some(lead) = flight.target {
+                    let why = err.message();
+                    with_cx!(self, leads, |l, cx| l.batch_step(lead, Some(&why), &mut cx));
+                }
+            }
             _ if self.leads.on_failure(flight, &err.message()) => {}
             _ if self.on_agent_failure(id, flight, &err) => {}
             _ => {
@@ -346,6 +353,10 @@ impl App {
     /// longer current (the stream is being switched) are dropped.
     pub fn on_event(&mut self, tenant: Uuid, ev: ServerEvent) -> Vec<Effect> {
         if self.session.current_tenant != Some(tenant) {
+            // Another tenant's event reaches only the all-tenants queue.
+            if self.leads.all_tenants() {
+                return self.apply_queue_event(tenant, ev);
+            }
             return Vec::new();
         }
         if self
@@ -358,6 +369,52 @@ impl App {
         let out = self.apply_event(tenant, ev);
         self.notifications.set_in_event(false);
         out
+    }
+
+    /// An event of a tenant other than the current one, while the Leads
+    /// pane lists every tenant's leads: its leads join, change or leave the
+    /// queue, and new leads and breaches are toasted with their tenant.
+    fn apply_queue_event(&mut self, tenant: Uuid, ev: ServerEvent) -> Vec<Effect> {
+        let place = ev
+            .tenant()
+            .map(|t| t.name)
+            .or_else(|| self.session.tenant(tenant).map(|t| t.name.clone()))
+            .unwrap_or_default();
+        match ev.kind.as_str() {
+            "lead.created" => {
+                let Some(lead) = ev.lead() else {
+                    return Vec::new();
+                };
+                if !self.leads.lists(tenant, lead.id) && !lead.spam {
+                    self.toast_new_lead(&lead.name, &place);
+                }
+                self.dirty = true;
+                with_cx!(self, leads, |l, cx| l.on_created(tenant, lead, &cx));
+            }
+            "lead.updated" => {
+                if let Some(lead) = ev.lead() {
+                    self.dirty |= with_cx!(self, leads, |l, cx| l.on_updated(tenant, lead, &cx));
+                }
+            }
+            "lead.deleted" | "lead.hidden" => {
+                let id = ev
+                    .data
+                    .get("lead_id")
+                    .and_then(|v| v.as_str())
+                    .and_then(|s| Uuid::parse_str(s).ok());
+                if let Some(id) = id {
+                    let hidden = ev.kind == "lead.hidden";
+                    self.dirty |= with_cx!(self, leads, |l, cx| l
+                        .on_removed(tenant, id, hidden, &mut cx));
+                }
+            }
+            "sla.breached" => {
+                let name = ev.data.get("name").and_then(|v| v.as_str()).unwrap_or("?");
+                self.toast_breach(&format!("{name} ({place})"));
+            }
+            _ => {}
+        }
+        Vec::new()
     }
 
     /// Hands an event to the feature it is about; new leads and SLA

@@ -118,8 +118,10 @@ struct Live {
     client: Client,
     tx: Tx,
     rx: mpsc::UnboundedReceiver<Inbox>,
-    /// The current tenant's live events.
-    stream: Option<(Uuid, tokio::task::JoinHandle<()>)>,
+    /// The current tenant's live events, or (the Leads pane on the
+    /// all-tenants queue) every tenant's: keyed by the current tenant and
+    /// whether it is every tenant's.
+    stream: Option<((Uuid, bool), tokio::task::JoinHandle<()>)>,
     /// Playground replies streaming in; aborting a task drops its stream,
     /// which the server takes as a cancel.
     replies: Replies,
@@ -182,7 +184,11 @@ async fn event_loop(
             live.teardown();
             return Ok(());
         }
-        follow_tenant(&mut live, app.session.current_tenant);
+        follow_tenant(
+            &mut live,
+            app.session.current_tenant,
+            app.leads.all_tenants(),
+        );
         remember_tenant(app, &switcher, &mut remembered);
         if app.dirty {
             draw(terminal, app)?;
@@ -317,29 +323,42 @@ fn receive(app: &mut App, msg: Inbox) -> Vec<Effect> {
     }
 }
 
-/// Keeps one event stream open, for the current tenant.
-fn follow_tenant(live: &mut Live, current: Option<Uuid>) {
-    if live.stream.as_ref().map(|(t, _)| *t) == current {
+/// Keeps one event stream open: the current tenant's, or every tenant's
+/// while the Leads pane lists the all-tenants queue (it carries the current
+/// tenant's events too, so one connection is enough).
+fn follow_tenant(live: &mut Live, current: Option<Uuid>, all_tenants: bool) {
+    let want = current.map(|t| (t, all_tenants));
+    if live.stream.as_ref().map(|(k, _)| *k) == want {
         return;
     }
     if let Some((_, task)) = live.stream.take() {
         task.abort();
     }
-    if let Some(tenant) = current {
-        let task = tokio::spawn(stream_events(live.client.clone(), tenant, live.tx.clone()));
-        live.stream = Some((tenant, task));
+    if let Some((tenant, all)) = want {
+        let task = tokio::spawn(stream_events(
+            live.client.clone(),
+            tenant,
+            all,
+            live.tx.clone(),
+        ));
+        live.stream = Some(((tenant, all), task));
     }
 }
 
-/// Forwards a tenant's live events into the loop until aborted. When the
-/// stream ends or fails it reconnects after a growing pause, resuming after
-/// the last event seen so none is lost or repeated.
-async fn stream_events(client: Client, tenant: Uuid, tx: Tx) {
+/// Forwards live events into the loop until aborted: `tenant`'s, or with
+/// `all` every tenant's, each routed as its own tenant's. When the stream
+/// ends or fails it reconnects after a growing pause, resuming after the
+/// last event seen so none is lost or repeated.
+async fn stream_events(client: Client, tenant: Uuid, all: bool, tx: Tx) {
     let mut last_id = None;
     let mut backoff = std::time::Duration::from_secs(1);
     let max = std::time::Duration::from_secs(30);
     loop {
-        let opened = client.events(&tenant.to_string(), last_id).await;
+        let opened = if all {
+            client.all_events(last_id).await
+        } else {
+            client.events(&tenant.to_string(), last_id).await
+        };
         // The server ends the stream when the session ends (signed out
         // everywhere, from another device too): the reconnect is refused.
         if let Err(e) = &opened {
@@ -352,7 +371,11 @@ async fn stream_events(client: Client, tenant: Uuid, tx: Tx) {
             while let Some(Ok(ev)) = events.next().await {
                 last_id = Some(ev.id);
                 backoff = std::time::Duration::from_secs(1);
-                if tx.send(Inbox::Event(tenant, ev)).is_err() {
+                let from = match ev.tenant() {
+                    Some(t) if all => t.id,
+                    _ => tenant,
+                };
+                if tx.send(Inbox::Event(from, ev)).is_err() {
                     return; // the loop ended
                 }
             }

@@ -199,6 +199,10 @@ pub enum Confirmable {
         id: Uuid,
         name: String,
     },
+    /// The marked leads: (tenant, id, name) each.
+    DeleteLeads {
+        leads: Vec<(Uuid, Uuid, String)>,
+    },
     DeleteAgent {
         tenant: Uuid,
         id: Uuid,
@@ -267,6 +271,18 @@ pub enum PickPurpose {
     Assign {
         tenant: Uuid,
         lead: Uuid,
+        ids: Vec<Option<Uuid>>,
+    },
+    /// `ids[i]` is the stage id of option `i`, for the marked leads of
+    /// each tenant in `groups`.
+    BulkStage {
+        groups: Vec<(Uuid, Vec<Uuid>)>,
+        ids: Vec<String>,
+    },
+    /// `ids[i]` is the user of option `i` (`None` unassigns), for the
+    /// marked leads of each tenant in `groups`.
+    BulkAssign {
+        groups: Vec<(Uuid, Vec<Uuid>)>,
         ids: Vec<Option<Uuid>>,
     },
     /// `ids[i]` is the agent of option `i`; `None` unlinks.

@@ -19,6 +19,14 @@ pub(crate) fn bindings() -> Vec<Default_> {
         ),
         (
             "start_workflow",
+            C::LeadList,
+            &["w"],
+            A::StartWorkflow,
+            "run workflows of marked leads",
+            false,
+        ),
+        (
+            "start_workflow",
             C::LeadDetail,
             &["w"],
             A::StartWorkflow,

@@ -15,7 +15,7 @@ use crate::domain::{LeadPatch, Workflow};
 impl LeadsView {
     /// Asks for the open lead with its timeline, and for its workflow.
     pub(crate) fn load_lead(&mut self, id: Uuid, cx: &mut Cx<'_>) -> Vec<Effect> {
-        let Some(tenant) = self.tenant else {
+        let Some(tenant) = self.tenant_of(id) else {
             return Vec::new();
         };
         if let Some(d) = &mut self.detail {
@@ -40,10 +40,13 @@ impl LeadsView {
     }
 
     pub(super) fn update_detail(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
-        let (Some(tenant), Some(d)) = (self.tenant, &mut self.detail) else {
+        // Every action names the lead's own tenant: in the all-tenants
+        // queue that need not be the current one.
+        let Some(d) = &mut self.detail else {
             return Vec::new();
         };
         let lead = d.lead.clone();
+        let tenant = lead.tenant_id;
         let entries = d.timeline.loaded().map_or(0, Vec::len);
         match action {
             Action::Up => d.scroll = d.scroll.saturating_sub(1),
@@ -74,7 +77,11 @@ impl LeadsView {
                 }));
             }
             Action::Assign => {
-                let members = self.members.loaded().cloned().unwrap_or_default();
+                let members = self
+                    .members_of(tenant)
+                    .and_then(Load::loaded)
+                    .cloned()
+                    .unwrap_or_default();
                 let mut options = vec!["nobody".to_string()];
                 let mut ids = vec![None];
                 for m in members {
@@ -188,6 +195,9 @@ impl LeadsView {
                     None => Vec::new(),
                 }
             }
+            purpose @ (PickPurpose::BulkStage { .. } | PickPurpose::BulkAssign { .. }) => {
+                self.picked_bulk(purpose, selected, choice, cx)
+            }
             // Other features' pickers.
             PickPurpose::LinkAgent { .. } | PickPurpose::SaveAsLead { .. } => Vec::new(),
         }
@@ -203,7 +213,7 @@ impl LeadsView {
 
     /// Asks for the open lead's newest workflow.
     pub(crate) fn load_workflow(&mut self, lead: Uuid, cx: &mut Cx<'_>) -> Vec<Effect> {
-        let Some(tenant) = self.tenant else {
+        let Some(tenant) = self.tenant_of(lead) else {
             return Vec::new();
         };
         let keep = matches!(&self.workflow, Some((l, Load::Loaded(_))) if *l == lead);
@@ -243,6 +253,8 @@ impl LeadsView {
     /// in progress.
     pub(crate) fn workflow_action(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
         match action {
+            // In the list: the marked leads'.
+            Action::StartWorkflow if self.detail.is_none() => self.bulk_workflow(cx),
             Action::StartWorkflow => self.start_workflow(cx),
             Action::StopWorkflow => self.stop_workflow(cx),
             _ => Vec::new(),
@@ -250,10 +262,10 @@ impl LeadsView {
     }
 
     fn start_workflow(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
-        let (Some(tenant), Some(d)) = (self.tenant, &self.detail) else {
+        let Some(d) = &self.detail else {
             return Vec::new();
         };
-        let (lead, name) = (d.lead.id, d.lead.name.clone());
+        let (tenant, lead, name) = (d.lead.tenant_id, d.lead.id, d.lead.name.clone());
         let ended = self.open_workflow().filter(|wf| retryable(wf.status));
         if let Some(wf) = ended {
             let id = wf.id;
@@ -269,7 +281,7 @@ impl LeadsView {
     }
 
     fn stop_workflow(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
-        let Some(tenant) = self.tenant else {
+        let Some(tenant) = self.detail.as_ref().map(|d| d.lead.tenant_id) else {
             return Vec::new();
         };
         let Some(wf) = self.open_workflow().filter(|wf| wf.status.is_active()) else {

@@ -95,11 +95,18 @@ pub(super) fn render(
 ) {
     let theme = app.theme;
     let l = &d.lead;
-    let title = format!(
+    let mut title = format!(
         " {} · {} ",
         clean(&l.name),
         clean(&app.session.stage_name(Some(l.tenant_id), &l.stage))
     );
+    // Opened from the all-tenants queue: whose lead it is.
+    if v.all_tenants() {
+        title.push_str(&format!(
+            "· {} ",
+            clean(&v.tenant_name(l.tenant_id, app.session))
+        ));
+    }
     let inner = frame(theme, title, area, buf);
     let none = || "—".to_string();
     let row = |label: &str, value: Span<'static>| {

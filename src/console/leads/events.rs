@@ -13,12 +13,12 @@ impl LeadsView {
     /// Whether `lead` of `tenant` is listed already (our own manual lead,
     /// toasted when it was added).
     pub(crate) fn lists(&self, tenant: Uuid, lead: Uuid) -> bool {
-        self.tenant == Some(tenant) && self.position(lead).is_some()
+        self.shows(tenant) && self.position(lead).is_some()
     }
 
     /// `lead.created`: it joins the list if the filter wants it.
     pub(crate) fn on_created(&mut self, tenant: Uuid, lead: Lead, cx: &Cx<'_>) {
-        if self.tenant != Some(tenant) {
+        if !self.shows(tenant) {
             return;
         }
         let known = self.position(lead.id).is_some();
@@ -30,7 +30,7 @@ impl LeadsView {
     /// `lead.updated`: the fresher copy replaces the listed one and the
     /// open one; a lead the filter now wants joins the list.
     pub(crate) fn on_updated(&mut self, tenant: Uuid, lead: Lead, cx: &Cx<'_>) -> bool {
-        if self.tenant != Some(tenant) {
+        if !self.shows(tenant) {
             return false;
         }
         let known = self.position(lead.id).is_some();
@@ -52,7 +52,7 @@ impl LeadsView {
         hidden: bool,
         cx: &mut Cx<'_>,
     ) -> bool {
-        if self.tenant != Some(tenant) {
+        if !self.shows(tenant) {
             return false;
         }
         if self.gone(id, cx) {

@@ -10,6 +10,11 @@ use crate::console::action::Action;
 use crate::console::component::Cx;
 use crate::console::effect::{Effect, Request};
 use crate::console::state::{FormPurpose, Load, Slot};
+use uuid::Uuid;
+
+/// The failure of a members read; it tells another tenant's (no slot of
+/// its own) from the other slotless requests when it fails.
+pub(super) const MEMBERS_FAIL: &str = "Could not load the members";
 
 /// Rows of the screen that are not table body: header, pane bar, footer,
 /// the pane's borders and the table's header row.
@@ -62,22 +67,49 @@ impl LeadsView {
         }
         *self = LeadsView {
             tenant: Some(tenant),
-            members: Load::Loading,
             workflow: self.workflow.take(),
             ..LeadsView::default()
         };
         cx.requests.forget(Slot::Lead);
-        let out = cx.send_about(
+        (true, self.ensure_members(tenant, cx))
+    }
+
+    /// Asks for a tenant's members unless they are read or being read.
+    pub(super) fn ensure_members(&mut self, tenant: Uuid, cx: &mut Cx<'_>) -> Vec<Effect> {
+        if self.members.get(&tenant).is_some_and(|m| !m.is_failed()) {
+            return Vec::new();
+        }
+        self.members.insert(tenant, Load::Loading);
+        // Only the current tenant's answer is a slot of its own: a lead of
+        // another tenant asks alongside it without cancelling it.
+        let slot = (self.tenant == Some(tenant)).then_some(Slot::LeadMembers);
+        cx.send_about(
             Request::ListLeadMembers {
                 tenant: tenant.to_string(),
             },
-            Some(Slot::LeadMembers),
+            slot,
             "",
-            "Could not load the members",
+            MEMBERS_FAIL,
             Some(tenant),
             None,
-        );
-        (true, out)
+        )
+    }
+
+    /// The request for one page of the list: the current tenant's leads, or
+    /// the all-tenants queue.
+    fn page_request(&self, tenant: Uuid, cursor: Option<String>) -> Request {
+        let query = self.filter.query(cursor);
+        if self.all_tenants {
+            Request::ListQueue {
+                query,
+                tenants: self.only_tenants.clone(),
+            }
+        } else {
+            Request::ListLeads {
+                tenant: tenant.to_string(),
+                query,
+            }
+        }
     }
 
     /// Asks for the first page under the current filter. Rows already shown
@@ -92,10 +124,7 @@ impl LeadsView {
         // A next page of the previous list must not be appended to this one.
         cx.requests.forget(Slot::LeadsMore);
         self.pager.restart();
-        let req = Request::ListLeads {
-            tenant: tenant.to_string(),
-            query: self.filter.query(None),
-        };
+        let req = self.page_request(tenant, None);
         cx.send_about(
             req,
             Some(Slot::Leads),
@@ -117,10 +146,7 @@ impl LeadsView {
         let Some(cursor) = self.pager.due(self.selected, self.items.len()) else {
             return Vec::new();
         };
-        let req = Request::ListLeads {
-            tenant: tenant.to_string(),
-            query: self.filter.query(Some(cursor)),
-        };
+        let req = self.page_request(tenant, Some(cursor));
         cx.send_about(
             req,
             Some(Slot::LeadsMore),
@@ -138,6 +164,8 @@ impl LeadsView {
         self.status = Load::Loading;
         self.items.clear();
         self.pager.clear();
+        // Marks on leads no longer listed must not be acted on unseen.
+        self.clear_marks();
         self.load(cx)
     }
 
@@ -156,6 +184,9 @@ impl LeadsView {
         }
         if self.detail.is_some() {
             return self.update_detail(action, cx);
+        }
+        if let Some(out) = self.update_marks(&action, cx) {
+            return out;
         }
         let rows = self.items.len();
         let page = page_rows(cx);
@@ -178,8 +209,15 @@ impl LeadsView {
                 };
                 return self.set_scope(scope, cx);
             }
-            Action::Back if !self.filter.is_empty() => {
+            Action::AllTenants => {
+                self.all_tenants = !self.all_tenants;
+                self.only_tenants.clear();
+                let scope = self.filter.scope.clone();
+                return self.set_scope(scope, cx);
+            }
+            Action::Back if !self.filter.is_empty() || !self.only_tenants.is_empty() => {
                 self.filter = LeadFilter::default();
+                self.only_tenants.clear();
                 return self.set_scope(LeadScope::All, cx);
             }
             Action::Retry => return self.load(cx),
@@ -252,20 +290,37 @@ impl LeadsView {
         lead: crate::domain::Lead,
         cx: &mut Cx<'_>,
     ) -> Vec<Effect> {
-        let id = lead.id;
+        let (id, tenant) = (lead.id, lead.tenant_id);
         self.detail = Some(LeadDetail::new(lead));
-        self.load_lead(id, cx)
+        // A lead of another tenant (the all-tenants queue) is assigned among
+        // its own tenant's members.
+        let mut out = self.ensure_members(tenant, cx);
+        out.extend(self.load_lead(id, cx));
+        out
     }
 
-    /// `:leads [overdue|at_risk|stage <name>|mine|spam]`: the router shows
-    /// the Leads pane when it answers `Ok`.
+    /// `:leads [all [tenant SLUG[,SLUG…]]] [overdue|at_risk|stage <name>|mine|spam]`:
+    /// `all` first lists every tenant's leads (the all-tenants queue), or
+    /// only the named tenants'; without it the current tenant's. The router
+    /// shows the Leads pane when it answers `Ok`.
     pub(crate) fn command(&mut self, arg: &str, cx: &mut Cx<'_>) -> Result<Vec<Effect>, String> {
+        let arg = arg.trim();
+        let (all_tenants, arg) = match arg.split_once(char::is_whitespace) {
+            Some(("all", rest)) => (true, rest.trim()),
+            _ if arg == "all" => (true, ""),
+            _ => (false, arg),
+        };
+        let (only, arg) = if all_tenants {
+            super::queue::named_tenants(arg, cx.session)?
+        } else {
+            (Vec::new(), arg)
+        };
         let (word, rest) = match arg.split_once(char::is_whitespace) {
             Some((w, r)) => (w, r.trim()),
             None => (arg, ""),
         };
         let scope = match word {
-            "" | "all" => LeadScope::All,
+            "" => LeadScope::All,
             "overdue" => LeadScope::Overdue,
             "at_risk" | "at-risk" => LeadScope::AtRisk,
             "mine" => LeadScope::Mine,
@@ -283,7 +338,8 @@ impl LeadsView {
                     .find(|s| s.id.eq_ignore_ascii_case(rest) || s.name.eq_ignore_ascii_case(rest));
                 match found {
                     Some(s) => LeadScope::Stage(s.id.clone()),
-                    None if stages.is_empty() => LeadScope::Stage(rest.to_string()),
+                    // Across tenants a stage one of the others has is fine too.
+                    None if stages.is_empty() || all_tenants => LeadScope::Stage(rest.to_string()),
                     None => {
                         let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
                         return Err(format!("no stage {rest:?}; stages: {}", names.join(", ")));
@@ -292,14 +348,17 @@ impl LeadsView {
             }
             other => {
                 return Err(format!(
-                    "unknown :leads {other} (all, overdue, at_risk, stage <name>, mine, spam)"
+                    "unknown :leads {other} (all [tenant SLUG] [scope] for every tenant; \
+                     overdue, at_risk, stage <name>, mine, spam)"
                 ))
             }
         };
         let (_, mut out) = self.ensure_tenant(cx);
         self.detail = None;
-        // `:leads` alone is "all": it clears the text as well as the scope.
-        if word.is_empty() || word == "all" {
+        self.all_tenants = all_tenants;
+        self.only_tenants = only;
+        // `:leads` alone lists everything: it clears the text as well as the scope.
+        if word.is_empty() {
             self.filter.q.clear();
             self.draft.clear();
         }

@@ -4,6 +4,8 @@
 //! events, `:leads`, `:import` and `:export`, and the pure helpers (sort
 //! order, filter match, SLA countdown) that update and render share.
 
+mod batch;
+mod bulk;
 mod detail;
 mod detail_pane;
 mod events;
@@ -11,11 +13,13 @@ pub(crate) mod export_file;
 mod flows;
 mod forms;
 mod pane;
+mod queue;
 mod replies;
 mod run;
 mod transfer;
 
 use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
@@ -270,13 +274,63 @@ pub struct LeadsView {
     detail: Option<LeadDetail>,
     /// The open lead and its newest workflow (`None`: it never had one).
     workflow: Option<(Uuid, Load<Option<Workflow>>)>,
-    members: Load<Vec<Member>>,
+    /// Each tenant's members, read once: the current tenant's when the list
+    /// follows it, and the tenant of a lead opened from the all-tenants
+    /// queue (its assignee picker offers its own members).
+    members: HashMap<Uuid, Load<Vec<Member>>>,
+    /// The list is the queue of every tenant the user may see rather than
+    /// the current tenant's; `tenant` stays the current one.
+    all_tenants: bool,
+    /// The queue narrowed to these tenants (slugs), `:leads all tenant A,B`;
+    /// empty: every tenant.
+    only_tenants: Vec<String>,
+    /// Tenant names as the queue's pages gave them, for the Tenant column.
+    tenant_names: HashMap<Uuid, String>,
+    /// The leads marked for a bulk action, and the last one marked (where
+    /// a range starts).
+    marked: HashSet<Uuid>,
+    anchor: Option<Uuid>,
+    /// Marked leads changed one request each (spam, delete), tallied.
+    batch: Option<batch::Batch>,
 }
 
 impl LeadsView {
     /// The tenant whose leads are listed.
     pub fn tenant(&self) -> Option<Uuid> {
         self.tenant
+    }
+
+    /// Whether the list is the all-tenants queue.
+    pub fn all_tenants(&self) -> bool {
+        self.all_tenants
+    }
+
+    /// Whether the list shows leads of `tenant`: its own tenant's, or any
+    /// in the all-tenants queue.
+    pub(crate) fn shows(&self, tenant: Uuid) -> bool {
+        self.all_tenants || self.tenant == Some(tenant)
+    }
+
+    /// A tenant's name: as the queue gave it, else as the session knows it.
+    pub fn tenant_name(&self, id: Uuid, session: &super::session::Session) -> String {
+        self.tenant_names
+            .get(&id)
+            .cloned()
+            .or_else(|| session.tenant(id).map(|t| t.name.clone()))
+            .unwrap_or_else(|| id.to_string().chars().take(8).collect())
+    }
+
+    /// The tenant a lead belongs to: the open lead's or a listed one's.
+    pub(super) fn tenant_of(&self, lead: Uuid) -> Option<Uuid> {
+        let open = self.detail.as_ref().filter(|d| d.lead.id == lead);
+        open.map(|d| d.lead.tenant_id)
+            .or_else(|| self.position(lead).map(|i| self.items[i].tenant_id))
+            .or(self.tenant)
+    }
+
+    /// A tenant's members as last read.
+    pub(super) fn members_of(&self, tenant: Uuid) -> Option<&Load<Vec<Member>>> {
+        self.members.get(&tenant)
     }
 
     pub fn items(&self) -> &[Lead] {
@@ -340,8 +394,9 @@ impl LeadsView {
     /// How a member is shown in a narrow column: the name, else the email.
     pub fn member_label(&self, id: Uuid) -> Option<&str> {
         self.members
-            .loaded()?
-            .iter()
+            .values()
+            .filter_map(Load::loaded)
+            .flatten()
             .find(|m| m.user_id == id)
             .map(|m| {
                 if m.name.trim().is_empty() {

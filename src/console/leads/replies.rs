@@ -18,6 +18,8 @@ pub(crate) fn answers(r: &Response) -> bool {
     matches!(
         r,
         Response::Leads(_)
+            | Response::Queue(_)
+            | Response::Bulk(_)
             | Response::LeadMembers(_)
             | Response::Lead(_)
             | Response::LeadUpdated(_)
@@ -35,7 +37,7 @@ pub(crate) fn answers(r: &Response) -> bool {
 impl LeadsView {
     /// Whether a reply is about the tenant listed.
     fn here(&self, flight: &InFlight) -> bool {
-        flight.tenant.is_some() && flight.tenant == self.tenant
+        flight.tenant.is_some_and(|t| self.shows(t))
     }
 
     /// Applies a successful (or, for a lead's detail, partly failed) reply.
@@ -50,8 +52,30 @@ impl LeadsView {
         // but a mutation still deserves its toast.
         let here = self.here(flight);
         match response {
-            Response::Leads(Ok(page)) if here => self.on_page(flight, page, cx),
-            Response::LeadMembers(Ok(list)) if here => self.members = Load::Loaded(list),
+            Response::Leads(Ok(page)) if here && !self.all_tenants => {
+                self.on_page(flight, page, cx)
+            }
+            Response::Queue(Ok(page)) if here && self.all_tenants => {
+                let items = page
+                    .items
+                    .into_iter()
+                    .map(|q| {
+                        self.tenant_names.insert(q.tenant.id, q.tenant.name);
+                        q.lead
+                    })
+                    .collect();
+                let page = Page {
+                    items,
+                    next_cursor: page.next_cursor,
+                };
+                self.on_page(flight, page, cx)
+            }
+            Response::Bulk(Ok(result)) => return self.on_bulk(flight, result, here, cx),
+            Response::LeadMembers(Ok(list)) => {
+                if let Some(t) = flight.tenant.filter(|t| self.members.contains_key(t)) {
+                    self.members.insert(t, Load::Loaded(list));
+                }
+            }
             Response::Lead(data) if here => {
                 let Some(d) = self
                     .detail
@@ -68,6 +92,22 @@ impl LeadsView {
                 match data.lead {
                     Ok(lead) => self.refresh(lead, cx),
                     Err(e) => cx.toast(Toast::error(format!("{}: {}", flight.fail, e.message()))),
+                }
+            }
+            Response::LeadUpdated(Ok(lead)) if self.in_batch(flight) => {
+                let id = lead.id;
+                if here {
+                    self.refresh(lead, cx);
+                }
+                self.batch_step(id, None, cx);
+            }
+            Response::LeadDeleted(Ok(())) if self.in_batch(flight) => {
+                if let Some(gone) = flight.target {
+                    // Named before it leaves the list.
+                    self.batch_step(gone, None, cx);
+                    if here {
+                        self.gone(gone, cx);
+                    }
                 }
             }
             Response::LeadUpdated(Ok(lead)) => {
@@ -123,6 +163,12 @@ impl LeadsView {
                     Err(e) => Load::Failed(e.message()),
                 },
             ),
+            Response::WorkflowStarted(r) if self.in_batch(flight) => {
+                if let Some(lead) = flight.target {
+                    let why = r.err().map(|e| e.message());
+                    self.batch_step(lead, why.as_deref(), cx);
+                }
+            }
             Response::WorkflowStarted(Ok(wf)) => {
                 self.on_workflow(&wf);
                 cx.toast(Toast::success(flight.ok.clone()));
@@ -200,10 +246,18 @@ impl LeadsView {
             }
             Some(Slot::LeadMembers) => {
                 // The assignee column falls back to "—"; the picker says why.
-                if here {
-                    self.members = Load::Failed(message.to_string());
+                if let Some(t) = flight.tenant.filter(|t| self.members.contains_key(t)) {
+                    self.members.insert(t, Load::Failed(message.to_string()));
                 }
                 true
+            }
+            // Another tenant's members (a lead of the all-tenants queue):
+            // failed, so the next try asks again; the toast says why.
+            None if flight.fail == super::flows::MEMBERS_FAIL => {
+                if let Some(t) = flight.tenant.filter(|t| self.members.contains_key(t)) {
+                    self.members.insert(t, Load::Failed(message.to_string()));
+                }
+                false
             }
             _ => false,
         }
@@ -243,7 +297,7 @@ impl LeadsView {
         cx: &mut Cx<'_>,
     ) -> Vec<Effect> {
         let id = lead.id;
-        let here = shown && self.tenant == Some(tenant);
+        let here = shown && self.shows(tenant);
         let other_open = self.detail.as_ref().is_some_and(|d| d.lead.id != id);
         if !here || other_open {
             return Vec::new();
@@ -274,7 +328,7 @@ impl LeadsView {
 
     /// The notification's lead no longer exists (a 404).
     pub(crate) fn on_notified_gone(&mut self, tenant: Uuid, id: Uuid, cx: &mut Cx<'_>) {
-        if self.tenant == Some(tenant) && self.gone(id, cx) {
+        if self.shows(tenant) && self.gone(id, cx) {
             self.drop_workflow(cx);
         }
     }

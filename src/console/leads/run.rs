@@ -121,7 +121,7 @@ impl LeadsView {
         let problem = err.problem()?;
         let why = problem.errors.iter().find(|e| e.field == "agent_id")?;
         let lead = flight.target.filter(|l| self.detail_is(*l))?;
-        let tenant = self.tenant.filter(|t| flight.tenant == Some(*t))?;
+        let tenant = flight.tenant.filter(|t| self.shows(*t))?;
         if cx.modal.is_some() {
             return None;
         }

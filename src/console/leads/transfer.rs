@@ -142,7 +142,7 @@ impl LeadsView {
 /// it is another's.
 pub(crate) fn perform(
     what: Confirmable,
-    leads: &LeadsView,
+    leads: &mut LeadsView,
     cx: &mut Cx<'_>,
 ) -> Result<Vec<Effect>, Confirmable> {
     match what {
@@ -156,6 +156,17 @@ pub(crate) fn perform(
             &format!("Could not delete {name}"),
             Some(tenant),
             Some(id),
+        )),
+        // The API deletes one lead at a time: one request per marked lead,
+        // tallied per tenant.
+        Confirmable::DeleteLeads { leads: marked } => Ok(leads.send_batch(
+            "deleted",
+            marked,
+            |tenant, id| Request::DeleteLead {
+                tenant: tenant.to_string(),
+                id,
+            },
+            cx,
         )),
         Confirmable::ReplaceExport { tenant, path } => Ok(leads.export_to(tenant, path, true, cx)),
         other => Err(other),
