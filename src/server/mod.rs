@@ -31,6 +31,7 @@ pub mod reclock;
 pub mod retention;
 pub mod slots;
 pub mod supervise;
+pub mod tenant_jobs;
 mod tenants;
 mod webhooks;
 mod workflow_runner;
@@ -160,9 +161,9 @@ pub struct AppState {
     /// Eval runs this process is running, for cancel.
     pub evals: Arc<eval_runner::EvalRuns>,
     /// Tenants whose SLA deadlines this process is recomputing.
-    pub reclocks: Arc<reclock::Running>,
+    pub reclocks: Arc<tenant_jobs::Running>,
     /// Deleted tenants whose data this process is purging.
-    pub purges: Arc<purge::Running>,
+    pub purges: Arc<tenant_jobs::Running>,
     /// Live event streams open per user, for the per-user cap.
     pub streams: Arc<slots::Slots>,
     /// Model generations running per tenant, for the per-tenant cap.

@@ -4,30 +4,9 @@
 //! stored, and every SLA sweep (the first one as the server starts)
 //! resumes the purges this process is not already running.
 
-use std::collections::HashSet;
-use std::sync::Mutex;
-
 use uuid::Uuid;
 
 use super::AppState;
-
-/// The tenants this process is purging.
-#[derive(Debug, Default)]
-pub struct Running(Mutex<HashSet<Uuid>>);
-
-impl Running {
-    /// Claims `tenant`; false when its purge already runs here. (Tests
-    /// claim one to stand for a purge that died with its process.)
-    pub fn claim(&self, tenant: Uuid) -> bool {
-        self.0.lock().map(|mut s| s.insert(tenant)).unwrap_or(false)
-    }
-
-    pub fn release(&self, tenant: Uuid) {
-        if let Ok(mut s) = self.0.lock() {
-            s.remove(&tenant);
-        }
-    }
-}
 
 /// Purges the tenant's rows until its row is gone.
 pub fn spawn(state: &AppState, tenant_id: Uuid) {

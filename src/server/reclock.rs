@@ -13,31 +13,9 @@
 //! PostgreSQL database may work on one tenant at once, taking turns batch by
 //! batch on the tenant's row lock.
 
-use std::collections::HashSet;
-use std::sync::Mutex;
-
 use uuid::Uuid;
 
 use super::AppState;
-
-/// The tenants this process is recomputing, so a sweep does not start a
-/// second walk beside a running one.
-#[derive(Debug, Default)]
-pub struct Running(Mutex<HashSet<Uuid>>);
-
-impl Running {
-    /// Claims `tenant`; false when a walk is already running here. (Tests
-    /// claim one to stand for a walk that died with its process.)
-    pub fn claim(&self, tenant: Uuid) -> bool {
-        self.0.lock().map(|mut s| s.insert(tenant)).unwrap_or(false)
-    }
-
-    pub fn release(&self, tenant: Uuid) {
-        if let Ok(mut s) = self.0.lock() {
-            s.remove(&tenant);
-        }
-    }
-}
 
 /// Walks the tenant's unanswered leads in the background, batch by batch
 /// from the stored cursor, until the store says nothing is left. Each batch
