@@ -117,7 +117,22 @@ pub struct Credentials {
     pub current: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub last_tenant: BTreeMap<String, String>,
+    /// What the console shows in each context, for its next run.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub views: BTreeMap<String, ContextView>,
     pub contexts: BTreeMap<String, ContextEntry>,
+}
+
+/// A context's console view between runs: the tenants used most recently
+/// (most recent first) and the Leads list's scope and search.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextView {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent_tenants: Vec<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub leads_scope: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub leads_search: String,
 }
 
 /// The file as read: today's contexts, or the single session of releases
@@ -128,6 +143,8 @@ struct CredentialsFile {
     current: Option<String>,
     #[serde(default)]
     last_tenant: BTreeMap<String, String>,
+    #[serde(default)]
+    views: BTreeMap<String, ContextView>,
     #[serde(default)]
     contexts: BTreeMap<String, ContextEntry>,
     #[serde(default)]
@@ -178,6 +195,7 @@ impl Credentials {
         let mut creds = Credentials {
             current: file.current,
             last_tenant: file.last_tenant,
+            views: file.views,
             contexts: file.contexts,
         };
         if let (Some(server), Some(token)) = (file.server, file.token) {
@@ -300,6 +318,9 @@ impl Credentials {
         if let Some(t) = self.last_tenant.remove(old) {
             self.last_tenant.insert(new.to_string(), t);
         }
+        if let Some(v) = self.views.remove(old) {
+            self.views.insert(new.to_string(), v);
+        }
         if self.current.as_deref() == Some(old) {
             self.current = Some(new.to_string());
         }
@@ -316,6 +337,7 @@ impl Credentials {
             .remove(name)
             .ok_or_else(|| self.unknown(name))?;
         self.last_tenant.remove(name);
+        self.views.remove(name);
         if self.current.as_deref() == Some(name) {
             self.current = None;
         }
@@ -387,6 +409,23 @@ mod tests {
     }
 
     #[test]
+    fn a_contexts_view_round_trips_through_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = remote_path(dir.path());
+        let mut c = Credentials::default();
+        c.views.insert(
+            "local".into(),
+            ContextView {
+                recent_tenants: vec!["acme".into()],
+                leads_scope: "stage won".into(),
+                leads_search: String::new(),
+            },
+        );
+        c.save(&path).unwrap();
+        assert_eq!(Credentials::load(&path).unwrap(), c);
+    }
+
+    #[test]
     fn contexts_are_named_renamed_and_removed() {
         let mut c = Credentials::default();
         let a = c.name_for("http://127.0.0.1:4000");
@@ -405,9 +444,22 @@ mod tests {
         assert!(c.use_context("nope").is_err());
         c.use_context("staging").unwrap();
         c.last_tenant.insert("staging".into(), "acme".into());
-        c.remove("staging").unwrap();
+        let view = ContextView {
+            recent_tenants: vec!["acme".into(), "beta".into()],
+            leads_scope: "all overdue".into(),
+            leads_search: "roof".into(),
+        };
+        c.views.insert("staging".into(), view.clone());
+        c.rename("staging", "stage2").unwrap();
+        assert_eq!(
+            c.views.get("stage2"),
+            Some(&view),
+            "the view follows a rename"
+        );
+        c.remove("stage2").unwrap();
         assert_eq!(c.current_name(), "local");
         assert!(c.last_tenant.is_empty());
+        assert!(c.views.is_empty(), "and goes with the context");
         assert!(c.remove("local").is_err());
     }
 }

@@ -46,6 +46,8 @@ mod knowledge;
 mod leads;
 #[path = "console/library.rs"]
 mod library;
+#[path = "console/memory.rs"]
+mod memory;
 #[path = "console/notifications.rs"]
 mod notifications;
 #[path = "console/onboarding.rs"]

@@ -12,10 +12,11 @@ use std::sync::Arc;
 
 use super::context::{self, Target};
 use crate::console::account::SignedOut;
-use crate::console::contexts::{Connection, Contexts, Switcher};
+use crate::console::contexts::{Connection, ContextMemory, Contexts, Switcher};
+use crate::console::leads::LeadsMemory;
 use crate::console::notifications::history::HistoryStore;
 use crate::console::{self, ConsoleOptions, Exit};
-use crate::credentials::{self, Credentials};
+use crate::credentials::{self, ContextView, Credentials};
 use crate::embedded;
 
 /// Refuses to start the console without a terminal on stdin and stdout
@@ -62,7 +63,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         history: first.history,
         local_session: first.local_session,
         context: Some(first.context),
-        last_tenant: first.last_tenant,
+        memory: first.memory,
         contexts: Some(Switcher(contexts.clone())),
     };
     let result = console::run(first.client, options).await;
@@ -131,7 +132,15 @@ impl CliContexts {
     async fn open(&self, target: &Target) -> anyhow::Result<Connection> {
         let creds = Credentials::load(&self.path())?;
         let name = target.name();
-        let last_tenant = creds.last_tenant.get(&name).cloned();
+        let view = creds.views.get(&name).cloned().unwrap_or_default();
+        let memory = ContextMemory {
+            tenant: creds.last_tenant.get(&name).cloned(),
+            recent_tenants: view.recent_tenants,
+            leads: LeadsMemory {
+                scope: view.leads_scope,
+                search: view.leads_search,
+            },
+        };
         let conn = match target {
             Target::Local => {
                 let mut embedded = self.embedded.lock().await;
@@ -147,7 +156,7 @@ impl CliContexts {
                     // The embedded platform's port changes every run, so
                     // its history is named.
                     history: Some(HistoryStore::new(&self.config.dirs.data, "embedded")),
-                    last_tenant,
+                    memory,
                 }
             }
             Target::Remote { token: None, .. } => return Err(context::not_signed_in(target)),
@@ -162,7 +171,7 @@ impl CliContexts {
                 label: server.clone(),
                 local_session: false,
                 history: Some(HistoryStore::new(&self.config.dirs.data, server)),
-                last_tenant,
+                memory,
             },
         };
         Ok(conn)
@@ -195,13 +204,25 @@ impl Contexts for CliContexts {
         Ok(conn)
     }
 
-    fn remember_tenant(&self, context: &str, slug: &str) {
+    fn remember(&self, context: &str, memory: &ContextMemory) {
         let done = Credentials::update(&self.path(), |c| {
-            c.last_tenant.insert(context.to_string(), slug.to_string());
+            if let Some(slug) = &memory.tenant {
+                c.last_tenant.insert(context.to_string(), slug.clone());
+            }
+            let view = ContextView {
+                recent_tenants: memory.recent_tenants.clone(),
+                leads_scope: memory.leads.scope.clone(),
+                leads_search: memory.leads.search.clone(),
+            };
+            if view == ContextView::default() {
+                c.views.remove(context);
+            } else {
+                c.views.insert(context.to_string(), view);
+            }
             Ok(())
         });
         if let Err(e) = done {
-            tracing::warn!(error = %e, "cannot remember the context's tenant");
+            tracing::warn!(error = %e, "cannot remember the context's view");
         }
     }
 }

@@ -38,6 +38,9 @@ pub struct App {
     pub server_label: String,
     /// The context connected to (`:ctx` switches), in the header.
     pub context: Option<String>,
+    /// The Leads list's remembered scope and search, brought back once the
+    /// tenants are known.
+    pub pending_leads: Option<super::leads::LeadsMemory>,
     /// Every context `:ctx` can switch to, for completion.
     pub context_names: Vec<String>,
     /// The platform's base URL, for hints such as where forms post leads.
@@ -94,6 +97,7 @@ impl App {
             theme,
             server_label: server_label.into(),
             context: None,
+            pending_leads: None,
             context_names: Vec::new(),
             server_url: String::new(),
             dirty: true,

@@ -113,7 +113,12 @@ impl App {
     fn command_options(&self) -> Vec<String> {
         let mut options: Vec<String> = COMMANDS.iter().map(|c| c.to_string()).collect();
         if let Some(ts) = self.session.tenants.loaded() {
-            options.extend(ts.iter().map(|t| format!("tenant {}", t.slug)));
+            // The recently used first, most recent first; then the rest.
+            let recent = &self.session.recent;
+            let rank = |slug: &str| recent.iter().position(|r| r == slug).unwrap_or(usize::MAX);
+            let mut slugs: Vec<&str> = ts.iter().map(|t| t.slug.as_str()).collect();
+            slugs.sort_by_key(|s| rank(s));
+            options.extend(slugs.iter().map(|s| format!("tenant {s}")));
         }
         options.extend(
             self.agents

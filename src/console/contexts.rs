@@ -1,6 +1,7 @@
 //! Switching the server the console talks to (`:ctx NAME`) without leaving
 //! it: what the runtime asks of whoever started the console.
 
+use super::leads::LeadsMemory;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -19,8 +20,18 @@ pub struct Connection {
     pub local_session: bool,
     /// Where this server's notification history is kept.
     pub history: Option<HistoryStore>,
-    /// The tenant (slug) last worked on in this context.
-    pub last_tenant: Option<String>,
+    /// What the console remembers of this context from earlier runs.
+    pub memory: ContextMemory,
+}
+
+/// What the console remembers of a context between runs: the tenant last
+/// worked on, the tenants used most recently (most recent first) and the
+/// Leads list's scope and search.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContextMemory {
+    pub tenant: Option<String>,
+    pub recent_tenants: Vec<String>,
+    pub leads: LeadsMemory,
 }
 
 /// The contexts the console may switch between.
@@ -31,8 +42,8 @@ pub trait Contexts: Send + Sync {
     /// Signs in to a context: its saved session, or the embedded platform
     /// (started on first use) for `local`.
     async fn connect(&self, name: &str) -> anyhow::Result<Connection>;
-    /// Remembers the tenant last worked on in a context.
-    fn remember_tenant(&self, context: &str, slug: &str);
+    /// Remembers what the console shows in a context, for its next run.
+    fn remember(&self, context: &str, memory: &ContextMemory);
 }
 
 /// The console's handle on [`Contexts`] (none in tests and benchmarks).

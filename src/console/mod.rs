@@ -61,9 +61,10 @@ pub struct ConsoleOptions {
     /// The context connected to, shown in the header (`None`: no contexts,
     /// as in benchmarks).
     pub context: Option<String>,
-    /// The tenant (slug) last worked on in this context: current once the
-    /// tenants load, if it is among them.
-    pub last_tenant: Option<String>,
+    /// What was remembered of this context: the tenant last worked on
+    /// (current once the tenants load, if it is among them), the recently
+    /// used tenants and the Leads list's scope and search.
+    pub memory: contexts::ContextMemory,
     /// Switches contexts for `:ctx`.
     pub contexts: Option<contexts::Switcher>,
 }

@@ -18,8 +18,15 @@ impl App {
     /// After an action or a reply: features that show the current
     /// tenant's data (re)load it when it changed or their pane opened.
     pub(crate) fn follow(&mut self, opened: bool) -> Vec<Effect> {
+        self.session.note_current();
+        let mut out = Vec::new();
+        if self.session.current().is_some() {
+            if let Some(memory) = self.pending_leads.take() {
+                out.extend(with_cx!(self, leads, |l, cx| l.restore(&memory, &mut cx)));
+            }
+        }
         let shown = self.pane == Pane::Leads;
-        let mut out = with_cx!(self, leads, |l, cx| l.follow_tenant(shown, opened, &mut cx));
+        out.extend(with_cx!(self, leads, |l, cx| l.follow_tenant(shown, opened, &mut cx)));
         out.extend(self.sync_agents(opened));
         let chat_shown = self.pane == Pane::Playground;
         out.extend(with_cx!(self, playground, |p, cx| p
@@ -31,6 +38,29 @@ impl App {
         out.extend(with_cx!(self, knowledge, |k, cx| k.follow_tenant(&mut cx)));
         out.extend(with_cx!(self, onboarding, |o, cx| o.follow_tenant(&mut cx)));
         out
+    }
+
+    /// Takes what was remembered of the context: the tenant to start on,
+    /// the recently used tenants, the Leads list's scope and search.
+    pub fn recall(&mut self, memory: super::contexts::ContextMemory) {
+        self.session.preferred = memory.tenant;
+        self.session.recent = memory.recent_tenants;
+        let leads = memory.leads;
+        self.pending_leads = (leads != super::leads::LeadsMemory::default()).then_some(leads);
+    }
+
+    /// What to remember of the context now (once a tenant is current).
+    pub fn memory(&self) -> Option<super::contexts::ContextMemory> {
+        let tenant = self.session.current()?.slug.clone();
+        Some(super::contexts::ContextMemory {
+            tenant: Some(tenant),
+            recent_tenants: self.session.recent.clone(),
+            // Until it is brought back, the remembered view stands.
+            leads: self
+                .pending_leads
+                .clone()
+                .unwrap_or_else(|| self.leads.memory()),
+        })
     }
 
     /// The Playground pane's keys: a new session's form offers the agents

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use super::action::Action;
 use super::app::App;
-use super::contexts::{Connection, Switcher};
+use super::contexts::{Connection, ContextMemory, Switcher};
 use super::effect::{Effect, ReplyRequest, RequestId};
 use super::keymap::Keymap;
 use super::notifications::history::{HistoryStore, HistoryWriter, SavedHistory};
@@ -62,7 +62,7 @@ pub async fn run(client: Client, options: ConsoleOptions) -> anyhow::Result<Exit
     app.server_url = client.base_url().to_string();
     app.local_session = options.local_session;
     app.context = options.context;
-    app.session.preferred = options.last_tenant;
+    app.recall(options.memory);
     if let Some(s) = &options.contexts {
         app.context_names = s.0.names();
     }
@@ -170,8 +170,8 @@ async fn event_loop(
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // The tenant last remembered for the context, so it is written once.
-    let mut remembered: Option<(String, String)> = None;
+    // What was last remembered for the context, so each change is written once.
+    let mut remembered: Option<(String, ContextMemory)> = None;
 
     let mut effects = app.start();
     if let Ok((w, h)) = terminal::size() {
@@ -189,7 +189,7 @@ async fn event_loop(
             app.session.current_tenant,
             app.leads.all_tenants(),
         );
-        remember_tenant(app, &switcher, &mut remembered);
+        remember(app, &switcher, &mut remembered);
         if app.dirty {
             draw(terminal, app)?;
             if first_frame {
@@ -275,7 +275,7 @@ async fn switch_context(
     next.now = app.now;
     next.context = Some(conn.context.clone());
     next.context_names = switcher.as_ref().map(|s| s.0.names()).unwrap_or_default();
-    next.session.preferred = conn.last_tenant;
+    next.recall(conn.memory);
     *app = next;
     live.client = conn.client;
     *history = conn.history.map(History::new);
@@ -289,23 +289,26 @@ async fn switch_context(
     effects
 }
 
-/// Writes the context's current tenant down when it changed, off the loop.
-fn remember_tenant(
+/// Writes down what the context shows (its tenant, the recent tenants, the
+/// Leads list's scope and search) when it changed, off the loop.
+fn remember(
     app: &App,
     switcher: &Option<Switcher>,
-    remembered: &mut Option<(String, String)>,
+    remembered: &mut Option<(String, ContextMemory)>,
 ) {
-    let (Some(s), Some(context), Some(tenant)) = (switcher, &app.context, app.session.current())
-    else {
+    let (Some(s), Some(context)) = (switcher, &app.context) else {
         return;
     };
-    let now = (context.clone(), tenant.slug.clone());
+    let Some(memory) = app.memory() else {
+        return;
+    };
+    let now = (context.clone(), memory);
     if remembered.as_ref() == Some(&now) {
         return;
     }
     *remembered = Some(now.clone());
     let s = s.clone();
-    tokio::task::spawn_blocking(move || s.0.remember_tenant(&now.0, &now.1));
+    tokio::task::spawn_blocking(move || s.0.remember(&now.0, &now.1));
 }
 
 fn receive(app: &mut App, msg: Inbox) -> Vec<Effect> {

@@ -15,7 +15,13 @@ pub struct Session {
     /// The tenant (slug) to start on when the list first loads: the one
     /// last worked on in this context.
     pub preferred: Option<String>,
+    /// Tenants (slugs) made current, most recent first (kept between runs
+    /// per context): `:tenant` completion lists them first.
+    pub recent: Vec<String>,
 }
+
+/// How many recently used tenants are kept.
+pub const RECENT_TENANTS: usize = 10;
 
 impl Session {
     pub fn tenant(&self, id: Uuid) -> Option<&Tenant> {
@@ -60,6 +66,19 @@ impl Session {
 
     /// Keeps the current tenant if the new list still has it, else picks
     /// the first that is not the platform's.
+    /// Puts the current tenant first among the recent ones.
+    pub fn note_current(&mut self) {
+        let Some(slug) = self.current().map(|t| t.slug.clone()) else {
+            return;
+        };
+        if self.recent.first() == Some(&slug) {
+            return;
+        }
+        self.recent.retain(|s| *s != slug);
+        self.recent.insert(0, slug);
+        self.recent.truncate(RECENT_TENANTS);
+    }
+
     /// Forgets a deleted tenant; if it was current, another becomes so.
     pub fn remove_tenant(&mut self, id: Uuid) {
         let Some(list) = self.tenants.loaded() else {

@@ -157,7 +157,7 @@ impl LeadsView {
         )
     }
 
-    fn set_scope(&mut self, scope: LeadScope, cx: &mut Cx<'_>) -> Vec<Effect> {
+    pub(super) fn set_scope(&mut self, scope: LeadScope, cx: &mut Cx<'_>) -> Vec<Effect> {
         self.filter.scope = scope;
         self.selected = 0;
         self.offset = 0;

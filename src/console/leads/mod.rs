@@ -12,6 +12,7 @@ mod events;
 pub(crate) mod export_file;
 mod flows;
 mod forms;
+mod memory;
 mod pane;
 mod queue;
 mod replies;
@@ -27,6 +28,7 @@ use ratatui::layout::Rect;
 use uuid::Uuid;
 
 pub(crate) use forms::{is_lead_form, submit};
+pub use memory::LeadsMemory;
 pub(crate) use replies::answers;
 pub(crate) use transfer::perform;
 
