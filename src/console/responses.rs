@@ -391,23 +391,7 @@ impl App {
                 self.dirty = true;
                 with_cx!(self, leads, |l, cx| l.on_created(tenant, lead, &cx));
             }
-            "lead.updated" => {
-                if let Some(lead) = ev.lead() {
-                    self.dirty |= with_cx!(self, leads, |l, cx| l.on_updated(tenant, lead, &cx));
-                }
-            }
-            "lead.deleted" | "lead.hidden" => {
-                let id = ev
-                    .data
-                    .get("lead_id")
-                    .and_then(|v| v.as_str())
-                    .and_then(|s| Uuid::parse_str(s).ok());
-                if let Some(id) = id {
-                    let hidden = ev.kind == "lead.hidden";
-                    self.dirty |= with_cx!(self, leads, |l, cx| l
-                        .on_removed(tenant, id, hidden, &mut cx));
-                }
-            }
+            "lead.updated" | "lead.deleted" | "lead.hidden" => self.apply_lead_change(tenant, &ev),
             "sla.breached" => {
                 let name = ev.data.get("name").and_then(|v| v.as_str()).unwrap_or("?");
                 self.toast_breach(&format!("{name} ({place})"));
@@ -415,6 +399,28 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// A lead changed, was deleted, or is no longer visible to this user
+    /// (assigned away from a member who sees only their assigned leads):
+    /// the Leads feature updates or drops it, in either scope.
+    fn apply_lead_change(&mut self, tenant: Uuid, ev: &ServerEvent) {
+        if ev.kind == "lead.updated" {
+            if let Some(lead) = ev.lead() {
+                self.dirty |= with_cx!(self, leads, |l, cx| l.on_updated(tenant, lead, &cx));
+            }
+            return;
+        }
+        let id = ev
+            .data
+            .get("lead_id")
+            .and_then(|v| v.as_str())
+            .and_then(|s| Uuid::parse_str(s).ok());
+        if let Some(id) = id {
+            let hidden = ev.kind == "lead.hidden";
+            self.dirty |= with_cx!(self, leads, |l, cx| l
+                .on_removed(tenant, id, hidden, &mut cx));
+        }
     }
 
     /// Hands an event to the feature it is about; new leads and SLA
@@ -441,25 +447,7 @@ impl App {
                     cx.load_usage(tenant)
                 });
             }
-            "lead.updated" => {
-                if let Some(lead) = ev.lead() {
-                    self.dirty |= with_cx!(self, leads, |l, cx| l.on_updated(tenant, lead, &cx));
-                }
-            }
-            // Deleted, or no longer visible to this user (assigned away
-            // from a member who sees only their assigned leads).
-            "lead.deleted" | "lead.hidden" => {
-                let id = ev
-                    .data
-                    .get("lead_id")
-                    .and_then(|v| v.as_str())
-                    .and_then(|s| Uuid::parse_str(s).ok());
-                if let Some(id) = id {
-                    let hidden = ev.kind == "lead.hidden";
-                    self.dirty |= with_cx!(self, leads, |l, cx| l
-                        .on_removed(tenant, id, hidden, &mut cx));
-                }
-            }
+            "lead.updated" | "lead.deleted" | "lead.hidden" => self.apply_lead_change(tenant, &ev),
             "sla.breached" => {
                 let name = ev.data.get("name").and_then(|v| v.as_str()).unwrap_or("?");
                 self.toast_breach(name);
