@@ -32,6 +32,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "ingest_rate_per_minute",
     ),
     ("SWITCHBOARD_INGEST_BURST", "ingest_burst"),
+    ("SWITCHBOARD_TENANT_RATE_LIMITS", "tenant_rate_limits"),
     ("SWITCHBOARD_SLA_CHECK_SECONDS", "sla_check_seconds"),
     ("SWITCHBOARD_WORKFLOW_WORKERS", "workflow_workers"),
     (
@@ -126,6 +127,9 @@ pub struct FileConfig {
     /// Lead ingest per API key: sustained rate per minute and burst.
     pub ingest_rate_per_minute: Option<u32>,
     pub ingest_burst: Option<u32>,
+    /// Per-tenant limits on API calls and ingest (by tier, or the tenant's
+    /// own); on unless set to false.
+    pub tenant_rate_limits: Option<bool>,
     /// Seconds between SLA sweeps.
     pub sla_check_seconds: Option<u32>,
     /// Lead workflows run at once by this server (each holds a model).
@@ -196,6 +200,7 @@ pub struct Config {
     pub event_retention_days: u32,
     pub ingest_rate_per_minute: u32,
     pub ingest_burst: u32,
+    pub tenant_rate_limits: bool,
     pub sla_check_seconds: u32,
     pub workflow_workers: u32,
     pub webhook_private_targets: bool,
@@ -322,6 +327,12 @@ impl Config {
             })?,
             None => file.webhook_private_targets.unwrap_or(false),
         };
+        let tenant_rate_limits = match env("TENANT_RATE_LIMITS") {
+            Some(v) => v.parse().with_context(|| {
+                format!("SWITCHBOARD_TENANT_RATE_LIMITS={v:?} must be true or false")
+            })?,
+            None => file.tenant_rate_limits.unwrap_or(true),
+        };
         let trusted_proxy_header = env("TRUSTED_PROXY_HEADER")
             .or(file.trusted_proxy_header)
             .map(|h| h.trim().to_ascii_lowercase());
@@ -369,6 +380,7 @@ impl Config {
             sla_check_seconds,
             workflow_workers,
             webhook_private_targets,
+            tenant_rate_limits,
             outbound_retention_days,
             email_daily_quota_per_tenant,
             trusted_proxy_header,

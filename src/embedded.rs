@@ -61,6 +61,7 @@ pub fn settings(config: &Config) -> ServerSettings {
         event_retention: chrono::Duration::days(i64::from(config.event_retention_days)),
         ingest_per_minute: config.ingest_rate_per_minute,
         ingest_burst: config.ingest_burst,
+        tenant_rate_limits: config.tenant_rate_limits,
         sla_interval: std::time::Duration::from_secs(u64::from(config.sla_check_seconds)),
         workflow_workers: config.workflow_workers as usize,
         webhook_private_targets: config.webhook_private_targets,

@@ -66,6 +66,8 @@ mod reports;
 mod run_workflow;
 #[path = "console/tenant_secrets.rs"]
 mod tenant_secrets;
+#[path = "console/tenant_usage.rs"]
+mod tenant_usage;
 #[path = "console/views.rs"]
 mod views;
 #[path = "console/webhooks.rs"]

@@ -9,6 +9,7 @@ mod events;
 mod knowledge;
 mod playground;
 mod queue;
+mod usage;
 mod webhooks;
 mod workflows;
 
@@ -32,7 +33,7 @@ use crate::domain::{
     LoginResponse, Me, Member, MemberAdded, MemberPermissions, NewAgent, NewApiKey, NewInvitation,
     NewMember, NewNote, NewTenant, NewWorkspace, Page, PageQuery, Problem, ProblemKind, Role,
     RoleChange, RotateApiKey, RotatedApiKey, SharingChange, Tenant, TenantDeletion, TenantPatch,
-    TimelineEntry, Usage, Workspace, WorkspacePatch,
+    TimelineEntry, Workspace, WorkspacePatch,
 };
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -604,10 +605,6 @@ impl Client {
     pub async fn bulk_leads(&self, tenant: &str, bulk: &BulkLeads) -> ApiResult<BulkResult> {
         self.post(&format!("/api/v1/tenants/{tenant}/leads/bulk"), bulk)
             .await
-    }
-
-    pub async fn usage(&self, tenant: &str) -> ApiResult<Usage> {
-        self.get(&format!("/api/v1/tenants/{tenant}/usage")).await
     }
 
     /// Live events of a tenant, resuming after `last_event_id` when given.

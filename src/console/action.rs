@@ -32,6 +32,8 @@ pub enum Action {
     DeleteTenant,
     /// A tenant's Settings tab: set or clear one of its secrets.
     SetSecret,
+    /// A tenant's Usage tab: change its rate limits (platform admins).
+    SetLimits,
     Retry,
     NextTab,
     PrevTab,

@@ -303,6 +303,14 @@ fn common() -> Vec<Default_> {
             "set or clear a secret",
             true,
         ),
+        (
+            "limits",
+            C::TenantUsage,
+            &["L"],
+            A::SetLimits,
+            "change the rate limits (platform admins)",
+            true,
+        ),
         ("save", C::Form, &["ctrl-s"], A::Save, "save", true),
         ("cancel", C::Form, &["esc"], A::Cancel, "cancel", true),
         (

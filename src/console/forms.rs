@@ -18,6 +18,7 @@ impl App {
             | FormPurpose::EditTenant(_)
             | FormPurpose::DeleteTenant(_)
             | FormPurpose::TenantSecret(_)
+            | FormPurpose::TenantLimits(_)
             | FormPurpose::Invite(_)
             | FormPurpose::AddMember(_)
             | FormPurpose::ChangeRole { .. }

@@ -22,6 +22,8 @@ pub enum Context {
     ApiKeys,
     /// The Settings tab of a tenant's detail.
     TenantSettings,
+    /// The Usage tab of a tenant's detail.
+    TenantUsage,
     /// A list failed to load and shows its error.
     LoadError,
     Form,
@@ -94,6 +96,7 @@ impl Context {
             Context::Invitations => "Invitations tab",
             Context::ApiKeys => "API keys tab",
             Context::TenantSettings => "Settings tab",
+            Context::TenantUsage => "Usage tab",
             Context::LoadError => "After a failed load",
             Context::Form => "Forms",
             Context::FormLine => "Forms: single-line field",

@@ -293,6 +293,8 @@ pub enum Request {
     Account(AccountRequest),
     /// The webhooks screen's calls.
     Webhook(super::webhooks::WebhookRequest),
+    /// A tenant's usage, or a change to its rate limits.
+    TenantUsage(super::tenants::UsageRequest),
     /// The Knowledge view's calls (and `:knowledge import`).
     Knowledge(super::knowledge::KnowledgeRequest),
 }
@@ -400,6 +402,7 @@ pub enum Response {
     Audit(ApiResult<Page<crate::domain::AuditEvent>>),
     Account(AccountResponse),
     Webhook(super::webhooks::WebhookResponse),
+    TenantUsage(super::tenants::UsageResponse),
     Knowledge(super::knowledge::KnowledgeResponse),
 }
 
@@ -466,6 +469,7 @@ impl Response {
             Response::Audit(r) => r.as_ref().err(),
             Response::Account(r) => r.error(),
             Response::Webhook(r) => r.error(),
+            Response::TenantUsage(r) => r.error(),
             Response::Knowledge(r) => r.error(),
         }
     }
@@ -710,6 +714,9 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         }
         Request::Account(req) => Response::Account(account::execute(client, req).await),
         Request::Webhook(req) => Response::Webhook(super::webhooks::execute(client, req).await),
+        Request::TenantUsage(req) => {
+            Response::TenantUsage(super::tenants::usage_execute(client, req).await)
+        }
         Request::Knowledge(req) => {
             Response::Knowledge(super::knowledge::execute(client, req).await)
         }

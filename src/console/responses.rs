@@ -112,7 +112,13 @@ impl App {
         }
         if let Some(err) = response.error().cloned() {
             // A detail load reports each list's failure in its tab instead.
-            if !matches!(response, Response::TenantDetail(_) | Response::Lead(_)) {
+            let in_tab = matches!(
+                response,
+                Response::TenantDetail(_)
+                    | Response::Lead(_)
+                    | Response::TenantUsage(crate::console::tenants::UsageResponse::Loaded(_))
+            );
+            if !in_tab {
                 return self.on_failure(id, &flight, err, &response);
             }
         }

@@ -79,6 +79,8 @@ pub enum FormPurpose {
     DeleteTenant(Uuid),
     /// Set or clear one of a tenant's secrets (write-only).
     TenantSecret(Uuid),
+    /// A tenant's own rate limits (platform admins).
+    TenantLimits(Uuid),
     Invite(Uuid),
     AddMember(Uuid),
     ChangeRole {

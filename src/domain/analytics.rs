@@ -86,6 +86,9 @@ pub struct TenantOverview {
     /// Unanswered and past due, right now.
     pub overdue_now: u32,
     pub awaiting_approval: u32,
+    /// API calls, ingests, generations and tokens so far today (UTC).
+    #[serde(default)]
+    pub usage_today: crate::domain::usage::UsageCounts,
 }
 
 /// `?from=&to=` as dates (UTC days, `to` inclusive); default the last 30 days.

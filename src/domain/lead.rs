@@ -456,15 +456,7 @@ pub struct TimelineEntry {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Usage {
-    pub leads_this_month: u32,
-    pub lead_limit: Option<u32>,
-    pub users: u32,
-    pub user_limit: Option<u32>,
-    /// When the monthly lead count starts again (UTC).
-    pub resets_at: DateTime<Utc>,
-}
+pub use super::usage::Usage;
 
 /// The first instant of the month after `now` (UTC).
 pub fn next_month_start(now: DateTime<Utc>) -> DateTime<Utc> {

@@ -22,6 +22,7 @@ pub mod research;
 pub mod secret;
 pub mod tenant;
 pub mod text;
+pub mod usage;
 pub mod validate;
 pub mod webhook;
 pub mod workflow;

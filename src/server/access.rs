@@ -91,6 +91,11 @@ impl Session {
                 ))
             }
         }
+        // Counted (and limited) only once the caller may act in the tenant:
+        // a stranger cannot spend a tenant's budget.
+        state
+            .admit_api_call(&access.tenant, access.platform_admin)
+            .await?;
         Ok(access)
     }
 

@@ -88,5 +88,15 @@ pub async fn overview(
     session: Session,
 ) -> ApiResult<Json<Vec<TenantOverview>>> {
     only_platform_admins(&session)?;
-    Ok(Json(state.store.tenant_overview(state.clock.now()).await?))
+    let now = state.clock.now();
+    // What this server counted so far is part of today's figures.
+    state.usage.flush(&state.store).await?;
+    let mut rows = state.store.tenant_overview(now).await?;
+    let today = state.store.usage_on(now.date_naive()).await?;
+    for row in &mut rows {
+        if let Some((_, counts)) = today.iter().find(|(id, _)| *id == row.tenant_id) {
+            row.usage_today = *counts;
+        }
+    }
+    Ok(Json(rows))
 }

@@ -94,6 +94,7 @@ pub async fn ingest(
     if tenant.status == TenantStatus::Suspended {
         return Err(suspended());
     }
+    state.admit_ingest(&tenant).await?;
     let idempotency = match headers.get("idempotency-key") {
         None => None,
         Some(v) => {

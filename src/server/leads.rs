@@ -9,10 +9,10 @@ use super::access::{Access, Need};
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Query, Session};
 use super::AppState;
-use crate::domain::lead::{next_month_start, spam_reason};
+use crate::domain::lead::spam_reason;
 use crate::domain::{
     BulkLeads, BulkResult, FieldError, Lead, LeadInput, LeadPatch, LeadQuery, LeadSource, NewNote,
-    Page, Permission, Problem, SlaState, TimelineEntry, Usage,
+    Page, Permission, Problem, SlaState, TimelineEntry,
 };
 use crate::store::{
     AssigneeFilter, IngestOutcome, LeadChange, LeadFilter, LeadLimit, LeadSort, NewLeadRow,
@@ -454,25 +454,4 @@ pub async fn bulk(
     }
     state.notify(scope.access.tenant.id);
     Ok(Json(result))
-}
-
-#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/usage", tag = "leads",
-    params(("tenant" = String, Path, description = "tenant id or slug")),
-    responses((status = 403, body = Problem), (status = 200, body = Usage), (status = 404, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn usage(
-    State(state): State<AppState>,
-    session: Session,
-    Path(tenant): Path<String>,
-) -> ApiResult<Json<Usage>> {
-    let access = session.tenant(&state, &tenant, Need::Member).await?;
-    let now = state.clock.now();
-    let t = access.tenant;
-    Ok(Json(Usage {
-        leads_this_month: state.store.leads_this_month(t.id, now).await?,
-        lead_limit: t.tier.lead_limit(),
-        users: t.usage.users,
-        user_limit: t.tier.user_limit(),
-        resets_at: next_month_start(now),
-    }))
 }

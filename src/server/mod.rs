@@ -33,6 +33,7 @@ pub mod slots;
 pub mod supervise;
 pub mod tenant_jobs;
 mod tenants;
+mod usage;
 mod webhooks;
 mod workflow_runner;
 mod workflows;
@@ -111,6 +112,11 @@ pub struct ServerSettings {
     /// Emails one tenant's activity may make the platform send per UTC day
     /// (alerts, approval requests, replies); the rest wait for the next day.
     pub email_daily_quota_per_tenant: u32,
+    /// Per-tenant limits on signed-in API calls and ingest (per minute, by
+    /// tier or the tenant's override), shared by every server on the store.
+    pub tenant_rate_limits: bool,
+    /// How often counted usage is added to the store.
+    pub usage_flush_interval: Duration,
 }
 
 impl Default for ServerSettings {
@@ -139,6 +145,8 @@ impl Default for ServerSettings {
             outbound_purge_interval: Duration::from_secs(60 * 60),
             smtp: None,
             email_daily_quota_per_tenant: 200,
+            tenant_rate_limits: true,
+            usage_flush_interval: Duration::from_secs(2),
         }
     }
 }
@@ -168,6 +176,10 @@ pub struct AppState {
     pub streams: Arc<slots::Slots>,
     /// Model generations running per tenant, for the per-tenant cap.
     pub generations: Arc<slots::Slots>,
+    /// This server's leases on the tenants' rate windows.
+    pub limiter: Arc<usage::TenantLimiter>,
+    /// Usage counted and not yet added to the store.
+    pub usage: Arc<usage::UsageMeter>,
     /// Panics a test injects into background jobs.
     #[cfg(feature = "fault-injection")]
     pub faults: Arc<supervise::faults::Faults>,
@@ -210,6 +222,8 @@ impl AppState {
             purges: Arc::default(),
             streams: Arc::new(slots::Slots::new(streams_per_user)),
             generations: Arc::new(slots::Slots::new(generations_per_tenant)),
+            limiter: Arc::default(),
+            usage: Arc::default(),
             #[cfg(feature = "fault-injection")]
             faults: Arc::default(),
         }
@@ -257,6 +271,8 @@ pub fn app(state: AppState) -> Router {
                 .delete(tenants::delete),
         )
         .route("/tenants/{tenant}/suspend", post(tenants::suspend))
+        .route("/tenants/{tenant}/usage", get(usage::usage))
+        .route("/tenants/{tenant}/limits", put(usage::set_limits))
         .route("/tenants/{tenant}/reactivate", post(tenants::reactivate))
         .route(
             "/tenants/{tenant}/members",
@@ -315,7 +331,6 @@ pub fn app(state: AppState) -> Router {
             "/tenants/{tenant}/leads/{id}/timeline",
             get(leads::timeline),
         )
-        .route("/tenants/{tenant}/usage", get(leads::usage))
         .route("/tenants/{tenant}/events", get(events::stream))
         .route(
             "/tenants/{tenant}/agents",
@@ -527,6 +542,11 @@ pub async fn serve_on(
     ));
     let dispatcher = tokio::spawn(dispatch::webhook_dispatcher(state.clone()));
     let eval_recovery = tokio::spawn(eval_runner::recovery(state.clone()));
+    let usage_flusher = tokio::spawn(usage::usage_flusher(
+        state.clone(),
+        state.settings.usage_flush_interval,
+    ));
+    let last_flush = state.clone();
     let mail = state
         .settings
         .smtp
@@ -549,6 +569,10 @@ pub async fn serve_on(
     workers.abort();
     dispatcher.abort();
     eval_recovery.abort();
+    usage_flusher.abort();
+    if let Err(e) = last_flush.usage.flush(&last_flush.store).await {
+        tracing::warn!(error = %e, "cannot record the last tenant usage before stopping");
+    }
     if let Some(task) = mail {
         task.abort();
     }

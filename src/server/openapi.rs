@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 use super::extract::Json;
 use super::{
     account, agents, analytics, api_keys, auth, evals, events, events_all, import, ingest,
-    knowledge, leads, members, playground, queue, tenants, webhooks, workflows, workspaces,
+    knowledge, leads, members, playground, queue, tenants, usage, webhooks, workflows, workspaces,
 };
 use crate::domain::*;
 
@@ -25,7 +25,7 @@ use crate::domain::*;
         api_keys::list, api_keys::create, api_keys::revoke, api_keys::rotate, api_keys::audit,
         ingest::ingest,
         leads::list, leads::create, leads::get, leads::update, leads::delete, leads::add_note,
-        leads::timeline, leads::bulk, leads::usage, events::stream, queue::list,
+        leads::timeline, leads::bulk, events::stream, queue::list,
         events_all::stream,
         import::import_sample, import::import_csv, import::export_csv,
         agents::list, agents::create, agents::get, agents::update, agents::delete,
@@ -46,6 +46,7 @@ use crate::domain::*;
         webhooks::list, webhooks::create, webhooks::get, webhooks::update, webhooks::delete,
         webhooks::rotate_secret, webhooks::deliveries, webhooks::replay, webhooks::send_test,
         webhooks::delivery,
+        usage::usage, usage::set_limits,
     ),
     components(schemas(Problem, FieldError, Tenant, Role, Permission, Tier, TenantStatus, WebhookPayload)),
     modifiers(&BearerAuth, &ExtractorResponses)

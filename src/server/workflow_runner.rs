@@ -330,10 +330,12 @@ impl<'a> Run<'a> {
                 }
                 Some(Ok(Chunk::Done(stats))) => {
                     self.count_use().await;
+                    let completion = stats.completion_tokens.max(tokens);
+                    (self.state.usage).generation(self.tenant.id, stats.prompt_tokens, completion);
                     return Ok(Answer {
                         text: text.trim().to_string(),
                         prompt_tokens: stats.prompt_tokens,
-                        completion_tokens: stats.completion_tokens.max(tokens),
+                        completion_tokens: completion,
                         duration_ms: started.elapsed().as_millis() as u64,
                     });
                 }
@@ -524,6 +526,11 @@ impl<'a> Run<'a> {
         .await
         .map_err(|e| failed(self.model_failed(&e)))?;
         self.count_use().await;
+        (self.state.usage).generation(
+            self.tenant.id,
+            qualified.prompt_tokens,
+            qualified.completion_tokens,
+        );
         let answer = Answer {
             text: qualified.answer,
             prompt_tokens: qualified.prompt_tokens,

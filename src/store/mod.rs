@@ -21,9 +21,11 @@ pub mod row;
 pub mod schema;
 pub mod sqlite;
 pub mod tenants;
+pub mod usage;
 pub mod workflows;
 pub mod workspaces;
 
+pub use crate::domain::usage::UsageCounts;
 pub use account::*;
 pub use agents::*;
 pub use analytics::*;
@@ -38,6 +40,7 @@ pub use playground::*;
 pub use purge::*;
 pub use queue::*;
 pub use tenants::*;
+pub use usage::{RateClaim, RateGrant, UsageDelta, UsageStore};
 pub use workflows::*;
 pub use workspaces::*;
 
@@ -158,6 +161,7 @@ pub trait Store:
     + QueueStore
     + EvalStore
     + PurgeStore
+    + UsageStore
     + Send
     + Sync
     + 'static
@@ -184,6 +188,7 @@ impl<T> Store for T where
         + QueueStore
         + EvalStore
         + PurgeStore
+        + UsageStore
         + Send
         + Sync
         + 'static

@@ -39,6 +39,7 @@ mod receivers;
 mod research;
 mod retention;
 mod tenant_deletion;
+mod tenant_limits;
 mod tenants;
 mod webhooks;
 mod workflows;

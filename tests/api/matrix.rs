@@ -83,6 +83,7 @@ enum Route {
     Suspend,
     Reactivate,
     DeleteTenant,
+    SetLimits,
     ListMembers,
     AddMember,
     ChangeRole,
@@ -179,7 +180,7 @@ enum Needs {
 }
 
 impl Route {
-    const ALL: [Route; 82] = [
+    const ALL: [Route; 83] = [
         Route::Me,
         Route::ListTenants,
         Route::CreateTenant,
@@ -189,6 +190,7 @@ impl Route {
         Route::Suspend,
         Route::Reactivate,
         Route::DeleteTenant,
+        Route::SetLimits,
         Route::ListMembers,
         Route::AddMember,
         Route::ChangeRole,
@@ -273,7 +275,7 @@ impl Route {
             Route::PatchTenant => Needs::Perm(SettingsManage),
             Route::ChangeTier => Needs::Perm(SettingsBilling),
             Route::DeleteTenant => Needs::Perm(TenantDelete),
-            Route::Suspend | Route::Reactivate => Needs::TenantPlatformAdmin,
+            Route::Suspend | Route::Reactivate | Route::SetLimits => Needs::TenantPlatformAdmin,
             Route::AddMember
             | Route::ChangeRole
             | Route::RemoveMember

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::common::{lead, postgres_admin_url, spawn_with, PgDatabase, TestApp};
 
 /// Every tenant-owned table, as the migrations define them.
-const TENANT_TABLES: [&str; 30] = [
+const TENANT_TABLES: [&str; 33] = [
     "memberships",
     "invitations",
     "api_keys",
@@ -51,6 +51,9 @@ const TENANT_TABLES: [&str; 30] = [
     "eval_runs",
     "eval_results",
     "agent_library_seeds",
+    "rate_windows",
+    "rate_overrides",
+    "tenant_usage",
 ];
 
 fn skip() -> bool {
@@ -113,6 +116,13 @@ async fn every_tenant_table_has_forced_rls_a_policy_and_tenant_led_keys() {
     let mut expected: Vec<String> = TENANT_TABLES.iter().map(|t| t.to_string()).collect();
     expected.sort();
     assert_eq!(names, expected);
+    // Usage reports measure every tenant table: a new one cannot be left out.
+    let mut measured: Vec<String> = switchboard::store::usage::USAGE_FAMILIES
+        .iter()
+        .map(|(t, _)| t.to_string())
+        .collect();
+    measured.sort();
+    assert_eq!(measured, expected, "store::usage::USAGE_FAMILIES");
 
     // Foreign keys between tenant tables carry the tenant.
     let fks: Vec<(String, bool)> = sqlx::query_as(
@@ -328,6 +338,11 @@ async fn two_servers_share_limits_live_events_and_the_sla_sweep() {
         .bind(month_key(Utc::now()))
         .bind(limit as i32 - 1)
         .execute(&mut db)
+        .await
+        .unwrap();
+    // The race is for the month's limit, not the per-minute one.
+    one.admin
+        .set_tenant_limits(&starter.slug, &unlimited_ingest())
         .await
         .unwrap();
     let key = Arc::new(one.ingest_key(&starter.slug).await);
@@ -598,4 +613,12 @@ async fn shared_agents_are_readable_through_rls_but_only_their_owner_writes_them
     .await;
     assert_rls_violation(planted);
     tx.rollback().await.unwrap();
+}
+
+/// A per-minute ingest limit no test reaches.
+pub(crate) fn unlimited_ingest() -> switchboard::domain::usage::RateOverrides {
+    switchboard::domain::usage::RateOverrides {
+        api_per_minute: None,
+        ingest_per_minute: Some(100_000),
+    }
 }

@@ -119,6 +119,11 @@ async fn two_serve_processes_share_live_events_and_the_monthly_limit() {
         .execute(&mut db)
         .await
         .unwrap();
+    // The race is for the month's limit, not the per-minute one.
+    app.admin
+        .set_tenant_limits("tight", &crate::postgres::unlimited_ingest())
+        .await
+        .unwrap();
     let key = Arc::new(app.ingest_key("tight").await);
     let bases = [one.url.clone(), two.url.clone()];
     let mut tasks = Vec::new();
@@ -143,4 +148,89 @@ async fn two_serve_processes_share_live_events_and_the_monthly_limit() {
         app.admin.usage("tight").await.unwrap().leads_this_month,
         limit
     );
+}
+
+/// Waits until the current minute has at least 20 s left, so a burst of
+/// requests falls in one rate window.
+async fn early_in_a_minute() {
+    use chrono::Timelike;
+    while Utc::now().second() >= 40 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_limit_holds_across_two_serve_processes() {
+    if postgres_admin_url().is_none() {
+        eprintln!("skipped: set SWITCHBOARD_TEST_DATABASE_URL to run the PostgreSQL tests");
+        return;
+    }
+    let app = spawn().await;
+    let home = tempfile::tempdir().unwrap();
+    let one = Serve::start(&app.database_url, home.path());
+    let two = Serve::start(&app.database_url, home.path());
+    let t = app.tenant("Shared", Tier::Pro).await;
+    let (api, ingest) = (40u32, 10u32);
+    app.admin
+        .set_tenant_limits(
+            "shared",
+            &switchboard::domain::usage::RateOverrides {
+                api_per_minute: Some(api),
+                ingest_per_minute: Some(ingest),
+            },
+        )
+        .await
+        .unwrap();
+    let key = Arc::new(app.ingest_key("shared").await);
+    let (_, member) = app
+        .member(&t, "m@shared.test", switchboard::domain::Role::Viewer)
+        .await;
+    let token = member.token().unwrap().to_string();
+
+    early_in_a_minute().await;
+    let mut calls = Vec::new();
+    for i in 0..100 {
+        let client = Client::new([&one.url, &two.url][i % 2])
+            .unwrap()
+            .with_token(token.clone());
+        calls.push(tokio::spawn(async move { client.tenant("shared").await }));
+    }
+    let mut posts = Vec::new();
+    for i in 0..30 {
+        let client = Client::new([&one.url, &two.url][i % 2]).unwrap();
+        let key = Arc::clone(&key);
+        posts.push(tokio::spawn(async move {
+            client
+                .ingest_lead(&key, &lead(&format!("Shared {i}")), None)
+                .await
+        }));
+    }
+    let mut admitted = 0u32;
+    for c in calls {
+        match c.await.unwrap() {
+            Ok(_) => admitted += 1,
+            Err(e) => assert_eq!(e.status(), Some(429), "{e:?}"),
+        }
+    }
+    let mut accepted = 0u32;
+    for p in posts {
+        match p.await.unwrap() {
+            Ok(_) => accepted += 1,
+            Err(e) => assert_eq!(e.status(), Some(429), "{e:?}"),
+        }
+    }
+    // Never more than the limit; at most one unspent lease per process
+    // short of it.
+    let lease = |limit: u32| (limit / 20).clamp(1, 100);
+    assert!(admitted <= api, "{admitted} calls admitted over {api}");
+    assert!(admitted >= api - 2 * lease(api), "{admitted} of {api}");
+    assert!(
+        accepted <= ingest,
+        "{accepted} leads accepted over {ingest}"
+    );
+    assert!(
+        accepted >= ingest - 2 * lease(ingest),
+        "{accepted} of {ingest}"
+    );
+    eprintln!("two processes: {admitted}/{api} calls, {accepted}/{ingest} leads admitted");
 }

@@ -482,6 +482,7 @@ fn overview_row(n: u128, name: &str, tier: Tier, leads: u32, sla: Option<f64>) -
         sla_met_percent: sla,
         overdue_now: 0,
         awaiting_approval: 0,
+        usage_today: Default::default(),
     }
 }
 

@@ -31,26 +31,34 @@ pub enum OverviewColumn {
     #[default]
     Overdue,
     Awaiting,
+    /// Signed-in API calls today (UTC).
+    Calls,
+    /// Model tokens today (UTC).
+    Tokens,
 }
 
 impl OverviewColumn {
-    pub const ALL: [OverviewColumn; 6] = [
+    pub const ALL: [OverviewColumn; 8] = [
         OverviewColumn::Name,
         OverviewColumn::Tier,
         OverviewColumn::Usage,
         OverviewColumn::SlaMet,
         OverviewColumn::Overdue,
         OverviewColumn::Awaiting,
+        OverviewColumn::Calls,
+        OverviewColumn::Tokens,
     ];
 
     pub fn title(self) -> &'static str {
         match self {
             OverviewColumn::Name => "Tenant",
             OverviewColumn::Tier => "Tier",
-            OverviewColumn::Usage => "Leads/limit",
+            OverviewColumn::Usage => "Leads",
             OverviewColumn::SlaMet => "SLA met",
             OverviewColumn::Overdue => "Overdue",
             OverviewColumn::Awaiting => "Awaiting",
+            OverviewColumn::Calls => "Calls",
+            OverviewColumn::Tokens => "Tokens",
         }
     }
 
@@ -72,6 +80,8 @@ impl OverviewColumn {
                 .total_cmp(&b.sla_met_percent.unwrap_or(-1.0)),
             OverviewColumn::Overdue => a.overdue_now.cmp(&b.overdue_now),
             OverviewColumn::Awaiting => a.awaiting_approval.cmp(&b.awaiting_approval),
+            OverviewColumn::Calls => a.usage_today.api_calls.cmp(&b.usage_today.api_calls),
+            OverviewColumn::Tokens => a.usage_today.tokens().cmp(&b.usage_today.tokens()),
         };
         by.then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
     }

@@ -10,7 +10,17 @@ use ratatui::widgets::{Cell, Paragraph, Row, Widget};
 use super::{usage_share, OverviewColumn, OverviewView};
 use crate::console::component::Shared;
 use crate::console::panes::{frame, load_state_in, selectable_table};
+use crate::console::theme::Theme;
 use crate::domain::TenantOverview;
+
+/// Today's counts in a narrow column: "987", "12k", "3.4M".
+fn short_count(n: u64) -> String {
+    match n {
+        0..=9_999 => n.to_string(),
+        10_000..=999_999 => format!("{}k", n / 1_000),
+        _ => format!("{:.1}M", n as f64 / 1_000_000.0),
+    }
+}
 
 fn leads(t: &TenantOverview) -> String {
     match t.lead_limit {
@@ -34,8 +44,14 @@ pub(super) fn render(v: &OverviewView, app: &Shared<'_>, area: Rect, buf: &mut B
         Paragraph::new("No client tenants yet.").render(inner, buf);
         return;
     }
+    // Under 90 columns the tier makes room for the name (unless it is
+    // what the table is sorted by).
+    let columns: Vec<OverviewColumn> = OverviewColumn::ALL
+        .into_iter()
+        .filter(|c| *c != OverviewColumn::Tier || inner.width >= 90 || v.sort == *c)
+        .collect();
     let arrow = if v.descending { "▼" } else { "▲" };
-    let header = Row::new(OverviewColumn::ALL.map(|c| {
+    let header = Row::new(columns.iter().map(|&c| {
         if c == v.sort {
             format!("{}{arrow}", c.title())
         } else {
@@ -43,62 +59,54 @@ pub(super) fn render(v: &OverviewView, app: &Shared<'_>, area: Rect, buf: &mut B
         }
     }))
     .style(theme.table_header);
-    let body = rows.iter().map(|t| {
-        let name = if t.suspended {
-            Cell::from(Span::styled(
-                format!("{} (suspended)", t.name),
-                theme.suspended,
-            ))
-        } else {
-            Cell::from(t.name.clone())
-        };
-        let share = usage_share(t);
-        let usage_style = if share >= 1.0 {
-            theme.error
-        } else if share >= 0.8 {
-            theme.warning
-        } else {
-            Style::default()
-        };
-        let sla = t
-            .sla_met_percent
-            .map_or("—".to_string(), |p| format!("{p:.0}%"));
-        let overdue_style = if t.overdue_now > 0 {
-            theme.error
-        } else {
-            theme.dim
-        };
-        let awaiting_style = if t.awaiting_approval > 0 {
-            theme.warning
-        } else {
-            theme.dim
-        };
-        Row::new(vec![
-            name,
-            Cell::from(t.tier.as_str()),
-            Cell::from(Span::styled(leads(t), usage_style)),
-            Cell::from(sla),
-            Cell::from(Span::styled(t.overdue_now.to_string(), overdue_style)),
-            Cell::from(Span::styled(
-                t.awaiting_approval.to_string(),
-                awaiting_style,
-            )),
-        ])
+    let body = rows
+        .iter()
+        .map(|t| Row::new(columns.iter().map(|&c| cell(c, t, theme))));
+    let widths = columns.iter().map(|c| match c {
+        OverviewColumn::Name => Constraint::Min(14),
+        OverviewColumn::Tier => Constraint::Length(10),
+        OverviewColumn::Usage => Constraint::Length(10),
+        OverviewColumn::SlaMet | OverviewColumn::Overdue => Constraint::Length(8),
+        OverviewColumn::Awaiting => Constraint::Length(9),
+        OverviewColumn::Calls => Constraint::Length(6),
+        OverviewColumn::Tokens => Constraint::Length(7),
     });
-    selectable_table(
-        theme,
-        body,
-        [
-            Constraint::Min(14),
-            Constraint::Length(11),
-            Constraint::Length(12),
-            Constraint::Length(8),
-            Constraint::Length(8),
-            Constraint::Length(9),
-        ],
-        header,
-        v.selected,
-        inner,
-        buf,
-    );
+    selectable_table(theme, body, widths, header, v.selected, inner, buf);
+}
+
+/// One tenant's cell in `column`, coloured by what it warns of.
+fn cell<'a>(column: OverviewColumn, t: &TenantOverview, theme: &Theme) -> Cell<'a> {
+    let counted = |n: u32, style: Style| {
+        Cell::from(Span::styled(
+            n.to_string(),
+            if n > 0 { style } else { theme.dim },
+        ))
+    };
+    match column {
+        OverviewColumn::Name if t.suspended => Cell::from(Span::styled(
+            format!("{} (suspended)", t.name),
+            theme.suspended,
+        )),
+        OverviewColumn::Name => Cell::from(t.name.clone()),
+        OverviewColumn::Tier => Cell::from(t.tier.as_str()),
+        OverviewColumn::Usage => {
+            let share = usage_share(t);
+            let style = if share >= 1.0 {
+                theme.error
+            } else if share >= 0.8 {
+                theme.warning
+            } else {
+                Style::default()
+            };
+            Cell::from(Span::styled(leads(t), style))
+        }
+        OverviewColumn::SlaMet => Cell::from(
+            t.sla_met_percent
+                .map_or("—".to_string(), |p| format!("{p:.0}%")),
+        ),
+        OverviewColumn::Overdue => counted(t.overdue_now, theme.error),
+        OverviewColumn::Awaiting => counted(t.awaiting_approval, theme.warning),
+        OverviewColumn::Calls => Cell::from(short_count(t.usage_today.api_calls)),
+        OverviewColumn::Tokens => Cell::from(short_count(t.usage_today.tokens())),
+    }
 }

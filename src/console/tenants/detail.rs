@@ -11,6 +11,7 @@ use crate::console::effect::{Effect, Request};
 use crate::console::keymap::Context;
 use crate::console::state::{Confirmable, FormPurpose, Load, Slot};
 use crate::console::widgets::toast::Toast;
+use crate::domain::usage::Usage;
 use crate::domain::{ApiKey, ApiKeyState, Invitation, Member, Workspace};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,14 +20,17 @@ pub enum DetailTab {
     Invitations,
     ApiKeys,
     Settings,
+    /// Rate limits, use per day and storage.
+    Usage,
 }
 
 impl DetailTab {
-    pub const ALL: [DetailTab; 4] = [
+    pub const ALL: [DetailTab; 5] = [
         DetailTab::Members,
         DetailTab::Invitations,
         DetailTab::ApiKeys,
         DetailTab::Settings,
+        DetailTab::Usage,
     ];
 
     pub fn title(self) -> &'static str {
@@ -35,6 +39,7 @@ impl DetailTab {
             DetailTab::Invitations => "Invitations",
             DetailTab::ApiKeys => "API keys",
             DetailTab::Settings => "Settings",
+            DetailTab::Usage => "Usage",
         }
     }
 
@@ -49,6 +54,7 @@ impl DetailTab {
             DetailTab::Invitations => Some(Context::Invitations),
             DetailTab::ApiKeys => Some(Context::ApiKeys),
             DetailTab::Settings => Some(Context::TenantSettings),
+            DetailTab::Usage => Some(Context::TenantUsage),
         }
     }
 }
@@ -65,6 +71,8 @@ pub struct Detail {
     pub keys: Load<Vec<ApiKey>>,
     /// The workspaces a new key may be bound to.
     pub workspaces: Load<Vec<Workspace>>,
+    /// Loaded when the Usage tab opens.
+    pub usage: Load<Usage>,
     pub selected: usize,
 }
 
@@ -78,6 +86,7 @@ impl Detail {
             invitations: Load::Loading,
             keys: Load::Loading,
             workspaces: Load::Loading,
+            usage: Load::Idle,
             selected: 0,
         }
     }
@@ -87,7 +96,7 @@ impl Detail {
             DetailTab::Members => self.members.loaded().map_or(0, Vec::len),
             DetailTab::Invitations => self.invitations.loaded().map_or(0, Vec::len),
             DetailTab::ApiKeys => self.keys.loaded().map_or(0, Vec::len),
-            DetailTab::Settings => 0,
+            DetailTab::Settings | DetailTab::Usage => 0,
         }
     }
 
@@ -97,6 +106,7 @@ impl Detail {
             DetailTab::Invitations => self.invitations.is_failed(),
             DetailTab::ApiKeys => self.keys.is_failed(),
             DetailTab::Settings => false,
+            DetailTab::Usage => self.usage.is_failed(),
         }
     }
 
@@ -181,7 +191,7 @@ impl Detail {
                         },
                     )
                 }),
-            DetailTab::Settings => None,
+            DetailTab::Settings | DetailTab::Usage => None,
         }
     }
 }
@@ -225,15 +235,15 @@ pub(super) fn update(view: &mut TenantsView, action: Action, cx: &mut Cx<'_>) ->
     }
     let rows = d.rows();
     let purpose = match action {
-        Action::NextTab => {
-            d.tab = DetailTab::ALL[(d.tab.index() + 1) % DetailTab::ALL.len()];
+        Action::NextTab | Action::PrevTab => {
+            let n = DetailTab::ALL.len();
+            let step = if action == Action::NextTab { 1 } else { n - 1 };
+            d.tab = DetailTab::ALL[(d.tab.index() + step) % n];
             d.selected = 0;
-            None
-        }
-        Action::PrevTab => {
-            d.tab =
-                DetailTab::ALL[(d.tab.index() + DetailTab::ALL.len() - 1) % DetailTab::ALL.len()];
-            d.selected = 0;
+            // Usage is measured when looked at, not with the rest.
+            if d.tab == DetailTab::Usage && d.usage.loaded().is_none() {
+                return super::usage::load(d, cx);
+            }
             None
         }
         Action::Up => {
@@ -250,7 +260,9 @@ pub(super) fn update(view: &mut TenantsView, action: Action, cx: &mut Cx<'_>) ->
             cx.requests.forget(Slot::Detail);
             None
         }
+        Action::Retry if d.tab == DetailTab::Usage => return super::usage::load(d, cx),
         Action::Retry => return load(&mut view.detail, tenant, cx),
+        Action::SetLimits if d.tab == DetailTab::Usage => super::usage::limits_purpose(tenant, cx),
         Action::Edit => Some(FormPurpose::EditTenant(tenant)),
         Action::Invite if d.tab == DetailTab::Members => Some(FormPurpose::Invite(tenant)),
         Action::AddMember if d.tab == DetailTab::Members => Some(FormPurpose::AddMember(tenant)),

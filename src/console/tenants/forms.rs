@@ -27,6 +27,7 @@ pub(crate) fn is_tenant_form(purpose: &FormPurpose) -> bool {
             | FormPurpose::EditTenant(_)
             | FormPurpose::DeleteTenant(_)
             | FormPurpose::TenantSecret(_)
+            | FormPurpose::TenantLimits(_)
             | FormPurpose::Invite(_)
             | FormPurpose::AddMember(_)
             | FormPurpose::ChangeRole { .. }
@@ -169,6 +170,13 @@ pub(crate) fn form_fields(
                     Field::secret("value", "Value"),
                 ],
             )
+        }
+        FormPurpose::TenantLimits(id) => {
+            let t = session.tenant(*id)?;
+            let usage = detail
+                .filter(|d| d.tenant == *id)
+                .and_then(|d| d.usage.loaded());
+            super::usage::limits_fields(t, usage)
         }
         FormPurpose::Invite(_) => (
             "Invite a member".to_string(),
@@ -461,6 +469,29 @@ pub(crate) fn submit(
                 },
                 ok,
                 format!("Could not save the secret {name}"),
+                Some(t.id),
+            )
+        }
+        FormPurpose::TenantLimits(id) => {
+            let Some(t) = cx.session.tenant(*id).cloned() else {
+                return (Vec::new(), false);
+            };
+            let limits = match super::usage::read_limits(f) {
+                Ok(limits) => limits,
+                Err((field, why)) => {
+                    // Caught here: the draft stays, nothing is sent.
+                    open.form.clear_errors();
+                    open.form.set_error(field, why, cx.theme);
+                    return (Vec::new(), true);
+                }
+            };
+            (
+                Request::TenantUsage(super::usage::UsageRequest::SetLimits {
+                    tenant: t.id.to_string(),
+                    limits,
+                }),
+                format!("Saved the rate limits of {}", t.name),
+                format!("Could not save the rate limits of {}", t.name),
                 Some(t.id),
             )
         }

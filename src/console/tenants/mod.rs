@@ -8,6 +8,7 @@ mod forms;
 mod hours;
 mod pane;
 mod replies;
+mod usage;
 
 use crossterm::event::{KeyCode, KeyModifiers};
 use ratatui::buffer::Buffer;
@@ -18,6 +19,8 @@ pub use checklist::{Checklist, Source};
 pub use detail::{Detail, DetailTab};
 pub(crate) use forms::{form_fields, is_tenant_form, submit, SAMPLES};
 pub(crate) use replies::answers;
+pub(crate) use usage::execute as usage_execute;
+pub use usage::{UsageRequest, UsageResponse};
 
 use super::action::Action;
 use super::component::{Component, Cx, Shared};

@@ -260,6 +260,7 @@ fn render_detail(app: &Shared<'_>, d: &Detail, area: Rect, buf: &mut Buffer) {
             StatefulWidget::render(table, body, buf, &mut state);
         }
         DetailTab::Settings => render_settings(app, t, body, buf),
+        DetailTab::Usage => super::usage::render(d, t, app, body, buf),
     }
 }
 

@@ -29,6 +29,7 @@ pub(crate) fn answers(response: &Response) -> bool {
             | Response::KeyRevoked(_)
             | Response::KeyRotated(_)
             | Response::InvitationRevoked(_)
+            | Response::TenantUsage(_)
     )
 }
 
@@ -46,6 +47,7 @@ pub(super) fn apply(
         .as_mut()
         .filter(|d| Some(d.tenant) == flight.tenant);
     match response {
+        Response::TenantUsage(r) => return super::usage::apply(detail, id, flight, r, cx),
         Response::TenantCreated(Ok(t)) => {
             cx.finish_form(id);
             cx.session.push_tenant(t.clone());

@@ -479,6 +479,11 @@ impl Turn {
                 snippets: lane.snippets.iter().map(SnippetRef::from).collect(),
             }
         });
+        if let Some(s) = &stats {
+            self.state
+                .usage
+                .generation(self.tenant, s.prompt_tokens, s.completion_tokens);
+        }
         let row = PlaygroundMessageRow::Reply(PlaygroundReplyRow {
             lane: lane.index,
             content,

@@ -27,6 +27,7 @@ mod purge;
 mod queue;
 mod sla;
 mod tenants;
+mod usage;
 mod webhooks;
 mod workflows;
 mod workspaces;

@@ -323,6 +323,7 @@ impl AnalyticsStore for SqliteStore {
                     sla_met_percent: met_percent(met, missed),
                     overdue_now: r.try_get::<i64, _>("overdue").map_err(err)? as u32,
                     awaiting_approval: r.try_get::<i64, _>("awaiting").map_err(err)? as u32,
+                    usage_today: Default::default(),
                 })
             })
             .collect()

@@ -43,6 +43,14 @@ impl Fixture {
                 s
             }
             Route::Reactivate => status(client.reactivate_tenant(t).await, ok),
+            Route::SetLimits => {
+                // Limits no walk reaches: alpha must keep answering.
+                let limits = switchboard::domain::usage::RateOverrides {
+                    api_per_minute: Some(1_000_000),
+                    ingest_per_minute: Some(1_000_000),
+                };
+                status(client.set_tenant_limits(t, &limits).await, ok)
+            }
             Route::DeleteTenant => {
                 // Alpha must live on: the caller deletes a tenant of its
                 // own, where it is what it is in alpha.
