@@ -94,7 +94,7 @@ async fn tmux_the_overdue_queue_of_two_tenants_assigned_in_one_go() {
     // Several tenants: `o` is every tenant's overdue queue, and says how to
     // narrow it.
     tmux.keys(&["o"]);
-    tmux.wait_for("Overdue queue of all 2 tenants");
+    tmux.wait_for("Overdue queue across your 2 tenants");
     let screen = tmux.wait_for(") · all tenants · overdue queue");
     assert!(screen.contains("T this tenant"), "{screen}");
     let listed = rows(&screen, &tenants);

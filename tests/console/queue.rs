@@ -515,7 +515,7 @@ fn o_opens_the_overdue_queue_of_every_tenant_for_a_user_with_several() {
     let told: Vec<&str> = app.toasts.iter().map(|t| t.text.as_str()).collect();
     assert!(
         told.contains(
-            &"Overdue queue of all 2 tenants; T for Open Arms only, :leads all tenant SLUG for another"
+            &"Overdue queue across your 2 tenants; T for Open Arms only, :leads all tenant SLUG for another"
         ),
         "{told:?}"
     );

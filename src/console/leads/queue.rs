@@ -34,7 +34,7 @@ impl LeadsView {
                 .current()
                 .map_or_else(|| "the current tenant".to_string(), |t| t.name.clone());
             cx.toast(Toast::info(format!(
-                "Overdue queue of all {tenants} tenants; {key} for {here} only, \
+                "Overdue queue across your {tenants} tenants; {key} for {here} only, \
                  :leads all tenant SLUG for another"
             )));
         }
