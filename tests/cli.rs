@@ -20,6 +20,8 @@ mod eval;
 mod exit_codes;
 #[path = "cli/knowledge.rs"]
 mod knowledge;
+#[path = "cli/queue.rs"]
+mod queue;
 #[path = "cli/tls.rs"]
 mod tls;
 

@@ -494,6 +494,16 @@ fn common() -> Vec<Default_> {
             "all tenants",
             true,
         ),
+        // The same binding (one override rebinds both), said the way it
+        // works in the all-tenants queue: back to the current tenant's list.
+        (
+            "all_tenants",
+            C::LeadQueue,
+            &["T"],
+            A::AllTenants,
+            "this tenant",
+            true,
+        ),
         (
             "mark",
             C::LeadList,

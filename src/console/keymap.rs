@@ -36,6 +36,8 @@ pub enum Context {
     CommandLine,
     FilterInput,
     LeadList,
+    /// The Leads list is the all-tenants queue.
+    LeadQueue,
     LeadDetail,
     Picker,
     AgentList,
@@ -107,6 +109,7 @@ impl Context {
             Context::CommandLine => "Command line",
             Context::FilterInput => "Filter",
             Context::LeadList => "Leads list",
+            Context::LeadQueue => "Leads list: the all-tenants queue",
             Context::LeadDetail => "Lead detail",
             Context::Picker => "Picker",
             Context::AgentList => "Agents list",

@@ -119,9 +119,8 @@ struct Live {
     tx: Tx,
     rx: mpsc::UnboundedReceiver<Inbox>,
     /// The current tenant's live events, or (the Leads pane on the
-    /// all-tenants queue) every tenant's: keyed by the current tenant and
-    /// whether it is every tenant's.
-    stream: Option<((Uuid, bool), tokio::task::JoinHandle<()>)>,
+    /// all-tenants queue) every tenant's.
+    stream: Option<(Following, tokio::task::JoinHandle<()>)>,
     /// Playground replies streaming in; aborting a task drops its stream,
     /// which the server takes as a cancel.
     replies: Replies,
@@ -326,32 +325,51 @@ fn receive(app: &mut App, msg: Inbox) -> Vec<Effect> {
     }
 }
 
+/// Which live events the console follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Following {
+    Tenant(Uuid),
+    /// Every tenant's, whichever is current: switching the current tenant
+    /// keeps this stream (reopening it would start from "now" and drop
+    /// what arrived in between).
+    AllTenants,
+}
+
 /// Keeps one event stream open: the current tenant's, or every tenant's
 /// while the Leads pane lists the all-tenants queue (it carries the current
 /// tenant's events too, so one connection is enough).
 fn follow_tenant(live: &mut Live, current: Option<Uuid>, all_tenants: bool) {
-    let want = current.map(|t| (t, all_tenants));
-    if live.stream.as_ref().map(|(k, _)| *k) == want {
+    let Some(tenant) = current else {
+        if let Some((_, task)) = live.stream.take() {
+            task.abort();
+        }
+        return;
+    };
+    let want = if all_tenants {
+        Following::AllTenants
+    } else {
+        Following::Tenant(tenant)
+    };
+    if live.stream.as_ref().map(|(k, _)| *k) == Some(want) {
         return;
     }
     if let Some((_, task)) = live.stream.take() {
         task.abort();
     }
-    if let Some((tenant, all)) = want {
-        let task = tokio::spawn(stream_events(
-            live.client.clone(),
-            tenant,
-            all,
-            live.tx.clone(),
-        ));
-        live.stream = Some(((tenant, all), task));
-    }
+    let task = tokio::spawn(stream_events(
+        live.client.clone(),
+        tenant,
+        all_tenants,
+        live.tx.clone(),
+    ));
+    live.stream = Some((want, task));
 }
 
 /// Forwards live events into the loop until aborted: `tenant`'s, or with
 /// `all` every tenant's, each routed as its own tenant's. When the stream
 /// ends or fails it reconnects after a growing pause, resuming after the
-/// last event seen so none is lost or repeated.
+/// last event seen so none is lost or repeated. (Event ids are one order
+/// across tenants, so one id resumes every tenant's stream.)
 async fn stream_events(client: Client, tenant: Uuid, all: bool, tx: Tx) {
     let mut last_id = None;
     let mut backoff = std::time::Duration::from_secs(1);
@@ -369,6 +387,7 @@ async fn stream_events(client: Client, tenant: Uuid, all: bool, tx: Tx) {
                 let _ = tx.send(Inbox::Action(Action::SessionEnded));
                 return;
             }
+            tracing::debug!(error = %e, all, "live events: could not connect; retrying");
         }
         if let Ok(mut events) = opened {
             while let Some(Ok(ev)) = events.next().await {
@@ -382,6 +401,7 @@ async fn stream_events(client: Client, tenant: Uuid, all: bool, tx: Tx) {
                     return; // the loop ended
                 }
             }
+            tracing::debug!(?last_id, all, "live events: stream ended; resuming");
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(max);
@@ -547,3 +567,7 @@ fn draw(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
     app.dirty = false;
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "runtime_stream_tests.rs"]
+mod stream_tests;

@@ -136,6 +136,15 @@ pub(super) fn leads_loaded(items: Vec<Lead>, next: Option<&str>) -> App {
     app
 }
 
+/// Like [`leads_loaded`], for a member of Open Arms alone.
+pub(super) fn one_tenant_leads_loaded(items: Vec<Lead>) -> App {
+    let open_arms = three_tenants().remove(0);
+    let mut app = loaded_with(false, vec![open_arms]);
+    let id = open_leads(&mut app);
+    app.on_response(id, page(items, None));
+    app
+}
+
 fn list_queries(fx: &[Effect]) -> Vec<switchboard::domain::LeadQuery> {
     requests(fx)
         .into_iter()
@@ -198,10 +207,19 @@ fn sla_column_is_styled_by_state() {
     assert_eq!(fg_of("1h 0m"), ratatui::style::Color::Yellow);
 }
 
+/// A user with one tenant: `o` is that tenant's overdue queue (with
+/// several, it is every tenant's: tests/console/queue.rs).
 #[test]
 fn snapshot_leads_overdue_queue() {
-    let mut app = leads_loaded(mixed_leads(), None);
+    let mut app = one_tenant_leads_loaded(mixed_leads());
     let fx = press(&mut app, &[key('o')]);
+    assert!(!app.leads.all_tenants());
+    assert!(
+        !requests(&fx)
+            .iter()
+            .any(|(_, r)| matches!(r, Request::ListQueue { .. })),
+        "{fx:?}"
+    );
     let qs = list_queries(&fx);
     assert_eq!(qs.len(), 1);
     assert_eq!(qs[0].sla.as_deref(), Some("overdue"));
@@ -481,7 +499,7 @@ fn a_new_lead_above_the_selection_keeps_the_selection_on_its_lead() {
 
 #[test]
 fn live_leads_outside_the_filter_are_not_inserted() {
-    let mut app = leads_loaded(mixed_leads(), None);
+    let mut app = one_tenant_leads_loaded(mixed_leads());
     let fx = press(&mut app, &[key('o')]);
     let id = id_of(&fx, |r| matches!(r, Request::ListLeads { .. }));
     app.on_response(id, page(vec![mixed_leads().remove(0)], None));

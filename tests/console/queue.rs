@@ -477,3 +477,127 @@ fn snapshot_a_queue_lead_open_names_its_tenant() {
     assert!(screen.contains("Marta Ruiz · Inbox · Beta Co"), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+/// A member of Open Arms and Beta Co (not a platform admin), on the Leads
+/// pane of Open Arms.
+fn two_tenant_member() -> App {
+    let mut two = tenants();
+    two.retain(|t| t.id == Uuid::from_u128(OPEN_ARMS) || t.id == Uuid::from_u128(BETA_CO));
+    let mut app = loaded_with(false, two);
+    app.now = now();
+    let fx = press(&mut app, &[key('2')]);
+    let id = id_of(&fx, |r| matches!(r, Request::ListLeads { .. }));
+    app.on_response(
+        id,
+        Response::Leads(Ok(Page {
+            items: vec![],
+            next_cursor: None,
+        })),
+    );
+    app
+}
+
+/// Issue 15: a user with more than one tenant opens the overdue queue of
+/// every tenant with `o`, is told how to narrow it to one, and `o` again is
+/// the current tenant's list of every lead.
+#[test]
+fn o_opens_the_overdue_queue_of_every_tenant_for_a_user_with_several() {
+    let mut app = two_tenant_member();
+    let fx = press(&mut app, &[key('o')]);
+    let reqs = requests(&fx);
+    assert!(
+        matches!(&reqs[..], [(_, Request::ListQueue { query, tenants })]
+            if query.sla.as_deref() == Some("overdue") && tenants.is_empty()),
+        "one cross-tenant read, nothing per tenant: {reqs:?}"
+    );
+    assert!(app.leads.all_tenants());
+    assert_eq!(current(&app), Some(Uuid::from_u128(OPEN_ARMS)));
+    let told: Vec<&str> = app.toasts.iter().map(|t| t.text.as_str()).collect();
+    assert!(
+        told.contains(
+            &"Overdue queue across your 2 tenants; T for Open Arms only, :leads all tenant SLUG for another"
+        ),
+        "{told:?}"
+    );
+    let id = id_of(&fx, |r| matches!(r, Request::ListQueue { .. }));
+    app.on_response(id, queue_page(queue_leads(), None));
+    app.toasts.clear();
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Leads (3) · all tenants · overdue queue"),
+        "{screen}"
+    );
+    // The footer says how to narrow it to the current tenant.
+    assert!(screen.contains("T this tenant"), "{screen}");
+    insta::assert_snapshot!(screen);
+
+    // `o` again: every lead of the current tenant, as before the queue.
+    let fx = press(&mut app, &[key('o')]);
+    let reqs = requests(&fx);
+    assert!(
+        matches!(&reqs[..], [(_, Request::ListLeads { tenant, query })]
+            if *tenant == Uuid::from_u128(OPEN_ARMS).to_string() && query.sla.is_none()),
+        "{reqs:?}"
+    );
+    assert!(!app.leads.all_tenants());
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("T all tenants"), "{screen}");
+}
+
+#[test]
+fn t_narrows_the_overdue_queue_o_opened_to_the_current_tenant_and_o_then_keeps_it() {
+    let mut app = two_tenant_member();
+    press(&mut app, &[key('o')]);
+    let fx = press(&mut app, &[key('T')]);
+    assert!(
+        matches!(&requests(&fx)[..], [(_, Request::ListLeads { tenant, query })]
+            if *tenant == Uuid::from_u128(OPEN_ARMS).to_string()
+                && query.sla.as_deref() == Some("overdue")),
+        "{fx:?}"
+    );
+    assert!(!app.leads.all_tenants());
+    // Narrowed by hand, leaving the overdue queue stays on this tenant.
+    let fx = press(&mut app, &[key('o')]);
+    assert!(
+        matches!(&requests(&fx)[..], [(_, Request::ListLeads { query, .. })] if query.sla.is_none()),
+        "{fx:?}"
+    );
+    assert!(!app.leads.all_tenants());
+    // Esc out of a queue `o` widened is this tenant's list again too.
+    press(&mut app, &[key('o')]);
+    assert!(app.leads.all_tenants(), "narrowed once, `o` widens again");
+    let fx = press(&mut app, &[code(KeyCode::Esc)]);
+    assert!(
+        matches!(&requests(&fx)[..], [(_, Request::ListLeads { query, .. })] if query.sla.is_none()),
+        "{fx:?}"
+    );
+    assert!(!app.leads.all_tenants());
+}
+
+/// A user with one client tenant (a platform admin's own platform tenant
+/// does not count) keeps that tenant's overdue queue.
+#[test]
+fn o_stays_on_the_tenant_for_a_user_with_one_client_tenant() {
+    let mut one = tenants();
+    one.retain(|t| t.is_platform || t.id == Uuid::from_u128(OPEN_ARMS));
+    let mut app = loaded_with(true, one);
+    app.now = now();
+    let fx = press(&mut app, &[key('2')]);
+    let id = id_of(&fx, |r| matches!(r, Request::ListLeads { .. }));
+    app.on_response(
+        id,
+        Response::Leads(Ok(Page {
+            items: vec![],
+            next_cursor: None,
+        })),
+    );
+    let fx = press(&mut app, &[key('o')]);
+    assert!(
+        matches!(&requests(&fx)[..], [(_, Request::ListLeads { tenant, query })]
+            if *tenant == Uuid::from_u128(OPEN_ARMS).to_string()
+                && query.sla.as_deref() == Some("overdue")),
+        "{fx:?}"
+    );
+    assert!(!app.leads.all_tenants());
+    assert!(app.toasts.iter().all(|t| !t.text.contains("Overdue queue")));
+}

@@ -201,16 +201,10 @@ impl LeadsView {
                 self.editing = true;
                 self.draft = self.filter.q.clone();
             }
-            Action::OverdueQueue => {
-                let scope = if self.filter.scope == LeadScope::Overdue {
-                    LeadScope::All
-                } else {
-                    LeadScope::Overdue
-                };
-                return self.set_scope(scope, cx);
-            }
+            Action::OverdueQueue => return self.toggle_overdue(cx),
             Action::AllTenants => {
                 self.all_tenants = !self.all_tenants;
+                self.widened_by_overdue = false;
                 self.only_tenants.clear();
                 let scope = self.filter.scope.clone();
                 return self.set_scope(scope, cx);
@@ -218,6 +212,10 @@ impl LeadsView {
             Action::Back if !self.filter.is_empty() || !self.only_tenants.is_empty() => {
                 self.filter = LeadFilter::default();
                 self.only_tenants.clear();
+                // Backing out of a queue `o` widened is the tenant's list again.
+                if std::mem::take(&mut self.widened_by_overdue) {
+                    self.all_tenants = false;
+                }
                 return self.set_scope(LeadScope::All, cx);
             }
             Action::Retry => return self.load(cx),
@@ -356,6 +354,7 @@ impl LeadsView {
         let (_, mut out) = self.ensure_tenant(cx);
         self.detail = None;
         self.all_tenants = all_tenants;
+        self.widened_by_overdue = false;
         self.only_tenants = only;
         // `:leads` alone lists everything: it clears the text as well as the scope.
         if word.is_empty() {

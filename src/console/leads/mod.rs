@@ -286,6 +286,10 @@ pub struct LeadsView {
     /// The queue narrowed to these tenants (slugs), `:leads all tenant A,B`;
     /// empty: every tenant.
     only_tenants: Vec<String>,
+    /// `o` widened the current tenant's list to the all-tenants queue (a
+    /// user with several tenants), so leaving the overdue queue narrows it
+    /// back.
+    widened_by_overdue: bool,
     /// Tenant names as the queue's pages gave them, for the Tenant column.
     tenant_names: HashMap<Uuid, String>,
     /// The leads marked for a bulk action, and the last one marked (where
@@ -479,6 +483,11 @@ impl Component for LeadsView {
         } else {
             if self.status.is_failed() {
                 out.push(Context::LoadError);
+            }
+            // The all-tenants queue's own keys (how to narrow it) come
+            // before the list's.
+            if self.all_tenants {
+                out.push(Context::LeadQueue);
             }
             out.push(Context::LeadList);
         }
