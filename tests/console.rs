@@ -771,7 +771,8 @@ fn settings_tab_shows_masked_secrets() {
         workspaces: Ok(vec![]),
     };
     app.on_response(id, Response::TenantDetail(Box::new(data)));
-    press(&mut app, &[key('h')]);
+    // Back past Usage, the last tab.
+    press(&mut app, &[key('h'), key('h')]);
     let screen = render(&app, 80, 24);
     assert!(screen.contains("crm_token  set (••••1234)"), "{screen}");
     insta::assert_snapshot!(screen);

@@ -255,6 +255,12 @@ async fn a_reply_streams_token_by_token_and_is_stored_with_its_stats() {
     let listed = app.admin.playground_sessions("open-arms").await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].title, "Greeter");
+
+    // Each reply counts in the tenant's usage: a generation and its tokens.
+    let usage = app.admin.usage("open-arms").await.unwrap();
+    let today = usage.days.last().map(|d| d.counts).unwrap_or_default();
+    assert_eq!(today.generations, 2);
+    assert_eq!((today.prompt_tokens, today.completion_tokens), (84, 10));
 }
 
 #[tokio::test]

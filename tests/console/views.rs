@@ -495,6 +495,11 @@ fn overview_rows() -> Vec<TenantOverview> {
     let mut casa = overview_row(3, "Casa Verde", Tier::Starter, 100, None);
     casa.suspended = true;
     casa.awaiting_approval = 5;
+    open_arms.usage_today.api_calls = 14_200;
+    open_arms.usage_today.prompt_tokens = 900;
+    beta.usage_today.api_calls = 310;
+    beta.usage_today.prompt_tokens = 52_000;
+    beta.usage_today.completion_tokens = 8_000;
     vec![open_arms, beta, casa]
 }
 
@@ -537,6 +542,19 @@ fn the_sort_key_cycles_columns_and_the_other_flips_keeping_the_selection() {
     press(&mut app, &[key('S')]);
     assert_eq!(overview_names(&app), ["Beta Co", "Open Arms", "Casa Verde"]);
     assert!(render(&app, 80, 24).contains("Awaiting▲"));
+    // Today's API calls and tokens, busiest first.
+    press(&mut app, &[key('s')]);
+    assert_eq!(app.overview.sort(), OverviewColumn::Calls);
+    assert_eq!(overview_names(&app), ["Open Arms", "Beta Co", "Casa Verde"]);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Calls▼") && screen.contains("14k"),
+        "{screen}"
+    );
+    press(&mut app, &[key('s')]);
+    assert_eq!(app.overview.sort(), OverviewColumn::Tokens);
+    assert_eq!(overview_names(&app), ["Beta Co", "Open Arms", "Casa Verde"]);
+    assert!(render(&app, 80, 24).contains("60k"));
     // Name sorts A to Z; SLA met puts "no figure" last when descending.
     press(&mut app, &[key('s')]);
     assert_eq!(app.overview.sort(), OverviewColumn::Name);
