@@ -145,12 +145,32 @@ impl Field {
         }
     }
 
-    fn height(&self) -> u16 {
-        let body = match self.kind {
+    fn body_height(&self) -> u16 {
+        match self.kind {
             FieldKind::Multi(_) => self.rows,
             _ => 1,
+        }
+    }
+
+    /// The field's error: one line under the input when it fits there
+    /// (`false`), else wrapped under the whole row, label included (`true`;
+    /// at most three lines, the form's summary says it in full too).
+    fn error_lines(&self, label_w: u16, width: u16) -> (bool, Vec<String>) {
+        let Some(err) = &self.error else {
+            return (false, Vec::new());
         };
-        body + u16::from(self.error.is_some())
+        let line = format!("↑ {err}");
+        if text::width(&line) <= usize::from(width.saturating_sub(label_w)) {
+            return (false, vec![line]);
+        }
+        let mut lines = text::wrap(&line, usize::from(width.max(8)));
+        lines.truncate(3);
+        (true, lines)
+    }
+
+    /// Rows the field takes in a form `width` columns wide.
+    fn height(&self, label_w: u16, width: u16) -> u16 {
+        self.body_height() + self.error_lines(label_w, width).1.len() as u16
     }
 }
 
@@ -347,9 +367,20 @@ impl Form {
 
     /// Draws the form as a dialog centred in `area`.
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme, hint: Line<'_>) {
+        const WIDTH: u16 = 72;
         let footer_rows = u16::from(self.summary.is_some()) * 2 + 1;
-        let rows: u16 = self.fields.iter().map(Field::height).sum::<u16>() + footer_rows + 1;
-        let popup = super::centered(area, 72, rows.saturating_add(2));
+        // The width inside the borders, and the labels' column.
+        let inner_w = WIDTH.min(area.width).saturating_sub(2);
+        let label_w = self
+            .fields
+            .iter()
+            .map(|f| text::width(f.label) as u16 + 3)
+            .max()
+            .unwrap_or(0)
+            .min(inner_w / 2);
+        let height = |f: &Field| f.height(label_w, inner_w);
+        let rows: u16 = self.fields.iter().map(height).sum::<u16>() + footer_rows + 1;
+        let popup = super::centered(area, WIDTH, rows.saturating_add(2));
         Clear.render(popup, buf);
         let block = Block::default()
             .borders(Borders::ALL)
@@ -361,25 +392,13 @@ impl Form {
             return;
         }
 
-        let label_w = self
-            .fields
-            .iter()
-            .map(|f| text::width(f.label) as u16 + 3)
-            .max()
-            .unwrap_or(0)
-            .min(inner.width / 2);
         // The footer (summary + hint) takes what it needs first; fields
         // scroll so the focused one stays visible.
         let footer_h = footer_rows.min(inner.height);
         let fields_h = inner.height - footer_h;
         let focus = self.focus.min(self.fields.len().saturating_sub(1));
         let mut start = 0usize;
-        while start < focus
-            && self.fields[start..=focus]
-                .iter()
-                .map(Field::height)
-                .sum::<u16>()
-                > fields_h
+        while start < focus && self.fields[start..=focus].iter().map(height).sum::<u16>() > fields_h
         {
             start += 1;
         }
@@ -397,8 +416,7 @@ impl Form {
                 theme.field_label
             };
             let marker = if focused { "› " } else { "  " };
-            let body_h = f.height() - u16::from(f.error.is_some());
-            let body_h = body_h.min(bottom - y);
+            let body_h = f.body_height().min(bottom - y);
             let label_area = Rect::new(inner.x, y, label_w, 1);
             Paragraph::new(Line::from(vec![
                 Span::styled(marker, label_style),
@@ -449,12 +467,15 @@ impl Form {
                 }
             }
             y += body_h;
-            if let Some(err) = &f.error {
-                if y < bottom {
-                    let r = Rect::new(input.x, y, input.width, 1);
-                    Paragraph::new(Span::styled(format!("↑ {err}"), theme.error)).render(r, buf);
-                    y += 1;
+            let (whole_row, lines) = f.error_lines(label_w, inner.width);
+            let x = if whole_row { inner.x } else { input.x };
+            for line in lines {
+                if y >= bottom {
+                    break;
                 }
+                let r = Rect::new(x, y, inner.right().saturating_sub(x), 1);
+                Paragraph::new(Span::styled(line, theme.error)).render(r, buf);
+                y += 1;
             }
         }
 
