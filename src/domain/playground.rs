@@ -150,6 +150,14 @@ pub struct ReplyStats {
     /// message, when the agent may use knowledge), best first.
     #[serde(default)]
     pub snippets: Vec<SnippetRef>,
+    /// The session's temperature override the reply was generated with;
+    /// absent: the agent version's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    /// The session's reply-length override (tokens); absent: the version's
+    /// own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -349,6 +349,22 @@ async fn playground_overrides_reach_the_model_and_bad_ones_are_clear_422s() {
         (seen.temperature, seen.max_tokens),
         (own.temperature, own.max_tokens)
     );
+    // Each stored reply keeps the overrides it was generated with.
+    let transcript = app.admin.playground_session("open-arms", s).await.unwrap();
+    let kept: Vec<(Option<f32>, Option<u32>)> = transcript
+        .messages
+        .iter()
+        .filter_map(|m| m.stats.as_ref())
+        .map(|s| (s.temperature, s.max_tokens))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (Some(1.25), Some(64)),
+            (Some(0.0), Some(4096)),
+            (None, None)
+        ]
+    );
 
     for (temperature, max_tokens, fields) in [
         (Some(2.01), None, vec!["temperature"]),

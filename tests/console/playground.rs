@@ -62,6 +62,8 @@ pub(super) fn stats(version: u32) -> ReplyStats {
         tokens_per_second: 47.46,
         duration_ms: 870,
         snippets: Vec::new(),
+        temperature: None,
+        max_tokens: None,
     }
 }
 
@@ -255,6 +257,28 @@ fn snapshot_playground_finished_reply_with_stats() {
     press(&mut app, &[code(KeyCode::Esc)]);
     let fx = press(&mut app, &[key('y')]);
     assert_eq!(fx, vec![Effect::CopyToClipboard(ANSWER.into())]);
+}
+
+#[test]
+fn a_reply_says_which_session_overrides_it_was_generated_with() {
+    let s = session(false);
+    let (mut app, id) = streaming();
+    let mut reply = message(&s, 2, Some(0), ANSWER, Some(ReplyStatus::Complete));
+    if let Some(stats) = reply.stats.as_mut() {
+        stats.temperature = Some(0.2);
+        stats.max_tokens = Some(64);
+    }
+    feed(
+        &mut app,
+        id,
+        vec![PlaygroundEvent::Reply(reply), PlaygroundEvent::Done],
+    );
+    app.on_reply(id, ReplyMsg::Ended);
+    let screen = render(&app, 100, 24);
+    assert!(
+        screen.contains("47.5 tok/s · temp 0.20 · max 64 tokens"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -420,7 +420,7 @@ fn stats_lines(theme: &Theme, m: &PlaygroundMessage, width: usize) -> Vec<Line<'
 }
 
 pub fn stats_text(s: &ReplyStats) -> String {
-    format!(
+    let mut text = format!(
         "{} · v{} · {}+{} tokens · TTFT {} ms · {:.1} tok/s",
         s.model,
         s.prompt_version,
@@ -428,5 +428,14 @@ pub fn stats_text(s: &ReplyStats) -> String {
         s.completion_tokens,
         s.time_to_first_token_ms,
         s.tokens_per_second
-    )
+    );
+    // The session's overrides it was generated with, so two replies of one
+    // version read apart.
+    if let Some(t) = s.temperature {
+        text.push_str(&format!(" · temp {t:.2}"));
+    }
+    if let Some(n) = s.max_tokens {
+        text.push_str(&format!(" · max {n} tokens"));
+    }
+    text
 }

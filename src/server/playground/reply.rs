@@ -176,7 +176,12 @@ async fn start(
             .generate(req, run.cancel.clone())
             .await
             .map_err(|e| ApiError::model(e, platform_admin))?;
-        started.push(Started { lane, chunks, at });
+        started.push(Started {
+            lane,
+            chunks,
+            at,
+            overrides: ask.overrides,
+        });
     }
     Ok(started)
 }
@@ -368,6 +373,8 @@ struct Started {
     chunks: ChunkReceiver,
     /// When `generate` was called: time to first token counts from here.
     at: Instant,
+    /// The session's overrides it was generated with, kept with the reply.
+    overrides: ReplyOverrides,
 }
 
 impl Turn {
@@ -403,6 +410,7 @@ impl Turn {
             lane,
             mut chunks,
             at: started,
+            overrides,
         } = started;
         let mut content = String::new();
         let mut tokens = 0u32;
@@ -477,6 +485,8 @@ impl Turn {
                 },
                 duration_ms: elapsed.as_millis() as u64,
                 snippets: lane.snippets.iter().map(SnippetRef::from).collect(),
+                temperature: overrides.temperature,
+                max_tokens: overrides.max_tokens,
             }
         });
         if let Some(s) = &stats {

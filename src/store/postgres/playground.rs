@@ -22,7 +22,7 @@ const SESSION_COLUMNS: &str = "tenant_id, id, title, workspace_id, workspace_nam
 
 const MESSAGE_COLUMNS: &str = "session_id, id, seq, lane, role, content, status, error, \
      agent_id, model, prompt_version, prompt_tokens, completion_tokens, ttft_ms, \
-     tokens_per_second, duration_ms, lead_id, created_at, snippets";
+     tokens_per_second, duration_ms, lead_id, created_at, snippets, temperature, max_tokens";
 
 use crate::store::bad_value as bad;
 
@@ -96,6 +96,11 @@ fn message_from_row(row: &PgRow) -> StoreResult<PlaygroundMessage> {
                     None => Vec::new(),
                 }
             },
+            temperature: row.try_get("temperature").map_err(err)?,
+            max_tokens: row
+                .try_get::<Option<i32>, _>("max_tokens")
+                .map_err(err)?
+                .and_then(|n| u32::try_from(n).ok()),
         }),
         _ => None,
     };
@@ -285,7 +290,7 @@ impl PlaygroundStore for PgStore {
         let stored = sqlx::query(&format!(
             "INSERT INTO playground_messages (tenant_id, {MESSAGE_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                     $17, NULL, $18, $19) \
+                     $17, NULL, $18, $19, $20, $21) \
              RETURNING {MESSAGE_COLUMNS}"
         ))
         .bind(tenant_id)
@@ -312,6 +317,12 @@ impl PlaygroundStore for PgStore {
                 .map(|s| serde_json::to_value(&s.snippets))
                 .transpose()
                 .map_err(|e| StoreError::Other(e.into()))?,
+        )
+        .bind(stats.and_then(|s| s.temperature))
+        .bind(
+            stats
+                .and_then(|s| s.max_tokens)
+                .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
         )
         .fetch_one(&mut *tx)
         .await

@@ -22,7 +22,7 @@ const SESSION_COLUMNS: &str = "tenant_id, id, title, workspace_id, workspace_nam
 
 const MESSAGE_COLUMNS: &str = "session_id, id, seq, lane, role, content, status, error, \
      agent_id, model, prompt_version, prompt_tokens, completion_tokens, ttft_ms, \
-     tokens_per_second, duration_ms, lead_id, created_at, snippets";
+     tokens_per_second, duration_ms, lead_id, created_at, snippets, temperature, max_tokens";
 
 use crate::store::bad_value as bad;
 
@@ -97,6 +97,14 @@ fn message_from_row(row: &SqliteRow) -> StoreResult<PlaygroundMessage> {
                     None => Vec::new(),
                 }
             },
+            temperature: row
+                .try_get::<Option<f64>, _>("temperature")
+                .map_err(err)?
+                .map(|t| t as f32),
+            max_tokens: row
+                .try_get::<Option<i64>, _>("max_tokens")
+                .map_err(err)?
+                .and_then(|n| u32::try_from(n).ok()),
         }),
         _ => None,
     };
@@ -282,7 +290,7 @@ impl PlaygroundStore for SqliteStore {
         };
         sqlx::query(&format!(
             "INSERT INTO playground_messages (tenant_id, {MESSAGE_COLUMNS}) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)"
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)"
         ))
         .bind(tenant_id.to_string())
         .bind(session_id.to_string())
@@ -309,6 +317,8 @@ impl PlaygroundStore for SqliteStore {
                 .transpose()
                 .map_err(|e| StoreError::Other(e.into()))?,
         )
+        .bind(stats.and_then(|s| s.temperature).map(f64::from))
+        .bind(stats.and_then(|s| s.max_tokens).map(i64::from))
         .execute(&mut *tx)
         .await
         .map_err(|e| db_error(e, "store a playground message"))?;
