@@ -231,6 +231,101 @@ pub(crate) fn limits_audit(tenant_id: Uuid, overrides: &RateOverrides) -> super:
     }
 }
 
+/// How the two backends write the same statement: placeholders and the
+/// two-argument minimum and maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// Writes `sql` for this backend: `$n` stays for PostgreSQL and becomes
+    /// `?n` for SQLite; `LEAST`/`GREATEST` become SQLite's `min`/`max`.
+    fn write(self, sql: &str) -> String {
+        match self {
+            Dialect::Postgres => sql.to_string(),
+            Dialect::Sqlite => sql
+                .replace('$', "?")
+                .replace("LEAST(", "min(")
+                .replace("GREATEST(", "max("),
+        }
+    }
+}
+
+/// The column of [`RateOverrides`] that holds `kind`'s limit.
+fn override_column(kind: RateKind) -> &'static str {
+    match kind {
+        RateKind::Api => "api_per_minute",
+        RateKind::Ingest => "ingest_per_minute",
+    }
+}
+
+/// Drops the tenant's windows of `kind` before `$3` (tenant `$1`, kind `$2`).
+pub(crate) fn drop_old_windows_sql(d: Dialect) -> String {
+    d.write("DELETE FROM rate_windows WHERE tenant_id = $1 AND kind = $2 AND window_start < $3")
+}
+
+/// A [`RateClaim`] as one upsert (tenant `$1`, kind `$2`, window `$3`, want
+/// `$4`, tier default `$5`) returning `granted, limit_per_minute`. The
+/// upsert locks the window's row, so claims from every server take in turn;
+/// in SET every column reads the row as it was before the update.
+pub(crate) fn claim_sql(d: Dialect, kind: RateKind) -> String {
+    d.write(&format!(
+        "INSERT INTO rate_windows \
+           (tenant_id, kind, window_start, used, granted, limit_per_minute) \
+         SELECT $1, $2, $3, LEAST($4, l), LEAST($4, l), l FROM (SELECT coalesce( \
+           (SELECT {col} FROM rate_overrides WHERE tenant_id = $1), $5) AS l) lim WHERE true \
+         ON CONFLICT (tenant_id, kind, window_start) DO UPDATE SET \
+           granted = GREATEST(0, LEAST(rate_windows.used + $4, excluded.limit_per_minute) \
+                                 - rate_windows.used), \
+           used = GREATEST(rate_windows.used, \
+                           LEAST(rate_windows.used + $4, excluded.limit_per_minute)), \
+           limit_per_minute = excluded.limit_per_minute \
+         RETURNING granted, limit_per_minute",
+        col = override_column(kind)
+    ))
+}
+
+/// Replaces a tenant's overrides (tenant `$1`, API `$2`, ingest `$3`).
+pub(crate) fn set_overrides_sql(d: Dialect) -> String {
+    d.write(
+        "INSERT INTO rate_overrides (tenant_id, api_per_minute, ingest_per_minute) \
+         VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO UPDATE SET \
+           api_per_minute = excluded.api_per_minute, \
+           ingest_per_minute = excluded.ingest_per_minute",
+    )
+}
+
+/// Adds a [`UsageDelta`] (tenant `$1`, day `$2`, then the five counts) to
+/// the tenant's day, unless the tenant is being deleted.
+pub(crate) fn add_usage_sql(d: Dialect) -> String {
+    d.write(
+        "INSERT INTO tenant_usage (tenant_id, day, api_calls, ingests, generations, \
+           prompt_tokens, completion_tokens) \
+         SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS \
+           (SELECT 1 FROM tenants WHERE id = $1 AND deleting_at IS NULL) \
+         ON CONFLICT (tenant_id, day) DO UPDATE SET \
+           api_calls = tenant_usage.api_calls + excluded.api_calls, \
+           ingests = tenant_usage.ingests + excluded.ingests, \
+           generations = tenant_usage.generations + excluded.generations, \
+           prompt_tokens = tenant_usage.prompt_tokens + excluded.prompt_tokens, \
+           completion_tokens = tenant_usage.completion_tokens + excluded.completion_tokens",
+    )
+}
+
+/// The tenant's days `$2` to `$3` (tenant `$1`) as [`UsageRow`]s.
+pub(crate) fn usage_days_sql(d: Dialect) -> String {
+    let day = match d {
+        Dialect::Sqlite => "day",
+        Dialect::Postgres => "day::bigint AS day",
+    };
+    d.write(&format!(
+        "SELECT {day}, api_calls, ingests, generations, prompt_tokens, completion_tokens \
+         FROM tenant_usage WHERE tenant_id = $1 AND day BETWEEN $2 AND $3 ORDER BY day"
+    ))
+}
+
 /// Windows older than this many minutes are dropped by claims.
 pub const RATE_WINDOW_KEEP_MINUTES: i64 = 5;
 
@@ -245,6 +340,15 @@ mod tests {
         assert_eq!(leads.map(|s| (s.rows, s.bytes)), Some((5, 150)));
         assert_eq!(storage.len(), usage_families().len());
         assert!(storage.iter().any(|s| s.family == "audit" && s.rows == 0));
+    }
+
+    #[test]
+    fn one_statement_is_written_for_each_backend() {
+        let pg = claim_sql(Dialect::Postgres, RateKind::Ingest);
+        let lite = claim_sql(Dialect::Sqlite, RateKind::Ingest);
+        assert!(pg.contains("LEAST($4, l)") && pg.contains("ingest_per_minute"));
+        assert!(lite.contains("min(?4, l)") && lite.contains("max(0, min("));
+        assert!(!lite.contains('$') && !lite.contains("LEAST"));
     }
 
     #[test]

@@ -7,19 +7,14 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{db_error, write_audit, PgStore, Tx};
-use crate::domain::usage::{day_number, RateKind, RateOverrides, StorageUse, UsageDay};
+use crate::domain::usage::{day_number, RateOverrides, StorageUse, UsageDay};
 use crate::store::usage::{
-    by_family, count, limits_audit, overrides_of, UsageRow, RATE_WINDOW_KEEP_MINUTES,
-    USAGE_FAMILIES,
+    add_usage_sql, by_family, claim_sql, count, drop_old_windows_sql, limits_audit, overrides_of,
+    set_overrides_sql, usage_days_sql, Dialect, UsageRow, RATE_WINDOW_KEEP_MINUTES, USAGE_FAMILIES,
 };
-use crate::store::{Actor, RateClaim, RateGrant, StoreResult, UsageCounts, UsageDelta, UsageStore};
 
-fn override_column(kind: RateKind) -> &'static str {
-    match kind {
-        RateKind::Api => "api_per_minute",
-        RateKind::Ingest => "ingest_per_minute",
-    }
-}
+const SQL: Dialect = Dialect::Postgres;
+use crate::store::{Actor, RateClaim, RateGrant, StoreResult, UsageCounts, UsageDelta, UsageStore};
 
 async fn commit(tx: Tx, doing: &str) -> StoreResult<()> {
     tx.commit().await.map_err(|e| db_error(e, doing))
@@ -29,39 +24,22 @@ async fn commit(tx: Tx, doing: &str) -> StoreResult<()> {
 impl UsageStore for PgStore {
     async fn claim_rate(&self, claim: RateClaim) -> StoreResult<RateGrant> {
         let mut tx = self.tenant_tx(claim.tenant_id).await?;
-        sqlx::query(
-            "DELETE FROM rate_windows WHERE tenant_id = $1 AND kind = $2 AND window_start < $3",
-        )
-        .bind(claim.tenant_id)
-        .bind(claim.kind.as_str())
-        .bind(claim.window - RATE_WINDOW_KEEP_MINUTES)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "drop old rate windows"))?;
-        // The upsert locks the window's row: claims from every server take
-        // in turn, and in SET every column reads the row before the update.
-        let (granted, limit): (i32, i32) = sqlx::query_as(&format!(
-            "INSERT INTO rate_windows \
-               (tenant_id, kind, window_start, used, granted, limit_per_minute) \
-             SELECT $1, $2, $3, LEAST($4, l), LEAST($4, l), l FROM (SELECT coalesce( \
-               (SELECT {col} FROM rate_overrides WHERE tenant_id = $1), $5) AS l) lim \
-             ON CONFLICT (tenant_id, kind, window_start) DO UPDATE SET \
-               granted = GREATEST(0, LEAST(rate_windows.used + $4, excluded.limit_per_minute) \
-                                     - rate_windows.used), \
-               used = GREATEST(rate_windows.used, \
-                               LEAST(rate_windows.used + $4, excluded.limit_per_minute)), \
-               limit_per_minute = excluded.limit_per_minute \
-             RETURNING granted, limit_per_minute",
-            col = override_column(claim.kind)
-        ))
-        .bind(claim.tenant_id)
-        .bind(claim.kind.as_str())
-        .bind(claim.window)
-        .bind(i32::try_from(claim.want).unwrap_or(i32::MAX))
-        .bind(i32::try_from(claim.tier_default).unwrap_or(i32::MAX))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "claim from a tenant's rate window"))?;
+        sqlx::query(&drop_old_windows_sql(SQL))
+            .bind(claim.tenant_id)
+            .bind(claim.kind.as_str())
+            .bind(claim.window - RATE_WINDOW_KEEP_MINUTES)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "drop old rate windows"))?;
+        let (granted, limit): (i32, i32) = sqlx::query_as(&claim_sql(SQL, claim.kind))
+            .bind(claim.tenant_id)
+            .bind(claim.kind.as_str())
+            .bind(claim.window)
+            .bind(i32::try_from(claim.want).unwrap_or(i32::MAX))
+            .bind(i32::try_from(claim.tier_default).unwrap_or(i32::MAX))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "claim from a tenant's rate window"))?;
         commit(tx, "commit a rate claim").await?;
         Ok(RateGrant {
             granted: granted.max(0) as u32,
@@ -92,18 +70,13 @@ impl UsageStore for PgStore {
     ) -> StoreResult<()> {
         let limit = |v: Option<u32>| v.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
         let mut tx = self.tenant_tx(tenant_id).await?;
-        sqlx::query(
-            "INSERT INTO rate_overrides (tenant_id, api_per_minute, ingest_per_minute) \
-             VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO UPDATE SET \
-               api_per_minute = excluded.api_per_minute, \
-               ingest_per_minute = excluded.ingest_per_minute",
-        )
-        .bind(tenant_id)
-        .bind(limit(overrides.api_per_minute))
-        .bind(limit(overrides.ingest_per_minute))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "set a tenant's rate limits"))?;
+        sqlx::query(&set_overrides_sql(SQL))
+            .bind(tenant_id)
+            .bind(limit(overrides.api_per_minute))
+            .bind(limit(overrides.ingest_per_minute))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "set a tenant's rate limits"))?;
         write_audit(
             &mut tx,
             tenant_id,
@@ -125,28 +98,17 @@ impl UsageStore for PgStore {
             let c = &d.counts;
             super::set_tenant(&mut tx, d.tenant_id).await?;
             // A tenant being deleted counts nothing more.
-            sqlx::query(
-                "INSERT INTO tenant_usage (tenant_id, day, api_calls, ingests, generations, \
-                   prompt_tokens, completion_tokens) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS \
-                   (SELECT 1 FROM tenants WHERE id = $1 AND deleting_at IS NULL) \
-                 ON CONFLICT (tenant_id, day) DO UPDATE SET \
-                   api_calls = tenant_usage.api_calls + excluded.api_calls, \
-                   ingests = tenant_usage.ingests + excluded.ingests, \
-                   generations = tenant_usage.generations + excluded.generations, \
-                   prompt_tokens = tenant_usage.prompt_tokens + excluded.prompt_tokens, \
-                   completion_tokens = tenant_usage.completion_tokens + excluded.completion_tokens",
-            )
-            .bind(d.tenant_id)
-            .bind(i32::try_from(d.day).unwrap_or(i32::MAX))
-            .bind(count(c.api_calls))
-            .bind(count(c.ingests))
-            .bind(count(c.generations))
-            .bind(count(c.prompt_tokens))
-            .bind(count(c.completion_tokens))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| db_error(e, "count a tenant's usage"))?;
+            sqlx::query(&add_usage_sql(SQL))
+                .bind(d.tenant_id)
+                .bind(i32::try_from(d.day).unwrap_or(i32::MAX))
+                .bind(count(c.api_calls))
+                .bind(count(c.ingests))
+                .bind(count(c.generations))
+                .bind(count(c.prompt_tokens))
+                .bind(count(c.completion_tokens))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_error(e, "count a tenant's usage"))?;
         }
         commit(tx, "commit the tenants' usage").await
     }
@@ -158,17 +120,13 @@ impl UsageStore for PgStore {
         to: NaiveDate,
     ) -> StoreResult<Vec<UsageDay>> {
         let mut tx = self.tenant_tx(tenant_id).await?;
-        let rows: Vec<UsageRow> = sqlx::query_as(
-            "SELECT day::bigint AS day, api_calls, ingests, generations, prompt_tokens, \
-               completion_tokens \
-             FROM tenant_usage WHERE tenant_id = $1 AND day BETWEEN $2 AND $3 ORDER BY day",
-        )
-        .bind(tenant_id)
-        .bind(i32::try_from(day_number(from)).unwrap_or(i32::MIN))
-        .bind(i32::try_from(day_number(to)).unwrap_or(i32::MAX))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "read a tenant's usage"))?;
+        let rows: Vec<UsageRow> = sqlx::query_as(&usage_days_sql(SQL))
+            .bind(tenant_id)
+            .bind(i32::try_from(day_number(from)).unwrap_or(i32::MIN))
+            .bind(i32::try_from(day_number(to)).unwrap_or(i32::MAX))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "read a tenant's usage"))?;
         commit(tx, "read a tenant's usage").await?;
         Ok(rows.into_iter().map(UsageDay::from).collect())
     }

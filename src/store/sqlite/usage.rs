@@ -5,57 +5,36 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{db_error, parse_uuid, write_audit, SqliteStore};
-use crate::domain::usage::{day_number, RateKind, RateOverrides, StorageUse, UsageDay};
+use crate::domain::usage::{day_number, RateOverrides, StorageUse, UsageDay};
 use crate::store::usage::{
-    by_family, count, limits_audit, overrides_of, UsageRow, RATE_WINDOW_KEEP_MINUTES,
-    USAGE_FAMILIES,
+    add_usage_sql, by_family, claim_sql, count, drop_old_windows_sql, limits_audit, overrides_of,
+    set_overrides_sql, usage_days_sql, Dialect, UsageRow, RATE_WINDOW_KEEP_MINUTES, USAGE_FAMILIES,
 };
-use crate::store::{Actor, RateClaim, RateGrant, StoreResult, UsageCounts, UsageDelta, UsageStore};
 
-fn override_column(kind: RateKind) -> &'static str {
-    match kind {
-        RateKind::Api => "api_per_minute",
-        RateKind::Ingest => "ingest_per_minute",
-    }
-}
+const SQL: Dialect = Dialect::Sqlite;
+use crate::store::{Actor, RateClaim, RateGrant, StoreResult, UsageCounts, UsageDelta, UsageStore};
 
 #[async_trait]
 impl UsageStore for SqliteStore {
     async fn claim_rate(&self, claim: RateClaim) -> StoreResult<RateGrant> {
         let tenant = claim.tenant_id.to_string();
         let (_writer, mut tx) = self.write().await?;
-        sqlx::query(
-            "DELETE FROM rate_windows WHERE tenant_id = ? AND kind = ? AND window_start < ?",
-        )
-        .bind(&tenant)
-        .bind(claim.kind.as_str())
-        .bind(claim.window - RATE_WINDOW_KEEP_MINUTES)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "drop old rate windows"))?;
-        // In SET every column reads the row as it was before the update.
-        let (granted, limit): (i64, i64) = sqlx::query_as(&format!(
-            "INSERT INTO rate_windows \
-               (tenant_id, kind, window_start, used, granted, limit_per_minute) \
-             SELECT ?1, ?2, ?3, min(?4, l), min(?4, l), l FROM (SELECT coalesce( \
-               (SELECT {col} FROM rate_overrides WHERE tenant_id = ?1), ?5) AS l) WHERE 1 \
-             ON CONFLICT (tenant_id, kind, window_start) DO UPDATE SET \
-               granted = max(0, min(rate_windows.used + ?4, excluded.limit_per_minute) \
-                                - rate_windows.used), \
-               used = max(rate_windows.used, \
-                          min(rate_windows.used + ?4, excluded.limit_per_minute)), \
-               limit_per_minute = excluded.limit_per_minute \
-             RETURNING granted, limit_per_minute",
-            col = override_column(claim.kind)
-        ))
-        .bind(&tenant)
-        .bind(claim.kind.as_str())
-        .bind(claim.window)
-        .bind(i64::from(claim.want))
-        .bind(i64::from(claim.tier_default))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "claim from a tenant's rate window"))?;
+        sqlx::query(&drop_old_windows_sql(SQL))
+            .bind(&tenant)
+            .bind(claim.kind.as_str())
+            .bind(claim.window - RATE_WINDOW_KEEP_MINUTES)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "drop old rate windows"))?;
+        let (granted, limit): (i64, i64) = sqlx::query_as(&claim_sql(SQL, claim.kind))
+            .bind(&tenant)
+            .bind(claim.kind.as_str())
+            .bind(claim.window)
+            .bind(i64::from(claim.want))
+            .bind(i64::from(claim.tier_default))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "claim from a tenant's rate window"))?;
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit a rate claim"))?;
@@ -83,18 +62,13 @@ impl UsageStore for SqliteStore {
         overrides: &RateOverrides,
     ) -> StoreResult<()> {
         let (_writer, mut tx) = self.write().await?;
-        sqlx::query(
-            "INSERT INTO rate_overrides (tenant_id, api_per_minute, ingest_per_minute) \
-             VALUES (?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE SET \
-               api_per_minute = excluded.api_per_minute, \
-               ingest_per_minute = excluded.ingest_per_minute",
-        )
-        .bind(tenant_id.to_string())
-        .bind(overrides.api_per_minute.map(i64::from))
-        .bind(overrides.ingest_per_minute.map(i64::from))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "set a tenant's rate limits"))?;
+        sqlx::query(&set_overrides_sql(SQL))
+            .bind(tenant_id.to_string())
+            .bind(overrides.api_per_minute.map(i64::from))
+            .bind(overrides.ingest_per_minute.map(i64::from))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "set a tenant's rate limits"))?;
         write_audit(
             &mut tx,
             tenant_id,
@@ -114,29 +88,17 @@ impl UsageStore for SqliteStore {
         let (_writer, mut tx) = self.write().await?;
         for d in deltas {
             let c = &d.counts;
-            // A tenant deleted meanwhile has no row to count against.
-            sqlx::query(
-                "INSERT INTO tenant_usage (tenant_id, day, api_calls, ingests, generations, \
-                   prompt_tokens, completion_tokens) \
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS \
-                   (SELECT 1 FROM tenants WHERE id = ?1 AND deleting_at IS NULL) \
-                 ON CONFLICT (tenant_id, day) DO UPDATE SET \
-                   api_calls = api_calls + excluded.api_calls, \
-                   ingests = ingests + excluded.ingests, \
-                   generations = generations + excluded.generations, \
-                   prompt_tokens = prompt_tokens + excluded.prompt_tokens, \
-                   completion_tokens = completion_tokens + excluded.completion_tokens",
-            )
-            .bind(d.tenant_id.to_string())
-            .bind(d.day)
-            .bind(count(c.api_calls))
-            .bind(count(c.ingests))
-            .bind(count(c.generations))
-            .bind(count(c.prompt_tokens))
-            .bind(count(c.completion_tokens))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| db_error(e, "count a tenant's usage"))?;
+            sqlx::query(&add_usage_sql(SQL))
+                .bind(d.tenant_id.to_string())
+                .bind(d.day)
+                .bind(count(c.api_calls))
+                .bind(count(c.ingests))
+                .bind(count(c.generations))
+                .bind(count(c.prompt_tokens))
+                .bind(count(c.completion_tokens))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_error(e, "count a tenant's usage"))?;
         }
         tx.commit()
             .await
@@ -149,16 +111,13 @@ impl UsageStore for SqliteStore {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<UsageDay>> {
-        let rows: Vec<UsageRow> = sqlx::query_as(
-            "SELECT day, api_calls, ingests, generations, prompt_tokens, completion_tokens \
-             FROM tenant_usage WHERE tenant_id = ? AND day BETWEEN ? AND ? ORDER BY day",
-        )
-        .bind(tenant_id.to_string())
-        .bind(day_number(from))
-        .bind(day_number(to))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| db_error(e, "read a tenant's usage"))?;
+        let rows: Vec<UsageRow> = sqlx::query_as(&usage_days_sql(SQL))
+            .bind(tenant_id.to_string())
+            .bind(day_number(from))
+            .bind(day_number(to))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "read a tenant's usage"))?;
         Ok(rows.into_iter().map(UsageDay::from).collect())
     }
 
