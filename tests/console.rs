@@ -90,6 +90,7 @@ fn tenant(n: u128, name: &str, slug: &str, tier: Tier, users: u32) -> Tenant {
             .with_ymd_and_hms(2025, 1, n as u32 % 28 + 1, 9, 0, 0)
             .unwrap(),
         settings: TenantSettings::default(),
+        user_limit_override: None,
         usage: TenantUsage {
             users,
             user_limit: tier.user_limit(),

@@ -472,7 +472,7 @@ pub async fn usage(
         leads_this_month: state.store.leads_this_month(t.id, now).await?,
         lead_limit: t.tier.lead_limit(),
         users: t.usage.users,
-        user_limit: t.tier.user_limit(),
+        user_limit: t.usage.user_limit,
         resets_at: next_month_start(now),
     }))
 }

@@ -13,6 +13,7 @@ pub mod knowledge;
 pub mod leads;
 pub mod members;
 pub mod outbound;
+pub mod platform;
 pub mod playground;
 pub mod postgres;
 pub mod purge;
@@ -34,6 +35,7 @@ pub use knowledge::*;
 pub use leads::*;
 pub use members::*;
 pub use outbound::*;
+pub use platform::*;
 pub use playground::*;
 pub use purge::*;
 pub use queue::*;
@@ -54,6 +56,9 @@ pub enum StoreError {
     /// A unique constraint failed; names the field.
     #[error("{field} is already taken")]
     Conflict { field: &'static str },
+    /// A platform admin's override of the tier's member limit is reached.
+    #[error("a platform admin set this tenant's limit to {limit} users")]
+    UserLimitOverride { limit: u32 },
     #[error("the {tier} tier allows {limit} {what}")]
     LimitReached {
         what: &'static str,
@@ -158,6 +163,7 @@ pub trait Store:
     + QueueStore
     + EvalStore
     + PurgeStore
+    + PlatformStore
     + Send
     + Sync
     + 'static
@@ -184,6 +190,7 @@ impl<T> Store for T where
         + QueueStore
         + EvalStore
         + PurgeStore
+        + PlatformStore
         + Send
         + Sync
         + 'static

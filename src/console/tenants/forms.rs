@@ -265,6 +265,7 @@ pub(crate) fn submit(
                 slug: (!slug.is_empty()).then_some(slug),
                 tier,
                 settings: None,
+                user_limit: None,
             };
             let ok = format!("Created tenant {}", new.name);
             (
