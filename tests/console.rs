@@ -64,6 +64,8 @@ mod queue;
 mod reports;
 #[path = "console/run_workflow.rs"]
 mod run_workflow;
+#[path = "console/tenant_profile.rs"]
+mod tenant_profile;
 #[path = "console/tenant_secrets.rs"]
 mod tenant_secrets;
 #[path = "console/views.rs"]

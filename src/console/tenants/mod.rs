@@ -7,6 +7,7 @@ mod detail;
 mod forms;
 mod hours;
 mod pane;
+mod profile;
 mod replies;
 
 use crossterm::event::{KeyCode, KeyModifiers};
