@@ -54,6 +54,8 @@ mod notifications;
 mod onboarding;
 #[path = "console/permissions.rs"]
 mod permissions;
+#[path = "console/platform.rs"]
+mod platform;
 #[path = "console/playground.rs"]
 mod playground;
 #[path = "console/playground_rerun.rs"]

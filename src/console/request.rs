@@ -295,6 +295,7 @@ pub enum Request {
     Webhook(super::webhooks::WebhookRequest),
     /// The Knowledge view's calls (and `:knowledge import`).
     Knowledge(super::knowledge::KnowledgeRequest),
+    Platform(super::platform::PlatformRequest),
 }
 
 /// A workflow awaiting approval and the lead it answers (`Err`: the lead
@@ -401,6 +402,7 @@ pub enum Response {
     Account(AccountResponse),
     Webhook(super::webhooks::WebhookResponse),
     Knowledge(super::knowledge::KnowledgeResponse),
+    Platform(super::platform::PlatformResponse),
 }
 
 impl Response {
@@ -467,6 +469,7 @@ impl Response {
             Response::Account(r) => r.error(),
             Response::Webhook(r) => r.error(),
             Response::Knowledge(r) => r.error(),
+            Response::Platform(r) => r.error(),
         }
     }
 }
@@ -713,6 +716,7 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         Request::Knowledge(req) => {
             Response::Knowledge(super::knowledge::execute(client, req).await)
         }
+        Request::Platform(req) => Response::Platform(super::platform::execute(client, req).await),
     }
 }
 

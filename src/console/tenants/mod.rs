@@ -5,7 +5,7 @@
 mod checklist;
 mod detail;
 mod forms;
-mod hours;
+pub(crate) mod hours;
 mod pane;
 mod profile;
 mod replies;
