@@ -113,3 +113,29 @@ fn a_mistake_is_marked_before_sending_and_the_draft_kept() {
         "{screen}"
     );
 }
+
+#[test]
+fn a_new_tenant_takes_the_platform_default_tier_unless_one_is_chosen() {
+    let mut app = loaded();
+    press(&mut app, &[key('n')]);
+    typed(&mut app, "Defaulted");
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("● default"), "{screen}");
+    let fx = press(&mut app, &[ctrl('s')]);
+    let reqs = requests(&fx);
+    assert!(
+        matches!(&reqs[..], [(_, Request::CreateTenant(n))] if n.tier.is_none()),
+        "{reqs:?}"
+    );
+    let mut app = loaded();
+    press(&mut app, &[key('n')]);
+    typed(&mut app, "Chosen");
+    press(&mut app, &[code(KeyCode::Tab), code(KeyCode::Tab)]);
+    press(&mut app, &[code(KeyCode::Right), code(KeyCode::Right)]);
+    let fx = press(&mut app, &[ctrl('s')]);
+    let reqs = requests(&fx);
+    assert!(
+        matches!(&reqs[..], [(_, Request::CreateTenant(n))] if n.tier == Some(Tier::Pro)),
+        "{reqs:?}"
+    );
+}

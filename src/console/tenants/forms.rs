@@ -15,6 +15,9 @@ use crate::domain::{
 };
 
 const TIERS: [&str; 3] = ["starter", "pro", "enterprise"];
+/// A new tenant's tier: first, the platform's default (the server applies
+/// its platform settings when the request names no tier).
+const NEW_TIERS: [&str; 4] = ["default", "starter", "pro", "enterprise"];
 /// Whether "Initialize tenant" imports the sample leads.
 pub(crate) const SAMPLES: [&str; 2] = ["import", "skip"];
 const ROLES: [&str; 4] = ["admin", "manager", "agent", "viewer"];
@@ -76,7 +79,7 @@ pub(crate) fn form_fields(
             vec![
                 Field::line("name", "Name", ""),
                 Field::line_with_placeholder("slug", "Slug", "", "derived from the name"),
-                Field::choice("tier", "Tier", &TIERS, "starter"),
+                Field::choice("tier", "Tier", &NEW_TIERS, NEW_TIERS[0]),
             ],
         ),
         FormPurpose::EditTenant(id) => {
