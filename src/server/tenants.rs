@@ -123,16 +123,7 @@ pub async fn update(
     if tier_change {
         access.require(Permission::SettingsBilling)?;
     }
-    let limit_change = patch
-        .user_limit
-        .is_some_and(|l| l != access.tenant.user_limit_override);
-    if limit_change && !access.platform_admin {
-        return Err(ApiError::Forbidden(
-            "only platform admins may override a tenant's user limit; leave user_limit out, \
-             or ask a platform admin"
-                .into(),
-        ));
-    }
+    let limit_change = user_limit_change(&access, &patch)?;
     let needs_manage = patch.name.is_some()
         || patch.slug.is_some()
         || patch.settings.is_some()
@@ -178,7 +169,7 @@ pub async fn update(
         settings.apply(&mut row.settings);
         changes.insert("fields".into(), json!(settings.changed_fields()));
     }
-    if let Some(limit) = patch.user_limit {
+    if let Some(limit) = patch.user_limit.filter(|_| limit_change) {
         if let Some(n) = limit {
             validate_user_limit("user_limit", n, &mut errors);
         }
@@ -205,6 +196,22 @@ pub async fn update(
     }
     tenant.settings = tenant.settings.masked();
     Ok(Json(tenant))
+}
+
+/// Whether the patch changes the user-limit override; only platform admins
+/// may (403 saying so to anyone else).
+fn user_limit_change(access: &super::access::Access, patch: &TenantPatch) -> ApiResult<bool> {
+    let change = patch
+        .user_limit
+        .is_some_and(|l| l != access.tenant.user_limit_override);
+    if change && !access.platform_admin {
+        return Err(ApiError::Forbidden(
+            "only platform admins may override a tenant's user limit; leave user_limit out, \
+             or ask a platform admin"
+                .into(),
+        ));
+    }
+    Ok(change)
 }
 
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}", tag = "tenants",
