@@ -54,6 +54,8 @@ mod notifications;
 mod onboarding;
 #[path = "console/permissions.rs"]
 mod permissions;
+#[path = "console/platform.rs"]
+mod platform;
 #[path = "console/playground.rs"]
 mod playground;
 #[path = "console/playground_rerun.rs"]
@@ -64,6 +66,8 @@ mod queue;
 mod reports;
 #[path = "console/run_workflow.rs"]
 mod run_workflow;
+#[path = "console/tenant_profile.rs"]
+mod tenant_profile;
 #[path = "console/tenant_secrets.rs"]
 mod tenant_secrets;
 #[path = "console/tenant_usage.rs"]
@@ -92,6 +96,7 @@ fn tenant(n: u128, name: &str, slug: &str, tier: Tier, users: u32) -> Tenant {
             .with_ymd_and_hms(2025, 1, n as u32 % 28 + 1, 9, 0, 0)
             .unwrap(),
         settings: TenantSettings::default(),
+        user_limit_override: None,
         usage: TenantUsage {
             users,
             user_limit: tier.user_limit(),

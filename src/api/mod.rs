@@ -7,6 +7,7 @@ mod analytics;
 mod evals;
 mod events;
 mod knowledge;
+mod platform;
 mod playground;
 mod queue;
 mod usage;

@@ -117,6 +117,7 @@ fn app_with(n: usize) -> App {
         is_platform: false,
         created_at: Utc::now(),
         settings: TenantSettings::default(),
+        user_limit_override: None,
         usage: TenantUsage {
             users: 1,
             user_limit: None,

@@ -9,7 +9,7 @@ use super::effect::Effect;
 use super::leads::LeadsView;
 
 /// Every command, as completion offers it.
-pub const COMMANDS: [&str; 34] = [
+pub const COMMANDS: [&str; 35] = [
     "tenant ",
     "tenants",
     "leads",
@@ -33,6 +33,7 @@ pub const COMMANDS: [&str; 34] = [
     "overview",
     "analytics",
     "audit",
+    "platform",
     "webhooks",
     "knowledge",
     "knowledge import ",
@@ -199,6 +200,7 @@ impl App {
             "overview" => Ok(self.open_overview()),
             "analytics" => Ok(self.open_analytics()),
             "audit" => Ok(self.open_audit()),
+            "platform" => self.platform_command(),
             "webhooks" => Ok(self.open_webhooks(None)),
             "knowledge" => self.knowledge_command(arg),
             "invitations" => Ok(self.open_invitations()),

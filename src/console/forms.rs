@@ -48,6 +48,7 @@ impl App {
             | FormPurpose::PlaygroundSettings { .. }
             | FormPurpose::NewKnowledge(_)
             | FormPurpose::EditKnowledge { .. }
+            | FormPurpose::PlatformSettings
             | FormPurpose::Onboarding => return,
             FormPurpose::ChangePassword => Self::password_fields(),
             FormPurpose::NewPlaygroundSession { .. } | FormPurpose::SaveAsLead { .. } => {
@@ -110,6 +111,9 @@ impl App {
         }
         if open.purpose == FormPurpose::ChangePassword {
             return self.submit_password(open);
+        }
+        if open.purpose == FormPurpose::PlatformSettings {
+            return self.submit_platform(open);
         }
         if crate::console::approvals::is_approval_form(&open.purpose) {
             return with_cx!(self, approvals, |a, cx| a.submit(open, &mut cx));

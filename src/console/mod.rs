@@ -23,6 +23,7 @@ pub mod onboarding;
 pub mod overview;
 pub mod paging;
 pub mod panes;
+pub mod platform;
 pub mod playground;
 pub mod request;
 mod responses;

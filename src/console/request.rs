@@ -297,6 +297,7 @@ pub enum Request {
     TenantUsage(super::tenants::UsageRequest),
     /// The Knowledge view's calls (and `:knowledge import`).
     Knowledge(super::knowledge::KnowledgeRequest),
+    Platform(super::platform::PlatformRequest),
 }
 
 /// A workflow awaiting approval and the lead it answers (`Err`: the lead
@@ -404,6 +405,7 @@ pub enum Response {
     Webhook(super::webhooks::WebhookResponse),
     TenantUsage(super::tenants::UsageResponse),
     Knowledge(super::knowledge::KnowledgeResponse),
+    Platform(super::platform::PlatformResponse),
 }
 
 impl Response {
@@ -471,6 +473,7 @@ impl Response {
             Response::Webhook(r) => r.error(),
             Response::TenantUsage(r) => r.error(),
             Response::Knowledge(r) => r.error(),
+            Response::Platform(r) => r.error(),
         }
     }
 }
@@ -720,6 +723,7 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         Request::Knowledge(req) => {
             Response::Knowledge(super::knowledge::execute(client, req).await)
         }
+        Request::Platform(req) => Response::Platform(super::platform::execute(client, req).await),
     }
 }
 

@@ -52,6 +52,9 @@ impl App {
         if let Response::Account(r) = response {
             return self.on_account_response(&flight, r);
         }
+        if let Response::Platform(r) = response {
+            return self.on_platform_response(&flight, r);
+        }
         if matches!(response, Response::Webhook(_)) {
             return with_cx!(self, webhooks, |w, cx| w
                 .on_response(id, &flight, response, &mut cx));

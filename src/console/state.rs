@@ -155,6 +155,8 @@ pub enum FormPurpose {
     },
     /// The signed-in user's password: current, new, repeated.
     ChangePassword,
+    /// `:platform`: the platform settings (platform admins).
+    PlatformSettings,
     /// Why a workflow's draft is rejected.
     RejectDraft {
         tenant: Uuid,

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::business_hours::BusinessHours;
 use super::problem::FieldError;
+use super::tenant_profile::{self as profile, ConfigValue};
 use super::validate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -187,6 +188,15 @@ pub struct TenantSettings {
     /// clock stops while the business is closed); otherwise wall-clock hours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_hours: Option<BusinessHours>,
+    /// What the tenant is, in a line or two (up to 500 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The tenant's web domain, a host name such as `example.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Configuration key/values (metadata): strings, numbers or booleans.
+    #[serde(default)]
+    pub config: BTreeMap<String, ConfigValue>,
 }
 
 impl Default for TenantSettings {
@@ -206,6 +216,9 @@ impl Default for TenantSettings {
             secrets: BTreeMap::new(),
             draft_categories: super::research::default_draft_categories(),
             business_hours: None,
+            description: None,
+            domain: None,
+            config: BTreeMap::new(),
         }
     }
 }
@@ -302,6 +315,10 @@ pub struct Tenant {
     pub is_platform: bool,
     pub created_at: DateTime<Utc>,
     pub settings: TenantSettings,
+    /// `usage.user_limit` is this when set (a platform admin's override),
+    /// else the tier's.
+    #[serde(default)]
+    pub user_limit_override: Option<u32>,
     pub usage: TenantUsage,
 }
 
@@ -321,6 +338,10 @@ pub struct NewTenant {
     pub tier: Option<Tier>,
     #[serde(default, deserialize_with = "crate::domain::validate::optional_object")]
     pub settings: Option<TenantSettingsPatch>,
+    /// Overrides the tier's member limit, above or below it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 100000)]
+    pub user_limit: Option<u32>,
 }
 
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -362,6 +383,19 @@ pub struct TenantSettingsPatch {
     )]
     #[schema(value_type = Option<BusinessHours>)]
     pub business_hours: Option<Option<BusinessHours>>,
+    /// Up to 500 characters; empty clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub description: Option<String>,
+    /// A host name such as `example.com`; empty clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 253)]
+    pub domain: Option<String>,
+    /// The whole set of configuration key/values (keys missing are removed):
+    /// keys `^[a-z][a-z0-9_.-]{0,63}$`, values strings (up to 500
+    /// characters), numbers or booleans, at most 50 keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<BTreeMap<String, ConfigValue>>,
 }
 
 // By hand: secret values never reach a debug line or a log, only names.
@@ -381,6 +415,9 @@ impl std::fmt::Debug for TenantSettingsPatch {
             .field("secrets", &secrets)
             .field("draft_categories", &self.draft_categories)
             .field("business_hours", &self.business_hours)
+            .field("description", &self.description)
+            .field("domain", &self.domain)
+            .field("config", &self.config)
             .finish()
     }
 }
@@ -406,6 +443,15 @@ pub struct TenantPatch {
         deserialize_with = "crate::domain::validate::optional_object"
     )]
     pub settings: Option<TenantSettingsPatch>,
+    /// Platform admins only: overrides the tier's member limit (above or
+    /// below it); `null` goes back to the tier's.
+    #[serde(
+        default,
+        with = "super::lead::double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 100000)]
+    pub user_limit: Option<Option<u32>>,
 }
 
 /// Lower-case ASCII letters, digits and single dashes, 2–48 characters.
@@ -531,6 +577,17 @@ impl TenantSettingsPatch {
         if let Some(Some(hours)) = &self.business_hours {
             hours.validate("settings.business_hours", errors);
         }
+        if let Some(d) = &self.description {
+            profile::validate_description("settings.description", d, errors);
+        }
+        if let Some(d) = self.domain.as_deref().map(profile::normalize_domain) {
+            if !d.is_empty() {
+                profile::validate_domain("settings.domain", &d, errors);
+            }
+        }
+        if let Some(config) = &self.config {
+            profile::validate_config("settings.config", config, errors);
+        }
         if let Some(secrets) = &self.secrets {
             for name in secrets.keys() {
                 if name.is_empty()
@@ -600,6 +657,15 @@ impl TenantSettingsPatch {
         if let Some(hours) = &self.business_hours {
             settings.business_hours = hours.clone();
         }
+        if let Some(d) = &self.description {
+            settings.description = Some(d.trim().to_string()).filter(|d| !d.is_empty());
+        }
+        if let Some(d) = &self.domain {
+            settings.domain = Some(profile::normalize_domain(d)).filter(|d| !d.is_empty());
+        }
+        if let Some(config) = &self.config {
+            settings.config = config.clone();
+        }
         if let Some(secrets) = &self.secrets {
             for (k, v) in secrets {
                 if v.is_empty() {
@@ -636,6 +702,15 @@ impl TenantSettingsPatch {
         if self.business_hours.is_some() {
             out.push("settings.business_hours".into());
         }
+        for (name, set) in [
+            ("description", self.description.is_some()),
+            ("domain", self.domain.is_some()),
+            ("config", self.config.is_some()),
+        ] {
+            if set {
+                out.push(format!("settings.{name}"));
+            }
+        }
         if let Some(s) = &self.secrets {
             out.extend(s.keys().map(|k| format!("settings.secrets.{k}")));
         }
@@ -644,67 +719,8 @@ impl TenantSettingsPatch {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slugify_makes_valid_slugs() {
-        assert_eq!(slugify("Open Arms"), "open-arms");
-        assert_eq!(slugify("  Bob's  Plumbing & Co. "), "bob-s-plumbing-co");
-        assert!(validate_slug(&slugify("Open Arms")).is_ok());
-        assert!(validate_slug("Open").is_err());
-        assert!(validate_slug("a--b").is_err());
-        assert!(validate_slug("x").is_err());
-    }
-
-    #[test]
-    fn stages_keep_their_ids_through_renames_and_new_ones_get_fresh_ids() {
-        let mut s = TenantSettings::default();
-        let patch = TenantSettingsPatch {
-            pipeline_stages: Some(vec![
-                StageInput {
-                    id: Some("contacted".into()),
-                    name: "Called".into(),
-                },
-                StageInput {
-                    id: Some("new".into()),
-                    name: "Inbox".into(),
-                },
-                StageInput {
-                    id: None,
-                    name: "New".into(),
-                },
-            ]),
-            ..Default::default()
-        };
-        let mut errors = Vec::new();
-        patch.validate(&mut errors);
-        assert!(errors.is_empty(), "{errors:?}");
-        patch.apply(&mut s);
-        let ids: Vec<&str> = s.pipeline_stages.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(ids, ["contacted", "new", "new_2"]);
-        assert_eq!(s.stage("new").unwrap().name, "Inbox");
-        // Stages stored as bare names still read.
-        let old: TenantSettings = serde_json::from_str(
-            r#"{"pipeline_stages":["New","In progress"],"sla_hours":4,"spam_keywords":[],"manager_email":null}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            old.pipeline_stages[1],
-            Stage::new("in_progress", "In progress")
-        );
-    }
-
-    #[test]
-    fn masked_settings_never_show_the_secret() {
-        let mut s = TenantSettings::default();
-        s.secrets
-            .insert("crm".into(), "supersecretvalue1234".into());
-        let m = s.masked();
-        assert_eq!(m.secrets["crm"], "••••1234");
-        assert!(!m.secrets["crm"].contains("supersecret"));
-    }
-}
+#[path = "tenant_tests.rs"]
+mod tests;
 
 /// A tenant's SLA rule ready to compute with: the window, the at-risk share
 /// and the opening hours, parsed once.

@@ -173,6 +173,9 @@ impl From<StoreError> for ApiError {
             e @ StoreError::LimitReached { .. } => {
                 ApiError::LimitReached(format!("{e}; upgrade the tier or remove someone first"))
             }
+            e @ StoreError::UserLimitOverride { .. } => ApiError::LimitReached(format!(
+                "{e}; ask a platform admin to raise it, or remove someone first"
+            )),
             StoreError::LastAdmin => ApiError::Conflict {
                 field: "role".into(),
                 detail: "a tenant must keep at least one admin (someone with members:manage); \

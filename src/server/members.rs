@@ -91,7 +91,7 @@ pub async fn add(
             access.tenant.id,
             user.id,
             new.role,
-            tier.user_limit(),
+            access.tenant.usage.user_limit,
             tier,
         )
         .await?;
@@ -244,13 +244,19 @@ pub async fn invite(
     ))
 }
 
-/// Refuses an invitation the tier has no room for.
+/// Refuses an invitation the user limit (the tier's, or a platform admin's
+/// override) has no room for.
 fn check_user_room(access: &Access) -> ApiResult<()> {
-    if let Some(limit) = access.tenant.tier.user_limit() {
-        if access.tenant.usage.users >= limit {
+    let t = &access.tenant;
+    if let Some(limit) = t.usage.user_limit {
+        if t.usage.users >= limit {
+            let whose = match t.user_limit_override {
+                Some(_) => "a platform admin set a limit of".to_string(),
+                None => format!("the {} tier allows", t.tier),
+            };
             return Err(ApiError::LimitReached(format!(
-                "the {} tier allows {limit} users and {} has {}; upgrade the tier or remove someone first",
-                access.tenant.tier, access.tenant.name, access.tenant.usage.users
+                "{whose} {limit} users and {} has {}; upgrade the tier or remove someone first",
+                t.name, t.usage.users
             )));
         }
     }

@@ -23,6 +23,7 @@ pub mod mailer;
 mod members;
 mod openapi;
 pub mod password;
+mod platform;
 mod playground;
 pub mod purge;
 mod queue;
@@ -263,6 +264,7 @@ pub fn app(state: AppState) -> Router {
         .route("/me/invitations/{id}/accept", post(account::accept_mine))
         .route("/me/invitations/{id}/decline", post(account::decline_mine))
         .route("/models", get(auth::models))
+        .route("/platform/settings", get(platform::get).put(platform::put))
         .route("/tenants", get(tenants::list).post(tenants::create))
         .route(
             "/tenants/{tenant}",

@@ -8,7 +8,8 @@ use utoipa::{Modify, OpenApi};
 use super::extract::Json;
 use super::{
     account, agents, analytics, api_keys, auth, evals, events, events_all, import, ingest,
-    knowledge, leads, members, playground, queue, tenants, usage, webhooks, workflows, workspaces,
+    knowledge, leads, members, platform, playground, queue, tenants, usage, webhooks, workflows,
+    workspaces,
 };
 use crate::domain::*;
 
@@ -18,6 +19,7 @@ use crate::domain::*;
     paths(
         auth::login, auth::logout, auth::me, auth::models, account::change_password,
         account::logout_all, account::my_invitations, account::accept_mine, account::decline_mine,
+        platform::get, platform::put,
         tenants::list, tenants::create, tenants::get, tenants::update, tenants::delete, tenants::suspend, tenants::reactivate,
         members::list, members::add, members::change_role, members::remove,
         members::permissions, members::set_permissions,

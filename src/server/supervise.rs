@@ -160,6 +160,7 @@ pub(crate) mod fixture {
                 slug: "oak".into(),
                 tier: Tier::Pro,
                 settings,
+                user_limit: None,
             };
             let tenant = store.create_tenant(&Actor::system(), row).await.unwrap();
             Fixture {

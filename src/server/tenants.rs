@@ -10,9 +10,10 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Query, Session};
 use super::AppState;
 use crate::domain::tenant::{slugify, validate_name, validate_slug};
+use crate::domain::tenant_profile::validate_user_limit;
 use crate::domain::{
     NewTenant, Page, PageQuery, Permission, Problem, Tenant, TenantDeletion, TenantPatch,
-    TenantSettings, TenantStatus, Tier,
+    TenantStatus,
 };
 use crate::store::{AuditEntry, TenantRow, TenantScope};
 
@@ -63,17 +64,23 @@ pub async fn create(
             errors.push(crate::domain::FieldError::new("slug", e));
         }
     }
-    let mut settings = TenantSettings::default();
+    // The platform's defaults, then what the request says.
+    let defaults = state.store.platform_settings().await?.tenant_defaults;
+    let mut settings = defaults.settings();
     if let Some(patch) = &new.settings {
         patch.validate(&mut errors);
         patch.apply(&mut settings);
+    }
+    if let Some(limit) = new.user_limit {
+        validate_user_limit("user_limit", limit, &mut errors);
     }
     ApiError::check(errors)?;
     let row = TenantRow {
         name: new.name.trim().to_string(),
         slug,
-        tier: new.tier.unwrap_or(Tier::Starter),
+        tier: new.tier.unwrap_or(defaults.tier),
         settings,
+        user_limit: new.user_limit,
     };
     let mut tenant = state.store.create_tenant(&session.actor(), row).await?;
     tenant.settings = tenant.settings.masked();
@@ -116,18 +123,18 @@ pub async fn update(
     if tier_change {
         access.require(Permission::SettingsBilling)?;
     }
-    if !tier_change || patch.name.is_some() || patch.slug.is_some() || patch.settings.is_some() {
+    let limit_change = user_limit_change(&access, &patch)?;
+    let needs_manage = patch.name.is_some()
+        || patch.slug.is_some()
+        || patch.settings.is_some()
+        || !(tier_change || limit_change);
+    if needs_manage {
         access.require(Permission::SettingsManage)?;
     }
     let current = access.tenant;
     let mut errors = Vec::new();
     let mut changes = serde_json::Map::new();
-    let mut row = TenantRow {
-        name: current.name.clone(),
-        slug: current.slug.clone(),
-        tier: current.tier,
-        settings: current.settings.clone(),
-    };
+    let mut row = TenantRow::of(&current);
     if let Some(name) = &patch.name {
         validate_name("name", name, &mut errors);
         row.name = name.trim().to_string();
@@ -162,6 +169,16 @@ pub async fn update(
         settings.apply(&mut row.settings);
         changes.insert("fields".into(), json!(settings.changed_fields()));
     }
+    if let Some(limit) = patch.user_limit.filter(|_| limit_change) {
+        if let Some(n) = limit {
+            validate_user_limit("user_limit", n, &mut errors);
+        }
+        row.user_limit = limit;
+        changes.insert(
+            "user_limit".into(),
+            json!({ "from": current.user_limit_override, "to": limit }),
+        );
+    }
     ApiError::check(errors)?;
     let audit = AuditEntry {
         action: "tenant.update",
@@ -179,6 +196,22 @@ pub async fn update(
     }
     tenant.settings = tenant.settings.masked();
     Ok(Json(tenant))
+}
+
+/// Whether the patch changes the user-limit override; only platform admins
+/// may (403 saying so to anyone else).
+fn user_limit_change(access: &super::access::Access, patch: &TenantPatch) -> ApiResult<bool> {
+    let change = patch
+        .user_limit
+        .is_some_and(|l| l != access.tenant.user_limit_override);
+    if change && !access.platform_admin {
+        return Err(ApiError::Forbidden(
+            "only platform admins may override a tenant's user limit; leave user_limit out, \
+             or ask a platform admin"
+                .into(),
+        ));
+    }
+    Ok(change)
 }
 
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}", tag = "tenants",
@@ -202,6 +235,19 @@ pub async fn delete(
             field: "tenant".into(),
             detail: "the platform tenant cannot be deleted".into(),
         });
+    }
+    if !access.platform_admin
+        && !state
+            .store
+            .platform_settings()
+            .await?
+            .tenant_admins_may_delete
+    {
+        return Err(ApiError::Forbidden(
+            "a platform setting forbids tenant admins from deleting their tenant; \
+             ask a platform admin to delete it"
+                .into(),
+        ));
     }
     let now = state.clock.now();
     state

@@ -99,17 +99,24 @@ impl From<InvitationRecord> for Invitation {
 }
 
 /// An open invitation as its acceptance reads it, under the tenant's lock:
-/// `i.email, i.role, t.tier, t.status, t.name`.
+/// `i.email, i.role, t.tier, t.user_limit, t.status, t.name`.
 #[derive(sqlx::FromRow)]
 pub(crate) struct InvitationToAccept {
     pub email: String,
     pub role: Role,
     pub tier: Tier,
+    user_limit: Option<i64>,
     status: TenantStatus,
     name: String,
 }
 
 impl InvitationToAccept {
+    /// The member limit in force: the tenant's override, else its tier's.
+    pub fn user_limit(&self) -> Option<u32> {
+        let limit = self.user_limit.and_then(|n| u32::try_from(n).ok());
+        crate::domain::tenant_profile::effective_user_limit(self.tier, limit)
+    }
+
     /// Joining is a change to the tenant: a suspended one is read-only.
     pub fn tenant_may_change(&self) -> StoreResult<()> {
         if self.status == TenantStatus::Suspended {
@@ -130,8 +137,12 @@ pub struct NewInvitationRow {
     pub expires_at: DateTime<Utc>,
 }
 
-/// The tier's user limit, given how many members the tenant has now.
+/// The user limit in force (the tenant's override, else its tier's), given
+/// how many members the tenant has now.
 pub fn within_user_limit(members: i64, limit: u32, tier: Tier) -> StoreResult<()> {
+    if members >= i64::from(limit) && tier.user_limit() != Some(limit) {
+        return Err(StoreError::UserLimitOverride { limit });
+    }
     if members >= i64::from(limit) {
         return Err(StoreError::LimitReached {
             what: "users",

@@ -13,6 +13,7 @@ pub mod knowledge;
 pub mod leads;
 pub mod members;
 pub mod outbound;
+pub mod platform;
 pub mod playground;
 pub mod postgres;
 pub mod purge;
@@ -36,6 +37,7 @@ pub use knowledge::*;
 pub use leads::*;
 pub use members::*;
 pub use outbound::*;
+pub use platform::*;
 pub use playground::*;
 pub use purge::*;
 pub use queue::*;
@@ -57,6 +59,9 @@ pub enum StoreError {
     /// A unique constraint failed; names the field.
     #[error("{field} is already taken")]
     Conflict { field: &'static str },
+    /// A platform admin's override of the tier's member limit is reached.
+    #[error("a platform admin set this tenant's limit to {limit} users")]
+    UserLimitOverride { limit: u32 },
     #[error("the {tier} tier allows {limit} {what}")]
     LimitReached {
         what: &'static str,
@@ -162,6 +167,7 @@ pub trait Store:
     + EvalStore
     + PurgeStore
     + UsageStore
+    + PlatformStore
     + Send
     + Sync
     + 'static
@@ -189,6 +195,7 @@ impl<T> Store for T where
         + EvalStore
         + PurgeStore
         + UsageStore
+        + PlatformStore
         + Send
         + Sync
         + 'static

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::row::{Id, Time};
 use super::{Actor, AuditEntry, StoreError, StoreResult};
+use crate::domain::tenant_profile::effective_user_limit;
 use crate::domain::{
     Page, PageQuery, Stage, Tenant, TenantSettings, TenantStatus, TenantUsage, Tier,
 };
@@ -17,6 +18,21 @@ pub struct TenantRow {
     pub slug: String,
     pub tier: Tier,
     pub settings: TenantSettings,
+    /// A platform admin's override of the tier's member limit.
+    pub user_limit: Option<u32>,
+}
+
+impl TenantRow {
+    /// The row of a tenant as it is now, to change.
+    pub fn of(t: &Tenant) -> Self {
+        Self {
+            name: t.name.clone(),
+            slug: t.slug.clone(),
+            tier: t.tier,
+            settings: t.settings.clone(),
+            user_limit: t.user_limit_override,
+        }
+    }
 }
 
 /// A tenant as each backend's tenant SELECT reads it, with its usage counted.
@@ -31,6 +47,7 @@ pub(crate) struct TenantRecord {
     #[sqlx(json)]
     settings: TenantSettings,
     created_at: Time,
+    user_limit: Option<i64>,
     users: i64,
     /// None before the tenant's first lead this month (SQLite).
     leads_this_month: Option<i64>,
@@ -38,6 +55,7 @@ pub(crate) struct TenantRecord {
 
 impl From<TenantRecord> for Tenant {
     fn from(r: TenantRecord) -> Tenant {
+        let user_limit_override = r.user_limit.and_then(|n| u32::try_from(n).ok());
         Tenant {
             id: r.id.into(),
             name: r.name,
@@ -47,9 +65,10 @@ impl From<TenantRecord> for Tenant {
             is_platform: r.is_platform,
             created_at: r.created_at.into(),
             settings: r.settings,
+            user_limit_override,
             usage: TenantUsage {
                 users: r.users as u32,
-                user_limit: r.tier.user_limit(),
+                user_limit: effective_user_limit(r.tier, user_limit_override),
                 leads_this_month: r.leads_this_month.unwrap_or(0).max(0) as u32,
                 lead_limit: r.tier.lead_limit(),
             },

@@ -44,6 +44,7 @@ async fn tenant_with_backlog(store: &DynStore, slug: &str, leads: usize) -> Uuid
                 slug: slug.into(),
                 tier: Tier::Enterprise,
                 settings: TenantSettings::default(),
+                user_limit: None,
             },
         )
         .await

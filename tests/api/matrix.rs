@@ -139,6 +139,9 @@ enum Route {
     TenantAnalytics,
     PlatformAnalytics,
     PlatformOverview,
+    GetPlatformSettings,
+    PutPlatformSettings,
+    OverrideUserLimit,
     ListWebhooks,
     CreateWebhook,
     GetWebhook,
@@ -180,7 +183,7 @@ enum Needs {
 }
 
 impl Route {
-    const ALL: [Route; 83] = [
+    const ALL: [Route; 86] = [
         Route::Me,
         Route::ListTenants,
         Route::CreateTenant,
@@ -246,6 +249,9 @@ impl Route {
         Route::TenantAnalytics,
         Route::PlatformAnalytics,
         Route::PlatformOverview,
+        Route::GetPlatformSettings,
+        Route::PutPlatformSettings,
+        Route::OverrideUserLimit,
         Route::ListWebhooks,
         Route::CreateWebhook,
         Route::GetWebhook,
@@ -330,7 +336,12 @@ impl Route {
             Route::CancelWorkflow => Needs::Workflow(Some(WorkflowsCancel)),
             Route::RetryWorkflow => Needs::Workflow(Some(LeadsEdit)),
             Route::TenantAnalytics => Needs::Analytics,
-            Route::PlatformAnalytics | Route::PlatformOverview => Needs::PlatformAdmin,
+            Route::PlatformAnalytics
+            | Route::PlatformOverview
+            | Route::GetPlatformSettings
+            | Route::PutPlatformSettings => Needs::PlatformAdmin,
+            // Only platform admins override a tenant's user limit.
+            Route::OverrideUserLimit => Needs::TenantPlatformAdmin,
             Route::ListWebhooks
             | Route::CreateWebhook
             | Route::GetWebhook

@@ -50,6 +50,7 @@ async fn invalid_input_names_every_bad_field_and_stores_nothing() {
                 pipeline_stages: Some(vec![StageInput::named("new"), StageInput::named("New")]),
                 ..Default::default()
             }),
+            user_limit: None,
         })
         .await
         .unwrap_err();
@@ -93,6 +94,9 @@ async fn settings_update_masks_secrets_and_audits_names_only() {
                     sla_at_risk_percent: Some(50),
                     draft_categories: None,
                     business_hours: None,
+                    description: None,
+                    domain: None,
+                    config: None,
                 }),
                 ..Default::default()
             },

@@ -172,6 +172,7 @@ impl Onboarding {
                 slug: None,
                 tier: Tier::parse(&form.value("tier")),
                 settings: None,
+                user_limit: None,
             }),
             (InitStep::Model, _) => Request::Models,
             (InitStep::Agent, Some((id, name))) => Request::CreateAgent {

@@ -1,7 +1,7 @@
 //! The Tenants feature's forms: what each asks, prefilled from the session,
 //! and the request its save sends.
 
-use super::{hours, Detail};
+use super::{hours, profile, Detail};
 use crate::console::component::Cx;
 use crate::console::effect::{Effect, Request};
 use crate::console::session::Session;
@@ -15,6 +15,9 @@ use crate::domain::{
 };
 
 const TIERS: [&str; 3] = ["starter", "pro", "enterprise"];
+/// A new tenant's tier: first, the platform's default (the server applies
+/// its platform settings when the request names no tier).
+const NEW_TIERS: [&str; 4] = ["default", "starter", "pro", "enterprise"];
 /// Whether "Initialize tenant" imports the sample leads.
 pub(crate) const SAMPLES: [&str; 2] = ["import", "skip"];
 const ROLES: [&str; 4] = ["admin", "manager", "agent", "viewer"];
@@ -77,66 +80,96 @@ pub(crate) fn form_fields(
             vec![
                 Field::line("name", "Name", ""),
                 Field::line_with_placeholder("slug", "Slug", "", "derived from the name"),
-                Field::choice("tier", "Tier", &TIERS, "starter"),
+                Field::choice("tier", "Tier", &NEW_TIERS, NEW_TIERS[0]),
             ],
         ),
         FormPurpose::EditTenant(id) => {
             let t = session.tenant(*id)?;
             let s = &t.settings;
             let hours_of = s.business_hours.as_ref();
-            (
-                format!("Edit {}", t.name),
-                vec![
-                    Field::line("name", "Name", &t.name),
-                    Field::line("slug", "Slug", &t.slug),
-                    Field::choice("tier", "Tier", &TIERS, t.tier.as_str()),
-                    Field::line("settings.sla_hours", "SLA hours", &s.sla_hours.to_string()),
-                    Field::line(
-                        "settings.sla_at_risk_percent",
-                        "At risk at %",
-                        &s.sla_at_risk_percent.to_string(),
-                    ),
-                    Field::multi(
-                        "settings.pipeline_stages",
-                        "Stages",
-                        &s.pipeline_stages
-                            .iter()
-                            .map(|st| st.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join("\n"),
-                    ),
-                    Field::multi(
-                        "settings.spam_keywords",
-                        "Spam words",
-                        &s.spam_keywords.join("\n"),
-                    ),
-                    Field::line(
-                        "settings.manager_email",
-                        "Manager email",
-                        s.manager_email.as_deref().unwrap_or(""),
-                    ),
-                    Field::line_with_placeholder(
-                        hours::TZ_FIELD,
-                        "Time zone",
-                        hours_of.map_or("", |h| h.time_zone.as_str()),
-                        "e.g. Europe/Lisbon; empty: SLA counts every hour",
-                    ),
-                    Field::multi(
-                        hours::WEEK_FIELD,
-                        "Open hours",
-                        &hours_of
-                            .map(|h| hours::week_text(&h.week))
-                            .unwrap_or_default(),
-                    ),
-                    Field::multi(
-                        hours::CLOSURES_FIELD,
-                        "Closed on",
-                        &hours_of
-                            .map(|h| hours::closures_text(&h.closures))
-                            .unwrap_or_default(),
-                    ),
-                ],
-            )
+            let mut fields = vec![
+                Field::line("name", "Name", &t.name),
+                Field::line("slug", "Slug", &t.slug),
+                Field::choice("tier", "Tier", &TIERS, t.tier.as_str()),
+                Field::line("settings.sla_hours", "SLA hours", &s.sla_hours.to_string()),
+                Field::line(
+                    "settings.sla_at_risk_percent",
+                    "At risk at %",
+                    &s.sla_at_risk_percent.to_string(),
+                ),
+                Field::multi(
+                    "settings.pipeline_stages",
+                    "Stages",
+                    &s.pipeline_stages
+                        .iter()
+                        .map(|st| st.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
+                Field::multi(
+                    "settings.spam_keywords",
+                    "Spam words",
+                    &s.spam_keywords.join("\n"),
+                ),
+                Field::line(
+                    "settings.manager_email",
+                    "Manager email",
+                    s.manager_email.as_deref().unwrap_or(""),
+                ),
+                Field::line_with_placeholder(
+                    hours::TZ_FIELD,
+                    "Time zone",
+                    hours_of.map_or("", |h| h.time_zone.as_str()),
+                    "e.g. Europe/Lisbon; empty: SLA counts every hour",
+                ),
+                Field::multi(
+                    hours::WEEK_FIELD,
+                    "Open hours",
+                    &hours_of
+                        .map(|h| hours::week_text(&h.week))
+                        .unwrap_or_default(),
+                ),
+                Field::multi(
+                    hours::CLOSURES_FIELD,
+                    "Closed on",
+                    &hours_of
+                        .map(|h| hours::closures_text(&h.closures))
+                        .unwrap_or_default(),
+                ),
+                Field::line(
+                    "settings.description",
+                    "Description",
+                    s.description.as_deref().unwrap_or(""),
+                ),
+                Field::line_with_placeholder(
+                    "settings.domain",
+                    "Domain",
+                    s.domain.as_deref().unwrap_or(""),
+                    "e.g. example.com",
+                ),
+                Field::multi(
+                    profile::CONFIG_FIELD,
+                    "Config",
+                    &profile::config_text(&s.config),
+                ),
+            ];
+            // Only a platform admin may override the limit; others see it
+            // on the Settings tab.
+            if session.is_platform_admin() {
+                let tier = t
+                    .tier
+                    .user_limit()
+                    .map_or("unlimited".to_string(), |n| n.to_string());
+                fields.push(Field::line_with_placeholder(
+                    profile::USER_LIMIT_FIELD,
+                    "User limit",
+                    &t.user_limit_override
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
+                    &format!("empty: the tier's ({tier})"),
+                ));
+            }
+            (format!("Edit {}", t.name), fields)
         }
         FormPurpose::DeleteTenant(id) => {
             let t = session.tenant(*id)?;
@@ -273,6 +306,7 @@ pub(crate) fn submit(
                 slug: (!slug.is_empty()).then_some(slug),
                 tier,
                 settings: None,
+                user_limit: None,
             };
             let ok = format!("Created tenant {}", new.name);
             (
@@ -337,6 +371,31 @@ pub(crate) fn submit(
             } else {
                 None
             };
+            // Read here, with the line: the draft stays.
+            let profile_fields = (
+                f.changed(profile::CONFIG_FIELD)
+                    .then(|| profile::parse_config(&f.value(profile::CONFIG_FIELD)))
+                    .transpose(),
+                f.changed(profile::USER_LIMIT_FIELD)
+                    .then(|| profile::parse_user_limit(&f.value(profile::USER_LIMIT_FIELD)))
+                    .transpose(),
+            );
+            let (config, user_limit) = match profile_fields {
+                (Ok(c), Ok(l)) => (c, l),
+                (c, l) => {
+                    open.form.clear_errors();
+                    if let Err(why) = c {
+                        open.form.set_error(profile::CONFIG_FIELD, why, cx.theme);
+                    }
+                    if let Err(why) = l {
+                        open.form
+                            .set_error(profile::USER_LIMIT_FIELD, why, cx.theme);
+                    }
+                    open.form
+                        .set_failure("Fix the marked field and save again.".into());
+                    return (Vec::new(), true);
+                }
+            };
             let list = |name: &str| -> Vec<String> {
                 f.value(name)
                     .lines()
@@ -379,6 +438,14 @@ pub(crate) fn submit(
             }
             // The whole value, or null to count wall-clock hours again.
             settings.business_hours = business_hours;
+            if f.changed("settings.description") {
+                settings.description = Some(text("settings.description"));
+            }
+            if f.changed("settings.domain") {
+                settings.domain = Some(text("settings.domain"));
+            }
+            settings.config = config;
+            patch.user_limit = user_limit;
             if settings != TenantSettingsPatch::default() {
                 patch.settings = Some(settings);
             }

@@ -13,15 +13,15 @@ use chrono::NaiveDate;
 
 use crate::domain::business_hours::{BusinessHours, Closure, OpeningRange, Week};
 
-pub(super) const TZ_FIELD: &str = "settings.business_hours.time_zone";
-pub(super) const WEEK_FIELD: &str = "settings.business_hours.week";
-pub(super) const CLOSURES_FIELD: &str = "settings.business_hours.closures";
+pub(crate) const TZ_FIELD: &str = "settings.business_hours.time_zone";
+pub(crate) const WEEK_FIELD: &str = "settings.business_hours.week";
+pub(crate) const CLOSURES_FIELD: &str = "settings.business_hours.closures";
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /// The week as the form shows it: one line per run of consecutive days
 /// with the same ranges (`mon-fri 09:00-17:00`), closed days left out.
-pub(super) fn week_text(week: &Week) -> String {
+pub(crate) fn week_text(week: &Week) -> String {
     let days = week.days();
     let mut lines = Vec::new();
     let mut i = 0;
@@ -45,7 +45,7 @@ pub(super) fn week_text(week: &Week) -> String {
     lines.join("\n")
 }
 
-pub(super) fn closures_text(closures: &[Closure]) -> String {
+pub(crate) fn closures_text(closures: &[Closure]) -> String {
     closures
         .iter()
         .map(|c| format!("{} {}", c.date, c.name).trim_end().to_string())
@@ -84,7 +84,7 @@ fn days_of(spec: &str) -> Result<Vec<usize>, String> {
 }
 
 /// Reads the week field; the error names the line and what to write.
-pub(super) fn parse_week(text: &str) -> Result<Week, String> {
+pub(crate) fn parse_week(text: &str) -> Result<Week, String> {
     let mut days: [Vec<OpeningRange>; 7] = Default::default();
     for (n, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())) {
         if line.is_empty() {
@@ -128,7 +128,7 @@ pub(super) fn parse_week(text: &str) -> Result<Week, String> {
 }
 
 /// Reads the closures field: `YYYY-MM-DD` and an optional name per line.
-pub(super) fn parse_closures(text: &str) -> Result<Vec<Closure>, String> {
+pub(crate) fn parse_closures(text: &str) -> Result<Vec<Closure>, String> {
     let mut out: Vec<Closure> = Vec::new();
     for (n, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())) {
         if line.is_empty() {
@@ -151,7 +151,7 @@ pub(super) fn parse_closures(text: &str) -> Result<Vec<Closure>, String> {
 
 /// The three fields read together: `Ok(None)` when all are empty (the SLA
 /// counts wall-clock hours), else the hours, or the field to mark and why.
-pub(super) fn read(
+pub(crate) fn read(
     time_zone: &str,
     week: &str,
     closures: &str,

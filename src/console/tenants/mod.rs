@@ -5,8 +5,9 @@
 mod checklist;
 mod detail;
 mod forms;
-mod hours;
+pub(crate) mod hours;
 mod pane;
+mod profile;
 mod replies;
 mod usage;
 

@@ -440,6 +440,9 @@ fn render_settings(app: &Shared<'_>, t: &Tenant, area: Rect, buf: &mut Buffer) {
     };
     let none = || "—".to_string();
     let mut lines = vec![
+        row("Description", s.description.clone().unwrap_or_else(none)),
+        row("Domain", s.domain.clone().unwrap_or_else(none)),
+        row("Users", super::profile::users_text(t)),
         row("SLA", sla_rule_text(s)),
         row(
             "Pipeline",
@@ -472,6 +475,12 @@ fn render_settings(app: &Shared<'_>, t: &Tenant, area: Rect, buf: &mut Buffer) {
             ),
         ),
     ];
+    if s.config.is_empty() {
+        lines.push(row("Config", none()));
+    }
+    for (i, line) in super::profile::config_text(&s.config).lines().enumerate() {
+        lines.push(row(if i == 0 { "Config" } else { "" }, line.to_string()));
+    }
     if s.secrets.is_empty() {
         lines.push(row("Secrets", "none set".into()));
     }

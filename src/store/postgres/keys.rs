@@ -184,7 +184,7 @@ impl ApiKeyStore for PgStore {
     async fn ingest_context(&self, key_hash: &str) -> StoreResult<Option<(KeyOwner, Tenant)>> {
         let row = sqlx::query_as::<_, IngestContextRecord>(
             "SELECT k.tenant_id, k.id AS key_id, k.revoked, k.workspace_id, k.expires_at, t.id, t.name, t.slug, \
-             t.tier, t.status, t.is_platform, t.settings, t.created_at, \
+             t.tier, t.status, t.is_platform, t.settings, t.created_at, t.user_limit, \
              0::bigint AS users, 0::bigint AS leads_this_month, \
              t.deleting_at IS NOT NULL AS tenant_deleting \
              FROM sb_api_key_owner($1) k JOIN tenants t ON t.id = k.tenant_id",

@@ -410,7 +410,7 @@ impl MemberStore for PgStore {
         // Re-read under the row lock: a concurrent acceptance or revocation
         // that committed first wins.
         let open = sqlx::query_as::<_, InvitationToAccept>(
-            "SELECT i.email, i.role, t.tier, t.status, t.name FROM invitations i \
+            "SELECT i.email, i.role, t.tier, t.user_limit, t.status, t.name FROM invitations i \
              JOIN tenants t ON t.id = i.tenant_id \
              WHERE i.tenant_id = $1 AND i.id = $2 \
              AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $3 \
@@ -427,6 +427,7 @@ impl MemberStore for PgStore {
             InvitationRef::Mine { .. } => StoreError::NotFound,
         })?;
         open.tenant_may_change()?;
+        let user_limit = open.user_limit();
         let InvitationToAccept {
             email, role, tier, ..
         } = open;
@@ -475,7 +476,7 @@ impl MemberStore for PgStore {
             }
         };
         if member_in(&mut tx, tenant_id, user.id).await?.is_none() {
-            check_user_limit(&mut tx, tenant_id, tier.user_limit(), tier).await?;
+            check_user_limit(&mut tx, tenant_id, user_limit, tier).await?;
             insert_membership(&mut tx, tenant_id, user.id, role).await?;
         }
         sqlx::query("UPDATE invitations SET accepted_at = $1 WHERE tenant_id = $2 AND id = $3")

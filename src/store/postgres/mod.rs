@@ -22,6 +22,7 @@ mod lead_changes;
 mod leads;
 mod members;
 pub mod migrate;
+mod platform;
 mod playground;
 mod purge;
 mod queue;

@@ -16,7 +16,7 @@ use crate::store::{
 };
 
 const TENANT_SELECT: &str = "SELECT t.id, t.name, t.slug, t.tier, t.status, t.is_platform, \
-     t.settings, t.created_at, u.users, u.leads_this_month \
+     t.settings, t.created_at, t.user_limit, u.users, u.leads_this_month \
      FROM tenants t CROSS JOIN LATERAL sb_tenant_usage(t.id) u";
 
 fn settings_json(settings: &TenantSettings) -> StoreResult<serde_json::Value> {
@@ -48,8 +48,8 @@ impl TenantStore for PgStore {
         let id = Uuid::now_v7();
         let mut tx = self.tenant_tx(id).await?;
         sqlx::query(
-            "INSERT INTO tenants (id, name, slug, tier, status, is_platform, settings, created_at) \
-             VALUES ($1, $2, $3, $4, 'active', false, $5, $6)",
+            "INSERT INTO tenants (id, name, slug, tier, status, is_platform, settings, created_at, \
+             user_limit) VALUES ($1, $2, $3, $4, 'active', false, $5, $6, $7)",
         )
         .bind(id)
         .bind(&row.name)
@@ -57,6 +57,7 @@ impl TenantStore for PgStore {
         .bind(row.tier.as_str())
         .bind(settings_json(&row.settings)?)
         .bind(now())
+        .bind(row.user_limit.map(i64::from))
         .execute(&mut *tx)
         .await
         .map_err(|e| db_error(e, "create a tenant"))?;
@@ -64,7 +65,8 @@ impl TenantStore for PgStore {
             action: "tenant.create",
             resource: "tenant",
             resource_id: id.to_string(),
-            changes: json!({ "name": row.name, "slug": row.slug, "tier": row.tier }),
+            changes: json!({ "name": row.name, "slug": row.slug, "tier": row.tier,
+                "user_limit": row.user_limit }),
         };
         write_audit(&mut tx, id, actor, &entry).await?;
         tx.commit()
@@ -162,7 +164,7 @@ impl TenantStore for PgStore {
         // A clock that changes marks the tenant for recomputing from its
         // first lead, in this transaction: a crash cannot lose the request.
         let done = sqlx::query(
-            "UPDATE tenants SET name = $1, slug = $2, tier = $3, settings = $4, \
+            "UPDATE tenants SET name = $1, slug = $2, tier = $3, settings = $4, user_limit = $7, \
              reclock_pending = reclock_pending OR $6, \
              reclock_after = CASE WHEN $6 THEN NULL ELSE reclock_after END WHERE id = $5",
         )
@@ -172,6 +174,7 @@ impl TenantStore for PgStore {
         .bind(settings_json(&row.settings)?)
         .bind(id)
         .bind(current.clock_differs(&row.settings))
+        .bind(row.user_limit.map(i64::from))
         .execute(&mut *tx)
         .await
         .map_err(|e| db_error(e, "update a tenant"))?;

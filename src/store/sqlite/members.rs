@@ -383,7 +383,7 @@ impl MemberStore for SqliteStore {
             InvitationRef::Mine { id, .. } => ("i.id = ?", id.to_string()),
         };
         let row = sqlx::query_as::<_, AcceptRecord>(&format!(
-            "SELECT i.tenant_id, i.id, i.email, i.role, t.tier, t.status, t.name FROM invitations i \
+            "SELECT i.tenant_id, i.id, i.email, i.role, t.tier, t.user_limit, t.status, t.name FROM invitations i \
              JOIN tenants t ON t.id = i.tenant_id WHERE {key_clause} \
              AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?"
         ))
@@ -403,6 +403,7 @@ impl MemberStore for SqliteStore {
         row.open.tenant_may_change()?;
         let tenant_id = Uuid::from(row.tenant_id);
         let invitation_id = row.id.0.to_string();
+        let user_limit = row.open.user_limit();
         let InvitationToAccept {
             email, role, tier, ..
         } = row.open;
@@ -451,7 +452,7 @@ impl MemberStore for SqliteStore {
             }
         };
         if member_in(&mut tx, tenant_id, user.id).await?.is_none() {
-            check_user_limit(&mut tx, tenant_id, tier.user_limit(), tier).await?;
+            check_user_limit(&mut tx, tenant_id, user_limit, tier).await?;
             insert_membership(&mut tx, tenant_id, user.id, role).await?;
         }
         sqlx::query("UPDATE invitations SET accepted_at = ? WHERE tenant_id = ? AND id = ?")

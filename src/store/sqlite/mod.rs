@@ -11,6 +11,7 @@ mod knowledge;
 mod lead_changes;
 mod leads;
 mod members;
+mod platform;
 mod playground;
 mod purge;
 mod queue;

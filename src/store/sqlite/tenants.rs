@@ -13,7 +13,7 @@ use crate::store::{
 };
 
 const TENANT_SELECT: &str = "SELECT t.id, t.name, t.slug, t.tier, t.status, t.is_platform, \
-     t.settings, t.created_at, \
+     t.settings, t.created_at, t.user_limit, \
      (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id) AS users, \
      (SELECT u.count FROM lead_usage u WHERE u.tenant_id = t.id \
         AND u.month = strftime('%Y-%m', 'now')) AS leads_this_month FROM tenants t";
@@ -30,8 +30,8 @@ impl TenantStore for SqliteStore {
         let id = Uuid::now_v7();
         let (_writer, mut tx) = self.write().await?;
         sqlx::query(
-            "INSERT INTO tenants (id, name, slug, tier, status, is_platform, settings, created_at) \
-             VALUES (?, ?, ?, ?, 'active', 0, ?, ?)",
+            "INSERT INTO tenants (id, name, slug, tier, status, is_platform, settings, created_at, \
+             user_limit) VALUES (?, ?, ?, ?, 'active', 0, ?, ?, ?)",
         )
         .bind(id.to_string())
         .bind(&row.name)
@@ -39,6 +39,7 @@ impl TenantStore for SqliteStore {
         .bind(row.tier.as_str())
         .bind(settings_json(&row.settings)?)
         .bind(now_ms())
+        .bind(row.user_limit.map(i64::from))
         .execute(&mut *tx)
         .await
         .map_err(|e| db_error(e, "create a tenant"))?;
@@ -46,7 +47,8 @@ impl TenantStore for SqliteStore {
             action: "tenant.create",
             resource: "tenant",
             resource_id: id.to_string(),
-            changes: json!({ "name": row.name, "slug": row.slug, "tier": row.tier }),
+            changes: json!({ "name": row.name, "slug": row.slug, "tier": row.tier,
+                "user_limit": row.user_limit }),
         };
         write_audit(&mut tx, id, actor, &entry).await?;
         tx.commit()
@@ -136,7 +138,7 @@ impl TenantStore for SqliteStore {
         // A clock that changes marks the tenant for recomputing from its
         // first lead, in this transaction: a crash cannot lose the request.
         let done = sqlx::query(
-            "UPDATE tenants SET name = ?1, slug = ?2, tier = ?3, settings = ?4, \
+            "UPDATE tenants SET name = ?1, slug = ?2, tier = ?3, settings = ?4, user_limit = ?7, \
              reclock_pending = (reclock_pending OR ?6), \
              reclock_after = CASE WHEN ?6 THEN NULL ELSE reclock_after END WHERE id = ?5",
         )
@@ -146,6 +148,7 @@ impl TenantStore for SqliteStore {
         .bind(settings_json(&row.settings)?)
         .bind(id.to_string())
         .bind(current.clock_differs(&row.settings))
+        .bind(row.user_limit.map(i64::from))
         .execute(&mut *tx)
         .await
         .map_err(|e| db_error(e, "update a tenant"))?;

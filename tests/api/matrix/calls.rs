@@ -352,6 +352,21 @@ impl Fixture {
                 status(client.platform_analytics(&q).await, ok)
             }
             Route::PlatformOverview => status(client.platform_overview().await, ok),
+            Route::GetPlatformSettings => status(client.platform_settings().await, ok),
+            Route::PutPlatformSettings => {
+                // The defaults: what every other call expects stays so.
+                let settings = switchboard::domain::platform::PlatformSettings::default();
+                status(client.put_platform_settings(&settings).await, ok)
+            }
+            Route::OverrideUserLimit => {
+                // A value other than the one in force, so it is a change.
+                let now = self.app.store.tenant(t).await.unwrap().unwrap();
+                let patch = TenantPatch {
+                    user_limit: Some(Some(now.user_limit_override.map_or(100, |n| n + 1))),
+                    ..Default::default()
+                };
+                status(client.update_tenant(t, &patch).await, ok)
+            }
             Route::SavePlaygroundLead => {
                 let (session, message) = self.playground().await;
                 let contact = SaveAsLead {
