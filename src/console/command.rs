@@ -9,7 +9,7 @@ use super::effect::Effect;
 use super::leads::LeadsView;
 
 /// Every command, as completion offers it.
-pub const COMMANDS: [&str; 34] = [
+pub const COMMANDS: [&str; 36] = [
     "tenant ",
     "tenants",
     "leads",
@@ -36,6 +36,8 @@ pub const COMMANDS: [&str; 34] = [
     "webhooks",
     "knowledge",
     "knowledge import ",
+    "evals",
+    "evals import ",
     "notifications",
     "invitations",
     "password",
@@ -201,6 +203,7 @@ impl App {
             "audit" => Ok(self.open_audit()),
             "webhooks" => Ok(self.open_webhooks(None)),
             "knowledge" => self.knowledge_command(arg),
+            "evals" => self.evals_command(arg),
             "invitations" => Ok(self.open_invitations()),
             "password" => Ok(self.password_command()),
             "logout-all" => Ok(self.logout_all_command()),

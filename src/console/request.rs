@@ -297,6 +297,8 @@ pub enum Request {
     TenantUsage(super::tenants::UsageRequest),
     /// The Knowledge view's calls (and `:knowledge import`).
     Knowledge(super::knowledge::KnowledgeRequest),
+    /// The Evals screen's calls (and `E` on a lead or a message).
+    Eval(super::evals::EvalRequest),
 }
 
 /// A workflow awaiting approval and the lead it answers (`Err`: the lead
@@ -404,6 +406,7 @@ pub enum Response {
     Webhook(super::webhooks::WebhookResponse),
     TenantUsage(super::tenants::UsageResponse),
     Knowledge(super::knowledge::KnowledgeResponse),
+    Eval(super::evals::EvalResponse),
 }
 
 impl Response {
@@ -471,6 +474,7 @@ impl Response {
             Response::Webhook(r) => r.error(),
             Response::TenantUsage(r) => r.error(),
             Response::Knowledge(r) => r.error(),
+            Response::Eval(r) => r.error(),
         }
     }
 }
@@ -717,6 +721,7 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         Request::TenantUsage(req) => {
             Response::TenantUsage(super::tenants::usage_execute(client, req).await)
         }
+        Request::Eval(req) => Response::Eval(super::evals::execute(client, req).await),
         Request::Knowledge(req) => {
             Response::Knowledge(super::knowledge::execute(client, req).await)
         }
