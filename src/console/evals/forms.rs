@@ -104,17 +104,17 @@ fn expectation_fields(expect: &EvalExpectations) -> Vec<Field> {
         Field::choice("category", "Expected category", &CATEGORIES, category),
         Field::line(
             "must_contain",
-            "Reply must contain (; between phrases)",
+            "Must contain (a; b)",
             &phrases(&expect.must_contain),
         ),
         Field::line(
             "must_not_contain",
-            "Reply must not contain (; between)",
+            "Must not contain (a; b)",
             &phrases(&expect.must_not_contain),
         ),
         Field::line(
             "max_chars",
-            "Longest reply (characters, blank: any)",
+            "Longest reply (chars)",
             &expect.max_chars.map(|n| n.to_string()).unwrap_or_default(),
         ),
     ]
@@ -132,7 +132,7 @@ pub(super) fn open_case_form(tenant: Uuid, set: Uuid, case: Option<&EvalCase>, c
     };
     let mut fields = vec![
         Field::tall("message", "The lead's message", message, MESSAGE_ROWS),
-        Field::line("lead_name", "Lead's name (blank: A lead)", name),
+        Field::line("lead_name", "Lead's name (optional)", name),
     ];
     fields.extend(expectation_fields(&expect));
     let purpose = FormPurpose::EvalCase {
@@ -144,11 +144,7 @@ pub(super) fn open_case_form(tenant: Uuid, set: Uuid, case: Option<&EvalCase>, c
 }
 
 pub(super) fn open_import_form(tenant: Uuid, set: Uuid, cx: &mut Cx<'_>) {
-    let fields = vec![Field::line(
-        "path",
-        "File (.csv, or .json with {\"cases\": […]})",
-        "",
-    )];
+    let fields = vec![Field::line("path", "File (.csv or .json)", "")];
     show(
         "Import cases",
         fields,
@@ -167,8 +163,8 @@ pub(super) fn open_run_form(tenant: Uuid, set: Uuid, agents: &[Agent], cx: &mut 
     let initial = options.first().copied().unwrap_or("");
     let fields = vec![
         Field::choice("agent", "Agent", &options, initial),
-        Field::line("version", "Version A (blank: the current one)", ""),
-        Field::line("against", "Version B (blank: only A)", ""),
+        Field::line("version", "Version A (blank: current)", ""),
+        Field::line("against", "Version B (optional)", ""),
     ];
     let purpose = FormPurpose::EvalRun {
         tenant,
@@ -257,7 +253,9 @@ impl EvalsView {
             FormPurpose::EvalCase { tenant, set, case } => {
                 self.case_request(open, tenant, set, case, cx)
             }
-            FormPurpose::EvalCaseFrom { sets, from } => self.added_case_request(open, &sets, from, cx),
+            FormPurpose::EvalCaseFrom { sets, from } => {
+                self.added_case_request(open, &sets, from, cx)
+            }
             FormPurpose::EvalRun {
                 tenant,
                 set,

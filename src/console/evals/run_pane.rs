@@ -77,6 +77,17 @@ fn lane_summary(s: &EvalLaneSummary) -> String {
     )
 }
 
+/// "v3 33% (1/3)", where the line is shared with more.
+fn short_summary(s: &EvalLaneSummary) -> String {
+    format!(
+        "v{} {} ({}/{})",
+        s.version,
+        percent(s.pass_rate),
+        s.passed,
+        s.cases
+    )
+}
+
 fn result_of(d: &EvalRunDetail, case: Uuid, lane: u8) -> Option<&EvalResult> {
     d.results
         .iter()
@@ -290,16 +301,16 @@ pub(super) fn render_compare(v: &EvalsView, app: &Shared<'_>, area: Rect, buf: &
     let runs = v.runs.loaded();
     let when_of = |id: Uuid| {
         runs.and_then(|l| l.iter().find(|r| r.id == id))
-            .map(|r| format!(" ({})", super::pane::when(r.created_at)))
+            .map(|r| format!(" of {}", r.created_at.format("%m-%d %H:%M")))
             .unwrap_or_default()
     };
     let n = c.cases.iter().filter(|x| x.differs).count();
     Paragraph::new(Line::from(vec![
         Span::raw(format!(
             "{}{} · {}{}",
-            lane_summary(&c.left.summary),
+            short_summary(&c.left.summary),
             when_of(c.left.run_id),
-            lane_summary(&c.right.summary),
+            short_summary(&c.right.summary),
             when_of(c.right.run_id)
         )),
         Span::styled(
