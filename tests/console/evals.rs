@@ -392,9 +392,22 @@ fn a_running_run_follows_progress_events_and_polls_until_it_finishes() {
     for _ in 0..4 {
         assert!(eval_requests(&app.update(Action::Tick)).is_empty());
     }
-    // Closed: nothing either.
+}
+
+#[test]
+fn leaving_a_running_run_stops_the_polling() {
+    let mut app = run_open();
+    let fx = app.update(Action::Tick);
+    assert!(eval_requests(&fx).is_empty());
     press(&mut app, &[code(KeyCode::Esc)]);
     assert_eq!(app.evals.screen(), Screen::Runs);
+    for _ in 0..4 {
+        let polled: Vec<_> = eval_requests(&app.update(Action::Tick))
+            .into_iter()
+            .filter(|(_, r)| matches!(r, EvalRequest::Run { .. }))
+            .collect();
+        assert!(polled.is_empty(), "{polled:?}");
+    }
 }
 
 #[test]
@@ -579,4 +592,98 @@ fn a_bad_version_is_refused_in_the_run_form() {
     };
     assert_eq!(new.agent_id, super::agents::mixed_agents()[0].id);
     assert_eq!((new.version, new.against), (Some(3), Some(5)));
+}
+
+#[test]
+fn e_in_the_playground_adds_the_last_message_and_a_failure_keeps_the_form() {
+    use super::playground::{chat_with, message, session};
+    use switchboard::domain::ReplyStatus;
+    let s = session(false);
+    let mut app = chat_with(
+        s.clone(),
+        vec![
+            message(&s, 1, None, "Do you cut curly hair?", None),
+            message(&s, 2, Some(0), "Yes, we do.", Some(ReplyStatus::Complete)),
+            message(&s, 3, None, "Can I come on Saturday?", None),
+            message(
+                &s,
+                4,
+                Some(0),
+                "Saturday works.",
+                Some(ReplyStatus::Complete),
+            ),
+        ],
+    );
+    // Esc gives the transcript the focus; E asks which set.
+    let fx = press(&mut app, &[code(KeyCode::Esc), key('E')]);
+    let (id, req) = eval_request(&fx);
+    assert!(matches!(req, EvalRequest::Sets { .. }), "{req:?}");
+    app.on_response(id, Response::Eval(EvalResponse::Sets(Ok(sets()))));
+    let Some(Modal::Form(open)) = &app.modal else {
+        panic!("the add-to-set form opens");
+    };
+    assert_eq!(open.form.value("message"), "Can I come on Saturday?");
+    let fx = press(&mut app, &[ctrl('s')]);
+    let (id, req) = eval_request(&fx);
+    let EvalRequest::AddCase { set, new, .. } = req else {
+        panic!("expected a case, got {req:?}");
+    };
+    assert_eq!(set, Uuid::from_u128(81));
+    let at = new
+        .from_playground
+        .expect("made from the playground message");
+    assert_eq!((at.session_id, at.message_id), (s.id, Uuid::from_u128(803)));
+    app.on_response(
+        id,
+        Response::Eval(EvalResponse::CaseSaved(Err(unreachable()))),
+    );
+    let Some(Modal::Form(open)) = &app.modal else {
+        panic!("a failed save keeps the form");
+    };
+    assert_eq!(open.form.value("message"), "Can I come on Saturday?");
+    assert!(!open.form.submitting);
+    assert!(
+        app.toasts.iter().any(|t| t
+            .text
+            .contains("Could not add the case to \"Booking requests\"")),
+        "{:?}",
+        app.toasts
+    );
+}
+
+#[test]
+fn an_import_file_is_read_as_csv_or_json() {
+    use switchboard::console::evals::{read_import, ImportBody};
+    let dir = std::env::temp_dir().join(format!("sb-evals-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let csv = dir.join("cases.csv");
+    std::fs::write(&csv, "message,category\nHello,hot\n").expect("write csv");
+    let json = dir.join("cases.JSON");
+    std::fs::write(
+        &json,
+        r#"[{"message": "Hi", "expect": {"category": "warm"}}]"#,
+    )
+    .expect("write json");
+    let wrapped = dir.join("wrapped.json");
+    std::fs::write(&wrapped, r#"{"cases": [{"message": "Hey"}]}"#).expect("write json");
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{not json").expect("write json");
+    assert_eq!(
+        read_import(&csv.to_string_lossy()),
+        Ok(ImportBody::Csv("message,category\nHello,hot\n".into()))
+    );
+    let Ok(ImportBody::Json(list)) = read_import(&json.to_string_lossy()) else {
+        panic!("a JSON list of cases");
+    };
+    assert_eq!(list.cases[0].message, "Hi");
+    assert_eq!(list.cases[0].expect.category, Some(Category::Warm));
+    let Ok(ImportBody::Json(w)) = read_import(&wrapped.to_string_lossy()) else {
+        panic!("a JSON object of cases");
+    };
+    assert_eq!(w.cases[0].message, "Hey");
+    let err = read_import(&bad.to_string_lossy()).expect_err("not JSON");
+    assert!(err.contains("bad.json"), "{err}");
+    let missing = read_import(&dir.join("none.csv").to_string_lossy()).expect_err("missing");
+    assert!(missing.contains("could not read"), "{missing}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
