@@ -687,3 +687,38 @@ fn an_import_file_is_read_as_csv_or_json() {
     assert!(missing.contains("could not read"), "{missing}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn snapshot_eval_run_at_80_columns() {
+    let app = run_open();
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("4/6 cases"), "{screen}");
+    assert!(screen.contains("FAIL"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn an_import_into_the_selected_set_counts_its_cases() {
+    let mut app = sets_open();
+    let fx = command(&mut app, "evals import ~/cases.csv");
+    let (id, req) = eval_request(&fx);
+    assert_eq!(
+        req,
+        EvalRequest::Import {
+            tenant: tenant_id().to_string(),
+            set: Uuid::from_u128(81),
+            path: "~/cases.csv".into(),
+        }
+    );
+    let report = switchboard::domain::eval::EvalImportReport {
+        imported: 2,
+        cases: Vec::new(),
+    };
+    app.on_response(id, Response::Eval(EvalResponse::Imported(Ok(report))));
+    assert!(
+        app.toasts.iter().any(|t| t.text == "Imported 2 cases"),
+        "{:?}",
+        app.toasts
+    );
+    assert!(render(&app, 80, 24).contains("Booking requests           5"));
+}

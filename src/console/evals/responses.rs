@@ -138,7 +138,14 @@ impl EvalsView {
                     "Imported {n} case{}",
                     if n == 1 { "" } else { "s" }
                 )));
-                if flight.target == self.set_id {
+                if let Some(s) = self
+                    .sets
+                    .loaded_mut()
+                    .and_then(|l| l.iter_mut().find(|s| Some(s.id) == flight.target))
+                {
+                    s.cases += n;
+                }
+                if flight.target == self.set_id && self.screen != Screen::Sets {
                     return self.load_set(cx);
                 }
             }

@@ -19,7 +19,7 @@ use crate::domain::eval::{CheckKind, EvalLaneSummary, EvalResult, EvalRunDetail,
 
 fn check_label(kind: CheckKind) -> &'static str {
     match kind {
-        CheckKind::Category => "cat",
+        CheckKind::Category => "c",
         CheckKind::Contains => "+",
         CheckKind::NotContains => "−",
         CheckKind::MaxChars => "≤",
@@ -42,10 +42,7 @@ fn checks(theme: &Theme, r: Option<&EvalResult>) -> Line<'static> {
         return Line::default();
     };
     let mut spans = Vec::new();
-    for (i, c) in r.checks.iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::raw(" "));
-        }
+    for c in &r.checks {
         let (mark, style) = if c.passed {
             ("✓", theme.success)
         } else {
@@ -60,6 +57,11 @@ fn checks(theme: &Theme, r: Option<&EvalResult>) -> Line<'static> {
         spans.push(Span::styled("—", theme.dim));
     }
     Line::from(spans)
+}
+
+/// "0.9s", "12.3s": a reply's latency in a narrow column.
+fn seconds(ms: u64) -> String {
+    format!("{:.1}s", ms as f64 / 1000.0)
 }
 
 fn lane_summary(s: &EvalLaneSummary) -> String {
@@ -163,7 +165,7 @@ pub(super) fn render_run(v: &EvalsView, app: &Shared<'_>, area: Rect, buf: &mut 
             "Checks".into(),
             "Category".into(),
             "Tok".into(),
-            "ms".into(),
+            "Time".into(),
         ]);
     }
     let header = Row::new(head_cells).style(theme.table_header);
@@ -191,7 +193,7 @@ pub(super) fn render_run(v: &EvalsView, app: &Shared<'_>, area: Rect, buf: &mut 
                     .unwrap_or_default(),
             ));
             cells.push(Line::from(
-                r.map(|r| r.latency_ms.to_string()).unwrap_or_default(),
+                r.map(|r| seconds(r.latency_ms)).unwrap_or_default(),
             ));
         }
         let row = Row::new(cells);
