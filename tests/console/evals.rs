@@ -722,3 +722,59 @@ fn an_import_into_the_selected_set_counts_its_cases() {
     );
     assert!(render(&app, 80, 24).contains("Booking requests           5"));
 }
+
+#[test]
+fn a_set_is_created_renamed_and_deleted_after_a_yes() {
+    let mut app = sets_open();
+    press(&mut app, &[key('n')]);
+    typed(&mut app, "Opening hours");
+    let fx = press(&mut app, &[ctrl('s')]);
+    let (id, req) = eval_request(&fx);
+    let EvalRequest::CreateSet { new, .. } = req else {
+        panic!("expected a new set, got {req:?}");
+    };
+    assert_eq!(new.name, "Opening hours");
+    let created = EvalSetDetail {
+        set: set(83, "Opening hours", 0),
+        cases: Vec::new(),
+    };
+    app.on_response(id, Response::Eval(EvalResponse::SetCreated(Ok(created))));
+    assert!(app.modal.is_none());
+    let names: Vec<String> = app
+        .evals
+        .sets()
+        .loaded()
+        .map(|l| l.iter().map(|s| s.name.clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        names,
+        ["Booking requests", "Opening hours", "Spam and abuse"]
+    );
+    // The new set is selected: rename it.
+    press(&mut app, &[key('e')]);
+    press(&mut app, &[code(KeyCode::Backspace); 5]);
+    typed(&mut app, "times");
+    let fx = press(&mut app, &[ctrl('s')]);
+    let (_, req) = eval_request(&fx);
+    let EvalRequest::UpdateSet { set: id, patch, .. } = req else {
+        panic!("expected a rename, got {req:?}");
+    };
+    assert_eq!(id, Uuid::from_u128(83));
+    assert_eq!(patch.name.as_deref(), Some("Opening times"));
+    press(&mut app, &[code(KeyCode::Esc)]);
+    // Delete asks first; no request before the yes.
+    let fx = press(&mut app, &[key('d')]);
+    assert!(eval_requests(&fx).is_empty());
+    assert!(matches!(app.modal, Some(Modal::Confirm { .. })));
+    let fx = press(&mut app, &[key('y')]);
+    let (id, req) = eval_request(&fx);
+    assert_eq!(
+        req,
+        EvalRequest::DeleteSet {
+            tenant: tenant_id().to_string(),
+            set: Uuid::from_u128(83)
+        }
+    );
+    app.on_response(id, Response::Eval(EvalResponse::SetDeleted(Ok(()))));
+    assert_eq!(app.evals.sets().loaded().map(Vec::len), Some(2));
+}
