@@ -38,6 +38,8 @@ mod business_hours;
 mod delete_tenant;
 #[path = "console/disclosure.rs"]
 mod disclosure;
+#[path = "console/evals.rs"]
+mod evals;
 #[path = "console/keys.rs"]
 mod keys;
 #[path = "console/knowledge.rs"]

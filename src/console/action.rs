@@ -131,6 +131,13 @@ pub enum Action {
     RotateSecret,
     Replay,
     ToggleEnabled,
+    /// The Evals screen: start a run of the open set, compare two runs,
+    /// import cases from a file; `E` adds a lead's or a playground
+    /// message to a set.
+    StartEvalRun,
+    Compare,
+    Import,
+    AddToEval,
     /// The server no longer accepts the session (seen on the live stream).
     SessionEnded,
     /// A key for whatever text input has the focus.

@@ -13,6 +13,7 @@ use super::approvals::ApprovalsView;
 use super::audit::AuditView;
 use super::component::{load_tenants, with_cx, Component, Shared};
 use super::effect::{Effect, Request};
+use super::evals::EvalsView;
 use super::inflight::Requests;
 use super::keymap::{Context, Keymap};
 use super::knowledge::KnowledgeView;
@@ -82,6 +83,8 @@ pub struct App {
     pub webhooks: WebhooksView,
     /// The current tenant's knowledge documents.
     pub knowledge: KnowledgeView,
+    /// The current tenant's eval sets and runs.
+    pub evals: EvalsView,
     /// Signed in through the embedded platform's local session file (the
     /// local admin, who has no password).
     pub local_session: bool,
@@ -123,6 +126,7 @@ impl App {
             invitations: InvitationsView::default(),
             webhooks: WebhooksView::default(),
             knowledge: KnowledgeView::default(),
+            evals: EvalsView::default(),
             local_session: false,
             signed_out: None,
             requests: Requests::default(),
@@ -257,6 +261,9 @@ impl App {
         }
         if self.knowledge.is_open() {
             return self.knowledge.contexts(&self.shared());
+        }
+        if self.evals.is_open() {
+            return self.evals.contexts(&self.shared());
         }
         if !self.tenants.is_filtering() {
             if self.invitations.is_open() {
@@ -441,7 +448,9 @@ impl App {
         if self.toasts.len() != before {
             self.dirty = true;
         }
-        self.notifications.save_history()
+        let mut out = self.notifications.save_history();
+        out.extend(with_cx!(self, evals, |e, cx| e.on_tick(&mut cx)));
+        out
     }
 
     /// The Tenants pane hosts onboarding, the user's invitations and the
@@ -455,6 +464,9 @@ impl App {
         }
         if self.knowledge.is_open() {
             return with_cx!(self, knowledge, |k, cx| k.update(action, &mut cx));
+        }
+        if self.evals.is_open() {
+            return with_cx!(self, evals, |e, cx| e.update(action, &mut cx));
         }
         if action == Action::Webhooks {
             if let Some(tenant) = self.tenants.detail().map(|d| d.tenant) {
@@ -487,6 +499,18 @@ impl App {
 
     /// The Leads pane's own keys go to the list, or the lead open over it.
     fn route_leads(&mut self, action: Action) -> Vec<Effect> {
+        if action == Action::AddToEval {
+            let Some(lead) = self.leads.detail().map(|d| d.lead.clone()) else {
+                return Vec::new();
+            };
+            let from = super::evals::CaseFrom::Lead {
+                tenant: lead.tenant_id,
+                lead: lead.id,
+                name: lead.name,
+                message: lead.message,
+            };
+            return with_cx!(self, evals, |e, cx| e.add_from(from, &mut cx));
+        }
         // Esc backs out of the newest error first: it is the top layer.
         if !self.leads.is_filtering()
             && action == Action::Back
@@ -530,6 +554,9 @@ impl App {
             }
             other @ Confirmable::DeleteKnowledge { .. } => {
                 with_cx!(self, knowledge, |k, cx| k.perform(other, &mut cx))
+            }
+            other @ (Confirmable::DeleteEvalSet { .. } | Confirmable::DeleteEvalCase { .. }) => {
+                with_cx!(self, evals, |e, cx| e.perform(other, &mut cx))
             }
             // The Tenants and Leads features', sent above.
             Confirmable::DeleteLead { .. }

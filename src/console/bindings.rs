@@ -23,6 +23,7 @@ pub fn defaults() -> Vec<Default_> {
     all.extend(super::account::keys::bindings());
     all.extend(super::webhooks::keys::bindings());
     all.extend(super::knowledge::keys::bindings());
+    all.extend(super::evals::keys::bindings());
     all
 }
 

@@ -9,7 +9,7 @@ use super::effect::Effect;
 use super::leads::LeadsView;
 
 /// Every command, as completion offers it.
-pub const COMMANDS: [&str; 35] = [
+pub const COMMANDS: [&str; 37] = [
     "tenant ",
     "tenants",
     "leads",
@@ -37,6 +37,8 @@ pub const COMMANDS: [&str; 35] = [
     "webhooks",
     "knowledge",
     "knowledge import ",
+    "evals",
+    "evals import ",
     "notifications",
     "invitations",
     "password",
@@ -203,6 +205,7 @@ impl App {
             "platform" => self.platform_command(),
             "webhooks" => Ok(self.open_webhooks(None)),
             "knowledge" => self.knowledge_command(arg),
+            "evals" => self.evals_command(arg),
             "invitations" => Ok(self.open_invitations()),
             "password" => Ok(self.password_command()),
             "logout-all" => Ok(self.logout_all_command()),

@@ -49,6 +49,11 @@ impl App {
             | FormPurpose::NewKnowledge(_)
             | FormPurpose::EditKnowledge { .. }
             | FormPurpose::PlatformSettings
+            | FormPurpose::EvalSet { .. }
+            | FormPurpose::EvalCase { .. }
+            | FormPurpose::EvalCaseFrom { .. }
+            | FormPurpose::EvalRun { .. }
+            | FormPurpose::EvalImport { .. }
             | FormPurpose::Onboarding => return,
             FormPurpose::ChangePassword => Self::password_fields(),
             FormPurpose::NewPlaygroundSession { .. } | FormPurpose::SaveAsLead { .. } => {
@@ -102,6 +107,9 @@ impl App {
             // The session form names the agents feature's agents.
             let agents = self.agents.items().to_vec();
             return with_cx!(self, playground, |p, cx| p.submit(open, &agents, &mut cx));
+        }
+        if crate::console::evals::is_eval_form(&open.purpose) {
+            return with_cx!(self, evals, |e, cx| e.submit(open, &mut cx));
         }
         if crate::console::knowledge::is_knowledge_form(&open.purpose) {
             return with_cx!(self, knowledge, |k, cx| k.submit(open, &mut cx));

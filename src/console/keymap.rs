@@ -85,6 +85,14 @@ pub enum Context {
     KnowledgeDocument,
     KnowledgeManage,
     KnowledgeSearch,
+    /// The Evals screen: the sets, a set's cases and runs, one run side
+    /// by side, one case's replies, two runs compared.
+    EvalSets,
+    EvalCases,
+    EvalRuns,
+    EvalRun,
+    EvalResult,
+    EvalCompare,
 }
 
 impl Context {
@@ -142,6 +150,12 @@ impl Context {
             Context::KnowledgeDocument => "A knowledge document",
             Context::KnowledgeManage => "Knowledge (with knowledge:manage)",
             Context::KnowledgeSearch => "Knowledge search input",
+            Context::EvalSets => "Eval sets",
+            Context::EvalCases => "An eval set's cases",
+            Context::EvalRuns => "An eval set's runs",
+            Context::EvalRun => "An eval run",
+            Context::EvalResult => "An eval case's replies",
+            Context::EvalCompare => "Two eval runs compared",
         }
     }
 }

@@ -13,6 +13,7 @@ mod command;
 pub mod component;
 pub mod contexts;
 pub mod effect;
+pub mod evals;
 mod forms;
 pub mod inflight;
 pub mod keymap;

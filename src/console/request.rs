@@ -298,6 +298,8 @@ pub enum Request {
     /// The Knowledge view's calls (and `:knowledge import`).
     Knowledge(super::knowledge::KnowledgeRequest),
     Platform(super::platform::PlatformRequest),
+    /// The Evals screen's calls (and `E` on a lead or a message).
+    Eval(super::evals::EvalRequest),
 }
 
 /// A workflow awaiting approval and the lead it answers (`Err`: the lead
@@ -406,6 +408,7 @@ pub enum Response {
     TenantUsage(super::tenants::UsageResponse),
     Knowledge(super::knowledge::KnowledgeResponse),
     Platform(super::platform::PlatformResponse),
+    Eval(super::evals::EvalResponse),
 }
 
 impl Response {
@@ -474,6 +477,7 @@ impl Response {
             Response::TenantUsage(r) => r.error(),
             Response::Knowledge(r) => r.error(),
             Response::Platform(r) => r.error(),
+            Response::Eval(r) => r.error(),
         }
     }
 }
@@ -720,6 +724,7 @@ pub async fn execute(client: &Client, req: Request) -> Response {
         Request::TenantUsage(req) => {
             Response::TenantUsage(super::tenants::usage_execute(client, req).await)
         }
+        Request::Eval(req) => Response::Eval(super::evals::execute(client, req).await),
         Request::Knowledge(req) => {
             Response::Knowledge(super::knowledge::execute(client, req).await)
         }

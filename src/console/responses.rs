@@ -59,6 +59,10 @@ impl App {
             return with_cx!(self, webhooks, |w, cx| w
                 .on_response(id, &flight, response, &mut cx));
         }
+        if matches!(response, Response::Eval(_)) {
+            return with_cx!(self, evals, |e, cx| e
+                .on_response(id, &flight, response, &mut cx));
+        }
         if matches!(response, Response::Knowledge(_)) {
             return with_cx!(self, knowledge, |k, cx| k
                 .on_response(id, &flight, response, &mut cx));
@@ -471,6 +475,10 @@ impl App {
                 self.toast_webhook_disabled(&ev);
             }
             "webhook.delivery" => self.dirty |= self.webhooks.on_event(tenant, &ev),
+            "eval.progress" | "eval.finished" => {
+                self.dirty |= self.evals.is_open();
+                return with_cx!(self, evals, |e, cx| e.on_event(tenant, &ev, &mut cx));
+            }
             // At-risk shows by itself: the SLA column is computed at render.
             _ => {}
         }

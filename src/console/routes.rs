@@ -36,6 +36,7 @@ impl App {
         out.extend(with_cx!(self, audit, |a, cx| a.follow_tenant(shown, &mut cx)));
         out.extend(with_cx!(self, webhooks, |w, cx| w.follow_tenant(&mut cx)));
         out.extend(with_cx!(self, knowledge, |k, cx| k.follow_tenant(&mut cx)));
+        out.extend(with_cx!(self, evals, |e, cx| e.follow_tenant(&mut cx)));
         out.extend(with_cx!(self, onboarding, |o, cx| o.follow_tenant(&mut cx)));
         out
     }
@@ -74,6 +75,26 @@ impl App {
             Action::NewCompare => return self.open_session_form(tenant, true),
             Action::Edit if self.playground.chat().is_some() => {
                 return self.edit_playground_prompt(tenant)
+            }
+            Action::AddToEval => {
+                let last = self.playground.chat().and_then(|c| {
+                    c.user_messages()
+                        .first()
+                        .map(|m| (m.session_id, m.id, m.content.clone()))
+                });
+                let Some((session_id, message_id, message)) = last else {
+                    self.toast(Toast::info("Nothing to add yet: send a message first"));
+                    return Vec::new();
+                };
+                let from = super::evals::CaseFrom::Playground {
+                    tenant,
+                    at: crate::domain::eval::PlaygroundMessageRef {
+                        session_id,
+                        message_id,
+                    },
+                    message,
+                };
+                return with_cx!(self, evals, |e, cx| e.add_from(from, &mut cx));
             }
             Action::Back
                 if self.playground.backs_out_of_chat()
@@ -164,6 +185,7 @@ impl App {
         self.pane = Pane::Tenants;
         self.overview.close();
         self.knowledge.close();
+        self.evals.close();
         with_cx!(self, webhooks, |w, cx| w.open(&mut cx))
     }
 
@@ -189,6 +211,39 @@ impl App {
         self.pane = Pane::Tenants;
         self.overview.close();
         self.webhooks.close();
+        self.evals.close();
+        Ok(out)
+    }
+
+    /// `:evals` (the current tenant's eval sets) and `:evals import FILE`
+    /// (into the set open or selected): the Evals screen opens in the
+    /// Tenants pane.
+    pub(crate) fn evals_command(&mut self, arg: &str) -> Result<Vec<Effect>, String> {
+        if self.session.current_tenant.is_none() {
+            return Err("pick a tenant first (:tenant <slug>)".into());
+        }
+        let (sub, rest) = match arg.split_once(char::is_whitespace) {
+            Some((s, r)) => (s, r.trim()),
+            None => (arg, ""),
+        };
+        let out = match sub {
+            "" => with_cx!(self, evals, |e, cx| e.open(&mut cx)),
+            "import" if self.evals.is_open() => {
+                with_cx!(self, evals, |e, cx| e.import(rest, &mut cx))?
+            }
+            "import" => {
+                return Err("open a set first (:evals, then enter), then :evals import FILE".into())
+            }
+            other => {
+                return Err(format!(
+                    "unknown :evals {other:?}: use :evals or :evals import FILE"
+                ))
+            }
+        };
+        self.pane = Pane::Tenants;
+        self.overview.close();
+        self.webhooks.close();
+        self.knowledge.close();
         Ok(out)
     }
 
@@ -198,6 +253,7 @@ impl App {
         self.tenants.close_detail();
         self.overview.close();
         self.knowledge.close();
+        self.evals.close();
         with_cx!(self, invitations, |v, cx| v.open(&mut cx))
     }
 
@@ -206,6 +262,7 @@ impl App {
         self.pane = Pane::Tenants;
         self.tenants.close_detail();
         self.knowledge.close();
+        self.evals.close();
         with_cx!(self, overview, |o, cx| o.open(&mut cx))
     }
 

@@ -153,6 +153,34 @@ pub enum FormPurpose {
         tenant: Uuid,
         id: Uuid,
     },
+    /// An eval set: a new one, or one renamed.
+    EvalSet {
+        tenant: Uuid,
+        set: Option<Uuid>,
+    },
+    /// An eval case: a new one in the set, or one edited.
+    EvalCase {
+        tenant: Uuid,
+        set: Uuid,
+        case: Option<Uuid>,
+    },
+    /// A case from a lead or a playground message; `sets[i]` is the set of
+    /// the form's choice `i`.
+    EvalCaseFrom {
+        sets: Vec<Uuid>,
+        from: super::evals::CaseFrom,
+    },
+    /// A run of the set; `agents[i]` is the agent of choice `i`.
+    EvalRun {
+        tenant: Uuid,
+        set: Uuid,
+        agents: Vec<Uuid>,
+    },
+    /// The file to import the set's cases from.
+    EvalImport {
+        tenant: Uuid,
+        set: Uuid,
+    },
     /// The signed-in user's password: current, new, repeated.
     ChangePassword,
     /// `:platform`: the platform settings (platform admins).
@@ -259,6 +287,16 @@ pub enum Confirmable {
         tenant: Uuid,
         id: Uuid,
         title: String,
+    },
+    DeleteEvalSet {
+        tenant: Uuid,
+        set: Uuid,
+        name: String,
+    },
+    DeleteEvalCase {
+        tenant: Uuid,
+        set: Uuid,
+        case: Uuid,
     },
 }
 
@@ -398,6 +436,15 @@ pub enum Slot {
     KnowledgeEdit,
     /// A prompt saved from the playground, which then answers again.
     PlaygroundPrompt,
+    /// The Evals screen's sets, the open set, its runs, the open run, a
+    /// comparison, the agents for the run form, and the sets `E` offers.
+    EvalSets,
+    EvalSet,
+    EvalRuns,
+    EvalRun,
+    EvalCompare,
+    EvalAgents,
+    EvalPick,
 }
 
 #[derive(Debug, Clone)]

@@ -47,6 +47,7 @@ impl Widget for &App {
             Pane::Tenants if self.webhooks.is_open() => {
                 self.webhooks.render(&self.shared(), main, buf)
             }
+            Pane::Tenants if self.evals.is_open() => self.evals.render(&self.shared(), main, buf),
             Pane::Tenants if self.knowledge.is_open() => {
                 self.knowledge.render(&self.shared(), main, buf)
             }
