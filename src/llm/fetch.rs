@@ -670,4 +670,34 @@ mod tests {
         assert_eq!(last.phase, Phase::Installing);
         assert_eq!(last.done, WEIGHTS.len() as u64);
     }
+
+    #[tokio::test]
+    async fn an_index_without_the_package_is_reported_with_its_status() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/pypi", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = [0u8; 1024];
+                let _ = socket.read(&mut buf).await;
+                let _ = socket
+                    .write_all(
+                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    )
+                    .await;
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let good = pin(leak(hex::encode(Sha256::digest(WEIGHTS))));
+        let dest = dir.path().join("models/tiny.gguf");
+        let (sink, _rx) = channel();
+        let err = format!(
+            "{:#}",
+            fetch(&dest, None, &good, &url, &sink).await.unwrap_err()
+        );
+        assert!(err.contains("answered 404 Not Found"), "{err}");
+        assert!(err.contains(&format!("{url}/tiny/json")), "{err}");
+        assert!(err.contains("--from FILE"), "{err}");
+        assert!(!dest.exists());
+    }
 }
