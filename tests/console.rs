@@ -50,6 +50,8 @@ mod leads;
 mod library;
 #[path = "console/memory.rs"]
 mod memory;
+#[path = "console/model_fetch.rs"]
+mod model_fetch;
 #[path = "console/notifications.rs"]
 mod notifications;
 #[path = "console/onboarding.rs"]

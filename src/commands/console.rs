@@ -62,6 +62,16 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         history: first.history,
         local_session: first.local_session,
+        // The path the embedded platform's local provider reads (see
+        // `Providers::from_config`).
+        local_model_path: config.llm.local.enabled.then(|| {
+            config
+                .llm
+                .local
+                .model_path
+                .clone()
+                .unwrap_or_else(|| crate::llm::fetch::model_path(&config.dirs.data))
+        }),
         context: Some(first.context),
         memory: first.memory,
         contexts: Some(Switcher(contexts.clone())),

@@ -35,6 +35,8 @@ pub enum Action {
     /// A tenant's Usage tab: change its rate limits (platform admins).
     SetLimits,
     Retry,
+    /// Download the embedded model (offered while it is not installed).
+    FetchModel,
     NextTab,
     PrevTab,
     Invite,

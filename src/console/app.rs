@@ -88,6 +88,8 @@ pub struct App {
     /// Signed in through the embedded platform's local session file (the
     /// local admin, who has no password).
     pub local_session: bool,
+    /// The embedded model on this machine: its path and its download.
+    pub local_model: super::model_fetch::LocalModel,
     /// Set when the session ended; the console then closes.
     pub signed_out: Option<SignedOut>,
     pub(crate) requests: Requests,
@@ -128,6 +130,7 @@ impl App {
             knowledge: KnowledgeView::default(),
             evals: EvalsView::default(),
             local_session: false,
+            local_model: Default::default(),
             signed_out: None,
             requests: Requests::default(),
         }

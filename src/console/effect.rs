@@ -39,6 +39,10 @@ pub enum Effect {
     /// `:ctx NAME`: sign in to that context and start over there; the old
     /// session's streams and calls end.
     SwitchContext(String),
+    /// Download and install the embedded model's weights at this path in
+    /// the background, reporting as
+    /// [`ModelFetchMsg`](super::model_fetch::ModelFetchMsg)s.
+    FetchModel(std::path::PathBuf),
     Quit,
 }
 
@@ -86,6 +90,7 @@ impl std::fmt::Debug for Effect {
                 .finish(),
             Effect::Suspend => f.write_str("Suspend"),
             Effect::SwitchContext(c) => f.debug_tuple("SwitchContext").field(c).finish(),
+            Effect::FetchModel(p) => f.debug_tuple("FetchModel").field(p).finish(),
             Effect::Quit => f.write_str("Quit"),
         }
     }

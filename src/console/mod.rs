@@ -19,6 +19,7 @@ pub mod inflight;
 pub mod keymap;
 pub mod knowledge;
 pub mod leads;
+pub mod model_fetch;
 pub mod notifications;
 pub mod onboarding;
 pub mod overview;
@@ -60,6 +61,9 @@ pub struct ConsoleOptions {
     /// Signed in as the embedded platform's local admin, through the local
     /// session file: there is no password to change.
     pub local_session: bool,
+    /// Where the embedded platform reads the local model's weights: the
+    /// console offers to download them there while they are missing.
+    pub local_model_path: Option<std::path::PathBuf>,
     /// The context connected to, shown in the header (`None`: no contexts,
     /// as in benchmarks).
     pub context: Option<String>,

@@ -17,6 +17,7 @@ use super::app::App;
 use super::contexts::{Connection, ContextMemory, Switcher};
 use super::effect::{Effect, ReplyRequest, RequestId};
 use super::keymap::Keymap;
+use super::model_fetch::ModelFetchMsg;
 use super::notifications::history::{HistoryStore, HistoryWriter, SavedHistory};
 use super::playground::ReplyMsg;
 use super::request::{execute as execute_request, Response};
@@ -43,6 +44,8 @@ enum Inbox {
     History(Uuid, SavedHistory),
     /// `:ctx NAME` signed in to another context, or could not.
     Connected(String, Result<Connection, String>),
+    /// The embedded model's download reporting.
+    ModelFetch(ModelFetchMsg),
 }
 
 type Tx = mpsc::UnboundedSender<Inbox>;
@@ -61,6 +64,7 @@ pub async fn run(client: Client, options: ConsoleOptions) -> anyhow::Result<Exit
     let mut app = App::new(keymap, theme, options.server_label);
     app.server_url = client.base_url().to_string();
     app.local_session = options.local_session;
+    app.local_model.path = options.local_model_path;
     app.context = options.context;
     app.recall(options.memory);
     if let Some(s) = &options.contexts {
@@ -270,6 +274,8 @@ async fn switch_context(
     let mut next = App::new(app.keymap.clone(), app.theme.clone(), conn.label.clone());
     next.server_url = conn.client.base_url().to_string();
     next.local_session = conn.local_session;
+    // A download under way goes on; its reports went to the old loop.
+    next.local_model.path = app.local_model.path.clone();
     next.viewport = app.viewport;
     next.now = app.now;
     next.context = Some(conn.context.clone());
@@ -322,6 +328,7 @@ fn receive(app: &mut App, msg: Inbox) -> Vec<Effect> {
         }
         // The loop handles it: it replaces the session.
         Inbox::Connected(..) => Vec::new(),
+        Inbox::ModelFetch(msg) => app.on_model_fetch(msg),
     }
 }
 
@@ -553,10 +560,42 @@ fn apply(
                     let _ = tx.send(Inbox::Connected(name, Err(why)));
                 }
             },
+            Effect::FetchModel(dest) => {
+                tokio::spawn(fetch_model(dest, tx.clone()));
+            }
             Effect::Quit => {}
         }
     }
     Ok(())
+}
+
+/// Installs the embedded model with its progress in a channel (nothing may
+/// reach the terminal the console draws on), forwarding it to the loop.
+async fn fetch_model(dest: std::path::PathBuf, tx: Tx) {
+    use crate::llm::progress::{FetchProgress, Sink};
+    let (progress, mut seen) = tokio::sync::watch::channel(FetchProgress::default());
+    let work = tokio::spawn(async move {
+        crate::llm::fetch::install_to(&dest, None, Sink::Channel(progress)).await
+    });
+    // Ends when the fetch drops its sender, i.e. when it is over.
+    while seen.changed().await.is_ok() {
+        let now = *seen.borrow_and_update();
+        if tx
+            .send(Inbox::ModelFetch(ModelFetchMsg::Progress(now)))
+            .is_err()
+        {
+            break; // the loop ended; the fetch still completes
+        }
+    }
+    let msg = match work.await {
+        Ok(Ok(())) => ModelFetchMsg::Done,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %format!("{e:#}"), "the console's model fetch failed");
+            ModelFetchMsg::Failed(format!("{e:#}"))
+        }
+        Err(e) => ModelFetchMsg::Failed(format!("the download task stopped: {e}")),
+    };
+    let _ = tx.send(Inbox::ModelFetch(msg));
 }
 
 /// Draws and sends the changed cells as one synchronized update; a redraw

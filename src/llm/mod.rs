@@ -11,6 +11,7 @@ pub mod download;
 pub mod fetch;
 pub mod local;
 pub mod openai;
+pub mod progress;
 pub mod qualify;
 mod registry;
 

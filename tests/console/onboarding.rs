@@ -169,6 +169,18 @@ fn initializing_an_existing_tenant_starts_at_the_model_and_works_on_it() {
         Some("empty-co")
     );
     let fx = app.on_response(id, Response::Models(Ok(vec![])));
+    // No model ready: the agent gets the local one, and the checklist
+    // says where it is offered for download.
+    let said = app.onboarding.progress().outcome(InitStep::Model);
+    assert_eq!(
+        said.as_deref(),
+        Some("none ready: 3 Agents offers the local one")
+    );
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Choose the first ready model: none ready: 3 Agents offers the local one"),
+        "{screen}"
+    );
     let (_, req) = requests(&fx).into_iter().next().expect("an agent");
     assert!(
         matches!(&req, Request::CreateAgent { tenant, .. } if *tenant == Uuid::from_u128(7).to_string()),

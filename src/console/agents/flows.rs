@@ -253,6 +253,9 @@ impl App {
             self.dismiss_toast();
             return Vec::new();
         }
+        if action == Action::FetchModel {
+            return self.start_model_fetch();
+        }
         let Some(tenant) = self.agents.tenant else {
             return Vec::new();
         };

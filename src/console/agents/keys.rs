@@ -57,6 +57,14 @@ pub(crate) fn bindings() -> Vec<Default_> {
         ("remove", C::AgentList, &["d"], A::Remove, "delete", true),
         ("refresh", C::AgentList, &["r"], A::Retry, "reload", false),
         (
+            "fetch_model",
+            C::AgentList,
+            &["D"],
+            A::FetchModel,
+            "download the local model",
+            false,
+        ),
+        (
             "up",
             C::AgentDetail,
             &["k", "up"],

