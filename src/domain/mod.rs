@@ -13,6 +13,7 @@ pub mod event;
 pub mod knowledge;
 pub mod lead;
 pub mod member;
+pub mod model_fetch;
 pub mod netaddr;
 pub mod page;
 pub mod platform;

@@ -44,7 +44,7 @@ pub const SMOLLM2: ModelPin = ModelPin {
 };
 
 /// The command that installs the model, for error messages.
-pub const FETCH_COMMAND: &str = "switchboard model fetch";
+pub use crate::domain::model_fetch::FETCH_COMMAND;
 
 /// Where the local provider looks for the weights by default.
 pub fn model_path(data_dir: &Path) -> PathBuf {
