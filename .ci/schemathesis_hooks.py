@@ -22,6 +22,9 @@ EMAIL_OR_PHONE = ("give an email or a phone", "an email or a phone: a rule acros
 # (method, path) -> {field the problem names: why no schema can say it}
 ACCEPTED = {
     ("GET", "/api/v1/analytics"): {"from": "from is not after to, and the period is at most 366 days"},
+    ("GET", "/api/v1/tenants/{tenant}/usage"): {
+        "from": "from is not after to, and the period is at most 366 days"
+    },
     ("GET", "/api/v1/tenants/{tenant}/analytics"): {
         "from": "from is not after to, and the period is at most 366 days"
     },
