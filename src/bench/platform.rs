@@ -33,6 +33,8 @@ impl Platform {
         let settings = ServerSettings {
             ingest_per_minute: u32::MAX / 2,
             ingest_burst: u32::MAX / 2,
+            // Measures the store, not the per-tenant limits.
+            tenant_rate_limits: false,
             ..ServerSettings::default()
         };
         let listener = TcpListener::bind("127.0.0.1:0").await?;

@@ -57,6 +57,8 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         workflow_workers: opts.workers,
         ingest_per_minute: 100_000,
         ingest_burst: 10_000,
+        // Measures the store, not the per-tenant limits.
+        tenant_rate_limits: false,
         ..ServerSettings::default()
     };
     let server = BenchServer::start(store::open(&url).await?, settings, providers).await?;
