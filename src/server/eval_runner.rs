@@ -284,7 +284,7 @@ impl EvalJob {
             let (provider, model) = (lane.provider.as_ref(), lane.model.as_str());
             qualify(provider, model, &system, lead_text, Method::Score, cancel).await?
         };
-        (state.usage).generation(
+        state.count_generation(
             self.tenant.id,
             qualified.prompt_tokens,
             qualified.completion_tokens,
@@ -313,7 +313,7 @@ impl EvalJob {
         };
         let _generation = self.generation(state, cancel).await?;
         let draft = complete(lane.provider.as_ref(), req, cancel).await?;
-        (state.usage).generation(self.tenant.id, draft.prompt_tokens, draft.completion_tokens);
+        state.count_generation(self.tenant.id, draft.prompt_tokens, draft.completion_tokens);
         row.prompt_tokens += draft.prompt_tokens;
         row.completion_tokens += draft.completion_tokens;
         row.reply = draft.text;

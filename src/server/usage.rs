@@ -206,10 +206,16 @@ impl UsageMeter {
     }
 
     /// One model generation and its tokens.
-    pub fn generation(&self, tenant: Uuid, prompt_tokens: u32, completion_tokens: u32) {
+    pub fn generation(
+        &self,
+        tenant: Uuid,
+        now: DateTime<Utc>,
+        prompt_tokens: u32,
+        completion_tokens: u32,
+    ) {
         self.add(
             tenant,
-            Utc::now(),
+            now,
             UsageCounts {
                 generations: 1,
                 prompt_tokens: u64::from(prompt_tokens),
@@ -279,6 +285,18 @@ impl AppState {
         }
         self.usage.api_call(tenant.id, now);
         Ok(())
+    }
+
+    /// Counts one model generation of `tenant` and its tokens, on the day
+    /// the server's clock says (as calls and ingests are).
+    pub(crate) fn count_generation(
+        &self,
+        tenant: Uuid,
+        prompt_tokens: u32,
+        completion_tokens: u32,
+    ) {
+        let now = self.clock.now();
+        (self.usage).generation(tenant, now, prompt_tokens, completion_tokens);
     }
 
     /// Spends one lead from `tenant`'s ingest limit and counts it.

@@ -331,7 +331,8 @@ impl<'a> Run<'a> {
                 Some(Ok(Chunk::Done(stats))) => {
                     self.count_use().await;
                     let completion = stats.completion_tokens.max(tokens);
-                    (self.state.usage).generation(self.tenant.id, stats.prompt_tokens, completion);
+                    self.state
+                        .count_generation(self.tenant.id, stats.prompt_tokens, completion);
                     return Ok(Answer {
                         text: text.trim().to_string(),
                         prompt_tokens: stats.prompt_tokens,
@@ -526,7 +527,7 @@ impl<'a> Run<'a> {
         .await
         .map_err(|e| failed(self.model_failed(&e)))?;
         self.count_use().await;
-        (self.state.usage).generation(
+        self.state.count_generation(
             self.tenant.id,
             qualified.prompt_tokens,
             qualified.completion_tokens,

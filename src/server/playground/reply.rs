@@ -491,8 +491,7 @@ impl Turn {
         });
         if let Some(s) = &stats {
             self.state
-                .usage
-                .generation(self.tenant, s.prompt_tokens, s.completion_tokens);
+                .count_generation(self.tenant, s.prompt_tokens, s.completion_tokens);
         }
         let row = PlaygroundMessageRow::Reply(PlaygroundReplyRow {
             lane: lane.index,
