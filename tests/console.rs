@@ -192,8 +192,15 @@ fn loaded_with(admin: bool, tenants: Vec<Tenant>) -> App {
     let fx = app.start();
     let me_id = id_of(&fx, |r| *r == Request::Me);
     let list_id = id_of(&fx, |r| *r == Request::ListTenants);
-    app.on_response(me_id, Response::Me(Ok(me(admin))));
-    app.on_response(list_id, Response::Tenants(Ok(tenants)));
+    let mut fx = app.on_response(me_id, Response::Me(Ok(me(admin))));
+    fx.extend(app.on_response(list_id, Response::Tenants(Ok(tenants))));
+    // The first-run screen asks whether a model is ready: one is.
+    if let Some((id, _)) = requests(&fx)
+        .into_iter()
+        .find(|(_, r)| *r == Request::Models)
+    {
+        app.on_response(id, Response::Models(Ok(agents::models())));
+    }
     app
 }
 

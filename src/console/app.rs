@@ -460,6 +460,10 @@ impl App {
     /// platform overview over the tenants table.
     fn route_tenants(&mut self, action: Action) -> Vec<Effect> {
         if self.onboarding.is_open() {
+            // The download belongs to the App: the screen only offers it.
+            if action == Action::FetchModel {
+                return self.start_model_fetch();
+            }
             return with_cx!(self, onboarding, |o, cx| o.update(action, &mut cx));
         }
         if self.webhooks.is_open() {

@@ -313,6 +313,16 @@ fn common() -> Vec<Default_> {
             true,
         ),
         ("save", C::Form, &["ctrl-s"], A::Save, "save", true),
+        // A form types letters, so the download is a control key here.
+        (
+            "fetch_model",
+            C::InitializeModel,
+            &["ctrl-d"],
+            A::FetchModel,
+            "download the local model",
+            // The offer under the form names it; the hint line stays whole.
+            false,
+        ),
         ("cancel", C::Form, &["esc"], A::Cancel, "cancel", true),
         (
             "next_field",

@@ -93,6 +93,9 @@ pub enum Context {
     EvalRun,
     EvalResult,
     EvalCompare,
+    /// The Initialize screen while no model is ready and the local one
+    /// can be downloaded.
+    InitializeModel,
 }
 
 impl Context {
@@ -156,6 +159,7 @@ impl Context {
             Context::EvalRun => "An eval run",
             Context::EvalResult => "An eval case's replies",
             Context::EvalCompare => "Two eval runs compared",
+            Context::InitializeModel => "Initialize tenant: no model ready",
         }
     }
 }

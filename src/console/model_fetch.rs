@@ -80,7 +80,8 @@ impl App {
             .agents
             .models
             .iter()
-            .any(|m| m.id.starts_with("local/") && !m.ready);
+            .any(|m| m.id.starts_with("local/") && !m.ready)
+            || self.onboarding.offers_local_model();
         let fetch = &self.local_model.fetch;
         if !missing && !matches!(fetch, ModelFetch::Running(_)) {
             return None;
@@ -130,6 +131,7 @@ impl App {
             }
             ModelFetchMsg::Done => {
                 self.local_model.fetch = ModelFetch::Idle;
+                self.onboarding.local_model_installed();
                 self.toast(Toast::success(
                     "The local model is installed: agents on local/ models answer now",
                 ));
@@ -188,8 +190,9 @@ pub fn progress_label(p: &FetchProgress) -> String {
     )
 }
 
-/// The offer in a bordered box: the text and key, the gauge, or the failure.
-pub fn render_offer(app: &App, area: Rect, buf: &mut Buffer) {
+/// The offer in a bordered box: the text and key (as bound in `context`),
+/// the gauge, or the failure.
+pub fn render_offer(app: &App, context: Context, area: Rect, buf: &mut Buffer) {
     let Some(offer) = app.model_offer() else {
         return;
     };
@@ -200,7 +203,7 @@ pub fn render_offer(app: &App, area: Rect, buf: &mut Buffer) {
         .title(Span::styled(" Local model ", theme.title));
     let inner = block.inner(area);
     block.render(area, buf);
-    let key = app.keymap.key_label(Context::AgentList, "fetch_model");
+    let key = app.keymap.key_label(context, "fetch_model");
     let lines: Vec<Line> = match offer {
         Offer::Download => vec![
             Line::styled(

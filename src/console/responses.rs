@@ -159,9 +159,9 @@ impl App {
             Response::Me(Ok(me)) => {
                 let user = me.user.id;
                 self.session.me = Load::Loaded(me);
-                self.maybe_onboard();
+                let mut out = self.maybe_onboard();
                 // The notification history is kept per user.
-                let mut out = self.notifications.load_history(user);
+                out.extend(self.notifications.load_history(user));
                 if !self.invitations.announced() {
                     out.extend(with_cx!(self, invitations, |v, cx| v.check(&mut cx)));
                 }
@@ -171,7 +171,7 @@ impl App {
                 let first_load = !matches!(self.session.tenants, Load::Loaded(_));
                 self.session.set_tenants(list);
                 self.tenants.on_list(&self.session, first_load);
-                self.maybe_onboard();
+                return self.maybe_onboard();
             }
             r if tenants::answers(&r) => {
                 return with_cx!(self, tenants, |t, cx| t
@@ -258,17 +258,20 @@ impl App {
 
     /// A platform admin with no tenant but the platform's gets the
     /// first-tenant form, once.
-    fn maybe_onboard(&mut self) {
-        with_cx!(self, onboarding, |o, cx| o.offer_first_run(&mut cx));
+    fn maybe_onboard(&mut self) -> Vec<Effect> {
+        with_cx!(self, onboarding, |o, cx| o.offer_first_run(&mut cx))
     }
 
     /// `I` or `:init`: the Initialize screen for the current tenant, or a
     /// toast saying why not.
     pub(crate) fn initialize_current(&mut self) -> Vec<Effect> {
-        if let Err(why) = with_cx!(self, onboarding, |o, cx| o.open_current(&mut cx)) {
-            self.toast(Toast::error(why));
+        match with_cx!(self, onboarding, |o, cx| o.open_current(&mut cx)) {
+            Ok(out) => self.hand_on_from_onboarding(out),
+            Err(why) => {
+                self.toast(Toast::error(why));
+                self.hand_on_from_onboarding(Vec::new())
+            }
         }
-        self.hand_on_from_onboarding(Vec::new())
     }
 
     /// Does what onboarding leaves to other features after a reply.

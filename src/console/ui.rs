@@ -40,9 +40,7 @@ impl Widget for &App {
             _ if self.notifications.is_open() => {
                 self.notifications.render(&self.shared(), main, buf)
             }
-            Pane::Tenants if self.onboarding.is_open() => {
-                self.onboarding.render(&self.shared(), main, buf)
-            }
+            Pane::Tenants if self.onboarding.is_open() => render_onboarding(self, main, buf),
             // Over a tenant's detail or the table, whichever opened it.
             Pane::Tenants if self.webhooks.is_open() => {
                 self.webhooks.render(&self.shared(), main, buf)
@@ -280,6 +278,19 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
         hint_line_within(app, &contexts, width)
     };
     Paragraph::new(line).render(area, buf);
+}
+
+/// The Initialize screen, and under it the offer to download the local
+/// model while no model is ready.
+fn render_onboarding(app: &App, area: Rect, buf: &mut Buffer) {
+    use crate::console::model_fetch::{offer_height, render_offer};
+    let offer = offer_height(app, area.width).min(area.height / 3);
+    let [screen, below] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(offer)]).areas(area);
+    app.onboarding.render(&app.shared(), screen, buf);
+    if offer > 0 {
+        render_offer(app, Context::InitializeModel, below, buf);
+    }
 }
 
 impl App {

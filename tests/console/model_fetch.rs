@@ -8,9 +8,9 @@ use switchboard::console::model_fetch::ModelFetchMsg;
 use switchboard::domain::ModelInfo;
 use switchboard::llm::progress::{FetchProgress, Phase};
 
-const WEIGHTS: &str = "/data/switchboard/models/SmolLM2-135M-Instruct.Q4_1.gguf";
+pub(super) const WEIGHTS: &str = "/data/switchboard/models/SmolLM2-135M-Instruct.Q4_1.gguf";
 
-fn models(local_ready: bool) -> Vec<ModelInfo> {
+pub(super) fn models(local_ready: bool) -> Vec<ModelInfo> {
     let mut list = super::agents::models();
     if !local_ready {
         list[0].ready = false;
@@ -32,7 +32,7 @@ fn agents_with(embedded: bool, local_ready: bool) -> App {
     app
 }
 
-fn fetches(effects: &[Effect]) -> Vec<std::path::PathBuf> {
+pub(super) fn fetches(effects: &[Effect]) -> Vec<std::path::PathBuf> {
     effects
         .iter()
         .filter_map(|e| match e {

@@ -122,8 +122,11 @@ fn the_offer_is_a_toast_and_the_next_keys_go_where_they_were_meant() {
 fn snapshot_initialize_offered_for_an_empty_tenant() {
     let mut app = offered();
     app.pane = Pane::Leads;
-    press(&mut app, &[key('I')]);
+    let fx = press(&mut app, &[key('I')]);
     assert!(app.onboarding.is_open());
+    // The screen asks whether a model is ready: one is, nothing offered.
+    let id = id_of(&fx, |r| *r == Request::Models);
+    app.on_response(id, Response::Models(Ok(super::agents::models())));
     assert_eq!(app.pane, Pane::Tenants, "the screen is in the Tenants pane");
     app.toasts.clear(); // "Switched to Empty Co" is checked elsewhere
     let screen = render(&app, 80, 24);
@@ -174,11 +177,11 @@ fn initializing_an_existing_tenant_starts_at_the_model_and_works_on_it() {
     let said = app.onboarding.progress().outcome(InitStep::Model);
     assert_eq!(
         said.as_deref(),
-        Some("none ready: 3 Agents offers the local one")
+        Some("none ready: the agent gets the local one")
     );
     let screen = render(&app, 80, 24);
     assert!(
-        screen.contains("Choose the first ready model: none ready: 3 Agents offers the local one"),
+        screen.contains("Choose the first ready model: none ready: the agent gets the local one"),
         "{screen}"
     );
     let (_, req) = requests(&fx).into_iter().next().expect("an agent");
@@ -287,4 +290,90 @@ fn a_failed_question_offers_nothing_and_says_nothing() {
     app.on_response(leads, no_leads());
     assert_eq!(offer(&app), None);
     assert!(app.toasts.is_empty(), "{:?}", app.toasts);
+}
+
+/// Empty Co's Initialize screen, on the embedded platform or a remote
+/// server, once the screen's question "is a model ready?" is answered.
+fn initialize_with(embedded: bool, local_ready: bool) -> App {
+    use super::model_fetch::{models, WEIGHTS};
+    let mut app = offered();
+    app.local_session = embedded;
+    if embedded {
+        app.local_model.path = Some(WEIGHTS.into());
+    }
+    let fx = press(&mut app, &[key('I')]);
+    let id = id_of(&fx, |r| *r == Request::Models);
+    let mut list = models(local_ready);
+    // None ready at all (the other provider is down too), or the local one.
+    list[1].ready = local_ready;
+    app.on_response(id, Response::Models(Ok(list)));
+    app.toasts.clear();
+    app
+}
+
+#[test]
+fn snapshot_initialize_offers_the_local_model_when_none_is_ready() {
+    use super::model_fetch::{fetches, WEIGHTS};
+    use switchboard::console::model_fetch::ModelFetchMsg;
+    use switchboard::domain::model_fetch::{FetchProgress, Phase};
+    let mut app = initialize_with(true, false);
+    let screen = render(&app, 80, 24);
+    for text in [
+        "Initialize Empty Co.",
+        "The local model is not installed (about 98 MB).",
+        "Press ctrl-d to download it here.",
+    ] {
+        assert!(screen.contains(text), "{text} missing:\n{screen}");
+    }
+    insta::assert_snapshot!(screen);
+    assert_eq!(
+        app.keymap
+            .key_label(Context::InitializeModel, "fetch_model"),
+        "ctrl-d"
+    );
+    // The key starts the download into the platform's path; the screen stays.
+    let fx = press(&mut app, &[ctrl('d')]);
+    assert_eq!(fetches(&fx), [std::path::PathBuf::from(WEIGHTS)]);
+    assert!(app.onboarding.is_open());
+    assert!(
+        fetches(&press(&mut app, &[ctrl('d')])).is_empty(),
+        "one at a time"
+    );
+    app.on_model_fetch(ModelFetchMsg::Progress(FetchProgress {
+        phase: Phase::Downloading,
+        done: 24_590_608,
+        total: 98_362_432,
+    }));
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("downloading 24.6 / 98.4 MB (25 %)"),
+        "{screen}"
+    );
+    // Initializing goes on while it downloads.
+    let fx = press(&mut app, &[ctrl('s')]);
+    assert_eq!(
+        requests(&fx).first().map(|(_, r)| r.clone()),
+        Some(Request::Models)
+    );
+    // Once installed, nothing is offered any more.
+    app.on_model_fetch(ModelFetchMsg::Done);
+    assert!(app.model_offer().is_none());
+    assert!(!render(&app, 80, 24).contains("Local model"));
+}
+
+#[test]
+fn initialize_offers_no_download_with_a_model_ready_nor_against_a_remote_server() {
+    use super::model_fetch::fetches;
+    let mut app = initialize_with(true, true);
+    assert!(app.model_offer().is_none());
+    assert!(!render(&app, 80, 24).contains("Local model"));
+    assert!(fetches(&press(&mut app, &[ctrl('d')])).is_empty());
+    // A remote server: its operator installs it there, no key here.
+    let mut app = initialize_with(false, false);
+    let screen = render(&app, 100, 30);
+    assert!(
+        screen.contains("Its operator runs `switchboard model fetch` on the server."),
+        "{screen}"
+    );
+    assert!(fetches(&press(&mut app, &[ctrl('d')])).is_empty());
 }

@@ -67,7 +67,7 @@ pub struct InitProgress {
     pub tenant: Option<Tenant>,
     pub model: Option<String>,
     /// No model was ready: the agent got the local one, whose weights are
-    /// not installed yet (the Agents pane offers them).
+    /// not installed yet (the screen and the Agents pane offer them).
     pub model_missing: bool,
     pub agent: Option<Agent>,
     pub workspace: Option<Workspace>,
@@ -112,7 +112,7 @@ impl InitProgress {
             InitStep::Model if self.model_missing => self
                 .model
                 .as_ref()
-                .map(|_| "none ready: 3 Agents offers the local one".to_string()),
+                .map(|_| "none ready: the agent gets the local one".to_string()),
             InitStep::Model => self.model.clone(),
             InitStep::Knowledge => self.knowledge.as_ref().map(|k| match k {
                 Some(title) => format!("“{title}”"),

@@ -90,6 +90,11 @@ pub struct Onboarding {
     /// The tenants asked about (or initialized) this run: never again.
     asked: HashSet<Uuid>,
     probe: Option<Probe>,
+    /// The question "is a model ready?" asked when the screen opens.
+    models_probe: Option<RequestId>,
+    /// No model is ready and the server has the local one: the screen
+    /// offers its download (the App owns the download itself).
+    local_missing: bool,
 }
 
 impl Onboarding {
@@ -101,10 +106,42 @@ impl Onboarding {
         &self.progress
     }
 
+    /// Whether the open screen offers to download the local model.
+    pub fn offers_local_model(&self) -> bool {
+        self.is_open() && self.local_missing
+    }
+
+    /// The local model was installed: nothing left to offer.
+    pub(crate) fn local_model_installed(&mut self) {
+        self.local_missing = false;
+    }
+
+    /// Asks whether any model is ready, so the screen can offer the local
+    /// one's download before the model step gets there.
+    fn ask_models(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let out = cx.send_about(
+            Request::Models,
+            None,
+            "",
+            "Could not load the model list",
+            None,
+            None,
+        );
+        self.models_probe = Some(RequestId(cx.requests.next_id));
+        out
+    }
+
+    /// Records what a model list says of the local model.
+    fn note_models(&mut self, list: &[crate::domain::ModelInfo]) {
+        self.local_missing =
+            !list.iter().any(|m| m.ready) && list.iter().any(|m| m.id.starts_with("local/"));
+    }
+
     /// Whether `id` answers one of initializing's steps, or asks whether
     /// the tenant just opened is empty.
     pub(crate) fn owns(&self, id: RequestId) -> bool {
         self.form.as_ref().is_some_and(|o| o.pending == Some(id))
+            || self.models_probe == Some(id)
             || self
                 .probe
                 .as_ref()
@@ -207,10 +244,10 @@ impl Onboarding {
     /// `I` or `:init`: the Initialize screen for the current tenant, or
     /// why not (the App shows the reason). Works on any client tenant the
     /// user may initialize, empty or not: it only adds.
-    pub(crate) fn open_current(&mut self, cx: &mut Cx<'_>) -> Result<(), String> {
+    pub(crate) fn open_current(&mut self, cx: &mut Cx<'_>) -> Result<Vec<Effect>, String> {
         if self.is_open() {
             self.handoff = Some(Handoff::Offered);
-            return Ok(());
+            return Ok(Vec::new());
         }
         let Some(t) = cx.session.current().cloned() else {
             return Err(
@@ -238,7 +275,7 @@ impl Onboarding {
         }
         self.asked.insert(t.id);
         self.open_for(t, cx);
-        Ok(())
+        Ok(self.ask_models(cx))
     }
 
     /// Offers to initialize `tenant`, which exists: the form asks only what
@@ -270,18 +307,20 @@ impl Onboarding {
 
     /// A platform admin with no tenant but the platform's gets the
     /// first-tenant form, once.
-    pub(crate) fn offer_first_run(&mut self, cx: &mut Cx<'_>) {
+    pub(crate) fn offer_first_run(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
         if self.offered {
-            return;
+            return Vec::new();
         }
         let (Some(me), Some(list)) = (cx.session.me.loaded(), cx.session.tenants.loaded()) else {
-            return;
+            return Vec::new();
         };
-        if me.platform_admin && list.iter().all(|t| t.is_platform) {
-            self.offered = true;
-            self.progress = InitProgress::default();
-            self.open(cx);
+        if !(me.platform_admin && list.iter().all(|t| t.is_platform)) {
+            return Vec::new();
         }
+        self.offered = true;
+        self.progress = InitProgress::default();
+        self.open(cx);
+        self.ask_models(cx)
     }
 
     fn open(&mut self, cx: &mut Cx<'_>) {
@@ -333,7 +372,13 @@ fn form_contexts(form: &Form) -> Vec<Context> {
 impl Component for Onboarding {
     fn contexts(&self, _shared: &Shared<'_>) -> (Vec<Context>, bool) {
         match &self.form {
-            Some(open) => (form_contexts(&open.form), true),
+            Some(open) => {
+                let mut contexts = form_contexts(&open.form);
+                if self.local_missing {
+                    contexts.insert(contexts.len() - 1, Context::InitializeModel);
+                }
+                (contexts, true)
+            }
             None => (Vec::new(), false),
         }
     }
@@ -357,7 +402,18 @@ impl Component for Onboarding {
         cx: &mut Cx<'_>,
     ) -> Vec<Effect> {
         if self.form.as_ref().is_some_and(|o| o.pending == Some(id)) {
+            if let Response::Models(Ok(list)) = &response {
+                self.note_models(list);
+            }
             return self.on_step_response(flight, response, cx);
+        }
+        if self.models_probe == Some(id) {
+            self.models_probe = None;
+            // A failed question offers nothing; the model step asks again.
+            if let Response::Models(Ok(list)) = &response {
+                self.note_models(list);
+            }
+            return Vec::new();
         }
         self.on_probe(id, response, cx);
         Vec::new()

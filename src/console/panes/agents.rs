@@ -133,7 +133,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             height: offer,
             ..area
         };
-        crate::console::model_fetch::render_offer(app, below, buf);
+        crate::console::model_fetch::render_offer(app, Context::AgentList, below, buf);
         list
     } else {
         area
