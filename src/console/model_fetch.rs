@@ -255,6 +255,45 @@ pub fn render_offer(app: &App, context: Context, area: Rect, buf: &mut Buffer) {
         .render(inner, buf);
 }
 
+/// The offer in one row, where a screen has no room for the box: the key,
+/// the gauge, or where the failure's reason is shown in full.
+pub fn render_offer_line(app: &App, context: Context, area: Rect, buf: &mut Buffer) {
+    let Some(offer) = app.model_offer() else {
+        return;
+    };
+    let theme = &app.theme;
+    let key = app.keymap.key_label(context, "fetch_model");
+    let line = match offer {
+        Offer::Download => Line::from(vec![
+            Span::styled("No model is ready. ", theme.warning),
+            Span::styled(key, theme.footer_key),
+            Span::raw(format!(" downloads the local one here ({MODEL_SIZE}).")),
+        ]),
+        Offer::Remote => Line::styled(
+            format!(
+                "No model is ready: the server's operator runs `{}` there.",
+                crate::domain::model_fetch::FETCH_COMMAND
+            ),
+            theme.warning,
+        ),
+        Offer::Failed(_) => Line::from(vec![
+            Span::styled("The download failed; 3 Agents says why. ", theme.error),
+            Span::styled(key, theme.footer_key),
+            Span::raw(" tries again."),
+        ]),
+        Offer::Running(p) => {
+            Gauge::default()
+                .ratio(p.ratio())
+                .label(format!("local model: {}", progress_label(&p)))
+                .gauge_style(theme.success)
+                .use_unicode(true)
+                .render(area, buf);
+            return;
+        }
+    };
+    Paragraph::new(line).render(area, buf);
+}
+
 fn split_two(area: Rect) -> [Rect; 2] {
     let first = Rect { height: 1, ..area };
     let second = Rect {

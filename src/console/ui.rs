@@ -280,16 +280,29 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
     Paragraph::new(line).render(area, buf);
 }
 
+/// Rows the Initialize screen needs to show its intro, every field of the
+/// first-run form and the checklist.
+const ONBOARDING_ROWS: u16 = 19;
+
 /// The Initialize screen, and under it the offer to download the local
-/// model while no model is ready.
+/// model while no model is ready: the full box when there is room, else
+/// one row (the form's fields come first).
 fn render_onboarding(app: &App, area: Rect, buf: &mut Buffer) {
-    use crate::console::model_fetch::{offer_height, render_offer};
-    let offer = offer_height(app, area.width).min(area.height / 3);
+    use crate::console::model_fetch::{offer_height, render_offer, render_offer_line};
+    let full = offer_height(app, area.width);
+    let rows = match full {
+        0 => 0,
+        n if area.height >= ONBOARDING_ROWS + n => n,
+        _ if area.height > ONBOARDING_ROWS => 1,
+        _ => 0,
+    };
     let [screen, below] =
-        Layout::vertical([Constraint::Min(0), Constraint::Length(offer)]).areas(area);
+        Layout::vertical([Constraint::Min(0), Constraint::Length(rows)]).areas(area);
     app.onboarding.render(&app.shared(), screen, buf);
-    if offer > 0 {
-        render_offer(app, Context::InitializeModel, below, buf);
+    match rows {
+        0 => {}
+        1 => render_offer_line(app, Context::InitializeModel, below, buf),
+        _ => render_offer(app, Context::InitializeModel, below, buf),
     }
 }
 

