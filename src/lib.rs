@@ -4,6 +4,9 @@
 //! Dependencies point one way: `console → api → domain ← server → store`.
 
 pub mod api;
+/// Benchmarks and fault harnesses: only with the `bench` feature (developers
+/// and tests), never in what users build.
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod commands;
 pub mod config;

@@ -144,7 +144,9 @@ enum Command {
         /// The shell to complete in.
         shell: clap_complete::Shell,
     },
-    /// Benchmarks that print figures (for developers; not in the help).
+    /// Benchmarks that print figures (for developers, built with
+    /// `--features bench`; not in the help).
+    #[cfg(feature = "bench")]
     #[command(hide = true)]
     Bench {
         #[command(subcommand)]
@@ -372,6 +374,7 @@ fn run(config: Config, command: Option<Command>) -> anyhow::Result<()> {
             Some(Command::Model {
                 command: ModelCommand::Fetch { from },
             }) => switchboard::llm::fetch::run(&config.dirs.data, from).await,
+            #[cfg(feature = "bench")]
             Some(Command::Bench { command }) => commands::bench::run(&config, command).await,
             // Dispatched before the configuration is loaded.
             Some(Command::Doctor { .. } | Command::Completions { .. }) => Ok(()),

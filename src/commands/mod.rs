@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod backup;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod completions;
 pub mod console;

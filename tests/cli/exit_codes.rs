@@ -203,7 +203,7 @@ fn help_lists_exit_codes_and_environment_and_hides_bench() {
     let help = words(&out.stdout);
     assert!(help.contains("[env: SWITCHBOARD_BIND]"), "{help}");
     assert!(help.contains("[env: SWITCHBOARD_DATABASE_URL]"), "{help}");
-    // Hidden, still there.
+    // Hidden, still there (test builds have the `bench` feature).
     let out = cmd(root.path()).args(["bench", "--help"]).output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("ingest"));
