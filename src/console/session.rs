@@ -32,6 +32,12 @@ impl Session {
         self.current_tenant.and_then(|id| self.tenant(id))
     }
 
+    /// Whether a tenant is current and it is not `shown`: what shows
+    /// `shown`'s data is to follow the current one.
+    pub fn moved_from(&self, shown: Option<Uuid>) -> bool {
+        self.current_tenant.is_some() && self.current_tenant != shown
+    }
+
     /// A stage's name in `tenant`, or its id when the tenant does not know it.
     pub fn stage_name(&self, tenant: Option<Uuid>, id: &str) -> String {
         tenant
