@@ -152,14 +152,7 @@ impl PlaygroundView {
             _ => {
                 // A form keeps its draft and shows the errors where they belong.
                 if let Some(Modal::Form(open)) = cx.modal.as_mut() {
-                    if open.pending == Some(id) {
-                        open.pending = None;
-                        open.form.submitting = false;
-                        match err.problem() {
-                            Some(p) => open.form.apply_problem(p),
-                            None => open.form.set_failure(err.message()),
-                        }
-                    }
+                    open.refused(id, &err, false);
                 }
                 cx.toast(Toast::error(format!("{}: {}", flight.fail, err.message())));
                 Vec::new()
