@@ -212,19 +212,24 @@ impl Onboarding {
             self.handoff = Some(Handoff::Offered);
             return Ok(());
         }
+        let tenants = cx.keymap.key_label(Context::Global, "pane_1");
+        let switch = cx.keymap.key_label(Context::TenantList, "switch");
         let Some(t) = cx.session.current().cloned() else {
-            return Err(
-                "No current tenant: pick one in Tenants (1) with s, then initialize it.".into(),
-            );
+            return Err(format!(
+                "No current tenant: pick one in Tenants ({tenants}) with {switch}, then \
+                 initialize it."
+            ));
         };
         if t.is_platform {
-            return Err(
-                "The platform tenant is not initialized; pick a client tenant (1, then s).".into(),
-            );
+            return Err(format!(
+                "The platform tenant is not initialized; pick a client tenant ({tenants}, then \
+                 {switch})."
+            ));
         }
         if t.status != TenantStatus::Active {
+            let suspend = cx.keymap.key_label(Context::TenantList, "suspend");
             return Err(format!(
-                "{} is suspended: reactivate it (S in Tenants) before initializing it.",
+                "{} is suspended: reactivate it ({suspend} in Tenants) before initializing it.",
                 t.name
             ));
         }

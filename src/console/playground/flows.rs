@@ -211,12 +211,12 @@ impl PlaygroundView {
         let overrides = self.overrides();
         cx.requests.next_id += 1;
         let id = RequestId(cx.requests.next_id);
+        let busy = self.busy_hint(cx);
         let Some(chat) = self.chat.as_mut() else {
             return Vec::new();
         };
-        if chat.reply.is_some() {
-            chat.error =
-                Some("A reply is still streaming: wait for it, or press esc to stop it.".into());
+        if busy.is_some() {
+            chat.error = busy;
             return Vec::new();
         }
         let text = chat.draft().trim().to_string();
