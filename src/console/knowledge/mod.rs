@@ -67,15 +67,7 @@ pub struct KnowledgeView {
 
 /// Whether the signed-in user may add, edit and delete `tenant`'s documents.
 pub fn may_manage(session: &Session, tenant: Uuid) -> bool {
-    let Some(me) = session.me.loaded() else {
-        return false;
-    };
-    me.platform_admin
-        || me
-            .memberships
-            .iter()
-            .find(|m| m.tenant_id == tenant)
-            .is_some_and(|m| m.permissions.contains(&Permission::KnowledgeManage))
+    session.may(tenant, &[Permission::KnowledgeManage])
 }
 
 impl KnowledgeView {

@@ -44,15 +44,7 @@ pub const INIT_NEEDS: [Permission; 4] = [
 
 /// Whether the signed-in user may initialize `tenant`.
 pub fn may_initialize(session: &Session, tenant: &Tenant) -> bool {
-    let Some(me) = session.me.loaded() else {
-        return false;
-    };
-    me.platform_admin
-        || me
-            .memberships
-            .iter()
-            .find(|m| m.tenant_id == tenant.id)
-            .is_some_and(|m| INIT_NEEDS.iter().all(|p| m.permissions.contains(p)))
+    session.may(tenant.id, &INIT_NEEDS)
 }
 
 /// The two questions asked of a tenant just opened: has it agents of its

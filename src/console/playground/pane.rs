@@ -33,7 +33,7 @@ pub(super) fn render_sessions(v: &PlaygroundView, app: &Shared<'_>, area: Rect, 
         None => " Playground ".to_string(),
     };
     let what = "playground sessions";
-    let Some((inner, items)) = tenant_list(app, title, &v.sessions, what, area, buf) else {
+    let Some((inner, items)) = tenant_list(app, title, &v.sessions.items, what, area, buf) else {
         return;
     };
     if items.is_empty() {
@@ -67,7 +67,7 @@ pub(super) fn render_sessions(v: &PlaygroundView, app: &Shared<'_>, area: Rect, 
             Cell::from(s.updated_at.format("%b %d %H:%M").to_string()),
         ])
     });
-    let sel = v.selected.min(items.len() - 1);
+    let sel = v.sessions.selected.min(items.len() - 1);
     table(theme, &SESSION_COLUMNS, rows, sel, inner, buf);
 }
 
