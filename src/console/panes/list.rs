@@ -192,11 +192,24 @@ impl ListScreen<'_> {
         area: Rect,
         buf: &mut Buffer,
     ) -> Option<(Rect, &'l [T])> {
+        let (inner, list) = self.draw_loaded(app, load, area, buf)?;
+        rows_or_empty(app.theme, list, &self.empty, inner, buf).map(|rows| (inner, rows))
+    }
+
+    /// [`Self::draw`] for a list that says its emptiness itself: the
+    /// rows once loaded, none or some.
+    pub fn draw_loaded<'l, T>(
+        &self,
+        app: &Shared<'_>,
+        load: &'l Load<Vec<T>>,
+        area: Rect,
+        buf: &mut Buffer,
+    ) -> Option<(Rect, &'l Vec<T>)> {
         let inner = footed_frame(app.theme, &self.title, self.footer, area, buf);
         if self.per_tenant && no_tenant(app, inner, buf) {
             return None;
         }
-        list_rows(app, load, self.what, &self.empty, inner, buf).map(|rows| (inner, rows))
+        load_state_in(app, load, self.what, inner, buf).map(|list| (inner, list))
     }
 }
 

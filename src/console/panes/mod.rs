@@ -100,11 +100,13 @@ pub fn tenant_list<'a, T>(
     area: Rect,
     buf: &mut Buffer,
 ) -> Option<(Rect, &'a Vec<T>)> {
-    let inner = frame(app.theme, title, area, buf);
-    if no_tenant(app, inner, buf) {
-        return None;
-    }
-    load_state_in(app, load, what, inner, buf).map(|items| (inner, items))
+    let screen = ListScreen {
+        title,
+        what,
+        per_tenant: true,
+        ..ListScreen::default()
+    };
+    screen.draw_loaded(app, load, area, buf)
 }
 
 /// With no current tenant, says so and how to choose one (with the keys
