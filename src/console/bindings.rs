@@ -27,9 +27,22 @@ pub fn defaults() -> Vec<Default_> {
     all
 }
 
+/// The keys every list moves by in `ctx`: up, down, and to the `first`
+/// and `last` row (as the help names them).
+pub(crate) fn moves(ctx: Context, first: &'static str, last: &'static str) -> [Default_; 4] {
+    use Action as A;
+    [
+        ("up", ctx, &["k", "up"], A::Up, "move up", false),
+        ("down", ctx, &["j", "down"], A::Down, "move down", false),
+        ("top", ctx, &["g", "home"], A::Top, first, false),
+        ("bottom", ctx, &["G", "end"], A::Bottom, last, false),
+    ]
+}
+
 fn common() -> Vec<Default_> {
     use Action as A;
     use Context as C;
+    let [up, down, first, last] = moves(C::TenantList, "first row", "last row");
     vec![
         ("quit", C::Global, &["q"], A::Quit, "quit", true),
         ("help", C::Global, &["?"], A::Help, "help", true),
@@ -100,31 +113,10 @@ fn common() -> Vec<Default_> {
             false,
         ),
         ("retry", C::LoadError, &["r"], A::Retry, "retry", true),
-        ("up", C::TenantList, &["k", "up"], A::Up, "move up", false),
-        (
-            "down",
-            C::TenantList,
-            &["j", "down"],
-            A::Down,
-            "move down",
-            false,
-        ),
-        (
-            "top",
-            C::TenantList,
-            &["g", "home"],
-            A::Top,
-            "first row",
-            false,
-        ),
-        (
-            "bottom",
-            C::TenantList,
-            &["G", "end"],
-            A::Bottom,
-            "last row",
-            false,
-        ),
+        up,
+        down,
+        first,
+        last,
         ("open", C::TenantList, &["enter"], A::Open, "open", true),
         ("filter", C::TenantList, &["/"], A::Filter, "filter", true),
         ("new", C::TenantList, &["n"], A::New, "new tenant", true),

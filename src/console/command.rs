@@ -6,6 +6,7 @@ use super::action::Action;
 use super::app::{App, CommandLine, Modal, Pane};
 use super::component::{with_cx, Cx};
 use super::effect::Effect;
+use super::keymap::Context;
 use super::leads::LeadsView;
 
 /// Every command, as completion offers it.
@@ -231,7 +232,8 @@ impl App {
                 }
             }
             other => Err(format!(
-                "unknown command :{other} (Tab completes, :help lists keys)"
+                "unknown command :{other} ({} completes, :help lists keys)",
+                self.keymap.key_label(Context::CommandLine, "complete")
             )),
         }
     }

@@ -49,6 +49,16 @@ pub struct Shared<'a> {
     pub server_url: &'a str,
 }
 
+impl Shared<'_> {
+    /// A tenant's name as drawn (empty when it is not known).
+    pub fn tenant_name(&self, tenant: Option<Uuid>) -> String {
+        tenant
+            .and_then(|t| self.session.tenant(t))
+            .map(|t| crate::console::sanitize::cleaned(&t.name))
+            .unwrap_or_default()
+    }
+}
+
 /// What a feature may touch while it handles an action or a reply: the
 /// session, its requests, and the dialog slot (empty while it handles an
 /// action: the router hands an open dialog its keys first). Toasts are
@@ -89,6 +99,12 @@ impl<'a> Cx<'a> {
             toasts: Vec::new(),
             sent: false,
         }
+    }
+
+    /// How many rows a page of a list is: the terminal's less the header,
+    /// the pane bar, the footer, the pane's borders and the table's header.
+    pub fn page_rows(&self) -> usize {
+        usize::from(self.viewport.1.saturating_sub(6)).max(1)
     }
 
     pub fn toast(&mut self, toast: Toast) {

@@ -1,6 +1,8 @@
 //! Lists loaded a page at a time (leads, the audit log): the next page's
 //! cursor, whether it is being fetched, and when to ask for it.
 
+use super::state::Load;
+
 /// Fetch the next page when the selection is this close to the loaded end.
 pub const PREFETCH_ROWS: usize = 20;
 
@@ -50,6 +52,16 @@ impl Pager {
     /// The next page failed; the same cursor is asked again on the next move.
     pub fn failed(&mut self) {
         self.loading_more = false;
+    }
+
+    /// " Audit log (40+) " while more rows wait to be read, " Audit log
+    /// (40) " once all are, " Audit log " before the first page.
+    pub fn counted<T>(&self, label: &str, load: &Load<Vec<T>>) -> String {
+        match load.loaded() {
+            Some(rows) if self.more() => format!(" {label} ({}+) ", rows.len()),
+            Some(rows) => format!(" {label} ({}) ", rows.len()),
+            None => format!(" {label} "),
+        }
     }
 
     /// What the list's footer says: "loading more…", or `end` when every

@@ -2,7 +2,7 @@
 //! the form, and say what happened in a toast.
 
 use super::account::SignedOut;
-use super::app::{App, InFlight, Load, Modal, OpenForm, Pane, Slot};
+use super::app::{App, InFlight, Load, Modal, Pane, Slot};
 use super::approvals::ApprovalsView;
 use super::component::{with_cx, Component};
 use super::effect::{Effect, RequestId};
@@ -237,18 +237,8 @@ impl App {
             _ if self.on_agent_failure(id, flight, &err) => {}
             _ => {
                 // A form keeps its draft and shows the errors where they belong.
-                let on_form = |open: &mut OpenForm| {
-                    if open.pending == Some(id) {
-                        open.pending = None;
-                        open.form.submitting = false;
-                        match err.problem() {
-                            Some(p) => open.form.apply_problem(p),
-                            None => open.form.set_failure(err.message()),
-                        }
-                    }
-                };
                 if let Some(Modal::Form(open)) = &mut self.modal {
-                    on_form(open);
+                    open.refused(id, &err, false);
                 }
                 self.toast(Toast::error(format!("{}: {}", flight.fail, err.message())));
             }

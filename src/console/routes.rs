@@ -8,6 +8,7 @@ use super::app::{App, FormPurpose, Pane};
 use super::approvals::uuid_at;
 use super::component::{with_cx, Component};
 use super::effect::{Effect, Request, RequestId};
+use super::keymap::Context;
 use super::notifications::Notification;
 use super::request::Response;
 use super::state::{InFlight, Load, Slot};
@@ -232,7 +233,10 @@ impl App {
                 with_cx!(self, evals, |e, cx| e.import(rest, &mut cx))?
             }
             "import" => {
-                return Err("open a set first (:evals, then enter), then :evals import FILE".into())
+                let open = self.keymap.key_label(Context::EvalSets, "open");
+                return Err(format!(
+                    "open a set first (:evals, then {open}), then :evals import FILE"
+                ));
             }
             other => {
                 return Err(format!(

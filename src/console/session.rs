@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use super::state::Load;
-use crate::domain::{Me, Tenant};
+use crate::domain::{Me, Permission, Tenant};
 
 #[derive(Debug, Clone, Default)]
 pub struct Session {
@@ -30,6 +30,26 @@ impl Session {
 
     pub fn current(&self) -> Option<&Tenant> {
         self.current_tenant.and_then(|id| self.tenant(id))
+    }
+
+    /// Whether the signed-in user holds every one of `needs` in `tenant`
+    /// (a platform admin holds them all).
+    pub fn may(&self, tenant: Uuid, needs: &[Permission]) -> bool {
+        let Some(me) = self.me.loaded() else {
+            return false;
+        };
+        me.platform_admin
+            || me
+                .memberships
+                .iter()
+                .find(|m| m.tenant_id == tenant)
+                .is_some_and(|m| needs.iter().all(|p| m.permissions.contains(p)))
+    }
+
+    /// Whether a tenant is current and it is not `shown`: what shows
+    /// `shown`'s data is to follow the current one.
+    pub fn moved_from(&self, shown: Option<Uuid>) -> bool {
+        self.current_tenant.is_some() && self.current_tenant != shown
     }
 
     /// A stage's name in `tenant`, or its id when the tenant does not know it.

@@ -5,6 +5,7 @@ use uuid::Uuid;
 use super::effect::RequestId;
 use super::widgets::dialog::SecretDialog;
 use super::widgets::form::Form;
+use crate::api::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -198,6 +199,34 @@ pub struct OpenForm {
     pub purpose: FormPurpose,
     /// The save in flight, so its reply finds this form.
     pub pending: Option<RequestId>,
+}
+
+impl OpenForm {
+    /// The save `id` was refused (when it is this form's): the form stays
+    /// open with what was typed, each field's complaint under it. With
+    /// `summary`, the line under the form repeats them in full (a long
+    /// complaint about a narrow field).
+    pub fn refused(&mut self, id: RequestId, e: &ApiError, summary: bool) {
+        if self.pending != Some(id) {
+            return;
+        }
+        self.pending = None;
+        self.form.submitting = false;
+        match e.problem() {
+            Some(p) => {
+                self.form.apply_problem(p);
+                if summary && !p.errors.is_empty() {
+                    let each: Vec<String> = p
+                        .errors
+                        .iter()
+                        .map(|f| format!("{} {}", f.field, f.message))
+                        .collect();
+                    self.form.set_failure(each.join("; "));
+                }
+            }
+            None => self.form.set_failure(e.message()),
+        }
+    }
 }
 
 /// A destructive action waiting for "yes".

@@ -130,7 +130,7 @@ fn snapshot_initialize_offered_for_an_empty_tenant() {
     assert_eq!(app.pane, Pane::Tenants, "the screen is in the Tenants pane");
     app.toasts.clear(); // "Switched to Empty Co" is checked elsewhere
     let screen = render(&app, 80, 24);
-    for text in ["Initialize Empty Co.", "Use the tenant", "Esc: not now"] {
+    for text in ["Initialize Empty Co.", "Use the tenant", "(esc: not now)"] {
         assert!(screen.contains(text), "{text} missing:\n{screen}");
     }
     assert!(

@@ -12,6 +12,7 @@ use crate::console::action::Action;
 use crate::console::component::{Component, Cx, Shared};
 use crate::console::effect::{Effect, Request, RequestId};
 use crate::console::keymap::Context;
+use crate::console::panes::{screen_contexts, ListState};
 use crate::console::request::Response;
 use crate::console::sanitize::clean;
 use crate::console::state::{Confirmable, InFlight, Load, Slot};
@@ -21,8 +22,7 @@ use crate::domain::{AcceptedInvitation, PendingInvitation};
 #[derive(Debug, Clone, Default)]
 pub struct InvitationsView {
     open: bool,
-    list: Load<Vec<PendingInvitation>>,
-    selected: usize,
+    list: ListState<PendingInvitation>,
     /// The invitation whose accept or decline is in flight: its row says so
     /// and a second key press does not send it again.
     answering: Option<Uuid>,
@@ -45,7 +45,7 @@ impl InvitationsView {
     }
 
     pub fn selected_item(&self) -> Option<&PendingInvitation> {
-        self.items().get(self.selected)
+        self.list.selected_item()
     }
 
     pub fn answering(&self) -> Option<Uuid> {
@@ -58,11 +58,11 @@ impl InvitationsView {
     }
 
     pub(super) fn list(&self) -> &Load<Vec<PendingInvitation>> {
-        &self.list
+        &self.list.items
     }
 
     pub(super) fn selected(&self) -> usize {
-        self.selected
+        self.list.selected
     }
 
     /// Opens the list and (re)loads it; the router shows the Tenants pane.
@@ -72,9 +72,7 @@ impl InvitationsView {
     }
 
     fn load(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
-        if !matches!(self.list, Load::Loaded(_)) {
-            self.list = Load::Loading;
-        }
+        self.list.loading();
         cx.send(
             Request::Account(AccountRequest::MyInvitations),
             Some(Slot::MyInvitations),
@@ -171,7 +169,7 @@ impl InvitationsView {
         if flight.quiet && !self.open {
             if let Ok(list) = r {
                 let n = list.len();
-                self.list = Load::Loaded(list);
+                self.list.arrived(Ok(list));
                 if !self.announced && n > 0 {
                     cx.toast(Toast::info(match n {
                         1 => "You have a pending invitation: :invitations to answer it".into(),
@@ -183,12 +181,7 @@ impl InvitationsView {
             return;
         }
         self.announced = true;
-        self.list = match r {
-            Ok(list) => Load::Loaded(list),
-            Err(e) => Load::Failed(e.message()),
-        };
-        let rows = self.items().len();
-        self.selected = self.selected.min(rows.saturating_sub(1));
+        self.list.arrived(r);
     }
 
     fn on_accepted(
@@ -220,34 +213,25 @@ impl InvitationsView {
     }
 
     fn forget(&mut self, id: Option<Uuid>) {
-        if let Some(list) = self.list.loaded_mut() {
-            list.retain(|i| Some(i.id) != id);
-        }
-        let rows = self.items().len();
-        self.selected = self.selected.min(rows.saturating_sub(1));
+        self.list.retain(|i| Some(i.id) != id);
     }
 }
 
 impl Component for InvitationsView {
     fn contexts(&self, _shared: &Shared<'_>) -> (Vec<Context>, bool) {
-        let mut out = Vec::new();
-        if self.list.is_failed() {
-            out.push(Context::LoadError);
-        }
-        if self.selected_item().is_some() {
-            out.push(Context::InvitationChoice);
-        }
-        out.extend([Context::MyInvitations, Context::Global]);
-        (out, false)
+        let choice = self
+            .selected_item()
+            .is_some()
+            .then_some(Context::InvitationChoice);
+        let contexts = [choice, Some(Context::MyInvitations)];
+        screen_contexts(self.list.is_failed(), contexts.into_iter().flatten())
     }
 
     fn update(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
-        let rows = self.items().len();
+        if self.list.step(&action, cx.page_rows()) {
+            return Vec::new();
+        }
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = rows.saturating_sub(1),
             Action::Back => {
                 self.open = false;
                 cx.requests.forget(Slot::MyInvitations);

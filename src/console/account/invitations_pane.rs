@@ -11,9 +11,16 @@ use ratatui::widgets::{Paragraph, Row, Widget, Wrap};
 use super::InvitationsView;
 use crate::console::component::Shared;
 use crate::console::keymap::Context;
-use crate::console::panes::{frame, load_state_in, selectable_table};
+use crate::console::panes::{counted, frame, load_state_in, table, Column};
 use crate::console::sanitize::{clean, cleaned};
 use crate::domain::PendingInvitation;
+
+const COLUMNS: [Column<'static>; 4] = [
+    ("Tenant", Constraint::Fill(3)),
+    ("Role", Constraint::Length(8)),
+    ("Invited by", Constraint::Fill(3)),
+    ("Expires", Constraint::Length(23)),
+];
 
 /// "in 6 days", "in 5 h", or "expired" against the console's clock; days
 /// are rounded, so one sent a minute ago expires "in 7 days".
@@ -30,11 +37,7 @@ fn expires(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
 
 pub(super) fn render(v: &InvitationsView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
-    let title = match v.list().loaded() {
-        Some(l) => format!(" Your invitations ({}) ", l.len()),
-        None => " Your invitations ".into(),
-    };
-    let inner = frame(theme, title, area, buf);
+    let inner = frame(theme, counted("Your invitations", v.list()), area, buf);
     let Some(list) = load_state_in(app, v.list(), "your invitations", inner, buf) else {
         return;
     };
@@ -59,20 +62,7 @@ pub(super) fn render(v: &InvitationsView, app: &Shared<'_>, area: Rect, buf: &mu
             expires(i.expires_at, app.now),
         ])
     });
-    selectable_table(
-        theme,
-        rows,
-        [
-            Constraint::Fill(3),
-            Constraint::Length(8),
-            Constraint::Fill(3),
-            Constraint::Length(23),
-        ],
-        Row::new(["Tenant", "Role", "Invited by", "Expires"]).style(theme.table_header),
-        v.selected(),
-        table_area,
-        buf,
-    );
+    table(theme, &COLUMNS, rows, v.selected(), table_area, buf);
     if let Some(i) = v.selected_item() {
         render_about(v, app, i, about, buf);
     }

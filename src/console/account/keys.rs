@@ -1,45 +1,18 @@
 //! The invitations view's part of the one keymap (see `bindings.rs`).
 
 use crate::console::action::Action;
-use crate::console::bindings::Default_;
+use crate::console::bindings::{moves, Default_};
 use crate::console::keymap::Context;
 
 pub(crate) fn bindings() -> Vec<Default_> {
     use Action as A;
     use Context as C;
+    let [up, down, first, last] = moves(C::MyInvitations, "first row", "last row");
     vec![
-        (
-            "up",
-            C::MyInvitations,
-            &["k", "up"],
-            A::Up,
-            "move up",
-            false,
-        ),
-        (
-            "down",
-            C::MyInvitations,
-            &["j", "down"],
-            A::Down,
-            "move down",
-            false,
-        ),
-        (
-            "top",
-            C::MyInvitations,
-            &["g", "home"],
-            A::Top,
-            "first row",
-            false,
-        ),
-        (
-            "bottom",
-            C::MyInvitations,
-            &["G", "end"],
-            A::Bottom,
-            "last row",
-            false,
-        ),
+        up,
+        down,
+        first,
+        last,
         (
             "accept",
             C::InvitationChoice,

@@ -2,12 +2,13 @@
 //! (see `bindings.rs`).
 
 use crate::console::action::Action;
-use crate::console::bindings::Default_;
+use crate::console::bindings::{moves, Default_};
 use crate::console::keymap::Context;
 
 pub(crate) fn bindings() -> Vec<Default_> {
     use Action as A;
     use Context as C;
+    let [up, down, first, last] = moves(C::Approvals, "first row", "last row");
     vec![
         (
             "approvals",
@@ -41,31 +42,10 @@ pub(crate) fn bindings() -> Vec<Default_> {
             "stop workflow",
             false,
         ),
-        ("up", C::Approvals, &["k", "up"], A::Up, "move up", false),
-        (
-            "down",
-            C::Approvals,
-            &["j", "down"],
-            A::Down,
-            "move down",
-            false,
-        ),
-        (
-            "top",
-            C::Approvals,
-            &["g", "home"],
-            A::Top,
-            "first row",
-            false,
-        ),
-        (
-            "bottom",
-            C::Approvals,
-            &["G", "end"],
-            A::Bottom,
-            "last row",
-            false,
-        ),
+        up,
+        down,
+        first,
+        last,
         (
             "approve",
             C::ApprovalDecision,

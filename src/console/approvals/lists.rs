@@ -6,7 +6,6 @@ use uuid::Uuid;
 use super::ApprovalsView;
 use crate::console::component::Cx;
 use crate::console::effect::{Effect, Request};
-use crate::console::state::Load;
 use crate::domain::{StepOutcome, Workflow, WorkflowStatus, WorkflowStep};
 
 /// Which workflows the view lists; a key cycles them in this order.
@@ -86,8 +85,8 @@ impl ApprovalsView {
     /// The next list: awaiting approval → failed → running/queued → all.
     pub(super) fn next_list(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
         self.show = self.show.next();
-        self.list = Load::Loading;
-        self.selected = 0;
+        self.list.reset();
+        self.list.reloading();
         self.load(cx)
     }
 

@@ -24,6 +24,7 @@ use crate::console::action::Action;
 use crate::console::component::{Component, Cx, Shared};
 use crate::console::effect::{Effect, Request, RequestId};
 use crate::console::keymap::Context;
+use crate::console::panes::{screen_contexts, ListState};
 use crate::console::request::Response;
 use crate::console::state::{InFlight, Load, Slot};
 use crate::domain::{Lead, Workflow, WorkflowStatus};
@@ -38,8 +39,7 @@ pub struct ApprovalsView {
     tenant: Option<Uuid>,
     /// Which workflows are listed.
     show: WorkflowList,
-    list: Load<Vec<Approval>>,
-    selected: usize,
+    list: ListState<Approval>,
     /// Why the last decision or retry failed (e.g. someone else decided
     /// first), shown under the row until the next key.
     error: Option<String>,
@@ -63,7 +63,7 @@ impl ApprovalsView {
     }
 
     pub fn list(&self) -> &Load<Vec<Approval>> {
-        &self.list
+        &self.list.items
     }
 
     pub fn items(&self) -> &[Approval] {
@@ -71,11 +71,11 @@ impl ApprovalsView {
     }
 
     pub fn selected(&self) -> usize {
-        self.selected
+        self.list.selected
     }
 
     pub fn selected_approval(&self) -> Option<&Approval> {
-        self.items().get(self.selected)
+        self.list.selected_item()
     }
 
     /// Why the last decision or retry failed, until the next key.
@@ -109,11 +109,11 @@ impl ApprovalsView {
             return Vec::new();
         };
         if self.tenant != Some(tenant) {
-            self.list = Load::Loading;
-            self.selected = 0;
+            self.list.reset();
+            self.list.reloading();
             self.tenant = Some(tenant);
-        } else if !matches!(self.list, Load::Loaded(_)) {
-            self.list = Load::Loading;
+        } else {
+            self.list.loading();
         }
         cx.send_about(
             Request::ListApprovals {
@@ -130,8 +130,7 @@ impl ApprovalsView {
 
     /// A new current tenant while the view is shown reloads it.
     pub(crate) fn follow_tenant(&mut self, shown: bool, cx: &mut Cx<'_>) -> Vec<Effect> {
-        let current = cx.session.current_tenant;
-        if self.open && shown && current.is_some() && self.tenant != current {
+        if self.open && shown && cx.session.moved_from(self.tenant) {
             return self.load(cx);
         }
         Vec::new()
@@ -139,14 +138,9 @@ impl ApprovalsView {
 
     /// Drops a decided (or failed) workflow; the selection stays in range.
     fn remove(&mut self, workflow: Uuid) -> bool {
-        let Some(list) = self.list.loaded_mut() else {
-            return false;
-        };
-        let before = list.len();
-        list.retain(|a| a.workflow.id != workflow);
-        let removed = list.len() != before;
-        self.selected = self.selected.min(list.len().saturating_sub(1));
-        removed
+        let before = self.list.row_count();
+        self.list.retain(|a| a.workflow.id != workflow);
+        self.list.row_count() != before
     }
 
     /// A workflow changed (decided, queued again): its row follows it, or
@@ -179,7 +173,7 @@ impl ApprovalsView {
         }
         list.insert(0, approval);
         if list.len() > 1 {
-            self.selected += 1;
+            self.list.selected += 1;
         }
     }
 
@@ -192,28 +186,22 @@ impl ApprovalsView {
 
 impl Component for ApprovalsView {
     fn contexts(&self, _shared: &Shared<'_>) -> (Vec<Context>, bool) {
-        let mut out = Vec::new();
-        if self.list.is_failed() {
-            out.push(Context::LoadError);
-        }
         // What can be done depends on the selected workflow's status.
-        match self.selected_approval().map(|a| a.workflow.status) {
-            Some(WorkflowStatus::AwaitingApproval) => out.push(Context::ApprovalDecision),
-            Some(s) if retryable(s) => out.push(Context::WorkflowRetry),
-            _ => {}
-        }
-        out.extend([Context::Approvals, Context::Global]);
-        (out, false)
+        let choice = match self.selected_approval().map(|a| a.workflow.status) {
+            Some(WorkflowStatus::AwaitingApproval) => Some(Context::ApprovalDecision),
+            Some(s) if retryable(s) => Some(Context::WorkflowRetry),
+            _ => None,
+        };
+        let contexts = [choice, Some(Context::Approvals)];
+        screen_contexts(self.list.is_failed(), contexts.into_iter().flatten())
     }
 
     fn update(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
-        let rows = self.items().len();
         self.error = None;
+        if self.list.step(&action, cx.page_rows()) {
+            return Vec::new();
+        }
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = rows.saturating_sub(1),
             Action::Back => {
                 self.open = false;
                 cx.requests.forget(Slot::Approvals);

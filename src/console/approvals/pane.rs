@@ -9,7 +9,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use super::{lead_name, sources, Approval, ApprovalsView};
 use crate::console::component::Shared;
 use crate::console::leads::short_duration;
-use crate::console::panes::{frame, load_state_in};
+use crate::console::panes::{counted, frame, load_state_in};
 use crate::domain::{Workflow, WorkflowStep};
 
 /// "hot — wants 40 chairs by Friday", or why there is none.
@@ -41,12 +41,8 @@ pub(super) fn step_line(s: &WorkflowStep) -> String {
 
 pub(super) fn render(v: &ApprovalsView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
-    let title = match v.list.loaded() {
-        Some(list) => format!(" Approvals ({}) ", list.len()),
-        None => " Approvals ".into(),
-    };
-    let inner = frame(theme, title, area, buf);
-    let Some(list) = load_state_in(app, &v.list, "the approvals", inner, buf) else {
+    let inner = frame(theme, counted("Approvals", v.list()), area, buf);
+    let Some(list) = load_state_in(app, v.list(), "the approvals", inner, buf) else {
         return;
     };
     if list.is_empty() {
@@ -64,7 +60,7 @@ pub(super) fn render(v: &ApprovalsView, app: &Shared<'_>, area: Rect, buf: &mut 
     let [left, right] =
         Layout::horizontal([Constraint::Length(list_w), Constraint::Min(0)]).areas(inner);
     let rows = usize::from(left.height).max(1);
-    let first = v.selected.saturating_sub(rows - 1);
+    let first = v.selected().saturating_sub(rows - 1);
     let lines: Vec<Line> = list
         .iter()
         .enumerate()
@@ -78,10 +74,10 @@ pub(super) fn render(v: &ApprovalsView, app: &Shared<'_>, area: Rect, buf: &mut 
                 .map_or("?", |q| q.category.as_str());
             let text = format!(
                 "{} {}",
-                if i == v.selected { "›" } else { " " },
+                if i == v.selected() { "›" } else { " " },
                 lead_name(a)
             );
-            let style = if i == v.selected {
+            let style = if i == v.selected() {
                 theme.selected
             } else {
                 ratatui::style::Style::default()

@@ -6,8 +6,9 @@ use super::{ApprovalsView, WorkflowList};
 use crate::api::ApiError;
 use crate::console::component::Cx;
 use crate::console::effect::{Effect, Request, RequestId};
+use crate::console::keymap::Context;
 use crate::console::request::Response;
-use crate::console::state::{InFlight, Load, Modal};
+use crate::console::state::{InFlight, Modal};
 use crate::console::widgets::toast::Toast;
 use crate::domain::{ServerEvent, Workflow};
 
@@ -43,12 +44,7 @@ impl ApprovalsView {
         let here = flight.tenant.is_some() && flight.tenant == self.tenant;
         match response {
             Response::Approvals(r) if here => {
-                self.list = match r {
-                    Ok(list) => Load::Loaded(list),
-                    Err(e) => Load::Failed(e.message()),
-                };
-                let rows = self.items().len();
-                self.selected = self.selected.min(rows.saturating_sub(1));
+                self.list.arrived(r);
             }
             Response::ApprovalLoaded(Ok(a)) if here && self.show.includes(a.workflow.status) => {
                 self.upsert(*a)
@@ -80,14 +76,16 @@ impl ApprovalsView {
                 cx.toast(Toast::success(flight.ok.clone()));
             }
             Err(err) => {
+                let reload = cx.keymap.key_label(Context::Approvals, "refresh");
                 let msg = match err.status() {
                     Some(409) if retry => format!(
-                        "{}: {} — it changed meanwhile (retried or running already); ctrl-r reloads",
+                        "{}: {} — it changed meanwhile (retried or running already); {reload} \
+                         reloads",
                         flight.fail,
                         err.message()
                     ),
                     Some(409) => format!(
-                        "{}: {} — someone decided it already; ctrl-r reloads",
+                        "{}: {} — someone decided it already; {reload} reloads",
                         flight.fail,
                         err.message()
                     ),
@@ -132,7 +130,7 @@ impl ApprovalsView {
         cx: &mut Cx<'_>,
     ) -> Vec<Effect> {
         let workflow = uuid_at(ev, "workflow_id");
-        let listed = self.tenant == Some(tenant) && matches!(self.list, Load::Loaded(_));
+        let listed = self.tenant == Some(tenant) && self.list.loaded().is_some();
         let mut out = Vec::new();
         match ev.kind.as_str() {
             "workflow.awaiting_approval" => {

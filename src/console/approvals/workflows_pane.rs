@@ -3,11 +3,9 @@
 //! failure, attempts and steps underneath.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Margin, Rect};
+use ratatui::layout::{Constraint, Margin, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Block, Borders, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
-};
+use ratatui::widgets::{Paragraph, Row, Widget, Wrap};
 
 use super::pane::step_line;
 use super::{
@@ -16,7 +14,7 @@ use super::{
 use crate::console::component::Shared;
 use crate::console::keymap::Context;
 use crate::console::leads::short_duration;
-use crate::console::panes::{frame, load_state_in};
+use crate::console::panes::{detail_rule, frame, load_state_in, selectable_table, with_detail};
 use crate::domain::WorkflowStatus;
 
 fn status_text(s: WorkflowStatus) -> &'static str {
@@ -33,7 +31,7 @@ pub(super) fn render(v: &ApprovalsView, app: &Shared<'_>, area: Rect, buf: &mut 
         None => format!(" Workflows · {} ", v.show.label()),
     };
     let inner = frame(theme, title, area, buf);
-    let Some(list) = load_state_in(app, &v.list, "the workflows", inner, buf) else {
+    let Some(list) = load_state_in(app, v.list(), "the workflows", inner, buf) else {
         return;
     };
     if list.is_empty() {
@@ -54,8 +52,7 @@ pub(super) fn render(v: &ApprovalsView, app: &Shared<'_>, area: Rect, buf: &mut 
         return;
     }
     let detail_h = (inner.height / 3).clamp(3, 8);
-    let [top, bottom] =
-        Layout::vertical([Constraint::Min(2), Constraint::Length(detail_h)]).areas(inner);
+    let [top, bottom] = with_detail(inner, detail_h);
     let failed_only = v.show == WorkflowList::Failed;
     let mut header = vec!["Lead"];
     if !failed_only {
@@ -89,12 +86,8 @@ pub(super) fn render(v: &ApprovalsView, app: &Shared<'_>, area: Rect, buf: &mut 
         Constraint::Min(10),
         Constraint::Length(9),
     ]);
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.table_header))
-        .row_highlight_style(theme.selected)
-        .highlight_symbol("› ");
-    let mut state = TableState::default().with_selected(Some(v.selected));
-    StatefulWidget::render(table, top, buf, &mut state);
+    let header = Row::new(header).style(theme.table_header);
+    selectable_table(theme, rows, widths, header, v.selected(), top, buf);
     if let Some(a) = v.selected_approval() {
         render_one(v, app, a, bottom, buf);
     }
@@ -139,11 +132,8 @@ fn render_one(v: &ApprovalsView, app: &Shared<'_>, a: &Approval, area: Rect, buf
             theme.dim,
         )));
     }
-    let block = Block::default()
-        .borders(Borders::TOP)
-        .border_style(theme.border);
     Paragraph::new(lines)
-        .block(block)
+        .block(detail_rule(theme))
         .wrap(Wrap { trim: false })
         .render(area.inner(Margin::new(1, 0)), buf);
 }

@@ -15,7 +15,8 @@ use crate::console::action::Action;
 use crate::console::component::{Component, Cx, Shared};
 use crate::console::effect::{Effect, Request, RequestId};
 use crate::console::keymap::Context;
-use crate::console::paging::{append_new, Pager};
+use crate::console::paging::Pager;
+use crate::console::panes::{screen_contexts, ListState};
 use crate::console::request::Response;
 use crate::console::state::{FormPurpose, InFlight, Load, Modal, OpenForm, Slot};
 use crate::console::widgets::form::{Field, Form};
@@ -35,10 +36,9 @@ pub struct AuditView {
     /// measured again from now each time the first page is asked for.
     from: String,
     to: String,
-    events: Load<Vec<AuditEvent>>,
+    events: ListState<AuditEvent>,
     /// The next page's cursor, and whether it is being fetched.
     pager: Pager,
-    selected: usize,
 }
 
 impl AuditView {
@@ -56,15 +56,15 @@ impl AuditView {
     }
 
     pub fn events(&self) -> &Load<Vec<AuditEvent>> {
-        &self.events
+        &self.events.items
     }
 
     pub fn selected(&self) -> usize {
-        self.selected
+        self.events.selected
     }
 
     pub fn selected_event(&self) -> Option<&AuditEvent> {
-        self.events.loaded()?.get(self.selected)
+        self.events.selected_item()
     }
 
     /// "actor=ana · from=24h ago · to=2026-11-02": the active filter.
@@ -104,10 +104,10 @@ impl AuditView {
             self.filter = AuditFilter::default();
             self.from.clear();
             self.to.clear();
-            self.selected = 0;
+            self.events.selected = 0;
         }
         self.tenant = Some(tenant);
-        self.events = Load::Loading;
+        self.events.reloading();
         // The texts were checked when the filter was applied.
         let bound = |text: &str, upper| {
             When::parse(text)
@@ -140,7 +140,7 @@ impl AuditView {
         let (Some(tenant), Some(rows)) = (self.tenant, self.events.loaded().map(Vec::len)) else {
             return Vec::new();
         };
-        let Some(cursor) = self.pager.due(self.selected, rows) else {
+        let Some(cursor) = self.pager.due(self.events.selected, rows) else {
             return Vec::new();
         };
         cx.send_about(
@@ -160,8 +160,7 @@ impl AuditView {
 
     /// A new current tenant while the log is shown reloads it.
     pub(crate) fn follow_tenant(&mut self, shown: bool, cx: &mut Cx<'_>) -> Vec<Effect> {
-        let current = cx.session.current_tenant;
-        if self.open && shown && current.is_some() && self.tenant != current {
+        if self.open && shown && cx.session.moved_from(self.tenant) {
             return self.load(cx);
         }
         Vec::new()
@@ -234,33 +233,25 @@ impl AuditView {
         };
         self.from = from;
         self.to = to;
-        self.selected = 0;
+        self.events.selected = 0;
         (self.load(cx), false)
     }
 }
 
 impl Component for AuditView {
     fn contexts(&self, _shared: &Shared<'_>) -> (Vec<Context>, bool) {
-        let mut out = Vec::new();
-        if self.events.is_failed() {
-            out.push(Context::LoadError);
-        }
-        out.extend([Context::Audit, Context::Global]);
-        (out, false)
+        screen_contexts(self.events.is_failed(), [Context::Audit])
     }
 
     fn update(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
-        let rows = self.events.loaded().map_or(0, Vec::len);
+        if self.events.step(&action, cx.page_rows()) {
+            return self.maybe_load_more(cx);
+        }
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = rows.saturating_sub(1),
             Action::Filter => {
                 if let Some(t) = self.tenant {
                     *cx.modal = Some(Modal::Form(self.filter_form(t, cx)));
                 }
-                return Vec::new();
             }
             Action::Retry => return self.load(cx),
             Action::Back => {
@@ -268,11 +259,10 @@ impl Component for AuditView {
                 cx.requests.forget(Slot::Audit);
                 cx.requests.forget(Slot::AuditMore);
                 self.pager.restart();
-                return Vec::new();
             }
-            _ => return Vec::new(),
+            _ => {}
         }
-        self.maybe_load_more(cx)
+        Vec::new()
     }
 
     fn on_response(
@@ -289,24 +279,11 @@ impl Component for AuditView {
             return Vec::new();
         }
         let next_page = flight.slot == Some(Slot::AuditMore);
-        match r {
-            Ok(page) => {
-                self.pager.on_page(page.next_cursor);
-                if next_page {
-                    if let Some(list) = self.events.loaded_mut() {
-                        append_new(list, page.items, |e| e.id);
-                    }
-                } else {
-                    self.selected = self.selected.min(page.items.len().saturating_sub(1));
-                    self.events = Load::Loaded(page.items);
-                }
-            }
-            // The rows already shown stay; the next move asks again.
-            Err(e) if next_page => {
-                self.pager.failed();
-                cx.toast(Toast::error(format!("{}: {}", flight.fail, e.message())));
-            }
-            Err(e) => self.events = Load::Failed(e.message()),
+        if let Some(e) = self
+            .events
+            .arrived_page(&mut self.pager, r, next_page, |e| e.id)
+        {
+            cx.toast(Toast::error(format!("{}: {}", flight.fail, e.message())));
         }
         Vec::new()
     }

@@ -2,49 +2,35 @@
 //! (before → after for edits) underneath.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Row, Widget, Wrap};
 
 use super::{change_lines, AuditView};
 use crate::console::component::Shared;
-use crate::console::panes::{load_state_in, selectable_table};
+use crate::console::panes::{detail_rule, table, with_detail, ListScreen};
 use crate::console::text;
 use crate::domain::AuditEvent;
 
 pub(super) fn render(v: &AuditView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
-    let count = match v.events.loaded() {
-        Some(e) if v.pager.more() => format!("({}+) ", e.len()),
-        Some(e) => format!("({}) ", e.len()),
-        None => String::new(),
-    };
+    let mut title = v.pager.counted("Audit log", &v.events.items);
     let filter = v.filter_label();
-    let title = if filter.is_empty() {
-        format!(" Audit log {count}")
-    } else {
-        format!(" Audit log {count}· {filter} ")
-    };
-    let mut block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(title, theme.title));
-    if let Some(foot) = v.events.loaded().and(v.pager.footer("end of log")) {
-        block = block.title_bottom(Span::styled(format!(" {foot} "), theme.dim));
+    if !filter.is_empty() {
+        title.push_str(&format!("· {filter} "));
     }
-    let inner = block.inner(area);
-    block.render(area, buf);
-    let Some(events) = load_state_in(app, &v.events, "the audit log", inner, buf) else {
+    let screen = ListScreen {
+        title,
+        what: "the audit log",
+        empty: "No audit events match.".into(),
+        footer: v.events.loaded().and(v.pager.footer("end of log")),
+        ..ListScreen::default()
+    };
+    let Some((inner, events)) = screen.draw(app, &v.events.items, area, buf) else {
         return;
     };
-    if events.is_empty() {
-        Paragraph::new("No audit events match.").render(inner, buf);
-        return;
-    }
     let detail_h = (inner.height / 3).clamp(3, 8);
-    let [top, bottom] =
-        Layout::vertical([Constraint::Min(2), Constraint::Length(detail_h)]).areas(inner);
-    let header = Row::new(["When", "Actor", "Action", "Resource"]).style(theme.table_header);
+    let [top, bottom] = with_detail(inner, detail_h);
     let resource = |e: &AuditEvent| format!("{} {}", e.resource, short_id(&e.resource_id));
     // Action and resource take what they need (within bounds); the actor
     // gets the rest, so a wide terminal does not cut `playground.session.…`.
@@ -62,20 +48,13 @@ pub(super) fn render(v: &AuditView, app: &Shared<'_>, area: Rect, buf: &mut Buff
             resource(e),
         ])
     });
-    selectable_table(
-        theme,
-        rows,
-        [
-            Constraint::Length(11),
-            Constraint::Min(14),
-            Constraint::Length(action_w),
-            Constraint::Length(resource_w),
-        ],
-        header,
-        v.selected,
-        top,
-        buf,
-    );
+    let columns = [
+        ("When", Constraint::Length(11)),
+        ("Actor", Constraint::Min(14)),
+        ("Action", Constraint::Length(action_w)),
+        ("Resource", Constraint::Length(resource_w)),
+    ];
+    table(theme, &columns, rows, v.events.selected, top, buf);
     let Some(e) = v.selected_event() else {
         return;
     };
@@ -88,11 +67,8 @@ pub(super) fn render(v: &AuditView, app: &Shared<'_>, area: Rect, buf: &mut Buff
         lines.push(Line::from(Span::styled("none recorded", theme.dim)));
     }
     lines.extend(changes.into_iter().map(|c| Line::from(format!("  {c}"))));
-    let block = Block::default()
-        .borders(Borders::TOP)
-        .border_style(theme.border);
     Paragraph::new(lines)
-        .block(block)
+        .block(detail_rule(theme))
         .wrap(Wrap { trim: false })
         .render(bottom, buf);
 }

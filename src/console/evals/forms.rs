@@ -9,6 +9,7 @@ use super::{EvalRequest, EvalsView};
 use crate::console::app::{FormPurpose, Modal, OpenForm};
 use crate::console::component::Cx;
 use crate::console::effect::Effect;
+use crate::console::keymap::Context;
 use crate::console::widgets::form::{Field, Form};
 use crate::domain::eval::{
     Category, EvalCase, EvalCasePatch, EvalExpectations, EvalLead, EvalSet, EvalSetPatch,
@@ -418,8 +419,9 @@ impl EvalsView {
         cx: &mut Cx<'_>,
     ) -> Option<(EvalRequest, String, String, Option<Uuid>)> {
         let Some(set) = open.form.choice_index("set").and_then(|i| sets.get(i)) else {
-            open.form
-                .set_error("set", "create a set first (:evals, then n)", cx.theme);
+            let new = cx.keymap.key_label(Context::EvalSets, "new");
+            let why = format!("create a set first (:evals, then {new})");
+            open.form.set_error("set", why, cx.theme);
             return None;
         };
         let set = *set;

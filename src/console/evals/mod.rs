@@ -28,6 +28,7 @@ use super::action::Action;
 use super::component::{Component, Cx, Shared};
 use super::effect::{Effect, Request, RequestId};
 use super::keymap::Context;
+use super::panes::{screen_contexts, ListState};
 use super::request::Response;
 use super::state::{Confirmable, InFlight, Load, Slot};
 use super::widgets::toast::Toast;
@@ -56,16 +57,14 @@ pub struct EvalsView {
     /// Whose sets are shown.
     tenant: Option<Uuid>,
     screen: Screen,
-    sets: Load<Vec<EvalSet>>,
-    selected: usize,
+    sets: ListState<EvalSet>,
     /// Each set's newest run, as far as it is known (`None`: never run).
     last_runs: HashMap<Uuid, Option<EvalRun>>,
     /// The set open, with its cases.
     set: Load<EvalSetDetail>,
     set_id: Option<Uuid>,
     case_selected: usize,
-    runs: Load<Vec<EvalRun>>,
-    run_selected: usize,
+    runs: ListState<EvalRun>,
     /// A run marked to compare with another.
     marked: Option<Uuid>,
     run: Load<EvalRunDetail>,
@@ -101,7 +100,7 @@ impl EvalsView {
     }
 
     pub fn sets(&self) -> &Load<Vec<EvalSet>> {
-        &self.sets
+        &self.sets.items
     }
 
     pub fn set(&self) -> &Load<EvalSetDetail> {
@@ -109,7 +108,7 @@ impl EvalsView {
     }
 
     pub fn runs(&self) -> &Load<Vec<EvalRun>> {
-        &self.runs
+        &self.runs.items
     }
 
     pub fn run(&self) -> &Load<EvalRunDetail> {
@@ -121,11 +120,11 @@ impl EvalsView {
     }
 
     pub fn selected_set(&self) -> Option<&EvalSet> {
-        self.sets.loaded()?.get(self.selected)
+        self.sets.selected_item()
     }
 
     pub fn selected_run(&self) -> Option<&EvalRun> {
-        self.runs.loaded()?.get(self.run_selected)
+        self.runs.selected_item()
     }
 
     /// The open set's name, for titles.
@@ -151,14 +150,10 @@ impl EvalsView {
 
     /// The current tenant changed while the screen is open: show its own.
     pub(crate) fn follow_tenant(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
-        if self.open
-            && cx.session.current_tenant.is_some()
-            && self.tenant != cx.session.current_tenant
-        {
-            self.screen = Screen::Sets;
-            return self.load(cx);
+        if !self.open || !cx.session.moved_from(self.tenant) {
+            return Vec::new();
         }
-        Vec::new()
+        self.open(cx)
     }
 
     fn tenant_str(&self) -> Option<String> {
@@ -198,17 +193,14 @@ impl EvalsView {
             return Vec::new();
         };
         if self.tenant != Some(tenant) {
-            self.selected = 0;
-            self.sets = Load::Idle;
+            self.sets.reset();
             self.last_runs.clear();
             self.set_id = None;
             self.run_id = None;
             self.marked = None;
         }
         self.tenant = Some(tenant);
-        if !matches!(self.sets, Load::Loaded(_)) {
-            self.sets = Load::Loading;
-        }
+        self.sets.loading();
         let req = EvalRequest::Sets {
             tenant: tenant.to_string(),
         };
@@ -261,9 +253,7 @@ impl EvalsView {
         let (Some(tenant), Some(set)) = (self.tenant_str(), self.set_id) else {
             return Vec::new();
         };
-        if !matches!(self.runs, Load::Loaded(_)) {
-            self.runs = Load::Loading;
-        }
+        self.runs.loading();
         let req = EvalRequest::Runs { tenant, set };
         self.send(
             req,
@@ -377,8 +367,7 @@ impl EvalsView {
         };
         if self.set_id != Some(id) {
             self.case_selected = 0;
-            self.run_selected = 0;
-            self.runs = Load::Idle;
+            self.runs.reset();
             self.marked = None;
         }
         self.set_id = Some(id);
@@ -403,13 +392,13 @@ impl EvalsView {
         else {
             return Vec::new();
         };
-        let Some(selected) = runs.get(self.run_selected).map(|r| r.id) else {
+        let Some(selected) = runs.get(self.runs.selected).map(|r| r.id) else {
             return Vec::new();
         };
         let pair = match self.marked {
             Some(m) if m != selected => Some((m, selected)),
             _ => runs
-                .get(self.run_selected + 1)
+                .get(self.runs.selected + 1)
                 .map(|older| (older.id, selected)),
         };
         let Some((run, other)) = pair else {
@@ -476,7 +465,8 @@ impl EvalsView {
             _ => self.set_id,
         };
         let (Some(tenant), Some(set)) = (self.tenant_str(), set) else {
-            return Err("open a set first (:evals, then enter)".into());
+            let open = cx.keymap.key_label(Context::EvalSets, "open");
+            return Err(format!("open a set first (:evals, then {open})"));
         };
         let req = EvalRequest::Import {
             tenant,
@@ -521,7 +511,6 @@ impl EvalsView {
 
 impl Component for EvalsView {
     fn contexts(&self, _shared: &Shared<'_>) -> (Vec<Context>, bool) {
-        let mut out = Vec::new();
         let failed = match self.screen {
             Screen::Sets => self.sets.is_failed(),
             Screen::Cases => self.set.is_failed(),
@@ -529,19 +518,15 @@ impl Component for EvalsView {
             Screen::Run | Screen::Result => self.run.is_failed(),
             Screen::Compare => self.compare.is_failed(),
         };
-        if failed {
-            out.push(Context::LoadError);
-        }
-        out.push(match self.screen {
+        let screen = match self.screen {
             Screen::Sets => Context::EvalSets,
             Screen::Cases => Context::EvalCases,
             Screen::Runs => Context::EvalRuns,
             Screen::Run => Context::EvalRun,
             Screen::Result => Context::EvalResult,
             Screen::Compare => Context::EvalCompare,
-        });
-        out.push(Context::Global);
-        (out, false)
+        };
+        screen_contexts(failed, [screen])
     }
 
     fn update(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {

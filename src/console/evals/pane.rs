@@ -6,12 +6,15 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Row, Widget, Wrap};
 
 use super::{run_pane, EvalsView, Screen};
 use crate::console::component::Shared;
 use crate::console::keymap::Context;
-use crate::console::panes::{empty_state, frame, load_state_in, no_tenant, selectable_table};
+use crate::console::panes::{
+    counted, detail_rule, frame, list_rows, load_state_in, rows_or_empty, table, with_detail,
+    Column, ListScreen,
+};
 use crate::console::sanitize::cleaned;
 use crate::console::theme::Theme;
 use crate::domain::eval::{EvalExpectations, EvalRun, EvalRunStatus};
@@ -63,41 +66,49 @@ pub(super) fn versions(run: &EvalRun) -> String {
         .join(" | ")
 }
 
-fn tenant_name(v: &EvalsView, app: &Shared<'_>) -> String {
-    v.tenant
-        .and_then(|t| app.session.tenant(t))
-        .map(|t| cleaned(&t.name))
-        .unwrap_or_default()
-}
+const SET_COLUMNS: [Column<'static>; 4] = [
+    ("Name", Constraint::Min(16)),
+    ("Cases", Constraint::Length(5)),
+    ("Last run", Constraint::Min(20)),
+    ("When", Constraint::Length(16)),
+];
+
+const CASE_COLUMNS: [Column<'static>; 3] = [
+    ("#", Constraint::Length(3)),
+    ("Message", Constraint::Min(20)),
+    ("Expects", Constraint::Length(24)),
+];
+
+const RUN_COLUMNS: [Column<'static>; 6] = [
+    ("", Constraint::Length(1)),
+    ("When", Constraint::Length(16)),
+    ("Agent", Constraint::Min(10)),
+    ("Versions", Constraint::Length(8)),
+    ("Status", Constraint::Length(9)),
+    ("Pass rate", Constraint::Min(14)),
+];
 
 fn render_sets(v: &EvalsView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
-    let count = v
-        .sets
-        .loaded()
-        .map_or(String::new(), |l| format!("({}) ", l.len()));
-    let title = format!(" Eval sets {count}· {} ", tenant_name(v, app));
-    let inner = frame(theme, title, area, buf);
-    if no_tenant(app, inner, buf) {
-        return;
-    }
-    let Some(sets) = load_state_in(app, &v.sets, "the eval sets", inner, buf) else {
+    let new = app.keymap.key_label(Context::EvalSets, "new");
+    let add = app.keymap.key_label(Context::LeadDetail, "add_to_eval");
+    let screen = ListScreen {
+        title: format!(
+            "{}· {} ",
+            counted("Eval sets", &v.sets.items),
+            app.tenant_name(v.tenant)
+        ),
+        what: "the eval sets",
+        empty: format!(
+            "No eval sets yet. Press {new} to create one, then add cases to it (or {add} on \
+             a lead or a playground message)."
+        ),
+        per_tenant: true,
+        ..ListScreen::default()
+    };
+    let Some((inner, sets)) = screen.draw(app, &v.sets.items, area, buf) else {
         return;
     };
-    if sets.is_empty() {
-        let key = app.keymap.key_label(Context::EvalSets, "new");
-        empty_state(
-            theme,
-            format!(
-                "No eval sets yet. Press {key} to create one, then add cases to it (or E on \
-                 a lead or a playground message)."
-            ),
-            inner,
-            buf,
-        );
-        return;
-    }
-    let header = Row::new(["Name", "Cases", "Last run", "When"]).style(theme.table_header);
     let rows = sets.iter().map(|s| {
         let (last, at) = match v.last_runs.get(&s.id) {
             Some(Some(run)) => (
@@ -123,20 +134,7 @@ fn render_sets(v: &EvalsView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
             Line::from(at),
         ])
     });
-    selectable_table(
-        theme,
-        rows,
-        [
-            Constraint::Min(16),
-            Constraint::Length(5),
-            Constraint::Min(20),
-            Constraint::Length(16),
-        ],
-        header,
-        v.selected,
-        inner,
-        buf,
-    );
+    table(theme, &SET_COLUMNS, rows, v.sets.selected, inner, buf);
 }
 
 /// "hot · +2 · −1 · ≤600": what a case expects, in short.
@@ -192,44 +190,24 @@ fn render_cases(v: &EvalsView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
     let Some(detail) = load_state_in(app, &v.set, "the set", inner, buf) else {
         return;
     };
-    if detail.cases.is_empty() {
-        let new = app.keymap.key_label(Context::EvalCases, "new");
-        let import = app.keymap.key_label(Context::EvalCases, "eval_import");
-        empty_state(
-            theme,
-            format!(
-                "No cases yet. Press {new} to write one, or {import} to import a CSV/JSON file."
-            ),
-            inner,
-            buf,
-        );
+    let new = app.keymap.key_label(Context::EvalCases, "new");
+    let import = app.keymap.key_label(Context::EvalCases, "eval_import");
+    let empty =
+        format!("No cases yet. Press {new} to write one, or {import} to import a CSV/JSON file.");
+    let Some(cases) = rows_or_empty(theme, &detail.cases, &empty, inner, buf) else {
         return;
-    }
+    };
     let detail_h = (inner.height / 3).clamp(3, 6);
-    let [top, bottom] =
-        Layout::vertical([Constraint::Min(2), Constraint::Length(detail_h)]).areas(inner);
-    let header = Row::new(["#", "Message", "Expects"]).style(theme.table_header);
-    let rows = detail.cases.iter().map(|c| {
+    let [top, bottom] = with_detail(inner, detail_h);
+    let rows = cases.iter().map(|c| {
         Row::new(vec![
             Line::from(c.position.to_string()),
             Line::from(excerpt(&c.message)),
             Line::from(expects(&c.expect)),
         ])
     });
-    selectable_table(
-        theme,
-        rows,
-        [
-            Constraint::Length(3),
-            Constraint::Min(20),
-            Constraint::Length(24),
-        ],
-        header,
-        v.case_selected,
-        top,
-        buf,
-    );
-    let Some(c) = detail.cases.get(v.case_selected) else {
+    table(theme, &CASE_COLUMNS, rows, v.case_selected, top, buf);
+    let Some(c) = cases.get(v.case_selected) else {
         return;
     };
     let mut lines = vec![Line::from(vec![
@@ -253,11 +231,7 @@ fn render_cases(v: &EvalsView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
     lines.extend(phrases("Must not contain", &c.expect.must_not_contain));
     lines.push(Line::from(cleaned(&c.message)));
     Paragraph::new(lines)
-        .block(
-            Block::default()
-                .borders(Borders::TOP)
-                .border_style(theme.border),
-        )
+        .block(detail_rule(theme))
         .wrap(Wrap { trim: false })
         .render(bottom, buf);
 }
@@ -265,21 +239,11 @@ fn render_cases(v: &EvalsView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
 fn render_runs(v: &EvalsView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let inner = set_frame(v, app, area, buf);
-    let Some(runs) = load_state_in(app, &v.runs, "the runs", inner, buf) else {
+    let key = app.keymap.key_label(Context::EvalRuns, "eval_run");
+    let empty = format!("No runs yet. Press {key} to run the set against an agent's versions.");
+    let Some(runs) = list_rows(app, &v.runs.items, "the runs", &empty, inner, buf) else {
         return;
     };
-    if runs.is_empty() {
-        let key = app.keymap.key_label(Context::EvalRuns, "eval_run");
-        empty_state(
-            theme,
-            format!("No runs yet. Press {key} to run the set against an agent's versions."),
-            inner,
-            buf,
-        );
-        return;
-    }
-    let header = Row::new(["", "When", "Agent", "Versions", "Status", "Pass rate"])
-        .style(theme.table_header);
     let rows = runs.iter().map(|r| {
         let mark = if v.marked == Some(r.id) { "●" } else { "" };
         Row::new(vec![
@@ -294,20 +258,5 @@ fn render_runs(v: &EvalsView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
             Line::from(rates(r)),
         ])
     });
-    selectable_table(
-        theme,
-        rows,
-        [
-            Constraint::Length(1),
-            Constraint::Length(16),
-            Constraint::Min(10),
-            Constraint::Length(8),
-            Constraint::Length(9),
-            Constraint::Min(14),
-        ],
-        header,
-        v.run_selected,
-        inner,
-        buf,
-    );
+    table(theme, &RUN_COLUMNS, rows, v.runs.selected, inner, buf);
 }

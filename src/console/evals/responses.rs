@@ -7,6 +7,7 @@ use super::{EvalResponse, EvalsView, Screen};
 use crate::api::ApiError;
 use crate::console::component::Cx;
 use crate::console::effect::{Effect, RequestId};
+use crate::console::keymap::Context;
 use crate::console::state::{InFlight, Load, Modal, Slot};
 use crate::console::widgets::toast::Toast;
 
@@ -50,21 +51,17 @@ impl EvalsView {
             }
         };
         match response {
-            EvalResponse::Sets(Ok(list)) => {
-                self.selected = self.selected.min(list.len().saturating_sub(1));
-                self.sets = Load::Loaded(list);
+            EvalResponse::Sets(r) => {
+                self.sets.arrived(r);
                 return self.load_last_runs(cx);
             }
-            EvalResponse::Sets(Err(e)) => self.sets = Load::Failed(e.message()),
             EvalResponse::SetCreated(Ok(detail)) => {
                 cx.finish_form(id);
                 if let Some(list) = self.sets.loaded_mut() {
                     list.push(detail.set.clone());
                     list.sort_by_key(|s| s.name.to_lowercase());
-                    if let Some(i) = list.iter().position(|s| s.id == detail.set.id) {
-                        self.selected = i;
-                    }
                 }
+                self.sets.select_where(|s| s.id == detail.set.id);
                 self.last_runs.insert(detail.set.id, None);
                 ok(cx);
             }
@@ -83,9 +80,8 @@ impl EvalsView {
                 ok(cx);
             }
             EvalResponse::SetDeleted(Ok(())) => {
-                if let (Some(list), Some(gone)) = (self.sets.loaded_mut(), flight.target) {
-                    list.retain(|s| s.id != gone);
-                    self.selected = self.selected.min(list.len().saturating_sub(1));
+                if let Some(gone) = flight.target {
+                    self.sets.retain(|s| s.id != gone);
                 }
                 if flight.target == self.set_id {
                     self.screen = Screen::Sets;
@@ -152,18 +148,11 @@ impl EvalsView {
             EvalResponse::Runs(r) => {
                 // Each set's runs read for the list, or the open set's.
                 let for_list = flight.slot.is_none();
-                match r {
-                    Ok(list) => {
-                        if let Some(set) = flight.target {
-                            self.last_runs.insert(set, list.first().cloned());
-                        }
-                        if !for_list && flight.target == self.set_id {
-                            self.run_selected = self.run_selected.min(list.len().saturating_sub(1));
-                            self.runs = Load::Loaded(list);
-                        }
-                    }
-                    Err(e) if !for_list => self.runs = Load::Failed(e.message()),
-                    Err(_) => {}
+                if let (Ok(list), Some(set)) = (&r, flight.target) {
+                    self.last_runs.insert(set, list.first().cloned());
+                }
+                if !for_list && (r.is_err() || flight.target == self.set_id) {
+                    self.runs.arrived(r);
                 }
             }
             EvalResponse::RunStarted(Ok(run)) => {
@@ -171,7 +160,7 @@ impl EvalsView {
                 if let Some(list) = self.runs.loaded_mut() {
                     list.insert(0, run.clone());
                 }
-                self.run_selected = 0;
+                self.runs.selected = 0;
                 self.last_runs.insert(run.set_id, Some(run.clone()));
                 ok(cx);
                 if self.set_id == Some(run.set_id) {
@@ -275,9 +264,12 @@ impl EvalsView {
             return Vec::new();
         };
         match r {
-            Ok(sets) if sets.is_empty() => cx.toast(Toast::error(
-                "No eval set yet: create one with :evals, then n",
-            )),
+            Ok(sets) if sets.is_empty() => {
+                let new = cx.keymap.key_label(Context::EvalSets, "new");
+                cx.toast(Toast::error(format!(
+                    "No eval set yet: create one with :evals, then {new}"
+                )))
+            }
             Ok(sets) => open_add_form(from, &sets, cx),
             Err(e) => failed(flight, &e, cx),
         }
@@ -289,24 +281,7 @@ impl EvalsView {
 /// complaint under it.
 fn keep_draft(id: RequestId, e: &ApiError, cx: &mut Cx<'_>) {
     if let Some(Modal::Form(open)) = &mut *cx.modal {
-        if open.pending == Some(id) {
-            open.pending = None;
-            open.form.submitting = false;
-            match e.problem() {
-                Some(p) => {
-                    open.form.apply_problem(p);
-                    if !p.errors.is_empty() {
-                        let each: Vec<String> = p
-                            .errors
-                            .iter()
-                            .map(|f| format!("{} {}", f.field, f.message))
-                            .collect();
-                        open.form.set_failure(each.join("; "));
-                    }
-                }
-                None => open.form.set_failure(e.message()),
-            }
-        }
+        open.refused(id, e, true);
     }
 }
 

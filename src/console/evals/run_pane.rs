@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::pane::{excerpt, expects, percent, status_style, versions};
 use super::EvalsView;
 use crate::console::component::Shared;
-use crate::console::panes::{empty_state, frame, load_state_in, selectable_table};
+use crate::console::panes::{empty_state, frame, load_state_in, selectable_table, table};
 use crate::console::sanitize::cleaned;
 use crate::console::theme::Theme;
 use crate::domain::eval::{CheckKind, EvalLaneSummary, EvalResult, EvalRunDetail, EvalRunStatus};
@@ -321,13 +321,6 @@ pub(super) fn render_compare(v: &EvalsView, app: &Shared<'_>, area: Rect, buf: &
         ),
     ]))
     .render(head, buf);
-    let header = Row::new(vec![
-        String::new(),
-        "Case".into(),
-        format!("v{}", c.left.version),
-        format!("v{}", c.right.version),
-    ])
-    .style(theme.table_header);
     let mark = |p: Option<bool>| match p {
         Some(true) => Span::styled("pass", theme.success),
         Some(false) => Span::styled("FAIL", theme.error),
@@ -349,18 +342,15 @@ pub(super) fn render_compare(v: &EvalsView, app: &Shared<'_>, area: Rect, buf: &
             row.style(Style::default())
         }
     });
-    selectable_table(
-        theme,
-        rows,
-        [
-            Constraint::Length(1),
-            Constraint::Min(20),
-            Constraint::Length(6),
-            Constraint::Length(6),
-        ],
-        header,
-        v.compare_selected,
-        body,
-        buf,
+    let (left, right) = (
+        format!("v{}", c.left.version),
+        format!("v{}", c.right.version),
     );
+    let columns = [
+        ("", Constraint::Length(1)),
+        ("Case", Constraint::Min(20)),
+        (left.as_str(), Constraint::Length(6)),
+        (right.as_str(), Constraint::Length(6)),
+    ];
+    table(theme, &columns, rows, v.compare_selected, body, buf);
 }

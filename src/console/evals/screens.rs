@@ -8,24 +8,12 @@ use super::{EvalRequest, EvalsView, Screen};
 use crate::console::action::Action;
 use crate::console::component::Cx;
 use crate::console::effect::Effect;
+use crate::console::panes::step;
 use crate::console::state::{Confirmable, Slot};
-
-/// Moves a selection in a list of `rows`.
-fn step(selected: &mut usize, action: &Action, rows: usize) -> bool {
-    match action {
-        Action::Up => *selected = selected.saturating_sub(1),
-        Action::Down => *selected = (*selected + 1).min(rows.saturating_sub(1)),
-        Action::Top => *selected = 0,
-        Action::Bottom => *selected = rows.saturating_sub(1),
-        _ => return false,
-    }
-    true
-}
 
 impl EvalsView {
     pub(super) fn update_sets(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
-        let rows = self.sets.loaded().map_or(0, Vec::len);
-        if step(&mut self.selected, &action, rows) {
+        if self.sets.step(&action, cx.page_rows()) {
             return Vec::new();
         }
         match action {
@@ -65,7 +53,7 @@ impl EvalsView {
 
     pub(super) fn update_cases(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
         let rows = self.set.loaded().map_or(0, |d| d.cases.len());
-        if step(&mut self.case_selected, &action, rows) {
+        if step(&mut self.case_selected, &action, rows, cx.page_rows()) {
             return Vec::new();
         }
         let (Some(tenant), Some(set)) = (self.tenant, self.set_id) else {
@@ -132,8 +120,7 @@ impl EvalsView {
     }
 
     pub(super) fn update_runs(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
-        let rows = self.runs.loaded().map_or(0, Vec::len);
-        if step(&mut self.run_selected, &action, rows) {
+        if self.runs.step(&action, cx.page_rows()) {
             return Vec::new();
         }
         match action {
@@ -185,7 +172,7 @@ impl EvalsView {
 
     pub(super) fn update_run(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
         let rows = self.run_rows().len();
-        if step(&mut self.row_selected, &action, rows) {
+        if step(&mut self.row_selected, &action, rows, cx.page_rows()) {
             return Vec::new();
         }
         match action {
@@ -219,7 +206,7 @@ impl EvalsView {
 
     pub(super) fn update_compare(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
         let rows = self.compare.loaded().map_or(0, |c| c.cases.len());
-        if step(&mut self.compare_selected, &action, rows) {
+        if step(&mut self.compare_selected, &action, rows, cx.page_rows()) {
             return Vec::new();
         }
         match action {

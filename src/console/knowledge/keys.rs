@@ -2,7 +2,7 @@
 //! a context of their own, offered only to someone with `knowledge:manage`.
 
 use crate::console::action::Action;
-use crate::console::bindings::Default_;
+use crate::console::bindings::{moves, Default_};
 use crate::console::keymap::Context;
 
 pub(crate) fn bindings() -> Vec<Default_> {
@@ -63,10 +63,7 @@ pub(crate) fn bindings() -> Vec<Default_> {
     ];
     for ctx in [C::Knowledge, C::KnowledgeResults, C::KnowledgeDocument] {
         out.push(("filter", ctx, &["/"], A::Filter, "search", true));
-        out.push(("up", ctx, &["k", "up"], A::Up, "move up", false));
-        out.push(("down", ctx, &["j", "down"], A::Down, "move down", false));
-        out.push(("top", ctx, &["g", "home"], A::Top, "first", false));
-        out.push(("bottom", ctx, &["G", "end"], A::Bottom, "last", false));
+        out.extend(moves(ctx, "first", "last"));
         out.push(("reload", ctx, &["r"], A::Retry, "reload", false));
         out.push(("back", ctx, &["esc"], A::Back, "back", true));
     }

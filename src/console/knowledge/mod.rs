@@ -23,6 +23,7 @@ use super::action::Action;
 use super::component::{Component, Cx, Shared};
 use super::effect::{Effect, Request, RequestId};
 use super::keymap::Context;
+use super::panes::{screen_contexts, ListState};
 use super::request::Response;
 use super::session::Session;
 use super::state::{Confirmable, InFlight, Load, Slot};
@@ -47,14 +48,12 @@ pub struct KnowledgeView {
     /// Whose documents are shown.
     tenant: Option<Uuid>,
     screen: Screen,
-    documents: Load<Vec<KnowledgeSummary>>,
-    selected: usize,
+    documents: ListState<KnowledgeSummary>,
     /// The search being typed (`Some` while the input has the keys).
     query: Option<String>,
     /// The last search sent, and what it found.
     searched: String,
-    results: Load<Vec<KnowledgeSnippet>>,
-    result_selected: usize,
+    results: ListState<KnowledgeSnippet>,
     /// The screen the open document goes back to.
     came_from: Screen,
     document: Load<KnowledgeDocument>,
@@ -68,15 +67,7 @@ pub struct KnowledgeView {
 
 /// Whether the signed-in user may add, edit and delete `tenant`'s documents.
 pub fn may_manage(session: &Session, tenant: Uuid) -> bool {
-    let Some(me) = session.me.loaded() else {
-        return false;
-    };
-    me.platform_admin
-        || me
-            .memberships
-            .iter()
-            .find(|m| m.tenant_id == tenant)
-            .is_some_and(|m| m.permissions.contains(&Permission::KnowledgeManage))
+    session.may(tenant, &[Permission::KnowledgeManage])
 }
 
 impl KnowledgeView {
@@ -94,11 +85,11 @@ impl KnowledgeView {
     }
 
     pub fn documents(&self) -> &Load<Vec<KnowledgeSummary>> {
-        &self.documents
+        &self.documents.items
     }
 
     pub fn results(&self) -> &Load<Vec<KnowledgeSnippet>> {
-        &self.results
+        &self.results.items
     }
 
     pub fn document(&self) -> &Load<KnowledgeDocument> {
@@ -115,11 +106,11 @@ impl KnowledgeView {
     }
 
     pub fn selected_document(&self) -> Option<&KnowledgeSummary> {
-        self.documents.loaded()?.get(self.selected)
+        self.documents.selected_item()
     }
 
     pub fn selected_result(&self) -> Option<&KnowledgeSnippet> {
-        self.results.loaded()?.get(self.result_selected)
+        self.results.selected_item()
     }
 
     /// Opens the current tenant's documents (the router made the tenant
@@ -133,15 +124,10 @@ impl KnowledgeView {
 
     /// The current tenant changed while the view is open: show its own.
     pub(crate) fn follow_tenant(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
-        if self.open
-            && cx.session.current_tenant.is_some()
-            && self.tenant != cx.session.current_tenant
-        {
-            self.screen = Screen::List;
-            self.query = None;
-            return self.load(cx);
+        if !self.open || !cx.session.moved_from(self.tenant) {
+            return Vec::new();
         }
-        Vec::new()
+        self.open(cx)
     }
 
     fn may_manage(&self, session: &Session) -> bool {
@@ -165,14 +151,11 @@ impl KnowledgeView {
             return Vec::new();
         };
         if self.tenant != Some(tenant) {
-            self.selected = 0;
-            self.documents = Load::Idle;
-            self.results = Load::Idle;
+            self.documents.reset();
+            self.results.reset();
         }
         self.tenant = Some(tenant);
-        if !matches!(self.documents, Load::Loaded(_)) {
-            self.documents = Load::Loading;
-        }
+        self.documents.loading();
         let req = KnowledgeRequest::List {
             tenant: tenant.to_string(),
         };
@@ -185,8 +168,8 @@ impl KnowledgeView {
             return Vec::new();
         };
         self.searched = q.clone();
-        self.results = Load::Loading;
-        self.result_selected = 0;
+        self.results.reloading();
+        self.results.selected = 0;
         self.screen = Screen::Results;
         let req = KnowledgeRequest::Search {
             tenant: tenant.to_string(),
@@ -349,12 +332,10 @@ impl KnowledgeView {
     }
 
     fn update_list(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
-        let rows = self.documents.loaded().map_or(0, Vec::len);
+        if self.documents.step(&action, cx.page_rows()) {
+            return Vec::new();
+        }
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = rows.saturating_sub(1),
             Action::Retry => return self.load(cx),
             Action::Back => self.close(),
             Action::Open => {
@@ -368,14 +349,10 @@ impl KnowledgeView {
     }
 
     fn update_results(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
-        let rows = self.results.loaded().map_or(0, Vec::len);
+        if self.results.step(&action, cx.page_rows()) {
+            return Vec::new();
+        }
         match action {
-            Action::Up => self.result_selected = self.result_selected.saturating_sub(1),
-            Action::Down => {
-                self.result_selected = (self.result_selected + 1).min(rows.saturating_sub(1))
-            }
-            Action::Top => self.result_selected = 0,
-            Action::Bottom => self.result_selected = rows.saturating_sub(1),
             Action::Retry => return self.search(self.searched.clone(), cx),
             Action::Back => {
                 self.screen = Screen::List;
@@ -435,26 +412,21 @@ impl Component for KnowledgeView {
         if self.query.is_some() {
             return (vec![Context::KnowledgeSearch], true);
         }
-        let mut out = Vec::new();
         let failed = match self.screen {
             Screen::List => self.documents.is_failed(),
             Screen::Results => self.results.is_failed(),
             Screen::Document => self.document.is_failed(),
         };
-        if failed {
-            out.push(Context::LoadError);
-        }
-        out.push(match self.screen {
+        let screen = match self.screen {
             Screen::List => Context::Knowledge,
             Screen::Results => Context::KnowledgeResults,
             Screen::Document => Context::KnowledgeDocument,
-        });
+        };
         // Someone who may only read is not offered the changes.
-        if self.may_manage(shared.session) {
-            out.push(Context::KnowledgeManage);
-        }
-        out.push(Context::Global);
-        (out, false)
+        let manage = self
+            .may_manage(shared.session)
+            .then_some(Context::KnowledgeManage);
+        screen_contexts(failed, [Some(screen), manage].into_iter().flatten())
     }
 
     fn update(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {

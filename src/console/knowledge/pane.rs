@@ -10,16 +10,12 @@ use ratatui::widgets::{Paragraph, Row, Widget};
 use super::{may_manage, KnowledgeView, Screen};
 use crate::console::component::Shared;
 use crate::console::keymap::Context;
-use crate::console::panes::{empty_state, frame, load_state_in, no_tenant, selectable_table};
+use crate::console::panes::{counted, frame, load_state_in, table, Column, ListScreen};
 use crate::console::sanitize::cleaned;
 use crate::console::text::{ellipsize, wrap};
 
 pub(super) fn render(v: &KnowledgeView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
-    let tenant = v
-        .tenant
-        .and_then(|t| app.session.tenant(t))
-        .map(|t| cleaned(&t.name))
-        .unwrap_or_default();
+    let tenant = app.tenant_name(v.tenant);
     let read_only = v.tenant.is_some_and(|t| !may_manage(app.session, t));
     let tag = if read_only { " · read-only" } else { "" };
     // The search input takes the last row while it is open.
@@ -45,6 +41,12 @@ pub(super) fn render(v: &KnowledgeView, app: &Shared<'_>, area: Rect, buf: &mut 
     }
 }
 
+const COLUMNS: [Column<'static>; 3] = [
+    ("Title", Constraint::Min(20)),
+    ("Size", Constraint::Length(12)),
+    ("Updated", Constraint::Length(16)),
+];
+
 fn when(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M").to_string()
 }
@@ -67,32 +69,25 @@ fn render_list(
     buf: &mut Buffer,
 ) {
     let theme = app.theme;
-    let count = v
-        .documents
-        .loaded()
-        .map_or(String::new(), |l| format!("({}) ", l.len()));
-    let inner = frame(theme, format!(" Knowledge {count}· {tenant} "), area, buf);
-    if no_tenant(app, inner, buf) {
-        return;
-    }
-    let Some(docs) = load_state_in(app, &v.documents, "the knowledge base", inner, buf) else {
+    let empty = if read_only {
+        "No documents yet. Someone with the knowledge:manage permission can add them.".to_string()
+    } else {
+        let key = app.keymap.key_label(Context::KnowledgeManage, "new");
+        format!(
+            "No documents yet. Press {key} to write one, or :knowledge import DIR to add \
+             a folder's .md/.txt files. Agents answer from what is here."
+        )
+    };
+    let screen = ListScreen {
+        title: format!("{}· {tenant} ", counted("Knowledge", &v.documents.items)),
+        what: "the knowledge base",
+        empty,
+        per_tenant: true,
+        ..ListScreen::default()
+    };
+    let Some((inner, docs)) = screen.draw(app, &v.documents.items, area, buf) else {
         return;
     };
-    if docs.is_empty() {
-        let text = if read_only {
-            "No documents yet. Someone with the knowledge:manage permission can add them."
-                .to_string()
-        } else {
-            let key = app.keymap.key_label(Context::KnowledgeManage, "new");
-            format!(
-                "No documents yet. Press {key} to write one, or :knowledge import DIR to add \
-                 a folder's .md/.txt files. Agents answer from what is here."
-            )
-        };
-        empty_state(theme, text, inner, buf);
-        return;
-    }
-    let header = Row::new(["Title", "Size", "Updated"]).style(theme.table_header);
     let rows = docs.iter().map(|d| {
         Row::new(vec![
             Line::from(cleaned(&d.title)),
@@ -100,19 +95,7 @@ fn render_list(
             Line::from(Span::styled(when(d.updated_at), theme.dim)),
         ])
     });
-    selectable_table(
-        theme,
-        rows,
-        [
-            Constraint::Min(20),
-            Constraint::Length(12),
-            Constraint::Length(16),
-        ],
-        header,
-        v.selected,
-        inner,
-        buf,
-    );
+    table(theme, &COLUMNS, rows, v.documents.selected, inner, buf);
 }
 
 fn render_results(v: &KnowledgeView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
@@ -121,29 +104,24 @@ fn render_results(v: &KnowledgeView, app: &Shared<'_>, area: Rect, buf: &mut Buf
         .results
         .loaded()
         .map_or(String::new(), |l| format!(" · {} snippets", l.len()));
-    let title = format!(
-        " Search \"{}\"{count} ",
-        ellipsize(&cleaned(&v.searched), 40)
-    );
-    let inner = frame(theme, title, area, buf);
-    let Some(found) = load_state_in(app, &v.results, "the search", inner, buf) else {
+    let key = app.keymap.key_label(Context::KnowledgeResults, "filter");
+    let screen = ListScreen {
+        title: format!(
+            " Search \"{}\"{count} ",
+            ellipsize(&cleaned(&v.searched), 40)
+        ),
+        what: "the search",
+        empty: format!("Nothing matches. Try other words ({key} searches again)."),
+        ..ListScreen::default()
+    };
+    let Some((inner, found)) = screen.draw(app, &v.results.items, area, buf) else {
         return;
     };
-    if found.is_empty() {
-        let key = app.keymap.key_label(Context::KnowledgeResults, "filter");
-        empty_state(
-            theme,
-            format!("Nothing matches. Try other words ({key} searches again)."),
-            inner,
-            buf,
-        );
-        return;
-    }
     let width = inner.width.saturating_sub(4) as usize;
     let mut lines = Vec::new();
     let mut selected_at = 0usize;
     for (i, s) in found.iter().enumerate() {
-        let on = i == v.result_selected;
+        let on = i == v.results.selected;
         if on {
             selected_at = lines.len();
         }

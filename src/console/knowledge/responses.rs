@@ -44,11 +44,7 @@ impl KnowledgeView {
             }
         };
         match response {
-            KnowledgeResponse::List(Ok(list)) => {
-                self.selected = self.selected.min(list.len().saturating_sub(1));
-                self.documents = Load::Loaded(list);
-            }
-            KnowledgeResponse::List(Err(e)) => self.documents = Load::Failed(e.message()),
+            KnowledgeResponse::List(r) => self.documents.arrived(r),
             KnowledgeResponse::Document(r) if flight.slot == Some(Slot::KnowledgeEdit) => match r {
                 Ok(doc) => self.edit_loaded(doc, cx),
                 Err(e) => {
@@ -65,12 +61,7 @@ impl KnowledgeView {
                     Err(e) => Load::Failed(e.message()),
                 };
             }
-            KnowledgeResponse::Search(r) => {
-                self.results = match r {
-                    Ok(list) => Load::Loaded(list),
-                    Err(e) => Load::Failed(e.message()),
-                };
-            }
+            KnowledgeResponse::Search(r) => self.results.arrived(r),
             KnowledgeResponse::Created(Ok(doc)) | KnowledgeResponse::Updated(Ok(doc)) => {
                 cx.finish_form(id);
                 if let Some(list) = self.documents.loaded_mut() {
@@ -82,23 +73,17 @@ impl KnowledgeView {
                             list.sort_by_key(|d| d.title.to_lowercase());
                         }
                     }
-                    if let Some(i) = list.iter().position(|d| d.id == doc.id) {
-                        self.selected = i;
-                    }
                 }
+                self.documents.select_where(|d| d.id == doc.id);
                 if self.open_id == Some(doc.id) {
                     self.document = Load::Loaded(doc);
                 }
                 ok(cx);
             }
             KnowledgeResponse::Deleted(Ok(())) => {
-                if let (Some(list), Some(gone)) = (self.documents.loaded_mut(), flight.target) {
-                    list.retain(|d| d.id != gone);
-                    self.selected = self.selected.min(list.len().saturating_sub(1));
-                }
-                if let (Some(list), Some(gone)) = (self.results.loaded_mut(), flight.target) {
-                    list.retain(|s| s.document_id != gone);
-                    self.result_selected = self.result_selected.min(list.len().saturating_sub(1));
+                if let Some(gone) = flight.target {
+                    self.documents.retain(|d| d.id != gone);
+                    self.results.retain(|s| s.document_id != gone);
                 }
                 if flight.target.is_some() && flight.target == self.open_id {
                     self.screen = self.came_from;
@@ -148,27 +133,10 @@ impl KnowledgeView {
     /// A refused save: the form stays open with what was typed, each
     /// field's complaint under it.
     fn keep_draft(&self, id: RequestId, e: &ApiError, cx: &mut Cx<'_>) {
+        // A body's error is long and its field narrow: the summary under
+        // the form says it in full.
         if let Some(Modal::Form(open)) = &mut *cx.modal {
-            if open.pending == Some(id) {
-                open.pending = None;
-                open.form.submitting = false;
-                match e.problem() {
-                    Some(p) => {
-                        open.form.apply_problem(p);
-                        // A body's error is long and its field narrow: the
-                        // summary under the form says it in full.
-                        if !p.errors.is_empty() {
-                            let each: Vec<String> = p
-                                .errors
-                                .iter()
-                                .map(|f| format!("{} {}", f.field, f.message))
-                                .collect();
-                            open.form.set_failure(each.join("; "));
-                        }
-                    }
-                    None => open.form.set_failure(e.message()),
-                }
-            }
+            open.refused(id, e, true);
         }
     }
 

@@ -9,6 +9,7 @@ use super::{LeadDetail, LeadFilter, LeadScope, LeadsView, DEBOUNCE_MS};
 use crate::console::action::Action;
 use crate::console::component::Cx;
 use crate::console::effect::{Effect, Request};
+use crate::console::panes::step;
 use crate::console::state::{FormPurpose, Load, Slot};
 use uuid::Uuid;
 
@@ -16,13 +17,9 @@ use uuid::Uuid;
 /// its own) from the other slotless requests when it fails.
 pub(super) const MEMBERS_FAIL: &str = "Could not load the members";
 
-/// Rows of the screen that are not table body: header, pane bar, footer,
-/// the pane's borders and the table's header row.
-const CHROME_ROWS: u16 = 6;
-
 /// Table rows that fit on screen, from the last known terminal size.
 pub(super) fn page_rows(cx: &Cx<'_>) -> usize {
-    usize::from(cx.viewport.1.saturating_sub(CHROME_ROWS)).max(1)
+    cx.page_rows()
 }
 
 impl LeadsView {
@@ -188,15 +185,12 @@ impl LeadsView {
         if let Some(out) = self.update_marks(&action, cx) {
             return out;
         }
-        let rows = self.items.len();
         let page = page_rows(cx);
+        if step(&mut self.selected, &action, self.items.len(), page) {
+            self.scroll_into_view(page);
+            return self.maybe_load_more(cx);
+        }
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
-            Action::PageUp => self.selected = self.selected.saturating_sub(page),
-            Action::PageDown => self.selected = (self.selected + page).min(rows.saturating_sub(1)),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = rows.saturating_sub(1),
             Action::Filter => {
                 self.editing = true;
                 self.draft = self.filter.q.clone();

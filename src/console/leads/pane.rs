@@ -81,9 +81,10 @@ pub(super) fn render(v: &LeadsView, app: &Shared<'_>, area: Rect, buf: &mut Buff
             let mut text = if app.server_url.is_empty() {
                 format!("No leads yet. Post one with an API key, or add one with {key}.")
             } else {
+                let open = app.keymap.key_label(Context::TenantList, "open");
                 format!(
                     "No leads yet. Website forms post to {}/api/v1/ingest/leads with an API key \
-                     (Tenants → enter → API keys); or add one with {key}.",
+                     (Tenants → {open} → API keys); or add one with {key}.",
                     app.server_url
                 )
             };

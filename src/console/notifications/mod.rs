@@ -14,6 +14,7 @@ use super::action::Action;
 use super::component::{Component, Cx, Shared};
 use super::effect::{Effect, RequestId};
 use super::keymap::Context;
+use super::panes::step;
 use super::request::Response;
 use super::session::Session;
 use super::state::{Confirmable, InFlight};
@@ -365,11 +366,10 @@ impl Component for Notifications {
 
     fn update(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
         let rows = self.items.len();
+        if step(&mut self.selected, &action, rows, cx.page_rows()) {
+            return Vec::new();
+        }
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = rows.saturating_sub(1),
             Action::Back => self.open = false,
             Action::ClearNotifications if rows > 0 => cx.confirm(
                 format!(

@@ -44,15 +44,7 @@ pub const INIT_NEEDS: [Permission; 4] = [
 
 /// Whether the signed-in user may initialize `tenant`.
 pub fn may_initialize(session: &Session, tenant: &Tenant) -> bool {
-    let Some(me) = session.me.loaded() else {
-        return false;
-    };
-    me.platform_admin
-        || me
-            .memberships
-            .iter()
-            .find(|m| m.tenant_id == tenant.id)
-            .is_some_and(|m| INIT_NEEDS.iter().all(|p| m.permissions.contains(p)))
+    session.may(tenant.id, &INIT_NEEDS)
 }
 
 /// The two questions asked of a tenant just opened: has it agents of its
@@ -249,19 +241,24 @@ impl Onboarding {
             self.handoff = Some(Handoff::Offered);
             return Ok(Vec::new());
         }
+        let tenants = cx.keymap.key_label(Context::Global, "pane_1");
+        let switch = cx.keymap.key_label(Context::TenantList, "switch");
         let Some(t) = cx.session.current().cloned() else {
-            return Err(
-                "No current tenant: pick one in Tenants (1) with s, then initialize it.".into(),
-            );
+            return Err(format!(
+                "No current tenant: pick one in Tenants ({tenants}) with {switch}, then \
+                 initialize it."
+            ));
         };
         if t.is_platform {
-            return Err(
-                "The platform tenant is not initialized; pick a client tenant (1, then s).".into(),
-            );
+            return Err(format!(
+                "The platform tenant is not initialized; pick a client tenant ({tenants}, then \
+                 {switch})."
+            ));
         }
         if t.status != TenantStatus::Active {
+            let suspend = cx.keymap.key_label(Context::TenantList, "suspend");
             return Err(format!(
-                "{} is suspended: reactivate it (S in Tenants) before initializing it.",
+                "{} is suspended: reactivate it ({suspend} in Tenants) before initializing it.",
                 t.name
             ));
         }

@@ -10,6 +10,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::{InitStep, Onboarding};
 use crate::console::component::{Component, Shared};
+use crate::console::keymap::Context;
 use crate::console::panes::frame;
 use crate::console::ui::shared_hint_line;
 use crate::console::widgets::form::Form;
@@ -28,7 +29,10 @@ pub(super) fn render(v: &Onboarding, app: &Shared<'_>, form: &Form, area: Rect, 
         Some(t) => vec![
             Line::from(Span::styled(format!("Initialize {}.", t.name), theme.title)),
             Line::from("This sets up a first agent, a web-form workspace and sample leads,"),
-            Line::from("then opens the playground to try the agent. Esc: not now."),
+            Line::from(format!(
+                "then opens the playground to try the agent ({}: not now).",
+                app.keymap.key_label(Context::Form, "cancel")
+            )),
         ],
         None => vec![
             Line::from(Span::styled("Welcome to Switchboard.", theme.title)),

@@ -1,12 +1,13 @@
 //! The platform overview's, analytics, audit and notification views' part of the one keymap (see `bindings.rs`).
 
 use crate::console::action::Action;
-use crate::console::bindings::Default_;
+use crate::console::bindings::{moves, Default_};
 use crate::console::keymap::Context;
 
 pub(crate) fn bindings() -> Vec<Default_> {
     use Action as A;
     use Context as C;
+    let [up, down, first, last] = moves(C::Audit, "first row", "last row");
     vec![
         (
             "overview",
@@ -107,24 +108,10 @@ pub(crate) fn bindings() -> Vec<Default_> {
             false,
         ),
         ("back", C::Analytics, &["esc"], A::Back, "back", true),
-        ("up", C::Audit, &["k", "up"], A::Up, "move up", false),
-        (
-            "down",
-            C::Audit,
-            &["j", "down"],
-            A::Down,
-            "move down",
-            false,
-        ),
-        ("top", C::Audit, &["g", "home"], A::Top, "first row", false),
-        (
-            "bottom",
-            C::Audit,
-            &["G", "end"],
-            A::Bottom,
-            "last row",
-            false,
-        ),
+        up,
+        down,
+        first,
+        last,
         ("filter", C::Audit, &["/"], A::Filter, "filter", true),
         ("refresh", C::Audit, &["ctrl-r"], A::Retry, "reload", false),
         ("back", C::Audit, &["esc"], A::Back, "back", true),

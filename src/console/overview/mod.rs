@@ -15,6 +15,7 @@ use crate::console::action::Action;
 use crate::console::component::{Component, Cx, Shared};
 use crate::console::effect::{Effect, Request, RequestId};
 use crate::console::keymap::Context;
+use crate::console::panes::{screen_contexts, step};
 use crate::console::request::Response;
 use crate::console::state::{InFlight, Load, Slot};
 use crate::domain::TenantOverview;
@@ -186,21 +187,15 @@ impl OverviewView {
 
 impl Component for OverviewView {
     fn contexts(&self, _shared: &Shared<'_>) -> (Vec<Context>, bool) {
-        let mut out = Vec::new();
-        if self.list.is_failed() {
-            out.push(Context::LoadError);
-        }
-        out.extend([Context::Overview, Context::Global]);
-        (out, false)
+        screen_contexts(self.list.is_failed(), [Context::Overview])
     }
 
     fn update(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
         let rows = self.rows().len();
+        if step(&mut self.selected, &action, rows, cx.page_rows()) {
+            return Vec::new();
+        }
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = rows.saturating_sub(1),
             Action::SortNext => self.resort(|v| {
                 v.sort = v.sort.next();
                 // Names read best A to Z; figures worst (largest) first.

@@ -5,11 +5,11 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::Span;
-use ratatui::widgets::{Cell, Paragraph, Row, Widget};
+use ratatui::widgets::{Cell, Row};
 
 use super::{usage_share, OverviewColumn, OverviewView};
 use crate::console::component::Shared;
-use crate::console::panes::{frame, load_state_in, selectable_table};
+use crate::console::panes::{frame, load_state_in, rows_or_empty, selectable_table};
 use crate::console::theme::Theme;
 use crate::domain::TenantOverview;
 
@@ -40,8 +40,7 @@ pub(super) fn render(v: &OverviewView, app: &Shared<'_>, area: Rect, buf: &mut B
         return;
     }
     let rows = v.rows();
-    if rows.is_empty() {
-        Paragraph::new("No client tenants yet.").render(inner, buf);
+    if rows_or_empty(theme, &rows, "No client tenants yet.", inner, buf).is_none() {
         return;
     }
     // Under 90 columns the tier makes room for the name (unless it is

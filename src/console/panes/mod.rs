@@ -10,14 +10,18 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Constraint;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Block, Borders, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
-};
+use ratatui::widgets::{Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
 
 use super::app::{App, Load};
 use super::component::Shared;
 use super::keymap::Context;
 use super::theme::Theme;
+
+pub mod list;
+pub use list::{
+    detail_rule, footed_frame, list_rows, rows_or_empty, screen_contexts, step, table, with_detail,
+    Column, ListScreen, ListState,
+};
 
 /// The explicit state of a list that is not loaded: loading, or failed with
 /// the key that retries. Returns the data when it is there.
@@ -73,13 +77,8 @@ pub fn frame<'t>(
     area: Rect,
     buf: &mut Buffer,
 ) -> Rect {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(title, theme.title));
-    let inner = block.inner(area);
-    block.render(area, buf);
-    inner
+    let title: Cow<'t, str> = title.into();
+    footed_frame(theme, &title, None, area, buf)
 }
 
 /// " Agents (3) " once loaded, " Agents " before.
@@ -101,11 +100,13 @@ pub fn tenant_list<'a, T>(
     area: Rect,
     buf: &mut Buffer,
 ) -> Option<(Rect, &'a Vec<T>)> {
-    let inner = frame(app.theme, title, area, buf);
-    if no_tenant(app, inner, buf) {
-        return None;
-    }
-    load_state_in(app, load, what, inner, buf).map(|items| (inner, items))
+    let screen = ListScreen {
+        title,
+        what,
+        per_tenant: true,
+        ..ListScreen::default()
+    };
+    screen.draw_loaded(app, load, area, buf)
 }
 
 /// With no current tenant, says so and how to choose one (with the keys
@@ -142,8 +143,13 @@ pub fn selectable_table<'a>(
     area: Rect,
     buf: &mut Buffer,
 ) {
-    let table = Table::new(rows, widths)
-        .header(header)
+    let table = Table::new(rows, widths).header(header);
+    selectable(theme, table, selected, area, buf);
+}
+
+/// Draws `table` with its `selected` row marked as every list marks it.
+pub fn selectable(theme: &Theme, table: Table<'_>, selected: usize, area: Rect, buf: &mut Buffer) {
+    let table = table
         .row_highlight_style(theme.selected)
         .highlight_symbol("› ");
     let mut state = TableState::default().with_selected(Some(selected));

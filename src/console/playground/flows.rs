@@ -10,7 +10,7 @@ use super::{Chat, LiveReply, PlaygroundView};
 use crate::console::action::Action;
 use crate::console::component::Cx;
 use crate::console::effect::{Effect, ReplyRequest, Request, RequestId};
-use crate::console::state::{Confirmable, FormPurpose, Load, Modal, PickPurpose, Picker, Slot};
+use crate::console::state::{Confirmable, FormPurpose, Modal, PickPurpose, Picker, Slot};
 use crate::console::widgets::toast::Toast;
 use crate::domain::PlaygroundSession;
 
@@ -60,9 +60,7 @@ impl PlaygroundView {
         let Some(tenant) = self.tenant else {
             return Vec::new();
         };
-        if !matches!(self.sessions, Load::Loaded(_)) {
-            self.sessions = Load::Loading;
-        }
+        self.sessions.loading();
         let req = Request::ListPlaygroundSessions {
             tenant: tenant.to_string(),
         };
@@ -106,10 +104,10 @@ impl PlaygroundView {
         action: Action,
         cx: &mut Cx<'_>,
     ) -> Vec<Effect> {
-        let rows = self.items().len();
+        if self.sessions.step(&action, cx.page_rows()) {
+            return Vec::new();
+        }
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
             Action::Retry => return self.load_sessions(cx),
             Action::Open => {
                 if let Some(s) = self.selected_session().cloned() {
@@ -211,12 +209,12 @@ impl PlaygroundView {
         let overrides = self.overrides();
         cx.requests.next_id += 1;
         let id = RequestId(cx.requests.next_id);
+        let busy = self.busy_hint(cx);
         let Some(chat) = self.chat.as_mut() else {
             return Vec::new();
         };
-        if chat.reply.is_some() {
-            chat.error =
-                Some("A reply is still streaming: wait for it, or press esc to stop it.".into());
+        if busy.is_some() {
+            chat.error = busy;
             return Vec::new();
         }
         let text = chat.draft().trim().to_string();

@@ -28,6 +28,7 @@ use super::action::Action;
 use super::component::{Component, Cx, Shared};
 use super::effect::{Effect, RequestId};
 use super::keymap::Context;
+use super::panes::{screen_contexts, ListState};
 use super::request::Response;
 use super::state::{FormPurpose, InFlight, Load, OpenForm};
 use super::theme::Theme;
@@ -207,8 +208,7 @@ impl Chat {
 #[derive(Debug, Clone, Default)]
 pub struct PlaygroundView {
     tenant: Option<Uuid>,
-    sessions: Load<Vec<PlaygroundSession>>,
-    selected: usize,
+    sessions: ListState<PlaygroundSession>,
     chat: Option<Chat>,
     /// Each session's overrides of temperature and reply length.
     overrides: HashMap<Uuid, ReplyOverrides>,
@@ -222,8 +222,10 @@ impl PlaygroundView {
         chat.messages = Load::Loaded(Vec::new());
         Self {
             tenant,
-            sessions: Load::Loaded(vec![session]),
-            selected: 0,
+            sessions: ListState {
+                items: Load::Loaded(vec![session]),
+                selected: 0,
+            },
             chat: Some(chat),
             overrides: HashMap::new(),
         }
@@ -239,7 +241,7 @@ impl PlaygroundView {
     }
 
     pub fn selected_session(&self) -> Option<&PlaygroundSession> {
-        self.items().get(self.selected)
+        self.sessions.selected_item()
     }
 
     /// The open session, if one is.
@@ -272,15 +274,10 @@ impl PlaygroundView {
 
 impl Component for PlaygroundView {
     fn contexts(&self, _shared: &Shared<'_>) -> (Vec<Context>, bool) {
-        let mut out = Vec::new();
         let Some(chat) = &self.chat else {
-            if self.sessions.is_failed() {
-                out.push(Context::LoadError);
-            }
-            out.push(Context::PlaygroundList);
-            out.push(Context::Global);
-            return (out, false);
+            return screen_contexts(self.sessions.is_failed(), [Context::PlaygroundList]);
         };
+        let mut out = Vec::new();
         if chat.reply.as_ref().is_some_and(|r| !r.stopping) {
             out.push(Context::PlaygroundStreaming);
         }

@@ -11,12 +11,20 @@ use super::rerun::overrides_label;
 use super::{session_agents, Chat, PlaygroundView};
 use crate::console::component::Shared;
 use crate::console::keymap::Context;
-use crate::console::panes::{selectable_table, tenant_list};
+use crate::console::panes::{table, tenant_list, Column};
 use crate::console::state::Load;
 use crate::console::text::{self, wrap};
 use crate::console::theme::Theme;
 use crate::domain::playground::{replaced, ReplyOverrides};
 use crate::domain::{PlaygroundMessage, PlaygroundRole, ReplyStats, ReplyStatus};
+
+const SESSION_COLUMNS: [Column<'static>; 5] = [
+    ("Title", Constraint::Fill(3)),
+    ("Agent", Constraint::Fill(3)),
+    ("Via", Constraint::Fill(2)),
+    ("Msgs", Constraint::Length(4)),
+    ("Updated", Constraint::Length(12)),
+];
 
 pub(super) fn render_sessions(v: &PlaygroundView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
@@ -25,7 +33,7 @@ pub(super) fn render_sessions(v: &PlaygroundView, app: &Shared<'_>, area: Rect, 
         None => " Playground ".to_string(),
     };
     let what = "playground sessions";
-    let Some((inner, items)) = tenant_list(app, title, &v.sessions, what, area, buf) else {
+    let Some((inner, items)) = tenant_list(app, title, &v.sessions.items, what, area, buf) else {
         return;
     };
     if items.is_empty() {
@@ -59,23 +67,8 @@ pub(super) fn render_sessions(v: &PlaygroundView, app: &Shared<'_>, area: Rect, 
             Cell::from(s.updated_at.format("%b %d %H:%M").to_string()),
         ])
     });
-    let header = Row::new(["Title", "Agent", "Via", "Msgs", "Updated"]).style(theme.table_header);
-    let sel = v.selected.min(items.len() - 1);
-    selectable_table(
-        theme,
-        rows,
-        [
-            Constraint::Fill(3),
-            Constraint::Fill(3),
-            Constraint::Fill(2),
-            Constraint::Length(4),
-            Constraint::Length(12),
-        ],
-        header,
-        sel,
-        inner,
-        buf,
-    );
+    let sel = v.sessions.selected.min(items.len() - 1);
+    table(theme, &SESSION_COLUMNS, rows, sel, inner, buf);
 }
 
 /// The parts of the chat view: transcript column(s), the error, the

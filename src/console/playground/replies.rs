@@ -40,11 +40,7 @@ impl PlaygroundView {
         }
         let here = self.here(flight);
         match response {
-            Response::PlaygroundSessions(Ok(list)) if here => {
-                let n = list.len();
-                self.sessions = Load::Loaded(list);
-                self.selected = self.selected.min(n.saturating_sub(1));
-            }
+            Response::PlaygroundSessions(Ok(list)) if here => self.sessions.arrived(Ok(list)),
             Response::PlaygroundSessionCreated(Ok(s)) => {
                 cx.finish_form(id);
                 cx.toast(Toast::success(flight.ok.clone()));
@@ -52,7 +48,7 @@ impl PlaygroundView {
                     if let Some(list) = self.sessions.loaded_mut() {
                         list.insert(0, s.clone());
                     }
-                    self.selected = 0;
+                    self.sessions.selected = 0;
                     return self.open_session(s, cx);
                 }
             }
@@ -72,11 +68,7 @@ impl PlaygroundView {
             Response::PlaygroundSessionDeleted(Ok(())) => {
                 cx.toast(Toast::success(flight.ok.clone()));
                 if let (Some(gone), true) = (flight.target, here) {
-                    if let Some(list) = self.sessions.loaded_mut() {
-                        list.retain(|s| s.id != gone);
-                    }
-                    let n = self.items().len();
-                    self.selected = self.selected.min(n.saturating_sub(1));
+                    self.sessions.retain(|s| s.id != gone);
                     if self.chat.as_ref().is_some_and(|c| c.session.id == gone) {
                         self.chat = None;
                     }
@@ -133,7 +125,7 @@ impl PlaygroundView {
         match (flight.slot, response) {
             (Some(Slot::PlaygroundSessions), _) => {
                 if here {
-                    self.sessions = Load::Failed(err.message());
+                    self.sessions.arrived(Err(err));
                 }
                 Vec::new()
             }
@@ -152,14 +144,7 @@ impl PlaygroundView {
             _ => {
                 // A form keeps its draft and shows the errors where they belong.
                 if let Some(Modal::Form(open)) = cx.modal.as_mut() {
-                    if open.pending == Some(id) {
-                        open.pending = None;
-                        open.form.submitting = false;
-                        match err.problem() {
-                            Some(p) => open.form.apply_problem(p),
-                            None => open.form.set_failure(err.message()),
-                        }
-                    }
+                    open.refused(id, &err, false);
                 }
                 cx.toast(Toast::error(format!("{}: {}", flight.fail, err.message())));
                 Vec::new()

@@ -19,7 +19,7 @@ const PROMPT_ROWS: u16 = 10;
 
 impl PlaygroundView {
     /// Why the chat cannot answer again now, said above the input.
-    fn busy_hint(&self, cx: &Cx<'_>) -> Option<String> {
+    pub(super) fn busy_hint(&self, cx: &Cx<'_>) -> Option<String> {
         let chat = self.chat.as_ref()?;
         chat.reply.as_ref()?;
         let stop = cx.keymap.key_label(Context::PlaygroundStreaming, "stop");

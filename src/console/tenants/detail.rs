@@ -9,6 +9,7 @@ use crate::console::action::Action;
 use crate::console::component::Cx;
 use crate::console::effect::{Effect, Request};
 use crate::console::keymap::Context;
+use crate::console::panes::step;
 use crate::console::state::{Confirmable, FormPurpose, Load, Slot};
 use crate::console::widgets::toast::Toast;
 use crate::domain::usage::Usage;
@@ -234,6 +235,9 @@ pub(super) fn update(view: &mut TenantsView, action: Action, cx: &mut Cx<'_>) ->
         return update_checklist(&mut d.checklist, tenant, action, cx);
     }
     let rows = d.rows();
+    if step(&mut d.selected, &action, rows, cx.page_rows()) {
+        return Vec::new();
+    }
     let purpose = match action {
         Action::NextTab | Action::PrevTab => {
             let n = DetailTab::ALL.len();
@@ -244,14 +248,6 @@ pub(super) fn update(view: &mut TenantsView, action: Action, cx: &mut Cx<'_>) ->
             if d.tab == DetailTab::Usage && d.usage.loaded().is_none() {
                 return super::usage::load(d, cx);
             }
-            None
-        }
-        Action::Up => {
-            d.selected = d.selected.saturating_sub(1);
-            None
-        }
-        Action::Down => {
-            d.selected = (d.selected + 1).min(rows.saturating_sub(1));
             None
         }
         Action::Back => {

@@ -27,6 +27,7 @@ use super::action::Action;
 use super::component::{Component, Cx, Shared};
 use super::effect::{Effect, Request, RequestId};
 use super::keymap::Context;
+use super::panes::step;
 use super::request::Response;
 use super::session::Session;
 use super::state::{Confirmable, FormPurpose, InFlight, Load, Modal, Slot};
@@ -196,11 +197,10 @@ impl Component for TenantsView {
             return detail::update(self, action, cx);
         }
         let rows = self.visible(cx.session).len();
+        if step(&mut self.selected, &action, rows, cx.page_rows()) {
+            return Vec::new();
+        }
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = rows.saturating_sub(1),
             Action::Filter => self.filter_editing = true,
             Action::Back => {
                 self.filter.clear();

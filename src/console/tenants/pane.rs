@@ -4,15 +4,15 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Block, Borders, Cell, Paragraph, Row, StatefulWidget, Table, TableState, Tabs, Widget, Wrap,
-};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Tabs, Widget, Wrap};
 
 use super::{Checklist, Detail, DetailTab, Source, TenantsView};
 use crate::console::component::Shared;
 use crate::console::keymap::Context;
 use crate::console::leads::short_duration;
-use crate::console::panes::load_state_in;
+use crate::console::panes::{
+    detail_rule, frame, list_rows, load_state_in, rows_or_empty, selectable, table, Column,
+};
 use crate::console::sanitize::{clean, cleaned};
 use crate::console::theme::Theme;
 use crate::domain::{ApiKey, ApiKeyState, Member, Permission, Tenant, TenantStatus};
@@ -30,12 +30,37 @@ fn users(t: &Tenant) -> String {
     format!("{}/{}", t.usage.users, limit)
 }
 
-fn framed<'a>(theme: &Theme, title: String) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(title, theme.title))
-}
+const TENANT_COLUMNS: [Column<'static>; 7] = [
+    ("", Constraint::Length(1)),
+    ("Name", Constraint::Fill(3)),
+    ("Slug", Constraint::Fill(2)),
+    ("Tier", Constraint::Length(10)),
+    ("Status", Constraint::Length(9)),
+    ("Users", Constraint::Length(6)),
+    ("Created", Constraint::Length(10)),
+];
+
+const MEMBER_COLUMNS: [Column<'static>; 4] = [
+    ("Name", Constraint::Fill(2)),
+    ("Email", Constraint::Fill(3)),
+    ("Role", Constraint::Length(8)),
+    ("Joined", Constraint::Length(10)),
+];
+
+const INVITATION_COLUMNS: [Column<'static>; 4] = [
+    ("Email", Constraint::Fill(3)),
+    ("Role", Constraint::Length(8)),
+    ("Status", Constraint::Length(9)),
+    ("Expires", Constraint::Length(10)),
+];
+
+const KEY_COLUMNS: [Column<'static>; 5] = [
+    ("Name", Constraint::Fill(2)),
+    ("Key", Constraint::Length(15)),
+    ("Workspace", Constraint::Fill(2)),
+    ("State", Constraint::Length(17)),
+    ("Last used", Constraint::Length(10)),
+];
 
 pub(super) fn render(view: &TenantsView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
     if let Some(d) = &view.detail {
@@ -51,30 +76,24 @@ pub(super) fn render(view: &TenantsView, app: &Shared<'_>, area: Rect, buf: &mut
     if !view.filter.is_empty() {
         title.push_str(&format!("/{} ", view.filter));
     }
-    let block = framed(theme, title);
-    let inner = block.inner(area);
-    block.render(area, buf);
+    let inner = frame(theme, title, area, buf);
     let Some(all) = load_state_in(app, tenants, "tenants", inner, buf) else {
         return;
     };
     let rows = view.visible(app.session);
-    if rows.is_empty() {
-        let text = if !all.is_empty() {
-            format!(
-                "No tenant matches “{}”. Esc clears the filter.",
-                view.filter
-            )
-        } else {
-            let key = app.keymap.key_label(Context::TenantList, "new");
-            format!("No tenants yet. Press {key} to create one.")
-        };
-        Paragraph::new(text)
-            .wrap(Wrap { trim: true })
-            .render(inner, buf);
+    let empty = if !all.is_empty() {
+        let back = app.keymap.key_label(Context::TenantList, "back");
+        format!(
+            "No tenant matches “{}”: {back} clears the filter.",
+            view.filter
+        )
+    } else {
+        let key = app.keymap.key_label(Context::TenantList, "new");
+        format!("No tenants yet. Press {key} to create one.")
+    };
+    let Some(rows) = rows_or_empty(theme, &rows, &empty, inner, buf) else {
         return;
-    }
-    let header = Row::new(["", "Name", "Slug", "Tier", "Status", "Users", "Created"])
-        .style(theme.table_header);
+    };
     let body = rows.iter().map(|t| {
         let current = if app.session.current_tenant == Some(t.id) {
             "●"
@@ -100,43 +119,23 @@ pub(super) fn render(view: &TenantsView, app: &Shared<'_>, area: Rect, buf: &mut
             Cell::from(date(&t.created_at)),
         ])
     });
-    let table = Table::new(
-        body,
-        [
-            Constraint::Length(1),
-            Constraint::Fill(3),
-            Constraint::Fill(2),
-            Constraint::Length(10),
-            Constraint::Length(9),
-            Constraint::Length(6),
-            Constraint::Length(10),
-        ],
-    )
-    .header(header)
-    .row_highlight_style(theme.selected)
-    .highlight_symbol("› ");
-    let mut state = TableState::default().with_selected(Some(view.selected));
-    StatefulWidget::render(table, inner, buf, &mut state);
+    table(theme, &TENANT_COLUMNS, body, view.selected, inner, buf);
 }
 
 fn render_detail(app: &Shared<'_>, d: &Detail, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let Some(t) = app.session.tenant(d.tenant) else {
-        framed(theme, " Tenant ".into()).render(area, buf);
+        frame(theme, " Tenant ", area, buf);
         return;
     };
-    let block = framed(
-        theme,
-        format!(
-            " {} ({}) · {} · {} ",
-            clean(&t.name),
-            t.slug,
-            t.tier,
-            t.status.as_str()
-        ),
+    let title = format!(
+        " {} ({}) · {} · {} ",
+        clean(&t.name),
+        t.slug,
+        t.tier,
+        t.status.as_str()
     );
-    let inner = block.inner(area);
-    block.render(area, buf);
+    let inner = frame(theme, title, area, buf);
     let [tabs_area, body] =
         Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(inner);
     Tabs::new(DetailTab::ALL.iter().map(|t| t.title()))
@@ -144,18 +143,15 @@ fn render_detail(app: &Shared<'_>, d: &Detail, area: Rect, buf: &mut Buffer) {
         .highlight_style(theme.tab_active)
         .style(theme.dim)
         .render(tabs_area, buf);
-    let mut state = TableState::default().with_selected(Some(d.selected));
     match d.tab {
         DetailTab::Members => {
             if let Some(c) = &d.checklist {
                 return render_checklist(app, c, body, buf);
             }
-            let Some(members) = load_state_in(app, &d.members, "members", body, buf) else {
+            let Some(members) = list_rows(app, &d.members, "members", "No members yet.", body, buf)
+            else {
                 return;
             };
-            if members.is_empty() {
-                return empty(app, "No members yet.", body, buf);
-            }
             // The selected member's effective permissions under the table.
             let [body, perms_area] =
                 Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(body);
@@ -170,27 +166,20 @@ fn render_detail(app: &Shared<'_>, d: &Detail, area: Rect, buf: &mut Buffer) {
                     date(&m.joined_at),
                 ])
             });
-            let table = Table::new(
-                rows,
-                [
-                    Constraint::Fill(2),
-                    Constraint::Fill(3),
-                    Constraint::Length(8),
-                    Constraint::Length(10),
-                ],
-            )
-            .header(Row::new(["Name", "Email", "Role", "Joined"]).style(theme.table_header))
-            .row_highlight_style(theme.selected)
-            .highlight_symbol("› ");
-            StatefulWidget::render(table, body, buf, &mut state);
+            table(theme, &MEMBER_COLUMNS, rows, d.selected, body, buf);
         }
         DetailTab::Invitations => {
-            let Some(invs) = load_state_in(app, &d.invitations, "invitations", body, buf) else {
+            let invitations = &d.invitations;
+            let Some(invs) = list_rows(
+                app,
+                invitations,
+                "invitations",
+                "No invitations.",
+                body,
+                buf,
+            ) else {
                 return;
             };
-            if invs.is_empty() {
-                return empty(app, "No invitations.", body, buf);
-            }
             let rows = invs.iter().map(|i| {
                 let status = if i.accepted_at.is_some() {
                     "accepted"
@@ -204,27 +193,12 @@ fn render_detail(app: &Shared<'_>, d: &Detail, area: Rect, buf: &mut Buffer) {
                     date(&i.expires_at),
                 ])
             });
-            let table = Table::new(
-                rows,
-                [
-                    Constraint::Fill(3),
-                    Constraint::Length(8),
-                    Constraint::Length(9),
-                    Constraint::Length(10),
-                ],
-            )
-            .header(Row::new(["Email", "Role", "Status", "Expires"]).style(theme.table_header))
-            .row_highlight_style(theme.selected)
-            .highlight_symbol("› ");
-            StatefulWidget::render(table, body, buf, &mut state);
+            table(theme, &INVITATION_COLUMNS, rows, d.selected, body, buf);
         }
         DetailTab::ApiKeys => {
-            let Some(keys) = load_state_in(app, &d.keys, "API keys", body, buf) else {
+            let Some(keys) = list_rows(app, &d.keys, "API keys", "No API keys.", body, buf) else {
                 return;
             };
-            if keys.is_empty() {
-                return empty(app, "No API keys.", body, buf);
-            }
             // The selected key's story under the table: rotation, expiry.
             let [body, about] =
                 Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(body);
@@ -241,23 +215,7 @@ fn render_detail(app: &Shared<'_>, d: &Detail, area: Rect, buf: &mut Buffer) {
                     Cell::from(k.last_used_at.as_ref().map_or("never".into(), date)),
                 ])
             });
-            let table = Table::new(
-                rows,
-                [
-                    Constraint::Fill(2),
-                    Constraint::Length(15),
-                    Constraint::Fill(2),
-                    Constraint::Length(17),
-                    Constraint::Length(10),
-                ],
-            )
-            .header(
-                Row::new(["Name", "Key", "Workspace", "State", "Last used"])
-                    .style(theme.table_header),
-            )
-            .row_highlight_style(theme.selected)
-            .highlight_symbol("› ");
-            StatefulWidget::render(table, body, buf, &mut state);
+            table(theme, &KEY_COLUMNS, rows, d.selected, body, buf);
         }
         DetailTab::Settings => render_settings(app, t, body, buf),
         DetailTab::Usage => super::usage::render(d, t, app, body, buf),
@@ -326,11 +284,7 @@ fn key_about(app: &Shared<'_>, d: &Detail, k: &ApiKey, area: Rect, buf: &mut Buf
     };
     Paragraph::new(vec![Line::from(head), Line::from(story)])
         .wrap(Wrap { trim: true })
-        .block(
-            Block::default()
-                .borders(Borders::TOP)
-                .border_style(theme.border),
-        )
+        .block(detail_rule(theme))
         .render(area, buf);
 }
 
@@ -347,7 +301,8 @@ fn member_permissions(app: &Shared<'_>, m: &Member, area: Rect, buf: &mut Buffer
     for p in &m.grants.withdrawn {
         head.push(Span::styled(format!(" −{p}"), theme.warning));
     }
-    head.push(Span::styled("  (p: change)", theme.dim));
+    let change = app.keymap.key_label(Context::Members, "permissions");
+    head.push(Span::styled(format!("  ({change}: change)"), theme.dim));
     let effective: Vec<&str> = m.permissions().iter().map(|p| p.as_str()).collect();
     let body = if effective.is_empty() {
         "no permissions".to_string()
@@ -356,11 +311,7 @@ fn member_permissions(app: &Shared<'_>, m: &Member, area: Rect, buf: &mut Buffer
     };
     Paragraph::new(vec![Line::from(head), Line::from(Span::raw(body))])
         .wrap(Wrap { trim: true })
-        .block(
-            Block::default()
-                .borders(Borders::TOP)
-                .border_style(theme.border),
-        )
+        .block(detail_rule(theme))
         .render(area, buf);
 }
 
@@ -389,23 +340,13 @@ fn render_checklist(app: &Shared<'_>, c: &Checklist, area: Rect, buf: &mut Buffe
             Cell::from(Span::styled(p.describe(), theme.dim)),
         ])
     });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(3),
-            Constraint::Length(19),
-            Constraint::Length(9),
-            Constraint::Fill(1),
-        ],
-    )
-    .row_highlight_style(theme.selected)
-    .highlight_symbol("› ");
-    let mut state = TableState::default().with_selected(Some(c.selected));
-    StatefulWidget::render(table, list, buf, &mut state);
-}
-
-fn empty(app: &Shared<'_>, text: &str, area: Rect, buf: &mut Buffer) {
-    Paragraph::new(Span::styled(text.to_string(), app.theme.dim)).render(area, buf);
+    let widths = [
+        Constraint::Length(3),
+        Constraint::Length(19),
+        Constraint::Length(9),
+        Constraint::Fill(1),
+    ];
+    selectable(theme, Table::new(rows, widths), c.selected, list, buf);
 }
 
 /// "24 business hours to first response (Europe/Lisbon: mon-fri

@@ -1,12 +1,13 @@
 //! The webhooks screen's key bindings (and `w` in a tenant's detail).
 
 use crate::console::action::Action;
-use crate::console::bindings::Default_;
+use crate::console::bindings::{moves, Default_};
 use crate::console::keymap::Context;
 
 pub(crate) fn bindings() -> Vec<Default_> {
     use Action as A;
     use Context as C;
+    let [up, down, first, last] = moves(C::Webhooks, "first", "last");
     let mut out: Vec<Default_> = vec![
         (
             "webhooks",
@@ -16,24 +17,10 @@ pub(crate) fn bindings() -> Vec<Default_> {
             "webhooks",
             true,
         ),
-        ("up", C::Webhooks, &["k", "up"], A::Up, "move up", false),
-        (
-            "down",
-            C::Webhooks,
-            &["j", "down"],
-            A::Down,
-            "move down",
-            false,
-        ),
-        ("top", C::Webhooks, &["g", "home"], A::Top, "first", false),
-        (
-            "bottom",
-            C::Webhooks,
-            &["G", "end"],
-            A::Bottom,
-            "last",
-            false,
-        ),
+        up,
+        down,
+        first,
+        last,
         ("open", C::Webhooks, &["enter"], A::Open, "deliveries", true),
         ("new", C::Webhooks, &["n"], A::New, "new", true),
         ("edit", C::Webhooks, &["e"], A::Edit, "edit", true),

@@ -25,6 +25,7 @@ use super::effect::{Effect, Request, RequestId};
 use super::keymap::Context;
 use super::notifications::url_host;
 use super::paging::Pager;
+use super::panes::{screen_contexts, ListState};
 use super::request::Response;
 use super::state::{Confirmable, InFlight, Load, Slot};
 use super::widgets::toast::Toast;
@@ -47,13 +48,11 @@ pub struct WebhooksView {
     /// Whose endpoints are shown.
     tenant: Option<Uuid>,
     screen: Screen,
-    hooks: Load<Vec<Webhook>>,
-    selected: usize,
+    hooks: ListState<Webhook>,
     /// The endpoint whose deliveries are shown.
     endpoint: Option<Uuid>,
-    deliveries: Load<Vec<WebhookDelivery>>,
+    deliveries: ListState<WebhookDelivery>,
     pager: Pager,
-    delivery_selected: usize,
     detail: Load<WebhookDeliveryDetail>,
     /// Lines of the open delivery scrolled past.
     scroll: u16,
@@ -79,11 +78,11 @@ impl WebhooksView {
     }
 
     pub fn hooks(&self) -> &Load<Vec<Webhook>> {
-        &self.hooks
+        &self.hooks.items
     }
 
     pub fn selected_hook(&self) -> Option<&Webhook> {
-        self.hooks.loaded()?.get(self.selected)
+        self.hooks.selected_item()
     }
 
     /// The endpoint whose deliveries are open.
@@ -93,11 +92,11 @@ impl WebhooksView {
     }
 
     pub fn deliveries(&self) -> &Load<Vec<WebhookDelivery>> {
-        &self.deliveries
+        &self.deliveries.items
     }
 
     pub fn selected_delivery(&self) -> Option<&WebhookDelivery> {
-        self.deliveries.loaded()?.get(self.delivery_selected)
+        self.deliveries.selected_item()
     }
 
     /// Opens the current tenant's endpoints (the router made the tenant
@@ -111,15 +110,10 @@ impl WebhooksView {
 
     /// The current tenant changed while the screen is open: show its own.
     pub(crate) fn follow_tenant(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
-        if self.open
-            && cx.session.current_tenant.is_some()
-            && self.tenant != cx.session.current_tenant
-        {
-            self.screen = Screen::List;
-            self.editor = None;
-            return self.load(cx);
+        if !self.open || !cx.session.moved_from(self.tenant) {
+            return Vec::new();
         }
-        Vec::new()
+        self.open(cx)
     }
 
     fn tenant_ref(&self) -> Option<(Uuid, String)> {
@@ -143,13 +137,11 @@ impl WebhooksView {
             return Vec::new();
         };
         if self.tenant != Some(tenant) {
-            self.selected = 0;
+            self.hooks.selected = 0;
             self.endpoint = None;
         }
         self.tenant = Some(tenant);
-        if !matches!(self.hooks, Load::Loaded(_)) {
-            self.hooks = Load::Loading;
-        }
+        self.hooks.loading();
         let req = WebhookRequest::List {
             tenant: tenant.to_string(),
         };
@@ -167,7 +159,7 @@ impl WebhooksView {
         let (Some((_, tenant)), Some(id)) = (self.tenant_ref(), self.endpoint) else {
             return Vec::new();
         };
-        self.deliveries = Load::Loading;
+        self.deliveries.reloading();
         self.pager.clear();
         cx.requests.forget(Slot::WebhookDeliveriesMore);
         let req = WebhookRequest::Deliveries {
@@ -183,8 +175,8 @@ impl WebhooksView {
         let (Some((_, tenant)), Some(id)) = (self.tenant_ref(), self.endpoint) else {
             return Vec::new();
         };
-        let rows = self.deliveries.loaded().map_or(0, Vec::len);
-        let Some(cursor) = self.pager.due(self.delivery_selected, rows) else {
+        let rows = self.deliveries.row_count();
+        let Some(cursor) = self.pager.due(self.deliveries.selected, rows) else {
             return Vec::new();
         };
         let req = WebhookRequest::Deliveries {
@@ -398,22 +390,17 @@ impl Component for WebhooksView {
         if self.editor.is_some() {
             return (vec![Context::WebhookEditor], true);
         }
-        let mut out = Vec::new();
         let failed = match self.screen {
             Screen::List => self.hooks.is_failed(),
             Screen::Deliveries => self.deliveries.is_failed(),
             Screen::Delivery => self.detail.is_failed(),
         };
-        if failed {
-            out.push(Context::LoadError);
-        }
-        out.push(match self.screen {
+        let screen = match self.screen {
             Screen::List => Context::Webhooks,
             Screen::Deliveries => Context::WebhookDeliveries,
             Screen::Delivery => Context::WebhookDelivery,
-        });
-        out.push(Context::Global);
-        (out, false)
+        };
+        screen_contexts(failed, [screen])
     }
 
     fn update(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
@@ -447,12 +434,10 @@ impl Component for WebhooksView {
 
 impl WebhooksView {
     fn update_list(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
-        let rows = self.hooks.loaded().map_or(0, Vec::len);
+        if self.hooks.step(&action, cx.page_rows()) {
+            return Vec::new();
+        }
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = rows.saturating_sub(1),
             Action::Retry => return self.load(cx),
             Action::Back => self.close(),
             Action::New if self.tenant.is_some() => self.editor = Some(Editor::create()),
@@ -465,7 +450,7 @@ impl WebhooksView {
                 if let Some(h) = self.selected_hook() {
                     self.endpoint = Some(h.id);
                     self.screen = Screen::Deliveries;
-                    self.delivery_selected = 0;
+                    self.deliveries.selected = 0;
                     return self.load_deliveries(cx);
                 }
             }
@@ -509,31 +494,26 @@ impl WebhooksView {
     }
 
     fn update_deliveries(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
-        let rows = self.deliveries.loaded().map_or(0, Vec::len);
+        if self.deliveries.step(&action, cx.page_rows()) {
+            return self.maybe_load_more(cx);
+        }
         match action {
-            Action::Up => self.delivery_selected = self.delivery_selected.saturating_sub(1),
-            Action::Down => {
-                self.delivery_selected = (self.delivery_selected + 1).min(rows.saturating_sub(1))
-            }
-            Action::Top => self.delivery_selected = 0,
-            Action::Bottom => self.delivery_selected = rows.saturating_sub(1),
-            Action::Retry => return self.load_deliveries(cx),
+            Action::Retry => self.load_deliveries(cx),
             Action::Back => {
                 self.screen = Screen::List;
                 cx.requests.forget(Slot::WebhookDeliveries);
                 cx.requests.forget(Slot::WebhookDeliveriesMore);
-                return Vec::new();
+                Vec::new()
             }
             Action::Open if self.selected_delivery().is_some() => {
                 self.screen = Screen::Delivery;
-                return self.load_delivery(cx);
+                self.load_delivery(cx)
             }
-            Action::Replay => return self.replay(cx),
-            Action::SendTest => return self.send_test(cx),
-            Action::ToggleEnabled => return self.toggle_enabled(cx),
-            _ => return Vec::new(),
+            Action::Replay => self.replay(cx),
+            Action::SendTest => self.send_test(cx),
+            Action::ToggleEnabled => self.toggle_enabled(cx),
+            _ => Vec::new(),
         }
-        self.maybe_load_more(cx)
     }
 
     fn update_delivery(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {

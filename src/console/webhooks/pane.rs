@@ -4,26 +4,24 @@
 
 use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Row, Widget, Wrap};
 
 use super::{Screen, WebhooksView};
 use crate::console::component::Shared;
 use crate::console::keymap::Context;
 use crate::console::notifications::url_host;
-use crate::console::panes::{empty_state, frame, load_state_in, no_tenant, selectable_table};
+use crate::console::panes::{
+    counted, detail_rule, frame, load_state_in, table, with_detail, Column, ListScreen,
+};
 use crate::console::sanitize::{clean, cleaned};
 use crate::console::theme::Theme;
 use crate::domain::{DeliveryStatus, WebhookAttempt, WebhookDelivery};
 
 pub(super) fn render(v: &WebhooksView, app: &Shared<'_>, area: Rect, buf: &mut Buffer) {
-    let tenant = v
-        .tenant
-        .and_then(|t| app.session.tenant(t))
-        .map(|t| cleaned(&t.name))
-        .unwrap_or_default();
+    let tenant = app.tenant_name(v.tenant);
     if let Some(editor) = &v.editor {
         let title = match editor.editing {
             None => format!(" New webhook · {tenant} "),
@@ -39,6 +37,23 @@ pub(super) fn render(v: &WebhooksView, app: &Shared<'_>, area: Rect, buf: &mut B
         Screen::Delivery => render_delivery(v, app, area, buf),
     }
 }
+
+const HOOK_COLUMNS: [Column<'static>; 5] = [
+    ("URL host", Constraint::Min(16)),
+    ("Events", Constraint::Min(14)),
+    ("State", Constraint::Length(8)),
+    ("Fails", Constraint::Length(5)),
+    ("Last delivery", Constraint::Length(18)),
+];
+
+const DELIVERY_COLUMNS: [Column<'static>; 6] = [
+    ("Time", Constraint::Length(14)),
+    ("Event", Constraint::Length(18)),
+    ("Status", Constraint::Length(9)),
+    ("Tries", Constraint::Length(5)),
+    ("Next", Constraint::Length(8)),
+    ("Response", Constraint::Min(8)),
+];
 
 fn status_style(theme: &Theme, status: DeliveryStatus) -> Style {
     match status {
@@ -70,35 +85,22 @@ fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
 
 fn render_list(v: &WebhooksView, app: &Shared<'_>, tenant: &str, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
-    let count = v
-        .hooks
-        .loaded()
-        .map_or(String::new(), |l| format!("({}) ", l.len()));
-    let inner = frame(theme, format!(" Webhooks {count}· {tenant} "), area, buf);
-    if no_tenant(app, inner, buf) {
-        return;
-    }
-    let Some(hooks) = load_state_in(app, &v.hooks, "the webhooks", inner, buf) else {
+    let key = app.keymap.key_label(Context::Webhooks, "new");
+    let screen = ListScreen {
+        title: format!("{}· {tenant} ", counted("Webhooks", &v.hooks.items)),
+        what: "the webhooks",
+        empty: format!(
+            "No webhook endpoints yet. Press {key} to add one: Switchboard POSTs the \
+             events you pick there, signed."
+        ),
+        per_tenant: true,
+        ..ListScreen::default()
+    };
+    let Some((inner, hooks)) = screen.draw(app, &v.hooks.items, area, buf) else {
         return;
     };
-    if hooks.is_empty() {
-        let key = app.keymap.key_label(Context::Webhooks, "new");
-        empty_state(
-            theme,
-            format!(
-                "No webhook endpoints yet. Press {key} to add one: Switchboard POSTs the \
-                 events you pick there, signed."
-            ),
-            inner,
-            buf,
-        );
-        return;
-    }
     let detail_h = 4u16.min(inner.height / 3);
-    let [top, bottom] =
-        Layout::vertical([Constraint::Min(2), Constraint::Length(detail_h)]).areas(inner);
-    let header = Row::new(["URL host", "Events", "State", "Fails", "Last delivery"])
-        .style(theme.table_header);
+    let [top, bottom] = with_detail(inner, detail_h);
     let rows = hooks.iter().map(|h| {
         let (state, style) = if h.enabled {
             ("enabled", theme.success)
@@ -120,21 +122,7 @@ fn render_list(v: &WebhooksView, app: &Shared<'_>, tenant: &str, area: Rect, buf
             last,
         ])
     });
-    selectable_table(
-        theme,
-        rows,
-        [
-            Constraint::Min(16),
-            Constraint::Min(14),
-            Constraint::Length(8),
-            Constraint::Length(5),
-            Constraint::Length(18),
-        ],
-        header,
-        v.selected,
-        top,
-        buf,
-    );
+    table(theme, &HOOK_COLUMNS, rows, v.hooks.selected, top, buf);
     let Some(h) = v.selected_hook() else {
         return;
     };
@@ -154,11 +142,7 @@ fn render_list(v: &WebhooksView, app: &Shared<'_>, tenant: &str, area: Rect, buf
         )));
     }
     Paragraph::new(lines)
-        .block(
-            Block::default()
-                .borders(Borders::TOP)
-                .border_style(theme.border),
-        )
+        .block(detail_rule(theme))
         .wrap(Wrap { trim: false })
         .render(bottom, buf);
 }
@@ -199,43 +183,24 @@ fn render_deliveries(v: &WebhooksView, app: &Shared<'_>, area: Rect, buf: &mut B
         Some(h) if !h.enabled => " · disabled",
         _ => "",
     };
-    let count = match v.deliveries.loaded() {
-        Some(d) if v.pager.more() => format!("({}+) ", d.len()),
-        Some(d) => format!("({}) ", d.len()),
-        None => String::new(),
+    let key = app
+        .keymap
+        .key_label(Context::WebhookDeliveries, "webhook_test");
+    let screen = ListScreen {
+        title: format!(
+            "{}· {host}{state} ",
+            v.pager.counted("Deliveries", &v.deliveries.items)
+        ),
+        what: "the deliveries",
+        empty: format!("No deliveries yet. Press {key} to send a test event."),
+        footer: v.deliveries.loaded().and(v.pager.footer("end of log")),
+        ..ListScreen::default()
     };
-    let mut block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(
-            format!(" Deliveries {count}· {host}{state} "),
-            theme.title,
-        ));
-    if let Some(foot) = v.deliveries.loaded().and(v.pager.footer("end of log")) {
-        block = block.title_bottom(Span::styled(format!(" {foot} "), theme.dim));
-    }
-    let inner = block.inner(area);
-    block.render(area, buf);
-    let Some(list) = load_state_in(app, &v.deliveries, "the deliveries", inner, buf) else {
+    let Some((inner, list)) = screen.draw(app, &v.deliveries.items, area, buf) else {
         return;
     };
-    if list.is_empty() {
-        let key = app
-            .keymap
-            .key_label(Context::WebhookDeliveries, "webhook_test");
-        empty_state(
-            theme,
-            format!("No deliveries yet. Press {key} to send a test event."),
-            inner,
-            buf,
-        );
-        return;
-    }
     let detail_h = (inner.height / 3).clamp(3, 7);
-    let [top, bottom] =
-        Layout::vertical([Constraint::Min(2), Constraint::Length(detail_h)]).areas(inner);
-    let header = Row::new(["Time", "Event", "Status", "Tries", "Next", "Response"])
-        .style(theme.table_header);
+    let [top, bottom] = with_detail(inner, detail_h);
     let rows = list.iter().map(|d| {
         let next = match (d.status, d.next_attempt_at) {
             (DeliveryStatus::Pending, Some(at)) => relative(at, app.now),
@@ -253,19 +218,11 @@ fn render_deliveries(v: &WebhooksView, app: &Shared<'_>, area: Rect, buf: &mut B
             Line::from(excerpt(d)),
         ])
     });
-    selectable_table(
+    table(
         theme,
+        &DELIVERY_COLUMNS,
         rows,
-        [
-            Constraint::Length(14),
-            Constraint::Length(18),
-            Constraint::Length(9),
-            Constraint::Length(5),
-            Constraint::Length(8),
-            Constraint::Min(8),
-        ],
-        header,
-        v.delivery_selected,
+        v.deliveries.selected,
         top,
         buf,
     );
@@ -281,11 +238,7 @@ fn render_deliveries(v: &WebhooksView, app: &Shared<'_>, area: Rect, buf: &mut B
     }
     lines.extend(d.attempts.iter().rev().map(|a| attempt_line(theme, a)));
     Paragraph::new(lines)
-        .block(
-            Block::default()
-                .borders(Borders::TOP)
-                .border_style(theme.border),
-        )
+        .block(detail_rule(theme))
         .render(bottom, buf);
 }
 

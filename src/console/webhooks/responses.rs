@@ -7,7 +7,6 @@ use super::{Screen, WebhookResponse, WebhooksView};
 use crate::console::component::Cx;
 use crate::console::effect::{Effect, RequestId};
 use crate::console::notifications::url_host;
-use crate::console::paging::append_new;
 use crate::console::state::{InFlight, Load, Modal, Slot};
 use crate::console::widgets::dialog::SecretDialog;
 use crate::console::widgets::toast::Toast;
@@ -68,7 +67,7 @@ impl WebhooksView {
             };
         }
         if self.endpoint == Some(after.webhook_id) {
-            if let Some(list) = self.deliveries.loaded_mut() {
+            if let Some(list) = self.deliveries.items.loaded_mut() {
                 match list.iter_mut().find(|d| d.id == after.id) {
                     Some(row) => merge(row, &after, attempt.as_ref()),
                     // A new event's first attempt: newest first.
@@ -80,8 +79,8 @@ impl WebhooksView {
                             .position(|d| d.event_seq < row.event_seq)
                             .unwrap_or(list.len());
                         list.insert(at, row);
-                        if at <= self.delivery_selected && list.len() > 1 {
-                            self.delivery_selected += 1;
+                        if at <= self.deliveries.selected && list.len() > 1 {
+                            self.deliveries.selected += 1;
                         }
                     }
                 }
@@ -146,16 +145,12 @@ impl WebhooksView {
             }
         };
         match response {
-            WebhookResponse::List(Ok(list)) => {
-                self.selected = self.selected.min(list.len().saturating_sub(1));
-                self.hooks = Load::Loaded(list);
-            }
-            WebhookResponse::List(Err(e)) => self.hooks = Load::Failed(e.message()),
+            WebhookResponse::List(r) => self.hooks.arrived(r),
             WebhookResponse::Created(Ok(created)) => {
                 let host = url_host(&created.webhook.url);
                 if let Some(list) = self.hooks.loaded_mut() {
                     list.push(created.webhook);
-                    self.selected = list.len() - 1;
+                    self.hooks.selected = list.len() - 1;
                 }
                 if self.editor.as_ref().is_some_and(|e| e.pending == Some(id)) {
                     self.editor = None;
@@ -192,9 +187,8 @@ impl WebhooksView {
                 self.editor_failed(&e, cx)
             }
             WebhookResponse::Deleted(Ok(())) => {
-                if let (Some(list), Some(gone)) = (self.hooks.loaded_mut(), flight.target) {
-                    list.retain(|h| h.id != gone);
-                    self.selected = self.selected.min(list.len().saturating_sub(1));
+                if let Some(gone) = flight.target {
+                    self.hooks.retain(|h| h.id != gone);
                 }
                 if flight.target == self.endpoint {
                     self.screen = Screen::List;
@@ -226,25 +220,11 @@ impl WebhooksView {
                 if flight.target != self.endpoint {
                     return Vec::new();
                 }
-                match r {
-                    Ok(page) => {
-                        self.pager.on_page(page.next_cursor);
-                        if next_page {
-                            if let Some(list) = self.deliveries.loaded_mut() {
-                                append_new(list, page.items, |d| d.id);
-                            }
-                        } else {
-                            self.delivery_selected = self
-                                .delivery_selected
-                                .min(page.items.len().saturating_sub(1));
-                            self.deliveries = Load::Loaded(page.items);
-                        }
-                    }
-                    Err(e) if next_page => {
-                        self.pager.failed();
-                        fail(cx, &e);
-                    }
-                    Err(e) => self.deliveries = Load::Failed(e.message()),
+                let page = self
+                    .deliveries
+                    .arrived_page(&mut self.pager, r, next_page, |d| d.id);
+                if let Some(e) = page {
+                    fail(cx, &e);
                 }
             }
             WebhookResponse::Delivery(r) => {

@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
-use crate::console::keymap::{HelpLine, Keymap};
+use crate::console::keymap::{Context, HelpLine, Keymap};
 use crate::console::theme::Theme;
 use crate::domain::{Permission, Role};
 
@@ -68,10 +68,17 @@ pub fn render(
 ) {
     let popup = super::centered(area, 76, area.height);
     Clear.render(popup, buf);
+    let key = |name| keymap.key_label(Context::Help, name);
+    let title = format!(
+        " Keys ({}/{} scroll, {} close) ",
+        key("down"),
+        key("up"),
+        key("close")
+    );
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
-        .title(Span::styled(" Keys (j/k scroll, esc close) ", theme.title));
+        .title(Span::styled(title, theme.title));
     let inner = block.inner(popup);
     block.render(popup, buf);
     let styled: Vec<Line> = intro
