@@ -10,7 +10,7 @@ use ratatui::Frame;
 use super::app::{App, Load, Modal, Pane};
 use super::component::{Component, Shared};
 use super::keymap::Context;
-use super::panes;
+use super::model_fetch;
 use super::sanitize::{clean, cleaned};
 use super::text::width as width_of;
 use super::widgets::{confirm, help, picker, share, toast};
@@ -71,8 +71,12 @@ impl Widget for &App {
                 self.approvals.render(&self.shared(), main, buf)
             }
             Pane::Leads => self.leads.render(&self.shared(), main, buf),
-            Pane::Agents => panes::agents::render(self, main, buf),
-            Pane::Workspaces => panes::workspaces::render(self, main, buf),
+            // The offer to download the local model stands under the list.
+            Pane::Agents if self.agents.detail().is_none() => {
+                let list = model_fetch::render_below(self, main, buf);
+                self.agents.render(&self.shared(), list, buf)
+            }
+            Pane::Agents | Pane::Workspaces => self.agents.render(&self.shared(), main, buf),
             Pane::Playground => self.playground.render(&self.shared(), main, buf),
         }
         render_footer(self, footer, buf);
