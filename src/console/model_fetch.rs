@@ -215,7 +215,7 @@ pub fn progress_label(p: &FetchProgress) -> String {
 }
 
 /// The offer in a bordered box: the text and key, the gauge, or the failure.
-pub fn render_offer(app: &App, area: Rect, buf: &mut Buffer) {
+fn render_offer(app: &App, area: Rect, buf: &mut Buffer) {
     let Some(offer) = app.model_offer() else {
         return;
     };

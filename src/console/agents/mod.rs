@@ -157,12 +157,12 @@ impl AgentsView {
 
 /// Whether an agent is one of the platform's global library, which every
 /// tenant sees read-only (the platform tenant itself sees it as its own).
-pub fn is_library(a: &Agent) -> bool {
+pub(super) fn is_library(a: &Agent) -> bool {
     a.sharing == Sharing::Global
 }
 
 /// How an agent's owner is shown: a shared agent says it is not ours.
-pub fn owner_label(a: &Agent) -> String {
+pub(super) fn owner_label(a: &Agent) -> String {
     if a.read_only {
         format!("{} (shared)", a.owner_name)
     } else {
@@ -172,7 +172,7 @@ pub fn owner_label(a: &Agent) -> String {
 
 /// The agent choice of a workspace form or the link picker: "— none"
 /// first, then every agent the tenant can use, shared ones marked.
-pub fn agent_options(agents: &[Agent]) -> (Vec<String>, Vec<Option<Uuid>>) {
+pub(super) fn agent_options(agents: &[Agent]) -> (Vec<String>, Vec<Option<Uuid>>) {
     let mut labels = vec!["— none".to_string()];
     let mut ids = vec![None];
     for a in agents {
