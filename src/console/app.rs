@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::account::{InvitationsView, SignedOut};
 use super::action::Action;
-use super::agents::AgentsView;
+use super::agents::{self, AgentsView};
 use super::analytics::AnalyticsView;
 use super::approvals::ApprovalsView;
 use super::audit::AuditView;
@@ -247,8 +247,8 @@ impl App {
         if self.pane == Pane::Leads {
             return self.lead_contexts();
         }
-        if matches!(self.pane, Pane::Agents | Pane::Workspaces) {
-            return self.agent_contexts();
+        if agents::shows(self.pane) {
+            return self.agents.contexts(&self.shared());
         }
         if self.pane == Pane::Playground {
             return self.playground.contexts(&self.shared());
@@ -419,12 +419,34 @@ impl App {
             }
             other if self.pane == Pane::Tenants => return self.route_tenants(other),
             other if self.pane == Pane::Leads => return self.route_leads(other),
-            other if self.pane == Pane::Agents => return self.update_agents(other),
-            other if self.pane == Pane::Workspaces => return self.update_workspaces(other),
+            other if agents::shows(self.pane) => return self.route_agents(other),
             other if self.pane == Pane::Playground => return self.route_playground(other),
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Esc backs out of the newest error toast first: it is the top
+    /// layer. True when it did.
+    fn back_out_of_error(&mut self, action: &Action) -> bool {
+        let error = self.toasts.iter().any(|t| t.kind == ToastKind::Error);
+        if *action == Action::Back && error {
+            self.dismiss_toast();
+        }
+        *action == Action::Back && error
+    }
+
+    /// The Agents and Workspaces panes' keys; Esc backs out of the newest
+    /// error first, and the Agents pane's download key is the App's (the
+    /// local model is this machine's, not the tenant's).
+    fn route_agents(&mut self, action: Action) -> Vec<Effect> {
+        if self.back_out_of_error(&action) {
+            return Vec::new();
+        }
+        if action == Action::FetchModel && self.pane == Pane::Agents {
+            return self.start_model_fetch();
+        }
+        with_cx!(self, agents, |a, cx| a.update(action, &mut cx))
     }
 
     /// Removes the newest error toast, or else the newest toast.
@@ -481,9 +503,7 @@ impl App {
             }
         }
         if !self.tenants.is_filtering() {
-            // Esc backs out of the newest error first: it is the top layer.
-            if action == Action::Back && self.toasts.iter().any(|t| t.kind == ToastKind::Error) {
-                self.dismiss_toast();
+            if self.back_out_of_error(&action) {
                 return Vec::new();
             }
             if self.tenants.detail().is_none() {
@@ -518,12 +538,7 @@ impl App {
             };
             return with_cx!(self, evals, |e, cx| e.add_from(from, &mut cx));
         }
-        // Esc backs out of the newest error first: it is the top layer.
-        if !self.leads.is_filtering()
-            && action == Action::Back
-            && self.toasts.iter().any(|t| t.kind == ToastKind::Error)
-        {
-            self.dismiss_toast();
+        if !self.leads.is_filtering() && self.back_out_of_error(&action) {
             return Vec::new();
         }
         with_cx!(self, leads, |l, cx| l.update(action, &mut cx))
@@ -542,7 +557,9 @@ impl App {
         match what {
             other @ (Confirmable::DeleteAgent { .. }
             | Confirmable::RestoreVersion { .. }
-            | Confirmable::DeleteWorkspace { .. }) => self.perform_agent(other),
+            | Confirmable::DeleteWorkspace { .. }) => {
+                with_cx!(self, agents, |a, cx| a.perform(other, &mut cx))
+            }
             other @ Confirmable::DeletePlaygroundSession { .. } => {
                 with_cx!(self, playground, |_p, cx| playground::perform(
                     other, &mut cx
@@ -626,7 +643,11 @@ impl App {
                 }
             },
             Modal::Picker(p) => self.update_picker(p, action),
-            Modal::Share(d) => self.update_share(d, action),
+            Modal::Share(d) => {
+                with_cx!(self, agents, |_a, cx| AgentsView::update_share(
+                    d, action, &mut cx
+                ))
+            }
             Modal::Form(mut open) => {
                 let (effects, keep) = self.update_form(&mut open, action);
                 // A save may have replaced the form with a secret dialog.
@@ -662,7 +683,8 @@ impl App {
                 tenant,
                 workspace,
                 ids,
-            } => self.picked_agent(tenant, workspace, &ids, p.selected, &choice),
+            } => with_cx!(self, agents, |a, cx| a
+                .picked_agent(tenant, workspace, &ids, p.selected, &choice, &mut cx)),
             PickPurpose::SaveAsLead {
                 tenant,
                 session,

@@ -196,7 +196,11 @@ impl App {
             "import" => self.show_leads(|l, arg, cx| l.import_command(arg, cx), arg),
             "export" => with_cx!(self, leads, |l, cx| l.export_command(arg, &mut cx)),
             "agents" => self.go(Pane::Agents),
-            "agent" => self.agent_command(arg),
+            "agent" if arg.is_empty() => Err("usage: :agent <name>".into()),
+            "agent" => {
+                self.pane = Pane::Agents;
+                with_cx!(self, agents, |a, cx| a.open_named(arg, &mut cx))
+            }
             "workspaces" => self.go(Pane::Workspaces),
             "playground" => self.go(Pane::Playground),
             "approvals" => Ok(self.open_approvals()),

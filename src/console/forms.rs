@@ -28,18 +28,14 @@ impl App {
                 let Some(built) = built else { return };
                 built
             }
+            // The agents, audit, approvals and Leads features, the
+            // playground's prompt and settings, and onboarding open theirs
+            // themselves.
             FormPurpose::NewAgent(_)
             | FormPurpose::EditAgent { .. }
             | FormPurpose::NewWorkspace { .. }
-            | FormPurpose::EditWorkspace { .. } => {
-                let Some(built) = self.agent_form_fields(&purpose) else {
-                    return;
-                };
-                built
-            }
-            // The audit, approvals and Leads features, the playground's
-            // prompt and settings, and onboarding open theirs themselves.
-            FormPurpose::AuditFilter(_)
+            | FormPurpose::EditWorkspace { .. }
+            | FormPurpose::AuditFilter(_)
             | FormPurpose::NewLead(_)
             | FormPurpose::AddNote { .. }
             | FormPurpose::ApproveEdited { .. }
@@ -126,14 +122,8 @@ impl App {
         if crate::console::approvals::is_approval_form(&open.purpose) {
             return with_cx!(self, approvals, |a, cx| a.submit(open, &mut cx));
         }
-        if matches!(
-            open.purpose,
-            FormPurpose::NewAgent(_)
-                | FormPurpose::EditAgent { .. }
-                | FormPurpose::NewWorkspace { .. }
-                | FormPurpose::EditWorkspace { .. }
-        ) {
-            return self.submit_agent_form(open);
+        if crate::console::agents::is_agent_form(&open.purpose) {
+            return with_cx!(self, agents, |a, cx| a.submit(open, &mut cx));
         }
         if tenants::is_tenant_form(&open.purpose) {
             return with_cx!(self, tenants, |t, cx| tenants::submit(

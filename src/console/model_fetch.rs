@@ -78,7 +78,7 @@ impl App {
     pub fn model_offer(&self) -> Option<Offer<'_>> {
         let missing = self
             .agents
-            .models
+            .models()
             .iter()
             .any(|m| m.id.starts_with("local/") && !m.ready)
             || self.onboarding.offers_local_model();
@@ -156,15 +156,36 @@ impl App {
     }
 }
 
-/// Rows the offer needs at `width` (0: nothing to offer).
-pub fn offer_height(app: &App, width: u16) -> u16 {
+/// Draws the offer, if any, at the bottom of `area` (at most half of it);
+/// returns the rest, for the Agents list.
+pub fn render_below(app: &App, area: Rect, buf: &mut Buffer) -> Rect {
+    let offer = offer_height(app, Context::AgentList, area.width).min(area.height / 2);
+    if offer == 0 {
+        return area;
+    }
+    let list = Rect {
+        height: area.height - offer,
+        ..area
+    };
+    let below = Rect {
+        y: area.y + list.height,
+        height: offer,
+        ..area
+    };
+    render_offer(app, Context::AgentList, below, buf);
+    list
+}
+
+/// Rows the offer needs at `width` (0: nothing to offer), its key as
+/// bound in `context`.
+pub fn offer_height(app: &App, context: Context, width: u16) -> u16 {
     match app.model_offer() {
         None => 0,
         Some(Offer::Failed(why)) => {
             let inner = usize::from(width.saturating_sub(2)).max(20);
             // The reason, then the retry line, wrapped as the paragraph is.
             let lines = textwrap::wrap(&format!("Download failed: {why}"), inner).len()
-                + textwrap::wrap(RETRY, inner).len();
+                + textwrap::wrap(&retry_line(app, context), inner).len();
             u16::try_from(lines + 2).unwrap_or(u16::MAX).min(10)
         }
         Some(Offer::Download | Offer::Remote) => 4,
@@ -172,8 +193,14 @@ pub fn offer_height(app: &App, width: u16) -> u16 {
     }
 }
 
-/// The line under a failure (the key's label replaces `D` when drawn).
-const RETRY: &str = "Press D to try again (a broken-off download resumes).";
+/// The line under a failure, after "Press KEY".
+const RETRY: &str = " to try again (a broken-off download resumes).";
+
+/// The line under a failure, with the download key the keymap has.
+fn retry_line(app: &App, context: Context) -> String {
+    let key = app.keymap.key_label(context, "fetch_model");
+    format!("Press {key}{RETRY}")
+}
 
 /// "1.2 / 98.4 MB (1 %)", or the phase alone while the size is unknown.
 pub fn progress_label(p: &FetchProgress) -> String {
@@ -231,7 +258,7 @@ pub fn render_offer(app: &App, context: Context, area: Rect, buf: &mut Buffer) {
             Line::from(vec![
                 Span::raw("Press "),
                 Span::styled(key, theme.footer_key),
-                Span::raw(RETRY.trim_start_matches("Press D")),
+                Span::raw(RETRY),
             ]),
         ],
         Offer::Running(p) => {

@@ -155,7 +155,9 @@ impl App {
             | Response::Workspaces(_)
             | Response::WorkspaceSaved(_)
             | Response::WorkspaceDeleted(_)
-            | Response::Models(_)) => return self.on_agent_response(id, &flight, r),
+            | Response::Models(_)) => {
+                return with_cx!(self, agents, |a, cx| a.on_response(id, &flight, r, &mut cx))
+            }
             Response::Me(Ok(me)) => {
                 let user = me.user.id;
                 self.session.me = Load::Loaded(me);
@@ -199,7 +201,8 @@ impl App {
             Response::AgentUpdated(Ok(a)) => Some(a.clone()),
             _ => None,
         };
-        let mut out = self.on_agent_response(id, flight, response);
+        let mut out = with_cx!(self, agents, |a, cx| a
+            .on_response(id, flight, response, &mut cx));
         if let Some(a) = saved {
             out.extend(with_cx!(self, playground, |p, cx| p.rerun(&a, &mut cx)));
         }
@@ -234,7 +237,8 @@ impl App {
                 }
             }
             _ if self.leads.on_failure(flight, &err.message()) => {}
-            _ if self.on_agent_failure(id, flight, &err) => {}
+            _ if with_cx!(self, agents, |a, cx| a
+                .on_failure(id, flight, &err, &mut cx)) => {}
             _ => {
                 // A form keeps its draft and shows the errors where they belong.
                 if let Some(Modal::Form(open)) = &mut self.modal {
@@ -281,13 +285,6 @@ impl App {
         self.pane = Pane::Playground;
         self.playground = PlaygroundView::landed(self.session.current_tenant, session, &self.theme);
         Vec::new()
-    }
-
-    /// Closes the form whose save this reply answers.
-    pub(crate) fn finish_form(&mut self, id: RequestId) {
-        if matches!(&self.modal, Some(Modal::Form(f)) if f.pending == Some(id)) {
-            self.modal = None;
-        }
     }
 }
 

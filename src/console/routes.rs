@@ -28,7 +28,8 @@ impl App {
         }
         let shown = self.pane == Pane::Leads;
         out.extend(with_cx!(self, leads, |l, cx| l.follow_tenant(shown, opened, &mut cx)));
-        out.extend(self.sync_agents(opened));
+        let pane = self.pane;
+        out.extend(with_cx!(self, agents, |a, cx| a.follow_tenant(pane, opened, &mut cx)));
         let chat_shown = self.pane == Pane::Playground;
         out.extend(with_cx!(self, playground, |p, cx| p
             .follow_tenant(chat_shown, opened, &mut cx)));
@@ -112,13 +113,10 @@ impl App {
     /// Loads the tenant's agents for a playground form, if they are not;
     /// the key is pressed again once they are.
     fn agents_loading(&mut self, tenant: Uuid) -> Option<Vec<Effect>> {
-        if self.agents.tenant == Some(tenant) && self.agents.agents.loaded().is_some() {
+        if self.agents.lists_for(tenant) {
             return None;
         }
-        let mut out = self.sync_agents(true);
-        if self.agents.agents.is_failed() {
-            out.extend(self.load_agents());
-        }
+        let out = with_cx!(self, agents, |a, cx| a.load_for_playground(&mut cx));
         self.toast(Toast::info(
             "Loading the agents… press the key again in a moment",
         ));
@@ -153,9 +151,10 @@ impl App {
             return out;
         }
         if self.agents.items().is_empty() {
-            self.toast(Toast::error(
-                "No agents yet: create one in the Agents pane (3) first",
-            ));
+            let key = self.keymap.key_label(Context::Global, "pane_3");
+            self.toast(Toast::error(format!(
+                "No agents yet: create one in the Agents pane ({key}) first"
+            )));
             return Vec::new();
         }
         let agents = self.agents.items().iter().map(|a| a.id).collect();

@@ -10,7 +10,7 @@ use ratatui::Frame;
 use super::app::{App, Load, Modal, Pane};
 use super::component::{Component, Shared};
 use super::keymap::Context;
-use super::panes;
+use super::model_fetch;
 use super::sanitize::{clean, cleaned};
 use super::text::width as width_of;
 use super::widgets::{confirm, help, picker, share, toast};
@@ -69,8 +69,12 @@ impl Widget for &App {
                 self.approvals.render(&self.shared(), main, buf)
             }
             Pane::Leads => self.leads.render(&self.shared(), main, buf),
-            Pane::Agents => panes::agents::render(self, main, buf),
-            Pane::Workspaces => panes::workspaces::render(self, main, buf),
+            // The offer to download the local model stands under the list.
+            Pane::Agents if self.agents.detail().is_none() => {
+                let list = model_fetch::render_below(self, main, buf);
+                self.agents.render(&self.shared(), list, buf)
+            }
+            Pane::Agents | Pane::Workspaces => self.agents.render(&self.shared(), main, buf),
             Pane::Playground => self.playground.render(&self.shared(), main, buf),
         }
         render_footer(self, footer, buf);
@@ -289,7 +293,7 @@ const ONBOARDING_ROWS: u16 = 19;
 /// one row (the form's fields come first).
 fn render_onboarding(app: &App, area: Rect, buf: &mut Buffer) {
     use crate::console::model_fetch::{offer_height, render_offer, render_offer_line};
-    let full = offer_height(app, area.width);
+    let full = offer_height(app, Context::InitializeModel, area.width);
     let rows = match full {
         0 => 0,
         n if area.height >= ONBOARDING_ROWS + n => n,

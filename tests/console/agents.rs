@@ -435,9 +435,9 @@ fn a_stale_agents_list_is_dropped_after_a_tenant_switch() {
         |r| matches!(r, Request::ListAgents { tenant } if *tenant == Uuid::from_u128(2).to_string()),
     );
     app.on_response(old, Response::Agents(Ok(mixed_agents())));
-    assert!(matches!(app.agents.agents, Load::Loading));
+    assert!(matches!(app.agents.list(), Load::Loading));
     app.on_response(new, Response::Agents(Ok(vec![])));
-    assert_eq!(app.agents.agents.loaded().map(Vec::len), Some(0));
+    assert_eq!(app.agents.list().loaded().map(Vec::len), Some(0));
 }
 
 #[test]
@@ -731,7 +731,7 @@ fn agent_command_opens_the_detail() {
         matches!(&requests(&fx)[..], [(_, Request::AgentVersions { id, .. })] if *id == Uuid::from_u128(202))
     );
     assert_eq!(
-        app.agents.detail.as_ref().map(|d| d.agent.name.as_str()),
+        app.agents.detail().map(|d| d.agent().name.as_str()),
         Some("Triage")
     );
 }

@@ -2,7 +2,7 @@
 //! key, the gauge fed by progress reports, the failure with the offline way,
 //! and no offer when the model is ready or the server is remote.
 
-use super::agents::{agents_loaded, snapshot_now};
+use super::agents::{mixed_agents, snapshot_now};
 use super::*;
 use switchboard::console::model_fetch::ModelFetchMsg;
 use switchboard::domain::ModelInfo;
@@ -22,13 +22,17 @@ pub(super) fn models(local_ready: bool) -> Vec<ModelInfo> {
 
 /// The Agents pane loaded, on the embedded platform or a remote server.
 fn agents_with(embedded: bool, local_ready: bool) -> App {
-    let mut app = agents_loaded();
+    let mut app = loaded();
+    let fx = press(&mut app, &[key('3')]);
+    let offered = id_of(&fx, |r| *r == Request::Models);
+    app.on_response(offered, Response::Models(Ok(models(local_ready))));
+    let listed = id_of(&fx, |r| matches!(r, Request::ListAgents { .. }));
+    app.on_response(listed, Response::Agents(Ok(mixed_agents())));
     app.now = snapshot_now();
     app.local_session = embedded;
     if embedded {
         app.local_model.path = Some(WEIGHTS.into());
     }
-    app.agents.models = models(local_ready);
     app
 }
 

@@ -96,6 +96,11 @@ pub(super) fn message(
 
 /// Open Arms' Playground pane with `sessions` listed and its agents loaded.
 pub(super) fn in_playground(sessions: Vec<PlaygroundSession>) -> App {
+    in_playground_with(sessions, mixed_agents())
+}
+
+/// [`in_playground`], the agents list answered with `agents`.
+pub(super) fn in_playground_with(sessions: Vec<PlaygroundSession>, agents: Vec<Agent>) -> App {
     let mut app = loaded();
     let fx = press(&mut app, &[key('5')]);
     assert_eq!(app.pane, Pane::Playground);
@@ -104,7 +109,7 @@ pub(super) fn in_playground(sessions: Vec<PlaygroundSession>) -> App {
             Request::ListPlaygroundSessions { .. } => {
                 Response::PlaygroundSessions(Ok(sessions.clone()))
             }
-            Request::ListAgents { .. } => Response::Agents(Ok(mixed_agents())),
+            Request::ListAgents { .. } => Response::Agents(Ok(agents.clone())),
             Request::ListWorkspaces { .. } => Response::Workspaces(Ok(workspaces())),
             Request::Models => Response::Models(Ok(crate::agents::models())),
             other => panic!("unexpected request {other:?}"),
@@ -116,7 +121,16 @@ pub(super) fn in_playground(sessions: Vec<PlaygroundSession>) -> App {
 
 /// A session open on its transcript, the input focused.
 pub(super) fn chat_with(s: PlaygroundSession, messages: Vec<PlaygroundMessage>) -> App {
-    let mut app = in_playground(vec![s.clone()]);
+    chat_with_agents(s, messages, mixed_agents())
+}
+
+/// [`chat_with`], the agents list answered with `agents`.
+pub(super) fn chat_with_agents(
+    s: PlaygroundSession,
+    messages: Vec<PlaygroundMessage>,
+    agents: Vec<Agent>,
+) -> App {
+    let mut app = in_playground_with(vec![s.clone()], agents);
     let fx = press(&mut app, &[code(KeyCode::Enter)]);
     let id = id_of(&fx, |r| matches!(r, Request::LoadPlaygroundSession { .. }));
     app.on_response(

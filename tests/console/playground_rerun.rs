@@ -3,24 +3,33 @@
 //! under the old reply, `o` sets the session's temperature and max tokens.
 
 use super::agents::agent;
-use super::playground::{chat_with, feed, message, session, tokens, ANSWER, QUESTION};
+use super::agents::mixed_agents;
+use super::playground::{
+    chat_with, chat_with_agents, feed, message, session, tokens, ANSWER, QUESTION,
+};
 use super::*;
 use switchboard::console::effect::Regenerate;
 use switchboard::console::playground::ReplyMsg;
-use switchboard::domain::{Agent, PlaygroundEvent, ReplyOverrides, ReplyStatus};
+use switchboard::domain::{Agent, AgentSort, PlaygroundEvent, ReplyOverrides, ReplyStatus};
 
 const AGAIN: &str = "Hi Maria! A manager will call you within the hour about a bed.";
 
 /// A session where `QUESTION` was answered with `ANSWER` (v3), the
 /// transcript focused (not the input).
 fn answered() -> App {
+    answered_with(mixed_agents())
+}
+
+/// [`answered`], the agents list answered with `agents`.
+fn answered_with(agents: Vec<Agent>) -> App {
     let s = session(false);
-    let mut app = chat_with(
+    let mut app = chat_with_agents(
         s.clone(),
         vec![
             message(&s, 1, None, QUESTION, None),
             message(&s, 2, Some(0), ANSWER, Some(ReplyStatus::Complete)),
         ],
+        agents,
     );
     press(&mut app, &[code(KeyCode::Esc)]);
     app
@@ -199,12 +208,13 @@ fn snapshot_playground_rerun_after_a_prompt_edit_under_the_old_reply() {
 
 #[test]
 fn e_on_a_shared_agent_says_who_owns_it() {
-    let mut app = answered();
-    // The Agents feature read the session's agent as another tenant's.
-    if let Load::Loaded(list) = &mut app.agents.agents {
-        list[0].read_only = true;
-        list[0].owner_name = "Platform".into();
-    }
+    // The Agents feature reads the session's agent (first by name) as
+    // another tenant's.
+    let mut agents = mixed_agents();
+    AgentSort::Name.apply(&mut agents);
+    agents[0].read_only = true;
+    agents[0].owner_name = "Platform".into();
+    let mut app = answered_with(agents);
     let fx = press(&mut app, &[key('e')]);
     assert!(fx.is_empty(), "{fx:?}");
     assert!(app.modal.is_none());

@@ -1,4 +1,4 @@
-//! What the Agents and Workspaces panes' actions do: loading, moving,
+//! What the Agents pane's actions do: loading the tenant's lists, moving,
 //! the detail with its versions and diff, and the confirmed actions.
 
 use uuid::Uuid;
@@ -6,37 +6,42 @@ use uuid::Uuid;
 use super::diff::line_diff;
 use super::{is_library, AgentDetail, AgentsView, DetailFocus, VersionDiff};
 use crate::console::action::Action;
-use crate::console::app::{App, Confirmable, FormPurpose, Load, Modal, Pane, Slot};
+use crate::console::app::{Confirmable, FormPurpose, Load, Pane, Slot};
+use crate::console::component::Cx;
 use crate::console::effect::{Effect, Request};
 use crate::console::keymap::Context;
 use crate::console::text::wrap;
-use crate::console::widgets::toast::{Toast, ToastKind};
+use crate::console::widgets::toast::Toast;
 use crate::domain::Agent;
 
-impl App {
+impl AgentsView {
     /// Loads what the Agents or Workspaces pane shows when it opens or the
     /// current tenant changes; another tenant's rows are dropped first.
-    pub(crate) fn sync_agents(&mut self, opened: bool) -> Vec<Effect> {
-        // The playground offers the agents and workspaces in its forms.
-        if !matches!(
-            self.pane,
-            Pane::Agents | Pane::Workspaces | Pane::Playground
-        ) {
+    /// The playground offers the agents and workspaces in its forms.
+    pub(crate) fn follow_tenant(
+        &mut self,
+        pane: Pane,
+        opened: bool,
+        cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
+        self.on_workspaces = pane == Pane::Workspaces;
+        if !matches!(pane, Pane::Agents | Pane::Workspaces | Pane::Playground) {
             return Vec::new();
         }
-        let Some(tenant) = self.session.current_tenant else {
+        let Some(tenant) = cx.session.current_tenant else {
             return Vec::new();
         };
-        let changed = self.agents.tenant != Some(tenant);
+        let changed = self.tenant != Some(tenant);
         if changed {
-            let pending = self.agents.open_when_loaded.take();
-            self.agents = AgentsView {
+            let pending = self.open_when_loaded.take();
+            *self = AgentsView {
                 tenant: Some(tenant),
                 open_when_loaded: pending,
+                on_workspaces: self.on_workspaces,
                 ..AgentsView::default()
             };
             for slot in [Slot::Agents, Slot::Workspaces, Slot::AgentVersions] {
-                self.requests.latest.remove(&slot);
+                cx.requests.forget(slot);
             }
         }
         if !(changed || opened) {
@@ -45,27 +50,37 @@ impl App {
         let mut out = Vec::new();
         // The workspaces pane needs the agents too, to offer them; a load
         // already asked for answers the opening.
-        if !self.requests.latest.contains_key(&Slot::Agents) {
-            out.extend(self.load_agents());
+        if !cx.requests.awaits(Slot::Agents) {
+            out.extend(self.load_agents(cx));
         }
-        if matches!(self.pane, Pane::Workspaces | Pane::Playground) {
-            out.extend(self.load_workspaces());
+        if matches!(pane, Pane::Workspaces | Pane::Playground) {
+            out.extend(self.load_workspaces(cx));
         }
         out
     }
 
-    pub(crate) fn load_agents(&mut self) -> Vec<Effect> {
-        let Some(tenant) = self.agents.tenant else {
+    /// The playground's forms need the agents: loads them (again, after a
+    /// failure) as opening the Playground pane does.
+    pub(crate) fn load_for_playground(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let mut out = self.follow_tenant(Pane::Playground, true, cx);
+        if self.agents.is_failed() {
+            out.extend(self.load_agents(cx));
+        }
+        out
+    }
+
+    pub(super) fn load_agents(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some(tenant) = self.tenant else {
             return Vec::new();
         };
         // Rows already shown stay until the answer replaces them.
-        if !matches!(self.agents.agents, Load::Loaded(_)) {
-            self.agents.agents = Load::Loading;
+        if !matches!(self.agents, Load::Loaded(_)) {
+            self.agents = Load::Loading;
         }
         let req = Request::ListAgents {
             tenant: tenant.to_string(),
         };
-        let mut effects = self.send_about(
+        let mut effects = cx.send_about(
             req,
             Some(Slot::Agents),
             "",
@@ -75,8 +90,8 @@ impl App {
         );
         // The agent form offers these (without them it takes any name);
         // the server's providers do not change while it runs.
-        if self.agents.models.is_empty() {
-            effects.extend(self.send_about(
+        if self.models.is_empty() {
+            effects.extend(cx.send_about(
                 Request::Models,
                 Some(Slot::Models),
                 "",
@@ -88,17 +103,17 @@ impl App {
         effects
     }
 
-    pub(crate) fn load_workspaces(&mut self) -> Vec<Effect> {
-        let Some(tenant) = self.agents.tenant else {
+    pub(super) fn load_workspaces(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some(tenant) = self.tenant else {
             return Vec::new();
         };
-        if !matches!(self.agents.workspaces, Load::Loaded(_)) {
-            self.agents.workspaces = Load::Loading;
+        if !matches!(self.workspaces, Load::Loaded(_)) {
+            self.workspaces = Load::Loading;
         }
         let req = Request::ListWorkspaces {
             tenant: tenant.to_string(),
         };
-        self.send_about(
+        cx.send_about(
             req,
             Some(Slot::Workspaces),
             "",
@@ -108,11 +123,11 @@ impl App {
         )
     }
 
-    pub(crate) fn load_versions(&mut self, id: Uuid) -> Vec<Effect> {
-        let Some(tenant) = self.agents.tenant else {
+    pub(super) fn load_versions(&mut self, id: Uuid, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some(tenant) = self.tenant else {
             return Vec::new();
         };
-        if let Some(d) = self.agents.detail.as_mut().filter(|d| d.agent.id == id) {
+        if let Some(d) = self.detail.as_mut().filter(|d| d.agent.id == id) {
             if !matches!(d.versions, Load::Loaded(_)) {
                 d.versions = Load::Loading;
             }
@@ -121,7 +136,7 @@ impl App {
             tenant: tenant.to_string(),
             id,
         };
-        self.send_about(
+        cx.send_about(
             req,
             Some(Slot::AgentVersions),
             "",
@@ -131,48 +146,17 @@ impl App {
         )
     }
 
-    /// Where keys go in the two panes, most specific first.
-    pub(crate) fn agent_contexts(&self) -> (Vec<Context>, bool) {
-        let v = &self.agents;
-        let mut out = Vec::new();
-        if self.pane == Pane::Workspaces {
-            if v.workspaces.is_failed() {
-                out.push(Context::LoadError);
-            }
-            out.push(Context::WorkspaceList);
-        } else if let Some(d) = &v.detail {
-            if d.diff.is_some() {
-                out.push(Context::AgentDiff);
-            } else {
-                if d.versions.is_failed() {
-                    out.push(Context::LoadError);
-                }
-                if d.focus == DetailFocus::Versions {
-                    out.push(Context::AgentVersions);
-                }
-                out.push(Context::AgentDetail);
-            }
-        } else {
-            if v.agents.is_failed() {
-                out.push(Context::LoadError);
-            }
-            out.push(Context::AgentList);
-        }
-        out.push(Context::Global);
-        (out, false)
-    }
-
     /// Refuses a change to an agent shared with us, saying whose it is and
     /// how to get a copy of one's own.
-    fn refuse_read_only(&mut self, a: &Agent, what: &str) -> bool {
+    fn refuse_read_only(a: &Agent, what: &str, cx: &mut Cx<'_>) -> bool {
         if a.read_only {
-            let key = self.keymap.key_label(Context::AgentList, "template");
+            let key = cx.keymap.key_label(Context::AgentList, "template");
             let whose = if is_library(a) {
                 "is in the global library".to_string()
             } else {
                 format!("is shared by {}", a.owner_name)
             };
-            self.toast(Toast::error(format!(
+            cx.toast(Toast::error(format!(
                 "{} {whose} and read-only here; only {} can {what} it. \
                  Press {key} to use it as a template (a copy of your own)",
                 a.name, a.owner_name
@@ -183,12 +167,12 @@ impl App {
 
     /// "Use as template": a private copy in the tenant, selected when it
     /// arrives (see `Response::AgentCreated`).
-    fn copy_agent(&mut self, tenant: Uuid, a: &Agent) -> Vec<Effect> {
+    fn copy_agent(tenant: Uuid, a: &Agent, cx: &mut Cx<'_>) -> Vec<Effect> {
         let req = Request::CopyAgent {
             tenant: tenant.to_string(),
             id: a.id,
         };
-        self.send_about(
+        cx.send_about(
             req,
             None,
             &format!("Copied {} into this tenant as a private agent", a.name),
@@ -200,46 +184,51 @@ impl App {
 
     /// The next order of the list, staying on the same agent.
     fn resort_agents(&mut self) {
-        let v = &mut self.agents;
-        v.sort = v.sort.next();
-        let keep = v.selected_agent().map(|a| a.id);
-        let sort = v.sort;
-        if let Some(list) = v.agents.loaded_mut() {
+        self.sort = self.sort.next();
+        let keep = self.selected_agent().map(|a| a.id);
+        let sort = self.sort;
+        if let Some(list) = self.agents.loaded_mut() {
             sort.apply(list);
         }
-        if let Some(i) = keep.and_then(|id| v.items().iter().position(|a| a.id == id)) {
-            v.selected = i;
+        if let Some(i) = keep.and_then(|id| self.items().iter().position(|a| a.id == id)) {
+            self.selected = i;
         }
     }
 
     /// The actions that work on one agent, from the list or its detail;
     /// `None` for an action that is not one of them.
-    fn agent_action(&mut self, tenant: Uuid, a: Agent, action: &Action) -> Option<Vec<Effect>> {
+    fn agent_action(
+        &mut self,
+        tenant: Uuid,
+        a: Agent,
+        action: &Action,
+        cx: &mut Cx<'_>,
+    ) -> Option<Vec<Effect>> {
         match action {
-            Action::Copy => return Some(self.copy_agent(tenant, &a)),
+            Action::Copy => return Some(Self::copy_agent(tenant, &a, cx)),
             Action::Edit => {
-                if !self.refuse_read_only(&a, "edit") {
-                    self.open_form(FormPurpose::EditAgent { tenant, id: a.id });
+                if !Self::refuse_read_only(&a, "edit", cx) {
+                    self.open_form(FormPurpose::EditAgent { tenant, id: a.id }, cx);
                 }
             }
             Action::Share => {
-                if !self.refuse_read_only(&a, "share") {
-                    self.open_share(tenant, &a);
+                if !Self::refuse_read_only(&a, "share", cx) {
+                    Self::open_share(tenant, &a, cx);
                 }
             }
             Action::Remove => {
-                if !self.refuse_read_only(&a, "delete") {
-                    self.modal = Some(Modal::Confirm {
-                        question: format!(
+                if !Self::refuse_read_only(&a, "delete", cx) {
+                    cx.confirm(
+                        format!(
                             "Delete the agent {}? Workspaces using it stop answering.",
                             a.name
                         ),
-                        action: Confirmable::DeleteAgent {
+                        Confirmable::DeleteAgent {
                             tenant,
                             id: a.id,
                             name: a.name.clone(),
                         },
-                    });
+                    );
                 }
             }
             _ => return None,
@@ -247,27 +236,19 @@ impl App {
         Some(Vec::new())
     }
 
-    pub(crate) fn update_agents(&mut self, action: Action) -> Vec<Effect> {
-        // Esc backs out of the newest error first: it is the top layer.
-        if action == Action::Back && self.toasts.iter().any(|t| t.kind == ToastKind::Error) {
-            self.dismiss_toast();
-            return Vec::new();
-        }
-        if action == Action::FetchModel {
-            return self.start_model_fetch();
-        }
-        let Some(tenant) = self.agents.tenant else {
+    pub(super) fn update_agents(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some(tenant) = self.tenant else {
             return Vec::new();
         };
-        if self.agents.detail.is_some() {
-            return self.update_agent_detail(tenant, action);
+        if self.detail.is_some() {
+            return self.update_detail(tenant, action, cx);
         }
         if action == Action::New {
-            self.open_form(FormPurpose::NewAgent(tenant));
+            self.open_form(FormPurpose::NewAgent(tenant), cx);
             return Vec::new();
         }
-        if let Some(a) = self.agents.selected_agent().cloned() {
-            if let Some(effects) = self.agent_action(tenant, a, &action) {
+        if let Some(a) = self.selected_agent().cloned() {
+            if let Some(effects) = self.agent_action(tenant, a, &action, cx) {
                 return effects;
             }
         }
@@ -275,17 +256,16 @@ impl App {
             self.resort_agents();
             return Vec::new();
         }
-        let rows = self.agents.items().len();
-        let v = &mut self.agents;
+        let rows = self.items().len();
         match action {
-            Action::Up => v.selected = v.selected.saturating_sub(1),
-            Action::Down => v.selected = (v.selected + 1).min(rows.saturating_sub(1)),
-            Action::Top => v.selected = 0,
-            Action::Bottom => v.selected = rows.saturating_sub(1),
-            Action::Retry => return self.load_agents(),
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = rows.saturating_sub(1),
+            Action::Retry => return self.load_agents(cx),
             Action::Open => {
-                if let Some(a) = v.selected_agent().cloned() {
-                    return self.open_agent(a);
+                if let Some(a) = self.selected_agent().cloned() {
+                    return self.open_agent(a, cx);
                 }
             }
             _ => {}
@@ -293,19 +273,19 @@ impl App {
         Vec::new()
     }
 
-    pub(crate) fn open_agent(&mut self, a: Agent) -> Vec<Effect> {
+    pub(super) fn open_agent(&mut self, a: Agent, cx: &mut Cx<'_>) -> Vec<Effect> {
         let id = a.id;
-        if let Some(i) = self.agents.items().iter().position(|x| x.id == id) {
-            self.agents.selected = i;
+        if let Some(i) = self.items().iter().position(|x| x.id == id) {
+            self.selected = i;
         }
-        self.agents.detail = Some(AgentDetail::new(a));
-        self.load_versions(id)
+        self.detail = Some(AgentDetail::new(a));
+        self.load_versions(id, cx)
     }
 
-    fn update_agent_detail(&mut self, tenant: Uuid, action: Action) -> Vec<Effect> {
+    fn update_detail(&mut self, tenant: Uuid, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
         // The text's width inside the pane's borders.
-        let width = usize::from(self.viewport.0.saturating_sub(2));
-        let Some(d) = &mut self.agents.detail else {
+        let width = usize::from(cx.viewport.0.saturating_sub(2));
+        let Some(d) = &mut self.detail else {
             return Vec::new();
         };
         if let Some(diff) = &mut d.diff {
@@ -356,82 +336,43 @@ impl App {
                     }
                 }
             }
-            (Action::Open, DetailFocus::Versions) => self.open_diff(),
+            (Action::Open, DetailFocus::Versions) => open_diff(d, cx),
             (Action::Restore, DetailFocus::Versions) => {
                 let Some(v) = d.selected_version().map(|v| v.version) else {
                     return Vec::new();
                 };
-                if self.refuse_read_only(&agent, "restore") {
+                if Self::refuse_read_only(&agent, "restore", cx) {
                     return Vec::new();
                 }
-                self.modal = Some(Modal::Confirm {
-                    question: format!(
+                cx.confirm(
+                    format!(
                         "Restore v{v} of {}? It becomes a new version; nothing is lost.",
                         agent.name
                     ),
-                    action: Confirmable::RestoreVersion {
+                    Confirmable::RestoreVersion {
                         tenant,
                         id: agent.id,
                         name: agent.name.clone(),
                         version: v,
                     },
-                });
+                );
             }
             (Action::Back, _) => {
-                self.agents.detail = None;
-                self.requests.latest.remove(&Slot::AgentVersions);
+                self.detail = None;
+                cx.requests.forget(Slot::AgentVersions);
             }
-            (Action::Retry, _) => return self.load_versions(agent.id),
-            (other, _) => return self.agent_action(tenant, agent, &other).unwrap_or_default(),
+            (Action::Retry, _) => return self.load_versions(agent.id, cx),
+            (other, _) => {
+                return self
+                    .agent_action(tenant, agent, &other, cx)
+                    .unwrap_or_default()
+            }
         }
         Vec::new()
     }
 
-    /// Compares the two marked versions; with one marked, it and the one
-    /// under the cursor; with none, the one under the cursor and the one
-    /// before it.
-    fn open_diff(&mut self) {
-        let Some(d) = &mut self.agents.detail else {
-            return;
-        };
-        let Some(versions) = d.versions.loaded() else {
-            return;
-        };
-        let Some(cur) = versions.get(d.version_sel) else {
-            return;
-        };
-        let (a, b) = match d.marked.as_slice() {
-            [x, y, ..] => (*x, *y),
-            [x] if *x != cur.version => (*x, cur.version),
-            _ => match versions.get(d.version_sel + 1) {
-                Some(prev) => (prev.version, cur.version),
-                None => {
-                    self.toast(Toast::info(
-                        "v1 has nothing before it; mark two versions with space",
-                    ));
-                    return;
-                }
-            },
-        };
-        let (old, new) = (a.min(b), a.max(b));
-        let prompt = |n: u32| {
-            versions
-                .iter()
-                .find(|v| v.version == n)
-                .map(|v| v.config.system_prompt.clone())
-        };
-        if let (Some(p_old), Some(p_new)) = (prompt(old), prompt(new)) {
-            d.diff = Some(VersionDiff {
-                old,
-                new,
-                lines: line_diff(&p_old, &p_new),
-                scroll: 0,
-            });
-        }
-    }
-
     /// Sends a confirmed destructive action of these panes.
-    pub(crate) fn perform_agent(&mut self, what: Confirmable) -> Vec<Effect> {
+    pub(crate) fn perform(&mut self, what: Confirmable, cx: &mut Cx<'_>) -> Vec<Effect> {
         let (req, ok, fail, tenant, target) = match what {
             Confirmable::DeleteAgent { tenant, id, name } => (
                 Request::DeleteAgent {
@@ -472,24 +413,65 @@ impl App {
             ),
             _ => return Vec::new(),
         };
-        self.send_about(req, None, &ok, &fail, Some(tenant), Some(target))
+        cx.send_about(req, None, &ok, &fail, Some(tenant), Some(target))
     }
 
-    /// `:agent <name>`: opens that agent's detail, now or once listed.
-    pub(crate) fn agent_command(&mut self, name: &str) -> Result<Vec<Effect>, String> {
-        if name.is_empty() {
-            return Err("usage: :agent <name>".into());
-        }
-        self.pane = Pane::Agents;
-        let here =
-            self.agents.tenant.is_some() && self.agents.tenant == self.session.current_tenant;
-        if here && matches!(self.agents.agents, Load::Loaded(_)) {
-            return match self.agents.find_by_name(name).cloned() {
-                Some(a) => Ok(self.open_agent(a)),
+    /// `:agent <name>` (the App has shown the Agents pane): opens that
+    /// agent's detail, now or once listed.
+    pub(crate) fn open_named(
+        &mut self,
+        name: &str,
+        cx: &mut Cx<'_>,
+    ) -> Result<Vec<Effect>, String> {
+        let here = self.tenant.is_some() && self.tenant == cx.session.current_tenant;
+        if here && matches!(self.agents, Load::Loaded(_)) {
+            return match self.find_by_name(name).cloned() {
+                Some(a) => Ok(self.open_agent(a, cx)),
                 None => Err(format!("no agent named {name:?}")),
             };
         }
-        self.agents.open_when_loaded = Some(name.to_string());
+        self.open_when_loaded = Some(name.to_string());
         Ok(Vec::new())
+    }
+}
+
+/// Compares the two marked versions; with one marked, it and the one
+/// under the cursor; with none, the one under the cursor and the one
+/// before it.
+fn open_diff(d: &mut AgentDetail, cx: &mut Cx<'_>) {
+    let Some(versions) = d.versions.loaded() else {
+        return;
+    };
+    let Some(cur) = versions.get(d.version_sel) else {
+        return;
+    };
+    let (a, b) = match d.marked.as_slice() {
+        [x, y, ..] => (*x, *y),
+        [x] if *x != cur.version => (*x, cur.version),
+        _ => match versions.get(d.version_sel + 1) {
+            Some(prev) => (prev.version, cur.version),
+            None => {
+                let mark = cx.keymap.key_label(Context::AgentVersions, "toggle");
+                cx.toast(Toast::info(format!(
+                    "v1 has nothing before it; mark two versions with {mark}"
+                )));
+                return;
+            }
+        },
+    };
+    let (old, new) = (a.min(b), a.max(b));
+    let prompt = |n: u32| {
+        versions
+            .iter()
+            .find(|v| v.version == n)
+            .map(|v| v.config.system_prompt.clone())
+    };
+    if let (Some(p_old), Some(p_new)) = (prompt(old), prompt(new)) {
+        d.diff = Some(VersionDiff {
+            old,
+            new,
+            lines: line_diff(&p_old, &p_new),
+            scroll: 0,
+        });
     }
 }

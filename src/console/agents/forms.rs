@@ -4,9 +4,10 @@
 
 use uuid::Uuid;
 
-use super::{agent_options, DEFAULT_MODEL};
-use crate::console::app::{App, FormPurpose, OpenForm};
-use crate::console::effect::{Effect, Request, RequestId};
+use super::{agent_options, AgentsView, DEFAULT_MODEL};
+use crate::console::app::{FormPurpose, Modal, OpenForm};
+use crate::console::component::Cx;
+use crate::console::effect::{Effect, Request};
 use crate::console::widgets::form::{Field, Form};
 use crate::console::widgets::toast::Toast;
 use crate::domain::agent::{validate_tags, DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE};
@@ -19,12 +20,36 @@ const PROMPT_ROWS: u16 = 7;
 /// What a save sends: the request and its success and failure toasts.
 type Submit = (Request, String, String);
 
-impl App {
+/// Whether a form is one of this feature's.
+pub(crate) fn is_agent_form(p: &FormPurpose) -> bool {
+    matches!(
+        p,
+        FormPurpose::NewAgent(_)
+            | FormPurpose::EditAgent { .. }
+            | FormPurpose::NewWorkspace { .. }
+            | FormPurpose::EditWorkspace { .. }
+    )
+}
+
+impl AgentsView {
+    /// Opens the form for one of this feature's purposes, prefilled; none
+    /// when what it edits is gone.
+    pub(super) fn open_form(&self, purpose: FormPurpose, cx: &mut Cx<'_>) {
+        let Some((title, fields)) = self.form_fields(&purpose) else {
+            return;
+        };
+        *cx.modal = Some(Modal::Form(Box::new(OpenForm {
+            form: Form::new(title, fields, cx.theme),
+            purpose,
+            pending: None,
+        })));
+    }
+
     /// The model: a choice among what the server's providers offer (and
     /// the current one, even if this server lacks it), or free text while
     /// the list is unknown.
     fn model_field(&self, current: &str) -> Field {
-        let mut options: Vec<&str> = self.agents.models.iter().map(|m| m.id.as_str()).collect();
+        let mut options: Vec<&str> = self.models.iter().map(|m| m.id.as_str()).collect();
         if options.is_empty() {
             return Field::line("model", "Model", current);
         }
@@ -36,7 +61,7 @@ impl App {
 
     /// The fields of an agent or workspace form; `None` when what it edits
     /// is gone.
-    pub(crate) fn agent_form_fields(&self, purpose: &FormPurpose) -> Option<(String, Vec<Field>)> {
+    fn form_fields(&self, purpose: &FormPurpose) -> Option<(String, Vec<Field>)> {
         let channels: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
         match purpose {
             FormPurpose::NewAgent(_) => Some((
@@ -57,7 +82,7 @@ impl App {
                 ],
             )),
             FormPurpose::EditAgent { id, .. } => {
-                let a = self.agents.items().iter().find(|a| a.id == *id)?;
+                let a = self.items().iter().find(|a| a.id == *id)?;
                 let c = &a.config;
                 Some((
                     format!("Edit {} (v{})", a.name, a.version),
@@ -79,7 +104,7 @@ impl App {
                 ))
             }
             FormPurpose::NewWorkspace { .. } => {
-                let (labels, _) = agent_options(self.agents.items());
+                let (labels, _) = agent_options(self.items());
                 let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
                 Some((
                     "New workspace".into(),
@@ -92,8 +117,8 @@ impl App {
                 ))
             }
             FormPurpose::EditWorkspace { id, agents, .. } => {
-                let w = self.agents.workspace_items().iter().find(|w| w.id == *id)?;
-                let (labels, _) = agent_options(self.agents.items());
+                let w = self.workspace_items().iter().find(|w| w.id == *id)?;
+                let (labels, _) = agent_options(self.items());
                 let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
                 // A deleted or unshared agent is not offered: "none" until changed.
                 let at = agents.iter().position(|a| *a == w.agent_id).unwrap_or(0);
@@ -117,13 +142,13 @@ impl App {
     }
 
     /// Saves an agent or workspace form; the bool says whether it stays open.
-    pub(crate) fn submit_agent_form(&mut self, open: &mut OpenForm) -> (Vec<Effect>, bool) {
+    pub(crate) fn submit(&mut self, open: &mut OpenForm, cx: &mut Cx<'_>) -> (Vec<Effect>, bool) {
         let submit = match &open.purpose {
             FormPurpose::NewAgent(_) | FormPurpose::EditAgent { .. } => {
                 match self.agent_submit(open) {
                     Ok(Some(s)) => s,
                     Ok(None) => {
-                        self.toast(Toast::info("Nothing changed"));
+                        cx.toast(Toast::info("Nothing changed"));
                         return (Vec::new(), false);
                     }
                     Err(()) => return (Vec::new(), true),
@@ -132,14 +157,14 @@ impl App {
             _ => match self.workspace_submit(&open.form, &open.purpose) {
                 Some(s) => s,
                 None => {
-                    self.toast(Toast::info("Nothing changed"));
+                    cx.toast(Toast::info("Nothing changed"));
                     return (Vec::new(), false);
                 }
             },
         };
         let (req, ok, fail) = submit;
-        let effects = self.send_about(req, None, &ok, &fail, self.agents.tenant, None);
-        open.pending = Some(RequestId(self.requests.next_id));
+        let effects = cx.send_about(req, None, &ok, &fail, self.tenant, None);
+        open.pending = Some(cx.requests.last_id());
         open.form.clear_errors();
         open.form.submitting = true;
         (effects, true)
@@ -156,13 +181,12 @@ impl App {
         let text = |name: &str| f.value(name).trim().to_string();
         // The prompt keeps its inner layout; only the ends are trimmed.
         let prompt = f.value("system_prompt").trim().to_string();
-        let Some(tenant) = self.agents.tenant else {
+        let Some(tenant) = self.tenant else {
             return Err(());
         };
         match &open.purpose {
             FormPurpose::EditAgent { id, .. } => {
                 let name = self
-                    .agents
                     .items()
                     .iter()
                     .find(|a| a.id == *id)
@@ -227,7 +251,7 @@ impl App {
                 .and_then(|i| ids.get(i).copied())
                 .flatten()
         };
-        let tenant = self.agents.tenant?;
+        let tenant = self.tenant?;
         match purpose {
             FormPurpose::NewWorkspace { agents, .. } => {
                 let new = NewWorkspace {

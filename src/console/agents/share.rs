@@ -3,17 +3,18 @@
 
 use uuid::Uuid;
 
-use super::ShareDialog;
+use super::{AgentsView, ShareDialog};
 use crate::console::action::Action;
-use crate::console::app::{App, Modal};
-use crate::console::effect::{Effect, Request, RequestId};
+use crate::console::app::Modal;
+use crate::console::component::Cx;
+use crate::console::effect::{Effect, Request};
 use crate::domain::{Agent, Sharing, SharingChange};
 
-impl App {
-    pub(crate) fn open_share(&mut self, tenant: Uuid, a: &Agent) {
+impl AgentsView {
+    pub(super) fn open_share(tenant: Uuid, a: &Agent, cx: &mut Cx<'_>) {
         // Every tenant the user can see but the owner: sharing with
         // yourself means nothing.
-        let tenants = self
+        let tenants = cx
             .session
             .tenants
             .loaded()
@@ -24,7 +25,7 @@ impl App {
                     .collect()
             })
             .unwrap_or_default();
-        self.modal = Some(Modal::Share(ShareDialog {
+        *cx.modal = Some(Modal::Share(ShareDialog {
             tenant,
             agent: a.id,
             name: a.name.clone(),
@@ -36,7 +37,8 @@ impl App {
         }));
     }
 
-    pub(crate) fn update_share(&mut self, mut d: ShareDialog, action: Action) -> Vec<Effect> {
+    /// A key in the sharing dialog, which the App took out of its slot.
+    pub(crate) fn update_share(mut d: ShareDialog, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
         let modes = ShareDialog::MODES;
         let at = modes.iter().position(|m| *m == d.sharing).unwrap_or(0);
         let n = d.tenants.len();
@@ -60,18 +62,18 @@ impl App {
                     d.error =
                         Some("Tick at least one tenant with space, or choose private.".into());
                 } else {
-                    let effects = self.send_share(&mut d, ticked);
-                    self.modal = Some(Modal::Share(d));
+                    let effects = Self::send_share(&mut d, ticked, cx);
+                    *cx.modal = Some(Modal::Share(d));
                     return effects;
                 }
             }
             _ => {}
         }
-        self.modal = Some(Modal::Share(d));
+        *cx.modal = Some(Modal::Share(d));
         Vec::new()
     }
 
-    fn send_share(&mut self, d: &mut ShareDialog, ticked: Vec<Uuid>) -> Vec<Effect> {
+    fn send_share(d: &mut ShareDialog, ticked: Vec<Uuid>, cx: &mut Cx<'_>) -> Vec<Effect> {
         let name = &d.name;
         let tenants: Vec<String> = match d.sharing {
             Sharing::Selective => ticked.iter().map(Uuid::to_string).collect(),
@@ -92,8 +94,8 @@ impl App {
             },
         };
         let fail = format!("Could not share {name}");
-        let effects = self.send_about(req, None, &ok, &fail, Some(d.tenant), Some(d.agent));
-        d.pending = Some(RequestId(self.requests.next_id));
+        let effects = cx.send_about(req, None, &ok, &fail, Some(d.tenant), Some(d.agent));
+        d.pending = Some(cx.requests.last_id());
         d.error = None;
         effects
     }

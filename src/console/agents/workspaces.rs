@@ -3,55 +3,56 @@
 
 use uuid::Uuid;
 
-use super::agent_options;
+use super::{agent_options, AgentsView};
 use crate::console::action::Action;
-use crate::console::app::{App, Confirmable, FormPurpose, Modal};
+use crate::console::app::{Confirmable, FormPurpose, Modal};
+use crate::console::component::Cx;
 use crate::console::effect::{Effect, Request};
 use crate::console::state::{PickPurpose, Picker};
-use crate::console::widgets::toast::ToastKind;
 use crate::domain::WorkspacePatch;
 
-impl App {
-    pub(crate) fn update_workspaces(&mut self, action: Action) -> Vec<Effect> {
-        if action == Action::Back && self.toasts.iter().any(|t| t.kind == ToastKind::Error) {
-            self.dismiss_toast();
-            return Vec::new();
-        }
-        let Some(tenant) = self.agents.tenant else {
+impl AgentsView {
+    pub(super) fn update_workspaces(&mut self, action: Action, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some(tenant) = self.tenant else {
             return Vec::new();
         };
-        let rows = self.agents.workspace_items().len();
-        let ws = self.agents.selected_workspace().cloned();
-        let (_, ids) = agent_options(self.agents.items());
-        let v = &mut self.agents;
+        let rows = self.workspace_items().len();
+        let ws = self.selected_workspace().cloned();
+        let (_, ids) = agent_options(self.items());
         match action {
-            Action::Up => v.ws_selected = v.ws_selected.saturating_sub(1),
-            Action::Down => v.ws_selected = (v.ws_selected + 1).min(rows.saturating_sub(1)),
-            Action::Top => v.ws_selected = 0,
-            Action::Bottom => v.ws_selected = rows.saturating_sub(1),
+            Action::Up => self.ws_selected = self.ws_selected.saturating_sub(1),
+            Action::Down => self.ws_selected = (self.ws_selected + 1).min(rows.saturating_sub(1)),
+            Action::Top => self.ws_selected = 0,
+            Action::Bottom => self.ws_selected = rows.saturating_sub(1),
             Action::Retry => {
-                let mut out = self.load_workspaces();
-                out.extend(self.load_agents());
+                let mut out = self.load_workspaces(cx);
+                out.extend(self.load_agents(cx));
                 return out;
             }
-            Action::New => self.open_form(FormPurpose::NewWorkspace {
-                tenant,
-                agents: ids,
-            }),
+            Action::New => self.open_form(
+                FormPurpose::NewWorkspace {
+                    tenant,
+                    agents: ids,
+                },
+                cx,
+            ),
             Action::Edit => {
                 if let Some(w) = ws {
-                    self.open_form(FormPurpose::EditWorkspace {
-                        tenant,
-                        id: w.id,
-                        agents: ids,
-                    });
+                    self.open_form(
+                        FormPurpose::EditWorkspace {
+                            tenant,
+                            id: w.id,
+                            agents: ids,
+                        },
+                        cx,
+                    );
                 }
             }
             Action::LinkAgent => {
                 if let Some(w) = ws {
-                    let (options, ids) = agent_options(self.agents.items());
+                    let (options, ids) = agent_options(self.items());
                     let selected = ids.iter().position(|i| *i == w.agent_id).unwrap_or(0);
-                    self.modal = Some(Modal::Picker(Picker {
+                    *cx.modal = Some(Modal::Picker(Picker {
                         title: format!("Agent for {}", w.name),
                         options,
                         selected,
@@ -67,7 +68,7 @@ impl App {
             Action::Toggle => {
                 if let Some(w) = ws {
                     let on = !w.strategy_active;
-                    let place = self
+                    let place = cx
                         .session
                         .current()
                         .map(|t| t.name.clone())
@@ -77,7 +78,8 @@ impl App {
                         strategy_active: Some(on),
                         ..WorkspacePatch::default()
                     };
-                    return self.send_workspace_patch(
+                    return Self::send_workspace_patch(
+                        cx,
                         tenant,
                         w.id,
                         patch,
@@ -88,14 +90,14 @@ impl App {
             }
             Action::Remove => {
                 if let Some(w) = ws {
-                    self.modal = Some(Modal::Confirm {
-                        question: format!("Delete the workspace {}?", w.name),
-                        action: Confirmable::DeleteWorkspace {
+                    cx.confirm(
+                        format!("Delete the workspace {}?", w.name),
+                        Confirmable::DeleteWorkspace {
                             tenant,
                             id: w.id,
                             name: w.name.clone(),
                         },
-                    });
+                    );
                 }
             }
             _ => {}
@@ -104,7 +106,7 @@ impl App {
     }
 
     fn send_workspace_patch(
-        &mut self,
+        cx: &mut Cx<'_>,
         tenant: Uuid,
         id: Uuid,
         patch: WorkspacePatch,
@@ -116,7 +118,7 @@ impl App {
             id,
             patch,
         };
-        self.send_about(req, None, ok, fail, Some(tenant), Some(id))
+        cx.send_about(req, None, ok, fail, Some(tenant), Some(id))
     }
 
     /// The agent picked for a workspace: linked, or unlinked with "none".
@@ -127,12 +129,12 @@ impl App {
         ids: &[Option<Uuid>],
         selected: usize,
         label: &str,
+        cx: &mut Cx<'_>,
     ) -> Vec<Effect> {
         let Some(agent) = ids.get(selected).copied() else {
             return Vec::new();
         };
         let name = self
-            .agents
             .workspace_items()
             .iter()
             .find(|w| w.id == workspace)
@@ -146,6 +148,6 @@ impl App {
             ..WorkspacePatch::default()
         };
         let fail = format!("Could not link an agent to {name}");
-        self.send_workspace_patch(tenant, workspace, patch, &ok, &fail)
+        Self::send_workspace_patch(cx, tenant, workspace, patch, &ok, &fail)
     }
 }

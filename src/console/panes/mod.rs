@@ -1,8 +1,4 @@
-//! One file per pane.
-
-pub mod agent_detail;
-pub mod agents;
-pub mod workspaces;
+//! What every feature's pane draws alike: frames, load states, tables.
 
 use std::borrow::Cow;
 
@@ -12,9 +8,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
 
-use super::app::{App, Load};
 use super::component::Shared;
 use super::keymap::Context;
+use super::state::Load;
 use super::theme::Theme;
 
 pub mod list;
@@ -25,17 +21,6 @@ pub use list::{
 
 /// The explicit state of a list that is not loaded: loading, or failed with
 /// the key that retries. Returns the data when it is there.
-pub fn load_state<'a, T>(
-    app: &App,
-    load: &'a Load<T>,
-    what: &str,
-    area: Rect,
-    buf: &mut Buffer,
-) -> Option<&'a T> {
-    load_state_in(&app.shared(), load, what, area, buf)
-}
-
-/// [`load_state`] for a component, which sees only what is [`Shared`].
 pub fn load_state_in<'a, T>(
     app: &Shared<'_>,
     load: &'a Load<T>,

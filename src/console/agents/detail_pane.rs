@@ -7,16 +7,16 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{frame, load_state};
-use crate::console::agents::diff::DiffKind;
-use crate::console::agents::{owner_label, AgentDetail, DetailFocus, VersionDiff};
-use crate::console::app::App;
+use super::diff::DiffKind;
+use super::{owner_label, AgentDetail, DetailFocus, VersionDiff};
+use crate::console::component::Shared;
 use crate::console::keymap::Context;
+use crate::console::panes::{frame, load_state_in};
 use crate::console::text::wrap;
 use crate::domain::{Agent, AgentVersion};
 
-fn version_line(app: &App, d: &AgentDetail, v: &AgentVersion) -> Line<'static> {
-    let theme = &app.theme;
+fn version_line(shared: &Shared<'_>, d: &AgentDetail, v: &AgentVersion) -> Line<'static> {
+    let theme = shared.theme;
     let mark = if d.marked.contains(&v.version) {
         "● "
     } else {
@@ -53,7 +53,7 @@ fn filed_under(a: &Agent) -> String {
 
 /// How often the agent answered (playground replies and workflow steps,
 /// every tenant's for a shared agent) and when last.
-fn used(app: &App, a: &Agent) -> String {
+fn used(shared: &Shared<'_>, a: &Agent) -> String {
     match a.last_used_at {
         None => "never yet".into(),
         Some(at) => {
@@ -62,14 +62,14 @@ fn used(app: &App, a: &Agent) -> String {
                 "{} {times} · last {} ({})",
                 a.use_count,
                 at.format("%Y-%m-%d %H:%M"),
-                super::agents::ago(at, app.now)
+                super::pane::ago(at, shared.now)
             )
         }
     }
 }
 
-pub fn render(app: &App, d: &AgentDetail, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
+pub(super) fn render(shared: &Shared<'_>, d: &AgentDetail, area: Rect, buf: &mut Buffer) {
+    let theme = shared.theme;
     let a = &d.agent;
     let mut title = format!(" {} · v{} · {} ", a.name, a.version, a.sharing.as_str());
     if a.read_only {
@@ -77,7 +77,7 @@ pub fn render(app: &App, d: &AgentDetail, area: Rect, buf: &mut Buffer) {
     }
     let inner = frame(theme, title, area, buf);
     if let Some(diff) = &d.diff {
-        return render_diff(app, diff, inner, buf);
+        return render_diff(shared, diff, inner, buf);
     }
     let row = |label: &str, value: String| {
         Line::from(vec![
@@ -103,7 +103,7 @@ pub fn render(app: &App, d: &AgentDetail, area: Rect, buf: &mut Buffer) {
         ),
         row("Owner", owner_label(a)),
         row("Filed under", filed_under(a)),
-        row("Used", used(app, a)),
+        row("Used", used(shared, a)),
     ];
     let info_h = (info.len() as u16).min(inner.height);
     let rest_h = inner.height - info_h;
@@ -158,11 +158,11 @@ pub fn render(app: &App, d: &AgentDetail, area: Rect, buf: &mut Buffer) {
         let hint = if focused {
             ""
         } else {
-            let key = app.keymap.key_label(Context::AgentDetail, "next_tab");
+            let key = shared.keymap.key_label(Context::AgentDetail, "next_tab");
             &format!(" ({key} to select)")
         };
         Paragraph::new(heading(&format!("Versions{hint}"), focused)).render(h, buf);
-        let Some(versions) = load_state(app, &d.versions, "the versions", body, buf) else {
+        let Some(versions) = load_state_in(shared, &d.versions, "the versions", body, buf) else {
             return;
         };
         let shown = usize::from(body.height).max(1);
@@ -173,7 +173,7 @@ pub fn render(app: &App, d: &AgentDetail, area: Rect, buf: &mut Buffer) {
             .skip(start)
             .take(shown)
             .map(|(i, v)| {
-                let line = version_line(app, d, v);
+                let line = version_line(shared, d, v);
                 if focused && i == d.version_sel {
                     line.style(theme.selected)
                 } else {
@@ -185,8 +185,8 @@ pub fn render(app: &App, d: &AgentDetail, area: Rect, buf: &mut Buffer) {
     }
 }
 
-fn render_diff(app: &App, diff: &VersionDiff, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
+fn render_diff(shared: &Shared<'_>, diff: &VersionDiff, area: Rect, buf: &mut Buffer) {
+    let theme = shared.theme;
     if area.height == 0 {
         return;
     }

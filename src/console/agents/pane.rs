@@ -9,10 +9,10 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row};
 
-use super::{counted, empty_state, selectable_table, tenant_list};
-use crate::console::agents::{is_library, owner_label};
-use crate::console::app::App;
+use super::{is_library, owner_label, AgentsView};
+use crate::console::component::Shared;
 use crate::console::keymap::Context;
+use crate::console::panes::{counted, empty_state, selectable_table, tenant_list};
 use crate::console::theme::Theme;
 use crate::domain::{Agent, AgentSort};
 
@@ -118,38 +118,18 @@ pub(super) fn ago(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    if let Some(d) = &app.agents.detail {
-        return super::agent_detail::render(app, d, area, buf);
-    }
-    let offer = crate::console::model_fetch::offer_height(app, area.width).min(area.height / 2);
-    let area = if offer > 0 {
-        let list = Rect {
-            height: area.height - offer,
-            ..area
-        };
-        let below = Rect {
-            y: area.y + list.height,
-            height: offer,
-            ..area
-        };
-        crate::console::model_fetch::render_offer(app, Context::AgentList, below, buf);
-        list
-    } else {
-        area
-    };
-    let theme = &app.theme;
-    let v = &app.agents;
+/// The list (the App draws the model download offer below it first).
+pub(super) fn render(v: &AgentsView, shared: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+    let theme = shared.theme;
     let mut title = counted("Agents", &v.agents);
     if v.sort != AgentSort::Name {
         title = format!("{}· by {} ", title, v.sort.label());
     }
-    let Some((inner, items)) = tenant_list(&app.shared(), title, &v.agents, "agents", area, buf)
-    else {
+    let Some((inner, items)) = tenant_list(shared, title, &v.agents, "agents", area, buf) else {
         return;
     };
     if items.is_empty() {
-        let key = app.keymap.key_label(Context::AgentList, "new");
+        let key = shared.keymap.key_label(Context::AgentList, "new");
         empty_state(
             theme,
             format!("No agents yet. Press {key} to write one."),
@@ -164,7 +144,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .collect();
     let rows = items
         .iter()
-        .map(|a| Row::new(cols.iter().map(|c| c.cell(a, theme, app.now))));
+        .map(|a| Row::new(cols.iter().map(|c| c.cell(a, theme, shared.now))));
     let header = Row::new(cols.iter().map(|c| c.header(v.sort))).style(theme.table_header);
     let sel = v.selected.min(items.len() - 1);
     selectable_table(

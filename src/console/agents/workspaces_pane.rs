@@ -6,14 +6,15 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
-use super::{counted, empty_state, selectable_table, tenant_list};
-use crate::console::app::App;
+use super::AgentsView;
+use crate::console::component::Shared;
 use crate::console::keymap::Context;
+use crate::console::panes::{counted, empty_state, selectable_table, tenant_list};
 use crate::console::theme::Theme;
 use crate::domain::{AgentLink, Workspace};
 
 /// The agent column: the name, or a state that says what is wrong.
-pub fn agent_cell(theme: &Theme, w: &Workspace) -> Span<'static> {
+fn agent_cell(theme: &Theme, w: &Workspace) -> Span<'static> {
     let name = w.agent_name.clone().unwrap_or_else(|| "agent".into());
     match w.agent_link {
         AgentLink::Ok => Span::raw(name),
@@ -23,17 +24,15 @@ pub fn agent_cell(theme: &Theme, w: &Workspace) -> Span<'static> {
     }
 }
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
-    let v = &app.agents;
+pub(super) fn render(v: &AgentsView, shared: &Shared<'_>, area: Rect, buf: &mut Buffer) {
+    let theme = shared.theme;
     let title = counted("Workspaces", &v.workspaces);
     let load = &v.workspaces;
-    let Some((inner, items)) = tenant_list(&app.shared(), title, load, "workspaces", area, buf)
-    else {
+    let Some((inner, items)) = tenant_list(shared, title, load, "workspaces", area, buf) else {
         return;
     };
     if items.is_empty() {
-        let key = app.keymap.key_label(Context::WorkspaceList, "new");
+        let key = shared.keymap.key_label(Context::WorkspaceList, "new");
         empty_state(
             theme,
             format!("No workspaces yet. Press {key} to add one (a web form, a mailbox, a chat)."),
