@@ -323,13 +323,15 @@ async fn postgres_plans(
     let keys = "SELECT tenant_id, id, responded, sla_due_at FROM leads";
     let open = format!("spam = false AND responded = false AND sla_due_at <= '{at}'");
     let order = "ORDER BY responded, sla_due_at, id";
+    // The walk reads the leads whole from leads_due; the merge reads each
+    // tenant's keys index-only, then those leads.
     let across = [
         (
             "overdue across every tenant (walk)",
             every,
             format!(
-                "SELECT g.* FROM ({keys} WHERE (tenant_id IN (SELECT unnest('{{{}}}'::uuid[]))) IS TRUE \
-                 AND {open} {order} LIMIT 51) g",
+                "SELECT * FROM leads WHERE (tenant_id IN (SELECT unnest('{{{}}}'::uuid[]))) IS TRUE \
+                 AND {open} {order} LIMIT 51",
                 list(every)
             ),
         ),
@@ -337,17 +339,15 @@ async fn postgres_plans(
             "overdue across three tenants (merge)",
             some,
             format!(
-                "SELECT g.* FROM unnest('{{{}}}'::uuid[]) v(t) CROSS JOIN LATERAL \
-                 ({keys} WHERE tenant_id = v.t AND {open} {order} LIMIT 51) g",
+                "SELECT * FROM leads WHERE (tenant_id, id) IN (SELECT k.tenant_id, k.id FROM (\
+                 SELECT g.* FROM unnest('{{{}}}'::uuid[]) v(t) CROSS JOIN LATERAL \
+                 ({keys} WHERE tenant_id = v.t AND {open} {order} LIMIT 51) g) k \
+                 ORDER BY k.responded, k.sla_due_at, k.id LIMIT 51) {order}",
                 list(some)
             ),
         ),
     ];
-    for (name, ids, inner) in across {
-        let sql = format!(
-            "SELECT * FROM leads WHERE (tenant_id, id) IN (SELECT k.tenant_id, k.id FROM ({inner}) k \
-             ORDER BY k.responded, k.sla_due_at, k.id LIMIT 51) {order}"
-        );
+    for (name, ids, sql) in across {
         let mut tx = pool.begin().await?;
         sqlx::query("SELECT set_config('app.tenant_ids', $1, true)")
             .bind(list(ids))
