@@ -1,15 +1,125 @@
 //! Leads: row and filter types and the rules shared by every store backend,
 //! and the traits that store leads (supertraits of [`super::Store`]).
 
+use super::row::{Id, JsonOrNull, Lenient, Time};
 use super::{Actor, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::lead::sla_state;
 use crate::domain::text::{one_line, untrusted_block};
 use crate::domain::{
-    Lead, LeadInput, LeadSource, Page, Qualification, SlaState, Tier, TimelineEntry,
+    Lead, LeadInput, LeadSource, Page, Qualification, SlaState, Tier, TimelineEntry, Utm,
 };
+
+/// A lead's columns, in [`LeadRecord`]'s order.
+pub(crate) const LEAD_COLUMNS: &str = "tenant_id, id, name, email, phone, company, message, \
+     source, source_page, utm, fields, stage, assignee_id, spam, spam_reason, qual_category, \
+     qual_reason, created_at, updated_at, sla_due_at, at_risk_at, first_response_at, responded, \
+     workspace_id";
+
+/// A lead as stored (read by [`LEAD_COLUMNS`]). UTM parameters or fields
+/// that do not parse read as none, as both stores always read them.
+#[derive(sqlx::FromRow)]
+pub(crate) struct LeadRecord {
+    tenant_id: Id,
+    id: Id,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    company: Option<String>,
+    message: String,
+    source: LeadSource,
+    source_page: Option<String>,
+    utm: Lenient<Utm>,
+    fields: Lenient<serde_json::Value>,
+    stage: String,
+    assignee_id: Option<Id>,
+    spam: bool,
+    spam_reason: Option<String>,
+    qual_category: Option<String>,
+    qual_reason: Option<String>,
+    created_at: Time,
+    updated_at: Time,
+    sla_due_at: Time,
+    at_risk_at: Time,
+    first_response_at: Option<Time>,
+    workspace_id: Option<Id>,
+}
+
+impl LeadRecord {
+    /// The lead, its SLA state as of `now`.
+    pub(crate) fn into_lead(self, now: DateTime<Utc>) -> Lead {
+        let sla_due_at = self.sla_due_at.into();
+        let sla_at_risk_at = self.at_risk_at.into();
+        let first_response_at = self.first_response_at.map(Into::into);
+        Lead {
+            id: self.id.into(),
+            tenant_id: self.tenant_id.into(),
+            name: self.name,
+            email: self.email,
+            phone: self.phone,
+            company: self.company,
+            message: self.message,
+            source: self.source,
+            source_page: self.source_page,
+            utm: self.utm.0.unwrap_or_default(),
+            fields: self.fields.0.unwrap_or_else(|| serde_json::json!({})),
+            stage: self.stage,
+            workspace_id: self.workspace_id.map(Into::into),
+            assignee_id: self.assignee_id.map(Into::into),
+            spam: self.spam,
+            spam_reason: self.spam_reason,
+            qualification: self.qual_category.map(|category| Qualification {
+                category,
+                reason: self.qual_reason.unwrap_or_default(),
+            }),
+            created_at: self.created_at.into(),
+            updated_at: self.updated_at.into(),
+            sla_due_at,
+            sla_at_risk_at,
+            first_response_at,
+            sla: sla_state(sla_at_risk_at, sla_due_at, first_response_at, now),
+        }
+    }
+}
+
+/// A lead's timeline entry as stored; data that does not parse reads as
+/// null.
+#[derive(sqlx::FromRow)]
+pub(crate) struct TimelineRecord {
+    id: Id,
+    lead_id: Id,
+    kind: String,
+    actor_id: Option<Id>,
+    actor_email: Option<String>,
+    data: JsonOrNull,
+    created_at: Time,
+}
+
+impl From<TimelineRecord> for TimelineEntry {
+    fn from(r: TimelineRecord) -> TimelineEntry {
+        TimelineEntry {
+            id: r.id.into(),
+            lead_id: r.lead_id.into(),
+            kind: r.kind,
+            actor_id: r.actor_id.map(Into::into),
+            actor_email: r.actor_email,
+            data: r.data.0,
+            created_at: r.created_at.into(),
+        }
+    }
+}
+
+/// Tenant `$1`'s lead `$2`.
+pub(crate) fn lead_sql() -> String {
+    format!("SELECT {LEAD_COLUMNS} FROM leads WHERE tenant_id = $1 AND id = $2")
+}
+
+/// Tenant `$1`'s lead `$2`'s timeline, oldest first.
+pub(crate) const TIMELINE_SQL: &str = "SELECT id, lead_id, kind, actor_id, actor_email, data, \
+     created_at FROM lead_events WHERE tenant_id = $1 AND lead_id = $2 ORDER BY id";
 
 /// A lead to insert, already validated and classified.
 #[derive(Debug, Clone)]

@@ -4,13 +4,13 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::leads::{adjust_usage, lead_in, log_event, timeline_entry};
 use super::{db_error, ms, write_audit, PgStore};
 use crate::domain::lead::month_key;
 use crate::domain::TimelineEntry;
+use crate::store::leads::{TimelineRecord, TIMELINE_SQL};
 use crate::store::{
     plan_lead_change, Actor, AuditEntry, LeadChange, LeadChangeStore, LeadPlan, StoreError,
     StoreResult,
@@ -206,29 +206,13 @@ impl LeadChangeStore for PgStore {
 
     async fn timeline(&self, tenant_id: Uuid, lead_id: Uuid) -> StoreResult<Vec<TimelineEntry>> {
         let mut tx = self.tenant_tx(tenant_id).await?;
-        let rows = sqlx::query(
-            "SELECT id, lead_id, kind, actor_id, actor_email, data, created_at FROM lead_events \
-             WHERE tenant_id = $1 AND lead_id = $2 ORDER BY id",
-        )
-        .bind(tenant_id)
-        .bind(lead_id)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "read a timeline"))?;
+        let rows = sqlx::query_as::<_, TimelineRecord>(TIMELINE_SQL)
+            .bind(tenant_id)
+            .bind(lead_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "read a timeline"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        rows.iter()
-            .map(|r| {
-                let err = |e| db_error(e, "read a timeline entry");
-                Ok(TimelineEntry {
-                    id: r.try_get("id").map_err(err)?,
-                    lead_id: r.try_get("lead_id").map_err(err)?,
-                    kind: r.try_get("kind").map_err(err)?,
-                    actor_id: r.try_get("actor_id").map_err(err)?,
-                    actor_email: r.try_get("actor_email").map_err(err)?,
-                    data: r.try_get("data").map_err(err)?,
-                    created_at: r.try_get("created_at").map_err(err)?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(TimelineEntry::from).collect())
     }
 }

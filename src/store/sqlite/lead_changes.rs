@@ -4,17 +4,20 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::leads::{adjust_usage, lead_in, log_event, timeline_entry};
-use super::{db_error, parse_uuid, to_dt, write_audit, SqliteStore};
+use super::{db_error, write_audit, SqliteStore};
 use crate::domain::lead::month_key;
 use crate::domain::TimelineEntry;
+use crate::store::leads::{TimelineRecord, TIMELINE_SQL};
+use crate::store::sql::Dialect;
 use crate::store::{
     plan_lead_change, Actor, AuditEntry, LeadChange, LeadChangeStore, LeadPlan, StoreError,
     StoreResult,
 };
+
+const SQL: Dialect = Dialect::Sqlite;
 
 #[async_trait]
 impl LeadChangeStore for SqliteStore {
@@ -202,30 +205,12 @@ impl LeadChangeStore for SqliteStore {
     }
 
     async fn timeline(&self, tenant_id: Uuid, lead_id: Uuid) -> StoreResult<Vec<TimelineEntry>> {
-        let rows = sqlx::query(
-            "SELECT id, lead_id, kind, actor_id, actor_email, data, created_at FROM lead_events \
-             WHERE tenant_id = ? AND lead_id = ? ORDER BY id",
-        )
-        .bind(tenant_id.to_string())
-        .bind(lead_id.to_string())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| db_error(e, "read a timeline"))?;
-        rows.iter()
-            .map(|r| {
-                let err = |e| db_error(e, "read a timeline entry");
-                let actor: Option<String> = r.try_get("actor_id").map_err(err)?;
-                let data: String = r.try_get("data").map_err(err)?;
-                Ok(TimelineEntry {
-                    id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
-                    lead_id: parse_uuid(&r.try_get::<String, _>("lead_id").map_err(err)?)?,
-                    kind: r.try_get("kind").map_err(err)?,
-                    actor_id: actor.as_deref().map(parse_uuid).transpose()?,
-                    actor_email: r.try_get("actor_email").map_err(err)?,
-                    data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
-                    created_at: to_dt(r.try_get("created_at").map_err(err)?),
-                })
-            })
-            .collect()
+        let rows = sqlx::query_as::<_, TimelineRecord>(&SQL.write(TIMELINE_SQL))
+            .bind(tenant_id.to_string())
+            .bind(lead_id.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "read a timeline"))?;
+        Ok(rows.into_iter().map(TimelineEntry::from).collect())
     }
 }
