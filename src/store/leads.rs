@@ -2,7 +2,7 @@
 //! and the traits that store leads (supertraits of [`super::Store`]).
 
 use super::row::{Id, JsonOrNull, Lenient, Time};
-use super::{Actor, StoreResult};
+use super::{Actor, AuditEntry, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -493,6 +493,94 @@ fn change_audit(
             .collect()
     };
     serde_json::json!({ "fields": changed, "before": pick(&old), "after": pick(&new) })
+}
+
+/// A reply at time `$1` to tenant `$2`'s lead `$3` (its first response, if
+/// it is the first).
+pub(crate) const LEAD_REPLIED_SQL: &str = "UPDATE leads \
+     SET first_response_at = coalesce(first_response_at, $1), responded = true, \
+     updated_at = $1 WHERE tenant_id = $2 AND id = $3";
+
+/// A [`LeadPlan`]'s lead stored over tenant `$15`'s lead `$16`: name,
+/// email, phone, company, message, stage, assignee, spam and its reason,
+/// qualification, first response, responded, time.
+pub(crate) const UPDATE_LEAD_SQL: &str = "UPDATE leads SET name = $1, email = $2, phone = $3, \
+     company = $4, message = $5, stage = $6, assignee_id = $7, spam = $8, spam_reason = $9, \
+     qual_category = $10, qual_reason = $11, first_response_at = $12, responded = $13, \
+     updated_at = $14 WHERE tenant_id = $15 AND id = $16";
+
+pub(crate) const DELETE_LEAD_SQL: &str = "DELETE FROM leads WHERE tenant_id = $1 AND id = $2";
+
+/// A timeline entry: tenant, id, lead, kind, actor id and email, data, time.
+pub(crate) const INSERT_TIMELINE_SQL: &str = "INSERT INTO lead_events (tenant_id, id, lead_id, \
+     kind, actor_id, actor_email, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// What the audit log says of a lead change (see [`LeadPlan`]).
+pub fn lead_update_audit(id: Uuid, changes: serde_json::Value) -> AuditEntry {
+    AuditEntry {
+        action: "lead.update",
+        resource: "lead",
+        resource_id: id.to_string(),
+        changes,
+    }
+}
+
+/// What the audit log says of a deleted lead.
+pub fn lead_delete_audit(lead: &Lead) -> AuditEntry {
+    AuditEntry {
+        action: "lead.delete",
+        resource: "lead",
+        resource_id: lead.id.to_string(),
+        changes: serde_json::json!({ "name": lead.name }),
+    }
+}
+
+/// The data of a `lead.updated` event.
+pub fn lead_updated<L: serde::Serialize>(lead: &L) -> serde_json::Value {
+    serde_json::json!({ "lead": lead })
+}
+
+/// A note or a reply on a lead: its timeline kind and data and its audit
+/// entry, the same on every backend.
+pub struct Note {
+    pub kind: &'static str,
+    pub data: serde_json::Value,
+    pub audit: AuditEntry,
+}
+
+impl Note {
+    /// `first_response`: a reply that is the lead's first response.
+    pub fn new(lead_id: Uuid, body: &str, is_reply: bool, first_response: bool) -> Note {
+        Note {
+            kind: if is_reply { "reply" } else { "note" },
+            data: serde_json::json!({ "body": body, "first_response": first_response }),
+            audit: AuditEntry {
+                action: if is_reply { "lead.reply" } else { "lead.note" },
+                resource: "lead",
+                resource_id: lead_id.to_string(),
+                changes: serde_json::json!({ "first_response": first_response }),
+            },
+        }
+    }
+
+    /// The timeline entry it was stored as.
+    pub fn entry(
+        self,
+        id: Uuid,
+        lead_id: Uuid,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> TimelineEntry {
+        TimelineEntry {
+            id,
+            lead_id,
+            kind: self.kind.to_string(),
+            actor_id: actor.user_id,
+            actor_email: actor.email.clone(),
+            data: self.data,
+            created_at: now,
+        }
+    }
 }
 
 /// Leads: ingest (under the monthly limit and the idempotency key) and

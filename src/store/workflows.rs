@@ -181,12 +181,6 @@ pub(crate) const INSERT_STEP_SQL: &str = "INSERT INTO workflow_steps (tenant_id,
 pub(crate) const QUALIFY_LEAD_SQL: &str = "UPDATE leads SET qual_category = $1, \
      qual_reason = $2, updated_at = $3 WHERE tenant_id = $4 AND id = $5";
 
-/// A reply at time `$1` to tenant `$2`'s lead `$3` (its first response, if
-/// it is the first).
-pub(crate) const LEAD_REPLIED_SQL: &str = "UPDATE leads \
-     SET first_response_at = coalesce(first_response_at, $1), responded = true, \
-     updated_at = $1 WHERE tenant_id = $2 AND id = $3";
-
 /// An email queued: tenant, id, kind, recipient, subject, body, time.
 pub(crate) const INSERT_OUTBOX_SQL: &str = "INSERT INTO outbox (tenant_id, id, kind, recipient, \
      subject, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{db_error, ms, write_audit, PgStore, Tx};
 use crate::domain::lead::month_key;
 use crate::domain::{Lead, Page, SlaState};
-use crate::store::leads::{lead_sql, LeadRecord, LEAD_COLUMNS};
+use crate::store::leads::{lead_sql, LeadRecord, INSERT_TIMELINE_SQL, LEAD_COLUMNS};
 use crate::store::{
     parse_lead_cursor, Actor, AssigneeFilter, AuditEntry, Idempotency, IngestOutcome, KeyOwner,
     KeyedIngest, LeadFilter, LeadLimit, LeadSort, LeadStore, NewLeadRow, StoreError, StoreResult,
@@ -44,21 +44,18 @@ pub(super) async fn timeline_entry(
     now: DateTime<Utc>,
 ) -> StoreResult<Uuid> {
     let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO lead_events (tenant_id, id, lead_id, kind, actor_id, actor_email, data, \
-         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(tenant_id)
-    .bind(id)
-    .bind(lead_id)
-    .bind(kind)
-    .bind(actor.user_id)
-    .bind(actor.email.as_deref())
-    .bind(data)
-    .bind(ms(now))
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| db_error(e, "write a timeline entry"))?;
+    sqlx::query(INSERT_TIMELINE_SQL)
+        .bind(tenant_id)
+        .bind(id)
+        .bind(lead_id)
+        .bind(kind)
+        .bind(actor.user_id)
+        .bind(actor.email.as_deref())
+        .bind(data)
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "write a timeline entry"))?;
     Ok(id)
 }
 

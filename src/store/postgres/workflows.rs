@@ -3,16 +3,16 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use uuid::Uuid;
 
 use super::leads::{lead_in, log_event, timeline_entry};
 use super::{db_error, write_audit, PgStore, Tx};
 use crate::domain::{Workflow, WorkflowStatus, WorkflowStep};
+use crate::store::leads::{lead_updated, LEAD_REPLIED_SQL};
 use crate::store::workflows::{
     list_workflows_sql, reply_timeline, workflow_sql, ClaimedRecord, WorkflowRecord,
-    WorkflowStepRecord, INSERT_OUTBOX_SQL, INSERT_STEP_SQL, INSERT_WORKFLOW_SQL, LEAD_REPLIED_SQL,
-    QUALIFY_LEAD_SQL, QUEUE_WORKSPACE_WORKFLOW_SQL, STEPS_SQL, TRANSITION_SQL,
+    WorkflowStepRecord, INSERT_OUTBOX_SQL, INSERT_STEP_SQL, INSERT_WORKFLOW_SQL, QUALIFY_LEAD_SQL,
+    QUEUE_WORKSPACE_WORKFLOW_SQL, STEPS_SQL, TRANSITION_SQL,
 };
 use crate::store::{
     Actor, ClaimedWorkflow, NewWorkflowRow, StoreError, StoreResult, WorkflowStore,
@@ -262,14 +262,7 @@ impl WorkflowStore for PgStore {
         }
         if t.touches_lead() {
             let lead = lead_in(&mut tx, tenant_id, current.lead_id, now, false).await?;
-            log_event(
-                &mut tx,
-                tenant_id,
-                "lead.updated",
-                json!({ "lead": lead }),
-                now,
-            )
-            .await?;
+            log_event(&mut tx, tenant_id, "lead.updated", lead_updated(&lead), now).await?;
         }
         for (kind, data) in &t.events {
             log_event(&mut tx, tenant_id, kind, data.clone(), now).await?;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::{db_error, write_audit, SqliteStore};
 use crate::domain::lead::month_key;
 use crate::domain::{Lead, Page, SlaState};
-use crate::store::leads::{lead_sql, LeadRecord, LEAD_COLUMNS};
+use crate::store::leads::{lead_sql, LeadRecord, INSERT_TIMELINE_SQL, LEAD_COLUMNS};
 use crate::store::row::Id;
 use crate::store::sql::Dialect;
 use crate::store::{
@@ -46,21 +46,18 @@ pub(super) async fn timeline_entry(
     now: DateTime<Utc>,
 ) -> StoreResult<Uuid> {
     let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO lead_events (tenant_id, id, lead_id, kind, actor_id, actor_email, data, \
-         created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(tenant_id.to_string())
-    .bind(id.to_string())
-    .bind(lead_id.to_string())
-    .bind(kind)
-    .bind(actor.user_id.map(|u| u.to_string()))
-    .bind(actor.email.as_deref())
-    .bind(data.to_string())
-    .bind(now.timestamp_millis())
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| db_error(e, "write a timeline entry"))?;
+    sqlx::query(&SQL.write(INSERT_TIMELINE_SQL))
+        .bind(tenant_id.to_string())
+        .bind(id.to_string())
+        .bind(lead_id.to_string())
+        .bind(kind)
+        .bind(actor.user_id.map(|u| u.to_string()))
+        .bind(actor.email.as_deref())
+        .bind(data.to_string())
+        .bind(now.timestamp_millis())
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "write a timeline entry"))?;
     Ok(id)
 }
 

@@ -3,19 +3,19 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::leads::{lead_in, log_event, timeline_entry};
 use super::{db_error, write_audit, SqliteStore};
 use crate::domain::{Workflow, WorkflowStatus, WorkflowStep};
+use crate::store::leads::{lead_updated, LEAD_REPLIED_SQL};
 use crate::store::row::Id;
 use crate::store::sql::Dialect;
 use crate::store::workflows::{
     list_workflows_sql, reply_timeline, workflow_sql, ClaimedRecord, WorkflowRecord,
-    WorkflowStepRecord, INSERT_OUTBOX_SQL, INSERT_STEP_SQL, INSERT_WORKFLOW_SQL, LEAD_REPLIED_SQL,
-    QUALIFY_LEAD_SQL, QUEUE_WORKSPACE_WORKFLOW_SQL, STEPS_SQL, TRANSITION_SQL,
+    WorkflowStepRecord, INSERT_OUTBOX_SQL, INSERT_STEP_SQL, INSERT_WORKFLOW_SQL, QUALIFY_LEAD_SQL,
+    QUEUE_WORKSPACE_WORKFLOW_SQL, STEPS_SQL, TRANSITION_SQL,
 };
 use crate::store::{
     running_cap_sql, Actor, ClaimedWorkflow, NewWorkflowRow, StoreError, StoreResult,
@@ -275,14 +275,7 @@ impl WorkflowStore for SqliteStore {
         }
         if t.touches_lead() {
             let lead = lead_in(&mut tx, tenant_id, current.lead_id, now).await?;
-            log_event(
-                &mut tx,
-                tenant_id,
-                "lead.updated",
-                json!({ "lead": lead }),
-                now,
-            )
-            .await?;
+            log_event(&mut tx, tenant_id, "lead.updated", lead_updated(&lead), now).await?;
         }
         for (kind, data) in &t.events {
             log_event(&mut tx, tenant_id, kind, data.clone(), now).await?;
