@@ -209,6 +209,45 @@ impl<'r> Decode<'r, Sqlite> for TextList {
     }
 }
 
+/// A list of text read leniently: PostgreSQL's `text[]`, SQLite's JSON
+/// array as text, where text that does not parse is the empty list (as the
+/// SQLite store always read a webhook's events).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TextListOrEmpty(pub Vec<String>);
+
+impl Type<Postgres> for TextListOrEmpty {
+    fn type_info() -> PgTypeInfo {
+        <Vec<String> as Type<Postgres>>::type_info()
+    }
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <Vec<String> as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for TextListOrEmpty {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        <Vec<String> as Decode<Postgres>>::decode(value).map(TextListOrEmpty)
+    }
+}
+
+impl Type<Sqlite> for TextListOrEmpty {
+    fn type_info() -> SqliteTypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+    fn compatible(ty: &SqliteTypeInfo) -> bool {
+        <String as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for TextListOrEmpty {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <&str as Decode<Sqlite>>::decode(value)?;
+        Ok(TextListOrEmpty(
+            serde_json::from_str(text).unwrap_or_default(),
+        ))
+    }
+}
+
 /// UUIDs aggregated in a query: PostgreSQL's `array_agg` (`uuid[]`),
 /// SQLite's `group_concat` (comma-separated text).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
