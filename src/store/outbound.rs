@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::row::{Id, Int, TextListOrEmpty, Time};
+use super::row::{Id, Int, JsonOrNull, TextListOrEmpty, Time};
 use super::{Actor, EventRecord, StoreResult};
 use crate::domain::{DeliveryStatus, Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
 
@@ -18,6 +18,69 @@ pub(crate) const ENDPOINT_COLUMNS: &str = "id, url, events, secret, enabled, dis
 /// A webhook delivery's columns, in [`DeliveryRecord`]'s order.
 pub(crate) const DELIVERY_COLUMNS: &str = "id, webhook_id, event_id, event_kind, status, \
      attempts, next_attempt_at, created_at, delivered_at";
+
+/// A delivery claimed for sending, with its endpoint and event (data that
+/// does not parse reads as null).
+#[derive(sqlx::FromRow)]
+pub(crate) struct DeliveryJobRecord {
+    tenant_id: Id,
+    id: Id,
+    webhook_id: Id,
+    attempts: Int,
+    created_at: Time,
+    url: String,
+    secret: String,
+    event_id: i64,
+    kind: String,
+    data: JsonOrNull,
+    event_at: Time,
+}
+
+impl From<DeliveryJobRecord> for DeliveryJob {
+    fn from(r: DeliveryJobRecord) -> DeliveryJob {
+        let tenant_id = r.tenant_id.into();
+        DeliveryJob {
+            tenant_id,
+            delivery_id: r.id.into(),
+            webhook_id: r.webhook_id.into(),
+            url: r.url,
+            secret: r.secret,
+            event: EventRecord {
+                id: r.event_id,
+                tenant_id,
+                kind: r.kind,
+                data: r.data.0,
+                created_at: r.event_at.into(),
+            },
+            attempts: r.attempts.0 as u32,
+            created_at: r.created_at.into(),
+        }
+    }
+}
+
+/// An email claimed for sending.
+#[derive(sqlx::FromRow)]
+pub(crate) struct MailJobRecord {
+    tenant_id: Id,
+    id: Id,
+    recipient: String,
+    subject: String,
+    body: String,
+    attempts: Int,
+}
+
+impl From<MailJobRecord> for MailJob {
+    fn from(r: MailJobRecord) -> MailJob {
+        MailJob {
+            tenant_id: r.tenant_id.into(),
+            id: r.id.into(),
+            recipient: r.recipient,
+            subject: r.subject,
+            body: r.body,
+            attempts: r.attempts.0 as u32,
+        }
+    }
+}
 
 /// A webhook endpoint as stored; only a hint of its secret leaves the store.
 #[derive(sqlx::FromRow)]

@@ -7,7 +7,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::FromRow;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::leads::log_event;
@@ -15,7 +14,8 @@ use super::{db_error, ms, write_audit, PgStore, Tx};
 use crate::domain::webhook::{DELIVERY_EVENT, TEST_EVENT};
 use crate::domain::{Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
 use crate::store::outbound::{
-    DeliveryRecord, WebhookAttemptRecord, WebhookRecord, DELIVERY_COLUMNS, ENDPOINT_COLUMNS,
+    DeliveryJobRecord, DeliveryRecord, MailJobRecord, WebhookAttemptRecord, WebhookRecord,
+    DELIVERY_COLUMNS, ENDPOINT_COLUMNS,
 };
 use crate::store::{
     Actor, AttemptNext, AttemptRecord, AuditEntry, DeliveryJob, EventRecord, MailJob, MailQuota,
@@ -441,7 +441,7 @@ impl OutboundStore for PgStore {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<DeliveryJob>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, DeliveryJobRecord>(
             "SELECT tenant_id, id, webhook_id, attempts, created_at, url, secret, event_id, \
              kind, data, event_at FROM sb_claim_webhook_deliveries($1, $2, $3)",
         )
@@ -451,28 +451,7 @@ impl OutboundStore for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error(e, "claim webhook deliveries"))?;
-        rows.iter()
-            .map(|r| {
-                let err = |e| db_error(e, "read a claimed webhook delivery");
-                let tenant_id: Uuid = r.try_get("tenant_id").map_err(err)?;
-                Ok(DeliveryJob {
-                    tenant_id,
-                    delivery_id: r.try_get("id").map_err(err)?,
-                    webhook_id: r.try_get("webhook_id").map_err(err)?,
-                    url: r.try_get("url").map_err(err)?,
-                    secret: r.try_get("secret").map_err(err)?,
-                    event: EventRecord {
-                        id: r.try_get("event_id").map_err(err)?,
-                        tenant_id,
-                        kind: r.try_get("kind").map_err(err)?,
-                        data: r.try_get("data").map_err(err)?,
-                        created_at: r.try_get("event_at").map_err(err)?,
-                    },
-                    attempts: r.try_get::<i32, _>("attempts").map_err(err)? as u32,
-                    created_at: r.try_get("created_at").map_err(err)?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(DeliveryJob::from).collect())
     }
 
     async fn record_attempt(&self, job: &DeliveryJob, record: AttemptRecord) -> StoreResult<bool> {
@@ -574,7 +553,7 @@ impl OutboundStore for PgStore {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<MailJob>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, MailJobRecord>(
             "SELECT tenant_id, id, recipient, subject, body, attempts \
              FROM sb_claim_outbox($1, $2, $3)",
         )
@@ -584,19 +563,7 @@ impl OutboundStore for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error(e, "claim mail to send"))?;
-        rows.iter()
-            .map(|r| {
-                let err = |e| db_error(e, "read a claimed outbox message");
-                Ok(MailJob {
-                    tenant_id: r.try_get("tenant_id").map_err(err)?,
-                    id: r.try_get("id").map_err(err)?,
-                    recipient: r.try_get("recipient").map_err(err)?,
-                    subject: r.try_get("subject").map_err(err)?,
-                    body: r.try_get("body").map_err(err)?,
-                    attempts: r.try_get::<i32, _>("attempts").map_err(err)? as u32,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(MailJob::from).collect())
     }
 
     async fn record_mail(
