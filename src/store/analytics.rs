@@ -5,7 +5,43 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::row::Id;
 use super::StoreResult;
+use crate::domain::analytics::met_percent;
+use crate::domain::{TenantOverview, Tier};
+
+/// A tenant's line of the platform overview, as both backends read it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct OverviewRecord {
+    id: Id,
+    name: String,
+    slug: String,
+    tier: Tier,
+    status: String,
+    month_leads: i64,
+    overdue: i64,
+    met: i64,
+    missed: i64,
+    awaiting: i64,
+}
+
+impl From<OverviewRecord> for TenantOverview {
+    fn from(r: OverviewRecord) -> TenantOverview {
+        TenantOverview {
+            tenant_id: r.id.into(),
+            name: r.name,
+            slug: r.slug,
+            tier: r.tier,
+            suspended: r.status == "suspended",
+            leads_this_month: r.month_leads as u32,
+            lead_limit: r.tier.lead_limit(),
+            sla_met_percent: met_percent(r.met as u32, r.missed as u32),
+            overdue_now: r.overdue as u32,
+            awaiting_approval: r.awaiting as u32,
+            usage_today: Default::default(),
+        }
+    }
+}
 
 #[async_trait]
 pub trait AnalyticsStore: Send + Sync {

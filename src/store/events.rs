@@ -7,7 +7,132 @@ use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 use uuid::Uuid;
 
+use super::row::{Id, Int, JsonOrNull, Lenient, Time};
 use super::{EventRecord, StoreResult, SweepReport};
+use crate::domain::TenantSettings;
+
+/// An event as [`EVENTS_AFTER_SQL`] reads it; data that does not parse
+/// reads as null.
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    id: i64,
+    kind: String,
+    data: JsonOrNull,
+    created_at: Time,
+}
+
+impl EventRow {
+    pub(crate) fn into_event(self, tenant_id: Uuid) -> EventRecord {
+        EventRecord {
+            id: self.id,
+            tenant_id,
+            kind: self.kind,
+            data: self.data.0,
+            created_at: self.created_at.into(),
+        }
+    }
+}
+
+/// Tenant `$1`'s events after id `$2`, in order, at most `$3`.
+pub(crate) const EVENTS_AFTER_SQL: &str = "SELECT id, kind, data, created_at FROM events \
+     WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+
+/// An outbox message as [`PENDING_OUTBOX_SQL`] reads it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct OutboxRecord {
+    id: Id,
+    kind: String,
+    recipient: Option<String>,
+    subject: String,
+    body: String,
+    created_at: Time,
+    attempts: Int,
+    last_error: Option<String>,
+}
+
+impl From<OutboxRecord> for OutboxMessage {
+    fn from(r: OutboxRecord) -> OutboxMessage {
+        OutboxMessage {
+            id: r.id.into(),
+            kind: r.kind,
+            recipient: r.recipient,
+            subject: r.subject,
+            body: r.body,
+            created_at: r.created_at.into(),
+            attempts: r.attempts.0 as u32,
+            last_error: r.last_error,
+        }
+    }
+}
+
+/// Tenant `$1`'s unsent emails, oldest first.
+pub(crate) const PENDING_OUTBOX_SQL: &str = "SELECT id, kind, recipient, subject, body, \
+     created_at, attempts, last_error FROM outbox \
+     WHERE tenant_id = $1 AND sent_at IS NULL ORDER BY id";
+
+/// A lead an SLA alert is due for, with its tenant's name and settings
+/// (settings that do not parse read as the defaults).
+#[derive(sqlx::FromRow)]
+pub(crate) struct SlaCandidate {
+    tenant_id: Id,
+    id: Id,
+    pub name: String,
+    sla_due_at: Time,
+    pub tenant_name: String,
+    settings: Lenient<TenantSettings>,
+}
+
+impl SlaCandidate {
+    pub(crate) fn tenant_id(&self) -> Uuid {
+        self.tenant_id.into()
+    }
+    pub(crate) fn lead_id(&self) -> Uuid {
+        self.id.into()
+    }
+    pub(crate) fn due(&self) -> DateTime<Utc> {
+        self.sla_due_at.into()
+    }
+    pub(crate) fn manager_email(&self) -> Option<&str> {
+        self.settings.0.as_ref()?.manager_email.as_deref()
+    }
+}
+
+/// A tenant's reclock state: its settings (the defaults where they do not
+/// parse) and the last lead reclocked.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ReclockState {
+    settings: Lenient<TenantSettings>,
+    reclock_after: Option<Id>,
+}
+
+impl ReclockState {
+    pub(crate) fn settings(&self) -> TenantSettings {
+        self.settings.0.clone().unwrap_or_default()
+    }
+    pub(crate) fn after(&self) -> Option<Uuid> {
+        self.reclock_after.map(Into::into)
+    }
+}
+
+/// A lead's stored clock, as [`StoredClock`].
+#[derive(sqlx::FromRow)]
+pub(crate) struct ClockRecord {
+    id: Id,
+    created_at: Time,
+    sla_due_at: Time,
+    at_risk_at: Time,
+}
+
+impl From<ClockRecord> for StoredClock {
+    fn from(r: ClockRecord) -> StoredClock {
+        StoredClock {
+            id: r.id.into(),
+            created_at: r.created_at.into(),
+            due: r.sla_due_at.into(),
+            at_risk: r.at_risk_at.into(),
+        }
+    }
+}
 
 /// The event log, read in order from an id.
 #[async_trait]

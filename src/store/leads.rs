@@ -1,15 +1,125 @@
 //! Leads: row and filter types and the rules shared by every store backend,
 //! and the traits that store leads (supertraits of [`super::Store`]).
 
-use super::{Actor, StoreResult};
+use super::row::{Id, JsonOrNull, Lenient, Time};
+use super::{Actor, AuditEntry, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::lead::sla_state;
 use crate::domain::text::{one_line, untrusted_block};
 use crate::domain::{
-    Lead, LeadInput, LeadSource, Page, Qualification, SlaState, Tier, TimelineEntry,
+    Lead, LeadInput, LeadSource, Page, Qualification, SlaState, Tier, TimelineEntry, Utm,
 };
+
+/// A lead's columns, in [`LeadRecord`]'s order.
+pub(crate) const LEAD_COLUMNS: &str = "tenant_id, id, name, email, phone, company, message, \
+     source, source_page, utm, fields, stage, assignee_id, spam, spam_reason, qual_category, \
+     qual_reason, created_at, updated_at, sla_due_at, at_risk_at, first_response_at, responded, \
+     workspace_id";
+
+/// A lead as stored (read by [`LEAD_COLUMNS`]). UTM parameters or fields
+/// that do not parse read as none, as both stores always read them.
+#[derive(sqlx::FromRow)]
+pub(crate) struct LeadRecord {
+    tenant_id: Id,
+    id: Id,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    company: Option<String>,
+    message: String,
+    source: LeadSource,
+    source_page: Option<String>,
+    utm: Lenient<Utm>,
+    fields: Lenient<serde_json::Value>,
+    stage: String,
+    assignee_id: Option<Id>,
+    spam: bool,
+    spam_reason: Option<String>,
+    qual_category: Option<String>,
+    qual_reason: Option<String>,
+    created_at: Time,
+    updated_at: Time,
+    sla_due_at: Time,
+    at_risk_at: Time,
+    first_response_at: Option<Time>,
+    workspace_id: Option<Id>,
+}
+
+impl LeadRecord {
+    /// The lead, its SLA state as of `now`.
+    pub(crate) fn into_lead(self, now: DateTime<Utc>) -> Lead {
+        let sla_due_at = self.sla_due_at.into();
+        let sla_at_risk_at = self.at_risk_at.into();
+        let first_response_at = self.first_response_at.map(Into::into);
+        Lead {
+            id: self.id.into(),
+            tenant_id: self.tenant_id.into(),
+            name: self.name,
+            email: self.email,
+            phone: self.phone,
+            company: self.company,
+            message: self.message,
+            source: self.source,
+            source_page: self.source_page,
+            utm: self.utm.0.unwrap_or_default(),
+            fields: self.fields.0.unwrap_or_else(|| serde_json::json!({})),
+            stage: self.stage,
+            workspace_id: self.workspace_id.map(Into::into),
+            assignee_id: self.assignee_id.map(Into::into),
+            spam: self.spam,
+            spam_reason: self.spam_reason,
+            qualification: self.qual_category.map(|category| Qualification {
+                category,
+                reason: self.qual_reason.unwrap_or_default(),
+            }),
+            created_at: self.created_at.into(),
+            updated_at: self.updated_at.into(),
+            sla_due_at,
+            sla_at_risk_at,
+            first_response_at,
+            sla: sla_state(sla_at_risk_at, sla_due_at, first_response_at, now),
+        }
+    }
+}
+
+/// A lead's timeline entry as stored; data that does not parse reads as
+/// null.
+#[derive(sqlx::FromRow)]
+pub(crate) struct TimelineRecord {
+    id: Id,
+    lead_id: Id,
+    kind: String,
+    actor_id: Option<Id>,
+    actor_email: Option<String>,
+    data: JsonOrNull,
+    created_at: Time,
+}
+
+impl From<TimelineRecord> for TimelineEntry {
+    fn from(r: TimelineRecord) -> TimelineEntry {
+        TimelineEntry {
+            id: r.id.into(),
+            lead_id: r.lead_id.into(),
+            kind: r.kind,
+            actor_id: r.actor_id.map(Into::into),
+            actor_email: r.actor_email,
+            data: r.data.0,
+            created_at: r.created_at.into(),
+        }
+    }
+}
+
+/// Tenant `$1`'s lead `$2`.
+pub(crate) fn lead_sql() -> String {
+    format!("SELECT {LEAD_COLUMNS} FROM leads WHERE tenant_id = $1 AND id = $2")
+}
+
+/// Tenant `$1`'s lead `$2`'s timeline, oldest first.
+pub(crate) const TIMELINE_SQL: &str = "SELECT id, lead_id, kind, actor_id, actor_email, data, \
+     created_at FROM lead_events WHERE tenant_id = $1 AND lead_id = $2 ORDER BY id";
 
 /// A lead to insert, already validated and classified.
 #[derive(Debug, Clone)]
@@ -383,6 +493,94 @@ fn change_audit(
             .collect()
     };
     serde_json::json!({ "fields": changed, "before": pick(&old), "after": pick(&new) })
+}
+
+/// A reply at time `$1` to tenant `$2`'s lead `$3` (its first response, if
+/// it is the first).
+pub(crate) const LEAD_REPLIED_SQL: &str = "UPDATE leads \
+     SET first_response_at = coalesce(first_response_at, $1), responded = true, \
+     updated_at = $1 WHERE tenant_id = $2 AND id = $3";
+
+/// A [`LeadPlan`]'s lead stored over tenant `$15`'s lead `$16`: name,
+/// email, phone, company, message, stage, assignee, spam and its reason,
+/// qualification, first response, responded, time.
+pub(crate) const UPDATE_LEAD_SQL: &str = "UPDATE leads SET name = $1, email = $2, phone = $3, \
+     company = $4, message = $5, stage = $6, assignee_id = $7, spam = $8, spam_reason = $9, \
+     qual_category = $10, qual_reason = $11, first_response_at = $12, responded = $13, \
+     updated_at = $14 WHERE tenant_id = $15 AND id = $16";
+
+pub(crate) const DELETE_LEAD_SQL: &str = "DELETE FROM leads WHERE tenant_id = $1 AND id = $2";
+
+/// A timeline entry: tenant, id, lead, kind, actor id and email, data, time.
+pub(crate) const INSERT_TIMELINE_SQL: &str = "INSERT INTO lead_events (tenant_id, id, lead_id, \
+     kind, actor_id, actor_email, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// What the audit log says of a lead change (see [`LeadPlan`]).
+pub fn lead_update_audit(id: Uuid, changes: serde_json::Value) -> AuditEntry {
+    AuditEntry {
+        action: "lead.update",
+        resource: "lead",
+        resource_id: id.to_string(),
+        changes,
+    }
+}
+
+/// What the audit log says of a deleted lead.
+pub fn lead_delete_audit(lead: &Lead) -> AuditEntry {
+    AuditEntry {
+        action: "lead.delete",
+        resource: "lead",
+        resource_id: lead.id.to_string(),
+        changes: serde_json::json!({ "name": lead.name }),
+    }
+}
+
+/// The data of a `lead.updated` event.
+pub fn lead_updated<L: serde::Serialize>(lead: &L) -> serde_json::Value {
+    serde_json::json!({ "lead": lead })
+}
+
+/// A note or a reply on a lead: its timeline kind and data and its audit
+/// entry, the same on every backend.
+pub struct Note {
+    pub kind: &'static str,
+    pub data: serde_json::Value,
+    pub audit: AuditEntry,
+}
+
+impl Note {
+    /// `first_response`: a reply that is the lead's first response.
+    pub fn new(lead_id: Uuid, body: &str, is_reply: bool, first_response: bool) -> Note {
+        Note {
+            kind: if is_reply { "reply" } else { "note" },
+            data: serde_json::json!({ "body": body, "first_response": first_response }),
+            audit: AuditEntry {
+                action: if is_reply { "lead.reply" } else { "lead.note" },
+                resource: "lead",
+                resource_id: lead_id.to_string(),
+                changes: serde_json::json!({ "first_response": first_response }),
+            },
+        }
+    }
+
+    /// The timeline entry it was stored as.
+    pub fn entry(
+        self,
+        id: Uuid,
+        lead_id: Uuid,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> TimelineEntry {
+        TimelineEntry {
+            id,
+            lead_id,
+            kind: self.kind.to_string(),
+            actor_id: actor.user_id,
+            actor_email: actor.email.clone(),
+            data: self.data,
+            created_at: now,
+        }
+    }
 }
 
 /// Leads: ingest (under the monthly limit and the idempotency key) and

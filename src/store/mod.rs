@@ -20,6 +20,7 @@ pub mod purge;
 pub mod queue;
 pub mod row;
 pub mod schema;
+pub mod sql;
 pub mod sqlite;
 pub mod tenants;
 pub mod usage;

@@ -7,8 +7,171 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::row::{Id, Int, JsonOrNull, TextListOrEmpty, Time};
 use super::{Actor, EventRecord, StoreResult};
-use crate::domain::{Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
+use crate::domain::{DeliveryStatus, Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
+
+/// A webhook endpoint's columns, in [`WebhookRecord`]'s order.
+pub(crate) const ENDPOINT_COLUMNS: &str = "id, url, events, secret, enabled, disabled_reason, \
+     consecutive_failures, failing_since, created_by, created_at, updated_at";
+
+/// A webhook delivery's columns, in [`DeliveryRecord`]'s order.
+pub(crate) const DELIVERY_COLUMNS: &str = "id, webhook_id, event_id, event_kind, status, \
+     attempts, next_attempt_at, created_at, delivered_at";
+
+/// A delivery claimed for sending, with its endpoint and event (data that
+/// does not parse reads as null).
+#[derive(sqlx::FromRow)]
+pub(crate) struct DeliveryJobRecord {
+    tenant_id: Id,
+    id: Id,
+    webhook_id: Id,
+    attempts: Int,
+    created_at: Time,
+    url: String,
+    secret: String,
+    event_id: i64,
+    kind: String,
+    data: JsonOrNull,
+    event_at: Time,
+}
+
+impl From<DeliveryJobRecord> for DeliveryJob {
+    fn from(r: DeliveryJobRecord) -> DeliveryJob {
+        let tenant_id = r.tenant_id.into();
+        DeliveryJob {
+            tenant_id,
+            delivery_id: r.id.into(),
+            webhook_id: r.webhook_id.into(),
+            url: r.url,
+            secret: r.secret,
+            event: EventRecord {
+                id: r.event_id,
+                tenant_id,
+                kind: r.kind,
+                data: r.data.0,
+                created_at: r.event_at.into(),
+            },
+            attempts: r.attempts.0 as u32,
+            created_at: r.created_at.into(),
+        }
+    }
+}
+
+/// An email claimed for sending.
+#[derive(sqlx::FromRow)]
+pub(crate) struct MailJobRecord {
+    tenant_id: Id,
+    id: Id,
+    recipient: String,
+    subject: String,
+    body: String,
+    attempts: Int,
+}
+
+impl From<MailJobRecord> for MailJob {
+    fn from(r: MailJobRecord) -> MailJob {
+        MailJob {
+            tenant_id: r.tenant_id.into(),
+            id: r.id.into(),
+            recipient: r.recipient,
+            subject: r.subject,
+            body: r.body,
+            attempts: r.attempts.0 as u32,
+        }
+    }
+}
+
+/// A webhook endpoint as stored; only a hint of its secret leaves the store.
+#[derive(sqlx::FromRow)]
+pub(crate) struct WebhookRecord {
+    id: Id,
+    url: String,
+    events: TextListOrEmpty,
+    secret: String,
+    enabled: bool,
+    disabled_reason: Option<String>,
+    consecutive_failures: Int,
+    failing_since: Option<Time>,
+    created_by: Option<Id>,
+    created_at: Time,
+    updated_at: Time,
+}
+
+impl From<WebhookRecord> for Webhook {
+    fn from(r: WebhookRecord) -> Webhook {
+        Webhook {
+            id: r.id.into(),
+            url: r.url,
+            events: r.events.0,
+            enabled: r.enabled,
+            secret_hint: crate::domain::webhook::secret_hint(&r.secret),
+            disabled_reason: r.disabled_reason,
+            consecutive_failures: r.consecutive_failures.0 as u32,
+            failing_since: r.failing_since.map(Into::into),
+            created_by: r.created_by.map(Into::into),
+            created_at: r.created_at.into(),
+            updated_at: r.updated_at.into(),
+            last_delivery_status: None,
+            last_delivery_at: None,
+        }
+    }
+}
+
+/// A delivery attempt as stored.
+#[derive(sqlx::FromRow)]
+pub(crate) struct WebhookAttemptRecord {
+    attempted_at: Time,
+    status_code: Option<Int>,
+    error: Option<String>,
+    latency_ms: i64,
+    response_excerpt: String,
+}
+
+impl From<WebhookAttemptRecord> for WebhookAttempt {
+    fn from(r: WebhookAttemptRecord) -> WebhookAttempt {
+        WebhookAttempt {
+            at: r.attempted_at.into(),
+            status_code: r.status_code.map(|c| c.0 as u16),
+            error: r.error,
+            latency_ms: r.latency_ms.max(0) as u64,
+            response_excerpt: r.response_excerpt,
+        }
+    }
+}
+
+/// A delivery as stored (its attempts are read apart); a status no
+/// variant reads is pending.
+#[derive(sqlx::FromRow)]
+pub(crate) struct DeliveryRecord {
+    id: Id,
+    webhook_id: Id,
+    event_id: i64,
+    event_kind: String,
+    status: String,
+    attempts: Int,
+    next_attempt_at: Option<Time>,
+    created_at: Time,
+    delivered_at: Option<Time>,
+}
+
+impl DeliveryRecord {
+    pub(crate) fn into_delivery(self, tenant_id: Uuid) -> WebhookDelivery {
+        WebhookDelivery {
+            id: self.id.into(),
+            webhook_id: self.webhook_id.into(),
+            event_id: crate::domain::webhook::event_id(tenant_id, self.event_id),
+            event_seq: self.event_id,
+            event_type: self.event_kind,
+            status: DeliveryStatus::parse(&self.status).unwrap_or(DeliveryStatus::Pending),
+            attempt_count: self.attempts.0 as u32,
+            next_attempt_at: self.next_attempt_at.map(Into::into),
+            created_at: self.created_at.into(),
+            delivered_at: self.delivered_at.map(Into::into),
+            attempts: Vec::new(),
+        }
+    }
+}
 
 /// An endpoint as stored; `secret` is the signing secret in clear (the
 /// server needs it to sign).

@@ -13,6 +13,10 @@
 //! | a time | `timestamptz` | epoch milliseconds | [`Time`] |
 //! | a boolean | `boolean` | 0 / 1 | `bool` (sqlx reads both) |
 //! | JSON | `jsonb` | text | the type itself with `#[sqlx(json)]` |
+//! | an integer | `integer` or `bigint` | integer | [`Int`] (where PostgreSQL's is `integer`) |
+//! | JSON read leniently (a value that does not parse is `None`) | `jsonb` | text | [`Lenient`] |
+//! | a list of text | `text[]` | a JSON array | [`TextList`] |
+//! | a list of UUIDs (an aggregate) | `uuid[]` | comma-separated text | [`IdList`] |
 //! | an enum (role, tier, status…) | text | text | the domain enum, listed in this module's `text_enum!` |
 //!
 //! Turning the row into its domain type, with whatever rules that takes
@@ -25,7 +29,7 @@ use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgTypeInfo, PgValueRef};
 use sqlx::sqlite::{SqliteTypeInfo, SqliteValueRef};
 use sqlx::types::Json;
-use sqlx::{Decode, Postgres, Sqlite, Type};
+use sqlx::{Decode, Postgres, Sqlite, Type, TypeInfo, ValueRef};
 use uuid::Uuid;
 
 /// A UUID column: PostgreSQL's `uuid`, SQLite's text.
@@ -115,6 +119,175 @@ impl<'r> Decode<'r, Sqlite> for Time {
     }
 }
 
+/// An integer column: PostgreSQL's `smallint`, `integer` or `bigint`,
+/// SQLite's integer, read as `i64` (so one field reads an `integer` that
+/// SQLite stores as a 64-bit integer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Int(pub i64);
+
+impl Int {
+    /// The value as a `u32`; out of range is an error naming `what`.
+    pub fn to_u32(self, what: &str) -> Result<u32, super::StoreError> {
+        u32::try_from(self.0).map_err(|_| {
+            super::StoreError::Other(anyhow::anyhow!("bad {what} {} in store", self.0))
+        })
+    }
+}
+
+impl Type<Postgres> for Int {
+    fn type_info() -> PgTypeInfo {
+        <i64 as Type<Postgres>>::type_info()
+    }
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <i16 as Type<Postgres>>::compatible(ty)
+            || <i32 as Type<Postgres>>::compatible(ty)
+            || <i64 as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for Int {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        let name = value.type_info().name().to_string();
+        Ok(Int(match name.as_str() {
+            "INT2" => i64::from(<i16 as Decode<Postgres>>::decode(value)?),
+            "INT4" => i64::from(<i32 as Decode<Postgres>>::decode(value)?),
+            _ => <i64 as Decode<Postgres>>::decode(value)?,
+        }))
+    }
+}
+
+impl Type<Sqlite> for Int {
+    fn type_info() -> SqliteTypeInfo {
+        <i64 as Type<Sqlite>>::type_info()
+    }
+    fn compatible(ty: &SqliteTypeInfo) -> bool {
+        <i64 as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for Int {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        <i64 as Decode<Sqlite>>::decode(value).map(Int)
+    }
+}
+
+/// A list of text: PostgreSQL's `text[]`, SQLite's JSON array as text (one
+/// that does not parse is a decode error).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TextList(pub Vec<String>);
+
+impl Type<Postgres> for TextList {
+    fn type_info() -> PgTypeInfo {
+        <Vec<String> as Type<Postgres>>::type_info()
+    }
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <Vec<String> as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for TextList {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        <Vec<String> as Decode<Postgres>>::decode(value).map(TextList)
+    }
+}
+
+impl Type<Sqlite> for TextList {
+    fn type_info() -> SqliteTypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+    fn compatible(ty: &SqliteTypeInfo) -> bool {
+        <String as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for TextList {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <&str as Decode<Sqlite>>::decode(value)?;
+        Ok(TextList(
+            serde_json::from_str(text).map_err(|e| format!("bad text list {text:?}: {e}"))?,
+        ))
+    }
+}
+
+/// A list of text read leniently: PostgreSQL's `text[]`, SQLite's JSON
+/// array as text, where text that does not parse is the empty list (as the
+/// SQLite store always read a webhook's events).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TextListOrEmpty(pub Vec<String>);
+
+impl Type<Postgres> for TextListOrEmpty {
+    fn type_info() -> PgTypeInfo {
+        <Vec<String> as Type<Postgres>>::type_info()
+    }
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <Vec<String> as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for TextListOrEmpty {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        <Vec<String> as Decode<Postgres>>::decode(value).map(TextListOrEmpty)
+    }
+}
+
+impl Type<Sqlite> for TextListOrEmpty {
+    fn type_info() -> SqliteTypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+    fn compatible(ty: &SqliteTypeInfo) -> bool {
+        <String as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for TextListOrEmpty {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <&str as Decode<Sqlite>>::decode(value)?;
+        Ok(TextListOrEmpty(
+            serde_json::from_str(text).unwrap_or_default(),
+        ))
+    }
+}
+
+/// UUIDs aggregated in a query: PostgreSQL's `array_agg` (`uuid[]`),
+/// SQLite's `group_concat` (comma-separated text).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IdList(pub Vec<Uuid>);
+
+impl Type<Postgres> for IdList {
+    fn type_info() -> PgTypeInfo {
+        <Vec<Uuid> as Type<Postgres>>::type_info()
+    }
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <Vec<Uuid> as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for IdList {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        <Vec<Uuid> as Decode<Postgres>>::decode(value).map(IdList)
+    }
+}
+
+impl Type<Sqlite> for IdList {
+    fn type_info() -> SqliteTypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+    fn compatible(ty: &SqliteTypeInfo) -> bool {
+        <String as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for IdList {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <&str as Decode<Sqlite>>::decode(value)?;
+        text.split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| Uuid::parse_str(s).map_err(|e| format!("bad id {s:?}: {e}").into()))
+            .collect::<Result<_, BoxDynError>>()
+            .map(IdList)
+    }
+}
+
 /// JSON that reads as null where it does not parse (PostgreSQL `jsonb`
 /// always parses; SQLite text is read as the SQLite store always read the
 /// audit log's changes).
@@ -151,6 +324,43 @@ impl<'r> Decode<'r, Sqlite> for JsonOrNull {
         Ok(JsonOrNull(
             serde_json::from_str(text).unwrap_or(serde_json::Value::Null),
         ))
+    }
+}
+
+/// JSON read into `T` where it parses, else `None` (the caller says what
+/// stands in for it): PostgreSQL's `jsonb`, SQLite's text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lenient<T>(pub Option<T>);
+
+impl<T> Type<Postgres> for Lenient<T> {
+    fn type_info() -> PgTypeInfo {
+        <Json<serde_json::Value> as Type<Postgres>>::type_info()
+    }
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <Json<serde_json::Value> as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r, T: serde::de::DeserializeOwned> Decode<'r, Postgres> for Lenient<T> {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        let json = <Json<serde_json::Value> as Decode<Postgres>>::decode(value)?;
+        Ok(Lenient(serde_json::from_value(json.0).ok()))
+    }
+}
+
+impl<T> Type<Sqlite> for Lenient<T> {
+    fn type_info() -> SqliteTypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+    fn compatible(ty: &SqliteTypeInfo) -> bool {
+        <String as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl<'r, T: serde::de::DeserializeOwned> Decode<'r, Sqlite> for Lenient<T> {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <&str as Decode<Sqlite>>::decode(value)?;
+        Ok(Lenient(serde_json::from_str(text).ok()))
     }
 }
 
@@ -196,6 +406,22 @@ macro_rules! text_enum {
     )*};
 }
 
-use crate::domain::{ApiKeyScope, Role, TenantStatus, Tier};
+use crate::domain::{
+    ApiKeyScope, Channel, LeadSource, PlaygroundRole, ReplyStatus, Role, Sharing, StepKind,
+    StepOutcome, TenantStatus, Tier, WorkflowStatus,
+};
 
-text_enum!(Role, Tier, TenantStatus, ApiKeyScope);
+text_enum!(
+    Role,
+    Tier,
+    TenantStatus,
+    ApiKeyScope,
+    Sharing,
+    Channel,
+    PlaygroundRole,
+    ReplyStatus,
+    WorkflowStatus,
+    StepKind,
+    StepOutcome,
+    LeadSource,
+);

@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+pub(crate) use super::sql::Dialect;
 use super::StoreResult;
 use crate::domain::usage::{RateKind, RateOverrides, StorageUse, UsageCounts, UsageDay};
 
@@ -228,28 +229,6 @@ pub(crate) fn limits_audit(tenant_id: Uuid, overrides: &RateOverrides) -> super:
             "api_per_minute": overrides.api_per_minute,
             "ingest_per_minute": overrides.ingest_per_minute,
         }),
-    }
-}
-
-/// How the two backends write the same statement: placeholders and the
-/// two-argument minimum and maximum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
-    Sqlite,
-    Postgres,
-}
-
-impl Dialect {
-    /// Writes `sql` for this backend: `$n` stays for PostgreSQL and becomes
-    /// `?n` for SQLite; `LEAST`/`GREATEST` become SQLite's `min`/`max`.
-    fn write(self, sql: &str) -> String {
-        match self {
-            Dialect::Postgres => sql.to_string(),
-            Dialect::Sqlite => sql
-                .replace('$', "?")
-                .replace("LEAST(", "min(")
-                .replace("GREATEST(", "max("),
-        }
     }
 }
 

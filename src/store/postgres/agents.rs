@@ -8,87 +8,23 @@
 //! through `sb_record_agent_use` (`migrations/0019_agent_library.sql`).
 
 use async_trait::async_trait;
-use serde_json::json;
-use sqlx::postgres::PgRow;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::{db_error, now, write_audit, PgStore, Tx};
 use crate::domain::{Agent, AgentConfig, AgentVersion, Sharing};
 use crate::store::agent_library::{PLATFORM_TENANT, STARTERS};
+use crate::store::agents::{
+    agent_delete_audit, agent_sharing_audit, list_agents_sql, owned_agent_sql, visible_agent_sql,
+    AgentRecord, AgentVersionRecord, AGENT_VERSIONS_SQL, CLEAR_SHARES_SQL, DELETE_AGENT_SQL,
+    INSERT_AGENT_SQL, INSERT_VERSION_SQL, RECORD_SEED_SQL, SET_SHARING_SQL, UPDATE_AGENT_SQL,
+    VISIBLE_TO,
+};
+use crate::store::sql::Dialect;
 use crate::store::{
-    plan_agent_change, Actor, AgentChange, AgentPlan, AgentRow, AgentStore, AuditEntry, StoreError,
-    StoreResult,
+    plan_agent_change, Actor, AgentChange, AgentPlan, AgentRow, AgentStore, StoreError, StoreResult,
 };
 
-const AGENT_SELECT: &str = "SELECT a.tenant_id, a.id, a.name, a.description, a.current_version, \
-     a.sharing, a.created_at, a.updated_at, a.tags, a.category, a.use_count, a.last_used_at, \
-     t.name AS owner_name, v.system_prompt, v.model, \
-     v.temperature, v.max_tokens, \
-     (SELECT array_agg(s.shared_tenant_id ORDER BY s.shared_tenant_id) FROM agent_shares s \
-        WHERE s.tenant_id = a.tenant_id AND s.agent_id = a.id) AS shares \
-     FROM agents a JOIN tenants t ON t.id = a.tenant_id \
-     JOIN agent_versions v ON v.tenant_id = a.tenant_id AND v.agent_id = a.id \
-        AND v.version = a.current_version";
-
-/// Agents `$1` may see: its own, global ones of the platform tenant, and
-/// selective ones shared with it (the same rule as the SQLite store).
-const VISIBLE_TO: &str = "(a.tenant_id = $1 \
-     OR (a.sharing = 'global' AND t.is_platform) \
-     OR (a.sharing = 'selective' AND EXISTS (SELECT 1 FROM agent_shares s \
-        WHERE s.tenant_id = a.tenant_id AND s.agent_id = a.id AND s.shared_tenant_id = $1)))";
-
-fn config_from_row(
-    row: &PgRow,
-    err: impl Fn(sqlx::Error) -> StoreError,
-) -> StoreResult<AgentConfig> {
-    Ok(AgentConfig {
-        system_prompt: row.try_get("system_prompt").map_err(&err)?,
-        model: row.try_get("model").map_err(&err)?,
-        temperature: row.try_get::<f64, _>("temperature").map_err(&err)? as f32,
-        max_tokens: u32::try_from(row.try_get::<i32, _>("max_tokens").map_err(&err)?)
-            .map_err(|_| StoreError::Other(anyhow::anyhow!("negative max_tokens in store")))?,
-    })
-}
-
-fn version_number(v: i32) -> StoreResult<u32> {
-    u32::try_from(v).map_err(|_| StoreError::Other(anyhow::anyhow!("bad agent version {v}")))
-}
-
-fn agent_from_row(row: &PgRow, viewer: Uuid) -> StoreResult<Agent> {
-    let err = |e| db_error(e, "read an agent");
-    let tenant_id: Uuid = row.try_get("tenant_id").map_err(err)?;
-    let sharing: String = row.try_get("sharing").map_err(err)?;
-    let owner = tenant_id == viewer;
-    // Only the owner learns whom it shares with (RLS would show another
-    // viewer at most its own share row anyway).
-    let shared_with = if owner {
-        row.try_get::<Option<Vec<Uuid>>, _>("shares")
-            .map_err(err)?
-            .unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    Ok(Agent {
-        id: row.try_get("id").map_err(err)?,
-        tenant_id,
-        owner_name: row.try_get("owner_name").map_err(err)?,
-        name: row.try_get("name").map_err(err)?,
-        description: row.try_get("description").map_err(err)?,
-        version: version_number(row.try_get("current_version").map_err(err)?)?,
-        config: config_from_row(row, err)?,
-        sharing: Sharing::parse(&sharing)
-            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad sharing {sharing:?}")))?,
-        shared_with,
-        read_only: !owner,
-        tags: row.try_get("tags").map_err(err)?,
-        category: row.try_get("category").map_err(err)?,
-        use_count: row.try_get::<i64, _>("use_count").map_err(err)?.max(0) as u64,
-        last_used_at: row.try_get("last_used_at").map_err(err)?,
-        created_at: row.try_get("created_at").map_err(err)?,
-        updated_at: row.try_get("updated_at").map_err(err)?,
-    })
-}
+const SQL: Dialect = Dialect::Postgres;
 
 fn to_i32(v: u32, what: &str) -> StoreResult<i32> {
     i32::try_from(v).map_err(|_| StoreError::Other(anyhow::anyhow!("{what} {v} is out of range")))
@@ -103,28 +39,24 @@ async fn insert_version(
     actor: &Actor,
     restored_from: Option<u32>,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO agent_versions (tenant_id, agent_id, version, system_prompt, model, \
-         temperature, max_tokens, created_by, created_at, restored_from) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(tenant_id)
-    .bind(agent_id)
-    .bind(to_i32(version, "agent version")?)
-    .bind(&config.system_prompt)
-    .bind(&config.model)
-    .bind(f64::from(config.temperature))
-    .bind(to_i32(config.max_tokens, "max_tokens")?)
-    .bind(actor.email.as_deref())
-    .bind(now())
-    .bind(
-        restored_from
-            .map(|v| to_i32(v, "restored version"))
-            .transpose()?,
-    )
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| db_error(e, "store an agent version"))?;
+    sqlx::query(INSERT_VERSION_SQL)
+        .bind(tenant_id)
+        .bind(agent_id)
+        .bind(to_i32(version, "agent version")?)
+        .bind(&config.system_prompt)
+        .bind(&config.model)
+        .bind(f64::from(config.temperature))
+        .bind(to_i32(config.max_tokens, "max_tokens")?)
+        .bind(actor.email.as_deref())
+        .bind(now())
+        .bind(
+            restored_from
+                .map(|v| to_i32(v, "restored version"))
+                .transpose()?,
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "store an agent version"))?;
     Ok(())
 }
 
@@ -137,22 +69,18 @@ async fn insert_agent(
     sharing: Sharing,
 ) -> StoreResult<Uuid> {
     let id = Uuid::now_v7();
-    let at = now();
-    sqlx::query(
-        "INSERT INTO agents (tenant_id, id, name, description, current_version, sharing, \
-         tags, category, created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $8)",
-    )
-    .bind(tenant_id)
-    .bind(id)
-    .bind(&row.name)
-    .bind(&row.description)
-    .bind(sharing.as_str())
-    .bind(&row.tags)
-    .bind(row.category.as_deref())
-    .bind(at)
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| db_error(e, "create an agent"))?;
+    sqlx::query(INSERT_AGENT_SQL)
+        .bind(tenant_id)
+        .bind(id)
+        .bind(&row.name)
+        .bind(&row.description)
+        .bind(sharing.as_str())
+        .bind(&row.tags)
+        .bind(row.category.as_deref())
+        .bind(now())
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "create an agent"))?;
     insert_version(tx, tenant_id, id, 1, &row.config, actor, None).await?;
     write_audit(tx, tenant_id, actor, &row.audit(id)).await?;
     Ok(id)
@@ -163,44 +91,39 @@ async fn insert_agent(
 /// the next version number instead of colliding on it.
 async fn owned_in(tx: &mut Tx, tenant_id: Uuid, id: Uuid, lock: bool) -> StoreResult<Agent> {
     let lock = if lock { " FOR UPDATE OF a" } else { "" };
-    let row = sqlx::query(&format!(
-        "{AGENT_SELECT} WHERE a.tenant_id = $1 AND a.id = $2{lock}"
-    ))
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(|e| db_error(e, "read an agent"))?
-    .ok_or(StoreError::NotFound)?;
-    agent_from_row(&row, tenant_id)
+    sqlx::query_as::<_, AgentRecord>(&format!("{}{lock}", owned_agent_sql(SQL)))
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "read an agent"))?
+        .ok_or(StoreError::NotFound)?
+        .into_agent(tenant_id)
 }
 
 #[async_trait]
 impl AgentStore for PgStore {
     async fn list_agents(&self, viewer: Uuid) -> StoreResult<Vec<Agent>> {
         let mut tx = self.tenant_tx(viewer).await?;
-        // Byte order of names, like SQLite, whatever the database collation.
-        let rows = sqlx::query(&format!(
-            "{AGENT_SELECT} WHERE {VISIBLE_TO} ORDER BY a.tenant_id <> $1, a.name COLLATE \"C\""
-        ))
-        .bind(viewer)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "list agents"))?;
+        let rows = sqlx::query_as::<_, AgentRecord>(&list_agents_sql(SQL))
+            .bind(viewer)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "list agents"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        rows.iter().map(|r| agent_from_row(r, viewer)).collect()
+        rows.into_iter().map(|r| r.into_agent(viewer)).collect()
     }
 
     async fn agent(&self, viewer: Uuid, id: Uuid) -> StoreResult<Option<Agent>> {
         let mut tx = self.tenant_tx(viewer).await?;
-        let row = sqlx::query(&format!("{AGENT_SELECT} WHERE {VISIBLE_TO} AND a.id = $2"))
+        let row = sqlx::query_as::<_, AgentRecord>(&visible_agent_sql(SQL))
             .bind(viewer)
             .bind(id)
             .fetch_optional(&mut *tx)
             .await
             .map_err(|e| db_error(e, "read an agent"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        row.map(|r| agent_from_row(&r, viewer)).transpose()
+        row.map(|r| r.into_agent(viewer)).transpose()
     }
 
     async fn create_agent(
@@ -253,21 +176,18 @@ impl AgentStore for PgStore {
             audit: entry,
             ..
         } = plan;
-        sqlx::query(
-            "UPDATE agents SET name = $1, description = $2, current_version = $3, \
-             updated_at = $4, tags = $7, category = $8 WHERE tenant_id = $5 AND id = $6",
-        )
-        .bind(&name)
-        .bind(&description)
-        .bind(to_i32(version, "agent version")?)
-        .bind(now())
-        .bind(tenant_id)
-        .bind(id)
-        .bind(&tags)
-        .bind(category.as_deref())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "update an agent"))?;
+        sqlx::query(UPDATE_AGENT_SQL)
+            .bind(&name)
+            .bind(&description)
+            .bind(to_i32(version, "agent version")?)
+            .bind(now())
+            .bind(tenant_id)
+            .bind(id)
+            .bind(&tags)
+            .bind(category.as_deref())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "update an agent"))?;
         write_audit(&mut tx, tenant_id, actor, &entry).await?;
         let agent = owned_in(&mut tx, tenant_id, id, false).await?;
         tx.commit()
@@ -279,19 +199,13 @@ impl AgentStore for PgStore {
     async fn delete_agent(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
         let mut tx = self.tenant_tx(tenant_id).await?;
         let agent = owned_in(&mut tx, tenant_id, id, true).await?;
-        sqlx::query("DELETE FROM agents WHERE tenant_id = $1 AND id = $2")
+        sqlx::query(DELETE_AGENT_SQL)
             .bind(tenant_id)
             .bind(id)
             .execute(&mut *tx)
             .await
             .map_err(|e| db_error(e, "delete an agent"))?;
-        let entry = AuditEntry {
-            action: "agent.delete",
-            resource: "agent",
-            resource_id: id.to_string(),
-            changes: json!({ "name": agent.name }),
-        };
-        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        write_audit(&mut tx, tenant_id, actor, &agent_delete_audit(&agent)).await?;
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit an agent deletion"))
@@ -311,34 +225,14 @@ impl AgentStore for PgStore {
         .await
         .map_err(|e| db_error(e, "read an agent"))?;
         let owner = owner.ok_or(StoreError::NotFound)?;
-        let rows = sqlx::query(
-            "SELECT version, system_prompt, model, temperature, max_tokens, created_by, \
-             created_at, restored_from FROM agent_versions WHERE tenant_id = $1 AND agent_id = $2 \
-             ORDER BY version DESC",
-        )
-        .bind(owner)
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "list agent versions"))?;
+        let rows = sqlx::query_as::<_, AgentVersionRecord>(AGENT_VERSIONS_SQL)
+            .bind(owner)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "list agent versions"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        rows.iter()
-            .map(|r| {
-                let err = |e| db_error(e, "read an agent version");
-                Ok(AgentVersion {
-                    agent_id: id,
-                    version: version_number(r.try_get("version").map_err(err)?)?,
-                    config: config_from_row(r, err)?,
-                    created_by: r.try_get("created_by").map_err(err)?,
-                    created_at: r.try_get("created_at").map_err(err)?,
-                    restored_from: r
-                        .try_get::<Option<i32>, _>("restored_from")
-                        .map_err(err)?
-                        .map(version_number)
-                        .transpose()?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(|r| r.into_version(id)).collect()
     }
 
     async fn set_agent_sharing(
@@ -351,17 +245,15 @@ impl AgentStore for PgStore {
     ) -> StoreResult<Agent> {
         let mut tx = self.tenant_tx(tenant_id).await?;
         let before = owned_in(&mut tx, tenant_id, id, true).await?;
-        sqlx::query(
-            "UPDATE agents SET sharing = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
-        )
-        .bind(sharing.as_str())
-        .bind(now())
-        .bind(tenant_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "change sharing"))?;
-        sqlx::query("DELETE FROM agent_shares WHERE tenant_id = $1 AND agent_id = $2")
+        sqlx::query(SET_SHARING_SQL)
+            .bind(sharing.as_str())
+            .bind(now())
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "change sharing"))?;
+        sqlx::query(CLEAR_SHARES_SQL)
             .bind(tenant_id)
             .bind(id)
             .execute(&mut *tx)
@@ -379,15 +271,7 @@ impl AgentStore for PgStore {
             .await
             .map_err(|e| db_error(e, "share an agent"))?;
         }
-        let entry = AuditEntry {
-            action: "agent.sharing",
-            resource: "agent",
-            resource_id: id.to_string(),
-            changes: json!({
-                "sharing": { "from": before.sharing, "to": sharing },
-                "tenants": { "from": before.shared_with, "to": tenants },
-            }),
-        };
+        let entry = agent_sharing_audit(&before, sharing, tenants);
         write_audit(&mut tx, tenant_id, actor, &entry).await?;
         let agent = owned_in(&mut tx, tenant_id, id, false).await?;
         tx.commit()
@@ -403,17 +287,14 @@ impl AgentStore for PgStore {
             // The record first: a key seeded before (even if its agent was
             // deleted since) inserts nothing. Servers starting together
             // wait on the key's unique index; the later ones insert nothing.
-            let fresh = sqlx::query(
-                "INSERT INTO agent_library_seeds (tenant_id, key, seeded_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(PLATFORM_TENANT)
-            .bind(starter.key)
-            .bind(now())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| db_error(e, "record a seeded starter agent"))?
-            .rows_affected()
+            let fresh = sqlx::query(RECORD_SEED_SQL)
+                .bind(PLATFORM_TENANT)
+                .bind(starter.key)
+                .bind(now())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_error(e, "record a seeded starter agent"))?
+                .rows_affected()
                 == 1;
             if fresh {
                 let row = AgentRow::starter(starter);

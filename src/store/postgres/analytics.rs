@@ -6,7 +6,6 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::{db_error, ms, PgStore};
@@ -14,9 +13,9 @@ use crate::domain::analytics::{every_day, met_percent};
 use crate::domain::lead::month_key;
 use crate::domain::{
     Analytics, DayCount, FunnelLead, NamedCount, ResponseTimes, SlaSummary, StageMove,
-    TenantOverview, Tier,
+    TenantOverview,
 };
-use crate::store::analytics::with_moves;
+use crate::store::analytics::{with_moves, OverviewRecord};
 use crate::store::{AnalyticsStore, StoreError, StoreResult};
 
 /// What `sb_analytics` returns.
@@ -169,7 +168,7 @@ impl AnalyticsStore for PgStore {
 
     async fn tenant_overview(&self, now: DateTime<Utc>) -> StoreResult<Vec<TenantOverview>> {
         // A tenant being deleted is gone from the overview at once.
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, OverviewRecord>(
             "SELECT o.* FROM sb_tenant_overview($1, $2, $3) o \
              JOIN tenants t ON t.id = o.id WHERE t.deleting_at IS NULL",
         )
@@ -179,28 +178,6 @@ impl AnalyticsStore for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error(e, "compute the platform overview"))?;
-        let err = |e| db_error(e, "read the platform overview");
-        rows.iter()
-            .map(|r| {
-                let tier: String = r.try_get("tier").map_err(err)?;
-                let tier = Tier::parse(&tier)
-                    .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier {tier:?}")))?;
-                let met = r.try_get::<i64, _>("met").map_err(err)? as u32;
-                let missed = r.try_get::<i64, _>("missed").map_err(err)? as u32;
-                Ok(TenantOverview {
-                    tenant_id: r.try_get("id").map_err(err)?,
-                    name: r.try_get("name").map_err(err)?,
-                    slug: r.try_get("slug").map_err(err)?,
-                    tier,
-                    suspended: r.try_get::<String, _>("status").map_err(err)? == "suspended",
-                    leads_this_month: r.try_get::<i64, _>("month_leads").map_err(err)? as u32,
-                    lead_limit: tier.lead_limit(),
-                    sla_met_percent: met_percent(met, missed),
-                    overdue_now: r.try_get::<i64, _>("overdue").map_err(err)? as u32,
-                    awaiting_approval: r.try_get::<i64, _>("awaiting").map_err(err)? as u32,
-                    usage_today: Default::default(),
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(TenantOverview::from).collect())
     }
 }

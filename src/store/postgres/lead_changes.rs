@@ -4,16 +4,18 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::leads::{adjust_usage, lead_in, log_event, timeline_entry};
 use super::{db_error, ms, write_audit, PgStore};
 use crate::domain::lead::month_key;
 use crate::domain::TimelineEntry;
+use crate::store::leads::{
+    lead_delete_audit, lead_update_audit, lead_updated, Note, TimelineRecord, DELETE_LEAD_SQL,
+    LEAD_REPLIED_SQL, TIMELINE_SQL, UPDATE_LEAD_SQL,
+};
 use crate::store::{
-    plan_lead_change, Actor, AuditEntry, LeadChange, LeadChangeStore, LeadPlan, StoreError,
-    StoreResult,
+    plan_lead_change, Actor, LeadChange, LeadChangeStore, LeadPlan, StoreError, StoreResult,
 };
 
 #[async_trait]
@@ -45,52 +47,35 @@ impl LeadChangeStore for PgStore {
             audit,
             ..
         } = plan;
-        sqlx::query(
-            "UPDATE leads SET name = $1, email = $2, phone = $3, company = $4, message = $5, \
-             stage = $6, assignee_id = $7, spam = $8, spam_reason = $9, qual_category = $10, \
-             qual_reason = $11, first_response_at = $12, responded = $13, updated_at = $14 \
-             WHERE tenant_id = $15 AND id = $16",
-        )
-        .bind(&after.name)
-        .bind(after.email.as_deref())
-        .bind(after.phone.as_deref())
-        .bind(after.company.as_deref())
-        .bind(&after.message)
-        .bind(&after.stage)
-        .bind(after.assignee_id)
-        .bind(after.spam)
-        .bind(after.spam_reason.as_deref())
-        .bind(after.qualification.as_ref().map(|q| q.category.clone()))
-        .bind(after.qualification.as_ref().map(|q| q.reason.clone()))
-        .bind(after.first_response_at.map(ms))
-        .bind(after.first_response_at.is_some())
-        .bind(ms(now))
-        .bind(tenant_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "update a lead"))?;
+        sqlx::query(UPDATE_LEAD_SQL)
+            .bind(&after.name)
+            .bind(after.email.as_deref())
+            .bind(after.phone.as_deref())
+            .bind(after.company.as_deref())
+            .bind(&after.message)
+            .bind(&after.stage)
+            .bind(after.assignee_id)
+            .bind(after.spam)
+            .bind(after.spam_reason.as_deref())
+            .bind(after.qualification.as_ref().map(|q| q.category.clone()))
+            .bind(after.qualification.as_ref().map(|q| q.reason.clone()))
+            .bind(after.first_response_at.map(ms))
+            .bind(after.first_response_at.is_some())
+            .bind(ms(now))
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "update a lead"))?;
         for (kind, data) in entries {
             timeline_entry(&mut tx, tenant_id, id, kind, actor, data, now).await?;
         }
-        let entry = AuditEntry {
-            action: "lead.update",
-            resource: "lead",
-            resource_id: id.to_string(),
-            changes: audit,
-        };
+        let entry = lead_update_audit(id, audit);
         write_audit(&mut tx, tenant_id, actor, &entry).await?;
         let lead = lead_in(&mut tx, tenant_id, id, now, false)
             .await?
             .ok_or(StoreError::NotFound)?;
-        log_event(
-            &mut tx,
-            tenant_id,
-            "lead.updated",
-            json!({ "lead": lead }),
-            now,
-        )
-        .await?;
+        log_event(&mut tx, tenant_id, "lead.updated", lead_updated(&lead), now).await?;
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit a lead update"))?;
@@ -103,19 +88,13 @@ impl LeadChangeStore for PgStore {
         let lead = lead_in(&mut tx, tenant_id, id, now, true)
             .await?
             .ok_or(StoreError::NotFound)?;
-        sqlx::query("DELETE FROM leads WHERE tenant_id = $1 AND id = $2")
+        sqlx::query(DELETE_LEAD_SQL)
             .bind(tenant_id)
             .bind(id)
             .execute(&mut *tx)
             .await
             .map_err(|e| db_error(e, "delete a lead"))?;
-        let entry = AuditEntry {
-            action: "lead.delete",
-            resource: "lead",
-            resource_id: id.to_string(),
-            changes: json!({ "name": lead.name }),
-        };
-        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        write_audit(&mut tx, tenant_id, actor, &lead_delete_audit(&lead)).await?;
         // The event log keeps that something happened to the lead, not who
         // the lead was: every event about it is reduced to its id.
         sqlx::query(
@@ -156,79 +135,37 @@ impl LeadChangeStore for PgStore {
             .ok_or(StoreError::NotFound)?;
         let first_response = is_reply && lead.first_response_at.is_none();
         if first_response {
-            sqlx::query(
-                "UPDATE leads SET first_response_at = $1, responded = true, updated_at = $2 \
-                 WHERE tenant_id = $3 AND id = $4",
-            )
-            .bind(ms(now))
-            .bind(ms(now))
-            .bind(tenant_id)
-            .bind(lead_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| db_error(e, "record a first response"))?;
+            sqlx::query(LEAD_REPLIED_SQL)
+                .bind(ms(now))
+                .bind(tenant_id)
+                .bind(lead_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_error(e, "record a first response"))?;
         }
-        let kind = if is_reply { "reply" } else { "note" };
-        let data = json!({ "body": body, "first_response": first_response });
-        let id =
-            timeline_entry(&mut tx, tenant_id, lead_id, kind, actor, data.clone(), now).await?;
-        let entry = AuditEntry {
-            action: if is_reply { "lead.reply" } else { "lead.note" },
-            resource: "lead",
-            resource_id: lead_id.to_string(),
-            changes: json!({ "first_response": first_response }),
-        };
-        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        let note = Note::new(lead_id, body, is_reply, first_response);
+        let data = note.data.clone();
+        let id = timeline_entry(&mut tx, tenant_id, lead_id, note.kind, actor, data, now).await?;
+        write_audit(&mut tx, tenant_id, actor, &note.audit).await?;
         let lead = lead_in(&mut tx, tenant_id, lead_id, now, false)
             .await?
             .ok_or(StoreError::NotFound)?;
-        log_event(
-            &mut tx,
-            tenant_id,
-            "lead.updated",
-            json!({ "lead": lead }),
-            now,
-        )
-        .await?;
+        log_event(&mut tx, tenant_id, "lead.updated", lead_updated(&lead), now).await?;
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit a note"))?;
-        Ok(TimelineEntry {
-            id,
-            lead_id,
-            kind: kind.to_string(),
-            actor_id: actor.user_id,
-            actor_email: actor.email.clone(),
-            data,
-            created_at: now,
-        })
+        Ok(note.entry(id, lead_id, actor, now))
     }
 
     async fn timeline(&self, tenant_id: Uuid, lead_id: Uuid) -> StoreResult<Vec<TimelineEntry>> {
         let mut tx = self.tenant_tx(tenant_id).await?;
-        let rows = sqlx::query(
-            "SELECT id, lead_id, kind, actor_id, actor_email, data, created_at FROM lead_events \
-             WHERE tenant_id = $1 AND lead_id = $2 ORDER BY id",
-        )
-        .bind(tenant_id)
-        .bind(lead_id)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "read a timeline"))?;
+        let rows = sqlx::query_as::<_, TimelineRecord>(TIMELINE_SQL)
+            .bind(tenant_id)
+            .bind(lead_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "read a timeline"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        rows.iter()
-            .map(|r| {
-                let err = |e| db_error(e, "read a timeline entry");
-                Ok(TimelineEntry {
-                    id: r.try_get("id").map_err(err)?,
-                    lead_id: r.try_get("lead_id").map_err(err)?,
-                    kind: r.try_get("kind").map_err(err)?,
-                    actor_id: r.try_get("actor_id").map_err(err)?,
-                    actor_email: r.try_get("actor_email").map_err(err)?,
-                    data: r.try_get("data").map_err(err)?,
-                    created_at: r.try_get("created_at").map_err(err)?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(TimelineEntry::from).collect())
     }
 }

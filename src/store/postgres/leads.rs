@@ -5,68 +5,17 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::postgres::PgRow;
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{db_error, ms, write_audit, PgStore, Tx};
-use crate::domain::lead::{month_key, sla_state};
-use crate::domain::{Lead, LeadSource, Page, Qualification, SlaState, Utm};
+use crate::domain::lead::month_key;
+use crate::domain::{Lead, Page, SlaState};
+use crate::store::leads::{lead_sql, LeadRecord, INSERT_TIMELINE_SQL, LEAD_COLUMNS};
 use crate::store::{
     parse_lead_cursor, Actor, AssigneeFilter, AuditEntry, Idempotency, IngestOutcome, KeyOwner,
     KeyedIngest, LeadFilter, LeadLimit, LeadSort, LeadStore, NewLeadRow, StoreError, StoreResult,
 };
-
-pub(super) const LEAD_COLUMNS: &str = "tenant_id, id, name, email, phone, company, message, \
-     source, source_page, utm, fields, stage, assignee_id, spam, spam_reason, qual_category, \
-     qual_reason, created_at, updated_at, sla_due_at, at_risk_at, first_response_at, responded, \
-     workspace_id";
-
-pub(super) fn lead_from_row(row: &PgRow, now: DateTime<Utc>) -> StoreResult<Lead> {
-    let err = |e| db_error(e, "read a lead");
-    let source: String = row.try_get("source").map_err(err)?;
-    let utm: serde_json::Value = row.try_get("utm").map_err(err)?;
-    let category: Option<String> = row.try_get("qual_category").map_err(err)?;
-    let created_at = row.try_get("created_at").map_err(err)?;
-    let sla_due_at = row.try_get("sla_due_at").map_err(err)?;
-    let sla_at_risk_at = row.try_get("at_risk_at").map_err(err)?;
-    let first_response_at = row.try_get("first_response_at").map_err(err)?;
-    Ok(Lead {
-        id: row.try_get("id").map_err(err)?,
-        tenant_id: row.try_get("tenant_id").map_err(err)?,
-        name: row.try_get("name").map_err(err)?,
-        email: row.try_get("email").map_err(err)?,
-        phone: row.try_get("phone").map_err(err)?,
-        company: row.try_get("company").map_err(err)?,
-        message: row.try_get("message").map_err(err)?,
-        source: LeadSource::parse(&source)
-            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad lead source {source:?}")))?,
-        source_page: row.try_get("source_page").map_err(err)?,
-        utm: serde_json::from_value::<Utm>(utm).unwrap_or_default(),
-        fields: row.try_get("fields").map_err(err)?,
-        stage: row.try_get("stage").map_err(err)?,
-        workspace_id: row.try_get("workspace_id").map_err(err)?,
-        assignee_id: row.try_get("assignee_id").map_err(err)?,
-        spam: row.try_get("spam").map_err(err)?,
-        spam_reason: row.try_get("spam_reason").map_err(err)?,
-        qualification: match category {
-            Some(category) => Some(Qualification {
-                category,
-                reason: row
-                    .try_get::<Option<String>, _>("qual_reason")
-                    .map_err(err)?
-                    .unwrap_or_default(),
-            }),
-            None => None,
-        },
-        created_at,
-        updated_at: row.try_get("updated_at").map_err(err)?,
-        sla_due_at,
-        sla_at_risk_at,
-        first_response_at,
-        sla: sla_state(sla_at_risk_at, sla_due_at, first_response_at, now),
-    })
-}
 
 pub(super) async fn lead_in(
     tx: &mut Tx,
@@ -76,15 +25,13 @@ pub(super) async fn lead_in(
     for_update: bool,
 ) -> StoreResult<Option<Lead>> {
     let lock = if for_update { " FOR UPDATE" } else { "" };
-    let row = sqlx::query(&format!(
-        "SELECT {LEAD_COLUMNS} FROM leads WHERE tenant_id = $1 AND id = $2{lock}"
-    ))
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(|e| db_error(e, "read a lead"))?;
-    row.map(|r| lead_from_row(&r, now)).transpose()
+    let row = sqlx::query_as::<_, LeadRecord>(&format!("{}{lock}", lead_sql()))
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "read a lead"))?;
+    Ok(row.map(|r| r.into_lead(now)))
 }
 
 pub(super) async fn timeline_entry(
@@ -97,21 +44,18 @@ pub(super) async fn timeline_entry(
     now: DateTime<Utc>,
 ) -> StoreResult<Uuid> {
     let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO lead_events (tenant_id, id, lead_id, kind, actor_id, actor_email, data, \
-         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(tenant_id)
-    .bind(id)
-    .bind(lead_id)
-    .bind(kind)
-    .bind(actor.user_id)
-    .bind(actor.email.as_deref())
-    .bind(data)
-    .bind(ms(now))
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| db_error(e, "write a timeline entry"))?;
+    sqlx::query(INSERT_TIMELINE_SQL)
+        .bind(tenant_id)
+        .bind(id)
+        .bind(lead_id)
+        .bind(kind)
+        .bind(actor.user_id)
+        .bind(actor.email.as_deref())
+        .bind(data)
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "write a timeline entry"))?;
     Ok(id)
 }
 
@@ -483,15 +427,12 @@ impl LeadStore for PgStore {
         q.push(" LIMIT ").push_bind(filter.limit as i64 + 1);
         let mut tx = self.tenant_tx(tenant_id).await?;
         let rows = q
-            .build()
+            .build_query_as::<LeadRecord>()
             .fetch_all(&mut *tx)
             .await
             .map_err(|e| db_error(e, "list leads"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        let leads = rows
-            .iter()
-            .map(|r| lead_from_row(r, now))
-            .collect::<StoreResult<Vec<_>>>()?;
+        let leads: Vec<Lead> = rows.into_iter().map(|r| r.into_lead(now)).collect();
         let sort = filter.sort;
         // The same cursor encoding as the SQLite store: `responded.due_ms.id`.
         Ok(Page::from_rows(leads, filter.limit, |l| match sort {

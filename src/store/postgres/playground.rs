@@ -1,126 +1,19 @@
 //! Playground sessions and transcripts.
 
 use async_trait::async_trait;
-use serde_json::json;
-use sqlx::postgres::PgRow;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::{db_error, now, write_audit, PgStore};
-use crate::domain::{
-    Channel, PlaygroundLane, PlaygroundMessage, PlaygroundRole, PlaygroundSession, ReplyStats,
-    ReplyStatus,
+use crate::domain::{PlaygroundMessage, PlaygroundSession};
+use crate::store::playground::{
+    insert_message_sql, insert_session_sql, recent_sessions_sql, session_create_audit,
+    session_delete_audit, session_sql, transcript_sql, PlaygroundMessageRecord,
+    PlaygroundSessionRecord, DELETE_SESSION_SQL, LINK_LEAD_SQL, NUMBER_MESSAGE_SQL,
 };
 use crate::store::{
-    Actor, AuditEntry, PlaygroundMessageRow, PlaygroundSessionRow, PlaygroundStore, StoreError,
-    StoreResult, RECENT_SESSIONS,
+    Actor, PlaygroundMessageRow, PlaygroundSessionRow, PlaygroundStore, StoreError, StoreResult,
+    RECENT_SESSIONS,
 };
-
-const SESSION_COLUMNS: &str = "tenant_id, id, title, workspace_id, workspace_name, channel, \
-     agent_id, agent_name, agent_version, compare_agent_id, compare_agent_name, compare_version, \
-     created_by, message_count, created_at, updated_at";
-
-const MESSAGE_COLUMNS: &str = "session_id, id, seq, lane, role, content, status, error, \
-     agent_id, model, prompt_version, prompt_tokens, completion_tokens, ttft_ms, \
-     tokens_per_second, duration_ms, lead_id, created_at, snippets, temperature, max_tokens";
-
-use crate::store::bad_value as bad;
-
-fn opt_uuid(row: &PgRow, column: &str) -> StoreResult<Option<Uuid>> {
-    row.try_get(column)
-        .map_err(|e| db_error(e, "read a playground row"))
-}
-
-fn session_from_row(row: &PgRow) -> StoreResult<PlaygroundSession> {
-    let err = |e| db_error(e, "read a playground session");
-    let channel: String = row.try_get("channel").map_err(err)?;
-    let mut lanes = vec![PlaygroundLane {
-        agent_id: row.try_get("agent_id").map_err(err)?,
-        agent_name: row.try_get("agent_name").map_err(err)?,
-        version: row
-            .try_get::<Option<i32>, _>("agent_version")
-            .map_err(err)?
-            .map(|v| v as u32),
-    }];
-    if let Some(agent_id) = opt_uuid(row, "compare_agent_id")? {
-        lanes.push(PlaygroundLane {
-            agent_id,
-            agent_name: row
-                .try_get::<Option<String>, _>("compare_agent_name")
-                .map_err(err)?
-                .unwrap_or_default(),
-            version: row
-                .try_get::<Option<i32>, _>("compare_version")
-                .map_err(err)?
-                .map(|v| v as u32),
-        });
-    }
-    Ok(PlaygroundSession {
-        id: row.try_get("id").map_err(err)?,
-        tenant_id: row.try_get("tenant_id").map_err(err)?,
-        title: row.try_get("title").map_err(err)?,
-        workspace_id: opt_uuid(row, "workspace_id")?,
-        workspace_name: row.try_get("workspace_name").map_err(err)?,
-        channel: Channel::parse(&channel).ok_or_else(|| bad("channel", &channel))?,
-        lanes,
-        created_by: row.try_get("created_by").map_err(err)?,
-        message_count: row.try_get::<i32, _>("message_count").map_err(err)? as u32,
-        created_at: row.try_get("created_at").map_err(err)?,
-        updated_at: row.try_get("updated_at").map_err(err)?,
-    })
-}
-
-fn message_from_row(row: &PgRow) -> StoreResult<PlaygroundMessage> {
-    let err = |e| db_error(e, "read a playground message");
-    let role: String = row.try_get("role").map_err(err)?;
-    let status: Option<String> = row.try_get("status").map_err(err)?;
-    let status = status
-        .map(|s| ReplyStatus::parse(&s).ok_or_else(|| bad("reply status", &s)))
-        .transpose()?;
-    let model: Option<String> = row.try_get("model").map_err(err)?;
-    let stats = match (model, opt_uuid(row, "agent_id")?) {
-        (Some(model), Some(agent_id)) => Some(ReplyStats {
-            agent_id,
-            model,
-            prompt_version: row.try_get::<i32, _>("prompt_version").map_err(err)? as u32,
-            prompt_tokens: row.try_get::<i32, _>("prompt_tokens").map_err(err)? as u32,
-            completion_tokens: row.try_get::<i32, _>("completion_tokens").map_err(err)? as u32,
-            time_to_first_token_ms: row.try_get::<i64, _>("ttft_ms").map_err(err)? as u64,
-            tokens_per_second: row.try_get("tokens_per_second").map_err(err)?,
-            duration_ms: row.try_get::<i64, _>("duration_ms").map_err(err)? as u64,
-            snippets: {
-                let value: Option<serde_json::Value> = row.try_get("snippets").map_err(err)?;
-                match value {
-                    Some(v) => serde_json::from_value(v)
-                        .map_err(|e| crate::store::bad_value("snippets", &e.to_string()))?,
-                    None => Vec::new(),
-                }
-            },
-            temperature: row.try_get("temperature").map_err(err)?,
-            max_tokens: row
-                .try_get::<Option<i32>, _>("max_tokens")
-                .map_err(err)?
-                .and_then(|n| u32::try_from(n).ok()),
-        }),
-        _ => None,
-    };
-    Ok(PlaygroundMessage {
-        id: row.try_get("id").map_err(err)?,
-        session_id: row.try_get("session_id").map_err(err)?,
-        seq: row.try_get::<i32, _>("seq").map_err(err)? as u32,
-        lane: row
-            .try_get::<Option<i16>, _>("lane")
-            .map_err(err)?
-            .map(|l| l as u8),
-        role: PlaygroundRole::parse(&role).ok_or_else(|| bad("role", &role))?,
-        content: row.try_get("content").map_err(err)?,
-        status,
-        error: row.try_get("error").map_err(err)?,
-        stats,
-        lead_id: opt_uuid(row, "lead_id")?,
-        created_at: row.try_get("created_at").map_err(err)?,
-    })
-}
 
 #[async_trait]
 impl PlaygroundStore for PgStore {
@@ -131,42 +24,31 @@ impl PlaygroundStore for PgStore {
         row: PlaygroundSessionRow,
     ) -> StoreResult<PlaygroundSession> {
         let id = Uuid::now_v7();
-        let now = now();
         let lane = |i: usize| row.lanes.get(i);
         let mut tx = self.tenant_tx(tenant_id).await?;
-        let stored = sqlx::query(&format!(
-            "INSERT INTO playground_sessions ({SESSION_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $14) \
-             RETURNING {SESSION_COLUMNS}"
-        ))
-        .bind(tenant_id)
-        .bind(id)
-        .bind(&row.title)
-        .bind(row.workspace.as_ref().map(|(w, _)| *w))
-        .bind(row.workspace.as_ref().map(|(_, n)| n.clone()))
-        .bind(row.channel.as_str())
-        .bind(lane(0).map(|l| l.agent_id))
-        .bind(lane(0).map(|l| l.agent_name.clone()))
-        .bind(lane(0).and_then(|l| l.version).map(|v| v as i32))
-        .bind(lane(1).map(|l| l.agent_id))
-        .bind(lane(1).map(|l| l.agent_name.clone()))
-        .bind(lane(1).and_then(|l| l.version).map(|v| v as i32))
-        .bind(actor.email.as_deref())
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "create a playground session"))?;
-        let entry = AuditEntry {
-            action: "playground.session.create",
-            resource: "playground_session",
-            resource_id: id.to_string(),
-            changes: json!({ "title": row.title, "lanes": row.lanes }),
-        };
-        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        let stored = sqlx::query_as::<_, PlaygroundSessionRecord>(&insert_session_sql())
+            .bind(tenant_id)
+            .bind(id)
+            .bind(&row.title)
+            .bind(row.workspace.as_ref().map(|(w, _)| *w))
+            .bind(row.workspace.as_ref().map(|(_, n)| n.clone()))
+            .bind(row.channel.as_str())
+            .bind(lane(0).map(|l| l.agent_id))
+            .bind(lane(0).map(|l| l.agent_name.clone()))
+            .bind(lane(0).and_then(|l| l.version).map(|v| v as i32))
+            .bind(lane(1).map(|l| l.agent_id))
+            .bind(lane(1).map(|l| l.agent_name.clone()))
+            .bind(lane(1).and_then(|l| l.version).map(|v| v as i32))
+            .bind(actor.email.as_deref())
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "create a playground session"))?;
+        write_audit(&mut tx, tenant_id, actor, &session_create_audit(id, &row)).await?;
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit a playground session"))?;
-        session_from_row(&stored)
+        Ok(stored.into())
     }
 
     async fn list_playground_sessions(
@@ -174,17 +56,14 @@ impl PlaygroundStore for PgStore {
         tenant_id: Uuid,
     ) -> StoreResult<Vec<PlaygroundSession>> {
         let mut tx = self.tenant_tx(tenant_id).await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {SESSION_COLUMNS} FROM playground_sessions WHERE tenant_id = $1 \
-             ORDER BY updated_at DESC, id DESC LIMIT $2"
-        ))
-        .bind(tenant_id)
-        .bind(i64::from(RECENT_SESSIONS))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "list playground sessions"))?;
+        let rows = sqlx::query_as::<_, PlaygroundSessionRecord>(&recent_sessions_sql())
+            .bind(tenant_id)
+            .bind(i64::from(RECENT_SESSIONS))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "list playground sessions"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        rows.iter().map(session_from_row).collect()
+        Ok(rows.into_iter().map(PlaygroundSession::from).collect())
     }
 
     async fn playground_session(
@@ -193,16 +72,14 @@ impl PlaygroundStore for PgStore {
         id: Uuid,
     ) -> StoreResult<Option<PlaygroundSession>> {
         let mut tx = self.tenant_tx(tenant_id).await?;
-        let row = sqlx::query(&format!(
-            "SELECT {SESSION_COLUMNS} FROM playground_sessions WHERE tenant_id = $1 AND id = $2"
-        ))
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "read a playground session"))?;
+        let row = sqlx::query_as::<_, PlaygroundSessionRecord>(&session_sql())
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "read a playground session"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        row.map(|r| session_from_row(&r)).transpose()
+        Ok(row.map(PlaygroundSession::from))
     }
 
     async fn delete_playground_session(
@@ -212,7 +89,7 @@ impl PlaygroundStore for PgStore {
         id: Uuid,
     ) -> StoreResult<()> {
         let mut tx = self.tenant_tx(tenant_id).await?;
-        let done = sqlx::query("DELETE FROM playground_sessions WHERE tenant_id = $1 AND id = $2")
+        let done = sqlx::query(DELETE_SESSION_SQL)
             .bind(tenant_id)
             .bind(id)
             .execute(&mut *tx)
@@ -221,13 +98,7 @@ impl PlaygroundStore for PgStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        let entry = AuditEntry {
-            action: "playground.session.delete",
-            resource: "playground_session",
-            resource_id: id.to_string(),
-            changes: json!({}),
-        };
-        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        write_audit(&mut tx, tenant_id, actor, &session_delete_audit(id)).await?;
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit a playground session deletion"))
@@ -239,17 +110,14 @@ impl PlaygroundStore for PgStore {
         session_id: Uuid,
     ) -> StoreResult<Vec<PlaygroundMessage>> {
         let mut tx = self.tenant_tx(tenant_id).await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM playground_messages \
-             WHERE tenant_id = $1 AND session_id = $2 ORDER BY seq"
-        ))
-        .bind(tenant_id)
-        .bind(session_id)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "read a playground transcript"))?;
+        let rows = sqlx::query_as::<_, PlaygroundMessageRecord>(&transcript_sql())
+            .bind(tenant_id)
+            .bind(session_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "read a playground transcript"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        rows.iter().map(message_from_row).collect()
+        rows.into_iter().map(PlaygroundMessage::try_from).collect()
     }
 
     async fn add_playground_message(
@@ -263,74 +131,55 @@ impl PlaygroundStore for PgStore {
         let mut tx = self.tenant_tx(tenant_id).await?;
         // The session's counter numbers the message; its row lock orders
         // concurrent replies (compare mode) without gaps or clashes.
-        let seq: Option<i32> = sqlx::query_scalar(
-            "UPDATE playground_sessions SET message_count = message_count + 1, updated_at = $1 \
-             WHERE tenant_id = $2 AND id = $3 RETURNING message_count",
-        )
-        .bind(now)
-        .bind(tenant_id)
-        .bind(session_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "number a playground message"))?;
+        let seq: Option<i32> = sqlx::query_scalar(NUMBER_MESSAGE_SQL)
+            .bind(now)
+            .bind(tenant_id)
+            .bind(session_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "number a playground message"))?;
         let seq = seq.ok_or(StoreError::NotFound)?;
-        let (role, lane, content, status, error, stats) = match &row {
-            PlaygroundMessageRow::User(text) => {
-                (PlaygroundRole::User, None, text, None, None, None)
-            }
-            PlaygroundMessageRow::Reply(r) => (
-                PlaygroundRole::Assistant,
-                Some(i16::from(r.lane)),
-                &r.content,
-                Some(r.status.as_str()),
-                r.error.as_deref(),
-                r.stats.as_ref(),
-            ),
-        };
-        let stored = sqlx::query(&format!(
-            "INSERT INTO playground_messages (tenant_id, {MESSAGE_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                     $17, NULL, $18, $19, $20, $21) \
-             RETURNING {MESSAGE_COLUMNS}"
-        ))
-        .bind(tenant_id)
-        .bind(session_id)
-        .bind(id)
-        .bind(seq)
-        .bind(lane)
-        .bind(role.as_str())
-        .bind(content)
-        .bind(status)
-        .bind(error)
-        .bind(stats.map(|s| s.agent_id))
-        .bind(stats.map(|s| s.model.clone()))
-        .bind(stats.map(|s| s.prompt_version as i32))
-        .bind(stats.map(|s| s.prompt_tokens as i32))
-        .bind(stats.map(|s| s.completion_tokens as i32))
-        .bind(stats.map(|s| s.time_to_first_token_ms as i64))
-        .bind(stats.map(|s| s.tokens_per_second))
-        .bind(stats.map(|s| s.duration_ms as i64))
-        .bind(now)
-        .bind(
-            stats
-                .filter(|s| !s.snippets.is_empty())
-                .map(|s| serde_json::to_value(&s.snippets))
-                .transpose()
-                .map_err(|e| StoreError::Other(e.into()))?,
-        )
-        .bind(stats.and_then(|s| s.temperature))
-        .bind(
-            stats
-                .and_then(|s| s.max_tokens)
-                .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "store a playground message"))?;
+        let m = row.columns();
+        let stats = m.stats;
+        let stored = sqlx::query_as::<_, PlaygroundMessageRecord>(&insert_message_sql())
+            .bind(tenant_id)
+            .bind(session_id)
+            .bind(id)
+            .bind(seq)
+            .bind(m.lane.map(i16::from))
+            .bind(m.role.as_str())
+            .bind(m.content)
+            .bind(m.status)
+            .bind(m.error)
+            .bind(stats.map(|s| s.agent_id))
+            .bind(stats.map(|s| s.model.clone()))
+            .bind(stats.map(|s| s.prompt_version as i32))
+            .bind(stats.map(|s| s.prompt_tokens as i32))
+            .bind(stats.map(|s| s.completion_tokens as i32))
+            .bind(stats.map(|s| s.time_to_first_token_ms as i64))
+            .bind(stats.map(|s| s.tokens_per_second))
+            .bind(stats.map(|s| s.duration_ms as i64))
+            .bind(now)
+            .bind(
+                stats
+                    .filter(|s| !s.snippets.is_empty())
+                    .map(|s| serde_json::to_value(&s.snippets))
+                    .transpose()
+                    .map_err(|e| StoreError::Other(e.into()))?,
+            )
+            .bind(stats.and_then(|s| s.temperature))
+            .bind(
+                stats
+                    .and_then(|s| s.max_tokens)
+                    .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "store a playground message"))?;
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit a playground message"))?;
-        message_from_row(&stored)
+        stored.try_into()
     }
 
     async fn link_playground_lead(
@@ -340,15 +189,13 @@ impl PlaygroundStore for PgStore {
         lead_id: Uuid,
     ) -> StoreResult<()> {
         let mut tx = self.tenant_tx(tenant_id).await?;
-        let done = sqlx::query(
-            "UPDATE playground_messages SET lead_id = $1 WHERE tenant_id = $2 AND id = $3",
-        )
-        .bind(lead_id)
-        .bind(tenant_id)
-        .bind(message_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "link a playground message to its lead"))?;
+        let done = sqlx::query(LINK_LEAD_SQL)
+            .bind(lead_id)
+            .bind(tenant_id)
+            .bind(message_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "link a playground message to its lead"))?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

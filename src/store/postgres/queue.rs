@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::leads::{lead_from_row, LEAD_COLUMNS};
 use super::{db_error, parse_role, PgStore, Tx};
 use crate::domain::{Page, QueueLead, TenantRef};
+use crate::store::leads::{LeadRecord, LEAD_COLUMNS};
 use crate::store::{
     events_shape, order_by, plan_queue, push_assignee, push_lead_conditions, EventRecord,
     LeadFilter, LeadSql, QueueShape, QueueStore, StoreResult, TenantAccess, TenantView,
@@ -226,15 +226,12 @@ impl QueueStore for PgStore {
             .push(order_by(sort, ""));
         let mut tx = self.tenants_tx(&plan.tenant_ids()).await?;
         let rows = q
-            .build()
+            .build_query_as::<LeadRecord>()
             .fetch_all(&mut *tx)
             .await
             .map_err(|e| db_error(e, "list leads across tenants"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        let leads = rows
-            .iter()
-            .map(|r| lead_from_row(r, now))
-            .collect::<StoreResult<Vec<_>>>()?;
+        let leads = rows.into_iter().map(|r| r.into_lead(now)).collect();
         plan.page(leads, filter)
     }
 

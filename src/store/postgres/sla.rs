@@ -6,13 +6,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::stream::{BoxStream, StreamExt};
 use sqlx::postgres::PgListener;
-use sqlx::Row;
 use std::time::Duration;
 use uuid::Uuid;
 
 use super::leads::{log_event, timeline_entry};
 use super::{db_error, ms, set_tenant, PgStore, EVENTS_CHANNEL};
-use crate::domain::TenantSettings;
+use crate::store::events::{
+    ClockRecord, EventRow, OutboxRecord, ReclockState, SlaCandidate, EVENTS_AFTER_SQL,
+    PENDING_OUTBOX_SQL,
+};
 use crate::store::{
     moved_clocks, next_cursor, reclocked_entry, Actor, EventRecord, EventStore, OutboxMessage,
     Reclocked, SlaAlert, SlaStore, StoreResult, StoredClock, SweepReport, RECLOCK_BATCH,
@@ -31,29 +33,15 @@ impl EventStore for PgStore {
         limit: u32,
     ) -> StoreResult<Vec<EventRecord>> {
         let mut tx = self.tenant_tx(tenant_id).await?;
-        let rows = sqlx::query(
-            "SELECT id, kind, data, created_at FROM events WHERE tenant_id = $1 AND id > $2 \
-             ORDER BY id LIMIT $3",
-        )
-        .bind(tenant_id)
-        .bind(after)
-        .bind(limit as i64)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "read events"))?;
+        let rows = sqlx::query_as::<_, EventRow>(EVENTS_AFTER_SQL)
+            .bind(tenant_id)
+            .bind(after)
+            .bind(limit as i64)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "read events"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        rows.iter()
-            .map(|r| {
-                let err = |e| db_error(e, "read an event");
-                Ok(EventRecord {
-                    id: r.try_get("id").map_err(err)?,
-                    tenant_id,
-                    kind: r.try_get("kind").map_err(err)?,
-                    data: r.try_get("data").map_err(err)?,
-                    created_at: r.try_get("created_at").map_err(err)?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(|r| r.into_event(tenant_id)).collect())
     }
 
     async fn last_event_id(&self, tenant_id: Uuid) -> StoreResult<i64> {
@@ -126,7 +114,7 @@ impl PgStore {
                  FROM sb_claim_sla_risks($1, $2)"
             }
         };
-        let rows = sqlx::query(sql)
+        let rows = sqlx::query_as::<_, SlaCandidate>(sql)
             .bind(now)
             .bind(SWEEP_BATCH)
             .fetch_all(&mut *tx)
@@ -135,14 +123,7 @@ impl PgStore {
         let count = rows.len();
         let mut scoped: Option<Uuid> = None;
         for r in rows {
-            let err = |e| db_error(e, "read an SLA candidate");
-            let tenant_id: Uuid = r.try_get("tenant_id").map_err(err)?;
-            let lead_id: Uuid = r.try_get("id").map_err(err)?;
-            let name: String = r.try_get("name").map_err(err)?;
-            let tenant_name: String = r.try_get("tenant_name").map_err(err)?;
-            let due: DateTime<Utc> = r.try_get("sla_due_at").map_err(err)?;
-            let settings: TenantSettings =
-                serde_json::from_value(r.try_get("settings").map_err(err)?).unwrap_or_default();
+            let (tenant_id, lead_id, due) = (r.tenant_id(), r.lead_id(), r.due());
             // An overdue lead whose at-risk alert never went out gets only the breach.
             if alert == SlaAlert::AtRisk && due <= now {
                 continue;
@@ -151,7 +132,7 @@ impl PgStore {
                 set_tenant(&mut tx, tenant_id).await?;
                 scoped = Some(tenant_id);
             }
-            let msg = alert.message(lead_id, &name, &tenant_name, due);
+            let msg = alert.message(lead_id, &r.name, &r.tenant_name, due);
             timeline_entry(
                 &mut tx,
                 tenant_id,
@@ -170,7 +151,7 @@ impl PgStore {
             .bind(tenant_id)
             .bind(Uuid::now_v7())
             .bind(msg.event_kind)
-            .bind(settings.manager_email.as_deref())
+            .bind(r.manager_email())
             .bind(&msg.subject)
             .bind(&msg.body)
             .bind(now)
@@ -192,7 +173,7 @@ impl SlaStore for PgStore {
         let mut tx = self.tenant_tx(tenant_id).await?;
         // FOR UPDATE: a settings change waits for this batch, and one made
         // before it is what this batch reads (with the cursor it reset).
-        let found = sqlx::query(
+        let found = sqlx::query_as::<_, ReclockState>(
             "SELECT settings, reclock_after FROM tenants \
              WHERE id = $1 AND reclock_pending FOR UPDATE",
         )
@@ -206,14 +187,10 @@ impl SlaStore for PgStore {
                 ..Reclocked::default()
             });
         };
-        let err = |e| db_error(e, "read the tenant's reclock state");
-        let settings: serde_json::Value = found.try_get("settings").map_err(err)?;
-        let after: Option<Uuid> = found.try_get("reclock_after").map_err(err)?;
-        let rule = serde_json::from_value::<TenantSettings>(settings)
-            .unwrap_or_default()
-            .sla_rule();
+        let rule = found.settings().sla_rule();
+        let after = found.after();
         // FOR UPDATE: a lead answered meanwhile keeps its answer's state.
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, ClockRecord>(
             "SELECT id, created_at, sla_due_at, at_risk_at FROM leads \
              WHERE tenant_id = $1 AND NOT responded AND id > $2 ORDER BY id LIMIT $3 FOR UPDATE",
         )
@@ -223,16 +200,7 @@ impl SlaStore for PgStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(|e| db_error(e, "read leads to reclock"))?;
-        let mut read = Vec::with_capacity(rows.len());
-        for r in rows {
-            let err = |e| db_error(e, "read a lead to reclock");
-            read.push(StoredClock {
-                id: r.try_get("id").map_err(err)?,
-                created_at: r.try_get("created_at").map_err(err)?,
-                due: r.try_get("sla_due_at").map_err(err)?,
-                at_risk: r.try_get("at_risk_at").map_err(err)?,
-            });
-        }
+        let read: Vec<StoredClock> = rows.into_iter().map(StoredClock::from).collect();
         let moved = moved_clocks(&rule, &read);
         for m in &moved {
             sqlx::query(
@@ -310,29 +278,12 @@ impl SlaStore for PgStore {
 
     async fn pending_outbox(&self, tenant_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
         let mut tx = self.tenant_tx(tenant_id).await?;
-        let rows = sqlx::query(
-            "SELECT id, kind, recipient, subject, body, created_at, attempts, last_error FROM outbox \
-             WHERE tenant_id = $1 AND sent_at IS NULL ORDER BY id",
-        )
-        .bind(tenant_id)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "read the outbox"))?;
+        let rows = sqlx::query_as::<_, OutboxRecord>(PENDING_OUTBOX_SQL)
+            .bind(tenant_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "read the outbox"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        rows.iter()
-            .map(|r| {
-                let err = |e| db_error(e, "read an outbox message");
-                Ok(OutboxMessage {
-                    id: r.try_get("id").map_err(err)?,
-                    kind: r.try_get("kind").map_err(err)?,
-                    recipient: r.try_get("recipient").map_err(err)?,
-                    subject: r.try_get("subject").map_err(err)?,
-                    body: r.try_get("body").map_err(err)?,
-                    created_at: r.try_get("created_at").map_err(err)?,
-                    attempts: r.try_get::<i32, _>("attempts").map_err(err)? as u32,
-                    last_error: r.try_get("last_error").map_err(err)?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(OutboxMessage::from).collect())
     }
 }

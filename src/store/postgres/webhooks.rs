@@ -6,75 +6,38 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
-use sqlx::Row;
+use sqlx::FromRow;
 use uuid::Uuid;
 
 use super::leads::log_event;
 use super::{db_error, ms, write_audit, PgStore, Tx};
 use crate::domain::webhook::{DELIVERY_EVENT, TEST_EVENT};
-use crate::domain::{DeliveryStatus, Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
+use crate::domain::{Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
+use crate::store::outbound::{
+    DeliveryJobRecord, DeliveryRecord, MailJobRecord, WebhookAttemptRecord, WebhookRecord,
+    DELIVERY_COLUMNS, ENDPOINT_COLUMNS,
+};
 use crate::store::{
     Actor, AttemptNext, AttemptRecord, AuditEntry, DeliveryJob, EventRecord, MailJob, MailQuota,
     OutboundPurge, OutboundStore, StoreError, StoreResult, WebhookChange, WebhookRow,
 };
 
-const ENDPOINT_COLUMNS: &str = "id, url, events, secret, enabled, disabled_reason, \
-     consecutive_failures, failing_since, created_by, created_at, updated_at";
-
-const DELIVERY_COLUMNS: &str = "id, webhook_id, event_id, event_kind, status, attempts, \
-     next_attempt_at, created_at, delivered_at";
-
 fn endpoint(r: &PgRow) -> StoreResult<Webhook> {
-    let err = |e| db_error(e, "read a webhook");
-    let secret_value: String = r.try_get("secret").map_err(err)?;
-    Ok(Webhook {
-        id: r.try_get("id").map_err(err)?,
-        url: r.try_get("url").map_err(err)?,
-        events: r.try_get("events").map_err(err)?,
-        enabled: r.try_get("enabled").map_err(err)?,
-        secret_hint: crate::domain::webhook::secret_hint(&secret_value),
-        disabled_reason: r.try_get("disabled_reason").map_err(err)?,
-        consecutive_failures: r.try_get::<i32, _>("consecutive_failures").map_err(err)? as u32,
-        failing_since: r.try_get("failing_since").map_err(err)?,
-        created_by: r.try_get("created_by").map_err(err)?,
-        created_at: r.try_get("created_at").map_err(err)?,
-        updated_at: r.try_get("updated_at").map_err(err)?,
-        last_delivery_status: None,
-        last_delivery_at: None,
-    })
+    WebhookRecord::from_row(r)
+        .map(Webhook::from)
+        .map_err(|e| db_error(e, "read a webhook"))
 }
 
 fn attempt(r: &PgRow) -> StoreResult<WebhookAttempt> {
-    let err = |e| db_error(e, "read a webhook attempt");
-    Ok(WebhookAttempt {
-        at: r.try_get("attempted_at").map_err(err)?,
-        status_code: r
-            .try_get::<Option<i32>, _>("status_code")
-            .map_err(err)?
-            .map(|c| c as u16),
-        error: r.try_get("error").map_err(err)?,
-        latency_ms: r.try_get::<i64, _>("latency_ms").map_err(err)?.max(0) as u64,
-        response_excerpt: r.try_get("response_excerpt").map_err(err)?,
-    })
+    WebhookAttemptRecord::from_row(r)
+        .map(WebhookAttempt::from)
+        .map_err(|e| db_error(e, "read a webhook attempt"))
 }
 
 fn delivery(tenant_id: Uuid, r: &PgRow) -> StoreResult<WebhookDelivery> {
-    let err = |e| db_error(e, "read a webhook delivery");
-    let seq: i64 = r.try_get("event_id").map_err(err)?;
-    let status: String = r.try_get("status").map_err(err)?;
-    Ok(WebhookDelivery {
-        id: r.try_get("id").map_err(err)?,
-        webhook_id: r.try_get("webhook_id").map_err(err)?,
-        event_id: crate::domain::webhook::event_id(tenant_id, seq),
-        event_seq: seq,
-        event_type: r.try_get("event_kind").map_err(err)?,
-        status: DeliveryStatus::parse(&status).unwrap_or(DeliveryStatus::Pending),
-        attempt_count: r.try_get::<i32, _>("attempts").map_err(err)? as u32,
-        next_attempt_at: r.try_get("next_attempt_at").map_err(err)?,
-        created_at: r.try_get("created_at").map_err(err)?,
-        delivered_at: r.try_get("delivered_at").map_err(err)?,
-        attempts: Vec::new(),
-    })
+    DeliveryRecord::from_row(r)
+        .map(|d| d.into_delivery(tenant_id))
+        .map_err(|e| db_error(e, "read a webhook delivery"))
 }
 
 async fn endpoint_in(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<Webhook> {
@@ -478,7 +441,7 @@ impl OutboundStore for PgStore {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<DeliveryJob>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, DeliveryJobRecord>(
             "SELECT tenant_id, id, webhook_id, attempts, created_at, url, secret, event_id, \
              kind, data, event_at FROM sb_claim_webhook_deliveries($1, $2, $3)",
         )
@@ -488,28 +451,7 @@ impl OutboundStore for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error(e, "claim webhook deliveries"))?;
-        rows.iter()
-            .map(|r| {
-                let err = |e| db_error(e, "read a claimed webhook delivery");
-                let tenant_id: Uuid = r.try_get("tenant_id").map_err(err)?;
-                Ok(DeliveryJob {
-                    tenant_id,
-                    delivery_id: r.try_get("id").map_err(err)?,
-                    webhook_id: r.try_get("webhook_id").map_err(err)?,
-                    url: r.try_get("url").map_err(err)?,
-                    secret: r.try_get("secret").map_err(err)?,
-                    event: EventRecord {
-                        id: r.try_get("event_id").map_err(err)?,
-                        tenant_id,
-                        kind: r.try_get("kind").map_err(err)?,
-                        data: r.try_get("data").map_err(err)?,
-                        created_at: r.try_get("event_at").map_err(err)?,
-                    },
-                    attempts: r.try_get::<i32, _>("attempts").map_err(err)? as u32,
-                    created_at: r.try_get("created_at").map_err(err)?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(DeliveryJob::from).collect())
     }
 
     async fn record_attempt(&self, job: &DeliveryJob, record: AttemptRecord) -> StoreResult<bool> {
@@ -611,7 +553,7 @@ impl OutboundStore for PgStore {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<MailJob>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, MailJobRecord>(
             "SELECT tenant_id, id, recipient, subject, body, attempts \
              FROM sb_claim_outbox($1, $2, $3)",
         )
@@ -621,19 +563,7 @@ impl OutboundStore for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error(e, "claim mail to send"))?;
-        rows.iter()
-            .map(|r| {
-                let err = |e| db_error(e, "read a claimed outbox message");
-                Ok(MailJob {
-                    tenant_id: r.try_get("tenant_id").map_err(err)?,
-                    id: r.try_get("id").map_err(err)?,
-                    recipient: r.try_get("recipient").map_err(err)?,
-                    subject: r.try_get("subject").map_err(err)?,
-                    body: r.try_get("body").map_err(err)?,
-                    attempts: r.try_get::<i32, _>("attempts").map_err(err)? as u32,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(MailJob::from).collect())
     }
 
     async fn record_mail(

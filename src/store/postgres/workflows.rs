@@ -3,106 +3,44 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::json;
-use sqlx::postgres::PgRow;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::leads::{lead_in, log_event, timeline_entry};
 use super::{db_error, write_audit, PgStore, Tx};
-use crate::domain::{Qualification, StepKind, StepOutcome, Workflow, WorkflowStatus, WorkflowStep};
+use crate::domain::{Workflow, WorkflowStatus, WorkflowStep};
+use crate::store::leads::{lead_updated, LEAD_REPLIED_SQL};
+use crate::store::workflows::{
+    list_workflows_sql, reply_timeline, workflow_sql, ClaimedRecord, WorkflowRecord,
+    WorkflowStepRecord, INSERT_OUTBOX_SQL, INSERT_STEP_SQL, INSERT_WORKFLOW_SQL, QUALIFY_LEAD_SQL,
+    QUEUE_WORKSPACE_WORKFLOW_SQL, STEPS_SQL, TRANSITION_SQL,
+};
 use crate::store::{
-    Actor, AuditEntry, ClaimedWorkflow, NewWorkflowRow, StoreError, StoreResult, WorkflowStore,
+    Actor, ClaimedWorkflow, NewWorkflowRow, StoreError, StoreResult, WorkflowStore,
     WorkflowTransition, MAX_ATTEMPTS,
 };
 
-const COLUMNS: &str = "tenant_id, id, lead_id, workspace_id, agent_id, status, qual_category, \
-     qual_reason, draft, reply, error, attempts, decided_by, decision_note, sources, draft_policy, \
-     created_at, updated_at";
-
-use crate::store::bad_value as bad;
-
-fn workflow_from_row(row: &PgRow, steps: Vec<WorkflowStep>) -> StoreResult<Workflow> {
-    let err = |e| db_error(e, "read a workflow");
-    let status: String = row.try_get("status").map_err(err)?;
-    let category: Option<String> = row.try_get("qual_category").map_err(err)?;
-    Ok(Workflow {
-        id: row.try_get("id").map_err(err)?,
-        tenant_id: row.try_get("tenant_id").map_err(err)?,
-        lead_id: row.try_get("lead_id").map_err(err)?,
-        workspace_id: row.try_get("workspace_id").map_err(err)?,
-        agent_id: row.try_get("agent_id").map_err(err)?,
-        status: WorkflowStatus::parse(&status).ok_or_else(|| bad("workflow status", &status))?,
-        qualification: match category {
-            Some(category) => Some(Qualification {
-                category,
-                reason: row
-                    .try_get::<Option<String>, _>("qual_reason")
-                    .map_err(err)?
-                    .unwrap_or_default(),
-            }),
-            None => None,
-        },
-        draft: row.try_get("draft").map_err(err)?,
-        reply: row.try_get("reply").map_err(err)?,
-        error: row.try_get("error").map_err(err)?,
-        attempts: row.try_get::<i32, _>("attempts").map_err(err)? as u32,
-        decided_by: row.try_get("decided_by").map_err(err)?,
-        decision_note: row.try_get("decision_note").map_err(err)?,
-        steps,
-        sources: json_column(row, "sources")?,
-        draft_policy: json_column(row, "draft_policy")?,
-        created_at: row.try_get("created_at").map_err(err)?,
-        updated_at: row.try_get("updated_at").map_err(err)?,
-    })
-}
-
 async fn steps_in(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<Vec<WorkflowStep>> {
-    let rows = sqlx::query(
-        "SELECT kind, outcome, output, error, model, prompt_version, prompt_tokens, \
-         completion_tokens, duration_ms, created_at FROM workflow_steps \
-         WHERE tenant_id = $1 AND workflow_id = $2 ORDER BY seq",
-    )
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_all(&mut **tx)
-    .await
-    .map_err(|e| db_error(e, "read workflow steps"))?;
-    rows.iter()
-        .map(|row| {
-            let err = |e| db_error(e, "read a workflow step");
-            let kind: String = row.try_get("kind").map_err(err)?;
-            let outcome: String = row.try_get("outcome").map_err(err)?;
-            Ok(WorkflowStep {
-                kind: StepKind::parse(&kind).ok_or_else(|| bad("step", &kind))?,
-                outcome: StepOutcome::parse(&outcome).ok_or_else(|| bad("outcome", &outcome))?,
-                output: row.try_get("output").map_err(err)?,
-                error: row.try_get("error").map_err(err)?,
-                model: row.try_get("model").map_err(err)?,
-                prompt_version: row.try_get::<i32, _>("prompt_version").map_err(err)? as u32,
-                prompt_tokens: row.try_get::<i32, _>("prompt_tokens").map_err(err)? as u32,
-                completion_tokens: row.try_get::<i32, _>("completion_tokens").map_err(err)? as u32,
-                duration_ms: row.try_get::<i64, _>("duration_ms").map_err(err)? as u64,
-                created_at: row.try_get("created_at").map_err(err)?,
-            })
-        })
-        .collect()
+    let rows = sqlx::query_as::<_, WorkflowStepRecord>(STEPS_SQL)
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "read workflow steps"))?;
+    Ok(rows.into_iter().map(WorkflowStep::from).collect())
 }
 
 async fn workflow_in(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Workflow>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM workflows WHERE tenant_id = $1 AND id = $2"
-    ))
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(|e| db_error(e, "read a workflow"))?;
+    let row = sqlx::query_as::<_, WorkflowRecord>(&workflow_sql())
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "read a workflow"))?;
     match row {
         None => Ok(None),
         Some(row) => {
             let steps = steps_in(tx, tenant_id, id).await?;
-            workflow_from_row(&row, steps).map(Some)
+            Ok(Some(row.into_workflow(steps)))
         }
     }
 }
@@ -117,36 +55,16 @@ pub(super) async fn queue_workspace_workflow(
     workspace_id: Uuid,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO workflows (tenant_id, id, lead_id, workspace_id, agent_id, status, \
-         created_at, updated_at) \
-         SELECT w.tenant_id, $1, $2, w.id, w.agent_id, 'queued', $3, $3 FROM workspaces w \
-         WHERE w.tenant_id = $4 AND w.id = $5 AND w.strategy_active AND w.agent_id IS NOT NULL",
-    )
-    .bind(Uuid::now_v7())
-    .bind(lead_id)
-    .bind(now)
-    .bind(tenant_id)
-    .bind(workspace_id)
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| db_error(e, "queue a workflow"))?;
+    sqlx::query(QUEUE_WORKSPACE_WORKFLOW_SQL)
+        .bind(Uuid::now_v7())
+        .bind(lead_id)
+        .bind(now)
+        .bind(tenant_id)
+        .bind(workspace_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "queue a workflow"))?;
     Ok(())
-}
-
-/// A jsonb column read into its type; NULL is `None`.
-fn json_column<T: serde::de::DeserializeOwned>(
-    row: &PgRow,
-    column: &str,
-) -> StoreResult<Option<T>> {
-    let value: Option<serde_json::Value> = row
-        .try_get(column)
-        .map_err(|e| db_error(e, "read a workflow"))?;
-    value
-        .map(|v| {
-            serde_json::from_value(v).map_err(|e| crate::store::bad_value(column, &e.to_string()))
-        })
-        .transpose()
 }
 
 fn json_value<T: serde::Serialize>(value: &Option<T>) -> StoreResult<Option<serde_json::Value>> {
@@ -171,30 +89,21 @@ impl WorkflowStore for PgStore {
         lead_in(&mut tx, tenant_id, row.lead_id, now, false)
             .await?
             .ok_or(StoreError::NotFound)?;
-        sqlx::query(
-            "INSERT INTO workflows (tenant_id, id, lead_id, workspace_id, agent_id, status, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'queued', $6, $6)",
-        )
-        .bind(tenant_id)
-        .bind(id)
-        .bind(row.lead_id)
-        .bind(row.workspace_id)
-        .bind(row.agent_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match db_error(e, "queue a workflow") {
-            StoreError::Conflict { .. } => StoreError::Conflict { field: "workflow" },
-            other => other,
-        })?;
-        let entry = AuditEntry {
-            action: "workflow.create",
-            resource: "workflow",
-            resource_id: id.to_string(),
-            changes: json!({ "lead_id": row.lead_id, "agent_id": row.agent_id }),
-        };
-        write_audit(&mut tx, tenant_id, actor, &entry).await?;
-        let data = json!({ "workflow_id": id, "agent_id": row.agent_id });
+        sqlx::query(INSERT_WORKFLOW_SQL)
+            .bind(tenant_id)
+            .bind(id)
+            .bind(row.lead_id)
+            .bind(row.workspace_id)
+            .bind(row.agent_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match db_error(e, "queue a workflow") {
+                StoreError::Conflict { .. } => StoreError::Conflict { field: "workflow" },
+                other => other,
+            })?;
+        write_audit(&mut tx, tenant_id, actor, &row.audit(id)).await?;
+        let data = row.timeline(id);
         timeline_entry(
             &mut tx,
             tenant_id,
@@ -229,23 +138,18 @@ impl WorkflowStore for PgStore {
         limit: u32,
     ) -> StoreResult<Vec<Workflow>> {
         let mut tx = self.tenant_tx(tenant_id).await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM workflows WHERE tenant_id = $1 \
-             AND ($2::text IS NULL OR status = $2) AND ($3::uuid IS NULL OR lead_id = $3) \
-             ORDER BY created_at DESC, id DESC LIMIT $4"
-        ))
-        .bind(tenant_id)
-        .bind(status.map(|s| s.as_str()))
-        .bind(lead_id)
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "list workflows"))?;
+        let rows = sqlx::query_as::<_, WorkflowRecord>(&list_workflows_sql())
+            .bind(tenant_id)
+            .bind(status.map(|s| s.as_str()))
+            .bind(lead_id)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "list workflows"))?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let id: Uuid = row.try_get("id").map_err(|e| db_error(e, "id"))?;
-            let steps = steps_in(&mut tx, tenant_id, id).await?;
-            out.push(workflow_from_row(&row, steps)?);
+            let steps = steps_in(&mut tx, tenant_id, row.id()).await?;
+            out.push(row.into_workflow(steps));
         }
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
         Ok(out)
@@ -279,69 +183,52 @@ impl WorkflowStore for PgStore {
             Some(e) => (true, e.clone()),
             None => (false, None),
         };
-        sqlx::query(
-            "UPDATE workflows SET status = $1, qual_category = coalesce($2, qual_category), \
-             qual_reason = coalesce($3, qual_reason), draft = coalesce($4, draft), \
-             reply = coalesce($5, reply), error = CASE WHEN $6 THEN $7 ELSE error END, \
-             decided_by = coalesce($8, decided_by), decision_note = coalesce($9, decision_note), \
-             lease_until = CASE WHEN $1 = 'running' THEN lease_until ELSE NULL END, \
-             attempts = CASE WHEN $1 = 'queued' THEN 0 ELSE attempts END, \
-             sources = coalesce($13, sources), draft_policy = coalesce($14, draft_policy), \
-             updated_at = $10 WHERE tenant_id = $11 AND id = $12",
-        )
-        .bind(t.to.as_str())
-        .bind(qual.map(|q| q.category.clone()))
-        .bind(qual.map(|q| q.reason.clone()))
-        .bind(t.draft.as_deref())
-        .bind(t.reply.as_deref())
-        .bind(set_error)
-        .bind(error)
-        .bind(t.decided_by.as_deref())
-        .bind(t.decision_note.as_deref())
-        .bind(now)
-        .bind(tenant_id)
-        .bind(id)
-        .bind(json_value(&t.sources)?)
-        .bind(json_value(&t.draft_policy)?)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "update a workflow"))?;
-        if let Some(step) = &t.step {
-            sqlx::query(
-                "INSERT INTO workflow_steps (tenant_id, workflow_id, seq, kind, outcome, output, \
-                 error, model, prompt_version, prompt_tokens, completion_tokens, duration_ms, \
-                 created_at) SELECT $1, $2, coalesce(max(seq), 0) + 1, $3, $4, $5, $6, $7, $8, \
-                 $9, $10, $11, $12 FROM workflow_steps WHERE tenant_id = $1 AND workflow_id = $2",
-            )
+        sqlx::query(TRANSITION_SQL)
+            .bind(t.to.as_str())
+            .bind(qual.map(|q| q.category.clone()))
+            .bind(qual.map(|q| q.reason.clone()))
+            .bind(t.draft.as_deref())
+            .bind(t.reply.as_deref())
+            .bind(set_error)
+            .bind(error)
+            .bind(t.decided_by.as_deref())
+            .bind(t.decision_note.as_deref())
+            .bind(now)
             .bind(tenant_id)
             .bind(id)
-            .bind(step.kind.as_str())
-            .bind(step.outcome.as_str())
-            .bind(&step.output)
-            .bind(step.error.as_deref())
-            .bind(&step.model)
-            .bind(step.prompt_version as i32)
-            .bind(step.prompt_tokens as i32)
-            .bind(step.completion_tokens as i32)
-            .bind(step.duration_ms as i64)
-            .bind(now)
+            .bind(json_value(&t.sources)?)
+            .bind(json_value(&t.draft_policy)?)
             .execute(&mut *tx)
             .await
-            .map_err(|e| db_error(e, "record a workflow step"))?;
+            .map_err(|e| db_error(e, "update a workflow"))?;
+        if let Some(step) = &t.step {
+            sqlx::query(INSERT_STEP_SQL)
+                .bind(tenant_id)
+                .bind(id)
+                .bind(step.kind.as_str())
+                .bind(step.outcome.as_str())
+                .bind(&step.output)
+                .bind(step.error.as_deref())
+                .bind(&step.model)
+                .bind(step.prompt_version as i32)
+                .bind(step.prompt_tokens as i32)
+                .bind(step.completion_tokens as i32)
+                .bind(step.duration_ms as i64)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_error(e, "record a workflow step"))?;
         }
         if let Some(q) = &t.lead_qualification {
-            sqlx::query(
-                "UPDATE leads SET qual_category = $1, qual_reason = $2, updated_at = $3 \
-                 WHERE tenant_id = $4 AND id = $5",
-            )
-            .bind(&q.category)
-            .bind(&q.reason)
-            .bind(now)
-            .bind(tenant_id)
-            .bind(current.lead_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| db_error(e, "qualify a lead"))?;
+            sqlx::query(QUALIFY_LEAD_SQL)
+                .bind(&q.category)
+                .bind(&q.reason)
+                .bind(now)
+                .bind(tenant_id)
+                .bind(current.lead_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_error(e, "qualify a lead"))?;
         }
         let mut timeline = t.timeline.clone();
         if let Some(body) = &t.lead_reply {
@@ -349,20 +236,14 @@ impl WorkflowStore for PgStore {
                 .await?
                 .ok_or(StoreError::NotFound)?;
             let first_response = before.first_response_at.is_none();
-            sqlx::query(
-                "UPDATE leads SET first_response_at = coalesce(first_response_at, $1), \
-                 responded = true, updated_at = $1 WHERE tenant_id = $2 AND id = $3",
-            )
-            .bind(now)
-            .bind(tenant_id)
-            .bind(current.lead_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| db_error(e, "record a first response"))?;
-            timeline.push((
-                "reply",
-                json!({ "body": body, "first_response": first_response, "workflow_id": id }),
-            ));
+            sqlx::query(LEAD_REPLIED_SQL)
+                .bind(now)
+                .bind(tenant_id)
+                .bind(current.lead_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_error(e, "record a first response"))?;
+            timeline.push(("reply", reply_timeline(body, first_response, id)));
         }
         for (kind, data) in timeline {
             timeline_entry(
@@ -381,33 +262,23 @@ impl WorkflowStore for PgStore {
         }
         if t.touches_lead() {
             let lead = lead_in(&mut tx, tenant_id, current.lead_id, now, false).await?;
-            log_event(
-                &mut tx,
-                tenant_id,
-                "lead.updated",
-                json!({ "lead": lead }),
-                now,
-            )
-            .await?;
+            log_event(&mut tx, tenant_id, "lead.updated", lead_updated(&lead), now).await?;
         }
         for (kind, data) in &t.events {
             log_event(&mut tx, tenant_id, kind, data.clone(), now).await?;
         }
         if let Some(mail) = &t.outbox {
-            sqlx::query(
-                "INSERT INTO outbox (tenant_id, id, kind, recipient, subject, body, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(tenant_id)
-            .bind(Uuid::now_v7())
-            .bind(mail.kind)
-            .bind(mail.recipient.as_deref())
-            .bind(&mail.subject)
-            .bind(&mail.body)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| db_error(e, "queue an email"))?;
+            sqlx::query(INSERT_OUTBOX_SQL)
+                .bind(tenant_id)
+                .bind(Uuid::now_v7())
+                .bind(mail.kind)
+                .bind(mail.recipient.as_deref())
+                .bind(&mail.subject)
+                .bind(&mail.body)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_error(e, "queue an email"))?;
         }
         let after = workflow_in(&mut tx, tenant_id, id)
             .await?
@@ -423,20 +294,15 @@ impl WorkflowStore for PgStore {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<ClaimedWorkflow>> {
-        let row = sqlx::query("SELECT tenant_id, id FROM sb_claim_workflow($1, $2)")
-            .bind(super::ms(now))
-            .bind(super::ms(lease_until))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| db_error(e, "claim a workflow"))?;
-        row.map(|r| {
-            let err = |e| db_error(e, "read a claimed workflow");
-            Ok(ClaimedWorkflow {
-                tenant_id: r.try_get("tenant_id").map_err(err)?,
-                id: r.try_get("id").map_err(err)?,
-            })
-        })
-        .transpose()
+        let row = sqlx::query_as::<_, ClaimedRecord>(
+            "SELECT tenant_id, id FROM sb_claim_workflow($1, $2)",
+        )
+        .bind(super::ms(now))
+        .bind(super::ms(lease_until))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(e, "claim a workflow"))?;
+        Ok(row.map(ClaimedWorkflow::from))
     }
 
     async fn recover_workflows(&self, now: DateTime<Utc>) -> StoreResult<Vec<Uuid>> {

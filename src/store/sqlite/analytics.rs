@@ -3,7 +3,6 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::{db_error, parse_uuid, to_dt, SqliteStore};
@@ -11,9 +10,9 @@ use crate::domain::analytics::{every_day, met_percent};
 use crate::domain::lead::month_key;
 use crate::domain::{
     Analytics, DayCount, FunnelLead, NamedCount, ResponseTimes, SlaSummary, StageMove,
-    TenantOverview, Tier,
+    TenantOverview,
 };
-use crate::store::analytics::with_moves;
+use crate::store::analytics::{with_moves, OverviewRecord};
 use crate::store::{AnalyticsStore, StoreError, StoreResult};
 
 /// `?1` tenant (NULL: all), `?2`..`?3` the period in ms, `?4` the assignee
@@ -45,7 +44,7 @@ impl SqliteStore {
         sql: String,
         args: (&Option<String>, i64, i64, &Option<String>),
     ) -> StoreResult<Vec<NamedCount>> {
-        let rows = sqlx::query(&sql)
+        let rows: Vec<(String, i64)> = sqlx::query_as(&sql)
             .bind(args.0)
             .bind(args.1)
             .bind(args.2)
@@ -53,19 +52,13 @@ impl SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(|e| db_error(e, "count leads"))?;
-        rows.iter()
-            .map(|r| {
-                Ok(NamedCount {
-                    name: r
-                        .try_get("label")
-                        .map_err(|e| db_error(e, "read a count"))?,
-                    count: r
-                        .try_get::<i64, _>("n")
-                        .map_err(|e| db_error(e, "read a count"))?
-                        as u32,
-                })
+        Ok(rows
+            .into_iter()
+            .map(|(name, n)| NamedCount {
+                name,
+                count: n as u32,
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -83,7 +76,7 @@ impl AnalyticsStore for SqliteStore {
         let a = assignee.map(|a| a.to_string());
         let args = (&t, from.timestamp_millis(), to.timestamp_millis(), &a);
         let err = |e| db_error(e, "compute analytics");
-        let totals = sqlx::query(&format!(
+        let (leads, spam): (i64, i64) = sqlx::query_as(&format!(
             "SELECT count(*) AS n, coalesce(sum(spam), 0) AS spam FROM leads WHERE {PERIOD}"
         ))
         .bind(args.0)
@@ -93,10 +86,9 @@ impl AnalyticsStore for SqliteStore {
         .fetch_one(&self.pool)
         .await
         .map_err(err)?;
-        let leads = totals.try_get::<i64, _>("n").map_err(err)? as u32;
-        let spam = totals.try_get::<i64, _>("spam").map_err(err)? as u32;
+        let (leads, spam) = (leads as u32, spam as u32);
 
-        let days = sqlx::query(&format!(
+        let days: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
             "SELECT date(created_at / 1000, 'unixepoch') AS day, count(*) AS n, \
              sum(spam) AS spam FROM leads WHERE {PERIOD} GROUP BY day"
         ))
@@ -108,14 +100,13 @@ impl AnalyticsStore for SqliteStore {
         .await
         .map_err(err)?;
         let mut counted = Vec::with_capacity(days.len());
-        for r in &days {
-            let day: String = r.try_get("day").map_err(err)?;
+        for (day, n, spam) in days {
             let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
                 .map_err(|e| StoreError::Other(anyhow::anyhow!("bad day {day:?}: {e}")))?;
             counted.push(DayCount {
                 day,
-                leads: r.try_get::<i64, _>("n").map_err(err)? as u32,
-                spam: r.try_get::<i64, _>("spam").map_err(err)? as u32,
+                leads: n as u32,
+                spam: spam as u32,
             });
         }
         let by_source = self
@@ -146,7 +137,7 @@ impl AnalyticsStore for SqliteStore {
             )
             .await?;
 
-        let sla = sqlx::query(&format!(
+        let (met, missed, open, responded): (i64, i64, i64, i64) = sqlx::query_as(&format!(
             "SELECT \
                coalesce(sum(first_response_at IS NOT NULL AND first_response_at <= sla_due_at), 0) AS met, \
                coalesce(sum(first_response_at > sla_due_at \
@@ -163,9 +154,7 @@ impl AnalyticsStore for SqliteStore {
         .fetch_one(&self.pool)
         .await
         .map_err(err)?;
-        let met = sla.try_get::<i64, _>("met").map_err(err)? as u32;
-        let missed = sla.try_get::<i64, _>("missed").map_err(err)? as u32;
-        let responded = sla.try_get::<i64, _>("responded").map_err(err)? as u32;
+        let (met, missed, responded) = (met as u32, missed as u32, responded as u32);
         // Nearest-rank percentiles (like PostgreSQL's percentile_disc).
         let rank = |q: f64| ((q * f64::from(responded)).ceil() as i64 - 1).max(0);
         let mut minutes = Vec::new();
@@ -204,7 +193,7 @@ impl AnalyticsStore for SqliteStore {
             sla: SlaSummary {
                 met,
                 missed,
-                open: sla.try_get::<i64, _>("open").map_err(err)? as u32,
+                open: open as u32,
                 met_percent: met_percent(met, missed),
             },
             first_response: ResponseTimes {
@@ -282,7 +271,7 @@ impl AnalyticsStore for SqliteStore {
 
     async fn tenant_overview(&self, now: DateTime<Utc>) -> StoreResult<Vec<TenantOverview>> {
         let since = now - chrono::Duration::days(30);
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, OverviewRecord>(
             "SELECT t.id, t.name, t.slug, t.tier, t.status, \
                coalesce((SELECT count FROM lead_usage u \
                          WHERE u.tenant_id = t.id AND u.month = ?1), 0) AS month_leads, \
@@ -304,28 +293,6 @@ impl AnalyticsStore for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error(e, "compute the platform overview"))?;
-        let err = |e| db_error(e, "read the platform overview");
-        rows.iter()
-            .map(|r| {
-                let tier: String = r.try_get("tier").map_err(err)?;
-                let tier = Tier::parse(&tier)
-                    .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad tier {tier:?}")))?;
-                let met = r.try_get::<i64, _>("met").map_err(err)? as u32;
-                let missed = r.try_get::<i64, _>("missed").map_err(err)? as u32;
-                Ok(TenantOverview {
-                    tenant_id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
-                    name: r.try_get("name").map_err(err)?,
-                    slug: r.try_get("slug").map_err(err)?,
-                    tier,
-                    suspended: r.try_get::<String, _>("status").map_err(err)? == "suspended",
-                    leads_this_month: r.try_get::<i64, _>("month_leads").map_err(err)? as u32,
-                    lead_limit: tier.lead_limit(),
-                    sla_met_percent: met_percent(met, missed),
-                    overdue_now: r.try_get::<i64, _>("overdue").map_err(err)? as u32,
-                    awaiting_approval: r.try_get::<i64, _>("awaiting").map_err(err)? as u32,
-                    usage_today: Default::default(),
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(TenantOverview::from).collect())
     }
 }

@@ -4,17 +4,22 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::leads::{adjust_usage, lead_in, log_event, timeline_entry};
-use super::{db_error, parse_uuid, to_dt, write_audit, SqliteStore};
+use super::{db_error, write_audit, SqliteStore};
 use crate::domain::lead::month_key;
 use crate::domain::TimelineEntry;
-use crate::store::{
-    plan_lead_change, Actor, AuditEntry, LeadChange, LeadChangeStore, LeadPlan, StoreError,
-    StoreResult,
+use crate::store::leads::{
+    lead_delete_audit, lead_update_audit, lead_updated, Note, TimelineRecord, DELETE_LEAD_SQL,
+    LEAD_REPLIED_SQL, TIMELINE_SQL, UPDATE_LEAD_SQL,
 };
+use crate::store::sql::Dialect;
+use crate::store::{
+    plan_lead_change, Actor, LeadChange, LeadChangeStore, LeadPlan, StoreError, StoreResult,
+};
+
+const SQL: Dialect = Dialect::Sqlite;
 
 #[async_trait]
 impl LeadChangeStore for SqliteStore {
@@ -43,51 +48,35 @@ impl LeadChangeStore for SqliteStore {
             audit,
             ..
         } = plan;
-        sqlx::query(
-            "UPDATE leads SET name = ?, email = ?, phone = ?, company = ?, message = ?, stage = ?, \
-             assignee_id = ?, spam = ?, spam_reason = ?, qual_category = ?, qual_reason = ?, \
-             first_response_at = ?, responded = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
-        )
-        .bind(&after.name)
-        .bind(after.email.as_deref())
-        .bind(after.phone.as_deref())
-        .bind(after.company.as_deref())
-        .bind(&after.message)
-        .bind(&after.stage)
-        .bind(after.assignee_id.map(|u| u.to_string()))
-        .bind(after.spam as i64)
-        .bind(after.spam_reason.as_deref())
-        .bind(after.qualification.as_ref().map(|q| q.category.clone()))
-        .bind(after.qualification.as_ref().map(|q| q.reason.clone()))
-        .bind(after.first_response_at.map(|t| t.timestamp_millis()))
-        .bind(after.first_response_at.is_some() as i64)
-        .bind(now.timestamp_millis())
-        .bind(tenant_id.to_string())
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "update a lead"))?;
+        sqlx::query(&SQL.write(UPDATE_LEAD_SQL))
+            .bind(&after.name)
+            .bind(after.email.as_deref())
+            .bind(after.phone.as_deref())
+            .bind(after.company.as_deref())
+            .bind(&after.message)
+            .bind(&after.stage)
+            .bind(after.assignee_id.map(|u| u.to_string()))
+            .bind(after.spam as i64)
+            .bind(after.spam_reason.as_deref())
+            .bind(after.qualification.as_ref().map(|q| q.category.clone()))
+            .bind(after.qualification.as_ref().map(|q| q.reason.clone()))
+            .bind(after.first_response_at.map(|t| t.timestamp_millis()))
+            .bind(after.first_response_at.is_some() as i64)
+            .bind(now.timestamp_millis())
+            .bind(tenant_id.to_string())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(e, "update a lead"))?;
         for (kind, data) in entries {
             timeline_entry(&mut tx, tenant_id, id, kind, actor, data, now).await?;
         }
-        let entry = AuditEntry {
-            action: "lead.update",
-            resource: "lead",
-            resource_id: id.to_string(),
-            changes: audit,
-        };
+        let entry = lead_update_audit(id, audit);
         write_audit(&mut tx, tenant_id, actor, &entry).await?;
         let lead = lead_in(&mut tx, tenant_id, id, now)
             .await?
             .ok_or(StoreError::NotFound)?;
-        log_event(
-            &mut tx,
-            tenant_id,
-            "lead.updated",
-            json!({ "lead": lead }),
-            now,
-        )
-        .await?;
+        log_event(&mut tx, tenant_id, "lead.updated", lead_updated(&lead), now).await?;
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit a lead update"))?;
@@ -100,19 +89,13 @@ impl LeadChangeStore for SqliteStore {
         let lead = lead_in(&mut tx, tenant_id, id, now)
             .await?
             .ok_or(StoreError::NotFound)?;
-        sqlx::query("DELETE FROM leads WHERE tenant_id = ? AND id = ?")
+        sqlx::query(&SQL.write(DELETE_LEAD_SQL))
             .bind(tenant_id.to_string())
             .bind(id.to_string())
             .execute(&mut *tx)
             .await
             .map_err(|e| db_error(e, "delete a lead"))?;
-        let entry = AuditEntry {
-            action: "lead.delete",
-            resource: "lead",
-            resource_id: id.to_string(),
-            changes: json!({ "name": lead.name }),
-        };
-        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        write_audit(&mut tx, tenant_id, actor, &lead_delete_audit(&lead)).await?;
         // The event log keeps that something happened to the lead, not who
         // the lead was: every event about it is reduced to its id.
         sqlx::query(
@@ -153,79 +136,35 @@ impl LeadChangeStore for SqliteStore {
             .ok_or(StoreError::NotFound)?;
         let first_response = is_reply && lead.first_response_at.is_none();
         if first_response {
-            sqlx::query(
-                "UPDATE leads SET first_response_at = ?, responded = 1, updated_at = ? \
-                 WHERE tenant_id = ? AND id = ?",
-            )
-            .bind(now.timestamp_millis())
-            .bind(now.timestamp_millis())
-            .bind(tenant_id.to_string())
-            .bind(lead_id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| db_error(e, "record a first response"))?;
+            sqlx::query(&SQL.write(LEAD_REPLIED_SQL))
+                .bind(now.timestamp_millis())
+                .bind(tenant_id.to_string())
+                .bind(lead_id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_error(e, "record a first response"))?;
         }
-        let kind = if is_reply { "reply" } else { "note" };
-        let data = json!({ "body": body, "first_response": first_response });
-        let id =
-            timeline_entry(&mut tx, tenant_id, lead_id, kind, actor, data.clone(), now).await?;
-        let entry = AuditEntry {
-            action: if is_reply { "lead.reply" } else { "lead.note" },
-            resource: "lead",
-            resource_id: lead_id.to_string(),
-            changes: json!({ "first_response": first_response }),
-        };
-        write_audit(&mut tx, tenant_id, actor, &entry).await?;
+        let note = Note::new(lead_id, body, is_reply, first_response);
+        let data = note.data.clone();
+        let id = timeline_entry(&mut tx, tenant_id, lead_id, note.kind, actor, data, now).await?;
+        write_audit(&mut tx, tenant_id, actor, &note.audit).await?;
         let lead = lead_in(&mut tx, tenant_id, lead_id, now)
             .await?
             .ok_or(StoreError::NotFound)?;
-        log_event(
-            &mut tx,
-            tenant_id,
-            "lead.updated",
-            json!({ "lead": lead }),
-            now,
-        )
-        .await?;
+        log_event(&mut tx, tenant_id, "lead.updated", lead_updated(&lead), now).await?;
         tx.commit()
             .await
             .map_err(|e| db_error(e, "commit a note"))?;
-        Ok(TimelineEntry {
-            id,
-            lead_id,
-            kind: kind.to_string(),
-            actor_id: actor.user_id,
-            actor_email: actor.email.clone(),
-            data,
-            created_at: now,
-        })
+        Ok(note.entry(id, lead_id, actor, now))
     }
 
     async fn timeline(&self, tenant_id: Uuid, lead_id: Uuid) -> StoreResult<Vec<TimelineEntry>> {
-        let rows = sqlx::query(
-            "SELECT id, lead_id, kind, actor_id, actor_email, data, created_at FROM lead_events \
-             WHERE tenant_id = ? AND lead_id = ? ORDER BY id",
-        )
-        .bind(tenant_id.to_string())
-        .bind(lead_id.to_string())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| db_error(e, "read a timeline"))?;
-        rows.iter()
-            .map(|r| {
-                let err = |e| db_error(e, "read a timeline entry");
-                let actor: Option<String> = r.try_get("actor_id").map_err(err)?;
-                let data: String = r.try_get("data").map_err(err)?;
-                Ok(TimelineEntry {
-                    id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
-                    lead_id: parse_uuid(&r.try_get::<String, _>("lead_id").map_err(err)?)?,
-                    kind: r.try_get("kind").map_err(err)?,
-                    actor_id: actor.as_deref().map(parse_uuid).transpose()?,
-                    actor_email: r.try_get("actor_email").map_err(err)?,
-                    data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
-                    created_at: to_dt(r.try_get("created_at").map_err(err)?),
-                })
-            })
-            .collect()
+        let rows = sqlx::query_as::<_, TimelineRecord>(&SQL.write(TIMELINE_SQL))
+            .bind(tenant_id.to_string())
+            .bind(lead_id.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "read a timeline"))?;
+        Ok(rows.into_iter().map(TimelineEntry::from).collect())
     }
 }

@@ -4,75 +4,22 @@ use super::batch::InsertJob;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
 use uuid::Uuid;
 
-use super::{db_error, parse_uuid, to_dt, write_audit, SqliteStore};
-use crate::domain::lead::{month_key, sla_state};
-use crate::domain::{Lead, LeadSource, Page, Qualification, SlaState, Utm};
+use super::{db_error, write_audit, SqliteStore};
+use crate::domain::lead::month_key;
+use crate::domain::{Lead, Page, SlaState};
+use crate::store::leads::{lead_sql, LeadRecord, INSERT_TIMELINE_SQL, LEAD_COLUMNS};
+use crate::store::row::Id;
+use crate::store::sql::Dialect;
 use crate::store::{
     parse_lead_cursor, Actor, ApiKeyStore, AssigneeFilter, AuditEntry, Idempotency, IngestOutcome,
     KeyOwner, KeyedIngest, LeadFilter, LeadLimit, LeadSort, LeadStore, NewLeadRow, StoreError,
     StoreResult,
 };
 
-pub(super) const LEAD_COLUMNS: &str = "tenant_id, id, name, email, phone, company, message, \
-     source, source_page, utm, fields, stage, assignee_id, spam, spam_reason, qual_category, \
-     qual_reason, created_at, updated_at, sla_due_at, at_risk_at, first_response_at, responded, \
-     workspace_id";
-
-pub(super) fn lead_from_row(row: &SqliteRow, now: DateTime<Utc>) -> StoreResult<Lead> {
-    let err = |e| db_error(e, "read a lead");
-    let source: String = row.try_get("source").map_err(err)?;
-    let utm: String = row.try_get("utm").map_err(err)?;
-    let fields: String = row.try_get("fields").map_err(err)?;
-    let assignee: Option<String> = row.try_get("assignee_id").map_err(err)?;
-    let workspace: Option<String> = row.try_get("workspace_id").map_err(err)?;
-    let category: Option<String> = row.try_get("qual_category").map_err(err)?;
-    let created_at = to_dt(row.try_get("created_at").map_err(err)?);
-    let sla_due_at = to_dt(row.try_get("sla_due_at").map_err(err)?);
-    let sla_at_risk_at = to_dt(row.try_get("at_risk_at").map_err(err)?);
-    let first_response_at = row
-        .try_get::<Option<i64>, _>("first_response_at")
-        .map_err(err)?
-        .map(to_dt);
-    Ok(Lead {
-        id: parse_uuid(&row.try_get::<String, _>("id").map_err(err)?)?,
-        tenant_id: parse_uuid(&row.try_get::<String, _>("tenant_id").map_err(err)?)?,
-        name: row.try_get("name").map_err(err)?,
-        email: row.try_get("email").map_err(err)?,
-        phone: row.try_get("phone").map_err(err)?,
-        company: row.try_get("company").map_err(err)?,
-        message: row.try_get("message").map_err(err)?,
-        source: LeadSource::parse(&source)
-            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad lead source {source:?}")))?,
-        source_page: row.try_get("source_page").map_err(err)?,
-        utm: serde_json::from_str::<Utm>(&utm).unwrap_or_default(),
-        fields: serde_json::from_str(&fields).unwrap_or_else(|_| json!({})),
-        stage: row.try_get("stage").map_err(err)?,
-        workspace_id: workspace.as_deref().map(parse_uuid).transpose()?,
-        assignee_id: assignee.as_deref().map(parse_uuid).transpose()?,
-        spam: row.try_get::<i64, _>("spam").map_err(err)? != 0,
-        spam_reason: row.try_get("spam_reason").map_err(err)?,
-        qualification: match category {
-            Some(category) => Some(Qualification {
-                category,
-                reason: row
-                    .try_get::<Option<String>, _>("qual_reason")
-                    .map_err(err)?
-                    .unwrap_or_default(),
-            }),
-            None => None,
-        },
-        created_at,
-        updated_at: to_dt(row.try_get("updated_at").map_err(err)?),
-        sla_due_at,
-        sla_at_risk_at,
-        first_response_at,
-        sla: sla_state(sla_at_risk_at, sla_due_at, first_response_at, now),
-    })
-}
+const SQL: Dialect = Dialect::Sqlite;
 
 pub(super) async fn lead_in(
     tx: &mut Transaction<'static, Sqlite>,
@@ -80,15 +27,13 @@ pub(super) async fn lead_in(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> StoreResult<Option<Lead>> {
-    let row = sqlx::query(&format!(
-        "SELECT {LEAD_COLUMNS} FROM leads WHERE tenant_id = ? AND id = ?"
-    ))
-    .bind(tenant_id.to_string())
-    .bind(id.to_string())
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(|e| db_error(e, "read a lead"))?;
-    row.map(|r| lead_from_row(&r, now)).transpose()
+    let row = sqlx::query_as::<_, LeadRecord>(&SQL.write(&lead_sql()))
+        .bind(tenant_id.to_string())
+        .bind(id.to_string())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "read a lead"))?;
+    Ok(row.map(|r| r.into_lead(now)))
 }
 
 pub(super) async fn timeline_entry(
@@ -101,21 +46,18 @@ pub(super) async fn timeline_entry(
     now: DateTime<Utc>,
 ) -> StoreResult<Uuid> {
     let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO lead_events (tenant_id, id, lead_id, kind, actor_id, actor_email, data, \
-         created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(tenant_id.to_string())
-    .bind(id.to_string())
-    .bind(lead_id.to_string())
-    .bind(kind)
-    .bind(actor.user_id.map(|u| u.to_string()))
-    .bind(actor.email.as_deref())
-    .bind(data.to_string())
-    .bind(now.timestamp_millis())
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| db_error(e, "write a timeline entry"))?;
+    sqlx::query(&SQL.write(INSERT_TIMELINE_SQL))
+        .bind(tenant_id.to_string())
+        .bind(id.to_string())
+        .bind(lead_id.to_string())
+        .bind(kind)
+        .bind(actor.user_id.map(|u| u.to_string()))
+        .bind(actor.email.as_deref())
+        .bind(data.to_string())
+        .bind(now.timestamp_millis())
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| db_error(e, "write a timeline entry"))?;
     Ok(id)
 }
 
@@ -212,7 +154,7 @@ pub(super) async fn insert_lead_in(
 ) -> StoreResult<IngestOutcome> {
     {
         if let Some(idem) = &idempotency {
-            let seen = sqlx::query(
+            let seen: Option<(String, Id)> = sqlx::query_as(
                 "SELECT body_hash, lead_id FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
             )
             .bind(tenant_id.to_string())
@@ -220,13 +162,11 @@ pub(super) async fn insert_lead_in(
             .fetch_optional(&mut **tx)
             .await
             .map_err(|e| db_error(e, "check an idempotency key"))?;
-            if let Some(seen) = seen {
-                let hash: String = seen.try_get("body_hash").map_err(|e| db_error(e, "read"))?;
+            if let Some((hash, lead_id)) = seen {
                 if hash != idem.body_hash {
                     return Err(StoreError::IdempotencyMismatch);
                 }
-                let lead_id: String = seen.try_get("lead_id").map_err(|e| db_error(e, "read"))?;
-                let lead = lead_in(tx, tenant_id, parse_uuid(&lead_id)?, now)
+                let lead = lead_in(tx, tenant_id, lead_id.into(), now)
                     .await?
                     .ok_or(StoreError::NotFound)?;
                 return Ok(IngestOutcome::Replayed(Box::new(lead)));
@@ -398,15 +338,13 @@ impl LeadStore for SqliteStore {
         id: Uuid,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Lead>> {
-        let row = sqlx::query(&format!(
-            "SELECT {LEAD_COLUMNS} FROM leads WHERE tenant_id = ? AND id = ?"
-        ))
-        .bind(tenant_id.to_string())
-        .bind(id.to_string())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| db_error(e, "read a lead"))?;
-        row.map(|r| lead_from_row(&r, now)).transpose()
+        let row = sqlx::query_as::<_, LeadRecord>(&SQL.write(&lead_sql()))
+            .bind(tenant_id.to_string())
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "read a lead"))?;
+        Ok(row.map(|r| r.into_lead(now)))
     }
 
     async fn list_leads(
@@ -501,14 +439,11 @@ impl LeadStore for SqliteStore {
         });
         q.push(" LIMIT ").push_bind(filter.limit as i64 + 1);
         let rows = q
-            .build()
+            .build_query_as::<LeadRecord>()
             .fetch_all(&self.pool)
             .await
             .map_err(|e| db_error(e, "list leads"))?;
-        let leads = rows
-            .iter()
-            .map(|r| lead_from_row(r, now))
-            .collect::<StoreResult<Vec<_>>>()?;
+        let leads: Vec<Lead> = rows.into_iter().map(|r| r.into_lead(now)).collect();
         let sort = filter.sort;
         Ok(Page::from_rows(leads, filter.limit, |l| match sort {
             LeadSort::Sla => format!(

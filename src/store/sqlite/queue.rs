@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
-use super::leads::{lead_from_row, LEAD_COLUMNS};
 use super::{db_error, parse_role, parse_uuid, to_dt, SqliteStore};
 use crate::domain::{Page, QueueLead, TenantRef};
+use crate::store::leads::{LeadRecord, LEAD_COLUMNS};
 use crate::store::{
     events_shape, order_by, plan_queue, push_assignee, push_lead_conditions, EventRecord,
     LeadFilter, LeadSort, LeadSql, QueueShape, QueueStore, StoreResult, TenantAccess, TenantView,
@@ -129,14 +129,11 @@ impl QueueStore for SqliteStore {
             .push(" LIMIT ")
             .push_bind(n);
         let rows = q
-            .build()
+            .build_query_as::<LeadRecord>()
             .fetch_all(&self.pool)
             .await
             .map_err(|e| db_error(e, "list leads across tenants"))?;
-        let leads = rows
-            .iter()
-            .map(|r| lead_from_row(r, now))
-            .collect::<StoreResult<Vec<_>>>()?;
+        let leads = rows.into_iter().map(|r| r.into_lead(now)).collect();
         plan.page(leads, filter)
     }
 

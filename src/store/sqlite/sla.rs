@@ -3,16 +3,22 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::leads::{log_event, timeline_entry};
-use super::{db_error, parse_uuid, to_dt, SqliteStore};
-use crate::domain::TenantSettings;
+use super::{db_error, SqliteStore};
+use crate::store::events::{
+    ClockRecord, EventRow, OutboxRecord, ReclockState, SlaCandidate, EVENTS_AFTER_SQL,
+    PENDING_OUTBOX_SQL,
+};
+use crate::store::row::Id;
+use crate::store::sql::Dialect;
 use crate::store::{
     moved_clocks, next_cursor, reclocked_entry, Actor, EventRecord, EventStore, OutboxMessage,
     Reclocked, SlaAlert, SlaStore, StoreResult, StoredClock, SweepReport, RECLOCK_BATCH,
 };
+
+const SQL: Dialect = Dialect::Sqlite;
 
 /// Leads claimed per sweep transaction, so one sweep never holds the write
 /// lock for long.
@@ -26,29 +32,14 @@ impl EventStore for SqliteStore {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<EventRecord>> {
-        let rows = sqlx::query(
-            "SELECT id, kind, data, created_at FROM events WHERE tenant_id = ? AND id > ? \
-             ORDER BY id LIMIT ?",
-        )
-        .bind(tenant_id.to_string())
-        .bind(after)
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| db_error(e, "read events"))?;
-        rows.iter()
-            .map(|r| {
-                let err = |e| db_error(e, "read an event");
-                let data: String = r.try_get("data").map_err(err)?;
-                Ok(EventRecord {
-                    id: r.try_get("id").map_err(err)?,
-                    tenant_id,
-                    kind: r.try_get("kind").map_err(err)?,
-                    data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
-                    created_at: to_dt(r.try_get("created_at").map_err(err)?),
-                })
-            })
-            .collect()
+        let rows = sqlx::query_as::<_, EventRow>(&SQL.write(EVENTS_AFTER_SQL))
+            .bind(tenant_id.to_string())
+            .bind(after)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "read events"))?;
+        Ok(rows.into_iter().map(|r| r.into_event(tenant_id)).collect())
     }
 
     async fn last_event_id(&self, tenant_id: Uuid) -> StoreResult<i64> {
@@ -84,7 +75,7 @@ impl SqliteStore {
                  AND l.at_risk_at <= ? LIMIT ?"
             }
         };
-        let rows = sqlx::query(sql)
+        let rows = sqlx::query_as::<_, SlaCandidate>(sql)
             .bind(now_ms)
             .bind(SWEEP_BATCH)
             .fetch_all(&mut *tx)
@@ -92,15 +83,7 @@ impl SqliteStore {
             .map_err(|e| db_error(e, "find SLA alerts due"))?;
         let count = rows.len();
         for r in rows {
-            let err = |e| db_error(e, "read an SLA candidate");
-            let tenant_id = parse_uuid(&r.try_get::<String, _>("tenant_id").map_err(err)?)?;
-            let lead_id = parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?;
-            let name: String = r.try_get("name").map_err(err)?;
-            let tenant_name: String = r.try_get("tenant_name").map_err(err)?;
-            let due = to_dt(r.try_get("sla_due_at").map_err(err)?);
-            let settings: TenantSettings =
-                serde_json::from_str(&r.try_get::<String, _>("settings").map_err(err)?)
-                    .unwrap_or_default();
+            let (tenant_id, lead_id, due) = (r.tenant_id(), r.lead_id(), r.due());
             let claim = match alert {
                 SlaAlert::Breached => {
                     "UPDATE leads SET sla_breached_alerted_at = ?1, \
@@ -126,7 +109,7 @@ impl SqliteStore {
             if alert == SlaAlert::AtRisk && due <= now {
                 continue;
             }
-            let msg = alert.message(lead_id, &name, &tenant_name, due);
+            let msg = alert.message(lead_id, &r.name, &r.tenant_name, due);
             timeline_entry(
                 &mut tx,
                 tenant_id,
@@ -145,7 +128,7 @@ impl SqliteStore {
             .bind(tenant_id.to_string())
             .bind(Uuid::now_v7().to_string())
             .bind(msg.event_kind)
-            .bind(settings.manager_email.as_deref())
+            .bind(r.manager_email())
             .bind(&msg.subject)
             .bind(&msg.body)
             .bind(now_ms)
@@ -166,7 +149,7 @@ impl SlaStore for SqliteStore {
     async fn reclock_leads(&self, tenant_id: Uuid, now: DateTime<Utc>) -> StoreResult<Reclocked> {
         let tenant = tenant_id.to_string();
         let (_writer, mut tx) = self.write().await?;
-        let found = sqlx::query(
+        let found = sqlx::query_as::<_, ReclockState>(
             "SELECT settings, reclock_after FROM tenants WHERE id = ? AND reclock_pending = 1",
         )
         .bind(&tenant)
@@ -179,14 +162,10 @@ impl SlaStore for SqliteStore {
                 ..Reclocked::default()
             });
         };
-        let err = |e| db_error(e, "read the tenant's reclock state");
-        let settings: String = found.try_get("settings").map_err(err)?;
+        let rule = found.settings().sla_rule();
         // Text ids of v7 UUIDs sort as the UUIDs do; every id sorts after "".
-        let after: Option<String> = found.try_get("reclock_after").map_err(err)?;
-        let rule = serde_json::from_str::<TenantSettings>(&settings)
-            .unwrap_or_default()
-            .sla_rule();
-        let rows = sqlx::query(
+        let after = found.after().map(|a| a.to_string());
+        let rows = sqlx::query_as::<_, ClockRecord>(
             "SELECT id, created_at, sla_due_at, at_risk_at FROM leads \
              WHERE tenant_id = ? AND responded = 0 AND id > ? ORDER BY id LIMIT ?",
         )
@@ -196,16 +175,7 @@ impl SlaStore for SqliteStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(|e| db_error(e, "read leads to reclock"))?;
-        let mut read = Vec::with_capacity(rows.len());
-        for r in rows {
-            let err = |e| db_error(e, "read a lead to reclock");
-            read.push(StoredClock {
-                id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
-                created_at: to_dt(r.try_get("created_at").map_err(err)?),
-                due: to_dt(r.try_get("sla_due_at").map_err(err)?),
-                at_risk: to_dt(r.try_get("at_risk_at").map_err(err)?),
-            });
-        }
+        let read: Vec<StoredClock> = rows.into_iter().map(StoredClock::from).collect();
         let moved = moved_clocks(&rule, &read);
         for m in &moved {
             sqlx::query(
@@ -252,12 +222,11 @@ impl SlaStore for SqliteStore {
     }
 
     async fn pending_reclocks(&self) -> StoreResult<Vec<Uuid>> {
-        let ids: Vec<String> =
-            sqlx::query_scalar("SELECT id FROM tenants WHERE reclock_pending = 1")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(|e| db_error(e, "list tenants to reclock"))?;
-        ids.iter().map(|id| parse_uuid(id)).collect()
+        let ids: Vec<Id> = sqlx::query_scalar("SELECT id FROM tenants WHERE reclock_pending = 1")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "list tenants to reclock"))?;
+        Ok(ids.into_iter().map(Uuid::from).collect())
     }
 
     async fn sla_sweep(&self, now: DateTime<Utc>) -> StoreResult<SweepReport> {
@@ -287,28 +256,11 @@ impl SlaStore for SqliteStore {
     }
 
     async fn pending_outbox(&self, tenant_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
-        let rows = sqlx::query(
-            "SELECT id, kind, recipient, subject, body, created_at, attempts, last_error FROM outbox \
-             WHERE tenant_id = ? AND sent_at IS NULL ORDER BY id",
-        )
-        .bind(tenant_id.to_string())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| db_error(e, "read the outbox"))?;
-        rows.iter()
-            .map(|r| {
-                let err = |e| db_error(e, "read an outbox message");
-                Ok(OutboxMessage {
-                    id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
-                    kind: r.try_get("kind").map_err(err)?,
-                    recipient: r.try_get("recipient").map_err(err)?,
-                    subject: r.try_get("subject").map_err(err)?,
-                    body: r.try_get("body").map_err(err)?,
-                    created_at: to_dt(r.try_get("created_at").map_err(err)?),
-                    attempts: r.try_get::<i64, _>("attempts").map_err(err)? as u32,
-                    last_error: r.try_get("last_error").map_err(err)?,
-                })
-            })
-            .collect()
+        let rows = sqlx::query_as::<_, OutboxRecord>(&SQL.write(PENDING_OUTBOX_SQL))
+            .bind(tenant_id.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| db_error(e, "read the outbox"))?;
+        Ok(rows.into_iter().map(OutboxMessage::from).collect())
     }
 }

@@ -2,14 +2,14 @@
 //! events, and the sender's claim and record.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::{delivery, DELIVERY_COLUMNS};
 use crate::domain::webhook::{DELIVERY_EVENT, TEST_EVENT};
 use crate::domain::{Page, PageQuery, WebhookDelivery};
+use crate::store::outbound::DeliveryJobRecord;
 use crate::store::sqlite::leads::log_event;
-use crate::store::sqlite::{db_error, parse_uuid, to_dt, write_audit, SqliteStore};
+use crate::store::sqlite::{db_error, to_dt, write_audit, SqliteStore};
 use crate::store::{
     Actor, AttemptNext, AttemptRecord, AuditEntry, DeliveryJob, EventRecord, StoreError,
     StoreResult,
@@ -212,7 +212,7 @@ pub(super) async fn claim_deliveries(
     // Fair across tenants: each tenant's oldest due delivery first, then
     // each one's second, and so on, so one tenant's backlog cannot
     // delay every other tenant's webhooks.
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, DeliveryJobRecord>(
         "SELECT * FROM ( \
            SELECT d.tenant_id, d.id, d.webhook_id, d.attempts, d.created_at, w.url, \
                   w.secret, e.id AS event_id, e.kind, e.data, e.created_at AS event_at, \
@@ -231,25 +231,8 @@ pub(super) async fn claim_deliveries(
     .map_err(|e| db_error(e, "find due webhook deliveries"))?;
     let mut jobs = Vec::with_capacity(rows.len());
     for r in rows {
-        let err = |e| db_error(e, "read a due webhook delivery");
-        let tenant_id = parse_uuid(&r.try_get::<String, _>("tenant_id").map_err(err)?)?;
-        let data: String = r.try_get("data").map_err(err)?;
-        let job = DeliveryJob {
-            tenant_id,
-            delivery_id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
-            webhook_id: parse_uuid(&r.try_get::<String, _>("webhook_id").map_err(err)?)?,
-            url: r.try_get("url").map_err(err)?,
-            secret: r.try_get("secret").map_err(err)?,
-            event: EventRecord {
-                id: r.try_get("event_id").map_err(err)?,
-                tenant_id,
-                kind: r.try_get("kind").map_err(err)?,
-                data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
-                created_at: to_dt(r.try_get("event_at").map_err(err)?),
-            },
-            attempts: r.try_get::<i64, _>("attempts").map_err(err)? as u32,
-            created_at: to_dt(r.try_get("created_at").map_err(err)?),
-        };
+        let job = DeliveryJob::from(r);
+        let tenant_id = job.tenant_id;
         sqlx::query(
             "UPDATE webhook_deliveries SET next_attempt_at = ? WHERE tenant_id = ? AND id = ?",
         )

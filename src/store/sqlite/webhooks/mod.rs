@@ -8,89 +8,37 @@ mod outbox;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::FromRow;
+use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::{db_error, parse_uuid, to_dt, SqliteStore};
-use crate::domain::{DeliveryStatus, Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
+use crate::domain::{Page, PageQuery, Webhook, WebhookAttempt, WebhookDelivery};
+use crate::store::outbound::{
+    DeliveryRecord, WebhookAttemptRecord, WebhookRecord, DELIVERY_COLUMNS, ENDPOINT_COLUMNS,
+};
 use crate::store::{
     Actor, AttemptRecord, DeliveryJob, EventRecord, MailJob, MailQuota, OutboundPurge,
     OutboundStore, StoreError, StoreResult, WebhookChange, WebhookRow,
 };
 
-const ENDPOINT_COLUMNS: &str = "id, url, events, secret, enabled, disabled_reason, \
-     consecutive_failures, failing_since, created_by, created_at, updated_at";
-
 fn endpoint(r: &SqliteRow) -> StoreResult<Webhook> {
-    let err = |e| db_error(e, "read a webhook");
-    let events: String = r.try_get("events").map_err(err)?;
-    let secret_value: String = r.try_get("secret").map_err(err)?;
-    Ok(Webhook {
-        id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
-        url: r.try_get("url").map_err(err)?,
-        events: serde_json::from_str(&events).unwrap_or_default(),
-        enabled: r.try_get::<i64, _>("enabled").map_err(err)? != 0,
-        secret_hint: crate::domain::webhook::secret_hint(&secret_value),
-        disabled_reason: r.try_get("disabled_reason").map_err(err)?,
-        consecutive_failures: r.try_get::<i64, _>("consecutive_failures").map_err(err)? as u32,
-        failing_since: r
-            .try_get::<Option<i64>, _>("failing_since")
-            .map_err(err)?
-            .map(to_dt),
-        created_by: r
-            .try_get::<Option<String>, _>("created_by")
-            .map_err(err)?
-            .as_deref()
-            .map(parse_uuid)
-            .transpose()?,
-        created_at: to_dt(r.try_get("created_at").map_err(err)?),
-        updated_at: to_dt(r.try_get("updated_at").map_err(err)?),
-        last_delivery_status: None,
-        last_delivery_at: None,
-    })
+    WebhookRecord::from_row(r)
+        .map(Webhook::from)
+        .map_err(|e| db_error(e, "read a webhook"))
 }
 
 fn attempt(r: &SqliteRow) -> StoreResult<WebhookAttempt> {
-    let err = |e| db_error(e, "read a webhook attempt");
-    Ok(WebhookAttempt {
-        at: to_dt(r.try_get("attempted_at").map_err(err)?),
-        status_code: r
-            .try_get::<Option<i64>, _>("status_code")
-            .map_err(err)?
-            .map(|c| c as u16),
-        error: r.try_get("error").map_err(err)?,
-        latency_ms: r.try_get::<i64, _>("latency_ms").map_err(err)?.max(0) as u64,
-        response_excerpt: r.try_get("response_excerpt").map_err(err)?,
-    })
+    WebhookAttemptRecord::from_row(r)
+        .map(WebhookAttempt::from)
+        .map_err(|e| db_error(e, "read a webhook attempt"))
 }
 
 fn delivery(tenant_id: Uuid, r: &SqliteRow) -> StoreResult<WebhookDelivery> {
-    let err = |e| db_error(e, "read a webhook delivery");
-    let seq: i64 = r.try_get("event_id").map_err(err)?;
-    let status: String = r.try_get("status").map_err(err)?;
-    Ok(WebhookDelivery {
-        id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
-        webhook_id: parse_uuid(&r.try_get::<String, _>("webhook_id").map_err(err)?)?,
-        event_id: crate::domain::webhook::event_id(tenant_id, seq),
-        event_seq: seq,
-        event_type: r.try_get("event_kind").map_err(err)?,
-        status: DeliveryStatus::parse(&status).unwrap_or(DeliveryStatus::Pending),
-        attempt_count: r.try_get::<i64, _>("attempts").map_err(err)? as u32,
-        next_attempt_at: r
-            .try_get::<Option<i64>, _>("next_attempt_at")
-            .map_err(err)?
-            .map(to_dt),
-        created_at: to_dt(r.try_get("created_at").map_err(err)?),
-        delivered_at: r
-            .try_get::<Option<i64>, _>("delivered_at")
-            .map_err(err)?
-            .map(to_dt),
-        attempts: Vec::new(),
-    })
+    DeliveryRecord::from_row(r)
+        .map(|d| d.into_delivery(tenant_id))
+        .map_err(|e| db_error(e, "read a webhook delivery"))
 }
-
-const DELIVERY_COLUMNS: &str = "id, webhook_id, event_id, event_kind, status, attempts, \
-     next_attempt_at, created_at, delivered_at";
 
 impl SqliteStore {
     async fn endpoint_in(

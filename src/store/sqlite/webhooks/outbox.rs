@@ -2,9 +2,9 @@
 //! and outbound history.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
-use crate::store::sqlite::{db_error, parse_uuid, write_audit, SqliteStore};
+use crate::store::outbound::MailJobRecord;
+use crate::store::sqlite::{db_error, write_audit, SqliteStore};
 use crate::store::{Actor, MailJob, MailQuota, OutboundPurge, StoreResult};
 
 pub(super) async fn claim_mail(
@@ -25,7 +25,7 @@ pub(super) async fn claim_mail(
         return Ok(Vec::new());
     }
     let (_writer, mut tx) = store.write().await?;
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, MailJobRecord>(
         "SELECT tenant_id, id, recipient, subject, body, attempts FROM outbox \
          WHERE sent_at IS NULL AND recipient IS NOT NULL \
            AND coalesce(next_attempt_at, created_at) <= ? \
@@ -38,15 +38,7 @@ pub(super) async fn claim_mail(
     .map_err(|e| db_error(e, "find mail to send"))?;
     let mut jobs = Vec::with_capacity(rows.len());
     for r in rows {
-        let err = |e| db_error(e, "read an outbox message");
-        let job = MailJob {
-            tenant_id: parse_uuid(&r.try_get::<String, _>("tenant_id").map_err(err)?)?,
-            id: parse_uuid(&r.try_get::<String, _>("id").map_err(err)?)?,
-            recipient: r.try_get("recipient").map_err(err)?,
-            subject: r.try_get("subject").map_err(err)?,
-            body: r.try_get("body").map_err(err)?,
-            attempts: r.try_get::<i64, _>("attempts").map_err(err)? as u32,
-        };
+        let job = MailJob::from(r);
         sqlx::query("UPDATE outbox SET next_attempt_at = ? WHERE tenant_id = ? AND id = ?")
             .bind(lease_until.timestamp_millis())
             .bind(job.tenant_id.to_string())
