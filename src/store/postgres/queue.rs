@@ -121,15 +121,12 @@ impl PgStore {
             .push_bind(filter.limit as i64 + 1);
         let mut tx = self.tenants_tx(&group.tenants).await?;
         let rows = q
-            .build()
+            .build_query_as::<LeadRecord>()
             .fetch_all(&mut *tx)
             .await
             .map_err(|e| db_error(e, "list leads across tenants"))?;
         tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        let leads = rows
-            .iter()
-            .map(|r| lead_from_row(r, now))
-            .collect::<StoreResult<Vec<_>>>()?;
+        let leads = rows.into_iter().map(|r| r.into_lead(now)).collect();
         plan.page(leads, filter)
     }
 }
