@@ -119,7 +119,19 @@ impl PgStore {
         q.push(order_by(filter.sort, ""))
             .push(" LIMIT ")
             .push_bind(filter.limit as i64 + 1);
-        let mut tx = self.tenants_tx(&group.tenants).await?;
+        self.read_queue(q, plan, filter, now).await
+    }
+
+    /// Runs a queue query in a read of the plan's tenants (under the
+    /// policy of migration 0016), then makes the page.
+    async fn read_queue(
+        &self,
+        mut q: QueryBuilder<'_, Postgres>,
+        plan: &crate::store::QueuePlan,
+        filter: &LeadFilter,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Page<QueueLead>> {
+        let mut tx = self.tenants_tx(&plan.tenant_ids()).await?;
         let rows = q
             .build_query_as::<LeadRecord>()
             .fetch_all(&mut *tx)
@@ -221,15 +233,7 @@ impl QueueStore for PgStore {
             .push_bind(n)
             .push(")")
             .push(order_by(sort, ""));
-        let mut tx = self.tenants_tx(&plan.tenant_ids()).await?;
-        let rows = q
-            .build_query_as::<LeadRecord>()
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(|e| db_error(e, "list leads across tenants"))?;
-        tx.commit().await.map_err(|e| db_error(e, "end a read"))?;
-        let leads = rows.into_iter().map(|r| r.into_lead(now)).collect();
-        plan.page(leads, filter)
+        self.read_queue(q, &plan, filter, now).await
     }
 
     async fn events_across(
