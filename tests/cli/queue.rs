@@ -1,6 +1,6 @@
 //! The all-tenants overdue queue through the real binary (issue 15): `o`
 //! opens it for a user with several tenants, leads of two tenants are
-//! marked and assigned with one `a`, the screen says the outcome per
+//! marked (three, of two tenants) and assigned with one `a`, the screen says the outcome per
 //! tenant, and the API shows the leads assigned.
 
 use super::*;
@@ -104,19 +104,25 @@ async fn tmux_the_overdue_queue_of_two_tenants_assigned_in_one_go() {
         "both tenants' overdue leads:\n{screen}"
     );
 
-    // Mark the first row, then the first row of the other tenant.
-    let first = listed[0].1;
-    let other = listed
-        .iter()
-        .position(|(_, t)| *t != first)
-        .expect("a row of the other tenant");
-    tmux.keys(&["Space"]);
-    for _ in 1..other {
+    // Mark three rows of the two tenants: the first two, then the first row
+    // of the tenant they lack (or the third row when they are both).
+    assert!(listed.len() >= 3, "three overdue leads:\n{screen}");
+    let third = if listed[0].1 == listed[1].1 {
+        listed
+            .iter()
+            .position(|(_, t)| *t != listed[0].1)
+            .expect("a row of the other tenant")
+    } else {
+        2
+    };
+    let marked = [0, 1, third];
+    // `space` marks the row and moves to the next.
+    tmux.keys(&["Space", "Space"]);
+    for _ in 2..third {
         tmux.keys(&["j"]);
     }
     tmux.keys(&["Space"]);
-    tmux.wait_for("2 marked");
-
+    tmux.wait_for("3 marked");
     // `a`: the members of both tenants are read, then the picker offers
     // those they have in common.
     tmux.keys(&["a"]);
@@ -146,10 +152,12 @@ async fn tmux_the_overdue_queue_of_two_tenants_assigned_in_one_go() {
     // One outcome per tenant (a toast 40 columns wide: the assignee's name
     // wraps onto the next line).
     for t in tenants {
-        tmux.wait_for_within(&format!("{t}: assigned 1 lead"), 10);
+        let n = marked.iter().filter(|&&i| listed[i].1 == t).count();
+        let count = format!("{n} lead{}", if n == 1 { "" } else { "s" });
+        tmux.wait_for_within(&format!("{t}: assigned {count}"), 10);
     }
 
-    // The API agrees: one lead of each tenant is Kim's, the ones marked.
+    // The API agrees: the three leads marked are Kim's, and only those.
     let kim = admin
         .list_members(&slugs[0], &Default::default())
         .await
@@ -171,15 +179,19 @@ async fn tmux_the_overdue_queue_of_two_tenants_assigned_in_one_go() {
         .expect("the queue");
     let mut assigned: Vec<String> = theirs.items.iter().map(|q| q.tenant.name.clone()).collect();
     assigned.sort();
-    assert_eq!(assigned, tenants, "{:?}", theirs.items);
+    let mut expected: Vec<String> = marked.iter().map(|&i| listed[i].1.to_string()).collect();
+    expected.sort();
+    assert_eq!(assigned, expected, "{:?}", theirs.items);
     for q in &theirs.items {
-        let row = if q.tenant.name == first {
-            &listed[0].0
-        } else {
-            &listed[other].0
-        };
         let shown: String = q.lead.name.chars().take(8).collect();
-        assert!(row.contains(&shown), "{} marked in {row:?}", q.lead.name);
+        assert!(
+            marked
+                .iter()
+                .any(|&i| listed[i].1 == q.tenant.name && listed[i].0.contains(&shown)),
+            "{} of {} was not marked: {listed:?}",
+            q.lead.name,
+            q.tenant.name
+        );
     }
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0");
