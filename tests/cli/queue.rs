@@ -1,6 +1,6 @@
 //! The all-tenants overdue queue through the real binary (issue 15): `o`
-//! opens it for a user with several tenants, leads of two tenants are
-//! marked (three, of two tenants) and assigned with one `a`, the screen says the outcome per
+//! opens it for a user with several tenants, three leads of two tenants
+//! are marked and assigned with one `a`, the screen says the outcome per
 //! tenant, and the API shows the leads assigned.
 
 use super::*;
