@@ -98,13 +98,17 @@ pub async fn ingest(
     let idempotency = match headers.get("idempotency-key") {
         None => None,
         Some(v) => {
-            let k = v.to_str().unwrap_or("").trim();
-            if k.is_empty() || k.len() > 255 {
+            // As the OpenAPI document says (`^[!-~]{1,255}$`): a key with a
+            // space or a control character inside is refused, not trimmed
+            // into another key.
+            let k = v.as_bytes();
+            if k.is_empty() || k.len() > 255 || !k.iter().all(|b| (b'!'..=b'~').contains(b)) {
                 return Err(ApiError::field(
                     "Idempotency-Key",
-                    "must be 1 to 255 visible ASCII characters",
+                    "must be 1 to 255 visible ASCII characters, without spaces",
                 ));
             }
+            let k = String::from_utf8_lossy(k);
             Some(Idempotency {
                 key: k.to_string(),
                 body_hash: secret::hash(&String::from_utf8_lossy(&body)),

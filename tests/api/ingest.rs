@@ -221,6 +221,45 @@ async fn retries_with_an_idempotency_key_create_one_lead() {
 }
 
 #[tokio::test]
+async fn an_idempotency_key_outside_its_pattern_is_refused_and_stores_nothing() {
+    let app = spawn().await;
+    app.tenant("Open Arms", Tier::Pro).await;
+    let key = app.ingest_key("open-arms").await;
+    // The document's pattern is `^[!-~]{1,255}$`: visible ASCII, no space.
+    // A space or a tab inside was let through before.
+    let long = "k".repeat(256);
+    for bad in ["form 123", "form\t123", long.as_str()] {
+        let err = app
+            .anon()
+            .ingest_lead(&key, &lead("Jane"), Some(bad))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(422), "{bad:?}");
+        let field = err
+            .problem()
+            .unwrap()
+            .field("Idempotency-Key")
+            .map(str::to_string);
+        assert!(
+            field.is_some_and(|m| m.contains("visible ASCII")),
+            "{bad:?}: {err:?}"
+        );
+    }
+    let leads = app
+        .admin
+        .list_leads("open-arms", &LeadQuery::default())
+        .await
+        .unwrap();
+    assert!(leads.items.is_empty(), "{:?}", leads.items);
+    // The longest key the pattern allows is taken.
+    let edge = "~".repeat(255);
+    app.anon()
+        .ingest_lead(&key, &lead("Jane"), Some(&edge))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn spam_is_kept_out_of_the_queue_and_the_allowance() {
     let app = spawn().await;
     app.admin
