@@ -1,7 +1,10 @@
-//! PostgreSQL only: concurrent form ingests of one tenant share one
-//! statement and one commit (group commit), and still each lead is stored
-//! exactly once, with one timeline entry, one audit entry and one event,
-//! and the monthly limit is exact.
+//! PostgreSQL only: concurrent form ingests, of one tenant or of many,
+//! share one statement and one commit (group commit, `sb_ingest_batch`),
+//! and still each lead is stored exactly once, with one timeline entry, one
+//! audit entry and one event, and the monthly limit is exact. The function
+//! itself writes only into the tenant an item names, with that tenant's own
+//! valid key, and decides again when another transaction commits one of its
+//! idempotency keys under it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -138,7 +141,7 @@ async fn concurrent_ingests_share_commits_without_losing_or_doubling_a_lead() {
         ..ServerSettings::default()
     })
     .await;
-    // Both tenants at once: their groups run side by side and never mix.
+    // Both tenants at once: their ingests share groups, each decided apart.
     let ((retried, ids), (limited_tenant, ok, refused)) =
         tokio::join!(retries_race(&app), limit_race(&app));
 
@@ -184,4 +187,236 @@ async fn concurrent_ingests_share_commits_without_losing_or_doubling_a_lead() {
         s.near_limit_events, 2,
         "one warning at 80 %, one at the limit"
     );
+}
+
+/// Ten tenants, twenty leads each, all at once: the groups hold leads of
+/// several tenants, and each tenant's rows and count are exact.
+#[tokio::test]
+async fn concurrent_ingests_of_many_tenants_share_commits_and_stay_apart() {
+    if postgres_admin_url().is_none() {
+        eprintln!("skipped: set SWITCHBOARD_TEST_DATABASE_URL to run the PostgreSQL tests");
+        return;
+    }
+    let app = spawn_with(ServerSettings {
+        ingest_per_minute: 100_000,
+        ingest_burst: 10_000,
+        tenant_rate_limits: false,
+        ..ServerSettings::default()
+    })
+    .await;
+    let mut tenants = Vec::new();
+    for t in 0..10 {
+        // Half with a monthly limit (their counters are locked up front),
+        // half without (counted at the end).
+        let tier = if t % 2 == 0 { Tier::Pro } else { Tier::Enterprise };
+        let tenant = app.tenant(&format!("Many {t}"), tier).await;
+        let key = Arc::new(app.ingest_key(&tenant.slug).await);
+        tenants.push((tenant.id, key));
+    }
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        for (t, (_, key)) in tenants.iter().enumerate() {
+            let (client, key) = (app.anon(), Arc::clone(key));
+            tasks.push(tokio::spawn(async move {
+                client
+                    .ingest_lead(&key, &lead(&format!("Many {t}-{i}")), Some(&format!("m-{i}")))
+                    .await
+            }));
+        }
+    }
+    let mut ids = std::collections::HashSet::new();
+    for task in tasks {
+        let receipt = task.await.unwrap().expect("every ingest is acknowledged");
+        assert!(ids.insert(receipt.id), "one lead acknowledged twice");
+    }
+    assert_eq!(ids.len(), 200);
+    for (tenant, _) in &tenants {
+        let s = stored(&app, *tenant).await;
+        assert_eq!(
+            (
+                s.leads,
+                s.timeline,
+                s.audit,
+                s.created_events,
+                s.idempotency_keys,
+                s.usage,
+                s.unmatched
+            ),
+            (20, 20, 20, 20, 20, 20, 0),
+            "the same idempotency keys in ten tenants are ten tenants' keys"
+        );
+    }
+    let url = app.owner_url.as_deref().expect("a PostgreSQL test app");
+    let mut db = sqlx::PgConnection::connect(url).await.unwrap();
+    let (transactions, widest): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), max(tenants) FROM \
+           (SELECT count(DISTINCT tenant_id) AS tenants FROM leads GROUP BY xmin::text) t",
+    )
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert!(
+        transactions < 200,
+        "200 concurrent ingests were committed one by one"
+    );
+    assert!(
+        widest > 1,
+        "no commit held the leads of more than one tenant ({transactions} transactions)"
+    );
+}
+
+/// Another transaction holds one of the ingest's idempotency keys,
+/// uncommitted, when the ingest claims it: if it commits, the ingest is a
+/// replay of its lead; if it rolls back, the ingest creates the lead.
+#[tokio::test]
+async fn an_idempotency_key_committed_under_an_ingest_makes_it_a_replay() {
+    if postgres_admin_url().is_none() {
+        eprintln!("skipped: set SWITCHBOARD_TEST_DATABASE_URL to run the PostgreSQL tests");
+        return;
+    }
+    let app = spawn_with(ServerSettings::default()).await;
+    let t = app.tenant("Racy", Tier::Pro).await;
+    let key = app.ingest_key(&t.slug).await;
+    let first = app
+        .anon()
+        .ingest_lead(&key, &lead("Already here"), None)
+        .await
+        .unwrap();
+    let body = lead("Raced");
+    let body_hash = switchboard::domain::secret::hash(&serde_json::to_string(&body).unwrap());
+    let url = app.owner_url.clone().expect("a PostgreSQL test app");
+
+    for commit in [true, false] {
+        let idem = format!("raced-{commit}");
+        let mut other = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+        sqlx::query(
+            "INSERT INTO idempotency_keys (tenant_id, key, body_hash, lead_id, created_at) \
+             VALUES ($1, $2, $3, $4, now())",
+        )
+        .bind(t.id)
+        .bind(&idem)
+        .bind(&body_hash)
+        .bind(first.id)
+        .execute(&mut other)
+        .await
+        .unwrap();
+        let (client, key, body, idem2) = (app.anon(), key.clone(), body.clone(), idem.clone());
+        let ingest =
+            tokio::spawn(async move { client.ingest_lead(&key, &body, Some(&idem2)).await });
+        // Wait until the ingest waits on the uncommitted key.
+        let mut watcher = sqlx::PgConnection::connect(&url).await.unwrap();
+        let mut waiting = false;
+        for _ in 0..100 {
+            let n: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                    .fetch_one(&mut watcher)
+                    .await
+                    .unwrap();
+            if n > 0 {
+                waiting = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(waiting, "the ingest never waited on the other transaction");
+        let end = if commit { "COMMIT" } else { "ROLLBACK" };
+        sqlx::query(end).execute(&mut other).await.unwrap();
+        let receipt = ingest.await.unwrap().expect("the ingest is acknowledged");
+        let stored: (i64, Option<Uuid>) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM leads WHERE tenant_id = $1), \
+                    (SELECT lead_id FROM idempotency_keys WHERE tenant_id = $1 AND key = $2)",
+        )
+        .bind(t.id)
+        .bind(&idem)
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap();
+        if commit {
+            assert_eq!(receipt.id, first.id, "a replay of the committed key's lead");
+            assert_eq!(stored, (1, Some(first.id)), "no lead was added");
+        } else {
+            assert_ne!(receipt.id, first.id);
+            assert_eq!(stored, (2, Some(receipt.id)), "the ingest claimed the key");
+        }
+    }
+    let s = stored(&app, t.id).await;
+    assert_eq!((s.leads, s.usage, s.created_events, s.unmatched), (2, 2, 2, 0));
+}
+
+/// The function behind the ingest, called straight as the application's
+/// database role: an item gets nothing written into a tenant that is not
+/// the one its key belongs to, nor into a suspended tenant or one being
+/// deleted, and a forged item cannot borrow another tenant's key.
+#[tokio::test]
+async fn the_batch_function_writes_only_with_the_named_tenants_own_valid_key() {
+    if postgres_admin_url().is_none() {
+        eprintln!("skipped: set SWITCHBOARD_TEST_DATABASE_URL to run the PostgreSQL tests");
+        return;
+    }
+    let app = spawn_with(ServerSettings::default()).await;
+    let a = app.tenant("Key owner", Tier::Pro).await;
+    let b = app.tenant("Victim", Tier::Pro).await;
+    let suspended = app.tenant("Paused", Tier::Pro).await;
+    let doomed = app.tenant("Doomed", Tier::Pro).await;
+    let mut owner = sqlx::PgConnection::connect(app.owner_url.as_deref().unwrap())
+        .await
+        .unwrap();
+    let mut keys = HashMap::new();
+    for t in [&a, &b, &suspended, &doomed] {
+        app.ingest_key(&t.slug).await;
+        let id: Uuid = sqlx::query_scalar("SELECT id FROM api_keys WHERE tenant_id = $1")
+            .bind(t.id)
+            .fetch_one(&mut owner)
+            .await
+            .unwrap();
+        keys.insert(t.id, id);
+    }
+    sqlx::query("UPDATE tenants SET status = 'suspended' WHERE id = $1")
+        .bind(suspended.id)
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE tenants SET deleting_at = now() WHERE id = $1")
+        .bind(doomed.id)
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    let item = |ord: i32, tenant: Uuid, key: Uuid| {
+        serde_json::json!({
+            "ord": ord, "tenant_id": tenant, "month": month_key(chrono::Utc::now()),
+            "id": Uuid::now_v7(), "key_id": key, "counts": true, "lead_limit": 100,
+            "name": "Forged", "source": "form", "stage": "new", "spam": false,
+            "utm": {}, "fields": {}, "created_at": chrono::Utc::now(),
+            "updated_at": chrono::Utc::now(), "timeline_id": Uuid::now_v7(),
+            "audit_id": Uuid::now_v7(), "workflow_id": Uuid::now_v7(),
+            "timeline": {}, "audit": {}, "event": {}
+        })
+    };
+    let items = serde_json::json!([
+        item(0, b.id, keys[&a.id]),
+        item(1, suspended.id, keys[&suspended.id]),
+        item(2, doomed.id, keys[&doomed.id]),
+        item(3, Uuid::now_v7(), keys[&a.id]),
+    ]);
+    let mut app_role = sqlx::PgConnection::connect(&app.database_url).await.unwrap();
+    let outcomes: Vec<(i32, String)> =
+        sqlx::query_as("SELECT ord, outcome FROM sb_ingest_batch(now(), $1) ORDER BY ord")
+            .bind(&items)
+            .fetch_all(&mut app_role)
+            .await
+            .unwrap();
+    assert_eq!(
+        outcomes,
+        vec![
+            (0, "key".to_string()),
+            (1, "suspended".to_string()),
+            (2, "deleted".to_string()),
+            (3, "deleted".to_string()),
+        ]
+    );
+    for t in [&a, &b, &suspended, &doomed] {
+        let s = stored(&app, t.id).await;
+        assert_eq!((s.leads, s.usage, s.created_events), (0, 0, 0), "{}", t.name);
+    }
 }

@@ -1,13 +1,13 @@
-//! Group commit for form ingests: the concurrent ingests of one tenant go
-//! to `sb_ingest_leads` (migration 0011) together, one statement and one
-//! commit for the group, so the tenant's counter row is read, locked and
-//! written once per group and no client round trip happens while its lock
-//! is held. Each lead still gets its own outcome (created, replayed, over
-//! the limit…), and is acknowledged only after the commit that holds it.
+//! Group commit for form ingests: the ingests waiting in this process, of
+//! any number of tenants, go to `sb_ingest_batch` (migration 0028)
+//! together, one set-based statement and one commit for the group. A
+//! tenant's counter row is read, locked and written once per group (and
+//! not locked at all before the end when its tier has no limit), and no
+//! client round trip happens while a lock is held. Each lead still gets
+//! its own outcome (created, replayed, over the limit…), and is
+//! acknowledged only after the commit that holds it.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -23,10 +23,10 @@ use crate::store::{
     LeadStore, NewLeadRow, StoreError, StoreResult,
 };
 
-/// At most this many leads share one statement.
+/// At most this many leads share one call.
 const MAX_GROUP: usize = 64;
-/// A tenant's writer task ends after this long without an ingest.
-const IDLE: Duration = Duration::from_secs(30);
+/// Calls in flight at once: while one commits, the next group is decided.
+const WRITERS: usize = 2;
 
 /// One request waiting for its group.
 struct Job {
@@ -39,7 +39,7 @@ struct Job {
     reply: oneshot::Sender<StoreResult<Answer>>,
 }
 
-/// What the statement said of one lead; a replay is read after the commit.
+/// What the call said of one lead; a replay is read after the commit.
 enum Answer {
     Created(Box<Lead>),
     Replayed(Uuid),
@@ -47,93 +47,67 @@ enum Answer {
     Suspended,
 }
 
-/// The per-tenant queues, each drained by its own writer task.
+type Jobs = Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>>;
+
+/// The queue of waiting ingests and its writers, started with the first
+/// ingest. The writers end when the store (and so the queue) is dropped.
 #[derive(Default)]
 pub(super) struct Groups {
-    queues: Mutex<HashMap<Uuid, mpsc::UnboundedSender<Job>>>,
+    queue: Mutex<Option<mpsc::UnboundedSender<Job>>>,
 }
 
 impl Groups {
-    fn queues(&self) -> MutexGuard<'_, HashMap<Uuid, mpsc::UnboundedSender<Job>>> {
-        // Nothing panics while holding it; a poisoned map is still whole.
-        self.queues.lock().unwrap_or_else(|e| e.into_inner())
+    fn queue(&self) -> MutexGuard<'_, Option<mpsc::UnboundedSender<Job>>> {
+        // Nothing panics while holding it; a poisoned slot is still whole.
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues `job` for its tenant's writer, starting one when there is none.
-    fn submit(self: &Arc<Self>, pool: &PgPool, job: Job) {
-        let tenant = job.key.tenant_id;
-        let mut queues = self.queues();
-        let job = match queues.get(&tenant) {
-            Some(queue) => match queue.send(job) {
+    /// Queues `job`, starting the writers when there are none.
+    fn submit(&self, pool: &PgPool, job: Job) {
+        let mut queue = self.queue();
+        let job = match queue.as_ref() {
+            Some(sender) => match sender.send(job) {
                 Ok(()) => return,
-                // The writer is gone (it panicked): start another.
+                // Every writer is gone (they panicked): start others.
                 Err(mpsc::error::SendError(job)) => job,
             },
             None => job,
         };
-        let (queue, jobs) = mpsc::unbounded_channel();
+        let (sender, receiver) = mpsc::unbounded_channel();
         // The receiver is alive: this send cannot fail.
-        let _ = queue.send(job);
-        queues.insert(tenant, queue);
-        tokio::spawn(writer(Arc::clone(self), pool.clone(), tenant, jobs));
-    }
-
-    /// After an idle wait: the writer leaves unless a job arrived meanwhile.
-    /// Jobs are sent under the same lock, so none can be left behind.
-    fn leave_unless_queued(
-        &self,
-        tenant: Uuid,
-        jobs: &mut mpsc::UnboundedReceiver<Job>,
-    ) -> Option<Job> {
-        let mut queues = self.queues();
-        match jobs.try_recv() {
-            Ok(job) => Some(job),
-            Err(_) => {
-                queues.remove(&tenant);
-                None
-            }
+        let _ = sender.send(job);
+        *queue = Some(sender);
+        let jobs: Jobs = Arc::new(tokio::sync::Mutex::new(receiver));
+        for _ in 0..WRITERS {
+            tokio::spawn(writer(pool.clone(), Arc::clone(&jobs)));
         }
     }
 }
 
-async fn writer(
-    groups: Arc<Groups>,
-    pool: PgPool,
-    tenant: Uuid,
-    mut jobs: mpsc::UnboundedReceiver<Job>,
-) {
-    let mut carried: Option<Job> = None;
+/// Takes what is waiting (at least one job, at most `MAX_GROUP`) and
+/// writes it, until the queue closes.
+async fn writer(pool: PgPool, jobs: Jobs) {
     loop {
-        let first = match carried.take() {
-            Some(job) => job,
-            None => match tokio::time::timeout(IDLE, jobs.recv()).await {
-                Ok(Some(job)) => job,
-                Ok(None) => return,
-                Err(_) => match groups.leave_unless_queued(tenant, &mut jobs) {
-                    Some(job) => job,
-                    None => return,
-                },
-            },
-        };
-        // One month per group: its counter row is the one locked.
-        let month = month_key(first.now);
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(job) if month_key(job.now) == month => group.push(job),
-                Ok(job) => {
-                    carried = Some(job);
-                    break;
+        let group = {
+            let mut jobs = jobs.lock().await;
+            let Some(first) = jobs.recv().await else {
+                return;
+            };
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match jobs.try_recv() {
+                    Ok(job) => group.push(job),
+                    Err(_) => break,
                 }
-                Err(_) => break,
             }
-        }
-        run_group(&pool, tenant, &month, group).await;
+            group
+        };
+        run_group(&pool, group).await;
     }
 }
 
-async fn run_group(pool: &PgPool, tenant: Uuid, month: &str, group: Vec<Job>) {
-    match call(pool, tenant, month, &group).await {
+async fn run_group(pool: &PgPool, group: Vec<Job>) {
+    match call(pool, &group).await {
         Ok(answers) => {
             for (job, answer) in group.into_iter().zip(answers) {
                 let _ = job.reply.send(answer);
@@ -143,7 +117,7 @@ async fn run_group(pool: &PgPool, tenant: Uuid, month: &str, group: Vec<Job>) {
         // group): each runs alone, so only that one fails.
         Err(_) if group.len() > 1 => {
             for job in group {
-                let answer = match call(pool, tenant, month, std::slice::from_ref(&job)).await {
+                let answer = match call(pool, std::slice::from_ref(&job)).await {
                     Ok(mut answers) => answers.pop().unwrap_or_else(|| {
                         Err(StoreError::Other(anyhow::anyhow!("no outcome for a lead")))
                     }),
@@ -169,6 +143,8 @@ fn item(ord: usize, job: &Job) -> (Lead, serde_json::Value) {
     let idem = job.idempotency.as_ref();
     let item = json!({
         "ord": ord,
+        "tenant_id": job.key.tenant_id,
+        "month": month_key(job.now),
         "id": lead.id,
         "key_id": job.key.key_id,
         "idem_key": idem.map(|i| &i.key),
@@ -203,13 +179,8 @@ fn item(ord: usize, job: &Job) -> (Lead, serde_json::Value) {
     (lead, item)
 }
 
-/// One statement for the group; an answer per job, in order.
-async fn call(
-    pool: &PgPool,
-    tenant: Uuid,
-    month: &str,
-    group: &[Job],
-) -> StoreResult<Vec<StoreResult<Answer>>> {
+/// One call for the group; an answer per job, in order.
+async fn call(pool: &PgPool, group: &[Job]) -> StoreResult<Vec<StoreResult<Answer>>> {
     let (mut leads, items): (Vec<Option<Lead>>, Vec<serde_json::Value>) = group
         .iter()
         .enumerate()
@@ -220,9 +191,7 @@ async fn call(
         .unzip();
     let now = group.iter().map(|j| j.now).max().unwrap_or_else(Utc::now);
     let rows: Vec<(i32, String, Option<Uuid>)> =
-        sqlx::query_as("SELECT ord, outcome, lead_id FROM sb_ingest_leads($1, $2, $3, $4)")
-            .bind(tenant)
-            .bind(month)
+        sqlx::query_as("SELECT ord, outcome, lead_id FROM sb_ingest_batch($1, $2)")
             .bind(ms(now))
             .bind(serde_json::Value::Array(items))
             .fetch_all(pool)
@@ -251,6 +220,7 @@ async fn call(
             }),
             ("key", _) => Ok(Answer::KeyRevoked),
             ("suspended", _) => Ok(Answer::Suspended),
+            ("deleted", _) => Err(StoreError::TenantDeleted),
             (other, _) => Err(StoreError::Other(anyhow::anyhow!(
                 "unknown ingest outcome {other:?}"
             ))),

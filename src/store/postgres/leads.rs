@@ -60,7 +60,7 @@ pub(super) async fn timeline_entry(
 }
 
 /// Appends to the tenant's event log (read by live streams, resumable; the
-/// `events_notify` trigger tells other processes at commit). See
+/// `events_inserted` trigger tells other processes at commit). See
 /// `sb_append_event` for why appends are ordered per tenant.
 pub(super) async fn log_event(
     tx: &mut Tx,

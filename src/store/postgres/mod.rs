@@ -48,7 +48,7 @@ pub use migrate::{migrate, APP_ROLE};
 
 pub(crate) type Tx = Transaction<'static, Postgres>;
 
-/// The channel `events` inserts notify on (see the `events_notify` trigger).
+/// The channel `events` inserts notify on (see the `events_inserted` trigger).
 pub(crate) const EVENTS_CHANNEL: &str = "switchboard_events";
 
 #[derive(Clone)]

@@ -55,7 +55,7 @@ impl EventStore for PgStore {
         Ok(id.unwrap_or(0))
     }
 
-    /// Tenants whose event log grew, from any process: the `events_notify`
+    /// Tenants whose event log grew, from any process: the `events_inserted`
     /// trigger's NOTIFY, payload `<tenant id>:<event id>`. The listener
     /// reconnects by itself after a lost connection; notifications sent
     /// meanwhile are lost, and streams catch up at their next wake-up.

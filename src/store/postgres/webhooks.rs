@@ -1,5 +1,5 @@
 //! Webhook endpoints, deliveries and attempts on PostgreSQL (deliveries come
-//! from the `events_webhook_fanout` trigger), and the outbox's send state.
+//! from the `events_inserted` trigger), and the outbox's send state.
 //! Claims across tenants go through the owner's `sb_claim_*` functions
 //! (`FOR UPDATE SKIP LOCKED`); everything else is tenant-scoped under RLS.
 
