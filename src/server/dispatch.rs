@@ -102,12 +102,12 @@ async fn dispatch_loop(state: AppState) {
                 if matches!(r, Err(broadcast::error::RecvError::Closed)) {
                     return;
                 }
+                // A burst of events needs one look, not one per event.
+                super::settle(&mut wake).await;
             }
             _ = done_rx.recv() => {}
             _ = tokio::time::sleep(state.settings.outbound_interval) => {}
         }
-        // A burst of events needs one look, not one per event.
-        while wake.try_recv().is_ok() {}
     }
 }
 

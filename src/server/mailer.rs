@@ -68,10 +68,10 @@ async fn mail_loop(state: AppState, smtp: SmtpSettings) {
                 if matches!(r, Err(broadcast::error::RecvError::Closed)) {
                     return;
                 }
+                super::settle(&mut wake).await;
             }
             _ = tokio::time::sleep(state.settings.outbound_interval) => {}
         }
-        while wake.try_recv().is_ok() {}
     }
 }
 

@@ -250,6 +250,18 @@ impl AppState {
     }
 }
 
+/// How long a background loop (workflow workers, webhook dispatcher,
+/// mailer) woken by a change lets the rest of a burst arrive before it
+/// looks for work: a thousand ingests a second then cost each loop a few
+/// dozen queries a second, not one per lead.
+const WAKE_SETTLE: Duration = Duration::from_millis(25);
+
+/// After a wake-up: waits out the burst, then drops the wake-ups it sent.
+pub(crate) async fn settle(wake: &mut tokio::sync::broadcast::Receiver<uuid::Uuid>) {
+    tokio::time::sleep(WAKE_SETTLE).await;
+    while wake.try_recv().is_ok() {}
+}
+
 /// Largest request body the API accepts.
 const BODY_LIMIT: usize = 256 * 1024;
 

@@ -123,7 +123,7 @@ async fn worker(state: AppState, n: usize) {
             Err(e) => tracing::warn!(error = %e, "cannot claim a workflow"),
         }
         tokio::select! {
-            _ = wake.recv() => {}
+            _ = wake.recv() => super::settle(&mut wake).await,
             _ = tokio::time::sleep(IDLE_POLL) => {}
         }
     }

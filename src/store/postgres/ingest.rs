@@ -7,17 +7,17 @@
 //! its own outcome (created, replayed, over the limit…), and is
 //! acknowledged only after the commit that holds it.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
+use serde::Serialize;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::{db_error, ms, PgStore};
 use crate::domain::lead::month_key;
-use crate::domain::Lead;
+use crate::domain::{Lead, LeadSource, Utm};
 use crate::store::{
     counts_toward_limit, Actor, Idempotency, IngestOutcome, KeyOwner, KeyedIngest, LeadLimit,
     LeadStore, NewLeadRow, StoreError, StoreResult,
@@ -25,7 +25,8 @@ use crate::store::{
 
 /// At most this many leads share one call.
 const MAX_GROUP: usize = 64;
-/// Calls in flight at once: while one commits, the next group is decided.
+/// Writers, each with its own share of the tenants: their calls never
+/// wait on each other's locks, and one tenant's ingests stay in order.
 const WRITERS: usize = 2;
 
 /// One request waiting for its group.
@@ -47,61 +48,57 @@ enum Answer {
     Suspended,
 }
 
-type Jobs = Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>>;
-
-/// The queue of waiting ingests and its writers, started with the first
-/// ingest. The writers end when the store (and so the queue) is dropped.
+/// The writers' queues, started with the first ingest. A writer ends when
+/// the store (and so its queue) is dropped.
 #[derive(Default)]
 pub(super) struct Groups {
-    queue: Mutex<Option<mpsc::UnboundedSender<Job>>>,
+    queues: Mutex<Vec<mpsc::UnboundedSender<Job>>>,
 }
 
 impl Groups {
-    fn queue(&self) -> MutexGuard<'_, Option<mpsc::UnboundedSender<Job>>> {
-        // Nothing panics while holding it; a poisoned slot is still whole.
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    fn queues(&self) -> MutexGuard<'_, Vec<mpsc::UnboundedSender<Job>>> {
+        // Nothing panics while holding it; a poisoned list is still whole.
+        self.queues.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues `job`, starting the writers when there are none.
+    /// Queues `job` for the writer of its tenant, starting the writers when
+    /// there are none (or starting that one again if it panicked).
     fn submit(&self, pool: &PgPool, job: Job) {
-        let mut queue = self.queue();
-        let job = match queue.as_ref() {
-            Some(sender) => match sender.send(job) {
-                Ok(()) => return,
-                // Every writer is gone (they panicked): start others.
-                Err(mpsc::error::SendError(job)) => job,
-            },
-            None => job,
+        let mut queues = self.queues();
+        if queues.is_empty() {
+            for _ in 0..WRITERS {
+                queues.push(start_writer(pool));
+            }
+        }
+        let shard = (job.key.tenant_id.as_u128() % queues.len() as u128) as usize;
+        let Some(queue) = queues.get_mut(shard) else {
+            return;
         };
-        let (sender, receiver) = mpsc::unbounded_channel();
-        // The receiver is alive: this send cannot fail.
-        let _ = sender.send(job);
-        *queue = Some(sender);
-        let jobs: Jobs = Arc::new(tokio::sync::Mutex::new(receiver));
-        for _ in 0..WRITERS {
-            tokio::spawn(writer(pool.clone(), Arc::clone(&jobs)));
+        if let Err(mpsc::error::SendError(job)) = queue.send(job) {
+            *queue = start_writer(pool);
+            // The new writer's receiver is alive: this send cannot fail.
+            let _ = queue.send(job);
         }
     }
 }
 
+fn start_writer(pool: &PgPool) -> mpsc::UnboundedSender<Job> {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    tokio::spawn(writer(pool.clone(), receiver));
+    sender
+}
+
 /// Takes what is waiting (at least one job, at most `MAX_GROUP`) and
 /// writes it, until the queue closes.
-async fn writer(pool: PgPool, jobs: Jobs) {
-    loop {
-        let group = {
-            let mut jobs = jobs.lock().await;
-            let Some(first) = jobs.recv().await else {
-                return;
-            };
-            let mut group = vec![first];
-            while group.len() < MAX_GROUP {
-                match jobs.try_recv() {
-                    Ok(job) => group.push(job),
-                    Err(_) => break,
-                }
+async fn writer(pool: PgPool, mut jobs: mpsc::UnboundedReceiver<Job>) {
+    while let Some(first) = jobs.recv().await {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
             }
-            group
-        };
+        }
         run_group(&pool, group).await;
     }
 }
@@ -134,69 +131,137 @@ async fn run_group(pool: &PgPool, group: Vec<Job>) {
     }
 }
 
-/// The lead a job inserts (as the API returns it) and its item for the call.
-fn item(ord: usize, job: &Job) -> (Lead, serde_json::Value) {
+/// One lead of a call, as `sb_ingest_batch` reads it (written straight to
+/// JSON, with no intermediate value).
+#[derive(Serialize)]
+struct Item<'a> {
+    ord: usize,
+    tenant_id: Uuid,
+    month: String,
+    id: Uuid,
+    key_id: Uuid,
+    idem_key: Option<&'a str>,
+    body_hash: Option<&'a str>,
+    name: &'a str,
+    email: Option<&'a str>,
+    phone: Option<&'a str>,
+    company: Option<&'a str>,
+    message: &'a str,
+    source: LeadSource,
+    source_page: Option<&'a str>,
+    utm: &'a Utm,
+    fields: &'a serde_json::Value,
+    stage: &'a str,
+    spam: bool,
+    spam_reason: Option<&'a str>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    sla_due_at: DateTime<Utc>,
+    at_risk_at: DateTime<Utc>,
+    workspace_id: Option<Uuid>,
+    workflow_id: Uuid,
+    timeline_id: Uuid,
+    audit_id: Uuid,
+    actor_email: Option<&'a str>,
+    counts: bool,
+    lead_limit: Option<u32>,
+    /// The timeline entry's data.
+    timeline: Timeline<'a>,
+    /// The audit entry's changes.
+    audit: Audit,
+    /// The `lead.created` event's data.
+    event: Event<'a>,
+}
+
+#[derive(Serialize)]
+struct Timeline<'a> {
+    source: LeadSource,
+    spam_reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Audit {
+    source: LeadSource,
+    spam: bool,
+}
+
+#[derive(Serialize)]
+struct Event<'a> {
+    lead: &'a Lead,
+}
+
+/// The lead a job inserts, as the API returns it.
+fn new_lead(job: &Job) -> Lead {
+    job.row
+        .to_lead(Uuid::now_v7(), job.key.tenant_id, ms(job.now))
+}
+
+/// The item for `job`, whose lead is `lead`.
+fn item<'a>(ord: usize, job: &'a Job, lead: &'a Lead) -> Item<'a> {
     let row = &job.row;
-    let now = ms(job.now);
-    let lead = row.to_lead(Uuid::now_v7(), job.key.tenant_id, now);
-    let spam = lead.spam;
     let idem = job.idempotency.as_ref();
-    let item = json!({
-        "ord": ord,
-        "tenant_id": job.key.tenant_id,
-        "month": month_key(job.now),
-        "id": lead.id,
-        "key_id": job.key.key_id,
-        "idem_key": idem.map(|i| &i.key),
-        "body_hash": idem.map(|i| &i.body_hash),
-        "name": lead.name,
-        "email": lead.email,
-        "phone": lead.phone,
-        "company": lead.company,
-        "message": lead.message,
-        "source": row.source.as_str(),
-        "source_page": lead.source_page,
-        "utm": lead.utm,
-        "fields": lead.fields,
-        "stage": lead.stage,
-        "spam": spam,
-        "spam_reason": lead.spam_reason,
-        "created_at": lead.created_at,
-        "updated_at": now,
-        "sla_due_at": lead.sla_due_at,
-        "at_risk_at": lead.sla_at_risk_at,
-        "workspace_id": row.workspace_id,
-        "workflow_id": Uuid::now_v7(),
-        "timeline_id": Uuid::now_v7(),
-        "audit_id": Uuid::now_v7(),
-        "actor_email": job.actor.email,
-        "counts": counts_toward_limit(row),
-        "lead_limit": job.limit.limit,
-        "timeline": { "source": row.source, "spam_reason": row.spam_reason },
-        "audit": { "source": row.source, "spam": spam },
-        "event": { "lead": lead },
-    });
-    (lead, item)
+    Item {
+        ord,
+        tenant_id: job.key.tenant_id,
+        month: month_key(job.now),
+        id: lead.id,
+        key_id: job.key.key_id,
+        idem_key: idem.map(|i| i.key.as_str()),
+        body_hash: idem.map(|i| i.body_hash.as_str()),
+        name: &lead.name,
+        email: lead.email.as_deref(),
+        phone: lead.phone.as_deref(),
+        company: lead.company.as_deref(),
+        message: &lead.message,
+        source: row.source,
+        source_page: lead.source_page.as_deref(),
+        utm: &lead.utm,
+        fields: &lead.fields,
+        stage: &lead.stage,
+        spam: lead.spam,
+        spam_reason: lead.spam_reason.as_deref(),
+        created_at: lead.created_at,
+        updated_at: lead.updated_at,
+        sla_due_at: lead.sla_due_at,
+        at_risk_at: lead.sla_at_risk_at,
+        workspace_id: row.workspace_id,
+        workflow_id: Uuid::now_v7(),
+        timeline_id: Uuid::now_v7(),
+        audit_id: Uuid::now_v7(),
+        actor_email: job.actor.email.as_deref(),
+        counts: counts_toward_limit(row),
+        lead_limit: job.limit.limit,
+        timeline: Timeline {
+            source: row.source,
+            spam_reason: row.spam_reason.as_deref(),
+        },
+        audit: Audit {
+            source: row.source,
+            spam: lead.spam,
+        },
+        event: Event { lead },
+    }
 }
 
 /// One call for the group; an answer per job, in order.
 async fn call(pool: &PgPool, group: &[Job]) -> StoreResult<Vec<StoreResult<Answer>>> {
-    let (mut leads, items): (Vec<Option<Lead>>, Vec<serde_json::Value>) = group
+    let made: Vec<Lead> = group.iter().map(new_lead).collect();
+    let items: Vec<Item> = group
         .iter()
+        .zip(&made)
         .enumerate()
-        .map(|(ord, job)| {
-            let (lead, item) = item(ord, job);
-            (Some(lead), item)
-        })
-        .unzip();
+        .map(|(ord, (job, lead))| item(ord, job, lead))
+        .collect();
     let now = group.iter().map(|j| j.now).max().unwrap_or_else(Utc::now);
     let rows: Vec<(i32, String, Option<Uuid>)> =
         sqlx::query_as("SELECT ord, outcome, lead_id FROM sb_ingest_batch($1, $2)")
             .bind(ms(now))
-            .bind(serde_json::Value::Array(items))
+            .bind(sqlx::types::Json(&items))
             .fetch_all(pool)
             .await
             .map_err(|e| db_error(e, "store leads"))?;
+    drop(items);
+    let mut leads: Vec<Option<Lead>> = made.into_iter().map(Some).collect();
     let mut answers: Vec<StoreResult<Answer>> = group
         .iter()
         .map(|_| Err(StoreError::Other(anyhow::anyhow!("no outcome for a lead"))))
