@@ -6,6 +6,7 @@ pub mod agent_library;
 pub mod agents;
 pub mod analytics;
 pub mod backup;
+pub(crate) mod conn;
 pub mod evals;
 pub mod events;
 pub mod keys;
@@ -113,6 +114,28 @@ pub(crate) fn bad_value(what: &str, value: &str) -> StoreError {
     StoreError::Other(anyhow::anyhow!("bad {what} {value:?} in the store"))
 }
 
+/// Maps a database error: unique violations become `Conflict` naming the
+/// field, from the constraint's name (PostgreSQL) or the message (SQLite's
+/// names the table and column).
+pub(crate) fn db_error(e: sqlx::Error, doing: &str) -> StoreError {
+    if let Some(db) = e.as_database_error() {
+        if db.is_unique_violation() {
+            let name = db.constraint().unwrap_or_else(|| db.message());
+            let field = if name.contains("slug") {
+                "slug"
+            } else if name.contains("email") {
+                "email"
+            } else if name.contains("memberships") {
+                "user"
+            } else {
+                "id"
+            };
+            return StoreError::Conflict { field };
+        }
+    }
+    StoreError::Other(anyhow::Error::new(e).context(format!("cannot {doing}")))
+}
+
 /// Who made a change, recorded with it in the audit log in the same transaction.
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -152,6 +175,7 @@ pub trait Store:
     + AccountStore
     + TenantStore
     + MemberStore
+    + InvitationAcceptStore
     + ApiKeyStore
     + AuditStore
     + LeadStore
@@ -180,6 +204,7 @@ impl<T> Store for T where
         + AccountStore
         + TenantStore
         + MemberStore
+        + InvitationAcceptStore
         + ApiKeyStore
         + AuditStore
         + LeadStore

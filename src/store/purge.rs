@@ -10,7 +10,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Actor, AuditEntry, StoreResult};
+use super::conn::{write_audit, Backend, Conn, Stmt};
+use super::row::{Id, Int};
+use super::sql::Dialect;
+use super::{Actor, AuditEntry, StoreError, StoreResult};
 use crate::domain::Tenant;
 
 /// The tenant's large tables, emptied in batches before its row is deleted:
@@ -90,4 +93,132 @@ pub trait PurgeStore: Send + Sync {
     async fn purge_tenant_step(&self, tenant_id: Uuid) -> StoreResult<PurgeStep>;
     /// Tenants marked for deletion whose purge has not finished.
     async fn pending_purges(&self) -> StoreResult<Vec<Uuid>>;
+}
+
+/// SQLite's tables declared WITHOUT ROWID, and the key that picks their
+/// rows within a tenant (every other table is picked by `rowid`).
+const WITHOUT_ROWID: [(&str, &str); 4] = [
+    ("eval_sets", "id"),
+    ("eval_cases", "id"),
+    ("eval_runs", "id"),
+    ("eval_results", "run_id, case_id, lane"),
+];
+
+/// Deletes up to `$2` of tenant `$1`'s rows of `table`, each engine by its
+/// own row address.
+fn batch_delete_sql(dialect: Dialect, table: &str) -> String {
+    match dialect {
+        Dialect::Postgres => format!(
+            "DELETE FROM {table} WHERE ctid = ANY (ARRAY( \
+             SELECT ctid FROM {table} WHERE tenant_id = $1 LIMIT $2))"
+        ),
+        Dialect::Sqlite => {
+            let key = WITHOUT_ROWID
+                .iter()
+                .find(|(t, _)| *t == table)
+                .map_or("rowid", |(_, k)| k);
+            format!(
+                "DELETE FROM {table} WHERE tenant_id = $1 AND ({key}) IN \
+                 (SELECT {key} FROM {table} WHERE tenant_id = $1 LIMIT $2)"
+            )
+        }
+    }
+}
+
+/// On PostgreSQL every statement on a tenant table runs under that
+/// tenant's RLS; the last step's cascades (run by the referential
+/// triggers) take the small tables with the tenant's row.
+#[async_trait]
+impl<B: Backend> PurgeStore for B {
+    async fn mark_tenant_deleting(
+        &self,
+        actor: &Actor,
+        tenant: &Tenant,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.writing(tenant.id).await?;
+        let mark = Stmt::new(
+            "UPDATE tenants SET deleting_at = $1, deleted_by = $2 \
+             WHERE id = $3 AND deleting_at IS NULL AND NOT is_platform",
+            "mark a tenant for deletion",
+        )
+        .time(now)
+        .opt_text(actor.email.clone())
+        .id(tenant.id);
+        if tx.execute(mark).await? == 0 {
+            return Err(StoreError::NotFound);
+        }
+        for table in ["memberships", "invitations"] {
+            let delete = Stmt::new(
+                format!("DELETE FROM {table} WHERE tenant_id = $1"),
+                "remove a deleted tenant's members",
+            )
+            .id(tenant.id);
+            tx.execute(delete).await?;
+        }
+        let platform = Stmt::new(
+            "SELECT id FROM tenants WHERE is_platform",
+            "find the platform tenant",
+        );
+        let (Id(platform),) = tx.fetch_one::<(Id,)>(platform).await?;
+        // The record is the platform tenant's: write it under its RLS.
+        tx.set_tenant(platform).await?;
+        write_audit(&mut tx, platform, actor, &deletion_audit(tenant, now)).await?;
+        tx.commit("commit a tenant's deletion").await
+    }
+
+    async fn purge_tenant_step(&self, tenant_id: Uuid) -> StoreResult<PurgeStep> {
+        let mut tx = self.writing(tenant_id).await?;
+        // FOR UPDATE: two processes resuming one purge take turns.
+        let marked = Stmt::new(
+            "SELECT 1 FROM tenants WHERE id = $1 AND deleting_at IS NOT NULL FOR UPDATE",
+            "read a tenant's deletion",
+        )
+        .id(tenant_id);
+        if tx.fetch_optional::<(Int,)>(marked).await?.is_none() {
+            return Ok(PurgeStep {
+                deleted: 0,
+                done: true,
+            });
+        }
+        for table in PURGE_ORDER {
+            let batch = Stmt::new(
+                batch_delete_sql(tx.dialect(), table),
+                "purge a deleted tenant's rows",
+            )
+            .id(tenant_id)
+            .arg(super::conn::Arg::Int(PURGE_BATCH));
+            let gone = tx.execute(batch).await?;
+            if gone > 0 {
+                tx.commit("commit a purge batch").await?;
+                return Ok(PurgeStep {
+                    deleted: gone,
+                    done: false,
+                });
+            }
+        }
+        // What is left follows the row through its cascading keys.
+        let delete = Stmt::new(
+            "DELETE FROM tenants WHERE id = $1 AND deleting_at IS NOT NULL",
+            "delete a purged tenant",
+        )
+        .id(tenant_id);
+        tx.execute(delete).await?;
+        tx.commit("commit a tenant's deletion").await?;
+        Ok(PurgeStep {
+            deleted: 0,
+            done: true,
+        })
+    }
+
+    async fn pending_purges(&self) -> StoreResult<Vec<Uuid>> {
+        let mut tx = self.reading_global().await?;
+        let pending = Stmt::new(
+            "SELECT id FROM tenants WHERE deleting_at IS NOT NULL",
+            "list tenants being deleted",
+        );
+        let ids = tx.fetch_all::<(Id,)>(pending).await?;
+        tx.commit("end a read").await?;
+        Ok(ids.into_iter().map(|(id,)| id.into()).collect())
+    }
 }

@@ -17,6 +17,7 @@
 //! | JSON read leniently (a value that does not parse is `None`) | `jsonb` | text | [`Lenient`] |
 //! | a list of text | `text[]` | a JSON array | [`TextList`] |
 //! | a list of UUIDs (an aggregate) | `uuid[]` | comma-separated text | [`IdList`] |
+//! | a list of UUIDs (stored) | `uuid[]` | a JSON array | [`IdArray`] |
 //! | an enum (role, tier, status…) | text | text | the domain enum, listed in this module's `text_enum!` |
 //!
 //! Turning the row into its domain type, with whatever rules that takes
@@ -285,6 +286,45 @@ impl<'r> Decode<'r, Sqlite> for IdList {
             .map(|s| Uuid::parse_str(s).map_err(|e| format!("bad id {s:?}: {e}").into()))
             .collect::<Result<_, BoxDynError>>()
             .map(IdList)
+    }
+}
+
+/// A stored list of UUIDs: PostgreSQL's `uuid[]`, SQLite's JSON array as
+/// text (one that does not parse is a decode error); bound as
+/// [`super::conn::Arg::Ids`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IdArray(pub Vec<Uuid>);
+
+impl Type<Postgres> for IdArray {
+    fn type_info() -> PgTypeInfo {
+        <Vec<Uuid> as Type<Postgres>>::type_info()
+    }
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <Vec<Uuid> as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for IdArray {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        <Vec<Uuid> as Decode<Postgres>>::decode(value).map(IdArray)
+    }
+}
+
+impl Type<Sqlite> for IdArray {
+    fn type_info() -> SqliteTypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+    fn compatible(ty: &SqliteTypeInfo) -> bool {
+        <String as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for IdArray {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <&str as Decode<Sqlite>>::decode(value)?;
+        Ok(IdArray(
+            serde_json::from_str(text).map_err(|e| format!("bad id list {text:?}: {e}"))?,
+        ))
     }
 }
 

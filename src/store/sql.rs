@@ -12,7 +12,9 @@ impl Dialect {
     /// Writes `sql` for this backend: `$n` stays for PostgreSQL and becomes
     /// `?n` for SQLite; `LEAST`/`GREATEST` become SQLite's `min`/`max`;
     /// `COLLATE "C"` (byte order, whatever the database's collation) is
-    /// SQLite's `BINARY`.
+    /// SQLite's `BINARY`; a row lock (`FOR UPDATE`, PostgreSQL's) is
+    /// dropped (so is `FOR NO KEY UPDATE`), as SQLite's write transaction
+    /// holds the whole database.
     pub(crate) fn write(self, sql: &str) -> String {
         match self {
             Dialect::Postgres => sql.to_string(),
@@ -20,7 +22,9 @@ impl Dialect {
                 .replace('$', "?")
                 .replace("LEAST(", "min(")
                 .replace("GREATEST(", "max(")
-                .replace("COLLATE \"C\"", "COLLATE BINARY"),
+                .replace("COLLATE \"C\"", "COLLATE BINARY")
+                .replace(" FOR NO KEY UPDATE", "")
+                .replace(" FOR UPDATE", ""),
         }
     }
 }

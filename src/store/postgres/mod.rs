@@ -17,30 +17,30 @@ mod analytics;
 mod evals;
 mod ingest;
 mod keys;
-mod knowledge;
 mod lead_changes;
 mod leads;
 mod members;
 pub mod migrate;
-mod platform;
 mod playground;
-mod purge;
 mod queue;
 mod sla;
 mod tenants;
 mod usage;
 mod webhooks;
 mod workflows;
-mod workspaces;
 
 use std::time::Duration;
 
 use anyhow::Context;
+use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
+use super::conn::{Arg, Backend, Conn, Record, Stmt};
+pub(crate) use super::db_error;
+use super::sql::Dialect;
 use super::{Actor, AuditEntry, StoreError, StoreResult};
 use crate::domain::{PageQuery, Role};
 
@@ -152,47 +152,109 @@ pub(crate) fn id_cursor(page: &PageQuery) -> StoreResult<Option<Uuid>> {
         .transpose()
 }
 
-/// Maps a database error: unique violations become `Conflict` naming the field.
-pub(crate) fn db_error(e: sqlx::Error, doing: &str) -> StoreError {
-    if let Some(db) = e.as_database_error() {
-        if db.is_unique_violation() {
-            let name = db.constraint().unwrap_or_else(|| db.message());
-            let field = if name.contains("slug") {
-                "slug"
-            } else if name.contains("email") {
-                "email"
-            } else if name.contains("memberships") {
-                "user"
-            } else {
-                "id"
-            };
-            return StoreError::Conflict { field };
-        }
-    }
-    StoreError::Other(anyhow::Error::new(e).context(format!("cannot {doing}")))
-}
-
 pub(crate) async fn write_audit(
     tx: &mut Tx,
     tenant_id: Uuid,
     actor: &Actor,
     entry: &AuditEntry,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_events (tenant_id, id, actor_id, actor_email, action, resource, \
-         resource_id, changes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(tenant_id)
-    .bind(Uuid::now_v7())
-    .bind(actor.user_id)
-    .bind(actor.email.as_deref())
-    .bind(entry.action)
-    .bind(entry.resource)
-    .bind(&entry.resource_id)
-    .bind(&entry.changes)
-    .bind(now())
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| db_error(e, "write the audit log"))?;
-    Ok(())
+    super::conn::write_audit(tx, tenant_id, actor, entry).await
+}
+
+/// A statement's arguments as PostgreSQL stores them (see [`Arg`]).
+fn arguments(args: Vec<Arg>) -> StoreResult<PgArguments> {
+    use sqlx::Arguments;
+    let mut out = PgArguments::default();
+    for arg in args {
+        let added = match arg {
+            Arg::Id(id) => out.add(id),
+            Arg::OptId(id) => out.add(id),
+            Arg::Text(t) => out.add(t),
+            Arg::OptText(t) => out.add(t),
+            Arg::Int(n) => out.add(n),
+            Arg::I32(n) => out.add(n),
+            Arg::I16(n) => out.add(n),
+            Arg::Bool(b) => out.add(b),
+            Arg::Time(t) => out.add(ms(t)),
+            Arg::Json(v) => out.add(v),
+            Arg::OptJson(v) => out.add(v),
+            Arg::Ids(v) => out.add(v),
+            Arg::OptIds(v) => out.add(v),
+            Arg::Texts(v) => out.add(v),
+            Arg::I32s(v) => out.add(v),
+            Arg::Jsons(v) => out.add(v),
+            Arg::OptJsons(v) => out.add(v),
+        };
+        added.map_err(|e| StoreError::Other(anyhow::anyhow!("cannot bind an argument: {e}")))?;
+    }
+    Ok(out)
+}
+
+#[async_trait]
+impl Conn for Tx {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn execute(&mut self, stmt: Stmt) -> StoreResult<u64> {
+        sqlx::query_with(&stmt.sql, arguments(stmt.args)?)
+            .execute(&mut **self)
+            .await
+            .map(|done| done.rows_affected())
+            .map_err(|e| db_error(e, stmt.doing))
+    }
+
+    async fn fetch_all<R: Record>(&mut self, stmt: Stmt) -> StoreResult<Vec<R>> {
+        sqlx::query_as_with::<_, R, _>(&stmt.sql, arguments(stmt.args)?)
+            .fetch_all(&mut **self)
+            .await
+            .map_err(|e| db_error(e, stmt.doing))
+    }
+
+    async fn fetch_optional<R: Record>(&mut self, stmt: Stmt) -> StoreResult<Option<R>> {
+        sqlx::query_as_with::<_, R, _>(&stmt.sql, arguments(stmt.args)?)
+            .fetch_optional(&mut **self)
+            .await
+            .map_err(|e| db_error(e, stmt.doing))
+    }
+
+    async fn lock(&mut self, key: String) -> StoreResult<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(key)
+            .execute(&mut **self)
+            .await
+            .map_err(|e| db_error(e, "take a lock"))?;
+        Ok(())
+    }
+
+    async fn set_tenant(&mut self, tenant_id: Uuid) -> StoreResult<()> {
+        set_tenant(self, tenant_id).await
+    }
+
+    async fn commit(self, doing: &str) -> StoreResult<()> {
+        Transaction::commit(self)
+            .await
+            .map_err(|e| db_error(e, doing))
+    }
+}
+
+#[async_trait]
+impl Backend for PgStore {
+    type Tx = Tx;
+
+    async fn reading(&self, tenant_id: Uuid) -> StoreResult<Tx> {
+        self.tenant_tx(tenant_id).await
+    }
+
+    async fn writing(&self, tenant_id: Uuid) -> StoreResult<Tx> {
+        self.tenant_tx(tenant_id).await
+    }
+
+    async fn reading_global(&self) -> StoreResult<Tx> {
+        self.global_tx().await
+    }
+
+    async fn writing_global(&self) -> StoreResult<Tx> {
+        self.global_tx().await
+    }
 }

@@ -7,30 +7,31 @@ mod analytics;
 mod batch;
 mod evals;
 mod keys;
-mod knowledge;
 mod lead_changes;
 mod leads;
 mod members;
-mod platform;
 mod playground;
-mod purge;
 mod queue;
 mod sla;
 mod tenants;
 mod usage;
 mod webhooks;
 mod workflows;
-mod workspaces;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
+use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use uuid::Uuid;
 
+use super::conn::{Arg, Backend, Conn, Record, Stmt};
+pub(crate) use super::db_error;
+use super::sql::Dialect;
 use super::{Actor, AuditEntry, StoreError, StoreResult};
 use crate::domain::{PageQuery, Role};
 
@@ -120,49 +121,154 @@ pub(crate) fn parse_role(s: &str) -> StoreResult<Role> {
     Role::parse(s).ok_or_else(|| StoreError::Other(anyhow::anyhow!("bad role {s:?} in store")))
 }
 
-/// Maps a database error: unique violations become `Conflict` naming the field.
-pub(crate) fn db_error(e: sqlx::Error, doing: &str) -> StoreError {
-    if let Some(db) = e.as_database_error() {
-        if db.is_unique_violation() {
-            let msg = db.message();
-            let field = if msg.contains("slug") {
-                "slug"
-            } else if msg.contains("email") {
-                "email"
-            } else if msg.contains("memberships") {
-                "user"
-            } else {
-                "id"
-            };
-            return StoreError::Conflict { field };
-        }
-    }
-    StoreError::Other(anyhow::Error::new(e).context(format!("cannot {doing}")))
-}
-
 pub(crate) async fn write_audit(
     tx: &mut Transaction<'static, Sqlite>,
     tenant_id: Uuid,
     actor: &Actor,
     entry: &AuditEntry,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_events (tenant_id, id, actor_id, actor_email, action, resource, \
-         resource_id, changes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(tenant_id.to_string())
-    .bind(Uuid::now_v7().to_string())
-    .bind(actor.user_id.map(|u| u.to_string()))
-    .bind(actor.email.as_deref())
-    .bind(entry.action)
-    .bind(entry.resource)
-    .bind(&entry.resource_id)
-    .bind(entry.changes.to_string())
-    .bind(now_ms())
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| db_error(e, "write the audit log"))?;
+    execute(tx, super::conn::audit_stmt(tenant_id, actor, entry)).await?;
     Ok(())
+}
+
+/// A statement's arguments as SQLite stores them (see [`Arg`]).
+fn arguments<'q>(args: Vec<Arg>) -> StoreResult<sqlx::sqlite::SqliteArguments<'q>> {
+    use sqlx::Arguments;
+    fn list<T: serde::Serialize>(v: &T) -> String {
+        serde_json::to_string(v).unwrap_or_default()
+    }
+    let mut out = sqlx::sqlite::SqliteArguments::default();
+    for arg in args {
+        let added = match arg {
+            Arg::Id(id) => out.add(id.to_string()),
+            Arg::OptId(id) => out.add(id.map(|i| i.to_string())),
+            Arg::Text(t) => out.add(t),
+            Arg::OptText(t) => out.add(t),
+            Arg::Int(n) => out.add(n),
+            Arg::I32(n) => out.add(i64::from(n)),
+            Arg::I16(n) => out.add(i64::from(n)),
+            Arg::Bool(b) => out.add(b as i64),
+            Arg::Time(t) => out.add(t.timestamp_millis()),
+            Arg::Json(v) => out.add(v.to_string()),
+            Arg::OptJson(v) => out.add(v.map(|v| v.to_string())),
+            Arg::Ids(v) => out.add(list(&v)),
+            Arg::OptIds(v) => out.add(v.map(|v| list(&v))),
+            Arg::Texts(v) => out.add(list(&v)),
+            Arg::I32s(v) => out.add(list(&v)),
+            Arg::Jsons(v) => out.add(list(&v)),
+            Arg::OptJsons(v) => out.add(list(&v)),
+        };
+        added.map_err(|e| StoreError::Other(anyhow::anyhow!("cannot bind an argument: {e}")))?;
+    }
+    Ok(out)
+}
+
+pub(crate) async fn execute(conn: &mut SqliteConnection, stmt: Stmt) -> StoreResult<u64> {
+    let sql = Dialect::Sqlite.write(&stmt.sql);
+    sqlx::query_with(&sql, arguments(stmt.args)?)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
+        .map_err(|e| db_error(e, stmt.doing))
+}
+
+async fn fetch_all<R: Record>(conn: &mut SqliteConnection, stmt: Stmt) -> StoreResult<Vec<R>> {
+    let sql = Dialect::Sqlite.write(&stmt.sql);
+    sqlx::query_as_with::<_, R, _>(&sql, arguments(stmt.args)?)
+        .fetch_all(conn)
+        .await
+        .map_err(|e| db_error(e, stmt.doing))
+}
+
+async fn fetch_optional<R: Record>(
+    conn: &mut SqliteConnection,
+    stmt: Stmt,
+) -> StoreResult<Option<R>> {
+    let sql = Dialect::Sqlite.write(&stmt.sql);
+    sqlx::query_as_with::<_, R, _>(&sql, arguments(stmt.args)?)
+        .fetch_optional(conn)
+        .await
+        .map_err(|e| db_error(e, stmt.doing))
+}
+
+/// A connection to read on, or a write transaction holding the writer's
+/// turn until it ends.
+pub(crate) enum SqliteTx {
+    Read(PoolConnection<Sqlite>),
+    Write(
+        Transaction<'static, Sqlite>,
+        tokio::sync::OwnedMutexGuard<()>,
+    ),
+}
+
+impl SqliteTx {
+    fn conn(&mut self) -> &mut SqliteConnection {
+        match self {
+            SqliteTx::Read(conn) => conn,
+            SqliteTx::Write(tx, _) => tx,
+        }
+    }
+}
+
+#[async_trait]
+impl Conn for SqliteTx {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    async fn execute(&mut self, stmt: Stmt) -> StoreResult<u64> {
+        execute(self.conn(), stmt).await
+    }
+
+    async fn fetch_all<R: Record>(&mut self, stmt: Stmt) -> StoreResult<Vec<R>> {
+        fetch_all(self.conn(), stmt).await
+    }
+
+    async fn fetch_optional<R: Record>(&mut self, stmt: Stmt) -> StoreResult<Option<R>> {
+        fetch_optional(self.conn(), stmt).await
+    }
+
+    async fn lock(&mut self, _key: String) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn set_tenant(&mut self, _tenant_id: Uuid) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn commit(self, doing: &str) -> StoreResult<()> {
+        match self {
+            SqliteTx::Read(_) => Ok(()),
+            SqliteTx::Write(tx, _writer) => tx.commit().await.map_err(|e| db_error(e, doing)),
+        }
+    }
+}
+
+#[async_trait]
+impl Backend for SqliteStore {
+    type Tx = SqliteTx;
+
+    async fn reading(&self, _tenant_id: Uuid) -> StoreResult<SqliteTx> {
+        self.reading_global().await
+    }
+
+    async fn writing(&self, _tenant_id: Uuid) -> StoreResult<SqliteTx> {
+        self.writing_global().await
+    }
+
+    async fn reading_global(&self) -> StoreResult<SqliteTx> {
+        let conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| db_error(e, "read the database"))?;
+        Ok(SqliteTx::Read(conn))
+    }
+
+    async fn writing_global(&self) -> StoreResult<SqliteTx> {
+        let (writer, tx) = self.write().await?;
+        Ok(SqliteTx::Write(tx, writer))
+    }
 }
 
 /// Cursor condition helpers: cursors are ids (UUIDv7 text).

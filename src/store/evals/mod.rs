@@ -3,16 +3,24 @@
 //! entries and events of each change). A supertrait of [`super::Store`], so
 //! `DynStore` offers it too.
 
+mod runs;
+mod sets;
+
+pub(crate) use runs::end_run;
+pub use runs::EvalRunStore;
+pub use sets::EvalSetStore;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{bad_value, Actor, AuditEntry, StoreError, StoreResult};
+use super::row::{Id, Int, Time};
+use super::{bad_value, AuditEntry, StoreError, StoreResult};
 use crate::domain::eval::{
     summarize, CaseSnapshot, CaseSource, EvalCase, EvalCaseInput, EvalCheck, EvalExpectations,
-    EvalLane, EvalLead, EvalProgress, EvalResult, EvalRun, EvalRunStatus, EvalSet, EvalSetInput,
-    LaneCounts, MAX_ACTIVE_RUNS, MAX_CASES, MAX_SETS,
+    EvalLane, EvalLead, EvalProgress, EvalResult, EvalRun, EvalRunStatus, EvalSet, LaneCounts,
+    MAX_ACTIVE_RUNS, MAX_CASES, MAX_SETS,
 };
 
 /// What an interrupted run (its server stopped mid-run) is failed with.
@@ -60,25 +68,32 @@ pub struct EvalResultRow {
     pub latency_ms: u64,
 }
 
-/// A run as a backend read it, before its counts are summarised.
-#[derive(Debug, Clone)]
-pub struct EvalRunRecord {
-    pub id: Uuid,
-    pub set_id: Uuid,
-    pub set_name: String,
-    pub agent_id: Uuid,
-    pub agent_name: String,
+/// A run as both backends read it ([`RUNS`]), before its counts are
+/// summarised.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct EvalRunRecord {
+    pub id: Id,
+    set_id: Id,
+    set_name: String,
+    agent_id: Id,
+    agent_name: String,
     /// JSON of `[EvalLane]`.
-    pub lanes: serde_json::Value,
-    pub status: String,
-    pub cases: u32,
+    #[sqlx(json)]
+    lanes: serde_json::Value,
+    status: String,
+    cases: Int,
     /// JSON of `[String]`.
-    pub draft_categories: serde_json::Value,
-    pub error: Option<String>,
-    pub created_by: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub finished_at: Option<DateTime<Utc>>,
+    #[sqlx(json)]
+    draft_categories: serde_json::Value,
+    error: Option<String>,
+    created_by: Option<String>,
+    created_at: Time,
+    finished_at: Option<Time>,
 }
+
+/// A run's columns, as [`EvalRunRecord`] reads them.
+pub(crate) const RUNS: &str = "SELECT id, set_id, set_name, agent_id, agent_name, lanes, \
+     status, cases, draft_categories, error, created_by, created_at, finished_at FROM eval_runs";
 
 fn from_json<T: serde::de::DeserializeOwned>(what: &str, v: serde_json::Value) -> StoreResult<T> {
     serde_json::from_value(v.clone()).map_err(|_| bad_value(what, &v.to_string()))
@@ -94,50 +109,112 @@ impl EvalRunRecord {
     pub fn into_run(self, counts: &[LaneCounts]) -> StoreResult<EvalRun> {
         let lanes: Vec<EvalLane> = from_json("eval run lanes", self.lanes)?;
         let done = counts.iter().map(|c| c.done).sum();
+        let cases = self.cases.0 as u32;
         Ok(EvalRun {
-            id: self.id,
-            set_id: self.set_id,
+            id: self.id.into(),
+            set_id: self.set_id.into(),
             set_name: self.set_name,
-            agent_id: self.agent_id,
+            agent_id: self.agent_id.into(),
             agent_name: self.agent_name,
             status: EvalRunStatus::parse(&self.status)
                 .ok_or_else(|| bad_value("eval run status", &self.status))?,
-            cases: self.cases,
+            cases,
             progress: EvalProgress {
                 done,
-                total: self.cases * lanes.len() as u32,
+                total: cases * lanes.len() as u32,
             },
-            summary: summarize(&lanes, self.cases, counts),
+            summary: summarize(&lanes, cases, counts),
             lanes,
             draft_categories: from_json("draft categories", self.draft_categories)?,
             error: self.error,
             created_by: self.created_by,
-            created_at: self.created_at,
-            finished_at: self.finished_at,
+            created_at: self.created_at.into(),
+            finished_at: self.finished_at.map(Into::into),
         })
     }
 }
 
-/// A case as a backend read it.
-#[derive(Debug, Clone)]
-pub struct EvalCaseRecord {
-    pub id: Uuid,
-    pub set_id: Uuid,
-    pub position: u32,
-    pub message: String,
-    pub lead: serde_json::Value,
-    pub expect: serde_json::Value,
-    pub source: Option<serde_json::Value>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+/// One lane's counts of one run's results.
+#[derive(sqlx::FromRow)]
+pub(crate) struct LaneCountsRecord {
+    pub run_id: Id,
+    lane: Int,
+    done: i64,
+    passed: i64,
+    errors: i64,
 }
+
+impl From<&LaneCountsRecord> for LaneCounts {
+    fn from(c: &LaneCountsRecord) -> LaneCounts {
+        LaneCounts {
+            lane: c.lane.0 as u8,
+            done: c.done as u32,
+            passed: c.passed as u32,
+            errors: c.errors as u32,
+        }
+    }
+}
+
+/// A set as both backends read it ([`SETS`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct EvalSetRecord {
+    id: Id,
+    tenant_id: Id,
+    name: String,
+    description: String,
+    cases: i64,
+    created_by: Option<String>,
+    created_at: Time,
+    updated_at: Time,
+}
+
+impl From<EvalSetRecord> for EvalSet {
+    fn from(s: EvalSetRecord) -> Self {
+        EvalSet {
+            id: s.id.into(),
+            tenant_id: s.tenant_id.into(),
+            name: s.name,
+            description: s.description,
+            cases: s.cases as u32,
+            created_by: s.created_by,
+            created_at: s.created_at.into(),
+            updated_at: s.updated_at.into(),
+        }
+    }
+}
+
+/// A set's columns with its count of cases, as [`EvalSetRecord`] reads them.
+pub(crate) const SETS: &str = "SELECT s.id, s.tenant_id, s.name, s.description, \
+     (SELECT count(*) FROM eval_cases c WHERE c.tenant_id = s.tenant_id AND c.set_id = s.id) \
+     AS cases, s.created_by, s.created_at, s.updated_at FROM eval_sets s";
+
+/// A case as both backends read it ([`CASES`]).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct EvalCaseRecord {
+    id: Id,
+    set_id: Id,
+    position: Int,
+    message: String,
+    #[sqlx(json)]
+    lead: serde_json::Value,
+    #[sqlx(json)]
+    expect: serde_json::Value,
+    #[sqlx(json(nullable))]
+    source: Option<serde_json::Value>,
+    created_at: Time,
+    updated_at: Time,
+}
+
+/// A case's columns, as [`EvalCaseRecord`] reads them.
+pub(crate) const CASES: &str = "SELECT id, set_id, position, message, lead, expect, source, \
+     created_at, updated_at FROM eval_cases";
 
 impl EvalCaseRecord {
     pub fn into_case(self) -> StoreResult<EvalCase> {
         Ok(EvalCase {
-            id: self.id,
-            set_id: self.set_id,
-            position: self.position,
+            id: self.id.into(),
+            set_id: self.set_id.into(),
+            position: self.position.0 as u32,
             message: self.message,
             lead: from_json::<EvalLead>("eval case lead", self.lead)?,
             expect: from_json::<EvalExpectations>("eval case expectations", self.expect)?,
@@ -145,39 +222,41 @@ impl EvalCaseRecord {
                 .source
                 .map(|s| from_json("eval case source", s))
                 .transpose()?,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
+            created_at: self.created_at.into(),
+            updated_at: self.updated_at.into(),
         })
     }
 }
 
-/// A result as a backend read it.
-#[derive(Debug, Clone)]
-pub struct EvalResultRecord {
-    pub case_id: Uuid,
-    pub lane: u8,
-    pub version: u32,
-    pub case: serde_json::Value,
-    pub reply: String,
-    pub drafted: bool,
-    pub category: Option<String>,
-    pub reason: Option<String>,
-    pub checks: serde_json::Value,
-    pub passed: bool,
-    pub error: Option<String>,
-    pub prompt_tokens: u32,
-    pub completion_tokens: u32,
-    pub latency_ms: u64,
-    pub finished_at: DateTime<Utc>,
+/// A result as both backends read it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct EvalResultRecord {
+    case_id: Id,
+    lane: Int,
+    version: Int,
+    #[sqlx(json)]
+    case_snapshot: serde_json::Value,
+    reply: String,
+    drafted: bool,
+    category: Option<String>,
+    reason: Option<String>,
+    #[sqlx(json)]
+    checks: serde_json::Value,
+    passed: bool,
+    error: Option<String>,
+    prompt_tokens: Int,
+    completion_tokens: Int,
+    latency_ms: i64,
+    finished_at: Time,
 }
 
 impl EvalResultRecord {
     pub fn into_result(self) -> StoreResult<EvalResult> {
         Ok(EvalResult {
-            case_id: self.case_id,
-            lane: self.lane,
-            version: self.version,
-            case: from_json("eval result case", self.case)?,
+            case_id: self.case_id.into(),
+            lane: self.lane.0 as u8,
+            version: self.version.0 as u32,
+            case: from_json("eval result case", self.case_snapshot)?,
             reply: self.reply,
             drafted: self.drafted,
             category: self.category,
@@ -185,10 +264,10 @@ impl EvalResultRecord {
             checks: from_json("eval result checks", self.checks)?,
             passed: self.passed,
             error: self.error,
-            prompt_tokens: self.prompt_tokens,
-            completion_tokens: self.completion_tokens,
-            latency_ms: self.latency_ms,
-            finished_at: self.finished_at,
+            prompt_tokens: self.prompt_tokens.0 as u32,
+            completion_tokens: self.completion_tokens.0 as u32,
+            latency_ms: self.latency_ms as u64,
+            finished_at: self.finished_at.into(),
         })
     }
 }
@@ -300,120 +379,11 @@ pub fn finished_event(
 pub const PROGRESS_EVENT: &str = "eval.progress";
 pub const FINISHED_EVENT: &str = "eval.finished";
 
-/// Eval sets, cases, runs and results, each within one tenant.
+/// All of evals: sets and cases ([`EvalSetStore`]), runs and results
+/// ([`EvalRunStore`]), written once for both backends, and the recovery of
+/// interrupted runs across tenants, which each backend does its own way.
 #[async_trait]
-pub trait EvalStore: Send + Sync {
-    /// The tenant's sets, by name.
-    async fn list_eval_sets(&self, tenant_id: Uuid) -> StoreResult<Vec<EvalSet>>;
-    async fn eval_set(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<EvalSet>>;
-    /// A set with its first cases, in one transaction; refused past
-    /// [`MAX_SETS`], and on a name the tenant already uses.
-    async fn create_eval_set(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        set: EvalSetInput,
-        cases: Vec<CaseRow>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<EvalSet>;
-    async fn update_eval_set(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        id: Uuid,
-        set: EvalSetInput,
-        now: DateTime<Utc>,
-    ) -> StoreResult<EvalSet>;
-    /// Deletes a set with its cases and runs; refused while a run of it runs.
-    async fn delete_eval_set(&self, actor: &Actor, tenant_id: Uuid, id: Uuid) -> StoreResult<()>;
-    /// A set's cases, by position.
-    async fn eval_cases(&self, tenant_id: Uuid, set_id: Uuid) -> StoreResult<Vec<EvalCase>>;
-    /// Appends cases after the last, all or none; refused past [`MAX_CASES`].
-    async fn add_eval_cases(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        set_id: Uuid,
-        cases: Vec<CaseRow>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Vec<EvalCase>>;
-    async fn update_eval_case(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        set_id: Uuid,
-        id: Uuid,
-        case: EvalCaseInput,
-        now: DateTime<Utc>,
-    ) -> StoreResult<EvalCase>;
-    async fn delete_eval_case(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        set_id: Uuid,
-        id: Uuid,
-    ) -> StoreResult<()>;
-    /// Records a run as running; refused while [`MAX_ACTIVE_RUNS`] run.
-    async fn create_eval_run(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        row: NewEvalRunRow,
-    ) -> StoreResult<EvalRun>;
-    /// A set's runs, newest first (at most `RECENT_RUNS`).
-    async fn eval_runs(&self, tenant_id: Uuid, set_id: Uuid) -> StoreResult<Vec<EvalRun>>;
-    async fn eval_run(
-        &self,
-        tenant_id: Uuid,
-        set_id: Uuid,
-        id: Uuid,
-    ) -> StoreResult<Option<EvalRun>>;
-    /// A run's results, by case position, then lane.
-    async fn eval_results(&self, tenant_id: Uuid, run_id: Uuid) -> StoreResult<Vec<EvalResult>>;
-    /// Stores one result, renews the run's lease and logs its progress
-    /// event, while the run is running (else [`run_finished`]).
-    async fn record_eval_result(
-        &self,
-        tenant_id: Uuid,
-        run_id: Uuid,
-        row: EvalResultRow,
-        lease_until: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<EvalProgress>;
-    /// Renews a running run's lease; false when it runs no more.
-    async fn renew_eval_run(
-        &self,
-        tenant_id: Uuid,
-        run_id: Uuid,
-        lease_until: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-    /// Ends a running run as `status` (completed or failed) with its
-    /// finished event; refused once it ended ([`run_finished`]).
-    async fn finish_eval_run(
-        &self,
-        tenant_id: Uuid,
-        run_id: Uuid,
-        status: EvalRunStatus,
-        error: Option<String>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// Cancels a running run (audited, with its finished event).
-    async fn cancel_eval_run(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        set_id: Uuid,
-        id: Uuid,
-        now: DateTime<Utc>,
-    ) -> StoreResult<EvalRun>;
-    /// Deletes a finished run and its results.
-    async fn delete_eval_run(
-        &self,
-        actor: &Actor,
-        tenant_id: Uuid,
-        set_id: Uuid,
-        id: Uuid,
-    ) -> StoreResult<()>;
+pub trait EvalStore: EvalSetStore + EvalRunStore + Send + Sync {
     /// Fails every running run whose lease ended before `now` (its server
     /// stopped) with [`INTERRUPTED`] and its finished event, in any tenant;
     /// the tenants they were in.
