@@ -260,12 +260,10 @@ async fn sqlite_plan(
     now: DateTime<Utc>,
 ) -> anyhow::Result<String> {
     let pool = store::sqlite::pool(url).await?;
-    let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
-        &format!(
-            "EXPLAIN QUERY PLAN SELECT {LEAD_COLUMNS} FROM leads WHERE tenant_id = ? AND spam = 0 \
+    let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!(
+        "EXPLAIN QUERY PLAN SELECT {LEAD_COLUMNS} FROM leads WHERE tenant_id = ? AND spam = 0 \
              AND responded = 0 AND sla_due_at <= ? ORDER BY responded, sla_due_at, id LIMIT 51"
-        ),
-    )
+    ))
     .bind(tenant.to_string())
     .bind(now.timestamp_millis())
     .fetch_all(&pool)

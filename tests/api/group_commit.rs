@@ -208,7 +208,11 @@ async fn concurrent_ingests_of_many_tenants_share_commits_and_stay_apart() {
     for t in 0..10 {
         // Half with a monthly limit (their counters are locked up front),
         // half without (counted at the end).
-        let tier = if t % 2 == 0 { Tier::Pro } else { Tier::Enterprise };
+        let tier = if t % 2 == 0 {
+            Tier::Pro
+        } else {
+            Tier::Enterprise
+        };
         let tenant = app.tenant(&format!("Many {t}"), tier).await;
         let key = Arc::new(app.ingest_key(&tenant.slug).await);
         tenants.push((tenant.id, key));
@@ -219,7 +223,11 @@ async fn concurrent_ingests_of_many_tenants_share_commits_and_stay_apart() {
             let (client, key) = (app.anon(), Arc::clone(key));
             tasks.push(tokio::spawn(async move {
                 client
-                    .ingest_lead(&key, &lead(&format!("Many {t}-{i}")), Some(&format!("m-{i}")))
+                    .ingest_lead(
+                        &key,
+                        &lead(&format!("Many {t}-{i}")),
+                        Some(&format!("m-{i}")),
+                    )
                     .await
             }));
         }
@@ -308,11 +316,10 @@ async fn an_idempotency_key_committed_under_an_ingest_makes_it_a_replay() {
         let mut watcher = sqlx::PgConnection::connect(&url).await.unwrap();
         let mut waiting = false;
         for _ in 0..100 {
-            let n: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM pg_locks WHERE NOT granted")
-                    .fetch_one(&mut watcher)
-                    .await
-                    .unwrap();
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                .fetch_one(&mut watcher)
+                .await
+                .unwrap();
             if n > 0 {
                 waiting = true;
                 break;
@@ -341,7 +348,10 @@ async fn an_idempotency_key_committed_under_an_ingest_makes_it_a_replay() {
         }
     }
     let s = stored(&app, t.id).await;
-    assert_eq!((s.leads, s.usage, s.created_events, s.unmatched), (2, 2, 2, 0));
+    assert_eq!(
+        (s.leads, s.usage, s.created_events, s.unmatched),
+        (2, 2, 2, 0)
+    );
 }
 
 /// The function behind the ingest, called straight as the application's
@@ -399,7 +409,9 @@ async fn the_batch_function_writes_only_with_the_named_tenants_own_valid_key() {
         item(2, doomed.id, keys[&doomed.id]),
         item(3, Uuid::now_v7(), keys[&a.id]),
     ]);
-    let mut app_role = sqlx::PgConnection::connect(&app.database_url).await.unwrap();
+    let mut app_role = sqlx::PgConnection::connect(&app.database_url)
+        .await
+        .unwrap();
     let outcomes: Vec<(i32, String)> =
         sqlx::query_as("SELECT ord, outcome FROM sb_ingest_batch(now(), $1) ORDER BY ord")
             .bind(&items)
@@ -417,6 +429,11 @@ async fn the_batch_function_writes_only_with_the_named_tenants_own_valid_key() {
     );
     for t in [&a, &b, &suspended, &doomed] {
         let s = stored(&app, t.id).await;
-        assert_eq!((s.leads, s.usage, s.created_events), (0, 0, 0), "{}", t.name);
+        assert_eq!(
+            (s.leads, s.usage, s.created_events),
+            (0, 0, 0),
+            "{}",
+            t.name
+        );
     }
 }
