@@ -80,7 +80,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             keys.push(key);
             slugs.push(tenant.slug);
         }
+        let cpu = cpu_time()?;
         let (rate, latencies) = http_ingest(&base, &keys, opts.clients, opts.requests).await?;
+        let cpu = per_thousand(cpu_time()?.saturating_sub(cpu), opts.requests);
         let mut stored = 0;
         for slug in &slugs {
             stored += admin.usage(slug).await?.leads_this_month as usize;
@@ -88,11 +90,13 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         if stored != opts.requests {
             anyhow::bail!("{} leads acknowledged but {stored} counted", opts.requests);
         }
-        runs.push((tenants, rate, latencies));
+        runs.push((tenants, rate, latencies, cpu));
     }
 
     // Raw inserts: one row per transaction, same database, same settings.
+    let raw_cpu = cpu_time()?;
     let raw_rate = target.raw_inserts(opts.clients, opts.requests).await?;
+    let raw_cpu = per_thousand(cpu_time()?.saturating_sub(raw_cpu), opts.requests);
 
     let _ = stop.send(());
     server.await??;
@@ -104,13 +108,15 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         "ingest benchmark: {}, {} clients, {} leads a run",
         label, opts.clients, opts.requests
     );
+    // CPU is the whole process's (server and bench clients alike): on a
+    // busy machine it says more than the rates do.
     println!(
-        "{:<44} {:>12} {:>10} {:>10} {:>8}",
-        "path", "per second", "p50 ms", "p99 ms", "vs raw"
+        "{:<44} {:>12} {:>10} {:>10} {:>8} {:>14}",
+        "path", "per second", "p50 ms", "p99 ms", "vs raw", "CPU ms/1000"
     );
-    for (tenants, rate, latencies) in &runs {
+    for (tenants, rate, latencies, cpu) in &runs {
         println!(
-            "{:<44} {:>12.0} {:>10.2} {:>10.2} {:>8.2}",
+            "{:<44} {:>12.0} {:>10.2} {:>10.2} {:>8.2} {:>14.0}",
             format!(
                 "HTTP ingest (key, idempotency), {tenants} {}",
                 if *tenants == 1 { "tenant" } else { "tenants" }
@@ -118,14 +124,25 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             rate,
             super::percentile(latencies, 0.5),
             super::percentile(latencies, 0.99),
-            rate / raw_rate
+            rate / raw_rate,
+            cpu
         );
     }
     println!(
-        "{:<44} {:>12.0} {:>10} {:>10} {:>8}",
-        "raw insert, 1 row per tx", raw_rate, "-", "-", "1.00"
+        "{:<44} {:>12.0} {:>10} {:>10} {:>8} {:>14.0}",
+        "raw insert, 1 row per tx", raw_rate, "-", "-", "1.00", raw_cpu
     );
     Ok(())
+}
+
+/// This process's CPU time so far (user and system).
+fn cpu_time() -> anyhow::Result<std::time::Duration> {
+    super::tmux::cpu_time(std::process::id())
+}
+
+/// Milliseconds of CPU per 1000 leads.
+fn per_thousand(cpu: std::time::Duration, leads: usize) -> f64 {
+    cpu.as_secs_f64() * 1000.0 * 1000.0 / leads.max(1) as f64
 }
 
 /// `clients` concurrent posters share `requests`; client c posts with

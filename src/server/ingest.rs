@@ -81,10 +81,12 @@ pub async fn ingest(
 ) -> ApiResult<Response> {
     let key = api_key(&headers).ok_or(ApiError::Unauthorized(BAD_KEY))?;
     let now = state.clock.now();
+    let key_hash = secret::hash(key);
+    // Maybe read a moment ago: the write re-checks what must not be stale.
     // A rotated key past its overlap is refused exactly as a revoked one.
     let (owner, tenant) = state
-        .store
-        .ingest_context(&secret::hash(key))
+        .ingest_contexts
+        .get(&state.store, &key_hash)
         .await?
         .filter(|(o, _)| o.accepts(now))
         .ok_or(ApiError::Unauthorized(BAD_KEY))?;
@@ -144,6 +146,11 @@ pub async fn ingest(
         .store
         .ingest_with_key(&owner, &actor, row, limit, idempotency, now)
         .await
+        .inspect_err(|e| {
+            if matches!(e, crate::store::StoreError::TenantDeleted) {
+                state.ingest_contexts.forget(&key_hash);
+            }
+        })
         .map_err(|e| match e {
             crate::store::StoreError::LimitReached { tier, limit, .. } => {
                 ApiError::LimitReached(format!(
@@ -158,8 +165,14 @@ pub async fn ingest(
         KeyedIngest::Done(IngestOutcome::Created(lead)) => (lead, false),
         KeyedIngest::Done(IngestOutcome::Replayed(lead)) => (lead, true),
         KeyedIngest::Done(IngestOutcome::Duplicate) => return Err(ApiError::NotFound),
-        KeyedIngest::KeyRevoked => return Err(ApiError::Unauthorized(BAD_KEY)),
-        KeyedIngest::Suspended => return Err(suspended()),
+        KeyedIngest::KeyRevoked => {
+            state.ingest_contexts.forget(&key_hash);
+            return Err(ApiError::Unauthorized(BAD_KEY));
+        }
+        KeyedIngest::Suspended => {
+            state.ingest_contexts.forget(&key_hash);
+            return Err(suspended());
+        }
     };
     if !replayed {
         state.notify(tenant.id);

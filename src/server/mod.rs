@@ -17,6 +17,7 @@ mod events_all;
 mod extract;
 mod import;
 mod ingest;
+pub mod ingest_context;
 pub mod knowledge;
 mod leads;
 pub mod mailer;
@@ -73,6 +74,9 @@ pub struct ServerSettings {
     /// Lead ingest per API key: sustained rate and burst.
     pub ingest_per_minute: u32,
     pub ingest_burst: u32,
+    /// How long an ingest key's owner and tenant are remembered between
+    /// ingests (zero: read on every ingest). See `ingest_context`.
+    pub ingest_context_ttl: Duration,
     /// The login limits' window: each limit allows a burst of its count,
     /// then one more attempt every `login_window` / count.
     pub login_window: Duration,
@@ -131,6 +135,7 @@ impl Default for ServerSettings {
             sla_interval: Duration::from_secs(30),
             ingest_per_minute: 600,
             ingest_burst: 100,
+            ingest_context_ttl: Duration::from_secs(3),
             login_window: Duration::from_secs(15 * 60),
             login_failures_per_email: 5,
             login_failures_per_ip: 50,
@@ -158,6 +163,8 @@ pub struct AppState {
     pub settings: Arc<ServerSettings>,
     pub login_limiter: Arc<LoginLimiter>,
     pub ingest_limiter: Arc<ingest::IngestLimiter>,
+    /// Ingest keys' owners and tenants, read lately.
+    pub ingest_contexts: Arc<ingest_context::IngestContexts>,
     pub clock: Arc<dyn clock::Clock>,
     /// Wakes live event streams: carries the id of a tenant with new events.
     pub events: tokio::sync::broadcast::Sender<uuid::Uuid>,
@@ -205,6 +212,9 @@ impl AppState {
             settings.ingest_per_minute,
             settings.ingest_burst,
         ));
+        let ingest_contexts = Arc::new(ingest_context::IngestContexts::new(
+            settings.ingest_context_ttl,
+        ));
         let (events, _) = tokio::sync::broadcast::channel(1024);
         let generations_per_tenant = settings.generations_per_tenant;
         let streams_per_user = settings.streams_per_user;
@@ -213,6 +223,7 @@ impl AppState {
             settings: Arc::new(settings),
             login_limiter,
             ingest_limiter,
+            ingest_contexts,
             clock,
             events,
             providers: Arc::new(crate::llm::Providers::default()),
@@ -515,6 +526,10 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .nest("/api/v1", api)
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ingest_context::forget_on_change,
+        ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(axum::middleware::map_response(
             error::problem_for_bare_errors,

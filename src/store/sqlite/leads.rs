@@ -14,9 +14,8 @@ use crate::store::leads::{lead_sql, LeadRecord, INSERT_TIMELINE_SQL, LEAD_COLUMN
 use crate::store::row::Id;
 use crate::store::sql::Dialect;
 use crate::store::{
-    parse_lead_cursor, Actor, ApiKeyStore, AssigneeFilter, AuditEntry, Idempotency, IngestOutcome,
-    KeyOwner, KeyedIngest, LeadFilter, LeadLimit, LeadSort, LeadStore, NewLeadRow, StoreError,
-    StoreResult,
+    parse_lead_cursor, Actor, AssigneeFilter, AuditEntry, Idempotency, IngestOutcome, KeyOwner,
+    KeyedIngest, LeadFilter, LeadLimit, LeadSort, LeadStore, NewLeadRow, StoreError, StoreResult,
 };
 
 const SQL: Dialect = Dialect::Sqlite;
@@ -305,7 +304,8 @@ impl LeadStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<KeyedIngest> {
         // The batch writer (batch.rs) already groups concurrent inserts,
-        // and re-checks the key and the tenant inside the write.
+        // re-checks the key and the tenant inside the write, and records
+        // the key's last use there.
         let written = self
             .write_lead(
                 actor,
@@ -326,9 +326,6 @@ impl LeadStore for SqliteStore {
             }) => return Ok(KeyedIngest::Suspended),
             other => other?,
         };
-        if let Err(e) = self.touch_api_key(key.tenant_id, key.key_id, now).await {
-            tracing::warn!(error = %e, "cannot record the API key's last use");
-        }
         Ok(KeyedIngest::Done(outcome))
     }
 
