@@ -10,7 +10,7 @@ use switchboard::domain::{
 };
 use switchboard::store::Actor;
 
-use crate::common::{lead, postgres_admin_url, spawn, TestApp};
+use crate::common::{lead, spawn, TestApp};
 
 async fn key(app: &TestApp, slug: &str) -> CreatedApiKey {
     app.admin
@@ -176,14 +176,9 @@ async fn changes_made_elsewhere_are_refused_by_the_write_even_when_remembered() 
         .unwrap();
     assert_eq!(ingest_status(&app, &k.key, "Active Again").await, 201);
 
-    // PostgreSQL's write learns the tenant's deletion with the set-based
-    // ingest being rewritten in parallel (its 'deleted' outcome); until
-    // then its remembered context is refused after the TTL.
-    if postgres_admin_url().is_none() {
-        app.store
-            .mark_tenant_deleting(&Actor::system(), &tenant, app.state.clock.now())
-            .await
-            .unwrap();
-        assert_eq!(ingest_status(&app, &k.key, "Deleting").await, 410);
-    }
+    app.store
+        .mark_tenant_deleting(&Actor::system(), &tenant, app.state.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(ingest_status(&app, &k.key, "Deleting").await, 410);
 }
