@@ -290,6 +290,9 @@ fn snapshot_agents_table() {
 #[test]
 fn snapshot_agent_detail_with_versions() {
     let mut app = detail_loaded();
+    // "last … (Nd ago)" is counted from the app's clock: a fixed one, or
+    // the snapshot changes every day at the hour the agent was last used.
+    app.now = snapshot_now();
     press(&mut app, &[code(KeyCode::Tab)]);
     let screen = render(&app, 80, 24);
     assert!(
