@@ -249,12 +249,6 @@ pub trait ApiKeyStore: Send + Sync {
     /// its tenant (one round trip on PostgreSQL). The tenant's usage counts
     /// are not read: they are zero here.
     async fn ingest_context(&self, key_hash: &str) -> StoreResult<Option<(KeyOwner, Tenant)>>;
-    async fn touch_api_key(
-        &self,
-        tenant_id: Uuid,
-        key_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
 }
 
 #[async_trait]

@@ -1,11 +1,10 @@
 //! API keys and the audit log, both tenant-owned.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{db_error, id_cursor, ms, now, write_audit, PgStore, Tx};
+use super::{db_error, id_cursor, now, write_audit, PgStore, Tx};
 use crate::domain::{ApiKey, AuditEvent, Page, PageQuery, Tenant};
 use crate::store::{
     Actor, ApiKeyRecord, ApiKeyStore, AuditEntry, AuditRecord, AuditStore, KeyOwner,
@@ -197,31 +196,6 @@ impl ApiKeyStore for PgStore {
             return Err(StoreError::TenantDeleted);
         }
         Ok(row.map(|r| (r.owner.into(), r.tenant.into())))
-    }
-
-    async fn touch_api_key(
-        &self,
-        tenant_id: Uuid,
-        key_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        // Once a minute is enough for "last used": the condition makes most
-        // ingests update nothing, and concurrent ones agree.
-        let mut tx = self.tenant_tx(tenant_id).await?;
-        sqlx::query(
-            "UPDATE api_keys SET last_used_at = $1 WHERE tenant_id = $2 AND id = $3 \
-             AND (last_used_at IS NULL OR last_used_at < $1 - interval '60 seconds')",
-        )
-        .bind(ms(now))
-        .bind(tenant_id)
-        .bind(key_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "record an API key's use"))?;
-        tx.commit()
-            .await
-            .map_err(|e| db_error(e, "commit an API key's use"))?;
-        Ok(())
     }
 }
 

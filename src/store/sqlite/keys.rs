@@ -1,7 +1,6 @@
 //! API keys and the audit log.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
@@ -179,42 +178,6 @@ impl ApiKeyStore for SqliteStore {
             }
         }
         Ok(tenant.map(|t| (owner, t)))
-    }
-
-    async fn touch_api_key(
-        &self,
-        tenant_id: Uuid,
-        key_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        // Once a minute is enough for "last used": check with a read (no
-        // lock) so most ingests add no write of their own.
-        let last: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT last_used_at FROM api_keys WHERE tenant_id = ? AND id = ?")
-                .bind(tenant_id.to_string())
-                .bind(key_id.to_string())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|e| db_error(e, "read an API key's last use"))?;
-        let now_ms = now.timestamp_millis();
-        if matches!(last, Some(Some(t)) if t > now_ms - 60_000) || last.is_none() {
-            return Ok(());
-        }
-        let (_writer, mut tx) = self.write().await?;
-        sqlx::query(
-            "UPDATE api_keys SET last_used_at = ?1 WHERE tenant_id = ?2 AND id = ?3 \
-             AND (last_used_at IS NULL OR last_used_at < ?1 - 60000)",
-        )
-        .bind(now_ms)
-        .bind(tenant_id.to_string())
-        .bind(key_id.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, "record an API key's use"))?;
-        tx.commit()
-            .await
-            .map_err(|e| db_error(e, "commit an API key's use"))?;
-        Ok(())
     }
 }
 
