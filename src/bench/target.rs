@@ -131,6 +131,26 @@ impl Target {
         Ok(requests as f64 / started.elapsed().as_secs_f64())
     }
 
+    /// What a running PostgreSQL has after its first minute: statistics of
+    /// every table, as autovacuum (or pgbench's initialisation) takes them.
+    /// Without them, a fresh database plans the foreign-key checks each
+    /// connection caches for empty tables: the check of a lead from its
+    /// timeline entry walks `leads_created` over all of the tenant's leads
+    /// instead of probing the primary key, and keeps doing so until the
+    /// table is analyzed. SQLite plans with no statistics, as it does in
+    /// production (the store never runs ANALYZE): nothing to do.
+    pub async fn analyze(&self) -> anyhow::Result<()> {
+        if let Target::Postgres { owner_url, .. } = self {
+            let pool = store::postgres::pool(owner_url, 1).await?;
+            sqlx::query("ANALYZE")
+                .execute(&pool)
+                .await
+                .context("cannot analyze the bench database")?;
+            pool.close().await;
+        }
+        Ok(())
+    }
+
     pub async fn remove(self) {
         match self {
             Target::Sqlite { dir, .. } => {

@@ -412,21 +412,28 @@ async fn the_batch_function_writes_only_with_the_named_tenants_own_valid_key() {
     let mut app_role = sqlx::PgConnection::connect(&app.database_url)
         .await
         .unwrap();
-    let outcomes: Vec<(i32, String)> =
-        sqlx::query_as("SELECT ord, outcome FROM sb_ingest_batch(now(), $1) ORDER BY ord")
+    // The signature servers call since 0029, and 0028's, kept for servers
+    // of the previous version during an upgrade.
+    for call in [
+        "SELECT ord, outcome FROM sb_ingest_batch(now(), $1, true) ORDER BY ord",
+        "SELECT ord, outcome FROM sb_ingest_batch(now(), $1) ORDER BY ord",
+    ] {
+        let outcomes: Vec<(i32, String)> = sqlx::query_as(call)
             .bind(&items)
             .fetch_all(&mut app_role)
             .await
             .unwrap();
-    assert_eq!(
-        outcomes,
-        vec![
-            (0, "key".to_string()),
-            (1, "suspended".to_string()),
-            (2, "deleted".to_string()),
-            (3, "deleted".to_string()),
-        ]
-    );
+        assert_eq!(
+            outcomes,
+            vec![
+                (0, "key".to_string()),
+                (1, "suspended".to_string()),
+                (2, "deleted".to_string()),
+                (3, "deleted".to_string()),
+            ],
+            "{call}"
+        );
+    }
     for t in [&a, &b, &suspended, &doomed] {
         let s = stored(&app, t.id).await;
         assert_eq!(
@@ -436,4 +443,66 @@ async fn the_batch_function_writes_only_with_the_named_tenants_own_valid_key() {
             t.name
         );
     }
+}
+
+/// The ingest announces its events to other processes after its commit
+/// (not inside it, where NOTIFY's lock would make every ingest commit one
+/// after another): a listener, as another server's, hears of every
+/// tenant's last event, with the payload the in-commit trigger sends.
+#[tokio::test]
+async fn ingested_events_are_announced_to_other_processes_after_the_commit() {
+    if postgres_admin_url().is_none() {
+        eprintln!("skipped: set SWITCHBOARD_TEST_DATABASE_URL to run the PostgreSQL tests");
+        return;
+    }
+    let app = spawn_with(ServerSettings::default()).await;
+    let mut listener = sqlx::postgres::PgListener::connect(&app.database_url)
+        .await
+        .unwrap();
+    listener.listen("switchboard_events").await.unwrap();
+    let mut tenants = Vec::new();
+    for name in ["Heard One", "Heard Two"] {
+        let t = app.tenant(name, Tier::Pro).await;
+        let key = app.ingest_key(&t.slug).await;
+        tenants.push((t.id, key));
+    }
+    let client = switchboard::api::Client::new(&app.url).unwrap();
+    for (_, key) in &tenants {
+        for i in 0..3 {
+            client
+                .ingest_lead(key, &lead(&format!("Heard {i}")), None)
+                .await
+                .unwrap();
+        }
+    }
+    let mut owner = sqlx::PgConnection::connect(app.owner_url.as_deref().unwrap())
+        .await
+        .unwrap();
+    let mut last = HashMap::new();
+    for (tenant, _) in &tenants {
+        let id: i64 = sqlx::query_scalar(
+            "SELECT max(id) FROM events WHERE tenant_id = $1 AND kind = 'lead.created'",
+        )
+        .bind(tenant)
+        .fetch_one(&mut owner)
+        .await
+        .unwrap();
+        last.insert(*tenant, id);
+    }
+    let mut waiting: Vec<String> = last.iter().map(|(t, id)| format!("{t}:{id}")).collect();
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while !waiting.is_empty() {
+            let n = listener.recv().await.unwrap();
+            let payload = n.payload().to_string();
+            // Every wake-up names a tenant and one of its events.
+            let (tenant, id) = payload.split_once(':').expect("<tenant>:<event id>");
+            let (tenant, id): (Uuid, i64) = (tenant.parse().unwrap(), id.parse().unwrap());
+            if let Some(max) = last.get(&tenant) {
+                assert!(id <= *max, "{payload} names an event past {max}");
+            }
+            waiting.retain(|w| *w != payload);
+        }
+    })
+    .await;
+    assert!(heard.is_ok(), "no wake-up for the last events within 10 s");
 }
