@@ -10,10 +10,11 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::api::Client;
-use crate::domain::{LeadInput, NewApiKey, NewTenant, Tier};
+use crate::domain::LeadInput;
 use crate::server::{self, password, AppState, ServerSettings};
 use crate::store;
 
+use super::fixture;
 /// Other benches take their scratch dirs from here.
 pub(super) use super::target::tempfile_dir;
 use super::target::Target;
@@ -54,7 +55,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     let admin = Client::new(&base)?.with_token(login.token);
     // Warm-up, untimed: leads already in the tables, then the statistics a
     // running database has (see `Target::analyze`).
-    let (warm_key, _) = bench_tenant(&admin, "Bench warm-up").await?;
+    let (_, warm_key) = fixture::tenant_with_key(&admin, "Bench warm-up").await?;
     http_ingest(&base, &[warm_key], opts.clients, WARM_UP).await?;
     target.analyze().await?;
     // The same HTTP load into one tenant, then spread over ten (client c
@@ -64,9 +65,10 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         let mut keys = Vec::with_capacity(tenants);
         let mut slugs = Vec::with_capacity(tenants);
         for t in 0..tenants {
-            let (key, slug) = bench_tenant(&admin, &format!("Bench {tenants}-{t}")).await?;
+            let (tenant, key) =
+                fixture::tenant_with_key(&admin, &format!("Bench {tenants}-{t}")).await?;
             keys.push(key);
-            slugs.push(slug);
+            slugs.push(tenant.slug);
         }
         let cpu = cpu_time()?;
         let (rate, latencies) = http_ingest(&base, &keys, opts.clients, opts.requests).await?;
@@ -125,30 +127,6 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
 
 /// Leads posted before the timed runs.
 const WARM_UP: usize = 400;
-
-/// A new enterprise tenant (no lead limit) and a form key of it: the key
-/// and the tenant's slug.
-async fn bench_tenant(admin: &Client, name: &str) -> anyhow::Result<(String, String)> {
-    let tenant = admin
-        .create_tenant(&NewTenant {
-            name: name.into(),
-            tier: Some(Tier::Enterprise),
-            ..Default::default()
-        })
-        .await?;
-    let key = admin
-        .create_api_key(
-            &tenant.slug,
-            &NewApiKey {
-                name: "bench".into(),
-                scope: None,
-                workspace_id: None,
-            },
-        )
-        .await?
-        .key;
-    Ok((key, tenant.slug))
-}
 
 /// This process's CPU time so far (user and system).
 fn cpu_time() -> anyhow::Result<std::time::Duration> {
