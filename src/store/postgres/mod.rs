@@ -58,10 +58,10 @@ pub struct PgStore {
     ingest: std::sync::Arc<ingest::Groups>,
 }
 
-/// A pool for `url`; the caller decides which role that is.
 /// How long a pooled connection may sit idle before it is checked.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
+/// A pool for `url`; the caller decides which role that is.
 pub async fn pool(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
     let options: PgConnectOptions = url
         .parse()

@@ -1,8 +1,9 @@
 -- Form ingest, cheaper per call and free of the NOTIFY lock (issue 17).
 --
 -- 1. A transaction that sends NOTIFY takes one database-wide lock at its
---    commit and holds it through the WAL flush, so every ingest call, whose
---    events the statement trigger announced, committed one after another.
+--    commit and holds it through the WAL flush: it was the ingest calls'
+--    most common wait, since the statement trigger announced their events,
+--    and it puts the commits of every server's ingests in one line.
 --    sb_ingest_batch(p_now, p_items, p_wake_later) with p_wake_later set
 --    writes its events unannounced (app.events_wake = 'later', transaction-
 --    local) and answers each created lead's event id: the server announces
