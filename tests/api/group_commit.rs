@@ -354,6 +354,23 @@ async fn an_idempotency_key_committed_under_an_ingest_makes_it_a_replay() {
     );
 }
 
+/// One item of `sb_ingest_batch`'s input, as the server writes it: a lead
+/// of `tenant` that came with the key `key`.
+fn batch_item(ord: i32, tenant: Uuid, key: Uuid) -> serde_json::Value {
+    let id = Uuid::now_v7();
+    serde_json::json!({
+        "ord": ord, "tenant_id": tenant, "month": month_key(chrono::Utc::now()),
+        "id": id, "key_id": key, "counts": true, "lead_limit": 100,
+        "name": "Forged", "message": "A lead written by the test", "source": "form",
+        "stage": "new", "spam": false,
+        "utm": {}, "fields": {}, "created_at": chrono::Utc::now(),
+        "updated_at": chrono::Utc::now(), "sla_due_at": chrono::Utc::now(),
+        "at_risk_at": chrono::Utc::now(), "timeline_id": Uuid::now_v7(),
+        "audit_id": Uuid::now_v7(), "workflow_id": Uuid::now_v7(),
+        "timeline": {}, "audit": {}, "event": { "lead": { "id": id } }
+    })
+}
+
 /// The function behind the ingest, called straight as the application's
 /// database role: an item gets nothing written into a tenant that is not
 /// the one its key belongs to, nor into a suspended tenant or one being
@@ -392,17 +409,7 @@ async fn the_batch_function_writes_only_with_the_named_tenants_own_valid_key() {
         .execute(&mut owner)
         .await
         .unwrap();
-    let item = |ord: i32, tenant: Uuid, key: Uuid| {
-        serde_json::json!({
-            "ord": ord, "tenant_id": tenant, "month": month_key(chrono::Utc::now()),
-            "id": Uuid::now_v7(), "key_id": key, "counts": true, "lead_limit": 100,
-            "name": "Forged", "source": "form", "stage": "new", "spam": false,
-            "utm": {}, "fields": {}, "created_at": chrono::Utc::now(),
-            "updated_at": chrono::Utc::now(), "timeline_id": Uuid::now_v7(),
-            "audit_id": Uuid::now_v7(), "workflow_id": Uuid::now_v7(),
-            "timeline": {}, "audit": {}, "event": {}
-        })
-    };
+    let item = batch_item;
     let items = serde_json::json!([
         item(0, b.id, keys[&a.id]),
         item(1, suspended.id, keys[&suspended.id]),
@@ -446,9 +453,10 @@ async fn the_batch_function_writes_only_with_the_named_tenants_own_valid_key() {
 }
 
 /// The ingest announces its events to other processes after its commit
-/// (not inside it, where NOTIFY's lock would make every ingest commit one
-/// after another): a listener, as another server's, hears of every
-/// tenant's last event, with the payload the in-commit trigger sends.
+/// (not inside it, where NOTIFY's lock would line up every ingest's
+/// commit): a listener, as another server's, hears of every tenant's last
+/// event, with the payload the in-commit trigger sends; and the function
+/// the server calls sends nothing itself.
 #[tokio::test]
 async fn ingested_events_are_announced_to_other_processes_after_the_commit() {
     if postgres_admin_url().is_none() {
@@ -505,4 +513,55 @@ async fn ingested_events_are_announced_to_other_processes_after_the_commit() {
     })
     .await;
     assert!(heard.is_ok(), "no wake-up for the last events within 10 s");
+
+    // The function itself: asked to leave the announcing to the server, it
+    // sends nothing at its commit; 0028's signature still announces there.
+    let (tenant, _) = tenants[0];
+    let key: Uuid = sqlx::query_scalar("SELECT id FROM api_keys WHERE tenant_id = $1")
+        .bind(tenant)
+        .fetch_one(&mut owner)
+        .await
+        .unwrap();
+    let mut app_role = sqlx::PgConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    let (outcome, quiet): (String, Option<i64>) =
+        sqlx::query_as("SELECT outcome, event_id FROM sb_ingest_batch(now(), $1, true)")
+            .bind(serde_json::json!([batch_item(0, tenant, key)]))
+            .fetch_one(&mut app_role)
+            .await
+            .unwrap();
+    assert_eq!(outcome, "created");
+    let quiet = quiet.expect("the created lead's event id");
+    let (outcome,): (String,) = sqlx::query_as("SELECT outcome FROM sb_ingest_batch(now(), $1)")
+        .bind(serde_json::json!([batch_item(0, tenant, key)]))
+        .fetch_one(&mut app_role)
+        .await
+        .unwrap();
+    assert_eq!(outcome, "created");
+    let loud: i64 = sqlx::query_scalar(
+        "SELECT max(id) FROM events WHERE tenant_id = $1 AND kind = 'lead.created'",
+    )
+    .bind(tenant)
+    .fetch_one(&mut owner)
+    .await
+    .unwrap();
+    assert!(loud > quiet);
+    // Notifications arrive in commit order: the quiet call's would come
+    // before the loud one's.
+    let (quiet, loud) = (format!("{tenant}:{quiet}"), format!("{tenant}:{loud}"));
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let payload = listener.recv().await.unwrap().payload().to_string();
+            assert_ne!(payload, quiet, "the call that was to stay quiet announced");
+            if payload == loud {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(
+        heard.is_ok(),
+        "0028's signature announced nothing within 10 s"
+    );
 }
