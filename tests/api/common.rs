@@ -247,18 +247,27 @@ impl TestApp {
 impl TestApp {
     /// A fresh ingest key for `tenant` (by slug).
     pub async fn ingest_key(&self, slug: &str) -> String {
+        self.form_key(slug, None).await.key
+    }
+
+    /// A new ingest key of the tenant `slug`, named "Website form" (for
+    /// `workspace_id`'s agent when given), as the API answered its creation.
+    pub async fn form_key(
+        &self,
+        slug: &str,
+        workspace_id: Option<uuid::Uuid>,
+    ) -> switchboard::domain::CreatedApiKey {
         self.admin
             .create_api_key(
                 slug,
                 &switchboard::domain::NewApiKey {
-                    name: "form".into(),
+                    name: "Website form".into(),
                     scope: None,
-                    workspace_id: None,
+                    workspace_id,
                 },
             )
             .await
             .expect("create key")
-            .key
     }
 }
 

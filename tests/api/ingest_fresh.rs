@@ -5,26 +5,10 @@
 //! has just used.
 
 use chrono::Duration;
-use switchboard::domain::{
-    CreatedApiKey, LeadQuery, NewApiKey, TenantPatch, TenantSettingsPatch, TenantStatus, Tier,
-};
+use switchboard::domain::{LeadQuery, TenantPatch, TenantSettingsPatch, TenantStatus, Tier};
 use switchboard::store::Actor;
 
 use crate::common::{lead, spawn, TestApp};
-
-async fn key(app: &TestApp, slug: &str) -> CreatedApiKey {
-    app.admin
-        .create_api_key(
-            slug,
-            &NewApiKey {
-                name: "Website form".into(),
-                scope: None,
-                workspace_id: None,
-            },
-        )
-        .await
-        .unwrap()
-}
 
 /// The status of an ingest with `key`: 201, or the refusal's status.
 async fn ingest_status(app: &TestApp, key: &str, name: &str) -> u16 {
@@ -38,8 +22,8 @@ async fn ingest_status(app: &TestApp, key: &str, name: &str) -> u16 {
 async fn a_key_revoked_or_rotated_away_through_the_api_is_refused_on_the_next_ingest() {
     let app = spawn().await;
     app.tenant("Open Arms", Tier::Pro).await;
-    let first = key(&app, "open-arms").await;
-    let second = key(&app, "open-arms").await;
+    let first = app.form_key("open-arms", None).await;
+    let second = app.form_key("open-arms", None).await;
     assert_eq!(ingest_status(&app, &first.key, "Before Revoke").await, 201);
     assert_eq!(ingest_status(&app, &second.key, "Before Rotate").await, 201);
 
@@ -74,7 +58,7 @@ async fn a_key_revoked_or_rotated_away_through_the_api_is_refused_on_the_next_in
 async fn suspending_refuses_the_next_ingest_and_reactivating_accepts_it_at_once() {
     let app = spawn().await;
     app.tenant("Open Arms", Tier::Pro).await;
-    let k = key(&app, "open-arms").await;
+    let k = app.form_key("open-arms", None).await;
     assert_eq!(ingest_status(&app, &k.key, "Before").await, 201);
     app.admin.suspend_tenant("open-arms").await.unwrap();
     assert_eq!(ingest_status(&app, &k.key, "Suspended").await, 423);
@@ -86,7 +70,7 @@ async fn suspending_refuses_the_next_ingest_and_reactivating_accepts_it_at_once(
 async fn a_settings_change_applies_to_the_next_ingest() {
     let app = spawn().await;
     app.tenant("Open Arms", Tier::Pro).await;
-    let k = key(&app, "open-arms").await;
+    let k = app.form_key("open-arms", None).await;
     let mut casino = lead("Before Change");
     casino.message = "Best casino bonus today".into();
     app.anon().ingest_lead(&k.key, &casino, None).await.unwrap();
@@ -141,7 +125,7 @@ async fn a_settings_change_applies_to_the_next_ingest() {
 async fn a_tenant_whose_deletion_started_answers_410_on_the_next_ingest() {
     let app = spawn().await;
     app.tenant("Open Arms", Tier::Pro).await;
-    let k = key(&app, "open-arms").await;
+    let k = app.form_key("open-arms", None).await;
     assert_eq!(ingest_status(&app, &k.key, "Before").await, 201);
     app.admin.delete_tenant("open-arms").await.unwrap();
     assert_eq!(ingest_status(&app, &k.key, "After").await, 410);
@@ -153,8 +137,8 @@ async fn a_tenant_whose_deletion_started_answers_410_on_the_next_ingest() {
 async fn changes_made_elsewhere_are_refused_by_the_write_even_when_remembered() {
     let app = spawn().await;
     let tenant = app.tenant("Open Arms", Tier::Pro).await;
-    let revoked = key(&app, "open-arms").await;
-    let k = key(&app, "open-arms").await;
+    let revoked = app.form_key("open-arms", None).await;
+    let k = app.form_key("open-arms", None).await;
     for (key, name) in [(&revoked.key, "Warm One"), (&k.key, "Warm Two")] {
         assert_eq!(ingest_status(&app, key, name).await, 201);
     }

@@ -3,8 +3,7 @@ use std::sync::Arc;
 use chrono::{Duration, TimeZone, Utc};
 use sqlx::Connection;
 use switchboard::domain::{
-    secret, ApiKeyScope, ApiKeyState, Channel, CreatedApiKey, NewApiKey, NewWorkspace, PageQuery,
-    Role, Tier,
+    secret, ApiKeyScope, ApiKeyState, Channel, NewApiKey, NewWorkspace, PageQuery, Role, Tier,
 };
 use switchboard::server::clock::ManualClock;
 use switchboard::server::ServerSettings;
@@ -257,20 +256,6 @@ fn detail_of(err: &switchboard::api::ApiError) -> String {
         .unwrap_or_default()
 }
 
-async fn key_for(app: &TestApp, slug: &str, workspace_id: Option<uuid::Uuid>) -> CreatedApiKey {
-    app.admin
-        .create_api_key(
-            slug,
-            &NewApiKey {
-                name: "Website form".into(),
-                scope: None,
-                workspace_id,
-            },
-        )
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_rotated_key_works_through_its_overlap_and_is_refused_after() {
     let start = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
@@ -290,7 +275,7 @@ async fn a_rotated_key_works_through_its_overlap_and_is_refused_after() {
         )
         .await
         .unwrap();
-    let old = key_for(&app, "open-arms", Some(ws.id)).await;
+    let old = app.form_key("open-arms", Some(ws.id)).await;
     let anon = app.anon();
     anon.ingest_lead(&old.key, &lead("Before Rotation"), None)
         .await
@@ -354,7 +339,7 @@ async fn a_rotated_key_works_through_its_overlap_and_is_refused_after() {
     anon.ingest_lead(&rotated.key, &lead("New Key Later"), None)
         .await
         .unwrap();
-    let other = key_for(&app, "open-arms", None).await;
+    let other = app.form_key("open-arms", None).await;
     app.admin
         .revoke_api_key("open-arms", other.api_key.id)
         .await
@@ -408,7 +393,7 @@ async fn a_rotated_key_works_through_its_overlap_and_is_refused_after() {
 async fn a_zero_overlap_revokes_the_old_key_at_once() {
     let app = spawn().await;
     app.tenant("Open Arms", Tier::Pro).await;
-    let old = key_for(&app, "open-arms", None).await;
+    let old = app.form_key("open-arms", None).await;
     let rotated = app
         .admin
         .rotate_api_key("open-arms", old.api_key.id, 0)
@@ -442,8 +427,8 @@ async fn rotating_is_refused_for_revoked_replaced_or_foreign_keys_and_long_overl
     app.tenant("Beta", Tier::Pro).await;
     let (_, a_admin) = app.member(&a, "admin@a.test", Role::Admin).await;
     let (_, a_agent) = app.member(&a, "agent@a.test", Role::Agent).await;
-    let bkey = key_for(&app, "beta", None).await;
-    let akey = key_for(&app, "alpha", None).await;
+    let bkey = app.form_key("beta", None).await;
+    let akey = app.form_key("alpha", None).await;
 
     // Another tenant's key does not exist, by either path.
     for slug in ["alpha", "beta"] {
@@ -495,7 +480,7 @@ async fn rotating_is_refused_for_revoked_replaced_or_foreign_keys_and_long_overl
         .unwrap();
 
     // A revoked key is not rotated.
-    let revoked = key_for(&app, "alpha", None).await;
+    let revoked = app.form_key("alpha", None).await;
     a_admin
         .revoke_api_key("alpha", revoked.api_key.id)
         .await
@@ -551,8 +536,8 @@ async fn a_key_that_expires_or_is_revoked_after_the_read_is_refused_inside_the_w
     let clock = Arc::new(ManualClock::new(start));
     let app = spawn_with_clock(ServerSettings::default(), clock.clone()).await;
     app.tenant("Open Arms", Tier::Pro).await;
-    let first = key_for(&app, "open-arms", None).await;
-    let second = key_for(&app, "open-arms", None).await;
+    let first = app.form_key("open-arms", None).await;
+    let second = app.form_key("open-arms", None).await;
     // What a request reads before it writes: both keys accepted now.
     let read = |key: String| {
         let store = app.store.clone();
