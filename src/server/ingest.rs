@@ -145,34 +145,31 @@ pub async fn ingest(
     let outcome = state
         .store
         .ingest_with_key(&owner, &actor, row, limit, idempotency, now)
-        .await
-        .inspect_err(|e| {
-            if matches!(e, crate::store::StoreError::TenantDeleted) {
-                state.ingest_contexts.forget(&key_hash);
-            }
-        })
-        .map_err(|e| match e {
-            crate::store::StoreError::LimitReached { tier, limit, .. } => {
-                ApiError::LimitReached(format!(
-                    "{} reached the {tier} tier's {limit} leads this month; the count resets on {}",
-                    tenant.name,
-                    crate::domain::lead::next_month_start(now).format("%Y-%m-%d")
-                ))
-            }
-            other => other.into(),
-        })?;
+        .await;
+    // The write refused what was remembered of the key: read it again next.
+    if matches!(
+        outcome,
+        Ok(KeyedIngest::KeyRevoked | KeyedIngest::Suspended)
+            | Err(crate::store::StoreError::TenantDeleted)
+    ) {
+        state.ingest_contexts.forget(&key_hash);
+    }
+    let outcome = outcome.map_err(|e| match e {
+        crate::store::StoreError::LimitReached { tier, limit, .. } => {
+            ApiError::LimitReached(format!(
+                "{} reached the {tier} tier's {limit} leads this month; the count resets on {}",
+                tenant.name,
+                crate::domain::lead::next_month_start(now).format("%Y-%m-%d")
+            ))
+        }
+        other => other.into(),
+    })?;
     let (lead, replayed) = match outcome {
         KeyedIngest::Done(IngestOutcome::Created(lead)) => (lead, false),
         KeyedIngest::Done(IngestOutcome::Replayed(lead)) => (lead, true),
         KeyedIngest::Done(IngestOutcome::Duplicate) => return Err(ApiError::NotFound),
-        KeyedIngest::KeyRevoked => {
-            state.ingest_contexts.forget(&key_hash);
-            return Err(ApiError::Unauthorized(BAD_KEY));
-        }
-        KeyedIngest::Suspended => {
-            state.ingest_contexts.forget(&key_hash);
-            return Err(suspended());
-        }
+        KeyedIngest::KeyRevoked => return Err(ApiError::Unauthorized(BAD_KEY)),
+        KeyedIngest::Suspended => return Err(suspended()),
     };
     if !replayed {
         state.notify(tenant.id);
