@@ -20,6 +20,7 @@ mod events_all;
 mod grants_model;
 mod group_commit;
 mod ingest;
+mod ingest_flush;
 mod ingest_fresh;
 mod isolation;
 mod keys;

@@ -5,18 +5,44 @@
 //! not locked at all before the end when its tier has no limit), and no
 //! client round trip happens while a lock is held. Each lead still gets
 //! its own outcome (created, replayed, over the limit…), and is
-//! acknowledged only after the commit that holds it.
+//! acknowledged only once the commit that holds it is on disk.
 //!
-//! The call's events are announced to other processes (NOTIFY) after its
-//! commit, by one waker task, in short transactions of their own: a
-//! transaction that notifies holds a database-wide lock through its commit,
-//! which made every ingest call commit one after another (migration 0029).
+//! The three stages run side by side, each on its own connection:
+//! - the writer makes one call at a time, on a connection of its own whose
+//!   commits do not wait for their WAL flush (`synchronous_commit = off`),
+//!   so a tenant's locks are released as soon as the commit record is
+//!   written, not a disk flush later, and the next group starts at once;
+//! - the flusher then makes the writer's commits durable before anyone
+//!   hears of them: one small transaction that writes WAL and commits as
+//!   the database is configured (`synchronous_commit` on, or a synchronous
+//!   standby) flushes all WAL before its own commit record, so every group
+//!   the writer committed before it. One flush covers every group waiting;
+//!   only then are the leads acknowledged. A failed flush answers the
+//!   group's requests with an error (a retry with the same Idempotency-Key
+//!   replays the lead if it was stored);
+//! - the waker then announces the groups' events to other processes'
+//!   live streams (NOTIFY), in short transactions of its own: a
+//!   transaction that notifies holds a database-wide lock through its
+//!   commit, which made every ingest call commit one after another
+//!   (migration 0029).
+//!
+//! A database that refuses the flusher's statement (its function revoked)
+//! leaves the writer's commits waiting for their own flush, as before.
+//!
+//! Between a group's commit and its flush (a WAL flush, well under a
+//! millisecond on a local disk), a reader could see its leads before they
+//! are durable; a crash of the database in that window loses those leads,
+//! which no client was told were stored. Anything that acts on a lead
+//! (workflows, webhook deliveries) first commits a claim of its own, which
+//! flushes the WAL past the lead's commit.
 
-use std::sync::Mutex;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -31,18 +57,28 @@ use crate::store::{
 /// At most this many leads share one call.
 const MAX_GROUP: usize = 64;
 
-/// One request waiting for its group.
+/// One request waiting for its group: its lead, made and written out as
+/// the call's item by the request's own task, so the writer only joins
+/// them.
 struct Job {
-    key: KeyOwner,
-    actor: Actor,
-    row: NewLeadRow,
+    tenant_id: Uuid,
     limit: LeadLimit,
-    idempotency: Option<Idempotency>,
     now: DateTime<Utc>,
+    lead: Lead,
+    /// The item as a JSON object without its `ord` (see `items_json`).
+    item: String,
     reply: oneshot::Sender<StoreResult<Answer>>,
 }
 
 /// What the call said of one lead; a replay is read after the commit.
+enum Outcome {
+    Created,
+    Replayed(Uuid),
+    KeyRevoked,
+    Suspended,
+}
+
+/// What a request hears back: the outcome, with the created lead.
 enum Answer {
     Created(Box<Lead>),
     Replayed(Uuid),
@@ -50,21 +86,29 @@ enum Answer {
     Suspended,
 }
 
-/// The writer's queue, started with the first ingest. The writer ends when
-/// the store (and so its queue) is dropped.
+/// A group the writer committed, on its way to the flusher.
+struct Written {
+    /// Committed without waiting for the WAL flush: not durable yet.
+    deferred: bool,
+    jobs: Vec<Job>,
+    outcomes: Vec<StoreResult<Outcome>>,
+    /// `<tenant id>:<last event id>` of each tenant that got events.
+    wakes: Vec<String>,
+}
+
+/// The writer's queue, started with the first ingest. The writer (and the
+/// flusher and waker after it) ends when the store, and so its queue, is
+/// dropped.
 ///
 /// One writer for every tenant, one call at a time. Two writers (each with
 /// half of the tenants) and two or three calls in flight were measured
-/// too: they made smaller groups, each paying a call's fixed cost (about
-/// 1.2 ms, plus 0.15 ms a lead), and ingest slower (8 clients over 10
-/// tenants: 2,356 leads/s with one writer, 1,894 with two).
+/// too: they made smaller groups, each paying a call's fixed cost, and
+/// ingest slower (8 clients over 10 tenants: 2,356 leads/s with one
+/// writer, 1,894 with two, before the flush left the writer's path).
 #[derive(Default)]
 pub(super) struct Groups {
     queue: Mutex<Option<mpsc::UnboundedSender<Job>>>,
 }
-
-/// Payloads `<tenant id>:<event id>` for the waker.
-type Wake = mpsc::UnboundedSender<Vec<String>>;
 
 impl Groups {
     /// Queues `job` for the writer, starting it when there is none (or
@@ -79,27 +123,42 @@ impl Groups {
             },
             None => job,
         };
-        let fresh = start_writer(pool, start_waker(pool));
+        let fresh = start(pool);
         // The new writer's receiver is alive: this send cannot fail.
         let _ = fresh.send(job);
         *queue = Some(fresh);
     }
 }
 
-fn start_writer(pool: &PgPool, wake: Wake) -> mpsc::UnboundedSender<Job> {
-    let (sender, receiver) = mpsc::unbounded_channel();
-    tokio::spawn(writer(pool.clone(), receiver, wake));
+/// Starts the waker, the flusher and the writer; the writer's queue.
+fn start(pool: &PgPool) -> mpsc::UnboundedSender<Job> {
+    // Set once the database refuses the flush: the writer's commits then
+    // wait for their own.
+    let synchronous = Arc::new(AtomicBool::new(false));
+    let (wake, wakes) = mpsc::unbounded_channel();
+    tokio::spawn(waker(pool.clone(), wakes));
+    let (flush, flushes) = mpsc::unbounded_channel();
+    tokio::spawn(flusher(pool.clone(), flushes, wake, synchronous.clone()));
+    let (sender, jobs) = mpsc::unbounded_channel();
+    tokio::spawn(writer(pool.clone(), jobs, flush, synchronous));
     sender
 }
 
-fn start_waker(pool: &PgPool) -> Wake {
-    let (sender, receiver) = mpsc::unbounded_channel();
-    tokio::spawn(waker(pool.clone(), receiver));
-    sender
+/// The flusher's statement: a transactional message writes WAL and gives
+/// the transaction an id, so its commit, as the database is configured,
+/// flushes the WAL up to its own record, past every commit before it.
+const FLUSH: &str = "SELECT pg_logical_emit_message(true, 'switchboard', 'flush')";
+
+/// The database refuses the flusher's statement (the function is revoked
+/// or missing), rather than failing to run it this time.
+fn flush_refused(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code == "42501" || code == "42883")
 }
 
 /// Announces committed events to the other processes' live streams, all
-/// that is waiting in one statement, until every writer is gone. The
+/// that is waiting in one statement, until the flusher is gone. The
 /// transaction does not wait for its WAL flush (a lost wake-up only
 /// delays a stream to its next re-check); a failure is logged and the
 /// streams catch up the same way.
@@ -122,12 +181,68 @@ async fn waker(pool: PgPool, mut wakes: mpsc::UnboundedReceiver<Vec<String>>) {
     }
 }
 
+/// Makes what the writer committed durable, then answers the requests and
+/// hands the events to the waker; every group waiting shares one flush.
+async fn flusher(
+    pool: PgPool,
+    mut written: mpsc::UnboundedReceiver<Written>,
+    wake: mpsc::UnboundedSender<Vec<String>>,
+    synchronous: Arc<AtomicBool>,
+) {
+    while let Some(first) = written.recv().await {
+        let mut groups = vec![first];
+        while let Ok(more) = written.try_recv() {
+            groups.push(more);
+        }
+        let flushed = if groups.iter().any(|g| g.deferred) {
+            sqlx::query(FLUSH).execute(&pool).await.map(|_| ())
+        } else {
+            Ok(())
+        };
+        if let Err(e) = &flushed {
+            tracing::warn!(error = %e, "could not confirm that ingested leads are on disk");
+            if flush_refused(e) {
+                synchronous.store(true, Ordering::Relaxed);
+            }
+        }
+        for group in groups {
+            let flushed = if group.deferred {
+                flushed.as_ref()
+            } else {
+                Ok(&())
+            };
+            if flushed.is_ok() && !group.wakes.is_empty() {
+                // The waker lives as long as the flusher that holds its sender.
+                let _ = wake.send(group.wakes);
+            }
+            for (job, outcome) in group.jobs.into_iter().zip(group.outcomes) {
+                let answer = match (&flushed, outcome) {
+                    (Err(e), Ok(_)) => Err(StoreError::Other(anyhow::anyhow!(
+                        "cannot confirm that the lead was stored ({e}); send it again with \
+                         the same Idempotency-Key to find out"
+                    ))),
+                    (Ok(_), Ok(Outcome::Created)) => Ok(Answer::Created(Box::new(job.lead))),
+                    (Ok(_), Ok(Outcome::Replayed(id))) => Ok(Answer::Replayed(id)),
+                    (Ok(_), Ok(Outcome::KeyRevoked)) => Ok(Answer::KeyRevoked),
+                    (Ok(_), Ok(Outcome::Suspended)) => Ok(Answer::Suspended),
+                    (_, Err(e)) => Err(e),
+                };
+                let _ = job.reply.send(answer);
+            }
+        }
+    }
+}
+
 /// Takes what is waiting (at least one job, at most `MAX_GROUP`) and
 /// writes it, one call at a time, until the queue closes. While a call
-/// runs the queue fills, so the next group is larger. (Overlapping calls
-/// were measured too: they made smaller groups, each paying a call's fixed
-/// cost, and ingest slower.)
-async fn writer(pool: PgPool, mut jobs: mpsc::UnboundedReceiver<Job>, wake: Wake) {
+/// runs the queue fills, so the next group is larger.
+async fn writer(
+    pool: PgPool,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+    flush: mpsc::UnboundedSender<Written>,
+    synchronous: Arc<AtomicBool>,
+) {
+    let mut conn = None;
     while let Some(first) = jobs.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -136,43 +251,99 @@ async fn writer(pool: PgPool, mut jobs: mpsc::UnboundedReceiver<Job>, wake: Wake
                 Err(_) => break,
             }
         }
-        run_group(pool.clone(), group, wake.clone()).await;
+        if synchronous.load(Ordering::Relaxed) && conn.as_ref().is_some_and(|c: &Writer| c.deferred)
+        {
+            conn = None;
+        }
+        let written = run_group(&pool, &mut conn, group, &synchronous).await;
+        // The flusher lives as long as the writer that holds its sender.
+        let _ = flush.send(written);
     }
 }
 
-async fn run_group(pool: PgPool, group: Vec<Job>, wake: Wake) {
-    match call(&pool, &group, &wake).await {
-        Ok(answers) => {
-            for (job, answer) in group.into_iter().zip(answers) {
-                let _ = job.reply.send(answer);
-            }
+/// The writer's own connection, kept out of the pool so that no other
+/// statement ever commits on it.
+struct Writer {
+    conn: PgConnection,
+    /// Its commits do not wait for their WAL flush (the flusher does).
+    deferred: bool,
+}
+
+/// A connection for the writer: its commits leave the WAL flush to the
+/// flusher once the flusher's statement is known to run here.
+async fn writer_connection(pool: &PgPool, synchronous: &AtomicBool) -> Result<Writer, sqlx::Error> {
+    let mut conn = pool.acquire().await?.detach();
+    if synchronous.load(Ordering::Relaxed) {
+        return Ok(Writer {
+            conn,
+            deferred: false,
+        });
+    }
+    match sqlx::query(FLUSH).execute(&mut conn).await {
+        Ok(_) => {}
+        Err(e) if flush_refused(&e) => {
+            tracing::warn!(
+                error = %e,
+                "ingest commits wait for their own WAL flush: the database refuses \
+                 pg_logical_emit_message to this role"
+            );
+            synchronous.store(true, Ordering::Relaxed);
+            return Ok(Writer {
+                conn,
+                deferred: false,
+            });
         }
+        Err(e) => return Err(e),
+    }
+    sqlx::query("SET synchronous_commit = off")
+        .execute(&mut conn)
+        .await?;
+    Ok(Writer {
+        conn,
+        deferred: true,
+    })
+}
+
+async fn run_group(
+    pool: &PgPool,
+    conn: &mut Option<Writer>,
+    jobs: Vec<Job>,
+    synchronous: &AtomicBool,
+) -> Written {
+    let mut wakes = Vec::new();
+    let mut deferred = false;
+    let outcomes = match call(pool, conn, synchronous, &jobs, &mut wakes, &mut deferred).await {
+        Ok(outcomes) => outcomes,
         // One lead may have broken the statement (and rolled back the
         // group): each runs alone, so only that one fails.
-        Err(_) if group.len() > 1 => {
-            for job in group {
-                let answer = match call(&pool, std::slice::from_ref(&job), &wake).await {
-                    Ok(mut answers) => answers.pop().unwrap_or_else(|| {
+        Err(_) if jobs.len() > 1 => {
+            let mut outcomes = Vec::with_capacity(jobs.len());
+            for job in &jobs {
+                let one = std::slice::from_ref(job);
+                let alone = call(pool, conn, synchronous, one, &mut wakes, &mut deferred).await;
+                outcomes.push(match alone {
+                    Ok(mut one) => one.pop().unwrap_or_else(|| {
                         Err(StoreError::Other(anyhow::anyhow!("no outcome for a lead")))
                     }),
                     Err(e) => Err(e),
-                };
-                let _ = job.reply.send(answer);
+                });
             }
+            outcomes
         }
-        Err(e) => {
-            if let Some(job) = group.into_iter().next() {
-                let _ = job.reply.send(Err(e));
-            }
-        }
+        Err(e) => vec![Err(e)],
+    };
+    Written {
+        deferred,
+        jobs,
+        outcomes,
+        wakes,
     }
 }
 
 /// One lead of a call, as `sb_ingest_batch` reads it (written straight to
-/// JSON, with no intermediate value).
+/// JSON, with no intermediate value; `ord` is added by `items_json`).
 #[derive(Serialize)]
 struct Item<'a> {
-    ord: usize,
     tenant_id: Uuid,
     month: String,
     id: Uuid,
@@ -227,122 +398,178 @@ struct Event<'a> {
     lead: &'a Lead,
 }
 
-/// The lead a job inserts, as the API returns it.
-fn new_lead(job: &Job) -> Lead {
-    job.row
-        .to_lead(Uuid::now_v7(), job.key.tenant_id, ms(job.now))
+/// What the request's task prepares for the writer: the lead it would
+/// create and the call's item for it.
+struct Prepared<'a> {
+    key: &'a KeyOwner,
+    actor: &'a Actor,
+    row: &'a NewLeadRow,
+    limit: LeadLimit,
+    idempotency: Option<&'a Idempotency>,
+    now: DateTime<Utc>,
 }
 
-/// The item for `job`, whose lead is `lead`.
-fn item<'a>(ord: usize, job: &'a Job, lead: &'a Lead) -> Item<'a> {
-    let row = &job.row;
-    let idem = job.idempotency.as_ref();
-    Item {
-        ord,
-        tenant_id: job.key.tenant_id,
-        month: month_key(job.now),
-        id: lead.id,
-        key_id: job.key.key_id,
-        idem_key: idem.map(|i| i.key.as_str()),
-        body_hash: idem.map(|i| i.body_hash.as_str()),
-        name: &lead.name,
-        email: lead.email.as_deref(),
-        phone: lead.phone.as_deref(),
-        company: lead.company.as_deref(),
-        message: &lead.message,
-        source: row.source,
-        source_page: lead.source_page.as_deref(),
-        utm: &lead.utm,
-        fields: &lead.fields,
-        stage: &lead.stage,
-        spam: lead.spam,
-        spam_reason: lead.spam_reason.as_deref(),
-        created_at: lead.created_at,
-        updated_at: lead.updated_at,
-        sla_due_at: lead.sla_due_at,
-        at_risk_at: lead.sla_at_risk_at,
-        workspace_id: row.workspace_id,
-        workflow_id: Uuid::now_v7(),
-        timeline_id: Uuid::now_v7(),
-        audit_id: Uuid::now_v7(),
-        actor_email: job.actor.email.as_deref(),
-        counts: counts_toward_limit(row),
-        lead_limit: job.limit.limit,
-        timeline: Timeline {
+impl Prepared<'_> {
+    /// The lead a job inserts, as the API returns it, and its item.
+    fn job(self, reply: oneshot::Sender<StoreResult<Answer>>) -> StoreResult<Job> {
+        let lead = self
+            .row
+            .to_lead(Uuid::now_v7(), self.key.tenant_id, ms(self.now));
+        let item = serde_json::to_string(&self.item(&lead))
+            .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("cannot write a lead")))?;
+        Ok(Job {
+            tenant_id: self.key.tenant_id,
+            limit: self.limit,
+            now: self.now,
+            lead,
+            item,
+            reply,
+        })
+    }
+
+    fn item<'a>(&'a self, lead: &'a Lead) -> Item<'a> {
+        let row = self.row;
+        Item {
+            tenant_id: self.key.tenant_id,
+            month: month_key(self.now),
+            id: lead.id,
+            key_id: self.key.key_id,
+            idem_key: self.idempotency.map(|i| i.key.as_str()),
+            body_hash: self.idempotency.map(|i| i.body_hash.as_str()),
+            name: &lead.name,
+            email: lead.email.as_deref(),
+            phone: lead.phone.as_deref(),
+            company: lead.company.as_deref(),
+            message: &lead.message,
             source: row.source,
-            spam_reason: row.spam_reason.as_deref(),
-        },
-        audit: Audit {
-            source: row.source,
+            source_page: lead.source_page.as_deref(),
+            utm: &lead.utm,
+            fields: &lead.fields,
+            stage: &lead.stage,
             spam: lead.spam,
-        },
-        event: Event { lead },
+            spam_reason: lead.spam_reason.as_deref(),
+            created_at: lead.created_at,
+            updated_at: lead.updated_at,
+            sla_due_at: lead.sla_due_at,
+            at_risk_at: lead.sla_at_risk_at,
+            workspace_id: row.workspace_id,
+            workflow_id: Uuid::now_v7(),
+            timeline_id: Uuid::now_v7(),
+            audit_id: Uuid::now_v7(),
+            actor_email: self.actor.email.as_deref(),
+            counts: counts_toward_limit(row),
+            lead_limit: self.limit.limit,
+            timeline: Timeline {
+                source: row.source,
+                spam_reason: row.spam_reason.as_deref(),
+            },
+            audit: Audit {
+                source: row.source,
+                spam: lead.spam,
+            },
+            event: Event { lead },
+        }
     }
 }
 
-/// One call for the group; an answer per job, in order. The events it
-/// wrote go to the waker once it has committed.
-async fn call(pool: &PgPool, group: &[Job], wake: &Wake) -> StoreResult<Vec<StoreResult<Answer>>> {
-    let made: Vec<Lead> = group.iter().map(new_lead).collect();
-    let items: Vec<Item> = group
-        .iter()
-        .zip(&made)
-        .enumerate()
-        .map(|(ord, (job, lead))| item(ord, job, lead))
-        .collect();
+/// The group's items as one JSON array: each job's object with its place
+/// in the group (`ord`) put first.
+fn items_json(group: &[Job]) -> String {
+    let mut json =
+        String::with_capacity(group.iter().map(|j| j.item.len() + 12).sum::<usize>() + 2);
+    json.push('[');
+    for (ord, job) in group.iter().enumerate() {
+        if ord > 0 {
+            json.push(',');
+        }
+        // `item` is an object with fields: "{…}" becomes "{"ord":n,…}".
+        let _ = write!(json, "{{\"ord\":{ord},");
+        json.push_str(job.item.get(1..).unwrap_or_default());
+    }
+    json.push(']');
+    json
+}
+
+/// A row the call answers: ord, outcome, lead id and the lead's event id.
+type Row = (i32, String, Option<Uuid>, Option<i64>);
+
+/// One call for the group on the writer's connection (made again after a
+/// failure that was not the statement's); an outcome per job, in order,
+/// and the events to announce once the call is durable.
+async fn call(
+    pool: &PgPool,
+    conn: &mut Option<Writer>,
+    synchronous: &AtomicBool,
+    group: &[Job],
+    wakes: &mut Vec<String>,
+    deferred: &mut bool,
+) -> StoreResult<Vec<StoreResult<Outcome>>> {
+    let items = items_json(group);
     let now = group.iter().map(|j| j.now).max().unwrap_or_else(Utc::now);
-    let rows: Vec<(i32, String, Option<Uuid>, Option<i64>)> =
-        sqlx::query_as("SELECT ord, outcome, lead_id, event_id FROM sb_ingest_batch($1, $2, true)")
-            .bind(ms(now))
-            .bind(sqlx::types::Json(&items))
-            .fetch_all(pool)
-            .await
-            .map_err(|e| db_error(e, "store leads"))?;
-    drop(items);
+    let writer = match conn {
+        Some(c) => c,
+        None => conn.insert(
+            writer_connection(pool, synchronous)
+                .await
+                .map_err(|e| db_error(e, "connect the ingest writer"))?,
+        ),
+    };
+    *deferred |= writer.deferred;
+    let rows: Result<Vec<Row>, _> = sqlx::query_as(
+        "SELECT ord, outcome, lead_id, event_id FROM sb_ingest_batch($1, $2::jsonb, true)",
+    )
+    .bind(ms(now))
+    .bind(items)
+    .fetch_all(&mut writer.conn)
+    .await;
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) => {
+            // The statement's own error leaves the connection usable; any
+            // other may have broken it.
+            if e.as_database_error().is_none() {
+                *conn = None;
+            }
+            return Err(db_error(e, "store leads"));
+        }
+    };
     // The last event of each tenant stands for the call's events of it:
     // a stream that wakes reads everything after its own last event.
     let mut last: std::collections::BTreeMap<Uuid, i64> = Default::default();
     for (ord, _, _, event) in &rows {
         if let (Some(job), Some(event)) = (group.get(*ord as usize), event) {
-            let id = last.entry(job.key.tenant_id).or_insert(*event);
+            let id = last.entry(job.tenant_id).or_insert(*event);
             *id = (*id).max(*event);
         }
     }
-    if !last.is_empty() {
-        // The waker lives as long as the writers that hold its sender.
-        let _ = wake.send(last.iter().map(|(t, e)| format!("{t}:{e}")).collect());
-    }
-    let mut leads: Vec<Option<Lead>> = made.into_iter().map(Some).collect();
-    let mut answers: Vec<StoreResult<Answer>> = group
-        .iter()
-        .map(|_| Err(StoreError::Other(anyhow::anyhow!("no outcome for a lead"))))
-        .collect();
+    wakes.extend(last.iter().map(|(t, e)| format!("{t}:{e}")));
+    let mut outcomes: Vec<Option<StoreResult<Outcome>>> = group.iter().map(|_| None).collect();
     for (ord, outcome, lead_id, _) in rows {
         let i = ord as usize;
-        let (Some(job), Some(slot)) = (group.get(i), answers.get_mut(i)) else {
+        let (Some(job), Some(slot)) = (group.get(i), outcomes.get_mut(i)) else {
             continue;
         };
-        *slot = match (outcome.as_str(), lead_id) {
-            ("created", _) => leads[i]
-                .take()
-                .map(|l| Answer::Created(Box::new(l)))
-                .ok_or_else(|| StoreError::Other(anyhow::anyhow!("a lead answered twice"))),
-            ("replayed", Some(id)) => Ok(Answer::Replayed(id)),
+        *slot = Some(match (outcome.as_str(), lead_id) {
+            ("created", _) => Ok(Outcome::Created),
+            ("replayed", Some(id)) => Ok(Outcome::Replayed(id)),
             ("mismatch", _) => Err(StoreError::IdempotencyMismatch),
             ("limit", _) => Err(StoreError::LimitReached {
                 what: "leads a month",
                 tier: job.limit.tier,
                 limit: job.limit.limit.unwrap_or(0),
             }),
-            ("key", _) => Ok(Answer::KeyRevoked),
-            ("suspended", _) => Ok(Answer::Suspended),
+            ("key", _) => Ok(Outcome::KeyRevoked),
+            ("suspended", _) => Ok(Outcome::Suspended),
             ("deleted", _) => Err(StoreError::TenantDeleted),
             (other, _) => Err(StoreError::Other(anyhow::anyhow!(
                 "unknown ingest outcome {other:?}"
             ))),
-        };
+        });
     }
-    Ok(answers)
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Err(anyhow::anyhow!("no outcome for a lead").into())))
+        .collect())
 }
 
 impl PgStore {
@@ -357,15 +584,16 @@ impl PgStore {
         now: DateTime<Utc>,
     ) -> StoreResult<KeyedIngest> {
         let (reply, answer) = oneshot::channel();
-        let job = Job {
-            key: key.clone(),
-            actor: actor.clone(),
-            row,
+        let job = Prepared {
+            key,
+            actor,
+            row: &row,
             limit,
-            idempotency,
+            idempotency: idempotency.as_ref(),
             now,
-            reply,
-        };
+        }
+        .job(reply)?;
+        drop(row);
         self.ingest.submit(&self.pool, job);
         let answer = answer.await.map_err(|_| {
             StoreError::Other(anyhow::anyhow!("the ingest writer dropped a request"))
