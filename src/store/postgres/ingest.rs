@@ -46,7 +46,7 @@ use sqlx::{PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::{db_error, ms, PgStore, EVENTS_CHANNEL};
+use super::{db_error, ms, PgStore, APP_ROLE, EVENTS_CHANNEL};
 use crate::domain::lead::month_key;
 use crate::domain::{Lead, LeadSource, Utm};
 use crate::store::{
@@ -340,8 +340,10 @@ async fn writer_connection(pool: &PgPool, synchronous: &AtomicBool) -> Result<Wr
         Err(e) if flush_refused(&e) => {
             tracing::warn!(
                 error = %e,
-                "ingest commits wait for their own WAL flush: the database refuses \
-                 pg_logical_emit_message to this role"
+                "form leads commit one flush at a time: the database refuses \
+                 pg_logical_emit_message to this role; as the owner, `GRANT EXECUTE ON \
+                 FUNCTION pg_logical_emit_message(boolean, text, text) TO {APP_ROLE}` \
+                 lets them commit while the last group's flush runs"
             );
             synchronous.store(true, Ordering::Relaxed);
             return Ok(Writer {
