@@ -67,7 +67,7 @@ struct Job {
     lead: Lead,
     /// The item as a JSON object without its `ord` (see `items_json`).
     item: String,
-    reply: oneshot::Sender<StoreResult<Answer>>,
+    reply: oneshot::Sender<Reply>,
 }
 
 /// What the call said of one lead; a replay is read after the commit.
@@ -78,13 +78,9 @@ enum Outcome {
     Suspended,
 }
 
-/// What a request hears back: the outcome, with the created lead.
-enum Answer {
-    Created(Box<Lead>),
-    Replayed(Uuid),
-    KeyRevoked,
-    Suspended,
-}
+/// What a request hears back: the call's outcome, and the lead it made
+/// (stored when the outcome is `Created`).
+type Reply = StoreResult<(Outcome, Lead)>;
 
 /// A group the writer committed, on its way to the flusher.
 struct Written {
@@ -262,11 +258,7 @@ async fn flusher(
                         "cannot confirm that the lead was stored ({e}); send it again with \
                          the same Idempotency-Key to find out"
                     ))),
-                    (Ok(_), Ok(Outcome::Created)) => Ok(Answer::Created(Box::new(job.lead))),
-                    (Ok(_), Ok(Outcome::Replayed(id))) => Ok(Answer::Replayed(id)),
-                    (Ok(_), Ok(Outcome::KeyRevoked)) => Ok(Answer::KeyRevoked),
-                    (Ok(_), Ok(Outcome::Suspended)) => Ok(Answer::Suspended),
-                    (_, Err(e)) => Err(e),
+                    (_, outcome) => outcome.map(|o| (o, job.lead)),
                 };
                 let _ = job.reply.send(answer);
             }
@@ -329,37 +321,28 @@ struct Writer {
 /// flusher once the flusher's statement is known to run here.
 async fn writer_connection(pool: &PgPool, synchronous: &AtomicBool) -> Result<Writer, sqlx::Error> {
     let mut conn = connect(pool).await?;
-    if synchronous.load(Ordering::Relaxed) {
-        return Ok(Writer {
-            conn,
-            deferred: false,
-        });
+    let deferred = !synchronous.load(Ordering::Relaxed)
+        && match sqlx::query(FLUSH).execute(&mut conn).await {
+            Ok(_) => true,
+            Err(e) if flush_refused(&e) => {
+                tracing::warn!(
+                    error = %e,
+                    "form leads commit one flush at a time: the database refuses \
+                     pg_logical_emit_message to this role; as the owner, `GRANT EXECUTE ON \
+                     FUNCTION pg_logical_emit_message(boolean, text, text) TO {APP_ROLE}` \
+                     lets them commit while the last group's flush runs"
+                );
+                synchronous.store(true, Ordering::Relaxed);
+                false
+            }
+            Err(e) => return Err(e),
+        };
+    if deferred {
+        sqlx::query("SET synchronous_commit = off")
+            .execute(&mut conn)
+            .await?;
     }
-    match sqlx::query(FLUSH).execute(&mut conn).await {
-        Ok(_) => {}
-        Err(e) if flush_refused(&e) => {
-            tracing::warn!(
-                error = %e,
-                "form leads commit one flush at a time: the database refuses \
-                 pg_logical_emit_message to this role; as the owner, `GRANT EXECUTE ON \
-                 FUNCTION pg_logical_emit_message(boolean, text, text) TO {APP_ROLE}` \
-                 lets them commit while the last group's flush runs"
-            );
-            synchronous.store(true, Ordering::Relaxed);
-            return Ok(Writer {
-                conn,
-                deferred: false,
-            });
-        }
-        Err(e) => return Err(e),
-    }
-    sqlx::query("SET synchronous_commit = off")
-        .execute(&mut conn)
-        .await?;
-    Ok(Writer {
-        conn,
-        deferred: true,
-    })
+    Ok(Writer { conn, deferred })
 }
 
 async fn run_group(
@@ -469,7 +452,7 @@ struct Prepared<'a> {
 
 impl Prepared<'_> {
     /// The lead a job inserts, as the API returns it, and its item.
-    fn job(self, reply: oneshot::Sender<StoreResult<Answer>>) -> StoreResult<Job> {
+    fn job(self, reply: oneshot::Sender<Reply>) -> StoreResult<Job> {
         let lead = self
             .row
             .to_lead(Uuid::now_v7(), self.key.tenant_id, ms(self.now));
@@ -653,20 +636,20 @@ impl PgStore {
         .job(reply)?;
         drop(row);
         self.ingest.submit(&self.pool, job);
-        let answer = answer.await.map_err(|_| {
+        let (outcome, lead) = answer.await.map_err(|_| {
             StoreError::Other(anyhow::anyhow!("the ingest writer dropped a request"))
         })??;
-        Ok(match answer {
-            Answer::Created(lead) => KeyedIngest::Done(IngestOutcome::Created(lead)),
-            Answer::Replayed(id) => {
+        Ok(match outcome {
+            Outcome::Created => KeyedIngest::Done(IngestOutcome::Created(Box::new(lead))),
+            Outcome::Replayed(id) => {
                 let lead = self
                     .lead(key.tenant_id, id, now)
                     .await?
                     .ok_or(StoreError::NotFound)?;
                 KeyedIngest::Done(IngestOutcome::Replayed(Box::new(lead)))
             }
-            Answer::KeyRevoked => KeyedIngest::KeyRevoked,
-            Answer::Suspended => KeyedIngest::Suspended,
+            Outcome::KeyRevoked => KeyedIngest::KeyRevoked,
+            Outcome::Suspended => KeyedIngest::Suspended,
         })
     }
 }
