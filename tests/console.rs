@@ -159,12 +159,21 @@ fn unreachable() -> ApiError {
     }
 }
 
+/// The clock every console test starts from: what a screen draws from the
+/// time ("3d ago", an SLA's countdown) must not change with the day the
+/// suite runs. Tests that move time set `app.now` themselves.
+fn test_clock() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 16, 2, 0).unwrap()
+}
+
 fn new_app() -> App {
-    App::new(
+    let mut app = App::new(
         Keymap::default(),
         Theme::no_color(),
         "http://127.0.0.1:7070",
-    )
+    );
+    app.now = test_clock();
+    app
 }
 
 /// The requests among `effects`.
