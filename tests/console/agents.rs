@@ -65,9 +65,10 @@ pub(super) fn mixed_agents() -> Vec<Agent> {
     vec![receptionist, triage, qualifier]
 }
 
-/// The clock the agents snapshots are drawn against.
+/// The clock the agents snapshots are drawn against: every test app's
+/// (the fixtures' dates, `at`, are in its month).
 pub(super) fn snapshot_now() -> chrono::DateTime<Utc> {
-    at(25, 16, 2)
+    super::test_clock()
 }
 
 pub(super) fn versions() -> Vec<AgentVersion> {

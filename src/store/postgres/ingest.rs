@@ -90,7 +90,8 @@ struct Written {
     deferred: bool,
     jobs: Vec<Job>,
     outcomes: Vec<StoreResult<Outcome>>,
-    /// The last event id of each tenant that got events.
+    /// (tenant, event id) of the call's `lead.created` events; the waker
+    /// announces each tenant's last.
     wakes: Vec<(Uuid, i64)>,
 }
 
