@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Widget, Wrap};
 
 use super::app::{App, Slot};
+use super::component::Component;
 use super::effect::{Effect, Request};
 use super::keymap::Context;
 use super::widgets::toast::Toast;
@@ -96,6 +97,20 @@ impl App {
         })
     }
 
+    /// The Playground pane's context whose download key the offer names:
+    /// a control key while the input has the focus, a letter elsewhere.
+    pub(crate) fn playground_offer_context(&self) -> Context {
+        let (contexts, _) = self.playground.contexts(&self.shared());
+        [
+            Context::PlaygroundInput,
+            Context::PlaygroundChat,
+            Context::PlaygroundList,
+        ]
+        .into_iter()
+        .find(|c| contexts.contains(c))
+        .unwrap_or(Context::PlaygroundList)
+    }
+
     /// The download key: starts the fetch in the background when offered.
     pub(crate) fn start_model_fetch(&mut self) -> Vec<Effect> {
         match self.model_offer() {
@@ -148,7 +163,7 @@ impl App {
                 let why = super::sanitize::clean(&why).into_owned();
                 self.local_model.fetch = ModelFetch::Failed(why);
                 self.toast(Toast::error(
-                    "Could not download the local model: the Agents pane says why",
+                    "Could not download the local model: the download box says why",
                 ));
                 Vec::new()
             }
@@ -156,10 +171,11 @@ impl App {
     }
 }
 
-/// Draws the offer, if any, at the bottom of `area` (at most half of it);
-/// returns the rest, for the Agents list.
-pub fn render_below(app: &App, area: Rect, buf: &mut Buffer) -> Rect {
-    let offer = offer_height(app, Context::AgentList, area.width).min(area.height / 2);
+/// Draws the offer, if any, at the bottom of `area` (at most half of it),
+/// its key as bound in `context`; returns the rest, for the Agents list or
+/// the playground.
+pub fn render_below(app: &App, context: Context, area: Rect, buf: &mut Buffer) -> Rect {
+    let offer = offer_height(app, context, area.width).min(area.height / 2);
     if offer == 0 {
         return area;
     }
@@ -172,7 +188,7 @@ pub fn render_below(app: &App, area: Rect, buf: &mut Buffer) -> Rect {
         height: offer,
         ..area
     };
-    render_offer(app, Context::AgentList, below, buf);
+    render_offer(app, context, below, buf);
     list
 }
 

@@ -98,6 +98,8 @@ impl App {
                 };
                 return with_cx!(self, evals, |e, cx| e.add_from(from, &mut cx));
             }
+            // The local model is this machine's, not the tenant's.
+            Action::FetchModel => return self.start_model_fetch(),
             Action::Back
                 if self.playground.backs_out_of_chat()
                     && self.toasts.iter().any(|t| t.kind == ToastKind::Error) =>

@@ -71,11 +71,22 @@ impl Widget for &App {
             Pane::Leads => self.leads.render(&self.shared(), main, buf),
             // The offer to download the local model stands under the list.
             Pane::Agents if self.agents.detail().is_none() => {
-                let list = model_fetch::render_below(self, main, buf);
+                let list = model_fetch::render_below(self, Context::AgentList, main, buf);
                 self.agents.render(&self.shared(), list, buf)
             }
             Pane::Agents | Pane::Workspaces => self.agents.render(&self.shared(), main, buf),
-            Pane::Playground => self.playground.render(&self.shared(), main, buf),
+            // And under the playground, where a reply fails without it (a
+            // remote server's operator installs it: nothing to press here).
+            Pane::Playground => {
+                let chat = match self.model_offer() {
+                    None | Some(model_fetch::Offer::Remote) => main,
+                    Some(_) => {
+                        let context = self.playground_offer_context();
+                        model_fetch::render_below(self, context, main, buf)
+                    }
+                };
+                self.playground.render(&self.shared(), chat, buf)
+            }
         }
         render_footer(self, footer, buf);
 

@@ -162,3 +162,74 @@ fn snapshot_remote_server_names_its_operator_and_offers_no_key() {
     let fx = press(&mut app, &[key('D')]);
     assert!(fetches(&fx).is_empty(), "{fx:?}");
 }
+
+/// A playground session open on its empty transcript, the input focused,
+/// while the server says the local model is not installed.
+fn playground_chat(embedded: bool) -> App {
+    use super::playground::{in_playground_offering, session};
+    let s = session(false);
+    let mut app = in_playground_offering(vec![s.clone()], mixed_agents(), models(false));
+    app.local_session = embedded;
+    if embedded {
+        app.local_model.path = Some(WEIGHTS.into());
+    }
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let id = id_of(&fx, |r| matches!(r, Request::LoadPlaygroundSession { .. }));
+    app.on_response(
+        id,
+        Response::PlaygroundTranscript(Ok(switchboard::domain::PlaygroundTranscript {
+            session: s,
+            messages: vec![],
+        })),
+    );
+    app
+}
+
+#[test]
+fn snapshot_the_playground_offers_the_download_where_a_reply_would_fail() {
+    let mut app = playground_chat(true);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("The local model is not installed (about 98 MB)."),
+        "{screen}"
+    );
+    // The input has the focus and types letters: the key is a control key.
+    assert!(
+        screen.contains("Press ctrl-d to download it here."),
+        "{screen}"
+    );
+    assert!(screen.contains("Message as a lead"), "{screen}");
+    insta::assert_snapshot!(screen);
+    typed(&mut app, "Do you");
+    let fx = press(&mut app, &[ctrl('d')]);
+    assert_eq!(fetches(&fx), [std::path::PathBuf::from(WEIGHTS)]);
+    // The draft is not touched by the key.
+    assert_eq!(app.playground.chat().unwrap().draft(), "Do you");
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Downloading the local model"), "{screen}");
+}
+
+#[test]
+fn out_of_the_input_the_playground_names_the_letter_and_it_downloads() {
+    let mut app = playground_chat(true);
+    press(&mut app, &[code(KeyCode::Esc)]);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Press D to download it here."), "{screen}");
+    let fx = press(&mut app, &[key('D')]);
+    assert_eq!(fetches(&fx), [std::path::PathBuf::from(WEIGHTS)]);
+    // Done: the models are asked again and the offer leaves the playground.
+    let fx = app.on_model_fetch(ModelFetchMsg::Done);
+    let id = id_of(&fx, |r| *r == Request::Models);
+    app.on_response(id, Response::Models(Ok(models(true))));
+    let screen = render(&app, 80, 24);
+    assert!(!screen.contains("Local model"), "{screen}");
+}
+
+#[test]
+fn a_remote_servers_playground_shows_no_offer_and_the_key_downloads_nothing() {
+    let mut app = playground_chat(false);
+    let screen = render(&app, 80, 24);
+    assert!(!screen.contains("Local model"), "{screen}");
+    let fx = press(&mut app, &[ctrl('d')]);
+    assert!(fetches(&fx).is_empty(), "{fx:?}");
+}

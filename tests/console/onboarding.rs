@@ -381,7 +381,8 @@ fn snapshot_initialize_offers_the_local_model_when_none_is_ready() {
     // Once installed, nothing is offered any more.
     app.on_model_fetch(ModelFetchMsg::Done);
     assert!(app.model_offer().is_none());
-    assert!(!render(&app, 80, 24).contains("Local model"));
+    let screen = render(&app, 80, 24);
+    assert!(!screen.contains("Local model"), "{screen}");
 }
 
 #[test]
@@ -389,7 +390,8 @@ fn initialize_offers_no_download_with_a_model_ready_nor_against_a_remote_server(
     use super::model_fetch::fetches;
     let mut app = initialize_with(true, true);
     assert!(app.model_offer().is_none());
-    assert!(!render(&app, 80, 24).contains("Local model"));
+    let screen = render(&app, 80, 24);
+    assert!(!screen.contains("Local model"), "{screen}");
     assert!(fetches(&press(&mut app, &[ctrl('d')])).is_empty());
     // A remote server: its operator installs it there, no key here.
     let mut app = initialize_with(false, false);

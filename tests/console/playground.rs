@@ -101,6 +101,15 @@ pub(super) fn in_playground(sessions: Vec<PlaygroundSession>) -> App {
 
 /// [`in_playground`], the agents list answered with `agents`.
 pub(super) fn in_playground_with(sessions: Vec<PlaygroundSession>, agents: Vec<Agent>) -> App {
+    in_playground_offering(sessions, agents, crate::agents::models())
+}
+
+/// [`in_playground_with`], the server offering `models`.
+pub(super) fn in_playground_offering(
+    sessions: Vec<PlaygroundSession>,
+    agents: Vec<Agent>,
+    models: Vec<ModelInfo>,
+) -> App {
     let mut app = loaded();
     let fx = press(&mut app, &[key('5')]);
     assert_eq!(app.pane, Pane::Playground);
@@ -111,7 +120,7 @@ pub(super) fn in_playground_with(sessions: Vec<PlaygroundSession>, agents: Vec<A
             }
             Request::ListAgents { .. } => Response::Agents(Ok(agents.clone())),
             Request::ListWorkspaces { .. } => Response::Workspaces(Ok(workspaces())),
-            Request::Models => Response::Models(Ok(crate::agents::models())),
+            Request::Models => Response::Models(Ok(models.clone())),
             other => panic!("unexpected request {other:?}"),
         };
         app.on_response(id, resp);

@@ -233,5 +233,32 @@ pub(crate) fn bindings() -> Vec<Default_> {
             "sessions",
             true,
         ),
+        // The offer under the pane names these while the local model is
+        // not installed; the input types letters, so there it is a
+        // control key.
+        (
+            "fetch_model",
+            C::PlaygroundList,
+            &["D"],
+            A::FetchModel,
+            "download the local model",
+            false,
+        ),
+        (
+            "fetch_model",
+            C::PlaygroundChat,
+            &["D"],
+            A::FetchModel,
+            "download the local model",
+            false,
+        ),
+        (
+            "fetch_model",
+            C::PlaygroundInput,
+            &["ctrl-d"],
+            A::FetchModel,
+            "download the local model",
+            false,
+        ),
     ]
 }
