@@ -111,6 +111,15 @@ impl App {
         .unwrap_or(Context::PlaygroundList)
     }
 
+    /// Rows of `main` the offer takes under the Playground pane: none
+    /// against a remote server (its operator installs the model there).
+    pub(crate) fn playground_offer_rows(&self, main: Rect) -> u16 {
+        match self.model_offer() {
+            None | Some(Offer::Remote) => 0,
+            Some(_) => rows_below(self, self.playground_offer_context(), main),
+        }
+    }
+
     /// The download key: starts the fetch in the background when offered.
     pub(crate) fn start_model_fetch(&mut self) -> Vec<Effect> {
         match self.model_offer() {
@@ -171,11 +180,16 @@ impl App {
     }
 }
 
+/// Rows the offer takes at the bottom of `area`: at most half of it.
+fn rows_below(app: &App, context: Context, area: Rect) -> u16 {
+    offer_height(app, context, area.width).min(area.height / 2)
+}
+
 /// Draws the offer, if any, at the bottom of `area` (at most half of it),
 /// its key as bound in `context`; returns the rest, for the Agents list or
 /// the playground.
 pub fn render_below(app: &App, context: Context, area: Rect, buf: &mut Buffer) -> Rect {
-    let offer = offer_height(app, context, area.width).min(area.height / 2);
+    let offer = rows_below(app, context, area);
     if offer == 0 {
         return area;
     }

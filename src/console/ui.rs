@@ -78,12 +78,11 @@ impl Widget for &App {
             // And under the playground, where a reply fails without it (a
             // remote server's operator installs it: nothing to press here).
             Pane::Playground => {
-                let chat = match self.model_offer() {
-                    None | Some(model_fetch::Offer::Remote) => main,
-                    Some(_) => {
-                        let context = self.playground_offer_context();
-                        model_fetch::render_below(self, context, main, buf)
-                    }
+                let chat = if self.playground_offer_rows(main) > 0 {
+                    let context = self.playground_offer_context();
+                    model_fetch::render_below(self, context, main, buf)
+                } else {
+                    main
                 };
                 self.playground.render(&self.shared(), chat, buf)
             }

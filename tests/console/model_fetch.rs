@@ -166,8 +166,19 @@ fn snapshot_remote_server_names_its_operator_and_offers_no_key() {
 /// A playground session open on its empty transcript, the input focused,
 /// while the server says the local model is not installed.
 fn playground_chat(embedded: bool) -> App {
+    playground_chat_with(embedded, |_| Vec::new())
+}
+
+/// [`playground_chat`], the transcript holding what `messages` makes.
+fn playground_chat_with(
+    embedded: bool,
+    messages: impl Fn(
+        &switchboard::domain::PlaygroundSession,
+    ) -> Vec<switchboard::domain::PlaygroundMessage>,
+) -> App {
     use super::playground::{in_playground_offering, session};
     let s = session(false);
+    let messages = messages(&s);
     let mut app = in_playground_offering(vec![s.clone()], mixed_agents(), models(false));
     app.local_session = embedded;
     if embedded {
@@ -179,7 +190,7 @@ fn playground_chat(embedded: bool) -> App {
         id,
         Response::PlaygroundTranscript(Ok(switchboard::domain::PlaygroundTranscript {
             session: s,
-            messages: vec![],
+            messages,
         })),
     );
     app
@@ -232,4 +243,41 @@ fn a_remote_servers_playground_shows_no_offer_and_the_key_downloads_nothing() {
     assert!(!screen.contains("Local model"), "{screen}");
     let fx = press(&mut app, &[ctrl('d')]);
     assert!(fetches(&fx).is_empty(), "{fx:?}");
+}
+
+#[test]
+fn a_page_up_under_the_offer_skips_no_line_of_the_transcript() {
+    let mut app = playground_chat_with(true, |s| {
+        (1..=30)
+            .map(|i| super::playground::message(s, i, None, &format!("msg{i:02}"), None))
+            .collect()
+    });
+    app.update(Action::Resize(80, 24));
+    press(&mut app, &[code(KeyCode::Esc)]);
+    let seen = |screen: &str| -> Vec<u32> {
+        (1..=30)
+            .filter(|i| screen.contains(&format!("msg{i:02}")))
+            .collect()
+    };
+    let pinned = render(&app, 80, 24);
+    assert!(pinned.contains("Press D to download it here."), "{pinned}");
+    let before = seen(&pinned);
+    assert_eq!(before.last(), Some(&30), "{pinned}");
+    press(&mut app, &[code(KeyCode::PageUp)]);
+    let after = seen(&render(&app, 80, 24));
+    // One page up keeps the view's old top line: the messages seen run on
+    // without a gap.
+    let mut all: Vec<u32> = before.iter().chain(&after).copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    let first = all[0];
+    assert_eq!(
+        all,
+        (first..=30).collect::<Vec<_>>(),
+        "{before:?} then {after:?}"
+    );
+    // And a page down is back at the bottom, pinned.
+    press(&mut app, &[code(KeyCode::PageDown)]);
+    assert_eq!(app.playground.chat().unwrap().scroll(), None);
+    assert_eq!(seen(&render(&app, 80, 24)), before);
 }

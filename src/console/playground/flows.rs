@@ -195,7 +195,7 @@ impl PlaygroundView {
     /// Rows of the transcript at the terminal's width, and rows on screen.
     fn transcript_extent(&self, cx: &Cx<'_>) -> (usize, usize) {
         let (w, h) = cx.viewport;
-        let main = Rect::new(0, 2, w, h.saturating_sub(3));
+        let main = Rect::new(0, 2, w, h.saturating_sub(3).saturating_sub(self.rows_below));
         match &self.chat {
             Some(chat) => transcript_rows(cx.theme, chat, main),
             None => (0, 0),

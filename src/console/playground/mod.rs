@@ -212,6 +212,9 @@ pub struct PlaygroundView {
     chat: Option<Chat>,
     /// Each session's overrides of temperature and reply length.
     overrides: HashMap<Uuid, ReplyOverrides>,
+    /// Rows under the pane the chat does not get (the local model's
+    /// offer), so scrolling pages by what is on screen.
+    rows_below: u16,
 }
 
 impl PlaygroundView {
@@ -228,7 +231,13 @@ impl PlaygroundView {
             },
             chat: Some(chat),
             overrides: HashMap::new(),
+            rows_below: 0,
         }
+    }
+
+    /// The rows the App draws under the pane, as of the next key.
+    pub(crate) fn set_rows_below(&mut self, rows: u16) {
+        self.rows_below = rows;
     }
 
     /// The tenant whose sessions these are.
