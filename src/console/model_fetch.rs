@@ -97,9 +97,14 @@ impl App {
         })
     }
 
-    /// The Playground pane's context whose download key the offer names:
-    /// a control key while the input has the focus, a letter elsewhere.
-    pub(crate) fn playground_offer_context(&self) -> Context {
+    /// The Playground pane's context whose download key its offer names (a
+    /// control key while the input has the focus, a letter elsewhere), or
+    /// `None` when it offers nothing: the model is ready, or a remote
+    /// server's operator installs it there.
+    pub(crate) fn playground_offer(&self) -> Option<Context> {
+        if matches!(self.model_offer(), None | Some(Offer::Remote)) {
+            return None;
+        }
         let (contexts, _) = self.playground.contexts(&self.shared());
         [
             Context::PlaygroundInput,
@@ -108,16 +113,13 @@ impl App {
         ]
         .into_iter()
         .find(|c| contexts.contains(c))
-        .unwrap_or(Context::PlaygroundList)
+        .or(Some(Context::PlaygroundList))
     }
 
-    /// Rows of `main` the offer takes under the Playground pane: none
-    /// against a remote server (its operator installs the model there).
+    /// Rows of `main` the offer takes under the Playground pane.
     pub(crate) fn playground_offer_rows(&self, main: Rect) -> u16 {
-        match self.model_offer() {
-            None | Some(Offer::Remote) => 0,
-            Some(_) => rows_below(self, self.playground_offer_context(), main),
-        }
+        self.playground_offer()
+            .map_or(0, |context| rows_below(self, context, main))
     }
 
     /// The download key: starts the fetch in the background when offered.

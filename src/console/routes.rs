@@ -109,11 +109,9 @@ impl App {
             }
             _ => {}
         }
-        // Scrolling pages by the rows the chat has, under the header and
-        // above the footer, less the offer drawn under it.
-        let (w, h) = self.viewport;
-        let main = ratatui::layout::Rect::new(0, 2, w, h.saturating_sub(3));
-        let below = self.playground_offer_rows(main);
+        // Scrolling pages by the rows the chat has: the pane's, less the
+        // offer drawn under it.
+        let below = self.playground_offer_rows(super::ui::pane_area(self.viewport));
         self.playground.set_rows_below(below);
         with_cx!(self, playground, |p, cx| p.update(action, &mut cx))
     }

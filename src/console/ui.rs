@@ -22,18 +22,30 @@ pub fn draw(frame: &mut Frame, app: &App) {
     app.render(area, frame.buffer_mut());
 }
 
+/// The screen's rows: header, pane bar, the pane, footer.
+fn screen_areas(area: Rect) -> [Rect; 4] {
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}
+
+/// Where the pane is drawn on a terminal of `viewport` (columns, rows):
+/// what keys that page or scroll measure against.
+pub fn pane_area(viewport: (u16, u16)) -> Rect {
+    let [_, _, main, _] = screen_areas(Rect::new(0, 0, viewport.0, viewport.1));
+    main
+}
+
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
         if area.width == 0 || area.height == 0 {
             return;
         }
-        let [header, bar, main, footer] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Min(0),
-            Constraint::Length(1),
-        ])
-        .areas(area);
+        let [header, bar, main, footer] = screen_areas(area);
         render_header(self, header, buf);
         render_pane_bar(self, bar, buf);
         match self.pane {
@@ -78,11 +90,9 @@ impl Widget for &App {
             // And under the playground, where a reply fails without it (a
             // remote server's operator installs it: nothing to press here).
             Pane::Playground => {
-                let chat = if self.playground_offer_rows(main) > 0 {
-                    let context = self.playground_offer_context();
-                    model_fetch::render_below(self, context, main, buf)
-                } else {
-                    main
+                let chat = match self.playground_offer() {
+                    Some(context) => model_fetch::render_below(self, context, main, buf),
+                    None => main,
                 };
                 self.playground.render(&self.shared(), chat, buf)
             }

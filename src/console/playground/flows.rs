@@ -194,8 +194,11 @@ impl PlaygroundView {
 
     /// Rows of the transcript at the terminal's width, and rows on screen.
     fn transcript_extent(&self, cx: &Cx<'_>) -> (usize, usize) {
-        let (w, h) = cx.viewport;
-        let main = Rect::new(0, 2, w, h.saturating_sub(3).saturating_sub(self.rows_below));
+        let pane = crate::console::ui::pane_area(cx.viewport);
+        let main = Rect {
+            height: pane.height.saturating_sub(self.rows_below),
+            ..pane
+        };
         match &self.chat {
             Some(chat) => transcript_rows(cx.theme, chat, main),
             None => (0, 0),
