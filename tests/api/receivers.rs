@@ -196,6 +196,20 @@ impl SmtpReceiver {
         self.refused.load(Ordering::SeqCst)
     }
 
+    /// Waits until `n` TLS handshakes were refused here: the sender may
+    /// record its failed attempt before this side has read its alert.
+    pub async fn wait_refused(&self, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.refused_handshakes() < n {
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {n} refused handshakes",
+                self.refused_handshakes()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     pub async fn wait_for(&self, n: usize) -> Vec<Mail> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
